@@ -1,0 +1,23 @@
+# The README's two commands: `make demo` (the full check-up of the demo hospital) and
+# `make test` (every test). Both set up what they need first.
+VENV ?= .venv
+KENSHIN_TEST_PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
+export KENSHIN_TEST_PG_URL
+
+.PHONY: demo test setup services lint
+
+setup:
+	@scripts/bootstrap.sh
+
+services:
+	@scripts/services.sh
+
+demo: setup
+	$(VENV)/bin/kenshin demo
+
+test: setup services
+	$(VENV)/bin/python -m pytest
+
+lint: setup
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/mypy

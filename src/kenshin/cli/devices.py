@@ -1,0 +1,111 @@
+"""``kenshin device``: add, edit and remove routers, UTMs, firewalls and VPN gateways."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from kenshin.cli._common import add_item, choice, edit_item, holder_option, remove_item, say
+from kenshin.domain import DeviceRole, VersionSource
+
+app = typer.Typer(help="機器 / devices on the connection points.", no_args_is_help=True)
+
+CodeArg = Annotated[str, typer.Argument(help="Engagement code.")]
+KeyArg = Annotated[str, typer.Argument(help="Device key, e.g. DEV-01.")]
+Opt = Annotated[str | None, typer.Option()]
+PointsOpt = Annotated[
+    list[str] | None, typer.Option("--point", help="Connection point key; repeat.")
+]
+RoleHelp = "router, utm, firewall, ips, ids, vpn_gateway, wireless_ap, other."
+SourceHelp = "vendor, hospital, onsite, banner, snmp, not_obtained."
+
+
+def _fields(
+    name: str | None,
+    role: str | None,
+    vendor: str | None,
+    model: str | None,
+    firmware: str | None,
+    source: str | None,
+    unavailable: str | None,
+    point: list[str] | None,
+    managed_by: str | None,
+    notes: str | None,
+) -> dict[str, Any]:
+    return {
+        "name": name,
+        "role": choice(DeviceRole, role).value if role else None,
+        "vendor": vendor,
+        "model": model,
+        "firmware_version": firmware,
+        "version_source": choice(VersionSource, source).value if source else None,
+        "version_unavailable_reason": unavailable,
+        "connection_points": point,
+        "managed_by": holder_option(managed_by),
+        "notes": notes,
+    }
+
+
+@app.command("add")
+def add(
+    code: CodeArg,
+    key: KeyArg,
+    name: Annotated[str, typer.Option(help="Name, e.g. 本館UTM.")],
+    role: Annotated[str, typer.Option(help=RoleHelp)],
+    vendor: Opt = None,
+    model: Opt = None,
+    firmware: Annotated[str | None, typer.Option(help="Firmware version as given.")] = None,
+    source: Annotated[str | None, typer.Option(help=SourceHelp)] = None,
+    unavailable: Annotated[
+        str | None, typer.Option(help="Why the version could not be obtained.")
+    ] = None,
+    point: PointsOpt = None,
+    managed_by: Annotated[
+        str | None, typer.Option(help="hospital, vendor:KEY or other:NAME.")
+    ] = None,
+    notes: Opt = None,
+) -> None:
+    """Add a device."""
+    fields = _fields(
+        name, role, vendor, model, firmware, source, unavailable, point, managed_by, notes
+    )
+    item = {"key": key, **{k: v for k, v in fields.items() if v is not None}}
+    add_item(code, "devices", item)
+    say("cli.saved", key=key, code=code)
+
+
+@app.command("edit")
+def edit(
+    code: CodeArg,
+    key: KeyArg,
+    name: Opt = None,
+    role: Annotated[str | None, typer.Option(help=RoleHelp)] = None,
+    vendor: Opt = None,
+    model: Opt = None,
+    firmware: Annotated[str | None, typer.Option(help="Firmware version as given.")] = None,
+    source: Annotated[str | None, typer.Option(help=SourceHelp)] = None,
+    unavailable: Annotated[
+        str | None, typer.Option(help="Why the version could not be obtained.")
+    ] = None,
+    point: PointsOpt = None,
+    managed_by: Annotated[
+        str | None, typer.Option(help="hospital, vendor:KEY or other:NAME.")
+    ] = None,
+    notes: Opt = None,
+) -> None:
+    """Change a device; options not given stay as they are."""
+    edit_item(
+        code,
+        "devices",
+        key,
+        _fields(name, role, vendor, model, firmware, source, unavailable, point, managed_by, notes),
+    )
+    say("cli.saved", key=key, code=code)
+
+
+@app.command("remove")
+def remove(code: CodeArg, key: KeyArg) -> None:
+    """Remove a device."""
+    remove_item(code, "devices", key)
+    say("cli.removed", key=key, code=code)

@@ -1,0 +1,166 @@
+"""``kenshin engagement``: list, show, create, import, export, delete."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from kenshin.cli._common import CliError, choice, load, print_json, say
+from kenshin.cli._state import STATE, console
+from kenshin.cli.summary import diagnosis_status_key, render_summary
+from kenshin.domain import DEFAULT_TERMINAL_LIMIT, Engagement, EngagementStatus, Institution
+from kenshin.intake import dump_text, read_file, to_document, validate_document
+from kenshin.store import EngagementRepository, StoreError
+
+app = typer.Typer(help="調査案件 / engagements.", no_args_is_help=True)
+
+CodeArg = Annotated[str, typer.Argument(help="Engagement code, e.g. demo-2026.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
+
+
+@app.command("list")
+def list_engagements(as_json: JsonOpt = False) -> None:
+    """List engagements with their state."""
+    with STATE.store().session() as session:
+        summaries = EngagementRepository(session).list()
+    if as_json:
+        print_json([s.__dict__ for s in summaries])
+        return
+    if not summaries:
+        say("cli.engagement.none")
+        return
+    table = Table(title=STATE.t("cli.engagement.list_title"), title_justify="left")
+    for key in (
+        "summary.col.key",
+        "summary.col.name",
+        "summary.institution",
+        "summary.status",
+        "summary.col.points",
+        "summary.col.devices",
+        "summary.col.terminals",
+    ):
+        table.add_column(STATE.t(key))
+    for s in summaries:
+        table.add_row(
+            s.code,
+            s.title,
+            s.institution,
+            STATE.t(f"label.status.{s.status.value}"),
+            str(s.points),
+            str(s.devices),
+            str(s.terminals),
+        )
+    console.print(table)
+
+
+def engagement_json(engagement: Engagement) -> dict[str, object]:
+    document = to_document(engagement)
+    document["remote_diagnosis"] = [
+        {
+            "point": p.key,
+            "status": diagnosis_status_key(p).rsplit(".", 1)[1],
+            "addresses": [str(a.address) for a in p.addresses],
+        }
+        for p in engagement.connection_points
+    ]
+    return document
+
+
+@app.command("show")
+def show(code: CodeArg, as_json: JsonOpt = False) -> None:
+    """Show an engagement: connection points, devices, terminals, vendors."""
+    engagement = load(code)
+    if as_json:
+        print_json(engagement_json(engagement))
+        return
+    render_summary(engagement, console, STATE.lang)
+
+
+@app.command("create")
+def create(
+    code: CodeArg,
+    title: Annotated[str, typer.Option(help="Engagement title.")],
+    institution: Annotated[str, typer.Option(help="Institution name.")],
+    prefecture: Annotated[str, typer.Option(help="Prefecture.")] = "",
+    beds: Annotated[int | None, typer.Option(help="Bed count.", min=0)] = None,
+    status: Annotated[str, typer.Option(help="Status.")] = EngagementStatus.DRAFT.value,
+    survey_start: Annotated[
+        str | None, typer.Option(help="Survey start date (YYYY-MM-DD).")
+    ] = None,
+    survey_end: Annotated[str | None, typer.Option(help="Survey end date (YYYY-MM-DD).")] = None,
+    terminal_limit: Annotated[int, typer.Option(min=1)] = DEFAULT_TERMINAL_LIMIT,
+) -> None:
+    """Create an empty engagement for an institution."""
+    try:
+        start = date.fromisoformat(survey_start) if survey_start else None
+        end = date.fromisoformat(survey_end) if survey_end else None
+    except ValueError as exc:
+        raise CliError("intake.not_date", value=str(exc)) from None
+    engagement = Engagement(
+        code=code,
+        title=title,
+        institution=Institution(name=institution, prefecture=prefecture, bed_count=beds),
+        status=choice(EngagementStatus, status),
+        survey_start=start,
+        survey_end=end,
+        terminal_limit=terminal_limit,
+    )
+    validated = validate_document(to_document(engagement))
+    with STATE.store().session() as session:
+        repository = EngagementRepository(session)
+        if repository.exists(code):
+            raise StoreError("store.engagement_exists", code=code)
+        repository.save(validated)
+    say("cli.engagement.created", code=code)
+
+
+@app.command("import")
+def import_file(
+    path: Annotated[Path, typer.Argument(help="Engagement YAML file.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Import (or update) an engagement from its YAML file."""
+    engagement = read_file(path)
+    with STATE.store().session() as session:
+        created = EngagementRepository(session).save(engagement)
+    if as_json:
+        print_json({"code": engagement.code, "created": created})
+        return
+    say(
+        "cli.engagement.imported_new" if created else "cli.engagement.imported_update",
+        code=engagement.code,
+    )
+
+
+@app.command("export")
+def export(
+    code: CodeArg,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="File to write.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write an engagement as YAML (to stdout without -o)."""
+    text = dump_text(load(code))
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    if output.exists() and not force:
+        raise CliError("cli.file_exists", path=str(output))
+    output.write_text(text, encoding="utf-8")
+    say("cli.engagement.exported", code=code, path=str(output))
+
+
+@app.command("delete")
+def delete(
+    code: CodeArg,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
+) -> None:
+    """Delete an engagement and everything recorded for it (the audit log stays)."""
+    if not yes:
+        typer.confirm(STATE.t("cli.engagement.delete_confirm", code=code), abort=True)
+    with STATE.store().session() as session:
+        EngagementRepository(session).delete(code)
+    say("cli.engagement.deleted", code=code)

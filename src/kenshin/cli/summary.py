@@ -1,0 +1,186 @@
+"""The engagement summary the surveyor reads in the terminal (Rich tables)."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from kenshin.domain import (
+    AddressAssignment,
+    ConnectionKind,
+    ConnectionPoint,
+    Device,
+    Engagement,
+    VersionSource,
+)
+from kenshin.i18n import translate
+
+JST = ZoneInfo("Asia/Tokyo")
+
+
+def diagnosis_status_key(point: ConnectionPoint) -> str:
+    """Why a connection point is, or is not, a remote-diagnosis target (a message key)."""
+    if not point.in_ehr_scope:
+        return "summary.diag.out_of_scope"
+    if point.kind is ConnectionKind.CLOSED_NETWORK:
+        return "summary.diag.closed"
+    if not point.internet_reachable:
+        return "summary.diag.not_internet"
+    if not point.addresses:
+        return "summary.diag.no_address"
+    if any(a.assignment is AddressAssignment.DYNAMIC for a in point.addresses):
+        return "summary.diag.dynamic"
+    return "summary.diag.target"
+
+
+def _firmware(device: Device, lang: str) -> str:
+    if device.version_source is VersionSource.NOT_OBTAINED:
+        return translate(
+            "summary.version_not_obtained", lang, reason=device.version_unavailable_reason
+        )
+    return device.firmware_version or translate("summary.version_missing", lang)
+
+
+def _holder(engagement: Engagement, kind: str, vendor_key: str | None, name: str, lang: str) -> str:
+    if vendor_key:
+        try:
+            return engagement.vendor(vendor_key).company
+        except KeyError:
+            return vendor_key
+    return name or translate(f"label.holder.{kind}", lang)
+
+
+def render_summary(engagement: Engagement, console: Console, lang: str) -> None:
+    def t(key: str, **params: object) -> str:
+        return translate(key, lang, **params)
+
+    inst = engagement.institution
+    header = Table.grid(padding=(0, 2))
+    header.add_column(style="bold")
+    header.add_column()
+    beds = f"（{t('summary.beds', count=inst.bed_count)}）" if inst.bed_count else ""
+    name = inst.name_en if lang == "en" and inst.name_en else inst.name
+    header.add_row(t("summary.institution"), f"{name}{beds} {inst.prefecture}".strip())
+    header.add_row(t("summary.status"), t(f"label.status.{engagement.status.value}"))
+    if engagement.survey_start and engagement.survey_end:
+        header.add_row(t("summary.survey"), f"{engagement.survey_start} – {engagement.survey_end}")
+    window = engagement.window
+    header.add_row(
+        t("summary.window"),
+        f"{window.starts_at.astimezone(JST):%Y-%m-%d %H:%M} – "
+        f"{window.ends_at.astimezone(JST):%Y-%m-%d %H:%M} JST"
+        if window
+        else t("summary.not_set"),
+    )
+    auth = engagement.authorisation
+    header.add_row(
+        t("summary.authorisation"),
+        f"{auth.approved_by} ({auth.approved_at.astimezone(JST):%Y-%m-%d}) {auth.document_ref}"
+        if auth
+        else Text(t("summary.no_authorisation"), style="yellow"),
+    )
+
+    points = Table(title=t("summary.points"), title_justify="left", expand=True)
+    for column in ("key", "name", "kind", "scope", "carrier", "holder", "addresses", "diagnosis"):
+        points.add_column(t(f"summary.col.{column}"), overflow="fold")
+    for point in engagement.connection_points:
+        scope = (
+            Text(t("summary.in_scope"), style="green")
+            if point.in_ehr_scope
+            else Text(t("summary.out_of_scope", reason=point.scope_reason), style="dim")
+        )
+        addresses = (
+            "\n".join(
+                f"{a.address} ({t(f'label.assignment.{a.assignment.value}')})"
+                for a in point.addresses
+            )
+            or "-"
+        )
+        status_key = diagnosis_status_key(point)
+        style = (
+            "bold"
+            if status_key.startswith("summary.diag.target")
+            else (
+                "yellow"
+                if status_key in ("summary.diag.dynamic", "summary.diag.no_address")
+                else "dim"
+            )
+        )
+        holder = point.contract_holder
+        points.add_row(
+            point.key,
+            point.name,
+            t(f"label.kind.{point.kind.value}"),
+            scope,
+            point.carrier or "-",
+            _holder(engagement, holder.kind.value, holder.vendor_key, holder.name, lang),
+            addresses,
+            Text(t(status_key), style=style),
+        )
+
+    devices = Table(title=t("summary.devices"), title_justify="left", expand=True)
+    for column in (
+        "key",
+        "name",
+        "role",
+        "vendor",
+        "model",
+        "firmware",
+        "source",
+        "points",
+        "managed",
+    ):
+        devices.add_column(t(f"summary.col.{column}"), overflow="fold")
+    for device in engagement.devices:
+        managed = device.managed_by
+        source = t(f"label.source.{device.version_source.value}") if device.version_source else "-"
+        firmware_style = "yellow" if not device.version_known else ""
+        devices.add_row(
+            device.key,
+            device.name,
+            t(f"label.role.{device.role.value}"),
+            device.vendor or "-",
+            device.model or "-",
+            Text(_firmware(device, lang), style=firmware_style),
+            source,
+            ", ".join(device.connection_points) or "-",
+            _holder(engagement, managed.kind.value, managed.vendor_key, managed.name, lang),
+        )
+
+    terminals = Table(
+        title=t("summary.terminals", limit=engagement.terminal_limit),
+        title_justify="left",
+        expand=True,
+    )
+    for column in ("key", "hostname", "role", "system", "location"):
+        terminals.add_column(t(f"summary.col.{column}"))
+    for terminal in engagement.terminals:
+        terminals.add_row(
+            terminal.key,
+            terminal.hostname,
+            t(f"label.terminal.{terminal.role.value}"),
+            terminal.system or "-",
+            terminal.location or "-",
+        )
+
+    vendors = Table(title=t("summary.vendors"), title_justify="left", expand=True)
+    for column in ("key", "company", "manages", "contact"):
+        vendors.add_column(t(f"summary.col.{column}"), overflow="fold")
+    for vendor in engagement.vendors:
+        contact = vendor.contacts[0] if vendor.contacts else None
+        vendors.add_row(
+            vendor.key,
+            vendor.company,
+            vendor.manages or "-",
+            f"{contact.name} {contact.email}".strip() if contact else "-",
+        )
+
+    console.print(
+        Panel(header, title=t("summary.title", code=engagement.code, title=engagement.title))
+    )
+    parts = [points, devices, terminals, vendors]
+    console.print(Group(*parts))

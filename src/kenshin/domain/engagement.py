@@ -1,0 +1,183 @@
+"""The engagement aggregate: one survey of one institution, as plain values.
+
+These types carry no I/O. The store maps them to tables, the intake rooms build them
+from files, and every later stage reads them. Cross references use the human keys
+(``CP-01``, ``DEV-01``) that surveyors write in the engagement file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from ipaddress import IPv4Address, IPv6Address
+
+from kenshin.domain.enums import (
+    AddressAssignment,
+    ConnectionKind,
+    DeviceRole,
+    EngagementStatus,
+    HolderKind,
+    TerminalRole,
+    VersionSource,
+)
+
+IPAddress = IPv4Address | IPv6Address
+
+DEFAULT_TERMINAL_LIMIT = 5
+
+
+@dataclass(frozen=True)
+class Contact:
+    name: str
+    role: str = ""
+    email: str = ""
+    phone: str = ""
+
+
+@dataclass(frozen=True)
+class Institution:
+    name: str
+    name_en: str = ""
+    address: str = ""
+    prefecture: str = ""
+    bed_count: int | None = None
+    contacts: tuple[Contact, ...] = ()
+
+
+@dataclass(frozen=True)
+class Authorisation:
+    """Who allowed the remote diagnosis, when, and on which document."""
+
+    approved_by: str
+    approved_at: datetime
+    document_ref: str = ""
+
+
+@dataclass(frozen=True)
+class DiagnosisWindow:
+    """The period in which probing the engagement's targets is allowed."""
+
+    starts_at: datetime
+    ends_at: datetime
+
+    def contains(self, moment: datetime) -> bool:
+        return self.starts_at <= moment <= self.ends_at
+
+
+@dataclass(frozen=True)
+class AddressConfirmation:
+    """A dynamic address re-confirmed by someone at a moment (stored in UTC)."""
+
+    confirmed_at: datetime
+    confirmed_by: str
+
+
+@dataclass(frozen=True)
+class GlobalAddress:
+    address: IPAddress
+    assignment: AddressAssignment = AddressAssignment.UNKNOWN
+    confirmations: tuple[AddressConfirmation, ...] = ()
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class ContractHolder:
+    kind: HolderKind
+    vendor_key: str | None = None
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class ConnectionPoint:
+    """One entrance into (or beside) the EHR network, with its line."""
+
+    key: str
+    name: str
+    kind: ConnectionKind
+    in_ehr_scope: bool
+    scope_reason: str = ""
+    internet_reachable: bool = False
+    carrier: str = ""
+    contract_holder: ContractHolder = ContractHolder(HolderKind.HOSPITAL)
+    addresses: tuple[GlobalAddress, ...] = ()
+    description: str = ""
+
+    @property
+    def is_diagnosis_candidate(self) -> bool:
+        """Internet-reachable lines in the EHR scope are remote-diagnosis targets."""
+        return (
+            self.in_ehr_scope
+            and self.internet_reachable
+            and self.kind is not ConnectionKind.CLOSED_NETWORK
+        )
+
+
+@dataclass(frozen=True)
+class Device:
+    key: str
+    name: str
+    role: DeviceRole
+    vendor: str = ""
+    model: str = ""
+    firmware_version: str = ""
+    firmware_version_normalised: str = ""
+    version_source: VersionSource | None = None
+    version_unavailable_reason: str = ""
+    connection_points: tuple[str, ...] = ()
+    managed_by: ContractHolder = ContractHolder(HolderKind.HOSPITAL)
+    notes: str = ""
+
+    @property
+    def version_known(self) -> bool:
+        return bool(self.firmware_version) and self.version_source is not VersionSource.NOT_OBTAINED
+
+
+@dataclass(frozen=True)
+class Vendor:
+    key: str
+    company: str
+    contacts: tuple[Contact, ...] = ()
+    manages: str = ""
+
+
+@dataclass(frozen=True)
+class Terminal:
+    key: str
+    hostname: str
+    role: TerminalRole
+    system: str = ""
+    location: str = ""
+
+
+@dataclass(frozen=True)
+class Engagement:
+    """One survey of one institution, with everything it knows."""
+
+    code: str
+    title: str
+    institution: Institution
+    status: EngagementStatus = EngagementStatus.DRAFT
+    survey_start: date | None = None
+    survey_end: date | None = None
+    window: DiagnosisWindow | None = None
+    authorisation: Authorisation | None = None
+    terminal_limit: int = DEFAULT_TERMINAL_LIMIT
+    vendors: tuple[Vendor, ...] = ()
+    connection_points: tuple[ConnectionPoint, ...] = ()
+    devices: tuple[Device, ...] = ()
+    terminals: tuple[Terminal, ...] = field(default=())
+
+    def point(self, key: str) -> ConnectionPoint:
+        for point in self.connection_points:
+            if point.key == key:
+                return point
+        raise KeyError(key)
+
+    def vendor(self, key: str) -> Vendor:
+        for vendor in self.vendors:
+            if vendor.key == key:
+                return vendor
+        raise KeyError(key)
+
+    def devices_on(self, point_key: str) -> tuple[Device, ...]:
+        return tuple(d for d in self.devices if point_key in d.connection_points)

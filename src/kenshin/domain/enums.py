@@ -1,0 +1,124 @@
+"""Closed vocabularies shared by every room.
+
+The string values are the wire format: they appear in YAML engagement files, in the
+database (with CHECK constraints) and in the ``kenshin.scan/1`` JSON contract, so a
+value never changes meaning once released.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class EngagementStatus(StrEnum):
+    """Where an engagement stands in the survey."""
+
+    DRAFT = "draft"
+    HEARING = "hearing"
+    SURVEYING = "surveying"
+    DIAGNOSING = "diagnosing"
+    REPORTING = "reporting"
+    CLOSED = "closed"
+
+
+class ConnectionKind(StrEnum):
+    """What kind of entrance a connection point is."""
+
+    INTERNET = "internet"
+    REMOTE_MAINTENANCE = "remote_maintenance"
+    CLOSED_NETWORK = "closed_network"
+    VPN = "vpn"
+    WIRELESS = "wireless"
+    OTHER = "other"
+
+
+class HolderKind(StrEnum):
+    """Who holds a line contract or manages a device."""
+
+    HOSPITAL = "hospital"
+    VENDOR = "vendor"
+    OTHER = "other"
+
+
+class AddressAssignment(StrEnum):
+    """Whether a global address is fixed by contract or may change."""
+
+    FIXED = "fixed"
+    DYNAMIC = "dynamic"
+    UNKNOWN = "unknown"
+
+
+class DeviceRole(StrEnum):
+    ROUTER = "router"
+    UTM = "utm"
+    FIREWALL = "firewall"
+    IPS = "ips"
+    IDS = "ids"
+    VPN_GATEWAY = "vpn_gateway"
+    WIRELESS_AP = "wireless_ap"
+    OTHER = "other"
+
+
+class VersionSource(StrEnum):
+    """Where a device's firmware version came from, or that nobody could tell."""
+
+    VENDOR = "vendor"
+    HOSPITAL = "hospital"
+    ONSITE = "onsite"
+    BANNER = "banner"
+    SNMP = "snmp"
+    NOT_OBTAINED = "not_obtained"
+
+
+class TerminalRole(StrEnum):
+    EHR = "ehr"
+    DEPARTMENTAL = "departmental"
+    OTHER = "other"
+
+
+class FindingCategory(StrEnum):
+    VULNERABILITY = "vulnerability"
+    BACKDOOR = "backdoor"
+    ACCOUNT = "account"
+    EXPOSURE = "exposure"
+    CONFIGURATION = "configuration"
+
+
+class Severity(StrEnum):
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        """Sort key: 0 is the most severe."""
+        return _SEVERITY_ORDER.index(self)
+
+
+_SEVERITY_ORDER = [Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.INFO]
+
+
+class FindingStatus(StrEnum):
+    OPEN = "open"
+    ACCEPTED = "accepted"
+    FIXED = "fixed"
+    FALSE_POSITIVE = "false_positive"
+
+
+class Confidence(StrEnum):
+    """How sure a result is; ``inferred`` marks versions deduced from side evidence."""
+
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    INFERRED = "inferred"
+
+
+class AuditOutcome(StrEnum):
+    STARTED = "started"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    REFUSED = "refused"
+    INTERRUPTED = "interrupted"

@@ -1,0 +1,77 @@
+"""Findings: what the survey concluded, about what, and on which evidence."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from kenshin.domain.enums import (
+    AuditOutcome,
+    Confidence,
+    FindingCategory,
+    FindingStatus,
+    Severity,
+)
+
+
+@dataclass(frozen=True)
+class FindingSubject:
+    """What a finding is about: a host/port, a device, a terminal or a connection point.
+
+    Exactly one of ``address``, ``device_key``, ``terminal_key`` or ``point_key`` is
+    the anchor; ``port`` and ``protocol`` refine a host subject.
+    """
+
+    address: str | None = None
+    port: int | None = None
+    protocol: str | None = None
+    device_key: str | None = None
+    terminal_key: str | None = None
+    point_key: str | None = None
+
+    def describe(self) -> str:
+        if self.address is not None:
+            if self.port is not None:
+                return f"{self.address}:{self.port}/{self.protocol or 'tcp'}"
+            return self.address
+        return self.device_key or self.terminal_key or self.point_key or "-"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One conclusion of the survey, in both languages, with its evidence."""
+
+    check_id: str
+    category: FindingCategory
+    severity: Severity
+    title_ja: str
+    title_en: str
+    subject: FindingSubject
+    description_ja: str = ""
+    description_en: str = ""
+    remediation_ja: str = ""
+    remediation_en: str = ""
+    evidence: str = ""
+    cves: tuple[str, ...] = ()
+    kev: bool = False
+    ransomware: bool = False
+    cvss: float | None = None
+    confidence: Confidence = Confidence.HIGH
+    status: FindingStatus = FindingStatus.OPEN
+    status_reason: str = ""
+
+    def title(self, lang: str) -> str:
+        return self.title_en if lang == "en" and self.title_en else self.title_ja
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    """Who did what, to which targets, when, and how it ended."""
+
+    actor: str
+    action: str
+    outcome: AuditOutcome
+    at: datetime
+    engagement_code: str | None = None
+    targets: tuple[str, ...] = ()
+    details: dict[str, str] = field(default_factory=dict)

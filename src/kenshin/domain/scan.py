@@ -1,0 +1,63 @@
+"""Scan results as the ``kenshin.scan/1`` contract describes them (docs/architecture.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from kenshin.domain.enums import Confidence
+from kenshin.domain.findings import Finding
+
+SCAN_SCHEMA = "kenshin.scan/1"
+
+
+class Protocol(StrEnum):
+    TCP = "tcp"
+    UDP = "udp"
+
+
+class PortState(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+    FILTERED = "filtered"
+    OPEN_FILTERED = "open|filtered"
+
+
+@dataclass(frozen=True)
+class ServiceIdentity:
+    """What answers on a port: nmap's service name, product, version exactly as shown."""
+
+    service: str
+    product: str = ""
+    version: str = ""
+    cpe: tuple[str, ...] = ()
+    confidence: Confidence = Confidence.HIGH
+    evidence: str = ""
+    extra: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class PortResult:
+    protocol: Protocol
+    port: int
+    state: PortState
+    reason: str = ""
+    identity: ServiceIdentity | None = None
+
+
+@dataclass(frozen=True)
+class HostResult:
+    address: str
+    ports: tuple[PortResult, ...] = ()
+    findings: tuple[Finding, ...] = ()
+
+    def open_ports(self) -> tuple[PortResult, ...]:
+        return tuple(p for p in self.ports if p.state is PortState.OPEN)
+
+
+@dataclass(frozen=True)
+class ScanReport:
+    started_at: datetime
+    finished_at: datetime
+    hosts: tuple[HostResult, ...] = ()

@@ -1,0 +1,21 @@
+"""Taking information in: engagement files, hearing sheets, vendor answers."""
+
+from kenshin.intake.engagement_file import (
+    IntakeError,
+    Problem,
+    dump_text,
+    parse_text,
+    read_file,
+    to_document,
+    validate_document,
+)
+
+__all__ = [
+    "IntakeError",
+    "Problem",
+    "dump_text",
+    "parse_text",
+    "read_file",
+    "to_document",
+    "validate_document",
+]

@@ -1,0 +1,652 @@
+"""The engagement file: one engagement as human-readable YAML (``kenshin.engagement/1``).
+
+Reading goes through three gates, and nothing reaches the store unless all pass:
+YAML syntax (with line numbers), the pydantic schema (types, vocabularies, unknown
+fields), then the cross references (keys, vendors, connection points, addresses).
+Every problem is reported with its field path and line, in Japanese and English.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import date, datetime
+from ipaddress import IPv4Address, IPv6Address
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from kenshin import domain as d
+from kenshin.errors import KenshinError
+from kenshin.i18n import translate
+
+SCHEMA = "kenshin.engagement/1"
+MAX_FILE_BYTES = 5 * 1024 * 1024
+
+Path_ = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input file, located by field path and line."""
+
+    path: Path_
+    line: int | None
+    key: str
+    params: tuple[tuple[str, str], ...] = ()
+
+    def location(self) -> str:
+        dotted = ".".join(str(p) for p in self.path) or "(root)"
+        return f"{dotted} (line {self.line})" if self.line else dotted
+
+    def message(self, lang: str) -> str:
+        text = translate(self.key, lang, **dict(self.params))
+        return f"{self.location()}: {text}"
+
+
+class IntakeError(KenshinError):
+    """An input file cannot be taken in; ``problems`` says every reason."""
+
+    def __init__(
+        self, message_key: str, problems: Sequence[Problem] = (), **params: object
+    ) -> None:
+        self.problems = tuple(problems)
+        super().__init__(message_key, **params)
+
+    def message(self, lang: str = "ja") -> str:
+        head = translate(self.key, lang, **self.params)
+        if not self.problems:
+            return head
+        lines = [head, *(f"  - {p.message(lang)}" for p in self.problems)]
+        return "\n".join(lines)
+
+
+# -- the schema ----------------------------------------------------------------------
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ContactModel(_Strict):
+    name: str = Field(min_length=1, max_length=200)
+    role: str = ""
+    email: str = ""
+    phone: str = ""
+
+
+class InstitutionModel(_Strict):
+    name: str = Field(min_length=1, max_length=200)
+    name_en: str = ""
+    address: str = ""
+    prefecture: str = ""
+    bed_count: int | None = Field(default=None, ge=0)
+    contacts: list[ContactModel] = []
+
+
+class PeriodModel(_Strict):
+    start: date
+    end: date
+
+
+class WindowModel(_Strict):
+    start: datetime
+    end: datetime
+
+    @field_validator("start", "end")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("needs a time zone, e.g. +09:00")
+        return value
+
+
+class AuthorisationModel(_Strict):
+    approved_by: str = Field(min_length=1)
+    approved_at: datetime
+    document_ref: str = ""
+
+    @field_validator("approved_at")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("needs a time zone, e.g. +09:00")
+        return value
+
+
+class HolderModel(_Strict):
+    kind: d.HolderKind
+    vendor: str | None = None
+    name: str = ""
+
+
+class ConfirmationModel(_Strict):
+    confirmed_at: datetime
+    confirmed_by: str = Field(min_length=1)
+
+
+class AddressModel(_Strict):
+    address: IPv4Address | IPv6Address
+    assignment: d.AddressAssignment = d.AddressAssignment.UNKNOWN
+    confirmations: list[ConfirmationModel] = []
+    note: str = ""
+
+
+_KEY = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+
+
+class PointModel(_Strict):
+    key: str = Field(pattern=_KEY)
+    name: str = Field(min_length=1)
+    kind: d.ConnectionKind
+    in_ehr_scope: bool
+    scope_reason: str = ""
+    internet_reachable: bool = False
+    carrier: str = ""
+    contract_holder: HolderModel = HolderModel(kind=d.HolderKind.HOSPITAL)
+    addresses: list[AddressModel] = []
+    description: str = ""
+
+
+class DeviceModel(_Strict):
+    key: str = Field(pattern=_KEY)
+    name: str = Field(min_length=1)
+    role: d.DeviceRole
+    vendor: str = ""
+    model: str = ""
+    firmware_version: str = ""
+    firmware_version_normalised: str = ""
+    version_source: d.VersionSource | None = None
+    version_unavailable_reason: str = ""
+    connection_points: list[str] = []
+    managed_by: HolderModel = HolderModel(kind=d.HolderKind.HOSPITAL)
+    notes: str = ""
+
+
+class VendorModel(_Strict):
+    key: str = Field(pattern=_KEY)
+    company: str = Field(min_length=1)
+    manages: str = ""
+    contacts: list[ContactModel] = []
+
+
+class TerminalModel(_Strict):
+    key: str = Field(pattern=_KEY)
+    hostname: str = Field(min_length=1, max_length=64)
+    role: d.TerminalRole
+    system: str = ""
+    location: str = ""
+
+
+class EngagementModel(_Strict):
+    """The whole file; field names are what surveyors write."""
+
+    schema_: Literal["kenshin.engagement/1"] = Field(alias="schema", default="kenshin.engagement/1")
+    code: str = Field(pattern=_KEY)
+    title: str = Field(min_length=1)
+    status: d.EngagementStatus = d.EngagementStatus.DRAFT
+    institution: InstitutionModel
+    survey: PeriodModel | None = None
+    diagnosis_window: WindowModel | None = None
+    authorisation: AuthorisationModel | None = None
+    terminal_limit: int = Field(default=d.DEFAULT_TERMINAL_LIMIT, ge=1, le=1000)
+    vendors: list[VendorModel] = []
+    connection_points: list[PointModel] = []
+    devices: list[DeviceModel] = []
+    terminals: list[TerminalModel] = []
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, populate_by_name=True)
+
+
+# -- reading ---------------------------------------------------------------------------
+
+
+def _line_of(tree: Any, path: Path_) -> int | None:
+    """The 1-based line of ``path`` in a ruamel round-trip tree, as near as it gets."""
+    node = tree
+    line: int | None = None
+    for part in path:
+        if isinstance(node, CommentedMap) and part in node:
+            with suppress(KeyError, TypeError, AttributeError):
+                line = node.lc.key(part)[0] + 1
+            node = node[part]
+        elif isinstance(node, CommentedSeq) and isinstance(part, int) and part < len(node):
+            with suppress(KeyError, TypeError, AttributeError):
+                line = node.lc.item(part)[0] + 1
+            node = node[part]
+        else:
+            break
+    if line is None and hasattr(node, "lc"):
+        line = node.lc.line + 1
+    return line
+
+
+def _plain(node: Any) -> Any:
+    """A ruamel tree as plain dicts/lists, for pydantic."""
+    if isinstance(node, dict):
+        return {str(k): _plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_plain(v) for v in node]
+    return node
+
+
+_PYDANTIC_KEYS = {
+    "missing": "intake.missing",
+    "extra_forbidden": "intake.unknown_field",
+    "enum": "intake.not_in_vocabulary",
+    "literal_error": "intake.not_in_vocabulary",
+    "ip_v4_address": "intake.not_ip",
+    "ip_v6_address": "intake.not_ip",
+    "ip_any_address": "intake.not_ip",
+    "string_pattern_mismatch": "intake.bad_key",
+    "string_too_short": "intake.empty",
+    "int_parsing": "intake.not_integer",
+    "int_type": "intake.not_integer",
+    "bool_parsing": "intake.not_bool",
+    "bool_type": "intake.not_bool",
+    "date_parsing": "intake.not_date",
+    "date_from_datetime_parsing": "intake.not_date",
+    "datetime_parsing": "intake.not_datetime",
+    "datetime_from_date_parsing": "intake.not_datetime",
+    "greater_than_equal": "intake.too_small",
+    "less_than_equal": "intake.too_large",
+    "list_type": "intake.not_list",
+    "model_type": "intake.not_mapping",
+    "dict_type": "intake.not_mapping",
+    "string_type": "intake.not_text",
+}
+
+
+def _schema_problems(error: ValidationError, tree: Any) -> list[Problem]:
+    problems = []
+    for item in error.errors():
+        path: Path_ = tuple(p for p in item["loc"] if not (isinstance(p, str) and "[" in p))
+        if item["type"] == "ip_any_address" or "IPv" in "".join(str(p) for p in item["loc"]):
+            path = tuple(p for p in path if p not in ("IPv4Address", "IPv6Address"))
+            key = "intake.not_ip"
+        else:
+            key = _PYDANTIC_KEYS.get(item["type"], "intake.invalid")
+        expected = item.get("ctx", {}).get("expected", "")
+        problems.append(
+            Problem(
+                path,
+                _line_of(tree, path),
+                key,
+                (
+                    ("detail", str(item["msg"])),
+                    ("expected", str(expected)),
+                    ("value", str(item.get("input", ""))[:80]),
+                ),
+            )
+        )
+    unique: dict[tuple[Path_, str], Problem] = {}
+    for problem in problems:
+        unique.setdefault((problem.path, problem.key), problem)
+    return list(unique.values())
+
+
+def _cross_problems(model: EngagementModel, tree: Any) -> list[Problem]:
+    problems: list[Problem] = []
+
+    def add(path: Path_, key: str, **params: str) -> None:
+        problems.append(Problem(path, _line_of(tree, path), key, tuple(params.items())))
+
+    def duplicates(items: Sequence[Any], field: str, section: str) -> set[str]:
+        seen: set[str] = set()
+        for index, item in enumerate(items):
+            value = getattr(item, field)
+            if value in seen:
+                add((section, index, field), "intake.duplicate_key", value=str(value))
+            seen.add(value)
+        return seen
+
+    vendor_keys = duplicates(model.vendors, "key", "vendors")
+    point_keys = duplicates(model.connection_points, "key", "connection_points")
+    duplicates(model.devices, "key", "devices")
+    duplicates(model.terminals, "key", "terminals")
+    duplicates(model.terminals, "hostname", "terminals")
+
+    def holder(path: Path_, value: HolderModel) -> None:
+        if value.kind is d.HolderKind.VENDOR and not value.vendor:
+            add((*path, "vendor"), "intake.holder_needs_vendor")
+        if value.vendor and value.vendor not in vendor_keys:
+            add((*path, "vendor"), "intake.unknown_vendor", value=value.vendor)
+
+    assignments: dict[str, tuple[str, Path_]] = {}
+    for index, point in enumerate(model.connection_points):
+        base: Path_ = ("connection_points", index)
+        holder((*base, "contract_holder"), point.contract_holder)
+        if not point.in_ehr_scope and not point.scope_reason:
+            add((*base, "scope_reason"), "intake.out_of_scope_needs_reason")
+        if point.kind is d.ConnectionKind.CLOSED_NETWORK and point.internet_reachable:
+            add((*base, "internet_reachable"), "intake.closed_network_internet")
+        for a_index, address in enumerate(point.addresses):
+            path: Path_ = (*base, "addresses", a_index, "address")
+            text = str(address.address)
+            if text in assignments:
+                previous, _ = assignments[text]
+                if {previous, address.assignment.value} == {"fixed", "dynamic"}:
+                    add(path, "intake.fixed_and_dynamic", value=text)
+                else:
+                    add(path, "intake.duplicate_address", value=text)
+            assignments[text] = (address.assignment.value, path)
+            if address.confirmations and address.assignment is not d.AddressAssignment.DYNAMIC:
+                add(
+                    (*base, "addresses", a_index, "confirmations"),
+                    "intake.confirmation_not_dynamic",
+                    value=text,
+                )
+            for c_index, confirmation in enumerate(address.confirmations):
+                if confirmation.confirmed_at.tzinfo is None:
+                    add(
+                        (*base, "addresses", a_index, "confirmations", c_index, "confirmed_at"),
+                        "intake.needs_timezone",
+                    )
+    for index, device in enumerate(model.devices):
+        base = ("devices", index)
+        holder((*base, "managed_by"), device.managed_by)
+        for p_index, key in enumerate(device.connection_points):
+            if key not in point_keys:
+                add((*base, "connection_points", p_index), "intake.unknown_point", value=key)
+        if device.version_source is d.VersionSource.NOT_OBTAINED:
+            if not device.version_unavailable_reason:
+                add((*base, "version_unavailable_reason"), "intake.unavailable_needs_reason")
+            if device.firmware_version:
+                add((*base, "firmware_version"), "intake.version_and_not_obtained")
+    if len(model.terminals) > model.terminal_limit:
+        add(
+            ("terminals",),
+            "intake.too_many_terminals",
+            count=str(len(model.terminals)),
+            limit=str(model.terminal_limit),
+        )
+    if model.survey and model.survey.end < model.survey.start:
+        add(("survey", "end"), "intake.end_before_start")
+    if model.diagnosis_window and model.diagnosis_window.end <= model.diagnosis_window.start:
+        add(("diagnosis_window", "end"), "intake.end_before_start")
+    return problems
+
+
+def validate_document(document: Any, tree: Any = None) -> d.Engagement:
+    """A parsed document (plain data) as an ``Engagement``, or ``IntakeError``."""
+    if not isinstance(document, dict):
+        raise IntakeError("intake.not_engagement_file")
+    try:
+        model = EngagementModel.model_validate(document)
+    except ValidationError as exc:
+        raise IntakeError("intake.invalid_file", _schema_problems(exc, tree)) from None
+    problems = _cross_problems(model, tree)
+    if problems:
+        raise IntakeError("intake.invalid_file", problems)
+    return _to_domain(model)
+
+
+def parse_text(text: str) -> d.Engagement:
+    """Read an engagement file's text."""
+    yaml = YAML(typ="rt")
+    try:
+        tree = yaml.load(io.StringIO(text))
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        line = mark.line + 1 if mark is not None else None
+        raise IntakeError(
+            "intake.yaml_syntax",
+            [Problem((), line, "intake.yaml_detail", (("detail", str(exc.problem or exc)),))],
+        ) from None
+    except YAMLError as exc:
+        raise IntakeError(
+            "intake.yaml_syntax", [Problem((), None, "intake.yaml_detail", (("detail", str(exc)),))]
+        ) from None
+    return validate_document(_plain(tree), tree)
+
+
+def read_file(path: Path) -> d.Engagement:
+    """Read an engagement file from disk, refusing what is not one."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise IntakeError("intake.cannot_read", path=str(path), reason=exc.strerror or "") from None
+    if size > MAX_FILE_BYTES:
+        raise IntakeError("intake.too_large_file", path=str(path))
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise IntakeError("intake.not_utf8", path=str(path)) from None
+    except OSError as exc:
+        raise IntakeError("intake.cannot_read", path=str(path), reason=exc.strerror or "") from None
+    return parse_text(text)
+
+
+def _contacts(items: Sequence[ContactModel]) -> tuple[d.Contact, ...]:
+    return tuple(d.Contact(c.name, c.role, c.email, c.phone) for c in items)
+
+
+def _holder(value: HolderModel) -> d.ContractHolder:
+    return d.ContractHolder(value.kind, value.vendor, value.name)
+
+
+def _to_domain(model: EngagementModel) -> d.Engagement:
+    inst = model.institution
+    return d.Engagement(
+        code=model.code,
+        title=model.title,
+        institution=d.Institution(
+            inst.name,
+            inst.name_en,
+            inst.address,
+            inst.prefecture,
+            inst.bed_count,
+            _contacts(inst.contacts),
+        ),
+        status=model.status,
+        survey_start=model.survey.start if model.survey else None,
+        survey_end=model.survey.end if model.survey else None,
+        window=d.DiagnosisWindow(model.diagnosis_window.start, model.diagnosis_window.end)
+        if model.diagnosis_window
+        else None,
+        authorisation=d.Authorisation(
+            model.authorisation.approved_by,
+            model.authorisation.approved_at,
+            model.authorisation.document_ref,
+        )
+        if model.authorisation
+        else None,
+        terminal_limit=model.terminal_limit,
+        vendors=tuple(
+            d.Vendor(v.key, v.company, _contacts(v.contacts), v.manages) for v in model.vendors
+        ),
+        connection_points=tuple(
+            d.ConnectionPoint(
+                key=p.key,
+                name=p.name,
+                kind=p.kind,
+                in_ehr_scope=p.in_ehr_scope,
+                scope_reason=p.scope_reason,
+                internet_reachable=p.internet_reachable,
+                carrier=p.carrier,
+                contract_holder=_holder(p.contract_holder),
+                addresses=tuple(
+                    d.GlobalAddress(
+                        a.address,
+                        a.assignment,
+                        tuple(
+                            d.AddressConfirmation(c.confirmed_at, c.confirmed_by)
+                            for c in a.confirmations
+                        ),
+                        a.note,
+                    )
+                    for a in p.addresses
+                ),
+                description=p.description,
+            )
+            for p in model.connection_points
+        ),
+        devices=tuple(
+            d.Device(
+                key=v.key,
+                name=v.name,
+                role=v.role,
+                vendor=v.vendor,
+                model=v.model,
+                firmware_version=v.firmware_version,
+                firmware_version_normalised=v.firmware_version_normalised,
+                version_source=v.version_source,
+                version_unavailable_reason=v.version_unavailable_reason,
+                connection_points=tuple(v.connection_points),
+                managed_by=_holder(v.managed_by),
+                notes=v.notes,
+            )
+            for v in model.devices
+        ),
+        terminals=tuple(
+            d.Terminal(t.key, t.hostname, t.role, t.system, t.location) for t in model.terminals
+        ),
+    )
+
+
+# -- writing -------------------------------------------------------------------------
+
+
+def _drop_empty(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if v not in ("", None, [], {})}
+
+
+def _holder_doc(holder: d.ContractHolder) -> dict[str, Any]:
+    return _drop_empty(
+        {"kind": holder.kind.value, "vendor": holder.vendor_key, "name": holder.name}
+    )
+
+
+def _contacts_doc(contacts: Sequence[d.Contact]) -> list[dict[str, Any]]:
+    return [
+        _drop_empty({"name": c.name, "role": c.role, "email": c.email, "phone": c.phone})
+        for c in contacts
+    ]
+
+
+def to_document(engagement: d.Engagement) -> dict[str, Any]:
+    """An ``Engagement`` as the plain data of its file (the inverse of ``validate_document``)."""
+    inst = engagement.institution
+    document: dict[str, Any] = {
+        "schema": SCHEMA,
+        "code": engagement.code,
+        "title": engagement.title,
+        "status": engagement.status.value,
+        "institution": _drop_empty(
+            {
+                "name": inst.name,
+                "name_en": inst.name_en,
+                "address": inst.address,
+                "prefecture": inst.prefecture,
+                "bed_count": inst.bed_count,
+                "contacts": _contacts_doc(inst.contacts),
+            }
+        ),
+    }
+    if engagement.survey_start and engagement.survey_end:
+        document["survey"] = {"start": engagement.survey_start, "end": engagement.survey_end}
+    if engagement.window:
+        document["diagnosis_window"] = {
+            "start": engagement.window.starts_at,
+            "end": engagement.window.ends_at,
+        }
+    if engagement.authorisation:
+        auth = engagement.authorisation
+        document["authorisation"] = _drop_empty(
+            {
+                "approved_by": auth.approved_by,
+                "approved_at": auth.approved_at,
+                "document_ref": auth.document_ref,
+            }
+        )
+    document["terminal_limit"] = engagement.terminal_limit
+    document["vendors"] = [
+        _drop_empty(
+            {
+                "key": v.key,
+                "company": v.company,
+                "manages": v.manages,
+                "contacts": _contacts_doc(v.contacts),
+            }
+        )
+        for v in engagement.vendors
+    ]
+    document["connection_points"] = [
+        _drop_empty(
+            {
+                "key": p.key,
+                "name": p.name,
+                "kind": p.kind.value,
+                "in_ehr_scope": p.in_ehr_scope,
+                "scope_reason": p.scope_reason,
+                "internet_reachable": p.internet_reachable,
+                "carrier": p.carrier,
+                "contract_holder": _holder_doc(p.contract_holder),
+                "addresses": [
+                    _drop_empty(
+                        {
+                            "address": str(a.address),
+                            "assignment": a.assignment.value,
+                            "confirmations": [
+                                {"confirmed_at": c.confirmed_at, "confirmed_by": c.confirmed_by}
+                                for c in a.confirmations
+                            ],
+                            "note": a.note,
+                        }
+                    )
+                    for a in p.addresses
+                ],
+                "description": p.description,
+            }
+        )
+        for p in engagement.connection_points
+    ]
+    document["devices"] = [
+        _drop_empty(
+            {
+                "key": v.key,
+                "name": v.name,
+                "role": v.role.value,
+                "vendor": v.vendor,
+                "model": v.model,
+                "firmware_version": v.firmware_version,
+                "firmware_version_normalised": v.firmware_version_normalised,
+                "version_source": v.version_source.value if v.version_source else None,
+                "version_unavailable_reason": v.version_unavailable_reason,
+                "connection_points": list(v.connection_points),
+                "managed_by": _holder_doc(v.managed_by),
+                "notes": v.notes,
+            }
+        )
+        for v in engagement.devices
+    ]
+    document["terminals"] = [
+        _drop_empty(
+            {
+                "key": t.key,
+                "hostname": t.hostname,
+                "role": t.role.value,
+                "system": t.system,
+                "location": t.location,
+            }
+        )
+        for t in engagement.terminals
+    ]
+    return document
+
+
+def dump_text(engagement: d.Engagement) -> str:
+    """An engagement as YAML text that ``parse_text`` reads back to the same engagement."""
+    yaml = YAML(typ="rt")
+    yaml.default_flow_style = False
+    yaml.allow_unicode = True
+    yaml.width = 100
+    buffer = io.StringIO()
+    yaml.dump(to_document(engagement), buffer)
+    return buffer.getvalue()

@@ -1,0 +1,149 @@
+"""Opening the engagement store: engine, sessions, migrations, clear errors.
+
+The first use of any command brings the schema up to date (``upgrade``), so a new
+user never runs a separate set-up step. SQLite is the default; PostgreSQL works
+through the same URL.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import (
+    ArgumentError,
+    DatabaseError,
+    IntegrityError,
+    OperationalError,
+    SQLAlchemyError,
+)
+from sqlalchemy.orm import Session, sessionmaker
+
+from kenshin.errors import KenshinError
+
+
+class StoreError(KenshinError):
+    """The engagement store cannot be opened, read or written."""
+
+
+def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+
+def _alembic_config(url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(resources.files("kenshin.store") / "migrations"))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+class Store:
+    """A handle on one engagement database."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        try:
+            parsed = make_url(url)
+        except ArgumentError as exc:
+            raise StoreError("store.bad_url", url=url) from exc
+        self._sqlite_path: Path | None = None
+        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+            self._sqlite_path = Path(str(parsed.database))
+        if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        self.engine: Engine = create_engine(parsed, future=True)
+        if parsed.get_backend_name() == "sqlite":
+            event.listen(self.engine, "connect", _enable_sqlite_foreign_keys)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def display_url(self) -> str:
+        """The URL without any password, for messages."""
+        return make_url(self.url).render_as_string(hide_password=True)
+
+    def _check_sqlite_file(self) -> None:
+        path = self._sqlite_path
+        if path is None:
+            return
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError("store.cannot_create_dir", path=str(path.parent)) from exc
+        if path.exists():
+            with path.open("rb") as handle:
+                header = handle.read(16)
+            if header and header != b"SQLite format 3\x00":
+                raise StoreError("store.corrupt", path=str(path))
+
+    def current_revision(self) -> str | None:
+        with self.engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+
+    def head_revision(self) -> str | None:
+        return ScriptDirectory.from_config(_alembic_config(self.url)).get_current_head()
+
+    def upgrade(self) -> None:
+        """Bring the schema to the newest migration (creating it from empty)."""
+        self._check_sqlite_file()
+        try:
+            if self.current_revision() == self.head_revision():
+                return
+            with self.engine.begin() as connection:
+                config = _alembic_config(self.url)
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+        except DatabaseError as exc:
+            raise self._translate(exc) from exc
+
+    def _translate(self, exc: SQLAlchemyError) -> StoreError:
+        text = str(exc).lower()
+        if "readonly" in text or "read-only" in text or "read only" in text:
+            return StoreError("store.readonly", path=self.display_url())
+        if "not a database" in text or "malformed" in text:
+            return StoreError("store.corrupt", path=self.display_url())
+        if "file is not a database" in text or "file is encrypted" in text:
+            return StoreError("store.corrupt", path=self.display_url())
+        if "unable to open" in text:
+            return StoreError("store.cannot_open", path=self.display_url())
+        reason = str(getattr(exc, "orig", exc))
+        return StoreError("store.unavailable", url=self.display_url(), reason=reason)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """One transaction: committed if the block ends normally, rolled back otherwise."""
+        session = self._sessions()
+        try:
+            yield session
+            session.commit()
+        except (OperationalError, DatabaseError) as exc:
+            session.rollback()
+            if isinstance(exc, IntegrityError):
+                raise StoreError("store.constraint", detail=str(exc.orig).splitlines()[0]) from exc
+            raise self._translate(exc) from exc
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def open_store(url: str) -> Store:
+    """Open the store at ``url`` and make sure its schema is current."""
+    store = Store(url)
+    store.upgrade()
+    return store

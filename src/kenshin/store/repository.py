@@ -1,0 +1,689 @@
+"""Reading and writing whole engagements, findings and audit events.
+
+``EngagementRepository.save`` takes a complete, already validated ``Engagement`` and
+makes the database say exactly that, matching children by their keys: a re-import of
+the same file updates rows in place and never duplicates them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from ipaddress import ip_address
+from typing import TypeVar
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from kenshin.domain import (
+    AddressAssignment,
+    AddressConfirmation,
+    AuditEvent,
+    AuditOutcome,
+    Authorisation,
+    Confidence,
+    ConnectionKind,
+    ConnectionPoint,
+    Contact,
+    ContractHolder,
+    Device,
+    DeviceRole,
+    DiagnosisWindow,
+    Engagement,
+    EngagementStatus,
+    Finding,
+    FindingCategory,
+    FindingStatus,
+    FindingSubject,
+    GlobalAddress,
+    HolderKind,
+    Institution,
+    Severity,
+    Terminal,
+    TerminalRole,
+    Vendor,
+    VersionSource,
+)
+from kenshin.store.db import StoreError
+from kenshin.store.models import (
+    AddressConfirmationRow,
+    AuditEventRow,
+    ConnectionPointRow,
+    ContactRow,
+    DeviceRow,
+    EngagementRow,
+    FindingRow,
+    GlobalAddressRow,
+    InstitutionRow,
+    TerminalRow,
+    VendorRow,
+)
+
+RowT = TypeVar("RowT", VendorRow, ConnectionPointRow, DeviceRow, TerminalRow)
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    """Datetimes come back naive from SQLite; they were stored as UTC."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _required_utc(moment: datetime) -> datetime:
+    converted = _utc(moment)
+    assert converted is not None
+    return converted
+
+
+@dataclass(frozen=True)
+class EngagementSummary:
+    code: str
+    title: str
+    institution: str
+    status: EngagementStatus
+    points: int
+    devices: int
+    terminals: int
+    open_findings: int
+
+
+def finding_fingerprint(finding: Finding) -> str:
+    """The identity of a finding: same check, same subject, same CVEs."""
+    subject = finding.subject
+    parts = [
+        finding.check_id,
+        subject.address or "",
+        str(subject.port or ""),
+        subject.protocol or "",
+        subject.device_key or "",
+        subject.terminal_key or "",
+        subject.point_key or "",
+        ",".join(sorted(finding.cves)),
+    ]
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+class EngagementRepository:
+    """Engagements as whole aggregates, within one session (one transaction)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # -- reading -------------------------------------------------------------------
+
+    def _row(self, code: str) -> EngagementRow | None:
+        query = (
+            select(EngagementRow)
+            .where(EngagementRow.code == code)
+            .options(
+                selectinload(EngagementRow.institution),
+                selectinload(EngagementRow.contacts),
+                selectinload(EngagementRow.vendors).selectinload(VendorRow.contacts),
+                selectinload(EngagementRow.points)
+                .selectinload(ConnectionPointRow.addresses)
+                .selectinload(GlobalAddressRow.confirmations),
+                selectinload(EngagementRow.points).selectinload(ConnectionPointRow.holder_vendor),
+                selectinload(EngagementRow.devices).selectinload(DeviceRow.points),
+                selectinload(EngagementRow.devices).selectinload(DeviceRow.managed_vendor),
+                selectinload(EngagementRow.terminals),
+            )
+        )
+        return self.session.scalars(query).one_or_none()
+
+    def exists(self, code: str) -> bool:
+        return (
+            self.session.scalar(select(EngagementRow.id).where(EngagementRow.code == code))
+            is not None
+        )
+
+    def get(self, code: str) -> Engagement:
+        row = self._row(code)
+        if row is None:
+            raise StoreError("store.no_engagement", code=code)
+        return _to_domain(row)
+
+    def engagement_id(self, code: str) -> int:
+        found = self.session.scalar(select(EngagementRow.id).where(EngagementRow.code == code))
+        if found is None:
+            raise StoreError("store.no_engagement", code=code)
+        return found
+
+    def list(self) -> list[EngagementSummary]:
+        rows = self.session.scalars(
+            select(EngagementRow)
+            .options(
+                selectinload(EngagementRow.institution),
+                selectinload(EngagementRow.points),
+                selectinload(EngagementRow.devices),
+                selectinload(EngagementRow.terminals),
+            )
+            .order_by(EngagementRow.code)
+        ).all()
+        open_counts: dict[int, int] = {
+            engagement_id: count
+            for engagement_id, count in self.session.execute(
+                select(FindingRow.engagement_id, func.count())
+                .where(FindingRow.status == FindingStatus.OPEN.value)
+                .group_by(FindingRow.engagement_id)
+            )
+        }
+        return [
+            EngagementSummary(
+                code=row.code,
+                title=row.title,
+                institution=row.institution.name,
+                status=EngagementStatus(row.status),
+                points=len(row.points),
+                devices=len(row.devices),
+                terminals=len(row.terminals),
+                open_findings=open_counts.get(row.id, 0),
+            )
+            for row in rows
+        ]
+
+    # -- writing -------------------------------------------------------------------
+
+    def save(self, engagement: Engagement) -> bool:
+        """Store ``engagement`` as given; returns True when it was created."""
+        row = self._row(engagement.code)
+        created = row is None
+        if row is None:
+            row = EngagementRow(code=engagement.code, institution=InstitutionRow(name=""))
+            self.session.add(row)
+        _apply_engagement(row, engagement)
+        self.session.flush()
+        vendor_ids = self._sync_vendors(row, engagement.vendors)
+        point_rows = self._sync_points(row, engagement, vendor_ids)
+        self._sync_devices(row, engagement, vendor_ids, point_rows)
+        self._sync_terminals(row, engagement.terminals)
+        try:
+            self.session.flush()
+        except IntegrityError as exc:
+            raise StoreError("store.constraint", detail=str(exc.orig).splitlines()[0]) from exc
+        return created
+
+    def delete(self, code: str) -> None:
+        row = self._row(code)
+        if row is None:
+            raise StoreError("store.no_engagement", code=code)
+        institution = row.institution
+        self.session.delete(row)
+        self.session.flush()
+        still_used = self.session.scalar(
+            select(EngagementRow.id).where(EngagementRow.institution_id == institution.id)
+        )
+        if still_used is None:
+            self.session.delete(institution)
+
+    def _sync_vendors(self, row: EngagementRow, vendors: Sequence[Vendor]) -> dict[str, int]:
+        existing = _by_key(row.vendors)
+        wanted = {v.key for v in vendors}
+        for key, stale in existing.items():
+            if key not in wanted:
+                row.vendors.remove(stale)
+        for position, vendor in enumerate(vendors):
+            vendor_row = existing.get(vendor.key)
+            if vendor_row is None:
+                vendor_row = VendorRow(key=vendor.key, company="")
+                row.vendors.append(vendor_row)
+            vendor_row.position = position
+            vendor_row.company = vendor.company
+            vendor_row.manages = vendor.manages
+            vendor_row.contacts = [
+                _contact_row(contact, position, row)
+                for position, contact in enumerate(vendor.contacts)
+            ]
+        self.session.flush()
+        return {v.key: v.id for v in row.vendors}
+
+    def _sync_points(
+        self, row: EngagementRow, engagement: Engagement, vendor_ids: dict[str, int]
+    ) -> dict[str, ConnectionPointRow]:
+        existing = _by_key(row.points)
+        wanted = {p.key for p in engagement.connection_points}
+        for key, stale in existing.items():
+            if key not in wanted:
+                row.points.remove(stale)
+        self.session.flush()
+        result: dict[str, ConnectionPointRow] = {}
+        for position, point in enumerate(engagement.connection_points):
+            point_row = existing.get(point.key)
+            if point_row is None:
+                point_row = ConnectionPointRow(key=point.key)
+                row.points.append(point_row)
+            point_row.position = position
+            point_row.name = point.name
+            point_row.kind = point.kind.value
+            point_row.in_ehr_scope = point.in_ehr_scope
+            point_row.scope_reason = point.scope_reason
+            point_row.internet_reachable = point.internet_reachable
+            point_row.carrier = point.carrier
+            point_row.holder_kind = point.contract_holder.kind.value
+            point_row.holder_vendor_id = _vendor_id(point.contract_holder, vendor_ids)
+            point_row.holder_name = point.contract_holder.name
+            point_row.description = point.description
+            self._sync_addresses(row, point_row, point.addresses)
+            result[point.key] = point_row
+        return result
+
+    def _sync_addresses(
+        self, row: EngagementRow, point_row: ConnectionPointRow, addresses: Sequence[GlobalAddress]
+    ) -> None:
+        existing = {a.address: a for a in point_row.addresses}
+        wanted = {str(a.address) for a in addresses}
+        for text, stale in existing.items():
+            if text not in wanted:
+                point_row.addresses.remove(stale)
+        self.session.flush()
+        for address in addresses:
+            text = str(address.address)
+            address_row = existing.get(text)
+            if address_row is None:
+                address_row = GlobalAddressRow(address=text, engagement_id=row.id)
+                point_row.addresses.append(address_row)
+            address_row.assignment = address.assignment.value
+            address_row.note = address.note
+            known = {(_utc(c.confirmed_at), c.confirmed_by) for c in address_row.confirmations}
+            for confirmation in address.confirmations:
+                moment = _utc(confirmation.confirmed_at)
+                if (moment, confirmation.confirmed_by) not in known:
+                    address_row.confirmations.append(
+                        AddressConfirmationRow(
+                            confirmed_at=moment, confirmed_by=confirmation.confirmed_by
+                        )
+                    )
+
+    def _sync_devices(
+        self,
+        row: EngagementRow,
+        engagement: Engagement,
+        vendor_ids: dict[str, int],
+        point_rows: dict[str, ConnectionPointRow],
+    ) -> None:
+        existing = _by_key(row.devices)
+        wanted = {d.key for d in engagement.devices}
+        for key, stale in existing.items():
+            if key not in wanted:
+                row.devices.remove(stale)
+        for position, device in enumerate(engagement.devices):
+            device_row = existing.get(device.key)
+            if device_row is None:
+                device_row = DeviceRow(key=device.key)
+                row.devices.append(device_row)
+            device_row.position = position
+            device_row.name = device.name
+            device_row.role = device.role.value
+            device_row.vendor_name = device.vendor
+            device_row.model = device.model
+            device_row.firmware_version = device.firmware_version
+            device_row.firmware_version_normalised = device.firmware_version_normalised
+            device_row.version_source = (
+                device.version_source.value if device.version_source else None
+            )
+            device_row.version_unavailable_reason = device.version_unavailable_reason
+            device_row.managed_kind = device.managed_by.kind.value
+            device_row.managed_vendor_id = _vendor_id(device.managed_by, vendor_ids)
+            device_row.managed_name = device.managed_by.name
+            device_row.notes = device.notes
+            device_row.points = [point_rows[key] for key in device.connection_points]
+
+    def _sync_terminals(self, row: EngagementRow, terminals: Sequence[Terminal]) -> None:
+        existing = _by_key(row.terminals)
+        wanted = {t.key for t in terminals}
+        for key, stale in existing.items():
+            if key not in wanted:
+                row.terminals.remove(stale)
+        self.session.flush()
+        for position, terminal in enumerate(terminals):
+            terminal_row = existing.get(terminal.key)
+            if terminal_row is None:
+                terminal_row = TerminalRow(key=terminal.key)
+                row.terminals.append(terminal_row)
+            terminal_row.position = position
+            terminal_row.hostname = terminal.hostname
+            terminal_row.role = terminal.role.value
+            terminal_row.system = terminal.system
+            terminal_row.location = terminal.location
+
+
+class FindingRepository:
+    """Findings of one engagement; the same finding stored twice stays one row."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def _subject_ids(self, engagement_id: int, subject: FindingSubject) -> tuple[int | None, ...]:
+        def lookup(
+            model: type[DeviceRow] | type[TerminalRow] | type[ConnectionPointRow], key: str | None
+        ) -> int | None:
+            if key is None:
+                return None
+            found = self.session.scalar(
+                select(model.id).where(model.engagement_id == engagement_id, model.key == key)
+            )
+            if found is None:
+                raise StoreError("store.unknown_subject", key=key)
+            return found
+
+        return (
+            lookup(DeviceRow, subject.device_key),
+            lookup(TerminalRow, subject.terminal_key),
+            lookup(ConnectionPointRow, subject.point_key),
+        )
+
+    def record(self, engagement_code: str, findings: Iterable[Finding]) -> int:
+        """Insert new findings, refresh known ones (keeping their triage status)."""
+        engagement_id = EngagementRepository(self.session).engagement_id(engagement_code)
+        count = 0
+        for finding in findings:
+            fingerprint = finding_fingerprint(finding)
+            device_id, terminal_id, point_id = self._subject_ids(engagement_id, finding.subject)
+            row = self.session.scalar(
+                select(FindingRow).where(
+                    FindingRow.engagement_id == engagement_id,
+                    FindingRow.fingerprint == fingerprint,
+                )
+            )
+            if row is None:
+                row = FindingRow(
+                    engagement_id=engagement_id,
+                    fingerprint=fingerprint,
+                    status=finding.status.value,
+                    status_reason=finding.status_reason,
+                )
+                self.session.add(row)
+            row.check_id = finding.check_id
+            row.category = finding.category.value
+            row.severity = finding.severity.value
+            row.title_ja = finding.title_ja
+            row.title_en = finding.title_en
+            row.description_ja = finding.description_ja
+            row.description_en = finding.description_en
+            row.remediation_ja = finding.remediation_ja
+            row.remediation_en = finding.remediation_en
+            row.evidence = finding.evidence
+            row.cves = list(finding.cves)
+            row.kev = finding.kev
+            row.ransomware = finding.ransomware
+            row.cvss = finding.cvss
+            row.confidence = finding.confidence.value
+            row.address = finding.subject.address
+            row.port = finding.subject.port
+            row.protocol = finding.subject.protocol
+            row.device_id = device_id
+            row.terminal_id = terminal_id
+            row.connection_point_id = point_id
+            count += 1
+        try:
+            self.session.flush()
+        except IntegrityError as exc:
+            raise StoreError("store.constraint", detail=str(exc.orig).splitlines()[0]) from exc
+        return count
+
+    def list(self, engagement_code: str) -> list[Finding]:
+        engagement_id = EngagementRepository(self.session).engagement_id(engagement_code)
+        rows = self.session.scalars(
+            select(FindingRow).where(FindingRow.engagement_id == engagement_id)
+        ).all()
+        keys = self._keys(engagement_id)
+        findings = [_finding(row, keys) for row in rows]
+        return sorted(findings, key=lambda f: (f.severity.rank, f.subject.describe(), f.check_id))
+
+    def set_status(
+        self, engagement_code: str, fingerprint: str, status: FindingStatus, reason: str = ""
+    ) -> None:
+        engagement_id = EngagementRepository(self.session).engagement_id(engagement_code)
+        row = self.session.scalar(
+            select(FindingRow).where(
+                FindingRow.engagement_id == engagement_id, FindingRow.fingerprint == fingerprint
+            )
+        )
+        if row is None:
+            raise StoreError("store.no_finding", fingerprint=fingerprint)
+        if status is FindingStatus.FALSE_POSITIVE and not reason.strip():
+            raise StoreError("store.false_positive_needs_reason")
+        row.status = status.value
+        row.status_reason = reason
+
+    def _keys(self, engagement_id: int) -> dict[tuple[str, int], str]:
+        keys: dict[tuple[str, int], str] = {}
+        for kind, model in (
+            ("device", DeviceRow),
+            ("terminal", TerminalRow),
+            ("point", ConnectionPointRow),
+        ):
+            for row_id, key in self.session.execute(
+                select(model.id, model.key).where(model.engagement_id == engagement_id)
+            ):
+                keys[(kind, row_id)] = key
+        return keys
+
+
+class AuditLog:
+    """The append-only audit trail."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def record(self, event: AuditEvent) -> None:
+        engagement_id = None
+        if event.engagement_code is not None:
+            engagement_id = self.session.scalar(
+                select(EngagementRow.id).where(EngagementRow.code == event.engagement_code)
+            )
+        self.session.add(
+            AuditEventRow(
+                at=_utc(event.at),
+                actor=event.actor,
+                action=event.action,
+                outcome=event.outcome.value,
+                engagement_id=engagement_id,
+                engagement_code=event.engagement_code,
+                targets=list(event.targets),
+                details=dict(event.details),
+            )
+        )
+        self.session.flush()
+
+    def events(self, engagement_code: str | None = None, limit: int = 200) -> list[AuditEvent]:
+        query = select(AuditEventRow).order_by(AuditEventRow.at.desc(), AuditEventRow.id.desc())
+        if engagement_code is not None:
+            query = query.where(AuditEventRow.engagement_code == engagement_code)
+        rows = self.session.scalars(query.limit(limit)).all()
+        return [
+            AuditEvent(
+                actor=r.actor,
+                action=r.action,
+                outcome=AuditOutcome(r.outcome),
+                at=_required_utc(r.at),
+                engagement_code=r.engagement_code,
+                targets=tuple(r.targets),
+                details=dict(r.details),
+            )
+            for r in rows
+        ]
+
+
+# -- mapping helpers ---------------------------------------------------------------
+
+
+def _by_key(rows: Iterable[RowT]) -> dict[str, RowT]:
+    return {r.key: r for r in rows}
+
+
+def _vendor_id(holder: ContractHolder, vendor_ids: dict[str, int]) -> int | None:
+    if holder.vendor_key is None:
+        return None
+    try:
+        return vendor_ids[holder.vendor_key]
+    except KeyError:
+        raise StoreError("store.unknown_vendor", key=holder.vendor_key) from None
+
+
+def _contact_row(contact: Contact, position: int, engagement: EngagementRow) -> ContactRow:
+    return ContactRow(
+        engagement_id=engagement.id,
+        position=position,
+        name=contact.name,
+        role=contact.role,
+        email=contact.email,
+        phone=contact.phone,
+    )
+
+
+def _apply_engagement(row: EngagementRow, engagement: Engagement) -> None:
+    institution = engagement.institution
+    row.institution.name = institution.name
+    row.institution.name_en = institution.name_en
+    row.institution.address = institution.address
+    row.institution.prefecture = institution.prefecture
+    row.institution.bed_count = institution.bed_count
+    row.title = engagement.title
+    row.status = engagement.status.value
+    row.survey_start = engagement.survey_start
+    row.survey_end = engagement.survey_end
+    row.window_start = _utc(engagement.window.starts_at) if engagement.window else None
+    row.window_end = _utc(engagement.window.ends_at) if engagement.window else None
+    auth = engagement.authorisation
+    row.auth_approved_by = auth.approved_by if auth else None
+    row.auth_approved_at = _utc(auth.approved_at) if auth else None
+    row.auth_document_ref = auth.document_ref if auth else ""
+    row.terminal_limit = engagement.terminal_limit
+    row.contacts.clear()
+    for position, contact in enumerate(institution.contacts):
+        row.contacts.append(
+            ContactRow(
+                position=position,
+                name=contact.name,
+                role=contact.role,
+                email=contact.email,
+                phone=contact.phone,
+            )
+        )
+
+
+def _holder(kind: str, vendor: VendorRow | None, name: str) -> ContractHolder:
+    return ContractHolder(HolderKind(kind), vendor.key if vendor else None, name)
+
+
+def _contacts(rows: Iterable[ContactRow]) -> tuple[Contact, ...]:
+    return tuple(Contact(r.name, r.role, r.email, r.phone) for r in rows)
+
+
+def _to_domain(row: EngagementRow) -> Engagement:
+    window = None
+    if row.window_start is not None and row.window_end is not None:
+        window = DiagnosisWindow(_required_utc(row.window_start), _required_utc(row.window_end))
+    authorisation = None
+    if row.auth_approved_by is not None and row.auth_approved_at is not None:
+        authorisation = Authorisation(
+            row.auth_approved_by, _required_utc(row.auth_approved_at), row.auth_document_ref
+        )
+    institution = row.institution
+    return Engagement(
+        code=row.code,
+        title=row.title,
+        institution=Institution(
+            name=institution.name,
+            name_en=institution.name_en,
+            address=institution.address,
+            prefecture=institution.prefecture,
+            bed_count=institution.bed_count,
+            contacts=_contacts(row.contacts),
+        ),
+        status=EngagementStatus(row.status),
+        survey_start=row.survey_start,
+        survey_end=row.survey_end,
+        window=window,
+        authorisation=authorisation,
+        terminal_limit=row.terminal_limit,
+        vendors=tuple(
+            Vendor(v.key, v.company, _contacts(v.contacts), v.manages) for v in row.vendors
+        ),
+        connection_points=tuple(
+            ConnectionPoint(
+                key=p.key,
+                name=p.name,
+                kind=ConnectionKind(p.kind),
+                in_ehr_scope=p.in_ehr_scope,
+                scope_reason=p.scope_reason,
+                internet_reachable=p.internet_reachable,
+                carrier=p.carrier,
+                contract_holder=_holder(p.holder_kind, p.holder_vendor, p.holder_name),
+                addresses=tuple(
+                    GlobalAddress(
+                        address=ip_address(a.address),
+                        assignment=AddressAssignment(a.assignment),
+                        confirmations=tuple(
+                            AddressConfirmation(_required_utc(c.confirmed_at), c.confirmed_by)
+                            for c in a.confirmations
+                        ),
+                        note=a.note,
+                    )
+                    for a in p.addresses
+                ),
+                description=p.description,
+            )
+            for p in row.points
+        ),
+        devices=tuple(
+            Device(
+                key=d.key,
+                name=d.name,
+                role=DeviceRole(d.role),
+                vendor=d.vendor_name,
+                model=d.model,
+                firmware_version=d.firmware_version,
+                firmware_version_normalised=d.firmware_version_normalised,
+                version_source=VersionSource(d.version_source) if d.version_source else None,
+                version_unavailable_reason=d.version_unavailable_reason,
+                connection_points=tuple(p.key for p in d.points),
+                managed_by=_holder(d.managed_kind, d.managed_vendor, d.managed_name),
+                notes=d.notes,
+            )
+            for d in row.devices
+        ),
+        terminals=tuple(
+            Terminal(t.key, t.hostname, TerminalRole(t.role), t.system, t.location)
+            for t in row.terminals
+        ),
+    )
+
+
+def _finding(row: FindingRow, keys: dict[tuple[str, int], str]) -> Finding:
+    return Finding(
+        check_id=row.check_id,
+        category=FindingCategory(row.category),
+        severity=Severity(row.severity),
+        title_ja=row.title_ja,
+        title_en=row.title_en,
+        subject=FindingSubject(
+            address=row.address,
+            port=row.port,
+            protocol=row.protocol,
+            device_key=keys.get(("device", row.device_id)) if row.device_id else None,
+            terminal_key=keys.get(("terminal", row.terminal_id)) if row.terminal_id else None,
+            point_key=keys.get(("point", row.connection_point_id))
+            if row.connection_point_id
+            else None,
+        ),
+        description_ja=row.description_ja,
+        description_en=row.description_en,
+        remediation_ja=row.remediation_ja,
+        remediation_en=row.remediation_en,
+        evidence=row.evidence,
+        cves=tuple(row.cves),
+        kev=row.kev,
+        ransomware=row.ransomware,
+        cvss=row.cvss,
+        confidence=Confidence(row.confidence),
+        status=FindingStatus(row.status),
+        status_reason=row.status_reason,
+    )
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
