@@ -53,6 +53,7 @@ def _spec(
     protocol: Transport,
     port: int,
     description: str,
+    /,
     **options: str,
 ) -> tuple[str, EmulatorSpec]:
     return name, EmulatorSpec(
@@ -103,6 +104,103 @@ EMULATORS: Mapping[str, EmulatorSpec] = MappingProxyType(
                 "IPsec IKE responder (IKEv1 Main Mode, IKEv2 IKE_SA_INIT; NAT-T on 4500)",
                 vendor="generic",
                 natt="auto",
+            ),
+            _spec(
+                "tarpit",
+                "tcp",
+                8443,
+                "Accepts connections and never speaks (holds them open)",
+                hold="600",
+            ),
+            _spec(
+                "garbage",
+                "tcp",
+                9000,
+                "Greets with megabytes of random bytes, then closes",
+                megabytes="4",
+            ),
+            _spec(
+                "tls_nonsense",
+                "tcp",
+                4443,
+                "Answers a TLS ClientHello with junk",
+                bytes="4096",
+            ),
+            _spec("reset", "tcp", 8081, "Accepts, then resets at once (RST via SO_LINGER 0)"),
+            _spec(
+                "slow",
+                "tcp",
+                2222,
+                "Sends its banner one byte per `delay` seconds",
+                banner="SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\\r\\n",
+                delay="1",
+            ),
+            _spec(
+                "http_login",
+                "tcp",
+                80,
+                "Admin web page behind HTTP Basic or a form login; counts attempts",
+                username="admin",
+                password="admin",  # noqa: S106 - the factory default the lab must expose
+                kind="basic",
+                product="router",
+                tls="false",
+            ),
+            _spec(
+                "bind_shell",
+                "tcp",
+                31337,
+                "Fake bind shell: root prompt, answers only `echo <marker>` and `exit`",
+                prompt="root@localhost:~# ",
+            ),
+            _spec(
+                "line_service",
+                "tcp",
+                31338,
+                "Ordinary line-based status service (the bind shell's hardened twin)",
+                name="lab-status",
+            ),
+            _spec(
+                "ftp_banner",
+                "tcp",
+                21,
+                "FTP control connection with a configurable greeting; no backdoor",
+                banner="220 (vsFTPd 2.3.4)",
+                anonymous="false",
+            ),
+            _spec("vnc", "tcp", 5900, "VNC RFB 3.8 handshake", auth="none", name="reception-pc"),
+            _spec(
+                "memcached",
+                "tcp+udp",
+                11211,
+                "memcached text protocol (stats, version) on TCP and UDP",
+                version="1.4.25",
+                udp="true",
+            ),
+            _spec(
+                "mongodb",
+                "tcp",
+                27017,
+                "MongoDB wire protocol: hello/isMaster, buildInfo, listDatabases",
+                version="4.4.6",
+                auth="none",
+            ),
+            _spec(
+                "elasticsearch",
+                "tcp",
+                9200,
+                "Elasticsearch HTTP root JSON with the version",
+                version="7.10.2",
+                auth="none",
+                cluster="elasticsearch",
+            ),
+            _spec(
+                "docker_api",
+                "tcp",
+                2375,
+                "Docker Engine API without TLS: /_ping, /version, /info",
+                version="20.10.24",
+                hostname="build-host",
             ),
         ]
     )
@@ -161,7 +259,7 @@ class RunningEmulator:
 
 
 async def start(
-    name: str, host: str = "127.0.0.1", port: int = 0, **options: str
+    name: str, host: str = "127.0.0.1", port: int = 0, /, **options: str
 ) -> RunningEmulator:
     """Run emulator ``name`` in this event loop and return once it listens.
 
@@ -171,6 +269,8 @@ async def start(
     settings(name, options)  # fail early on a bad option name
     serve = spec.serve_function()
     expected = 2 if spec.protocol == "tcp+udp" else 1
+    if options.get("udp", "true").lower() in ("false", "no", "0", "off"):
+        expected = 1  # a tcp+udp emulator told to skip UDP (e.g. memcached's hardened twin)
     addresses: list[tuple[str, str, int]] = []
     ready = asyncio.Event()
 
@@ -200,7 +300,7 @@ async def start(
 
 @contextmanager
 def running(
-    name: str, host: str = "127.0.0.1", port: int = 0, **options: str
+    name: str, host: str = "127.0.0.1", port: int = 0, /, **options: str
 ) -> Iterator[RunningEmulator]:
     """Run emulator ``name`` on its own event loop in a background thread.
 
