@@ -76,6 +76,7 @@ def test_registry_entries_point_at_serve_functions() -> None:
         assert 0 < spec.default_port < 65536
         assert spec.description
         assert callable(spec.serve_function())
+        assert not {"host", "port"} & set(spec.options)  # they would clash with serve()
 
 
 def test_settings_reject_unknown_emulators_and_options() -> None:
