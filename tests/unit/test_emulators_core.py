@@ -18,6 +18,7 @@ import struct
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -37,19 +38,32 @@ def _tls_client() -> ssl.SSLContext:
     return context
 
 
+@dataclass(frozen=True)
+class Fetched:
+    """An HTTP response read to its end."""
+
+    status: int
+    headers: http.client.HTTPMessage
+    body: bytes
+
+    def getheader(self, name: str) -> str | None:
+        return self.headers.get(name)
+
+
 def https_get(
     port: int,
     path: str,
     method: str = "GET",
     body: str | None = None,
     headers: dict[str, str] | None = None,
-) -> http.client.HTTPResponse:
+) -> Fetched:
     connection = http.client.HTTPSConnection(LOOPBACK, port, timeout=10, context=_tls_client())
-    connection.request(method, path, body=body, headers=headers or {})
-    response = connection.getresponse()
-    response.read_body = response.read()  # type: ignore[attr-defined]
-    connection.close()
-    return response
+    try:
+        connection.request(method, path, body=body, headers=headers or {})
+        response = connection.getresponse()
+        return Fetched(response.status, response.headers, response.read())
+    finally:
+        connection.close()
 
 
 def peer_certificate(port: int) -> x509.Certificate:
@@ -160,15 +174,15 @@ def test_fortigate_ssl_vpn_portal_looks_like_fortios() -> None:
         root = https_get(emulator.port, "/")
         assert root.status == 200
         assert root.getheader("Server") == "xxxxxxxx-xxxxx"
-        assert b'top.location="/remote/login"' in root.read_body  # type: ignore[attr-defined]
+        assert b'top.location="/remote/login"' in root.body
         login = https_get(emulator.port, "/remote/login")
-        body = login.read_body  # type: ignore[attr-defined]
+        body = login.body
         assert b'action="/remote/logincheck"' in body
         assert b'name="credential"' in body
         cookies = login.headers.get_all("Set-Cookie") or []
         assert any(c.startswith("SVPNCOOKIE=") for c in cookies)
         check = https_get(emulator.port, "/remote/logincheck", "POST", "username=a&credential=b")
-        assert check.read_body.startswith(b"ret=0,redir=/remote/login")  # type: ignore[attr-defined]
+        assert check.body.startswith(b"ret=0,redir=/remote/login")
         assert https_get(emulator.port, "/login").status == 404  # no admin UI by default
         certificate = peer_certificate(emulator.port)
         assert re.fullmatch(r"FGT60FTK\d{8}", cn(certificate.subject))
@@ -178,10 +192,10 @@ def test_fortigate_ssl_vpn_portal_looks_like_fortios() -> None:
 def test_fortigate_admin_ui_option_moves_the_root_redirect() -> None:
     with running("fortigate", admin_ui="true", serial="FGT60FTK20000001") as emulator:
         root = https_get(emulator.port, "/")
-        assert b'top.location="/login"' in root.read_body  # type: ignore[attr-defined]
+        assert b'top.location="/login"' in root.body
         admin = https_get(emulator.port, "/login")
         assert admin.status == 200
-        assert b"FGT60FTK20000001" in admin.read_body  # type: ignore[attr-defined]
+        assert b"FGT60FTK20000001" in admin.body
         assert cn(peer_certificate(emulator.port).subject) == "FGT60FTK20000001"
 
 
@@ -191,7 +205,7 @@ def _static(version: str) -> tuple[str, str, bytes]:
         etag = response.getheader("ETag") or ""
         again = https_get(emulator.port, "/sslvpn/js/login.js", headers={"If-None-Match": etag})
         assert again.status == 304
-        return etag, response.getheader("Last-Modified") or "", response.read_body  # type: ignore[attr-defined]
+        return etag, response.getheader("Last-Modified") or "", response.body
 
 
 def test_fortigate_static_resources_change_with_the_release() -> None:
