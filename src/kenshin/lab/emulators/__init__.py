@@ -431,9 +431,11 @@ async def start(
     waiter.cancel()
     if task in done:
         task.result()  # raises what made it stop
-        raise EmulatorError("lab_emulators.unknown", name=name, known="(it stopped at once)")
+        raise EmulatorError("lab_emulators.stopped", name=name)
     if not ready.is_set():
         task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
         raise TimeoutError(f"emulator {name} did not listen within {START_SECONDS} s")
     return RunningEmulator(name=name, task=task, addresses=addresses)
 
