@@ -25,7 +25,14 @@ import pytest
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
-from kenshin.lab.emulators import EMULATORS, EmulatorError, running, settings
+from kenshin.lab.emulators import (
+    EMULATORS,
+    EmulatorError,
+    command_line,
+    parse_ready,
+    running,
+    settings,
+)
 from kenshin.lab.emulators._common import data
 
 LOOPBACK = "127.0.0.1"
@@ -91,6 +98,7 @@ def test_registry_entries_point_at_serve_functions() -> None:
         assert spec.description
         assert callable(spec.serve_function())
         assert not {"host", "port"} & set(spec.options)  # they would clash with serve()
+        assert spec.service
 
 
 def test_settings_reject_unknown_emulators_and_options() -> None:
@@ -106,23 +114,32 @@ def test_an_unknown_release_is_refused() -> None:
         pass
 
 
+def test_command_line_and_ready_line() -> None:
+    argv = command_line("ike", "198.18.20.20", 500, python="python3", vendor="yamaha")
+    assert argv == [
+        "python3",
+        "-m",
+        "kenshin.lab.emulators",
+        "ike",
+        "--host",
+        "198.18.20.20",
+        "--port",
+        "500",
+        "--option",
+        "vendor=yamaha",
+    ]
+    with pytest.raises(EmulatorError):
+        command_line("ike", "198.18.20.20", 500, colour="blue")
+    assert parse_ready("READY ike udp 198.18.20.20 500\n") == ("ike", "udp", "198.18.20.20", 500)
+    assert parse_ready("[ike] listening on udp") is None
+
+
 @pytest.fixture
 def emulator_process() -> Iterator[tuple[subprocess.Popen[str], int]]:
     repo = Path(__file__).resolve().parents[2]
     env = dict(os.environ, PYTHONPATH=str(repo / "src"))
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "kenshin.lab.emulators",
-            "fortigate",
-            "--host",
-            LOOPBACK,
-            "--port",
-            "0",
-            "--option",
-            "version=7.2.4",
-        ],
+        command_line("fortigate", LOOPBACK, 0, version="7.2.4"),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -131,10 +148,11 @@ def emulator_process() -> Iterator[tuple[subprocess.Popen[str], int]]:
     try:
         assert process.stdout is not None
         line = process.stdout.readline()  # blocks until READY (or the process dies)
-        match = re.fullmatch(r"READY fortigate tcp 127\.0\.0\.1 (\d+)\n", line)
+        ready = parse_ready(line)
         errors = process.stderr.read() if process.stderr and not line else ""
-        assert match, f"unexpected first line {line!r}; stderr: {errors}"
-        yield process, int(match.group(1))
+        assert ready is not None, f"unexpected first line {line!r}; stderr: {errors}"
+        assert ready[:3] == ("fortigate", "tcp", LOOPBACK)
+        yield process, ready[3]
     finally:
         if process.poll() is None:
             os.kill(process.pid, signal.SIGKILL)

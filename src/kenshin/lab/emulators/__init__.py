@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib
+import sys
 import threading
 from collections.abc import Callable, Coroutine, Iterator, Mapping
 from contextlib import contextmanager
@@ -42,10 +43,54 @@ class EmulatorSpec:
     default_port: int
     description: str
     options: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    #: the service name nmap's vocabulary gives what it imitates (for the lab's ground truth)
+    service: str = ""
 
     def serve_function(self) -> Serve:
         serve: Serve = importlib.import_module(self.module).serve
         return serve
+
+
+#: nmap's service name for what each emulator imitates ("tcpwrapped"/"unknown" where a
+#: scanner can tell nothing more).
+_SERVICES = {
+    "fortigate": "https",
+    "ivanti_ics": "https",
+    "globalprotect": "https",
+    "citrix_gateway": "https",
+    "sonicwall_sslvpn": "https",
+    "cisco_asa": "https",
+    "http_login": "http",
+    "telnet_router": "telnet",
+    "rdp": "ms-wbt-server",
+    "ike": "isakmp",
+    "vnc": "vnc",
+    "bind_shell": "bindshell",
+    "line_service": "unknown",
+    "ftp_banner": "ftp",
+    "memcached": "memcache",
+    "mongodb": "mongodb",
+    "elasticsearch": "http",
+    "docker_api": "docker",
+    "ntp_mode6": "ntp",
+    "ssdp": "upnp",
+    "netbios_ns": "netbios-ns",
+    "tftp": "tftp",
+    "sip": "sip",
+    "openvpn": "openvpn",
+    "l2tp": "l2tp",
+    "radius": "radius",
+    "portmapper": "rpcbind",
+    "mssql_browser": "ms-sql-m",
+    "cldap": "ldap",
+    "ws_discovery": "ws-discovery",
+    "mdns": "mdns",
+    "tarpit": "tcpwrapped",
+    "garbage": "unknown",
+    "tls_nonsense": "unknown",
+    "reset": "tcpwrapped",
+    "slow": "ssh",
+}
 
 
 def _spec(
@@ -63,6 +108,7 @@ def _spec(
         default_port=port,
         description=description,
         options=MappingProxyType(dict(options)),
+        service=_SERVICES[name],
     )
 
 
@@ -440,6 +486,26 @@ async def start(
     return RunningEmulator(name=name, task=task, addresses=addresses)
 
 
+def command_line(
+    name: str, host: str, port: int, /, python: str | None = None, **options: str
+) -> list[str]:
+    """The argument list that runs emulator ``name`` as a process (e.g. in a namespace)."""
+    settings(name, options)
+    argv = [python or sys.executable, "-m", "kenshin.lab.emulators", name]
+    argv += ["--host", host, "--port", str(port)]
+    for key, value in options.items():
+        argv += ["--option", f"{key}={value}"]
+    return argv
+
+
+def parse_ready(line: str) -> tuple[str, str, str, int] | None:
+    """(name, protocol, host, port) from a ``READY ...`` line of the runner, else None."""
+    parts = line.split()
+    if len(parts) != 5 or parts[0] != "READY" or not parts[4].isdigit():
+        return None
+    return parts[1], parts[2], parts[3], int(parts[4])
+
+
 @contextmanager
 def running(
     name: str, host: str = "127.0.0.1", port: int = 0, /, **options: str
@@ -471,6 +537,8 @@ __all__ = [
     "EmulatorError",
     "EmulatorSpec",
     "RunningEmulator",
+    "command_line",
+    "parse_ready",
     "running",
     "settings",
     "start",
