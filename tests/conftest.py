@@ -15,6 +15,9 @@ from kenshin.cli.demo import demo_file
 from kenshin.domain import Engagement
 from kenshin.intake import read_file
 
+# The test lab's `lab` fixture (tests/lab/conftest.py), for every test that asks for it.
+pytest_plugins = ["lab.conftest"]
+
 PG_ENV = "KENSHIN_TEST_PG_URL"
 
 

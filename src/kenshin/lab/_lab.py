@@ -1,0 +1,478 @@
+"""``Lab``: build a profile's hosts in network namespaces, start their services, tear down."""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import datetime as dt
+import importlib
+import itertools
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from ipaddress import IPv4Address, IPv4Network
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from kenshin.domain import PortState, Protocol
+from kenshin.lab import _daemons, _firewall, _netns
+from kenshin.lab._model import Firewall, LabError, LabHost, LabService, LabWarning, expected_state
+from kenshin.lab._profile import HostSpec, ProfileSpec, ServiceSpec, load_profile
+
+READY_TIMEOUT = 20.0
+
+
+def is_root() -> bool:
+    return os.geteuid() == 0
+
+
+def registered_emulators() -> dict[str, str]:
+    """Emulator name → its transport (``tcp``, ``udp`` or ``tcp+udp``); empty if none yet."""
+    try:
+        module = importlib.import_module("kenshin.lab.emulators")
+    except ImportError:
+        return {}
+    registry: Any = getattr(module, "EMULATORS", {})
+    return {str(name): str(getattr(registry[name], "protocol", "")) for name in registry}
+
+
+def listening_sockets(pid: int) -> set[tuple[str, int]]:
+    """(protocol, port) of every listening TCP / bound UDP socket in ``pid``'s namespace."""
+    found: set[tuple[str, int]] = set()
+    for proto, wanted in (("tcp", "0A"), ("udp", "07")):
+        for suffix in ("", "6"):
+            try:
+                lines = Path(f"/proc/{pid}/net/{proto}{suffix}").read_text().splitlines()[1:]
+            except OSError:
+                continue
+            for line in lines:
+                parts = line.split()
+                if len(parts) > 3 and parts[3] == wanted:
+                    found.add((proto, int(parts[1].rsplit(":", 1)[1], 16)))
+    return found
+
+
+def _tail(path: Path, limit: int = 800) -> str:
+    try:
+        return path.read_text(errors="replace")[-limit:].strip()
+    except OSError:
+        return ""
+
+
+@dataclass
+class _Running:
+    launch: _daemons.Launch
+    process: subprocess.Popen[bytes]
+
+
+def _firewall_of(host: HostSpec) -> Firewall | None:
+    if host.firewall is None:
+        return None
+    f = host.firewall
+    return Firewall(
+        frozenset(f.tcp_accept),
+        frozenset(f.tcp_reset),
+        frozenset(f.tcp_prohibit),
+        frozenset(f.udp_accept),
+        frozenset(f.udp_unreachable),
+        frozenset(f.udp_prohibit),
+    )
+
+
+class Lab:
+    """A running lab: ``hosts`` (role → ``LabHost``), ``services`` (the ground truth).
+
+    Start with ``Lab.start("test")`` and always ``close()`` it (or use ``with``): that
+    stops exactly the processes the lab started and removes its namespaces and links.
+    """
+
+    mode: str
+    profile: str
+    slot: str
+    hosts: dict[str, LabHost]
+    services: list[LabService]
+    missing: list[str]
+    """Services of the profile that were not started, with the reason."""
+    tmpdir: Path
+
+    def __init__(self) -> None:  # use Lab.start
+        self.mode = "netns"
+        self.hosts = {}
+        self.services = []
+        self.missing = []
+        self._running: list[_Running] = []
+        self._slot: _netns.Slot | None = None
+        self._namespaces: list[str] = []
+        self._closed = False
+        self.tmpdir = Path()
+
+    # ----------------------------------------------------------------- start
+    @classmethod
+    def start(
+        cls,
+        profile: str = "test",
+        *,
+        strict: bool | None = None,
+        ready_timeout: float = READY_TIMEOUT,
+        lock_wait: float = 30.0,
+    ) -> Lab:
+        """Build and start ``profile``; raise ``LabError`` (after cleaning up) if it cannot.
+
+        ``strict``: an emulator the profile names but ``kenshin.lab.emulators`` does not
+        register is an error (default when env ``CI`` or ``KENSHIN_LAB_STRICT`` is set);
+        otherwise it is left out with a ``LabWarning`` and listed in ``missing``.
+        """
+        spec = load_profile(profile)
+        if not is_root():
+            raise LabError("lab.needs_root")
+        if shutil.which("ip") is None or shutil.which("nft") is None:
+            raise LabError("lab.missing_packages", packages="iproute2, nftables")
+        if strict is None:
+            strict = bool(os.environ.get("CI") or os.environ.get("KENSHIN_LAB_STRICT"))
+        lab = cls()
+        lab.profile = profile
+        _netns.cleanup_stale()
+        lab._slot = _netns.acquire_slot(spec.fixed_addresses, wait_seconds=lock_wait)
+        lab.slot = lab._slot.key
+        atexit.register(lab.close)
+        try:
+            lab._build(spec, strict, ready_timeout)
+        except BaseException:
+            lab.close()
+            raise
+        return lab
+
+    def _build(self, spec: ProfileSpec, strict: bool, ready_timeout: float) -> None:
+        slot = self._slot
+        assert slot is not None
+        self.tmpdir = Path(tempfile.mkdtemp(prefix=f"{_netns.TMP_PREFIX}{slot.key}-"))
+        self.tmpdir.chmod(0o755)
+        plans: list[_netns.HostPlan] = []
+        for host in spec.hosts:
+            address, wide = self._addresses(slot, host)
+            ns = slot.namespace(host.role)
+            plans.append(_netns.HostPlan(host.role, ns, address, wide))
+            self.hosts[host.role] = LabHost(
+                host.role, str(address), ns, (str(wide),) if wide else (), _firewall_of(host)
+            )
+        self._namespaces = [slot.router] + [p.namespace for p in plans]
+        self._save_state(ready=False)
+        _netns.build_topology(slot, plans)
+
+        wanted = self._select_services(spec, strict)
+        kinds = {s.daemon for _, s in wanted if s.daemon}
+        absent = _daemons.missing_binaries({k for k in kinds if k})
+        if absent:
+            raise LabError("lab.missing_packages", packages=", ".join(absent))
+
+        context = _daemons.Context(self.tmpdir, {r: h.address for r, h in self.hosts.items()})
+        launches = self._launches(context, spec, wanted)
+        for host in spec.hosts:
+            fw = self.hosts[host.role].firewall
+            if fw is not None:
+                _firewall.apply(self.hosts[host.role].namespace, fw, self.tmpdir)
+        for launch in launches:
+            self._spawn(launch)
+        self._save_state(ready=False)
+        self._wait_ready(ready_timeout)
+        self.services = self._ground_truth(wanted, launches)
+        self._save_state(ready=True)
+
+    @staticmethod
+    def _addresses(slot: _netns.Slot, host: HostSpec) -> tuple[IPv4Address, IPv4Network | None]:
+        if slot.fixed:
+            assert host.address is not None
+            return host.address, host.wide_prefix if host.wide else None
+        assert slot.host_net is not None
+        assert host.octet is not None
+        address = slot.host_net.network_address + host.octet
+        return address, (slot.wide_net if host.wide else None)
+
+    def _select_services(
+        self, spec: ProfileSpec, strict: bool
+    ) -> list[tuple[HostSpec, ServiceSpec]]:
+        known = registered_emulators()
+        wanted: list[tuple[HostSpec, ServiceSpec]] = []
+        unknown: list[str] = []
+        for host in spec.hosts:
+            for service in host.services:
+                if service.emulator is not None and service.emulator not in known:
+                    unknown.append(service.emulator)
+                    self.missing.append(
+                        f"{service.name} (emulator '{service.emulator}' is not registered)"
+                    )
+                    continue
+                wanted.append((host, service))
+        if unknown:
+            names = ", ".join(sorted(set(unknown)))
+            if strict:
+                raise LabError("lab.unknown_emulator", names=names)
+            warnings.warn(
+                f"lab profile {spec.name}: emulators not registered in "
+                f"kenshin.lab.emulators, left out: {names}",
+                LabWarning,
+                stacklevel=3,
+            )
+        return wanted
+
+    def _launches(
+        self,
+        context: _daemons.Context,
+        spec: ProfileSpec,
+        wanted: list[tuple[HostSpec, ServiceSpec]],
+    ) -> list[_daemons.Launch]:
+        known = registered_emulators()
+        launches: list[_daemons.Launch] = []
+        emulated: dict[str, list[dict[str, Any]]] = {}
+        for host, service in wanted:
+            lab_host = self.hosts[host.role]
+            if service.daemon is not None:
+                build = _daemons.BUILDERS[service.daemon]
+                launches.append(build(context, lab_host.namespace, lab_host.address, service))
+            else:
+                assert service.emulator is not None
+                emulated.setdefault(host.role, []).append(
+                    {
+                        "name": service.name,
+                        "emulator": service.emulator,
+                        "host": lab_host.address,
+                        "port": service.port,
+                        "options": dict(service.options),
+                        "transport": known.get(service.emulator, service.protocol),
+                    }
+                )
+        for role, items in emulated.items():
+            path = self.tmpdir / f"emulators-{role}.json"
+            path.write_text(json.dumps(items, indent=2))
+            sockets = []
+            for item in items:
+                transport = item["transport"] or "tcp"
+                for proto in ("tcp", "udp"):
+                    if proto in transport.split("+"):
+                        sockets.append((proto, int(item["port"])))
+            launches.append(
+                _daemons.Launch(
+                    f"emulators-{role}",
+                    self.hosts[role].namespace,
+                    [sys.executable, "-m", "kenshin.lab._runner", str(path)],
+                    sockets,
+                    self.tmpdir / f"emulators-{role}.log",
+                )
+            )
+        return launches
+
+    def _spawn(self, launch: _daemons.Launch) -> None:
+        launch.log.parent.mkdir(parents=True, exist_ok=True)
+        with launch.log.open("ab") as log:
+            process = subprocess.Popen(
+                ["ip", "netns", "exec", launch.namespace, *launch.argv],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=launch.env,
+                start_new_session=True,
+            )
+        self._running.append(_Running(launch, process))
+
+    def _wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        pending = list(self._running)
+        delay = 0.01
+        while pending:
+            for running in list(pending):
+                code = running.process.poll()
+                if code is not None:
+                    raise LabError(
+                        "lab.daemon_died",
+                        name=running.launch.name,
+                        code=code,
+                        log=_tail(running.launch.log),
+                    )
+                have = listening_sockets(running.process.pid)
+                if all(sock in have for sock in running.launch.sockets):
+                    pending.remove(running)
+            if not pending:
+                return
+            if time.monotonic() >= deadline:
+                names = ", ".join(r.launch.name for r in pending)
+                logs = " | ".join(_tail(r.launch.log, 300) for r in pending)
+                raise LabError("lab.not_ready", names=names, seconds=timeout, log=logs)
+            time.sleep(delay)
+            delay = min(delay * 1.5, 0.2)
+
+    def _ground_truth(
+        self,
+        wanted: list[tuple[HostSpec, ServiceSpec]],
+        launches: list[_daemons.Launch],
+    ) -> list[LabService]:
+        by_name = {launch.name: launch for launch in launches}
+        known = registered_emulators()
+
+        def version(host: HostSpec, service: ServiceSpec) -> str:
+            if service.version != "discover" or service.daemon is None:
+                return service.version
+            address = self.hosts[host.role].address
+            return _daemons.discover_version(service.daemon, address, service.port)
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            versions = list(pool.map(lambda hs: version(*hs), wanted))
+        result: list[LabService] = []
+        for (host, service), found in zip(wanted, versions, strict=True):
+            launch = by_name.get(service.name)
+            settings = tuple(sorted((launch.settings if launch else {}).items()))
+            protocols = [service.protocol]
+            transport = known.get(service.emulator or "", "")
+            if (launch is not None and launch.extra_tcp) or transport == "tcp+udp":
+                protocols += [p for p in ("tcp", "udp") if p != service.protocol]
+            lab_host = self.hosts[host.role]
+            addresses = [("", lab_host.address)]
+            if service.options.get("bind") == "any":
+                addresses += [(f"@{a}", str(a)) for p in lab_host.prefixes for a in IPv4Network(p)]
+            for (at, address), proto in itertools.product(addresses, protocols):
+                suffix = ("" if proto == service.protocol else f"/{proto}") + at
+                result.append(
+                    LabService(
+                        role=host.role,
+                        address=address,
+                        protocol=Protocol(proto),
+                        port=service.port,
+                        service=service.service,
+                        product=service.product,
+                        version=found,
+                        vulnerable=service.vulnerable,
+                        twin=f"{service.twin}{suffix}" if service.twin else "",
+                        notes=service.notes,
+                        name=f"{service.name}{suffix}",
+                        kind=service.kind,
+                        settings=settings,
+                    )
+                )
+        return result
+
+    def _save_state(self, ready: bool) -> None:
+        if self._slot is None:
+            return
+        _netns.write_state(
+            self._slot,
+            {
+                "pid": os.getpid(),
+                "profile": self.profile,
+                "slot": self._slot.key,
+                "ready": ready,
+                "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                "tmpdir": str(self.tmpdir),
+                "namespaces": self._namespaces,
+                "link": self._slot.link,
+                "hosts": {r: h.address for r, h in self.hosts.items()},
+                "processes": {r.launch.name: r.process.pid for r in self._running},
+                "services": [
+                    {
+                        "name": s.name,
+                        "address": s.address,
+                        "protocol": str(s.protocol),
+                        "port": s.port,
+                        "service": s.service,
+                        "product": s.product,
+                        "version": s.version,
+                    }
+                    for s in self.services
+                ],
+                "missing": self.missing,
+            },
+        )
+
+    # --------------------------------------------------------------- queries
+    def host(self, role: str) -> LabHost:
+        try:
+            return self.hosts[role]
+        except KeyError:
+            raise LabError("lab.unknown_host", role=role, known=", ".join(self.hosts)) from None
+
+    def service(self, name: str) -> LabService:
+        for service in self.services:
+            if service.name == name:
+                return service
+        raise LabError("lab.unknown_service", name=name)
+
+    def find(self, **fields: object) -> list[LabService]:
+        """The services whose attributes equal all of ``fields`` (e.g. ``service="ssh"``)."""
+        return [s for s in self.services if all(getattr(s, k) == v for k, v in fields.items())]
+
+    def expected_state(self, address: str, protocol: Protocol | str, port: int) -> PortState:
+        """What a correct scanner reports for ``address``/``port`` (from the lab's design)."""
+        for host in self.hosts.values():
+            if host.address == address or any(
+                IPv4Address(address) in IPv4Network(p) for p in host.prefixes
+            ):
+                return expected_state(host, self.services, Protocol(protocol), port)
+        raise LabError("lab.unknown_address", address=address)
+
+    @property
+    def processes(self) -> dict[str, int]:
+        """Name → pid of every process the lab started."""
+        return {r.launch.name: r.process.pid for r in self._running}
+
+    def listening(self, role: str) -> set[tuple[str, int]]:
+        """What actually listens in a host's namespace: (protocol, port)."""
+        for running in self._running:
+            if running.launch.namespace == self.hosts[role].namespace:
+                return listening_sockets(running.process.pid)
+        return set()
+
+    @property
+    def ca_file(self) -> Path | None:
+        """The lab CA's certificate (PEM) that signs the current TLS services' certificates."""
+        path = self.tmpdir / "lab-ca.pem"
+        return path if path.exists() else None
+
+    @property
+    def namespaces(self) -> list[str]:
+        return list(self._namespaces)
+
+    @property
+    def link(self) -> str:
+        return self._slot.link if self._slot else ""
+
+    # -------------------------------------------------------------- teardown
+    def close(self) -> None:
+        """Stop the lab's processes (by pid), remove its namespaces, link and files."""
+        if self._closed:
+            return
+        self._closed = True
+        with contextlib.suppress(Exception):
+            atexit.unregister(self.close)
+        try:
+            _netns.kill_pids([r.process.pid for r in self._running])
+            for running in self._running:
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    running.process.wait(timeout=2)
+            if self._slot is not None:
+                _netns.remove_namespaces(self._namespaces, self._slot.link)
+        finally:
+            if self.tmpdir != Path() and self.tmpdir.exists():
+                shutil.rmtree(self.tmpdir, ignore_errors=True)
+            if self._slot is not None:
+                self._slot.release()
+
+    def __enter__(self) -> Lab:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __iter__(self) -> Iterator[LabService]:
+        return iter(self.services)
