@@ -28,6 +28,12 @@ def require_root() -> None:
         pytest.skip(NEEDS_ROOT)
 
 
+@pytest.fixture
+def needs_root() -> None:
+    """For lab tests that start their own lab: skip (fail under CI) when not root."""
+    require_root()
+
+
 @pytest.fixture(scope="session")
 def lab(request: pytest.FixtureRequest) -> Iterator[Lab]:
     """The ``test`` profile lab (real daemons and emulators in network namespaces)."""

@@ -12,18 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import require_root
 from kenshin.lab import Lab, cleanup_stale
 from kenshin.lab._netns import link_exists, list_namespaces, pid_alive
 
-pytestmark = pytest.mark.lab
+pytestmark = [pytest.mark.lab, pytest.mark.usefixtures("needs_root")]
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(autouse=True)
-def _root() -> None:
-    require_root()
 
 
 def _gone(namespaces: list[str], link: str, pids: list[int]) -> None:

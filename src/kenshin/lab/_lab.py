@@ -113,6 +113,7 @@ class Lab:
         self._slot: _netns.Slot | None = None
         self._namespaces: list[str] = []
         self._closed = False
+        self._keeper = False
         self.tmpdir = Path()
 
     # ----------------------------------------------------------------- start
@@ -124,12 +125,14 @@ class Lab:
         strict: bool | None = None,
         ready_timeout: float = READY_TIMEOUT,
         lock_wait: float = 30.0,
+        keeper: bool = False,
     ) -> Lab:
         """Build and start ``profile``; raise ``LabError`` (after cleaning up) if it cannot.
 
         ``strict``: an emulator the profile names but ``kenshin.lab.emulators`` does not
         register is an error (default when env ``CI`` or ``KENSHIN_LAB_STRICT`` is set);
         otherwise it is left out with a ``LabWarning`` and listed in ``missing``.
+        ``keeper``: this process only keeps the lab up for ``kenshin lab up``.
         """
         spec = load_profile(profile)
         if not is_root():
@@ -140,6 +143,7 @@ class Lab:
             strict = bool(os.environ.get("CI") or os.environ.get("KENSHIN_LAB_STRICT"))
         lab = cls()
         lab.profile = profile
+        lab._keeper = keeper
         _netns.cleanup_stale()
         lab._slot = _netns.acquire_slot(spec.fixed_addresses, wait_seconds=lock_wait)
         lab.slot = lab._slot.key
@@ -365,6 +369,7 @@ class Lab:
             self._slot,
             {
                 "pid": os.getpid(),
+                "keeper": self._keeper,
                 "profile": self.profile,
                 "slot": self._slot.key,
                 "ready": ready,
