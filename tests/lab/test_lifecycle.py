@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from kenshin.lab import Lab, cleanup_stale
+from kenshin.lab import Lab, LabError, LabWarning, cleanup_stale
 from kenshin.lab._netns import link_exists, list_namespaces, pid_alive
 
 pytestmark = [pytest.mark.lab, pytest.mark.usefixtures("needs_root")]
@@ -153,3 +153,27 @@ def test_a_killed_owner_is_cleaned_up_as_stale(tmp_path: Path) -> None:
     removed = cleanup_stale()
     assert set(namespaces) <= set(removed)
     _gone(namespaces, link, pids)
+
+
+PROFILE_WITH_UNKNOWN_EMULATOR = """
+name: unknown-emulator
+description: one real daemon and an emulator nobody registered
+hosts:
+  - role: a
+    octet: 10
+    services:
+      - {name: a-redis, daemon: redis, port: 6379, service: redis, product: Redis key-value store}
+      - {name: a-ghost, emulator: no_such_emulator, port: 7, service: echo}
+"""
+
+
+def test_an_unregistered_emulator_is_named_and_left_out_or_refused(tmp_path: Path) -> None:
+    profile = tmp_path / "unknown-emulator.yaml"
+    profile.write_text(PROFILE_WITH_UNKNOWN_EMULATOR)
+    with pytest.raises(LabError, match=r"not registered in kenshin\.lab\.emulators: no_such"):
+        Lab.start(profile, strict=True)
+    with pytest.warns(LabWarning, match="no_such_emulator"):
+        lab = Lab.start(profile, strict=False)
+    with lab:
+        assert [s.name for s in lab.services] == ["a-redis"]
+        assert lab.missing == ["a-ghost (emulator 'no_such_emulator' is not registered)"]

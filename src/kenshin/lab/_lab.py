@@ -9,6 +9,7 @@ import importlib
 import itertools
 import json
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -29,6 +30,8 @@ from kenshin.lab._model import Firewall, LabError, LabHost, LabService, LabWarni
 from kenshin.lab._profile import HostSpec, ProfileSpec, ServiceSpec, load_profile
 
 READY_TIMEOUT = 20.0
+RANDOM = "@random"
+"""An emulator option given as ``@random`` gets a fresh value per lab (see ``settings``)."""
 
 
 def is_root() -> bool:
@@ -114,13 +117,14 @@ class Lab:
         self._namespaces: list[str] = []
         self._closed = False
         self._keeper = False
+        self._settings: dict[str, dict[str, str]] = {}
         self.tmpdir = Path()
 
     # ----------------------------------------------------------------- start
     @classmethod
     def start(
         cls,
-        profile: str = "test",
+        profile: str | Path = "test",
         *,
         strict: bool | None = None,
         ready_timeout: float = READY_TIMEOUT,
@@ -128,6 +132,9 @@ class Lab:
         keeper: bool = False,
     ) -> Lab:
         """Build and start ``profile``; raise ``LabError`` (after cleaning up) if it cannot.
+
+        ``profile``: a shipped profile's name (``test``, ``demo``, ``bench``) or the path
+        of a profile file of the same format.
 
         ``strict``: an emulator the profile names but ``kenshin.lab.emulators`` does not
         register is an error (default when env ``CI`` or ``KENSHIN_LAB_STRICT`` is set);
@@ -142,7 +149,7 @@ class Lab:
         if strict is None:
             strict = bool(os.environ.get("CI") or os.environ.get("KENSHIN_LAB_STRICT"))
         lab = cls()
-        lab.profile = profile
+        lab.profile = spec.name
         lab._keeper = keeper
         _netns.cleanup_stale()
         lab._slot = _netns.acquire_slot(spec.fixed_addresses, wait_seconds=lock_wait)
@@ -244,13 +251,20 @@ class Lab:
                 launches.append(build(context, lab_host.namespace, lab_host.address, service))
             else:
                 assert service.emulator is not None
+                options = {
+                    key: secrets.token_urlsafe(12) if value == RANDOM else value
+                    for key, value in service.options.items()
+                }
+                self._settings[service.name] = {
+                    k: v for k, v in options.items() if service.options[k] == RANDOM
+                }
                 emulated.setdefault(host.role, []).append(
                     {
                         "name": service.name,
                         "emulator": service.emulator,
                         "host": lab_host.address,
                         "port": service.port,
-                        "options": dict(service.options),
+                        "options": options,
                         "transport": known.get(service.emulator, service.protocol),
                     }
                 )
@@ -332,7 +346,8 @@ class Lab:
         result: list[LabService] = []
         for (host, service), found in zip(wanted, versions, strict=True):
             launch = by_name.get(service.name)
-            settings = tuple(sorted((launch.settings if launch else {}).items()))
+            made = launch.settings if launch else self._settings.get(service.name, {})
+            settings = tuple(sorted(made.items()))
             protocols = [service.protocol]
             transport = known.get(service.emulator or "", "")
             if (launch is not None and launch.extra_tcp) or transport == "tcp+udp":

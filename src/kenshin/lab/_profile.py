@@ -12,6 +12,7 @@ from __future__ import annotations
 from functools import cache
 from importlib import resources
 from ipaddress import IPv4Address, IPv4Network
+from pathlib import Path
 from typing import Literal
 
 import yaml
@@ -133,12 +134,18 @@ def profile_names() -> list[str]:
 
 
 @cache
-def load_profile(name: str) -> ProfileSpec:
-    """The profile ``name`` from the package's data, validated."""
-    if name not in profile_names():
+def load_profile(name: str | Path) -> ProfileSpec:
+    """The shipped profile ``name``, or a profile file at a path; validated."""
+    if isinstance(name, Path):
+        try:
+            text = name.read_text("utf-8")
+        except OSError as exc:
+            raise LabError("lab.bad_profile", name=str(name), detail=str(exc)) from None
+    elif name in profile_names():
+        text = (resources.files("kenshin.lab") / "profiles" / f"{name}.yaml").read_text("utf-8")
+    else:
         raise LabError("lab.unknown_profile", name=name, known=", ".join(profile_names()))
-    text = (resources.files("kenshin.lab") / "profiles" / f"{name}.yaml").read_text("utf-8")
     try:
         return ProfileSpec.model_validate(yaml.safe_load(text))
-    except ValidationError as exc:
-        raise LabError("lab.bad_profile", name=name, detail=str(exc)) from None
+    except (ValidationError, yaml.YAMLError) as exc:
+        raise LabError("lab.bad_profile", name=str(name), detail=str(exc)) from None
