@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
 import time
+import warnings
 from pathlib import Path
 
 import pytest
@@ -177,3 +179,28 @@ def test_an_unregistered_emulator_is_named_and_left_out_or_refused(tmp_path: Pat
     with lab:
         assert [s.name for s in lab.services] == ["a-redis"]
         assert lab.missing == ["a-ghost (emulator 'no_such_emulator' is not registered)"]
+
+
+def test_loopback_mode_serves_the_emulators_without_namespaces(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # As a user without root would get it: ports below 1024 move up by 20000.
+    monkeypatch.setattr("kenshin.lab._lab.is_root", lambda: False)
+    before = set(list_namespaces())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", LabWarning)
+        lab = Lab.start("demo", mode="auto")
+    with lab:
+        assert lab.mode == "loopback"
+        assert set(list_namespaces()) == before
+        assert lab.services
+        for service in lab.services:
+            assert service.address.startswith("127.77.")
+            assert service.kind.startswith("emulator:")
+        ssl_vpn = lab.service("cp01-sslvpn")
+        assert ssl_vpn.port == 20443
+        with socket.create_connection((ssl_vpn.address, ssl_vpn.port), timeout=5):
+            pass
+        assert any("cp01-ssh" in m and "needs root" in m for m in lab.missing)
+        pids = list(lab.processes.values())
+    assert not [pid for pid in pids if pid_alive(pid)]

@@ -138,4 +138,4 @@ def test_firewall_ruleset_drops_by_default_and_lists_each_action() -> None:
 def test_not_root_says_it_needs_root(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("os.geteuid", lambda: 1000)
     with pytest.raises(LabError, match="needs root for network namespaces"):
-        Lab.start("test")
+        Lab.start("test", mode="netns")

@@ -30,6 +30,7 @@ from kenshin.lab._model import Firewall, LabError, LabHost, LabService, LabWarni
 from kenshin.lab._profile import HostSpec, ProfileSpec, ServiceSpec, load_profile
 
 READY_TIMEOUT = 20.0
+LOOPBACK_PORT_SHIFT = 20000
 RANDOM = "@random"
 """An emulator option given as ``@random`` gets a fresh value per lab (see ``settings``)."""
 
@@ -48,8 +49,17 @@ def registered_emulators() -> dict[str, str]:
     return {str(name): str(getattr(registry[name], "protocol", "")) for name in registry}
 
 
-def listening_sockets(pid: int) -> set[tuple[str, int]]:
-    """(protocol, port) of every listening TCP / bound UDP socket in ``pid``'s namespace."""
+def _hex_address(address: str) -> str:
+    """An IPv4 address as /proc/net/{tcp,udp} writes it (host byte order, little-endian)."""
+    return IPv4Address(address).packed[::-1].hex().upper()
+
+
+def listening_sockets(pid: int, address: str | None = None) -> set[tuple[str, int]]:
+    """(protocol, port) of every listening TCP / bound UDP socket in ``pid``'s namespace.
+
+    With ``address``, only IPv4 sockets bound to that address.
+    """
+    wanted_address = _hex_address(address) if address else None
     found: set[tuple[str, int]] = set()
     for proto, wanted in (("tcp", "0A"), ("udp", "07")):
         for suffix in ("", "6"):
@@ -59,8 +69,11 @@ def listening_sockets(pid: int) -> set[tuple[str, int]]:
                 continue
             for line in lines:
                 parts = line.split()
-                if len(parts) > 3 and parts[3] == wanted:
-                    found.add((proto, int(parts[1].rsplit(":", 1)[1], 16)))
+                if len(parts) <= 3 or parts[3] != wanted:
+                    continue
+                local, _, port = parts[1].rpartition(":")
+                if wanted_address is None or local == wanted_address:
+                    found.add((proto, int(port, 16)))
     return found
 
 
@@ -130,6 +143,7 @@ class Lab:
         ready_timeout: float = READY_TIMEOUT,
         lock_wait: float = 30.0,
         keeper: bool = False,
+        mode: str = "auto",
     ) -> Lab:
         """Build and start ``profile``; raise ``LabError`` (after cleaning up) if it cannot.
 
@@ -140,19 +154,30 @@ class Lab:
         register is an error (default when env ``CI`` or ``KENSHIN_LAB_STRICT`` is set);
         otherwise it is left out with a ``LabWarning`` and listed in ``missing``.
         ``keeper``: this process only keeps the lab up for ``kenshin lab up``.
+        ``mode``: ``netns`` (needs root), ``loopback`` (no namespaces: only the emulators,
+        on 127.77.<slot>.<octet>, ports below 1024 moved up by 20000 when not root; real
+        daemons and firewalled hosts are left out and listed in ``missing``) or ``auto``
+        (``netns`` as root, else ``loopback``).
         """
         spec = load_profile(profile)
-        if not is_root():
+        if mode == "auto":
+            mode = "netns" if is_root() else "loopback"
+        if mode not in ("netns", "loopback"):
+            raise LabError("lab.bad_mode", mode=mode)
+        if mode == "netns" and not is_root():
             raise LabError("lab.needs_root")
-        if shutil.which("ip") is None or shutil.which("nft") is None:
+        if mode == "netns" and (shutil.which("ip") is None or shutil.which("nft") is None):
             raise LabError("lab.missing_packages", packages="iproute2, nftables")
         if strict is None:
             strict = bool(os.environ.get("CI") or os.environ.get("KENSHIN_LAB_STRICT"))
         lab = cls()
+        lab.mode = mode
         lab.profile = spec.name
         lab._keeper = keeper
         _netns.cleanup_stale()
-        lab._slot = _netns.acquire_slot(spec.fixed_addresses, wait_seconds=lock_wait)
+        lab._slot = _netns.acquire_slot(
+            spec.fixed_addresses, wait_seconds=lock_wait, loopback=mode == "loopback"
+        )
         lab.slot = lab._slot.key
         atexit.register(lab.close)
         try:
@@ -167,6 +192,9 @@ class Lab:
         assert slot is not None
         self.tmpdir = Path(tempfile.mkdtemp(prefix=f"{_netns.TMP_PREFIX}{slot.key}-"))
         self.tmpdir.chmod(0o755)
+        if slot.loopback:
+            self._build_loopback(spec, strict, ready_timeout)
+            return
         plans: list[_netns.HostPlan] = []
         for host in spec.hosts:
             address, wide = self._addresses(slot, host)
@@ -197,6 +225,39 @@ class Lab:
         self._wait_ready(ready_timeout)
         self.services = self._ground_truth(wanted, launches)
         self._save_state(ready=True)
+
+    def _build_loopback(self, spec: ProfileSpec, strict: bool, ready_timeout: float) -> None:
+        """Emulators only, on loopback addresses; what needs a namespace is left out."""
+        slot = self._slot
+        assert slot is not None
+        assert slot.host_net is not None
+        for index, host in enumerate(spec.hosts):
+            octet = host.octet if host.octet is not None else 10 * (index + 1)
+            address = slot.host_net.network_address + octet
+            self.hosts[host.role] = LabHost(host.role, str(address), "")
+        self._namespaces = []
+        self._save_state(ready=False)
+        wanted = []
+        for host, service in self._select_services(spec, strict):
+            if service.daemon is not None:
+                self.missing.append(f"{service.name} (a real daemon needs root and a namespace)")
+            elif host.firewall is not None:
+                self.missing.append(f"{service.name} (its host's firewall needs a namespace)")
+            else:
+                wanted.append((host, service))
+        launches = self._launches(_daemons.Context(self.tmpdir, {}), spec, wanted)
+        for launch in launches:
+            self._spawn(launch)
+        self._save_state(ready=False)
+        self._wait_ready(ready_timeout)
+        self.services = self._ground_truth(wanted, launches)
+        self._save_state(ready=True)
+
+    def port_of(self, service: ServiceSpec) -> int:
+        """Where a profile's service listens here (moved up by 20000 below 1024 off root)."""
+        if self.mode == "loopback" and service.port < 1024 and not is_root():
+            return service.port + LOOPBACK_PORT_SHIFT
+        return service.port
 
     @staticmethod
     def _addresses(slot: _netns.Slot, host: HostSpec) -> tuple[IPv4Address, IPv4Network | None]:
@@ -263,7 +324,7 @@ class Lab:
                         "name": service.name,
                         "emulator": service.emulator,
                         "host": lab_host.address,
-                        "port": service.port,
+                        "port": self.port_of(service),
                         "options": options,
                         "transport": known.get(service.emulator, service.protocol),
                     }
@@ -291,8 +352,9 @@ class Lab:
     def _spawn(self, launch: _daemons.Launch) -> None:
         launch.log.parent.mkdir(parents=True, exist_ok=True)
         with launch.log.open("ab") as log:
+            prefix = ["ip", "netns", "exec", launch.namespace] if launch.namespace else []
             process = subprocess.Popen(
-                ["ip", "netns", "exec", launch.namespace, *launch.argv],
+                [*prefix, *launch.argv],
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -315,7 +377,7 @@ class Lab:
                         code=code,
                         log=_tail(running.launch.log),
                     )
-                have = listening_sockets(running.process.pid)
+                have = listening_sockets(running.process.pid, self._only_address(running))
                 if all(sock in have for sock in running.launch.sockets):
                     pending.remove(running)
             if not pending:
@@ -326,6 +388,13 @@ class Lab:
                 raise LabError("lab.not_ready", names=names, seconds=timeout, log=logs)
             time.sleep(delay)
             delay = min(delay * 1.5, 0.2)
+
+    def _only_address(self, running: _Running) -> str | None:
+        """Loopback labs share the root namespace: count only sockets on the host's address."""
+        if running.launch.namespace:
+            return None
+        role = running.launch.name.removeprefix("emulators-")
+        return self.hosts[role].address
 
     def _ground_truth(
         self,
@@ -363,7 +432,7 @@ class Lab:
                         role=host.role,
                         address=address,
                         protocol=Protocol(proto),
-                        port=service.port,
+                        port=self.port_of(service),
                         service=service.service,
                         product=service.product,
                         version=found,
@@ -444,8 +513,10 @@ class Lab:
     def listening(self, role: str) -> set[tuple[str, int]]:
         """What actually listens in a host's namespace: (protocol, port)."""
         for running in self._running:
-            if running.launch.namespace == self.hosts[role].namespace:
-                return listening_sockets(running.process.pid)
+            if running.launch.namespace == self.hosts[role].namespace and (
+                running.launch.namespace or running.launch.name == f"emulators-{role}"
+            ):
+                return listening_sockets(running.process.pid, self._only_address(running))
         return set()
 
     @property

@@ -35,8 +35,20 @@ from typing import Any
 
 from kenshin.lab._model import LabError
 
-RUN_DIR = Path(os.environ.get("KENSHIN_LAB_RUN_DIR", "/run/kenshin-lab"))
+
+def _run_dir() -> Path:
+    if "KENSHIN_LAB_RUN_DIR" in os.environ:
+        return Path(os.environ["KENSHIN_LAB_RUN_DIR"])
+    if os.geteuid() == 0:
+        return Path("/run/kenshin-lab")
+    base = os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()
+    return Path(base) / f"kenshin-lab-{os.getuid()}"
+
+
+RUN_DIR = _run_dir()
 SLOT_COUNT = 32
+LOOPBACK = "l"
+"""Slot keys ``l<n>``: loopback labs (no namespaces) on 127.77.<n>.0/24."""
 DEMO_KEY = "d"
 PREFIX = "ksn"
 _OUR_NAMESPACE = re.compile(rf"^{PREFIX}(\d+|{DEMO_KEY})-[a-z0-9]+$")
@@ -55,6 +67,8 @@ def run_ip(args: list[str], stdin: str | None = None, check: bool = True) -> str
 
 
 def list_namespaces() -> list[str]:
+    if shutil.which("ip") is None:
+        return []
     out = run_ip(["netns", "list"], check=False)
     return [line.split()[0] for line in out.splitlines() if line.strip()]
 
@@ -100,6 +114,10 @@ class Slot:
         return self.key == DEMO_KEY
 
     @property
+    def loopback(self) -> bool:
+        return self.key.startswith(LOOPBACK)
+
+    @property
     def link(self) -> str:
         return f"{PREFIX}{self.key}-up"
 
@@ -123,6 +141,9 @@ class Slot:
 
 
 def _slot_for(key: str, fd: int) -> Slot:
+    if key.startswith(LOOPBACK):
+        net = IPv4Network(f"127.77.{int(key[1:])}.0/24")
+        return Slot(key, fd, net.network_address, net.network_address, net, None, None)
     if key == DEMO_KEY:
         return Slot(
             key,
@@ -185,8 +206,16 @@ def slot_in_use(key: str) -> bool:
         os.close(fd)
 
 
-def acquire_slot(fixed: bool, wait_seconds: float = 30.0) -> Slot:
+def acquire_slot(fixed: bool, wait_seconds: float = 30.0, loopback: bool = False) -> Slot:
     """Take a free slot (or, for fixed-address profiles, the machine-wide demo lock)."""
+    if loopback:
+        for index in range(SLOT_COUNT):
+            fd = _open_lock(f"{LOOPBACK}{index}")
+            if _try_lock(fd):
+                _clean_leftovers(f"{LOOPBACK}{index}")
+                return _slot_for(f"{LOOPBACK}{index}", fd)
+            os.close(fd)
+        raise LabError("lab.no_slot", count=SLOT_COUNT)
     if fixed:
         fd = _open_lock(DEMO_KEY)
         deadline = time.monotonic() + wait_seconds
@@ -252,9 +281,14 @@ def remove_namespaces(namespaces: list[str], link: str) -> None:
 def _clean_leftovers(key: str) -> list[str]:
     """Remove what a dead lab in slot ``key`` left (we hold the slot's lock)."""
     prefix = f"{PREFIX}{key}-"
-    stale = [n for n in our_namespaces() if n.startswith(prefix)]
     state = read_state(key) or {}
-    remove_namespaces(stale, f"{prefix}up")
+    if key.startswith(LOOPBACK):  # no namespaces: stop the dead owner's emulator runners
+        recorded = state.get("processes", {})
+        kill_pids([int(p) for p in recorded.values() if _is_lab_runner(int(p))], grace=1.0)
+        stale = []
+    else:
+        stale = [n for n in our_namespaces() if n.startswith(prefix)]
+        remove_namespaces(stale, f"{prefix}up")
     tmpdir = state.get("tmpdir")
     if isinstance(tmpdir, str):
         path = Path(tmpdir)
@@ -265,13 +299,26 @@ def _clean_leftovers(key: str) -> list[str]:
     return stale
 
 
+def _is_lab_runner(pid: int) -> bool:
+    try:
+        return b"kenshin.lab._runner" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
 def cleanup_stale() -> list[str]:
     """Clean every lab slot whose owner is gone; return the namespaces removed.
 
     Only namespaces named with our prefix are touched, and only when no living process
     holds their slot's lock.
     """
-    keys = sorted({m.group(1) for n in our_namespaces() if (m := _OUR_NAMESPACE.match(n))})
+    keys = []
+    if os.geteuid() == 0:  # namespaces are root's; a user's run directory holds no locks for them
+        keys = sorted({m.group(1) for n in our_namespaces() if (m := _OUR_NAMESPACE.match(n))})
+    if RUN_DIR.is_dir():
+        keys += sorted(
+            p.stem.removeprefix("slot-") for p in RUN_DIR.glob(f"slot-{LOOPBACK}*.json")
+        )
     removed: list[str] = []
     for key in keys:
         fd = _open_lock(key)
