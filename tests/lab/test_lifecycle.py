@@ -204,3 +204,25 @@ def test_loopback_mode_serves_the_emulators_without_namespaces(
         assert any("cp01-ssh" in m and "needs root" in m for m in lab.missing)
         pids = list(lab.processes.values())
     assert not [pid for pid in pids if pid_alive(pid)]
+
+
+PROFILE_WITH_A_BAD_EMULATOR_OPTION = """
+name: bad-option
+description: a registered emulator given an option it does not have
+hosts:
+  - role: a
+    octet: 10
+    services:
+      - {name: a-rdp, emulator: rdp, port: 3389, options: {no_such_option: "1"},
+         service: ms-wbt-server}
+"""
+
+
+def test_a_failing_emulator_is_reported_and_the_lab_cleaned(tmp_path: Path) -> None:
+    profile = tmp_path / "bad-option.yaml"
+    profile.write_text(PROFILE_WITH_A_BAD_EMULATOR_OPTION)
+    before = set(list_namespaces())
+    with pytest.raises(LabError, match="emulators-a") as caught:
+        Lab.start(profile, mode="netns")
+    assert "no_such_option" in caught.value.message("en")
+    assert set(list_namespaces()) == before

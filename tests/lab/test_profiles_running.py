@@ -24,6 +24,8 @@ def test_bench_wide_host_answers_on_all_1024_addresses() -> None:
             assert lab.expected_state(str(address), Protocol.TCP, 80) is PortState.OPEN
             assert tcp_state(str(address), 81) is PortState.CLOSED
         assert len(lab.find(role="wide", port=22)) == 1 + 1024
+        assert lab.expected_state(str(network[3]), Protocol.TCP, 81) is PortState.CLOSED
+        assert lab.expected_state(str(network[3]), Protocol.TCP, 22) is PortState.OPEN
         firewalled = [h for h in lab.hosts.values() if h.firewall is not None]
         assert len(firewalled) == 1
         assert tcp_state(firewalled[0].address, 8080, timeout=1) is PortState.FILTERED

@@ -502,8 +502,13 @@ class Lab:
             if host.address == address or any(
                 IPv4Address(address) in IPv4Network(p) for p in host.prefixes
             ):
-                return expected_state(host, self.services, Protocol(protocol), port)
+                return expected_state(host, self.services, Protocol(protocol), port, address)
         raise LabError("lab.unknown_address", address=address)
+
+    @property
+    def addresses(self) -> list[str]:
+        """Every host's main address (a wide host's prefixes are in ``LabHost.prefixes``)."""
+        return [host.address for host in self.hosts.values()]
 
     @property
     def processes(self) -> dict[str, int]:

@@ -78,11 +78,22 @@ class LabService:
 
 
 def expected_state(
-    host: LabHost, services: list[LabService], protocol: Protocol, port: int
+    host: LabHost,
+    services: list[LabService],
+    protocol: Protocol,
+    port: int,
+    address: str | None = None,
 ) -> PortState:
-    """The state a correct scanner reports for ``port`` on ``host`` (from the lab's design)."""
+    """The state a correct scanner reports for ``port`` on ``host`` (from the lab's design).
+
+    ``address``: one of the host's further addresses (its ``prefixes``), if not the main one.
+    A UDP port that is "closed" answers with ICMP port-unreachable, which the kernel
+    rate-limits: a scanner that cannot wait for every ICMP reply may honestly report
+    ``open|filtered`` there.
+    """
+    where = address or host.address
     listening = any(
-        s.address == host.address and s.protocol == protocol and s.port == port for s in services
+        s.address == where and s.protocol == protocol and s.port == port for s in services
     )
     fw = host.firewall
     if protocol is Protocol.TCP:
