@@ -4,8 +4,8 @@
 ``[{"name": ..., "emulator": ..., "host": ..., "port": ..., "options": {...}}]``. Each
 emulator's ``serve(host, port, **options)`` (the contract of ``kenshin.lab.emulators``)
 runs as a task of one asyncio loop; SIGTERM ends them all; an emulator that fails
-(a bad option, a port in use) ends the runner with exit code 3 and its reason on stderr. One process per host instead
-of one per emulator keeps the lab's start fast.
+(a bad option, a port in use) ends the runner with exit code 3 and its reason on stderr.
+One process per host instead of one per emulator keeps the lab's start fast.
 """
 
 from __future__ import annotations
