@@ -226,3 +226,29 @@ def test_a_failing_emulator_is_reported_and_the_lab_cleaned(tmp_path: Path) -> N
         Lab.start(profile, mode="netns")
     assert "no_such_option" in caught.value.message("en")
     assert set(list_namespaces()) == before
+
+
+NOT_ROOT_TEST = """
+import pytest
+pytest_plugins = ["lab.conftest"]
+
+def test_needs_the_lab(monkeypatch, request):
+    monkeypatch.setattr("lab.conftest.is_root", lambda: False)
+    request.getfixturevalue("needs_root")
+"""
+
+
+@pytest.mark.parametrize("ci", ["", "1"])
+def test_without_root_lab_tests_skip_or_fail_under_ci(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ci: str
+) -> None:
+    monkeypatch.setenv("CI", ci)
+    result, _ = _run_pytest(tmp_path, NOT_ROOT_TEST)
+    output = result.stdout + result.stderr
+    assert "needs root for network namespaces" in output
+    if ci:
+        assert result.returncode == 1
+        assert "1 failed" in output
+    else:
+        assert result.returncode == 0
+        assert "1 skipped" in output
