@@ -139,3 +139,17 @@ def test_not_root_says_it_needs_root(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("os.geteuid", lambda: 1000)
     with pytest.raises(LabError, match="needs root for network namespaces"):
         Lab.start("test", mode="netns")
+
+
+def test_emulator_services_agree_with_the_emulator_registry() -> None:
+    from kenshin.lab.emulators import EMULATORS
+
+    # 4500/udp is IKE's NAT traversal port, which nmap calls nat-t-ike.
+    allowed = {("ike", 4500)}
+    for name in profile_names():
+        for host in load_profile(name).hosts:
+            for service in host.services:
+                spec = EMULATORS.get(service.emulator or "")
+                known = getattr(spec, "service", None)
+                if known and (service.emulator, service.port) not in allowed:
+                    assert service.service == known, service.name
