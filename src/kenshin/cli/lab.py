@@ -9,8 +9,7 @@ from rich.table import Table
 
 from kenshin.cli._common import print_json, say
 from kenshin.cli._state import console
-from kenshin.lab import LabError, profile_names
-from kenshin.lab._control import running_labs, start_detached, stop_detached
+from kenshin.lab import LabError, profile_names, running_labs, start_detached, stop_detached
 
 app = typer.Typer(
     help="テストラボ（ネットワーク名前空間の仮想病院外部接続点） / the test lab.",

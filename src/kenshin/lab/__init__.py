@@ -8,6 +8,7 @@ a scanner should find. ``close()`` stops exactly the processes it started and re
 its namespaces and links. Profiles are data: ``kenshin/lab/profiles/<name>.yaml``.
 """
 
+from kenshin.lab._control import running_labs, start_detached, stop_detached
 from kenshin.lab._lab import Lab, is_root, listening_sockets, registered_emulators
 from kenshin.lab._model import Firewall, LabError, LabHost, LabService, LabWarning
 from kenshin.lab._netns import cleanup_stale
@@ -27,4 +28,7 @@ __all__ = [
     "load_profile",
     "profile_names",
     "registered_emulators",
+    "running_labs",
+    "start_detached",
+    "stop_detached",
 ]
