@@ -196,3 +196,10 @@ def test_every_service_answers_a_connect_or_is_udp(lab: Lab) -> None:
     for service in lab.services:
         if service.protocol is Protocol.TCP:
             assert tcp_state(service.address, service.port) is PortState.OPEN, service.name
+
+
+def test_the_root_namespace_reaches_the_lab_from_its_uplink_address(lab: Lab) -> None:
+    service = lab.service("redis-open")
+    with socket.create_connection((service.address, service.port), timeout=5) as conn:
+        assert conn.getsockname()[0] == lab.source_address
+    assert lab.link.endswith("-up")

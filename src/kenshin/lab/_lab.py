@@ -536,7 +536,15 @@ class Lab:
 
     @property
     def link(self) -> str:
-        return self._slot.link if self._slot else ""
+        """The root namespace's interface towards the lab (``ksn<slot>-up``; netns mode)."""
+        return self._slot.link if self._slot and self.mode == "netns" else ""
+
+    @property
+    def source_address(self) -> str:
+        """The root namespace's own address towards the lab (the source of a raw SYN scan)."""
+        if self._slot is None or self.mode != "netns":
+            return "127.0.0.1"
+        return str(self._slot.uplink_root)
 
     # -------------------------------------------------------------- teardown
     def close(self) -> None:
