@@ -39,10 +39,14 @@ def test_lab_up_status_down_serves_the_demo_addresses() -> None:
     assert not set(state["namespaces"]) & set(list_namespaces())
 
 
-def test_lab_status_without_labs_says_so() -> None:
-    result = CliRunner().invoke(app, ["--lang", "en", "lab", "status"])
+def test_lab_status_lists_only_labs_whose_owner_lives() -> None:
+    runner = CliRunner()
+    result = runner.invoke(app, ["lab", "status", "--json"])
     assert result.exit_code == 0
-    assert "No lab is running" in result.output or "slot" in result.output
+    labs = json.loads(result.output)
+    assert all(pid_alive(lab["pid"]) for lab in labs)
+    text = runner.invoke(app, ["--lang", "en", "lab", "status"])
+    assert ("No lab is running" in text.output) == (not labs)
 
 
 def test_lab_up_with_an_unknown_profile_is_an_error() -> None:
