@@ -29,6 +29,7 @@ _COMMAND_GROUPS: list[tuple[str, str]] = [
     ("terminals", "terminal"),
     ("diagram", "diagram"),
     ("hearing", "hearing"),
+    ("requests", "requests"),
 ]
 # Single commands: (module under kenshin.cli, attribute holding the function, command name)
 _COMMANDS: list[tuple[str, str, str]] = [

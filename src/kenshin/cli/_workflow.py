@@ -32,7 +32,7 @@ def audit(
     targets: tuple[str, ...] = (),
     outcome: AuditOutcome = AuditOutcome.SUCCEEDED,
     who: str | None = None,
-    **details: str,
+    details: dict[str, str] | None = None,
 ) -> None:
     """Record one audit event in the same transaction as the change it describes."""
     AuditLog(session).record(
@@ -43,6 +43,6 @@ def audit(
             at=now_utc(),
             engagement_code=code,
             targets=targets,
-            details=dict(details),
+            details=dict(details or {}),
         )
     )

@@ -49,10 +49,12 @@ def import_sheet(
             session,
             "hearing.import",
             code,
-            file=path.name,
-            added=str(sum(result.added.values())),
-            updated=str(sum(result.updated.values())),
-            skipped=str(len(result.skipped)),
+            details={
+                "file": path.name,
+                "added": str(sum(result.added.values())),
+                "updated": str(sum(result.updated.values())),
+                "skipped": str(len(result.skipped)),
+            },
         )
     if as_json:
         print_json(

@@ -39,7 +39,7 @@ class VendorRequestRow(Base):
 
     __tablename__ = "vendor_requests"
     __table_args__ = (
-        UniqueConstraint("engagement_id", "number"),
+        UniqueConstraint("number"),
         CheckConstraint(_in("state", REQUEST_STATES), name="state"),
         CheckConstraint(_in("path", REQUEST_PATHS), name="path"),
         CheckConstraint(_in("recipient_kind", RECIPIENT_KINDS), name="recipient_kind"),
@@ -52,7 +52,7 @@ class VendorRequestRow(Base):
     engagement_id: Mapped[int] = mapped_column(
         ForeignKey("engagements.id", ondelete="CASCADE"), index=True
     )
-    number: Mapped[int] = mapped_column(Integer)
+    number: Mapped[int] = mapped_column(Integer)  # REQ-001: unique across engagements
     device_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
     point_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
     path: Mapped[str] = mapped_column(String(1))

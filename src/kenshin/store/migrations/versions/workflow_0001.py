@@ -70,9 +70,7 @@ def upgrade() -> None:
             ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_vendor_requests")),
-        sa.UniqueConstraint(
-            "engagement_id", "number", name=op.f("uq_vendor_requests_engagement_id_number")
-        ),
+        sa.UniqueConstraint("number", name=op.f("uq_vendor_requests_number")),
     )
     with op.batch_alter_table("vendor_requests", schema=None) as batch_op:
         batch_op.create_index(
