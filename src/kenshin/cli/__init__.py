@@ -30,6 +30,7 @@ _COMMAND_GROUPS: list[tuple[str, str]] = [
     ("diagram", "diagram"),
     ("hearing", "hearing"),
     ("requests", "requests"),
+    ("targets", "targets"),
 ]
 # Single commands: (module under kenshin.cli, attribute holding the function, command name)
 _COMMANDS: list[tuple[str, str, str]] = [

@@ -9,7 +9,7 @@ import typer
 
 from kenshin.cli._common import CliError, load, print_json, say
 from kenshin.cli._state import STATE, console
-from kenshin.cli._workflow import audit
+from kenshin.cli._workflow import address_changes, audit
 from kenshin.intake.hearing_sheet import read_answers, write_template
 from kenshin.store import EngagementRepository
 
@@ -43,8 +43,11 @@ def import_sheet(
     """Import a filled-in hearing sheet: everything valid, or nothing (unless --partial)."""
     with STATE.store().session() as session:
         repository = EngagementRepository(session)
-        result = read_answers(repository.get(code), path, partial=partial)
+        before = repository.get(code)
+        result = read_answers(before, path, partial=partial)
         repository.save(result.engagement)
+        for action, targets, details in address_changes(before, result.engagement):
+            audit(session, action, code, targets=targets, details={**details, "source": path.name})
         audit(
             session,
             "hearing.import",
