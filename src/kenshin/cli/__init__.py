@@ -31,6 +31,7 @@ _COMMAND_GROUPS: list[tuple[str, str]] = [
     ("hearing", "hearing"),
     ("requests", "requests"),
     ("targets", "targets"),
+    ("vault", "vault"),
 ]
 # Single commands: (module under kenshin.cli, attribute holding the function, command name)
 _COMMANDS: list[tuple[str, str, str]] = [

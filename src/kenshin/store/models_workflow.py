@@ -7,7 +7,8 @@ ciphertext: the key never reaches the database (see ``kenshin.vault``).
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -20,10 +21,13 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    delete,
+    event,
+    inspect,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from kenshin.store.models import Base
+from kenshin.store.models import AuditEventRow, Base, EngagementRow
 
 REQUEST_STATES = ("draft", "sent", "answered", "difficult", "cancelled")
 REQUEST_PATHS = ("A", "B", "C")
@@ -111,3 +115,35 @@ class VaultEntryRow(Base):
     key_id: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     created_by: Mapped[str] = mapped_column(String(200), default="")
+
+
+@event.listens_for(Session, "before_flush")
+def _purge_vault_when_closed(session: Session, _context: Any, _instances: Any) -> None:
+    """Handed-over accounts never outlive the survey: closing an engagement purges them.
+
+    Whatever closes the engagement (a command, an imported file, the web), the purge
+    happens in the same transaction and is written to the audit log.
+    """
+    for row in list(session.dirty):
+        if not isinstance(row, EngagementRow) or row.status != "closed" or row.id is None:
+            continue
+        if not inspect(row).attrs.status.history.added:
+            continue
+        result = session.connection().execute(
+            delete(VaultEntryRow).where(VaultEntryRow.engagement_id == row.id)
+        )
+        session.add(
+            AuditEventRow(
+                at=datetime.now(UTC),
+                actor="kenshin",
+                action="vault.purge",
+                outcome="succeeded",
+                engagement_id=row.id,
+                engagement_code=row.code,
+                targets=[],
+                details={
+                    "entries": str(int(getattr(result, "rowcount", 0) or 0)),
+                    "reason": "engagement closed",
+                },
+            )
+        )
