@@ -397,3 +397,29 @@ def test_pdf_letters(demo_engagement: Engagement, store: Store, tmp_path: Path) 
     ).stdout
     assert "REQ-001" in text
     assert "架空メディカルシステムズ株式会社" in text
+
+
+def test_the_default_firmware_check_calls_firmware_with_the_knowledge_base(
+    demo_engagement: Engagement, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The real call (rooms firmware and vulndb) with stand-in modules: who gets what."""
+    import sys
+    import types
+
+    from kenshin.requests import run_firmware_check
+
+    calls: list[tuple[Engagement, object]] = []
+    knowledge_base = object()
+    vulndb = types.ModuleType("kenshin.vulndb")
+    vulndb.open_knowledge_base = lambda: knowledge_base  # type: ignore[attr-defined]
+    firmware = types.ModuleType("kenshin.firmware")
+
+    def check_engagement(engagement: Engagement, kb: object) -> list[Finding]:
+        calls.append((engagement, kb))
+        return []
+
+    firmware.check_engagement = check_engagement  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "kenshin.vulndb", vulndb)
+    monkeypatch.setitem(sys.modules, "kenshin.firmware", firmware)
+    assert run_firmware_check(demo_engagement) == []
+    assert calls == [(demo_engagement, knowledge_base)]
