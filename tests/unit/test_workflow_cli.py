@@ -253,3 +253,33 @@ def test_diagram_command(cli: CliRunner, isolated_env: Path) -> None:
     assert "凡例" in target.read_text(encoding="utf-8")
     _, error = invoke(cli, "diagram", "render", "demo-2026", "-o", str(target), ok=False)
     assert error is not None
+
+
+@pytest.mark.parametrize(
+    ("confirmed_utc", "expected"),
+    [
+        (datetime(2026, 12, 3, 15, 30, tzinfo=UTC), "confirmed_today"),  # 12-04 00:30 JST
+        (datetime(2026, 12, 3, 14, 59, tzinfo=UTC), "not_confirmed"),  # 12-03 23:59 JST
+        (datetime(2026, 12, 4, 14, 0, tzinfo=UTC), "not_confirmed"),  # 12-04 23:00 JST, future
+    ],
+)
+def test_today_is_the_japan_date(
+    demo_engagement: Engagement, confirmed_utc: datetime, expected: str
+) -> None:
+    from kenshin.cli.targets import address_statuses
+
+    now = datetime(2026, 12, 4, 1, 0, tzinfo=UTC)  # 2026-12-04 10:00 in Japan
+    cp02 = demo_engagement.point("CP-02")
+    confirmed = dataclasses.replace(
+        cp02.addresses[0], confirmations=(AddressConfirmation(confirmed_utc, "情報 太郎"),)
+    )
+    engagement = dataclasses.replace(
+        demo_engagement,
+        connection_points=tuple(
+            dataclasses.replace(p, addresses=(confirmed,)) if p.key == "CP-02" else p
+            for p in demo_engagement.connection_points
+        ),
+    )
+    statuses = {s.address: s.status.value for s in address_statuses(engagement, now)}
+    assert statuses["198.18.20.20"] == expected
+    assert statuses["198.18.10.10"] == "fixed"

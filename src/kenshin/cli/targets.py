@@ -69,11 +69,16 @@ def japan_date(moment: datetime) -> date:
     return moment.astimezone(JST).date()
 
 
-def _today_confirmation(address: GlobalAddress, today: date) -> tuple[datetime, str] | None:
+def _today_confirmation(address: GlobalAddress, now: datetime) -> tuple[datetime, str] | None:
+    """The latest confirmation on ``now``'s Japan date, not later than ``now``."""
+    today = japan_date(now)
     latest = None
     for confirmation in address.confirmations:
-        if japan_date(confirmation.confirmed_at) == today and (
-            latest is None or confirmation.confirmed_at > latest[0]
+        moment = confirmation.confirmed_at
+        if (
+            japan_date(moment) == today
+            and moment <= now
+            and (latest is None or confirmation.confirmed_at > latest[0])
         ):
             latest = (confirmation.confirmed_at, confirmation.confirmed_by)
     return latest
@@ -81,7 +86,6 @@ def _today_confirmation(address: GlobalAddress, today: date) -> tuple[datetime, 
 
 def address_statuses(engagement: Engagement, now: datetime) -> list[AddressStatus]:
     """Every global address of the engagement with what the diagnosis does with it today."""
-    today = japan_date(now)
     result = []
     for point in engagement.connection_points:
         for address in point.addresses:
@@ -93,7 +97,7 @@ def address_statuses(engagement: Engagement, now: datetime) -> list[AddressStatu
             elif address.assignment is AddressAssignment.FIXED:
                 status = TargetStatus.FIXED
             else:
-                confirmed = _today_confirmation(address, today)
+                confirmed = _today_confirmation(address, now)
                 status = TargetStatus.CONFIRMED_TODAY if confirmed else TargetStatus.NOT_CONFIRMED
             result.append(
                 AddressStatus(
