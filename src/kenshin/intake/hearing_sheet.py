@@ -31,6 +31,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from kenshin import domain as d
@@ -470,6 +471,17 @@ def _write_form(ws: Worksheet, sheet: SheetLayout, values: dict[str, str]) -> No
             validation.add(f"B{row}")
 
 
+def _print_setup(ws: Worksheet) -> None:
+    """Landscape, one page wide: the way hospitals print and fax these sheets."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    if ws.sheet_properties.pageSetUpPr is None:
+        ws.sheet_properties.pageSetUpPr = PageSetupProperties()
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+
+
 def _protect(ws: Worksheet) -> None:
     """Lock headers and examples; input cells are unlocked. No password: only a guard."""
     ws.protection.sheet = True
@@ -497,12 +509,15 @@ def build_template(engagement: d.Engagement) -> Workbook:
     for index, line in enumerate(shape.instructions, start=4):
         cell = guide.cell(index, 1, f"・{line}")
         cell.alignment = Alignment(wrap_text=True, vertical="top")
+        # About 60 full-width characters fit on a line of a 120-wide column.
+        guide.row_dimensions[index].height = 16 * (1 + len(line) // 60)
     row = 5 + len(shape.instructions)
     guide.cell(row, 1, "シート一覧").font = Font(bold=True)
     for offset, sheet in enumerate(shape.sheets, start=1):
         guide.cell(row + offset, 1, f"「{sheet.name}」: {sheet.help}").alignment = Alignment(
             wrap_text=True
         )
+        guide.row_dimensions[row + offset].height = 16 * (1 + len(sheet.help) // 60)
     guide.cell(
         row + len(shape.sheets) + 2,
         1,
@@ -517,6 +532,8 @@ def build_template(engagement: d.Engagement) -> Workbook:
         else:
             _write_table(ws, sheet, _known_rows(engagement, sheet.section))
         _protect(ws)
+        _print_setup(ws)
+    _print_setup(guide)
     workbook.properties.title = f"ヒアリングシート {engagement.code}"
     workbook.properties.creator = "kenshin"
     return workbook
