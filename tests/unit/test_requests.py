@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import shutil
 import subprocess
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from ipaddress import ip_address
 from pathlib import Path
@@ -131,11 +132,13 @@ def test_hospital_managed_router_on_a_vendor_line_asks_the_line_holder(
 
 
 @pytest.fixture
-def store(tmp_path: Path, demo_engagement: Engagement) -> Store:
-    opened = open_store(f"sqlite:///{tmp_path / 'k.sqlite3'}")
+def store(store_url: str, demo_engagement: Engagement) -> Iterator[Store]:
+    """The demo engagement in a store: SQLite, and PostgreSQL when one is available."""
+    opened = open_store(store_url)
     with opened.session() as session:
         EngagementRepository(session).save(demo_engagement)
-    return opened
+    yield opened
+    opened.dispose()
 
 
 def test_state_flow_draft_send_overdue_answer(store: Store) -> None:

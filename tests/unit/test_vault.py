@@ -266,3 +266,26 @@ def test_the_secret_leaks_nowhere_through_the_command_line(
     history = run("targets", "history", "demo-2026", "--all", "--json").stdout
     assert "vault.purge" in history
     assert "vault.reveal" in history
+
+
+@pytest.mark.postgres
+def test_vault_on_postgresql(postgres_url: str, demo_engagement: Engagement) -> None:
+    store = open_store(postgres_url)
+    key = parse_key(new_key_text())
+    try:
+        with store.session() as session:
+            EngagementRepository(session).save(demo_engagement)
+            Vault(session, key).put("demo-2026", "DEV-03", _account(), "s", NOW)
+        with store.session() as session:
+            account = Vault(session, key).reveal("demo-2026", "DEV-03", "s")
+            raw = session.scalars(select(VaultEntryRow.ciphertext)).all()
+        assert account.password.reveal() == PASSWORD
+        assert all(PASSWORD.encode() not in bytes(blob) for blob in raw)
+        with store.session() as session:
+            EngagementRepository(session).save(
+                dataclasses.replace(demo_engagement, status=EngagementStatus.CLOSED)
+            )
+        with store.session() as session:
+            assert session.scalars(select(VaultEntryRow)).all() == []
+    finally:
+        store.dispose()
