@@ -1,0 +1,344 @@
+"""The scan pipeline: scope check, TCP (SYN or connect), UDP, identification, post-scan stages.
+
+``run_scan`` is the one entry point. It refuses unauthorised targets before any packet
+(and every probe asks the guard again), writes the audit events, reports each port to
+an optional listener as it is found (so an interrupted scan keeps what it found), and
+then hands the open ports to the injected ``ServiceIdentifier`` and the report to each
+``PostScanStage`` in turn (the diagnosis checks plug in there).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from ipaddress import IPv4Address, ip_address
+from typing import Protocol as TypingProtocol
+
+from kenshin.domain import (
+    AuditOutcome,
+    HostResult,
+    PortResult,
+    PortState,
+    Protocol,
+    ScanReport,
+)
+from kenshin.scan.errors import ScanError
+from kenshin.scan.guard import Guard
+from kenshin.scan.pacing import EmergencyStop
+from kenshin.scan.settings import ScanSettings, TcpMode
+from kenshin.scan.tcp_connect import tcp_connect_scan
+from kenshin.scan.tcp_syn import syn_available, tcp_syn_scan
+from kenshin.scan.udp import UdpSummary, udp_scan
+from kenshin.scope import AuditSink, Scope, ScopeError, current_actor
+from kenshin.scope import scan_ended as audit_ended
+from kenshin.scope import scan_refused as audit_refused
+from kenshin.scope import scan_started as audit_started
+
+PortKey = tuple[str, Protocol, int]
+
+
+class RunStatus(StrEnum):
+    RUNNING = "running"
+    INTERRUPTED = "interrupted"
+    FINISHED = "finished"
+    FAILED = "failed"
+
+
+class ServiceIdentifier(TypingProtocol):
+    """Fills ``PortResult.identity`` for a host's open ports (``kenshin.identify`` does this).
+
+    Called once per host with its open ports, after the port scan; it returns the
+    same ports with identities filled in. The pipeline has already checked the
+    address against the scope.
+    """
+
+    async def __call__(
+        self, address: str, ports: Sequence[PortResult]
+    ) -> tuple[PortResult, ...]: ...
+
+
+@dataclass(frozen=True)
+class ScanContext:
+    """What a post-scan stage may use: the scope, the settings and the guard."""
+
+    scope: Scope
+    settings: ScanSettings
+    guard: Guard
+    stop: EmergencyStop
+
+
+class PostScanStage(TypingProtocol):
+    """A stage that runs on the finished (identified) report, e.g. a diagnosis check family."""
+
+    name: str
+
+    async def run(self, report: ScanReport, context: ScanContext) -> ScanReport: ...
+
+
+class ScanListener(TypingProtocol):
+    """Told about every result as it appears (storage, progress display)."""
+
+    def planned(self, hosts: int, probes: int) -> None: ...
+
+    def port(
+        self, address: str, protocol: Protocol, port: int, state: PortState, reason: str
+    ) -> None: ...
+
+    def identified(self, address: str, result: PortResult) -> None: ...
+
+
+@dataclass(frozen=True)
+class ScanPlan:
+    """What to scan: addresses (already in scope), TCP and UDP ports, and how."""
+
+    targets: tuple[str, ...]
+    tcp_ports: tuple[int, ...] = ()
+    udp_ports: tuple[int, ...] = ()
+    tcp_mode: TcpMode = TcpMode.AUTO
+    identify: bool = True
+
+    def __post_init__(self) -> None:
+        if not self.targets:
+            raise ScanError("scan.no_targets")
+        if not self.tcp_ports and not self.udp_ports:
+            raise ScanError("scan.no_ports")
+
+    @property
+    def probes(self) -> int:
+        return len(self.targets) * (len(self.tcp_ports) + len(self.udp_ports))
+
+    def options(self) -> dict[str, str]:
+        return {
+            "tcp_ports": _describe_ports(self.tcp_ports),
+            "udp_ports": _describe_ports(self.udp_ports),
+            "tcp_mode": self.tcp_mode.value,
+            "identify": str(self.identify),
+        }
+
+
+@dataclass(frozen=True)
+class ScanOutcome:
+    report: ScanReport
+    status: RunStatus
+    tcp_mode: TcpMode | None
+    udp: UdpSummary | None = None
+    notes: tuple[str, ...] = ()
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def _describe_ports(ports: Sequence[int]) -> str:
+    if not ports:
+        return ""
+    ranges: list[str] = []
+    start = previous = ports[0]
+    for port in list(ports[1:]) + [-1]:
+        if port == previous + 1:
+            previous = port
+            continue
+        ranges.append(str(start) if start == previous else f"{start}-{previous}")
+        start = previous = port
+    return ",".join(ranges)
+
+
+def choose_tcp_mode(requested: TcpMode, targets: Sequence[str]) -> tuple[TcpMode, str | None]:
+    """The mode that will run, and a note when it differs from the request."""
+    ipv4_only = all(isinstance(ip_address(t), IPv4Address) for t in targets)
+    if requested is TcpMode.CONNECT:
+        return TcpMode.CONNECT, None
+    if syn_available() and ipv4_only:
+        return TcpMode.SYN, None
+    if requested is TcpMode.SYN:
+        reason = "scan.note.syn_needs_root" if ipv4_only else "scan.note.syn_ipv4_only"
+        return TcpMode.CONNECT, reason
+    return TcpMode.CONNECT, None
+
+
+class _Collector:
+    def __init__(self, listener: ScanListener | None) -> None:
+        self.ports: dict[str, dict[tuple[Protocol, int], tuple[PortState, str]]] = {}
+        self.listener = listener
+        self.counts: dict[str, int] = {"probed": 0, "open": 0}
+
+    def __call__(
+        self, address: str, protocol: Protocol, port: int, state: PortState, reason: str
+    ) -> None:
+        self.ports.setdefault(address, {})[(protocol, port)] = (state, reason)
+        self.counts["probed"] += 1
+        if state is PortState.OPEN:
+            self.counts["open"] += 1
+        if self.listener is not None:
+            self.listener.port(address, protocol, port, state, reason)
+
+
+def _report(
+    started: datetime,
+    targets: Sequence[str],
+    found: Mapping[str, Mapping[tuple[Protocol, int], tuple[PortState, str]]],
+    identities: Mapping[PortKey, PortResult],
+) -> ScanReport:
+    hosts = []
+    for address in targets:
+        ports = []
+        for (protocol, port), (state, reason) in sorted(
+            found.get(address, {}).items(), key=lambda item: (item[0][0].value, item[0][1])
+        ):
+            identified = identities.get((address, protocol, port))
+            ports.append(
+                identified
+                if identified is not None
+                else PortResult(protocol, port, state, reason)
+            )
+        hosts.append(HostResult(address, tuple(ports)))
+    return ScanReport(started, datetime.now(UTC), tuple(hosts))
+
+
+async def run_scan(
+    plan: ScanPlan,
+    scope: Scope,
+    settings: ScanSettings,
+    *,
+    stop: EmergencyStop | None = None,
+    identifier: ServiceIdentifier | None = None,
+    stages: Sequence[PostScanStage] = (),
+    listener: ScanListener | None = None,
+    audit: AuditSink | None = None,
+    actor: str | None = None,
+    previous: Mapping[PortKey, PortResult] | None = None,
+    started_at: datetime | None = None,
+) -> ScanOutcome:
+    """Scan ``plan.targets`` under ``scope``; see the module docstring for the order of work.
+
+    ``previous`` holds results of an interrupted run being resumed: those ports are
+    not probed again and appear in the report as they were.
+    """
+    who = actor or current_actor()
+    sink: AuditSink = audit if audit is not None else (lambda _event: None)
+    try:
+        for address in plan.targets:
+            scope.check(address)
+    except ScopeError as refusal:
+        audit_refused(
+            sink,
+            actor=who,
+            engagement_code=scope.engagement_code,
+            targets=plan.targets,
+            reason=refusal.message("en"),
+        )
+        raise
+    settings.validate()
+    stop = stop if stop is not None else EmergencyStop()
+    if stop.file_present():
+        raise ScanError("scan.stop_file_present", path=str(stop.path))
+    guard = Guard(scope)
+    collector = _Collector(listener)
+    previous = dict(previous or {})
+    for (address, protocol, port), result in previous.items():
+        collector.ports.setdefault(address, {})[(protocol, port)] = (result.state, result.reason)
+    skip_tcp: Collection[tuple[str, int]] = {
+        (a, p) for (a, proto, p) in previous if proto is Protocol.TCP
+    }
+    skip_udp: Collection[tuple[str, int]] = {
+        (a, p) for (a, proto, p) in previous if proto is Protocol.UDP
+    }
+    started = started_at or datetime.now(UTC)
+    notes: list[str] = []
+    mode: TcpMode | None = None
+    options = {**plan.options(), **settings.as_options(), "resumed": str(bool(previous))}
+    audit_started(
+        sink, actor=who, engagement_code=scope.engagement_code, targets=plan.targets,
+        options=options,
+    )
+    if listener is not None:
+        listener.planned(len(plan.targets), plan.probes)
+    udp_summary: UdpSummary | None = None
+    status = RunStatus.FINISHED
+    clock = time.monotonic()
+    try:
+        if plan.tcp_ports:
+            mode, note = choose_tcp_mode(plan.tcp_mode, plan.targets)
+            if note:
+                notes.append(note)
+            if mode is TcpMode.SYN:
+                await tcp_syn_scan(
+                    plan.targets, plan.tcp_ports, settings, guard, stop, collector, skip_tcp
+                )
+            else:
+                await tcp_connect_scan(
+                    plan.targets, plan.tcp_ports, settings, guard, stop, collector, skip_tcp
+                )
+        if plan.udp_ports and not stop.is_set():
+            udp_summary = await udp_scan(
+                plan.targets, plan.udp_ports, settings, guard, stop, collector, skip_udp
+            )
+            if udp_summary.undetermined:
+                notes.append("scan.note.udp_undetermined")
+        identities: dict[PortKey, PortResult] = {
+            key: value for key, value in previous.items() if value.identity is not None
+        }
+        if stop.is_set():
+            status = RunStatus.INTERRUPTED
+        elif plan.identify and identifier is not None:
+            await _identify(plan, collector, identifier, guard, stop, identities, listener)
+            if stop.is_set():
+                status = RunStatus.INTERRUPTED
+        report = _report(started, plan.targets, collector.ports, identities)
+        if status is RunStatus.FINISHED:
+            context = ScanContext(scope, settings, guard, stop)
+            for stage in stages:
+                report = await stage.run(report, context)
+    except BaseException as exc:
+        outcome = (
+            AuditOutcome.INTERRUPTED
+            if isinstance(exc, KeyboardInterrupt | SystemExit) or type(exc).__name__ == "CancelledError"
+            else AuditOutcome.FAILED
+        )
+        audit_ended(
+            sink, actor=who, engagement_code=scope.engagement_code, targets=plan.targets,
+            outcome=outcome, counts={**collector.counts, "error": type(exc).__name__},
+        )
+        raise
+    counts = dict(collector.counts)
+    counts["seconds"] = int(time.monotonic() - clock)
+    if udp_summary is not None:
+        counts["udp_undetermined"] = udp_summary.undetermined
+    audit_ended(
+        sink,
+        actor=who,
+        engagement_code=scope.engagement_code,
+        targets=plan.targets,
+        outcome=AuditOutcome.SUCCEEDED if status is RunStatus.FINISHED else AuditOutcome.INTERRUPTED,
+        counts={**counts, "tcp_mode": mode.value if mode else "-"},
+    )
+    return ScanOutcome(report, status, mode, udp_summary, tuple(notes), counts)
+
+
+async def _identify(
+    plan: ScanPlan,
+    collector: _Collector,
+    identifier: ServiceIdentifier,
+    guard: Guard,
+    stop: EmergencyStop,
+    identities: dict[PortKey, PortResult],
+    listener: ScanListener | None,
+) -> None:
+    for address in plan.targets:
+        if stop.is_set():
+            return
+        found = collector.ports.get(address, {})
+        open_ports = [
+            PortResult(protocol, port, state, reason)
+            for (protocol, port), (state, reason) in sorted(found.items())
+            if state is PortState.OPEN
+            and (address, protocol, port) not in identities
+        ]
+        if not open_ports:
+            continue
+        guard.permit(address)
+        for result in await identifier(address, open_ports):
+            key = (address, result.protocol, result.port)
+            identities[key] = result
+            if listener is not None:
+                listener.identified(address, result)

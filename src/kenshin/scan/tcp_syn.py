@@ -1,0 +1,333 @@
+"""Privileged TCP SYN scan: a stateless raw-socket sender and a cookie-checking receiver.
+
+The design follows masscan and ZMap. The sender crafts IPv4/TCP SYN packets whose
+sequence number is a keyed hash ("cookie") of the destination address and port, and
+paces them with a token bucket; it keeps no per-probe state. A receiver thread reads
+a raw TCP socket (and a raw ICMP socket) and accepts only replies whose
+acknowledgement number is cookie + 1 (or, for ICMP errors, whose quoted header
+carries the cookie), so stray traffic and spoofed answers cannot create results.
+SYN-ACK means ``open`` (the kernel answers it with a reset, as no socket exists),
+RST means ``closed``, ICMP unreachable ``filtered``; ports silent after the retry
+pass are ``filtered`` with reason ``no-response``.
+
+Needs root (CAP_NET_RAW); ``syn_available()`` says whether it can run. IPv4 only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import queue
+import select
+import socket
+import struct
+import threading
+import time
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from ipaddress import IPv4Address
+
+from kenshin.domain import PortState, Protocol
+from kenshin.scan.guard import Guard, ResultSink
+from kenshin.scan.pacing import EmergencyStop, RttEstimator, TokenBucket
+from kenshin.scan.settings import ScanSettings
+
+_BATCH = 64
+_ICMP_REASONS = {
+    0: "net-unreach",
+    1: "host-unreach",
+    2: "proto-unreach",
+    3: "port-unreach",
+    9: "net-prohibited",
+    10: "host-prohibited",
+    13: "admin-prohibited",
+}
+
+
+def syn_available() -> bool:
+    """True when raw sockets can be opened (root or CAP_NET_RAW)."""
+    try:
+        probe = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+    except (PermissionError, OSError):
+        return False
+    probe.close()
+    return True
+
+
+def source_address_for(destination: str) -> str:
+    """The local address the kernel would use towards ``destination`` (no packet is sent)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.connect((destination, 9))
+        address: str = sock.getsockname()[0]
+        return address
+
+
+def _sum16(data: bytes) -> int:
+    if len(data) % 2:
+        data += b"\x00"
+    return sum(struct.unpack(f"!{len(data) // 2}H", data))
+
+
+def _fold(total: int) -> int:
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return total
+
+
+class _Cookies:
+    """Keyed 32-bit cookies: BLAKE2s of (address, port) under a per-scan random key."""
+
+    def __init__(self) -> None:
+        self._key = os.urandom(16)
+
+    def __call__(self, address: bytes, port: int) -> int:
+        digest = hashlib.blake2s(
+            address + port.to_bytes(2, "big"), key=self._key, digest_size=4
+        ).digest()
+        return int.from_bytes(digest, "big")
+
+
+@dataclass
+class _Host:
+    address: str
+    packed: bytes
+    template: bytearray
+    base_sum: int
+    ports: list[int]
+    answered: set[int] = field(default_factory=set)
+
+
+def _template(source: bytes, destination: bytes, source_port: int) -> tuple[bytearray, int]:
+    tcp_length = 24
+    ip = struct.pack(
+        "!BBHHHBBH4s4s", 0x45, 0, 20 + tcp_length, 0, 0, 64, socket.IPPROTO_TCP, 0, source,
+        destination,
+    )
+    # ports, seq, ack, offset(6 words)/flags SYN, window, checksum, urgent, MSS option 1460
+    tcp = struct.pack("!HHIIBBHHH", source_port, 0, 0, 0, 6 << 4, 0x02, 1024, 0, 0)
+    tcp += bytes((2, 4, 0x05, 0xB4))
+    pseudo = source + destination + struct.pack("!BBH", 0, socket.IPPROTO_TCP, tcp_length)
+    return bytearray(ip + tcp), _sum16(pseudo) + _sum16(tcp)
+
+
+class SynScan:
+    """One SYN scan run over IPv4 targets; ``run()`` blocks (call it in a thread)."""
+
+    def __init__(
+        self,
+        targets: Sequence[str],
+        ports: Sequence[int],
+        settings: ScanSettings,
+        guard: Guard,
+        stop: EmergencyStop,
+        skip: Collection[tuple[str, int]] = frozenset(),
+    ) -> None:
+        self.settings = settings
+        self.guard = guard
+        self.stop = stop
+        self.results: queue.SimpleQueue[tuple[str, int, PortState, str]] = queue.SimpleQueue()
+        self.cookies = _Cookies()
+        self.rtt = RttEstimator(settings.initial_timeout, settings.min_timeout, settings.max_timeout)
+        self._sample_sent: dict[tuple[bytes, int], float] = {}
+        self._done = threading.Event()
+        self._lock = threading.Lock()
+        self.sent = 0
+        for address in targets:
+            guard.permit(address)  # refuse before any packet
+        self._reserve = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        first_source = source_address_for(targets[0]) if targets else "0.0.0.0"  # noqa: S104
+        self._reserve.bind((first_source, 0))
+        self.source_port: int = self._reserve.getsockname()[1]
+        self.hosts: dict[bytes, _Host] = {}
+        for address in targets:
+            source = socket.inet_aton(source_address_for(address))
+            packed = socket.inet_aton(address)
+            template, base = _template(source, packed, self.source_port)
+            todo = [p for p in ports if (address, p) not in skip]
+            self.hosts[packed] = _Host(address, packed, template, base, todo)
+
+    # -- receiving --------------------------------------------------------------
+    def _answer(self, host: _Host, port: int, state: PortState, reason: str) -> None:
+        with self._lock:
+            if port in host.answered:
+                return
+            host.answered.add(port)
+            sent_at = self._sample_sent.pop((host.packed, port), None)
+        if sent_at is not None:
+            self.rtt.add(time.monotonic() - sent_at)
+        self.results.put((host.address, port, state, reason))
+
+    def _on_tcp(self, packet: bytes) -> None:
+        if len(packet) < 20:
+            return
+        ihl = (packet[0] & 0x0F) * 4
+        if len(packet) < ihl + 14:
+            return
+        host = self.hosts.get(packet[12:16])
+        if host is None:
+            return
+        sport, dport, _seq, ack = struct.unpack_from("!HHII", packet, ihl)
+        if dport != self.source_port:
+            return
+        flags = packet[ihl + 13]
+        if (ack - 1) & 0xFFFFFFFF != self.cookies(host.packed, sport):
+            return
+        if flags & 0x12 == 0x12:
+            self._answer(host, sport, PortState.OPEN, "syn-ack")
+        elif flags & 0x04:
+            self._answer(host, sport, PortState.CLOSED, "reset")
+
+    def _on_icmp(self, packet: bytes) -> None:
+        ihl = (packet[0] & 0x0F) * 4
+        if len(packet) < ihl + 8 + 20 + 8 or packet[ihl] != 3:
+            return
+        code = packet[ihl + 1]
+        inner = ihl + 8
+        inner_ihl = (packet[inner] & 0x0F) * 4
+        if packet[inner + 9] != socket.IPPROTO_TCP or len(packet) < inner + inner_ihl + 8:
+            return
+        host = self.hosts.get(packet[inner + 16 : inner + 20])
+        if host is None:
+            return
+        sport, dport, seq = struct.unpack_from("!HHI", packet, inner + inner_ihl)
+        if sport != self.source_port or seq != self.cookies(host.packed, dport):
+            return
+        self._answer(host, dport, PortState.FILTERED, _ICMP_REASONS.get(code, f"icmp-3-{code}"))
+
+    def _receive(self, tcp_sock: socket.socket, icmp_sock: socket.socket) -> None:
+        while not self._done.is_set():
+            ready, _, _ = select.select([tcp_sock, icmp_sock], [], [], 0.05)
+            for sock in ready:
+                for _ in range(4096):
+                    try:
+                        packet = sock.recv(256)
+                    except BlockingIOError:
+                        break
+                    if sock is tcp_sock:
+                        self._on_tcp(packet)
+                    else:
+                        self._on_icmp(packet)
+
+    # -- sending ----------------------------------------------------------------
+    def _send_pass(self, sender: socket.socket, bucket: TokenBucket, retry: bool) -> bool:
+        """Send one SYN to every unanswered (host, port); False when stopped."""
+        hosts = list(self.hosts.values())
+        longest = max((len(h.ports) for h in hosts), default=0)
+        in_batch = 0
+        for index in range(longest):
+            for host in hosts:
+                if index >= len(host.ports):
+                    continue
+                port = host.ports[index]
+                if retry and port in host.answered:
+                    continue
+                if in_batch == 0:
+                    if self.stop.is_set():
+                        return False
+                    bucket.take(_BATCH)
+                in_batch = (in_batch + 1) % _BATCH
+                self.guard.permit(host.address)
+                cookie = self.cookies(host.packed, port)
+                packet = host.template
+                struct.pack_into("!HI", packet, 22, port, cookie)
+                checksum = ~_fold(
+                    host.base_sum + port + (cookie >> 16) + (cookie & 0xFFFF)
+                ) & 0xFFFF
+                struct.pack_into("!H", packet, 36, checksum)
+                if self.sent % 251 == 0:
+                    with self._lock:
+                        self._sample_sent[(host.packed, port)] = time.monotonic()
+                while True:
+                    try:
+                        sender.sendto(packet, (host.address, 0))
+                        break
+                    except (BlockingIOError, OSError) as exc:
+                        if isinstance(exc, BlockingIOError) or exc.errno == 105:  # ENOBUFS
+                            time.sleep(0.001)
+                            continue
+                        raise
+                self.sent += 1
+        return True
+
+    def _wait_replies(self) -> None:
+        deadline = time.monotonic() + self.rtt.timeout
+        while time.monotonic() < deadline and not self.stop.is_set():
+            time.sleep(0.02)
+
+    def run(self) -> bool:
+        """Scan; returns False when the emergency stop cut it short."""
+        tcp_sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP)
+        icmp_sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+        sender = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+        for sock in (tcp_sock, icmp_sock):
+            sock.setblocking(False)
+            try:
+                sock.setsockopt(socket.SOL_SOCKET, 33, 16 * 1024 * 1024)  # SO_RCVBUFFORCE
+            except OSError:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16 * 1024 * 1024)
+        sender.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 * 1024 * 1024)
+        receiver = threading.Thread(
+            target=self._receive, args=(tcp_sock, icmp_sock), name="kenshin-syn-rx", daemon=True
+        )
+        receiver.start()
+        bucket = TokenBucket(self.settings.rate, burst=max(_BATCH, self.settings.rate / 50))
+        completed = True
+        try:
+            for attempt in range(1 + self.settings.retries):
+                if not self._send_pass(sender, bucket, retry=attempt > 0):
+                    completed = False
+                    break
+                self._wait_replies()
+                if all(len(h.answered) >= len(h.ports) for h in self.hosts.values()):
+                    break
+        finally:
+            self._done.set()
+            receiver.join(timeout=2)
+            for sock in (tcp_sock, icmp_sock, sender, self._reserve):
+                sock.close()
+        if completed:
+            for host in self.hosts.values():
+                for port in host.ports:
+                    if port not in host.answered:
+                        self.results.put((host.address, port, PortState.FILTERED, "no-response"))
+        return completed
+
+
+async def tcp_syn_scan(
+    targets: Sequence[str],
+    ports: Sequence[int],
+    settings: ScanSettings,
+    guard: Guard,
+    stop: EmergencyStop,
+    emit: ResultSink,
+    skip: Collection[tuple[str, int]] = frozenset(),
+) -> bool:
+    """Run a SYN scan in a thread, reporting through ``emit`` on the event loop."""
+    for address in targets:
+        if not isinstance(_ipv4(address), IPv4Address):
+            raise ValueError("SYN scan is IPv4 only")
+    scan = SynScan(targets, ports, settings, guard, stop, skip)
+    worker = asyncio.create_task(asyncio.to_thread(scan.run))
+
+    def drain() -> None:
+        while True:
+            try:
+                address, port, state, reason = scan.results.get_nowait()
+            except queue.Empty:
+                return
+            emit(address, Protocol.TCP, port, state, reason)
+
+    while not worker.done():
+        drain()
+        await asyncio.wait({worker}, timeout=0.1)
+    completed = worker.result()
+    drain()
+    return completed
+
+
+def _ipv4(address: str) -> IPv4Address | None:
+    try:
+        return IPv4Address(address)
+    except ValueError:
+        return None
