@@ -27,10 +27,14 @@ _COMMAND_GROUPS: list[tuple[str, str]] = [
     ("devices", "device"),
     ("vendors", "vendor"),
     ("terminals", "terminal"),
+    ("imports", "import"),
 ]
 # Single commands: (module under kenshin.cli, attribute holding the function, command name)
 _COMMANDS: list[tuple[str, str, str]] = [
     ("demo", "demo", "demo"),
+    ("scan", "scan", "scan"),
+    ("scan", "scan_stop", "scan-stop"),
+    ("scan", "scan_runs", "scan-runs"),
 ]
 
 app = typer.Typer(

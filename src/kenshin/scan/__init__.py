@@ -1,6 +1,7 @@
 """The network engine: TCP connect and SYN scans, UDP with protocol payloads, pacing, stop."""
 
 from kenshin.scan.engine import (
+    POST_SCAN_STAGES,
     PortKey,
     PostScanStage,
     RunStatus,
@@ -10,6 +11,8 @@ from kenshin.scan.engine import (
     ScanPlan,
     ServiceIdentifier,
     choose_tcp_mode,
+    register_identifier,
+    registered_identifier,
     run_scan,
 )
 from kenshin.scan.errors import ScanError
@@ -19,9 +22,18 @@ from kenshin.scan.ports import parse_ports, ranked_ports, service_name, top_port
 from kenshin.scan.settings import HOSPITAL, LAB, PROFILES, ScanSettings, TcpMode, profile
 from kenshin.scan.targets import parse_targets
 from kenshin.scan.tcp_syn import syn_available
+from kenshin.scan.export import (
+    read_nmap_xml,
+    report_document,
+    report_nmap_xml,
+    scan_schema,
+    validate_scan_document,
+    write_json,
+)
 from kenshin.scan.udp import UdpSummary, payloads_for, udp_payloads
 
 __all__ = [
+    "POST_SCAN_STAGES",
     "HOSPITAL",
     "LAB",
     "PROFILES",
@@ -47,10 +59,18 @@ __all__ = [
     "parse_targets",
     "payloads_for",
     "profile",
+    "read_nmap_xml",
     "ranked_ports",
+    "register_identifier",
+    "report_document",
+    "report_nmap_xml",
+    "registered_identifier",
     "run_scan",
+    "scan_schema",
     "service_name",
     "syn_available",
     "top_ports",
     "udp_payloads",
+    "validate_scan_document",
+    "write_json",
 ]

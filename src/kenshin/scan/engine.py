@@ -78,6 +78,25 @@ class PostScanStage(TypingProtocol):
     async def run(self, report: ScanReport, context: ScanContext) -> ScanReport: ...
 
 
+_REGISTERED_IDENTIFIER: list[ServiceIdentifier] = []
+
+
+def register_identifier(identifier: ServiceIdentifier | None) -> None:
+    """Make ``identifier`` the one ``kenshin scan`` uses (None: no identification)."""
+    _REGISTERED_IDENTIFIER.clear()
+    if identifier is not None:
+        _REGISTERED_IDENTIFIER.append(identifier)
+
+
+def registered_identifier() -> ServiceIdentifier | None:
+    """The identifier ``kenshin scan`` uses unless ``--no-identify``."""
+    return _REGISTERED_IDENTIFIER[0] if _REGISTERED_IDENTIFIER else None
+
+
+POST_SCAN_STAGES: list[PostScanStage] = []
+"""Stages the command line runs after identification, in order (the diagnosis checks)."""
+
+
 class ScanListener(TypingProtocol):
     """Told about every result as it appears (storage, progress display)."""
 
