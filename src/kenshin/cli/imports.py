@@ -17,14 +17,18 @@ from kenshin.scan.storage import ScanRunRepository
 from kenshin.scope import current_actor
 from kenshin.store import AuditLog, EngagementRepository
 
-app = typer.Typer(help="外部の結果を取り込む / Import results from other tools.", no_args_is_help=True)
+app = typer.Typer(
+    help="外部の結果を取り込む / Import results from other tools.", no_args_is_help=True
+)
 
 MAX_XML_BYTES = 200 * 1024 * 1024
 
 
 @app.command("nmap")
 def nmap(
-    file: Annotated[Path, typer.Argument(help="nmap XML output (nmap -oX).", exists=True, dir_okay=False)],
+    file: Annotated[
+        Path, typer.Argument(help="nmap XML output (nmap -oX).", exists=True, dir_okay=False)
+    ],
     engagement: Annotated[str, typer.Argument(help="Engagement code to store the results in.")],
 ) -> None:
     """nmap の XML 結果を調査案件に取り込む / Import nmap XML results into an engagement."""
@@ -35,7 +39,9 @@ def nmap(
     with store.session() as session:
         loaded = EngagementRepository(session).get(engagement)
         known = {
-            str(address.address) for point in loaded.connection_points for address in point.addresses
+            str(address.address)
+            for point in loaded.connection_points
+            for address in point.addresses
         }
         foreign = sorted({h.address for h in imported.report.hosts} - known)
         if foreign:
@@ -49,8 +55,12 @@ def nmap(
             targets=[h.address for h in imported.report.hosts],
             tcp_ports="",
             udp_ports="",
-            options={"nmap_args": imported.args, "scan_types": list(imported.scan_types),
-                     "file": file.name, "not_listed": imported.uncounted},
+            options={
+                "nmap_args": imported.args,
+                "scan_types": list(imported.scan_types),
+                "file": file.name,
+                "not_listed": imported.uncounted,
+            },
             actor=current_actor(),
             source="nmap",
             started_at=imported.report.started_at,
@@ -70,8 +80,12 @@ def nmap(
         )
     states = Counter(p.state for _, p in ports)
     say(
-        "cli.import.nmap_done", code=engagement, uid=uid, hosts=len(imported.report.hosts),
-        ports=len(ports), open=states[PortState.OPEN],
+        "cli.import.nmap_done",
+        code=engagement,
+        uid=uid,
+        hosts=len(imported.report.hosts),
+        ports=len(ports),
+        open=states[PortState.OPEN],
     )
     if imported.uncounted:
         say(

@@ -1,4 +1,4 @@
-"""``kenshin scan``, ``kenshin scan-stop`` and ``kenshin scan-runs``: the port scan on the command line.
+"""``kenshin scan``, ``scan-stop`` and ``scan-runs``: the port scan on the command line.
 
 With an engagement code the scan probes that engagement's authorised targets (the
 scope room decides which); without one, ``--target`` may name loopback addresses
@@ -86,7 +86,9 @@ def _port_choice(
     return default
 
 
-def _scope(engagement: str | None, targets: list[str] | None) -> tuple[Scope, tuple[IPAddress, ...]]:
+def _scope(
+    engagement: str | None, targets: list[str] | None
+) -> tuple[Scope, tuple[IPAddress, ...]]:
     """The scope and the addresses to scan; refusals are audited before they are raised."""
     requested: tuple[IPAddress, ...] = ()
     try:
@@ -163,8 +165,10 @@ def _summary(outcome: ScanOutcome | None, report: ScanReport) -> None:
             if result.state is PortState.OPEN_FILTERED and result.identity is None and shown > 200:
                 continue
             identity = result.identity
-            service = identity.service if identity else (
-                f"{service_name(result.protocol, result.port) or '-'}?"
+            service = (
+                identity.service
+                if identity
+                else (f"{service_name(result.protocol, result.port) or '-'}?")
             )
             product = f"{identity.product} {identity.version}".strip() if identity else ""
             table.add_row(
@@ -201,33 +205,68 @@ def scan(
     ] = None,
     target: Annotated[
         list[str] | None,
-        typer.Option("--target", "-t", help="Address, CIDR or range; repeatable. Without an "
-                     "engagement: loopback only (lab range with KENSHIN_LAB_TARGETS=1)."),
+        typer.Option(
+            "--target",
+            "-t",
+            help="Address, CIDR or range; repeatable. Without an "
+            "engagement: loopback only (lab range with KENSHIN_LAB_TARGETS=1).",
+        ),
     ] = None,
     ports: Annotated[
-        str | None, typer.Option("--ports", "-p", help="TCP ports: 22,80 / 1-1024 / all / ssh / none.")
+        str | None,
+        typer.Option("--ports", "-p", help="TCP ports: 22,80 / 1-1024 / all / ssh / none."),
     ] = None,
-    top: Annotated[int | None, typer.Option("--top-ports", help="The N highest-ranked TCP ports.")] = None,
+    top: Annotated[
+        int | None, typer.Option("--top-ports", help="The N highest-ranked TCP ports.")
+    ] = None,
     udp_ports: Annotated[
         str | None, typer.Option("--udp-ports", help="UDP ports (same syntax), or none.")
     ] = None,
     udp_top: Annotated[
-        int | None, typer.Option("--udp-top", help=f"The N highest-ranked UDP ports (default {DEFAULT_UDP_TOP}; 0 = none).")
+        int | None,
+        typer.Option(
+            "--udp-top",
+            help=f"The N highest-ranked UDP ports (default {DEFAULT_UDP_TOP}; 0 = none).",
+        ),
     ] = None,
-    mode: Annotated[str, typer.Option("--mode", help="TCP mode: auto (SYN when root), syn, connect.")] = "auto",
-    profile_name: Annotated[str, typer.Option("--profile", help="hospital (default, polite) or lab.")] = "hospital",
-    rate: Annotated[float | None, typer.Option("--rate", help="Probes per second, all hosts.")] = None,
-    max_connections: Annotated[int | None, typer.Option("--max-connections", help="Connections in flight, all hosts.")] = None,
-    per_host: Annotated[int | None, typer.Option("--per-host", help="Connections in flight per host.")] = None,
-    timeout: Annotated[float | None, typer.Option("--timeout", help="Initial answer timeout in seconds.")] = None,
-    retries: Annotated[int | None, typer.Option("--retries", help="Extra tries for unanswered probes.")] = None,
-    no_identify: Annotated[bool, typer.Option("--no-identify", help="Skip service identification.")] = False,
-    resume: Annotated[bool, typer.Option("--resume", help="Continue the last interrupted scan.")] = False,
-    json_file: Annotated[Path | None, typer.Option("--json", help="Write kenshin.scan/1 JSON here.")] = None,
-    xml_file: Annotated[Path | None, typer.Option("--nmap-xml", help="Write nmap-compatible XML here.")] = None,
-    no_progress: Annotated[bool, typer.Option("--no-progress", help="No live progress bar.")] = False,
+    mode: Annotated[
+        str, typer.Option("--mode", help="TCP mode: auto (SYN when root), syn, connect.")
+    ] = "auto",
+    profile_name: Annotated[
+        str, typer.Option("--profile", help="hospital (default, polite) or lab.")
+    ] = "hospital",
+    rate: Annotated[
+        float | None, typer.Option("--rate", help="Probes per second, all hosts.")
+    ] = None,
+    max_connections: Annotated[
+        int | None, typer.Option("--max-connections", help="Connections in flight, all hosts.")
+    ] = None,
+    per_host: Annotated[
+        int | None, typer.Option("--per-host", help="Connections in flight per host.")
+    ] = None,
+    timeout: Annotated[
+        float | None, typer.Option("--timeout", help="Initial answer timeout in seconds.")
+    ] = None,
+    retries: Annotated[
+        int | None, typer.Option("--retries", help="Extra tries for unanswered probes.")
+    ] = None,
+    no_identify: Annotated[
+        bool, typer.Option("--no-identify", help="Skip service identification.")
+    ] = False,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue the last interrupted scan.")
+    ] = False,
+    json_file: Annotated[
+        Path | None, typer.Option("--json", help="Write kenshin.scan/1 JSON here.")
+    ] = None,
+    xml_file: Annotated[
+        Path | None, typer.Option("--nmap-xml", help="Write nmap-compatible XML here.")
+    ] = None,
+    no_progress: Annotated[
+        bool, typer.Option("--no-progress", help="No live progress bar.")
+    ] = False,
 ) -> None:
-    """ポートスキャン（TCP/UDP）を実行し、結果を保存する / Run the TCP/UDP port scan and store it."""
+    """ポートスキャン（TCP/UDP）を実行し結果を保存する / Run the TCP/UDP port scan, store it."""
     try:
         tcp_mode = TcpMode(mode)
     except ValueError:
@@ -237,7 +276,9 @@ def scan(
     resumed_uid: str | None = None
     if resume:
         for flag, value in (
-            ("--ports", ports), ("--top-ports", top), ("--udp-ports", udp_ports),
+            ("--ports", ports),
+            ("--top-ports", top),
+            ("--udp-ports", udp_ports),
             ("--udp-top", udp_top),
         ):
             if value is not None:
@@ -250,7 +291,7 @@ def scan(
             previous = repository.results(run.uid)
             repository.mark_running(run.uid)
         resumed_uid = run.uid
-        target = list(run.targets) if not target else target
+        target = target if target else list(run.targets)
         tcp = parse_ports(run.tcp_ports) if run.tcp_ports else ()
         udp = parse_ports(run.udp_ports, Protocol.UDP) if run.udp_ports else ()
         tcp_mode = TcpMode(run.options.get("tcp_mode", tcp_mode.value))
@@ -258,7 +299,9 @@ def scan(
         no_identify = no_identify or run.options.get("identify") == "False"
     else:
         tcp = _port_choice(ports, top, Protocol.TCP, ranked_ports(Protocol.TCP))
-        udp = _port_choice(udp_ports, udp_top, Protocol.UDP, top_ports(Protocol.UDP, DEFAULT_UDP_TOP))
+        udp = _port_choice(
+            udp_ports, udp_top, Protocol.UDP, top_ports(Protocol.UDP, DEFAULT_UDP_TOP)
+        )
     settings: ScanSettings = profile(profile_name).with_changes(
         rate=rate,
         global_concurrency=max_connections,
@@ -286,21 +329,28 @@ def scan(
         say("cli.scan.resuming", uid=uid, done=len(previous or {}))
     say(
         "cli.scan.started",
-        hosts=len(plan.targets), tcp=len(tcp), udp=len(udp), profile=settings.profile,
+        hosts=len(plan.targets),
+        tcp=len(tcp),
+        udp=len(udp),
+        profile=settings.profile,
         rate=int(settings.rate),
     )
     stop = EmergencyStop()
     store_listener = StoreListener(store, uid)
-    progress = None if no_progress else Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("hosts {task.fields[hosts]}"),
-        TextColumn("[green]open {task.fields[open]}"),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        transient=True,
+    progress = (
+        None
+        if no_progress
+        else Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("hosts {task.fields[hosts]}"),
+            TextColumn("[green]open {task.fields[open]}"),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=console,
+            transient=True,
+        )
     )
     listener = _Progress(progress, store_listener)
 
@@ -309,8 +359,15 @@ def scan(
         loop.add_signal_handler(signal.SIGINT, stop.trigger)
         try:
             return await run_scan(
-                plan, scope, settings, stop=stop, identifier=identifier,
-                stages=list(POST_SCAN_STAGES), listener=listener, audit=_audit, actor=actor,
+                plan,
+                scope,
+                settings,
+                stop=stop,
+                identifier=identifier,
+                stages=list(POST_SCAN_STAGES),
+                listener=listener,
+                audit=_audit,
+                actor=actor,
                 previous=previous,
                 started_at=None,
             )
@@ -341,24 +398,35 @@ def scan(
         write_json(
             json_file,
             report_document(
-                report, engagement=engagement, run_id=uid, status=outcome.status.value,
+                report,
+                engagement=engagement,
+                run_id=uid,
+                status=outcome.status.value,
                 tcp_mode=outcome.tcp_mode.value if outcome.tcp_mode else "",
-                profile=settings.profile, notes=outcome.notes,
+                profile=settings.profile,
+                notes=outcome.notes,
             ),
         )
         say("cli.scan.json_written", path=json_file)
     if xml_file is not None:
         xml_file.write_bytes(
-            report_nmap_xml(report, args=f"kenshin scan {engagement or ''}".strip(),
-                            tcp_mode=outcome.tcp_mode.value if outcome.tcp_mode else "")
+            report_nmap_xml(
+                report,
+                args=f"kenshin scan {engagement or ''}".strip(),
+                tcp_mode=outcome.tcp_mode.value if outcome.tcp_mode else "",
+            )
         )
         say("cli.scan.xml_written", path=xml_file)
     if outcome.status is RunStatus.INTERRUPTED:
         say("cli.scan.interrupted", uid=uid, target=engagement or "--target ...")
         raise typer.Exit(130)
     say(
-        "cli.scan.finished", uid=uid, hosts=len(report.hosts), open=outcome.counts.get("open", 0),
-        seconds=outcome.counts.get("seconds", 0), mode=outcome.tcp_mode.value if outcome.tcp_mode else "-",
+        "cli.scan.finished",
+        uid=uid,
+        hosts=len(report.hosts),
+        open=outcome.counts.get("open", 0),
+        seconds=outcome.counts.get("seconds", 0),
+        mode=outcome.tcp_mode.value if outcome.tcp_mode else "-",
     )
 
 
@@ -378,7 +446,9 @@ def scan_stop(
 
 
 def scan_runs(
-    engagement: Annotated[str | None, typer.Argument(help="Engagement code (none: ad-hoc runs).")] = None,
+    engagement: Annotated[
+        str | None, typer.Argument(help="Engagement code (none: ad-hoc runs).")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """スキャン記録の一覧 / List stored scan runs."""
@@ -390,12 +460,18 @@ def scan_runs(
     if not runs:
         say("cli.scan.no_runs")
         return
-    table = Table(title=STATE.t("cli.scan.runs_title", code=engagement or "-"), title_justify="left")
+    table = Table(
+        title=STATE.t("cli.scan.runs_title", code=engagement or "-"), title_justify="left"
+    )
     for column in ("uid", "source", "status", "started", "mode", "targets"):
         table.add_column(column)
     for run in runs:
         table.add_row(
-            run.uid, run.source, run.status.value, run.started_at.isoformat(timespec="seconds"),
-            run.tcp_mode or "-", ", ".join(run.targets[:4]) + (" …" if len(run.targets) > 4 else ""),
+            run.uid,
+            run.source,
+            run.status.value,
+            run.started_at.isoformat(timespec="seconds"),
+            run.tcp_mode or "-",
+            ", ".join(run.targets[:4]) + (" …" if len(run.targets) > 4 else ""),
         )
     console.print(table)

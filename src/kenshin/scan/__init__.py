@@ -16,12 +16,6 @@ from kenshin.scan.engine import (
     run_scan,
 )
 from kenshin.scan.errors import ScanError
-from kenshin.scan.guard import Guard
-from kenshin.scan.pacing import EmergencyStop, RttEstimator, TokenBucket, default_stop_file
-from kenshin.scan.ports import parse_ports, ranked_ports, service_name, top_ports
-from kenshin.scan.settings import HOSPITAL, LAB, PROFILES, ScanSettings, TcpMode, profile
-from kenshin.scan.targets import parse_targets
-from kenshin.scan.tcp_syn import syn_available
 from kenshin.scan.export import (
     read_nmap_xml,
     report_document,
@@ -30,12 +24,18 @@ from kenshin.scan.export import (
     validate_scan_document,
     write_json,
 )
+from kenshin.scan.guard import Guard
+from kenshin.scan.pacing import EmergencyStop, RttEstimator, TokenBucket, default_stop_file
+from kenshin.scan.ports import parse_ports, ranked_ports, service_name, top_ports
+from kenshin.scan.settings import HOSPITAL, LAB, PROFILES, ScanSettings, TcpMode, profile
+from kenshin.scan.targets import parse_targets
+from kenshin.scan.tcp_syn import syn_available
 from kenshin.scan.udp import UdpSummary, payloads_for, udp_payloads
 
 __all__ = [
-    "POST_SCAN_STAGES",
     "HOSPITAL",
     "LAB",
+    "POST_SCAN_STAGES",
     "PROFILES",
     "EmergencyStop",
     "Guard",
@@ -59,12 +59,12 @@ __all__ = [
     "parse_targets",
     "payloads_for",
     "profile",
-    "read_nmap_xml",
     "ranked_ports",
+    "read_nmap_xml",
     "register_identifier",
+    "registered_identifier",
     "report_document",
     "report_nmap_xml",
-    "registered_identifier",
     "run_scan",
     "scan_schema",
     "service_name",

@@ -153,7 +153,7 @@ def _describe_ports(ports: Sequence[int]) -> str:
         return ""
     ranges: list[str] = []
     start = previous = ports[0]
-    for port in list(ports[1:]) + [-1]:
+    for port in [*ports[1:], -1]:
         if port == previous + 1:
             previous = port
             continue
@@ -206,9 +206,7 @@ def _report(
         ):
             identified = identities.get((address, protocol, port))
             ports.append(
-                identified
-                if identified is not None
-                else PortResult(protocol, port, state, reason)
+                identified if identified is not None else PortResult(protocol, port, state, reason)
             )
         hosts.append(HostResult(address, tuple(ports)))
     return ScanReport(started, datetime.now(UTC), tuple(hosts))
@@ -267,7 +265,10 @@ async def run_scan(
     mode: TcpMode | None = None
     options = {**plan.options(), **settings.as_options(), "resumed": str(bool(previous))}
     audit_started(
-        sink, actor=who, engagement_code=scope.engagement_code, targets=plan.targets,
+        sink,
+        actor=who,
+        engagement_code=scope.engagement_code,
+        targets=plan.targets,
         options=options,
     )
     if listener is not None:
@@ -311,12 +312,17 @@ async def run_scan(
     except BaseException as exc:
         outcome = (
             AuditOutcome.INTERRUPTED
-            if isinstance(exc, KeyboardInterrupt | SystemExit) or type(exc).__name__ == "CancelledError"
+            if isinstance(exc, KeyboardInterrupt | SystemExit)
+            or type(exc).__name__ == "CancelledError"
             else AuditOutcome.FAILED
         )
         audit_ended(
-            sink, actor=who, engagement_code=scope.engagement_code, targets=plan.targets,
-            outcome=outcome, counts={**collector.counts, "error": type(exc).__name__},
+            sink,
+            actor=who,
+            engagement_code=scope.engagement_code,
+            targets=plan.targets,
+            outcome=outcome,
+            counts={**collector.counts, "error": type(exc).__name__},
         )
         raise
     counts = dict(collector.counts)
@@ -328,7 +334,9 @@ async def run_scan(
         actor=who,
         engagement_code=scope.engagement_code,
         targets=plan.targets,
-        outcome=AuditOutcome.SUCCEEDED if status is RunStatus.FINISHED else AuditOutcome.INTERRUPTED,
+        outcome=AuditOutcome.SUCCEEDED
+        if status is RunStatus.FINISHED
+        else AuditOutcome.INTERRUPTED,
         counts={**counts, "tcp_mode": mode.value if mode else "-"},
     )
     return ScanOutcome(report, status, mode, udp_summary, tuple(notes), counts)
@@ -350,8 +358,7 @@ async def _identify(
         open_ports = [
             PortResult(protocol, port, state, reason)
             for (protocol, port), (state, reason) in sorted(found.items())
-            if state is PortState.OPEN
-            and (address, protocol, port) not in identities
+            if state is PortState.OPEN and (address, protocol, port) not in identities
         ]
         if not open_ports:
             continue

@@ -21,7 +21,7 @@ from importlib import resources
 from ipaddress import ip_address
 from pathlib import Path
 from typing import Any
-from xml.etree import ElementTree as ET  # noqa: S405 — used to write only; reading uses defusedxml
+from xml.etree import ElementTree as ET
 
 import defusedxml.ElementTree as SafeET
 import jsonschema
@@ -224,7 +224,9 @@ def report_nmap_xml(report: ScanReport, *, args: str = "kenshin scan", tcp_mode:
     for protocol in Protocol:
         ports = sorted({p.port for h in report.hosts for p in h.ports if p.protocol is protocol})
         if ports:
-            kind = "udp" if protocol is Protocol.UDP else ("syn" if tcp_mode == "syn" else "connect")
+            kind = (
+                "udp" if protocol is Protocol.UDP else ("syn" if tcp_mode == "syn" else "connect")
+            )
             ET.SubElement(
                 root,
                 "scaninfo",
@@ -236,9 +238,7 @@ def report_nmap_xml(report: ScanReport, *, args: str = "kenshin scan", tcp_mode:
     ET.SubElement(root, "verbose", level="0")
     ET.SubElement(root, "debugging", level="0")
     for host in report.hosts:
-        element = ET.SubElement(
-            root, "host", starttime=_epoch(started), endtime=_epoch(finished)
-        )
+        element = ET.SubElement(root, "host", starttime=_epoch(started), endtime=_epoch(finished))
         ET.SubElement(element, "status", state="up", reason="user-set", reason_ttl="0")
         family = "ipv6" if ip_address(host.address).version == 6 else "ipv4"
         ET.SubElement(element, "address", addr=host.address, addrtype=family)
@@ -251,7 +251,10 @@ def report_nmap_xml(report: ScanReport, *, args: str = "kenshin scan", tcp_mode:
             )
             for reason, count in extra["reasons"].items():
                 ET.SubElement(
-                    extraports, "extrareasons", reason=reason, count=str(count),
+                    extraports,
+                    "extrareasons",
+                    reason=reason,
+                    count=str(count),
                     proto=extra["protocol"],
                 )
         for item in document["ports"]:
@@ -259,7 +262,10 @@ def report_nmap_xml(report: ScanReport, *, args: str = "kenshin scan", tcp_mode:
                 ports_element, "port", protocol=item["protocol"], portid=str(item["port"])
             )
             ET.SubElement(
-                port_element, "state", state=item["state"], reason=item["reason"] or "unknown",
+                port_element,
+                "state",
+                state=item["state"],
+                reason=item["reason"] or "unknown",
                 reason_ttl="0",
             )
             name = item.get("service") or service_name(Protocol(item["protocol"]), item["port"])
@@ -370,7 +376,9 @@ def read_nmap_xml(data: bytes) -> NmapImport:
         hosts.append(HostResult(address, tuple(ports)))
     scan_types = tuple(sorted({s.get("type", "") for s in root.iter("scaninfo")} - {""}))
     return NmapImport(
-        ScanReport(started or datetime.now(UTC), finished or started or datetime.now(UTC), tuple(hosts)),
+        ScanReport(
+            started or datetime.now(UTC), finished or started or datetime.now(UTC), tuple(hosts)
+        ),
         root.get("args", ""),
         scan_types,
         dict(uncounted),

@@ -173,7 +173,9 @@ class _Pump:
             host.rtt.add(time.monotonic() - probe.started)
             self.emit(host.address, Protocol.TCP, probe.port, PortState.CLOSED, "conn-refused")
         elif code in _FILTER_ERRNOS:
-            self.emit(host.address, Protocol.TCP, probe.port, PortState.FILTERED, _FILTER_ERRNOS[code])
+            self.emit(
+                host.address, Protocol.TCP, probe.port, PortState.FILTERED, _FILTER_ERRNOS[code]
+            )
         elif probe.attempt < self.settings.retries:
             host.retry.append((probe.port, probe.attempt + 1))
             if host not in self.ready:

@@ -16,6 +16,7 @@ Needs root (CAP_NET_RAW); ``syn_available()`` says whether it can run. IPv4 only
 from __future__ import annotations
 
 import asyncio
+import errno
 import hashlib
 import os
 import queue
@@ -101,7 +102,16 @@ class _Host:
 def _template(source: bytes, destination: bytes, source_port: int) -> tuple[bytearray, int]:
     tcp_length = 24
     ip = struct.pack(
-        "!BBHHHBBH4s4s", 0x45, 0, 20 + tcp_length, 0, 0, 64, socket.IPPROTO_TCP, 0, source,
+        "!BBHHHBBH4s4s",
+        0x45,
+        0,
+        20 + tcp_length,
+        0,
+        0,
+        64,
+        socket.IPPROTO_TCP,
+        0,
+        source,
         destination,
     )
     # ports, seq, ack, offset(6 words)/flags SYN, window, checksum, urgent, MSS option 1460
@@ -128,20 +138,31 @@ class SynScan:
         self.stop = stop
         self.results: queue.SimpleQueue[tuple[str, int, PortState, str]] = queue.SimpleQueue()
         self.cookies = _Cookies()
-        self.rtt = RttEstimator(settings.initial_timeout, settings.min_timeout, settings.max_timeout)
+        self.rtt = RttEstimator(
+            settings.initial_timeout, settings.min_timeout, settings.max_timeout
+        )
         self._sample_sent: dict[tuple[bytes, int], float] = {}
         self._done = threading.Event()
         self._lock = threading.Lock()
         self.sent = 0
         for address in targets:
             guard.permit(address)  # refuse before any packet
+        self.hosts: dict[bytes, _Host] = {}
+        sources: dict[str, str] = {}
+        for address in targets:
+            try:
+                sources[address] = source_address_for(address)
+            except OSError as exc:  # no route: every port of this host is unreachable
+                reason = "net-unreach" if exc.errno == errno.ENETUNREACH else "host-unreach"
+                for port in ports:
+                    if (address, port) not in skip:
+                        self.results.put((address, port, PortState.FILTERED, reason))
         self._reserve = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        first_source = source_address_for(targets[0]) if targets else "0.0.0.0"  # noqa: S104
+        first_source = next(iter(sources.values()), "127.0.0.1")
         self._reserve.bind((first_source, 0))
         self.source_port: int = self._reserve.getsockname()[1]
-        self.hosts: dict[bytes, _Host] = {}
-        for address in targets:
-            source = socket.inet_aton(source_address_for(address))
+        for address, source_text in sources.items():
+            source = socket.inet_aton(source_text)
             packed = socket.inet_aton(address)
             template, base = _template(source, packed, self.source_port)
             todo = [p for p in ports if (address, p) not in skip]
@@ -231,9 +252,9 @@ class SynScan:
                 cookie = self.cookies(host.packed, port)
                 packet = host.template
                 struct.pack_into("!HI", packet, 22, port, cookie)
-                checksum = ~_fold(
-                    host.base_sum + port + (cookie >> 16) + (cookie & 0xFFFF)
-                ) & 0xFFFF
+                checksum = (
+                    ~_fold(host.base_sum + port + (cookie >> 16) + (cookie & 0xFFFF)) & 0xFFFF
+                )
                 struct.pack_into("!H", packet, 36, checksum)
                 if self.sent % 251 == 0:
                     with self._lock:

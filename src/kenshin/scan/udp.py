@@ -60,7 +60,9 @@ def udp_payloads() -> tuple[UdpPayload, ...]:
         else:
             data = str(item["text"]).encode("utf-8")
         payloads.append(
-            UdpPayload(str(item["name"]), tuple(int(p) for p in item["ports"]), data, item["source"])
+            UdpPayload(
+                str(item["name"]), tuple(int(p) for p in item["ports"]), data, item["source"]
+            )
         )
     return tuple(payloads)
 
@@ -134,7 +136,14 @@ class _Round:
         try:
             sock.setblocking(False)
             guard.permit(address)
-            sock.connect((address, port))
+            try:
+                sock.connect((address, port))
+            except OSError as exc:  # no route: the local stack answers for the network
+                reason = _FILTER_ERRNOS.get(exc.errno or 0, f"error-{exc.errno}")
+                self.answered[(address, port)] = (PortState.FILTERED, reason)
+                sock.close()
+                self.room.release()
+                return 0
             sent = 0
             for payload in payloads_for(port):
                 try:
