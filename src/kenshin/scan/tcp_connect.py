@@ -110,6 +110,9 @@ class _Pump:
             self._finish_if_idle(force=True)
             return
         while self.ready and len(self.flight) < self.total_limit:
+            if self.stop.is_set():
+                self._finish_if_idle(force=True)
+                return
             host = self.ready.popleft()
             if host.in_flight >= self.settings.per_host_concurrency or not host.has_work():
                 if host.has_work():
