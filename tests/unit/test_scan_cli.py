@@ -32,7 +32,10 @@ def env_for(db: Path, tmp: Path) -> dict[str, str]:
 def run(tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "kenshin", *args],
-        capture_output=True, text=True, env=env_for(tmp / "k.sqlite3", tmp), timeout=180,
+        capture_output=True,
+        text=True,
+        env=env_for(tmp / "k.sqlite3", tmp),
+        timeout=180,
         check=False,
     )
 
@@ -46,9 +49,23 @@ def audit_outcomes(tmp: Path) -> list[str]:
 
 
 def test_adhoc_loopback_scan_writes_json_and_xml(tmp_path: Path) -> None:
-    result = run(tmp_path, "scan", "--target", "127.0.0.1", "--ports", "1-200", "--udp-top", "3",
-                 "--profile", "lab", "--json", str(tmp_path / "r.json"),
-                 "--nmap-xml", str(tmp_path / "r.xml"), "--no-progress")
+    result = run(
+        tmp_path,
+        "scan",
+        "--target",
+        "127.0.0.1",
+        "--ports",
+        "1-200",
+        "--udp-top",
+        "3",
+        "--profile",
+        "lab",
+        "--json",
+        str(tmp_path / "r.json"),
+        "--nmap-xml",
+        str(tmp_path / "r.xml"),
+        "--no-progress",
+    )
     assert result.returncode == 0, result.stderr
     assert "スキャンが終わりました" in result.stdout
     document = json.loads((tmp_path / "r.json").read_text("utf-8"))
@@ -64,7 +81,8 @@ def test_adhoc_loopback_scan_writes_json_and_xml(tmp_path: Path) -> None:
 def test_foreign_target_is_refused_and_audited(tmp_path: Path) -> None:
     result = run(tmp_path, "scan", "--target", "192.0.2.10", "--ports", "80")
     assert result.returncode == 2
-    assert "ループバック" in result.stderr and "送信しません" in result.stderr
+    assert "ループバック" in result.stderr
+    assert "送信しません" in result.stderr
     english = run(tmp_path, "--lang", "en", "scan", "--target", "192.0.2.10", "--ports", "80")
     assert "nothing is sent" in english.stderr
     assert audit_outcomes(tmp_path)[-1] == "scan.port:refused"
@@ -107,15 +125,31 @@ def test_bad_target_spec(tmp_path: Path) -> None:
 def test_emergency_stop_file_blocks_new_scans(tmp_path: Path) -> None:
     assert run(tmp_path, "scan-stop").returncode == 0
     blocked = run(tmp_path, "scan", "--target", "127.0.0.1", "--ports", "80")
-    assert blocked.returncode == 2 and "scan-stop --clear" in blocked.stderr
+    assert blocked.returncode == 2
+    assert "scan-stop --clear" in blocked.stderr
     assert "削除しました" in run(tmp_path, "scan-stop", "--clear").stdout
 
 
 def test_ctrl_c_keeps_results_and_resume_finishes(tmp_path: Path) -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "kenshin", "scan", "--target", "127.0.0.1", "--ports", "1-3000",
-         "--udp-ports", "none", "--rate", "100", "--no-progress"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "kenshin",
+            "scan",
+            "--target",
+            "127.0.0.1",
+            "--ports",
+            "1-3000",
+            "--udp-ports",
+            "none",
+            "--rate",
+            "100",
+            "--no-progress",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         env=env_for(tmp_path / "k.sqlite3", tmp_path),
     )
     try:
@@ -132,24 +166,40 @@ def test_ctrl_c_keeps_results_and_resume_finishes(tmp_path: Path) -> None:
     assert "--resume" in out
     runs = json.loads(run(tmp_path, "scan-runs", "--json").stdout)
     assert runs[0]["status"] == "interrupted"
-    resumed = run(tmp_path, "scan", "--target", "127.0.0.1", "--resume", "--profile", "lab",
-                  "--no-progress", "--json", str(tmp_path / "done.json"))
+    resumed = run(
+        tmp_path,
+        "scan",
+        "--target",
+        "127.0.0.1",
+        "--resume",
+        "--profile",
+        "lab",
+        "--no-progress",
+        "--json",
+        str(tmp_path / "done.json"),
+    )
     assert resumed.returncode == 0, resumed.stderr
     assert "再開します" in resumed.stdout
     runs = json.loads(run(tmp_path, "scan-runs", "--json").stdout)
-    assert len(runs) == 1 and runs[0]["status"] == "finished"
+    assert len(runs) == 1
+    assert runs[0]["status"] == "finished"
     document = json.loads((tmp_path / "done.json").read_text("utf-8"))
     counted = sum(e["count"] for e in document["hosts"][0].get("extraports", []))
     assert counted + len(document["hosts"][0]["ports"]) == 3000
     assert audit_outcomes(tmp_path)[-4:] == [
-        "scan.port:started", "scan.port:interrupted", "scan.port:started", "scan.port:succeeded"
+        "scan.port:started",
+        "scan.port:interrupted",
+        "scan.port:started",
+        "scan.port:succeeded",
     ]
 
 
 def test_resume_with_new_ports_is_a_conflict(tmp_path: Path) -> None:
-    result = run(tmp_path, "--lang", "en", "scan", "--target", "127.0.0.1", "--resume",
-                 "--ports", "80")
-    assert result.returncode == 2 and "--resume" in result.stderr
+    result = run(
+        tmp_path, "--lang", "en", "scan", "--target", "127.0.0.1", "--resume", "--ports", "80"
+    )
+    assert result.returncode == 2
+    assert "--resume" in result.stderr
 
 
 def test_import_nmap_into_the_demo_engagement(tmp_path: Path) -> None:
@@ -158,7 +208,8 @@ def test_import_nmap_into_the_demo_engagement(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "取り込みました" in result.stdout
     runs = json.loads(run(tmp_path, "scan-runs", "demo-2026", "--json").stdout)
-    assert runs[0]["source"] == "nmap" and runs[0]["status"] == "finished"
+    assert runs[0]["source"] == "nmap"
+    assert runs[0]["status"] == "finished"
     assert audit_outcomes(tmp_path)[-1] == "scan.import_nmap:succeeded"
 
 

@@ -13,7 +13,14 @@ from typing import Any
 
 import pytest
 
-from kenshin.domain import AuditOutcome, PortResult, PortState, Protocol, ScanReport, ServiceIdentity
+from kenshin.domain import (
+    AuditOutcome,
+    PortResult,
+    PortState,
+    Protocol,
+    ScanReport,
+    ServiceIdentity,
+)
 from kenshin.scan import (
     HOSPITAL,
     LAB,
@@ -83,8 +90,12 @@ async def hostile_tcp_servers() -> AsyncIterator[dict[str, int]]:
         writer.close()
 
     servers = {}
-    for name, handler in (("tarpit", tarpit), ("garbage", garbage), ("reset", reset),
-                          ("banner", banner)):
+    for name, handler in (
+        ("tarpit", tarpit),
+        ("garbage", garbage),
+        ("reset", reset),
+        ("banner", banner),
+    ):
         servers[name] = await asyncio.start_server(handler, "127.0.0.1", 0)
     try:
         yield {name: s.sockets[0].getsockname()[1] for name, s in servers.items()}
@@ -202,8 +213,9 @@ def test_udp_states_and_payloads() -> None:
         try:
             # the DNS payload is chosen by port number: pretend the responder is on 53 by
             # scanning its real port with the DNS payload table entry mapped in the test
-            plan = ScanPlan(("127.0.0.1",), (), tuple(sorted([*ports.values(), *closed])),
-                            identify=False)
+            plan = ScanPlan(
+                ("127.0.0.1",), (), tuple(sorted([*ports.values(), *closed])), identify=False
+            )
             import kenshin.scan.udp as udp_module
 
             original = udp_module.payloads_for
@@ -231,23 +243,41 @@ def test_udp_states_and_payloads() -> None:
     # the silent port was probed twice (one re-probe), the DNS one answered at once
     assert len(handlers["silent"].received) == 2
     assert handlers["dns"].received[0] == payloads_for(53)[0]
-    assert outcome.udp is not None and outcome.udp.undetermined == 1
+    assert outcome.udp is not None
+    assert outcome.udp.undetermined == 1
     assert "scan.note.udp_undetermined" in outcome.notes
 
 
 def test_udp_payload_table_covers_the_required_protocols() -> None:
     names = {p.name for p in udp_payloads()}
-    for required in ("dns-root-ns", "ntp-client", "snmp-v1-get-sysdescr", "snmp-v2c-get-sysdescr",
-                     "ike-main-mode", "ike-nat-t", "netbios-node-status", "ssdp-msearch",
-                     "mdns-services", "tftp-read-missing-file", "sip-options", "openvpn-hard-reset",
-                     "l2tp-sccrq", "radius-access-request", "memcached-version", "portmapper-null",
-                     "mssql-browser", "cldap-rootdse", "ws-discovery-probe"):
+    for required in (
+        "dns-root-ns",
+        "ntp-client",
+        "snmp-v1-get-sysdescr",
+        "snmp-v2c-get-sysdescr",
+        "ike-main-mode",
+        "ike-nat-t",
+        "netbios-node-status",
+        "ssdp-msearch",
+        "mdns-services",
+        "tftp-read-missing-file",
+        "sip-options",
+        "openvpn-hard-reset",
+        "l2tp-sccrq",
+        "radius-access-request",
+        "memcached-version",
+        "portmapper-null",
+        "mssql-browser",
+        "cldap-rootdse",
+        "ws-discovery-probe",
+    ):
         assert required in names
     assert len(payloads_for(161)) == 2
     assert payloads_for(4500)[0][:4] == b"\x00\x00\x00\x00"
     assert payloads_for(4500)[0][4:] == payloads_for(500)[0]
     ntp = payloads_for(123)[0]
-    assert len(ntp) == 48 and ntp[0] & 0x07 == 3  # client mode
+    assert len(ntp) == 48
+    assert ntp[0] & 0x07 == 3
     # ISAKMP length field matches the message length
     ike = payloads_for(500)[0]
     assert struct.unpack("!I", ike[24:28])[0] == len(ike)
@@ -264,16 +294,22 @@ def test_emergency_stop_file_stops_sending(tmp_path: Path) -> None:
     class Listener:
         def planned(self, hosts: int, probes: int) -> None: ...
 
-        def port(self, address: str, protocol: Protocol, port: int, state: PortState,
-                 reason: str) -> None:
+        def port(
+            self, address: str, protocol: Protocol, port: int, state: PortState, reason: str
+        ) -> None:
             seen.append(port)
             if len(seen) == 50:
                 stop.raise_file("test")
 
         def identified(self, address: str, result: PortResult) -> None: ...
 
-    plan = ScanPlan(("127.0.0.1",), tuple(free_ports(1)) + tuple(range(20000, 30000)), (),
-                    TcpMode.CONNECT, False)
+    plan = ScanPlan(
+        ("127.0.0.1",),
+        tuple(free_ports(1)) + tuple(range(20000, 30000)),
+        (),
+        TcpMode.CONNECT,
+        False,
+    )
     outcome = asyncio.run(run_scan(plan, adhoc_scope(env={}), slow, stop=stop, listener=Listener()))
     assert outcome.status is RunStatus.INTERRUPTED
     assert len(seen) < 400  # far fewer than the 10,001 planned probes
@@ -285,7 +321,8 @@ def test_stop_file_present_refuses_to_start(tmp_path: Path) -> None:
     with pytest.raises(ScanError) as refused:
         asyncio.run(run_scan(ScanPlan(("127.0.0.1",), (1,)), adhoc_scope(env={}), FAST, stop=stop))
     assert refused.value.key == "scan.stop_file_present"
-    assert stop.clear_file() and not stop.file_present()
+    assert stop.clear_file()
+    assert not stop.file_present()
 
 
 class RecordingIdentifier:
@@ -295,8 +332,13 @@ class RecordingIdentifier:
     async def __call__(self, address: str, ports: Sequence[PortResult]) -> tuple[PortResult, ...]:
         self.calls.append((address, tuple(p.port for p in ports)))
         return tuple(
-            PortResult(p.protocol, p.port, p.state, p.reason,
-                       ServiceIdentity("ssh", "OpenSSH", "9.2p1 Debian 2+deb12u3"))
+            PortResult(
+                p.protocol,
+                p.port,
+                p.state,
+                p.reason,
+                ServiceIdentity("ssh", "OpenSSH", "9.2p1 Debian 2+deb12u3"),
+            )
             for p in ports
         )
 
@@ -321,11 +363,17 @@ def test_identifier_and_stages_run_after_the_port_scan() -> None:
     async def scenario() -> Any:
         async with hostile_tcp_servers() as open_ports:
             closed = free_ports(3)
-            plan = ScanPlan(("127.0.0.1",), (open_ports["banner"], *closed), (),
-                            TcpMode.CONNECT, True)
+            plan = ScanPlan(
+                ("127.0.0.1",), (open_ports["banner"], *closed), (), TcpMode.CONNECT, True
+            )
             return open_ports, await run_scan(
-                plan, adhoc_scope(env={}), FAST, identifier=identifier, stages=[stage],
-                audit=events.append, actor="tester",
+                plan,
+                adhoc_scope(env={}),
+                FAST,
+                identifier=identifier,
+                stages=[stage],
+                audit=events.append,
+                actor="tester",
             )
 
     open_ports, outcome = asyncio.run(scenario())
@@ -336,7 +384,8 @@ def test_identifier_and_stages_run_after_the_port_scan() -> None:
     assert identified[0].identity.version == "9.2p1 Debian 2+deb12u3"
     assert stage.seen == [1]
     assert [e.outcome for e in events] == [AuditOutcome.STARTED, AuditOutcome.SUCCEEDED]
-    assert events[0].actor == "tester" and events[0].targets == ("127.0.0.1",)
+    assert events[0].actor == "tester"
+    assert events[0].targets == ("127.0.0.1",)
     assert events[0].details["tcp_mode"] == "connect"
     assert events[1].details["open"] == "1"
 
@@ -356,15 +405,21 @@ def test_no_identify_skips_the_identifier() -> None:
 def test_port_specifications() -> None:
     assert parse_ports("22,80,443") == (22, 80, 443)
     assert parse_ports("1-5,3") == (1, 2, 3, 4, 5)
-    assert len(parse_ports("all")) == 65535 and len(parse_ports("-")) == 65535
+    assert len(parse_ports("all")) == 65535
+    assert len(parse_ports("-")) == 65535
     assert parse_ports("ssh,https") == (22, 443)
     assert parse_ports("domain", Protocol.UDP) == (53,)
     assert parse_ports("60000-") == tuple(range(60000, 65536))
     assert top_ports(Protocol.UDP, 100)[:3] == (53, 123, 161)
     assert len(set(top_ports(Protocol.TCP, 200))) == 200
-    for bad, key in (("0", "scan.port_out_of_range"), ("65536", "scan.port_out_of_range"),
-                     ("nosuchservice", "scan.unknown_port_name"), ("10-5", "scan.bad_port_range"),
-                     ("22,,80", "scan.bad_port_spec"), ("", "scan.bad_port_spec")):
+    for bad, key in (
+        ("0", "scan.port_out_of_range"),
+        ("65536", "scan.port_out_of_range"),
+        ("nosuchservice", "scan.unknown_port_name"),
+        ("10-5", "scan.bad_port_range"),
+        ("22,,80", "scan.bad_port_spec"),
+        ("", "scan.bad_port_spec"),
+    ):
         with pytest.raises(ScanError) as error:
             parse_ports(bad)
         assert error.value.key == key, bad
@@ -373,7 +428,11 @@ def test_port_specifications() -> None:
 
 
 def test_target_specifications() -> None:
-    assert [str(a) for a in parse_targets(["127.0.0.1-3"])] == ["127.0.0.1", "127.0.0.2", "127.0.0.3"]
+    assert [str(a) for a in parse_targets(["127.0.0.1-3"])] == [
+        "127.0.0.1",
+        "127.0.0.2",
+        "127.0.0.3",
+    ]
     assert len(parse_targets(["127.0.0.0/30"])) == 2
     assert [str(a) for a in parse_targets(["127.0.0.1,127.0.0.1", "::1"])] == ["127.0.0.1", "::1"]
     for bad in ("localhost", "127.0.0.1-300", "127.0.0.5-2", "1.2.3.4/33", "::1-5"):
@@ -401,7 +460,8 @@ def test_token_bucket_and_rtt_estimator() -> None:
     bucket = TokenBucket(rate=10.0, burst=5)
     waits = [bucket.reserve() for _ in range(8)]
     assert waits[:5] == [0.0] * 5
-    assert waits[5] > 0 and waits[7] > waits[6] > waits[5]
+    assert waits[5] > 0
+    assert waits[7] > waits[6] > waits[5]
     rtt = RttEstimator(initial=1.0, minimum=0.05, maximum=2.0)
     assert rtt.timeout == 1.0
     for _ in range(20):

@@ -57,21 +57,40 @@ def _own_stop_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 def sample_report(closed: int = 3) -> ScanReport:
     ports = [
         PortResult(
-            Protocol.TCP, 443, PortState.OPEN, "syn-ack",
-            ServiceIdentity("https", "Fortinet FortiGate SSL VPN", "7.0.11",
-                            ("cpe:2.3:o:fortinet:fortios:7.0.11:*:*:*:*:*:*:*",),
-                            Confidence.HIGH, "title: FortiGate", (("tls", "TLSv1.2"),)),
+            Protocol.TCP,
+            443,
+            PortState.OPEN,
+            "syn-ack",
+            ServiceIdentity(
+                "https",
+                "Fortinet FortiGate SSL VPN",
+                "7.0.11",
+                ("cpe:2.3:o:fortinet:fortios:7.0.11:*:*:*:*:*:*:*",),
+                Confidence.HIGH,
+                "title: FortiGate",
+                (("tls", "TLSv1.2"),),
+            ),
         ),
         PortResult(Protocol.TCP, 22, PortState.OPEN, "syn-ack"),
         PortResult(Protocol.UDP, 500, PortState.OPEN_FILTERED, "no-response"),
-        *[PortResult(Protocol.TCP, 1000 + n, PortState.CLOSED, "conn-refused") for n in range(closed)],
+        *[
+            PortResult(Protocol.TCP, 1000 + n, PortState.CLOSED, "conn-refused")
+            for n in range(closed)
+        ],
     ]
     finding = Finding(
-        "vuln.cve", FindingCategory.VULNERABILITY, Severity.CRITICAL, "FortiOS の既知の脆弱性",
-        "Known FortiOS vulnerability", FindingSubject("198.18.10.10", 443, "tcp"),
-        cves=("CVE-2023-27997",), kev=True,
+        "vuln.cve",
+        FindingCategory.VULNERABILITY,
+        Severity.CRITICAL,
+        "FortiOS の既知の脆弱性",
+        "Known FortiOS vulnerability",
+        FindingSubject("198.18.10.10", 443, "tcp"),
+        cves=("CVE-2023-27997",),
+        kev=True,
     )
-    return ScanReport(T0, T0.replace(minute=3), (HostResult("198.18.10.10", tuple(ports), (finding,)),))
+    return ScanReport(
+        T0, T0.replace(minute=3), (HostResult("198.18.10.10", tuple(ports), (finding,)),)
+    )
 
 
 def test_json_document_validates_and_summarises_bulk_states() -> None:
@@ -80,12 +99,15 @@ def test_json_document_validates_and_summarises_bulk_states() -> None:
     jsonschema.validate(document, scan_schema())  # the schema file itself, through jsonschema
     host = document["hosts"][0]
     listed = {(p["protocol"], p["port"]) for p in host["ports"]}
-    assert ("tcp", 443) in listed and ("tcp", 22) in listed and ("udp", 500) in listed
+    assert ("tcp", 443) in listed
+    assert ("tcp", 22) in listed
+    assert ("udp", 500) in listed
     assert host["extraports"] == [
         {"protocol": "tcp", "state": "closed", "count": 500, "reasons": {"conn-refused": 500}}
     ]
     fortigate = next(p for p in host["ports"] if p["port"] == 443)
-    assert fortigate["version"] == "7.0.11" and fortigate["extra"] == {"tls": "TLSv1.2"}
+    assert fortigate["version"] == "7.0.11"
+    assert fortigate["extra"] == {"tls": "TLSv1.2"}
     assert host["findings"][0]["cves"] == ["CVE-2023-27997"]
 
 
@@ -134,10 +156,12 @@ def test_import_reads_the_nmap_fixture() -> None:
     assert first[443].identity.cpe == ("cpe:2.3:o:fortinet:fortios:7.0.11:*:*:*:*:*:*:*",)
     assert first[443].identity.confidence is Confidence.HIGH
     assert first[22].state is PortState.CLOSED
-    assert first[22].identity is not None and first[22].identity.confidence is Confidence.LOW
+    assert first[22].identity is not None
+    assert first[22].identity.confidence is Confidence.LOW
     assert imported.uncounted == {"filtered": 65532, "unfiltered": 1, "closed": 65533}
     second = {p.port: p for p in imported.report.hosts[1].ports}
-    assert second[500].protocol is Protocol.UDP and second[500].state is PortState.OPEN_FILTERED
+    assert second[500].protocol is Protocol.UDP
+    assert second[500].state is PortState.OPEN_FILTERED
     assert imported.scan_types == ("syn",)
 
 
@@ -160,7 +184,8 @@ def test_our_xml_round_trips_through_our_reader() -> None:
         b"<nmaprun>&e;</nmaprun>",
         b"\x00\xffgarbage",
         b"<nmaprun><host><address addr='198.18.0.1' addrtype='ipv4'/><ports>"
-        b"<port protocol='tcp' portid='99999'><state state='open'/></port></ports></host></nmaprun>",
+        b"<port protocol='tcp' portid='99999'><state state='open'/></port>"
+        b"</ports></host></nmaprun>",
     ],
 )
 def test_hostile_or_broken_nmap_files_are_refused(data: bytes) -> None:
@@ -192,8 +217,12 @@ def test_interrupted_run_keeps_results_and_resumes(store_url: str) -> None:
     plan = ScanPlan(("127.0.0.1",), ports, (), TcpMode.CONNECT, False)
     with store.session() as session:
         uid = ScanRunRepository(session).create(
-            engagement_code=None, targets=plan.targets, tcp_ports=plan.options()["tcp_ports"],
-            udp_ports="", options=plan.options(), actor="tester",
+            engagement_code=None,
+            targets=plan.targets,
+            tcp_ports=plan.options()["tcp_ports"],
+            udp_ports="",
+            options=plan.options(),
+            actor="tester",
         )
     stop = EmergencyStop(Path(store_url.rsplit("/", 1)[-1] + ".stop"))
 
@@ -224,8 +253,9 @@ def test_interrupted_run_keeps_results_and_resumes(store_url: str) -> None:
     probed: list[int] = []
 
     class Recording(StoreListener):
-        def port(self, address: str, protocol: Protocol, port: int, state: PortState,
-                 reason: str) -> None:
+        def port(
+            self, address: str, protocol: Protocol, port: int, state: PortState, reason: str
+        ) -> None:
             probed.append(port)
             super().port(address, protocol, port, state, reason)
 
@@ -251,8 +281,14 @@ def test_identity_is_stored_and_read_back(store_url: str) -> None:
     report = sample_report()
     with store.session() as session:
         repository = ScanRunRepository(session)
-        uid = repository.create(engagement_code=None, targets=["198.18.10.10"], tcp_ports="443",
-                                udp_ports="500", options={}, actor="t")
+        uid = repository.create(
+            engagement_code=None,
+            targets=["198.18.10.10"],
+            tcp_ports="443",
+            udp_ports="500",
+            options={},
+            actor="t",
+        )
         repository.add_ports(uid, [("198.18.10.10", p) for p in report.hosts[0].ports])
         repository.finish(uid, RunStatus.FINISHED)
     with store.session() as session:

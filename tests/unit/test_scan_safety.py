@@ -91,8 +91,9 @@ def spy(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> Iterator[list[str]]:
     SpySocket.contacts = []
 
 
-FAST = LAB.with_changes(initial_timeout=0.2, min_timeout=0.05, max_timeout=0.3, udp_wait=0.2,
-                        retries=0)
+FAST = LAB.with_changes(
+    initial_timeout=0.2, min_timeout=0.05, max_timeout=0.3, udp_wait=0.2, retries=0
+)
 
 addresses = st.one_of(
     st.integers(0, 255).map(lambda n: f"127.0.0.{n}"),
@@ -107,7 +108,9 @@ def contacted_only_allowed(contacts: list[str], scope: Scope) -> bool:
     return all(scope.allows(host) for host in contacts)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     targets=st.lists(addresses, min_size=1, max_size=4, unique=True),
     lab=st.booleans(),
@@ -143,7 +146,9 @@ def _engagement(points: list[ConnectionPoint]) -> Engagement:
     )
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     allowed=st.lists(st.integers(1, 250), min_size=1, max_size=2, unique=True),
     closed=st.integers(1, 250),
@@ -155,7 +160,10 @@ def test_engagement_scans_contact_only_authorised_addresses(
     spy.clear()
     points = [
         ConnectionPoint(
-            key=f"CP-{n}", name="line", kind=ConnectionKind.INTERNET, in_ehr_scope=True,
+            key=f"CP-{n}",
+            name="line",
+            kind=ConnectionKind.INTERNET,
+            in_ehr_scope=True,
             internet_reachable=True,
             addresses=(GlobalAddress(ip_address(f"198.18.7.{n}"), AddressAssignment.FIXED),),
         )
@@ -163,7 +171,10 @@ def test_engagement_scans_contact_only_authorised_addresses(
     ]
     points.append(
         ConnectionPoint(
-            key="CP-CLOSED", name="closed", kind=ConnectionKind.CLOSED_NETWORK, in_ehr_scope=True,
+            key="CP-CLOSED",
+            name="closed",
+            kind=ConnectionKind.CLOSED_NETWORK,
+            in_ehr_scope=True,
             addresses=(GlobalAddress(ip_address(f"198.19.7.{closed}"), AddressAssignment.FIXED),),
         )
     )
@@ -183,21 +194,25 @@ def test_engagement_scans_contact_only_authorised_addresses(
 def test_closed_network_address_refused_before_any_packet(spy: list[str]) -> None:
     points = [
         ConnectionPoint(
-            key="CP-1", name="line", kind=ConnectionKind.INTERNET, in_ehr_scope=True,
+            key="CP-1",
+            name="line",
+            kind=ConnectionKind.INTERNET,
+            in_ehr_scope=True,
             internet_reachable=True,
             addresses=(GlobalAddress(ip_address("198.18.7.1"), AddressAssignment.FIXED),),
         ),
         ConnectionPoint(
-            key="CP-3", name="closed", kind=ConnectionKind.CLOSED_NETWORK, in_ehr_scope=True,
+            key="CP-3",
+            name="closed",
+            kind=ConnectionKind.CLOSED_NETWORK,
+            in_ehr_scope=True,
             addresses=(GlobalAddress(ip_address("198.19.7.3"), AddressAssignment.FIXED),),
         ),
     ]
     scope = scope_for_engagement(_engagement(points))
     events: list[Any] = []
     with pytest.raises(ScopeError) as refused:
-        asyncio.run(
-            run_scan(ScanPlan(("198.19.7.3",), (443,)), scope, FAST, audit=events.append)
-        )
+        asyncio.run(run_scan(ScanPlan(("198.19.7.3",), (443,)), scope, FAST, audit=events.append))
     assert refused.value.key == "scope.closed_network"
     assert spy == []
     assert [e.outcome.value for e in events] == ["refused"]
@@ -218,13 +233,16 @@ def test_lowest_layer_refuses_unplanned_addresses(spy: list[str], engine: str) -
     def emit(*args: Any) -> None:
         results.append(args)
 
-    with pytest.raises(ScopeError):
+    def attempt() -> None:
         if engine == "connect":
             asyncio.run(tcp_connect_scan(["127.0.0.1", "192.0.2.5"], [1], FAST, guard, stop, emit))
         elif engine == "udp":
             asyncio.run(udp_scan(["127.0.0.1", "192.0.2.5"], [9], FAST, guard, stop, emit))
         else:
             SynScan(["127.0.0.1", "192.0.2.5"], [1], FAST, guard, stop)
+
+    with pytest.raises(ScopeError):
+        attempt()
     assert "192.0.2.5" not in spy
     assert results == []
 
@@ -244,7 +262,8 @@ def test_guard_is_asked_at_send_time(spy: list[str]) -> None:
     guard = Narrowing(adhoc_scope(env={}))
     with pytest.raises(ScopeError):
         asyncio.run(
-            tcp_connect_scan(["127.0.0.1"], list(range(1, 50)), FAST, guard, EmergencyStop(),
-                             lambda *a: None)
+            tcp_connect_scan(
+                ["127.0.0.1"], list(range(1, 50)), FAST, guard, EmergencyStop(), lambda *a: None
+            )
         )
     assert len(spy) <= 2

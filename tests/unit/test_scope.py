@@ -117,7 +117,10 @@ def test_out_of_ehr_scope_and_not_internet_are_excluded() -> None:
         NOW,
     )
     assert scope.allows("198.18.113.10")
-    for address, key in (("198.18.113.40", "scope.out_of_ehr_scope"), ("198.18.113.50", "scope.not_internet")):
+    for address, key in (
+        ("198.18.113.40", "scope.out_of_ehr_scope"),
+        ("198.18.113.50", "scope.not_internet"),
+    ):
         with pytest.raises(ScopeError) as refused:
             scope.check(address)
         assert refused.value.key == key
@@ -169,7 +172,9 @@ def test_utc_date_differs_but_japan_date_is_today() -> None:
         assignment=AddressAssignment.DYNAMIC,
         confirmations=confirmed(datetime(2026, 12, 2, 15, 10, tzinfo=UTC)),
     )
-    e = engagement(dynamic, window=DiagnosisWindow(now - timedelta(hours=1), now + timedelta(hours=1)))
+    e = engagement(
+        dynamic, window=DiagnosisWindow(now - timedelta(hours=1), now + timedelta(hours=1))
+    )
     assert scope_for_engagement(e, now).allows("198.18.113.20")
 
 
@@ -194,7 +199,9 @@ def test_private_address_in_an_engagement_is_not_probed() -> None:
 
 def test_adhoc_scope_is_loopback_only() -> None:
     scope = adhoc_scope(env={})
-    assert scope.allows("127.0.0.1") and scope.allows("127.200.1.1") and scope.allows("::1")
+    assert scope.allows("127.0.0.1")
+    assert scope.allows("127.200.1.1")
+    assert scope.allows("::1")
     for address in ("198.18.0.1", "192.0.2.1", "10.0.0.1", "8.8.8.8", "::ffff:8.8.8.8", "fe80::1"):
         assert not scope.allows(address), address
     with pytest.raises(ScopeError) as refused:
@@ -221,8 +228,14 @@ def points(draw: st.DrawFn, index: int) -> ConnectionPoint:
     kind = draw(kinds)
     internet = draw(st.booleans()) and kind is not ConnectionKind.CLOSED_NETWORK
     confirmation_times = draw(
-        st.lists(st.datetimes(min_value=datetime(2026, 12, 1), max_value=datetime(2026, 12, 5),
-                              timezones=st.just(UTC)), max_size=2)
+        st.lists(
+            st.datetimes(
+                min_value=datetime(2026, 12, 1),
+                max_value=datetime(2026, 12, 5),
+                timezones=st.just(UTC),
+            ),
+            max_size=2,
+        )
     )
     return point(
         f"CP-{index:02d}",
@@ -236,9 +249,11 @@ def points(draw: st.DrawFn, index: int) -> ConnectionPoint:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.integers(min_value=1, max_value=6).flatmap(
-    lambda n: st.tuples(*[points(i + 1) for i in range(n)])
-))
+@given(
+    st.integers(min_value=1, max_value=6).flatmap(
+        lambda n: st.tuples(*[points(i + 1) for i in range(n)])
+    )
+)
 def test_every_engagement_address_follows_the_rules(drawn: tuple[ConnectionPoint, ...]) -> None:
     e = engagement(*drawn)
     expected = set()
