@@ -16,6 +16,7 @@ Needs root (CAP_NET_RAW); ``syn_available()`` says whether it can run. IPv4 only
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import errno
 import hashlib
 import os
@@ -70,23 +71,25 @@ def _sum16(data: bytes) -> int:
     return sum(struct.unpack(f"!{len(data) // 2}H", data))
 
 
-def _fold(total: int) -> int:
-    while total >> 16:
-        total = (total & 0xFFFF) + (total >> 16)
-    return total
-
-
 class _Cookies:
-    """Keyed 32-bit cookies: BLAKE2s of (address, port) under a per-scan random key."""
+    """Keyed 32-bit cookies of (address, port), unpredictable without the per-scan key.
+
+    Each address gets a 64-bit value from BLAKE2s under a random per-scan key; the
+    cookie of a port is a multiply-shift hash of that value and the port with a random
+    odd multiplier (a universal hash family), which costs a few integer operations per
+    packet instead of a cryptographic hash, as masscan and ZMap also keep it cheap.
+    """
 
     def __init__(self) -> None:
         self._key = os.urandom(16)
+        self.multiplier = int.from_bytes(os.urandom(8), "big") | 1
 
-    def __call__(self, address: bytes, port: int) -> int:
-        digest = hashlib.blake2s(
-            address + port.to_bytes(2, "big"), key=self._key, digest_size=4
-        ).digest()
+    def host_value(self, address: bytes) -> int:
+        digest = hashlib.blake2s(address, key=self._key, digest_size=8).digest()
         return int.from_bytes(digest, "big")
+
+    def __call__(self, host_value: int, port: int) -> int:
+        return (((host_value + port) * self.multiplier) & 0xFFFFFFFFFFFFFFFF) >> 32
 
 
 @dataclass
@@ -96,6 +99,7 @@ class _Host:
     template: bytearray
     base_sum: int
     ports: list[int]
+    secret: int = 0
     answered: set[int] = field(default_factory=set)
 
 
@@ -119,6 +123,31 @@ def _template(source: bytes, destination: bytes, source_port: int) -> tuple[byte
     tcp += bytes((2, 4, 0x05, 0xB4))
     pseudo = source + destination + struct.pack("!BBH", 0, socket.IPPROTO_TCP, tcp_length)
     return bytearray(ip + tcp), _sum16(pseudo) + _sum16(tcp)
+
+
+_SO_ATTACH_FILTER = 26
+
+
+def _attach_port_filter(sock: socket.socket, port: int) -> None:
+    """A classic BPF program: keep only IPv4/TCP packets whose destination port is ``port``.
+
+    The raw TCP socket otherwise receives every TCP packet of the machine (our own SYNs
+    on loopback, other programs' traffic); the kernel now drops those before Python.
+    """
+    program = [
+        (0xB1, 0, 0, 0),  # ldxb 4*([0]&0xf)   X = IP header length
+        (0x48, 0, 0, 2),  # ldh [x+2]          A = TCP destination port
+        (0x15, 0, 1, port),  # jeq #port
+        (0x06, 0, 0, 0xFFFF),  # ret #65535 (keep)
+        (0x06, 0, 0, 0),  # ret #0 (drop)
+    ]
+    code = b"".join(struct.pack("HBBI", *op) for op in program)
+    buffer = ctypes.create_string_buffer(code)
+    fprog = struct.pack("HL", len(program), ctypes.addressof(buffer))
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, _SO_ATTACH_FILTER, fprog)
+    except OSError:
+        return  # without the filter, replies are still matched in Python
 
 
 class SynScan:
@@ -166,7 +195,9 @@ class SynScan:
             packed = socket.inet_aton(address)
             template, base = _template(source, packed, self.source_port)
             todo = [p for p in ports if (address, p) not in skip]
-            self.hosts[packed] = _Host(address, packed, template, base, todo)
+            self.hosts[packed] = _Host(
+                address, packed, template, base, todo, self.cookies.host_value(packed)
+            )
 
     # -- receiving --------------------------------------------------------------
     def _answer(self, host: _Host, port: int, state: PortState, reason: str) -> None:
@@ -192,7 +223,7 @@ class SynScan:
         if dport != self.source_port:
             return
         flags = packet[ihl + 13]
-        if (ack - 1) & 0xFFFFFFFF != self.cookies(host.packed, sport):
+        if (ack - 1) & 0xFFFFFFFF != self.cookies(host.secret, sport):
             return
         if flags & 0x12 == 0x12:
             self._answer(host, sport, PortState.OPEN, "syn-ack")
@@ -212,7 +243,7 @@ class SynScan:
         if host is None:
             return
         sport, dport, seq = struct.unpack_from("!HHI", packet, inner + inner_ihl)
-        if sport != self.source_port or seq != self.cookies(host.packed, dport):
+        if sport != self.source_port or seq != self.cookies(host.secret, dport):
             return
         self._answer(host, dport, PortState.FILTERED, _ICMP_REASONS.get(code, f"icmp-3-{code}"))
 
@@ -232,43 +263,58 @@ class SynScan:
 
     # -- sending ----------------------------------------------------------------
     def _send_pass(self, sender: socket.socket, bucket: TokenBucket, retry: bool) -> bool:
-        """Send one SYN to every unanswered (host, port); False when stopped."""
+        """Send one SYN to every unanswered (host, port); False when stopped.
+
+        Hosts are interleaved (port i of every host, then port i+1), so no single host
+        sees a burst. The loop keeps everything in local names: it runs once per packet.
+        """
         hosts = list(self.hosts.values())
         longest = max((len(h.ports) for h in hosts), default=0)
-        in_batch = 0
+        cookies = self.cookies
+        multiplier = cookies.multiplier
+        permit = self.guard.permit
+        pack_into = struct.pack_into
+        sendto = sender.sendto
+        stop = self.stop
+        sent = self.sent
+        budget = 0
         for index in range(longest):
             for host in hosts:
-                if index >= len(host.ports):
+                ports = host.ports
+                if index >= len(ports):
                     continue
-                port = host.ports[index]
+                port = ports[index]
                 if retry and port in host.answered:
                     continue
-                if in_batch == 0:
-                    if self.stop.is_set():
+                if budget == 0:
+                    if stop.is_set():
+                        self.sent = sent
                         return False
                     bucket.take(_BATCH)
-                in_batch = (in_batch + 1) % _BATCH
-                self.guard.permit(host.address)
-                cookie = self.cookies(host.packed, port)
+                    budget = _BATCH
+                budget -= 1
+                permit(host.address)
+                cookie = (((host.secret + port) * multiplier) & 0xFFFFFFFFFFFFFFFF) >> 32
                 packet = host.template
-                struct.pack_into("!HI", packet, 22, port, cookie)
-                checksum = (
-                    ~_fold(host.base_sum + port + (cookie >> 16) + (cookie & 0xFFFF)) & 0xFFFF
-                )
-                struct.pack_into("!H", packet, 36, checksum)
-                if self.sent % 251 == 0:
+                total = host.base_sum + port + (cookie >> 16) + (cookie & 0xFFFF)
+                total = (total & 0xFFFF) + (total >> 16)
+                total = (total & 0xFFFF) + (total >> 16)
+                pack_into("!HI", packet, 22, port, cookie)
+                pack_into("!H", packet, 36, ~total & 0xFFFF)
+                if sent & 255 == 0:
                     with self._lock:
                         self._sample_sent[(host.packed, port)] = time.monotonic()
                 while True:
                     try:
-                        sender.sendto(packet, (host.address, 0))
+                        sendto(packet, (host.address, 0))
                         break
-                    except (BlockingIOError, OSError) as exc:
-                        if isinstance(exc, BlockingIOError) or exc.errno == 105:  # ENOBUFS
-                            time.sleep(0.001)
+                    except OSError as exc:
+                        if exc.errno in (errno.ENOBUFS, errno.EAGAIN):
+                            time.sleep(0.0005)
                             continue
                         raise
-                self.sent += 1
+                sent += 1
+        self.sent = sent
         return True
 
     def _wait_replies(self) -> None:
@@ -288,6 +334,7 @@ class SynScan:
             except OSError:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16 * 1024 * 1024)
         sender.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 * 1024 * 1024)
+        _attach_port_filter(tcp_sock, self.source_port)
         receiver = threading.Thread(
             target=self._receive, args=(tcp_sock, icmp_sock), name="kenshin-syn-rx", daemon=True
         )
