@@ -254,6 +254,8 @@ def measure(runs: int, quick: bool) -> tuple[list[Row], dict[str, str], list[str
         udp100 = list(top_ports(Protocol.UDP, 100))
         udp_list = ",".join(map(str, udp100))
 
+        peer_cache: dict[tuple[tuple[str, ...], tuple[str, ...], int], dict[str, Any]] = {}
+
         def compare(
             name: str,
             peer_args: list[str],
@@ -264,8 +266,11 @@ def measure(runs: int, quick: bool) -> tuple[list[Row], dict[str, str], list[str
             note: str = "",
         ) -> None:
             row = Row(name, "nmap " + " ".join(peer_args), target=target, note=note)
-            for _ in range(runs):
-                theirs = run_nmap(peer_args, peer_targets or spec["targets"])
+            for index in range(runs):
+                key = (tuple(peer_args), tuple(peer_targets or spec["targets"]), index)
+                if key not in peer_cache:  # rows with the same peer command share its runs
+                    peer_cache[key] = run_nmap(peer_args, peer_targets or spec["targets"])
+                theirs = peer_cache[key]
                 ours = run_kenshin(spec)
                 row.theirs.append(theirs["seconds"])
                 row.their_rss.append(theirs["maxrss_kib"])
@@ -359,13 +364,14 @@ def render(rows: list[Row], info: dict[str, str], loads: list[str], runs: int) -
     lines += [
         "",
         "Notes: UDP uses the same 100 ports for both scanners (kenshin's own ranking, passed "
-        'to nmap with `-p`), so the work is identical. "kenshin s" is the scan itself '
-        '(from the first probe to the finished report); "kenshin process s" adds starting '
-        "the Python interpreter and importing kenshin in a fresh process. kenshin reports UDP ports that sent "
-        "neither a reply nor an ICMP error as `open|filtered` after one re-probe instead of "
-        "waiting out the ICMP rate limit; nmap waits it out. Peak RSS is `ru_maxrss` of the "
-        "scanning process. The hospital profile row shows the polite default (300 probes/s, "
-        "8 connections per host) next to nmap's default timing.",
+        'to nmap with `-p`), so the work is identical. "kenshin s" is the scan itself (from '
+        'the first probe to the finished report); "kenshin process s" adds starting the '
+        "Python interpreter and importing kenshin in a fresh process. kenshin reports UDP "
+        "ports that sent neither a reply nor an ICMP error as `open|filtered` after one re-"
+        "probe instead of waiting out the ICMP rate limit; nmap waits it out. Peak RSS is the"
+        " scanning process's own maximum resident set size, measured by GNU time. The "
+        "hospital profile row shows the polite default (300 probes/s, 8 connections per host)"
+        " next to nmap's default timing.",
         END,
     ]
     return "\n".join(lines) + "\n"
