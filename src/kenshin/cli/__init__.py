@@ -28,6 +28,7 @@ _COMMAND_GROUPS: list[tuple[str, str]] = [
     ("vendors", "vendor"),
     ("terminals", "terminal"),
     ("imports", "import"),
+    ("lab", "lab"),
 ]
 # Single commands: (module under kenshin.cli, attribute holding the function, command name)
 _COMMANDS: list[tuple[str, str, str]] = [
