@@ -248,6 +248,49 @@ def test_udp_states_and_payloads() -> None:
     assert "scan.note.udp_undetermined" in outcome.notes
 
 
+def test_udp_answer_from_a_new_port_counts_for_tftp() -> None:
+    """TFTP servers answer from a fresh port (RFC 1350 §4); the scan must still hear it."""
+
+    async def scenario() -> tuple[Any, int, int]:
+        loop = asyncio.get_running_loop()
+        listener = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        listener.bind(("127.0.0.1", 0))
+        listener.setblocking(False)
+        replier = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        replier.bind(("127.0.0.1", 0))
+
+        def answer() -> None:
+            data, peer = listener.recvfrom(512)
+            if data[:2] == b"\x00\x01":  # RRQ
+                replier.sendto(b"\x00\x05\x00\x01File not found\x00", peer)
+
+        loop.add_reader(listener.fileno(), answer)
+        closed = free_ports(1, socket.SOCK_DGRAM)[0]
+        import kenshin.scan.udp as udp_module
+
+        port = listener.getsockname()[1]
+        original_payloads, original_any = udp_module.payloads_for, udp_module.reply_from_any_port
+        udp_module.payloads_for = lambda p: original_payloads(69 if p == port else p)  # type: ignore[assignment]
+        udp_module.reply_from_any_port = lambda p: p in (port, closed)  # type: ignore[assignment]
+        try:
+            plan = ScanPlan(("127.0.0.1",), (), (port, closed), identify=False)
+            outcome = await run_scan(plan, adhoc_scope(env={}), FAST)
+        finally:
+            udp_module.payloads_for, udp_module.reply_from_any_port = (
+                original_payloads,
+                original_any,
+            )
+            loop.remove_reader(listener.fileno())
+            listener.close()
+            replier.close()
+        return outcome, port, closed
+
+    outcome, port, closed = asyncio.run(scenario())
+    states = udp_states(outcome.report)
+    assert states[port] == (PortState.OPEN, "udp-response")
+    assert states[closed] == (PortState.CLOSED, "port-unreach")  # ICMP still heard (IP_RECVERR)
+
+
 def test_udp_payload_table_covers_the_required_protocols() -> None:
     names = {p.name for p in udp_payloads()}
     for required in (

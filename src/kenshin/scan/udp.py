@@ -46,6 +46,7 @@ class UdpPayload:
     ports: tuple[int, ...]
     data: bytes
     source: str
+    reply_from_any_port: bool = False
 
 
 @cache
@@ -61,7 +62,11 @@ def udp_payloads() -> tuple[UdpPayload, ...]:
             data = str(item["text"]).encode("utf-8")
         payloads.append(
             UdpPayload(
-                str(item["name"]), tuple(int(p) for p in item["ports"]), data, item["source"]
+                str(item["name"]),
+                tuple(int(p) for p in item["ports"]),
+                data,
+                item["source"],
+                bool(item.get("reply_from_any_port", False)),
             )
         )
     return tuple(payloads)
@@ -72,6 +77,16 @@ def payloads_for(port: int) -> tuple[bytes, ...]:
     """The datagrams to send to ``port``: its protocol payloads, else one empty datagram."""
     found = tuple(p.data for p in udp_payloads() if port in p.ports)
     return found or (b"",)
+
+
+@cache
+def reply_from_any_port(port: int) -> bool:
+    """True when the protocol on ``port`` answers from another port (TFTP)."""
+    return any(p.reply_from_any_port for p in udp_payloads() if port in p.ports)
+
+
+_IP_RECVERR = 11
+_IPV6_RECVERR = 25
 
 
 @dataclass
@@ -113,7 +128,7 @@ class _Round:
             return
         sock, address, port, _deadline = entry
         try:
-            sock.recv(self.settings.max_reply_bytes)
+            _data, peer = sock.recvfrom(self.settings.max_reply_bytes)
         except BlockingIOError:
             return
         except ConnectionRefusedError:
@@ -122,6 +137,8 @@ class _Round:
             reason = _FILTER_ERRNOS.get(exc.errno or 0, f"error-{exc.errno}")
             self.answered[(address, port)] = (PortState.FILTERED, reason)
         else:
+            if peer[0] != address:  # an unconnected socket hears only its target's answers
+                return
             self.answered[(address, port)] = (PortState.OPEN, "udp-response")
         self._finish(fd)
 
@@ -136,8 +153,17 @@ class _Round:
         try:
             sock.setblocking(False)
             guard.permit(address)
+            any_port = reply_from_any_port(port)
             try:
-                sock.connect((address, port))
+                if any_port:
+                    # the answer comes from a new port: stay unconnected, and ask the
+                    # kernel to still report ICMP errors for this socket (IP_RECVERR)
+                    if sock.family == socket.AF_INET6:
+                        sock.setsockopt(socket.IPPROTO_IPV6, _IPV6_RECVERR, 1)
+                    else:
+                        sock.setsockopt(socket.IPPROTO_IP, _IP_RECVERR, 1)
+                else:
+                    sock.connect((address, port))
             except OSError as exc:  # no route: the local stack answers for the network
                 reason = _FILTER_ERRNOS.get(exc.errno or 0, f"error-{exc.errno}")
                 self.answered[(address, port)] = (PortState.FILTERED, reason)
@@ -147,7 +173,10 @@ class _Round:
             sent = 0
             for payload in payloads_for(port):
                 try:
-                    sock.send(payload)
+                    if any_port:
+                        sock.sendto(payload, (address, port))
+                    else:
+                        sock.send(payload)
                     sent += 1
                 except ConnectionRefusedError:
                     self.answered[(address, port)] = (PortState.CLOSED, "port-unreach")
