@@ -9,10 +9,10 @@ the run interrupted, and ``--resume`` continues it.
 
 from __future__ import annotations
 
-import asyncio
-import signal
 import time
 from collections import Counter
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -30,46 +30,27 @@ from rich.table import Table
 
 from kenshin.cli._common import CliError, print_json, say
 from kenshin.cli._state import STATE, console
-from kenshin.domain import AuditEvent, IPAddress, PortResult, PortState, Protocol, ScanReport
+from kenshin.domain import PortResult, PortState, Protocol, ScanReport
 from kenshin.scan import (
-    POST_SCAN_STAGES,
     EmergencyStop,
     RunStatus,
     ScanError,
     ScanOutcome,
-    ScanPlan,
-    ScanSettings,
-    ServiceIdentifier,
     TcpMode,
     parse_ports,
-    parse_targets,
     profile,
     ranked_ports,
-    registered_identifier,
     report_document,
     report_nmap_xml,
-    run_scan,
     service_name,
     top_ports,
     write_json,
 )
-from kenshin.scan.storage import ScanRunRepository, StoreListener
-from kenshin.scope import (
-    Scope,
-    ScopeError,
-    adhoc_scope,
-    current_actor,
-    scan_refused,
-    scope_for_engagement,
-)
-from kenshin.store import AuditLog, EngagementRepository
+from kenshin.scan.session import Resumption, ScanRequest, find_resumption, scan_and_store
+from kenshin.scan.storage import ScanRunRepository
+from kenshin.scope import current_actor
 
 DEFAULT_UDP_TOP = 20
-
-
-def _audit(event: AuditEvent) -> None:
-    with STATE.store().session() as session:
-        AuditLog(session).record(event)
 
 
 def _port_choice(
@@ -86,48 +67,22 @@ def _port_choice(
     return default
 
 
-def _scope(
-    engagement: str | None, targets: list[str] | None
-) -> tuple[Scope, tuple[IPAddress, ...]]:
-    """The scope and the addresses to scan; refusals are audited before they are raised."""
-    requested: tuple[IPAddress, ...] = ()
-    try:
-        if targets:
-            requested = parse_targets(targets)
-        if engagement is not None:
-            with STATE.store().session() as session:
-                loaded = EngagementRepository(session).get(engagement)
-            scope = scope_for_engagement(loaded)
-            return scope, scope.select(requested) if requested else scope.default_targets()
-        if not requested:
-            raise ScanError("scan.no_targets")
-        scope = adhoc_scope()
-        return scope, scope.select(requested)
-    except ScopeError as refusal:
-        scan_refused(
-            _audit,
-            actor=current_actor(),
-            engagement_code=engagement,
-            targets=[str(a) for a in requested] or list(targets or []),
-            reason=refusal.message("en"),
-        )
-        raise
-
-
 class _Progress:
     """Live progress: probes done of planned, hosts, open ports found, ETA."""
 
-    def __init__(self, progress: Progress | None, store_listener: StoreListener) -> None:
+    def __init__(self, progress: Progress | None) -> None:
         self.progress = progress
-        self.store_listener = store_listener
         self.task: TaskID | None = None
         self.open = 0
         self.hosts: set[str] = set()
         self.total_hosts = 0
         self._last = 0.0
+        self.announce: Callable[[int], None] | None = None
 
     def planned(self, hosts: int, probes: int) -> None:
         self.total_hosts = hosts
+        if self.announce is not None:
+            self.announce(hosts)
         if self.progress is not None:
             self.task = self.progress.add_task(
                 STATE.t("cli.scan.progress"), total=probes, open=0, hosts=f"0/{hosts}"
@@ -136,7 +91,6 @@ class _Progress:
     def port(
         self, address: str, protocol: Protocol, port: int, state: PortState, reason: str
     ) -> None:
-        self.store_listener.port(address, protocol, port, state, reason)
         self.hosts.add(address)
         if state is PortState.OPEN:
             self.open += 1
@@ -150,7 +104,7 @@ class _Progress:
                 )
 
     def identified(self, address: str, result: PortResult) -> None:
-        self.store_listener.identified(address, result)
+        return None
 
 
 def _summary(outcome: ScanOutcome | None, report: ScanReport) -> None:
@@ -272,8 +226,7 @@ def scan(
     except ValueError:
         raise CliError("cli.bad_choice", value=mode, allowed="auto, syn, connect") from None
     store = STATE.store()
-    previous = None
-    resumed_uid: str | None = None
+    resumption: Resumption | None = None
     if resume:
         for flag, value in (
             ("--ports", ports),
@@ -283,60 +236,30 @@ def scan(
         ):
             if value is not None:
                 raise ScanError("scan.conflicting_options", first="--resume", second=flag)
-        with store.session() as session:
-            repository = ScanRunRepository(session)
-            run = repository.latest_resumable(engagement)
-            if run is None:
-                raise ScanError("scan.nothing_to_resume", code=engagement or "-")
-            previous = repository.results(run.uid)
-            repository.mark_running(run.uid)
-        resumed_uid = run.uid
-        target = target if target else list(run.targets)
-        tcp = parse_ports(run.tcp_ports) if run.tcp_ports else ()
-        udp = parse_ports(run.udp_ports, Protocol.UDP) if run.udp_ports else ()
-        tcp_mode = TcpMode(run.options.get("tcp_mode", tcp_mode.value))
-        profile_name = str(run.options.get("profile", profile_name))
-        no_identify = no_identify or run.options.get("identify") == "False"
-    else:
-        tcp = _port_choice(ports, top, Protocol.TCP, ranked_ports(Protocol.TCP))
-        udp = _port_choice(
-            udp_ports, udp_top, Protocol.UDP, top_ports(Protocol.UDP, DEFAULT_UDP_TOP)
+        resumption = find_resumption(store, engagement, tuple(target or ()))
+        request = replace(
+            resumption.request, identify=resumption.request.identify and not no_identify
         )
-    settings: ScanSettings = profile(profile_name).with_changes(
-        rate=rate,
-        global_concurrency=max_connections,
-        per_host_concurrency=per_host,
-        initial_timeout=timeout,
-        retries=retries,
-    )
-    scope, addresses = _scope(engagement, target)
-    plan = ScanPlan(tuple(str(a) for a in addresses), tcp, udp, tcp_mode, not no_identify)
-    identifier: ServiceIdentifier | None = None if no_identify else registered_identifier()
-    actor = current_actor()
-    options = {**plan.options(), "profile": settings.profile}
-    if resumed_uid is None:
-        with store.session() as session:
-            uid = ScanRunRepository(session).create(
-                engagement_code=engagement,
-                targets=plan.targets,
-                tcp_ports=options["tcp_ports"],
-                udp_ports=options["udp_ports"],
-                options={**options, **settings.as_options()},
-                actor=actor,
-            )
+        say("cli.scan.resuming", uid=resumption.uid, done=len(resumption.previous))
     else:
-        uid = resumed_uid
-        say("cli.scan.resuming", uid=uid, done=len(previous or {}))
-    say(
-        "cli.scan.started",
-        hosts=len(plan.targets),
-        tcp=len(tcp),
-        udp=len(udp),
-        profile=settings.profile,
-        rate=int(settings.rate),
-    )
-    stop = EmergencyStop()
-    store_listener = StoreListener(store, uid)
+        request = ScanRequest(
+            engagement=engagement,
+            targets=tuple(target or ()),
+            tcp_ports=_port_choice(ports, top, Protocol.TCP, ranked_ports(Protocol.TCP)),
+            udp_ports=_port_choice(
+                udp_ports, udp_top, Protocol.UDP, top_ports(Protocol.UDP, DEFAULT_UDP_TOP)
+            ),
+            mode=tcp_mode,
+            settings=profile(profile_name).with_changes(
+                rate=rate,
+                global_concurrency=max_connections,
+                per_host_concurrency=per_host,
+                initial_timeout=timeout,
+                retries=retries,
+            ),
+            identify=not no_identify,
+        )
+    settings = request.settings
     progress = (
         None
         if no_progress
@@ -352,57 +275,36 @@ def scan(
             transient=True,
         )
     )
-    listener = _Progress(progress, store_listener)
+    listener = _Progress(progress)
 
-    async def main() -> ScanOutcome:
-        loop = asyncio.get_running_loop()
-        loop.add_signal_handler(signal.SIGINT, stop.trigger)
-        try:
-            return await run_scan(
-                plan,
-                scope,
-                settings,
-                stop=stop,
-                identifier=identifier,
-                stages=list(POST_SCAN_STAGES),
-                listener=listener,
-                audit=_audit,
-                actor=actor,
-                previous=previous,
-                started_at=None,
-            )
-        finally:
-            loop.remove_signal_handler(signal.SIGINT)
+    def announce(hosts: int) -> None:
+        say(
+            "cli.scan.started",
+            hosts=hosts,
+            tcp=len(request.tcp_ports),
+            udp=len(request.udp_ports),
+            profile=settings.profile,
+            rate=int(settings.rate),
+        )
 
-    outcome: ScanOutcome | None = None
-    try:
-        if progress is not None:
-            with progress:
-                outcome = asyncio.run(main())
-        else:
-            outcome = asyncio.run(main())
-    finally:
-        store_listener.flush()
-        with store.session() as session:
-            ScanRunRepository(session).finish(
-                uid,
-                outcome.status if outcome is not None else RunStatus.FAILED,
-                tcp_mode=outcome.tcp_mode.value if outcome and outcome.tcp_mode else "",
-                notes=outcome.notes if outcome else (),
-            )
-    with store.session() as session:
-        stored = ScanRunRepository(session).report(uid)
-    report = ScanReport(stored.started_at, stored.finished_at, outcome.report.hosts)
+    listener.announce = announce
+    if progress is not None:
+        with progress:
+            stored = scan_and_store(store, request, resume=resumption, listener=listener)
+    else:
+        stored = scan_and_store(store, request, resume=resumption, listener=listener)
+    outcome, report = stored.outcome, stored.report
     _summary(outcome, report)
+    mode_used = outcome.tcp_mode.value if outcome.tcp_mode else ""
     if json_file is not None:
         write_json(
             json_file,
             report_document(
                 report,
                 engagement=engagement,
-                run_id=uid,
+                run_id=stored.uid,
                 status=outcome.status.value,
-                tcp_mode=outcome.tcp_mode.value if outcome.tcp_mode else "",
+                tcp_mode=mode_used,
                 profile=settings.profile,
                 notes=outcome.notes,
             ),
@@ -411,22 +313,20 @@ def scan(
     if xml_file is not None:
         xml_file.write_bytes(
             report_nmap_xml(
-                report,
-                args=f"kenshin scan {engagement or ''}".strip(),
-                tcp_mode=outcome.tcp_mode.value if outcome.tcp_mode else "",
+                report, args=f"kenshin scan {engagement or ''}".strip(), tcp_mode=mode_used
             )
         )
         say("cli.scan.xml_written", path=xml_file)
     if outcome.status is RunStatus.INTERRUPTED:
-        say("cli.scan.interrupted", uid=uid, target=engagement or "--target ...")
+        say("cli.scan.interrupted", uid=stored.uid, target=engagement or "--target ...")
         raise typer.Exit(130)
     say(
         "cli.scan.finished",
-        uid=uid,
+        uid=stored.uid,
         hosts=len(report.hosts),
         open=outcome.counts.get("open", 0),
         seconds=outcome.counts.get("seconds", 0),
-        mode=outcome.tcp_mode.value if outcome.tcp_mode else "-",
+        mode=mode_used or "-",
     )
 
 
