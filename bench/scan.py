@@ -58,7 +58,9 @@ def child(spec: dict[str, Any]) -> None:
         identify=False,
     )
     started = time.perf_counter()
-    outcome = asyncio.run(run_scan(plan, adhoc_scope(LabPermission("benchmark")), settings))
+    outcome = asyncio.run(
+        run_scan(plan, adhoc_scope(LabPermission("benchmark")), settings, list_limit=100)
+    )
     elapsed = time.perf_counter() - started
     found: dict[str, list[list[Any]]] = {}
     for host in outcome.report.hosts:
@@ -225,9 +227,8 @@ def machine() -> dict[str, str]:
 
 
 def measure(runs: int, quick: bool) -> tuple[list[Row], dict[str, str], list[str]]:
-    from kenshin.lab import Lab
-
     from kenshin.domain import Protocol
+    from kenshin.lab import Lab
     from kenshin.scan import ranked_ports, top_ports
 
     info = machine()

@@ -519,3 +519,27 @@ def test_conflicting_plan_is_an_error() -> None:
         ScanPlan((), (80,))
     with pytest.raises(ScanError):
         ScanPlan(("127.0.0.1",), (), ())
+
+
+def test_large_groups_of_closed_ports_are_counted_not_listed() -> None:
+    async def scenario() -> tuple[Any, Any, int]:
+        async with hostile_tcp_servers() as open_ports:
+            closed = free_ports(150)
+            ports = tuple(sorted([open_ports["banner"], *closed]))
+            plan = ScanPlan(("127.0.0.1",), ports, (), TcpMode.CONNECT, False)
+            summarised = await run_scan(plan, adhoc_scope(env={}), FAST, list_limit=100)
+            everything = await run_scan(plan, adhoc_scope(env={}), FAST)
+            return summarised, everything, open_ports["banner"]
+
+    summarised, everything, banner = asyncio.run(scenario())
+    host = summarised.report.hosts[0]
+    assert [p.port for p in host.ports] == [banner]
+    assert [(c.protocol, c.state, c.reason, c.count) for c in host.extraports] == [
+        (Protocol.TCP, PortState.CLOSED, "conn-refused", 150)
+    ]
+    assert len(everything.report.hosts[0].ports) == 151
+    assert everything.report.hosts[0].extraports == ()
+    from kenshin.scan import report_document
+
+    document = report_document(summarised.report)
+    assert document["hosts"][0]["extraports"][0]["count"] == 150

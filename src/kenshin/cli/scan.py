@@ -140,6 +140,8 @@ def _summary(outcome: ScanOutcome | None, report: ScanReport) -> None:
         say("cli.scan.none_open")
     for host in report.hosts:
         counts = Counter(p.state for p in host.ports)
+        for counted in host.extraports:
+            counts[counted.state] += counted.count
         say(
             "cli.scan.host_summary",
             address=host.address,

@@ -20,6 +20,7 @@ from typing import Protocol as TypingProtocol
 from kenshin.domain import (
     AuditOutcome,
     HostResult,
+    PortCount,
     PortResult,
     PortState,
     Protocol,
@@ -175,40 +176,113 @@ def choose_tcp_mode(requested: TcpMode, targets: Sequence[str]) -> tuple[TcpMode
     return TcpMode.CONNECT, None
 
 
+_DENSE_FROM = 2048
+
+
 class _Collector:
-    def __init__(self, listener: ScanListener | None) -> None:
-        self.ports: dict[str, dict[tuple[Protocol, int], tuple[PortState, str]]] = {}
+    """Every probed port's state, kept compactly while a scan runs.
+
+    Each distinct (state, reason) pair gets a one-byte code; a host's ports of one
+    protocol live in a 64 KiB ``bytearray`` indexed by port when the plan is large
+    (all 65535 ports), else in a small dict. A 65535-port scan of four hosts thus keeps
+    256 KiB of states instead of a quarter of a million objects.
+    """
+
+    def __init__(self, listener: ScanListener | None, dense: bool = False) -> None:
         self.listener = listener
+        self.dense = dense
+        self.table: list[tuple[PortState, str]] = [(PortState.CLOSED, "")]  # code 0: unused
+        self.codes: dict[tuple[PortState, str], int] = {}
+        self.hosts: dict[tuple[str, Protocol], bytearray | dict[int, int]] = {}
         self.counts: dict[str, int] = {"probed": 0, "open": 0}
+
+    def _code(self, state: PortState, reason: str) -> int:
+        key = (state, reason)
+        code = self.codes.get(key)
+        if code is None:
+            if len(self.table) >= 255:
+                key = (state, "other")
+                code = self.codes.get(key)
+                if code is not None:
+                    return code
+            code = len(self.table)
+            self.table.append(key)
+            self.codes[key] = code
+        return code
+
+    def put(
+        self, address: str, protocol: Protocol, port: int, state: PortState, reason: str
+    ) -> None:
+        store = self.hosts.get((address, protocol))
+        if store is None:
+            store = bytearray(65536) if self.dense else {}
+            self.hosts[(address, protocol)] = store
+        store[port] = self._code(state, reason)
 
     def __call__(
         self, address: str, protocol: Protocol, port: int, state: PortState, reason: str
     ) -> None:
-        self.ports.setdefault(address, {})[(protocol, port)] = (state, reason)
+        self.put(address, protocol, port, state, reason)
         self.counts["probed"] += 1
         if state is PortState.OPEN:
             self.counts["open"] += 1
         if self.listener is not None:
             self.listener.port(address, protocol, port, state, reason)
 
+    def results(self, address: str, protocol: Protocol) -> list[tuple[int, PortState, str]]:
+        """``(port, state, reason)`` of every probed port, in port order."""
+        store = self.hosts.get((address, protocol))
+        if store is None:
+            return []
+        table = self.table
+        if isinstance(store, bytearray):
+            return [(port, *table[code]) for port, code in enumerate(store) if code]
+        return [(port, *table[code]) for port, code in sorted(store.items())]
+
 
 def _report(
     started: datetime,
     targets: Sequence[str],
-    found: Mapping[str, Mapping[tuple[Protocol, int], tuple[PortState, str]]],
+    found: _Collector,
     identities: Mapping[PortKey, PortResult],
+    list_limit: int | None,
 ) -> ScanReport:
+    """The report; with ``list_limit``, groups larger than it are counted, not listed.
+
+    Open ports, identified ports and ``open|filtered`` ports are always listed.
+    """
     hosts = []
     for address in targets:
-        ports = []
-        for (protocol, port), (state, reason) in sorted(
-            found.get(address, {}).items(), key=lambda item: (item[0][0].value, item[0][1])
-        ):
-            identified = identities.get((address, protocol, port))
-            ports.append(
-                identified if identified is not None else PortResult(protocol, port, state, reason)
-            )
-        hosts.append(HostResult(address, tuple(ports)))
+        ports: list[PortResult] = []
+        extra: list[PortCount] = []
+        for protocol in Protocol:
+            rows = found.results(address, protocol)
+            groups: dict[tuple[PortState, str], int] = {}
+            if list_limit is not None:
+                for _port, state, reason in rows:
+                    groups[(state, reason)] = groups.get((state, reason), 0) + 1
+            counted = {
+                key
+                for key, count in groups.items()
+                if count > (list_limit or 0)
+                and key[0] not in (PortState.OPEN, PortState.OPEN_FILTERED)
+            }
+            for port, state, reason in rows:
+                identified = identities.get((address, protocol, port))
+                if identified is not None:
+                    ports.append(identified)
+                elif (state, reason) in counted:
+                    continue
+                else:
+                    ports.append(PortResult(protocol, port, state, reason))
+            for state, reason in sorted(counted):
+                listed = sum(
+                    1
+                    for p in ports
+                    if p.protocol is protocol and p.state is state and p.reason == reason
+                )
+                extra.append(PortCount(protocol, state, reason, groups[(state, reason)] - listed))
+        hosts.append(HostResult(address, tuple(ports), (), tuple(e for e in extra if e.count)))
     return ScanReport(started, datetime.now(UTC), tuple(hosts))
 
 
@@ -225,11 +299,15 @@ async def run_scan(
     actor: str | None = None,
     previous: Mapping[PortKey, PortResult] | None = None,
     started_at: datetime | None = None,
+    list_limit: int | None = None,
 ) -> ScanOutcome:
     """Scan ``plan.targets`` under ``scope``; see the module docstring for the order of work.
 
     ``previous`` holds results of an interrupted run being resumed: those ports are
-    not probed again and appear in the report as they were.
+    not probed again and appear in the report as they were. With ``list_limit``, a
+    host's closed or filtered ports sharing a reason are counted in
+    ``HostResult.extraports`` once there are more than ``list_limit`` of them (the JSON
+    and XML exports do the same); by default every port is listed.
     """
     who = actor or current_actor()
     sink: AuditSink = audit if audit is not None else (lambda _event: None)
@@ -250,10 +328,12 @@ async def run_scan(
     if stop.file_present():
         raise ScanError("scan.stop_file_present", path=str(stop.path))
     guard = Guard(scope)
-    collector = _Collector(listener)
+    collector = _Collector(
+        listener, dense=max(len(plan.tcp_ports), len(plan.udp_ports)) > _DENSE_FROM
+    )
     previous = dict(previous or {})
     for (address, protocol, port), result in previous.items():
-        collector.ports.setdefault(address, {})[(protocol, port)] = (result.state, result.reason)
+        collector.put(address, protocol, port, result.state, result.reason)
     skip_tcp: Collection[tuple[str, int]] = {
         (a, p) for (a, proto, p) in previous if proto is Protocol.TCP
     }
@@ -304,7 +384,7 @@ async def run_scan(
             await _identify(plan, collector, identifier, guard, stop, identities, listener)
             if stop.is_set():
                 status = RunStatus.INTERRUPTED
-        report = _report(started, plan.targets, collector.ports, identities)
+        report = _report(started, plan.targets, collector, identities, list_limit)
         if status is RunStatus.FINISHED:
             context = ScanContext(scope, settings, guard, stop)
             for stage in stages:
@@ -354,10 +434,10 @@ async def _identify(
     for address in plan.targets:
         if stop.is_set():
             return
-        found = collector.ports.get(address, {})
         open_ports = [
             PortResult(protocol, port, state, reason)
-            for (protocol, port), (state, reason) in sorted(found.items())
+            for protocol in Protocol
+            for port, state, reason in collector.results(address, protocol)
             if state is PortState.OPEN and (address, protocol, port) not in identities
         ]
         if not open_ports:

@@ -121,6 +121,10 @@ def _host_document(host: HostResult) -> dict[str, Any]:
             listed.append(_port_document(result))
         else:
             extra.setdefault(key, Counter())[result.reason or "unknown"] += 1
+    for counted in host.extraports:
+        extra.setdefault((counted.protocol, counted.state), Counter())[
+            counted.reason or "unknown"
+        ] += counted.count
     document: dict[str, Any] = {"address": host.address, "ports": listed}
     if extra:
         document["extraports"] = [

@@ -27,6 +27,7 @@ from kenshin.scan.engine import (
     run_scan,
 )
 from kenshin.scan.errors import ScanError
+from kenshin.scan.export import LIST_LIMIT
 from kenshin.scan.pacing import EmergencyStop
 from kenshin.scan.ports import parse_ports
 from kenshin.scan.settings import HOSPITAL, ScanSettings, TcpMode, profile
@@ -232,6 +233,7 @@ def scan_and_store(
                 audit=audit,
                 actor=actor,
                 previous=resume.previous if resume else None,
+                list_limit=LIST_LIMIT,
             )
         finally:
             if sigint_stops:
