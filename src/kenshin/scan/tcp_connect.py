@@ -3,8 +3,10 @@
 The scanner is a callback "pump" on the event loop rather than one task per probe:
 it keeps up to ``global_concurrency`` non-blocking connects in flight (at most
 ``per_host_concurrency`` per host), takes a token from the rate bucket for each, and
-learns each outcome from the socket itself (``SO_ERROR``) when the loop reports it
-writable. A port is ``open`` when the handshake completed (the socket is then reset
+learns each outcome from the socket itself (``SO_ERROR``) when it turns writable. The
+probe sockets sit in a private epoll set whose descriptor the event loop watches, so a
+probe costs five system calls (socket, connect, register, getsockopt, close) and no
+event-loop handles. A port is ``open`` when the handshake completed (the socket is then reset
 at once), ``closed`` on a reset (ECONNREFUSED), ``filtered`` on an ICMP unreachable
 or when no answer came after the retries. Only unanswered probes are retried.
 Timeouts follow each host's measured round-trip time (RFC 6298), clamped by the
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import select
 import socket
 import time
 from collections import deque
@@ -96,6 +99,17 @@ class _Pump:
         self.done: asyncio.Future[None] = loop.create_future()
         self.launch_scheduled = False
         self.error: BaseException | None = None
+        self.epoll = select.epoll()
+        loop.add_reader(self.epoll.fileno(), self.events)
+
+    def close(self) -> None:
+        """Close every probe socket and the epoll set (idempotent)."""
+        for probe in self.flight.values():
+            probe.sock.close()
+        self.flight.clear()
+        if not self.epoll.closed:
+            self.loop.remove_reader(self.epoll.fileno())
+            self.epoll.close()
 
     # -- launching ----------------------------------------------------------------
     def launch(self) -> None:
@@ -141,7 +155,6 @@ class _Pump:
         self.guard.permit(host.address)
         sock = socket.socket(host.family, socket.SOCK_STREAM)
         sock.setblocking(False)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER)
         started = time.monotonic()
         code = sock.connect_ex((host.address, port))
         host.in_flight += 1
@@ -149,25 +162,33 @@ class _Pump:
         if code in (errno.EINPROGRESS, errno.EAGAIN, errno.EWOULDBLOCK):
             fd = sock.fileno()
             self.flight[fd] = probe
-            self.loop.add_writer(fd, self._writable, fd)
+            self.epoll.register(fd, select.EPOLLOUT)
         else:
             self._conclude(probe, code, answered=True)
 
     # -- outcomes -----------------------------------------------------------------
-    def _writable(self, fd: int) -> None:
-        probe = self.flight.pop(fd, None)
-        self.loop.remove_writer(fd)
-        if probe is None:
+    def events(self) -> None:
+        """The epoll set is readable: conclude every probe whose connect finished."""
+        try:
+            ready = self.epoll.poll(0, 4096)
+        except OSError:
             return
-        code = probe.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-        self._conclude(probe, code, answered=True)
-        self._schedule_launch(0)
+        for fd, _mask in ready:
+            probe = self.flight.pop(fd, None)
+            if probe is None:
+                continue
+            code = probe.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            self._conclude(probe, code, answered=True)
+        if ready:
+            self._schedule_launch(0)
 
     def _conclude(self, probe: _Probe, code: int, answered: bool) -> None:
         host = probe.host
         host.in_flight -= 1
         if code == 0 and answered and _self_connected(probe.sock):
             code, answered = errno.ETIMEDOUT, False  # loopback self-connect: no verdict, retry
+        if code == 0 and answered:
+            probe.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER)  # RST, no TIME_WAIT
         probe.sock.close()
         if code == 0 and answered:
             host.rtt.add(time.monotonic() - probe.started)
@@ -192,7 +213,6 @@ class _Pump:
         expired = [fd for fd, probe in self.flight.items() if probe.deadline <= now]
         for fd in expired:
             probe = self.flight.pop(fd)
-            self.loop.remove_writer(fd)
             code = probe.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
             if code == 0:
                 try:
@@ -208,8 +228,7 @@ class _Pump:
         if self.done.done():
             return
         if force:
-            for fd, probe in list(self.flight.items()):
-                self.loop.remove_writer(fd)
+            for probe in self.flight.values():
                 probe.sock.close()
             self.flight.clear()
             self.done.set_result(None)
@@ -218,8 +237,7 @@ class _Pump:
             self.done.set_result(None)
 
     def _fail(self, exc: BaseException) -> None:
-        for fd, probe in list(self.flight.items()):
-            self.loop.remove_writer(fd)
+        for probe in self.flight.values():
             probe.sock.close()
         self.flight.clear()
         if not self.done.done():
@@ -271,4 +289,6 @@ async def tcp_connect_scan(
             pump.sweep()
         await pump.done
     finally:
-        pump._fail(asyncio.CancelledError()) if not pump.done.done() else None
+        if not pump.done.done():
+            pump._fail(asyncio.CancelledError())
+        pump.close()
