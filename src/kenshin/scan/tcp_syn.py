@@ -36,6 +36,8 @@ from kenshin.scan.pacing import EmergencyStop, RttEstimator, TokenBucket
 from kenshin.scan.settings import ScanSettings
 
 _BATCH = 64
+SENDERS = 2
+"""Sender threads of a SYN scan (at most the number of CPUs)."""
 _ICMP_REASONS = {
     0: "net-unreach",
     1: "host-unreach",
@@ -174,6 +176,7 @@ class SynScan:
         self._done = threading.Event()
         self._lock = threading.Lock()
         self.sent = 0
+        self.senders = max(1, min(SENDERS, os.cpu_count() or 1))
         for address in targets:
             guard.permit(address)  # refuse before any packet
         self.hosts: dict[bytes, _Host] = {}
@@ -262,13 +265,23 @@ class SynScan:
                         self._on_icmp(packet)
 
     # -- sending ----------------------------------------------------------------
-    def _send_pass(self, sender: socket.socket, bucket: TokenBucket, retry: bool) -> bool:
-        """Send one SYN to every unanswered (host, port); False when stopped.
+    def _send_pass(
+        self,
+        sender: socket.socket,
+        bucket: TokenBucket,
+        retry: bool,
+        part: int = 0,
+        parts: int = 1,
+    ) -> bool:
+        """Send one SYN to every unanswered (host, port) of slice ``part``; False when stopped.
 
         Hosts are interleaved (port i of every host, then port i+1), so no single host
-        sees a burst. The loop keeps everything in local names: it runs once per packet.
+        sees a burst; with ``parts`` senders, sender k takes every k-th port index and
+        patches its own copy of the packet templates. The loop keeps everything in local
+        names: it runs once per packet.
         """
         hosts = list(self.hosts.values())
+        templates = {id(h): bytearray(h.template) for h in hosts}
         longest = max((len(h.ports) for h in hosts), default=0)
         cookies = self.cookies
         multiplier = cookies.multiplier
@@ -276,9 +289,9 @@ class SynScan:
         pack_into = struct.pack_into
         sendto = sender.sendto
         stop = self.stop
-        sent = self.sent
+        sent = 0
         budget = 0
-        for index in range(longest):
+        for index in range(part, longest, parts):
             for host in hosts:
                 ports = host.ports
                 if index >= len(ports):
@@ -288,14 +301,14 @@ class SynScan:
                     continue
                 if budget == 0:
                     if stop.is_set():
-                        self.sent = sent
+                        self._count_sent(sent)
                         return False
                     bucket.take(_BATCH)
                     budget = _BATCH
                 budget -= 1
                 permit(host.address)
                 cookie = (((host.secret + port) * multiplier) & 0xFFFFFFFFFFFFFFFF) >> 32
-                packet = host.template
+                packet = templates[id(host)]
                 total = host.base_sum + port + (cookie >> 16) + (cookie & 0xFFFF)
                 total = (total & 0xFFFF) + (total >> 16)
                 total = (total & 0xFFFF) + (total >> 16)
@@ -314,8 +327,43 @@ class SynScan:
                             continue
                         raise
                 sent += 1
-        self.sent = sent
+        self._count_sent(sent)
         return True
+
+    def _count_sent(self, count: int) -> None:
+        with self._lock:
+            self.sent += count
+
+    def _send_all(self, bucket: TokenBucket, retry: bool) -> bool:
+        """One pass with ``senders`` threads, each on its own raw socket; False when stopped.
+
+        ``sendto`` on a raw socket releases the GIL while the kernel routes the packet,
+        so a second sender keeps a second core busy with the kernel's share of the work.
+        """
+        outcomes: list[bool] = []
+        errors: list[BaseException] = []
+
+        def work(part: int) -> None:
+            sender = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+            try:
+                sender.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 * 1024 * 1024)
+                outcomes.append(self._send_pass(sender, bucket, retry, part, self.senders))
+            except BaseException as exc:
+                errors.append(exc)
+            finally:
+                sender.close()
+
+        threads = [
+            threading.Thread(target=work, args=(k,), name=f"kenshin-syn-tx{k}", daemon=True)
+            for k in range(self.senders)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if errors:
+            raise errors[0]
+        return all(outcomes)
 
     def _wait_replies(self) -> None:
         deadline = time.monotonic() + self.rtt.timeout
@@ -326,14 +374,12 @@ class SynScan:
         """Scan; returns False when the emergency stop cut it short."""
         tcp_sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP)
         icmp_sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
-        sender = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
         for sock in (tcp_sock, icmp_sock):
             sock.setblocking(False)
             try:
                 sock.setsockopt(socket.SOL_SOCKET, 33, 16 * 1024 * 1024)  # SO_RCVBUFFORCE
             except OSError:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16 * 1024 * 1024)
-        sender.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 * 1024 * 1024)
         _attach_port_filter(tcp_sock, self.source_port)
         receiver = threading.Thread(
             target=self._receive, args=(tcp_sock, icmp_sock), name="kenshin-syn-rx", daemon=True
@@ -343,7 +389,7 @@ class SynScan:
         completed = True
         try:
             for attempt in range(1 + self.settings.retries):
-                if not self._send_pass(sender, bucket, retry=attempt > 0):
+                if not self._send_all(bucket, retry=attempt > 0):
                     completed = False
                     break
                 self._wait_replies()
@@ -352,7 +398,7 @@ class SynScan:
         finally:
             self._done.set()
             receiver.join(timeout=2)
-            for sock in (tcp_sock, icmp_sock, sender, self._reserve):
+            for sock in (tcp_sock, icmp_sock, self._reserve):
                 sock.close()
         if completed:
             for host in self.hosts.values():
