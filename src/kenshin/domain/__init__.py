@@ -34,6 +34,7 @@ from kenshin.domain.findings import AuditEvent, Finding, FindingSubject
 from kenshin.domain.scan import (
     SCAN_SCHEMA,
     HostResult,
+    PortCount,
     PortResult,
     PortState,
     Protocol,
@@ -68,6 +69,7 @@ __all__ = [
     "HostResult",
     "IPAddress",
     "Institution",
+    "PortCount",
     "PortResult",
     "PortState",
     "Protocol",
