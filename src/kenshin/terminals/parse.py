@@ -240,6 +240,9 @@ def _from_payload(payload: Mapping[str, Any], digest: str) -> CollectedTerminal:
     rdp = payload["rdp"]
     smb1 = payload["smb1"]
     autologon = payload["autologon"]
+    # Sections the collector could not read at all keep their shape in the file (so it
+    # stays valid) but mean nothing: they become None here.
+    skipped = {u["item"] for u in collector["unreadable"]}
     return CollectedTerminal(
         host=host["name"],
         collected_at=parse_datetime(collector["collected_at"]),
@@ -299,7 +302,9 @@ def _from_payload(payload: Mapping[str, Any], digest: str) -> CollectedTerminal:
                 for p in av["installed_products"]
             ),
         ),
-        usb=UsbInfo(
+        usb=None
+        if "usb" in skipped
+        else UsbInfo(
             usbstor_start=usb["usbstor_start"],
             machine_policy=_removable(usb["machine_policy"]),
             user_policy=_removable(usb["user_policy"]),
@@ -315,13 +320,17 @@ def _from_payload(payload: Mapping[str, Any], digest: str) -> CollectedTerminal:
                 lambda m: AdminMember(m["name"], m["domain"], m["kind"], m["sid"], m.get("local")),
             ),
         ),
-        rdp=RdpInfo(
+        rdp=None
+        if "rdp" in skipped
+        else RdpInfo(
             deny_connections=rdp["deny_connections"],
             user_authentication=rdp["user_authentication"],
             policy_deny_connections=rdp["policy_deny_connections"],
             policy_user_authentication=rdp["policy_user_authentication"],
         ),
-        smb1=Smb1Info(
+        smb1=None
+        if "smb1" in skipped
+        else Smb1Info(
             server_smb1=smb1["server_smb1"],
             client_driver_start=smb1["client_driver_start"],
             feature_state=smb1["feature_state"],
@@ -334,7 +343,9 @@ def _from_payload(payload: Mapping[str, Any], digest: str) -> CollectedTerminal:
             payload["bitlocker"]["volumes"],
             lambda v: BitLockerVolume(v["drive"], v["protection_status"]),
         ),
-        autologon=AutoLogonInfo(
+        autologon=None
+        if "autologon" in skipped
+        else AutoLogonInfo(
             auto_admin_logon=autologon["auto_admin_logon"],
             default_user=autologon["default_user"],
             password_stored=autologon["password_stored"],

@@ -138,13 +138,14 @@ def import_terminal_files(
     if new:
         _add_terminals(session, engagement, new)
     engagement_id = repository.engagement_id(engagement_code)
-    terminal_ids = dict(
-        session.execute(
+    terminal_ids: dict[str, int] = {
+        key: row_id
+        for key, row_id in session.execute(
             select(TerminalRow.key, TerminalRow.id).where(
                 TerminalRow.engagement_id == engagement_id
             )
         ).tuples()
-    )
+    }
     findings = FindingRepository(session)
     existing = findings.list(engagement_code)
     assessments: list[TerminalAssessment] = []
