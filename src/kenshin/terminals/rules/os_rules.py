@@ -84,7 +84,12 @@ def lifecycle_rule(collected: CollectedTerminal, today: date) -> Outcome:
             LIFECYCLE,
             "bad",
             "esu_missing",
-            f"{evidence}; no ESU licence or ESU-only update found",
+            f"{evidence}; "
+            + (
+                "ESU licences could not be read and no ESU-only update was found"
+                if collected.esu is None
+                else "no ESU licence or ESU-only update found"
+            ),
             name=entry.name,
             end=eos,
             esu_until=entry.esu_until,
