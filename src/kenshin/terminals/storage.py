@@ -144,7 +144,7 @@ def import_terminal_files(
             select(TerminalRow.key, TerminalRow.id).where(
                 TerminalRow.engagement_id == engagement_id
             )
-        ).tuples()
+        )
     }
     findings = FindingRepository(session)
     existing = findings.list(engagement_code)
@@ -255,7 +255,7 @@ def stored_assessments(session: Session, engagement_code: str) -> list[TerminalA
             select(TerminalRow.id, TerminalRow.key, TerminalRow.position).where(
                 TerminalRow.engagement_id == engagement_id
             )
-        ).tuples()
+        )
     }
     all_findings = FindingRepository(session).list(engagement_code)
     result: list[tuple[int, TerminalAssessment]] = []
