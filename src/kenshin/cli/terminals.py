@@ -97,7 +97,9 @@ def _read_file(path: Path) -> tuple[str, bytes]:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
             raise TerminalError(
-                "terminals.too_large", path=str(path), size=size,
+                "terminals.too_large",
+                path=str(path),
+                size=size,
                 limit=MAX_FILE_BYTES // (1024 * 1024),
             )
         return str(path), path.read_bytes()
@@ -141,9 +143,7 @@ def import_files(
     """
     loaded = [_read_file(path) for path in files]
     with STATE.store().session() as session:
-        assessments = import_terminal_files(
-            session, code, loaded, _japan_today(), add_missing=add
-        )
+        assessments = import_terminal_files(session, code, loaded, _japan_today(), add_missing=add)
     if as_json:
         print_json([assessment_to_json(a) for a in assessments])
         return

@@ -46,9 +46,9 @@ def demo_terminal_files() -> list[tuple[str, bytes]]:
     )
 
 
-def import_demo_terminals(session: Session, engagement_code: str, today: date) -> list[
-    TerminalAssessment
-]:
+def import_demo_terminals(
+    session: Session, engagement_code: str, today: date
+) -> list[TerminalAssessment]:
     """Import the demo terminals into the demo engagement (what ``kenshin demo`` calls)."""
     from kenshin.terminals.storage import import_terminal_files
 

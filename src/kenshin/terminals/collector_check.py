@@ -85,7 +85,9 @@ def check_collector(script: str) -> list[str]:
     ps7_only = {name.casefold() for name in allowlist()["powershell7_only"]}
     for cmdlet in sorted(script_cmdlets(script)):
         if cmdlet.casefold() in ps7_only:
-            problems.append(f"{cmdlet} exists only in PowerShell 6/7, not in Windows PowerShell 5.1")
+            problems.append(
+                f"{cmdlet} exists only in PowerShell 6/7, not in Windows PowerShell 5.1"
+            )
         elif cmdlet.casefold() not in allowed:
             problems.append(f"{cmdlet} is not in the PowerShell 5.1 allowlist (ps51_cmdlets.yaml)")
     code = strip_comments_and_strings(script)

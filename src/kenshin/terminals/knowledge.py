@@ -141,7 +141,9 @@ class AntivirusKnowledge:
 
 
 def _patterns(items: list[dict[str, str]]) -> tuple[ProductPattern, ...]:
-    return tuple(ProductPattern(i["vendor"], re.compile(i["pattern"], re.IGNORECASE)) for i in items)
+    return tuple(
+        ProductPattern(i["vendor"], re.compile(i["pattern"], re.IGNORECASE)) for i in items
+    )
 
 
 @cache

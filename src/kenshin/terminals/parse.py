@@ -71,7 +71,7 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
 @cache
 def schema() -> dict[str, Any]:
     """The ``kenshin.terminal/1`` JSON Schema shipped in the package."""
-    text = (resources.files("kenshin.terminals") / "data" / "kenshin.terminal-1.schema.json")
+    text = resources.files("kenshin.terminals") / "data" / "kenshin.terminal-1.schema.json"
     loaded: dict[str, Any] = json.loads(text.read_text(encoding="utf-8"))
     return loaded
 

@@ -222,10 +222,7 @@ def _close_resolved(
         if old.status is FindingStatus.FIXED and finding_fingerprint(old) in current:
             # It was fixed and has come back: open it again.
             findings.set_status(engagement_code, finding_fingerprint(old), FindingStatus.OPEN)
-        elif (
-            old.status is FindingStatus.OPEN
-            and finding_fingerprint(old) not in current
-        ):
+        elif old.status is FindingStatus.OPEN and finding_fingerprint(old) not in current:
             findings.set_status(
                 engagement_code,
                 finding_fingerprint(old),

@@ -7,7 +7,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from kenshin.terminals import CollectedTerminal, parse_collector_file, seal_payload
+from kenshin.terminals import seal_payload
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "terminals"
 TODAY = date(2026, 11, 26)

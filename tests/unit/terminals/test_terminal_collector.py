@@ -77,7 +77,8 @@ def test_administrators_are_found_by_sid_never_by_localised_name() -> None:
     block = script_sections(collector_script())["accounts"]
     assert "S-1-5-32-544" in block
     code = re.sub(r"#.*", "", block)
-    assert "'Administrators'" not in code and "Administrators," not in code
+    assert "'Administrators'" not in code
+    assert "Administrators," not in code
 
 
 def test_the_collector_never_reads_the_autologon_password() -> None:
@@ -96,9 +97,10 @@ def test_sealing_matches_the_collectors_computation() -> None:
     """SHA-256 over the payload text's UTF-8 bytes, as Get-Sha256Hex does in the script."""
     payload = fixture_payload("win11-24h2-enterprise-ja.json")
     envelope = seal_payload(payload)
-    assert envelope["payload_sha256"] == hashlib.sha256(
-        envelope["payload"].encode("utf-8")
-    ).hexdigest()
+    assert (
+        envelope["payload_sha256"]
+        == hashlib.sha256(envelope["payload"].encode("utf-8")).hexdigest()
+    )
     assert json.loads(envelope["payload"]) == payload
     assert "[System.Text.Encoding]::UTF8.GetBytes($Text)" in collector_script()
 
@@ -126,8 +128,10 @@ PRODUCT_NAMES = [
 @pytest.mark.parametrize("name", PRODUCT_NAMES)
 def test_the_script_keeps_what_the_rules_recognise(name: str) -> None:
     knowledge = antivirus()
-    known = any(p.pattern.search(name) for p in
-                knowledge.antivirus_products + knowledge.device_control_products)
+    known = any(
+        p.pattern.search(name)
+        for p in knowledge.antivirus_products + knowledge.device_control_products
+    )
     assert known, name
     assert re.search(script_product_filter(collector_script()), name, re.IGNORECASE), name
 

@@ -45,7 +45,8 @@ def test_utf16_le_with_bom_as_out_file_writes_it() -> None:
 def test_utf8_with_and_without_bom() -> None:
     with_bom = fixture_bytes("win10-22h2-esu.json")
     without = fixture_bytes("win10-22h2-no-esu.json")
-    assert with_bom.startswith(b"\xef\xbb\xbf") and not without.startswith(b"\xef\xbb\xbf")
+    assert with_bom.startswith(b"\xef\xbb\xbf")
+    assert not without.startswith(b"\xef\xbb\xbf")
     assert parse_collector_file(with_bom).host == "NS-W10-ESU"
     assert parse_collector_file(without).host == "NS-W10-OLD"
 
@@ -68,9 +69,11 @@ def test_systeminfo_csv_japanese_cp932() -> None:
     assert collected.source == "systeminfo.csv"
     assert collected.host == "EHR-W10-SI"
     assert collected.os.build == 19045
-    assert collected.os.install_date is not None and collected.os.install_date.year == 2021
+    assert collected.os.install_date is not None
+    assert collected.os.install_date.year == 2021
     assert [h.id for h in collected.hotfixes or ()] == ["KB5066791", "KB5011048", "KB5015684"]
-    assert collected.antivirus is None and collected.usb is None
+    assert collected.antivirus is None
+    assert collected.usb is None
 
 
 def test_systeminfo_csv_english() -> None:
@@ -78,12 +81,14 @@ def test_systeminfo_csv_english() -> None:
     assert collected.host == "OLD-W7-SI"
     assert collected.os.build == 7601
     assert collected.os.service_pack == "Service Pack 1"
-    assert collected.os.last_boot is not None and collected.os.last_boot.month == 10
-    assert collected.os.install_date is not None and collected.os.install_date.hour == 10
+    assert collected.os.last_boot is not None
+    assert collected.os.last_boot.month == 10
+    assert collected.os.install_date is not None
+    assert collected.os.install_date.hour == 10
 
 
 def test_systeminfo_without_needed_columns_is_refused() -> None:
-    data = '"Host Name","Domain"\r\n"X","WORKGROUP"\r\n'.encode()
+    data = b'"Host Name","Domain"\r\n"X","WORKGROUP"\r\n'
     with pytest.raises(TerminalError) as caught:
         parse_collector_file(data)
     assert caught.value.key == "terminals.systeminfo_incomplete"
@@ -93,7 +98,8 @@ def _key(data: bytes) -> str:
     with pytest.raises(TerminalError) as caught:
         parse_collector_file(data)
     message = caught.value.message("ja")
-    assert message and "{" not in message  # a complete sentence, parameters filled in
+    assert message
+    assert "{" not in message
     return caught.value.key
 
 

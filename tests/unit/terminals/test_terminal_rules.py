@@ -43,25 +43,35 @@ def test_healthy_terminal_is_ok_everywhere(healthy: dict[str, Any], collect: Col
 def test_lifecycle_supported_and_ending(healthy: dict[str, Any], collect: Collect) -> None:
     assert verdict(collect(healthy), "os.lifecycle")[0] == "ok"
     status, text = verdict(collect(healthy), "os.lifecycle", date(2027, 9, 1))
-    assert status == "warning" and "2027-10-12" in text
+    assert status == "warning"
+    assert "2027-10-12" in text
 
 
 def test_lifecycle_unsupported_edition(healthy: dict[str, Any], collect: Collect) -> None:
     healthy["os"]["edition_id"] = "Professional"  # Windows 11 Pro 24H2 ended 2026-10-13
     status, text = verdict(collect(healthy), "os.lifecycle")
-    assert status == "bad" and "2026-10-13" in text
+    assert status == "bad"
+    assert "2026-10-13" in text
     assert verdict(collect(healthy), "os.lifecycle", date(2026, 1, 5))[0] == "ok"
 
 
 def test_windows10_after_2025_10_14(healthy: dict[str, Any], collect: Collect) -> None:
-    healthy["os"].update(build=19045, ubr=6456, version="10.0.19045", display_version="22H2",
-                         caption="Microsoft Windows 10 Enterprise")
+    healthy["os"].update(
+        build=19045,
+        ubr=6456,
+        version="10.0.19045",
+        display_version="22H2",
+        caption="Microsoft Windows 10 Enterprise",
+    )
     status, text = verdict(collect(healthy), "os.lifecycle")
-    assert status == "bad" and "2025-10-14" in text and "ESU" in text
+    assert status == "bad"
+    assert "2025-10-14" in text
+    assert "ESU" in text
     assert verdict(collect(healthy), "os.lifecycle", date(2025, 10, 14))[0] == "warning"
     healthy["licensing"]["esu"] = [{"name": "Client-ESU-Year2", "id": None, "license_status": 1}]
     status, text = verdict(collect(healthy), "os.lifecycle")
-    assert status == "warning" and "only with Extended Security Updates" in text
+    assert status == "warning"
+    assert "only with Extended Security Updates" in text
     healthy["licensing"]["esu"][0]["license_status"] = 5  # notification, not licensed
     assert verdict(collect(healthy), "os.lifecycle")[0] == "bad"
     healthy["os"]["ubr"] = 7058  # an update only ESU machines receive
@@ -85,8 +95,15 @@ def test_windows10_after_2025_10_14(healthy: dict[str, Any], collect: Collect) -
         (9600, "Professional", 1, "bad", "2023-01-10"),  # Windows 8.1
     ],
 )
-def test_lifecycle_table(healthy: dict[str, Any], collect: Collect, build: int, edition: str,
-                         product_type: int, expected: str, ends: str) -> None:
+def test_lifecycle_table(
+    healthy: dict[str, Any],
+    collect: Collect,
+    build: int,
+    edition: str,
+    product_type: int,
+    expected: str,
+    ends: str,
+) -> None:
     healthy["os"].update(build=build, edition_id=edition, product_type=product_type, ubr=None)
     status, text = verdict(collect(healthy), "os.lifecycle")
     assert (status, ends in text) == (expected, True), text
@@ -104,10 +121,13 @@ def test_patch_level_current_behind_far_behind(healthy: dict[str, Any], collect:
     assert verdict(collect(healthy), "os.patch_level")[0] == "ok"
     healthy["os"]["ubr"] = 7840  # one monthly update behind 8037 (KB5079473)
     status, text = verdict(collect(healthy), "os.patch_level")
-    assert status == "warning" and "1 monthly" in text and "KB5079473" in text
+    assert status == "warning"
+    assert "1 monthly" in text
+    assert "KB5079473" in text
     healthy["os"]["ubr"] = 7171  # four behind
     status, text = verdict(collect(healthy), "os.patch_level")
-    assert status == "bad" and "4 monthly" in text
+    assert status == "bad"
+    assert "4 monthly" in text
     healthy["os"]["ubr"] = 1742  # older than anything in the data
     assert verdict(collect(healthy), "os.patch_level")[0] == "bad"
 
@@ -132,11 +152,15 @@ def test_stale_update_data_does_not_hide_an_unpatched_terminal(
     """UBR equal to the newest release kenshin knows, but nothing installed for months."""
     healthy["os"]["ubr"] = 8037
     healthy["updates"]["hotfixes"] = [
-        {"id": "KB5079473", "description": "Security Update",
-         "installed_on": "2026-03-12T00:00:00+09:00"}
+        {
+            "id": "KB5079473",
+            "description": "Security Update",
+            "installed_on": "2026-03-12T00:00:00+09:00",
+        }
     ]
     status, text = verdict(collect(healthy), "os.patch_level")
-    assert status == "bad" and "KB5079473" in text
+    assert status == "bad"
+    assert "KB5079473" in text
 
 
 # -- antivirus ------------------------------------------------------------------------
@@ -155,17 +179,27 @@ def test_no_antivirus(healthy: dict[str, Any], collect: Collect) -> None:
     healthy["antivirus"]["security_center"] = []
     healthy["antivirus"]["defender"]["antivirus_enabled"] = False
     assert verdict(collect(healthy), "av.presence")[0] == "bad"
-    finding = next(f for f in evaluate(collect(healthy), TODAY).findings
-                   if f.check_id == "terminal.av.presence")
-    assert finding.severity is Severity.CRITICAL and finding.remediation_ja
+    finding = next(
+        f
+        for f in evaluate(collect(healthy), TODAY).findings
+        if f.check_id == "terminal.av.presence"
+    )
+    assert finding.severity is Severity.CRITICAL
+    assert finding.remediation_ja
 
 
 def test_several_products_at_once(healthy: dict[str, Any], collect: Collect) -> None:
     healthy["antivirus"]["security_center"].append(
-        {"name": "ESET Endpoint Security", "product_state": 266240, "exe_path": None,
-         "timestamp": None})
+        {
+            "name": "ESET Endpoint Security",
+            "product_state": 266240,
+            "exe_path": None,
+            "timestamp": None,
+        }
+    )
     status, text = verdict(collect(healthy), "av.presence")
-    assert status == "warning" and "ESET" in text
+    assert status == "warning"
+    assert "ESET" in text
     healthy["antivirus"]["security_center"][0]["product_state"] = 393472  # Defender passive
     assert verdict(collect(healthy), "av.presence")[0] == "ok"
 
@@ -177,11 +211,13 @@ def test_realtime_protection(healthy: dict[str, Any], collect: Collect) -> None:
     healthy["antivirus"]["defender"]["real_time_protection_enabled"] = True
     healthy["antivirus"]["security_center"][0]["product_state"] = 393472  # off
     status, text = verdict(collect(healthy), "av.realtime")
-    assert status == "bad" and "off" in text
+    assert status == "bad"
+    assert "off" in text
 
 
-def test_realtime_on_server_without_security_center(healthy: dict[str, Any],
-                                                    collect: Collect) -> None:
+def test_realtime_on_server_without_security_center(
+    healthy: dict[str, Any], collect: Collect
+) -> None:
     healthy["antivirus"]["security_center"] = None
     assert verdict(collect(healthy), "av.realtime")[0] == "ok"
     assert verdict(collect(healthy), "av.presence")[0] == "ok"
@@ -194,13 +230,19 @@ def test_signature_age_threshold(healthy: dict[str, Any], collect: Collect) -> N
     assert verdict(collect(healthy), "av.signatures")[0] == "ok"
     healthy["antivirus"]["defender"]["signature_age_days"] = 8
     status, text = verdict(collect(healthy), "av.signatures")
-    assert status == "bad" and "8 days" in text
+    assert status == "bad"
+    assert "8 days" in text
 
 
 def test_third_party_signature_state(healthy: dict[str, Any], collect: Collect) -> None:
     healthy["antivirus"]["security_center"] = [
-        {"name": "Trend Micro Apex One Antivirus", "product_state": 266240, "exe_path": None,
-         "timestamp": None}]
+        {
+            "name": "Trend Micro Apex One Antivirus",
+            "product_state": 266240,
+            "exe_path": None,
+            "timestamp": None,
+        }
+    ]
     assert verdict(collect(healthy), "av.signatures")[0] == "ok"
     healthy["antivirus"]["security_center"][0]["product_state"] = 266256
     assert verdict(collect(healthy), "av.signatures")[0] == "bad"
@@ -208,19 +250,30 @@ def test_third_party_signature_state(healthy: dict[str, Any], collect: Collect) 
 
 def test_outdated_product(healthy: dict[str, Any], collect: Collect) -> None:
     products = healthy["antivirus"]["installed_products"]
-    products.append({"name": "Symantec Endpoint Protection", "version": "14.3.8289.5000",
-                     "publisher": "Broadcom"})
+    products.append(
+        {
+            "name": "Symantec Endpoint Protection",
+            "version": "14.3.8289.5000",
+            "publisher": "Broadcom",
+        }
+    )
     assert verdict(collect(healthy), "av.product")[0] == "ok"
     products[0]["version"] = "14.2.5323.2000"
     status, text = verdict(collect(healthy), "av.product")
-    assert status == "bad" and "14.3" in text
-    products[0] = {"name": "Microsoft Security Essentials", "version": "4.10.209.0",
-                   "publisher": "Microsoft Corporation"}
+    assert status == "bad"
+    assert "14.3" in text
+    products[0] = {
+        "name": "Microsoft Security Essentials",
+        "version": "4.10.209.0",
+        "publisher": "Microsoft Corporation",
+    }
     assert verdict(collect(healthy), "av.product")[0] == "bad"
 
 
 def test_old_defender_platform(healthy: dict[str, Any], collect: Collect) -> None:
-    healthy["antivirus"]["defender"]["am_product_version"] = "4.18.25110.5"  # 2025-11, twelve months old
+    healthy["antivirus"]["defender"]["am_product_version"] = (
+        "4.18.25110.5"  # 2025-11, twelve months old
+    )
     assert verdict(collect(healthy), "av.product")[0] == "ok"
     healthy["antivirus"]["defender"]["am_product_version"] = "4.18.24050.7"  # 2024-05
     assert verdict(collect(healthy), "av.product")[0] == "warning"
@@ -250,15 +303,19 @@ def test_usb_write_blocked_only(healthy: dict[str, Any], collect: Collect) -> No
     _usb(healthy)
     healthy["usb"]["write_protect"] = 1
     status, text = verdict(collect(healthy), "usb.mass_storage")
-    assert status == "warning" and "WriteProtect" in text
+    assert status == "warning"
+    assert "WriteProtect" in text
 
 
 def test_usb_not_blocked(healthy: dict[str, Any], collect: Collect) -> None:
     _usb(healthy)
     status, _ = verdict(collect(healthy), "usb.mass_storage")
     assert status == "bad"
-    finding = next(f for f in evaluate(collect(healthy), TODAY).findings
-                   if f.check_id == "terminal.usb.mass_storage")
+    finding = next(
+        f
+        for f in evaluate(collect(healthy), TODAY).findings
+        if f.check_id == "terminal.usb.mass_storage"
+    )
     assert finding.severity is Severity.HIGH
     assert "USBSTOR Start=3" in finding.evidence
 
@@ -272,9 +329,11 @@ def test_usb_blocked_for_one_user_only(healthy: dict[str, Any], collect: Collect
 def test_usb_device_control_product(healthy: dict[str, Any], collect: Collect) -> None:
     _usb(healthy)
     healthy["antivirus"]["installed_products"].append(
-        {"name": "SKYSEA Client View", "version": "19.2", "publisher": "Sky Co., LTD."})
+        {"name": "SKYSEA Client View", "version": "19.2", "publisher": "Sky Co., LTD."}
+    )
     status, text = verdict(collect(healthy), "usb.mass_storage")
-    assert status == "warning" and "SKYSEA" in text
+    assert status == "warning"
+    assert "SKYSEA" in text
 
 
 def test_wpd_separately(healthy: dict[str, Any], collect: Collect) -> None:
@@ -299,11 +358,13 @@ def test_many_administrators(healthy: dict[str, Any], collect: Collect) -> None:
     assert verdict(collect(healthy), "accounts.administrators")[0] == "ok"
     admins.append(_admin("nurse01", "S-1-5-21-1-2-3-1401"))
     status, text = verdict(collect(healthy), "accounts.administrators")
-    assert status == "warning" and "4 members" in text
+    assert status == "warning"
+    assert "4 members" in text
 
 
-@pytest.mark.parametrize("sid", ["S-1-5-21-3623811015-3361044348-30300820-513", "S-1-5-11",
-                                 "S-1-1-0", "S-1-5-32-545"])
+@pytest.mark.parametrize(
+    "sid", ["S-1-5-21-3623811015-3361044348-30300820-513", "S-1-5-11", "S-1-1-0", "S-1-5-32-545"]
+)
 def test_everyone_is_an_administrator(healthy: dict[str, Any], collect: Collect, sid: str) -> None:
     healthy["accounts"]["administrators"].append(_admin("all users", sid))
     assert verdict(collect(healthy), "accounts.administrators")[0] == "bad"
@@ -353,20 +414,26 @@ def test_firewall(healthy: dict[str, Any], collect: Collect) -> None:
     assert verdict(collect(healthy), "firewall")[0] == "ok"
     healthy["firewall"]["profiles"][2]["enabled"] = False
     status, text = verdict(collect(healthy), "firewall")
-    assert status == "bad" and "public" in text
+    assert status == "bad"
+    assert "public" in text
     healthy["firewall"]["profiles"][2]["policy_enabled"] = True  # policy wins
     assert verdict(collect(healthy), "firewall")[0] == "ok"
 
 
 def test_autologon(healthy: dict[str, Any], collect: Collect) -> None:
     assert verdict(collect(healthy), "autologon")[0] == "ok"
-    healthy["autologon"] = {"auto_admin_logon": "1", "default_user": "nurse",
-                            "password_stored": False}
+    healthy["autologon"] = {
+        "auto_admin_logon": "1",
+        "default_user": "nurse",
+        "password_stored": False,
+    }
     status, text = verdict(collect(healthy), "autologon")
-    assert status == "bad" and "nurse" in text
+    assert status == "bad"
+    assert "nurse" in text
     healthy["autologon"]["password_stored"] = True
-    finding = next(f for f in evaluate(collect(healthy), TODAY).findings
-                   if f.check_id == "terminal.autologon")
+    finding = next(
+        f for f in evaluate(collect(healthy), TODAY).findings if f.check_id == "terminal.autologon"
+    )
     assert finding.severity is Severity.HIGH
     assert finding.category is FindingCategory.ACCOUNT
 
@@ -379,28 +446,36 @@ def test_bitlocker(healthy: dict[str, Any], collect: Collect) -> None:
     assert verdict(collect(healthy), "bitlocker")[0] == "unknown"
 
 
-def test_unreadable_items_are_unknown_with_an_info_finding(healthy: dict[str, Any],
-                                                            collect: Collect) -> None:
+def test_unreadable_items_are_unknown_with_an_info_finding(
+    healthy: dict[str, Any], collect: Collect
+) -> None:
     healthy["accounts"]["administrators"] = None
     healthy["collector"]["unreadable"].append({"item": "administrators", "reason": "RPC error"})
     assessment = evaluate(collect(healthy), TODAY)
     found = assessment.verdict("terminal.accounts.administrators")
-    assert found.status == "unknown" and found.evidence == "RPC error"
-    finding = next(f for f in assessment.findings
-                   if f.check_id == "terminal.accounts.administrators")
+    assert found.status == "unknown"
+    assert found.evidence == "RPC error"
+    finding = next(
+        f for f in assessment.findings if f.check_id == "terminal.accounts.administrators"
+    )
     assert finding.severity is Severity.INFO
 
 
-def test_findings_carry_subject_remediation_and_checklist(healthy: dict[str, Any],
-                                                          collect: Collect) -> None:
+def test_findings_carry_subject_remediation_and_checklist(
+    healthy: dict[str, Any], collect: Collect
+) -> None:
     _usb(healthy)
     assessment = evaluate(collect(healthy), TODAY, terminal_key="T-09")
     finding = assessment.findings[0]
     assert finding.subject.terminal_key == "T-09"
-    assert finding.title_ja and finding.title_en and finding.remediation_ja
+    assert finding.title_ja
+    assert finding.title_en
+    assert finding.remediation_ja
     usb = assessment.verdict("terminal.usb.mass_storage")
     assert usb.checklist == ("external_media",)
-    assert [i.title_ja for i in checklist_items("terminal.usb.mass_storage")][0].startswith("端末PC")
+    assert next(i.title_ja for i in checklist_items("terminal.usb.mass_storage")).startswith(
+        "端末PC"
+    )
 
 
 # -- the fixtures, as a Windows administrator would judge them ----------------------------
@@ -408,26 +483,48 @@ def test_findings_carry_subject_remediation_and_checklist(healthy: dict[str, Any
 EXPECTED: dict[str, dict[str, str]] = {
     "win11-24h2-enterprise-ja.json": {},
     "win10-22h2-esu.json": {
-        "os.lifecycle": "warning", "usb.wpd": "warning", "rdp": "warning",
+        "os.lifecycle": "warning",
+        "usb.wpd": "warning",
+        "rdp": "warning",
         "bitlocker": "warning",
     },
     "win10-22h2-no-esu.json": {
-        "os.lifecycle": "bad", "os.patch_level": "bad", "av.product": "warning",
-        "usb.mass_storage": "warning", "usb.wpd": "warning",
-        "accounts.administrators": "bad", "rdp": "bad", "smb1": "bad", "firewall": "bad",
-        "autologon": "bad", "bitlocker": "unknown",
+        "os.lifecycle": "bad",
+        "os.patch_level": "bad",
+        "av.product": "warning",
+        "usb.mass_storage": "warning",
+        "usb.wpd": "warning",
+        "accounts.administrators": "bad",
+        "rdp": "bad",
+        "smb1": "bad",
+        "firewall": "bad",
+        "autologon": "bad",
+        "bitlocker": "unknown",
     },
     "win10-ltsc-2019.json": {
-        "os.patch_level": "bad", "av.product": "bad", "bitlocker": "warning",
+        "os.patch_level": "bad",
+        "av.product": "bad",
+        "bitlocker": "warning",
     },
     "winserver-2019.json": {
-        "av.signatures": "bad", "usb.mass_storage": "bad", "usb.wpd": "warning",
-        "accounts.administrators": "warning", "rdp": "warning", "bitlocker": "unknown",
+        "av.signatures": "bad",
+        "usb.mass_storage": "bad",
+        "usb.wpd": "warning",
+        "accounts.administrators": "warning",
+        "rdp": "warning",
+        "bitlocker": "unknown",
     },
     "win7-ehr.json": {
-        "os.lifecycle": "bad", "os.patch_level": "bad", "av.signatures": "bad",
-        "av.product": "bad", "usb.mass_storage": "bad", "usb.wpd": "warning",
-        "accounts.local": "warning", "smb1": "bad", "autologon": "bad", "bitlocker": "unknown",
+        "os.lifecycle": "bad",
+        "os.patch_level": "bad",
+        "av.signatures": "bad",
+        "av.product": "bad",
+        "usb.mass_storage": "bad",
+        "usb.wpd": "warning",
+        "accounts.local": "warning",
+        "smb1": "bad",
+        "autologon": "bad",
+        "bitlocker": "unknown",
     },
 }
 
@@ -435,15 +532,19 @@ EXPECTED: dict[str, dict[str, str]] = {
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_fixture_verdicts(name: str) -> None:
     assessment = evaluate(parse_collector_file(fixture_bytes(name)), TODAY)
-    not_ok = {v.check_id.removeprefix("terminal."): v.status
-              for v in assessment.verdicts if v.status != "ok"}
+    not_ok = {
+        v.check_id.removeprefix("terminal."): v.status
+        for v in assessment.verdicts
+        if v.status != "ok"
+    }
     assert not_ok == EXPECTED[name]
     assert len(assessment.findings) == len(not_ok)
 
 
 def test_windows7_has_no_defender_status() -> None:
     collected = parse_collector_file(fixture_bytes("win7-ehr.json"))
-    assert collected.antivirus is not None and collected.antivirus.defender is None
+    assert collected.antivirus is not None
+    assert collected.antivirus.defender is None
     assert "Get-MpComputerStatus" in collected.why_unreadable("defender")
     assessment = evaluate(collected, TODAY)
     assert assessment.verdict("terminal.av.realtime").status == "ok"  # OfficeScan is on

@@ -46,8 +46,13 @@ def _counts(store: Store) -> tuple[int, int, int]:
 def test_demo_terminals_import_and_read_back(store: Store) -> None:
     with store.session() as session:
         imported = import_demo_terminals(session, "demo-2026", TODAY)
-    assert sorted(a.terminal_key or "" for a in imported) == ["T-01", "T-02", "T-03", "T-04",
-                                                              "T-05"]
+    assert sorted(a.terminal_key or "" for a in imported) == [
+        "T-01",
+        "T-02",
+        "T-03",
+        "T-04",
+        "T-05",
+    ]
     with store.session() as session:
         stored = stored_assessments(session, "demo-2026")
     assert [a.terminal_key for a in stored] == ["T-01", "T-02", "T-03", "T-04", "T-05"]
@@ -70,7 +75,9 @@ def test_a_file_for_a_terminal_not_in_the_engagement_is_refused(store: Store) ->
         import_terminal_files(session, "demo-2026", [("x.json", _for_host("UNKNOWN-PC"))], TODAY)
     message = caught.value.message("ja")
     assert caught.value.key == "terminals.unknown_host"
-    assert "UNKNOWN-PC" in message and "EHR-GAIRAI-01" in message and "x.json" in message
+    assert "UNKNOWN-PC" in message
+    assert "EHR-GAIRAI-01" in message
+    assert "x.json" in message
     assert _counts(store) == (0, 0, 0)
 
 
@@ -141,8 +148,11 @@ def test_reimport_replaces_the_result_and_closes_fixed_findings(store: Store) ->
     # It comes back: the finding opens again.
     with store.session() as session:
         import_terminal_files(session, "demo-2026", [("a.json", before)], TODAY)
-        reopened = [f for f in FindingRepository(session).list("demo-2026")
-                    if f.check_id == "terminal.firewall"]
+        reopened = [
+            f
+            for f in FindingRepository(session).list("demo-2026")
+            if f.check_id == "terminal.firewall"
+        ]
     assert [f.status for f in reopened] == [FindingStatus.OPEN]
 
 

@@ -88,12 +88,16 @@ def presence_rule(collected: CollectedTerminal, today: date) -> Outcome:
         # Windows Server has no Security Center: Defender status and installed programs speak.
         if _defender_running(collected):
             return outcome(
-                PRESENCE, "ok", "present", "Get-MpComputerStatus: AntivirusEnabled=True",
+                PRESENCE,
+                "ok",
+                "present",
+                "Get-MpComputerStatus: AntivirusEnabled=True",
                 names="Microsoft Defender Antivirus",
             )
         if installed:
-            return outcome(PRESENCE, "ok", "present", f"installed: {installed_names}",
-                           names=installed_names)
+            return outcome(
+                PRESENCE, "ok", "present", f"installed: {installed_names}", names=installed_names
+            )
         return outcome(PRESENCE, "bad", "none", "no Security Center; Defender off; none installed")
     active = _active(collected)
     if len(active) >= 2:
@@ -101,8 +105,9 @@ def presence_rule(collected: CollectedTerminal, today: date) -> Outcome:
         return outcome(PRESENCE, "warning", "several", _describe(active), names=names)
     if registered or installed or _defender_running(collected):
         names = ", ".join(p.name for p in registered) or installed_names or "Microsoft Defender"
-        return outcome(PRESENCE, "ok", "present", _describe(registered) or installed_names,
-                       names=names)
+        return outcome(
+            PRESENCE, "ok", "present", _describe(registered) or installed_names, names=names
+        )
     return outcome(PRESENCE, "bad", "none", "root\\SecurityCenter2 AntiVirusProduct is empty")
 
 
@@ -117,15 +122,22 @@ def realtime_rule(collected: CollectedTerminal, today: date) -> Outcome:
         only_defender = all(is_defender(p.name) for p in active)
         if only_defender and defender and defender.real_time_protection_enabled is False:
             return outcome(
-                REALTIME, "bad", "defender_rtp_off",
+                REALTIME,
+                "bad",
+                "defender_rtp_off",
                 "Get-MpComputerStatus: RealTimeProtectionEnabled=False",
             )
         names = ", ".join(p.name for p in active)
         return outcome(REALTIME, "ok", "on", _describe(active), names=names)
     if defender and defender.antivirus_enabled:
         if defender.real_time_protection_enabled is True:
-            return outcome(REALTIME, "ok", "on", "RealTimeProtectionEnabled=True",
-                           names="Microsoft Defender Antivirus")
+            return outcome(
+                REALTIME,
+                "ok",
+                "on",
+                "RealTimeProtectionEnabled=True",
+                names="Microsoft Defender Antivirus",
+            )
         if defender.real_time_protection_enabled is False:
             return outcome(REALTIME, "bad", "defender_rtp_off", "RealTimeProtectionEnabled=False")
     reason = collected.why_unreadable("security_center") or "no product state available"
@@ -149,21 +161,52 @@ def signatures_rule(collected: CollectedTerminal, today: date) -> Outcome:
                 f"last updated {defender.signature_last_updated}, age {age} days"
             )
             if age > limit:
-                return outcome(SIGNATURES, "bad", "old", evidence, days=age, limit=limit,
-                               version=defender.signature_version or "-")
-            return outcome(SIGNATURES, "ok", "fresh", evidence, days=age, limit=limit,
-                           version=defender.signature_version or "-")
+                return outcome(
+                    SIGNATURES,
+                    "bad",
+                    "old",
+                    evidence,
+                    days=age,
+                    limit=limit,
+                    version=defender.signature_version or "-",
+                )
+            return outcome(
+                SIGNATURES,
+                "ok",
+                "fresh",
+                evidence,
+                days=age,
+                limit=limit,
+                version=defender.signature_version or "-",
+            )
     third_party = [p for p in active if not is_defender(p.name)]
     if third_party:
-        stale = [p for p in third_party
-                 if decode_product_state(p.product_state).signatures == "out_of_date"]
+        stale = [
+            p
+            for p in third_party
+            if decode_product_state(p.product_state).signatures == "out_of_date"
+        ]
         if stale:
-            return outcome(SIGNATURES, "bad", "reported_old", _describe(tuple(stale)),
-                           names=", ".join(p.name for p in stale))
-        return outcome(SIGNATURES, "ok", "reported_fresh", _describe(tuple(third_party)),
-                       names=", ".join(p.name for p in third_party))
-    return outcome(SIGNATURES, "unknown", "no_data",
-                   collected.why_unreadable("defender") or "no active product with signature data")
+            return outcome(
+                SIGNATURES,
+                "bad",
+                "reported_old",
+                _describe(tuple(stale)),
+                names=", ".join(p.name for p in stale),
+            )
+        return outcome(
+            SIGNATURES,
+            "ok",
+            "reported_fresh",
+            _describe(tuple(third_party)),
+            names=", ".join(p.name for p in third_party),
+        )
+    return outcome(
+        SIGNATURES,
+        "unknown",
+        "no_data",
+        collected.why_unreadable("defender") or "no active product with signature data",
+    )
 
 
 def _version_tuple(text: str) -> tuple[int, ...]:
@@ -193,15 +236,21 @@ def product_rule(collected: CollectedTerminal, today: date) -> Outcome:
         for rule in knowledge.outdated_products:
             if not rule.pattern.search(product.name):
                 continue
-            if rule.below is not None:
-                if not product.version or _version_tuple(product.version) >= _version_tuple(
-                    rule.below
-                ):
-                    continue
+            supported = rule.below is not None and (
+                not product.version
+                or _version_tuple(product.version) >= _version_tuple(rule.below)
+            )
+            if supported:
+                continue
             return outcome(
-                PRODUCT, "bad", "outdated", f"{product.name} {product.version or ''}".strip(),
-                name=product.name, version=product.version or "-",
-                reason_ja=rule.reason_ja, reason_en=rule.reason_en,
+                PRODUCT,
+                "bad",
+                "outdated",
+                f"{product.name} {product.version or ''}".strip(),
+                name=product.name,
+                version=product.version or "-",
+                reason_ja=rule.reason_ja,
+                reason_en=rule.reason_en,
             )
     defender = collected.antivirus.defender if collected.antivirus else None
     if defender and defender.antivirus_enabled and defender.am_product_version:
@@ -210,9 +259,12 @@ def product_rule(collected: CollectedTerminal, today: date) -> Outcome:
             months = (today.year - month.year) * 12 + today.month - month.month
             if months > knowledge.defender_platform_max_age_months:
                 return outcome(
-                    PRODUCT, "warning", "platform_old",
+                    PRODUCT,
+                    "warning",
+                    "platform_old",
                     f"AMProductVersion {defender.am_product_version} ({month:%Y-%m})",
-                    version=defender.am_product_version, months=months,
+                    version=defender.am_product_version,
+                    months=months,
                 )
     names = ", ".join(f"{p.name} {p.version or ''}".strip() for p in candidates)
     if defender and defender.am_product_version:

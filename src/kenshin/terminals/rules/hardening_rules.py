@@ -26,30 +26,54 @@ _EVERYONE_RIDS = ("-513", "-515")
 def administrators_rule(collected: CollectedTerminal, today: date) -> Outcome:
     members = collected.accounts.administrators if collected.accounts else None
     if members is None:
-        return outcome(ADMINISTRATORS, "unknown", "unreadable",
-                       collected.why_unreadable("administrators") or "not collected")
+        return outcome(
+            ADMINISTRATORS,
+            "unknown",
+            "unreadable",
+            collected.why_unreadable("administrators") or "not collected",
+        )
     names = ", ".join(m.display for m in members)
     evidence = f"S-1-5-32-544 members: {names or '(none)'}"
     everyone = [
-        m for m in members
-        if m.sid and (m.sid in _EVERYONE_SIDS or (m.sid.startswith("S-1-5-21-")
-                                                   and m.sid.endswith(_EVERYONE_RIDS)))
+        m
+        for m in members
+        if m.sid
+        and (
+            m.sid in _EVERYONE_SIDS
+            or (m.sid.startswith("S-1-5-21-") and m.sid.endswith(_EVERYONE_RIDS))
+        )
     ]
     if everyone:
-        return outcome(ADMINISTRATORS, "bad", "everyone", evidence,
-                       names=", ".join(m.display for m in everyone))
+        return outcome(
+            ADMINISTRATORS,
+            "bad",
+            "everyone",
+            evidence,
+            names=", ".join(m.display for m in everyone),
+        )
     limit = checkbook().thresholds["max_administrators"]
     if len(members) > limit:
-        return outcome(ADMINISTRATORS, "warning", "many", evidence, count=len(members),
-                       limit=limit, names=names)
+        return outcome(
+            ADMINISTRATORS,
+            "warning",
+            "many",
+            evidence,
+            count=len(members),
+            limit=limit,
+            names=names,
+        )
     return outcome(ADMINISTRATORS, "ok", "few", evidence, count=len(members), names=names)
 
 
 def local_accounts_rule(collected: CollectedTerminal, today: date) -> Outcome:
     users = collected.accounts.local_users if collected.accounts else None
     if users is None:
-        return outcome(LOCAL_ACCOUNTS, "unknown", "unreadable",
-                       collected.why_unreadable("local_users") or "not collected")
+        return outcome(
+            LOCAL_ACCOUNTS,
+            "unknown",
+            "unreadable",
+            collected.why_unreadable("local_users") or "not collected",
+        )
     enabled = [u for u in users if u.enabled]
     evidence = "enabled local accounts: " + (", ".join(u.name for u in enabled) or "(none)")
     guest = [u for u in enabled if u.rid == 501]
@@ -57,8 +81,13 @@ def local_accounts_rule(collected: CollectedTerminal, today: date) -> Outcome:
         return outcome(LOCAL_ACCOUNTS, "bad", "guest", evidence, name=guest[0].name)
     no_password = [u for u in enabled if u.password_required is False]
     if no_password:
-        return outcome(LOCAL_ACCOUNTS, "warning", "no_password", evidence,
-                       names=", ".join(u.name for u in no_password))
+        return outcome(
+            LOCAL_ACCOUNTS,
+            "warning",
+            "no_password",
+            evidence,
+            names=", ".join(u.name for u in no_password),
+        )
     return outcome(LOCAL_ACCOUNTS, "ok", "clean", evidence, count=len(enabled))
 
 
@@ -66,14 +95,22 @@ def rdp_rule(collected: CollectedTerminal, today: date) -> Outcome:
     rdp = collected.rdp
     deny = None
     if rdp is not None:
-        deny = rdp.policy_deny_connections if rdp.policy_deny_connections is not None else (
-            rdp.deny_connections
+        deny = (
+            rdp.policy_deny_connections
+            if rdp.policy_deny_connections is not None
+            else (rdp.deny_connections)
         )
     if rdp is None or deny is None:
-        return outcome(RDP, "unknown", "unreadable",
-                       collected.why_unreadable("rdp") or "fDenyTSConnections not readable")
-    nla = rdp.policy_user_authentication if rdp.policy_user_authentication is not None else (
-        rdp.user_authentication
+        return outcome(
+            RDP,
+            "unknown",
+            "unreadable",
+            collected.why_unreadable("rdp") or "fDenyTSConnections not readable",
+        )
+    nla = (
+        rdp.policy_user_authentication
+        if rdp.policy_user_authentication is not None
+        else (rdp.user_authentication)
     )
     evidence = (
         f"fDenyTSConnections={rdp.deny_connections} (policy {rdp.policy_deny_connections}); "
@@ -89,8 +126,9 @@ def rdp_rule(collected: CollectedTerminal, today: date) -> Outcome:
 def smb1_rule(collected: CollectedTerminal, today: date) -> Outcome:
     smb = collected.smb1
     if smb is None:
-        return outcome(SMB1, "unknown", "unreadable",
-                       collected.why_unreadable("smb1") or "not collected")
+        return outcome(
+            SMB1, "unknown", "unreadable", collected.why_unreadable("smb1") or "not collected"
+        )
     evidence = (
         f"LanmanServer SMB1={smb.server_smb1}; mrxsmb10 Start={smb.client_driver_start}; "
         f"SMB1Protocol feature InstallState={smb.feature_state}"
@@ -118,8 +156,12 @@ def smb1_rule(collected: CollectedTerminal, today: date) -> Outcome:
 def firewall_rule(collected: CollectedTerminal, today: date) -> Outcome:
     profiles = collected.firewall
     if not profiles:
-        return outcome(FIREWALL, "unknown", "unreadable",
-                       collected.why_unreadable("firewall") or "not collected")
+        return outcome(
+            FIREWALL,
+            "unknown",
+            "unreadable",
+            collected.why_unreadable("firewall") or "not collected",
+        )
     effective = {
         p.name: p.policy_enabled if p.policy_enabled is not None else p.enabled for p in profiles
     }
@@ -135,8 +177,12 @@ def firewall_rule(collected: CollectedTerminal, today: date) -> Outcome:
 def autologon_rule(collected: CollectedTerminal, today: date) -> Outcome:
     auto = collected.autologon
     if auto is None:
-        return outcome(AUTOLOGON, "unknown", "unreadable",
-                       collected.why_unreadable("autologon") or "not collected")
+        return outcome(
+            AUTOLOGON,
+            "unknown",
+            "unreadable",
+            collected.why_unreadable("autologon") or "not collected",
+        )
     user = auto.default_user or "-"
     evidence = (
         f"AutoAdminLogon={auto.auto_admin_logon}; DefaultUserName={user}; "
@@ -152,8 +198,12 @@ def autologon_rule(collected: CollectedTerminal, today: date) -> Outcome:
 def bitlocker_rule(collected: CollectedTerminal, today: date) -> Outcome:
     volumes = collected.bitlocker
     if volumes is None:
-        return outcome(BITLOCKER, "unknown", "unreadable",
-                       collected.why_unreadable("bitlocker") or "not collected")
+        return outcome(
+            BITLOCKER,
+            "unknown",
+            "unreadable",
+            collected.why_unreadable("bitlocker") or "not collected",
+        )
     system = next((v for v in volumes if v.drive.upper().startswith("C:")), None)
     if system is None:
         system = volumes[0] if volumes else None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from kenshin.terminals.assessment import Outcome, outcome
+from kenshin.terminals.assessment import Outcome, Status, outcome
 from kenshin.terminals.knowledge import checkbook, cumulative_updates, lifecycle
 from kenshin.terminals.model import CollectedTerminal, OsInfo
 
@@ -135,7 +135,7 @@ def _ubr_outcome(collected: CollectedTerminal) -> Outcome | None:
             kb=latest.kb,
             as_of=catalogue.as_of,
         )
-    status = "warning" if behind <= thresholds["patch_warn_releases"] else "bad"
+    status: Status = "warning" if behind <= thresholds["patch_warn_releases"] else "bad"
     return outcome(
         PATCH,
         status,
@@ -163,7 +163,9 @@ def _hotfix_outcome(collected: CollectedTerminal, today: date) -> Outcome | None
     reference = collected.collected_at.date() if collected.collected_at else today
     age = (reference - last.installed_on).days
     thresholds = checkbook().thresholds
-    evidence = f"last installed update {last.id} on {last.installed_on} ({age} days before {reference})"
+    evidence = (
+        f"last installed update {last.id} on {last.installed_on} ({age} days before {reference})"
+    )
     if age > thresholds["update_age_bad_days"]:
         return outcome(PATCH, "bad", "stale", evidence, kb=last.id, on=last.installed_on, days=age)
     if age > thresholds["update_age_warn_days"]:

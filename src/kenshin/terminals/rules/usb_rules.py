@@ -62,8 +62,12 @@ def device_control(collected: CollectedTerminal) -> str:
 def mass_storage_rule(collected: CollectedTerminal, today: date) -> Outcome:
     usb = collected.usb
     if usb is None:
-        return outcome(MASS_STORAGE, "unknown", "unreadable",
-                       collected.why_unreadable("usb") or "not collected")
+        return outcome(
+            MASS_STORAGE,
+            "unknown",
+            "unreadable",
+            collected.why_unreadable("usb") or "not collected",
+        )
     evidence = _evidence(collected)
     blocked = []
     if usb.usbstor_start == 4:
@@ -83,16 +87,22 @@ def mass_storage_rule(collected: CollectedTerminal, today: date) -> Outcome:
         return outcome(MASS_STORAGE, "warning", "user_only", evidence, how=", ".join(user_only))
     product = device_control(collected)
     if product:
-        return outcome(MASS_STORAGE, "warning", "third_party", f"{evidence}; installed: {product}",
-                       product=product)
+        return outcome(
+            MASS_STORAGE,
+            "warning",
+            "third_party",
+            f"{evidence}; installed: {product}",
+            product=product,
+        )
     return outcome(MASS_STORAGE, "bad", "open", evidence)
 
 
 def wpd_rule(collected: CollectedTerminal, today: date) -> Outcome:
     usb = collected.usb
     if usb is None:
-        return outcome(WPD, "unknown", "unreadable",
-                       collected.why_unreadable("usb") or "not collected")
+        return outcome(
+            WPD, "unknown", "unreadable", collected.why_unreadable("usb") or "not collected"
+        )
     machine = usb.machine_policy
     evidence = (
         f"machine Deny_All={machine.deny_all}; WPD Deny_Read={machine.wpd.deny_read} "

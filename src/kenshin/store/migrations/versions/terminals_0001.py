@@ -62,7 +62,8 @@ def upgrade() -> None:
         sa.Column("evidence", sa.Text(), nullable=False),
         sa.Column("checklist", sa.JSON(), nullable=False),
         sa.CheckConstraint(
-            "status IN ('ok', 'warning', 'bad', 'unknown')", name=op.f("ck_terminal_verdicts_status")
+            "status IN ('ok', 'warning', 'bad', 'unknown')",
+            name=op.f("ck_terminal_verdicts_status"),
         ),
         sa.CheckConstraint(
             "severity IS NULL OR severity IN ('critical', 'high', 'medium', 'low', 'info')",
