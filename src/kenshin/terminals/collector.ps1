@@ -47,6 +47,14 @@ param(
     [switch]$Print
 )
 
+# Windows PowerShell 5.1 is the target; 3.0 is the least this script runs on. An unpatched
+# Windows 7 has only 2.0: install WMF 5.1 there, or send "systeminfo /fo csv" output instead.
+if ($PSVersionTable.PSVersion.Major -lt 3) {
+    Write-Host 'kenshin: PowerShell 3.0 以上が必要です（Windows 7 は WMF 5.1 を導入してください）。代わりに「systeminfo /fo csv > 端末名.csv」の出力を送ってください。'
+    Write-Host 'kenshin: needs PowerShell 3.0 or later (install WMF 5.1 on Windows 7), or send the output of "systeminfo /fo csv > HOST.csv" instead.'
+    exit 2
+}
+
 Set-StrictMode -Version 2
 $ErrorActionPreference = 'Stop'
 $CollectorVersion = '1.0'

@@ -100,7 +100,7 @@ def test_bad_files_are_one_sentence_each(tmp_path: Path) -> None:
     assert "kenshin terminal import demo-2026" in run("terminal", "show", "demo-2026").stdout
 
 
-def test_sixth_terminal_message_says_how_to_change_the_limit() -> None:
+def test_sixth_terminal_message_says_how_to_change_the_limit(tmp_path: Path) -> None:
     assert run("demo").returncode == 0
     result = run("terminal", "import", "demo-2026", "--add", str(FIXTURES / "win7-ehr.json"))
     assert result.returncode != 0
@@ -109,3 +109,12 @@ def test_sixth_terminal_message_says_how_to_change_the_limit() -> None:
     added = run("terminal", "add", "demo-2026", "T-06", "--hostname", "EHR-W7-OLD", "--role", "ehr")
     assert added.returncode != 0
     assert "terminal_limit" in added.stderr
+    # Following the message: export, raise terminal_limit, import, and the sixth goes in.
+    exported = tmp_path / "demo.yaml"
+    assert run("engagement", "export", "demo-2026", "-o", str(exported)).returncode == 0
+    text = exported.read_text(encoding="utf-8").replace("terminal_limit: 5", "terminal_limit: 6")
+    exported.write_text(text, encoding="utf-8")
+    assert run("engagement", "import", str(exported)).returncode == 0
+    result = run("terminal", "import", "demo-2026", "--add", str(FIXTURES / "win7-ehr.json"))
+    assert result.returncode == 0, result.stderr
+    assert "T-06" in result.stdout

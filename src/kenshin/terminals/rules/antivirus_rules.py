@@ -237,8 +237,7 @@ def product_rule(collected: CollectedTerminal, today: date) -> Outcome:
             if not rule.pattern.search(product.name):
                 continue
             supported = rule.below is not None and (
-                not product.version
-                or _version_tuple(product.version) >= _version_tuple(rule.below)
+                not product.version or _version_tuple(product.version) >= _version_tuple(rule.below)
             )
             if supported:
                 continue
