@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import typer
+from rich.console import Console
 from rich.table import Table
 
 from kenshin.cli._common import add_item, choice, edit_item, print_json, remove_item, say
 from kenshin.cli._state import STATE, console
-from kenshin.domain import TerminalRole
+from kenshin.domain import Engagement, TerminalRole
+from kenshin.i18n import translate
 from kenshin.store import EngagementRepository
 from kenshin.terminals import (
     MAX_FILE_BYTES,
     STATUSES,
+    TerminalAssessment,
     TerminalError,
     assessment_to_json,
     collector_script,
@@ -178,26 +182,42 @@ def show(
     if not assessments:
         say("terminals.cli.none_imported", code=code)
         return
+    render_assessments(engagement, assessments, console, STATE.lang)
+
+
+def render_assessments(
+    engagement: Engagement,
+    assessments: Sequence[TerminalAssessment],
+    out: Console,
+    lang: str,
+) -> None:
+    """One table per terminal: a verdict per check (also what ``kenshin demo`` can show)."""
+
+    def t(message_key: str, **params: object) -> str:
+        return translate(message_key, lang, **params)
+
     by_key = {a.terminal_key: a for a in assessments}
     for terminal in engagement.terminals:
         assessment = by_key.get(terminal.key)
         if assessment is None:
-            say("terminals.cli.not_collected", key=terminal.key, host=terminal.hostname)
+            out.print(t("terminals.cli.not_collected", key=terminal.key, host=terminal.hostname))
             continue
         table = Table(
             title=f"{terminal.key} {assessment.host} — {assessment.os_summary}",
             title_justify="left",
-            caption=STATE.t(
-                "terminals.cli.show_title", code=code, day=assessment.evaluated_on.isoformat()
+            caption=t(
+                "terminals.cli.show_title",
+                code=engagement.code,
+                day=assessment.evaluated_on.isoformat(),
             ),
         )
         for column in ("check", "status", "summary"):
-            table.add_column(STATE.t(f"terminals.cli.col.{column}"))
+            table.add_column(t(f"terminals.cli.col.{column}"))
         for verdict in assessment.verdicts:
             short = verdict.check_id.removeprefix("terminal.")
             table.add_row(
-                STATE.t(f"terminals.title.{short}"),
-                f"[{_STATUS_STYLE[verdict.status]}]{STATE.t(f'terminals.status.{verdict.status}')}",
-                verdict.summary(STATE.lang),
+                t(f"terminals.title.{short}"),
+                f"[{_STATUS_STYLE[verdict.status]}]{t(f'terminals.status.{verdict.status}')}",
+                verdict.summary(lang),
             )
-        console.print(table)
+        out.print(table)

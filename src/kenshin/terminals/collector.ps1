@@ -102,6 +102,14 @@ function Get-RegValue {
     return $property.Value
 }
 
+function Get-OptionalProperty {
+    # A property that older Windows versions do not have (Set-StrictMode would stop on it).
+    param($Object, [string]$Name)
+    $property = $Object.PSObject.Properties[$Name]
+    if ($null -eq $property) { return $null }
+    return $property.Value
+}
+
 function ConvertTo-IntOrNull {
     param($Value)
     if ($null -eq $Value) { return $null }
@@ -319,8 +327,8 @@ try {
         $entry = New-Map
         $entry['name'] = [string]$product.displayName
         $entry['product_state'] = ConvertTo-IntOrNull $product.productState
-        $entry['exe_path'] = [string]$product.pathToSignedProductExe
-        $entry['timestamp'] = [string]$product.timestamp
+        $entry['exe_path'] = [string](Get-OptionalProperty $product 'pathToSignedProductExe')
+        $entry['timestamp'] = [string](Get-OptionalProperty $product 'timestamp')   # Windows 10 and later
         [void]$registered.Add($entry)
     }
     $antivirus['security_center'] = $registered
@@ -342,9 +350,8 @@ if (Get-Command -Name Get-MpComputerStatus -ErrorAction SilentlyContinue) {
         $defender['am_service_enabled'] = [bool]$mp.AMServiceEnabled
         $defender['real_time_protection_enabled'] = [bool]$mp.RealTimeProtectionEnabled
         $defender['tamper_protected'] = $null
-        if ($mp.PSObject.Properties['IsTamperProtected']) {
-            $defender['tamper_protected'] = [bool]$mp.IsTamperProtected
-        }
+        $tamper = Get-OptionalProperty $mp 'IsTamperProtected'   # newer Defender platforms only
+        if ($null -ne $tamper) { $defender['tamper_protected'] = [bool]$tamper }
         $antivirus['defender'] = $defender
     } catch {
         Add-Unreadable 'defender' $_
@@ -481,16 +488,18 @@ try {
         $sidBytes = $type.InvokeMember('objectSid', 'GetProperty', $null, $member, $null)
         $sid = $null
         if ($sidBytes) { $sid = (New-Object Security.Principal.SecurityIdentifier($sidBytes, 0)).Value }
-        # ADsPath is WinNT://DOMAIN/NAME, or WinNT://DOMAIN/COMPUTER/NAME for local ones.
-        $parts = $path -replace '^WinNT://', '' -split '/'
+        # ADsPath is WinNT://DOMAIN/NAME, or WinNT://WORKGROUP/COMPUTER/NAME for local ones;
+        # a deleted account shows only its SID.
+        $parts = @($path -replace '^WinNT://', '' -split '/')
         $entry = New-Map
         $entry['name'] = $parts[-1]
-        $entry['domain'] = $parts[0]
+        $entry['domain'] = ''
+        if ($parts.Count -ge 2) { $entry['domain'] = $parts[-2] }
         $entry['sid'] = $sid
         $kind = 'other'
         if ($class -eq 'User') { $kind = 'user' } elseif ($class -eq 'Group') { $kind = 'group' }
         $entry['kind'] = $kind
-        $entry['local'] = ($parts.Count -ge 3 -or $parts[0] -eq $env:COMPUTERNAME)
+        $entry['local'] = ($parts.Count -ge 3 -or $entry['domain'] -eq $env:COMPUTERNAME)
         [void]$members.Add($entry)
     }
     $accounts['administrators'] = $members
@@ -643,8 +652,10 @@ if ($Print) {
     if (-not (Test-Path -LiteralPath $OutputDirectory)) {
         New-Item -ItemType Directory -Path $OutputDirectory | Out-Null
     }
-    $target = Join-Path $OutputDirectory ($hostInfo['name'] + '.json')
+    # .NET resolves relative paths against the process folder, not PowerShell's: resolve first.
+    $folder = (Resolve-Path -LiteralPath $OutputDirectory).ProviderPath
+    $target = Join-Path $folder ($hostInfo['name'] + '.json')
     # UTF-8 without BOM; kenshin also reads UTF-16 files (from "> file" or Out-File).
     [System.IO.File]::WriteAllText($target, $document, (New-Object System.Text.UTF8Encoding($false)))
-    Write-Host ('kenshin: ' + $target + ' (' + $Unreadable.Count + ' item(s) could not be read)')
+    Write-Host ('kenshin: ' + $target + ' に保存しました / written (' + $Unreadable.Count + ' 項目は読み取れませんでした / item(s) could not be read)')
 }

@@ -78,9 +78,27 @@ def _source_words(source: str) -> list[str]:
     return [w for w in source.split() if not w.startswith("-")]
 
 
+def unbalanced(code: str) -> list[str]:
+    """Brackets that do not pair up in code (comments and strings already blanked)."""
+    pairs = {")": "(", "]": "[", "}": "{"}
+    stack: list[tuple[str, int]] = []
+    problems = []
+    for number, line in enumerate(code.splitlines(), start=1):
+        for char in line:
+            if char in "([{":
+                stack.append((char, number))
+            elif char in pairs:
+                if not stack or stack[-1][0] != pairs[char]:
+                    problems.append(f"line {number}: unexpected {char!r}")
+                    return problems
+                stack.pop()
+    problems += [f"line {number}: {char!r} is never closed" for char, number in stack]
+    return problems
+
+
 def check_collector(script: str) -> list[str]:
     """Problems found in the script (an empty list means it passes)."""
-    problems: list[str] = []
+    problems: list[str] = list(unbalanced(strip_comments_and_strings(script)))
     allowed = {name.casefold() for name in allowlist()["cmdlets"]}
     ps7_only = {name.casefold() for name in allowlist()["powershell7_only"]}
     for cmdlet in sorted(script_cmdlets(script)):

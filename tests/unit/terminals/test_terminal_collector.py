@@ -44,6 +44,13 @@ def test_cmdlets_found_are_the_real_calls() -> None:
     assert not any(name.startswith("Client-") for name in found)  # text inside strings
 
 
+def test_the_check_notices_unbalanced_brackets() -> None:
+    script = collector_script().replace("$os = New-Map", "$os = New-Map {", 1)
+    assert any("never closed" in p for p in check_collector(script))
+    script = collector_script().replace("$os = New-Map", "$os = New-Map )", 1)
+    assert any("unexpected ')'" in p for p in check_collector(script))
+
+
 def test_the_check_refuses_powershell7_cmdlets() -> None:
     script = collector_script() + "\n$x = '{}' | Test-Json\n"
     assert any("Test-Json" in p and "PowerShell 6/7" in p for p in check_collector(script))
