@@ -169,3 +169,26 @@ def test_systeminfo_csv_attaches_by_host_name(store: Store) -> None:
 def test_demo_files_are_the_five_demo_terminals(demo_engagement: Engagement) -> None:
     hosts = sorted(json.loads(data.decode("utf-8"))["host"] for _, data in demo_terminal_files())
     assert hosts == sorted(t.hostname for t in demo_engagement.terminals)
+
+
+def test_migration_creates_exactly_the_terminal_tables(store_url: str) -> None:
+    """Alembic's comparison of the migrated database with the models finds nothing to do."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from kenshin.store.models import Base
+
+    opened = open_store(store_url)
+    with opened.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        differences = [
+            d
+            for d in compare_metadata(context, Base.metadata)
+            if "terminal_results" in str(d) or "terminal_verdicts" in str(d)
+        ]
+    assert differences == []
+    with opened.engine.connect() as connection:
+        from sqlalchemy import inspect
+
+        tables = set(inspect(connection).get_table_names())
+    assert {"terminal_results", "terminal_verdicts"} <= tables
