@@ -554,3 +554,27 @@ def test_systeminfo_fallback_judges_what_it_can() -> None:
     assessment = evaluate(parse_collector_file(fixture_bytes("systeminfo-en.csv")), TODAY)
     assert assessment.verdict("terminal.os.lifecycle").status == "bad"
     assert assessment.verdict("terminal.usb.mass_storage").status == "unknown"
+
+
+def test_patch_level_from_installed_kb_numbers_without_ubr() -> None:
+    """systeminfo has no UBR: the newest known monthly update among the KBs decides."""
+    collected = parse_collector_file(fixture_bytes("systeminfo-ja.csv"))
+    found = evaluate(collected, TODAY).verdict("terminal.os.patch_level")
+    assert found.status == "bad"
+    assert "19045.6456" in found.summary_en
+    assert "KB5066791" in found.evidence
+
+
+def test_patch_level_from_kb_numbers_can_be_current(
+    healthy: dict[str, Any], collect: Collect
+) -> None:
+    healthy["os"]["ubr"] = None
+    fix = {
+        "id": "KB5079473",
+        "description": "Security Update",  # 2026-03, the newest known
+        "installed_on": "2026-11-12T00:00:00+09:00",
+    }
+    healthy["updates"]["hotfixes"] = [fix]
+    assert verdict(collect(healthy), "os.patch_level")[0] == "ok"
+    fix["id"] = "KB5077181"  # 2026-02: one monthly update behind
+    assert verdict(collect(healthy), "os.patch_level")[0] == "warning"

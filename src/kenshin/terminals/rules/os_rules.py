@@ -104,22 +104,34 @@ def _ubr_outcome(collected: CollectedTerminal) -> Outcome | None:
     os = collected.os
     catalogue = cumulative_updates()
     known = catalogue.builds.get(os.build)
-    if known is None or os.ubr is None:
+    if known is None:
         return None
+    ubr = os.ubr
+    source = f"UBR {os.full_build}"
+    if ubr is None:
+        # No UBR (systeminfo, or a registry that could not be read): the newest monthly
+        # update among the installed KB numbers tells the same.
+        installed = {h.id.upper() for h in collected.hotfixes or ()}
+        matches = [r for r in known.releases if r.kb.upper() in installed]
+        if not matches:
+            return None
+        ubr = max(r.ubr for r in matches)
+        source = f"installed {max(matches, key=lambda r: r.ubr).kb} (= {os.build}.{ubr})"
+    build_text = f"{os.build}.{ubr}"
     latest = known.latest
-    if os.ubr >= latest.ubr:
+    if ubr >= latest.ubr:
         return outcome(
             PATCH,
             "ok",
             "current",
-            f"UBR {os.full_build} >= {os.build}.{latest.ubr} ({latest.kb}, {latest.date})",
-            build=os.full_build,
+            f"{source} >= {os.build}.{latest.ubr} ({latest.kb}, {latest.date})",
+            build=build_text,
             as_of=catalogue.as_of,
         )
-    newer = [r for r in known.releases if r.ubr > os.ubr]
+    newer = [r for r in known.releases if r.ubr > ubr]
     behind = len(newer)
     evidence = (
-        f"UBR {os.full_build}; latest known {os.build}.{latest.ubr} "
+        f"{source}; latest known {os.build}.{latest.ubr} "
         f"({latest.kb}, {latest.date}); data as of {catalogue.as_of}"
     )
     thresholds = checkbook().thresholds
@@ -129,7 +141,7 @@ def _ubr_outcome(collected: CollectedTerminal) -> Outcome | None:
             "bad",
             "far_behind",
             evidence,
-            build=os.full_build,
+            build=build_text,
             behind=f"{behind}+",
             latest=f"{os.build}.{latest.ubr}",
             kb=latest.kb,
@@ -141,7 +153,7 @@ def _ubr_outcome(collected: CollectedTerminal) -> Outcome | None:
         status,
         "behind" if status == "warning" else "far_behind",
         evidence,
-        build=os.full_build,
+        build=build_text,
         behind=str(behind),
         latest=f"{os.build}.{latest.ubr}",
         kb=latest.kb,
