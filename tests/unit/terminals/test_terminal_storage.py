@@ -192,3 +192,30 @@ def test_migration_creates_exactly_the_terminal_tables(store_url: str) -> None:
 
         tables = set(inspect(connection).get_table_names())
     assert {"terminal_results", "terminal_verdicts"} <= tables
+
+
+def test_every_fixture_imports_into_an_engagement(
+    store_url: str, demo_engagement: Engagement
+) -> None:
+    from dataclasses import replace
+
+    from terminal_helpers import FIXTURES
+
+    store = open_store(store_url)
+    roomy = replace(demo_engagement, code="fixtures-2026", terminals=(), terminal_limit=10)
+    with store.session() as session:
+        EngagementRepository(session).save(roomy)
+    files = [
+        (path.name, path.read_bytes())
+        for path in sorted(FIXTURES.iterdir())
+        if path.suffix in (".json", ".csv")
+    ]
+    with store.session() as session:
+        imported = import_terminal_files(session, "fixtures-2026", files, TODAY, add_missing=True)
+    assert len(imported) == len(files) == 8
+    with store.session() as session:
+        stored = stored_assessments(session, "fixtures-2026")
+        engagement = EngagementRepository(session).get("fixtures-2026")
+    assert len(stored) == 8
+    assert len(engagement.terminals) == 8
+    assert {a.host for a in stored} == {t.hostname for t in engagement.terminals}
