@@ -98,9 +98,11 @@ def decode_text(data: bytes) -> str:
     if len(sample) >= 4:
         odd_nuls = sample[1::2].count(0)
         even_nuls = sample[0::2].count(0)
-        if odd_nuls > len(sample) // 4 and even_nuls == 0:
+        # Mostly-ASCII text in UTF-16 has a NUL in every other byte; a few NULs on the
+        # other side come from characters such as U+3000 (ideographic space).
+        if odd_nuls > len(sample) // 4 and even_nuls <= odd_nuls // 10:
             return _decode(data, "utf-16-le")
-        if even_nuls > len(sample) // 4 and odd_nuls == 0:
+        if even_nuls > len(sample) // 4 and odd_nuls <= even_nuls // 10:
             return _decode(data, "utf-16-be")
     if b"\x00" in sample:
         raise TerminalError("terminals.bad_encoding")

@@ -56,6 +56,14 @@ def test_utf16_without_bom_is_recognised() -> None:
     assert parse_collector_file(text.encode("utf-16-le")).host == "LTSC2019-01"
 
 
+def test_utf16_without_bom_with_ideographic_spaces() -> None:
+    payload = fixture_payload("win11-24h2-enterprise-ja.json")
+    payload["host"]["manufacturer"] = "架空\u3000電機\u3000\u3000"  # U+3000 has a NUL byte
+    data = sealed(payload).decode("utf-8").encode("utf-16-le")
+    assert data[:4096][0::2].count(0) > 0  # NULs on "the other side" within the sample
+    assert parse_collector_file(data).host == "EHR-W11-JA"
+
+
 def test_collector_json_in_cp932_is_read() -> None:
     text = decode_text(fixture_bytes("win11-24h2-enterprise-ja.json"))
     assert parse_collector_file(text.encode("cp932")).host == "EHR-W11-JA"
