@@ -222,6 +222,7 @@ $hostInfo['domain'] = $null
 $hostInfo['part_of_domain'] = $null
 $hostInfo['manufacturer'] = $null
 $hostInfo['model'] = $null
+$hostInfo['dns_host_name'] = $null   # the NetBIOS name above is cut at 15 characters
 try {
     $computer = Get-WmiObject -Class Win32_ComputerSystem
     $hostInfo['name'] = [string]$computer.Name
@@ -229,6 +230,7 @@ try {
     $hostInfo['part_of_domain'] = [bool]$computer.PartOfDomain
     $hostInfo['manufacturer'] = [string]$computer.Manufacturer
     $hostInfo['model'] = [string]$computer.Model
+    $hostInfo['dns_host_name'] = Get-OptionalProperty $computer 'DNSHostName'
 } catch {
     Add-Unreadable 'host' $_
 }

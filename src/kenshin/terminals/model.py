@@ -202,6 +202,7 @@ class CollectedTerminal:
     ui_culture: str = ""
     domain: str | None = None
     part_of_domain: bool | None = None
+    dns_host_name: str | None = None
     unreadable: tuple[Unreadable, ...] = ()
     esu: tuple[EsuLicence, ...] | None = None
     hotfixes: tuple[HotFix, ...] | None = None
@@ -214,6 +215,19 @@ class CollectedTerminal:
     bitlocker: tuple[BitLockerVolume, ...] | None = None
     autologon: AutoLogonInfo | None = None
     sha256: str = ""
+
+    def known_as(self, hostname: str) -> bool:
+        """Whether an engagement's host name means this terminal.
+
+        Windows' computer name (NetBIOS) is cut at 15 characters; the DNS host name is not.
+        """
+        wanted = hostname.strip().casefold()
+        names = {self.host.casefold()}
+        if self.dns_host_name:
+            names.add(self.dns_host_name.casefold())
+        return wanted in names or (
+            len(wanted) > 15 and len(self.host) == 15 and wanted[:15] == self.host.casefold()
+        )
 
     def why_unreadable(self, item: str) -> str:
         for entry in self.unreadable:

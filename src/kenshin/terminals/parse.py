@@ -255,6 +255,7 @@ def _from_payload(payload: Mapping[str, Any], digest: str) -> CollectedTerminal:
         ui_culture=collector["ui_culture"],
         domain=host.get("domain"),
         part_of_domain=host.get("part_of_domain"),
+        dns_host_name=host.get("dns_host_name"),
         unreadable=tuple(Unreadable(u["item"], u["reason"]) for u in collector["unreadable"]),
         os=OsInfo(
             caption=raw_os["caption"].strip(),

@@ -54,7 +54,6 @@ def check_files(
     engagement: Engagement, files: Sequence[tuple[str, bytes]], *, add_missing: bool = False
 ) -> list[CheckedFile]:
     """Parse every file and match it to a terminal; raise on the first problem."""
-    by_host = {t.hostname.casefold(): t for t in engagement.terminals}
     seen: dict[str, str] = {}
     checked: list[CheckedFile] = []
     planned = len(engagement.terminals)
@@ -63,13 +62,14 @@ def check_files(
             collected = parse_collector_file(data)
         except TerminalError as exc:
             raise exc.for_file(path) from None
-        host = collected.host.casefold()
-        if host in seen:
+        terminal = next((t for t in engagement.terminals if collected.known_as(t.hostname)), None)
+        # One file per terminal: the same registered terminal or the same new host twice.
+        slot = terminal.key if terminal else collected.host.casefold()
+        if slot in seen:
             raise TerminalError(
-                "terminals.duplicate_host", host=collected.host, paths=f"{seen[host]}, {path}"
+                "terminals.duplicate_host", host=collected.host, paths=f"{seen[slot]}, {path}"
             )
-        seen[host] = path
-        terminal = by_host.get(host)
+        seen[slot] = path
         new = False
         if terminal is None:
             if not add_missing:

@@ -32,6 +32,7 @@ def store(store_url: str, demo_engagement: Engagement) -> Store:
 def _for_host(host: str, name: str = "win10-22h2-no-esu.json") -> bytes:
     payload: dict[str, Any] = fixture_payload(name)
     payload["host"]["name"] = host
+    payload["host"]["dns_host_name"] = host
     return sealed(payload)
 
 
@@ -132,7 +133,7 @@ def test_reimport_replaces_the_result_and_closes_fixed_findings(store: Store) ->
     with store.session() as session:
         import_terminal_files(session, "demo-2026", [("a.json", before)], TODAY)
     payload = fixture_payload("win10-22h2-no-esu.json")
-    payload["host"]["name"] = "EHR-NS3F-01"
+    payload["host"]["name"] = payload["host"]["dns_host_name"] = "EHR-NS3F-01"
     payload["firewall"]["profiles"][2]["enabled"] = True  # the hospital fixed the firewall
     with store.session() as session:
         import_terminal_files(session, "demo-2026", [("b.json", sealed(payload))], TODAY)
@@ -219,3 +220,40 @@ def test_every_fixture_imports_into_an_engagement(
     assert len(stored) == 8
     assert len(engagement.terminals) == 8
     assert {a.host for a in stored} == {t.hostname for t in engagement.terminals}
+
+
+def test_long_host_names_match_the_15_character_computer_name(
+    store_url: str, demo_engagement: Engagement
+) -> None:
+    """Windows cuts the computer name at 15 characters; the DNS name is whole."""
+    from dataclasses import replace
+
+    from kenshin.domain import Terminal, TerminalRole
+
+    store = open_store(store_url)
+    long_names = replace(
+        demo_engagement,
+        terminals=(
+            Terminal("T-01", "RADIOLOGY-VIEWER-01", TerminalRole.DEPARTMENTAL),
+            Terminal("T-02", "pharmacy-ws.hospital.example", TerminalRole.DEPARTMENTAL),
+        ),
+    )
+    with store.session() as session:
+        EngagementRepository(session).save(long_names)
+    cut = fixture_payload("win10-22h2-no-esu.json")
+    cut["host"]["name"] = "RADIOLOGY-VIEWE"  # what Windows reports
+    cut["host"]["dns_host_name"] = None
+    dns = fixture_payload("win10-22h2-no-esu.json")
+    dns["host"]["name"] = "PHARMACY-WS"
+    dns["host"]["dns_host_name"] = "pharmacy-ws.hospital.example"
+    with store.session() as session:
+        imported = import_terminal_files(
+            session, "demo-2026", [("a.json", sealed(cut)), ("b.json", sealed(dns))], TODAY
+        )
+    assert [a.terminal_key for a in imported] == ["T-01", "T-02"]
+    other = fixture_payload("win10-22h2-no-esu.json")
+    other["host"]["name"] = "RADIOLOGY-VIEW"  # 14 characters: not a cut name
+    other["host"]["dns_host_name"] = "RADIOLOGY-VIEW"
+    with store.session() as session, pytest.raises(TerminalError) as caught:
+        import_terminal_files(session, "demo-2026", [("c.json", sealed(other))], TODAY)
+    assert caught.value.key == "terminals.unknown_host"
