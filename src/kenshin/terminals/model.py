@@ -68,9 +68,13 @@ class HotFix:
 
 @dataclass(frozen=True)
 class SecurityCenterProduct:
+    """A product registered in Security Center, its productState decoded by the parser."""
+
     name: str
     product_state: int
     exe_path: str | None = None
+    state: str = "unknown"  # on, off, snoozed, expired, unknown
+    signatures: str = "unknown"  # up_to_date, out_of_date, unknown
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ import io
 import json
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
 from importlib import resources
@@ -25,6 +26,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from kenshin.terminals.errors import TerminalError
+from kenshin.terminals.knowledge import antivirus
 from kenshin.terminals.model import (
     AccountsInfo,
     AdminMember,
@@ -198,6 +200,33 @@ def _validate(validator: Draft202012Validator, document: object) -> None:
 # -- payload to typed values --------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class DecodedState:
+    """Security Center's productState, read as Windows administrators read it."""
+
+    state: str  # on, off, snoozed, expired, unknown
+    signatures: str  # up_to_date, out_of_date, unknown
+
+
+def decode_product_state(value: int) -> DecodedState:
+    """The state and signature nibbles of productState (layout: data/antivirus.yaml)."""
+    knowledge = antivirus()
+    state = knowledge.states.get((value >> knowledge.state_shift) & 0xF, "unknown")
+    signatures = knowledge.signatures.get((value >> knowledge.signature_shift) & 0xF, "unknown")
+    return DecodedState(state, signatures)
+
+
+def _registered_product(raw: Mapping[str, Any]) -> SecurityCenterProduct:
+    decoded = decode_product_state(raw["product_state"])
+    return SecurityCenterProduct(
+        name=raw["name"],
+        product_state=raw["product_state"],
+        exe_path=raw.get("exe_path"),
+        state=decoded.state,
+        signatures=decoded.signatures,
+    )
+
+
 def parse_datetime(value: object) -> datetime | None:
     """ISO 8601 from the collector (fractions of any length are cut to microseconds)."""
     if not isinstance(value, str) or not value.strip():
@@ -285,7 +314,7 @@ def _from_payload(payload: Mapping[str, Any], digest: str) -> CollectedTerminal:
         antivirus=AntivirusInfo(
             security_center=_tuple_or_none(
                 av["security_center"],
-                lambda p: SecurityCenterProduct(p["name"], p["product_state"], p.get("exe_path")),
+                _registered_product,
             ),
             defender=None
             if defender is None

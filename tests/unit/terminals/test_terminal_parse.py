@@ -191,3 +191,15 @@ def test_unreadable_sections_become_none() -> None:
     collected = parse_collector_file(sealed(payload))
     assert collected.usb is None
     assert collected.why_unreadable("usb") == "Access denied"
+
+
+def test_product_state_is_decoded_by_the_parser() -> None:
+    collected = parse_collector_file(fixture_bytes("win10-22h2-esu.json"))
+    assert collected.antivirus is not None
+    registered = {p.name: p for p in collected.antivirus.security_center or ()}
+    assert registered["Windows Defender"].state == "off"
+    assert registered["Trend Micro Apex One Antivirus"].state == "on"
+    assert registered["Trend Micro Apex One Antivirus"].signatures == "up_to_date"
+    old = parse_collector_file(fixture_bytes("win7-ehr.json"))
+    assert old.antivirus is not None
+    assert [p.signatures for p in old.antivirus.security_center or ()] == ["out_of_date"]

@@ -11,8 +11,8 @@ from datetime import date
 
 from kenshin.terminals.assessment import Outcome
 from kenshin.terminals.model import CollectedTerminal
+from kenshin.terminals.parse import decode_product_state
 from kenshin.terminals.rules.antivirus_rules import (
-    decode_product_state,
     presence_rule,
     product_rule,
     realtime_rule,

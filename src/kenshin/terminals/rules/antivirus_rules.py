@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import date
 
 from kenshin.terminals.assessment import Outcome, outcome
@@ -16,21 +15,6 @@ SIGNATURES = "terminal.av.signatures"
 PRODUCT = "terminal.av.product"
 
 DEFENDER_NAMES = ("windows defender", "microsoft defender")
-
-
-@dataclass(frozen=True)
-class DecodedState:
-    """Security Center's productState, read as Windows administrators read it."""
-
-    state: str  # on, off, snoozed, expired, unknown
-    signatures: str  # up_to_date, out_of_date, unknown
-
-
-def decode_product_state(value: int) -> DecodedState:
-    knowledge = antivirus()
-    state = knowledge.states.get((value >> knowledge.state_shift) & 0xF, "unknown")
-    signatures = knowledge.signatures.get((value >> knowledge.signature_shift) & 0xF, "unknown")
-    return DecodedState(state, signatures)
 
 
 def is_defender(name: str) -> bool:
@@ -52,18 +36,13 @@ def _registered(collected: CollectedTerminal) -> tuple[SecurityCenterProduct, ..
 
 
 def _active(collected: CollectedTerminal) -> tuple[SecurityCenterProduct, ...]:
-    return tuple(
-        p
-        for p in _registered(collected) or ()
-        if decode_product_state(p.product_state).state == "on"
-    )
+    return tuple(p for p in _registered(collected) or () if p.state == "on")
 
 
 def _describe(products: tuple[SecurityCenterProduct, ...]) -> str:
     return ", ".join(
         f"{p.name} (productState {p.product_state}=0x{p.product_state:06X}: "
-        f"{decode_product_state(p.product_state).state}, "
-        f"{decode_product_state(p.product_state).signatures})"
+        f"{p.state}, {p.signatures})"
         for p in products
     )
 
@@ -181,11 +160,7 @@ def signatures_rule(collected: CollectedTerminal, today: date) -> Outcome:
             )
     third_party = [p for p in active if not is_defender(p.name)]
     if third_party:
-        stale = [
-            p
-            for p in third_party
-            if decode_product_state(p.product_state).signatures == "out_of_date"
-        ]
+        stale = [p for p in third_party if p.signatures == "out_of_date"]
         if stale:
             return outcome(
                 SIGNATURES,
