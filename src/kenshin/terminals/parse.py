@@ -166,7 +166,16 @@ def _parse_json(text: str) -> CollectedTerminal:
     try:
         envelope = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise _json_error(text, exc) from None
+        if not exc.msg.startswith("Invalid control character"):
+            raise _json_error(text, exc) from None
+        # Copied from a console window (-Print): line breaks inserted where the console
+        # wrapped. The collector never writes a raw line break inside a string, so they
+        # can go; the payload checksum then proves nothing else changed.
+        joined = text.replace("\r", "").replace("\n", "")
+        try:
+            envelope = json.loads(joined)
+        except json.JSONDecodeError as again:
+            raise _json_error(joined, again) from None
     if not isinstance(envelope, dict) or envelope.get("schema") != SCHEMA_ID:
         found = envelope.get("schema") if isinstance(envelope, dict) else type(envelope).__name__
         raise TerminalError("terminals.wrong_schema", found=str(found), expected=SCHEMA_ID)

@@ -203,3 +203,17 @@ def test_product_state_is_decoded_by_the_parser() -> None:
     old = parse_collector_file(fixture_bytes("win7-ehr.json"))
     assert old.antivirus is not None
     assert [p.signatures for p in old.antivirus.security_center or ()] == ["out_of_date"]
+
+
+def test_copied_from_a_console_with_wrapped_lines() -> None:
+    """`-Print` output copied from a console window that inserted line breaks."""
+    original = decode_text(fixture_bytes("win10-22h2-no-esu.json"))
+    one_line = json.dumps(json.loads(original), ensure_ascii=False)
+    wrapped = "\r\n".join(one_line[i : i + 120] for i in range(0, len(one_line), 120))
+    collected = parse_collector_file(wrapped.encode("utf-16"))
+    assert collected.sha256 == parse_collector_file(original.encode()).sha256
+    # A line break that swallowed a character is still caught by the checksum.
+    damaged = wrapped.replace("Windows 10 Pro", "Windows 10 Pr\r\n", 1)
+    with pytest.raises(TerminalError) as caught:
+        parse_collector_file(damaged.encode())
+    assert caught.value.key == "terminals.checksum_mismatch"
