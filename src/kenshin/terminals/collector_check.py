@@ -49,6 +49,14 @@ def allowlist() -> dict[str, Any]:
     return loaded
 
 
+def script_product_filter(script: str) -> str:
+    """The regular expression the collector uses to keep antivirus/device-control programs."""
+    found = re.search(r"^\$productFilter = '([^']+)'", script, re.MULTILINE)
+    if found is None:
+        raise ValueError("the collector has no $productFilter line")
+    return found.group(1)
+
+
 def strip_comments_and_strings(script: str) -> str:
     """The script's code only: block and line comments and string literals blanked."""
     without_blocks = re.sub(r"<#.*?#>", " ", script, flags=re.DOTALL)

@@ -16,11 +16,11 @@ import pytest
 from terminal_helpers import fixture_payload
 
 from kenshin.terminals import collector_script, seal_payload
-from kenshin.terminals.antivirus_names import script_product_filter
 from kenshin.terminals.collector_check import (
     allowlist,
     check_collector,
     script_cmdlets,
+    script_product_filter,
     script_sections,
 )
 from kenshin.terminals.knowledge import antivirus
