@@ -27,10 +27,12 @@ _COMMAND_GROUPS: list[tuple[str, str]] = [
     ("devices", "device"),
     ("vendors", "vendor"),
     ("terminals", "terminal"),
+    ("web", "user"),
 ]
 # Single commands: (module under kenshin.cli, attribute holding the function, command name)
 _COMMANDS: list[tuple[str, str, str]] = [
     ("demo", "demo", "demo"),
+    ("web", "serve", "serve"),
 ]
 
 app = typer.Typer(

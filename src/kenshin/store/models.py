@@ -407,3 +407,5 @@ class AuditEventRow(Base):
     engagement_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
     targets: Mapped[list[str]] = mapped_column(JSON, default=list)
     details: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+
+import kenshin.store.models_web  # noqa: E402,F401  (the web application's tables)
