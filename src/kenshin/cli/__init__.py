@@ -34,6 +34,7 @@ _COMMAND_GROUPS: list[tuple[str, str]] = [
     ("requests", "requests"),
     ("targets", "targets"),
     ("vault", "vault"),
+    ("web", "user"),
 ]
 # Single commands: (module under kenshin.cli, attribute holding the function, command name)
 _COMMANDS: list[tuple[str, str, str]] = [
@@ -41,6 +42,7 @@ _COMMANDS: list[tuple[str, str, str]] = [
     ("scan", "scan", "scan"),
     ("scan", "scan_stop", "scan-stop"),
     ("scan", "scan_runs", "scan-runs"),
+    ("web", "serve", "serve"),
 ]
 
 app = typer.Typer(

@@ -412,3 +412,4 @@ class AuditEventRow(Base):
 from kenshin.store import models_workflow as _models_workflow  # noqa: E402, F401
 from kenshin.store import models_scan as _models_scan  # noqa: E402, F401  (scan tables)
 import kenshin.store.models_terminals  # noqa: E402, F401  (the terminal survey's tables)
+import kenshin.store.models_web  # noqa: E402,F401  (the web application's tables)
