@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (test data: long Japanese sentences read better unbroken)
 """Test data: a complete, believable set of survey results for the demo hospital.
 
 THIS IS TEST DATA. The findings, scan results, firmware results and terminal verdicts
@@ -228,7 +229,13 @@ def scan_report() -> ScanReport:
                 "udp-response",
                 ServiceIdentity("snmp", "Fortinet FortiGate SNMP agent", "v2c"),
             ),
-            PortResult(Protocol.UDP, 500, PortState.OPEN, "udp-response", ServiceIdentity("isakmp", "IKEv2")),
+            PortResult(
+                Protocol.UDP,
+                500,
+                PortState.OPEN,
+                "udp-response",
+                ServiceIdentity("isakmp", "IKEv2"),
+            ),
             PortResult(Protocol.UDP, 123, PortState.OPEN_FILTERED, "no-response"),
         ),
         findings=(
@@ -269,13 +276,30 @@ def scan_report() -> ScanReport:
     maintenance = HostResult(
         address="198.18.20.20",
         ports=(
-            PortResult(Protocol.TCP, 23, PortState.OPEN, "syn-ack",
-                       ServiceIdentity("telnet", "YAMAHA RTX1210 telnetd")),
-            PortResult(Protocol.TCP, 443, PortState.OPEN, "syn-ack",
-                       ServiceIdentity("https", "Ivanti Connect Secure", "", (), Confidence.MEDIUM)),
-            PortResult(Protocol.TCP, 3389, PortState.OPEN, "syn-ack",
-                       ServiceIdentity("ms-wbt-server", "Microsoft Terminal Services")),
-            PortResult(Protocol.UDP, 500, PortState.OPEN, "udp-response", ServiceIdentity("isakmp")),
+            PortResult(
+                Protocol.TCP,
+                23,
+                PortState.OPEN,
+                "syn-ack",
+                ServiceIdentity("telnet", "YAMAHA RTX1210 telnetd"),
+            ),
+            PortResult(
+                Protocol.TCP,
+                443,
+                PortState.OPEN,
+                "syn-ack",
+                ServiceIdentity("https", "Ivanti Connect Secure", "", (), Confidence.MEDIUM),
+            ),
+            PortResult(
+                Protocol.TCP,
+                3389,
+                PortState.OPEN,
+                "syn-ack",
+                ServiceIdentity("ms-wbt-server", "Microsoft Terminal Services"),
+            ),
+            PortResult(
+                Protocol.UDP, 500, PortState.OPEN, "udp-response", ServiceIdentity("isakmp")
+            ),
             PortResult(Protocol.UDP, 4500, PortState.OPEN_FILTERED, "no-response"),
         ),
         findings=(
@@ -314,24 +338,47 @@ def scan_report() -> ScanReport:
 def firmware_rows() -> tuple[FirmwareRow, ...]:
     return (
         FirmwareRow(
-            "DEV-01", "Fortinet", "FortiGate 60F", "v7.0.11,build0489 (GA)", VersionSource.VENDOR,
-            FirmwareStatus.AFFECTED, ("CVE-2023-27997", "CVE-2024-21762"), True, "7.0.14",
+            "DEV-01",
+            "Fortinet",
+            "FortiGate 60F",
+            "v7.0.11,build0489 (GA)",
+            VersionSource.VENDOR,
+            FirmwareStatus.AFFECTED,
+            ("CVE-2023-27997", "CVE-2024-21762"),
+            True,
+            "7.0.14",
             "7.0系の最新版に更新し、更新までSSL-VPNを停止してください。",
             "Update to the newest 7.0.x; turn SSL-VPN off until then.",
         ),
         FirmwareRow(
-            "DEV-02", "YAMAHA", "RTX1210", "Rev.14.01.38", VersionSource.VENDOR,
-            FirmwareStatus.NOT_AFFECTED, advice_ja="現状維持（定期的に更新を確認）",
+            "DEV-02",
+            "YAMAHA",
+            "RTX1210",
+            "Rev.14.01.38",
+            VersionSource.VENDOR,
+            FirmwareStatus.NOT_AFFECTED,
+            advice_ja="現状維持（定期的に更新を確認）",
             advice_en="Keep checking for updates.",
         ),
         FirmwareRow(
-            "DEV-03", "Ivanti", "Connect Secure", "", VersionSource.NOT_OBTAINED,
+            "DEV-03",
+            "Ivanti",
+            "Connect Secure",
+            "",
+            VersionSource.NOT_OBTAINED,
             FirmwareStatus.VERSION_UNKNOWN,
-            advice_ja="保守ベンダにバージョンを確認してください。", advice_en="Ask the vendor for the version.",
+            advice_ja="保守ベンダにバージョンを確認してください。",
+            advice_en="Ask the vendor for the version.",
         ),
         FirmwareRow(
-            "DEV-04", "NEC", "UNIVERGE IX2215", "10.2.16", VersionSource.HOSPITAL,
-            FirmwareStatus.NOT_AFFECTED, advice_ja="現状維持", advice_en="No action.",
+            "DEV-04",
+            "NEC",
+            "UNIVERGE IX2215",
+            "10.2.16",
+            VersionSource.HOSPITAL,
+            FirmwareStatus.NOT_AFFECTED,
+            advice_ja="現状維持",
+            advice_en="No action.",
         ),
     )
 
@@ -344,43 +391,75 @@ def terminal_rows() -> tuple[TerminalRow, ...]:
         return TerminalVerdict(status, ja, en)
 
     return (
-        TerminalRow("T-01", "EHR-GAIRAI-01", TerminalRole.EHR, win11, {
-            "os_support": v(ok, "サポート中", "supported"),
-            "patches": v(ok, "2026-11 累積更新適用済み", "2026-11 cumulative update"),
-            "antivirus": v(ok, "Defender 定義 1日前", "Defender, 1 day old"),
-            "usb": v(ok, "拒否（GPO）", "denied (GPO)"),
-            "accounts": v(ok, "不要なアカウントなし", "none unused"),
-        }),
-        TerminalRow("T-02", "EHR-NS3F-01", TerminalRole.EHR, win11, {
-            "os_support": v(ok, "サポート中", "supported"),
-            "patches": v(ok, "2026-11 累積更新適用済み", "2026-11 cumulative update"),
-            "antivirus": v(ok, "Defender 定義 1日前", "Defender, 1 day old"),
-            "usb": v(VerdictStatus.BAD, "制限なし", "not restricted"),
-            "accounts": v(ok, "不要なアカウントなし", "none unused"),
-        }),
-        TerminalRow("T-03", "RAD-PACS-01", TerminalRole.DEPARTMENTAL,
-                    "Windows 7 Professional SP1 (6.1.7601)", {
-            "os_support": v(VerdictStatus.BAD, "サポート終了（2020-01）", "ended 2020-01"),
-            "patches": v(VerdictStatus.BAD, "2019-12 以降の更新なし", "nothing since 2019-12"),
-            "antivirus": v(VerdictStatus.WARNING, "ベンダ指定製品、定義 6日前", "vendor product, 6 days old"),
-            "usb": v(VerdictStatus.BAD, "制限なし", "not restricted"),
-            "accounts": v(ok, "不要なアカウントなし", "none unused"),
-        }),
-        TerminalRow("T-04", "LAB-LIS-01", TerminalRole.DEPARTMENTAL,
-                    "Windows 10 IoT Enterprise LTSC 2021 (19044.5131)", {
-            "os_support": v(ok, "サポート中（2032-01まで）", "supported to 2032-01"),
-            "patches": v(ok, "2026-11 適用済み", "2026-11 applied"),
-            "antivirus": v(VerdictStatus.WARNING, "定義 45日前", "45 days old"),
-            "usb": v(ok, "拒否（GPO）", "denied (GPO)"),
-            "accounts": v(ok, "不要なアカウントなし", "none unused"),
-        }),
-        TerminalRow("T-05", "PHARM-01", TerminalRole.DEPARTMENTAL, win11, {
-            "os_support": v(ok, "サポート中", "supported"),
-            "patches": v(ok, "2026-11 適用済み", "2026-11 applied"),
-            "antivirus": v(ok, "定義 1日前", "1 day old"),
-            "usb": v(ok, "読み取りのみ許可", "read-only"),
-            "accounts": v(VerdictStatus.WARNING, "未使用アカウント 2件", "2 unused accounts"),
-        }),
+        TerminalRow(
+            "T-01",
+            "EHR-GAIRAI-01",
+            TerminalRole.EHR,
+            win11,
+            {
+                "os_support": v(ok, "サポート中", "supported"),
+                "patches": v(ok, "2026-11 累積更新適用済み", "2026-11 cumulative update"),
+                "antivirus": v(ok, "Defender 定義 1日前", "Defender, 1 day old"),
+                "usb": v(ok, "拒否（GPO）", "denied (GPO)"),
+                "accounts": v(ok, "不要なアカウントなし", "none unused"),
+            },
+        ),
+        TerminalRow(
+            "T-02",
+            "EHR-NS3F-01",
+            TerminalRole.EHR,
+            win11,
+            {
+                "os_support": v(ok, "サポート中", "supported"),
+                "patches": v(ok, "2026-11 累積更新適用済み", "2026-11 cumulative update"),
+                "antivirus": v(ok, "Defender 定義 1日前", "Defender, 1 day old"),
+                "usb": v(VerdictStatus.BAD, "制限なし", "not restricted"),
+                "accounts": v(ok, "不要なアカウントなし", "none unused"),
+            },
+        ),
+        TerminalRow(
+            "T-03",
+            "RAD-PACS-01",
+            TerminalRole.DEPARTMENTAL,
+            "Windows 7 Professional SP1 (6.1.7601)",
+            {
+                "os_support": v(VerdictStatus.BAD, "サポート終了（2020-01）", "ended 2020-01"),
+                "patches": v(VerdictStatus.BAD, "2019-12 以降の更新なし", "nothing since 2019-12"),
+                "antivirus": v(
+                    VerdictStatus.WARNING,
+                    "ベンダ指定製品、定義 6日前",
+                    "vendor product, 6 days old",
+                ),
+                "usb": v(VerdictStatus.BAD, "制限なし", "not restricted"),
+                "accounts": v(ok, "不要なアカウントなし", "none unused"),
+            },
+        ),
+        TerminalRow(
+            "T-04",
+            "LAB-LIS-01",
+            TerminalRole.DEPARTMENTAL,
+            "Windows 10 IoT Enterprise LTSC 2021 (19044.5131)",
+            {
+                "os_support": v(ok, "サポート中（2032-01まで）", "supported to 2032-01"),
+                "patches": v(ok, "2026-11 適用済み", "2026-11 applied"),
+                "antivirus": v(VerdictStatus.WARNING, "定義 45日前", "45 days old"),
+                "usb": v(ok, "拒否（GPO）", "denied (GPO)"),
+                "accounts": v(ok, "不要なアカウントなし", "none unused"),
+            },
+        ),
+        TerminalRow(
+            "T-05",
+            "PHARM-01",
+            TerminalRole.DEPARTMENTAL,
+            win11,
+            {
+                "os_support": v(ok, "サポート中", "supported"),
+                "patches": v(ok, "2026-11 適用済み", "2026-11 applied"),
+                "antivirus": v(ok, "定義 1日前", "1 day old"),
+                "usb": v(ok, "読み取りのみ許可", "read-only"),
+                "accounts": v(VerdictStatus.WARNING, "未使用アカウント 2件", "2 unused accounts"),
+            },
+        ),
     )
 
 

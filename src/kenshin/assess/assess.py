@@ -235,9 +235,7 @@ def _assess_group(group: IssueGroup, index: _Index) -> AssessedFinding:
         area = Area.TERMINALS
     elif address is not None:
         area = Area.REMOTE
-    elif device is not None and (
-        lead.category is FindingCategory.VULNERABILITY or lead.cves
-    ):
+    elif device is not None and (lead.category is FindingCategory.VULNERABILITY or lead.cves):
         area = Area.FIRMWARE
     else:
         area = Area.CONNECTION_POINTS

@@ -214,8 +214,9 @@ def _remote_maintenance(
             if d.version_source is VersionSource.NOT_OBTAINED or not d.version_known
         )
     related = tuple(
-        f.id for f in findings if f.point_key in {line.key for line in lines} and f.asset.value
-        == "remote_entrance"
+        f.id
+        for f in findings
+        if f.point_key in {line.key for line in lines} and f.asset.value == "remote_entrance"
     )
     if gaps:
         return ChecklistResult(

@@ -27,15 +27,18 @@ _AUTH_HEADER = re.compile(
     re.IGNORECASE,
 )
 # user:password@host inside URLs
-_URL_CREDENTIALS = re.compile(r"(?P<key>[a-z][a-z0-9+.-]*://[^\s:/@]+:)(?P<value>[^\s@/]+)(?=@)",
-                              re.IGNORECASE)
+_URL_CREDENTIALS = re.compile(
+    r"(?P<key>[a-z][a-z0-9+.-]*://[^\s:/@]+:)(?P<value>[^\s@/]+)(?=@)", re.IGNORECASE
+)
 # PEM blocks
 _PEM = re.compile(
     r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.DOTALL
 )
 # SNMP communities: the defaults (public/private) are the finding itself; others are secrets.
-_COMMUNITY = re.compile(r"(?P<key>\bcommunity\b\s*(?:string)?\s*[:=]?\s*)(?P<value>\"[^\"]*\"|'[^']*'|\S+)",
-                        re.IGNORECASE)
+_COMMUNITY = re.compile(
+    r"(?P<key>\bcommunity\b\s*(?:string)?\s*[:=]?\s*)(?P<value>\"[^\"]*\"|'[^']*'|\S+)",
+    re.IGNORECASE,
+)
 _WELL_KNOWN_COMMUNITIES = {"public", "private", "'public'", "'private'", '"public"', '"private"'}
 
 
@@ -55,7 +58,9 @@ def redact(text: str) -> str:
     return _COMMUNITY.sub(community, text)
 
 
-def trim(text: str, max_chars: int = MAX_EVIDENCE_CHARS, max_lines: int = MAX_EVIDENCE_LINES) -> str:
+def trim(
+    text: str, max_chars: int = MAX_EVIDENCE_CHARS, max_lines: int = MAX_EVIDENCE_LINES
+) -> str:
     """At most ``max_lines`` lines and ``max_chars`` characters, saying what was cut."""
     text = text.strip()
     lines = text.splitlines()

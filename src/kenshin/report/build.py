@@ -32,9 +32,7 @@ def _diagram_renderer() -> Callable[[Engagement, str], str] | None:
     return cast("Callable[[Engagement, str], str] | None", render)
 
 
-def _diagrams(
-    engagement: Engagement, given: str | Mapping[str, str] | None
-) -> dict[str, str]:
+def _diagrams(engagement: Engagement, given: str | Mapping[str, str] | None) -> dict[str, str]:
     if isinstance(given, str):
         return {"ja": given, "en": given}
     if given is not None:

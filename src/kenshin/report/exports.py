@@ -33,7 +33,9 @@ _DOJO_SEVERITY = {
 }
 
 
-def _finding_json(view: ReportView, finding: AssessedFinding, item: dict[str, Any]) -> dict[str, Any]:
+def _finding_json(
+    view: ReportView, finding: AssessedFinding, item: dict[str, Any]
+) -> dict[str, Any]:
     lead = finding.finding
     return {
         "id": finding.id,
@@ -111,7 +113,9 @@ def findings_document(view: ReportView) -> dict[str, Any]:
     }
 
 
-def _dojo_finding(view: ReportView, finding: AssessedFinding, item: dict[str, Any]) -> dict[str, Any]:
+def _dojo_finding(
+    view: ReportView, finding: AssessedFinding, item: dict[str, Any]
+) -> dict[str, Any]:
     lead = finding.finding
     description = item["description"] or item["title"]
     evidence = "\n\n".join(f"[{e.check_id}] {e.subject}\n{e.text}" for e in finding.evidence)
@@ -121,7 +125,9 @@ def _dojo_finding(view: ReportView, finding: AssessedFinding, item: dict[str, An
         "description": description + (f"\n\n{evidence}" if evidence else ""),
         "mitigation": item["remediation"],
         "impact": view.t("report.f.basis") + ": " + " / ".join(item["reasons"]),
-        "severity_justification": f"kenshin priority {finding.priority.value} ({finding.decision.score})",
+        "severity_justification": (
+            f"kenshin priority {finding.priority.value} ({finding.decision.score})"
+        ),
         "date": jst(view.input.generated_at, with_time=False),
         "active": finding.is_open,
         "verified": lead.confidence.value == "high",
@@ -148,9 +154,7 @@ def _dojo_finding(view: ReportView, finding: AssessedFinding, item: dict[str, An
             endpoint["port"] = port_subject.port
             endpoint["protocol"] = port_subject.protocol or "tcp"
         record["endpoints"] = [endpoint]
-    elif subject.device_key or finding.device_key:
-        record["component_name"] = finding.target
-    elif finding.terminal_key:
+    elif subject.device_key or finding.device_key or finding.terminal_key:
         record["component_name"] = finding.target
     return record
 

@@ -46,6 +46,10 @@ def _atomic(path: Path, write: Callable[[Path], None]) -> None:
         raise
 
 
+def _write_text(path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8")
+
+
 def write_report(
     report: ReportInput,
     directory: Path,
@@ -75,7 +79,7 @@ def write_report(
     try:
         step("html")
         html = render_html(view)
-        _atomic(files.html, lambda p: p.write_text(html, encoding="utf-8"))
+        _atomic(files.html, lambda p: _write_text(p, html))
         step("pdf")
         _atomic(files.pdf, lambda p: write_pdf(html, p))
         step("xlsx")

@@ -54,7 +54,7 @@ PRIORITY_COLOURS = {
 AREA_COLOUR = "#2d4a7a"
 # Findings in these priorities get a full card (evidence, remediation); the rest a table row.
 DETAILED = (Priority.URGENT, Priority.HIGH, Priority.MEDIUM)
-TOP_ACTIONS = 5
+TOP_ACTIONS = 4
 TERMINAL_CHECK_ORDER = ("os_support", "patches", "antivirus", "usb", "accounts", "services")
 
 
@@ -132,9 +132,7 @@ def address_statuses(report: ReportInput) -> tuple[AddressStatus, ...]:
                 address, day
             ):
                 statuses.append(
-                    AddressStatus(
-                        text, point, address.assignment, False, "report.addr.unconfirmed"
-                    )
+                    AddressStatus(text, point, address.assignment, False, "report.addr.unconfirmed")
                 )
             else:
                 statuses.append(
@@ -240,8 +238,7 @@ def _finding_dict(view: ReportView, finding: AssessedFinding) -> dict[str, Any]:
         "status_reason": lead.status_reason,
         "owner": owner_label(finding, lang),
         "evidence": [
-            {"check_id": e.check_id, "subject": e.subject, "text": e.text}
-            for e in finding.evidence
+            {"check_id": e.check_id, "subject": e.subject, "text": e.text} for e in finding.evidence
         ],
         "checks": list(finding.check_ids),
         "merged": len(finding.merged),
@@ -367,11 +364,21 @@ def build_view_from(
     open_items = [item for item in all_items if item["open"]]
     d["open_count"] = len(open_items)
     d["closed_count"] = len(all_items) - len(open_items)
-    d["false_positive_count"] = sum(
-        1 for f in findings if f.status is FindingStatus.FALSE_POSITIVE
-    )
+    d["false_positive_count"] = sum(1 for f in findings if f.status is FindingStatus.FALSE_POSITIVE)
     d["merged_count"] = sum(1 for f in findings if len(f.merged) > 1)
+    not_done = [
+        t(f"report.area.{part}")
+        for part, done in (
+            ("remote", report.scan is not None),
+            ("firmware", report.firmware is not None),
+            ("terminals", report.terminals is not None),
+        )
+        if not done
+    ]
+    d["not_done_parts"] = not_done
     level, sentence = judgement(view)
+    if level == "good" and not_done:
+        level, sentence = "pending", "report.judgement.pending"
     d["judgement_level"] = level
     d["judgement_label"] = t(f"report.judgement_label.{level}")
     counts = Counter(f.priority for f in view.open_findings)
@@ -382,6 +389,7 @@ def build_view_from(
         medium=counts[Priority.MEDIUM],
         low=counts[Priority.LOW],
         total=len(open_items),
+        parts="、".join(not_done) if lang == "ja" else ", ".join(not_done),
     )
     d["top_actions"] = _top_actions(open_items)
     priority_rows, area_rows = _count_rows(view)
@@ -439,7 +447,11 @@ def build_view_from(
     ]
     scan = report.scan
     d["scan"] = (
-        {"started": jst(scan.started_at), "finished": jst(scan.finished_at), "hosts": len(scan.hosts)}
+        {
+            "started": jst(scan.started_at),
+            "finished": jst(scan.finished_at),
+            "hosts": len(scan.hosts),
+        }
         if scan
         else None
     )
@@ -498,7 +510,9 @@ def build_view_from(
                 "role": t(f"label.role.{dev.role.value}"),
                 "vendor": dev.vendor or "-",
                 "model": dev.model or "-",
-                "version": dev.firmware_version if dev.version_known else t("report.version.unknown"),
+                "version": dev.firmware_version
+                if dev.version_known
+                else t("report.version.unknown"),
                 "version_known": dev.version_known,
                 "source": t(f"label.source.{dev.version_source.value}")
                 if dev.version_source
@@ -538,7 +552,7 @@ def build_view_from(
     d["point_findings"] = [by_id[f.id] for f in view.by_area(Area.CONNECTION_POINTS)]
 
     # remote diagnosis -------------------------------------------------------------------
-    hosts = []
+    hosts: list[dict[str, Any]] = []
     remote_findings = view.by_area(Area.REMOTE)
     if scan is not None:
         point_of = {a.address: a for a in view.addresses}
@@ -633,9 +647,7 @@ def build_view_from(
 
     # appendix ---------------------------------------------------------------------------
     d["versions"] = report.versions
-    d["priority_model"] = [
-        {"key": key, "label": t(key)} for key in _MODEL_KEYS
-    ]
+    d["priority_model"] = [{"key": key, "label": t(key)} for key in _MODEL_KEYS]
     return view
 
 
@@ -652,14 +664,16 @@ _MODEL_KEYS = (
 def _reason_params(view: ReportView, result: ChecklistResult) -> dict[str, str]:
     params = dict(result.params)
     if "where" in params:
-        params["where"] = view.t("report.checklist.where", keys=params["where"]) if params[
-            "where"
-        ] else ""
+        params["where"] = (
+            view.t("report.checklist.where", keys=params["where"]) if params["where"] else ""
+        )
     if "sources" in params:
-        params["sources"] = "、".join(
-            view.t(f"report.source_kind.{s}") for s in params["sources"].split(",") if s
-        ) if view.lang == "ja" else ", ".join(
-            view.t(f"report.source_kind.{s}") for s in params["sources"].split(",") if s
+        params["sources"] = (
+            "、".join(view.t(f"report.source_kind.{s}") for s in params["sources"].split(",") if s)
+            if view.lang == "ja"
+            else ", ".join(
+                view.t(f"report.source_kind.{s}") for s in params["sources"].split(",") if s
+            )
         )
     return params
 
@@ -709,14 +723,14 @@ def _clean_svg(svg: str | None) -> str | None:
     if text.startswith("<!DOCTYPE"):
         text = text[text.index(">") + 1 :].lstrip()
     lowered = text.lower()
-    if "<script" in lowered or "http://" in lowered.replace("http://www.w3.org", "") or (
-        "https://" in lowered
+    if (
+        "<script" in lowered
+        or "http://" in lowered.replace("http://www.w3.org", "")
+        or ("https://" in lowered)
     ):
         # a diagram that reaches outside would break the offline promise; drop the links
         import re
 
         text = re.sub(r"<script.*?</script>", "", text, flags=re.DOTALL | re.IGNORECASE)
-        text = re.sub(
-            r'\s(?:xlink:)?href="https?://[^"]*"', "", text, flags=re.IGNORECASE
-        )
+        text = re.sub(r'\s(?:xlink:)?href="https?://[^"]*"', "", text, flags=re.IGNORECASE)
     return text

@@ -95,7 +95,10 @@ def write_xlsx(view: ReportView, path: Path) -> None:
         priority_cell = sheet.cell(row=row, column=2)
         priority_cell.fill = priority_fills[item["priority"]]
         priority_cell.font = Font(
-            name=_FONT, size=10, bold=True, color="2B2100" if item["priority"] == "medium" else "FFFFFF"
+            name=_FONT,
+            size=10,
+            bold=True,
+            color="2B2100" if item["priority"] == "medium" else "FFFFFF",
         )
         sheet.cell(row=row, column=10).number_format = "yyyy-mm-dd"
     last = max(len(items) + 1, 2)
@@ -106,8 +109,9 @@ def write_xlsx(view: ReportView, path: Path) -> None:
     )
     status_list.error = t("report.x.help")
     status_list.add(f"K2:K{max(last, 500)}")
-    due = DataValidation(type="date", operator="greaterThan", formula1="DATE(2000,1,1)",
-                         allow_blank=True)
+    due = DataValidation(
+        type="date", operator="greaterThan", formula1="DATE(2000,1,1)", allow_blank=True
+    )
     due.add(f"J2:J{max(last, 500)}")
     sheet.add_data_validation(status_list)
     sheet.add_data_validation(due)
@@ -118,7 +122,8 @@ def write_xlsx(view: ReportView, path: Path) -> None:
     sheet.page_setup.orientation = "landscape"
     sheet.page_setup.fitToWidth = 1
     sheet.page_setup.fitToHeight = 0
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    if sheet.sheet_properties.pageSetUpPr is not None:
+        sheet.sheet_properties.pageSetUpPr.fitToPage = True
 
     help_sheet = workbook.create_sheet(t("report.x.help_sheet"))
     help_sheet.column_dimensions["A"].width = 100
