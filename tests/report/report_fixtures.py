@@ -18,6 +18,8 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from kenshin.domain import (
+    AddressAssignment,
+    AddressConfirmation,
     Confidence,
     Engagement,
     Finding,
@@ -470,6 +472,26 @@ KNOWLEDGE = (
 )
 
 
+def confirmed_on_the_day(engagement: Engagement) -> Engagement:
+    """The vendor confirmed CP-02's dynamic address just before the diagnosis."""
+    confirmation = AddressConfirmation(
+        datetime(2026, 12, 3, 19, 45, tzinfo=JST), "遠隔 三郎（架空メディカルシステムズ）"
+    )
+    points = tuple(
+        replace(
+            point,
+            addresses=tuple(
+                replace(a, confirmations=(*a.confirmations, confirmation))
+                if a.assignment is AddressAssignment.DYNAMIC
+                else a
+                for a in point.addresses
+            ),
+        )
+        for point in engagement.connection_points
+    )
+    return replace(engagement, connection_points=points)
+
+
 def demo_report_input(engagement: Engagement, *, with_scan_findings: bool = True) -> ReportInput:
     """Every section filled, for the demo hospital; clearly test data."""
     scan = scan_report()
@@ -479,7 +501,7 @@ def demo_report_input(engagement: Engagement, *, with_scan_findings: bool = True
     if not with_scan_findings:
         scan = replace(scan, hosts=tuple(replace(h, findings=()) for h in scan.hosts))
     return ReportInput(
-        engagement=engagement,
+        engagement=confirmed_on_the_day(engagement),
         versions=Versions("0.1.0", KNOWLEDGE),
         generated_at=GENERATED_AT,
         findings=tuple(findings),

@@ -118,11 +118,13 @@ def address_statuses(report: ReportInput) -> tuple[AddressStatus, ...]:
         for address in point.addresses:
             text = str(address.address)
             if text in scanned:
-                key = (
-                    "report.addr.diagnosed_dynamic"
-                    if address.assignment is AddressAssignment.DYNAMIC
-                    else "report.addr.diagnosed"
-                )
+                key = "report.addr.diagnosed"
+                if address.assignment is AddressAssignment.DYNAMIC:
+                    key = (
+                        "report.addr.diagnosed_dynamic"
+                        if _dynamic_confirmed(address, day)
+                        else "report.addr.diagnosed_unconfirmed"
+                    )
                 statuses.append(AddressStatus(text, point, address.assignment, True, key))
             elif report.scan is None:
                 statuses.append(
