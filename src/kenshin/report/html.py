@@ -10,7 +10,7 @@ from functools import cache
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from kenshin.report.view import ReportView
+from kenshin.report.view import ReportView, group_items
 
 
 @cache
@@ -27,4 +27,10 @@ def environment() -> Environment:
 def render_html(view: ReportView) -> str:
     """The whole report as one HTML document in the view's language."""
     template = environment().get_template(f"{view.lang}/report.html.j2")
-    return template.render(t=view.t, d=view.data, lang=view.lang, engagement=view.engagement)
+    return template.render(
+        t=view.t,
+        d=view.data,
+        lang=view.lang,
+        engagement=view.engagement,
+        group_items=group_items,
+    )

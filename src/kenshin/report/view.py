@@ -55,6 +55,12 @@ AREA_COLOUR = "#2d4a7a"
 # Findings in these priorities get a full card (evidence, remediation); the rest a table row.
 DETAILED = (Priority.URGENT, Priority.HIGH, Priority.MEDIUM)
 TOP_ACTIONS = 4
+# A report of thousands of findings stays readable (and renders in seconds): at most this
+# many cards in the whole document, repeated issues shown once with their targets, and at
+# most this many targets named per line; findings.xlsx/json always list every finding.
+MAX_CARDS = 40
+MAX_TARGETS = 24
+APPENDIX_INDEX_LIMIT = 150
 TERMINAL_CHECK_ORDER = ("os_support", "patches", "antivirus", "usb", "accounts", "services")
 
 
@@ -266,6 +272,48 @@ def _top_actions(open_items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return list(actions.values())
 
 
+def group_items(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Findings that say the same thing (same check, title, fix, priority) shown once.
+
+    Each group keeps every finding's number and target; the template names the first
+    ``MAX_TARGETS`` targets and counts the rest.
+    """
+    groups: dict[tuple[str, ...], dict[str, Any]] = {}
+    for item in items:
+        key = (
+            item["area"],
+            item["checks"][0] if item["checks"] else "",
+            item["title"],
+            item["remediation"],
+            item["priority"],
+            item["status"],
+            str(item["detailed"]),
+        )
+        group = groups.get(key)
+        if group is None:
+            groups[key] = {"lead": item, "items": [item]}
+        else:
+            group["items"].append(item)
+    result = []
+    for group in groups.values():
+        members = group["items"]
+        targets = list(dict.fromkeys(m["target"] for m in members))
+        result.append(
+            {
+                "lead": group["lead"],
+                "items": members,
+                "count": len(members),
+                "ids": [m["id"] for m in members],
+                "targets": targets[:MAX_TARGETS],
+                "more_targets": max(0, len(targets) - MAX_TARGETS),
+                "kev": any(m["kev"] for m in members),
+                "ransomware": any(m["ransomware"] for m in members),
+                "cves": list(dict.fromkeys(c for m in members for c in m["cves"]))[:MAX_TARGETS],
+            }
+        )
+    return result
+
+
 def _count_rows(view: ReportView) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     by_priority = Counter(f.priority for f in view.open_findings)
     by_area = Counter(f.area for f in view.open_findings)
@@ -361,6 +409,11 @@ def build_view_from(
     d["authors"] = list(report.authors)
 
     all_items = [_finding_dict(view, f) for f in findings]
+    cards = 0
+    for item in all_items:  # in priority order: the first MAX_CARDS pressing ones get a card
+        if item["detailed"]:
+            cards += 1
+            item["detailed"] = cards <= MAX_CARDS
     d["findings"] = all_items
     by_id = {item["id"]: item for item in all_items}
     open_items = [item for item in all_items if item["open"]]
@@ -649,6 +702,7 @@ def build_view_from(
 
     # appendix ---------------------------------------------------------------------------
     d["versions"] = report.versions
+    d["show_index"] = len(all_items) <= APPENDIX_INDEX_LIMIT
     d["priority_model"] = [{"key": key, "label": t(key)} for key in _MODEL_KEYS]
     return view
 
