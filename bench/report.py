@@ -144,32 +144,35 @@ def big_input() -> ReportInput:
     # addresses, 10 terminal checks — as a survey of many sites and devices would find.
     findings = []
     for n in range(FINDINGS):
-        kind = n % 3
+        kind, k = n % 3, n // 3  # k: 0..666 within each kind; every finding is distinct
         if kind == 0:
-            family = n % 60
-            subject = FindingSubject(device_key=f"DEV-{n % DEVICES + 1:03d}")
+            family = (k // DEVICES) * 15 + k % 15  # 60 CVEs, never twice on one device
+            subject = FindingSubject(device_key=f"DEV-{k % DEVICES + 1:03d}")
             cves: tuple[str, ...] = (f"CVE-2025-{10000 + family}",)
             check = "firmware.cve"
             title = f"ファームウェアの既知の脆弱性（{cves[0]}）"
         elif kind == 1:
-            family = n % len(SERVICES)
+            family = k % len(SERVICES)
             port, service = SERVICES[family]
-            subject = FindingSubject(address=_address(n % 40), port=port + (n // 320),
+            subject = FindingSubject(address=_address(k % 40), port=port + k // 40,
                                      protocol="tcp")  # fmt: skip
             cves = ()
             check = f"exposure.{service}"
             title = f"{service} がインターネットに公開されている"
         else:
-            family = n % 10
-            subject = FindingSubject(terminal_key=f"T-{n % TERMINALS + 1:02d}")
+            family = k % 10
+            subject = FindingSubject(terminal_key=f"T-{k % TERMINALS + 1:02d}")
             cves = ()
-            check = f"terminal.check{family}"
-            title = f"端末の設定不備（項目{family}）"
+            check = f"terminal.patch.KB{5000000 + k}"  # one missing update per finding
+            title = f"必要な更新プログラムが未適用（分類{family}）"
         findings.append(
             Finding(
                 check_id=check,
-                category=[FindingCategory.VULNERABILITY, FindingCategory.EXPOSURE,
-                          FindingCategory.CONFIGURATION][kind],  # fmt: skip
+                category=[
+                    FindingCategory.VULNERABILITY,
+                    FindingCategory.EXPOSURE,
+                    FindingCategory.CONFIGURATION,
+                ][kind],
                 severity=SEVERITIES[family % 5],
                 title_ja=title,
                 title_en=f"Synthetic finding family {kind}.{family}",
@@ -187,11 +190,14 @@ def big_input() -> ReportInput:
         HostResult(
             _address(i),
             tuple(
-                PortResult(Protocol.TCP if port < 500 or port > 3000 else Protocol.UDP, port,
-                           PortState.OPEN if j % 2 == 0 else PortState.FILTERED,
-                           identity=ServiceIdentity(service, f"Product {j}", f"{j}.0"))
+                PortResult(
+                    Protocol.TCP if port < 500 or port > 3000 else Protocol.UDP,
+                    port,
+                    PortState.OPEN if j % 2 == 0 else PortState.FILTERED,
+                    identity=ServiceIdentity(service, f"Product {j}", f"{j}.0"),
+                )
                 for j, (port, service) in enumerate(SERVICES)
-            ),  # fmt: skip
+            ),
         )
         for i, point in enumerate(points)
         if point.internet_reachable

@@ -61,6 +61,12 @@ TOP_ACTIONS = 4
 MAX_CARDS = 40
 MAX_TARGETS = 24
 APPENDIX_INDEX_LIMIT = 150
+# With more devices than this, devices without known vulnerabilities are named in a line
+# instead of a table row each.
+FIRMWARE_TABLE_LIMIT = 30
+# Up to this many diagnosed addresses get a section each; beyond, one table of open ports
+# and the findings grouped across addresses (each finding still names its address).
+HOSTS_DETAIL_LIMIT = 6
 TERMINAL_CHECK_ORDER = ("os_support", "patches", "antivirus", "usb", "accounts", "services")
 
 
@@ -273,7 +279,7 @@ def _top_actions(open_items: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def group_items(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Findings that say the same thing (same check, title, fix, priority) shown once.
+    """Findings that say the same thing (same title, fix, priority, status) shown once.
 
     Each group keeps every finding's number and target; the template names the first
     ``MAX_TARGETS`` targets and counts the rest.
@@ -282,7 +288,6 @@ def group_items(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for item in items:
         key = (
             item["area"],
-            item["checks"][0] if item["checks"] else "",
             item["title"],
             item["remediation"],
             item["priority"],
@@ -601,8 +606,20 @@ def build_view_from(
             }
             for row in sorted(report.firmware, key=lambda r: _fw_order(r.status))
         ]
+        d["firmware_listed"] = (
+            [r for r in d["firmware"] if r["status"] != FirmwareStatus.NOT_AFFECTED.value]
+            if len(d["firmware"]) > FIRMWARE_TABLE_LIMIT
+            else d["firmware"]
+        )
+        d["firmware_clean"] = (
+            [r for r in d["firmware"] if r["status"] == FirmwareStatus.NOT_AFFECTED.value]
+            if len(d["firmware"]) > FIRMWARE_TABLE_LIMIT
+            else []
+        )
     else:
         d["firmware"] = None
+        d["firmware_listed"] = []
+        d["firmware_clean"] = []
     d["firmware_findings"] = [by_id[f.id] for f in view.by_area(Area.FIRMWARE)]
     d["point_findings"] = [by_id[f.id] for f in view.by_area(Area.CONNECTION_POINTS)]
 
@@ -632,14 +649,18 @@ def build_view_from(
                     else "-",
                     "open_ports": open_ports,
                     "open_filtered": maybe,
-                    "all_ports": [
+                    "other_ports": [
                         _port_dict(p)
                         for p in sorted(host.ports, key=lambda p: (p.protocol.value, p.port))
+                        if p.state is not PortState.OPEN
                     ],
                     "findings": [by_id[f.id] for f in remote_findings if f.address == host.address],
                 }
             )
     d["hosts"] = hosts
+    d["hosts_consolidated"] = len(hosts) > HOSTS_DETAIL_LIMIT
+    d["hosts_without_open"] = [h["address"] for h in hosts if not h["open_ports"]]
+    d["remote_findings_all"] = [by_id[f.id] for f in remote_findings]
     listed = {item["id"] for host in hosts for item in host["findings"]}
     d["remote_other_findings"] = [by_id[f.id] for f in remote_findings if f.id not in listed]
 
