@@ -7,6 +7,7 @@ the HTML/PDF, the Excel list and the JSON exports, so they always agree.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -806,8 +807,6 @@ def _clean_svg(svg: str | None) -> str | None:
         or ("https://" in lowered)
     ):
         # a diagram that reaches outside would break the offline promise; drop the links
-        import re
-
         text = re.sub(r"<script.*?</script>", "", text, flags=re.DOTALL | re.IGNORECASE)
         text = re.sub(r'\s(?:xlink:)?href="https?://[^"]*"', "", text, flags=re.IGNORECASE)
     return text
