@@ -309,6 +309,10 @@ def main() -> None:
             f"Input: {POINTS} connection points, {DEVICES} devices, {TERMINALS} terminals, "
             f"{FINDINGS:,} findings (synthetic). Target: ≤ 15 s, ≤ 500 MB.",
             "",
+            "The machine was shared (see the load average): wall time there is inflated by "
+            "waiting for a core; the CPU time is what the same run takes on an idle machine, "
+            "since rendering is single-threaded.",
+            "",
             "| what | wall s (median) | wall min–max | CPU s (median) | peak RSS MB | PDF pages |",
             "|---|---|---|---|---|---|",
             f"| kenshin: PDF + HTML + xlsx + 2 JSON | {med(ours, 'seconds'):.1f} | "
