@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 from report_fixtures import DIAGRAM_SVG, scan_report, store_findings
+from test_report_demo import assert_offline
 from typer.testing import CliRunner
 
 from kenshin.cli import app
 from kenshin.cli.demo import demo_file
 from kenshin.domain import Engagement
-from kenshin.report import build_report_input, build_view
+from kenshin.report import build_report_input, build_view, render_html
 from kenshin.store import EngagementRepository, FindingRepository, open_store
 
 
@@ -55,6 +56,26 @@ def test_build_without_anything_but_the_engagement(
         store.dispose()
     assert report.findings == ()
     assert report.scan is None
+
+
+def test_build_draws_the_diagram_when_the_diagram_room_is_there(
+    demo_engagement: Engagement, tmp_path: Path
+) -> None:
+    diagram = pytest.importorskip("kenshin.diagram")
+    store = open_store(f"sqlite:///{tmp_path / 'k.sqlite3'}")
+    try:
+        with store.session() as session:
+            EngagementRepository(session).save(demo_engagement)
+        with store.session() as session:
+            report = build_report_input(session, "demo-2026")
+    finally:
+        store.dispose()
+    svg = report.diagram("ja")
+    assert svg is not None
+    assert svg == diagram.render_svg(report.engagement, "ja")
+    html = render_html(build_view(report, "ja"))
+    assert '<div class="diagram"><svg' in html.replace("\n", "")
+    assert_offline(html)
 
 
 @pytest.mark.slow

@@ -83,3 +83,24 @@ def test_cards_are_capped_and_the_rest_still_listed(demo_engagement: Engagement)
     assert html.count('class="finding"') == MAX_CARDS
     for n in range(MAX_CARDS + 20):
         assert f"ポート{n}が公開" in html
+
+
+def test_diagram_svg_is_made_inline_and_offline() -> None:
+    from kenshin.report.view import _clean_svg
+
+    raw = (
+        '<?xml version="1.0"?>\n<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" '
+        '"http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd">\n<!-- Generated -->\n'
+        '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script>'
+        '<a href="https://example.com/x"><text>CP-01</text></a></svg>'
+    )
+    cleaned = _clean_svg(raw)
+    assert cleaned is not None
+    assert cleaned.startswith("<svg")
+    assert "<script" not in cleaned
+    assert "example.com" not in cleaned
+    assert "CP-01" in cleaned
+    plain = '<svg xmlns="http://www.w3.org/2000/svg"><text>ok</text></svg>'
+    assert _clean_svg(plain) == plain
+    assert _clean_svg(None) is None
+    assert _clean_svg("") is None

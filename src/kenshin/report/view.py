@@ -792,14 +792,13 @@ def _diagnosis_key(point: ConnectionPoint) -> str:
 
 
 def _clean_svg(svg: str | None) -> str | None:
-    """Inline-able SVG: no XML declaration or DOCTYPE, nothing that fetches from outside."""
+    """Inline-able SVG: no XML declaration, DOCTYPE or leading comments; nothing fetched."""
     if not svg:
         return None
     text = svg.strip()
-    if text.startswith("<?xml"):
-        text = text[text.index("?>") + 2 :].lstrip()
-    if text.startswith("<!DOCTYPE"):
-        text = text[text.index(">") + 1 :].lstrip()
+    while text.startswith(("<?xml", "<!DOCTYPE", "<!--")):
+        end = "?>" if text.startswith("<?xml") else "-->" if text.startswith("<!--") else ">"
+        text = text[text.index(end) + len(end) :].lstrip()
     lowered = text.lower()
     if (
         "<script" in lowered
