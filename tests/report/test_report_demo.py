@@ -121,13 +121,33 @@ def test_pages_render_to_png(demo_ja: Rendered, tmp_path: Path) -> None:
     ).stdout.decode()
     count = int(re.search(r"Pages:\s+(\d+)", info).group(1))  # type: ignore[union-attr]
     assert len(pages) == count >= 10
-    for page in pages:
+    landscape = []
+    for number, page in enumerate(pages, start=1):
         with Image.open(page) as image:
             width, height = image.size
-            assert height > width  # A4 portrait
+            if width > height:
+                landscape.append(number)
+            assert round(max(width, height) / min(width, height), 2) == 1.41  # A4
             grey = image.convert("L")
             dark = sum(1 for value in grey.tobytes() if value < 128)
             assert dark > 50, f"{page.name} looks blank"
+    # only the connection-point diagram gets a landscape page
+    assert len(landscape) == 1
+    diagram_page = subprocess.run(
+        [
+            "pdftotext",
+            "-f",
+            str(landscape[0]),
+            "-l",
+            str(landscape[0]),
+            str(demo_ja.files.pdf),
+            "-",
+        ],
+        capture_output=True,
+        check=True,
+        timeout=60,
+    ).stdout.decode()
+    assert "外部接続点の構成図" in diagram_page
 
 
 def assert_offline(html: str) -> None:
