@@ -2,56 +2,15 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-from dataclasses import dataclass
-from pathlib import Path
-
 import pytest
-from report_fixtures import demo_report_input
-
-from kenshin.cli.demo import demo_file
-from kenshin.intake import read_file
-from kenshin.report import ReportFiles, write_report
-
-
-def need_tool(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        import os
-
-        reason = f"{name} is not installed (Debian package poppler-utils)"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return path
-
-
-def pdf_text(path: Path) -> str:
-    need_tool("pdftotext")
-    result = subprocess.run(
-        ["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True, timeout=60
-    )
-    return result.stdout.decode("utf-8")
-
-
-@dataclass(frozen=True)
-class Rendered:
-    files: ReportFiles
-    html: str
-    pdf_text: str
-
-
-def _render(tmp: Path, lang: str) -> Rendered:
-    files = write_report(demo_report_input(read_file(demo_file())), tmp / lang, lang)
-    return Rendered(files, files.html.read_text(encoding="utf-8"), pdf_text(files.pdf))
+from report_render import Rendered, render_demo
 
 
 @pytest.fixture(scope="session")
 def demo_ja(tmp_path_factory: pytest.TempPathFactory) -> Rendered:
-    return _render(tmp_path_factory.mktemp("report"), "ja")
+    return render_demo(tmp_path_factory.mktemp("report"), "ja")
 
 
 @pytest.fixture(scope="session")
 def demo_en(tmp_path_factory: pytest.TempPathFactory) -> Rendered:
-    return _render(tmp_path_factory.mktemp("report"), "en")
+    return render_demo(tmp_path_factory.mktemp("report"), "en")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from report_fixtures import DIAGRAM_SVG, scan_report, store_findings
-from test_report_demo import assert_offline
+from report_render import assert_offline
 from typer.testing import CliRunner
 
 from kenshin.cli import app

@@ -15,8 +15,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 from report_fixtures import SECRET
-
-from conftest import Rendered, need_tool
+from report_render import Rendered, assert_offline, need_tool
 
 pytestmark = pytest.mark.slow
 
@@ -148,13 +147,6 @@ def test_pages_render_to_png(demo_ja: Rendered, tmp_path: Path) -> None:
         timeout=60,
     ).stdout.decode()
     assert "外部接続点の構成図" in diagram_page
-
-
-def assert_offline(html: str) -> None:
-    """Only XML namespace names (never fetched) may look like URLs."""
-    external = re.findall(r"https?://[^\s\"'<>]+", html)
-    assert set(external) <= {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"}
-    assert "<script" not in html.lower()
 
 
 def test_html_is_one_offline_file(demo_ja: Rendered) -> None:

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 from report_fixtures import GENERATED_AT, SCAN_END, SCAN_START, demo_report_input, firmware_rows
+from report_render import pdf_text
 
-from conftest import pdf_text
 from kenshin.domain import (
     Engagement,
     HostResult,
