@@ -650,6 +650,10 @@ def build_view_from(
                     else "-",
                     "open_ports": open_ports,
                     "open_filtered": maybe,
+                    "all_ports": [
+                        _port_dict(p)
+                        for p in sorted(host.ports, key=lambda p: (p.protocol.value, p.port))
+                    ],
                     "other_ports": [
                         _port_dict(p)
                         for p in sorted(host.ports, key=lambda p: (p.protocol.value, p.port))
