@@ -449,6 +449,7 @@ class Lab:
     def _save_state(self, ready: bool) -> None:
         if self._slot is None:
             return
+        main_addresses = {host.address for host in self.hosts.values()}
         _netns.write_state(
             self._slot,
             {
@@ -474,6 +475,7 @@ class Lab:
                         "version": s.version,
                     }
                     for s in self.services
+                    if s.address in main_addresses  # not each of a wide host's 1,024
                 ],
                 "missing": self.missing,
             },
