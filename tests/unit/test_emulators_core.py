@@ -18,13 +18,21 @@ import struct
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
-from kenshin.lab.emulators import EMULATORS, EmulatorError, running, settings
+from kenshin.lab.emulators import (
+    EMULATORS,
+    EmulatorError,
+    command_line,
+    parse_ready,
+    running,
+    settings,
+)
 from kenshin.lab.emulators._common import data
 
 LOOPBACK = "127.0.0.1"
@@ -37,19 +45,32 @@ def _tls_client() -> ssl.SSLContext:
     return context
 
 
+@dataclass(frozen=True)
+class Fetched:
+    """An HTTP response read to its end."""
+
+    status: int
+    headers: http.client.HTTPMessage
+    body: bytes
+
+    def getheader(self, name: str) -> str | None:
+        return self.headers.get(name)
+
+
 def https_get(
     port: int,
     path: str,
     method: str = "GET",
     body: str | None = None,
     headers: dict[str, str] | None = None,
-) -> http.client.HTTPResponse:
+) -> Fetched:
     connection = http.client.HTTPSConnection(LOOPBACK, port, timeout=10, context=_tls_client())
-    connection.request(method, path, body=body, headers=headers or {})
-    response = connection.getresponse()
-    response.read_body = response.read()  # type: ignore[attr-defined]
-    connection.close()
-    return response
+    try:
+        connection.request(method, path, body=body, headers=headers or {})
+        response = connection.getresponse()
+        return Fetched(response.status, response.headers, response.read())
+    finally:
+        connection.close()
 
 
 def peer_certificate(port: int) -> x509.Certificate:
@@ -76,6 +97,8 @@ def test_registry_entries_point_at_serve_functions() -> None:
         assert 0 < spec.default_port < 65536
         assert spec.description
         assert callable(spec.serve_function())
+        assert not {"host", "port"} & set(spec.options)  # they would clash with serve()
+        assert spec.service
 
 
 def test_settings_reject_unknown_emulators_and_options() -> None:
@@ -91,23 +114,32 @@ def test_an_unknown_release_is_refused() -> None:
         pass
 
 
+def test_command_line_and_ready_line() -> None:
+    argv = command_line("ike", "198.18.20.20", 500, python="python3", vendor="yamaha")
+    assert argv == [
+        "python3",
+        "-m",
+        "kenshin.lab.emulators",
+        "ike",
+        "--host",
+        "198.18.20.20",
+        "--port",
+        "500",
+        "--option",
+        "vendor=yamaha",
+    ]
+    with pytest.raises(EmulatorError):
+        command_line("ike", "198.18.20.20", 500, colour="blue")
+    assert parse_ready("READY ike udp 198.18.20.20 500\n") == ("ike", "udp", "198.18.20.20", 500)
+    assert parse_ready("[ike] listening on udp") is None
+
+
 @pytest.fixture
 def emulator_process() -> Iterator[tuple[subprocess.Popen[str], int]]:
     repo = Path(__file__).resolve().parents[2]
     env = dict(os.environ, PYTHONPATH=str(repo / "src"))
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "kenshin.lab.emulators",
-            "fortigate",
-            "--host",
-            LOOPBACK,
-            "--port",
-            "0",
-            "--option",
-            "version=7.2.4",
-        ],
+        command_line("fortigate", LOOPBACK, 0, version="7.2.4"),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -116,10 +148,11 @@ def emulator_process() -> Iterator[tuple[subprocess.Popen[str], int]]:
     try:
         assert process.stdout is not None
         line = process.stdout.readline()  # blocks until READY (or the process dies)
-        match = re.fullmatch(r"READY fortigate tcp 127\.0\.0\.1 (\d+)\n", line)
+        ready = parse_ready(line)
         errors = process.stderr.read() if process.stderr and not line else ""
-        assert match, f"unexpected first line {line!r}; stderr: {errors}"
-        yield process, int(match.group(1))
+        assert ready is not None, f"unexpected first line {line!r}; stderr: {errors}"
+        assert ready[:3] == ("fortigate", "tcp", LOOPBACK)
+        yield process, ready[3]
     finally:
         if process.poll() is None:
             os.kill(process.pid, signal.SIGKILL)
@@ -159,15 +192,15 @@ def test_fortigate_ssl_vpn_portal_looks_like_fortios() -> None:
         root = https_get(emulator.port, "/")
         assert root.status == 200
         assert root.getheader("Server") == "xxxxxxxx-xxxxx"
-        assert b'top.location="/remote/login"' in root.read_body  # type: ignore[attr-defined]
+        assert b'top.location="/remote/login"' in root.body
         login = https_get(emulator.port, "/remote/login")
-        body = login.read_body  # type: ignore[attr-defined]
+        body = login.body
         assert b'action="/remote/logincheck"' in body
         assert b'name="credential"' in body
         cookies = login.headers.get_all("Set-Cookie") or []
         assert any(c.startswith("SVPNCOOKIE=") for c in cookies)
         check = https_get(emulator.port, "/remote/logincheck", "POST", "username=a&credential=b")
-        assert check.read_body.startswith(b"ret=0,redir=/remote/login")  # type: ignore[attr-defined]
+        assert check.body.startswith(b"ret=0,redir=/remote/login")
         assert https_get(emulator.port, "/login").status == 404  # no admin UI by default
         certificate = peer_certificate(emulator.port)
         assert re.fullmatch(r"FGT60FTK\d{8}", cn(certificate.subject))
@@ -177,10 +210,10 @@ def test_fortigate_ssl_vpn_portal_looks_like_fortios() -> None:
 def test_fortigate_admin_ui_option_moves_the_root_redirect() -> None:
     with running("fortigate", admin_ui="true", serial="FGT60FTK20000001") as emulator:
         root = https_get(emulator.port, "/")
-        assert b'top.location="/login"' in root.read_body  # type: ignore[attr-defined]
+        assert b'top.location="/login"' in root.body
         admin = https_get(emulator.port, "/login")
         assert admin.status == 200
-        assert b"FGT60FTK20000001" in admin.read_body  # type: ignore[attr-defined]
+        assert b"FGT60FTK20000001" in admin.body
         assert cn(peer_certificate(emulator.port).subject) == "FGT60FTK20000001"
 
 
@@ -190,7 +223,7 @@ def _static(version: str) -> tuple[str, str, bytes]:
         etag = response.getheader("ETag") or ""
         again = https_get(emulator.port, "/sslvpn/js/login.js", headers={"If-None-Match": etag})
         assert again.status == 304
-        return etag, response.getheader("Last-Modified") or "", response.read_body  # type: ignore[attr-defined]
+        return etag, response.getheader("Last-Modified") or "", response.body
 
 
 def test_fortigate_static_resources_change_with_the_release() -> None:

@@ -10,7 +10,9 @@ number, build date) come from the file's ``releases`` table.
 Placeholders ``@@name@@`` in bodies, headers and certificate names are filled from the
 options, the release entry, and: ``release_token`` (12 hex digits that change with the
 release), ``built_http`` (the build date as an HTTP date), ``built_hex`` (its Unix time in
-hex), ``size_hex`` (a resource's length in hex), ``content_sha256`` (of a resource).
+hex), ``size_hex`` (a resource's length in hex), ``content_sha256`` (of a resource), and
+for a static file with ``hash_name: X`` the SHA-256 of its body as ``X`` (usable in
+paths and pages, like Ivanti's ``ds_<hash>.css``).
 """
 
 from __future__ import annotations
@@ -59,15 +61,17 @@ class Appliance:
                 "built_hex": f"{built_epoch:08x}",
             }
         )
-        self.static = {str(item["path"]): item for item in self.spec.get("static", [])}
-        self.static_bodies: dict[str, bytes] = {
-            path: fill(str(item["body"]), self.values).encode()
-            for path, item in self.static.items()
-        }
-        for path, body in self.static_bodies.items():
-            key = str(self.static[path].get("hash_name", ""))
-            if key:
-                self.values[key] = hashlib.sha256(body).hexdigest()
+        items = list(self.spec.get("static", []))
+        bodies = [fill(str(item["body"]), self.values).encode() for item in items]
+        for item, body in zip(items, bodies, strict=True):
+            if item.get("hash_name"):  # a file named after its content hash (Ivanti ds_*.css)
+                self.values[str(item["hash_name"])] = hashlib.sha256(body).hexdigest()
+        self.static: dict[str, dict[str, Any]] = {}
+        self.static_bodies: dict[str, bytes] = {}
+        for item, body in zip(items, bodies, strict=True):
+            path = fill(str(item["path"]), self.values)
+            self.static[path] = item
+            self.static_bodies[path] = body
 
     def _enabled(self, when: Mapping[str, Any] | None) -> bool:
         if not when:
@@ -110,6 +114,10 @@ class Appliance:
         values["content_sha256"] = hashlib.sha256(body).hexdigest()
         etag = fill(str(self.spec.get("etag", '"@@size_hex@@-@@built_hex@@"')), values)
         headers = self._base_headers()
+        if item.get("etag", True) is False:
+            headers.append(("Content-Type", str(item.get("type", "application/octet-stream"))))
+            headers.append(("Last-Modified", values["built_http"]))
+            return Response(200, headers, body)
         if request.header("If-None-Match") == etag:
             headers.append(("ETag", etag))
             return Response(304, headers, b"")
