@@ -136,7 +136,9 @@ def test_firewall_ruleset_drops_by_default_and_lists_each_action() -> None:
     counting = ruleset(None, [("tcp", 21), ("udp", 161)])
     assert "policy accept" in counting
     assert "drop" not in counting
-    assert "ct state new tcp dport 21 counter name c_tcp_21" in counting
+    assert "tcp dport 21 tcp flags & (syn | ack) == syn counter name c_tcp_21" in counting
+    assert "udp dport 161 counter name c_udp_161" in counting
+    assert "ct " not in counting  # no connection tracking on hosts without a firewall
     assert "counter c_udp_161 { }" in counting
 
 

@@ -1,10 +1,12 @@
 """A lab host's nftables ruleset, loaded inside its namespace: its firewall and counters.
 
-Every host gets a table ``inet kenshin_lab`` whose input chain counts new connections
-(new conntrack flows) to each of its services' ports in a named counter
-``c_<protocol>_<port>`` — so a test can count, on the lab side, how many connections a
-check made. A firewalled host's chain also drops by default and accepts, resets or
-rejects exactly the listed ports; other hosts' chains accept everything.
+Every host gets a table ``inet kenshin_lab`` whose input chain counts, for each of its
+services' ports, TCP connection attempts (SYN without ACK) and UDP datagrams in a named
+counter ``c_<protocol>_<port>`` — so a test can count, on the lab side, how many
+connections a check made. The counters do not use connection tracking: a full-port scan
+must not fill the kernel's conntrack table (only a firewalled host tracks connections,
+as a real stateful firewall does). A firewalled host's chain also drops by default and
+accepts, resets or rejects exactly the listed ports; other hosts' chains accept everything.
 """
 
 from __future__ import annotations
@@ -28,12 +30,14 @@ def counter_name(protocol: str, port: int) -> str:
 
 
 def ruleset(fw: Firewall | None, counted: Iterable[tuple[str, int]] = ()) -> str:
-    """Count new flows to ``counted``; then, with a firewall, drop by default and accept,
+    """Count connection attempts to ``counted``; then, with a firewall, drop by default and accept,
     reset or reject with ICMP exactly the listed ports."""
     ports = sorted(set(counted))
     counters = [f"  counter {counter_name(proto, port)} {{ }}" for proto, port in ports]
     rules = [
-        f"ct state new {proto} dport {port} counter name {counter_name(proto, port)}"
+        f"tcp dport {port} tcp flags & (syn | ack) == syn counter name {counter_name(proto, port)}"
+        if proto == "tcp"
+        else f"udp dport {port} counter name {counter_name(proto, port)}"
         for proto, port in ports
     ]
     policy = "accept"
@@ -86,7 +90,7 @@ def apply(
 
 
 def read_counter(namespace: str, protocol: str, port: int) -> int:
-    """New flows counted so far to ``protocol``/``port`` in ``namespace``."""
+    """Connection attempts (TCP SYNs, UDP datagrams) to ``protocol``/``port`` so far."""
     result = _nft(namespace, "-j", "list", "counter", "inet", TABLE, counter_name(protocol, port))
     if result.returncode != 0:
         raise LabError("lab.firewall_failed", host=namespace, detail=result.stderr.strip())

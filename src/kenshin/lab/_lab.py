@@ -523,7 +523,7 @@ class Lab:
         raise LabError("lab.unknown_address", address=address)
 
     def connections(self, name: str) -> int:
-        """New connections (new flows, for UDP) the service ``name`` has received so far.
+        """Connection attempts (TCP SYNs; UDP datagrams) service ``name`` has received so far.
 
         Counted on the lab side by nftables in the host's namespace (netns mode only), so a
         test can check that a check stayed within its attempt budget.
