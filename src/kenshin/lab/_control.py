@@ -83,7 +83,7 @@ def stop_detached(slot: str | None = None) -> list[dict[str, Any]]:
     """Stop the labs that ``kenshin lab up`` started (all, or the one in ``slot``).
 
     Labs owned by other processes (a test run) are not touched; a named slot that is not
-    a keeper's raises ``LabError``. Stale labs are cleaned as well.
+    a keeper's raises ``LabError``. (``cleanup_stale()`` removes what dead owners left.)
     """
     stopped = []
     for state in running_labs():
@@ -95,5 +95,4 @@ def stop_detached(slot: str | None = None) -> list[dict[str, Any]]:
             continue
         stop_pid(int(state["pid"]))
         stopped.append(state)
-    _netns.cleanup_stale()
     return stopped
