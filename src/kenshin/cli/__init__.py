@@ -28,6 +28,11 @@ _COMMAND_GROUPS: list[tuple[str, str]] = [
     ("vendors", "vendor"),
     ("terminals", "terminal"),
     ("lab", "lab"),
+    ("diagram", "diagram"),
+    ("hearing", "hearing"),
+    ("requests", "requests"),
+    ("targets", "targets"),
+    ("vault", "vault"),
 ]
 # Single commands: (module under kenshin.cli, attribute holding the function, command name)
 _COMMANDS: list[tuple[str, str, str]] = [

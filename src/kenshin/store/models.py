@@ -407,3 +407,6 @@ class AuditEventRow(Base):
     engagement_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
     targets: Mapped[list[str]] = mapped_column(JSON, default=list)
     details: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+
+
+from kenshin.store import models_workflow as _models_workflow  # noqa: E402, F401
