@@ -269,6 +269,7 @@ EMULATORS: Mapping[str, EmulatorSpec] = MappingProxyType(
                 "MongoDB wire protocol: hello/isMaster, buildInfo, listDatabases",
                 version="4.4.6",
                 auth="none",
+                hostname="emr-db01",
             ),
             _spec(
                 "elasticsearch",
