@@ -11,6 +11,7 @@ import datetime as dt
 import http.client
 import os
 import re
+import shutil
 import signal
 import socket
 import ssl
@@ -489,3 +490,33 @@ def test_ike_nat_traversal_marker_on_4500() -> None:
     assert marked[:4] == b"\0\0\0\0"
     assert marked[4 + 17] == 0x10
     assert unmarked is None
+
+
+def _require_tool(tool: str) -> str:
+    path = shutil.which(tool)
+    if path is None:
+        reason = f"{tool} is not installed (Debian package {tool}; see scripts/apt-packages.txt)"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return path
+
+
+def test_ike_scan_reads_the_answers() -> None:
+    """ike-scan (a real IKE client) completes both handshakes and names the vendor."""
+    ike_scan = _require_tool("ike-scan")
+    with running("ike", vendor="fortinet") as emulator:
+        outputs = [
+            subprocess.run(
+                [ike_scan, "--sport=0", f"--dport={emulator.port}", *extra, LOOPBACK],
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+            ).stdout
+            for extra in ([], ["--ikev2"])
+        ]
+    assert "Main Mode Handshake returned" in outputs[0]
+    assert "(FortiGate)" in outputs[0]
+    assert "IKEv2 SA_INIT Handshake returned" in outputs[1]
+    assert "KeyExchange(" in outputs[1]
