@@ -360,3 +360,10 @@ def test_mdns_services_query_legacy_unicast() -> None:
 def test_udp_emulators_ignore_garbage(name: str) -> None:
     with running(name) as emulator:
         assert exchange(emulator.port, os.urandom(3), timeout=0.5) == []
+
+
+def test_ws_discovery_answers_non_xml_with_a_soap_fault() -> None:
+    with running("ws_discovery", device="printer") as emulator:
+        [(reply, _)] = exchange(emulator.port, b"help\r\n\r\n")
+    assert b"<faultstring>No XML element tag</faultstring>" in reply
+    assert b"http://schemas.microsoft.com/windows/2006/08/wdp/print" in reply
