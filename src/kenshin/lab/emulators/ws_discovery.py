@@ -1,10 +1,10 @@
 """A WS-Discovery target service on UDP 3702 (OASIS WS-Discovery 1.1 / the 2005/04 draft).
 
 Input that is not XML gets a SOAP ``Fault`` ("No XML element tag"), as the gSOAP
-stacks of cameras and printers answer. A SOAP ``Probe`` gets a ``ProbeMatches`` whose ``RelatesTo`` is the probe's MessageID,
-listing the device's endpoint reference, Types, Scopes and XAddrs — an IP camera
-(ONVIF, ``dn:NetworkVideoTransmitter``) or a printer. Option ``device`` = camera |
-printer, ``model``.
+stacks of cameras and printers answer. A SOAP ``Probe`` gets a ``ProbeMatches`` whose
+``RelatesTo`` is the probe's MessageID, listing the device's endpoint reference,
+Types, Scopes and XAddrs — an IP camera (ONVIF, ``dn:NetworkVideoTransmitter``) or a
+printer. Options: ``device`` = camera | printer, ``model``.
 """
 
 from __future__ import annotations
