@@ -1,5 +1,5 @@
 """nmap -sV — the benchmark peer, a real client with real servers' signatures — names the
-TCP emulators as the products they imitate. Loopback only; slow (about 20 s)."""
+TCP emulators as the products they imitate. Loopback only; slow (about 30 s)."""
 
 from __future__ import annotations
 
@@ -22,6 +22,8 @@ EXPECTED = {
     "elasticsearch": ({"version": "7.10.2"}, "http", "Elasticsearch REST API 7.10.2"),
     "docker_api": ({"version": "20.10.24"}, "docker", "Docker 20.10.24"),
     "telnet_router": ({"flavor": "cisco"}, "telnet", "Cisco IOS telnetd"),
+    "fortigate": ({}, "ssl/http", "Fortinet security device httpd"),
+    "sonicwall_sslvpn": ({}, "ssl/http-proxy", "SonicWALL SSL-VPN"),
 }
 
 
