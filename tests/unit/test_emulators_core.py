@@ -218,6 +218,24 @@ def test_fortigate_admin_ui_option_moves_the_root_redirect() -> None:
         assert cn(peer_certificate(emulator.port).subject) == "FGT60FTK20000001"
 
 
+@pytest.mark.filterwarnings("ignore:ssl.TLSVersion.TLSv1 is deprecated:DeprecationWarning")
+def test_fortigate_refuses_tls10_with_a_protocol_version_alert() -> None:
+    """FortiOS 7 allows TLS 1.2+; an old client gets the alert a real TLS stack sends."""
+    client = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    client.check_hostname = False
+    client.verify_mode = ssl.CERT_NONE
+    client.set_ciphers("DEFAULT:@SECLEVEL=0")
+    client.minimum_version = ssl.TLSVersion.TLSv1
+    client.maximum_version = ssl.TLSVersion.TLSv1
+    with (
+        running("fortigate") as emulator,
+        socket.create_connection((LOOPBACK, emulator.port), timeout=10) as raw,
+        pytest.raises(ssl.SSLError) as refused,
+    ):
+        client.wrap_socket(raw)
+    assert "PROTOCOL_VERSION" in str(refused.value).upper()
+
+
 def _static(version: str) -> tuple[str, str, bytes]:
     with running("fortigate", version=version) as emulator:
         response = https_get(emulator.port, "/sslvpn/js/login.js")

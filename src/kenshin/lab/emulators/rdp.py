@@ -17,11 +17,13 @@ authenticates anyone.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import struct
 
 from kenshin.lab.emulators import settings
 from kenshin.lab.emulators._common import flag, log, read_exact, read_some, send, serve_tcp
 from kenshin.lab.emulators._tls import make_certificate, server_context
+from kenshin.lab.emulators._tlsio import accept as tls_accept
 
 NAME = "rdp"
 
@@ -105,11 +107,17 @@ async def serve(host: str, port: int, **options: str) -> None:
             # standard RDP security would continue with MCS Connect Initial; we stop here
             await read_some(reader, timeout=5.0)
             return
-        try:
-            async with asyncio.timeout(10.0):
-                await writer.start_tls(tls)
-        except (TimeoutError, OSError, ConnectionError):
+        streams = await tls_accept(reader, writer, tls)
+        if streams is None:
             return
-        await read_some(reader, timeout=5.0)
+        plain_reader, plain_writer, pump = streams
+        try:
+            # CredSSP (HYBRID) or MCS would follow; the lab never gets that far
+            await read_some(plain_reader, timeout=5.0)
+        finally:
+            plain_writer.close()
+            pump.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await pump
 
     await serve_tcp(NAME, host, port, session)
