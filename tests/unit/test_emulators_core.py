@@ -361,7 +361,8 @@ def rdp_confirm(sock: socket.socket) -> tuple[int, int]:
         ("true", 0x0B, (2, 0x08)),
         ("true", 0x01, (3, 0x05)),
         ("true", None, (3, 0x05)),
-        ("false", 0x03, (2, 0x01)),
+        ("false", 0x03, (2, 0x02)),
+        ("false", 0x01, (2, 0x01)),
         ("false", None, (2, 0x00)),
     ],
 )

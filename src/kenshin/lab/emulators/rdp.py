@@ -5,13 +5,13 @@ Protocol: [MS-RDPBCGR] 2.2.1.1 (Client X.224 Connection Request PDU, RDP_NEG_REQ
 carried in TPKT (RFC 1006) and X.224 (ITU-T X.224) headers.
 
 Option ``nla``: "true" (Network Level Authentication required, the Windows default):
-the server selects PROTOCOL_HYBRID (CredSSP) or PROTOCOL_HYBRID_EX when the client
-offers it and refuses with HYBRID_REQUIRED_BY_SERVER otherwise; "false": the server
-selects PROTOCOL_SSL when offered, else standard RDP security (PROTOCOL_RDP), which is
-what an exposed host without NLA answers. After SSL/HYBRID is selected the server
-completes a TLS handshake with a self-signed certificate whose CN is the host name
-(option ``hostname``), as Windows does, then waits briefly and closes; it never
-authenticates anyone.
+the server selects PROTOCOL_HYBRID_EX or PROTOCOL_HYBRID (CredSSP) when the client
+offers it and refuses with HYBRID_REQUIRED_BY_SERVER otherwise; "false": CredSSP is
+still selected when offered, but a client offering only PROTOCOL_SSL or standard RDP
+security (PROTOCOL_RDP) is accepted too — what an exposed host without NLA answers.
+After SSL/HYBRID is selected the server completes a TLS handshake with a self-signed
+certificate whose CN is the host name (option ``hostname``), as Windows does, then
+waits briefly and closes; it never authenticates anyone.
 """
 
 from __future__ import annotations
@@ -70,12 +70,15 @@ def connection_confirm(kind: int, flags: int, value: int) -> bytes:
 
 
 def choose(requested: int, nla: bool) -> tuple[int, int, int]:
-    """(type, flags, selectedProtocol or failureCode) the server answers."""
+    """(type, flags, selectedProtocol or failureCode) the server answers.
+
+    Windows selects the strongest protocol both sides support (HYBRID_EX, HYBRID, SSL,
+    then standard RDP security); requiring NLA only removes the last two.
+    """
+    for protocol in (PROTOCOL_HYBRID_EX, PROTOCOL_HYBRID):
+        if requested & protocol:
+            return TYPE_RDP_NEG_RSP, RESPONSE_FLAGS, protocol
     if nla:
-        if requested & PROTOCOL_HYBRID_EX:
-            return TYPE_RDP_NEG_RSP, RESPONSE_FLAGS, PROTOCOL_HYBRID_EX
-        if requested & PROTOCOL_HYBRID:
-            return TYPE_RDP_NEG_RSP, RESPONSE_FLAGS, PROTOCOL_HYBRID
         return TYPE_RDP_NEG_FAILURE, 0, HYBRID_REQUIRED_BY_SERVER
     if requested & PROTOCOL_SSL:
         return TYPE_RDP_NEG_RSP, RESPONSE_FLAGS, PROTOCOL_SSL
