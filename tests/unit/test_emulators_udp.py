@@ -67,6 +67,8 @@ def test_ntp_mode6_and_monlist_answer_like_an_old_ntpd() -> None:
     assert b'version="ntpd 4.2.6p5' in text
     assert b"stratum=2" in text
     assert len(monitor) == 6
+    assert [data[1] & 0x7F for data, _ in monitor] == list(range(6))  # ntpd numbers them
+    assert [bool(data[0] & 0x40) for data, _ in monitor] == [True] * 5 + [False]  # "more"
     items = sum(struct.unpack(">H", data[4:6])[0] for data, _ in monitor)
     assert items == 36
     assert all(struct.unpack(">H", data[6:8])[0] == 72 for data, _ in monitor)
