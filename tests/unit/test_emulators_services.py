@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import ftplib
 import http.client
+import io
 import json
 import os
 import socket
@@ -166,6 +167,13 @@ def test_ftp_anonymous_on() -> None:
         assert ftp.connect(LOOPBACK, emulator.port, timeout=10).startswith("220 ProFTPD")
         assert ftp.login().startswith("230")
         assert ftp.pwd() == "/"
+        assert ftp.nlst() == ["pub", "README"]  # passive data connection
+        lines: list[str] = []
+        ftp.retrlines("LIST", lines.append)
+        assert lines[0].startswith("drwxr-xr-x")
+        assert lines[0].endswith(" pub")
+        with pytest.raises(ftplib.error_perm, match="550"):
+            ftp.storbinary("STOR x.txt", io.BytesIO(b"x"))
         ftp.quit()
 
 
