@@ -27,11 +27,22 @@ _COMMAND_GROUPS: list[tuple[str, str]] = [
     ("devices", "device"),
     ("vendors", "vendor"),
     ("terminals", "terminal"),
+    ("imports", "import"),
     ("lab", "lab"),
+    ("diagram", "diagram"),
+    ("hearing", "hearing"),
+    ("requests", "requests"),
+    ("targets", "targets"),
+    ("vault", "vault"),
+    ("web", "user"),
 ]
 # Single commands: (module under kenshin.cli, attribute holding the function, command name)
 _COMMANDS: list[tuple[str, str, str]] = [
     ("demo", "demo", "demo"),
+    ("scan", "scan", "scan"),
+    ("scan", "scan_stop", "scan-stop"),
+    ("scan", "scan_runs", "scan-runs"),
+    ("web", "serve", "serve"),
 ]
 
 app = typer.Typer(
