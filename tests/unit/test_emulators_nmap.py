@@ -24,6 +24,8 @@ EXPECTED = {
     "telnet_router": ({"flavor": "cisco"}, "telnet", "Cisco IOS telnetd"),
     "fortigate": ({}, "ssl/http", "Fortinet security device httpd"),
     "sonicwall_sslvpn": ({}, "ssl/http-proxy", "SonicWALL SSL-VPN"),
+    "globalprotect": ({}, "ssl/http", "Palo Alto PanWeb httpd"),
+    "citrix_gateway": ({}, "ssl/http", "Citrix NetScaler SSL VPN"),
 }
 
 
