@@ -11,6 +11,7 @@ import datetime as dt
 import http.client
 import os
 import re
+import shutil
 import signal
 import socket
 import ssl
@@ -217,6 +218,24 @@ def test_fortigate_admin_ui_option_moves_the_root_redirect() -> None:
         assert cn(peer_certificate(emulator.port).subject) == "FGT60FTK20000001"
 
 
+@pytest.mark.filterwarnings("ignore:ssl.TLSVersion.TLSv1 is deprecated:DeprecationWarning")
+def test_fortigate_refuses_tls10_with_a_protocol_version_alert() -> None:
+    """FortiOS 7 allows TLS 1.2+; an old client gets the alert a real TLS stack sends."""
+    client = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    client.check_hostname = False
+    client.verify_mode = ssl.CERT_NONE
+    client.set_ciphers("DEFAULT:@SECLEVEL=0")
+    client.minimum_version = ssl.TLSVersion.TLSv1
+    client.maximum_version = ssl.TLSVersion.TLSv1
+    with (
+        running("fortigate") as emulator,
+        socket.create_connection((LOOPBACK, emulator.port), timeout=10) as raw,
+        pytest.raises(ssl.SSLError) as refused,
+    ):
+        client.wrap_socket(raw)
+    assert "PROTOCOL_VERSION" in str(refused.value).upper()
+
+
 def _static(version: str) -> tuple[str, str, bytes]:
     with running("fortigate", version=version) as emulator:
         response = https_get(emulator.port, "/sslvpn/js/login.js")
@@ -342,7 +361,8 @@ def rdp_confirm(sock: socket.socket) -> tuple[int, int]:
         ("true", 0x0B, (2, 0x08)),
         ("true", 0x01, (3, 0x05)),
         ("true", None, (3, 0x05)),
-        ("false", 0x03, (2, 0x01)),
+        ("false", 0x03, (2, 0x02)),
+        ("false", 0x01, (2, 0x01)),
         ("false", None, (2, 0x00)),
     ],
 )
@@ -489,3 +509,33 @@ def test_ike_nat_traversal_marker_on_4500() -> None:
     assert marked[:4] == b"\0\0\0\0"
     assert marked[4 + 17] == 0x10
     assert unmarked is None
+
+
+def _require_tool(tool: str) -> str:
+    path = shutil.which(tool)
+    if path is None:
+        reason = f"{tool} is not installed (Debian package {tool}; see scripts/apt-packages.txt)"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return path
+
+
+def test_ike_scan_reads_the_answers() -> None:
+    """ike-scan (a real IKE client) completes both handshakes and names the vendor."""
+    ike_scan = _require_tool("ike-scan")
+    with running("ike", vendor="fortinet") as emulator:
+        outputs = [
+            subprocess.run(
+                [ike_scan, "--sport=0", f"--dport={emulator.port}", *extra, LOOPBACK],
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+            ).stdout
+            for extra in ([], ["--ikev2"])
+        ]
+    assert "Main Mode Handshake returned" in outputs[0]
+    assert "(FortiGate)" in outputs[0]
+    assert "IKEv2 SA_INIT Handshake returned" in outputs[1]
+    assert "KeyExchange(" in outputs[1]
