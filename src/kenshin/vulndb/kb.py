@@ -326,17 +326,22 @@ class KnowledgeBase:
 
     def match_target(self, target: Target, raw_version: str = "") -> list[VulnMatch]:
         found: dict[str, VulnMatch] = {}
+        covered: set[str] = set()
+        unanalysed: dict[str, Ident] = {}
         for ident in sorted(target.software):
             group = self._group(ident, target.scheme.name)
+            covered |= set(group.source)
+            for cve in group.no_version_data:
+                unanalysed.setdefault(cve, ident)
             for cve, evaluation in group.index.match(target).items():
                 made = self._make_match(
                     cve, ident, evaluation, group.source.get(cve, "nvd"), target, raw_version
                 )
                 if made is not None and (cve not in found or _better(made, found[cve])):
                     found[cve] = made
-            for cve in group.no_version_data:
-                if cve not in found:
-                    found[cve] = self._no_data_match(cve, ident)
+        for cve, ident in unanalysed.items():
+            if cve not in covered and cve not in found:
+                found[cve] = self._no_data_match(cve, ident)
         return sorted(found.values(), key=_order)
 
     def _make_match(
