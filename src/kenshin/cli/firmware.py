@@ -26,7 +26,9 @@ def check(
     engagement: Annotated[
         str | None, typer.Argument(help="Engagement code: check its devices and store findings.")
     ] = None,
-    device: Annotated[list[str] | None, typer.Option("--device", help="Device key; repeat.")] = None,
+    device: Annotated[
+        list[str] | None, typer.Option("--device", help="Device key; repeat.")
+    ] = None,
     vendor: Annotated[str | None, typer.Option(help="Vendor, e.g. fortinet.")] = None,
     product: Annotated[str | None, typer.Option(help="Product or model, e.g. fortigate.")] = None,
     version: Annotated[str | None, typer.Option(help="Firmware version as shown.")] = None,
@@ -38,8 +40,11 @@ def check(
     try:
         if engagement is None:
             if not vendor or not product:
-                raise CliError("cli.bad_choice", value="--vendor/--product",
-                               allowed="ENGAGEMENT or --vendor and --product")
+                raise CliError(
+                    "cli.bad_choice",
+                    value="--vendor/--product",
+                    allowed="ENGAGEMENT or --vendor and --product",
+                )
             result = base.check_firmware(vendor, product, version)
             if as_json:
                 print_json(result.to_dict())
@@ -53,22 +58,39 @@ def check(
             unknown = set(device) - {d.key for d in loaded.devices}
             if unknown:
                 raise CliError("cli.missing", key=", ".join(sorted(unknown)))
-            loaded = type(loaded)(**{**loaded.__dict__,
-                                     "devices": tuple(d for d in loaded.devices if d.key in device)})
+            loaded = type(loaded)(
+                **{
+                    **loaded.__dict__,
+                    "devices": tuple(d for d in loaded.devices if d.key in device),
+                }
+            )
         findings = check_engagement(loaded, base)
     finally:
         base.close()
     with STATE.store().session() as session:
         stored = FindingRepository(session).record(engagement, findings)
     if as_json:
-        print_json([
-            {"device": f.subject.device_key, "check_id": f.check_id, "category": f.category,
-             "severity": f.severity, "title_ja": f.title_ja, "title_en": f.title_en,
-             "cves": list(f.cves), "kev": f.kev, "ransomware": f.ransomware, "cvss": f.cvss,
-             "confidence": f.confidence, "remediation_ja": f.remediation_ja,
-             "remediation_en": f.remediation_en, "evidence": f.evidence}
-            for f in findings
-        ])
+        print_json(
+            [
+                {
+                    "device": f.subject.device_key,
+                    "check_id": f.check_id,
+                    "category": f.category,
+                    "severity": f.severity,
+                    "title_ja": f.title_ja,
+                    "title_en": f.title_en,
+                    "cves": list(f.cves),
+                    "kev": f.kev,
+                    "ransomware": f.ransomware,
+                    "cvss": f.cvss,
+                    "confidence": f.confidence,
+                    "remediation_ja": f.remediation_ja,
+                    "remediation_en": f.remediation_en,
+                    "evidence": f.evidence,
+                }
+                for f in findings
+            ]
+        )
         return
     for f in findings:
         console.print(f"[bold]{f.severity.value}[/] {f.title(STATE.lang)}")

@@ -25,8 +25,13 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 def match_table(matches: list[VulnMatch] | tuple[VulnMatch, ...]) -> Table:
     lang = STATE.lang
     table = Table(show_lines=False)
-    for header in ("CVE", "CVSS", "KEV", "status" if lang == "en" else "判定",
-                   "fixed in" if lang == "en" else "修正版"):
+    for header in (
+        "CVE",
+        "CVSS",
+        "KEV",
+        "status" if lang == "en" else "判定",
+        "fixed in" if lang == "en" else "修正版",
+    ):
         table.add_column(header, no_wrap=True)
     table.add_column("title" if lang == "en" else "概要")
     for m in matches:
@@ -71,16 +76,30 @@ def update(
     sources = (
         sources_from_files(from_files, chosen)
         if from_files
-        else online_sources(path, chosen, nvd_url=nvd_url, kev_url=kev_url, jvn_url=jvn_url,
-                            api_key=api_key or os.environ.get("NVD_API_KEY"), full=full)
+        else online_sources(
+            path,
+            chosen,
+            nvd_url=nvd_url,
+            kev_url=kev_url,
+            jvn_url=jvn_url,
+            api_key=api_key or os.environ.get("NVD_API_KEY"),
+            full=full,
+        )
     )
     with console.status("vulndb update", spinner="dots") as status:
         result = update_knowledge_base(path, sources, progress=lambda s: status.update(s))
     if as_json:
         print_json({"path": str(result.path), "results": [r.__dict__ for r in result.results]})
         return
-    console.print(STATE.t("vulndb.update.done", path=str(result.path), nvd=result.count("nvd"),
-                          kev=result.count("kev"), jvn=result.count("jvn")))
+    console.print(
+        STATE.t(
+            "vulndb.update.done",
+            path=str(result.path),
+            nvd=result.count("nvd"),
+            kev=result.count("kev"),
+            jvn=result.count("jvn"),
+        )
+    )
 
 
 @app.command("status")
@@ -95,13 +114,23 @@ def status(kb: KbOpt = None, as_json: JsonOpt = False) -> None:
         print_json(info.to_dict())
         return
     if info.path is None:
-        console.print(STATE.t("vulndb.status.none", date=info.snapshot_date,
-                              count=info.snapshot_count))
+        console.print(
+            STATE.t("vulndb.status.none", date=info.snapshot_date, count=info.snapshot_count)
+        )
     else:
-        console.print(STATE.t("vulndb.status.built", path=info.path, built_at=info.built_at,
-                              cves=info.cve_count, kev=info.kev_count,
-                              kev_version=info.kev_catalog_version or "-", jvn=info.jvn_count,
-                              date=info.snapshot_date, count=info.snapshot_count))
+        console.print(
+            STATE.t(
+                "vulndb.status.built",
+                path=info.path,
+                built_at=info.built_at,
+                cves=info.cve_count,
+                kev=info.kev_count,
+                kev_version=info.kev_catalog_version or "-",
+                jvn=info.jvn_count,
+                date=info.snapshot_date,
+                count=info.snapshot_count,
+            )
+        )
     last = info.last_update
     if last and not last.get("ok"):
         reason = last.get("reason_ja" if STATE.lang == "ja" else "reason") or last.get("reason")

@@ -83,10 +83,12 @@ def _fortios(text: str) -> list[Recognised]:
     out = []
     for m in re.finditer(
         r"^\s*Version:\s*(Forti[A-Za-z]+-[\w-]+|Forti[A-Za-z]+)\s+(v\d+\.\d+\.\d+,build\d+[^\r\n]*)",
-        text, re.MULTILINE,
+        text,
+        re.MULTILINE,
     ):
-        out.append(Recognised("Fortinet", m.group(1), m.group(2).strip(),
-                              "FortiOS get system status", _H))
+        out.append(
+            Recognised("Fortinet", m.group(1), m.group(2).strip(), "FortiOS get system status", _H)
+        )
     if not out:
         for m in re.finditer(r"\b(Forti(?:Gate|WiFi)-[\w-]+)\s+(v\d+\.\d+\.\d+,build\d+\S*)", text):
             out.append(Recognised("Fortinet", m.group(1), m.group(2), "FortiOS sysDescr", _M))
@@ -96,7 +98,8 @@ def _fortios(text: str) -> list[Recognised]:
 def _yamaha(text: str) -> list[Recognised]:
     out = []
     for m in re.finditer(
-        r"^[#\s]*((?:RTX|NVR|FWX|RT|vRX|WLX)\d+[A-Za-z]*)\s+(Rev\.\d+\.\d+\.\d+)", text,
+        r"^[#\s]*((?:RTX|NVR|FWX|RT|vRX|WLX)\d+[A-Za-z]*)\s+(Rev\.\d+\.\d+\.\d+)",
+        text,
         re.MULTILINE,
     ):
         header = text[max(0, m.start() - 2) : m.start() + 1].strip().startswith("#")
@@ -110,21 +113,38 @@ def _cisco(text: str) -> list[Recognised]:
     asa = re.search(r"Cisco Adaptive Security Appliance Software Version (\S+)", text)
     if asa:
         hw = re.search(r"^Hardware:\s*([^,\r\n]+)", text, re.MULTILINE)
-        out.append(Recognised("Cisco", hw.group(1).strip() if hw else "ASA",
-                              asa.group(1), "Cisco ASA show version", _H))
+        out.append(
+            Recognised(
+                "Cisco",
+                hw.group(1).strip() if hw else "ASA",
+                asa.group(1),
+                "Cisco ASA show version",
+                _H,
+            )
+        )
         return out
     xe = re.search(r"Cisco IOS[ -]XE Software,?\s*Version\s+([\w.()]+)", text)
     ios = re.search(r"Cisco IOS Software,?.*?Version\s+([\w.()]+),", text, re.DOTALL)
     model = re.search(r"^[Cc]isco\s+(\S+)\s+\(.*?\)\s+processor", text, re.MULTILINE)
     model_name = model.group(1) if model else ""
     if xe:
-        version = ".".join(str(int(p)) if p.isdigit() else re.sub(r"^0(\d)", r"\1", p)
-                           for p in xe.group(1).split("."))
-        out.append(Recognised("Cisco", model_name or "IOS XE", version,
-                              "Cisco IOS XE show version", _H))
+        version = ".".join(
+            str(int(p)) if p.isdigit() else re.sub(r"^0(\d)", r"\1", p)
+            for p in xe.group(1).split(".")
+        )
+        out.append(
+            Recognised("Cisco", model_name or "IOS XE", version, "Cisco IOS XE show version", _H)
+        )
     elif ios:
-        out.append(Recognised("Cisco", model_name or "IOS", ios.group(1),
-                              "Cisco IOS show version", _H if model else _M))
+        out.append(
+            Recognised(
+                "Cisco",
+                model_name or "IOS",
+                ios.group(1),
+                "Cisco IOS show version",
+                _H if model else _M,
+            )
+        )
     return out
 
 
@@ -140,23 +160,41 @@ def _panos(text: str) -> list[Recognised]:
     if version is None:
         return []
     model = re.search(r"^\s*model:\s*(\S+)", text, re.MULTILINE)
-    return [Recognised("Palo Alto Networks", model.group(1) if model else "PAN-OS",
-                       version.group(1), "PAN-OS show system info", _H if model else _M)]
+    return [
+        Recognised(
+            "Palo Alto Networks",
+            model.group(1) if model else "PAN-OS",
+            version.group(1),
+            "PAN-OS show system info",
+            _H if model else _M,
+        )
+    ]
 
 
 def _sonicwall(text: str) -> list[Recognised]:
     out = []
-    fw = re.search(r'firmware-version\s+"?SonicOS(?:\s+Enhanced)?\s+([\w.\-]+)', text, re.IGNORECASE)
+    fw = re.search(
+        r'firmware-version\s+"?SonicOS(?:\s+Enhanced)?\s+([\w.\-]+)', text, re.IGNORECASE
+    )
     if fw is None:
-        fw = re.search(r"Firmware Version:?\s*SonicOS(?:\s+Enhanced)?\s+([\w.\-]+)", text,
-                       re.IGNORECASE)
+        fw = re.search(
+            r"Firmware Version:?\s*SonicOS(?:\s+Enhanced)?\s+([\w.\-]+)", text, re.IGNORECASE
+        )
     model = re.search(r'^\s*model\s+"?([^"\r\n]+)"?', text, re.MULTILINE | re.IGNORECASE)
     if fw:
-        out.append(Recognised("SonicWall", model.group(1).strip() if model else "SonicOS",
-                              fw.group(1), "SonicOS show version", _H if model else _M))
+        out.append(
+            Recognised(
+                "SonicWall",
+                model.group(1).strip() if model else "SonicOS",
+                fw.group(1),
+                "SonicOS show version",
+                _H if model else _M,
+            )
+        )
         return out
-    sma = re.search(r"(SMA\s?\d+\w*).*?Firmware Version:?\s*([\d.]+-\d+\w*)", text,
-                    re.IGNORECASE | re.DOTALL)
+    sma = re.search(
+        r"(SMA\s?\d+\w*).*?Firmware Version:?\s*([\d.]+-\d+\w*)", text, re.IGNORECASE | re.DOTALL
+    )
     if sma:
         out.append(Recognised("SonicWall", sma.group(1), sma.group(2), "SonicWall SMA status", _H))
     return out
@@ -165,13 +203,21 @@ def _sonicwall(text: str) -> list[Recognised]:
 def _ivanti(text: str) -> list[Recognised]:
     m = re.search(
         r"(Ivanti|Pulse)\s+(Connect|Policy)\s+Secure\s+(\d+\.\d+R\d+(?:\.\d+)*)(\s*\(build\s*\d+\))?",
-        text, re.IGNORECASE,
+        text,
+        re.IGNORECASE,
     )
     if m is None:
         return []
     vendor = "Ivanti" if m.group(1).lower() == "ivanti" else "Pulse Secure"
-    return [Recognised(vendor, f"{m.group(2).title()} Secure",
-                       m.group(3) + (m.group(4) or ""), "Ivanti system overview", _H)]
+    return [
+        Recognised(
+            vendor,
+            f"{m.group(2).title()} Secure",
+            m.group(3) + (m.group(4) or ""),
+            "Ivanti system overview",
+            _H,
+        )
+    ]
 
 
 def _junos(text: str) -> list[Recognised]:
@@ -180,12 +226,22 @@ def _junos(text: str) -> list[Recognised]:
         return []
     model = re.search(r"^Model:\s*(\S+)|Juniper Networks, Inc\.\s+(\S+)", text, re.MULTILINE)
     name = (model.group(1) or model.group(2)) if model else "Junos"
-    return [Recognised("Juniper", name, version.group(1).rstrip(","),
-                       "Junos show version", _H if model else _M)]
+    return [
+        Recognised(
+            "Juniper", name, version.group(1).rstrip(","), "Junos show version", _H if model else _M
+        )
+    ]
 
 
 RECOGNISERS: tuple[Recogniser, ...] = (
-    _fortios, _yamaha, _cisco, _nec_ix, _panos, _sonicwall, _ivanti, _junos,
+    _fortios,
+    _yamaha,
+    _cisco,
+    _nec_ix,
+    _panos,
+    _sonicwall,
+    _ivanti,
+    _junos,
 )
 
 _WAN_LINE = re.compile(
@@ -208,7 +264,8 @@ def wan_addresses(text: str) -> tuple[str, ...]:
             except ValueError:
                 continue
             if (
-                address.is_private and not _documentation(address)
+                (address.is_private
+                and not _documentation(address))
                 or address.is_loopback
                 or address.is_link_local
                 or address.is_multicast
@@ -239,16 +296,30 @@ def parse_device_output(text: str) -> ParsedDeviceOutput:
     if len(distinct) == 1:
         best = next(c for c in candidates if c.version)
         return ParsedDeviceOutput(
-            vendor=best.vendor, model=best.model, version=best.version,
+            vendor=best.vendor,
+            model=best.model,
+            version=best.version,
             wan_addresses=addresses,
             recognised=tuple(dict.fromkeys(c.format for c in candidates)),
             confidence=best.confidence,
-            message_ja=translate("firmware.parse.found", "ja", vendor=best.vendor,
-                                 model=best.model, version=best.version,
-                                 confidence=best.confidence.value, recognised=best.format),
-            message_en=translate("firmware.parse.found", "en", vendor=best.vendor,
-                                 model=best.model, version=best.version,
-                                 confidence=best.confidence.value, recognised=best.format),
+            message_ja=translate(
+                "firmware.parse.found",
+                "ja",
+                vendor=best.vendor,
+                model=best.model,
+                version=best.version,
+                confidence=best.confidence.value,
+                recognised=best.format,
+            ),
+            message_en=translate(
+                "firmware.parse.found",
+                "en",
+                vendor=best.vendor,
+                model=best.model,
+                version=best.version,
+                confidence=best.confidence.value,
+                recognised=best.format,
+            ),
             candidates=tuple(candidates),
         )
     reason_ja = translate("firmware.parse.none", "ja")
@@ -260,5 +331,7 @@ def parse_device_output(text: str) -> ParsedDeviceOutput:
     return ParsedDeviceOutput(
         wan_addresses=addresses,
         recognised=tuple(dict.fromkeys(c.format for c in candidates)),
-        message_ja=reason_ja, message_en=reason_en, candidates=tuple(candidates),
+        message_ja=reason_ja,
+        message_en=reason_en,
+        candidates=tuple(candidates),
     )

@@ -25,6 +25,7 @@ from kenshin.vulndb.evaluate import Evaluation, Target, version_matches
 from kenshin.vulndb.matcher import ProductIndex
 from kenshin.vulndb.model import (
     FirmwareCheck,
+    FirmwareStatus,
     KBStatus,
     MatchStatus,
     ProductQuery,
@@ -203,8 +204,9 @@ class KnowledgeBase:
             for item in json.loads(row["affected"]):
                 if (item["vendor"], item["product"]) != ident or not item["parsed"]:
                     continue
-                criteria = CPE(part="a", vendor=ident[0], product=ident[1],
-                               version=item["exact"] or ANY)
+                criteria = CPE(
+                    part="a", vendor=ident[0], product=ident[1], version=item["exact"] or ANY
+                )
                 m = CpeMatch(
                     criteria=criteria,
                     start_including=item["start_including"],
@@ -213,9 +215,7 @@ class KnowledgeBase:
                 )
                 for cve in item["cves"] or cves:
                     out.setdefault(cve, []).append(m)
-        return {
-            cve: (Configuration(nodes=(Node(matches=tuple(ms)),)),) for cve, ms in out.items()
-        }
+        return {cve: (Configuration(nodes=(Node(matches=tuple(ms)),)),) for cve, ms in out.items()}
 
     def _info(self, cve: str) -> _CveInfo | None:
         if self._conn is None:
@@ -248,8 +248,11 @@ class KnowledgeBase:
             info = self._info(cve)
             if info is not None and info.nvd_kev_added is not None:
                 entry = self.snapshot.entries.get(cve)
-                return True, info.nvd_kev_added, bool(entry and entry.ransomware), (
-                    "KEV date from the NVD record (not in the loaded KEV catalogue)"
+                return (
+                    True,
+                    info.nvd_kev_added,
+                    bool(entry and entry.ransomware),
+                    ("KEV date from the NVD record (not in the loaded KEV catalogue)"),
                 )
         entry = self.snapshot.entries.get(cve)
         if entry is not None and entry.kev is not None:
@@ -303,9 +306,7 @@ class KnowledgeBase:
             scheme = scheme_for(*ident)
             normalised = scheme.normalise(query.version) if query.version else None
             return Target(frozenset({ident}), normalised, scheme), None
-        normalised = (
-            resolved.scheme.normalise(query.version) if query.version.strip() else None
-        )
+        normalised = resolved.scheme.normalise(query.version) if query.version.strip() else None
         return (
             Target(
                 software=resolved.software,
@@ -402,8 +403,9 @@ class KnowledgeBase:
         info = self._info(cve)
         state = info.vuln_status if info and info.vuln_status else "no NVD record"
         evidence = f"linked to {ident[0]}:{ident[1]} by KEV/JVN; NVD: {state}, no version data yet"
-        return self._compose(cve, ident, "no_version_data", Confidence.LOW, None, None,
-                             evidence, info)
+        return self._compose(
+            cve, ident, "no_version_data", Confidence.LOW, None, None, evidence, info
+        )
 
     def _compose(
         self,
@@ -424,22 +426,35 @@ class KnowledgeBase:
         product = ident[1].replace("_", " ")
         jvn_title, jvn_overview = self._jvn_text(cve)
         description_en = entry.description_en if entry else (info.description_en if info else "")
-        title_en = entry.title_en if entry else _first_sentence(description_en) or translate(
-            "vulndb.match.title_generic_ja", "en", product=product, cve=cve
+        title_en = (
+            entry.title_en
+            if entry
+            else _first_sentence(description_en)
+            or translate("vulndb.match.title_generic_ja", "en", product=product, cve=cve)
         )
-        title_ja = entry.title_ja if entry else jvn_title or translate(
-            "vulndb.match.title_generic_ja", "ja", product=product, cve=cve
+        title_ja = (
+            entry.title_ja
+            if entry
+            else jvn_title
+            or translate("vulndb.match.title_generic_ja", "ja", product=product, cve=cve)
         )
         if fixed:
-            advice = {lang: translate("vulndb.match.advice_fixed", lang, fixed=fixed)
-                      for lang in ("ja", "en")}
+            advice = {
+                lang: translate("vulndb.match.advice_fixed", lang, fixed=fixed)
+                for lang in ("ja", "en")
+            }
         elif last:
-            advice = {lang: translate("vulndb.match.advice_after", lang, last=last)
-                      for lang in ("ja", "en")}
+            advice = {
+                lang: translate("vulndb.match.advice_after", lang, last=last)
+                for lang in ("ja", "en")
+            }
         else:
             advice = {lang: translate("vulndb.match.advice_vendor", lang) for lang in ("ja", "en")}
         if entry:
-            advice = {"ja": f"{advice['ja']} {entry.advice_ja}", "en": f"{advice['en']} {entry.advice_en}"}
+            advice = {
+                "ja": f"{advice['ja']} {entry.advice_ja}",
+                "en": f"{advice['en']} {entry.advice_en}",
+            }
         return VulnMatch(
             cve=cve,
             title_ja=title_ja,
@@ -470,7 +485,11 @@ class KnowledgeBase:
             known = self._group(ident, scheme_for(*ident).name)
             if not known.index.configurations and not known.no_version_data:
                 return FirmwareCheck(
-                    vendor, model, version, "unknown_product", None,
+                    vendor,
+                    model,
+                    version,
+                    "unknown_product",
+                    None,
                     translate("vulndb.fw.unknown_product", "ja", product=product),
                     translate("vulndb.fw.unknown_product", "en", product=product),
                 )
@@ -479,10 +498,18 @@ class KnowledgeBase:
         if target is None or target.version is None:
             reason = "" if not version else f"（{version}）"
             return FirmwareCheck(
-                vendor, model, version, "version_unknown", None,
+                vendor,
+                model,
+                version,
+                "version_unknown",
+                None,
                 translate("vulndb.fw.version_unknown", "ja", product=product, reason=reason),
-                translate("vulndb.fw.version_unknown", "en", product=product,
-                          reason=f"({version})" if version else ""),
+                translate(
+                    "vulndb.fw.version_unknown",
+                    "en",
+                    product=product,
+                    reason=f"({version})" if version else "",
+                ),
                 tuple(self._kev_of_product(target)) if target else (),
             )
         matches = self.match_target(target, raw_version=version or "")
@@ -492,26 +519,44 @@ class KnowledgeBase:
         if real:
             kev_count = sum(1 for m in real if m.kev)
             texts = {
-                lang: translate("vulndb.fw.affected", lang, product=product,
-                                version=target.version, count=len(real), kev=kev_count)
+                lang: translate(
+                    "vulndb.fw.affected",
+                    lang,
+                    product=product,
+                    version=target.version,
+                    count=len(real),
+                    kev=kev_count,
+                )
                 for lang in ("ja", "en")
             }
-            status = "affected"
+            status: FirmwareStatus = "affected"
         else:
             texts = {
-                lang: translate("vulndb.fw.not_affected", lang, product=product,
-                                version=target.version, sources=sources)
+                lang: translate(
+                    "vulndb.fw.not_affected",
+                    lang,
+                    product=product,
+                    version=target.version,
+                    sources=sources,
+                )
                 for lang in ("ja", "en")
             }
             status = "not_affected"
         if no_data:
             cves = ", ".join(m.cve for m in no_data)
             for lang in ("ja", "en"):
-                texts[lang] += " " + translate("vulndb.fw.no_version_data_note", lang,
-                                               count=len(no_data), cves=cves)
+                texts[lang] += " " + translate(
+                    "vulndb.fw.no_version_data_note", lang, count=len(no_data), cves=cves
+                )
         return FirmwareCheck(
-            vendor, model, version, status, target.version,  # type: ignore[arg-type]
-            texts["ja"], texts["en"], tuple(matches),
+            vendor,
+            model,
+            version,
+            status,
+            target.version,
+            texts["ja"],
+            texts["en"],
+            tuple(matches),
         )
 
     def _kev_of_product(self, target: Target) -> list[VulnMatch]:
@@ -522,10 +567,16 @@ class KnowledgeBase:
             for cve in sorted(set(group.source) | group.no_version_data):
                 kev, *_ = self._kev(cve)
                 if kev and cve not in out:
-                    out[cve] = (self._compose(
-                        cve, ident, "possible", Confidence.LOW, None, None,
-                        "firmware version unknown: cannot tell whether this applies", self._info(cve),
-                    ))
+                    out[cve] = self._compose(
+                        cve,
+                        ident,
+                        "possible",
+                        Confidence.LOW,
+                        None,
+                        None,
+                        "firmware version unknown: cannot tell whether this applies",
+                        self._info(cve),
+                    )
         return sorted(out.values(), key=_order)
 
 

@@ -64,8 +64,9 @@ class ProductIndex:
     buckets: dict[tuple[int, ...], list[Range]] = field(default_factory=lambda: defaultdict(list))
     wide: list[Range] = field(default_factory=list)
 
-    def add(self, cve: str, configurations: tuple[Configuration, ...],
-            idents: Iterable[tuple[str, str]]) -> None:
+    def add(
+        self, cve: str, configurations: tuple[Configuration, ...], idents: Iterable[tuple[str, str]]
+    ) -> None:
         wanted = set(idents)
         self.configurations[cve] = configurations
         scheme = self.scheme
@@ -90,7 +91,8 @@ class ProductIndex:
                     if low is not None and high is not None:
                         b_low, b_high = _branch(low, depth), _branch(high, depth)
                         if b_low == b_high or (
-                            not high_incl and high[: depth] == tuple((2, n, "") for n in b_high)
+                            not high_incl
+                            and high[:depth] == tuple((2, n, "") for n in b_high)
                             and _next_branch(b_low) == b_high
                         ):
                             self.buckets[b_low].append(entry)

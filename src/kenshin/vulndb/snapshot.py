@@ -94,8 +94,12 @@ def _entry(raw: dict[str, Any]) -> SnapshotEntry:
             any_version.add(ident)
             matches.append(CpeMatch(criteria=software))
         for version in item.get("versions", []) or []:
-            exact = CPE(part=software.part, vendor=software.vendor, product=software.product,
-                        version=version)
+            exact = CPE(
+                part=software.part,
+                vendor=software.vendor,
+                product=software.product,
+                version=version,
+            )
             matches.append(CpeMatch(criteria=exact))
         for r in item.get("ranges", []) or []:
             line = _none(r.get("line"))
@@ -116,9 +120,15 @@ def _entry(raw: dict[str, Any]) -> SnapshotEntry:
         hardware = item.get("hardware") or []
         if hardware:
             platform = tuple(
-                CpeMatch(criteria=CPE(part="h", vendor=h.partition(":")[0],
-                                      product=h.partition(":")[2], version="-"),
-                         vulnerable=False)
+                CpeMatch(
+                    criteria=CPE(
+                        part="h",
+                        vendor=h.partition(":")[0],
+                        product=h.partition(":")[2],
+                        version="-",
+                    ),
+                    vulnerable=False,
+                )
                 for h in hardware
             )
             nodes.append(Node(operator="OR", matches=platform))
@@ -201,8 +211,9 @@ def load_backports() -> tuple[BackportFix, ...]:
         vendor, _, product = item["product"].partition(":")
         for d in item["distributions"]:
             fixes.append(
-                BackportFix(item["cve"], (vendor, product), d["distribution"], d["release"],
-                            d["fixed"])
+                BackportFix(
+                    item["cve"], (vendor, product), d["distribution"], d["release"], d["fixed"]
+                )
             )
     return tuple(fixes)
 

@@ -101,8 +101,9 @@ def now_iso() -> str:
 
 def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
     if readonly:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True,
-                               check_same_thread=False)
+        conn = sqlite3.connect(
+            f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False
+        )
     else:
         conn = sqlite3.connect(path, check_same_thread=False)
     conn.row_factory = sqlite3.Row
@@ -140,8 +141,13 @@ class KBWriter:
             count += 1
             rows.append(
                 (
-                    record.cve, record.published, record.last_modified, record.vuln_status,
-                    record.description_en, record.cvss, record.cvss_version,
+                    record.cve,
+                    record.published,
+                    record.last_modified,
+                    record.vuln_status,
+                    record.description_en,
+                    record.cvss,
+                    record.cvss_version,
                     configurations_to_json(record.configurations),
                     record.nvd_kev_added.isoformat() if record.nvd_kev_added else None,
                     record.nvd_kev_name,
@@ -186,10 +192,15 @@ class KBWriter:
             self.conn.execute(
                 "INSERT OR REPLACE INTO kev VALUES (?,?,?,?,?,?,?,?,?)",
                 (
-                    e.cve, e.vendor_project, e.product, e.name,
+                    e.cve,
+                    e.vendor_project,
+                    e.product,
+                    e.name,
                     e.date_added.isoformat() if e.date_added else None,
                     e.due_date.isoformat() if e.due_date else None,
-                    int(e.ransomware), e.required_action, e.notes,
+                    int(e.ransomware),
+                    e.required_action,
+                    e.notes,
                 ),
             )
             resolved = resolve(e.vendor_project, e.product)
@@ -210,8 +221,14 @@ class KBWriter:
             self.conn.execute(
                 "INSERT OR REPLACE INTO jvn VALUES (?,?,?,?,?,?,?,?)",
                 (
-                    e.id, e.title_ja, e.overview_ja, e.cvss, e.published, e.last_modified,
-                    json.dumps(list(e.cves)), json.dumps(affected, ensure_ascii=False),
+                    e.id,
+                    e.title_ja,
+                    e.overview_ja,
+                    e.cvss,
+                    e.published,
+                    e.last_modified,
+                    json.dumps(list(e.cves)),
+                    json.dumps(affected, ensure_ascii=False),
                 ),
             )
             self.conn.execute("DELETE FROM jvn_cve WHERE jvn_id = ?", (e.id,))

@@ -28,6 +28,7 @@ from kenshin.vulndb.sources import (
     SourceResult,
     VulnSource,
 )
+from kenshin.vulndb.sources.nvd import DEFAULT_URL as NVD_URL
 from kenshin.vulndb.store import building, connect
 
 SOURCES = ("nvd", "kev", "jvn")
@@ -93,9 +94,14 @@ def online_sources(
     out: list[VulnSource] = []
     if "nvd" in only:
         since = None if full else last_nvd_modification(path)
-        kwargs = {"base_url": nvd_url} if nvd_url else {}
-        out.append(NvdApiSource(state_dir=path.with_name(path.name + ".nvd-download"),
-                                api_key=api_key, since=since, **kwargs))
+        out.append(
+            NvdApiSource(
+                state_dir=path.with_name(path.name + ".nvd-download"),
+                base_url=nvd_url or NVD_URL,
+                api_key=api_key,
+                since=since,
+            )
+        )
     if "kev" in only:
         out.append(KevUrlSource(url=kev_url) if kev_url else KevUrlSource())
     if "jvn" in only:
@@ -120,24 +126,47 @@ def update_knowledge_base(
                 if progress:
                     progress(current)
                 results.append(source.load(writer))
-                writer.set_meta(f"{source.name}_updated_at", datetime.now(UTC).isoformat(
-                    timespec="seconds"))
+                writer.set_meta(
+                    f"{source.name}_updated_at", datetime.now(UTC).isoformat(timespec="seconds")
+                )
     except KenshinError as exc:
-        _record(path, {"at": started, "ok": False, "source": current,
-                       "reason": exc.message("en"), "reason_ja": exc.message("ja")})
+        _record(
+            path,
+            {
+                "at": started,
+                "ok": False,
+                "source": current,
+                "reason": exc.message("en"),
+                "reason_ja": exc.message("ja"),
+            },
+        )
         raise VulnDBError("vulndb.update_failed", source=current, reason=exc.message("en")) from exc
     except (OSError, sqlite3.Error, ValueError) as exc:
         reason = f"{type(exc).__name__}: {exc}"
         _record(path, {"at": started, "ok": False, "source": current, "reason": reason})
         raise VulnDBError("vulndb.update_failed", source=current, reason=reason) from exc
     except BaseException as exc:  # interrupted (Ctrl-C, kill): say so, keep the old file
-        _record(path, {"at": started, "ok": False, "source": current,
-                       "reason": f"interrupted ({type(exc).__name__})"})
+        _record(
+            path,
+            {
+                "at": started,
+                "ok": False,
+                "source": current,
+                "reason": f"interrupted ({type(exc).__name__})",
+            },
+        )
         raise
     for source in sources:
         if isinstance(source, NvdApiSource):
             source.finish()
-    _record(path, {"at": started, "ok": True,
-                   "results": [{"source": r.source, "records": r.records, "detail": r.detail}
-                               for r in results]})
+    _record(
+        path,
+        {
+            "at": started,
+            "ok": True,
+            "results": [
+                {"source": r.source, "records": r.records, "detail": r.detail} for r in results
+            ],
+        },
+    )
     return UpdateResult(path=path, results=tuple(results))

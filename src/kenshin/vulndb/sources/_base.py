@@ -96,8 +96,9 @@ class HttpFetcher:
 
     def _client(self) -> httpx.Client:
         if self.client is None:
-            self.client = httpx.Client(timeout=self.timeout, headers=self.headers,
-                                       follow_redirects=False)
+            self.client = httpx.Client(
+                timeout=self.timeout, headers=self.headers, follow_redirects=False
+            )
         return self.client
 
     def get(self, url: str, params: dict[str, Any] | None = None) -> httpx.Response:

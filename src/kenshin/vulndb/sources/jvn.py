@@ -10,6 +10,7 @@ understands the common forms and keeps the rest as text at lower confidence.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import unicodedata
@@ -38,7 +39,10 @@ NS = {
 CVE_RE = re.compile(r"CVE-\d{4}-\d{4,}")
 
 # ----------------------------------------------------------------- version text
-_VERSION = r"(?:v(?:er)?\.?\s*|rev\.?\s*)?(\d+(?:\.\d+)*(?:\s*\(build\s*\d+\))?(?:\s*r\s*\d+(?:\.\d+)*)?[a-z]?)"
+_VERSION = (
+    r"(?:v(?:er)?\.?\s*|rev\.?\s*)?"
+    r"(\d+(?:\.\d+)*(?:\s*\(build\s*\d+\))?(?:\s*r\s*\d+(?:\.\d+)*)?[a-z]?)"
+)
 _NOISE = re.compile(
     r"ファームウェア|バージョン|ソフトウェア|の?全て|全バージョン|firmware|version|のもの|系|（[^）]*）|\([^)]*cve[^)]*\)",
     re.IGNORECASE,
@@ -62,7 +66,7 @@ def _clean_version(raw: str) -> str:
 
 
 def parse_version_text(text: str) -> ParsedVersionText:
-    """Understand 「X およびそれ以前」「X 未満」「X より前」「X から Y まで」「X 以降」, or an exact X."""
+    """Read 「X およびそれ以前」「X 未満」「X より前」「X から Y まで」「X 以降」 or an exact X."""
     original = unicodedata.normalize("NFKC", text).strip()
     cves = tuple(CVE_RE.findall(original))
     body = re.sub(r"[(（][^)）]*CVE-[^)）]*[)）]", "", original)
@@ -144,7 +148,10 @@ def _affected_item(item: Element, entry_cves: tuple[str, ...]) -> list[JvnAffect
         parsed = parse_version_text(text) if text else ParsedVersionText()
         out.append(
             JvnAffected(
-                vendor=vendor, product=product, cpe=cpe_text, text=text,
+                vendor=vendor,
+                product=product,
+                cpe=cpe_text,
+                text=text,
                 start_including=parsed.start_including,
                 end_including=parsed.end_including,
                 end_excluding=parsed.end_excluding,
@@ -175,10 +182,8 @@ def parse_vuldef(text: bytes | str, what: str = "VULDEF") -> list[JvnEntry]:
         for node in data.findall("v:Impact/v:Cvss", NS):
             base = _text(node.find("v:Base", NS))
             if base and (cvss is None or node.get("version", "") >= "3"):
-                try:
+                with contextlib.suppress(ValueError):
                     cvss = float(base)
-                except ValueError:
-                    pass
         affected: list[JvnAffected] = []
         for item in data.findall("v:Affected/v:AffectedItem", NS):
             affected.extend(_affected_item(item, tuple(cves)))
@@ -211,7 +216,9 @@ def parse_oka_detail(data: dict[str, Any]) -> JvnEntry:
     """A JVN entry from a MyJVN API 4.0 (``oka``) getVulnDetailInfo JSON document."""
     doc = data["document"]
     vid = str(doc["tracking"]["id"])
-    notes = " ".join(n.get("text", "") for n in doc.get("notes", []) if n.get("category") == "description")
+    notes = " ".join(
+        n.get("text", "") for n in doc.get("notes", []) if n.get("category") == "description"
+    )
     cves = tuple(dict.fromkeys(v["cve"] for v in data.get("vulnerabilities", []) if v.get("cve")))
     affected: list[JvnAffected] = []
     for vendor_branch in data.get("product_tree", {}).get("branches", []):
@@ -222,14 +229,22 @@ def parse_oka_detail(data: dict[str, Any]) -> JvnEntry:
                 cpe = CPE.parse(cpe_text) if cpe_text else None
             except CPEError:
                 cpe = None
-            affected.append(JvnAffected(
-                vendor=cpe.vendor if cpe else vendor_branch.get("name", ""),
-                product=cpe.product if cpe else product.get("name", ""),
-                cpe=cpe_text, text="", parsed=False,
-            ))
+            affected.append(
+                JvnAffected(
+                    vendor=cpe.vendor if cpe else vendor_branch.get("name", ""),
+                    product=cpe.product if cpe else product.get("name", ""),
+                    cpe=cpe_text,
+                    text="",
+                    parsed=False,
+                )
+            )
     return JvnEntry(
-        id=vid, title_ja=str(doc.get("title", "")), overview_ja=notes.strip(), cves=cves,
-        cvss=None, published=str(doc["tracking"].get("initial_release_date", "")),
+        id=vid,
+        title_ja=str(doc.get("title", "")),
+        overview_ja=notes.strip(),
+        cves=cves,
+        cvss=None,
+        published=str(doc["tracking"].get("initial_release_date", "")),
         last_modified=str(doc["tracking"].get("current_release_date", "")),
         affected=tuple(affected),
     )
@@ -296,8 +311,12 @@ class JvnApiSource(VulnSource):
         start = 1
         for _ in range(self.max_pages):
             params = {
-                "method": "getVulnOverviewList", "feed": "hnd", "lang": "ja",
-                "startItem": start, "maxCountItem": self.page_size, **self.filters,
+                "method": "getVulnOverviewList",
+                "feed": "hnd",
+                "lang": "ja",
+                "startItem": start,
+                "maxCountItem": self.page_size,
+                **self.filters,
             }
             response = fetcher.get(self.base_url, params=params)
             page, total = parse_overview(response.content, f"getVulnOverviewList {start}")
@@ -308,8 +327,12 @@ class JvnApiSource(VulnSource):
         entries: list[JvnEntry] = []
         for i in range(0, len(ids), 10):
             batch = ids[i : i + 10]
-            params = {"method": "getVulnDetailInfo", "feed": "hnd", "lang": "ja",
-                      "vulnId": "+".join(batch)}
+            params = {
+                "method": "getVulnDetailInfo",
+                "feed": "hnd",
+                "lang": "ja",
+                "vulnId": "+".join(batch),
+            }
             response = fetcher.get(self.base_url, params=params)
             entries.extend(parse_vuldef(response.content, "getVulnDetailInfo " + batch[0]))
         count = sink.add_jvn(entries)

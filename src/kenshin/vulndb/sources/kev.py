@@ -19,9 +19,7 @@ from kenshin.vulndb.model import VulnDBError
 from kenshin.vulndb.sources._base import HttpFetcher, RateLimiter, Sink, SourceResult, VulnSource
 from kenshin.vulndb.store import KevEntry
 
-DEFAULT_URL = (
-    "https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json"
-)
+DEFAULT_URL = "https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json"
 
 
 def _date(value: Any) -> date | None:

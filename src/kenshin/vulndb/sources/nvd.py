@@ -80,9 +80,7 @@ class NvdFilesSource(VulnSource):
     def files(self) -> list[Path]:
         if self.folder.is_file():
             return [self.folder]
-        found = sorted(
-            p for p in self.folder.rglob("*") if p.name.endswith((".json", ".json.gz"))
-        )
+        found = sorted(p for p in self.folder.rglob("*") if p.name.endswith((".json", ".json.gz")))
         return [p for p in found if p.name.startswith(("CVE-", "nvd", "page", "cves"))] or found
 
     def load(self, sink: Sink) -> SourceResult:
@@ -166,7 +164,9 @@ class NvdApiSource(VulnSource):
                 break
             start = state["next"]
             params: dict[str, Any] = {
-                **plan[window], "startIndex": start, "resultsPerPage": self.page_size
+                **plan[window],
+                "startIndex": start,
+                "resultsPerPage": self.page_size,
             }
             response = fetcher.get(self.base_url, params=params)
             try:
@@ -188,8 +188,11 @@ class NvdApiSource(VulnSource):
                 state["next"] = nxt
             self._save_state(state)
             if pages >= self.max_pages:
-                raise VulnDBError("vulndb.malformed", what="NVD paging",
-                                  reason=f"more than {self.max_pages} pages")
+                raise VulnDBError(
+                    "vulndb.malformed",
+                    what="NVD paging",
+                    reason=f"more than {self.max_pages} pages",
+                )
         return sorted(self.state_dir.glob("page-*.json"))
 
     def load(self, sink: Sink) -> SourceResult:

@@ -81,4 +81,6 @@ def distribution_package(banner: str) -> tuple[str, str] | None:
     if match is None:
         return None
     dist = match.group("dist").lower()
-    return ("debian" if dist == "raspbian" else dist), f"{match.group('upstream')}-{match.group('rev')}"
+    return (
+        "debian" if dist == "raspbian" else dist
+    ), f"{match.group('upstream')}-{match.group('rev')}"

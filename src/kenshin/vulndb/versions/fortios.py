@@ -2,7 +2,8 @@
 
 The build number only restates the release (build 0489 *is* 7.0.11), so it is dropped;
 the branch is major.minor (7.0.x, 7.2.x), which is how Fortinet ships fixes.
-Format: FortiOS ``get system status`` prints ``Version: FortiGate-60F v7.0.11,build0489,230328 (GA.F)``.
+Format: FortiOS ``get system status`` prints
+``Version: FortiGate-60F v7.0.11,build0489,230328 (GA.F)``.
 """
 
 from __future__ import annotations
