@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from kenshin.vulndb.versions._base import VersionKey, VersionScheme, key_from_tokens
 
-_VERSION = re.compile(r"(\d+\.\d+)(?:\s*[-_ ]\s*(?:build\s*)?(\d+\.\d+))?", re.IGNORECASE)
+_VERSION = re.compile(r"(\d+\.\d+)(?:\s*[:\-_ ]\s*(?:build\s*)?(\d+\.\d+))?", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
