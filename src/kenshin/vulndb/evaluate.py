@@ -11,6 +11,7 @@ knowledge never turns into a silent "not affected".
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from kenshin.vulndb.cpe import ANY, NA
 from kenshin.vulndb.records import Configuration, CpeMatch, Node
@@ -30,7 +31,13 @@ class Target:
     hardware_known: bool = False
 
     def key(self) -> VersionKey | None:
-        return self.scheme.key(self.version) if self.version else None
+        return vkey(self.scheme, self.version) if self.version else None
+
+
+@lru_cache(maxsize=1 << 17)
+def vkey(scheme: VersionScheme, version: str) -> VersionKey:
+    """``scheme.key(version)``, remembered: the same bounds are compared again and again."""
+    return scheme.key(version)
 
 
 def extends(version: VersionKey, base: VersionKey) -> bool:
@@ -51,20 +58,20 @@ def version_matches(m: CpeMatch, target: Target) -> Tri:
             return None
         update = m.criteria.update
         if update == ANY:
-            base = scheme.key(wanted)
+            base = vkey(scheme, wanted)
             return key == base or extends(key, base)
-        return key == scheme.key(scheme.combine(wanted, update))
+        return key == vkey(scheme, scheme.combine(wanted, update))
     if not m.has_range:
         return True
     if key is None:
         return None
-    if m.start_including and key < scheme.key(m.start_including):
+    if m.start_including and key < vkey(scheme, m.start_including):
         return False
-    if m.start_excluding and key <= scheme.key(m.start_excluding):
+    if m.start_excluding and key <= vkey(scheme, m.start_excluding):
         return False
-    if m.end_including and key > scheme.key(m.end_including):
+    if m.end_including and key > vkey(scheme, m.end_including):
         return False
-    return not (m.end_excluding and key >= scheme.key(m.end_excluding))
+    return not (m.end_excluding and key >= vkey(scheme, m.end_excluding))
 
 
 def entry_matches(m: CpeMatch, target: Target) -> Tri:
