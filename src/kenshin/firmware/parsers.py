@@ -125,7 +125,7 @@ def _cisco(text: str) -> list[Recognised]:
         return out
     xe = re.search(r"Cisco IOS[ -]XE Software,?\s*Version\s+([\w.()]+)", text)
     ios = re.search(r"Cisco IOS Software,?.*?Version\s+([\w.()]+),", text, re.DOTALL)
-    model = re.search(r"^[Cc]isco\s+(\S+)\s+\(.*?\)\s+processor", text, re.MULTILINE)
+    model = re.search(r"^[Cc]isco\s+(\S+)\s+\(.*?\)\s+(?:processor\s+)?with", text, re.MULTILINE)
     model_name = model.group(1) if model else ""
     if xe:
         version = ".".join(

@@ -119,8 +119,9 @@ def fake_clock() -> FakeClock:
     return FakeClock()
 
 
-def make_fetcher(clock: FakeClock, *, limit: int = 5, period: float = 30.0,
-                 retries: int = 3) -> HttpFetcher:
+def make_fetcher(
+    clock: FakeClock, *, limit: int = 5, period: float = 30.0, retries: int = 3
+) -> HttpFetcher:
     return HttpFetcher(
         RateLimiter(limit=limit, period=period, clock=clock.clock, sleep=clock.sleep),
         retries=retries,

@@ -22,24 +22,42 @@ def _random_records(rng: random.Random, count: int) -> list[tuple[str, tuple[Con
             kind = rng.random()
             base = CPE(part="o", vendor="fortinet", product="fortios")
             if kind < 0.2:
-                crit = CPE(part="o", vendor="fortinet", product="fortios",
-                           version=f"{major}.{minor}.{rng.randint(0, 15)}")
+                crit = CPE(
+                    part="o",
+                    vendor="fortinet",
+                    product="fortios",
+                    version=f"{major}.{minor}.{rng.randint(0, 15)}",
+                )
                 matches.append(CpeMatch(criteria=crit))
             elif kind < 0.3:
-                matches.append(CpeMatch(criteria=base, end_excluding=f"{major}.{minor}.{rng.randint(1, 9)}"))
+                matches.append(
+                    CpeMatch(criteria=base, end_excluding=f"{major}.{minor}.{rng.randint(1, 9)}")
+                )
             elif kind < 0.35:
                 matches.append(CpeMatch(criteria=base))
             else:
                 low = rng.randint(0, 8)
                 high = low + rng.randint(0, 8)
                 if rng.random() < 0.5:
-                    matches.append(CpeMatch(criteria=base, start_including=f"{major}.{minor}.{low}",
-                                            end_including=f"{major}.{minor}.{high}"))
+                    matches.append(
+                        CpeMatch(
+                            criteria=base,
+                            start_including=f"{major}.{minor}.{low}",
+                            end_including=f"{major}.{minor}.{high}",
+                        )
+                    )
                 else:
-                    matches.append(CpeMatch(criteria=base, start_excluding=f"{major}.{minor}.{low}",
-                                            end_excluding=f"{major}.{minor + 1}"))
+                    matches.append(
+                        CpeMatch(
+                            criteria=base,
+                            start_excluding=f"{major}.{minor}.{low}",
+                            end_excluding=f"{major}.{minor + 1}",
+                        )
+                    )
         other = CpeMatch(criteria=CPE(part="a", vendor="fortinet", product="fortiproxy"))
-        records.append((f"CVE-2099-{i:05d}", (Configuration(nodes=(Node(matches=(*matches, other)),)),)))
+        records.append(
+            (f"CVE-2099-{i:05d}", (Configuration(nodes=(Node(matches=(*matches, other)),)),))
+        )
     return records
 
 
@@ -67,4 +85,5 @@ def test_unknown_version_evaluates_everything_as_unknown() -> None:
     for cve, configs in records:
         index.add(cve, configs, [ident])
     results = index.match(Target(frozenset({ident}), None, scheme("fortios")))
-    assert results and all(r.value in (None, True) for r in results.values())
+    assert results
+    assert all(r.value in (None, True) for r in results.values())

@@ -29,7 +29,9 @@ from .conftest import shared_data_dir
 
 def _records() -> list[VulnRecord]:
     folder = shared_data_dir() / "nvd"
-    return [parse_nvd_record(json.loads(p.read_text("utf-8"))) for p in sorted(folder.glob("*.json"))]
+    return [
+        parse_nvd_record(json.loads(p.read_text("utf-8"))) for p in sorted(folder.glob("*.json"))
+    ]
 
 
 def _bump(version: str, step: int) -> str | None:
@@ -57,8 +59,11 @@ def _reference_contains(m: CpeMatch, version: str) -> bool:
     if m.criteria.version not in (ANY, NA):
         base = s.key(m.criteria.version)
         if m.criteria.update == ANY:
-            return k == base or (k[: len(base) - 1] == base[:-1] and len(k) > len(base)
-                                 and k[len(base) - 1][0] in (0, 1))
+            return k == base or (
+                k[: len(base) - 1] == base[:-1]
+                and len(k) > len(base)
+                and k[len(base) - 1][0] in (0, 1)
+            )
         return k == s.key(_version_of(m))
     if not m.has_range:
         return True
@@ -145,7 +150,13 @@ def _target(point: Point, record: VulnRecord) -> Target:
 def test_there_are_many_points() -> None:
     assert len(POINTS) > 400
     assert {p.why for p in POINTS} >= {
-        "enumerated", "start", "end-incl", "first-fixed", "before-fixed", "after-end-incl"}
+        "enumerated",
+        "start",
+        "end-incl",
+        "first-fixed",
+        "before-fixed",
+        "after-end-incl",
+    }
 
 
 @pytest.mark.parametrize("point", POINTS, ids=str)
@@ -159,7 +170,9 @@ def test_version_point(point: Point) -> None:
         for m in node.matches
         if m.vulnerable and (m.criteria.vendor, m.criteria.product) == point.product
     ]
-    expected = point.inside or any(_reference_contains(m, point.version) for m in vulnerable_entries)
+    expected = point.inside or any(
+        _reference_contains(m, point.version) for m in vulnerable_entries
+    )
     assert (evaluation.value is True and bool(evaluation.hits)) is expected
 
 

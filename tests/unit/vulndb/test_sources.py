@@ -8,6 +8,7 @@ Hand-made answers cover paging, errors, rate limiting and hostile XML.
 
 from __future__ import annotations
 
+import itertools
 import json
 import sqlite3
 import subprocess
@@ -34,7 +35,9 @@ from .conftest import FakeClock, FakeServer, make_fetcher
 
 
 def _nvd_items(shared: Path) -> list[dict[str, object]]:
-    return [{"cve": json.loads(p.read_text("utf-8"))} for p in sorted((shared / "nvd").glob("*.json"))]
+    return [
+        {"cve": json.loads(p.read_text("utf-8"))} for p in sorted((shared / "nvd").glob("*.json"))
+    ]
 
 
 def _nvd_route(items: list[dict[str, object]], failures: dict[int, list[int]] | None = None):
@@ -51,8 +54,12 @@ def _nvd_route(items: list[dict[str, object]], failures: dict[int, list[int]] | 
             return status, b"slow down", extra
         page = items[start : start + size]
         body = {
-            "resultsPerPage": len(page), "startIndex": start, "totalResults": len(items),
-            "format": "NVD_CVE", "version": "2.0", "timestamp": "2026-11-26T00:00:00.000",
+            "resultsPerPage": len(page),
+            "startIndex": start,
+            "totalResults": len(items),
+            "format": "NVD_CVE",
+            "version": "2.0",
+            "timestamp": "2026-11-26T00:00:00.000",
             "vulnerabilities": page,
         }
         return 200, json.dumps(body).encode(), {"Content-Type": "application/json"}
@@ -73,8 +80,12 @@ def test_nvd_full_download_pages_through_everything(
 ) -> None:
     items = _nvd_items(shared_data)
     http_server.routes["/rest/json/cves/2.0"] = _nvd_route(items)
-    source = NvdApiSource(state_dir=tmp_path / "state", base_url=http_server.url("/rest/json/cves/2.0"),
-                          page_size=10, fetcher=make_fetcher(fake_clock, limit=2, period=30.0))
+    source = NvdApiSource(
+        state_dir=tmp_path / "state",
+        base_url=http_server.url("/rest/json/cves/2.0"),
+        page_size=10,
+        fetcher=make_fetcher(fake_clock, limit=2, period=30.0),
+    )
     path = tmp_path / "kb.sqlite3"
     update_knowledge_base(path, [source])
     assert len(_kb_cves(path)) == len(items) == 26
@@ -90,8 +101,12 @@ def test_nvd_api_key_is_sent_as_header(
     http_server.routes["/nvd"] = _nvd_route(_nvd_items(shared_data))
     fetcher = make_fetcher(fake_clock)
     fetcher.headers = {"apiKey": "test-key-not-real"}
-    source = NvdApiSource(state_dir=tmp_path / "s", base_url=http_server.url("/nvd"),
-                          api_key="test-key-not-real", fetcher=fetcher)
+    source = NvdApiSource(
+        state_dir=tmp_path / "s",
+        base_url=http_server.url("/nvd"),
+        api_key="test-key-not-real",
+        fetcher=fetcher,
+    )
     update_knowledge_base(tmp_path / "kb.sqlite3", [source])
     assert http_server.requests[0][2].get("apiKey") == "test-key-not-real"
 
@@ -102,8 +117,13 @@ def test_incremental_update_uses_120_day_windows(
     http_server.routes["/nvd"] = _nvd_route(_nvd_items(shared_data)[:3])
     since = datetime(2026, 1, 1, tzinfo=UTC)
     until = datetime(2026, 11, 26, tzinfo=UTC)
-    source = NvdApiSource(state_dir=tmp_path / "s", base_url=http_server.url("/nvd"),
-                          since=since, until=until, fetcher=make_fetcher(fake_clock))
+    source = NvdApiSource(
+        state_dir=tmp_path / "s",
+        base_url=http_server.url("/nvd"),
+        since=since,
+        until=until,
+        fetcher=make_fetcher(fake_clock),
+    )
     update_knowledge_base(tmp_path / "kb.sqlite3", [source])
     spans = []
     for _, query, _ in http_server.requests:
@@ -111,8 +131,9 @@ def test_incremental_update_uses_120_day_windows(
         end = datetime.fromisoformat(query["lastModEndDate"][0])
         assert end - start <= timedelta(days=120)
         spans.append((start, end))
-    assert spans[0][0] == since and spans[-1][1] == until
-    assert all(a[1] == b[0] for a, b in zip(spans, spans[1:], strict=False))
+    assert spans[0][0] == since
+    assert spans[-1][1] == until
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(spans))
     assert len(spans) == len(windows(since, until)) == 3
 
 
@@ -120,8 +141,11 @@ def test_rate_limited_then_served(
     http_server: FakeServer, shared_data: Path, tmp_path: Path, fake_clock: FakeClock
 ) -> None:
     http_server.routes["/nvd"] = _nvd_route(_nvd_items(shared_data), {0: [429, 503]})
-    source = NvdApiSource(state_dir=tmp_path / "s", base_url=http_server.url("/nvd"),
-                          fetcher=make_fetcher(fake_clock, limit=50))
+    source = NvdApiSource(
+        state_dir=tmp_path / "s",
+        base_url=http_server.url("/nvd"),
+        fetcher=make_fetcher(fake_clock, limit=50),
+    )
     update_knowledge_base(tmp_path / "kb.sqlite3", [source])
     assert 7.0 in fake_clock.sleeps  # Retry-After honoured
     assert 2.0 in fake_clock.sleeps  # then exponential back-off
@@ -136,21 +160,31 @@ def test_failure_keeps_the_previous_knowledge_base_and_resumes(
     before = path.read_bytes()
     items = _nvd_items(shared_data)
     http_server.routes["/nvd"] = _nvd_route(items, {10: [503, 503, 503, 503]})
-    source = NvdApiSource(state_dir=tmp_path / "s", base_url=http_server.url("/nvd"),
-                          page_size=10, fetcher=make_fetcher(fake_clock, retries=3))
+    source = NvdApiSource(
+        state_dir=tmp_path / "s",
+        base_url=http_server.url("/nvd"),
+        page_size=10,
+        fetcher=make_fetcher(fake_clock, retries=3),
+    )
     with pytest.raises(VulnDBError) as failure:
         update_knowledge_base(path, [source])
     assert "HTTP 503" in failure.value.message("en")
     assert path.read_bytes() == before  # untouched
     status = open_knowledge_base(path).status()
-    assert status.kev_count == 1404 and status.cve_count == 0
-    assert status.last_update is not None and status.last_update["ok"] is False
+    assert status.kev_count == 1404
+    assert status.cve_count == 0
+    assert status.last_update is not None
+    assert status.last_update["ok"] is False
     assert "503" in status.last_update["reason"]
     assert not list(tmp_path.glob("kb.sqlite3.building-*"))
     # the next run resumes at page 2: page 1 is not asked for again
     http_server.requests.clear()
-    source2 = NvdApiSource(state_dir=tmp_path / "s", base_url=http_server.url("/nvd"),
-                           page_size=10, fetcher=make_fetcher(fake_clock))
+    source2 = NvdApiSource(
+        state_dir=tmp_path / "s",
+        base_url=http_server.url("/nvd"),
+        page_size=10,
+        fetcher=make_fetcher(fake_clock),
+    )
     update_knowledge_base(path, [source2])
     assert [int(q["startIndex"][0]) for _, q, _ in http_server.requests] == [10, 20]
     assert len(_kb_cves(path)) == 26
@@ -160,9 +194,14 @@ def test_failure_keeps_the_previous_knowledge_base_and_resumes(
 def test_malformed_page_fails_cleanly(
     http_server: FakeServer, tmp_path: Path, fake_clock: FakeClock
 ) -> None:
-    http_server.routes["/nvd"] = lambda p, q, h: (200, b'{"totalResults": 5, "vulnerabilities": [', {})
-    source = NvdApiSource(state_dir=tmp_path / "s", base_url=http_server.url("/nvd"),
-                          fetcher=make_fetcher(fake_clock))
+    http_server.routes["/nvd"] = lambda p, q, h: (
+        200,
+        b'{"totalResults": 5, "vulnerabilities": [',
+        {},
+    )
+    source = NvdApiSource(
+        state_dir=tmp_path / "s", base_url=http_server.url("/nvd"), fetcher=make_fetcher(fake_clock)
+    )
     with pytest.raises(VulnDBError) as failure:
         update_knowledge_base(tmp_path / "kb.sqlite3", [source])
     assert "Cannot read" in failure.value.message("en")
@@ -171,15 +210,19 @@ def test_malformed_page_fails_cleanly(
 
 def test_network_error_is_reported(tmp_path: Path, fake_clock: FakeClock) -> None:
     # a loopback port with nothing listening
-    source = NvdApiSource(state_dir=tmp_path / "s", base_url="http://127.0.0.1:9/nvd",
-                          fetcher=make_fetcher(fake_clock, retries=1))
+    source = NvdApiSource(
+        state_dir=tmp_path / "s",
+        base_url="http://127.0.0.1:9/nvd",
+        fetcher=make_fetcher(fake_clock, retries=1),
+    )
     with pytest.raises(VulnDBError) as failure:
         update_knowledge_base(tmp_path / "kb.sqlite3", [source])
     assert "ConnectError" in failure.value.message("en")
 
 
-def test_kev_over_http(http_server: FakeServer, shared_data: Path, tmp_path: Path,
-                       fake_clock: FakeClock) -> None:
+def test_kev_over_http(
+    http_server: FakeServer, shared_data: Path, tmp_path: Path, fake_clock: FakeClock
+) -> None:
     body = (shared_data / "kev" / "known_exploited_vulnerabilities.json").read_bytes()
     http_server.routes["/kev.json"] = lambda p, q, h: (200, body, {})
     source = KevUrlSource(url=http_server.url("/kev.json"), fetcher=make_fetcher(fake_clock))
@@ -187,11 +230,14 @@ def test_kev_over_http(http_server: FakeServer, shared_data: Path, tmp_path: Pat
     assert open_knowledge_base(tmp_path / "kb.sqlite3").status().kev_catalog_version == "2025.08.25"
 
 
-def test_myjvn_overview_then_details(http_server: FakeServer, shared_data: Path, tmp_path: Path,
-                                     fake_clock: FakeClock) -> None:
+def test_myjvn_overview_then_details(
+    http_server: FakeServer, shared_data: Path, tmp_path: Path, fake_clock: FakeClock
+) -> None:
     hnd = shared_data / "jvn" / "hnd"
     overview = (hnd / "getVulnOverviewList_hnd.xml").read_bytes()
-    details = {p.stem.split("_hnd_")[1]: p.read_bytes() for p in hnd.glob("getVulnDetailInfo_hnd_*.xml")}
+    details = {
+        p.stem.split("_hnd_")[1]: p.read_bytes() for p in hnd.glob("getVulnDetailInfo_hnd_*.xml")
+    }
 
     def route(path: str, query: dict[str, list[str]], headers: dict[str, str]):
         method = query["method"][0]
@@ -205,9 +251,11 @@ def test_myjvn_overview_then_details(http_server: FakeServer, shared_data: Path,
     source = JvnApiSource(base_url=http_server.url("/myjvn"), fetcher=make_fetcher(fake_clock))
     update_knowledge_base(tmp_path / "kb.sqlite3", [source])
     methods = [q["method"][0] for _, q, _ in http_server.requests]
-    assert methods[0] == "getVulnOverviewList" and "getVulnDetailInfo" in methods
+    assert methods[0] == "getVulnOverviewList"
+    assert "getVulnDetailInfo" in methods
     ids, total = parse_overview(overview)
-    assert total == 6 and len(ids) >= 2
+    assert total == 6
+    assert len(ids) >= 2
     assert open_knowledge_base(tmp_path / "kb.sqlite3").status().jvn_count >= 1
 
 
@@ -248,7 +296,8 @@ def test_malformed_upstream_files_fail_with_a_reason(shared_data: Path, tmp_path
     assert "Expecting value" in json_failure.value.message("en")
     assert not (tmp_path / "kb.sqlite3").exists()
     status = open_knowledge_base(tmp_path / "kb.sqlite3").status()
-    assert status.last_update is not None and not status.last_update["ok"]
+    assert status.last_update is not None
+    assert not status.last_update["ok"]
 
 
 def test_every_published_example_parses(shared_data: Path) -> None:
@@ -260,7 +309,9 @@ def test_every_published_example_parses(shared_data: Path) -> None:
     assert {"JVNDB-2025-000002", "JVNDB-2022-000097", "JVNDB-2021-002774"} <= ids
     aterm = next(e for e in entries if e.id == "JVNDB-2025-000002")
     wg2600hs = [a for a in aterm.affected if a.product == "aterm_wg2600hs_firmware"]
-    assert wg2600hs and wg2600hs[0].end_excluding == "1.7.2" and wg2600hs[0].parsed
+    assert wg2600hs
+    assert wg2600hs[0].end_excluding == "1.7.2"
+    assert wg2600hs[0].parsed
     assert set(wg2600hs[0].cves) == {"CVE-2025-0354", "CVE-2025-0355"}
     trend = next(e for e in entries if e.id == "JVNDB-2021-002774")
     assert trend.cves == ("CVE-2021-36745",)
@@ -268,8 +319,12 @@ def test_every_published_example_parses(shared_data: Path) -> None:
 
 
 def test_nvd_files_reader_takes_pages_too(shared_data: Path, tmp_path: Path) -> None:
-    page = {"resultsPerPage": 2, "startIndex": 0, "totalResults": 2,
-            "vulnerabilities": _nvd_items(shared_data)[:2]}
+    page = {
+        "resultsPerPage": 2,
+        "startIndex": 0,
+        "totalResults": 2,
+        "vulnerabilities": _nvd_items(shared_data)[:2],
+    }
     (tmp_path / "nvd-page.json").write_text(json.dumps(page))
     (tmp_path / "nvd-broken-record.json").write_text(json.dumps({"id": "not-a-cve"}))
     source = NvdFilesSource(tmp_path)
@@ -299,12 +354,15 @@ update_knowledge_base(Path(sys.argv[1]), [Slow()])
 """
 
 
-def test_killed_update_leaves_the_previous_knowledge_base(shared_data: Path, tmp_path: Path) -> None:
+def test_killed_update_leaves_the_previous_knowledge_base(
+    shared_data: Path, tmp_path: Path
+) -> None:
     path = tmp_path / "kb.sqlite3"
     update_knowledge_base(path, sources_from_files(shared_data, ["nvd"]))
     before = path.read_bytes()
-    child = subprocess.Popen([sys.executable, "-c", KILLED_UPDATE, str(path)],
-                             stdout=subprocess.PIPE, text=True)
+    child = subprocess.Popen(
+        [sys.executable, "-c", KILLED_UPDATE, str(path)], stdout=subprocess.PIPE, text=True
+    )
     try:
         assert child.stdout is not None
         assert child.stdout.readline().strip() == "writing"
@@ -331,4 +389,5 @@ def test_interrupted_update_says_so(shared_data: Path, tmp_path: Path) -> None:
         update_knowledge_base(path, [Interrupting(shared_data / "nvd")])
     status = open_knowledge_base(path).status()
     assert status.kev_count == 1404
-    assert status.last_update is not None and "interrupted" in status.last_update["reason"]
+    assert status.last_update is not None
+    assert "interrupted" in status.last_update["reason"]

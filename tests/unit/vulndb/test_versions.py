@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kenshin.vulndb.versions import scheme
-from kenshin.vulndb.versions import debian
+from kenshin.vulndb.versions import debian, scheme
 
 
 @pytest.mark.parametrize(
@@ -88,8 +87,12 @@ def test_order(name: str, lower: str, higher: str) -> None:
 
 @pytest.mark.parametrize(
     ("name", "a", "b"),
-    [("fortios", "7.0", "7.0.0"), ("sonicos", "6.5.4.15.116n", "6.5.4.15-116n"),
-     ("ivanti", "9.0R3", "9.0r3"), ("citrix", "13.1-49.15", "13.1.49.15")],
+    [
+        ("fortios", "7.0", "7.0.0"),
+        ("sonicos", "6.5.4.15.116n", "6.5.4.15-116n"),
+        ("ivanti", "9.0R3", "9.0r3"),
+        ("citrix", "13.1-49.15", "13.1.49.15"),
+    ],
 )
 def test_equal_spellings(name: str, a: str, b: str) -> None:
     assert scheme(name).compare(a, b) == 0
@@ -103,8 +106,13 @@ def test_naive_float_compare_is_wrong_but_ours_is_right() -> None:
 
 @pytest.mark.parametrize(
     ("name", "version", "branch"),
-    [("fortios", "7.0.11", (7, 0)), ("panos", "10.2.9-h1", (10, 2)), ("ivanti", "22.7R2.3", (22, 7)),
-     ("cisco", "9.16(4)19", (9, 16)), ("yamaha", "14.01.38", (14, 1))],
+    [
+        ("fortios", "7.0.11", (7, 0)),
+        ("panos", "10.2.9-h1", (10, 2)),
+        ("ivanti", "22.7R2.3", (22, 7)),
+        ("cisco", "9.16(4)19", (9, 16)),
+        ("yamaha", "14.01.38", (14, 1)),
+    ],
 )
 def test_branch(name: str, version: str, branch: tuple[int, ...]) -> None:
     assert scheme(name).branch(version) == branch
@@ -128,7 +136,11 @@ def test_debian_compare(a: str, b: str, sign: int) -> None:
 
 def test_distribution_package_from_banner() -> None:
     assert debian.distribution_package("SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3") == (
-        "debian", "9.2p1-2+deb12u3")
+        "debian",
+        "9.2p1-2+deb12u3",
+    )
     assert debian.distribution_package("SSH-2.0-OpenSSH_8.9p1 Ubuntu-3ubuntu0.10") == (
-        "ubuntu", "8.9p1-3ubuntu0.10")
+        "ubuntu",
+        "8.9p1-3ubuntu0.10",
+    )
     assert debian.distribution_package("SSH-2.0-OpenSSH_9.8") is None
