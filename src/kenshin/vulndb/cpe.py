@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, fields
+from functools import lru_cache
 from urllib.parse import unquote
 
 from kenshin.errors import KenshinError
@@ -55,17 +56,12 @@ class CPE:
 
     @classmethod
     def parse(cls, text: str) -> CPE:
-        """A CPE from a 2.3 formatted string or a 2.2 URI."""
-        text = text.strip()
-        if text.startswith("cpe:2.3:"):
-            return _parse_formatted(text)
-        if text.startswith("cpe:/"):
-            return _parse_uri(text)
-        raise CPEError("vulndb.cpe_invalid", cpe=text)
+        """A CPE from a 2.3 formatted string or a 2.2 URI (parsed names are remembered)."""
+        return _parse_cached(text)
 
     def bind(self) -> str:
         """The formatted string (``cpe:2.3:...``) with special characters escaped."""
-        return "cpe:2.3:" + ":".join(_bind_value(getattr(self, a)) for a in _ATTRS)
+        return _bind_cached(self)
 
     def __str__(self) -> str:
         return self.bind()
@@ -74,7 +70,19 @@ class CPE:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
+@lru_cache(maxsize=1 << 18)
+def _parse_cached(text: str) -> CPE:
+    text = text.strip()
+    if text.startswith("cpe:2.3:"):
+        return _parse_formatted(text)
+    if text.startswith("cpe:/"):
+        return _parse_uri(text)
+    raise CPEError("vulndb.cpe_invalid", cpe=text)
+
+
 def _split_formatted(body: str) -> list[str]:
+    if "\\" not in body:  # the common case: nothing escaped
+        return body.split(":")
     parts: list[str] = []
     current: list[str] = []
     escaped = False
@@ -100,6 +108,8 @@ def _unbind_value(raw: str, cpe: str) -> str:
         return raw
     if raw == "":
         raise CPEError("vulndb.cpe_invalid", cpe=cpe)
+    if "\\" not in raw:
+        return raw
     out: list[str] = []
     i = 0
     while i < len(raw):
@@ -140,6 +150,11 @@ def _parse_uri(text: str) -> CPE:
         ):
             values[name] = value or ANY
     return CPE(**values)
+
+
+@lru_cache(maxsize=1 << 18)
+def _bind_cached(cpe: CPE) -> str:
+    return "cpe:2.3:" + ":".join(_bind_value(getattr(cpe, a)) for a in _ATTRS)
 
 
 def _bind_value(value: str) -> str:

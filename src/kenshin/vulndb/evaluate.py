@@ -29,9 +29,15 @@ class Target:
     scheme: VersionScheme
     hardware: frozenset[tuple[str, str]] = field(default_factory=frozenset)
     hardware_known: bool = False
+    _key: VersionKey | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(
+            self, "_key", self.scheme.key(self.version) if self.version else None
+        )
 
     def key(self) -> VersionKey | None:
-        return vkey(self.scheme, self.version) if self.version else None
+        return self._key
 
 
 @lru_cache(maxsize=1 << 17)
@@ -125,7 +131,29 @@ def evaluate_node(node: Node, target: Target) -> tuple[Tri, list[CpeMatch]]:
     return result, [] if node.negate else hits
 
 
+def _evaluate_simple(node: Node, target: Target) -> Evaluation:
+    """One plain OR node (most NVD configurations): the same result, less bookkeeping."""
+    value: Tri = False
+    hits: list[CpeMatch] = []
+    software = target.software
+    for m in node.matches:
+        result = entry_matches(m, target)
+        if result is False:
+            continue
+        if result is True:
+            value = True
+        elif value is False:
+            value = None
+        if m.vulnerable and (m.criteria.vendor, m.criteria.product) in software:
+            hits.append(m)
+    return Evaluation(value=value, hits=tuple(hits) if value is not False else ())
+
+
 def evaluate(config: Configuration, target: Target) -> Evaluation:
+    if len(config.nodes) == 1 and not config.negate:
+        node = config.nodes[0]
+        if node.operator == "OR" and not node.negate:
+            return _evaluate_simple(node, target)
     values: list[Tri] = []
     hits: list[CpeMatch] = []
     for node in config.nodes:

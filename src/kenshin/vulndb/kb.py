@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 from dataclasses import dataclass
 from datetime import date
@@ -20,7 +21,7 @@ from typing import Any
 from kenshin.config import data_dir
 from kenshin.domain import Confidence, Severity
 from kenshin.i18n import translate
-from kenshin.vulndb.cpe import ANY, CPE, NA
+from kenshin.vulndb.cpe import ANY, CPE, NA, CPEError
 from kenshin.vulndb.evaluate import Evaluation, Target, version_matches
 from kenshin.vulndb.matcher import ProductIndex
 from kenshin.vulndb.model import (
@@ -92,6 +93,12 @@ class KnowledgeBase:
         )
         self._groups: dict[Ident, _Group] = {}
         self._lock = Lock()
+        self.unreadable: set[str] = set()
+        self._info_memo: dict[str, _CveInfo | None] = {}
+        self._kev_memo: dict[str, tuple[bool, date | None, bool, str]] = {}
+        self._jvn_memo: dict[str, tuple[tuple[str, ...], str, str]] = {}
+        self._compose_memo: dict[tuple[object, ...], VulnMatch] = {}
+        self._result_memo: dict[tuple[Target, str], tuple[VulnMatch, ...]] = {}
 
     def close(self) -> None:
         if self._conn is not None:
@@ -147,7 +154,11 @@ class KnowledgeBase:
                 ident,
             )
             for row in rows:
-                configurations = configurations_from_json(row["configurations"])
+                try:
+                    configurations = configurations_from_json(row["configurations"])
+                except (CPEError, ValueError, KeyError, TypeError):
+                    self.unreadable.add(row["id"])  # a bad record never stops matching
+                    continue
                 if configurations:
                     index.add(row["id"], configurations, [ident])
                     source[row["id"]] = "nvd"
@@ -218,6 +229,13 @@ class KnowledgeBase:
         return {cve: (Configuration(nodes=(Node(matches=tuple(ms)),)),) for cve, ms in out.items()}
 
     def _info(self, cve: str) -> _CveInfo | None:
+        if cve in self._info_memo:
+            return self._info_memo[cve]
+        info = self._read_info(cve)
+        self._info_memo[cve] = info
+        return info
+
+    def _read_info(self, cve: str) -> _CveInfo | None:
         if self._conn is None:
             return None
         row = self._conn.execute(
@@ -238,6 +256,12 @@ class KnowledgeBase:
         )
 
     def _kev(self, cve: str) -> tuple[bool, date | None, bool, str]:
+        known = self._kev_memo.get(cve)
+        if known is None:
+            known = self._kev_memo[cve] = self._read_kev(cve)
+        return known
+
+    def _read_kev(self, cve: str) -> tuple[bool, date | None, bool, str]:
         if self._conn is not None:
             row = self._conn.execute(
                 "SELECT date_added, ransomware FROM kev WHERE cve = ?", (cve,)
@@ -258,6 +282,12 @@ class KnowledgeBase:
         if entry is not None and entry.kev is not None:
             return True, entry.kev, entry.ransomware, "kenshin snapshot"
         return False, None, False, ""
+
+    def _jvn(self, cve: str) -> tuple[tuple[str, ...], str, str]:
+        known = self._jvn_memo.get(cve)
+        if known is None:
+            known = self._jvn_memo[cve] = (self._jvn_ids(cve), *self._jvn_text(cve))
+        return known
 
     def _jvn_ids(self, cve: str) -> tuple[str, ...]:
         ids: list[str] = []
@@ -326,6 +356,18 @@ class KnowledgeBase:
         return self.match_target(target, raw_version=query.version)
 
     def match_target(self, target: Target, raw_version: str = "") -> list[VulnMatch]:
+        """Matches for one target; results are remembered (devices repeat versions)."""
+        backport = bool(raw_version and _DISTRIBUTION.search(raw_version))
+        memo_key = (target, raw_version if backport else "")
+        cached = self._result_memo.get(memo_key)
+        if cached is None:
+            cached = tuple(self._match_target(target, raw_version if backport else ""))
+            if len(self._result_memo) >= 50_000:
+                self._result_memo.clear()
+            self._result_memo[memo_key] = cached
+        return list(cached)
+
+    def _match_target(self, target: Target, raw_version: str) -> list[VulnMatch]:
         found: dict[str, VulnMatch] = {}
         covered: set[str] = set()
         unanalysed: dict[str, Ident] = {}
@@ -418,13 +460,32 @@ class KnowledgeBase:
         evidence: str,
         info: _CveInfo | None,
     ) -> VulnMatch:
+        memo_key = (cve, ident, status, confidence, fixed, last, evidence)
+        made = self._compose_memo.get(memo_key)
+        if made is None:
+            made = self._compose_new(cve, ident, status, confidence, fixed, last, evidence, info)
+            if len(self._compose_memo) < 200_000:
+                self._compose_memo[memo_key] = made
+        return made
+
+    def _compose_new(
+        self,
+        cve: str,
+        ident: Ident,
+        status: MatchStatus,
+        confidence: Confidence,
+        fixed: str | None,
+        last: str | None,
+        evidence: str,
+        info: _CveInfo | None,
+    ) -> VulnMatch:
         entry: SnapshotEntry | None = self.snapshot.entries.get(cve)
         kev, kev_date, ransomware, kev_source = self._kev(cve)
         if kev_source and kev_source != "CISA KEV catalogue":
             evidence += f"; {kev_source}"
         cvss = info.cvss if info and info.cvss is not None else (entry.cvss if entry else None)
         product = ident[1].replace("_", " ")
-        jvn_title, jvn_overview = self._jvn_text(cve)
+        jvn_ids, jvn_title, jvn_overview = self._jvn(cve)
         description_en = entry.description_en if entry else (info.description_en if info else "")
         title_en = (
             entry.title_en
@@ -468,7 +529,7 @@ class KnowledgeBase:
             kev=kev,
             kev_date=kev_date,
             ransomware=ransomware,
-            jvn_ids=self._jvn_ids(cve),
+            jvn_ids=jvn_ids,
             fixed_version=fixed,
             confidence=confidence,
             status=status,
@@ -597,7 +658,7 @@ def _describe(hits: tuple[CpeMatch, ...], target: Target) -> str:
         if c.version not in (ANY, NA):
             label += f" {c.version}" + (f" {c.update}" if c.update not in (ANY, NA) else "")
         parts.append(label + (" " + " ".join(bounds) if bounds else ""))
-    return f"version {target.version or '?'} matches " + ", ".join(parts)
+    return "matches " + ", ".join(parts)
 
 
 def _first_sentence(text: str) -> str:
@@ -607,6 +668,7 @@ def _first_sentence(text: str) -> str:
     return sentence if len(sentence) <= 160 else sentence[:157] + "..."
 
 
+_DISTRIBUTION = re.compile(r"debian|ubuntu|raspbian", re.IGNORECASE)
 _STATUS_ORDER = {"affected": 0, "possible": 1, "no_version_data": 2}
 
 

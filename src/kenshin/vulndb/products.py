@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -82,6 +82,7 @@ def _fill(template: str, forms: dict[str, str]) -> Ident | None:
     return vendor, product
 
 
+@lru_cache(maxsize=4096)
 def resolve(vendor: str, model: str) -> ResolvedProduct | None:
     """The CPE identities for a vendor and a model/product name, or None when unknown."""
     vendor_text = vendor.strip().lower()
@@ -102,6 +103,7 @@ def resolve(vendor: str, model: str) -> ResolvedProduct | None:
     return None
 
 
+@lru_cache(maxsize=1 << 16)
 def scheme_for(vendor: str, product: str) -> VersionScheme:
     """The version scheme for a CPE vendor:product (generic when not in the table)."""
     for rule in rules():

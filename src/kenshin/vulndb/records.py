@@ -67,6 +67,13 @@ class VulnRecord:
     configurations: tuple[Configuration, ...] | None = None
     nvd_kev_added: date | None = None
     nvd_kev_name: str = ""
+    # lazy form (bulk import): NVD's configurations kept as JSON text, parsed when matched
+    configurations_json: str | None = None
+    vulnerable_products: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def has_configurations(self) -> bool:
+        return bool(self.configurations) or self.configurations_json is not None
 
 
 def severity_for(cvss: float | None, fallback: Severity = Severity.MEDIUM) -> Severity:
@@ -146,8 +153,34 @@ def english_description(descriptions: list[dict[str, Any]]) -> str:
     return str(descriptions[0].get("value", "")) if descriptions else ""
 
 
-def parse_nvd_record(raw: dict[str, Any]) -> VulnRecord:
-    """A ``VulnRecord`` from an NVD API 2.0 ``cve`` object (or a whole vulnerability item)."""
+def _lazy_products(configurations: list[dict[str, Any]]) -> tuple[tuple[str, str], ...]:
+    """Vendor/product of the vulnerable entries, read without building CPE objects."""
+    found: dict[tuple[str, str], None] = {}
+    for config in configurations:
+        for node in config.get("nodes", []) or []:
+            for m in node.get("cpeMatch", []) or []:
+                criteria = str(m["criteria"])
+                if not criteria.startswith("cpe:2.3:"):
+                    raise ValueError(f"not a CPE 2.3 name: {criteria!r}")
+                if not m.get("vulnerable", True):
+                    continue
+                if "\\" in criteria:
+                    cpe = CPE.parse(criteria)
+                    found[(cpe.vendor, cpe.product)] = None
+                    continue
+                parts = criteria.split(":")
+                if len(parts) != 13 or not parts[3] or not parts[4]:
+                    raise ValueError(f"not a CPE 2.3 name: {criteria!r}")
+                found[(parts[3], parts[4])] = None
+    return tuple(found)
+
+
+def parse_nvd_record(raw: dict[str, Any], *, lazy: bool = False) -> VulnRecord:
+    """A ``VulnRecord`` from an NVD API 2.0 ``cve`` object (or a whole vulnerability item).
+
+    ``lazy`` keeps the configurations as JSON text (checked, not built): the bulk import
+    stores them that way and the matcher parses a product's records when first asked.
+    """
     if "cve" in raw and isinstance(raw["cve"], dict):
         raw = raw["cve"]
     cve = str(raw.get("id", ""))
@@ -155,6 +188,12 @@ def parse_nvd_record(raw: dict[str, Any]) -> VulnRecord:
         raise ValueError(f"not a CVE record: id {cve!r}")
     cvss, version = _best_cvss(raw.get("metrics") or {})
     configurations = raw.get("configurations")
+    lazy_json: str | None = None
+    lazy_products: tuple[tuple[str, str], ...] = ()
+    if lazy and configurations:
+        lazy_products = _lazy_products(configurations)
+        lazy_json = json.dumps(configurations, separators=(",", ":"))
+        configurations = None
     return VulnRecord(
         cve=cve,
         description_en=english_description(raw.get("descriptions") or []),
@@ -167,6 +206,8 @@ def parse_nvd_record(raw: dict[str, Any]) -> VulnRecord:
         configurations=parse_configurations(configurations) if configurations else None,
         nvd_kev_added=_parse_date(raw.get("cisaExploitAdd")),
         nvd_kev_name=str(raw.get("cisaVulnerabilityName", "")),
+        configurations_json=lazy_json,
+        vulnerable_products=lazy_products,
     )
 
 
@@ -198,10 +239,14 @@ def configurations_to_json(configurations: tuple[Configuration, ...] | None) -> 
 
 
 def configurations_from_json(text: str | None) -> tuple[Configuration, ...] | None:
+    """Configurations from the store: NVD's own JSON, or our short form."""
     if text is None:
         return None
+    data = json.loads(text)
+    if data and "nodes" in data[0]:
+        return parse_configurations(data)
     configurations = []
-    for config in json.loads(text):
+    for config in data:
         nodes = tuple(
             Node(
                 operator=node["o"],

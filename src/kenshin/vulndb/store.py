@@ -34,6 +34,7 @@ CREATE TABLE IF NOT EXISTS cve_product (
     vendor TEXT NOT NULL, product TEXT NOT NULL, cve TEXT NOT NULL,
     PRIMARY KEY (vendor, product, cve)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS cve_product_cve ON cve_product (cve);
 CREATE TABLE IF NOT EXISTS kev (
     cve TEXT PRIMARY KEY, vendor_project TEXT, product TEXT, name TEXT,
     date_added TEXT, due_date TEXT, ransomware INTEGER, required_action TEXT, notes TEXT
@@ -148,13 +149,16 @@ class KBWriter:
                     record.description_en,
                     record.cvss,
                     record.cvss_version,
-                    configurations_to_json(record.configurations),
+                    record.configurations_json or configurations_to_json(record.configurations),
                     record.nvd_kev_added.isoformat() if record.nvd_kev_added else None,
                     record.nvd_kev_name,
                 )
             )
             ids.append((record.cve,))
             seen: set[tuple[str, str]] = set()
+            for ident in record.vulnerable_products:
+                seen.add(ident)
+                products.append((*ident, record.cve))
             for config in record.configurations or ():
                 for node in config.nodes:
                     for m in node.matches:

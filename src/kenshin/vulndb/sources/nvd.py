@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from kenshin.vulndb.cpe import CPEError
 from kenshin.vulndb.model import VulnDBError
 from kenshin.vulndb.records import VulnRecord, parse_nvd_record
 from kenshin.vulndb.sources._base import HttpFetcher, RateLimiter, Sink, SourceResult, VulnSource
@@ -54,8 +55,8 @@ def records_from_json(data: Any, what: str, skipped: list[str]) -> Iterator[Vuln
         items = [data]
     for item in items:
         try:
-            yield parse_nvd_record(item)
-        except (ValueError, KeyError, TypeError) as exc:
+            yield parse_nvd_record(item, lazy=True)
+        except (ValueError, KeyError, TypeError, CPEError) as exc:
             skipped.append(f"{what}: {exc}")
 
 
