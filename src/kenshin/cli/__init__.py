@@ -29,6 +29,7 @@ _COMMAND_GROUPS: list[tuple[str, str]] = [
     ("terminals", "terminal"),
     ("firmware", "firmware"),
     ("vulndb", "vulndb"),
+    ("lab", "lab"),
 ]
 # Single commands: (module under kenshin.cli, attribute holding the function, command name)
 _COMMANDS: list[tuple[str, str, str]] = [
