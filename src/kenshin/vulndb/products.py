@@ -85,8 +85,9 @@ def _fill(template: str, forms: dict[str, str]) -> Ident | None:
 @lru_cache(maxsize=4096)
 def resolve(vendor: str, model: str) -> ResolvedProduct | None:
     """The CPE identities for a vendor and a model/product name, or None when unknown."""
-    vendor_text = vendor.strip().lower()
     model_text = model.strip().lower()
+    # a scanner often knows only the product ("OpenSSH", "Fortinet FortiGate SSL VPN")
+    vendor_text = vendor.strip().lower() or model_text
     for rule in rules():
         if not rule.vendor.search(vendor_text) or not rule.model.search(model_text):
             continue

@@ -336,3 +336,12 @@ def test_one_source_can_be_refreshed_alone(shared_data: Path, tmp_path: Path) ->
     status = open_knowledge_base(path).status()
     assert status.cve_count == 26
     assert status.kev_count == 1404
+
+
+def test_scanner_style_query_without_vendor(kb: KnowledgeBase) -> None:
+    # what a service scan knows: nmap-style product and version, no vendor
+    found = {m.cve: m for m in kb.match(ProductQuery("", "OpenSSH", "9.2p1 Debian 2+deb12u2"))}
+    assert found["CVE-2024-6387"].status == "affected"
+    assert kb.match(ProductQuery("", "OpenSSH", "9.2p1 Debian 2+deb12u3")) == []
+    vsftpd = kb.match(ProductQuery("", "vsftpd", "2.3.4"))
+    assert [m.cve for m in vsftpd] == ["CVE-2011-2523"]

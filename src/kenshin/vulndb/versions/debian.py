@@ -70,7 +70,8 @@ def compare(a: str, b: str) -> int:
 
 
 _BANNER = re.compile(
-    r"(?P<upstream>\d+\.\d+(?:\.\d+)?(?:p\d+)?)\s+(?P<dist>Debian|Ubuntu|Raspbian)-(?P<rev>[0-9A-Za-z.+~]+)",
+    r"(?P<upstream>\d+\.\d+(?:\.\d+)?(?:p\d+)?)\s+(?P<dist>Debian|Ubuntu|Raspbian)[- ]"
+    r"(?P<rev>[0-9][0-9A-Za-z.+~]*)",
     re.IGNORECASE,
 )
 
