@@ -38,7 +38,7 @@ class CPEError(KenshinError):
     """A CPE name that is not well-formed."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CPE:
     """One CPE 2.3 name as unbound attribute values (``*`` = ANY, ``-`` = NA)."""
 

@@ -20,7 +20,7 @@ from kenshin.vulndb.versions import VersionKey, VersionScheme
 Tri = bool | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Target:
     """The product being checked: its CPE identities, version, and known hardware."""
 
@@ -107,7 +107,7 @@ def _negate(value: Tri, negate: bool) -> Tri:
     return (not value if value is not None else None) if negate else value
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Evaluation:
     """How one configuration applies: its value and the vulnerable entries that hit."""
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from kenshin.vulndb.cpe import ANY, NA
-from kenshin.vulndb.evaluate import Evaluation, Target, evaluate_all
+from kenshin.vulndb.evaluate import Evaluation, Target, evaluate_all, vkey
 from kenshin.vulndb.records import Configuration, CpeMatch
 from kenshin.vulndb.versions import VersionKey, VersionScheme
 
@@ -25,17 +25,17 @@ Range = tuple[VersionKey | None, bool, VersionKey | None, bool, str]
 
 def _bounds(m: CpeMatch, scheme: VersionScheme) -> Range:
     if m.start_including:
-        low: VersionKey | None = scheme.key(m.start_including)
+        low: VersionKey | None = vkey(scheme, m.start_including)
         low_incl = True
     elif m.start_excluding:
-        low, low_incl = scheme.key(m.start_excluding), False
+        low, low_incl = vkey(scheme, m.start_excluding), False
     else:
         low, low_incl = None, True
     if m.end_including:
-        high: VersionKey | None = scheme.key(m.end_including)
+        high: VersionKey | None = vkey(scheme, m.end_including)
         high_incl = True
     elif m.end_excluding:
-        high, high_incl = scheme.key(m.end_excluding), False
+        high, high_incl = vkey(scheme, m.end_excluding), False
     else:
         high, high_incl = None, True
     return low, low_incl, high, high_incl, ""
@@ -79,9 +79,9 @@ class ProductIndex:
                         continue
                     if c.version not in (ANY, NA):
                         if c.update == ANY:
-                            self.prefix[scheme.key(c.version)].add(cve)
+                            self.prefix[vkey(scheme, c.version)].add(cve)
                         else:
-                            self.exact[scheme.key(scheme.combine(c.version, c.update))].add(cve)
+                            self.exact[vkey(scheme, scheme.combine(c.version, c.update))].add(cve)
                         continue
                     if not m.has_range:
                         self.always.add(cve)

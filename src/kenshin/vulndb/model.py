@@ -27,7 +27,7 @@ class ProductQuery:
     cpe: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class VulnMatch:
     cve: str
     title_ja: str

@@ -20,7 +20,7 @@ from kenshin.vulndb.cpe import CPE
 CVE_ID = re.compile(r"^CVE-\d{4}-\d{4,}$")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CpeMatch:
     """One ``cpeMatch`` entry: a CPE pattern with an optional version range."""
 
@@ -38,14 +38,14 @@ class CpeMatch:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Node:
     operator: str = "OR"
     negate: bool = False
     matches: tuple[CpeMatch, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Configuration:
     """A configuration: its nodes combined by ``operator`` (``OR`` unless stated)."""
 
@@ -54,7 +54,7 @@ class Configuration:
     negate: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class VulnRecord:
     cve: str
     description_en: str = ""
