@@ -13,7 +13,7 @@ from dataclasses import dataclass, fields
 from functools import lru_cache
 from urllib.parse import unquote
 
-from kenshin.errors import KenshinError
+from kenshin.vulndb.model import VulnDBError
 
 ANY = "*"
 NA = "-"
@@ -34,8 +34,8 @@ _ATTRS = (
 _SPECIAL = set("\\!\"#$%&'()+,/:;<=>@[]^`{|}~?*")
 
 
-class CPEError(KenshinError):
-    """A CPE name that is not well-formed."""
+class CPEError(VulnDBError):
+    """A CPE name that is not well-formed (a kind of the room's one error, VulnDBError)."""
 
 
 @dataclass(frozen=True, slots=True)
