@@ -29,11 +29,23 @@ _COMMAND_GROUPS: list[tuple[str, str]] = [
     ("terminals", "terminal"),
     ("firmware", "firmware"),
     ("vulndb", "vulndb"),
+    ("imports", "import"),
     ("lab", "lab"),
+    ("diagram", "diagram"),
+    ("hearing", "hearing"),
+    ("requests", "requests"),
+    ("targets", "targets"),
+    ("vault", "vault"),
+    ("web", "user"),
 ]
 # Single commands: (module under kenshin.cli, attribute holding the function, command name)
 _COMMANDS: list[tuple[str, str, str]] = [
     ("demo", "demo", "demo"),
+    ("scan", "scan", "scan"),
+    ("scan", "scan_stop", "scan-stop"),
+    ("scan", "scan_runs", "scan-runs"),
+    ("web", "serve", "serve"),
+    ("report", "report", "report"),
 ]
 
 app = typer.Typer(

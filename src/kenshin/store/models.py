@@ -407,3 +407,9 @@ class AuditEventRow(Base):
     engagement_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
     targets: Mapped[list[str]] = mapped_column(JSON, default=list)
     details: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+
+
+from kenshin.store import models_workflow as _models_workflow  # noqa: E402, F401
+from kenshin.store import models_scan as _models_scan  # noqa: E402, F401  (scan tables)
+import kenshin.store.models_terminals  # noqa: E402, F401  (the terminal survey's tables)
+import kenshin.store.models_web  # noqa: E402,F401  (the web application's tables)
