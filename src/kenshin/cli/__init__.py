@@ -27,6 +27,8 @@ _COMMAND_GROUPS: list[tuple[str, str]] = [
     ("devices", "device"),
     ("vendors", "vendor"),
     ("terminals", "terminal"),
+    ("firmware", "firmware"),
+    ("vulndb", "vulndb"),
     ("imports", "import"),
     ("lab", "lab"),
     ("diagram", "diagram"),
