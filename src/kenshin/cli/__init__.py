@@ -27,6 +27,7 @@ _COMMAND_GROUPS: list[tuple[str, str]] = [
     ("devices", "device"),
     ("vendors", "vendor"),
     ("terminals", "terminal"),
+    ("lab", "lab"),
 ]
 # Single commands: (module under kenshin.cli, attribute holding the function, command name)
 _COMMANDS: list[tuple[str, str, str]] = [
