@@ -156,7 +156,10 @@ class SnmpDefaultCommunity(Check):
             answer = _snmp.parse_response(reply) if reply else None
             if answer and answer.request_id == request_id and answer.error_status == 0:
                 descr = printable(answer.value, 120)
-                evidence = f"community '{community}' answered sysDescr.0: {descr}"
+                evidence = (
+                    f"factory-default community #{index + 1} ({mask(community)}) "
+                    f"answered sysDescr.0: {descr}"
+                )
                 return [build_finding(self.check_id, target, evidence=evidence, service="snmp")]
         return []
 
@@ -275,10 +278,21 @@ async def _mongodb_open(
 async def _elasticsearch_open(
     target: CheckTarget, settings: CheckSettings, stats: CheckStats
 ) -> str | None:
-    status, _, body = await http_get(target, settings, stats, "/_cat/indices?format=json")
-    if status == 200 and body.lstrip().startswith(b"["):
-        return f"GET /_cat/indices answered 200 without credentials ({len(body)} bytes)"
-    return None
+    # With security on, even the root endpoint answers 401; 200 with cluster data is open.
+    status, _, body = await http_get(target, settings, stats, "/")
+    if status != 200:
+        return None
+    try:
+        document = json.loads(body.decode("utf-8", "replace"))
+    except json.JSONDecodeError:
+        return None
+    if not isinstance(document, dict) or "cluster_name" not in document:
+        return None
+    version = document.get("version", {}).get("number", "?")
+    return (
+        f"GET / answered 200 without credentials (cluster "
+        f"'{document['cluster_name']}', Elasticsearch {version})"
+    )
 
 
 async def _docker_open(

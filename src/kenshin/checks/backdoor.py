@@ -71,7 +71,12 @@ class BindShell(Check):
 
     def applies_to(self, target: CheckTarget) -> bool:
         # Anything TCP that identification could not name, or named only by its port.
-        return target.protocol is Protocol.TCP and target.service in ("", "unknown", "tcpwrapped")
+        return target.protocol is Protocol.TCP and target.service in (
+            "",
+            "unknown",
+            "tcpwrapped",
+            "bindshell",
+        )
 
     async def run(
         self, target: CheckTarget, settings: CheckSettings, stats: CheckStats

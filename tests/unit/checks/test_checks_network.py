@@ -108,6 +108,7 @@ def test_snmp_default_community_both_ways(community: str, fires: bool) -> None:
     assert asked <= FAST.max_login_attempts
     if fires:
         assert "RTX1210" in found[0].evidence
+        assert community not in found[0].evidence
 
 
 # -- services without authentication --------------------------------------------------------
