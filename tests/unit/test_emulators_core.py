@@ -395,9 +395,10 @@ def _payload(next_kind: int, body: bytes) -> bytes:
     return struct.pack(">BBH", next_kind, 0, 4 + len(body)) + body
 
 
-def ikev1_main_mode() -> bytes:
-    """An IKEv1 Main Mode first message with two transforms (like ike-scan sends)."""
-    attrs1 = struct.pack(">HHHHHHHH", 0x8001, 7, 0x800E, 128, 0x8002, 2, 0x8003, 1)
+def ikev1_main_mode(hash_algorithm: int = 2) -> bytes:
+    """An IKEv1 Main Mode first message with two transforms (like ike-scan sends):
+    AES-128 with ``hash_algorithm`` (2 SHA-1, 4 SHA2-256) and group 14, then DES/MD5-era."""
+    attrs1 = struct.pack(">HHHHHHHH", 0x8001, 7, 0x800E, 128, 0x8002, hash_algorithm, 0x8003, 1)
     attrs1 += struct.pack(">HH", 0x8004, 14)
     attrs2 = struct.pack(">HHHHHHHH", 0x8001, 5, 0x8002, 2, 0x8003, 1, 0x8004, 2)
     t1 = struct.pack(">BBH", 3, 0, 8 + len(attrs1)) + bytes([1, 1, 0, 0]) + attrs1
@@ -410,10 +411,10 @@ def ikev1_main_mode() -> bytes:
     )
 
 
-def ikev2_sa_init(ke_group: int) -> bytes:
+def ikev2_sa_init(ke_group: int, prf: int = 2) -> bytes:
     transforms = [
         (1, 12, struct.pack(">HH", 0x800E, 256)),
-        (2, 2, b""),
+        (2, prf, b""),
         (3, 12, b""),
         (4, 14, b""),
         (4, 19, b""),
@@ -539,3 +540,24 @@ def test_ike_scan_reads_the_answers() -> None:
     assert "(FortiGate)" in outputs[0]
     assert "IKEv2 SA_INIT Handshake returned" in outputs[1]
     assert "KeyExchange(" in outputs[1]
+
+
+def test_ike_strong_policy_refuses_weak_proposals() -> None:
+    with running("ike", policy="strong") as emulator:
+        weak_v1 = udp_exchange(emulator.port, ikev1_main_mode(hash_algorithm=2))
+        strong_v1 = udp_exchange(emulator.port, ikev1_main_mode(hash_algorithm=4))
+        weak_v2 = udp_exchange(emulator.port, ikev2_sa_init(14, prf=2))
+        strong_v2 = udp_exchange(emulator.port, ikev2_sa_init(14, prf=5))
+    assert weak_v1 is not None
+    assert weak_v1[18] == 5  # Informational exchange
+    assert struct.unpack(">H", dict(parse_payloads(weak_v1))[11][6:8])[0] == 14
+    assert strong_v1 is not None
+    assert strong_v1[18] == 2
+    assert weak_v2 is not None
+    assert struct.unpack(">H", dict(parse_payloads(weak_v2))[41][2:4])[0] == 14
+    assert strong_v2 is not None
+    assert 34 in dict(parse_payloads(strong_v2))  # KE: the handshake goes on
+    with running("ike", policy="any") as emulator:
+        accepted = udp_exchange(emulator.port, ikev1_main_mode(hash_algorithm=2))
+    assert accepted is not None
+    assert accepted[18] == 2

@@ -26,6 +26,7 @@ EXPECTED = {
     "sonicwall_sslvpn": ({}, "ssl/http-proxy", "SonicWALL SSL-VPN"),
     "globalprotect": ({}, "ssl/http", "Palo Alto PanWeb httpd"),
     "citrix_gateway": ({}, "ssl/http", "Citrix NetScaler SSL VPN"),
+    "cisco_asa": ({}, "ssl/http", "Cisco ASA"),
 }
 
 

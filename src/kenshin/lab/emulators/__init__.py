@@ -189,6 +189,7 @@ EMULATORS: Mapping[str, EmulatorSpec] = MappingProxyType(
                 "IPsec IKE responder (IKEv1 Main Mode, IKEv2 IKE_SA_INIT; NAT-T on 4500)",
                 vendor="generic",
                 natt="auto",
+                policy="any",
             ),
             _spec(
                 "tarpit",
