@@ -15,9 +15,7 @@ from kenshin.scan import POST_SCAN_STAGES
 from kenshin.store import EngagementRepository, Store
 
 
-def configure(
-    store: Callable[[], Store], settings: CheckSettings | None = None
-) -> DiagnosisStage:
+def configure(store: Callable[[], Store], settings: CheckSettings | None = None) -> DiagnosisStage:
     """Register the diagnosis checks as the scan's post-scan stage (idempotent)."""
 
     def roles(code: str) -> Mapping[str, str]:

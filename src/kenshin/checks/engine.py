@@ -66,18 +66,22 @@ def diagnosable(port: PortResult) -> bool:
 
 
 def roles_by_address(engagement: Engagement) -> dict[str, str]:
-    """The most telling device role on each global address (a VPN gateway wins)."""
+    """The role of what answers on each global address.
+
+    An address whose line ends in VPN gateways only is a VPN appliance's address; where a
+    router or UTM sits in front (NAT, port forwarding), the address is that device's.
+    """
     roles: dict[str, str] = {}
     for point in engagement.connection_points:
         devices = engagement.devices_on(point.key)
-        role: DeviceRole | None = next(
-            (d.role for d in devices if d.role is DeviceRole.VPN_GATEWAY), None
-        )
-        if role is None and devices:
-            role = devices[0].role
+        if not devices:
+            continue
+        if all(d.role is DeviceRole.VPN_GATEWAY for d in devices):
+            role = DeviceRole.VPN_GATEWAY
+        else:
+            role = next(d.role for d in devices if d.role is not DeviceRole.VPN_GATEWAY)
         for address in point.addresses:
-            if role is not None:
-                roles[str(address.address)] = role.value
+            roles[str(address.address)] = role.value
     return roles
 
 

@@ -22,8 +22,13 @@ def findings_table(findings: list[Finding]) -> Table:
     table = Table(title=STATE.t("cli.diagnose.title"), title_justify="left", expand=True)
     for key in ("web.severity", "web.finding", "web.target", "cli.diagnose.evidence"):
         table.add_column(STATE.t(key), overflow="fold")
-    style = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan",
-             "info": "dim"}
+    style = {
+        "critical": "bold red",
+        "high": "red",
+        "medium": "yellow",
+        "low": "cyan",
+        "info": "dim",
+    }
     for finding in sorted(findings, key=lambda f: (f.severity.rank, f.subject.describe())):
         table.add_row(
             f"[{style[finding.severity.value]}]"
@@ -43,8 +48,10 @@ def diagnose_command(
     ] = None,
     active_confirmation: Annotated[
         bool,
-        typer.Option("--active-confirmation",
-                     help="Confirm shells with a harmless echo (only if the engagement allows)."),
+        typer.Option(
+            "--active-confirmation",
+            help="Confirm shells with a harmless echo (only if the engagement allows).",
+        ),
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Findings as JSON on stdout.")] = False,
 ) -> None:
@@ -53,22 +60,39 @@ def diagnose_command(
     scope = scope_for_engagement(subject)
     with STATE.store().session() as session:
         runs = ScanRunRepository(session)
-        chosen = run or next(
-            (r.uid for r in runs.runs(engagement) if r.status == "finished"), None)
+        chosen = run or next((r.uid for r in runs.runs(engagement) if r.status == "finished"), None)
         if chosen is None:
             say("cli.diagnose.no_run", code=engagement)
             raise typer.Exit(1)
         report = runs.report(chosen)
     settings = CheckSettings(active_confirmation=active_confirmation)
-    result = asyncio.run(diagnose(report.hosts, default_checks(), allowed=scope.allows,
-                                  settings=settings, device_roles=roles_by_address(subject)))
+    result = asyncio.run(
+        diagnose(
+            report.hosts,
+            default_checks(),
+            allowed=scope.allows,
+            settings=settings,
+            device_roles=roles_by_address(subject),
+        )
+    )
     with STATE.store().session() as session:
         FindingRepository(session).record(engagement, result.findings)
     if as_json:
-        print_json([{"fingerprint": finding_fingerprint(f), "check_id": f.check_id,
-                     "severity": f.severity.value, "title": f.title(STATE.lang),
-                     "subject": f.subject.describe(), "cves": list(f.cves), "kev": f.kev,
-                     "evidence": f.evidence} for f in result.findings])
+        print_json(
+            [
+                {
+                    "fingerprint": finding_fingerprint(f),
+                    "check_id": f.check_id,
+                    "severity": f.severity.value,
+                    "title": f.title(STATE.lang),
+                    "subject": f.subject.describe(),
+                    "cves": list(f.cves),
+                    "kev": f.kev,
+                    "evidence": f.evidence,
+                }
+                for f in result.findings
+            ]
+        )
         return
     console.print(findings_table(list(result.findings)))
     for error in result.errors:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Sequence
 
 import pytest
@@ -104,7 +105,12 @@ def test_unexpected_service_on_vpn_appliance() -> None:
 
 def test_roles_by_address(demo_engagement: Engagement) -> None:
     roles = roles_by_address(demo_engagement)
-    assert roles == {"198.18.10.10": "utm", "198.18.20.20": "vpn_gateway"}
+    assert roles == {"198.18.10.10": "utm", "198.18.20.20": "router"}
+    only_vpn = dataclasses.replace(
+        demo_engagement,
+        devices=tuple(d for d in demo_engagement.devices if d.key != "DEV-02"),
+    )
+    assert roles_by_address(only_vpn)["198.18.20.20"] == "vpn_gateway"
 
 
 def test_every_check_declares_itself() -> None:
