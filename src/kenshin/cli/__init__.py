@@ -35,6 +35,7 @@ _COMMAND_GROUPS: list[tuple[str, str]] = [
     ("targets", "targets"),
     ("vault", "vault"),
     ("web", "user"),
+    ("jobs", "jobs"),
 ]
 # Single commands: (module under kenshin.cli, attribute holding the function, command name)
 _COMMANDS: list[tuple[str, str, str]] = [
@@ -43,6 +44,7 @@ _COMMANDS: list[tuple[str, str, str]] = [
     ("scan", "scan_stop", "scan-stop"),
     ("scan", "scan_runs", "scan-runs"),
     ("web", "serve", "serve"),
+    ("worker", "worker", "worker"),
 ]
 
 app = typer.Typer(

@@ -17,14 +17,10 @@ def broker_url() -> str | None:
 
 
 def runner_for(store: Store) -> JobRunner:
-    """The runner the CLI and the web use: Celery with a broker, else this process.
-
-    The Celery runner arrives with the distributed part of this room; until then a
-    broker URL is refused rather than silently ignored.
-    """
+    """The runner the CLI and the web use: Celery with a broker, else this process."""
     url = broker_url()
     if url is None:
         return InProcessRunner(store)
-    from kenshin.jobs.model import JobError
+    from kenshin.jobs.distributed import CeleryRunner
 
-    raise JobError("jobs.no_distributed", url=url)
+    return CeleryRunner(store, url)
