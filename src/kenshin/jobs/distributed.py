@@ -26,6 +26,7 @@ from datetime import datetime
 from typing import Any
 
 from celery import Celery, Task
+from kombu import Queue
 from sqlalchemy import func, select, update
 
 from kenshin.config import database_url
@@ -106,6 +107,7 @@ def celery_app(broker: str) -> Celery:
         worker_prefetch_multiplier=1,
         task_ignore_result=True,
         task_default_queue=JOB_QUEUE,
+        task_queues=[Queue(name) for name in QUEUES],
         task_serializer="json",
         accept_content=["json"],
         broker_connection_retry_on_startup=True,

@@ -15,6 +15,7 @@ engine's ``EmergencyStop``, which the senders consult before each batch of probe
 
 from __future__ import annotations
 
+import os
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,7 +28,9 @@ from kenshin.store import Store, StoreError
 from kenshin.store.models_jobs import JobControlRow, JobLeaseRow, JobRow
 
 STOP = "emergency_stop"
-LEASE_SECONDS = 30.0
+LEASE_ENV = "KENSHIN_LEASE_SECONDS"
+LEASE_SECONDS = float(os.environ.get(LEASE_ENV, "30") or "30")
+"""How long a lease lives without renewal (a dead worker frees its host after this)."""
 POLL_SECONDS = 0.5
 
 
