@@ -7,6 +7,7 @@ SYNs are counted at the lab side, inside the lab host's network namespace.
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import signal
@@ -289,7 +290,7 @@ def _max_in_window(times: list[float], window: float) -> int:
 def test_workers_scan_equals_a_single_process_scan(
     lab: Lab, redis_fleet: tuple[Fleet, Store, CeleryRunner], reference: dict[object, str]
 ) -> None:
-    _fleet_, store, runner = redis_fleet
+    _, store, runner = redis_fleet
     job_id = runner.submit(_spec(_targets(lab)))
     status = _wait(runner, job_id)
     assert status.state is JobState.SUCCEEDED, status.error
@@ -306,7 +307,7 @@ def test_workers_scan_equals_a_single_process_scan(
 def test_unregistered_kind_is_refused_before_queueing(
     redis_fleet: tuple[Fleet, Store, CeleryRunner],
 ) -> None:
-    _fleet_, _store, runner = redis_fleet
+    _, _store, runner = redis_fleet
     saved = _REGISTRY.pop(JobKind.REPORT, None)
     try:
         before = len(runner.list())
@@ -323,7 +324,7 @@ def test_unregistered_kind_is_refused_before_queueing(
 def test_politeness_limit_holds_across_workers(
     lab: Lab, redis_fleet: tuple[Fleet, Store, CeleryRunner], tmp_path: Path
 ) -> None:
-    _fleet_, store, runner = redis_fleet
+    _, store, runner = redis_fleet
     rate = 150
     counter = SynCounter(lab, "vuln", tmp_path / "syn.txt")
     try:
@@ -352,7 +353,7 @@ def test_politeness_limit_holds_across_workers(
             .order_by(JobUnitRow.started_at)
         ).all()
     assert len({u.worker for u in units}) >= 2  # several workers took part
-    for earlier, later in zip(units, units[1:], strict=False):
+    for earlier, later in itertools.pairwise(units):
         assert earlier.finished_at <= later.started_at  # never two units on the host at once
 
 

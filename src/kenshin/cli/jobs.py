@@ -17,7 +17,7 @@ from rich.table import Table
 
 from kenshin.cli._common import print_json, say
 from kenshin.cli._state import STATE, console
-from kenshin.jobs import JobKind, JobSpec, JobState, JobStatus, broker_url, runner_for
+from kenshin.jobs import JobKind, JobSpec, JobState, JobStatus, runner_for
 from kenshin.jobs.inprocess import InProcessRunner
 from kenshin.jobs.shared import clear_stop, raise_stop, stop_reason
 from kenshin.scan.pacing import EmergencyStop

@@ -26,7 +26,7 @@ from datetime import datetime
 from typing import Any
 
 from celery import Celery, Task
-from kombu import Queue
+from kombu.entity import Queue
 from sqlalchemy import func, select, update
 
 from kenshin.config import database_url
@@ -107,7 +107,7 @@ def celery_app(broker: str) -> Celery:
         worker_prefetch_multiplier=1,
         task_ignore_result=True,
         task_default_queue=JOB_QUEUE,
-        task_queues=[Queue(name) for name in QUEUES],
+        task_queues=[Queue(name) for name in QUEUES],  # type: ignore[no-untyped-call]
         task_serializer="json",
         accept_content=["json"],
         broker_connection_retry_on_startup=True,
