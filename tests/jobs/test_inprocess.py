@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -154,3 +158,44 @@ def test_cancel_stops_a_running_job(store: Store) -> None:
             _REGISTRY.pop(JobKind.DIAGNOSE, None)
         else:
             _REGISTRY[JobKind.DIAGNOSE] = saved
+
+
+def _cli(tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("KENSHIN_BROKER_URL", "KENSHIN_DB_URL")}
+    env["KENSHIN_DATA_DIR"] = str(tmp / "data")
+    return subprocess.run(
+        [sys.executable, "-m", "kenshin", "--lang", "en", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_cli_jobs_need_no_broker_and_no_postgres(tmp_path: Path, listening_port: int) -> None:
+    done = _cli(
+        tmp_path,
+        "jobs",
+        "scan",
+        "-t",
+        "127.0.0.1",
+        "-p",
+        str(listening_port),
+        "--mode",
+        "connect",
+        "--profile",
+        "lab",
+        "--no-identify",
+        "--json",
+    )
+    assert done.returncode == 0, done.stderr
+    document = json.loads(done.stdout)
+    assert document["state"] == "succeeded"
+    assert document["result"]["open"] == "1"
+    listed = _cli(tmp_path, "jobs", "list", "--json")
+    assert [j["id"] for j in json.loads(listed.stdout)] == [document["id"]]
+    assert (tmp_path / "data" / "kenshin.sqlite3").exists()
+    refused = _cli(tmp_path, "worker")
+    assert refused.returncode != 0
+    assert "KENSHIN_BROKER_URL" in refused.stderr

@@ -117,3 +117,14 @@ def test_units_cover_every_address_and_port_once() -> None:
     covered = [(u.target, u.protocol.value, p) for u in units for p in u.ports]
     assert len(covered) == len(set(covered)) == 2 * (250 + 2)
     assert len({u.key for u in units}) == len(units)
+
+
+def test_units_of_ranked_ports_keep_their_key_through_the_store() -> None:
+    from kenshin.jobs.units import Unit
+
+    spec = JobSpec(JobKind.SCAN, None, {"targets": "127.0.0.1", "top_ports": "100"}, "t")
+    units = plan_units(["127.0.0.1"], scan_request(spec), unit_ports=30)
+    for unit in units:
+        assert list(unit.ports) == sorted(unit.ports)
+        assert Unit.from_row(unit.target, unit.port_text).key == unit.key
+    assert sum(len(u.ports) for u in units) == 100

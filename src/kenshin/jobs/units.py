@@ -63,13 +63,18 @@ class Unit:
 def plan_units(
     addresses: Sequence[str], request: ScanRequest, unit_ports: int = DEFAULT_UNIT_PORTS
 ) -> list[Unit]:
-    """Every address x every slice of ``unit_ports`` ports (TCP slices, then UDP slices)."""
+    """Every address x every slice of ``unit_ports`` ports (TCP slices, then UDP slices).
+
+    Ports are sorted first, so a unit's key (address/protocol/first-last) is the same
+    whether it is computed from the plan or from the unit's stored port list.
+    """
     size = max(1, unit_ports)
     units: list[Unit] = []
+    tcp, udp = tuple(sorted(set(request.tcp_ports))), tuple(sorted(set(request.udp_ports)))
     for address in addresses:
         for protocol, ports in (
-            (Protocol.TCP, request.tcp_ports),
-            (Protocol.UDP, request.udp_ports),
+            (Protocol.TCP, tcp),
+            (Protocol.UDP, udp),
         ):
             for start in range(0, len(ports), size):
                 units.append(Unit(address, protocol, tuple(ports[start : start + size])))
@@ -133,7 +138,13 @@ def run_unit(store: Store, request: ScanRequest, unit: Unit, stop: EmergencyStop
 
 
 def write_unit(
-    store: Store, job_id: str, run_uid: str, unit: Unit, outcome: UnitOutcome, worker: str
+    store: Store,
+    job_id: str,
+    run_uid: str,
+    unit: Unit,
+    outcome: UnitOutcome,
+    worker: str,
+    key: str | None = None,
 ) -> None:
     """Replace the unit's rows in the run and mark the unit done, in one transaction."""
     done = outcome.status is RunStatus.FINISHED
@@ -154,7 +165,7 @@ def write_unit(
         )
         session.execute(
             update(JobUnitRow)
-            .where(JobUnitRow.job_id == job_id, JobUnitRow.key == unit.key)
+            .where(JobUnitRow.job_id == job_id, JobUnitRow.key == (key or unit.key))
             .values(
                 state="done" if done else "queued",
                 worker=worker,
