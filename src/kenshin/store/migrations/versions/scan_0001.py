@@ -1,7 +1,7 @@
 """scan runs and their ports (the scan room)
 
 Revision ID: scan_0001
-Revises: 0001_engagement_store
+Revises: workflow_0001
 Create Date: 2026-11-26
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "scan_0001"
-down_revision = "0001_engagement_store"
+down_revision = "workflow_0001"
 branch_labels = None
 depends_on = None
 
