@@ -213,6 +213,8 @@ def ntp_control(data: bytes) -> Decoded:
     return Decoded("ntp.control: " + text)
 
 
+# ISAKMP/IKEv2 exchange types (RFC 2408 §3.1, RFC 7296 §3.1).
+_IKE_EXCHANGES = frozenset({1, 2, 3, 4, 5, 6, 32, 33, 34, 35, 36, 37})
 _IKE_PAYLOADS = {1: "SA", 4: "KE", 5: "ID", 10: "NONCE", 11: "N", 13: "VID",
                  33: "SAv2", 34: "KEv2", 40: "NONCEv2", 41: "Nv2", 43: "VIDv2"}
 
@@ -226,6 +228,9 @@ def ike(data: bytes, vendor_ids: tuple[VendorId, ...] = ()) -> Decoded:
     version = data[17]
     exchange = data[18]
     major = version >> 4
+    declared = struct.unpack("!I", data[24:28])[0]
+    if major not in (1, 2) or exchange not in _IKE_EXCHANGES or not 28 <= declared <= len(data):
+        return Decoded("ike.not-ike")
     lines = [f"ike.version: {major}", f"ike.exchange: {exchange}"]
     facts: list[tuple[str, str]] = [("ike_version", str(major))]
     offset = 28

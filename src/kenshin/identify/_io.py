@@ -13,6 +13,7 @@ import hashlib
 import socket
 import ssl
 import time
+import warnings
 from dataclasses import dataclass
 
 from kenshin.identify.settings import IdentifySettings
@@ -147,8 +148,11 @@ def tls_context(settings: IdentifySettings) -> ssl.SSLContext:
     context.verify_mode = ssl.CERT_NONE
     with contextlib.suppress(ValueError, ssl.SSLError):
         context.set_ciphers("ALL:@SECLEVEL=0")
-    with contextlib.suppress(ValueError, AttributeError):
-        context.minimum_version = getattr(ssl.TLSVersion, settings.tls_min_version.replace(".", "_"))
+    with contextlib.suppress(ValueError, AttributeError), warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # old appliances speak TLS 1.0
+        context.minimum_version = getattr(
+            ssl.TLSVersion, settings.tls_min_version.replace(".", "_")
+        )
     return context
 
 
