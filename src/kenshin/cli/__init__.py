@@ -31,6 +31,7 @@ _COMMAND_GROUPS: list[tuple[str, str]] = [
 # Single commands: (module under kenshin.cli, attribute holding the function, command name)
 _COMMANDS: list[tuple[str, str, str]] = [
     ("demo", "demo", "demo"),
+    ("identify", "identify", "identify"),
 ]
 
 app = typer.Typer(

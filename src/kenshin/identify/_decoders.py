@@ -165,7 +165,9 @@ def dns(data: bytes) -> Decoded:
                 position = 0
                 while position < len(rdata):
                     size = rdata[position]
-                    texts.append(rdata[position + 1 : position + 1 + size].decode("utf-8", "replace"))
+                    texts.append(
+                        rdata[position + 1 : position + 1 + size].decode("utf-8", "replace")
+                    )
                     position += 1 + size
         lines += [f"dns.version.bind: {t}" for t in texts]
         facts = (("dns_version_bind", " ".join(texts)),) if texts else ()
@@ -197,10 +199,17 @@ def ntp(data: bytes) -> Decoded:
         if stratum <= 1
         else ".".join(str(b) for b in refid)
     )
-    lines = [f"ntp.version: {version}", f"ntp.mode: {mode}", f"ntp.stratum: {stratum}",
-             f"ntp.refid: {refid_text}"]
-    facts = (("ntp_version", str(version)), ("ntp_stratum", str(stratum)),
-             ("ntp_refid", refid_text))
+    lines = [
+        f"ntp.version: {version}",
+        f"ntp.mode: {mode}",
+        f"ntp.stratum: {stratum}",
+        f"ntp.refid: {refid_text}",
+    ]
+    facts = (
+        ("ntp_version", str(version)),
+        ("ntp_stratum", str(stratum)),
+        ("ntp_refid", refid_text),
+    )
     return Decoded("\n".join(lines), facts)
 
 
@@ -215,8 +224,19 @@ def ntp_control(data: bytes) -> Decoded:
 
 # ISAKMP/IKEv2 exchange types (RFC 2408 §3.1, RFC 7296 §3.1).
 _IKE_EXCHANGES = frozenset({1, 2, 3, 4, 5, 6, 32, 33, 34, 35, 36, 37})
-_IKE_PAYLOADS = {1: "SA", 4: "KE", 5: "ID", 10: "NONCE", 11: "N", 13: "VID",
-                 33: "SAv2", 34: "KEv2", 40: "NONCEv2", 41: "Nv2", 43: "VIDv2"}
+_IKE_PAYLOADS = {
+    1: "SA",
+    4: "KE",
+    5: "ID",
+    10: "NONCE",
+    11: "N",
+    13: "VID",
+    33: "SAv2",
+    34: "KEv2",
+    40: "NONCEv2",
+    41: "Nv2",
+    43: "VIDv2",
+}
 
 
 def ike(data: bytes, vendor_ids: tuple[VendorId, ...] = ()) -> Decoded:
@@ -291,8 +311,14 @@ def rdp(data: bytes) -> Decoded:
     return Decoded("\n".join(lines), tuple(facts))
 
 
-_SMB2_DIALECTS = {0x0202: "2.0.2", 0x0210: "2.1", 0x0300: "3.0", 0x0302: "3.0.2",
-                  0x0311: "3.1.1", 0x02FF: "2.???"}
+_SMB2_DIALECTS = {
+    0x0202: "2.0.2",
+    0x0210: "2.1",
+    0x0300: "3.0",
+    0x0302: "3.0.2",
+    0x0311: "3.1.1",
+    0x02FF: "2.???",
+}
 
 
 def smb(data: bytes) -> Decoded:
@@ -316,8 +342,11 @@ def pgsql(data: bytes) -> Decoded:
         return Decoded(f"pgsql.sslrequest: {data.decode()}")
     if data[:1] == b"E" and len(data) > 5:
         fields = data[5:].split(b"\0")
-        lines = [f"pgsql.error.{f[:1].decode('latin-1')}: {f[1:].decode('utf-8', 'replace')}"
-                 for f in fields if f]
+        lines = [
+            f"pgsql.error.{f[:1].decode('latin-1')}: {f[1:].decode('utf-8', 'replace')}"
+            for f in fields
+            if f
+        ]
         return Decoded("\n".join(lines))
     if data[:1] == b"R" and len(data) >= 9:
         return Decoded(f"pgsql.auth: {struct.unpack('!I', data[5:9])[0]}")
@@ -411,9 +440,19 @@ def text(data: bytes) -> Decoded:
 
 
 _SIMPLE: dict[str, Callable[[bytes], Decoded]] = {
-    "text": text, "telnet": telnet, "rdp": rdp, "smb": smb, "pgsql": pgsql,
-    "mqtt": mqtt, "ldap": ldap, "snmp": snmp, "dns": dns, "ntp": ntp,
-    "ntp_control": ntp_control, "mongodb": mongodb, "memcached_udp": memcached_udp,
+    "text": text,
+    "telnet": telnet,
+    "rdp": rdp,
+    "smb": smb,
+    "pgsql": pgsql,
+    "mqtt": mqtt,
+    "ldap": ldap,
+    "snmp": snmp,
+    "dns": dns,
+    "ntp": ntp,
+    "ntp_control": ntp_control,
+    "mongodb": mongodb,
+    "memcached_udp": memcached_udp,
 }
 
 

@@ -141,7 +141,9 @@ class WebView:
     budget: int = 0
 
     def root(self) -> HttpResponse | None:
-        return self.responses.get(self.redirects[-1] if self.redirects else "/") or self.responses.get("/")
+        return self.responses.get(
+            self.redirects[-1] if self.redirects else "/"
+        ) or self.responses.get("/")
 
 
 def _same_host_path(location: str, address: str) -> str | None:
@@ -154,7 +156,9 @@ def _same_host_path(location: str, address: str) -> str | None:
     return path if path.startswith("/") else "/" + path
 
 
-_JS_REDIRECT = re.compile(rb"""(?:top|window|document)\.location(?:\.href)?\s*=\s*["']([^"']+)["']""")
+_JS_REDIRECT = re.compile(
+    rb"""(?:top|window|document)\.location(?:\.href)?\s*=\s*["']([^"']+)["']"""
+)
 
 
 async def explore(
@@ -194,8 +198,9 @@ async def explore(
             view.responses[target] = current
 
     view.budget = budget
-    await fetch_paths(address, port, settings, view, ("/favicon.ico", *knowledge.http_paths),
-                      use_tls=use_tls)
+    await fetch_paths(
+        address, port, settings, view, ("/favicon.ico", *knowledge.http_paths), use_tls=use_tls
+    )
     return view
 
 
@@ -270,16 +275,17 @@ def match_fingerprint(fingerprint: HttpFingerprint, view: WebView) -> dict[str, 
     for condition in fingerprint.conditions:
         if condition.cert and not _cert_holds(condition, view, captures):
             return None
-        web_parts = (
-            condition.status or condition.headers or condition.body or condition.title
-        )
+        web_parts = condition.status or condition.headers or condition.body or condition.title
         if not web_parts:
             if condition.favicon_mmh3 and view.favicon not in condition.favicon_mmh3:
                 return None
             continue
         candidates = (
-            [view.responses[condition.path]] if condition.path in view.responses
-            else [] if condition.path else list(view.responses.values())
+            [view.responses[condition.path]]
+            if condition.path in view.responses
+            else []
+            if condition.path
+            else list(view.responses.values())
         )
         if not any(_condition_holds(condition, r, view, captures) for r in candidates):
             return None
@@ -371,7 +377,8 @@ def infer_version(table: InferenceTable, view: WebView) -> Inference | None:
             shown = f"{header}={value} → {moment.isoformat()}"
             if table.match == "exact":
                 hits = tuple(
-                    r for r in table.releases
+                    r
+                    for r in table.releases
                     if r.moment is not None and abs((r.moment - moment).total_seconds()) < 1
                 )
             else:
@@ -385,7 +392,9 @@ def infer_version(table: InferenceTable, view: WebView) -> Inference | None:
         if hits:
             versions = sorted({h.version for h in hits})
             version = versions[0] if len(versions) == 1 else ""
-            builds = ", ".join(f"{h.version} (build {h.build})" if h.build else h.version for h in hits)
+            builds = ", ".join(
+                f"{h.version} (build {h.build})" if h.build else h.version for h in hits
+            )
             evidence = f"{resource}: {shown}; {table.product} {builds} per table {table.id}"
             if table.source:
                 evidence += f" [{table.source}]"

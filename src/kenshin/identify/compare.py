@@ -23,7 +23,9 @@ CHECK_ID = "identify.version_mismatch"
 
 _VERSION = re.compile(r"(\d+(?:\.\d+)+)(?:\s*[Rr](\d+(?:\.\d+)*))?")
 # Sources that are themselves observations of the device: nothing to compare against.
-_OBSERVED_SOURCES = frozenset({VersionSource.BANNER, VersionSource.SNMP, VersionSource.NOT_OBTAINED})
+_OBSERVED_SOURCES = frozenset(
+    {VersionSource.BANNER, VersionSource.SNMP, VersionSource.NOT_OBTAINED}
+)
 
 
 def version_key(text: str) -> tuple[int, ...] | None:
@@ -68,9 +70,7 @@ def _addresses(engagement: Engagement, device: Device) -> set[str]:
     return found
 
 
-def compare_reported_versions(
-    engagement: Engagement, hosts: Sequence[HostResult]
-) -> list[Finding]:
+def compare_reported_versions(engagement: Engagement, hosts: Sequence[HostResult]) -> list[Finding]:
     """One ``configuration`` finding per device whose reported firmware version
     disagrees with the version observed (shown or inferred) on its addresses."""
     findings: list[Finding] = []
@@ -103,9 +103,7 @@ def compare_reported_versions(
     return findings
 
 
-def _finding(
-    device: Device, address: str, port: PortResult, reported: tuple[int, ...]
-) -> Finding:
+def _finding(device: Device, address: str, port: PortResult, reported: tuple[int, ...]) -> Finding:
     identity = port.identity
     assert identity is not None
     observed_key = version_key(identity.version) or ()

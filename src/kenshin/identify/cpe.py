@@ -11,7 +11,9 @@ from __future__ import annotations
 import re
 
 # One attribute value of a formatted string (NIST IR 7695 §6.2.2, written as a regex).
-_AVSTRING = r"""(?:\*|-|\?*\*?(?:[A-Za-z0-9._\-]|\\[\\*?!"#$%&'()+,/:;<=>@\[\]^`{|}~\-. ])+\?*\*?)"""
+_AVSTRING = (
+    r"""(?:\*|-|\?*\*?(?:[A-Za-z0-9._\-]|\\[\\*?!"#$%&'()+,/:;<=>@\[\]^`{|}~\-. ])+\?*\*?)"""
+)
 _LANGUAGE = r"(?:[A-Za-z]{2,3}(?:-(?:[A-Za-z]{2}|[0-9]{3}))?|[*\-])"
 CPE23_PATTERN = re.compile(
     rf"^cpe:2\.3:[aho*\-](?::{_AVSTRING}){{5}}:{_LANGUAGE}(?::{_AVSTRING}){{4}}$"

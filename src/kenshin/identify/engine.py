@@ -114,8 +114,16 @@ async def _vnc_security(
         data = answer.data
         if not data:
             return ()
-        names = {1: "None", 2: "VNC Authentication", 5: "RA2", 6: "RA2ne", 16: "Tight",
-                 18: "TLS", 19: "VeNCrypt", 30: "Apple ARD"}
+        names = {
+            1: "None",
+            2: "VNC Authentication",
+            5: "RA2",
+            6: "RA2ne",
+            16: "Tight",
+            18: "TLS",
+            19: "VeNCrypt",
+            30: "Apple ARD",
+        }
         if banner.data.startswith(b"RFB 003.003"):
             kinds = [int.from_bytes(data[:4], "big")] if len(data) >= 4 else []
         else:
@@ -131,8 +139,10 @@ async def _vnc_security(
 
 def _looks_like_tls(raw: bytes) -> bool:
     lowered = raw[:512].lower()
-    return raw[:2] in (b"\x15\x03", b"\x16\x03") or b"plain http request" in lowered or (
-        b"https" in lowered and raw.startswith(b"HTTP/") and b" 400 " in raw[:16]
+    return (
+        raw[:2] in (b"\x15\x03", b"\x16\x03")
+        or b"plain http request" in lowered
+        or (b"https" in lowered and raw.startswith(b"HTTP/") and b" 400 " in raw[:16])
     )
 
 
@@ -270,7 +280,12 @@ async def _identify_tcp(
         connection: Connection | None = await open_tcp(address, port, settings)
         if connection is None:
             return await _unknown(
-                address, port, settings, knowledge, "tcp", progress,
+                address,
+                port,
+                settings,
+                knowledge,
+                "tcp",
+                progress,
                 "the port did not accept a connection",
             )
         try:
@@ -366,7 +381,10 @@ async def _identify_udp(
 ) -> ServiceIdentity:
     for probe in _order(knowledge, "udp", port, settings.max_probes):
         raw = await udp_exchange(
-            address, port, probe.payload_for(address), settings,
+            address,
+            port,
+            probe.payload_for(address),
+            settings,
             wait=probe.wait or settings.read_timeout,
         )
         if not raw:
@@ -413,7 +431,12 @@ async def identify_port(
                 identity = await _identify_tcp(address, port.port, settings, knowledge, progress)
     except TimeoutError:
         identity = await _unknown(
-            address, port.port, settings, knowledge, transport, progress,
+            address,
+            port.port,
+            settings,
+            knowledge,
+            transport,
+            progress,
             f"identification stopped after {settings.port_timeout:g} s",
         )
     return replace(port, identity=identity)

@@ -27,8 +27,20 @@ _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 DECODERS = frozenset(
     {
-        "text", "telnet", "rdp", "smb", "pgsql", "mqtt", "ldap", "snmp", "dns",
-        "ntp", "ntp_control", "ike", "mongodb", "memcached_udp",
+        "text",
+        "telnet",
+        "rdp",
+        "smb",
+        "pgsql",
+        "mqtt",
+        "ldap",
+        "snmp",
+        "dns",
+        "ntp",
+        "ntp_control",
+        "ike",
+        "mongodb",
+        "memcached_udp",
     }
 )
 DIALOGS = frozenset({"vnc_security"})
@@ -443,7 +455,9 @@ def load_knowledge() -> Knowledge:
     ike_doc = _read("ike-vendor-ids.yaml")
     vendor_ids = tuple(
         VendorId(
-            prefix=bytes.fromhex(str(v["hex"])), name=str(v["name"]), vendor=str(v.get("vendor", ""))
+            prefix=bytes.fromhex(str(v["hex"])),
+            name=str(v["name"]),
+            vendor=str(v.get("vendor", "")),
         )
         for v in ike_doc.get("vendor_ids", [])
     )

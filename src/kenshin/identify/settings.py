@@ -29,12 +29,19 @@ class IdentifySettings:
 
     def __post_init__(self) -> None:
         for name in (
-            "connect_timeout", "banner_wait", "read_timeout", "idle_timeout", "port_timeout"
+            "connect_timeout",
+            "banner_wait",
+            "read_timeout",
+            "idle_timeout",
+            "port_timeout",
         ):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive")
         for name in (
-            "banner_bytes", "http_body_bytes", "max_probes", "max_http_requests",
+            "banner_bytes",
+            "http_body_bytes",
+            "max_probes",
+            "max_http_requests",
             "concurrency_per_host",
         ):
             if getattr(self, name) < 1:

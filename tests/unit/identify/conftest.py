@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ssl
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -30,10 +31,8 @@ async def tcp_server(handler: Handler, tls: ssl.SSLContext | None = None) -> Asy
         yield port
     finally:
         server.close()
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(server.wait_closed(), timeout=2)
-        except TimeoutError:
-            pass
 
 
 @asynccontextmanager

@@ -8,6 +8,7 @@ and are closed by the fixtures in conftest.py.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime
 import ipaddress
 import ssl
@@ -31,10 +32,8 @@ def banner_then_wait(banner: bytes, linger: float = 2.0) -> Handler:
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         writer.write(banner)
         await writer.drain()
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(reader.read(1024), timeout=linger)
-        except TimeoutError:
-            pass
         writer.close()
 
     return handle
@@ -68,8 +67,12 @@ def web(routes: dict[str, Route], default: Route | None = None) -> Handler:
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=5)
-        except (TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError,
-                ConnectionError):
+        except (
+            TimeoutError,
+            asyncio.IncompleteReadError,
+            asyncio.LimitOverrunError,
+            ConnectionError,
+        ):
             writer.close()
             return
         parts = head.split(b" ")
@@ -84,8 +87,10 @@ def web(routes: dict[str, Route], default: Route | None = None) -> Handler:
     return handle
 
 
-def certificate(subject: list[tuple[x509.ObjectIdentifier, str]],
-                issuer: list[tuple[x509.ObjectIdentifier, str]] | None = None) -> ssl.SSLContext:
+def certificate(
+    subject: list[tuple[x509.ObjectIdentifier, str]],
+    issuer: list[tuple[x509.ObjectIdentifier, str]] | None = None,
+) -> ssl.SSLContext:
     """A server TLS context with a fresh RSA-2048 certificate for ``subject``."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(oid, value) for oid, value in subject])
@@ -142,8 +147,15 @@ FORTI_ISSUER = [
 def mysql_handshake(version: str) -> bytes:
     """MySQL Initial Handshake v10 (MySQL client/server protocol docs)."""
     body = (
-        b"\x0a" + version.encode() + b"\x00" + struct.pack("<I", 8) + b"abcdefgh\x00"
-        + struct.pack("<H", 0xF7FF) + b"\x21" + struct.pack("<H", 2) + b"\x00" * 13
+        b"\x0a"
+        + version.encode()
+        + b"\x00"
+        + struct.pack("<I", 8)
+        + b"abcdefgh\x00"
+        + struct.pack("<H", 0xF7FF)
+        + b"\x21"
+        + struct.pack("<H", 2)
+        + b"\x00" * 13
     )
     return struct.pack("<I", len(body))[:3] + b"\x00" + body
 
@@ -157,10 +169,24 @@ def rdp_confirm(selected: int) -> bytes:
 
 def smb2_negotiate_response(dialect: int, signing_required: bool) -> bytes:
     """SMB2 header + NEGOTIATE response ([MS-SMB2] 2.2.4)."""
-    header = b"\xfeSMB" + struct.pack("<HHIHHIIQIIQ16s", 64, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0,
-                                      b"\0" * 16)
-    body = struct.pack("<HHHH16sIIII", 65, 3 if signing_required else 1, dialect, 0,
-                       b"G" * 16, 0x2F, 8388608, 8388608, 8388608) + b"\0" * 24
+    header = b"\xfeSMB" + struct.pack(
+        "<HHIHHIIQIIQ16s", 64, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, b"\0" * 16
+    )
+    body = (
+        struct.pack(
+            "<HHHH16sIIII",
+            65,
+            3 if signing_required else 1,
+            dialect,
+            0,
+            b"G" * 16,
+            0x2F,
+            8388608,
+            8388608,
+            8388608,
+        )
+        + b"\0" * 24
+    )
     message = header + body
     return struct.pack(">I", len(message)) + message
 
@@ -184,8 +210,12 @@ def ldap_rootdse(vendor: str, version: str) -> bytes:
     def attribute(name: str, value: str) -> bytes:
         return ber(0x30, ber(4, name.encode()) + ber(0x31, ber(4, value.encode())))
 
-    attributes = ber(0x30, attribute("vendorName", vendor) + attribute("vendorVersion", version)
-                     + attribute("supportedLDAPVersion", "3"))
+    attributes = ber(
+        0x30,
+        attribute("vendorName", vendor)
+        + attribute("vendorVersion", version)
+        + attribute("supportedLDAPVersion", "3"),
+    )
     entry = ber(0x30, b"\x02\x01\x01" + ber(0x64, ber(4, b"") + attributes))
     done = ber(0x30, b"\x02\x01\x01" + ber(0x65, b"\x0a\x01\x00\x04\x00\x04\x00"))
     return entry + done
@@ -204,15 +234,22 @@ def bson(fields: list[tuple[str, str | int]]) -> bytes:
 
 def mongodb_reply(version: str) -> bytes:
     """OP_MSG reply with one kind-0 section (MongoDB wire protocol)."""
-    body = struct.pack("<I", 0) + b"\x00" + bson([("version", version), ("maxBsonObjectSize", 16777216)])
+    body = (
+        struct.pack("<I", 0)
+        + b"\x00"
+        + bson([("version", version), ("maxBsonObjectSize", 16777216)])
+    )
     return struct.pack("<iiii", 16 + len(body), 7, 0x4B53, 2013) + body
 
 
 def snmp_response(request: bytes, sys_descr: str, object_id: bytes) -> bytes:
     """A GetResponse to a GetRequest for sysDescr.0 and sysObjectID.0 (RFC 3416)."""
     version = request[4]
-    bindings = ber(0x30, ber(0x30, bytes.fromhex("06082b06010201010100") + ber(4, sys_descr.encode()))
-                   + ber(0x30, bytes.fromhex("06082b06010201010200") + ber(6, object_id)))
+    bindings = ber(
+        0x30,
+        ber(0x30, bytes.fromhex("06082b06010201010100") + ber(4, sys_descr.encode()))
+        + ber(0x30, bytes.fromhex("06082b06010201010200") + ber(6, object_id)),
+    )
     pdu = ber(0xA2, b"\x02\x02\x4b\x53\x02\x01\x00\x02\x01\x00" + bindings)
     return ber(0x30, bytes([2, 1, version]) + ber(4, b"public") + pdu)
 
@@ -227,7 +264,12 @@ def dns_version_answer(request: bytes, text: str) -> bytes:
 
 def ntp_reply(version: int = 4, stratum: int = 2) -> bytes:
     """An NTP server reply, mode 4 (RFC 5905 §7.3)."""
-    return bytes([(version << 3) | 4, stratum, 6, 0xEC]) + b"\0" * 8 + bytes([192, 0, 2, 1]) + b"\0" * 32
+    return (
+        bytes([(version << 3) | 4, stratum, 6, 0xEC])
+        + b"\0" * 8
+        + bytes([192, 0, 2, 1])
+        + b"\0" * 32
+    )
 
 
 def ike_reply(request: bytes, vendor_ids: list[bytes]) -> bytes:
@@ -238,7 +280,9 @@ def ike_reply(request: bytes, vendor_ids: list[bytes]) -> bytes:
         payloads += struct.pack(">BBH", following, 0, 4 + len(vid)) + vid
     sa = struct.pack(">BBH", 13 if vendor_ids else 0, 0, 12) + struct.pack(">II", 1, 1)
     body = sa + payloads
-    header = request[:8] + b"RESPONDR" + bytes([1, 0x10, 2, 0]) + struct.pack(">II", 0, 28 + len(body))
+    header = (
+        request[:8] + b"RESPONDR" + bytes([1, 0x10, 2, 0]) + struct.pack(">II", 0, 28 + len(body))
+    )
     return header + body
 
 

@@ -15,12 +15,16 @@ from kenshin.identify.compare import version_key
 
 def _fortigate(version: str, confidence: Confidence = Confidence.INFERRED) -> HostResult:
     identity = ServiceIdentity(
-        service="https", product="Fortinet FortiGate SSL VPN", version=version,
+        service="https",
+        product="Fortinet FortiGate SSL VPN",
+        version=version,
         cpe=(f"cpe:2.3:o:fortinet:fortios:{version}:*:*:*:*:*:*:*",),
-        confidence=confidence, evidence="inferred: /sslvpn/js/login.js ETag",
+        confidence=confidence,
+        evidence="inferred: /sslvpn/js/login.js ETag",
     )
-    return HostResult("198.18.10.10", (PortResult(Protocol.TCP, 443, PortState.OPEN,
-                                                  identity=identity),))
+    return HostResult(
+        "198.18.10.10", (PortResult(Protocol.TCP, 443, PortState.OPEN, identity=identity),)
+    )
 
 
 def test_agreement_yields_nothing(demo_engagement: Engagement) -> None:
@@ -36,8 +40,10 @@ def test_older_running_version_is_a_high_configuration_finding(
     assert finding.category is FindingCategory.CONFIGURATION
     assert finding.severity is Severity.HIGH
     assert finding.subject.device_key == "DEV-01"
-    assert "v7.0.11,build0489 (GA)" in finding.evidence and "7.0.10" in finding.evidence
-    assert "7.0.10" in finding.title_ja and "v7.0.11" in finding.title_ja
+    assert "v7.0.11,build0489 (GA)" in finding.evidence
+    assert "7.0.10" in finding.evidence
+    assert "7.0.10" in finding.title_ja
+    assert "v7.0.11" in finding.title_ja
     assert "reported" in finding.title_en
     assert finding.confidence is Confidence.INFERRED
 
@@ -50,13 +56,21 @@ def test_newer_running_version_is_medium(demo_engagement: Engagement) -> None:
 def test_other_vendor_on_the_same_address_is_not_compared(demo_engagement: Engagement) -> None:
     ivanti = ServiceIdentity(service="https", product="Ivanti Connect Secure", version="22.7R2.3")
     yamaha = ServiceIdentity(service="snmp", product="YAMAHA RTX1210", version="Rev.14.01.38")
-    host = HostResult("198.18.20.20", (
-        PortResult(Protocol.TCP, 443, PortState.OPEN, identity=ivanti),
-        PortResult(Protocol.UDP, 161, PortState.OPEN, identity=yamaha),
-    ))
+    host = HostResult(
+        "198.18.20.20",
+        (
+            PortResult(Protocol.TCP, 443, PortState.OPEN, identity=ivanti),
+            PortResult(Protocol.UDP, 161, PortState.OPEN, identity=yamaha),
+        ),
+    )
     assert compare_reported_versions(demo_engagement, [host]) == []
-    older = replace(host, ports=(host.ports[0], replace(host.ports[1], identity=replace(
-        yamaha, version="Rev.14.01.33"))))
+    older = replace(
+        host,
+        ports=(
+            host.ports[0],
+            replace(host.ports[1], identity=replace(yamaha, version="Rev.14.01.33")),
+        ),
+    )
     findings = compare_reported_versions(demo_engagement, [older])
     assert [f.subject.device_key for f in findings] == ["DEV-02"]
 

@@ -29,15 +29,18 @@ def test_knowledge_loads_and_is_consistent() -> None:
     assert {"banner", "tls", "http-get", "snmp-v2c-sysdescr", "ike-main-mode"} <= names
     for rule in knowledge.rules:
         assert rule.probes <= names, rule.id
-        assert rule.service and " " not in rule.service, rule.id
+        assert rule.service, rule.id
+        assert " " not in rule.service, rule.id
     for fingerprint in knowledge.http_fingerprints:
         assert set(fingerprint.infer) <= set(knowledge.inference), fingerprint.id
     assert len({v.prefix for v in knowledge.vendor_ids}) == len(knowledge.vendor_ids)
 
 
 def _sample_values(template: str) -> dict[str, str]:
-    return {name: "1.2" if "version" in name or name in {"base", "num"} else "x1"
-            for name in re.findall(r"\{(\w+)\}", template)}
+    return {
+        name: "1.2" if "version" in name or name in {"base", "num"} else "x1"
+        for name in re.findall(r"\{(\w+)\}", template)
+    }
 
 
 def test_every_cpe_template_renders_valid_cpe23() -> None:
@@ -91,7 +94,8 @@ def test_cpe_escaping() -> None:
     assert escape_value("IX2215") == "ix2215"
     assert escape_value("") == "*"
     assert r.render_cpe("cpe:2.3:a:x:y:{version}:*:*:*:*:*:*:*", {}) == (
-        "cpe:2.3:a:x:y:*:*:*:*:*:*:*:*")
+        "cpe:2.3:a:x:y:*:*:*:*:*:*:*:*"
+    )
 
 
 def test_bad_regex_is_refused_with_the_place() -> None:
@@ -103,8 +107,11 @@ def test_bad_regex_is_refused_with_the_place() -> None:
 
 def test_bad_cpe_template_is_refused() -> None:
     with pytest.raises(IdentifyError, match="CPE"):
-        r._rule("test.yaml", {"id": "c", "pattern": "x", "service": "x",
-                              "cpe": ["cpe:2.3:a:broken"]}, set())
+        r._rule(
+            "test.yaml",
+            {"id": "c", "pattern": "x", "service": "x", "cpe": ["cpe:2.3:a:broken"]},
+            set(),
+        )
 
 
 def test_unknown_probe_and_decoder_are_refused() -> None:
@@ -118,5 +125,13 @@ def test_unknown_probe_and_decoder_are_refused() -> None:
 
 def test_inference_release_without_its_date_is_refused() -> None:
     with pytest.raises(IdentifyError, match="lacks"):
-        r._table("t.yaml", {"id": "t", "product": "P", "decode": "etag_hex_unix",
-                            "resources": ["/a"], "releases": [{"version": "1.0"}]})
+        r._table(
+            "t.yaml",
+            {
+                "id": "t",
+                "product": "P",
+                "decode": "etag_hex_unix",
+                "resources": ["/a"],
+                "releases": [{"version": "1.0"}],
+            },
+        )

@@ -35,7 +35,10 @@ def test_openssh_debian_banner_kept_exactly() -> None:
     # RFC 4253 §4.2 identification string as Debian 12's OpenSSH sends it.
     ident = run(s.banner_then_wait(b"SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u7\r\n"))
     assert (ident.service, ident.product, ident.version) == (
-        "ssh", "OpenSSH", "9.2p1 Debian-2+deb12u7")
+        "ssh",
+        "OpenSSH",
+        "9.2p1 Debian-2+deb12u7",
+    )
     assert ident.cpe == ("cpe:2.3:a:openbsd:openssh:9.2:p1:*:*:*:*:*:*",)
     extra = dict(ident.extra)
     assert extra["distribution"] == "Debian"
@@ -78,9 +81,12 @@ def test_smtp_banner_is_not_ftp() -> None:
 
 def test_pop3_and_imap_dovecot() -> None:
     pop = run(s.banner_then_wait(b"+OK Dovecot (Debian) ready.\r\n"))
-    imap = run(s.banner_then_wait(
-        b"* OK [CAPABILITY IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ "
-        b"STARTTLS AUTH=PLAIN] Dovecot (Debian) ready.\r\n"))
+    imap = run(
+        s.banner_then_wait(
+            b"* OK [CAPABILITY IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ "
+            b"STARTTLS AUTH=PLAIN] Dovecot (Debian) ready.\r\n"
+        )
+    )
     assert (pop.service, pop.product) == ("pop3", "Dovecot pop3d")
     assert (imap.service, imap.product) == ("imap", "Dovecot imapd")
 
@@ -106,9 +112,11 @@ def test_nec_ix_login_prompt() -> None:
 
 
 def test_nec_ix_banner_gives_model_and_version() -> None:
-    banner = (b"\r\nNEC Portable Internetwork Core Operating System Software\r\n"
-              b"IX Series IX2215 (magellan-sec) Software, Version 10.7.18, RELEASE SOFTWARE\r\n"
-              b"login: ")
+    banner = (
+        b"\r\nNEC Portable Internetwork Core Operating System Software\r\n"
+        b"IX Series IX2215 (magellan-sec) Software, Version 10.7.18, RELEASE SOFTWARE\r\n"
+        b"login: "
+    )
     ident = run(s.banner_then_wait(banner))
     assert (ident.product, ident.version) == ("NEC UNIVERGE IX2215 telnetd", "10.7.18")
     assert ident.cpe == ("cpe:2.3:o:nec:univerge_ix2215_firmware:10.7.18:*:*:*:*:*:*:*",)
@@ -116,8 +124,9 @@ def test_nec_ix_banner_gives_model_and_version() -> None:
 
 def test_cisco_user_access_verification() -> None:
     negotiation = IAC_WILL_ECHO_SGA + bytes([255, 253, 24, 255, 253, 31])
-    ident = run(s.banner_then_wait(
-        negotiation + b"\r\n\r\nUser Access Verification\r\n\r\nPassword: "))
+    ident = run(
+        s.banner_then_wait(negotiation + b"\r\n\r\nUser Access Verification\r\n\r\nPassword: ")
+    )
     assert (ident.service, ident.product) == ("telnet", "Cisco router telnetd")
 
 
@@ -126,7 +135,8 @@ def test_linux_telnetd_is_not_a_router() -> None:
     negotiation = bytes([255, 253, 24, 255, 253, 32, 255, 253, 35, 255, 253, 39])
     ident = run(s.banner_then_wait(negotiation + b"\r\nDebian GNU/Linux 12\r\nhost login: "))
     assert ident.service == "telnet"
-    assert "YAMAHA" not in ident.product and "NEC" not in ident.product
+    assert "YAMAHA" not in ident.product
+    assert "NEC" not in ident.product
     assert "Cisco" not in ident.product
 
 
@@ -137,19 +147,31 @@ def test_mysql_and_mariadb_handshakes() -> None:
     mysql = run(s.banner_then_wait(s.mysql_handshake("8.0.36-0ubuntu0.22.04.1")))
     maria = run(s.banner_then_wait(s.mysql_handshake("5.5.5-10.11.6-MariaDB-0+deb12u1")))
     assert (mysql.service, mysql.product, mysql.version) == (
-        "mysql", "MySQL", "8.0.36-0ubuntu0.22.04.1")
+        "mysql",
+        "MySQL",
+        "8.0.36-0ubuntu0.22.04.1",
+    )
     assert mysql.cpe == ("cpe:2.3:a:oracle:mysql:8.0.36:*:*:*:*:*:*:*",)
     assert (maria.product, maria.version) == ("MariaDB", "10.11.6-MariaDB-0+deb12u1")
     assert maria.cpe == ("cpe:2.3:a:mariadb:mariadb:10.11.6:*:*:*:*:*:*:*",)
 
 
 def test_redis_info_and_noauth() -> None:
-    info = b"$120\r\n# Server\r\nredis_version:7.0.15\r\nredis_mode:standalone\r\nos:Linux 6.1.0 x86_64\r\n\r\n"
+    info = (
+        b"$120\r\n# Server\r\nredis_version:7.0.15\r\nredis_mode:standalone\r\n"
+        b"os:Linux 6.1.0 x86_64\r\n\r\n"
+    )
     open_redis = run(s.answer(lambda d: info if d.startswith(b"INFO") else None))
-    locked = run(s.answer(
-        lambda d: b"-NOAUTH Authentication required.\r\n" if d.startswith(b"INFO") else None))
+    locked = run(
+        s.answer(
+            lambda d: b"-NOAUTH Authentication required.\r\n" if d.startswith(b"INFO") else None
+        )
+    )
     assert (open_redis.service, open_redis.product, open_redis.version) == (
-        "redis", "Redis key-value store", "7.0.15")
+        "redis",
+        "Redis key-value store",
+        "7.0.15",
+    )
     assert dict(open_redis.extra)["authentication"] == "none required"
     assert locked.service == "redis"
     assert dict(locked.extra)["authentication"] == "required"
@@ -179,7 +201,9 @@ def test_mongodb_buildinfo() -> None:
 
 
 def test_mqtt_connack() -> None:
-    ident = run(s.answer(lambda d: b"\x20\x02\x00\x05" if d[:1] == b"\x10" and b"MQTT" in d else None))
+    ident = run(
+        s.answer(lambda d: b"\x20\x02\x00\x05" if d[:1] == b"\x10" and b"MQTT" in d else None)
+    )
     assert ident.service == "mqtt"
     assert dict(ident.extra)["connack_code"] == "5"
 
@@ -188,21 +212,28 @@ def test_ldap_rootdse_vendor() -> None:
     reply = s.ldap_rootdse("Example Directory Inc.", "4.2.1")
     ident = run(s.answer(lambda d: reply if d[:1] == b"\x30" and b"objectClass" in d else None))
     assert (ident.service, ident.product, ident.version) == (
-        "ldap", "Example Directory Inc.", "4.2.1")
+        "ldap",
+        "Example Directory Inc.",
+        "4.2.1",
+    )
 
 
 # -- RDP, SMB, VNC ------------------------------------------------------------------------
 
 
 def test_rdp_with_nla() -> None:
-    ident = run(s.answer(lambda d: s.rdp_confirm(2) if d[:1] == b"\x03" and d[5:6] == b"\xe0" else None))
+    ident = run(
+        s.answer(lambda d: s.rdp_confirm(2) if d[:1] == b"\x03" and d[5:6] == b"\xe0" else None)
+    )
     assert ident.service == "ms-wbt-server"
     assert dict(ident.extra)["nla"] == "yes"
     assert dict(ident.extra)["rdp_security"] == "hybrid"
 
 
 def test_rdp_without_nla() -> None:
-    ident = run(s.answer(lambda d: s.rdp_confirm(1) if d[:1] == b"\x03" and d[5:6] == b"\xe0" else None))
+    ident = run(
+        s.answer(lambda d: s.rdp_confirm(1) if d[:1] == b"\x03" and d[5:6] == b"\xe0" else None)
+    )
     assert dict(ident.extra)["nla"] == "no"
 
 

@@ -40,8 +40,9 @@ def test_dnsmasq_version_bind() -> None:
 
 
 def test_bind_version_keeps_the_debian_suffix() -> None:
-    ident = run(lambda d: s.dns_version_answer(d, "9.18.28-1~deb12u2-Debian")
-                if _is_dns_query(d) else None)
+    ident = run(
+        lambda d: s.dns_version_answer(d, "9.18.28-1~deb12u2-Debian") if _is_dns_query(d) else None
+    )
     assert (ident.product, ident.version) == ("ISC BIND", "9.18.28-1~deb12u2-Debian")
     assert ident.cpe == ("cpe:2.3:a:isc:bind:9.18.28:*:*:*:*:*:*:*",)
 
@@ -56,10 +57,18 @@ def test_ntp_server_reply() -> None:
 
 def test_snmp_yamaha_sysdescr() -> None:
     descr = "RTX1210 Rev.14.01.38 (Fri Aug 23 17:42:28 2019)"
-    ident = run(lambda d: s.snmp_response(d, descr, bytes.fromhex("2b060104018a2f0101"))
-                if b"public" in d else None)
+    ident = run(
+        lambda d: (
+            s.snmp_response(d, descr, bytes.fromhex("2b060104018a2f0101"))
+            if b"public" in d
+            else None
+        )
+    )
     assert (ident.service, ident.product, ident.version) == (
-        "snmp", "YAMAHA RTX1210", "Rev.14.01.38")
+        "snmp",
+        "YAMAHA RTX1210",
+        "Rev.14.01.38",
+    )
     assert ident.cpe == ("cpe:2.3:o:yamaha:rtx1210_firmware:14.01.38:*:*:*:*:*:*:*",)
     assert dict(ident.extra)["snmp_sysDescr"] == descr
 
@@ -73,8 +82,10 @@ def test_snmp_linux_net_snmp() -> None:
 
 
 def test_ike_fortinet_vendor_id() -> None:
-    vids = [bytes.fromhex("4a131c81070358455c5728f20e95452f"),
-            bytes.fromhex("1d6e178f6c2c0be284985465450fe9d4")]
+    vids = [
+        bytes.fromhex("4a131c81070358455c5728f20e95452f"),
+        bytes.fromhex("1d6e178f6c2c0be284985465450fe9d4"),
+    ]
     ident = run(lambda d: s.ike_reply(d, vids) if len(d) > 28 else None)
     assert (ident.service, ident.product) == ("isakmp", "Fortinet IKE")
     assert "Fortinet FortiGate" in dict(ident.extra)["ike_vendor_ids"]

@@ -35,16 +35,23 @@ FORTI_HEADERS = [("Server", "xxxxxxxx-xxxxx"), *HTML]
 
 # FortiOS SSL-VPN as public write-ups describe it: the root redirects by JavaScript to
 # /remote/login; static files carry ETag "<size hex>-<build time hex>".
-FORTI_ROOT = (b'<html><script type="text/javascript">if (window!=top) top.location='
-              b'window.location;top.location="/remote/login";</script></html>')
-FORTI_LOGIN = (b'<html><head><title></title><script src="/remote/fgt_lang?lang=en"></script>'
-               b'</head><body><form action="/remote/logincheck" method="post"></form></body></html>')
+FORTI_ROOT = (
+    b'<html><script type="text/javascript">if (window!=top) top.location='
+    b'window.location;top.location="/remote/login";</script></html>'
+)
+FORTI_LOGIN = (
+    b'<html><head><title></title><script src="/remote/fgt_lang?lang=en"></script>'
+    b'</head><body><form action="/remote/logincheck" method="post"></form></body></html>'
+)
 
 
 def _fortigate_routes(build_time: int) -> dict[str, s.Route]:
-    etag = f'"{0x2c7:x}-{build_time:x}"'
-    static = [("Server", "xxxxxxxx-xxxxx"), ("Content-Type", "application/javascript"),
-              ("ETag", etag)]
+    etag = f'"{0x2C7:x}-{build_time:x}"'
+    static = [
+        ("Server", "xxxxxxxx-xxxxx"),
+        ("Content-Type", "application/javascript"),
+        ("ETag", etag),
+    ]
     return {
         "/": (200, FORTI_HEADERS, FORTI_ROOT),
         "/remote/login": (200, FORTI_HEADERS, FORTI_LOGIN),
@@ -54,8 +61,18 @@ def _fortigate_routes(build_time: int) -> dict[str, s.Route]:
 
 def test_nginx_over_tls_reads_the_certificate() -> None:
     context = s.certificate(s.SIMPLE_SUBJECT)
-    ident = run(s.web({"/": (200, [("Server", "nginx/1.22.1"), *HTML],
-                             b"<html><title>Welcome to nginx!</title></html>")}), context)
+    ident = run(
+        s.web(
+            {
+                "/": (
+                    200,
+                    [("Server", "nginx/1.22.1"), *HTML],
+                    b"<html><title>Welcome to nginx!</title></html>",
+                )
+            }
+        ),
+        context,
+    )
     assert (ident.service, ident.product, ident.version) == ("https", "nginx", "1.22.1")
     extra = dict(ident.extra)
     assert "CN=www.example.test" in extra["cert_subject"]
@@ -90,21 +107,31 @@ def test_fortigate_unknown_build_day_gives_a_range_not_a_version() -> None:
 
 def test_remote_login_link_on_ordinary_site_is_not_fortigate() -> None:
     page = b'<html><title>Staff</title><a href="/remote/login">remote login</a></html>'
-    routes = {"/": (200, [("Server", "nginx/1.24.0"), *HTML], page),
-              "/remote/login": (200, [("Server", "nginx/1.24.0"), *HTML],
-                                b"<form action=/remote/logincheck></form>")}
+    routes = {
+        "/": (200, [("Server", "nginx/1.24.0"), *HTML], page),
+        "/remote/login": (
+            200,
+            [("Server", "nginx/1.24.0"), *HTML],
+            b"<form action=/remote/logincheck></form>",
+        ),
+    }
     ident = run(s.web(routes))
     assert ident.product == "nginx"
     assert "FortiGate" not in ident.product
 
 
 def test_ivanti_connect_secure_welcome_page() -> None:
-    welcome = (b"<html><head><title>Ivanti Connect Secure</title></head><body>"
-               b'<form name="frmLogin" action="login.cgi" method="POST"></form></body></html>')
+    welcome = (
+        b"<html><head><title>Ivanti Connect Secure</title></head><body>"
+        b'<form name="frmLogin" action="login.cgi" method="POST"></form></body></html>'
+    )
     routes = {
         "/": (302, [("Location", "/dana-na/auth/url_default/welcome.cgi")], b""),
         "/dana-na/auth/url_default/welcome.cgi": (
-            200, [("Set-Cookie", "DSSignInURL=/; path=/; Secure"), *HTML], welcome),
+            200,
+            [("Set-Cookie", "DSSignInURL=/; path=/; Secure"), *HTML],
+            welcome,
+        ),
     }
     ident = run(s.web(routes), s.certificate(s.SIMPLE_SUBJECT))
     assert ident.product == "Ivanti Connect Secure"
@@ -114,20 +141,44 @@ def test_ivanti_connect_secure_welcome_page() -> None:
 
 
 def test_page_about_ivanti_is_not_ivanti() -> None:
-    routes = {"/": (200, [("Server", "Apache/2.4.62"), *HTML],
-                    b"<html><title>Ivanti Connect Secure advisory</title></html>")}
+    routes = {
+        "/": (
+            200,
+            [("Server", "Apache/2.4.62"), *HTML],
+            b"<html><title>Ivanti Connect Secure advisory</title></html>",
+        )
+    }
     ident = run(s.web(routes))
     assert ident.product == "Apache httpd"
 
 
 def test_globalprotect_citrix_and_asa_portals() -> None:
-    gp = run(s.web({"/global-protect/login.esp": (
-        200, HTML, b"<html><title>GlobalProtect Portal</title></html>")}))
-    citrix = run(s.web({"/vpn/index.html": (
-        200, HTML, b"<html><title>Citrix Gateway</title></html>")}))
-    asa = run(s.web({"/+CSCOE+/logon.html": (
-        200, [("Set-Cookie", "webvpnlogin=1; secure"), *HTML],
-        b"<html><title>SSL VPN Service</title><script src=/+CSCOE+/win.js></script></html>")}))
+    gp = run(
+        s.web(
+            {
+                "/global-protect/login.esp": (
+                    200,
+                    HTML,
+                    b"<html><title>GlobalProtect Portal</title></html>",
+                )
+            }
+        )
+    )
+    citrix = run(
+        s.web({"/vpn/index.html": (200, HTML, b"<html><title>Citrix Gateway</title></html>")})
+    )
+    asa = run(
+        s.web(
+            {
+                "/+CSCOE+/logon.html": (
+                    200,
+                    [("Set-Cookie", "webvpnlogin=1; secure"), *HTML],
+                    b"<html><title>SSL VPN Service</title>"
+                    b"<script src=/+CSCOE+/win.js></script></html>",
+                )
+            }
+        )
+    )
     assert gp.product == "Palo Alto Networks GlobalProtect"
     assert citrix.product == "Citrix Gateway"
     assert asa.product == "Cisco ASA AnyConnect (WebVPN)"
@@ -147,16 +198,20 @@ def test_other_basic_realm_is_not_yamaha() -> None:
 
 
 def test_docker_api_version() -> None:
-    body = (b'{"Platform":{"Name":"Docker Engine - Community"},"Version":"24.0.7",'
-            b'"ApiVersion":"1.43","MinAPIVersion":"1.12","Os":"linux"}')
+    body = (
+        b'{"Platform":{"Name":"Docker Engine - Community"},"Version":"24.0.7",'
+        b'"ApiVersion":"1.43","MinAPIVersion":"1.12","Os":"linux"}'
+    )
     ident = run(s.web({"/version": (200, [("Content-Type", "application/json")], body)}))
     assert (ident.service, ident.product, ident.version) == ("docker", "Docker", "24.0.7")
     assert dict(ident.extra)["api_version"] == "1.43"
 
 
 def test_elasticsearch_root() -> None:
-    body = (b'{"name":"node-1","version":{"number":"8.11.1","build_flavor":"default"},'
-            b'"tagline":"You Know, for Search"}')
+    body = (
+        b'{"name":"node-1","version":{"number":"8.11.1","build_flavor":"default"},'
+        b'"tagline":"You Know, for Search"}'
+    )
     ident = run(s.web({"/": (200, [("Content-Type", "application/json")], body)}))
     assert (ident.product, ident.version) == ("Elasticsearch REST API", "8.11.1")
 
@@ -170,10 +225,16 @@ def test_json_without_tagline_is_not_elasticsearch() -> None:
 def test_bigip_version_from_logo_etag() -> None:
     # ETag value published in Bishop Fox's bigip-scanner README for 15.1.5.1-0.0.14.
     routes = {
-        "/tmui/login.jsp": (200, HTML, b"<html><title>BIG-IP&reg;- Configuration Utility</title>"
-                                       b"F5 Networks</html>"),
+        "/tmui/login.jsp": (
+            200,
+            HTML,
+            b"<html><title>BIG-IP&reg;- Configuration Utility</title>F5 Networks</html>",
+        ),
         "/tmui/tmui/login/images/logo_f5.png": (
-            200, [("Content-Type", "image/png"), ("ETag", '"1fe7-5db411548c100"')], b"\x89PNG"),
+            200,
+            [("Content-Type", "image/png"), ("ETag", '"1fe7-5db411548c100"')],
+            b"\x89PNG",
+        ),
     }
     ident = run(s.web(routes))
     assert ident.product == "F5 BIG-IP Configuration utility"
@@ -184,12 +245,22 @@ def test_bigip_version_from_logo_etag() -> None:
 
 def test_favicon_hash_is_the_search_engine_form() -> None:
     icon = b"\x00\x00\x01\x00fake-icon-bytes"
-    ident = run(s.web({"/": (200, HTML, b"<html><title>x</title></html>"),
-                       "/favicon.ico": (200, [("Content-Type", "image/x-icon")], icon)}))
+    ident = run(
+        s.web(
+            {
+                "/": (200, HTML, b"<html><title>x</title></html>"),
+                "/favicon.ico": (200, [("Content-Type", "image/x-icon")], icon),
+            }
+        )
+    )
     assert dict(ident.extra)["favicon_mmh3"] == str(mmh3.hash(base64.encodebytes(icon)))
 
 
 def test_html_error_page_is_not_a_favicon() -> None:
-    ident = run(s.web({"/": (200, HTML, b"<html><title>x</title></html>")},
-                      default=(200, HTML, b"<html>catch-all</html>")))
+    ident = run(
+        s.web(
+            {"/": (200, HTML, b"<html><title>x</title></html>")},
+            default=(200, HTML, b"<html>catch-all</html>"),
+        )
+    )
     assert "favicon_mmh3" not in dict(ident.extra)
