@@ -4,7 +4,7 @@ Match rules (data) run their regexes over the text a decoder returns, so rules f
 binary protocols read like rules for text banners. A decoder never raises on garbage:
 a malformed answer gives text with ``malformed`` in it, or the raw bytes as Latin-1.
 Formats: RFC 1157/3416 and X.690 (SNMP, BER), RFC 4511 (LDAP), RFC 1035 (DNS),
-RFC 5905 (NTP), RFC 1305 appendix B (NTP control), RFC 2408/7296 (ISAKMP/IKEv2),
+RFC 5905 (NTP), RFC 1002 (NetBIOS node status), RFC 1305 appendix B (NTP control), RFC 2408/7296 (ISAKMP/IKEv2),
 [MS-RDPBCGR] 2.2.1.2 (X.224 Connection Confirm), [MS-SMB2] 2.2.4 (NEGOTIATE),
 PostgreSQL frontend/backend protocol
 (ErrorResponse), MQTT 3.1.1 §3.2 (CONNACK), MongoDB wire protocol (OP_MSG, BSON),
@@ -94,6 +94,17 @@ def snmp(data: bytes) -> Decoded:
         lines = [f"snmp.version: {version}"]
         facts = [("snmp_version", version)]
         if version == "3":
+            # RFC 3414 §2.4: a Report carries the authoritative engine ID, boots, time.
+            _t, usm, _ = _ber(items[2][1])
+            engine, boots, engine_time = list(_ber_items(usm))[:3]
+            engine_hex = engine[1].hex()
+            lines += [f"snmp.engine_id: {engine_hex}",
+                      f"snmp.engine_boots: {int.from_bytes(boots[1], 'big')}",
+                      f"snmp.engine_time: {int.from_bytes(engine_time[1], 'big')}"]
+            facts.append(("snmp_engine_id", engine_hex))
+            if len(engine[1]) >= 5 and engine[1][0] & 0x80:
+                enterprise = int.from_bytes(engine[1][:4], "big") & 0x7FFFFFFF
+                lines.append(f"snmp.engine_enterprise: {enterprise}")
             return Decoded("\n".join(lines), tuple(facts))
         pdu_tag, pdu = items[2]
         if pdu_tag != 0xA2:  # only a Response-PDU is an answer
@@ -185,6 +196,35 @@ def _skip_name(data: bytes, offset: int) -> int:
             return offset + 2
         offset += 1 + length
     raise ValueError("name too long")
+
+
+def netbios(data: bytes) -> Decoded:
+    """A node status response (RFC 1002 §4.2.18): the name table and the MAC address."""
+    try:
+        _id, flags, _qd, an = struct.unpack("!HHHH", data[:8])
+        if not flags & 0x8000 or an < 1:
+            return Decoded("netbios.not-a-response")
+        offset = _skip_name(data, 12)
+        rtype, _cls, _ttl, _length = struct.unpack("!HHIH", data[offset : offset + 10])
+        offset += 10
+        if rtype != 0x21:
+            return Decoded("netbios.not-nbstat")
+        count = data[offset]
+        offset += 1
+        lines: list[str] = []
+        names: list[str] = []
+        for _ in range(count):
+            entry = data[offset : offset + 18]
+            offset += 18
+            name = entry[:15].decode("latin-1").rstrip()
+            lines.append(f"netbios.name: {name}<{entry[15]:02x}>")
+            names.append(f"{name}<{entry[15]:02x}>")
+        mac = data[offset : offset + 6]
+        if len(mac) == 6:
+            lines.append("netbios.mac: " + ":".join(f"{b:02x}" for b in mac))
+        return Decoded("\n".join(lines), (("netbios_names", ", ".join(names)),))
+    except (struct.error, IndexError, ValueError):
+        return Decoded("netbios.malformed")
 
 
 def ntp(data: bytes) -> Decoded:
@@ -450,6 +490,7 @@ _SIMPLE: dict[str, Callable[[bytes], Decoded]] = {
     "snmp": snmp,
     "dns": dns,
     "ntp": ntp,
+    "netbios": netbios,
     "ntp_control": ntp_control,
     "mongodb": mongodb,
     "memcached_udp": memcached_udp,

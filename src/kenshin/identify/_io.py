@@ -184,18 +184,17 @@ async def open_tcp(
 
 
 class _Datagram(asyncio.DatagramProtocol):
-    def __init__(self, cap: int) -> None:
+    """Collects datagrams from the target host, whatever its source port (a TFTP
+    server answers from a new port, RFC 1350 §4)."""
+
+    def __init__(self, cap: int, host: str) -> None:
         self.cap = cap
+        self.host = host
         self.queue: asyncio.Queue[bytes] = asyncio.Queue(maxsize=8)
-        self.refused = False
 
     def datagram_received(self, data: bytes, addr: tuple[str | object, ...]) -> None:
-        if not self.queue.full():
+        if addr and addr[0] == self.host and not self.queue.full():
             self.queue.put_nowait(data[: self.cap])
-
-    def error_received(self, exc: Exception) -> None:
-        if isinstance(exc, ConnectionRefusedError):
-            self.refused = True
 
 
 async def udp_exchange(
@@ -203,20 +202,25 @@ async def udp_exchange(
 ) -> bytes | None:
     """Send ``payload`` (again ``udp_retries`` times if nothing comes back); first answer."""
     loop = asyncio.get_running_loop()
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
     try:
         transport, protocol = await loop.create_datagram_endpoint(
-            lambda: _Datagram(settings.banner_bytes), remote_addr=(address, port)
+            lambda: _Datagram(settings.banner_bytes, address),
+            local_addr=("::" if family == socket.AF_INET6 else "0.0.0.0", 0),  # noqa: S104
+            family=family,
         )
     except OSError:
         return None
     try:
         for _attempt in range(1 + settings.udp_retries):
-            transport.sendto(payload)
+            try:
+                transport.sendto(payload, (address, port))
+            except OSError:
+                return None
             try:
                 return await asyncio.wait_for(protocol.queue.get(), timeout=wait)
             except TimeoutError:
-                if protocol.refused:
-                    return None
+                continue
         return None
     finally:
         transport.close()

@@ -379,22 +379,44 @@ async def _inside_tls(
 async def _identify_udp(
     address: str, port: int, settings: IdentifySettings, knowledge: Knowledge, progress: _Progress
 ) -> ServiceIdentity:
-    for probe in _order(knowledge, "udp", port, settings.max_probes):
-        raw = await udp_exchange(
-            address,
-            port,
-            probe.payload_for(address),
-            settings,
-            wait=probe.wait or settings.read_timeout,
-        )
-        if not raw:
-            continue
-        progress.answered = True
-        progress.banner = progress.banner or raw
-        hit, soft = _match(knowledge, probe, raw, None)
-        progress.soft = progress.soft or soft
-        if hit is not None:
-            return await _identity_from_hit(address, port, hit, settings, knowledge, progress)
+    """Send every UDP probe at once (each from its own socket) and take the answers in
+    probe order: the first hard match of the earliest probe wins. Datagrams are
+    independent, so waiting for them one after another would only add timeouts."""
+    probes = _order(knowledge, "udp", port, settings.max_probes)
+    tasks = {
+        asyncio.create_task(
+            udp_exchange(
+                address, port, probe.payload_for(address), settings,
+                wait=probe.wait or settings.read_timeout,
+            )
+        ): index
+        for index, probe in enumerate(probes)
+    }
+    answers: dict[int, bytes | None] = {}
+    pending = set(tasks)
+    checked = 0
+    try:
+        while pending:
+            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                answers[tasks[task]] = task.result()
+            while checked in answers:
+                raw = answers[checked]
+                probe = probes[checked]
+                checked += 1
+                if not raw:
+                    continue
+                progress.answered = True
+                progress.banner = progress.banner or raw
+                hit, soft = _match(knowledge, probe, raw, None)
+                progress.soft = progress.soft or soft
+                if hit is not None:
+                    return await _identity_from_hit(
+                        address, port, hit, settings, knowledge, progress
+                    )
+    finally:
+        for task in pending:
+            task.cancel()
     return await _unknown(
         address, port, settings, knowledge, "udp", progress, "no UDP probe answer matched a rule"
     )

@@ -41,6 +41,7 @@ DECODERS = frozenset(
         "ike",
         "mongodb",
         "memcached_udp",
+        "netbios",
     }
 )
 DIALOGS = frozenset({"vnc_security"})

@@ -101,7 +101,7 @@ def test_yamaha_rtx_password_prompt() -> None:
     # (YAMAHA RTX command reference, "ログイン").
     ident = run(s.banner_then_wait(IAC_WILL_ECHO_SGA + b"\r\nPassword: "))
     assert ident.service == "telnet"
-    assert ident.product == "YAMAHA RTX telnetd"
+    assert ident.product == "YAMAHA RTX router telnetd"
     assert ident.confidence is Confidence.LOW
 
 
@@ -185,7 +185,7 @@ def test_unknown_error_line_is_not_redis() -> None:
 
 def test_memcached_version() -> None:
     ident = run(s.answer(lambda d: b"VERSION 1.6.18\r\n" if d == b"version\r\n" else None))
-    assert (ident.service, ident.version) == ("memcached", "1.6.18")
+    assert (ident.service, ident.version) == ("memcache", "1.6.18")
 
 
 def test_postgresql_error_response() -> None:
@@ -271,7 +271,17 @@ def _vnc(types: bytes) -> s.Handler:
 def test_vnc_security_types() -> None:
     with_password = run(_vnc(bytes([2])))
     without = run(_vnc(bytes([1])))
-    assert with_password.service == "vnc"
+    assert (with_password.service, with_password.version) == ("vnc", "3.8")
     assert dict(with_password.extra)["vnc_security_types"] == "VNC Authentication"
     assert "vnc_no_authentication" not in dict(with_password.extra)
     assert dict(without.extra)["vnc_no_authentication"] == "yes"
+
+
+def test_root_prompt_is_a_bind_shell() -> None:
+    ident = run(s.banner_then_wait(b"root@localhost:~# "))
+    assert (ident.service, ident.product) == ("bindshell", "root shell")
+
+
+def test_status_line_service_is_not_a_shell_or_ftp() -> None:
+    ident = run(s.banner_then_wait(b"220 lab status service ready\r\n"))
+    assert ident.service not in ("bindshell", "ftp")

@@ -181,7 +181,7 @@ def test_globalprotect_citrix_and_asa_portals() -> None:
     )
     assert gp.product == "Palo Alto Networks GlobalProtect"
     assert citrix.product == "Citrix Gateway"
-    assert asa.product == "Cisco ASA AnyConnect (WebVPN)"
+    assert asa.product == "Cisco ASA SSL VPN"
 
 
 def test_yamaha_web_console_realm() -> None:
