@@ -3,12 +3,11 @@
 Match rules (data) run their regexes over the text a decoder returns, so rules for
 binary protocols read like rules for text banners. A decoder never raises on garbage:
 a malformed answer gives text with ``malformed`` in it, or the raw bytes as Latin-1.
-Formats: RFC 1157/3416 and X.690 (SNMP, BER), RFC 4511 (LDAP), RFC 1035 (DNS),
-RFC 5905 (NTP), RFC 1002 (NetBIOS node status), RFC 1305 appendix B (NTP control), RFC 2408/7296 (ISAKMP/IKEv2),
-[MS-RDPBCGR] 2.2.1.2 (X.224 Connection Confirm), [MS-SMB2] 2.2.4 (NEGOTIATE),
-PostgreSQL frontend/backend protocol
-(ErrorResponse), MQTT 3.1.1 §3.2 (CONNACK), MongoDB wire protocol (OP_MSG, BSON),
-memcached UDP frame header.
+Formats: RFC 1157/3416/3414 and X.690 (SNMP, BER), RFC 4511 (LDAP), RFC 1035 (DNS),
+RFC 5905 (NTP), RFC 1305 appendix B (NTP control), RFC 1002 (NetBIOS node status),
+RFC 2408/7296 (ISAKMP/IKEv2), [MS-RDPBCGR] 2.2.1.2 (X.224 Connection Confirm),
+[MS-SMB2] 2.2.4 (NEGOTIATE), PostgreSQL frontend/backend protocol (ErrorResponse),
+MQTT 3.1.1 §3.2 (CONNACK), MongoDB wire protocol (OP_MSG, BSON), memcached UDP frame.
 """
 
 from __future__ import annotations
