@@ -368,6 +368,19 @@ def infer_version(table: InferenceTable, view: WebView) -> Inference | None:
             digest = hashlib.sha256(response.body).hexdigest()
             hits = tuple(r for r in table.releases if r.sha256 == digest)
             shown = f"sha256={digest[:16]}…"
+        elif table.decode == "body_regex":
+            assert table.pattern is not None
+            found = table.pattern.search(response.body_text)
+            if found is None:
+                continue
+            value = found.group("value")
+            hits = tuple(r for r in table.releases if r.value == value)
+            shown = f"{value!r}"
+            if not hits:
+                return Inference(
+                    version="", releases=(),
+                    evidence=f"{resource}: {shown}; not in table {table.id}",
+                )
         else:
             moment = resource_moment(table, response)
             if moment is None:
@@ -398,7 +411,8 @@ def infer_version(table: InferenceTable, view: WebView) -> Inference | None:
             evidence = f"{resource}: {shown}; {table.product} {builds} per table {table.id}"
             if table.source:
                 evidence += f" [{table.source}]"
-            cpe = render_cpes(table.cpe, {"version": version}) if version else ()
+            values = {"version": version, **dict(hits[0].cpe_values)}
+            cpe = render_cpes(table.cpe, values) if version else ()
             return Inference(version=version, releases=hits, evidence=evidence, cpe=cpe)
     return None
 

@@ -58,18 +58,21 @@ class Connection:
         *,
         total_timeout: float | None = None,
         telnet: bool = True,
+        trickle: bool = False,
     ) -> Answer:
         """Read an answer: wait ``first_timeout`` for data, then until ``idle_timeout`` of
         silence, EOF, ``cap`` bytes or ``total_timeout`` (default first + 4 × idle + 2 s).
 
         Telnet option negotiation (IAC DO/WILL) is refused on the fly, so a router's
-        login prompt follows.
+        login prompt follows. With ``trickle``, a text banner that arrives slowly and has
+        no line end yet is waited for gap by gap (up to 5 s a gap), within the total.
         """
         answer = Answer()
         chunks: list[bytes] = []
         size = 0
         deadline = time.monotonic() + (total_timeout or first_timeout + 4 * idle_timeout + 2.0)
         waiting = first_timeout
+        last = time.monotonic()
         while size < cap:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -92,7 +95,12 @@ class Connection:
                 await self.send(_telnet_refusals(chunk))
             chunks.append(chunk)
             size += len(chunk)
+            now = time.monotonic()
             waiting = idle_timeout
+            if trickle and b"\n" not in chunk and _textual(chunks):
+                gap = 1.5 * (now - last) + 0.2
+                waiting = min(max(idle_timeout, gap, 1.5 * first_timeout), 5.0)
+            last = now
         answer.data = b"".join(chunks)[:cap]
         return answer
 
@@ -100,6 +108,12 @@ class Connection:
         with contextlib.suppress(Exception):
             self.writer.close()
             await asyncio.wait_for(self.writer.wait_closed(), timeout=1.0)
+
+
+def _textual(chunks: list[bytes]) -> bool:
+    """Whether what arrived so far reads as one line of text still being written."""
+    data = b"".join(chunks)
+    return b"\n" not in data and all(32 <= b < 127 or b in (9, 13) for b in data[:256])
 
 
 def _telnet_refusals(chunk: bytes) -> bytes:

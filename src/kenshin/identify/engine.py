@@ -290,7 +290,11 @@ async def _identify_tcp(
             )
         try:
             answer = await connection.read(
-                null.wait or settings.banner_wait, settings.idle_timeout, settings.banner_bytes
+                null.wait or settings.banner_wait,
+                settings.idle_timeout,
+                settings.banner_bytes,
+                total_timeout=settings.port_timeout,
+                trickle=True,
             )
         finally:
             await connection.close()
@@ -382,7 +386,7 @@ async def _identify_udp(
     """Send every UDP probe at once (each from its own socket) and take the answers in
     probe order: the first hard match of the earliest probe wins. Datagrams are
     independent, so waiting for them one after another would only add timeouts."""
-    probes = _order(knowledge, "udp", port, settings.max_probes)
+    probes = _order(knowledge, "udp", port, settings.max_udp_probes)
     tasks = {
         asyncio.create_task(
             udp_exchange(

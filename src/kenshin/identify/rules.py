@@ -142,6 +142,8 @@ class Release:
     built: date | None = None
     moment: datetime | None = None
     sha256: str = ""
+    value: str = ""  # what the table's pattern captures (body_regex tables)
+    cpe_values: tuple[tuple[str, str], ...] = ()  # extra placeholders for the CPE template
 
 
 @dataclass(frozen=True)
@@ -156,6 +158,7 @@ class InferenceTable:
     releases: tuple[Release, ...]
     cpe: tuple[str, ...] = ()
     source: str = ""
+    pattern: re.Pattern[str] | None = None  # body_regex: group "value" is looked up
 
 
 @dataclass(frozen=True)
@@ -386,6 +389,8 @@ def _release(where: str, data: Mapping[str, Any]) -> Release:
         built=built,
         moment=moment,
         sha256=_str(where, data, "sha256", "").lower(),
+        value=_str(where, data, "value", ""),
+        cpe_values=_pairs(where, data.get("cpe_values")),
     )
 
 
@@ -393,7 +398,7 @@ def _table(where: str, data: Mapping[str, Any]) -> InferenceTable:
     tid = _str(where, data, "id")
     where = f"{where} table {tid}"
     decode = _str(where, data, "decode")
-    if decode not in {"etag_hex_unix", "etag_hex_usec", "last_modified", "sha256"}:
+    if decode not in {"etag_hex_unix", "etag_hex_usec", "last_modified", "sha256", "body_regex"}:
         raise _fail(where, f"unknown decode {decode}")
     match = _str(where, data, "match", "same_day")
     if match not in {"same_day", "exact"}:
@@ -402,8 +407,9 @@ def _table(where: str, data: Mapping[str, Any]) -> InferenceTable:
     if not releases:
         raise _fail(where, "a table needs releases")
     for release in releases:
-        needed = {"sha256": release.sha256, "same_day": release.built, "exact": release.moment}
-        key = "sha256" if decode == "sha256" else match
+        needed = {"sha256": release.sha256, "same_day": release.built, "exact": release.moment,
+                  "body_regex": release.value}
+        key = decode if decode in ("sha256", "body_regex") else match
         if not needed[key]:
             raise _fail(where, f"release {release.version} lacks its {key} value")
     return InferenceTable(
@@ -415,6 +421,7 @@ def _table(where: str, data: Mapping[str, Any]) -> InferenceTable:
         releases=releases,
         cpe=_cpes(where, data.get("cpe")),
         source=_str(where, data, "source", ""),
+        pattern=_regex(where, data["pattern"]) if decode == "body_regex" else None,
     )
 
 

@@ -21,7 +21,8 @@ class IdentifySettings:
     port_timeout: float = 30.0  # the whole identification of one port
     banner_bytes: int = 16_384  # cap of one answer kept in memory
     http_body_bytes: int = 65_536  # cap of one HTTP answer (page, favicon, static file)
-    max_probes: int = 8  # probes tried on one port after the banner wait
+    max_probes: int = 8  # TCP probes tried on one port after the banner wait
+    max_udp_probes: int = 40  # UDP probes sent (at once, one datagram each) to one port
     max_http_requests: int = 16  # HTTP requests on one port (paths, redirects, favicon)
     concurrency_per_host: int = 8  # ports identified at once on one host
     udp_retries: int = 1  # extra sends of a UDP probe that got no answer
@@ -50,11 +51,14 @@ class IdentifySettings:
             raise ValueError("udp_retries must not be negative")
 
 
+# The test lab: fast answers, more probes; a long port timeout so a banner trickling
+# in one byte per second (the lab's "slow" host) is still read to its end.
 LAB_SETTINGS = IdentifySettings(
     connect_timeout=1.0,
     banner_wait=1.0,
     read_timeout=1.5,
     idle_timeout=0.15,
-    port_timeout=15.0,
-    concurrency_per_host=16,
+    port_timeout=60.0,
+    max_probes=12,
+    concurrency_per_host=32,
 )
