@@ -186,6 +186,11 @@ def dns(data: bytes) -> Decoded:
         return Decoded("dns.malformed")
 
 
+def dns_tcp(data: bytes) -> Decoded:
+    """A DNS answer over TCP: the message behind its 2-byte length."""
+    return dns(data[2:]) if len(data) > 14 else Decoded("dns.malformed")
+
+
 def _skip_name(data: bytes, offset: int) -> int:
     for _ in range(128):
         length = data[offset]
@@ -488,6 +493,7 @@ _SIMPLE: dict[str, Callable[[bytes], Decoded]] = {
     "ldap": ldap,
     "snmp": snmp,
     "dns": dns,
+    "dns_tcp": dns_tcp,
     "ntp": ntp,
     "netbios": netbios,
     "ntp_control": ntp_control,

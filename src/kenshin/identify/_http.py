@@ -99,17 +99,28 @@ def _dechunk(body: bytes) -> bytes:
 
 
 async def fetch(
-    address: str, port: int, path: str, settings: IdentifySettings, *, use_tls: bool
+    address: str,
+    port: int,
+    path: str,
+    settings: IdentifySettings,
+    *,
+    use_tls: bool,
+    method: str = "GET",
+    body: bytes = b"",
+    headers: Sequence[tuple[str, str]] = (),
 ) -> HttpResponse | None:
     connection = await open_tcp(address, port, settings, use_tls=use_tls)
     if connection is None:
         return None
     try:
         host = f"[{address}]" if ":" in address else address
+        extra = "".join(f"{name}: {value}\r\n" for name, value in headers)
+        if body:
+            extra += f"Content-Length: {len(body)}\r\n"
         request = (
-            f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUser-Agent: {_USER_AGENT}\r\n"
-            "Accept: */*\r\nConnection: close\r\n\r\n"
-        ).encode("ascii", "replace")
+            f"{method} {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUser-Agent: {_USER_AGENT}\r\n"
+            f"Accept: */*\r\n{extra}Connection: close\r\n\r\n"
+        ).encode("ascii", "replace") + body
         if not await connection.send(request):
             return None
         answer = await connection.read(
@@ -342,7 +353,7 @@ def resource_moment(table: InferenceTable, response: HttpResponse) -> datetime |
     match = _ETAG_HEX.match(response.header("etag").strip())
     if match is None:
         return None
-    number = int(match.group(2), 16)
+    number = int(match.group(1 if table.decode == "etag_hex_unix_first" else 2), 16)
     seconds = number / 1_000_000 if table.decode == "etag_hex_usec" else number
     try:
         return datetime.fromtimestamp(seconds, UTC)
@@ -356,12 +367,46 @@ class Inference:
     releases: tuple[Release, ...]
     evidence: str
     cpe: tuple[str, ...] = ()
+    shown: bool = False  # the device states the version (asked the right way)
+
+
+def resource_key(table: InferenceTable, resource: str) -> str:
+    """Where a table's answer is kept in the view: plain GETs share the page cache."""
+    if table.method == "GET" and not table.headers and not table.body:
+        return resource
+    return f"{table.method} {resource} ({table.id})"
+
+
+async def fetch_for_table(
+    address: str,
+    port: int,
+    settings: IdentifySettings,
+    view: WebView,
+    table: InferenceTable,
+    use_tls: bool,
+) -> None:
+    """Fetch what an inference table reads (its own request allowance)."""
+    view.budget += len(table.resources)
+    if resource_key(table, "/") == "/":
+        await fetch_paths(address, port, settings, view, table.resources, use_tls=use_tls)
+        return
+    for resource in table.resources:
+        key = resource_key(table, resource)
+        if key in view.responses or view.budget <= 0:
+            continue
+        view.budget -= 1
+        response = await fetch(
+            address, port, resource, settings, use_tls=use_tls,
+            method=table.method, body=table.body, headers=table.headers,
+        )
+        if response is not None:
+            view.responses[key] = response
 
 
 def infer_version(table: InferenceTable, view: WebView) -> Inference | None:
     """What the table's static resources say about the release, with the evidence."""
     for resource in table.resources:
-        response = view.responses.get(resource)
+        response = view.responses.get(resource_key(table, resource))
         if response is None or response.status != 200:
             continue
         if table.decode == "sha256":
@@ -374,8 +419,16 @@ def infer_version(table: InferenceTable, view: WebView) -> Inference | None:
             if found is None:
                 continue
             value = found.group("value")
-            hits = tuple(r for r in table.releases if r.value == value)
             shown = f"{value!r}"
+            if not table.lookup:
+                return Inference(
+                    version=value,
+                    releases=(),
+                    evidence=f"{resource}: {shown} ({table.product} shows it; {table.id})",
+                    cpe=render_cpes(table.cpe, {"version": value}),
+                    shown=True,
+                )
+            hits = tuple(r for r in table.releases if r.value == value)
             if not hits:
                 return Inference(
                     version="", releases=(),

@@ -204,19 +204,22 @@ async def _identity_from_hit(
             if not version:
                 for table_id in web.fingerprint.infer:
                     table = knowledge.inference[table_id]
-                    view.budget += len(table.resources)  # inference has its own allowance
-                    await _http.fetch_paths(
-                        address, port, settings, view, table.resources, use_tls=use_tls
-                    )
+                    await _http.fetch_for_table(address, port, settings, view, table, use_tls)
                     inference = _http.infer_version(table, view)
                     if inference is None:
                         continue
-                    evidence.append(f"inferred: {inference.evidence}")
+                    evidence.append(
+                        f"{'shown' if inference.shown else 'inferred'}: {inference.evidence}"
+                    )
+                    if not inference.version and len(inference.releases) > 1:
+                        extras.append(
+                            ("version_candidates", ", ".join(r.version for r in inference.releases))
+                        )
                     if inference.version:
                         version = inference.version
                         cpe = inference.cpe or cpe
-                        confidence = Confidence.INFERRED
-                        extras.append(("version_inferred_from", table_id))
+                        confidence = Confidence.HIGH if inference.shown else Confidence.INFERRED
+                        extras.append(("version_source", table_id))
                         break
     return ServiceIdentity(
         service=service,
@@ -261,6 +264,10 @@ async def _unknown(
     elif progress.silent_closes and not progress.answered:
         service = "tcpwrapped"
         why = "the port accepts connections and closes them without a word"
+    elif transport == "tcp" and not progress.answered:
+        # Silent to the banner wait and to every probe: guarded, or a tarpit.
+        service = knowledge.port_names.get((transport, port), "tcpwrapped")
+        why = f"{why}; the port never said a word"
     else:
         service = knowledge.port_names.get((transport, port), "unknown")
     evidence = why
@@ -278,7 +285,8 @@ async def _identify_tcp(
     null = next((p for p in knowledge.probes if p.transport == "tcp" and p.is_null), None)
     if null is not None and port not in null.skip_ports:
         connection: Connection | None = await open_tcp(address, port, settings)
-        if connection is None:
+        if connection is None:  # refused or reset now, though the scan saw it open
+            progress.silent_closes += 1
             return await _unknown(
                 address,
                 port,
@@ -286,7 +294,7 @@ async def _identify_tcp(
                 knowledge,
                 "tcp",
                 progress,
-                "the port did not accept a connection",
+                "the port no longer accepts a connection",
             )
         try:
             answer = await connection.read(
@@ -328,11 +336,12 @@ async def _identify_tcp(
             continue
         progress.answered = True
         progress.banner = progress.banner or raw
+        speaks_tls = _looks_like_tls(raw) and progress.tls is None
         hit, soft = _match(knowledge, probe, raw, None)
         progress.soft = progress.soft or soft
-        if hit is not None:
+        if hit is not None and not speaks_tls:
             return await _identity_from_hit(address, port, hit, settings, knowledge, progress)
-        if _looks_like_tls(raw):
+        if speaks_tls:
             handshake = [p for p in queue if p.handshake]
             if handshake:
                 queue.remove(handshake[0])

@@ -42,6 +42,7 @@ DECODERS = frozenset(
         "mongodb",
         "memcached_udp",
         "netbios",
+        "dns_tcp",
     }
 )
 DIALOGS = frozenset({"vnc_security"})
@@ -159,6 +160,10 @@ class InferenceTable:
     cpe: tuple[str, ...] = ()
     source: str = ""
     pattern: re.Pattern[str] | None = None  # body_regex: group "value" is looked up
+    lookup: bool = True  # False: the captured value is the version itself, as shown
+    method: str = "GET"
+    body: bytes = b""
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -398,13 +403,17 @@ def _table(where: str, data: Mapping[str, Any]) -> InferenceTable:
     tid = _str(where, data, "id")
     where = f"{where} table {tid}"
     decode = _str(where, data, "decode")
-    if decode not in {"etag_hex_unix", "etag_hex_usec", "last_modified", "sha256", "body_regex"}:
+    if decode not in {
+        "etag_hex_unix", "etag_hex_unix_first", "etag_hex_usec", "last_modified", "sha256",
+        "body_regex",
+    }:
         raise _fail(where, f"unknown decode {decode}")
     match = _str(where, data, "match", "same_day")
     if match not in {"same_day", "exact"}:
         raise _fail(where, f"unknown match {match}")
     releases = tuple(_release(where, r) for r in data.get("releases") or [])
-    if not releases:
+    lookup = bool(data.get("lookup", True))
+    if not releases and lookup:
         raise _fail(where, "a table needs releases")
     for release in releases:
         needed = {"sha256": release.sha256, "same_day": release.built, "exact": release.moment,
@@ -422,6 +431,10 @@ def _table(where: str, data: Mapping[str, Any]) -> InferenceTable:
         cpe=_cpes(where, data.get("cpe")),
         source=_str(where, data, "source", ""),
         pattern=_regex(where, data["pattern"]) if decode == "body_regex" else None,
+        lookup=lookup,
+        method=_str(where, data, "method", "GET").upper(),
+        body=_str(where, data, "body", "").encode("utf-8"),
+        headers=_pairs(where, data.get("headers")),
     )
 
 

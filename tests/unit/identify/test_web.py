@@ -264,3 +264,73 @@ def test_html_error_page_is_not_a_favicon() -> None:
         )
     )
     assert "favicon_mmh3" not in dict(ident.extra)
+
+
+ASA_ANSWER = (
+    b'<?xml version="1.0" encoding="UTF-8"?><config-auth client="vpn" type="auth-request" '
+    b'aggregate-auth-version="2"><version who="sg">9.16(4)</version></config-auth>'
+)
+
+
+def _asa(answer_version: bool) -> s.Handler:
+    """Cisco ASA portal; POST / with X-Aggregate-Auth answers an auth-request
+    (OpenConnect's AnyConnect protocol documentation)."""
+    logon = b"<html><title>SSL VPN Service</title><script src=/+CSCOE+/win.js></script></html>"
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=5)
+        except (TimeoutError, asyncio.IncompleteReadError, ConnectionError):
+            writer.close()
+            return
+        if head.startswith(b"POST / ") and b"X-Aggregate-Auth: 1" in head:
+            body = ASA_ANSWER if answer_version else b"<html>no</html>"
+        elif head.startswith(b"GET /+CSCOE+/logon.html "):
+            body = logon
+        else:
+            body = b"<html><title>x</title></html>"
+        writer.write(
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: "
+            + str(len(body)).encode()
+            + b"\r\n\r\n"
+            + body
+        )
+        await writer.drain()
+        writer.close()
+
+    return handle
+
+
+def test_cisco_asa_states_its_release_to_an_anyconnect_client() -> None:
+    ident = run(_asa(True))
+    assert (ident.product, ident.version) == ("Cisco ASA SSL VPN", "9.16(4)")
+    assert ident.confidence is Confidence.HIGH
+    assert ident.cpe == (
+        "cpe:2.3:a:cisco:adaptive_security_appliance_software:9.16\\(4\\):*:*:*:*:*:*:*",
+    )
+
+
+def test_cisco_asa_without_the_answer_has_no_version() -> None:
+    ident = run(_asa(False))
+    assert ident.product == "Cisco ASA SSL VPN"
+    assert ident.version == ""
+
+
+def test_globalprotect_version_from_etag_build_time() -> None:
+    built = 1710244800  # 2024-03-12T12:00:00Z: PAN-OS 10.2.9's release day in the table
+    etag = f'"{built:x}-1f3"'
+    routes = {
+        "/global-protect/login.esp": (
+            200,
+            [("Server", "PanWeb Server/ -"), *HTML],
+            b"<html><title>GlobalProtect Portal</title></html>",
+        ),
+        "/global-protect/portal/css/login.css": (
+            200,
+            [("ETag", etag), ("Content-Type", "text/css")],
+            b"a{}",
+        ),
+    }
+    ident = run(s.web(routes))
+    assert (ident.product, ident.version) == ("Palo Alto Networks GlobalProtect", "10.2.9")
+    assert ident.confidence is Confidence.INFERRED
