@@ -4,6 +4,7 @@ and version where the service shows them (the lab's ground truth, ``lab.services
 from __future__ import annotations
 
 import asyncio
+import os
 from collections import defaultdict
 from typing import Any
 
@@ -14,6 +15,8 @@ from kenshin.domain.scan import PortResult, PortState, Protocol
 from kenshin.identify import LAB_SETTINGS, identify_host
 
 if not hasattr(kenshin.lab, "Lab"):  # the lab core is merged separately from this room
+    if os.environ.get("CI"):
+        pytest.fail("kenshin.lab.Lab is missing: the lab must be in the tree CI tests")
     pytest.skip("kenshin.lab.Lab is not in this tree yet", allow_module_level=True)
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow, pytest.mark.timeout(600)]
