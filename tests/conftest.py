@@ -15,6 +15,11 @@ from kenshin.cli.demo import demo_file
 from kenshin.domain import Engagement
 from kenshin.intake import read_file
 
+# The test lab's `lab` fixture (tests/lab/conftest.py), for every test that asks for it.
+# "lab.conftest" resolves because pytest puts tests/ on sys.path for this rootless
+# conftest; keep tests/ and tests/lab/ without __init__.py or this import changes name.
+pytest_plugins = ["lab.conftest"]
+
 PG_ENV = "KENSHIN_TEST_PG_URL"
 
 

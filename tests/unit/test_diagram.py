@@ -184,3 +184,27 @@ def test_graphviz_missing_is_one_clear_sentence(
     finally:
         _render._dot_command.cache_clear()
     assert "apt-get install graphviz" in caught.value.message("ja")
+
+
+def test_a_device_on_two_lines_is_drawn_once_with_one_link_inwards(
+    demo_engagement: Engagement,
+) -> None:
+    devices = tuple(
+        dataclasses.replace(d, connection_points=("CP-01", "CP-02")) if d.key == "DEV-01" else d
+        for d in demo_engagement.devices
+    )
+    engagement = dataclasses.replace(demo_engagement, devices=devices)
+    dot, _ = diagram.to_dot(engagement)
+    assert dot.count('"dev:DEV-01" [label=') == 1
+    assert dot.count('"dev:DEV-01" -> "ehr"') == 1
+    assert '"line:CP-01" -> "dev:DEV-01"' in dot
+    assert '"dev:DEV-03" -> "dev:DEV-01"' in dot  # inwards from CP-02's VPN appliance
+
+
+def test_an_engagement_without_connection_points_still_has_a_legend(
+    demo_engagement: Engagement,
+) -> None:
+    empty = dataclasses.replace(demo_engagement, connection_points=(), devices=())
+    svg = diagram.render_svg(empty)
+    assert "凡例" in svg
+    assert "電子カルテ系ネットワーク" in svg

@@ -11,6 +11,7 @@ import datetime as dt
 import http.client
 import os
 import re
+import shutil
 import signal
 import socket
 import ssl
@@ -18,13 +19,21 @@ import struct
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
-from kenshin.lab.emulators import EMULATORS, EmulatorError, running, settings
+from kenshin.lab.emulators import (
+    EMULATORS,
+    EmulatorError,
+    command_line,
+    parse_ready,
+    running,
+    settings,
+)
 from kenshin.lab.emulators._common import data
 
 LOOPBACK = "127.0.0.1"
@@ -37,19 +46,32 @@ def _tls_client() -> ssl.SSLContext:
     return context
 
 
+@dataclass(frozen=True)
+class Fetched:
+    """An HTTP response read to its end."""
+
+    status: int
+    headers: http.client.HTTPMessage
+    body: bytes
+
+    def getheader(self, name: str) -> str | None:
+        return self.headers.get(name)
+
+
 def https_get(
     port: int,
     path: str,
     method: str = "GET",
     body: str | None = None,
     headers: dict[str, str] | None = None,
-) -> http.client.HTTPResponse:
+) -> Fetched:
     connection = http.client.HTTPSConnection(LOOPBACK, port, timeout=10, context=_tls_client())
-    connection.request(method, path, body=body, headers=headers or {})
-    response = connection.getresponse()
-    response.read_body = response.read()  # type: ignore[attr-defined]
-    connection.close()
-    return response
+    try:
+        connection.request(method, path, body=body, headers=headers or {})
+        response = connection.getresponse()
+        return Fetched(response.status, response.headers, response.read())
+    finally:
+        connection.close()
 
 
 def peer_certificate(port: int) -> x509.Certificate:
@@ -76,6 +98,8 @@ def test_registry_entries_point_at_serve_functions() -> None:
         assert 0 < spec.default_port < 65536
         assert spec.description
         assert callable(spec.serve_function())
+        assert not {"host", "port"} & set(spec.options)  # they would clash with serve()
+        assert spec.service
 
 
 def test_settings_reject_unknown_emulators_and_options() -> None:
@@ -91,23 +115,32 @@ def test_an_unknown_release_is_refused() -> None:
         pass
 
 
+def test_command_line_and_ready_line() -> None:
+    argv = command_line("ike", "198.18.20.20", 500, python="python3", vendor="yamaha")
+    assert argv == [
+        "python3",
+        "-m",
+        "kenshin.lab.emulators",
+        "ike",
+        "--host",
+        "198.18.20.20",
+        "--port",
+        "500",
+        "--option",
+        "vendor=yamaha",
+    ]
+    with pytest.raises(EmulatorError):
+        command_line("ike", "198.18.20.20", 500, colour="blue")
+    assert parse_ready("READY ike udp 198.18.20.20 500\n") == ("ike", "udp", "198.18.20.20", 500)
+    assert parse_ready("[ike] listening on udp") is None
+
+
 @pytest.fixture
 def emulator_process() -> Iterator[tuple[subprocess.Popen[str], int]]:
     repo = Path(__file__).resolve().parents[2]
     env = dict(os.environ, PYTHONPATH=str(repo / "src"))
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "kenshin.lab.emulators",
-            "fortigate",
-            "--host",
-            LOOPBACK,
-            "--port",
-            "0",
-            "--option",
-            "version=7.2.4",
-        ],
+        command_line("fortigate", LOOPBACK, 0, version="7.2.4"),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -116,10 +149,11 @@ def emulator_process() -> Iterator[tuple[subprocess.Popen[str], int]]:
     try:
         assert process.stdout is not None
         line = process.stdout.readline()  # blocks until READY (or the process dies)
-        match = re.fullmatch(r"READY fortigate tcp 127\.0\.0\.1 (\d+)\n", line)
+        ready = parse_ready(line)
         errors = process.stderr.read() if process.stderr and not line else ""
-        assert match, f"unexpected first line {line!r}; stderr: {errors}"
-        yield process, int(match.group(1))
+        assert ready is not None, f"unexpected first line {line!r}; stderr: {errors}"
+        assert ready[:3] == ("fortigate", "tcp", LOOPBACK)
+        yield process, ready[3]
     finally:
         if process.poll() is None:
             os.kill(process.pid, signal.SIGKILL)
@@ -159,15 +193,15 @@ def test_fortigate_ssl_vpn_portal_looks_like_fortios() -> None:
         root = https_get(emulator.port, "/")
         assert root.status == 200
         assert root.getheader("Server") == "xxxxxxxx-xxxxx"
-        assert b'top.location="/remote/login"' in root.read_body  # type: ignore[attr-defined]
+        assert b'top.location="/remote/login"' in root.body
         login = https_get(emulator.port, "/remote/login")
-        body = login.read_body  # type: ignore[attr-defined]
+        body = login.body
         assert b'action="/remote/logincheck"' in body
         assert b'name="credential"' in body
         cookies = login.headers.get_all("Set-Cookie") or []
         assert any(c.startswith("SVPNCOOKIE=") for c in cookies)
         check = https_get(emulator.port, "/remote/logincheck", "POST", "username=a&credential=b")
-        assert check.read_body.startswith(b"ret=0,redir=/remote/login")  # type: ignore[attr-defined]
+        assert check.body.startswith(b"ret=0,redir=/remote/login")
         assert https_get(emulator.port, "/login").status == 404  # no admin UI by default
         certificate = peer_certificate(emulator.port)
         assert re.fullmatch(r"FGT60FTK\d{8}", cn(certificate.subject))
@@ -177,11 +211,29 @@ def test_fortigate_ssl_vpn_portal_looks_like_fortios() -> None:
 def test_fortigate_admin_ui_option_moves_the_root_redirect() -> None:
     with running("fortigate", admin_ui="true", serial="FGT60FTK20000001") as emulator:
         root = https_get(emulator.port, "/")
-        assert b'top.location="/login"' in root.read_body  # type: ignore[attr-defined]
+        assert b'top.location="/login"' in root.body
         admin = https_get(emulator.port, "/login")
         assert admin.status == 200
-        assert b"FGT60FTK20000001" in admin.read_body  # type: ignore[attr-defined]
+        assert b"FGT60FTK20000001" in admin.body
         assert cn(peer_certificate(emulator.port).subject) == "FGT60FTK20000001"
+
+
+@pytest.mark.filterwarnings("ignore:ssl.TLSVersion.TLSv1 is deprecated:DeprecationWarning")
+def test_fortigate_refuses_tls10_with_a_protocol_version_alert() -> None:
+    """FortiOS 7 allows TLS 1.2+; an old client gets the alert a real TLS stack sends."""
+    client = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    client.check_hostname = False
+    client.verify_mode = ssl.CERT_NONE
+    client.set_ciphers("DEFAULT:@SECLEVEL=0")
+    client.minimum_version = ssl.TLSVersion.TLSv1
+    client.maximum_version = ssl.TLSVersion.TLSv1
+    with (
+        running("fortigate") as emulator,
+        socket.create_connection((LOOPBACK, emulator.port), timeout=10) as raw,
+        pytest.raises(ssl.SSLError) as refused,
+    ):
+        client.wrap_socket(raw)
+    assert "PROTOCOL_VERSION" in str(refused.value).upper()
 
 
 def _static(version: str) -> tuple[str, str, bytes]:
@@ -190,7 +242,7 @@ def _static(version: str) -> tuple[str, str, bytes]:
         etag = response.getheader("ETag") or ""
         again = https_get(emulator.port, "/sslvpn/js/login.js", headers={"If-None-Match": etag})
         assert again.status == 304
-        return etag, response.getheader("Last-Modified") or "", response.read_body  # type: ignore[attr-defined]
+        return etag, response.getheader("Last-Modified") or "", response.body
 
 
 def test_fortigate_static_resources_change_with_the_release() -> None:
@@ -309,7 +361,8 @@ def rdp_confirm(sock: socket.socket) -> tuple[int, int]:
         ("true", 0x0B, (2, 0x08)),
         ("true", 0x01, (3, 0x05)),
         ("true", None, (3, 0x05)),
-        ("false", 0x03, (2, 0x01)),
+        ("false", 0x03, (2, 0x02)),
+        ("false", 0x01, (2, 0x01)),
         ("false", None, (2, 0x00)),
     ],
 )
@@ -342,9 +395,10 @@ def _payload(next_kind: int, body: bytes) -> bytes:
     return struct.pack(">BBH", next_kind, 0, 4 + len(body)) + body
 
 
-def ikev1_main_mode() -> bytes:
-    """An IKEv1 Main Mode first message with two transforms (like ike-scan sends)."""
-    attrs1 = struct.pack(">HHHHHHHH", 0x8001, 7, 0x800E, 128, 0x8002, 2, 0x8003, 1)
+def ikev1_main_mode(hash_algorithm: int = 2) -> bytes:
+    """An IKEv1 Main Mode first message with two transforms (like ike-scan sends):
+    AES-128 with ``hash_algorithm`` (2 SHA-1, 4 SHA2-256) and group 14, then DES/MD5-era."""
+    attrs1 = struct.pack(">HHHHHHHH", 0x8001, 7, 0x800E, 128, 0x8002, hash_algorithm, 0x8003, 1)
     attrs1 += struct.pack(">HH", 0x8004, 14)
     attrs2 = struct.pack(">HHHHHHHH", 0x8001, 5, 0x8002, 2, 0x8003, 1, 0x8004, 2)
     t1 = struct.pack(">BBH", 3, 0, 8 + len(attrs1)) + bytes([1, 1, 0, 0]) + attrs1
@@ -357,10 +411,10 @@ def ikev1_main_mode() -> bytes:
     )
 
 
-def ikev2_sa_init(ke_group: int) -> bytes:
+def ikev2_sa_init(ke_group: int, prf: int = 2) -> bytes:
     transforms = [
         (1, 12, struct.pack(">HH", 0x800E, 256)),
-        (2, 2, b""),
+        (2, prf, b""),
         (3, 12, b""),
         (4, 14, b""),
         (4, 19, b""),
@@ -456,3 +510,54 @@ def test_ike_nat_traversal_marker_on_4500() -> None:
     assert marked[:4] == b"\0\0\0\0"
     assert marked[4 + 17] == 0x10
     assert unmarked is None
+
+
+def _require_tool(tool: str) -> str:
+    path = shutil.which(tool)
+    if path is None:
+        reason = f"{tool} is not installed (Debian package {tool}; see scripts/apt-packages.txt)"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return path
+
+
+def test_ike_scan_reads_the_answers() -> None:
+    """ike-scan (a real IKE client) completes both handshakes and names the vendor."""
+    ike_scan = _require_tool("ike-scan")
+    with running("ike", vendor="fortinet") as emulator:
+        outputs = [
+            subprocess.run(
+                [ike_scan, "--sport=0", f"--dport={emulator.port}", *extra, LOOPBACK],
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+            ).stdout
+            for extra in ([], ["--ikev2"])
+        ]
+    assert "Main Mode Handshake returned" in outputs[0]
+    assert "(FortiGate)" in outputs[0]
+    assert "IKEv2 SA_INIT Handshake returned" in outputs[1]
+    assert "KeyExchange(" in outputs[1]
+
+
+def test_ike_strong_policy_refuses_weak_proposals() -> None:
+    with running("ike", policy="strong") as emulator:
+        weak_v1 = udp_exchange(emulator.port, ikev1_main_mode(hash_algorithm=2))
+        strong_v1 = udp_exchange(emulator.port, ikev1_main_mode(hash_algorithm=4))
+        weak_v2 = udp_exchange(emulator.port, ikev2_sa_init(14, prf=2))
+        strong_v2 = udp_exchange(emulator.port, ikev2_sa_init(14, prf=5))
+    assert weak_v1 is not None
+    assert weak_v1[18] == 5  # Informational exchange
+    assert struct.unpack(">H", dict(parse_payloads(weak_v1))[11][6:8])[0] == 14
+    assert strong_v1 is not None
+    assert strong_v1[18] == 2
+    assert weak_v2 is not None
+    assert struct.unpack(">H", dict(parse_payloads(weak_v2))[41][2:4])[0] == 14
+    assert strong_v2 is not None
+    assert 34 in dict(parse_payloads(strong_v2))  # KE: the handshake goes on
+    with running("ike", policy="any") as emulator:
+        accepted = udp_exchange(emulator.port, ikev1_main_mode(hash_algorithm=2))
+    assert accepted is not None
+    assert accepted[18] == 2

@@ -10,8 +10,6 @@ from rich.table import Table
 from rich.text import Text
 
 from kenshin.domain import (
-    AddressAssignment,
-    ConnectionKind,
     ConnectionPoint,
     Device,
     Engagement,
@@ -23,18 +21,8 @@ JST = ZoneInfo("Asia/Tokyo")
 
 
 def diagnosis_status_key(point: ConnectionPoint) -> str:
-    """Why a connection point is, or is not, a remote-diagnosis target (a message key)."""
-    if not point.in_ehr_scope:
-        return "summary.diag.out_of_scope"
-    if point.kind is ConnectionKind.CLOSED_NETWORK:
-        return "summary.diag.closed"
-    if not point.internet_reachable:
-        return "summary.diag.not_internet"
-    if not point.addresses:
-        return "summary.diag.no_address"
-    if any(a.assignment is AddressAssignment.DYNAMIC for a in point.addresses):
-        return "summary.diag.dynamic"
-    return "summary.diag.target"
+    """The message key saying why a point is, or is not, a remote-diagnosis target."""
+    return f"summary.diag.{point.diagnosis_status.value}"
 
 
 def _firmware(device: Device, lang: str) -> str:

@@ -2,12 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import date, datetime
+from pathlib import Path
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 import typer
+from rich.console import Console
+from rich.table import Table
 
-from kenshin.cli._common import add_item, choice, edit_item, remove_item, say
-from kenshin.domain import TerminalRole
+from kenshin.cli._common import add_item, choice, edit_item, print_json, remove_item, say
+from kenshin.cli._state import STATE, console
+from kenshin.domain import Engagement, TerminalRole
+from kenshin.i18n import translate
+from kenshin.store import EngagementRepository
+from kenshin.terminals import (
+    MAX_FILE_BYTES,
+    STATUSES,
+    TerminalAssessment,
+    TerminalError,
+    assessment_to_json,
+    collector_script,
+    import_terminal_files,
+    stored_assessments,
+)
 
 app = typer.Typer(help="端末調査 / terminal survey.", no_args_is_help=True)
 
@@ -67,3 +86,138 @@ def remove(code: CodeArg, key: KeyArg) -> None:
     """Remove a terminal."""
     remove_item(code, "terminals", key)
     say("cli.removed", key=key, code=code)
+
+
+# -- the terminal survey itself: collector, import, results ---------------------------------
+
+
+def _japan_today() -> date:
+    return datetime.now(ZoneInfo("Asia/Tokyo")).date()
+
+
+def _read_file(path: Path) -> tuple[str, bytes]:
+    """A file's bytes, refusing oversized ones before reading them into memory."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise TerminalError(
+                "terminals.too_large",
+                path=str(path),
+                size=size,
+                limit=MAX_FILE_BYTES // (1024 * 1024),
+            )
+        return str(path), path.read_bytes()
+    except OSError as exc:
+        raise TerminalError(
+            "terminals.file_unreadable", path=str(path), reason=exc.strerror or str(exc)
+        ) from None
+
+
+@app.command("collector")
+def collector(
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="Where to write the PowerShell script.")
+    ] = Path("kenshin-collect.ps1"),
+) -> None:
+    """Write the collector script to run on each terminal (Windows PowerShell 5.1)."""
+    # Windows PowerShell 5.1 reads a script without BOM in the ANSI code page (CP932 on
+    # Japanese Windows): write UTF-8 with BOM and Windows line endings.
+    text = collector_script().replace("\r\n", "\n").replace("\n", "\r\n")
+    try:
+        output.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    except OSError as exc:
+        raise TerminalError(
+            "terminals.file_unreadable", path=str(output), reason=exc.strerror or str(exc)
+        ) from None
+    say("terminals.cli.collector_written", path=str(output), name=output.name)
+
+
+@app.command("import")
+def import_files(
+    code: CodeArg,
+    files: Annotated[list[Path], typer.Argument(help="Collector JSON or systeminfo CSV files.")],
+    add: Annotated[
+        bool, typer.Option("--add", help="Add terminals not yet registered (up to the limit).")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the assessments as JSON.")] = False,
+) -> None:
+    """Check each file, attach it to the engagement's terminal and evaluate it.
+
+    Nothing is stored unless every file is good.
+    """
+    loaded = [_read_file(path) for path in files]
+    with STATE.store().session() as session:
+        assessments = import_terminal_files(session, code, loaded, _japan_today(), add_missing=add)
+    if as_json:
+        print_json([assessment_to_json(a) for a in assessments])
+        return
+    for assessment in assessments:
+        counts = {s: sum(1 for v in assessment.verdicts if v.status == s) for s in STATUSES}
+        say(
+            "terminals.cli.imported",
+            key=assessment.terminal_key,
+            host=assessment.host,
+            os=assessment.os_summary,
+            bad=counts["bad"],
+            warning=counts["warning"],
+            unknown=counts["unknown"],
+        )
+
+
+_STATUS_STYLE = {"ok": "green", "warning": "yellow", "bad": "bold red", "unknown": "dim"}
+
+
+@app.command("show")
+def show(
+    code: CodeArg,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Show a verdict per check for every terminal of the engagement."""
+    with STATE.store().session() as session:
+        engagement = EngagementRepository(session).get(code)
+        assessments = stored_assessments(session, code)
+    if as_json:
+        print_json([assessment_to_json(a) for a in assessments])
+        return
+    if not assessments:
+        say("terminals.cli.none_imported", code=code)
+        return
+    render_assessments(engagement, assessments, console, STATE.lang)
+
+
+def render_assessments(
+    engagement: Engagement,
+    assessments: Sequence[TerminalAssessment],
+    out: Console,
+    lang: str,
+) -> None:
+    """One table per terminal: a verdict per check (also what ``kenshin demo`` can show)."""
+
+    def t(message_key: str, **params: object) -> str:
+        return translate(message_key, lang, **params)
+
+    by_key = {a.terminal_key: a for a in assessments}
+    for terminal in engagement.terminals:
+        assessment = by_key.get(terminal.key)
+        if assessment is None:
+            out.print(t("terminals.cli.not_collected", key=terminal.key, host=terminal.hostname))
+            continue
+        table = Table(
+            title=f"{terminal.key} {assessment.host} — {assessment.os_summary}",
+            title_justify="left",
+            caption=t(
+                "terminals.cli.show_title",
+                code=engagement.code,
+                day=assessment.evaluated_on.isoformat(),
+            ),
+        )
+        for column in ("check", "status", "summary"):
+            table.add_column(t(f"terminals.cli.col.{column}"))
+        for verdict in assessment.verdicts:
+            short = verdict.check_id.removeprefix("terminal.")
+            table.add_row(
+                t(f"terminals.title.{short}"),
+                f"[{_STATUS_STYLE[verdict.status]}]{t(f'terminals.status.{verdict.status}')}",
+                verdict.summary(lang),
+            )
+        out.print(table)

@@ -78,6 +78,7 @@ class _Builder:
         self.lang = lang
         self.lines: list[str] = []
         self.texts: list[str] = []
+        self.edges: set[tuple[str, str]] = set()
 
     def t(self, key: str, **params: object) -> str:
         return translate(key, self.lang, **params)
@@ -88,6 +89,9 @@ class _Builder:
         self.lines.append(f"  {quote(name)} [label={quote(label)}{extra}];")
 
     def edge(self, tail: str, head: str, **attrs: str) -> None:
+        if (tail, head) in self.edges:
+            return  # a device shared by two lines still has one link inwards
+        self.edges.add((tail, head))
         extra = ", ".join(f"{k}={quote(v)}" for k, v in attrs.items())
         self.lines.append(f"  {quote(tail)} -> {quote(head)}" + (f" [{extra}];" if extra else ";"))
 

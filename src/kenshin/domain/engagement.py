@@ -15,6 +15,7 @@ from kenshin.domain.enums import (
     AddressAssignment,
     ConnectionKind,
     DeviceRole,
+    DiagnosisStatus,
     EngagementStatus,
     HolderKind,
     TerminalRole,
@@ -110,6 +111,21 @@ class ConnectionPoint:
             and self.internet_reachable
             and self.kind is not ConnectionKind.CLOSED_NETWORK
         )
+
+    @property
+    def diagnosis_status(self) -> DiagnosisStatus:
+        """Why this point's addresses are, or are not, remote-diagnosis targets."""
+        if not self.in_ehr_scope:
+            return DiagnosisStatus.OUT_OF_SCOPE
+        if self.kind is ConnectionKind.CLOSED_NETWORK:
+            return DiagnosisStatus.CLOSED
+        if not self.internet_reachable:
+            return DiagnosisStatus.NOT_INTERNET
+        if not self.addresses:
+            return DiagnosisStatus.NO_ADDRESS
+        if any(a.assignment is AddressAssignment.DYNAMIC for a in self.addresses):
+            return DiagnosisStatus.DYNAMIC
+        return DiagnosisStatus.TARGET
 
 
 @dataclass(frozen=True)

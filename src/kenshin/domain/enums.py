@@ -32,6 +32,17 @@ class ConnectionKind(StrEnum):
     OTHER = "other"
 
 
+class DiagnosisStatus(StrEnum):
+    """Whether a connection point's addresses are remote-diagnosis targets, and if not, why."""
+
+    TARGET = "target"
+    DYNAMIC = "dynamic"  # a target once its address is confirmed on the diagnosis day
+    NO_ADDRESS = "no_address"
+    CLOSED = "closed"
+    NOT_INTERNET = "not_internet"
+    OUT_OF_SCOPE = "out_of_scope"
+
+
 class HolderKind(StrEnum):
     """Who holds a line contract or manages a device."""
 

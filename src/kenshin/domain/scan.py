@@ -47,10 +47,22 @@ class PortResult:
 
 
 @dataclass(frozen=True)
+class PortCount:
+    """Ports of one protocol, state and reason that a report counts instead of listing."""
+
+    protocol: Protocol
+    state: PortState
+    reason: str
+    count: int
+
+
+@dataclass(frozen=True)
 class HostResult:
     address: str
     ports: tuple[PortResult, ...] = ()
     findings: tuple[Finding, ...] = ()
+    extraports: tuple[PortCount, ...] = ()
+    """Uninteresting ports counted, not listed (as nmap's extraports); empty when all listed."""
 
     def open_ports(self) -> tuple[PortResult, ...]:
         return tuple(p for p in self.ports if p.state is PortState.OPEN)

@@ -407,3 +407,12 @@ class AuditEventRow(Base):
     engagement_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
     targets: Mapped[list[str]] = mapped_column(JSON, default=list)
     details: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+
+
+# The other rooms' tables share this metadata (Alembic sees them all).
+from kenshin.store import (  # noqa: E402, F401
+    models_scan,
+    models_terminals,
+    models_web,
+    models_workflow,
+)

@@ -68,6 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     except EmulatorError as exc:
         print(exc.message("en"), file=sys.stderr)
         return 2
+    except OSError as exc:  # e.g. the address is in use or not on this host
+        print(f"{args.name}: cannot listen on {args.host} port {args.port}: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

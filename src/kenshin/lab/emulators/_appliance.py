@@ -7,10 +7,17 @@ an option has a given value), and its *release-dependent static resources*: file
 surveyors infer a firmware version the appliance does not print. Release facts (build
 number, build date) come from the file's ``releases`` table.
 
+An optional ``http`` mapping gives the server's manners (``_http.Style``: whether it
+answers HTTP/1.0 requests as HTTP/1.0, where it puts Date, when it writes Connection),
+and a route may carry its own ``reason`` phrase (NetScaler's "302 Object Moved") and be
+``bare`` (only its own headers, none of the common ones).
+
 Placeholders ``@@name@@`` in bodies, headers and certificate names are filled from the
 options, the release entry, and: ``release_token`` (12 hex digits that change with the
 release), ``built_http`` (the build date as an HTTP date), ``built_hex`` (its Unix time in
-hex), ``size_hex`` (a resource's length in hex), ``content_sha256`` (of a resource).
+hex), ``size_hex`` (a resource's length in hex), ``content_sha256`` (of a resource), and
+for a static file with ``hash_name: X`` the SHA-256 of its body as ``X`` (usable in
+paths and pages, like Ivanti's ``ds_<hash>.css``).
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ from typing import Any
 
 from kenshin.lab.emulators._common import data, log
 from kenshin.lab.emulators._errors import EmulatorError
-from kenshin.lab.emulators._http import Request, Response, http_date, serve_http
+from kenshin.lab.emulators._http import Request, Response, Style, http_date, serve_http
 from kenshin.lab.emulators._tls import appliance_context
 
 
@@ -59,15 +66,17 @@ class Appliance:
                 "built_hex": f"{built_epoch:08x}",
             }
         )
-        self.static = {str(item["path"]): item for item in self.spec.get("static", [])}
-        self.static_bodies: dict[str, bytes] = {
-            path: fill(str(item["body"]), self.values).encode()
-            for path, item in self.static.items()
-        }
-        for path, body in self.static_bodies.items():
-            key = str(self.static[path].get("hash_name", ""))
-            if key:
-                self.values[key] = hashlib.sha256(body).hexdigest()
+        items = list(self.spec.get("static", []))
+        bodies = [fill(str(item["body"]), self.values).encode() for item in items]
+        for item, body in zip(items, bodies, strict=True):
+            if item.get("hash_name"):  # a file named after its content hash (Ivanti ds_*.css)
+                self.values[str(item["hash_name"])] = hashlib.sha256(body).hexdigest()
+        self.static: dict[str, dict[str, Any]] = {}
+        self.static_bodies: dict[str, bytes] = {}
+        for item, body in zip(items, bodies, strict=True):
+            path = fill(str(item["path"]), self.values)
+            self.static[path] = item
+            self.static_bodies[path] = body
 
     def _enabled(self, when: Mapping[str, Any] | None) -> bool:
         if not when:
@@ -89,12 +98,14 @@ class Appliance:
                 continue
             if route.get("log"):
                 log(self.product, f"{request.method} {request.path} from {request.peer}")
-            headers = self._base_headers()
+            # a "bare" route sends only its own headers (e.g. NetScaler's redirect)
+            headers = [] if route.get("bare") else self._base_headers()
             if "type" in route:
                 headers.append(("Content-Type", str(route["type"])))
             headers += self._headers(route.get("headers"))
             body = fill(str(route.get("body", "")), self.values).encode()
-            return Response(int(route.get("status", 200)), headers, body)
+            reason = str(route["reason"]) if "reason" in route else None
+            return Response(int(route.get("status", 200)), headers, body, reason)
         if request.path in self.static and request.method in ("GET", "HEAD"):
             return self._static(request)
         missing = self.spec.get("not_found", {})
@@ -110,6 +121,10 @@ class Appliance:
         values["content_sha256"] = hashlib.sha256(body).hexdigest()
         etag = fill(str(self.spec.get("etag", '"@@size_hex@@-@@built_hex@@"')), values)
         headers = self._base_headers()
+        if item.get("etag", True) is False:
+            headers.append(("Content-Type", str(item.get("type", "application/octet-stream"))))
+            headers.append(("Last-Modified", values["built_http"]))
+            return Response(200, headers, body)
         if request.header("If-None-Match") == etag:
             headers.append(("ETag", etag))
             return Response(304, headers, b"")
@@ -132,4 +147,10 @@ async def serve_appliance(
     context = None
     if options.get("tls", "true") != "false":
         context = appliance_context(appliance.spec["certificate"], appliance.values)
-    await serve_http(product, host, port, appliance.handle, ssl_context=context)
+    http = appliance.spec.get("http") or {}
+    style = Style(
+        echo_http10=bool(http.get("echo_http10", False)),
+        date=http.get("date", "first"),
+        connection=http.get("connection", "always"),
+    )
+    await serve_http(product, host, port, appliance.handle, ssl_context=context, style=style)

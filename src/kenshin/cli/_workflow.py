@@ -1,0 +1,109 @@
+"""Helpers shared by the survey-workflow commands (hearing, requests, targets, vault)."""
+
+from __future__ import annotations
+
+import getpass
+import os
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from kenshin.cli._state import STATE
+from kenshin.domain import AuditEvent, AuditOutcome, Engagement
+from kenshin.intake import to_document, validate_document
+from kenshin.store import AuditLog, EngagementRepository, now_utc
+
+ACTOR_ENV = "KENSHIN_ACTOR"
+
+
+def actor() -> str:
+    """Who is running the command: ``KENSHIN_ACTOR``, else the login name."""
+    explicit = os.environ.get(ACTOR_ENV)
+    if explicit:
+        return explicit
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def audit(
+    session: Session,
+    action: str,
+    code: str,
+    *,
+    targets: tuple[str, ...] = (),
+    outcome: AuditOutcome = AuditOutcome.SUCCEEDED,
+    who: str | None = None,
+    details: dict[str, str] | None = None,
+) -> None:
+    """Record one audit event in the same transaction as the change it describes."""
+    AuditLog(session).record(
+        AuditEvent(
+            actor=who or actor(),
+            action=action,
+            outcome=outcome,
+            at=now_utc(),
+            engagement_code=code,
+            targets=targets,
+            details=dict(details or {}),
+        )
+    )
+
+
+AuditEntry = tuple[str, tuple[str, ...], dict[str, str]]
+
+
+def address_changes(before: Engagement, after: Engagement) -> list[AuditEntry]:
+    """Global addresses that appeared or disappeared (scope changes), as audit entries."""
+
+    def addresses(engagement: Engagement) -> dict[str, tuple[str, str]]:
+        return {
+            str(a.address): (p.key, a.assignment.value)
+            for p in engagement.connection_points
+            for a in p.addresses
+        }
+
+    old, new = addresses(before), addresses(after)
+    entries: list[AuditEntry] = []
+    for text in sorted(new.keys() - old.keys()):
+        point, assignment = new[text]
+        entries.append(("scope.address_added", (text,), {"point": point, "assignment": assignment}))
+    for text in sorted(old.keys() - new.keys()):
+        point, assignment = old[text]
+        entries.append(
+            ("scope.address_removed", (text,), {"point": point, "assignment": assignment})
+        )
+    for text in sorted(old.keys() & new.keys()):
+        if old[text] != new[text]:
+            entries.append(
+                (
+                    "scope.address_changed",
+                    (text,),
+                    {
+                        "point": new[text][0],
+                        "assignment": new[text][1],
+                        "previous": f"{old[text][0]} {old[text][1]}",
+                    },
+                )
+            )
+    return entries
+
+
+def edit_and_audit(
+    code: str,
+    change: Callable[[dict[str, Any]], None],
+    entries: Callable[[Engagement, Engagement], list[AuditEntry]],
+) -> tuple[Engagement, Engagement]:
+    """Change the engagement through the validation gate and audit it, in one transaction."""
+    with STATE.store().session() as session:
+        repository = EngagementRepository(session)
+        before = repository.get(code)
+        document = to_document(before)
+        change(document)
+        after = validate_document(document)
+        repository.save(after)
+        for action, targets, details in entries(before, after):
+            audit(session, action, code, targets=targets, details=details)
+    return before, after

@@ -1,0 +1,365 @@
+"""``kenshin requests``: vendor information requests — draft, documents, states, answers."""
+
+from __future__ import annotations
+
+from datetime import date
+from ipaddress import ip_address
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from kenshin.cli._common import CliError, choice, print_json, say
+from kenshin.cli._state import STATE, console
+from kenshin.cli._workflow import actor, audit
+from kenshin.domain import AddressAssignment, Engagement
+from kenshin.i18n import translate
+from kenshin.requests import (
+    Answer,
+    AnswerOutcome,
+    RequestRepository,
+    VendorRequest,
+    check_firmware,
+    give_up_on_device,
+    japan_today,
+    parse_ref,
+    read_answer_workbook,
+    record_answer,
+    render_letter,
+    write_workbook,
+)
+from kenshin.requests._documents import recipient_email, recipient_lines, subject_lines
+from kenshin.store import EngagementRepository, now_utc
+
+app = typer.Typer(help="ベンダ依頼 / vendor information requests.", no_args_is_help=True)
+
+CodeArg = Annotated[str, typer.Argument(help="Engagement code.")]
+RefArg = Annotated[str, typer.Argument(help="Request number, e.g. REQ-001.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
+SkipCheck = Annotated[
+    bool,
+    typer.Option(
+        "--skip-firmware-check",
+        help="Record the answer without running the firmware check now.",
+    ),
+]
+
+
+def _request_json(engagement: Engagement, request: VendorRequest, today: date) -> dict[str, Any]:
+    organisation, person = recipient_lines(engagement, request.recipient, "ja")
+    return {
+        "ref": request.ref,
+        "engagement": request.engagement_code,
+        "device": request.device_key,
+        "point": request.point_key,
+        "path": request.path.value,
+        "state": request.state.value,
+        "state_label": translate(f"requests.state.{request.state.value}", STATE.lang),
+        "recipient": {
+            "kind": request.recipient.kind.value,
+            "vendor": request.recipient.vendor_key,
+            "name": f"{organisation} {person}".strip(),
+            "email": recipient_email(engagement, request.recipient),
+        },
+        "wants": [w.value for w in request.wants],
+        "created_at": request.created_at,
+        "sent_at": request.sent_at,
+        "due_date": request.due_date,
+        "answered_at": request.answered_at,
+        "overdue": request.is_overdue(today),
+        "due_soon": request.is_due_soon(today),
+        "answer": request.answer.as_dict() if request.answer else None,
+        "follows": f"REQ-{request.follows:03d}" if request.follows else None,
+        "history": [
+            {"at": h.at, "state": h.state.value, "actor": h.actor, "note": h.note}
+            for h in request.history
+        ],
+    }
+
+
+@app.command("draft")
+def draft(code: CodeArg, as_json: JsonOpt = False) -> None:
+    """Draft requests for every missing firmware version and global-IP detail."""
+    now = now_utc()
+    with STATE.store().session() as session:
+        engagement = EngagementRepository(session).get(code)
+        created = RequestRepository(session).draft(engagement, now, actor())
+        if created:
+            audit(session, "requests.draft", code, targets=tuple(r.ref for r in created))
+    if as_json:
+        today = japan_today(now)
+        print_json([_request_json(engagement, r, today) for r in created])
+        return
+    if not created:
+        say("cli.requests.nothing", code=code)
+        return
+    say("cli.requests.drafted", count=len(created), code=code)
+    _table(engagement, created, japan_today(now), code)
+
+
+def _table(engagement: Engagement, requests: list[VendorRequest], today: date, code: str) -> None:
+    t = STATE.t
+    table = Table(
+        title=t("cli.requests.title", code=code, today=today.isoformat()), title_justify="left"
+    )
+    for key in ("ref", "subject", "recipient", "path", "wants", "state", "due"):
+        table.add_column(t(f"cli.requests.col.{key}"))
+    for request in requests:
+        organisation, _ = recipient_lines(engagement, request.recipient, STATE.lang)
+        due = request.due_date.isoformat() if request.due_date else ""
+        style = ""
+        if request.is_overdue(today):
+            due = f"{due} {t('cli.requests.overdue')}"
+            style = "bold red"
+        elif request.is_due_soon(today):
+            due = f"{due} {t('cli.requests.due_soon')}"
+            style = "yellow"
+        table.add_row(
+            request.ref,
+            "\n".join(subject_lines(engagement, request, STATE.lang)),
+            organisation,
+            request.path.value,
+            "、".join(t(f"requests.want.{w.value}") for w in request.wants),
+            t(f"requests.state.{request.state.value}"),
+            due,
+            style=style,
+        )
+    console.print(table)
+
+
+@app.command("list")
+def list_requests(
+    code: Annotated[str | None, typer.Argument(help="Engagement code (all when omitted).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List requests with their state, due date and reminders (overdue in red)."""
+    today = japan_today(now_utc())
+    with STATE.store().session() as session:
+        engagements = EngagementRepository(session)
+        codes = [code] if code else [s.code for s in engagements.list()]
+        found = [(engagements.get(c), RequestRepository(session).for_engagement(c)) for c in codes]
+    if as_json:
+        print_json([_request_json(e, r, today) for e, rs in found for r in rs])
+        return
+    if not any(rs for _, rs in found):
+        say("cli.requests.none", code=code or "ENGAGEMENT")
+        return
+    for engagement, requests in found:
+        if requests:
+            _table(engagement, requests, today, engagement.code)
+    overdue = [r.ref for _, rs in found for r in rs if r.is_overdue(today)]
+    if overdue:
+        console.print(f"[bold red]{STATE.t('cli.requests.reminder', refs=', '.join(overdue))}[/]")
+
+
+def _locate(ref: str) -> tuple[str, int]:
+    number = parse_ref(ref)
+    with STATE.store().session() as session:
+        return RequestRepository(session).engagement_of(number), number
+
+
+@app.command("show")
+def show(ref: RefArg, as_json: JsonOpt = False) -> None:
+    """Show a request as the e-mail text to send (or JSON)."""
+    code, number = _locate(ref)
+    with STATE.store().session() as session:
+        engagement = EngagementRepository(session).get(code)
+        request = RequestRepository(session).get(code, number)
+    if as_json:
+        print_json(_request_json(engagement, request, japan_today(now_utc())))
+        return
+    typer.echo(render_letter(engagement, request, STATE.lang, actor()).text())
+
+
+@app.command("export")
+def export(
+    code: CodeArg,
+    output: Annotated[Path, typer.Option("-o", "--output", help=".xlsx, .txt or .pdf")],
+    ref: Annotated[list[str] | None, typer.Option("--ref", help="Only these; repeat.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write requests as documents: Excel (with answer sheet), e-mail text, or PDF."""
+    if output.exists() and not force:
+        raise CliError("cli.file_exists", path=str(output))
+    with STATE.store().session() as session:
+        engagement = EngagementRepository(session).get(code)
+        requests = RequestRepository(session).for_engagement(code)
+    if ref:
+        wanted = {parse_ref(r) for r in ref}
+        requests = [r for r in requests if r.number in wanted]
+    suffix = output.suffix.lower()
+    if suffix == ".xlsx":
+        write_workbook(engagement, requests, output, STATE.lang)
+    elif suffix == ".txt":
+        letters = [render_letter(engagement, r, STATE.lang, actor()).text() for r in requests]
+        output.write_text(("\n" + "=" * 72 + "\n\n").join(letters), encoding="utf-8")
+    elif suffix == ".pdf":
+        from kenshin.requests._pdf import write_pdf
+
+        write_pdf(engagement, requests, output, STATE.lang, actor())
+    else:
+        raise CliError("cli.requests.bad_suffix", path=str(output))
+    say("cli.requests.written", path=str(output))
+
+
+@app.command("send")
+def send(
+    ref: RefArg,
+    due: Annotated[str | None, typer.Option(help="Due date YYYY-MM-DD (default +10 days).")] = None,
+) -> None:
+    """Mark a request as sent (kenshin does not send e-mail) and set its due date."""
+    try:
+        due_date = date.fromisoformat(due) if due else None
+    except ValueError:
+        raise CliError("intake.not_date", value=due) from None
+    code, number = _locate(ref)
+    with STATE.store().session() as session:
+        request = RequestRepository(session).mark_sent(code, number, now_utc(), actor(), due_date)
+        audit(
+            session,
+            "requests.sent",
+            code,
+            targets=(request.ref,),
+            details={"due": request.due_date.isoformat() if request.due_date else ""},
+        )
+    say(
+        "cli.requests.sent",
+        ref=request.ref,
+        due=request.due_date.isoformat() if request.due_date else "",
+    )
+
+
+def _after_answer(outcome: AnswerOutcome, skip_check: bool) -> None:
+    say("cli.requests.answered", ref=outcome.request.ref)
+    if skip_check:
+        say("cli.requests.check_skipped")
+        return
+    with STATE.store().session() as session:
+        count = check_firmware(session, outcome.engagement)
+    say("cli.requests.checked", count=count)
+
+
+def _record(code: str, number: int, answer: Answer) -> AnswerOutcome:
+    with STATE.store().session() as session:
+        outcome = record_answer(session, code, number, answer, now_utc(), actor())
+        audit(
+            session,
+            "requests.answer",
+            code,
+            targets=(outcome.request.ref,),
+            details={k: v for k, v in answer.as_dict().items() if k != "note"},
+        )
+        for change in outcome.scope_changes:
+            audit(
+                session,
+                f"scope.address_{change.action}",
+                code,
+                targets=(change.address,),
+                details={
+                    "point": change.point_key,
+                    "assignment": change.assignment,
+                    "source": outcome.request.ref,
+                },
+            )
+    return outcome
+
+
+@app.command("answer")
+def answer(
+    ref: RefArg,
+    firmware: Annotated[str | None, typer.Option(help="Firmware version as given.")] = None,
+    wan_ip: Annotated[str | None, typer.Option("--wan-ip", help="WAN global IP address.")] = None,
+    assignment: Annotated[str | None, typer.Option(help="fixed or dynamic.")] = None,
+    isp: Annotated[str | None, typer.Option(help="ISP / carrier and contract.")] = None,
+    note: Annotated[str | None, typer.Option(help="Anything else the answer said.")] = None,
+    skip_firmware_check: SkipCheck = False,
+) -> None:
+    """Record an answer: it updates the device / connection point, then checks firmware."""
+    try:
+        address = ip_address(wan_ip.strip()) if wan_ip else None
+    except ValueError:
+        raise CliError("hearing.bad_ip", value=wan_ip) from None
+    given = Answer(
+        firmware=(firmware or "").strip(),
+        wan_ip=address,
+        assignment=choice(AddressAssignment, assignment) if assignment else None,
+        isp=(isp or "").strip(),
+        note=(note or "").strip(),
+    )
+    code, number = _locate(ref)
+    _after_answer(_record(code, number, given), skip_firmware_check)
+
+
+@app.command("import")
+def import_answers(
+    path: Annotated[Path, typer.Argument(help="The returned request workbook (.xlsx).")],
+    skip_firmware_check: SkipCheck = False,
+) -> None:
+    """Import answers from a returned request workbook (the sheet ご回答)."""
+    rows = read_answer_workbook(path)
+    outcomes = []
+    for row in rows:
+        code, number = _locate(f"REQ-{row.number}")
+        with STATE.store().session() as session:
+            current = RequestRepository(session).get(code, number)
+        if current.answer == row.answer:
+            continue  # imported before: nothing new
+        outcomes.append(_record(code, number, row.answer))
+    say("cli.requests.imported", count=len(outcomes))
+    if skip_firmware_check or not outcomes:
+        if outcomes:
+            say("cli.requests.check_skipped")
+        return
+    with STATE.store().session() as session:
+        for code in sorted({o.request.engagement_code for o in outcomes}):
+            count = check_firmware(session, EngagementRepository(session).get(code))
+            say("cli.requests.checked", count=count)
+
+
+@app.command("difficult")
+def difficult(
+    ref: RefArg,
+    reason: Annotated[str, typer.Option(help="Why it cannot be done this way.")],
+) -> None:
+    """対応困難: close the request and draft the next path (A → B → C)."""
+    code, number = _locate(ref)
+    now = now_utc()
+    with STATE.store().session() as session:
+        requests = RequestRepository(session)
+        closed, follow_up = requests.mark_difficult(code, number, now, actor(), reason)
+        audit(
+            session, "requests.difficult", code, targets=(closed.ref,), details={"reason": reason}
+        )
+        gave_up = None
+        if follow_up is None:
+            engagements = EngagementRepository(session)
+            gave_up = give_up_on_device(
+                engagements.get(code),
+                closed,
+                translate("requests.gave_up_reason", "ja", reason=reason),
+            )
+            if gave_up is not None:
+                engagements.save(gave_up)
+    say("cli.requests.difficult", ref=closed.ref)
+    if follow_up is not None:
+        say(
+            "cli.requests.next",
+            ref=follow_up.ref,
+            path=STATE.t(f"requests.path.{follow_up.path.value}"),
+        )
+    elif gave_up is not None:
+        say("cli.requests.exhausted", device=closed.device_key)
+
+
+@app.command("cancel")
+def cancel(
+    ref: RefArg,
+    reason: Annotated[str, typer.Option(help="Why the request is no longer needed.")] = "",
+) -> None:
+    """Cancel a request that is no longer needed."""
+    code, number = _locate(ref)
+    with STATE.store().session() as session:
+        request = RequestRepository(session).cancel(code, number, now_utc(), actor(), reason)
+        audit(session, "requests.cancel", code, targets=(request.ref,), details={"reason": reason})
+    say("cli.requests.cancelled", ref=request.ref)

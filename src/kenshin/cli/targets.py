@@ -1,0 +1,381 @@
+"""``kenshin targets``: diagnosis-day confirmation of dynamic addresses, authorisation, history.
+
+A fixed global address needs no confirmation. A dynamic one is a target only on the
+Japan date it was re-confirmed. Closed-network lines are never targets. This command
+records and lists; the scan's own refusal lives in ``kenshin.scope``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from ipaddress import ip_address
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.table import Table
+
+from kenshin.cli._common import CliError, load, print_json, say
+from kenshin.cli._state import STATE, console
+from kenshin.cli._workflow import AuditEntry, actor, edit_and_audit
+from kenshin.domain import (
+    AddressAssignment,
+    ConnectionKind,
+    Engagement,
+    EngagementStatus,
+    GlobalAddress,
+)
+from kenshin.store import AuditLog, now_utc
+
+JST = ZoneInfo("Asia/Tokyo")
+
+app = typer.Typer(
+    help="診断対象 / targets: confirm dynamic addresses, authorise, scope history.",
+    no_args_is_help=True,
+)
+
+CodeArg = Annotated[str, typer.Argument(help="Engagement code.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
+
+
+class TargetStatus(StrEnum):
+    """What the diagnosis will do with one address today."""
+
+    FIXED = "fixed"  # a target; no confirmation needed
+    CONFIRMED_TODAY = "confirmed_today"  # dynamic, confirmed on today's Japan date
+    NOT_CONFIRMED = "not_confirmed"  # dynamic (or unknown) without today's confirmation
+    CLOSED_NETWORK = "closed_network"  # never a target
+    OUT_OF_SCOPE = "out_of_scope"  # not in the EHR scope, or not internet-reachable
+
+    @property
+    def is_target(self) -> bool:
+        return self in (TargetStatus.FIXED, TargetStatus.CONFIRMED_TODAY)
+
+
+@dataclass(frozen=True)
+class AddressStatus:
+    address: str
+    point_key: str
+    point_name: str
+    assignment: AddressAssignment
+    status: TargetStatus
+    confirmed_at: datetime | None = None
+    confirmed_by: str = ""
+
+
+def japan_date(moment: datetime) -> date:
+    return moment.astimezone(JST).date()
+
+
+def _today_confirmation(address: GlobalAddress, now: datetime) -> tuple[datetime, str] | None:
+    """The latest confirmation on ``now``'s Japan date, not later than ``now``."""
+    today = japan_date(now)
+    latest = None
+    for confirmation in address.confirmations:
+        moment = confirmation.confirmed_at
+        if (
+            japan_date(moment) == today
+            and moment <= now
+            and (latest is None or confirmation.confirmed_at > latest[0])
+        ):
+            latest = (confirmation.confirmed_at, confirmation.confirmed_by)
+    return latest
+
+
+def address_statuses(engagement: Engagement, now: datetime) -> list[AddressStatus]:
+    """Every global address of the engagement with what the diagnosis does with it today."""
+    result = []
+    for point in engagement.connection_points:
+        for address in point.addresses:
+            confirmed = None
+            if point.kind is ConnectionKind.CLOSED_NETWORK:
+                status = TargetStatus.CLOSED_NETWORK
+            elif not point.is_diagnosis_candidate:
+                status = TargetStatus.OUT_OF_SCOPE
+            elif address.assignment is AddressAssignment.FIXED:
+                status = TargetStatus.FIXED
+            else:
+                confirmed = _today_confirmation(address, now)
+                status = TargetStatus.CONFIRMED_TODAY if confirmed else TargetStatus.NOT_CONFIRMED
+            result.append(
+                AddressStatus(
+                    address=str(address.address),
+                    point_key=point.key,
+                    point_name=point.name,
+                    assignment=address.assignment,
+                    status=status,
+                    confirmed_at=confirmed[0] if confirmed else None,
+                    confirmed_by=confirmed[1] if confirmed else "",
+                )
+            )
+    return result
+
+
+def _find_address(engagement: Engagement, text: str) -> tuple[str, GlobalAddress]:
+    try:
+        wanted = ip_address(text.strip())
+    except ValueError:
+        raise CliError("hearing.bad_ip", value=text) from None
+    for point in engagement.connection_points:
+        for address in point.addresses:
+            if address.address == wanted:
+                return point.key, address
+    raise CliError("cli.targets.unknown_address", address=str(wanted), code=engagement.code)
+
+
+@app.command("confirm")
+def confirm(
+    code: CodeArg,
+    address: Annotated[str, typer.Argument(help="The dynamic global address seen today.")],
+    by: Annotated[str | None, typer.Option("--by", help="Who confirmed it (default: you).")] = None,
+) -> None:
+    """Record that a dynamic address was re-confirmed today (Japan date) and by whom."""
+    engagement = load(code)
+    if engagement.status is EngagementStatus.CLOSED:
+        raise CliError("cli.targets.closed_engagement", code=code)
+    point_key, found = _find_address(engagement, address)
+    point = engagement.point(point_key)
+    if point.kind is ConnectionKind.CLOSED_NETWORK:
+        raise CliError("cli.targets.closed_network", address=str(found.address), point=point_key)
+    if not point.is_diagnosis_candidate:
+        raise CliError("cli.targets.not_candidate", address=str(found.address), point=point_key)
+    if found.assignment is AddressAssignment.FIXED:
+        say("cli.targets.fixed_needs_none", address=str(found.address))
+        return
+    if found.assignment is AddressAssignment.UNKNOWN:
+        raise CliError("cli.targets.unknown_assignment", address=str(found.address))
+    now = now_utc()
+    who = (by or actor()).strip()
+    if not who:
+        raise CliError("cli.targets.who")
+    text = str(found.address)
+
+    def change(document: dict[str, Any]) -> None:
+        for item in document["connection_points"]:
+            for entry in item.get("addresses", []):
+                if entry["address"] == text:
+                    entry.setdefault("confirmations", []).append(
+                        {"confirmed_at": now, "confirmed_by": who}
+                    )
+
+    edit_and_audit(
+        code,
+        change,
+        lambda _before, _after: [
+            (
+                "scope.confirm",
+                (text,),
+                {
+                    "point": point_key,
+                    "confirmed_by": who,
+                    "japan_date": japan_date(now).isoformat(),
+                },
+            )
+        ],
+    )
+    say(
+        "cli.targets.confirmed",
+        address=text,
+        who=who,
+        at=now.astimezone(JST).strftime("%Y-%m-%d %H:%M"),
+    )
+
+
+@app.command("list")
+def list_targets(
+    code: CodeArg,
+    as_json: JsonOpt = False,
+) -> None:
+    """Every candidate address and what the diagnosis does with it today."""
+    engagement = load(code)
+    now = now_utc()
+    statuses = address_statuses(engagement, now)
+    window = engagement.window
+    in_window = window.contains(now) if window else False
+    if as_json:
+        print_json(
+            {
+                "code": code,
+                "japan_date": japan_date(now).isoformat(),
+                "authorised": engagement.authorisation is not None,
+                "in_window": in_window,
+                "addresses": [
+                    {
+                        "address": s.address,
+                        "point": s.point_key,
+                        "assignment": s.assignment.value,
+                        "status": s.status.value,
+                        "target_today": s.status.is_target,
+                        "confirmed_at": s.confirmed_at,
+                        "confirmed_by": s.confirmed_by,
+                    }
+                    for s in statuses
+                ],
+            }
+        )
+        return
+    t = STATE.t
+    auth = engagement.authorisation
+    console.print(
+        t("cli.targets.auth_yes", by=auth.approved_by, document=auth.document_ref)
+        if auth
+        else f"[bold red]{t('cli.targets.auth_no', code=code)}[/]",
+        highlight=False,
+    )
+    if window:
+        start = window.starts_at.astimezone(JST).strftime("%Y-%m-%d %H:%M")
+        end = window.ends_at.astimezone(JST).strftime("%Y-%m-%d %H:%M")
+        key = "cli.targets.window_in" if in_window else "cli.targets.window_out"
+        console.print(t(key, start=start, end=end), highlight=False)
+    else:
+        console.print(f"[bold red]{t('cli.targets.window_none')}[/]", highlight=False)
+    table = Table(
+        title=t("cli.targets.title", code=code, today=japan_date(now).isoformat()),
+        title_justify="left",
+    )
+    for key in ("address", "point", "assignment", "status"):
+        table.add_column(t(f"cli.targets.col.{key}"))
+    for s in statuses:
+        label = t(f"cli.targets.status.{s.status.value}")
+        if s.status is TargetStatus.CONFIRMED_TODAY and s.confirmed_at:
+            label += t(
+                "cli.targets.by",
+                who=s.confirmed_by,
+                at=s.confirmed_at.astimezone(JST).strftime("%H:%M"),
+            )
+        style = {
+            TargetStatus.NOT_CONFIRMED: "bold red",
+            TargetStatus.CLOSED_NETWORK: "dim",
+            TargetStatus.OUT_OF_SCOPE: "dim",
+        }.get(s.status, "")
+        table.add_row(
+            s.address,
+            f"{s.point_key} {s.point_name}",
+            t(f"label.assignment.{s.assignment.value}"),
+            label,
+            style=style,
+        )
+    console.print(table)
+    for s in statuses:
+        if s.status is TargetStatus.NOT_CONFIRMED:
+            console.print(
+                t("cli.targets.how_to_confirm", address=s.address, code=code), highlight=False
+            )
+
+
+def _moment(text: str) -> datetime:
+    """ISO date-time; without a zone it is Japan time."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise CliError("intake.not_datetime", value=text) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=JST)
+
+
+@app.command("authorise")
+def authorise(
+    code: CodeArg,
+    by: Annotated[str, typer.Option("--by", help="Who approved the diagnosis.")],
+    document: Annotated[str, typer.Option("--document", help="The approval document.")],
+    window_start: Annotated[
+        str | None, typer.Option("--window-start", help="e.g. 2026-12-03T20:00 (Japan time)")
+    ] = None,
+    window_end: Annotated[
+        str | None, typer.Option("--window-end", help="e.g. 2026-12-04T06:00 (Japan time)")
+    ] = None,
+    approved_at: Annotated[
+        str | None, typer.Option("--approved-at", help="When it was approved (default: now).")
+    ] = None,
+) -> None:
+    """Record the authorisation of the remote diagnosis and its window."""
+    if (window_start is None) != (window_end is None):
+        raise CliError("cli.targets.window_pair")
+    when = _moment(approved_at) if approved_at else now_utc()
+    start = _moment(window_start) if window_start else None
+    end = _moment(window_end) if window_end else None
+
+    def entries(before: Engagement, after: Engagement) -> list[AuditEntry]:
+        found: list[AuditEntry] = [
+            (
+                "scope.authorise",
+                (),
+                {
+                    "approved_by": by.strip(),
+                    "document_ref": document.strip(),
+                    "approved_at": when.isoformat(),
+                    "previous": before.authorisation.document_ref if before.authorisation else "",
+                },
+            )
+        ]
+        if after.window != before.window and after.window is not None:
+            found.append(
+                (
+                    "scope.window",
+                    (),
+                    {
+                        "start": after.window.starts_at.isoformat(),
+                        "end": after.window.ends_at.isoformat(),
+                        "previous_start": before.window.starts_at.isoformat()
+                        if before.window
+                        else "",
+                        "previous_end": before.window.ends_at.isoformat() if before.window else "",
+                    },
+                )
+            )
+        return found
+
+    def change(doc: dict[str, Any]) -> None:
+        doc["authorisation"] = {
+            "approved_by": by.strip(),
+            "approved_at": when,
+            "document_ref": document.strip(),
+        }
+        if start is not None and end is not None:
+            doc["diagnosis_window"] = {"start": start, "end": end}
+
+    edit_and_audit(code, change, entries)
+    say("cli.targets.authorised", code=code, by=by.strip(), document=document.strip())
+
+
+@app.command("history")
+def history(
+    code: CodeArg,
+    every: Annotated[
+        bool, typer.Option("--all", help="Every audit event, not only scope changes.")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """The audit log of the engagement's scope: authorisation, window, confirmations, addresses."""
+    with STATE.store().session() as session:
+        events = AuditLog(session).events(code, limit=1000)
+    if not every:
+        events = [e for e in events if e.action.startswith("scope.")]
+    if as_json:
+        print_json(
+            [
+                {
+                    "at": e.at,
+                    "actor": e.actor,
+                    "action": e.action,
+                    "outcome": e.outcome.value,
+                    "targets": list(e.targets),
+                    "details": e.details,
+                }
+                for e in events
+            ]
+        )
+        return
+    table = Table(title=STATE.t("cli.targets.history_title", code=code), title_justify="left")
+    for key in ("at", "actor", "action", "targets", "details"):
+        table.add_column(STATE.t(f"cli.targets.hcol.{key}"))
+    for e in events:
+        table.add_row(
+            e.at.astimezone(JST).strftime("%Y-%m-%d %H:%M"),
+            e.actor,
+            e.action,
+            ", ".join(e.targets),
+            ", ".join(f"{k}={v}" for k, v in e.details.items()),
+        )
+    console.print(table)

@@ -1,0 +1,75 @@
+"""``kenshin serve`` and ``kenshin user``: the web application and its accounts."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from kenshin.cli._common import choice, say
+from kenshin.cli._state import STATE
+from kenshin.web import Accounts, Role, WebSettings, create_app
+
+app = typer.Typer(help="利用者 / web users.", no_args_is_help=True)
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.", min=1, max=65535)] = 8000,
+    https_proxy: Annotated[
+        bool, typer.Option("--https-proxy", help="Behind an HTTPS proxy: secure cookies.")
+    ] = False,
+) -> None:
+    """Start the web application (Japanese; English switchable on every page)."""
+    import uvicorn
+
+    web_app = create_app(STATE.store(), WebSettings(secure_cookies=https_proxy))
+    say("cli.serve.starting", host=host, port=port)
+    uvicorn.run(web_app, host=host, port=port, log_level="info", proxy_headers=https_proxy)
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    first = typer.prompt(STATE.t("web.password"), hide_input=True)
+    second = typer.prompt(STATE.t("web.password"), hide_input=True)
+    if first != second:
+        raise typer.BadParameter(STATE.t("cli.user.password_mismatch"))
+    return str(first)
+
+
+@app.command("create")
+def create(
+    email: Annotated[str, typer.Argument(help="E-mail (the login name).")],
+    role: Annotated[str, typer.Option(help="admin, surveyor, hospital or vendor.")] = "surveyor",
+    name: Annotated[str, typer.Option(help="Display name.")] = "",
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+) -> None:
+    """Create a user directly (the first surveyor; others are best invited)."""
+    password = _password(password_stdin)
+    with STATE.store().session() as session:
+        user = Accounts(session).create_user(email, password, choice(Role, role), name)
+    say("cli.user.created", email=user.email, role=user.role.value)
+
+
+@app.command("invite")
+def invite(
+    email: Annotated[str, typer.Argument(help="E-mail of the person to invite.")],
+    by: Annotated[str, typer.Option(help="E-mail of the inviting surveyor.")],
+    role: Annotated[str, typer.Option(help="hospital, vendor or surveyor.")] = "hospital",
+    engagement: Annotated[str | None, typer.Option(help="Engagement code.")] = None,
+    vendor: Annotated[str | None, typer.Option(help="Vendor key (vendor users).")] = None,
+    base_url: Annotated[str, typer.Option(help="Where the application is reached.")] = (
+        "http://127.0.0.1:8000"
+    ),
+) -> None:
+    """Print a one-time invitation link for a hospital, vendor or surveyor user."""
+    with STATE.store().session() as session:
+        accounts = Accounts(session)
+        token = accounts.invite(
+            accounts.user_by_email(by), email, choice(Role, role), engagement, vendor
+        )
+    say("cli.user.invited", link=f"{base_url.rstrip('/')}/invite/{token}")

@@ -1,0 +1,83 @@
+"""Vendor information requests (ご依頼事項): drafting, documents, states, answers.
+
+For each device or line whose firmware version or global IP (fixed/dynamic, ISP) is
+missing, kenshin drafts a request to whoever manages it — path A (the vendor reads the
+device), path B (the vendor gives the hospital a procedure; templates for common devices
+ship as data), path C (an on-site worker logs in with a handed-over account). Requests
+move 未依頼 → 依頼済 → 回答済 / 対応困難 (→ the next path); answers flow into the device
+and connection-point records through the one validation gate and trigger the firmware
+check.
+"""
+
+from kenshin.requests._answer import (
+    AnswerOutcome,
+    FirmwareCheck,
+    ScopeChange,
+    apply_answer,
+    check_firmware,
+    give_up_on_device,
+    record_answer,
+    run_firmware_check,
+)
+from kenshin.requests._documents import (
+    AnsweredRow,
+    Letter,
+    Procedure,
+    build_workbook,
+    procedure_for,
+    procedures,
+    read_answer_workbook,
+    render_letter,
+    write_workbook,
+)
+from kenshin.requests._model import (
+    DEFAULT_DUE_DAYS,
+    Answer,
+    Recipient,
+    RequestDraft,
+    RequestError,
+    RequestPath,
+    RequestState,
+    StateChange,
+    VendorRequest,
+    Want,
+    japan_today,
+    parse_ref,
+)
+from kenshin.requests._plan import address_wants, plan_requests
+from kenshin.requests._store import RequestRepository
+
+__all__ = [
+    "DEFAULT_DUE_DAYS",
+    "Answer",
+    "AnswerOutcome",
+    "AnsweredRow",
+    "FirmwareCheck",
+    "Letter",
+    "Procedure",
+    "Recipient",
+    "RequestDraft",
+    "RequestError",
+    "RequestPath",
+    "RequestRepository",
+    "RequestState",
+    "ScopeChange",
+    "StateChange",
+    "VendorRequest",
+    "Want",
+    "address_wants",
+    "apply_answer",
+    "build_workbook",
+    "check_firmware",
+    "give_up_on_device",
+    "japan_today",
+    "parse_ref",
+    "plan_requests",
+    "procedure_for",
+    "procedures",
+    "read_answer_workbook",
+    "record_answer",
+    "render_letter",
+    "run_firmware_check",
+    "write_workbook",
+]

@@ -1,0 +1,450 @@
+"""The scan pipeline: scope check, TCP (SYN or connect), UDP, identification, post-scan stages.
+
+``run_scan`` is the one entry point. It refuses unauthorised targets before any packet
+(and every probe asks the guard again), writes the audit events, reports each port to
+an optional listener as it is found (so an interrupted scan keeps what it found), and
+then hands the open ports to the injected ``ServiceIdentifier`` and the report to each
+``PostScanStage`` in turn (the diagnosis checks plug in there).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from ipaddress import IPv4Address, ip_address
+from typing import Protocol as TypingProtocol
+
+from kenshin.domain import (
+    AuditOutcome,
+    HostResult,
+    PortCount,
+    PortResult,
+    PortState,
+    Protocol,
+    ScanReport,
+)
+from kenshin.scan.errors import ScanError
+from kenshin.scan.guard import Guard
+from kenshin.scan.pacing import EmergencyStop
+from kenshin.scan.settings import ScanSettings, TcpMode
+from kenshin.scan.tcp_connect import tcp_connect_scan
+from kenshin.scan.tcp_syn import syn_available, tcp_syn_scan
+from kenshin.scan.udp import UdpSummary, udp_scan
+from kenshin.scope import AuditSink, Scope, ScopeError, current_actor
+from kenshin.scope import scan_ended as audit_ended
+from kenshin.scope import scan_refused as audit_refused
+from kenshin.scope import scan_started as audit_started
+
+PortKey = tuple[str, Protocol, int]
+
+
+class RunStatus(StrEnum):
+    RUNNING = "running"
+    INTERRUPTED = "interrupted"
+    FINISHED = "finished"
+    FAILED = "failed"
+
+
+class ServiceIdentifier(TypingProtocol):
+    """Fills ``PortResult.identity`` for a host's open ports (``kenshin.identify`` does this).
+
+    Called once per host with its open ports, after the port scan; it returns the
+    same ports with identities filled in. The pipeline has already checked the
+    address against the scope.
+    """
+
+    async def __call__(
+        self, address: str, ports: Sequence[PortResult]
+    ) -> tuple[PortResult, ...]: ...
+
+
+@dataclass(frozen=True)
+class ScanContext:
+    """What a post-scan stage may use: the scope, the settings and the guard."""
+
+    scope: Scope
+    settings: ScanSettings
+    guard: Guard
+    stop: EmergencyStop
+
+
+class PostScanStage(TypingProtocol):
+    """A stage that runs on the finished (identified) report, e.g. a diagnosis check family."""
+
+    name: str
+
+    async def run(self, report: ScanReport, context: ScanContext) -> ScanReport: ...
+
+
+_REGISTERED_IDENTIFIER: list[ServiceIdentifier] = []
+
+
+def register_identifier(identifier: ServiceIdentifier | None) -> None:
+    """Make ``identifier`` the one ``kenshin scan`` uses (None: no identification)."""
+    _REGISTERED_IDENTIFIER.clear()
+    if identifier is not None:
+        _REGISTERED_IDENTIFIER.append(identifier)
+
+
+def registered_identifier() -> ServiceIdentifier | None:
+    """The identifier ``kenshin scan`` uses unless ``--no-identify``."""
+    return _REGISTERED_IDENTIFIER[0] if _REGISTERED_IDENTIFIER else None
+
+
+POST_SCAN_STAGES: list[PostScanStage] = []
+"""Stages the command line runs after identification, in order (the diagnosis checks)."""
+
+
+class ScanListener(TypingProtocol):
+    """Told about every result as it appears (storage, progress display)."""
+
+    def planned(self, hosts: int, probes: int) -> None: ...
+
+    def port(
+        self, address: str, protocol: Protocol, port: int, state: PortState, reason: str
+    ) -> None: ...
+
+    def identified(self, address: str, result: PortResult) -> None: ...
+
+
+@dataclass(frozen=True)
+class ScanPlan:
+    """What to scan: addresses (already in scope), TCP and UDP ports, and how."""
+
+    targets: tuple[str, ...]
+    tcp_ports: tuple[int, ...] = ()
+    udp_ports: tuple[int, ...] = ()
+    tcp_mode: TcpMode = TcpMode.AUTO
+    identify: bool = True
+
+    def __post_init__(self) -> None:
+        if not self.targets:
+            raise ScanError("scan.no_targets")
+        if not self.tcp_ports and not self.udp_ports:
+            raise ScanError("scan.no_ports")
+
+    @property
+    def probes(self) -> int:
+        return len(self.targets) * (len(self.tcp_ports) + len(self.udp_ports))
+
+    def options(self) -> dict[str, str]:
+        return {
+            "tcp_ports": _describe_ports(self.tcp_ports),
+            "udp_ports": _describe_ports(self.udp_ports),
+            "tcp_mode": self.tcp_mode.value,
+            "identify": str(self.identify),
+        }
+
+
+@dataclass(frozen=True)
+class ScanOutcome:
+    report: ScanReport
+    status: RunStatus
+    tcp_mode: TcpMode | None
+    udp: UdpSummary | None = None
+    notes: tuple[str, ...] = ()
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def _describe_ports(ports: Sequence[int]) -> str:
+    if not ports:
+        return ""
+    ranges: list[str] = []
+    start = previous = ports[0]
+    for port in [*ports[1:], -1]:
+        if port == previous + 1:
+            previous = port
+            continue
+        ranges.append(str(start) if start == previous else f"{start}-{previous}")
+        start = previous = port
+    return ",".join(ranges)
+
+
+def choose_tcp_mode(requested: TcpMode, targets: Sequence[str]) -> tuple[TcpMode, str | None]:
+    """The mode that will run, and a note when it differs from the request."""
+    ipv4_only = all(isinstance(ip_address(t), IPv4Address) for t in targets)
+    if requested is TcpMode.CONNECT:
+        return TcpMode.CONNECT, None
+    if syn_available() and ipv4_only:
+        return TcpMode.SYN, None
+    if requested is TcpMode.SYN:
+        reason = "scan.note.syn_needs_root" if ipv4_only else "scan.note.syn_ipv4_only"
+        return TcpMode.CONNECT, reason
+    return TcpMode.CONNECT, None
+
+
+_DENSE_FROM = 2048
+
+
+class _Collector:
+    """Every probed port's state, kept compactly while a scan runs.
+
+    Each distinct (state, reason) pair gets a one-byte code; a host's ports of one
+    protocol live in a 64 KiB ``bytearray`` indexed by port when the plan is large
+    (all 65535 ports), else in a small dict. A 65535-port scan of four hosts thus keeps
+    256 KiB of states instead of a quarter of a million objects.
+    """
+
+    def __init__(self, listener: ScanListener | None, dense: bool = False) -> None:
+        self.listener = listener
+        self.dense = dense
+        self.table: list[tuple[PortState, str]] = [(PortState.CLOSED, "")]  # code 0: unused
+        self.codes: dict[tuple[PortState, str], int] = {}
+        self.hosts: dict[tuple[str, Protocol], bytearray | dict[int, int]] = {}
+        self.counts: dict[str, int] = {"probed": 0, "open": 0}
+
+    def _code(self, state: PortState, reason: str) -> int:
+        key = (state, reason)
+        code = self.codes.get(key)
+        if code is None:
+            if len(self.table) >= 255:
+                key = (state, "other")
+                code = self.codes.get(key)
+                if code is not None:
+                    return code
+            code = len(self.table)
+            self.table.append(key)
+            self.codes[key] = code
+        return code
+
+    def put(
+        self, address: str, protocol: Protocol, port: int, state: PortState, reason: str
+    ) -> None:
+        store = self.hosts.get((address, protocol))
+        if store is None:
+            store = bytearray(65536) if self.dense else {}
+            self.hosts[(address, protocol)] = store
+        store[port] = self._code(state, reason)
+
+    def __call__(
+        self, address: str, protocol: Protocol, port: int, state: PortState, reason: str
+    ) -> None:
+        self.put(address, protocol, port, state, reason)
+        self.counts["probed"] += 1
+        if state is PortState.OPEN:
+            self.counts["open"] += 1
+        if self.listener is not None:
+            self.listener.port(address, protocol, port, state, reason)
+
+    def results(self, address: str, protocol: Protocol) -> list[tuple[int, PortState, str]]:
+        """``(port, state, reason)`` of every probed port, in port order."""
+        store = self.hosts.get((address, protocol))
+        if store is None:
+            return []
+        table = self.table
+        if isinstance(store, bytearray):
+            return [(port, *table[code]) for port, code in enumerate(store) if code]
+        return [(port, *table[code]) for port, code in sorted(store.items())]
+
+
+def _report(
+    started: datetime,
+    targets: Sequence[str],
+    found: _Collector,
+    identities: Mapping[PortKey, PortResult],
+    list_limit: int | None,
+) -> ScanReport:
+    """The report; with ``list_limit``, groups larger than it are counted, not listed.
+
+    Open ports, identified ports and ``open|filtered`` ports are always listed.
+    """
+    hosts = []
+    for address in targets:
+        ports: list[PortResult] = []
+        extra: list[PortCount] = []
+        for protocol in Protocol:
+            rows = found.results(address, protocol)
+            groups: dict[tuple[PortState, str], int] = {}
+            if list_limit is not None:
+                for _port, state, reason in rows:
+                    groups[(state, reason)] = groups.get((state, reason), 0) + 1
+            counted = {
+                key
+                for key, count in groups.items()
+                if count > (list_limit or 0)
+                and key[0] not in (PortState.OPEN, PortState.OPEN_FILTERED)
+            }
+            for port, state, reason in rows:
+                identified = identities.get((address, protocol, port))
+                if identified is not None:
+                    ports.append(identified)
+                elif (state, reason) in counted:
+                    continue
+                else:
+                    ports.append(PortResult(protocol, port, state, reason))
+            for state, reason in sorted(counted):
+                listed = sum(
+                    1
+                    for p in ports
+                    if p.protocol is protocol and p.state is state and p.reason == reason
+                )
+                extra.append(PortCount(protocol, state, reason, groups[(state, reason)] - listed))
+        hosts.append(HostResult(address, tuple(ports), (), tuple(e for e in extra if e.count)))
+    return ScanReport(started, datetime.now(UTC), tuple(hosts))
+
+
+async def run_scan(
+    plan: ScanPlan,
+    scope: Scope,
+    settings: ScanSettings,
+    *,
+    stop: EmergencyStop | None = None,
+    identifier: ServiceIdentifier | None = None,
+    stages: Sequence[PostScanStage] = (),
+    listener: ScanListener | None = None,
+    audit: AuditSink | None = None,
+    actor: str | None = None,
+    previous: Mapping[PortKey, PortResult] | None = None,
+    started_at: datetime | None = None,
+    list_limit: int | None = None,
+) -> ScanOutcome:
+    """Scan ``plan.targets`` under ``scope``; see the module docstring for the order of work.
+
+    ``previous`` holds results of an interrupted run being resumed: those ports are
+    not probed again and appear in the report as they were. With ``list_limit``, a
+    host's closed or filtered ports sharing a reason are counted in
+    ``HostResult.extraports`` once there are more than ``list_limit`` of them (the JSON
+    and XML exports do the same); by default every port is listed.
+    """
+    who = actor or current_actor()
+    sink: AuditSink = audit if audit is not None else (lambda _event: None)
+    try:
+        for address in plan.targets:
+            scope.check(address)
+    except ScopeError as refusal:
+        audit_refused(
+            sink,
+            actor=who,
+            engagement_code=scope.engagement_code,
+            targets=plan.targets,
+            reason=refusal.message("en"),
+        )
+        raise
+    settings.validate()
+    stop = stop if stop is not None else EmergencyStop()
+    if stop.file_present():
+        raise ScanError("scan.stop_file_present", path=str(stop.path))
+    guard = Guard(scope)
+    collector = _Collector(
+        listener, dense=max(len(plan.tcp_ports), len(plan.udp_ports)) > _DENSE_FROM
+    )
+    previous = dict(previous or {})
+    for (address, protocol, port), result in previous.items():
+        collector.put(address, protocol, port, result.state, result.reason)
+    skip_tcp: Collection[tuple[str, int]] = {
+        (a, p) for (a, proto, p) in previous if proto is Protocol.TCP
+    }
+    skip_udp: Collection[tuple[str, int]] = {
+        (a, p) for (a, proto, p) in previous if proto is Protocol.UDP
+    }
+    started = started_at or datetime.now(UTC)
+    notes: list[str] = []
+    mode: TcpMode | None = None
+    options = {**plan.options(), **settings.as_options(), "resumed": str(bool(previous))}
+    audit_started(
+        sink,
+        actor=who,
+        engagement_code=scope.engagement_code,
+        targets=plan.targets,
+        options=options,
+    )
+    if listener is not None:
+        listener.planned(len(plan.targets), plan.probes)
+    udp_summary: UdpSummary | None = None
+    status = RunStatus.FINISHED
+    clock = time.monotonic()
+    try:
+        if plan.tcp_ports:
+            mode, note = choose_tcp_mode(plan.tcp_mode, plan.targets)
+            if note:
+                notes.append(note)
+            if mode is TcpMode.SYN:
+                await tcp_syn_scan(
+                    plan.targets, plan.tcp_ports, settings, guard, stop, collector, skip_tcp
+                )
+            else:
+                await tcp_connect_scan(
+                    plan.targets, plan.tcp_ports, settings, guard, stop, collector, skip_tcp
+                )
+        if plan.udp_ports and not stop.is_set():
+            udp_summary = await udp_scan(
+                plan.targets, plan.udp_ports, settings, guard, stop, collector, skip_udp
+            )
+            if udp_summary.undetermined:
+                notes.append("scan.note.udp_undetermined")
+        identities: dict[PortKey, PortResult] = {
+            key: value for key, value in previous.items() if value.identity is not None
+        }
+        if stop.is_set():
+            status = RunStatus.INTERRUPTED
+        elif plan.identify and identifier is not None:
+            await _identify(plan, collector, identifier, guard, stop, identities, listener)
+            if stop.is_set():
+                status = RunStatus.INTERRUPTED
+        report = _report(started, plan.targets, collector, identities, list_limit)
+        if status is RunStatus.FINISHED:
+            context = ScanContext(scope, settings, guard, stop)
+            for stage in stages:
+                report = await stage.run(report, context)
+    except BaseException as exc:
+        outcome = (
+            AuditOutcome.INTERRUPTED
+            if isinstance(exc, KeyboardInterrupt | SystemExit)
+            or type(exc).__name__ == "CancelledError"
+            else AuditOutcome.FAILED
+        )
+        audit_ended(
+            sink,
+            actor=who,
+            engagement_code=scope.engagement_code,
+            targets=plan.targets,
+            outcome=outcome,
+            counts={**collector.counts, "error": type(exc).__name__},
+        )
+        raise
+    counts = dict(collector.counts)
+    counts["seconds"] = int(time.monotonic() - clock)
+    if udp_summary is not None:
+        counts["udp_undetermined"] = udp_summary.undetermined
+    audit_ended(
+        sink,
+        actor=who,
+        engagement_code=scope.engagement_code,
+        targets=plan.targets,
+        outcome=AuditOutcome.SUCCEEDED
+        if status is RunStatus.FINISHED
+        else AuditOutcome.INTERRUPTED,
+        counts={**counts, "tcp_mode": mode.value if mode else "-"},
+    )
+    return ScanOutcome(report, status, mode, udp_summary, tuple(notes), counts)
+
+
+async def _identify(
+    plan: ScanPlan,
+    collector: _Collector,
+    identifier: ServiceIdentifier,
+    guard: Guard,
+    stop: EmergencyStop,
+    identities: dict[PortKey, PortResult],
+    listener: ScanListener | None,
+) -> None:
+    for address in plan.targets:
+        if stop.is_set():
+            return
+        open_ports = [
+            PortResult(protocol, port, state, reason)
+            for protocol in Protocol
+            for port, state, reason in collector.results(address, protocol)
+            if state is PortState.OPEN and (address, protocol, port) not in identities
+        ]
+        if not open_ports:
+            continue
+        guard.permit(address)
+        for result in await identifier(address, open_ports):
+            key = (address, result.protocol, result.port)
+            identities[key] = result
+            if listener is not None:
+                listener.identified(address, result)

@@ -1,0 +1,433 @@
+"""Exports and imports of scan results: ``kenshin.scan/1`` JSON and nmap-compatible XML.
+
+The JSON follows the contract in docs/architecture.md and is validated against the
+JSON Schema shipped in ``kenshin/data/schemas/kenshin.scan-1.schema.json``. Ports in
+an uninteresting state are listed one by one up to ``LIST_LIMIT`` per state and
+protocol; beyond that they are counted in ``extraports`` (as nmap does), so a
+65535-port scan stays readable. The XML is the subset of nmap's output format that
+nmap readers (python-libnmap, Metasploit's db_import, DefectDojo) use; nmap XML is
+read with defusedxml, so a hostile file cannot expand entities or reach the network.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from importlib import resources
+from ipaddress import ip_address
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree as ET
+
+import defusedxml.ElementTree as SafeET
+import jsonschema
+from defusedxml import DefusedXmlException
+
+from kenshin import __version__
+from kenshin.domain import (
+    SCAN_SCHEMA,
+    Confidence,
+    Finding,
+    HostResult,
+    PortResult,
+    PortState,
+    Protocol,
+    ScanReport,
+    ServiceIdentity,
+)
+from kenshin.scan.errors import ScanError
+from kenshin.scan.ports import service_name
+
+LIST_LIMIT = 100
+NMAP_XML_VERSION = "1.05"
+
+
+@cache
+def scan_schema() -> dict[str, Any]:
+    """The published JSON Schema of ``kenshin.scan/1``."""
+    path = resources.files("kenshin") / "data" / "schemas" / "kenshin.scan-1.schema.json"
+    loaded: dict[str, Any] = json.loads(path.read_text("utf-8"))
+    return loaded
+
+
+def validate_scan_document(document: Mapping[str, Any]) -> None:
+    """Raise ScanError when ``document`` does not follow ``kenshin.scan/1``."""
+    validator = jsonschema.Draft202012Validator(
+        scan_schema(), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
+    errors = sorted(validator.iter_errors(document), key=lambda e: list(e.absolute_path))
+    if errors:
+        first = errors[0]
+        where = "/".join(str(p) for p in first.absolute_path) or "(root)"
+        raise ScanError("scan.schema_invalid", where=where, detail=first.message[:200])
+
+
+def _port_document(result: PortResult) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "protocol": result.protocol.value,
+        "port": result.port,
+        "state": result.state.value,
+        "reason": result.reason,
+    }
+    identity = result.identity
+    if identity is not None:
+        item.update(
+            service=identity.service,
+            product=identity.product,
+            version=identity.version,
+            cpe=list(identity.cpe),
+            confidence=identity.confidence.value,
+            evidence=identity.evidence,
+        )
+        if identity.extra:
+            item["extra"] = dict(identity.extra)
+    return item
+
+
+def _finding_document(finding: Finding) -> dict[str, Any]:
+    return {
+        "id": finding.check_id,
+        "category": finding.category.value,
+        "severity": finding.severity.value,
+        "title": finding.title_en or finding.title_ja,
+        "title_ja": finding.title_ja,
+        "port": finding.subject.port,
+        "protocol": finding.subject.protocol,
+        "cves": list(finding.cves),
+        "kev": finding.kev,
+        "confidence": finding.confidence.value,
+        "evidence": finding.evidence,
+        "remediation_ja": finding.remediation_ja,
+    }
+
+
+def _host_document(host: HostResult) -> dict[str, Any]:
+    by_state: Counter[tuple[Protocol, PortState]] = Counter(
+        (p.protocol, p.state) for p in host.ports
+    )
+    listed: list[dict[str, Any]] = []
+    extra: dict[tuple[Protocol, PortState], Counter[str]] = {}
+    for result in host.ports:
+        key = (result.protocol, result.state)
+        if (
+            result.state is PortState.OPEN
+            or result.identity is not None
+            or by_state[key] <= LIST_LIMIT
+        ):
+            listed.append(_port_document(result))
+        else:
+            extra.setdefault(key, Counter())[result.reason or "unknown"] += 1
+    for counted in host.extraports:
+        extra.setdefault((counted.protocol, counted.state), Counter())[
+            counted.reason or "unknown"
+        ] += counted.count
+    document: dict[str, Any] = {"address": host.address, "ports": listed}
+    if extra:
+        document["extraports"] = [
+            {
+                "protocol": protocol.value,
+                "state": state.value,
+                "count": sum(reasons.values()),
+                "reasons": dict(reasons),
+            }
+            for (protocol, state), reasons in sorted(extra.items())
+        ]
+    document["findings"] = [_finding_document(f) for f in host.findings]
+    return document
+
+
+def report_document(
+    report: ScanReport,
+    *,
+    engagement: str | None = None,
+    run_id: str | None = None,
+    status: str = "finished",
+    tcp_mode: str = "",
+    profile: str = "",
+    notes: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """The ``kenshin.scan/1`` document of ``report``."""
+    return {
+        "schema": SCAN_SCHEMA,
+        "started_at": report.started_at.isoformat(),
+        "finished_at": report.finished_at.isoformat(),
+        "engagement": engagement,
+        "run_id": run_id,
+        "status": status,
+        "scanner": {
+            "name": "kenshin",
+            "version": __version__,
+            "tcp_mode": tcp_mode,
+            "profile": profile,
+        },
+        "notes": list(notes),
+        "hosts": [_host_document(h) for h in report.hosts],
+    }
+
+
+def write_json(path: Path, document: Mapping[str, Any]) -> None:
+    """Validate ``document`` against the schema, then write it (UTF-8, indented)."""
+    validate_scan_document(document)
+    path.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+# -- nmap XML -----------------------------------------------------------------------
+
+
+def _cpe22(cpe: str) -> str:
+    """CPE 2.3 formatted string -> CPE 2.2 URI (nmap writes URIs)."""
+    if cpe.startswith("cpe:/"):
+        return cpe
+    if not cpe.startswith("cpe:2.3:"):
+        return cpe
+    parts = cpe[len("cpe:2.3:") :].split(":")
+    kept = parts[:5]
+    while kept and kept[-1] in ("*", "-", ""):
+        kept.pop()
+    return "cpe:/" + ":".join(kept)
+
+
+def _cpe23(cpe: str) -> str:
+    """CPE 2.2 URI -> CPE 2.3 formatted string (our internal form)."""
+    if not cpe.startswith("cpe:/"):
+        return cpe
+    parts = cpe[len("cpe:/") :].split(":")
+    parts += ["*"] * (11 - len(parts))
+    return "cpe:2.3:" + ":".join(p or "*" for p in parts[:11])
+
+
+_CONFIDENCE_CONF = {
+    Confidence.HIGH: "10",
+    Confidence.MEDIUM: "8",
+    Confidence.INFERRED: "5",
+    Confidence.LOW: "3",
+}
+
+
+def _epoch(moment: datetime) -> str:
+    return str(int(moment.timestamp()))
+
+
+def report_nmap_xml(report: ScanReport, *, args: str = "kenshin scan", tcp_mode: str = "") -> bytes:
+    """nmap-compatible XML of ``report`` (nmaprun, scaninfo, host/ports/port/state/service)."""
+    started = report.started_at
+    finished = report.finished_at
+    root = ET.Element(
+        "nmaprun",
+        scanner="nmap",
+        args=args,
+        start=_epoch(started),
+        startstr=started.astimezone(UTC).strftime("%a %b %d %H:%M:%S %Y"),
+        version=f"kenshin-{__version__}",
+        xmloutputversion=NMAP_XML_VERSION,
+    )
+    for protocol in Protocol:
+        ports = sorted({p.port for h in report.hosts for p in h.ports if p.protocol is protocol})
+        if ports:
+            kind = (
+                "udp" if protocol is Protocol.UDP else ("syn" if tcp_mode == "syn" else "connect")
+            )
+            ET.SubElement(
+                root,
+                "scaninfo",
+                type=kind,
+                protocol=protocol.value,
+                numservices=str(len(ports)),
+                services=_ranges(ports),
+            )
+    ET.SubElement(root, "verbose", level="0")
+    ET.SubElement(root, "debugging", level="0")
+    for host in report.hosts:
+        element = ET.SubElement(root, "host", starttime=_epoch(started), endtime=_epoch(finished))
+        ET.SubElement(element, "status", state="up", reason="user-set", reason_ttl="0")
+        family = "ipv6" if ip_address(host.address).version == 6 else "ipv4"
+        ET.SubElement(element, "address", addr=host.address, addrtype=family)
+        ET.SubElement(element, "hostnames")
+        ports_element = ET.SubElement(element, "ports")
+        document = _host_document(host)
+        for extra in document.get("extraports", []):
+            extraports = ET.SubElement(
+                ports_element, "extraports", state=extra["state"], count=str(extra["count"])
+            )
+            for reason, count in extra["reasons"].items():
+                ET.SubElement(
+                    extraports,
+                    "extrareasons",
+                    reason=reason,
+                    count=str(count),
+                    proto=extra["protocol"],
+                )
+        for item in document["ports"]:
+            port_element = ET.SubElement(
+                ports_element, "port", protocol=item["protocol"], portid=str(item["port"])
+            )
+            ET.SubElement(
+                port_element,
+                "state",
+                state=item["state"],
+                reason=item["reason"] or "unknown",
+                reason_ttl="0",
+            )
+            name = item.get("service") or service_name(Protocol(item["protocol"]), item["port"])
+            attributes = {"name": name or "unknown", "method": "table", "conf": "3"}
+            if "confidence" in item:
+                attributes["method"] = "probed"
+                attributes["conf"] = _CONFIDENCE_CONF[Confidence(item["confidence"])]
+                if item.get("product"):
+                    attributes["product"] = item["product"]
+                if item.get("version"):
+                    attributes["version"] = item["version"]
+            service = ET.SubElement(port_element, "service", attributes)
+            for cpe in item.get("cpe", []):
+                ET.SubElement(service, "cpe").text = _cpe22(cpe)
+        ET.SubElement(element, "times", srtt="0", rttvar="0", to="100000")
+    runstats = ET.SubElement(root, "runstats")
+    elapsed = max(0.0, (finished - started).total_seconds())
+    ET.SubElement(
+        runstats,
+        "finished",
+        time=_epoch(finished),
+        timestr=finished.astimezone(UTC).strftime("%a %b %d %H:%M:%S %Y"),
+        elapsed=f"{elapsed:.2f}",
+        summary=f"kenshin done: {len(report.hosts)} IP addresses scanned in {elapsed:.2f} seconds",
+        exit="success",
+    )
+    count = str(len(report.hosts))
+    ET.SubElement(runstats, "hosts", up=count, down="0", total=count)
+    body: bytes = ET.tostring(root, encoding="utf-8")
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE nmaprun>\n' + body + b"\n"
+
+
+def _ranges(ports: list[int]) -> str:
+    out: list[str] = []
+    start = previous = ports[0]
+    for port in [*ports[1:], -1]:
+        if port == previous + 1:
+            previous = port
+            continue
+        out.append(str(start) if start == previous else f"{start}-{previous}")
+        start = previous = port
+    return ",".join(out)
+
+
+@dataclass(frozen=True)
+class NmapImport:
+    """What an nmap XML file held: the report, its command line, and ports only counted."""
+
+    report: ScanReport
+    args: str
+    scan_types: tuple[str, ...]
+    uncounted: dict[str, int]
+
+
+_STATES = {
+    "open": PortState.OPEN,
+    "closed": PortState.CLOSED,
+    "filtered": PortState.FILTERED,
+    "open|filtered": PortState.OPEN_FILTERED,
+    "closed|filtered": PortState.FILTERED,
+}
+
+
+def _confidence(conf: str | None, method: str | None) -> Confidence:
+    if method == "table":
+        return Confidence.LOW
+    value = int(conf) if conf and conf.isdigit() else 0
+    if value >= 10:
+        return Confidence.HIGH
+    if value >= 7:
+        return Confidence.MEDIUM
+    return Confidence.LOW
+
+
+def read_nmap_xml(data: bytes) -> NmapImport:
+    """Parse nmap XML (``-oX``) safely into a report; errors become one clear ScanError."""
+    try:
+        root = SafeET.fromstring(data)
+    except (SafeET.ParseError, DefusedXmlException, ValueError) as exc:
+        raise ScanError("scan.nmap_unreadable", detail=str(exc)[:200]) from None
+    if root.tag != "nmaprun":
+        raise ScanError("scan.nmap_not_nmap", tag=str(root.tag)[:40])
+    started = _moment(root.get("start"))
+    finished_element = root.find("runstats/finished")
+    finished = _moment(finished_element.get("time") if finished_element is not None else None)
+    hosts: list[HostResult] = []
+    uncounted: Counter[str] = Counter()
+    for host in root.iter("host"):
+        status = host.find("status")
+        if status is not None and status.get("state") not in (None, "up"):
+            continue
+        address = None
+        for element in host.findall("address"):
+            if element.get("addrtype") in ("ipv4", "ipv6"):
+                address = element.get("addr")
+                break
+        if address is None:
+            continue
+        try:
+            address = str(ip_address(address))
+        except ValueError:
+            raise ScanError("scan.nmap_bad_address", address=address[:60]) from None
+        ports: list[PortResult] = []
+        for port in host.iterfind("ports/port"):
+            ports.append(_nmap_port(port, address, uncounted))
+        for extra in host.iterfind("ports/extraports"):
+            uncounted[extra.get("state", "unknown")] += int(extra.get("count", "0") or 0)
+        hosts.append(HostResult(address, tuple(ports)))
+    scan_types = tuple(sorted({s.get("type", "") for s in root.iter("scaninfo")} - {""}))
+    return NmapImport(
+        ScanReport(
+            started or datetime.now(UTC), finished or started or datetime.now(UTC), tuple(hosts)
+        ),
+        root.get("args", ""),
+        scan_types,
+        dict(uncounted),
+    )
+
+
+def _nmap_port(port: Any, address: str, uncounted: Counter[str]) -> PortResult:
+    protocol_text = port.get("protocol", "")
+    if protocol_text not in ("tcp", "udp"):
+        raise ScanError("scan.nmap_bad_port", address=address, detail=protocol_text[:20])
+    try:
+        number = int(port.get("portid", ""))
+    except ValueError:
+        raise ScanError("scan.nmap_bad_port", address=address, detail=port.get("portid")) from None
+    if not 1 <= number <= 65535:
+        raise ScanError("scan.nmap_bad_port", address=address, detail=str(number))
+    state_element = port.find("state")
+    state_text = state_element.get("state", "") if state_element is not None else ""
+    state = _STATES.get(state_text)
+    if state is None:  # "unfiltered" (ACK scans) says nothing about open/closed
+        uncounted[state_text or "unknown"] += 1
+        state = PortState.FILTERED
+    reason = state_element.get("reason", "") if state_element is not None else ""
+    identity = None
+    service = port.find("service")
+    if service is not None and service.get("name"):
+        extra = tuple(
+            (key, service.get(key, ""))
+            for key in ("extrainfo", "ostype", "devicetype", "tunnel", "hostname")
+            if service.get(key)
+        )
+        identity = ServiceIdentity(
+            service=service.get("name", ""),
+            product=service.get("product", ""),
+            version=service.get("version", ""),
+            cpe=tuple(_cpe23(c.text.strip()) for c in service.findall("cpe") if c.text),
+            confidence=_confidence(service.get("conf"), service.get("method")),
+            evidence=f"nmap -oX import (method={service.get('method', '')}, "
+            f"conf={service.get('conf', '')})",
+            extra=extra,
+        )
+    return PortResult(Protocol(protocol_text), number, state, reason, identity)
+
+
+def _moment(epoch: str | None) -> datetime | None:
+    if not epoch or not epoch.isdigit():
+        return None
+    return datetime.fromtimestamp(int(epoch), UTC)

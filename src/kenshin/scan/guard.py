@@ -1,0 +1,58 @@
+"""The lowest-layer target check: no socket is connected or sent to without it.
+
+Every probe in this room calls ``Guard.permit(address)`` immediately before it
+connects or sends. The scope decided which addresses a scan may contact; the guard
+asks the same scope again at the moment of sending, so a bug in target planning
+(or a caller that bypasses the planner) cannot reach an unauthorised address.
+"""
+
+from __future__ import annotations
+
+import socket
+import struct
+from collections.abc import Callable
+
+from kenshin.domain import PortState, Protocol
+from kenshin.scope import Scope
+
+ResultSink = Callable[[str, Protocol, int, PortState, str], None]
+"""Where probes report: ``(address, protocol, port, state, reason)``."""
+
+
+class Guard:
+    """Asks the scope before every contact; remembers addresses already allowed."""
+
+    def __init__(self, scope: Scope) -> None:
+        self.scope = scope
+        self._allowed: set[str] = set()
+
+    def permit(self, address: str) -> None:
+        """Return quietly if ``address`` may be contacted, else raise ScopeError."""
+        if address in self._allowed:
+            return
+        self.scope.check(address)
+        self._allowed.add(address)
+
+
+def family_of(address: str) -> socket.AddressFamily:
+    return socket.AF_INET6 if ":" in address else socket.AF_INET
+
+
+def abortive_close_option() -> bytes:
+    """SO_LINGER {on, 0}: close() sends RST, leaving no TIME_WAIT behind."""
+    return struct.pack("ii", 1, 0)
+
+
+def raise_open_file_limit(wanted: int) -> int:
+    """Raise the soft RLIMIT_NOFILE towards ``wanted`` (bounded by the hard limit)."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if target > soft:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+        except (ValueError, OSError):
+            pass
+    return soft

@@ -1,0 +1,283 @@
+"""Scan runs in the engagement store: create, write ports as they come, finish, read back."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.orm import Session
+
+from kenshin.domain import (
+    Confidence,
+    HostResult,
+    PortResult,
+    PortState,
+    Protocol,
+    ScanReport,
+    ServiceIdentity,
+)
+from kenshin.scan.engine import PortKey, RunStatus
+from kenshin.scan.errors import ScanError
+from kenshin.store import Store
+from kenshin.store.models import EngagementRow
+from kenshin.store.models_scan import ScanPortRow, ScanRunRow
+
+
+@dataclass(frozen=True)
+class StoredRun:
+    """A scan run's record (without its ports)."""
+
+    uid: str
+    engagement_code: str | None
+    source: str
+    status: RunStatus
+    actor: str
+    started_at: datetime
+    finished_at: datetime | None
+    tcp_mode: str
+    targets: tuple[str, ...]
+    tcp_ports: str
+    udp_ports: str
+    options: dict[str, Any]
+    notes: tuple[str, ...]
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _run(row: ScanRunRow) -> StoredRun:
+    started = _utc(row.started_at)
+    assert started is not None
+    return StoredRun(
+        uid=row.uid,
+        engagement_code=row.engagement_code,
+        source=row.source,
+        status=RunStatus(row.status),
+        actor=row.actor,
+        started_at=started,
+        finished_at=_utc(row.finished_at),
+        tcp_mode=row.tcp_mode,
+        targets=tuple(row.targets),
+        tcp_ports=row.tcp_ports,
+        udp_ports=row.udp_ports,
+        options=dict(row.options),
+        notes=tuple(row.notes),
+    )
+
+
+def _port_values(run_id: int, address: str, result: PortResult) -> dict[str, Any]:
+    identity = result.identity
+    return {
+        "run_id": run_id,
+        "address": address,
+        "protocol": result.protocol.value,
+        "port": result.port,
+        "state": result.state.value,
+        "reason": result.reason[:64],
+        "service": identity.service[:100] if identity else "",
+        "product": identity.product[:200] if identity else "",
+        "version": identity.version[:200] if identity else "",
+        "cpe": list(identity.cpe) if identity else [],
+        "confidence": identity.confidence.value if identity else None,
+        "evidence": identity.evidence if identity else "",
+        "extra": [list(pair) for pair in identity.extra] if identity else [],
+    }
+
+
+def _port_result(row: ScanPortRow) -> PortResult:
+    identity = None
+    if row.service or row.product or row.version or row.confidence:
+        identity = ServiceIdentity(
+            service=row.service,
+            product=row.product,
+            version=row.version,
+            cpe=tuple(row.cpe),
+            confidence=Confidence(row.confidence or "low"),
+            evidence=row.evidence,
+            extra=tuple((str(k), str(v)) for k, v in row.extra),
+        )
+    return PortResult(Protocol(row.protocol), row.port, PortState(row.state), row.reason, identity)
+
+
+class ScanRunRepository:
+    """Scan runs of one store session."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def _row(self, uid: str) -> ScanRunRow:
+        row = self.session.scalar(select(ScanRunRow).where(ScanRunRow.uid == uid))
+        if row is None:
+            raise ScanError("scan.no_run", uid=uid)
+        return row
+
+    def create(
+        self,
+        *,
+        engagement_code: str | None,
+        targets: Sequence[str],
+        tcp_ports: str,
+        udp_ports: str,
+        options: dict[str, Any],
+        actor: str,
+        source: str = "kenshin",
+        started_at: datetime | None = None,
+        status: RunStatus = RunStatus.RUNNING,
+    ) -> str:
+        engagement_id = None
+        if engagement_code is not None:
+            engagement_id = self.session.scalar(
+                select(EngagementRow.id).where(EngagementRow.code == engagement_code)
+            )
+            if engagement_id is None:
+                raise ScanError("scan.no_engagement", code=engagement_code)
+        uid = str(uuid.uuid4())
+        self.session.add(
+            ScanRunRow(
+                uid=uid,
+                engagement_id=engagement_id,
+                engagement_code=engagement_code,
+                source=source,
+                status=status.value,
+                actor=actor,
+                started_at=started_at or datetime.now(UTC),
+                targets=list(targets),
+                tcp_ports=tcp_ports,
+                udp_ports=udp_ports,
+                options=options,
+                notes=[],
+            )
+        )
+        self.session.flush()
+        return uid
+
+    def add_ports(self, uid: str, results: Sequence[tuple[str, PortResult]]) -> None:
+        if not results:
+            return
+        run_id = self._row(uid).id
+        self.session.execute(
+            insert(ScanPortRow), [_port_values(run_id, address, r) for address, r in results]
+        )
+
+    def set_identity(self, uid: str, address: str, result: PortResult) -> None:
+        run_id = self._row(uid).id
+        values = _port_values(run_id, address, result)
+        self.session.execute(
+            delete(ScanPortRow).where(
+                ScanPortRow.run_id == run_id,
+                ScanPortRow.address == address,
+                ScanPortRow.protocol == result.protocol.value,
+                ScanPortRow.port == result.port,
+            )
+        )
+        self.session.execute(insert(ScanPortRow), [values])
+
+    def finish(
+        self,
+        uid: str,
+        status: RunStatus,
+        *,
+        tcp_mode: str = "",
+        notes: Sequence[str] = (),
+        finished_at: datetime | None = None,
+    ) -> None:
+        row = self._row(uid)
+        row.status = status.value
+        row.finished_at = finished_at or datetime.now(UTC)
+        if tcp_mode:
+            row.tcp_mode = tcp_mode
+        row.notes = list(dict.fromkeys([*row.notes, *notes]))
+        self.session.flush()
+
+    def mark_running(self, uid: str) -> None:
+        row = self._row(uid)
+        row.status = RunStatus.RUNNING.value
+        row.finished_at = None
+        self.session.flush()
+
+    def get(self, uid: str) -> StoredRun:
+        return _run(self._row(uid))
+
+    def runs(self, engagement_code: str | None) -> list[StoredRun]:
+        query = select(ScanRunRow).order_by(ScanRunRow.started_at.desc(), ScanRunRow.id.desc())
+        if engagement_code is None:
+            query = query.where(ScanRunRow.engagement_code.is_(None))
+        else:
+            query = query.where(ScanRunRow.engagement_code == engagement_code)
+        return [_run(r) for r in self.session.scalars(query)]
+
+    def latest_resumable(self, engagement_code: str | None) -> StoredRun | None:
+        for run in self.runs(engagement_code):
+            if run.source == "kenshin" and run.status in (RunStatus.INTERRUPTED, RunStatus.RUNNING):
+                return run
+        return None
+
+    def results(self, uid: str) -> dict[PortKey, PortResult]:
+        run_id = self._row(uid).id
+        rows = self.session.scalars(select(ScanPortRow).where(ScanPortRow.run_id == run_id))
+        return {(r.address, Protocol(r.protocol), r.port): _port_result(r) for r in rows}
+
+    def report(self, uid: str) -> ScanReport:
+        run = self.get(uid)
+        found = self.results(uid)
+        hosts: dict[str, list[PortResult]] = {address: [] for address in run.targets}
+        for (address, _protocol, _port), result in sorted(
+            found.items(), key=lambda item: (item[0][0], item[0][1].value, item[0][2])
+        ):
+            hosts.setdefault(address, []).append(result)
+        return ScanReport(
+            run.started_at,
+            run.finished_at or datetime.now(UTC),
+            tuple(HostResult(address, tuple(ports)) for address, ports in hosts.items()),
+        )
+
+
+class StoreListener:
+    """A ``ScanListener`` that writes ports to the store in batches as they are found.
+
+    Each batch is its own transaction, so whatever was written survives a stop,
+    Ctrl-C or a crash; ``flush()`` writes the rest.
+    """
+
+    def __init__(self, store: Store, uid: str, batch: int = 5000, seconds: float = 1.0) -> None:
+        self.store = store
+        self.uid = uid
+        self.batch = batch
+        self.seconds = seconds
+        self._buffer: list[tuple[str, PortResult]] = []
+        self._identities: list[tuple[str, PortResult]] = []
+        self._last = time.monotonic()
+
+    def planned(self, hosts: int, probes: int) -> None:
+        return None
+
+    def port(
+        self, address: str, protocol: Protocol, port: int, state: PortState, reason: str
+    ) -> None:
+        self._buffer.append((address, PortResult(protocol, port, state, reason)))
+        if len(self._buffer) >= self.batch or time.monotonic() - self._last >= self.seconds:
+            self.flush()
+
+    def identified(self, address: str, result: PortResult) -> None:
+        self._identities.append((address, result))
+        self.flush()
+
+    def flush(self) -> None:
+        self._last = time.monotonic()
+        if not self._buffer and not self._identities:
+            return
+        buffer, self._buffer = self._buffer, []
+        identities, self._identities = self._identities, []
+        with self.store.session() as session:
+            repository = ScanRunRepository(session)
+            repository.add_ports(self.uid, buffer)
+            for address, result in identities:
+                repository.set_identity(self.uid, address, result)

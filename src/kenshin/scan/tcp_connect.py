@@ -1,0 +1,294 @@
+"""TCP connect scan on asyncio: per-host and global limits, rate pacing, adaptive timeouts.
+
+The scanner is a callback "pump" on the event loop rather than one task per probe:
+it keeps up to ``global_concurrency`` non-blocking connects in flight (at most
+``per_host_concurrency`` per host), takes a token from the rate bucket for each, and
+learns each outcome from the socket itself (``SO_ERROR``) when it turns writable. The
+probe sockets sit in a private epoll set whose descriptor the event loop watches, so a
+probe costs five system calls (socket, connect, register, getsockopt, close) and no
+event-loop handles. A port is ``open`` when the handshake completed (the socket is then reset
+at once), ``closed`` on a reset (ECONNREFUSED), ``filtered`` on an ICMP unreachable
+or when no answer came after the retries. Only unanswered probes are retried.
+Timeouts follow each host's measured round-trip time (RFC 6298), clamped by the
+settings; when a deadline passes the kernel is asked once more whether an answer
+did arrive, so a busy event loop never turns an answer into "no response".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import select
+import socket
+import time
+from collections import deque
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+
+from kenshin.domain import PortState, Protocol
+from kenshin.scan.guard import (
+    Guard,
+    ResultSink,
+    abortive_close_option,
+    family_of,
+    raise_open_file_limit,
+)
+from kenshin.scan.pacing import EmergencyStop, RttEstimator, TokenBucket
+from kenshin.scan.settings import ScanSettings
+
+_FILTER_ERRNOS = {
+    errno.EHOSTUNREACH: "host-unreach",
+    errno.ENETUNREACH: "net-unreach",
+    errno.EACCES: "admin-prohibited",
+    errno.EPERM: "admin-prohibited",
+}
+_LINGER = abortive_close_option()
+
+
+@dataclass
+class _Host:
+    address: str
+    family: socket.AddressFamily
+    ports: list[int]
+    rtt: RttEstimator
+    next_index: int = 0
+    retry: deque[tuple[int, int]] = field(default_factory=deque)
+    in_flight: int = 0
+
+    def has_work(self) -> bool:
+        return self.next_index < len(self.ports) or bool(self.retry)
+
+    def take(self) -> tuple[int, int]:
+        if self.retry:
+            return self.retry.popleft()
+        port = self.ports[self.next_index]
+        self.next_index += 1
+        return port, 0
+
+
+@dataclass
+class _Probe:
+    sock: socket.socket
+    host: _Host
+    port: int
+    attempt: int
+    started: float
+    deadline: float
+
+
+class _Pump:
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        hosts: list[_Host],
+        settings: ScanSettings,
+        guard: Guard,
+        stop: EmergencyStop,
+        emit: ResultSink,
+        total_limit: int,
+    ) -> None:
+        self.loop = loop
+        self.settings = settings
+        self.guard = guard
+        self.stop = stop
+        self.emit = emit
+        self.total_limit = total_limit
+        self.bucket = TokenBucket(settings.rate)
+        self.ready: deque[_Host] = deque(h for h in hosts if h.has_work())
+        self.flight: dict[int, _Probe] = {}
+        self.done: asyncio.Future[None] = loop.create_future()
+        self.launch_scheduled = False
+        self.error: BaseException | None = None
+        self.epoll = select.epoll()
+        loop.add_reader(self.epoll.fileno(), self.events)
+
+    def close(self) -> None:
+        """Close every probe socket and the epoll set (idempotent)."""
+        for probe in self.flight.values():
+            probe.sock.close()
+        self.flight.clear()
+        if not self.epoll.closed:
+            self.loop.remove_reader(self.epoll.fileno())
+            self.epoll.close()
+
+    # -- launching ----------------------------------------------------------------
+    def launch(self) -> None:
+        self.launch_scheduled = False
+        try:
+            self._launch()
+        except BaseException as exc:  # a guard refusal or a socket failure ends the scan
+            self._fail(exc)
+
+    def _launch(self) -> None:
+        if self.stop.is_set():
+            self._finish_if_idle(force=True)
+            return
+        while self.ready and len(self.flight) < self.total_limit:
+            if self.stop.is_set():
+                self._finish_if_idle(force=True)
+                return
+            host = self.ready.popleft()
+            if host.in_flight >= self.settings.per_host_concurrency or not host.has_work():
+                if host.has_work():
+                    self.ready.append(host)
+                    if all(h.in_flight >= self.settings.per_host_concurrency for h in self.ready):
+                        break
+                continue
+            wait = self.bucket.reserve()
+            if wait > 0:
+                self.bucket.reserve(-1)  # give the token back; try again when it is due
+                self.ready.appendleft(host)
+                self._schedule_launch(wait)
+                return
+            port, attempt = host.take()
+            self._start(host, port, attempt)
+            if host.has_work():
+                self.ready.append(host)
+        self._finish_if_idle()
+
+    def _schedule_launch(self, delay: float) -> None:
+        if not self.launch_scheduled:
+            self.launch_scheduled = True
+            self.loop.call_later(delay, self.launch)
+
+    def _start(self, host: _Host, port: int, attempt: int) -> None:
+        self.guard.permit(host.address)
+        sock = socket.socket(host.family, socket.SOCK_STREAM)
+        sock.setblocking(False)
+        started = time.monotonic()
+        code = sock.connect_ex((host.address, port))
+        host.in_flight += 1
+        probe = _Probe(sock, host, port, attempt, started, started + host.rtt.timeout)
+        if code in (errno.EINPROGRESS, errno.EAGAIN, errno.EWOULDBLOCK):
+            fd = sock.fileno()
+            self.flight[fd] = probe
+            self.epoll.register(fd, select.EPOLLOUT)
+        else:
+            self._conclude(probe, code, answered=True)
+
+    # -- outcomes -----------------------------------------------------------------
+    def events(self) -> None:
+        """The epoll set is readable: conclude every probe whose connect finished."""
+        try:
+            ready = self.epoll.poll(0, 4096)
+        except OSError:
+            return
+        for fd, _mask in ready:
+            probe = self.flight.pop(fd, None)
+            if probe is None:
+                continue
+            code = probe.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            self._conclude(probe, code, answered=True)
+        if ready:
+            self._schedule_launch(0)
+
+    def _conclude(self, probe: _Probe, code: int, answered: bool) -> None:
+        host = probe.host
+        host.in_flight -= 1
+        if code == 0 and answered and _self_connected(probe.sock):
+            code, answered = errno.ETIMEDOUT, False  # loopback self-connect: no verdict, retry
+        if code == 0 and answered:
+            probe.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER)  # RST, no TIME_WAIT
+        probe.sock.close()
+        if code == 0 and answered:
+            host.rtt.add(time.monotonic() - probe.started)
+            self.emit(host.address, Protocol.TCP, probe.port, PortState.OPEN, "syn-ack")
+        elif code == errno.ECONNREFUSED:
+            host.rtt.add(time.monotonic() - probe.started)
+            self.emit(host.address, Protocol.TCP, probe.port, PortState.CLOSED, "conn-refused")
+        elif code in _FILTER_ERRNOS:
+            self.emit(
+                host.address, Protocol.TCP, probe.port, PortState.FILTERED, _FILTER_ERRNOS[code]
+            )
+        elif probe.attempt < self.settings.retries:
+            host.retry.append((probe.port, probe.attempt + 1))
+            if host not in self.ready:
+                self.ready.append(host)
+        else:
+            self.emit(host.address, Protocol.TCP, probe.port, PortState.FILTERED, "no-response")
+
+    def sweep(self) -> None:
+        """Conclude probes whose deadline passed, asking the kernel one last time."""
+        now = time.monotonic()
+        expired = [fd for fd, probe in self.flight.items() if probe.deadline <= now]
+        for fd in expired:
+            probe = self.flight.pop(fd)
+            code = probe.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            if code == 0:
+                try:
+                    probe.sock.getpeername()
+                except OSError:
+                    self._conclude(probe, errno.ETIMEDOUT, answered=False)
+                    continue
+            self._conclude(probe, code, answered=True)
+        if expired:
+            self.launch()
+
+    def _finish_if_idle(self, force: bool = False) -> None:
+        if self.done.done():
+            return
+        if force:
+            for probe in self.flight.values():
+                probe.sock.close()
+            self.flight.clear()
+            self.done.set_result(None)
+            return
+        if not self.flight and not any(h.has_work() for h in self.ready):
+            self.done.set_result(None)
+
+    def _fail(self, exc: BaseException) -> None:
+        for probe in self.flight.values():
+            probe.sock.close()
+        self.flight.clear()
+        if not self.done.done():
+            self.done.set_exception(exc)
+
+
+def _self_connected(sock: socket.socket) -> bool:
+    """True for Linux's loopback "simultaneous open" with itself (source = destination)."""
+    try:
+        return bool(sock.getsockname() == sock.getpeername())
+    except OSError:
+        return False
+
+
+async def tcp_connect_scan(
+    targets: Sequence[str],
+    ports: Sequence[int],
+    settings: ScanSettings,
+    guard: Guard,
+    stop: EmergencyStop,
+    emit: ResultSink,
+    skip: Collection[tuple[str, int]] = frozenset(),
+) -> None:
+    """Probe every ``(target, port)`` not in ``skip`` and report each through ``emit``."""
+    loop = asyncio.get_running_loop()
+    available = raise_open_file_limit(settings.global_concurrency + 1024)
+    total_limit = max(1, min(settings.global_concurrency, available - 256))
+    for address in targets:
+        guard.permit(address)  # refuse before any packet, not half-way through
+    hosts = [
+        _Host(
+            address,
+            family_of(address),
+            [p for p in ports if (address, p) not in skip],
+            RttEstimator(settings.initial_timeout, settings.min_timeout, settings.max_timeout),
+        )
+        for address in targets
+    ]
+    pump = _Pump(loop, hosts, settings, guard, stop, emit, total_limit)
+    pump.launch()
+    try:
+        while not pump.done.done():
+            await asyncio.wait({pump.done}, timeout=0.02)
+            if pump.done.done():
+                break
+            if stop.is_set():
+                pump._finish_if_idle(force=True)
+                break
+            pump.sweep()
+        await pump.done
+    finally:
+        if not pump.done.done():
+            pump._fail(asyncio.CancelledError())
+        pump.close()

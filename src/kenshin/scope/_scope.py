@@ -1,0 +1,252 @@
+"""Which addresses may be probed, and why: the one gate in front of every packet.
+
+A :class:`Scope` is built either from an engagement (``scope_for_engagement``) or for
+an ad-hoc scan (``adhoc_scope``). Building an engagement scope checks the
+authorisation record and the diagnosis window, then takes the global addresses of
+internet-reachable connection points in the EHR scope; closed networks never count
+and a dynamic address counts only when it was confirmed on today's Japan date.
+Every refusal is a :class:`ScopeError` whose sentence says why and how to authorise.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from ipaddress import (
+    IPv4Address,
+    IPv4Network,
+    IPv6Address,
+    IPv6Network,
+    ip_address,
+    ip_network,
+)
+from zoneinfo import ZoneInfo
+
+from kenshin.domain import (
+    AddressAssignment,
+    ConnectionKind,
+    ConnectionPoint,
+    Engagement,
+    GlobalAddress,
+    IPAddress,
+)
+from kenshin.errors import KenshinError
+
+JST = ZoneInfo("Asia/Tokyo")
+LAB_TARGETS_ENV = "KENSHIN_LAB_TARGETS"
+LOOPBACK_NETWORKS: tuple[IPv4Network | IPv6Network, ...] = (
+    IPv4Network("127.0.0.0/8"),
+    IPv6Network("::1/128"),
+)
+LAB_NETWORK = IPv4Network("198.18.0.0/15")
+
+Network = IPv4Network | IPv6Network
+
+
+class ScopeError(KenshinError):
+    """A target is not authorised for probing; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class LabPermission:
+    """An explicit, in-code permission to probe the project's own lab range (198.18.0.0/15)."""
+
+    reason: str = "test lab"
+
+
+@dataclass(frozen=True)
+class ScopeTarget:
+    """One address the scope allows, and where it comes from."""
+
+    address: IPAddress
+    point_key: str | None = None
+    assignment: AddressAssignment = AddressAssignment.UNKNOWN
+
+
+@dataclass(frozen=True)
+class Excluded:
+    """An engagement address that is not a target, with the message key saying why."""
+
+    address: IPAddress
+    point_key: str
+    reason_key: str
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The set of addresses a scan may contact.
+
+    ``targets`` are named addresses (an engagement's); ``networks`` are whole ranges
+    (ad-hoc scans: loopback, and the lab range when explicitly allowed).
+    """
+
+    engagement_code: str | None
+    targets: tuple[ScopeTarget, ...] = ()
+    networks: tuple[Network, ...] = ()
+    excluded: tuple[Excluded, ...] = ()
+    built_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    def allows(self, address: str | IPAddress) -> bool:
+        """True when ``address`` may be contacted under this scope."""
+        try:
+            parsed = ip_address(address) if isinstance(address, str) else address
+        except ValueError:
+            return False
+        if isinstance(parsed, IPv6Address) and parsed.ipv4_mapped is not None:
+            parsed = parsed.ipv4_mapped
+        if any(parsed == t.address for t in self.targets):
+            return True
+        return any(parsed.version == n.version and parsed in n for n in self.networks)
+
+    def check(self, address: str | IPAddress) -> None:
+        """Raise :class:`ScopeError` unless ``address`` may be contacted."""
+        if self.allows(address):
+            return
+        text = str(address)
+        if self.engagement_code is None:
+            raise ScopeError("scope.adhoc_refused", address=text, env=LAB_TARGETS_ENV)
+        for excluded in self.excluded:
+            if str(excluded.address) == text:
+                raise ScopeError(
+                    excluded.reason_key,
+                    address=text,
+                    point=excluded.point_key,
+                    code=self.engagement_code,
+                    today=_japan_today(self.built_at).isoformat(),
+                )
+        raise ScopeError("scope.not_in_engagement", address=text, code=self.engagement_code)
+
+    def default_targets(self) -> tuple[IPAddress, ...]:
+        """The addresses to scan when the user names none (an engagement's targets)."""
+        return tuple(t.address for t in self.targets)
+
+    def select(self, requested: Iterable[IPAddress]) -> tuple[IPAddress, ...]:
+        """``requested`` in order, once each; refuses the whole request on the first stranger."""
+        chosen: list[IPAddress] = []
+        seen: set[IPAddress] = set()
+        for address in requested:
+            self.check(address)
+            if address not in seen:
+                seen.add(address)
+                chosen.append(address)
+        return tuple(chosen)
+
+
+def _japan_today(moment: datetime) -> date:
+    return moment.astimezone(JST).date()
+
+
+def _as_utc(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        raise ValueError("a moment without a time zone cannot be compared")
+    return moment.astimezone(UTC)
+
+
+def _exclusion_key(point: ConnectionPoint) -> str | None:
+    if point.kind is ConnectionKind.CLOSED_NETWORK:
+        return "scope.closed_network"
+    if not point.in_ehr_scope:
+        return "scope.out_of_ehr_scope"
+    if not point.internet_reachable:
+        return "scope.not_internet"
+    return None
+
+
+def _confirmed_today(address: GlobalAddress, today: date) -> bool:
+    return any(_japan_today(_as_utc(c.confirmed_at)) == today for c in address.confirmations)
+
+
+def scope_for_engagement(engagement: Engagement, now: datetime | None = None) -> Scope:
+    """The scope of an engagement at ``now`` (default: this moment).
+
+    Raises :class:`ScopeError` when the engagement may not be probed at all (no
+    authorisation record, no diagnosis window, outside the window, no target left).
+    """
+    moment = _as_utc(now) if now is not None else datetime.now(UTC)
+    code = engagement.code
+    if engagement.authorisation is None:
+        raise ScopeError("scope.no_authorisation", code=code)
+    window = engagement.window
+    if window is None:
+        raise ScopeError("scope.no_window", code=code)
+    if not window.contains(moment):
+        raise ScopeError(
+            "scope.outside_window",
+            code=code,
+            now=f"{moment.astimezone(JST):%Y-%m-%d %H:%M}",
+            start=f"{window.starts_at.astimezone(JST):%Y-%m-%d %H:%M}",
+            end=f"{window.ends_at.astimezone(JST):%Y-%m-%d %H:%M}",
+        )
+    today = _japan_today(moment)
+    targets: list[ScopeTarget] = []
+    excluded: list[Excluded] = []
+    for point in engagement.connection_points:
+        point_reason = _exclusion_key(point)
+        for address in point.addresses:
+            reason = point_reason
+            if (
+                reason is None
+                and address.assignment is AddressAssignment.DYNAMIC
+                and not _confirmed_today(address, today)
+            ):
+                reason = "scope.dynamic_unconfirmed"
+            if reason is None and not _is_global_or_lab(address.address):
+                reason = "scope.not_global"
+            if reason is None:
+                targets.append(ScopeTarget(address.address, point.key, address.assignment))
+            else:
+                excluded.append(Excluded(address.address, point.key, reason))
+    # An address listed twice (e.g. once as a closed network) is refused if any listing refuses it.
+    refused = {e.address for e in excluded}
+    kept = tuple(t for t in targets if t.address not in refused)
+    if not kept:
+        if excluded:
+            first = excluded[0]
+            raise ScopeError(
+                "scope.no_targets_because",
+                code=code,
+                detail=ScopeError(
+                    first.reason_key,
+                    address=str(first.address),
+                    point=first.point_key,
+                    code=code,
+                    today=today.isoformat(),
+                ).message("ja"),
+                detail_en=ScopeError(
+                    first.reason_key,
+                    address=str(first.address),
+                    point=first.point_key,
+                    code=code,
+                    today=today.isoformat(),
+                ).message("en"),
+            )
+        raise ScopeError("scope.no_targets", code=code)
+    return Scope(code, kept, (), tuple(excluded), moment)
+
+
+def _is_global_or_lab(address: IPAddress) -> bool:
+    """Engagement targets are global addresses; the lab range stands in for them in demos."""
+    if isinstance(address, IPv4Address) and address in LAB_NETWORK:
+        return True
+    return address.is_global
+
+
+def lab_targets_enabled(env: Mapping[str, str] | None = None) -> bool:
+    """True when ``KENSHIN_LAB_TARGETS=1`` asks for the lab range in ad-hoc scans."""
+    value = (env if env is not None else os.environ).get(LAB_TARGETS_ENV, "")
+    return value.strip() == "1"
+
+
+def adhoc_scope(lab: LabPermission | None = None, env: Mapping[str, str] | None = None) -> Scope:
+    """The scope of a scan without an engagement: loopback, plus the lab range if allowed."""
+    networks: list[Network] = list(LOOPBACK_NETWORKS)
+    if lab is not None or lab_targets_enabled(env):
+        networks.append(LAB_NETWORK)
+    return Scope(None, (), tuple(networks))
+
+
+def parse_network(text: str) -> Network:
+    """An address or CIDR block as a network (used for target specifications)."""
+    return ip_network(text, strict=False)

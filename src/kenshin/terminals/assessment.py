@@ -1,0 +1,120 @@
+"""The result of judging one terminal: a verdict per check, and the findings they raise."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Literal
+
+from kenshin.domain import Finding, FindingCategory, FindingSubject, Severity
+from kenshin.i18n import translate
+from kenshin.terminals.knowledge import checkbook
+
+Status = Literal["ok", "warning", "bad", "unknown"]
+STATUSES: tuple[Status, ...] = ("ok", "warning", "bad", "unknown")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One check's conclusion about one terminal, in both languages, with its evidence."""
+
+    check_id: str
+    status: Status
+    summary_ja: str
+    summary_en: str
+    evidence: str = ""
+    severity: Severity | None = None
+    checklist: tuple[str, ...] = ()
+
+    def summary(self, lang: str) -> str:
+        return self.summary_en if lang == "en" else self.summary_ja
+
+
+@dataclass(frozen=True)
+class TerminalAssessment:
+    """Everything kenshin concluded about one terminal."""
+
+    host: str
+    os_summary: str
+    verdicts: tuple[Verdict, ...]
+    findings: tuple[Finding, ...]
+    evaluated_on: date
+    collected_at: datetime | None = None
+    terminal_key: str | None = None
+    source: str = "kenshin.terminal/1"
+
+    def verdict(self, check_id: str) -> Verdict:
+        for verdict in self.verdicts:
+            if verdict.check_id == check_id:
+                return verdict
+        raise KeyError(check_id)
+
+    @property
+    def worst(self) -> Status:
+        order = {"bad": 0, "warning": 1, "unknown": 2, "ok": 3}
+        if not self.verdicts:
+            return "unknown"
+        return min((v.status for v in self.verdicts), key=lambda s: order[s])
+
+
+def _short(check_id: str) -> str:
+    return check_id.removeprefix("terminal.")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a rule decided, before it becomes text: status, outcome key, parameters."""
+
+    check_id: str
+    status: Status
+    outcome: str
+    params: tuple[tuple[str, object], ...] = ()
+    evidence: str = ""
+
+
+def outcome(
+    check_id: str, status: Status, key: str, evidence: str = "", **params: object
+) -> Outcome:
+    return Outcome(check_id, status, key, tuple(sorted(params.items())), evidence)
+
+
+def render(result: Outcome, subject: FindingSubject) -> tuple[Verdict, Finding | None]:
+    """Turn a rule's outcome into a verdict (and a finding when it is not ok)."""
+    spec = checkbook().checks[result.check_id]
+    params = dict(result.params)
+    short = _short(result.check_id)
+    message = f"terminals.v.{short}.{result.outcome}"
+    summary_ja = translate(message, "ja", **params)
+    summary_en = translate(message, "en", **params)
+    severity: Severity | None = None
+    finding: Finding | None = None
+    if result.status != "ok":
+        severity = (
+            Severity.INFO if result.status == "unknown" else Severity(spec.severity[result.outcome])
+        )
+        fix = f"terminals.fix.{short}.{result.outcome}"
+        if result.status == "unknown":
+            fix = "terminals.fix.unknown"
+        finding = Finding(
+            check_id=result.check_id,
+            category=FindingCategory(spec.category),
+            severity=severity,
+            title_ja=translate(f"terminals.title.{short}", "ja"),
+            title_en=translate(f"terminals.title.{short}", "en"),
+            subject=subject,
+            description_ja=summary_ja,
+            description_en=summary_en,
+            remediation_ja=translate(fix, "ja", **params),
+            remediation_en=translate(fix, "en", **params),
+            evidence=result.evidence,
+        )
+    verdict = Verdict(
+        check_id=result.check_id,
+        status=result.status,
+        summary_ja=summary_ja,
+        summary_en=summary_en,
+        evidence=result.evidence,
+        severity=severity,
+        checklist=spec.checklist,
+    )
+    return verdict, finding

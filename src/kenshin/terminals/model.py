@@ -1,0 +1,240 @@
+"""What the collector saw on one Windows terminal, as typed values.
+
+``CollectedTerminal`` is the parser's result and the rules' input. ``None`` always
+means "could not be read" (the collector says why in ``unreadable``); an empty tuple
+means "read, and there was nothing".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """Something the collector could not read, and Windows' reason."""
+
+    item: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class OsInfo:
+    caption: str
+    version: str
+    build: int
+    ubr: int | None = None
+    edition_id: str | None = None
+    product_name: str | None = None
+    installation_type: str | None = None
+    product_type: int | None = None  # 1 workstation, 2 domain controller, 3 server
+    display_version: str | None = None
+    release_id: str | None = None
+    service_pack: str | None = None
+    architecture: str | None = None
+    language: str | None = None
+    install_date: datetime | None = None
+    last_boot: datetime | None = None
+
+    @property
+    def full_build(self) -> str:
+        return f"{self.build}.{self.ubr}" if self.ubr is not None else str(self.build)
+
+    @property
+    def is_server(self) -> bool:
+        if self.product_type is not None:
+            return self.product_type in (2, 3)
+        return "server" in self.caption.lower()
+
+
+@dataclass(frozen=True)
+class EsuLicence:
+    name: str
+    license_status: int | None
+    id: str | None = None
+
+    @property
+    def licensed(self) -> bool:
+        return self.license_status == 1
+
+
+@dataclass(frozen=True)
+class HotFix:
+    id: str
+    installed_on: date | None
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class SecurityCenterProduct:
+    """A product registered in Security Center, its productState decoded by the parser."""
+
+    name: str
+    product_state: int
+    exe_path: str | None = None
+    state: str = "unknown"  # on, off, snoozed, expired, unknown
+    signatures: str = "unknown"  # up_to_date, out_of_date, unknown
+
+
+@dataclass(frozen=True)
+class DefenderStatus:
+    am_product_version: str | None
+    am_engine_version: str | None
+    signature_version: str | None
+    signature_last_updated: datetime | None
+    signature_age_days: int | None
+    antivirus_enabled: bool | None
+    real_time_protection_enabled: bool | None
+    am_service_enabled: bool | None = None
+    tamper_protected: bool | None = None
+
+
+@dataclass(frozen=True)
+class InstalledProduct:
+    name: str
+    version: str | None
+    publisher: str | None = None
+
+
+@dataclass(frozen=True)
+class AntivirusInfo:
+    security_center: tuple[SecurityCenterProduct, ...] | None
+    defender: DefenderStatus | None
+    installed_products: tuple[InstalledProduct, ...] = ()
+
+
+@dataclass(frozen=True)
+class PolicyPair:
+    deny_read: int | None = None
+    deny_write: int | None = None
+
+
+@dataclass(frozen=True)
+class RemovablePolicy:
+    deny_all: int | None = None
+    disk: PolicyPair = PolicyPair()
+    wpd: PolicyPair = PolicyPair()
+
+
+@dataclass(frozen=True)
+class UsbInfo:
+    usbstor_start: int | None
+    machine_policy: RemovablePolicy = RemovablePolicy()
+    user_policy: RemovablePolicy = RemovablePolicy()
+    write_protect: int | None = None
+
+
+@dataclass(frozen=True)
+class LocalUser:
+    name: str
+    sid: str
+    enabled: bool
+    password_required: bool | None = None
+
+    @property
+    def rid(self) -> int | None:
+        tail = self.sid.rsplit("-", 1)[-1]
+        return int(tail) if tail.isdigit() else None
+
+
+@dataclass(frozen=True)
+class AdminMember:
+    name: str
+    domain: str
+    kind: str  # user, group, other
+    sid: str | None = None
+    local: bool | None = None
+
+    @property
+    def display(self) -> str:
+        return f"{self.domain}\\{self.name}" if self.domain else self.name
+
+
+@dataclass(frozen=True)
+class AccountsInfo:
+    local_users: tuple[LocalUser, ...] | None
+    administrators: tuple[AdminMember, ...] | None
+
+
+@dataclass(frozen=True)
+class RdpInfo:
+    deny_connections: int | None = None
+    user_authentication: int | None = None
+    policy_deny_connections: int | None = None
+    policy_user_authentication: int | None = None
+
+
+@dataclass(frozen=True)
+class Smb1Info:
+    server_smb1: int | None = None
+    client_driver_start: int | None = None
+    feature_state: int | None = None  # Win32_OptionalFeature InstallState: 1 on, 2 off
+
+
+@dataclass(frozen=True)
+class FirewallProfile:
+    name: str
+    enabled: bool | None
+    policy_enabled: bool | None = None
+
+
+@dataclass(frozen=True)
+class BitLockerVolume:
+    drive: str
+    protection_status: int | None  # 0 off, 1 on, 2 unknown
+
+
+@dataclass(frozen=True)
+class AutoLogonInfo:
+    auto_admin_logon: str | None = None
+    default_user: str | None = None
+    password_stored: bool | None = None
+
+
+@dataclass(frozen=True)
+class CollectedTerminal:
+    """One terminal, as collected (or as far as a fallback source could say)."""
+
+    host: str
+    collected_at: datetime | None
+    os: OsInfo
+    source: str = "kenshin.terminal/1"  # or "systeminfo.csv"
+    collector_version: str = ""
+    ps_version: str = ""
+    is_admin: bool | None = None
+    ui_culture: str = ""
+    domain: str | None = None
+    part_of_domain: bool | None = None
+    dns_host_name: str | None = None
+    unreadable: tuple[Unreadable, ...] = ()
+    esu: tuple[EsuLicence, ...] | None = None
+    hotfixes: tuple[HotFix, ...] | None = None
+    antivirus: AntivirusInfo | None = None
+    usb: UsbInfo | None = None
+    accounts: AccountsInfo | None = None
+    rdp: RdpInfo | None = None
+    smb1: Smb1Info | None = None
+    firewall: tuple[FirewallProfile, ...] | None = None
+    bitlocker: tuple[BitLockerVolume, ...] | None = None
+    autologon: AutoLogonInfo | None = None
+    sha256: str = ""
+
+    def known_as(self, hostname: str) -> bool:
+        """Whether an engagement's host name means this terminal.
+
+        Windows' computer name (NetBIOS) is cut at 15 characters; the DNS host name is not.
+        """
+        wanted = hostname.strip().casefold()
+        names = {self.host.casefold()}
+        if self.dns_host_name:
+            names.add(self.dns_host_name.casefold())
+        return wanted in names or (
+            len(wanted) > 15 and len(self.host) == 15 and wanted[:15] == self.host.casefold()
+        )
+
+    def why_unreadable(self, item: str) -> str:
+        for entry in self.unreadable:
+            if entry.item == item:
+                return entry.reason
+        return ""

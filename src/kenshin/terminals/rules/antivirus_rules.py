@@ -1,0 +1,248 @@
+"""Antivirus: present at all, several at once, real-time protection, signatures, product age."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from kenshin.terminals.assessment import Outcome, outcome
+from kenshin.terminals.knowledge import antivirus
+from kenshin.terminals.model import CollectedTerminal, InstalledProduct, SecurityCenterProduct
+
+PRESENCE = "terminal.av.presence"
+REALTIME = "terminal.av.realtime"
+SIGNATURES = "terminal.av.signatures"
+PRODUCT = "terminal.av.product"
+
+DEFENDER_NAMES = ("windows defender", "microsoft defender")
+
+
+def is_defender(name: str) -> bool:
+    return name.casefold().startswith(DEFENDER_NAMES)
+
+
+def installed_antivirus(collected: CollectedTerminal) -> tuple[InstalledProduct, ...]:
+    av = collected.antivirus
+    if av is None:
+        return ()
+    patterns = antivirus().antivirus_products
+    return tuple(
+        p for p in av.installed_products if any(x.pattern.search(p.name) for x in patterns)
+    )
+
+
+def _registered(collected: CollectedTerminal) -> tuple[SecurityCenterProduct, ...] | None:
+    return collected.antivirus.security_center if collected.antivirus else None
+
+
+def _active(collected: CollectedTerminal) -> tuple[SecurityCenterProduct, ...]:
+    return tuple(p for p in _registered(collected) or () if p.state == "on")
+
+
+def _describe(products: tuple[SecurityCenterProduct, ...]) -> str:
+    return ", ".join(
+        f"{p.name} (productState {p.product_state}=0x{p.product_state:06X}: "
+        f"{p.state}, {p.signatures})"
+        for p in products
+    )
+
+
+def _defender_running(collected: CollectedTerminal) -> bool:
+    defender = collected.antivirus.defender if collected.antivirus else None
+    return bool(defender and defender.antivirus_enabled)
+
+
+def presence_rule(collected: CollectedTerminal, today: date) -> Outcome:
+    registered = _registered(collected)
+    installed = installed_antivirus(collected)
+    installed_names = ", ".join(f"{p.name} {p.version or ''}".strip() for p in installed)
+    if registered is None:
+        if collected.antivirus is None or (
+            collected.antivirus.defender is None and not collected.antivirus.installed_products
+        ):
+            reason = collected.why_unreadable("antivirus") or collected.why_unreadable(
+                "security_center"
+            )
+            return outcome(PRESENCE, "unknown", "unreadable", reason or "not collected")
+        # Windows Server has no Security Center: Defender status and installed programs speak.
+        if _defender_running(collected):
+            return outcome(
+                PRESENCE,
+                "ok",
+                "present",
+                "Get-MpComputerStatus: AntivirusEnabled=True",
+                names="Microsoft Defender Antivirus",
+            )
+        if installed:
+            return outcome(
+                PRESENCE, "ok", "present", f"installed: {installed_names}", names=installed_names
+            )
+        return outcome(PRESENCE, "bad", "none", "no Security Center; Defender off; none installed")
+    active = _active(collected)
+    if len(active) >= 2:
+        names = ", ".join(p.name for p in active)
+        return outcome(PRESENCE, "warning", "several", _describe(active), names=names)
+    if registered or installed or _defender_running(collected):
+        names = ", ".join(p.name for p in registered) or installed_names or "Microsoft Defender"
+        return outcome(
+            PRESENCE, "ok", "present", _describe(registered) or installed_names, names=names
+        )
+    return outcome(PRESENCE, "bad", "none", "root\\SecurityCenter2 AntiVirusProduct is empty")
+
+
+def realtime_rule(collected: CollectedTerminal, today: date) -> Outcome:
+    registered = _registered(collected)
+    defender = collected.antivirus.defender if collected.antivirus else None
+    if registered:
+        active = _active(collected)
+        if not active:
+            names = ", ".join(p.name for p in registered)
+            return outcome(REALTIME, "bad", "off", _describe(registered), names=names)
+        only_defender = all(is_defender(p.name) for p in active)
+        if only_defender and defender and defender.real_time_protection_enabled is False:
+            return outcome(
+                REALTIME,
+                "bad",
+                "defender_rtp_off",
+                "Get-MpComputerStatus: RealTimeProtectionEnabled=False",
+            )
+        names = ", ".join(p.name for p in active)
+        return outcome(REALTIME, "ok", "on", _describe(active), names=names)
+    if defender and defender.antivirus_enabled:
+        if defender.real_time_protection_enabled is True:
+            return outcome(
+                REALTIME,
+                "ok",
+                "on",
+                "RealTimeProtectionEnabled=True",
+                names="Microsoft Defender Antivirus",
+            )
+        if defender.real_time_protection_enabled is False:
+            return outcome(REALTIME, "bad", "defender_rtp_off", "RealTimeProtectionEnabled=False")
+    reason = collected.why_unreadable("security_center") or "no product state available"
+    return outcome(REALTIME, "unknown", "no_state", reason)
+
+
+def signatures_rule(collected: CollectedTerminal, today: date) -> Outcome:
+    limit = antivirus().signature_max_age_days
+    defender = collected.antivirus.defender if collected.antivirus else None
+    active = _active(collected)
+    defender_active = (active and all(is_defender(p.name) for p in active)) or (
+        _registered(collected) is None and _defender_running(collected)
+    )
+    if defender_active and defender is not None:
+        age = defender.signature_age_days
+        if age is None and defender.signature_last_updated and collected.collected_at:
+            age = (collected.collected_at.date() - defender.signature_last_updated.date()).days
+        if age is not None:
+            evidence = (
+                f"AntivirusSignatureVersion {defender.signature_version}, "
+                f"last updated {defender.signature_last_updated}, age {age} days"
+            )
+            if age > limit:
+                return outcome(
+                    SIGNATURES,
+                    "bad",
+                    "old",
+                    evidence,
+                    days=age,
+                    limit=limit,
+                    version=defender.signature_version or "-",
+                )
+            return outcome(
+                SIGNATURES,
+                "ok",
+                "fresh",
+                evidence,
+                days=age,
+                limit=limit,
+                version=defender.signature_version or "-",
+            )
+    third_party = [p for p in active if not is_defender(p.name)]
+    if third_party:
+        stale = [p for p in third_party if p.signatures == "out_of_date"]
+        if stale:
+            return outcome(
+                SIGNATURES,
+                "bad",
+                "reported_old",
+                _describe(tuple(stale)),
+                names=", ".join(p.name for p in stale),
+            )
+        return outcome(
+            SIGNATURES,
+            "ok",
+            "reported_fresh",
+            _describe(tuple(third_party)),
+            names=", ".join(p.name for p in third_party),
+        )
+    return outcome(
+        SIGNATURES,
+        "unknown",
+        "no_data",
+        collected.why_unreadable("defender") or "no active product with signature data",
+    )
+
+
+def _version_tuple(text: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in re.findall(r"\d+", text)[:4])
+
+
+def defender_platform_month(version: str) -> date | None:
+    """Defender's platform version 4.18.YYMM(x).n names its release month."""
+    found = re.match(r"4\.18\.(\d{2})(\d{2})\d?\.", version)
+    if not found:
+        return None
+    year, month = 2000 + int(found.group(1)), int(found.group(2))
+    if not 1 <= month <= 12:
+        return None
+    return date(year, month, 1)
+
+
+def product_rule(collected: CollectedTerminal, today: date) -> Outcome:
+    knowledge = antivirus()
+    candidates: list[InstalledProduct] = list(installed_antivirus(collected))
+    for registered in _registered(collected) or ():
+        if not any(c.name == registered.name for c in candidates) and not is_defender(
+            registered.name
+        ):
+            candidates.append(InstalledProduct(registered.name, None))
+    for product in candidates:
+        for rule in knowledge.outdated_products:
+            if not rule.pattern.search(product.name):
+                continue
+            supported = rule.below is not None and (
+                not product.version or _version_tuple(product.version) >= _version_tuple(rule.below)
+            )
+            if supported:
+                continue
+            return outcome(
+                PRODUCT,
+                "bad",
+                "outdated",
+                f"{product.name} {product.version or ''}".strip(),
+                name=product.name,
+                version=product.version or "-",
+                reason_ja=rule.reason_ja,
+                reason_en=rule.reason_en,
+            )
+    defender = collected.antivirus.defender if collected.antivirus else None
+    if defender and defender.antivirus_enabled and defender.am_product_version:
+        month = defender_platform_month(defender.am_product_version)
+        if month is not None:
+            months = (today.year - month.year) * 12 + today.month - month.month
+            if months > knowledge.defender_platform_max_age_months:
+                return outcome(
+                    PRODUCT,
+                    "warning",
+                    "platform_old",
+                    f"AMProductVersion {defender.am_product_version} ({month:%Y-%m})",
+                    version=defender.am_product_version,
+                    months=months,
+                )
+    names = ", ".join(f"{p.name} {p.version or ''}".strip() for p in candidates)
+    if defender and defender.am_product_version:
+        names = ", ".join(x for x in (names, f"Defender {defender.am_product_version}") if x)
+    if not names:
+        return outcome(PRODUCT, "unknown", "no_data", "no antivirus product version found")
+    return outcome(PRODUCT, "ok", "current", names, names=names)

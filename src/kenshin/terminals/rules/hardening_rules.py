@@ -1,0 +1,215 @@
+"""Accounts, remote desktop, SMBv1, firewall, auto-logon and BitLocker."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from kenshin.terminals.assessment import Outcome, outcome
+from kenshin.terminals.knowledge import checkbook
+from kenshin.terminals.model import CollectedTerminal
+
+ADMINISTRATORS = "terminal.accounts.administrators"
+LOCAL_ACCOUNTS = "terminal.accounts.local"
+RDP = "terminal.rdp"
+SMB1 = "terminal.smb1"
+FIREWALL = "terminal.firewall"
+AUTOLOGON = "terminal.autologon"
+BITLOCKER = "terminal.bitlocker"
+
+# Well-known SIDs that mean "everybody" when they sit in the local Administrators group
+# (Microsoft Learn, "Well-known SIDs"): Everyone, INTERACTIVE, Authenticated Users, the
+# local Users group; and domain RIDs 513 (Domain Users) and 515 (Domain Computers).
+_EVERYONE_SIDS = {"S-1-1-0", "S-1-5-4", "S-1-5-11", "S-1-5-32-545"}
+_EVERYONE_RIDS = ("-513", "-515")
+
+
+def administrators_rule(collected: CollectedTerminal, today: date) -> Outcome:
+    members = collected.accounts.administrators if collected.accounts else None
+    if members is None:
+        return outcome(
+            ADMINISTRATORS,
+            "unknown",
+            "unreadable",
+            collected.why_unreadable("administrators") or "not collected",
+        )
+    names = ", ".join(m.display for m in members)
+    evidence = f"S-1-5-32-544 members: {names or '(none)'}"
+    everyone = [
+        m
+        for m in members
+        if m.sid
+        and (
+            m.sid in _EVERYONE_SIDS
+            or (m.sid.startswith("S-1-5-21-") and m.sid.endswith(_EVERYONE_RIDS))
+        )
+    ]
+    if everyone:
+        return outcome(
+            ADMINISTRATORS,
+            "bad",
+            "everyone",
+            evidence,
+            names=", ".join(m.display for m in everyone),
+        )
+    limit = checkbook().thresholds["max_administrators"]
+    if len(members) > limit:
+        return outcome(
+            ADMINISTRATORS,
+            "warning",
+            "many",
+            evidence,
+            count=len(members),
+            limit=limit,
+            names=names,
+        )
+    return outcome(ADMINISTRATORS, "ok", "few", evidence, count=len(members), names=names)
+
+
+def local_accounts_rule(collected: CollectedTerminal, today: date) -> Outcome:
+    users = collected.accounts.local_users if collected.accounts else None
+    if users is None:
+        return outcome(
+            LOCAL_ACCOUNTS,
+            "unknown",
+            "unreadable",
+            collected.why_unreadable("local_users") or "not collected",
+        )
+    enabled = [u for u in users if u.enabled]
+    evidence = "enabled local accounts: " + (", ".join(u.name for u in enabled) or "(none)")
+    guest = [u for u in enabled if u.rid == 501]
+    if guest:
+        return outcome(LOCAL_ACCOUNTS, "bad", "guest", evidence, name=guest[0].name)
+    no_password = [u for u in enabled if u.password_required is False]
+    if no_password:
+        return outcome(
+            LOCAL_ACCOUNTS,
+            "warning",
+            "no_password",
+            evidence,
+            names=", ".join(u.name for u in no_password),
+        )
+    return outcome(LOCAL_ACCOUNTS, "ok", "clean", evidence, count=len(enabled))
+
+
+def rdp_rule(collected: CollectedTerminal, today: date) -> Outcome:
+    rdp = collected.rdp
+    deny = None
+    if rdp is not None:
+        deny = (
+            rdp.policy_deny_connections
+            if rdp.policy_deny_connections is not None
+            else (rdp.deny_connections)
+        )
+    if rdp is None or deny is None:
+        return outcome(
+            RDP,
+            "unknown",
+            "unreadable",
+            collected.why_unreadable("rdp") or "fDenyTSConnections not readable",
+        )
+    nla = (
+        rdp.policy_user_authentication
+        if rdp.policy_user_authentication is not None
+        else (rdp.user_authentication)
+    )
+    evidence = (
+        f"fDenyTSConnections={rdp.deny_connections} (policy {rdp.policy_deny_connections}); "
+        f"UserAuthentication={rdp.user_authentication} (policy {rdp.policy_user_authentication})"
+    )
+    if deny != 0:
+        return outcome(RDP, "ok", "off", evidence)
+    if nla == 0:
+        return outcome(RDP, "bad", "no_nla", evidence)
+    return outcome(RDP, "warning", "enabled", evidence)
+
+
+def smb1_rule(collected: CollectedTerminal, today: date) -> Outcome:
+    smb = collected.smb1
+    if smb is None:
+        return outcome(
+            SMB1, "unknown", "unreadable", collected.why_unreadable("smb1") or "not collected"
+        )
+    evidence = (
+        f"LanmanServer SMB1={smb.server_smb1}; mrxsmb10 Start={smb.client_driver_start}; "
+        f"SMB1Protocol feature InstallState={smb.feature_state}"
+    )
+    server_on: bool | None
+    if smb.server_smb1 == 0 or smb.feature_state in (2, 3):
+        server_on = False
+    elif smb.feature_state == 1 or smb.server_smb1 == 1:
+        server_on = True
+    elif collected.os.build < 16299:
+        # Before Windows 10 1709 the SMB1 server is on unless SMB1=0 says otherwise.
+        server_on = True
+    else:
+        server_on = None
+    client_on = smb.client_driver_start in (2, 3)
+    if server_on:
+        return outcome(SMB1, "bad", "on", evidence)
+    if client_on and smb.feature_state not in (2, 3):
+        return outcome(SMB1, "bad", "client_on", evidence)
+    if server_on is None:
+        return outcome(SMB1, "unknown", "unreadable", evidence)
+    return outcome(SMB1, "ok", "off", evidence)
+
+
+def firewall_rule(collected: CollectedTerminal, today: date) -> Outcome:
+    profiles = collected.firewall
+    if not profiles:
+        return outcome(
+            FIREWALL,
+            "unknown",
+            "unreadable",
+            collected.why_unreadable("firewall") or "not collected",
+        )
+    effective = {
+        p.name: p.policy_enabled if p.policy_enabled is not None else p.enabled for p in profiles
+    }
+    evidence = ", ".join(f"{name}={value}" for name, value in effective.items())
+    off = [name for name, value in effective.items() if value is False]
+    if off:
+        return outcome(FIREWALL, "bad", "off", evidence, profiles=", ".join(off))
+    if any(value is None for value in effective.values()):
+        return outcome(FIREWALL, "unknown", "unreadable", evidence)
+    return outcome(FIREWALL, "ok", "on", evidence)
+
+
+def autologon_rule(collected: CollectedTerminal, today: date) -> Outcome:
+    auto = collected.autologon
+    if auto is None:
+        return outcome(
+            AUTOLOGON,
+            "unknown",
+            "unreadable",
+            collected.why_unreadable("autologon") or "not collected",
+        )
+    user = auto.default_user or "-"
+    evidence = (
+        f"AutoAdminLogon={auto.auto_admin_logon}; DefaultUserName={user}; "
+        f"DefaultPassword present={auto.password_stored}"
+    )
+    if (auto.auto_admin_logon or "").strip() == "1":
+        if auto.password_stored:
+            return outcome(AUTOLOGON, "bad", "password", evidence, user=user)
+        return outcome(AUTOLOGON, "bad", "on", evidence, user=user)
+    return outcome(AUTOLOGON, "ok", "off", evidence)
+
+
+def bitlocker_rule(collected: CollectedTerminal, today: date) -> Outcome:
+    volumes = collected.bitlocker
+    if volumes is None:
+        return outcome(
+            BITLOCKER,
+            "unknown",
+            "unreadable",
+            collected.why_unreadable("bitlocker") or "not collected",
+        )
+    system = next((v for v in volumes if v.drive.upper().startswith("C:")), None)
+    if system is None:
+        system = volumes[0] if volumes else None
+    if system is None or system.protection_status not in (0, 1):
+        return outcome(BITLOCKER, "unknown", "unreadable", "no readable system volume")
+    evidence = ", ".join(f"{v.drive} ProtectionStatus={v.protection_status}" for v in volumes)
+    if system.protection_status == 1:
+        return outcome(BITLOCKER, "ok", "on", evidence, drive=system.drive)
+    return outcome(BITLOCKER, "warning", "off", evidence, drive=system.drive)

@@ -1,0 +1,115 @@
+"""USB storage blocking (USB閉塞): mass storage by policy or driver, and portable devices (WPD).
+
+Windows blocks USB mass storage in one of these documented ways (Microsoft Learn:
+"RemovableStorageDevices" Group Policy settings, the USBSTOR service ``Start`` value,
+``StorageDevicePolicies\\WriteProtect``):
+
+- ``HKLM\\SYSTEM\\CurrentControlSet\\Services\\USBSTOR\\Start`` = 4: the USB storage driver
+  does not load, so no USB disk can be read or written;
+- the policy "All Removable Storage classes: Deny all access" (``Deny_All`` = 1);
+- the policies "Removable Disks: Deny read/write access" under the removable-disk class
+  ``{53f5630d-b6bf-11d0-94f2-00a0c91efb8b}`` (``Deny_Read``/``Deny_Write`` = 1);
+- ``StorageDevicePolicies\\WriteProtect`` = 1: disks can be read but not written.
+
+Portable devices (phones, cameras over MTP — "WPD Devices" policies) are judged apart.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from kenshin.terminals.assessment import Outcome, outcome
+from kenshin.terminals.knowledge import antivirus
+from kenshin.terminals.model import CollectedTerminal, RemovablePolicy
+
+MASS_STORAGE = "terminal.usb.mass_storage"
+WPD = "terminal.usb.wpd"
+
+
+def _rw_blocks(policy: RemovablePolicy, scope: str) -> list[str]:
+    reasons = []
+    if policy.deny_all == 1:
+        reasons.append(f"{scope} Deny_All=1")
+    if policy.disk.deny_read == 1 and policy.disk.deny_write == 1:
+        reasons.append(f"{scope} removable disks Deny_Read=1, Deny_Write=1")
+    return reasons
+
+
+def _evidence(collected: CollectedTerminal) -> str:
+    usb = collected.usb
+    assert usb is not None
+    m, u = usb.machine_policy, usb.user_policy
+    return (
+        f"USBSTOR Start={usb.usbstor_start}; machine Deny_All={m.deny_all} "
+        f"disk Deny_Read={m.disk.deny_read} Deny_Write={m.disk.deny_write}; "
+        f"user Deny_All={u.deny_all} disk Deny_Read={u.disk.deny_read} "
+        f"Deny_Write={u.disk.deny_write}; WriteProtect={usb.write_protect}"
+    )
+
+
+def device_control(collected: CollectedTerminal) -> str:
+    """Installed USB device-control products (e.g. SKYSEA), comma separated."""
+    if collected.antivirus is None:
+        return ""
+    patterns = antivirus().device_control_products
+    return ", ".join(
+        p.name
+        for p in collected.antivirus.installed_products
+        if any(x.pattern.search(p.name) for x in patterns)
+    )
+
+
+def mass_storage_rule(collected: CollectedTerminal, today: date) -> Outcome:
+    usb = collected.usb
+    if usb is None:
+        return outcome(
+            MASS_STORAGE,
+            "unknown",
+            "unreadable",
+            collected.why_unreadable("usb") or "not collected",
+        )
+    evidence = _evidence(collected)
+    blocked = []
+    if usb.usbstor_start == 4:
+        blocked.append("USBSTOR Start=4")
+    blocked += _rw_blocks(usb.machine_policy, "machine policy")
+    if blocked:
+        return outcome(MASS_STORAGE, "ok", "blocked", evidence, how=", ".join(blocked))
+    write_only = []
+    if usb.machine_policy.disk.deny_write == 1:
+        write_only.append("machine policy Deny_Write=1")
+    if usb.write_protect == 1:
+        write_only.append("StorageDevicePolicies WriteProtect=1")
+    if write_only:
+        return outcome(MASS_STORAGE, "warning", "write_only", evidence, how=", ".join(write_only))
+    user_only = _rw_blocks(usb.user_policy, "user policy")
+    if user_only:
+        return outcome(MASS_STORAGE, "warning", "user_only", evidence, how=", ".join(user_only))
+    product = device_control(collected)
+    if product:
+        return outcome(
+            MASS_STORAGE,
+            "warning",
+            "third_party",
+            f"{evidence}; installed: {product}",
+            product=product,
+        )
+    return outcome(MASS_STORAGE, "bad", "open", evidence)
+
+
+def wpd_rule(collected: CollectedTerminal, today: date) -> Outcome:
+    usb = collected.usb
+    if usb is None:
+        return outcome(
+            WPD, "unknown", "unreadable", collected.why_unreadable("usb") or "not collected"
+        )
+    machine = usb.machine_policy
+    evidence = (
+        f"machine Deny_All={machine.deny_all}; WPD Deny_Read={machine.wpd.deny_read} "
+        f"Deny_Write={machine.wpd.deny_write}"
+    )
+    if machine.deny_all == 1 or (machine.wpd.deny_read == 1 and machine.wpd.deny_write == 1):
+        return outcome(WPD, "ok", "blocked", evidence)
+    if machine.wpd.deny_read == 1 or machine.wpd.deny_write == 1:
+        return outcome(WPD, "warning", "partial", evidence)
+    return outcome(WPD, "warning", "open", evidence)

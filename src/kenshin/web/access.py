@@ -1,0 +1,88 @@
+"""Who may do what to which engagement: checked on the server for every object.
+
+One table of rules, one function. Hospital users reach only the engagements they were
+invited to; vendor users reach only what concerns their own vendor key (their requests
+and the findings about devices and lines they manage). A refusal looks exactly like
+"not found", so ids of other hospitals' engagements reveal nothing.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from kenshin.domain import Engagement, Finding, HolderKind
+from kenshin.web.accounts import Membership, Role, User
+
+
+class Action(StrEnum):
+    VIEW = "view"  # the engagement summary (hospital: its own; vendor: its own part)
+    TRIAGE = "triage"  # accept / false positive / reopen a finding
+    MARK_FIXED = "mark_fixed"  # a hospital says a finding was fixed
+    CONFIRM_ADDRESS = "confirm_address"  # the dynamic IP on the diagnosis day
+    INVITE = "invite"
+
+
+_HOSPITAL = {Action.VIEW, Action.MARK_FIXED, Action.CONFIRM_ADDRESS}
+_VENDOR = {Action.VIEW}
+
+
+def membership_for(memberships: list[Membership], code: str) -> Membership | None:
+    return next((m for m in memberships if m.engagement_code == code), None)
+
+
+def allowed(user: User, memberships: list[Membership], code: str, action: Action) -> bool:
+    if user.is_staff:
+        return True
+    membership = membership_for(memberships, code)
+    if membership is None:
+        return False
+    if user.role is Role.HOSPITAL:
+        return action in _HOSPITAL
+    if user.role is Role.VENDOR:
+        return action in _VENDOR and membership.vendor_key is not None
+    return False
+
+
+def vendor_devices(engagement: Engagement, vendor_key: str) -> set[str]:
+    """Keys of the devices a vendor manages."""
+    return {
+        d.key
+        for d in engagement.devices
+        if d.managed_by.kind is HolderKind.VENDOR and d.managed_by.vendor_key == vendor_key
+    }
+
+
+def vendor_points(engagement: Engagement, vendor_key: str) -> set[str]:
+    """Keys of the connection points whose line the vendor holds or whose devices it manages."""
+    devices = vendor_devices(engagement, vendor_key)
+    return {
+        p.key
+        for p in engagement.connection_points
+        if (
+            p.contract_holder.kind is HolderKind.VENDOR
+            and p.contract_holder.vendor_key == vendor_key
+        )
+        or any(p.key in d.connection_points for d in engagement.devices if d.key in devices)
+    }
+
+
+def visible_findings(
+    user: User, membership: Membership | None, engagement: Engagement, findings: list[Finding]
+) -> list[Finding]:
+    """Staff and the hospital see every finding; a vendor sees those about its own assets."""
+    if user.role is not Role.VENDOR:
+        return findings
+    if membership is None or membership.vendor_key is None:
+        return []
+    devices = vendor_devices(engagement, membership.vendor_key)
+    points = vendor_points(engagement, membership.vendor_key)
+    addresses = {
+        str(a.address) for p in engagement.connection_points if p.key in points for a in p.addresses
+    }
+    return [
+        f
+        for f in findings
+        if f.subject.device_key in devices
+        or f.subject.point_key in points
+        or (f.subject.address is not None and f.subject.address in addresses)
+    ]

@@ -1,0 +1,618 @@
+"""The web application: server-rendered pages and a JSON API over the same rules.
+
+Every route resolves the session, then asks ``access.allowed`` about the exact
+engagement it touches; every state-changing request carries the session's CSRF token
+(a form field, or the ``X-CSRF-Token`` header for the JSON API).
+"""
+
+import hmac
+import secrets
+import time
+from collections import defaultdict, deque
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import resources
+from ipaddress import ip_address
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import Depends, FastAPI, Form, Header, HTTPException, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+
+from kenshin import __version__
+from kenshin.domain import (
+    AddressAssignment,
+    AuditEvent,
+    AuditOutcome,
+    Engagement,
+    Finding,
+    FindingStatus,
+)
+from kenshin.errors import KenshinError
+from kenshin.i18n import Lang, resolve_lang, translate
+from kenshin.intake import to_document, validate_document
+from kenshin.store import (
+    AuditLog,
+    EngagementRepository,
+    FindingRepository,
+    Store,
+    finding_fingerprint,
+)
+from kenshin.web.access import Action, allowed, membership_for, visible_findings
+from kenshin.web.accounts import Accounts, Role, SessionInfo, WebError
+
+SESSION_COOKIE = "kenshin_session"
+LANG_COOKIE = "kenshin_lang"
+LOGIN_CSRF_COOKIE = "kenshin_login_csrf"
+JST = ZoneInfo("Asia/Tokyo")
+LOGIN_ATTEMPTS_PER_MINUTE = 10
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+        "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+    ),
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    secure_cookies: bool = False  # True behind HTTPS (set by `kenshin serve --https-proxy`)
+
+
+class _LoginRateLimiter:
+    """At most N login attempts per client address per minute (in memory, per process)."""
+
+    def __init__(self, per_minute: int) -> None:
+        self.per_minute = per_minute
+        self.attempts: dict[str, deque[float]] = defaultdict(deque)
+
+    def allow(self, client: str) -> bool:
+        now = time.monotonic()
+        window = self.attempts[client]
+        while window and now - window[0] > 60:
+            window.popleft()
+        if len(window) >= self.per_minute:
+            return False
+        window.append(now)
+        return True
+
+
+class StatusChange(BaseModel):
+    status: FindingStatus
+    reason: str = ""
+
+
+class Confirmation(BaseModel):
+    confirmed_by: str = ""
+
+
+def create_app(store: Store, settings: WebSettings | None = None) -> FastAPI:
+    """The application over one engagement store."""
+    settings = settings or WebSettings()
+    app = FastAPI(
+        title="kenshin", version=__version__, description="kenshin web application and JSON API"
+    )
+    templates = Jinja2Templates(directory=str(resources.files("kenshin.web") / "templates"))
+    limiter = _LoginRateLimiter(LOGIN_ATTEMPTS_PER_MINUTE)
+
+    @app.middleware("http")
+    async def security_headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    @contextmanager
+    def db() -> Iterator[Session]:
+        with store.session() as session:
+            yield session
+
+    def lang_of(request: Request) -> Lang:
+        return resolve_lang(request.query_params.get("lang") or request.cookies.get(LANG_COOKIE))
+
+    def current(request: Request) -> SessionInfo | None:
+        with db() as session:
+            return Accounts(session).resolve_session(request.cookies.get(SESSION_COOKIE))
+
+    def require_user(request: Request) -> SessionInfo:
+        info = current(request)
+        if info is None:
+            raise HTTPException(status_code=401, detail="login required")
+        return info
+
+    def check_csrf(info: SessionInfo, token: str | None) -> None:
+        if not token or not hmac.compare_digest(token, info.csrf_token):
+            raise HTTPException(status_code=403, detail="CSRF token missing or wrong")
+
+    def load_engagement(info: SessionInfo, code: str, action: Action) -> tuple[Engagement, Any]:
+        with db() as session:
+            memberships = Accounts(session).memberships(info.user)
+            if not allowed(info.user, memberships, code, action):
+                raise HTTPException(status_code=404, detail="not found")
+            repository = EngagementRepository(session)
+            if not repository.exists(code):
+                raise HTTPException(status_code=404, detail="not found")
+            return repository.get(code), membership_for(memberships, code)
+
+    def page(request: Request, name: str, info: SessionInfo | None, **context: Any) -> Response:
+        lang = lang_of(request)
+
+        def t(key: str, **params: object) -> str:
+            return translate(key, lang, **params)
+
+        response = templates.TemplateResponse(
+            request,
+            name,
+            {
+                "t": t,
+                "lang": lang,
+                "user": info.user if info else None,
+                "csrf": info.csrf_token if info else "",
+                "version": __version__,
+                "jst": JST,
+                **context,
+            },
+        )
+        if "lang" in request.query_params:
+            response.set_cookie(
+                LANG_COOKIE, lang, httponly=True, samesite="lax", secure=settings.secure_cookies
+            )
+        return response
+
+    def audit(actor: str, action: str, code: str | None, **details: str) -> None:
+        with db() as session:
+            AuditLog(session).record(
+                AuditEvent(
+                    actor=actor,
+                    action=action,
+                    outcome=AuditOutcome.SUCCEEDED,
+                    at=datetime.now(UTC),
+                    engagement_code=code,
+                    details=details,
+                )
+            )
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+        if exc.status_code == 401:
+            return RedirectResponse("/login", status_code=303)
+        info = current(request)
+        response = page(
+            request,
+            "error.html",
+            info,
+            status=exc.status_code,
+            message=translate(f"web.http.{exc.status_code}", lang_of(request)),
+        )
+        response.status_code = exc.status_code
+        return response
+
+    @app.exception_handler(KenshinError)
+    async def kenshin_error(request: Request, exc: KenshinError) -> Response:
+        lang = lang_of(request)
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": exc.message(lang)}, status_code=400)
+        response = page(
+            request, "error.html", current(request), status=400, message=exc.message(lang)
+        )
+        response.status_code = 400
+        return response
+
+    # -- pages ---------------------------------------------------------------------------
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/login", response_class=HTMLResponse)
+    def login_form(request: Request) -> Response:
+        token = secrets.token_urlsafe(24)
+        response = page(request, "login.html", None, login_csrf=token, error=None)
+        response.set_cookie(
+            LOGIN_CSRF_COOKIE,
+            token,
+            httponly=True,
+            samesite="strict",
+            secure=settings.secure_cookies,
+        )
+        return response
+
+    @app.post("/login", response_class=HTMLResponse)
+    def login(
+        request: Request,
+        email: Annotated[str, Form()],
+        password: Annotated[str, Form()],
+        login_csrf: Annotated[str, Form()] = "",
+    ) -> Response:
+        cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+        if not cookie or not hmac.compare_digest(cookie, login_csrf):
+            raise HTTPException(status_code=403, detail="CSRF token missing or wrong")
+        client = request.client.host if request.client else "unknown"
+        lang = lang_of(request)
+        if not limiter.allow(client):
+            response = page(
+                request,
+                "login.html",
+                None,
+                login_csrf=login_csrf,
+                error=translate("web.rate_limited", lang),
+            )
+            response.status_code = 429
+            return response
+        failure: WebError | None = None
+        with db() as session:  # committed either way: failed attempts must count
+            accounts = Accounts(session)
+            try:
+                user = accounts.authenticate(email, password)
+                token, _ = accounts.start_session(user)
+            except WebError as exc:
+                failure = exc
+        if failure is not None:
+            response = page(
+                request, "login.html", None, login_csrf=login_csrf, error=failure.message(lang)
+            )
+            response.status_code = 401
+            return response
+        response = RedirectResponse("/", status_code=303)
+        response.set_cookie(
+            SESSION_COOKIE,
+            token,
+            httponly=True,
+            samesite="lax",
+            secure=settings.secure_cookies,
+            max_age=8 * 3600,
+        )
+        response.delete_cookie(LOGIN_CSRF_COOKIE)
+        return response
+
+    @app.post("/logout")
+    def logout(request: Request, csrf: Annotated[str, Form()] = "") -> Response:
+        info = require_user(request)
+        check_csrf(info, csrf)
+        with db() as session:
+            Accounts(session).end_session(request.cookies.get(SESSION_COOKIE))
+        audit(info.user.email, "logout", None)
+        response = RedirectResponse("/login", status_code=303)
+        response.delete_cookie(SESSION_COOKIE)
+        return response
+
+    @app.get("/", response_class=HTMLResponse)
+    def dashboard(
+        request: Request, info: Annotated[SessionInfo, Depends(require_user)]
+    ) -> Response:
+        return page(request, "dashboard.html", info, engagements=_visible_summaries(info))
+
+    def _visible_summaries(info: SessionInfo) -> list[Any]:
+        with db() as session:
+            summaries = EngagementRepository(session).list()
+            if info.user.is_staff:
+                return summaries
+            codes = {m.engagement_code for m in Accounts(session).memberships(info.user)}
+        return [s for s in summaries if s.code in codes]
+
+    @app.get("/engagements/{code}", response_class=HTMLResponse)
+    def engagement_page(
+        request: Request, code: str, info: Annotated[SessionInfo, Depends(require_user)]
+    ) -> Response:
+        engagement, membership = load_engagement(info, code, Action.VIEW)
+        with db() as session:
+            findings = FindingRepository(session).list(code)
+        findings = visible_findings(info.user, membership, engagement, findings)
+        if info.user.role is Role.VENDOR:
+            return page(
+                request,
+                "vendor.html",
+                info,
+                engagement=engagement,
+                vendor_key=membership.vendor_key if membership else None,
+                findings=_rows(findings),
+            )
+        return page(
+            request,
+            "engagement.html",
+            info,
+            engagement=engagement,
+            findings=_rows(findings),
+            diagnosis=_diagnosis(engagement),
+            can_triage=info.user.is_staff,
+            can_confirm=True,
+        )
+
+    @app.post("/engagements/{code}/findings/{fingerprint}/status")
+    def set_status(
+        request: Request,
+        code: str,
+        fingerprint: str,
+        info: Annotated[SessionInfo, Depends(require_user)],
+        status: Annotated[str, Form()],
+        csrf: Annotated[str, Form()] = "",
+        reason: Annotated[str, Form()] = "",
+    ) -> Response:
+        check_csrf(info, csrf)
+        _change_status(
+            info, code, fingerprint, StatusChange(status=FindingStatus(status), reason=reason)
+        )
+        return RedirectResponse(f"/engagements/{code}#findings", status_code=303)
+
+    @app.post("/engagements/{code}/addresses/{address}/confirm")
+    def confirm_page(
+        request: Request,
+        code: str,
+        address: str,
+        info: Annotated[SessionInfo, Depends(require_user)],
+        csrf: Annotated[str, Form()] = "",
+    ) -> Response:
+        check_csrf(info, csrf)
+        _confirm(info, code, address, info.user.display_name or info.user.email)
+        return RedirectResponse(f"/engagements/{code}#points", status_code=303)
+
+    @app.get("/invite/{token}", response_class=HTMLResponse)
+    def invitation_form(request: Request, token: str) -> Response:
+        login_csrf = secrets.token_urlsafe(24)
+        response = page(
+            request, "invite.html", None, token=token, login_csrf=login_csrf, error=None
+        )
+        response.set_cookie(
+            LOGIN_CSRF_COOKIE,
+            login_csrf,
+            httponly=True,
+            samesite="strict",
+            secure=settings.secure_cookies,
+        )
+        return response
+
+    @app.post("/invite/{token}", response_class=HTMLResponse)
+    def accept_invitation(
+        request: Request,
+        token: str,
+        password: Annotated[str, Form()],
+        display_name: Annotated[str, Form()] = "",
+        login_csrf: Annotated[str, Form()] = "",
+    ) -> Response:
+        cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+        if not cookie or not hmac.compare_digest(cookie, login_csrf):
+            raise HTTPException(status_code=403, detail="CSRF token missing or wrong")
+        try:
+            with db() as session:
+                accounts = Accounts(session)
+                user = accounts.accept_invitation(token, password, display_name)
+                session_token, _ = accounts.start_session(user)
+        except WebError as exc:
+            response = page(
+                request,
+                "invite.html",
+                None,
+                token=token,
+                login_csrf=login_csrf,
+                error=exc.message(lang_of(request)),
+            )
+            response.status_code = 400
+            return response
+        response = RedirectResponse("/", status_code=303)
+        response.set_cookie(
+            SESSION_COOKIE,
+            session_token,
+            httponly=True,
+            samesite="lax",
+            secure=settings.secure_cookies,
+            max_age=8 * 3600,
+        )
+        return response
+
+    @app.get("/admin/invitations", response_class=HTMLResponse)
+    def invitation_admin(
+        request: Request, info: Annotated[SessionInfo, Depends(require_user)]
+    ) -> Response:
+        if not info.user.is_staff:
+            raise HTTPException(status_code=404, detail="not found")
+        return page(
+            request, "admin_invite.html", info, link=None, engagements=_visible_summaries(info)
+        )
+
+    @app.post("/admin/invitations", response_class=HTMLResponse)
+    def create_invitation(
+        request: Request,
+        info: Annotated[SessionInfo, Depends(require_user)],
+        email: Annotated[str, Form()],
+        role: Annotated[str, Form()],
+        engagement: Annotated[str, Form()] = "",
+        vendor_key: Annotated[str, Form()] = "",
+        csrf: Annotated[str, Form()] = "",
+    ) -> Response:
+        check_csrf(info, csrf)
+        if not info.user.is_staff:
+            raise HTTPException(status_code=404, detail="not found")
+        with db() as session:
+            token = Accounts(session).invite(
+                info.user, email, Role(role), engagement or None, vendor_key or None
+            )
+        link = str(request.base_url).rstrip("/") + f"/invite/{token}"
+        return page(
+            request, "admin_invite.html", info, link=link, engagements=_visible_summaries(info)
+        )
+
+    # -- JSON API ------------------------------------------------------------------------
+
+    @app.get("/api/engagements")
+    def api_engagements(
+        info: Annotated[SessionInfo, Depends(require_user)],
+    ) -> list[dict[str, Any]]:
+        return [
+            {
+                "code": s.code,
+                "title": s.title,
+                "institution": s.institution,
+                "status": s.status.value,
+                "points": s.points,
+                "devices": s.devices,
+                "terminals": s.terminals,
+                "open_findings": s.open_findings,
+            }
+            for s in _visible_summaries(info)
+        ]
+
+    @app.get("/api/engagements/{code}")
+    def api_engagement(
+        code: str, info: Annotated[SessionInfo, Depends(require_user)]
+    ) -> dict[str, Any]:
+        engagement, membership = load_engagement(info, code, Action.VIEW)
+        if info.user.role is Role.VENDOR:
+            return {
+                "code": engagement.code,
+                "institution": engagement.institution.name,
+                "vendor": membership.vendor_key if membership else None,
+            }
+        document: dict[str, Any] = _jsonable(to_document(engagement))
+        return document
+
+    @app.get("/api/engagements/{code}/findings")
+    def api_findings(
+        code: str, info: Annotated[SessionInfo, Depends(require_user)]
+    ) -> list[dict[str, Any]]:
+        engagement, membership = load_engagement(info, code, Action.VIEW)
+        with db() as session:
+            findings = FindingRepository(session).list(code)
+        return [
+            _finding_json(f) for f in visible_findings(info.user, membership, engagement, findings)
+        ]
+
+    @app.post("/api/engagements/{code}/findings/{fingerprint}/status")
+    def api_set_status(
+        code: str,
+        fingerprint: str,
+        change: StatusChange,
+        info: Annotated[SessionInfo, Depends(require_user)],
+        x_csrf_token: Annotated[str | None, Header()] = None,
+    ) -> dict[str, str]:
+        check_csrf(info, x_csrf_token)
+        _change_status(info, code, fingerprint, change)
+        return {"fingerprint": fingerprint, "status": change.status.value}
+
+    @app.post("/api/engagements/{code}/addresses/{address}/confirm")
+    def api_confirm(
+        code: str,
+        address: str,
+        body: Confirmation,
+        info: Annotated[SessionInfo, Depends(require_user)],
+        x_csrf_token: Annotated[str | None, Header()] = None,
+    ) -> dict[str, str]:
+        check_csrf(info, x_csrf_token)
+        by = body.confirmed_by or info.user.display_name or info.user.email
+        moment = _confirm(info, code, address, by)
+        return {"address": address, "confirmed_by": by, "confirmed_at": moment.isoformat()}
+
+    # -- shared actions ------------------------------------------------------------------
+
+    def _change_status(
+        info: SessionInfo, code: str, fingerprint: str, change: StatusChange
+    ) -> None:
+        hospital_fix = change.status is FindingStatus.FIXED
+        action = Action.TRIAGE if not hospital_fix else Action.MARK_FIXED
+        engagement, membership = load_engagement(info, code, action)
+        with db() as session:
+            findings = visible_findings(
+                info.user, membership, engagement, FindingRepository(session).list(code)
+            )
+            if fingerprint not in {finding_fingerprint(f) for f in findings}:
+                raise HTTPException(status_code=404, detail="not found")
+            FindingRepository(session).set_status(code, fingerprint, change.status, change.reason)
+        audit(
+            info.user.email,
+            "finding.status",
+            code,
+            fingerprint=fingerprint,
+            status=change.status.value,
+        )
+
+    def _confirm(info: SessionInfo, code: str, address: str, by: str) -> datetime:
+        engagement, _ = load_engagement(info, code, Action.CONFIRM_ADDRESS)
+        try:
+            wanted = str(ip_address(address))
+        except ValueError:
+            raise HTTPException(status_code=404, detail="not found") from None
+        moment = datetime.now(UTC)
+        with db() as session:
+            document = to_document(engagement)
+            target = None
+            for point in document["connection_points"]:
+                for entry in point.get("addresses", []):
+                    if entry["address"] == wanted:
+                        target = entry
+            if target is None:
+                raise HTTPException(status_code=404, detail="not found")
+            if target.get("assignment") != AddressAssignment.DYNAMIC.value:
+                raise WebError("web.confirm_not_dynamic", address=wanted)
+            target.setdefault("confirmations", []).append(
+                {"confirmed_at": moment, "confirmed_by": by}
+            )
+            EngagementRepository(session).save(validate_document(document))
+            AuditLog(session).record(
+                AuditEvent(
+                    actor=info.user.email,
+                    action="targets.confirm",
+                    outcome=AuditOutcome.SUCCEEDED,
+                    at=moment,
+                    engagement_code=code,
+                    targets=(wanted,),
+                    details={
+                        "confirmed_by": by,
+                        "japan_date": moment.astimezone(JST).date().isoformat(),
+                    },
+                )
+            )
+        return moment
+
+    def _diagnosis(engagement: Engagement) -> dict[str, str]:
+        return {
+            p.key: f"summary.diag.{p.diagnosis_status.value}" for p in engagement.connection_points
+        }
+
+    return app
+
+
+def _rows(findings: list[Finding]) -> list[dict[str, Any]]:
+    return [{"finding": f, "fingerprint": finding_fingerprint(f)} for f in findings]
+
+
+def _finding_json(finding: Finding) -> dict[str, Any]:
+    return {
+        "fingerprint": finding_fingerprint(finding),
+        "check_id": finding.check_id,
+        "category": finding.category.value,
+        "severity": finding.severity.value,
+        "title_ja": finding.title_ja,
+        "title_en": finding.title_en,
+        "subject": finding.subject.describe(),
+        "cves": list(finding.cves),
+        "kev": finding.kev,
+        "status": finding.status.value,
+        "evidence": finding.evidence,
+        "remediation_ja": finding.remediation_ja,
+        "remediation_en": finding.remediation_en,
+    }
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value

@@ -1,0 +1,226 @@
+"""``kenshin scan``, ``scan-stop``, ``scan-runs`` and ``import nmap`` as a surveyor uses them."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from kenshin.scan import validate_scan_document
+from kenshin.store import AuditLog, open_store
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "scan"
+
+pytestmark = pytest.mark.usefixtures("isolated_env")
+
+
+def env_for(db: Path, tmp: Path) -> dict[str, str]:
+    return dict(
+        os.environ,
+        COLUMNS="200",
+        KENSHIN_DB_URL=f"sqlite:///{db}",
+        KENSHIN_STOP_FILE=str(tmp / "EMERGENCY-STOP"),
+    )
+
+
+def run(tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "kenshin", *args],
+        capture_output=True,
+        text=True,
+        env=env_for(tmp / "k.sqlite3", tmp),
+        timeout=180,
+        check=False,
+    )
+
+
+def audit_outcomes(tmp: Path) -> list[str]:
+    store = open_store(f"sqlite:///{tmp / 'k.sqlite3'}")
+    with store.session() as session:
+        events = AuditLog(session).events()
+    store.dispose()
+    return [f"{e.action}:{e.outcome.value}" for e in reversed(events)]
+
+
+def test_adhoc_loopback_scan_writes_json_and_xml(tmp_path: Path) -> None:
+    result = run(
+        tmp_path,
+        "scan",
+        "--target",
+        "127.0.0.1",
+        "--ports",
+        "1-200",
+        "--udp-top",
+        "3",
+        "--profile",
+        "lab",
+        "--json",
+        str(tmp_path / "r.json"),
+        "--nmap-xml",
+        str(tmp_path / "r.xml"),
+        "--no-progress",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "スキャンが終わりました" in result.stdout
+    document = json.loads((tmp_path / "r.json").read_text("utf-8"))
+    validate_scan_document(document)
+    assert document["hosts"][0]["address"] == "127.0.0.1"
+    assert document["status"] == "finished"
+    assert (tmp_path / "r.xml").read_bytes().startswith(b"<?xml")
+    runs = run(tmp_path, "scan-runs", "--json")
+    assert json.loads(runs.stdout)[0]["status"] == "finished"
+    assert audit_outcomes(tmp_path)[-2:] == ["scan.port:started", "scan.port:succeeded"]
+
+
+def test_foreign_target_is_refused_and_audited(tmp_path: Path) -> None:
+    result = run(tmp_path, "scan", "--target", "192.0.2.10", "--ports", "80")
+    assert result.returncode == 2
+    assert "ループバック" in result.stderr
+    assert "送信しません" in result.stderr
+    english = run(tmp_path, "--lang", "en", "scan", "--target", "192.0.2.10", "--ports", "80")
+    assert "nothing is sent" in english.stderr
+    assert audit_outcomes(tmp_path)[-1] == "scan.port:refused"
+
+
+def test_engagement_outside_its_window_is_refused(tmp_path: Path) -> None:
+    assert run(tmp_path, "demo", "--summary-only").returncode == 0
+    result = run(tmp_path, "--lang", "en", "scan", "demo-2026", "--ports", "443")
+    if "outside the diagnosis window" not in result.stderr:
+        pytest.skip("the demo's diagnosis window is open today; nothing to refuse")
+    assert result.returncode == 2
+    assert audit_outcomes(tmp_path)[-1] == "scan.port:refused"
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--ports", "80", "--top-ports", "10"], "--ports"),
+        (["--ports", "nosuchname"], "nosuchname"),
+        (["--ports", "70000"], "70000"),
+        (["--mode", "stealth", "--ports", "80"], "stealth"),
+        (["--profile", "fast", "--ports", "80"], "fast"),
+        (["--per-host", "999", "--ports", "80"], "999"),
+        (["--udp-top", "5000", "--ports", "80"], "5000"),
+    ],
+)
+def test_bad_options_get_one_clear_sentence(tmp_path: Path, args: list[str], expected: str) -> None:
+    result = run(tmp_path, "--lang", "en", "scan", "--target", "127.0.0.1", *args)
+    assert result.returncode == 2, result.stdout
+    assert expected in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_bad_target_spec(tmp_path: Path) -> None:
+    result = run(tmp_path, "--lang", "en", "scan", "--target", "localhost", "--ports", "80")
+    assert result.returncode == 2
+    assert "Host names are not accepted" in result.stderr
+
+
+def test_emergency_stop_file_blocks_new_scans(tmp_path: Path) -> None:
+    assert run(tmp_path, "scan-stop").returncode == 0
+    blocked = run(tmp_path, "scan", "--target", "127.0.0.1", "--ports", "80")
+    assert blocked.returncode == 2
+    assert "scan-stop --clear" in blocked.stderr
+    assert "削除しました" in run(tmp_path, "scan-stop", "--clear").stdout
+
+
+def test_ctrl_c_keeps_results_and_resume_finishes(tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "kenshin",
+            "scan",
+            "--target",
+            "127.0.0.1",
+            "--ports",
+            "1-3000",
+            "--udp-ports",
+            "none",
+            "--rate",
+            "100",
+            "--no-progress",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env_for(tmp_path / "k.sqlite3", tmp_path),
+    )
+    try:
+        assert process.stdout is not None
+        first_line = process.stdout.readline()
+        assert "スキャンを開始します" in first_line
+        time.sleep(1.5)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130, err
+    assert "--resume" in out
+    runs = json.loads(run(tmp_path, "scan-runs", "--json").stdout)
+    assert runs[0]["status"] == "interrupted"
+    resumed = run(
+        tmp_path,
+        "scan",
+        "--target",
+        "127.0.0.1",
+        "--resume",
+        "--profile",
+        "lab",
+        "--no-progress",
+        "--json",
+        str(tmp_path / "done.json"),
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    assert "再開します" in resumed.stdout
+    runs = json.loads(run(tmp_path, "scan-runs", "--json").stdout)
+    assert len(runs) == 1
+    assert runs[0]["status"] == "finished"
+    document = json.loads((tmp_path / "done.json").read_text("utf-8"))
+    counted = sum(e["count"] for e in document["hosts"][0].get("extraports", []))
+    assert counted + len(document["hosts"][0]["ports"]) == 3000
+    assert audit_outcomes(tmp_path)[-4:] == [
+        "scan.port:started",
+        "scan.port:interrupted",
+        "scan.port:started",
+        "scan.port:succeeded",
+    ]
+
+
+def test_resume_with_new_ports_is_a_conflict(tmp_path: Path) -> None:
+    result = run(
+        tmp_path, "--lang", "en", "scan", "--target", "127.0.0.1", "--resume", "--ports", "80"
+    )
+    assert result.returncode == 2
+    assert "--resume" in result.stderr
+
+
+def test_import_nmap_into_the_demo_engagement(tmp_path: Path) -> None:
+    assert run(tmp_path, "demo", "--summary-only").returncode == 0
+    result = run(tmp_path, "import", "nmap", str(FIXTURES / "nmap-demo.xml"), "demo-2026")
+    assert result.returncode == 0, result.stderr
+    assert "取り込みました" in result.stdout
+    runs = json.loads(run(tmp_path, "scan-runs", "demo-2026", "--json").stdout)
+    assert runs[0]["source"] == "nmap"
+    assert runs[0]["status"] == "finished"
+    assert audit_outcomes(tmp_path)[-1] == "scan.import_nmap:succeeded"
+
+
+def test_import_refuses_addresses_outside_the_engagement(tmp_path: Path) -> None:
+    assert run(tmp_path, "demo", "--summary-only").returncode == 0
+    foreign = tmp_path / "foreign.xml"
+    foreign.write_text(
+        (FIXTURES / "nmap-demo.xml").read_text("utf-8").replace("198.18.20.20", "192.0.2.20"),
+        encoding="utf-8",
+    )
+    result = run(tmp_path, "import", "nmap", str(foreign), "demo-2026")
+    assert result.returncode == 2
+    assert "192.0.2.20" in result.stderr
+    assert json.loads(run(tmp_path, "scan-runs", "demo-2026", "--json").stdout) == []

@@ -1,0 +1,162 @@
+"""The main journeys in a real browser: Debian's Chromium driven by Playwright.
+
+Screenshots of the pages land in ``test-artifacts/web/`` for a person to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kenshin.cli.demo import demo_file
+from kenshin.domain import Finding, FindingCategory, FindingSubject, Severity
+from kenshin.intake import read_file
+from kenshin.store import EngagementRepository, FindingRepository, open_store
+from kenshin.web import Accounts, Role, create_app
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+PASSWORD = "correct horse battery"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "web"
+
+
+def _need_browser() -> None:
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        reason = "needs the playwright package"
+    else:
+        reason = "" if Path(CHROMIUM).exists() else f"needs Debian's chromium at {CHROMIUM}"
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    _need_browser()
+    import uvicorn
+
+    folder = tmp_path_factory.mktemp("web")
+    store = open_store(f"sqlite:///{folder / 'web.sqlite3'}")
+    with store.session() as session:
+        EngagementRepository(session).save(read_file(demo_file()))
+        FindingRepository(session).record("demo-2026", [
+            Finding("exposure.telnet", FindingCategory.EXPOSURE, Severity.HIGH,
+                    "Telnet（23/tcp）がインターネットに公開されています",
+                    "Telnet (23/tcp) is reachable from the internet",
+                    FindingSubject(address="198.18.20.20", port=23, protocol="tcp"),
+                    remediation_ja="WAN側のTelnetを無効にしてください。"),
+            Finding("vulnerability.cve", FindingCategory.VULNERABILITY, Severity.CRITICAL,
+                    "CVE-2023-27997: FortiOS SSL-VPN のヒープバッファオーバーフロー",
+                    "CVE-2023-27997: FortiOS SSL-VPN heap overflow",
+                    FindingSubject(device_key="DEV-01"), cves=("CVE-2023-27997",), kev=True,
+                    remediation_ja="FortiOS 7.0.12 以降へ更新してください。"),
+        ])
+        accounts = Accounts(session)
+        surveyor = accounts.create_user("surveyor@kenshin.example", PASSWORD, Role.SURVEYOR,
+                                        "調査 花子")
+        for email, role, vendor in (("it@demo-hospital.example", Role.HOSPITAL, None),
+                                    ("net@vendor.example", Role.VENDOR, "V-NET")):
+            token = accounts.invite(surveyor, email, role, "demo-2026", vendor)
+            accounts.accept_invitation(token, PASSWORD, "情報 太郎" if vendor is None else "")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = uvicorn.Config(create_app(store), host="127.0.0.1", port=port, log_level="warning")
+    web = uvicorn.Server(config)
+    thread = threading.Thread(target=web.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not web.started and time.monotonic() < deadline:
+        time.sleep(0.1)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        web.should_exit = True
+        thread.join(timeout=10)
+        store.dispose()
+
+
+@pytest.fixture
+def browser_page(server: str) -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync"],
+        )
+        page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="ja-JP")
+        try:
+            yield page
+        finally:
+            browser.close()
+
+
+def _login(page: object, server: str, email: str) -> None:
+    page.goto(f"{server}/login")  # type: ignore[attr-defined]
+    page.fill("#email", email)  # type: ignore[attr-defined]
+    page.fill("#password", PASSWORD)  # type: ignore[attr-defined]
+    page.click("button[type=submit]")  # type: ignore[attr-defined]
+    page.wait_for_url(f"{server}/")  # type: ignore[attr-defined]
+
+
+def _shot(page: object, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
+
+
+def test_hospital_confirms_its_dynamic_ip(server: str, browser_page: object) -> None:
+    page = browser_page
+    _login(page, server, "it@demo-hospital.example")
+    _shot(page, "hospital-dashboard")
+    page.click("text=demo-2026")  # type: ignore[attr-defined]
+    page.click("text=本日このアドレスであることを確認しました")  # type: ignore[attr-defined]
+    page.wait_for_selector("text=最終確認")  # type: ignore[attr-defined]
+    assert "情報 太郎" in page.inner_text("#points + table")  # type: ignore[attr-defined]
+    _shot(page, "hospital-engagement-confirmed")
+    page.click("text=対応済にする >> nth=0")  # type: ignore[attr-defined]
+    assert "対応済" in page.inner_text("#findings + table")  # type: ignore[attr-defined]
+
+
+def test_surveyor_triages_a_finding(server: str, browser_page: object) -> None:
+    page = browser_page
+    _login(page, server, "surveyor@kenshin.example")
+    page.click("text=demo-2026")  # type: ignore[attr-defined]
+    row = page.locator("#findings + table tr", has_text="Telnet")  # type: ignore[attr-defined]
+    row.locator("select").select_option("accepted")
+    row.locator("input[name=reason]").fill("保守作業期間のみ")
+    row.locator("button").click()
+    page.wait_for_load_state()  # type: ignore[attr-defined]
+    row = page.locator("#findings + table tr", has_text="Telnet")  # type: ignore[attr-defined]
+    assert "リスク受容" in row.inner_text()
+    _shot(page, "surveyor-engagement")
+    page.goto(f"{server}/engagements/demo-2026?lang=en")  # type: ignore[attr-defined]
+    assert "External connection points" in page.content()  # type: ignore[attr-defined]
+    _shot(page, "surveyor-engagement-en")
+
+
+def test_vendor_sees_only_its_part(server: str, browser_page: object) -> None:
+    page = browser_page
+    _login(page, server, "net@vendor.example")
+    page.click("text=demo-2026")  # type: ignore[attr-defined]
+    text = page.inner_text("main")  # type: ignore[attr-defined]
+    assert "CVE-2023-27997" in text
+    assert "Telnet" not in text
+    assert "EHR-GAIRAI-01" not in text  # no terminals, no other vendors' lines
+    _shot(page, "vendor-view")
+    page.goto(f"{server}/admin/invitations")  # type: ignore[attr-defined]
+    assert "404" in page.inner_text("h1")  # type: ignore[attr-defined]
+
+
