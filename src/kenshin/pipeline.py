@@ -8,14 +8,16 @@ application and the job workers alike.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from kenshin.checks import CheckSettings, default_checks, diagnose, roles_by_address
 from kenshin.checks.stage import DiagnosisStage
+from kenshin.domain import Engagement, PortResult
+from kenshin.identify import IdentifySettings, identify_host
 from kenshin.jobs import JobKind, JobSpec, register_job
 from kenshin.jobs.model import ProgressReporter
-from kenshin.scan import POST_SCAN_STAGES
+from kenshin.scan import POST_SCAN_STAGES, register_identifier
 from kenshin.scope import scope_for_engagement
 from kenshin.store import EngagementRepository, FindingRepository, Store
 
@@ -23,16 +25,27 @@ from kenshin.store import EngagementRepository, FindingRepository, Store
 def configure(store: Callable[[], Store], settings: CheckSettings | None = None) -> DiagnosisStage:
     """Register the diagnosis stage and the report/diagnose jobs (idempotent)."""
 
-    def roles(code: str) -> Mapping[str, str]:
+    def engagement(code: str) -> Engagement:
         with store().session() as session:
-            return roles_by_address(EngagementRepository(session).get(code))
+            return EngagementRepository(session).get(code)
 
-    stage = DiagnosisStage(roles, settings)
+    register_identifier(_Identifier())
+    stage = DiagnosisStage(engagement, settings)
     POST_SCAN_STAGES[:] = [s for s in POST_SCAN_STAGES if s.name != stage.name]
     POST_SCAN_STAGES.append(stage)
     register_job(JobKind.REPORT, report_job)
     register_job(JobKind.DIAGNOSE, diagnose_job)
     return stage
+
+
+class _Identifier:
+    """The scan's identification hook, bound to kenshin.identify."""
+
+    def __init__(self, settings: IdentifySettings | None = None) -> None:
+        self.settings = settings
+
+    async def __call__(self, address: str, ports: Sequence[PortResult]) -> tuple[PortResult, ...]:
+        return await identify_host(address, ports, self.settings)
 
 
 def report_job(store: Store, spec: JobSpec, progress: ProgressReporter) -> Mapping[str, str]:

@@ -49,6 +49,7 @@ _COMMANDS: list[tuple[str, str, str]] = [
     ("web", "serve", "serve"),
     ("report", "report", "report"),
     ("worker", "worker", "worker"),
+    ("identify", "identify", "identify"),
 ]
 
 app = typer.Typer(
