@@ -28,11 +28,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from _doc import write_section
 from defusedxml import ElementTree as ET  # noqa: N817
 
 ROOT = Path(__file__).resolve().parents[1]
-DOC = ROOT / "docs" / "benchmarks.md"
-BEGIN, END = "<!-- bench:diagnosis:start -->", "<!-- bench:diagnosis:end -->"
 HOSTS = ("vuln", "hard", "misc", "udp", "forti", "ivanti")
 SCRIPTS = "(default or auth or vuln or malware) and not (brute or dos or intrusive)"
 
@@ -278,17 +277,6 @@ def render(
     return "\n".join(lines)
 
 
-def write_doc(section: str) -> None:
-    doc = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n"
-    block = f"{BEGIN}\n{section}\n{END}"
-    if BEGIN in doc and END in doc:
-        head, _, rest = doc.partition(BEGIN)
-        doc = head + block + rest.partition(END)[2]
-    else:
-        doc = doc.rstrip() + "\n\n" + block + "\n"
-    DOC.write_text(doc, encoding="utf-8")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
@@ -322,7 +310,7 @@ def main() -> int:
         )
     print(section)
     if not args.no_write:
-        write_doc(section)
+        write_section("diagnosis", section)
     return 0
 
 
