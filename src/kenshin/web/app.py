@@ -43,8 +43,11 @@ from kenshin.store import (
     Store,
     finding_fingerprint,
 )
+from kenshin.web._kit import WebKit
 from kenshin.web.access import Action, allowed, membership_for, visible_findings
-from kenshin.web.accounts import Accounts, Role, SessionInfo, WebError
+from kenshin.web.accounts import Accounts, Membership, Role, SessionInfo, WebError
+from kenshin.web.jobs import register_jobs
+from kenshin.web.workflow import register_workflow
 
 SESSION_COOKIE = "kenshin_session"
 LANG_COOKIE = "kenshin_lang"
@@ -96,8 +99,10 @@ class Confirmation(BaseModel):
     confirmed_by: str = ""
 
 
-def create_app(store: Store, settings: WebSettings | None = None) -> FastAPI:
-    """The application over one engagement store."""
+def create_app(
+    store: Store, settings: WebSettings | None = None, job_runner: Any = None
+) -> FastAPI:
+    """The application over one engagement store (``job_runner``: kenshin.jobs by default)."""
     settings = settings or WebSettings()
     app = FastAPI(
         title="kenshin", version=__version__, description="kenshin web application and JSON API"
@@ -136,7 +141,9 @@ def create_app(store: Store, settings: WebSettings | None = None) -> FastAPI:
         if not token or not hmac.compare_digest(token, info.csrf_token):
             raise HTTPException(status_code=403, detail="CSRF token missing or wrong")
 
-    def load_engagement(info: SessionInfo, code: str, action: Action) -> tuple[Engagement, Any]:
+    def load_engagement(
+        info: SessionInfo, code: str, action: Action
+    ) -> tuple[Engagement, Membership | None]:
         with db() as session:
             memberships = Accounts(session).memberships(info.user)
             if not allowed(info.user, memberships, code, action):
@@ -171,7 +178,9 @@ def create_app(store: Store, settings: WebSettings | None = None) -> FastAPI:
             )
         return response
 
-    def audit(actor: str, action: str, code: str | None, **details: str) -> None:
+    def audit(
+        actor: str, action: str, code: str | None, targets: tuple[str, ...] = (), **details: str
+    ) -> None:
         with db() as session:
             AuditLog(session).record(
                 AuditEvent(
@@ -180,6 +189,7 @@ def create_app(store: Store, settings: WebSettings | None = None) -> FastAPI:
                     outcome=AuditOutcome.SUCCEEDED,
                     at=datetime.now(UTC),
                     engagement_code=code,
+                    targets=targets,
                     details=details,
                 )
             )
@@ -581,6 +591,18 @@ def create_app(store: Store, settings: WebSettings | None = None) -> FastAPI:
             p.key: f"summary.diag.{p.diagnosis_status.value}" for p in engagement.connection_points
         }
 
+    kit = WebKit(
+        store=store,
+        db=db,
+        lang_of=lang_of,
+        require_user=require_user,
+        check_csrf=check_csrf,
+        load_engagement=load_engagement,
+        page=page,
+        audit=audit,
+    )
+    register_workflow(app, kit)
+    register_jobs(app, kit, job_runner)
     return app
 
 
