@@ -43,6 +43,7 @@ _COMMANDS: list[tuple[str, str, str]] = [
     ("scan", "scan_stop", "scan-stop"),
     ("scan", "scan_runs", "scan-runs"),
     ("web", "serve", "serve"),
+    ("report", "report", "report"),
 ]
 
 app = typer.Typer(
