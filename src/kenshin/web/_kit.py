@@ -29,5 +29,3 @@ class WebKit:
     load_engagement: Callable[[SessionInfo, str, Action], tuple[Engagement, Membership | None]]
     page: Callable[..., Response]
     audit: Callable[..., None]
-
-

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
 from ipaddress import ip_address
+from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -25,6 +26,7 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from kenshin import __version__
+from kenshin.config import data_dir
 from kenshin.domain import (
     AddressAssignment,
     AuditEvent,
@@ -47,6 +49,7 @@ from kenshin.web._kit import WebKit
 from kenshin.web.access import Action, allowed, membership_for, visible_findings
 from kenshin.web.accounts import Accounts, Membership, Role, SessionInfo, WebError
 from kenshin.web.jobs import register_jobs
+from kenshin.web.reports import register_reports
 from kenshin.web.workflow import register_workflow
 
 SESSION_COOKIE = "kenshin_session"
@@ -70,6 +73,7 @@ SECURITY_HEADERS = {
 @dataclass(frozen=True)
 class WebSettings:
     secure_cookies: bool = False  # True behind HTTPS (set by `kenshin serve --https-proxy`)
+    report_dir: Path | None = None  # where built reports are kept (default: data dir/reports)
 
 
 class _LoginRateLimiter:
@@ -602,7 +606,8 @@ def create_app(
         audit=audit,
     )
     register_workflow(app, kit)
-    register_jobs(app, kit, job_runner)
+    submit_job = register_jobs(app, kit, job_runner)
+    register_reports(app, kit, settings.report_dir or data_dir() / "reports", submit_job)
     return app
 
 

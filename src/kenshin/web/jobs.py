@@ -10,6 +10,7 @@ a refusal is audited and shown, and nothing is submitted.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from typing import Annotated, Any
@@ -63,8 +64,13 @@ def status_json(status: Any) -> dict[str, Any]:
     }
 
 
-def register_jobs(app: FastAPI, kit: WebKit, runner: Any = None) -> None:
-    """Add the job routes; ``runner`` defaults to ``kenshin.jobs.runner_for(store)``."""
+def register_jobs(
+    app: FastAPI, kit: WebKit, runner: Any = None
+) -> Callable[[SessionInfo, str, str, dict[str, str]], Any]:
+    """Add the job routes; ``runner`` defaults to ``kenshin.jobs.runner_for(store)``.
+
+    Returns the submit function (used by the report page).
+    """
     user = Annotated[SessionInfo, Depends(kit.require_user)]
     cache: dict[str, Any] = {}
 
@@ -197,6 +203,8 @@ def register_jobs(app: FastAPI, kit: WebKit, runner: Any = None) -> None:
         the_runner().cancel(str(found.id))
         kit.audit(info.user.email, "job.cancel", found.spec.engagement_code, job=str(found.id))
         return status_json(the_runner().status(str(found.id)))
+
+    return submit
 
 
 @dataclass(frozen=True)

@@ -71,9 +71,7 @@ async def read_upload(upload: UploadFile, limit: int, *kinds: Kind) -> bytes:
         raise WebError("web.upload.too_large", name=name, limit=f"{limit // 1024} KiB")
     kind = sniff(data)
     if kind not in kinds:
-        raise WebError(
-            "web.upload.wrong_type", name=name, wanted=", ".join(k.value for k in kinds)
-        )
+        raise WebError("web.upload.wrong_type", name=name, wanted=", ".join(k.value for k in kinds))
     return data
 
 
