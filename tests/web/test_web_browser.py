@@ -49,23 +49,39 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     store = open_store(f"sqlite:///{folder / 'web.sqlite3'}")
     with store.session() as session:
         EngagementRepository(session).save(read_file(demo_file()))
-        FindingRepository(session).record("demo-2026", [
-            Finding("exposure.telnet", FindingCategory.EXPOSURE, Severity.HIGH,
+        FindingRepository(session).record(
+            "demo-2026",
+            [
+                Finding(
+                    "exposure.telnet",
+                    FindingCategory.EXPOSURE,
+                    Severity.HIGH,
                     "Telnet（23/tcp）がインターネットに公開されています",
                     "Telnet (23/tcp) is reachable from the internet",
                     FindingSubject(address="198.18.20.20", port=23, protocol="tcp"),
-                    remediation_ja="WAN側のTelnetを無効にしてください。"),
-            Finding("vulnerability.cve", FindingCategory.VULNERABILITY, Severity.CRITICAL,
+                    remediation_ja="WAN側のTelnetを無効にしてください。",
+                ),
+                Finding(
+                    "vulnerability.cve",
+                    FindingCategory.VULNERABILITY,
+                    Severity.CRITICAL,
                     "CVE-2023-27997: FortiOS SSL-VPN のヒープバッファオーバーフロー",
                     "CVE-2023-27997: FortiOS SSL-VPN heap overflow",
-                    FindingSubject(device_key="DEV-01"), cves=("CVE-2023-27997",), kev=True,
-                    remediation_ja="FortiOS 7.0.12 以降へ更新してください。"),
-        ])
+                    FindingSubject(device_key="DEV-01"),
+                    cves=("CVE-2023-27997",),
+                    kev=True,
+                    remediation_ja="FortiOS 7.0.12 以降へ更新してください。",
+                ),
+            ],
+        )
         accounts = Accounts(session)
-        surveyor = accounts.create_user("surveyor@kenshin.example", PASSWORD, Role.SURVEYOR,
-                                        "調査 花子")
-        for email, role, vendor in (("it@demo-hospital.example", Role.HOSPITAL, None),
-                                    ("net@vendor.example", Role.VENDOR, "V-NET")):
+        surveyor = accounts.create_user(
+            "surveyor@kenshin.example", PASSWORD, Role.SURVEYOR, "調査 花子"
+        )
+        for email, role, vendor in (
+            ("it@demo-hospital.example", Role.HOSPITAL, None),
+            ("net@vendor.example", Role.VENDOR, "V-NET"),
+        ):
             token = accounts.invite(surveyor, email, role, "demo-2026", vendor)
             accounts.accept_invitation(token, PASSWORD, "情報 太郎" if vendor is None else "")
     with socket.socket() as probe:
@@ -93,9 +109,15 @@ def browser_page(server: str) -> Iterator[object]:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
         )
         page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="ja-JP")
         try:
@@ -158,5 +180,3 @@ def test_vendor_sees_only_its_part(server: str, browser_page: object) -> None:
     _shot(page, "vendor-view")
     page.goto(f"{server}/admin/invitations")  # type: ignore[attr-defined]
     assert "404" in page.inner_text("h1")  # type: ignore[attr-defined]
-
-

@@ -7,7 +7,6 @@ the route asks ``kenshin.scope`` for the engagement's targets, exactly like the 
 a refusal is audited and shown, and nothing is submitted.
 """
 
-from __future__ import annotations
 
 import importlib
 from collections.abc import Callable

@@ -7,7 +7,6 @@ request (a few seconds for a hospital's engagement). Either way the files land i
 served, by their fixed names.
 """
 
-from __future__ import annotations
 
 import importlib.util
 import os
