@@ -17,8 +17,9 @@ import pytest
 from kenshin.cli.demo import demo_file
 from kenshin.domain import Finding, FindingCategory, FindingSubject, Severity
 from kenshin.intake import read_file
-from kenshin.store import EngagementRepository, FindingRepository, open_store
-from kenshin.web import Accounts, Role, create_app
+from kenshin.requests import RequestRepository
+from kenshin.store import EngagementRepository, FindingRepository, now_utc, open_store
+from kenshin.web import Accounts, Role, WebSettings, create_app
 
 pytestmark = pytest.mark.browser
 
@@ -74,6 +75,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 ),
             ],
         )
+        requests = RequestRepository(session)
+        for drafted in requests.draft(read_file(demo_file()), now_utc(), "test"):
+            requests.mark_sent("demo-2026", drafted.number, now_utc(), "test")
         accounts = Accounts(session)
         surveyor = accounts.create_user(
             "surveyor@kenshin.example", PASSWORD, Role.SURVEYOR, "調査 花子"
@@ -81,13 +85,15 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         for email, role, vendor in (
             ("it@demo-hospital.example", Role.HOSPITAL, None),
             ("net@vendor.example", Role.VENDOR, "V-NET"),
+            ("ehr@vendor.example", Role.VENDOR, "V-EHR"),
         ):
             token = accounts.invite(surveyor, email, role, "demo-2026", vendor)
             accounts.accept_invitation(token, PASSWORD, "情報 太郎" if vendor is None else "")
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    config = uvicorn.Config(create_app(store), host="127.0.0.1", port=port, log_level="warning")
+    app = create_app(store, WebSettings(report_dir=folder / "reports"))
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     web = uvicorn.Server(config)
     thread = threading.Thread(target=web.run, daemon=True)
     thread.start()
@@ -180,3 +186,66 @@ def test_vendor_sees_only_its_part(server: str, browser_page: object) -> None:
     _shot(page, "vendor-view")
     page.goto(f"{server}/admin/invitations")  # type: ignore[attr-defined]
     assert "404" in page.inner_text("h1")  # type: ignore[attr-defined]
+
+
+def test_hospital_fills_the_hearing_sheet_online(server: str, browser_page: object) -> None:
+    page = browser_page
+    _login(page, server, "it@demo-hospital.example")
+    page.goto(f"{server}/engagements/demo-2026/hearing")  # type: ignore[attr-defined]
+    page.fill("[name='institution.bed_count']", "三百")  # type: ignore[attr-defined]
+    page.click("#institution ~ form.grid button[type=submit]")  # type: ignore[attr-defined]
+    page.wait_for_selector(".field-error")  # type: ignore[attr-defined]
+    _shot(page, "hospital-hearing-error")
+    page.fill("[name='institution.bed_count']", "320")  # type: ignore[attr-defined]
+    page.fill("[name='institution.contacts.0.phone']", "000-0000-0009")  # type: ignore[attr-defined]
+    page.click("#institution ~ form.grid button[type=submit]")  # type: ignore[attr-defined]
+    page.wait_for_selector("p.notice")  # type: ignore[attr-defined]
+    assert page.input_value("[name='institution.contacts.0.phone']") == "000-0000-0009"  # type: ignore[attr-defined]
+    page.fill("[name='devices.1.firmware_version']", "Rev.14.01.38")  # type: ignore[attr-defined]
+    page.click("#devices + form button[type=submit]")  # type: ignore[attr-defined]
+    page.wait_for_selector("p.notice")  # type: ignore[attr-defined]
+    _shot(page, "hospital-hearing")
+    page.click("nav.tabs >> text=端末調査")  # type: ignore[attr-defined]
+    page.locator("#picked + p + table tr", has_text="T-05").locator("button").click()  # type: ignore[attr-defined]
+    page.fill("#hostname", "RECEPT-01")  # type: ignore[attr-defined]
+    page.click("text=端末を追加")  # type: ignore[attr-defined]
+    page.wait_for_selector("text=RECEPT-01")  # type: ignore[attr-defined]
+    with page.expect_download() as download:  # type: ignore[attr-defined]
+        page.click("text=収集ツールをダウンロード")  # type: ignore[attr-defined]
+    assert download.value.suggested_filename == "kenshin-collector.ps1"
+    _shot(page, "hospital-terminals")
+    page.click("nav.tabs >> text=概要・指摘事項")  # type: ignore[attr-defined]
+    page.click("text=本日このアドレスであることを確認しました")  # type: ignore[attr-defined]
+    page.wait_for_selector("text=最終確認")  # type: ignore[attr-defined]
+
+
+def test_vendor_answers_a_request(server: str, browser_page: object) -> None:
+    page = browser_page
+    _login(page, server, "ehr@vendor.example")
+    page.click("text=demo-2026")  # type: ignore[attr-defined]
+    page.click("nav.tabs >> text=ご依頼事項")  # type: ignore[attr-defined]
+    _shot(page, "vendor-requests")
+    section = page.locator("section.request").first  # type: ignore[attr-defined]
+    section.locator("input[name=firmware]").fill("9.1R18")
+    section.locator("input[name=note]").fill("管理画面のシステム情報で確認しました")
+    section.locator("button[type=submit]").click()
+    page.wait_for_selector("p.notice")  # type: ignore[attr-defined]
+    assert "回答済" in page.inner_text("main")  # type: ignore[attr-defined]
+    _shot(page, "vendor-request-answered")
+
+
+def test_surveyor_board_and_report(server: str, browser_page: object) -> None:
+    page = browser_page
+    _login(page, server, "surveyor@kenshin.example")
+    page.click("header >> text=案件の進捗")  # type: ignore[attr-defined]
+    _shot(page, "surveyor-board")
+    page.goto(f"{server}/engagements/demo-2026/report")  # type: ignore[attr-defined]
+    page.click("button:has-text('報告書を作成')")  # type: ignore[attr-defined]
+    page.wait_for_selector("#report-files", timeout=60000)  # type: ignore[attr-defined]
+    _shot(page, "surveyor-report")
+    with page.expect_download() as download:  # type: ignore[attr-defined]
+        page.click("text=報告書（PDF）")  # type: ignore[attr-defined]
+    path = download.value.path()
+    assert Path(path).read_bytes().startswith(b"%PDF-")
+    page.goto(f"{server}/engagements/demo-2026/jobs")  # type: ignore[attr-defined]
+    _shot(page, "surveyor-jobs")

@@ -25,6 +25,7 @@ from kenshin.web.access import Action
 from kenshin.web.accounts import SessionInfo, WebError
 
 STARTABLE = ("scan", "report")
+PROFILES = ("hospital", "lab")
 
 
 class JobRequest(BaseModel):
@@ -58,7 +59,7 @@ def status_json(status: Any) -> dict[str, Any]:
         "created_at": when(status.created_at),
         "started_at": when(status.started_at),
         "finished_at": when(status.finished_at),
-        "result": status.result if isinstance(status.result, dict) else None,
+        "result": {str(k): str(v) for k, v in status.result.items()} if status.result else None,
         "error": status.error or None,
     }
 
@@ -168,9 +169,14 @@ def register_jobs(
         csrf: Annotated[str, Form()] = "",
         kind: Annotated[str, Form()] = "scan",
         ports: Annotated[str, Form()] = "",
+        profile: Annotated[str, Form()] = "hospital",
     ) -> Response:
         kit.check_csrf(info, csrf)
-        params = {"ports": ports.strip()} if ports.strip() else {}
+        if profile not in PROFILES:
+            raise WebError("web.jobs.bad_profile", profile=profile)
+        params = {"profile": profile}
+        if ports.strip():
+            params["ports"] = ports.strip()
         submit(info, code, kind, params)
         return RedirectResponse(f"/engagements/{code}/jobs", status_code=303)
 

@@ -266,7 +266,7 @@ def register_workflow(app: FastAPI, kit: WebKit) -> None:
                 errors=_field_errors(exc.problems, lang),
                 values=document,
                 section=section,
-                message=exc.message(lang).splitlines()[0],
+                message=translate("web.hearing.invalid", lang),
                 status=400,
             )
         with kit.db() as session:
