@@ -8,10 +8,32 @@ from typing import Annotated
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn
 
-from kenshin.cli._common import print_json
+from kenshin.cli._common import load, print_json
 from kenshin.cli._state import STATE, console
 from kenshin.i18n import resolve_lang
-from kenshin.report import build_report_input, write_report
+from kenshin.report import ReportInput, build_report_input, write_report
+from kenshin.report.sources import firmware_rows, knowledge_versions, latest_scan, terminal_rows
+from kenshin.vulndb import open_knowledge_base
+
+
+def gather(engagement: str) -> ReportInput:
+    """Everything the survey stored for ``engagement``, as the report's input."""
+    subject = load(engagement)
+    kb = open_knowledge_base()
+    try:
+        firmware = firmware_rows(subject, kb)
+        knowledge = knowledge_versions(kb)
+    finally:
+        kb.close()
+    with STATE.store().session() as session:
+        return build_report_input(
+            session,
+            engagement,
+            scan=latest_scan(session, engagement),
+            firmware=firmware,
+            terminals=terminal_rows(session, subject),
+            knowledge=knowledge,
+        )
 
 
 def report(
@@ -28,8 +50,7 @@ def report(
 ) -> None:
     """Write the report: report.pdf, report.html, findings.xlsx, findings.json, defectdojo.json."""
     language = resolve_lang(lang) if lang else STATE.lang
-    with STATE.store().session() as session:
-        report_input = build_report_input(session, engagement)
+    report_input = gather(engagement)
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),

@@ -409,7 +409,10 @@ class AuditEventRow(Base):
     details: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
 
 
-from kenshin.store import models_workflow as _models_workflow  # noqa: E402, F401
-from kenshin.store import models_scan as _models_scan  # noqa: E402, F401  (scan tables)
-import kenshin.store.models_terminals  # noqa: E402, F401  (the terminal survey's tables)
-import kenshin.store.models_web  # noqa: E402,F401  (the web application's tables)
+# The other rooms' tables share this metadata (Alembic sees them all).
+from kenshin.store import (  # noqa: E402, F401
+    models_scan,
+    models_terminals,
+    models_web,
+    models_workflow,
+)
