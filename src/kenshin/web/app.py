@@ -142,7 +142,7 @@ def create_app(
         return info
 
     def check_csrf(info: SessionInfo, token: str | None) -> None:
-        if not token or not hmac.compare_digest(token, info.csrf_token):
+        if not token or not _same(token, info.csrf_token):
             raise HTTPException(status_code=403, detail="CSRF token missing or wrong")
 
     def load_engagement(
@@ -253,7 +253,7 @@ def create_app(
         login_csrf: Annotated[str, Form()] = "",
     ) -> Response:
         cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
-        if not cookie or not hmac.compare_digest(cookie, login_csrf):
+        if not cookie or not _same(cookie, login_csrf):
             raise HTTPException(status_code=403, detail="CSRF token missing or wrong")
         client = request.client.host if request.client else "unknown"
         lang = lang_of(request)
@@ -398,7 +398,7 @@ def create_app(
         login_csrf: Annotated[str, Form()] = "",
     ) -> Response:
         cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
-        if not cookie or not hmac.compare_digest(cookie, login_csrf):
+        if not cookie or not _same(cookie, login_csrf):
             raise HTTPException(status_code=403, detail="CSRF token missing or wrong")
         try:
             with db() as session:
@@ -609,6 +609,11 @@ def create_app(
     submit_job = register_jobs(app, kit, job_runner)
     register_reports(app, kit, settings.report_dir or data_dir() / "reports", submit_job)
     return app
+
+
+def _same(given: str, expected: str) -> bool:
+    """Constant-time comparison that also takes non-ASCII input (never a 500)."""
+    return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
 
 
 def _rows(findings: list[Finding]) -> list[dict[str, Any]]:

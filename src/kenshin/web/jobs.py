@@ -7,7 +7,6 @@ the route asks ``kenshin.scope`` for the engagement's targets, exactly like the 
 a refusal is audited and shown, and nothing is submitted.
 """
 
-
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass

@@ -7,7 +7,6 @@ request (a few seconds for a hospital's engagement). Either way the files land i
 served, by their fixed names.
 """
 
-
 import importlib.util
 import os
 from datetime import UTC, datetime

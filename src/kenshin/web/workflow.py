@@ -7,7 +7,6 @@ or the same importer the CLI uses (``read_answers``, ``import_terminal_files``,
 ``record_answer``), so the web can store nothing the command line would refuse.
 """
 
-
 import importlib.util
 import io
 import tempfile
