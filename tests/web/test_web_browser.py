@@ -249,3 +249,103 @@ def test_surveyor_board_and_report(server: str, browser_page: object) -> None:
     assert Path(path).read_bytes().startswith(b"%PDF-")
     page.goto(f"{server}/engagements/demo-2026/jobs")  # type: ignore[attr-defined]
     _shot(page, "surveyor-jobs")
+
+
+def _jobs_room() -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("kenshin.jobs") is None:
+        reason = "needs the jobs room (kenshin.jobs) for background scans"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+
+
+@pytest.fixture
+def lab_server(lab: object, tmp_path: Path) -> Iterator[tuple[str, list[int]]]:
+    """A server whose engagement authorises one lab host's address, with a window now."""
+    _need_browser()
+    _jobs_room()
+    import dataclasses
+    from datetime import UTC, datetime, timedelta
+
+    import uvicorn
+
+    from kenshin.domain import Authorisation, DiagnosisWindow, GlobalAddress
+
+    host = next(iter(lab.hosts.values()))  # type: ignore[attr-defined]
+    ports = sorted(
+        {s.port for s in lab.services if s.address == host.address and s.protocol == "tcp"}  # type: ignore[attr-defined]
+    )[:6]
+    now = datetime.now(UTC)
+    demo = read_file(demo_file())
+    first = demo.connection_points[0]
+    point = dataclasses.replace(
+        first,
+        addresses=(
+            dataclasses.replace(
+                first.addresses[0], address=type(first.addresses[0].address)(host.address)
+            ),
+        ),
+    )
+    assert isinstance(point.addresses[0], GlobalAddress)
+    engagement = dataclasses.replace(
+        demo,
+        code="lab-2026",
+        title="テストラボ診断",
+        connection_points=(point,),
+        devices=tuple(d for d in demo.devices if d.connection_points == (first.key,)),
+        window=DiagnosisWindow(now - timedelta(minutes=30), now + timedelta(hours=1)),
+        authorisation=Authorisation("院長 健診 一郎", now - timedelta(days=1), "LAB-TEST-001"),
+    )
+    store = open_store(f"sqlite:///{tmp_path / 'lab.sqlite3'}")
+    with store.session() as session:
+        EngagementRepository(session).save(engagement)
+        Accounts(session).create_user(
+            "surveyor@kenshin.example", PASSWORD, Role.SURVEYOR, "調査 花子"
+        )
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    app = create_app(store, WebSettings(report_dir=tmp_path / "reports"))
+    web = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=web.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not web.started and time.monotonic() < deadline:
+        time.sleep(0.1)
+    try:
+        yield f"http://127.0.0.1:{port}", ports
+    finally:
+        web.should_exit = True
+        thread.join(timeout=10)
+        store.dispose()
+
+
+@pytest.mark.lab
+def test_surveyor_scans_the_lab_and_downloads_the_report(
+    lab_server: tuple[str, list[int]], browser_page: object
+) -> None:
+    server, ports = lab_server
+    page = browser_page
+    _login(page, server, "surveyor@kenshin.example")
+    page.goto(f"{server}/engagements/lab-2026/jobs")  # type: ignore[attr-defined]
+    page.fill("#ports", ",".join(str(p) for p in ports) or "22")  # type: ignore[attr-defined]
+    page.select_option("#profile", "lab")  # type: ignore[attr-defined]
+    page.click("text=スキャンを開始")  # type: ignore[attr-defined]
+    page.wait_for_selector("tr[data-job]")  # type: ignore[attr-defined]
+    _shot(page, "surveyor-scan-started")
+    # The page polls /api/jobs/<id>; the row's state turns to 完了 without a reload.
+    page.wait_for_selector("tr[data-job][data-state=succeeded]", timeout=240000)  # type: ignore[attr-defined]
+    assert "100%" in page.inner_text("tr[data-job]")  # type: ignore[attr-defined]
+    _shot(page, "surveyor-scan-done")
+    page.reload()  # type: ignore[attr-defined]
+    assert "完了" in page.inner_text("#jobs")  # type: ignore[attr-defined]
+    page.goto(f"{server}/engagements/lab-2026/report")  # type: ignore[attr-defined]
+    page.click("button:has-text('報告書を作成')")  # type: ignore[attr-defined]
+    page.wait_for_selector("tr[data-job][data-state=succeeded] >> text=報告書作成", timeout=120000)  # type: ignore[attr-defined]
+    page.goto(f"{server}/engagements/lab-2026/report")  # type: ignore[attr-defined]
+    with page.expect_download() as download:  # type: ignore[attr-defined]
+        page.click("text=報告書（PDF）")  # type: ignore[attr-defined]
+    assert Path(download.value.path()).read_bytes().startswith(b"%PDF-")
+    _shot(page, "surveyor-lab-report")

@@ -7,8 +7,10 @@ request (a few seconds for a hospital's engagement). Either way the files land i
 served, by their fixed names.
 """
 
+import importlib
 import importlib.util
 import os
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -30,9 +32,51 @@ DOWNLOADS = {
 LANGS = ("ja", "en")
 
 
+def build_report_files(
+    store: Any, code: str, target: Path, lang: str, progress: Callable[[float, str], None]
+) -> dict[str, str]:
+    """Build the report of ``code`` into ``target`` (what the job and the page both call)."""
+    target.mkdir(parents=True, exist_ok=True, mode=0o700)
+    progress(0.05, "gathering")
+    with store.session() as session:
+        report_input = build_report_input(session, code)
+    done: list[str] = []
+
+    def step(name: str) -> None:
+        done.append(name)
+        progress(min(0.95, 0.1 + 0.15 * len(done)), name)
+
+    files = write_report(report_input, target, lang, progress=step)
+    progress(1.0, "done")
+    return {"directory": str(files.directory), "lang": lang}
+
+
+def report_job(store: Any, spec: Any, report_progress: Callable[[float, str], None]) -> Any:
+    """The REPORT job function for ``kenshin.jobs`` (params: ``output``, ``lang``)."""
+    params = spec.params
+    return build_report_files(
+        store,
+        str(spec.engagement_code),
+        Path(params["output"]),
+        resolve_lang(params.get("lang", "ja")),
+        report_progress,
+    )
+
+
+def _register_report_job() -> bool:
+    """Register ``report_job`` with ``kenshin.jobs`` unless another room did; False if absent."""
+    if importlib.util.find_spec("kenshin.jobs") is None:
+        return False
+    jobs = importlib.import_module("kenshin.jobs")
+    if jobs.JobKind.REPORT not in jobs.registered_kinds():
+        jobs.register_job(jobs.JobKind.REPORT, report_job)
+    return True
+
+
 def register_reports(app: FastAPI, kit: WebKit, report_dir: Path, submit_job: Any = None) -> None:
     """Add the report routes; ``submit_job(info, code, kind, params)`` starts a job."""
     user = Annotated[SessionInfo, Depends(kit.require_user)]
+    use_jobs = submit_job is not None and _register_report_job()
 
     def folder(code: str, lang: str) -> Path:
         return report_dir / code / lang
@@ -57,7 +101,7 @@ def register_reports(app: FastAPI, kit: WebKit, report_dir: Path, submit_job: An
             engagement=engagement,
             files=available(code),
             langs=LANGS,
-            jobs_available=importlib.util.find_spec("kenshin.jobs") is not None,
+            jobs_available=use_jobs,
         )
 
     @app.get("/api/engagements/{code}/report")
@@ -84,13 +128,11 @@ def register_reports(app: FastAPI, kit: WebKit, report_dir: Path, submit_job: An
         kit.load_engagement(info, code, Action.RUN_JOBS)
         language = resolve_lang(lang)
         target = folder(code, language)
-        if submit_job is not None and importlib.util.find_spec("kenshin.jobs") is not None:
+        if use_jobs:
             submit_job(info, code, "report", {"output": str(target), "lang": language})
+            kit.audit(info.user.email, "report.build", code, lang=language)
             return RedirectResponse(f"/engagements/{code}/jobs", status_code=303)
-        target.mkdir(parents=True, exist_ok=True, mode=0o700)
-        with kit.db() as session:
-            report_input = build_report_input(session, code)
-        write_report(report_input, target, language)
+        build_report_files(kit.store, code, target, language, lambda _f, _m: None)
         kit.audit(info.user.email, "report.build", code, lang=language)
         return RedirectResponse(f"/engagements/{code}/report", status_code=303)
 
