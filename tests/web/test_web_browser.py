@@ -273,10 +273,16 @@ def lab_server(lab: object, tmp_path: Path) -> Iterator[tuple[str, list[int]]]:
 
     from kenshin.domain import Authorisation, DiagnosisWindow, GlobalAddress
 
-    host = next(iter(lab.hosts.values()))  # type: ignore[attr-defined]
-    ports = sorted(
-        {s.port for s in lab.services if s.address == host.address and s.protocol == "tcp"}  # type: ignore[attr-defined]
-    )[:6]
+    services = lab.services  # type: ignore[attr-defined]
+    host = next(
+        h
+        for h in lab.hosts.values()  # type: ignore[attr-defined]
+        if h.firewall is None
+        and any(s.address == h.address and s.protocol == "tcp" for s in services)
+    )
+    ports = sorted({s.port for s in services if s.address == host.address and s.protocol == "tcp"})[
+        :6
+    ]
     now = datetime.now(UTC)
     demo = read_file(demo_file())
     first = demo.connection_points[0]
@@ -338,6 +344,8 @@ def test_surveyor_scans_the_lab_and_downloads_the_report(
     # The page polls /api/jobs/<id>; the row's state turns to 完了 without a reload.
     page.wait_for_selector("tr[data-job][data-state=succeeded]", timeout=240000)  # type: ignore[attr-defined]
     assert "100%" in page.inner_text("tr[data-job]")  # type: ignore[attr-defined]
+    jobs = page.request.get(f"{server}/api/engagements/lab-2026/jobs").json()  # type: ignore[attr-defined]
+    assert int(jobs[0]["result"]["open"]) >= 1  # the lab's services were found
     _shot(page, "surveyor-scan-done")
     page.reload()  # type: ignore[attr-defined]
     assert "完了" in page.inner_text("#jobs")  # type: ignore[attr-defined]

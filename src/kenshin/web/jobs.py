@@ -47,18 +47,24 @@ def status_json(status: Any) -> dict[str, Any]:
         return value.isoformat() if value is not None else None
 
     spec = status.spec
+    state = getattr(status.state, "value", str(status.state))
+    result = {str(k): str(v) for k, v in status.result.items()} if status.result else None
+    message = status.message or ""
+    if state == "succeeded" and result:
+        shown = ("hosts", "open", "lang")
+        message = ", ".join(f"{k}={result[k]}" for k in shown if k in result) or message
     return {
         "id": str(status.id),
         "kind": getattr(spec.kind, "value", str(spec.kind)),
         "engagement": spec.engagement_code,
         "requested_by": spec.requested_by,
-        "state": getattr(status.state, "value", str(status.state)),
+        "state": state,
         "progress": float(status.progress or 0.0),
-        "message": status.message or "",
+        "message": message,
         "created_at": when(status.created_at),
         "started_at": when(status.started_at),
         "finished_at": when(status.finished_at),
-        "result": {str(k): str(v) for k, v in status.result.items()} if status.result else None,
+        "result": result,
         "error": status.error or None,
     }
 

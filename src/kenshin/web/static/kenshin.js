@@ -3,7 +3,7 @@
 // Served from /static (the CSP allows scripts from this origin only).
 (function () {
   "use strict";
-  var ACTIVE = ["queued", "pending", "running"];
+  var ACTIVE = ["queued", "pending", "running", "paused"];
   function update(row, job) {
     var pct = Math.max(0, Math.min(100, Math.round((job.progress || 0) * 100)));
     var bar = row.querySelector("progress");
