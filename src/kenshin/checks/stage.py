@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import replace
 
 from kenshin.checks import default_checks
 from kenshin.checks.base import CheckSettings
-from kenshin.checks.engine import DiagnosisResult, diagnose
-from kenshin.domain import ScanReport
+from kenshin.checks.engine import DiagnosisResult, diagnose, roles_by_address
+from kenshin.domain import Engagement, HostResult, ScanReport
+from kenshin.identify import compare_reported_versions
 from kenshin.scan import ScanContext
 
 log = logging.getLogger(__name__)
 
-RolesLoader = Callable[[str], Mapping[str, str]]
+EngagementLoader = Callable[[str], Engagement]
 
 
 class DiagnosisStage:
@@ -24,18 +25,19 @@ class DiagnosisStage:
 
     def __init__(
         self,
-        roles: RolesLoader | None = None,
+        engagement: EngagementLoader | None = None,
         settings: CheckSettings | None = None,
         with_knowledge_base: bool = True,
     ) -> None:
-        self.roles = roles
+        self.engagement = engagement
         self.settings = settings or CheckSettings()
         self.with_knowledge_base = with_knowledge_base
         self.last: DiagnosisResult | None = None
 
     async def run(self, report: ScanReport, context: ScanContext) -> ScanReport:
         code = context.scope.engagement_code
-        roles = self.roles(code) if self.roles is not None and code else {}
+        engagement = self.engagement(code) if self.engagement is not None and code else None
+        roles = roles_by_address(engagement) if engagement is not None else {}
         result = await diagnose(
             report.hosts,
             default_checks(self.with_knowledge_base),
@@ -46,4 +48,18 @@ class DiagnosisStage:
         for error in result.errors:
             log.warning("diagnosis check failed: %s", error)
         self.last = result
-        return replace(report, hosts=result.hosts)
+        hosts = result.hosts
+        if engagement is not None:
+            hosts = _with_version_disagreements(engagement, hosts)
+        return replace(report, hosts=hosts)
+
+
+def _with_version_disagreements(
+    engagement: Engagement, hosts: tuple[HostResult, ...]
+) -> tuple[HostResult, ...]:
+    """Add 'the vendor says X, the appliance shows Y' findings to the first host."""
+    extra = compare_reported_versions(engagement, hosts)
+    if not extra or not hosts:
+        return hosts
+    first = hosts[0]
+    return (replace(first, findings=(*first.findings, *extra)), *hosts[1:])

@@ -37,6 +37,7 @@ _COMMAND_GROUPS: list[tuple[str, str]] = [
     ("targets", "targets"),
     ("vault", "vault"),
     ("web", "user"),
+    ("jobs", "jobs"),
 ]
 # Single commands: (module under kenshin.cli, attribute holding the function, command name)
 _COMMANDS: list[tuple[str, str, str]] = [
@@ -47,6 +48,8 @@ _COMMANDS: list[tuple[str, str, str]] = [
     ("diagnose", "diagnose_command", "diagnose"),
     ("web", "serve", "serve"),
     ("report", "report", "report"),
+    ("worker", "worker", "worker"),
+    ("identify", "identify", "identify"),
 ]
 
 app = typer.Typer(

@@ -8,32 +8,16 @@ from typing import Annotated
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn
 
-from kenshin.cli._common import load, print_json
+from kenshin.cli._common import print_json
 from kenshin.cli._state import STATE, console
 from kenshin.i18n import resolve_lang
-from kenshin.report import ReportInput, build_report_input, write_report
-from kenshin.report.sources import firmware_rows, knowledge_versions, latest_scan, terminal_rows
-from kenshin.vulndb import open_knowledge_base
+from kenshin.report import ReportInput, write_report
+from kenshin.report.sources import gather_report_input
 
 
 def gather(engagement: str) -> ReportInput:
     """Everything the survey stored for ``engagement``, as the report's input."""
-    subject = load(engagement)
-    kb = open_knowledge_base()
-    try:
-        firmware = firmware_rows(subject, kb)
-        knowledge = knowledge_versions(kb)
-    finally:
-        kb.close()
-    with STATE.store().session() as session:
-        return build_report_input(
-            session,
-            engagement,
-            scan=latest_scan(session, engagement),
-            firmware=firmware,
-            terminals=terminal_rows(session, subject),
-            knowledge=knowledge,
-        )
+    return gather_report_input(STATE.store(), engagement)
 
 
 def report(

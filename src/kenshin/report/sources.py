@@ -12,19 +12,22 @@ from collections.abc import Sequence
 from sqlalchemy.orm import Session
 
 from kenshin.domain import Engagement, ScanReport
+from kenshin.report.build import build_report_input
 from kenshin.report.model import (
     FirmwareRow,
     FirmwareStatus,
     KnowledgeVersion,
+    ReportInput,
     TerminalRow,
     TerminalVerdict,
     VerdictStatus,
 )
 from kenshin.scan.engine import RunStatus
 from kenshin.scan.storage import ScanRunRepository
+from kenshin.store import EngagementRepository, Store
 from kenshin.terminals import stored_assessments
 from kenshin.terminals.assessment import TerminalAssessment
-from kenshin.vulndb import KnowledgeBase
+from kenshin.vulndb import KnowledgeBase, open_knowledge_base
 
 
 def latest_scan(session: Session, engagement_code: str) -> ScanReport | None:
@@ -102,3 +105,24 @@ def knowledge_versions(kb: KnowledgeBase) -> Sequence[KnowledgeVersion]:
             )
         )
     return versions
+
+
+def gather_report_input(store: Store, engagement_code: str) -> ReportInput:
+    """Everything the survey stored for the engagement, as the report's input."""
+    with store.session() as session:
+        engagement = EngagementRepository(session).get(engagement_code)
+    kb = open_knowledge_base()
+    try:
+        firmware = firmware_rows(engagement, kb)
+        knowledge = knowledge_versions(kb)
+    finally:
+        kb.close()
+    with store.session() as session:
+        return build_report_input(
+            session,
+            engagement_code,
+            scan=latest_scan(session, engagement_code),
+            firmware=firmware,
+            terminals=terminal_rows(session, engagement),
+            knowledge=knowledge,
+        )

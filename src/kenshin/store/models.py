@@ -411,6 +411,7 @@ class AuditEventRow(Base):
 
 # The other rooms' tables share this metadata (Alembic sees them all).
 from kenshin.store import (  # noqa: E402, F401
+    models_jobs,
     models_scan,
     models_terminals,
     models_web,

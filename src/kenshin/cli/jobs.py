@@ -1,0 +1,213 @@
+"""``kenshin jobs``: background jobs (in this process, or on Celery workers with a broker).
+
+``jobs scan`` queues a scan job; ``list`` / ``show`` read the ``jobs`` table (every
+worker writes there); ``retry`` submits a failed or cancelled job again; ``cancel``
+ends one job; ``stop`` is the global emergency stop: every worker's probing halts
+within seconds (``--clear`` lifts it).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Any
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from kenshin.cli._common import print_json, say
+from kenshin.cli._state import STATE, console
+from kenshin.jobs import JobKind, JobSpec, JobState, JobStatus, runner_for
+from kenshin.jobs.inprocess import InProcessRunner
+from kenshin.jobs.shared import clear_stop, raise_stop, stop_reason
+from kenshin.scan.pacing import EmergencyStop
+from kenshin.scope import current_actor
+
+app = typer.Typer(
+    help="ジョブ（バックグラウンド処理）/ Background jobs: scans on this machine or on workers.",
+    no_args_is_help=True,
+)
+
+
+def _document(status: JobStatus) -> dict[str, Any]:
+    return {
+        "id": status.id,
+        "kind": status.spec.kind.value,
+        "engagement": status.spec.engagement_code,
+        "params": dict(status.spec.params),
+        "requested_by": status.spec.requested_by,
+        "state": status.state.value,
+        "progress": round(status.progress, 4),
+        "message": status.message,
+        "created_at": status.created_at,
+        "started_at": status.started_at,
+        "finished_at": status.finished_at,
+        "result": dict(status.result),
+        "error": status.error,
+    }
+
+
+def _follow(job_id: str) -> JobStatus:
+    runner = runner_for(STATE.store())
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>5.1f}%"),
+        TextColumn("{task.fields[message]}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task(STATE.t("jobs.cli.progress"), total=1.0, message="")
+        while True:
+            status = runner.status(job_id)
+            progress.update(task, completed=status.progress, message=status.message)
+            if status.state.finished:
+                return status
+            time.sleep(0.5)
+
+
+@app.command("scan")
+def scan(
+    engagement: Annotated[
+        str | None, typer.Argument(help="Engagement code (its authorised targets).")
+    ] = None,
+    target: Annotated[
+        list[str] | None, typer.Option("--target", "-t", help="Address, CIDR or range.")
+    ] = None,
+    ports: Annotated[str | None, typer.Option("--ports", "-p", help="TCP ports.")] = None,
+    top: Annotated[int | None, typer.Option("--top-ports", help="The N top TCP ports.")] = None,
+    udp_ports: Annotated[str | None, typer.Option("--udp-ports", help="UDP ports.")] = None,
+    mode: Annotated[str, typer.Option("--mode", help="auto, syn or connect.")] = "auto",
+    profile_name: Annotated[str, typer.Option("--profile", help="hospital or lab.")] = "hospital",
+    rate: Annotated[float | None, typer.Option("--rate", help="Probes per second.")] = None,
+    per_host: Annotated[
+        int | None, typer.Option("--per-host", help="Connections in flight per host.")
+    ] = None,
+    unit_ports: Annotated[
+        int | None, typer.Option("--unit-ports", help="Ports per unit on workers (100).")
+    ] = None,
+    identify: Annotated[bool, typer.Option("--identify/--no-identify")] = True,
+    wait: Annotated[bool, typer.Option("--wait", help="Follow the job to its end.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """スキャンをジョブとして登録 / Queue a scan job."""
+    params: dict[str, str] = {
+        "targets": ",".join(target or []),
+        "mode": mode,
+        "profile": profile_name,
+        "identify": str(identify).lower(),
+    }
+    optional = {
+        "ports": ports,
+        "top_ports": top,
+        "udp_ports": udp_ports,
+        "rate": rate,
+        "per_host": per_host,
+        "unit_ports": unit_ports,
+    }
+    params.update({k: str(v) for k, v in optional.items() if v is not None})
+    runner = runner_for(STATE.store())
+    job_id = runner.submit(JobSpec(JobKind.SCAN, engagement, params, current_actor()))
+    if wait or isinstance(runner, InProcessRunner):
+        if not as_json:
+            say("jobs.cli.submitted", id=job_id)
+        status = _follow(job_id)
+        if as_json:
+            print_json(_document(status))
+        else:
+            _show(status)
+        if status.state is not JobState.SUCCEEDED:
+            raise typer.Exit(1)
+        return
+    if as_json:
+        print_json({"id": job_id})
+    else:
+        say("jobs.cli.submitted", id=job_id)
+
+
+@app.command("list")
+def list_jobs(
+    engagement: Annotated[
+        str | None, typer.Option("--engagement", "-e", help="Only this engagement's jobs.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """ジョブの一覧 / List jobs (queued, running, paused, ended)."""
+    statuses = runner_for(STATE.store()).list(engagement)
+    if as_json:
+        print_json([_document(s) for s in statuses])
+        return
+    if not statuses:
+        say("jobs.cli.none")
+        return
+    table = Table(title=STATE.t("jobs.cli.list_title"), title_justify="left")
+    for column in ("id", "kind", "engagement", "state", "progress", "created", "message"):
+        table.add_column(STATE.t(f"jobs.cli.col.{column}"), overflow="fold")
+    for s in statuses:
+        table.add_row(
+            s.id,
+            s.spec.kind.value,
+            s.spec.engagement_code or "-",
+            s.state.value,
+            f"{s.progress * 100:.0f}%",
+            s.created_at.isoformat(timespec="seconds"),
+            s.error or s.message,
+        )
+    console.print(table)
+    reason = stop_reason(STATE.store())
+    if reason is not None:
+        say("jobs.cli.stop_is_raised", reason=reason.strip())
+
+
+def _show(status: JobStatus) -> None:
+    for key, value in _document(status).items():
+        if isinstance(value, dict):
+            value = ", ".join(f"{k}={v}" for k, v in value.items()) or "-"
+        console.print(f"{key}: {value if value not in (None, '') else '-'}")
+
+
+@app.command("show")
+def show(
+    job_id: Annotated[str, typer.Argument(help="Job ID.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """ジョブの詳細 / Show one job."""
+    status = runner_for(STATE.store()).status(job_id)
+    if as_json:
+        print_json(_document(status))
+    else:
+        _show(status)
+
+
+@app.command("retry")
+def retry(job_id: Annotated[str, typer.Argument(help="A failed or cancelled job.")]) -> None:
+    """失敗したジョブを再実行 / Submit a failed or cancelled job again."""
+    new_id = runner_for(STATE.store()).retry(job_id)
+    say("jobs.cli.retried", id=job_id, new=new_id)
+
+
+@app.command("cancel")
+def cancel(job_id: Annotated[str, typer.Argument(help="Job ID.")]) -> None:
+    """ジョブを取り消す / Cancel a job (a running scan stops sending)."""
+    runner_for(STATE.store()).cancel(job_id)
+    say("jobs.cli.cancelled", id=job_id)
+
+
+@app.command("stop")
+def stop(
+    clear: Annotated[bool, typer.Option("--clear", help="Lift the emergency stop.")] = False,
+    reason: Annotated[str, typer.Option("--reason", help="Why (recorded).")] = "",
+) -> None:
+    """緊急停止: 全ワーカーの送信を止める / Global emergency stop of every worker's probing."""
+    store = STATE.store()
+    local = EmergencyStop()
+    if clear:
+        cleared = clear_stop(store)
+        cleared = local.clear_file() or cleared
+        say("jobs.cli.stop_cleared" if cleared else "jobs.cli.stop_absent")
+        return
+    actor = current_actor()
+    raise_stop(store, reason or f"raised by {actor}", actor)
+    local.raise_file(f"raised by {actor}\n")
+    say("jobs.cli.stop_raised", where=store.display_url())

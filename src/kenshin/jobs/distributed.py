@@ -1,0 +1,445 @@
+"""The Celery runner: the same jobs on workers, Redis or RabbitMQ as broker, one shared store.
+
+Two tasks. ``kenshin.run_job`` takes a queued job: a scan is split into units (one host
+x one port range) and each unit is sent as a ``kenshin.scan_unit`` task; any other kind
+runs its registered function through ``execute`` (the in-process runner's code path).
+``kenshin.scan_unit`` waits for its target's lease (politeness across workers), scans
+the unit with the scan engine and replaces the unit's rows of the run in one
+transaction; the last unit to finish closes the run and the job.
+
+Tasks are acknowledged late and re-queued when their worker is lost
+(``task_acks_late`` + ``task_reject_on_worker_lost``; RabbitMQ re-delivers when the dead
+worker's connection closes, Redis after ``visibility_timeout``), so a unit that dies
+with its worker is done again elsewhere; the unit write is idempotent, so nothing is
+lost or duplicated. Jobs of an engagement start only inside its diagnosis window and
+pause (the task is retried with a countdown) while it is closed.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from celery import Celery, Task
+from kombu.entity import Queue
+from sqlalchemy import func, select, update
+
+from kenshin.config import database_url
+from kenshin.domain import PortState
+from kenshin.jobs.inprocess import error_text, execute, retry_job
+from kenshin.jobs.model import JobError, JobKind, JobSpec, JobState, JobStatus
+from kenshin.jobs.registry import job_function
+from kenshin.jobs.repository import JobRepository
+from kenshin.jobs.scan_job import scan_request
+from kenshin.jobs.shared import (
+    LEASE_SECONDS,
+    SharedStop,
+    now_utc,
+    release_lease,
+    renew_lease,
+    stop_reason,
+    try_lease,
+)
+from kenshin.jobs.units import (
+    DEFAULT_UNIT_PORTS,
+    Unit,
+    plan_units,
+    run_unit,
+    unit_counts,
+    write_unit,
+)
+from kenshin.scan.engine import RunStatus
+from kenshin.scan.session import build_scope, store_audit
+from kenshin.scan.storage import ScanRunRepository
+from kenshin.scope import current_actor
+from kenshin.store import EngagementRepository, Store, open_store
+from kenshin.store.models_jobs import JobRow, JobUnitRow
+from kenshin.store.models_scan import ScanPortRow, ScanRunRow
+
+RUNNER_NAME = "celery"
+JOB_QUEUE = "kenshin"
+SCAN_QUEUE = "kenshin.scan"
+QUEUES = (JOB_QUEUE, SCAN_QUEUE)
+VISIBILITY_ENV = "KENSHIN_VISIBILITY_TIMEOUT"
+WINDOW_RECHECK = 60.0
+"""Seconds between looks at a closed diagnosis window (a new window may be recorded)."""
+LEASE_RETRY = 0.5
+WINDOWED = (JobKind.SCAN, JobKind.DIAGNOSE)
+
+_log = logging.getLogger(__name__)
+
+
+@dataclass
+class WorkerOptions:
+    label: str = ""
+    rate: float | None = None
+    concurrency: int = 1
+
+    def name(self) -> str:
+        return f"{self.label or 'kenshin'}@{socket.gethostname()} pid {os.getpid()}"
+
+
+WORKER = WorkerOptions()
+_stores: dict[str, Store] = {}
+_stores_lock = threading.Lock()
+
+
+def worker_store() -> Store:
+    url = database_url()
+    with _stores_lock:
+        if url not in _stores:
+            _stores[url] = open_store(url)
+        return _stores[url]
+
+
+def celery_app(broker: str) -> Celery:
+    """A Celery application on ``broker`` with kenshin's two tasks and its settings."""
+    app = Celery("kenshin", broker=broker, set_as_current=False)
+    visibility = float(os.environ.get(VISIBILITY_ENV, "3600") or "3600")
+    app.conf.update(
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_ignore_result=True,
+        task_default_queue=JOB_QUEUE,
+        task_queues=[Queue(name) for name in QUEUES],  # type: ignore[no-untyped-call]
+        task_serializer="json",
+        accept_content=["json"],
+        broker_connection_retry_on_startup=True,
+        worker_hijack_root_logger=False,
+        worker_send_task_events=False,
+        broker_transport_options={
+            "visibility_timeout": visibility,
+            "unacked_restore_interval": 2,
+            "unacked_restore_throttle": 1,
+        },
+    )
+    app.task(bind=True, name="kenshin.run_job", max_retries=None)(_run_job_task)
+    app.task(bind=True, name="kenshin.scan_unit", max_retries=None)(_scan_unit_task)
+    return app
+
+
+def window_wait(store: Store, spec: JobSpec) -> tuple[float | None, datetime | None]:
+    """(seconds until the job may start, or None if it may start now; the window's end)."""
+    if spec.engagement_code is None or spec.kind not in WINDOWED:
+        return None, None
+    with store.session() as session:
+        engagement = EngagementRepository(session).get(spec.engagement_code)
+    window = engagement.window
+    if window is None:
+        return None, None  # the scope check refuses it with a clear message
+    now = now_utc()
+    if now < window.starts_at:
+        return (window.starts_at - now).total_seconds(), window.ends_at
+    if now > window.ends_at:
+        return WINDOW_RECHECK, window.ends_at
+    return None, window.ends_at
+
+
+def _pause(store: Store, job_id: str, seconds: float) -> float:
+    with store.session() as session:
+        JobRepository(session).set_state(
+            job_id, JobState.PAUSED, f"outside the diagnosis window; next look in {seconds:.0f}s"
+        )
+    return min(seconds, WINDOW_RECHECK)
+
+
+def _run_job_task(task: Task, job_id: str) -> None:
+    store = worker_store()
+    with store.session() as session:
+        status = JobRepository(session).get(job_id)
+    if status.state.finished:
+        return
+    spec = status.spec
+    try:
+        wait, window_end = window_wait(store, spec)
+    except Exception as exc:
+        _fail(store, job_id, exc)
+        return
+    if wait is not None:
+        raise task.retry(countdown=_pause(store, job_id, wait))
+    if spec.kind is JobKind.SCAN:
+        try:
+            dispatch_scan(task.app, store, job_id, spec)
+        except Exception as exc:
+            _fail(store, job_id, exc)
+        return
+    with SharedStop(store, job_id, window_end) as stop:
+        execute(store, job_id, spec, stop, worker=WORKER.name())
+
+
+def _fail(store: Store, job_id: str, exc: BaseException) -> None:
+    with store.session() as session:
+        JobRepository(session).finish(job_id, JobState.FAILED, error=error_text(exc))
+
+
+def dispatch_scan(app: Celery, store: Store, job_id: str, spec: JobSpec) -> int:
+    """Create the run and the units (once: a re-delivered task reuses them); send the units."""
+    request = scan_request(spec)
+    unit_ports = int(spec.params.get("unit_ports") or DEFAULT_UNIT_PORTS)
+    with store.session() as session:
+        row = session.get(JobRow, job_id)
+        run_uid = (row.result or {}).get("scan_run") if row is not None else None
+    if not run_uid:
+        _scope, addresses = build_scope(
+            store, spec.engagement_code, request.targets, store_audit(store)
+        )
+        units = plan_units([str(a) for a in addresses], request, unit_ports)
+        with store.session() as session:
+            runs = ScanRunRepository(session)
+            run_uid = runs.create(
+                engagement_code=spec.engagement_code,
+                targets=[str(a) for a in addresses],
+                tcp_ports=",".join(str(p) for p in request.tcp_ports),
+                udp_ports=",".join(str(p) for p in request.udp_ports),
+                options={
+                    "tcp_mode": request.mode.value,
+                    "identify": str(request.identify),
+                    "profile": request.settings.profile,
+                    **request.settings.as_options(),
+                    "job": job_id,
+                },
+                actor=spec.requested_by or current_actor(),
+            )
+            session.add_all(
+                JobUnitRow(
+                    job_id=job_id,
+                    key=unit.key,
+                    target=unit.target,
+                    ports=unit.port_text,
+                    probes=len(unit.ports),
+                    state="queued",
+                    attempts=0,
+                    worker="",
+                    error="",
+                )
+                for unit in units
+            )
+            session.execute(
+                update(JobRow)
+                .where(JobRow.id == job_id)
+                .values(result={"scan_run": run_uid, "units": str(len(units))})
+            )
+    with store.session() as session:
+        JobRepository(session).start(job_id, WORKER.name())
+        JobRepository(session).progress(job_id, 0.0, "units queued")
+        keys = list(
+            session.scalars(
+                select(JobUnitRow.key).where(
+                    JobUnitRow.job_id == job_id, JobUnitRow.state != "done"
+                )
+            )
+        )
+    for key in keys:
+        app.send_task("kenshin.scan_unit", args=[job_id, key], queue=SCAN_QUEUE)
+    if not keys:
+        finish_if_complete(store, job_id)
+    return len(keys)
+
+
+def _capped(spec: JobSpec) -> Any:
+    request = scan_request(spec)
+    if WORKER.rate is not None:
+        share = WORKER.rate / max(1, WORKER.concurrency)
+        if share < request.settings.rate:
+            request = replace(request, settings=request.settings.with_changes(rate=share))
+    return request
+
+
+def _scan_unit_task(task: Task, job_id: str, key: str) -> None:
+    store = worker_store()
+    with store.session() as session:
+        job = session.get(JobRow, job_id)
+        unit_row = session.scalar(
+            select(JobUnitRow).where(JobUnitRow.job_id == job_id, JobUnitRow.key == key)
+        )
+        if job is None or unit_row is None:
+            return
+        state, unit_state = JobState(job.state), unit_row.state
+        run_uid = str((job.result or {}).get("scan_run", ""))
+        unit = Unit.from_row(unit_row.target, unit_row.ports)
+    if state.finished:
+        return
+    if unit_state == "done":
+        finish_if_complete(store, job_id)
+        return
+    with store.session() as session:
+        spec = JobRepository(session).get(job_id).spec
+    reason = stop_reason(store)
+    if reason is not None:
+        _stopped(store, job_id, reason)
+        return
+    wait, window_end = window_wait(store, spec)
+    if wait is not None:
+        raise task.retry(countdown=_pause(store, job_id, wait))
+    holder = f"{WORKER.name()} {job_id} {key}"
+    slot = try_lease(store, unit.target, holder)
+    if slot is None:
+        raise task.retry(countdown=LEASE_RETRY)
+    try:
+        with store.session() as session:
+            session.execute(
+                update(JobUnitRow)
+                .where(JobUnitRow.job_id == job_id, JobUnitRow.key == key)
+                .values(
+                    state="running",
+                    attempts=JobUnitRow.attempts + 1,
+                    worker=WORKER.name(),
+                    started_at=now_utc(),
+                )
+            )
+            JobRepository(session).start(job_id, WORKER.name())
+        keeper = threading.Event()
+
+        def keep() -> None:
+            while not keeper.wait(LEASE_SECONDS / 3):
+                renew_lease(store, unit.target, slot, holder)
+
+        renewer = threading.Thread(target=keep, name="kenshin-lease", daemon=True)
+        renewer.start()
+        try:
+            with SharedStop(store, job_id, window_end) as stop:
+                outcome = run_unit(store, _capped(spec), unit, stop)
+        finally:
+            keeper.set()
+        write_unit(store, job_id, run_uid, unit, outcome, WORKER.name(), key)
+    except Exception as exc:
+        with store.session() as session:
+            session.execute(
+                update(JobUnitRow)
+                .where(JobUnitRow.job_id == job_id, JobUnitRow.key == key)
+                .values(state="failed", error=error_text(exc)[:2000])
+            )
+        _fail(store, job_id, exc)
+        return
+    finally:
+        release_lease(store, unit.target, slot, holder)
+    if outcome.status is RunStatus.FINISHED:
+        finish_if_complete(store, job_id)
+    elif stop.why == "window":
+        raise task.retry(countdown=_pause(store, job_id, WINDOW_RECHECK))
+    elif stop.why == "stop" or stop.file_present():
+        _stopped(store, job_id, stop_reason(store) or "stop")
+
+
+def _stopped(store: Store, job_id: str, reason: str) -> None:
+    with store.session() as session:
+        JobRepository(session).finish(
+            job_id, JobState.FAILED, error=f"emergency stop: {reason}", message="emergency stop"
+        )
+        row = session.get(JobRow, job_id)
+        run_uid = (row.result or {}).get("scan_run") if row is not None else None
+        if run_uid:
+            run = session.scalar(select(ScanRunRow).where(ScanRunRow.uid == run_uid))
+            if run is not None and run.status == RunStatus.RUNNING.value:
+                ScanRunRepository(session).finish(run_uid, RunStatus.INTERRUPTED)
+
+
+def finish_if_complete(store: Store, job_id: str) -> bool:
+    """Record progress over all units; close the run and the job when every unit is done."""
+    done_units, units, done_probes, probes = unit_counts(store, job_id)
+    with store.session() as session:
+        JobRepository(session).progress(
+            job_id,
+            min(0.99, done_probes / probes) if probes else 0.0,
+            f"{done_units}/{units} units, {done_probes}/{probes} probes",
+        )
+    if units == 0 or done_units < units:
+        return False
+    with store.session() as session:
+        row = session.get(JobRow, job_id)
+        if row is None:
+            return False
+        run_uid = str((row.result or {}).get("scan_run", ""))
+        run = session.scalar(select(ScanRunRow).where(ScanRunRow.uid == run_uid))
+        if run is None:
+            return False
+        if run.status == RunStatus.RUNNING.value:
+            ScanRunRepository(session).finish(run_uid, RunStatus.FINISHED)
+        open_ports = session.scalar(
+            select(func.count())
+            .select_from(ScanPortRow)
+            .where(ScanPortRow.run_id == run.id, ScanPortRow.state == PortState.OPEN.value)
+        )
+        return JobRepository(session).finish(
+            job_id,
+            JobState.SUCCEEDED,
+            result={
+                "scan_run": run_uid,
+                "status": RunStatus.FINISHED.value,
+                "units": str(units),
+                "hosts": str(len(run.targets)),
+                "open": str(open_ports or 0),
+            },
+            message=f"{units}/{units} units",
+        )
+
+
+class CeleryRunner:
+    """``JobRunner`` sending jobs to Celery workers; status from the shared ``jobs`` table."""
+
+    name = RUNNER_NAME
+
+    def __init__(self, store: Store, broker: str) -> None:
+        self.store = store
+        self.broker = broker
+        self.app = celery_app(broker)
+
+    def submit(self, spec: JobSpec) -> str:
+        job_function(spec.kind)  # refuse an unregistered kind before anything is queued
+        with self.store.session() as session:
+            job_id = JobRepository(session).create(spec, runner=RUNNER_NAME)
+        self.app.send_task("kenshin.run_job", args=[job_id], queue=JOB_QUEUE)
+        return job_id
+
+    def status(self, job_id: str) -> JobStatus:
+        with self.store.session() as session:
+            return JobRepository(session).get(job_id)
+
+    def list(self, engagement_code: str | None = None) -> list[JobStatus]:
+        with self.store.session() as session:
+            return JobRepository(session).list(engagement_code)
+
+    def cancel(self, job_id: str) -> None:
+        with self.store.session() as session:
+            current = JobRepository(session).get(job_id)
+            if current.state.finished:
+                raise JobError("jobs.already_finished", id=job_id, state=current.state.value)
+            JobRepository(session).finish(job_id, JobState.CANCELLED)
+
+    def retry(self, job_id: str) -> str:
+        return retry_job(self.store, self.submit, job_id)
+
+
+def start_worker(
+    broker: str,
+    *,
+    concurrency: int = 2,
+    queues: tuple[str, ...] = QUEUES,
+    rate: float | None = None,
+    label: str = "",
+    loglevel: str = "INFO",
+) -> None:
+    """Run a Celery worker in this process (threads pool) until it is stopped."""
+    WORKER.label = label or f"kenshin-{os.getpid()}"
+    WORKER.rate = rate
+    WORKER.concurrency = max(1, concurrency)
+    worker_store()  # open (and migrate) the store before taking any task
+    app = celery_app(broker)
+    app.worker_main(
+        argv=[
+            "worker",
+            "--pool=threads",
+            f"--concurrency={WORKER.concurrency}",
+            f"--queues={','.join(queues)}",
+            f"--hostname={WORKER.label}@%h",
+            "--without-gossip",
+            "--without-mingle",
+            f"--loglevel={loglevel}",
+        ]
+    )

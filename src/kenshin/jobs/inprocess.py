@@ -1,0 +1,154 @@
+"""The in-process runner: jobs run in a background thread pool of this process.
+
+This is the default (no broker, SQLite or PostgreSQL): ``submit`` writes a queued row
+and hands the job to the pool; the registered job function runs in a worker thread
+with ``report_progress`` writing to the ``jobs`` table. ``cancel`` triggers the job's
+``EmergencyStop`` (a running scan stops sending and ends its run as interrupted).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+
+from kenshin.errors import KenshinError
+from kenshin.jobs.model import JobError, JobSpec, JobState, JobStatus
+from kenshin.jobs.registry import JobContext, job_context, job_function
+from kenshin.jobs.repository import JobRepository
+from kenshin.scan.pacing import EmergencyStop
+from kenshin.store import Store
+
+THREADS_ENV = "KENSHIN_JOB_THREADS"
+RUNNER_NAME = "inprocess"
+
+_log = logging.getLogger(__name__)
+_lock = threading.Lock()
+_pool: ThreadPoolExecutor | None = None
+_stops: dict[str, EmergencyStop] = {}
+_cancelled: set[str] = set()
+
+
+def _executor() -> ThreadPoolExecutor:
+    global _pool
+    with _lock:
+        if _pool is None:
+            threads = int(os.environ.get(THREADS_ENV, "2") or "2")
+            _pool = ThreadPoolExecutor(
+                max_workers=max(1, threads), thread_name_prefix="kenshin-job"
+            )
+        return _pool
+
+
+def error_text(exc: BaseException) -> str:
+    """One sentence for the ``error`` column (English; the key says the rest)."""
+    if isinstance(exc, KenshinError):
+        return exc.message("en")
+    return f"{type(exc).__name__}: {exc}"
+
+
+def execute(store: Store, job_id: str, spec: JobSpec, stop: EmergencyStop, worker: str) -> None:
+    """Run one job to its end and record the end; the same code path for every runner."""
+    with store.session() as session:
+        if not JobRepository(session).start(job_id, worker):
+            return
+
+    def report_progress(fraction: float, message: str) -> None:
+        with store.session() as session:
+            JobRepository(session).progress(job_id, fraction, message)
+
+    try:
+        function = job_function(spec.kind)
+        with job_context(JobContext(job_id, stop)):
+            result = function(store, spec, report_progress)
+    except BaseException as exc:
+        cancelled = job_id in _cancelled
+        with store.session() as session:
+            JobRepository(session).finish(
+                job_id,
+                JobState.CANCELLED if cancelled else JobState.FAILED,
+                error="" if cancelled else error_text(exc),
+            )
+        if not isinstance(exc, Exception):
+            raise
+        if not isinstance(exc, KenshinError):
+            _log.exception("job %s failed", job_id)
+        return
+    with store.session() as session:
+        JobRepository(session).finish(job_id, JobState.SUCCEEDED, result=result)
+
+
+class InProcessRunner:
+    """``JobRunner`` running jobs in this process's background threads."""
+
+    name = RUNNER_NAME
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._futures: dict[str, Future[None]] = {}
+
+    def submit(self, spec: JobSpec) -> str:
+        job_function(spec.kind)  # refuse an unregistered kind before anything is queued
+        with self.store.session() as session:
+            job_id = JobRepository(session).create(spec, runner=RUNNER_NAME)
+        self._start(job_id, spec)
+        return job_id
+
+    def _start(self, job_id: str, spec: JobSpec) -> None:
+        stop = EmergencyStop()
+        with _lock:
+            _stops[job_id] = stop
+
+        def run() -> None:
+            try:
+                execute(self.store, job_id, spec, stop, worker=f"pid {os.getpid()}")
+            finally:
+                with _lock:
+                    _stops.pop(job_id, None)
+
+        self._futures[job_id] = _executor().submit(run)
+
+    def wait(self, job_id: str, timeout: float | None = None) -> JobStatus:
+        """Block until a job submitted by this runner has ended (tests, the CLI's --wait)."""
+        future = self._futures.get(job_id)
+        if future is not None:
+            future.result(timeout=timeout)
+        return self.status(job_id)
+
+    def status(self, job_id: str) -> JobStatus:
+        with self.store.session() as session:
+            return JobRepository(session).get(job_id)
+
+    def list(self, engagement_code: str | None = None) -> list[JobStatus]:
+        with self.store.session() as session:
+            return JobRepository(session).list(engagement_code)
+
+    def cancel(self, job_id: str) -> None:
+        with self.store.session() as session:
+            current = JobRepository(session).get(job_id)
+            if current.state.finished:
+                raise JobError("jobs.already_finished", id=job_id, state=current.state.value)
+            with _lock:
+                _cancelled.add(job_id)
+                stop = _stops.get(job_id)
+            if stop is not None:
+                stop.trigger()
+            if current.state in (JobState.QUEUED, JobState.PAUSED) or stop is None:
+                JobRepository(session).finish(job_id, JobState.CANCELLED)
+
+    def retry(self, job_id: str) -> str:
+        return retry_job(self.store, self.submit, job_id)
+
+
+def retry_job(store: Store, submit: Callable[[JobSpec], str], job_id: str) -> str:
+    """Submit a failed or cancelled job again as a new job (its ``retry_of`` links them)."""
+    with store.session() as session:
+        previous = JobRepository(session).get(job_id)
+    if previous.state not in (JobState.FAILED, JobState.CANCELLED):
+        raise JobError("jobs.not_retryable", id=job_id, state=previous.state.value)
+    new_id = submit(previous.spec)
+    with store.session() as session:
+        JobRepository(session).link_retry(new_id, job_id)
+    return new_id

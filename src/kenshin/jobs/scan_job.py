@@ -1,0 +1,138 @@
+"""The scan job: ``kenshin.scan.session.scan_and_store`` driven by a job's parameters.
+
+Parameters (all strings, as a form or the CLI gives them): ``targets`` (specs separated
+by commas or spaces; empty = the engagement's authorised targets), ``ports`` (TCP port
+list, e.g. ``22,80,1-1024``) or ``top_ports`` (N), ``udp_ports`` or ``udp_top`` (default
+none), ``mode`` (auto/syn/connect), ``profile`` (hospital/lab), ``rate``,
+``per_host`` (connections in flight per host), ``identify`` (true/false).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from kenshin.domain import PortResult, PortState, Protocol
+from kenshin.jobs.model import JobError, JobSpec, ProgressReporter
+from kenshin.scan.engine import RunStatus
+from kenshin.scan.pacing import EmergencyStop
+from kenshin.scan.ports import parse_ports, top_ports
+from kenshin.scan.session import ScanRequest, scan_and_store
+from kenshin.scan.settings import ScanSettings, TcpMode, profile
+from kenshin.store import Store
+
+DEFAULT_TOP_PORTS = 100
+
+
+def _split(value: str) -> tuple[str, ...]:
+    return tuple(part for part in value.replace(",", " ").split() if part)
+
+
+def _flag(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def scan_settings(params: Mapping[str, str]) -> ScanSettings:
+    """The scan profile named by ``profile`` with ``rate`` / ``per_host`` applied."""
+    settings = profile(params.get("profile", "hospital"))
+    changes: dict[str, float | int] = {}
+    try:
+        if params.get("rate"):
+            changes["rate"] = float(params["rate"])
+        if params.get("per_host"):
+            changes["per_host_concurrency"] = int(params["per_host"])
+        if params.get("max_connections"):
+            changes["global_concurrency"] = int(params["max_connections"])
+    except ValueError as exc:
+        raise JobError("jobs.bad_param", detail=str(exc)) from exc
+    return settings.with_changes(**changes) if changes else settings
+
+
+def scan_request(spec: JobSpec) -> ScanRequest:
+    """The ``ScanRequest`` a scan job's parameters describe."""
+    params = spec.params
+    try:
+        if params.get("ports"):
+            tcp = parse_ports(params["ports"], Protocol.TCP)
+        else:
+            tcp = top_ports(Protocol.TCP, int(params.get("top_ports") or DEFAULT_TOP_PORTS))
+        if params.get("udp_ports"):
+            udp = parse_ports(params["udp_ports"], Protocol.UDP)
+        elif params.get("udp_top"):
+            udp = top_ports(Protocol.UDP, int(params["udp_top"]))
+        else:
+            udp = ()
+        mode = TcpMode(params.get("mode") or "auto")
+    except ValueError as exc:
+        raise JobError("jobs.bad_param", detail=str(exc)) from exc
+    return ScanRequest(
+        engagement=spec.engagement_code,
+        targets=_split(params.get("targets", "")),
+        tcp_ports=tcp,
+        udp_ports=udp,
+        mode=mode,
+        settings=scan_settings(params),
+        identify=_flag(params.get("identify"), True),
+    )
+
+
+@dataclass
+class ProgressListener:
+    """A ``ScanListener`` that turns probe counts into ``report_progress`` calls."""
+
+    report: ProgressReporter
+    interval: float = 0.5
+    probes: int = 0
+    done: int = 0
+    open: int = 0
+    _last: float = 0.0
+
+    def planned(self, hosts: int, probes: int) -> None:
+        self.probes = probes
+        self._emit(force=True)
+
+    def port(
+        self, address: str, protocol: Protocol, port: int, state: PortState, reason: str
+    ) -> None:
+        self.done += 1
+        if state is PortState.OPEN:
+            self.open += 1
+        self._emit()
+
+    def identified(self, address: str, result: PortResult) -> None:
+        return None
+
+    def _emit(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._last < self.interval:
+            return
+        self._last = now
+        fraction = min(0.99, self.done / self.probes) if self.probes else 0.0
+        self.report(fraction, f"{self.done}/{self.probes} probes, {self.open} open")
+
+
+def scan_job(store: Store, spec: JobSpec, report_progress: ProgressReporter) -> Mapping[str, str]:
+    """Run one whole stored scan in this process; the result names the scan run."""
+    from kenshin.jobs.registry import current_job
+
+    context = current_job()
+    stop = context.stop if context is not None else EmergencyStop()
+    listener = ProgressListener(report_progress)
+    stored = scan_and_store(
+        store, scan_request(spec), listener=listener, stop=stop, sigint_stops=False
+    )
+    status = stored.outcome.status
+    if status is RunStatus.INTERRUPTED:
+        raise JobError("jobs.scan_interrupted", run=stored.uid)
+    open_ports = sum(
+        1 for host in stored.report.hosts for p in host.ports if p.state is PortState.OPEN
+    )
+    return {
+        "scan_run": stored.uid,
+        "status": status.value,
+        "hosts": str(len(stored.report.hosts)),
+        "open": str(open_ports),
+    }

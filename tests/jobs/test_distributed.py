@@ -1,0 +1,444 @@
+"""Real ``kenshin worker`` processes on Redis / RabbitMQ and PostgreSQL scanning the test lab.
+
+The workers are started by these tests (``python -m kenshin worker``) and stopped by
+their pids. Ground truth is a single-process scan of the same targets and ports.
+SYNs are counted at the lab side, inside the lab host's network namespace.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.engine import make_url
+
+from kenshin.jobs import JobError, JobKind, JobSpec, JobState, JobStatus
+from kenshin.jobs.distributed import CeleryRunner
+from kenshin.jobs.registry import _REGISTRY
+from kenshin.lab import Lab
+from kenshin.scan import LAB, TcpMode
+from kenshin.scan.session import ScanRequest, scan_and_store
+from kenshin.scan.storage import ScanRunRepository
+from kenshin.store import Store, open_store
+from kenshin.store.models_jobs import JobUnitRow
+
+pytestmark = [pytest.mark.lab, pytest.mark.postgres, pytest.mark.slow]
+
+REDIS_URL = os.environ.get("KENSHIN_TEST_REDIS_URL", "redis://127.0.0.1:6379/11")
+AMQP_URL = os.environ.get("KENSHIN_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")
+COUNTER = Path(__file__).with_name("syn_counter.py")
+PORTS = "1-1024"
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI"):
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+def _check_broker(url: str) -> None:
+    from kombu import Connection
+
+    try:
+        with Connection(url, connect_timeout=3) as connection:
+            connection.ensure_connection(max_retries=1)
+    except Exception as exc:
+        _unavailable(f"broker {make_url_safe(url)} is not reachable: {exc}")
+
+
+def make_url_safe(url: str) -> str:
+    return re.sub(r"//[^@/]*@", "//***@", url)
+
+
+@pytest.fixture(scope="module")
+def pg_url() -> Iterator[str]:
+    admin = os.environ.get("KENSHIN_TEST_PG_URL")
+    if not admin:
+        _unavailable("KENSHIN_TEST_PG_URL is not set: no PostgreSQL server to test against")
+    assert admin is not None
+    admin_url = make_url(admin).set(drivername="postgresql+psycopg")
+    name = f"kenshin_jobs_{uuid.uuid4().hex[:10]}"
+    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:
+        engine.dispose()
+        _unavailable(f"PostgreSQL is not usable: {exc}")
+    try:
+        yield admin_url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with engine.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        engine.dispose()
+
+
+class Fleet:
+    """Worker processes this test started; stopped by their pids only."""
+
+    def __init__(self, broker: str, db_url: str, data_dir: Path) -> None:
+        self.broker = broker
+        self.env = {
+            **os.environ,
+            "KENSHIN_BROKER_URL": broker,
+            "KENSHIN_DB_URL": db_url,
+            "KENSHIN_DATA_DIR": str(data_dir),
+            "KENSHIN_LAB_TARGETS": "1",
+            "KENSHIN_VISIBILITY_TIMEOUT": "8",
+            "KENSHIN_LEASE_SECONDS": "6",
+        }
+        self.processes: dict[int, subprocess.Popen[bytes]] = {}
+        self.logs = data_dir / "logs"
+        self.logs.mkdir(parents=True, exist_ok=True)
+
+    def start(self, count: int) -> None:
+        for _ in range(count):
+            label = f"w{len(self.processes) + 1}"
+            log = (self.logs / f"{label}.log").open("wb")
+            process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "kenshin",
+                    "worker",
+                    "--label",
+                    label,
+                    "-c",
+                    "2",
+                    "--loglevel",
+                    "WARNING",
+                ],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+            self.processes[process.pid] = process
+
+    def kill(self, pid: int) -> None:
+        process = self.processes.pop(pid)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=10)
+
+    def close(self) -> None:
+        for pid in list(self.processes):
+            process = self.processes.pop(pid)
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "kenshin", "--lang", "en", *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+
+def _fleet(
+    broker: str, count: int, pg_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Fleet, Store, CeleryRunner]]:
+    _check_broker(broker)
+    store = open_store(pg_url)
+    runner = CeleryRunner(store, broker)
+    runner.app.control.purge()
+    fleet = Fleet(broker, pg_url, tmp_path_factory.mktemp("fleet"))
+    fleet.start(count)
+    try:
+        yield fleet, store, runner
+    finally:
+        fleet.close()
+        runner.app.control.purge()
+        store.dispose()
+
+
+@pytest.fixture(scope="module")
+def redis_fleet(
+    lab: Lab, pg_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Fleet, Store, CeleryRunner]]:
+    yield from _fleet(REDIS_URL, 3, pg_url, tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def reference(
+    lab: Lab, tmp_path_factory: pytest.TempPathFactory
+) -> dict[tuple[str, str, int], str]:
+    """One single-process scan of the same hosts and ports (the ground truth)."""
+    saved = os.environ.get("KENSHIN_LAB_TARGETS")
+    os.environ["KENSHIN_LAB_TARGETS"] = "1"
+    try:
+        store = open_store(f"sqlite:///{tmp_path_factory.mktemp('ref') / 'ref.sqlite3'}")
+        stored = scan_and_store(
+            store,
+            ScanRequest(
+                None,
+                tuple(_targets(lab)),
+                tuple(range(1, 1025)),
+                (),
+                TcpMode.CONNECT,
+                LAB,
+                identify=False,
+            ),
+            sigint_stops=False,
+        )
+        found = _results(store, stored.uid)
+        store.dispose()
+        return found
+    finally:
+        if saved is None:
+            os.environ.pop("KENSHIN_LAB_TARGETS", None)
+        else:
+            os.environ["KENSHIN_LAB_TARGETS"] = saved
+
+
+def _targets(lab: Lab) -> list[str]:
+    return [lab.host(role).address for role in ("vuln", "hard", "misc")]
+
+
+def _results(store: Store, run_uid: str) -> dict[tuple[str, str, int], str]:
+    with store.session() as session:
+        found = ScanRunRepository(session).results(run_uid)
+    return {(a, p.value, port): r.state.value for (a, p, port), r in found.items()}
+
+
+def _spec(targets: list[str], **params: str) -> JobSpec:
+    base = {
+        "targets": ",".join(targets),
+        "ports": PORTS,
+        "mode": "connect",
+        "profile": "lab",
+        "identify": "false",
+        "unit_ports": "128",
+    }
+    return JobSpec(JobKind.SCAN, None, {**base, **params}, "tester")
+
+
+def _wait(runner: CeleryRunner, job_id: str, timeout: float = 120) -> JobStatus:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = runner.status(job_id)
+        if status.state.finished:
+            return status
+        time.sleep(0.3)
+    raise AssertionError(f"job {job_id} did not end in {timeout}s: {runner.status(job_id)}")
+
+
+class SynCounter:
+    """``syn_counter.py`` running inside a lab host's namespace (started and stopped by pid)."""
+
+    def __init__(self, lab: Lab, role: str, out: Path) -> None:
+        host = lab.host(role)
+        self.out = out
+        self.process = subprocess.Popen(
+            [
+                "ip",
+                "netns",
+                "exec",
+                host.namespace,
+                sys.executable,
+                str(COUNTER),
+                host.address,
+                str(out),
+            ],
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if out.exists() and out.read_text(encoding="ascii").startswith("ready"):
+                return
+            time.sleep(0.05)
+        self.close()
+        raise AssertionError("the SYN counter did not start")
+
+    def times(self) -> list[float]:
+        lines = self.out.read_text(encoding="ascii").splitlines()[1:]
+        return [float(line) for line in lines if line]
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+
+def _max_in_window(times: list[float], window: float) -> int:
+    best, start = 0, 0
+    for end, moment in enumerate(times):
+        while moment - times[start] > window:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
+
+
+# ---------------------------------------------------------------------------- tests
+
+
+@pytest.mark.redis
+def test_workers_scan_equals_a_single_process_scan(
+    lab: Lab, redis_fleet: tuple[Fleet, Store, CeleryRunner], reference: dict[object, str]
+) -> None:
+    _, store, runner = redis_fleet
+    job_id = runner.submit(_spec(_targets(lab)))
+    status = _wait(runner, job_id)
+    assert status.state is JobState.SUCCEEDED, status.error
+    assert status.progress == 1.0
+    found = _results(store, status.result["scan_run"])
+    assert found == reference
+    assert status.result["open"] == str(sum(1 for s in reference.values() if s == "open"))
+    with store.session() as session:
+        workers = set(session.scalars(select(JobUnitRow.worker).where(JobUnitRow.job_id == job_id)))
+    assert len(workers) >= 2  # the units were shared
+
+
+@pytest.mark.redis
+def test_unregistered_kind_is_refused_before_queueing(
+    redis_fleet: tuple[Fleet, Store, CeleryRunner],
+) -> None:
+    _, _store, runner = redis_fleet
+    saved = _REGISTRY.pop(JobKind.REPORT, None)
+    try:
+        before = len(runner.list())
+        with pytest.raises(JobError) as raised:
+            runner.submit(JobSpec(JobKind.REPORT, None, {}, "tester"))
+        assert raised.value.key == "jobs.unregistered"
+        assert len(runner.list()) == before
+    finally:
+        if saved is not None:
+            _REGISTRY[JobKind.REPORT] = saved
+
+
+@pytest.mark.redis
+def test_politeness_limit_holds_across_workers(
+    lab: Lab, redis_fleet: tuple[Fleet, Store, CeleryRunner], tmp_path: Path
+) -> None:
+    _, store, runner = redis_fleet
+    rate = 150
+    counter = SynCounter(lab, "vuln", tmp_path / "syn.txt")
+    try:
+        job_id = runner.submit(
+            _spec(
+                [lab.host("vuln").address],
+                ports="1-900",
+                unit_ports="100",
+                rate=str(rate),
+                per_host="2",
+            )
+        )
+        status = _wait(runner, job_id)
+        time.sleep(0.5)
+    finally:
+        counter.close()
+    assert status.state is JobState.SUCCEEDED, status.error
+    times = counter.times()
+    assert len(times) >= 900  # every port was probed
+    burst = max(1.0, rate / 20)
+    assert _max_in_window(times, 1.0) <= rate * 1.05 + burst
+    with store.session() as session:
+        units = session.execute(
+            select(JobUnitRow.started_at, JobUnitRow.finished_at, JobUnitRow.worker)
+            .where(JobUnitRow.job_id == job_id)
+            .order_by(JobUnitRow.started_at)
+        ).all()
+    assert len({u.worker for u in units}) >= 2  # several workers took part
+    for earlier, later in itertools.pairwise(units):
+        assert earlier.finished_at <= later.started_at  # never two units on the host at once
+
+
+@pytest.mark.redis
+def test_emergency_stop_halts_every_worker(
+    lab: Lab, redis_fleet: tuple[Fleet, Store, CeleryRunner], tmp_path: Path
+) -> None:
+    fleet, store, runner = redis_fleet
+    counter = SynCounter(lab, "hard", tmp_path / "syn.txt")
+    try:
+        job_id = runner.submit(_spec(_targets(lab), ports="1-3000", unit_ports="200", rate="150"))
+        deadline = time.monotonic() + 60
+        while runner.status(job_id).progress < 0.05 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert runner.status(job_id).state is JobState.RUNNING
+        raised = fleet.cli("jobs", "stop", "--reason", "test")
+        assert raised.returncode == 0, raised.stderr
+        stopped_at = time.time()
+        status = _wait(runner, job_id, timeout=30)
+        time.sleep(4)
+        listed = fleet.cli("jobs", "list")
+        assert "emergency stop is raised" in listed.stdout
+    finally:
+        counter.close()
+        cleared = fleet.cli("jobs", "stop", "--clear")
+    assert cleared.returncode == 0, cleared.stderr
+    assert status.state is JobState.FAILED
+    assert "emergency stop" in status.error
+    times = counter.times()
+    assert times, "the scan had reached the counted host before the stop"
+    assert [t for t in times if t > stopped_at + 3.0] == []
+    with store.session() as session:
+        run = ScanRunRepository(session).get(status.result["scan_run"])
+    assert run.status.value == "interrupted"
+
+
+@pytest.mark.redis
+def test_a_worker_killed_mid_scan_loses_nothing(
+    lab: Lab, redis_fleet: tuple[Fleet, Store, CeleryRunner], reference: dict[object, str]
+) -> None:
+    fleet, store, runner = redis_fleet
+    # slow units (64 probes at 50 per second) so that the kill lands inside one
+    job_id = runner.submit(_spec(_targets(lab), unit_ports="64", rate="50"))
+    victim, victim_unit = None, ""
+    deadline = time.monotonic() + 60
+    while victim is None and time.monotonic() < deadline:
+        with store.session() as session:
+            running = session.execute(
+                select(JobUnitRow.worker, JobUnitRow.key).where(
+                    JobUnitRow.job_id == job_id, JobUnitRow.state == "running"
+                )
+            ).all()
+        done = runner.status(job_id).progress
+        for worker, key in running:
+            pid = int(worker.rsplit(" ", 1)[1])
+            if pid in fleet.processes and done > 0.1:
+                victim, victim_unit = pid, key
+                break
+        time.sleep(0.1)
+    assert victim is not None, "no unit was seen running"
+    fleet.kill(victim)
+    status = _wait(runner, job_id, timeout=150)
+    assert status.state is JobState.SUCCEEDED, status.error
+    assert _results(store, status.result["scan_run"]) == reference
+    with store.session() as session:
+        unit = session.scalar(
+            select(JobUnitRow).where(JobUnitRow.job_id == job_id, JobUnitRow.key == victim_unit)
+        )
+        assert unit is not None
+        # the killed worker's unit was done again by another worker
+        assert unit.attempts >= 2
+        assert f"pid {victim}" not in unit.worker
+    fleet.start(1)
+
+
+@pytest.mark.rabbitmq
+def test_rabbitmq_workers_scan_equals_a_single_process_scan(
+    lab: Lab,
+    pg_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    reference: dict[object, str],
+) -> None:
+    for fleet, store, runner in _fleet(AMQP_URL, 2, pg_url, tmp_path_factory):
+        job_id = runner.submit(_spec(_targets(lab)))
+        status = _wait(runner, job_id)
+        assert status.state is JobState.SUCCEEDED, status.error
+        assert _results(store, status.result["scan_run"]) == reference
+        assert fleet.processes

@@ -1,0 +1,130 @@
+"""Diagnosis windows, per-target leases and the shared stop (store only, no broker)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from kenshin.domain import DiagnosisWindow, Engagement
+from kenshin.jobs import JobKind, JobSpec, JobState
+from kenshin.jobs.distributed import WINDOW_RECHECK, window_wait
+from kenshin.jobs.repository import JobRepository
+from kenshin.jobs.scan_job import scan_request
+from kenshin.jobs.shared import (
+    SharedStop,
+    clear_stop,
+    raise_stop,
+    release_lease,
+    stop_reason,
+    try_lease,
+)
+from kenshin.jobs.units import plan_units
+from kenshin.store import EngagementRepository, Store, open_store
+
+
+@pytest.fixture
+def store(store_url: str, isolated_env: Path) -> Iterator[Store]:
+    opened = open_store(store_url)
+    yield opened
+    opened.dispose()
+
+
+def _with_window(store: Store, engagement: Engagement, start: datetime, end: datetime) -> str:
+    changed = replace(engagement, window=DiagnosisWindow(start, end))
+    with store.session() as session:
+        EngagementRepository(session).save(changed)
+    return changed.code
+
+
+def test_a_job_waits_for_its_window_and_runs_inside_it(
+    store: Store, demo_engagement: Engagement
+) -> None:
+    now = datetime.now(UTC)
+    code = _with_window(store, demo_engagement, now + timedelta(hours=2), now + timedelta(hours=4))
+    spec = JobSpec(JobKind.SCAN, code, {}, "tester")
+    wait, end = window_wait(store, spec)
+    assert wait is not None
+    assert 7100 < wait <= 7200
+    assert end == now + timedelta(hours=4)
+    _with_window(store, demo_engagement, now - timedelta(hours=1), now + timedelta(hours=1))
+    assert window_wait(store, spec) == (None, now + timedelta(hours=1))
+    _with_window(store, demo_engagement, now - timedelta(hours=3), now - timedelta(hours=1))
+    assert window_wait(store, spec)[0] == WINDOW_RECHECK
+    # jobs without an engagement, and report jobs, know no window
+    assert window_wait(store, JobSpec(JobKind.SCAN, None, {}, "t")) == (None, None)
+    assert window_wait(store, JobSpec(JobKind.REPORT, code, {}, "t")) == (None, None)
+
+
+def test_shared_stop_sees_the_global_stop_a_cancel_and_the_window_end(
+    store: Store, tmp_path: Path
+) -> None:
+    with store.session() as session:
+        job_id = JobRepository(session).create(
+            JobSpec(JobKind.SCAN, None, {}, "t"), runner="celery"
+        )
+    stop_file = tmp_path / "STOP"
+    open_window = SharedStop(store, job_id, datetime.now(UTC) + timedelta(hours=1), stop_file)
+    assert open_window.check() == ""
+    closed = SharedStop(store, job_id, datetime.now(UTC) - timedelta(seconds=1), stop_file)
+    assert closed.check() == "window"
+    raise_stop(store, "incident", "tester")
+    assert stop_reason(store) == "incident"
+    assert open_window.check() == "stop"
+    with open_window:  # the watcher thread triggers the engine's stop
+        for _ in range(40):
+            if open_window.is_set():
+                break
+            open_window._done.wait(0.1)
+    assert open_window.is_set()
+    assert open_window.why == "stop"
+    assert clear_stop(store)
+    assert not clear_stop(store)
+    assert stop_reason(store) is None
+    with store.session() as session:
+        JobRepository(session).finish(job_id, JobState.CANCELLED)
+    assert SharedStop(store, job_id, None, stop_file).check() == "cancelled"
+
+
+def test_a_target_lease_is_held_by_one_unit_until_released(store: Store) -> None:
+    first = try_lease(store, "198.51.100.7", "worker-a")
+    assert first == 0
+    assert try_lease(store, "198.51.100.7", "worker-b") is None
+    assert try_lease(store, "198.51.100.8", "worker-b") == 0  # another host is free
+    assert try_lease(store, "198.51.100.7", "worker-b", slots=2) == 1  # a second slot
+    release_lease(store, "198.51.100.7", 0, "worker-a")
+    assert try_lease(store, "198.51.100.7", "worker-c") == 0
+
+
+def test_units_cover_every_address_and_port_once() -> None:
+    spec = JobSpec(
+        JobKind.SCAN,
+        None,
+        {"targets": "127.0.0.1", "ports": "1-250", "udp_ports": "53,123"},
+        "t",
+    )
+    request = scan_request(spec)
+    units = plan_units(["127.0.0.1", "127.0.0.2"], request, unit_ports=100)
+    assert [u.key for u in units[:4]] == [
+        "127.0.0.1/tcp/1-100",
+        "127.0.0.1/tcp/101-200",
+        "127.0.0.1/tcp/201-250",
+        "127.0.0.1/udp/53-123",
+    ]
+    covered = [(u.target, u.protocol.value, p) for u in units for p in u.ports]
+    assert len(covered) == len(set(covered)) == 2 * (250 + 2)
+    assert len({u.key for u in units}) == len(units)
+
+
+def test_units_of_ranked_ports_keep_their_key_through_the_store() -> None:
+    from kenshin.jobs.units import Unit
+
+    spec = JobSpec(JobKind.SCAN, None, {"targets": "127.0.0.1", "top_ports": "100"}, "t")
+    units = plan_units(["127.0.0.1"], scan_request(spec), unit_ports=30)
+    for unit in units:
+        assert list(unit.ports) == sorted(unit.ports)
+        assert Unit.from_row(unit.target, unit.port_text).key == unit.key
+    assert sum(len(u.ports) for u in units) == 100
