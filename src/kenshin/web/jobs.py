@@ -7,9 +7,7 @@ the route asks ``kenshin.scope`` for the engagement's targets, exactly like the 
 a refusal is audited and shown, and nothing is submitted.
 """
 
-import importlib
 from collections.abc import Callable
-from dataclasses import dataclass
 from importlib import resources
 from typing import Annotated, Any
 
@@ -18,6 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
 from kenshin.domain import Engagement
+from kenshin.jobs import JobError, JobKind, JobSpec, runner_for
 from kenshin.scope import ScopeError, scan_refused, scope_for_engagement
 from kenshin.web._kit import WebKit
 from kenshin.web.access import Action
@@ -30,14 +29,6 @@ PROFILES = ("hospital", "lab")
 class JobRequest(BaseModel):
     kind: str = "scan"
     params: dict[str, str] = {}
-
-
-def jobs_module() -> Any:
-    """``kenshin.jobs`` (another room); ``WebError`` when it is not installed."""
-    try:
-        return importlib.import_module("kenshin.jobs")
-    except ModuleNotFoundError:
-        raise WebError("web.jobs.unavailable") from None
 
 
 def status_json(status: Any) -> dict[str, Any]:
@@ -83,7 +74,7 @@ def register_jobs(
         if runner is not None:
             return runner
         if "runner" not in cache:
-            cache["runner"] = jobs_module().runner_for(kit.store)
+            cache["runner"] = runner_for(kit.store)
         return cache["runner"]
 
     def check_scope(info: SessionInfo, engagement: Engagement) -> int:
@@ -109,7 +100,7 @@ def register_jobs(
             raise WebError("web.jobs.bad_kind", kind=kind)
         if kind == "scan":
             check_scope(info, engagement)
-        spec = _make_spec(runner, kind, code, params, info.user.email)
+        spec = _make_spec(kind, code, params, info.user.email)
         submitted = the_runner().submit(spec)
         job_id = str(getattr(submitted, "id", submitted))
         kit.audit(info.user.email, f"job.{kind}.submit", code, job=job_id)
@@ -119,13 +110,8 @@ def register_jobs(
         """The job if it exists and its engagement is one the user may run jobs on."""
         try:
             found = the_runner().status(job_id)
-        except (KeyError, ValueError, LookupError):
+        except (JobError, KeyError, LookupError):
             found = None
-        except Exception as exc:  # the runner's own "unknown job" error
-            if type(exc).__name__.endswith(("NotFound", "UnknownJob", "JobError")):
-                found = None
-            else:
-                raise
         if found is None:
             raise HTTPException(status_code=404, detail="not found")
         kit.load_engagement(info, found.spec.engagement_code, Action.RUN_JOBS)
@@ -143,11 +129,7 @@ def register_jobs(
     @app.get("/engagements/{code}/jobs", response_class=HTMLResponse)
     def jobs_page(request: Request, code: str, info: user) -> Response:
         engagement, _ = kit.load_engagement(info, code, Action.RUN_JOBS)
-        try:
-            listed = [status_json(s) for s in jobs_of(code)]
-            unavailable = False
-        except WebError:
-            listed, unavailable = [], True
+        listed = [status_json(s) for s in jobs_of(code)]
         targets: list[str] = []
         refusal = ""
         try:
@@ -162,7 +144,6 @@ def register_jobs(
             jobs=listed,
             targets=targets,
             refusal=refusal,
-            unavailable=unavailable,
             message=request.query_params.get("error", ""),
         )
 
@@ -217,23 +198,5 @@ def register_jobs(
     return submit
 
 
-@dataclass(frozen=True)
-class _Spec:
-    """A job description for an injected runner when ``kenshin.jobs`` is not installed."""
-
-    kind: str
-    engagement_code: str
-    params: dict[str, str]
-    requested_by: str
-
-
-def _make_spec(runner: Any, kind: str, code: str, params: dict[str, str], by: str) -> Any:
-    try:
-        jobs = importlib.import_module("kenshin.jobs")
-    except ModuleNotFoundError:
-        if runner is None:
-            raise WebError("web.jobs.unavailable") from None
-        return _Spec(kind, code, params, by)
-    return jobs.JobSpec(
-        kind=jobs.JobKind(kind), engagement_code=code, params=params, requested_by=by
-    )
+def _make_spec(kind: str, code: str, params: dict[str, str], by: str) -> JobSpec:
+    return JobSpec(kind=JobKind(kind), engagement_code=code, params=params, requested_by=by)

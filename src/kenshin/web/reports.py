@@ -1,14 +1,12 @@
 """The report in the web: a surveyor builds it, the surveyor and the hospital download it.
 
-Building is a REPORT job of ``kenshin.jobs`` when that room is installed (the job writes
-into the folder named in its parameters); without it the page builds the report in the
-request (a few seconds for a hospital's engagement). Either way the files land in
+Building is a REPORT job of ``kenshin.jobs`` (``report_job``, registered here unless
+another room registered one; it writes into the folder named in its parameters), so it
+runs in the background with progress like a scan. The files land in
 ``<report_dir>/<engagement>/<lang>/`` and only the PDF, HTML and Excel outputs are
 served, by their fixed names.
 """
 
-import importlib
-import importlib.util
 import os
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -19,7 +17,9 @@ from fastapi import Depends, FastAPI, Form, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from kenshin.i18n import resolve_lang
+from kenshin.jobs import JobKind, JobSpec, ProgressReporter, register_job, registered_kinds
 from kenshin.report import build_report_input, write_report
+from kenshin.store import Store
 from kenshin.web._kit import WebKit
 from kenshin.web.access import Action
 from kenshin.web.accounts import SessionInfo
@@ -33,7 +33,7 @@ LANGS = ("ja", "en")
 
 
 def build_report_files(
-    store: Any, code: str, target: Path, lang: str, progress: Callable[[float, str], None]
+    store: Store, code: str, target: Path, lang: str, progress: ProgressReporter
 ) -> dict[str, str]:
     """Build the report of ``code`` into ``target`` (what the job and the page both call)."""
     target.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -51,7 +51,7 @@ def build_report_files(
     return {"directory": str(files.directory), "lang": lang}
 
 
-def report_job(store: Any, spec: Any, report_progress: Callable[[float, str], None]) -> Any:
+def report_job(store: Store, spec: JobSpec, report_progress: ProgressReporter) -> dict[str, str]:
     """The REPORT job function for ``kenshin.jobs`` (params: ``output``, ``lang``)."""
     params = spec.params
     return build_report_files(
@@ -63,20 +63,21 @@ def report_job(store: Any, spec: Any, report_progress: Callable[[float, str], No
     )
 
 
-def _register_report_job() -> bool:
-    """Register ``report_job`` with ``kenshin.jobs`` unless another room did; False if absent."""
-    if importlib.util.find_spec("kenshin.jobs") is None:
-        return False
-    jobs = importlib.import_module("kenshin.jobs")
-    if jobs.JobKind.REPORT not in jobs.registered_kinds():
-        jobs.register_job(jobs.JobKind.REPORT, report_job)
-    return True
+def _register_report_job() -> None:
+    """Register ``report_job`` as the REPORT job unless another room registered one."""
+    if JobKind.REPORT not in registered_kinds():
+        register_job(JobKind.REPORT, report_job)
 
 
-def register_reports(app: FastAPI, kit: WebKit, report_dir: Path, submit_job: Any = None) -> None:
+def register_reports(
+    app: FastAPI,
+    kit: WebKit,
+    report_dir: Path,
+    submit_job: Callable[[SessionInfo, str, str, dict[str, str]], Any],
+) -> None:
     """Add the report routes; ``submit_job(info, code, kind, params)`` starts a job."""
     user = Annotated[SessionInfo, Depends(kit.require_user)]
-    use_jobs = submit_job is not None and _register_report_job()
+    _register_report_job()
 
     def folder(code: str, lang: str) -> Path:
         return report_dir / code / lang
@@ -101,7 +102,6 @@ def register_reports(app: FastAPI, kit: WebKit, report_dir: Path, submit_job: An
             engagement=engagement,
             files=available(code),
             langs=LANGS,
-            jobs_available=use_jobs,
         )
 
     @app.get("/api/engagements/{code}/report")
@@ -128,13 +128,9 @@ def register_reports(app: FastAPI, kit: WebKit, report_dir: Path, submit_job: An
         kit.load_engagement(info, code, Action.RUN_JOBS)
         language = resolve_lang(lang)
         target = folder(code, language)
-        if use_jobs:
-            submit_job(info, code, "report", {"output": str(target), "lang": language})
-            kit.audit(info.user.email, "report.build", code, lang=language)
-            return RedirectResponse(f"/engagements/{code}/jobs", status_code=303)
-        build_report_files(kit.store, code, target, language, lambda _f, _m: None)
+        submit_job(info, code, "report", {"output": str(target), "lang": language})
         kit.audit(info.user.email, "report.build", code, lang=language)
-        return RedirectResponse(f"/engagements/{code}/report", status_code=303)
+        return RedirectResponse(f"/engagements/{code}/jobs", status_code=303)
 
     @app.get("/engagements/{code}/report/{lang}/{name}")
     def download(code: str, lang: str, name: str, info: user) -> Response:
