@@ -241,7 +241,10 @@ def test_surveyor_board_and_report(server: str, browser_page: object) -> None:
     _shot(page, "surveyor-board")
     page.goto(f"{server}/engagements/demo-2026/report")  # type: ignore[attr-defined]
     page.click("button:has-text('報告書を作成')")  # type: ignore[attr-defined]
-    page.wait_for_selector("#report-files", timeout=60000)  # type: ignore[attr-defined]
+    # A REPORT job: the jobs page follows it until it is done, then the files are listed.
+    page.wait_for_selector("tr[data-job][data-state=succeeded]", timeout=120000)  # type: ignore[attr-defined]
+    page.goto(f"{server}/engagements/demo-2026/report")  # type: ignore[attr-defined]
+    page.wait_for_selector("#report-files")  # type: ignore[attr-defined]
     _shot(page, "surveyor-report")
     with page.expect_download() as download:  # type: ignore[attr-defined]
         page.click("text=報告書（PDF）")  # type: ignore[attr-defined]
