@@ -7,11 +7,13 @@ results into findings. It runs in a worker thread because sslyze is synchronous.
 from __future__ import annotations
 
 import asyncio
+import warnings
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, rsa
+from cryptography.utils import CryptographyDeprecationWarning
 from sslyze.plugins.certificate_info.implementation import CertificateInfoExtraArgument
 from sslyze.plugins.scan_commands import ScanCommand
 from sslyze.scanner.models import (
@@ -71,6 +73,9 @@ def _scan(address: str, port: int, custom_ca: Path | None) -> AllScanCommandsAtt
         else ScanCommandsExtraArguments()
     )
     scanner = Scanner(per_server_concurrent_connections_limit=4, concurrent_server_scans_limit=1)
+    # sslyze's bundled trust stores hold old roots that cryptography warns about; the
+    # warning says nothing about the server being checked.
+    warnings.filterwarnings("ignore", category=CryptographyDeprecationWarning)
     scanner.queue_scans(
         [
             ServerScanRequest(
