@@ -478,6 +478,17 @@ def test_report_built_by_surveyor_downloaded_by_hospital(world: World) -> None:
     assert "other-2026" not in json.dumps(files)
 
 
+def test_oversized_request_is_refused_before_parsing(world: World) -> None:
+    csrf = login(world.client, EMAILS["hospital"])
+    response = world.client.post(
+        "/engagements/demo-2026/terminals-upload",
+        data={"csrf": csrf},
+        files={"files": ("big.json", b"{" + b" " * (25 * 1024 * 1024), "application/json")},
+    )
+    assert response.status_code == 413
+    assert world.client.get("/api/engagements/demo-2026/terminals").json() == []
+
+
 def test_sniff_recognises_content_not_names() -> None:
     assert sniff(b"%PDF-1.4\n") is Kind.PDF
     assert sniff("ホスト名,値\n".encode()) is Kind.TEXT

@@ -57,6 +57,7 @@ LANG_COOKIE = "kenshin_lang"
 LOGIN_CSRF_COOKIE = "kenshin_login_csrf"
 JST = ZoneInfo("Asia/Tokyo")
 LOGIN_ATTEMPTS_PER_MINUTE = 10
+MAX_REQUEST_BYTES = 24 * 1024 * 1024  # the largest upload: several collector files
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -113,6 +114,17 @@ def create_app(
     )
     templates = Jinja2Templates(directory=str(resources.files("kenshin.web") / "templates"))
     limiter = _LoginRateLimiter(LOGIN_ATTEMPTS_PER_MINUTE)
+
+    @app.middleware("http")
+    async def body_limit(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        # Refuse an oversized body before the multipart parser spools it (per-file
+        # limits are checked again in web/uploads.py).
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > MAX_REQUEST_BYTES:
+            return JSONResponse({"detail": "request too large"}, status_code=413)
+        return await call_next(request)
 
     @app.middleware("http")
     async def security_headers(
