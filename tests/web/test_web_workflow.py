@@ -100,8 +100,9 @@ class World:
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    store = open_store(f"sqlite:///{tmp_path / 'web.sqlite3'}")
+def world(tmp_path: Path, store_url: str) -> Iterator[World]:
+    """Two hospitals, four users, sent requests; on SQLite and on PostgreSQL."""
+    store = open_store(store_url)
     runner = FakeRunner()
     with store.session() as session:
         repository = EngagementRepository(session)
