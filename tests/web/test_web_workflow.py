@@ -301,6 +301,9 @@ def test_hearing_form_saves_through_validation_and_shows_field_errors(world: Wor
     addresses = {str(a.address) for a in engagement.connection_points[0].addresses}
     assert addresses == {"198.18.10.10", "198.18.10.11"}
     assert "hearing.web" in actions
+    english = client.get("/engagements/demo-2026/hearing?lang=en").text
+    assert "External connection points and global IP addresses" in english
+    assert "Terminal survey" in english
     state = login(client, EMAILS["surveyor"])
     assert state
     assert client.get("/api/engagements/demo-2026/state").json()["hearing_received"] is True
