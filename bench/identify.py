@@ -31,12 +31,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from _doc import write_section
+
 from kenshin.domain.scan import PortResult, PortState, Protocol
 from kenshin.identify import LAB_SETTINGS, identify_host
 
 ROOT = Path(__file__).resolve().parents[1]
-DOC = ROOT / "docs" / "benchmarks.md"
-BEGIN, END = "<!-- bench:identify -->", "<!-- /bench:identify -->"
 ALIASES = {"memcached": "memcache", "mdns": "zeroconf", "ssl/http": "https", "ssl/https": "https"}
 
 
@@ -122,8 +122,12 @@ def run_nmap(truth: list[Any]) -> tuple[float, dict[tuple[str, str, int], Seen]]
         by_address[service.address].append(service)
     started = time.perf_counter()
     processes = [
-        subprocess.Popen(_nmap_command(services, address), stdout=subprocess.PIPE,
-                         stderr=subprocess.DEVNULL, text=True)
+        subprocess.Popen(
+            _nmap_command(services, address),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
         for address, services in by_address.items()
     ]
     try:
@@ -147,8 +151,11 @@ def run_nmap(truth: list[Any]) -> tuple[float, dict[tuple[str, str, int], Seen]]
                 name = service.get("name", "")
                 if service.get("tunnel") == "ssl" and name == "http":
                     name = "https"
-                key = (address.get("addr", ""), port.get("protocol", ""),
-                       int(port.get("portid", 0)))
+                key = (
+                    address.get("addr", ""),
+                    port.get("protocol", ""),
+                    int(port.get("portid", 0)),
+                )
                 seen[key] = Seen(name, service.get("product", ""), service.get("version", ""))
     return elapsed, seen
 
@@ -160,7 +167,8 @@ def _open_truth(lab: Any) -> list[Any]:
     # Each service once, at its host's main address (the /22 host's other 1,023
     # addresses serve the same daemons: they measure scanning, not identification).
     return [
-        s for s in lab.services
+        s
+        for s in lab.services
         if s.role in hosts
         and s.address == hosts[s.role].address
         and expected_state(hosts[s.role], lab.services, s.protocol, s.port, s.address)
@@ -175,18 +183,6 @@ def _machine() -> str:
         f"{platform.node()}: {os.cpu_count()} CPU, {platform.system()} {platform.release()}, "
         f"Python {platform.python_version()}, {nmap_version}"
     )
-
-
-def write_table(text: str) -> None:
-    doc = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n"
-    block = f"{BEGIN}\n{text}\n{END}"
-    if BEGIN in doc and END in doc:
-        head, _, rest = doc.partition(BEGIN)
-        _, _, tail = rest.partition(END)
-        doc = head + block + tail
-    else:
-        doc = doc.rstrip() + "\n\n" + block + "\n"
-    DOC.write_text(doc, encoding="utf-8")
 
 
 def main() -> int:
@@ -228,38 +224,40 @@ def main() -> int:
         f"nmap {nmap_seen.get((s.address, str(s.protocol), s.port))}"
         for s in truth
     ]
-    text = "\n".join([
-        "## Service identification: kenshin vs `nmap -sV`",
-        "",
-        f"Run {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')} on {_machine()}; lab profile "
-        f"`{args.profile}`, {len(truth)} reachable services "
-        f"({sum(1 for s in truth if str(s.protocol) == 'tcp')} TCP, "
-        f"{sum(1 for s in truth if str(s.protocol) == 'udp')} UDP) on "
-        f"{len({s.address for s in truth})} addresses. {args.runs} runs, alternating. "
-        f"Load average before/after: {load_before[0]:.2f}/{load_after[0]:.2f} "
-        "(the machine is shared with other work; the spread says how noisy it was).",
-        "",
-        "| tool | median wall s | runs (s) | correct service names | correct product/version |",
-        "|---|---|---|---|---|",
-        f"| kenshin identify (LAB_SETTINGS) | {k_median:.2f} | "
-        f"{', '.join(f'{t:.1f}' for t in kenshin_times)} | {k_score[0]}/{k_score[1]} | "
-        f"{k_score[2]}/{k_score[3]} |",
-        f"| nmap -sV -T4 (same ports) | {n_median:.2f} | "
-        f"{', '.join(f'{t:.1f}' for t in nmap_times)} | {n_score[0]}/{n_score[1]} | "
-        f"{n_score[2]}/{n_score[3]} |",
-        "",
-        f"**Ratio kenshin ÷ nmap: {k_median / n_median:.3f}** (target ≤ 0.25, with at least as "
-        "many correct names and product/versions).",
-        "",
-        "<details><summary>Per service (last run)</summary>",
-        "",
-        *[f"- {line}" for line in misses],
-        "",
-        "</details>",
-    ])
+    text = "\n".join(
+        [
+            "## Service identification: kenshin vs `nmap -sV`",
+            "",
+            f"Run {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')} on {_machine()}; lab profile "
+            f"`{args.profile}`, {len(truth)} reachable services "
+            f"({sum(1 for s in truth if str(s.protocol) == 'tcp')} TCP, "
+            f"{sum(1 for s in truth if str(s.protocol) == 'udp')} UDP) on "
+            f"{len({s.address for s in truth})} addresses. {args.runs} runs, alternating. "
+            f"Load average before/after: {load_before[0]:.2f}/{load_after[0]:.2f} "
+            "(the machine is shared with other work; the spread says how noisy it was).",
+            "",
+            "| tool | median wall s | runs (s) | correct service names | correct product/version |",
+            "|---|---|---|---|---|",
+            f"| kenshin identify (LAB_SETTINGS) | {k_median:.2f} | "
+            f"{', '.join(f'{t:.1f}' for t in kenshin_times)} | {k_score[0]}/{k_score[1]} | "
+            f"{k_score[2]}/{k_score[3]} |",
+            f"| nmap -sV -T4 (same ports) | {n_median:.2f} | "
+            f"{', '.join(f'{t:.1f}' for t in nmap_times)} | {n_score[0]}/{n_score[1]} | "
+            f"{n_score[2]}/{n_score[3]} |",
+            "",
+            f"**Ratio kenshin ÷ nmap: {k_median / n_median:.3f}** (target ≤ 0.25, with at least as "
+            "many correct names and product/versions).",
+            "",
+            "<details><summary>Per service (last run)</summary>",
+            "",
+            *[f"- {line}" for line in misses],
+            "",
+            "</details>",
+        ]
+    )
     print(text)
     if not args.no_write:
-        write_table(text)
+        write_section("identify", text)
     return 0
 
 

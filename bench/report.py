@@ -30,6 +30,8 @@ from datetime import UTC, datetime
 from ipaddress import ip_address
 from pathlib import Path
 
+from _doc import write_section
+
 from kenshin import __version__
 from kenshin.domain import (
     AddressAssignment,
@@ -331,27 +333,13 @@ def main() -> None:
     )
     print(table)
     if args.write:
-        _write_section(args.write, table)
+        write_section("report", table, args.write)
 
 
 def _weasyprint_version() -> str:
     import weasyprint
 
     return str(weasyprint.__version__)
-
-
-def _write_section(path: Path, table: str) -> None:
-    marker_start = "<!-- bench/report.py:start -->"
-    marker_end = "<!-- bench/report.py:end -->"
-    block = f"{marker_start}\n{table}\n{marker_end}"
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    if marker_start in text:
-        before, rest = text.split(marker_start, 1)
-        after = rest.split(marker_end, 1)[1]
-        text = before + block + after
-    else:
-        text = text.rstrip() + "\n\n" + block + "\n"
-    path.write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -32,9 +32,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from _doc import write_section
+
 ROOT = Path(__file__).resolve().parents[1]
-MARK_START = "<!-- vulndb-bench:start -->"
-MARK_END = "<!-- vulndb-bench:end -->"
 
 KNOWN = [
     ("o", "fortinet", "fortios", "fortios"),
@@ -356,19 +356,6 @@ def run_child(args: list[str]) -> tuple[dict[str, float], float]:
     return json.loads(out), usage.ru_maxrss / 1024.0  # MiB (Linux reports KiB)
 
 
-def write_table(lines: list[str]) -> None:
-    path = ROOT / "docs" / "benchmarks.md"
-    text = path.read_text("utf-8") if path.exists() else "# Benchmarks\n"
-    block = "\n".join([MARK_START, *lines, MARK_END])
-    if MARK_START in text:
-        head, rest = text.split(MARK_START, 1)
-        tail = rest.split(MARK_END, 1)[1]
-        text = head + block + tail
-    else:
-        text = text.rstrip() + "\n\n" + block + "\n"
-    path.write_text(text, "utf-8")
-
-
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] in ("_build", "_match", "_scan"):
         phase = sys.argv[1]
@@ -455,7 +442,7 @@ def main() -> None:
     ]
     print("\n".join(lines))
     if not args.no_write:
-        write_table(lines)
+        write_section("vulndb", "\n".join(lines))
 
 
 if __name__ == "__main__":
