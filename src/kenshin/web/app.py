@@ -38,6 +38,7 @@ from kenshin.domain import (
 from kenshin.errors import KenshinError
 from kenshin.i18n import Lang, resolve_lang, translate
 from kenshin.intake import to_document, validate_document
+from kenshin.pipeline import configure
 from kenshin.store import (
     AuditLog,
     EngagementRepository,
@@ -109,6 +110,7 @@ def create_app(
 ) -> FastAPI:
     """The application over one engagement store (``job_runner``: kenshin.jobs by default)."""
     settings = settings or WebSettings()
+    configure(lambda: store)  # identification, diagnosis checks, report/diagnose jobs
     app = FastAPI(
         title="kenshin", version=__version__, description="kenshin web application and JSON API"
     )

@@ -1,8 +1,8 @@
 """The report in the web: a surveyor builds it, the surveyor and the hospital download it.
 
-Building is a REPORT job of ``kenshin.jobs`` (``report_job``, registered here unless
-another room registered one; it writes into the folder named in its parameters), so it
-runs in the background with progress like a scan. The files land in
+Building is a REPORT job of ``kenshin.jobs`` (registered by ``kenshin.pipeline``; it
+writes into the folder named in its parameters), so it runs in the background with
+progress like a scan. The files land in
 ``<report_dir>/<engagement>/<lang>/`` and only the PDF, HTML and Excel outputs are
 served, by their fixed names.
 """
@@ -17,9 +17,6 @@ from fastapi import Depends, FastAPI, Form, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from kenshin.i18n import resolve_lang
-from kenshin.jobs import JobKind, JobSpec, ProgressReporter, register_job, registered_kinds
-from kenshin.report import build_report_input, write_report
-from kenshin.store import Store
 from kenshin.web._kit import WebKit
 from kenshin.web.access import Action
 from kenshin.web.accounts import SessionInfo
@@ -32,43 +29,6 @@ DOWNLOADS = {
 LANGS = ("ja", "en")
 
 
-def build_report_files(
-    store: Store, code: str, target: Path, lang: str, progress: ProgressReporter
-) -> dict[str, str]:
-    """Build the report of ``code`` into ``target`` (what the job and the page both call)."""
-    target.mkdir(parents=True, exist_ok=True, mode=0o700)
-    progress(0.05, "gathering")
-    with store.session() as session:
-        report_input = build_report_input(session, code)
-    done: list[str] = []
-
-    def step(name: str) -> None:
-        done.append(name)
-        progress(min(0.95, 0.1 + 0.15 * len(done)), name)
-
-    files = write_report(report_input, target, lang, progress=step)
-    progress(1.0, "done")
-    return {"directory": str(files.directory), "lang": lang}
-
-
-def report_job(store: Store, spec: JobSpec, report_progress: ProgressReporter) -> dict[str, str]:
-    """The REPORT job function for ``kenshin.jobs`` (params: ``output``, ``lang``)."""
-    params = spec.params
-    return build_report_files(
-        store,
-        str(spec.engagement_code),
-        Path(params["output"]),
-        resolve_lang(params.get("lang", "ja")),
-        report_progress,
-    )
-
-
-def _register_report_job() -> None:
-    """Register ``report_job`` as the REPORT job unless another room registered one."""
-    if JobKind.REPORT not in registered_kinds():
-        register_job(JobKind.REPORT, report_job)
-
-
 def register_reports(
     app: FastAPI,
     kit: WebKit,
@@ -77,7 +37,6 @@ def register_reports(
 ) -> None:
     """Add the report routes; ``submit_job(info, code, kind, params)`` starts a job."""
     user = Annotated[SessionInfo, Depends(kit.require_user)]
-    _register_report_job()
 
     def folder(code: str, lang: str) -> Path:
         return report_dir / code / lang
