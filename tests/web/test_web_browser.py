@@ -17,8 +17,9 @@ import pytest
 from kenshin.cli.demo import demo_file
 from kenshin.domain import Finding, FindingCategory, FindingSubject, Severity
 from kenshin.intake import read_file
-from kenshin.store import EngagementRepository, FindingRepository, open_store
-from kenshin.web import Accounts, Role, create_app
+from kenshin.requests import RequestRepository
+from kenshin.store import EngagementRepository, FindingRepository, now_utc, open_store
+from kenshin.web import Accounts, Role, WebSettings, create_app
 
 pytestmark = pytest.mark.browser
 
@@ -49,29 +50,50 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     store = open_store(f"sqlite:///{folder / 'web.sqlite3'}")
     with store.session() as session:
         EngagementRepository(session).save(read_file(demo_file()))
-        FindingRepository(session).record("demo-2026", [
-            Finding("exposure.telnet", FindingCategory.EXPOSURE, Severity.HIGH,
+        FindingRepository(session).record(
+            "demo-2026",
+            [
+                Finding(
+                    "exposure.telnet",
+                    FindingCategory.EXPOSURE,
+                    Severity.HIGH,
                     "Telnet（23/tcp）がインターネットに公開されています",
                     "Telnet (23/tcp) is reachable from the internet",
                     FindingSubject(address="198.18.20.20", port=23, protocol="tcp"),
-                    remediation_ja="WAN側のTelnetを無効にしてください。"),
-            Finding("vulnerability.cve", FindingCategory.VULNERABILITY, Severity.CRITICAL,
+                    remediation_ja="WAN側のTelnetを無効にしてください。",
+                ),
+                Finding(
+                    "vulnerability.cve",
+                    FindingCategory.VULNERABILITY,
+                    Severity.CRITICAL,
                     "CVE-2023-27997: FortiOS SSL-VPN のヒープバッファオーバーフロー",
                     "CVE-2023-27997: FortiOS SSL-VPN heap overflow",
-                    FindingSubject(device_key="DEV-01"), cves=("CVE-2023-27997",), kev=True,
-                    remediation_ja="FortiOS 7.0.12 以降へ更新してください。"),
-        ])
+                    FindingSubject(device_key="DEV-01"),
+                    cves=("CVE-2023-27997",),
+                    kev=True,
+                    remediation_ja="FortiOS 7.0.12 以降へ更新してください。",
+                ),
+            ],
+        )
+        requests = RequestRepository(session)
+        for drafted in requests.draft(read_file(demo_file()), now_utc(), "test"):
+            requests.mark_sent("demo-2026", drafted.number, now_utc(), "test")
         accounts = Accounts(session)
-        surveyor = accounts.create_user("surveyor@kenshin.example", PASSWORD, Role.SURVEYOR,
-                                        "調査 花子")
-        for email, role, vendor in (("it@demo-hospital.example", Role.HOSPITAL, None),
-                                    ("net@vendor.example", Role.VENDOR, "V-NET")):
+        surveyor = accounts.create_user(
+            "surveyor@kenshin.example", PASSWORD, Role.SURVEYOR, "調査 花子"
+        )
+        for email, role, vendor in (
+            ("it@demo-hospital.example", Role.HOSPITAL, None),
+            ("net@vendor.example", Role.VENDOR, "V-NET"),
+            ("ehr@vendor.example", Role.VENDOR, "V-EHR"),
+        ):
             token = accounts.invite(surveyor, email, role, "demo-2026", vendor)
             accounts.accept_invitation(token, PASSWORD, "情報 太郎" if vendor is None else "")
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    config = uvicorn.Config(create_app(store), host="127.0.0.1", port=port, log_level="warning")
+    app = create_app(store, WebSettings(report_dir=folder / "reports"))
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     web = uvicorn.Server(config)
     thread = threading.Thread(target=web.run, daemon=True)
     thread.start()
@@ -93,9 +115,15 @@ def browser_page(server: str) -> Iterator[object]:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
         )
         page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="ja-JP")
         try:
@@ -160,3 +188,164 @@ def test_vendor_sees_only_its_part(server: str, browser_page: object) -> None:
     assert "404" in page.inner_text("h1")  # type: ignore[attr-defined]
 
 
+def test_hospital_fills_the_hearing_sheet_online(server: str, browser_page: object) -> None:
+    page = browser_page
+    _login(page, server, "it@demo-hospital.example")
+    page.goto(f"{server}/engagements/demo-2026/hearing")  # type: ignore[attr-defined]
+    page.fill("[name='institution.bed_count']", "三百")  # type: ignore[attr-defined]
+    page.click("#institution ~ form.grid button[type=submit]")  # type: ignore[attr-defined]
+    page.wait_for_selector(".field-error")  # type: ignore[attr-defined]
+    _shot(page, "hospital-hearing-error")
+    page.fill("[name='institution.bed_count']", "320")  # type: ignore[attr-defined]
+    page.fill("[name='institution.contacts.0.phone']", "000-0000-0009")  # type: ignore[attr-defined]
+    page.click("#institution ~ form.grid button[type=submit]")  # type: ignore[attr-defined]
+    page.wait_for_selector("p.notice")  # type: ignore[attr-defined]
+    assert page.input_value("[name='institution.contacts.0.phone']") == "000-0000-0009"  # type: ignore[attr-defined]
+    page.fill("[name='devices.1.firmware_version']", "Rev.14.01.38")  # type: ignore[attr-defined]
+    page.click("#devices + form button[type=submit]")  # type: ignore[attr-defined]
+    page.wait_for_selector("p.notice")  # type: ignore[attr-defined]
+    _shot(page, "hospital-hearing")
+    page.click("nav.tabs >> text=端末調査")  # type: ignore[attr-defined]
+    page.locator("#picked + p + table tr", has_text="T-05").locator("button").click()  # type: ignore[attr-defined]
+    page.fill("#hostname", "RECEPT-01")  # type: ignore[attr-defined]
+    page.click("text=端末を追加")  # type: ignore[attr-defined]
+    page.wait_for_selector("text=RECEPT-01")  # type: ignore[attr-defined]
+    with page.expect_download() as download:  # type: ignore[attr-defined]
+        page.click("text=収集ツールをダウンロード")  # type: ignore[attr-defined]
+    assert download.value.suggested_filename == "kenshin-collector.ps1"
+    _shot(page, "hospital-terminals")
+    page.click("nav.tabs >> text=概要・指摘事項")  # type: ignore[attr-defined]
+    page.click("text=本日このアドレスであることを確認しました")  # type: ignore[attr-defined]
+    page.wait_for_selector("text=最終確認")  # type: ignore[attr-defined]
+
+
+def test_vendor_answers_a_request(server: str, browser_page: object) -> None:
+    page = browser_page
+    _login(page, server, "ehr@vendor.example")
+    page.click("text=demo-2026")  # type: ignore[attr-defined]
+    page.click("nav.tabs >> text=ご依頼事項")  # type: ignore[attr-defined]
+    _shot(page, "vendor-requests")
+    section = page.locator("section.request").first  # type: ignore[attr-defined]
+    section.locator("input[name=firmware]").fill("9.1R18")
+    section.locator("input[name=note]").fill("管理画面のシステム情報で確認しました")
+    section.locator("button[type=submit]").click()
+    page.wait_for_selector("p.notice")  # type: ignore[attr-defined]
+    assert "回答済" in page.inner_text("main")  # type: ignore[attr-defined]
+    _shot(page, "vendor-request-answered")
+
+
+def test_surveyor_board_and_report(server: str, browser_page: object) -> None:
+    page = browser_page
+    _login(page, server, "surveyor@kenshin.example")
+    page.click("header >> text=案件の進捗")  # type: ignore[attr-defined]
+    _shot(page, "surveyor-board")
+    page.goto(f"{server}/engagements/demo-2026/report")  # type: ignore[attr-defined]
+    page.click("button:has-text('報告書を作成')")  # type: ignore[attr-defined]
+    # A REPORT job: the jobs page follows it until it is done, then the files are listed.
+    page.wait_for_selector("tr[data-job][data-state=succeeded]", timeout=120000)  # type: ignore[attr-defined]
+    page.goto(f"{server}/engagements/demo-2026/report")  # type: ignore[attr-defined]
+    page.wait_for_selector("#report-files")  # type: ignore[attr-defined]
+    _shot(page, "surveyor-report")
+    with page.expect_download() as download:  # type: ignore[attr-defined]
+        page.click("text=報告書（PDF）")  # type: ignore[attr-defined]
+    path = download.value.path()
+    assert Path(path).read_bytes().startswith(b"%PDF-")
+    page.goto(f"{server}/engagements/demo-2026/jobs")  # type: ignore[attr-defined]
+    _shot(page, "surveyor-jobs")
+
+
+@pytest.fixture
+def lab_server(lab: object, tmp_path: Path) -> Iterator[tuple[str, list[int]]]:
+    """A server whose engagement authorises one lab host's address, with a window now."""
+    _need_browser()
+    import dataclasses
+    from datetime import UTC, datetime, timedelta
+
+    import uvicorn
+
+    from kenshin.domain import Authorisation, DiagnosisWindow, GlobalAddress
+
+    services = lab.services  # type: ignore[attr-defined]
+    host = next(
+        h
+        for h in lab.hosts.values()  # type: ignore[attr-defined]
+        if h.firewall is None
+        and any(s.address == h.address and s.protocol == "tcp" for s in services)
+    )
+    ports = sorted({s.port for s in services if s.address == host.address and s.protocol == "tcp"})[
+        :6
+    ]
+    now = datetime.now(UTC)
+    demo = read_file(demo_file())
+    first = demo.connection_points[0]
+    point = dataclasses.replace(
+        first,
+        addresses=(
+            dataclasses.replace(
+                first.addresses[0], address=type(first.addresses[0].address)(host.address)
+            ),
+        ),
+    )
+    assert isinstance(point.addresses[0], GlobalAddress)
+    engagement = dataclasses.replace(
+        demo,
+        code="lab-2026",
+        title="テストラボ診断",
+        connection_points=(point,),
+        devices=tuple(d for d in demo.devices if d.connection_points == (first.key,)),
+        window=DiagnosisWindow(now - timedelta(minutes=30), now + timedelta(hours=1)),
+        authorisation=Authorisation("院長 健診 一郎", now - timedelta(days=1), "LAB-TEST-001"),
+    )
+    store = open_store(f"sqlite:///{tmp_path / 'lab.sqlite3'}")
+    with store.session() as session:
+        EngagementRepository(session).save(engagement)
+        Accounts(session).create_user(
+            "surveyor@kenshin.example", PASSWORD, Role.SURVEYOR, "調査 花子"
+        )
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    app = create_app(store, WebSettings(report_dir=tmp_path / "reports"))
+    web = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=web.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not web.started and time.monotonic() < deadline:
+        time.sleep(0.1)
+    try:
+        yield f"http://127.0.0.1:{port}", ports
+    finally:
+        web.should_exit = True
+        thread.join(timeout=10)
+        store.dispose()
+
+
+@pytest.mark.lab
+def test_surveyor_scans_the_lab_and_downloads_the_report(
+    lab_server: tuple[str, list[int]], browser_page: object
+) -> None:
+    server, ports = lab_server
+    page = browser_page
+    _login(page, server, "surveyor@kenshin.example")
+    page.goto(f"{server}/engagements/lab-2026/jobs")  # type: ignore[attr-defined]
+    page.fill("#ports", ",".join(str(p) for p in ports) or "22")  # type: ignore[attr-defined]
+    page.select_option("#profile", "lab")  # type: ignore[attr-defined]
+    page.click("text=スキャンを開始")  # type: ignore[attr-defined]
+    page.wait_for_selector("tr[data-job]")  # type: ignore[attr-defined]
+    _shot(page, "surveyor-scan-started")
+    # The page polls /api/jobs/<id>; the row's state turns to 完了 without a reload.
+    page.wait_for_selector("tr[data-job][data-state=succeeded]", timeout=240000)  # type: ignore[attr-defined]
+    assert "100%" in page.inner_text("tr[data-job]")  # type: ignore[attr-defined]
+    jobs = page.request.get(f"{server}/api/engagements/lab-2026/jobs").json()  # type: ignore[attr-defined]
+    assert int(jobs[0]["result"]["open"]) >= 1  # the lab's services were found
+    _shot(page, "surveyor-scan-done")
+    page.reload()  # type: ignore[attr-defined]
+    assert "完了" in page.inner_text("#jobs")  # type: ignore[attr-defined]
+    page.goto(f"{server}/engagements/lab-2026/report")  # type: ignore[attr-defined]
+    page.click("button:has-text('報告書を作成')")  # type: ignore[attr-defined]
+    page.wait_for_selector("tr[data-job][data-state=succeeded] >> text=報告書作成", timeout=120000)  # type: ignore[attr-defined]
+    page.goto(f"{server}/engagements/lab-2026/report")  # type: ignore[attr-defined]
+    with page.expect_download() as download:  # type: ignore[attr-defined]
+        page.click("text=報告書（PDF）")  # type: ignore[attr-defined]
+    assert Path(download.value.path()).read_bytes().startswith(b"%PDF-")
+    _shot(page, "surveyor-lab-report")

@@ -20,10 +20,23 @@ class Action(StrEnum):
     MARK_FIXED = "mark_fixed"  # a hospital says a finding was fixed
     CONFIRM_ADDRESS = "confirm_address"  # the dynamic IP on the diagnosis day
     INVITE = "invite"
+    HEARING = "hearing"  # fill in / upload the hearing sheet
+    TERMINALS = "terminals"  # pick terminals, download the collector, upload its results
+    REQUESTS = "requests"  # see requests (a vendor: only those addressed to it) and answer
+    MANAGE_REQUESTS = "manage_requests"  # draft and send requests
+    RUN_JOBS = "run_jobs"  # start / follow / cancel scans and reports
+    REPORT = "report"  # read and download the report
 
 
-_HOSPITAL = {Action.VIEW, Action.MARK_FIXED, Action.CONFIRM_ADDRESS}
-_VENDOR = {Action.VIEW}
+_HOSPITAL = {
+    Action.VIEW,
+    Action.MARK_FIXED,
+    Action.CONFIRM_ADDRESS,
+    Action.HEARING,
+    Action.TERMINALS,
+    Action.REPORT,
+}
+_VENDOR = {Action.VIEW, Action.REQUESTS}
 
 
 def membership_for(memberships: list[Membership], code: str) -> Membership | None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
 from ipaddress import ip_address
+from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -25,6 +26,7 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from kenshin import __version__
+from kenshin.config import data_dir
 from kenshin.domain import (
     AddressAssignment,
     AuditEvent,
@@ -36,6 +38,7 @@ from kenshin.domain import (
 from kenshin.errors import KenshinError
 from kenshin.i18n import Lang, resolve_lang, translate
 from kenshin.intake import to_document, validate_document
+from kenshin.pipeline import configure
 from kenshin.store import (
     AuditLog,
     EngagementRepository,
@@ -43,14 +46,19 @@ from kenshin.store import (
     Store,
     finding_fingerprint,
 )
+from kenshin.web._kit import WebKit
 from kenshin.web.access import Action, allowed, membership_for, visible_findings
-from kenshin.web.accounts import Accounts, Role, SessionInfo, WebError
+from kenshin.web.accounts import Accounts, Membership, Role, SessionInfo, WebError
+from kenshin.web.jobs import register_jobs
+from kenshin.web.reports import register_reports
+from kenshin.web.workflow import register_workflow
 
 SESSION_COOKIE = "kenshin_session"
 LANG_COOKIE = "kenshin_lang"
 LOGIN_CSRF_COOKIE = "kenshin_login_csrf"
 JST = ZoneInfo("Asia/Tokyo")
 LOGIN_ATTEMPTS_PER_MINUTE = 10
+MAX_REQUEST_BYTES = 24 * 1024 * 1024  # the largest upload: several collector files
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -67,6 +75,7 @@ SECURITY_HEADERS = {
 @dataclass(frozen=True)
 class WebSettings:
     secure_cookies: bool = False  # True behind HTTPS (set by `kenshin serve --https-proxy`)
+    report_dir: Path | None = None  # where built reports are kept (default: data dir/reports)
 
 
 class _LoginRateLimiter:
@@ -96,14 +105,28 @@ class Confirmation(BaseModel):
     confirmed_by: str = ""
 
 
-def create_app(store: Store, settings: WebSettings | None = None) -> FastAPI:
-    """The application over one engagement store."""
+def create_app(
+    store: Store, settings: WebSettings | None = None, job_runner: Any = None
+) -> FastAPI:
+    """The application over one engagement store (``job_runner``: kenshin.jobs by default)."""
     settings = settings or WebSettings()
+    configure(lambda: store)  # identification, diagnosis checks, report/diagnose jobs
     app = FastAPI(
         title="kenshin", version=__version__, description="kenshin web application and JSON API"
     )
     templates = Jinja2Templates(directory=str(resources.files("kenshin.web") / "templates"))
     limiter = _LoginRateLimiter(LOGIN_ATTEMPTS_PER_MINUTE)
+
+    @app.middleware("http")
+    async def body_limit(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        # Refuse an oversized body before the multipart parser spools it (per-file
+        # limits are checked again in web/uploads.py).
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > MAX_REQUEST_BYTES:
+            return JSONResponse({"detail": "request too large"}, status_code=413)
+        return await call_next(request)
 
     @app.middleware("http")
     async def security_headers(
@@ -133,10 +156,12 @@ def create_app(store: Store, settings: WebSettings | None = None) -> FastAPI:
         return info
 
     def check_csrf(info: SessionInfo, token: str | None) -> None:
-        if not token or not hmac.compare_digest(token, info.csrf_token):
+        if not token or not _same(token, info.csrf_token):
             raise HTTPException(status_code=403, detail="CSRF token missing or wrong")
 
-    def load_engagement(info: SessionInfo, code: str, action: Action) -> tuple[Engagement, Any]:
+    def load_engagement(
+        info: SessionInfo, code: str, action: Action
+    ) -> tuple[Engagement, Membership | None]:
         with db() as session:
             memberships = Accounts(session).memberships(info.user)
             if not allowed(info.user, memberships, code, action):
@@ -171,7 +196,9 @@ def create_app(store: Store, settings: WebSettings | None = None) -> FastAPI:
             )
         return response
 
-    def audit(actor: str, action: str, code: str | None, **details: str) -> None:
+    def audit(
+        actor: str, action: str, code: str | None, targets: tuple[str, ...] = (), **details: str
+    ) -> None:
         with db() as session:
             AuditLog(session).record(
                 AuditEvent(
@@ -180,6 +207,7 @@ def create_app(store: Store, settings: WebSettings | None = None) -> FastAPI:
                     outcome=AuditOutcome.SUCCEEDED,
                     at=datetime.now(UTC),
                     engagement_code=code,
+                    targets=targets,
                     details=details,
                 )
             )
@@ -239,7 +267,7 @@ def create_app(store: Store, settings: WebSettings | None = None) -> FastAPI:
         login_csrf: Annotated[str, Form()] = "",
     ) -> Response:
         cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
-        if not cookie or not hmac.compare_digest(cookie, login_csrf):
+        if not cookie or not _same(cookie, login_csrf):
             raise HTTPException(status_code=403, detail="CSRF token missing or wrong")
         client = request.client.host if request.client else "unknown"
         lang = lang_of(request)
@@ -384,7 +412,7 @@ def create_app(store: Store, settings: WebSettings | None = None) -> FastAPI:
         login_csrf: Annotated[str, Form()] = "",
     ) -> Response:
         cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
-        if not cookie or not hmac.compare_digest(cookie, login_csrf):
+        if not cookie or not _same(cookie, login_csrf):
             raise HTTPException(status_code=403, detail="CSRF token missing or wrong")
         try:
             with db() as session:
@@ -581,7 +609,25 @@ def create_app(store: Store, settings: WebSettings | None = None) -> FastAPI:
             p.key: f"summary.diag.{p.diagnosis_status.value}" for p in engagement.connection_points
         }
 
+    kit = WebKit(
+        store=store,
+        db=db,
+        lang_of=lang_of,
+        require_user=require_user,
+        check_csrf=check_csrf,
+        load_engagement=load_engagement,
+        page=page,
+        audit=audit,
+    )
+    register_workflow(app, kit)
+    submit_job = register_jobs(app, kit, job_runner)
+    register_reports(app, kit, settings.report_dir or data_dir() / "reports", submit_job)
     return app
+
+
+def _same(given: str, expected: str) -> bool:
+    """Constant-time comparison that also takes non-ASCII input (never a 500)."""
+    return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
 
 
 def _rows(findings: list[Finding]) -> list[dict[str, Any]]:

@@ -1,0 +1,674 @@
+"""The workflow pages: hearing sheet, terminal survey, vendor requests, engagement state.
+
+Each route asks ``access.allowed`` (through ``kit.load_engagement``) about the exact
+engagement, answers a refusal with 404, and checks the session's CSRF token on every
+change. Every write of an engagement goes through ``kenshin.intake.validate_document``
+or the same importer the CLI uses (``read_answers``, ``import_terminal_files``,
+``record_answer``), so the web can store nothing the command line would refuse.
+"""
+
+import importlib.util
+import io
+import tempfile
+from dataclasses import dataclass
+from datetime import date
+from ipaddress import ip_address
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, File, Form, Header, HTTPException, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+
+from kenshin.domain import AddressAssignment, Engagement, HolderKind, TerminalRole
+from kenshin.errors import KenshinError
+from kenshin.i18n import Lang, translate
+from kenshin.intake import IntakeError, Problem, to_document, validate_document
+from kenshin.intake.hearing_sheet import build_template, read_answers
+from kenshin.requests import (
+    Answer,
+    RequestRepository,
+    RequestState,
+    VendorRequest,
+    check_firmware,
+    japan_today,
+)
+from kenshin.requests._documents import subject_lines
+from kenshin.scan.storage import ScanRunRepository
+from kenshin.store import AuditLog, EngagementRepository, now_utc
+from kenshin.terminals import (
+    MAX_FILE_BYTES,
+    assessment_to_json,
+    collector_script,
+    import_terminal_files,
+    stored_assessments,
+)
+from kenshin.web._kit import WebKit
+from kenshin.web.access import Action
+from kenshin.web.accounts import Membership, Role, SessionInfo, WebError
+from kenshin.web.uploads import (
+    MAX_FILES,
+    TEXT_LIMIT,
+    WORKBOOK_LIMIT,
+    Kind,
+    decode_text,
+    read_upload,
+)
+
+SECTIONS = ("institution", "points", "devices")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class AnswerBody(BaseModel):
+    firmware: str = ""
+    wan_ip: str = ""
+    assignment: AddressAssignment | None = None
+    isp: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class EngagementState:
+    """Where an engagement stands, as the surveyor's dashboard shows it."""
+
+    code: str
+    hearing_received: bool
+    requests_open: int
+    requests_total: int
+    diagnosis: str  # "done", "scheduled", "running" or "none"
+    terminals_audited: int
+    terminals_planned: int
+    report_issued: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def engagement_state(session: Session, engagement: Engagement) -> EngagementState:
+    code = engagement.code
+    events = AuditLog(session).events(code, limit=500)
+    hearing = any(e.action in ("hearing.import", "hearing.web") for e in events)
+    requests = RequestRepository(session).for_engagement(code)
+    runs = ScanRunRepository(session).runs(code)
+    statuses = {r.status.value if hasattr(r.status, "value") else str(r.status) for r in runs}
+    if "finished" in statuses:
+        diagnosis = "done"
+    elif "running" in statuses:
+        diagnosis = "running"
+    elif engagement.window is not None:
+        diagnosis = "scheduled"
+    else:
+        diagnosis = "none"
+    audited = len(stored_assessments(session, code))
+    report = any(e.action.startswith("report.") for e in events)
+    return EngagementState(
+        code,
+        hearing,
+        sum(1 for r in requests if r.state.open),
+        len(requests),
+        diagnosis,
+        audited,
+        len(engagement.terminals),
+        report,
+    )
+
+
+def visible_requests(
+    info: SessionInfo, membership: Membership | None, requests: list[VendorRequest]
+) -> list[VendorRequest]:
+    """Staff see every request; a vendor only the sent or answered ones addressed to it."""
+    if info.user.is_staff:
+        return requests
+    if info.user.role is not Role.VENDOR or membership is None or membership.vendor_key is None:
+        return []
+    return [
+        r
+        for r in requests
+        if r.recipient.kind is HolderKind.VENDOR
+        and r.recipient.vendor_key == membership.vendor_key
+        and r.state not in (RequestState.DRAFT, RequestState.CANCELLED)
+    ]
+
+
+def _field_errors(problems: tuple[Problem, ...], lang: Lang) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    for problem in problems:
+        name = ".".join(str(p) for p in problem.path)
+        text = translate(problem.key, lang, **dict(problem.params))
+        errors[name] = f"{errors[name]} / {text}" if name in errors else text
+    return errors
+
+
+def _apply_section(document: dict[str, Any], section: str, form: FormData) -> None:
+    """Copy the section's form fields into the engagement document (only known fields)."""
+
+    def value(name: str) -> str:
+        raw = form.get(name)
+        return raw.strip() if isinstance(raw, str) else ""
+
+    if section == "institution":
+        institution = document["institution"]
+        for name in ("name", "name_en", "address", "prefecture"):
+            institution[name] = value(f"institution.{name}")
+        beds = value("institution.bed_count")
+        institution["bed_count"] = beds if beds else None
+        contact = {
+            k: value(f"institution.contacts.0.{k}") for k in ("name", "role", "email", "phone")
+        }
+        contacts = institution.setdefault("contacts", [])
+        if any(contact.values()):
+            if contacts:
+                contacts[0] = contact
+            else:
+                contacts.append(contact)
+    elif section == "points":
+        for i, point in enumerate(document.get("connection_points", [])):
+            point["carrier"] = value(f"connection_points.{i}.carrier")
+            for j, entry in enumerate(point.get("addresses", [])):
+                entry["address"] = value(f"connection_points.{i}.addresses.{j}.address")
+                entry["assignment"] = value(f"connection_points.{i}.addresses.{j}.assignment")
+            new = value(f"connection_points.{i}.new_address")
+            if new:
+                point.setdefault("addresses", []).append(
+                    {
+                        "address": new,
+                        "assignment": value(f"connection_points.{i}.new_assignment") or "unknown",
+                    }
+                )
+    elif section == "devices":
+        for i, device in enumerate(document.get("devices", [])):
+            for name in ("vendor", "model", "firmware_version"):
+                device[name] = value(f"devices.{i}.{name}")
+    else:
+        raise HTTPException(status_code=404, detail="not found")
+
+
+def register_workflow(app: FastAPI, kit: WebKit) -> None:
+    """Add the hearing-sheet, terminal and request routes to ``app``."""
+    user = Annotated[SessionInfo, Depends(kit.require_user)]
+
+    # -- surveyor: state of every engagement ---------------------------------------------
+
+    @app.get("/api/engagements/{code}/state")
+    def api_state(code: str, info: user) -> dict[str, Any]:
+        engagement, _ = kit.load_engagement(info, code, Action.RUN_JOBS)
+        with kit.db() as session:
+            return engagement_state(session, engagement).as_dict()
+
+    @app.get("/board", response_class=HTMLResponse)
+    def board(request: Request, info: user) -> Response:
+        if not info.user.is_staff:
+            raise HTTPException(status_code=404, detail="not found")
+        with kit.db() as session:
+            repository = EngagementRepository(session)
+            rows = [
+                (summary, engagement_state(session, repository.get(summary.code)))
+                for summary in repository.list()
+            ]
+        return kit.page(request, "board.html", info, rows=rows)
+
+    # -- hearing sheet ------------------------------------------------------------------
+
+    def hearing_page(
+        request: Request,
+        info: SessionInfo,
+        engagement: Engagement,
+        *,
+        errors: dict[str, str] | None = None,
+        values: dict[str, Any] | None = None,
+        section: str = "",
+        message: str = "",
+        status: int = 200,
+    ) -> Response:
+        response = kit.page(
+            request,
+            "hearing.html",
+            info,
+            engagement=engagement,
+            doc=values or to_document(engagement),
+            errors=errors or {},
+            section=section,
+            message=message,
+            assignments=[a.value for a in AddressAssignment],
+            status=status,
+        )
+        response.status_code = status
+        return response
+
+    @app.get("/engagements/{code}/hearing", response_class=HTMLResponse)
+    def hearing(request: Request, code: str, info: user) -> Response:
+        engagement, _ = kit.load_engagement(info, code, Action.HEARING)
+        saved = request.query_params.get("saved", "")
+        message = translate("web.hearing.saved", kit.lang_of(request)) if saved else ""
+        return hearing_page(request, info, engagement, message=message)
+
+    @app.post("/engagements/{code}/hearing/{section}", response_class=HTMLResponse)
+    async def hearing_section(request: Request, code: str, section: str, info: user) -> Response:
+        form = await request.form()
+        csrf = form.get("csrf")
+        kit.check_csrf(info, csrf if isinstance(csrf, str) else None)
+        if section not in SECTIONS:
+            raise HTTPException(status_code=404, detail="not found")
+        engagement, _ = kit.load_engagement(info, code, Action.HEARING)
+        document: dict[str, Any] = to_document(engagement)
+        _apply_section(document, section, form)
+        try:
+            updated = validate_document(document)
+        except IntakeError as exc:
+            lang = kit.lang_of(request)
+            return hearing_page(
+                request,
+                info,
+                engagement,
+                errors=_field_errors(exc.problems, lang),
+                values=document,
+                section=section,
+                message=translate("web.hearing.invalid", lang),
+                status=400,
+            )
+        with kit.db() as session:
+            EngagementRepository(session).save(updated)
+        kit.audit(info.user.email, "hearing.web", code, section=section)
+        return RedirectResponse(f"/engagements/{code}/hearing?saved={section}", status_code=303)
+
+    @app.get("/engagements/{code}/hearing/template.xlsx")
+    def hearing_template(code: str, info: user) -> Response:
+        engagement, _ = kit.load_engagement(info, code, Action.HEARING)
+        buffer = io.BytesIO()
+        build_template(engagement).save(buffer)
+        return Response(
+            buffer.getvalue(),
+            media_type=XLSX,
+            headers={"Content-Disposition": f'attachment; filename="hearing-{code}.xlsx"'},
+        )
+
+    @app.post("/engagements/{code}/hearing-upload", response_class=HTMLResponse)
+    async def hearing_upload(
+        request: Request,
+        code: str,
+        info: user,
+        workbook: Annotated[UploadFile, File()],
+        csrf: Annotated[str, Form()] = "",
+    ) -> Response:
+        kit.check_csrf(info, csrf)
+        engagement, _ = kit.load_engagement(info, code, Action.HEARING)
+        lang = kit.lang_of(request)
+        try:
+            data = await read_upload(workbook, WORKBOOK_LIMIT, Kind.WORKBOOK)
+            with tempfile.TemporaryDirectory() as folder:
+                path = Path(folder) / "hearing.xlsx"
+                path.write_bytes(data)
+                result = read_answers(engagement, path)
+        except KenshinError as exc:
+            return hearing_page(
+                request,
+                info,
+                engagement,
+                message=exc.message(lang),
+                section="upload",
+                status=400,
+            )
+        with kit.db() as session:
+            EngagementRepository(session).save(result.engagement)
+        kit.audit(
+            info.user.email,
+            "hearing.import",
+            code,
+            file=workbook.filename or "-",
+            added=str(sum(result.added.values())),
+            updated=str(sum(result.updated.values())),
+        )
+        return RedirectResponse(f"/engagements/{code}/hearing?saved=upload", status_code=303)
+
+    # -- terminal survey ----------------------------------------------------------------
+
+    def terminals_page(
+        request: Request,
+        info: SessionInfo,
+        engagement: Engagement,
+        *,
+        message: str = "",
+        status: int = 200,
+    ) -> Response:
+        with kit.db() as session:
+            assessments = stored_assessments(session, engagement.code)
+        response = kit.page(
+            request,
+            "terminals.html",
+            info,
+            engagement=engagement,
+            assessments=assessments,
+            roles=[r.value for r in TerminalRole],
+            message=message,
+            status=status,
+        )
+        response.status_code = status
+        return response
+
+    @app.get("/engagements/{code}/terminals", response_class=HTMLResponse)
+    def terminals(request: Request, code: str, info: user) -> Response:
+        engagement, _ = kit.load_engagement(info, code, Action.TERMINALS)
+        return terminals_page(request, info, engagement)
+
+    @app.get("/api/engagements/{code}/terminals")
+    def api_terminals(code: str, info: user) -> list[dict[str, Any]]:
+        kit.load_engagement(info, code, Action.TERMINALS)
+        with kit.db() as session:
+            found = stored_assessments(session, code)
+        return [_plain(assessment_to_json(a)) for a in found]
+
+    @app.post("/engagements/{code}/terminals", response_class=HTMLResponse)
+    def add_terminal(
+        request: Request,
+        code: str,
+        info: user,
+        hostname: Annotated[str, Form()],
+        role: Annotated[str, Form()] = "other",
+        system: Annotated[str, Form()] = "",
+        location: Annotated[str, Form()] = "",
+        csrf: Annotated[str, Form()] = "",
+    ) -> Response:
+        kit.check_csrf(info, csrf)
+        engagement, _ = kit.load_engagement(info, code, Action.TERMINALS)
+        lang = kit.lang_of(request)
+        if len(engagement.terminals) >= engagement.terminal_limit:
+            message = translate("web.terminals.limit", lang, limit=engagement.terminal_limit)
+            return terminals_page(request, info, engagement, message=message, status=400)
+        document: dict[str, Any] = to_document(engagement)
+        taken = {t.key for t in engagement.terminals}
+        number = 1
+        while f"T-{number:02d}" in taken:
+            number += 1
+        document.setdefault("terminals", []).append(
+            {
+                "key": f"T-{number:02d}",
+                "hostname": hostname.strip(),
+                "role": role,
+                "system": system.strip(),
+                "location": location.strip(),
+            }
+        )
+        try:
+            updated = validate_document(document)
+        except IntakeError as exc:
+            return terminals_page(request, info, engagement, message=exc.message(lang), status=400)
+        with kit.db() as session:
+            EngagementRepository(session).save(updated)
+        kit.audit(info.user.email, "terminals.pick", code, hostname=hostname.strip())
+        return RedirectResponse(f"/engagements/{code}/terminals", status_code=303)
+
+    @app.post("/engagements/{code}/terminals/{key}/remove")
+    def remove_terminal(
+        code: str, key: str, info: user, csrf: Annotated[str, Form()] = ""
+    ) -> Response:
+        kit.check_csrf(info, csrf)
+        engagement, _ = kit.load_engagement(info, code, Action.TERMINALS)
+        if key not in {t.key for t in engagement.terminals}:
+            raise HTTPException(status_code=404, detail="not found")
+        with kit.db() as session:
+            if any(a.terminal_key == key for a in stored_assessments(session, code)):
+                raise WebError("web.terminals.has_result", key=key)
+            document: dict[str, Any] = to_document(engagement)
+            document["terminals"] = [t for t in document["terminals"] if t["key"] != key]
+            EngagementRepository(session).save(validate_document(document))
+        kit.audit(info.user.email, "terminals.unpick", code, key=key)
+        return RedirectResponse(f"/engagements/{code}/terminals", status_code=303)
+
+    @app.get("/engagements/{code}/terminals/collector.ps1")
+    def collector(code: str, info: user) -> Response:
+        kit.load_engagement(info, code, Action.TERMINALS)
+        # A BOM so Windows PowerShell 5.1 reads the Japanese messages as UTF-8.
+        return Response(
+            "\ufeff" + collector_script(),
+            media_type="application/octet-stream",
+            headers={"Content-Disposition": 'attachment; filename="kenshin-collector.ps1"'},
+        )
+
+    @app.post("/engagements/{code}/terminals-upload", response_class=HTMLResponse)
+    async def terminals_upload(
+        request: Request,
+        code: str,
+        info: user,
+        files: Annotated[list[UploadFile], File()],
+        csrf: Annotated[str, Form()] = "",
+    ) -> Response:
+        kit.check_csrf(info, csrf)
+        engagement, _ = kit.load_engagement(info, code, Action.TERMINALS)
+        lang = kit.lang_of(request)
+        try:
+            if len(files) > MAX_FILES:
+                raise WebError("web.upload.too_many", limit=MAX_FILES)
+            pairs = [
+                (f.filename or f"file-{i}", await read_upload(f, MAX_FILE_BYTES, Kind.TEXT))
+                for i, f in enumerate(files, start=1)
+            ]
+            with kit.db() as session:
+                import_terminal_files(
+                    session, code, pairs, japan_today(now_utc()), actor=info.user.email
+                )
+        except KenshinError as exc:
+            return terminals_page(request, info, engagement, message=exc.message(lang), status=400)
+        return RedirectResponse(f"/engagements/{code}/terminals#results", status_code=303)
+
+    # -- vendor requests ----------------------------------------------------------------
+
+    def requests_of(
+        info: SessionInfo, code: str, action: Action
+    ) -> tuple[Engagement, list[VendorRequest]]:
+        engagement, membership = kit.load_engagement(info, code, action)
+        with kit.db() as session:
+            found = RequestRepository(session).for_engagement(code)
+        return engagement, visible_requests(info, membership, found)
+
+    def the_request(info: SessionInfo, code: str, number: int) -> VendorRequest:
+        _, found = requests_of(info, code, Action.REQUESTS)
+        request = next((r for r in found if r.number == number), None)
+        if request is None:
+            raise HTTPException(status_code=404, detail="not found")
+        return request
+
+    @app.get("/engagements/{code}/requests", response_class=HTMLResponse)
+    def requests_page(request: Request, code: str, info: user) -> Response:
+        engagement, found = requests_of(info, code, Action.REQUESTS)
+        lang = kit.lang_of(request)
+        today = japan_today(now_utc())
+        rows = [
+            {
+                "request": r,
+                "subject": " ".join(subject_lines(engagement, r, lang)),
+                "overdue": r.is_overdue(today),
+            }
+            for r in found
+        ]
+        return kit.page(
+            request,
+            "requests.html",
+            info,
+            engagement=engagement,
+            rows=rows,
+            message=request.query_params.get("done", ""),
+            assignments=[AddressAssignment.FIXED.value, AddressAssignment.DYNAMIC.value],
+        )
+
+    @app.get("/api/engagements/{code}/requests")
+    def api_requests(code: str, info: user) -> list[dict[str, Any]]:
+        _, found = requests_of(info, code, Action.REQUESTS)
+        return [_request_json(r) for r in found]
+
+    def answer(
+        info: SessionInfo, code: str, number: int, body: AnswerBody, attachment: str = ""
+    ) -> VendorRequest:
+        current = the_request(info, code, number)
+        if not current.state.open:
+            raise WebError("web.requests.closed", ref=current.ref)
+        try:
+            address = ip_address(body.wan_ip.strip()) if body.wan_ip.strip() else None
+        except ValueError:
+            raise WebError("hearing.bad_ip", value=body.wan_ip) from None
+        note = body.note.strip()
+        if attachment:
+            note = f"{note}\n\n{attachment}".strip()
+        given = Answer(
+            firmware=body.firmware.strip(),
+            wan_ip=address,
+            assignment=body.assignment,
+            isp=body.isp.strip(),
+            note=note,
+        )
+        if given.is_empty() and not attachment:
+            raise WebError("web.requests.empty")
+        from kenshin.requests import record_answer
+
+        with kit.db() as session:
+            outcome = record_answer(session, code, number, given, now_utc(), info.user.email)
+            log = AuditLog(session)
+            details = {k: v for k, v in given.as_dict().items() if k != "note"}
+            _record(log, info.user.email, "requests.answer", code, (outcome.request.ref,), details)
+            for change in outcome.scope_changes:
+                _record(
+                    log,
+                    info.user.email,
+                    f"scope.address_{change.action}",
+                    code,
+                    (change.address,),
+                    {
+                        "point": change.point_key,
+                        "assignment": change.assignment,
+                        "source": outcome.request.ref,
+                    },
+                )
+            if importlib.util.find_spec("kenshin.firmware") is not None:
+                check_firmware(session, outcome.engagement)
+        return outcome.request
+
+    @app.post("/engagements/{code}/requests/{number}/answer", response_class=HTMLResponse)
+    async def answer_form(
+        code: str,
+        number: int,
+        info: user,
+        csrf: Annotated[str, Form()] = "",
+        firmware: Annotated[str, Form()] = "",
+        wan_ip: Annotated[str, Form()] = "",
+        assignment: Annotated[str, Form()] = "",
+        isp: Annotated[str, Form()] = "",
+        note: Annotated[str, Form()] = "",
+        output: Annotated[UploadFile | None, File()] = None,
+    ) -> Response:
+        kit.check_csrf(info, csrf)
+        the_request(info, code, number)  # 404 before reading any upload
+        attachment = ""
+        if output is not None and output.filename:
+            data = await read_upload(output, TEXT_LIMIT, Kind.TEXT)
+            attachment = f"--- {output.filename} ---\n{decode_text(data).strip()}"
+        body = AnswerBody(
+            firmware=firmware,
+            wan_ip=wan_ip,
+            assignment=AddressAssignment(assignment) if assignment else None,
+            isp=isp,
+            note=note,
+        )
+        answered = answer(info, code, number, body, attachment)
+        return RedirectResponse(
+            f"/engagements/{code}/requests?done={answered.ref}", status_code=303
+        )
+
+    @app.post("/api/engagements/{code}/requests/{number}/answer")
+    def api_answer(
+        code: str,
+        number: int,
+        body: AnswerBody,
+        info: user,
+        x_csrf_token: Annotated[str | None, Header()] = None,
+    ) -> dict[str, Any]:
+        kit.check_csrf(info, x_csrf_token)
+        return _request_json(answer(info, code, number, body))
+
+    @app.post("/engagements/{code}/requests/draft")
+    def draft_requests(code: str, info: user, csrf: Annotated[str, Form()] = "") -> Response:
+        kit.check_csrf(info, csrf)
+        engagement, _ = kit.load_engagement(info, code, Action.MANAGE_REQUESTS)
+        with kit.db() as session:
+            created = RequestRepository(session).draft(engagement, now_utc(), info.user.email)
+        if created:
+            kit.audit(
+                info.user.email, "requests.draft", code, targets=tuple(r.ref for r in created)
+            )
+        return RedirectResponse(f"/engagements/{code}/requests", status_code=303)
+
+    @app.post("/engagements/{code}/requests/{number}/send")
+    def send_request(
+        code: str,
+        number: int,
+        info: user,
+        csrf: Annotated[str, Form()] = "",
+        due: Annotated[str, Form()] = "",
+    ) -> Response:
+        kit.check_csrf(info, csrf)
+        kit.load_engagement(info, code, Action.MANAGE_REQUESTS)
+        try:
+            due_date = date.fromisoformat(due) if due else None
+        except ValueError:
+            raise WebError("intake.not_date", value=due) from None
+        the_request(info, code, number)
+        with kit.db() as session:
+            sent = RequestRepository(session).mark_sent(
+                code, number, now_utc(), info.user.email, due_date
+            )
+        kit.audit(
+            info.user.email,
+            "requests.sent",
+            code,
+            targets=(sent.ref,),
+            due=sent.due_date.isoformat() if sent.due_date else "",
+        )
+        return RedirectResponse(f"/engagements/{code}/requests", status_code=303)
+
+
+def _record(
+    log: AuditLog,
+    actor: str,
+    action: str,
+    code: str,
+    targets: tuple[str, ...],
+    details: dict[str, str],
+) -> None:
+    from kenshin.domain import AuditEvent, AuditOutcome
+
+    log.record(
+        AuditEvent(
+            actor=actor,
+            action=action,
+            outcome=AuditOutcome.SUCCEEDED,
+            at=now_utc(),
+            engagement_code=code,
+            targets=targets,
+            details=details,
+        )
+    )
+
+
+def _request_json(request: VendorRequest) -> dict[str, Any]:
+    return {
+        "ref": request.ref,
+        "number": request.number,
+        "device": request.device_key,
+        "point": request.point_key,
+        "state": request.state.value,
+        "wants": [w.value for w in request.wants],
+        "due_date": request.due_date.isoformat() if request.due_date else None,
+        "answer": request.answer.as_dict() if request.answer else None,
+    }
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if hasattr(value, "value") and not isinstance(value, str | int | float | bool):
+        return value.value
+    return value
