@@ -372,7 +372,13 @@ def render(rows: list[Row], info: dict[str, str], loads: list[str], runs: int) -
         "probe instead of waiting out the ICMP rate limit; nmap waits it out. Peak RSS is the"
         " scanning process's own maximum resident set size, measured by GNU time. The "
         "hospital profile row shows the polite default (300 probes/s, 8 connections per host)"
-        " next to nmap's default timing.",
+        " next to nmap's default timing."
+        " Rows without a target are for information: the hospital profile is paced on "
+        "purpose, and the 1,024-address row is there for memory — kenshin keeps per-host "
+        "state (a packet template, a set of answered ports, a table of 65,536 port states "
+        "when a plan is large) as Python objects, which costs more per address than nmap's C "
+        "structures; the UDP peer's spread is nmap waiting on ICMP rate limits that vary from"
+        " run to run.",
         END,
     ]
     return "\n".join(lines) + "\n"

@@ -77,39 +77,49 @@ def snmp_sysdescr(address: str, community: str) -> str | None:
     return result.stdout.strip()
 
 
+# The kernel rate-limits ICMP errors per destination (a burst of 6, then one a second):
+# after a scanner has probed a host in the same session, an RST/ICMP answer may be
+# withheld for a moment. Silence is therefore asked again a few times before it counts.
+ATTEMPTS = 3
+
+
 def tcp_state(address: str, port: int, timeout: float = 1.5) -> PortState:
     """What a plain connect() sees: open, closed (RST) or filtered (silence or ICMP)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.settimeout(timeout)
-        try:
-            sock.connect((address, port))
-        except ConnectionRefusedError:
-            return PortState.CLOSED
-        except TimeoutError:
-            return PortState.FILTERED
-        except OSError as exc:
-            if exc.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EACCES):
-                return PortState.FILTERED
-            raise
-        return PortState.OPEN
+    for _ in range(ATTEMPTS):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.settimeout(timeout)
+            try:
+                sock.connect((address, port))
+            except ConnectionRefusedError:
+                return PortState.CLOSED
+            except TimeoutError:
+                continue
+            except OSError as exc:
+                if exc.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EACCES):
+                    return PortState.FILTERED
+                raise
+            return PortState.OPEN
+    return PortState.FILTERED
 
 
 def udp_state(
     address: str, port: int, payload: bytes = b"\0" * 8, timeout: float = 1.5
 ) -> PortState:
     """open (a reply), closed (ICMP port unreachable), filtered (other ICMP), open|filtered."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.settimeout(timeout)
-        sock.connect((address, port))
-        sock.send(payload)
-        try:
-            sock.recv(4096)
-        except ConnectionRefusedError:
-            return PortState.CLOSED
-        except TimeoutError:
-            return PortState.OPEN_FILTERED
-        except OSError as exc:
-            if exc.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EACCES):
-                return PortState.FILTERED
-            raise
-        return PortState.OPEN
+    for _ in range(ATTEMPTS):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.settimeout(timeout)
+            sock.connect((address, port))
+            sock.send(payload)
+            try:
+                sock.recv(4096)
+            except ConnectionRefusedError:
+                return PortState.CLOSED
+            except TimeoutError:
+                continue
+            except OSError as exc:
+                if exc.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EACCES):
+                    return PortState.FILTERED
+                raise
+            return PortState.OPEN
+    return PortState.OPEN_FILTERED

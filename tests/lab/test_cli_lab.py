@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import socket
+import time
 
 import pytest
 from typer.testing import CliRunner
@@ -52,3 +55,21 @@ def test_lab_status_lists_only_labs_whose_owner_lives() -> None:
 def test_lab_up_with_an_unknown_profile_is_an_error() -> None:
     result = CliRunner().invoke(app, ["--lang", "en", "lab", "up", "--profile", "nope"])
     assert result.exit_code != 0
+
+
+@pytest.mark.usefixtures("needs_root")
+def test_lab_down_removes_a_lab_whose_keeper_was_killed() -> None:
+    runner = CliRunner()
+    result = runner.invoke(app, ["--lang", "en", "lab", "up", "--profile", "test", "--json"])
+    assert result.exit_code == 0, result.output
+    state = json.loads(result.output)
+    os.kill(state["pid"], signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while pid_alive(state["pid"]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert set(state["namespaces"]) <= set(list_namespaces())  # left behind
+    down = runner.invoke(app, ["--lang", "en", "lab", "down"])
+    assert down.exit_code == 0, down.output
+    assert "Removed namespaces of labs whose owner had died" in down.output
+    assert not set(state["namespaces"]) & set(list_namespaces())
+    assert not [pid for pid in state["processes"].values() if pid_alive(pid)]

@@ -203,3 +203,16 @@ def test_the_root_namespace_reaches_the_lab_from_its_uplink_address(lab: Lab) ->
     with socket.create_connection((service.address, service.port), timeout=5) as conn:
         assert conn.getsockname()[0] == lab.source_address
     assert lab.link.endswith("-up")
+
+
+def test_the_lab_counts_connections_per_service(lab: Lab) -> None:
+    redis, dns = lab.service("redis-open"), lab.service("dns-open")
+    before_redis, before_dns = lab.connections("redis-open"), lab.connections("dns-open")
+    other = lab.connections("redis-auth")
+    for _ in range(3):
+        assert redis_command(redis.address, "PING") == b"+PONG\r\n"
+    for _ in range(2):
+        dns_query(dns.address, "www.example.com")
+    assert lab.connections("redis-open") == before_redis + 3
+    assert lab.connections("dns-open") == before_dns + 2
+    assert lab.connections("redis-auth") == other

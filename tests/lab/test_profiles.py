@@ -133,6 +133,13 @@ def test_firewall_ruleset_drops_by_default_and_lists_each_action() -> None:
     assert "tcp dport { 22 } accept" in text
     assert "udp dport { 69 } reject with icmp type admin-prohibited" in text
     assert "reset" not in text  # no empty sets for actions without ports
+    counting = ruleset(None, [("tcp", 21), ("udp", 161)])
+    assert "policy accept" in counting
+    assert "drop" not in counting
+    assert "tcp dport 21 tcp flags & (syn | ack) == syn counter name c_tcp_21" in counting
+    assert "udp dport 161 counter name c_udp_161" in counting
+    assert "ct " not in counting  # no connection tracking on hosts without a firewall
+    assert "counter c_udp_161 { }" in counting
 
 
 def test_not_root_says_it_needs_root(monkeypatch: pytest.MonkeyPatch) -> None:

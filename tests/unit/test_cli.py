@@ -32,7 +32,7 @@ def run(*args: str, db: Path | None = None) -> subprocess.CompletedProcess[str]:
 
 
 def test_demo_loads_and_summarises(isolated_env: Path) -> None:
-    result = run("demo")
+    result = run("demo", "--summary-only")
     assert result.returncode == 0, result.stderr
     out = result.stdout
     for expected in (
@@ -47,19 +47,19 @@ def test_demo_loads_and_summarises(isolated_env: Path) -> None:
         "架空メディカルシステムズ株式会社",
     ):
         assert expected in out, expected
-    again = run("demo")
+    again = run("demo", "--summary-only")
     assert "更新しました" in again.stdout
 
 
 def test_english_summary() -> None:
-    result = run("--lang", "en", "demo")
+    result = run("--lang", "en", "demo", "--summary-only")
     assert result.returncode == 0, result.stderr
     assert "Demo General Hospital" in result.stdout
     assert "excluded (closed network)" in result.stdout
 
 
 def test_list_and_show_json() -> None:
-    run("demo")
+    run("demo", "--summary-only")
     listed = json.loads(run("engagement", "list", "--json").stdout)
     assert listed[0]["code"] == "demo-2026"
     assert listed[0]["points"] == 4
@@ -74,7 +74,7 @@ def test_list_and_show_json() -> None:
 
 
 def test_bad_import_is_one_sentence_and_changes_nothing(tmp_path: Path) -> None:
-    run("demo")
+    run("demo", "--summary-only")
     before = run("engagement", "export", "demo-2026").stdout
     broken = tmp_path / "broken.yaml"
     broken.write_text(
@@ -93,7 +93,7 @@ def test_bad_import_is_one_sentence_and_changes_nothing(tmp_path: Path) -> None:
 
 
 def test_export_import_round_trip(tmp_path: Path) -> None:
-    run("demo")
+    run("demo", "--summary-only")
     exported = tmp_path / "out.yaml"
     assert run("engagement", "export", "demo-2026", "-o", str(exported)).returncode == 0
     assert run("engagement", "export", "demo-2026", "-o", str(exported)).returncode == 2
@@ -209,7 +209,7 @@ def test_add_and_edit_items() -> None:
 
 def test_read_only_database_is_refused_clearly(tmp_path: Path) -> None:
     db = tmp_path / "ro.sqlite3"
-    assert run("demo", db=db).returncode == 0
+    assert run("demo", "--summary-only", db=db).returncode == 0
     db.chmod(0o444)
     tmp_path.chmod(0o555)
     try:
@@ -225,7 +225,7 @@ def test_read_only_database_is_refused_clearly(tmp_path: Path) -> None:
 def test_read_only_database_as_root(tmp_path: Path) -> None:
     """Root ignores file modes, so open the database read-only through SQLite's URI."""
     db = tmp_path / "ro.sqlite3"
-    assert run("demo", db=db).returncode == 0
+    assert run("demo", "--summary-only", db=db).returncode == 0
     env = dict(os.environ, KENSHIN_DB_URL=f"sqlite:///file:{db}?mode=ro&uri=true")
     result = subprocess.run(
         [sys.executable, "-m", "kenshin", "point", "edit", "demo-2026", "CP-01", "--carrier", "x"],
@@ -248,7 +248,7 @@ def test_corrupt_database_is_refused_clearly(tmp_path: Path) -> None:
     assert "壊れている" in result.stderr
     assert "Traceback" not in result.stderr
     damaged = tmp_path / "damaged.sqlite3"
-    assert run("demo", db=damaged).returncode == 0
+    assert run("demo", "--summary-only", db=damaged).returncode == 0
     data = bytearray(damaged.read_bytes())
     data[100:4096] = b"\x00" * (4096 - 100)
     damaged.write_bytes(bytes(data))

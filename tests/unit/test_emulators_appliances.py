@@ -121,7 +121,7 @@ def test_globalprotect_portal_and_dated_static_files() -> None:
             status, headers, page = get(emulator.port, "/global-protect/login.esp")
             assert status == 200
             assert b"<title>GlobalProtect Portal</title>" in page
-            assert headers["server"] == "PanWeb Server/ -"
+            assert headers["server"] == "PanWeb Server/ - "  # with its trailing space
             _, _, prelogin = get(emulator.port, "/global-protect/prelogin.esp")
             assert b"<panos-version>1</panos-version>" in prelogin  # not the release
             _, headers, _ = get(emulator.port, "/global-protect/portal/css/login.css")
@@ -131,6 +131,33 @@ def test_globalprotect_portal_and_dated_static_files() -> None:
             assert http_date(headers["last-modified"]) == built
             dates[version] = headers["etag"]
     assert dates["10.2.9"] != dates["11.1.2-h3"]
+
+
+def raw_http10(port: int, path: str) -> bytes:
+    with (
+        socket.create_connection((LOOPBACK, port), timeout=10) as raw,
+        _context().wrap_socket(raw) as tls,
+    ):
+        tls.sendall(f"GET {path} HTTP/1.0\r\n\r\n".encode())
+        received = b""
+        while chunk := tls.recv(4096):
+            received += chunk
+        return received
+
+
+def test_globalprotect_and_citrix_answer_with_their_servers_manners() -> None:
+    with running("globalprotect") as emulator:
+        reply = raw_http10(emulator.port, "/")
+    head = reply.split(b"\r\n")
+    assert head[0] == b"HTTP/1.0 302 Moved Temporarily"
+    assert head[1].startswith(b"Date: ")
+    assert head[2] == b"Server: PanWeb Server/ - "
+    with running("citrix_gateway") as emulator:
+        reply = raw_http10(emulator.port, "/")
+    head = reply.split(b"\r\n")
+    assert head[0] == b"HTTP/1.1 302 Object Moved"
+    assert head[1] == b"Location: /vpn/index.html"
+    assert head[2].startswith(b"Set-Cookie: NSC_AAAC=xyz;")
 
 
 # --- citrix_gateway -------------------------------------------------------------------

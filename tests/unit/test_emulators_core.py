@@ -11,6 +11,7 @@ import datetime as dt
 import http.client
 import os
 import re
+import shutil
 import signal
 import socket
 import ssl
@@ -217,6 +218,24 @@ def test_fortigate_admin_ui_option_moves_the_root_redirect() -> None:
         assert cn(peer_certificate(emulator.port).subject) == "FGT60FTK20000001"
 
 
+@pytest.mark.filterwarnings("ignore:ssl.TLSVersion.TLSv1 is deprecated:DeprecationWarning")
+def test_fortigate_refuses_tls10_with_a_protocol_version_alert() -> None:
+    """FortiOS 7 allows TLS 1.2+; an old client gets the alert a real TLS stack sends."""
+    client = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    client.check_hostname = False
+    client.verify_mode = ssl.CERT_NONE
+    client.set_ciphers("DEFAULT:@SECLEVEL=0")
+    client.minimum_version = ssl.TLSVersion.TLSv1
+    client.maximum_version = ssl.TLSVersion.TLSv1
+    with (
+        running("fortigate") as emulator,
+        socket.create_connection((LOOPBACK, emulator.port), timeout=10) as raw,
+        pytest.raises(ssl.SSLError) as refused,
+    ):
+        client.wrap_socket(raw)
+    assert "PROTOCOL_VERSION" in str(refused.value).upper()
+
+
 def _static(version: str) -> tuple[str, str, bytes]:
     with running("fortigate", version=version) as emulator:
         response = https_get(emulator.port, "/sslvpn/js/login.js")
@@ -342,7 +361,8 @@ def rdp_confirm(sock: socket.socket) -> tuple[int, int]:
         ("true", 0x0B, (2, 0x08)),
         ("true", 0x01, (3, 0x05)),
         ("true", None, (3, 0x05)),
-        ("false", 0x03, (2, 0x01)),
+        ("false", 0x03, (2, 0x02)),
+        ("false", 0x01, (2, 0x01)),
         ("false", None, (2, 0x00)),
     ],
 )
@@ -375,9 +395,10 @@ def _payload(next_kind: int, body: bytes) -> bytes:
     return struct.pack(">BBH", next_kind, 0, 4 + len(body)) + body
 
 
-def ikev1_main_mode() -> bytes:
-    """An IKEv1 Main Mode first message with two transforms (like ike-scan sends)."""
-    attrs1 = struct.pack(">HHHHHHHH", 0x8001, 7, 0x800E, 128, 0x8002, 2, 0x8003, 1)
+def ikev1_main_mode(hash_algorithm: int = 2) -> bytes:
+    """An IKEv1 Main Mode first message with two transforms (like ike-scan sends):
+    AES-128 with ``hash_algorithm`` (2 SHA-1, 4 SHA2-256) and group 14, then DES/MD5-era."""
+    attrs1 = struct.pack(">HHHHHHHH", 0x8001, 7, 0x800E, 128, 0x8002, hash_algorithm, 0x8003, 1)
     attrs1 += struct.pack(">HH", 0x8004, 14)
     attrs2 = struct.pack(">HHHHHHHH", 0x8001, 5, 0x8002, 2, 0x8003, 1, 0x8004, 2)
     t1 = struct.pack(">BBH", 3, 0, 8 + len(attrs1)) + bytes([1, 1, 0, 0]) + attrs1
@@ -390,10 +411,10 @@ def ikev1_main_mode() -> bytes:
     )
 
 
-def ikev2_sa_init(ke_group: int) -> bytes:
+def ikev2_sa_init(ke_group: int, prf: int = 2) -> bytes:
     transforms = [
         (1, 12, struct.pack(">HH", 0x800E, 256)),
-        (2, 2, b""),
+        (2, prf, b""),
         (3, 12, b""),
         (4, 14, b""),
         (4, 19, b""),
@@ -489,3 +510,54 @@ def test_ike_nat_traversal_marker_on_4500() -> None:
     assert marked[:4] == b"\0\0\0\0"
     assert marked[4 + 17] == 0x10
     assert unmarked is None
+
+
+def _require_tool(tool: str) -> str:
+    path = shutil.which(tool)
+    if path is None:
+        reason = f"{tool} is not installed (Debian package {tool}; see scripts/apt-packages.txt)"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return path
+
+
+def test_ike_scan_reads_the_answers() -> None:
+    """ike-scan (a real IKE client) completes both handshakes and names the vendor."""
+    ike_scan = _require_tool("ike-scan")
+    with running("ike", vendor="fortinet") as emulator:
+        outputs = [
+            subprocess.run(
+                [ike_scan, "--sport=0", f"--dport={emulator.port}", *extra, LOOPBACK],
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+            ).stdout
+            for extra in ([], ["--ikev2"])
+        ]
+    assert "Main Mode Handshake returned" in outputs[0]
+    assert "(FortiGate)" in outputs[0]
+    assert "IKEv2 SA_INIT Handshake returned" in outputs[1]
+    assert "KeyExchange(" in outputs[1]
+
+
+def test_ike_strong_policy_refuses_weak_proposals() -> None:
+    with running("ike", policy="strong") as emulator:
+        weak_v1 = udp_exchange(emulator.port, ikev1_main_mode(hash_algorithm=2))
+        strong_v1 = udp_exchange(emulator.port, ikev1_main_mode(hash_algorithm=4))
+        weak_v2 = udp_exchange(emulator.port, ikev2_sa_init(14, prf=2))
+        strong_v2 = udp_exchange(emulator.port, ikev2_sa_init(14, prf=5))
+    assert weak_v1 is not None
+    assert weak_v1[18] == 5  # Informational exchange
+    assert struct.unpack(">H", dict(parse_payloads(weak_v1))[11][6:8])[0] == 14
+    assert strong_v1 is not None
+    assert strong_v1[18] == 2
+    assert weak_v2 is not None
+    assert struct.unpack(">H", dict(parse_payloads(weak_v2))[41][2:4])[0] == 14
+    assert strong_v2 is not None
+    assert 34 in dict(parse_payloads(strong_v2))  # KE: the handshake goes on
+    with running("ike", policy="any") as emulator:
+        accepted = udp_exchange(emulator.port, ikev1_main_mode(hash_algorithm=2))
+    assert accepted is not None
+    assert accepted[18] == 2

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import ftplib
 import http.client
+import io
 import json
 import os
 import socket
@@ -166,6 +167,13 @@ def test_ftp_anonymous_on() -> None:
         assert ftp.connect(LOOPBACK, emulator.port, timeout=10).startswith("220 ProFTPD")
         assert ftp.login().startswith("230")
         assert ftp.pwd() == "/"
+        assert ftp.nlst() == ["pub", "README"]  # passive data connection
+        lines: list[str] = []
+        ftp.retrlines("LIST", lines.append)
+        assert lines[0].startswith("drwxr-xr-x")
+        assert lines[0].endswith(" pub")
+        with pytest.raises(ftplib.error_perm, match="550"):
+            ftp.storbinary("STOR x.txt", io.BytesIO(b"x"))
         ftp.quit()
 
 
@@ -275,6 +283,9 @@ def test_mongodb_without_auth_lists_databases() -> None:
         assert hello["maxWireVersion"] == 9
         info = op_msg(sock, {"buildInfo": 1, "$db": "admin"})
         assert info["version"] == "4.4.6"
+        status = op_msg(sock, {"serverStatus": 1, "$db": "admin"})
+        assert status["version"] == "4.4.6"
+        assert status["process"] == "mongod"
         listing = op_msg(sock, {"listDatabases": 1, "$db": "admin"})
         assert listing["ok"] == 1.0
         assert "reception" in [d["name"] for d in listing["databases"]]  # type: ignore[index, union-attr]
@@ -285,6 +296,8 @@ def test_mongodb_with_auth_refuses_listdatabases_and_speaks_op_query() -> None:
         running("mongodb", auth="required") as emulator,
         socket.create_connection((LOOPBACK, emulator.port), timeout=10) as sock,
     ):
+        assert op_msg(sock, {"serverStatus": 1, "$db": "admin"})["code"] == 13
+        assert op_msg(sock, {"buildInfo": 1, "$db": "admin"})["ok"] == 1.0
         listing = op_msg(sock, {"listDatabases": 1, "$db": "admin"})
         assert listing["ok"] == 0.0
         assert listing["codeName"] == "Unauthorized"
@@ -305,16 +318,45 @@ def test_elasticsearch_open_and_secured() -> None:
     with running("elasticsearch", version="7.10.2") as emulator:
         status, headers, body = http_request(emulator.port, "/")
         assert status == 200
-        assert headers["x-elastic-product"] == "Elasticsearch"
+        assert "x-elastic-product" not in headers  # only from 7.14 on
+        assert b'\n  "name" : "es-node-1",\n' in body  # Jackson's pretty printer
         document = json.loads(body)
         assert document["version"]["number"] == "7.10.2"
         assert document["tagline"] == "You Know, for Search"
         assert http_request(emulator.port, "/_cat/indices")[0] == 200
-    with running("elasticsearch", auth="required") as emulator:
+    with running("elasticsearch", version="8.11.1", auth="required") as emulator:
         status, headers, body = http_request(emulator.port, "/")
+        assert headers["x-elastic-product"] == "Elasticsearch"
         assert status == 401
         assert "Basic" in headers["www-authenticate"]
         assert json.loads(body)["error"]["type"] == "security_exception"
+
+
+def raw_http10(port: int, path: str) -> bytes:
+    with socket.create_connection((LOOPBACK, port), timeout=10) as sock:
+        sock.sendall(f"GET {path} HTTP/1.0\r\n\r\n".encode())
+        return recv_until(sock, b"\x00never")
+
+
+def test_go_and_netty_servers_answer_http10_as_http10() -> None:
+    """Go (Docker) and Netty (Elasticsearch) echo HTTP/1.0; appliances answer HTTP/1.1."""
+    with running("docker_api") as emulator:
+        reply = raw_http10(emulator.port, "/nothing")
+    head, _, body = reply.partition(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    assert lines[0] == b"HTTP/1.0 404 Not Found"
+    assert [line.split(b":")[0] for line in lines[1:]] == [
+        b"Content-Type",
+        b"Date",
+        b"Content-Length",
+    ]
+    assert body == b'{"message":"page not found"}\n'
+    with running("elasticsearch") as emulator:
+        reply = raw_http10(emulator.port, "/")
+    assert reply.startswith(b"HTTP/1.0 200 OK\r\ncontent-type: application/json; charset=UTF-8\r\n")
+    assert b"Date:" not in reply.partition(b"\r\n\r\n")[0]
+    with running("http_login") as emulator:
+        assert raw_http10(emulator.port, "/").startswith(b"HTTP/1.1 401 ")
 
 
 def test_docker_api_version_and_info() -> None:

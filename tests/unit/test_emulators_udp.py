@@ -67,6 +67,8 @@ def test_ntp_mode6_and_monlist_answer_like_an_old_ntpd() -> None:
     assert b'version="ntpd 4.2.6p5' in text
     assert b"stratum=2" in text
     assert len(monitor) == 6
+    assert [data[1] & 0x7F for data, _ in monitor] == list(range(6))  # ntpd numbers them
+    assert [bool(data[0] & 0x40) for data, _ in monitor] == [True] * 5 + [False]  # "more"
     items = sum(struct.unpack(">H", data[4:6])[0] for data, _ in monitor)
     assert items == 36
     assert all(struct.unpack(">H", data[6:8])[0] == 72 for data, _ in monitor)
@@ -360,3 +362,10 @@ def test_mdns_services_query_legacy_unicast() -> None:
 def test_udp_emulators_ignore_garbage(name: str) -> None:
     with running(name) as emulator:
         assert exchange(emulator.port, os.urandom(3), timeout=0.5) == []
+
+
+def test_ws_discovery_answers_non_xml_with_a_soap_fault() -> None:
+    with running("ws_discovery", device="printer") as emulator:
+        [(reply, _)] = exchange(emulator.port, b"help\r\n\r\n")
+    assert b"<faultstring>No XML element tag</faultstring>" in reply
+    assert b"http://schemas.microsoft.com/windows/2006/08/wdp/print" in reply

@@ -89,7 +89,7 @@ def test_foreign_target_is_refused_and_audited(tmp_path: Path) -> None:
 
 
 def test_engagement_outside_its_window_is_refused(tmp_path: Path) -> None:
-    assert run(tmp_path, "demo").returncode == 0
+    assert run(tmp_path, "demo", "--summary-only").returncode == 0
     result = run(tmp_path, "--lang", "en", "scan", "demo-2026", "--ports", "443")
     if "outside the diagnosis window" not in result.stderr:
         pytest.skip("the demo's diagnosis window is open today; nothing to refuse")
@@ -203,7 +203,7 @@ def test_resume_with_new_ports_is_a_conflict(tmp_path: Path) -> None:
 
 
 def test_import_nmap_into_the_demo_engagement(tmp_path: Path) -> None:
-    assert run(tmp_path, "demo").returncode == 0
+    assert run(tmp_path, "demo", "--summary-only").returncode == 0
     result = run(tmp_path, "import", "nmap", str(FIXTURES / "nmap-demo.xml"), "demo-2026")
     assert result.returncode == 0, result.stderr
     assert "取り込みました" in result.stdout
@@ -214,7 +214,7 @@ def test_import_nmap_into_the_demo_engagement(tmp_path: Path) -> None:
 
 
 def test_import_refuses_addresses_outside_the_engagement(tmp_path: Path) -> None:
-    assert run(tmp_path, "demo").returncode == 0
+    assert run(tmp_path, "demo", "--summary-only").returncode == 0
     foreign = tmp_path / "foreign.xml"
     foreign.write_text(
         (FIXTURES / "nmap-demo.xml").read_text("utf-8").replace("198.18.20.20", "192.0.2.20"),

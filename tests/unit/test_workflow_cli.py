@@ -71,7 +71,7 @@ def test_migration_matches_the_workflow_tables(store_url: str) -> None:
 
 
 def test_hearing_template_and_import(cli: CliRunner, isolated_env: Path) -> None:
-    invoke(cli, "demo")
+    invoke(cli, "demo", "--summary-only")
     sheet = isolated_env / "hearing.xlsx"
     out, _ = invoke(cli, "hearing", "template", "demo-2026", "-o", str(sheet))
     assert "ヒアリングシート" in out
@@ -247,7 +247,7 @@ def test_targets_confirm_list_and_authorise(
 
 
 def test_diagram_command(cli: CliRunner, isolated_env: Path) -> None:
-    invoke(cli, "demo")
+    invoke(cli, "demo", "--summary-only")
     target = isolated_env / "diagram.svg"
     invoke(cli, "diagram", "render", "demo-2026", "-o", str(target))
     assert "凡例" in target.read_text(encoding="utf-8")

@@ -27,6 +27,8 @@ _COMMAND_GROUPS: list[tuple[str, str]] = [
     ("devices", "device"),
     ("vendors", "vendor"),
     ("terminals", "terminal"),
+    ("firmware", "firmware"),
+    ("vulndb", "vulndb"),
     ("imports", "import"),
     ("lab", "lab"),
     ("diagram", "diagram"),
@@ -43,8 +45,11 @@ _COMMANDS: list[tuple[str, str, str]] = [
     ("scan", "scan", "scan"),
     ("scan", "scan_stop", "scan-stop"),
     ("scan", "scan_runs", "scan-runs"),
+    ("diagnose", "diagnose_command", "diagnose"),
     ("web", "serve", "serve"),
+    ("report", "report", "report"),
     ("worker", "worker", "worker"),
+    ("identify", "identify", "identify"),
 ]
 
 app = typer.Typer(
@@ -90,8 +95,16 @@ for _module, _attr, _name in _COMMANDS:
     app.command(_name)(getattr(importlib.import_module(f"kenshin.cli.{_module}"), _attr))
 
 
+def _configure_pipeline() -> None:
+    """Plug identification and the diagnosis checks into the scan engine."""
+    from kenshin.pipeline import configure
+
+    configure(STATE.store)
+
+
 def main() -> None:
     """Console-script entry point."""
+    _configure_pipeline()
     try:
         app(standalone_mode=True)
     except KenshinError as exc:

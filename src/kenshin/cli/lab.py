@@ -9,7 +9,14 @@ from rich.table import Table
 
 from kenshin.cli._common import print_json, say
 from kenshin.cli._state import console
-from kenshin.lab import LabError, profile_names, running_labs, start_detached, stop_detached
+from kenshin.lab import (
+    LabError,
+    cleanup_stale,
+    profile_names,
+    running_labs,
+    start_detached,
+    stop_detached,
+)
 
 app = typer.Typer(
     help="テストラボ（ネットワーク名前空間の仮想病院外部接続点） / the test lab.",
@@ -79,7 +86,10 @@ def down(
 ) -> None:
     """Stop the labs 'kenshin lab up' started and remove their namespaces."""
     stopped = stop_detached(slot)
-    if not stopped:
+    removed = cleanup_stale()
+    if not stopped and not removed:
         say("lab.none_running")
     for state in stopped:
         say("lab.down_done", slot=state["slot"], pid=state["pid"])
+    if removed:
+        say("lab.stale_removed", names=", ".join(removed))

@@ -37,7 +37,7 @@ def start_detached(profile: str, timeout: float = 90.0) -> dict[str, Any]:
         state = _netns.read_state(_netns.DEMO_KEY) or {}
         raise LabError("lab.demo_busy", pid=state.get("pid", "?"))
     _netns.RUN_DIR.mkdir(mode=0o755, parents=True, exist_ok=True)
-    log_path = _netns.RUN_DIR / f"keeper-{profile}.log"
+    log_path = _netns.RUN_DIR / f"keeper-{profile}-{time.time_ns()}.log"
     with log_path.open("wb") as log:
         keeper = subprocess.Popen(
             [sys.executable, "-m", "kenshin.lab._keeper", profile],
@@ -50,6 +50,7 @@ def start_detached(profile: str, timeout: float = 90.0) -> dict[str, Any]:
     while time.monotonic() < deadline:
         if keeper.poll() is not None:
             text = log_path.read_text(errors="replace")
+            log_path.unlink(missing_ok=True)
             detail = next(
                 (line[7:] for line in text.splitlines() if line.startswith("FAILED ")),
                 text.strip()[-500:],
@@ -57,9 +58,11 @@ def start_detached(profile: str, timeout: float = 90.0) -> dict[str, Any]:
             raise LabError("lab.up_failed", detail=detail)
         for state in running_labs():
             if state.get("pid") == keeper.pid and state.get("ready"):
+                log_path.unlink(missing_ok=True)
                 return state
         time.sleep(0.1)
     stop_pid(keeper.pid)
+    log_path.unlink(missing_ok=True)
     raise LabError("lab.up_failed", detail=f"not ready within {timeout:.0f} s")
 
 
@@ -80,7 +83,7 @@ def stop_detached(slot: str | None = None) -> list[dict[str, Any]]:
     """Stop the labs that ``kenshin lab up`` started (all, or the one in ``slot``).
 
     Labs owned by other processes (a test run) are not touched; a named slot that is not
-    a keeper's raises ``LabError``. Stale labs are cleaned as well.
+    a keeper's raises ``LabError``. (``cleanup_stale()`` removes what dead owners left.)
     """
     stopped = []
     for state in running_labs():
@@ -92,5 +95,4 @@ def stop_detached(slot: str | None = None) -> list[dict[str, Any]]:
             continue
         stop_pid(int(state["pid"]))
         stopped.append(state)
-    _netns.cleanup_stale()
     return stopped

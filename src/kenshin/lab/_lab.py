@@ -215,10 +215,25 @@ class Lab:
 
         context = _daemons.Context(self.tmpdir, {r: h.address for r, h in self.hosts.items()})
         launches = self._launches(context, spec, wanted)
-        for host in spec.hosts:
-            fw = self.hosts[host.role].firewall
-            if fw is not None:
-                _firewall.apply(self.hosts[host.role].namespace, fw, self.tmpdir)
+        counted: dict[str, set[tuple[str, int]]] = {h.role: set() for h in spec.hosts}
+        for host, service in wanted:
+            counted[host.role].add((service.protocol, service.port))
+            if service.daemon == "dnsmasq":
+                counted[host.role].add(("tcp", service.port))
+            if registered_emulators().get(service.emulator or "") == "tcp+udp":
+                counted[host.role] |= {("tcp", service.port), ("udp", service.port)}
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            list(
+                pool.map(
+                    lambda role: _firewall.apply(
+                        self.hosts[role].namespace,
+                        self.hosts[role].firewall,
+                        self.tmpdir,
+                        counted[role],
+                    ),
+                    [h.role for h in spec.hosts],
+                )
+            )
         for launch in launches:
             self._spawn(launch)
         self._save_state(ready=False)
@@ -449,6 +464,7 @@ class Lab:
     def _save_state(self, ready: bool) -> None:
         if self._slot is None:
             return
+        main_addresses = {host.address for host in self.hosts.values()}
         _netns.write_state(
             self._slot,
             {
@@ -474,6 +490,7 @@ class Lab:
                         "version": s.version,
                     }
                     for s in self.services
+                    if s.address in main_addresses  # not each of a wide host's 1,024
                 ],
                 "missing": self.missing,
             },
@@ -504,6 +521,18 @@ class Lab:
             ):
                 return expected_state(host, self.services, Protocol(protocol), port, address)
         raise LabError("lab.unknown_address", address=address)
+
+    def connections(self, name: str) -> int:
+        """Connection attempts (TCP SYNs; UDP datagrams) service ``name`` has received so far.
+
+        Counted on the lab side by nftables in the host's namespace (netns mode only), so a
+        test can check that a check stayed within its attempt budget.
+        """
+        service = self.service(name)
+        if self.mode != "netns":
+            raise LabError("lab.needs_root")
+        host = self.hosts[service.role]
+        return _firewall.read_counter(host.namespace, str(service.protocol), service.port)
 
     @property
     def addresses(self) -> list[str]:

@@ -316,9 +316,7 @@ def cleanup_stale() -> list[str]:
     if os.geteuid() == 0:  # namespaces are root's; a user's run directory holds no locks for them
         keys = sorted({m.group(1) for n in our_namespaces() if (m := _OUR_NAMESPACE.match(n))})
     if RUN_DIR.is_dir():
-        keys += sorted(
-            p.stem.removeprefix("slot-") for p in RUN_DIR.glob(f"slot-{LOOPBACK}*.json")
-        )
+        keys += sorted(p.stem.removeprefix("slot-") for p in RUN_DIR.glob(f"slot-{LOOPBACK}*.json"))
     removed: list[str] = []
     for key in keys:
         fd = _open_lock(key)

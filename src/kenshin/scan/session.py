@@ -42,7 +42,7 @@ from kenshin.scope import (
     scan_refused,
     scope_for_engagement,
 )
-from kenshin.store import AuditLog, EngagementRepository, Store
+from kenshin.store import AuditLog, EngagementRepository, FindingRepository, Store
 
 
 @dataclass(frozen=True)
@@ -253,5 +253,8 @@ def scan_and_store(
             )
     with store.session() as session:
         run = ScanRunRepository(session).get(uid)
+        findings = [f for host in outcome.report.hosts for f in host.findings]
+        if request.engagement is not None and findings:
+            FindingRepository(session).record(request.engagement, findings)
     report = ScanReport(run.started_at, run.finished_at or datetime.now(UTC), outcome.report.hosts)
     return StoredScan(uid, outcome, report, resume is not None)

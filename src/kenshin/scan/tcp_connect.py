@@ -18,12 +18,15 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import os
+import queue
 import select
 import socket
+import threading
 import time
 from collections import deque
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from kenshin.domain import PortState, Protocol
 from kenshin.scan.guard import (
@@ -252,21 +255,23 @@ def _self_connected(sock: socket.socket) -> bool:
         return False
 
 
-async def tcp_connect_scan(
+THREADS = 2
+"""Event loops (one per thread) a large connect scan is split over, at most one per CPU."""
+_SPLIT_FROM = 20_000
+
+
+async def _scan_part(
     targets: Sequence[str],
     ports: Sequence[int],
     settings: ScanSettings,
     guard: Guard,
     stop: EmergencyStop,
     emit: ResultSink,
-    skip: Collection[tuple[str, int]] = frozenset(),
+    skip: Collection[tuple[str, int]],
+    bucket: TokenBucket,
+    total_limit: int,
 ) -> None:
-    """Probe every ``(target, port)`` not in ``skip`` and report each through ``emit``."""
     loop = asyncio.get_running_loop()
-    available = raise_open_file_limit(settings.global_concurrency + 1024)
-    total_limit = max(1, min(settings.global_concurrency, available - 256))
-    for address in targets:
-        guard.permit(address)  # refuse before any packet, not half-way through
     hosts = [
         _Host(
             address,
@@ -277,6 +282,7 @@ async def tcp_connect_scan(
         for address in targets
     ]
     pump = _Pump(loop, hosts, settings, guard, stop, emit, total_limit)
+    pump.bucket = bucket
     pump.launch()
     try:
         while not pump.done.done():
@@ -292,3 +298,90 @@ async def tcp_connect_scan(
         if not pump.done.done():
             pump._fail(asyncio.CancelledError())
         pump.close()
+
+
+async def tcp_connect_scan(
+    targets: Sequence[str],
+    ports: Sequence[int],
+    settings: ScanSettings,
+    guard: Guard,
+    stop: EmergencyStop,
+    emit: ResultSink,
+    skip: Collection[tuple[str, int]] = frozenset(),
+) -> None:
+    """Probe every ``(target, port)`` not in ``skip`` and report each through ``emit``.
+
+    A large scan is split by port over ``THREADS`` event loops in their own threads
+    (socket, connect and close release the GIL, so a second core takes the kernel's
+    share); they share the rate bucket and the guard, split the concurrency limits, and
+    hand their results to this loop, where ``emit`` is always called.
+    """
+    available = raise_open_file_limit(settings.global_concurrency + 1024)
+    total_limit = max(1, min(settings.global_concurrency, available - 256))
+    for address in targets:
+        guard.permit(address)  # refuse before any packet, not half-way through
+    bucket = TokenBucket(settings.rate)
+    parts = max(1, min(THREADS, os.cpu_count() or 1))
+    if parts == 1 or len(targets) * len(ports) < _SPLIT_FROM or settings.per_host_concurrency < 2:
+        await _scan_part(targets, ports, settings, guard, stop, emit, skip, bucket, total_limit)
+        return
+    share = replace(
+        settings,
+        global_concurrency=max(1, settings.global_concurrency // parts),
+        per_host_concurrency=max(1, settings.per_host_concurrency // parts),
+    )
+    results: queue.SimpleQueue[tuple[str, Protocol, int, PortState, str]] = queue.SimpleQueue()
+    errors: list[BaseException] = []
+
+    def hand_over(
+        address: str, protocol: Protocol, port: int, state: PortState, reason: str
+    ) -> None:
+        results.put((address, protocol, port, state, reason))
+
+    def work(part: int) -> None:
+        try:
+            asyncio.run(
+                _scan_part(
+                    targets,
+                    ports[part::parts],
+                    share,
+                    guard,
+                    stop,
+                    hand_over,
+                    skip,
+                    bucket,
+                    max(1, total_limit // parts),
+                )
+            )
+        except BaseException as exc:
+            errors.append(exc)
+            stop.trigger()
+
+    threads = [
+        threading.Thread(target=work, args=(k,), name=f"kenshin-connect{k}", daemon=True)
+        for k in range(parts)
+    ]
+    for thread in threads:
+        thread.start()
+
+    def drain() -> None:
+        while True:
+            try:
+                item = results.get_nowait()
+            except queue.Empty:
+                return
+            emit(*item)
+
+    try:
+        while any(t.is_alive() for t in threads):
+            drain()
+            await asyncio.sleep(0.05)
+    except BaseException:
+        stop.trigger()
+        raise
+    finally:
+        for thread in threads:
+            thread.join(timeout=5)
+        drain()
+    if errors:
+        raise errors[0]

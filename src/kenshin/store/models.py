@@ -409,8 +409,11 @@ class AuditEventRow(Base):
     details: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
 
 
-import kenshin.store.models_terminals  # noqa: E402  (the terminal survey's tables)
-import kenshin.store.models_web  # noqa: E402,F401  (the web application's tables)
-from kenshin.store import models_jobs as _models_jobs  # noqa: E402, F401  (jobs room)
-from kenshin.store import models_scan as _models_scan  # noqa: E402, F401  (scan tables)
-from kenshin.store import models_workflow as _models_workflow  # noqa: E402, F401
+# The other rooms' tables share this metadata (Alembic sees them all).
+from kenshin.store import (  # noqa: E402, F401
+    models_jobs,
+    models_scan,
+    models_terminals,
+    models_web,
+    models_workflow,
+)

@@ -47,7 +47,7 @@ def test_collector_is_written_for_windows_powershell(tmp_path: Path) -> None:
 
 
 def test_import_and_show_the_demo_terminals() -> None:
-    assert run("demo").returncode == 0
+    assert run("demo", "--summary-only").returncode == 0
     files = sorted(str(p) for p in DEMO_TERMINALS.glob("*.json"))
     result = run("terminal", "import", "demo-2026", *files)
     assert result.returncode == 0, result.stderr
@@ -73,14 +73,14 @@ def test_import_and_show_the_demo_terminals() -> None:
 
 
 def test_show_before_any_import_says_how() -> None:
-    assert run("demo").returncode == 0
+    assert run("demo", "--summary-only").returncode == 0
     result = run("terminal", "show", "demo-2026")
     assert result.returncode == 0
     assert "kenshin terminal import demo-2026" in result.stdout
 
 
 def test_bad_files_are_one_sentence_each(tmp_path: Path) -> None:
-    assert run("demo").returncode == 0
+    assert run("demo", "--summary-only").returncode == 0
     photo = tmp_path / "EHR-GAIRAI-01.json"
     photo.write_bytes(b"\xff\xd8\xff\xe0\x00\x10JFIF" + bytes(500))
     result = run("terminal", "import", "demo-2026", str(photo))
@@ -101,7 +101,7 @@ def test_bad_files_are_one_sentence_each(tmp_path: Path) -> None:
 
 
 def test_sixth_terminal_message_says_how_to_change_the_limit(tmp_path: Path) -> None:
-    assert run("demo").returncode == 0
+    assert run("demo", "--summary-only").returncode == 0
     result = run("terminal", "import", "demo-2026", "--add", str(FIXTURES / "win7-ehr.json"))
     assert result.returncode != 0
     assert "terminal_limit" in result.stderr

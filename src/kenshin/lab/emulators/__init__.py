@@ -189,6 +189,7 @@ EMULATORS: Mapping[str, EmulatorSpec] = MappingProxyType(
                 "IPsec IKE responder (IKEv1 Main Mode, IKEv2 IKE_SA_INIT; NAT-T on 4500)",
                 vendor="generic",
                 natt="auto",
+                policy="any",
             ),
             _spec(
                 "tarpit",
@@ -269,6 +270,7 @@ EMULATORS: Mapping[str, EmulatorSpec] = MappingProxyType(
                 "MongoDB wire protocol: hello/isMaster, buildInfo, listDatabases",
                 version="4.4.6",
                 auth="none",
+                hostname="emr-db01",
             ),
             _spec(
                 "elasticsearch",
@@ -454,9 +456,11 @@ async def start(
     spec = spec_of(name)
     settings(name, options)  # fail early on a bad option name
     serve = spec.serve_function()
-    expected = 2 if spec.protocol == "tcp+udp" else 1
-    if options.get("udp", "true").lower() in ("false", "no", "0", "off"):
-        expected = 1  # a tcp+udp emulator told to skip UDP (e.g. memcached's hardened twin)
+    expected = 1
+    if spec.protocol == "tcp+udp":
+        # both sockets, unless told to skip UDP (e.g. memcached's hardened twin)
+        skip_udp = options.get("udp", "true").lower() in ("false", "no", "0", "off")
+        expected = 1 if skip_udp else 2
     addresses: list[tuple[str, str, int]] = []
     ready = asyncio.Event()
 
@@ -541,5 +545,6 @@ __all__ = [
     "parse_ready",
     "running",
     "settings",
+    "spec_of",
     "start",
 ]

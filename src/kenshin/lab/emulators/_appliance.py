@@ -7,6 +7,11 @@ an option has a given value), and its *release-dependent static resources*: file
 surveyors infer a firmware version the appliance does not print. Release facts (build
 number, build date) come from the file's ``releases`` table.
 
+An optional ``http`` mapping gives the server's manners (``_http.Style``: whether it
+answers HTTP/1.0 requests as HTTP/1.0, where it puts Date, when it writes Connection),
+and a route may carry its own ``reason`` phrase (NetScaler's "302 Object Moved") and be
+``bare`` (only its own headers, none of the common ones).
+
 Placeholders ``@@name@@`` in bodies, headers and certificate names are filled from the
 options, the release entry, and: ``release_token`` (12 hex digits that change with the
 release), ``built_http`` (the build date as an HTTP date), ``built_hex`` (its Unix time in
@@ -25,7 +30,7 @@ from typing import Any
 
 from kenshin.lab.emulators._common import data, log
 from kenshin.lab.emulators._errors import EmulatorError
-from kenshin.lab.emulators._http import Request, Response, http_date, serve_http
+from kenshin.lab.emulators._http import Request, Response, Style, http_date, serve_http
 from kenshin.lab.emulators._tls import appliance_context
 
 
@@ -93,12 +98,14 @@ class Appliance:
                 continue
             if route.get("log"):
                 log(self.product, f"{request.method} {request.path} from {request.peer}")
-            headers = self._base_headers()
+            # a "bare" route sends only its own headers (e.g. NetScaler's redirect)
+            headers = [] if route.get("bare") else self._base_headers()
             if "type" in route:
                 headers.append(("Content-Type", str(route["type"])))
             headers += self._headers(route.get("headers"))
             body = fill(str(route.get("body", "")), self.values).encode()
-            return Response(int(route.get("status", 200)), headers, body)
+            reason = str(route["reason"]) if "reason" in route else None
+            return Response(int(route.get("status", 200)), headers, body, reason)
         if request.path in self.static and request.method in ("GET", "HEAD"):
             return self._static(request)
         missing = self.spec.get("not_found", {})
@@ -140,4 +147,10 @@ async def serve_appliance(
     context = None
     if options.get("tls", "true") != "false":
         context = appliance_context(appliance.spec["certificate"], appliance.values)
-    await serve_http(product, host, port, appliance.handle, ssl_context=context)
+    http = appliance.spec.get("http") or {}
+    style = Style(
+        echo_http10=bool(http.get("echo_http10", False)),
+        date=http.get("date", "first"),
+        connection=http.get("connection", "always"),
+    )
+    await serve_http(product, host, port, appliance.handle, ssl_context=context, style=style)

@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from kenshin.lab.emulators._errors import EmulatorError
+from kenshin.lab.emulators._tlsio import accept as tls_accept
 
 #: Bytes one connection may send us before we stop reading (per request/line).
 MAX_READ = 64 * 1024
@@ -160,8 +161,27 @@ async def open_tcp(
     ssl_context: Any = None,
     lifetime: float = CONNECTION_SECONDS,
 ) -> tuple[asyncio.Server, set[asyncio.Task[None]]]:
-    """Listen on TCP and run ``handler`` on each connection, bounded in number and time."""
+    """Listen on TCP and run ``handler`` on each connection, bounded in number and time.
+
+    With ``ssl_context`` the handler talks TLS (``_tlsio``: failed handshakes get their
+    alert, as from a real TLS stack).
+    """
     tasks: set[asyncio.Task[None]] = set()
+
+    async def with_tls(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        streams = await tls_accept(reader, writer, ssl_context)
+        if streams is None:
+            return
+        plain_reader, plain_writer, pump = streams
+        try:
+            await handler(plain_reader, plain_writer)
+        finally:
+            plain_writer.close()
+            pump.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await pump
+
+    serve_one = with_tls if ssl_context is not None else handler
 
     async def guarded(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
@@ -172,7 +192,7 @@ async def open_tcp(
             tasks.add(task)
         try:
             async with asyncio.timeout(lifetime):
-                await handler(reader, writer)
+                await serve_one(reader, writer)
         except (TimeoutError, ConnectionError, asyncio.IncompleteReadError):
             pass
         except asyncio.CancelledError:
@@ -186,14 +206,7 @@ async def open_tcp(
                 tasks.discard(task)
 
     server = await asyncio.start_server(
-        guarded,
-        host,
-        port,
-        limit=MAX_READ,
-        ssl=ssl_context,
-        ssl_handshake_timeout=10.0 if ssl_context is not None else None,
-        reuse_address=True,
-        backlog=1024,
+        guarded, host, port, limit=MAX_READ, reuse_address=True, backlog=1024
     )
     _announce(name, "tcp", server.sockets)
     return server, tasks

@@ -14,7 +14,7 @@ import email.utils
 import inspect
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
 from kenshin.lab.emulators._common import (
@@ -91,6 +91,31 @@ class Response:
 Handler = Callable[[Request], Awaitable[Response] | Response]
 
 
+@dataclass(frozen=True)
+class Style:
+    """How a server family writes its answers, beyond the headers a handler gives.
+
+    ``echo_http10``: answer an HTTP/1.0 request with an HTTP/1.0 status line (Go's
+    net/http, Netty) instead of HTTP/1.1 (Apache, nginx, appliances). ``date``: where the
+    server adds its Date header ("first", "last" = just before Content-Length as Go does,
+    or "none" as Netty/Elasticsearch). ``connection``: "always" writes Connection:
+    Keep-Alive/close; "close-only" writes it only when an HTTP/1.1 client asked to close.
+    ``length_header``: the spelling of Content-Length (Netty writes it in lower case).
+    """
+
+    echo_http10: bool = False
+    date: Literal["first", "last", "none"] = "first"
+    connection: Literal["always", "close-only"] = "always"
+    length_header: str = "Content-Length"
+
+
+APPLIANCE = Style()
+GO = Style(echo_http10=True, date="last", connection="close-only")
+NETTY = Style(
+    echo_http10=True, date="none", connection="close-only", length_header="content-length"
+)
+
+
 def http_date(timestamp: float | None = None) -> str:
     return email.utils.formatdate(timestamp, usegmt=True)
 
@@ -138,15 +163,28 @@ async def _read_request(reader: asyncio.StreamReader, peer: str) -> Request | Re
     return Request(method.upper(), target, version, tuple(headers), body, peer)
 
 
-def encode(response: Response, *, head: bool, keep_alive: bool, version: str = "HTTP/1.1") -> bytes:
+def encode(
+    response: Response,
+    *,
+    head: bool,
+    keep_alive: bool,
+    request_version: str = "HTTP/1.1",
+    style: Style = APPLIANCE,
+) -> bytes:
     reason = response.reason or REASONS.get(response.status, "Unknown")
+    version = "HTTP/1.0" if style.echo_http10 and request_version == "HTTP/1.0" else "HTTP/1.1"
     headers = list(response.headers)
-    if not response.has("Date"):
+    if style.date == "first" and not response.has("Date"):
         headers.insert(0, ("Date", http_date()))
+    if style.date == "last" and not response.has("Date"):
+        headers.append(("Date", http_date()))
     if not response.has("Content-Length") and response.status not in (204, 304):
-        headers.append(("Content-Length", str(len(response.body))))
+        headers.append((style.length_header, str(len(response.body))))
     if not response.has("Connection"):
-        headers.append(("Connection", "Keep-Alive" if keep_alive else "close"))
+        if style.connection == "always":
+            headers.append(("Connection", "Keep-Alive" if keep_alive else "close"))
+        elif not keep_alive and request_version == "HTTP/1.1":
+            headers.append(("Connection", "close"))
     head_bytes = f"{version} {response.status} {reason}\r\n" + "".join(
         f"{name}: {value}\r\n" for name, value in headers
     )
@@ -157,7 +195,13 @@ def encode(response: Response, *, head: bool, keep_alive: bool, version: str = "
 
 
 async def serve_http(
-    name: str, host: str, port: int, handler: Handler, *, ssl_context: Any = None
+    name: str,
+    host: str,
+    port: int,
+    handler: Handler,
+    *,
+    ssl_context: Any = None,
+    style: Style = APPLIANCE,
 ) -> None:
     """Serve HTTP/1.1 (over TLS when ``ssl_context`` is given) until cancelled."""
 
@@ -169,7 +213,7 @@ async def serve_http(
             if parsed is None:
                 return
             if isinstance(parsed, Response):
-                await send(writer, encode(parsed, head=False, keep_alive=False))
+                await send(writer, encode(parsed, head=False, keep_alive=False, style=style))
                 return
             request = parsed
             outcome = handler(request)
@@ -177,9 +221,14 @@ async def serve_http(
             keep_alive = (
                 request.header("Connection").lower() != "close" and request.version == "HTTP/1.1"
             )
-            if not await send(
-                writer, encode(response, head=request.method == "HEAD", keep_alive=keep_alive)
-            ):
+            payload = encode(
+                response,
+                head=request.method == "HEAD",
+                keep_alive=keep_alive,
+                request_version=request.version,
+                style=style,
+            )
+            if not await send(writer, payload):
                 return
             if not keep_alive:
                 return

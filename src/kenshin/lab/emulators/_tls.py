@@ -83,10 +83,31 @@ def make_certificate(
     )
 
 
-def server_context(certificate_pem: bytes, key_pem: bytes) -> ssl.SSLContext:
+#: What appliances accept by default ("high" strength, RSA key exchange and CBC-SHA
+#: suites included, as FortiOS "algorithm high" and most VPN gateways do) — unlike
+#: Python's own server default, which would refuse clients such as nmap's TLS probe.
+APPLIANCE_CIPHERS = "HIGH:!aNULL:!eNULL:!MD5:!3DES:@SECLEVEL=1"
+_VERSIONS = {
+    "TLSv1": ssl.TLSVersion.TLSv1,
+    "TLSv1.1": ssl.TLSVersion.TLSv1_1,
+    "TLSv1.2": ssl.TLSVersion.TLSv1_2,
+    "TLSv1.3": ssl.TLSVersion.TLSv1_3,
+}
+
+
+def server_context(
+    certificate_pem: bytes,
+    key_pem: bytes,
+    *,
+    minimum: str = "TLSv1.2",
+    ciphers: str = APPLIANCE_CIPHERS,
+) -> ssl.SSLContext:
     """A server-side TLS context holding this certificate and key."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    if minimum in ("TLSv1", "TLSv1.1"):
+        ciphers = ciphers.replace("@SECLEVEL=1", "@SECLEVEL=0")
+    context.set_ciphers(ciphers)
+    context.minimum_version = _VERSIONS[minimum]
     handle, path = tempfile.mkstemp(prefix="kenshin-emulator-", suffix=".pem")
     try:
         with os.fdopen(handle, "wb") as stream:
@@ -101,7 +122,8 @@ def appliance_context(spec: Mapping[str, object], values: Mapping[str, str]) -> 
     """The TLS context of an appliance from its data file's ``certificate`` entry.
 
     ``subject``/``issuer`` are lists of ``[attribute, value]``; values may use
-    ``@@name@@`` placeholders filled from ``values`` (e.g. the serial number).
+    ``@@name@@`` placeholders filled from ``values`` (e.g. the serial number); an
+    optional ``tls`` mapping sets ``minimum`` (protocol version) and ``ciphers``.
     """
 
     def fill(fields: object) -> list[list[str]]:
@@ -115,6 +137,8 @@ def appliance_context(spec: Mapping[str, object], values: Mapping[str, str]) -> 
         return result
 
     issuer = spec.get("issuer")
+    tls = spec.get("tls") or {}
+    assert isinstance(tls, dict)
     san = spec.get("san") or []
     assert isinstance(san, list)
     certificate, key = make_certificate(
@@ -124,4 +148,9 @@ def appliance_context(spec: Mapping[str, object], values: Mapping[str, str]) -> 
         days=int(str(spec.get("days", 3650))),
         san=[str(entry) for entry in san],
     )
-    return server_context(certificate, key)
+    return server_context(
+        certificate,
+        key,
+        minimum=str(tls.get("minimum", "TLSv1.2")),
+        ciphers=str(tls.get("ciphers", APPLIANCE_CIPHERS)),
+    )

@@ -15,7 +15,7 @@ import uuid
 
 from kenshin.lab.emulators import settings
 from kenshin.lab.emulators._common import choice, data
-from kenshin.lab.emulators._http import Request, Response, serve_http
+from kenshin.lab.emulators._http import GO, Request, Response, serve_http
 
 NAME = "docker_api"
 VERSIONED = re.compile(r"^/v\d+\.\d+(/.*)$")
@@ -35,8 +35,10 @@ async def serve(host: str, port: int, **options: str) -> None:
     ]
 
     def reply(status: int, document: object) -> Response:
-        body = json.dumps(document).encode() + b"\n"
-        return Response(status, [*common, ("Content-Type", "application/json")], body)
+        # Go's encoding/json: compact, one trailing newline; Go writes headers sorted by name
+        body = json.dumps(document, separators=(",", ":")).encode() + b"\n"
+        headers = sorted([*common, ("Content-Type", "application/json")])
+        return Response(status, headers, body)
 
     def handle(request: Request) -> Response:
         path = request.path
@@ -44,15 +46,13 @@ async def serve(host: str, port: int, **options: str) -> None:
         if match:
             path = match.group(1)
         if path == "/_ping":
-            return Response(
-                200,
-                [
-                    *common,
-                    ("Content-Type", "text/plain; charset=utf-8"),
-                    ("Cache-Control", "no-cache, no-store, must-revalidate"),
-                ],
-                b"OK",
-            )
+            headers = [
+                *common,
+                ("Cache-Control", "no-cache, no-store, must-revalidate"),
+                ("Content-Type", "text/plain; charset=utf-8"),
+                ("Pragma", "no-cache"),
+            ]
+            return Response(200, sorted(headers), b"OK")
         if path == "/version" and request.method in ("GET", "HEAD"):
             return reply(
                 200,
@@ -104,6 +104,8 @@ async def serve(host: str, port: int, **options: str) -> None:
                     "ServerVersion": version,
                 },
             )
-        return reply(404, {"message": "page not found"})
+        # unknown routes bypass the engine's version middleware: no Api-Version/Server
+        body = json.dumps({"message": "page not found"}, separators=(",", ":")).encode() + b"\n"
+        return Response(404, [("Content-Type", "application/json")], body)
 
-    await serve_http(NAME, host, port, handle)
+    await serve_http(NAME, host, port, handle, style=GO)

@@ -13,7 +13,7 @@ import uuid
 
 from kenshin.lab.emulators import settings
 from kenshin.lab.emulators._common import choice, data
-from kenshin.lab.emulators._http import Request, Response, serve_http
+from kenshin.lab.emulators._http import NETTY, Request, Response, serve_http
 
 NAME = "elasticsearch"
 
@@ -25,14 +25,24 @@ async def serve(host: str, port: int, **options: str) -> None:
     release = releases[version]
     auth_required = choice(opts["auth"], "auth", ("none", "required")) == "required"
     cluster_uuid = uuid.uuid4().hex[:22]
-    json_type = ("content-type", "application/json; charset=UTF-8")
-    product = [("X-elastic-product", "Elasticsearch")] if int(version.split(".")[0]) >= 7 else []
+    json_type = ("content-type", "application/json; charset=UTF-8")  # Netty: lower case
+    major, minor = (int(part) for part in version.split(".")[:2])
+    # the product header exists since 7.14
+    product = [("X-elastic-product", "Elasticsearch")] if (major, minor) >= (7, 14) else []
 
     def reply(
-        status: int, document: object, extra: list[tuple[str, str]] | None = None
+        status: int,
+        document: object,
+        extra: list[tuple[str, str]] | None = None,
+        *,
+        pretty: bool = False,
     ) -> Response:
-        body = json.dumps(document, indent=2).encode() + b"\n"
-        return Response(status, [*product, *(extra or []), json_type], body)
+        # Jackson's pretty printer writes "key" : value; errors are compact
+        if pretty:
+            body = json.dumps(document, indent=2, separators=(",", " : ")).encode() + b"\n"
+        else:
+            body = json.dumps(document, separators=(",", ":")).encode()
+        return Response(status, [*(extra or []), *product, json_type], body)
 
     def handle(request: Request) -> Response:
         if auth_required:
@@ -67,6 +77,7 @@ async def serve(host: str, port: int, **options: str) -> None:
                     },
                     "tagline": "You Know, for Search",
                 },
+                pretty=True,
             )
         if request.path == "/_cat/indices":
             text = (
@@ -97,4 +108,4 @@ async def serve(host: str, port: int, **options: str) -> None:
             },
         )
 
-    await serve_http(NAME, host, port, handle)
+    await serve_http(NAME, host, port, handle, style=NETTY)

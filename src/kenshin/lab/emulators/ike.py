@@ -9,7 +9,10 @@ exchange are ignored: the emulator never completes an IKE SA.
 
 Options: ``vendor`` = fortinet | yamaha | cisco | generic (which vendor IDs it sends,
 from ``data/ike.yaml``); ``natt`` = auto (strip/add the 4-byte non-ESP marker when a
-datagram starts with it) | true (always, as on port 4500) | false.
+datagram starts with it) | true (always, as on port 4500) | false; ``policy`` = any
+(accepts the first proposed transform, even DES/3DES, MD5 or 768/1024-bit groups: the
+weak configuration) | strong (AES, SHA-2 and groups of 2048 bits or elliptic only,
+after RFC 8247; anything else gets NO-PROPOSAL-CHOSEN — the hardened twin).
 """
 
 from __future__ import annotations
@@ -106,17 +109,59 @@ def header(
     )
 
 
-def ikev1_answer(packet: bytes, vids: list[bytes]) -> bytes | None:
+# What a gateway hardened to current guidance accepts (RFC 8247 for IKEv2, and the same
+# spirit for IKEv1): AES only, no MD5, Diffie-Hellman groups of 2048 bits or elliptic.
+STRONG_V1_ENCRYPTION = {7}  # AES-CBC
+STRONG_V1_HASHES = {4, 5, 6}  # SHA2-256/384/512
+STRONG_GROUPS = {14, 15, 16, 17, 18, 19, 20, 21, 31, 32}
+STRONG_V2 = {
+    1: {12, 13, 18, 19, 20, 28},  # ENCR: AES-CBC, AES-CTR, AES-GCM-8/12/16, ChaCha20-Poly1305
+    2: {5, 6, 7},  # PRF: HMAC-SHA2-256/384/512
+    3: {12, 13, 14},  # INTEG: HMAC-SHA2-256-128/384-192/512-256
+    4: STRONG_GROUPS,  # DH
+}
+
+
+def v1_attributes(transform: bytes) -> dict[int, int]:
+    """The basic (TV) attributes of an IKEv1 transform: {type: value}."""
+    found: dict[int, int] = {}
+    offset = 4
+    while offset + 4 <= len(transform) and len(found) < 32:
+        kind, value = struct.unpack_from(">HH", transform, offset)
+        if kind & 0x8000:
+            found[kind & 0x7FFF] = value
+            offset += 4
+        else:  # a TLV attribute (e.g. a long life duration): skip its value
+            offset += 4 + value
+    return found
+
+
+def v1_acceptable(transform: bytes, policy: str) -> bool:
+    if policy == "any":
+        return True
+    attributes = v1_attributes(transform)
+    return (
+        attributes.get(1) in STRONG_V1_ENCRYPTION
+        and attributes.get(2) in STRONG_V1_HASHES
+        and attributes.get(4) in STRONG_GROUPS
+    )
+
+
+def v1_no_proposal(ispi: bytes) -> bytes:
+    """An Informational exchange carrying NO-PROPOSAL-CHOSEN (DOI 1, protocol ISAKMP)."""
+    notify = struct.pack(">IBBH", 1, 1, 0, NO_PROPOSAL_CHOSEN)
+    first, body = chain([(V1_NOTIFY, notify)])
+    return header(ispi, os.urandom(8), first, 0x10, 5, 0, 0, body)
+
+
+def ikev1_answer(packet: bytes, vids: list[bytes], policy: str = "any") -> bytes | None:
     ispi, rspi = packet[0:8], packet[8:16]
     next_kind, _v, exchange, _f, message_id, _l = struct.unpack_from(">BBBBII", packet, 16)
     if rspi != b"\x00" * 8 or message_id != 0:
         return None  # not the first message of an exchange
     responder = os.urandom(8)
     if exchange == AGGRESSIVE:
-        # Notification: DOI 1, protocol 1 (ISAKMP), SPI size 0, NO-PROPOSAL-CHOSEN
-        notify = struct.pack(">IBBH", 1, 1, 0, NO_PROPOSAL_CHOSEN)
-        first, body = chain([(V1_NOTIFY, notify)])
-        return header(ispi, responder, first, 0x10, 5, 0, 0, body)  # informational
+        return v1_no_proposal(ispi)
     if exchange != MAIN_MODE:
         return None
     found = dict(payloads(next_kind, packet[28:]))
@@ -131,7 +176,10 @@ def ikev1_answer(packet: bytes, vids: list[bytes]) -> bytes | None:
     transforms = payloads(V1_TRANSFORM, proposal[4 + spi_size :])
     if not transforms:
         return None
-    _first_kind, transform_bytes = chain([transforms[0]])
+    chosen = next((t for t in transforms if v1_acceptable(t[1], policy)), None)
+    if chosen is None:
+        return v1_no_proposal(ispi)
+    _first_kind, transform_bytes = chain([chosen])
     new_proposal = (
         bytes([number, protocol, spi_size, 1]) + proposal[4 : 4 + spi_size] + transform_bytes
     )
@@ -147,7 +195,11 @@ def _nat_hash(spis: bytes, address: tuple[Any, ...]) -> bytes:
 
 
 def ikev2_answer(
-    packet: bytes, vids: list[bytes], peer: tuple[Any, ...], local: tuple[Any, ...]
+    packet: bytes,
+    vids: list[bytes],
+    peer: tuple[Any, ...],
+    local: tuple[Any, ...],
+    policy: str = "any",
 ) -> bytes | None:
     ispi, rspi = packet[0:8], packet[8:16]
     next_kind, _v, exchange, flags, message_id, _l = struct.unpack_from(">BBBBII", packet, 16)
@@ -164,14 +216,22 @@ def ikev2_answer(
     number, protocol, spi_size, _count = proposal[:4]
     chosen: dict[int, bytes] = {}
     groups: dict[int, bytes] = {}
+    offered: set[int] = set()
     for _kind, transform in payloads(3, proposal[4 + spi_size :]):
         (ident,) = struct.unpack_from(">H", transform, 2)
+        offered.add(transform[0])
+        if policy == "strong" and ident not in STRONG_V2.get(transform[0], {ident}):
+            continue
         if transform[0] == TRANSFORM_DH:
             groups.setdefault(ident, transform)
         chosen.setdefault(transform[0], transform)
     (ke_group,) = struct.unpack_from(">H", ke, 0)
     flags_out = 0x20  # Response
     responder = os.urandom(8)
+    if offered - set(chosen):  # a transform type with nothing acceptable
+        notify = struct.pack(">BBH", 0, 0, NO_PROPOSAL_CHOSEN)
+        first, body = chain([(V2_NOTIFY, notify)])
+        return header(ispi, b"\x00" * 8, first, 0x20, IKE_SA_INIT, flags_out, 0, body)
     if ke_group not in groups or ke_group not in DH_SIZES:
         wanted = next((g for g in groups if g in DH_SIZES), 14)
         notify = struct.pack(">BBH", 0, 0, INVALID_KE_PAYLOAD) + struct.pack(">H", wanted)
@@ -205,6 +265,7 @@ async def serve(host: str, port: int, **options: str) -> None:
     profiles = data(NAME)["vendors"]
     profile = profiles[choice(opts["vendor"], "vendor", profiles)]
     natt = choice(opts["natt"], "natt", ("auto", "true", "false"))
+    policy = choice(opts["policy"], "policy", ("any", "strong"))
     v1_vids = vendor_ids(profile["ikev1"])
     v2_vids = vendor_ids(profile["ikev2"])
     local_box: list[tuple[Any, ...]] = []
@@ -222,9 +283,9 @@ async def serve(host: str, port: int, **options: str) -> None:
         version = datagram[17]
         local = local_box[0] if local_box else (host, port)
         if version >> 4 == 1:
-            answer = ikev1_answer(datagram, v1_vids)
+            answer = ikev1_answer(datagram, v1_vids, policy)
         elif version >> 4 == 2:
-            answer = ikev2_answer(datagram, v2_vids, peer, local)
+            answer = ikev2_answer(datagram, v2_vids, peer, local, policy)
         else:
             return None
         if answer is None:

@@ -1,10 +1,11 @@
 """A MongoDB server's wire protocol: OP_MSG and legacy OP_QUERY commands.
 
 Answers ``hello``/``isMaster`` (the handshake every driver and scanner sends),
-``buildInfo``, ``ping``, and ``listDatabases``. Option ``auth`` = none (listDatabases
-lists the databases: an exposed, unauthenticated server) | required (it answers
-"Unauthorized", code 13, as a server started with ``--auth`` does; the handshake still
-works, as on real servers). Option ``version`` (a release in ``data/services.yaml``).
+``buildInfo``, ``ping``, ``serverStatus`` and ``listDatabases``. Option ``auth`` =
+none (the databases are listed: an exposed, unauthenticated server) | required
+(``listDatabases`` and ``serverStatus`` answer "Unauthorized", code 13, as a server
+started with ``--auth`` does; the handshake and ``buildInfo`` still work, as on real
+servers). Options ``version`` (a release in ``data/services.yaml``), ``hostname``.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import struct
+import time
 from typing import Any
 
 from kenshin.lab.emulators import _bson as bson
@@ -30,6 +32,7 @@ async def serve(host: str, port: int, **options: str) -> None:
     release = releases[version]
     auth_required = choice(opts["auth"], "auth", ("none", "required")) == "required"
     counter = {"connection": 0}
+    started = time.monotonic()
 
     def answer(command: dict[str, Any], connection_id: int) -> dict[str, Any]:
         name = next(iter(command), "")
@@ -72,6 +75,27 @@ async def serve(host: str, port: int, **options: str) -> None:
             }
         if lowered == "ping":
             return {"ok": 1.0}
+        if lowered == "serverstatus":
+            if auth_required:
+                return {
+                    "ok": 0.0,
+                    "errmsg": "command serverStatus requires authentication",
+                    "code": 13,
+                    "codeName": "Unauthorized",
+                }
+            uptime = time.monotonic() - started
+            return {
+                "host": opts["hostname"],
+                "version": version,
+                "process": "mongod",
+                "pid": 1234,
+                "uptime": float(int(uptime)),
+                "uptimeMillis": int(uptime * 1000),
+                "uptimeEstimate": int(uptime),
+                "localTime": dt.datetime.now(dt.UTC),
+                "connections": {"current": counter["connection"], "available": 838860},
+                "ok": 1.0,
+            }
         if lowered == "listdatabases":
             if auth_required:
                 return {

@@ -76,7 +76,7 @@ def mode6_reply(request: bytes, version: str) -> list[bytes]:
 
 
 def monlist_reply(request: bytes, peer: tuple[Any, ...]) -> list[bytes]:
-    _first, sequence, implementation, code = struct.unpack_from(">BBBB", request, 0)
+    _first, _sequence, implementation, code = struct.unpack_from(">BBBB", request, 0)
     if code != MON_GETLIST_1 or implementation not in (IMPL_XNTPD, 2):
         return []
     generator = random.Random(7)  # a stable, made-up client population (docs addresses)  # noqa: S311
@@ -106,13 +106,13 @@ def monlist_reply(request: bytes, peer: tuple[Any, ...]) -> list[bytes]:
             )
         )
     packets = []
-    for start in range(0, len(entries), ITEMS_PER_PACKET):
+    for number, start in enumerate(range(0, len(entries), ITEMS_PER_PACKET)):
         items = entries[start : start + ITEMS_PER_PACKET]
         more = 0x40 if start + ITEMS_PER_PACKET < len(entries) else 0
         header = struct.pack(
             ">BBBBHH",
             0x80 | more | (2 << 3) | 7,
-            sequence & 0x7F,
+            number & 0x7F,  # ntpd numbers the packets of one response 0, 1, 2, ...
             implementation,
             code,
             len(items),

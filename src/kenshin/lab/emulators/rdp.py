@@ -5,23 +5,25 @@ Protocol: [MS-RDPBCGR] 2.2.1.1 (Client X.224 Connection Request PDU, RDP_NEG_REQ
 carried in TPKT (RFC 1006) and X.224 (ITU-T X.224) headers.
 
 Option ``nla``: "true" (Network Level Authentication required, the Windows default):
-the server selects PROTOCOL_HYBRID (CredSSP) or PROTOCOL_HYBRID_EX when the client
-offers it and refuses with HYBRID_REQUIRED_BY_SERVER otherwise; "false": the server
-selects PROTOCOL_SSL when offered, else standard RDP security (PROTOCOL_RDP), which is
-what an exposed host without NLA answers. After SSL/HYBRID is selected the server
-completes a TLS handshake with a self-signed certificate whose CN is the host name
-(option ``hostname``), as Windows does, then waits briefly and closes; it never
-authenticates anyone.
+the server selects PROTOCOL_HYBRID_EX or PROTOCOL_HYBRID (CredSSP) when the client
+offers it and refuses with HYBRID_REQUIRED_BY_SERVER otherwise; "false": CredSSP is
+still selected when offered, but a client offering only PROTOCOL_SSL or standard RDP
+security (PROTOCOL_RDP) is accepted too — what an exposed host without NLA answers.
+After SSL/HYBRID is selected the server completes a TLS handshake with a self-signed
+certificate whose CN is the host name (option ``hostname``), as Windows does, then
+waits briefly and closes; it never authenticates anyone.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import struct
 
 from kenshin.lab.emulators import settings
 from kenshin.lab.emulators._common import flag, log, read_exact, read_some, send, serve_tcp
 from kenshin.lab.emulators._tls import make_certificate, server_context
+from kenshin.lab.emulators._tlsio import accept as tls_accept
 
 NAME = "rdp"
 
@@ -68,12 +70,15 @@ def connection_confirm(kind: int, flags: int, value: int) -> bytes:
 
 
 def choose(requested: int, nla: bool) -> tuple[int, int, int]:
-    """(type, flags, selectedProtocol or failureCode) the server answers."""
+    """(type, flags, selectedProtocol or failureCode) the server answers.
+
+    Windows selects the strongest protocol both sides support (HYBRID_EX, HYBRID, SSL,
+    then standard RDP security); requiring NLA only removes the last two.
+    """
+    for protocol in (PROTOCOL_HYBRID_EX, PROTOCOL_HYBRID):
+        if requested & protocol:
+            return TYPE_RDP_NEG_RSP, RESPONSE_FLAGS, protocol
     if nla:
-        if requested & PROTOCOL_HYBRID_EX:
-            return TYPE_RDP_NEG_RSP, RESPONSE_FLAGS, PROTOCOL_HYBRID_EX
-        if requested & PROTOCOL_HYBRID:
-            return TYPE_RDP_NEG_RSP, RESPONSE_FLAGS, PROTOCOL_HYBRID
         return TYPE_RDP_NEG_FAILURE, 0, HYBRID_REQUIRED_BY_SERVER
     if requested & PROTOCOL_SSL:
         return TYPE_RDP_NEG_RSP, RESPONSE_FLAGS, PROTOCOL_SSL
@@ -105,11 +110,17 @@ async def serve(host: str, port: int, **options: str) -> None:
             # standard RDP security would continue with MCS Connect Initial; we stop here
             await read_some(reader, timeout=5.0)
             return
-        try:
-            async with asyncio.timeout(10.0):
-                await writer.start_tls(tls)
-        except (TimeoutError, OSError, ConnectionError):
+        streams = await tls_accept(reader, writer, tls)
+        if streams is None:
             return
-        await read_some(reader, timeout=5.0)
+        plain_reader, plain_writer, pump = streams
+        try:
+            # CredSSP (HYBRID) or MCS would follow; the lab never gets that far
+            await read_some(plain_reader, timeout=5.0)
+        finally:
+            plain_writer.close()
+            pump.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await pump
 
     await serve_tcp(NAME, host, port, session)

@@ -1,9 +1,10 @@
 """A WS-Discovery target service on UDP 3702 (OASIS WS-Discovery 1.1 / the 2005/04 draft).
 
-A SOAP ``Probe`` gets a ``ProbeMatches`` whose ``RelatesTo`` is the probe's MessageID,
-listing the device's endpoint reference, Types, Scopes and XAddrs — an IP camera
-(ONVIF, ``dn:NetworkVideoTransmitter``) or a printer. Option ``device`` = camera |
-printer, ``model``.
+Input that is not XML gets a SOAP ``Fault`` ("No XML element tag"), as the gSOAP
+stacks of cameras and printers answer. A SOAP ``Probe`` gets a ``ProbeMatches`` whose
+``RelatesTo`` is the probe's MessageID, listing the device's endpoint reference,
+Types, Scopes and XAddrs — an IP camera (ONVIF, ``dn:NetworkVideoTransmitter``) or a
+printer. Options: ``device`` = camera | printer, ``model``.
 """
 
 from __future__ import annotations
@@ -43,7 +44,21 @@ async def serve(host: str, port: int, **options: str) -> None:
     endpoint = f"urn:uuid:{uuid.uuid4()}"
     values = {"model": escape(opts["model"]), "host": host}
 
+    def fault() -> bytes:
+        # what SOAP stacks of embedded devices (gSOAP) send back for input that is not XML
+        return (
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<SOAP-ENV:Envelope xmlns:SOAP-ENV="http://www.w3.org/2003/05/soap-envelope" '
+            'xmlns:wsa="http://schemas.xmlsoap.org/ws/2004/08/addressing" '
+            f'xmlns:d="http://schemas.xmlsoap.org/ws/2005/04/discovery" {namespaces}>'
+            "<SOAP-ENV:Body><SOAP-ENV:Fault><faultcode>SOAP-ENV:Client</faultcode>"
+            "<faultstring>No XML element tag</faultstring></SOAP-ENV:Fault></SOAP-ENV:Body>"
+            "</SOAP-ENV:Envelope>"
+        ).encode()
+
     def respond(datagram: bytes, _peer: tuple[Any, ...]) -> bytes | None:
+        if not datagram.lstrip().startswith(b"<"):
+            return fault() if datagram.strip() else None
         if b"Probe" not in datagram or b"ProbeMatches" in datagram:
             return None
         match = MESSAGE_ID.search(datagram)

@@ -1,0 +1,286 @@
+"""The ministry checklist, item by item: met, not met, or not determinable from this survey.
+
+The items and which evidence bears on each live in ``data/checklist.yaml`` (with the
+edition and date). This module reads them and weighs the survey's evidence:
+
+- ``ledger``: every in-scope device known by vendor, model and firmware version → met;
+  a device whose version nobody could tell → not met (the ledger lacks it).
+- ``remote_maintenance``: each in-scope remote-maintenance line has its contract
+  holder, its devices and their versions confirmed → met; a device on such a line whose
+  version the vendor has not given → not met; no such line reported → not determinable.
+- ``evidence``: an open finding of the listed checks/categories, an affected firmware
+  row, or a bad/warning terminal verdict of the listed checks → not met; otherwise, when
+  every kind of evidence the item names was actually gathered (remote diagnosis ran,
+  every firmware row checked, terminal verdicts known) → met; else not determinable,
+  saying which evidence is missing.
+- ``outside``: this survey does not look at it → not determinable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from kenshin.assess.assess import AssessedFinding
+from kenshin.domain import ConnectionKind, Engagement, VersionSource
+
+
+class ChecklistStatus(StrEnum):
+    MET = "met"
+    NOT_MET = "not_met"
+    NOT_DETERMINABLE = "not_determinable"
+
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    id: str
+    ref: str
+    group: str
+    text_ja: str
+    text_en: str
+    basis: str
+    finding_prefixes: tuple[str, ...] = ()
+    finding_categories: tuple[str, ...] = ()
+    finding_exclude: tuple[str, ...] = ()
+    firmware: bool = False
+    terminal_checks: tuple[str, ...] = ()
+    scan: bool = False
+
+    def text(self, lang: str) -> str:
+        return self.text_en if lang == "en" else self.text_ja
+
+
+@dataclass(frozen=True)
+class Checklist:
+    name_ja: str
+    name_en: str
+    published: str
+    title_ja: str
+    title_en: str
+    items: tuple[ChecklistItem, ...]
+
+
+@dataclass(frozen=True)
+class ChecklistResult:
+    """One item's verdict; ``reason`` is a catalogue key with its parameters."""
+
+    item: ChecklistItem
+    status: ChecklistStatus
+    reason: str
+    params: dict[str, str] = field(default_factory=dict)
+    finding_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SurveyEvidence:
+    """What evidence was gathered besides findings (None: that part was not done)."""
+
+    remote_done: bool = False
+    firmware: Sequence[tuple[str, str]] | None = None  # (device_key, status)
+    terminal_verdicts: Sequence[tuple[str, str, str]] | None = None  # (terminal, check, status)
+
+
+_BASES = {"ledger", "remote_maintenance", "evidence", "outside"}
+
+
+@cache
+def load_checklist() -> Checklist:
+    """The checklist data file, validated."""
+    path = resources.files("kenshin.assess") / "data" / "checklist.yaml"
+    document: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    edition = document["edition"]
+    items = []
+    for raw in document["items"]:
+        basis = raw["basis"]
+        if basis not in _BASES:
+            raise ValueError(f"checklist item {raw['id']}: unknown basis {basis!r}")
+        findings = raw.get("findings") or {}
+        items.append(
+            ChecklistItem(
+                id=str(raw["id"]),
+                ref=str(raw["ref"]),
+                group=str(raw["group"]),
+                text_ja=str(raw["text_ja"]),
+                text_en=str(raw["text_en"]),
+                basis=basis,
+                finding_prefixes=tuple(findings.get("prefixes") or ()),
+                finding_categories=tuple(findings.get("categories") or ()),
+                finding_exclude=tuple(findings.get("exclude") or ()),
+                firmware=bool(raw.get("firmware", False)),
+                terminal_checks=tuple(raw.get("terminals") or ()),
+                scan=bool(raw.get("scan", False)),
+            )
+        )
+    return Checklist(
+        name_ja=str(edition["name_ja"]),
+        name_en=str(edition["name_en"]),
+        published=str(edition["published"]),
+        title_ja=str(edition["title_ja"]),
+        title_en=str(edition["title_en"]),
+        items=tuple(items),
+    )
+
+
+def _matches(item: ChecklistItem, finding: AssessedFinding) -> bool:
+    checks = finding.check_ids
+    if item.finding_exclude and all(
+        any(check.startswith(prefix) for prefix in item.finding_exclude) for check in checks
+    ):
+        return False
+    if finding.finding.category.value in item.finding_categories:
+        return True
+    return any(
+        check.startswith(prefix) for check in finding.check_ids for prefix in item.finding_prefixes
+    )
+
+
+def _terminal_match(item: ChecklistItem, check_id: str) -> bool:
+    return any(check_id.startswith(prefix) for prefix in item.terminal_checks)
+
+
+def _ledger(engagement: Engagement) -> tuple[str, dict[str, str]]:
+    in_scope_points = {p.key for p in engagement.connection_points if p.in_ehr_scope}
+    devices = [
+        d
+        for d in engagement.devices
+        if not d.connection_points or any(k in in_scope_points for k in d.connection_points)
+    ]
+    if not devices:
+        return ("assess.checklist.no_devices", {})
+    unknown = [d.key for d in devices if not d.version_known or not d.model]
+    if unknown:
+        return ("assess.checklist.ledger_gaps", {"devices": ", ".join(unknown)})
+    return ("assess.checklist.ledger_ok", {"count": str(len(devices))})
+
+
+def evaluate_checklist(
+    engagement: Engagement,
+    findings: Sequence[AssessedFinding],
+    evidence: SurveyEvidence,
+    checklist: Checklist | None = None,
+) -> tuple[ChecklistResult, ...]:
+    """Weigh the survey's evidence against every checklist item."""
+    checklist = checklist or load_checklist()
+    results: list[ChecklistResult] = []
+    open_findings = [f for f in findings if f.is_open]
+    for item in checklist.items:
+        if item.basis == "outside":
+            results.append(
+                ChecklistResult(item, ChecklistStatus.NOT_DETERMINABLE, "assess.checklist.outside")
+            )
+        elif item.basis == "ledger":
+            key, params = _ledger(engagement)
+            status = (
+                ChecklistStatus.MET
+                if key == "assess.checklist.ledger_ok"
+                else ChecklistStatus.NOT_MET
+                if key == "assess.checklist.ledger_gaps"
+                else ChecklistStatus.NOT_DETERMINABLE
+            )
+            results.append(ChecklistResult(item, status, key, params))
+        elif item.basis == "remote_maintenance":
+            results.append(_remote_maintenance(item, engagement, open_findings))
+        else:
+            results.append(_by_evidence(item, open_findings, evidence))
+    return tuple(results)
+
+
+def _remote_maintenance(
+    item: ChecklistItem, engagement: Engagement, findings: Sequence[AssessedFinding]
+) -> ChecklistResult:
+    lines = [
+        p
+        for p in engagement.connection_points
+        if p.in_ehr_scope and p.kind in (ConnectionKind.REMOTE_MAINTENANCE, ConnectionKind.VPN)
+    ]
+    if not lines:
+        return ChecklistResult(
+            item, ChecklistStatus.NOT_DETERMINABLE, "assess.checklist.no_remote_lines"
+        )
+    gaps: list[str] = []
+    for line in lines:
+        devices = engagement.devices_on(line.key)
+        if not devices:
+            gaps.append(line.key)
+        gaps.extend(
+            d.key
+            for d in devices
+            if d.version_source is VersionSource.NOT_OBTAINED or not d.version_known
+        )
+    related = tuple(
+        f.id
+        for f in findings
+        if f.point_key in {line.key for line in lines} and f.asset.value == "remote_entrance"
+    )
+    if gaps:
+        return ChecklistResult(
+            item,
+            ChecklistStatus.NOT_MET,
+            "assess.checklist.remote_gaps",
+            {"keys": ", ".join(dict.fromkeys(gaps))},
+            related,
+        )
+    return ChecklistResult(
+        item,
+        ChecklistStatus.MET,
+        "assess.checklist.remote_ok",
+        {"lines": ", ".join(line.key for line in lines)},
+        related,
+    )
+
+
+def _by_evidence(
+    item: ChecklistItem, findings: Sequence[AssessedFinding], evidence: SurveyEvidence
+) -> ChecklistResult:
+    hits = tuple(f.id for f in findings if _matches(item, f))
+    firmware_bad: list[str] = []
+    firmware_checked = False
+    if item.firmware and evidence.firmware is not None:
+        firmware_bad = [key for key, status in evidence.firmware if status == "affected"]
+        firmware_checked = bool(evidence.firmware) and all(
+            status in ("affected", "not_affected") for _, status in evidence.firmware
+        )
+    terminal_bad: list[str] = []
+    terminal_checked = False
+    if item.terminal_checks and evidence.terminal_verdicts is not None:
+        relevant = [v for v in evidence.terminal_verdicts if _terminal_match(item, v[1])]
+        terminal_bad = sorted({t for t, _, s in relevant if s in ("bad", "warning")})
+        terminal_checked = bool(relevant) and all(s != "unknown" for _, _, s in relevant)
+    if hits or firmware_bad or terminal_bad:
+        where = [*firmware_bad, *terminal_bad]
+        return ChecklistResult(
+            item,
+            ChecklistStatus.NOT_MET,
+            "assess.checklist.not_met",
+            {"count": str(len(hits)), "where": ", ".join(where)},
+            hits,
+        )
+    needed = []
+    if item.scan:
+        needed.append("remote")
+    if item.firmware:
+        needed.append("firmware")
+    if item.terminal_checks:
+        needed.append("terminals")
+    gathered = {
+        "remote": item.scan and evidence.remote_done,
+        "firmware": firmware_checked,
+        "terminals": terminal_checked,
+    }
+    missing = [kind for kind in needed if not gathered[kind]]
+    if needed and not missing:
+        return ChecklistResult(
+            item, ChecklistStatus.MET, "assess.checklist.met", {"sources": ",".join(needed)}
+        )
+    return ChecklistResult(
+        item,
+        ChecklistStatus.NOT_DETERMINABLE,
+        "assess.checklist.no_evidence",
+        {"sources": ",".join(missing)},
+    )

@@ -1,0 +1,80 @@
+"""Evidence made fit for a report: secrets masked, trimmed to what proves the point.
+
+Credentials never leave kenshin (docs/safety.md). Evidence strings come from banners,
+command outputs and check logs; before anything is rendered, values that look like
+passwords, keys, tokens, SNMP communities other than the well-known defaults, cookies
+and authorisation headers are replaced by a mask.
+"""
+
+from __future__ import annotations
+
+import re
+
+MASK = "********"
+MAX_EVIDENCE_CHARS = 600
+MAX_EVIDENCE_LINES = 12
+
+# "password=...", "Password: ...", "pass ...", "secret:", "token=", "api_key=", "psk ..."
+_KEY_VALUE = re.compile(
+    r"(?P<key>\b(?:pass(?:word|wd|phrase)?|pwd|secret|token|api[_-]?key|apikey|"
+    r"private[_-]?key|psk|pre-shared-key|credential|auth[_-]?key|session[_-]?id|"
+    r"cookie|set-cookie)\b\s*(?:[:=]|\s+is\s+|\s)\s*)"
+    r"(?P<value>\"[^\"]*\"|'[^']*'|\S+)",
+    re.IGNORECASE,
+)
+_AUTH_HEADER = re.compile(
+    r"(?P<key>\bauthori[sz]ation\s*:\s*(?:basic|bearer|digest|negotiate|ntlm)?\s*)(?P<value>\S+)",
+    re.IGNORECASE,
+)
+# user:password@host inside URLs
+_URL_CREDENTIALS = re.compile(
+    r"(?P<key>[a-z][a-z0-9+.-]*://[^\s:/@]+:)(?P<value>[^\s@/]+)(?=@)", re.IGNORECASE
+)
+# PEM blocks
+_PEM = re.compile(
+    r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.DOTALL
+)
+# SNMP communities: the defaults (public/private) are the finding itself; others are secrets.
+_COMMUNITY = re.compile(
+    r"(?P<key>\bcommunity\b\s*(?:string)?\s*[:=]?\s*)(?P<value>\"[^\"]*\"|'[^']*'|\S+)",
+    re.IGNORECASE,
+)
+_WELL_KNOWN_COMMUNITIES = {"public", "private", "'public'", "'private'", '"public"', '"private"'}
+
+
+def redact(text: str) -> str:
+    """``text`` with every secret-looking value replaced by a mask."""
+    text = _PEM.sub(MASK, text)
+    text = _AUTH_HEADER.sub(lambda m: m.group("key") + MASK, text)
+    text = _URL_CREDENTIALS.sub(lambda m: m.group("key") + MASK, text)
+    text = _KEY_VALUE.sub(lambda m: m.group("key") + MASK, text)
+
+    def community(match: re.Match[str]) -> str:
+        value = match.group("value")
+        if value.lower() in _WELL_KNOWN_COMMUNITIES:
+            return match.group(0)
+        return match.group("key") + MASK
+
+    return _COMMUNITY.sub(community, text)
+
+
+def trim(
+    text: str, max_chars: int = MAX_EVIDENCE_CHARS, max_lines: int = MAX_EVIDENCE_LINES
+) -> str:
+    """At most ``max_lines`` lines and ``max_chars`` characters, saying what was cut."""
+    text = text.strip()
+    lines = text.splitlines()
+    cut = False
+    if len(lines) > max_lines:
+        lines = lines[:max_lines]
+        cut = True
+    result = "\n".join(line.rstrip() for line in lines)
+    if len(result) > max_chars:
+        result = result[:max_chars].rstrip()
+        cut = True
+    return result + ("\n…" if cut else "")
+
+
+def clean_evidence(text: str) -> str:
+    """Redact first (so a cut never leaves half a secret), then trim."""
+    return trim(redact(text))

@@ -1,0 +1,115 @@
+"""``kenshin firmware``: check device firmware against known vulnerabilities; read outputs."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from kenshin.cli._common import CliError, load, print_json
+from kenshin.cli._state import STATE, console
+from kenshin.cli.vulndb import match_table
+from kenshin.firmware import check_engagement, parse_device_output
+from kenshin.store import FindingRepository
+from kenshin.vulndb import open_knowledge_base
+
+app = typer.Typer(help="機器ファームウェアの脆弱性確認 / firmware checks.", no_args_is_help=True)
+
+KbOpt = Annotated[Path | None, typer.Option("--kb", help="Knowledge-base file.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+@app.command("check")
+def check(
+    engagement: Annotated[
+        str | None, typer.Argument(help="Engagement code: check its devices and store findings.")
+    ] = None,
+    device: Annotated[
+        list[str] | None, typer.Option("--device", help="Device key; repeat.")
+    ] = None,
+    vendor: Annotated[str | None, typer.Option(help="Vendor, e.g. fortinet.")] = None,
+    product: Annotated[str | None, typer.Option(help="Product or model, e.g. fortigate.")] = None,
+    version: Annotated[str | None, typer.Option(help="Firmware version as shown.")] = None,
+    kb: KbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Check one firmware (--vendor/--product/--version) or the devices of an engagement."""
+    base = open_knowledge_base(kb)
+    try:
+        if engagement is None:
+            if not vendor or not product:
+                raise CliError(
+                    "cli.bad_choice",
+                    value="--vendor/--product",
+                    allowed="ENGAGEMENT or --vendor and --product",
+                )
+            result = base.check_firmware(vendor, product, version)
+            if as_json:
+                print_json(result.to_dict())
+                return
+            console.print(result.message(STATE.lang))
+            if result.matches:
+                console.print(match_table(result.matches))
+            return
+        loaded = load(engagement)
+        if device:
+            unknown = set(device) - {d.key for d in loaded.devices}
+            if unknown:
+                raise CliError("cli.missing", key=", ".join(sorted(unknown)))
+            loaded = type(loaded)(
+                **{
+                    **loaded.__dict__,
+                    "devices": tuple(d for d in loaded.devices if d.key in device),
+                }
+            )
+        findings = check_engagement(loaded, base)
+    finally:
+        base.close()
+    with STATE.store().session() as session:
+        stored = FindingRepository(session).record(engagement, findings)
+    if as_json:
+        print_json(
+            [
+                {
+                    "device": f.subject.device_key,
+                    "check_id": f.check_id,
+                    "category": f.category,
+                    "severity": f.severity,
+                    "title_ja": f.title_ja,
+                    "title_en": f.title_en,
+                    "cves": list(f.cves),
+                    "kev": f.kev,
+                    "ransomware": f.ransomware,
+                    "cvss": f.cvss,
+                    "confidence": f.confidence,
+                    "remediation_ja": f.remediation_ja,
+                    "remediation_en": f.remediation_en,
+                    "evidence": f.evidence,
+                }
+                for f in findings
+            ]
+        )
+        return
+    for f in findings:
+        console.print(f"[bold]{f.severity.value}[/] {f.title(STATE.lang)}")
+    console.print(STATE.t("firmware.stored", count=stored, code=engagement))
+
+
+@app.command("parse")
+def parse(
+    file: Annotated[str, typer.Argument(help="A file with the pasted output, or - for stdin.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Find vendor, model, firmware version and WAN addresses in a device output."""
+    text = sys.stdin.read() if file == "-" else Path(file).read_text("utf-8", errors="replace")
+    parsed = parse_device_output(text)
+    if as_json:
+        print_json(parsed.to_dict())
+    else:
+        console.print(parsed.message(STATE.lang))
+        if parsed.wan_addresses:
+            console.print("WAN: " + ", ".join(parsed.wan_addresses))
+    if not parsed.found:
+        raise typer.Exit(1)

@@ -1,0 +1,158 @@
+"""``kenshin vulndb``: update the vulnerability knowledge base, show its status, look up."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from kenshin.cli._common import CliError, print_json
+from kenshin.cli._state import STATE, console
+from kenshin.vulndb import ProductQuery, VulnMatch, default_path, open_knowledge_base
+from kenshin.vulndb.update import SOURCES, online_sources, sources_from_files, update_knowledge_base
+
+app = typer.Typer(help="脆弱性知識ベース / vulnerability knowledge base.", no_args_is_help=True)
+
+KbOpt = Annotated[
+    Path | None, typer.Option("--kb", help="Knowledge-base file (default: data directory).")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+def match_table(matches: list[VulnMatch] | tuple[VulnMatch, ...]) -> Table:
+    lang = STATE.lang
+    table = Table(show_lines=False)
+    for header in (
+        "CVE",
+        "CVSS",
+        "KEV",
+        "status" if lang == "en" else "判定",
+        "fixed in" if lang == "en" else "修正版",
+    ):
+        table.add_column(header, no_wrap=True)
+    table.add_column("title" if lang == "en" else "概要")
+    for m in matches:
+        kev = ""
+        if m.kev:
+            kev = (m.kev_date.isoformat() if m.kev_date else "yes") + (" R" if m.ransomware else "")
+        table.add_row(
+            m.cve,
+            f"{m.cvss:.1f}" if m.cvss is not None else "-",
+            kev,
+            f"{m.status} ({m.confidence.value})",
+            m.fixed_version or "-",
+            m.title_en if lang == "en" else m.title_ja,
+        )
+    return table
+
+
+@app.command("update")
+def update(
+    source: Annotated[
+        list[str] | None, typer.Option("--source", help="nvd, kev or jvn; repeat (default all).")
+    ] = None,
+    from_files: Annotated[
+        Path | None, typer.Option("--from-files", help="Read files (nvd/, kev/, jvn/) instead.")
+    ] = None,
+    api_key: Annotated[
+        str | None, typer.Option("--api-key", envvar="NVD_API_KEY", help="NVD API key.")
+    ] = None,
+    nvd_url: Annotated[str | None, typer.Option("--nvd-url", help="NVD API base URL.")] = None,
+    kev_url: Annotated[str | None, typer.Option("--kev-url", help="KEV JSON URL.")] = None,
+    jvn_url: Annotated[str | None, typer.Option("--jvn-url", help="MyJVN API base URL.")] = None,
+    full: Annotated[bool, typer.Option("--full", help="Download all of NVD again.")] = False,
+    kb: KbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Refresh the knowledge base (all or nothing: a failure keeps the previous one)."""
+    chosen = source or list(SOURCES)
+    for name in chosen:
+        if name not in SOURCES:
+            raise CliError("vulndb.unknown_source", source=name)
+    path = kb or default_path()
+    sources = (
+        sources_from_files(from_files, chosen)
+        if from_files
+        else online_sources(
+            path,
+            chosen,
+            nvd_url=nvd_url,
+            kev_url=kev_url,
+            jvn_url=jvn_url,
+            api_key=api_key or os.environ.get("NVD_API_KEY"),
+            full=full,
+        )
+    )
+    with console.status("vulndb update", spinner="dots") as status:
+        result = update_knowledge_base(path, sources, progress=lambda s: status.update(s))
+    if as_json:
+        print_json({"path": str(result.path), "results": [r.__dict__ for r in result.results]})
+        return
+    console.print(
+        STATE.t(
+            "vulndb.update.done",
+            path=str(result.path),
+            nvd=result.count("nvd"),
+            kev=result.count("kev"),
+            jvn=result.count("jvn"),
+        )
+    )
+
+
+@app.command("status")
+def status(kb: KbOpt = None, as_json: JsonOpt = False) -> None:
+    """What is loaded, how old it is, and how the last update ended."""
+    base = open_knowledge_base(kb)
+    try:
+        info = base.status()
+    finally:
+        base.close()
+    if as_json:
+        print_json(info.to_dict())
+        return
+    if info.path is None:
+        console.print(
+            STATE.t("vulndb.status.none", date=info.snapshot_date, count=info.snapshot_count)
+        )
+    else:
+        console.print(
+            STATE.t(
+                "vulndb.status.built",
+                path=info.path,
+                built_at=info.built_at,
+                cves=info.cve_count,
+                kev=info.kev_count,
+                kev_version=info.kev_catalog_version or "-",
+                jvn=info.jvn_count,
+                date=info.snapshot_date,
+                count=info.snapshot_count,
+            )
+        )
+    last = info.last_update
+    if last and not last.get("ok"):
+        reason = last.get("reason_ja" if STATE.lang == "ja" else "reason") or last.get("reason")
+        console.print(STATE.t("vulndb.status.last_failure", at=last.get("at"), reason=reason))
+
+
+@app.command("match")
+def match(
+    vendor: Annotated[str, typer.Option(help="Vendor, e.g. OpenBSD.")] = "",
+    product: Annotated[str, typer.Option(help="Product, e.g. OpenSSH.")] = "",
+    version: Annotated[str, typer.Option(help="Version or banner.")] = "",
+    cpe: Annotated[str | None, typer.Option(help="CPE 2.3 name instead.")] = None,
+    kb: KbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Known vulnerabilities of a product version (what the scan checks call)."""
+    base = open_knowledge_base(kb)
+    try:
+        found = base.match(ProductQuery(vendor=vendor, product=product, version=version, cpe=cpe))
+    finally:
+        base.close()
+    if as_json:
+        print_json([m.to_dict() for m in found])
+        return
+    console.print(match_table(found))

@@ -1,0 +1,112 @@
+"""What a report is rendered from: one typed value per survey section.
+
+Each section is optional. ``None`` means "this part of the survey was not carried
+out (yet)" and the report says so in words; an empty tuple means "carried out, and
+there was nothing to list" — the report says that too. No section is ever an empty
+table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import NamedTuple
+
+from kenshin.domain import Engagement, Finding, ScanReport, TerminalRole, VersionSource
+
+
+class FirmwareStatus(StrEnum):
+    """What the firmware check concluded for one device."""
+
+    AFFECTED = "affected"
+    NOT_AFFECTED = "not_affected"
+    VERSION_UNKNOWN = "version_unknown"
+    UNKNOWN_PRODUCT = "unknown_product"
+
+
+@dataclass(frozen=True)
+class FirmwareRow:
+    """The firmware check's result for one device (from the firmware/vulndb rooms)."""
+
+    device_key: str
+    vendor: str
+    model: str
+    version: str
+    version_source: VersionSource | None
+    status: FirmwareStatus
+    cves: tuple[str, ...] = ()
+    kev: bool = False
+    fixed_version: str = ""
+    advice_ja: str = ""
+    advice_en: str = ""
+
+    def advice(self, lang: str) -> str:
+        return self.advice_en if lang == "en" and self.advice_en else self.advice_ja
+
+
+class VerdictStatus(StrEnum):
+    OK = "ok"
+    WARNING = "warning"
+    BAD = "bad"
+    UNKNOWN = "unknown"
+
+
+class TerminalVerdict(NamedTuple):
+    """One check on one terminal: ``(status, summary_ja, summary_en)``."""
+
+    status: VerdictStatus
+    summary_ja: str
+    summary_en: str = ""
+
+    def summary(self, lang: str) -> str:
+        return self.summary_en if lang == "en" and self.summary_en else self.summary_ja
+
+
+@dataclass(frozen=True)
+class TerminalRow:
+    """The terminal audit's result for one terminal (from the terminals room).
+
+    ``verdicts`` maps a check id (``os_support``, ``patches``, ``antivirus``, ``usb``,
+    ``accounts``, …) to its verdict. Check ids are shown through the catalogue key
+    ``report.tcheck.<id>`` when there is one, else as written.
+    """
+
+    key: str
+    hostname: str
+    role: TerminalRole
+    os: str
+    verdicts: Mapping[str, TerminalVerdict] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class KnowledgeVersion:
+    """One knowledge source the survey used, and which version/date of it."""
+
+    name: str
+    version: str
+
+
+@dataclass(frozen=True)
+class Versions:
+    kenshin: str
+    knowledge: tuple[KnowledgeVersion, ...] = ()
+
+
+@dataclass(frozen=True)
+class ReportInput:
+    """Everything one report shows; build it with ``build_report_input``."""
+
+    engagement: Engagement
+    versions: Versions
+    generated_at: datetime
+    findings: tuple[Finding, ...] = ()
+    scan: ScanReport | None = None
+    firmware: tuple[FirmwareRow, ...] | None = None
+    terminals: tuple[TerminalRow, ...] | None = None
+    diagrams: Mapping[str, str] = field(default_factory=dict)  # lang -> SVG text
+    authors: tuple[str, ...] = ()
+
+    def diagram(self, lang: str) -> str | None:
+        return self.diagrams.get(lang) or self.diagrams.get("ja") or None

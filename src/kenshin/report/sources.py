@@ -1,0 +1,128 @@
+"""Gathering what the other rooms stored, in the report's own input types.
+
+The report renders ``ReportInput``; this module reads the newest finished scan, checks
+each device's firmware against the knowledge base and collects the terminal
+assessments, so ``kenshin report`` and ``kenshin demo`` build the same report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy.orm import Session
+
+from kenshin.domain import Engagement, ScanReport
+from kenshin.report.build import build_report_input
+from kenshin.report.model import (
+    FirmwareRow,
+    FirmwareStatus,
+    KnowledgeVersion,
+    ReportInput,
+    TerminalRow,
+    TerminalVerdict,
+    VerdictStatus,
+)
+from kenshin.scan.engine import RunStatus
+from kenshin.scan.storage import ScanRunRepository
+from kenshin.store import EngagementRepository, Store
+from kenshin.terminals import stored_assessments
+from kenshin.terminals.assessment import TerminalAssessment
+from kenshin.vulndb import KnowledgeBase, open_knowledge_base
+
+
+def latest_scan(session: Session, engagement_code: str) -> ScanReport | None:
+    """The newest finished scan run of the engagement, or None."""
+    runs = ScanRunRepository(session)
+    for run in runs.runs(engagement_code):
+        if run.status is RunStatus.FINISHED:
+            return runs.report(run.uid)
+    return None
+
+
+def firmware_rows(engagement: Engagement, kb: KnowledgeBase) -> list[FirmwareRow]:
+    """One row per device: the firmware check's conclusion and what to do."""
+    rows = []
+    for device in engagement.devices:
+        version = device.firmware_version if device.version_known else None
+        check = kb.check_firmware(device.vendor, device.model, version)
+        affected = [m for m in check.matches if m.status == "affected"]
+        fixed = next((m.fixed_version for m in affected if m.fixed_version), None)
+        rows.append(
+            FirmwareRow(
+                device_key=device.key,
+                vendor=device.vendor,
+                model=device.model,
+                version=device.firmware_version,
+                version_source=device.version_source,
+                status=FirmwareStatus(check.status),
+                cves=tuple(m.cve for m in affected),
+                kev=any(m.kev for m in affected),
+                fixed_version=fixed or "",
+                advice_ja=check.message_ja,
+                advice_en=check.message_en,
+            )
+        )
+    return rows
+
+
+def _terminal_row(engagement: Engagement, assessment: TerminalAssessment) -> TerminalRow | None:
+    terminal = next((t for t in engagement.terminals if t.key == assessment.terminal_key), None)
+    if terminal is None:
+        return None
+    return TerminalRow(
+        key=terminal.key,
+        hostname=terminal.hostname,
+        role=terminal.role,
+        os=assessment.os_summary,
+        verdicts={
+            v.check_id: TerminalVerdict(VerdictStatus(v.status), v.summary_ja, v.summary_en)
+            for v in assessment.verdicts
+        },
+    )
+
+
+def terminal_rows(session: Session, engagement: Engagement) -> list[TerminalRow]:
+    """One row per audited terminal, in the engagement's order."""
+    found = [_terminal_row(engagement, a) for a in stored_assessments(session, engagement.code)]
+    rows = {row.key: row for row in found if row is not None}
+    return [rows[t.key] for t in engagement.terminals if t.key in rows]
+
+
+def knowledge_versions(kb: KnowledgeBase) -> Sequence[KnowledgeVersion]:
+    """Which knowledge the firmware and version checks used, for the appendix."""
+    status = kb.status()
+    versions = [
+        KnowledgeVersion(
+            "kenshin snapshot", f"{status.snapshot_date} ({status.snapshot_count} CVE)"
+        )
+    ]
+    if status.kev_catalog_version:
+        versions.append(KnowledgeVersion("CISA KEV", status.kev_catalog_version))
+    if status.built_at:
+        versions.append(
+            KnowledgeVersion(
+                "NVD / JVN", f"{status.built_at} ({status.cve_count} CVE, {status.jvn_count} JVN)"
+            )
+        )
+    return versions
+
+
+def gather_report_input(store: Store, engagement_code: str) -> ReportInput:
+    """Everything the survey stored for the engagement, as the report's input."""
+    with store.session() as session:
+        engagement = EngagementRepository(session).get(engagement_code)
+    kb = open_knowledge_base()
+    try:
+        firmware = firmware_rows(engagement, kb)
+        knowledge = knowledge_versions(kb)
+    finally:
+        kb.close()
+    with store.session() as session:
+        return build_report_input(
+            session,
+            engagement_code,
+            scan=latest_scan(session, engagement_code),
+            firmware=firmware,
+            terminals=terminal_rows(session, engagement),
+            knowledge=knowledge,
+        )

@@ -1,0 +1,685 @@
+"""The knowledge base: the built SQLite file (NVD, KEV, JVN) plus the shipped snapshot.
+
+Per CVE the version data comes from the best source that has it: NVD's analysed
+configurations, else kenshin's snapshot, else ranges parsed from JVN's Japanese text.
+A CVE that is linked to the product but has none of these is reported as
+``no_version_data`` rather than left out.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sqlite3
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from threading import Lock
+from typing import Any
+
+from kenshin.config import data_dir
+from kenshin.domain import Confidence, Severity
+from kenshin.i18n import translate
+from kenshin.vulndb.cpe import ANY, CPE, NA, CPEError
+from kenshin.vulndb.evaluate import Evaluation, Target, version_matches
+from kenshin.vulndb.matcher import ProductIndex
+from kenshin.vulndb.model import (
+    FirmwareCheck,
+    FirmwareStatus,
+    KBStatus,
+    MatchStatus,
+    ProductQuery,
+    VulnMatch,
+)
+from kenshin.vulndb.products import ResolvedProduct, identity, resolve, scheme_for
+from kenshin.vulndb.records import (
+    Configuration,
+    CpeMatch,
+    Node,
+    configurations_from_json,
+    severity_for,
+)
+from kenshin.vulndb.snapshot import (
+    Snapshot,
+    SnapshotEntry,
+    backport_verdict,
+    fixed_in,
+    last_affected,
+    load_snapshot,
+)
+from kenshin.vulndb.store import connect
+
+KB_PATH_ENV = "KENSHIN_VULNDB"
+Ident = tuple[str, str]
+
+
+def default_path() -> Path:
+    """Where the built knowledge base lives (``KENSHIN_VULNDB`` overrides it)."""
+    override = os.environ.get(KB_PATH_ENV)
+    return Path(override) if override else data_dir() / "vulndb" / "kb.sqlite3"
+
+
+def last_update_path(path: Path) -> Path:
+    return path.with_name(path.name + ".last-update.json")
+
+
+@dataclass(frozen=True)
+class _CveInfo:
+    cve: str
+    description_en: str
+    cvss: float | None
+    vuln_status: str
+    has_configurations: bool
+    nvd_kev_added: date | None
+
+
+@dataclass
+class _Group:
+    index: ProductIndex
+    source: dict[str, str]
+    no_version_data: set[str]
+
+
+class KnowledgeBase:
+    """Match products and firmware against known vulnerabilities."""
+
+    def __init__(self, path: Path | None, snapshot: Snapshot | None = None) -> None:
+        self.path = path if path is not None and path.exists() else None
+        self.requested_path = path
+        self.snapshot = snapshot or load_snapshot()
+        self._conn: sqlite3.Connection | None = (
+            connect(self.path, readonly=True) if self.path else None
+        )
+        self._groups: dict[Ident, _Group] = {}
+        self._lock = Lock()
+        self.unreadable: set[str] = set()
+        self._info_memo: dict[str, _CveInfo | None] = {}
+        self._kev_memo: dict[str, tuple[bool, date | None, bool, str]] = {}
+        self._jvn_memo: dict[str, tuple[tuple[str, ...], str, str]] = {}
+        self._compose_memo: dict[tuple[object, ...], VulnMatch] = {}
+        self._result_memo: dict[tuple[Target, str], tuple[VulnMatch, ...]] = {}
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    # ------------------------------------------------------------------ status
+    def status(self) -> KBStatus:
+        meta: dict[str, str] = {}
+        kev_count = jvn_count = 0
+        if self._conn is not None:
+            meta = {r["key"]: r["value"] for r in self._conn.execute("SELECT key, value FROM meta")}
+            kev_count = self._conn.execute("SELECT count(*) FROM kev").fetchone()[0]
+            jvn_count = self._conn.execute("SELECT count(*) FROM jvn").fetchone()[0]
+        last: dict[str, Any] | None = None
+        marker = last_update_path(self.requested_path or default_path())
+        if marker.exists():
+            try:
+                last = json.loads(marker.read_text("utf-8"))
+            except (OSError, ValueError):
+                last = None
+        return KBStatus(
+            path=str(self.path) if self.path else None,
+            built_at=meta.get("built_at"),
+            cve_count=int(meta.get("cve_count", "0")),
+            kev_count=kev_count,
+            kev_catalog_version=meta.get("kev_catalog_version"),
+            jvn_count=jvn_count,
+            snapshot_date=self.snapshot.date,
+            snapshot_count=len(self.snapshot.entries),
+            last_update=last,
+        )
+
+    # ------------------------------------------------------------------ groups
+    def _group(self, ident: Ident, scheme_name: str) -> _Group:
+        key = (ident[0], ident[1] + "\0" + scheme_name)
+        with self._lock:
+            group = self._groups.get(key)
+            if group is None:
+                group = self._build_group(ident)
+                self._groups[key] = group
+            return group
+
+    def _build_group(self, ident: Ident) -> _Group:
+        index = ProductIndex(scheme=scheme_for(*ident))
+        source: dict[str, str] = {}
+        unanalysed: set[str] = set()
+        conn = self._conn
+        if conn is not None:
+            rows = conn.execute(
+                "SELECT c.id, c.configurations FROM cve_product p JOIN cve c ON c.id = p.cve "
+                "WHERE p.vendor = ? AND p.product = ?",
+                ident,
+            )
+            for row in rows:
+                try:
+                    configurations = configurations_from_json(row["configurations"])
+                except (CPEError, ValueError, KeyError, TypeError):
+                    self.unreadable.add(row["id"])  # a bad record never stops matching
+                    continue
+                if configurations:
+                    index.add(row["id"], configurations, [ident])
+                    source[row["id"]] = "nvd"
+        for entry in self.snapshot.entries.values():
+            if ident in entry.products and entry.cve not in source:
+                if self._nvd_has_configurations(entry.cve, ident):
+                    continue
+                index.add(entry.cve, entry.configurations, [ident])
+                source[entry.cve] = "snapshot"
+        if conn is not None:
+            for cve, configurations in self._jvn_configurations(ident).items():
+                if cve not in source:
+                    index.add(cve, configurations, [ident])
+                    source[cve] = "jvn"
+            linked = {
+                r["cve"]
+                for r in conn.execute(
+                    "SELECT cve FROM kev_product WHERE vendor = ? AND product = ?", ident
+                )
+            }
+            linked |= {
+                r["cve"]
+                for r in conn.execute(
+                    "SELECT j.cve FROM jvn_product p JOIN jvn_cve j ON j.jvn_id = p.jvn_id "
+                    "WHERE p.vendor = ? AND p.product = ?",
+                    ident,
+                )
+            }
+            for cve in linked - set(source):
+                info = self._info(cve)
+                if info is None or not info.has_configurations:
+                    unanalysed.add(cve)
+        return _Group(index=index, source=source, no_version_data=unanalysed)
+
+    def _nvd_has_configurations(self, cve: str, ident: Ident) -> bool:
+        if self._conn is None:
+            return False
+        row = self._conn.execute(
+            "SELECT 1 FROM cve_product WHERE vendor = ? AND product = ? AND cve = ?",
+            (*ident, cve),
+        ).fetchone()
+        return row is not None
+
+    def _jvn_configurations(self, ident: Ident) -> dict[str, tuple[Configuration, ...]]:
+        assert self._conn is not None
+        out: dict[str, list[CpeMatch]] = {}
+        rows = self._conn.execute(
+            "SELECT j.id, j.cves, j.affected FROM jvn_product p JOIN jvn j ON j.id = p.jvn_id "
+            "WHERE p.vendor = ? AND p.product = ?",
+            ident,
+        )
+        for row in rows:
+            cves = json.loads(row["cves"])
+            for item in json.loads(row["affected"]):
+                if (item["vendor"], item["product"]) != ident or not item["parsed"]:
+                    continue
+                criteria = CPE(
+                    part="a", vendor=ident[0], product=ident[1], version=item["exact"] or ANY
+                )
+                m = CpeMatch(
+                    criteria=criteria,
+                    start_including=item["start_including"],
+                    end_including=item["end_including"],
+                    end_excluding=item["end_excluding"],
+                )
+                for cve in item["cves"] or cves:
+                    out.setdefault(cve, []).append(m)
+        return {cve: (Configuration(nodes=(Node(matches=tuple(ms)),)),) for cve, ms in out.items()}
+
+    def _info(self, cve: str) -> _CveInfo | None:
+        if cve in self._info_memo:
+            return self._info_memo[cve]
+        info = self._read_info(cve)
+        self._info_memo[cve] = info
+        return info
+
+    def _read_info(self, cve: str) -> _CveInfo | None:
+        if self._conn is None:
+            return None
+        row = self._conn.execute(
+            "SELECT id, description_en, cvss, vuln_status, configurations, nvd_kev_added "
+            "FROM cve WHERE id = ?",
+            (cve,),
+        ).fetchone()
+        if row is None:
+            return None
+        added = row["nvd_kev_added"]
+        return _CveInfo(
+            cve=row["id"],
+            description_en=row["description_en"] or "",
+            cvss=row["cvss"],
+            vuln_status=row["vuln_status"] or "",
+            has_configurations=bool(row["configurations"]),
+            nvd_kev_added=date.fromisoformat(added) if added else None,
+        )
+
+    def _kev(self, cve: str) -> tuple[bool, date | None, bool, str]:
+        known = self._kev_memo.get(cve)
+        if known is None:
+            known = self._kev_memo[cve] = self._read_kev(cve)
+        return known
+
+    def _read_kev(self, cve: str) -> tuple[bool, date | None, bool, str]:
+        if self._conn is not None:
+            row = self._conn.execute(
+                "SELECT date_added, ransomware FROM kev WHERE cve = ?", (cve,)
+            ).fetchone()
+            if row is not None:
+                added = date.fromisoformat(row["date_added"]) if row["date_added"] else None
+                return True, added, bool(row["ransomware"]), "CISA KEV catalogue"
+            info = self._info(cve)
+            if info is not None and info.nvd_kev_added is not None:
+                entry = self.snapshot.entries.get(cve)
+                return (
+                    True,
+                    info.nvd_kev_added,
+                    bool(entry and entry.ransomware),
+                    ("KEV date from the NVD record (not in the loaded KEV catalogue)"),
+                )
+        entry = self.snapshot.entries.get(cve)
+        if entry is not None and entry.kev is not None:
+            return True, entry.kev, entry.ransomware, "kenshin snapshot"
+        return False, None, False, ""
+
+    def _jvn(self, cve: str) -> tuple[tuple[str, ...], str, str]:
+        known = self._jvn_memo.get(cve)
+        if known is None:
+            known = self._jvn_memo[cve] = (self._jvn_ids(cve), *self._jvn_text(cve))
+        return known
+
+    def _jvn_ids(self, cve: str) -> tuple[str, ...]:
+        ids: list[str] = []
+        entry = self.snapshot.entries.get(cve)
+        if entry is not None:
+            ids.extend(entry.jvn_ids)
+        jvn_title = ""
+        if self._conn is not None:
+            for row in self._conn.execute(
+                "SELECT j.id, j.title_ja FROM jvn_cve c JOIN jvn j ON j.id = c.jvn_id "
+                "WHERE c.cve = ? ORDER BY j.id",
+                (cve,),
+            ):
+                if row["id"] not in ids:
+                    ids.append(row["id"])
+                jvn_title = jvn_title or row["title_ja"]
+        return tuple(ids)
+
+    def _jvn_text(self, cve: str) -> tuple[str, str]:
+        if self._conn is None:
+            return "", ""
+        row = self._conn.execute(
+            "SELECT j.title_ja, j.overview_ja FROM jvn_cve c JOIN jvn j ON j.id = c.jvn_id "
+            "WHERE c.cve = ? ORDER BY j.id LIMIT 1",
+            (cve,),
+        ).fetchone()
+        return (row["title_ja"] or "", row["overview_ja"] or "") if row else ("", "")
+
+    # ------------------------------------------------------------------ matching
+    def _target(self, query: ProductQuery) -> tuple[Target | None, ResolvedProduct | None]:
+        if query.cpe:
+            cpe = CPE.parse(query.cpe)
+            scheme = scheme_for(cpe.vendor, cpe.product)
+            version = query.version or None
+            if cpe.version not in (ANY, NA):
+                version = scheme.combine(cpe.version, cpe.update)
+            resolved = resolve(cpe.vendor, cpe.product)
+            software = {(cpe.vendor, cpe.product)}
+            if resolved is not None:
+                software |= set(resolved.software)
+            normalised = scheme.normalise(version) if version else None
+            return Target(frozenset(software), normalised, scheme), resolved
+        resolved = resolve(query.vendor, query.product)
+        if resolved is None:
+            ident = identity(query.vendor, query.product)
+            scheme = scheme_for(*ident)
+            normalised = scheme.normalise(query.version) if query.version else None
+            return Target(frozenset({ident}), normalised, scheme), None
+        normalised = resolved.scheme.normalise(query.version) if query.version.strip() else None
+        return (
+            Target(
+                software=resolved.software,
+                version=normalised,
+                scheme=resolved.scheme,
+                hardware=resolved.hardware,
+                hardware_known=resolved.hardware_known,
+            ),
+            resolved,
+        )
+
+    def match(self, query: ProductQuery) -> list[VulnMatch]:
+        """Known vulnerabilities of one product version, most severe first."""
+        target, _ = self._target(query)
+        if target is None:
+            return []
+        return self.match_target(target, raw_version=query.version)
+
+    def match_target(self, target: Target, raw_version: str = "") -> list[VulnMatch]:
+        """Matches for one target; results are remembered (devices repeat versions)."""
+        backport = bool(raw_version and _DISTRIBUTION.search(raw_version))
+        memo_key = (target, raw_version if backport else "")
+        cached = self._result_memo.get(memo_key)
+        if cached is None:
+            cached = tuple(self._match_target(target, raw_version if backport else ""))
+            if len(self._result_memo) >= 50_000:
+                self._result_memo.clear()
+            self._result_memo[memo_key] = cached
+        return list(cached)
+
+    def _match_target(self, target: Target, raw_version: str) -> list[VulnMatch]:
+        found: dict[str, VulnMatch] = {}
+        covered: set[str] = set()
+        unanalysed: dict[str, Ident] = {}
+        for ident in sorted(target.software):
+            group = self._group(ident, target.scheme.name)
+            covered |= set(group.source)
+            for cve in group.no_version_data:
+                unanalysed.setdefault(cve, ident)
+            for cve, evaluation in group.index.match(target).items():
+                made = self._make_match(
+                    cve, ident, evaluation, group.source.get(cve, "nvd"), target, raw_version
+                )
+                if made is not None and (cve not in found or _better(made, found[cve])):
+                    found[cve] = made
+        for cve, ident in unanalysed.items():
+            if cve not in covered and cve not in found:
+                found[cve] = self._no_data_match(cve, ident)
+        return sorted(found.values(), key=_order)
+
+    def _make_match(
+        self,
+        cve: str,
+        ident: Ident,
+        evaluation: Evaluation,
+        source: str,
+        target: Target,
+        raw_version: str,
+    ) -> VulnMatch | None:
+        entry = self.snapshot.entries.get(cve)
+        info = self._info(cve)
+        key = target.key()
+        status: MatchStatus = "affected" if evaluation.value is True else "possible"
+        confidence = Confidence.HIGH
+        notes: list[str] = []
+        if source == "snapshot":
+            confidence = Confidence.HIGH if entry and "nvd" in entry.checked else Confidence.MEDIUM
+            if info is not None and not info.has_configurations:
+                notes.append(f"NVD: {info.vuln_status or 'no'} analysis, no version data yet")
+            notes.append("matched by kenshin snapshot")
+        elif source == "jvn":
+            confidence = Confidence.MEDIUM
+            notes.append("matched by JVN affected-version text")
+        if entry is not None and ident in entry.any_version_products:
+            status = "possible"
+            confidence = Confidence.LOW
+            notes.append("the version string does not show the patch level")
+        if evaluation.value is None:
+            confidence = Confidence.MEDIUM if confidence is Confidence.HIGH else Confidence.LOW
+            notes.append("platform or version not confirmed")
+        if raw_version:
+            verdict = backport_verdict(cve, ident, raw_version)
+            if verdict is not None:
+                outcome, detail = verdict
+                if outcome == "fixed":
+                    return None
+                notes.append(detail)
+                if outcome == "unknown":
+                    status = "possible"
+                    confidence = Confidence.LOW
+                    notes.append(translate("vulndb.match.backport_possible", "en"))
+        hits = evaluation.hits
+        fixed: str | None = None
+        last: str | None = None
+        for hit in hits:
+            if key is not None and version_matches(hit, target) is True:
+                fixed = fixed or hit.end_excluding
+                last = last or hit.end_including
+        if entry is not None and key is not None:
+            fixed = fixed_in(entry, ident, key) or fixed
+            last = last or last_affected(entry, ident, key)
+        evidence = "; ".join([_describe(hits, target), *notes])
+        return self._compose(cve, ident, status, confidence, fixed, last, evidence, info)
+
+    def _no_data_match(self, cve: str, ident: Ident) -> VulnMatch:
+        info = self._info(cve)
+        state = info.vuln_status if info and info.vuln_status else "no NVD record"
+        evidence = f"linked to {ident[0]}:{ident[1]} by KEV/JVN; NVD: {state}, no version data yet"
+        return self._compose(
+            cve, ident, "no_version_data", Confidence.LOW, None, None, evidence, info
+        )
+
+    def _compose(
+        self,
+        cve: str,
+        ident: Ident,
+        status: MatchStatus,
+        confidence: Confidence,
+        fixed: str | None,
+        last: str | None,
+        evidence: str,
+        info: _CveInfo | None,
+    ) -> VulnMatch:
+        memo_key = (cve, ident, status, confidence, fixed, last, evidence)
+        made = self._compose_memo.get(memo_key)
+        if made is None:
+            made = self._compose_new(cve, ident, status, confidence, fixed, last, evidence, info)
+            if len(self._compose_memo) < 200_000:
+                self._compose_memo[memo_key] = made
+        return made
+
+    def _compose_new(
+        self,
+        cve: str,
+        ident: Ident,
+        status: MatchStatus,
+        confidence: Confidence,
+        fixed: str | None,
+        last: str | None,
+        evidence: str,
+        info: _CveInfo | None,
+    ) -> VulnMatch:
+        entry: SnapshotEntry | None = self.snapshot.entries.get(cve)
+        kev, kev_date, ransomware, kev_source = self._kev(cve)
+        if kev_source and kev_source != "CISA KEV catalogue":
+            evidence += f"; {kev_source}"
+        cvss = info.cvss if info and info.cvss is not None else (entry.cvss if entry else None)
+        product = ident[1].replace("_", " ")
+        jvn_ids, jvn_title, jvn_overview = self._jvn(cve)
+        description_en = entry.description_en if entry else (info.description_en if info else "")
+        title_en = (
+            entry.title_en
+            if entry
+            else _first_sentence(description_en)
+            or translate("vulndb.match.title_generic_ja", "en", product=product, cve=cve)
+        )
+        title_ja = (
+            entry.title_ja
+            if entry
+            else jvn_title
+            or translate("vulndb.match.title_generic_ja", "ja", product=product, cve=cve)
+        )
+        if fixed:
+            advice = {
+                lang: translate("vulndb.match.advice_fixed", lang, fixed=fixed)
+                for lang in ("ja", "en")
+            }
+        elif last:
+            advice = {
+                lang: translate("vulndb.match.advice_after", lang, last=last)
+                for lang in ("ja", "en")
+            }
+        else:
+            advice = {lang: translate("vulndb.match.advice_vendor", lang) for lang in ("ja", "en")}
+        if entry:
+            advice = {
+                "ja": f"{advice['ja']} {entry.advice_ja}",
+                "en": f"{advice['en']} {entry.advice_en}",
+            }
+        return VulnMatch(
+            cve=cve,
+            title_ja=title_ja,
+            title_en=title_en,
+            description_ja=entry.description_ja if entry else jvn_overview,
+            description_en=description_en,
+            advice_ja=advice["ja"],
+            advice_en=advice["en"],
+            cvss=cvss,
+            severity=severity_for(cvss, Severity.HIGH if kev else Severity.MEDIUM),
+            kev=kev,
+            kev_date=kev_date,
+            ransomware=ransomware,
+            jvn_ids=jvn_ids,
+            fixed_version=fixed,
+            confidence=confidence,
+            status=status,
+            evidence=evidence,
+        )
+
+    # ------------------------------------------------------------------ firmware
+    def check_firmware(self, vendor: str, model: str, version: str | None) -> FirmwareCheck:
+        """Known vulnerabilities of a device's firmware, or why they cannot be told."""
+        product = f"{vendor} {model}".strip()
+        resolved = resolve(vendor, model)
+        if resolved is None:
+            ident = identity(vendor, model)
+            known = self._group(ident, scheme_for(*ident).name)
+            if not known.index.configurations and not known.no_version_data:
+                return FirmwareCheck(
+                    vendor,
+                    model,
+                    version,
+                    "unknown_product",
+                    None,
+                    translate("vulndb.fw.unknown_product", "ja", product=product),
+                    translate("vulndb.fw.unknown_product", "en", product=product),
+                )
+        query = ProductQuery(vendor=vendor, product=model, version=version or "")
+        target, _ = self._target(query)
+        if target is None or target.version is None:
+            reason = "" if not version else f"（{version}）"
+            return FirmwareCheck(
+                vendor,
+                model,
+                version,
+                "version_unknown",
+                None,
+                translate("vulndb.fw.version_unknown", "ja", product=product, reason=reason),
+                translate(
+                    "vulndb.fw.version_unknown",
+                    "en",
+                    product=product,
+                    reason=f"({version})" if version else "",
+                ),
+                tuple(self._kev_of_product(target)) if target else (),
+            )
+        matches = self.match_target(target, raw_version=version or "")
+        real = [m for m in matches if m.status in ("affected", "possible")]
+        no_data = [m for m in matches if m.status == "no_version_data"]
+        sources = "NVD/KEV/JVN + snapshot" if self.path else f"snapshot {self.snapshot.date}"
+        if real:
+            kev_count = sum(1 for m in real if m.kev)
+            texts = {
+                lang: translate(
+                    "vulndb.fw.affected",
+                    lang,
+                    product=product,
+                    version=target.version,
+                    count=len(real),
+                    kev=kev_count,
+                )
+                for lang in ("ja", "en")
+            }
+            status: FirmwareStatus = "affected"
+        else:
+            texts = {
+                lang: translate(
+                    "vulndb.fw.not_affected",
+                    lang,
+                    product=product,
+                    version=target.version,
+                    sources=sources,
+                )
+                for lang in ("ja", "en")
+            }
+            status = "not_affected"
+        if no_data:
+            cves = ", ".join(m.cve for m in no_data)
+            for lang in ("ja", "en"):
+                texts[lang] += " " + translate(
+                    "vulndb.fw.no_version_data_note", lang, count=len(no_data), cves=cves
+                )
+        return FirmwareCheck(
+            vendor,
+            model,
+            version,
+            status,
+            target.version,
+            texts["ja"],
+            texts["en"],
+            tuple(matches),
+        )
+
+    def _kev_of_product(self, target: Target) -> list[VulnMatch]:
+        """KEV-listed CVEs of a product whose version is unknown, as "possible" hints."""
+        out: dict[str, VulnMatch] = {}
+        for ident in sorted(target.software):
+            group = self._group(ident, target.scheme.name)
+            for cve in sorted(set(group.source) | group.no_version_data):
+                kev, *_ = self._kev(cve)
+                if kev and cve not in out:
+                    out[cve] = self._compose(
+                        cve,
+                        ident,
+                        "possible",
+                        Confidence.LOW,
+                        None,
+                        None,
+                        "firmware version unknown: cannot tell whether this applies",
+                        self._info(cve),
+                    )
+        return sorted(out.values(), key=_order)
+
+
+def _describe(hits: tuple[CpeMatch, ...], target: Target) -> str:
+    parts: list[str] = []
+    for hit in hits[:3]:
+        bounds = []
+        if hit.start_including:
+            bounds.append(f">= {hit.start_including}")
+        if hit.start_excluding:
+            bounds.append(f"> {hit.start_excluding}")
+        if hit.end_including:
+            bounds.append(f"<= {hit.end_including}")
+        if hit.end_excluding:
+            bounds.append(f"< {hit.end_excluding}")
+        c = hit.criteria
+        label = f"{c.vendor}:{c.product}"
+        if c.version not in (ANY, NA):
+            label += f" {c.version}" + (f" {c.update}" if c.update not in (ANY, NA) else "")
+        parts.append(label + (" " + " ".join(bounds) if bounds else ""))
+    return "matches " + ", ".join(parts)
+
+
+def _first_sentence(text: str) -> str:
+    text = " ".join(text.split())
+    cut = text.find(". ")
+    sentence = text if cut < 0 else text[: cut + 1]
+    return sentence if len(sentence) <= 160 else sentence[:157] + "..."
+
+
+_DISTRIBUTION = re.compile(r"debian|ubuntu|raspbian", re.IGNORECASE)
+_STATUS_ORDER = {"affected": 0, "possible": 1, "no_version_data": 2}
+
+
+def _order(m: VulnMatch) -> tuple[int, int, int, float, str]:
+    return (_STATUS_ORDER[m.status], not m.kev, m.severity.rank, -(m.cvss or 0.0), m.cve)
+
+
+def _better(new: VulnMatch, old: VulnMatch) -> bool:
+    return _STATUS_ORDER[new.status] < _STATUS_ORDER[old.status]
+
+
+def open_knowledge_base(path: Path | None = None) -> KnowledgeBase:
+    """The active knowledge base; the shipped snapshot alone when none was built."""
+    return KnowledgeBase(path if path is not None else default_path())

@@ -1,0 +1,99 @@
+"""The public result types of the knowledge base (frozen, JSON-friendly)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from typing import Any, Literal
+
+from kenshin.domain import Confidence, Severity
+from kenshin.errors import KenshinError
+
+MatchStatus = Literal["affected", "possible", "no_version_data"]
+FirmwareStatus = Literal["affected", "not_affected", "version_unknown", "unknown_product"]
+
+
+class VulnDBError(KenshinError):
+    """A knowledge-base problem a user can act on (failed update, unreadable file...)."""
+
+
+@dataclass(frozen=True)
+class ProductQuery:
+    """What to look up: a vendor/product/version as people write it, or a CPE."""
+
+    vendor: str = ""
+    product: str = ""
+    version: str = ""
+    cpe: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class VulnMatch:
+    cve: str
+    title_ja: str
+    title_en: str
+    description_ja: str
+    description_en: str
+    advice_ja: str
+    advice_en: str
+    cvss: float | None
+    severity: Severity
+    kev: bool
+    kev_date: date | None
+    ransomware: bool
+    jvn_ids: tuple[str, ...]
+    fixed_version: str | None
+    confidence: Confidence
+    status: MatchStatus
+    evidence: str
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["severity"] = self.severity.value
+        data["confidence"] = self.confidence.value
+        data["kev_date"] = self.kev_date.isoformat() if self.kev_date else None
+        data["jvn_ids"] = list(self.jvn_ids)
+        return data
+
+
+@dataclass(frozen=True)
+class FirmwareCheck:
+    vendor: str
+    model: str
+    version: str | None
+    status: FirmwareStatus
+    normalised_version: str | None
+    message_ja: str
+    message_en: str
+    matches: tuple[VulnMatch, ...] = field(default=())
+
+    def message(self, lang: str) -> str:
+        return self.message_en if lang == "en" else self.message_ja
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "vendor": self.vendor,
+            "model": self.model,
+            "version": self.version,
+            "status": self.status,
+            "normalised_version": self.normalised_version,
+            "message_ja": self.message_ja,
+            "message_en": self.message_en,
+            "matches": [m.to_dict() for m in self.matches],
+        }
+
+
+@dataclass(frozen=True)
+class KBStatus:
+    path: str | None
+    built_at: str | None
+    cve_count: int
+    kev_count: int
+    kev_catalog_version: str | None
+    jvn_count: int
+    snapshot_date: str
+    snapshot_count: int
+    last_update: dict[str, Any] | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,126 @@
+"""From the names people write (``Fortinet`` / ``FortiGate 60F``) to CPE identities.
+
+Reads ``vulndb/data/products.yaml``: each entry maps a vendor pattern and a model
+pattern to CPE vendor:product names, a version scheme and hardware CPE templates.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from kenshin.vulndb.cpe import cpe_name
+from kenshin.vulndb.versions import VersionScheme, scheme
+
+Ident = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class ProductRule:
+    key: str
+    vendor: re.Pattern[str]
+    model: re.Pattern[str]
+    software: tuple[str, ...]
+    scheme: str
+    hardware: tuple[str, ...]
+    strip: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ResolvedProduct:
+    """A product named by a person, in CPE terms."""
+
+    key: str
+    software: frozenset[Ident]
+    scheme: VersionScheme
+    hardware: frozenset[Ident]
+    hardware_known: bool
+
+
+@cache
+def rules() -> tuple[ProductRule, ...]:
+    text = (resources.files("kenshin.vulndb") / "data" / "products.yaml").read_text("utf-8")
+    data: dict[str, Any] = yaml.safe_load(text)
+    return tuple(
+        ProductRule(
+            key=item["key"],
+            vendor=re.compile(item["vendor"]),
+            model=re.compile(item["model"]),
+            software=tuple(item["software"]),
+            scheme=item.get("scheme", "generic"),
+            hardware=tuple(item.get("hardware", ())),
+            strip=tuple(item.get("strip", ())),
+        )
+        for item in data["products"]
+    )
+
+
+def _model_forms(model: str, vendor: str, strip: tuple[str, ...] = ()) -> dict[str, str]:
+    text = model.lower()
+    for word in (*vendor.lower().split(), *strip):
+        text = re.sub(rf"^\s*{re.escape(word)}\s+", "", text)
+    words = re.findall(r"[a-z0-9]+", text)
+    return {
+        "model": "".join(words),
+        "model-": "-".join(words),
+        "model_": "_".join(words),
+    }
+
+
+def _fill(template: str, forms: dict[str, str]) -> Ident | None:
+    value = template
+    for name, form in forms.items():
+        value = value.replace("{" + name + "}", form)
+    vendor, _, product = value.partition(":")
+    if not product or "{" in value or product.startswith("_") or "__" in product:
+        return None
+    return vendor, product
+
+
+@lru_cache(maxsize=4096)
+def resolve(vendor: str, model: str) -> ResolvedProduct | None:
+    """The CPE identities for a vendor and a model/product name, or None when unknown."""
+    model_text = model.strip().lower()
+    # a scanner often knows only the product ("OpenSSH", "Fortinet FortiGate SSL VPN")
+    vendor_text = vendor.strip().lower() or model_text
+    for rule in rules():
+        if not rule.vendor.search(vendor_text) or not rule.model.search(model_text):
+            continue
+        forms = _model_forms(model, vendor, rule.strip)
+        software = {i for t in rule.software if (i := _fill(t, forms)) is not None}
+        hardware = {i for t in rule.hardware if (i := _fill(t, forms)) is not None}
+        return ResolvedProduct(
+            key=rule.key,
+            software=frozenset(software),
+            scheme=scheme(rule.scheme),
+            hardware=frozenset(hardware),
+            hardware_known=bool(hardware) and any(c.isdigit() for c in forms["model"]),
+        )
+    return None
+
+
+@lru_cache(maxsize=1 << 16)
+def scheme_for(vendor: str, product: str) -> VersionScheme:
+    """The version scheme for a CPE vendor:product (generic when not in the table)."""
+    for rule in rules():
+        for template in rule.software:
+            t_vendor, _, t_product = template.partition(":")
+            if t_vendor != vendor:
+                continue
+            if "{" in t_product:
+                pattern = re.escape(t_product).replace(r"\{model_\}", "[a-z0-9_]+")
+                pattern = pattern.replace(r"\{model\}", "[a-z0-9]+")
+                if re.fullmatch(pattern, product):
+                    return scheme(rule.scheme)
+            elif t_product == product:
+                return scheme(rule.scheme)
+    return scheme("generic")
+
+
+def identity(vendor: str, product: str) -> Ident:
+    return cpe_name(vendor), cpe_name(product)

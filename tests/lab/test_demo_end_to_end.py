@@ -1,0 +1,57 @@
+"""The README's first command, end to end: the demo hospital's whole check-up on the
+demo lab, ending in its report."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lab.conftest import require_root
+
+pytestmark = [pytest.mark.lab, pytest.mark.slow]
+
+
+def test_demo_runs_the_whole_check_up(tmp_path: Path) -> None:
+    require_root()
+    env = dict(os.environ, KENSHIN_DATA_DIR=str(tmp_path / "data"), COLUMNS="160")
+    env.pop("KENSHIN_DB_URL", None)
+    report = tmp_path / "report"
+    result = subprocess.run(
+        [sys.executable, "-m", "kenshin", "demo", "-o", str(report)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=900,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    out = result.stdout
+    for step in (
+        "テストラボを起動しました",
+        "開いているポート",
+        "ファームウェアの指摘",
+        "ベンダへの依頼を",
+        "端末調査の結果",
+        "報告書を書き出しました",
+    ):
+        assert step in out, step
+    for name in ("report.pdf", "report.html", "findings.xlsx", "findings.json", "defectdojo.json"):
+        assert (report / name).stat().st_size > 0, name
+    findings = json.loads((report / "findings.json").read_text(encoding="utf-8"))
+    text = json.dumps(findings, ensure_ascii=False)
+    for expected in (
+        "CVE-2023-27997",
+        "CVE-2024-21762",
+        "Telnet",
+        "SNMP",
+        "RDP",
+        "オープンリゾルバ",
+    ):
+        assert expected in text, expected
+    assert "198.18.10.10" in text
+    assert "198.18.20.20" in text

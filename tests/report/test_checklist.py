@@ -1,0 +1,178 @@
+"""The ministry checklist: the data file and each way of weighing evidence, both ways."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from kenshin.assess import (
+    ChecklistStatus,
+    SurveyEvidence,
+    assess_findings,
+    evaluate_checklist,
+    load_checklist,
+)
+from kenshin.domain import (
+    Engagement,
+    Finding,
+    FindingCategory,
+    FindingSubject,
+    Severity,
+    VersionSource,
+)
+
+
+def _status(results: tuple, item_id: str) -> ChecklistStatus:  # type: ignore[type-arg]
+    return next(r.status for r in results if r.item.id == item_id)
+
+
+def _finding(check: str, category: FindingCategory, subject: FindingSubject) -> Finding:
+    return Finding(check, category, Severity.MEDIUM, "試験", "test", subject)
+
+
+def test_data_file_states_its_edition_and_items() -> None:
+    checklist = load_checklist()
+    assert checklist.name_ja == "令和7年度版"
+    assert checklist.title_ja == "医療機関におけるサイバーセキュリティ対策チェックリスト"
+    ids = [item.id for item in checklist.items]
+    assert len(ids) == len(set(ids))
+    for wanted in ("2-1", "2-2", "2-5", "2-9", "2-11", "2-12", "2-13"):
+        assert wanted in ids
+    assert all(item.text_ja and item.text_en for item in checklist.items)
+
+
+def test_ledger_not_met_when_a_version_is_missing(demo_engagement: Engagement) -> None:
+    results = evaluate_checklist(demo_engagement, (), SurveyEvidence())
+    assert _status(results, "2-1") is ChecklistStatus.NOT_MET  # DEV-03 has no version
+    ledger = next(r for r in results if r.item.id == "2-1")
+    assert "DEV-03" in ledger.params["devices"]
+    assert "DEV-05" not in ledger.params["devices"]  # guest Wi-Fi is out of scope
+
+
+def test_ledger_met_when_every_in_scope_device_is_known(demo_engagement: Engagement) -> None:
+    devices = tuple(
+        replace(d, firmware_version="22.7R2.4", version_source=VersionSource.VENDOR)
+        if d.key == "DEV-03"
+        else d
+        for d in demo_engagement.devices
+    )
+    engagement = replace(demo_engagement, devices=devices)
+    results = evaluate_checklist(engagement, (), SurveyEvidence())
+    assert _status(results, "2-1") is ChecklistStatus.MET
+    assert _status(results, "2-2") is ChecklistStatus.MET  # the vendor answered for CP-02
+
+
+def test_remote_maintenance_not_met_while_the_vendor_has_not_answered(
+    demo_engagement: Engagement,
+) -> None:
+    results = evaluate_checklist(demo_engagement, (), SurveyEvidence())
+    assert _status(results, "2-2") is ChecklistStatus.NOT_MET
+
+
+def test_remote_maintenance_not_determinable_without_such_lines(
+    demo_engagement: Engagement,
+) -> None:
+    engagement = replace(
+        demo_engagement,
+        connection_points=tuple(p for p in demo_engagement.connection_points if p.key != "CP-02"),
+        devices=tuple(d for d in demo_engagement.devices if "CP-02" not in d.connection_points),
+    )
+    results = evaluate_checklist(engagement, (), SurveyEvidence())
+    assert _status(results, "2-2") is ChecklistStatus.NOT_DETERMINABLE
+
+
+def test_usb_from_terminal_verdicts(demo_engagement: Engagement) -> None:
+    bad = SurveyEvidence(terminal_verdicts=[("T-01", "usb", "ok"), ("T-02", "usb", "bad")])
+    good = SurveyEvidence(terminal_verdicts=[("T-01", "usb", "ok"), ("T-02", "usb", "ok")])
+    unknown = SurveyEvidence(terminal_verdicts=[("T-01", "usb", "unknown")])
+    assert _status(evaluate_checklist(demo_engagement, (), bad), "2-9") is ChecklistStatus.NOT_MET
+    assert _status(evaluate_checklist(demo_engagement, (), good), "2-9") is ChecklistStatus.MET
+    assert (
+        _status(evaluate_checklist(demo_engagement, (), unknown), "2-9")
+        is ChecklistStatus.NOT_DETERMINABLE
+    )
+    assert (
+        _status(evaluate_checklist(demo_engagement, (), SurveyEvidence()), "2-9")
+        is ChecklistStatus.NOT_DETERMINABLE
+    )
+
+
+def test_usb_from_a_finding_points_at_it(demo_engagement: Engagement) -> None:
+    assessed = assess_findings(
+        demo_engagement,
+        [
+            _finding(
+                "terminal.usb", FindingCategory.CONFIGURATION, FindingSubject(terminal_key="T-02")
+            )
+        ],
+    )
+    results = evaluate_checklist(demo_engagement, assessed, SurveyEvidence())
+    usb = next(r for r in results if r.item.id == "2-9")
+    assert usb.status is ChecklistStatus.NOT_MET
+    assert usb.finding_ids == (assessed[0].id,)
+
+
+def test_patches_need_every_kind_of_evidence_to_be_met(demo_engagement: Engagement) -> None:
+    complete = SurveyEvidence(
+        remote_done=True,
+        firmware=[("DEV-01", "not_affected")],
+        terminal_verdicts=[("T-01", "os_support", "ok"), ("T-01", "patches", "ok")],
+    )
+    partial = replace(complete, terminal_verdicts=None)
+    affected = replace(complete, firmware=[("DEV-01", "affected")])
+    assert _status(evaluate_checklist(demo_engagement, (), complete), "2-11") is ChecklistStatus.MET
+    assert (
+        _status(evaluate_checklist(demo_engagement, (), partial), "2-11")
+        is ChecklistStatus.NOT_DETERMINABLE
+    )
+    assert (
+        _status(evaluate_checklist(demo_engagement, (), affected), "2-11")
+        is ChecklistStatus.NOT_MET
+    )
+
+
+def test_source_restriction_from_exposed_management(demo_engagement: Engagement) -> None:
+    telnet = _finding(
+        "exposure.telnet",
+        FindingCategory.EXPOSURE,
+        FindingSubject(address="198.18.20.20", port=23, protocol="tcp"),
+    )
+    assessed = assess_findings(demo_engagement, [telnet])
+    done = SurveyEvidence(remote_done=True)
+    assert _status(evaluate_checklist(demo_engagement, assessed, done), "2-13") is (
+        ChecklistStatus.NOT_MET
+    )
+    assert _status(evaluate_checklist(demo_engagement, (), done), "2-13") is ChecklistStatus.MET
+
+
+def test_unused_terminal_accounts_do_not_count_as_weak_passwords(
+    demo_engagement: Engagement,
+) -> None:
+    unused = _finding(
+        "terminal.accounts", FindingCategory.ACCOUNT, FindingSubject(terminal_key="T-05")
+    )
+    assessed = assess_findings(demo_engagement, [unused])
+    results = evaluate_checklist(demo_engagement, assessed, SurveyEvidence(remote_done=True))
+    assert _status(results, "2-5") is ChecklistStatus.NOT_MET
+    assert _status(results, "2-7") is ChecklistStatus.MET
+
+
+def test_fixed_findings_do_not_count(demo_engagement: Engagement) -> None:
+    from kenshin.domain import FindingStatus
+
+    fixed = replace(
+        _finding(
+            "terminal.usb", FindingCategory.CONFIGURATION, FindingSubject(terminal_key="T-02")
+        ),
+        status=FindingStatus.FIXED,
+    )
+    assessed = assess_findings(demo_engagement, [fixed])
+    results = evaluate_checklist(demo_engagement, assessed, SurveyEvidence())
+    assert _status(results, "2-9") is ChecklistStatus.NOT_DETERMINABLE
+
+
+def test_items_outside_the_survey_are_never_judged(demo_engagement: Engagement) -> None:
+    results = evaluate_checklist(
+        demo_engagement, (), SurveyEvidence(remote_done=True, firmware=[], terminal_verdicts=[])
+    )
+    for item_id in ("1-1", "2-3", "2-6", "3-2"):
+        assert _status(results, item_id) is ChecklistStatus.NOT_DETERMINABLE

@@ -1,0 +1,118 @@
+"""One issue found by two checks is one finding with both evidences — and only then."""
+
+from __future__ import annotations
+
+from kenshin.assess import assess_findings
+from kenshin.domain import Engagement, Finding, FindingCategory, FindingSubject, Severity
+
+
+def _cve(subject: FindingSubject, cve: str, check: str, evidence: str) -> Finding:
+    return Finding(
+        check_id=check,
+        category=FindingCategory.VULNERABILITY,
+        severity=Severity.CRITICAL,
+        title_ja=f"脆弱性 {cve}",
+        title_en=f"vulnerability {cve}",
+        subject=subject,
+        cves=(cve,),
+        evidence=evidence,
+        cvss=9.8,
+    )
+
+
+def test_firmware_and_remote_checks_of_one_cve_merge(demo_engagement: Engagement) -> None:
+    assessed = assess_findings(
+        demo_engagement,
+        [
+            _cve(FindingSubject(device_key="DEV-01"), "CVE-2023-27997", "firmware.cve", "v7.0.11"),
+            _cve(
+                FindingSubject(address="198.18.10.10", port=443, protocol="tcp"),
+                "CVE-2023-27997",
+                "vuln.cve",
+                "/remote/login answered",
+            ),
+        ],
+    )
+    assert len(assessed) == 1
+    issue = assessed[0]
+    assert issue.check_ids == ("firmware.cve", "vuln.cve")
+    assert [e.text for e in issue.evidence] == ["v7.0.11", "/remote/login answered"]
+    assert issue.device_key == "DEV-01"
+    assert issue.address == "198.18.10.10"
+
+
+def test_a_cve_on_a_line_with_two_devices_merges_with_the_right_device(
+    demo_engagement: Engagement,
+) -> None:
+    assessed = assess_findings(
+        demo_engagement,
+        [
+            _cve(FindingSubject(device_key="DEV-03"), "CVE-2025-0282", "firmware.cve", "a"),
+            _cve(
+                FindingSubject(address="198.18.20.20", port=443), "CVE-2025-0282", "vuln.cve", "b"
+            ),
+        ],
+    )
+    assert len(assessed) == 1
+
+
+def test_same_cve_on_different_assets_stays_apart(demo_engagement: Engagement) -> None:
+    assessed = assess_findings(
+        demo_engagement,
+        [
+            _cve(FindingSubject(device_key="DEV-01"), "CVE-2024-21762", "firmware.cve", "a"),
+            _cve(FindingSubject(device_key="DEV-04"), "CVE-2024-21762", "firmware.cve", "b"),
+            _cve(
+                FindingSubject(address="198.18.20.20", port=443), "CVE-2024-21762", "vuln.cve", "c"
+            ),
+        ],
+    )
+    assert len(assessed) == 3
+
+
+def test_different_cves_on_one_device_stay_apart(demo_engagement: Engagement) -> None:
+    assessed = assess_findings(
+        demo_engagement,
+        [
+            _cve(FindingSubject(device_key="DEV-01"), "CVE-2023-27997", "firmware.cve", "a"),
+            _cve(FindingSubject(device_key="DEV-01"), "CVE-2024-21762", "firmware.cve", "b"),
+        ],
+    )
+    assert len(assessed) == 2
+
+
+def _exposure(port: int, check: str = "exposure.telnet") -> Finding:
+    return Finding(
+        check_id=check,
+        category=FindingCategory.EXPOSURE,
+        severity=Severity.HIGH,
+        title_ja="公開",
+        title_en="exposed",
+        subject=FindingSubject(address="198.18.20.20", port=port, protocol="tcp"),
+        evidence=f"port {port}",
+    )
+
+
+def test_the_same_check_twice_on_one_port_merges(demo_engagement: Engagement) -> None:
+    assert len(assess_findings(demo_engagement, [_exposure(23), _exposure(23)])) == 1
+
+
+def test_the_same_check_on_two_ports_stays_apart(demo_engagement: Engagement) -> None:
+    assert len(assess_findings(demo_engagement, [_exposure(23), _exposure(2323)])) == 2
+
+
+def test_different_checks_without_cves_stay_apart(demo_engagement: Engagement) -> None:
+    findings = [_exposure(23), _exposure(23, "backdoor.banner")]
+    assert len(assess_findings(demo_engagement, findings)) == 2
+
+
+def test_merged_issue_takes_the_most_severe_lead(demo_engagement: Engagement) -> None:
+    mild = _cve(FindingSubject(device_key="DEV-01"), "CVE-2023-27997", "firmware.cve", "a")
+    mild = Finding(**{**mild.__dict__, "severity": Severity.MEDIUM, "kev": False})
+    strong = _cve(
+        FindingSubject(address="198.18.10.10", port=443), "CVE-2023-27997", "vuln.cve", "b"
+    )
+    strong = Finding(**{**strong.__dict__, "kev": True})
+    (issue,) = assess_findings(demo_engagement, [mild, strong])
+    assert issue.finding.severity is Severity.CRITICAL
+    assert issue.kev
