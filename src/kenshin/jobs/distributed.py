@@ -307,7 +307,7 @@ def _scan_unit_task(task: Task, job_id: str, key: str) -> None:
                 outcome = run_unit(store, _capped(spec), unit, stop)
         finally:
             keeper.set()
-        write_unit(store, job_id, run_uid, unit, outcome, WORKER.name(), key)
+        write_unit(store, job_id, run_uid, unit, outcome, WORKER.name(), key, spec.engagement_code)
     except Exception as exc:
         with store.session() as session:
             session.execute(
