@@ -16,12 +16,18 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from ipaddress import ip_address
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
+from kenshin.cli.demo import demo_file
+from kenshin.domain import AddressAssignment, DiagnosisWindow, GlobalAddress
+from kenshin.intake import read_file
 from kenshin.jobs import JobError, JobKind, JobSpec, JobState, JobStatus
 from kenshin.jobs.distributed import CeleryRunner
 from kenshin.jobs.registry import _REGISTRY
@@ -29,7 +35,7 @@ from kenshin.lab import Lab
 from kenshin.scan import LAB, TcpMode
 from kenshin.scan.session import ScanRequest, scan_and_store
 from kenshin.scan.storage import ScanRunRepository
-from kenshin.store import Store, open_store
+from kenshin.store import EngagementRepository, Store, open_store
 from kenshin.store.models_jobs import JobUnitRow
 
 pytestmark = [pytest.mark.lab, pytest.mark.postgres, pytest.mark.slow]
@@ -96,14 +102,17 @@ class Fleet:
             "KENSHIN_LAB_TARGETS": "1",
             "KENSHIN_VISIBILITY_TIMEOUT": "8",
             "KENSHIN_LEASE_SECONDS": "6",
+            "KENSHIN_WINDOW_RECHECK": "1",
         }
         self.processes: dict[int, subprocess.Popen[bytes]] = {}
+        self.started = 0
         self.logs = data_dir / "logs"
         self.logs.mkdir(parents=True, exist_ok=True)
 
     def start(self, count: int) -> None:
         for _ in range(count):
-            label = f"w{len(self.processes) + 1}"
+            self.started += 1
+            label = f"w{self.started}"
             log = (self.logs / f"{label}.log").open("wb")
             process = subprocess.Popen(
                 [
@@ -116,13 +125,27 @@ class Fleet:
                     "-c",
                     "2",
                     "--loglevel",
-                    "WARNING",
+                    "INFO",
                 ],
                 env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
             self.processes[process.pid] = process
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        """Until every worker has logged that it is ready (Celery's "ready." line).
+
+        Not with ``control.ping``: on Redis, a broadcast to the workers was seen to stop
+        their restoring of a dead worker's unacknowledged tasks.
+        """
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            logs = [p.read_bytes() for p in self.logs.glob("w*.log")]
+            if len(logs) >= len(self.processes) and all(b" ready." in log for log in logs):
+                return
+            time.sleep(0.2)
+        raise AssertionError("the workers did not become ready")
 
     def kill(self, pid: int) -> None:
         process = self.processes.pop(pid)
@@ -159,6 +182,7 @@ def _fleet(
     runner.app.control.purge()
     fleet = Fleet(broker, pg_url, tmp_path_factory.mktemp("fleet"))
     fleet.start(count)
+    fleet.wait_ready()
     try:
         yield fleet, store, runner
     finally:
@@ -427,6 +451,86 @@ def test_a_worker_killed_mid_scan_loses_nothing(
         assert unit.attempts >= 2
         assert f"pid {victim}" not in unit.worker
     fleet.start(1)
+
+
+def _lab_engagement(lab: Lab, store: Store, start: datetime, end: datetime) -> str:
+    """The demo hospital, moved onto the test lab's ``vuln`` host, with the given window."""
+    demo = read_file(demo_file())
+    point = replace(
+        next(p for p in demo.connection_points if p.is_diagnosis_candidate),
+        addresses=(GlobalAddress(ip_address(lab.host("vuln").address), AddressAssignment.FIXED),),
+    )
+    others = tuple(replace(p, addresses=()) for p in demo.connection_points if p.key != point.key)
+    engagement = replace(
+        demo,
+        code=f"lab-{uuid.uuid4().hex[:6]}",
+        connection_points=(point, *others),
+        window=DiagnosisWindow(start, end),
+    )
+    with store.session() as session:
+        EngagementRepository(session).save(engagement)
+    return engagement.code
+
+
+@pytest.mark.redis
+def test_a_job_waits_for_its_window_pauses_when_it_closes_and_resumes_in_the_next(
+    lab: Lab, redis_fleet: tuple[Fleet, Store, CeleryRunner]
+) -> None:
+    _, store, runner = redis_fleet
+    now = datetime.now(UTC)
+    code = _lab_engagement(lab, store, now + timedelta(seconds=4), now + timedelta(seconds=8))
+    job_id = runner.submit(
+        JobSpec(
+            JobKind.SCAN,
+            code,
+            {
+                "ports": "1-1200",
+                "unit_ports": "100",
+                "mode": "connect",
+                "profile": "lab",
+                "identify": "false",
+                "rate": "150",
+            },
+            "tester",
+        )
+    )
+    seen: list[JobState] = []
+    deadline = time.monotonic() + 40
+    while time.monotonic() < deadline:
+        state = runner.status(job_id).state
+        if not seen or seen[-1] is not state:
+            seen.append(state)
+        if state is JobState.RUNNING and datetime.now(UTC) > now + timedelta(seconds=10):
+            break
+        if seen[-2:] == [JobState.RUNNING, JobState.PAUSED]:
+            break
+        time.sleep(0.1)
+    # nothing ran before the window opened, and the job paused when it closed
+    assert seen[0] in (JobState.QUEUED, JobState.PAUSED)
+    assert JobState.PAUSED in seen[:2]
+    assert seen[-2:] == [JobState.RUNNING, JobState.PAUSED], seen
+    with store.session() as session:
+        first = session.scalar(
+            select(JobUnitRow.started_at)
+            .where(JobUnitRow.job_id == job_id, JobUnitRow.started_at.is_not(None))
+            .order_by(JobUnitRow.started_at)
+        )
+    assert first is not None
+    assert first >= now + timedelta(seconds=4)
+    assert runner.status(job_id).progress < 1.0
+    # the next window: the paused job resumes and completes
+    later = datetime.now(UTC)
+    _lab_engagement_window(store, code, later, later + timedelta(minutes=10))
+    status = _wait(runner, job_id, timeout=90)
+    assert status.state is JobState.SUCCEEDED, status.error
+    found = _results(store, status.result["scan_run"])
+    assert len(found) == 1200
+
+
+def _lab_engagement_window(store: Store, code: str, start: datetime, end: datetime) -> None:
+    with store.session() as session:
+        repository = EngagementRepository(session)
+        repository.save(replace(repository.get(code), window=DiagnosisWindow(start, end)))
 
 
 @pytest.mark.rabbitmq

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from kenshin.domain import DiagnosisWindow, Engagement
 from kenshin.jobs import JobKind, JobSpec, JobState
@@ -128,3 +129,80 @@ def test_units_of_ranked_ports_keep_their_key_through_the_store() -> None:
         assert list(unit.ports) == sorted(unit.ports)
         assert Unit.from_row(unit.target, unit.port_text).key == unit.key
     assert sum(len(u.ports) for u in units) == 100
+
+
+def test_writing_a_unit_twice_leaves_one_copy_of_its_results_and_findings(
+    store: Store, demo_engagement: Engagement
+) -> None:
+    from kenshin.domain import (
+        Finding,
+        FindingCategory,
+        FindingSubject,
+        PortResult,
+        PortState,
+        Protocol,
+        Severity,
+    )
+    from kenshin.jobs.units import Unit, UnitOutcome, write_unit
+    from kenshin.scan.engine import RunStatus
+    from kenshin.scan.storage import ScanRunRepository
+    from kenshin.store import FindingRepository
+    from kenshin.store.models_jobs import JobUnitRow
+
+    with store.session() as session:
+        EngagementRepository(session).save(demo_engagement)
+        job_id = JobRepository(session).create(
+            JobSpec(JobKind.SCAN, demo_engagement.code, {}, "t"), runner="celery"
+        )
+        run_uid = ScanRunRepository(session).create(
+            engagement_code=demo_engagement.code,
+            targets=["198.18.10.10"],
+            tcp_ports="22,443",
+            udp_ports="",
+            options={},
+            actor="t",
+        )
+    unit = Unit("198.18.10.10", Protocol.TCP, (22, 443))
+    with store.session() as session:
+        session.add(
+            JobUnitRow(
+                job_id=job_id,
+                key=unit.key,
+                target=unit.target,
+                ports=unit.port_text,
+                probes=2,
+                state="running",
+                attempts=1,
+                worker="w",
+                error="",
+            )
+        )
+    finding = Finding(
+        "test.unit",
+        next(iter(FindingCategory)),
+        next(iter(Severity)),
+        "テスト",
+        "test",
+        FindingSubject(address="198.18.10.10", port=443, protocol="tcp"),
+    )
+    outcome = UnitOutcome(
+        RunStatus.FINISHED,
+        (
+            PortResult(Protocol.TCP, 22, PortState.CLOSED, "reset"),
+            PortResult(Protocol.TCP, 443, PortState.OPEN, "syn-ack"),
+        ),
+        "connect",
+        (finding,),
+    )
+    for _ in range(2):  # the second write is the unit done again after its worker died
+        write_unit(store, job_id, run_uid, unit, outcome, "w", None, demo_engagement.code)
+    with store.session() as session:
+        results = ScanRunRepository(session).results(run_uid)
+        findings = FindingRepository(session).list(demo_engagement.code)
+        state = session.scalar(select(JobUnitRow.state).where(JobUnitRow.job_id == job_id))
+    assert {key[2]: r.state for key, r in results.items()} == {
+        22: PortState.CLOSED,
+        443: PortState.OPEN,
+    }
+    assert [f.check_id for f in findings] == ["test.unit"]
+    assert state == "done"

@@ -66,7 +66,8 @@ JOB_QUEUE = "kenshin"
 SCAN_QUEUE = "kenshin.scan"
 QUEUES = (JOB_QUEUE, SCAN_QUEUE)
 VISIBILITY_ENV = "KENSHIN_VISIBILITY_TIMEOUT"
-WINDOW_RECHECK = 60.0
+WINDOW_RECHECK_ENV = "KENSHIN_WINDOW_RECHECK"
+WINDOW_RECHECK = float(os.environ.get(WINDOW_RECHECK_ENV, "60") or "60")
 """Seconds between looks at a closed diagnosis window (a new window may be recorded)."""
 LEASE_RETRY = 0.5
 WINDOWED = (JobKind.SCAN, JobKind.DIAGNOSE)
@@ -117,6 +118,9 @@ def celery_app(broker: str) -> Celery:
             "visibility_timeout": visibility,
             "unacked_restore_interval": 2,
             "unacked_restore_throttle": 1,
+            # a worker killed while it held the restore lock must not block restores for
+            # kombu's default 300 s
+            "unacked_mutex_expire": int(min(300.0, max(5.0, visibility / 4))),
         },
     )
     app.task(bind=True, name="kenshin.run_job", max_retries=None)(_run_job_task)
@@ -307,7 +311,7 @@ def _scan_unit_task(task: Task, job_id: str, key: str) -> None:
                 outcome = run_unit(store, _capped(spec), unit, stop)
         finally:
             keeper.set()
-        write_unit(store, job_id, run_uid, unit, outcome, WORKER.name(), key)
+        write_unit(store, job_id, run_uid, unit, outcome, WORKER.name(), key, spec.engagement_code)
     except Exception as exc:
         with store.session() as session:
             session.execute(

@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from kenshin.jobs.model import JobError, JobKind, JobSpec, JobState, JobStatus
@@ -110,7 +110,7 @@ class JobRepository:
             )
             .values(
                 state=JobState.RUNNING.value,
-                started_at=datetime.now(UTC),
+                started_at=func.coalesce(JobRow.started_at, datetime.now(UTC)),
                 worker=worker,
             )
         )

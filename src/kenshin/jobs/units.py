@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import delete, func, select, update
 
-from kenshin.domain import PortResult, PortState, Protocol
+from kenshin.domain import Finding, PortResult, PortState, Protocol
 from kenshin.jobs.model import JobError
 from kenshin.scan.engine import (
     POST_SCAN_STAGES,
@@ -30,7 +30,7 @@ from kenshin.scan.ports import parse_ports
 from kenshin.scan.session import ScanRequest, build_scope, store_audit
 from kenshin.scan.storage import ScanRunRepository
 from kenshin.scope import current_actor
-from kenshin.store import Store
+from kenshin.store import FindingRepository, Store
 from kenshin.store.models_jobs import JobUnitRow
 from kenshin.store.models_scan import ScanPortRow, ScanRunRow
 
@@ -104,6 +104,8 @@ class UnitOutcome:
     status: RunStatus
     results: tuple[PortResult, ...]
     tcp_mode: str
+    findings: tuple[Finding, ...] = ()
+    """What the post-scan stages (the diagnosis) found on this unit's ports."""
 
 
 def run_unit(store: Store, request: ScanRequest, unit: Unit, stop: EmergencyStop) -> UnitOutcome:
@@ -134,6 +136,7 @@ def run_unit(store: Store, request: ScanRequest, unit: Unit, stop: EmergencyStop
         outcome.status,
         tuple(collector.results.values()),
         outcome.tcp_mode.value if outcome.tcp_mode else "",
+        tuple(f for host in outcome.report.hosts for f in host.findings),
     )
 
 
@@ -145,8 +148,13 @@ def write_unit(
     outcome: UnitOutcome,
     worker: str,
     key: str | None = None,
+    engagement_code: str | None = None,
 ) -> None:
-    """Replace the unit's rows in the run and mark the unit done, in one transaction."""
+    """Replace the unit's rows in the run and mark the unit done, in one transaction.
+
+    Findings of the unit's diagnosis are recorded for the engagement in the same
+    transaction (the finding store dedupes by fingerprint, so a repeat adds nothing).
+    """
     done = outcome.status is RunStatus.FINISHED
     with store.session() as session:
         run_id = session.scalar(select(ScanRunRow.id).where(ScanRunRow.uid == run_uid))
@@ -163,6 +171,8 @@ def write_unit(
         ScanRunRepository(session).add_ports(
             run_uid, [(unit.target, result) for result in outcome.results]
         )
+        if engagement_code is not None and outcome.findings:
+            FindingRepository(session).record(engagement_code, outcome.findings)
         session.execute(
             update(JobUnitRow)
             .where(JobUnitRow.job_id == job_id, JobUnitRow.key == (key or unit.key))
