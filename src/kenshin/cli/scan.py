@@ -207,7 +207,10 @@ def scan(
         int | None, typer.Option("--retries", help="Extra tries for unanswered probes.")
     ] = None,
     no_identify: Annotated[
-        bool, typer.Option("--no-identify", help="Skip service identification.")
+        bool,
+        typer.Option(
+            "--no-identify", help="Port scan only: no identification, hence no diagnosis."
+        ),
     ] = False,
     resume: Annotated[
         bool, typer.Option("--resume", help="Continue the last interrupted scan.")

@@ -126,7 +126,7 @@ def run_unit(store: Store, request: ScanRequest, unit: Unit, stop: EmergencyStop
             request.settings,
             stop=stop,
             identifier=registered_identifier() if request.identify else None,
-            stages=list(POST_SCAN_STAGES),
+            stages=list(POST_SCAN_STAGES) if request.identify else [],
             listener=collector,
             audit=store_audit(store),
             actor=current_actor(),

@@ -228,7 +228,7 @@ def scan_and_store(
                 request.settings,
                 stop=stop,
                 identifier=chosen if request.identify else None,
-                stages=list(POST_SCAN_STAGES),
+                stages=list(POST_SCAN_STAGES) if request.identify else [],
                 listener=_Both(store_listener, listener),
                 audit=audit,
                 actor=actor,
