@@ -9,12 +9,13 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from kenshin import inventory
 from kenshin.cli._common import CliError, choice, load, print_json, say
 from kenshin.cli._state import STATE, console
 from kenshin.cli.summary import diagnosis_status_key, render_summary
-from kenshin.domain import DEFAULT_TERMINAL_LIMIT, Engagement, EngagementStatus, Institution
-from kenshin.intake import dump_text, read_file, to_document, validate_document
-from kenshin.store import EngagementRepository, StoreError
+from kenshin.domain import DEFAULT_TERMINAL_LIMIT, Engagement, EngagementStatus
+from kenshin.intake import read_file, to_document
+from kenshin.store import EngagementRepository
 
 app = typer.Typer(help="調査案件 / engagements.", no_args_is_help=True)
 
@@ -100,21 +101,19 @@ def create(
         end = date.fromisoformat(survey_end) if survey_end else None
     except ValueError as exc:
         raise CliError("intake.not_date", value=str(exc)) from None
-    engagement = Engagement(
-        code=code,
-        title=title,
-        institution=Institution(name=institution, prefecture=prefecture, bed_count=beds),
-        status=choice(EngagementStatus, status),
-        survey_start=start,
-        survey_end=end,
-        terminal_limit=terminal_limit,
-    )
-    validated = validate_document(to_document(engagement))
     with STATE.store().session() as session:
-        repository = EngagementRepository(session)
-        if repository.exists(code):
-            raise StoreError("store.engagement_exists", code=code)
-        repository.save(validated)
+        inventory.create_engagement(
+            session,
+            code,
+            title,
+            institution,
+            prefecture=prefecture,
+            beds=beds,
+            status=choice(EngagementStatus, status).value,
+            survey_start=start,
+            survey_end=end,
+            terminal_limit=terminal_limit,
+        )
     say("cli.engagement.created", code=code)
 
 
@@ -143,7 +142,8 @@ def export(
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write an engagement as YAML (to stdout without -o)."""
-    text = dump_text(load(code))
+    with STATE.store().session() as session:
+        text = inventory.export_text(session, code)
     if output is None:
         typer.echo(text, nl=False)
         return

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from ipaddress import ip_address
 from typing import Annotated, Any
 
 import typer
 
 from kenshin.cli._common import (
-    CliError,
     add_item,
     choice,
     edit_item,
@@ -16,7 +14,8 @@ from kenshin.cli._common import (
     remove_item,
     say,
 )
-from kenshin.domain import AddressAssignment, ConnectionKind
+from kenshin.domain import ConnectionKind
+from kenshin.inventory import parse_address, with_point_defaults
 
 app = typer.Typer(help="外部接続点 / external connection points.", no_args_is_help=True)
 
@@ -45,20 +44,7 @@ AddressOpt = Annotated[
 
 
 def _addresses(values: list[str] | None) -> list[dict[str, Any]] | None:
-    if values is None:
-        return None
-    result = []
-    for value in values:
-        text, assignment = value, AddressAssignment.UNKNOWN
-        for member in AddressAssignment:
-            if value.endswith(f":{member.value}"):
-                text, assignment = value[: -len(member.value) - 1], member
-        try:
-            ip_address(text)
-        except ValueError:
-            raise CliError("cli.bad_address", value=value) from None
-        result.append({"address": text, "assignment": assignment.value})
-    return result
+    return None if values is None else [parse_address(value) for value in values]
 
 
 @app.command("add")
@@ -80,21 +66,19 @@ def add(
     address: AddressOpt = None,
 ) -> None:
     """Add a connection point (a line into, or beside, the EHR network)."""
-    point_kind = choice(ConnectionKind, kind)
-    item: dict[str, Any] = {
-        "key": key,
-        "name": name,
-        "kind": point_kind.value,
-        "in_ehr_scope": in_scope,
-        "internet_reachable": internet
-        if internet is not None
-        else point_kind
-        in (ConnectionKind.INTERNET, ConnectionKind.REMOTE_MAINTENANCE, ConnectionKind.VPN),
-        "scope_reason": reason or "",
-        "carrier": carrier or "",
-        "contract_holder": holder_option(holder) or {"kind": "hospital"},
-        "addresses": _addresses(address) or [],
-    }
+    item = with_point_defaults(
+        {
+            "key": key,
+            "name": name,
+            "kind": choice(ConnectionKind, kind).value,
+            "in_ehr_scope": in_scope,
+            "internet_reachable": internet,
+            "scope_reason": reason or "",
+            "carrier": carrier or "",
+            "contract_holder": holder_option(holder),
+            "addresses": _addresses(address) or [],
+        }
+    )
     add_item(code, "connection_points", item)
     say("cli.saved", key=key, code=code)
 
@@ -112,7 +96,10 @@ def edit(
     holder: HolderOpt = None,
     address: AddressOpt = None,
 ) -> None:
-    """Change a connection point; options not given stay as they are (--address replaces all)."""
+    """Change a connection point; options not given stay as they are.
+
+    --address replaces the list; an address given again keeps its confirmations.
+    """
     changes = {
         "name": name,
         "kind": choice(ConnectionKind, kind).value if kind else None,

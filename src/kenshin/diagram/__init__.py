@@ -6,6 +6,7 @@ points (脆弱性診断箇所), the survey range (調査範囲) and lines held b
 """
 
 from kenshin.diagram._graph import FONT, DiagramText, to_dot
+from kenshin.diagram._inline import inline_svg, safe_inline_svg
 from kenshin.diagram._render import (
     DiagramError,
     dot_warnings,
@@ -20,9 +21,11 @@ __all__ = [
     "DiagramError",
     "DiagramText",
     "dot_warnings",
+    "inline_svg",
     "missing_glyphs",
     "render_bytes",
     "render_png",
     "render_svg",
+    "safe_inline_svg",
     "to_dot",
 ]

@@ -415,11 +415,20 @@ def read_file(path: Path) -> d.Engagement:
     if size > MAX_FILE_BYTES:
         raise IntakeError("intake.too_large_file", path=str(path))
     try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise IntakeError("intake.not_utf8", path=str(path)) from None
+        data = path.read_bytes()
     except OSError as exc:
         raise IntakeError("intake.cannot_read", path=str(path), reason=exc.strerror or "") from None
+    return parse_bytes(data, str(path))
+
+
+def parse_bytes(data: bytes, name: str) -> d.Engagement:
+    """Read an engagement file's bytes (an upload, a file's content) named ``name``."""
+    if len(data) > MAX_FILE_BYTES:
+        raise IntakeError("intake.too_large_file", path=name)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise IntakeError("intake.not_utf8", path=name) from None
     return parse_text(text)
 
 

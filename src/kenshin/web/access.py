@@ -26,6 +26,8 @@ class Action(StrEnum):
     MANAGE_REQUESTS = "manage_requests"  # draft and send requests
     RUN_JOBS = "run_jobs"  # start / follow / cancel scans and reports
     REPORT = "report"  # read and download the report
+    DIAGRAM = "diagram"  # see the connection-point diagram (構成図)
+    EDIT_INVENTORY = "edit_inventory"  # change points, devices, vendors; import and export
 
 
 _HOSPITAL = {
@@ -35,6 +37,7 @@ _HOSPITAL = {
     Action.HEARING,
     Action.TERMINALS,
     Action.REPORT,
+    Action.DIAGRAM,
 }
 _VENDOR = {Action.VIEW, Action.REQUESTS}
 

@@ -49,6 +49,7 @@ from kenshin.store import (
 from kenshin.web._kit import WebKit
 from kenshin.web.access import Action, allowed, membership_for, visible_findings
 from kenshin.web.accounts import Accounts, Membership, Role, SessionInfo, WebError
+from kenshin.web.inventory import register_inventory
 from kenshin.web.jobs import register_jobs
 from kenshin.web.reports import register_reports
 from kenshin.web.workflow import register_workflow
@@ -620,6 +621,7 @@ def create_app(
         audit=audit,
     )
     register_workflow(app, kit)
+    register_inventory(app, kit)
     submit_job = register_jobs(app, kit, job_runner)
     register_reports(app, kit, settings.report_dir or data_dir() / "reports", submit_job)
     return app

@@ -1,0 +1,666 @@
+"""The diagram page (構成図) and the inventory edits behind it: connection points, devices
+(and the lines they sit on, which are the diagram's links), vendors; creating, importing
+and exporting engagements.
+
+Surveyors and admins edit; a hospital user sees its own engagement's diagram; vendors
+never reach these routes (refusals look like "not found"). Every edit goes through
+``kenshin.inventory`` — the functions the command line calls — so each change is
+validated as a whole engagement file and stored only when valid. Refusals come back in
+the form that caused them, in the user's language, with status 400.
+"""
+
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, File, Form, Header, HTTPException, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel
+from starlette.datastructures import FormData
+
+from kenshin import inventory
+from kenshin.diagram import DiagramError, inline_svg
+from kenshin.domain import (
+    AddressAssignment,
+    ConnectionKind,
+    DeviceRole,
+    Engagement,
+    EngagementStatus,
+    HolderKind,
+    VersionSource,
+)
+from kenshin.errors import KenshinError
+from kenshin.i18n import Lang, translate
+from kenshin.intake import IntakeError, parse_bytes, to_document
+from kenshin.store import EngagementRepository
+from kenshin.web._kit import WebKit
+from kenshin.web.access import Action
+from kenshin.web.accounts import SessionInfo
+from kenshin.web.uploads import TEXT_LIMIT, Kind, read_upload
+from kenshin.web.workflow import _plain
+
+# URL word → engagement document section.
+SECTIONS = {"points": "connection_points", "devices": "devices", "vendors": "vendors"}
+SVG = "image/svg+xml"
+CsrfHeader = Annotated[str | None, Header()]
+SVG_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {"content": {SVG: {"schema": {"type": "string"}}}, "description": "The diagram (SVG)"}
+}
+
+
+# -- JSON bodies (the document format of the engagement file) --------------------------
+
+
+class HolderBody(BaseModel):
+    kind: HolderKind = HolderKind.HOSPITAL
+    vendor: str | None = None
+    name: str = ""
+
+
+class AddressBody(BaseModel):
+    address: str
+    assignment: AddressAssignment = AddressAssignment.UNKNOWN
+
+
+class ContactBody(BaseModel):
+    name: str
+    role: str = ""
+    email: str = ""
+    phone: str = ""
+
+
+class PointBody(BaseModel):
+    key: str
+    name: str
+    kind: ConnectionKind
+    in_ehr_scope: bool = True
+    scope_reason: str = ""
+    internet_reachable: bool | None = None  # default: by kind
+    carrier: str = ""
+    contract_holder: HolderBody = HolderBody()
+    addresses: list[AddressBody] = []
+    description: str = ""
+
+
+class PointChanges(BaseModel):
+    name: str | None = None
+    kind: ConnectionKind | None = None
+    in_ehr_scope: bool | None = None
+    scope_reason: str | None = None
+    internet_reachable: bool | None = None
+    carrier: str | None = None
+    contract_holder: HolderBody | None = None
+    addresses: list[AddressBody] | None = None  # replaces the list; kept addresses keep
+    description: str | None = None  # their confirmations
+
+
+class DeviceBody(BaseModel):
+    key: str
+    name: str
+    role: DeviceRole
+    vendor: str = ""
+    model: str = ""
+    firmware_version: str = ""
+    version_source: VersionSource | None = None
+    version_unavailable_reason: str = ""
+    connection_points: list[str] = []
+    managed_by: HolderBody = HolderBody()
+    notes: str = ""
+
+
+class DeviceChanges(BaseModel):
+    name: str | None = None
+    role: DeviceRole | None = None
+    vendor: str | None = None
+    model: str | None = None
+    firmware_version: str | None = None
+    version_source: VersionSource | None = None
+    version_unavailable_reason: str | None = None
+    connection_points: list[str] | None = None
+    managed_by: HolderBody | None = None
+    notes: str | None = None
+
+
+class VendorBody(BaseModel):
+    key: str
+    company: str
+    manages: str = ""
+    contacts: list[ContactBody] = []
+
+
+class VendorChanges(BaseModel):
+    company: str | None = None
+    manages: str | None = None
+    contacts: list[ContactBody] | None = None
+
+
+class EngagementBody(BaseModel):
+    code: str
+    title: str
+    institution: str
+    prefecture: str = ""
+    bed_count: int | None = None
+    status: EngagementStatus = EngagementStatus.DRAFT
+
+
+class EngagementFile(BaseModel):
+    yaml: str  # the engagement file's text (kenshin.engagement/1)
+
+
+# -- forms → documents ------------------------------------------------------------------
+
+
+def _text(form: FormData, name: str) -> str:
+    raw = form.get(name)
+    return raw.strip() if isinstance(raw, str) else ""
+
+
+def _texts(form: FormData, name: str) -> list[str]:
+    return [v.strip() for v in form.getlist(name) if isinstance(v, str)]
+
+
+def _holder(form: FormData, prefix: str) -> dict[str, Any]:
+    """The holder select (``hospital``, ``vendor:KEY``, ``other``) and its name field."""
+    holder = inventory.parse_holder(_text(form, prefix) or "hospital")
+    name = _text(form, f"{prefix}_name")
+    if name and holder["kind"] != HolderKind.VENDOR.value:
+        holder["name"] = name
+    return holder
+
+
+def point_from_form(form: FormData) -> dict[str, Any]:
+    reachable = _text(form, "internet_reachable")
+    addresses = [
+        {"address": address, "assignment": assignment or AddressAssignment.UNKNOWN.value}
+        for address, assignment in zip(
+            _texts(form, "address"), _texts(form, "assignment"), strict=False
+        )
+        if address
+    ]
+    return {
+        "key": _text(form, "key"),
+        "name": _text(form, "name"),
+        "kind": _text(form, "kind"),
+        "in_ehr_scope": _text(form, "in_ehr_scope") == "on",
+        "scope_reason": _text(form, "scope_reason"),
+        "internet_reachable": {"yes": True, "no": False}.get(reachable),
+        "carrier": _text(form, "carrier"),
+        "contract_holder": _holder(form, "holder"),
+        "addresses": addresses,
+        "description": _text(form, "description"),
+    }
+
+
+def device_from_form(form: FormData) -> dict[str, Any]:
+    return {
+        "key": _text(form, "key"),
+        "name": _text(form, "name"),
+        "role": _text(form, "role"),
+        "vendor": _text(form, "vendor"),
+        "model": _text(form, "model"),
+        "firmware_version": _text(form, "firmware_version"),
+        "version_source": _text(form, "version_source") or None,
+        "version_unavailable_reason": _text(form, "version_unavailable_reason"),
+        "connection_points": [p for p in _texts(form, "point") if p],
+        "managed_by": _holder(form, "managed_by"),
+        "notes": _text(form, "notes"),
+    }
+
+
+def vendor_from_form(form: FormData, existing: dict[str, Any] | None) -> dict[str, Any]:
+    """The vendor; the form shows its first contact, the others stay as they are."""
+    contact = {k: _text(form, f"contact_{k}") for k in ("name", "email", "phone")}
+    others = list((existing or {}).get("contacts", []))[1:]
+    first = [{k: v for k, v in contact.items() if v}] if contact["name"] else []
+    return {
+        "key": _text(form, "key"),
+        "company": _text(form, "company"),
+        "manages": _text(form, "manages"),
+        "contacts": first + others,
+    }
+
+
+def _form_errors(
+    exc: KenshinError, section: str, index: int, lang: Lang
+) -> tuple[dict[str, str], list[str]]:
+    """Problems of the edited item by field, and every other reason as a sentence."""
+    if not isinstance(exc, IntakeError) or not exc.problems:
+        return {}, [exc.message(lang)]
+    fields: dict[str, str] = {}
+    general: list[str] = []
+    for problem in exc.problems:
+        text = translate(problem.key, lang, **dict(problem.params))
+        path = problem.path
+        if len(path) >= 3 and path[0] == section and path[1] == index:
+            name = str(path[2])
+            fields[name] = f"{fields[name]} / {text}" if name in fields else text
+        else:
+            general.append(problem.message(lang))
+    return fields, general
+
+
+def register_inventory(app: FastAPI, kit: WebKit) -> None:
+    """Add the diagram page, the inventory edits and engagement create/import/export."""
+    user = Annotated[SessionInfo, Depends(kit.require_user)]
+
+    def diagram_page(
+        request: Request,
+        info: SessionInfo,
+        engagement: Engagement,
+        *,
+        form: str = "",
+        values: dict[str, Any] | None = None,
+        errors: dict[str, str] | None = None,
+        problems: list[str] | None = None,
+        message: str = "",
+        status: int = 200,
+    ) -> Response:
+        lang = kit.lang_of(request)
+        svg, diagram_error = "", ""
+        try:
+            svg = inline_svg(engagement, lang)
+        except DiagramError as exc:
+            diagram_error = exc.message(lang)
+        response = kit.page(
+            request,
+            "diagram.html",
+            info,
+            engagement=engagement,
+            doc=to_document(engagement),
+            svg=svg,
+            diagram_error=diagram_error,
+            can_edit=info.user.is_staff,
+            form=form,
+            values=values or {},
+            errors=errors or {},
+            problems=problems or [],
+            message=message,
+            status=status,
+            kinds=[k.value for k in ConnectionKind],
+            roles=[r.value for r in DeviceRole],
+            sources=[s.value for s in VersionSource],
+            assignments=[a.value for a in AddressAssignment],
+            next_keys=_next_keys(engagement),
+        )
+        response.status_code = status
+        return response
+
+    # -- the diagram --------------------------------------------------------------------
+
+    @app.get("/engagements/{code}/diagram", response_class=HTMLResponse)
+    def diagram(request: Request, code: str, info: user) -> Response:
+        engagement, _ = kit.load_engagement(info, code, Action.DIAGRAM)
+        done = request.query_params.get("done", "")
+        message = translate("web.inventory.saved", kit.lang_of(request), key=done) if done else ""
+        return diagram_page(request, info, engagement, message=message)
+
+    @app.get("/api/engagements/{code}/diagram.svg", response_class=Response, responses=SVG_RESPONSE)
+    def api_diagram(request: Request, code: str, info: user) -> Response:
+        engagement, _ = kit.load_engagement(info, code, Action.DIAGRAM)
+        return Response(inline_svg(engagement, kit.lang_of(request)), media_type=SVG)
+
+    # -- edits, shared by the forms and the JSON API ------------------------------------
+
+    def change(
+        info: SessionInfo, code: str, section: str, operation: str, key: str, item: dict[str, Any]
+    ) -> Engagement:
+        """Add, edit or remove one item; 404 for an item that is not there."""
+        engagement, _ = kit.load_engagement(info, code, Action.EDIT_INVENTORY)
+        part = SECTIONS[section]
+        if operation != "add" and key not in {
+            i["key"] for i in to_document(engagement).get(part, [])
+        }:
+            raise HTTPException(status_code=404, detail="not found")
+        with kit.db() as session:
+            if operation == "add":
+                key = str(item.get("key", ""))
+                body = inventory.with_point_defaults(item) if section == "points" else item
+                updated = inventory.add_item(session, code, part, body)
+            elif operation == "edit":
+                changes = {k: v for k, v in item.items() if k != "key"}
+                updated = inventory.edit_item(session, code, part, key, changes)
+            else:
+                updated = inventory.remove_item(session, code, part, key)
+        kit.audit(info.user.email, f"inventory.{operation}", code, targets=(key,), section=section)
+        return updated
+
+    def item_json(engagement: Engagement, section: str, key: str) -> dict[str, Any]:
+        items = to_document(engagement).get(SECTIONS[section], [])
+        found: dict[str, Any] = _plain(next(i for i in items if i["key"] == key))
+        return found
+
+    # -- the forms ----------------------------------------------------------------------
+
+    async def form_edit(
+        request: Request, code: str, section: str, operation: str, key: str
+    ) -> Response:
+        form = await request.form()
+        info = kit.require_user(request)
+        csrf = form.get("csrf")
+        kit.check_csrf(info, csrf if isinstance(csrf, str) else None)
+        engagement, _ = kit.load_engagement(info, code, Action.EDIT_INVENTORY)
+        part = SECTIONS[section]
+        items = to_document(engagement).get(part, [])
+        keys = [i["key"] for i in items]
+        if operation != "add" and key not in keys:
+            raise HTTPException(status_code=404, detail="not found")
+        item: dict[str, Any] = {}
+        try:
+            if operation != "remove":
+                existing = next((i for i in items if i["key"] == key), None)
+                if section == "points":
+                    item = point_from_form(form)
+                elif section == "devices":
+                    item = device_from_form(form)
+                else:
+                    item = vendor_from_form(form, existing)
+                if operation == "edit":
+                    item["key"] = key
+            change(info, code, section, operation, key, item)
+        except KenshinError as exc:
+            lang = kit.lang_of(request)
+            index = keys.index(key) if operation != "add" else len(keys)
+            errors, problems = _form_errors(exc, part, index, lang)
+            form_id = f"{section}:{key or 'new'}" if operation != "remove" else ""
+            return diagram_page(
+                request,
+                info,
+                engagement,
+                form=form_id,
+                values=item,
+                errors=errors,
+                problems=problems,
+                message=translate("web.inventory.invalid", lang),
+                status=400,
+            )
+        done = item.get("key") or key
+        return RedirectResponse(
+            f"/engagements/{code}/diagram?done={done}#{section}", status_code=303
+        )
+
+    def form_routes(section: str) -> None:
+        """The three form routes of one section, on literal paths (no catch-all)."""
+
+        async def add_form(request: Request, code: str) -> Response:
+            return await form_edit(request, code, section, "add", "")
+
+        async def edit_form(request: Request, code: str, key: str) -> Response:
+            return await form_edit(request, code, section, "edit", key)
+
+        async def remove_form(request: Request, code: str, key: str) -> Response:
+            return await form_edit(request, code, section, "remove", key)
+
+        base = f"/engagements/{{code}}/{section}"
+        for path, endpoint, name in (
+            (f"{base}/add", add_form, "add"),
+            (f"{base}/{{key}}/edit", edit_form, "edit"),
+            (f"{base}/{{key}}/remove", remove_form, "remove"),
+        ):
+            app.add_api_route(
+                path,
+                endpoint,
+                methods=["POST"],
+                response_class=HTMLResponse,
+                name=f"{section}_{name}_form",
+            )
+
+    for section_name in SECTIONS:
+        form_routes(section_name)
+
+    # -- the JSON API -------------------------------------------------------------------
+
+    @app.post("/api/engagements/{code}/points")
+    def api_add_point(
+        code: str, body: PointBody, info: user, x_csrf_token: CsrfHeader = None
+    ) -> dict[str, Any]:
+        kit.check_csrf(info, x_csrf_token)
+        updated = change(info, code, "points", "add", "", body.model_dump(mode="json"))
+        return item_json(updated, "points", body.key)
+
+    @app.patch("/api/engagements/{code}/points/{key}")
+    def api_edit_point(
+        code: str, key: str, body: PointChanges, info: user, x_csrf_token: CsrfHeader = None
+    ) -> dict[str, Any]:
+        kit.check_csrf(info, x_csrf_token)
+        given = body.model_dump(mode="json", exclude_unset=True)
+        updated = change(info, code, "points", "edit", key, given)
+        return item_json(updated, "points", key)
+
+    @app.delete("/api/engagements/{code}/points/{key}")
+    def api_remove_point(
+        code: str, key: str, info: user, x_csrf_token: CsrfHeader = None
+    ) -> dict[str, str]:
+        kit.check_csrf(info, x_csrf_token)
+        change(info, code, "points", "remove", key, {})
+        return {"removed": key}
+
+    @app.post("/api/engagements/{code}/devices")
+    def api_add_device(
+        code: str, body: DeviceBody, info: user, x_csrf_token: CsrfHeader = None
+    ) -> dict[str, Any]:
+        kit.check_csrf(info, x_csrf_token)
+        updated = change(info, code, "devices", "add", "", body.model_dump(mode="json"))
+        return item_json(updated, "devices", body.key)
+
+    @app.patch("/api/engagements/{code}/devices/{key}")
+    def api_edit_device(
+        code: str, key: str, body: DeviceChanges, info: user, x_csrf_token: CsrfHeader = None
+    ) -> dict[str, Any]:
+        kit.check_csrf(info, x_csrf_token)
+        given = body.model_dump(mode="json", exclude_unset=True)
+        updated = change(info, code, "devices", "edit", key, given)
+        return item_json(updated, "devices", key)
+
+    @app.delete("/api/engagements/{code}/devices/{key}")
+    def api_remove_device(
+        code: str, key: str, info: user, x_csrf_token: CsrfHeader = None
+    ) -> dict[str, str]:
+        kit.check_csrf(info, x_csrf_token)
+        change(info, code, "devices", "remove", key, {})
+        return {"removed": key}
+
+    @app.post("/api/engagements/{code}/vendors")
+    def api_add_vendor(
+        code: str, body: VendorBody, info: user, x_csrf_token: CsrfHeader = None
+    ) -> dict[str, Any]:
+        kit.check_csrf(info, x_csrf_token)
+        updated = change(info, code, "vendors", "add", "", body.model_dump(mode="json"))
+        return item_json(updated, "vendors", body.key)
+
+    @app.patch("/api/engagements/{code}/vendors/{key}")
+    def api_edit_vendor(
+        code: str, key: str, body: VendorChanges, info: user, x_csrf_token: CsrfHeader = None
+    ) -> dict[str, Any]:
+        kit.check_csrf(info, x_csrf_token)
+        given = body.model_dump(mode="json", exclude_unset=True)
+        updated = change(info, code, "vendors", "edit", key, given)
+        return item_json(updated, "vendors", key)
+
+    @app.delete("/api/engagements/{code}/vendors/{key}")
+    def api_remove_vendor(
+        code: str, key: str, info: user, x_csrf_token: CsrfHeader = None
+    ) -> dict[str, str]:
+        kit.check_csrf(info, x_csrf_token)
+        change(info, code, "vendors", "remove", key, {})
+        return {"removed": key}
+
+    # -- engagements: create, import, export ---------------------------------------------
+
+    def require_staff(info: SessionInfo) -> None:
+        if not info.user.is_staff:
+            raise HTTPException(status_code=404, detail="not found")
+
+    def create(info: SessionInfo, body: EngagementBody) -> Engagement:
+        require_staff(info)
+        with kit.db() as session:
+            created = inventory.create_engagement(
+                session,
+                body.code.strip(),
+                body.title.strip(),
+                body.institution.strip(),
+                prefecture=body.prefecture.strip(),
+                beds=body.bed_count,
+                status=body.status.value,
+            )
+        kit.audit(info.user.email, "engagement.create", created.code)
+        return created
+
+    def import_file(info: SessionInfo, data: bytes, name: str, code: str | None) -> Engagement:
+        """Import (or update) from the file; with ``code``, only that engagement."""
+        if code is None:
+            require_staff(info)
+        else:
+            kit.load_engagement(info, code, Action.EDIT_INVENTORY)
+        engagement = parse_bytes(data, name)
+        if code is not None and engagement.code != code:
+            raise inventory.InventoryError(
+                "web.inventory.other_code", found=engagement.code, code=code
+            )
+        with kit.db() as session:
+            created = EngagementRepository(session).save(engagement)
+        kit.audit(
+            info.user.email,
+            "engagement.import",
+            engagement.code,
+            file=name,
+            created=str(created).lower(),
+        )
+        return engagement
+
+    def export(info: SessionInfo, code: str) -> str:
+        kit.load_engagement(info, code, Action.EDIT_INVENTORY)
+        with kit.db() as session:
+            text = inventory.export_text(session, code)
+        kit.audit(info.user.email, "engagement.export", code)
+        return text
+
+    def new_page(
+        request: Request, info: SessionInfo, message: str = "", status: int = 200
+    ) -> Response:
+        response = kit.page(
+            request,
+            "engagement_new.html",
+            info,
+            message=message,
+            status=status,
+            statuses=[s.value for s in EngagementStatus],
+        )
+        response.status_code = status
+        return response
+
+    @app.get("/admin/engagements", response_class=HTMLResponse)
+    def new_engagement(request: Request, info: user) -> Response:
+        require_staff(info)
+        return new_page(request, info)
+
+    @app.post("/admin/engagements", response_class=HTMLResponse)
+    def create_form(
+        request: Request,
+        info: user,
+        code: Annotated[str, Form()] = "",
+        title: Annotated[str, Form()] = "",
+        institution: Annotated[str, Form()] = "",
+        prefecture: Annotated[str, Form()] = "",
+        bed_count: Annotated[str, Form()] = "",
+        csrf: Annotated[str, Form()] = "",
+    ) -> Response:
+        kit.check_csrf(info, csrf)
+        require_staff(info)
+        try:
+            if bed_count.strip() and not bed_count.strip().isdigit():
+                raise IntakeError("intake.not_integer", value=bed_count)
+            body = EngagementBody(
+                code=code,
+                title=title,
+                institution=institution,
+                prefecture=prefecture,
+                bed_count=int(bed_count) if bed_count.strip() else None,
+            )
+            created = create(info, body)
+        except KenshinError as exc:
+            return new_page(request, info, exc.message(kit.lang_of(request)), status=400)
+        return RedirectResponse(f"/engagements/{created.code}/diagram", status_code=303)
+
+    @app.post("/admin/engagements/import", response_class=HTMLResponse)
+    async def import_any_form(
+        request: Request,
+        info: user,
+        file: Annotated[UploadFile, File()],
+        csrf: Annotated[str, Form()] = "",
+    ) -> Response:
+        kit.check_csrf(info, csrf)
+        require_staff(info)
+        try:
+            data = await read_upload(file, TEXT_LIMIT, Kind.TEXT)
+            engagement = import_file(info, data, file.filename or "engagement.yaml", None)
+        except KenshinError as exc:
+            return new_page(request, info, exc.message(kit.lang_of(request)), status=400)
+        return RedirectResponse(f"/engagements/{engagement.code}/diagram", status_code=303)
+
+    @app.post("/engagements/{code}/import", response_class=HTMLResponse)
+    async def import_form(
+        request: Request,
+        code: str,
+        info: user,
+        file: Annotated[UploadFile, File()],
+        csrf: Annotated[str, Form()] = "",
+    ) -> Response:
+        kit.check_csrf(info, csrf)
+        engagement, _ = kit.load_engagement(info, code, Action.EDIT_INVENTORY)
+        try:
+            data = await read_upload(file, TEXT_LIMIT, Kind.TEXT)
+            import_file(info, data, file.filename or "engagement.yaml", code)
+        except KenshinError as exc:
+            lang = kit.lang_of(request)
+            return diagram_page(
+                request,
+                info,
+                engagement,
+                form="import",
+                problems=[exc.message(lang)],
+                message=translate("web.inventory.invalid", lang),
+                status=400,
+            )
+        return RedirectResponse(f"/engagements/{code}/diagram?done={code}", status_code=303)
+
+    @app.get("/engagements/{code}/engagement.yaml")
+    def export_download(code: str, info: user) -> Response:
+        return Response(
+            export(info, code),
+            media_type="application/yaml",
+            headers={"Content-Disposition": f'attachment; filename="{code}.yaml"'},
+        )
+
+    @app.post("/api/engagements")
+    def api_create(
+        body: EngagementBody, info: user, x_csrf_token: CsrfHeader = None
+    ) -> dict[str, Any]:
+        kit.check_csrf(info, x_csrf_token)
+        document: dict[str, Any] = _plain(to_document(create(info, body)))
+        return document
+
+    @app.post("/api/engagement-imports")
+    def api_import(
+        body: EngagementFile, info: user, x_csrf_token: CsrfHeader = None
+    ) -> dict[str, str]:
+        kit.check_csrf(info, x_csrf_token)
+        engagement = import_file(info, body.yaml.encode("utf-8"), "api", None)
+        return {"code": engagement.code}
+
+    @app.get("/api/engagements/{code}/export")
+    def api_export(code: str, info: user) -> dict[str, str]:
+        return {"code": code, "yaml": export(info, code)}
+
+
+def _next_keys(engagement: Engagement) -> dict[str, str]:
+    """The first free CP-nn / DEV-nn / V-nn key of each section, offered in the add forms."""
+
+    def first_free(prefix: str, taken: set[str]) -> str:
+        number = 1
+        while f"{prefix}-{number:02d}" in taken:
+            number += 1
+        return f"{prefix}-{number:02d}"
+
+    return {
+        "points": first_free("CP", {p.key for p in engagement.connection_points}),
+        "devices": first_free("DEV", {d.key for d in engagement.devices}),
+        "vendors": first_free("V", {v.key for v in engagement.vendors}),
+    }
