@@ -97,9 +97,30 @@ def remove_item(session: Session, code: str, section: str, key: str) -> Engageme
         kept = [existing for existing in items if existing.get("key") != key]
         if len(kept) == len(items):
             raise InventoryError("inventory.missing", key=key)
+        users = referring_items(document, section, key)
+        if users:
+            raise InventoryError("inventory.in_use", key=key, users=", ".join(users))
         document[section] = kept
 
     return edit_engagement(session, code, change)
+
+
+def referring_items(document: dict[str, Any], section: str, key: str) -> list[str]:
+    """Keys of the items that name ``key`` of ``section`` (a device on a line, a line or
+    device held or managed by a vendor), so a removal can say what still needs it."""
+    users: list[str] = []
+    if section == "connection_points":
+        users = [
+            d["key"] for d in document.get("devices", []) if key in d.get("connection_points", [])
+        ]
+    elif section == "vendors":
+        for part, field in (("connection_points", "contract_holder"), ("devices", "managed_by")):
+            users += [
+                item["key"]
+                for item in document.get(part, [])
+                if (item.get(field) or {}).get("vendor") == key
+            ]
+    return users
 
 
 def with_point_defaults(item: dict[str, Any]) -> dict[str, Any]:

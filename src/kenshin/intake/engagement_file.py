@@ -28,6 +28,7 @@ from kenshin.i18n import translate
 
 SCHEMA = "kenshin.engagement/1"
 MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_BEDS = 100_000  # above any hospital; keeps the number inside a database integer
 
 Path_ = tuple[str | int, ...]
 
@@ -86,7 +87,7 @@ class InstitutionModel(_Strict):
     name_en: str = ""
     address: str = ""
     prefecture: str = ""
-    bed_count: int | None = Field(default=None, ge=0)
+    bed_count: int | None = Field(default=None, ge=0, le=MAX_BEDS)
     contacts: list[ContactModel] = []
 
 

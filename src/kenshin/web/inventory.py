@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, File, Form, Header, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.datastructures import FormData
 
 from kenshin import inventory
@@ -30,6 +30,7 @@ from kenshin.domain import (
 from kenshin.errors import KenshinError
 from kenshin.i18n import Lang, translate
 from kenshin.intake import IntakeError, parse_bytes, to_document
+from kenshin.intake.engagement_file import MAX_BEDS
 from kenshin.store import EngagementRepository
 from kenshin.web._kit import WebKit
 from kenshin.web.access import Action
@@ -137,7 +138,7 @@ class EngagementBody(BaseModel):
     title: str
     institution: str
     prefecture: str = ""
-    bed_count: int | None = None
+    bed_count: int | None = Field(default=None, ge=0, le=MAX_BEDS)
     status: EngagementStatus = EngagementStatus.DRAFT
 
 
@@ -324,7 +325,7 @@ def register_inventory(app: FastAPI, kit: WebKit) -> None:
 
     def item_json(engagement: Engagement, section: str, key: str) -> dict[str, Any]:
         items = to_document(engagement).get(SECTIONS[section], [])
-        found: dict[str, Any] = _plain(next(i for i in items if i["key"] == key))
+        found: dict[str, Any] = _plain(next(i for i in items if i["key"] == key.strip()))
         return found
 
     # -- the forms ----------------------------------------------------------------------
@@ -488,17 +489,18 @@ def register_inventory(app: FastAPI, kit: WebKit) -> None:
         if not info.user.is_staff:
             raise HTTPException(status_code=404, detail="not found")
 
-    def create(info: SessionInfo, body: EngagementBody) -> Engagement:
+    def create(info: SessionInfo, body: dict[str, Any]) -> Engagement:
+        """A new engagement from ``EngagementBody`` fields (validated as a whole file)."""
         require_staff(info)
         with kit.db() as session:
             created = inventory.create_engagement(
                 session,
-                body.code.strip(),
-                body.title.strip(),
-                body.institution.strip(),
-                prefecture=body.prefecture.strip(),
-                beds=body.bed_count,
-                status=body.status.value,
+                str(body["code"]).strip(),
+                str(body["title"]).strip(),
+                str(body["institution"]).strip(),
+                prefecture=str(body.get("prefecture") or "").strip(),
+                beds=body.get("bed_count"),
+                status=str(body.get("status") or EngagementStatus.DRAFT.value),
             )
         kit.audit(info.user.email, "engagement.create", created.code)
         return created
@@ -567,14 +569,17 @@ def register_inventory(app: FastAPI, kit: WebKit) -> None:
         try:
             if bed_count.strip() and not bed_count.strip().isdigit():
                 raise IntakeError("intake.not_integer", value=bed_count)
-            body = EngagementBody(
-                code=code,
-                title=title,
-                institution=institution,
-                prefecture=prefecture,
-                bed_count=int(bed_count) if bed_count.strip() else None,
+            beds = int(bed_count) if bed_count.strip() else None
+            created = create(
+                info,
+                {
+                    "code": code,
+                    "title": title,
+                    "institution": institution,
+                    "prefecture": prefecture,
+                    "bed_count": beds,
+                },
             )
-            created = create(info, body)
         except KenshinError as exc:
             return new_page(request, info, exc.message(kit.lang_of(request)), status=400)
         return RedirectResponse(f"/engagements/{created.code}/diagram", status_code=303)
@@ -634,7 +639,7 @@ def register_inventory(app: FastAPI, kit: WebKit) -> None:
         body: EngagementBody, info: user, x_csrf_token: CsrfHeader = None
     ) -> dict[str, Any]:
         kit.check_csrf(info, x_csrf_token)
-        document: dict[str, Any] = _plain(to_document(create(info, body)))
+        document: dict[str, Any] = _plain(to_document(create(info, body.model_dump(mode="json"))))
         return document
 
     @app.post("/api/engagement-imports")
