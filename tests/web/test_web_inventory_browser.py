@@ -38,8 +38,16 @@ def test_surveyor_edits_the_diagram(server: str, browser_page: object) -> None:
     add.locator("select[name=kind]").select_option("remote_maintenance")
     add.locator("input[name=carrier]").fill("テスト保守網A")
     add.locator("select[name=holder]").select_option("vendor:V-EHR")
-    add.locator("input[name=address]").first.fill("198.18.30.30")
+    add.locator("input[name=address]").first.fill("198.18.30.300")  # a typo first
     add.locator("select[name=assignment]").first.select_option("fixed")
+    add.locator("button[type=submit]").click()
+    page.wait_for_selector("#add-point[open] .field-error")  # type: ignore[attr-defined]
+    add = page.locator("#add-point")  # type: ignore[attr-defined]
+    assert "IPアドレスの形式ではありません" in add.locator(".field-error").inner_text()
+    assert add.locator("input[name=name]").input_value() == "リモート保守回線（検査システム）"
+    add.scroll_into_view_if_needed()
+    _shot(page, "surveyor-diagram-field-error")
+    add.locator("input[name=address]").first.fill("198.18.30.30")
     add.locator("button[type=submit]").click()
     page.wait_for_selector("p.notice")  # type: ignore[attr-defined]
     drawn = _diagram_text(page)
