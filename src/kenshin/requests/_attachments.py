@@ -235,7 +235,8 @@ def submit(
     """Attach ``files`` and record the answer (typed values, blanks read from outputs).
 
     Every file is checked before anything is stored. Files alone (a procedure, an
-    output without a version) keep the request open; anything answered closes it.
+    output without a version) keep the request open; anything answered closes it. Only
+    newly stored outputs are read (the same file twice answers nothing twice).
     """
     kinds = [check_file(name, data) for name, data in files]
     attachments = AttachmentRepository(session)
@@ -247,10 +248,11 @@ def submit(
     stored = [attachments.add(code, number, name, data, now, actor) for name, data in files]
     outputs = tuple(
         parsed
-        for (_, data), kind in zip(files, kinds, strict=True)
-        if kind is FileKind.TEXT and (parsed := read_output(data)) is not None
+        for (_, data), kind, (_, new) in zip(files, kinds, stored, strict=True)
+        if new and kind is FileKind.TEXT and (parsed := read_output(data)) is not None
     )
-    answer = answer_with_outputs(typed, request, outputs)
+    # A closed request still takes files as evidence; only typed values would re-answer it.
+    answer = answer_with_outputs(typed, request, outputs) if request.state.open else typed
     outcome = None
     if not answer.is_empty():
         outcome = record_answer(session, code, number, answer, now, actor)
