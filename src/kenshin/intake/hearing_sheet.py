@@ -867,7 +867,9 @@ class _Merger:
                 and missing
                 and str(row.ref(column.field)) not in already
             ):
-                row.problem(column.field, "hearing.required", column=column.title)
+                row.problem(
+                    column.field, "hearing.required", column=column.title, column_en=column.title_en
+                )
 
     # sections -----------------------------------------------------------------------
 
@@ -896,7 +898,12 @@ class _Merger:
                 continue
             if "name" not in fields:
                 problems.append(
-                    _problem(refs[f"contact{index}.name"], "hearing.required", column="氏名")
+                    _problem(
+                        refs[f"contact{index}.name"],
+                        "hearing.required",
+                        column="氏名",
+                        column_en="Name",
+                    )
                 )
                 continue
             if fields.get("email") and "@" not in fields["email"]:
@@ -913,7 +920,12 @@ class _Merger:
             inst["contacts"] = contacts
         if not inst.get("name"):
             problems.append(
-                _problem(refs.get("name", "医療機関"), "hearing.required", column="医療機関名")
+                _problem(
+                    refs.get("name", "医療機関"),
+                    "hearing.required",
+                    column="医療機関名",
+                    column_en="Institution name",
+                )
             )
         return problems
 
@@ -928,7 +940,12 @@ class _Merger:
         contact = {k: v for k, v in contact.items() if not is_unknown(v)}
         if contact:
             if "name" not in contact:
-                row.problem("contact_name", "hearing.required", column="ご担当者 氏名")
+                row.problem(
+                    "contact_name",
+                    "hearing.required",
+                    column="ご担当者 氏名",
+                    column_en="Contact name",
+                )
             else:
                 contacts = list(item.get("contacts", []))
                 first = contacts[0] if contacts else {}
