@@ -21,6 +21,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from kenshin.domain import AddressAssignment, ConnectionKind, Engagement, HolderKind, VersionSource
 from kenshin.intake import IntakeError
 from kenshin.intake.hearing_sheet import (
+    apply_form,
     layout,
     normalise_text,
     parse_address,
@@ -376,3 +377,17 @@ def test_workbook_saved_by_libreoffice_imports_the_same(
     assert resaved.read_bytes() != filled.read_bytes()
     expected = read_answers(demo_engagement, filled).engagement
     assert read_answers(demo_engagement, resaved).engagement == expected
+
+
+def test_online_form_problems_name_the_field_in_each_language(
+    demo_engagement: Engagement,
+) -> None:
+    with pytest.raises(IntakeError) as caught:
+        apply_form(
+            demo_engagement,
+            tables={"vendors": [{"manages": "UTM", "contact_email": "a@vendor.example"}]},
+        )
+    assert "「会社名」をご記入ください" in caught.value.message("ja")
+    english = caught.value.message("en")
+    assert "Please fill in 'Company'" in english
+    assert "会社名" not in english

@@ -22,7 +22,12 @@ from kenshin.intake import dump_text
 from kenshin.store import AuditLog, EngagementRepository, open_store
 from kenshin.store.models import Base
 
-WORKFLOW_TABLES = {"vendor_requests", "vendor_request_events", "vault_entries"}
+WORKFLOW_TABLES = {
+    "vendor_requests",
+    "vendor_request_events",
+    "vault_entries",
+    "request_attachments",
+}
 
 
 @pytest.fixture
@@ -283,3 +288,46 @@ def test_today_is_the_japan_date(
     statuses = {s.address: s.status.value for s in address_statuses(engagement, now)}
     assert statuses["198.18.20.20"] == expected
     assert statuses["198.18.10.10"] == "fixed"
+
+
+def test_requests_attach_list_and_extract_files(
+    cli: CliRunner, isolated_env: Path, demo_engagement: Engagement
+) -> None:
+    """The command line attaches through the web's own path: content checks, the
+    firmware parser on device outputs, SHA-256 on the way out."""
+    devices = tuple(
+        dataclasses.replace(d, firmware_version="", version_source=None) if d.key == "DEV-02" else d
+        for d in demo_engagement.devices
+    )
+    _load(isolated_env, cli, dataclasses.replace(demo_engagement, devices=devices))
+    drafted = {
+        r["device"]: r
+        for r in json.loads(invoke(cli, "requests", "draft", "demo-2026", "--json")[0])
+    }
+    router = drafted["DEV-02"]["ref"]
+    output = isolated_env / "show-environment.txt"
+    output.write_text("RTX1210 Rev.14.01.42 (Tue Mar  5 10:00:00 2024)\n", encoding="utf-8")
+    renamed = isolated_env / "procedure.txt"
+    renamed.write_bytes(b"MZ\x90\x00 an executable")
+    _, refused = invoke(cli, "requests", "attach", router, str(renamed), ok=False)
+    assert refused is not None
+    assert json.loads(invoke(cli, "requests", "attachments", router, "--json")[0]) == []
+    out, _ = invoke(cli, "requests", "attach", router, str(output), "--skip-firmware-check")
+    assert "Rev.14.01.42" in out
+    listed = json.loads(invoke(cli, "requests", "attachments", router, "--json")[0])
+    assert [(a["filename"], a["kind"]) for a in listed] == [("show-environment.txt", "text")]
+    assert listed[0]["parsed"]["version"] == "Rev.14.01.42"
+    shown = json.loads(invoke(cli, "requests", "show", router, "--json")[0])
+    assert shown["state"] == "answered"
+    assert shown["answer"]["firmware"] == "Rev.14.01.42"
+    again, _ = invoke(cli, "requests", "attach", router, str(output), "--skip-firmware-check")
+    assert "REQ" in again  # the same bytes twice: told, nothing stored
+    assert len(json.loads(invoke(cli, "requests", "attachments", router, "--json")[0])) == 1
+    target = isolated_env / "copy.txt"
+    invoke(cli, "requests", "extract", router, str(listed[0]["id"]), "-o", str(target))
+    assert target.read_bytes() == output.read_bytes()
+    _, exists = invoke(
+        cli, "requests", "extract", router, str(listed[0]["id"]), "-o", str(target), ok=False
+    )
+    assert exists is not None
+    assert "requests.attach" in _events("requests.")

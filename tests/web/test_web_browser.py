@@ -193,18 +193,48 @@ def test_hospital_fills_the_hearing_sheet_online(server: str, browser_page: obje
     _login(page, server, "it@demo-hospital.example")
     page.goto(f"{server}/engagements/demo-2026/hearing")  # type: ignore[attr-defined]
     page.fill("[name='institution.bed_count']", "三百")  # type: ignore[attr-defined]
-    page.click("#institution ~ form.grid button[type=submit]")  # type: ignore[attr-defined]
+    page.click("#institution + form button[type=submit]")  # type: ignore[attr-defined]
     page.wait_for_selector(".field-error")  # type: ignore[attr-defined]
     _shot(page, "hospital-hearing-error")
     page.fill("[name='institution.bed_count']", "320")  # type: ignore[attr-defined]
-    page.fill("[name='institution.contacts.0.phone']", "000-0000-0009")  # type: ignore[attr-defined]
-    page.click("#institution ~ form.grid button[type=submit]")  # type: ignore[attr-defined]
+    page.fill("[name='institution.contact1.phone']", "000-0000-0009")  # type: ignore[attr-defined]
+    page.click("#institution + form button[type=submit]")  # type: ignore[attr-defined]
     page.wait_for_selector("p.notice")  # type: ignore[attr-defined]
-    assert page.input_value("[name='institution.contacts.0.phone']") == "000-0000-0009"  # type: ignore[attr-defined]
-    page.fill("[name='devices.1.firmware_version']", "Rev.14.01.38")  # type: ignore[attr-defined]
-    page.click("#devices + form button[type=submit]")  # type: ignore[attr-defined]
+    assert page.input_value("[name='institution.contact1.phone']") == "000-0000-0009"  # type: ignore[attr-defined]
+    # A new vendor with its contact, then a new line whose contract it holds.
+    page.fill("[name='vendors.2.company']", "架空ワイヤレス株式会社")  # type: ignore[attr-defined]
+    page.fill("[name='vendors.2.manages']", "来院者用Wi-Fi")  # type: ignore[attr-defined]
+    page.fill("[name='vendors.2.contact_email']", "wifi@wireless.example")  # type: ignore[attr-defined]
+    page.click("#vendors + p + form button[type=submit]")  # type: ignore[attr-defined]
+    page.wait_for_selector("[name='vendors.2.contact_name'].invalid")  # type: ignore[attr-defined]
+    page.locator("[name='vendors.2.contact_name']").scroll_into_view_if_needed()  # type: ignore[attr-defined]
+    page.screenshot(path=str(ARTIFACTS / "hospital-hearing-vendor-error.png"))  # type: ignore[attr-defined]
+    page.fill("[name='vendors.2.contact_name']", "無線 四郎")  # type: ignore[attr-defined]
+    page.click("#vendors + p + form button[type=submit]")  # type: ignore[attr-defined]
     page.wait_for_selector("p.notice")  # type: ignore[attr-defined]
+    points = page.locator("#connection_points + p + form fieldset.new-row").first  # type: ignore[attr-defined]
+    points.locator("input[name$='.name']").fill("来院者用Wi-Fi回線")
+    points.locator("select[name$='.kind']").select_option("wireless")
+    points.locator("select[name$='.in_ehr_scope']").select_option("no")
+    points.locator("input[name$='.scope_reason']").fill("電子カルテ系とは物理的に分離")
+    points.locator("select[name$='.holder_kind']").select_option("vendor")
+    points.locator("input[name$='.holder_name']").fill("架空ワイヤレス株式会社")
+    page.click("#connection_points + p + form button[type=submit]")  # type: ignore[attr-defined]
+    page.wait_for_selector("p.notice")  # type: ignore[attr-defined]
+    assert "来院者用Wi-Fi回線" in page.inner_text("#connection_points + p + form")  # type: ignore[attr-defined]
+    device = page.locator("#devices + p + form fieldset.new-row").first  # type: ignore[attr-defined]
+    device.locator("input[name$='.name']").fill("来院者用Wi-Fiルータ")
+    device.locator("select[name$='.role']").select_option("router")
+    device.locator("input[name$='.connection_points']").fill("来院者用Wi-Fi回線")
+    device.locator("select[name$='.managed_kind']").select_option("vendor")
+    device.locator("input[name$='.managed_name']").fill("架空ワイヤレス株式会社")
+    page.click("#devices + p + form button[type=submit]")  # type: ignore[attr-defined]
+    page.wait_for_selector("p.notice")  # type: ignore[attr-defined]
+    assert "来院者用Wi-Fiルータ" in page.inner_text("#devices + p + form")  # type: ignore[attr-defined]
     _shot(page, "hospital-hearing")
+    page.goto(f"{server}/engagements/demo-2026/hearing?lang=en")  # type: ignore[attr-defined]
+    assert "Line contract holder" in page.content()  # type: ignore[attr-defined]
+    page.goto(f"{server}/engagements/demo-2026/hearing?lang=ja")  # type: ignore[attr-defined]
     page.click("nav.tabs >> text=端末調査")  # type: ignore[attr-defined]
     page.locator("#picked + p + table tr", has_text="T-05").locator("button").click()  # type: ignore[attr-defined]
     page.fill("#hostname", "RECEPT-01")  # type: ignore[attr-defined]
@@ -219,19 +249,39 @@ def test_hospital_fills_the_hearing_sheet_online(server: str, browser_page: obje
     page.wait_for_selector("text=最終確認")  # type: ignore[attr-defined]
 
 
-def test_vendor_answers_a_request(server: str, browser_page: object) -> None:
+def test_vendor_answers_with_the_device_output_and_surveyor_sees_the_version(
+    server: str, browser_page: object, tmp_path: Path
+) -> None:
+    """The vendor answers by uploading the device's output; the parser reads the version."""
     page = browser_page
+    output = tmp_path / "show-system.txt"
+    output.write_text(
+        "System Overview\nProduct: Ivanti Connect Secure 22.7R2.3 (build 3431)\n",
+        encoding="utf-8",
+    )
     _login(page, server, "ehr@vendor.example")
     page.click("text=demo-2026")  # type: ignore[attr-defined]
     page.click("nav.tabs >> text=ご依頼事項")  # type: ignore[attr-defined]
     _shot(page, "vendor-requests")
     section = page.locator("section.request").first  # type: ignore[attr-defined]
-    section.locator("input[name=firmware]").fill("9.1R18")
-    section.locator("input[name=note]").fill("管理画面のシステム情報で確認しました")
+    section.locator("input[name=note]").fill("管理画面のシステム情報を保存しました")
+    section.locator("input[type=file]").set_input_files(str(output))
     section.locator("button[type=submit]").click()
     page.wait_for_selector("p.notice")  # type: ignore[attr-defined]
-    assert "回答済" in page.inner_text("main")  # type: ignore[attr-defined]
-    _shot(page, "vendor-request-answered")
+    answered = page.locator("section.request", has_text="show-system.txt")  # type: ignore[attr-defined]
+    assert "22.7R2.3" in answered.inner_text()
+    _shot(page, "vendor-request-output-uploaded")
+    _login(page, server, "surveyor@kenshin.example")
+    page.goto(f"{server}/engagements/demo-2026/requests")  # type: ignore[attr-defined]
+    answered = page.locator("section.request", has_text="show-system.txt")  # type: ignore[attr-defined]
+    text = answered.inner_text()
+    assert "22.7R2.3" in text
+    assert "回答済" in text
+    _shot(page, "surveyor-request-parsed-version")
+    with page.expect_download() as download:  # type: ignore[attr-defined]
+        answered.locator("a", has_text="show-system.txt").click()
+    assert download.value.suggested_filename == "show-system.txt"
+    assert "Ivanti" in Path(download.value.path()).read_text(encoding="utf-8")
 
 
 def test_surveyor_board_and_report(server: str, browser_page: object) -> None:

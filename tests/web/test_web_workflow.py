@@ -21,7 +21,7 @@ from tests.web.test_web_access import FINDINGS, PASSWORD, _other_hospital, login
 from kenshin.cli.demo import demo_file
 from kenshin.intake import read_file
 from kenshin.report import build_report_input, write_report
-from kenshin.requests import RequestRepository
+from kenshin.requests import AttachmentRepository, RequestRepository
 from kenshin.store import AuditLog, EngagementRepository, FindingRepository, now_utc, open_store
 from kenshin.terminals import demo_terminal_files
 from kenshin.web import Accounts, Role, create_app
@@ -137,6 +137,19 @@ def _numbers(store: Any, code: str) -> int:
         return RequestRepository(session).for_engagement(code)[0].number
 
 
+def _attachment(store: Any, code: str, number: int) -> int:
+    """The id of a procedure attached to the request (attached once per engagement)."""
+    with store.session() as session:
+        files = AttachmentRepository(session)
+        found = files.for_request(code, number)
+        if found:
+            return found[0].id
+        attached, _ = files.add(
+            code, number, "手順書.pdf", b"%PDF-1.4 " + code.encode(), now_utc(), "test"
+        )
+        return attached.id
+
+
 def _xlsx_bytes() -> bytes:
     book = Workbook()
     book.active.append(["not", "a", "hearing", "sheet"])  # type: ignore[union-attr]
@@ -151,8 +164,13 @@ INSTITUTION_FORM = {
     "institution.prefecture": "架空県",
     "institution.bed_count": "320",
 }
+IVANTI_OUTPUT = (
+    b"System Overview\nProduct: Ivanti Connect Secure 22.7R2.3 (build 3431)\n"
+    b"WAN interface: external port 198.18.20.21/29\n"
+)
 
 STAFF = {"surveyor"}
+VENDOR_EHR = {"surveyor", "vendor_ehr"}
 HOSPITAL = {"surveyor", "hospital"}
 VENDORS = {"surveyor", "vendor_net", "vendor_ehr"}
 
@@ -160,6 +178,7 @@ VENDORS = {"surveyor", "vendor_net", "vendor_ehr"}
 def _routes(world: World, code: str) -> list[tuple[str, str, dict[str, Any], set[str]]]:
     """(method, url, request kwargs, roles allowed on their own engagement) for every route."""
     number = _numbers(world.store, code)
+    attachment = _attachment(world.store, code, number)
     job = world.runner.submit(
         type("Spec", (), {"engagement_code": code, "kind": "scan", "requested_by": "t"})()
     )
@@ -200,6 +219,40 @@ def _routes(world: World, code: str) -> list[tuple[str, str, dict[str, Any], set
             {"json": {"firmware": "9.1.R5"}},
             {"surveyor", "vendor_ehr"},
         ),
+        (
+            "POST",
+            f"/api/engagements/{code}/requests/{number}/attachments",
+            {"files": {"files": ("procedure.pdf", b"%PDF-1.7 procedure", "application/pdf")}},
+            {"surveyor", "vendor_ehr"},
+        ),
+        ("GET", f"/api/engagements/{code}/requests/{number}/attachments", {}, VENDOR_EHR),
+        (
+            "GET",
+            f"/engagements/{code}/requests/{number}/attachments/{attachment}",
+            {},
+            VENDOR_EHR,
+        ),
+        ("GET", f"/api/engagements/{code}/hearing", {}, HOSPITAL),
+        (
+            "POST",
+            f"/api/engagements/{code}/hearing",
+            {"json": {"vendors": [{"company": "新規保守株式会社", "manages": "無線LAN"}]}},
+            HOSPITAL,
+        ),
+        (
+            "POST",
+            f"/engagements/{code}/hearing/vendors",
+            {"data": {"vendors.0.company": "別の保守株式会社"}},
+            HOSPITAL,
+        ),
+        (
+            "POST",
+            f"/engagements/{code}/hearing/connection_points",
+            {"data": {"connection_points.0.key": "CP-01", "connection_points.0.carrier": "X"}},
+            HOSPITAL,
+        ),
+        ("POST", f"/engagements/{code}/hearing/devices", {"data": {}}, HOSPITAL),
+        ("POST", f"/engagements/{code}/hearing/terminals", {"data": {}}, HOSPITAL),
         ("POST", f"/engagements/{code}/requests/draft", {}, STAFF),
         ("POST", f"/engagements/{code}/requests/{number}/send", {}, STAFF),
         ("GET", f"/engagements/{code}/jobs", {}, STAFF),
@@ -269,6 +322,17 @@ def test_every_new_form_needs_the_csrf_token(world: World) -> None:
         assert response.status_code in (401, 303), url  # no session: API 401, pages to login
 
 
+def _form_fields(html: str, section: str) -> dict[str, str]:
+    """The values the page pre-fills for one section (inputs and selected options)."""
+    fields = dict(re.findall(rf'name="({section}\.[^"]+)"[^>]*value="([^"]*)"', html))
+    for name, body in re.findall(
+        rf'<select[^>]*name="({section}\.[^"]+)"[^>]*>(.*?)</select>', html, re.S
+    ):
+        chosen = re.search(r'<option value="([^"]*)" selected', body)
+        fields[name] = chosen.group(1) if chosen else ""
+    return fields
+
+
 def test_hearing_form_saves_through_validation_and_shows_field_errors(world: World) -> None:
     client = world.client
     csrf = login(client, EMAILS["hospital"])
@@ -278,35 +342,132 @@ def test_hearing_form_saves_through_validation_and_shows_field_errors(world: Wor
     assert re.search(r'name="institution.bed_count"[^>]*aria-invalid="true"', bad.text)
     assert 'class="field-error"' in bad.text
     page = client.get("/engagements/demo-2026/hearing")
-    points = {
-        k: v
-        for k, v in re.findall(r'name="(connection_points\.[^"]+)"[^>]*value="([^"]*)"', page.text)
-    }
-    data = {**points, "csrf": csrf, "connection_points.1.addresses.0.assignment": "dynamic"}
-    data["connection_points.0.addresses.0.address"] = "not-an-ip"
-    data["connection_points.0.addresses.0.assignment"] = "fixed"
-    wrong = client.post("/engagements/demo-2026/hearing/points", data=data)
+    points = _form_fields(page.text, "connection_points")
+    assert points["connection_points.1.holder_kind"] == "vendor"
+    assert points["connection_points.1.in_ehr_scope"] == "yes"
+    data = {**points, "csrf": csrf, "connection_points.0.addresses": "not-an-ip"}
+    wrong = client.post("/engagements/demo-2026/hearing/connection_points", data=data)
     assert wrong.status_code == 400
-    assert re.search(
-        r'name="connection_points.0.addresses.0.address"[^>]*aria-invalid="true"', wrong.text
+    assert re.search(r'name="connection_points.0.addresses"[^>]*aria-invalid="true"', wrong.text)
+    assert "not-an-ip" in wrong.text  # what was typed is kept
+    data["connection_points.0.addresses"] = "198.18.10.10、１９８．１８．１０．１１"
+    ok = client.post(
+        "/engagements/demo-2026/hearing/connection_points", data=data, follow_redirects=False
     )
-    data["connection_points.0.addresses.0.address"] = "198.18.10.10"
-    data["connection_points.0.new_address"] = "198.18.10.11"
-    data["connection_points.0.new_assignment"] = "fixed"
-    ok = client.post("/engagements/demo-2026/hearing/points", data=data, follow_redirects=False)
-    assert ok.status_code == 303
+    assert ok.status_code == 303, ok.text
     with world.store.session() as session:
         engagement = EngagementRepository(session).get("demo-2026")
         actions = [e.action for e in AuditLog(session).events("demo-2026")]
     addresses = {str(a.address) for a in engagement.connection_points[0].addresses}
-    assert addresses == {"198.18.10.10", "198.18.10.11"}
+    assert addresses == {"198.18.10.10", "198.18.10.11"}  # full-width typed, as the workbook
     assert "hearing.web" in actions
     english = client.get("/engagements/demo-2026/hearing?lang=en").text
-    assert "External connection points and global IP addresses" in english
+    assert "Line contract holder" in english
     assert "Terminal survey" in english
     state = login(client, EMAILS["surveyor"])
     assert state
     assert client.get("/api/engagements/demo-2026/state").json()["hearing_received"] is True
+
+
+def test_hearing_form_adds_vendors_holders_lines_and_devices(world: World) -> None:
+    """What only the workbook could say before: vendors, contract holders, new lines and
+    devices — through the workbook's own rules, with errors next to each field."""
+    client = world.client
+    csrf = login(client, EMAILS["hospital"])
+    url = "/engagements/demo-2026/hearing"
+    vendors = _form_fields(client.get(url).text, "vendors")
+    new_vendor = {
+        "vendors.2.company": "架空ワイヤレス株式会社",
+        "vendors.2.manages": "無線LANと来院者用Wi-Fi",
+        "vendors.2.contact_email": "wifi@wireless.example",
+    }
+    missing_name = client.post(f"{url}/vendors", data={**vendors, **new_vendor, "csrf": csrf})
+    assert missing_name.status_code == 400  # a contact needs a name, as on the workbook
+    assert re.search(r'name="vendors.2.contact_name"[^>]*aria-invalid="true"', missing_name.text)
+    assert "ご担当者 氏名" in missing_name.text
+    new_vendor["vendors.2.contact_name"] = "無線 四郎"
+    saved = client.post(
+        f"{url}/vendors", data={**vendors, **new_vendor, "csrf": csrf}, follow_redirects=False
+    )
+    assert saved.status_code == 303, saved.text
+    points = _form_fields(client.get(url).text, "connection_points")
+    line = {
+        "connection_points.5.name": "来院者用Wi-Fi回線",
+        "connection_points.5.kind": "wireless",
+        "connection_points.5.in_ehr_scope": "no",
+        "connection_points.5.holder_kind": "vendor",
+        "connection_points.5.holder_name": "どこにもない株式会社",
+    }
+    unknown = client.post(f"{url}/connection_points", data={**points, **line, "csrf": csrf})
+    assert unknown.status_code == 400
+    assert re.search(
+        r'name="connection_points.5.holder_name"[^>]*aria-invalid="true"', unknown.text
+    )
+    assert re.search(
+        r'name="connection_points.5.scope_reason"[^>]*aria-invalid="true"', unknown.text
+    )
+    line["connection_points.5.holder_name"] = "架空ワイヤレス株式会社"
+    line["connection_points.5.scope_reason"] = "電子カルテ系とは物理的に分離"
+    line["connection_points.5.addresses"] = "198.18.30.30"
+    line["connection_points.5.assignment"] = "dynamic"
+    saved = client.post(
+        f"{url}/connection_points", data={**points, **line, "csrf": csrf}, follow_redirects=False
+    )
+    assert saved.status_code == 303, saved.text
+    device = {
+        "devices.9.name": "来院者用Wi-Fiルータ",
+        "devices.9.role": "router",
+        "devices.9.vendor": "YAMAHA",
+        "devices.9.connection_points": "来院者用Wi-Fi回線",
+        "devices.9.managed_kind": "vendor",
+        "devices.9.managed_name": "架空ワイヤレス株式会社",
+    }
+    saved = client.post(f"{url}/devices", data={**device, "csrf": csrf}, follow_redirects=False)
+    assert saved.status_code == 303, saved.text
+    with world.store.session() as session:
+        engagement = EngagementRepository(session).get("demo-2026")
+    vendor = next(v for v in engagement.vendors if v.company == "架空ワイヤレス株式会社")
+    assert vendor.contacts[0].name == "無線 四郎"
+    point = next(p for p in engagement.connection_points if p.name == "来院者用Wi-Fi回線")
+    assert point.contract_holder.vendor_key == vendor.key
+    assert point.in_ehr_scope is False
+    router = next(d for d in engagement.devices if d.name == "来院者用Wi-Fiルータ")
+    assert router.connection_points == (point.key,)
+    assert router.managed_by.vendor_key == vendor.key
+    assert len(engagement.devices) == 6  # the old ones untouched, nothing duplicated
+
+
+def test_hearing_api_takes_the_workbook_fields_and_names_bad_ones(world: World) -> None:
+    client = world.client
+    csrf = login(client, EMAILS["hospital"])
+    current = client.get("/api/engagements/demo-2026/hearing").json()
+    assert current["vendors"][0]["key"] == "V-NET"
+    assert current["connection_points"][0]["holder_kind"] == "hospital"
+    url = "/api/engagements/demo-2026/hearing"
+    headers = {"X-CSRF-Token": csrf}
+    bad = client.post(
+        url, json={"devices": [{"name": "新UTM", "role": "toaster"}]}, headers=headers
+    )
+    assert bad.status_code == 400
+    assert [p["field"] for p in bad.json()["problems"]] == ["devices.0.role"]
+    english = client.post(
+        url + "?lang=en", json={"institution": {"bed_count": "many"}}, headers=headers
+    )
+    assert english.json()["problems"][0]["field"] == "institution.bed_count"
+    assert "many" in english.json()["problems"][0]["message"]
+    good = client.post(
+        url,
+        json={"vendors": [{"company": "架空セキュリティ株式会社", "manages": "UTM監視"}]},
+        headers=headers,
+    )
+    assert good.status_code == 200, good.text
+    assert good.json() == {"added": {"vendors": 1}, "updated": {}}
+    again = client.post(  # the same row again matches by name: nothing new
+        url,
+        json={"vendors": [{"company": "架空セキュリティ株式会社", "manages": "UTM監視"}]},
+        headers=headers,
+    )
+    assert again.json() == {"added": {}, "updated": {}}
 
 
 def test_hearing_upload_checks_content_and_stores_nothing_when_wrong(world: World) -> None:
@@ -381,28 +542,24 @@ def test_vendor_answers_only_its_own_request(world: World) -> None:
     csrf = login(client, EMAILS["vendor_ehr"])
     listed = client.get("/api/engagements/demo-2026/requests").json()
     assert [r["number"] for r in listed] == [number]
-    text_as_exe = {"output": ("show-version.txt", b"MZ\x90\x00\x03", "text/plain")}
-    refused = client.post(
-        f"/engagements/demo-2026/requests/{number}/answer",
-        data={"csrf": csrf, "firmware": "9.1.R5"},
-        files=text_as_exe,
-    )
+    url = f"/engagements/demo-2026/requests/{number}/answer"
+    text_as_exe = {"attachments": ("show-version.txt", b"MZ\x90\x00\x03", "text/plain")}
+    refused = client.post(url, data={"csrf": csrf, "firmware": "9.1.R5"}, files=text_as_exe)
     assert refused.status_code == 400
+    assert "PDF" in refused.text  # says which kinds are accepted
     assert client.get("/api/engagements/demo-2026/requests").json()[0]["state"] == "sent"
-    output = {"output": ("show-version.txt", b"Version 9.1R5 (build 1234)\n", "text/plain")}
+    output = {"attachments": ("show-version.txt", b"Version 9.1R5 (build 1234)\n", "text/plain")}
     answered = client.post(
-        f"/engagements/demo-2026/requests/{number}/answer",
-        data={"csrf": csrf, "firmware": "9.1.R5"},
-        files=output,
-        follow_redirects=False,
+        url, data={"csrf": csrf, "firmware": "9.1.R5"}, files=output, follow_redirects=False
     )
     assert answered.status_code == 303
     with world.store.session() as session:
         request = RequestRepository(session).get("demo-2026", number)
         engagement = EngagementRepository(session).get("demo-2026")
+        files = AttachmentRepository(session).for_request("demo-2026", number)
     assert request.answer is not None
-    assert request.answer.firmware == "9.1.R5"
-    assert "Version 9.1R5" in request.answer.note
+    assert request.answer.firmware == "9.1.R5"  # typed wins over anything read
+    assert [f.filename for f in files] == ["show-version.txt"]
     device = next(d for d in engagement.devices if d.key == request.device_key)
     assert device.firmware_version == "9.1.R5"
     again = client.post(
@@ -411,6 +568,100 @@ def test_vendor_answers_only_its_own_request(world: World) -> None:
         headers={"X-CSRF-Token": csrf},
     )
     assert again.status_code == 400  # answered already
+
+
+def test_device_output_file_answers_the_request_and_downloads_safely(world: World) -> None:
+    """A vendor uploads the device's output as a file: the firmware parser reads version
+    and WAN address into the answer; the surveyor sees it; downloads are attachments."""
+    client = world.client
+    number = _numbers(world.store, "demo-2026")
+    csrf = login(client, EMAILS["vendor_ehr"])
+    api = f"/api/engagements/demo-2026/requests/{number}/attachments"
+    headers = {"X-CSRF-Token": csrf}
+    procedure = client.post(
+        api,
+        files={"files": ("手順書.pdf", b"%PDF-1.7\n% procedure", "text/plain")},
+        headers=headers,
+    )
+    assert procedure.status_code == 200, procedure.text
+    assert procedure.json()["state"] == "sent"  # a procedure alone answers nothing
+    assert procedure.json()["attachments"][0]["kind"] == "pdf"
+    png_named_txt = client.post(
+        api,
+        files={"files": ("output.txt", b"\x89PNG\r\n\x1a\n" + b"\0" * 32, "text/plain")},
+        headers=headers,
+    )
+    assert png_named_txt.status_code == 200
+    assert png_named_txt.json()["attachments"][0]["filename"] == "output.png"  # content decides
+    zip_not_xlsx = io.BytesIO()
+    import zipfile
+
+    with zipfile.ZipFile(zip_not_xlsx, "w") as archive:
+        archive.writestr("evil.js", "alert(1)")
+    refused = client.post(
+        api, files={"files": ("sheet.xlsx", zip_not_xlsx.getvalue(), XLSX)}, headers=headers
+    )
+    assert refused.status_code == 400
+    huge = client.post(
+        api,
+        files={"files": ("big.txt", b"a" * (5 * 1024 * 1024 + 1), "text/plain")},
+        headers=headers,
+    )
+    assert huge.status_code == 400
+    answered = client.post(
+        f"/engagements/demo-2026/requests/{number}/answer",
+        data={"csrf": csrf},
+        files={"attachments": ("show-system.txt", IVANTI_OUTPUT, "text/plain")},
+        follow_redirects=False,
+    )
+    assert answered.status_code == 303, answered.text
+    listed = client.get(api).json()
+    assert [a["kind"] for a in listed] == ["pdf", "png", "text"]
+    assert listed[2]["parsed"]["version"] == "22.7R2.3 (build 3431)"
+    with world.store.session() as session:
+        request = RequestRepository(session).get("demo-2026", number)
+        engagement = EngagementRepository(session).get("demo-2026")
+        actions = [e.action for e in AuditLog(session).events("demo-2026")]
+    assert request.answer is not None
+    assert request.answer.firmware == "22.7R2.3 (build 3431)"
+    device = next(d for d in engagement.devices if d.key == request.device_key)
+    assert device.firmware_version == "22.7R2.3 (build 3431)"
+    assert actions.count("requests.attach") == 3
+    assert "requests.answer" in actions
+    download = client.get(f"/engagements/demo-2026/requests/{number}/attachments/{listed[2]['id']}")
+    assert download.status_code == 200
+    assert download.content == IVANTI_OUTPUT
+    assert download.headers["content-disposition"].startswith("attachment;")
+    assert download.headers["x-content-type-options"] == "nosniff"
+    assert "sandbox" in download.headers["content-security-policy"]
+    # The surveyor sees what was read; the hospital and the other vendor see nothing.
+    login(client, EMAILS["surveyor"])
+    page = client.get("/engagements/demo-2026/requests").text
+    assert "22.7R2.3" in page
+    assert "show-system.txt" in page
+    for role in ("hospital", "vendor_net"):
+        login(client, EMAILS[role])
+        assert client.get(api).status_code == 404
+        assert (
+            client.get(
+                f"/engagements/demo-2026/requests/{number}/attachments/{listed[2]['id']}"
+            ).status_code
+            == 404
+        )
+
+
+def test_attachment_ids_of_other_requests_are_not_found(world: World) -> None:
+    """An attachment id only opens under its own request, whoever asks."""
+    number = _numbers(world.store, "demo-2026")
+    other_number = _numbers(world.store, "other-2026")
+    own = _attachment(world.store, "demo-2026", number)
+    foreign = _attachment(world.store, "other-2026", other_number)
+    for role in ("surveyor", "vendor_ehr"):
+        login(world.client, EMAILS[role])
+        base = f"/engagements/demo-2026/requests/{number}/attachments"
+        assert world.client.get(f"{base}/{own}").status_code == 200
+        assert world.client.get(f"{base}/{foreign}").status_code == 404
+        assert world.client.get(f"{base}/999999").status_code == 404
 
 
 def test_surveyor_starts_a_scan_job_only_inside_the_scope(world: World) -> None:

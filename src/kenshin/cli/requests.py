@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 from ipaddress import ip_address
 from pathlib import Path
@@ -18,6 +19,7 @@ from kenshin.i18n import translate
 from kenshin.requests import (
     Answer,
     AnswerOutcome,
+    AttachmentRepository,
     RequestRepository,
     VendorRequest,
     check_firmware,
@@ -27,10 +29,12 @@ from kenshin.requests import (
     read_answer_workbook,
     record_answer,
     render_letter,
+    submission_events,
+    submit,
     write_workbook,
 )
 from kenshin.requests._documents import recipient_email, recipient_lines, subject_lines
-from kenshin.store import EngagementRepository, now_utc
+from kenshin.store import AuditLog, EngagementRepository, now_utc
 
 app = typer.Typer(help="ベンダ依頼 / vendor information requests.", no_args_is_help=True)
 
@@ -363,3 +367,96 @@ def cancel(
         request = RequestRepository(session).cancel(code, number, now_utc(), actor(), reason)
         audit(session, "requests.cancel", code, targets=(request.ref,), details={"reason": reason})
     say("cli.requests.cancelled", ref=request.ref)
+
+
+@app.command("attach")
+def attach(
+    ref: RefArg,
+    files: Annotated[list[Path], typer.Argument(help="Procedure, screenshot or device output.")],
+    skip_firmware_check: SkipCheck = False,
+) -> None:
+    """Attach files to a request; a device output's version / WAN IP answers it.
+
+    The same checks as the web (text, PDF, PNG, JPEG, xlsx by content; size limit).
+    """
+    code, number = _locate(ref)
+    given = []
+    for path in files:
+        try:
+            given.append((path.name, path.read_bytes()))
+        except OSError as exc:
+            raise CliError(
+                "intake.cannot_read", path=str(path), reason=exc.strerror or ""
+            ) from None
+    now = now_utc()
+    with STATE.store().session() as session:
+        done = submit(session, code, number, Answer(), given, now, actor())
+        for event in submission_events(done, actor(), now):
+            AuditLog(session).record(event)
+    for attachment in done.attachments:
+        say(
+            "cli.requests.attached",
+            ref=done.request.ref,
+            name=attachment.filename,
+            kind=attachment.kind.value,
+            size=attachment.size,
+            sha256=attachment.sha256[:16],
+        )
+    if not done.attachments:
+        say("cli.requests.already_attached", ref=done.request.ref)
+    for output in done.outputs:
+        say("cli.requests.output_read", message=output.message(STATE.lang))
+    if done.outcome is not None:
+        _after_answer(done.outcome, skip_firmware_check)
+
+
+@app.command("attachments")
+def attachments(ref: RefArg, as_json: JsonOpt = False) -> None:
+    """List a request's attached files and what was read from device outputs."""
+    code, number = _locate(ref)
+    with STATE.store().session() as session:
+        found = AttachmentRepository(session).for_request(code, number)
+    if as_json:
+        print_json([a.as_dict() for a in found])
+        return
+    if not found:
+        say("cli.requests.attachments_none", ref=f"REQ-{number:03d}")
+        return
+    t = STATE.t
+    table = Table(title=f"REQ-{number:03d}", title_justify="left")
+    for key in ("ref", "file", "kind", "size", "read", "by"):
+        table.add_column("ID" if key == "ref" else t(f"cli.requests.col.{key}"))
+    for a in found:
+        read = str(a.parsed.get(f"message_{STATE.lang}", "")) if a.parsed else ""
+        wan = ", ".join(a.parsed.get("wan_addresses", [])) if a.parsed else ""
+        table.add_row(
+            str(a.id),
+            a.filename,
+            a.kind.value,
+            str(a.size),
+            f"{read}{' WAN: ' + wan if wan else ''}",
+            a.uploaded_by,
+        )
+    console.print(table)
+
+
+@app.command("extract")
+def extract(
+    ref: RefArg,
+    attachment_id: Annotated[int, typer.Argument(help="Attachment ID (see 'attachments').")],
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Where to write (default: its name).")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write an attached file out, checking its SHA-256."""
+    code, number = _locate(ref)
+    with STATE.store().session() as session:
+        attachment, data = AttachmentRepository(session).content(code, number, attachment_id)
+    target = output or Path(attachment.filename)
+    if target.exists() and not force:
+        raise CliError("cli.file_exists", path=str(target))
+    if hashlib.sha256(data).hexdigest() != attachment.sha256:
+        raise CliError("cli.requests.checksum_mismatch", path=str(target))
+    target.write_bytes(data)
+    say("cli.requests.extracted", path=str(target), sha256=attachment.sha256[:16])

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import unicodedata
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -71,6 +71,7 @@ class Column:
     required: bool = False
     width: int = 16
     example: str = ""
+    title_en: str = ""
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,7 @@ def layout() -> Layout:
                 required=bool(c.get("required", False)),
                 width=int(c.get("width", 16)),
                 example=str(c.get("example", "")),
+                title_en=str(c.get("title_en", c["title"])),
             )
             for c in items
         )
@@ -258,7 +260,27 @@ class CellRef:
         return f"{self.sheet}!{get_column_letter(self.column)}{self.row}"
 
 
-def _problem(ref: CellRef | str, key: str, **params: object) -> Problem:
+@dataclass(frozen=True)
+class FieldRef:
+    """Where a value came from on the online form: ``vendors.0.company``, ``institution.name``."""
+
+    section: str
+    index: int | None
+    field: str | None = None
+
+    def __str__(self) -> str:
+        parts = [self.section, *([] if self.index is None else [str(self.index)])]
+        return ".".join([*parts, *([self.field] if self.field else [])])
+
+
+Ref = CellRef | FieldRef
+
+
+def _field_ref(section: str, field: str) -> Ref:
+    return FieldRef(section, None, field)
+
+
+def _problem(ref: Ref | str, key: str, **params: object) -> Problem:
     return Problem((str(ref),), None, key, tuple((k, str(v)) for k, v in params.items()))
 
 
@@ -564,13 +586,21 @@ class _Row:
     columns: dict[str, int]
     problems: list[Problem] = field(default_factory=list)
 
-    def ref(self, name: str | None = None) -> CellRef:
+    def ref(self, name: str | None = None) -> Ref:
         if name is None or name not in self.columns:
             return CellRef(self.sheet.name, self.number)
         return CellRef(self.sheet.name, self.number, self.columns[name])
 
     def problem(self, name: str | None, key: str, **params: object) -> None:
         self.problems.append(_problem(self.ref(name), key, **params))
+
+
+@dataclass
+class _FormRow(_Row):
+    """One row of the online form: ``number`` is its position in the form's section."""
+
+    def ref(self, name: str | None = None) -> Ref:
+        return FieldRef(self.sheet.section, self.number, name if name in self.columns else None)
 
 
 @dataclass(frozen=True)
@@ -671,7 +701,7 @@ def _table_rows(ws: Worksheet, sheet: SheetLayout, problems: list[Problem]) -> l
 
 def _form_values(
     ws: Worksheet, sheet: SheetLayout, problems: list[Problem]
-) -> tuple[dict[str, str], dict[str, CellRef]]:
+) -> tuple[dict[str, str], dict[str, Ref]]:
     """The form sheet's answers, found by the titles in column A."""
     merged = _merged_values(ws)
     by_title: dict[str, int] = {}
@@ -680,7 +710,7 @@ def _form_values(
         if text:
             by_title.setdefault(_fold(text).replace("(必須)", ""), number)
     values: dict[str, str] = {}
-    refs: dict[str, CellRef] = {}
+    refs: dict[str, Ref] = {}
     for column in sheet.columns:
         found_row = by_title.get(_fold(column.title))
         if found_row is None:
@@ -743,7 +773,7 @@ class _Merger:
         self.origins: dict[tuple[str, int], _Row] = {}
         self.added: dict[str, int] = {}
         self.updated: dict[str, int] = {}
-        self.institution_refs: dict[str, CellRef] = {}
+        self.institution_refs: dict[str, Ref] = {}
 
     # keys ---------------------------------------------------------------------------
 
@@ -837,11 +867,13 @@ class _Merger:
                 and missing
                 and str(row.ref(column.field)) not in already
             ):
-                row.problem(column.field, "hearing.required", column=column.title)
+                row.problem(
+                    column.field, "hearing.required", column=column.title, column_en=column.title_en
+                )
 
     # sections -----------------------------------------------------------------------
 
-    def institution(self, values: dict[str, str], refs: dict[str, CellRef]) -> list[Problem]:
+    def institution(self, values: dict[str, str], refs: dict[str, Ref]) -> list[Problem]:
         problems: list[Problem] = []
         self.institution_refs = refs
         inst: dict[str, Any] = self.document["institution"]
@@ -866,7 +898,12 @@ class _Merger:
                 continue
             if "name" not in fields:
                 problems.append(
-                    _problem(refs[f"contact{index}.name"], "hearing.required", column="氏名")
+                    _problem(
+                        refs[f"contact{index}.name"],
+                        "hearing.required",
+                        column="氏名",
+                        column_en="Name",
+                    )
                 )
                 continue
             if fields.get("email") and "@" not in fields["email"]:
@@ -883,7 +920,12 @@ class _Merger:
             inst["contacts"] = contacts
         if not inst.get("name"):
             problems.append(
-                _problem(refs.get("name", "医療機関"), "hearing.required", column="医療機関名")
+                _problem(
+                    refs.get("name", "医療機関"),
+                    "hearing.required",
+                    column="医療機関名",
+                    column_en="Institution name",
+                )
             )
         return problems
 
@@ -898,7 +940,12 @@ class _Merger:
         contact = {k: v for k, v in contact.items() if not is_unknown(v)}
         if contact:
             if "name" not in contact:
-                row.problem("contact_name", "hearing.required", column="ご担当者 氏名")
+                row.problem(
+                    "contact_name",
+                    "hearing.required",
+                    column="ご担当者 氏名",
+                    column_en="Contact name",
+                )
             else:
                 contacts = list(item.get("contacts", []))
                 first = contacts[0] if contacts else {}
@@ -1069,25 +1116,39 @@ def read_answers(engagement: d.Engagement, path: Path, *, partial: bool = False)
     if problems:
         raise IntakeError("hearing.invalid_sheet", problems)
 
-    merger = _Merger(engagement)
     form = shape.sheet("institution")
     values, refs = _form_values(workbook[form.name], form, problems)
-    form_problems = merger.institution(values, refs)
     table_rows: dict[str, list[_Row]] = {}
-    for section in ("vendors", "connection_points", "devices", "terminals"):
+    for section in TABLE_SECTIONS:
         sheet = shape.sheet(section)
         table_rows[section] = _table_rows(workbook[sheet.name], sheet, problems)
     if problems:  # the workbook's shape is wrong (missing columns): nothing can be read
         raise IntakeError("hearing.invalid_sheet", problems)
+    return _merge(engagement, (values, refs), form.name, table_rows, partial)
 
+
+TABLE_SECTIONS = ("vendors", "connection_points", "devices", "terminals")
+
+
+def _merge(
+    engagement: d.Engagement,
+    institution: tuple[dict[str, str], dict[str, Ref]] | None,
+    institution_name: str,
+    table_rows: dict[str, list[_Row]],
+    partial: bool,
+) -> HearingImport:
+    """The one path from answered values (a workbook's cells or a form's fields) to an
+    engagement: the same normalising, matching, choices and validation for both."""
+    merger = _Merger(engagement)
+    form_problems = merger.institution(*institution) if institution is not None else []
     handlers = {
         "vendors": merger.vendor,
         "connection_points": merger.point,
         "devices": merger.device,
         "terminals": merger.terminal,
     }
-    for section, rows in table_rows.items():
-        for row in rows:
+    for section in TABLE_SECTIONS:
+        for row in table_rows.get(section, []):
             handlers[section](row)
     bad_rows = [row for rows in table_rows.values() for row in rows if row.problems]
     if (bad_rows or form_problems) and not partial:
@@ -1098,9 +1159,79 @@ def read_answers(engagement: d.Engagement, path: Path, *, partial: bool = False)
         SkippedRow(str(row.ref()), tuple(row.problems)) for row in bad_rows
     ]
     if form_problems:
-        skipped.append(SkippedRow(form.name, tuple(form_problems)))
+        skipped.append(SkippedRow(institution_name, tuple(form_problems)))
     result = _validate(merger, partial, skipped)
     return HearingImport(result, merger.added, merger.updated, tuple(skipped))
+
+
+def apply_form(
+    engagement: d.Engagement,
+    institution: Mapping[str, str] | None = None,
+    tables: Mapping[str, Sequence[Mapping[str, str]]] | None = None,
+) -> HearingImport:
+    """The engagement updated with the online form's answers, or ``IntakeError``.
+
+    ``institution`` maps the form sheet's fields (``name``, ``contact1.email``, ...) and
+    ``tables`` each table section to rows of column fields, exactly as the workbook has
+    them; problems name the form fields (``vendors.1.company``). The workbook's rules
+    apply: blank or 「不明」 keeps what is stored, rows match by key or name.
+    """
+    shape = layout()
+    unknown = set(tables or {}) - set(TABLE_SECTIONS)
+    if unknown:
+        raise IntakeError("hearing.unknown_section", section=", ".join(sorted(unknown)))
+    given_institution = None
+    if institution is not None:
+        columns = shape.sheet("institution").columns
+        given_institution = (
+            {
+                c.field: normalise_text(institution.get(c.field, ""), nfkc=c.field in NFKC_FIELDS)
+                for c in columns
+            },
+            {c.field: _field_ref("institution", c.field) for c in columns},
+        )
+    table_rows: dict[str, list[_Row]] = {}
+    for section, rows in (tables or {}).items():
+        sheet = shape.sheet(section)
+        fields = {c.field: index for index, c in enumerate(sheet.columns, start=1)}
+        kept: list[_Row] = []
+        for index, given in enumerate(rows[:MAX_ROWS]):
+            values = {
+                name: normalise_text(given.get(name, ""), nfkc=name in NFKC_FIELDS)
+                for name in fields
+            }
+            if any(v for name, v in values.items() if name != "key"):
+                kept.append(_FormRow(sheet, index, values, fields))
+        table_rows[section] = kept
+    return _merge(engagement, given_institution, "institution", table_rows, partial=False)
+
+
+def form_values(engagement: d.Engagement) -> dict[str, Any]:
+    """What the engagement says, in the online form's vocabulary (choices as values)."""
+    institution = _institution_values(engagement)
+    tables: dict[str, list[dict[str, str]]] = {}
+    for section in TABLE_SECTIONS:
+        sheet = layout().sheet(section)
+        rows = []
+        for known in _known_rows(engagement, section):
+            row = dict(known)
+            for column in sheet.columns:
+                text = row.get(column.field, "")
+                if column.type == "choice" and text:
+                    row[column.field] = next(
+                        (v for v, label in _choices(column.vocabulary) if label == text), text
+                    )
+                elif column.type == "yesno" and text:
+                    row[column.field] = "yes" if text == _yes_no()[0] else "no"
+            rows.append(row)
+        tables[section] = rows
+    return {"institution": institution, **tables}
+
+
+def choices(vocabulary: str) -> list[tuple[str, str]]:
+    """(value, label message key) of a vocabulary the layout names (``kind``, ``holder``)."""
+    enum, prefix = _VOCABULARIES[vocabulary]
+    return [(m.value, f"{prefix}.{m.value}") for m in enum]
 
 
 def _validate(merger: _Merger, partial: bool, skipped: list[SkippedRow]) -> d.Engagement:

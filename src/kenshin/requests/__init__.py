@@ -7,6 +7,8 @@ ship as data), path C (an on-site worker logs in with a handed-over account). Re
 move 未依頼 → 依頼済 → 回答済 / 対応困難 (→ the next path); answers flow into the device
 and connection-point records through the one validation gate and trigger the firmware
 check.
+Files (a procedure, the device's output) are attached through ``submit``: checked by
+content, stored with their SHA-256, and device outputs read by the firmware parser.
 """
 
 from kenshin.requests._answer import (
@@ -18,6 +20,19 @@ from kenshin.requests._answer import (
     give_up_on_device,
     record_answer,
     run_firmware_check,
+)
+from kenshin.requests._attachments import (
+    ATTACHMENT_LIMIT,
+    MAX_ATTACHMENTS,
+    PASTED_NAME,
+    Attachment,
+    AttachmentRepository,
+    Submission,
+    answer_with_outputs,
+    check_file,
+    safe_filename,
+    submission_events,
+    submit,
 )
 from kenshin.requests._documents import (
     AnsweredRow,
@@ -48,10 +63,15 @@ from kenshin.requests._plan import address_wants, plan_requests
 from kenshin.requests._store import RequestRepository
 
 __all__ = [
+    "ATTACHMENT_LIMIT",
     "DEFAULT_DUE_DAYS",
+    "MAX_ATTACHMENTS",
+    "PASTED_NAME",
     "Answer",
     "AnswerOutcome",
     "AnsweredRow",
+    "Attachment",
+    "AttachmentRepository",
     "FirmwareCheck",
     "Letter",
     "Procedure",
@@ -63,11 +83,14 @@ __all__ = [
     "RequestState",
     "ScopeChange",
     "StateChange",
+    "Submission",
     "VendorRequest",
     "Want",
     "address_wants",
+    "answer_with_outputs",
     "apply_answer",
     "build_workbook",
+    "check_file",
     "check_firmware",
     "give_up_on_device",
     "japan_today",
@@ -79,5 +102,8 @@ __all__ = [
     "record_answer",
     "render_letter",
     "run_firmware_check",
+    "safe_filename",
+    "submission_events",
+    "submit",
     "write_workbook",
 ]

@@ -1,4 +1,4 @@
-"""Tables of the survey workflow: vendor information requests and the credential vault.
+"""Tables of the survey workflow: vendor information requests, their attachments, the vault.
 
 Requests refer to devices and connection points by their keys (``DEV-03``, ``CP-02``),
 not by row ids, so a re-imported engagement keeps its requests. Vault entries hold only
@@ -29,6 +29,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from kenshin.store.models import AuditEventRow, Base, EngagementRow
 
+ATTACHMENT_KINDS = ("text", "pdf", "png", "jpeg", "xlsx")  # kenshin.filetypes.FileKind
+ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
 REQUEST_STATES = ("draft", "sent", "answered", "difficult", "cancelled")
 REQUEST_PATHS = ("A", "B", "C")
 RECIPIENT_KINDS = ("vendor", "hospital", "other")
@@ -94,6 +96,37 @@ class VendorRequestEventRow(Base):
     state: Mapped[str] = mapped_column(String(16))
     actor: Mapped[str] = mapped_column(String(200), default="")
     note: Mapped[str] = mapped_column(Text, default="")
+
+
+class RequestAttachmentRow(Base):
+    """A file a vendor (or the surveyor) attached to a request: a procedure, a device output.
+
+    The bytes live in the engagement store itself, next to the answer they support: one
+    transaction writes both, PostgreSQL shares them with every web process and worker,
+    and deleting an engagement deletes its files. The SHA-256 makes a second upload of
+    the same file to the same request a no-op and lets anyone check a download.
+    """
+
+    __tablename__ = "request_attachments"
+    __table_args__ = (
+        UniqueConstraint("request_id", "sha256"),
+        CheckConstraint(_in("kind", ATTACHMENT_KINDS), name="kind"),
+        CheckConstraint(f"size > 0 AND size <= {ATTACHMENT_MAX_BYTES}", name="size"),
+        CheckConstraint("length(sha256) = 64", name="sha256_length"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("vendor_requests.id", ondelete="CASCADE"), index=True
+    )
+    filename: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(8))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    uploaded_by: Mapped[str] = mapped_column(String(200), default="")
+    parsed: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # device-output reading
 
 
 class VaultEntryRow(Base):

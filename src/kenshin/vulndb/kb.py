@@ -513,7 +513,7 @@ class KnowledgeBase:
             advice = {lang: translate("vulndb.match.advice_vendor", lang) for lang in ("ja", "en")}
         if entry:
             advice = {
-                "ja": f"{advice['ja']} {entry.advice_ja}",
+                "ja": f"{advice['ja']}{entry.advice_ja}",
                 "en": f"{advice['en']} {entry.advice_en}",
             }
         return VulnMatch(

@@ -30,12 +30,12 @@ from kenshin.domain import (
 from kenshin.errors import KenshinError
 from kenshin.i18n import Lang, translate
 from kenshin.intake import IntakeError, parse_bytes, to_document
-from kenshin.intake.engagement_file import MAX_BEDS
+from kenshin.intake.engagement_file import MAX_BEDS, MAX_FILE_BYTES
 from kenshin.store import EngagementRepository
 from kenshin.web._kit import WebKit
 from kenshin.web.access import Action
 from kenshin.web.accounts import SessionInfo
-from kenshin.web.uploads import TEXT_LIMIT, Kind, read_upload
+from kenshin.web.uploads import Kind, read_upload
 from kenshin.web.workflow import _plain
 
 # URL word → engagement document section.
@@ -594,7 +594,7 @@ def register_inventory(app: FastAPI, kit: WebKit) -> None:
         kit.check_csrf(info, csrf)
         require_staff(info)
         try:
-            data = await read_upload(file, TEXT_LIMIT, Kind.TEXT)
+            data = await read_upload(file, MAX_FILE_BYTES, Kind.TEXT)
             engagement = import_file(info, data, file.filename or "engagement.yaml", None)
         except KenshinError as exc:
             return new_page(request, info, exc.message(kit.lang_of(request)), status=400)
@@ -611,7 +611,7 @@ def register_inventory(app: FastAPI, kit: WebKit) -> None:
         kit.check_csrf(info, csrf)
         engagement, _ = kit.load_engagement(info, code, Action.EDIT_INVENTORY)
         try:
-            data = await read_upload(file, TEXT_LIMIT, Kind.TEXT)
+            data = await read_upload(file, MAX_FILE_BYTES, Kind.TEXT)
             import_file(info, data, file.filename or "engagement.yaml", code)
         except KenshinError as exc:
             lang = kit.lang_of(request)

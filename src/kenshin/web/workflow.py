@@ -7,33 +7,32 @@ or the same importer the CLI uses (``read_answers``, ``import_terminal_files``,
 ``record_answer``), so the web can store nothing the command line would refuse.
 """
 
-import importlib.util
-import io
-import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from ipaddress import ip_address
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, File, Form, Header, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import BaseModel
 from sqlalchemy.orm import Session
-from starlette.datastructures import FormData
 
 from kenshin.domain import AddressAssignment, Engagement, HolderKind, TerminalRole
 from kenshin.errors import KenshinError
-from kenshin.i18n import Lang, translate
-from kenshin.intake import IntakeError, Problem, to_document, validate_document
-from kenshin.intake.hearing_sheet import build_template, read_answers
+from kenshin.i18n import translate
+from kenshin.intake import IntakeError, to_document, validate_document
 from kenshin.requests import (
+    PASTED_NAME,
     Answer,
+    AttachmentRepository,
     RequestRepository,
     RequestState,
+    Submission,
     VendorRequest,
     check_firmware,
     japan_today,
+    submission_events,
+    submit,
 )
 from kenshin.requests._documents import subject_lines
 from kenshin.scan.storage import ScanRunRepository
@@ -48,25 +47,9 @@ from kenshin.terminals import (
 from kenshin.web._kit import WebKit
 from kenshin.web.access import Action
 from kenshin.web.accounts import Membership, Role, SessionInfo, WebError
-from kenshin.web.uploads import (
-    MAX_FILES,
-    TEXT_LIMIT,
-    WORKBOOK_LIMIT,
-    Kind,
-    decode_text,
-    read_upload,
-)
-
-SECTIONS = ("institution", "points", "devices")
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-class AnswerBody(BaseModel):
-    firmware: str = ""
-    wan_ip: str = ""
-    assignment: AddressAssignment | None = None
-    isp: str = ""
-    note: str = ""
+from kenshin.web.attachments import AnswerBody, read_files, register_attachments
+from kenshin.web.hearing import register_hearing
+from kenshin.web.uploads import MAX_FILES, Kind, read_upload
 
 
 @dataclass(frozen=True)
@@ -132,62 +115,10 @@ def visible_requests(
     ]
 
 
-def _field_errors(problems: tuple[Problem, ...], lang: Lang) -> dict[str, str]:
-    errors: dict[str, str] = {}
-    for problem in problems:
-        name = ".".join(str(p) for p in problem.path)
-        text = translate(problem.key, lang, **dict(problem.params))
-        errors[name] = f"{errors[name]} / {text}" if name in errors else text
-    return errors
-
-
-def _apply_section(document: dict[str, Any], section: str, form: FormData) -> None:
-    """Copy the section's form fields into the engagement document (only known fields)."""
-
-    def value(name: str) -> str:
-        raw = form.get(name)
-        return raw.strip() if isinstance(raw, str) else ""
-
-    if section == "institution":
-        institution = document["institution"]
-        for name in ("name", "name_en", "address", "prefecture"):
-            institution[name] = value(f"institution.{name}")
-        beds = value("institution.bed_count")
-        institution["bed_count"] = beds if beds else None
-        contact = {
-            k: value(f"institution.contacts.0.{k}") for k in ("name", "role", "email", "phone")
-        }
-        contacts = institution.setdefault("contacts", [])
-        if any(contact.values()):
-            if contacts:
-                contacts[0] = contact
-            else:
-                contacts.append(contact)
-    elif section == "points":
-        for i, point in enumerate(document.get("connection_points", [])):
-            point["carrier"] = value(f"connection_points.{i}.carrier")
-            for j, entry in enumerate(point.get("addresses", [])):
-                entry["address"] = value(f"connection_points.{i}.addresses.{j}.address")
-                entry["assignment"] = value(f"connection_points.{i}.addresses.{j}.assignment")
-            new = value(f"connection_points.{i}.new_address")
-            if new:
-                point.setdefault("addresses", []).append(
-                    {
-                        "address": new,
-                        "assignment": value(f"connection_points.{i}.new_assignment") or "unknown",
-                    }
-                )
-    elif section == "devices":
-        for i, device in enumerate(document.get("devices", [])):
-            for name in ("vendor", "model", "firmware_version"):
-                device[name] = value(f"devices.{i}.{name}")
-    else:
-        raise HTTPException(status_code=404, detail="not found")
-
-
 def register_workflow(app: FastAPI, kit: WebKit) -> None:
     """Add the hearing-sheet, terminal and request routes to ``app``."""
     user = Annotated[SessionInfo, Depends(kit.require_user)]
+    register_hearing(app, kit)
 
     # -- surveyor: state of every engagement ---------------------------------------------
 
@@ -208,119 +139,6 @@ def register_workflow(app: FastAPI, kit: WebKit) -> None:
                 for summary in repository.list()
             ]
         return kit.page(request, "board.html", info, rows=rows)
-
-    # -- hearing sheet ------------------------------------------------------------------
-
-    def hearing_page(
-        request: Request,
-        info: SessionInfo,
-        engagement: Engagement,
-        *,
-        errors: dict[str, str] | None = None,
-        values: dict[str, Any] | None = None,
-        section: str = "",
-        message: str = "",
-        status: int = 200,
-    ) -> Response:
-        response = kit.page(
-            request,
-            "hearing.html",
-            info,
-            engagement=engagement,
-            doc=values or to_document(engagement),
-            errors=errors or {},
-            section=section,
-            message=message,
-            assignments=[a.value for a in AddressAssignment],
-            status=status,
-        )
-        response.status_code = status
-        return response
-
-    @app.get("/engagements/{code}/hearing", response_class=HTMLResponse)
-    def hearing(request: Request, code: str, info: user) -> Response:
-        engagement, _ = kit.load_engagement(info, code, Action.HEARING)
-        saved = request.query_params.get("saved", "")
-        message = translate("web.hearing.saved", kit.lang_of(request)) if saved else ""
-        return hearing_page(request, info, engagement, message=message)
-
-    @app.post("/engagements/{code}/hearing/{section}", response_class=HTMLResponse)
-    async def hearing_section(request: Request, code: str, section: str, info: user) -> Response:
-        form = await request.form()
-        csrf = form.get("csrf")
-        kit.check_csrf(info, csrf if isinstance(csrf, str) else None)
-        if section not in SECTIONS:
-            raise HTTPException(status_code=404, detail="not found")
-        engagement, _ = kit.load_engagement(info, code, Action.HEARING)
-        document: dict[str, Any] = to_document(engagement)
-        _apply_section(document, section, form)
-        try:
-            updated = validate_document(document)
-        except IntakeError as exc:
-            lang = kit.lang_of(request)
-            return hearing_page(
-                request,
-                info,
-                engagement,
-                errors=_field_errors(exc.problems, lang),
-                values=document,
-                section=section,
-                message=translate("web.hearing.invalid", lang),
-                status=400,
-            )
-        with kit.db() as session:
-            EngagementRepository(session).save(updated)
-        kit.audit(info.user.email, "hearing.web", code, section=section)
-        return RedirectResponse(f"/engagements/{code}/hearing?saved={section}", status_code=303)
-
-    @app.get("/engagements/{code}/hearing/template.xlsx")
-    def hearing_template(code: str, info: user) -> Response:
-        engagement, _ = kit.load_engagement(info, code, Action.HEARING)
-        buffer = io.BytesIO()
-        build_template(engagement).save(buffer)
-        return Response(
-            buffer.getvalue(),
-            media_type=XLSX,
-            headers={"Content-Disposition": f'attachment; filename="hearing-{code}.xlsx"'},
-        )
-
-    @app.post("/engagements/{code}/hearing-upload", response_class=HTMLResponse)
-    async def hearing_upload(
-        request: Request,
-        code: str,
-        info: user,
-        workbook: Annotated[UploadFile, File()],
-        csrf: Annotated[str, Form()] = "",
-    ) -> Response:
-        kit.check_csrf(info, csrf)
-        engagement, _ = kit.load_engagement(info, code, Action.HEARING)
-        lang = kit.lang_of(request)
-        try:
-            data = await read_upload(workbook, WORKBOOK_LIMIT, Kind.WORKBOOK)
-            with tempfile.TemporaryDirectory() as folder:
-                path = Path(folder) / "hearing.xlsx"
-                path.write_bytes(data)
-                result = read_answers(engagement, path)
-        except KenshinError as exc:
-            return hearing_page(
-                request,
-                info,
-                engagement,
-                message=exc.message(lang),
-                section="upload",
-                status=400,
-            )
-        with kit.db() as session:
-            EngagementRepository(session).save(result.engagement)
-        kit.audit(
-            info.user.email,
-            "hearing.import",
-            code,
-            file=workbook.filename or "-",
-            added=str(sum(result.added.values())),
-            updated=str(sum(result.updated.values())),
-        )
-        return RedirectResponse(f"/engagements/{code}/hearing?saved=upload", status_code=303)
 
     # -- terminal survey ----------------------------------------------------------------
 
@@ -474,14 +292,17 @@ def register_workflow(app: FastAPI, kit: WebKit) -> None:
         engagement, found = requests_of(info, code, Action.REQUESTS)
         lang = kit.lang_of(request)
         today = japan_today(now_utc())
-        rows = [
-            {
-                "request": r,
-                "subject": " ".join(subject_lines(engagement, r, lang)),
-                "overdue": r.is_overdue(today),
-            }
-            for r in found
-        ]
+        with kit.db() as session:
+            files = AttachmentRepository(session)
+            rows = [
+                {
+                    "request": r,
+                    "subject": " ".join(subject_lines(engagement, r, lang)),
+                    "overdue": r.is_overdue(today),
+                    "attachments": files.for_request(code, r.number),
+                }
+                for r in found
+            ]
         return kit.page(
             request,
             "requests.html",
@@ -498,8 +319,13 @@ def register_workflow(app: FastAPI, kit: WebKit) -> None:
         return [_request_json(r) for r in found]
 
     def answer(
-        info: SessionInfo, code: str, number: int, body: AnswerBody, attachment: str = ""
-    ) -> VendorRequest:
+        info: SessionInfo,
+        code: str,
+        number: int,
+        body: AnswerBody,
+        files: Sequence[tuple[str, bytes]] = (),
+    ) -> Submission:
+        """Typed values and files through ``requests.submit`` (the CLI's path too)."""
         current = the_request(info, code, number)
         if not current.state.open:
             raise WebError("web.requests.closed", ref=current.ref)
@@ -507,41 +333,24 @@ def register_workflow(app: FastAPI, kit: WebKit) -> None:
             address = ip_address(body.wan_ip.strip()) if body.wan_ip.strip() else None
         except ValueError:
             raise WebError("hearing.bad_ip", value=body.wan_ip) from None
-        note = body.note.strip()
-        if attachment:
-            note = f"{note}\n\n{attachment}".strip()
         given = Answer(
             firmware=body.firmware.strip(),
             wan_ip=address,
             assignment=body.assignment,
             isp=body.isp.strip(),
-            note=note,
+            note=body.note.strip(),
         )
-        if given.is_empty() and not attachment:
+        if given.is_empty() and not files:
             raise WebError("web.requests.empty")
-        from kenshin.requests import record_answer
-
+        now = now_utc()
         with kit.db() as session:
-            outcome = record_answer(session, code, number, given, now_utc(), info.user.email)
+            done = submit(session, code, number, given, files, now, info.user.email)
             log = AuditLog(session)
-            details = {k: v for k, v in given.as_dict().items() if k != "note"}
-            _record(log, info.user.email, "requests.answer", code, (outcome.request.ref,), details)
-            for change in outcome.scope_changes:
-                _record(
-                    log,
-                    info.user.email,
-                    f"scope.address_{change.action}",
-                    code,
-                    (change.address,),
-                    {
-                        "point": change.point_key,
-                        "assignment": change.assignment,
-                        "source": outcome.request.ref,
-                    },
-                )
-            if importlib.util.find_spec("kenshin.firmware") is not None:
-                check_firmware(session, outcome.engagement)
-        return outcome.request
+            for event in submission_events(done, info.user.email, now):
+                log.record(event)
+            if done.outcome is not None:
+                check_firmware(session, done.outcome.engagement)
+        return done
 
     @app.post("/engagements/{code}/requests/{number}/answer", response_class=HTMLResponse)
     async def answer_form(
@@ -554,14 +363,14 @@ def register_workflow(app: FastAPI, kit: WebKit) -> None:
         assignment: Annotated[str, Form()] = "",
         isp: Annotated[str, Form()] = "",
         note: Annotated[str, Form()] = "",
-        output: Annotated[UploadFile | None, File()] = None,
+        output_text: Annotated[str, Form()] = "",
+        attachments: Annotated[list[UploadFile] | None, File()] = None,
     ) -> Response:
         kit.check_csrf(info, csrf)
         the_request(info, code, number)  # 404 before reading any upload
-        attachment = ""
-        if output is not None and output.filename:
-            data = await read_upload(output, TEXT_LIMIT, Kind.TEXT)
-            attachment = f"--- {output.filename} ---\n{decode_text(data).strip()}"
+        files = await read_files(attachments or [])
+        if output_text.strip():
+            files.append((PASTED_NAME, output_text.encode("utf-8")))
         body = AnswerBody(
             firmware=firmware,
             wan_ip=wan_ip,
@@ -569,9 +378,10 @@ def register_workflow(app: FastAPI, kit: WebKit) -> None:
             isp=isp,
             note=note,
         )
-        answered = answer(info, code, number, body, attachment)
+        done = answer(info, code, number, body, files)
         return RedirectResponse(
-            f"/engagements/{code}/requests?done={answered.ref}", status_code=303
+            f"/engagements/{code}/requests?done={done.request.ref}#{done.request.ref}",
+            status_code=303,
         )
 
     @app.post("/api/engagements/{code}/requests/{number}/answer")
@@ -583,7 +393,9 @@ def register_workflow(app: FastAPI, kit: WebKit) -> None:
         x_csrf_token: Annotated[str | None, Header()] = None,
     ) -> dict[str, Any]:
         kit.check_csrf(info, x_csrf_token)
-        return _request_json(answer(info, code, number, body))
+        return _request_json(answer(info, code, number, body).request)
+
+    register_attachments(app, kit, the_request, answer)
 
     @app.post("/engagements/{code}/requests/draft")
     def draft_requests(code: str, info: user, csrf: Annotated[str, Form()] = "") -> Response:

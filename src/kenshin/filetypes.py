@@ -1,0 +1,79 @@
+"""What a file is, judged by its first bytes only (never by its name or a browser's word).
+
+Shared by every place that takes files from people: the web uploads, vendor attachments
+(``kenshin requests attach``), so the web and the command line refuse the same files.
+A workbook is a ZIP (``PK\\x03\\x04``) holding ``xl/workbook.xml``; text is UTF-8
+(optionally with a BOM) or UTF-16 with a BOM, with no NUL once decoded; a PDF starts
+``%PDF-``; PNG and JPEG by their signatures. Anything else is ``None``.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from enum import StrEnum
+
+
+class FileKind(StrEnum):
+    TEXT = "text"
+    PDF = "pdf"
+    PNG = "png"
+    JPEG = "jpeg"
+    WORKBOOK = "xlsx"
+
+    @property
+    def media_type(self) -> str:
+        return _MEDIA_TYPES[self]
+
+    @property
+    def suffix(self) -> str:
+        return ".txt" if self is FileKind.TEXT else f".{self.value}"
+
+
+_MEDIA_TYPES = {
+    FileKind.TEXT: "text/plain",
+    FileKind.PDF: "application/pdf",
+    FileKind.PNG: "image/png",
+    FileKind.JPEG: "image/jpeg",
+    FileKind.WORKBOOK: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+_PNG = b"\x89PNG\r\n\x1a\n"
+_JPEG = b"\xff\xd8\xff"
+_OTHER_BINARY = (b"MZ", b"\x7fELF", b"GIF8", b"\x1f\x8b", b"Rar!", b"7z\xbc\xaf")
+
+
+def sniff(data: bytes) -> FileKind | None:
+    """What the bytes are, judged by their content only."""
+    if data.startswith(b"PK\x03\x04"):
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                names = set(archive.namelist())
+        except (zipfile.BadZipFile, ValueError):
+            return None
+        return FileKind.WORKBOOK if "xl/workbook.xml" in names else None
+    if data.startswith(b"%PDF-"):
+        return FileKind.PDF
+    if data.startswith(_PNG):
+        return FileKind.PNG
+    if data.startswith(_JPEG):
+        return FileKind.JPEG
+    if any(data.startswith(magic) for magic in _OTHER_BINARY):
+        return None
+    return FileKind.TEXT if text_of(data) is not None else None
+
+
+def text_of(data: bytes) -> str | None:
+    """The text of bytes that are text (UTF-16 with a BOM, or UTF-8), else ``None``."""
+    for bom, codec in ((b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
+        if data.startswith(bom):
+            try:
+                text = data[len(bom) :].decode(codec)
+            except UnicodeDecodeError:
+                return None
+            return None if "\x00" in text else text
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return None
+    return None if "\x00" in text else text
