@@ -321,9 +321,9 @@ def phase_scan(kb: Path, query_file: Path, sample: int, nq: int) -> dict[str, fl
                 for m in node.matches:
                     ident = (m.criteria.vendor, m.criteria.product)
                     if m.vulnerable:
-                        index = indexes.setdefault(ident, ProductIndex(scheme_for(*ident)))
+                        index = indexes.setdefault(ident, ProductIndex())
                         if cve not in index.configurations:
-                            index.add(cve, configs, [ident])
+                            index.add(cve, configs)
     indexed = 0
     for t in targets:
         for ident in t.software:
