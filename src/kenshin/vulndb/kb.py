@@ -13,7 +13,7 @@ import os
 import re
 import sqlite3
 import sys
-from bisect import bisect_left
+from bisect import bisect_left, insort
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -410,8 +410,10 @@ class KnowledgeBase:
         per_ident = [
             self._ident_matches(ident, group, target, raw_version) for ident, group in groups
         ]
-        if len(per_ident) == 1 and per_ident[0][1] and not unanalysed:
-            return per_ident[0][0]  # the common case: one product, a prepared segment
+        found_some = [made for made in per_ident if made[0]]
+        if not unanalysed and len(found_some) <= 1 and all(ordered for _, ordered in found_some):
+            # the common case: one product with matches, from a prepared segment
+            return found_some[0][0] if found_some else ()
         found: dict[str, VulnMatch] = {}
         for made, _ in per_ident:
             for match in made:
@@ -442,9 +444,10 @@ class KnowledgeBase:
                 first = bisect_left(numbers, 0)
                 evaluations = dict(prepared.per_query[-n - 1] for n in numbers[:first])
                 evaluations.update(index.evaluate(prepared.fallback, target))
-                made = self._make_matches(ident, group, evaluations, target, raw_version)
-                ready = map(prepared.ordered.__getitem__, numbers[first:])
-                return (*ready, *made), False
+                ready = list(map(prepared.ordered.__getitem__, numbers[first:]))
+                for made in self._make_matches(ident, group, evaluations, target, raw_version):
+                    insort(ready, made, key=_order)  # a few into many already in order
+                return tuple(ready), True
         # no version, a distribution banner or an unusual key: every record evaluated
         with self._lock:
             index = self._index(ident, group)
