@@ -159,6 +159,9 @@ class KnowledgeBase:
     # ------------------------------------------------------------------ groups
     def _group(self, ident: Ident, scheme_name: str) -> _Group:
         key = (ident[0], ident[1] + "\0" + scheme_name)
+        group = self._groups.get(key)  # built once; reading a dict needs no lock
+        if group is not None:
+            return group
         with self._lock:
             group = self._groups.get(key)
             if group is None:
@@ -399,6 +402,12 @@ class KnowledgeBase:
         return list(cached)
 
     def _match_target(self, target: Target, raw_version: str) -> tuple[VulnMatch, ...]:
+        if len(target.software) == 1:  # the common case, without the merging below
+            (ident,) = target.software
+            group = self._group(ident, target.scheme.name)
+            if not group.no_version_data:
+                made, ordered = self._ident_matches(ident, group, target, raw_version)
+                return made if ordered else tuple(sorted(made, key=_order))
         groups = [
             (ident, self._group(ident, target.scheme.name)) for ident in sorted(target.software)
         ]
@@ -471,6 +480,9 @@ class KnowledgeBase:
     def _prepared(self, ident: Ident, group: _Group, target: Target) -> _Prepared:
         """The product's segment table for this context with every match composed, once."""
         context = target.context()
+        prepared = group.prepared.get(context)  # prepared once; reading needs no lock
+        if prepared is not None:
+            return prepared
         with self._lock:
             prepared = group.prepared.get(context)
             if prepared is None:
