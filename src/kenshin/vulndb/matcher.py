@@ -7,11 +7,12 @@ any update (``9.0`` also holds ``9.0R3.4``: every key that continues ``9.0``'s s
 a letter part). For one target context (its software, hardware and scheme; everything
 but the version), the sorted interval ends cut the version line into elementary
 segments: each ``(b[i-1], b[i])`` and each ``b[i]`` itself. Inside a segment every
-version test has the same answer, so every record's evaluation does too. A
-``SegmentTable`` holds, per segment, the CVEs that apply with their evaluations, found
-by one sweep over the interval ends; the sweep re-evaluates a record (with the real
-evaluator, told which of its entries hold) only where one of its intervals starts or
-ends. A query is a version key, a binary search and a shared tuple.
+version test has the same answer, so every record's evaluation does too. One sweep over
+the interval ends re-evaluates a record (with the real evaluator, told which of its
+entries hold) only where one of its intervals starts or ends; a ``SegmentTable`` keeps
+the resulting runs (the stretches of segments over which a CVE applies with one
+evaluation), and a ``StabbingTree`` files each run at O(log n) nodes. A query is a
+version key, a binary search and the shared tuples on one leaf-to-root path.
 
 Configurations with AND, ``negate`` or "running on" hardware need no special case:
 their non-version entries do not depend on the version, so they are constant within a
