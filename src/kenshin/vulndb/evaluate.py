@@ -29,15 +29,24 @@ class Target:
     scheme: VersionScheme
     hardware: frozenset[tuple[str, str]] = field(default_factory=frozenset)
     hardware_known: bool = False
+    # For a whole version segment at once (matcher.py): the ids of the entries whose
+    # version test holds throughout the segment. ``None``: test against ``version``.
+    within: frozenset[int] | None = field(default=None, repr=False, compare=False)
     _key: VersionKey | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(
-            self, "_key", self.scheme.key(self.version) if self.version else None
-        )
+        object.__setattr__(self, "_key", self.scheme.key(self.version) if self.version else None)
 
     def key(self) -> VersionKey | None:
         return self._key
+
+    @property
+    def version_known(self) -> bool:
+        return self._key is not None or self.within is not None
+
+    def context(self) -> tuple[object, ...]:
+        """Everything but the version: what decides every entry that is not a version test."""
+        return (self.software, self.hardware, self.hardware_known, self.scheme.name)
 
 
 @lru_cache(maxsize=1 << 17)
@@ -56,6 +65,8 @@ def extends(version: VersionKey, base: VersionKey) -> bool:
 
 def version_matches(m: CpeMatch, target: Target) -> Tri:
     """Whether the target's version satisfies one entry (None when the version is unknown)."""
+    if target.within is not None:
+        return id(m) in target.within
     scheme = target.scheme
     wanted = m.criteria.version
     key = target.key()

@@ -12,7 +12,9 @@ import json
 import os
 import re
 import sqlite3
-from dataclasses import dataclass
+import sys
+from bisect import bisect_left, insort
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from threading import Lock
@@ -23,7 +25,7 @@ from kenshin.domain import Confidence, Severity
 from kenshin.i18n import translate
 from kenshin.vulndb.cpe import ANY, CPE, NA, CPEError
 from kenshin.vulndb.evaluate import Evaluation, Target, version_matches
-from kenshin.vulndb.matcher import ProductIndex
+from kenshin.vulndb.matcher import ProductIndex, StabbingTree, build_table, locate
 from kenshin.vulndb.model import (
     FirmwareCheck,
     FirmwareStatus,
@@ -49,6 +51,7 @@ from kenshin.vulndb.snapshot import (
     load_snapshot,
 )
 from kenshin.vulndb.store import connect
+from kenshin.vulndb.versions import VersionKey
 
 KB_PATH_ENV = "KENSHIN_VULNDB"
 Ident = tuple[str, str]
@@ -74,11 +77,30 @@ class _CveInfo:
     nvd_kev_added: date | None
 
 
+@dataclass(frozen=True)
+class _Prepared:
+    """A product's matches per version segment for one target context, composed once.
+
+    The tree holds, per stretch of segments, an index: ``n >= 0`` is ``ordered[n]``, a
+    match composed at load and numbered in output order, so sorting the numbers sorts
+    the matches; ``n < 0`` is ``per_query[-n - 1]``, a CVE whose match depends on more
+    than the segment (a snapshot entry's fixed release), composed per query.
+    ``fallback`` CVEs are evaluated per query (``matcher.py``).
+    """
+
+    bounds: tuple[VersionKey, ...]
+    tree: StabbingTree[int]
+    ordered: tuple[VulnMatch, ...]
+    per_query: tuple[tuple[str, Evaluation], ...]
+    fallback: tuple[str, ...]
+
+
 @dataclass
 class _Group:
-    index: ProductIndex
+    index: ProductIndex | None  # None: let go once prepared, read again when needed
     source: dict[str, str]
     no_version_data: set[str]
+    prepared: dict[tuple[object, ...], _Prepared] = field(default_factory=dict)
 
 
 class KnowledgeBase:
@@ -99,6 +121,8 @@ class KnowledgeBase:
         self._jvn_memo: dict[str, tuple[tuple[str, ...], str, str]] = {}
         self._compose_memo: dict[tuple[object, ...], VulnMatch] = {}
         self._result_memo: dict[tuple[Target, str], tuple[VulnMatch, ...]] = {}
+        self._title_memo: dict[tuple[str, str], tuple[str, str]] = {}
+        self._advice_memo: dict[tuple[str | None, str | None, str | None], dict[str, str]] = {}
 
     def close(self) -> None:
         if self._conn is not None:
@@ -135,6 +159,9 @@ class KnowledgeBase:
     # ------------------------------------------------------------------ groups
     def _group(self, ident: Ident, scheme_name: str) -> _Group:
         key = (ident[0], ident[1] + "\0" + scheme_name)
+        group = self._groups.get(key)  # built once; reading a dict needs no lock
+        if group is not None:
+            return group
         with self._lock:
             group = self._groups.get(key)
             if group is None:
@@ -143,36 +170,10 @@ class KnowledgeBase:
             return group
 
     def _build_group(self, ident: Ident) -> _Group:
-        index = ProductIndex(scheme=scheme_for(*ident))
-        source: dict[str, str] = {}
+        index, source = self._read_index(ident)
         unanalysed: set[str] = set()
         conn = self._conn
         if conn is not None:
-            rows = conn.execute(
-                "SELECT c.id, c.configurations FROM cve_product p JOIN cve c ON c.id = p.cve "
-                "WHERE p.vendor = ? AND p.product = ?",
-                ident,
-            )
-            for row in rows:
-                try:
-                    configurations = configurations_from_json(row["configurations"])
-                except (CPEError, ValueError, KeyError, TypeError):
-                    self.unreadable.add(row["id"])  # a bad record never stops matching
-                    continue
-                if configurations:
-                    index.add(row["id"], configurations, [ident])
-                    source[row["id"]] = "nvd"
-        for entry in self.snapshot.entries.values():
-            if ident in entry.products and entry.cve not in source:
-                if self._nvd_has_configurations(entry.cve, ident):
-                    continue
-                index.add(entry.cve, entry.configurations, [ident])
-                source[entry.cve] = "snapshot"
-        if conn is not None:
-            for cve, configurations in self._jvn_configurations(ident).items():
-                if cve not in source:
-                    index.add(cve, configurations, [ident])
-                    source[cve] = "jvn"
             linked = {
                 r["cve"]
                 for r in conn.execute(
@@ -192,6 +193,49 @@ class KnowledgeBase:
                 if info is None or not info.has_configurations:
                     unanalysed.add(cve)
         return _Group(index=index, source=source, no_version_data=unanalysed)
+
+    def _index(self, ident: Ident, group: _Group) -> ProductIndex:
+        """The group's records, read again if they were let go (call with the lock held)."""
+        if group.index is None:
+            group.index = self._read_index(ident)[0]
+        return group.index
+
+    def _read_index(self, ident: Ident) -> tuple[ProductIndex, dict[str, str]]:
+        """A product's records by CVE, and where each one's version data comes from."""
+        index = ProductIndex()
+        source: dict[str, str] = {}
+        conn = self._conn
+        if conn is not None:
+            rows = conn.execute(
+                "SELECT c.id, c.description_en, c.cvss, c.vuln_status, c.configurations, "
+                "c.nvd_kev_added FROM cve_product p JOIN cve c ON c.id = p.cve "
+                "WHERE p.vendor = ? AND p.product = ?",
+                ident,
+            )
+            for row in rows:
+                if row["id"] not in self._info_memo:
+                    self._info_memo[sys.intern(row["id"])] = _info_from_row(row)
+                try:
+                    configurations = configurations_from_json(row["configurations"])
+                except (CPEError, ValueError, KeyError, TypeError):
+                    self.unreadable.add(row["id"])  # a bad record never stops matching
+                    continue
+                if configurations:
+                    cve = sys.intern(row["id"])  # one copy, shared by every table
+                    index.add(cve, configurations)
+                    source[cve] = "nvd"
+        for entry in self.snapshot.entries.values():
+            if ident in entry.products and entry.cve not in source:
+                if self._nvd_has_configurations(entry.cve, ident):
+                    continue
+                index.add(entry.cve, entry.configurations)
+                source[entry.cve] = "snapshot"
+        if conn is not None:
+            for cve, configurations in self._jvn_configurations(ident).items():
+                if cve not in source:
+                    index.add(cve, configurations)
+                    source[cve] = "jvn"
+        return index, source
 
     def _nvd_has_configurations(self, cve: str, ident: Ident) -> bool:
         if self._conn is None:
@@ -243,17 +287,7 @@ class KnowledgeBase:
             "FROM cve WHERE id = ?",
             (cve,),
         ).fetchone()
-        if row is None:
-            return None
-        added = row["nvd_kev_added"]
-        return _CveInfo(
-            cve=row["id"],
-            description_en=row["description_en"] or "",
-            cvss=row["cvss"],
-            vuln_status=row["vuln_status"] or "",
-            has_configurations=bool(row["configurations"]),
-            nvd_kev_added=date.fromisoformat(added) if added else None,
-        )
+        return None if row is None else _info_from_row(row)
 
     def _kev(self, cve: str) -> tuple[bool, date | None, bool, str]:
         known = self._kev_memo.get(cve)
@@ -361,31 +395,136 @@ class KnowledgeBase:
         memo_key = (target, raw_version if backport else "")
         cached = self._result_memo.get(memo_key)
         if cached is None:
-            cached = tuple(self._match_target(target, raw_version if backport else ""))
+            cached = self._match_target(target, raw_version if backport else "")
             if len(self._result_memo) >= 50_000:
                 self._result_memo.clear()
             self._result_memo[memo_key] = cached
         return list(cached)
 
-    def _match_target(self, target: Target, raw_version: str) -> list[VulnMatch]:
-        found: dict[str, VulnMatch] = {}
-        covered: set[str] = set()
-        unanalysed: dict[str, Ident] = {}
-        for ident in sorted(target.software):
+    def _match_target(self, target: Target, raw_version: str) -> tuple[VulnMatch, ...]:
+        if len(target.software) == 1:  # the common case, without the merging below
+            (ident,) = target.software
             group = self._group(ident, target.scheme.name)
-            covered |= set(group.source)
+            if not group.no_version_data:
+                made, ordered = self._ident_matches(ident, group, target, raw_version)
+                return made if ordered else tuple(sorted(made, key=_order))
+        groups = [
+            (ident, self._group(ident, target.scheme.name)) for ident in sorted(target.software)
+        ]
+        unanalysed: dict[str, Ident] = {}
+        for ident, group in groups:
             for cve in group.no_version_data:
-                unanalysed.setdefault(cve, ident)
-            for cve, evaluation in group.index.match(target).items():
-                made = self._make_match(
-                    cve, ident, evaluation, group.source.get(cve, "nvd"), target, raw_version
-                )
-                if made is not None and (cve not in found or _better(made, found[cve])):
-                    found[cve] = made
+                if cve not in unanalysed and not any(cve in g.source for _, g in groups):
+                    unanalysed[cve] = ident
+        per_ident = [
+            self._ident_matches(ident, group, target, raw_version) for ident, group in groups
+        ]
+        found_some = [made for made in per_ident if made[0]]
+        if not unanalysed and len(found_some) <= 1 and all(ordered for _, ordered in found_some):
+            # the common case: one product with matches, from a prepared segment
+            return found_some[0][0] if found_some else ()
+        found: dict[str, VulnMatch] = {}
+        for made, _ in per_ident:
+            for match in made:
+                old = found.get(match.cve)
+                if old is None or _better(match, old):
+                    found[match.cve] = match
         for cve, ident in unanalysed.items():
-            if cve not in covered and cve not in found:
+            if cve not in found:
                 found[cve] = self._no_data_match(cve, ident)
-        return sorted(found.values(), key=_order)
+        return tuple(sorted(found.values(), key=_order))
+
+    def _ident_matches(
+        self, ident: Ident, group: _Group, target: Target, raw_version: str
+    ) -> tuple[tuple[VulnMatch, ...], bool]:
+        """One product's matches, and whether they are already in output order."""
+        key = target.key()
+        evaluations: dict[str, Evaluation]
+        if key is not None and not raw_version:
+            prepared = self._prepared(ident, group, target)
+            segment = locate(prepared.bounds, key)
+            if segment is not None:
+                numbers = prepared.tree.stab(segment)
+                numbers.sort()
+                if not prepared.fallback and (not numbers or numbers[0] >= 0):
+                    return tuple(map(prepared.ordered.__getitem__, numbers)), True
+                with self._lock:
+                    index = self._index(ident, group)
+                first = bisect_left(numbers, 0)
+                evaluations = dict(prepared.per_query[-n - 1] for n in numbers[:first])
+                evaluations.update(index.evaluate(prepared.fallback, target))
+                ready = list(map(prepared.ordered.__getitem__, numbers[first:]))
+                for made in self._make_matches(ident, group, evaluations, target, raw_version):
+                    insort(ready, made, key=_order)  # a few into many already in order
+                return tuple(ready), True
+        # no version, a distribution banner or an unusual key: every record evaluated
+        with self._lock:
+            index = self._index(ident, group)
+        evaluations = index.evaluate(index.configurations, target)
+        return tuple(self._make_matches(ident, group, evaluations, target, raw_version)), False
+
+    def _make_matches(
+        self,
+        ident: Ident,
+        group: _Group,
+        evaluations: dict[str, Evaluation],
+        target: Target,
+        raw_version: str,
+    ) -> list[VulnMatch]:
+        made = (
+            self._make_match(cve, ident, ev, group.source.get(cve, "nvd"), target, raw_version)
+            for cve, ev in evaluations.items()
+        )
+        return [m for m in made if m is not None]
+
+    def _prepared(self, ident: Ident, group: _Group, target: Target) -> _Prepared:
+        """The product's segment table for this context with every match composed, once."""
+        context = target.context()
+        prepared = group.prepared.get(context)  # prepared once; reading needs no lock
+        if prepared is not None:
+            return prepared
+        with self._lock:
+            prepared = group.prepared.get(context)
+            if prepared is None:
+                prepared = group.prepared[context] = self._prepare(ident, group, target)
+                if not prepared.fallback:
+                    group.index = None  # matching needs no record now: let them go
+            return prepared
+
+    def _prepare(self, ident: Ident, group: _Group, target: Target) -> _Prepared:
+        table = build_table(self._index(ident, group).configurations, target)
+        base = replace(target, version=None, within=None)
+        composed: dict[int, VulnMatch] = {}
+        per_query: dict[int, int] = {}
+        later: list[tuple[str, Evaluation]] = []
+        for _, _, cve, evaluation, within in table.runs:
+            if id(evaluation) in composed or id(evaluation) in per_query:
+                continue
+            if cve in self.snapshot.entries:
+                per_query[id(evaluation)] = -len(later) - 1
+                later.append((cve, evaluation))
+                continue
+            made = self._make_match(
+                cve,
+                ident,
+                evaluation,
+                group.source.get(cve, "nvd"),
+                replace(base, within=within),
+                "",
+            )
+            assert made is not None  # only a distribution banner drops a match
+            composed[id(evaluation)] = made
+        ordered = sorted({id(m): m for m in composed.values()}.values(), key=_order)
+        number = {id(m): i for i, m in enumerate(ordered)}
+        numbers = {ev: number[id(m)] for ev, m in composed.items()} | per_query
+        stretches = ((first, last, numbers[id(ev)]) for first, last, _, ev, _ in table.runs)
+        return _Prepared(
+            bounds=table.bounds,
+            tree=StabbingTree(table.segments, stretches),
+            ordered=tuple(ordered),
+            per_query=tuple(later),
+            fallback=table.fallback,
+        )
 
     def _make_match(
         self,
@@ -432,13 +571,13 @@ class KnowledgeBase:
         fixed: str | None = None
         last: str | None = None
         for hit in hits:
-            if key is not None and version_matches(hit, target) is True:
+            if target.version_known and version_matches(hit, target) is True:
                 fixed = fixed or hit.end_excluding
                 last = last or hit.end_including
         if entry is not None and key is not None:
             fixed = fixed_in(entry, ident, key) or fixed
             last = last or last_affected(entry, ident, key)
-        evidence = "; ".join([_describe(hits, target), *notes])
+        evidence = sys.intern("; ".join([_describe(hits, target), *notes]))  # often repeated
         return self._compose(cve, ident, status, confidence, fixed, last, evidence, info)
 
     def _no_data_match(self, cve: str, ident: Ident) -> VulnMatch:
@@ -464,7 +603,7 @@ class KnowledgeBase:
         made = self._compose_memo.get(memo_key)
         if made is None:
             made = self._compose_new(cve, ident, status, confidence, fixed, last, evidence, info)
-            if len(self._compose_memo) < 200_000:
+            if len(self._compose_memo) < 20_000:
                 self._compose_memo[memo_key] = made
         return made
 
@@ -487,35 +626,19 @@ class KnowledgeBase:
         product = ident[1].replace("_", " ")
         jvn_ids, jvn_title, jvn_overview = self._jvn(cve)
         description_en = entry.description_en if entry else (info.description_en if info else "")
-        title_en = (
-            entry.title_en
-            if entry
-            else _first_sentence(description_en)
-            or translate("vulndb.match.title_generic_ja", "en", product=product, cve=cve)
-        )
-        title_ja = (
-            entry.title_ja
-            if entry
-            else jvn_title
-            or translate("vulndb.match.title_generic_ja", "ja", product=product, cve=cve)
-        )
-        if fixed:
-            advice = {
-                lang: translate("vulndb.match.advice_fixed", lang, fixed=fixed)
-                for lang in ("ja", "en")
-            }
-        elif last:
-            advice = {
-                lang: translate("vulndb.match.advice_after", lang, last=last)
-                for lang in ("ja", "en")
-            }
-        else:
-            advice = {lang: translate("vulndb.match.advice_vendor", lang) for lang in ("ja", "en")}
         if entry:
-            advice = {
-                "ja": f"{advice['ja']}{entry.advice_ja}",
-                "en": f"{advice['en']} {entry.advice_en}",
-            }
+            title_ja, title_en = entry.title_ja, entry.title_en
+        else:
+            titles = self._title_memo.get((cve, product))
+            if titles is None:  # shared by all matches of the CVE: they are many
+                titles = self._title_memo[(cve, product)] = (
+                    jvn_title
+                    or translate("vulndb.match.title_generic_ja", "ja", product=product, cve=cve),
+                    _first_sentence(description_en)
+                    or translate("vulndb.match.title_generic_ja", "en", product=product, cve=cve),
+                )
+            title_ja, title_en = titles
+        advice = self._advice(fixed, last, entry)
         return VulnMatch(
             cve=cve,
             title_ja=title_ja,
@@ -536,6 +659,35 @@ class KnowledgeBase:
             evidence=evidence,
         )
 
+    def _advice(
+        self, fixed: str | None, last: str | None, entry: SnapshotEntry | None
+    ) -> dict[str, str]:
+        """The advice texts, shared between matches (many matches advise the same)."""
+        memo_key = (fixed, last, entry.cve if entry else None)
+        known = self._advice_memo.get(memo_key)
+        if known is not None:
+            return known
+        if fixed:
+            advice = {
+                lang: translate("vulndb.match.advice_fixed", lang, fixed=fixed)
+                for lang in ("ja", "en")
+            }
+        elif last:
+            advice = {
+                lang: translate("vulndb.match.advice_after", lang, last=last)
+                for lang in ("ja", "en")
+            }
+        else:
+            advice = {lang: translate("vulndb.match.advice_vendor", lang) for lang in ("ja", "en")}
+        if entry:
+            advice = {
+                "ja": f"{advice['ja']}{entry.advice_ja}",
+                "en": f"{advice['en']} {entry.advice_en}",
+            }
+        if len(self._advice_memo) < 100_000:
+            self._advice_memo[memo_key] = advice
+        return advice
+
     # ------------------------------------------------------------------ firmware
     def check_firmware(self, vendor: str, model: str, version: str | None) -> FirmwareCheck:
         """Known vulnerabilities of a device's firmware, or why they cannot be told."""
@@ -544,7 +696,7 @@ class KnowledgeBase:
         if resolved is None:
             ident = identity(vendor, model)
             known = self._group(ident, scheme_for(*ident).name)
-            if not known.index.configurations and not known.no_version_data:
+            if not known.source and not known.no_version_data:
                 return FirmwareCheck(
                     vendor,
                     model,
@@ -639,6 +791,18 @@ class KnowledgeBase:
                         self._info(cve),
                     )
         return sorted(out.values(), key=_order)
+
+
+def _info_from_row(row: sqlite3.Row) -> _CveInfo:
+    added = row["nvd_kev_added"]
+    return _CveInfo(
+        cve=row["id"],
+        description_en=row["description_en"] or "",
+        cvss=row["cvss"],
+        vuln_status=row["vuln_status"] or "",
+        has_configurations=bool(row["configurations"]),
+        nvd_kev_added=date.fromisoformat(added) if added else None,
+    )
 
 
 def _describe(hits: tuple[CpeMatch, ...], target: Target) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -118,11 +119,16 @@ def parse_match(raw: dict[str, Any]) -> CpeMatch:
     return CpeMatch(
         criteria=CPE.parse(str(raw["criteria"])),
         vulnerable=bool(raw.get("vulnerable", True)),
-        start_including=raw.get("versionStartIncluding"),
-        start_excluding=raw.get("versionStartExcluding"),
-        end_including=raw.get("versionEndIncluding"),
-        end_excluding=raw.get("versionEndExcluding"),
+        start_including=_shared(raw.get("versionStartIncluding")),
+        start_excluding=_shared(raw.get("versionStartExcluding")),
+        end_including=_shared(raw.get("versionEndIncluding")),
+        end_excluding=_shared(raw.get("versionEndExcluding")),
     )
+
+
+def _shared(bound: Any) -> Any:
+    """One copy of each version string: a product's records repeat the same bounds."""
+    return sys.intern(bound) if type(bound) is str else bound
 
 
 def parse_configurations(raw: list[dict[str, Any]]) -> tuple[Configuration, ...]:
@@ -255,10 +261,10 @@ def configurations_from_json(text: str | None) -> tuple[Configuration, ...] | No
                     CpeMatch(
                         criteria=CPE.parse(m["c"]),
                         vulnerable=bool(m.get("v", 1)),
-                        start_including=m.get("si"),
-                        start_excluding=m.get("se"),
-                        end_including=m.get("ei"),
-                        end_excluding=m.get("ee"),
+                        start_including=_shared(m.get("si")),
+                        start_excluding=_shared(m.get("se")),
+                        end_including=_shared(m.get("ei")),
+                        end_excluding=_shared(m.get("ee")),
                     )
                     for m in node["m"]
                 ),

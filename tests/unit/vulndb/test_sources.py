@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from kenshin.vulndb import VulnDBError, open_knowledge_base
+from kenshin.vulndb import ProductQuery, VulnDBError, open_knowledge_base
 from kenshin.vulndb.sources import (
     JvnApiSource,
     JvnFilesSource,
@@ -391,3 +391,42 @@ def test_interrupted_update_says_so(shared_data: Path, tmp_path: Path) -> None:
     assert status.kev_count == 1404
     assert status.last_update is not None
     assert "interrupted" in status.last_update["reason"]
+
+
+def _page(cve: str, product: str) -> dict[str, object]:
+    criteria = f"cpe:2.3:a:acme:{product}:*:*:*:*:*:*:*:*"
+    match = {"vulnerable": True, "criteria": criteria, "versionEndExcluding": "2.0"}
+    record = {
+        "id": cve,
+        "vulnStatus": "Analyzed",
+        "descriptions": [{"lang": "en", "value": "x"}],
+        "configurations": [{"nodes": [{"operator": "OR", "negate": False, "cpeMatch": [match]}]}],
+    }
+    return {"resultsPerPage": 1, "totalResults": 1, "vulnerabilities": [{"cve": record}]}
+
+
+@pytest.mark.parametrize("first_build", [True, False])
+def test_a_cve_listed_twice_keeps_only_its_last_products(tmp_path: Path, first_build: bool) -> None:
+    """A first build skips deleting from empty tables, but a repeated CVE still replaces."""
+    folder = tmp_path / "nvd"
+    folder.mkdir()
+    (folder / "nvd-page-0000.json").write_text(json.dumps(_page("CVE-2099-0001", "old_name")))
+    (folder / "nvd-page-0001.json").write_text(json.dumps(_page("CVE-2099-0001", "new_name")))
+    kb = tmp_path / "kb.sqlite3"
+    if not first_build:
+        (tmp_path / "other").mkdir()
+        (tmp_path / "other" / "nvd-page-0000.json").write_text(
+            json.dumps(_page("CVE-2099-0002", "other"))
+        )
+        update_knowledge_base(kb, sources_from_files(tmp_path / "other", ["nvd"]))
+    update_knowledge_base(kb, sources_from_files(tmp_path, ["nvd"]))
+    conn = sqlite3.connect(kb)
+    links = conn.execute("SELECT product FROM cve_product WHERE cve = 'CVE-2099-0001'").fetchall()
+    indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
+    conn.close()
+    assert links == [("new_name",)]
+    assert "cve_product_cve" in indexes
+    matches = open_knowledge_base(kb).match(
+        ProductQuery(vendor="acme", product="new_name", version="1.0")
+    )
+    assert [m.cve for m in matches] == ["CVE-2099-0001"]
