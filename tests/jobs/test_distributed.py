@@ -205,9 +205,9 @@ def _fleet(
         else:
             os.environ[QUEUE_ENV] = saved
     fleet = Fleet(broker, pg_url, tmp_path_factory.mktemp("fleet"), queue)
-    fleet.start(count)
-    fleet.wait_ready()
     try:
+        fleet.start(count)
+        fleet.wait_ready()
         yield fleet, store, runner
     finally:
         fleet.close()

@@ -542,7 +542,9 @@ def start_worker(
                 "--pool=threads",
                 f"--concurrency={WORKER.concurrency}",
                 f"--queues={','.join(queues or queue_names())}",
-                f"--hostname={WORKER.label}@%h",
+                # the pid keeps two workers with one label apart (RabbitMQ refuses a
+                # second consumer of a node's exclusive control queue)
+                f"--hostname={WORKER.label}-{os.getpid()}@%h",
                 "--without-gossip",
                 "--without-mingle",
                 f"--loglevel={loglevel}",
