@@ -316,6 +316,7 @@ def _scan_unit_task(task: Task, job_id: str, key: str) -> None:
     slot = try_lease(store, unit.target, holder)
     if slot is None:
         raise task.retry(countdown=LEASE_RETRY)
+    attempt: int | None = None
     try:
         attempt = claim_unit(store, job_id, key, WORKER.name())
         if attempt is None:  # another copy of this task did it while we waited
@@ -330,6 +331,10 @@ def _scan_unit_task(task: Task, job_id: str, key: str) -> None:
             store, job_id, run_uid, unit, outcome, WORKER.name(), attempt, key, spec.engagement_code
         )
     except Exception as exc:
+        if window_wait(store, spec)[0] is not None:
+            # the window closed as the unit began (its scope check refused): a pause
+            _unit_back(store, job_id, key, attempt)
+            raise task.retry(countdown=_pause(store, job_id, WINDOW_RECHECK)) from exc
         with store.session() as session:
             session.execute(
                 update(JobUnitRow)
@@ -349,6 +354,23 @@ def _scan_unit_task(task: Task, job_id: str, key: str) -> None:
         raise task.retry(countdown=_pause(store, job_id, WINDOW_RECHECK))
     elif stop.why == "stop" or stop.file_present():
         _stopped(store, job_id, stop_reason(store) or "stop")
+
+
+def _unit_back(store: Store, job_id: str, key: str, attempt: int | None) -> None:
+    """This attempt's unit back to queued (it will be claimed again)."""
+    if attempt is None:
+        return
+    with store.session() as session:
+        session.execute(
+            update(JobUnitRow)
+            .where(
+                JobUnitRow.job_id == job_id,
+                JobUnitRow.key == key,
+                JobUnitRow.state == "running",
+                JobUnitRow.attempts == attempt,
+            )
+            .values(state="queued")
+        )
 
 
 @contextmanager
