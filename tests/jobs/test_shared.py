@@ -50,7 +50,9 @@ from kenshin.jobs.units import (
 from kenshin.scan.engine import RunStatus
 from kenshin.scan.storage import ScanRunRepository
 from kenshin.store import EngagementRepository, FindingRepository, Store, open_store
-from kenshin.store.models_jobs import JobUnitRow
+from kenshin.store.models_jobs import JobUnitRow, JobWorkerRow
+
+STALE = 2 * LEASE_SECONDS
 
 
 @pytest.fixture
@@ -281,15 +283,15 @@ def test_a_unit_whose_worker_lost_its_lease_is_queued_again_once(
     assert try_lease(store, unit.target, holder) == 0
     assert claim_unit(store, job_id, unit.key, worker) == 1
     # alive: the lease is held, nothing to reap
-    assert orphaned_units(store, silence=LEASE_SECONDS) == []
+    assert orphaned_units(store, silence=LEASE_SECONDS, stale=STALE) == []
     # the worker dies: its lease expires unrenewed
     later = datetime.now(UTC) + timedelta(seconds=LEASE_SECONDS + 1)
-    orphans = orphaned_units(store, silence=LEASE_SECONDS, now=later)
+    orphans = orphaned_units(store, silence=LEASE_SECONDS, stale=STALE, now=later)
     assert orphans == [Orphan(job_id, unit.key, "running", 1, worker)]
     assert requeue_unit(store, orphans[0])
     assert not requeue_unit(store, orphans[0])  # a second reaper finds it taken care of
     assert _unit_state(store, job_id) == ("queued", 1, "")
-    assert orphaned_units(store, silence=LEASE_SECONDS, now=later) == []
+    assert orphaned_units(store, silence=LEASE_SECONDS, stale=STALE, now=later) == []
     # the dead worker's write of its attempt is refused; the next attempt's is not
     outcome = UnitOutcome(RunStatus.FINISHED, (), "connect")
     assert not write_unit(store, job_id, run_uid, unit, outcome, worker, 1)
@@ -303,14 +305,30 @@ def test_a_unit_held_by_a_silent_worker_is_sent_again(
 ) -> None:
     job_id, _run_uid, unit = _unit_job(store, demo_engagement)
     # never received by a worker: it waits in the broker, nothing to reap
-    assert orphaned_units(store, silence=LEASE_SECONDS) == []
+    assert orphaned_units(store, silence=LEASE_SECONDS, stale=STALE) == []
     heartbeat(store, "w1")
     hold_unit(store, job_id, unit.key, "w1")  # w1 holds it for a countdown
-    assert orphaned_units(store, silence=LEASE_SECONDS) == []
+    assert orphaned_units(store, silence=LEASE_SECONDS, stale=STALE) == []
     later = datetime.now(UTC) + timedelta(seconds=LEASE_SECONDS + 1)
-    orphans = orphaned_units(store, silence=LEASE_SECONDS, now=later)
+    orphans = orphaned_units(store, silence=LEASE_SECONDS, stale=STALE, now=later)
     assert orphans == [Orphan(job_id, unit.key, "queued", 0, "w1")]
     heartbeat(store, "w2")
     hold_unit(store, job_id, unit.key, "w2")  # meanwhile w2 received it: not w1's any more
     assert not requeue_unit(store, orphans[0])
     assert _unit_state(store, job_id) == ("queued", 0, "w2")
+    # w2 lives, but nobody has received the unit for longer than any countdown: its
+    # message went to a worker that died before it could record the hold
+    much_later = datetime.now(UTC) + timedelta(seconds=STALE + 1)
+    heartbeat_at(store, "w2", much_later)
+    stale = orphaned_units(store, silence=LEASE_SECONDS, stale=STALE, now=much_later)
+    assert stale == [Orphan(job_id, unit.key, "queued", 0, "w2")]
+    assert requeue_unit(store, stale[0])
+    assert _unit_state(store, job_id) == ("queued", 0, "")
+    assert orphaned_units(store, silence=LEASE_SECONDS, stale=STALE) == []
+
+
+def heartbeat_at(store: Store, worker: str, moment: datetime) -> None:
+    with store.session() as session:
+        session.execute(
+            update(JobWorkerRow).where(JobWorkerRow.name == worker).values(seen_at=moment)
+        )

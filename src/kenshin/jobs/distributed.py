@@ -86,6 +86,9 @@ WINDOW_RECHECK_ENV = "KENSHIN_WINDOW_RECHECK"
 WINDOW_RECHECK = float(os.environ.get(WINDOW_RECHECK_ENV, "60") or "60")
 """Seconds between looks at a closed diagnosis window (a new window may be recorded)."""
 LEASE_RETRY = 0.5
+STALE_HOLD = WINDOW_RECHECK + 2 * LEASE_SECONDS
+"""A received unit nobody has received again for this long is sent again (a held unit
+comes back at least every ``WINDOW_RECHECK`` seconds)."""
 WINDOWED = (JobKind.SCAN, JobKind.DIAGNOSE)
 
 _log = logging.getLogger(__name__)
@@ -409,7 +412,7 @@ def reap_orphans(app: Celery, store: Store) -> int:
     unit done, and ``write_unit`` accepts only the unit's newest attempt.
     """
     sent = 0
-    for orphan in orphaned_units(store, silence=LEASE_SECONDS):
+    for orphan in orphaned_units(store, silence=LEASE_SECONDS, stale=STALE_HOLD):
         if requeue_unit(store, orphan):
             _log.warning(
                 "unit %s of job %s lost its worker; queued again", orphan.key, orphan.job_id

@@ -244,7 +244,7 @@ def hold_unit(store: Store, job_id: str, key: str, worker: str) -> None:
         session.execute(
             update(JobUnitRow)
             .where(JobUnitRow.job_id == job_id, JobUnitRow.key == key, JobUnitRow.state == "queued")
-            .values(worker=worker)
+            .values(worker=worker, held_at=datetime.now(UTC))
         )
 
 
@@ -262,11 +262,16 @@ class Orphan:
 ACTIVE_JOBS = ("running", "paused")
 
 
-def orphaned_units(store: Store, silence: float, now: datetime | None = None) -> list[Orphan]:
+def orphaned_units(
+    store: Store, silence: float, stale: float, now: datetime | None = None
+) -> list[Orphan]:
     """Units of running or paused jobs whose worker is gone.
 
-    Running: no live lease of the unit's holder on its target. Queued and held by a
-    worker (``hold_unit``): that worker's heartbeat is older than ``silence`` seconds.
+    Running: no live lease of the unit's holder on its target. Queued and received
+    before (``hold_unit``): its holder's heartbeat is older than ``silence`` seconds, or
+    nobody has received its message for ``stale`` seconds (a message that went to a
+    worker which died before it could record the hold; the holding worker re-receives
+    a unit at each countdown, so a live hold is never that old).
     """
     moment = now or datetime.now(UTC)
     with store.session() as session:
@@ -277,12 +282,13 @@ def orphaned_units(store: Store, silence: float, now: datetime | None = None) ->
                 JobUnitRow.state,
                 JobUnitRow.attempts,
                 JobUnitRow.worker,
+                JobUnitRow.held_at,
             )
             .join(JobRow, JobRow.id == JobUnitRow.job_id)
             .where(
                 JobRow.state.in_(ACTIVE_JOBS),
                 (JobUnitRow.state == "running")
-                | ((JobUnitRow.state == "queued") & (JobUnitRow.worker != "")),
+                | ((JobUnitRow.state == "queued") & JobUnitRow.held_at.is_not(None)),
             )
         ).all()
         if not units:
@@ -305,7 +311,10 @@ def orphaned_units(store: Store, silence: float, now: datetime | None = None) ->
         if row.state == "running":
             gone = _unit_of_holder(row.worker, row.job_id, row.key) not in live_holders
         else:
-            gone = row.worker not in live_workers
+            held = row.held_at if row.held_at.tzinfo else row.held_at.replace(tzinfo=UTC)
+            gone = (row.worker != "" and row.worker not in live_workers) or (
+                held < moment - timedelta(seconds=stale)
+            )
         if gone:
             orphans.append(Orphan(row.job_id, row.key, row.state, row.attempts, row.worker))
     return orphans
@@ -324,7 +333,12 @@ def requeue_unit(store: Store, orphan: Orphan) -> bool:
                 JobUnitRow.attempts == orphan.attempt,
                 JobUnitRow.worker == orphan.worker,
             )
-            .values(state="queued", worker="", error=f"sent again: {orphan.worker} went silent")
+            .values(
+                state="queued",
+                worker="",
+                held_at=datetime.now(UTC),
+                error=f"sent again: {orphan.worker or 'its message'} went silent",
+            )
         )
     return bool(getattr(done, "rowcount", 0))
 

@@ -81,6 +81,8 @@ class JobUnitRow(Base):
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     error: Mapped[str] = mapped_column(Text, default="")
+    held_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    """When a worker last received the unit's message (None: never yet, it is in the broker)."""
 
 
 class JobLeaseRow(Base):

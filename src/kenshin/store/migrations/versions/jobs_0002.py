@@ -1,4 +1,5 @@
-"""job workers: each worker's heartbeat, so the units a dead worker held are sent again
+"""job workers' heartbeats and when a unit's message was last received, so the units a
+dead worker held are sent again
 
 Revision ID: jobs_0002
 Revises: jobs_0001
@@ -23,7 +24,11 @@ def upgrade() -> None:
         sa.Column("seen_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_job_workers")),
     )
+    with op.batch_alter_table("job_units", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("held_at", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("job_units", schema=None) as batch_op:
+        batch_op.drop_column("held_at")
     op.drop_table("job_workers")
