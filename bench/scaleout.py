@@ -32,10 +32,7 @@ from datetime import UTC, datetime
 from ipaddress import ip_network
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-DOC = REPO / "docs" / "benchmarks.md"
-START = "<!-- bench:scaleout:start -->"
-END = "<!-- bench:scaleout:end -->"
+from _doc import write_section
 
 
 def _database(admin: str) -> str:
@@ -230,7 +227,6 @@ def main() -> None:
     load_after = os.getloadavg()
 
     lines = [
-        START,
         "## Scale-out (`bench/scaleout.py`)",
         "",
         f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.node()} "
@@ -257,17 +253,10 @@ def main() -> None:
             f"{'-' if unit is None else f'{float(unit) * 1000:.0f}'} | "  # type: ignore[arg-type]
             f"{'-' if overhead is None else f'{float(overhead) * 1000:.0f}'} |"  # type: ignore[arg-type]
         )
-    lines += ["", END]
     table = "\n".join(lines)
     print(table)
     if not args.no_doc:
-        text = DOC.read_text(encoding="utf-8")
-        if START in text:
-            before, rest = text.split(START, 1)
-            text = before + table + rest.split(END, 1)[1]
-        else:
-            text = text.rstrip("\n") + "\n\n" + table + "\n"
-        DOC.write_text(text, encoding="utf-8")
+        write_section("scaleout", table)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,8 @@ application and the job workers alike.
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
@@ -20,10 +22,18 @@ from kenshin.jobs.model import ProgressReporter
 from kenshin.scan import POST_SCAN_STAGES, register_identifier
 from kenshin.scope import scope_for_engagement
 from kenshin.store import EngagementRepository, FindingRepository, Store
+from kenshin.vulndb import VulnDBError, default_path
+from kenshin.vulndb.sources import VulnSource
+from kenshin.vulndb.update import (
+    SOURCES,
+    online_sources,
+    sources_from_files,
+    update_knowledge_base,
+)
 
 
 def configure(store: Callable[[], Store], settings: CheckSettings | None = None) -> DiagnosisStage:
-    """Register the diagnosis stage and the report/diagnose jobs (idempotent)."""
+    """Register the diagnosis stage and the report/diagnose/knowledge-base jobs (idempotent)."""
 
     def engagement(code: str) -> Engagement:
         with store().session() as session:
@@ -35,6 +45,7 @@ def configure(store: Callable[[], Store], settings: CheckSettings | None = None)
     POST_SCAN_STAGES.append(stage)
     register_job(JobKind.REPORT, report_job)
     register_job(JobKind.DIAGNOSE, diagnose_job)
+    register_job(JobKind.VULNDB_UPDATE, vulndb_update_job)
     return stage
 
 
@@ -68,25 +79,97 @@ def report_job(store: Store, spec: JobSpec, progress: ProgressReporter) -> Mappi
 
 
 def diagnose_job(store: Store, spec: JobSpec, progress: ProgressReporter) -> Mapping[str, str]:
-    """Run the checks on the engagement's newest finished scan and store the findings."""
+    """Run the checks on a scan run and store the findings (what ``kenshin diagnose`` does).
+
+    Parameters: ``run`` (default: the engagement's newest finished scan) and
+    ``active_confirmation`` (true/false). The result lists the findings' fingerprints
+    (comma-separated) and the checks' errors (one per line), so a caller can show them.
+    """
     from kenshin.report.sources import latest_scan
+    from kenshin.scan.storage import ScanRunRepository
+    from kenshin.store import finding_fingerprint
 
     code = spec.engagement_code or ""
+    chosen = spec.params.get("run", "")
     with store.session() as session:
         engagement = EngagementRepository(session).get(code)
-        report = latest_scan(session, code)
+        report = ScanRunRepository(session).report(chosen) if chosen else latest_scan(session, code)
     if report is None:
         return {"findings": "0", "note": "no finished scan"}
     scope = scope_for_engagement(engagement)
+    active = spec.params.get("active_confirmation", "").lower() in ("1", "true", "yes")
     result = asyncio.run(
         diagnose(
             report.hosts,
             default_checks(),
             allowed=scope.allows,
+            settings=CheckSettings(active_confirmation=active),
             device_roles=roles_by_address(engagement),
             progress=lambda done, total: progress(done / max(total, 1), "checks"),
         )
     )
     with store.session() as session:
         FindingRepository(session).record(code, result.findings)
-    return {"findings": str(len(result.findings)), "errors": str(len(result.errors))}
+    return {
+        "findings": str(len(result.findings)),
+        "errors": str(len(result.errors)),
+        "fingerprints": ",".join(finding_fingerprint(f) for f in result.findings),
+        "error_details": "\n".join(str(e) for e in result.errors),
+    }
+
+
+def vulndb_sources(
+    path: Path,
+    chosen: Sequence[str],
+    *,
+    from_files: Path | None = None,
+    nvd_url: str | None = None,
+    kev_url: str | None = None,
+    jvn_url: str | None = None,
+    api_key: str | None = None,
+    full: bool = False,
+) -> list[VulnSource]:
+    """The sources ``kenshin vulndb update`` reads: files, or the online services."""
+    if from_files is not None:
+        return sources_from_files(from_files, chosen)
+    return online_sources(
+        path, chosen, nvd_url=nvd_url, kev_url=kev_url, jvn_url=jvn_url, api_key=api_key, full=full
+    )
+
+
+def vulndb_update_job(store: Store, spec: JobSpec, progress: ProgressReporter) -> Mapping[str, str]:
+    """``kenshin vulndb update`` as a job: refresh the knowledge base of the worker running it.
+
+    Parameters: ``sources`` (comma-separated, default all), ``kb`` (file; default the
+    worker's data directory), ``from_files``, ``nvd_url``, ``kev_url``, ``jvn_url``,
+    ``full``. The NVD API key is the worker's own ``NVD_API_KEY`` (never a job parameter).
+    The result: ``path``, per-source counts, and ``results`` (JSON, as the CLI prints it).
+    """
+    params = spec.params
+    chosen = [name for name in params.get("sources", ",".join(SOURCES)).split(",") if name]
+    for name in chosen:
+        if name not in SOURCES:
+            raise VulnDBError("vulndb.unknown_source", source=name)
+    path = Path(params["kb"]) if params.get("kb") else default_path()
+    sources = vulndb_sources(
+        path,
+        chosen,
+        from_files=Path(params["from_files"]) if params.get("from_files") else None,
+        nvd_url=params.get("nvd_url") or None,
+        kev_url=params.get("kev_url") or None,
+        jvn_url=params.get("jvn_url") or None,
+        api_key=os.environ.get("NVD_API_KEY"),
+        full=params.get("full", "").lower() in ("1", "true", "yes"),
+    )
+    started: list[str] = []
+
+    def step(source: str) -> None:
+        started.append(source)
+        progress((len(started) - 1) / max(len(sources), 1), source)
+
+    result = update_knowledge_base(path, sources, progress=step)
+    return {
+        "path": str(result.path),
+        **{name: str(result.count(name)) for name in SOURCES},
+        "results": json.dumps([r.__dict__ for r in result.results], ensure_ascii=False),
+    }

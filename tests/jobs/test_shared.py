@@ -8,23 +8,51 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from kenshin.domain import DiagnosisWindow, Engagement
+from kenshin.domain import (
+    DiagnosisWindow,
+    Engagement,
+    Finding,
+    FindingCategory,
+    FindingSubject,
+    PortResult,
+    PortState,
+    Protocol,
+    Severity,
+)
 from kenshin.jobs import JobKind, JobSpec, JobState
 from kenshin.jobs.distributed import WINDOW_RECHECK, window_wait
 from kenshin.jobs.repository import JobRepository
 from kenshin.jobs.scan_job import scan_request
 from kenshin.jobs.shared import (
+    LEASE_SECONDS,
     SharedStop,
     clear_stop,
+    heartbeat,
     raise_stop,
     release_lease,
     stop_reason,
     try_lease,
 )
-from kenshin.jobs.units import plan_units
-from kenshin.store import EngagementRepository, Store, open_store
+from kenshin.jobs.units import (
+    Orphan,
+    Unit,
+    UnitOutcome,
+    claim_unit,
+    hold_unit,
+    orphaned_units,
+    plan_units,
+    requeue_unit,
+    unit_holder,
+    write_unit,
+)
+from kenshin.scan.engine import RunStatus
+from kenshin.scan.storage import ScanRunRepository
+from kenshin.store import EngagementRepository, FindingRepository, Store, open_store
+from kenshin.store.models_jobs import JobUnitRow, JobWorkerRow
+
+STALE = 2 * LEASE_SECONDS
 
 
 @pytest.fixture
@@ -131,31 +159,16 @@ def test_units_of_ranked_ports_keep_their_key_through_the_store() -> None:
     assert sum(len(u.ports) for u in units) == 100
 
 
-def test_writing_a_unit_twice_leaves_one_copy_of_its_results_and_findings(
-    store: Store, demo_engagement: Engagement
-) -> None:
-    from kenshin.domain import (
-        Finding,
-        FindingCategory,
-        FindingSubject,
-        PortResult,
-        PortState,
-        Protocol,
-        Severity,
-    )
-    from kenshin.jobs.units import Unit, UnitOutcome, write_unit
-    from kenshin.scan.engine import RunStatus
-    from kenshin.scan.storage import ScanRunRepository
-    from kenshin.store import FindingRepository
-    from kenshin.store.models_jobs import JobUnitRow
-
+def _unit_job(store: Store, engagement: Engagement) -> tuple[str, str, Unit]:
+    """A running scan job of ``engagement`` with one queued unit (and its scan run)."""
     with store.session() as session:
-        EngagementRepository(session).save(demo_engagement)
+        EngagementRepository(session).save(engagement)
         job_id = JobRepository(session).create(
-            JobSpec(JobKind.SCAN, demo_engagement.code, {}, "t"), runner="celery"
+            JobSpec(JobKind.SCAN, engagement.code, {}, "t"), runner="celery"
         )
+        JobRepository(session).start(job_id, "w")
         run_uid = ScanRunRepository(session).create(
-            engagement_code=demo_engagement.code,
+            engagement_code=engagement.code,
             targets=["198.18.10.10"],
             tcp_ports="22,443",
             udp_ports="",
@@ -171,12 +184,29 @@ def test_writing_a_unit_twice_leaves_one_copy_of_its_results_and_findings(
                 target=unit.target,
                 ports=unit.port_text,
                 probes=2,
-                state="running",
-                attempts=1,
-                worker="w",
+                state="queued",
+                attempts=0,
+                worker="",
                 error="",
             )
         )
+    return job_id, run_uid, unit
+
+
+def _unit_state(store: Store, job_id: str) -> tuple[str, int, str]:
+    with store.session() as session:
+        row = session.execute(
+            select(JobUnitRow.state, JobUnitRow.attempts, JobUnitRow.worker).where(
+                JobUnitRow.job_id == job_id
+            )
+        ).one()
+    return row.state, row.attempts, row.worker
+
+
+def test_writing_a_unit_twice_leaves_one_copy_of_its_results_and_findings(
+    store: Store, demo_engagement: Engagement
+) -> None:
+    job_id, run_uid, unit = _unit_job(store, demo_engagement)
     finding = Finding(
         "test.unit",
         next(iter(FindingCategory)),
@@ -194,15 +224,111 @@ def test_writing_a_unit_twice_leaves_one_copy_of_its_results_and_findings(
         "connect",
         (finding,),
     )
-    for _ in range(2):  # the second write is the unit done again after its worker died
-        write_unit(store, job_id, run_uid, unit, outcome, "w", None, demo_engagement.code)
+    assert claim_unit(store, job_id, unit.key, "w1") == 1
+    assert write_unit(store, job_id, run_uid, unit, outcome, "w1", 1, None, demo_engagement.code)
+    # the unit done again (its first worker died after writing, the broker re-delivered)
+    with store.session() as session:
+        session.execute(update(JobUnitRow).values(state="running"))
+    assert write_unit(store, job_id, run_uid, unit, outcome, "w2", 1, None, demo_engagement.code)
     with store.session() as session:
         results = ScanRunRepository(session).results(run_uid)
         findings = FindingRepository(session).list(demo_engagement.code)
-        state = session.scalar(select(JobUnitRow.state).where(JobUnitRow.job_id == job_id))
     assert {key[2]: r.state for key, r in results.items()} == {
         22: PortState.CLOSED,
         443: PortState.OPEN,
     }
     assert [f.check_id for f in findings] == ["test.unit"]
-    assert state == "done"
+    assert _unit_state(store, job_id)[0] == "done"
+    # a copy delivered after the unit is done claims nothing
+    assert claim_unit(store, job_id, unit.key, "w3") is None
+
+
+def test_only_the_newest_attempt_of_a_unit_may_write(
+    store: Store, demo_engagement: Engagement
+) -> None:
+    job_id, run_uid, unit = _unit_job(store, demo_engagement)
+    stalled = claim_unit(store, job_id, unit.key, "w1")
+    newer = claim_unit(store, job_id, unit.key, "w2")
+    assert (stalled, newer) == (1, 2)
+    full = UnitOutcome(
+        RunStatus.FINISHED,
+        (
+            PortResult(Protocol.TCP, 22, PortState.CLOSED, "reset"),
+            PortResult(Protocol.TCP, 443, PortState.OPEN, "syn-ack"),
+        ),
+        "connect",
+    )
+    partial = UnitOutcome(
+        RunStatus.INTERRUPTED, (PortResult(Protocol.TCP, 22, PortState.FILTERED, ""),), "connect"
+    )
+    assert write_unit(store, job_id, run_uid, unit, full, "w2", 2)
+    # the stalled worker comes back with its interrupted unit: refused, nothing changes
+    assert not write_unit(store, job_id, run_uid, unit, partial, "w1", 1)
+    with store.session() as session:
+        results = ScanRunRepository(session).results(run_uid)
+    assert {key[2]: r.state for key, r in results.items()} == {
+        22: PortState.CLOSED,
+        443: PortState.OPEN,
+    }
+    assert _unit_state(store, job_id) == ("done", 2, "w2")
+
+
+def test_a_unit_whose_worker_lost_its_lease_is_queued_again_once(
+    store: Store, demo_engagement: Engagement
+) -> None:
+    job_id, run_uid, unit = _unit_job(store, demo_engagement)
+    worker = "w1@host pid 1"
+    heartbeat(store, worker)
+    holder = unit_holder(worker, job_id, unit.key)
+    assert try_lease(store, unit.target, holder) == 0
+    assert claim_unit(store, job_id, unit.key, worker) == 1
+    # alive: the lease is held, nothing to reap
+    assert orphaned_units(store, silence=LEASE_SECONDS, stale=STALE) == []
+    # the worker dies: its lease expires unrenewed
+    later = datetime.now(UTC) + timedelta(seconds=LEASE_SECONDS + 1)
+    orphans = orphaned_units(store, silence=LEASE_SECONDS, stale=STALE, now=later)
+    assert orphans == [Orphan(job_id, unit.key, "running", 1, worker)]
+    assert requeue_unit(store, orphans[0])
+    assert not requeue_unit(store, orphans[0])  # a second reaper finds it taken care of
+    assert _unit_state(store, job_id) == ("queued", 1, "")
+    assert orphaned_units(store, silence=LEASE_SECONDS, stale=STALE, now=later) == []
+    # the dead worker's write of its attempt is refused; the next attempt's is not
+    outcome = UnitOutcome(RunStatus.FINISHED, (), "connect")
+    assert not write_unit(store, job_id, run_uid, unit, outcome, worker, 1)
+    release_lease(store, unit.target, 0, holder)
+    assert claim_unit(store, job_id, unit.key, "w2@host pid 2") == 2
+    assert write_unit(store, job_id, run_uid, unit, outcome, "w2@host pid 2", 2)
+
+
+def test_a_unit_held_by_a_silent_worker_is_sent_again(
+    store: Store, demo_engagement: Engagement
+) -> None:
+    job_id, _run_uid, unit = _unit_job(store, demo_engagement)
+    # never received by a worker: it waits in the broker, nothing to reap
+    assert orphaned_units(store, silence=LEASE_SECONDS, stale=STALE) == []
+    heartbeat(store, "w1")
+    hold_unit(store, job_id, unit.key, "w1")  # w1 holds it for a countdown
+    assert orphaned_units(store, silence=LEASE_SECONDS, stale=STALE) == []
+    later = datetime.now(UTC) + timedelta(seconds=LEASE_SECONDS + 1)
+    orphans = orphaned_units(store, silence=LEASE_SECONDS, stale=STALE, now=later)
+    assert orphans == [Orphan(job_id, unit.key, "queued", 0, "w1")]
+    heartbeat(store, "w2")
+    hold_unit(store, job_id, unit.key, "w2")  # meanwhile w2 received it: not w1's any more
+    assert not requeue_unit(store, orphans[0])
+    assert _unit_state(store, job_id) == ("queued", 0, "w2")
+    # w2 lives, but nobody has received the unit for longer than any countdown: its
+    # message went to a worker that died before it could record the hold
+    much_later = datetime.now(UTC) + timedelta(seconds=STALE + 1)
+    heartbeat_at(store, "w2", much_later)
+    stale = orphaned_units(store, silence=LEASE_SECONDS, stale=STALE, now=much_later)
+    assert stale == [Orphan(job_id, unit.key, "queued", 0, "w2")]
+    assert requeue_unit(store, stale[0])
+    assert _unit_state(store, job_id) == ("queued", 0, "")
+    assert orphaned_units(store, silence=LEASE_SECONDS, stale=STALE) == []
+
+
+def heartbeat_at(store: Store, worker: str, moment: datetime) -> None:
+    with store.session() as session:
+        session.execute(
+            update(JobWorkerRow).where(JobWorkerRow.name == worker).values(seen_at=moment)
+        )

@@ -1,4 +1,8 @@
-"""``kenshin diagnose``: the diagnosis checks on a stored scan run of an engagement."""
+"""``kenshin diagnose``: the diagnosis checks on a stored scan run of an engagement.
+
+With ``KENSHIN_BROKER_URL`` set the checks run as a diagnose job on the workers (inside
+the engagement's diagnosis window); the command follows it and shows its findings.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +14,12 @@ from rich.table import Table
 
 from kenshin.checks import CheckSettings, default_checks, diagnose, roles_by_address
 from kenshin.cli._common import load, print_json, say
+from kenshin.cli._jobs import on_workers, run_on_workers
 from kenshin.cli._state import STATE, console
 from kenshin.domain import Finding
+from kenshin.jobs import JobKind, JobSpec
 from kenshin.scan.storage import ScanRunRepository
-from kenshin.scope import scope_for_engagement
+from kenshin.scope import current_actor, scope_for_engagement
 from kenshin.store import FindingRepository, finding_fingerprint
 
 
@@ -65,18 +71,22 @@ def diagnose_command(
             say("cli.diagnose.no_run", code=engagement)
             raise typer.Exit(1)
         report = runs.report(chosen)
-    settings = CheckSettings(active_confirmation=active_confirmation)
-    result = asyncio.run(
-        diagnose(
-            report.hosts,
-            default_checks(),
-            allowed=scope.allows,
-            settings=settings,
-            device_roles=roles_by_address(subject),
+    if on_workers():
+        findings, errors = _diagnose_on_workers(engagement, chosen, active_confirmation, as_json)
+    else:
+        settings = CheckSettings(active_confirmation=active_confirmation)
+        result = asyncio.run(
+            diagnose(
+                report.hosts,
+                default_checks(),
+                allowed=scope.allows,
+                settings=settings,
+                device_roles=roles_by_address(subject),
+            )
         )
-    )
-    with STATE.store().session() as session:
-        FindingRepository(session).record(engagement, result.findings)
+        with STATE.store().session() as session:
+            FindingRepository(session).record(engagement, result.findings)
+        findings, errors = list(result.findings), [str(e) for e in result.errors]
     if as_json:
         print_json(
             [
@@ -90,11 +100,29 @@ def diagnose_command(
                     "kev": f.kev,
                     "evidence": f.evidence,
                 }
-                for f in result.findings
+                for f in findings
             ]
         )
         return
-    console.print(findings_table(list(result.findings)))
-    for error in result.errors:
+    console.print(findings_table(findings))
+    for error in errors:
         say("cli.diagnose.check_failed", detail=error)
-    say("cli.diagnose.done", count=len(result.findings), run=chosen)
+    say("cli.diagnose.done", count=len(findings), run=chosen)
+
+
+def _diagnose_on_workers(
+    engagement: str, run: str, active_confirmation: bool, as_json: bool
+) -> tuple[list[Finding], list[str]]:
+    """The diagnose job on the workers; its findings read back from the store."""
+    spec = JobSpec(
+        JobKind.DIAGNOSE,
+        engagement,
+        {"run": run, "active_confirmation": str(active_confirmation).lower()},
+        current_actor(),
+    )
+    result = run_on_workers(spec, show=not as_json).result
+    wanted = set(filter(None, result.get("fingerprints", "").split(",")))
+    with STATE.store().session() as session:
+        stored = FindingRepository(session).list(engagement)
+    findings = [f for f in stored if finding_fingerprint(f) in wanted]
+    return findings, [line for line in result.get("error_details", "").splitlines() if line]

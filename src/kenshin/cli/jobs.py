@@ -8,14 +8,13 @@ within seconds (``--clear`` lifts it).
 
 from __future__ import annotations
 
-import time
 from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from kenshin.cli._common import print_json, say
+from kenshin.cli._jobs import follow
 from kenshin.cli._state import STATE, console
 from kenshin.jobs import JobKind, JobSpec, JobState, JobStatus, runner_for
 from kenshin.jobs.inprocess import InProcessRunner
@@ -45,26 +44,6 @@ def _document(status: JobStatus) -> dict[str, Any]:
         "result": dict(status.result),
         "error": status.error,
     }
-
-
-def _follow(job_id: str) -> JobStatus:
-    runner = runner_for(STATE.store())
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.percentage:>5.1f}%"),
-        TextColumn("{task.fields[message]}"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as progress:
-        task = progress.add_task(STATE.t("jobs.cli.progress"), total=1.0, message="")
-        while True:
-            status = runner.status(job_id)
-            progress.update(task, completed=status.progress, message=status.message)
-            if status.state.finished:
-                return status
-            time.sleep(0.5)
 
 
 @app.command("scan")
@@ -112,7 +91,7 @@ def scan(
     if wait or isinstance(runner, InProcessRunner):
         if not as_json:
             say("jobs.cli.submitted", id=job_id)
-        status = _follow(job_id)
+        status = follow(runner, job_id, show=not as_json)
         if as_json:
             print_json(_document(status))
         else:

@@ -1,4 +1,9 @@
-"""``kenshin report ENGAGEMENT -o DIR``: the check-up report and its exports."""
+"""``kenshin report ENGAGEMENT -o DIR``: the check-up report and its exports.
+
+With ``KENSHIN_BROKER_URL`` set the report is written by a report job on a worker, into
+the same folder (given to it as an absolute path, so the worker must see this
+machine's folder: the same host, or a shared file system).
+"""
 
 from __future__ import annotations
 
@@ -9,10 +14,13 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn
 
 from kenshin.cli._common import print_json
+from kenshin.cli._jobs import on_workers, run_on_workers
 from kenshin.cli._state import STATE, console
 from kenshin.i18n import resolve_lang
+from kenshin.jobs import JobKind, JobSpec
 from kenshin.report import ReportInput, write_report
 from kenshin.report.sources import gather_report_input
+from kenshin.scope import current_actor
 
 
 def gather(engagement: str) -> ReportInput:
@@ -34,6 +42,16 @@ def report(
 ) -> None:
     """Write the report: report.pdf, report.html, findings.xlsx, findings.json, defectdojo.json."""
     language = resolve_lang(lang) if lang else STATE.lang
+    if on_workers():
+        spec = JobSpec(
+            JobKind.REPORT,
+            engagement,
+            {"output": str(output.resolve()), "lang": language},
+            current_actor(),
+        )
+        written = run_on_workers(spec, show=not as_json).result
+        _written(engagement, language, output.resolve(), dict(written), as_json)
+        return
     report_input = gather(engagement)
     with Progress(
         SpinnerColumn(),
@@ -48,16 +66,28 @@ def report(
             progress.update(task, description=f"{STATE.t('report.cli.rendering')}: {name}")
 
         files = write_report(report_input, output, language, progress=step)
+    _written(
+        engagement,
+        language,
+        files.directory.resolve(),
+        {path.name: str(path.resolve()) for path in files.all()},
+        as_json,
+    )
+
+
+def _written(
+    engagement: str, language: str, directory: Path, files: dict[str, str], as_json: bool
+) -> None:
     if as_json:
         print_json(
             {
                 "engagement": engagement,
                 "lang": language,
-                "directory": str(files.directory.resolve()),
-                "files": {path.name: str(path.resolve()) for path in files.all()},
+                "directory": str(directory),
+                "files": files,
             }
         )
         return
-    console.print(STATE.t("report.cli.written", dir=str(files.directory.resolve())))
-    for path in files.all():
-        console.print(STATE.t("report.cli.file", name=path.name))
+    console.print(STATE.t("report.cli.written", dir=str(directory)))
+    for name in files:
+        console.print(STATE.t("report.cli.file", name=name))

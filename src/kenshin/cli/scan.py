@@ -5,6 +5,10 @@ scope room decides which); without one, ``--target`` may name loopback addresses
 only (and the lab range when ``KENSHIN_LAB_TARGETS=1``). Results are stored as a
 scan run while the scan goes; Ctrl-C stops sending, keeps what was found and marks
 the run interrupted, and ``--resume`` continues it.
+
+With ``KENSHIN_BROKER_URL`` set the same scan is queued as a scan job, split into
+units on the Celery workers; the command follows it and prints the stored run the
+same way (Ctrl-C cancels the job).
 """
 
 from __future__ import annotations
@@ -29,8 +33,10 @@ from rich.progress import (
 from rich.table import Table
 
 from kenshin.cli._common import CliError, print_json, say
+from kenshin.cli._jobs import on_workers, run_on_workers
 from kenshin.cli._state import STATE, console
 from kenshin.domain import PortResult, PortState, Protocol, ScanReport
+from kenshin.jobs import JobError, JobKind, JobSpec
 from kenshin.scan import (
     EmergencyStop,
     RunStatus,
@@ -155,6 +161,90 @@ def _summary(outcome: ScanOutcome | None, report: ScanReport) -> None:
             say(note)
 
 
+def port_ranges(ports: tuple[int, ...]) -> str:
+    """``1-1024,3389``: a port list as short as ``parse_ports`` reads it back."""
+    parts: list[str] = []
+    ordered = sorted(set(ports))
+    start = 0
+    for index in range(1, len(ordered) + 1):
+        if index == len(ordered) or ordered[index] != ordered[index - 1] + 1:
+            first, last = ordered[start], ordered[index - 1]
+            parts.append(str(first) if first == last else f"{first}-{last}")
+            start = index
+    return ",".join(parts)
+
+
+def _job_params(request: ScanRequest, overrides: dict[str, float | int | None]) -> dict[str, str]:
+    """The scan job's parameters for exactly this request (the ports listed, not re-derived)."""
+    params = {
+        "targets": ",".join(request.targets),
+        "ports": port_ranges(request.tcp_ports) or "none",
+        "udp_ports": port_ranges(request.udp_ports) or "none",
+        "mode": request.mode.value,
+        "profile": request.settings.profile,
+        "identify": str(request.identify).lower(),
+    }
+    params.update({name: str(value) for name, value in overrides.items() if value is not None})
+    return params
+
+
+def _scan_on_workers(
+    request: ScanRequest,
+    overrides: dict[str, float | int | None],
+    json_file: Path | None,
+    xml_file: Path | None,
+    show_progress: bool,
+) -> None:
+    """Queue the scan as a job on the workers, follow it, print the stored run."""
+    settings = request.settings
+    spec = JobSpec(
+        JobKind.SCAN, request.engagement, _job_params(request, overrides), current_actor()
+    )
+    status = run_on_workers(spec, show=show_progress)
+    uid = status.result["scan_run"]
+    with STATE.store().session() as session:
+        runs = ScanRunRepository(session)
+        run, report = runs.get(uid), runs.report(uid)
+    _summary(None, report)
+    mode_used = run.tcp_mode or str(run.options.get("tcp_mode", ""))
+    if json_file is not None:
+        write_json(
+            json_file,
+            report_document(
+                report,
+                engagement=request.engagement,
+                run_id=uid,
+                status=run.status.value,
+                tcp_mode=mode_used,
+                profile=settings.profile,
+                notes=run.notes,
+            ),
+        )
+        say("cli.scan.json_written", path=json_file)
+    if xml_file is not None:
+        xml_file.write_bytes(
+            report_nmap_xml(
+                report,
+                args=f"kenshin scan {request.engagement or ''}".strip(),
+                tcp_mode=mode_used,
+            )
+        )
+        say("cli.scan.xml_written", path=xml_file)
+    seconds = (
+        (status.finished_at - status.started_at).total_seconds()
+        if status.finished_at and status.started_at
+        else 0
+    )
+    say(
+        "cli.scan.finished",
+        uid=uid,
+        hosts=len(report.hosts),
+        open=status.result.get("open", "0"),
+        seconds=round(seconds, 1),
+        mode=mode_used or "-",
+    )
+
+
 def scan(
     engagement: Annotated[
         str | None, typer.Argument(help="Engagement code (its authorised targets are scanned).")
@@ -232,6 +322,8 @@ def scan(
         raise CliError("cli.bad_choice", value=mode, allowed="auto, syn, connect") from None
     store = STATE.store()
     resumption: Resumption | None = None
+    if resume and on_workers():
+        raise JobError("jobs.cli.no_resume_on_workers")
     if resume:
         for flag, value in (
             ("--ports", ports),
@@ -265,6 +357,21 @@ def scan(
             identify=not no_identify,
         )
     settings = request.settings
+    if on_workers():
+        _scan_on_workers(
+            request,
+            {
+                "rate": rate,
+                "max_connections": max_connections,
+                "per_host": per_host,
+                "timeout": timeout,
+                "retries": retries,
+            },
+            json_file,
+            xml_file,
+            show_progress=not no_progress,
+        )
+        return
     progress = (
         None
         if no_progress

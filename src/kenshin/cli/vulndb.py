@@ -1,18 +1,29 @@
-"""``kenshin vulndb``: update the vulnerability knowledge base, show its status, look up."""
+"""``kenshin vulndb``: update the vulnerability knowledge base, show its status, look up.
+
+With ``KENSHIN_BROKER_URL`` set, ``update`` queues a knowledge-base update job: a worker
+refreshes its knowledge base (``--kb`` as an absolute path, else the worker's data
+directory) with its own ``NVD_API_KEY``; the command follows the job and prints the
+same summary.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
 from kenshin.cli._common import CliError, print_json
+from kenshin.cli._jobs import on_workers, run_on_workers
 from kenshin.cli._state import STATE, console
+from kenshin.jobs import JobKind, JobSpec
+from kenshin.pipeline import vulndb_sources
+from kenshin.scope import current_actor
 from kenshin.vulndb import ProductQuery, VulnMatch, default_path, open_knowledge_base
-from kenshin.vulndb.update import SOURCES, online_sources, sources_from_files, update_knowledge_base
+from kenshin.vulndb.update import SOURCES, update_knowledge_base
 
 app = typer.Typer(help="脆弱性知識ベース / vulnerability knowledge base.", no_args_is_help=True)
 
@@ -72,34 +83,44 @@ def update(
     for name in chosen:
         if name not in SOURCES:
             raise CliError("vulndb.unknown_source", source=name)
+    if on_workers():
+        params = {
+            "sources": ",".join(chosen),
+            "kb": str(kb.resolve()) if kb else "",
+            "from_files": str(from_files.resolve()) if from_files else "",
+            "nvd_url": nvd_url or "",
+            "kev_url": kev_url or "",
+            "jvn_url": jvn_url or "",
+            "full": str(full).lower(),
+        }
+        done = run_on_workers(
+            JobSpec(JobKind.VULNDB_UPDATE, None, params, current_actor()), show=not as_json
+        ).result
+        results = json.loads(done.get("results", "[]"))
+        _updated(done["path"], results, as_json)
+        return
     path = kb or default_path()
-    sources = (
-        sources_from_files(from_files, chosen)
-        if from_files
-        else online_sources(
-            path,
-            chosen,
-            nvd_url=nvd_url,
-            kev_url=kev_url,
-            jvn_url=jvn_url,
-            api_key=api_key or os.environ.get("NVD_API_KEY"),
-            full=full,
-        )
+    sources = vulndb_sources(
+        path,
+        chosen,
+        from_files=from_files,
+        nvd_url=nvd_url,
+        kev_url=kev_url,
+        jvn_url=jvn_url,
+        api_key=api_key or os.environ.get("NVD_API_KEY"),
+        full=full,
     )
     with console.status("vulndb update", spinner="dots") as status:
         result = update_knowledge_base(path, sources, progress=lambda s: status.update(s))
+    _updated(str(result.path), [r.__dict__ for r in result.results], as_json)
+
+
+def _updated(path: str, results: list[dict[str, Any]], as_json: bool) -> None:
     if as_json:
-        print_json({"path": str(result.path), "results": [r.__dict__ for r in result.results]})
+        print_json({"path": path, "results": results})
         return
-    console.print(
-        STATE.t(
-            "vulndb.update.done",
-            path=str(result.path),
-            nvd=result.count("nvd"),
-            kev=result.count("kev"),
-            jvn=result.count("jvn"),
-        )
-    )
+    counts = {name: sum(r["records"] for r in results if r["source"] == name) for name in SOURCES}
+    console.print(STATE.t("vulndb.update.done", path=path, **counts))
 
 
 @app.command("status")

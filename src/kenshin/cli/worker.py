@@ -20,8 +20,14 @@ def worker(
         int, typer.Option("--concurrency", "-c", help="Jobs or units at once (threads).")
     ] = 2,
     queues: Annotated[
-        str, typer.Option("--queues", "-Q", help="Queues: kenshin (jobs), kenshin.scan (units).")
-    ] = "kenshin,kenshin.scan",
+        str,
+        typer.Option(
+            "--queues",
+            "-Q",
+            help="Queues (default both): kenshin (jobs), kenshin.scan (units); "
+            "KENSHIN_QUEUE renames them.",
+        ),
+    ] = "",
     rate: Annotated[
         float | None,
         typer.Option("--rate", help="This worker's own limit in probes per second (all units)."),

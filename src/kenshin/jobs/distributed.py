@@ -9,10 +9,16 @@ transaction; the last unit to finish closes the run and the job.
 
 Tasks are acknowledged late and re-queued when their worker is lost
 (``task_acks_late`` + ``task_reject_on_worker_lost``; RabbitMQ re-delivers when the dead
-worker's connection closes, Redis after ``visibility_timeout``), so a unit that dies
-with its worker is done again elsewhere; the unit write is idempotent, so nothing is
-lost or duplicated. Jobs of an engagement start only inside its diagnosis window and
-pause (the task is retried with a countdown) while it is closed.
+worker's connection closes, Redis after ``visibility_timeout``). Independently of the
+broker, every worker's reaper queues again any running unit whose target lease has
+expired (its worker died or stalled), so a unit that dies with its worker is always
+done again elsewhere; the unit write is fenced by its attempt number and idempotent,
+so nothing is lost or duplicated. Jobs of an engagement start only inside its
+diagnosis window and pause (the task is retried with a countdown) while it is closed.
+
+Queue names come from ``KENSHIN_QUEUE`` (default ``kenshin``: jobs on ``kenshin``,
+units on ``kenshin.scan``), so two programmes — or two test runs — can share one
+broker without taking each other's tasks.
 """
 
 from __future__ import annotations
@@ -21,11 +27,14 @@ import logging
 import os
 import socket
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from celery import Celery, Task
+from celery.signals import task_received
 from kombu.entity import Queue
 from sqlalchemy import func, select, update
 
@@ -39,6 +48,7 @@ from kenshin.jobs.scan_job import scan_request
 from kenshin.jobs.shared import (
     LEASE_SECONDS,
     SharedStop,
+    heartbeat,
     now_utc,
     release_lease,
     renew_lease,
@@ -48,28 +58,37 @@ from kenshin.jobs.shared import (
 from kenshin.jobs.units import (
     DEFAULT_UNIT_PORTS,
     Unit,
+    claim_unit,
+    hold_unit,
+    orphaned_units,
     plan_units,
+    requeue_unit,
     run_unit,
     unit_counts,
+    unit_holder,
     write_unit,
 )
 from kenshin.scan.engine import RunStatus
 from kenshin.scan.session import build_scope, store_audit
 from kenshin.scan.storage import ScanRunRepository
 from kenshin.scope import current_actor
-from kenshin.store import EngagementRepository, Store, open_store
+from kenshin.store import EngagementRepository, Store, StoreError, open_store
 from kenshin.store.models_jobs import JobRow, JobUnitRow
 from kenshin.store.models_scan import ScanPortRow, ScanRunRow
 
 RUNNER_NAME = "celery"
-JOB_QUEUE = "kenshin"
-SCAN_QUEUE = "kenshin.scan"
-QUEUES = (JOB_QUEUE, SCAN_QUEUE)
+QUEUE_ENV = "KENSHIN_QUEUE"
+DEFAULT_QUEUE = "kenshin"
+REAP_SECONDS = max(1.0, LEASE_SECONDS / 3)
+"""How often each worker looks for units whose worker lost its lease."""
 VISIBILITY_ENV = "KENSHIN_VISIBILITY_TIMEOUT"
 WINDOW_RECHECK_ENV = "KENSHIN_WINDOW_RECHECK"
 WINDOW_RECHECK = float(os.environ.get(WINDOW_RECHECK_ENV, "60") or "60")
 """Seconds between looks at a closed diagnosis window (a new window may be recorded)."""
 LEASE_RETRY = 0.5
+STALE_HOLD = WINDOW_RECHECK + 2 * LEASE_SECONDS
+"""A received unit nobody has received again for this long is sent again (a held unit
+comes back at least every ``WINDOW_RECHECK`` seconds)."""
 WINDOWED = (JobKind.SCAN, JobKind.DIAGNOSE)
 
 _log = logging.getLogger(__name__)
@@ -98,17 +117,32 @@ def worker_store() -> Store:
         return _stores[url]
 
 
+def queue_names() -> tuple[str, str]:
+    """(the job queue, the scan-unit queue), named after ``KENSHIN_QUEUE``."""
+    base = os.environ.get(QUEUE_ENV, "").strip() or DEFAULT_QUEUE
+    return base, f"{base}.scan"
+
+
+def job_queue(app: Celery) -> str:
+    return str(app.conf.task_default_queue)
+
+
+def scan_queue(app: Celery) -> str:
+    return f"{job_queue(app)}.scan"
+
+
 def celery_app(broker: str) -> Celery:
     """A Celery application on ``broker`` with kenshin's two tasks and its settings."""
     app = Celery("kenshin", broker=broker, set_as_current=False)
+    jobs, units = queue_names()
     visibility = float(os.environ.get(VISIBILITY_ENV, "3600") or "3600")
     app.conf.update(
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
         task_ignore_result=True,
-        task_default_queue=JOB_QUEUE,
-        task_queues=[Queue(name) for name in QUEUES],  # type: ignore[no-untyped-call]
+        task_default_queue=jobs,
+        task_queues=[Queue(name) for name in (jobs, units)],  # type: ignore[no-untyped-call]
         task_serializer="json",
         accept_content=["json"],
         broker_connection_retry_on_startup=True,
@@ -240,7 +274,7 @@ def dispatch_scan(app: Celery, store: Store, job_id: str, spec: JobSpec) -> int:
             )
         )
     for key in keys:
-        app.send_task("kenshin.scan_unit", args=[job_id, key], queue=SCAN_QUEUE)
+        app.send_task("kenshin.scan_unit", args=[job_id, key], queue=scan_queue(app))
     if not keys:
         finish_if_complete(store, job_id)
     return len(keys)
@@ -281,38 +315,29 @@ def _scan_unit_task(task: Task, job_id: str, key: str) -> None:
     wait, window_end = window_wait(store, spec)
     if wait is not None:
         raise task.retry(countdown=_pause(store, job_id, wait))
-    holder = f"{WORKER.name()} {job_id} {key}"
+    holder = unit_holder(WORKER.name(), job_id, key)
     slot = try_lease(store, unit.target, holder)
     if slot is None:
         raise task.retry(countdown=LEASE_RETRY)
+    attempt: int | None = None
     try:
+        attempt = claim_unit(store, job_id, key, WORKER.name())
+        if attempt is None:  # another copy of this task did it while we waited
+            finish_if_complete(store, job_id)
+            return
         with store.session() as session:
-            session.execute(
-                update(JobUnitRow)
-                .where(JobUnitRow.job_id == job_id, JobUnitRow.key == key)
-                .values(
-                    state="running",
-                    attempts=JobUnitRow.attempts + 1,
-                    worker=WORKER.name(),
-                    started_at=now_utc(),
-                )
-            )
             JobRepository(session).start(job_id, WORKER.name())
-        keeper = threading.Event()
-
-        def keep() -> None:
-            while not keeper.wait(LEASE_SECONDS / 3):
-                renew_lease(store, unit.target, slot, holder)
-
-        renewer = threading.Thread(target=keep, name="kenshin-lease", daemon=True)
-        renewer.start()
-        try:
-            with SharedStop(store, job_id, window_end) as stop:
-                outcome = run_unit(store, _capped(spec), unit, stop)
-        finally:
-            keeper.set()
-        write_unit(store, job_id, run_uid, unit, outcome, WORKER.name(), key, spec.engagement_code)
+        stop = SharedStop(store, job_id, window_end)
+        with stop, _kept(store, unit.target, slot, holder, stop):
+            outcome = run_unit(store, _capped(spec), unit, stop)
+        written = write_unit(
+            store, job_id, run_uid, unit, outcome, WORKER.name(), attempt, key, spec.engagement_code
+        )
     except Exception as exc:
+        if window_wait(store, spec)[0] is not None:
+            # the window closed as the unit began (its scope check refused): a pause
+            _unit_back(store, job_id, key, attempt)
+            raise task.retry(countdown=_pause(store, job_id, WINDOW_RECHECK)) from exc
         with store.session() as session:
             session.execute(
                 update(JobUnitRow)
@@ -323,12 +348,101 @@ def _scan_unit_task(task: Task, job_id: str, key: str) -> None:
         return
     finally:
         release_lease(store, unit.target, slot, holder)
+    if not written:
+        _log.warning("unit %s of job %s was given to another worker; result dropped", key, job_id)
+        return
     if outcome.status is RunStatus.FINISHED:
         finish_if_complete(store, job_id)
     elif stop.why == "window":
         raise task.retry(countdown=_pause(store, job_id, WINDOW_RECHECK))
     elif stop.why == "stop" or stop.file_present():
         _stopped(store, job_id, stop_reason(store) or "stop")
+
+
+def _unit_back(store: Store, job_id: str, key: str, attempt: int | None) -> None:
+    """This attempt's unit back to queued (it will be claimed again)."""
+    if attempt is None:
+        return
+    with store.session() as session:
+        session.execute(
+            update(JobUnitRow)
+            .where(
+                JobUnitRow.job_id == job_id,
+                JobUnitRow.key == key,
+                JobUnitRow.state == "running",
+                JobUnitRow.attempts == attempt,
+            )
+            .values(state="queued")
+        )
+
+
+@contextmanager
+def _kept(store: Store, target: str, slot: int, holder: str, stop: SharedStop) -> Iterator[None]:
+    """Renew the target's lease while the unit probes; a lease lost (this worker stalled
+    past it and a reaper gave the unit to another) stops this unit's probing."""
+    done = threading.Event()
+
+    def keep() -> None:
+        while not done.wait(LEASE_SECONDS / 3):
+            try:
+                kept = renew_lease(store, target, slot, holder)
+            except StoreError:
+                continue  # the store blinked; the lease lasts until the next try
+            if not kept:
+                stop.why = stop.why or "lease"
+                stop.trigger()
+                return
+
+    renewer = threading.Thread(target=keep, name="kenshin-lease", daemon=True)
+    renewer.start()
+    try:
+        yield
+    finally:
+        done.set()
+        renewer.join(timeout=5)
+
+
+def reap_orphans(app: Celery, store: Store) -> int:
+    """Send again every unit whose worker is gone (see ``orphaned_units``).
+
+    The broker re-delivers such units too (RabbitMQ when the connection drops, Redis
+    after ``visibility_timeout``), but only when its own bookkeeping survived; this
+    looks at the store alone, so a unit is never stranded whatever the broker did. A
+    duplicate delivery is harmless: ``claim_unit`` under the target's lease sees the
+    unit done, and ``write_unit`` accepts only the unit's newest attempt.
+    """
+    sent = 0
+    for orphan in orphaned_units(store, silence=LEASE_SECONDS, stale=STALE_HOLD):
+        if requeue_unit(store, orphan):
+            _log.warning(
+                "unit %s of job %s lost its worker; queued again", orphan.key, orphan.job_id
+            )
+            app.send_task(
+                "kenshin.scan_unit", args=[orphan.job_id, orphan.key], queue=scan_queue(app)
+            )
+            sent += 1
+    return sent
+
+
+def _hold(sender: object = None, request: Any = None, **_: object) -> None:
+    """A unit's message arrived here (maybe held for a countdown): record who holds it."""
+    if request is None or getattr(request, "name", "") != "kenshin.scan_unit":
+        return
+    job_id, key = request.args
+    try:
+        hold_unit(worker_store(), job_id, key, WORKER.name())
+    except StoreError:
+        _log.warning("could not record that this worker holds unit %s", key)
+
+
+def _reaper(app: Celery, stopped: threading.Event) -> None:
+    """This worker's heartbeat, then a look for other workers' orphans, every few seconds."""
+    while not stopped.wait(REAP_SECONDS):
+        try:
+            heartbeat(worker_store(), WORKER.name())
+            reap_orphans(app, worker_store())
+        except Exception:  # a broker or store blip: the next round tries again
+            _log.exception("reaping orphaned units failed")
 
 
 def _stopped(store: Store, job_id: str, reason: str) -> None:
@@ -398,7 +512,7 @@ class CeleryRunner:
         job_function(spec.kind)  # refuse an unregistered kind before anything is queued
         with self.store.session() as session:
             job_id = JobRepository(session).create(spec, runner=RUNNER_NAME)
-        self.app.send_task("kenshin.run_job", args=[job_id], queue=JOB_QUEUE)
+        self.app.send_task("kenshin.run_job", args=[job_id], queue=job_queue(self.app))
         return job_id
 
     def status(self, job_id: str) -> JobStatus:
@@ -424,26 +538,43 @@ def start_worker(
     broker: str,
     *,
     concurrency: int = 2,
-    queues: tuple[str, ...] = QUEUES,
+    queues: tuple[str, ...] = (),
     rate: float | None = None,
     label: str = "",
     loglevel: str = "INFO",
 ) -> None:
-    """Run a Celery worker in this process (threads pool) until it is stopped."""
+    """Run a Celery worker in this process (threads pool) until it is stopped.
+
+    ``queues`` defaults to both of ``queue_names()``. The worker's reaper thread runs
+    beside it (see ``reap_orphans``).
+    """
     WORKER.label = label or f"kenshin-{os.getpid()}"
     WORKER.rate = rate
     WORKER.concurrency = max(1, concurrency)
     worker_store()  # open (and migrate) the store before taking any task
     app = celery_app(broker)
-    app.worker_main(
-        argv=[
-            "worker",
-            "--pool=threads",
-            f"--concurrency={WORKER.concurrency}",
-            f"--queues={','.join(queues)}",
-            f"--hostname={WORKER.label}@%h",
-            "--without-gossip",
-            "--without-mingle",
-            f"--loglevel={loglevel}",
-        ]
+    heartbeat(worker_store(), WORKER.name())
+    task_received.connect(_hold, weak=False)
+    stopped = threading.Event()
+    reaper = threading.Thread(
+        target=_reaper, args=(app, stopped), name="kenshin-reaper", daemon=True
     )
+    reaper.start()
+    try:
+        app.worker_main(
+            argv=[
+                "worker",
+                "--pool=threads",
+                f"--concurrency={WORKER.concurrency}",
+                f"--queues={','.join(queues or queue_names())}",
+                # the pid keeps two workers with one label apart (RabbitMQ refuses a
+                # second consumer of a node's exclusive control queue)
+                f"--hostname={WORKER.label}-{os.getpid()}@%h",
+                "--without-gossip",
+                "--without-mingle",
+                f"--loglevel={loglevel}",
+            ]
+        )
+    finally:
+        stopped.set()
+        reaper.join(timeout=5)

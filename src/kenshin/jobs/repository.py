@@ -124,10 +124,19 @@ class JobRepository:
         )
 
     def set_state(self, job_id: str, state: JobState, message: str = "") -> None:
+        """Move a job that has not ended (an ended job stays ended: a late pause of one
+        unit must not revive a failed or cancelled job)."""
         values: dict[str, object] = {"state": state.value}
         if message:
             values["message"] = message[:MESSAGE_LIMIT]
-        self.session.execute(update(JobRow).where(JobRow.id == job_id).values(**values))
+        self.session.execute(
+            update(JobRow)
+            .where(
+                JobRow.id == job_id,
+                JobRow.state.not_in([s.value for s in JobState if s.finished]),
+            )
+            .values(**values)
+        )
 
     def finish(
         self,

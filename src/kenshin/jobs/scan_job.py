@@ -4,7 +4,8 @@ Parameters (all strings, as a form or the CLI gives them): ``targets`` (specs se
 by commas or spaces; empty = the engagement's authorised targets), ``ports`` (TCP port
 list, e.g. ``22,80,1-1024``) or ``top_ports`` (N), ``udp_ports`` or ``udp_top`` (default
 none), ``mode`` (auto/syn/connect), ``profile`` (hospital/lab), ``rate``,
-``per_host`` (connections in flight per host), ``identify`` (true/false).
+``per_host`` (connections in flight per host), ``max_connections``, ``timeout`` (initial
+answer timeout, seconds), ``retries``, ``identify`` (true/false).
 """
 
 from __future__ import annotations
@@ -35,6 +36,11 @@ def _flag(value: str | None, default: bool) -> bool:
     return value.strip().lower() in ("1", "true", "yes", "on")
 
 
+def _listed(value: str, protocol: Protocol) -> tuple[int, ...]:
+    """A port list parameter; ``none`` is no port of that protocol (as on the CLI)."""
+    return () if value.strip().lower() == "none" else parse_ports(value, protocol)
+
+
 def scan_settings(params: Mapping[str, str]) -> ScanSettings:
     """The scan profile named by ``profile`` with ``rate`` / ``per_host`` applied."""
     settings = profile(params.get("profile", "hospital"))
@@ -46,6 +52,10 @@ def scan_settings(params: Mapping[str, str]) -> ScanSettings:
             changes["per_host_concurrency"] = int(params["per_host"])
         if params.get("max_connections"):
             changes["global_concurrency"] = int(params["max_connections"])
+        if params.get("timeout"):
+            changes["initial_timeout"] = float(params["timeout"])
+        if params.get("retries"):
+            changes["retries"] = int(params["retries"])
     except ValueError as exc:
         raise JobError("jobs.bad_param", detail=str(exc)) from exc
     return settings.with_changes(**changes) if changes else settings
@@ -56,11 +66,11 @@ def scan_request(spec: JobSpec) -> ScanRequest:
     params = spec.params
     try:
         if params.get("ports"):
-            tcp = parse_ports(params["ports"], Protocol.TCP)
+            tcp = _listed(params["ports"], Protocol.TCP)
         else:
             tcp = top_ports(Protocol.TCP, int(params.get("top_ports") or DEFAULT_TOP_PORTS))
         if params.get("udp_ports"):
-            udp = parse_ports(params["udp_ports"], Protocol.UDP)
+            udp = _listed(params["udp_ports"], Protocol.UDP)
         elif params.get("udp_top"):
             udp = top_ports(Protocol.UDP, int(params["udp_top"]))
         else:

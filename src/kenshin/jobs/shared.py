@@ -25,7 +25,7 @@ from sqlalchemy import delete, select, update
 from kenshin.jobs.model import JobState
 from kenshin.scan.pacing import EmergencyStop
 from kenshin.store import Store, StoreError
-from kenshin.store.models_jobs import JobControlRow, JobLeaseRow, JobRow
+from kenshin.store.models_jobs import JobControlRow, JobLeaseRow, JobRow, JobWorkerRow
 
 STOP = "emergency_stop"
 LEASE_ENV = "KENSHIN_LEASE_SECONDS"
@@ -89,6 +89,24 @@ def release_lease(store: Store, target: str, slot: int, holder: str) -> None:
                 JobLeaseRow.slot == slot,
                 JobLeaseRow.holder == holder,
             )
+        )
+
+
+WORKER_FORGOTTEN = timedelta(days=1)
+"""A worker silent this long is dropped from ``job_workers``."""
+
+
+def heartbeat(store: Store, worker: str) -> None:
+    """Record that ``worker`` is alive now (and forget workers silent for a day)."""
+    moment = now_utc()
+    with store.session() as session:
+        row = session.get(JobWorkerRow, worker)
+        if row is None:
+            session.add(JobWorkerRow(name=worker, seen_at=moment))
+        else:
+            row.seen_at = moment
+        session.execute(
+            delete(JobWorkerRow).where(JobWorkerRow.seen_at < moment - WORKER_FORGOTTEN)
         )
 
 

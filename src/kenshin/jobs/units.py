@@ -1,17 +1,28 @@
 """A scan split into units (one host x one port range), and the unit's idempotent write.
 
-``plan_units`` cuts a scan job into units; ``run_unit`` scans one unit with the scan
-engine (``run_scan``) and ``write_unit`` replaces that unit's rows of the scan run in
-one transaction, so a unit done twice (its worker died after probing, the broker gave
-it to another worker) leaves exactly one copy of each result.
+``plan_units`` cuts a scan job into units; ``claim_unit`` marks one running for a
+worker and numbers the attempt; ``run_unit`` scans it with the scan engine
+(``run_scan``) and ``write_unit`` replaces that unit's rows of the scan run in one
+transaction, so a unit done twice (its worker died after probing, the broker or the
+reaper gave it to another worker) leaves exactly one copy of each result. The attempt
+number fences the write: a worker that lost its unit (it stalled past its lease and
+the unit was given to another) cannot overwrite the newer attempt's rows.
+
+``orphaned_units`` finds the units a reaper must send again: running units whose
+worker no longer holds their target's lease (it died, or stalled past the lease), and
+queued units whose message sits in a dead worker (received and held for a countdown:
+waiting for the target's lease or for the diagnosis window; ``hold_unit`` records who
+holds it, ``job_workers`` who is alive). ``requeue_unit`` takes one back, once,
+whichever worker's reaper asks first.
 """
 
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, func, select, update
 
@@ -31,7 +42,7 @@ from kenshin.scan.session import ScanRequest, build_scope, store_audit
 from kenshin.scan.storage import ScanRunRepository
 from kenshin.scope import current_actor
 from kenshin.store import FindingRepository, Store
-from kenshin.store.models_jobs import JobUnitRow
+from kenshin.store.models_jobs import JobLeaseRow, JobRow, JobUnitRow, JobWorkerRow
 from kenshin.store.models_scan import ScanPortRow, ScanRunRow
 
 DEFAULT_UNIT_PORTS = 100
@@ -140,6 +151,39 @@ def run_unit(store: Store, request: ScanRequest, unit: Unit, stop: EmergencyStop
     )
 
 
+def unit_holder(worker: str, job_id: str, key: str) -> str:
+    """Who holds a target's lease while ``worker`` probes this unit: unique per task run
+    (two copies of one unit in one worker never share a lease); the part before `` #``
+    is how a reaper tells a live unit from an orphan."""
+    return f"{_unit_of_holder(worker, job_id, key)} #{uuid.uuid4().hex[:12]}"
+
+
+def _unit_of_holder(worker: str, job_id: str, key: str) -> str:
+    return f"{worker} {job_id} {key}"
+
+
+def claim_unit(store: Store, job_id: str, key: str, worker: str) -> int | None:
+    """Mark the unit running for ``worker``: its new attempt number, None when it is done.
+
+    Called while holding the target's lease, so it also re-checks a unit that another
+    copy of its task finished meanwhile (a duplicate delivery then does nothing).
+    """
+    with store.session() as session:
+        row = session.scalar(
+            select(JobUnitRow)
+            .where(JobUnitRow.job_id == job_id, JobUnitRow.key == key)
+            .with_for_update()
+        )
+        if row is None or row.state == "done":
+            return None
+        row.state = "running"
+        row.attempts = row.attempts + 1
+        row.worker = worker
+        row.started_at = datetime.now(UTC)
+        row.error = ""
+        return row.attempts
+
+
 def write_unit(
     store: Store,
     job_id: str,
@@ -147,19 +191,37 @@ def write_unit(
     unit: Unit,
     outcome: UnitOutcome,
     worker: str,
+    attempt: int,
     key: str | None = None,
     engagement_code: str | None = None,
-) -> None:
+) -> bool:
     """Replace the unit's rows in the run and mark the unit done, in one transaction.
 
-    Findings of the unit's diagnosis are recorded for the engagement in the same
-    transaction (the finding store dedupes by fingerprint, so a repeat adds nothing).
+    Only the unit's current ``attempt`` may write (False, and nothing written, for an
+    older one). Findings of the unit's diagnosis are recorded for the engagement in the
+    same transaction (the finding store dedupes by fingerprint, so a repeat adds nothing).
     """
     done = outcome.status is RunStatus.FINISHED
     with store.session() as session:
         run_id = session.scalar(select(ScanRunRow.id).where(ScanRunRow.uid == run_uid))
         if run_id is None:
             raise JobError("jobs.not_found", id=run_uid)
+        owned = session.execute(
+            update(JobUnitRow)
+            .where(
+                JobUnitRow.job_id == job_id,
+                JobUnitRow.key == (key or unit.key),
+                JobUnitRow.state == "running",
+                JobUnitRow.attempts == attempt,
+            )
+            .values(
+                state="done" if done else "queued",
+                worker=worker,
+                finished_at=datetime.now(UTC) if done else None,
+            )
+        )
+        if not getattr(owned, "rowcount", 0):
+            return False
         session.execute(
             delete(ScanPortRow).where(
                 ScanPortRow.run_id == run_id,
@@ -173,15 +235,112 @@ def write_unit(
         )
         if engagement_code is not None and outcome.findings:
             FindingRepository(session).record(engagement_code, outcome.findings)
+    return True
+
+
+def hold_unit(store: Store, job_id: str, key: str, worker: str) -> None:
+    """Record that ``worker`` holds the unit's message (it received it; not done yet)."""
+    with store.session() as session:
         session.execute(
             update(JobUnitRow)
-            .where(JobUnitRow.job_id == job_id, JobUnitRow.key == (key or unit.key))
-            .values(
-                state="done" if done else "queued",
-                worker=worker,
-                finished_at=datetime.now(UTC) if done else None,
+            .where(JobUnitRow.job_id == job_id, JobUnitRow.key == key, JobUnitRow.state == "queued")
+            .values(worker=worker, held_at=datetime.now(UTC))
+        )
+
+
+@dataclass(frozen=True)
+class Orphan:
+    """A unit to send again: its state and who had it when the reaper looked."""
+
+    job_id: str
+    key: str
+    state: str
+    attempt: int
+    worker: str
+
+
+ACTIVE_JOBS = ("running", "paused")
+
+
+def orphaned_units(
+    store: Store, silence: float, stale: float, now: datetime | None = None
+) -> list[Orphan]:
+    """Units of running or paused jobs whose worker is gone.
+
+    Running: no live lease of the unit's holder on its target. Queued and received
+    before (``hold_unit``): its holder's heartbeat is older than ``silence`` seconds, or
+    nobody has received its message for ``stale`` seconds (a message that went to a
+    worker which died before it could record the hold; the holding worker re-receives
+    a unit at each countdown, so a live hold is never that old).
+    """
+    moment = now or datetime.now(UTC)
+    with store.session() as session:
+        units = session.execute(
+            select(
+                JobUnitRow.job_id,
+                JobUnitRow.key,
+                JobUnitRow.state,
+                JobUnitRow.attempts,
+                JobUnitRow.worker,
+                JobUnitRow.held_at,
+            )
+            .join(JobRow, JobRow.id == JobUnitRow.job_id)
+            .where(
+                JobRow.state.in_(ACTIVE_JOBS),
+                (JobUnitRow.state == "running")
+                | ((JobUnitRow.state == "queued") & JobUnitRow.held_at.is_not(None)),
+            )
+        ).all()
+        if not units:
+            return []
+        live_holders = {
+            holder.rsplit(" #", 1)[0]
+            for holder in session.scalars(
+                select(JobLeaseRow.holder).where(JobLeaseRow.expires_at > moment)
+            )
+        }
+        live_workers = set(
+            session.scalars(
+                select(JobWorkerRow.name).where(
+                    JobWorkerRow.seen_at > moment - timedelta(seconds=silence)
+                )
             )
         )
+    orphans = []
+    for row in units:
+        if row.state == "running":
+            gone = _unit_of_holder(row.worker, row.job_id, row.key) not in live_holders
+        else:
+            held = row.held_at if row.held_at.tzinfo else row.held_at.replace(tzinfo=UTC)
+            gone = (row.worker != "" and row.worker not in live_workers) or (
+                held < moment - timedelta(seconds=stale)
+            )
+        if gone:
+            orphans.append(Orphan(row.job_id, row.key, row.state, row.attempts, row.worker))
+    return orphans
+
+
+def requeue_unit(store: Store, orphan: Orphan) -> bool:
+    """Back to queued, held by nobody; False when another reaper (or the unit's own
+    worker) changed it first."""
+    with store.session() as session:
+        done = session.execute(
+            update(JobUnitRow)
+            .where(
+                JobUnitRow.job_id == orphan.job_id,
+                JobUnitRow.key == orphan.key,
+                JobUnitRow.state == orphan.state,
+                JobUnitRow.attempts == orphan.attempt,
+                JobUnitRow.worker == orphan.worker,
+            )
+            .values(
+                state="queued",
+                worker="",
+                held_at=datetime.now(UTC),
+                error=f"sent again: {orphan.worker or 'its message'} went silent",
+            )
+        )
+    return bool(getattr(done, "rowcount", 0))
 
 
 def unit_counts(store: Store, job_id: str) -> tuple[int, int, int, int]:

@@ -4,7 +4,9 @@
 thing; ``job_units`` records each unit (host x port range) of a split scan so a unit
 that died with its worker is done again elsewhere and counted once; ``job_leases``
 is the per-target politeness limiter shared by all workers (a unit holds its
-target's lease while it probes); ``job_controls`` holds the global emergency stop.
+target's lease while it probes); ``job_workers`` holds each worker's heartbeat (the
+units a dead worker held are sent again); ``job_controls`` holds the global emergency
+stop.
 """
 
 from __future__ import annotations
@@ -79,6 +81,8 @@ class JobUnitRow(Base):
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     error: Mapped[str] = mapped_column(Text, default="")
+    held_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    """When a worker last received the unit's message (None: never yet, it is in the broker)."""
 
 
 class JobLeaseRow(Base):
@@ -90,6 +94,15 @@ class JobLeaseRow(Base):
     slot: Mapped[int] = mapped_column(Integer, primary_key=True)
     holder: Mapped[str] = mapped_column(String(200))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class JobWorkerRow(Base):
+    """A worker's heartbeat: ``seen_at`` is renewed every few seconds while it lives."""
+
+    __tablename__ = "job_workers"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class JobControlRow(Base):
