@@ -2,7 +2,7 @@
 dead worker held are sent again
 
 Revision ID: jobs_0002
-Revises: jobs_0001
+Revises: attachments_0001
 Create Date: 2026-11-26
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "jobs_0002"
-down_revision = "jobs_0001"
+down_revision = "attachments_0001"
 branch_labels = None
 depends_on = None
 
