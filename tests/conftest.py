@@ -1,4 +1,15 @@
-"""Shared fixtures: stores on SQLite and on a real PostgreSQL server."""
+"""Shared fixtures: stores on SQLite and on a real PostgreSQL server.
+
+`make test` runs the suite in parallel (pytest-xdist, ``--dist loadgroup``). Each worker
+gets its own ``test`` lab (a slot of its own) and each PostgreSQL test its own database;
+what the whole machine shares is kept in one worker by an ``xdist_group`` mark:
+
+- ``own-labs``: tests that start labs themselves — the demo lab (one per machine, under
+  one lock), ``kenshin lab up/down`` and the lifecycle tests, whose stale-lab clean-ups
+  (``cleanup_stale``, run by every ``Lab.start`` too) must not race each other;
+- ``celery``: the worker fleets, which share one broker's queues;
+- ``browser``: the Playwright tests, around one web server per module.
+"""
 
 from __future__ import annotations
 

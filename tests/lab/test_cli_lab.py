@@ -14,7 +14,8 @@ from typer.testing import CliRunner
 from kenshin.cli import app
 from kenshin.lab._netns import list_namespaces, pid_alive
 
-pytestmark = pytest.mark.lab
+# xdist: one worker runs every test that starts its own lab (see tests/conftest.py).
+pytestmark = [pytest.mark.lab, pytest.mark.xdist_group("own-labs")]
 
 
 @pytest.mark.usefixtures("needs_root")

@@ -10,7 +10,12 @@ from _probes import dns_query, tcp_state
 from kenshin.domain import PortState, Protocol
 from kenshin.lab import Lab
 
-pytestmark = [pytest.mark.lab, pytest.mark.usefixtures("needs_root")]
+# xdist: one worker runs every test that starts its own lab (see tests/conftest.py).
+pytestmark = [
+    pytest.mark.lab,
+    pytest.mark.usefixtures("needs_root"),
+    pytest.mark.xdist_group("own-labs"),
+]
 
 
 def test_bench_wide_host_answers_on_all_1024_addresses() -> None:

@@ -21,7 +21,8 @@ from kenshin.requests import RequestRepository
 from kenshin.store import EngagementRepository, FindingRepository, now_utc, open_store
 from kenshin.web import Accounts, Role, WebSettings, create_app
 
-pytestmark = pytest.mark.browser
+# xdist: one worker runs the module, so its web server fixture starts once.
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "correct horse battery"
