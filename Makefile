@@ -4,7 +4,7 @@ VENV ?= .venv
 KENSHIN_TEST_PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 export KENSHIN_TEST_PG_URL
 # Test processes (pytest-xdist): one per core. Tests that share a machine-wide resource
-# carry an xdist_group mark and run in one worker (see tests/conftest.py).
+# are in one group and run in one worker (XDIST_GROUPS in tests/conftest.py).
 TEST_WORKERS ?= auto
 
 .PHONY: demo test setup services lint

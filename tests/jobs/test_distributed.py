@@ -38,13 +38,8 @@ from kenshin.scan.storage import ScanRunRepository
 from kenshin.store import EngagementRepository, Store, open_store
 from kenshin.store.models_jobs import JobUnitRow
 
-# xdist: one worker runs the whole module; its fleets share one broker's queues.
-pytestmark = [
-    pytest.mark.lab,
-    pytest.mark.postgres,
-    pytest.mark.slow,
-    pytest.mark.xdist_group("celery"),
-]
+# xdist: in the celery group (XDIST_GROUPS in tests/conftest.py): one broker's queues.
+pytestmark = [pytest.mark.lab, pytest.mark.postgres, pytest.mark.slow]
 
 REDIS_URL = os.environ.get("KENSHIN_TEST_REDIS_URL", "redis://127.0.0.1:6379/11")
 AMQP_URL = os.environ.get("KENSHIN_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")

@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 from kenshin.cli import app
 from kenshin.lab._netns import list_namespaces, pid_alive
 
-# xdist: one worker runs every test that starts its own lab (see tests/conftest.py).
-pytestmark = [pytest.mark.lab, pytest.mark.xdist_group("own-labs")]
+# xdist: in the own-labs group (XDIST_GROUPS in tests/conftest.py).
+pytestmark = pytest.mark.lab
 
 
 @pytest.mark.usefixtures("needs_root")

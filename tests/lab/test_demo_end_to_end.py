@@ -13,8 +13,8 @@ import pytest
 
 from lab.conftest import require_root
 
-# xdist: one worker runs every test that starts its own lab (see tests/conftest.py).
-pytestmark = [pytest.mark.lab, pytest.mark.slow, pytest.mark.xdist_group("own-labs")]
+# xdist: in the own-labs group (XDIST_GROUPS in tests/conftest.py).
+pytestmark = [pytest.mark.lab, pytest.mark.slow]
 
 
 def test_demo_runs_the_whole_check_up(tmp_path: Path) -> None:

@@ -24,12 +24,8 @@ from kenshin.lab._netns import (
     slot_in_use,
 )
 
-# xdist: one worker runs every test that starts its own lab (see tests/conftest.py).
-pytestmark = [
-    pytest.mark.lab,
-    pytest.mark.usefixtures("needs_root"),
-    pytest.mark.xdist_group("own-labs"),
-]
+# xdist: in the own-labs group (XDIST_GROUPS in tests/conftest.py).
+pytestmark = [pytest.mark.lab, pytest.mark.usefixtures("needs_root")]
 
 REPO = Path(__file__).resolve().parents[2]
 

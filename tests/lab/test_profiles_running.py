@@ -10,12 +10,8 @@ from _probes import dns_query, tcp_state
 from kenshin.domain import PortState, Protocol
 from kenshin.lab import Lab
 
-# xdist: one worker runs every test that starts its own lab (see tests/conftest.py).
-pytestmark = [
-    pytest.mark.lab,
-    pytest.mark.usefixtures("needs_root"),
-    pytest.mark.xdist_group("own-labs"),
-]
+# xdist: in the own-labs group (XDIST_GROUPS in tests/conftest.py).
+pytestmark = [pytest.mark.lab, pytest.mark.usefixtures("needs_root")]
 
 
 def test_bench_wide_host_answers_on_all_1024_addresses() -> None:

@@ -185,8 +185,8 @@ def _run(args: list[str], env: dict[str, str], stdin: str = "") -> subprocess.Co
     )
 
 
+# `kenshin demo` starts the demo lab: in the own-labs xdist group (tests/conftest.py).
 @pytest.mark.slow
-@pytest.mark.xdist_group("own-labs")  # `kenshin demo` starts the demo lab
 def test_the_secret_leaks_nowhere_through_the_command_line(
     isolated_env: Path, tmp_path: Path
 ) -> None:

@@ -21,8 +21,8 @@ from kenshin.requests import RequestRepository
 from kenshin.store import EngagementRepository, FindingRepository, now_utc, open_store
 from kenshin.web import Accounts, Role, WebSettings, create_app
 
-# xdist: one worker runs the module, so its web server fixture starts once.
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+# xdist: in the browser group (XDIST_GROUPS in tests/conftest.py): one web server.
+pytestmark = pytest.mark.browser
 
 CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "correct horse battery"
