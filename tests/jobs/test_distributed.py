@@ -182,9 +182,9 @@ def _fleet(
     runner = CeleryRunner(store, broker)
     runner.app.control.purge()
     fleet = Fleet(broker, pg_url, tmp_path_factory.mktemp("fleet"))
-    fleet.start(count)
-    fleet.wait_ready()
     try:
+        fleet.start(count)
+        fleet.wait_ready()  # inside: workers that never got ready are stopped too
         yield fleet, store, runner
     finally:
         fleet.close()
