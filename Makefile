@@ -3,6 +3,9 @@
 VENV ?= .venv
 KENSHIN_TEST_PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 export KENSHIN_TEST_PG_URL
+# Test processes (pytest-xdist): one per core. Tests that share a machine-wide resource
+# are in one group and run in one worker (XDIST_GROUPS in tests/conftest.py).
+TEST_WORKERS ?= auto
 
 .PHONY: demo test setup services lint
 
@@ -16,7 +19,7 @@ demo: setup
 	$(VENV)/bin/kenshin demo
 
 test: setup services
-	$(VENV)/bin/python -m pytest
+	$(VENV)/bin/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 lint: setup
 	$(VENV)/bin/ruff check src tests bench

@@ -34,10 +34,8 @@ from ipaddress import ip_network
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
-DOC = REPO / "docs" / "benchmarks.md"
-START = "<!-- bench:scan:start -->"
-END = "<!-- bench:scan:end -->"
+from _doc import write_section
+
 HOST_ROLES = ("web", "infra", "edge", "fw")
 
 
@@ -338,7 +336,6 @@ def measure(runs: int, quick: bool) -> tuple[list[Row], dict[str, str], list[str
 
 def render(rows: list[Row], info: dict[str, str], loads: list[str], runs: int) -> str:
     lines = [
-        START,
         "## Port scan (`bench/scan.py`)",
         "",
         f"Machine: {info['cpu']}, Linux {info['kernel']}, Python {info['python']}; "
@@ -379,20 +376,8 @@ def render(rows: list[Row], info: dict[str, str], loads: list[str], runs: int) -
         "when a plan is large) as Python objects, which costs more per address than nmap's C "
         "structures; the UDP peer's spread is nmap waiting on ICMP rate limits that vary from"
         " run to run.",
-        END,
     ]
     return "\n".join(lines) + "\n"
-
-
-def write_doc(section: str) -> None:
-    text = DOC.read_text("utf-8") if DOC.exists() else "# Benchmarks\n\n"
-    if START in text and END in text:
-        before = text.split(START)[0]
-        after = text.split(END, 1)[1].lstrip("\n")
-        text = before + section + ("\n" + after if after else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    DOC.write_text(text, "utf-8")
 
 
 def main() -> None:
@@ -413,7 +398,7 @@ def main() -> None:
     section = render(rows, info, loads, max(1, args.runs))
     print(section)
     if not args.no_write:
-        write_doc(section)
+        write_section("scan", section)
 
 
 if __name__ == "__main__":

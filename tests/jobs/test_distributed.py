@@ -45,6 +45,7 @@ from kenshin.scan.storage import ScanRunRepository
 from kenshin.store import EngagementRepository, Store, open_store
 from kenshin.store.models_jobs import JobUnitRow
 
+# xdist: in the celery group (XDIST_GROUPS in tests/conftest.py): one broker's queues.
 pytestmark = [pytest.mark.lab, pytest.mark.postgres, pytest.mark.slow]
 
 REDIS_URL = os.environ.get("KENSHIN_TEST_REDIS_URL", "redis://127.0.0.1:6379/11")
@@ -207,7 +208,7 @@ def _fleet(
     fleet = Fleet(broker, pg_url, tmp_path_factory.mktemp("fleet"), queue)
     try:
         fleet.start(count)
-        fleet.wait_ready()
+        fleet.wait_ready()  # the finally below also stops workers that never got ready
         yield fleet, store, runner
     finally:
         fleet.close()

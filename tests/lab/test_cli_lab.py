@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from kenshin.cli import app
 from kenshin.lab._netns import list_namespaces, pid_alive
 
+# xdist: in the own-labs group (XDIST_GROUPS in tests/conftest.py).
 pytestmark = pytest.mark.lab
 
 

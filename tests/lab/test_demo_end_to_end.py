@@ -13,6 +13,7 @@ import pytest
 
 from lab.conftest import require_root
 
+# xdist: in the own-labs group (XDIST_GROUPS in tests/conftest.py).
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
 
 

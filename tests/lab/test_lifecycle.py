@@ -15,8 +15,16 @@ from pathlib import Path
 import pytest
 
 from kenshin.lab import Lab, LabError, LabWarning, cleanup_stale
-from kenshin.lab._netns import link_exists, list_namespaces, pid_alive
+from kenshin.lab._netns import (
+    PREFIX,
+    link_exists,
+    list_namespaces,
+    our_namespaces,
+    pid_alive,
+    slot_in_use,
+)
 
+# xdist: in the own-labs group (XDIST_GROUPS in tests/conftest.py).
 pytestmark = [pytest.mark.lab, pytest.mark.usefixtures("needs_root")]
 
 REPO = Path(__file__).resolve().parents[2]
@@ -67,6 +75,16 @@ def test_keyboard_interrupt_inside_the_lab_still_tears_down() -> None:
         use_lab_and_interrupt()
     lab = recorded[0]
     _gone(lab.namespaces, lab.link, list(lab.processes.values()))
+
+
+def _orphans_since(before: set[str]) -> set[str]:
+    """Namespaces that appeared since ``before`` and that no living lab holds.
+
+    Other labs (another xdist worker, another person's run) may come and go meanwhile;
+    theirs are held by their slot's lock, a leak of ours is not.
+    """
+    appeared = set(our_namespaces()) - before
+    return {name for name in appeared if not slot_in_use(name.removeprefix(PREFIX).split("-")[0])}
 
 
 def _run_pytest(tmp_path: Path, body: str) -> tuple[subprocess.CompletedProcess[str], list[str]]:
@@ -192,7 +210,8 @@ def test_loopback_mode_serves_the_emulators_without_namespaces(
         lab = Lab.start("demo", mode="auto")
     with lab:
         assert lab.mode == "loopback"
-        assert set(list_namespaces()) == before
+        assert _orphans_since(before) == set()
+        assert not [n for n in list_namespaces() if n.startswith(f"{PREFIX}{lab.slot}-")]
         assert lab.services
         for service in lab.services:
             assert service.address.startswith("127.77.")
@@ -225,7 +244,7 @@ def test_a_failing_emulator_is_reported_and_the_lab_cleaned(tmp_path: Path) -> N
     with pytest.raises(LabError, match="emulators-a") as caught:
         Lab.start(profile, mode="netns")
     assert "no_such_option" in caught.value.message("en")
-    assert set(list_namespaces()) == before
+    assert _orphans_since(before) == set()
 
 
 NOT_ROOT_TEST = """

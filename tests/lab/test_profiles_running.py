@@ -10,6 +10,7 @@ from _probes import dns_query, tcp_state
 from kenshin.domain import PortState, Protocol
 from kenshin.lab import Lab
 
+# xdist: in the own-labs group (XDIST_GROUPS in tests/conftest.py).
 pytestmark = [pytest.mark.lab, pytest.mark.usefixtures("needs_root")]
 
 

@@ -14,8 +14,8 @@ import struct
 
 import pytest
 
-from kenshin.lab.emulators import _ber as ber
 from kenshin.lab.emulators import running
+from kenshin.net import ber
 
 LOOPBACK = "127.0.0.1"
 

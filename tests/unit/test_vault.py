@@ -185,6 +185,7 @@ def _run(args: list[str], env: dict[str, str], stdin: str = "") -> subprocess.Co
     )
 
 
+# `kenshin demo` starts the demo lab: in the own-labs xdist group (tests/conftest.py).
 @pytest.mark.slow
 def test_the_secret_leaks_nowhere_through_the_command_line(
     isolated_env: Path, tmp_path: Path

@@ -21,6 +21,7 @@ from kenshin.requests import RequestRepository
 from kenshin.store import EngagementRepository, FindingRepository, now_utc, open_store
 from kenshin.web import Accounts, Role, WebSettings, create_app
 
+# xdist: in the browser group (XDIST_GROUPS in tests/conftest.py): one web server.
 pytestmark = pytest.mark.browser
 
 CHROMIUM = "/usr/bin/chromium"

@@ -9,7 +9,6 @@ import typer
 
 from kenshin.cli._common import choice, say
 from kenshin.cli._state import STATE
-from kenshin.web import Accounts, Role, WebSettings, create_app
 
 app = typer.Typer(help="利用者 / web users.", no_args_is_help=True)
 
@@ -23,6 +22,8 @@ def serve(
 ) -> None:
     """Start the web application (Japanese; English switchable on every page)."""
     import uvicorn
+
+    from kenshin.web import WebSettings, create_app  # here: FastAPI costs every command 2 s
 
     web_app = create_app(STATE.store(), WebSettings(secure_cookies=https_proxy))
     say("cli.serve.starting", host=host, port=port)
@@ -49,6 +50,8 @@ def create(
     ] = False,
 ) -> None:
     """Create a user directly (the first surveyor; others are best invited)."""
+    from kenshin.web import Accounts, Role
+
     password = _password(password_stdin)
     with STATE.store().session() as session:
         user = Accounts(session).create_user(email, password, choice(Role, role), name)
@@ -67,6 +70,8 @@ def invite(
     ),
 ) -> None:
     """Print a one-time invitation link for a hospital, vendor or surveyor user."""
+    from kenshin.web import Accounts, Role
+
     with STATE.store().session() as session:
         accounts = Accounts(session)
         token = accounts.invite(

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from kenshin.identify._io import strip_telnet
 from kenshin.identify.rules import VendorId
+from kenshin.net import ber
 
 
 @dataclass(frozen=True)
@@ -37,45 +38,7 @@ def printable(data: bytes, limit: int = 160) -> str:
     return shown + ("…" if len(data) > limit else "")
 
 
-# -- BER (X.690), enough for SNMP and LDAP ---------------------------------------------
-
-
-def _ber(data: bytes, offset: int = 0) -> tuple[int, bytes, int]:
-    """(tag, value, next offset) of the TLV at ``offset``; ValueError when malformed."""
-    if offset + 2 > len(data):
-        raise ValueError("short")
-    tag = data[offset]
-    length = data[offset + 1]
-    offset += 2
-    if length & 0x80:
-        count = length & 0x7F
-        if count == 0 or count > 4 or offset + count > len(data):
-            raise ValueError("bad length")
-        length = int.from_bytes(data[offset : offset + count], "big")
-        offset += count
-    if offset + length > len(data):
-        raise ValueError("truncated")
-    return tag, data[offset : offset + length], offset + length
-
-
-def _ber_items(data: bytes) -> Iterator[tuple[int, bytes]]:
-    offset = 0
-    while offset < len(data):
-        tag, value, offset = _ber(data, offset)
-        yield tag, value
-
-
-def _oid(value: bytes) -> str:
-    if not value:
-        return ""
-    parts = [value[0] // 40, value[0] % 40]
-    number = 0
-    for byte in value[1:]:
-        number = (number << 7) | (byte & 0x7F)
-        if not byte & 0x80:
-            parts.append(number)
-            number = 0
-    return ".".join(str(p) for p in parts)
+# -- SNMP and LDAP, in the shared BER codec (kenshin.net.ber) -------------------------
 
 
 _SNMP_NAMES = {
@@ -87,15 +50,15 @@ _SNMP_NAMES = {
 
 def snmp(data: bytes) -> Decoded:
     try:
-        _tag, message, _ = _ber(data)
-        items = list(_ber_items(message))
+        _tag, message, _ = ber.read(data)
+        items = ber.children(message)
         version = {0: "1", 1: "2c", 3: "3"}.get(int.from_bytes(items[0][1], "big"), "?")
         lines = [f"snmp.version: {version}"]
         facts = [("snmp_version", version)]
         if version == "3":
             # RFC 3414 §2.4: a Report carries the authoritative engine ID, boots, time.
-            _t, usm, _ = _ber(items[2][1])
-            engine, boots, engine_time = list(_ber_items(usm))[:3]
+            _t, usm, _ = ber.read(items[2][1])
+            engine, boots, engine_time = ber.children(usm)[:3]
             engine_hex = engine[1].hex()
             lines += [f"snmp.engine_id: {engine_hex}",
                       f"snmp.engine_boots: {int.from_bytes(boots[1], 'big')}",
@@ -108,14 +71,14 @@ def snmp(data: bytes) -> Decoded:
         pdu_tag, pdu = items[2]
         if pdu_tag != 0xA2:  # only a Response-PDU is an answer
             return Decoded("snmp.not-a-response")
-        pdu_items = list(_ber_items(pdu))
+        pdu_items = ber.children(pdu)
         error_status = int.from_bytes(pdu_items[1][1], "big")
         lines.append(f"snmp.error: {error_status}")
-        for _t, binding in _ber_items(pdu_items[3][1]):
-            (_t1, oid), (vtag, value) = list(_ber_items(binding))[:2]
-            name = _SNMP_NAMES.get(_oid(oid), _oid(oid))
+        for _t, binding in ber.children(pdu_items[3][1]):
+            (_t1, oid), (vtag, value) = ber.children(binding)[:2]
+            name = _SNMP_NAMES.get(ber.oid_text(oid), ber.oid_text(oid))
             if vtag == 0x06:
-                shown = _oid(value)
+                shown = ber.oid_text(value)
             elif vtag in (0x80, 0x81, 0x82):  # noSuchObject, noSuchInstance, endOfMibView
                 shown = "(none)"
             else:
@@ -134,20 +97,20 @@ def ldap(data: bytes) -> Decoded:
     try:
         offset = 0
         while offset < len(data):
-            _tag, message, offset = _ber(data, offset)
-            items = list(_ber_items(message))
+            _tag, message, offset = ber.read(data, offset)
+            items = ber.children(message)
             op_tag, op = items[1]
             if op_tag == 0x64:  # SearchResultEntry
-                _dn, attributes = list(_ber_items(op))[:2]
-                for _t, attribute in _ber_items(attributes[1]):
-                    (_tt, name), (_ts, values) = list(_ber_items(attribute))[:2]
-                    texts = [v.decode("utf-8", "replace") for _x, v in _ber_items(values)]
+                _dn, attributes = ber.children(op)[:2]
+                for _t, attribute in ber.elements(attributes[1]):
+                    (_tt, name), (_ts, values) = ber.children(attribute)[:2]
+                    texts = [v.decode("utf-8", "replace") for _x, v in ber.children(values)]
                     key = name.decode("utf-8", "replace")
                     lines.append(f"ldap.{key}: {' | '.join(texts)}")
                     if key in {"vendorName", "vendorVersion", "supportedLDAPVersion"}:
                         facts.append((f"ldap_{key}", " | ".join(texts)))
             elif op_tag == 0x65:  # SearchResultDone
-                result = list(_ber_items(op))
+                result = ber.children(op)
                 lines.append(f"ldap.result: {int.from_bytes(result[0][1], 'big')}")
     except (ValueError, IndexError):
         lines.append("ldap.malformed")

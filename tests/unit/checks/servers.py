@@ -85,6 +85,7 @@ async def read_line(reader: asyncio.StreamReader) -> bytes:
 def snmp_answer(community: str, description: bytes) -> Callable[[bytes], bytes | None]:
     """An SNMP agent (RFC 1157/3416) answering sysDescr.0 for one community only."""
     from kenshin.checks import _snmp
+    from kenshin.net import ber
 
     def answer(data: bytes) -> bytes | None:
         if community.encode() not in data:
@@ -97,14 +98,11 @@ def snmp_answer(community: str, description: bytes) -> Callable[[bytes], bytes |
         tag, length = request[rid_at], request[rid_at + 1]
         rid = int.from_bytes(request[rid_at + 2 : rid_at + 2 + length], "big", signed=True)
         assert tag == 0x02
-        varbind = _snmp._tlv(
-            0x30, _snmp._tlv(0x06, _snmp.SYS_DESCR_OID) + _snmp._tlv(0x04, description)
+        varbind = ber.sequence(ber.tlv(0x06, _snmp.SYS_DESCR_OID), ber.octets(description))
+        pdu = ber.sequence(
+            ber.integer(rid), ber.integer(0), ber.integer(0), ber.sequence(varbind), tag=0xA2
         )
-        pdu = _snmp._tlv(
-            0xA2,
-            _snmp._integer(rid) + _snmp._integer(0) + _snmp._integer(0) + _snmp._tlv(0x30, varbind),
-        )
-        return _snmp._tlv(0x30, _snmp._integer(1) + _snmp._tlv(0x04, community.encode()) + pdu)
+        return ber.sequence(ber.integer(1), ber.octets(community), pdu)
 
     return answer
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from kenshin.lab.emulators import _ber as ber
 from kenshin.lab.emulators import settings
 from kenshin.lab.emulators._common import serve_udp
+from kenshin.net import ber
 
 NAME = "cldap"
 SEARCH_REQUEST, SEARCH_RES_ENTRY, SEARCH_RES_DONE = 0x63, 0x64, 0x65
