@@ -46,6 +46,7 @@ XDIST_GROUPS: dict[str, str] = {
     "tests/unit/test_vault.py::test_the_secret_leaks_nowhere_through_the_command_line": "own-labs",
     "tests/jobs/test_distributed.py": "celery",
     "tests/web/test_web_browser.py": "browser",
+    "tests/web/test_web_inventory_browser.py": "browser",
 }
 """Node-id prefix (a file, or one test) → the xdist group that runs it."""
 
