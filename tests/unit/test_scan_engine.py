@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import select
 import socket
 import struct
+import threading
+import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 
@@ -543,3 +548,57 @@ def test_large_groups_of_closed_ports_are_counted_not_listed() -> None:
 
     document = report_document(summarised.report)
     assert document["hosts"][0]["extraports"][0]["count"] == 150
+
+
+class _LateEpoll:
+    """An epoll whose every look comes late: the services have done what they do by then."""
+
+    real = select.epoll
+
+    def __init__(self, *args: Any) -> None:
+        self._epoll = self.real(*args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._epoll, name)
+
+    def poll(self, timeout: float = -1, maxevents: int = -1) -> Any:
+        time.sleep(0.2)
+        return self._epoll.poll(timeout, maxevents)
+
+
+def test_a_service_that_resets_before_the_scanner_looks_is_open() -> None:
+    """The kernel reports ECONNRESET once the reset has arrived; the port still accepted.
+
+    Every look at the connect results comes late, so the race a busy machine produces
+    (the service accepts and resets before the scanner reads the result) happens each time.
+    """
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    port = listener.getsockname()[1]
+
+    def reset_everyone() -> None:
+        listener.settimeout(10)
+        with contextlib.suppress(OSError):
+            for _ in range(8):
+                conn, _ = listener.accept()
+                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                conn.close()
+
+    server = threading.Thread(target=reset_everyone, daemon=True)
+    server.start()
+    try:
+        with mock.patch.object(select, "epoll", _LateEpoll):
+            outcome = asyncio.run(
+                run_scan(
+                    ScanPlan(("127.0.0.1",), (port,), (), TcpMode.CONNECT, False),
+                    adhoc_scope(env={}),
+                    FAST,
+                )
+            )
+    finally:
+        with contextlib.suppress(OSError):
+            listener.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept
+        listener.close()
+        server.join(timeout=15)
+    assert tcp_states(outcome.report) == {port: PortState.OPEN}

@@ -188,6 +188,10 @@ class _Pump:
     def _conclude(self, probe: _Probe, code: int, answered: bool) -> None:
         host = probe.host
         host.in_flight -= 1
+        if code == errno.ECONNRESET and answered:
+            # A RST answering the SYN is ECONNREFUSED; a reset can only follow the SYN-ACK,
+            # so the port accepted and the service reset before this probe was looked at.
+            code = 0
         if code == 0 and answered and _self_connected(probe.sock):
             code, answered = errno.ETIMEDOUT, False  # loopback self-connect: no verdict, retry
         if code == 0 and answered:
