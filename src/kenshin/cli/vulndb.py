@@ -34,28 +34,23 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
 def match_table(matches: list[VulnMatch] | tuple[VulnMatch, ...]) -> Table:
-    lang = STATE.lang
+    t = STATE.t
     table = Table(show_lines=False)
-    for header in (
-        "CVE",
-        "CVSS",
-        "KEV",
-        "status" if lang == "en" else "判定",
-        "fixed in" if lang == "en" else "修正版",
-    ):
+    for header in ("CVE", "CVSS", "KEV", t("vulndb.table.status"), t("vulndb.table.fixed")):
         table.add_column(header, no_wrap=True)
-    table.add_column("title" if lang == "en" else "概要")
+    table.add_column(t("vulndb.table.title"))
     for m in matches:
         kev = ""
         if m.kev:
             kev = (m.kev_date.isoformat() if m.kev_date else "yes") + (" R" if m.ransomware else "")
+        confidence = t(f"report.confidence.{m.confidence.value}")
         table.add_row(
             m.cve,
             f"{m.cvss:.1f}" if m.cvss is not None else "-",
             kev,
-            f"{m.status} ({m.confidence.value})",
+            t(f"vulndb.status.{m.status}", confidence=confidence),
             m.fixed_version or "-",
-            m.title_en if lang == "en" else m.title_ja,
+            m.title_en if STATE.lang == "en" else m.title_ja,
         )
     return table
 

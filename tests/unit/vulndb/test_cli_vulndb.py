@@ -61,6 +61,8 @@ def test_firmware_check_text_japanese_then_english() -> None:
     )
     assert "既知の脆弱性が 1 件" in ja.stdout
     assert "CVE-2021-20843" in ja.stdout
+    assert "該当（確度" in ja.stdout  # the verdict in words, not the internal status
+    assert "affected" not in ja.stdout
     en = run(
         "--lang",
         "en",
