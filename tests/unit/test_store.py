@@ -228,3 +228,15 @@ def test_missing_engagement_is_a_clear_error(store_url: str) -> None:
     assert "nope" in raised.value.message("ja")
     assert "engagement list" in raised.value.message("en")
     store.dispose()
+
+
+def test_a_store_from_a_newer_kenshin_is_refused_in_words(store_url: str) -> None:
+    store = open_store(store_url)
+    with store.engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = 'from_kenshin_2'"))
+    store.dispose()
+    with pytest.raises(StoreError) as raised:
+        open_store(store_url)
+    assert raised.value.key == "store.newer_schema"
+    assert "from_kenshin_2" in raised.value.message("ja")
+    assert "newer kenshin" in raised.value.message("en")

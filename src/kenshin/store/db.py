@@ -94,12 +94,20 @@ class Store:
     def head_revision(self) -> str | None:
         return ScriptDirectory.from_config(_alembic_config(self.url)).get_current_head()
 
+    def _knows(self, revision: str) -> bool:
+        """Whether ``revision`` is one of this kenshin's migrations (else a newer one wrote it)."""
+        script = ScriptDirectory.from_config(_alembic_config(self.url))
+        return any(r.revision == revision for r in script.walk_revisions())
+
     def upgrade(self) -> None:
         """Bring the schema to the newest migration (creating it from empty)."""
         self._check_sqlite_file()
         try:
-            if self.current_revision() == self.head_revision():
+            current = self.current_revision()
+            if current == self.head_revision():
                 return
+            if current is not None and not self._knows(current):
+                raise StoreError("store.newer_schema", path=self.display_url(), revision=current)
             with self.engine.begin() as connection:
                 config = _alembic_config(self.url)
                 config.attributes["connection"] = connection
