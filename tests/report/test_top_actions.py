@@ -103,8 +103,10 @@ def test_different_devices_stay_separate(demo_engagement: Engagement) -> None:
     assert len(actions) == 2
     by_target = {a["lead"]["target"]: a["text"] for a in actions}
     utm, vpn = (next(t for k, t in by_target.items() if ip in k) for ip in ("10.10", "20.20"))
-    assert "7.0.14 以降" in utm and "既知の脆弱性 2 件" in utm
-    assert "7.0.16 以降" in vpn and "既知の脆弱性 2 件" in vpn
+    assert "7.0.14 以降" in utm
+    assert "既知の脆弱性 2 件" in utm
+    assert "7.0.16 以降" in vpn
+    assert "既知の脆弱性 2 件" in vpn
 
 
 def test_fixes_on_different_lines_are_each_named(demo_engagement: Engagement) -> None:
@@ -137,8 +139,8 @@ def test_findings_without_a_fixed_version_or_alone_keep_their_own_fix(
     assert "修正版の有無と適用方法をベンダに確認してください。" in texts
     # one CVE with a fix: its own sentence, the steps already in it
     assert (
-        "22.7R2.5 以降（同じ系列の修正版）へ更新してください。整合性チェックツールで確認してください。"
-        in texts
+        "22.7R2.5 以降（同じ系列の修正版）へ更新してください。"
+        "整合性チェックツールで確認してください。" in texts
     )
     alone = next(a for a in actions if "22.7R2.5" in a["text"])
     assert alone["steps"] == []
@@ -157,4 +159,5 @@ def test_the_summary_shows_the_update_and_its_steps(demo_engagement: Engagement)
     assert summary.count("<li>") == 1 + 2  # one action, two steps
     assert "FortiOS を 7.0.17 以降（同じ系列の修正版）へ更新してください" in summary
     assert "<li>管理画面をインターネットに公開しないでください。</li>" in summary
-    assert "CVE-2023-27997" in summary and "CVE-2024-55591" in summary
+    assert "CVE-2023-27997" in summary
+    assert "CVE-2024-55591" in summary

@@ -56,7 +56,8 @@ def test_fortios_7_0_11(kb: KnowledgeBase) -> None:
         "7.0.12",
         "fortios",
     )
-    assert upgrade.steps_ja and found["CVE-2023-27997"].advice_ja.endswith(upgrade.steps_ja)
+    assert upgrade.steps_ja
+    assert found["CVE-2023-27997"].advice_ja.endswith(upgrade.steps_ja)
     assert "更新してください" not in upgrade.steps_ja.replace("更新まで", "")
     assert "CVE-2022-42475" not in found  # fixed in 7.0.9
     assert "CVE-2022-40684" not in found  # fixed in 7.0.7
