@@ -19,6 +19,7 @@ from kenshin.domain import (
     FindingStatus,
     FindingSubject,
     Severity,
+    Upgrade,
 )
 from kenshin.store import (
     AuditLog,
@@ -174,6 +175,9 @@ def test_findings_are_deduplicated_and_keep_triage(
                     cves=("CVE-2023-27997",),
                     kev=True,
                     severity=Severity.CRITICAL,
+                    upgrade=Upgrade(
+                        "FortiOS", "7.0.12", "fortios", "更新まで SSL-VPN を停止してください。"
+                    ),
                 ),
             ],
         )
@@ -188,6 +192,10 @@ def test_findings_are_deduplicated_and_keep_triage(
     assert telnet.status is FindingStatus.ACCEPTED
     assert telnet.evidence == "banner: login:"
     assert listed[0].subject.device_key == "DEV-01"
+    assert listed[0].upgrade == Upgrade(
+        "FortiOS", "7.0.12", "fortios", "更新まで SSL-VPN を停止してください。"
+    )
+    assert telnet.upgrade is None
     with store.session() as session, pytest.raises(StoreError):
         FindingRepository(session).set_status(
             "demo-2026", finding_fingerprint(_finding()), FindingStatus.FALSE_POSITIVE

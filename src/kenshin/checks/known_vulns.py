@@ -73,6 +73,7 @@ class KnownVulnerabilities(Check):
                     ransomware=match.ransomware,
                     cvss=match.cvss,
                     confidence=confidence,
+                    upgrade=match.upgrade(),
                 )
             )
         return findings

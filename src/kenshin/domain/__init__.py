@@ -31,7 +31,7 @@ from kenshin.domain.enums import (
     TerminalRole,
     VersionSource,
 )
-from kenshin.domain.findings import AuditEvent, Finding, FindingSubject
+from kenshin.domain.findings import AuditEvent, Finding, FindingSubject, Upgrade
 from kenshin.domain.scan import (
     SCAN_SCHEMA,
     HostResult,
@@ -80,6 +80,7 @@ __all__ = [
     "Severity",
     "Terminal",
     "TerminalRole",
+    "Upgrade",
     "Vendor",
     "VersionSource",
 ]

@@ -38,6 +38,26 @@ class FindingSubject:
 
 
 @dataclass(frozen=True)
+class Upgrade:
+    """The update a vulnerability asks for: ``product`` to ``fixed_version`` or later.
+
+    Kept apart from the remediation text so that the report can make one action of a
+    device's many CVEs (the highest fixed version of one release line, compared in the
+    vendor's ``scheme`` from ``kenshin.vulndb.versions``), followed by each CVE's own
+    extra steps (``steps_*``: "stop SSL-VPN until then").
+    """
+
+    product: str
+    fixed_version: str
+    scheme: str = "generic"
+    steps_ja: str = ""
+    steps_en: str = ""
+
+    def steps(self, lang: str) -> str:
+        return self.steps_en if lang == "en" and self.steps_en else self.steps_ja
+
+
+@dataclass(frozen=True)
 class Finding:
     """One conclusion of the survey, in both languages, with its evidence."""
 
@@ -59,6 +79,7 @@ class Finding:
     confidence: Confidence = Confidence.HIGH
     status: FindingStatus = FindingStatus.OPEN
     status_reason: str = ""
+    upgrade: Upgrade | None = None
 
     def title(self, lang: str) -> str:
         return self.title_en if lang == "en" and self.title_en else self.title_ja

@@ -89,6 +89,7 @@ def _vulnerability(device: Device, match: VulnMatch, normalised: str | None) -> 
         ransomware=match.ransomware,
         cvss=match.cvss,
         confidence=match.confidence,
+        upgrade=match.upgrade(),
     )
 
 

@@ -38,10 +38,12 @@ from kenshin.domain import (
     HolderKind,
     PortResult,
     PortState,
+    Upgrade,
 )
 from kenshin.i18n import translate
 from kenshin.report.charts import bar_chart
 from kenshin.report.model import FirmwareStatus, ReportInput, TerminalRow, VerdictStatus
+from kenshin.vulndb.versions import scheme
 
 JST = ZoneInfo("Asia/Tokyo")
 PRIORITIES: tuple[Priority, ...] = tuple(Priority)
@@ -56,6 +58,9 @@ AREA_COLOUR = "#2d4a7a"
 # Findings in these priorities get a full card (evidence, remediation); the rest a table row.
 DETAILED = (Priority.URGENT, Priority.HIGH, Priority.MEDIUM)
 TOP_ACTIONS = 4
+# Finding lines shown under one top action; an update that resolves many CVEs names them all.
+ACTION_LINES = 3
+UPGRADE_ACTION_LINES = 8
 # A report of thousands of findings stays readable (and renders in seconds): at most this
 # many cards in the whole document, repeated issues shown once with their targets, and at
 # most this many targets named per line; findings.xlsx/json always list every finding.
@@ -260,23 +265,111 @@ def _finding_dict(view: ReportView, finding: AssessedFinding) -> dict[str, Any]:
         "exposed": finding.internet_exposed,
         "detailed": finding.priority in DETAILED and finding.is_open,
         "open": finding.is_open,
+        "upgrade": _upgrade_of(finding),
     }
 
 
-def _top_actions(open_items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The most urgent actions; findings with the same fix and owner make one action."""
-    actions: dict[tuple[str, str], dict[str, Any]] = {}
-    for item in open_items:
-        if item["priority"] not in (Priority.URGENT.value, Priority.HIGH.value):
-            continue
-        key = (item["remediation"] or item["title"], item["owner"])
+def _upgrade_of(finding: AssessedFinding) -> Upgrade | None:
+    """The update the issue asks for: the lead's, else the first merged finding's."""
+    if finding.finding.upgrade is not None:
+        return finding.finding.upgrade
+    return next((f.upgrade for f in finding.merged if f.upgrade is not None), None)
+
+
+def _top_actions(open_items: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
+    """The most urgent actions; findings with the same fix and owner make one action.
+
+    Several vulnerabilities of one target and product that an update fixes make one
+    action too: update to the highest fixed version (see ``_upgrade_text``).
+    """
+    pressing = [
+        item
+        for item in open_items
+        if item["priority"] in (Priority.URGENT.value, Priority.HIGH.value)
+    ]
+    upgrades = Counter(_upgrade_key(item) for item in pressing if item["upgrade"] is not None)
+    actions: dict[tuple[str, ...], dict[str, Any]] = {}
+    for item in pressing:
+        upgrade_key = _upgrade_key(item) if item["upgrade"] is not None else None
+        key = (
+            upgrade_key
+            if upgrade_key is not None and upgrades[upgrade_key] > 1
+            else ("fix", item["remediation"] or item["title"], item["owner"])
+        )
         if key in actions:
             actions[key]["items"].append(item)
             continue
         if len(actions) == TOP_ACTIONS:
             continue
-        actions[key] = {"lead": item, "items": [item]}
-    return list(actions.values())
+        actions[key] = {"lead": item, "items": [item], "merged_upgrade": key[0] == "upgrade"}
+    result = []
+    for action in actions.values():
+        lead, items = action["lead"], action["items"]
+        if action["merged_upgrade"]:
+            text, steps = _upgrade_text(items, lang)
+            lines = UPGRADE_ACTION_LINES
+        else:
+            text, steps, lines = lead["remediation"] or lead["title"], [], ACTION_LINES
+        result.append(
+            {
+                "lead": lead,
+                "items": items,
+                "text": text,
+                "steps": steps,
+                "shown": items[:lines],
+                "more": max(0, len(items) - lines),
+            }
+        )
+    return result
+
+
+def _upgrade_key(item: dict[str, Any]) -> tuple[str, ...]:
+    upgrade: Upgrade = item["upgrade"]
+    return ("upgrade", item["target"], upgrade.product, upgrade.scheme, item["owner"])
+
+
+def _upgrade_text(items: list[dict[str, Any]], lang: str) -> tuple[str, list[str]]:
+    """One update for several vulnerabilities, and each one's extra steps.
+
+    The highest fixed version (in the vendor's version scheme) fixes them all when they
+    are fixes of one release line; fixes on different lines are each named.
+    """
+    upgrades: list[Upgrade] = [item["upgrade"] for item in items]
+    version_scheme = scheme(upgrades[0].scheme)
+    highest: dict[tuple[int, ...], str] = {}
+    for upgrade in upgrades:
+        line = version_scheme.branch(upgrade.fixed_version)
+        known = highest.get(line)
+        if known is None or version_scheme.compare(upgrade.fixed_version, known) > 0:
+            highest[line] = upgrade.fixed_version
+    cves = {cve for item in items for cve in item["cves"]}
+    flags = [
+        translate(f"report.action.{flag}", lang, count=count)
+        for flag, count in (
+            ("kev", sum(1 for item in items if item["kev"])),
+            ("ransomware", sum(1 for item in items if item["ransomware"])),
+        )
+        if count
+    ]
+    params: dict[str, object] = {
+        "product": upgrades[0].product or items[0]["target"],
+        "count": len(cves) or len(items),
+        "flags": (f"（{'、'.join(flags)}）" if lang == "ja" else f" ({', '.join(flags)})")
+        if flags
+        else "",
+    }
+    if len(highest) == 1:
+        (fixed,) = highest.values()
+        text = translate("report.action.upgrade", lang, fixed=fixed, **params)
+    else:
+        per_line = [
+            translate("report.action.line", lang, line=".".join(map(str, line)), fixed=fixed)
+            for line, fixed in sorted(highest.items(), key=lambda pair: version_scheme.key(pair[1]))
+        ]
+        lines = "、".join(per_line) if lang == "ja" else "; ".join(per_line)
+        text = translate("report.action.upgrade_lines", lang, lines=lines, **params)
+    steps = list(dict.fromkeys(s for u in upgrades if (s := u.steps(lang).strip())))
+    return text, steps
 
 
 def group_items(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -452,7 +545,7 @@ def build_view_from(
         total=len(open_items),
         parts="、".join(not_done) if lang == "ja" else ", ".join(not_done),
     )
-    d["top_actions"] = _top_actions(open_items)
+    d["top_actions"] = _top_actions(open_items, lang)
     priority_rows, area_rows = _count_rows(view)
     d["priority_counts"] = priority_rows
     d["area_counts"] = area_rows

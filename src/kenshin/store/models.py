@@ -372,6 +372,8 @@ class FindingRow(Base):
     confidence: Mapped[str] = mapped_column(String(10), default=Confidence.HIGH.value)
     status: Mapped[str] = mapped_column(String(20), default=FindingStatus.OPEN.value)
     status_reason: Mapped[str] = mapped_column(Text, default="")
+    # the structured update a vulnerability asks for (domain ``Upgrade``), or NULL
+    upgrade: Mapped[dict[str, str] | None] = mapped_column(JSON, nullable=True)
     address: Mapped[str | None] = mapped_column(String(45), nullable=True)
     port: Mapped[int | None] = mapped_column(Integer, nullable=True)
     protocol: Mapped[str | None] = mapped_column(String(3), nullable=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from ipaddress import ip_address
 from typing import TypeVar
@@ -44,6 +44,7 @@ from kenshin.domain import (
     Severity,
     Terminal,
     TerminalRole,
+    Upgrade,
     Vendor,
     VersionSource,
 )
@@ -410,6 +411,7 @@ class FindingRepository:
             row.ransomware = finding.ransomware
             row.cvss = finding.cvss
             row.confidence = finding.confidence.value
+            row.upgrade = asdict(finding.upgrade) if finding.upgrade else None
             row.address = finding.subject.address
             row.port = finding.subject.port
             row.protocol = finding.subject.protocol
@@ -682,6 +684,7 @@ def _finding(row: FindingRow, keys: dict[tuple[str, int], str]) -> Finding:
         confidence=Confidence(row.confidence),
         status=FindingStatus(row.status),
         status_reason=row.status_reason,
+        upgrade=Upgrade(**row.upgrade) if row.upgrade else None,
     )
 
 

@@ -34,7 +34,13 @@ from kenshin.vulndb.model import (
     ProductQuery,
     VulnMatch,
 )
-from kenshin.vulndb.products import ResolvedProduct, identity, resolve, scheme_for
+from kenshin.vulndb.products import (
+    ResolvedProduct,
+    identity,
+    product_name,
+    resolve,
+    scheme_for,
+)
 from kenshin.vulndb.records import (
     Configuration,
     CpeMatch,
@@ -578,7 +584,9 @@ class KnowledgeBase:
             fixed = fixed_in(entry, ident, key) or fixed
             last = last or last_affected(entry, ident, key)
         evidence = sys.intern("; ".join([_describe(hits, target), *notes]))  # often repeated
-        return self._compose(cve, ident, status, confidence, fixed, last, evidence, info)
+        return self._compose(
+            cve, ident, status, confidence, fixed, last, evidence, info, target.scheme.name
+        )
 
     def _no_data_match(self, cve: str, ident: Ident) -> VulnMatch:
         info = self._info(cve)
@@ -598,11 +606,14 @@ class KnowledgeBase:
         last: str | None,
         evidence: str,
         info: _CveInfo | None,
+        scheme: str = "generic",
     ) -> VulnMatch:
-        memo_key = (cve, ident, status, confidence, fixed, last, evidence)
+        memo_key = (cve, ident, status, confidence, fixed, last, evidence, scheme)
         made = self._compose_memo.get(memo_key)
         if made is None:
-            made = self._compose_new(cve, ident, status, confidence, fixed, last, evidence, info)
+            made = self._compose_new(
+                cve, ident, status, confidence, fixed, last, evidence, info, scheme
+            )
             if len(self._compose_memo) < 20_000:
                 self._compose_memo[memo_key] = made
         return made
@@ -617,6 +628,7 @@ class KnowledgeBase:
         last: str | None,
         evidence: str,
         info: _CveInfo | None,
+        scheme: str,
     ) -> VulnMatch:
         entry: SnapshotEntry | None = self.snapshot.entries.get(cve)
         kev, kev_date, ransomware, kev_source = self._kev(cve)
@@ -657,6 +669,10 @@ class KnowledgeBase:
             confidence=confidence,
             status=status,
             evidence=evidence,
+            product=product_name(*ident),
+            scheme=scheme,
+            extra_advice_ja=entry.advice_ja if entry else "",
+            extra_advice_en=entry.advice_en if entry else "",
         )
 
     def _advice(

@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any, Literal
 
-from kenshin.domain import Confidence, Severity
+from kenshin.domain import Confidence, Severity, Upgrade
 from kenshin.errors import KenshinError
 
 MatchStatus = Literal["affected", "possible", "no_version_data"]
@@ -46,6 +46,25 @@ class VulnMatch:
     confidence: Confidence
     status: MatchStatus
     evidence: str
+    # the product as reports name it, the version scheme ``fixed_version`` compares in,
+    # and the snapshot entry's steps beyond updating ("stop SSL-VPN until then"), which
+    # ``advice_*`` also ends with
+    product: str = ""
+    scheme: str = "generic"
+    extra_advice_ja: str = ""
+    extra_advice_en: str = ""
+
+    def upgrade(self) -> Upgrade | None:
+        """The update this match asks for, structured; None without a known fixed version."""
+        if not self.fixed_version:
+            return None
+        return Upgrade(
+            product=self.product,
+            fixed_version=self.fixed_version,
+            scheme=self.scheme,
+            steps_ja=self.extra_advice_ja,
+            steps_en=self.extra_advice_en,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

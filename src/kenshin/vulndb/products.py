@@ -29,6 +29,7 @@ class ProductRule:
     scheme: str
     hardware: tuple[str, ...]
     strip: tuple[str, ...] = ()
+    name: str = ""
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ def rules() -> tuple[ProductRule, ...]:
             scheme=item.get("scheme", "generic"),
             hardware=tuple(item.get("hardware", ())),
             strip=tuple(item.get("strip", ())),
+            name=item.get("name", ""),
         )
         for item in data["products"]
     )
@@ -102,6 +104,20 @@ def resolve(vendor: str, model: str) -> ResolvedProduct | None:
             hardware_known=bool(hardware) and any(c.isdigit() for c in forms["model"]),
         )
     return None
+
+
+@cache
+def product_name(vendor: str, product: str) -> str:
+    """The product as reports name it (``FortiOS``); else the CPE product, readable.
+
+    Only a rule's literal software names count: a template (``{model_}_firmware``)
+    would claim other products of the vendor.
+    """
+    wanted = f"{vendor}:{product}"
+    for rule in rules():
+        if rule.name and wanted in rule.software:
+            return rule.name
+    return product.replace("_", " ")
 
 
 @lru_cache(maxsize=1 << 16)

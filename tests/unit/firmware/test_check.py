@@ -38,6 +38,9 @@ def test_demo_devices(demo_engagement: Engagement, tmp_path: Path) -> None:
     assert xortigate.cvss == 9.8
     assert "7.0.12" in xortigate.remediation_ja
     assert "7.0.12" in xortigate.remediation_en
+    assert xortigate.upgrade is not None
+    assert (xortigate.upgrade.product, xortigate.upgrade.fixed_version) == ("FortiOS", "7.0.12")
+    assert xortigate.upgrade.scheme == "fortios"
     assert xortigate.title_ja.startswith("本館UTM")
     router = {f.cves[0] for f in by_device["DEV-02"]}
     assert router == {"CVE-2021-20843"}

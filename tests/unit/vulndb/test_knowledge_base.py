@@ -48,6 +48,17 @@ def test_fortios_7_0_11(kb: KnowledgeBase) -> None:
         assert match.advice_ja.count("更新してください") == 1, match.advice_ja
         assert match.advice_en.count("Upgrade") == 1, match.advice_en
     assert found["CVE-2023-27997"].kev_date == date(2023, 6, 13)
+    # the update, structured for the report: product, fixed version, scheme, other steps
+    upgrade = found["CVE-2023-27997"].upgrade()
+    assert upgrade is not None
+    assert (upgrade.product, upgrade.fixed_version, upgrade.scheme) == (
+        "FortiOS",
+        "7.0.12",
+        "fortios",
+    )
+    assert upgrade.steps_ja
+    assert found["CVE-2023-27997"].advice_ja.endswith(upgrade.steps_ja)
+    assert "更新してください" not in upgrade.steps_ja.replace("更新まで", "")
     assert "CVE-2022-42475" not in found  # fixed in 7.0.9
     assert "CVE-2022-40684" not in found  # fixed in 7.0.7
 
