@@ -33,6 +33,7 @@ from kenshin.domain import (
     ServiceIdentity,
     Severity,
     TerminalRole,
+    Upgrade,
     VersionSource,
 )
 from kenshin.report import (
@@ -94,6 +95,13 @@ FORTI_27997 = dict(
     description_en="A heap buffer overflow in FortiOS SSL-VPN lets an unauthenticated attacker run code remotely. It is exploited by ransomware groups.",
     remediation_ja="FortiOS を 7.0.14 以降（7.0系の最新版）に更新してください。更新まで SSL-VPN を停止してください。",
     remediation_en="Update FortiOS to 7.0.14 or later (the newest 7.0.x). Turn SSL-VPN off until then.",
+    upgrade=Upgrade(
+        "FortiOS",
+        "7.0.12",
+        "fortios",
+        steps_ja="更新まで SSL-VPN を停止してください。",
+        steps_en="Switch SSL-VPN off until then.",
+    ),
 )
 
 

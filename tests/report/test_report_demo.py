@@ -206,6 +206,13 @@ def test_findings_json_is_complete(demo_ja: Rendered) -> None:
     }
     assert forti["title"]["ja"]
     assert forti["title"]["en"]
+    assert forti["upgrade"] == {
+        "product": "FortiOS",
+        "fixed_version": "7.0.12",
+        "scheme": "fortios",
+    }
+    telnet = next(f for f in document["findings"] if "exposure.telnet" in f["checks"])
+    assert telnet["upgrade"] is None
     items = {i["ref"]: i["status"] for i in document["checklist"]["items"]}
     assert items["2-⑨"] == "not_met"
     assert items["1-①"] == "not_determinable"
@@ -226,6 +233,8 @@ def test_defectdojo_export_follows_the_generic_format(demo_ja: Rendered) -> None
     assert forti["known_exploited"] is True
     assert forti["ransomware_used"] is True
     assert forti["cvssv3_score"] == 9.8
+    assert forti["fix_version"] == "7.0.12"
+    assert "fix_version" not in telnet
 
 
 def test_xlsx_has_one_row_per_finding_and_fillable_columns(demo_ja: Rendered) -> None:

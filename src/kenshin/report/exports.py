@@ -1,7 +1,9 @@
 """Machine-readable exports: findings.json (our own) and defectdojo.json.
 
 ``findings.json`` (schema ``kenshin.findings/1``) carries both languages, the priority
-with the model's steps, every merged evidence, the owner and the checklist results.
+with the model's steps, every merged evidence, the owner, the update a vulnerability asks
+for (``upgrade``: product, first fixed version, version scheme; ``null`` otherwise) and
+the checklist results.
 
 ``defectdojo.json`` follows DefectDojo's "Generic Findings Import" JSON format
 (docs.defectdojo.com, supported_tools/parsers/file/generic): a ``findings`` list whose
@@ -21,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from kenshin.assess import AssessedFinding, Priority
+from kenshin.domain import Upgrade
 from kenshin.report.view import ReportView, jst
 
 FINDINGS_SCHEMA = "kenshin.findings/1"
@@ -37,6 +40,7 @@ def _finding_json(
     view: ReportView, finding: AssessedFinding, item: dict[str, Any]
 ) -> dict[str, Any]:
     lead = finding.finding
+    upgrade = _upgrade(finding)
     return {
         "id": finding.id,
         "priority": finding.priority.value,
@@ -59,6 +63,15 @@ def _finding_json(
         "title": {"ja": lead.title_ja, "en": lead.title_en},
         "description": {"ja": lead.description_ja, "en": lead.description_en},
         "remediation": {"ja": lead.remediation_ja, "en": lead.remediation_en},
+        "upgrade": (
+            {
+                "product": upgrade.product,
+                "fixed_version": upgrade.fixed_version,
+                "scheme": upgrade.scheme,
+            }
+            if upgrade
+            else None
+        ),
         "cves": list(finding.cves),
         "cvss": finding.cvss,
         "kev": finding.kev,
@@ -113,6 +126,11 @@ def findings_document(view: ReportView) -> dict[str, Any]:
     }
 
 
+def _upgrade(finding: AssessedFinding) -> Upgrade | None:
+    """The update one of the merged findings asks for (they describe the same issue)."""
+    return next((f.upgrade for f in finding.merged if f.upgrade is not None), None)
+
+
 def _dojo_finding(
     view: ReportView, finding: AssessedFinding, item: dict[str, Any]
 ) -> dict[str, Any]:
@@ -146,6 +164,9 @@ def _dojo_finding(
             record["references"] = ", ".join(finding.cves)
     if finding.cvss is not None:
         record["cvssv3_score"] = finding.cvss
+    upgrade = _upgrade(finding)
+    if upgrade is not None:
+        record["fix_version"] = upgrade.fixed_version
     subject = lead.subject
     if finding.address:
         endpoint: dict[str, Any] = {"host": finding.address}
