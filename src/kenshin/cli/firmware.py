@@ -14,11 +14,38 @@ from kenshin.cli.vulndb import match_table
 from kenshin.firmware import check_engagement, parse_device_output
 from kenshin.store import FindingRepository
 from kenshin.vulndb import open_knowledge_base
+from kenshin.vulndb.model import FirmwareCheck
 
 app = typer.Typer(help="機器ファームウェアの脆弱性確認 / firmware checks.", no_args_is_help=True)
 
 KbOpt = Annotated[Path | None, typer.Option("--kb", help="Knowledge-base file.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+def _print_upgrades(result: FirmwareCheck) -> None:
+    """The one update that fixes the table (per release line when fixes span lines)."""
+    t = STATE.t
+    for upgrade in result.upgrades():
+        lines = upgrade.fixed_per_line
+        if len(lines) == 1:
+            (fixed,) = lines.values()
+            text = t(
+                "vulndb.fw.upgrade", product=upgrade.product, fixed=fixed, count=upgrade.resolves
+            )
+        else:
+            named = [
+                t("vulndb.fw.line", line=".".join(map(str, k)), fixed=v) for k, v in lines.items()
+            ]
+            text = t(
+                "vulndb.fw.upgrade_lines",
+                product=upgrade.product,
+                lines=("、" if STATE.lang == "ja" else "; ").join(named),
+                count=upgrade.resolves,
+            )
+        console.print(text)
+    unfixed = len({m.cve for m in result.matches if not m.fixed_version})
+    if unfixed:
+        console.print(t("vulndb.fw.unfixed", count=unfixed))
 
 
 @app.command("check")
@@ -52,6 +79,7 @@ def check(
             console.print(result.message(STATE.lang))
             if result.matches:
                 console.print(match_table(result.matches))
+                _print_upgrades(result)
             return
         loaded = load(engagement)
         if device:

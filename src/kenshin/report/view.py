@@ -335,13 +335,7 @@ def _upgrade_text(items: list[dict[str, Any]], lang: str) -> tuple[str, list[str
     are fixes of one release line; fixes on different lines are each named.
     """
     upgrades: list[Upgrade] = [item["upgrade"] for item in items]
-    version_scheme = scheme(upgrades[0].scheme)
-    highest: dict[tuple[int, ...], str] = {}
-    for upgrade in upgrades:
-        line = version_scheme.branch(upgrade.fixed_version)
-        known = highest.get(line)
-        if known is None or version_scheme.compare(upgrade.fixed_version, known) > 0:
-            highest[line] = upgrade.fixed_version
+    highest = scheme(upgrades[0].scheme).highest_per_line(u.fixed_version for u in upgrades)
     cves = {cve for item in items for cve in item["cves"]}
     flags = [
         translate(f"report.action.{flag}", lang, count=count)
@@ -364,7 +358,7 @@ def _upgrade_text(items: list[dict[str, Any]], lang: str) -> tuple[str, list[str
     else:
         per_line = [
             translate("report.action.line", lang, line=".".join(map(str, line)), fixed=fixed)
-            for line, fixed in sorted(highest.items(), key=lambda pair: version_scheme.key(pair[1]))
+            for line, fixed in highest.items()
         ]
         lines = "、".join(per_line) if lang == "ja" else "; ".join(per_line)
         text = translate("report.action.upgrade_lines", lang, lines=lines, **params)

@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from kenshin.domain import Confidence, Severity, Upgrade
 from kenshin.errors import KenshinError
+from kenshin.vulndb.versions import scheme
 
 MatchStatus = Literal["affected", "possible", "no_version_data"]
 FirmwareStatus = Literal["affected", "not_affected", "version_unknown", "unknown_product"]
@@ -76,6 +77,22 @@ class VulnMatch:
 
 
 @dataclass(frozen=True)
+class RecommendedUpgrade:
+    """Update ``product`` to ``fixed_per_line``'s version (its release line's highest fix)."""
+
+    product: str
+    fixed_per_line: dict[tuple[int, ...], str]
+    resolves: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "product": self.product,
+            "fixed": {".".join(map(str, line)): v for line, v in self.fixed_per_line.items()},
+            "resolves": self.resolves,
+        }
+
+
+@dataclass(frozen=True)
 class FirmwareCheck:
     vendor: str
     model: str
@@ -89,8 +106,26 @@ class FirmwareCheck:
     def message(self, lang: str) -> str:
         return self.message_en if lang == "en" else self.message_ja
 
+    def upgrades(self) -> tuple[RecommendedUpgrade, ...]:
+        """What to update to so that every match with a known fix is fixed, per product."""
+        groups: dict[tuple[str, str], list[VulnMatch]] = {}
+        for match in self.matches:
+            if match.fixed_version:
+                groups.setdefault((match.product, match.scheme), []).append(match)
+        return tuple(
+            RecommendedUpgrade(
+                product=product or self.model,
+                fixed_per_line=scheme(scheme_name).highest_per_line(
+                    m.fixed_version for m in found if m.fixed_version
+                ),
+                resolves=len({m.cve for m in found}),
+            )
+            for (product, scheme_name), found in groups.items()
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return {
+            "upgrades": [u.to_dict() for u in self.upgrades()],
             "vendor": self.vendor,
             "model": self.model,
             "version": self.version,

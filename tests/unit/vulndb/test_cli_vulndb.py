@@ -46,6 +46,10 @@ def test_firmware_check_fortios_7_0_11_json() -> None:
     assert data["normalised_version"] == "7.0.11"
     kev = {m["cve"] for m in data["matches"] if m["kev"]}
     assert {"CVE-2023-27997", "CVE-2024-21762"} <= kev
+    # one update fixes them all: the highest fix on the 7.0 line (7.0.17 > 7.0.12 as versions)
+    assert data["upgrades"] == [
+        {"product": "FortiOS", "fixed": {"7.0": "7.0.17"}, "resolves": len(data["matches"])}
+    ]
 
 
 def test_firmware_check_text_japanese_then_english() -> None:
@@ -63,6 +67,7 @@ def test_firmware_check_text_japanese_then_english() -> None:
     assert "CVE-2021-20843" in ja.stdout
     assert "該当（確度" in ja.stdout  # the verdict in words, not the internal status
     assert "affected" not in ja.stdout
+    assert "修正版が分からないものが 1 件" in ja.stdout  # the advisory names no fixed release
     en = run(
         "--lang",
         "en",

@@ -144,3 +144,17 @@ def test_distribution_package_from_banner() -> None:
         "8.9p1-3ubuntu0.10",
     )
     assert debian.distribution_package("SSH-2.0-OpenSSH_9.8") is None
+
+
+def test_highest_fix_per_release_line_compares_versions_not_strings() -> None:
+    fortios = scheme("fortios")
+    assert fortios.highest_per_line(["7.0.9", "7.0.12", "7.0.10"]) == {(7, 0): "7.0.12"}
+    assert fortios.highest_per_line(["7.2.5", "7.0.14", "7.0.12", "7.2.10"]) == {
+        (7, 0): "7.0.14",
+        (7, 2): "7.2.10",
+    }
+    assert list(scheme("panos").highest_per_line(["10.2.9-h1", "10.2.9", "10.2.10-h2"])) == [
+        (10, 2)
+    ]
+    assert scheme("panos").highest_per_line(["10.2.9-h1", "10.2.9"]) == {(10, 2): "10.2.9-h1"}
+    assert scheme("fortios").highest_per_line([]) == {}

@@ -16,6 +16,7 @@ Trailing zero numbers are dropped so that ``7.0`` and ``7.0.0`` are the same ver
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 Part = tuple[int, int, str]
@@ -89,3 +90,17 @@ class VersionScheme:
     def compare(self, left: str, right: str) -> int:
         a, b = self.key(left), self.key(right)
         return (a > b) - (a < b)
+
+    def highest_per_line(self, versions: Iterable[str]) -> dict[tuple[int, ...], str]:
+        """The highest of ``versions`` on each release line, lines in version order.
+
+        An update to each line's highest fixed version fixes every vulnerability whose
+        fix is on that line; compared in this scheme, never as strings.
+        """
+        highest: dict[tuple[int, ...], str] = {}
+        for version in versions:
+            line = self.branch(version)
+            known = highest.get(line)
+            if known is None or self.compare(version, known) > 0:
+                highest[line] = version
+        return dict(sorted(highest.items(), key=lambda pair: self.key(pair[1])))
