@@ -18,6 +18,10 @@ from kenshin.assess import MASK, clean_evidence, redact, trim
         ("url https://admin:letmein@192.0.2.5/", "letmein"),
         ("snmp community s3cretCommunity accepted", "s3cretCommunity"),
         ("psk: MyPreSharedKey", "MyPreSharedKey"),
+        ("enable password 7 0822455D0A16", "0822455D0A16"),  # Cisco: type, then the value
+        ("username admin secret 5 $1$mERr$hx5rVt7rPN", "$1$mERr$hx5rVt7rPN"),
+        ("the password is hunter2", "hunter2"),
+        ("Password: at", "at"),  # after ":" even a word is the value
         ("-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----", "MIIEow"),
     ],
 )
@@ -34,6 +38,16 @@ def test_secrets_are_masked(text: str, secret: str) -> None:
         "SSH-2.0-OpenSSH_9.2p1 Debian-2",
         "snmpget -v2c community public sysDescr.0 -> FortiGate-60F",
         "version v7.0.11,build0489 (GA) reported by vendor",
+        # sentences about passwords, from our own catalogue: the word after is no secret
+        "Change the password at once and restrict where the management interface is reached.",
+        "Telnet invites password guessing against the device's management login.",
+        "The factory default user name and password logged in.",
+        "Use SNMPv3 or a community that cannot be guessed.",
+        "A default community string (the SNMP password) reads the configuration.",
+        "SNMP can be read with a default community name (161/udp)",
+        "Every password is at least 12 characters.",
+        "Telnet login as 'admin' with password (empty) reached the prompt",
+        "factory-default community #1 (******) answered sysDescr.0",
     ],
 )
 def test_ordinary_evidence_is_untouched(text: str) -> None:
@@ -53,3 +67,10 @@ def test_clean_evidence_redacts_before_it_cuts() -> None:
     text = "a" * 590 + " password=abcdefghijkl"
     assert "abcdefghijkl" not in clean_evidence(text)
     assert "abcdef" not in clean_evidence(text).split()[-1]
+
+
+def test_the_prose_word_list_loads_as_words() -> None:
+    from kenshin.assess.evidence import _PROSE
+
+    assert {"on", "no", "at", "guessing"} <= _PROSE
+    assert not {"true", "false"} & _PROSE  # a bare YAML boolean would have slipped in

@@ -9,6 +9,9 @@ and authorisation headers are replaced by a mask.
 from __future__ import annotations
 
 import re
+from importlib import resources
+
+import yaml
 
 MASK = "********"
 MAX_EVIDENCE_CHARS = 600
@@ -18,9 +21,18 @@ MAX_EVIDENCE_LINES = 12
 _KEY_VALUE = re.compile(
     r"(?P<key>\b(?:pass(?:word|wd|phrase)?|pwd|secret|token|api[_-]?key|apikey|"
     r"private[_-]?key|psk|pre-shared-key|credential|auth[_-]?key|session[_-]?id|"
-    r"cookie|set-cookie)\b\s*(?:[:=]|\s+is\s+|\s)\s*)"
-    r"(?P<value>\"[^\"]*\"|'[^']*'|\S+)",
+    r"cookie|set-cookie)\b(?P<sep>\s*(?:[:=]|\s+is\s+|\s)\s*))"
+    # Cisco writes the encryption type first ("password 7 0822455D0A16"): mask both
+    r"(?P<value>(?:[0-9]\s+(?=\S))?(?:\"[^\"]*\"|'[^']*'|\S+))",
     re.IGNORECASE,
+)
+# After a bare space or " is ", a word of data/prose-words.yaml continues the sentence
+# ("the password at once"); after ":" or "=" everything is a value.
+_PROSE: frozenset[str] = frozenset(
+    str(word).lower()
+    for word in yaml.safe_load(
+        (resources.files("kenshin.assess") / "data" / "prose-words.yaml").read_text("utf-8")
+    )["words"]
 )
 _AUTH_HEADER = re.compile(
     r"(?P<key>\bauthori[sz]ation\s*:\s*(?:basic|bearer|digest|negotiate|ntlm)?\s*)(?P<value>\S+)",
@@ -42,16 +54,30 @@ _COMMUNITY = re.compile(
 _WELL_KNOWN_COMMUNITIES = {"public", "private", "'public'", "'private'", '"public"', '"private"'}
 
 
+def _is_prose(key: str, value: str) -> bool:
+    """A word of the sentence after a space or " is " (or a "#2" numbering), not a value."""
+    if key.rstrip() != key.rstrip(" \t:="):
+        return False  # "password: x", "password=x": always a value
+    word = value.strip(".,;:!?()")
+    return word.lower() in _PROSE or re.fullmatch(r"#\d+", word) is not None
+
+
+def _mask_value(match: re.Match[str]) -> str:
+    if _is_prose(match.group("key"), match.group("value")):
+        return match.group(0)
+    return match.group("key") + MASK
+
+
 def redact(text: str) -> str:
     """``text`` with every secret-looking value replaced by a mask."""
     text = _PEM.sub(MASK, text)
     text = _AUTH_HEADER.sub(lambda m: m.group("key") + MASK, text)
     text = _URL_CREDENTIALS.sub(lambda m: m.group("key") + MASK, text)
-    text = _KEY_VALUE.sub(lambda m: m.group("key") + MASK, text)
+    text = _KEY_VALUE.sub(_mask_value, text)
 
     def community(match: re.Match[str]) -> str:
         value = match.group("value")
-        if value.lower() in _WELL_KNOWN_COMMUNITIES:
+        if value.lower() in _WELL_KNOWN_COMMUNITIES or _is_prose(match.group("key"), value):
             return match.group(0)
         return match.group("key") + MASK
 
