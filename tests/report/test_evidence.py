@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+import kenshin
 from kenshin.assess import MASK, clean_evidence, redact, trim
 
 
@@ -74,3 +77,34 @@ def test_the_prose_word_list_loads_as_words() -> None:
 
     assert {"on", "no", "at", "guessing"} <= _PROSE
     assert not {"true", "false"} & _PROSE  # a bare YAML boolean would have slipped in
+
+
+def _texts(node: object) -> list[str]:
+    if isinstance(node, dict):
+        return [t for value in node.values() for t in _texts(value)]
+    if isinstance(node, list):
+        return [t for value in node for t in _texts(value)]
+    return [node] if isinstance(node, str) else []
+
+
+def test_no_sentence_of_ours_is_masked() -> None:
+    """Every text a report, page or command shows (catalogues, findings, checklist,
+    snapshot, terminal rules) passes the redactor unchanged: it masks values, not prose."""
+    import yaml
+
+    source = Path(kenshin.__file__).parent
+    files = [
+        *sorted((source / "data" / "i18n").glob("*.yaml")),
+        source / "data" / "checks" / "findings.yaml",
+        source / "assess" / "data" / "checklist.yaml",
+        source / "vulndb" / "data" / "snapshot.yaml",
+        *sorted((source / "terminals" / "data").glob("**/*.yaml")),
+    ]
+    masked = [
+        (path.name, text)
+        for path in files
+        for text in _texts(yaml.safe_load(path.read_text(encoding="utf-8")))
+        if redact(text) != text
+    ]
+    assert len(files) > 10
+    assert masked == []

@@ -34,9 +34,12 @@ _PROSE: frozenset[str] = frozenset(
         (resources.files("kenshin.assess") / "data" / "prose-words.yaml").read_text("utf-8")
     )["words"]
 )
+# The header with its scheme anywhere, or a bare "Authorization:" starting a line (a
+# header); "No authorisation: record it ..." in a sentence is not one.
 _AUTH_HEADER = re.compile(
-    r"(?P<key>\bauthori[sz]ation\s*:\s*(?:basic|bearer|digest|negotiate|ntlm)?\s*)(?P<value>\S+)",
-    re.IGNORECASE,
+    r"(?P<key>(?:\bauthori[sz]ation\s*:\s*(?:basic|bearer|digest|negotiate|ntlm)\s+"
+    r"|^[ \t]*authori[sz]ation[ \t]*:[ \t]*))(?P<value>\S+)",
+    re.IGNORECASE | re.MULTILINE,
 )
 # user:password@host inside URLs
 _URL_CREDENTIALS = re.compile(
@@ -58,6 +61,8 @@ def _is_prose(key: str, value: str) -> bool:
     """A word of the sentence after a space or " is " (or a "#2" numbering), not a value."""
     if key.rstrip() != key.rstrip(" \t:="):
         return False  # "password: x", "password=x": always a value
+    if value.startswith("("):
+        return True  # a parenthetical: "password (12 characters or more)", "(empty)"
     word = value.strip(".,;:!?()")
     return word.lower() in _PROSE or re.fullmatch(r"#\d+", word) is not None
 
