@@ -40,7 +40,7 @@ def _finding_json(
     view: ReportView, finding: AssessedFinding, item: dict[str, Any]
 ) -> dict[str, Any]:
     lead = finding.finding
-    upgrade = _upgrade(finding)
+    upgrade: Upgrade | None = item["upgrade"]
     return {
         "id": finding.id,
         "priority": finding.priority.value,
@@ -126,11 +126,6 @@ def findings_document(view: ReportView) -> dict[str, Any]:
     }
 
 
-def _upgrade(finding: AssessedFinding) -> Upgrade | None:
-    """The update one of the merged findings asks for (they describe the same issue)."""
-    return next((f.upgrade for f in finding.merged if f.upgrade is not None), None)
-
-
 def _dojo_finding(
     view: ReportView, finding: AssessedFinding, item: dict[str, Any]
 ) -> dict[str, Any]:
@@ -164,7 +159,7 @@ def _dojo_finding(
             record["references"] = ", ".join(finding.cves)
     if finding.cvss is not None:
         record["cvssv3_score"] = finding.cvss
-    upgrade = _upgrade(finding)
+    upgrade: Upgrade | None = item["upgrade"]
     if upgrade is not None:
         record["fix_version"] = upgrade.fixed_version
     subject = lead.subject

@@ -247,10 +247,8 @@ def create_app(
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/login", response_class=HTMLResponse)
-    def login_form(request: Request) -> Response:
-        token = secrets.token_urlsafe(24)
-        response = page(request, "login.html", None, login_csrf=token, error=None)
+    def with_login_csrf(response: Response, token: str) -> Response:
+        """The double-submit token of a form used before any session (login, invitation)."""
         response.set_cookie(
             LOGIN_CSRF_COOKIE,
             token,
@@ -259,6 +257,13 @@ def create_app(
             secure=settings.secure_cookies,
         )
         return response
+
+    @app.get("/login", response_class=HTMLResponse)
+    def login_form(request: Request) -> Response:
+        token = secrets.token_urlsafe(24)
+        return with_login_csrf(
+            page(request, "login.html", None, login_csrf=token, error=None), token
+        )
 
     @app.post("/login", response_class=HTMLResponse)
     def login(
@@ -392,17 +397,10 @@ def create_app(
     @app.get("/invite/{token}", response_class=HTMLResponse)
     def invitation_form(request: Request, token: str) -> Response:
         login_csrf = secrets.token_urlsafe(24)
-        response = page(
-            request, "invite.html", None, token=token, login_csrf=login_csrf, error=None
-        )
-        response.set_cookie(
-            LOGIN_CSRF_COOKIE,
+        return with_login_csrf(
+            page(request, "invite.html", None, token=token, login_csrf=login_csrf, error=None),
             login_csrf,
-            httponly=True,
-            samesite="strict",
-            secure=settings.secure_cookies,
         )
-        return response
 
     @app.post("/invite/{token}", response_class=HTMLResponse)
     def accept_invitation(
