@@ -57,7 +57,7 @@ if ($PSVersionTable.PSVersion.Major -lt 3) {
 
 Set-StrictMode -Version 2
 $ErrorActionPreference = 'Stop'
-$CollectorVersion = '1.0'
+$CollectorVersion = '1.1'
 $Schema = 'kenshin.terminal/1'
 
 # A 32-bit PowerShell on 64-bit Windows sees a redirected registry (WOW6432Node): run the
@@ -108,6 +108,13 @@ function Get-OptionalProperty {
     $property = $Object.PSObject.Properties[$Name]
     if ($null -eq $property) { return $null }
     return $property.Value
+}
+
+function ConvertTo-BoolOrNull {
+    # A yes/no value, or $null when Windows gave none: [bool]$null would say "no".
+    param($Value)
+    if ($null -eq $Value -or '' -eq $Value) { return $null }
+    return [bool]$Value
 }
 
 function ConvertTo-IntOrNull {
@@ -227,7 +234,7 @@ try {
     $computer = Get-WmiObject -Class Win32_ComputerSystem
     $hostInfo['name'] = [string]$computer.Name
     $hostInfo['domain'] = [string]$computer.Domain
-    $hostInfo['part_of_domain'] = [bool]$computer.PartOfDomain
+    $hostInfo['part_of_domain'] = ConvertTo-BoolOrNull $computer.PartOfDomain
     $hostInfo['manufacturer'] = [string]$computer.Manufacturer
     $hostInfo['model'] = [string]$computer.Model
     $hostInfo['dns_host_name'] = Get-OptionalProperty $computer 'DNSHostName'
@@ -242,23 +249,44 @@ try {
 # ---------------------------------------------------------------------------------------
 $os = New-Map
 $currentVersion = 'HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion'
-$wmiOs = Get-WmiObject -Class Win32_OperatingSystem
-$os['caption'] = [string]$wmiOs.Caption
-$os['version'] = [string]$wmiOs.Version
-$os['build'] = [int]$wmiOs.BuildNumber
+$os['caption'] = ''
+$os['version'] = ''
+$os['build'] = 0
 $os['ubr'] = $null
 $os['edition_id'] = $null
 $os['product_name'] = $null
 $os['installation_type'] = $null
-$os['product_type'] = [int]$wmiOs.ProductType       # 1 workstation, 2 domain controller, 3 server
+$os['product_type'] = $null       # 1 workstation, 2 domain controller, 3 server
 $os['display_version'] = $null
 $os['release_id'] = $null
 $os['service_pack'] = $null
-if ($wmiOs.CSDVersion) { $os['service_pack'] = [string]$wmiOs.CSDVersion }
-$os['architecture'] = [string]$wmiOs.OSArchitecture
-$os['language'] = [string]$wmiOs.OSLanguage          # a language ID (1041 = Japanese)
-$os['install_date'] = Format-IsoDate $wmiOs.InstallDate
-$os['last_boot'] = Format-IsoDate $wmiOs.LastBootUpTime
+$os['architecture'] = $null
+$os['language'] = $null             # a language ID (1041 = Japanese)
+$os['install_date'] = $null
+$os['last_boot'] = $null
+try {
+    # A broken WMI repository must not cost the whole file: the registry below still
+    # names the OS, and every other section is collected as usual.
+    $wmiOs = Get-WmiObject -Class Win32_OperatingSystem
+    $os['caption'] = [string]$wmiOs.Caption
+    $os['version'] = [string]$wmiOs.Version
+    $os['build'] = [int]$wmiOs.BuildNumber
+    $os['product_type'] = ConvertTo-IntOrNull $wmiOs.ProductType
+    if ($wmiOs.CSDVersion) { $os['service_pack'] = [string]$wmiOs.CSDVersion }
+    $os['architecture'] = [string]$wmiOs.OSArchitecture
+    $os['language'] = [string]$wmiOs.OSLanguage
+    $os['install_date'] = Format-IsoDate $wmiOs.InstallDate
+    $os['last_boot'] = Format-IsoDate $wmiOs.LastBootUpTime
+} catch {
+    Add-Unreadable 'os_wmi' $_
+    try {
+        $os['caption'] = [string](Get-RegValue $currentVersion 'ProductName')
+        $os['build'] = [int](ConvertTo-IntOrNull (Get-RegValue $currentVersion 'CurrentBuildNumber'))
+        $os['version'] = [string](Get-RegValue $currentVersion 'CurrentVersion') + '.' + [string]$os['build']
+    } catch {
+        Add-Unreadable 'os' $_
+    }
+}
 try {
     # UBR (the update revision) exists from Windows 10 on; DisplayVersion from 20H2 on.
     $os['ubr'] = ConvertTo-IntOrNull (Get-RegValue $currentVersion 'UBR')
@@ -348,12 +376,12 @@ if (Get-Command -Name Get-MpComputerStatus -ErrorAction SilentlyContinue) {
         $defender['signature_version'] = [string]$mp.AntivirusSignatureVersion
         $defender['signature_last_updated'] = Format-IsoDate $mp.AntivirusSignatureLastUpdated
         $defender['signature_age_days'] = ConvertTo-IntOrNull $mp.AntivirusSignatureAge
-        $defender['antivirus_enabled'] = [bool]$mp.AntivirusEnabled
-        $defender['am_service_enabled'] = [bool]$mp.AMServiceEnabled
-        $defender['real_time_protection_enabled'] = [bool]$mp.RealTimeProtectionEnabled
-        $defender['tamper_protected'] = $null
-        $tamper = Get-OptionalProperty $mp 'IsTamperProtected'   # newer Defender platforms only
-        if ($null -ne $tamper) { $defender['tamper_protected'] = [bool]$tamper }
+        $defender['antivirus_enabled'] = ConvertTo-BoolOrNull $mp.AntivirusEnabled
+        $defender['am_service_enabled'] = ConvertTo-BoolOrNull $mp.AMServiceEnabled
+        $defender['real_time_protection_enabled'] = ConvertTo-BoolOrNull $mp.RealTimeProtectionEnabled
+        $defender['tamper_protected'] = ConvertTo-BoolOrNull (Get-OptionalProperty $mp 'IsTamperProtected')   # newer platforms only
+        # Passive / EDR block mode: another product protects; Defender stands aside.
+        $defender['am_running_mode'] = Get-OptionalProperty $mp 'AMRunningMode'
         $antivirus['defender'] = $defender
     } catch {
         Add-Unreadable 'defender' $_
@@ -363,7 +391,7 @@ if (Get-Command -Name Get-MpComputerStatus -ErrorAction SilentlyContinue) {
 }
 # Antivirus and USB device-control products by name (kenshin matches them precisely; here
 # we keep only programs whose name or publisher suggests one, nothing else is recorded).
-$productFilter = 'Trend Micro|ウイルスバスター|ESET|Symantec|Broadcom|Norton|Sophos|McAfee|Trellix|Kaspersky|CrowdStrike|Cybereason|Sentinel|FFRI|Cylance|Security Essentials|Endpoint Protection|Defender|SKYSEA|LanScope|LANSCOPE|MaLion|AssetView'
+$productFilter = 'Trend Micro|ウイルスバスター|ESET|Symantec|Broadcom|Norton|Sophos|McAfee|Trellix|Kaspersky|CrowdStrike|Cybereason|Sentinel|FFRI|Cylance|Security Essentials|Endpoint Protection|Defender|Bitdefender|Endpoint Security Tools|WithSecure|F-Secure|Cortex XDR|Palo Alto Networks|Traps|Cisco Secure Endpoint|Cisco AMP|Immunet|Carbon ?Black|Cb Defense|Avast|AVG|SKYSEA|LanScope|LANSCOPE|MaLion|AssetView'
 $installedProducts = New-Object System.Collections.ArrayList
 try {
     $uninstallKeys = @(
@@ -399,6 +427,8 @@ $antivirus['installed_products'] = $installedProducts
 
 # ---------------------------------------------------------------------------------------
 # == section: usb ==  (source: HKLM:\SYSTEM\CurrentControlSet\Services\USBSTOR,
+#     HKLM:\SYSTEM\CurrentControlSet\Services\UASPStor (USB Attached SCSI disks bypass USBSTOR),
+#     HKLM:\SOFTWARE\Policies\Microsoft\Windows\DeviceInstall\Restrictions,
 #     HKLM:\SOFTWARE\Policies\Microsoft\Windows\RemovableStorageDevices,
 #     HKCU:\SOFTWARE\Policies\Microsoft\Windows\RemovableStorageDevices,
 #     HKLM:\SYSTEM\CurrentControlSet\Control\StorageDevicePolicies)
@@ -447,12 +477,32 @@ try {
     $usb['machine_policy'] = Get-RemovablePolicy 'HKLM:\SOFTWARE\Policies\Microsoft\Windows\RemovableStorageDevices'
     $usb['user_policy'] = Get-RemovablePolicy 'HKCU:\SOFTWARE\Policies\Microsoft\Windows\RemovableStorageDevices'
     $usb['write_protect'] = ConvertTo-IntOrNull (Get-RegValue 'HKLM:\SYSTEM\CurrentControlSet\Control\StorageDevicePolicies' 'WriteProtect')
+    $usb['uaspstor_start'] = ConvertTo-IntOrNull (Get-RegValue 'HKLM:\SYSTEM\CurrentControlSet\Services\UASPStor' 'Start')
+    $restrictionsKey = 'HKLM:\SOFTWARE\Policies\Microsoft\Windows\DeviceInstall\Restrictions'
+    $restrictions = New-Map
+    $restrictions['deny_removable_devices'] = ConvertTo-IntOrNull (Get-RegValue $restrictionsKey 'DenyRemovableDevices')
+    $restrictions['deny_unspecified'] = ConvertTo-IntOrNull (Get-RegValue $restrictionsKey 'DenyUnspecified')
+    $restrictions['deny_device_classes'] = ConvertTo-IntOrNull (Get-RegValue $restrictionsKey 'DenyDeviceClasses')
+    $restrictions['deny_device_ids'] = ConvertTo-IntOrNull (Get-RegValue $restrictionsKey 'DenyDeviceIDs')
+    # The lists are values named 1, 2, ... under the subkeys of the same names.
+    foreach ($list in @(@('denied_classes', 'DenyDeviceClasses'), @('denied_ids', 'DenyDeviceIDs'))) {
+        $values = New-Object System.Collections.ArrayList
+        $listKey = Join-Path $restrictionsKey $list[1]
+        if (Test-Path -LiteralPath $listKey) {
+            $item = Get-Item -LiteralPath $listKey
+            foreach ($valueName in $item.GetValueNames()) { [void]$values.Add([string]$item.GetValue($valueName)) }
+        }
+        $restrictions[$list[0]] = $values
+    }
+    $usb['install_restrictions'] = $restrictions
 } catch {
     # Keep the file valid; kenshin treats the whole section as unreadable (see collector.unreadable).
     if (-not $usb.Contains('usbstor_start')) { $usb['usbstor_start'] = $null }
     if (-not $usb.Contains('machine_policy')) { $usb['machine_policy'] = Get-EmptyRemovablePolicy }
     if (-not $usb.Contains('user_policy')) { $usb['user_policy'] = Get-EmptyRemovablePolicy }
     if (-not $usb.Contains('write_protect')) { $usb['write_protect'] = $null }
+    if (-not $usb.Contains('uaspstor_start')) { $usb['uaspstor_start'] = $null }
+    $usb['install_restrictions'] = $null
     Add-Unreadable 'usb' $_
 }
 # == end ==
@@ -469,8 +519,9 @@ try {
         $entry = New-Map
         $entry['name'] = [string]$account.Name
         $entry['sid'] = [string]$account.SID
-        $entry['enabled'] = -not [bool]$account.Disabled
-        $entry['password_required'] = [bool]$account.PasswordRequired
+        $entry['enabled'] = $null
+        if ($null -ne $account.Disabled) { $entry['enabled'] = -not [bool]$account.Disabled }
+        $entry['password_required'] = ConvertTo-BoolOrNull $account.PasswordRequired
         [void]$users.Add($entry)
     }
     $accounts['local_users'] = $users

@@ -31,6 +31,31 @@ def _as_date(value: object) -> date | None:
 
 
 @dataclass(frozen=True)
+class Dated:
+    """When a catalogue was compiled, how often it must be refreshed, and from where."""
+
+    as_of: date
+    refresh_days: int
+    sources: tuple[str, ...]
+
+    def stale_on(self, today: date) -> bool:
+        """Whether ``today`` is past the catalogue's date plus its refresh interval."""
+        return (today - self.as_of).days > self.refresh_days
+
+
+def _dated(raw: dict[str, Any]) -> Dated:
+    return Dated(
+        as_of=_as_date(raw["as_of"]) or date.min,
+        refresh_days=int(raw["refresh_days"]),
+        sources=tuple(str(s) for s in raw["sources"]),
+    )
+
+
+# Edition classes that fall back to a broader class when no row names them.
+_EDITION_FALLBACK = {"home": "home_pro"}
+
+
+@dataclass(frozen=True)
 class LifecycleEntry:
     name: str
     builds: frozenset[int]
@@ -38,17 +63,29 @@ class LifecycleEntry:
     end_of_support: date
     esu_until: date | None = None
     esu_first_ubr: int | None = None
+    caption: re.Pattern[str] | None = None
+    source: str = ""
 
 
 @dataclass(frozen=True)
 class Lifecycle:
-    as_of: date
+    dated: Dated
     products: tuple[LifecycleEntry, ...]
 
-    def find(self, build: int, edition: str) -> LifecycleEntry | None:
-        for entry in self.products:
-            if build in entry.builds and edition in entry.editions:
-                return entry
+    @property
+    def as_of(self) -> date:
+        return self.dated.as_of
+
+    def find(self, build: int, edition: str, caption: str = "") -> LifecycleEntry | None:
+        """The first row for this build and edition class whose caption pattern fits."""
+        for wanted in (edition, _EDITION_FALLBACK.get(edition)):
+            if wanted is None:
+                continue
+            for entry in self.products:
+                if build not in entry.builds or wanted not in entry.editions:
+                    continue
+                if entry.caption is None or entry.caption.search(caption):
+                    return entry
         return None
 
 
@@ -56,7 +93,7 @@ class Lifecycle:
 def lifecycle() -> Lifecycle:
     raw = _load("lifecycle.yaml")
     return Lifecycle(
-        as_of=_as_date(raw["as_of"]) or date.min,
+        dated=_dated(raw),
         products=tuple(
             LifecycleEntry(
                 name=p["name"],
@@ -65,6 +102,8 @@ def lifecycle() -> Lifecycle:
                 end_of_support=_as_date(p["end_of_support"]) or date.min,
                 esu_until=_as_date(p.get("esu_until")),
                 esu_first_ubr=p.get("esu_first_ubr"),
+                caption=re.compile(p["caption"], re.IGNORECASE) if p.get("caption") else None,
+                source=str(p.get("source", "")),
             )
             for p in raw["products"]
         ),
@@ -91,8 +130,12 @@ class BuildUpdates:
 
 @dataclass(frozen=True)
 class UpdateCatalogue:
-    as_of: date
+    dated: Dated
     builds: dict[int, BuildUpdates]
+
+    @property
+    def as_of(self) -> date:
+        return self.dated.as_of
 
 
 @cache
@@ -110,7 +153,7 @@ def cumulative_updates() -> UpdateCatalogue:
             )
         )
         builds[int(build)] = BuildUpdates(int(build), entry["name"], releases)
-    return UpdateCatalogue(as_of=_as_date(raw["as_of"]) or date.min, builds=builds)
+    return UpdateCatalogue(dated=_dated(raw), builds=builds)
 
 
 @dataclass(frozen=True)
@@ -129,15 +172,26 @@ class OutdatedProduct:
 
 @dataclass(frozen=True)
 class AntivirusKnowledge:
+    dated: Dated
     state_shift: int
     states: dict[int, str]
     signature_shift: int
     signatures: dict[int, str]
     signature_max_age_days: int
+    signature_age_sentinels: frozenset[int]
+    signature_age_unknown_from: int
     defender_platform_max_age_months: int
     antivirus_products: tuple[ProductPattern, ...]
     device_control_products: tuple[ProductPattern, ...]
     outdated_products: tuple[OutdatedProduct, ...]
+
+
+def real_signature_age(days: int | None) -> int | None:
+    """A signature age in days, or None for Defender's "no value" sentinels (4294967295...)."""
+    knowledge = antivirus()
+    if days is None or days < 0 or days in knowledge.signature_age_sentinels:
+        return None
+    return None if days >= knowledge.signature_age_unknown_from else days
 
 
 def _patterns(items: list[dict[str, str]]) -> tuple[ProductPattern, ...]:
@@ -151,11 +205,14 @@ def antivirus() -> AntivirusKnowledge:
     raw = _load("antivirus.yaml")
     state = raw["product_state"]
     return AntivirusKnowledge(
+        dated=_dated(raw),
         state_shift=int(state["state_shift"]),
         states={int(k): str(v) for k, v in state["states"].items()},
         signature_shift=int(state["signature_shift"]),
         signatures={int(k): str(v) for k, v in state["signatures"].items()},
         signature_max_age_days=int(raw["thresholds"]["signature_max_age_days"]),
+        signature_age_sentinels=frozenset(int(v) for v in raw["signature_age_sentinels"]),
+        signature_age_unknown_from=int(raw["signature_age_unknown_from"]),
         defender_platform_max_age_months=int(raw["thresholds"]["defender_platform_max_age_months"]),
         antivirus_products=_patterns(raw["antivirus_products"]),
         device_control_products=_patterns(raw["device_control_products"]),

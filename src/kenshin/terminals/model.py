@@ -42,7 +42,17 @@ class OsInfo:
         return f"{self.build}.{self.ubr}" if self.ubr is not None else str(self.build)
 
     @property
+    def is_multi_session(self) -> bool:
+        """Windows 10/11 Enterprise multi-session: a client OS that reports ProductType 3."""
+        names = f"{self.caption} {self.product_name or ''}".casefold()
+        return (self.edition_id or "").casefold() == "serverrdsh" or (
+            "multi-session" in names or "virtual desktops" in names
+        )
+
+    @property
     def is_server(self) -> bool:
+        if self.is_multi_session:
+            return False
         if self.product_type is not None:
             return self.product_type in (2, 3)
         return "server" in self.caption.lower()
@@ -88,6 +98,13 @@ class DefenderStatus:
     real_time_protection_enabled: bool | None
     am_service_enabled: bool | None = None
     tamper_protected: bool | None = None
+    am_running_mode: str | None = None  # "Normal", "Passive Mode", "EDR Block Mode", ...
+
+    @property
+    def passive(self) -> bool:
+        """Defender stands aside for another product (passive, EDR block or SxS passive)."""
+        mode = (self.am_running_mode or "").casefold()
+        return "passive" in mode or "edr block" in mode
 
 
 @dataclass(frozen=True)
@@ -118,18 +135,35 @@ class RemovablePolicy:
 
 
 @dataclass(frozen=True)
+class InstallRestrictions:
+    """``HKLM\\SOFTWARE\\Policies\\Microsoft\\Windows\\DeviceInstall\\Restrictions``."""
+
+    deny_removable_devices: int | None = None
+    deny_unspecified: int | None = None
+    deny_device_classes: int | None = None
+    denied_classes: tuple[str, ...] = ()
+    deny_device_ids: int | None = None
+    denied_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class UsbInfo:
     usbstor_start: int | None
     machine_policy: RemovablePolicy = RemovablePolicy()
     user_policy: RemovablePolicy = RemovablePolicy()
     write_protect: int | None = None
+    # None: not examined (older collector files, or text inputs that did not show it).
+    uaspstor_start: int | None = None
+    install_restrictions: InstallRestrictions | None = None
+    # What a text input did not show (e.g. "RemovableStorageDevices"); empty: all read.
+    not_examined: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class LocalUser:
     name: str
     sid: str
-    enabled: bool
+    enabled: bool | None  # None: Win32_UserAccount gave no Disabled value
     password_required: bool | None = None
 
     @property

@@ -39,6 +39,7 @@ from kenshin.terminals.model import (
     FirewallProfile,
     HotFix,
     InstalledProduct,
+    InstallRestrictions,
     LocalUser,
     OsInfo,
     PolicyPair,
@@ -263,6 +264,20 @@ def _removable(raw: Mapping[str, Any]) -> RemovablePolicy:
     )
 
 
+def _restrictions(raw: Mapping[str, Any] | None) -> InstallRestrictions | None:
+    """Collector 1.1 reads DeviceInstall\\Restrictions; 1.0 files have no such section."""
+    if raw is None:
+        return None
+    return InstallRestrictions(
+        deny_removable_devices=raw.get("deny_removable_devices"),
+        deny_unspecified=raw.get("deny_unspecified"),
+        deny_device_classes=raw.get("deny_device_classes"),
+        denied_classes=tuple(raw.get("denied_classes") or ()),
+        deny_device_ids=raw.get("deny_device_ids"),
+        denied_ids=tuple(raw.get("denied_ids") or ()),
+    )
+
+
 def _tuple_or_none(items: list[Any] | None, build: Any) -> tuple[Any, ...] | None:
     if items is None:
         return None
@@ -337,6 +352,7 @@ def _from_payload(payload: Mapping[str, Any], digest: str) -> CollectedTerminal:
                 real_time_protection_enabled=defender["real_time_protection_enabled"],
                 am_service_enabled=defender.get("am_service_enabled"),
                 tamper_protected=defender.get("tamper_protected"),
+                am_running_mode=defender.get("am_running_mode"),
             ),
             installed_products=tuple(
                 InstalledProduct(p["name"], p.get("version"), p.get("publisher"))
@@ -350,6 +366,8 @@ def _from_payload(payload: Mapping[str, Any], digest: str) -> CollectedTerminal:
             machine_policy=_removable(usb["machine_policy"]),
             user_policy=_removable(usb["user_policy"]),
             write_protect=usb["write_protect"],
+            uaspstor_start=usb.get("uaspstor_start"),
+            install_restrictions=_restrictions(usb.get("install_restrictions")),
         ),
         accounts=AccountsInfo(
             local_users=_tuple_or_none(

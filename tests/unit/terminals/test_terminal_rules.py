@@ -90,7 +90,7 @@ def test_windows10_after_2025_10_14(healthy: dict[str, Any], collect: Collect) -
         (9600, "ServerStandard", 3, "bad", "2023-10-10"),  # Server 2012 R2 (ESU over)
         (14393, "ServerStandard", 3, "warning", "2027-01-12"),  # Server 2016
         (20348, "ServerDatacenter", 3, "ok", "2031-10-14"),
-        (26100, "ServerStandard", 3, "ok", "2034-10-10"),  # Server 2025
+        (26100, "ServerStandard", 3, "ok", "2034-11-14"),  # Server 2025
         (7601, "Professional", 1, "bad", "2020-01-14"),
         (9600, "Professional", 1, "bad", "2023-01-10"),  # Windows 8.1
     ],
@@ -294,7 +294,59 @@ def test_usb_blocked_by_policy_or_driver(healthy: dict[str, Any], collect: Colle
     assert verdict(collect(healthy), "usb.mass_storage")[0] == "ok"
     _usb(healthy)
     healthy["usb"]["usbstor_start"] = 4
+    healthy["usb"]["uaspstor_start"] = 4
     assert verdict(collect(healthy), "usb.mass_storage")[0] == "ok"
+
+
+def test_usbstor_alone_leaves_uas_disks_open(healthy: dict[str, Any], collect: Collect) -> None:
+    """Issue 17: USBSTOR Start=4 was called blocked although UAS disks load UASPStor."""
+    _usb(healthy)
+    healthy["usb"]["usbstor_start"] = 4
+    healthy["usb"]["uaspstor_start"] = 3
+    status, text = verdict(collect(healthy), "usb.mass_storage")
+    assert status == "warning"
+    assert "UASPStor" in text
+    healthy["usb"]["uaspstor_start"] = None  # not collected (collector 1.0)
+    status, text = verdict(collect(healthy), "usb.mass_storage")
+    assert (status, "not examined" in text) == ("warning", True)
+    # Windows 7 has no UASPStor: USBSTOR alone is the whole story there.
+    healthy["os"].update(build=7601, version="6.1.7601", caption="Microsoft Windows 7 Professional")
+    assert verdict(collect(healthy), "usb.mass_storage")[0] == "ok"
+
+
+@pytest.mark.parametrize(
+    "restrictions",
+    [
+        {"deny_removable_devices": 1},
+        {"deny_unspecified": 1},
+        {"deny_device_classes": 1, "denied_classes": ["{4d36e967-e325-11ce-bfc1-08002be10318}"]},
+        {"deny_device_ids": 1, "denied_ids": ["USBSTOR\\Disk*"]},
+    ],
+)
+def test_device_installation_restrictions_block_usb_storage(
+    healthy: dict[str, Any], collect: Collect, restrictions: dict[str, Any]
+) -> None:
+    """Issue 17: DeviceInstall\\Restrictions blocking was not read (called "not blocked")."""
+    _usb(healthy)
+    assert verdict(collect(healthy), "usb.mass_storage")[0] == "bad"
+    healthy["usb"]["install_restrictions"].update(restrictions)
+    status, text = verdict(collect(healthy), "usb.mass_storage")
+    assert status == "ok"
+    assert "DeviceInstall" in text
+
+
+def test_device_installation_restrictions_of_other_classes_do_not_block(
+    healthy: dict[str, Any], collect: Collect
+) -> None:
+    _usb(healthy)
+    healthy["usb"]["install_restrictions"].update(
+        deny_device_classes=1,
+        denied_classes=["{6bdd1fc6-810f-11d0-bec7-08002be2092f}"],  # imaging devices
+        deny_device_ids=1,
+        denied_ids=["PCI\\VEN_8086"],
+        deny_removable_devices=0,
+    )
+    assert verdict(collect(healthy), "usb.mass_storage")[0] == "bad"
 
 
 def test_usb_write_blocked_only(healthy: dict[str, Any], collect: Collect) -> None:
@@ -340,6 +392,7 @@ def test_wpd_separately(healthy: dict[str, Any], collect: Collect) -> None:
     assert verdict(collect(healthy), "usb.wpd")[0] == "ok"
     _usb(healthy)
     healthy["usb"]["usbstor_start"] = 4
+    healthy["usb"]["uaspstor_start"] = 4
     assert verdict(collect(healthy), "usb.mass_storage")[0] == "ok"
     assert verdict(collect(healthy), "usb.wpd")[0] == "warning"
     healthy["usb"]["machine_policy"]["wpd"] = {"deny_read": 1, "deny_write": 1}

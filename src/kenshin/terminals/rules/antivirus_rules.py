@@ -6,7 +6,7 @@ import re
 from datetime import date
 
 from kenshin.terminals.assessment import Outcome, outcome
-from kenshin.terminals.knowledge import antivirus
+from kenshin.terminals.knowledge import antivirus, real_signature_age
 from kenshin.terminals.model import CollectedTerminal, InstalledProduct, SecurityCenterProduct
 
 PRESENCE = "terminal.av.presence"
@@ -48,8 +48,9 @@ def _describe(products: tuple[SecurityCenterProduct, ...]) -> str:
 
 
 def _defender_running(collected: CollectedTerminal) -> bool:
+    """Defender protects this terminal itself (on, and not standing aside in passive mode)."""
     defender = collected.antivirus.defender if collected.antivirus else None
-    return bool(defender and defender.antivirus_enabled)
+    return bool(defender and defender.antivirus_enabled and not defender.passive)
 
 
 def presence_rule(collected: CollectedTerminal, today: date) -> Outcome:
@@ -77,7 +78,22 @@ def presence_rule(collected: CollectedTerminal, today: date) -> Outcome:
             return outcome(
                 PRESENCE, "ok", "present", f"installed: {installed_names}", names=installed_names
             )
-        return outcome(PRESENCE, "bad", "none", "no Security Center; Defender off; none installed")
+        # Without Security Center (Windows Server, or a text input without it) only products
+        # kenshin knows by name can be seen: an unknown product may well be protecting it.
+        defender = collected.antivirus.defender
+        state = (
+            "Get-MpComputerStatus not examined"
+            if defender is None
+            else f"Defender AntivirusEnabled={defender.antivirus_enabled}, "
+            f"AMRunningMode={defender.am_running_mode or '-'}"
+        )
+        return outcome(
+            PRESENCE,
+            "unknown",
+            "not_determined",
+            f"no Security Center (root\\SecurityCenter2) data; {state}; "
+            "no antivirus product kenshin knows among the installed programs",
+        )
     active = _active(collected)
     if len(active) >= 2:
         names = ", ".join(p.name for p in active)
@@ -99,7 +115,12 @@ def realtime_rule(collected: CollectedTerminal, today: date) -> Outcome:
             names = ", ".join(p.name for p in registered)
             return outcome(REALTIME, "bad", "off", _describe(registered), names=names)
         only_defender = all(is_defender(p.name) for p in active)
-        if only_defender and defender and defender.real_time_protection_enabled is False:
+        if (
+            only_defender
+            and defender
+            and not defender.passive
+            and defender.real_time_protection_enabled is False
+        ):
             return outcome(
                 REALTIME,
                 "bad",
@@ -108,6 +129,18 @@ def realtime_rule(collected: CollectedTerminal, today: date) -> Outcome:
             )
         names = ", ".join(p.name for p in active)
         return outcome(REALTIME, "ok", "on", _describe(active), names=names)
+    if defender and defender.passive:
+        # Passive mode: another product does the real-time protection; Defender's own
+        # RealTimeProtectionEnabled says nothing about it.
+        others = ", ".join(p.name for p in installed_antivirus(collected)) or "-"
+        return outcome(
+            REALTIME,
+            "unknown",
+            "passive",
+            f"Get-MpComputerStatus: AMRunningMode={defender.am_running_mode}; other product: "
+            f"{others}",
+            names=others,
+        )
     if defender and defender.antivirus_enabled:
         if defender.real_time_protection_enabled is True:
             return outcome(
@@ -131,9 +164,21 @@ def signatures_rule(collected: CollectedTerminal, today: date) -> Outcome:
         _registered(collected) is None and _defender_running(collected)
     )
     if defender_active and defender is not None:
-        age = defender.signature_age_days
-        if age is None and defender.signature_last_updated and collected.collected_at:
-            age = (collected.collected_at.date() - defender.signature_last_updated.date()).days
+        age = real_signature_age(defender.signature_age_days)
+        updated = defender.signature_last_updated
+        if updated is not None and updated.year < 2000:  # 1601-01-01 etc.: "never"
+            updated = None
+        if age is None and updated and collected.collected_at:
+            age = real_signature_age((collected.collected_at.date() - updated.date()).days)
+        if age is None:
+            return outcome(
+                SIGNATURES,
+                "unknown",
+                "no_data",
+                f"AntivirusSignatureAge {defender.signature_age_days} "
+                f"(no real age), AntivirusSignatureLastUpdated "
+                f"{defender.signature_last_updated}",
+            )
         if age is not None:
             evidence = (
                 f"AntivirusSignatureVersion {defender.signature_version}, "
