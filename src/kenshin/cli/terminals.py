@@ -24,7 +24,10 @@ from kenshin.terminals import (
     TerminalError,
     assessment_to_json,
     collector_script,
+    evaluate,
+    group_terminal_files,
     import_terminal_files,
+    reading_to_json,
     stored_assessments,
 )
 
@@ -135,7 +138,13 @@ def collector(
 @app.command("import")
 def import_files(
     code: CodeArg,
-    files: Annotated[list[Path], typer.Argument(help="Collector JSON or systeminfo CSV files.")],
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Collector JSON files, or built-in commands' text (systeminfo, Get-HotFix, "
+            "reg query, ...): text files of one terminal are grouped by the host they name."
+        ),
+    ],
     add: Annotated[
         bool, typer.Option("--add", help="Add terminals not yet registered (up to the limit).")
     ] = False,
@@ -162,6 +171,65 @@ def import_files(
             warning=counts["warning"],
             unknown=counts["unknown"],
         )
+
+
+@app.command("parse")
+def parse_files(
+    files: Annotated[
+        list[Path], typer.Argument(help="Collector JSON files or built-in commands' text.")
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Judgement date YYYY-MM-DD (default: today in Japan)."),
+    ] = None,
+) -> None:
+    """Show what kenshin reads from the files and the verdicts it would give (no store)."""
+    try:
+        today = date.fromisoformat(as_of) if as_of else _japan_today()
+    except ValueError:
+        raise TerminalError("terminals.bad_date", value=as_of) from None
+    groups = group_terminal_files([_read_file(path) for path in files])
+    results = []
+    for group in groups:
+        assessment = evaluate(group.collected, today)
+        results.append((group, assessment))
+    if as_json:
+        print_json(
+            [
+                {
+                    "files": list(group.paths),
+                    "read": reading_to_json(group.collected),
+                    "assessment": assessment_to_json(assessment),
+                }
+                for group, assessment in results
+            ]
+        )
+        return
+    for group, assessment in results:
+        counts = {s: sum(1 for v in assessment.verdicts if v.status == s) for s in STATUSES}
+        say(
+            "terminals.cli.parsed",
+            paths=", ".join(group.paths),
+            host=assessment.host or "-",
+            os=assessment.os_summary,
+            bad=counts["bad"],
+            warning=counts["warning"],
+            unknown=counts["unknown"],
+            day=today.isoformat(),
+        )
+        table = Table()
+        for column in ("check", "status", "summary"):
+            table.add_column(translate(f"terminals.cli.col.{column}", STATE.lang))
+        for verdict in assessment.verdicts:
+            short = verdict.check_id.removeprefix("terminal.")
+            table.add_row(
+                translate(f"terminals.title.{short}", STATE.lang),
+                f"[{_STATUS_STYLE[verdict.status]}]"
+                + translate(f"terminals.status.{verdict.status}", STATE.lang),
+                verdict.summary(STATE.lang),
+            )
+        console.print(table)
 
 
 _STATUS_STYLE = {"ok": "green", "warning": "yellow", "bad": "bold red", "unknown": "dim"}

@@ -3,8 +3,11 @@
 Public API:
 
 - ``collector_script()`` — the PowerShell 5.1 collector (``collector.ps1``) as text;
-- ``parse_collector_file(data)`` — bytes of a collector JSON (or ``systeminfo /fo csv``)
-  file to a ``CollectedTerminal``; raises ``TerminalError`` with a catalogue key;
+- ``parse_collector_file(data)`` — bytes of a collector JSON file (or of one built-in
+  command's text: systeminfo, Get-HotFix, reg query, ...) to a ``CollectedTerminal``;
+  raises ``TerminalError`` with a catalogue key;
+- ``group_terminal_files(files)`` — several files to one ``TerminalFiles`` per terminal
+  (text files grouped by the host they name);
 - ``evaluate(collected, today)`` — every rule, as a frozen ``TerminalAssessment``
   (a ``Verdict`` per check and the ``Finding``s they raise);
 - ``import_terminal_files(session, code, files, today)`` — check, evaluate and store;
@@ -25,12 +28,19 @@ from kenshin.terminals.engine import evaluate
 from kenshin.terminals.errors import TerminalError
 from kenshin.terminals.knowledge import ChecklistItem, checklist_items
 from kenshin.terminals.model import CollectedTerminal
-from kenshin.terminals.parse import MAX_FILE_BYTES, parse_collector_file, schema
+from kenshin.terminals.parse import (
+    MAX_FILE_BYTES,
+    TerminalFiles,
+    group_terminal_files,
+    parse_collector_file,
+    schema,
+)
 from kenshin.terminals.rules import RULES, decode_product_state
 from kenshin.terminals.storage import (
     assessment_to_json,
     check_files,
     import_terminal_files,
+    reading_to_json,
     stored_assessments,
 )
 
@@ -43,6 +53,7 @@ __all__ = [
     "Status",
     "TerminalAssessment",
     "TerminalError",
+    "TerminalFiles",
     "Verdict",
     "assessment_to_json",
     "check_files",
@@ -51,9 +62,11 @@ __all__ = [
     "decode_product_state",
     "demo_terminal_files",
     "evaluate",
+    "group_terminal_files",
     "import_demo_terminals",
     "import_terminal_files",
     "parse_collector_file",
+    "reading_to_json",
     "schema",
     "seal_payload",
     "stored_assessments",

@@ -1,4 +1,4 @@
-"""Reading what Windows really hands us: collector JSON files and ``systeminfo /fo csv``.
+"""Reading what Windows really hands us: collector JSON files and built-in commands' text.
 
 Every file is checked before anything is believed: its size (a cap, so 50 MB of junk is
 refused without being read into a parser), what kind of file it is (a JPEG renamed
@@ -10,12 +10,10 @@ the payload checksum. The first failure raises ``TerminalError`` with a catalogu
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
@@ -50,6 +48,7 @@ from kenshin.terminals.model import (
     Unreadable,
     UsbInfo,
 )
+from kenshin.terminals.textinputs import TextReading, combine, read_text_input
 
 SCHEMA_ID = "kenshin.terminal/1"
 MAX_FILE_BYTES = 4 * 1024 * 1024
@@ -132,12 +131,8 @@ def _sniff_foreign(data: bytes) -> None:
             raise TerminalError("terminals.foreign_file", kind=kind)
 
 
-def parse_collector_file(data: bytes) -> CollectedTerminal:
-    """One terminal from a collector JSON file or a ``systeminfo /fo csv`` file.
-
-    Raises ``TerminalError`` (with a catalogue key) for anything that is not exactly
-    one of those, intact.
-    """
+def read_input(data: bytes) -> CollectedTerminal | TextReading:
+    """A collector JSON file as a terminal, or a built-in command's text as a reading."""
     if len(data) > MAX_FILE_BYTES:
         raise TerminalError(
             "terminals.too_large", size=len(data), limit=MAX_FILE_BYTES // (1024 * 1024)
@@ -150,9 +145,71 @@ def parse_collector_file(data: bytes) -> CollectedTerminal:
         raise TerminalError("terminals.empty")
     if text.startswith("{"):
         return _parse_json(text)
-    if _looks_like_systeminfo(text):
-        return parse_systeminfo_csv(text)
-    raise TerminalError("terminals.not_recognised")
+    reading = read_text_input(text)
+    if reading is None:
+        raise TerminalError("terminals.not_recognised")
+    return reading
+
+
+def parse_collector_file(data: bytes) -> CollectedTerminal:
+    """One terminal from one file: a collector JSON file or one built-in command's text.
+
+    Raises ``TerminalError`` (with a catalogue key) for anything kenshin cannot read.
+    """
+    found = read_input(data)
+    if isinstance(found, CollectedTerminal):
+        return found
+    return combine([("", found)], [decode_text(data)])
+
+
+@dataclass(frozen=True)
+class TerminalFiles:
+    """The files that describe one terminal, and what kenshin read from them."""
+
+    paths: tuple[str, ...]
+    collected: CollectedTerminal
+    raw: str
+
+
+def group_terminal_files(files: Sequence[tuple[str, bytes]]) -> list[TerminalFiles]:
+    """Each collector JSON file is one terminal; text files are grouped by the host they name.
+
+    A text file that names no host (Get-MpComputerStatus, reg query, net localgroup, ver)
+    belongs to the one terminal the other text files name; with several, kenshin cannot
+    tell which and says so.
+    """
+    groups: list[TerminalFiles] = []
+    text_groups: dict[str, list[tuple[str, TextReading, str]]] = {}
+    anonymous: list[tuple[str, TextReading, str]] = []
+    for path, data in files:
+        try:
+            found = read_input(data)
+        except TerminalError as exc:
+            raise exc.for_file(path) from None
+        raw = decode_text(data)
+        if isinstance(found, CollectedTerminal):
+            groups.append(TerminalFiles((path,), found, raw))
+        elif found.host:
+            text_groups.setdefault(found.host.casefold(), []).append((path, found, raw))
+        else:
+            anonymous.append((path, found, raw))
+    if anonymous:
+        if len(text_groups) > 1:
+            raise TerminalError(
+                "terminals.text_no_host",
+                path=anonymous[0][0],
+                hosts=", ".join(sorted(g[0][1].host or "" for g in text_groups.values())),
+            )
+        key = next(iter(text_groups), "")
+        text_groups.setdefault(key, []).extend(anonymous)
+    for members in text_groups.values():
+        paths = tuple(path for path, _, _ in members)
+        try:
+            collected = combine([(p, r) for p, r, _ in members], [raw for _, _, raw in members])
+        except TerminalError as exc:
+            raise exc.for_file(", ".join(paths)) from None
+        groups.append(TerminalFiles(paths, collected, "\n\n".join(raw for _, _, raw in members)))
+    return groups
 
 
 def _json_error(text: str, exc: json.JSONDecodeError) -> TerminalError:
@@ -409,136 +466,5 @@ def _from_payload(payload: Mapping[str, Any], digest: str) -> CollectedTerminal:
             default_user=autologon["default_user"],
             password_stored=autologon["password_stored"],
         ),
-        sha256=digest,
-    )
-
-
-# -- systeminfo /fo csv --------------------------------------------------------------
-
-# Column headers of `systeminfo /fo csv` in English and Japanese Windows, by meaning.
-# Source: the output of systeminfo.exe as documented by Microsoft (Windows Commands
-# reference, "systeminfo") and as printed by English and Japanese Windows 10/11.
-_SYSTEMINFO_COLUMNS: dict[str, tuple[str, ...]] = {
-    "host": ("Host Name", "ホスト名"),
-    "os_name": ("OS Name", "OS 名"),
-    "os_version": ("OS Version", "OS バージョン"),
-    "install_date": ("Original Install Date", "最初のインストール日付"),
-    "boot_time": ("System Boot Time", "システム起動時間"),
-    "system_type": ("System Type", "システムの種類"),
-    "domain": ("Domain", "ドメイン"),
-    "hotfixes": ("Hotfix(s)", "ホットフィックス"),
-    "locale": ("System Locale", "システム ロケール"),
-}
-
-
-def _normalise_header(text: str) -> str:
-    return re.sub(r"\s+", "", text).casefold()
-
-
-_HEADER_INDEX: dict[str, str] = {
-    _normalise_header(alias): meaning
-    for meaning, aliases in _SYSTEMINFO_COLUMNS.items()
-    for alias in aliases
-}
-
-
-def _looks_like_systeminfo(text: str) -> bool:
-    first = text.splitlines()[0] if text else ""
-    return first.startswith('"') and any(
-        _normalise_header(alias) in _normalise_header(first)
-        for alias in _SYSTEMINFO_COLUMNS["host"] + _SYSTEMINFO_COLUMNS["os_version"]
-    )
-
-
-_SYSTEMINFO_DATE = re.compile(
-    r"(?P<a>\d{1,4})[/.-](?P<b>\d{1,2})[/.-](?P<c>\d{1,4}),?\s+"
-    r"(?P<h>\d{1,2}):(?P<m>\d{2})(?::(?P<s>\d{2}))?\s*(?P<ampm>AM|PM|午前|午後)?",
-    re.IGNORECASE,
-)
-
-
-def _systeminfo_datetime(value: str) -> datetime | None:
-    """``2021/04/01, 9:30:12`` (ja-JP) or ``4/1/2021, 9:30:12 AM`` (en-US); local time."""
-    found = _SYSTEMINFO_DATE.search(value)
-    if not found:
-        return None
-    a, b, c = int(found["a"]), int(found["b"]), int(found["c"])
-    if len(found["a"]) == 4:
-        year, month, day = a, b, c
-    elif a > 12:  # 25.12.2024 day-first
-        day, month, year = a, b, c
-    else:  # month-first (en-US)
-        month, day, year = a, b, c
-    hour = int(found["h"])
-    ampm = (found["ampm"] or "").upper()
-    if ampm in ("PM", "午後") and hour < 12:
-        hour += 12
-    if ampm in ("AM", "午前") and hour == 12:
-        hour = 0
-    try:
-        return datetime(year, month, day, hour, int(found["m"]), int(found["s"] or 0))
-    except ValueError:
-        return None
-
-
-def parse_systeminfo_csv(text: str) -> CollectedTerminal:
-    """OS facts from ``systeminfo /fo csv`` (the fallback when the collector cannot run)."""
-    rows = [row for row in csv.reader(io.StringIO(text)) if row]
-    if len(rows) < 2:
-        raise TerminalError("terminals.systeminfo_incomplete")
-    header, values = rows[0], rows[1]
-    if len(values) != len(header):
-        raise TerminalError("terminals.systeminfo_incomplete")
-    fields: dict[str, str] = {}
-    for name, value in zip(header, values, strict=True):
-        meaning = _HEADER_INDEX.get(_normalise_header(name))
-        if meaning:
-            fields[meaning] = value.strip()
-    for needed in ("host", "os_name", "os_version"):
-        if not fields.get(needed):
-            raise TerminalError("terminals.systeminfo_incomplete")
-    version_match = re.match(r"(\d+)\.(\d+)\.(\d+)", fields["os_version"])
-    if not version_match:
-        raise TerminalError("terminals.systeminfo_incomplete")
-    sp_match = re.search(r"Service Pack \d+", fields["os_version"])
-    hotfixes = tuple(
-        HotFix(kb.upper(), None) for kb in re.findall(r"KB\d{6,8}", fields.get("hotfixes", ""))
-    )
-    caption = fields["os_name"]
-    unread = tuple(
-        Unreadable(item, "systeminfo")
-        for item in (
-            "ubr",
-            "antivirus",
-            "usb",
-            "accounts",
-            "rdp",
-            "smb1",
-            "firewall",
-            "bitlocker",
-            "autologon",
-            "esu",
-        )
-    )
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    return CollectedTerminal(
-        host=fields["host"],
-        collected_at=None,
-        source="systeminfo.csv",
-        domain=fields.get("domain") or None,
-        unreadable=unread,
-        os=OsInfo(
-            caption=caption,
-            version=version_match.group(0),
-            build=int(version_match.group(3)),
-            ubr=None,
-            product_type=3 if "server" in caption.lower() else 1,
-            service_pack=sp_match.group(0) if sp_match else None,
-            architecture=fields.get("system_type") or None,
-            language=fields.get("locale") or None,
-            install_date=_systeminfo_datetime(fields.get("install_date", "")),
-            last_boot=_systeminfo_datetime(fields.get("boot_time", "")),
-        ),
-        hotfixes=hotfixes,
         sha256=digest,
     )

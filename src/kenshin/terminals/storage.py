@@ -34,7 +34,7 @@ from kenshin.terminals.assessment import TerminalAssessment, Verdict
 from kenshin.terminals.engine import evaluate
 from kenshin.terminals.errors import TerminalError
 from kenshin.terminals.model import CollectedTerminal
-from kenshin.terminals.parse import decode_text, parse_collector_file
+from kenshin.terminals.parse import group_terminal_files
 
 CHECK_PREFIX = "terminal."
 
@@ -53,15 +53,18 @@ class CheckedFile:
 def check_files(
     engagement: Engagement, files: Sequence[tuple[str, bytes]], *, add_missing: bool = False
 ) -> list[CheckedFile]:
-    """Parse every file and match it to a terminal; raise on the first problem."""
+    """Read every file, group them per terminal, match each to the engagement's terminal.
+
+    A collector JSON file is one terminal; text files of built-in commands are grouped by
+    the host they name. Raises on the first problem.
+    """
     seen: dict[str, str] = {}
     checked: list[CheckedFile] = []
     planned = len(engagement.terminals)
-    for path, data in files:
-        try:
-            collected = parse_collector_file(data)
-        except TerminalError as exc:
-            raise exc.for_file(path) from None
+    for group in group_terminal_files(files):
+        collected, path = group.collected, ", ".join(group.paths)
+        if not collected.host:
+            raise TerminalError("terminals.text_no_host_at_all", path=path)
         terminal = next((t for t in engagement.terminals if collected.known_as(t.hostname)), None)
         # One file per terminal: the same registered terminal or the same new host twice.
         slot = terminal.key if terminal else collected.host.casefold()
@@ -93,8 +96,7 @@ def check_files(
             key = _next_key(engagement, [c.terminal_key for c in checked])
             terminal = Terminal(key=key, hostname=collected.host, role=TerminalRole.OTHER)
             new = True
-        raw = decode_text(data)
-        checked.append(CheckedFile(path, collected, raw, terminal.key, new))
+        checked.append(CheckedFile(path, collected, group.raw, terminal.key, new))
     return checked
 
 
@@ -294,6 +296,13 @@ def stored_assessments(session: Session, engagement_code: str) -> list[TerminalA
             )
         )
     return [assessment for _, assessment in sorted(result, key=lambda pair: pair[0])]
+
+
+def reading_to_json(collected: CollectedTerminal) -> dict[str, Any]:
+    """What kenshin read from a terminal's files, JSON-ready (``kenshin terminal parse``)."""
+    data = dataclasses.asdict(collected)
+    data["os"]["full_build"] = collected.os.full_build
+    return data
 
 
 def assessment_to_json(assessment: TerminalAssessment) -> dict[str, Any]:
