@@ -57,6 +57,10 @@ class TerminalAssessment:
         return min((v.status for v in self.verdicts), key=lambda s: order[s])
 
 
+NOT_EXAMINED = "not_examined"
+"""The outcome of any check no file spoke to (text inputs): one message for all checks."""
+
+
 def _short(check_id: str) -> str:
     return check_id.removeprefix("terminal.")
 
@@ -84,6 +88,8 @@ def render(result: Outcome, subject: FindingSubject) -> tuple[Verdict, Finding |
     params = dict(result.params)
     short = _short(result.check_id)
     message = f"terminals.v.{short}.{result.outcome}"
+    if result.outcome == NOT_EXAMINED:
+        message = "terminals.v.not_examined"
     summary_ja = translate(message, "ja", **params)
     summary_en = translate(message, "en", **params)
     severity: Severity | None = None
@@ -95,6 +101,8 @@ def render(result: Outcome, subject: FindingSubject) -> tuple[Verdict, Finding |
         fix = f"terminals.fix.{short}.{result.outcome}"
         if result.status == "unknown":
             fix = "terminals.fix.unknown"
+        if result.outcome == NOT_EXAMINED:
+            fix = "terminals.fix.not_examined"
         finding = Finding(
             check_id=result.check_id,
             category=FindingCategory(spec.category),

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from kenshin.domain import Finding, FindingSubject
-from kenshin.terminals.assessment import TerminalAssessment, Verdict, render
+from kenshin.terminals.assessment import NOT_EXAMINED, TerminalAssessment, Verdict, render
 from kenshin.terminals.model import CollectedTerminal
 from kenshin.terminals.rules import RULES, os_summary
+from kenshin.terminals.textinputs import NOT_PROVIDED
 
 
 def evaluate(
@@ -22,7 +24,11 @@ def evaluate(
     verdicts: list[Verdict] = []
     findings: list[Finding] = []
     for rule in RULES:
-        verdict, finding = render(rule(collected, today), subject)
+        result = rule(collected, today)
+        if result.status == "unknown" and NOT_PROVIDED in result.evidence:
+            # Text inputs: nothing was given for this check. Say "not examined".
+            result = replace(result, outcome=NOT_EXAMINED, params=())
+        verdict, finding = render(result, subject)
         verdicts.append(verdict)
         if finding is not None:
             findings.append(finding)

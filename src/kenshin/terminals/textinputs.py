@@ -427,8 +427,8 @@ _DISK_CLASS = "{53f5630d-b6bf-11d0-94f2-00a0c91efb8b}"
 
 def _reg_area(key: str) -> tuple[str, str] | None:
     """Which USB area a registry path belongs to, and the rest of the path below it."""
-    lowered = key.casefold().replace("hkey_local_machine", "hklm")
-    if not lowered.startswith("hklm"):
+    lowered = key.casefold()
+    if not lowered.startswith(("hklm", "hkey_local_machine")):
         return None  # HKCU policies apply to one user only; they are not read from text
     for marker, area in _REG_KEYS.items():
         at = lowered.find(marker)
