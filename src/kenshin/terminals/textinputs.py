@@ -693,9 +693,9 @@ def combine(readings: Sequence[tuple[str, TextReading]], texts: Sequence[str]) -
         "administrators": administrators is not None,
     }
     unread += [Unreadable(item, NOT_PROVIDED) for item in _SECTIONS if not present[item]]
-    if defender is None and antivirus is not None:
+    if defender is None:
         unread.append(Unreadable("defender", NOT_PROVIDED))
-    if security_center is None and antivirus is not None:
+    if security_center is None:
         unread.append(Unreadable("security_center", NOT_PROVIDED))
     if "ubr" not in os_fields:
         unread.append(Unreadable("ubr", "not shown by the files given (ver or winver shows it)"))

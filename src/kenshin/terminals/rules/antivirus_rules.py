@@ -289,5 +289,6 @@ def product_rule(collected: CollectedTerminal, today: date) -> Outcome:
     if defender and defender.am_product_version:
         names = ", ".join(x for x in (names, f"Defender {defender.am_product_version}") if x)
     if not names:
-        return outcome(PRODUCT, "unknown", "no_data", "no antivirus product version found")
+        reason = collected.why_unreadable("antivirus") or "no antivirus product version found"
+        return outcome(PRODUCT, "unknown", "no_data", reason)
     return outcome(PRODUCT, "ok", "current", names, names=names)

@@ -30,6 +30,7 @@ from datetime import date
 from kenshin.terminals.assessment import Outcome, outcome
 from kenshin.terminals.knowledge import antivirus
 from kenshin.terminals.model import CollectedTerminal, InstallRestrictions, RemovablePolicy
+from kenshin.terminals.textinputs import NOT_PROVIDED
 
 MASS_STORAGE = "terminal.usb.mass_storage"
 WPD = "terminal.usb.wpd"
@@ -156,9 +157,10 @@ def mass_storage_rule(collected: CollectedTerminal, today: date) -> Outcome:
 def wpd_rule(collected: CollectedTerminal, today: date) -> Outcome:
     usb = collected.usb
     if usb is None or REMOVABLE_POLICY in usb.not_examined:
-        return outcome(
-            WPD, "unknown", "unreadable", collected.why_unreadable("usb") or "not collected"
+        reason = collected.why_unreadable("usb") or (
+            f"{REMOVABLE_POLICY} {NOT_PROVIDED}" if usb else "not collected"
         )
+        return outcome(WPD, "unknown", "unreadable", reason)
     machine = usb.machine_policy
     evidence = (
         f"machine Deny_All={machine.deny_all}; WPD Deny_Read={machine.wpd.deny_read} "
