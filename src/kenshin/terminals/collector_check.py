@@ -8,7 +8,11 @@ It proves, from the script's text, that:
 - every cmdlet the script calls is in ``data/ps51_cmdlets.yaml`` (cmdlets present in
   Windows PowerShell 5.1), and none is a PowerShell 7-only cmdlet;
 - cmdlets marked ``guarded`` (``Get-MpComputerStatus``, absent on Windows 7) are only
-  called after a ``Get-Command`` check.
+  called after a ``Get-Command`` check;
+- every ``Get-WmiObject`` call sits inside a ``try`` block (a broken WMI repository must
+  cost one item, not the whole file);
+- no value Windows may leave empty is cast with ``[bool]`` (which turns "unknown" into
+  "no"): ``ConvertTo-BoolOrNull`` keeps it null.
 """
 
 from __future__ import annotations
@@ -104,6 +108,41 @@ def unbalanced(code: str) -> list[str]:
     return problems
 
 
+def unguarded_wmi_calls(script: str) -> list[int]:
+    """Line numbers of ``Get-WmiObject`` calls outside any ``try { }`` block."""
+    code = strip_comments_and_strings(script)
+    found = []
+    depth_of_try: list[int] = []
+    depth = 0
+    pending_try = False
+    for number, line in enumerate(code.splitlines(), start=1):
+        if re.search(r"\btry\s*\{?", line):
+            pending_try = True
+        for index, char in enumerate(line):
+            if char == "{":
+                depth += 1
+                if pending_try:
+                    depth_of_try.append(depth)
+                    pending_try = False
+            elif char == "}":
+                if depth_of_try and depth_of_try[-1] == depth:
+                    depth_of_try.pop()
+                depth -= 1
+            elif line.startswith("Get-WmiObject", index) and not depth_of_try:
+                found.append(number)
+    return found
+
+
+# A [bool] cast is fine on values that always exist (IsInRole's answer, a comparison).
+_BOOL_CAST = re.compile(r"\[bool\]\s*\$(?!principal\b|tamper\b)\w+\.(?!Disabled\b)\w+")
+
+
+def bool_casts_of_optional_values(script: str) -> list[int]:
+    """Line numbers where a WMI/cmdlet property is cast with [bool] (unknown -> false)."""
+    code = strip_comments_and_strings(script)
+    return [n for n, line in enumerate(code.splitlines(), start=1) if _BOOL_CAST.search(line)]
+
+
 def check_collector(script: str) -> list[str]:
     """Problems found in the script (an empty list means it passes)."""
     problems: list[str] = list(unbalanced(strip_comments_and_strings(script)))
@@ -128,6 +167,13 @@ def check_collector(script: str) -> list[str]:
         ]
         if calls and (guard is None or min(calls) < guard.start()):
             problems.append(f"{name} is called without a Get-Command guard")
+    problems += [
+        f"line {n}: Get-WmiObject outside a try block" for n in unguarded_wmi_calls(script)
+    ]
+    problems += [
+        f"line {n}: [bool] cast of a value Windows may leave empty (use ConvertTo-BoolOrNull)"
+        for n in bool_casts_of_optional_values(script)
+    ]
     sections = script_sections(script)
     payload = schema()["$defs"]["payload"]
     for section in payload["required"]:

@@ -18,10 +18,12 @@ from terminal_helpers import fixture_payload
 from kenshin.terminals import collector_script, seal_payload
 from kenshin.terminals.collector_check import (
     allowlist,
+    bool_casts_of_optional_values,
     check_collector,
     script_cmdlets,
     script_product_filter,
     script_sections,
+    unguarded_wmi_calls,
 )
 from kenshin.terminals.knowledge import antivirus
 from kenshin.terminals.parse import schema
@@ -129,6 +131,13 @@ PRODUCT_NAMES = [
     "SKYSEA Client View",
     "LanScope Cat MR",
     "MaLion 6",
+    "Bitdefender Endpoint Security Tools",
+    "WithSecure Elements Agent",
+    "F-Secure Client Security",
+    "Cortex XDR 8.5.0.12345",
+    "Cisco Secure Endpoint",
+    "VMware Carbon Black Cloud Sensor 64-bit",
+    "Avast Business Security",
 ]
 
 
@@ -147,3 +156,41 @@ def test_the_script_ignores_unrelated_programs() -> None:
     product_filter = script_product_filter(collector_script())
     for name in ("Microsoft Edge", "Adobe Acrobat Reader", "電子カルテ クライアント"):
         assert not re.search(product_filter, name, re.IGNORECASE)  # PowerShell -match
+
+
+# -- issue 17: the collector keeps going and never turns "unknown" into "no" ---------------
+
+
+def test_every_wmi_query_is_inside_a_try_block() -> None:
+    assert unguarded_wmi_calls(collector_script()) == []
+    broken = collector_script().replace(
+        "    $wmiOs = Get-WmiObject -Class Win32_OperatingSystem",
+        "}\n$wmiOs = Get-WmiObject -Class Win32_OperatingSystem\ntry {",
+    )
+    assert unguarded_wmi_calls(broken)
+    assert any("outside a try block" in p for p in check_collector(broken))
+
+
+def test_the_os_section_falls_back_to_the_registry_without_wmi() -> None:
+    block = script_sections(collector_script())["os"]
+    assert "Add-Unreadable 'os_wmi'" in block
+    assert "CurrentBuildNumber" in block
+
+
+def test_no_bool_cast_turns_unknown_into_false() -> None:
+    assert bool_casts_of_optional_values(collector_script()) == []
+    cast = collector_script().replace(
+        "ConvertTo-BoolOrNull $mp.RealTimeProtectionEnabled", "[bool]$mp.RealTimeProtectionEnabled"
+    )
+    assert bool_casts_of_optional_values(cast)
+    assert "function ConvertTo-BoolOrNull" in collector_script()
+
+
+def test_the_collector_reads_uas_device_installation_and_passive_mode() -> None:
+    sections = script_sections(collector_script())
+    for field in ("uaspstor_start", "install_restrictions"):
+        assert f"$usb['{field}'] =" in sections["usb"]
+    for value in ("DenyRemovableDevices", "DenyUnspecified", "DenyDeviceClasses", "DenyDeviceIDs"):
+        assert value in sections["usb"]
+    assert "AMRunningMode" in sections["antivirus"]
+    assert "$CollectorVersion = '1.1'" in collector_script()
