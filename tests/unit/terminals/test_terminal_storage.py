@@ -167,6 +167,41 @@ def test_systeminfo_csv_attaches_by_host_name(store: Store) -> None:
     assert imported[0].source == "systeminfo.csv"
 
 
+def test_text_files_of_one_terminal_import_together(store: Store) -> None:
+    """systeminfo names the host; the hostless files (reg query, ver) join it."""
+    from terminal_helpers import FIXTURES
+
+    text = FIXTURES / "text"
+    si = (text / "systeminfo-ja-win10home.txt").read_bytes().decode("cp932")
+    files = [
+        ("si.txt", si.replace("UKETSUKE-HOME01", "LAB-LIS-01").encode("cp932")),
+        ("usb.txt", (text / "reg-usb-ja.txt").read_bytes()),
+        ("ver.txt", (text / "winver-ja.txt").read_bytes()),
+    ]
+    with store.session() as session:
+        imported = import_terminal_files(session, "demo-2026", files, TODAY)
+    (assessment,) = imported
+    assert assessment.terminal_key == "T-04"
+    assert assessment.source == "text:systeminfo+reg query+ver"
+    assert assessment.verdict("terminal.usb.mass_storage").status == "ok"  # DenyRemovableDevices
+    assert assessment.verdict("terminal.rdp").summary_en.startswith("Not examined")
+    with store.session() as session:
+        (stored,) = [
+            a for a in stored_assessments(session, "demo-2026") if a.terminal_key == "T-04"
+        ]
+    assert stored.source == "text:systeminfo+reg query+ver"
+
+
+def test_hostless_text_files_alone_cannot_be_imported(store: Store) -> None:
+    from terminal_helpers import FIXTURES
+
+    files = [("ver.txt", (FIXTURES / "text" / "ver.txt").read_bytes())]
+    with store.session() as session, pytest.raises(TerminalError) as caught:
+        import_terminal_files(session, "demo-2026", files, TODAY)
+    assert caught.value.key == "terminals.text_no_host_at_all"
+    assert _counts(store)[0] == 0
+
+
 def test_demo_files_are_the_five_demo_terminals(demo_engagement: Engagement) -> None:
     hosts = sorted(json.loads(data.decode("utf-8"))["host"] for _, data in demo_terminal_files())
     assert hosts == sorted(t.hostname for t in demo_engagement.terminals)
