@@ -33,7 +33,24 @@ def test_windows10_end_of_support_is_2025_10_14() -> None:
     entry = lifecycle().find(19045, "home_pro")
     assert entry is not None
     assert entry.end_of_support == date(2025, 10, 14)
-    assert entry.esu_until == date(2028, 10, 10)
+    assert entry.esu_until == date(2028, 10, 10)  # commercial ESU (Pro, Enterprise)
+    home = lifecycle().find(19045, "home")
+    assert home is not None
+    assert home.esu_until == date(2026, 10, 13)  # consumer ESU
+
+
+def test_every_lifecycle_row_names_its_source() -> None:
+    assert all(entry.source for entry in lifecycle().products)
+
+
+def test_every_end_of_support_is_a_patch_tuesday_or_annual_channel_end() -> None:
+    """Microsoft ends servicing on the second Tuesday; a typo shows up as another weekday."""
+    for entry in lifecycle().products:
+        for day in (entry.end_of_support, entry.esu_until):
+            if day is None or entry.name == "Windows Server 23H2":
+                continue
+            assert day.weekday() == 1, (entry.name, day)
+            assert 8 <= day.day <= 14, (entry.name, day)
 
 
 def test_update_data_is_ordered_and_plausible() -> None:
