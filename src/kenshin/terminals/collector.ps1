@@ -36,6 +36,11 @@
 .EXAMPLE
     powershell -NoProfile -ExecutionPolicy Bypass -File .\kenshin-collect.ps1 -OutputDirectory D:\kenshin
 
+    Where Group Policy enforces AllSigned, -ExecutionPolicy Bypass has no effect: sign this
+    file with the hospital's code-signing certificate (Set-AuthenticodeSignature) or run the
+    built-in commands of the user guide by hand instead. Under constrained language mode the
+    script stops at once and says so.
+
 .NOTES
     Part of kenshin (src/kenshin/terminals/collector.ps1). Format: kenshin.terminal/1, defined
     by src/kenshin/terminals/data/kenshin.terminal-1.schema.json. Each "section" block below
@@ -53,6 +58,14 @@ if ($PSVersionTable.PSVersion.Major -lt 3) {
     Write-Host 'kenshin: PowerShell 3.0 以上が必要です（Windows 7 は WMF 5.1 を導入してください）。代わりに「systeminfo /fo csv > 端末名.csv」の出力を送ってください。'
     Write-Host 'kenshin: needs PowerShell 3.0 or later (install WMF 5.1 on Windows 7), or send the output of "systeminfo /fo csv > HOST.csv" instead.'
     exit 2
+}
+
+# Constrained language mode (AppLocker / WDAC) forbids the .NET types this script needs:
+# say so and point to the built-in commands instead of failing half-way.
+if ($ExecutionContext.SessionState.LanguageMode -ne 'FullLanguage') {
+    Write-Host 'kenshin: この PowerShell は制約付き言語モードのため収集スクリプトを実行できません。利用者ガイド「スクリプトを実行できない端末」のコマンド（systeminfo、Get-HotFix、reg query など）の出力を送ってください。'
+    Write-Host 'kenshin: PowerShell runs in constrained language mode, so the collector cannot run. Send the output of the built-in commands listed in the user guide ("Terminals where no script may run") instead.'
+    exit 3
 }
 
 Set-StrictMode -Version 2

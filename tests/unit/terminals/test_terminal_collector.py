@@ -194,3 +194,10 @@ def test_the_collector_reads_uas_device_installation_and_passive_mode() -> None:
         assert value in sections["usb"]
     assert "AMRunningMode" in sections["antivirus"]
     assert "$CollectorVersion = '1.1'" in collector_script()
+
+
+def test_constrained_language_mode_stops_with_a_pointer_to_the_manual_commands() -> None:
+    script = collector_script()
+    check = script.index("$ExecutionContext.SessionState.LanguageMode -ne 'FullLanguage'")
+    assert check < script.index("New-Object")  # before the first .NET type is used
+    assert "exit 3" in script[check : check + 600]
