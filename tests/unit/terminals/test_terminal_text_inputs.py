@@ -281,3 +281,23 @@ def test_parse_command_refuses_a_bad_date() -> None:
     assert result.exit_code != 0
     assert isinstance(result.exception, TerminalError)
     assert "YYYY-MM-DD" in result.exception.message("en")
+
+
+def test_parse_command_reads_a_collector_file_and_prints_a_table() -> None:
+    from kenshin.cli import app
+
+    result = CliRunner().invoke(
+        app,
+        [
+            "--lang",
+            "en",
+            "terminal",
+            "parse",
+            str(FIXTURES / "win7-ehr.json"),
+            "--as-of",
+            "2026-11-26",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "win7-ehr.json" in result.output
+    assert "judged on 2026-11-26" in result.output
