@@ -161,8 +161,10 @@ def test_windows10_home_gets_the_consumer_esu_end(
     _win10(healthy, 7058, edition="Core")
     assert edition_class(collect(healthy).os) == "home"
     assert verdict(collect(healthy), "os.lifecycle", date(2026, 10, 13))[0] == "warning"
-    status, _text = verdict(collect(healthy), "os.lifecycle", date(2026, 10, 14))
+    status, text = verdict(collect(healthy), "os.lifecycle", date(2026, 10, 14))
     assert status == "bad"
+    assert "ESU" in text
+    assert "2026-10-13" in text
     # Pro and Enterprise keep the commercial ESU (to 2028-10-10).
     _win10(healthy, 7058, edition="Professional")
     assert verdict(collect(healthy), "os.lifecycle", date(2026, 10, 14))[0] == "warning"

@@ -122,6 +122,16 @@ def lifecycle_rule(collected: CollectedTerminal, today: date) -> Outcome:
             end=eos,
             esu_until=entry.esu_until,
         )
+    if entry.esu_until is not None:
+        return outcome(
+            LIFECYCLE,
+            "bad",
+            "esu_ended",
+            evidence,
+            name=entry.name,
+            end=eos,
+            esu_until=entry.esu_until,
+        )
     return outcome(LIFECYCLE, "bad", "unsupported", evidence, name=entry.name, end=eos)
 
 
