@@ -134,7 +134,7 @@ def unguarded_wmi_calls(script: str) -> list[int]:
 
 
 # A [bool] cast is fine on values that always exist (IsInRole's answer, a comparison).
-_BOOL_CAST = re.compile(r"\[bool\]\s*\$(?!principal\b|tamper\b)\w+\.(?!Disabled\b)\w+")
+_BOOL_CAST = re.compile(r"\[bool\]\s*\$(?!principal\b)\w+\.(?!Disabled\b)\w+")
 
 
 def bool_casts_of_optional_values(script: str) -> list[int]:
