@@ -596,9 +596,9 @@ def read_text_input(text: str) -> TextReading | None:
         return _security_center(text)
     if re.search(r"\bHotFixID\b", text):
         return _hotfix_table(text)
-    if re.search(r"^(HKEY_LOCAL_MACHINE|HKLM)\\", text, re.M | re.I) or re.search(
-        r"reg(?:\.exe)?\s+query", text, re.I
-    ):
+    if re.search(
+        r"^(HKEY_LOCAL_MACHINE|HKEY_CURRENT_USER|HKLM|HKCU)\\", text, re.M | re.I
+    ) or re.search(r"reg(?:\.exe)?\s+query", text, re.I):
         return _reg_query(text)
     if re.search(r"Microsoft Windows \[(Version|バージョン)", text) or re.search(
         r"(OS Build|OS ビルド)\s*\d", text

@@ -301,3 +301,55 @@ def test_parse_command_reads_a_collector_file_and_prints_a_table() -> None:
     assert result.exit_code == 0, result.output
     assert "win7-ehr.json" in result.output
     assert "judged on 2026-11-26" in result.output
+
+
+# -- other layouts of the same commands ---------------------------------------------------
+
+
+def test_hotfix_list_format() -> None:
+    text = (
+        "\r\nSource        : PHARM-02\r\nDescription   : Security Update\r\n"
+        "HotFixID      : KB5078885\r\nInstalledBy   : NT AUTHORITY\\SYSTEM\r\n"
+        "InstalledOn   : 2026/11/12 0:00:00\r\n\r\n"
+    )
+    reading = read_input(text.encode("utf-8"))
+    assert isinstance(reading, TextReading)
+    assert reading.host == "PHARM-02"
+    assert reading.hotfixes is not None
+    assert reading.hotfixes[0].installed_on == date(2026, 11, 12)
+
+
+def test_security_center_from_wmic_table() -> None:
+    text = (
+        "displayName                    productState  \r\n"
+        "Windows Defender               393472        \r\n"
+        "Cortex XDR                     266240        \r\n"
+    )
+    reading = read_input(text.encode("utf-8"))
+    assert isinstance(reading, TextReading)
+    assert [(p.name, p.state) for p in reading.security_center or ()] == [
+        ("Windows Defender", "off"),
+        ("Cortex XDR", "on"),
+    ]
+
+
+def test_systeminfo_of_a_domain_controller_is_a_server() -> None:
+    text = (
+        "ホスト名:                   DC01\r\n"
+        "OS 名:                      Microsoft Windows Server 2019 Standard\r\n"
+        "OS バージョン:              10.0.17763 N/A ビルド 17763\r\n"
+        "OS 構成:                    プライマリ ドメイン コントローラー\r\n"
+    )
+    collected = parse_collector_file(text.encode("cp932"))
+    assert collected.os.product_type == 2
+    assert collected.os.is_server
+
+
+def test_registry_keys_of_one_user_are_not_machine_policy() -> None:
+    text = (
+        "HKEY_CURRENT_USER\\SOFTWARE\\Policies\\Microsoft\\Windows\\RemovableStorageDevices\r\n"
+        "    Deny_All    REG_DWORD    0x1\r\n"
+    )
+    with pytest.raises(TerminalError) as caught:
+        read_input(text.encode("utf-8"))
+    assert caught.value.key == "terminals.text_incomplete"
