@@ -654,7 +654,7 @@ def combine(readings: Sequence[tuple[str, TextReading]], texts: Sequence[str]) -
     if len(hosts) > 1:
         raise TerminalError("terminals.text_hosts_differ", hosts=", ".join(sorted(hosts.values())))
     os_fields: dict[str, Any] = {}
-    # Later, more precise sources win: ver/winver and Get-ComputerInfo carry the UBR.
+    # ver/winver is read last: the UBR it shows is the running build, whatever else says.
     for _, reading in sorted(readings, key=lambda pair: pair[1].kind == "ver"):
         os_fields.update({k: v for k, v in reading.os.items() if v is not None})
     if "build" not in os_fields:

@@ -59,7 +59,7 @@ def test_import_and_show_the_demo_terminals() -> None:
         "USB ストレージの閉塞",
         "問題",
         "良好",
-        "Windows 7 SP1 は 2020-01-14 にサポートが終了しています",
+        "Windows 7 SP1 は 2020-01-14 にサポートが終了し",
     ):
         assert expected in shown.stdout, expected
     data = json.loads(run("terminal", "show", "demo-2026", "--json").stdout)
