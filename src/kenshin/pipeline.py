@@ -105,6 +105,7 @@ def diagnose_job(store: Store, spec: JobSpec, progress: ProgressReporter) -> Map
             allowed=scope.allows,
             settings=CheckSettings(active_confirmation=active),
             device_roles=roles_by_address(engagement),
+            engagement=engagement,
             progress=lambda done, total: progress(done / max(total, 1), "checks"),
         )
     )

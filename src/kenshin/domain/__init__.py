@@ -1,5 +1,6 @@
 """Pure domain types: no I/O, no framework. Every other room speaks in these."""
 
+from kenshin.domain.device import Component, Evidence, EvidenceSource, ExposedPort, HostDevice
 from kenshin.domain.engagement import (
     DEFAULT_TERMINAL_LIMIT,
     AddressConfirmation,
@@ -54,6 +55,7 @@ __all__ = [
     "Confidence",
     "ConnectionKind",
     "ConnectionPoint",
+    "Component",
     "Contact",
     "ContractHolder",
     "Device",
@@ -62,12 +64,16 @@ __all__ = [
     "DiagnosisWindow",
     "Engagement",
     "EngagementStatus",
+    "Evidence",
+    "EvidenceSource",
+    "ExposedPort",
     "Finding",
     "FindingCategory",
     "FindingStatus",
     "FindingSubject",
     "GlobalAddress",
     "HolderKind",
+    "HostDevice",
     "HostResult",
     "IPAddress",
     "Institution",
