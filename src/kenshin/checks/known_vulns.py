@@ -182,8 +182,7 @@ def _version_unknown(
     device: HostDevice, component: Component, at_stake: Sequence[VulnMatch]
 ) -> Finding:
     kev = {
-        lang: ", ".join(m.cve for m in at_stake)
-        or translate("checks.version_unknown.no_kev", lang)
+        lang: ", ".join(m.cve for m in at_stake) or translate("checks.version_unknown.no_kev", lang)
         for lang in ("ja", "en")
     }
     params = {"product": component.name, "address": device.address, "ports": component.exposed()}

@@ -49,7 +49,8 @@ def compare_reported_versions(engagement: Engagement, hosts: Sequence[HostResult
 
 def _finding(record: Device, device: HostDevice, component: Component) -> Finding:
     reported, observed = component.version, component.conflict
-    assert reported is not None and observed is not None
+    assert reported is not None
+    assert observed is not None
     scheme = scheme_for(component.vendor, component.product)
     seen_version, said = scheme.normalise(observed.value), scheme.normalise(reported.value)
     older = seen_version is not None and said is not None and scheme.compare(seen_version, said) < 0

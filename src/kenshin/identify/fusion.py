@@ -225,19 +225,18 @@ def fuse_host(host: HostResult, engagement: Engagement | None = None) -> tuple[H
         gathered.values(), key=lambda g: (g.part not in _FIRMWARE_PARTS, min(map(_pk, g.ports)))
     )
     matched: dict[int, Device] = {}
-    for record in records:
-        index = next(
-            (i for i, item in enumerate(items) if i not in matched and _record_matches(record, item)),
-            None,
-        )
-        if index is not None:
-            matched[index] = record
+    for candidate in records:
+        found = [
+            i for i, g in enumerate(items) if i not in matched and _record_matches(candidate, g)
+        ]
+        if found:
+            matched[found[0]] = candidate
     components = []
     for index, item in enumerate(items):
-        record = matched.get(index)
-        reported = _reported(record) if record is not None else None
+        owner = matched.get(index)
+        reported = _reported(owner) if owner is not None else None
         component = _component(item, [reported] if reported is not None else [])
-        components.append(replace(component, record_key=record.key if record else None))
+        components.append(replace(component, record_key=owner.key if owner else None))
     firmwares = [i for i, item in enumerate(items) if item.part in _FIRMWARE_PARTS]
     if not firmwares:  # server programs only: one device, named after the record if any
         firmwares = [min(matched, default=0)]
@@ -289,6 +288,8 @@ def _model(item: _Gathered, record: Device | None) -> Evidence | None:
     return models[0] if models else None
 
 
-def fuse(hosts: Sequence[HostResult], engagement: Engagement | None = None) -> tuple[HostResult, ...]:
+def fuse(
+    hosts: Sequence[HostResult], engagement: Engagement | None = None
+) -> tuple[HostResult, ...]:
     """Every host with its ``devices`` filled in (the stage between identify and checks)."""
     return tuple(replace(host, devices=fuse_host(host, engagement)) for host in hosts)
