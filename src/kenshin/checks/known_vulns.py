@@ -31,11 +31,12 @@ from kenshin.domain import (
     HostDevice,
     Severity,
 )
+from kenshin.domain.device import VERSION_UNKNOWN_CHECK
 from kenshin.i18n import translate
 from kenshin.vulndb import ProductQuery, VulnMatch
 from kenshin.vulndb.products import resolve
 
-VERSION_UNKNOWN = "vulnerability.version_unknown"
+VERSION_UNKNOWN = VERSION_UNKNOWN_CHECK
 CANNOT_TELL = "vulnerability.cannot_tell"
 NOT_COVERED = "vulnerability.not_covered"
 _FIRMWARE_PARTS = ("o", "h")

@@ -14,6 +14,10 @@ from enum import StrEnum
 
 from kenshin.domain.enums import Confidence
 
+VERSION_UNKNOWN_CHECK = "vulnerability.version_unknown"
+"""The finding a device whose firmware version no port showed gets (one per device);
+the request workflow drafts a firmware request for its line from it."""
+
 
 class EvidenceSource(StrEnum):
     """Where a claim about a device came from, best first (``rank`` 0 is the best).

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -34,6 +36,8 @@ from kenshin.domain import (
 )
 from kenshin.identify import compare_reported_versions
 from kenshin.identify.fusion import fuse_host
+from kenshin.requests import RequestRepository, Want, plan_requests
+from kenshin.store import EngagementRepository, FindingRepository, open_store
 from kenshin.vulndb import KnowledgeBase
 
 FORTIOS_ANY = "cpe:2.3:o:fortinet:fortios:*:*:*:*:*:*:*:*"
@@ -284,3 +288,41 @@ def test_ivanti_unknown_version_never_lists_cves(version: str) -> None:
 def test_ports_without_identity_make_no_device() -> None:
     bare = replace(_fortigate_web()[0], identity=None)
     assert fuse_host(HostResult("198.18.10.10", (bare,))) == ()
+
+
+def test_an_undetermined_version_on_a_line_without_a_device_record_is_asked_for(
+    demo_engagement: Engagement,
+) -> None:
+    without_dev01 = replace(
+        demo_engagement, devices=tuple(d for d in demo_engagement.devices if d.key != "DEV-01")
+    )
+    assert all(d.point_key != "CP-01" for d in plan_requests(without_dev01))
+    drafts = plan_requests(without_dev01, {"198.18.10.10"})
+    (cp01,) = [d for d in drafts if d.point_key == "CP-01"]
+    assert cp01.device_key is None
+    assert Want.FIRMWARE in cp01.wants
+    # a line whose device is on record is asked through the device's own request
+    assert [d.device_key for d in plan_requests(demo_engagement, {"198.18.20.20"})] == ["DEV-03"]
+
+
+def test_the_request_workflow_drafts_from_the_stored_finding(
+    tmp_path: Path, demo_engagement: Engagement
+) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'kenshin.sqlite3'}")
+    without_dev01 = replace(
+        demo_engagement, devices=tuple(d for d in demo_engagement.devices if d.key != "DEV-01")
+    )
+    with store.session() as session:
+        EngagementRepository(session).save(without_dev01)
+    findings = _diagnose(HostResult("198.18.10.10", _fortigate_web()), without_dev01)
+    assert [f.check_id for f in findings] == [VERSION_UNKNOWN]
+    now = datetime.now(UTC)
+    with store.session() as session:
+        before = RequestRepository(session).draft(without_dev01, now, "surveyor")
+    assert all(r.point_key != "CP-01" for r in before)
+    with store.session() as session:
+        FindingRepository(session).record(without_dev01.code, findings)
+    with store.session() as session:
+        after = RequestRepository(session).draft(without_dev01, now, "surveyor")
+    assert [(r.point_key, r.wants) for r in after] == [("CP-01", (Want.FIRMWARE,))]
+    store.dispose()
