@@ -65,6 +65,14 @@ def _query(device: HostDevice, component: Component, version: str = "") -> Produ
             return ProductQuery(vendor=component.vendor, product=model, version=version)
     if component.vendor:
         return ProductQuery(cpe=component.cpe(), version=version)
+    if component.record_key and device.vendor is not None and device.model is not None:
+        # a product the wire did not name precisely ("YAMAHA RTX router telnetd") that
+        # the engagement's record names: ask by the record's vendor and model
+        resolved = resolve(device.vendor.value, device.model.value)
+        if resolved is not None:
+            return ProductQuery(
+                vendor=device.vendor.value, product=device.model.value, version=version
+            )
     return ProductQuery(product=component.product, version=version)
 
 

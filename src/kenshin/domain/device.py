@@ -138,8 +138,9 @@ class HostDevice:
         name = " ".join(p for p in parts if p) or (
             self.components[0].name if self.components else self.address
         )
-        if firmware is not None and firmware.version is not None:
-            name += f" ({firmware.version.value})"
+        head = firmware or (self.components[0] if self.record_key and self.components else None)
+        if head is not None and head.version is not None:
+            name += f" ({head.version.value})"
         if self.record_key:
             name = f"{self.record_key} {name}"
         return name

@@ -237,14 +237,21 @@ def fuse_host(host: HostResult, engagement: Engagement | None = None) -> tuple[H
         reported = _reported(owner) if owner is not None else None
         component = _component(item, [reported] if reported is not None else [])
         components.append(replace(component, record_key=owner.key if owner else None))
-    firmwares = [i for i, item in enumerate(items) if item.part in _FIRMWARE_PARTS]
-    if not firmwares:  # server programs only: one device, named after the record if any
-        firmwares = [min(matched, default=0)]
-    groups: dict[int, list[Component]] = {i: [components[i]] for i in firmwares}
+    # a device per firmware, and per product the engagement's records put on the line
+    # (an appliance behind port forwarding); server programs join the device of their
+    # brand, else the first device
+    heads = sorted(
+        {i for i, item in enumerate(items) if item.part in _FIRMWARE_PARTS} | set(matched)
+    )
+    if not heads:
+        heads = [0]
+    groups: dict[int, list[Component]] = {i: [components[i]] for i in heads}
+    brands = {i: _brand(items[i], matched.get(i)) for i in heads}
     for index, item in enumerate(items):
         if index in groups:
             continue
-        home = next((i for i in firmwares if items[i].vendor == item.vendor), firmwares[0])
+        text = f"{item.vendor} {item.name}".lower()
+        home = next((i for i in heads if brands[i] and brands[i] in text), heads[0])
         groups[home].append(components[index])
     devices = []
     for number, (index, members) in enumerate(groups.items()):
@@ -261,6 +268,16 @@ def fuse_host(host: HostResult, engagement: Engagement | None = None) -> tuple[H
             )
         )
     return tuple(devices)
+
+
+def _brand(item: _Gathered, record: Device | None) -> str:
+    """The vendor word that names a device's programs ("fortinet", "yamaha")."""
+    if record is not None and record.vendor:
+        return record.vendor.lower().split()[0]
+    if item.vendor:
+        return item.vendor.lower().split("_")[0]
+    words = item.name.lower().split()
+    return words[0] if words else ""
 
 
 def _pk(port: ExposedPort) -> tuple[str, int]:

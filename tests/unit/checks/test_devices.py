@@ -326,3 +326,45 @@ def test_the_request_workflow_drafts_from_the_stored_finding(
         after = RequestRepository(session).draft(without_dev01, now, "surveyor")
     assert [(r.point_key, r.wants) for r in after] == [("CP-01", (Want.FIRMWARE,))]
     store.dispose()
+
+
+def test_demo_cp02_is_three_devices_behind_one_address(demo_engagement: Engagement) -> None:
+    """198.18.20.20: the YAMAHA router (DEV-02, telnet prompt without version), the Ivanti
+    appliance (DEV-03, no reported version, 22.7R2.3 inferred) and a Windows PC's RDP
+    forwarded through: distinct devices by evidence, each judged on its own."""
+    host = HostResult(
+        "198.18.20.20",
+        (
+            _port(
+                Protocol.TCP, 23, "telnet", "YAMAHA RTX router telnetd", confidence=Confidence.LOW
+            ),
+            _port(
+                Protocol.TCP,
+                443,
+                "https",
+                "Ivanti Connect Secure",
+                "22.7R2.3",
+                "cpe:2.3:a:ivanti:connect_secure:22.7r2.3:*:*:*:*:*:*:*",
+                confidence=Confidence.INFERRED,
+            ),
+            _port(
+                Protocol.TCP,
+                3389,
+                "ms-wbt-server",
+                "Microsoft Terminal Services",
+                cpe="cpe:2.3:o:microsoft:windows:*:*:*:*:*:*:*:*",
+            ),
+            _port(Protocol.UDP, 500, "isakmp", "YAMAHA IKE"),
+        ),
+    )
+    devices = fuse_host(host, demo_engagement)
+    assert sorted(d.record_key or "-" for d in devices) == ["-", "DEV-02", "DEV-03"]
+    yamaha = next(d for d in devices if d.record_key == "DEV-02")
+    assert {p.port for c in yamaha.components for p in c.ports} == {23, 500}
+    findings = _diagnose(host, demo_engagement)
+    by_cve = {c: f for f in findings for c in f.cves}
+    assert sorted(by_cve) == ["CVE-2021-20843", "CVE-2025-0282"]
+    assert by_cve["CVE-2025-0282"].device.startswith("DEV-03")
+    assert by_cve["CVE-2025-0282"].confidence is Confidence.INFERRED
+    assert by_cve["CVE-2021-20843"].device.startswith("DEV-02")
+    assert "reported" in by_cve["CVE-2021-20843"].evidence
