@@ -18,6 +18,7 @@ import pytest
 
 from kenshin.checks import diagnose
 from kenshin.checks.known_vulns import (
+    CANNOT_TELL,
     NOT_COVERED,
     VERSION_UNKNOWN,
     KnownVulnerabilities,
@@ -368,3 +369,28 @@ def test_demo_cp02_is_three_devices_behind_one_address(demo_engagement: Engageme
     assert by_cve["CVE-2025-0282"].confidence is Confidence.INFERRED
     assert by_cve["CVE-2021-20843"].device.startswith("DEV-02")
     assert "reported" in by_cve["CVE-2021-20843"].evidence
+
+
+def test_what_the_data_cannot_decide_at_a_known_version_is_one_cannot_tell() -> None:
+    # the firmware's CPE without the model: NVD pairs the firmware with the RTX1210
+    # hardware, which nothing confirmed, so neither CVE can be told either way
+    telnet = _port(
+        Protocol.TCP,
+        23,
+        "telnet",
+        "YAMAHA router telnetd",
+        "Rev.14.01.33",
+        "cpe:2.3:o:yamaha:rtx1210_firmware:14.01.33:*:*:*:*:*:*:*",
+    )
+    findings = _diagnose(HostResult("198.18.20.21", (telnet,)))
+    assert [f.check_id for f in findings] == [CANNOT_TELL]
+    assert findings[0].cves == ()
+    assert "CVE-2020-5548" in findings[0].description_en
+    # the model named by the device settles it: affected, counted as CVEs
+    with_model = replace(
+        telnet,
+        identity=replace(telnet.identity, extra=(("device", "YAMAHA RTX1210"),)),
+    )
+    decided = _diagnose(HostResult("198.18.20.21", (with_model,)))
+    assert CANNOT_TELL not in [f.check_id for f in decided]
+    assert _cves(decided) == ["CVE-2020-5548", "CVE-2021-20843"]

@@ -94,6 +94,18 @@ def test_snmp_fortigate_model_only_sysdescr_has_no_version() -> None:
     assert ident.cpe == ("cpe:2.3:o:fortinet:fortios:*:*:*:*:*:*:*:*",)
 
 
+def test_snmp_fortigate_fgsysversion_gives_the_version_a_model_only_sysdescr_hides() -> None:
+    ident = run(
+        lambda d: (
+            s.snmp_response(d, "FortiGate-60F", _FORTINET_OID, "v7.0.11,build0489,230321 (GA)")
+            if b"public" in d
+            else None
+        )
+    )
+    assert (ident.product, ident.version) == ("Fortinet FortiGate", "v7.0.11,build0489,230321 (GA)")
+    assert ident.cpe == ("cpe:2.3:o:fortinet:fortios:7.0.11:*:*:*:*:*:*:*",)
+
+
 def test_snmp_linux_net_snmp() -> None:
     descr = "Linux lab-edge 6.1.0-28-amd64 #1 SMP PREEMPT_DYNAMIC Debian 6.1.119-1 x86_64"
     net_snmp_linux = bytes.fromhex("2b06010401bf0803020a")  # 1.3.6.1.4.1.8072.3.2.10
