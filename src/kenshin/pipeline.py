@@ -110,6 +110,8 @@ def diagnose_job(store: Store, spec: JobSpec, progress: ProgressReporter) -> Map
         )
     )
     with store.session() as session:
+        if chosen:
+            ScanRunRepository(session).record_devices(chosen, result.hosts)
         FindingRepository(session).record(code, result.findings)
     return {
         "findings": str(len(result.findings)),

@@ -134,6 +134,32 @@ def _gather(ports: Iterable[PortResult]) -> dict[tuple[str, str], _Gathered]:
     return gathered
 
 
+def _absorb_unversioned(items: list[_Gathered]) -> list[_Gathered]:
+    """A firmware named without a version beside a versioned firmware of the same vendor
+    is that firmware named less precisely (a portal rule that cannot tell SonicOS from
+    SMA): its ports join the versioned one instead of making a second, silent device."""
+    kept: list[_Gathered] = []
+    for item in items:
+        if item.part in _FIRMWARE_PARTS and item.vendor and not item.claims:
+            home = next(
+                (
+                    other
+                    for other in items
+                    if other is not item
+                    and other.part in _FIRMWARE_PARTS
+                    and other.vendor == item.vendor
+                    and other.claims
+                ),
+                None,
+            )
+            if home is not None:
+                home.ports.extend(item.ports)
+                home.models.extend(item.models)
+                continue
+        kept.append(item)
+    return kept
+
+
 def _rank(evidence: Evidence) -> tuple[int, int]:
     return evidence.source.rank, _CONFIDENCE_ORDER[evidence.confidence]
 
@@ -222,7 +248,8 @@ def fuse_host(host: HostResult, engagement: Engagement | None = None) -> tuple[H
         return ()
     records = records_for(engagement, host.address)
     items = sorted(
-        gathered.values(), key=lambda g: (g.part not in _FIRMWARE_PARTS, min(map(_pk, g.ports)))
+        _absorb_unversioned(list(gathered.values())),
+        key=lambda g: (g.part not in _FIRMWARE_PARTS, min(map(_pk, g.ports))),
     )
     matched: dict[int, Device] = {}
     for candidate in records:

@@ -394,3 +394,29 @@ def test_what_the_data_cannot_decide_at_a_known_version_is_one_cannot_tell() -> 
     decided = _diagnose(HostResult("198.18.20.21", (with_model,)))
     assert CANNOT_TELL not in [f.check_id for f in decided]
     assert _cves(decided) == ["CVE-2020-5548", "CVE-2021-20843"]
+
+
+def test_a_firmware_named_without_version_joins_the_versioned_one_of_its_vendor() -> None:
+    portal = _port(
+        Protocol.TCP,
+        443,
+        "https",
+        "SonicWall SSL-VPN",
+        cpe="cpe:2.3:o:sonicwall:sonicos:*:*:*:*:*:*:*:*",
+    )
+    versioned = _port(
+        Protocol.TCP,
+        4433,
+        "https",
+        "SonicWall SSL-VPN",
+        "10.2.1.9-57sv",
+        "cpe:2.3:o:sonicwall:sma_100_firmware:10.2.1.9-57sv:*:*:*:*:*:*:*",
+    )
+    (device,) = fuse_host(HostResult("198.18.10.54", (portal, versioned)))
+    (component,) = device.components
+    assert component.key == "sonicwall:sma_100_firmware"
+    assert {p.port for p in component.ports} == {443, 4433}
+    # alone, the unversioned firmware stays a device of its own ("cannot tell")
+    (alone,) = fuse_host(HostResult("198.18.10.54", (portal,)))
+    assert alone.firmware is not None
+    assert alone.firmware.key == "sonicwall:sonicos"
