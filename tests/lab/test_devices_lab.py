@@ -10,14 +10,16 @@ finding of its own.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from ipaddress import ip_address
+from pathlib import Path
 
 import pytest
 
 from kenshin.checks import DiagnosisResult, diagnose
 from kenshin.checks.known_vulns import VERSION_UNKNOWN, KnownVulnerabilities
+from kenshin.checks.stage import DiagnosisStage
 from kenshin.domain import (
     Engagement,
     EvidenceSource,
@@ -30,6 +32,9 @@ from kenshin.domain import (
 )
 from kenshin.identify import LAB_SETTINGS, compare_reported_versions, identify_host
 from kenshin.lab import Lab
+from kenshin.scan import LAB, ScanPlan, TcpMode, run_scan
+from kenshin.scan.export import report_document, validate_scan_document
+from kenshin.scope import LabPermission, adhoc_scope
 from kenshin.vulndb import KnowledgeBase
 
 # xdist: in the own-labs group (XDIST_GROUPS in tests/conftest.py).
@@ -187,3 +192,38 @@ def test_a_reported_version_that_disagrees_with_the_device_is_a_finding(
     assert "v7.0.17" in mismatch.evidence
     assert "v7.0.11" in mismatch.evidence
     assert mismatch.subject.device_key == "DEV-01"
+
+
+def test_the_scan_document_carries_the_device(
+    devices_lab: Lab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Port scan, identification, fusion and checks as ``kenshin scan --json`` runs them:
+    the kenshin.scan/1 (1.1) document names the device, its version and its source."""
+    monkeypatch.setenv("KENSHIN_DATA_DIR", str(tmp_path / "data"))  # the snapshot alone
+    address = devices_lab.host("fsnmp").address
+
+    async def identifier(target: str, ports: Sequence[PortResult]) -> tuple[PortResult, ...]:
+        return await identify_host(target, ports, LAB_SETTINGS)
+
+    plan = ScanPlan((address,), (443, 10443), (161,), TcpMode.CONNECT, identify=True)
+    outcome = asyncio.run(
+        run_scan(
+            plan,
+            adhoc_scope(LabPermission()),
+            LAB.with_changes(max_timeout=1.0, udp_wait=1.0),
+            identifier=identifier,
+            stages=[DiagnosisStage()],
+        )
+    )
+    document = report_document(outcome.report)
+    validate_scan_document(document)
+    (host,) = document["hosts"]
+    (device,) = host["devices"]
+    (firmware,) = [c for c in device["components"] if c["part"] == "o"]
+    assert firmware["version"]["source"] == "snmp"
+    assert firmware["version"]["value"].startswith("v7.0.11")
+    cves = sorted(c for f in host["findings"] for c in f["cves"])
+    assert cves == sorted(TRUE_CVES["fsnmp"])
+    assert all(
+        f["device"].startswith("Fortinet FortiGate-60F") for f in host["findings"] if f["cves"]
+    )
