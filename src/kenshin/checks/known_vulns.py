@@ -13,7 +13,9 @@ Each component is matched against the knowledge base once, and has one of three 
   vendor request for the version is drafted by the engagement's request workflow.
 
 A firmware the knowledge base holds no record of is "not covered", never "no known
-vulnerabilities".
+vulnerabilities". "Cannot tell" and "not covered" are ``configuration`` findings (as the
+firmware room's version-unknown one): evidence of a missing answer, not of a missing
+patch, so the checklist's patch item does not count them as unpatched.
 """
 
 from __future__ import annotations
@@ -202,7 +204,7 @@ def _version_unknown(
     }
     return Finding(
         check_id=VERSION_UNKNOWN,
-        category=FindingCategory.VULNERABILITY,
+        category=FindingCategory.CONFIGURATION,
         severity=Severity.MEDIUM if at_stake else Severity.LOW,
         title_ja=texts["title", "ja"],
         title_en=texts["title", "en"],
@@ -239,7 +241,7 @@ def _cannot_tell(
     details = "; ".join(f"{m.cve}: {m.evidence}" for m in undecided[:20])
     return Finding(
         check_id=CANNOT_TELL,
-        category=FindingCategory.VULNERABILITY,
+        category=FindingCategory.CONFIGURATION,
         severity=Severity.LOW,
         title_ja=texts["title", "ja"],
         title_en=texts["title", "en"],
@@ -269,7 +271,7 @@ def _not_covered(device: HostDevice, component: Component) -> Finding:
     }
     return Finding(
         check_id=NOT_COVERED,
-        category=FindingCategory.VULNERABILITY,
+        category=FindingCategory.CONFIGURATION,
         severity=Severity.INFO,
         title_ja=texts["title", "ja"],
         title_en=texts["title", "en"],

@@ -28,6 +28,7 @@ from kenshin.domain import (
     Engagement,
     EvidenceSource,
     Finding,
+    FindingCategory,
     HostResult,
     PortResult,
     PortState,
@@ -420,3 +421,10 @@ def test_a_firmware_named_without_version_joins_the_versioned_one_of_its_vendor(
     (alone,) = fuse_host(HostResult("198.18.10.54", (portal,)))
     assert alone.firmware is not None
     assert alone.firmware.key == "sonicwall:sonicos"
+
+
+def test_cannot_tell_is_not_evidence_of_a_missing_patch() -> None:
+    (finding,) = _diagnose(HostResult("198.18.10.10", _fortigate_web()))
+    assert finding.category is FindingCategory.CONFIGURATION
+    (cve,) = _diagnose(HostResult("198.18.20.21", _yamaha()))
+    assert cve.category is FindingCategory.VULNERABILITY
