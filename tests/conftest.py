@@ -43,6 +43,7 @@ XDIST_GROUPS: dict[str, str] = {
     "tests/lab/test_cli_lab.py": "own-labs",
     "tests/lab/test_profiles_running.py": "own-labs",
     "tests/lab/test_demo_end_to_end.py": "own-labs",
+    "tests/lab/test_devices_lab.py": "own-labs",
     "tests/unit/test_vault.py::test_the_secret_leaks_nowhere_through_the_command_line": "own-labs",
     "tests/jobs/test_distributed.py": "celery",
     "tests/web/test_web_browser.py": "browser",

@@ -105,10 +105,13 @@ def diagnose_job(store: Store, spec: JobSpec, progress: ProgressReporter) -> Map
             allowed=scope.allows,
             settings=CheckSettings(active_confirmation=active),
             device_roles=roles_by_address(engagement),
+            engagement=engagement,
             progress=lambda done, total: progress(done / max(total, 1), "checks"),
         )
     )
     with store.session() as session:
+        if chosen:
+            ScanRunRepository(session).record_devices(chosen, result.hosts)
         FindingRepository(session).record(code, result.findings)
     return {
         "findings": str(len(result.findings)),

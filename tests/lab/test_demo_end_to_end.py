@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -56,3 +57,38 @@ def test_demo_runs_the_whole_check_up(tmp_path: Path) -> None:
         assert expected in text, expected
     assert "198.18.10.10" in text
     assert "198.18.20.20" in text
+    _one_verdict_per_device(findings)
+
+
+# CVEs of the demo's products whose ranges exclude the demo devices' versions (FortiOS
+# 7.0.11, RTX1210 Rev.14.01.38, Ivanti 22.7R2.3): never a finding (issue 15)
+NEVER = {
+    "CVE-2018-13379",
+    "CVE-2018-13382",
+    "CVE-2019-5591",
+    "CVE-2020-12812",
+    "CVE-2022-40684",
+    "CVE-2022-42475",
+    "CVE-2020-5548",
+    "CVE-2019-11510",
+    "CVE-2023-46805",
+    "CVE-2024-21887",
+}
+
+
+def _one_verdict_per_device(findings: dict[str, Any]) -> None:
+    """Each CVE once per device; none outside the devices' versions; the Ivanti
+    appliance's 'version unknown' hint never merged into its 22.7R2.3 finding."""
+    items = findings["findings"]
+    seen: dict[tuple[str, str], str] = {}
+    for item in items:
+        for cve in item["cves"]:
+            assert cve not in NEVER, (cve, item["title"]["en"])
+            asset = item["subject"]["device"] or item["subject"]["address"] or "-"
+            assert (asset, cve) not in seen, (asset, cve, seen[(asset, cve)], item["id"])
+            seen[(asset, cve)] = item["id"]
+    (ivanti,) = [i for i in items if "CVE-2025-0282" in i["cves"]]
+    assert "firmware.version_unknown" not in ivanti["checks"]
+    assert ivanti["confidence"] != "high"  # inferred from the appliance's resources
+    hints = [i for i in items if "firmware.version_unknown" in i["checks"]]
+    assert all(i["cves"] == [] for i in hints)

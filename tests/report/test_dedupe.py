@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from kenshin.assess import assess_findings
-from kenshin.domain import Engagement, Finding, FindingCategory, FindingSubject, Severity
+from kenshin.assess.dedupe import merged_confidence
+from kenshin.domain import (
+    Confidence,
+    Engagement,
+    Finding,
+    FindingCategory,
+    FindingSubject,
+    Severity,
+)
 
 
 def _cve(subject: FindingSubject, cve: str, check: str, evidence: str) -> Finding:
@@ -116,3 +126,43 @@ def test_merged_issue_takes_the_most_severe_lead(demo_engagement: Engagement) ->
     (issue,) = assess_findings(demo_engagement, [mild, strong])
     assert issue.finding.severity is Severity.CRITICAL
     assert issue.kev
+
+
+def test_a_version_unknown_hint_never_merges_into_a_finding_for_a_known_version(
+    demo_engagement: Engagement,
+) -> None:
+    """The demo's Ivanti: the vendor gave no version (KEV CVEs at stake), the scan shows
+    22.7R2.3; the hint must not join the scan's finding nor raise its confidence."""
+    hint = replace(
+        _cve(FindingSubject(device_key="DEV-03"), "CVE-2025-0282", "firmware.version_unknown", "-"),
+        cves=("CVE-2019-11510", "CVE-2023-46805", "CVE-2024-21887", "CVE-2025-0282"),
+        category=FindingCategory.CONFIGURATION,
+        severity=Severity.LOW,
+    )
+    scan = replace(
+        _cve(
+            FindingSubject(address="198.18.20.20", port=443),
+            "CVE-2025-0282",
+            "vulnerability.cve",
+            "22.7R2.3",
+        ),
+        confidence=Confidence.INFERRED,
+    )
+    assessed = assess_findings(demo_engagement, [hint, scan])
+    assert len(assessed) == 2
+    merged = next(a for a in assessed if "vulnerability.cve" in a.check_ids)
+    assert merged.check_ids == ("vulnerability.cve",)
+    assert ("assess.step.confidence.inferred", -1.0) in merged.decision.steps
+
+
+def test_merged_confidence_is_the_weakest_unless_a_strong_source_confirms() -> None:
+    inferred = replace(
+        _cve(FindingSubject(address="198.18.10.10"), "CVE-2023-27997", "vulnerability.cve", "a"),
+        confidence=Confidence.INFERRED,
+    )
+    medium = replace(inferred, confidence=Confidence.MEDIUM, check_id="http.fortios")
+    assert merged_confidence([inferred, medium]) is Confidence.INFERRED
+    confirmed = replace(inferred, confidence=Confidence.HIGH, check_id="firmware.cve")
+    assert merged_confidence([inferred, confirmed]) is Confidence.HIGH
+    hint = replace(confirmed, check_id="vulnerability.version_unknown")
+    assert merged_confidence([inferred, hint]) is Confidence.INFERRED

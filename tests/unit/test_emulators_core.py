@@ -245,6 +245,16 @@ def _static(version: str) -> tuple[str, str, bytes]:
         return etag, response.getheader("Last-Modified") or "", response.body
 
 
+def test_fortigate_static_hidden_betrays_no_release() -> None:
+    with running("fortigate", version="7.0.11", static="hidden") as emulator:
+        assert https_get(emulator.port, "/remote/login").status == 200
+        hidden = https_get(emulator.port, "/sslvpn/js/login.js")
+        assert hidden.status == 404
+        assert hidden.getheader("ETag") is None
+    with pytest.raises(EmulatorError), running("fortigate", static="sometimes"):
+        pass
+
+
 def test_fortigate_static_resources_change_with_the_release() -> None:
     releases = data("fortigate")["releases"]
     seen = {}
@@ -292,6 +302,16 @@ def test_yamaha_factory_default_logs_in_with_an_empty_password() -> None:
         sock.sendall(b"show environment\r\n")
         assert b"RTX1210" in _recv_until(sock, b"> ")
         sock.sendall(b"exit\r\n")
+
+
+def test_yamaha_banner_first_shows_the_revision_before_the_prompt() -> None:
+    with (
+        running("telnet_router", flavor="yamaha", banner_first="true") as emulator,
+        socket.create_connection((LOOPBACK, emulator.port), timeout=10) as sock,
+    ):
+        greeting = _recv_until(sock, b"Password: ")
+        assert b"RTX1210 Rev.14.01.38 (" in greeting
+        assert b"Copyright" not in greeting  # the model/revision line only
 
 
 def test_yamaha_with_a_changed_password_rejects_and_closes() -> None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from ipaddress import ip_address
 
-from kenshin.assess.dedupe import IssueGroup, group_findings
+from kenshin.assess.dedupe import IssueGroup, group_findings, merged_confidence
 from kenshin.assess.evidence import clean_evidence, redact
 from kenshin.assess.priority import (
     AssetWeight,
@@ -272,7 +272,7 @@ def _assess_group(group: IssueGroup, index: _Index) -> AssessedFinding:
     cvss = max(cvss_values) if cvss_values else None
     kev = any(f.kev for f in group.findings)
     ransomware = any(f.ransomware for f in group.findings)
-    confidence = min((f.confidence for f in group.findings), key=_confidence_rank)
+    confidence = merged_confidence(group.findings)
     decision = decide_priority(
         PriorityFactors(
             severity=lead.severity,
@@ -310,14 +310,6 @@ def _assess_group(group: IssueGroup, index: _Index) -> AssessedFinding:
         terminal_key=terminal_key,
         address=address,
     )
-
-
-_CONFIDENCE_ORDER = ["high", "medium", "inferred", "low"]
-
-
-def _confidence_rank(confidence: object) -> int:
-    """The best confidence among merged evidence counts (two checks agreeing is stronger)."""
-    return _CONFIDENCE_ORDER.index(str(confidence))
 
 
 def assess_findings(

@@ -14,6 +14,12 @@ Two findings describe the same issue when
 
 Groups are built with union–find, so A~B and B~C put A, B and C together. The lead
 finding of a group is the most severe one (then the one with the highest CVSS).
+
+A "cannot tell" finding (the version is unknown, so the CVEs it names are only at
+stake) never merges through those CVEs: a hint is not evidence, and merging it into a
+finding for a known version would lend that finding its CVEs. A merged issue keeps the
+lowest confidence of what it merges, unless a finding whose version a strong source
+confirmed (a high-confidence CVE finding) vouches for it (``merged_confidence``).
 """
 
 from __future__ import annotations
@@ -22,7 +28,27 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from ipaddress import ip_address
 
-from kenshin.domain import ConnectionPoint, Engagement, Finding
+from kenshin.domain import Confidence, ConnectionPoint, Engagement, Finding, FindingCategory
+
+# Findings whose CVEs are what is at stake while the version is unknown, not matches.
+HINT_CHECKS = frozenset(
+    {"firmware.version_unknown", "vulnerability.version_unknown", "vulnerability.cannot_tell"}
+)
+_WEAKNESS = {Confidence.HIGH: 0, Confidence.MEDIUM: 1, Confidence.INFERRED: 2, Confidence.LOW: 3}
+
+
+def merged_confidence(findings: Iterable[Finding]) -> Confidence:
+    """The confidence of an issue made of ``findings``: the weakest, unless confirmed."""
+    items = list(findings)
+    if any(
+        f.confidence is Confidence.HIGH
+        and f.category is FindingCategory.VULNERABILITY
+        and f.cves
+        and f.check_id not in HINT_CHECKS
+        for f in items
+    ):
+        return Confidence.HIGH
+    return max((f.confidence for f in items), key=_WEAKNESS.__getitem__, default=Confidence.HIGH)
 
 
 @dataclass(frozen=True)
@@ -64,6 +90,8 @@ def _identity_keys(
     subject = finding.subject
     keys: set[tuple[str, ...]] = set()
     for asset in _assets(finding, point_of_address, engagement):
+        if finding.check_id in HINT_CHECKS:
+            break
         for cve in finding.cves:
             keys.add(("cve", asset, cve.upper()))
     if subject.address:

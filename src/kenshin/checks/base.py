@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
-from kenshin.domain import Finding, PortResult
+from kenshin.domain import Finding, HostDevice, PortResult
 from kenshin.domain import Protocol as NetProtocol
 from kenshin.errors import KenshinError
 
@@ -55,6 +55,8 @@ class CheckTarget:
     port: PortResult
     host_ports: tuple[PortResult, ...] = ()
     device_role: str | None = None
+    device: HostDevice | None = None
+    """Set for per-device checks (``Check.per_device``): the device fused from every port."""
 
     @property
     def number(self) -> int:
@@ -99,6 +101,8 @@ class Check(abc.ABC):
     check_id: str
     intensity: Intensity
     modifies_target: bool = False
+    per_device: bool = False
+    """Runs once per fused device (``CheckTarget.device``) instead of once per port."""
     services: frozenset[str] = frozenset()
     ports: frozenset[tuple[str, int]] = frozenset()
 

@@ -25,11 +25,13 @@ from kenshin.domain import (
     DeviceRole,
     Engagement,
     Finding,
+    HostDevice,
     HostResult,
     PortResult,
     PortState,
     Protocol,
 )
+from kenshin.identify.fusion import fuse
 from kenshin.store import finding_fingerprint
 
 CHECK_TIMEOUT = 120.0
@@ -93,12 +95,16 @@ async def diagnose(
     settings: CheckSettings | None = None,
     device_roles: Mapping[str, str] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    engagement: Engagement | None = None,
 ) -> DiagnosisResult:
     """Run every applicable check on every diagnosable port of ``hosts``.
 
     ``allowed`` is the scan's scope: a host it refuses is never contacted (the whole
-    diagnosis is refused, since such a host should never have been scanned).
+    diagnosis is refused, since such a host should never have been scanned). Before
+    the checks, every host's ports are fused into devices (``kenshin.identify.fusion``,
+    with the engagement's records of its lines); per-device checks run once per device.
     """
+    hosts = fuse(hosts, engagement)
     settings = settings or CheckSettings()
     refused = [h.address for h in hosts if not allowed(h.address)]
     if refused:
@@ -113,7 +119,21 @@ async def diagnose(
         ports = tuple(p for p in host.ports if diagnosable(p))
         for port in ports:
             target = CheckTarget(host.address, port, ports, roles.get(host.address))
-            jobs.extend((index, check, target) for check in checks if check.applies_to(target))
+            jobs.extend(
+                (index, check, target)
+                for check in checks
+                if not check.per_device and check.applies_to(target)
+            )
+        for device in host.devices:
+            first = _first_port(device, ports)
+            if first is None:
+                continue
+            target = CheckTarget(host.address, first, ports, roles.get(host.address), device)
+            jobs.extend(
+                (index, check, target)
+                for check in checks
+                if check.per_device and check.applies_to(target)
+            )
     per_host = {i: asyncio.Semaphore(settings.per_host_intensive) for i in range(len(hosts))}
     found: list[list[Finding]] = [[] for _ in hosts]
     done = 0
@@ -157,6 +177,12 @@ async def diagnose(
         ),
         errors=tuple(errors),
     )
+
+
+def _first_port(device: HostDevice, ports: Sequence[PortResult]) -> PortResult | None:
+    """The diagnosable port a per-device check is anchored to (its device's first)."""
+    exposed = {(p.protocol, p.port) for c in device.components for p in c.ports}
+    return next((p for p in ports if (p.protocol.value, p.port) in exposed), None)
 
 
 def _unique(findings: Sequence[Finding]) -> tuple[Finding, ...]:

@@ -1,8 +1,21 @@
-"""Known vulnerabilities from identified versions, through the knowledge base.
+"""Known vulnerabilities per device, once, at the best version evidence.
 
-Identification gives product, version and CPE; the knowledge base (``kenshin.vulndb``)
-matches them, backport-aware, and this check words each match as a finding. KEV and
-ransomware use travel with the finding so the assessment can raise its priority.
+The fusion stage (``kenshin.identify.fusion``) gives each address its devices and their
+components with the best version claim of every port and of the engagement's records.
+Each component is matched against the knowledge base once, and has one of three answers:
+
+- affected: a CVE whose ranges hold the version. One finding per CVE, listing every
+  port where the component answers (not one per port);
+- not affected: nothing is said;
+- cannot tell: the version is unknown, or the data cannot decide (platform, patch
+  level). An unknown firmware version is ONE finding ("firmware version not
+  determined") naming the KEV-listed CVEs at stake, not counted as those CVEs; the
+  vendor request for the version is drafted by the engagement's request workflow.
+
+A firmware the knowledge base holds no record of is "not covered", never "no known
+vulnerabilities". "Cannot tell" and "not covered" are ``configuration`` findings (as the
+firmware room's version-unknown one): evidence of a missing answer, not of a missing
+patch, so the checklist's patch item does not count them as unpatched.
 """
 
 from __future__ import annotations
@@ -11,69 +24,264 @@ from collections.abc import Sequence
 from typing import Protocol as TypingProtocol
 
 from kenshin.checks.base import Check, CheckSettings, CheckStats, CheckTarget, Intensity
-from kenshin.domain import Confidence, Finding, FindingCategory, FindingSubject
+from kenshin.domain import (
+    Component,
+    Confidence,
+    Finding,
+    FindingCategory,
+    FindingSubject,
+    HostDevice,
+    Severity,
+)
+from kenshin.domain.device import VERSION_UNKNOWN_CHECK
+from kenshin.i18n import translate
 from kenshin.vulndb import ProductQuery, VulnMatch
+from kenshin.vulndb.products import resolve
+
+VERSION_UNKNOWN = VERSION_UNKNOWN_CHECK
+CANNOT_TELL = "vulnerability.cannot_tell"
+NOT_COVERED = "vulnerability.not_covered"
+_FIRMWARE_PARTS = ("o", "h")
+_LOWER = {Confidence.HIGH: 0, Confidence.MEDIUM: 1, Confidence.LOW: 2, Confidence.INFERRED: 3}
 
 
 class MatchesProducts(TypingProtocol):
     def match(self, query: ProductQuery) -> list[VulnMatch]: ...
 
+    def covers(self, query: ProductQuery) -> bool: ...
+
+    def kev_at_stake(self, query: ProductQuery) -> list[VulnMatch]: ...
+
+
+def _query(device: HostDevice, component: Component, version: str = "") -> ProductQuery:
+    """The knowledge-base question: by model where the device's model names its firmware
+    (the model tells the hardware that NVD configurations pair with the firmware),
+    else by the component's CPE, else by the product name."""
+    if device.model is not None and component.vendor and component.part in _FIRMWARE_PARTS:
+        words = device.model.value.split()
+        if words and words[0].lower() in (component.vendor.lower(), _vendor_word(device)):
+            words = words[1:]
+        model = " ".join(words)
+        resolved = resolve(component.vendor, model) if model else None
+        if resolved is not None and (component.vendor, component.product) in resolved.software:
+            return ProductQuery(vendor=component.vendor, product=model, version=version)
+    if component.vendor:
+        return ProductQuery(cpe=component.cpe(), version=version)
+    if component.record_key and device.vendor is not None and device.model is not None:
+        # a product the wire did not name precisely ("YAMAHA RTX router telnetd") that
+        # the engagement's record names: ask by the record's vendor and model
+        resolved = resolve(device.vendor.value, device.model.value)
+        if resolved is not None:
+            return ProductQuery(
+                vendor=device.vendor.value, product=device.model.value, version=version
+            )
+    return ProductQuery(product=component.product, version=version)
+
+
+def _vendor_word(device: HostDevice) -> str:
+    return device.vendor.value.split()[0].lower() if device.vendor and device.vendor.value else ""
+
+
+def _weaker(a: Confidence, b: Confidence) -> Confidence:
+    return a if _LOWER[a] >= _LOWER[b] else b
+
 
 class KnownVulnerabilities(Check):
-    """CVEs that apply to the product and version a port shows (or that were inferred)."""
+    """CVEs of each device's components, judged once at the best version evidence."""
 
     check_id = "vulnerability.cve"
     intensity = Intensity.PASSIVE
+    per_device = True
 
     def __init__(self, knowledge_base: MatchesProducts) -> None:
         self.knowledge_base = knowledge_base
 
     def applies_to(self, target: CheckTarget) -> bool:
-        identity = target.port.identity
-        return identity is not None and bool(
-            identity.cpe or (identity.product and identity.version)
-        )
+        return target.device is not None and bool(target.device.components)
 
     async def run(
         self, target: CheckTarget, settings: CheckSettings, stats: CheckStats
     ) -> Sequence[Finding]:
-        identity = target.port.identity
-        assert identity is not None
-        query = ProductQuery(
-            product=identity.product,
-            version=identity.version,
-            cpe=identity.cpe[0] if identity.cpe else None,
-        )
-        findings = []
-        for match in self.knowledge_base.match(query):
-            confidence = match.confidence
-            if identity.confidence in (Confidence.INFERRED, Confidence.LOW):
-                confidence = identity.confidence
-            shown = f"{identity.product} {identity.version}".strip()
-            evidence = f"{shown} ({identity.confidence.value}); {match.evidence}".strip("; ")
-            if identity.evidence:
-                evidence += f"; identification: {identity.evidence[:160]}"
-            findings.append(
-                Finding(
-                    check_id=self.check_id,
-                    category=FindingCategory.VULNERABILITY,
-                    severity=match.severity,
-                    title_ja=f"{match.cve}: {match.title_ja}",
-                    title_en=f"{match.cve}: {match.title_en}",
-                    subject=FindingSubject(
-                        address=target.address, port=target.number, protocol=target.protocol.value
-                    ),
-                    description_ja=match.description_ja,
-                    description_en=match.description_en,
-                    remediation_ja=match.advice_ja,
-                    remediation_en=match.advice_en,
-                    evidence=evidence,
-                    cves=(match.cve,),
-                    kev=match.kev,
-                    ransomware=match.ransomware,
-                    cvss=match.cvss,
-                    confidence=confidence,
-                    upgrade=match.upgrade(),
-                )
-            )
+        device = target.device
+        assert device is not None
+        findings: list[Finding] = []
+        for component in device.components:
+            findings.extend(self.judge(device, component))
         return findings
+
+    def judge(self, device: HostDevice, component: Component) -> list[Finding]:
+        """The findings of one component: affected CVEs, or one 'cannot tell' finding."""
+        firmware = component.part in _FIRMWARE_PARTS
+        if component.version is None:
+            if not self.knowledge_base.covers(_query(device, component)):
+                return [_not_covered(device, component)] if firmware else []
+            at_stake = self.knowledge_base.kev_at_stake(_query(device, component))
+            if firmware or at_stake:
+                return [_version_unknown(device, component, at_stake)]
+            return []
+        matches = self.knowledge_base.match(_query(device, component, component.version.value))
+        if not matches and firmware and not self.knowledge_base.covers(_query(device, component)):
+            return [_not_covered(device, component)]
+        affected = [m for m in matches if m.status == "affected"]
+        undecided = [m for m in matches if m.status != "affected"]
+        findings = [_cve_finding(device, component, m) for m in affected]
+        if undecided:
+            findings.append(_cannot_tell(device, component, undecided))
+        return findings
+
+
+def _subject(device: HostDevice, component: Component) -> FindingSubject:
+    first = component.ports[0] if component.ports else None
+    return FindingSubject(
+        address=device.address,
+        port=first.port if first else None,
+        protocol=first.protocol if first else None,
+    )
+
+
+def _basis(component: Component, lang: str) -> str:
+    version = component.version
+    assert version is not None
+    return translate(
+        "checks.vuln.version_basis",
+        lang,
+        version=version.value,
+        source=version.source.value,
+        where=version.where,
+    )
+
+
+def _cve_finding(device: HostDevice, component: Component, match: VulnMatch) -> Finding:
+    version = component.version
+    assert version is not None
+    confidence = _weaker(match.confidence, version.confidence)
+    evidence = "; ".join(
+        part
+        for part in (
+            _basis(component, "en"),
+            translate("checks.vuln.exposed", "en", ports=component.exposed()),
+            match.evidence,
+            f"other claims: {', '.join(v.describe() for v in component.versions[1:])}"
+            if len(component.versions) > 1
+            else "",
+        )
+        if part
+    )
+    return Finding(
+        check_id=KnownVulnerabilities.check_id,
+        category=FindingCategory.VULNERABILITY,
+        severity=match.severity,
+        title_ja=f"{match.cve}: {match.title_ja}",
+        title_en=f"{match.cve}: {match.title_en}",
+        subject=_subject(device, component),
+        description_ja=match.description_ja,
+        description_en=match.description_en,
+        remediation_ja=match.advice_ja,
+        remediation_en=match.advice_en,
+        evidence=evidence,
+        cves=(match.cve,),
+        kev=match.kev,
+        ransomware=match.ransomware,
+        cvss=match.cvss,
+        confidence=confidence,
+        upgrade=match.upgrade(),
+        device=device.label,
+    )
+
+
+def _version_unknown(
+    device: HostDevice, component: Component, at_stake: Sequence[VulnMatch]
+) -> Finding:
+    kev = {
+        lang: ", ".join(m.cve for m in at_stake) or translate("checks.version_unknown.no_kev", lang)
+        for lang in ("ja", "en")
+    }
+    params = {"product": component.name, "address": device.address, "ports": component.exposed()}
+    texts = {
+        (kind, lang): translate(f"checks.version_unknown.{kind}", lang, **params, kev=kev[lang])
+        for kind in ("title", "description", "remediation")
+        for lang in ("ja", "en")
+    }
+    return Finding(
+        check_id=VERSION_UNKNOWN,
+        category=FindingCategory.CONFIGURATION,
+        severity=Severity.MEDIUM if at_stake else Severity.LOW,
+        title_ja=texts["title", "ja"],
+        title_en=texts["title", "en"],
+        subject=_subject(device, component),
+        description_ja=texts["description", "ja"],
+        description_en=texts["description", "en"],
+        remediation_ja=texts["remediation", "ja"],
+        remediation_en=texts["remediation", "en"],
+        evidence=f"{component.name} on {component.exposed()}; no version on any port; "
+        f"KEV at stake: {kev['en']}",
+        confidence=Confidence.HIGH,
+        device=device.label,
+    )
+
+
+def _cannot_tell(
+    device: HostDevice, component: Component, undecided: Sequence[VulnMatch]
+) -> Finding:
+    version = component.version
+    assert version is not None
+    cves = ", ".join(sorted({m.cve for m in undecided}))
+    params = {
+        "product": component.name,
+        "version": version.value,
+        "address": device.address,
+        "count": len({m.cve for m in undecided}),
+        "cves": cves,
+    }
+    texts = {
+        (kind, lang): translate(f"checks.cannot_tell.{kind}", lang, **params)
+        for kind in ("title", "description", "remediation")
+        for lang in ("ja", "en")
+    }
+    details = "; ".join(f"{m.cve}: {m.evidence}" for m in undecided[:20])
+    return Finding(
+        check_id=CANNOT_TELL,
+        category=FindingCategory.CONFIGURATION,
+        severity=Severity.LOW,
+        title_ja=texts["title", "ja"],
+        title_en=texts["title", "en"],
+        subject=_subject(device, component),
+        description_ja=texts["description", "ja"],
+        description_en=texts["description", "en"],
+        remediation_ja=texts["remediation", "ja"],
+        remediation_en=texts["remediation", "en"],
+        evidence=f"{_basis(component, 'en')}; {details}",
+        confidence=Confidence.LOW,
+        device=device.label,
+    )
+
+
+def _not_covered(device: HostDevice, component: Component) -> Finding:
+    version = {
+        lang: component.version.value
+        if component.version
+        else translate("checks.version_unknown.unknown_version", lang)
+        for lang in ("ja", "en")
+    }
+    params = {"product": component.name, "address": device.address}
+    texts = {
+        (kind, lang): translate(f"checks.not_covered.{kind}", lang, **params, version=version[lang])
+        for kind in ("title", "description", "remediation")
+        for lang in ("ja", "en")
+    }
+    return Finding(
+        check_id=NOT_COVERED,
+        category=FindingCategory.CONFIGURATION,
+        severity=Severity.INFO,
+        title_ja=texts["title", "ja"],
+        title_en=texts["title", "en"],
+        subject=_subject(device, component),
+        description_ja=texts["description", "ja"],
+        description_en=texts["description", "en"],
+        remediation_ja=texts["remediation", "ja"],
+        remediation_en=texts["remediation", "en"],
+        evidence=f"{component.key or component.name} on {component.exposed()}: "
+        "no record in the knowledge base",
+        confidence=Confidence.HIGH,
+        device=device.label,
+    )

@@ -44,6 +44,7 @@ class DiagnosisStage:
             allowed=context.scope.allows,
             settings=self.settings,
             device_roles=roles,
+            engagement=engagement,
         )
         for error in result.errors:
             log.warning("diagnosis check failed: %s", error)

@@ -82,9 +82,11 @@ def diagnose_command(
                 allowed=scope.allows,
                 settings=settings,
                 device_roles=roles_by_address(subject),
+                engagement=subject,
             )
         )
         with STATE.store().session() as session:
+            ScanRunRepository(session).record_devices(chosen, result.hosts)
             FindingRepository(session).record(engagement, result.findings)
         findings, errors = list(result.findings), [str(e) for e in result.errors]
     if as_json:

@@ -1,5 +1,6 @@
 """Pure domain types: no I/O, no framework. Every other room speaks in these."""
 
+from kenshin.domain.device import Component, Evidence, EvidenceSource, ExposedPort, HostDevice
 from kenshin.domain.engagement import (
     DEFAULT_TERMINAL_LIMIT,
     AddressConfirmation,
@@ -51,6 +52,7 @@ __all__ = [
     "AuditEvent",
     "AuditOutcome",
     "Authorisation",
+    "Component",
     "Confidence",
     "ConnectionKind",
     "ConnectionPoint",
@@ -62,12 +64,16 @@ __all__ = [
     "DiagnosisWindow",
     "Engagement",
     "EngagementStatus",
+    "Evidence",
+    "EvidenceSource",
+    "ExposedPort",
     "Finding",
     "FindingCategory",
     "FindingStatus",
     "FindingSubject",
     "GlobalAddress",
     "HolderKind",
+    "HostDevice",
     "HostResult",
     "IPAddress",
     "Institution",

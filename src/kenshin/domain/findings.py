@@ -80,6 +80,9 @@ class Finding:
     status: FindingStatus = FindingStatus.OPEN
     status_reason: str = ""
     upgrade: Upgrade | None = None
+    device: str = ""
+    """The device the finding is about, as the fusion stage names it ("Fortinet FortiGate
+    (7.0.11)"); empty for findings about a port alone, a terminal or a line."""
 
     def title(self, lang: str) -> str:
         return self.title_en if lang == "en" and self.title_en else self.title_ja

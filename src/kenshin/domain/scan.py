@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from kenshin.domain.device import HostDevice
 from kenshin.domain.enums import Confidence
 from kenshin.domain.findings import Finding
 
@@ -63,6 +64,8 @@ class HostResult:
     findings: tuple[Finding, ...] = ()
     extraports: tuple[PortCount, ...] = ()
     """Uninteresting ports counted, not listed (as nmap's extraports); empty when all listed."""
+    devices: tuple[HostDevice, ...] = ()
+    """What answers on the address, fused from every port (``kenshin.identify.fusion``)."""
 
     def open_ports(self) -> tuple[PortResult, ...]:
         return tuple(p for p in self.ports if p.state is PortState.OPEN)

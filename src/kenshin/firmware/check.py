@@ -122,7 +122,9 @@ def _configuration(
         evidence=f"{_product(device)}: version source "
         f"{device.version_source.value if device.version_source else 'unknown'}; "
         f"reason: {device.version_unavailable_reason or '-'}",
-        cves=tuple(kev_hints),
+        # the KEV CVEs are what is at stake while the version is unknown, named in the
+        # text only: never counted as the device's CVEs nor merged with a finding that has
+        # them (issue 15)
         confidence=Confidence.HIGH,
     )
 

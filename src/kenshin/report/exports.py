@@ -60,6 +60,7 @@ def _finding_json(
             "terminal": finding.terminal_key,
             "connection_point": finding.point_key,
         },
+        "device_label": next((f.device for f in finding.merged if f.device), ""),
         "title": {"ja": lead.title_ja, "en": lead.title_en},
         "description": {"ja": lead.description_ja, "en": lead.description_en},
         "remediation": {"ja": lead.remediation_ja, "en": lead.remediation_en},

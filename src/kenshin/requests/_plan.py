@@ -10,6 +10,8 @@ no device on record. Closed networks and out-of-scope lines are never asked abou
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from kenshin.domain import (
     AddressAssignment,
     ConnectionKind,
@@ -68,9 +70,23 @@ def _device_recipient(device: Device, point: ConnectionPoint | None) -> Recipien
     return _recipient(device.managed_by)
 
 
-def plan_requests(engagement: Engagement) -> list[RequestDraft]:
-    """One draft per device (or device-less line) whose firmware or address is missing."""
+def plan_requests(
+    engagement: Engagement, undetermined: Iterable[str] = ()
+) -> list[RequestDraft]:
+    """One draft per device (or device-less line) whose firmware or address is missing.
+
+    ``undetermined`` are addresses where the diagnosis found a device whose firmware
+    version no port showed ("firmware version not determined"): a line with no device
+    on record is asked for the firmware of what answers on it too.
+    """
     points = {p.key: p for p in engagement.connection_points if p.in_ehr_scope}
+    unknown = set(undetermined)
+    firmware_unknown = {
+        key
+        for key, point in points.items()
+        if unknown & {str(a.address) for a in point.addresses}
+        and not engagement.devices_on(key)
+    }
     covered: set[str] = set()
     drafts: list[RequestDraft] = []
     for device in engagement.devices:
@@ -97,6 +113,8 @@ def plan_requests(engagement: Engagement) -> list[RequestDraft]:
         if point.key in covered:
             continue
         point_wants = address_wants(point)
+        if point.key in firmware_unknown:
+            point_wants = (Want.FIRMWARE, *point_wants)
         if not point_wants:
             continue
         edge = edge_device(engagement, point.key)

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from kenshin.domain import AddressAssignment, Engagement, HolderKind
+from kenshin.domain.device import VERSION_UNKNOWN_CHECK
 from kenshin.i18n import translate
 from kenshin.requests._model import (
     DEFAULT_DUE_DAYS,
@@ -24,7 +25,7 @@ from kenshin.requests._model import (
     japan_today,
 )
 from kenshin.requests._plan import plan_requests
-from kenshin.store import EngagementRepository
+from kenshin.store import EngagementRepository, FindingRepository
 from kenshin.store.models import EngagementRow
 from kenshin.store.models_workflow import VendorRequestEventRow, VendorRequestRow
 
@@ -179,7 +180,12 @@ class RequestRepository:
         engagement_id = self.engagements.engagement_id(engagement.code)
         rows = self._rows(engagement.code)
         created: list[VendorRequestRow] = []
-        for draft in plan_requests(engagement):
+        undetermined = {
+            f.subject.address
+            for f in FindingRepository(self.session).list(engagement.code)
+            if f.check_id == VERSION_UNKNOWN_CHECK and f.subject.address
+        }
+        for draft in plan_requests(engagement, undetermined):
             subject = [
                 r
                 for r in rows

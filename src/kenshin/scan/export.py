@@ -30,8 +30,13 @@ from defusedxml import DefusedXmlException
 from kenshin import __version__
 from kenshin.domain import (
     SCAN_SCHEMA,
+    Component,
     Confidence,
+    Evidence,
+    EvidenceSource,
+    ExposedPort,
     Finding,
+    HostDevice,
     HostResult,
     PortResult,
     PortState,
@@ -43,6 +48,7 @@ from kenshin.scan.errors import ScanError
 from kenshin.scan.ports import service_name
 
 LIST_LIMIT = 100
+SCHEMA_VERSION = "1.1"  # 1.1: devices per host, device per finding (issue 15)
 NMAP_XML_VERSION = "1.05"
 
 
@@ -102,7 +108,89 @@ def _finding_document(finding: Finding) -> dict[str, Any]:
         "confidence": finding.confidence.value,
         "evidence": finding.evidence,
         "remediation_ja": finding.remediation_ja,
+        "device": finding.device,
     }
+
+
+def _evidence_document(evidence: Evidence | None) -> dict[str, str] | None:
+    if evidence is None:
+        return None
+    return {
+        "value": evidence.value,
+        "source": evidence.source.value,
+        "where": evidence.where,
+        "confidence": evidence.confidence.value,
+    }
+
+
+def device_document(device: HostDevice) -> dict[str, Any]:
+    """A fused device as ``kenshin.scan/1`` (1.1) writes it; ``device_from_document`` reads it."""
+    return {
+        "label": device.label,
+        "record": device.record_key,
+        "vendor": _evidence_document(device.vendor),
+        "model": _evidence_document(device.model),
+        "components": [
+            {
+                "name": c.name,
+                "vendor": c.vendor,
+                "product": c.product,
+                "part": c.part,
+                "version": _evidence_document(c.version),
+                "versions": [_evidence_document(v) for v in c.versions],
+                "conflict": _evidence_document(c.conflict),
+                "confidence": c.confidence.value,
+                "record": c.record_key,
+                "ports": [
+                    {"protocol": p.protocol, "port": p.port, "service": p.service} for p in c.ports
+                ],
+            }
+            for c in device.components
+        ],
+    }
+
+
+def _evidence(data: Mapping[str, Any] | None) -> Evidence | None:
+    if not data:
+        return None
+    return Evidence(
+        str(data["value"]),
+        EvidenceSource(data["source"]),
+        str(data["where"]),
+        Confidence(data.get("confidence", "high")),
+    )
+
+
+def device_from_document(address: str, index: int, data: Mapping[str, Any]) -> HostDevice:
+    """The device ``device_document`` wrote (a stored scan's devices are read back so)."""
+    components = []
+    for item in data.get("components", []):
+        versions = tuple(e for e in map(_evidence, item.get("versions", [])) if e is not None)
+        components.append(
+            Component(
+                vendor=str(item.get("vendor", "")),
+                product=str(item.get("product", "")),
+                name=str(item["name"]),
+                part=str(item.get("part", "a")),
+                version=_evidence(item.get("version")),
+                versions=versions,
+                ports=tuple(
+                    ExposedPort(str(p["protocol"]), int(p["port"]), str(p.get("service", "")))
+                    for p in item["ports"]
+                ),
+                conflict=_evidence(item.get("conflict")),
+                confidence=Confidence(item.get("confidence", "high")),
+                record_key=item.get("record"),
+            )
+        )
+    return HostDevice(
+        address=address,
+        index=index,
+        vendor=_evidence(data.get("vendor")),
+        model=_evidence(data.get("model")),
+        components=tuple(components),
+        record_key=data.get("record"),
+    )
 
 
 def _host_document(host: HostResult) -> dict[str, Any]:
@@ -137,6 +225,7 @@ def _host_document(host: HostResult) -> dict[str, Any]:
             for (protocol, state), reasons in sorted(extra.items())
         ]
     document["findings"] = [_finding_document(f) for f in host.findings]
+    document["devices"] = [device_document(d) for d in host.devices]
     return document
 
 
@@ -153,6 +242,7 @@ def report_document(
     """The ``kenshin.scan/1`` document of ``report``."""
     return {
         "schema": SCAN_SCHEMA,
+        "schema_version": SCHEMA_VERSION,
         "started_at": report.started_at.isoformat(),
         "finished_at": report.finished_at.isoformat(),
         "engagement": engagement,

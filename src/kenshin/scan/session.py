@@ -253,6 +253,7 @@ def scan_and_store(
             )
     with store.session() as session:
         run = ScanRunRepository(session).get(uid)
+        ScanRunRepository(session).record_devices(uid, outcome.report.hosts)
         findings = [f for host in outcome.report.hosts for f in host.findings]
         if request.engagement is not None and findings:
             FindingRepository(session).record(request.engagement, findings)

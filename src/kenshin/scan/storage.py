@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,6 +23,7 @@ from kenshin.domain import (
 )
 from kenshin.scan.engine import PortKey, RunStatus
 from kenshin.scan.errors import ScanError
+from kenshin.scan.export import device_document, device_from_document
 from kenshin.store import Store
 from kenshin.store.models import EngagementRow
 from kenshin.store.models_scan import ScanPortRow, ScanRunRow
@@ -197,6 +198,16 @@ class ScanRunRepository:
         row.notes = list(dict.fromkeys([*row.notes, *notes]))
         self.session.flush()
 
+    def record_devices(self, uid: str, hosts: Sequence[HostResult]) -> None:
+        """Keep the run's fused devices (what the diagnosis judged), per address."""
+        row = self._row(uid)
+        row.devices = {
+            host.address: [device_document(d) for d in host.devices]
+            for host in hosts
+            if host.devices
+        }
+        self.session.flush()
+
     def mark_running(self, uid: str) -> None:
         row = self._row(uid)
         row.status = RunStatus.RUNNING.value
@@ -233,11 +244,18 @@ class ScanRunRepository:
             found.items(), key=lambda item: (item[0][0], item[0][1].value, item[0][2])
         ):
             hosts.setdefault(address, []).append(result)
-        return ScanReport(
-            run.started_at,
-            run.finished_at or datetime.now(UTC),
-            tuple(HostResult(address, tuple(ports)) for address, ports in hosts.items()),
-        )
+        stored = self._row(uid).devices
+        results = []
+        for address, ports in hosts.items():
+            host = HostResult(address, tuple(ports))
+            # runs stored before devices existed (NULL) have none; the diagnosis fuses
+            # them again from the ports, with the engagement's records
+            devices = tuple(
+                device_from_document(address, i, d)
+                for i, d in enumerate((stored or {}).get(address, []))
+            )
+            results.append(replace(host, devices=devices))
+        return ScanReport(run.started_at, run.finished_at or datetime.now(UTC), tuple(results))
 
 
 class StoreListener:

@@ -374,6 +374,8 @@ class FindingRow(Base):
     status_reason: Mapped[str] = mapped_column(Text, default="")
     # the structured update a vulnerability asks for (domain ``Upgrade``), or NULL
     upgrade: Mapped[dict[str, str] | None] = mapped_column(JSON, nullable=True)
+    # the device the finding is about as the fusion stage names it (domain ``Finding.device``)
+    device: Mapped[str] = mapped_column(String(300), default="")
     address: Mapped[str | None] = mapped_column(String(45), nullable=True)
     port: Mapped[int | None] = mapped_column(Integer, nullable=True)
     protocol: Mapped[str | None] = mapped_column(String(3), nullable=True)

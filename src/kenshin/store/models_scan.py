@@ -63,6 +63,9 @@ class ScanRunRow(Base):
     udp_ports: Mapped[str] = mapped_column(Text, default="")
     options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     notes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # the fused devices per address (kenshin.scan/1 1.1 device documents); NULL for runs
+    # stored before devices existed: the diagnosis fuses them again from the stored ports
+    devices: Mapped[dict[str, list[dict[str, Any]]] | None] = mapped_column(JSON, nullable=True)
 
 
 class ScanPortRow(Base):

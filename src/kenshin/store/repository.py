@@ -412,6 +412,7 @@ class FindingRepository:
             row.cvss = finding.cvss
             row.confidence = finding.confidence.value
             row.upgrade = asdict(finding.upgrade) if finding.upgrade else None
+            row.device = finding.device[:300]
             row.address = finding.subject.address
             row.port = finding.subject.port
             row.protocol = finding.subject.protocol
@@ -685,6 +686,7 @@ def _finding(row: FindingRow, keys: dict[tuple[str, int], str]) -> Finding:
         status=FindingStatus(row.status),
         status_reason=row.status_reason,
         upgrade=Upgrade(**row.upgrade) if row.upgrade else None,
+        device=row.device or "",
     )
 
 

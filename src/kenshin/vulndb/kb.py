@@ -788,6 +788,27 @@ class KnowledgeBase:
             tuple(matches),
         )
 
+    def covers(self, query: ProductQuery) -> bool:
+        """Whether the knowledge base holds any record of the product (version aside).
+
+        A product it has nothing on is "not covered": never "no known vulnerabilities".
+        """
+        target, _ = self._target(query)
+        if target is None:
+            return False
+        for ident in target.software:
+            group = self._group(ident, target.scheme.name)
+            if group.source or group.no_version_data:
+                return True
+        return False
+
+    def kev_at_stake(self, query: ProductQuery) -> list[VulnMatch]:
+        """The KEV-listed CVEs of a product whose version is unknown (what is at stake)."""
+        target, _ = self._target(replace(query, version=""))
+        if target is None:
+            return []
+        return self._kev_of_product(replace(target, version=None))
+
     def _kev_of_product(self, target: Target) -> list[VulnMatch]:
         """KEV-listed CVEs of a product whose version is unknown, as "possible" hints."""
         out: dict[str, VulnMatch] = {}

@@ -10,7 +10,7 @@ from kenshin.domain import Engagement
 from kenshin.domain.enums import Confidence, FindingCategory, Severity, VersionSource
 from kenshin.domain.scan import HostResult, PortResult, PortState, Protocol, ServiceIdentity
 from kenshin.identify import IdentifyError, check_target, compare_reported_versions
-from kenshin.identify.compare import version_key
+from kenshin.identify.fusion import versions_agree
 
 
 def _fortigate(version: str, confidence: Confidence = Confidence.INFERRED) -> HostResult:
@@ -84,11 +84,16 @@ def test_version_not_obtained_is_not_compared(demo_engagement: Engagement) -> No
     assert compare_reported_versions(engagement, [_fortigate("6.4.0")]) == []
 
 
-def test_version_keys() -> None:
-    assert version_key("v7.0.11,build0489 (GA)") == (7, 0, 11)
-    assert version_key("Rev.14.01.38") == (14, 1, 38)
-    assert version_key("22.7R2.3") == (22, 7, -1, 2, 3)
-    assert version_key("unknown") is None
+def test_versions_compare_in_the_vendor_scheme() -> None:
+    assert versions_agree("fortinet", "fortios", "v7.0.11,build0489 (GA)", "7.0.11")
+    assert versions_agree("fortinet", "fortios", "7.0", "7.0.11")
+    assert not versions_agree("fortinet", "fortios", "7.0.17", "7.0.11")
+    assert versions_agree("yamaha", "rtx1210_firmware", "Rev.14.01.38", "14.01.38")
+    assert not versions_agree("yamaha", "rtx1210_firmware", "Rev.14.01.38", "Rev.14.01.33")
+    # PAN-OS hotfixes count: 10.2.9-h1 is not 10.2.9-h3 (a coarser 10.2.9 agrees with both)
+    assert not versions_agree("paloaltonetworks", "pan-os", "10.2.9-h1", "10.2.9-h3")
+    assert versions_agree("paloaltonetworks", "pan-os", "10.2.9", "10.2.9-h3")
+    assert not versions_agree("ivanti", "connect_secure", "22.7R2.3", "22.7R2.4")
 
 
 def test_loopback_is_allowed() -> None:

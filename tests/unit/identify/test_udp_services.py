@@ -73,6 +73,39 @@ def test_snmp_yamaha_sysdescr() -> None:
     assert dict(ident.extra)["snmp_sysDescr"] == descr
 
 
+_FORTINET_OID = bytes.fromhex("2b06010401e044010101")  # 1.3.6.1.4.1.12356.1.1.1 (illustrative)
+
+
+def test_snmp_fortigate_sysdescr_gives_the_firmware_version() -> None:
+    # the sysDescr format of a field report (issue 15): model, version, build, date
+    descr = "FortiGate-60F v7.0.11,build0489,230321 (GA)"
+    ident = run(lambda d: s.snmp_response(d, descr, _FORTINET_OID) if b"public" in d else None)
+    assert (ident.service, ident.product) == ("snmp", "Fortinet FortiGate-60F")
+    assert ident.version == "v7.0.11,build0489,230321 (GA)"
+    assert ident.cpe == ("cpe:2.3:o:fortinet:fortios:7.0.11:*:*:*:*:*:*:*",)
+    assert dict(ident.extra)["device"] == "Fortinet FortiGate-60F"
+
+
+def test_snmp_fortigate_model_only_sysdescr_has_no_version() -> None:
+    ident = run(
+        lambda d: s.snmp_response(d, "FortiGate-60F", _FORTINET_OID) if b"public" in d else None
+    )
+    assert (ident.product, ident.version) == ("Fortinet FortiGate", "")
+    assert ident.cpe == ("cpe:2.3:o:fortinet:fortios:*:*:*:*:*:*:*:*",)
+
+
+def test_snmp_fortigate_fgsysversion_gives_the_version_a_model_only_sysdescr_hides() -> None:
+    ident = run(
+        lambda d: (
+            s.snmp_response(d, "FortiGate-60F", _FORTINET_OID, "v7.0.11,build0489,230321 (GA)")
+            if b"public" in d
+            else None
+        )
+    )
+    assert (ident.product, ident.version) == ("Fortinet FortiGate", "v7.0.11,build0489,230321 (GA)")
+    assert ident.cpe == ("cpe:2.3:o:fortinet:fortios:7.0.11:*:*:*:*:*:*:*",)
+
+
 def test_snmp_linux_net_snmp() -> None:
     descr = "Linux lab-edge 6.1.0-28-amd64 #1 SMP PREEMPT_DYNAMIC Debian 6.1.119-1 x86_64"
     net_snmp_linux = bytes.fromhex("2b06010401bf0803020a")  # 1.3.6.1.4.1.8072.3.2.10

@@ -124,6 +124,7 @@ EMULATORS: Mapping[str, EmulatorSpec] = MappingProxyType(
                 model="FGT60F",
                 admin_ui="false",
                 serial="",
+                static="shown",
             ),
             _spec(
                 "ivanti_ics",
@@ -173,6 +174,7 @@ EMULATORS: Mapping[str, EmulatorSpec] = MappingProxyType(
                 password="",
                 model="",
                 firmware="",
+                banner_first="false",
             ),
             _spec(
                 "rdp",

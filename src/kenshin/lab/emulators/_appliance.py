@@ -17,7 +17,8 @@ options, the release entry, and: ``release_token`` (12 hex digits that change wi
 release), ``built_http`` (the build date as an HTTP date), ``built_hex`` (its Unix time in
 hex), ``size_hex`` (a resource's length in hex), ``content_sha256`` (of a resource), and
 for a static file with ``hash_name: X`` the SHA-256 of its body as ``X`` (usable in
-paths and pages, like Ivanti's ``ds_<hash>.css``).
+paths and pages, like Ivanti's ``ds_<hash>.css``). The option ``static: hidden`` serves
+none of the static files (404), so the pages betray no release.
 """
 
 from __future__ import annotations
@@ -73,6 +74,8 @@ class Appliance:
                 self.values[str(item["hash_name"])] = hashlib.sha256(body).hexdigest()
         self.static: dict[str, dict[str, Any]] = {}
         self.static_bodies: dict[str, bytes] = {}
+        if options.get("static") == "hidden":  # no release-dependent file is served
+            items, bodies = [], []
         for item, body in zip(items, bodies, strict=True):
             path = fill(str(item["path"]), self.values)
             self.static[path] = item

@@ -3,7 +3,10 @@
 Options: ``flavor`` = yamaha (YAMAHA RTX: only "Password:", no username; a factory-fresh
 unit has an empty password) | nec_ix (NEC UNIVERGE IX: "login:"/"Password:") | cisco
 (Cisco IOS "User Access Verification"); ``password`` (empty = factory default: an
-empty password logs in); ``model``/``firmware`` override the flavour's defaults.
+empty password logs in); ``model``/``firmware`` override the flavour's defaults;
+``banner_first`` ("true") prints the banner's model/revision line before the prompt, as
+a router whose login banner shows it ("RTX1210 Rev.14.01.38 (...)"): the version on
+this port only, for the device-fusion twins (issue 15).
 After a successful login it shows the vendor's banner and prompt and answers only its
 show-version command, ``exit``/``quit``; anything else gets the vendor's error line.
 Nothing is ever executed. Every login attempt is logged to stderr (never the password).
@@ -16,7 +19,7 @@ import hmac
 
 from kenshin.lab.emulators import settings
 from kenshin.lab.emulators._appliance import fill
-from kenshin.lab.emulators._common import choice, data, log, send, serve_tcp
+from kenshin.lab.emulators._common import choice, data, flag, log, send, serve_tcp
 from kenshin.lab.emulators._telnet import TelnetSession, negotiation
 
 NAME = "telnet_router"
@@ -39,7 +42,11 @@ async def serve(host: str, port: int, **options: str) -> None:
     async def session(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         peer = writer.get_extra_info("peername")
         telnet = TelnetSession(reader, writer, offered)
-        if not await send(writer, offered + text("pre_login")):
+        greeting = text("pre_login")
+        if flag(opts["banner_first"], "banner_first"):
+            first = next(line for line in text("banner").splitlines() if line.strip())
+            greeting += first + b"\r\n"
+        if not await send(writer, offered + greeting):
             return
         tries = int(flavor["tries"])
         asks_user = bool(flavor["username_prompt"])

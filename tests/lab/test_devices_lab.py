@@ -1,0 +1,229 @@
+"""One device, one verdict, on real wire (issue 15): the ``devices`` lab profile's
+appliance twins are identified port by port, fused into devices and judged once each.
+
+Each twin must get exactly its true CVEs from the shipped snapshot, once per device,
+and none whose ranges exclude its version; a version shown nowhere is one "version not
+determined" finding and no CVE; a vendor report that disagrees with the device is a
+finding of its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from ipaddress import ip_address
+from pathlib import Path
+
+import pytest
+
+from kenshin.checks import DiagnosisResult, diagnose
+from kenshin.checks.known_vulns import VERSION_UNKNOWN, KnownVulnerabilities
+from kenshin.checks.stage import DiagnosisStage
+from kenshin.domain import (
+    Engagement,
+    EvidenceSource,
+    GlobalAddress,
+    HostResult,
+    PortResult,
+    PortState,
+    Protocol,
+    VersionSource,
+)
+from kenshin.identify import LAB_SETTINGS, compare_reported_versions, identify_host
+from kenshin.lab import Lab
+from kenshin.scan import LAB, ScanPlan, TcpMode, run_scan
+from kenshin.scan.export import report_document, validate_scan_document
+from kenshin.scope import LabPermission, adhoc_scope
+from kenshin.vulndb import KnowledgeBase
+
+# xdist: in the own-labs group (XDIST_GROUPS in tests/conftest.py).
+pytestmark = [
+    pytest.mark.lab,
+    pytest.mark.slow,
+    pytest.mark.timeout(600),
+    pytest.mark.usefixtures("needs_root"),
+]
+
+# the snapshot's CVEs of each twin's true version (FortiOS 7.0.11; RTX1210 Rev.14.01.38)
+TRUE_CVES = {
+    "fsnmp": {"CVE-2023-27997", "CVE-2024-21762", "CVE-2024-23113", "CVE-2024-55591"},
+    "ybanner": {"CVE-2021-20843"},
+    "fsilent": set(),
+    "fpatched": set(),
+}
+# CVEs of the same products whose ranges exclude the twins' versions
+NEVER = {
+    "CVE-2018-13379",
+    "CVE-2018-13382",
+    "CVE-2019-5591",
+    "CVE-2020-12812",
+    "CVE-2022-40684",
+    "CVE-2022-42475",
+    "CVE-2020-5548",
+}
+
+
+@pytest.fixture(scope="module")
+def devices_lab() -> Iterator[Lab]:
+    with Lab.start("devices") as lab:
+        yield lab
+
+
+@pytest.fixture(scope="module")
+def identified(devices_lab: Lab) -> dict[str, HostResult]:
+    by_role: dict[str, list[PortResult]] = {}
+    address_of: dict[str, str] = {}
+    for service in devices_lab.services:
+        address_of[service.role] = service.address
+        by_role.setdefault(service.role, []).append(
+            PortResult(Protocol(service.protocol), service.port, PortState.OPEN)
+        )
+
+    async def run() -> dict[str, HostResult]:
+        found = {}
+        for role, ports in by_role.items():
+            address = address_of[role]
+            found[role] = HostResult(address, await identify_host(address, ports, LAB_SETTINGS))
+        return found
+
+    return asyncio.run(run())
+
+
+def _diagnose(lab: Lab, hosts: list[HostResult], engagement: Engagement | None) -> DiagnosisResult:
+    allowed = set(lab.addresses)
+    return asyncio.run(
+        diagnose(
+            hosts,
+            [KnownVulnerabilities(KnowledgeBase(None))],
+            allowed=lambda a: a in allowed,
+            engagement=engagement,
+        )
+    )
+
+
+@pytest.fixture(scope="module")
+def diagnosis(devices_lab: Lab, identified: dict[str, HostResult]) -> DiagnosisResult:
+    return _diagnose(devices_lab, list(identified.values()), None)
+
+
+def _of(result: DiagnosisResult, host: HostResult) -> HostResult:
+    return next(h for h in result.hosts if h.address == host.address)
+
+
+@pytest.mark.parametrize("role", sorted(TRUE_CVES))
+def test_each_twin_gets_exactly_its_true_cves_once(
+    diagnosis: DiagnosisResult, identified: dict[str, HostResult], role: str
+) -> None:
+    host = _of(diagnosis, identified[role])
+    assert len(host.devices) == 1, host.devices
+    cves = [c for f in host.findings for c in f.cves]
+    assert sorted(cves) == sorted(TRUE_CVES[role]), (role, [f.title_en for f in host.findings])
+    assert not NEVER & set(cves)
+
+
+def test_version_only_in_snmp_reaches_the_silent_web_ports(
+    diagnosis: DiagnosisResult, identified: dict[str, HostResult]
+) -> None:
+    host = _of(diagnosis, identified["fsnmp"])
+    web = [p for p in host.ports if p.protocol is Protocol.TCP]
+    assert web
+    assert all(p.identity is not None and not p.identity.version for p in web)
+    firmware = host.devices[0].firmware
+    assert firmware is not None
+    assert firmware.version is not None
+    assert firmware.version.source is EvidenceSource.SNMP
+    assert {p.port for p in firmware.ports} == {443, 10443, 161}
+    for finding in host.findings:
+        assert "443/tcp" in finding.evidence
+        assert "10443/tcp" in finding.evidence
+
+
+def test_version_only_in_a_banner_on_another_port(
+    diagnosis: DiagnosisResult, identified: dict[str, HostResult]
+) -> None:
+    host = _of(diagnosis, identified["ybanner"])
+    firmware = host.devices[0].firmware
+    assert firmware is not None
+    assert firmware.version is not None
+    assert firmware.version.value == "Rev.14.01.38"
+    assert firmware.version.where.startswith("23/tcp")
+    assert {p.port for p in firmware.ports} == {23, 80}
+
+
+def test_version_nowhere_is_one_finding_and_no_cve(
+    diagnosis: DiagnosisResult, identified: dict[str, HostResult]
+) -> None:
+    host = _of(diagnosis, identified["fsilent"])
+    assert [f.check_id for f in host.findings] == [VERSION_UNKNOWN]
+    assert host.findings[0].cves == ()
+    assert "CVE-2024-21762" in host.findings[0].description_en
+
+
+def test_a_reported_version_that_disagrees_with_the_device_is_a_finding(
+    devices_lab: Lab, identified: dict[str, HostResult], demo_engagement: Engagement
+) -> None:
+    host = identified["fsnmp"]
+    point = replace(
+        demo_engagement.point("CP-01"), addresses=(GlobalAddress(ip_address(host.address)),)
+    )
+    devices = tuple(
+        replace(d, firmware_version="v7.0.17,build0682 (GA)", version_source=VersionSource.VENDOR)
+        if d.key == "DEV-01"
+        else d
+        for d in demo_engagement.devices
+    )
+    engagement = replace(
+        demo_engagement,
+        connection_points=tuple(
+            point if p.key == "CP-01" else p for p in demo_engagement.connection_points
+        ),
+        devices=devices,
+    )
+    result = _diagnose(devices_lab, [host], engagement)
+    (device,) = result.hosts[0].devices
+    firmware = device.firmware
+    assert firmware is not None
+    assert firmware.version is not None
+    assert firmware.conflict
+    assert firmware.version.source is EvidenceSource.REPORTED
+    assert firmware.conflict.source is EvidenceSource.SNMP
+    (mismatch,) = compare_reported_versions(engagement, result.hosts)
+    assert "v7.0.17" in mismatch.evidence
+    assert "v7.0.11" in mismatch.evidence
+    assert mismatch.subject.device_key == "DEV-01"
+
+
+def test_the_scan_document_carries_the_device(
+    devices_lab: Lab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Port scan, identification, fusion and checks as ``kenshin scan --json`` runs them:
+    the kenshin.scan/1 (1.1) document names the device, its version and its source."""
+    monkeypatch.setenv("KENSHIN_DATA_DIR", str(tmp_path / "data"))  # the snapshot alone
+    address = devices_lab.host("fsnmp").address
+
+    async def identifier(target: str, ports: Sequence[PortResult]) -> tuple[PortResult, ...]:
+        return await identify_host(target, ports, LAB_SETTINGS)
+
+    plan = ScanPlan((address,), (443, 10443), (161,), TcpMode.CONNECT, identify=True)
+    outcome = asyncio.run(
+        run_scan(
+            plan,
+            adhoc_scope(LabPermission()),
+            LAB.with_changes(max_timeout=1.0, udp_wait=1.0),
+            identifier=identifier,
+            stages=[DiagnosisStage()],
+        )
+    )
+    document = report_document(outcome.report)
+    validate_scan_document(document)
+    (host,) = document["hosts"]
+    (device,) = host["devices"]
+    (firmware,) = [c for c in device["components"] if c["part"] == "o"]
+    assert firmware["version"]["source"] == "snmp"
+    assert firmware["version"]["value"].startswith("v7.0.11")
+    cves = sorted(c for f in host["findings"] for c in f["cves"])
+    assert cves == sorted(TRUE_CVES["fsnmp"])
+    assert all(
+        f["device"].startswith("Fortinet FortiGate-60F") for f in host["findings"] if f["cves"]
+    )
