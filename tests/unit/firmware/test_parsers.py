@@ -178,7 +178,11 @@ def test_recognised(text: str, vendor: str, model: str, version: str, wan: tuple
             "Juniper",
             "22.4R3-S2.11",
         ),
-        ("FortiGate-60F v7.0.11,build0489,230328 (GA.F)", "Fortinet", "v7.0.11,build0489,230328"),
+        (
+            "FortiGate-60F v7.0.11,build0489,230328 (GA.F)",
+            "Fortinet",
+            "v7.0.11,build0489,230328 (GA.F)",
+        ),
     ],
 )
 def test_snmp_sysdescr(sysdescr: str, vendor: str, version: str) -> None:
