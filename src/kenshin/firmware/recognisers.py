@@ -129,7 +129,8 @@ def _vendor_rules(name: str, data: dict[str, Any]) -> VendorRules:
             kind=str(r.get("kind", "")),
             confidence=Confidence(r.get("confidence", "high")),
             versions=tuple(
-                _compile(p) for p in ([r["version"]] if isinstance(r["version"], str) else r["version"])
+                _compile(p)
+                for p in ([r["version"]] if isinstance(r["version"], str) else r["version"])
             ),
             model=_compile(r["model"]) if r.get("model") else None,
             model_default=str(r.get("model_default", "")),
@@ -217,8 +218,21 @@ def apply_rule(rule: Rule, text: str) -> list[Hit]:
 
 
 _PLACEHOLDERS = frozenset(
-    {"1.2.3.4", "4.3.2.1", "1.1.1.1", "2.2.2.2", "11.22.33.44", "12.34.56.78", "123.45.67.89",
-     "123.123.123.123", "111.111.111.111", "1.2.3.5", "5.6.7.8", "8.8.8.8", "8.8.4.4"}
+    {
+        "1.2.3.4",
+        "4.3.2.1",
+        "1.1.1.1",
+        "2.2.2.2",
+        "11.22.33.44",
+        "12.34.56.78",
+        "123.45.67.89",
+        "123.123.123.123",
+        "111.111.111.111",
+        "1.2.3.5",
+        "5.6.7.8",
+        "8.8.8.8",
+        "8.8.4.4",
+    }
 )
 
 

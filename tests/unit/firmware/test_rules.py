@@ -41,7 +41,9 @@ def test_every_vendor_of_the_issue_has_a_rule_file() -> None:
     }  # fmt: skip
 
 
-@pytest.mark.parametrize(("rule", "sample"), RULES, ids=[f"{r.id}-{i}" for i, (r, _) in enumerate(RULES)])
+@pytest.mark.parametrize(
+    ("rule", "sample"), RULES, ids=[f"{r.id}-{i}" for i, (r, _) in enumerate(RULES)]
+)
 def test_rule_reads_its_sample(rule: Rule, sample: Sample) -> None:
     hits = apply_rule(rule, unwrap(sample.text))
     if sample.version is None:
@@ -52,7 +54,9 @@ def test_rule_reads_its_sample(rule: Rule, sample: Sample) -> None:
     assert hits[0].line in unwrap(sample.text)  # the line the version was read from
 
 
-@pytest.mark.parametrize(("rule", "sample"), WAN, ids=[f"{r.id}-{i}" for i, (r, _) in enumerate(WAN)])
+@pytest.mark.parametrize(
+    ("rule", "sample"), WAN, ids=[f"{r.id}-{i}" for i, (r, _) in enumerate(WAN)]
+)
 def test_wan_rule_reads_its_sample(rule: WanRule, sample: Sample) -> None:
     found = apply_wan(rule, unwrap(sample.text))
     assert tuple(a.address for a in found) == sample.addresses

@@ -17,9 +17,7 @@ from dataclasses import dataclass
 
 from kenshin.vulndb.versions._base import VersionScheme
 
-_VERSION = re.compile(
-    r"\d+\.\d+(?:\.\d+){0,2}(?:\(\d+[a-z]?\))?(?:[A-Za-z]+\d*[a-z]?)?(?:\d+)?"
-)
+_VERSION = re.compile(r"\d+\.\d+(?:\.\d+){0,2}(?:\(\d+[a-z]?\))?(?:[A-Za-z]+\d*[a-z]?)?(?:\d+)?")
 
 
 @dataclass(frozen=True)
