@@ -1,0 +1,149 @@
+"""What the knowledge base covers: sources with dates, product lines, "not covered".
+
+Uses the shipped snapshot alone (no built knowledge base), and a small knowledge base
+built in the test from two records written here (facts only, see the comments).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from kenshin.cli import app
+from kenshin.domain import Device, DeviceRole, Engagement, VersionSource
+from kenshin.report.model import FirmwareStatus
+from kenshin.report.sources import firmware_rows, knowledge_versions
+from kenshin.vulndb import open_knowledge_base
+from kenshin.vulndb.records import parse_nvd_record
+from kenshin.vulndb.store import building
+
+
+def test_snapshot_alone_covers_fortios_not_nec_ix(tmp_path: Path) -> None:
+    kb = open_knowledge_base(tmp_path / "absent.sqlite3")
+    assert kb.coverage("Fortinet", "FortiGate-60F").covered
+    ix = kb.coverage("NEC", "UNIVERGE IX2215")
+    assert not ix.covered
+    assert ix.records == {"nvd": 0, "kev": 0, "jvn": 0, "snapshot": 0}
+    lines = {c.key: c for c in kb.status().product_lines}
+    assert lines["fortios"].covered
+    assert not lines["nec_ix"].covered
+
+
+def test_uncovered_product_is_never_reported_as_having_none(tmp_path: Path) -> None:
+    kb = open_knowledge_base(tmp_path / "absent.sqlite3")
+    result = kb.check_firmware("NEC", "UNIVERGE IX2215", "10.2.16")
+    assert result.status == "not_covered"
+    assert "対象外" in result.message_ja
+    assert "既知の脆弱性なし" not in result.message_ja
+    assert "not covered by the knowledge base" in result.message_en
+    assert "advisories" in result.message_en
+    covered = kb.check_firmware("Palo Alto Networks", "PA-440", "10.2.9-h1")
+    assert covered.status == "not_affected"
+    assert "kenshin snapshot 2026-11-26" in covered.message_en
+    assert "NVD" not in covered.message_en  # not loaded: not named
+
+
+def test_firmware_check_cli_says_not_covered(tmp_path: Path) -> None:
+    kb = str(tmp_path / "absent.sqlite3")
+    args = ["firmware", "check", "--vendor", "NEC", "--product", "IX2215", "--version", "10.2.16"]
+    result = CliRunner().invoke(app, [*args, "--kb", kb, "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["status"] == "not_covered"
+    text = CliRunner().invoke(app, ["--lang", "en", *args, "--kb", kb])
+    assert "not covered by the knowledge base" in text.output
+
+
+def _engagement(demo: Engagement) -> Engagement:
+    device = Device(
+        key="DEV-IX",
+        name="IX",
+        vendor="NEC",
+        model="UNIVERGE IX2215",
+        role=DeviceRole.ROUTER,
+        firmware_version="10.2.16",
+        version_source=VersionSource.VENDOR,
+    )
+    return dataclasses.replace(demo, devices=(device,))
+
+
+def test_report_firmware_table_says_not_covered(
+    tmp_path: Path, demo_engagement: Engagement
+) -> None:
+    kb = open_knowledge_base(tmp_path / "absent.sqlite3")
+    (row,) = firmware_rows(_engagement(demo_engagement), kb)
+    assert row.status is FirmwareStatus.NOT_COVERED
+    assert "対象外" in row.advice_ja
+    names = [k.name for k in knowledge_versions(kb)]
+    assert names == ["kenshin snapshot"]  # only what is loaded
+
+
+def _record(cve: str, product: str, end: str) -> dict[str, object]:
+    """An NVD CVE API 2.0 record reduced to the facts the matcher reads. Synthetic: it
+    stands for "NVD describes this CVE under this product name", not a real record."""
+    return {
+        "id": cve,
+        "published": "2023-07-19T00:00:00.000",
+        "lastModified": "2024-01-01T00:00:00.000",
+        "vulnStatus": "Analyzed",
+        "descriptions": [{"lang": "en", "value": "synthetic test record"}],
+        "metrics": {},
+        "configurations": [
+            {
+                "nodes": [
+                    {
+                        "operator": "OR",
+                        "negate": False,
+                        "cpeMatch": [
+                            {
+                                "vulnerable": True,
+                                "criteria": f"cpe:2.3:a:citrix:{product}:*:*:*:*:*:*:*:*",
+                                "versionStartIncluding": "13.0",
+                                "versionEndExcluding": end,
+                            }
+                        ],
+                    }
+                ]
+            }
+        ],
+    }
+
+
+def test_snapshot_never_answers_for_a_line_nvd_describes(tmp_path: Path) -> None:
+    """CVE-2023-3519: the snapshot lists it for the ADC and Gateway names; NVD here
+    describes it under ``citrix:gateway`` only, fixed (in this synthetic record) before
+    13.0-40.0. A Gateway 13.0-50.1 must be answered by NVD (not affected), not by the
+    ADC family's snapshot entry (fixed in 13.0-91.13)."""
+    path = tmp_path / "kb.sqlite3"
+    with building(path, incremental=False) as writer:
+        writer.add_cves([parse_nvd_record(_record("CVE-2023-3519", "gateway", "13.0-40.0"))])
+    kb = open_knowledge_base(path)
+    try:
+        result = kb.check_firmware("Citrix", "NetScaler Gateway", "13.0-50.1")
+        assert "CVE-2023-3519" not in {m.cve for m in result.matches}
+        old = kb.check_firmware("Citrix", "NetScaler Gateway", "13.0-30.1")
+        assert "CVE-2023-3519" in {m.cve for m in old.matches}
+    finally:
+        kb.close()
+    snapshot_only = open_knowledge_base(tmp_path / "absent.sqlite3")
+    result = snapshot_only.check_firmware("Citrix", "NetScaler Gateway", "13.0-50.1")
+    assert "CVE-2023-3519" in {m.cve for m in result.matches}
+
+
+def test_vulndb_status_json_lists_sources_and_lines(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["vulndb", "status", "--kb", str(tmp_path / "absent.sqlite3"), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    sources = {s["name"]: s for s in data["sources"]}
+    assert sources["kenshin snapshot"] == {
+        "name": "kenshin snapshot", "loaded": True, "records": data["snapshot_count"],
+        "date": "2026-11-26", "version": None,
+    }  # fmt: skip
+    assert not sources["NVD"]["loaded"]
+    lines = {line["key"]: line for line in data["product_lines"]}
+    assert lines["fortios"]["covered"]
+    assert lines["nec_ix"]["covered"] is False
