@@ -59,6 +59,7 @@ from kenshin.vulndb.snapshot import (
     backport_verdict,
     fixed_in,
     last_affected,
+    load_kev_facts,
     load_snapshot,
 )
 from kenshin.vulndb.store import connect
@@ -181,6 +182,7 @@ class KnowledgeBase:
             kev_count = self._conn.execute("SELECT count(*) FROM kev").fetchone()[0]
             jvn_count = self._conn.execute("SELECT count(*) FROM jvn").fetchone()[0]
         cve_count = int(meta.get("cve_count", "0"))
+        facts = load_kev_facts()
         self._sources_memo = (
             SourceInfo("NVD", cve_count > 0, cve_count, _day(meta.get("nvd_updated_at"))),
             SourceInfo(
@@ -192,6 +194,13 @@ class KnowledgeBase:
             ),
             SourceInfo("JVN", jvn_count > 0, jvn_count, _day(meta.get("jvn_updated_at"))),
             SourceInfo("kenshin snapshot", True, len(self.snapshot.entries), self.snapshot.date),
+            SourceInfo(
+                "CISA KEV (bundled facts)",
+                True,
+                len(facts.entries),
+                facts.date_released,
+                facts.catalog_version,
+            ),
         )
         return self._sources_memo
 
@@ -439,6 +448,10 @@ class KnowledgeBase:
                     bool(entry and entry.ransomware),
                     ("KEV date from the NVD record (not in the loaded KEV catalogue)"),
                 )
+        fact = load_kev_facts().entries.get(cve)
+        if fact is not None and not self.sources()[1].loaded:
+            version = load_kev_facts().catalog_version
+            return True, fact.date_added, fact.ransomware, f"CISA KEV {version} (bundled facts)"
         entry = self.snapshot.entries.get(cve)
         if entry is not None and entry.kev is not None:
             return True, entry.kev, entry.ransomware, "kenshin snapshot"
@@ -669,7 +682,8 @@ class KnowledgeBase:
         confidence = Confidence.HIGH
         notes: list[str] = []
         if source == "snapshot":
-            confidence = Confidence.HIGH if entry and "nvd" in entry.checked else Confidence.MEDIUM
+            checked = bool(entry and {"nvd", "nvd_feed"} & set(entry.checked))
+            confidence = Confidence.HIGH if checked else Confidence.MEDIUM
             if info is not None and not info.has_configurations:
                 notes.append(f"NVD: {info.vuln_status or 'no'} analysis, no version data yet")
             notes.append("matched by kenshin snapshot")
@@ -831,14 +845,19 @@ class KnowledgeBase:
         product = f"{vendor} {model}".strip()
         resolved = resolve(vendor, model)
         if resolved is not None and not self.coverage(vendor, model).covered:
+            texts = {
+                lang: translate("vulndb.fw.not_covered", lang, product=product)
+                for lang in ("ja", "en")
+            }
+            kev = load_kev_facts().of_line(resolved.key)
+            if kev:
+                cves = ", ".join(f.cve for f in kev)
+                for lang in ("ja", "en"):
+                    texts[lang] += " " + translate(
+                        "vulndb.fw.not_covered_kev", lang, count=len(kev), cves=cves
+                    )
             return FirmwareCheck(
-                vendor,
-                model,
-                version,
-                "not_covered",
-                None,
-                translate("vulndb.fw.not_covered", "ja", product=product),
-                translate("vulndb.fw.not_covered", "en", product=product),
+                vendor, model, version, "not_covered", None, texts["ja"], texts["en"]
             )
         if resolved is None:
             ident = identity(vendor, model)

@@ -40,3 +40,28 @@ def test_fixture(name: str) -> None:
     assert parsed.version_line
     for wan in parsed.wan:
         assert wan.address in wan.line
+
+
+def test_cli_parses_several_files_as_json() -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from kenshin.cli import app
+
+    names = ["yamaha-show-status-pp.txt", "nec-ix-show-version-letter.txt"]
+    result = CliRunner().invoke(
+        app, ["firmware", "parse", *(str(FOLDER / n) for n in names), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    first, second = json.loads(result.output)
+    assert first["file"].endswith(names[0])
+    assert first["wan"] == [
+        {
+            "address": "203.0.113.45",
+            "line": "PP IP Address Local: 203.0.113.45, Remote: 198.51.100.1",
+            "rule": "yamaha.status_pp_local",
+        }
+    ]
+    assert first["version_line"] == "RTX830 Rev.15.02.30 (Tue Oct 10 15:48:25 2023)"
+    assert (second["vendor"], second["version"]) == ("NEC", "8.9.17B")

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
+import yaml
 from typer.testing import CliRunner
 
 from kenshin.cli import app
@@ -77,7 +81,7 @@ def test_report_firmware_table_says_not_covered(
     assert row.status is FirmwareStatus.NOT_COVERED
     assert "対象外" in row.advice_ja
     names = [k.name for k in knowledge_versions(kb)]
-    assert names == ["kenshin snapshot"]  # only what is loaded
+    assert names == ["kenshin snapshot", "CISA KEV (bundled facts)"]  # only what is loaded
 
 
 def _record(cve: str, product: str, end: str) -> dict[str, object]:
@@ -139,6 +143,7 @@ def test_vulndb_status_json_lists_sources_and_lines(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     sources = {s["name"]: s for s in data["sources"]}
+    assert sources["CISA KEV (bundled facts)"]["version"] == "2025.08.25"
     assert sources["kenshin snapshot"] == {
         "name": "kenshin snapshot", "loaded": True, "records": data["snapshot_count"],
         "date": "2026-11-26", "version": None,
@@ -147,3 +152,92 @@ def test_vulndb_status_json_lists_sources_and_lines(tmp_path: Path) -> None:
     lines = {line["key"]: line for line in data["product_lines"]}
     assert lines["fortios"]["covered"]
     assert lines["nec_ix"]["covered"] is False
+
+
+def test_uncovered_line_with_kev_entries_names_them(tmp_path: Path) -> None:
+    kb = open_knowledge_base(tmp_path / "absent.sqlite3")
+    result = kb.check_firmware("Juniper", "srx300", "21.4R3-S5.4")
+    assert result.status == "not_covered"
+    assert "CVE-2023-36845" in result.message_en
+    assert "CISA KEV" in result.message_ja
+
+
+@pytest.mark.parametrize(
+    ("vendor", "model", "version", "cve", "status"),
+    [
+        ("Sophos", "SFOS", "18.5.3 MR-3-Build408", "CVE-2022-1040", "affected"),
+        ("Sophos", "SFOS", "18.5.4 MR-4-Build418", "CVE-2022-1040", None),
+        ("Sophos", "XGS2100", "19.0.1 MR-1-Build365", "CVE-2022-3236", "affected"),
+        ("Sophos", "XGS2100", "19.5.3 MR-3-Build652", "CVE-2022-3236", None),
+        ("WatchGuard", "T45", "12.7.2 Update 1", "CVE-2022-26318", "affected"),
+        ("WatchGuard", "T45", "12.7.2 Update 2", "CVE-2022-26318", None),
+        ("WatchGuard", "T45", "12.3.1", "CVE-2022-26318", "affected"),
+        ("WatchGuard", "T45", "12.7.2", "CVE-2022-23176", "affected"),
+        ("WatchGuard", "T45", "12.7.2 Update 1", "CVE-2022-23176", None),
+        ("Check Point", "Gaia", "R81.20", "CVE-2024-24919", "possible"),
+        ("Check Point", "Gaia", "R82", "CVE-2024-24919", None),
+        (
+            "Fortinet",
+            "FortiGate-60F",
+            "v7.2.3,build1262,221109 (GA.F)",
+            "CVE-2022-41328",
+            "affected",
+        ),
+        ("Fortinet", "FortiGate-60F", "v7.2.4,build1396,230131 (GA.F)", "CVE-2022-41328", None),
+        ("Fortinet", "FortiGate-60F", "v6.4.7,build1911,210726 (GA)", "CVE-2021-44168", "affected"),
+        ("Fortinet", "FortiGate-60F", "v6.4.8,build1914,211117 (GA)", "CVE-2021-44168", None),
+        ("Fortinet", "FortiGate-60F", "v6.0.4,build0231,190107 (GA)", "CVE-2018-13383", "affected"),
+        ("Fortinet", "FortiGate-60F", "v6.0.5,build0268,190507 (GA)", "CVE-2018-13383", None),
+    ],
+)
+def test_added_snapshot_entries(
+    tmp_path: Path, vendor: str, model: str, version: str, cve: str, status: str | None
+) -> None:
+    kb = open_knowledge_base(tmp_path / "absent.sqlite3")
+    result = kb.check_firmware(vendor, model, version)
+    found = {m.cve: m.status for m in result.matches}
+    assert found.get(cve) == status
+
+
+def test_fireware_build_label_alone_is_not_a_version(tmp_path: Path) -> None:
+    kb = open_knowledge_base(tmp_path / "absent.sqlite3")
+    assert kb.check_firmware("WatchGuard", "T45", "12.10.2.B692418").status == "version_unknown"
+
+
+def test_kev_fact_script_selects_edge_products(tmp_path: Path) -> None:
+    catalogue = {
+        "catalogVersion": "2099.01.01",
+        "dateReleased": "2099-01-01T00:00:00.000Z",
+        "vulnerabilities": [
+            {"cveID": "CVE-2099-0001", "vendorProject": "Fortinet", "product": "FortiOS",
+             "dateAdded": "2099-01-01", "knownRansomwareCampaignUse": "Known"},
+            {"cveID": "CVE-2099-0002", "vendorProject": "Fortinet", "product": "FortiWeb",
+             "dateAdded": "2099-01-01", "knownRansomwareCampaignUse": "Unknown"},
+            {"cveID": "CVE-2099-0003", "vendorProject": "Juniper", "product": "Junos OS",
+             "dateAdded": "2099-01-02", "knownRansomwareCampaignUse": "Unknown"},
+        ],
+    }  # fmt: skip
+    source = tmp_path / "kev.json"
+    source.write_text(json.dumps(catalogue), "utf-8")
+    out = tmp_path / "facts.yaml"
+    script = Path(__file__).resolve().parents[3] / "scripts" / "kev_edge_facts.py"
+    done = subprocess.run(
+        [sys.executable, str(script), str(source), str(out)], capture_output=True, check=True
+    )
+    assert b"2 KEV entries" in done.stdout
+    data = yaml.safe_load(out.read_text("utf-8"))
+    assert data["catalog_version"] == "2099.01.01"
+    assert [(e["cve"], e["line"], e["ransomware"]) for e in data["entries"]] == [
+        ("CVE-2099-0003", "junos", False),
+        ("CVE-2099-0001", "fortios", True),
+    ]
+
+
+def test_shipped_kev_facts_name_known_lines() -> None:
+    from kenshin.vulndb.products import rules
+    from kenshin.vulndb.snapshot import load_kev_facts
+
+    keys = {r.key for r in rules()}
+    facts = load_kev_facts()
+    assert len(facts.entries) >= 100
+    assert {f.line for f in facts.entries.values()} <= keys
