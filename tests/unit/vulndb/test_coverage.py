@@ -188,6 +188,11 @@ def test_uncovered_line_with_kev_entries_names_them(tmp_path: Path) -> None:
         ("Fortinet", "FortiGate-60F", "v6.4.8,build1914,211117 (GA)", "CVE-2021-44168", None),
         ("Fortinet", "FortiGate-60F", "v6.0.4,build0231,190107 (GA)", "CVE-2018-13383", "affected"),
         ("Fortinet", "FortiGate-60F", "v6.0.5,build0268,190507 (GA)", "CVE-2018-13383", None),
+        ("Fortinet", "FortiGate-60F", "v6.2.0,build0866,190328 (GA)", "CVE-2019-6693", "affected"),
+        ("Fortinet", "FortiGate-60F", "v6.2.1,build0932,190716 (GA)", "CVE-2019-6693", None),
+        ("Ivanti", "Connect Secure", "22.7R2.5 (build 3695)", "CVE-2025-22457", "affected"),
+        ("Ivanti", "Connect Secure", "22.7R2.6 (build 3832)", "CVE-2025-22457", None),
+        ("Pulse Secure", "Pulse Connect Secure", "9.1R18.9", "CVE-2025-22457", "affected"),
     ],
 )
 def test_added_snapshot_entries(
