@@ -264,7 +264,7 @@ class KnowledgeBase:
                     idents.add((vendor, template.partition(":")[2]))
             records = self._records(frozenset(idents))
             named = sorted(
-                f"{v}:{p}" for v, p in idents if any(self._records(frozenset({(v, p)})).values())
+                f"{v}:{p}" for v, p in idents if _versioned(self._records(frozenset({(v, p)})))
             )
             out.append(
                 Coverage(rule.key, rule.name or rule.key, bool(named), records, tuple(named))
@@ -286,7 +286,7 @@ class KnowledgeBase:
         return Coverage(
             resolved.key if resolved else "",
             name,
-            any(records.values()),
+            _versioned(records),
             records,
             tuple(sorted(f"{v}:{p}" for v, p in idents)),
         )
@@ -957,6 +957,12 @@ class KnowledgeBase:
                         self._info(cve),
                     )
         return sorted(out.values(), key=_order)
+
+
+def _versioned(records: dict[str, int]) -> bool:
+    """Whether some record can place a version in or out of a range: NVD, JVN or the
+    snapshot. KEV entries alone name a product, not its affected versions."""
+    return any(records[source] for source in ("nvd", "jvn", "snapshot"))
 
 
 def _day(moment: str | None) -> str | None:

@@ -160,6 +160,8 @@ class Coverage:
 
     ``covered`` False means "not covered by the knowledge base": kenshin cannot say
     whether the product has known vulnerabilities, and must never say it has none.
+    Only records with version data (NVD, JVN, snapshot) cover a product; KEV entries
+    alone are counted in ``records`` but do not.
     ``records`` counts the records per source (``nvd``, ``kev``, ``jvn``, ``snapshot``)
     naming one of ``products`` (CPE ``vendor:product`` names).
     """

@@ -246,3 +246,32 @@ def test_shipped_kev_facts_name_known_lines() -> None:
     facts = load_kev_facts()
     assert len(facts.entries) >= 100
     assert {f.line for f in facts.entries.values()} <= keys
+
+
+def test_kev_entries_alone_do_not_cover_a_product(tmp_path: Path) -> None:
+    from datetime import date
+
+    from kenshin.vulndb.store import KevEntry
+
+    path = tmp_path / "kb.sqlite3"
+    with building(path, incremental=False) as writer:
+        writer.add_kev(
+            [
+                KevEntry(
+                    "CVE-2023-36845", "Juniper", "Junos OS", "name",
+                    date(2023, 11, 13), None, False,
+                )
+            ],
+            "2025.08.25",
+        )  # fmt: skip
+    kb = open_knowledge_base(path)
+    try:
+        coverage = kb.coverage("Juniper", "srx300")
+        assert coverage.records["kev"] == 1
+        assert not coverage.covered
+        assert kb.check_firmware("Juniper", "srx300", "21.4R3-S5.4").status == "not_covered"
+        assert [s.name for s in kb.sources() if s.loaded] == [
+            "CISA KEV", "kenshin snapshot", "CISA KEV (bundled facts)",
+        ]  # fmt: skip
+    finally:
+        kb.close()
