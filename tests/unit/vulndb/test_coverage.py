@@ -177,6 +177,8 @@ def test_uncovered_line_with_kev_entries_names_them(tmp_path: Path) -> None:
         ("Check Point", "Gaia", "R81.20", "CVE-2024-24919", "possible"),
         ("Check Point", "Gaia", "R82", "CVE-2024-24919", None),
         ("Sophos", "XG 230", "17.5.9 MR-9", "CVE-2020-12271", "possible"),
+        ("Cisco", "ISR4331/K9", "17.9.4", "CVE-2023-20273", "affected"),
+        ("Cisco", "ISR4331/K9", "17.9.4a", "CVE-2023-20273", None),
         ("Sophos", "XG 230", "18.5.1 MR-1-Build326", "CVE-2020-12271", None),
         ("Fortinet", "FortiGate-60E", "v6.0.2,build0163,180725 (GA)", "CVE-2018-13374", "affected"),
         ("Fortinet", "FortiGate-60E", "v6.0.3,build0200,181009 (GA)", "CVE-2018-13374", None),
