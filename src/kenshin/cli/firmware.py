@@ -127,17 +127,29 @@ def check(
 
 @app.command("parse")
 def parse(
-    file: Annotated[str, typer.Argument(help="A file with the pasted output, or - for stdin.")],
+    files: Annotated[
+        list[str], typer.Argument(help="Files with pasted device output, or - for stdin.")
+    ],
     as_json: JsonOpt = False,
 ) -> None:
-    """Find vendor, model, firmware version and WAN addresses in a device output."""
-    text = sys.stdin.read() if file == "-" else Path(file).read_text("utf-8", errors="replace")
-    parsed = parse_device_output(text)
+    """Find vendor, model, firmware version and WAN addresses in device outputs."""
+    results = []
+    for file in files:
+        text = sys.stdin.read() if file == "-" else Path(file).read_text("utf-8", errors="replace")
+        results.append((file, parse_device_output(text)))
     if as_json:
-        print_json(parsed.to_dict())
+        if len(results) == 1:
+            print_json(results[0][1].to_dict())
+        else:
+            print_json([{"file": name, **parsed.to_dict()} for name, parsed in results])
     else:
-        console.print(parsed.message(STATE.lang))
-        if parsed.wan_addresses:
-            console.print("WAN: " + ", ".join(parsed.wan_addresses))
-    if not parsed.found:
+        for name, parsed in results:
+            if len(results) > 1:
+                console.print(f"[bold]{name}[/]")
+            console.print(parsed.message(STATE.lang))
+            if parsed.version_line:
+                console.print(f"  {parsed.version_line}")
+            for wan in parsed.wan:
+                console.print(f"WAN: {wan.address}  ({wan.line})")
+    if not all(parsed.found for _, parsed in results):
         raise typer.Exit(1)

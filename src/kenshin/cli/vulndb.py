@@ -151,6 +151,38 @@ def status(kb: KbOpt = None, as_json: JsonOpt = False) -> None:
     if last and not last.get("ok"):
         reason = last.get("reason_ja" if STATE.lang == "ja" else "reason") or last.get("reason")
         console.print(STATE.t("vulndb.status.last_failure", at=last.get("at"), reason=reason))
+    t = STATE.t
+    sources = Table(title=t("vulndb.status.sources"))
+    for header in (
+        "vulndb.status.col.source",
+        "vulndb.status.col.loaded",
+        "vulndb.status.col.records",
+        "vulndb.status.col.date",
+    ):
+        sources.add_column(t(header))
+    for source in info.sources:
+        sources.add_row(
+            source.name,
+            t("vulndb.status.yes") if source.loaded else t("vulndb.status.no"),
+            str(source.records),
+            " ".join(x for x in (source.version or "", source.date or "") if x) or "-",
+        )
+    console.print(sources)
+    lines = Table(title=t("vulndb.status.lines"))
+    for header in (
+        "vulndb.status.col.line",
+        "vulndb.status.col.covered",
+        "vulndb.status.col.records",
+    ):
+        lines.add_column(t(header))
+    for line in info.product_lines:
+        counts = ", ".join(f"{k} {v}" for k, v in line.records.items() if v)
+        lines.add_row(
+            line.name,
+            t("vulndb.status.yes") if line.covered else t("vulndb.status.not_covered"),
+            counts or "-",
+        )
+    console.print(lines)
 
 
 @app.command("match")

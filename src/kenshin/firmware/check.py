@@ -130,9 +130,10 @@ def _configuration(
 
 
 def check_device(device: Device, kb: KnowledgeBase) -> list[Finding]:
-    """Findings for one device."""
-    if not device.version_known:
-        result = kb.check_firmware(device.vendor, device.model, None)
+    """Findings for one device (a product the knowledge base does not cover is said so)."""
+    unknown = None if device.version_known else kb.check_firmware(device.vendor, device.model, None)
+    if unknown is not None and unknown.status != "not_covered":
+        result = unknown
         reason = device.version_unavailable_reason
         ja = result.message_ja + (f" 理由: {reason}" if reason else "")
         en = result.message_en + (f" Reason recorded: {reason}" if reason else "")
@@ -147,6 +148,16 @@ def check_device(device: Device, kb: KnowledgeBase) -> list[Finding]:
             )
         ]
     result = kb.check_firmware(device.vendor, device.model, device.firmware_version)
+    if result.status == "not_covered":
+        return [
+            _configuration(
+                device,
+                "firmware.not_covered",
+                "vulndb.fw.finding.not_covered_title",
+                result.message_ja,
+                result.message_en,
+            )
+        ]
     if result.status == "unknown_product":
         return [
             _configuration(

@@ -24,6 +24,7 @@ class FirmwareStatus(StrEnum):
     NOT_AFFECTED = "not_affected"
     VERSION_UNKNOWN = "version_unknown"
     UNKNOWN_PRODUCT = "unknown_product"
+    NOT_COVERED = "not_covered"  # the knowledge base has no data on the product line
 
 
 @dataclass(frozen=True)

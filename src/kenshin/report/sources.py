@@ -89,22 +89,17 @@ def terminal_rows(session: Session, engagement: Engagement) -> list[TerminalRow]
 
 
 def knowledge_versions(kb: KnowledgeBase) -> Sequence[KnowledgeVersion]:
-    """Which knowledge the firmware and version checks used, for the appendix."""
-    status = kb.status()
-    versions = [
+    """The knowledge sources actually loaded, with their dates, for the report."""
+    return [
         KnowledgeVersion(
-            "kenshin snapshot", f"{status.snapshot_date} ({status.snapshot_count} CVE)"
+            source.name,
+            " ".join(
+                x for x in (source.version or "", source.date or "", f"({source.records})") if x
+            ),
         )
+        for source in kb.sources()
+        if source.loaded
     ]
-    if status.kev_catalog_version:
-        versions.append(KnowledgeVersion("CISA KEV", status.kev_catalog_version))
-    if status.built_at:
-        versions.append(
-            KnowledgeVersion(
-                "NVD / JVN", f"{status.built_at} ({status.cve_count} CVE, {status.jvn_count} JVN)"
-            )
-        )
-    return versions
 
 
 def gather_report_input(store: Store, engagement_code: str) -> ReportInput:

@@ -865,6 +865,7 @@ def _fw_order(status: FirmwareStatus) -> int:
         FirmwareStatus.AFFECTED,
         FirmwareStatus.VERSION_UNKNOWN,
         FirmwareStatus.UNKNOWN_PRODUCT,
+        FirmwareStatus.NOT_COVERED,
         FirmwareStatus.NOT_AFFECTED,
     ]
     return order.index(status)

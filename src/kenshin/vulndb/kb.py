@@ -27,11 +27,13 @@ from kenshin.vulndb.cpe import ANY, CPE, NA, CPEError
 from kenshin.vulndb.evaluate import Evaluation, Target, version_matches
 from kenshin.vulndb.matcher import ProductIndex, StabbingTree, build_table, locate
 from kenshin.vulndb.model import (
+    Coverage,
     FirmwareCheck,
     FirmwareStatus,
     KBStatus,
     MatchStatus,
     ProductQuery,
+    SourceInfo,
     VulnMatch,
 )
 from kenshin.vulndb.products import (
@@ -39,7 +41,10 @@ from kenshin.vulndb.products import (
     identity,
     product_name,
     resolve,
+    rules,
     scheme_for,
+    siblings,
+    template_pattern,
 )
 from kenshin.vulndb.records import (
     Configuration,
@@ -54,6 +59,7 @@ from kenshin.vulndb.snapshot import (
     backport_verdict,
     fixed_in,
     last_affected,
+    load_kev_facts,
     load_snapshot,
 )
 from kenshin.vulndb.store import connect
@@ -129,6 +135,7 @@ class KnowledgeBase:
         self._result_memo: dict[tuple[Target, str], tuple[VulnMatch, ...]] = {}
         self._title_memo: dict[tuple[str, str], tuple[str, str]] = {}
         self._advice_memo: dict[tuple[str | None, str | None, str | None], dict[str, str]] = {}
+        self._sources_memo: tuple[SourceInfo, ...] | None = None
 
     def close(self) -> None:
         if self._conn is not None:
@@ -137,12 +144,7 @@ class KnowledgeBase:
 
     # ------------------------------------------------------------------ status
     def status(self) -> KBStatus:
-        meta: dict[str, str] = {}
-        kev_count = jvn_count = 0
-        if self._conn is not None:
-            meta = {r["key"]: r["value"] for r in self._conn.execute("SELECT key, value FROM meta")}
-            kev_count = self._conn.execute("SELECT count(*) FROM kev").fetchone()[0]
-            jvn_count = self._conn.execute("SELECT count(*) FROM jvn").fetchone()[0]
+        meta = self._meta()
         last: dict[str, Any] | None = None
         marker = last_update_path(self.requested_path or default_path())
         if marker.exists():
@@ -150,16 +152,143 @@ class KnowledgeBase:
                 last = json.loads(marker.read_text("utf-8"))
             except (OSError, ValueError):
                 last = None
+        sources = self.sources()
         return KBStatus(
             path=str(self.path) if self.path else None,
             built_at=meta.get("built_at"),
-            cve_count=int(meta.get("cve_count", "0")),
-            kev_count=kev_count,
+            cve_count=sources[0].records,
+            kev_count=sources[1].records,
             kev_catalog_version=meta.get("kev_catalog_version"),
-            jvn_count=jvn_count,
+            jvn_count=sources[2].records,
             snapshot_date=self.snapshot.date,
             snapshot_count=len(self.snapshot.entries),
             last_update=last,
+            sources=sources,
+            product_lines=self.product_lines(),
+        )
+
+    def _meta(self) -> dict[str, str]:
+        if self._conn is None:
+            return {}
+        return {r["key"]: r["value"] for r in self._conn.execute("SELECT key, value FROM meta")}
+
+    def sources(self) -> tuple[SourceInfo, ...]:
+        """NVD, CISA KEV, JVN and the snapshot: loaded or not, records, dates."""
+        if self._sources_memo is not None:
+            return self._sources_memo
+        meta = self._meta()
+        kev_count = jvn_count = 0
+        if self._conn is not None:
+            kev_count = self._conn.execute("SELECT count(*) FROM kev").fetchone()[0]
+            jvn_count = self._conn.execute("SELECT count(*) FROM jvn").fetchone()[0]
+        cve_count = int(meta.get("cve_count", "0"))
+        facts = load_kev_facts()
+        self._sources_memo = (
+            SourceInfo("NVD", cve_count > 0, cve_count, _day(meta.get("nvd_updated_at"))),
+            SourceInfo(
+                "CISA KEV",
+                kev_count > 0,
+                kev_count,
+                _day(meta.get("kev_updated_at")),
+                meta.get("kev_catalog_version"),
+            ),
+            SourceInfo("JVN", jvn_count > 0, jvn_count, _day(meta.get("jvn_updated_at"))),
+            SourceInfo("kenshin snapshot", True, len(self.snapshot.entries), self.snapshot.date),
+            SourceInfo(
+                "CISA KEV (bundled facts)",
+                True,
+                len(facts.entries),
+                facts.date_released,
+                facts.catalog_version,
+            ),
+        )
+        return self._sources_memo
+
+    def sources_text(self) -> str:
+        """The sources actually loaded, with their dates (``NVD 2026-11-30, ...``)."""
+        return ", ".join(
+            " ".join(x for x in (s.name, s.version or s.date or "") if x)
+            for s in self.sources()
+            if s.loaded
+        )
+
+    # ------------------------------------------------------------------ coverage
+    def _records(self, idents: frozenset[Ident]) -> dict[str, int]:
+        """How many records of each source name one of ``idents``."""
+        counts = {"nvd": 0, "kev": 0, "jvn": 0, "snapshot": 0}
+        counts["snapshot"] = sum(1 for e in self.snapshot.entries.values() if e.products & idents)
+        conn = self._conn
+        if conn is not None:
+            for table, name in (
+                ("cve_product", "nvd"),
+                ("kev_product", "kev"),
+                ("jvn_product", "jvn"),
+            ):
+                for ident in idents:
+                    counts[name] += conn.execute(
+                        f"SELECT count(*) FROM {table} WHERE vendor = ? AND product = ?",  # noqa: S608 - table names are ours
+                        ident,
+                    ).fetchone()[0]
+        return counts
+
+    def _known_products(self, vendor: str) -> set[str]:
+        """Every CPE product of ``vendor`` that some loaded record names."""
+        found = {p for e in self.snapshot.entries.values() for v, p in e.products if v == vendor}
+        conn = self._conn
+        if conn is not None:
+            for table in ("cve_product", "kev_product", "jvn_product"):
+                found |= {
+                    r[0]
+                    for r in conn.execute(
+                        f"SELECT DISTINCT product FROM {table} WHERE vendor = ?",  # noqa: S608 - table names are ours
+                        (vendor,),
+                    )
+                }
+        return found
+
+    def product_lines(self) -> tuple[Coverage, ...]:
+        """Every product line kenshin names (``vulndb/data/products.yaml``), covered or not.
+
+        A line with a model template (``yamaha:{model}_firmware``) is covered when any
+        model's records are loaded; ``products`` lists the CPE names that have records.
+        """
+        out = []
+        for rule in rules():
+            idents: set[Ident] = set()
+            for template in rule.software:
+                vendor, pattern = template_pattern(template)
+                idents |= {
+                    (vendor, p) for p in self._known_products(vendor) if pattern.fullmatch(p)
+                }
+                if "{" not in template:
+                    idents.add((vendor, template.partition(":")[2]))
+            records = self._records(frozenset(idents))
+            named = sorted(
+                f"{v}:{p}" for v, p in idents if _versioned(self._records(frozenset({(v, p)})))
+            )
+            out.append(
+                Coverage(rule.key, rule.name or rule.key, bool(named), records, tuple(named))
+            )
+        return tuple(out)
+
+    def coverage(self, vendor: str, model: str) -> Coverage:
+        """Whether the knowledge base has any record for this product: the call to make
+        before saying anything about a device's vulnerabilities.
+
+        ``coverage("NEC", "UNIVERGE IX2215").covered`` is False while no source names
+        the IX firmware: report "not covered by the knowledge base" (ask the vendor
+        for its advisories), never "no known vulnerabilities".
+        """
+        resolved = resolve(vendor, model)
+        idents = resolved.software if resolved is not None else frozenset({identity(vendor, model)})
+        records = self._records(frozenset(idents))
+        name = f"{vendor} {model}".strip()
+        return Coverage(
+            resolved.key if resolved else "",
+            name,
+            _versioned(records),
+            records,
+            tuple(sorted(f"{v}:{p}" for v, p in idents)),
         )
 
     # ------------------------------------------------------------------ groups
@@ -232,8 +361,8 @@ class KnowledgeBase:
                     source[cve] = "nvd"
         for entry in self.snapshot.entries.values():
             if ident in entry.products and entry.cve not in source:
-                if self._nvd_has_configurations(entry.cve, ident):
-                    continue
+                if any(self._nvd_has_configurations(entry.cve, i) for i in siblings(*ident)):
+                    continue  # NVD's record answers for the line, under whatever name
                 index.add(entry.cve, entry.configurations)
                 source[entry.cve] = "snapshot"
         if conn is not None:
@@ -247,7 +376,8 @@ class KnowledgeBase:
         if self._conn is None:
             return False
         row = self._conn.execute(
-            "SELECT 1 FROM cve_product WHERE vendor = ? AND product = ? AND cve = ?",
+            "SELECT 1 FROM cve_product p JOIN cve c ON c.id = p.cve "
+            "WHERE p.vendor = ? AND p.product = ? AND p.cve = ? AND c.configurations IS NOT NULL",
             (*ident, cve),
         ).fetchone()
         return row is not None
@@ -318,6 +448,10 @@ class KnowledgeBase:
                     bool(entry and entry.ransomware),
                     ("KEV date from the NVD record (not in the loaded KEV catalogue)"),
                 )
+        fact = load_kev_facts().entries.get(cve)
+        if fact is not None and not self.sources()[1].loaded:
+            version = load_kev_facts().catalog_version
+            return True, fact.date_added, fact.ransomware, f"CISA KEV {version} (bundled facts)"
         entry = self.snapshot.entries.get(cve)
         if entry is not None and entry.kev is not None:
             return True, entry.kev, entry.ransomware, "kenshin snapshot"
@@ -548,7 +682,8 @@ class KnowledgeBase:
         confidence = Confidence.HIGH
         notes: list[str] = []
         if source == "snapshot":
-            confidence = Confidence.HIGH if entry and "nvd" in entry.checked else Confidence.MEDIUM
+            checked = bool(entry and {"nvd", "nvd_feed"} & set(entry.checked))
+            confidence = Confidence.HIGH if checked else Confidence.MEDIUM
             if info is not None and not info.has_configurations:
                 notes.append(f"NVD: {info.vuln_status or 'no'} analysis, no version data yet")
             notes.append("matched by kenshin snapshot")
@@ -709,6 +844,21 @@ class KnowledgeBase:
         """Known vulnerabilities of a device's firmware, or why they cannot be told."""
         product = f"{vendor} {model}".strip()
         resolved = resolve(vendor, model)
+        if resolved is not None and not self.coverage(vendor, model).covered:
+            texts = {
+                lang: translate("vulndb.fw.not_covered", lang, product=product)
+                for lang in ("ja", "en")
+            }
+            kev = load_kev_facts().of_line(resolved.key)
+            if kev:
+                cves = ", ".join(f.cve for f in kev)
+                for lang in ("ja", "en"):
+                    texts[lang] += " " + translate(
+                        "vulndb.fw.not_covered_kev", lang, count=len(kev), cves=cves
+                    )
+            return FirmwareCheck(
+                vendor, model, version, "not_covered", None, texts["ja"], texts["en"]
+            )
         if resolved is None:
             ident = identity(vendor, model)
             known = self._group(ident, scheme_for(*ident).name)
@@ -744,7 +894,7 @@ class KnowledgeBase:
         matches = self.match_target(target, raw_version=version or "")
         real = [m for m in matches if m.status in ("affected", "possible")]
         no_data = [m for m in matches if m.status == "no_version_data"]
-        sources = "NVD/KEV/JVN + snapshot" if self.path else f"snapshot {self.snapshot.date}"
+        sources = self.sources_text()
         if real:
             kev_count = sum(1 for m in real if m.kev)
             texts = {
@@ -828,6 +978,17 @@ class KnowledgeBase:
                         self._info(cve),
                     )
         return sorted(out.values(), key=_order)
+
+
+def _versioned(records: dict[str, int]) -> bool:
+    """Whether some record can place a version in or out of a range: NVD, JVN or the
+    snapshot. KEV entries alone name a product, not its affected versions."""
+    return any(records[source] for source in ("nvd", "jvn", "snapshot"))
+
+
+def _day(moment: str | None) -> str | None:
+    """The date part of an ISO timestamp (the day a source was loaded)."""
+    return moment[:10] if moment else None
 
 
 def _info_from_row(row: sqlite3.Row) -> _CveInfo:

@@ -11,7 +11,9 @@ from kenshin.errors import KenshinError
 from kenshin.vulndb.versions import scheme
 
 MatchStatus = Literal["affected", "possible", "no_version_data"]
-FirmwareStatus = Literal["affected", "not_affected", "version_unknown", "unknown_product"]
+FirmwareStatus = Literal[
+    "affected", "not_affected", "version_unknown", "unknown_product", "not_covered"
+]
 
 
 class VulnDBError(KenshinError):
@@ -138,6 +140,43 @@ class FirmwareCheck:
 
 
 @dataclass(frozen=True)
+class SourceInfo:
+    """One source of the knowledge base: whether it is loaded, how many records, its date.
+
+    ``date`` is when the source was loaded (the snapshot's own date for the snapshot);
+    ``version`` the source's own edition where it has one (the KEV catalogue version).
+    """
+
+    name: str
+    loaded: bool
+    records: int
+    date: str | None
+    version: str | None = None
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Whether the knowledge base has any record for a product (line) at all.
+
+    ``covered`` False means "not covered by the knowledge base": kenshin cannot say
+    whether the product has known vulnerabilities, and must never say it has none.
+    Only records with version data (NVD, JVN, snapshot) cover a product; KEV entries
+    alone are counted in ``records`` but do not.
+    ``records`` counts the records per source (``nvd``, ``kev``, ``jvn``, ``snapshot``)
+    naming one of ``products`` (CPE ``vendor:product`` names).
+    """
+
+    key: str
+    name: str
+    covered: bool
+    records: dict[str, int]
+    products: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
 class KBStatus:
     path: str | None
     built_at: str | None
@@ -148,6 +187,11 @@ class KBStatus:
     snapshot_date: str
     snapshot_count: int
     last_update: dict[str, Any] | None
+    sources: tuple[SourceInfo, ...] = ()
+    product_lines: tuple[Coverage, ...] = ()
+
+    def loaded_sources(self) -> tuple[SourceInfo, ...]:
+        return tuple(s for s in self.sources if s.loaded)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

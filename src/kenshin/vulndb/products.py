@@ -120,22 +120,42 @@ def product_name(vendor: str, product: str) -> str:
     return product.replace("_", " ")
 
 
+def template_pattern(template: str) -> tuple[str, re.Pattern[str]]:
+    """The CPE vendor of a software template and a pattern for its product names."""
+    t_vendor, _, t_product = template.partition(":")
+    pattern = re.escape(t_product).replace(r"\{model_\}", "[a-z0-9_]+")
+    pattern = pattern.replace(r"\{model\-\}", "[a-z0-9-]+").replace(r"\{model\}", "[a-z0-9]+")
+    return t_vendor, re.compile(pattern)
+
+
+def _rule_of(vendor: str, product: str) -> ProductRule | None:
+    for rule in rules():
+        for template in rule.software:
+            t_vendor, pattern = template_pattern(template)
+            if t_vendor == vendor and pattern.fullmatch(product):
+                return rule
+    return None
+
+
 @lru_cache(maxsize=1 << 16)
 def scheme_for(vendor: str, product: str) -> VersionScheme:
     """The version scheme for a CPE vendor:product (generic when not in the table)."""
-    for rule in rules():
+    rule = _rule_of(vendor, product)
+    return scheme(rule.scheme if rule else "generic")
+
+
+@lru_cache(maxsize=4096)
+def siblings(vendor: str, product: str) -> frozenset[Ident]:
+    """The other CPE names of the same product line (``netscaler_gateway`` and
+    ``application_delivery_controller`` ...): NVD names one product several ways."""
+    rule = _rule_of(vendor, product)
+    found = {(vendor, product)}
+    if rule is not None:
         for template in rule.software:
-            t_vendor, _, t_product = template.partition(":")
-            if t_vendor != vendor:
-                continue
-            if "{" in t_product:
-                pattern = re.escape(t_product).replace(r"\{model_\}", "[a-z0-9_]+")
-                pattern = pattern.replace(r"\{model\}", "[a-z0-9]+")
-                if re.fullmatch(pattern, product):
-                    return scheme(rule.scheme)
-            elif t_product == product:
-                return scheme(rule.scheme)
-    return scheme("generic")
+            if "{" not in template:
+                t_vendor, _, t_product = template.partition(":")
+                found.add((t_vendor, t_product))
+    return frozenset(found)
 
 
 def identity(vendor: str, product: str) -> Ident:

@@ -93,6 +93,8 @@ def _entry(raw: dict[str, Any]) -> SnapshotEntry:
         if _none(item.get("any_version")) == "true":
             any_version.add(ident)
             matches.append(CpeMatch(criteria=software))
+        elif _none(item.get("hotfix")) == "true":
+            any_version.add(ident)  # fixed by a hotfix the version string does not show
         for version in item.get("versions", []) or []:
             exact = CPE(
                 part=software.part,
@@ -191,6 +193,40 @@ def last_affected(entry: SnapshotEntry, product: tuple[str, str], key: Any) -> s
             continue
         return r.last
     return None
+
+
+@dataclass(frozen=True)
+class KevFact:
+    """One CISA KEV entry of an edge product line (``vulndb/data/kev_edge.yaml``)."""
+
+    cve: str
+    date_added: date
+    ransomware: bool
+    line: str
+
+
+@dataclass(frozen=True)
+class KevFacts:
+    catalog_version: str
+    date_released: str
+    entries: dict[str, KevFact]
+
+    def of_line(self, line: str) -> tuple[KevFact, ...]:
+        return tuple(f for f in self.entries.values() if f.line == line)
+
+
+@cache
+def load_kev_facts() -> KevFacts:
+    """The shipped KEV facts (written by scripts/kev_edge_facts.py from CISA's catalogue)."""
+    text = (resources.files("kenshin.vulndb") / "data" / "kev_edge.yaml").read_text("utf-8")
+    data = yaml.load(text, Loader=yaml.BaseLoader)  # noqa: S506 - strings only
+    entries = {
+        e["cve"]: KevFact(
+            e["cve"], date.fromisoformat(e["date_added"]), e["ransomware"] == "true", e["line"]
+        )
+        for e in data["entries"]
+    }
+    return KevFacts(data["catalog_version"], data["date_released"], entries)
 
 
 @dataclass(frozen=True)

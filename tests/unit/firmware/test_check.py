@@ -53,7 +53,13 @@ def test_demo_devices(demo_engagement: Engagement, tmp_path: Path) -> None:
     # KEV CVEs at stake are named, not counted as the appliance's CVEs (issue 15)
     assert vpn.cves == ()
     assert "CVE-2025-0282" in vpn.description_ja
-    assert "DEV-04" not in by_device  # NEC IX 10.2.16: nothing known
+    # NEC IX 10.2.16: the knowledge base holds nothing on the IX line; said so, not "none"
+    (ix,) = by_device["DEV-04"]
+    assert ix.check_id == "firmware.not_covered"
+    assert "対象外" in ix.title_ja
+    assert "not covered" in ix.title_en
+    assert "アドバイザリ" in ix.description_ja
+    assert "advisories" in ix.description_en
 
 
 def test_one_finding_per_device_and_cve(demo_engagement: Engagement, tmp_path: Path) -> None:

@@ -178,7 +178,11 @@ def test_recognised(text: str, vendor: str, model: str, version: str, wan: tuple
             "Juniper",
             "22.4R3-S2.11",
         ),
-        ("FortiGate-60F v7.0.11,build0489,230328 (GA.F)", "Fortinet", "v7.0.11,build0489,230328"),
+        (
+            "FortiGate-60F v7.0.11,build0489,230328 (GA.F)",
+            "Fortinet",
+            "v7.0.11,build0489,230328 (GA.F)",
+        ),
     ],
 )
 def test_snmp_sysdescr(sysdescr: str, vendor: str, version: str) -> None:
@@ -233,3 +237,71 @@ def test_parsed_versions_feed_the_knowledge_base(tmp_path: object) -> None:
     assert {"CVE-2023-27997", "CVE-2024-21762"} <= {m.cve for m in result.matches}
     parsed = parse_device_output(PANOS)
     assert kb.check_firmware(parsed.vendor, parsed.model, parsed.version).status == "not_affected"
+
+
+# ---------------------------------------------------------------- defects of issue 16
+def test_ppp_peer_address_is_never_wan() -> None:
+    text = (
+        "PP[01]:\nPPPoEセッションは接続されています\n"
+        "    IPCP Local: IP-Address Primary-DNS(198.51.100.53), Remote: IP-Address\n"
+        "    PP IP Address Local: 203.0.113.45, Remote: 198.51.100.1\n"
+    )
+    parsed = parse_device_output(text)
+    assert parsed.wan_addresses == ("203.0.113.45",)
+    assert parsed.wan[0].line == "PP IP Address Local: 203.0.113.45, Remote: 198.51.100.1"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        'RFC1213-MIB::sysDescr.0 = STRING: "RTX1210 Rev.14.01.38 (Fri Jul 10 09:44:18 2020)"',
+        "SNMPv2-MIB::sysDescr.0 = STRING: RTX1210 Rev.14.01.38 (Fri Jul 10 09:44:18 2020)",
+        '.1.3.6.1.2.1.1.1.0 = STRING: "RTX1210 Rev.14.01.38 (Fri Jul 10 09:44:18 2020)"',
+        'iso.3.6.1.2.1.1.1.0 = STRING: "RTX1210 Rev.14.01.38 (Fri Jul 10 09:44:18 2020)"',
+        'STRING: "RTX1210 Rev.14.01.38 (Fri Jul 10 09:44:18 2020)"',
+    ],
+)
+def test_snmp_tool_output(line: str) -> None:
+    parsed = parse_device_output(line)
+    assert (parsed.vendor, parsed.model, parsed.version) == ("YAMAHA", "RTX1210", "Rev.14.01.38")
+
+
+def test_unrecognised_output_names_the_nearest_vendor() -> None:
+    parsed = parse_device_output("Palo Alto Networks PA-400 series firewall")
+    assert not parsed.found
+    assert parsed.nearest_vendor == "Palo Alto Networks"
+    assert "Palo Alto Networks" in parsed.message_ja
+    assert "closest to Palo Alto Networks" in parsed.message_en
+    unknown = parse_device_output("hello, please find attached the configuration")
+    assert unknown.nearest_vendor is None
+    assert "any vendor kenshin knows" in unknown.message_en
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        " ip pp address 1.2.3.4/32",
+        " ip pp address 123.123.123.123/32",
+        "ip lan2 address 10.0.0.1/8",
+    ],
+)
+def test_placeholder_and_private_addresses_are_not_wan(line: str) -> None:
+    parsed = parse_device_output("# RTX1210 Rev.14.01.38 (Fri Jul 10 09:44:18 2020)\n" + line)
+    assert parsed.found
+    assert parsed.wan_addresses == ()
+
+
+@pytest.mark.parametrize(
+    ("version", "affected"),
+    [("9.10(1)42", False), ("9.10.1.42", False), ("9.10(1)41", True), ("9.10.1.30", True)],
+)
+def test_asa_interim_release_is_compared_in_four_parts(
+    tmp_path: object, version: str, affected: bool
+) -> None:
+    from pathlib import Path
+
+    from kenshin.vulndb import open_knowledge_base
+
+    kb = open_knowledge_base(Path(str(tmp_path)) / "absent.sqlite3")
+    result = kb.check_firmware("Cisco", "ASA5508", version)
+    assert ("CVE-2020-3452" in {m.cve for m in result.matches}) is affected

@@ -104,7 +104,9 @@ def test_ivanti_22_7r2_3(kb: KnowledgeBase) -> None:
     assert found["CVE-2025-0282"].kev
     assert "CVE-2019-11510" not in found
     assert "CVE-2023-46805" not in found
-    assert _cves(kb, "Ivanti", "Connect Secure", "22.7R2.5") == {}
+    # 22.7R2.5 fixes CVE-2025-0282 but not CVE-2025-22457 (fixed in 22.7R2.6)
+    assert set(_cves(kb, "Ivanti", "Connect Secure", "22.7R2.5")) == {"CVE-2025-22457"}
+    assert _cves(kb, "Ivanti", "Connect Secure", "22.7R2.6") == {}
 
 
 def test_yamaha_rtx_revision(kb: KnowledgeBase) -> None:

@@ -158,3 +158,37 @@ def test_highest_fix_per_release_line_compares_versions_not_strings() -> None:
     ]
     assert scheme("panos").highest_per_line(["10.2.9-h1", "10.2.9"]) == {(10, 2): "10.2.9-h1"}
     assert scheme("fortios").highest_per_line([]) == {}
+
+
+@pytest.mark.parametrize(
+    ("name", "raw", "normalised"),
+    [
+        ("cisco", "Cisco Adaptive Security Appliance Software Version 9.10.1.42", "9.10.1.42"),
+        ("cisco", "9.16(4)39", "9.16(4)39"),
+        ("cisco", "6.6.0.1", "6.6.0.1"),
+        ("nec_ix", "Version 8.9.17B, RELEASE SOFTWARE", "8.9.17B"),
+    ],
+)
+def test_all_parts_are_kept(name: str, raw: str, normalised: str) -> None:
+    assert scheme(name).normalise(raw) == normalised
+
+
+@pytest.mark.parametrize(
+    ("name", "lower", "higher"),
+    [
+        ("cisco", "9.10.1", "9.10.1.42"),
+        ("cisco", "9.10.1.41", "9.10(1)42"),
+        ("cisco", "9.16(4)38", "9.16.4.39"),
+        ("cisco", "6.6.0", "6.6.0.1"),
+        ("cisco", "6.6.0.1", "6.6.1"),
+        ("nec_ix", "8.9.17", "8.9.17B"),
+        ("nec_ix", "8.9.17B", "8.9.18"),
+    ],
+)
+def test_vendor_order(name: str, lower: str, higher: str) -> None:
+    assert scheme(name).compare(lower, higher) < 0
+    assert scheme(name).compare(higher, lower) > 0
+
+
+def test_asa_forms_are_one_version() -> None:
+    assert scheme("cisco").compare("9.16(4)39", "9.16.4.39") == 0

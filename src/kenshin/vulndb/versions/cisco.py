@@ -1,9 +1,13 @@
-"""Cisco IOS (``15.9(3)M7``), IOS XE (``17.9.4a``) and ASA (``9.16(4)19``).
+"""Cisco IOS (``15.9(3)M7``), IOS XE (``17.9.4a``), ASA (``9.16(4)39``) and FTD (``6.6.0.1``).
 
-Parentheses are separators; a train letter (``M``) or a rebuild letter (``a``) sorts
-after the release it extends. The branch is the first two numbers (15.9, 17.9, 9.16).
+Parentheses are separators, so ASA's ``9.16(4)39`` and the dotted ``9.16.4.39`` that NVD
+and the advisories also write are one version. Every numeric part is kept: ASA interim
+releases and FTD patches are the fourth part (``9.10.1.42``, ``6.6.0.1``), and the
+advisories' fixed releases are four-part, so a version cut to three parts would sit
+before its own fix. A train letter (``M``) or a rebuild letter (``a``) sorts after the
+release it extends. The branch is the first two numbers (15.9, 17.9, 9.16, 6.6).
 Format: ``show version`` prints ``Cisco IOS Software, ... Version 15.9(3)M7, RELEASE
-SOFTWARE (fc1)`` and ``Cisco Adaptive Security Appliance Software Version 9.16(4)19``.
+SOFTWARE (fc1)`` and ``Cisco Adaptive Security Appliance Software Version 9.16(4)39``.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from dataclasses import dataclass
 
 from kenshin.vulndb.versions._base import VersionScheme
 
-_VERSION = re.compile(r"\d+\.\d+(?:\.\d+)?(?:\(\d+[a-z]?\))?(?:[A-Za-z]+\d*[a-z]?)?(?:\d+)?")
+_VERSION = re.compile(r"\d+\.\d+(?:\.\d+){0,2}(?:\(\d+[a-z]?\))?(?:[A-Za-z]+\d*[a-z]?)?(?:\d+)?")
 
 
 @dataclass(frozen=True)

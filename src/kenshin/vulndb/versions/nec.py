@@ -1,5 +1,7 @@
-"""NEC UNIVERGE IX routers: ``10.2.16`` (series 10.2, revision 16).
+"""NEC UNIVERGE IX routers: ``10.2.16`` (series 10.2, revision 16), ``8.9.17B``.
 
+A letter after the revision is a later build of the same revision and is kept: it sorts
+after the bare revision and before the next one (``8.9.17 < 8.9.17B < 8.9.18``).
 Format: ``show version`` prints ``IX Series IX2215 (magellan-sec) Software, Version
 10.2.16, RELEASE SOFTWARE``.
 """
@@ -11,7 +13,7 @@ from dataclasses import dataclass
 
 from kenshin.vulndb.versions._base import VersionScheme
 
-_VERSION = re.compile(r"(?:Version\s+)?(\d+\.\d+\.\d+)", re.IGNORECASE)
+_VERSION = re.compile(r"(?:Version\s+)?(\d+\.\d+\.\d+[A-Za-z]?)(?![A-Za-z0-9])", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
