@@ -264,8 +264,9 @@ def test_demo_ivanti_without_reported_version_is_judged_at_what_it_shows(
         confidence=Confidence.INFERRED,
     )
     findings = _diagnose(HostResult("198.18.20.20", (ivanti,)), demo_engagement)
-    assert _cves(findings) == ["CVE-2025-0282"]
-    assert findings[0].confidence is Confidence.INFERRED
+    # 22.7R2.3 is below both fixes (22.7R2.5 for CVE-2025-0282, 22.7R2.6 for CVE-2025-22457)
+    assert _cves(findings) == ["CVE-2025-0282", "CVE-2025-22457"]
+    assert all(f.confidence is Confidence.INFERRED for f in findings)
 
 
 @pytest.mark.parametrize("version", ["", "22.7R2.3"])
@@ -280,7 +281,7 @@ def test_ivanti_unknown_version_never_lists_cves(version: str) -> None:
     )
     findings = _diagnose(HostResult("198.18.20.20", (ivanti,)))
     if version:
-        assert _cves(findings) == ["CVE-2025-0282"]
+        assert _cves(findings) == ["CVE-2025-0282", "CVE-2025-22457"]
     else:
         assert [f.check_id for f in findings] == [VERSION_UNKNOWN]
         assert findings[0].cves == ()
@@ -365,7 +366,7 @@ def test_demo_cp02_is_three_devices_behind_one_address(demo_engagement: Engageme
     assert {p.port for c in yamaha.components for p in c.ports} == {23, 500}
     findings = _diagnose(host, demo_engagement)
     by_cve = {c: f for f in findings for c in f.cves}
-    assert sorted(by_cve) == ["CVE-2021-20843", "CVE-2025-0282"]
+    assert sorted(by_cve) == ["CVE-2021-20843", "CVE-2025-0282", "CVE-2025-22457"]
     assert by_cve["CVE-2025-0282"].device.startswith("DEV-03")
     assert by_cve["CVE-2025-0282"].confidence is Confidence.INFERRED
     assert by_cve["CVE-2021-20843"].device.startswith("DEV-02")
