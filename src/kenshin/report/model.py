@@ -38,9 +38,10 @@ class FirmwareRow:
     status: FirmwareStatus
     cves: tuple[str, ...] = ()
     kev: bool = False
-    fixed_version: str = ""
+    fixed_version: str = ""  # each release line's highest fix, comma-separated
     advice_ja: str = ""
     advice_en: str = ""
+    scheme: str = "generic"  # the vendor version scheme ``fixed_version`` compares in
 
     def advice(self, lang: str) -> str:
         return self.advice_en if lang == "en" and self.advice_en else self.advice_ja

@@ -33,17 +33,28 @@ from kenshin.domain import (
     ConnectionKind,
     ConnectionPoint,
     Engagement,
+    Finding,
+    FindingCategory,
     FindingStatus,
+    FindingSubject,
     GlobalAddress,
     HolderKind,
     PortResult,
     PortState,
+    Severity,
     Upgrade,
 )
 from kenshin.i18n import translate
 from kenshin.report.charts import bar_chart
-from kenshin.report.model import FirmwareStatus, ReportInput, TerminalRow, VerdictStatus
-from kenshin.vulndb.versions import scheme
+from kenshin.report.fixes import DeviceFix, device_fixes, highest, upgrades_of
+from kenshin.report.model import (
+    FirmwareRow,
+    FirmwareStatus,
+    ReportInput,
+    TerminalRow,
+    VerdictStatus,
+)
+from kenshin.report.readable import readable
 
 JST = ZoneInfo("Asia/Tokyo")
 PRIORITIES: tuple[Priority, ...] = tuple(Priority)
@@ -96,6 +107,7 @@ class ReportView:
     checklist_results: tuple[ChecklistResult, ...]
     addresses: tuple[AddressStatus, ...]
     data: dict[str, Any] = field(default_factory=dict)
+    fixes: dict[str, DeviceFix] = field(default_factory=dict)  # device key -> its one fix
 
     def t(self, key: str, **params: object) -> str:
         return translate(key, self.lang, **params)
@@ -181,9 +193,115 @@ def _survey_evidence(report: ReportInput) -> SurveyEvidence:
     )
 
 
+def firmware_gap_findings(report: ReportInput) -> list[Finding]:
+    """The firmware table's verdicts that no finding states yet, as findings.
+
+    One source of truth: a row that says "affected" or "version unknown" must reach the
+    summary, the checklist and findings.xlsx like any other finding. A CVE already stated
+    about the device (by the firmware room, or by the remote diagnosis on the device's
+    line) adds nothing; each missing CVE becomes its own finding, so that the assessment
+    merges it with any other finding of that CVE and never bridges two CVEs.
+    """
+    if report.firmware is None:
+        return []
+    engagement = report.engagement
+    devices = {d.key: d for d in engagement.devices}
+    point_of_address = {
+        str(a.address): p.key for p in engagement.connection_points for a in p.addresses
+    }
+    stated: set[tuple[str, str]] = set()
+    unknown_stated: set[str] = set()
+    for finding in report.findings:
+        subject = finding.subject
+        keys = {subject.device_key} if subject.device_key else set()
+        if subject.address and subject.address in point_of_address:
+            keys.update(d.key for d in engagement.devices_on(point_of_address[subject.address]))
+        stated.update((key, cve) for key in keys for cve in finding.cves)
+        if subject.device_key and finding.check_id in _VERSION_CHECKS:
+            unknown_stated.add(subject.device_key)
+    out: list[Finding] = []
+    for row in report.firmware:
+        device = devices.get(row.device_key)
+        name = device.name if device else row.device_key
+        product = f"{row.vendor} {row.model}".strip() or name
+        subject = FindingSubject(device_key=row.device_key)
+        if row.status is FirmwareStatus.AFFECTED:
+            fixes = [v.strip() for v in row.fixed_version.split(",") if v.strip()]
+            for cve in row.cves:
+                if (row.device_key, cve) in stated:
+                    continue
+                out.append(_gap_cve(row, cve, name, product, subject, fixes))
+        elif (
+            row.status in (FirmwareStatus.VERSION_UNKNOWN, FirmwareStatus.UNKNOWN_PRODUCT)
+            and row.device_key not in unknown_stated
+        ):
+            key = f"report.fwgap.{row.status.value}"
+            out.append(
+                Finding(
+                    check_id=f"firmware.{row.status.value}",
+                    category=FindingCategory.CONFIGURATION,
+                    severity=Severity.LOW,
+                    title_ja=translate(key, "ja", device=name, product=product),
+                    title_en=translate(key, "en", device=name, product=product),
+                    subject=subject,
+                    description_ja=row.advice("ja"),
+                    description_en=row.advice("en"),
+                    remediation_ja=translate("report.fwgap.ask_version", "ja"),
+                    remediation_en=translate("report.fwgap.ask_version", "en"),
+                )
+            )
+    return out
+
+
+def _gap_cve(
+    row: FirmwareRow,
+    cve: str,
+    name: str,
+    product: str,
+    subject: FindingSubject,
+    fixes: list[str],
+) -> Finding:
+    """One CVE of an affected firmware row; KEV only when the row's KEV flag is its alone."""
+    texts = {
+        lang: (
+            translate("report.fwgap.title", lang, device=name, cve=cve),
+            translate(
+                "report.fwgap.description", lang, product=product, version=row.version, cves=cve
+            ),
+            translate(
+                "report.fwgap.fix" if fixes else "report.fwgap.fix_unknown",
+                lang,
+                product=product,
+                fixed=", ".join(fixes),
+            ),
+        )
+        for lang in ("ja", "en")
+    }
+    return Finding(
+        check_id=f"firmware.{cve}",
+        category=FindingCategory.VULNERABILITY,
+        severity=Severity.HIGH,
+        title_ja=texts["ja"][0],
+        title_en=texts["en"][0],
+        subject=subject,
+        description_ja=texts["ja"][1],
+        description_en=texts["en"][1],
+        remediation_ja=texts["ja"][2],
+        remediation_en=texts["en"][2],
+        cves=(cve,),
+        kev=row.kev and len(row.cves) == 1,
+        upgrade=Upgrade(product, fixes[-1], row.scheme) if fixes else None,
+    )
+
+
+_VERSION_CHECKS = ("firmware.version_unknown", "firmware.unknown_product")
+
+
 def assess(report: ReportInput) -> tuple[tuple[AssessedFinding, ...], tuple[ChecklistResult, ...]]:
     """The language-independent part: assessed findings and checklist results."""
-    findings = assess_findings(report.engagement, report.findings)
+    findings = assess_findings(
+        report.engagement, [*report.findings, *firmware_gap_findings(report)]
+    )
     results = evaluate_checklist(report.engagement, findings, _survey_evidence(report))
     return findings, results
 
@@ -219,6 +337,105 @@ def judgement(view: ReportView) -> tuple[str, str]:
     if counts[Priority.LOW]:
         return "low", "report.judgement.low"
     return "good", "report.judgement.good"
+
+
+def survey_parts(view: ReportView) -> list[dict[str, Any]]:
+    """Every part of the survey with its state: done, partly done (what is missing), not done.
+
+    The summary's judgement reads these: a part not done, or done only in part, can
+    never make the report say "no problems".
+    """
+    report, t = view.input, view.t
+    engagement = report.engagement
+    sep = "、" if view.lang == "ja" else ", "
+    issued = jst(report.generated_at, with_time=False)
+    parts: list[dict[str, Any]] = []
+
+    def part(key: str, state: str, date: str, detail: str, missing: list[str]) -> None:
+        parts.append(
+            {
+                "key": key,
+                "name": t(f"report.area.{key}"),
+                "state": state,
+                "state_label": t(f"report.part.{state}"),
+                "date": date,
+                "detail": detail,
+                "missing": sep.join(missing),
+            }
+        )
+
+    in_scope = [p for p in engagement.connection_points if p.in_ehr_scope]
+    unknown = [
+        dev.key
+        for dev in engagement.devices
+        if not dev.version_known and _device_in_scope(engagement, dev.connection_points)
+    ]
+    holderless = [
+        p.key
+        for p in in_scope
+        if p.contract_holder.kind is HolderKind.OTHER and not p.contract_holder.name
+    ]
+    part(
+        "connection_points",
+        "partial" if unknown or holderless else "done" if in_scope else "not_done",
+        issued,
+        t(
+            "report.cov.points",
+            inscope=len(in_scope),
+            total=len(engagement.connection_points),
+            devices=len(engagement.devices),
+        ),
+        [t("report.part.missing_versions", keys=", ".join(unknown))] if unknown else [],
+    )
+    if report.firmware is None:
+        part("firmware", "not_done", "-", t("report.not_done_section"), [])
+    else:
+        unchecked = [
+            r.device_key
+            for r in report.firmware
+            if r.status not in (FirmwareStatus.AFFECTED, FirmwareStatus.NOT_AFFECTED)
+        ]
+        checked = len(report.firmware) - len(unchecked)
+        part(
+            "firmware",
+            "partial" if unchecked else "done",
+            issued,
+            t("report.cov.firmware", checked=checked, total=len(report.firmware)),
+            [t("report.part.unchecked_devices", keys=", ".join(unchecked))] if unchecked else [],
+        )
+    if report.scan is None:
+        part("remote", "not_done", "-", t("report.not_done_section"), [])
+    else:
+        left = [a for a in view.addresses if not a.diagnosed]
+        part(
+            "remote",
+            "partial" if left else "done",
+            jst(report.scan.started_at, with_time=False),
+            t(
+                "report.cov.remote",
+                done=len(view.addresses) - len(left),
+                total=len(view.addresses),
+            ),
+            [
+                f"{a.address}（{t(a.reason_key)}）"
+                if view.lang == "ja"
+                else f"{a.address} ({t(a.reason_key)})"
+                for a in left
+            ],
+        )
+    if report.terminals is None:
+        part("terminals", "not_done", "-", t("report.not_done_section"), [])
+    else:
+        audited = {row.key for row in report.terminals}
+        planned = [term.key for term in engagement.terminals if term.key not in audited]
+        part(
+            "terminals",
+            "partial" if planned else "done",
+            issued,
+            t("report.cov.terminals", count=len(audited), limit=engagement.terminal_limit),
+            [t("report.part.terminals_left", keys=", ".join(planned))] if planned else [],
+        )
+    return parts
 
 
 def _finding_dict(view: ReportView, finding: AssessedFinding) -> dict[str, Any]:
@@ -260,6 +477,16 @@ def _finding_dict(view: ReportView, finding: AssessedFinding) -> dict[str, Any]:
         "evidence": [
             {"check_id": e.check_id, "subject": e.subject, "text": e.text} for e in finding.evidence
         ],
+        "plain_evidence": _plain_evidence(view, finding),
+        "raw_evidence": [
+            {"subject": e.subject, "text": text}
+            for e in finding.evidence
+            if (text := readable(e.text))
+        ],
+        "device_key": finding.device_key,
+        "point_key": finding.point_key,
+        "upgrades": upgrades_of(finding),
+        "fix_version": "",
         "checks": list(finding.check_ids),
         "merged": len(finding.merged),
         "exposed": finding.internet_exposed,
@@ -269,6 +496,42 @@ def _finding_dict(view: ReportView, finding: AssessedFinding) -> dict[str, Any]:
     }
 
 
+def _plain_evidence(view: ReportView, finding: AssessedFinding) -> list[str]:
+    """Where each merged finding's evidence came from and when, in plain words."""
+    report = view.input
+    devices = {d.key: d for d in report.engagement.devices}
+    scan_day = jst(report.scan.started_at, with_time=False) if report.scan else "-"
+    lines: list[str] = []
+    for merged in finding.merged:
+        subject = merged.subject
+        if subject.address:
+            where = subject.address
+            if subject.port is not None:
+                where += f" {subject.port}/{(subject.protocol or 'tcp').upper()}"
+            lines.append(view.t("report.ev.remote", where=where, date=scan_day))
+        elif subject.terminal_key:
+            lines.append(view.t("report.ev.terminal", terminal=subject.terminal_key))
+        elif subject.device_key and subject.device_key in devices:
+            device = devices[subject.device_key]
+            source = (
+                view.t(f"label.source.{device.version_source.value}")
+                if device.version_source
+                else view.t("report.version.no_source")
+            )
+            lines.append(
+                view.t(
+                    "report.ev.firmware" if device.version_known else "report.ev.firmware_unknown",
+                    device=f"{device.key} {device.name}",
+                    version=device.firmware_version,
+                    source=source,
+                    date=jst(report.generated_at, with_time=False),
+                )
+            )
+        else:
+            lines.append(view.t("report.ev.records"))
+    return list(dict.fromkeys(lines))
+
+
 def _upgrade_of(finding: AssessedFinding) -> Upgrade | None:
     """The update the issue asks for: the lead's, else the first merged finding's."""
     if finding.finding.upgrade is not None:
@@ -276,37 +539,41 @@ def _upgrade_of(finding: AssessedFinding) -> Upgrade | None:
     return next((f.upgrade for f in finding.merged if f.upgrade is not None), None)
 
 
-def _top_actions(open_items: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
-    """The most urgent actions; findings with the same fix and owner make one action.
+def _top_actions(
+    open_items: list[dict[str, Any]], lang: str, fixes: dict[str, DeviceFix]
+) -> list[dict[str, Any]]:
+    """Every urgent and high action; findings with the same fix and owner make one action.
 
-    Several vulnerabilities of one target and product that an update fixes make one
-    action too: update to the highest fixed version (see ``_upgrade_text``).
+    Vulnerabilities of one device (or target) and product that an update fixes make one
+    action: update to the device's fix, the same version the firmware table and
+    findings.xlsx name (``fixes.py``). Nothing pressing is dropped; the summary shows the
+    first ``TOP_ACTIONS`` as cards and the rest as compact rows.
     """
     pressing = [
         item
         for item in open_items
         if item["priority"] in (Priority.URGENT.value, Priority.HIGH.value)
     ]
-    upgrades = Counter(_upgrade_key(item) for item in pressing if item["upgrade"] is not None)
+    keys = {item["id"]: _upgrade_key(item, fixes) for item in pressing}
+    upgrades = Counter(key for key in keys.values() if key is not None)
     actions: dict[tuple[str, ...], dict[str, Any]] = {}
     for item in pressing:
-        upgrade_key = _upgrade_key(item) if item["upgrade"] is not None else None
+        upgrade_key = keys[item["id"]]
         key = (
             upgrade_key
-            if upgrade_key is not None and upgrades[upgrade_key] > 1
+            if upgrade_key is not None
+            and (upgrades[upgrade_key] > 1 or item["device_key"] in fixes)
             else ("fix", item["remediation"] or item["title"], item["owner"])
         )
         if key in actions:
             actions[key]["items"].append(item)
-            continue
-        if len(actions) == TOP_ACTIONS:
             continue
         actions[key] = {"lead": item, "items": [item], "merged_upgrade": key[0] == "upgrade"}
     result = []
     for action in actions.values():
         lead, items = action["lead"], action["items"]
         if action["merged_upgrade"]:
-            text, steps = _upgrade_text(items, lang)
+            text, steps = _upgrade_text(items, lang, fixes.get(lead["device_key"] or ""))
             lines = UPGRADE_ACTION_LINES
         else:
             text, steps, lines = lead["remediation"] or lead["title"], [], ACTION_LINES
@@ -318,24 +585,36 @@ def _top_actions(open_items: list[dict[str, Any]], lang: str) -> list[dict[str, 
                 "steps": steps,
                 "shown": items[:lines],
                 "more": max(0, len(items) - lines),
+                "ids": [item["id"] for item in items],
+                "targets": list(dict.fromkeys(item["target"] for item in items)),
             }
         )
     return result
 
 
-def _upgrade_key(item: dict[str, Any]) -> tuple[str, ...]:
-    upgrade: Upgrade = item["upgrade"]
+def _upgrade_key(item: dict[str, Any], fixes: dict[str, DeviceFix]) -> tuple[str, ...] | None:
+    """Which update closes the item: its device's one fix, else its own upgrade; or None."""
+    upgrade: Upgrade | None = item["upgrade"]
+    if upgrade is None:  # no known fix: the device's update may not close it
+        return None
+    fix = fixes.get(item["device_key"] or "")
+    if fix is not None:
+        return ("upgrade", item["device_key"], fix.product, fix.scheme, item["owner"])
     return ("upgrade", item["target"], upgrade.product, upgrade.scheme, item["owner"])
 
 
-def _upgrade_text(items: list[dict[str, Any]], lang: str) -> tuple[str, list[str]]:
+def _upgrade_text(
+    items: list[dict[str, Any]], lang: str, fix: DeviceFix | None
+) -> tuple[str, list[str]]:
     """One update for several vulnerabilities, and each one's extra steps.
 
-    The highest fixed version (in the vendor's version scheme) fixes them all when they
-    are fixes of one release line; fixes on different lines are each named.
+    The device's fix when the items are about a known device, else the highest fixed
+    version per release line of every update the items ask for.
     """
-    upgrades: list[Upgrade] = [item["upgrade"] for item in items]
-    highest = scheme(upgrades[0].scheme).highest_per_line(u.fixed_version for u in upgrades)
+    upgrades: list[Upgrade] = [u for item in items for u in item["upgrades"]]
+    if fix is None:
+        fix = highest(upgrades)
+    assert fix is not None  # items of an upgrade action have an upgrade
     cves = {cve for item in items for cve in item["cves"]}
     flags = [
         translate(f"report.action.{flag}", lang, count=count)
@@ -346,22 +625,16 @@ def _upgrade_text(items: list[dict[str, Any]], lang: str) -> tuple[str, list[str
         if count
     ]
     params: dict[str, object] = {
-        "product": upgrades[0].product or items[0]["target"],
+        "product": fix.product or items[0]["target"],
         "count": len(cves) or len(items),
         "flags": (f"（{'、'.join(flags)}）" if lang == "ja" else f" ({', '.join(flags)})")
         if flags
         else "",
     }
-    if len(highest) == 1:
-        (fixed,) = highest.values()
-        text = translate("report.action.upgrade", lang, fixed=fixed, **params)
+    if len(fix.per_line) == 1:
+        text = translate("report.action.upgrade", lang, fixed=fix.label(lang), **params)
     else:
-        per_line = [
-            translate("report.action.line", lang, line=".".join(map(str, line)), fixed=fixed)
-            for line, fixed in highest.items()
-        ]
-        lines = "、".join(per_line) if lang == "ja" else "; ".join(per_line)
-        text = translate("report.action.upgrade_lines", lang, lines=lines, **params)
+        text = translate("report.action.upgrade_lines", lang, lines=fix.label(lang), **params)
     steps = list(dict.fromkeys(s for u in upgrades if (s := u.steps(lang).strip())))
     return text, steps
 
@@ -377,6 +650,7 @@ def group_items(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
         key = (
             item["area"],
             item["title"],
+            item.get("description", ""),  # two terminals' different states stay two cards
             item["remediation"],
             item["priority"],
             item["status"],
@@ -442,6 +716,138 @@ def _port_dict(port: PortResult) -> dict[str, Any]:
         "version": redact(identity.version) if identity else "",
         "reason": port.reason,
     }
+
+
+TERMINAL_COLUMNS = 5
+_MARKS = {"ok": "○", "warning": "△", "bad": "×", "unknown": "－"}
+
+
+_FAMILIES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    # (family, survey part it belongs to, check-id prefixes)
+    ("vulnerability", "remote", ("vulnerability.", "vuln.")),
+    ("backdoor", "remote", ("backdoor.",)),
+    ("account", "remote", ("account.",)),
+    ("exposure", "remote", ("exposure.",)),
+    ("configuration", "remote", ("configuration.", "tls.", "ssh.", "http.")),
+    ("firmware", "firmware", ("firmware.",)),
+    ("terminal", "terminals", ("terminal.", "terminals.")),
+)
+
+
+def _check_families(view: ReportView) -> list[dict[str, Any]]:
+    """Each family of checks: carried out or not, and what it found (also "nothing")."""
+    done = {
+        "remote": view.input.scan is not None,
+        "firmware": view.input.firmware is not None,
+        "terminals": view.input.terminals is not None,
+    }
+    rows = []
+    for family, part, prefixes in _FAMILIES:
+        hits = [f for f in view.findings if any(c.startswith(prefixes) for c in f.check_ids)]
+        opened = [f for f in hits if f.is_open]
+        if not done[part] and not hits:
+            outcome = view.t("report.not_done")
+        elif opened:
+            outcome = view.t("report.family.found", count=len(opened))
+        else:
+            outcome = view.t("report.family.nothing")
+        rows.append(
+            {
+                "label": view.t(f"report.family.{family}"),
+                "what": view.t(f"report.family.{family}.what"),
+                "outcome": outcome,
+                "done": done[part] or bool(hits),
+            }
+        )
+    return rows
+
+
+def _port_coverage(view: ReportView, host: Any) -> list[dict[str, Any]]:
+    """Ports probed per protocol on one address, as counts by state (never a list)."""
+    counts: dict[str, Counter[str]] = {}
+    for port in host.ports:
+        counts.setdefault(port.protocol.value, Counter())[port.state.value] += 1
+    for extra in host.extraports:
+        counts.setdefault(extra.protocol.value, Counter())[extra.state.value] += extra.count
+    rows = []
+    for protocol in sorted(counts):
+        states = counts[protocol]
+        rows.append(
+            {
+                "protocol": protocol.upper(),
+                "total": sum(states.values()),
+                "states_text": ("、" if view.lang == "ja" else ", ").join(
+                    f"{view.t(f'report.state.{state}')} {count}"
+                    for state, count in sorted(states.items())
+                ),
+            }
+        )
+    return rows
+
+
+def _terminal_tables(view: ReportView, rows: tuple[TerminalRow, ...]) -> list[dict[str, Any]]:
+    """The terminal survey transposed: a row per check, a column per terminal (≤ 5 a table)."""
+    checks = _terminal_checks(rows)
+    tables = []
+    for start in range(0, len(rows), TERMINAL_COLUMNS):
+        chunk = rows[start : start + TERMINAL_COLUMNS]
+        tables.append(
+            {
+                "terminals": [{"key": r.key, "hostname": r.hostname, "os": r.os} for r in chunk],
+                "rows": [
+                    {
+                        "label": _tcheck_label(view, check),
+                        "cells": [_terminal_cell(view, row, check) for row in chunk],
+                    }
+                    for check in checks
+                ],
+            }
+        )
+    return tables
+
+
+def _terminal_cell(view: ReportView, row: TerminalRow, check: str) -> dict[str, str]:
+    verdict = row.verdicts.get(check)
+    if verdict is None:
+        return {
+            "status": "unknown",
+            "mark": _MARKS["unknown"],
+            "summary": view.t("report.verdict.not_checked"),
+        }
+    status = verdict.status.value
+    return {
+        "status": status,
+        "mark": _MARKS.get(status, _MARKS["unknown"]),
+        "summary": redact(verdict.summary(view.lang)),
+    }
+
+
+def _terminal_issues(view: ReportView, rows: tuple[TerminalRow, ...]) -> list[dict[str, Any]]:
+    """Every bad or warning verdict of every terminal, in words (none hidden by grouping)."""
+    issues = []
+    for row in rows:
+        lines = [
+            {
+                "status": verdict.status.value,
+                "label": view.t(f"report.verdict.{verdict.status.value}"),
+                "check": _tcheck_label(view, check),
+                "summary": redact(verdict.summary(view.lang)),
+            }
+            for check in _terminal_checks((row,))
+            if (verdict := row.verdicts[check]).status in (VerdictStatus.BAD, VerdictStatus.WARNING)
+        ]
+        lines.sort(key=lambda line: line["status"] != VerdictStatus.BAD.value)
+        if lines:
+            issues.append(
+                {
+                    "key": row.key,
+                    "hostname": row.hostname,
+                    "role": view.t(f"label.terminal.{row.role.value}"),
+                    "os": row.os or "-",
+                    "lines": lines,
+                }
+            )
+    return issues
 
 
 def _terminal_checks(rows: tuple[TerminalRow, ...]) -> list[str]:
@@ -514,22 +920,28 @@ def build_view_from(
     d["closed_count"] = len(all_items) - len(open_items)
     d["false_positive_count"] = sum(1 for f in findings if f.status is FindingStatus.FALSE_POSITIVE)
     d["merged_count"] = sum(1 for f in findings if len(f.merged) > 1)
-    not_done = [
-        t(f"report.area.{part}")
-        for part, done in (
-            ("remote", report.scan is not None),
-            ("firmware", report.firmware is not None),
-            ("terminals", report.terminals is not None),
-        )
-        if not done
-    ]
+    fixes = device_fixes(findings, report.firmware)
+    view.fixes = fixes
+    for item in all_items:
+        fix = fixes.get(item["device_key"] or "")
+        if fix is not None and item["upgrades"]:
+            item["fix_version"] = fix.label(lang)
+        elif item["upgrades"]:
+            found = highest(item["upgrades"])
+            item["fix_version"] = found.label(lang) if found else ""
+    parts = survey_parts(view)
+    d["parts"] = parts
+    not_done = [p["name"] for p in parts if p["state"] == "not_done"]
+    partly = [p["name"] for p in parts if p["state"] == "partial"]
     d["not_done_parts"] = not_done
+    d["partial_parts"] = partly
     level, sentence = judgement(view)
-    if level == "good" and not_done:
+    if level == "good" and (not_done or partly):
         level, sentence = "pending", "report.judgement.pending"
     d["judgement_level"] = level
     d["judgement_label"] = t(f"report.judgement_label.{level}")
     counts = Counter(f.priority for f in view.open_findings)
+    sep = "、" if lang == "ja" else ", "
     d["judgement_text"] = t(
         sentence,
         urgent=counts[Priority.URGENT],
@@ -537,9 +949,12 @@ def build_view_from(
         medium=counts[Priority.MEDIUM],
         low=counts[Priority.LOW],
         total=len(open_items),
-        parts="、".join(not_done) if lang == "ja" else ", ".join(not_done),
+        parts=sep.join([*not_done, *partly]),
     )
-    d["top_actions"] = _top_actions(open_items, lang)
+    actions = _top_actions(open_items, lang, fixes)
+    compact = len(actions) > TOP_ACTIONS + 2
+    d["top_actions"] = actions[:TOP_ACTIONS] if compact else actions
+    d["more_actions"] = actions[TOP_ACTIONS:] if compact else []
     priority_rows, area_rows = _count_rows(view)
     d["priority_counts"] = priority_rows
     d["area_counts"] = area_rows
@@ -603,7 +1018,7 @@ def build_view_from(
         if scan
         else None
     )
-    d["checks_run"] = sorted({check for f in findings for check in f.check_ids})
+    d["check_families"] = _check_families(view)
     d["sections_done"] = {
         "remote": scan is not None,
         "firmware": report.firmware is not None,
@@ -689,7 +1104,9 @@ def build_view_from(
                 "status_label": t(f"report.fw.{row.status.value}"),
                 "cves": list(row.cves),
                 "kev": row.kev,
-                "fixed": row.fixed_version or "-",
+                "fixed": fixes[row.device_key].label(lang)
+                if row.device_key in fixes and row.status is FirmwareStatus.AFFECTED
+                else row.fixed_version or "-",
                 "advice": row.advice(lang),
             }
             for row in sorted(report.firmware, key=lambda r: _fw_order(r.status))
@@ -747,6 +1164,7 @@ def build_view_from(
                         if p.state is not PortState.OPEN
                     ],
                     "findings": [by_id[f.id] for f in remote_findings if f.address == host.address],
+                    "coverage": _port_coverage(view, host),
                 }
             )
     d["hosts"] = hosts
@@ -758,35 +1176,21 @@ def build_view_from(
 
     # terminals --------------------------------------------------------------------------
     if report.terminals is not None:
-        rows = report.terminals
-        checks = _terminal_checks(rows)
-        d["terminal_checks"] = [{"id": c, "label": _tcheck_label(view, c)} for c in checks]
         d["terminals"] = [
             {
                 "key": row.key,
                 "hostname": row.hostname,
                 "role": t(f"label.terminal.{row.role.value}"),
                 "os": row.os or "-",
-                "cells": [
-                    {
-                        "status": row.verdicts[c].status.value,
-                        "label": t(f"report.verdict.{row.verdicts[c].status.value}"),
-                        "summary": redact(row.verdicts[c].summary(lang)),
-                    }
-                    if c in row.verdicts
-                    else {
-                        "status": VerdictStatus.UNKNOWN.value,
-                        "label": t("report.verdict.not_checked"),
-                        "summary": "",
-                    }
-                    for c in checks
-                ],
             }
-            for row in rows
+            for row in report.terminals
         ]
+        d["terminal_tables"] = _terminal_tables(view, report.terminals)
+        d["terminal_issues"] = _terminal_issues(view, report.terminals)
     else:
         d["terminals"] = None
-        d["terminal_checks"] = []
+        d["terminal_tables"] = []
+        d["terminal_issues"] = []
     d["terminal_findings"] = [by_id[f.id] for f in view.by_area(Area.TERMINALS)]
     d["terminals_planned"] = [
         {"key": term.key, "hostname": term.hostname, "system": term.system or "-"}
@@ -855,9 +1259,12 @@ def _device_in_scope(engagement: Engagement, point_keys: tuple[str, ...]) -> boo
 
 
 def _tcheck_label(view: ReportView, check: str) -> str:
-    key = f"report.tcheck.{check}"
-    label = view.t(key)
-    return check if label == key else label
+    """The check's Japanese label: the report's own, else the terminals room's title."""
+    for key in (f"report.tcheck.{check}", f"terminals.title.{check.removeprefix('terminal.')}"):
+        label = view.t(key)
+        if label != key:
+            return label
+    return view.t("report.tcheck.other")
 
 
 def _fw_order(status: FirmwareStatus) -> int:
