@@ -19,18 +19,19 @@ import yaml
 
 _ESCAPE = re.compile(r"(?:\\x[0-9a-fA-F]{2})+")
 _CUT = re.compile(r"\\(?:x[0-9a-fA-F]?)?$")
+_SNAKE = re.compile(r"\b[a-z]+(?:_[a-z0-9]+)+\b")
 _LINE_ENDS = re.compile(r"(?:\\x0d)?\\x0a|\\x0d", re.IGNORECASE)
 MAX_LINES = 8
 MAX_LINE = 110
 
 
 @cache
-def _notes() -> tuple[tuple[re.Pattern[str], ...], tuple[re.Pattern[str], ...]]:
+def _notes() -> tuple[tuple[re.Pattern[str], ...], ...]:
     path = resources.files("kenshin.report") / "data" / "evidence-notes.yaml"
     document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return (
-        tuple(re.compile(pattern) for pattern in document["clauses"]),
-        tuple(re.compile(pattern) for pattern in document["prefixes"]),
+    return tuple(
+        tuple(re.compile(pattern) for pattern in document[kind])
+        for kind in ("clauses", "prefixes", "fragments")
     )
 
 
@@ -46,7 +47,9 @@ def _bytes_run(match: re.Match[str]) -> str:
 
 def without_notes(text: str) -> str:
     """``text`` minus kenshin's annotation clauses (clauses are split at "; ")."""
-    drop, cut = _notes()
+    drop, cut, fragments = _notes()
+    for fragment in fragments:
+        text = fragment.sub("", text)
     kept = []
     for clause in re.split(r";\s+", text):
         for prefix in cut:
@@ -61,7 +64,9 @@ def readable(text: str) -> str:
     text = without_notes(text.strip())
     text = _CUT.sub("", text)
     text = _LINE_ENDS.sub("\n", text)
+    text = re.sub(r"\\x09", "\t", text, flags=re.IGNORECASE)
     text = _ESCAPE.sub(_bytes_run, text)
+    text = _SNAKE.sub(lambda m: m.group(0).replace("_", " "), text)
     lines = [line.rstrip() for line in text.splitlines() if line.strip()]
     shown = [line if len(line) <= MAX_LINE else line[: MAX_LINE - 1] + "…" for line in lines]
     if len(shown) > MAX_LINES:

@@ -10,9 +10,13 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from functools import cache
+from importlib import resources
 from typing import Any
 from zoneinfo import ZoneInfo
+
+import yaml
 
 from kenshin.assess import (
     AREAS,
@@ -339,6 +343,21 @@ def judgement(view: ReportView) -> tuple[str, str]:
     return "good", "report.judgement.good"
 
 
+@cache
+def _due_days() -> dict[str, int | None]:
+    path = resources.files("kenshin.report") / "data" / "due.yaml"
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return {str(k): (int(v) if v is not None else None) for k, v in document["days"].items()}
+
+
+def due_date(report: ReportInput, priority: Priority) -> date | None:
+    """The suggested due date of a finding of ``priority`` (``data/due.yaml``), in JST."""
+    days = _due_days().get(priority.value)
+    if days is None:
+        return None
+    return report.generated_at.astimezone(JST).date() + timedelta(days=days)
+
+
 def survey_parts(view: ReportView) -> list[dict[str, Any]]:
     """Every part of the survey with its state: done, partly done (what is missing), not done.
 
@@ -485,6 +504,9 @@ def _finding_dict(view: ReportView, finding: AssessedFinding) -> dict[str, Any]:
         ],
         "device_key": finding.device_key,
         "point_key": finding.point_key,
+        "device_label": _device_label(view, finding.device_key),
+        "point_label": _point_label(view, finding.point_key),
+        "due": due_date(view.input, finding.priority) if finding.is_open else None,
         "upgrades": upgrades_of(finding),
         "fix_version": "",
         "checks": list(finding.check_ids),
@@ -494,6 +516,16 @@ def _finding_dict(view: ReportView, finding: AssessedFinding) -> dict[str, Any]:
         "open": finding.is_open,
         "upgrade": _upgrade_of(finding),
     }
+
+
+def _device_label(view: ReportView, key: str | None) -> str:
+    device = next((d for d in view.engagement.devices if d.key == key), None)
+    return f"{device.key} {device.name}" if device else ""
+
+
+def _point_label(view: ReportView, key: str | None) -> str:
+    point = next((p for p in view.engagement.connection_points if p.key == key), None)
+    return f"{point.key} {point.name}" if point else ""
 
 
 def _plain_evidence(view: ReportView, finding: AssessedFinding) -> list[str]:
