@@ -180,6 +180,15 @@ def address_statuses(report: ReportInput) -> tuple[AddressStatus, ...]:
 def _survey_evidence(report: ReportInput) -> SurveyEvidence:
     return SurveyEvidence(
         remote_done=report.scan is not None and bool(report.scan.hosts),
+        open_services=[
+            (
+                f"{host.address}:{port.port}/{port.protocol.value}",
+                f"{port.identity.service} {port.identity.product}" if port.identity else "",
+            )
+            for host in (report.scan.hosts if report.scan else ())
+            for port in host.ports
+            if port.state is PortState.OPEN
+        ],
         firmware=(
             [(row.device_key, row.status.value) for row in report.firmware]
             if report.firmware is not None
