@@ -152,7 +152,7 @@ def test_raw_evidence_is_still_shown_readably(raw_view_html: tuple[str, set[str]
     text, _ = raw_view_html
     assert "X-Frame-Options: SAMEORIGIN" in text
     assert "〈FF FB 01 FF FB 03〉" in text
-    assert "out of date" in text
+    assert "端末 T-03 から収集した設定情報" in text  # the body says where it came from
 
 
 def test_the_scanner_sees_leaks_when_they_are_there() -> None:
@@ -164,6 +164,10 @@ def test_the_scanner_sees_leaks_when_they_are_there() -> None:
     assert "home_pro" in leaks
     assert "terminal.os.lifecycle" not in leaks  # not in the evidence itself
     assert _leaks(readable(raw), set()) == []
+
+
+def test_readable_spells_out_decoded_states() -> None:
+    assert "out of date" in readable(RAW[-1].evidence)
 
 
 def test_readable_drops_a_cut_escape_and_breaks_lines() -> None:

@@ -21,7 +21,7 @@ _ESCAPE = re.compile(r"(?:\\x[0-9a-fA-F]{2})+")
 _CUT = re.compile(r"\\(?:x[0-9a-fA-F]?)?$")
 _SNAKE = re.compile(r"\b[a-z]+(?:_[a-z0-9]+)+\b")
 _LINE_ENDS = re.compile(r"(?:\\x0d)?\\x0a|\\x0d", re.IGNORECASE)
-MAX_LINES = 8
+MAX_LINES = 6
 MAX_LINE = 110
 
 

@@ -19,6 +19,7 @@ from kenshin.report.model import (
     FirmwareStatus,
     KnowledgeVersion,
     ReportInput,
+    RequestRow,
     TerminalRow,
     TerminalVerdict,
     VerdictStatus,
@@ -109,6 +110,33 @@ def terminal_rows(session: Session, engagement: Engagement) -> list[TerminalRow]
     return [rows[t.key] for t in engagement.terminals if t.key in rows]
 
 
+def request_rows(session: Session, engagement: Engagement) -> list[RequestRow]:
+    """Every vendor request of the engagement, oldest first, with its answer (no secrets)."""
+    from kenshin.requests import RequestRepository
+
+    vendors = {v.key: v.company for v in engagement.vendors}
+    rows = []
+    for request in RequestRepository(session).for_engagement(engagement.code):
+        recipient = request.recipient
+        name = vendors.get(recipient.vendor_key or "", recipient.name or recipient.vendor_key or "")
+        rows.append(
+            RequestRow(
+                ref=request.ref,
+                vendor=name,
+                device_key=request.device_key,
+                point_key=request.point_key,
+                path=request.path.value,
+                state=request.state.value,
+                wants=tuple(w.value for w in request.wants),
+                sent_at=request.sent_at,
+                answered_at=request.answered_at,
+                answer=request.answer.as_dict() if request.answer else {},
+                follows=f"#{request.follows}" if request.follows else None,
+            )
+        )
+    return rows
+
+
 def knowledge_versions(kb: KnowledgeBase) -> Sequence[KnowledgeVersion]:
     """Which knowledge the firmware and version checks used, for the appendix."""
     status = kb.status()
@@ -148,5 +176,6 @@ def gather_report_input(store: Store, engagement_code: str) -> ReportInput:
             firmware=firmware,
             terminals=terminal_rows(session, engagement),
             extra_findings=firmware_findings,
+            requests=request_rows(session, engagement),
             knowledge=knowledge,
         )

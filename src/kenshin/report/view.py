@@ -502,15 +502,12 @@ def _finding_dict(view: ReportView, finding: AssessedFinding) -> dict[str, Any]:
         "status_label": view.t(f"label.finding_status.{lead.status.value}"),
         "status_reason": lead.status_reason,
         "owner": owner_label(finding, lang),
+        "owner_kind": finding.owner.kind.value,
         "evidence": [
             {"check_id": e.check_id, "subject": e.subject, "text": e.text} for e in finding.evidence
         ],
         "plain_evidence": _plain_evidence(view, finding),
-        "raw_evidence": [
-            {"subject": e.subject, "text": text}
-            for e in finding.evidence
-            if (text := readable(e.text))
-        ],
+        "raw_evidence": _raw_evidence(finding),
         "device_key": finding.device_key,
         "point_key": finding.point_key,
         "device_label": _device_label(view, finding.device_key),
@@ -525,6 +522,20 @@ def _finding_dict(view: ReportView, finding: AssessedFinding) -> dict[str, Any]:
         "open": finding.is_open,
         "upgrade": _upgrade_of(finding),
     }
+
+
+def _raw_evidence(finding: AssessedFinding) -> list[dict[str, str]]:
+    """The redacted evidence made readable, what the network answered first."""
+    with_text = [f for f in finding.merged if f.evidence.strip()]
+    pairs = sorted(
+        zip(with_text, finding.evidence, strict=True),
+        key=lambda pair: pair[0].subject.address is None,
+    )
+    return [
+        {"subject": evidence.subject, "text": text}
+        for _, evidence in pairs
+        if (text := readable(evidence.text))
+    ]
 
 
 def _device_label(view: ReportView, key: str | None) -> str:
@@ -595,10 +606,17 @@ def _top_actions(
         for item in open_items
         if item["priority"] in (Priority.URGENT.value, Priority.HIGH.value)
     ]
-    keys = {item["id"]: _upgrade_key(item, fixes) for item in pressing}
+    return group_actions(pressing, lang, fixes)
+
+
+def group_actions(
+    items: list[dict[str, Any]], lang: str, fixes: dict[str, DeviceFix]
+) -> list[dict[str, Any]]:
+    """``items`` as actions: the same fix and owner make one; a device's updates make one."""
+    keys = {item["id"]: _upgrade_key(item, fixes) for item in items}
     upgrades = Counter(key for key in keys.values() if key is not None)
     actions: dict[tuple[str, ...], dict[str, Any]] = {}
-    for item in pressing:
+    for item in items:
         upgrade_key = keys[item["id"]]
         key = (
             upgrade_key
@@ -612,25 +630,59 @@ def _top_actions(
         actions[key] = {"lead": item, "items": [item], "merged_upgrade": key[0] == "upgrade"}
     result = []
     for action in actions.values():
-        lead, items = action["lead"], action["items"]
+        lead, members = action["lead"], action["items"]
         if action["merged_upgrade"]:
-            text, steps = _upgrade_text(items, lang, fixes.get(lead["device_key"] or ""))
+            text, steps = _upgrade_text(members, lang, fixes.get(lead["device_key"] or ""))
             lines = UPGRADE_ACTION_LINES
         else:
             text, steps, lines = lead["remediation"] or lead["title"], [], ACTION_LINES
         result.append(
             {
                 "lead": lead,
-                "items": items,
+                "items": members,
                 "text": text,
                 "steps": steps,
-                "shown": items[:lines],
-                "more": max(0, len(items) - lines),
-                "ids": [item["id"] for item in items],
-                "targets": list(dict.fromkeys(item["target"] for item in items)),
+                "shown": members[:lines],
+                "more": max(0, len(members) - lines),
+                "ids": [item["id"] for item in members],
+                "targets": list(dict.fromkeys(item["target"] for item in members)),
+                "devices": list(
+                    dict.fromkeys(
+                        item["device_label"] or item["point_label"] or item["target"]
+                        for item in members
+                    )
+                ),
+                "due": min((item["due"] for item in members if item["due"]), default=None),
             }
         )
     return result
+
+
+def action_sheets(
+    view: ReportView, open_items: list[dict[str, Any]], fixes: dict[str, DeviceFix]
+) -> list[dict[str, Any]]:
+    """One sheet per party that has to act (each vendor, the hospital): what, where, by when.
+
+    Ready to hand over: every open finding of the party (information-only ones left out)
+    as actions, the most pressing first, each naming the findings it closes.
+    """
+    owners: dict[str, list[dict[str, Any]]] = {}
+    for item in open_items:
+        if item["priority"] != Priority.INFO.value:
+            owners.setdefault(item["owner"], []).append(item)
+    sheets = []
+    for owner, items in owners.items():
+        actions = group_actions(items, view.lang, fixes)
+        sheets.append(
+            {
+                "owner": owner,
+                "hospital": items[0]["owner_kind"] == HolderKind.HOSPITAL.value,
+                "actions": actions,
+                "count": len(items),
+            }
+        )
+    sheets.sort(key=lambda s: (s["hospital"], s["owner"]))  # vendors first, then the hospital
+    return sheets
 
 
 def _upgrade_key(item: dict[str, Any], fixes: dict[str, DeviceFix]) -> tuple[str, ...] | None:
@@ -760,6 +812,9 @@ def _port_dict(port: PortResult) -> dict[str, Any]:
 
 
 TERMINAL_COLUMNS = 5
+# characters of a verdict's sentence shown in the terminal table (ok / otherwise)
+CELL_SHORT = 24
+CELL_LONG = 44
 _MARKS = {"ok": "○", "warning": "△", "bad": "×", "unknown": "－"}
 
 
@@ -773,6 +828,86 @@ _FAMILIES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("firmware", "firmware", ("firmware.",)),
     ("terminal", "terminals", ("terminal.", "terminals.")),
 )
+
+
+def _requests(view: ReportView) -> list[dict[str, Any]]:
+    """Each vendor request: what was asked by which path, its state, the answer, its use."""
+    t, lang = view.t, view.lang
+    sep = "、" if lang == "ja" else ", "
+    devices = {d.key: d for d in view.engagement.devices}
+    points = {p.key: p for p in view.engagement.connection_points}
+    rows = []
+    for request in view.input.requests or ():
+        about = (
+            f"{request.device_key} {devices[request.device_key].name}"
+            if request.device_key in devices
+            else f"{request.point_key} {points[request.point_key].name}"
+            if request.point_key in points
+            else request.device_key or request.point_key or "-"
+        )
+        asked = sep.join(t(f"requests.want.{w}") for w in request.wants)
+        answer = request.answer
+        shown = [
+            t(f"requests.want.{key}") + f": {redact(value)}"
+            for key, value in answer.items()
+            if key in ("firmware", "wan_ip", "isp")
+        ]
+        if "assignment" in answer:
+            shown.append(t(f"label.assignment.{answer['assignment']}"))
+        if answer.get("note"):
+            shown.append(redact(answer["note"]))
+        rows.append(
+            {
+                "ref": request.ref,
+                "vendor": request.vendor or "-",
+                "subject": f"{about}: {asked}",
+                "sent": t("report.requests.sent", date=jst(request.sent_at, with_time=False))
+                if request.sent_at
+                else t("report.requests.not_sent"),
+                "path": t(f"requests.path.{request.path}"),
+                "status": t(f"requests.state.{request.state}"),
+                "answer": sep.join(shown),
+                "used": _request_use(view, request),
+            }
+        )
+    return rows
+
+
+def _request_use(view: ReportView, request: Any) -> str:
+    """What the survey did with the answer, from the records it changed."""
+    t = view.t
+    device = next((d for d in view.engagement.devices if d.key == request.device_key), None)
+    answer = request.answer
+    if request.state in ("draft", "sent"):
+        return t("report.requests.use.waiting")
+    if request.state == "difficult":
+        return t("report.requests.use.next_path")
+    if request.state == "cancelled":
+        return t("report.requests.use.cancelled")
+    used = []
+    if answer.get("firmware") and device is not None:
+        checked = view.input.firmware is not None and any(
+            r.device_key == device.key for r in view.input.firmware
+        )
+        used.append(
+            t(
+                "report.requests.use.firmware_checked"
+                if checked
+                else "report.requests.use.firmware_recorded",
+                device=device.key,
+            )
+        )
+    if answer.get("wan_ip"):
+        diagnosed = any(a.address == answer["wan_ip"] and a.diagnosed for a in view.addresses)
+        used.append(
+            t(
+                "report.requests.use.diagnosed"
+                if diagnosed
+                else "report.requests.use.address_recorded",
+                address=answer["wan_ip"],
+            )
+        )
+    return ("、" if view.lang == "ja" else "; ").join(used) or t("report.requests.use.recorded")
 
 
 def _check_families(view: ReportView) -> list[dict[str, Any]]:
@@ -848,6 +983,7 @@ def _terminal_tables(view: ReportView, rows: tuple[TerminalRow, ...]) -> list[di
 
 
 def _terminal_cell(view: ReportView, row: TerminalRow, check: str) -> dict[str, str]:
+    """A mark and a short reason; the full sentence of every bad verdict is in the list below."""
     verdict = row.verdicts.get(check)
     if verdict is None:
         return {
@@ -856,11 +992,12 @@ def _terminal_cell(view: ReportView, row: TerminalRow, check: str) -> dict[str, 
             "summary": view.t("report.verdict.not_checked"),
         }
     status = verdict.status.value
-    return {
-        "status": status,
-        "mark": _MARKS.get(status, _MARKS["unknown"]),
-        "summary": redact(verdict.summary(view.lang)),
-    }
+    summary = redact(verdict.summary(view.lang))
+    if verdict.status is VerdictStatus.OK and len(summary) > CELL_SHORT:
+        summary = view.t("report.verdict.ok")
+    elif len(summary) > CELL_LONG:
+        summary = summary[: CELL_LONG - 1] + "…"
+    return {"status": status, "mark": _MARKS.get(status, _MARKS["unknown"]), "summary": summary}
 
 
 def _terminal_issues(view: ReportView, rows: tuple[TerminalRow, ...]) -> list[dict[str, Any]]:
@@ -996,6 +1133,7 @@ def build_view_from(
     compact = len(actions) > TOP_ACTIONS + 2
     d["top_actions"] = actions[:TOP_ACTIONS] if compact else actions
     d["more_actions"] = actions[TOP_ACTIONS:] if compact else []
+    d["action_sheets"] = action_sheets(view, open_items, fixes)
     priority_rows, area_rows = _count_rows(view)
     d["priority_counts"] = priority_rows
     d["area_counts"] = area_rows
@@ -1237,6 +1375,9 @@ def build_view_from(
         {"key": term.key, "hostname": term.hostname, "system": term.system or "-"}
         for term in engagement.terminals
     ]
+
+    # vendor requests --------------------------------------------------------------------
+    d["requests"] = _requests(view) if report.requests is not None else None
 
     # checklist --------------------------------------------------------------------------
     checklist = view.checklist
