@@ -241,3 +241,87 @@ def test_a_terminal_left_out_of_the_audit_makes_the_part_partial(
     part = _part(view, "terminals")
     assert part["state"] == "partial"
     assert re.search(r"T-04.*T-05", part["missing"])
+
+
+# -- action sheets and vendor requests ------------------------------------------------------
+
+
+def test_every_open_finding_is_on_exactly_one_action_sheet(demo_engagement: Engagement) -> None:
+    view = build_view(demo_report_input(demo_engagement), "ja")
+    sheets = view.data["action_sheets"]
+    owners = [s["owner"] for s in sheets]
+    assert owners[-1] == "医療機関"  # vendors first, the hospital last
+    assert "架空メディカルシステムズ株式会社" in owners
+    ids = [i for s in sheets for a in s["actions"] for i in a["ids"]]
+    expected = [f.id for f in view.open_findings if f.priority.value != "info"]
+    assert sorted(ids) == sorted(expected)
+    rdp = next(a for s in sheets for a in s["actions"] if any("3389" in t for t in a["targets"]))
+    assert rdp["due"] is not None
+    assert str(rdp["due"]) == "2026-12-17"  # urgent: the report date + 7 days
+    html = render_html(view)
+    assert html.count('class="action-sheet"') == len(sheets)
+
+
+def test_the_requests_chapter_says_what_became_of_each_answer(
+    demo_engagement: Engagement,
+) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from kenshin.report import RequestRow
+
+    jst = ZoneInfo("Asia/Tokyo")
+    rows = (
+        RequestRow(
+            "REQ-001",
+            "架空ネットワークサービス株式会社",
+            "DEV-01",
+            None,
+            "A",
+            "answered",
+            ("firmware",),
+            sent_at=datetime(2026, 11, 24, 10, tzinfo=jst),
+            answered_at=datetime(2026, 11, 26, 10, tzinfo=jst),
+            answer={
+                "firmware": "v7.0.11,build0489 (GA)",
+                "note": "password: Hospital-Vendor#2026!",
+            },
+        ),
+        RequestRow(
+            "REQ-002",
+            "架空メディカルシステムズ株式会社",
+            "DEV-03",
+            None,
+            "B",
+            "sent",
+            ("firmware",),
+            sent_at=datetime(2026, 11, 24, 10, tzinfo=jst),
+        ),
+    )
+    base = demo_report_input(demo_engagement)
+    view = build_view(replace(base, requests=rows), "ja")
+    answered, waiting = view.data["requests"]
+    assert "第3章" in answered["used"]
+    assert "v7.0.11" in answered["answer"]
+    assert "Hospital-Vendor#2026!" not in answered["answer"]
+    assert waiting["status"] == "依頼済"
+    assert "回答待ち" in waiting["used"]
+    assert waiting["path"].startswith("B")
+    html = render_html(view)
+    assert "Hospital-Vendor#2026!" not in html
+    none = build_view(replace(base, requests=None), "ja")
+    assert none.data["requests"] is None
+    assert "取り込まれていません" in render_html(none)
+
+
+def test_the_demo_report_fits_in_35_pages(demo_ja: object) -> None:
+    import subprocess
+
+    from report_render import Rendered, need_tool
+
+    assert isinstance(demo_ja, Rendered)
+    info = subprocess.run(
+        [need_tool("pdfinfo"), str(demo_ja.files.pdf)], capture_output=True, check=True, timeout=60
+    ).stdout.decode()
+    pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))  # type: ignore[union-attr]
+    assert pages <= 35

@@ -47,7 +47,10 @@ RAW = [
         title_ja="初期設定のIDとパスワードでログインできます（telnet 23/tcp）",
         title_en="Default credentials",
         subject=FindingSubject(address="198.18.20.20", port=23, protocol="tcp"),
-        evidence=r"prompt: \xff\xfb\x01\xff\xfb\x03\x0d\x0aPassword:",
+        evidence=(
+            "23/tcp open; service telnet; YAMAHA RTX router telnetd; banner → rule "
+            r"telnet.yamaha-prompt: \xff\xfb\x01\xff\xfb\x03\x0d\x0aPassword:"
+        ),
     ),
     Finding(
         check_id="firmware.version_unknown",
@@ -100,7 +103,7 @@ _IDENTIFIER_PATTERNS = (
         r"\b(?:terminal|terminals|firmware|exposure|account|backdoor|vulnerability|vuln|"
         r"configuration|report|label|assess|vulndb)\.[a-z_]+"
     ),
-    re.compile(r"kenshin snapshot|matched by"),
+    re.compile(r"kenshin snapshot|matched by|→\s*rule\b"),
 )
 
 

@@ -18,7 +18,7 @@ from importlib import resources
 import yaml
 
 _ESCAPE = re.compile(r"(?:\\x[0-9a-fA-F]{2})+")
-_CUT = re.compile(r"\\(?:x[0-9a-fA-F]?)?$")
+_CUT = re.compile(r"\\(?:x[0-9a-fA-F]?)?$", re.MULTILINE)
 _SNAKE = re.compile(r"\b[a-z]+(?:_[a-z0-9]+)+\b")
 _LINE_ENDS = re.compile(r"(?:\\x0d)?\\x0a|\\x0d", re.IGNORECASE)
 MAX_LINES = 6
@@ -45,6 +45,17 @@ def _bytes_run(match: re.Match[str]) -> str:
     return "〈" + " ".join(codes) + "〉"
 
 
+def _cut(line: str) -> str:
+    """At most ``MAX_LINE`` characters, never ending inside a bracketed byte run."""
+    if len(line) <= MAX_LINE:
+        return line
+    head = line[: MAX_LINE - 1]
+    opened = head.rfind("〈")
+    if opened > head.rfind("〉"):
+        head = head[:opened].rstrip()
+    return head + "…"
+
+
 def without_notes(text: str) -> str:
     """``text`` minus kenshin's annotation clauses (clauses are split at "; ")."""
     drop, cut, fragments = _notes()
@@ -68,7 +79,7 @@ def readable(text: str) -> str:
     text = _ESCAPE.sub(_bytes_run, text)
     text = _SNAKE.sub(lambda m: m.group(0).replace("_", " "), text)
     lines = [line.rstrip() for line in text.splitlines() if line.strip()]
-    shown = [line if len(line) <= MAX_LINE else line[: MAX_LINE - 1] + "…" for line in lines]
+    shown = [_cut(line) for line in lines]
     if len(shown) > MAX_LINES:
         shown = [*shown[:MAX_LINES], "…"]
     return "\n".join(shown)

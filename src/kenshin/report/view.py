@@ -524,6 +524,27 @@ def _finding_dict(view: ReportView, finding: AssessedFinding) -> dict[str, Any]:
     }
 
 
+def _evidence_appendix(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The remote diagnosis's raw answers behind the detailed findings; one answer once."""
+    entries: list[dict[str, Any]] = []
+    first_seen: dict[str, str] = {}
+    for item in items:
+        if not (item["detailed"] and item["area"] == Area.REMOTE.value and item["raw_evidence"]):
+            continue
+        evidence = item["raw_evidence"][0]
+        same = first_seen.setdefault(evidence["text"], item["id"])
+        entries.append(
+            {
+                "id": item["id"],
+                "title": item["title"],
+                "subject": evidence["subject"],
+                "text": evidence["text"] if same == item["id"] else "",
+                "same_as": same if same != item["id"] else "",
+            }
+        )
+    return entries
+
+
 def _raw_evidence(finding: AssessedFinding) -> list[dict[str, str]]:
     """The redacted evidence made readable, what the network answered first."""
     with_text = [f for f in finding.merged if f.evidence.strip()]
@@ -1400,6 +1421,7 @@ def build_view_from(
     }
 
     # appendix ---------------------------------------------------------------------------
+    d["evidence_appendix"] = _evidence_appendix(all_items)
     d["versions"] = report.versions
     d["show_index"] = len(all_items) <= APPENDIX_INDEX_LIMIT
     d["priority_model"] = [{"key": key, "label": t(key)} for key in _MODEL_KEYS]
