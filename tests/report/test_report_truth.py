@@ -325,3 +325,16 @@ def test_the_demo_report_fits_in_35_pages(demo_ja: object) -> None:
     ).stdout.decode()
     pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))  # type: ignore[union-attr]
     assert pages <= 35
+
+
+def test_each_card_names_the_device_fix_not_its_own_first_fix(
+    demo_engagement: Engagement,
+) -> None:
+    findings = (_fortios("CVE-2023-27997", "7.0.12"), _fortios("CVE-2024-55591", "7.0.17"))
+    base = demo_report_input(demo_engagement, with_scan_findings=False)
+    view = build_view(replace(base, findings=findings), "ja")
+    early = next(i for i in view.data["findings"] if "CVE-2023-27997" in i["cves"])
+    assert early["remediation"].startswith("FortiOS を 7.0.17 以降へ更新してください")
+    assert "7.0.12 で修正されています" in early["remediation"]
+    late = next(i for i in view.data["findings"] if "CVE-2024-55591" in i["cves"])
+    assert late["remediation"] == "FortiOS を 7.0.17 以降へ更新してください。"  # its own text

@@ -524,6 +524,13 @@ def _finding_dict(view: ReportView, finding: AssessedFinding) -> dict[str, Any]:
     }
 
 
+def _kb_name(view: ReportView, name: str) -> str:
+    """A knowledge source's name for readers (kenshin's own snapshot has a label)."""
+    key = "report.kb." + re.sub(r"\W+", "_", name.strip().lower())
+    label = view.t(key)
+    return name if label == key else label
+
+
 def _evidence_appendix(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The remote diagnosis's raw answers behind the detailed findings; one answer once."""
     entries: list[dict[str, Any]] = []
@@ -1123,11 +1130,25 @@ def build_view_from(
     view.fixes = fixes
     for item in all_items:
         fix = fixes.get(item["device_key"] or "")
-        if fix is not None and item["upgrades"]:
+        own = highest(item["upgrades"]) if item["upgrades"] else None
+        if fix is not None and own is not None:
             item["fix_version"] = fix.label(lang)
-        elif item["upgrades"]:
-            found = highest(item["upgrades"])
-            item["fix_version"] = found.label(lang) if found else ""
+            if own.per_line != fix.per_line:
+                # the card names the device's one update, not this CVE's first fix
+                steps = [s for u in item["upgrades"] if (s := u.steps(lang).strip())]
+                item["remediation"] = " ".join(
+                    [
+                        t(
+                            "report.f.device_fix",
+                            product=fix.product or own.product,
+                            fixed=fix.label(lang),
+                            own=own.label(lang),
+                        ),
+                        *dict.fromkeys(steps),
+                    ]
+                )
+        elif own is not None:
+            item["fix_version"] = own.label(lang)
     parts = survey_parts(view)
     d["parts"] = parts
     not_done = [p["name"] for p in parts if p["state"] == "not_done"]
@@ -1423,6 +1444,9 @@ def build_view_from(
     # appendix ---------------------------------------------------------------------------
     d["evidence_appendix"] = _evidence_appendix(all_items)
     d["versions"] = report.versions
+    d["knowledge"] = [
+        {"name": _kb_name(view, k.name), "version": k.version} for k in report.versions.knowledge
+    ]
     d["show_index"] = len(all_items) <= APPENDIX_INDEX_LIMIT
     d["priority_model"] = [{"key": key, "label": t(key)} for key in _MODEL_KEYS]
     return view
