@@ -338,3 +338,32 @@ def test_each_card_names_the_device_fix_not_its_own_first_fix(
     assert "7.0.12 で修正されています" in early["remediation"]
     late = next(i for i in view.data["findings"] if "CVE-2024-55591" in i["cves"])
     assert late["remediation"] == "FortiOS を 7.0.17 以降へ更新してください。"  # its own text
+
+
+# -- coverage ------------------------------------------------------------------------------
+
+
+def test_each_open_port_says_which_checks_applied_and_what_they_found(
+    demo_engagement: Engagement,
+) -> None:
+    view = build_view(demo_report_input(demo_engagement), "ja")
+    ports = {
+        (h["address"], p["port"]): p["checks"] for h in view.data["hosts"] for p in h["open_ports"]
+    }
+    assert "公開サービス: 指摘あり" in ports[("198.18.20.20", 3389)]
+    # no version shown: the known-vulnerability check could not tell, never "nothing found"
+    assert "既知脆弱性・バージョン: バージョン不明のため判断できず" in ports[("198.18.20.20", 443)]
+    assert "既知脆弱性・バージョン: 指摘あり" in ports[("198.18.10.10", 443)]
+    assert "バックドア診断: 問題なし" in ports[("198.18.10.10", 443)]
+    assert ports[("198.18.20.20", 500)] == "該当する検査なし（応答の確認のみ）"
+
+
+def test_closed_ports_are_counted_not_listed(demo_engagement: Engagement) -> None:
+    view = build_view(demo_report_input(demo_engagement), "ja")
+    utm = next(h for h in view.data["hosts"] if h["address"] == "198.18.10.10")
+    tcp = next(c for c in utm["coverage"] if c["protocol"] == "TCP")
+    assert tcp["total"] == 3
+    assert "閉鎖 1" in tcp["states_text"]
+    html = render_html(view)
+    appendix = html[html.index('<section id="appendix">') :]
+    assert ">22<" not in appendix  # the closed port 22 is a count, not a row

@@ -32,6 +32,7 @@ from kenshin.assess import (
     load_checklist,
     redact,
 )
+from kenshin.checks import NETWORK_CHECKS, CheckTarget, roles_by_address
 from kenshin.domain import (
     AddressAssignment,
     ConnectionKind,
@@ -43,6 +44,7 @@ from kenshin.domain import (
     FindingSubject,
     GlobalAddress,
     HolderKind,
+    HostResult,
     PortResult,
     PortState,
     Severity,
@@ -966,6 +968,51 @@ def _check_families(view: ReportView) -> list[dict[str, Any]]:
     return rows
 
 
+def _port_checks(
+    view: ReportView, host: HostResult, port: PortResult, roles: dict[str, str]
+) -> str:
+    """The families of checks that apply to this port's service, and what each found.
+
+    The diagnosis runs every check whose ``applies_to`` accepts the port (checks/engine.py);
+    asked again here, so the report can say "ran, nothing found" as well as what was found.
+    """
+    target = CheckTarget(host.address, port, host.ports, roles.get(host.address))
+    prefixes = {family: prefs for family, part, prefs in _FAMILIES if part == "remote"}
+    applied = {
+        family
+        for check in NETWORK_CHECKS
+        if check.applies_to(target)
+        for family, prefs in prefixes.items()
+        if check.check_id.startswith(prefs)
+    }
+    if port.identity is not None and port.identity.product:
+        applied.add("vulnerability")  # the known-vulnerability check reads the product
+    hits = {
+        family
+        for finding in view.findings
+        if finding.is_open
+        for merged in finding.merged
+        if merged.subject.address == host.address and merged.subject.port == port.port
+        for family, prefs in prefixes.items()
+        if merged.check_id.startswith(prefs)
+    }
+    versionless = port.identity is not None and not port.identity.version
+
+    def outcome(family: str) -> str:
+        if family in hits:
+            return "report.port_check.found"
+        if family == "vulnerability" and versionless:
+            return "report.port_check.no_version"  # not "nothing found": it could not tell
+        return "report.port_check.nothing"
+
+    parts = [
+        view.t(outcome(family), family=view.t(f"report.family.{family}"))
+        for family in prefixes
+        if family in applied or family in hits
+    ]
+    return ("、" if view.lang == "ja" else "; ").join(parts) or view.t("report.port_check.none")
+
+
 def _port_coverage(view: ReportView, host: Any) -> list[dict[str, Any]]:
     """Ports probed per protocol on one address, as counts by state (never a list)."""
     counts: dict[str, Counter[str]] = {}
@@ -1354,10 +1401,11 @@ def build_view_from(
     remote_findings = view.by_area(Area.REMOTE)
     if scan is not None:
         point_of = {a.address: a for a in view.addresses}
+        roles = roles_by_address(engagement)
         for host in scan.hosts:
             status = point_of.get(host.address)
             open_ports = [
-                _port_dict(p)
+                {**_port_dict(p), "checks": _port_checks(view, host, p, roles)}
                 for p in sorted(host.ports, key=lambda p: (p.protocol.value, p.port))
                 if p.state is PortState.OPEN
             ]
