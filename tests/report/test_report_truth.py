@@ -367,3 +367,26 @@ def test_closed_ports_are_counted_not_listed(demo_engagement: Engagement) -> Non
     html = render_html(view)
     appendix = html[html.index('<section id="appendix">') :]
     assert ">22<" not in appendix  # the closed port 22 is a count, not a row
+
+
+def test_firmware_gaps_add_only_what_no_finding_states(demo_engagement: Engagement) -> None:
+    from kenshin.report.view import firmware_gap_findings
+
+    base = demo_report_input(demo_engagement, with_scan_findings=False)
+    empty = firmware_gap_findings(replace(base, findings=()))
+    dev01 = [f for f in empty if f.subject.device_key == "DEV-01"]
+    assert sorted(c for f in dev01 for c in f.cves) == ["CVE-2023-27997", "CVE-2024-21762"]
+    assert all(len(f.cves) == 1 for f in dev01)  # one per CVE: never bridges two issues
+    assert any(f.subject.device_key == "DEV-03" for f in empty)  # version unknown
+    # the stored findings state DEV-01's CVEs and DEV-03's unknown version: nothing to add
+    stated = firmware_gap_findings(base)
+    assert not [f for f in stated if f.subject.device_key in ("DEV-01", "DEV-03")]
+    assert firmware_gap_findings(replace(base, firmware=None)) == []
+
+
+def test_an_unknown_terminal_verdict_kind_reads_as_unknown() -> None:
+    from kenshin.report import VerdictStatus
+    from kenshin.report.sources import verdict_status
+
+    assert verdict_status("bad") is VerdictStatus.BAD
+    assert verdict_status("catalogue_stale") is VerdictStatus.UNKNOWN
