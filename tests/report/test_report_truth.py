@@ -390,3 +390,16 @@ def test_an_unknown_terminal_verdict_kind_reads_as_unknown() -> None:
 
     assert verdict_status("bad") is VerdictStatus.BAD
     assert verdict_status("catalogue_stale") is VerdictStatus.UNKNOWN
+
+
+def test_findings_json_carries_the_device_fix_and_due_date(demo_engagement: Engagement) -> None:
+    from kenshin.report.exports import findings_document
+
+    findings = (_fortios("CVE-2023-27997", "7.0.12"), _fortios("CVE-2024-55591", "7.0.17"))
+    base = demo_report_input(demo_engagement, with_scan_findings=False)
+    document = findings_document(build_view(replace(base, findings=findings), "ja"))
+    early = next(f for f in document["findings"] if f["cves"] == ["CVE-2023-27997"])
+    assert early["fix_version"] == "7.0.17"
+    assert early["upgrade"]["fixed_version"] == "7.0.12"  # its own fix is still there
+    assert early["device"] == "DEV-01 本館UTM"
+    assert early["due"] == "2026-12-17"
