@@ -114,6 +114,7 @@ class ReportView:
     addresses: tuple[AddressStatus, ...]
     data: dict[str, Any] = field(default_factory=dict)
     fixes: dict[str, DeviceFix] = field(default_factory=dict)  # device key -> its one fix
+    port_hits: dict[tuple[str, int], set[str]] | None = None  # see _port_hits
 
     def t(self, key: str, **params: object) -> str:
         return translate(key, self.lang, **params)
@@ -968,6 +969,26 @@ def _check_families(view: ReportView) -> list[dict[str, Any]]:
     return rows
 
 
+def _port_hits(view: ReportView) -> dict[tuple[str, int], set[str]]:
+    """Per (address, port): the families of checks with an open finding there (cached)."""
+    if view.port_hits is not None:
+        return view.port_hits
+    prefixes = {family: prefs for family, part, prefs in _FAMILIES if part == "remote"}
+    hits: dict[tuple[str, int], set[str]] = {}
+    for finding in view.findings:
+        if not finding.is_open:
+            continue
+        for merged in finding.merged:
+            subject = merged.subject
+            if subject.address is None or subject.port is None:
+                continue
+            for family, prefs in prefixes.items():
+                if merged.check_id.startswith(prefs):
+                    hits.setdefault((subject.address, subject.port), set()).add(family)
+    view.port_hits = hits
+    return hits
+
+
 def _port_checks(
     view: ReportView, host: HostResult, port: PortResult, roles: dict[str, str]
 ) -> str:
@@ -987,15 +1008,7 @@ def _port_checks(
     }
     if port.identity is not None and port.identity.product:
         applied.add("vulnerability")  # the known-vulnerability check reads the product
-    hits = {
-        family
-        for finding in view.findings
-        if finding.is_open
-        for merged in finding.merged
-        if merged.subject.address == host.address and merged.subject.port == port.port
-        for family, prefs in prefixes.items()
-        if merged.check_id.startswith(prefs)
-    }
+    hits = _port_hits(view).get((host.address, port.port), set())
     versionless = port.identity is not None and not port.identity.version
 
     def outcome(family: str) -> str:
