@@ -12,10 +12,12 @@ from kenshin.assess import (
     load_checklist,
 )
 from kenshin.domain import (
+    ContractHolder,
     Engagement,
     Finding,
     FindingCategory,
     FindingSubject,
+    HolderKind,
     Severity,
     VersionSource,
 )
@@ -40,12 +42,38 @@ def test_data_file_states_its_edition_and_items() -> None:
     assert all(item.text_ja and item.text_en for item in checklist.items)
 
 
-def test_ledger_not_met_when_a_version_is_missing(demo_engagement: Engagement) -> None:
+def test_ledger_met_when_a_missing_version_has_its_reason(demo_engagement: Engagement) -> None:
     results = evaluate_checklist(demo_engagement, (), SurveyEvidence())
-    assert _status(results, "2-1") is ChecklistStatus.NOT_MET  # DEV-03 has no version
+    # DEV-03 has no version but the reason is recorded: the ledger is complete
+    assert _status(results, "2-1") is ChecklistStatus.MET
     ledger = next(r for r in results if r.item.id == "2-1")
+    assert ledger.reason == "assess.checklist.ledger_ok_reasons"
     assert "DEV-03" in ledger.params["devices"]
     assert "DEV-05" not in ledger.params["devices"]  # guest Wi-Fi is out of scope
+
+
+def test_ledger_not_met_when_a_version_is_missing_without_reason(
+    demo_engagement: Engagement,
+) -> None:
+    devices = tuple(
+        replace(d, version_unavailable_reason="") if d.key == "DEV-03" else d
+        for d in demo_engagement.devices
+    )
+    results = evaluate_checklist(replace(demo_engagement, devices=devices), (), SurveyEvidence())
+    assert _status(results, "2-1") is ChecklistStatus.NOT_MET
+    ledger = next(r for r in results if r.item.id == "2-1")
+    assert "DEV-03" in ledger.params["devices"]
+
+
+def test_ledger_not_met_when_a_point_has_no_holder(demo_engagement: Engagement) -> None:
+    points = tuple(
+        replace(p, contract_holder=ContractHolder(HolderKind.OTHER)) if p.key == "CP-01" else p
+        for p in demo_engagement.connection_points
+    )
+    engagement = replace(demo_engagement, connection_points=points)
+    results = evaluate_checklist(engagement, (), SurveyEvidence())
+    assert _status(results, "2-1") is ChecklistStatus.NOT_MET
+    assert "CP-01" in next(r for r in results if r.item.id == "2-1").params["devices"]
 
 
 def test_ledger_met_when_every_in_scope_device_is_known(demo_engagement: Engagement) -> None:
@@ -176,3 +204,51 @@ def test_items_outside_the_survey_are_never_judged(demo_engagement: Engagement) 
     )
     for item_id in ("1-1", "2-3", "2-6", "3-2"):
         assert _status(results, item_id) is ChecklistStatus.NOT_DETERMINABLE
+
+
+def _exposed(check_id: str, port: int) -> Finding:
+    return Finding(
+        check_id=check_id,
+        category=FindingCategory.EXPOSURE,
+        severity=Severity.HIGH,
+        title_ja="公開",
+        title_en="open",
+        subject=FindingSubject(address="198.18.20.20", port=port, protocol="tcp"),
+    )
+
+
+def test_remote_access_mfa_not_met_when_rdp_or_telnet_answer(
+    demo_engagement: Engagement,
+) -> None:
+    assessed = assess_findings(demo_engagement, [_exposed("exposure.rdp", 3389)])
+    results = evaluate_checklist(demo_engagement, assessed, SurveyEvidence(remote_done=True))
+    assert _status(results, "2-10") is ChecklistStatus.NOT_MET
+    result = next(r for r in results if r.item.id == "2-10")
+    assert "198.18.20.20:3389/tcp" in result.params["targets"]
+    assert result.finding_ids == (assessed[0].id,)
+
+
+def test_remote_access_mfa_names_vpn_login_pages_when_only_those_answer(
+    demo_engagement: Engagement,
+) -> None:
+    services = [("198.18.20.20:443/tcp", "https Ivanti Connect Secure")]
+    results = evaluate_checklist(
+        demo_engagement, (), SurveyEvidence(remote_done=True, open_services=services)
+    )
+    result = next(r for r in results if r.item.id == "2-10")
+    assert result.status is ChecklistStatus.NOT_DETERMINABLE
+    assert result.reason == "assess.checklist.remote_access_vpn"
+    assert "198.18.20.20:443/tcp" in result.params["portals"]
+
+
+def test_remote_access_mfa_quiet_for_other_services(demo_engagement: Engagement) -> None:
+    services = [("198.18.10.10:80/tcp", "http nginx")]
+    assessed = assess_findings(demo_engagement, [_exposed("exposure.snmp", 161)])
+    results = evaluate_checklist(
+        demo_engagement, assessed, SurveyEvidence(remote_done=True, open_services=services)
+    )
+    result = next(r for r in results if r.item.id == "2-10")
+    assert result.status is ChecklistStatus.NOT_DETERMINABLE
+    assert result.reason == "assess.checklist.remote_access_none"
+    not_run = evaluate_checklist(demo_engagement, (), SurveyEvidence())
+    assert next(r for r in not_run if r.item.id == "2-10").reason == "assess.checklist.no_evidence"

@@ -100,3 +100,37 @@ def test_report_command_names_an_unknown_engagement(isolated_env: Path) -> None:
     result = CliRunner().invoke(app, ["report", "no-such", "-o", str(isolated_env / "o")])
     assert result.exit_code != 0
     assert not (isolated_env / "o" / "report.pdf").exists()
+
+
+def test_gather_before_any_scan_states_the_firmware_verdicts_as_findings(
+    demo_engagement: Engagement, tmp_path: Path
+) -> None:
+    """Only the engagement is stored: the report still names the UTM's known CVEs."""
+    from kenshin.report.sources import gather_report_input
+
+    store = open_store(f"sqlite:///{tmp_path / 'k.sqlite3'}")
+    try:
+        with store.session() as session:
+            EngagementRepository(session).save(demo_engagement)
+        report = gather_report_input(store, "demo-2026")
+    finally:
+        store.dispose()
+    assert report.scan is None
+    assert report.terminals is None  # not "0 terminals surveyed"
+    assert report.firmware is not None
+    dev01 = next(r for r in report.firmware if r.device_key == "DEV-01")
+    assert dev01.cves
+    # the one fix that closes every affecting CVE: no other fix in the row is higher
+    from kenshin.vulndb.versions import scheme
+
+    fixes = [v.strip() for v in dev01.fixed_version.split(",")]
+    assert len(fixes) == 1
+    view = build_view(report, "ja")
+    device_findings = [f for f in view.findings if f.device_key == "DEV-01"]
+    assert {c for f in device_findings for c in f.cves} >= set(dev01.cves)
+    upgrades = [u.fixed_version for f in device_findings for m in f.merged if (u := m.upgrade)]
+    assert upgrades
+    assert all(scheme(dev01.scheme).compare(fixes[0], u) >= 0 for u in upgrades)
+    table = next(r for r in view.data["firmware"] if r["key"] == "DEV-01")
+    assert table["fixed"] == fixes[0]
+    assert view.data["judgement_level"] in ("urgent", "high")

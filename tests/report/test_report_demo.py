@@ -239,27 +239,43 @@ def test_defectdojo_export_follows_the_generic_format(demo_ja: Rendered) -> None
 
 def test_xlsx_has_one_row_per_finding_and_fillable_columns(demo_ja: Rendered) -> None:
     workbook = load_workbook(demo_ja.files.xlsx)
+    assert workbook.sheetnames == ["指摘事項", "機器", "端末", "チェックリスト", "使い方"]
     sheet = workbook.worksheets[0]
     header = [cell.value for cell in sheet[1]]
     assert header == [
-        "番号", "優先度", "区分", "対象", "指摘内容", "理由・影響", "対応方法",
-        "脆弱性識別子", "対応者", "対応期限", "対応状況", "備考",
+        "番号", "優先度", "区分", "機器", "外部接続点", "対象", "指摘内容",
+        "根拠（確認した内容）", "理由・影響", "対応方法", "更新先の版", "脆弱性識別子",
+        "CVSS", "KEV", "対応者", "対応期限", "対応状況", "完了日", "確認者", "備考",
     ]  # fmt: skip
+    col = {name: header.index(name) for name in header}
     rows = [row for row in sheet.iter_rows(min_row=2, values_only=True) if row[0]]
     assert len(rows) == 12
     assert rows[0][1] == "緊急"
-    owners = {row[3]: row[8] for row in rows}
+    owners = {row[col["対象"]]: row[col["対応者"]] for row in rows}
     assert owners["T-03 RAD-PACS-01"] == "医療機関"
     assert owners["198.18.20.20:23/tcp"] == "架空メディカルシステムズ株式会社"
-    assert all(row[10] == "未対応" for row in rows)
+    assert all(row[col["対応状況"]] == "未対応" for row in rows)
+    utm = next(row for row in rows if row[col["対象"]] == "198.18.10.10:443/tcp")
+    assert utm[col["機器"]] == "DEV-01 本館UTM"
+    assert utm[col["KEV"]] == "KEV"
+    assert utm[col["CVSS"]] == 9.8
+    assert utm[col["対応期限"]] is not None  # suggested from the priority
     assert sheet.freeze_panes == "C2"
     assert sheet.auto_filter.ref is not None
-    assert sheet.auto_filter.ref.startswith("A1:L")
+    assert sheet.auto_filter.ref.startswith("A1:T")
     validations = sheet.data_validations.dataValidation
     status = next(v for v in validations if v.type == "list")
     assert "対応中" in (status.formula1 or "")
-    assert "K2" in str(status.sqref)
-    assert any(v.type == "date" and "J2" in str(v.sqref) for v in validations)
+    assert "Q2" in str(status.sqref)
+    dates = [v for v in validations if v.type == "date"]
+    assert {str(v.sqref).split(":")[0] for v in dates} == {"P2", "R2"}
+    assert all(v.showErrorMessage and v.errorStyle == "stop" for v in dates)
+    urgent_fill = sheet.cell(row=2, column=col["指摘内容"] + 1).fill.fgColor.rgb
+    assert str(urgent_fill).endswith("F8D7DD")  # the row is tinted by its priority
+    terminals = [r for r in workbook["端末"].iter_rows(min_row=2, values_only=True) if r[0]]
+    assert any(r[0] == "T-03 RAD-PACS-01" and "サポート終了" in (r[4] or "") for r in terminals)
+    checklist = [r for r in workbook["チェックリスト"].iter_rows(min_row=2, values_only=True)]
+    assert any(r[0] == "2-⑪" for r in checklist)
 
 
 @pytest.mark.parametrize(

@@ -116,12 +116,14 @@ def test_fixes_on_different_lines_are_each_named(demo_engagement: Engagement) ->
         _cve("CVE-2024-23113", UTM, "7.2.10"),
     )
     (action,) = _actions(demo_engagement, findings)
+    # the 7.0 line's fix is 7.0.14: the device's firmware row (fixed 7.0.14) counts too, so
+    # the summary names the version the firmware table names
     assert action["text"] == (
-        "FortiOS を修正版へ更新してください（7.0 系は 7.0.12 以降、7.2 系は 7.2.10 以降）"
+        "FortiOS を修正版へ更新してください（7.0 系は 7.0.14 以降、7.2 系は 7.2.10 以降）"
         "— 既知の脆弱性 3 件（KEV 3 件）を解消"
     )
     (english,) = _actions(demo_engagement, findings, "en")
-    assert "(7.0.12 or later on the 7.0 line; 7.2.10 or later on the 7.2 line)" in english["text"]
+    assert "(7.0.14 or later on the 7.0 line; 7.2.10 or later on the 7.2 line)" in english["text"]
 
 
 def test_findings_without_a_fixed_version_or_alone_keep_their_own_fix(

@@ -3,8 +3,15 @@
 The items and which evidence bears on each live in ``data/checklist.yaml`` (with the
 edition and date). This module reads them and weighs the survey's evidence:
 
-- ``ledger``: every in-scope device known by vendor, model and firmware version → met;
-  a device whose version nobody could tell → not met (the ledger lacks it).
+- ``ledger``: every in-scope connection point has a contract holder, and every in-scope
+  device its model and either its firmware version or the recorded reason why it cannot
+  be told → met; a point without a holder, a device without a model, or one whose
+  version is missing without a reason → not met (the ledger lacks it).
+- ``remote_access``: a password-only remote entrance answers from the internet (RDP,
+  Telnet, VNC, remote-control tools, a default or empty password — the listed check
+  prefixes) → not met; only VPN login pages answer → not determinable, naming them
+  (whether they ask for a second factor must be confirmed with the vendor); the remote
+  diagnosis ran and found no remote entrance → met; not run → not determinable.
 - ``remote_maintenance``: each in-scope remote-maintenance line has its contract
   holder, its devices and their versions confirmed → met; a device on such a line whose
   version the vendor has not given → not met; no such line reported → not determinable.
@@ -28,7 +35,7 @@ from typing import Any
 import yaml
 
 from kenshin.assess.assess import AssessedFinding
-from kenshin.domain import ConnectionKind, Engagement, VersionSource
+from kenshin.domain import ConnectionKind, Engagement, HolderKind, VersionSource
 
 
 class ChecklistStatus(StrEnum):
@@ -51,6 +58,7 @@ class ChecklistItem:
     firmware: bool = False
     terminal_checks: tuple[str, ...] = ()
     scan: bool = False
+    vpn_products: tuple[str, ...] = ()  # lower-case markers of VPN login pages (remote_access)
 
     def text(self, lang: str) -> str:
         return self.text_en if lang == "en" else self.text_ja
@@ -83,10 +91,12 @@ class SurveyEvidence:
 
     remote_done: bool = False
     firmware: Sequence[tuple[str, str]] | None = None  # (device_key, status)
+    # ("address:port/protocol", "service product") of every open port the diagnosis saw
+    open_services: Sequence[tuple[str, str]] = ()
     terminal_verdicts: Sequence[tuple[str, str, str]] | None = None  # (terminal, check, status)
 
 
-_BASES = {"ledger", "remote_maintenance", "evidence", "outside"}
+_BASES = {"ledger", "remote_maintenance", "remote_access", "evidence", "outside"}
 
 
 @cache
@@ -115,6 +125,7 @@ def load_checklist() -> Checklist:
                 firmware=bool(raw.get("firmware", False)),
                 terminal_checks=tuple(raw.get("terminals") or ()),
                 scan=bool(raw.get("scan", False)),
+                vpn_products=tuple(str(m).lower() for m in raw.get("vpn_products") or ()),
             )
         )
     return Checklist(
@@ -145,7 +156,8 @@ def _terminal_match(item: ChecklistItem, check_id: str) -> bool:
 
 
 def _ledger(engagement: Engagement) -> tuple[str, dict[str, str]]:
-    in_scope_points = {p.key for p in engagement.connection_points if p.in_ehr_scope}
+    points = [p for p in engagement.connection_points if p.in_ehr_scope]
+    in_scope_points = {p.key for p in points}
     devices = [
         d
         for d in engagement.devices
@@ -153,9 +165,24 @@ def _ledger(engagement: Engagement) -> tuple[str, dict[str, str]]:
     ]
     if not devices:
         return ("assess.checklist.no_devices", {})
-    unknown = [d.key for d in devices if not d.version_known or not d.model]
-    if unknown:
-        return ("assess.checklist.ledger_gaps", {"devices": ", ".join(unknown)})
+    holderless = [
+        p.key
+        for p in points
+        if p.contract_holder.kind is HolderKind.OTHER and not p.contract_holder.name
+    ]
+    unknown = [
+        d.key
+        for d in devices
+        if not d.model or not (d.version_known or d.version_unavailable_reason.strip())
+    ]
+    if unknown or holderless:
+        return ("assess.checklist.ledger_gaps", {"devices": ", ".join([*holderless, *unknown])})
+    reasoned = [d.key for d in devices if not d.version_known]
+    if reasoned:
+        return (
+            "assess.checklist.ledger_ok_reasons",
+            {"count": str(len(devices)), "devices": ", ".join(reasoned)},
+        )
     return ("assess.checklist.ledger_ok", {"count": str(len(devices))})
 
 
@@ -178,7 +205,7 @@ def evaluate_checklist(
             key, params = _ledger(engagement)
             status = (
                 ChecklistStatus.MET
-                if key == "assess.checklist.ledger_ok"
+                if key.startswith("assess.checklist.ledger_ok")
                 else ChecklistStatus.NOT_MET
                 if key == "assess.checklist.ledger_gaps"
                 else ChecklistStatus.NOT_DETERMINABLE
@@ -186,6 +213,8 @@ def evaluate_checklist(
             results.append(ChecklistResult(item, status, key, params))
         elif item.basis == "remote_maintenance":
             results.append(_remote_maintenance(item, engagement, open_findings))
+        elif item.basis == "remote_access":
+            results.append(_remote_access(item, open_findings, evidence))
         else:
             results.append(_by_evidence(item, open_findings, evidence))
     return tuple(results)
@@ -232,6 +261,45 @@ def _remote_maintenance(
         "assess.checklist.remote_ok",
         {"lines": ", ".join(line.key for line in lines)},
         related,
+    )
+
+
+def _remote_access(
+    item: ChecklistItem, findings: Sequence[AssessedFinding], evidence: SurveyEvidence
+) -> ChecklistResult:
+    """Two-factor remote access, judged from what answers from the internet."""
+    hits = tuple(f.id for f in findings if f.internet_exposed and _matches(item, f))
+    if hits:
+        where = sorted({f.target for f in findings if f.id in hits})
+        return ChecklistResult(
+            item,
+            ChecklistStatus.NOT_MET,
+            "assess.checklist.remote_access_open",
+            {"count": str(len(hits)), "targets": ", ".join(where)},
+            hits,
+        )
+    portals = [
+        target
+        for target, product in evidence.open_services
+        if any(marker in product.lower() for marker in item.vpn_products)
+    ]
+    if portals:
+        return ChecklistResult(
+            item,
+            ChecklistStatus.NOT_DETERMINABLE,
+            "assess.checklist.remote_access_vpn",
+            {"portals": ", ".join(portals)},
+        )
+    if evidence.remote_done:
+        # nothing answers from the internet; closed-network maintenance lines are not seen
+        return ChecklistResult(
+            item, ChecklistStatus.NOT_DETERMINABLE, "assess.checklist.remote_access_none"
+        )
+    return ChecklistResult(
+        item,
+        ChecklistStatus.NOT_DETERMINABLE,
+        "assess.checklist.no_evidence",
+        {"sources": "remote"},
     )
 
 

@@ -16,6 +16,7 @@ from kenshin.report.model import (
     FirmwareRow,
     KnowledgeVersion,
     ReportInput,
+    RequestRow,
     TerminalRow,
     Versions,
 )
@@ -63,6 +64,7 @@ def build_report_input(
     knowledge: Iterable[KnowledgeVersion] = (),
     authors: Iterable[str] = (),
     generated_at: datetime | None = None,
+    requests: Iterable[RequestRow] | None = None,
 ) -> ReportInput:
     """The report's input for ``engagement_code``.
 
@@ -90,4 +92,5 @@ def build_report_input(
         terminals=tuple(terminals) if terminals is not None else None,
         diagrams=_diagrams(engagement, diagram_svg),
         authors=tuple(authors),
+        requests=tuple(requests) if requests is not None else None,
     )

@@ -2,8 +2,10 @@
 
 ``findings.json`` (schema ``kenshin.findings/1``) carries both languages, the priority
 with the model's steps, every merged evidence, the owner, the update a vulnerability asks
-for (``upgrade``: product, first fixed version, version scheme; ``null`` otherwise) and
-the checklist results.
+for (``upgrade``: product, first fixed version, version scheme; ``null`` otherwise), the
+device and connection point, the device's one fix (``fix_version``, the version the
+tables and summary name), the suggested due date, the evidence in words, and the
+checklist results.
 
 ``defectdojo.json`` follows DefectDojo's "Generic Findings Import" JSON format
 (docs.defectdojo.com, supported_tools/parsers/file/generic): a ``findings`` list whose
@@ -87,6 +89,11 @@ def _finding_json(
             "name": finding.owner.name,
             "vendor": finding.owner.vendor_key,
         },
+        "device": item["device_label"] or None,
+        "connection_point": item["point_label"] or None,
+        "fix_version": item["fix_version"] or None,  # the device's one update (report/fixes.py)
+        "due": item["due"].isoformat() if item["due"] else None,
+        "evidence_summary": item["plain_evidence"],
         "checks": list(finding.check_ids),
         "evidence": [
             {"check": e.check_id, "subject": e.subject, "text": e.text} for e in finding.evidence
@@ -162,7 +169,7 @@ def _dojo_finding(
         record["cvssv3_score"] = finding.cvss
     upgrade: Upgrade | None = item["upgrade"]
     if upgrade is not None:
-        record["fix_version"] = upgrade.fixed_version
+        record["fix_version"] = upgrade.fixed_version  # this finding's own fix
     subject = lead.subject
     if finding.address:
         endpoint: dict[str, Any] = {"host": finding.address}

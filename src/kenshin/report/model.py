@@ -39,9 +39,10 @@ class FirmwareRow:
     status: FirmwareStatus
     cves: tuple[str, ...] = ()
     kev: bool = False
-    fixed_version: str = ""
+    fixed_version: str = ""  # each release line's highest fix, comma-separated
     advice_ja: str = ""
     advice_en: str = ""
+    scheme: str = "generic"  # the vendor version scheme ``fixed_version`` compares in
 
     def advice(self, lang: str) -> str:
         return self.advice_en if lang == "en" and self.advice_en else self.advice_ja
@@ -82,6 +83,29 @@ class TerminalRow:
 
 
 @dataclass(frozen=True)
+class RequestRow:
+    """One information request to a vendor (from the requests room) and what became of it.
+
+    ``path`` is A (the vendor reads the device), B (a procedure for the hospital's staff) or
+    C (an on-site worker with a handed-over account); ``state`` one of draft, sent,
+    answered, difficult, cancelled; ``answer`` maps firmware / wan_ip / assignment / isp /
+    note to what came back. Never carries credentials.
+    """
+
+    ref: str
+    vendor: str
+    device_key: str | None
+    point_key: str | None
+    path: str
+    state: str
+    wants: tuple[str, ...]
+    sent_at: datetime | None = None
+    answered_at: datetime | None = None
+    answer: Mapping[str, str] = field(default_factory=dict)
+    follows: str | None = None
+
+
+@dataclass(frozen=True)
 class KnowledgeVersion:
     """One knowledge source the survey used, and which version/date of it."""
 
@@ -108,6 +132,7 @@ class ReportInput:
     terminals: tuple[TerminalRow, ...] | None = None
     diagrams: Mapping[str, str] = field(default_factory=dict)  # lang -> SVG text
     authors: tuple[str, ...] = ()
+    requests: tuple[RequestRow, ...] | None = None  # None: not known to this report
 
     def diagram(self, lang: str) -> str | None:
         return self.diagrams.get(lang) or self.diagrams.get("ja") or None

@@ -12,12 +12,14 @@ from collections.abc import Sequence
 from sqlalchemy.orm import Session
 
 from kenshin.domain import Engagement, ScanReport
+from kenshin.firmware import check_engagement
 from kenshin.report.build import build_report_input
 from kenshin.report.model import (
     FirmwareRow,
     FirmwareStatus,
     KnowledgeVersion,
     ReportInput,
+    RequestRow,
     TerminalRow,
     TerminalVerdict,
     VerdictStatus,
@@ -28,6 +30,7 @@ from kenshin.store import EngagementRepository, Store
 from kenshin.terminals import stored_assessments
 from kenshin.terminals.assessment import TerminalAssessment
 from kenshin.vulndb import KnowledgeBase, open_knowledge_base
+from kenshin.vulndb.versions import scheme
 
 
 def latest_scan(session: Session, engagement_code: str) -> ScanReport | None:
@@ -40,13 +43,21 @@ def latest_scan(session: Session, engagement_code: str) -> ScanReport | None:
 
 
 def firmware_rows(engagement: Engagement, kb: KnowledgeBase) -> list[FirmwareRow]:
-    """One row per device: the firmware check's conclusion and what to do."""
+    """One row per device: the firmware check's conclusion and what to do.
+
+    The fix named is each release line's highest fixed version among the affecting
+    vulnerabilities (``VersionScheme.highest_per_line``), the one update that closes them
+    all; the summary and findings.xlsx name the same version.
+    """
     rows = []
     for device in engagement.devices:
         version = device.firmware_version if device.version_known else None
         check = kb.check_firmware(device.vendor, device.model, version)
         affected = [m for m in check.matches if m.status == "affected"]
-        fixed = next((m.fixed_version for m in affected if m.fixed_version), None)
+        fixable = [m for m in affected if m.fixed_version]
+        schemes = {m.scheme for m in fixable}
+        name = schemes.pop() if len(schemes) == 1 else "generic"
+        highest = scheme(name).highest_per_line(m.fixed_version or "" for m in fixable)
         rows.append(
             FirmwareRow(
                 device_key=device.key,
@@ -57,9 +68,10 @@ def firmware_rows(engagement: Engagement, kb: KnowledgeBase) -> list[FirmwareRow
                 status=FirmwareStatus(check.status),
                 cves=tuple(m.cve for m in affected),
                 kev=any(m.kev for m in affected),
-                fixed_version=fixed or "",
+                fixed_version=", ".join(highest.values()),
                 advice_ja=check.message_ja,
                 advice_en=check.message_en,
+                scheme=name,
             )
         )
     return rows
@@ -75,17 +87,54 @@ def _terminal_row(engagement: Engagement, assessment: TerminalAssessment) -> Ter
         role=terminal.role,
         os=assessment.os_summary,
         verdicts={
-            v.check_id: TerminalVerdict(VerdictStatus(v.status), v.summary_ja, v.summary_en)
+            v.check_id: TerminalVerdict(verdict_status(v.status), v.summary_ja, v.summary_en)
             for v in assessment.verdicts
         },
     )
 
 
-def terminal_rows(session: Session, engagement: Engagement) -> list[TerminalRow]:
-    """One row per audited terminal, in the engagement's order."""
+def verdict_status(kind: str) -> VerdictStatus:
+    """A terminal verdict's status; a kind this report does not know reads as "unknown"."""
+    try:
+        return VerdictStatus(kind)
+    except ValueError:
+        return VerdictStatus.UNKNOWN
+
+
+def terminal_rows(session: Session, engagement: Engagement) -> list[TerminalRow] | None:
+    """One row per audited terminal, in the engagement's order; None before any audit."""
     found = [_terminal_row(engagement, a) for a in stored_assessments(session, engagement.code)]
     rows = {row.key: row for row in found if row is not None}
+    if not rows:
+        return None
     return [rows[t.key] for t in engagement.terminals if t.key in rows]
+
+
+def request_rows(session: Session, engagement: Engagement) -> list[RequestRow]:
+    """Every vendor request of the engagement, oldest first, with its answer (no secrets)."""
+    from kenshin.requests import RequestRepository
+
+    vendors = {v.key: v.company for v in engagement.vendors}
+    rows = []
+    for request in RequestRepository(session).for_engagement(engagement.code):
+        recipient = request.recipient
+        name = vendors.get(recipient.vendor_key or "", recipient.name or recipient.vendor_key or "")
+        rows.append(
+            RequestRow(
+                ref=request.ref,
+                vendor=name,
+                device_key=request.device_key,
+                point_key=request.point_key,
+                path=request.path.value,
+                state=request.state.value,
+                wants=tuple(w.value for w in request.wants),
+                sent_at=request.sent_at,
+                answered_at=request.answered_at,
+                answer=request.answer.as_dict() if request.answer else {},
+                follows=f"#{request.follows}" if request.follows else None,
+            )
+        )
+    return rows
 
 
 def knowledge_versions(kb: KnowledgeBase) -> Sequence[KnowledgeVersion]:
@@ -109,6 +158,8 @@ def gather_report_input(store: Store, engagement_code: str) -> ReportInput:
     kb = open_knowledge_base()
     try:
         firmware = firmware_rows(engagement, kb)
+        # the firmware table's verdicts are findings like any other (merged with stored ones)
+        firmware_findings = check_engagement(engagement, kb)
         knowledge = knowledge_versions(kb)
     finally:
         kb.close()
@@ -119,5 +170,7 @@ def gather_report_input(store: Store, engagement_code: str) -> ReportInput:
             scan=latest_scan(session, engagement_code),
             firmware=firmware,
             terminals=terminal_rows(session, engagement),
+            extra_findings=firmware_findings,
+            requests=request_rows(session, engagement),
             knowledge=knowledge,
         )

@@ -10,9 +10,13 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from functools import cache
+from importlib import resources
 from typing import Any
 from zoneinfo import ZoneInfo
+
+import yaml
 
 from kenshin.assess import (
     AREAS,
@@ -28,22 +32,35 @@ from kenshin.assess import (
     load_checklist,
     redact,
 )
+from kenshin.checks import NETWORK_CHECKS, CheckTarget, roles_by_address
 from kenshin.domain import (
     AddressAssignment,
     ConnectionKind,
     ConnectionPoint,
     Engagement,
+    Finding,
+    FindingCategory,
     FindingStatus,
+    FindingSubject,
     GlobalAddress,
     HolderKind,
+    HostResult,
     PortResult,
     PortState,
+    Severity,
     Upgrade,
 )
 from kenshin.i18n import translate
 from kenshin.report.charts import bar_chart
-from kenshin.report.model import FirmwareStatus, ReportInput, TerminalRow, VerdictStatus
-from kenshin.vulndb.versions import scheme
+from kenshin.report.fixes import DeviceFix, device_fixes, highest, upgrades_of
+from kenshin.report.model import (
+    FirmwareRow,
+    FirmwareStatus,
+    ReportInput,
+    TerminalRow,
+    VerdictStatus,
+)
+from kenshin.report.readable import readable
 
 JST = ZoneInfo("Asia/Tokyo")
 PRIORITIES: tuple[Priority, ...] = tuple(Priority)
@@ -96,6 +113,8 @@ class ReportView:
     checklist_results: tuple[ChecklistResult, ...]
     addresses: tuple[AddressStatus, ...]
     data: dict[str, Any] = field(default_factory=dict)
+    fixes: dict[str, DeviceFix] = field(default_factory=dict)  # device key -> its one fix
+    port_hits: dict[tuple[str, int], set[str]] | None = None  # see _port_hits
 
     def t(self, key: str, **params: object) -> str:
         return translate(key, self.lang, **params)
@@ -164,6 +183,15 @@ def address_statuses(report: ReportInput) -> tuple[AddressStatus, ...]:
 def _survey_evidence(report: ReportInput) -> SurveyEvidence:
     return SurveyEvidence(
         remote_done=report.scan is not None and bool(report.scan.hosts),
+        open_services=[
+            (
+                f"{host.address}:{port.port}/{port.protocol.value}",
+                f"{port.identity.service} {port.identity.product}" if port.identity else "",
+            )
+            for host in (report.scan.hosts if report.scan else ())
+            for port in host.ports
+            if port.state is PortState.OPEN
+        ],
         firmware=(
             [(row.device_key, row.status.value) for row in report.firmware]
             if report.firmware is not None
@@ -181,9 +209,115 @@ def _survey_evidence(report: ReportInput) -> SurveyEvidence:
     )
 
 
+def firmware_gap_findings(report: ReportInput) -> list[Finding]:
+    """The firmware table's verdicts that no finding states yet, as findings.
+
+    One source of truth: a row that says "affected" or "version unknown" must reach the
+    summary, the checklist and findings.xlsx like any other finding. A CVE already stated
+    about the device (by the firmware room, or by the remote diagnosis on the device's
+    line) adds nothing; each missing CVE becomes its own finding, so that the assessment
+    merges it with any other finding of that CVE and never bridges two CVEs.
+    """
+    if report.firmware is None:
+        return []
+    engagement = report.engagement
+    devices = {d.key: d for d in engagement.devices}
+    point_of_address = {
+        str(a.address): p.key for p in engagement.connection_points for a in p.addresses
+    }
+    stated: set[tuple[str, str]] = set()
+    unknown_stated: set[str] = set()
+    for finding in report.findings:
+        subject = finding.subject
+        keys = {subject.device_key} if subject.device_key else set()
+        if subject.address and subject.address in point_of_address:
+            keys.update(d.key for d in engagement.devices_on(point_of_address[subject.address]))
+        stated.update((key, cve) for key in keys for cve in finding.cves)
+        if subject.device_key and finding.check_id in _VERSION_CHECKS:
+            unknown_stated.add(subject.device_key)
+    out: list[Finding] = []
+    for row in report.firmware:
+        device = devices.get(row.device_key)
+        name = device.name if device else row.device_key
+        product = f"{row.vendor} {row.model}".strip() or name
+        subject = FindingSubject(device_key=row.device_key)
+        if row.status is FirmwareStatus.AFFECTED:
+            fixes = [v.strip() for v in row.fixed_version.split(",") if v.strip()]
+            for cve in row.cves:
+                if (row.device_key, cve) in stated:
+                    continue
+                out.append(_gap_cve(row, cve, name, product, subject, fixes))
+        elif (
+            row.status in (FirmwareStatus.VERSION_UNKNOWN, FirmwareStatus.UNKNOWN_PRODUCT)
+            and row.device_key not in unknown_stated
+        ):
+            key = f"report.fwgap.{row.status.value}"
+            out.append(
+                Finding(
+                    check_id=f"firmware.{row.status.value}",
+                    category=FindingCategory.CONFIGURATION,
+                    severity=Severity.LOW,
+                    title_ja=translate(key, "ja", device=name, product=product),
+                    title_en=translate(key, "en", device=name, product=product),
+                    subject=subject,
+                    description_ja=row.advice("ja"),
+                    description_en=row.advice("en"),
+                    remediation_ja=translate("report.fwgap.ask_version", "ja"),
+                    remediation_en=translate("report.fwgap.ask_version", "en"),
+                )
+            )
+    return out
+
+
+def _gap_cve(
+    row: FirmwareRow,
+    cve: str,
+    name: str,
+    product: str,
+    subject: FindingSubject,
+    fixes: list[str],
+) -> Finding:
+    """One CVE of an affected firmware row; KEV only when the row's KEV flag is its alone."""
+    texts = {
+        lang: (
+            translate("report.fwgap.title", lang, device=name, cve=cve),
+            translate(
+                "report.fwgap.description", lang, product=product, version=row.version, cves=cve
+            ),
+            translate(
+                "report.fwgap.fix" if fixes else "report.fwgap.fix_unknown",
+                lang,
+                product=product,
+                fixed=", ".join(fixes),
+            ),
+        )
+        for lang in ("ja", "en")
+    }
+    return Finding(
+        check_id=f"firmware.{cve}",
+        category=FindingCategory.VULNERABILITY,
+        severity=Severity.HIGH,
+        title_ja=texts["ja"][0],
+        title_en=texts["en"][0],
+        subject=subject,
+        description_ja=texts["ja"][1],
+        description_en=texts["en"][1],
+        remediation_ja=texts["ja"][2],
+        remediation_en=texts["en"][2],
+        cves=(cve,),
+        kev=row.kev and len(row.cves) == 1,
+        upgrade=Upgrade(product, fixes[-1], row.scheme) if fixes else None,
+    )
+
+
+_VERSION_CHECKS = ("firmware.version_unknown", "firmware.unknown_product")
+
+
 def assess(report: ReportInput) -> tuple[tuple[AssessedFinding, ...], tuple[ChecklistResult, ...]]:
     """The language-independent part: assessed findings and checklist results."""
-    findings = assess_findings(report.engagement, report.findings)
+    findings = assess_findings(
+        report.engagement, [*report.findings, *firmware_gap_findings(report)]
+    )
     results = evaluate_checklist(report.engagement, findings, _survey_evidence(report))
     return findings, results
 
@@ -219,6 +353,120 @@ def judgement(view: ReportView) -> tuple[str, str]:
     if counts[Priority.LOW]:
         return "low", "report.judgement.low"
     return "good", "report.judgement.good"
+
+
+@cache
+def _due_days() -> dict[str, int | None]:
+    path = resources.files("kenshin.report") / "data" / "due.yaml"
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return {str(k): (int(v) if v is not None else None) for k, v in document["days"].items()}
+
+
+def due_date(report: ReportInput, priority: Priority) -> date | None:
+    """The suggested due date of a finding of ``priority`` (``data/due.yaml``), in JST."""
+    days = _due_days().get(priority.value)
+    if days is None:
+        return None
+    return report.generated_at.astimezone(JST).date() + timedelta(days=days)
+
+
+def survey_parts(view: ReportView) -> list[dict[str, Any]]:
+    """Every part of the survey with its state: done, partly done (what is missing), not done.
+
+    The summary's judgement reads these: a part not done, or done only in part, can
+    never make the report say "no problems".
+    """
+    report, t = view.input, view.t
+    engagement = report.engagement
+    sep = "、" if view.lang == "ja" else ", "
+    issued = jst(report.generated_at, with_time=False)
+    parts: list[dict[str, Any]] = []
+
+    def part(key: str, state: str, date: str, detail: str, missing: list[str]) -> None:
+        parts.append(
+            {
+                "key": key,
+                "name": t(f"report.area.{key}"),
+                "state": state,
+                "state_label": t(f"report.part.{state}"),
+                "date": date,
+                "detail": detail,
+                "missing": sep.join(missing),
+            }
+        )
+
+    in_scope = [p for p in engagement.connection_points if p.in_ehr_scope]
+    unknown = [
+        dev.key
+        for dev in engagement.devices
+        if not dev.version_known and _device_in_scope(engagement, dev.connection_points)
+    ]
+    holderless = [
+        p.key
+        for p in in_scope
+        if p.contract_holder.kind is HolderKind.OTHER and not p.contract_holder.name
+    ]
+    part(
+        "connection_points",
+        "partial" if unknown or holderless else "done" if in_scope else "not_done",
+        issued,
+        t(
+            "report.cov.points",
+            inscope=len(in_scope),
+            total=len(engagement.connection_points),
+            devices=len(engagement.devices),
+        ),
+        [t("report.part.missing_versions", keys=", ".join(unknown))] if unknown else [],
+    )
+    if report.firmware is None:
+        part("firmware", "not_done", "-", t("report.not_done_section"), [])
+    else:
+        unchecked = [
+            r.device_key
+            for r in report.firmware
+            if r.status not in (FirmwareStatus.AFFECTED, FirmwareStatus.NOT_AFFECTED)
+        ]
+        checked = len(report.firmware) - len(unchecked)
+        part(
+            "firmware",
+            "partial" if unchecked else "done",
+            issued,
+            t("report.cov.firmware", checked=checked, total=len(report.firmware)),
+            [t("report.part.unchecked_devices", keys=", ".join(unchecked))] if unchecked else [],
+        )
+    if report.scan is None:
+        part("remote", "not_done", "-", t("report.not_done_section"), [])
+    else:
+        left = [a for a in view.addresses if not a.diagnosed]
+        part(
+            "remote",
+            "partial" if left else "done",
+            jst(report.scan.started_at, with_time=False),
+            t(
+                "report.cov.remote",
+                done=len(view.addresses) - len(left),
+                total=len(view.addresses),
+            ),
+            [
+                f"{a.address}（{t(a.reason_key)}）"
+                if view.lang == "ja"
+                else f"{a.address} ({t(a.reason_key)})"
+                for a in left
+            ],
+        )
+    if report.terminals is None:
+        part("terminals", "not_done", "-", t("report.not_done_section"), [])
+    else:
+        audited = {row.key for row in report.terminals}
+        planned = [term.key for term in engagement.terminals if term.key not in audited]
+        part(
+            "terminals",
+            "partial" if planned else "done",
+            issued,
+            t("report.cov.terminals", count=len(audited), limit=engagement.terminal_limit),
+            [t("report.part.terminals_left", keys=", ".join(planned))] if planned else [],
+        )
+    return parts
 
 
 def _finding_dict(view: ReportView, finding: AssessedFinding) -> dict[str, Any]:
@@ -257,9 +505,19 @@ def _finding_dict(view: ReportView, finding: AssessedFinding) -> dict[str, Any]:
         "status_label": view.t(f"label.finding_status.{lead.status.value}"),
         "status_reason": lead.status_reason,
         "owner": owner_label(finding, lang),
+        "owner_kind": finding.owner.kind.value,
         "evidence": [
             {"check_id": e.check_id, "subject": e.subject, "text": e.text} for e in finding.evidence
         ],
+        "plain_evidence": _plain_evidence(view, finding),
+        "raw_evidence": _raw_evidence(finding),
+        "device_key": finding.device_key,
+        "point_key": finding.point_key,
+        "device_label": _device_label(view, finding.device_key),
+        "point_label": _point_label(view, finding.point_key),
+        "due": due_date(view.input, finding.priority) if finding.is_open else None,
+        "upgrades": upgrades_of(finding),
+        "fix_version": "",
         "checks": list(finding.check_ids),
         "merged": len(finding.merged),
         "exposed": finding.internet_exposed,
@@ -269,6 +527,94 @@ def _finding_dict(view: ReportView, finding: AssessedFinding) -> dict[str, Any]:
     }
 
 
+def _kb_name(view: ReportView, name: str) -> str:
+    """A knowledge source's name for readers (kenshin's own snapshot has a label)."""
+    key = "report.kb." + re.sub(r"\W+", "_", name.strip().lower())
+    label = view.t(key)
+    return name if label == key else label
+
+
+def _evidence_appendix(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The remote diagnosis's raw answers behind the detailed findings; one answer once."""
+    entries: list[dict[str, Any]] = []
+    first_seen: dict[str, str] = {}
+    for item in items:
+        if not (item["detailed"] and item["area"] == Area.REMOTE.value and item["raw_evidence"]):
+            continue
+        evidence = item["raw_evidence"][0]
+        same = first_seen.setdefault(evidence["text"], item["id"])
+        entries.append(
+            {
+                "id": item["id"],
+                "title": item["title"],
+                "subject": evidence["subject"],
+                "text": evidence["text"] if same == item["id"] else "",
+                "same_as": same if same != item["id"] else "",
+            }
+        )
+    return entries
+
+
+def _raw_evidence(finding: AssessedFinding) -> list[dict[str, str]]:
+    """The redacted evidence made readable, what the network answered first."""
+    with_text = [f for f in finding.merged if f.evidence.strip()]
+    pairs = sorted(
+        zip(with_text, finding.evidence, strict=True),
+        key=lambda pair: pair[0].subject.address is None,
+    )
+    return [
+        {"subject": evidence.subject, "text": text}
+        for _, evidence in pairs
+        if (text := readable(evidence.text))
+    ]
+
+
+def _device_label(view: ReportView, key: str | None) -> str:
+    device = next((d for d in view.engagement.devices if d.key == key), None)
+    return f"{device.key} {device.name}" if device else ""
+
+
+def _point_label(view: ReportView, key: str | None) -> str:
+    point = next((p for p in view.engagement.connection_points if p.key == key), None)
+    return f"{point.key} {point.name}" if point else ""
+
+
+def _plain_evidence(view: ReportView, finding: AssessedFinding) -> list[str]:
+    """Where each merged finding's evidence came from and when, in plain words."""
+    report = view.input
+    devices = {d.key: d for d in report.engagement.devices}
+    scan_day = jst(report.scan.started_at, with_time=False) if report.scan else "-"
+    lines: list[str] = []
+    for merged in finding.merged:
+        subject = merged.subject
+        if subject.address:
+            where = subject.address
+            if subject.port is not None:
+                where += f" {subject.port}/{(subject.protocol or 'tcp').upper()}"
+            lines.append(view.t("report.ev.remote", where=where, date=scan_day))
+        elif subject.terminal_key:
+            lines.append(view.t("report.ev.terminal", terminal=subject.terminal_key))
+        elif subject.device_key and subject.device_key in devices:
+            device = devices[subject.device_key]
+            source = (
+                view.t(f"label.source.{device.version_source.value}")
+                if device.version_source
+                else view.t("report.version.no_source")
+            )
+            lines.append(
+                view.t(
+                    "report.ev.firmware" if device.version_known else "report.ev.firmware_unknown",
+                    device=f"{device.key} {device.name}",
+                    version=device.firmware_version,
+                    source=source,
+                    date=jst(report.generated_at, with_time=False),
+                )
+            )
+        else:
+            lines.append(view.t("report.ev.records"))
+    return list(dict.fromkeys(lines))
+
+
 def _upgrade_of(finding: AssessedFinding) -> Upgrade | None:
     """The update the issue asks for: the lead's, else the first merged finding's."""
     if finding.finding.upgrade is not None:
@@ -276,66 +622,123 @@ def _upgrade_of(finding: AssessedFinding) -> Upgrade | None:
     return next((f.upgrade for f in finding.merged if f.upgrade is not None), None)
 
 
-def _top_actions(open_items: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
-    """The most urgent actions; findings with the same fix and owner make one action.
+def _top_actions(
+    open_items: list[dict[str, Any]], lang: str, fixes: dict[str, DeviceFix]
+) -> list[dict[str, Any]]:
+    """Every urgent and high action; findings with the same fix and owner make one action.
 
-    Several vulnerabilities of one target and product that an update fixes make one
-    action too: update to the highest fixed version (see ``_upgrade_text``).
+    Vulnerabilities of one device (or target) and product that an update fixes make one
+    action: update to the device's fix, the same version the firmware table and
+    findings.xlsx name (``fixes.py``). Nothing pressing is dropped; the summary shows the
+    first ``TOP_ACTIONS`` as cards and the rest as compact rows.
     """
     pressing = [
         item
         for item in open_items
         if item["priority"] in (Priority.URGENT.value, Priority.HIGH.value)
     ]
-    upgrades = Counter(_upgrade_key(item) for item in pressing if item["upgrade"] is not None)
+    return group_actions(pressing, lang, fixes)
+
+
+def group_actions(
+    items: list[dict[str, Any]], lang: str, fixes: dict[str, DeviceFix]
+) -> list[dict[str, Any]]:
+    """``items`` as actions: the same fix and owner make one; a device's updates make one."""
+    keys = {item["id"]: _upgrade_key(item, fixes) for item in items}
+    upgrades = Counter(key for key in keys.values() if key is not None)
     actions: dict[tuple[str, ...], dict[str, Any]] = {}
-    for item in pressing:
-        upgrade_key = _upgrade_key(item) if item["upgrade"] is not None else None
+    for item in items:
+        upgrade_key = keys[item["id"]]
         key = (
             upgrade_key
-            if upgrade_key is not None and upgrades[upgrade_key] > 1
+            if upgrade_key is not None
+            and (upgrades[upgrade_key] > 1 or item["device_key"] in fixes)
             else ("fix", item["remediation"] or item["title"], item["owner"])
         )
         if key in actions:
             actions[key]["items"].append(item)
             continue
-        if len(actions) == TOP_ACTIONS:
-            continue
         actions[key] = {"lead": item, "items": [item], "merged_upgrade": key[0] == "upgrade"}
     result = []
     for action in actions.values():
-        lead, items = action["lead"], action["items"]
+        lead, members = action["lead"], action["items"]
         if action["merged_upgrade"]:
-            text, steps = _upgrade_text(items, lang)
+            text, steps = _upgrade_text(members, lang, fixes.get(lead["device_key"] or ""))
             lines = UPGRADE_ACTION_LINES
         else:
             text, steps, lines = lead["remediation"] or lead["title"], [], ACTION_LINES
         result.append(
             {
                 "lead": lead,
-                "items": items,
+                "items": members,
                 "text": text,
                 "steps": steps,
-                "shown": items[:lines],
-                "more": max(0, len(items) - lines),
+                "shown": members[:lines],
+                "more": max(0, len(members) - lines),
+                "ids": [item["id"] for item in members],
+                "targets": list(dict.fromkeys(item["target"] for item in members)),
+                "devices": list(
+                    dict.fromkeys(
+                        item["device_label"] or item["point_label"] or item["target"]
+                        for item in members
+                    )
+                ),
+                "due": min((item["due"] for item in members if item["due"]), default=None),
             }
         )
     return result
 
 
-def _upgrade_key(item: dict[str, Any]) -> tuple[str, ...]:
-    upgrade: Upgrade = item["upgrade"]
+def action_sheets(
+    view: ReportView, open_items: list[dict[str, Any]], fixes: dict[str, DeviceFix]
+) -> list[dict[str, Any]]:
+    """One sheet per party that has to act (each vendor, the hospital): what, where, by when.
+
+    Ready to hand over: every open finding of the party (information-only ones left out)
+    as actions, the most pressing first, each naming the findings it closes.
+    """
+    owners: dict[str, list[dict[str, Any]]] = {}
+    for item in open_items:
+        if item["priority"] != Priority.INFO.value:
+            owners.setdefault(item["owner"], []).append(item)
+    sheets = []
+    for owner, items in owners.items():
+        actions = group_actions(items, view.lang, fixes)
+        sheets.append(
+            {
+                "owner": owner,
+                "hospital": items[0]["owner_kind"] == HolderKind.HOSPITAL.value,
+                "actions": actions,
+                "count": len(items),
+            }
+        )
+    sheets.sort(key=lambda s: (s["hospital"], s["owner"]))  # vendors first, then the hospital
+    return sheets
+
+
+def _upgrade_key(item: dict[str, Any], fixes: dict[str, DeviceFix]) -> tuple[str, ...] | None:
+    """Which update closes the item: its device's one fix, else its own upgrade; or None."""
+    upgrade: Upgrade | None = item["upgrade"]
+    if upgrade is None:  # no known fix: the device's update may not close it
+        return None
+    fix = fixes.get(item["device_key"] or "")
+    if fix is not None:
+        return ("upgrade", item["device_key"], fix.product, fix.scheme, item["owner"])
     return ("upgrade", item["target"], upgrade.product, upgrade.scheme, item["owner"])
 
 
-def _upgrade_text(items: list[dict[str, Any]], lang: str) -> tuple[str, list[str]]:
+def _upgrade_text(
+    items: list[dict[str, Any]], lang: str, fix: DeviceFix | None
+) -> tuple[str, list[str]]:
     """One update for several vulnerabilities, and each one's extra steps.
 
-    The highest fixed version (in the vendor's version scheme) fixes them all when they
-    are fixes of one release line; fixes on different lines are each named.
+    The device's fix when the items are about a known device, else the highest fixed
+    version per release line of every update the items ask for.
     """
-    upgrades: list[Upgrade] = [item["upgrade"] for item in items]
-    highest = scheme(upgrades[0].scheme).highest_per_line(u.fixed_version for u in upgrades)
+    upgrades: list[Upgrade] = [u for item in items for u in item["upgrades"]]
+    if fix is None:
+        fix = highest(upgrades)
+    assert fix is not None  # items of an upgrade action have an upgrade
     cves = {cve for item in items for cve in item["cves"]}
     flags = [
         translate(f"report.action.{flag}", lang, count=count)
@@ -346,22 +749,16 @@ def _upgrade_text(items: list[dict[str, Any]], lang: str) -> tuple[str, list[str
         if count
     ]
     params: dict[str, object] = {
-        "product": upgrades[0].product or items[0]["target"],
+        "product": fix.product or items[0]["target"],
         "count": len(cves) or len(items),
         "flags": (f"（{'、'.join(flags)}）" if lang == "ja" else f" ({', '.join(flags)})")
         if flags
         else "",
     }
-    if len(highest) == 1:
-        (fixed,) = highest.values()
-        text = translate("report.action.upgrade", lang, fixed=fixed, **params)
+    if len(fix.per_line) == 1:
+        text = translate("report.action.upgrade", lang, fixed=fix.label(lang), **params)
     else:
-        per_line = [
-            translate("report.action.line", lang, line=".".join(map(str, line)), fixed=fixed)
-            for line, fixed in highest.items()
-        ]
-        lines = "、".join(per_line) if lang == "ja" else "; ".join(per_line)
-        text = translate("report.action.upgrade_lines", lang, lines=lines, **params)
+        text = translate("report.action.upgrade_lines", lang, lines=fix.label(lang), **params)
     steps = list(dict.fromkeys(s for u in upgrades if (s := u.steps(lang).strip())))
     return text, steps
 
@@ -377,6 +774,7 @@ def group_items(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
         key = (
             item["area"],
             item["title"],
+            item.get("description", ""),  # two terminals' different states stay two cards
             item["remediation"],
             item["priority"],
             item["status"],
@@ -442,6 +840,280 @@ def _port_dict(port: PortResult) -> dict[str, Any]:
         "version": redact(identity.version) if identity else "",
         "reason": port.reason,
     }
+
+
+TERMINAL_COLUMNS = 5
+# characters of a verdict's sentence shown in the terminal table (ok / otherwise)
+CELL_SHORT = 24
+CELL_LONG = 44
+_MARKS = {"ok": "○", "warning": "△", "bad": "×", "unknown": "－"}
+
+
+_FAMILIES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    # (family, survey part it belongs to, check-id prefixes)
+    ("vulnerability", "remote", ("vulnerability.", "vuln.")),
+    ("backdoor", "remote", ("backdoor.",)),
+    ("account", "remote", ("account.",)),
+    ("exposure", "remote", ("exposure.",)),
+    ("configuration", "remote", ("configuration.", "tls.", "ssh.", "http.")),
+    ("firmware", "firmware", ("firmware.",)),
+    ("terminal", "terminals", ("terminal.", "terminals.")),
+)
+
+
+def _requests(view: ReportView) -> list[dict[str, Any]]:
+    """Each vendor request: what was asked by which path, its state, the answer, its use."""
+    t, lang = view.t, view.lang
+    sep = "、" if lang == "ja" else ", "
+    devices = {d.key: d for d in view.engagement.devices}
+    points = {p.key: p for p in view.engagement.connection_points}
+    rows = []
+    for request in view.input.requests or ():
+        about = (
+            f"{request.device_key} {devices[request.device_key].name}"
+            if request.device_key in devices
+            else f"{request.point_key} {points[request.point_key].name}"
+            if request.point_key in points
+            else request.device_key or request.point_key or "-"
+        )
+        asked = sep.join(t(f"requests.want.{w}") for w in request.wants)
+        answer = request.answer
+        shown = [
+            t(f"requests.want.{key}") + f": {redact(value)}"
+            for key, value in answer.items()
+            if key in ("firmware", "wan_ip", "isp")
+        ]
+        if "assignment" in answer:
+            shown.append(t(f"label.assignment.{answer['assignment']}"))
+        if answer.get("note"):
+            shown.append(redact(answer["note"]))
+        rows.append(
+            {
+                "ref": request.ref,
+                "vendor": request.vendor or "-",
+                "subject": f"{about}: {asked}",
+                "sent": t("report.requests.sent", date=jst(request.sent_at, with_time=False))
+                if request.sent_at
+                else t("report.requests.not_sent"),
+                "path": t(f"requests.path.{request.path}"),
+                "status": t(f"requests.state.{request.state}"),
+                "answer": sep.join(shown),
+                "used": _request_use(view, request),
+            }
+        )
+    return rows
+
+
+def _request_use(view: ReportView, request: Any) -> str:
+    """What the survey did with the answer, from the records it changed."""
+    t = view.t
+    device = next((d for d in view.engagement.devices if d.key == request.device_key), None)
+    answer = request.answer
+    if request.state in ("draft", "sent"):
+        return t("report.requests.use.waiting")
+    if request.state == "difficult":
+        return t("report.requests.use.next_path")
+    if request.state == "cancelled":
+        return t("report.requests.use.cancelled")
+    used = []
+    if answer.get("firmware") and device is not None:
+        checked = view.input.firmware is not None and any(
+            r.device_key == device.key for r in view.input.firmware
+        )
+        used.append(
+            t(
+                "report.requests.use.firmware_checked"
+                if checked
+                else "report.requests.use.firmware_recorded",
+                device=device.key,
+            )
+        )
+    if answer.get("wan_ip"):
+        diagnosed = any(a.address == answer["wan_ip"] and a.diagnosed for a in view.addresses)
+        used.append(
+            t(
+                "report.requests.use.diagnosed"
+                if diagnosed
+                else "report.requests.use.address_recorded",
+                address=answer["wan_ip"],
+            )
+        )
+    return ("、" if view.lang == "ja" else "; ").join(used) or t("report.requests.use.recorded")
+
+
+def _check_families(view: ReportView) -> list[dict[str, Any]]:
+    """Each family of checks: carried out or not, and what it found (also "nothing")."""
+    done = {
+        "remote": view.input.scan is not None,
+        "firmware": view.input.firmware is not None,
+        "terminals": view.input.terminals is not None,
+    }
+    rows = []
+    for family, part, prefixes in _FAMILIES:
+        hits = [f for f in view.findings if any(c.startswith(prefixes) for c in f.check_ids)]
+        opened = [f for f in hits if f.is_open]
+        if not done[part] and not hits:
+            outcome = view.t("report.not_done")
+        elif opened:
+            outcome = view.t("report.family.found", count=len(opened))
+        else:
+            outcome = view.t("report.family.nothing")
+        rows.append(
+            {
+                "label": view.t(f"report.family.{family}"),
+                "what": view.t(f"report.family.{family}.what"),
+                "outcome": outcome,
+                "done": done[part] or bool(hits),
+            }
+        )
+    return rows
+
+
+def _port_hits(view: ReportView) -> dict[tuple[str, int], set[str]]:
+    """Per (address, port): the families of checks with an open finding there (cached)."""
+    if view.port_hits is not None:
+        return view.port_hits
+    prefixes = {family: prefs for family, part, prefs in _FAMILIES if part == "remote"}
+    hits: dict[tuple[str, int], set[str]] = {}
+    for finding in view.findings:
+        if not finding.is_open:
+            continue
+        for merged in finding.merged:
+            subject = merged.subject
+            if subject.address is None or subject.port is None:
+                continue
+            for family, prefs in prefixes.items():
+                if merged.check_id.startswith(prefs):
+                    hits.setdefault((subject.address, subject.port), set()).add(family)
+    view.port_hits = hits
+    return hits
+
+
+def _port_checks(
+    view: ReportView, host: HostResult, port: PortResult, roles: dict[str, str]
+) -> str:
+    """The families of checks that apply to this port's service, and what each found.
+
+    The diagnosis runs every check whose ``applies_to`` accepts the port (checks/engine.py);
+    asked again here, so the report can say "ran, nothing found" as well as what was found.
+    """
+    target = CheckTarget(host.address, port, host.ports, roles.get(host.address))
+    prefixes = {family: prefs for family, part, prefs in _FAMILIES if part == "remote"}
+    applied = {
+        family
+        for check in NETWORK_CHECKS
+        if check.applies_to(target)
+        for family, prefs in prefixes.items()
+        if check.check_id.startswith(prefs)
+    }
+    if port.identity is not None and port.identity.product:
+        applied.add("vulnerability")  # the known-vulnerability check reads the product
+    hits = _port_hits(view).get((host.address, port.port), set())
+    versionless = port.identity is not None and not port.identity.version
+
+    def outcome(family: str) -> str:
+        if family in hits:
+            return "report.port_check.found"
+        if family == "vulnerability" and versionless:
+            return "report.port_check.no_version"  # not "nothing found": it could not tell
+        return "report.port_check.nothing"
+
+    parts = [
+        view.t(outcome(family), family=view.t(f"report.family.{family}"))
+        for family in prefixes
+        if family in applied or family in hits
+    ]
+    return ("、" if view.lang == "ja" else "; ").join(parts) or view.t("report.port_check.none")
+
+
+def _port_coverage(view: ReportView, host: Any) -> list[dict[str, Any]]:
+    """Ports probed per protocol on one address, as counts by state (never a list)."""
+    counts: dict[str, Counter[str]] = {}
+    for port in host.ports:
+        counts.setdefault(port.protocol.value, Counter())[port.state.value] += 1
+    for extra in host.extraports:
+        counts.setdefault(extra.protocol.value, Counter())[extra.state.value] += extra.count
+    rows = []
+    for protocol in sorted(counts):
+        states = counts[protocol]
+        rows.append(
+            {
+                "protocol": protocol.upper(),
+                "total": sum(states.values()),
+                "states_text": ("、" if view.lang == "ja" else ", ").join(
+                    f"{view.t(f'report.state.{state}')} {count}"
+                    for state, count in sorted(states.items())
+                ),
+            }
+        )
+    return rows
+
+
+def _terminal_tables(view: ReportView, rows: tuple[TerminalRow, ...]) -> list[dict[str, Any]]:
+    """The terminal survey transposed: a row per check, a column per terminal (≤ 5 a table)."""
+    checks = _terminal_checks(rows)
+    tables = []
+    for start in range(0, len(rows), TERMINAL_COLUMNS):
+        chunk = rows[start : start + TERMINAL_COLUMNS]
+        tables.append(
+            {
+                "terminals": [{"key": r.key, "hostname": r.hostname, "os": r.os} for r in chunk],
+                "rows": [
+                    {
+                        "label": _tcheck_label(view, check),
+                        "cells": [_terminal_cell(view, row, check) for row in chunk],
+                    }
+                    for check in checks
+                ],
+            }
+        )
+    return tables
+
+
+def _terminal_cell(view: ReportView, row: TerminalRow, check: str) -> dict[str, str]:
+    """A mark and a short reason; the full sentence of every bad verdict is in the list below."""
+    verdict = row.verdicts.get(check)
+    if verdict is None:
+        return {
+            "status": "unknown",
+            "mark": _MARKS["unknown"],
+            "summary": view.t("report.verdict.not_checked"),
+        }
+    status = verdict.status.value
+    summary = redact(verdict.summary(view.lang))
+    if verdict.status is VerdictStatus.OK and len(summary) > CELL_SHORT:
+        summary = view.t("report.verdict.ok")
+    elif len(summary) > CELL_LONG:
+        summary = summary[: CELL_LONG - 1] + "…"
+    return {"status": status, "mark": _MARKS.get(status, _MARKS["unknown"]), "summary": summary}
+
+
+def _terminal_issues(view: ReportView, rows: tuple[TerminalRow, ...]) -> list[dict[str, Any]]:
+    """Every bad or warning verdict of every terminal, in words (none hidden by grouping)."""
+    issues = []
+    for row in rows:
+        lines = [
+            {
+                "status": verdict.status.value,
+                "label": view.t(f"report.verdict.{verdict.status.value}"),
+                "check": _tcheck_label(view, check),
+                "summary": redact(verdict.summary(view.lang)),
+            }
+            for check in _terminal_checks((row,))
+            if (verdict := row.verdicts[check]).status in (VerdictStatus.BAD, VerdictStatus.WARNING)
+        ]
+        lines.sort(key=lambda line: line["status"] != VerdictStatus.BAD.value)
+        if lines:
+            issues.append(
+                {
+                    "key": row.key,
+                    "hostname": row.hostname,
+                    "role": view.t(f"label.terminal.{row.role.value}"),
+                    "os": row.os or "-",
+                    "lines": lines,
+                }
+            )
+    return issues
 
 
 def _terminal_checks(rows: tuple[TerminalRow, ...]) -> list[str]:
@@ -514,22 +1186,42 @@ def build_view_from(
     d["closed_count"] = len(all_items) - len(open_items)
     d["false_positive_count"] = sum(1 for f in findings if f.status is FindingStatus.FALSE_POSITIVE)
     d["merged_count"] = sum(1 for f in findings if len(f.merged) > 1)
-    not_done = [
-        t(f"report.area.{part}")
-        for part, done in (
-            ("remote", report.scan is not None),
-            ("firmware", report.firmware is not None),
-            ("terminals", report.terminals is not None),
-        )
-        if not done
-    ]
+    fixes = device_fixes(findings, report.firmware)
+    view.fixes = fixes
+    for item in all_items:
+        fix = fixes.get(item["device_key"] or "")
+        own = highest(item["upgrades"]) if item["upgrades"] else None
+        if fix is not None and own is not None:
+            item["fix_version"] = fix.label(lang)
+            if own.per_line != fix.per_line:
+                # the card names the device's one update, not this CVE's first fix
+                steps = [s for u in item["upgrades"] if (s := u.steps(lang).strip())]
+                item["remediation"] = " ".join(
+                    [
+                        t(
+                            "report.f.device_fix",
+                            product=fix.product or own.product,
+                            fixed=fix.label(lang),
+                            own=own.label(lang),
+                        ),
+                        *dict.fromkeys(steps),
+                    ]
+                )
+        elif own is not None:
+            item["fix_version"] = own.label(lang)
+    parts = survey_parts(view)
+    d["parts"] = parts
+    not_done = [p["name"] for p in parts if p["state"] == "not_done"]
+    partly = [p["name"] for p in parts if p["state"] == "partial"]
     d["not_done_parts"] = not_done
+    d["partial_parts"] = partly
     level, sentence = judgement(view)
-    if level == "good" and not_done:
+    if level == "good" and (not_done or partly):
         level, sentence = "pending", "report.judgement.pending"
     d["judgement_level"] = level
     d["judgement_label"] = t(f"report.judgement_label.{level}")
     counts = Counter(f.priority for f in view.open_findings)
+    sep = "、" if lang == "ja" else ", "
     d["judgement_text"] = t(
         sentence,
         urgent=counts[Priority.URGENT],
@@ -537,9 +1229,13 @@ def build_view_from(
         medium=counts[Priority.MEDIUM],
         low=counts[Priority.LOW],
         total=len(open_items),
-        parts="、".join(not_done) if lang == "ja" else ", ".join(not_done),
+        parts=sep.join([*not_done, *partly]),
     )
-    d["top_actions"] = _top_actions(open_items, lang)
+    actions = _top_actions(open_items, lang, fixes)
+    compact = len(actions) > TOP_ACTIONS + 2
+    d["top_actions"] = actions[:TOP_ACTIONS] if compact else actions
+    d["more_actions"] = actions[TOP_ACTIONS:] if compact else []
+    d["action_sheets"] = action_sheets(view, open_items, fixes)
     priority_rows, area_rows = _count_rows(view)
     d["priority_counts"] = priority_rows
     d["area_counts"] = area_rows
@@ -603,7 +1299,7 @@ def build_view_from(
         if scan
         else None
     )
-    d["checks_run"] = sorted({check for f in findings for check in f.check_ids})
+    d["check_families"] = _check_families(view)
     d["sections_done"] = {
         "remote": scan is not None,
         "firmware": report.firmware is not None,
@@ -689,7 +1385,9 @@ def build_view_from(
                 "status_label": t(f"report.fw.{row.status.value}"),
                 "cves": list(row.cves),
                 "kev": row.kev,
-                "fixed": row.fixed_version or "-",
+                "fixed": fixes[row.device_key].label(lang)
+                if row.device_key in fixes and row.status is FirmwareStatus.AFFECTED
+                else row.fixed_version or "-",
                 "advice": row.advice(lang),
             }
             for row in sorted(report.firmware, key=lambda r: _fw_order(r.status))
@@ -716,10 +1414,11 @@ def build_view_from(
     remote_findings = view.by_area(Area.REMOTE)
     if scan is not None:
         point_of = {a.address: a for a in view.addresses}
+        roles = roles_by_address(engagement)
         for host in scan.hosts:
             status = point_of.get(host.address)
             open_ports = [
-                _port_dict(p)
+                {**_port_dict(p), "checks": _port_checks(view, host, p, roles)}
                 for p in sorted(host.ports, key=lambda p: (p.protocol.value, p.port))
                 if p.state is PortState.OPEN
             ]
@@ -747,6 +1446,7 @@ def build_view_from(
                         if p.state is not PortState.OPEN
                     ],
                     "findings": [by_id[f.id] for f in remote_findings if f.address == host.address],
+                    "coverage": _port_coverage(view, host),
                 }
             )
     d["hosts"] = hosts
@@ -758,40 +1458,29 @@ def build_view_from(
 
     # terminals --------------------------------------------------------------------------
     if report.terminals is not None:
-        rows = report.terminals
-        checks = _terminal_checks(rows)
-        d["terminal_checks"] = [{"id": c, "label": _tcheck_label(view, c)} for c in checks]
         d["terminals"] = [
             {
                 "key": row.key,
                 "hostname": row.hostname,
                 "role": t(f"label.terminal.{row.role.value}"),
                 "os": row.os or "-",
-                "cells": [
-                    {
-                        "status": row.verdicts[c].status.value,
-                        "label": t(f"report.verdict.{row.verdicts[c].status.value}"),
-                        "summary": redact(row.verdicts[c].summary(lang)),
-                    }
-                    if c in row.verdicts
-                    else {
-                        "status": VerdictStatus.UNKNOWN.value,
-                        "label": t("report.verdict.not_checked"),
-                        "summary": "",
-                    }
-                    for c in checks
-                ],
             }
-            for row in rows
+            for row in report.terminals
         ]
+        d["terminal_tables"] = _terminal_tables(view, report.terminals)
+        d["terminal_issues"] = _terminal_issues(view, report.terminals)
     else:
         d["terminals"] = None
-        d["terminal_checks"] = []
+        d["terminal_tables"] = []
+        d["terminal_issues"] = []
     d["terminal_findings"] = [by_id[f.id] for f in view.by_area(Area.TERMINALS)]
     d["terminals_planned"] = [
         {"key": term.key, "hostname": term.hostname, "system": term.system or "-"}
         for term in engagement.terminals
     ]
+
+    # vendor requests --------------------------------------------------------------------
+    d["requests"] = _requests(view) if report.requests is not None else None
 
     # checklist --------------------------------------------------------------------------
     checklist = view.checklist
@@ -814,7 +1503,11 @@ def build_view_from(
     }
 
     # appendix ---------------------------------------------------------------------------
+    d["evidence_appendix"] = _evidence_appendix(all_items)
     d["versions"] = report.versions
+    d["knowledge"] = [
+        {"name": _kb_name(view, k.name), "version": k.version} for k in report.versions.knowledge
+    ]
     d["show_index"] = len(all_items) <= APPENDIX_INDEX_LIMIT
     d["priority_model"] = [{"key": key, "label": t(key)} for key in _MODEL_KEYS]
     return view
@@ -855,9 +1548,12 @@ def _device_in_scope(engagement: Engagement, point_keys: tuple[str, ...]) -> boo
 
 
 def _tcheck_label(view: ReportView, check: str) -> str:
-    key = f"report.tcheck.{check}"
-    label = view.t(key)
-    return check if label == key else label
+    """The check's Japanese label: the report's own, else the terminals room's title."""
+    for key in (f"report.tcheck.{check}", f"terminals.title.{check.removeprefix('terminal.')}"):
+        label = view.t(key)
+        if label != key:
+            return label
+    return view.t("report.tcheck.other")
 
 
 def _fw_order(status: FirmwareStatus) -> int:

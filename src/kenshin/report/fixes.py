@@ -1,0 +1,82 @@
+"""One fix per device: the version every table, the summary and findings.xlsx name.
+
+A device's open findings may each carry an ``Upgrade`` (the first fixed version of one
+CVE) and its firmware row a fixed version; the update that closes them all is the
+highest fixed version of each release line, compared in the vendor's version scheme
+(``VersionScheme.highest_per_line``). Computed once here, read everywhere, so the
+firmware table cannot say 7.0.12 while the summary says 7.0.17.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from kenshin.assess import AssessedFinding
+from kenshin.domain import Upgrade
+from kenshin.i18n import translate
+from kenshin.report.model import FirmwareRow
+from kenshin.vulndb.versions import scheme
+
+
+@dataclass(frozen=True)
+class DeviceFix:
+    """Update ``product`` to ``per_line``'s versions (one per release line)."""
+
+    product: str
+    scheme: str
+    per_line: dict[tuple[int, ...], str]
+
+    def label(self, lang: str) -> str:
+        """ "7.0.17", or "7.0系は 7.0.17、7.2系は 7.2.8" when the fixes sit on several lines."""
+        if len(self.per_line) == 1:
+            return next(iter(self.per_line.values()))
+        parts = [
+            translate("report.action.line", lang, line=".".join(map(str, line)), fixed=fixed)
+            for line, fixed in self.per_line.items()
+        ]
+        return ("、" if lang == "ja" else "; ").join(parts)
+
+
+def upgrades_of(finding: AssessedFinding) -> list[Upgrade]:
+    """Every update any merged finding of this issue asks for."""
+    return [f.upgrade for f in finding.merged if f.upgrade is not None]
+
+
+def highest(
+    upgrades: Iterable[Upgrade], extra: Iterable[str] = (), fallback: str = "generic"
+) -> DeviceFix | None:
+    """The update that fixes every one of ``upgrades`` (plus ``extra`` versions)."""
+    found = list(upgrades)
+    versions = [u.fixed_version for u in found if u.fixed_version]
+    versions.extend(v for v in extra if v)
+    if not versions:
+        return None
+    schemes = Counter(u.scheme for u in found)
+    name = schemes.most_common(1)[0][0] if schemes else fallback
+    products = [u.product for u in found if u.product]
+    product = Counter(products).most_common(1)[0][0] if products else ""
+    return DeviceFix(product, name, scheme(name).highest_per_line(versions))
+
+
+def device_fixes(
+    findings: Iterable[AssessedFinding], rows: Iterable[FirmwareRow] | None
+) -> dict[str, DeviceFix]:
+    """Per device key: the update that closes every open finding of it and its firmware row."""
+    upgrades: dict[str, list[Upgrade]] = {}
+    for finding in findings:
+        if finding.device_key and finding.is_open:
+            upgrades.setdefault(finding.device_key, []).extend(upgrades_of(finding))
+    row_fixes: dict[str, tuple[list[str], str, str]] = {}
+    for row in rows or ():
+        if row.fixed_version:
+            versions = [v.strip() for v in row.fixed_version.split(",") if v.strip()]
+            row_fixes[row.device_key] = (versions, row.scheme, f"{row.vendor} {row.model}".strip())
+    fixes: dict[str, DeviceFix] = {}
+    for key in dict.fromkeys([*upgrades, *row_fixes]):
+        versions, row_scheme, product = row_fixes.get(key, ([], "generic", ""))
+        fix = highest(upgrades.get(key, []), versions, row_scheme)
+        if fix is not None:
+            fixes[key] = fix if fix.product else DeviceFix(product, fix.scheme, fix.per_line)
+    return fixes
