@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 
 from kenshin import __version__
-from kenshin.cli._state import STATE, err_console
+from kenshin.cli._state import STATE, configure_output, err_console
 from kenshin.errors import KenshinError
 from kenshin.i18n import resolve_lang
 
@@ -87,6 +87,7 @@ def _root(
     STATE.db_url = db
     STATE.lang = resolve_lang(lang)
     STATE.debug = debug
+    configure_output()
 
 
 for _module, _name in _COMMAND_GROUPS:
@@ -105,6 +106,7 @@ def _configure_pipeline() -> None:
 def main() -> None:
     """Console-script entry point."""
     _configure_pipeline()
+    configure_output()
     try:
         app(standalone_mode=True)
     except KenshinError as exc:

@@ -29,5 +29,19 @@ class CliState:
 
 
 STATE = CliState(lang=resolve_lang())
-console = Console()
-err_console = Console(stderr=True)
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
+
+UNWRAPPED_WIDTH = 1000
+"""The width given to output that goes to a pipe or a file: wide enough that no table
+cell is folded, since nothing there reads it at a terminal's width."""
+
+
+def configure_output() -> None:
+    """Sentences and commands are never hard-wrapped (a terminal wraps them visually, and a
+    copied command stays on one line); a terminal's tables use its width, a pipe's or a
+    file's are as wide as their content."""
+    for out in (console, err_console):
+        out.soft_wrap = True
+        if not out.is_terminal:
+            out.width = UNWRAPPED_WIDTH
