@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import importlib
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperOption
 
 from kenshin import __version__
 from kenshin.cli._state import STATE, configure_output, err_console
@@ -51,6 +52,19 @@ _COMMANDS: list[tuple[str, str, str]] = [
     ("worker", "worker", "worker"),
     ("identify", "identify", "identify"),
 ]
+
+_typer_option_type = TyperOption.display_type_rich
+
+
+def _flag_without_type(self: TyperOption, ctx: Any) -> str | None:
+    """An on/off flag takes no value, so help shows no type for it (Typer 0.29 shows
+    ``<bool>``, which reads as if ``--json`` wanted an argument)."""
+    if self.is_bool_flag or self.count:
+        return None
+    return _typer_option_type(self, ctx)
+
+
+TyperOption.display_type_rich = _flag_without_type  # type: ignore[method-assign]
 
 app = typer.Typer(
     name="kenshin",
