@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
 from kenshin.config import database_url
 from kenshin.i18n import Lang, resolve_lang, translate
-from kenshin.store import Store, open_store
+
+if TYPE_CHECKING:  # the store (SQLAlchemy, Alembic) is imported when first opened
+    from kenshin.store import Store
 
 
 @dataclass
@@ -21,6 +24,8 @@ class CliState:
     def store(self) -> Store:
         """The engagement store, opened (and migrated) on first use."""
         if self._store is None:
+            from kenshin.store import open_store
+
             self._store = open_store(database_url(self.db_url))
         return self._store
 
