@@ -1,6 +1,10 @@
-"""Help as a surveyor reads it: on/off flags are shown without a value type."""
+"""Help as a surveyor reads it: Japanese first, English on request, flags without a type."""
 
 from __future__ import annotations
+
+import os
+import subprocess
+import sys
 
 from typer.testing import CliRunner
 
@@ -16,3 +20,34 @@ def test_flags_show_no_value_type_and_options_keep_theirs() -> None:
     assert "<" not in flag
     version = next(line for line in lines if "--version " in line)
     assert "<str>" in version  # an option that takes a value still says what kind
+
+
+def _help(*args: str, lang_env: str | None = None) -> str:
+    env = {k: v for k, v in os.environ.items() if k != "KENSHIN_LANG"}
+    if lang_env:
+        env["KENSHIN_LANG"] = lang_env
+    env["COLUMNS"] = "200"
+    result = subprocess.run(
+        [sys.executable, "-m", "kenshin", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_help_is_japanese_by_default_and_english_on_request() -> None:
+    japanese = _help("--help")
+    assert "医療機関の外部接続点と端末のセキュリティ健診" in japanese
+    assert "調査案件" in japanese
+    assert "Engagements" not in japanese
+    assert "例: kenshin demo" in japanese  # examples in the help
+    for english in (_help("--lang", "en", "--help"), _help("--help", lang_env="en")):
+        assert "Engagements" in english
+        assert "Firmware checks" in english
+        assert "調査案件" not in english
+    assert "機器ファームウェアの脆弱性確認" in _help("firmware", "--help")
+    assert "Firmware checks" in _help("--lang=en", "firmware", "--help")

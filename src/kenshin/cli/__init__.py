@@ -91,6 +91,7 @@ def _load(name: str) -> Any:
         if group == name:
             loaded = typer.main.get_command(importlib.import_module(f"kenshin.cli.{module}").app)
             loaded.name = name
+            loaded.help = translate(f"cli.help.{name}", _help_lang())  # the user's language
             return loaded
     for module, attr, command_name in _COMMANDS:
         if command_name == name:
