@@ -51,3 +51,23 @@ def test_help_is_japanese_by_default_and_english_on_request() -> None:
         assert "調査案件" not in english
     assert "機器ファームウェアの脆弱性確認" in _help("firmware", "--help")
     assert "Firmware checks" in _help("--lang=en", "firmware", "--help")
+
+
+def test_every_command_loads_with_its_subcommands() -> None:
+    """The lazily loaded commands are the ones the modules define (none flattened)."""
+    import importlib
+
+    from kenshin.cli import _COMMAND_GROUPS, _COMMANDS
+
+    runner = CliRunner()
+    for module, name in _COMMAND_GROUPS:
+        result = runner.invoke(app, [name, "--help"], env={"COLUMNS": "200"})
+        assert result.exit_code == 0, (name, result.output)
+        typer_app = importlib.import_module(f"kenshin.cli.{module}").app
+        for command in typer_app.registered_commands:
+            wanted = command.name or (command.callback.__name__ if command.callback else "")
+            assert wanted.replace("_", "-") in result.output, (name, wanted)
+    for _module, _attr, name in _COMMANDS:
+        result = runner.invoke(app, [name, "--help"], env={"COLUMNS": "200"})
+        assert result.exit_code == 0, (name, result.output)
+        assert f"kenshin {name}" in " ".join(result.output.split()), name

@@ -89,8 +89,10 @@ def _load(name: str) -> Any:
     """The real click command for a top-level command name (importing its module)."""
     for module, group in _COMMAND_GROUPS:
         if group == name:
-            loaded = typer.main.get_command(importlib.import_module(f"kenshin.cli.{module}").app)
-            loaded.name = name
+            # mounted as add_typer mounts it (a one-command app stays a group: `diagram render`)
+            holder = typer.Typer()
+            holder.add_typer(importlib.import_module(f"kenshin.cli.{module}").app, name=name)
+            loaded = typer.main.get_command(holder).commands[name]  # type: ignore[attr-defined]
             loaded.help = translate(f"cli.help.{name}", _help_lang())  # the user's language
             return loaded
     for module, attr, command_name in _COMMANDS:
