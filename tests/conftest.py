@@ -19,7 +19,9 @@ are silently ignored there; a mark is refused below rather than trusted.
 from __future__ import annotations
 
 import os
+import subprocess
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -76,6 +78,94 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         raise pytest.UsageError(
             f"xdist_group marks are ignored on this pytest; add to XDIST_GROUPS: {marked[:3]}"
         )
+
+
+# -- what did not run, and what a run left behind ------------------------------------------
+# Tests skip only for an optional external thing (a server, a Debian tool, root); with CI
+# set they fail instead. The summary counts them in one line, so a skip is never silent.
+# Data the tests need is in the repository: its absence is a failure, not a skip.
+
+_TREE_KEY = pytest.StashKey[list[str] | None]()
+
+
+def _git_status(root: Path) -> list[str] | None:
+    """``git status --porcelain`` lines of the checkout ``root`` is in (None: not in one)."""
+    try:
+        inside = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--is-inside-work-tree"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        if inside.returncode != 0 or inside.stdout.strip() != "true":
+            return None
+        status = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=all"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return status.stdout.splitlines()
+
+
+def _is_controller(config: pytest.Config) -> bool:
+    return not hasattr(config, "workerinput")  # an xdist worker has ``workerinput``
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if _is_controller(session.config):
+        session.config.stash[_TREE_KEY] = _git_status(session.config.rootpath)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run when it changed the working tree (tests write only to tmp folders)."""
+    config = session.config
+    before = config.stash.get(_TREE_KEY, None)
+    if not _is_controller(config) or before is None:
+        return
+    after = _git_status(config.rootpath) or []
+    changed = sorted(set(after) ^ set(before))
+    if changed:
+        config.stash[_CHANGED_KEY] = changed
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+_CHANGED_KEY = pytest.StashKey[list[str]]()
+
+
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, exitstatus: int, config: pytest.Config
+) -> None:
+    skipped = terminalreporter.stats.get("skipped", [])
+    reasons: Counter[str] = Counter()
+    for report in skipped:
+        longrepr = getattr(report, "longrepr", None)
+        reason = str(longrepr[2]) if isinstance(longrepr, tuple) else str(longrepr)
+        reasons[reason.removeprefix("Skipped: ")] += 1
+    total = sum(reasons.values())
+    terminalreporter.write_line(
+        f"kenshin: {total} test(s) did not run for want of an optional external thing"
+        + (" (CI=1 makes each a failure)" if total else "")
+        + "; 0 for missing data (the public records are in tests/fixtures/public)",
+        yellow=bool(total),
+        green=not total,
+    )
+    for reason, count in sorted(reasons.items(), key=lambda item: (-item[1], item[0])):
+        terminalreporter.write_line(f"  {count:4d} × {reason}")
+    changed = config.stash.get(_CHANGED_KEY, None)
+    if changed:
+        terminalreporter.write_line(
+            "kenshin: this run changed the working tree (tests must write only to their "
+            "tmp folders); git status --porcelain now differs in:",
+            red=True,
+            bold=True,
+        )
+        for line in changed:
+            terminalreporter.write_line(f"  {line}", red=True)
 
 
 def _postgres_admin_url() -> str:

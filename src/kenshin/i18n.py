@@ -27,6 +27,10 @@ def resolve_lang(value: str | None = None) -> Lang:
     return "ja"
 
 
+# libyaml's safe loader when PyYAML has it: the catalogue is read at every start-up.
+_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 @cache
 def catalogue() -> dict[str, dict[str, str]]:
     messages: dict[str, dict[str, str]] = {}
@@ -34,7 +38,7 @@ def catalogue() -> dict[str, dict[str, str]]:
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if not entry.name.endswith(".yaml"):
             continue
-        loaded = yaml.safe_load(entry.read_text(encoding="utf-8")) or {}
+        loaded = yaml.load(entry.read_text(encoding="utf-8"), Loader=_LOADER) or {}  # noqa: S506 (a safe loader)
         for key, texts in loaded.items():
             if key in messages:
                 raise RuntimeError(f"message key {key!r} defined twice ({entry.name})")

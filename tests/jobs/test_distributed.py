@@ -691,10 +691,10 @@ def test_kenshin_diagnose_and_report_run_on_the_workers_with_the_same_result(
 class _Feeds:
     """A loopback HTTP server playing NVD (one page of the real records) and CISA KEV."""
 
-    def __init__(self, shared: Path) -> None:
+    def __init__(self, public: Path) -> None:
         items = [
             {"cve": json.loads(p.read_text("utf-8"))}
-            for p in sorted((shared / "nvd").glob("*.json"))
+            for p in sorted((public / "nvd").glob("*.json"))
         ]
         self.cves = len(items)
         nvd = json.dumps(
@@ -708,7 +708,7 @@ class _Feeds:
                 "vulnerabilities": items,
             }
         ).encode()
-        kev = (shared / "kev" / "known_exploited_vulnerabilities.json").read_bytes()
+        kev = (public / "kev" / "known_exploited_vulnerabilities.json").read_bytes()
         bodies = {"/nvd": nvd, "/kev.json": kev}
         self.requests: list[str] = []
         feeds = self
@@ -737,17 +737,12 @@ class _Feeds:
         self.thread.join(timeout=5)
 
 
-def _shared_data() -> Path:
-    """``../shared/data`` (the real public records), as the knowledge-base tests find it."""
-    root = Path(__file__).resolve().parents[2]
-    override = os.environ.get("KENSHIN_SHARED_DATA")
-    candidates = [Path(override)] if override else []
-    candidates += [root.parent / "shared" / "data", root.parent.parent / "shared" / "data"]
-    for candidate in candidates:
-        if (candidate / "nvd").is_dir():
-            return candidate
-    _unavailable("the real public data (../shared/data) is not here; set KENSHIN_SHARED_DATA")
-    raise AssertionError("unreachable")
+def _public_data() -> Path:
+    """The real public records as facts, in the repository (tests/fixtures/public)."""
+    folder = Path(__file__).resolve().parents[1] / "fixtures" / "public"
+    if not (folder / "nvd").is_dir():
+        pytest.fail(f"the public-record fixtures are missing ({folder})", pytrace=False)
+    return folder
 
 
 @pytest.mark.parametrize("fleet_name", BROKER_FLEETS)
@@ -755,7 +750,7 @@ def test_kenshin_vulndb_update_runs_on_a_worker(
     fleet_name: str, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
     fleet, _store, runner = request.getfixturevalue(fleet_name)
-    feeds = _Feeds(_shared_data())
+    feeds = _Feeds(_public_data())
     kb = tmp_path / "kb.sqlite3"
     try:
         done = fleet.cli(

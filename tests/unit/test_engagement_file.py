@@ -157,4 +157,4 @@ def test_not_a_mapping_and_not_utf8(tmp_path: Path) -> None:
     assert raised.value.key == "intake.not_utf8"
     with pytest.raises(IntakeError) as missing:
         read_file(tmp_path / "absent.yaml")
-    assert missing.value.key == "intake.cannot_read"
+    assert missing.value.key == "intake.no_such_file"

@@ -8,10 +8,13 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
 import pytest
 
+from kenshin.cli import main
+from kenshin.cli._state import STATE
 from kenshin.scan import validate_scan_document
 from kenshin.store import AuditLog, open_store
 
@@ -88,12 +91,33 @@ def test_foreign_target_is_refused_and_audited(tmp_path: Path) -> None:
     assert audit_outcomes(tmp_path)[-1] == "scan.port:refused"
 
 
-def test_engagement_outside_its_window_is_refused(tmp_path: Path) -> None:
+class _Clock(datetime):
+    """``datetime`` whose ``now`` is a moment the test chooses (the scope's clock)."""
+
+    moment = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)  # the demo window ended 2026-12-04
+
+    @classmethod
+    def now(cls, tz: tzinfo | None = None) -> datetime:  # type: ignore[override]
+        return cls.moment.astimezone(tz) if tz else cls.moment.replace(tzinfo=None)
+
+
+def test_engagement_outside_its_window_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert run(tmp_path, "demo", "--summary-only").returncode == 0
-    result = run(tmp_path, "--lang", "en", "scan", "demo-2026", "--ports", "443")
-    if "outside the diagnosis window" not in result.stderr:
-        pytest.skip("the demo's diagnosis window is open today; nothing to refuse")
-    assert result.returncode == 2
+    monkeypatch.setenv("KENSHIN_DB_URL", f"sqlite:///{tmp_path / 'k.sqlite3'}")
+    monkeypatch.setenv("KENSHIN_STOP_FILE", str(tmp_path / "EMERGENCY-STOP"))
+    monkeypatch.setattr("kenshin.scope._scope.datetime", _Clock)
+    monkeypatch.setattr(sys, "argv", ["kenshin", "--lang", "en", "scan", "demo-2026", "-p", "443"])
+    monkeypatch.setattr(STATE, "lang", STATE.lang)  # restored for the tests after this one
+    STATE._store = None
+    with pytest.raises(SystemExit) as exit_:
+        main()  # in this process, so that the clock above is the one the scope reads
+    STATE._store = None
+    error = " ".join(capsys.readouterr().err.split())
+    assert exit_.value.code == 2, error
+    assert "outside the diagnosis window" in error
+    assert "Now (2026-12-05 21:00 JST)" in error  # the injected moment, in Japan time
     assert audit_outcomes(tmp_path)[-1] == "scan.port:refused"
 
 

@@ -1,7 +1,10 @@
 """The ``kenshin`` command line: one Typer app, one sub-app module per concern.
 
 Each command module exposes ``app`` (a ``typer.Typer``) and is listed in
-``_COMMAND_GROUPS``; adding a group touches that module and one line here.
+``_COMMAND_GROUPS``; adding a group touches that module, one line here and its one-line
+help in data/i18n/cli_help.yaml. A command module is imported only when its command runs
+(or its own help is asked for), so ``kenshin --help`` and ``kenshin engagement list`` do
+not pay for the scan engine, the report renderer or the web application.
 Errors from any room arrive as ``KenshinError`` and leave as one sentence in the
 user's language with a non-zero exit code; ``--debug`` shows the traceback.
 """
@@ -10,14 +13,15 @@ from __future__ import annotations
 
 import importlib
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperCommand, TyperGroup, TyperOption
 
 from kenshin import __version__
-from kenshin.cli._state import STATE, err_console
+from kenshin.cli._state import STATE, configure_output, err_console
 from kenshin.errors import KenshinError
-from kenshin.i18n import resolve_lang
+from kenshin.i18n import resolve_lang, translate
 
 # (module under kenshin.cli, command name)
 _COMMAND_GROUPS: list[tuple[str, str]] = [
@@ -52,10 +56,89 @@ _COMMANDS: list[tuple[str, str, str]] = [
     ("identify", "identify", "identify"),
 ]
 
+_typer_option_type = TyperOption.display_type_rich
+
+
+def _flag_without_type(self: TyperOption, ctx: Any) -> str | None:
+    """An on/off flag takes no value, so help shows no type for it (Typer 0.29 shows
+    ``<bool>``, which reads as if ``--json`` wanted an argument)."""
+    if self.is_bool_flag or self.count:
+        return None
+    return _typer_option_type(self, ctx)
+
+
+TyperOption.display_type_rich = _flag_without_type  # type: ignore[method-assign]
+
+# Commands that never run the scan engine or a job: no need to plug the pipeline in.
+_LIGHT = {"engagement", "db", "point", "device", "vendor", "hearing", "user", "vault", "diagram"}
+
+
+def _help_lang() -> str:
+    """The language of help text, known before any option is parsed (``--help`` is eager):
+    ``--lang X`` / ``--lang=X`` on the command line, else ``KENSHIN_LANG``, else Japanese."""
+    argv = sys.argv[1:]
+    for index, arg in enumerate(argv):
+        if arg.startswith("--lang="):
+            return resolve_lang(arg.split("=", 1)[1])
+        if arg == "--lang" and index + 1 < len(argv):
+            return resolve_lang(argv[index + 1])
+    return resolve_lang(None)
+
+
+def _load(name: str) -> Any:
+    """The real click command for a top-level command name (importing its module)."""
+    for module, group in _COMMAND_GROUPS:
+        if group == name:
+            # mounted as add_typer mounts it (a one-command app stays a group: `diagram render`)
+            holder = typer.Typer()
+            holder.add_typer(importlib.import_module(f"kenshin.cli.{module}").app, name=name)
+            loaded = typer.main.get_command(holder).commands[name]  # type: ignore[attr-defined]
+            loaded.help = translate(f"cli.help.{name}", _help_lang())  # the user's language
+            return loaded
+    for module, attr, command_name in _COMMANDS:
+        if command_name == name:
+            single = typer.Typer(pretty_exceptions_enable=False, rich_markup_mode="rich")
+            single.command(name)(getattr(importlib.import_module(f"kenshin.cli.{module}"), attr))
+            single.command("_")(lambda: None)  # two commands keep Typer from flattening
+            pair = typer.main.get_command(single)
+            return pair.commands[name]  # type: ignore[attr-defined]
+    return None
+
+
+class _LazyGroup(TyperGroup):
+    """The root group: commands are listed from the tables above and imported on use."""
+
+    configure_pipeline = False  # main() sets it: the console script plugs the pipeline in
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return [name for _m, _a, name in _COMMANDS] + [name for _m, name in _COMMAND_GROUPS]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        """For the command list of ``--help``: a stand-in with the one-line help only."""
+        if cmd_name in self.commands:
+            return self.commands[cmd_name]
+        if cmd_name not in self.list_commands(ctx):
+            return None
+        text = translate(f"cli.help.{cmd_name}", _help_lang())
+        return TyperCommand(cmd_name, help=text, short_help=text)
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        """For running a command (or showing its own help): the real one, imported now."""
+        name = args[0] if args else ""
+        if name and name not in self.commands:
+            real = _load(name)
+            if real is not None:
+                self.commands[name] = real
+        resolved = super().resolve_command(ctx, args)
+        if self.configure_pipeline and resolved[0] not in _LIGHT:
+            _configure_pipeline()
+        return resolved
+
+
 app = typer.Typer(
     name="kenshin",
-    help="kenshin (健診): 医療機関の外部接続点と端末のセキュリティ健診 / "
-    "security check-up of a hospital's external connection points and terminals.",
+    cls=_LazyGroup,
+    help=translate("cli.help.root", _help_lang()),
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
@@ -87,12 +170,7 @@ def _root(
     STATE.db_url = db
     STATE.lang = resolve_lang(lang)
     STATE.debug = debug
-
-
-for _module, _name in _COMMAND_GROUPS:
-    app.add_typer(importlib.import_module(f"kenshin.cli.{_module}").app, name=_name)
-for _module, _attr, _name in _COMMANDS:
-    app.command(_name)(getattr(importlib.import_module(f"kenshin.cli.{_module}"), _attr))
+    configure_output()
 
 
 def _configure_pipeline() -> None:
@@ -104,7 +182,8 @@ def _configure_pipeline() -> None:
 
 def main() -> None:
     """Console-script entry point."""
-    _configure_pipeline()
+    _LazyGroup.configure_pipeline = True
+    configure_output()
     try:
         app(standalone_mode=True)
     except KenshinError as exc:

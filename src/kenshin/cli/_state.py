@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
 from kenshin.config import database_url
 from kenshin.i18n import Lang, resolve_lang, translate
-from kenshin.store import Store, open_store
+
+if TYPE_CHECKING:  # the store (SQLAlchemy, Alembic) is imported when first opened
+    from kenshin.store import Store
 
 
 @dataclass
@@ -21,6 +24,8 @@ class CliState:
     def store(self) -> Store:
         """The engagement store, opened (and migrated) on first use."""
         if self._store is None:
+            from kenshin.store import open_store
+
             self._store = open_store(database_url(self.db_url))
         return self._store
 
@@ -29,5 +34,19 @@ class CliState:
 
 
 STATE = CliState(lang=resolve_lang())
-console = Console()
-err_console = Console(stderr=True)
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
+
+UNWRAPPED_WIDTH = 1000
+"""The width given to output that goes to a pipe or a file: wide enough that no table
+cell is folded, since nothing there reads it at a terminal's width."""
+
+
+def configure_output() -> None:
+    """Sentences and commands are never hard-wrapped (a terminal wraps them visually, and a
+    copied command stays on one line); a terminal's tables use its width, a pipe's or a
+    file's are as wide as their content."""
+    for out in (console, err_console):
+        out.soft_wrap = True
+        if not out.is_terminal:
+            out.width = UNWRAPPED_WIDTH

@@ -42,7 +42,8 @@ def demo_file() -> Path:
 
 
 def _step(number: int, key: str) -> None:
-    console.print(Rule(f"[bold]{number}. {STATE.t(key)}[/]", align="left"))
+    heading = f"[bold]{number}. {STATE.t(key)}[/]"
+    console.print(Rule(heading, align="left") if console.is_terminal else f"\n── {heading}")
 
 
 def _for_today(engagement: Engagement, addresses: dict[str, str]) -> Engagement:

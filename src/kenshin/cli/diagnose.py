@@ -25,7 +25,9 @@ from kenshin.store import FindingRepository, finding_fingerprint
 
 def findings_table(findings: list[Finding]) -> Table:
     """Findings sorted by severity, as the terminal shows them."""
-    table = Table(title=STATE.t("cli.diagnose.title"), title_justify="left", expand=True)
+    table = Table(
+        title=STATE.t("cli.diagnose.title"), title_justify="left", expand=console.is_terminal
+    )
     for key in ("web.severity", "web.finding", "web.target", "cli.diagnose.evidence"):
         table.add_column(STATE.t(key), overflow="fold")
     style = {

@@ -12,6 +12,7 @@ from kenshin.cli._common import CliError, load, print_json
 from kenshin.cli._state import STATE, console
 from kenshin.cli.vulndb import match_table
 from kenshin.firmware import check_engagement, parse_device_output
+from kenshin.intake.engagement_file import cannot_read
 from kenshin.store import FindingRepository
 from kenshin.vulndb import open_knowledge_base
 from kenshin.vulndb.model import FirmwareCheck
@@ -59,6 +60,13 @@ def check(
     vendor: Annotated[str | None, typer.Option(help="Vendor, e.g. fortinet.")] = None,
     product: Annotated[str | None, typer.Option(help="Product or model, e.g. fortigate.")] = None,
     version: Annotated[str | None, typer.Option(help="Firmware version as shown.")] = None,
+    allow_unparsed: Annotated[
+        bool,
+        typer.Option(
+            "--allow-unparsed",
+            help="Keep a --version that cannot be read as text and say what cannot be told.",
+        ),
+    ] = False,
     kb: KbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -73,6 +81,10 @@ def check(
                     allowed="ENGAGEMENT or --vendor and --product",
                 )
             result = base.check_firmware(vendor, product, version)
+            if version and result.status == "version_unknown" and not allow_unparsed:
+                raise CliError(
+                    "firmware.unparsed_version", version=version, product=f"{vendor} {product}"
+                )
             if as_json:
                 print_json(result.to_dict())
                 return
@@ -135,7 +147,12 @@ def parse(
     """Find vendor, model, firmware version and WAN addresses in device outputs."""
     results = []
     for file in files:
-        text = sys.stdin.read() if file == "-" else Path(file).read_text("utf-8", errors="replace")
+        try:
+            text = (
+                sys.stdin.read() if file == "-" else Path(file).read_text("utf-8", errors="replace")
+            )
+        except OSError as exc:
+            raise cannot_read(file, exc) from None
         results.append((file, parse_device_output(text)))
     if as_json:
         if len(results) == 1:

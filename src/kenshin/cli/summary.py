@@ -72,7 +72,7 @@ def render_summary(engagement: Engagement, console: Console, lang: str) -> None:
         else Text(t("summary.no_authorisation"), style="yellow"),
     )
 
-    points = Table(title=t("summary.points"), title_justify="left", expand=True)
+    points = Table(title=t("summary.points"), title_justify="left", expand=console.is_terminal)
     for column in ("key", "name", "kind", "scope", "carrier", "holder", "addresses", "diagnosis"):
         points.add_column(t(f"summary.col.{column}"), overflow="fold")
     for point in engagement.connection_points:
@@ -110,7 +110,7 @@ def render_summary(engagement: Engagement, console: Console, lang: str) -> None:
             Text(t(status_key), style=style),
         )
 
-    devices = Table(title=t("summary.devices"), title_justify="left", expand=True)
+    devices = Table(title=t("summary.devices"), title_justify="left", expand=console.is_terminal)
     for column in (
         "key",
         "name",
@@ -142,7 +142,7 @@ def render_summary(engagement: Engagement, console: Console, lang: str) -> None:
     terminals = Table(
         title=t("summary.terminals", limit=engagement.terminal_limit),
         title_justify="left",
-        expand=True,
+        expand=console.is_terminal,
     )
     for column in ("key", "hostname", "role", "system", "location"):
         terminals.add_column(t(f"summary.col.{column}"))
@@ -155,7 +155,7 @@ def render_summary(engagement: Engagement, console: Console, lang: str) -> None:
             terminal.location or "-",
         )
 
-    vendors = Table(title=t("summary.vendors"), title_justify="left", expand=True)
+    vendors = Table(title=t("summary.vendors"), title_justify="left", expand=console.is_terminal)
     for column in ("key", "company", "manages", "contact"):
         vendors.add_column(t(f"summary.col.{column}"), overflow="fold")
     for vendor in engagement.vendors:
@@ -168,7 +168,11 @@ def render_summary(engagement: Engagement, console: Console, lang: str) -> None:
         )
 
     console.print(
-        Panel(header, title=t("summary.title", code=engagement.code, title=engagement.title))
+        Panel(
+            header,
+            title=t("summary.title", code=engagement.code, title=engagement.title),
+            expand=console.is_terminal,
+        )
     )
     parts = [points, devices, terminals, vendors]
     console.print(Group(*parts))

@@ -8,7 +8,9 @@ Every problem is reported with its field path and line, in Japanese and English.
 
 from __future__ import annotations
 
+import errno
 import io
+import re
 from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import dataclass
@@ -35,20 +37,44 @@ Path_ = tuple[str | int, ...]
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with an input file, located by field path and line."""
+    """One thing wrong with an input file, located by field path and line.
+
+    ``shown`` is the path as the user wrote it (``connection_points[CP-01].kind``, items
+    named by their own keys); ``path`` keeps the positions, for finding the line.
+    """
 
     path: Path_
     line: int | None
     key: str
     params: tuple[tuple[str, str], ...] = ()
+    shown: str = ""
 
-    def location(self) -> str:
-        dotted = ".".join(str(p) for p in self.path) or "(root)"
-        return f"{dotted} (line {self.line})" if self.line else dotted
+    def location(self, lang: str = "en") -> str:
+        dotted = self.shown or ".".join(str(p) for p in self.path)
+        if not self.line:
+            return dotted or "(root)"
+        line = f"{self.line}行目" if lang == "ja" else f"line {self.line}"
+        if not dotted:
+            return line
+        return f"{dotted}（{line}）" if lang == "ja" else f"{dotted} ({line})"
 
     def message(self, lang: str) -> str:
         text = translate(self.key, lang, **dict(self.params))
-        return f"{self.location()}: {text}"
+        return f"{self.location(lang)}: {text}"
+
+
+def cannot_read(path: Path | str, exc: OSError) -> IntakeError:
+    """The error for a file that cannot be opened, its reason in the user's language."""
+    keys = {
+        errno.ENOENT: "intake.no_such_file",
+        errno.EACCES: "intake.no_permission",
+        errno.EPERM: "intake.no_permission",
+        errno.EISDIR: "intake.is_directory",
+    }
+    key = keys.get(exc.errno or 0)
+    if key is not None:
+        return IntakeError(key, path=str(path))
+    return IntakeError("intake.cannot_read", path=str(path), reason=exc.strerror or str(exc))
 
 
 class IntakeError(KenshinError):
@@ -228,6 +254,23 @@ def _line_of(tree: Any, path: Path_) -> int | None:
     return line
 
 
+def _shown(tree: Any, path: Path_) -> str:
+    """``path`` as the file names it: list items by their ``key`` (``[CP-01]``), else by
+    their position counted from 1 (``[#2]``)."""
+    node = tree
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            item = node[part] if isinstance(node, list) and part < len(node) else None
+            name = item.get("key") if isinstance(item, dict) else None
+            out += f"[{name}]" if isinstance(name, str) and name else f"[#{part + 1}]"
+            node = item
+        else:
+            out += f".{part}" if out else str(part)
+            node = node.get(part) if isinstance(node, dict) else None
+    return out
+
+
 def _plain(node: Any) -> Any:
     """A ruamel tree as plain dicts/lists, for pydantic."""
     if isinstance(node, dict):
@@ -284,6 +327,7 @@ def _schema_problems(error: ValidationError, tree: Any) -> list[Problem]:
                     ("expected", str(expected)),
                     ("value", str(item.get("input", ""))[:80]),
                 ),
+                _shown(tree, path),
             )
         )
     unique: dict[tuple[Path_, str], Problem] = {}
@@ -296,7 +340,9 @@ def _cross_problems(model: EngagementModel, tree: Any) -> list[Problem]:
     problems: list[Problem] = []
 
     def add(path: Path_, key: str, **params: str) -> None:
-        problems.append(Problem(path, _line_of(tree, path), key, tuple(params.items())))
+        problems.append(
+            Problem(path, _line_of(tree, path), key, tuple(params.items()), _shown(tree, path))
+        )
 
     def duplicates(items: Sequence[Any], field: str, section: str) -> set[str]:
         seen: set[str] = set()
@@ -388,18 +434,52 @@ def validate_document(document: Any, tree: Any = None) -> d.Engagement:
     return _to_domain(model)
 
 
+# ruamel.yaml's words for a syntax error -> our sentence (ja/en in the catalogue).
+_YAML_PROBLEMS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"found character '\\t'"), "intake.yaml.tab"),
+    (re.compile(r"found duplicate key \"(?P<name>[^\"]*)\""), "intake.yaml.duplicate_key"),
+    (re.compile(r"mapping values are not allowed"), "intake.yaml.colon_in_value"),
+    (re.compile(r"could not find expected ':'"), "intake.yaml.no_colon"),
+    (re.compile(r"expected ',' or '\]'"), "intake.yaml.open_list"),
+    (re.compile(r"expected ',' or '\}'"), "intake.yaml.open_mapping"),
+    (re.compile(r"expected <block end>|expected <block mapping start>"), "intake.yaml.indent"),
+]
+_YAML_CONTEXTS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"while scanning a quoted scalar"), "intake.yaml.open_quote"),
+]
+
+
+def _yaml_problem(exc: MarkedYAMLError) -> Problem:
+    """One syntax problem in the user's words, at the line where the fault starts.
+
+    A scanner error (an unclosed quote, a key without ``:``) is noticed only at a later
+    line; its ``context_mark`` is where the fault is.
+    """
+    problem = str(exc.problem or exc)
+    context = str(exc.context or "")
+    mark = exc.problem_mark
+    for pattern, key in _YAML_CONTEXTS:
+        if pattern.search(context):
+            line = exc.context_mark.line + 1 if exc.context_mark is not None else None
+            return Problem((), line, key)
+    for pattern, key in _YAML_PROBLEMS:
+        found = pattern.search(problem)
+        if found:
+            if key == "intake.yaml.no_colon" and exc.context_mark is not None:
+                mark = exc.context_mark
+            line = mark.line + 1 if mark is not None else None
+            return Problem((), line, key, tuple(found.groupdict().items()))
+    line = mark.line + 1 if mark is not None else None
+    return Problem((), line, "intake.yaml_detail", (("detail", problem),))
+
+
 def parse_text(text: str) -> d.Engagement:
     """Read an engagement file's text."""
     yaml = YAML(typ="rt")
     try:
         tree = yaml.load(io.StringIO(text))
     except MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        line = mark.line + 1 if mark is not None else None
-        raise IntakeError(
-            "intake.yaml_syntax",
-            [Problem((), line, "intake.yaml_detail", (("detail", str(exc.problem or exc)),))],
-        ) from None
+        raise IntakeError("intake.yaml_syntax", [_yaml_problem(exc)]) from None
     except YAMLError as exc:
         raise IntakeError(
             "intake.yaml_syntax", [Problem((), None, "intake.yaml_detail", (("detail", str(exc)),))]
@@ -412,13 +492,13 @@ def read_file(path: Path) -> d.Engagement:
     try:
         size = path.stat().st_size
     except OSError as exc:
-        raise IntakeError("intake.cannot_read", path=str(path), reason=exc.strerror or "") from None
+        raise cannot_read(path, exc) from None
     if size > MAX_FILE_BYTES:
         raise IntakeError("intake.too_large_file", path=str(path))
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise IntakeError("intake.cannot_read", path=str(path), reason=exc.strerror or "") from None
+        raise cannot_read(path, exc) from None
     return parse_bytes(data, str(path))
 
 

@@ -15,9 +15,9 @@ The layout (sheets, columns, choices, examples, help) is data: ``data/hearing/he
 
 from __future__ import annotations
 
+import io
 import re
 import unicodedata
-import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -35,8 +35,15 @@ from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from kenshin import domain as d
+from kenshin.filetypes import FileKind, sniff
 from kenshin.i18n import translate
-from kenshin.intake.engagement_file import IntakeError, Problem, to_document, validate_document
+from kenshin.intake.engagement_file import (
+    IntakeError,
+    Problem,
+    cannot_read,
+    to_document,
+    validate_document,
+)
 
 MAX_WORKBOOK_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 5000
@@ -637,15 +644,20 @@ def _merged_values(ws: Worksheet) -> dict[tuple[int, int], Any]:
 
 
 def _open_workbook(path: Path) -> Any:
+    """The workbook at ``path``; anything that is not an .xlsx workbook by its content
+    (a text file, a PDF, an old .xls) is one clear error naming the file."""
     try:
         size = path.stat().st_size
+        if size > MAX_WORKBOOK_BYTES:
+            raise IntakeError("intake.too_large_file", path=str(path))
+        data = path.read_bytes()
     except OSError as exc:
-        raise IntakeError("intake.cannot_read", path=str(path), reason=exc.strerror or "") from None
-    if size > MAX_WORKBOOK_BYTES:
-        raise IntakeError("intake.too_large_file", path=str(path))
+        raise cannot_read(path, exc) from None
+    if sniff(data) is not FileKind.WORKBOOK:
+        raise IntakeError("hearing.not_workbook", path=str(path))
     try:
-        return load_workbook(path, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError):
+        return load_workbook(io.BytesIO(data), data_only=True)
+    except Exception:  # openpyxl raises many kinds for a damaged workbook
         raise IntakeError("hearing.not_workbook", path=str(path)) from None
 
 

@@ -13,13 +13,14 @@ from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import (
     ArgumentError,
     DatabaseError,
@@ -50,6 +51,26 @@ def _alembic_config(url: str) -> Config:
     return config
 
 
+def sqlite_file(url: URL) -> Path | None:
+    """The file an SQLite URL names, or None for a database in memory.
+
+    With ``uri=true`` the database part is an SQLite URI (``file:/path``, ``file:///path``,
+    ``file:relative``; ``mode=`` and the other parameters are SQLite's), and SQLAlchemy
+    hands it to SQLite as a URI: the file is the URI's path, never ``file:...`` taken as
+    a folder name.
+    """
+    database = url.database or ""
+    if database in ("", ":memory:"):
+        return None
+    if str(url.query.get("uri", "")).lower() not in ("true", "1", "yes", "on"):
+        return Path(database)
+    if url.query.get("mode") == "memory":
+        return None
+    parts = urlsplit(database)
+    path = unquote(parts.path) if parts.scheme == "file" else database
+    return Path(path) if path not in ("", ":memory:") else None
+
+
 class Store:
     """A handle on one engagement database."""
 
@@ -60,8 +81,10 @@ class Store:
         except ArgumentError as exc:
             raise StoreError("store.bad_url", url=url) from exc
         self._sqlite_path: Path | None = None
-        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-            self._sqlite_path = Path(str(parsed.database))
+        self._sqlite_read_only = False
+        if parsed.get_backend_name() == "sqlite":
+            self._sqlite_path = sqlite_file(parsed)
+            self._sqlite_read_only = parsed.query.get("mode") == "ro"
         if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
         self.engine: Engine = create_engine(parsed, future=True)
@@ -78,7 +101,8 @@ class Store:
         if path is None:
             return
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            if not self._sqlite_read_only:  # a read-only database is never created
+                path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError("store.cannot_create_dir", path=str(path.parent)) from exc
         if path.exists():

@@ -1,9 +1,8 @@
-"""Fixtures for the knowledge-base tests: the real public data, built knowledge bases,
+"""Fixtures for the knowledge-base tests: the real public records (as facts), built knowledge bases,
 and a local HTTP server on 127.0.0.1 that plays NVD, CISA and MyJVN."""
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -19,31 +18,31 @@ from kenshin.vulndb.update import sources_from_files, update_knowledge_base
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
-def shared_data_dir() -> Path:
-    """``../shared/data`` beside the repository, or ``KENSHIN_SHARED_DATA``."""
-    override = os.environ.get("KENSHIN_SHARED_DATA")
-    candidates = [Path(override)] if override else []
-    candidates.append(REPO_ROOT.parent / "shared" / "data")
-    candidates.append(REPO_ROOT.parent.parent / "shared" / "data")  # a git worktree under wt/
-    for candidate in candidates:
-        if (candidate / "nvd").is_dir():
-            return candidate
-    reason = "the real public data (../shared/data) is not here; set KENSHIN_SHARED_DATA"
-    if os.environ.get("CI"):
-        pytest.fail(reason)
-    pytest.skip(reason)
+PUBLIC_DATA = REPO_ROOT / "tests" / "fixtures" / "public"
+"""Real NVD, KEV and JVN records as facts (scripts/make-public-fixtures.py; README there)."""
+
+
+def public_data_dir() -> Path:
+    """The fact-only public records in the repository; a clear failure when they are gone."""
+    if not (PUBLIC_DATA / "nvd").is_dir():
+        pytest.fail(
+            f"the public-record fixtures are missing ({PUBLIC_DATA}): "
+            "run scripts/make-public-fixtures.py (see its README)",
+            pytrace=False,
+        )
+    return PUBLIC_DATA
 
 
 @pytest.fixture(scope="session")
-def shared_data() -> Path:
-    return shared_data_dir()
+def public_data() -> Path:
+    return public_data_dir()
 
 
 @pytest.fixture(scope="session")
-def real_kb_path(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def real_kb_path(public_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A knowledge base built from every real NVD, KEV and JVN file."""
     path = tmp_path_factory.mktemp("kb") / "kb.sqlite3"
-    update_knowledge_base(path, sources_from_files(shared_data, ["nvd", "kev", "jvn"]))
+    update_knowledge_base(path, sources_from_files(public_data, ["nvd", "kev", "jvn"]))
     return path
 
 

@@ -117,10 +117,10 @@ def test_firmware_parse(tmp_path: Path) -> None:
     assert "バージョンを見つけられませんでした" in garbage.stdout
 
 
-def test_vulndb_update_from_files_and_status(isolated_env: Path, shared_data: Path) -> None:
+def test_vulndb_update_from_files_and_status(isolated_env: Path, public_data: Path) -> None:
     before = run("vulndb", "status")
     assert "スナップショット" in before.stdout
-    result = run("vulndb", "update", "--from-files", str(shared_data))
+    result = run("vulndb", "update", "--from-files", str(public_data))
     assert result.returncode == 0, result.stderr
     status = json.loads(run("vulndb", "status", "--json").stdout)
     assert status["cve_count"] == 26
@@ -132,7 +132,7 @@ def test_vulndb_update_from_files_and_status(isolated_env: Path, shared_data: Pa
         "--source",
         "jvn",
         "--from-files",
-        str(shared_data / "jvn" / "malformed_upstream"),
+        str(public_data / "jvn" / "malformed_upstream"),
     )
     assert bad.returncode == 2
     assert "以前のデータベースをそのまま使用します" in bad.stderr

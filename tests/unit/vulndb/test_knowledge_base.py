@@ -158,9 +158,9 @@ def test_unanalysed_cve_is_matched_through_the_snapshot(real_kb_path: Path) -> N
     assert "snapshot" in match.evidence
 
 
-def test_kev_flags_come_from_the_catalogue(real_kb_path: Path, shared_data: Path) -> None:
+def test_kev_flags_come_from_the_catalogue(real_kb_path: Path, public_data: Path) -> None:
     catalogue = json.loads(
-        (shared_data / "kev" / "known_exploited_vulnerabilities.json").read_text("utf-8")
+        (public_data / "kev" / "known_exploited_vulnerabilities.json").read_text("utf-8")
     )
     entry = next(v for v in catalogue["vulnerabilities"] if v["cveID"] == "CVE-2024-23113")
     kb = open_knowledge_base(real_kb_path)
@@ -184,12 +184,12 @@ def test_kev_from_the_nvd_record_when_the_catalogue_is_older(real_kb_path: Path)
     assert kb.match(ProductQuery("ProFTPD", "ProFTPD", "1.3.6")) == []
 
 
-def test_kev_json_and_csv_agree(shared_data: Path) -> None:
+def test_kev_json_and_csv_agree(public_data: Path) -> None:
     from_json, version = parse_json(
-        (shared_data / "kev" / "known_exploited_vulnerabilities.json").read_text("utf-8")
+        (public_data / "kev" / "known_exploited_vulnerabilities.json").read_text("utf-8")
     )
     from_csv, _ = parse_csv(
-        (shared_data / "kev" / "known_exploited_vulnerabilities.csv").read_text("utf-8")
+        (public_data / "kev" / "known_exploited_vulnerabilities.csv").read_text("utf-8")
     )
     assert version == "2025.08.25"
     assert len(from_json) == len(from_csv) == 1404
@@ -203,12 +203,12 @@ def test_kev_json_and_csv_agree(shared_data: Path) -> None:
         )
 
 
-def test_snapshot_facts_agree_with_the_real_records(shared_data: Path) -> None:
+def test_snapshot_facts_agree_with_the_real_records(public_data: Path) -> None:
     snapshot = load_snapshot()
     catalogue = {
         v["cveID"]: v
         for v in json.loads(
-            (shared_data / "kev" / "known_exploited_vulnerabilities.json").read_text("utf-8")
+            (public_data / "kev" / "known_exploited_vulnerabilities.json").read_text("utf-8")
         )["vulnerabilities"]
     }
     checked_nvd = checked_kev = 0
@@ -225,7 +225,7 @@ def test_snapshot_facts_agree_with_the_real_records(shared_data: Path) -> None:
             checked_kev += 1
         elif entry.cve in catalogue:
             pytest.fail(f"{entry.cve} is in KEV but its entry does not say it was checked")
-        record_file = shared_data / "nvd" / f"{entry.cve}.json"
+        record_file = public_data / "nvd" / f"{entry.cve}.json"
         if "nvd" in entry.checked:
             record = parse_nvd_record(json.loads(record_file.read_text("utf-8")))
             assert entry.cvss == record.cvss, entry.cve
@@ -336,7 +336,7 @@ def test_jvn_ranges_give_medium_confidence_matches(real_kb_path: Path) -> None:
     found = {m.cve: m for m in kb.match(ProductQuery("NEC", "Aterm WG2600HS", "1.7.1"))}
     assert found["CVE-2025-0354"].status == "affected"
     assert found["CVE-2025-0354"].confidence is Confidence.MEDIUM
-    assert found["CVE-2025-0354"].title_ja.startswith("NEC Atermシリーズ")
+    assert found["CVE-2025-0354"].title_ja.startswith("JVNDB-2025-000002")
     assert "JVNDB-2025-000002" in found["CVE-2025-0354"].jvn_ids
     fixed = {
         m.cve
@@ -346,10 +346,10 @@ def test_jvn_ranges_give_medium_confidence_matches(real_kb_path: Path) -> None:
     assert "CVE-2025-0354" not in fixed
 
 
-def test_one_source_can_be_refreshed_alone(shared_data: Path, tmp_path: Path) -> None:
+def test_one_source_can_be_refreshed_alone(public_data: Path, tmp_path: Path) -> None:
     path = tmp_path / "kb.sqlite3"
-    update_knowledge_base(path, sources_from_files(shared_data, ["nvd"]))
-    update_knowledge_base(path, sources_from_files(shared_data, ["kev"]))
+    update_knowledge_base(path, sources_from_files(public_data, ["nvd"]))
+    update_knowledge_base(path, sources_from_files(public_data, ["kev"]))
     status = open_knowledge_base(path).status()
     assert status.cve_count == 26
     assert status.kev_count == 1404

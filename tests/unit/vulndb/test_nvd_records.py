@@ -1,4 +1,4 @@
-"""Every real NVD record in ../shared/data/nvd: imported, and its ranges honoured.
+"""Every real NVD record in tests/fixtures/public/nvd: imported, and its ranges honoured.
 
 For each record with configurations, every vulnerable CPE entry yields test points: the
 range's own bounds, versions just inside them, versions just outside (the first fixed
@@ -24,11 +24,11 @@ from kenshin.vulndb.evaluate import Target, evaluate_all
 from kenshin.vulndb.products import scheme_for
 from kenshin.vulndb.records import CpeMatch, VulnRecord, parse_nvd_record
 
-from .conftest import shared_data_dir
+from .conftest import public_data_dir
 
 
 def _records() -> list[VulnRecord]:
-    folder = shared_data_dir() / "nvd"
+    folder = public_data_dir() / "nvd"
     return [
         parse_nvd_record(json.loads(p.read_text("utf-8"))) for p in sorted(folder.glob("*.json"))
     ]
@@ -176,8 +176,8 @@ def test_version_point(point: Point) -> None:
     assert (evaluation.value is True and bool(evaluation.hits)) is expected
 
 
-def test_every_record_is_imported(real_kb_path: Path, shared_data: Path) -> None:
-    files = sorted((shared_data / "nvd").glob("CVE-*.json"))
+def test_every_record_is_imported(real_kb_path: Path, public_data: Path) -> None:
+    files = sorted((public_data / "nvd").glob("CVE-*.json"))
     conn = sqlite3.connect(real_kb_path)
     try:
         stored = {row[0] for row in conn.execute("SELECT id FROM cve")}

@@ -1,6 +1,6 @@
 """The download code against a loopback server that serves the real records.
 
-NVD pages are assembled from the real ``cve`` objects in ../shared/data/nvd, the way
+NVD pages are assembled from the real ``cve`` objects in tests/fixtures/public/nvd, the way
 the NVD CVE API 2.0 wraps them (``resultsPerPage``, ``startIndex``, ``totalResults``,
 ``vulnerabilities: [{"cve": ...}]``); MyJVN answers are the real example responses.
 Hand-made answers cover paging, errors, rate limiting and hostile XML.
@@ -34,9 +34,9 @@ from kenshin.vulndb.update import sources_from_files, update_knowledge_base
 from .conftest import FakeClock, FakeServer, make_fetcher
 
 
-def _nvd_items(shared: Path) -> list[dict[str, object]]:
+def _nvd_items(public: Path) -> list[dict[str, object]]:
     return [
-        {"cve": json.loads(p.read_text("utf-8"))} for p in sorted((shared / "nvd").glob("*.json"))
+        {"cve": json.loads(p.read_text("utf-8"))} for p in sorted((public / "nvd").glob("*.json"))
     ]
 
 
@@ -76,9 +76,9 @@ def _kb_cves(path: Path) -> set[str]:
 
 
 def test_nvd_full_download_pages_through_everything(
-    http_server: FakeServer, shared_data: Path, tmp_path: Path, fake_clock: FakeClock
+    http_server: FakeServer, public_data: Path, tmp_path: Path, fake_clock: FakeClock
 ) -> None:
-    items = _nvd_items(shared_data)
+    items = _nvd_items(public_data)
     http_server.routes["/rest/json/cves/2.0"] = _nvd_route(items)
     source = NvdApiSource(
         state_dir=tmp_path / "state",
@@ -96,9 +96,9 @@ def test_nvd_full_download_pages_through_everything(
 
 
 def test_nvd_api_key_is_sent_as_header(
-    http_server: FakeServer, shared_data: Path, tmp_path: Path, fake_clock: FakeClock
+    http_server: FakeServer, public_data: Path, tmp_path: Path, fake_clock: FakeClock
 ) -> None:
-    http_server.routes["/nvd"] = _nvd_route(_nvd_items(shared_data))
+    http_server.routes["/nvd"] = _nvd_route(_nvd_items(public_data))
     fetcher = make_fetcher(fake_clock)
     fetcher.headers = {"apiKey": "test-key-not-real"}
     source = NvdApiSource(
@@ -112,9 +112,9 @@ def test_nvd_api_key_is_sent_as_header(
 
 
 def test_incremental_update_uses_120_day_windows(
-    http_server: FakeServer, shared_data: Path, tmp_path: Path, fake_clock: FakeClock
+    http_server: FakeServer, public_data: Path, tmp_path: Path, fake_clock: FakeClock
 ) -> None:
-    http_server.routes["/nvd"] = _nvd_route(_nvd_items(shared_data)[:3])
+    http_server.routes["/nvd"] = _nvd_route(_nvd_items(public_data)[:3])
     since = datetime(2026, 1, 1, tzinfo=UTC)
     until = datetime(2026, 11, 26, tzinfo=UTC)
     source = NvdApiSource(
@@ -138,9 +138,9 @@ def test_incremental_update_uses_120_day_windows(
 
 
 def test_rate_limited_then_served(
-    http_server: FakeServer, shared_data: Path, tmp_path: Path, fake_clock: FakeClock
+    http_server: FakeServer, public_data: Path, tmp_path: Path, fake_clock: FakeClock
 ) -> None:
-    http_server.routes["/nvd"] = _nvd_route(_nvd_items(shared_data), {0: [429, 503]})
+    http_server.routes["/nvd"] = _nvd_route(_nvd_items(public_data), {0: [429, 503]})
     source = NvdApiSource(
         state_dir=tmp_path / "s",
         base_url=http_server.url("/nvd"),
@@ -153,12 +153,12 @@ def test_rate_limited_then_served(
 
 
 def test_failure_keeps_the_previous_knowledge_base_and_resumes(
-    http_server: FakeServer, shared_data: Path, tmp_path: Path, fake_clock: FakeClock
+    http_server: FakeServer, public_data: Path, tmp_path: Path, fake_clock: FakeClock
 ) -> None:
     path = tmp_path / "kb.sqlite3"
-    update_knowledge_base(path, sources_from_files(shared_data, ["kev"]))
+    update_knowledge_base(path, sources_from_files(public_data, ["kev"]))
     before = path.read_bytes()
-    items = _nvd_items(shared_data)
+    items = _nvd_items(public_data)
     http_server.routes["/nvd"] = _nvd_route(items, {10: [503, 503, 503, 503]})
     source = NvdApiSource(
         state_dir=tmp_path / "s",
@@ -221,9 +221,9 @@ def test_network_error_is_reported(tmp_path: Path, fake_clock: FakeClock) -> Non
 
 
 def test_kev_over_http(
-    http_server: FakeServer, shared_data: Path, tmp_path: Path, fake_clock: FakeClock
+    http_server: FakeServer, public_data: Path, tmp_path: Path, fake_clock: FakeClock
 ) -> None:
-    body = (shared_data / "kev" / "known_exploited_vulnerabilities.json").read_bytes()
+    body = (public_data / "kev" / "known_exploited_vulnerabilities.json").read_bytes()
     http_server.routes["/kev.json"] = lambda p, q, h: (200, body, {})
     source = KevUrlSource(url=http_server.url("/kev.json"), fetcher=make_fetcher(fake_clock))
     update_knowledge_base(tmp_path / "kb.sqlite3", [source])
@@ -231,9 +231,9 @@ def test_kev_over_http(
 
 
 def test_myjvn_overview_then_details(
-    http_server: FakeServer, shared_data: Path, tmp_path: Path, fake_clock: FakeClock
+    http_server: FakeServer, public_data: Path, tmp_path: Path, fake_clock: FakeClock
 ) -> None:
-    hnd = shared_data / "jvn" / "hnd"
+    hnd = public_data / "jvn" / "hnd"
     overview = (hnd / "getVulnOverviewList_hnd.xml").read_bytes()
     details = {
         p.stem.split("_hnd_")[1]: p.read_bytes() for p in hnd.glob("getVulnDetailInfo_hnd_*.xml")
@@ -271,10 +271,10 @@ XML_BOMB = textwrap.dedent("""\
 
 
 def test_xml_bomb_is_refused_and_the_old_kb_stays(
-    http_server: FakeServer, shared_data: Path, tmp_path: Path, fake_clock: FakeClock
+    http_server: FakeServer, public_data: Path, tmp_path: Path, fake_clock: FakeClock
 ) -> None:
     path = tmp_path / "kb.sqlite3"
-    update_knowledge_base(path, sources_from_files(shared_data, ["jvn"]))
+    update_knowledge_base(path, sources_from_files(public_data, ["jvn"]))
     before = path.read_bytes()
     http_server.routes["/myjvn"] = lambda p, q, h: (200, XML_BOMB, {})
     source = JvnApiSource(base_url=http_server.url("/myjvn"), fetcher=make_fetcher(fake_clock))
@@ -286,8 +286,8 @@ def test_xml_bomb_is_refused_and_the_old_kb_stays(
         parse_vuldef(XML_BOMB)
 
 
-def test_malformed_upstream_files_fail_with_a_reason(shared_data: Path, tmp_path: Path) -> None:
-    bad = shared_data / "jvn" / "malformed_upstream"
+def test_malformed_upstream_files_fail_with_a_reason(public_data: Path, tmp_path: Path) -> None:
+    bad = public_data / "jvn" / "malformed_upstream"
     with pytest.raises(VulnDBError) as xml_failure:
         parse_overview((bad / "dataFeed_jvndb_rss_hnd.xml").read_bytes(), "rss")
     assert "Cannot read" in xml_failure.value.message("en")
@@ -300,10 +300,10 @@ def test_malformed_upstream_files_fail_with_a_reason(shared_data: Path, tmp_path
     assert not status.last_update["ok"]
 
 
-def test_every_published_example_parses(shared_data: Path) -> None:
+def test_every_published_example_parses(public_data: Path) -> None:
     entries = [
-        *JvnFilesSource(shared_data / "jvn" / "hnd").entries(),
-        *JvnFilesSource(shared_data / "jvn" / "oka").entries(),
+        *JvnFilesSource(public_data / "jvn" / "hnd").entries(),
+        *JvnFilesSource(public_data / "jvn" / "oka").entries(),
     ]
     ids = {e.id for e in entries}
     assert {"JVNDB-2025-000002", "JVNDB-2022-000097", "JVNDB-2021-002774"} <= ids
@@ -318,12 +318,12 @@ def test_every_published_example_parses(shared_data: Path) -> None:
     assert any(not a.parsed and "NetApp" in a.text for a in trend.affected)  # kept as text
 
 
-def test_nvd_files_reader_takes_pages_too(shared_data: Path, tmp_path: Path) -> None:
+def test_nvd_files_reader_takes_pages_too(public_data: Path, tmp_path: Path) -> None:
     page = {
         "resultsPerPage": 2,
         "startIndex": 0,
         "totalResults": 2,
-        "vulnerabilities": _nvd_items(shared_data)[:2],
+        "vulnerabilities": _nvd_items(public_data)[:2],
     }
     (tmp_path / "nvd-page.json").write_text(json.dumps(page))
     (tmp_path / "nvd-broken-record.json").write_text(json.dumps({"id": "not-a-cve"}))
@@ -355,10 +355,10 @@ update_knowledge_base(Path(sys.argv[1]), [Slow()])
 
 
 def test_killed_update_leaves_the_previous_knowledge_base(
-    shared_data: Path, tmp_path: Path
+    public_data: Path, tmp_path: Path
 ) -> None:
     path = tmp_path / "kb.sqlite3"
-    update_knowledge_base(path, sources_from_files(shared_data, ["nvd"]))
+    update_knowledge_base(path, sources_from_files(public_data, ["nvd"]))
     before = path.read_bytes()
     child = subprocess.Popen(
         [sys.executable, "-c", KILLED_UPDATE, str(path)], stdout=subprocess.PIPE, text=True
@@ -374,19 +374,19 @@ def test_killed_update_leaves_the_previous_knowledge_base(
     kb = open_knowledge_base(path)
     assert kb.status().cve_count == 26
     kb.close()
-    update_knowledge_base(path, sources_from_files(shared_data, ["kev"]))  # next build cleans up
+    update_knowledge_base(path, sources_from_files(public_data, ["kev"]))  # next build cleans up
     assert not list(tmp_path.glob("kb.sqlite3.building-*"))
 
 
-def test_interrupted_update_says_so(shared_data: Path, tmp_path: Path) -> None:
+def test_interrupted_update_says_so(public_data: Path, tmp_path: Path) -> None:
     class Interrupting(NvdFilesSource):
         def load(self, sink):  # type: ignore[no-untyped-def]
             raise KeyboardInterrupt
 
     path = tmp_path / "kb.sqlite3"
-    update_knowledge_base(path, sources_from_files(shared_data, ["kev"]))
+    update_knowledge_base(path, sources_from_files(public_data, ["kev"]))
     with pytest.raises(KeyboardInterrupt):
-        update_knowledge_base(path, [Interrupting(shared_data / "nvd")])
+        update_knowledge_base(path, [Interrupting(public_data / "nvd")])
     status = open_knowledge_base(path).status()
     assert status.kev_count == 1404
     assert status.last_update is not None
