@@ -35,6 +35,7 @@ from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from kenshin import domain as d
+from kenshin.filetypes import check_workbook_archive, check_workbook_cells
 from kenshin.i18n import translate
 from kenshin.intake.engagement_file import IntakeError, Problem, to_document, validate_document
 
@@ -643,10 +644,13 @@ def _open_workbook(path: Path) -> Any:
         raise IntakeError("intake.cannot_read", path=str(path), reason=exc.strerror or "") from None
     if size > MAX_WORKBOOK_BYTES:
         raise IntakeError("intake.too_large_file", path=str(path))
+    check_workbook_archive(path, path.name)
     try:
-        return load_workbook(path, data_only=True)
+        workbook = load_workbook(path, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError):
         raise IntakeError("hearing.not_workbook", path=str(path)) from None
+    check_workbook_cells(workbook, path.name)
+    return workbook
 
 
 def _header_columns(ws: Worksheet, sheet: SheetLayout, problems: list[Problem]) -> dict[str, int]:

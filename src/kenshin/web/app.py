@@ -24,6 +24,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kenshin import __version__
 from kenshin.config import data_dir
@@ -97,6 +98,70 @@ class _LoginRateLimiter:
         return True
 
 
+class BodyTooLarge(HTTPException):
+    """The request body grew past the limit while it was being received."""
+
+    def __init__(self) -> None:
+        super().__init__(status_code=413, detail="request too large")
+
+
+class BodyLimit:
+    """Refuse a request body larger than ``limit`` bytes, counted as it streams in.
+
+    Content-Length is only a first, cheap check: a chunked body has none, so every
+    received chunk is counted and the request fails with 413 as soon as the sum passes
+    the limit, before the multipart parser spools the rest (per-file limits are checked
+    again in web/uploads.py).
+    """
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length", b"").decode("latin-1")
+        if declared.isdigit() and int(declared) > self.limit:
+            await _too_large(send)
+            return
+        received = 0
+        started = False
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    raise BodyTooLarge()
+            return message
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted, watched)
+        except BodyTooLarge:
+            if started:
+                raise
+            await _too_large(send)
+
+
+async def _too_large(send: Send) -> None:
+    await JSONResponse({"detail": "request too large"}, status_code=413)(
+        {"type": "http"}, _nothing, send
+    )
+
+
+async def _nothing() -> Message:
+    return {"type": "http.disconnect"}
+
+
 class StatusChange(BaseModel):
     status: FindingStatus
     reason: str = ""
@@ -115,19 +180,9 @@ def create_app(
     app = FastAPI(
         title="kenshin", version=__version__, description="kenshin web application and JSON API"
     )
+    app.add_middleware(BodyLimit, limit=MAX_REQUEST_BYTES)
     templates = Jinja2Templates(directory=str(resources.files("kenshin.web") / "templates"))
     limiter = _LoginRateLimiter(LOGIN_ATTEMPTS_PER_MINUTE)
-
-    @app.middleware("http")
-    async def body_limit(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        # Refuse an oversized body before the multipart parser spools it (per-file
-        # limits are checked again in web/uploads.py).
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > MAX_REQUEST_BYTES:
-            return JSONResponse({"detail": "request too large"}, status_code=413)
-        return await call_next(request)
 
     @app.middleware("http")
     async def security_headers(
@@ -620,8 +675,9 @@ def create_app(
     )
     register_workflow(app, kit)
     register_inventory(app, kit)
-    submit_job = register_jobs(app, kit, job_runner)
-    register_reports(app, kit, settings.report_dir or data_dir() / "reports", submit_job)
+    report_dir = settings.report_dir or data_dir() / "reports"
+    submit_job = register_jobs(app, kit, report_dir, job_runner)
+    register_reports(app, kit, report_dir, submit_job)
     return app
 
 

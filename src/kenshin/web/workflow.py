@@ -49,7 +49,7 @@ from kenshin.web.access import Action
 from kenshin.web.accounts import Membership, Role, SessionInfo, WebError
 from kenshin.web.attachments import AnswerBody, read_files, register_attachments
 from kenshin.web.hearing import register_hearing
-from kenshin.web.uploads import MAX_FILES, Kind, read_upload
+from kenshin.web.uploads import MAX_FILES, Kind, off_the_loop, read_upload
 
 
 @dataclass(frozen=True)
@@ -262,10 +262,14 @@ def register_workflow(app: FastAPI, kit: WebKit) -> None:
                 (f.filename or f"file-{i}", await read_upload(f, MAX_FILE_BYTES, Kind.TEXT))
                 for i, f in enumerate(files, start=1)
             ]
-            with kit.db() as session:
-                import_terminal_files(
-                    session, code, pairs, japan_today(now_utc()), actor=info.user.email
-                )
+
+            def parse() -> None:
+                with kit.db() as session:
+                    import_terminal_files(
+                        session, code, pairs, japan_today(now_utc()), actor=info.user.email
+                    )
+
+            await off_the_loop(parse)
         except KenshinError as exc:
             return terminals_page(request, info, engagement, message=exc.message(lang), status=400)
         return RedirectResponse(f"/engagements/{code}/terminals#results", status_code=303)
@@ -378,7 +382,7 @@ def register_workflow(app: FastAPI, kit: WebKit) -> None:
             isp=isp,
             note=note,
         )
-        done = answer(info, code, number, body, files)
+        done = await off_the_loop(lambda: answer(info, code, number, body, files))
         return RedirectResponse(
             f"/engagements/{code}/requests?done={done.request.ref}#{done.request.ref}",
             status_code=303,
