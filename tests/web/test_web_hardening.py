@@ -167,3 +167,133 @@ def test_upload_parsing_runs_off_the_event_loop(world: World, monkeypatch: Any) 
         files={"workbook": ("h.xlsx", _xlsx_bytes(), "application/octet-stream")},
     )
     assert on_loop == [False]
+
+
+def _address_request(world: World) -> int:
+    """A sent request to V-EHR that asks for CP-02's global address (it lost its address)."""
+    import dataclasses
+
+    from kenshin.requests import RequestRepository, Want
+    from kenshin.store import EngagementRepository, now_utc
+
+    with world.store.session() as session:
+        engagements = EngagementRepository(session)
+        engagement = engagements.get("demo-2026")
+        points = tuple(
+            dataclasses.replace(p, addresses=()) if p.key == "CP-02" else p
+            for p in engagement.connection_points
+        )
+        engagements.save(dataclasses.replace(engagement, connection_points=points))
+        requests = RequestRepository(session)
+        drafted = requests.draft(engagements.get("demo-2026"), now_utc(), "test")
+        asking = [r for r in drafted if Want.WAN_IP in r.wants and r.point_key == "CP-02"]
+        assert asking, drafted
+        requests.mark_sent("demo-2026", asking[0].number, now_utc(), "test")
+        return asking[0].number
+
+
+def _cp02(world: World) -> list[tuple[str, str]]:
+    from kenshin.store import EngagementRepository
+
+    with world.store.session() as session:
+        engagement = EngagementRepository(session).get("demo-2026")
+    point = next(p for p in engagement.connection_points if p.key == "CP-02")
+    return [(str(a.address), a.assignment.value) for a in point.addresses]
+
+
+def test_vendor_answer_outside_the_request_is_refused(world: World) -> None:
+    from tests.web.test_web_workflow import _numbers
+
+    number = _numbers(world.store, "demo-2026")  # asks for the firmware only
+    csrf = login(world.client, EMAILS["vendor_ehr"])
+    before = _cp02(world)
+    refused = world.client.post(
+        f"/api/engagements/demo-2026/requests/{number}/answer",
+        json={"firmware": "9.1R5", "wan_ip": "203.0.113.99"},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert refused.status_code == 400
+    assert "wan_ip" in refused.json()["detail"]
+    assert _cp02(world) == before
+    bad_enum = world.client.post(
+        f"/engagements/demo-2026/requests/{number}/answer",
+        data={"csrf": csrf, "assignment": "static"},
+    )
+    assert bad_enum.status_code in (400, 422)
+    assert "static" in bad_enum.text
+
+
+def test_vendor_address_is_a_proposal_until_the_surveyor_approves(world: World) -> None:
+    from kenshin.store import AuditLog
+
+    number = _address_request(world)
+    csrf = login(world.client, EMAILS["vendor_ehr"])
+    answered = world.client.post(
+        f"/engagements/demo-2026/requests/{number}/answer",
+        data={"csrf": csrf, "wan_ip": "198.18.20.99", "assignment": "fixed"},
+        follow_redirects=False,
+    )
+    assert answered.status_code == 303, answered.text
+    assert "held=1" in answered.headers["location"]
+    assert _cp02(world) == []  # nothing in the scope yet
+    page = world.client.get(answered.headers["location"]).text
+    assert "承認待ち" in page
+    login(world.client, EMAILS["vendor_net"])
+    assert "198.18.20.99" not in world.client.get("/engagements/demo-2026/requests").text
+    csrf = login(world.client, EMAILS["surveyor"])
+    page = world.client.get("/engagements/demo-2026/requests").text
+    assert 'id="proposals"' in page
+    assert "＋ " in page
+    assert "198.18.20.99" in page
+    proposal = page.split('data-proposal="')[1].split('"')[0]
+    vendor_csrf = login(world.client, EMAILS["vendor_ehr"])
+    self_approved = world.client.post(
+        f"/engagements/demo-2026/proposals/{proposal}/approve", data={"csrf": vendor_csrf}
+    )
+    assert self_approved.status_code in (400, 404), (proposal, self_approved.text)
+    assert _cp02(world) == []
+    csrf = login(world.client, EMAILS["surveyor"])
+    approved = world.client.post(
+        f"/engagements/demo-2026/proposals/{proposal}/approve",
+        data={"csrf": csrf},
+        follow_redirects=False,
+    )
+    assert approved.status_code == 303
+    assert _cp02(world) == [("198.18.20.99", "fixed")]
+    with world.store.session() as session:
+        actions = [e.action for e in AuditLog(session).events("demo-2026")]
+    assert "scope.proposal" in actions
+    assert "scope.proposal_approved" in actions
+    assert "scope.address_added" in actions
+    again = world.client.post(
+        f"/engagements/demo-2026/proposals/{proposal}/approve", data={"csrf": csrf}
+    )
+    assert again.status_code == 404  # decided once
+
+
+def test_rejected_proposal_changes_nothing(world: World) -> None:
+    number = _address_request(world)
+    csrf = login(world.client, EMAILS["vendor_ehr"])
+    world.client.post(
+        f"/api/engagements/demo-2026/requests/{number}/answer",
+        json={"wan_ip": "198.18.20.77", "assignment": "dynamic"},
+        headers={"X-CSRF-Token": csrf},
+    )
+    csrf = login(world.client, EMAILS["surveyor"])
+    page = world.client.get("/engagements/demo-2026/requests").text
+    proposal = page.split('data-proposal="')[1].split('"')[0]
+    world.client.post(f"/engagements/demo-2026/proposals/{proposal}/reject", data={"csrf": csrf})
+    assert _cp02(world) == []
+    assert 'id="proposals"' not in world.client.get("/engagements/demo-2026/requests").text
+
+
+def test_surveyor_answer_is_applied_at_once(world: World) -> None:
+    number = _address_request(world)
+    csrf = login(world.client, EMAILS["surveyor"])
+    done = world.client.post(
+        f"/api/engagements/demo-2026/requests/{number}/answer",
+        json={"wan_ip": "198.18.20.88", "assignment": "fixed"},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert done.status_code == 200, done.text
+    assert _cp02(world) == [("198.18.20.88", "fixed")]

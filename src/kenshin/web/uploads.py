@@ -71,4 +71,3 @@ async def read_upload(upload: UploadFile, limit: int, *kinds: Kind) -> bytes:
     if kind is Kind.WORKBOOK:
         check_workbook_archive(data, upload.filename or "-")
     return data
-

@@ -49,6 +49,7 @@ from kenshin.web.access import Action
 from kenshin.web.accounts import Membership, Role, SessionInfo, WebError
 from kenshin.web.attachments import AnswerBody, read_files, register_attachments
 from kenshin.web.hearing import register_hearing
+from kenshin.web.proposals import hold, proposals, register_proposals
 from kenshin.web.uploads import MAX_FILES, Kind, off_the_loop, read_upload
 
 
@@ -296,7 +297,11 @@ def register_workflow(app: FastAPI, kit: WebKit) -> None:
         engagement, found = requests_of(info, code, Action.REQUESTS)
         lang = kit.lang_of(request)
         today = japan_today(now_utc())
+        numbers = {r.number for r in found}
         with kit.db() as session:
+            held = [p for p in proposals(session, code) if p.request_number in numbers]
+            if not info.user.is_staff:
+                held = [p for p in held if p.proposed_by == info.user.email]
             files = AttachmentRepository(session)
             rows = [
                 {
@@ -314,6 +319,8 @@ def register_workflow(app: FastAPI, kit: WebKit) -> None:
             engagement=engagement,
             rows=rows,
             message=request.query_params.get("done", ""),
+            held_message=bool(request.query_params.get("held")),
+            proposals=held,
             assignments=[AddressAssignment.FIXED.value, AddressAssignment.DYNAMIC.value],
         )
 
@@ -346,12 +353,27 @@ def register_workflow(app: FastAPI, kit: WebKit) -> None:
         )
         if given.is_empty() and not files:
             raise WebError("web.requests.empty")
+        asked = {w.value for w in current.wants}
+        for field, value in given.as_dict().items():
+            if field != "note" and value and field not in asked:
+                raise WebError("web.requests.not_asked", ref=current.ref, field=field)
         now = now_utc()
         with kit.db() as session:
-            done = submit(session, code, number, given, files, now, info.user.email)
+            done = submit(
+                session,
+                code,
+                number,
+                given,
+                files,
+                now,
+                info.user.email,
+                hold_scope=not info.user.is_staff,
+            )
             log = AuditLog(session)
             for event in submission_events(done, info.user.email, now):
                 log.record(event)
+            if done.held is not None:
+                hold(session, done.request, done.held, info.user.email, now)
             if done.outcome is not None:
                 check_firmware(session, done.outcome.engagement)
         return done
@@ -375,16 +397,15 @@ def register_workflow(app: FastAPI, kit: WebKit) -> None:
         files = await read_files(attachments or [])
         if output_text.strip():
             files.append((PASTED_NAME, output_text.encode("utf-8")))
-        body = AnswerBody(
-            firmware=firmware,
-            wan_ip=wan_ip,
-            assignment=AddressAssignment(assignment) if assignment else None,
-            isp=isp,
-            note=note,
-        )
+        try:
+            chosen = AddressAssignment(assignment) if assignment else None
+        except ValueError:
+            raise WebError("web.bad_choice", value=assignment) from None
+        body = AnswerBody(firmware=firmware, wan_ip=wan_ip, assignment=chosen, isp=isp, note=note)
         done = await off_the_loop(lambda: answer(info, code, number, body, files))
+        held = "&held=1" if done.held is not None else ""
         return RedirectResponse(
-            f"/engagements/{code}/requests?done={done.request.ref}#{done.request.ref}",
+            f"/engagements/{code}/requests?done={done.request.ref}{held}#{done.request.ref}",
             status_code=303,
         )
 
@@ -400,6 +421,7 @@ def register_workflow(app: FastAPI, kit: WebKit) -> None:
         return _request_json(answer(info, code, number, body).request)
 
     register_attachments(app, kit, the_request, answer)
+    register_proposals(app, kit)
 
     @app.post("/engagements/{code}/requests/draft")
     def draft_requests(code: str, info: user, csrf: Annotated[str, Form()] = "") -> Response:
