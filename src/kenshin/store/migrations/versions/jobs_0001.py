@@ -43,9 +43,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_jobs")),
     )
     with op.batch_alter_table("jobs", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_jobs_engagement_code"), ["engagement_code"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_jobs_engagement_code"), ["engagement_code"], unique=False)
         batch_op.create_index(batch_op.f("ix_jobs_state"), ["state"], unique=False)
     op.create_table(
         "job_units",
