@@ -123,3 +123,21 @@ def check_workbook_cells(workbook: Any, name: str = "-") -> None:
     cells = sum(ws.max_row * ws.max_column for ws in workbook.worksheets)
     if cells > MAX_WORKBOOK_CELLS:
         raise FileLimitError("files.workbook_cells", name=name, limit=MAX_WORKBOOK_CELLS)
+
+
+_FORMULA_START = ("=", "+", "-", "@")
+
+
+def cells_as_text(workbook: Any) -> None:
+    """Make every cell that starts like a formula (``=``, ``+``, ``-``, ``@``) plain text.
+
+    Values in a workbook kenshin writes come from people (hearing answers, vendor
+    answers); none may become a live formula when the file is opened, nor when a cell is
+    edited later (Excel's quote prefix keeps it text).
+    """
+    for sheet in workbook.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str) and cell.value.startswith(_FORMULA_START):
+                    cell.data_type = "s"
+                    cell.quotePrefix = True

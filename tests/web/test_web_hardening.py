@@ -297,3 +297,42 @@ def test_surveyor_answer_is_applied_at_once(world: World) -> None:
     )
     assert done.status_code == 200, done.text
     assert _cp02(world) == [("198.18.20.88", "fixed")]
+
+
+def test_hearing_template_writes_user_values_as_text(world: World) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    csrf = login(world.client, EMAILS["hospital"])
+    saved = world.client.post(
+        "/api/engagements/demo-2026/hearing",
+        json={"institution": {"name": '=HYPERLINK("http://203.0.113.9/x","病院")'}},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert saved.status_code == 200, saved.text
+    template = world.client.get("/engagements/demo-2026/hearing/template.xlsx")
+    book = load_workbook(io.BytesIO(template.content))
+    cells = [c for ws in book.worksheets for row in ws.iter_rows() for c in row]
+    typed = [c for c in cells if isinstance(c.value, str) and c.value.startswith("=HYPERLINK")]
+    assert typed
+    assert all(c.data_type == "s" for c in typed)
+    assert all(c.quotePrefix for c in typed)
+    assert not [c for c in cells if c.data_type == "f"]
+
+
+def test_plain_values_keep_their_look() -> None:
+    from openpyxl import Workbook
+
+    from kenshin.filetypes import cells_as_text
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet["A1"] = "=1+1"
+    sheet["A2"] = "FortiGate 7.0.11"
+    sheet["A3"] = 42
+    cells_as_text(book)
+    assert sheet["A1"].data_type == "s"
+    assert sheet["A2"].quotePrefix is False
+    assert sheet["A3"].data_type == "n"

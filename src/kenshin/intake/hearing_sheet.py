@@ -35,7 +35,7 @@ from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from kenshin import domain as d
-from kenshin.filetypes import check_workbook_archive, check_workbook_cells
+from kenshin.filetypes import cells_as_text, check_workbook_archive, check_workbook_cells
 from kenshin.i18n import translate
 from kenshin.intake.engagement_file import IntakeError, Problem, to_document, validate_document
 
@@ -559,6 +559,7 @@ def build_template(engagement: d.Engagement) -> Workbook:
     _print_setup(guide)
     workbook.properties.title = f"ヒアリングシート {engagement.code}"
     workbook.properties.creator = "kenshin"
+    cells_as_text(workbook)
     return workbook
 
 

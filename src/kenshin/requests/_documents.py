@@ -20,7 +20,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from kenshin.domain import AddressAssignment, Device, Engagement, HolderKind
-from kenshin.filetypes import check_workbook_archive, check_workbook_cells
+from kenshin.filetypes import cells_as_text, check_workbook_archive, check_workbook_cells
 from kenshin.i18n import translate
 from kenshin.intake import IntakeError, Problem
 from kenshin.intake.hearing_sheet import is_unknown, normalise_text, parse_address
@@ -327,6 +327,7 @@ def build_workbook(
             row += 1
     workbook.properties.title = f"ご依頼事項 {engagement.code}"
     workbook.properties.creator = "kenshin"
+    cells_as_text(workbook)
     return workbook
 
 
