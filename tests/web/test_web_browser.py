@@ -93,7 +93,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    app = create_app(store, WebSettings(report_dir=folder / "reports"))
+    app = create_app(store, WebSettings(report_dir=folder / "reports", secure_cookies=False))
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     web = uvicorn.Server(config)
     thread = threading.Thread(target=web.run, daemon=True)
@@ -356,7 +356,7 @@ def lab_server(lab: object, tmp_path: Path) -> Iterator[tuple[str, list[int]]]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    app = create_app(store, WebSettings(report_dir=tmp_path / "reports"))
+    app = create_app(store, WebSettings(report_dir=tmp_path / "reports", secure_cookies=False))
     web = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=web.run, daemon=True)
     thread.start()

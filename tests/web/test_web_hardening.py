@@ -336,3 +336,290 @@ def test_plain_values_keep_their_look() -> None:
     assert sheet["A1"].data_type == "s"
     assert sheet["A2"].quotePrefix is False
     assert sheet["A3"].data_type == "n"
+
+
+# -- accounts ----------------------------------------------------------------------------
+
+
+def _user_id(world: World, email: str) -> int:
+    from kenshin.web import Accounts
+
+    with world.store.session() as session:
+        return next(u.id for u in Accounts(session).users() if u.email == email)
+
+
+def _sessions(world: World, email: str) -> int:
+    from sqlalchemy import func, select
+
+    from kenshin.store.models_web import SessionRow, UserRow
+
+    with world.store.session() as session:
+        return int(
+            session.scalar(
+                select(func.count(SessionRow.id))
+                .join(UserRow, UserRow.id == SessionRow.user_id)
+                .where(UserRow.email == email)
+            )
+            or 0
+        )
+
+
+def test_reinviting_an_existing_account_is_refused(world: World) -> None:
+    import re
+
+    hospital_csrf = login(world.client, EMAILS["hospital"])
+    assert hospital_csrf
+    assert _sessions(world, EMAILS["hospital"]) == 1
+    csrf = login(world.client, EMAILS["surveyor"])
+    for email in (EMAILS["hospital"], EMAILS["surveyor"].upper()):
+        refused = world.client.post(
+            "/admin/invitations",
+            data={"csrf": csrf, "email": email, "role": "surveyor"},
+        )
+        assert refused.status_code == 400
+        assert "既に登録されています" in refused.text
+        assert "/invite/" not in refused.text
+    bad = world.client.post(
+        "/admin/invitations", data={"csrf": csrf, "email": "not an address", "role": "hospital"}
+    )
+    assert bad.status_code == 400
+    assert "メールアドレスとして正しくありません" in bad.text
+    odd_role = world.client.post(
+        "/admin/invitations", data={"csrf": csrf, "email": "new@example.jp", "role": "root"}
+    )
+    assert odd_role.status_code == 400
+    assert _sessions(world, EMAILS["hospital"]) == 1  # the hospital's session survives
+    vendor = world.client.post(
+        "/admin/invitations",
+        data={
+            "csrf": csrf,
+            "email": "new@vendor.example",
+            "role": "vendor",
+            "vendor": "demo-2026|V-NET",
+        },
+    )
+    assert vendor.status_code == 200, vendor.text
+    assert re.search(r"/invite/[A-Za-z0-9_-]{40,}", vendor.text)
+
+
+def test_password_rules_follow_nist() -> None:
+    from kenshin.web.passwords import password_problem
+
+    refused = {
+        "short": "Tr0ub4dor&3",
+        "aaaaaaaaaaaa": "aaaaaaaaaaaa",
+        "run": "abcdefghijklmn",
+        "digits": "123456789012",
+        "keyboard": "qwertyuiop12",
+        "repeat": "abcabcabcabc",
+        "common+digits": "password2026!",
+        "common": "1q2w3e4r5t6y",
+        "context": "surveyor2026!!",
+    }
+    for label, password in refused.items():
+        assert password_problem(password, "surveyor@kenshin.example") is not None, label
+    for good in ("correct horse battery", "病院の窓から見える桜並木", "Tr0ub4dor&3-stapler"):
+        assert password_problem(good, "surveyor@kenshin.example") is None, good
+
+
+def test_change_own_password_ends_every_other_session(world: World) -> None:
+    from fastapi.testclient import TestClient
+    from tests.web.test_web_access import PASSWORD
+
+    other = TestClient(world.client.app, base_url="https://testserver")
+    login(other, EMAILS["hospital"])
+    csrf = login(world.client, EMAILS["hospital"])
+    weak = world.client.post(
+        "/account/password",
+        data={"csrf": csrf, "current": PASSWORD, "password": "aaaaaaaaaaaa"},
+    )
+    assert weak.status_code == 400
+    wrong = world.client.post(
+        "/account/password",
+        data={"csrf": csrf, "current": "not it at all", "password": "a new long phrase here"},
+    )
+    assert wrong.status_code == 400
+    changed = world.client.post(
+        "/account/password",
+        data={"csrf": csrf, "current": PASSWORD, "password": "a new long phrase here"},
+        follow_redirects=False,
+    )
+    assert changed.status_code == 303
+    assert other.get("/api/engagements").status_code == 401  # the other browser is out
+    assert world.client.get("/api/engagements").status_code == 200  # this one got a new one
+    login(world.client, EMAILS["hospital"], "a new long phrase here")
+
+
+def test_surveyor_resets_and_deactivates_users(world: World) -> None:
+    import re
+
+    from fastapi.testclient import TestClient
+
+    vendor = TestClient(world.client.app, base_url="https://testserver")
+    login(vendor, EMAILS["vendor_net"])
+    csrf = login(world.client, EMAILS["surveyor"])
+    page = world.client.get("/admin/users").text
+    assert EMAILS["vendor_net"] in page
+    vendor_id = _user_id(world, EMAILS["vendor_net"])
+    off = world.client.post(
+        f"/admin/users/{vendor_id}/deactivate", data={"csrf": csrf}, follow_redirects=False
+    )
+    assert off.status_code == 303
+    assert vendor.get("/api/engagements").status_code == 401
+    assert _sessions(world, EMAILS["vendor_net"]) == 0
+    world.client.post(f"/admin/users/{vendor_id}/activate", data={"csrf": csrf})
+    reset = world.client.post(f"/admin/users/{vendor_id}/reset", data={"csrf": csrf})
+    assert reset.status_code == 200
+    link = re.search(r"/invite/([A-Za-z0-9_-]{40,})", reset.text)
+    assert link is not None
+    form = vendor.get(f"/invite/{link.group(1)}")
+    assert 'name="password"' in form.text
+    token = re.search(r'name="login_csrf" value="([^"]+)"', form.text).group(1)  # type: ignore[union-attr]
+    vendor.post(
+        f"/invite/{link.group(1)}",
+        data={"password": "vendor chose a new phrase", "login_csrf": token},
+    )
+    login(vendor, EMAILS["vendor_net"], "vendor chose a new phrase")
+    surveyor_id = _user_id(world, EMAILS["surveyor"])
+    assert (
+        world.client.post(f"/admin/users/{surveyor_id}/reset", data={"csrf": csrf}).status_code
+        == 400
+    )
+    from kenshin.web import Accounts, Role
+
+    with world.store.session() as session:
+        other = Accounts(session).create_user(
+            "second@kenshin.example", "another surveyor phrase", Role.SURVEYOR
+        )
+    taken = world.client.post(f"/admin/users/{other.id}/reset", data={"csrf": csrf})
+    assert taken.status_code == 400  # a surveyor cannot take over another surveyor
+
+
+def test_invitations_are_listed_and_revocable_and_dead_links_show_no_form(world: World) -> None:
+    import re
+
+    csrf = login(world.client, EMAILS["surveyor"])
+    made = world.client.post(
+        "/admin/invitations",
+        data={
+            "csrf": csrf,
+            "email": "it2@demo-hospital.example",
+            "role": "hospital",
+            "engagement": "demo-2026",
+        },
+    )
+    token = re.search(r"/invite/([A-Za-z0-9_-]{40,})", made.text).group(1)  # type: ignore[union-attr]
+    page = world.client.get("/admin/users").text
+    assert "it2@demo-hospital.example" in page
+    invitation = re.search(r'data-invitation="(\d+)"', page).group(1)  # type: ignore[union-attr]
+    world.client.post(f"/admin/invitations/{invitation}/revoke", data={"csrf": csrf})
+    assert "it2@demo-hospital.example" not in world.client.get("/admin/users").text
+    world.client.cookies.clear()
+    dead = world.client.get(f"/invite/{token}")
+    assert dead.status_code == 404
+    assert 'name="password"' not in dead.text
+    assert "無効" in dead.text
+    assert 'name="password"' not in world.client.get("/invite/not-a-token").text
+
+
+def test_login_backoff_grows_and_clears(monkeypatch: Any) -> None:
+    from kenshin.web import app as web_app
+
+    now = [1000.0]
+    monkeypatch.setattr(web_app.time, "monotonic", lambda: now[0])
+    backoff = web_app.LoginBackoff(free=5, longest=900)
+    for _ in range(5):
+        assert backoff.allow("198.51.100.1", "a@example.jp")
+        backoff.failed("198.51.100.1", "a@example.jp")
+    assert not backoff.allow("198.51.100.1", "a@example.jp")
+    assert backoff.allow("198.51.100.2", "a@example.jp")  # another source
+    assert backoff.allow("198.51.100.1", "b@example.jp")  # another account
+    now[0] += 1.5
+    assert backoff.allow("198.51.100.1", "a@example.jp")
+    backoff.failed("198.51.100.1", "a@example.jp")
+    now[0] += 1.5
+    assert not backoff.allow("198.51.100.1", "a@example.jp")  # now 2 s
+    for _ in range(30):
+        backoff.failed("198.51.100.1", "a@example.jp")
+    now[0] += 901
+    assert backoff.allow("198.51.100.1", "a@example.jp")  # never more than 15 minutes
+    backoff.succeeded("198.51.100.1", "a@example.jp")
+    assert "198.51.100.1" not in {c for c, _ in backoff.pairs}
+
+
+def test_api_docs_for_logged_in_surveyors_only(world: World) -> None:
+    world.client.cookies.clear()
+    for path in ("/docs", "/redoc", "/openapi.json"):
+        assert world.client.get(path, follow_redirects=False).status_code in (303, 401)
+    login(world.client, EMAILS["hospital"])
+    for path in ("/docs", "/redoc", "/openapi.json"):
+        assert world.client.get(path).status_code == 404
+    login(world.client, EMAILS["surveyor"])
+    assert "/api/engagements" in world.client.get("/openapi.json").json()["paths"]
+    assert world.client.get("/docs").status_code == 200
+
+
+def test_bad_values_are_a_japanese_422_or_400(world: World) -> None:
+    from tests.web.test_web_access import FINDINGS
+
+    from kenshin.store import finding_fingerprint
+
+    csrf = login(world.client, EMAILS["surveyor"])
+    fingerprint = finding_fingerprint(FINDINGS["utm"])
+    api = world.client.post(
+        f"/api/engagements/demo-2026/findings/{fingerprint}/status",
+        json={"status": "pwned"},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert api.status_code == 422
+    assert "入力内容を確認してください" in api.json()["detail"]
+    form = world.client.post(
+        f"/engagements/demo-2026/findings/{fingerprint}/status",
+        data={"csrf": csrf, "status": "pwned"},
+    )
+    assert form.status_code == 400
+    assert "pwned" in form.text
+
+
+def test_secure_cookie_by_default_and_tokens_out_of_access_log(world: World) -> None:
+    import logging
+
+    from tests.web.test_web_access import PASSWORD
+
+    from kenshin.web import WebSettings
+
+    assert WebSettings().secure_cookies is True
+    world.client.cookies.clear()
+    form = world.client.get("/login")
+    import re
+
+    token = re.search(r'name="login_csrf" value="([^"]+)"', form.text).group(1)  # type: ignore[union-attr]
+    logged = world.client.post(
+        "/login",
+        data={"email": EMAILS["surveyor"], "password": PASSWORD, "login_csrf": token},
+        follow_redirects=False,
+    )
+    assert "secure" in logged.headers["set-cookie"].lower()
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        "",
+        0,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "GET", "/invite/SECRETTOKEN123?x=1", "1.1", 200),
+        None,
+    )
+    for handler_filter in logging.getLogger("uvicorn.access").filters:
+        handler_filter.filter(record)
+    assert "SECRETTOKEN123" not in record.getMessage()
+    assert "/invite/…" in record.getMessage()
+
+
+def test_serve_states_plain_http_only_on_loopback() -> None:
+    from kenshin.cli.web import _loopback
+
+    assert _loopback("127.0.0.1")
+    assert _loopback("::1")
+    assert _loopback("localhost")
+    assert not _loopback("0.0.0.0")
+    assert not _loopback("192.0.2.10")

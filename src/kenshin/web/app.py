@@ -6,6 +6,8 @@ engagement it touches; every state-changing request carries the session's CSRF t
 """
 
 import hmac
+import logging
+import re
 import secrets
 import time
 from collections import defaultdict, deque
@@ -20,6 +22,8 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import Depends, FastAPI, Form, Header, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel
@@ -49,10 +53,11 @@ from kenshin.store import (
 )
 from kenshin.web._kit import WebKit
 from kenshin.web.access import Action, allowed, membership_for, visible_findings
-from kenshin.web.accounts import Accounts, Membership, Role, SessionInfo, WebError
+from kenshin.web.accounts import Accounts, Membership, Role, SessionInfo, User, WebError
 from kenshin.web.inventory import register_inventory
 from kenshin.web.jobs import register_jobs
 from kenshin.web.reports import register_reports
+from kenshin.web.users import register_users
 from kenshin.web.workflow import register_workflow
 
 SESSION_COOKIE = "kenshin_session"
@@ -76,7 +81,9 @@ SECURITY_HEADERS = {
 
 @dataclass(frozen=True)
 class WebSettings:
-    secure_cookies: bool = False  # True behind HTTPS (set by `kenshin serve --https-proxy`)
+    # Cookies carry Secure unless the server is reached over plain HTTP on loopback
+    # (`kenshin serve` turns it off only there, and says so at start-up).
+    secure_cookies: bool = True
     report_dir: Path | None = None  # where built reports are kept (default: data dir/reports)
 
 
@@ -96,6 +103,42 @@ class _LoginRateLimiter:
             return False
         window.append(now)
         return True
+
+
+class LoginBackoff:
+    """Failed logins slow down the (source, account) pair that makes them, nobody else.
+
+    After ``free`` failures from one address for one account, each further attempt from
+    that address for that account waits twice as long as the last (up to ``longest``
+    seconds); the owner logging in from elsewhere is never held up, and a success
+    clears the pair. Unknown and existing accounts are treated alike, and the refusal
+    reads like any failed login. In memory, per process.
+    """
+
+    def __init__(self, free: int = 5, longest: float = 900.0) -> None:
+        self.free = free
+        self.longest = longest
+        self.pairs: dict[tuple[str, str], tuple[int, float]] = {}
+
+    def _key(self, client: str, email: str) -> tuple[str, str]:
+        return (client, email.strip().lower())
+
+    def allow(self, client: str, email: str) -> bool:
+        _, until = self.pairs.get(self._key(client, email), (0, 0.0))
+        return time.monotonic() >= until
+
+    def failed(self, client: str, email: str) -> None:
+        key = self._key(client, email)
+        count, _ = self.pairs.get(key, (0, 0.0))
+        count += 1
+        wait = 0.0 if count < self.free else min(2.0 ** (count - self.free), self.longest)
+        self.pairs[key] = (count, time.monotonic() + wait)
+        if len(self.pairs) > 100_000:  # bounded memory: forget the oldest pairs
+            for old in list(self.pairs)[:50_000]:
+                del self.pairs[old]
+
+    def succeeded(self, client: str, email: str) -> None:
+        self.pairs.pop(self._key(client, email), None)
 
 
 class BodyTooLarge(HTTPException):
@@ -178,11 +221,18 @@ def create_app(
     settings = settings or WebSettings()
     configure(lambda: store)  # identification, diagnosis checks, report/diagnose jobs
     app = FastAPI(
-        title="kenshin", version=__version__, description="kenshin web application and JSON API"
+        title="kenshin",
+        version=__version__,
+        description="kenshin web application and JSON API",
+        docs_url=None,  # served below, to logged-in surveyors only
+        redoc_url=None,
+        openapi_url=None,
     )
+    _hide_tokens_in_access_log()
     app.add_middleware(BodyLimit, limit=MAX_REQUEST_BYTES)
     templates = Jinja2Templates(directory=str(resources.files("kenshin.web") / "templates"))
     limiter = _LoginRateLimiter(LOGIN_ATTEMPTS_PER_MINUTE)
+    backoff = LoginBackoff()
 
     @app.middleware("http")
     async def security_headers(
@@ -285,6 +335,30 @@ def create_app(
         response.status_code = exc.status_code
         return response
 
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        lang = lang_of(request)
+        message = translate("web.http.422", lang)
+        problems = [
+            {
+                "field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"),
+                "message": translate("web.bad_value", lang),
+            }
+            for e in exc.errors()
+        ]
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": message, "problems": problems}, status_code=422)
+        fields = "、".join(p["field"] for p in problems if p["field"])
+        response = page(
+            request,
+            "error.html",
+            current(request),
+            status=422,
+            message=f"{message}（{fields}）" if fields else message,
+        )
+        response.status_code = 422
+        return response
+
     @app.exception_handler(KenshinError)
     async def kenshin_error(request: Request, exc: KenshinError) -> Response:
         lang = lang_of(request)
@@ -297,6 +371,27 @@ def create_app(
         return response
 
     # -- pages ---------------------------------------------------------------------------
+
+    def require_staff_page(request: Request) -> SessionInfo:
+        info = require_user(request)
+        if not info.user.is_staff:
+            raise HTTPException(status_code=404, detail="not found")
+        return info
+
+    @app.get("/openapi.json", include_in_schema=False)
+    def openapi_json(request: Request) -> JSONResponse:
+        require_staff_page(request)
+        return JSONResponse(app.openapi())
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger(request: Request) -> Response:
+        require_staff_page(request)
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="kenshin API")
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc(request: Request) -> Response:
+        require_staff_page(request)
+        return get_redoc_html(openapi_url="/openapi.json", title="kenshin API")
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
@@ -343,13 +438,20 @@ def create_app(
             response.status_code = 429
             return response
         failure: WebError | None = None
-        with db() as session:  # committed either way: failed attempts must count
-            accounts = Accounts(session)
-            try:
-                user = accounts.authenticate(email, password)
-                token, _ = accounts.start_session(user)
-            except WebError as exc:
-                failure = exc
+        if not backoff.allow(client, email):
+            failure = WebError("web.login_failed")  # the same words as any failure
+        else:
+            with db() as session:  # committed either way: failed attempts must count
+                accounts = Accounts(session)
+                try:
+                    user = accounts.authenticate(email, password)
+                    token, _ = accounts.start_session(user)
+                except WebError as exc:
+                    failure = exc
+            if failure is not None:
+                backoff.failed(client, email)
+            else:
+                backoff.succeeded(client, email)
         if failure is not None:
             response = page(
                 request, "login.html", None, login_csrf=login_csrf, error=failure.message(lang)
@@ -432,9 +534,7 @@ def create_app(
         reason: Annotated[str, Form()] = "",
     ) -> Response:
         check_csrf(info, csrf)
-        _change_status(
-            info, code, fingerprint, StatusChange(status=FindingStatus(status), reason=reason)
-        )
+        _change_status(info, code, fingerprint, StatusChange(status=_status(status), reason=reason))
         return RedirectResponse(f"/engagements/{code}#findings", status_code=303)
 
     @app.post("/engagements/{code}/addresses/{address}/confirm")
@@ -451,6 +551,20 @@ def create_app(
 
     @app.get("/invite/{token}", response_class=HTMLResponse)
     def invitation_form(request: Request, token: str) -> Response:
+        with db() as session:
+            live = Accounts(session).invitation_is_live(token)
+        if not live:
+            response = page(
+                request,
+                "invite.html",
+                None,
+                token="",
+                login_csrf="",
+                error=translate("web.invitation_invalid", lang_of(request)),
+                dead=True,
+            )
+            response.status_code = 404
+            return response
         login_csrf = secrets.token_urlsafe(24)
         return with_login_csrf(
             page(request, "invite.html", None, token=token, login_csrf=login_csrf, error=None),
@@ -494,38 +608,6 @@ def create_app(
             max_age=8 * 3600,
         )
         return response
-
-    @app.get("/admin/invitations", response_class=HTMLResponse)
-    def invitation_admin(
-        request: Request, info: Annotated[SessionInfo, Depends(require_user)]
-    ) -> Response:
-        if not info.user.is_staff:
-            raise HTTPException(status_code=404, detail="not found")
-        return page(
-            request, "admin_invite.html", info, link=None, engagements=_visible_summaries(info)
-        )
-
-    @app.post("/admin/invitations", response_class=HTMLResponse)
-    def create_invitation(
-        request: Request,
-        info: Annotated[SessionInfo, Depends(require_user)],
-        email: Annotated[str, Form()],
-        role: Annotated[str, Form()],
-        engagement: Annotated[str, Form()] = "",
-        vendor_key: Annotated[str, Form()] = "",
-        csrf: Annotated[str, Form()] = "",
-    ) -> Response:
-        check_csrf(info, csrf)
-        if not info.user.is_staff:
-            raise HTTPException(status_code=404, detail="not found")
-        with db() as session:
-            token = Accounts(session).invite(
-                info.user, email, Role(role), engagement or None, vendor_key or None
-            )
-        link = str(request.base_url).rstrip("/") + f"/invite/{token}"
-        return page(
-            request, "admin_invite.html", info, link=link, engagements=_visible_summaries(info)
-        )
 
     # -- JSON API ------------------------------------------------------------------------
 
@@ -673,12 +755,53 @@ def create_app(
         page=page,
         audit=audit,
     )
+
+    def start_session(response: Response, user: User) -> None:
+        with db() as session:
+            token, _ = Accounts(session).start_session(user)
+        response.set_cookie(
+            SESSION_COOKIE,
+            token,
+            httponly=True,
+            samesite="lax",
+            secure=settings.secure_cookies,
+            max_age=8 * 3600,
+        )
+
+    register_users(app, kit, start_session)
     register_workflow(app, kit)
     register_inventory(app, kit)
     report_dir = settings.report_dir or data_dir() / "reports"
     submit_job = register_jobs(app, kit, report_dir, job_runner)
     register_reports(app, kit, report_dir, submit_job)
     return app
+
+
+def _status(value: str) -> FindingStatus:
+    try:
+        return FindingStatus(value)
+    except ValueError:
+        raise WebError("web.bad_choice", value=value[:40]) from None
+
+
+class _NoTokens(logging.Filter):
+    """Access-log lines show ``/invite/…`` instead of the invitation token."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        path = args[2] if isinstance(args, tuple) and len(args) >= 3 else None
+        if isinstance(args, tuple) and isinstance(path, str) and "/invite/" in path:
+            record.args = (*args[:2], _INVITE_PATH.sub("/invite/…", path), *args[3:])
+        return True
+
+
+_INVITE_PATH = re.compile(r"/invite/[^/?#\s]+")
+
+
+def _hide_tokens_in_access_log() -> None:
+    logger = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, _NoTokens) for f in logger.filters):
+        logger.addFilter(_NoTokens())
 
 
 def _same(given: str, expected: str) -> bool:
