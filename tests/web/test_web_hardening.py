@@ -623,3 +623,41 @@ def test_serve_states_plain_http_only_on_loopback() -> None:
     assert _loopback("localhost")
     assert not _loopback("0.0.0.0")
     assert not _loopback("192.0.2.10")
+
+
+def test_board_shows_issued_only_after_a_successful_build(world: World) -> None:
+    from datetime import UTC, datetime
+
+    from kenshin.store.models_jobs import JobRow
+    from kenshin.web.workflow import engagement_state
+
+    csrf = login(world.client, EMAILS["surveyor"])
+    world.client.post("/engagements/demo-2026/report", data={"csrf": csrf, "lang": "ja"})
+    world.client.get("/engagements/demo-2026/report/ja/report.pdf")  # a download (404 here)
+
+    def issued() -> bool:
+        from kenshin.store import EngagementRepository
+
+        with world.store.session() as session:
+            engagement = EngagementRepository(session).get("demo-2026")
+            return engagement_state(session, engagement).report_issued
+
+    assert not issued()
+
+    def job(state: str, number: int) -> None:
+        with world.store.session() as session:
+            session.add(
+                JobRow(
+                    id=f"job-{state}-{number}",
+                    kind="report",
+                    engagement_code="demo-2026",
+                    state=state,
+                    created_at=datetime.now(UTC),
+                )
+            )
+
+    job("failed", 1)
+    assert not issued()
+    job("succeeded", 2)
+    assert issued()
+    assert "発行済" in world.client.get("/board").text

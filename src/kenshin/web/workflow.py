@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from kenshin.domain import AddressAssignment, Engagement, HolderKind, TerminalRole
 from kenshin.errors import KenshinError
 from kenshin.i18n import translate
+from kenshin.jobs import JobKind, JobState
 from kenshin.intake import IntakeError, to_document, validate_document
 from kenshin.requests import (
     PASTED_NAME,
@@ -86,7 +87,7 @@ def engagement_state(session: Session, engagement: Engagement) -> EngagementStat
     else:
         diagnosis = "none"
     audited = len(stored_assessments(session, code))
-    report = any(e.action.startswith("report.") for e in events)
+    report = _report_built(session, code)
     return EngagementState(
         code,
         hearing,
@@ -97,6 +98,23 @@ def engagement_state(session: Session, engagement: Engagement) -> EngagementStat
         len(engagement.terminals),
         report,
     )
+
+
+def _report_built(session: Session, code: str) -> bool:
+    """Issued means a report job of this engagement finished well (not a request, a
+    download or a failed build)."""
+    from sqlalchemy import select
+
+    from kenshin.store.models_jobs import JobRow
+
+    found = session.scalar(
+        select(JobRow.id).where(
+            JobRow.engagement_code == code,
+            JobRow.kind == JobKind.REPORT.value,
+            JobRow.state == JobState.SUCCEEDED.value,
+        )
+    )
+    return found is not None
 
 
 def visible_requests(
