@@ -661,3 +661,72 @@ def test_board_shows_issued_only_after_a_successful_build(world: World) -> None:
     job("succeeded", 2)
     assert issued()
     assert "発行済" in world.client.get("/board").text
+
+
+# -- #20: the web confirms a dynamic address under the CLI's rule ------------------------
+
+
+def _change_demo(world: World, change: Any) -> None:
+    from kenshin.store import EngagementRepository
+
+    with world.store.session() as session:
+        engagements = EngagementRepository(session)
+        engagements.save(change(engagements.get("demo-2026")))
+
+
+def _out_of_scope(engagement: Any) -> Any:
+    import dataclasses
+
+    return dataclasses.replace(
+        engagement,
+        connection_points=tuple(
+            dataclasses.replace(p, in_ehr_scope=False, scope_reason="独立した回線")
+            if p.key == "CP-02"
+            else p
+            for p in engagement.connection_points
+        ),
+    )
+
+
+def _closed(engagement: Any) -> Any:
+    import dataclasses
+
+    from kenshin.domain import EngagementStatus
+
+    return dataclasses.replace(engagement, status=EngagementStatus.CLOSED)
+
+
+def test_web_confirmation_refuses_what_the_cli_refuses(world: World) -> None:
+    import pytest
+
+    from kenshin.scope import ScopeError, address_to_confirm
+    from kenshin.store import AuditLog, EngagementRepository
+
+    url = "/engagements/demo-2026/addresses/198.18.20.20/confirm"
+    for change in (_out_of_scope, _closed):
+        _change_demo(world, lambda e: e)  # unchanged first
+        with world.store.session() as session:
+            original = EngagementRepository(session).get("demo-2026")
+        _change_demo(world, change)
+        with world.store.session() as session:
+            changed = EngagementRepository(session).get("demo-2026")
+        with pytest.raises(ScopeError):  # the rule `kenshin targets confirm` applies
+            address_to_confirm(changed, "198.18.20.20")
+        csrf = login(world.client, EMAILS["hospital"])
+        refused = world.client.post(url, data={"csrf": csrf})
+        assert refused.status_code == 400, change.__name__
+        with world.store.session() as session:
+            after = EngagementRepository(session).get("demo-2026")
+        point = next(p for p in after.connection_points if p.key == "CP-02")
+        assert all(not a.confirmations for a in point.addresses)
+        _change_demo(world, lambda _e, o=original: o)
+    csrf = login(world.client, EMAILS["hospital"])
+    done = world.client.post(url, data={"csrf": csrf}, follow_redirects=False)
+    assert done.status_code == 303
+    with world.store.session() as session:
+        actions = [e.action for e in AuditLog(session).events("demo-2026")]
+    assert "scope.confirm" in actions
+    fixed = world.client.post(
+        "/engagements/demo-2026/addresses/198.18.10.10/confirm", data={"csrf": csrf}
+    )
+    assert fixed.status_code == 400

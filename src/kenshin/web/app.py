@@ -33,7 +33,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from kenshin import __version__
 from kenshin.config import data_dir
 from kenshin.domain import (
-    AddressAssignment,
     AuditEvent,
     AuditOutcome,
     Engagement,
@@ -44,6 +43,7 @@ from kenshin.errors import KenshinError
 from kenshin.i18n import Lang, resolve_lang, translate
 from kenshin.intake import to_document, validate_document
 from kenshin.pipeline import configure
+from kenshin.scope import CONFIRM_ACTION, address_to_confirm, with_confirmation
 from kenshin.store import (
     AuditLog,
     EngagementRepository,
@@ -703,36 +703,35 @@ def create_app(
         )
 
     def _confirm(info: SessionInfo, code: str, address: str, by: str) -> datetime:
+        """The CLI's rule (``scope.address_to_confirm``): open engagement, an EHR-scope line
+        that reaches the internet, a dynamic address; audited as ``scope.confirm``."""
         engagement, _ = load_engagement(info, code, Action.CONFIRM_ADDRESS)
         try:
             wanted = str(ip_address(address))
         except ValueError:
             raise HTTPException(status_code=404, detail="not found") from None
+        if not any(
+            str(a.address) == wanted for p in engagement.connection_points for a in p.addresses
+        ):
+            raise HTTPException(status_code=404, detail="not found")
+        target = address_to_confirm(engagement, wanted)
+        if target is None:
+            raise WebError("web.confirm_not_dynamic", address=wanted)
         moment = datetime.now(UTC)
         with db() as session:
             document = to_document(engagement)
-            target = None
-            for point in document["connection_points"]:
-                for entry in point.get("addresses", []):
-                    if entry["address"] == wanted:
-                        target = entry
-            if target is None:
-                raise HTTPException(status_code=404, detail="not found")
-            if target.get("assignment") != AddressAssignment.DYNAMIC.value:
-                raise WebError("web.confirm_not_dynamic", address=wanted)
-            target.setdefault("confirmations", []).append(
-                {"confirmed_at": moment, "confirmed_by": by}
-            )
+            with_confirmation(document, target, by, moment)
             EngagementRepository(session).save(validate_document(document))
             AuditLog(session).record(
                 AuditEvent(
                     actor=info.user.email,
-                    action="targets.confirm",
+                    action=CONFIRM_ACTION,
                     outcome=AuditOutcome.SUCCEEDED,
                     at=moment,
                     engagement_code=code,
                     targets=(wanted,),
                     details={
+                        "point": target.point_key,
                         "confirmed_by": by,
                         "japan_date": moment.astimezone(JST).date().isoformat(),
                     },

@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 from kenshin.domain import AddressAssignment, Engagement, HolderKind, TerminalRole
 from kenshin.errors import KenshinError
 from kenshin.i18n import translate
-from kenshin.jobs import JobKind, JobState
 from kenshin.intake import IntakeError, to_document, validate_document
+from kenshin.jobs import JobKind, JobState
 from kenshin.requests import (
     PASTED_NAME,
     Answer,
