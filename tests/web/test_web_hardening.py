@@ -730,3 +730,49 @@ def test_web_confirmation_refuses_what_the_cli_refuses(world: World) -> None:
         "/engagements/demo-2026/addresses/198.18.10.10/confirm", data={"csrf": csrf}
     )
     assert fixed.status_code == 400
+
+
+# -- vendors see their own part -----------------------------------------------------------
+
+
+def test_vendor_counts_and_line_findings_are_its_own(world: World) -> None:
+    import dataclasses
+
+    from kenshin.domain import Finding, FindingCategory, FindingSubject, Severity
+    from kenshin.store import FindingRepository
+
+    ssh = Finding(
+        "exposure.ssh",
+        FindingCategory.EXPOSURE,
+        Severity.MEDIUM,
+        "SSH公開",
+        "SSH exposed",
+        FindingSubject(address="198.18.10.10", port=22, protocol="tcp"),
+    )
+    with world.store.session() as session:
+        FindingRepository(session).record("demo-2026", [ssh])
+
+    def seen() -> set[str]:
+        login(world.client, EMAILS["vendor_net"])
+        found = world.client.get("/api/engagements/demo-2026/findings").json()
+        listed = world.client.get("/api/engagements").json()
+        (mine,) = [e for e in listed if e["code"] == "demo-2026"]
+        assert mine["open_findings"] == len(found)  # counted as filtered
+        return {f["title_en"] for f in found}
+
+    assert seen() == {"FortiOS vulnerability", "SSH exposed"}  # V-NET manages all of CP-01
+    login(world.client, EMAILS["surveyor"])
+    everything = [
+        e for e in world.client.get("/api/engagements").json() if e["code"] == "demo-2026"
+    ]
+    assert everything[0]["open_findings"] == 3
+
+    def share_the_line(engagement: Any) -> Any:
+        devices = tuple(
+            dataclasses.replace(d, connection_points=("CP-01", "CP-04")) if d.key == "DEV-05" else d
+            for d in engagement.devices
+        )
+        return dataclasses.replace(engagement, devices=devices)
+
+    _change_demo(world, share_the_line)  # a hospital-managed device on the same line
+    assert seen() == {"FortiOS vulnerability"}  # only its own device's findings now

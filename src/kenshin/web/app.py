@@ -5,6 +5,7 @@ engagement it touches; every state-changing request carries the session's CSRF t
 (a form field, or the ``X-CSRF-Token`` header for the JSON API).
 """
 
+import dataclasses
 import hmac
 import logging
 import re
@@ -52,7 +53,14 @@ from kenshin.store import (
     finding_fingerprint,
 )
 from kenshin.web._kit import WebKit
-from kenshin.web.access import Action, allowed, membership_for, visible_findings
+from kenshin.web.access import (
+    Action,
+    allowed,
+    membership_for,
+    vendor_devices,
+    vendor_points,
+    visible_findings,
+)
 from kenshin.web.accounts import Accounts, Membership, Role, SessionInfo, User, WebError
 from kenshin.web.inventory import register_inventory
 from kenshin.web.jobs import register_jobs
@@ -488,12 +496,37 @@ def create_app(
         return page(request, "dashboard.html", info, engagements=_visible_summaries(info))
 
     def _visible_summaries(info: SessionInfo) -> list[Any]:
+        """The engagements the user may see; a vendor's counts are of its own part only."""
         with db() as session:
             summaries = EngagementRepository(session).list()
             if info.user.is_staff:
                 return summaries
-            codes = {m.engagement_code for m in Accounts(session).memberships(info.user)}
-        return [s for s in summaries if s.code in codes]
+            memberships = Accounts(session).memberships(info.user)
+            codes = {m.engagement_code for m in memberships}
+            shown = [s for s in summaries if s.code in codes]
+            if info.user.role is not Role.VENDOR:
+                return shown
+            counted = []
+            for summary in shown:
+                engagement = EngagementRepository(session).get(summary.code)
+                membership = membership_for(memberships, summary.code)
+                own = visible_findings(
+                    info.user,
+                    membership,
+                    engagement,
+                    FindingRepository(session).list(summary.code),
+                )
+                key = membership.vendor_key if membership and membership.vendor_key else ""
+                counted.append(
+                    dataclasses.replace(
+                        summary,
+                        points=len(vendor_points(engagement, key)),
+                        devices=len(vendor_devices(engagement, key)),
+                        terminals=0,
+                        open_findings=sum(1 for f in own if f.status is FindingStatus.OPEN),
+                    )
+                )
+        return counted
 
     @app.get("/engagements/{code}", response_class=HTMLResponse)
     def engagement_page(
