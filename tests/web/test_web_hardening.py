@@ -572,7 +572,8 @@ def test_bad_values_are_a_japanese_422_or_400(world: World) -> None:
         headers={"X-CSRF-Token": csrf},
     )
     assert api.status_code == 422
-    assert "入力内容を確認してください" in api.json()["detail"]
+    assert "入力内容を確認してください" in api.json()["message"]
+    assert api.json()["detail"][0]["msg"] == "値が正しくないか、選べる値ではありません。"
     form = world.client.post(
         f"/engagements/demo-2026/findings/{fingerprint}/status",
         data={"csrf": csrf, "status": "pwned"},

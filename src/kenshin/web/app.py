@@ -355,7 +355,12 @@ def create_app(
             for e in exc.errors()
         ]
         if request.url.path.startswith("/api/"):
-            return JSONResponse({"detail": message, "problems": problems}, status_code=422)
+            # FastAPI's documented shape (detail: [{loc, msg, type}]), worded for the user.
+            detail = [
+                {"loc": list(e.get("loc", ())), "msg": p["message"], "type": e.get("type", "")}
+                for e, p in zip(exc.errors(), problems, strict=True)
+            ]
+            return JSONResponse({"detail": detail, "message": message}, status_code=422)
         fields = "、".join(p["field"] for p in problems if p["field"])
         response = page(
             request,
