@@ -777,3 +777,11 @@ def test_vendor_counts_and_line_findings_are_its_own(world: World) -> None:
 
     _change_demo(world, share_the_line)  # a hospital-managed device on the same line
     assert seen() == {"FortiOS vulnerability"}  # only its own device's findings now
+
+
+def test_job_progress_words_are_japanese(world: World) -> None:
+    csrf = login(world.client, EMAILS["surveyor"])
+    job = _job(world, csrf, {"kind": "report", "params": {"lang": "ja"}}).json()
+    world.runner.jobs[job["id"]].message = "written"
+    assert world.client.get(f"/api/jobs/{job['id']}").json()["message"] == "作成完了"
+    assert "作成完了" in world.client.get("/engagements/demo-2026/jobs").text

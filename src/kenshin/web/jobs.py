@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from kenshin.domain import Engagement
+from kenshin.i18n import catalogue, translate
 from kenshin.jobs import JobError, JobKind, JobSpec, runner_for
 from kenshin.scope import ScopeError, scan_refused, scope_for_engagement
 from kenshin.web._kit import WebKit
@@ -77,7 +78,13 @@ def _no_paths(text: str) -> str:
     return _ABSOLUTE_PATH.sub(lambda m: Path(m.group(0).rstrip("/\\")).name or "-", text)
 
 
-def status_json(status: Any) -> dict[str, Any]:
+def _step(message: str, lang: str) -> str:
+    """A job's progress word in the reader's language (``written`` → 作成完了)."""
+    key = f"web.jobs.step.{message}"
+    return translate(key, lang) if key in catalogue() else message
+
+
+def status_json(status: Any, lang: str = "ja") -> dict[str, Any]:
     """A ``JobStatus`` as JSON, without the raw parameters (they may name files)."""
 
     def when(value: Any) -> str | None:
@@ -88,7 +95,7 @@ def status_json(status: Any) -> dict[str, Any]:
     result = (
         {str(k): _no_paths(str(v)) for k, v in status.result.items()} if status.result else None
     )
-    message = _no_paths(status.message or "")
+    message = _step(_no_paths(status.message or ""), lang)
     if state == "succeeded" and result:
         shown = ("hosts", "open", "lang")
         message = ", ".join(f"{k}={result[k]}" for k in shown if k in result) or message
@@ -181,7 +188,7 @@ def register_jobs(
     @app.get("/engagements/{code}/jobs", response_class=HTMLResponse)
     def jobs_page(request: Request, code: str, info: user) -> Response:
         engagement, _ = kit.load_engagement(info, code, Action.RUN_JOBS)
-        listed = [status_json(s) for s in jobs_of(code)]
+        listed = [status_json(s, kit.lang_of(request)) for s in jobs_of(code)]
         targets: list[str] = []
         refusal = ""
         try:
@@ -217,9 +224,9 @@ def register_jobs(
         return RedirectResponse(f"/engagements/{code}/jobs", status_code=303)
 
     @app.get("/api/engagements/{code}/jobs")
-    def api_jobs(code: str, info: user) -> list[dict[str, Any]]:
+    def api_jobs(request: Request, code: str, info: user) -> list[dict[str, Any]]:
         kit.load_engagement(info, code, Action.RUN_JOBS)
-        return [status_json(s) for s in jobs_of(code)]
+        return [status_json(s, kit.lang_of(request)) for s in jobs_of(code)]
 
     @app.post("/api/engagements/{code}/jobs")
     def api_start(
@@ -232,8 +239,8 @@ def register_jobs(
         return status_json(submit(info, code, body.kind, body.params))
 
     @app.get("/api/jobs/{job_id}")
-    def api_job(job_id: str, info: user) -> dict[str, Any]:
-        return status_json(job_of(info, job_id))
+    def api_job(request: Request, job_id: str, info: user) -> dict[str, Any]:
+        return status_json(job_of(info, job_id), kit.lang_of(request))
 
     @app.post("/api/jobs/{job_id}/cancel")
     def api_cancel(

@@ -53,6 +53,8 @@ from kenshin.web.hearing import register_hearing
 from kenshin.web.proposals import hold, proposals, register_proposals
 from kenshin.web.uploads import MAX_FILES, Kind, off_the_loop, read_upload
 
+LATER_NOTE = "回答後の備考.txt"
+
 
 @dataclass(frozen=True)
 class EngagementState:
@@ -357,7 +359,14 @@ def register_workflow(app: FastAPI, kit: WebKit) -> None:
         """Typed values and files through ``requests.submit`` (the CLI's path too)."""
         current = the_request(info, code, number)
         if not current.state.open:
-            raise WebError("web.requests.closed", ref=current.ref)
+            # After the answer: files, and a correction as a note kept as a text file.
+            typed = body.firmware or body.wan_ip or body.assignment or body.isp
+            if typed or current.state is not RequestState.ANSWERED:
+                raise WebError("web.requests.closed", ref=current.ref)
+            if body.note.strip():
+                files = [*files, (LATER_NOTE, body.note.strip().encode("utf-8"))]
+            if not files:
+                raise WebError("web.requests.empty")
         try:
             address = ip_address(body.wan_ip.strip()) if body.wan_ip.strip() else None
         except ValueError:
