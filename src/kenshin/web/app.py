@@ -626,15 +626,17 @@ def create_app(
                 user = accounts.accept_invitation(token, password, display_name)
                 session_token, _ = accounts.start_session(user)
         except WebError as exc:
+            dead = exc.key == "web.invitation_invalid"  # no form for a dead link
             response = page(
                 request,
                 "invite.html",
                 None,
-                token=token,
+                token="" if dead else token,
                 login_csrf=login_csrf,
                 error=exc.message(lang_of(request)),
+                dead=dead,
             )
-            response.status_code = 400
+            response.status_code = 404 if dead else 400
             return response
         response = RedirectResponse("/", status_code=303)
         response.set_cookie(
