@@ -217,9 +217,9 @@ def register_jobs(
         profile: Annotated[str, Form()] = "hospital",
     ) -> Response:
         kit.check_csrf(info, csrf)
-        params = {"profile": profile}
-        if ports.strip():
-            params["ports"] = ports.strip()
+        params = {"profile": profile} if kind == "scan" else {}
+        if kind == "scan" and ports.strip():
+            params["ports"] = "".join(ports.split())
         submit(info, code, kind, params)
         return RedirectResponse(f"/engagements/{code}/jobs", status_code=303)
 
