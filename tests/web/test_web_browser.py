@@ -237,6 +237,7 @@ def test_hospital_fills_the_hearing_sheet_online(server: str, browser_page: obje
     assert "Line contract holder" in page.content()  # type: ignore[attr-defined]
     page.goto(f"{server}/engagements/demo-2026/hearing?lang=ja")  # type: ignore[attr-defined]
     page.click("nav.tabs >> text=端末調査")  # type: ignore[attr-defined]
+    page.once("dialog", lambda dialog: dialog.accept())  # type: ignore[attr-defined]
     page.locator("#picked + p + table tr", has_text="T-05").locator("button").click()  # type: ignore[attr-defined]
     page.fill("#hostname", "RECEPT-01")  # type: ignore[attr-defined]
     page.click("text=端末を追加")  # type: ignore[attr-defined]
