@@ -785,3 +785,44 @@ def test_job_progress_words_are_japanese(world: World) -> None:
     world.runner.jobs[job["id"]].message = "written"
     assert world.client.get(f"/api/jobs/{job['id']}").json()["message"] == "作成完了"
     assert "作成完了" in world.client.get("/engagements/demo-2026/jobs").text
+
+
+def test_version_not_obtained_closes_when_the_version_arrives(world: World) -> None:
+    from tests.web.test_web_workflow import _numbers
+
+    from kenshin.domain import Finding, FindingCategory, FindingStatus, FindingSubject, Severity
+    from kenshin.store import FindingRepository
+
+    number = _numbers(world.store, "demo-2026")  # DEV-03's firmware, to V-EHR
+    unknown = Finding(
+        "firmware.version_unknown",
+        FindingCategory.CONFIGURATION,
+        Severity.INFO,
+        "ファームウェアのバージョンが不明です",
+        "The firmware version is unknown",
+        FindingSubject(device_key="DEV-03"),
+    )
+    other = Finding(
+        "firmware.version_unknown",
+        FindingCategory.CONFIGURATION,
+        Severity.INFO,
+        "ファームウェアのバージョンが不明です",
+        "The firmware version is unknown",
+        FindingSubject(device_key="DEV-02"),
+    )
+    with world.store.session() as session:
+        FindingRepository(session).record("demo-2026", [unknown, other])
+    csrf = login(world.client, EMAILS["vendor_ehr"])
+    answered = world.client.post(
+        f"/api/engagements/demo-2026/requests/{number}/answer",
+        json={"firmware": "9.1R5"},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert answered.status_code == 200, answered.text
+    with world.store.session() as session:
+        found = FindingRepository(session).list("demo-2026")
+    states = {
+        f.subject.device_key: f.status for f in found if f.check_id == "firmware.version_unknown"
+    }
+    assert states["DEV-03"] is FindingStatus.FIXED
+    assert states["DEV-02"] is FindingStatus.OPEN  # another device: untouched

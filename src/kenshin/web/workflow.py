@@ -17,7 +17,14 @@ from fastapi import Depends, FastAPI, File, Form, Header, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from kenshin.domain import AddressAssignment, Engagement, HolderKind, TerminalRole
+from kenshin.domain import (
+    AddressAssignment,
+    Engagement,
+    Finding,
+    FindingStatus,
+    HolderKind,
+    TerminalRole,
+)
 from kenshin.errors import KenshinError
 from kenshin.i18n import translate
 from kenshin.intake import IntakeError, to_document, validate_document
@@ -32,12 +39,19 @@ from kenshin.requests import (
     VendorRequest,
     check_firmware,
     japan_today,
+    run_firmware_check,
     submission_events,
     submit,
 )
 from kenshin.requests._documents import subject_lines
 from kenshin.scan.storage import ScanRunRepository
-from kenshin.store import AuditLog, EngagementRepository, now_utc
+from kenshin.store import (
+    AuditLog,
+    EngagementRepository,
+    FindingRepository,
+    finding_fingerprint,
+    now_utc,
+)
 from kenshin.terminals import (
     MAX_FILE_BYTES,
     assessment_to_json,
@@ -54,6 +68,7 @@ from kenshin.web.proposals import hold, proposals, register_proposals
 from kenshin.web.uploads import MAX_FILES, Kind, off_the_loop, read_upload
 
 LATER_NOTE = "回答後の備考.txt"
+VERSION_UNKNOWN = "firmware.version_unknown"
 
 
 @dataclass(frozen=True)
@@ -117,6 +132,32 @@ def _report_built(session: Session, code: str) -> bool:
         )
     )
     return found is not None
+
+
+def close_version_unknown(session: Session, request: VendorRequest, result: object) -> None:
+    """A "version not obtained" finding of the device closes once its version arrived and
+    the new check no longer says it (the check may still say so: then it stays open)."""
+    items = getattr(result, "findings", result)
+    fresh = (
+        {finding_fingerprint(f) for f in items if isinstance(f, Finding)}
+        if isinstance(items, list | tuple)
+        else set()
+    )
+    findings = FindingRepository(session)
+    for finding in findings.list(request.engagement_code):
+        fingerprint = finding_fingerprint(finding)
+        if (
+            finding.check_id == VERSION_UNKNOWN
+            and finding.subject.device_key == request.device_key
+            and finding.status is FindingStatus.OPEN
+            and fingerprint not in fresh
+        ):
+            findings.set_status(
+                request.engagement_code,
+                fingerprint,
+                FindingStatus.FIXED,
+                translate("web.requests.version_arrived", "ja", ref=request.ref),
+            )
 
 
 def visible_requests(
@@ -402,7 +443,15 @@ def register_workflow(app: FastAPI, kit: WebKit) -> None:
             if done.held is not None:
                 hold(session, done.request, done.held, info.user.email, now)
             if done.outcome is not None:
-                check_firmware(session, done.outcome.engagement)
+                results: list[object] = []
+
+                def checked(engagement: Engagement) -> object:
+                    results.append(run_firmware_check(engagement))
+                    return results[-1]
+
+                check_firmware(session, done.outcome.engagement, checked)
+                if done.answer.firmware and current.device_key and results:
+                    close_version_unknown(session, current, results[-1])
         return done
 
     @app.post("/engagements/{code}/requests/{number}/answer", response_class=HTMLResponse)
