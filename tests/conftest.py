@@ -50,6 +50,7 @@ XDIST_GROUPS: dict[str, str] = {
     "tests/jobs/test_distributed.py": "celery",
     "tests/web/test_web_browser.py": "browser",
     "tests/web/test_web_inventory_browser.py": "browser",
+    "tests/web/test_web_usability_browser.py": "browser",
 }
 """Node-id prefix (a file, or one test) → the xdist group that runs it."""
 

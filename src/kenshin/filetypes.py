@@ -12,6 +12,23 @@ from __future__ import annotations
 import io
 import zipfile
 from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from kenshin.errors import KenshinError
+
+# A workbook is a ZIP of XML: its declared sizes bound what openpyxl will unpack
+# (zipfile never yields more than an entry's declared size). A real hearing sheet of a
+# few hundred rows unpacks to well under 2 MB; these limits leave room and refuse
+# "zip bombs" (a 128 KB file that unpacks to 30 MB held every user for 12 s).
+MAX_WORKBOOK_ENTRIES = 256
+MAX_WORKBOOK_UNPACKED = 8 * 1024 * 1024
+MAX_WORKBOOK_RATIO = 200  # unpacked / packed, per entry
+MAX_WORKBOOK_CELLS = 200_000
+
+
+class FileLimitError(KenshinError):
+    """A file is larger, or unpacks larger, than kenshin reads."""
 
 
 class FileKind(StrEnum):
@@ -77,3 +94,50 @@ def text_of(data: bytes) -> str | None:
     except UnicodeDecodeError:
         return None
     return None if "\x00" in text else text
+
+
+def check_workbook_archive(source: bytes | Path, name: str = "-") -> None:
+    """Refuse a workbook whose ZIP declares too many entries or too much unpacked data.
+
+    Reads only the ZIP's central directory (nothing is unpacked), so it is cheap to run
+    before ``openpyxl.load_workbook``; the CLI and the web both call it.
+    """
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source)
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return  # not a ZIP: the reader's own "not a workbook" message applies
+    with archive:
+        entries = archive.infolist()
+    if len(entries) > MAX_WORKBOOK_ENTRIES:
+        raise FileLimitError("files.workbook_entries", name=name, limit=MAX_WORKBOOK_ENTRIES)
+    unpacked = sum(e.file_size for e in entries)
+    ratio = max((e.file_size / max(e.compress_size, 1) for e in entries), default=0.0)
+    if unpacked > MAX_WORKBOOK_UNPACKED or ratio > MAX_WORKBOOK_RATIO:
+        raise FileLimitError(
+            "files.workbook_unpacked", name=name, limit=MAX_WORKBOOK_UNPACKED // (1024 * 1024)
+        )
+
+
+def check_workbook_cells(workbook: Any, name: str = "-") -> None:
+    """Refuse a loaded workbook whose sheets together span too many cells."""
+    cells = sum(ws.max_row * ws.max_column for ws in workbook.worksheets)
+    if cells > MAX_WORKBOOK_CELLS:
+        raise FileLimitError("files.workbook_cells", name=name, limit=MAX_WORKBOOK_CELLS)
+
+
+_FORMULA_START = ("=", "+", "-", "@")
+
+
+def cells_as_text(workbook: Any) -> None:
+    """Make every cell that starts like a formula (``=``, ``+``, ``-``, ``@``) plain text.
+
+    Values in a workbook kenshin writes come from people (hearing answers, vendor
+    answers); none may become a live formula when the file is opened, nor when a cell is
+    edited later (Excel's quote prefix keeps it text).
+    """
+    for sheet in workbook.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str) and cell.value.startswith(_FORMULA_START):
+                    cell.data_type = "s"
+                    cell.quotePrefix = True

@@ -90,7 +90,7 @@ def world(tmp_path: Path) -> Iterator[tuple[TestClient, dict[str, str]]]:
         accounts.accept_invitation(tokens["hospital"], PASSWORD, "情報 太郎")
         accounts.accept_invitation(tokens["vendor_net"], PASSWORD)
         accounts.accept_invitation(tokens["vendor_ehr"], PASSWORD)
-    client = TestClient(create_app(store))
+    client = TestClient(create_app(store), base_url="https://testserver")  # Secure cookies
     emails = {
         "surveyor": "surveyor@kenshin.example",
         "hospital": "it@demo-hospital.example",
@@ -231,23 +231,32 @@ def test_hospital_confirms_dynamic_address(world: tuple[TestClient, dict[str, st
     )
 
 
-def test_lockout_after_repeated_failures(world: tuple[TestClient, dict[str, str]]) -> None:
-    client, emails = world
-    for _ in range(5):
-        form = client.get("/login")
-        token = re.search(r'name="login_csrf" value="([^"]+)"', form.text).group(1)  # type: ignore[union-attr]
-        bad = client.post(
-            "/login",
-            data={"email": emails["hospital"], "password": "wrong-password", "login_csrf": token},
-        )
-        assert bad.status_code == 401
+def _try_login(client: TestClient, email: str, password: str) -> object:
     form = client.get("/login")
     token = re.search(r'name="login_csrf" value="([^"]+)"', form.text).group(1)  # type: ignore[union-attr]
-    locked = client.post(
-        "/login", data={"email": emails["hospital"], "password": PASSWORD, "login_csrf": token}
+    return client.post(
+        "/login",
+        data={"email": email, "password": password, "login_csrf": token},
+        follow_redirects=False,
     )
-    assert locked.status_code == 401
-    assert "ロック" in locked.text
+
+
+def test_failures_slow_the_source_not_the_owner(world: tuple[TestClient, dict[str, str]]) -> None:
+    """Five wrong passwords from one address hold back that address for that account only;
+    the owner elsewhere logs in, and the refusal reads like any failed login."""
+    client, emails = world
+    for _ in range(5):
+        assert _try_login(client, emails["hospital"], "wrong-password").status_code == 401  # type: ignore[attr-defined]
+    held = _try_login(client, emails["hospital"], PASSWORD)
+    assert held.status_code == 401  # type: ignore[attr-defined]
+    unknown = _try_login(client, "nobody@example.invalid", "wrong-password")
+    failed_words = re.search(r'role="alert">([^<]+)<', unknown.text).group(1)  # type: ignore[attr-defined,union-attr]
+    assert failed_words in held.text  # type: ignore[attr-defined]
+    assert "ロック" not in held.text  # type: ignore[attr-defined]
+    owner = TestClient(client.app, base_url="https://testserver", client=("198.51.100.7", 5000))
+    assert _try_login(owner, emails["hospital"], PASSWORD).status_code == 303  # type: ignore[attr-defined]
+    other_account = _try_login(client, emails["vendor_net"], PASSWORD)
+    assert other_account.status_code == 303  # type: ignore[attr-defined]
 
 
 def test_login_rate_limit_and_login_csrf(world: tuple[TestClient, dict[str, str]]) -> None:
@@ -322,7 +331,8 @@ def test_invitation_is_single_use(world: tuple[TestClient, dict[str, str]]) -> N
     again = client.post(
         f"/invite/{link.group(1)}", data={"password": PASSWORD, "login_csrf": token}
     )
-    assert again.status_code == 400
+    assert again.status_code == 404  # a used link is dead: no password form again
+    assert 'name="password"' not in again.text
     login(client, emails["hospital"])
     assert client.get("/admin/invitations").status_code == 404
 

@@ -93,7 +93,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    app = create_app(store, WebSettings(report_dir=folder / "reports"))
+    app = create_app(store, WebSettings(report_dir=folder / "reports", secure_cookies=False))
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     web = uvicorn.Server(config)
     thread = threading.Thread(target=web.run, daemon=True)
@@ -237,6 +237,7 @@ def test_hospital_fills_the_hearing_sheet_online(server: str, browser_page: obje
     assert "Line contract holder" in page.content()  # type: ignore[attr-defined]
     page.goto(f"{server}/engagements/demo-2026/hearing?lang=ja")  # type: ignore[attr-defined]
     page.click("nav.tabs >> text=端末調査")  # type: ignore[attr-defined]
+    page.once("dialog", lambda dialog: dialog.accept())  # type: ignore[attr-defined]
     page.locator("#picked + p + table tr", has_text="T-05").locator("button").click()  # type: ignore[attr-defined]
     page.fill("#hostname", "RECEPT-01")  # type: ignore[attr-defined]
     page.click("text=端末を追加")  # type: ignore[attr-defined]
@@ -356,7 +357,7 @@ def lab_server(lab: object, tmp_path: Path) -> Iterator[tuple[str, list[int]]]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    app = create_app(store, WebSettings(report_dir=tmp_path / "reports"))
+    app = create_app(store, WebSettings(report_dir=tmp_path / "reports", secure_cookies=False))
     web = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=web.run, daemon=True)
     thread.start()

@@ -66,7 +66,11 @@ def _schema() -> Any:
     import tempfile
 
     folder = Path(tempfile.mkdtemp(prefix="kenshin-schema-"))
-    return schemathesis.openapi.from_asgi("/openapi.json", _app(folder))
+    app = _app(folder)
+    token, _ = _STATE["surveyor"]  # the schema is for logged-in surveyors only
+    return schemathesis.openapi.from_asgi(
+        "/openapi.json", app, headers={"Cookie": f"kenshin_session={token}"}
+    )
 
 
 schema = _schema()

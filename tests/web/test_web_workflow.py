@@ -127,7 +127,10 @@ def world(tmp_path: Path, store_url: str) -> Iterator[World]:
     from kenshin.web import WebSettings
 
     reports = tmp_path / "reports"
-    client = TestClient(create_app(store, WebSettings(report_dir=reports), job_runner=runner))
+    client = TestClient(
+        create_app(store, WebSettings(report_dir=reports), job_runner=runner),
+        base_url="https://testserver",  # session cookies are Secure
+    )
     yield World(client, runner, store, reports)
     store.dispose()
 
@@ -705,7 +708,10 @@ def test_report_built_by_surveyor_downloaded_by_hospital(world: World) -> None:
     """The build is a REPORT job on the real in-process runner; the hospital downloads."""
     from kenshin.web import WebSettings
 
-    client = TestClient(create_app(world.store, WebSettings(report_dir=world.reports)))
+    client = TestClient(
+        create_app(world.store, WebSettings(report_dir=world.reports)),
+        base_url="https://testserver",
+    )
     csrf = login(client, EMAILS["surveyor"])
     built = client.post(
         "/engagements/demo-2026/report", data={"csrf": csrf, "lang": "ja"}, follow_redirects=False

@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
-from ipaddress import ip_address
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -24,9 +23,9 @@ from kenshin.domain import (
     AddressAssignment,
     ConnectionKind,
     Engagement,
-    EngagementStatus,
     GlobalAddress,
 )
+from kenshin.scope import CONFIRM_ACTION, address_to_confirm, with_confirmation
 from kenshin.store import AuditLog, now_utc
 
 JST = ZoneInfo("Asia/Tokyo")
@@ -113,18 +112,6 @@ def address_statuses(engagement: Engagement, now: datetime) -> list[AddressStatu
     return result
 
 
-def _find_address(engagement: Engagement, text: str) -> tuple[str, GlobalAddress]:
-    try:
-        wanted = ip_address(text.strip())
-    except ValueError:
-        raise CliError("hearing.bad_ip", value=text) from None
-    for point in engagement.connection_points:
-        for address in point.addresses:
-            if address.address == wanted:
-                return point.key, address
-    raise CliError("cli.targets.unknown_address", address=str(wanted), code=engagement.code)
-
-
 @app.command("confirm")
 def confirm(
     code: CodeArg,
@@ -133,42 +120,24 @@ def confirm(
 ) -> None:
     """Record that a dynamic address was re-confirmed today (Japan date) and by whom."""
     engagement = load(code)
-    if engagement.status is EngagementStatus.CLOSED:
-        raise CliError("cli.targets.closed_engagement", code=code)
-    point_key, found = _find_address(engagement, address)
-    point = engagement.point(point_key)
-    if point.kind is ConnectionKind.CLOSED_NETWORK:
-        raise CliError("cli.targets.closed_network", address=str(found.address), point=point_key)
-    if not point.is_diagnosis_candidate:
-        raise CliError("cli.targets.not_candidate", address=str(found.address), point=point_key)
-    if found.assignment is AddressAssignment.FIXED:
-        say("cli.targets.fixed_needs_none", address=str(found.address))
+    target = address_to_confirm(engagement, address)
+    if target is None:
+        say("cli.targets.fixed_needs_none", address=address.strip())
         return
-    if found.assignment is AddressAssignment.UNKNOWN:
-        raise CliError("cli.targets.unknown_assignment", address=str(found.address))
     now = now_utc()
     who = (by or actor()).strip()
     if not who:
         raise CliError("cli.targets.who")
-    text = str(found.address)
-
-    def change(document: dict[str, Any]) -> None:
-        for item in document["connection_points"]:
-            for entry in item.get("addresses", []):
-                if entry["address"] == text:
-                    entry.setdefault("confirmations", []).append(
-                        {"confirmed_at": now, "confirmed_by": who}
-                    )
-
+    text = target.text
     edit_and_audit(
         code,
-        change,
+        lambda document: with_confirmation(document, target, who, now),
         lambda _before, _after: [
             (
-                "scope.confirm",
+                CONFIRM_ACTION,
                 (text,),
                 {
-                    "point": point_key,
+                    "point": target.point_key,
                     "confirmed_by": who,
                     "japan_date": japan_date(now).isoformat(),
                 },

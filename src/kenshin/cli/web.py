@@ -25,9 +25,23 @@ def serve(
 
     from kenshin.web import WebSettings, create_app  # here: FastAPI costs every command 2 s
 
-    web_app = create_app(STATE.store(), WebSettings(secure_cookies=https_proxy))
+    plain_http = not https_proxy and _loopback(host)
+    web_app = create_app(STATE.store(), WebSettings(secure_cookies=not plain_http))
     say("cli.serve.starting", host=host, port=port)
+    say("cli.serve.plain_http" if plain_http else "cli.serve.secure_cookies")
     uvicorn.run(web_app, host=host, port=port, log_level="info", proxy_headers=https_proxy)
+
+
+def _loopback(host: str) -> bool:
+    """Whether ``host`` is reached only from this machine (plain HTTP is safe there only)."""
+    from ipaddress import ip_address
+
+    if host == "localhost":
+        return True
+    try:
+        return ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _password(from_stdin: bool) -> str:

@@ -35,7 +35,13 @@ from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from kenshin import domain as d
-from kenshin.filetypes import FileKind, sniff
+from kenshin.filetypes import (
+    FileKind,
+    cells_as_text,
+    check_workbook_archive,
+    check_workbook_cells,
+    sniff,
+)
 from kenshin.i18n import translate
 from kenshin.intake.engagement_file import (
     IntakeError,
@@ -565,6 +571,7 @@ def build_template(engagement: d.Engagement) -> Workbook:
     _print_setup(guide)
     workbook.properties.title = f"ヒアリングシート {engagement.code}"
     workbook.properties.creator = "kenshin"
+    cells_as_text(workbook)
     return workbook
 
 
@@ -655,10 +662,13 @@ def _open_workbook(path: Path) -> Any:
         raise cannot_read(path, exc) from None
     if sniff(data) is not FileKind.WORKBOOK:
         raise IntakeError("hearing.not_workbook", path=str(path))
+    check_workbook_archive(data, path.name)
     try:
-        return load_workbook(io.BytesIO(data), data_only=True)
+        workbook = load_workbook(io.BytesIO(data), data_only=True)
     except Exception:  # openpyxl raises many kinds for a damaged workbook
         raise IntakeError("hearing.not_workbook", path=str(path)) from None
+    check_workbook_cells(workbook, path.name)
+    return workbook
 
 
 def _header_columns(ws: Worksheet, sheet: SheetLayout, problems: list[Problem]) -> dict[str, int]:

@@ -87,6 +87,7 @@ class Submission:
     outputs: tuple[ParsedDeviceOutput, ...]
     outcome: AnswerOutcome | None
     answer: Answer
+    held: Answer | None = None  # the scope part, when the caller holds it for approval
 
 
 def check_file(name: str, data: bytes) -> FileKind:
@@ -231,12 +232,15 @@ def submit(
     files: Sequence[tuple[str, bytes]],
     now: datetime,
     actor: str,
+    hold_scope: bool = False,
 ) -> Submission:
     """Attach ``files`` and record the answer (typed values, blanks read from outputs).
 
     Every file is checked before anything is stored. Files alone (a procedure, an
     output without a version) keep the request open; anything answered closes it. Only
-    newly stored outputs are read (the same file twice answers nothing twice).
+    newly stored outputs are read (the same file twice answers nothing twice). With
+    ``hold_scope`` the address and its assignment (typed or read) are not applied but
+    returned as ``held``, for a surveyor to approve: they decide what may be probed.
     """
     kinds = [check_file(name, data) for name, data in files]
     attachments = AttachmentRepository(session)
@@ -253,13 +257,15 @@ def submit(
     )
     # A closed request still takes files as evidence; only typed values would re-answer it.
     answer = answer_with_outputs(typed, request, outputs) if request.state.open else typed
+    held = None
+    if hold_scope and (answer.wan_ip is not None or answer.assignment is not None):
+        held = Answer(wan_ip=answer.wan_ip, assignment=answer.assignment)
+        answer = Answer(answer.firmware, None, None, answer.isp, answer.note)
     outcome = None
     if not answer.is_empty():
         outcome = record_answer(session, code, number, answer, now, actor)
         request = outcome.request
-    return Submission(
-        request, tuple(a for a, new in stored if new), outputs, outcome, answer
-    )
+    return Submission(request, tuple(a for a, new in stored if new), outputs, outcome, answer, held)
 
 
 def submission_events(submission: Submission, actor: str, now: datetime) -> list[AuditEvent]:

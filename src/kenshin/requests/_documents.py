@@ -20,6 +20,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from kenshin.domain import AddressAssignment, Device, Engagement, HolderKind
+from kenshin.filetypes import cells_as_text, check_workbook_archive, check_workbook_cells
 from kenshin.i18n import translate
 from kenshin.intake import IntakeError, Problem
 from kenshin.intake.hearing_sheet import is_unknown, normalise_text, parse_address
@@ -326,6 +327,7 @@ def build_workbook(
             row += 1
     workbook.properties.title = f"ご依頼事項 {engagement.code}"
     workbook.properties.creator = "kenshin"
+    cells_as_text(workbook)
     return workbook
 
 
@@ -350,10 +352,12 @@ class AnsweredRow:
 
 def read_answer_workbook(path: Path) -> list[AnsweredRow]:
     """The answers in a returned request workbook; every problem names its cell."""
+    check_workbook_archive(path, path.name)
     try:
         workbook = load_workbook(path, data_only=True)
     except Exception:  # openpyxl raises many kinds for a file that is not a workbook
         raise IntakeError("hearing.not_workbook", path=str(path)) from None
+    check_workbook_cells(workbook, path.name)
     if ANSWER_SHEET not in workbook.sheetnames:
         raise IntakeError(
             "hearing.invalid_sheet",

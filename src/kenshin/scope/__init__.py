@@ -22,19 +22,28 @@ from kenshin.scope.audit import (
     scan_refused,
     scan_started,
 )
+from kenshin.scope.confirmation import (
+    CONFIRM_ACTION,
+    AddressToConfirm,
+    address_to_confirm,
+    with_confirmation,
+)
 
 __all__ = [
+    "CONFIRM_ACTION",
     "JST",
     "LAB_NETWORK",
     "LAB_TARGETS_ENV",
     "LOOPBACK_NETWORKS",
     "SCAN_ACTION",
+    "AddressToConfirm",
     "AuditSink",
     "Excluded",
     "LabPermission",
     "Scope",
     "ScopeError",
     "ScopeTarget",
+    "address_to_confirm",
     "adhoc_scope",
     "current_actor",
     "lab_targets_enabled",
@@ -42,4 +51,5 @@ __all__ = [
     "scan_refused",
     "scan_started",
     "scope_for_engagement",
+    "with_confirmation",
 ]

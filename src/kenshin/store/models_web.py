@@ -75,6 +75,7 @@ class InvitationRow(Base):
     )
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class SessionRow(Base):
@@ -86,3 +87,30 @@ class SessionRow(Base):
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ScopeProposalRow(Base):
+    """A vendor's answer that would change the scan scope, held for the surveyor.
+
+    An address or its assignment (fixed/dynamic) decides what kenshin may probe, so a
+    vendor proposes and a surveyor approves (or rejects) before anything changes.
+    """
+
+    __tablename__ = "scope_proposals"
+    __table_args__ = (
+        CheckConstraint("state IN ('pending', 'approved', 'rejected')", name="state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    engagement_id: Mapped[int] = mapped_column(
+        ForeignKey("engagements.id", ondelete="CASCADE"), index=True
+    )
+    request_number: Mapped[int] = mapped_column(Integer)
+    point_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    wan_ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    assignment: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    proposed_by: Mapped[str] = mapped_column(String(320))
+    proposed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    decided_by: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

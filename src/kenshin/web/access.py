@@ -69,23 +69,26 @@ def vendor_devices(engagement: Engagement, vendor_key: str) -> set[str]:
 
 
 def vendor_points(engagement: Engagement, vendor_key: str) -> set[str]:
-    """Keys of the connection points whose line the vendor holds or whose devices it manages."""
+    """Keys of the lines that are wholly the vendor's: it holds the line's contract, or it
+    manages every device on the line. A vendor that manages one device among others on a
+    line sees that device's findings, not the line's."""
     devices = vendor_devices(engagement, vendor_key)
-    return {
-        p.key
-        for p in engagement.connection_points
-        if (
-            p.contract_holder.kind is HolderKind.VENDOR
-            and p.contract_holder.vendor_key == vendor_key
-        )
-        or any(p.key in d.connection_points for d in engagement.devices if d.key in devices)
-    }
+    found = set()
+    for point in engagement.connection_points:
+        on_line = {d.key for d in engagement.devices if point.key in d.connection_points}
+        holder = point.contract_holder
+        if (holder.kind is HolderKind.VENDOR and holder.vendor_key == vendor_key) or (
+            on_line and on_line <= devices
+        ):
+            found.add(point.key)
+    return found
 
 
 def visible_findings(
     user: User, membership: Membership | None, engagement: Engagement, findings: list[Finding]
 ) -> list[Finding]:
-    """Staff and the hospital see every finding; a vendor sees those about its own assets."""
+    """Staff and the hospital see every finding; a vendor sees those about its own assets:
+    its devices' findings, and the findings of lines that are wholly its own."""
     if user.role is not Role.VENDOR:
         return findings
     if membership is None or membership.vendor_key is None:
@@ -99,6 +102,11 @@ def visible_findings(
         f
         for f in findings
         if f.subject.device_key in devices
-        or f.subject.point_key in points
-        or (f.subject.address is not None and f.subject.address in addresses)
+        or (
+            f.subject.device_key is None
+            and (
+                f.subject.point_key in points
+                or (f.subject.address is not None and f.subject.address in addresses)
+            )
+        )
     ]

@@ -5,7 +5,10 @@ engagement it touches; every state-changing request carries the session's CSRF t
 (a form field, or the ``X-CSRF-Token`` header for the JSON API).
 """
 
+import dataclasses
 import hmac
+import logging
+import re
 import secrets
 import time
 from collections import defaultdict, deque
@@ -20,15 +23,17 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import Depends, FastAPI, Form, Header, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kenshin import __version__
 from kenshin.config import data_dir
 from kenshin.domain import (
-    AddressAssignment,
     AuditEvent,
     AuditOutcome,
     Engagement,
@@ -39,6 +44,7 @@ from kenshin.errors import KenshinError
 from kenshin.i18n import Lang, resolve_lang, translate
 from kenshin.intake import to_document, validate_document
 from kenshin.pipeline import configure
+from kenshin.scope import CONFIRM_ACTION, address_to_confirm, with_confirmation
 from kenshin.store import (
     AuditLog,
     EngagementRepository,
@@ -47,11 +53,19 @@ from kenshin.store import (
     finding_fingerprint,
 )
 from kenshin.web._kit import WebKit
-from kenshin.web.access import Action, allowed, membership_for, visible_findings
-from kenshin.web.accounts import Accounts, Membership, Role, SessionInfo, WebError
+from kenshin.web.access import (
+    Action,
+    allowed,
+    membership_for,
+    vendor_devices,
+    vendor_points,
+    visible_findings,
+)
+from kenshin.web.accounts import Accounts, Membership, Role, SessionInfo, User, WebError
 from kenshin.web.inventory import register_inventory
 from kenshin.web.jobs import register_jobs
 from kenshin.web.reports import register_reports
+from kenshin.web.users import register_users
 from kenshin.web.workflow import register_workflow
 
 SESSION_COOKIE = "kenshin_session"
@@ -75,7 +89,9 @@ SECURITY_HEADERS = {
 
 @dataclass(frozen=True)
 class WebSettings:
-    secure_cookies: bool = False  # True behind HTTPS (set by `kenshin serve --https-proxy`)
+    # Cookies carry Secure unless the server is reached over plain HTTP on loopback
+    # (`kenshin serve` turns it off only there, and says so at start-up).
+    secure_cookies: bool = True
     report_dir: Path | None = None  # where built reports are kept (default: data dir/reports)
 
 
@@ -97,6 +113,106 @@ class _LoginRateLimiter:
         return True
 
 
+class LoginBackoff:
+    """Failed logins slow down the (source, account) pair that makes them, nobody else.
+
+    After ``free`` failures from one address for one account, each further attempt from
+    that address for that account waits twice as long as the last (up to ``longest``
+    seconds); the owner logging in from elsewhere is never held up, and a success
+    clears the pair. Unknown and existing accounts are treated alike, and the refusal
+    reads like any failed login. In memory, per process.
+    """
+
+    def __init__(self, free: int = 5, longest: float = 900.0) -> None:
+        self.free = free
+        self.longest = longest
+        self.pairs: dict[tuple[str, str], tuple[int, float]] = {}
+
+    def _key(self, client: str, email: str) -> tuple[str, str]:
+        return (client, email.strip().lower())
+
+    def allow(self, client: str, email: str) -> bool:
+        _, until = self.pairs.get(self._key(client, email), (0, 0.0))
+        return time.monotonic() >= until
+
+    def failed(self, client: str, email: str) -> None:
+        key = self._key(client, email)
+        count, _ = self.pairs.get(key, (0, 0.0))
+        count += 1
+        wait = 0.0 if count < self.free else min(2.0 ** (count - self.free), self.longest)
+        self.pairs[key] = (count, time.monotonic() + wait)
+        if len(self.pairs) > 100_000:  # bounded memory: forget the oldest pairs
+            for old in list(self.pairs)[:50_000]:
+                del self.pairs[old]
+
+    def succeeded(self, client: str, email: str) -> None:
+        self.pairs.pop(self._key(client, email), None)
+
+
+class BodyTooLarge(HTTPException):
+    """The request body grew past the limit while it was being received."""
+
+    def __init__(self) -> None:
+        super().__init__(status_code=413, detail="request too large")
+
+
+class BodyLimit:
+    """Refuse a request body larger than ``limit`` bytes, counted as it streams in.
+
+    Content-Length is only a first, cheap check: a chunked body has none, so every
+    received chunk is counted and the request fails with 413 as soon as the sum passes
+    the limit, before the multipart parser spools the rest (per-file limits are checked
+    again in web/uploads.py).
+    """
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length", b"").decode("latin-1")
+        if declared.isdigit() and int(declared) > self.limit:
+            await _too_large(send)
+            return
+        received = 0
+        started = False
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    raise BodyTooLarge()
+            return message
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted, watched)
+        except BodyTooLarge:
+            if started:
+                raise
+            await _too_large(send)
+
+
+async def _too_large(send: Send) -> None:
+    await JSONResponse({"detail": "request too large"}, status_code=413)(
+        {"type": "http"}, _nothing, send
+    )
+
+
+async def _nothing() -> Message:
+    return {"type": "http.disconnect"}
+
+
 class StatusChange(BaseModel):
     status: FindingStatus
     reason: str = ""
@@ -113,21 +229,18 @@ def create_app(
     settings = settings or WebSettings()
     configure(lambda: store)  # identification, diagnosis checks, report/diagnose jobs
     app = FastAPI(
-        title="kenshin", version=__version__, description="kenshin web application and JSON API"
+        title="kenshin",
+        version=__version__,
+        description="kenshin web application and JSON API",
+        docs_url=None,  # served below, to logged-in surveyors only
+        redoc_url=None,
+        openapi_url=None,
     )
+    _hide_tokens_in_access_log()
+    app.add_middleware(BodyLimit, limit=MAX_REQUEST_BYTES)
     templates = Jinja2Templates(directory=str(resources.files("kenshin.web") / "templates"))
     limiter = _LoginRateLimiter(LOGIN_ATTEMPTS_PER_MINUTE)
-
-    @app.middleware("http")
-    async def body_limit(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        # Refuse an oversized body before the multipart parser spools it (per-file
-        # limits are checked again in web/uploads.py).
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > MAX_REQUEST_BYTES:
-            return JSONResponse({"detail": "request too large"}, status_code=413)
-        return await call_next(request)
+    backoff = LoginBackoff()
 
     @app.middleware("http")
     async def security_headers(
@@ -230,6 +343,35 @@ def create_app(
         response.status_code = exc.status_code
         return response
 
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        lang = lang_of(request)
+        message = translate("web.http.422", lang)
+        problems = [
+            {
+                "field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"),
+                "message": translate("web.bad_value", lang),
+            }
+            for e in exc.errors()
+        ]
+        if request.url.path.startswith("/api/"):
+            # FastAPI's documented shape (detail: [{loc, msg, type}]), worded for the user.
+            detail = [
+                {"loc": list(e.get("loc", ())), "msg": p["message"], "type": e.get("type", "")}
+                for e, p in zip(exc.errors(), problems, strict=True)
+            ]
+            return JSONResponse({"detail": detail, "message": message}, status_code=422)
+        fields = "、".join(p["field"] for p in problems if p["field"])
+        response = page(
+            request,
+            "error.html",
+            current(request),
+            status=422,
+            message=f"{message}（{fields}）" if fields else message,
+        )
+        response.status_code = 422
+        return response
+
     @app.exception_handler(KenshinError)
     async def kenshin_error(request: Request, exc: KenshinError) -> Response:
         lang = lang_of(request)
@@ -242,6 +384,27 @@ def create_app(
         return response
 
     # -- pages ---------------------------------------------------------------------------
+
+    def require_staff_page(request: Request) -> SessionInfo:
+        info = require_user(request)
+        if not info.user.is_staff:
+            raise HTTPException(status_code=404, detail="not found")
+        return info
+
+    @app.get("/openapi.json", include_in_schema=False)
+    def openapi_json(request: Request) -> JSONResponse:
+        require_staff_page(request)
+        return JSONResponse(app.openapi())
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger(request: Request) -> Response:
+        require_staff_page(request)
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="kenshin API")
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc(request: Request) -> Response:
+        require_staff_page(request)
+        return get_redoc_html(openapi_url="/openapi.json", title="kenshin API")
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
@@ -288,13 +451,20 @@ def create_app(
             response.status_code = 429
             return response
         failure: WebError | None = None
-        with db() as session:  # committed either way: failed attempts must count
-            accounts = Accounts(session)
-            try:
-                user = accounts.authenticate(email, password)
-                token, _ = accounts.start_session(user)
-            except WebError as exc:
-                failure = exc
+        if not backoff.allow(client, email):
+            failure = WebError("web.login_failed")  # the same words as any failure
+        else:
+            with db() as session:  # committed either way: failed attempts must count
+                accounts = Accounts(session)
+                try:
+                    user = accounts.authenticate(email, password)
+                    token, _ = accounts.start_session(user)
+                except WebError as exc:
+                    failure = exc
+            if failure is not None:
+                backoff.failed(client, email)
+            else:
+                backoff.succeeded(client, email)
         if failure is not None:
             response = page(
                 request, "login.html", None, login_csrf=login_csrf, error=failure.message(lang)
@@ -331,12 +501,37 @@ def create_app(
         return page(request, "dashboard.html", info, engagements=_visible_summaries(info))
 
     def _visible_summaries(info: SessionInfo) -> list[Any]:
+        """The engagements the user may see; a vendor's counts are of its own part only."""
         with db() as session:
             summaries = EngagementRepository(session).list()
             if info.user.is_staff:
                 return summaries
-            codes = {m.engagement_code for m in Accounts(session).memberships(info.user)}
-        return [s for s in summaries if s.code in codes]
+            memberships = Accounts(session).memberships(info.user)
+            codes = {m.engagement_code for m in memberships}
+            shown = [s for s in summaries if s.code in codes]
+            if info.user.role is not Role.VENDOR:
+                return shown
+            counted = []
+            for summary in shown:
+                engagement = EngagementRepository(session).get(summary.code)
+                membership = membership_for(memberships, summary.code)
+                own = visible_findings(
+                    info.user,
+                    membership,
+                    engagement,
+                    FindingRepository(session).list(summary.code),
+                )
+                key = membership.vendor_key if membership and membership.vendor_key else ""
+                counted.append(
+                    dataclasses.replace(
+                        summary,
+                        points=len(vendor_points(engagement, key)),
+                        devices=len(vendor_devices(engagement, key)),
+                        terminals=0,
+                        open_findings=sum(1 for f in own if f.status is FindingStatus.OPEN),
+                    )
+                )
+        return counted
 
     @app.get("/engagements/{code}", response_class=HTMLResponse)
     def engagement_page(
@@ -377,9 +572,7 @@ def create_app(
         reason: Annotated[str, Form()] = "",
     ) -> Response:
         check_csrf(info, csrf)
-        _change_status(
-            info, code, fingerprint, StatusChange(status=FindingStatus(status), reason=reason)
-        )
+        _change_status(info, code, fingerprint, StatusChange(status=_status(status), reason=reason))
         return RedirectResponse(f"/engagements/{code}#findings", status_code=303)
 
     @app.post("/engagements/{code}/addresses/{address}/confirm")
@@ -396,6 +589,20 @@ def create_app(
 
     @app.get("/invite/{token}", response_class=HTMLResponse)
     def invitation_form(request: Request, token: str) -> Response:
+        with db() as session:
+            live = Accounts(session).invitation_is_live(token)
+        if not live:
+            response = page(
+                request,
+                "invite.html",
+                None,
+                token="",
+                login_csrf="",
+                error=translate("web.invitation_invalid", lang_of(request)),
+                dead=True,
+            )
+            response.status_code = 404
+            return response
         login_csrf = secrets.token_urlsafe(24)
         return with_login_csrf(
             page(request, "invite.html", None, token=token, login_csrf=login_csrf, error=None),
@@ -419,15 +626,17 @@ def create_app(
                 user = accounts.accept_invitation(token, password, display_name)
                 session_token, _ = accounts.start_session(user)
         except WebError as exc:
+            dead = exc.key == "web.invitation_invalid"  # no form for a dead link
             response = page(
                 request,
                 "invite.html",
                 None,
-                token=token,
+                token="" if dead else token,
                 login_csrf=login_csrf,
                 error=exc.message(lang_of(request)),
+                dead=dead,
             )
-            response.status_code = 400
+            response.status_code = 404 if dead else 400
             return response
         response = RedirectResponse("/", status_code=303)
         response.set_cookie(
@@ -439,38 +648,6 @@ def create_app(
             max_age=8 * 3600,
         )
         return response
-
-    @app.get("/admin/invitations", response_class=HTMLResponse)
-    def invitation_admin(
-        request: Request, info: Annotated[SessionInfo, Depends(require_user)]
-    ) -> Response:
-        if not info.user.is_staff:
-            raise HTTPException(status_code=404, detail="not found")
-        return page(
-            request, "admin_invite.html", info, link=None, engagements=_visible_summaries(info)
-        )
-
-    @app.post("/admin/invitations", response_class=HTMLResponse)
-    def create_invitation(
-        request: Request,
-        info: Annotated[SessionInfo, Depends(require_user)],
-        email: Annotated[str, Form()],
-        role: Annotated[str, Form()],
-        engagement: Annotated[str, Form()] = "",
-        vendor_key: Annotated[str, Form()] = "",
-        csrf: Annotated[str, Form()] = "",
-    ) -> Response:
-        check_csrf(info, csrf)
-        if not info.user.is_staff:
-            raise HTTPException(status_code=404, detail="not found")
-        with db() as session:
-            token = Accounts(session).invite(
-                info.user, email, Role(role), engagement or None, vendor_key or None
-            )
-        link = str(request.base_url).rstrip("/") + f"/invite/{token}"
-        return page(
-            request, "admin_invite.html", info, link=link, engagements=_visible_summaries(info)
-        )
 
     # -- JSON API ------------------------------------------------------------------------
 
@@ -566,36 +743,35 @@ def create_app(
         )
 
     def _confirm(info: SessionInfo, code: str, address: str, by: str) -> datetime:
+        """The CLI's rule (``scope.address_to_confirm``): open engagement, an EHR-scope line
+        that reaches the internet, a dynamic address; audited as ``scope.confirm``."""
         engagement, _ = load_engagement(info, code, Action.CONFIRM_ADDRESS)
         try:
             wanted = str(ip_address(address))
         except ValueError:
             raise HTTPException(status_code=404, detail="not found") from None
+        if not any(
+            str(a.address) == wanted for p in engagement.connection_points for a in p.addresses
+        ):
+            raise HTTPException(status_code=404, detail="not found")
+        target = address_to_confirm(engagement, wanted)
+        if target is None:
+            raise WebError("web.confirm_not_dynamic", address=wanted)
         moment = datetime.now(UTC)
         with db() as session:
             document = to_document(engagement)
-            target = None
-            for point in document["connection_points"]:
-                for entry in point.get("addresses", []):
-                    if entry["address"] == wanted:
-                        target = entry
-            if target is None:
-                raise HTTPException(status_code=404, detail="not found")
-            if target.get("assignment") != AddressAssignment.DYNAMIC.value:
-                raise WebError("web.confirm_not_dynamic", address=wanted)
-            target.setdefault("confirmations", []).append(
-                {"confirmed_at": moment, "confirmed_by": by}
-            )
+            with_confirmation(document, target, by, moment)
             EngagementRepository(session).save(validate_document(document))
             AuditLog(session).record(
                 AuditEvent(
                     actor=info.user.email,
-                    action="targets.confirm",
+                    action=CONFIRM_ACTION,
                     outcome=AuditOutcome.SUCCEEDED,
                     at=moment,
                     engagement_code=code,
                     targets=(wanted,),
                     details={
+                        "point": target.point_key,
                         "confirmed_by": by,
                         "japan_date": moment.astimezone(JST).date().isoformat(),
                     },
@@ -618,11 +794,53 @@ def create_app(
         page=page,
         audit=audit,
     )
+
+    def start_session(response: Response, user: User) -> None:
+        with db() as session:
+            token, _ = Accounts(session).start_session(user)
+        response.set_cookie(
+            SESSION_COOKIE,
+            token,
+            httponly=True,
+            samesite="lax",
+            secure=settings.secure_cookies,
+            max_age=8 * 3600,
+        )
+
+    register_users(app, kit, start_session)
     register_workflow(app, kit)
     register_inventory(app, kit)
-    submit_job = register_jobs(app, kit, job_runner)
-    register_reports(app, kit, settings.report_dir or data_dir() / "reports", submit_job)
+    report_dir = settings.report_dir or data_dir() / "reports"
+    submit_job = register_jobs(app, kit, report_dir, job_runner)
+    register_reports(app, kit, report_dir, submit_job)
     return app
+
+
+def _status(value: str) -> FindingStatus:
+    try:
+        return FindingStatus(value)
+    except ValueError:
+        raise WebError("web.bad_choice", value=value[:40]) from None
+
+
+class _NoTokens(logging.Filter):
+    """Access-log lines show ``/invite/…`` instead of the invitation token."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        path = args[2] if isinstance(args, tuple) and len(args) >= 3 else None
+        if isinstance(args, tuple) and isinstance(path, str) and "/invite/" in path:
+            record.args = (*args[:2], _INVITE_PATH.sub("/invite/…", path), *args[3:])
+        return True
+
+
+_INVITE_PATH = re.compile(r"/invite/[^/?#\s]+")
+
+
+def _hide_tokens_in_access_log() -> None:
+    logger = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, _NoTokens) for f in logger.filters):
+        logger.addFilter(_NoTokens())
 
 
 def _same(given: str, expected: str) -> bool:

@@ -27,7 +27,7 @@ from kenshin.requests import (
 )
 from kenshin.web._kit import WebKit
 from kenshin.web.accounts import SessionInfo, WebError
-from kenshin.web.uploads import read_limited
+from kenshin.web.uploads import off_the_loop, read_limited
 
 
 class AnswerBody(BaseModel):
@@ -84,7 +84,9 @@ def register_attachments(
         """Attach files (text, PDF, PNG, JPEG, xlsx); a device output's version answers."""
         kit.check_csrf(info, x_csrf_token)
         the_request(info, code, number)  # 404 before reading any upload
-        return submission_json(answer(info, code, number, AnswerBody(), await read_files(files)))
+        chosen = await read_files(files)
+        done = await off_the_loop(lambda: answer(info, code, number, AnswerBody(), chosen))
+        return submission_json(done)
 
     @app.get(
         "/engagements/{code}/requests/{number}/attachments/{attachment_id}",

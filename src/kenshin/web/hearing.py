@@ -36,7 +36,7 @@ from kenshin.store import EngagementRepository
 from kenshin.web._kit import WebKit
 from kenshin.web.access import Action
 from kenshin.web.accounts import SessionInfo
-from kenshin.web.uploads import WORKBOOK_LIMIT, Kind, read_upload
+from kenshin.web.uploads import WORKBOOK_LIMIT, Kind, off_the_loop, read_upload
 
 SECTIONS = ("institution", *TABLE_SECTIONS)
 BLANK_ROWS = 2  # empty rows offered for new vendors, lines, devices, terminals
@@ -167,7 +167,7 @@ def register_hearing(app: FastAPI, kit: WebKit) -> None:
         engagement, _ = kit.load_engagement(info, code, Action.HEARING)
         answers = _form_section(form, section)
         try:
-            apply(info, code, answers, "form")
+            await off_the_loop(lambda: apply(info, code, answers, "form"))
         except IntakeError as exc:
             lang = kit.lang_of(request)
             return hearing_page(
@@ -242,10 +242,14 @@ def register_hearing(app: FastAPI, kit: WebKit) -> None:
         lang = kit.lang_of(request)
         try:
             data = await read_upload(workbook, WORKBOOK_LIMIT, Kind.WORKBOOK)
-            with tempfile.TemporaryDirectory() as folder:
-                path = Path(folder) / "hearing.xlsx"
-                path.write_bytes(data)
-                result = read_answers(engagement, path)
+
+            def parse() -> HearingImport:
+                with tempfile.TemporaryDirectory() as folder:
+                    path = Path(folder) / "hearing.xlsx"
+                    path.write_bytes(data)
+                    return read_answers(engagement, path)
+
+            result = await off_the_loop(parse)
         except KenshinError as exc:
             return hearing_page(
                 request, info, engagement, message=exc.message(lang), section="upload", status=400

@@ -35,7 +35,7 @@ from kenshin.store import EngagementRepository
 from kenshin.web._kit import WebKit
 from kenshin.web.access import Action
 from kenshin.web.accounts import SessionInfo
-from kenshin.web.uploads import Kind, read_upload
+from kenshin.web.uploads import Kind, off_the_loop, read_upload
 from kenshin.web.workflow import _plain
 
 # URL word → engagement document section.
@@ -595,7 +595,9 @@ def register_inventory(app: FastAPI, kit: WebKit) -> None:
         require_staff(info)
         try:
             data = await read_upload(file, MAX_FILE_BYTES, Kind.TEXT)
-            engagement = import_file(info, data, file.filename or "engagement.yaml", None)
+            engagement = await off_the_loop(
+                lambda: import_file(info, data, file.filename or "engagement.yaml", None)
+            )
         except KenshinError as exc:
             return new_page(request, info, exc.message(kit.lang_of(request)), status=400)
         return RedirectResponse(f"/engagements/{engagement.code}/diagram", status_code=303)
@@ -612,7 +614,9 @@ def register_inventory(app: FastAPI, kit: WebKit) -> None:
         engagement, _ = kit.load_engagement(info, code, Action.EDIT_INVENTORY)
         try:
             data = await read_upload(file, MAX_FILE_BYTES, Kind.TEXT)
-            import_file(info, data, file.filename or "engagement.yaml", code)
+            await off_the_loop(
+                lambda: import_file(info, data, file.filename or "engagement.yaml", code)
+            )
         except KenshinError as exc:
             lang = kit.lang_of(request)
             return diagram_page(

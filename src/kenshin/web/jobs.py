@@ -7,15 +7,18 @@ the route asks ``kenshin.scope`` for the engagement's targets, exactly like the 
 a refusal is audited and shown, and nothing is submitted.
 """
 
+import re
 from collections.abc import Callable
 from importlib import resources
-from typing import Annotated, Any
+from pathlib import Path
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Form, Header, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from kenshin.domain import Engagement
+from kenshin.i18n import catalogue, translate
 from kenshin.jobs import JobError, JobKind, JobSpec, runner_for
 from kenshin.scope import ScopeError, scan_refused, scope_for_engagement
 from kenshin.web._kit import WebKit
@@ -23,7 +26,32 @@ from kenshin.web.access import Action
 from kenshin.web.accounts import SessionInfo, WebError
 
 STARTABLE = ("scan", "report")
-PROFILES = ("hospital", "lab")
+_PORT_LIST = r"^\d{1,5}(-\d{1,5})?(,\d{1,5}(-\d{1,5})?){0,63}$"
+_ABSOLUTE_PATH = re.compile(r"(?:[A-Za-z]:)?[/\\][^\s'\"<>]*")
+
+
+class ScanParams(BaseModel):
+    """What a web user may choose for a scan: the profile and, optionally, the TCP ports.
+
+    Targets, rates and files are not parameters here: the scope and the profile decide.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    profile: Literal["hospital", "lab"] = "hospital"
+    ports: str | None = Field(default=None, pattern=_PORT_LIST)
+
+
+class ReportParams(BaseModel):
+    """What a web user may choose for a report: its language. The server picks the folder."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    lang: Literal["ja", "en"] = "ja"
+
+
+PARAMS: dict[str, type[ScanParams] | type[ReportParams]] = {
+    "scan": ScanParams,
+    "report": ReportParams,
+}
 
 
 class JobRequest(BaseModel):
@@ -31,7 +59,32 @@ class JobRequest(BaseModel):
     params: dict[str, str] = {}
 
 
-def status_json(status: Any) -> dict[str, Any]:
+def checked_params(kind: str, params: dict[str, str]) -> dict[str, str]:
+    """``params`` validated against the schema of ``kind``; ``WebError`` naming the field."""
+    schema = PARAMS.get(kind)
+    if schema is None:
+        raise WebError("web.jobs.bad_kind", kind=kind)
+    try:
+        valid = schema.model_validate(params)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "-"
+        raise WebError("web.jobs.bad_params", kind=kind, field=field) from None
+    return {k: str(v) for k, v in valid.model_dump(exclude_none=True).items()}
+
+
+def _no_paths(text: str) -> str:
+    """``text`` with every absolute path cut to its last part (no server path is shown)."""
+    return _ABSOLUTE_PATH.sub(lambda m: Path(m.group(0).rstrip("/\\")).name or "-", text)
+
+
+def _step(message: str, lang: str) -> str:
+    """A job's progress word in the reader's language (``written`` → 作成完了)."""
+    key = f"web.jobs.step.{message}"
+    return translate(key, lang) if key in catalogue() else message
+
+
+def status_json(status: Any, lang: str = "ja") -> dict[str, Any]:
     """A ``JobStatus`` as JSON, without the raw parameters (they may name files)."""
 
     def when(value: Any) -> str | None:
@@ -39,8 +92,10 @@ def status_json(status: Any) -> dict[str, Any]:
 
     spec = status.spec
     state = getattr(status.state, "value", str(status.state))
-    result = {str(k): str(v) for k, v in status.result.items()} if status.result else None
-    message = status.message or ""
+    result = (
+        {str(k): _no_paths(str(v)) for k, v in status.result.items()} if status.result else None
+    )
+    message = _step(_no_paths(status.message or ""), lang)
     if state == "succeeded" and result:
         shown = ("hosts", "open", "lang")
         message = ", ".join(f"{k}={result[k]}" for k in shown if k in result) or message
@@ -56,16 +111,17 @@ def status_json(status: Any) -> dict[str, Any]:
         "started_at": when(status.started_at),
         "finished_at": when(status.finished_at),
         "result": result,
-        "error": status.error or None,
+        "error": _no_paths(status.error) if status.error else None,
     }
 
 
 def register_jobs(
-    app: FastAPI, kit: WebKit, runner: Any = None
+    app: FastAPI, kit: WebKit, report_dir: Path, runner: Any = None
 ) -> Callable[[SessionInfo, str, str, dict[str, str]], Any]:
     """Add the job routes; ``runner`` defaults to ``kenshin.jobs.runner_for(store)``.
 
-    Returns the submit function (used by the report page).
+    A report is written to ``report_dir/<engagement>/<lang>``, chosen here and never by
+    the caller. Returns the submit function (used by the report page).
     """
     user = Annotated[SessionInfo, Depends(kit.require_user)]
     cache: dict[str, Any] = {}
@@ -98,9 +154,12 @@ def register_jobs(
         engagement, _ = kit.load_engagement(info, code, Action.RUN_JOBS)
         if kind not in STARTABLE:
             raise WebError("web.jobs.bad_kind", kind=kind)
+        chosen = checked_params(kind, params)
         if kind == "scan":
             check_scope(info, engagement)
-        spec = _make_spec(kind, code, params, info.user.email)
+        if kind == "report":
+            chosen["output"] = str(report_folder(report_dir, engagement.code, chosen["lang"]))
+        spec = _make_spec(kind, code, chosen, info.user.email)
         submitted = the_runner().submit(spec)
         job_id = str(getattr(submitted, "id", submitted))
         kit.audit(info.user.email, f"job.{kind}.submit", code, job=job_id)
@@ -129,7 +188,7 @@ def register_jobs(
     @app.get("/engagements/{code}/jobs", response_class=HTMLResponse)
     def jobs_page(request: Request, code: str, info: user) -> Response:
         engagement, _ = kit.load_engagement(info, code, Action.RUN_JOBS)
-        listed = [status_json(s) for s in jobs_of(code)]
+        listed = [status_json(s, kit.lang_of(request)) for s in jobs_of(code)]
         targets: list[str] = []
         refusal = ""
         try:
@@ -158,18 +217,16 @@ def register_jobs(
         profile: Annotated[str, Form()] = "hospital",
     ) -> Response:
         kit.check_csrf(info, csrf)
-        if profile not in PROFILES:
-            raise WebError("web.jobs.bad_profile", profile=profile)
-        params = {"profile": profile}
-        if ports.strip():
-            params["ports"] = ports.strip()
+        params = {"profile": profile} if kind == "scan" else {}
+        if kind == "scan" and ports.strip():
+            params["ports"] = "".join(ports.split())
         submit(info, code, kind, params)
         return RedirectResponse(f"/engagements/{code}/jobs", status_code=303)
 
     @app.get("/api/engagements/{code}/jobs")
-    def api_jobs(code: str, info: user) -> list[dict[str, Any]]:
+    def api_jobs(request: Request, code: str, info: user) -> list[dict[str, Any]]:
         kit.load_engagement(info, code, Action.RUN_JOBS)
-        return [status_json(s) for s in jobs_of(code)]
+        return [status_json(s, kit.lang_of(request)) for s in jobs_of(code)]
 
     @app.post("/api/engagements/{code}/jobs")
     def api_start(
@@ -182,8 +239,8 @@ def register_jobs(
         return status_json(submit(info, code, body.kind, body.params))
 
     @app.get("/api/jobs/{job_id}")
-    def api_job(job_id: str, info: user) -> dict[str, Any]:
-        return status_json(job_of(info, job_id))
+    def api_job(request: Request, job_id: str, info: user) -> dict[str, Any]:
+        return status_json(job_of(info, job_id), kit.lang_of(request))
 
     @app.post("/api/jobs/{job_id}/cancel")
     def api_cancel(
@@ -196,6 +253,14 @@ def register_jobs(
         return status_json(the_runner().status(str(found.id)))
 
     return submit
+
+
+def report_folder(report_dir: Path, code: str, lang: str) -> Path:
+    """Where the report of ``code`` in ``lang`` is written: inside the engagement's folder."""
+    folder = (report_dir / code / lang).resolve()
+    if not folder.is_relative_to(report_dir.resolve()) or lang not in ("ja", "en"):
+        raise WebError("web.jobs.bad_params", kind="report", field="lang")
+    return folder
 
 
 def _make_spec(kind: str, code: str, params: dict[str, str], by: str) -> JobSpec:

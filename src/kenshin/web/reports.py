@@ -86,8 +86,7 @@ def register_reports(
         kit.check_csrf(info, csrf)
         kit.load_engagement(info, code, Action.RUN_JOBS)
         language = resolve_lang(lang)
-        target = folder(code, language)
-        submit_job(info, code, "report", {"output": str(target), "lang": language})
+        submit_job(info, code, "report", {"lang": language})
         kit.audit(info.user.email, "report.build", code, lang=language)
         return RedirectResponse(f"/engagements/{code}/jobs", status_code=303)
 

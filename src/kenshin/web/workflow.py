@@ -17,10 +17,18 @@ from fastapi import Depends, FastAPI, File, Form, Header, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from kenshin.domain import AddressAssignment, Engagement, HolderKind, TerminalRole
+from kenshin.domain import (
+    AddressAssignment,
+    Engagement,
+    Finding,
+    FindingStatus,
+    HolderKind,
+    TerminalRole,
+)
 from kenshin.errors import KenshinError
 from kenshin.i18n import translate
 from kenshin.intake import IntakeError, to_document, validate_document
+from kenshin.jobs import JobKind, JobState
 from kenshin.requests import (
     PASTED_NAME,
     Answer,
@@ -31,12 +39,19 @@ from kenshin.requests import (
     VendorRequest,
     check_firmware,
     japan_today,
+    run_firmware_check,
     submission_events,
     submit,
 )
 from kenshin.requests._documents import subject_lines
 from kenshin.scan.storage import ScanRunRepository
-from kenshin.store import AuditLog, EngagementRepository, now_utc
+from kenshin.store import (
+    AuditLog,
+    EngagementRepository,
+    FindingRepository,
+    finding_fingerprint,
+    now_utc,
+)
 from kenshin.terminals import (
     MAX_FILE_BYTES,
     assessment_to_json,
@@ -49,7 +64,11 @@ from kenshin.web.access import Action
 from kenshin.web.accounts import Membership, Role, SessionInfo, WebError
 from kenshin.web.attachments import AnswerBody, read_files, register_attachments
 from kenshin.web.hearing import register_hearing
-from kenshin.web.uploads import MAX_FILES, Kind, read_upload
+from kenshin.web.proposals import hold, proposals, register_proposals
+from kenshin.web.uploads import MAX_FILES, Kind, off_the_loop, read_upload
+
+LATER_NOTE = "回答後の備考.txt"
+VERSION_UNKNOWN = "firmware.version_unknown"
 
 
 @dataclass(frozen=True)
@@ -85,7 +104,7 @@ def engagement_state(session: Session, engagement: Engagement) -> EngagementStat
     else:
         diagnosis = "none"
     audited = len(stored_assessments(session, code))
-    report = any(e.action.startswith("report.") for e in events)
+    report = _report_built(session, code)
     return EngagementState(
         code,
         hearing,
@@ -96,6 +115,49 @@ def engagement_state(session: Session, engagement: Engagement) -> EngagementStat
         len(engagement.terminals),
         report,
     )
+
+
+def _report_built(session: Session, code: str) -> bool:
+    """Issued means a report job of this engagement finished well (not a request, a
+    download or a failed build)."""
+    from sqlalchemy import select
+
+    from kenshin.store.models_jobs import JobRow
+
+    found = session.scalar(
+        select(JobRow.id).where(
+            JobRow.engagement_code == code,
+            JobRow.kind == JobKind.REPORT.value,
+            JobRow.state == JobState.SUCCEEDED.value,
+        )
+    )
+    return found is not None
+
+
+def close_version_unknown(session: Session, request: VendorRequest, result: object) -> None:
+    """A "version not obtained" finding of the device closes once its version arrived and
+    the new check no longer says it (the check may still say so: then it stays open)."""
+    items = getattr(result, "findings", result)
+    fresh = (
+        {finding_fingerprint(f) for f in items if isinstance(f, Finding)}
+        if isinstance(items, list | tuple)
+        else set()
+    )
+    findings = FindingRepository(session)
+    for finding in findings.list(request.engagement_code):
+        fingerprint = finding_fingerprint(finding)
+        if (
+            finding.check_id == VERSION_UNKNOWN
+            and finding.subject.device_key == request.device_key
+            and finding.status is FindingStatus.OPEN
+            and fingerprint not in fresh
+        ):
+            findings.set_status(
+                request.engagement_code,
+                fingerprint,
+                FindingStatus.FIXED,
+                translate("web.requests.version_arrived", "ja", ref=request.ref),
+            )
 
 
 def visible_requests(
@@ -262,10 +324,14 @@ def register_workflow(app: FastAPI, kit: WebKit) -> None:
                 (f.filename or f"file-{i}", await read_upload(f, MAX_FILE_BYTES, Kind.TEXT))
                 for i, f in enumerate(files, start=1)
             ]
-            with kit.db() as session:
-                import_terminal_files(
-                    session, code, pairs, japan_today(now_utc()), actor=info.user.email
-                )
+
+            def parse() -> None:
+                with kit.db() as session:
+                    import_terminal_files(
+                        session, code, pairs, japan_today(now_utc()), actor=info.user.email
+                    )
+
+            await off_the_loop(parse)
         except KenshinError as exc:
             return terminals_page(request, info, engagement, message=exc.message(lang), status=400)
         return RedirectResponse(f"/engagements/{code}/terminals#results", status_code=303)
@@ -292,7 +358,11 @@ def register_workflow(app: FastAPI, kit: WebKit) -> None:
         engagement, found = requests_of(info, code, Action.REQUESTS)
         lang = kit.lang_of(request)
         today = japan_today(now_utc())
+        numbers = {r.number for r in found}
         with kit.db() as session:
+            held = [p for p in proposals(session, code) if p.request_number in numbers]
+            if not info.user.is_staff:
+                held = [p for p in held if p.proposed_by == info.user.email]
             files = AttachmentRepository(session)
             rows = [
                 {
@@ -310,6 +380,8 @@ def register_workflow(app: FastAPI, kit: WebKit) -> None:
             engagement=engagement,
             rows=rows,
             message=request.query_params.get("done", ""),
+            held_message=bool(request.query_params.get("held")),
+            proposals=held,
             assignments=[AddressAssignment.FIXED.value, AddressAssignment.DYNAMIC.value],
         )
 
@@ -328,7 +400,14 @@ def register_workflow(app: FastAPI, kit: WebKit) -> None:
         """Typed values and files through ``requests.submit`` (the CLI's path too)."""
         current = the_request(info, code, number)
         if not current.state.open:
-            raise WebError("web.requests.closed", ref=current.ref)
+            # After the answer: files, and a correction as a note kept as a text file.
+            typed = body.firmware or body.wan_ip or body.assignment or body.isp
+            if typed or current.state is not RequestState.ANSWERED:
+                raise WebError("web.requests.closed", ref=current.ref)
+            if body.note.strip():
+                files = [*files, (LATER_NOTE, body.note.strip().encode("utf-8"))]
+            if not files:
+                raise WebError("web.requests.empty")
         try:
             address = ip_address(body.wan_ip.strip()) if body.wan_ip.strip() else None
         except ValueError:
@@ -342,14 +421,37 @@ def register_workflow(app: FastAPI, kit: WebKit) -> None:
         )
         if given.is_empty() and not files:
             raise WebError("web.requests.empty")
+        asked = {w.value for w in current.wants}
+        for field, value in given.as_dict().items():
+            if field != "note" and value and field not in asked:
+                raise WebError("web.requests.not_asked", ref=current.ref, field=field)
         now = now_utc()
         with kit.db() as session:
-            done = submit(session, code, number, given, files, now, info.user.email)
+            done = submit(
+                session,
+                code,
+                number,
+                given,
+                files,
+                now,
+                info.user.email,
+                hold_scope=not info.user.is_staff,
+            )
             log = AuditLog(session)
             for event in submission_events(done, info.user.email, now):
                 log.record(event)
+            if done.held is not None:
+                hold(session, done.request, done.held, info.user.email, now)
             if done.outcome is not None:
-                check_firmware(session, done.outcome.engagement)
+                results: list[object] = []
+
+                def checked(engagement: Engagement) -> object:
+                    results.append(run_firmware_check(engagement))
+                    return results[-1]
+
+                check_firmware(session, done.outcome.engagement, checked)
+                if done.answer.firmware and current.device_key and results:
+                    close_version_unknown(session, current, results[-1])
         return done
 
     @app.post("/engagements/{code}/requests/{number}/answer", response_class=HTMLResponse)
@@ -371,16 +473,15 @@ def register_workflow(app: FastAPI, kit: WebKit) -> None:
         files = await read_files(attachments or [])
         if output_text.strip():
             files.append((PASTED_NAME, output_text.encode("utf-8")))
-        body = AnswerBody(
-            firmware=firmware,
-            wan_ip=wan_ip,
-            assignment=AddressAssignment(assignment) if assignment else None,
-            isp=isp,
-            note=note,
-        )
-        done = answer(info, code, number, body, files)
+        try:
+            chosen = AddressAssignment(assignment) if assignment else None
+        except ValueError:
+            raise WebError("web.bad_choice", value=assignment) from None
+        body = AnswerBody(firmware=firmware, wan_ip=wan_ip, assignment=chosen, isp=isp, note=note)
+        done = await off_the_loop(lambda: answer(info, code, number, body, files))
+        held = "&held=1" if done.held is not None else ""
         return RedirectResponse(
-            f"/engagements/{code}/requests?done={done.request.ref}#{done.request.ref}",
+            f"/engagements/{code}/requests?done={done.request.ref}{held}#{done.request.ref}",
             status_code=303,
         )
 
@@ -396,6 +497,7 @@ def register_workflow(app: FastAPI, kit: WebKit) -> None:
         return _request_json(answer(info, code, number, body).request)
 
     register_attachments(app, kit, the_request, answer)
+    register_proposals(app, kit)
 
     @app.post("/engagements/{code}/requests/draft")
     def draft_requests(code: str, info: user, csrf: Annotated[str, Form()] = "") -> Response:

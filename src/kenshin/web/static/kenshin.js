@@ -1,3 +1,12 @@
+// kenshin: a question before a form that removes something (form[data-confirm]).
+(function () {
+  "use strict";
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var question = form && form.getAttribute && form.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) { event.preventDefault(); }
+  }, true);
+})();
 // kenshin: live job progress. Polls /api/jobs/<id> every 2 s for each row that is
 // still queued or running, and updates its bar, state and message in place.
 // Served from /static (the CSP allows scripts from this origin only).

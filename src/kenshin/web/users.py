@@ -1,0 +1,182 @@
+"""Account management in the browser: invitations, the user list, one's own password.
+
+A surveyor invites (never an existing e-mail), lists users and open invitations, revokes
+an invitation, resets a user's password (the account's password is cleared, its
+sessions end, and a one-time link is shown) and deactivates or reactivates a user.
+Surveyors manage hospital and vendor users; only an admin manages surveyors. Everyone
+changes their own password after giving the current one; every session then ends and
+this browser gets a new one.
+"""
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from kenshin.i18n import translate
+from kenshin.store import EngagementRepository
+from kenshin.web._kit import WebKit
+from kenshin.web.accounts import Accounts, Role, SessionInfo, User, WebError
+
+StartSession = Callable[[Response, User], None]
+
+
+def register_users(app: FastAPI, kit: WebKit, start_session: StartSession) -> None:
+    """Add the invitation, user-list and password routes."""
+    user = Annotated[SessionInfo, Depends(kit.require_user)]
+
+    def require_staff(info: SessionInfo) -> None:
+        if not info.user.is_staff:
+            raise HTTPException(status_code=404, detail="not found")
+
+    def vendors() -> list[dict[str, Any]]:
+        """Every engagement's vendors, for the invitation form's list."""
+        with kit.db() as session:
+            repository = EngagementRepository(session)
+            return [
+                {
+                    "code": s.code,
+                    "institution": s.institution,
+                    "vendors": [(v.key, v.company) for v in repository.get(s.code).vendors],
+                }
+                for s in repository.list()
+            ]
+
+    def admin_page(
+        request: Request,
+        info: SessionInfo,
+        *,
+        link: str | None = None,
+        link_for: str = "",
+        error: str = "",
+        status: int = 200,
+    ) -> Response:
+        with kit.db() as session:
+            accounts = Accounts(session)
+            users = accounts.users()
+            invitations = accounts.invitations()
+        response = kit.page(
+            request,
+            "admin_invite.html",
+            info,
+            link=link,
+            link_for=link_for,
+            error=error,
+            engagements=vendors(),
+            users=users,
+            invitations=invitations,
+            roles=[Role.HOSPITAL.value, Role.VENDOR.value, Role.SURVEYOR.value]
+            + ([Role.ADMIN.value] if info.user.role is Role.ADMIN else []),
+        )
+        response.status_code = status
+        return response
+
+    def link_to(request: Request, token: str) -> str:
+        return str(request.base_url).rstrip("/") + f"/invite/{token}"
+
+    @app.get("/admin/invitations", response_class=HTMLResponse)
+    def invitation_admin(request: Request, info: user) -> Response:
+        require_staff(info)
+        return admin_page(request, info)
+
+    @app.get("/admin/users", response_class=HTMLResponse)
+    def users_admin(request: Request, info: user) -> Response:
+        require_staff(info)
+        return admin_page(request, info)
+
+    @app.post("/admin/invitations", response_class=HTMLResponse)
+    def create_invitation(
+        request: Request,
+        info: user,
+        email: Annotated[str, Form()],
+        role: Annotated[str, Form()],
+        engagement: Annotated[str, Form()] = "",
+        vendor: Annotated[str, Form()] = "",
+        vendor_key: Annotated[str, Form()] = "",
+        csrf: Annotated[str, Form()] = "",
+    ) -> Response:
+        kit.check_csrf(info, csrf)
+        require_staff(info)
+        try:
+            chosen_role = Role(role)
+        except ValueError:
+            raise WebError("web.bad_choice", value=role) from None
+        if vendor and "|" in vendor:  # "<engagement>|<vendor key>" from the list
+            engagement, vendor_key = vendor.split("|", 1)
+        try:
+            with kit.db() as session:
+                token = Accounts(session).invite(
+                    info.user, email, chosen_role, engagement or None, vendor_key or None
+                )
+        except WebError as exc:
+            message = exc.message(kit.lang_of(request))
+            return admin_page(request, info, error=message, status=400)
+        return admin_page(request, info, link=link_to(request, token), link_for=email)
+
+    @app.post("/admin/invitations/{invitation_id}/revoke")
+    def revoke(invitation_id: int, info: user, csrf: Annotated[str, Form()] = "") -> Response:
+        kit.check_csrf(info, csrf)
+        require_staff(info)
+        with kit.db() as session:
+            Accounts(session).revoke_invitation(info.user, invitation_id)
+        return RedirectResponse("/admin/users#invitations", status_code=303)
+
+    @app.post("/admin/users/{user_id}/reset", response_class=HTMLResponse)
+    def reset(
+        request: Request, user_id: int, info: user, csrf: Annotated[str, Form()] = ""
+    ) -> Response:
+        kit.check_csrf(info, csrf)
+        require_staff(info)
+        with kit.db() as session:
+            accounts = Accounts(session)
+            token = accounts.reset_password(info.user, user_id)
+            email = next(u.email for u in accounts.users() if u.id == user_id)
+        return admin_page(request, info, link=link_to(request, token), link_for=email)
+
+    def set_active(info: SessionInfo, user_id: int, csrf: str, active: bool) -> Response:
+        kit.check_csrf(info, csrf)
+        require_staff(info)
+        with kit.db() as session:
+            Accounts(session).set_active(info.user, user_id, active)
+        return RedirectResponse("/admin/users#users", status_code=303)
+
+    @app.post("/admin/users/{user_id}/deactivate")
+    def deactivate(user_id: int, info: user, csrf: Annotated[str, Form()] = "") -> Response:
+        return set_active(info, user_id, csrf, False)
+
+    @app.post("/admin/users/{user_id}/activate")
+    def activate(user_id: int, info: user, csrf: Annotated[str, Form()] = "") -> Response:
+        return set_active(info, user_id, csrf, True)
+
+    @app.get("/account/password", response_class=HTMLResponse)
+    def password_form(request: Request, info: user) -> Response:
+        done = request.query_params.get("done", "")
+        message = translate("web.password_changed", kit.lang_of(request)) if done else ""
+        return kit.page(request, "password.html", info, error="", message=message)
+
+    @app.post("/account/password", response_class=HTMLResponse)
+    def change_password(
+        request: Request,
+        info: user,
+        current: Annotated[str, Form()],
+        password: Annotated[str, Form()],
+        csrf: Annotated[str, Form()] = "",
+    ) -> Response:
+        kit.check_csrf(info, csrf)
+        try:
+            with kit.db() as session:
+                Accounts(session).change_password(info.user, current, password)
+        except WebError as exc:
+            response = kit.page(
+                request,
+                "password.html",
+                info,
+                error=exc.message(kit.lang_of(request)),
+                message="",
+            )
+            response.status_code = 400
+            return response
+        response = RedirectResponse("/account/password?done=1", status_code=303)
+        start_session(response, info.user)
+        return response
