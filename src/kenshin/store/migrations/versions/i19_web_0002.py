@@ -1,7 +1,7 @@
 """web: vendor answers that change the scope wait as proposals; invitations can be revoked
 
 Revision ID: i19_web_0002
-Revises: findings_0001
+Revises: i15_devices_0001
 Create Date: 2026-12-06
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "i19_web_0002"
-down_revision = "findings_0001"
+down_revision = "i15_devices_0001"
 branch_labels = None
 depends_on = None
 
