@@ -155,8 +155,13 @@ def test_ctrl_c_keeps_results_and_resume_finishes(tmp_path: Path) -> None:
     )
     try:
         assert process.stdout is not None
-        first_line = process.stdout.readline()
-        assert "スキャンを開始します" in first_line
+        plan = [process.stdout.readline() for _ in range(4)]
+        assert "計画" in plan[0]
+        assert "所要時間の見込み" in "".join(plan)
+        started = ""
+        while "スキャンを開始します" not in started:
+            started = process.stdout.readline()
+            assert started, "the scan never started"
         time.sleep(1.5)
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=60)

@@ -23,6 +23,7 @@ from kenshin.domain import (
 )
 from kenshin.scan.engine import PortKey, RunStatus
 from kenshin.scan.errors import ScanError
+from kenshin.scan.ports import parse_ports
 from kenshin.store import Store
 from kenshin.store.models import EngagementRow
 from kenshin.store.models_scan import ScanPortRow, ScanRunRow
@@ -45,6 +46,62 @@ class StoredRun:
     udp_ports: str
     options: dict[str, Any]
     notes: tuple[str, ...]
+
+    @property
+    def active_seconds(self) -> float:
+        """Seconds the run spent scanning, over all its parts (a resumed run has several).
+
+        Each part keeps its start and its last sign of life (every write of results), so
+        a part ended by SIGKILL still counts up to its last stored result.
+        """
+        total = 0.0
+        for part in self.options.get("parts", []):
+            try:
+                began = datetime.fromisoformat(str(part["started"]))
+                until = datetime.fromisoformat(str(part["until"]))
+            except (KeyError, TypeError, ValueError):
+                continue
+            total += max(0.0, (until - began).total_seconds())
+        return total
+
+    def coverage(self) -> list[dict[str, Any]]:
+        """What was probed at each address: ports and protocols, profile, rate, when.
+
+        The report shows this per address; the rate is the ceiling the run paced under
+        and ``rate_changes`` what the adaptive pacing did below it.
+        """
+        options = self.options
+        tcp_count = len(parse_ports(self.tcp_ports)) if self.tcp_ports else 0
+        udp_count = len(parse_ports(self.udp_ports, Protocol.UDP)) if self.udp_ports else 0
+        return [
+            {
+                "address": address,
+                "tcp_ports": self.tcp_ports,
+                "tcp_count": tcp_count,
+                "udp_ports": self.udp_ports,
+                "udp_count": udp_count,
+                "tcp_mode": self.tcp_mode or str(options.get("tcp_mode", "")),
+                "profile": str(options.get("profile", "")),
+                "rate": _number(options.get("rate")),
+                "target_rate": _number(options.get("target_rate")),
+                "adaptive": str(options.get("adaptive", "False")) == "True",
+                "rate_changes": list(options.get("rate_changes", [])),
+                "port_choice": str(options.get("port_choice", "")),
+                "started_at": self.started_at.isoformat(timespec="seconds"),
+                "finished_at": (
+                    self.finished_at.isoformat(timespec="seconds") if self.finished_at else None
+                ),
+                "status": self.status.value,
+            }
+            for address in self.targets
+        ]
+
+
+def _number(value: Any) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def _utc(moment: datetime | None) -> datetime | None:
@@ -203,6 +260,29 @@ class ScanRunRepository:
         row.finished_at = None
         self.session.flush()
 
+    def begin_part(self, uid: str, at: datetime | None = None) -> None:
+        """A part of the run starts (the first, or a ``--resume``)."""
+        row = self._row(uid)
+        moment = (at or datetime.now(UTC)).isoformat()
+        parts = [*row.options.get("parts", []), {"started": moment, "until": moment}]
+        row.options = {**row.options, "parts": parts}
+        self.session.flush()
+
+    def touch(self, uid: str, at: datetime | None = None) -> None:
+        """The current part is alive at ``at`` (results were just written)."""
+        row = self._row(uid)
+        parts = list(row.options.get("parts", []))
+        if not parts:
+            return
+        parts[-1] = {**parts[-1], "until": (at or datetime.now(UTC)).isoformat()}
+        row.options = {**row.options, "parts": parts}
+        self.session.flush()
+
+    def update_options(self, uid: str, values: dict[str, Any]) -> None:
+        row = self._row(uid)
+        row.options = {**row.options, **values}
+        self.session.flush()
+
     def get(self, uid: str) -> StoredRun:
         return _run(self._row(uid))
 
@@ -281,3 +361,4 @@ class StoreListener:
             repository.add_ports(self.uid, buffer)
             for address, result in identities:
                 repository.set_identity(self.uid, address, result)
+            repository.touch(self.uid)
