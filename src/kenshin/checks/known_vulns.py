@@ -8,11 +8,58 @@ ransomware use travel with the finding so the assessment can raise its priority.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
 from typing import Protocol as TypingProtocol
 
+from kenshin.checks._knowledge import load_data
 from kenshin.checks.base import Check, CheckSettings, CheckStats, CheckTarget, Intensity
-from kenshin.domain import Confidence, Finding, FindingCategory, FindingSubject
+from kenshin.domain import (
+    Confidence,
+    Finding,
+    FindingCategory,
+    FindingSubject,
+    PortResult,
+    PortState,
+)
 from kenshin.vulndb import ProductQuery, VulnMatch
+
+
+@dataclass(frozen=True)
+class EntryPoint:
+    """The service through which a CVE is reached, and the ports it answers on."""
+
+    service: str
+    protocol: str
+    ports: frozenset[int]
+
+
+@cache
+def entry_points() -> dict[str, EntryPoint]:
+    """CVE → its entry point (``data/checks/entry-points.yaml``)."""
+    return {
+        str(item["cve"]): EntryPoint(
+            str(item["service"]), str(item["protocol"]), frozenset(int(p) for p in item["ports"])
+        )
+        for item in load_data("entry-points.yaml")["entry_points"]
+    }
+
+
+def _entry_port(cve: str, target: CheckTarget) -> PortResult | None:
+    """The open port of this host where ``cve``'s service answers, if the scan found one."""
+    entry = entry_points().get(cve)
+    if entry is None:
+        return None
+    return next(
+        (
+            p
+            for p in target.host_ports
+            if p.protocol.value == entry.protocol
+            and p.port in entry.ports
+            and p.state is PortState.OPEN
+        ),
+        None,
+    )
 
 
 class MatchesProducts(TypingProtocol):
@@ -53,6 +100,15 @@ class KnownVulnerabilities(Check):
             evidence = f"{shown} ({identity.confidence.value}); {match.evidence}".strip("; ")
             if identity.evidence:
                 evidence += f"; identification: {identity.evidence[:160]}"
+            subject_port = target.port
+            way_in = _entry_port(match.cve, target)
+            if way_in is not None:
+                subject_port = way_in
+                evidence += (
+                    f"; {entry_points()[match.cve].service} answers on "
+                    f"{way_in.port}/{way_in.protocol.value} (version read on "
+                    f"{target.number}/{target.protocol.value})"
+                )
             findings.append(
                 Finding(
                     check_id=self.check_id,
@@ -61,7 +117,9 @@ class KnownVulnerabilities(Check):
                     title_ja=f"{match.cve}: {match.title_ja}",
                     title_en=f"{match.cve}: {match.title_en}",
                     subject=FindingSubject(
-                        address=target.address, port=target.number, protocol=target.protocol.value
+                        address=target.address,
+                        port=subject_port.port,
+                        protocol=subject_port.protocol.value,
                     ),
                     description_ja=match.description_ja,
                     description_en=match.description_en,

@@ -39,6 +39,7 @@ from kenshin.domain import (
     ScanReport,
     ServiceIdentity,
 )
+from kenshin.domain.bounds import bound_identity
 from kenshin.scan.errors import ScanError
 from kenshin.scan.ports import service_name
 
@@ -414,15 +415,17 @@ def _nmap_port(port: Any, address: str, uncounted: Counter[str]) -> PortResult:
             for key in ("extrainfo", "ostype", "devicetype", "tunnel", "hostname")
             if service.get(key)
         )
-        identity = ServiceIdentity(
-            service=service.get("name", ""),
-            product=service.get("product", ""),
-            version=service.get("version", ""),
-            cpe=tuple(_cpe23(c.text.strip()) for c in service.findall("cpe") if c.text),
-            confidence=_confidence(service.get("conf"), service.get("method")),
-            evidence=f"nmap -oX import (method={service.get('method', '')}, "
-            f"conf={service.get('conf', '')})",
-            extra=extra,
+        identity = bound_identity(
+            ServiceIdentity(
+                service=service.get("name", ""),
+                product=service.get("product", ""),
+                version=service.get("version", ""),
+                cpe=tuple(_cpe23(c.text.strip()) for c in service.findall("cpe") if c.text),
+                confidence=_confidence(service.get("conf"), service.get("method")),
+                evidence=f"nmap -oX import (method={service.get('method', '')}, "
+                f"conf={service.get('conf', '')})",
+                extra=extra,
+            )
         )
     return PortResult(Protocol(protocol_text), number, state, reason, identity)
 

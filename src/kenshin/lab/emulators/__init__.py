@@ -55,6 +55,7 @@ class EmulatorSpec:
 #: scanner can tell nothing more).
 _SERVICES = {
     "fortigate": "https",
+    "fgfm": "unknown",
     "ivanti_ics": "https",
     "globalprotect": "https",
     "citrix_gateway": "https",
@@ -123,6 +124,14 @@ EMULATORS: Mapping[str, EmulatorSpec] = MappingProxyType(
                 version="7.0.11",
                 model="FGT60F",
                 admin_ui="false",
+                serial="",
+            ),
+            _spec(
+                "fgfm",
+                "tcp",
+                541,
+                "Fortinet FortiGate FGFM (fgfmd, FortiManager link) over TLS",
+                model="FGT60F",
                 serial="",
             ),
             _spec(
