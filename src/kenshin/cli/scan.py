@@ -224,6 +224,7 @@ def _scan_on_workers(
                 tcp_mode=mode_used,
                 profile=settings.profile,
                 notes=run.notes,
+                coverage=run.coverage(),
             ),
         )
         say("cli.scan.json_written", path=json_file)
@@ -455,6 +456,7 @@ def scan(
                 tcp_mode=mode_used,
                 profile=settings.profile,
                 notes=outcome.notes,
+                coverage=stored.run.coverage() if stored.run is not None else (),
             ),
         )
         say("cli.scan.json_written", path=json_file)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -150,9 +150,11 @@ def report_document(
     tcp_mode: str = "",
     profile: str = "",
     notes: tuple[str, ...] = (),
+    coverage: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
-    """The ``kenshin.scan/1`` document of ``report``."""
-    return {
+    """The ``kenshin.scan/1`` document of ``report``; ``coverage`` is what was probed at
+    each address (``StoredRun.coverage()``), written when given."""
+    document = {
         "schema": SCAN_SCHEMA,
         "started_at": report.started_at.isoformat(),
         "finished_at": report.finished_at.isoformat(),
@@ -168,6 +170,9 @@ def report_document(
         "notes": list(notes),
         "hosts": [_host_document(h) for h in report.hosts],
     }
+    if coverage:
+        document["coverage"] = [dict(entry) for entry in coverage]
+    return document
 
 
 def write_json(path: Path, document: Mapping[str, Any]) -> None:
