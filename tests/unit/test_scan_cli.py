@@ -79,7 +79,8 @@ def test_adhoc_loopback_scan_writes_json_and_xml(tmp_path: Path) -> None:
     assert coverage["profile"] == "lab"
     assert coverage["rate"] == 200_000
     assert coverage["port_choice"] == "TCP: --ports 1-200; UDP: --udp-top 3"
-    assert coverage["started_at"] and coverage["finished_at"]
+    assert coverage["started_at"]
+    assert coverage["finished_at"]
     assert "計画" in result.stdout
     assert "所要時間の見込み" in result.stdout
     assert (tmp_path / "r.xml").read_bytes().startswith(b"<?xml")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 from kenshin.domain import (
     Confidence,
     HostResult,
+    PortCount,
     PortResult,
     PortState,
     Protocol,
@@ -23,6 +25,7 @@ from kenshin.domain import (
 )
 from kenshin.scan.engine import PortKey, RunStatus
 from kenshin.scan.errors import ScanError
+from kenshin.scan.export import LIST_LIMIT
 from kenshin.scan.ports import parse_ports
 from kenshin.store import Store
 from kenshin.store.models import EngagementRow
@@ -305,7 +308,12 @@ class ScanRunRepository:
         rows = self.session.scalars(select(ScanPortRow).where(ScanPortRow.run_id == run_id))
         return {(r.address, Protocol(r.protocol), r.port): _port_result(r) for r in rows}
 
-    def report(self, uid: str) -> ScanReport:
+    def report(self, uid: str, list_limit: int | None = LIST_LIMIT) -> ScanReport:
+        """The run as a report; a host's closed or filtered ports sharing a reason are
+        counted in ``extraports`` once there are more than ``list_limit`` of them (as the
+        scan's own report and nmap do: a full-range run would otherwise list 65,535
+        closed ports per address). Open, ``open|filtered`` and identified ports are
+        always listed; ``list_limit=None`` lists every port."""
         run = self.get(uid)
         found = self.results(uid)
         hosts: dict[str, list[PortResult]] = {address: [] for address in run.targets}
@@ -316,8 +324,27 @@ class ScanRunRepository:
         return ScanReport(
             run.started_at,
             run.finished_at or datetime.now(UTC),
-            tuple(HostResult(address, tuple(ports)) for address, ports in hosts.items()),
+            tuple(_grouped(address, ports, list_limit) for address, ports in hosts.items()),
         )
+
+
+def _grouped(address: str, ports: list[PortResult], list_limit: int | None) -> HostResult:
+    if list_limit is None:
+        return HostResult(address, tuple(ports))
+    groups = Counter(
+        (p.protocol, p.state, p.reason)
+        for p in ports
+        if p.identity is None and p.state not in (PortState.OPEN, PortState.OPEN_FILTERED)
+    )
+    counted = {key for key, count in groups.items() if count > list_limit}
+    listed = tuple(
+        p for p in ports if p.identity is not None or (p.protocol, p.state, p.reason) not in counted
+    )
+    extra = tuple(
+        PortCount(protocol, state, reason, groups[(protocol, state, reason)])
+        for protocol, state, reason in sorted(counted, key=lambda k: (k[0].value, k[1].value, k[2]))
+    )
+    return HostResult(address, listed, (), extra)
 
 
 class StoreListener:
