@@ -88,6 +88,7 @@ _SERVICES = {
     "mdns": "mdns",
     "tarpit": "tcpwrapped",
     "garbage": "unknown",
+    "udp_flood": "unknown",
     "tls_nonsense": "unknown",
     "reset": "tcpwrapped",
     "slow": "ssh",
@@ -211,8 +212,18 @@ EMULATORS: Mapping[str, EmulatorSpec] = MappingProxyType(
                 "garbage",
                 "tcp",
                 9000,
-                "Greets with megabytes of random bytes, then closes",
+                "Greets with megabytes of random bytes (or a prefix and one repeated "
+                "character), then closes",
                 megabytes="4",
+                prefix="",
+                fill="random",
+            ),
+            _spec(
+                "udp_flood",
+                "udp",
+                9999,
+                "Answers every UDP datagram with about 64 KB of random bytes",
+                kilobytes="63.9",
             ),
             _spec(
                 "tls_nonsense",
