@@ -67,3 +67,17 @@ def test_the_hospital_profile_paces_adaptively_under_its_per_target_ceiling() ->
     fixed = pacer(LAB.with_changes(target_rate=10.0), 2, changes)
     assert type(fixed) is TokenBucket
     assert fixed.rate == 20.0
+
+
+def test_a_lasting_change_in_answers_slows_the_scan_only_for_a_while() -> None:
+    """Ports 1-1024 answer with resets, the rest are dropped by a firewall: not congestion."""
+    pace = AdaptiveRate(320.0, interval=0.0)
+    for _ in range(5):
+        pace.observe(answered=40)
+        pace.reserve(40)
+    lowered = 0
+    for _ in range(30):
+        pace.reserve(40)  # silence from here on
+        lowered = min(lowered or pace.rate, pace.rate)
+    assert lowered < 320.0  # it did slow down at first
+    assert pace.rate == 320.0  # and came back once silence was the new normal

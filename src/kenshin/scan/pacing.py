@@ -7,6 +7,7 @@ import logging
 import os
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -84,15 +85,20 @@ class AdaptiveRate(TokenBucket):
 
     Like nmap's congestion control, in rate terms: every ``interval`` seconds it looks
     at what the interval brought. Probes known lost (an answer only to a re-send) or a
-    share of answered probes that fell below half of the best share seen (drops, or a
-    router rate-limiting its ICMP errors) halve the rate, down to ``floor``; an interval
-    without such signs raises it by an eighth of the ceiling, back up to ``ceiling`` and
-    never above it. Each change is logged and kept in ``changes``. The ceiling is the
-    profile's: its rate, and its per-target rate times the number of targets.
+    share of answered probes that fell below half of the best share of the last
+    ``MEMORY`` intervals (drops, or a router rate-limiting its ICMP errors) halve the
+    rate, down to ``floor``; an interval without such signs raises it by an eighth of
+    the ceiling, back up to ``ceiling`` and never above it. The best share is that of
+    recent intervals only, so a lasting change (a firewall dropping a range of ports
+    that used to answer with resets) slows the scan for a few seconds, not for good.
+    Each change is logged and kept in ``changes``. The ceiling is the profile's: its
+    rate, and its per-target rate times the number of targets.
     """
 
     MIN_SAMPLE = 20
     """Probes an interval needs before its share of answers counts."""
+    MEMORY = 5
+    """Intervals whose share of answers the current one is compared with."""
 
     def __init__(
         self,
@@ -111,7 +117,7 @@ class AdaptiveRate(TokenBucket):
         self._sent = 0.0
         self._answered = 0
         self._dropped = 0
-        self._best_share = 0.0
+        self._shares: deque[float] = deque(maxlen=self.MEMORY)
         self._since = time.monotonic()
 
     def reserve(self, count: float = 1.0) -> float:
@@ -136,13 +142,14 @@ class AdaptiveRate(TokenBucket):
             self._sent, self._answered, self._dropped = 0.0, 0, 0
             self._since = now
             share = answered / sent if sent >= self.MIN_SAMPLE else None
+            best = max(self._shares, default=0.0)
             reason = ""
             if dropped:
                 reason = "loss"
-            elif share is not None and self._best_share >= 0.2 and share < self._best_share / 2:
+            elif share is not None and best >= 0.2 and share < best / 2:
                 reason = "answers-fell"
             if share is not None:
-                self._best_share = max(self._best_share, share)
+                self._shares.append(share)
             old = self.rate
             if reason:
                 new = max(self.floor, old / 2)
