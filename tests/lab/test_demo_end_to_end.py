@@ -58,6 +58,16 @@ def test_demo_runs_the_whole_check_up(tmp_path: Path) -> None:
     assert "198.18.10.10" in text
     assert "198.18.20.20" in text
     _one_verdict_per_device(findings)
+    # the default coverage is every TCP port: FGFM on 541/tcp (in no ranked list) is
+    # found, and the fgfmd CVE is reported where fgfmd answers
+    assert "TCP 65535" in " ".join(out.split())
+    targets = {
+        item["target"]
+        for item in findings["findings"]
+        if "CVE-2024-23113" in json.dumps(item["title"], ensure_ascii=False)
+    }
+    assert targets == {"198.18.10.10:541/tcp"}
+    assert "198.18.20.20:15900/tcp" in text  # the vendor's VNC on a high port
 
 
 # CVEs of the demo's products whose ranges exclude the demo devices' versions (FortiOS

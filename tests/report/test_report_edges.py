@@ -17,6 +17,7 @@ from report_render import pdf_text
 from kenshin.domain import (
     Engagement,
     HostResult,
+    PortCount,
     PortResult,
     PortState,
     Protocol,
@@ -184,3 +185,24 @@ def test_edge_cases_render_in_both_languages(demo_engagement: Engagement, lang: 
         html = _html(report, lang)
         assert f'<html lang="{lang}">' in html
         _no_empty_tables(html)
+
+
+def test_ports_probed_per_address_are_stated(demo_engagement: Engagement) -> None:
+    report = _nothing_found(demo_engagement)
+    assert report.scan is not None
+    counted = HostResult(
+        "198.18.10.10",
+        (PortResult(Protocol.TCP, 443, PortState.FILTERED),),
+        (),
+        (PortCount(Protocol.TCP, PortState.CLOSED, "reset", 65534),),
+    )
+    scan = replace(report.scan, hosts=(counted, report.scan.hosts[1]))
+    html = _html(replace(report, scan=scan))
+    assert "調べたポート" in html
+    assert "198.18.10.10: TCP 65535・UDP 0 ポート" in html
+    quiet = _html(
+        ReportInput(
+            engagement=demo_engagement, versions=Versions("0.1.0"), generated_at=GENERATED_AT
+        )
+    )
+    assert "調べたポート" not in quiet  # no scan, no coverage line

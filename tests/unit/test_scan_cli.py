@@ -75,6 +75,17 @@ def test_adhoc_loopback_scan_writes_json_and_xml(tmp_path: Path) -> None:
     validate_scan_document(document)
     assert document["hosts"][0]["address"] == "127.0.0.1"
     assert document["status"] == "finished"
+    coverage = document["coverage"][0]
+    assert coverage["address"] == "127.0.0.1"
+    assert (coverage["tcp_ports"], coverage["tcp_count"]) == ("1-200", 200)
+    assert (coverage["udp_ports"], coverage["udp_count"]) == ("53,123,161", 3)
+    assert coverage["profile"] == "lab"
+    assert coverage["rate"] == 200_000
+    assert coverage["port_choice"] == "TCP: --ports 1-200; UDP: --udp-top 3"
+    assert coverage["started_at"]
+    assert coverage["finished_at"]
+    assert "計画" in result.stdout
+    assert "所要時間の見込み" in result.stdout
     assert (tmp_path / "r.xml").read_bytes().startswith(b"<?xml")
     runs = run(tmp_path, "scan-runs", "--json")
     assert json.loads(runs.stdout)[0]["status"] == "finished"
@@ -179,8 +190,13 @@ def test_ctrl_c_keeps_results_and_resume_finishes(tmp_path: Path) -> None:
     )
     try:
         assert process.stdout is not None
-        first_line = process.stdout.readline()
-        assert "スキャンを開始します" in first_line
+        plan = [process.stdout.readline() for _ in range(4)]
+        assert "計画" in plan[0]
+        assert "所要時間の見込み" in "".join(plan)
+        started = ""
+        while "スキャンを開始します" not in started:
+            started = process.stdout.readline()
+            assert started, "the scan never started"
         time.sleep(1.5)
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=60)
@@ -249,3 +265,88 @@ def test_import_refuses_addresses_outside_the_engagement(tmp_path: Path) -> None
     assert result.returncode == 2
     assert "192.0.2.20" in result.stderr
     assert json.loads(run(tmp_path, "scan-runs", "demo-2026", "--json").stdout) == []
+
+
+def test_resume_after_sigkill_reports_the_whole_run(tmp_path: Path) -> None:
+    """A scan killed outright (no chance to close its run) is resumed; the closing line
+    counts the open ports and the time of both parts, not only the resumed one."""
+    import re
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    port = listener.getsockname()[1]
+    try:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "kenshin",
+                "--lang",
+                "en",
+                "scan",
+                "--target",
+                "127.0.0.1",
+                "--ports",
+                f"{port},1-2000",
+                "--udp-ports",
+                "none",
+                "--rate",
+                "100",
+                "--no-identify",
+                "--no-progress",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env_for(tmp_path / "k.sqlite3", tmp_path),
+        )
+        try:
+            assert process.stdout is not None
+            started = ""
+            while "Scanning" not in started:
+                started = process.stdout.readline()
+                assert started, "the scan never started"
+            time.sleep(4)
+            process.kill()  # SIGKILL: no handler runs, the run stays "running"
+            process.communicate(timeout=30)
+        finally:
+            if process.poll() is None:
+                process.kill()
+        runs = json.loads(run(tmp_path, "scan-runs", "--json").stdout)
+        assert runs[0]["status"] == "running"
+        resumed = run(
+            tmp_path,
+            "--lang",
+            "en",
+            "scan",
+            "--target",
+            "127.0.0.1",
+            "--resume",
+            "--no-progress",
+            "--json",
+            str(tmp_path / "done.json"),
+        )
+    finally:
+        listener.close()
+    assert resumed.returncode == 0, resumed.stderr
+    document = json.loads((tmp_path / "done.json").read_text("utf-8"))
+    open_ports = [p["port"] for p in document["hosts"][0]["ports"] if p["state"] == "open"]
+    assert port in open_ports
+    closing = re.search(r"(\d+) open ports, (\d+) s", " ".join(resumed.stdout.split()))
+    assert closing is not None, resumed.stdout
+    assert int(closing.group(1)) == len(open_ports)
+    runs = json.loads(run(tmp_path, "scan-runs", "--json").stdout)
+    assert len(runs) == 1
+    assert runs[0]["status"] == "finished"
+    parts = runs[0]["options"]["parts"]
+    assert len(parts) == 2
+    from datetime import datetime
+
+    spans = [
+        (datetime.fromisoformat(p["until"]) - datetime.fromisoformat(p["started"])).total_seconds()
+        for p in parts
+    ]
+    assert spans[0] > 0  # the killed part counts up to its last stored result
+    assert int(closing.group(2)) == round(sum(spans))

@@ -31,6 +31,7 @@ from kenshin.domain import (
     PortState,
     Protocol,
 )
+from kenshin.domain.bounds import bound_finding
 from kenshin.identify.fusion import fuse
 from kenshin.store import finding_fingerprint
 
@@ -151,7 +152,7 @@ async def diagnose(
                 result = await asyncio.wait_for(
                     check.run(target, settings, check_stats), CHECK_TIMEOUT
                 )
-                found[index].extend(result)
+                found[index].extend(bound_finding(f) for f in result)
             except Exception as exc:  # a failing check is noted, never fatal
                 errors.append(
                     f"{check.check_id} on {target.address}:{target.number}/"

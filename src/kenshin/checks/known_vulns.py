@@ -21,8 +21,11 @@ patch, so the checklist's patch item does not count them as unpatched.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from functools import cache
 from typing import Protocol as TypingProtocol
 
+from kenshin.checks._knowledge import load_data
 from kenshin.checks.base import Check, CheckSettings, CheckStats, CheckTarget, Intensity
 from kenshin.domain import (
     Component,
@@ -31,6 +34,8 @@ from kenshin.domain import (
     FindingCategory,
     FindingSubject,
     HostDevice,
+    PortResult,
+    PortState,
     Severity,
 )
 from kenshin.domain.device import VERSION_UNKNOWN_CHECK
@@ -43,6 +48,58 @@ CANNOT_TELL = "vulnerability.cannot_tell"
 NOT_COVERED = "vulnerability.not_covered"
 _FIRMWARE_PARTS = ("o", "h")
 _LOWER = {Confidence.HIGH: 0, Confidence.MEDIUM: 1, Confidence.LOW: 2, Confidence.INFERRED: 3}
+
+
+@dataclass(frozen=True)
+class EntryPoint:
+    """The service through which a CVE is reached, and the ports it answers on."""
+
+    service: str
+    protocol: str
+    ports: frozenset[int]
+
+
+@cache
+def entry_points() -> dict[str, EntryPoint]:
+    """CVE → its entry point (``data/checks/entry-points.yaml``)."""
+    return {
+        str(item["cve"]): EntryPoint(
+            str(item["service"]), str(item["protocol"]), frozenset(int(p) for p in item["ports"])
+        )
+        for item in load_data("entry-points.yaml")["entry_points"]
+    }
+
+
+def _entry_port(cve: str, host_ports: Sequence[PortResult]) -> PortResult | None:
+    """The open port of the host where ``cve``'s service answers, if the scan found one."""
+    entry = entry_points().get(cve)
+    if entry is None:
+        return None
+    return next(
+        (
+            p
+            for p in host_ports
+            if p.protocol.value == entry.protocol
+            and p.port in entry.ports
+            and p.state is PortState.OPEN
+        ),
+        None,
+    )
+
+
+def _at_entry_point(finding: Finding, host_ports: Sequence[PortResult]) -> Finding:
+    """A CVE reached through one service (FortiOS fgfmd on FGFM 541/tcp) is reported on
+    the port where that service answers, when the scan found it open."""
+    cve = finding.cves[0] if len(finding.cves) == 1 else None
+    way_in = _entry_port(cve, host_ports) if cve else None
+    if way_in is None:
+        return finding
+    return replace(
+        finding,
+        subject=replace(finding.subject, port=way_in.port, protocol=way_in.protocol.value),
+        evidence=f"{finding.evidence}; {entry_points()[cve].service} answers on "
+        f"{way_in.port}/{way_in.protocol.value}",
+    )
 
 
 class MatchesProducts(TypingProtocol):
@@ -107,7 +164,7 @@ class KnownVulnerabilities(Check):
         findings: list[Finding] = []
         for component in device.components:
             findings.extend(self.judge(device, component))
-        return findings
+        return [_at_entry_point(f, target.host_ports) for f in findings]
 
     def judge(self, device: HostDevice, component: Component) -> list[Finding]:
         """The findings of one component: affected CVEs, or one 'cannot tell' finding."""

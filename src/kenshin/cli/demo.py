@@ -138,19 +138,23 @@ def demo(
 
 def _remote_diagnosis(engagement: Engagement) -> ScanReport | None:
     from kenshin.cli.diagnose import findings_table
-    from kenshin.domain import Protocol
-    from kenshin.scan import LAB, TcpMode, ranked_ports
-    from kenshin.scan.session import ScanRequest, scan_and_store
+    from kenshin.scan import LAB, TcpMode
+    from kenshin.scan.plan import default_ports
+    from kenshin.scan.session import ScanRequest, prepare_scan, scan_and_store
 
+    tcp_ports, udp_ports = default_ports()
     request = ScanRequest(
         engagement=engagement.code,
-        tcp_ports=ranked_ports(Protocol.TCP),
-        udp_ports=ranked_ports(Protocol.UDP),
+        tcp_ports=tcp_ports,
+        udp_ports=udp_ports,
         mode=TcpMode.AUTO,
         settings=LAB,
     )
     say("cli.demo.scanning", tcp=len(request.tcp_ports), udp=len(request.udp_ports))
-    stored = scan_and_store(STATE.store(), request)
+    prepared = prepare_scan(STATE.store(), request)
+    for line in prepared.lines(STATE.lang):
+        console.print(line, highlight=False, markup=False)
+    stored = scan_and_store(STATE.store(), request, prepared=prepared)
     findings = [f for host in stored.report.hosts for f in host.findings]
     opened = sum(len(host.open_ports()) for host in stored.report.hosts)
     say("cli.demo.scanned", open=opened, findings=len(findings), run=stored.uid)

@@ -45,32 +45,38 @@ from kenshin.scan import (
     TcpMode,
     parse_ports,
     profile,
-    ranked_ports,
     report_document,
     report_nmap_xml,
     service_name,
     top_ports,
     write_json,
 )
-from kenshin.scan.session import Resumption, ScanRequest, find_resumption, scan_and_store
+from kenshin.scan.plan import DEFAULT_UDP_TOP, default_ports
+from kenshin.scan.session import (
+    Resumption,
+    ScanRequest,
+    find_resumption,
+    prepare_scan,
+    scan_and_store,
+)
 from kenshin.scan.storage import ScanRunRepository
 from kenshin.scope import current_actor
-
-DEFAULT_UDP_TOP = 20
 
 
 def _port_choice(
     ports: str | None, top: int | None, protocol: Protocol, default: tuple[int, ...]
-) -> tuple[int, ...]:
+) -> tuple[tuple[int, ...], str]:
+    """The ports of one protocol and how they were chosen (kept with the run)."""
     flag = "--ports" if protocol is Protocol.TCP else "--udp-ports"
     top_flag = "--top-ports" if protocol is Protocol.TCP else "--udp-top"
     if ports is not None and top is not None:
         raise ScanError("scan.conflicting_ports", first=flag, second=top_flag)
     if ports is not None:
-        return () if ports.strip().lower() == "none" else parse_ports(ports, protocol)
+        chosen = () if ports.strip().lower() == "none" else parse_ports(ports, protocol)
+        return chosen, f"{flag} {ports.strip()[:60]}"
     if top is not None:
-        return () if top == 0 else top_ports(protocol, top)
-    return default
+        return (() if top == 0 else top_ports(protocol, top)), f"{top_flag} {top}"
+    return default, "default"
 
 
 class _Progress:
@@ -218,6 +224,7 @@ def _scan_on_workers(
                 tcp_mode=mode_used,
                 profile=settings.profile,
                 notes=run.notes,
+                coverage=run.coverage(),
             ),
         )
         say("cli.scan.json_written", path=json_file)
@@ -260,7 +267,9 @@ def scan(
     ] = None,
     ports: Annotated[
         str | None,
-        typer.Option("--ports", "-p", help="TCP ports: 22,80 / 1-1024 / all / ssh / none."),
+        typer.Option(
+            "--ports", "-p", help="TCP ports: 22,80 / 1-1024 / all (default) / ssh / none."
+        ),
     ] = None,
     top: Annotated[
         int | None, typer.Option("--top-ports", help="The N highest-ranked TCP ports.")
@@ -314,6 +323,14 @@ def scan(
     no_progress: Annotated[
         bool, typer.Option("--no-progress", help="No live progress bar.")
     ] = False,
+    fit_window: Annotated[
+        bool,
+        typer.Option(
+            "--fit-window",
+            help="If the plan cannot end inside the diagnosis window, run what fits "
+            "(ranked ports first) instead of refusing.",
+        ),
+    ] = False,
 ) -> None:
     """ポートスキャン（TCP/UDP）を実行し結果を保存する / Run the TCP/UDP port scan, store it."""
     try:
@@ -339,13 +356,18 @@ def scan(
         )
         say("cli.scan.resuming", uid=resumption.uid, done=len(resumption.previous))
     else:
+        default_tcp, default_udp = default_ports()
+        tcp_chosen, tcp_how = _port_choice(ports, top, Protocol.TCP, default_tcp)
+        udp_chosen, udp_how = _port_choice(udp_ports, udp_top, Protocol.UDP, default_udp)
         request = ScanRequest(
             engagement=engagement,
             targets=tuple(target or ()),
-            tcp_ports=_port_choice(ports, top, Protocol.TCP, ranked_ports(Protocol.TCP)),
-            udp_ports=_port_choice(
-                udp_ports, udp_top, Protocol.UDP, top_ports(Protocol.UDP, DEFAULT_UDP_TOP)
+            tcp_ports=tcp_chosen,
+            udp_ports=udp_chosen,
+            port_choice=(
+                "default" if tcp_how == udp_how == "default" else f"TCP: {tcp_how}; UDP: {udp_how}"
             ),
+            fit_window=fit_window,
             mode=tcp_mode,
             settings=profile(profile_name).with_changes(
                 rate=rate,
@@ -400,12 +422,27 @@ def scan(
         )
 
     listener.announce = announce
+    prepared = prepare_scan(store, request, resume=resumption)
+    for line in prepared.lines(STATE.lang):
+        console.print(line, highlight=False, markup=False)
+    request = prepared.request
     if progress is not None:
         with progress:
-            stored = scan_and_store(store, request, resume=resumption, listener=listener)
+            stored = scan_and_store(
+                store, request, resume=resumption, listener=listener, prepared=prepared
+            )
     else:
-        stored = scan_and_store(store, request, resume=resumption, listener=listener)
+        stored = scan_and_store(
+            store, request, resume=resumption, listener=listener, prepared=prepared
+        )
     outcome, report = stored.outcome, stored.report
+    for change in outcome.rate_changes:
+        say(
+            "scan.rate_changed",
+            old=round(change.old),
+            new=round(change.new),
+            reason=STATE.t(f"scan.rate_reason.{change.reason}"),
+        )
     _summary(outcome, report)
     mode_used = outcome.tcp_mode.value if outcome.tcp_mode else ""
     if json_file is not None:
@@ -419,6 +456,7 @@ def scan(
                 tcp_mode=mode_used,
                 profile=settings.profile,
                 notes=outcome.notes,
+                coverage=stored.run.coverage() if stored.run is not None else (),
             ),
         )
         say("cli.scan.json_written", path=json_file)
@@ -436,8 +474,8 @@ def scan(
         "cli.scan.finished",
         uid=stored.uid,
         hosts=len(report.hosts),
-        open=outcome.counts.get("open", 0),
-        seconds=outcome.counts.get("seconds", 0),
+        open=stored.open_ports,
+        seconds=round(stored.seconds),
         mode=mode_used or "-",
     )
 

@@ -14,6 +14,7 @@ import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
+from kenshin.domain.bounds import bound_identity
 from kenshin.domain.enums import Confidence
 from kenshin.domain.scan import PortResult, PortState, Protocol, ServiceIdentity
 from kenshin.identify import _http
@@ -474,7 +475,7 @@ async def identify_port(
             progress,
             f"identification stopped after {settings.port_timeout:g} s",
         )
-    return replace(port, identity=identity)
+    return replace(port, identity=bound_identity(identity))
 
 
 async def identify_host(

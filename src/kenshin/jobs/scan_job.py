@@ -2,10 +2,12 @@
 
 Parameters (all strings, as a form or the CLI gives them): ``targets`` (specs separated
 by commas or spaces; empty = the engagement's authorised targets), ``ports`` (TCP port
-list, e.g. ``22,80,1-1024``) or ``top_ports`` (N), ``udp_ports`` or ``udp_top`` (default
-none), ``mode`` (auto/syn/connect), ``profile`` (hospital/lab), ``rate``,
-``per_host`` (connections in flight per host), ``max_connections``, ``timeout`` (initial
-answer timeout, seconds), ``retries``, ``identify`` (true/false).
+list, e.g. ``22,80,1-1024``) or ``top_ports`` (N), ``udp_ports`` or ``udp_top``; without
+any of them the default coverage (every TCP port, the top 100 UDP ports; with only TCP
+ports given, no UDP port), ``mode`` (auto/syn/connect), ``profile`` (hospital/lab),
+``rate``, ``per_host`` (connections in flight per host), ``max_connections``,
+``timeout`` (initial answer timeout, seconds), ``retries``, ``identify`` (true/false),
+``fit_window`` (true: cut a plan that cannot end inside the window to what fits).
 """
 
 from __future__ import annotations
@@ -18,12 +20,11 @@ from kenshin.domain import PortResult, PortState, Protocol
 from kenshin.jobs.model import JobError, JobSpec, ProgressReporter
 from kenshin.scan.engine import RunStatus
 from kenshin.scan.pacing import EmergencyStop
+from kenshin.scan.plan import default_ports
 from kenshin.scan.ports import parse_ports, top_ports
 from kenshin.scan.session import ScanRequest, scan_and_store
 from kenshin.scan.settings import ScanSettings, TcpMode, profile
 from kenshin.store import Store
-
-DEFAULT_TOP_PORTS = 100
 
 
 def _split(value: str) -> tuple[str, ...]:
@@ -64,17 +65,21 @@ def scan_settings(params: Mapping[str, str]) -> ScanSettings:
 def scan_request(spec: JobSpec) -> ScanRequest:
     """The ``ScanRequest`` a scan job's parameters describe."""
     params = spec.params
+    chosen = [key for key in ("ports", "top_ports", "udp_ports", "udp_top") if params.get(key)]
+    default_tcp, default_udp = default_ports()
     try:
         if params.get("ports"):
             tcp = _listed(params["ports"], Protocol.TCP)
+        elif params.get("top_ports"):
+            tcp = top_ports(Protocol.TCP, int(params["top_ports"]))
         else:
-            tcp = top_ports(Protocol.TCP, int(params.get("top_ports") or DEFAULT_TOP_PORTS))
+            tcp = default_tcp
         if params.get("udp_ports"):
             udp = _listed(params["udp_ports"], Protocol.UDP)
         elif params.get("udp_top"):
             udp = top_ports(Protocol.UDP, int(params["udp_top"]))
         else:
-            udp = ()
+            udp = () if chosen else default_udp
         mode = TcpMode(params.get("mode") or "auto")
     except ValueError as exc:
         raise JobError("jobs.bad_param", detail=str(exc)) from exc
@@ -86,6 +91,8 @@ def scan_request(spec: JobSpec) -> ScanRequest:
         mode=mode,
         settings=scan_settings(params),
         identify=_flag(params.get("identify"), True),
+        port_choice="; ".join(f"{key}={params[key][:60]}" for key in chosen) or "default",
+        fit_window=_flag(params.get("fit_window"), False),
     )
 
 

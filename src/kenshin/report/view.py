@@ -1295,6 +1295,17 @@ def build_view_from(
             "started": jst(scan.started_at),
             "finished": jst(scan.finished_at),
             "hosts": len(scan.hosts),
+            "coverage": [
+                t(
+                    "report.scope.ports_value",
+                    address=host.address,
+                    tcp=sum(1 for p in host.ports if p.protocol.value == "tcp")
+                    + sum(c.count for c in host.extraports if c.protocol.value == "tcp"),
+                    udp=sum(1 for p in host.ports if p.protocol.value == "udp")
+                    + sum(c.count for c in host.extraports if c.protocol.value == "udp"),
+                )
+                for host in scan.hosts
+            ],
         }
         if scan
         else None

@@ -28,7 +28,7 @@ from kenshin.domain import (
 )
 from kenshin.scan.errors import ScanError
 from kenshin.scan.guard import Guard
-from kenshin.scan.pacing import EmergencyStop
+from kenshin.scan.pacing import AdaptiveRate, EmergencyStop, RateChange, TokenBucket
 from kenshin.scan.settings import ScanSettings, TcpMode
 from kenshin.scan.tcp_connect import tcp_connect_scan
 from kenshin.scan.tcp_syn import syn_available, tcp_syn_scan
@@ -147,6 +147,8 @@ class ScanOutcome:
     udp: UdpSummary | None = None
     notes: tuple[str, ...] = ()
     counts: dict[str, int] = field(default_factory=dict)
+    rate_changes: tuple[RateChange, ...] = ()
+    """Every change the adaptive pacing made, in order (empty when the rate held)."""
 
 
 def _describe_ports(ports: Sequence[int]) -> str:
@@ -161,6 +163,18 @@ def _describe_ports(ports: Sequence[int]) -> str:
         ranges.append(str(start) if start == previous else f"{start}-{previous}")
         start = previous = port
     return ",".join(ranges)
+
+
+def pacer(settings: ScanSettings, targets: int, changes: list[RateChange]) -> TokenBucket | None:
+    """The bucket one phase of a scan sends through (None: the engine's own plain bucket).
+
+    An adaptive profile gets an ``AdaptiveRate`` under the profile's ceiling, whose
+    changes land in ``changes``; a fixed one a plain bucket at that ceiling.
+    """
+    ceiling = settings.ceiling(targets)
+    if settings.adaptive:
+        return AdaptiveRate(ceiling, on_change=changes.append)
+    return TokenBucket(ceiling) if ceiling < settings.rate else None
 
 
 def choose_tcp_mode(requested: TcpMode, targets: Sequence[str]) -> tuple[TcpMode, str | None]:
@@ -356,22 +370,34 @@ async def run_scan(
     udp_summary: UdpSummary | None = None
     status = RunStatus.FINISHED
     clock = time.monotonic()
+    changes: list[RateChange] = []
+    hosts = len(plan.targets)
     try:
         if plan.tcp_ports:
             mode, note = choose_tcp_mode(plan.tcp_mode, plan.targets)
             if note:
                 notes.append(note)
-            if mode is TcpMode.SYN:
-                await tcp_syn_scan(
-                    plan.targets, plan.tcp_ports, settings, guard, stop, collector, skip_tcp
-                )
-            else:
-                await tcp_connect_scan(
-                    plan.targets, plan.tcp_ports, settings, guard, stop, collector, skip_tcp
-                )
+            engine = tcp_syn_scan if mode is TcpMode.SYN else tcp_connect_scan
+            await engine(
+                plan.targets,
+                plan.tcp_ports,
+                settings,
+                guard,
+                stop,
+                collector,
+                skip_tcp,
+                pacer(settings, hosts, changes),
+            )
         if plan.udp_ports and not stop.is_set():
             udp_summary = await udp_scan(
-                plan.targets, plan.udp_ports, settings, guard, stop, collector, skip_udp
+                plan.targets,
+                plan.udp_ports,
+                settings,
+                guard,
+                stop,
+                collector,
+                skip_udp,
+                pacer(settings, hosts, changes),
             )
             if udp_summary.undetermined:
                 notes.append("scan.note.udp_undetermined")
@@ -419,7 +445,7 @@ async def run_scan(
         else AuditOutcome.INTERRUPTED,
         counts={**counts, "tcp_mode": mode.value if mode else "-"},
     )
-    return ScanOutcome(report, status, mode, udp_summary, tuple(notes), counts)
+    return ScanOutcome(report, status, mode, udp_summary, tuple(notes), counts, tuple(changes))
 
 
 async def _identify(

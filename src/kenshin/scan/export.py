@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -44,6 +44,7 @@ from kenshin.domain import (
     ScanReport,
     ServiceIdentity,
 )
+from kenshin.domain.bounds import bound_identity
 from kenshin.scan.errors import ScanError
 from kenshin.scan.ports import service_name
 
@@ -238,9 +239,11 @@ def report_document(
     tcp_mode: str = "",
     profile: str = "",
     notes: tuple[str, ...] = (),
+    coverage: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
-    """The ``kenshin.scan/1`` document of ``report``."""
-    return {
+    """The ``kenshin.scan/1`` document of ``report``; ``coverage`` is what was probed at
+    each address (``StoredRun.coverage()``), written when given."""
+    document = {
         "schema": SCAN_SCHEMA,
         "schema_version": SCHEMA_VERSION,
         "started_at": report.started_at.isoformat(),
@@ -257,6 +260,9 @@ def report_document(
         "notes": list(notes),
         "hosts": [_host_document(h) for h in report.hosts],
     }
+    if coverage:
+        document["coverage"] = [dict(entry) for entry in coverage]
+    return document
 
 
 def write_json(path: Path, document: Mapping[str, Any]) -> None:
@@ -504,15 +510,17 @@ def _nmap_port(port: Any, address: str, uncounted: Counter[str]) -> PortResult:
             for key in ("extrainfo", "ostype", "devicetype", "tunnel", "hostname")
             if service.get(key)
         )
-        identity = ServiceIdentity(
-            service=service.get("name", ""),
-            product=service.get("product", ""),
-            version=service.get("version", ""),
-            cpe=tuple(_cpe23(c.text.strip()) for c in service.findall("cpe") if c.text),
-            confidence=_confidence(service.get("conf"), service.get("method")),
-            evidence=f"nmap -oX import (method={service.get('method', '')}, "
-            f"conf={service.get('conf', '')})",
-            extra=extra,
+        identity = bound_identity(
+            ServiceIdentity(
+                service=service.get("name", ""),
+                product=service.get("product", ""),
+                version=service.get("version", ""),
+                cpe=tuple(_cpe23(c.text.strip()) for c in service.findall("cpe") if c.text),
+                confidence=_confidence(service.get("conf"), service.get("method")),
+                evidence=f"nmap -oX import (method={service.get('method', '')}, "
+                f"conf={service.get('conf', '')})",
+                extra=extra,
+            )
         )
     return PortResult(Protocol(protocol_text), number, state, reason, identity)
 

@@ -1,12 +1,16 @@
-"""Pacing and stopping: a token bucket, round-trip-time based timeouts, the emergency stop."""
+"""Pacing and stopping: a token bucket, adaptive rate, RTT-based timeouts, the emergency stop."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import threading
 import time
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from kenshin.config import data_dir
@@ -43,6 +47,125 @@ class TokenBucket:
         wait = self.reserve(count)
         if wait > 0:
             time.sleep(wait)
+
+    def observe(self, answered: int = 0, dropped: int = 0) -> None:
+        """What came back: answers, and probes known lost (answered only when sent again).
+
+        A plain bucket keeps its rate; ``AdaptiveRate`` reacts.
+        """
+        return None
+
+
+_log = logging.getLogger("kenshin.scan.pacing")
+
+
+@dataclass(frozen=True)
+class RateChange:
+    """One change of the sending rate, with why (kept with the scan run)."""
+
+    at: datetime
+    old: float
+    new: float
+    reason: str
+    """``loss`` (probes lost: answered only when sent again), ``answers-fell`` (the share
+    of answered probes fell to half of what it was: drops or ICMP rate limiting),
+    ``recovered`` (calm again, rate raised towards the ceiling)."""
+
+    def as_dict(self) -> dict[str, str | float]:
+        return {
+            "at": self.at.isoformat(timespec="seconds"),
+            "from": round(self.old, 1),
+            "to": round(self.new, 1),
+            "reason": self.reason,
+        }
+
+
+class AdaptiveRate(TokenBucket):
+    """A token bucket whose rate follows the network, never above ``ceiling``.
+
+    Like nmap's congestion control, in rate terms: every ``interval`` seconds it looks
+    at what the interval brought. Probes known lost (an answer only to a re-send) or a
+    share of answered probes that fell below half of the best share of the last
+    ``MEMORY`` intervals (drops, or a router rate-limiting its ICMP errors) halve the
+    rate, down to ``floor``; an interval without such signs raises it by an eighth of
+    the ceiling, back up to ``ceiling`` and never above it. The best share is that of
+    recent intervals only, so a lasting change (a firewall dropping a range of ports
+    that used to answer with resets) slows the scan for a few seconds, not for good.
+    Each change is logged and kept in ``changes``. The ceiling is the profile's: its
+    rate, and its per-target rate times the number of targets.
+    """
+
+    MIN_SAMPLE = 20
+    """Probes an interval needs before its share of answers counts."""
+    MEMORY = 5
+    """Intervals whose share of answers the current one is compared with."""
+
+    def __init__(
+        self,
+        ceiling: float,
+        *,
+        floor: float | None = None,
+        interval: float = 1.0,
+        on_change: Callable[[RateChange], None] | None = None,
+    ) -> None:
+        super().__init__(ceiling)
+        self.ceiling = ceiling
+        self.floor = floor if floor is not None else max(1.0, ceiling / 16)
+        self.interval = interval
+        self.on_change = on_change
+        self.changes: list[RateChange] = []
+        self._sent = 0.0
+        self._answered = 0
+        self._dropped = 0
+        self._shares: deque[float] = deque(maxlen=self.MEMORY)
+        self._since = time.monotonic()
+
+    def reserve(self, count: float = 1.0) -> float:
+        with self._lock:
+            self._sent += count  # a token given back (negative count) was not sent
+        self._evaluate()
+        return super().reserve(count)
+
+    def observe(self, answered: int = 0, dropped: int = 0) -> None:
+        with self._lock:
+            self._answered += answered
+            self._dropped += dropped
+        if dropped:
+            self._evaluate()
+
+    def _evaluate(self) -> None:
+        now = time.monotonic()
+        with self._lock:
+            if now - self._since < self.interval:
+                return
+            sent, answered, dropped = self._sent, self._answered, self._dropped
+            self._sent, self._answered, self._dropped = 0.0, 0, 0
+            self._since = now
+            share = answered / sent if sent >= self.MIN_SAMPLE else None
+            best = max(self._shares, default=0.0)
+            reason = ""
+            if dropped:
+                reason = "loss"
+            elif share is not None and best >= 0.2 and share < best / 2:
+                reason = "answers-fell"
+            if share is not None:
+                self._shares.append(share)
+            old = self.rate
+            if reason:
+                new = max(self.floor, old / 2)
+            elif sent and old < self.ceiling:
+                new, reason = min(self.ceiling, old + self.ceiling / 8), "recovered"
+            else:
+                return
+            if new == old:
+                return
+            self._tokens = min(self._tokens, self.burst)
+            self.rate = new
+            change = RateChange(datetime.now(UTC), old, new, reason)
+            self.changes.append(change)
+        _log.info("scan rate %.1f -> %.1f probes/s (%s)", old, new, reason)
+        if self.on_change is not None:
+            self.on_change(change)
 
 
 @dataclass

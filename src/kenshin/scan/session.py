@@ -9,12 +9,16 @@ when asked, and always closes the run as finished, interrupted or failed.
 from __future__ import annotations
 
 import asyncio
+import json
+import math
 import signal
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from kenshin.domain import AuditEvent, IPAddress, PortResult, PortState, Protocol, ScanReport
+from kenshin.i18n import t
 from kenshin.scan.engine import (
     POST_SCAN_STAGES,
     PortKey,
@@ -23,15 +27,17 @@ from kenshin.scan.engine import (
     ScanOutcome,
     ScanPlan,
     ServiceIdentifier,
+    choose_tcp_mode,
     registered_identifier,
     run_scan,
 )
 from kenshin.scan.errors import ScanError
 from kenshin.scan.export import LIST_LIMIT
 from kenshin.scan.pacing import EmergencyStop
+from kenshin.scan.plan import WindowCheck, fit_to_window
 from kenshin.scan.ports import parse_ports
 from kenshin.scan.settings import HOSPITAL, ScanSettings, TcpMode, profile
-from kenshin.scan.storage import ScanRunRepository, StoreListener
+from kenshin.scan.storage import ScanRunRepository, StoredRun, StoreListener
 from kenshin.scan.targets import parse_targets
 from kenshin.scope import (
     AuditSink,
@@ -43,6 +49,8 @@ from kenshin.scope import (
     scope_for_engagement,
 )
 from kenshin.store import AuditLog, EngagementRepository, FindingRepository, Store
+
+JST = ZoneInfo("Asia/Tokyo")
 
 
 @dataclass(frozen=True)
@@ -57,6 +65,85 @@ class ScanRequest:
     mode: TcpMode = TcpMode.AUTO
     settings: ScanSettings = HOSPITAL
     identify: bool = True
+    port_choice: str = "default"
+    """How the ports were chosen (``default``, ``--ports ...``, ``--top-ports N``), kept."""
+    fit_window: bool = False
+    """Cut a plan that cannot end inside the diagnosis window to what fits, in priority order."""
+
+
+@dataclass(frozen=True)
+class PreparedScan:
+    """A scan ready to start: its scope, plan and window check, shown before any packet."""
+
+    request: ScanRequest
+    scope: Scope
+    plan: ScanPlan
+    check: WindowCheck
+    tcp_mode: TcpMode | None
+    """The TCP mode that will run (None: no TCP port)."""
+
+    def lines(self, lang: str) -> list[str]:
+        """The plan as a surveyor reads it: addresses, ports, profile, rate, estimate."""
+        estimate = self.check.estimate
+        settings = self.request.settings
+        targets = self.plan.targets
+        shown = ", ".join(targets[:8]) + (f" … (+{len(targets) - 8})" if len(targets) > 8 else "")
+        lines = [
+            t("scan.plan.addresses", lang, count=len(targets), addresses=shown),
+            t(
+                "scan.plan.ports",
+                lang,
+                tcp=len(self.plan.tcp_ports),
+                tcp_list=_short(self.plan.options()["tcp_ports"]) or "-",
+                udp=len(self.plan.udp_ports),
+                udp_list=_short(self.plan.options()["udp_ports"]) or "-",
+                choice=self.request.port_choice,
+            ),
+            t(
+                "scan.plan.pacing",
+                lang,
+                profile=settings.profile,
+                rate=round(settings.ceiling(len(targets))),
+                target_rate=round(min(settings.target_rate, settings.rate)),
+                mode=self.tcp_mode.value if self.tcp_mode else "-",
+                adaptive=t("scan.plan.adaptive" if settings.adaptive else "scan.plan.fixed", lang),
+            ),
+            t(
+                "scan.plan.estimate",
+                lang,
+                minutes=math.ceil(estimate.seconds / 60),
+                basis=estimate.basis(lang),
+            ),
+        ]
+        check = self.check
+        if check.window_end is not None and check.seconds_left is not None:
+            lines.append(
+                t(
+                    "scan.plan.window",
+                    lang,
+                    end=f"{check.window_end.astimezone(JST):%Y-%m-%d %H:%M}",
+                    left=max(0, math.floor(check.seconds_left / 60)),
+                )
+            )
+        if check.cut:
+            lines.append(t("scan.plan.cut", lang, dropped=check.dropped))
+        return lines
+
+    def record(self) -> dict[str, str]:
+        """What the run record keeps of the plan (the choice, the estimate, any cut)."""
+        check = self.check
+        return {
+            "port_choice": self.request.port_choice,
+            "fit_window": str(self.request.fit_window),
+            "estimate_seconds": str(round(check.estimate.seconds)),
+            "estimate": json.dumps(check.estimate.as_dict()),
+            "window_end": check.window_end.isoformat() if check.window_end else "",
+            "cut_ports": str(check.dropped) if check.cut else "0",
+        }
+
+
+def _short(ports: str, limit: int = 60) -> str:
+    return ports if len(ports) <= limit else ports[: limit - 1] + "…"
 
 
 @dataclass(frozen=True)
@@ -65,6 +152,18 @@ class StoredScan:
     outcome: ScanOutcome
     report: ScanReport
     resumed: bool = False
+    run: StoredRun | None = None
+    """The run record as it ended (all parts of a resumed run)."""
+
+    @property
+    def open_ports(self) -> int:
+        """Open ports of the whole run (a resumed run's earlier parts included)."""
+        return sum(len(host.open_ports()) for host in self.report.hosts)
+
+    @property
+    def seconds(self) -> float:
+        """Seconds spent scanning over all parts of the run."""
+        return self.run.active_seconds if self.run is not None else 0.0
 
 
 @dataclass(frozen=True)
@@ -110,6 +209,61 @@ def build_scope(
             reason=refusal.message("en"),
         )
         raise
+
+
+def _window_end(store: Store, engagement: str | None) -> datetime | None:
+    if engagement is None:
+        return None
+    with store.session() as session:
+        window = EngagementRepository(session).get(engagement).window
+    return window.ends_at if window is not None else None
+
+
+def prepare_scan(
+    store: Store,
+    request: ScanRequest,
+    *,
+    resume: Resumption | None = None,
+    now: datetime | None = None,
+) -> PreparedScan:
+    """Scope, plan and window check of ``request``; nothing is sent.
+
+    The shared first step of the command line and the web: a refusal (scope, or a
+    plan that cannot end inside the window) is raised here, before any packet.
+    """
+    audit = store_audit(store)
+    if resume is not None:
+        request = replace(resume.request, targets=request.targets or resume.request.targets)
+    scope, addresses = build_scope(store, request.engagement, request.targets, audit)
+    targets = tuple(str(a) for a in addresses)
+    mode = choose_tcp_mode(request.mode, targets)[0] if request.tcp_ports else None
+    total = len(targets) * (len(request.tcp_ports) + len(request.udp_ports))
+    try:
+        check = fit_to_window(
+            len(targets),
+            request.tcp_ports,
+            request.udp_ports,
+            request.settings,
+            mode or TcpMode.CONNECT,
+            now=now or datetime.now(UTC),
+            window_end=_window_end(store, request.engagement),
+            fit=request.fit_window,
+            identify=request.identify,
+            done_fraction=len(resume.previous) / total if resume is not None and total else 0.0,
+        )
+    except ScanError as refusal:
+        scan_refused(
+            audit,
+            actor=current_actor(),
+            engagement_code=request.engagement,
+            targets=list(targets),
+            reason=refusal.message("en"),
+        )
+        raise
+    if check.cut:
+        request = replace(request, tcp_ports=check.tcp_ports, udp_ports=check.udp_ports)
+    plan = ScanPlan(targets, request.tcp_ports, request.udp_ports, request.mode, request.identify)
+    return PreparedScan(request, scope, plan, check, mode)
 
 
 def find_resumption(
@@ -180,26 +334,22 @@ def scan_and_store(
     stop: EmergencyStop | None = None,
     identifier: ServiceIdentifier | None = None,
     sigint_stops: bool = True,
+    prepared: PreparedScan | None = None,
 ) -> StoredScan:
     """Scan ``request`` (or continue ``resume``) and keep everything in ``store``.
 
-    ``identifier`` defaults to the registered one when ``request.identify``. With
-    ``sigint_stops`` Ctrl-C stops sending and the run ends as interrupted.
+    ``prepared`` is the plan already shown (``prepare_scan``); without it the plan is
+    made here, with the same window check. ``identifier`` defaults to the registered
+    one when ``request.identify``. With ``sigint_stops`` Ctrl-C stops sending and the
+    run ends as interrupted.
     """
     audit = store_audit(store)
-    if resume is not None:
-        request = replace(resume.request, targets=request.targets or resume.request.targets)
-    scope, addresses = build_scope(store, request.engagement, request.targets, audit)
-    plan = ScanPlan(
-        tuple(str(a) for a in addresses),
-        request.tcp_ports,
-        request.udp_ports,
-        request.mode,
-        request.identify,
-    )
+    if prepared is None:
+        prepared = prepare_scan(store, request, resume=resume)
+    request, scope, plan = prepared.request, prepared.scope, prepared.plan
     chosen = identifier if identifier is not None else registered_identifier()
     actor = current_actor()
-    options = {**plan.options(), "profile": request.settings.profile}
+    options = {**plan.options(), "profile": request.settings.profile, **prepared.record()}
     with store.session() as session:
         repository = ScanRunRepository(session)
         if resume is None:
@@ -214,6 +364,7 @@ def scan_and_store(
         else:
             uid = resume.uid
             repository.mark_running(uid)
+        repository.begin_part(uid)
     stop = stop if stop is not None else EmergencyStop()
     store_listener = StoreListener(store, uid)
 
@@ -245,7 +396,14 @@ def scan_and_store(
     finally:
         store_listener.flush()
         with store.session() as session:
-            ScanRunRepository(session).finish(
+            runs = ScanRunRepository(session)
+            runs.touch(uid)
+            if outcome is not None and outcome.rate_changes:
+                kept = runs.get(uid).options.get("rate_changes", [])
+                runs.update_options(
+                    uid, {"rate_changes": [*kept, *(c.as_dict() for c in outcome.rate_changes)]}
+                )
+            runs.finish(
                 uid,
                 outcome.status if outcome is not None else RunStatus.FAILED,
                 tcp_mode=outcome.tcp_mode.value if outcome and outcome.tcp_mode else "",
@@ -258,4 +416,4 @@ def scan_and_store(
         if request.engagement is not None and findings:
             FindingRepository(session).record(request.engagement, findings)
     report = ScanReport(run.started_at, run.finished_at or datetime.now(UTC), outcome.report.hosts)
-    return StoredScan(uid, outcome, report, resume is not None)
+    return StoredScan(uid, outcome, report, resume is not None, run)

@@ -41,6 +41,15 @@ class ScanSettings:
     """Seconds to keep listening for UDP replies and ICMP errors after the last probe."""
     max_reply_bytes: int = 4096
     """Bytes read from any one reply (memory per probe is capped by this)."""
+    target_rate: float = 1_000_000.0
+    """Probes per second towards any one address at most: the ceiling of adaptive pacing
+    is ``min(rate, target_rate × targets)`` (targets are interleaved, so each gets a share)."""
+    adaptive: bool = False
+    """Lower the rate on loss or ICMP rate limiting and raise it back (``AdaptiveRate``)."""
+
+    def ceiling(self, targets: int) -> float:
+        """The highest rate a scan of ``targets`` addresses may send at, all together."""
+        return min(self.rate, self.target_rate * max(1, targets))
 
     def validate(self) -> ScanSettings:
         checks = (
@@ -53,6 +62,7 @@ class ScanSettings:
             ("retries", 0 <= self.retries <= 5),
             ("udp_wait", 0 < self.udp_wait <= 60),
             ("max_reply_bytes", 1 <= self.max_reply_bytes <= 1_048_576),
+            ("target_rate", 0 < self.target_rate <= 1_000_000),
         )
         for name, ok in checks:
             if not ok:
@@ -65,7 +75,7 @@ class ScanSettings:
             )
         return self
 
-    def with_changes(self, **changes: float | int | None) -> ScanSettings:
+    def with_changes(self, **changes: float | int | bool | None) -> ScanSettings:
         """A copy with the given values changed (None leaves a value as it is), validated."""
         given = {k: v for k, v in changes.items() if v is not None}
         unknown = set(given) - set(asdict(self))
@@ -87,6 +97,8 @@ HOSPITAL = ScanSettings(
     max_timeout=5.0,
     retries=1,
     udp_wait=3.0,
+    target_rate=300.0,
+    adaptive=True,
 ).validate()
 
 LAB = ScanSettings(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 from kenshin.domain import (
     Confidence,
     HostResult,
+    PortCount,
     PortResult,
     PortState,
     Protocol,
@@ -23,7 +25,8 @@ from kenshin.domain import (
 )
 from kenshin.scan.engine import PortKey, RunStatus
 from kenshin.scan.errors import ScanError
-from kenshin.scan.export import device_document, device_from_document
+from kenshin.scan.export import LIST_LIMIT, device_document, device_from_document
+from kenshin.scan.ports import parse_ports
 from kenshin.store import Store
 from kenshin.store.models import EngagementRow
 from kenshin.store.models_scan import ScanPortRow, ScanRunRow
@@ -46,6 +49,62 @@ class StoredRun:
     udp_ports: str
     options: dict[str, Any]
     notes: tuple[str, ...]
+
+    @property
+    def active_seconds(self) -> float:
+        """Seconds the run spent scanning, over all its parts (a resumed run has several).
+
+        Each part keeps its start and its last sign of life (every write of results), so
+        a part ended by SIGKILL still counts up to its last stored result.
+        """
+        total = 0.0
+        for part in self.options.get("parts", []):
+            try:
+                began = datetime.fromisoformat(str(part["started"]))
+                until = datetime.fromisoformat(str(part["until"]))
+            except (KeyError, TypeError, ValueError):
+                continue
+            total += max(0.0, (until - began).total_seconds())
+        return total
+
+    def coverage(self) -> list[dict[str, Any]]:
+        """What was probed at each address: ports and protocols, profile, rate, when.
+
+        The report shows this per address; the rate is the ceiling the run paced under
+        and ``rate_changes`` what the adaptive pacing did below it.
+        """
+        options = self.options
+        tcp_count = len(parse_ports(self.tcp_ports)) if self.tcp_ports else 0
+        udp_count = len(parse_ports(self.udp_ports, Protocol.UDP)) if self.udp_ports else 0
+        return [
+            {
+                "address": address,
+                "tcp_ports": self.tcp_ports,
+                "tcp_count": tcp_count,
+                "udp_ports": self.udp_ports,
+                "udp_count": udp_count,
+                "tcp_mode": self.tcp_mode or str(options.get("tcp_mode", "")),
+                "profile": str(options.get("profile", "")),
+                "rate": _number(options.get("rate")),
+                "target_rate": _number(options.get("target_rate")),
+                "adaptive": str(options.get("adaptive", "False")) == "True",
+                "rate_changes": list(options.get("rate_changes", [])),
+                "port_choice": str(options.get("port_choice", "")),
+                "started_at": self.started_at.isoformat(timespec="seconds"),
+                "finished_at": (
+                    self.finished_at.isoformat(timespec="seconds") if self.finished_at else None
+                ),
+                "status": self.status.value,
+            }
+            for address in self.targets
+        ]
+
+
+def _number(value: Any) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def _utc(moment: datetime | None) -> datetime | None:
@@ -214,6 +273,29 @@ class ScanRunRepository:
         row.finished_at = None
         self.session.flush()
 
+    def begin_part(self, uid: str, at: datetime | None = None) -> None:
+        """A part of the run starts (the first, or a ``--resume``)."""
+        row = self._row(uid)
+        moment = (at or datetime.now(UTC)).isoformat()
+        parts = [*row.options.get("parts", []), {"started": moment, "until": moment}]
+        row.options = {**row.options, "parts": parts}
+        self.session.flush()
+
+    def touch(self, uid: str, at: datetime | None = None) -> None:
+        """The current part is alive at ``at`` (results were just written)."""
+        row = self._row(uid)
+        parts = list(row.options.get("parts", []))
+        if not parts:
+            return
+        parts[-1] = {**parts[-1], "until": (at or datetime.now(UTC)).isoformat()}
+        row.options = {**row.options, "parts": parts}
+        self.session.flush()
+
+    def update_options(self, uid: str, values: dict[str, Any]) -> None:
+        row = self._row(uid)
+        row.options = {**row.options, **values}
+        self.session.flush()
+
     def get(self, uid: str) -> StoredRun:
         return _run(self._row(uid))
 
@@ -236,7 +318,12 @@ class ScanRunRepository:
         rows = self.session.scalars(select(ScanPortRow).where(ScanPortRow.run_id == run_id))
         return {(r.address, Protocol(r.protocol), r.port): _port_result(r) for r in rows}
 
-    def report(self, uid: str) -> ScanReport:
+    def report(self, uid: str, list_limit: int | None = LIST_LIMIT) -> ScanReport:
+        """The run as a report; a host's closed or filtered ports sharing a reason are
+        counted in ``extraports`` once there are more than ``list_limit`` of them (as the
+        scan's own report and nmap do: a full-range run would otherwise list 65,535
+        closed ports per address). Open, ``open|filtered`` and identified ports are
+        always listed; ``list_limit=None`` lists every port."""
         run = self.get(uid)
         found = self.results(uid)
         hosts: dict[str, list[PortResult]] = {address: [] for address in run.targets}
@@ -247,7 +334,7 @@ class ScanRunRepository:
         stored = self._row(uid).devices
         results = []
         for address, ports in hosts.items():
-            host = HostResult(address, tuple(ports))
+            host = _grouped(address, ports, list_limit)
             # runs stored before devices existed (NULL) have none; the diagnosis fuses
             # them again from the ports, with the engagement's records
             devices = tuple(
@@ -256,6 +343,25 @@ class ScanRunRepository:
             )
             results.append(replace(host, devices=devices))
         return ScanReport(run.started_at, run.finished_at or datetime.now(UTC), tuple(results))
+
+
+def _grouped(address: str, ports: list[PortResult], list_limit: int | None) -> HostResult:
+    if list_limit is None:
+        return HostResult(address, tuple(ports))
+    groups = Counter(
+        (p.protocol, p.state, p.reason)
+        for p in ports
+        if p.identity is None and p.state not in (PortState.OPEN, PortState.OPEN_FILTERED)
+    )
+    counted = {key for key, count in groups.items() if count > list_limit}
+    listed = tuple(
+        p for p in ports if p.identity is not None or (p.protocol, p.state, p.reason) not in counted
+    )
+    extra = tuple(
+        PortCount(protocol, state, reason, groups[(protocol, state, reason)])
+        for protocol, state, reason in sorted(counted, key=lambda k: (k[0].value, k[1].value, k[2]))
+    )
+    return HostResult(address, listed, (), extra)
 
 
 class StoreListener:
@@ -299,3 +405,4 @@ class StoreListener:
             repository.add_ports(self.uid, buffer)
             for address, result in identities:
                 repository.set_identity(self.uid, address, result)
+            repository.touch(self.uid)

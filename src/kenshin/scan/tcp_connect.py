@@ -197,6 +197,8 @@ class _Pump:
         if code == 0 and answered:
             probe.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER)  # RST, no TIME_WAIT
         probe.sock.close()
+        if answered and (code in (0, errno.ECONNREFUSED) or code in _FILTER_ERRNOS):
+            self.bucket.observe(answered=1, dropped=1 if probe.attempt else 0)
         if code == 0 and answered:
             host.rtt.add(time.monotonic() - probe.started)
             self.emit(host.address, Protocol.TCP, probe.port, PortState.OPEN, "syn-ack")
@@ -312,8 +314,12 @@ async def tcp_connect_scan(
     stop: EmergencyStop,
     emit: ResultSink,
     skip: Collection[tuple[str, int]] = frozenset(),
+    bucket: TokenBucket | None = None,
 ) -> None:
     """Probe every ``(target, port)`` not in ``skip`` and report each through ``emit``.
+
+    ``bucket`` paces the probes (default: a plain bucket at ``settings.rate``); it is
+    told what came back, so an ``AdaptiveRate`` can follow the network.
 
     A large scan is split by port over ``THREADS`` event loops in their own threads
     (socket, connect and close release the GIL, so a second core takes the kernel's
@@ -324,7 +330,7 @@ async def tcp_connect_scan(
     total_limit = max(1, min(settings.global_concurrency, available - 256))
     for address in targets:
         guard.permit(address)  # refuse before any packet, not half-way through
-    bucket = TokenBucket(settings.rate)
+    bucket = bucket if bucket is not None else TokenBucket(settings.rate)
     parts = max(1, min(THREADS, os.cpu_count() or 1))
     if parts == 1 or len(targets) * len(ports) < _SPLIT_FROM or settings.per_host_concurrency < 2:
         await _scan_part(targets, ports, settings, guard, stop, emit, skip, bucket, total_limit)

@@ -163,8 +163,11 @@ class SynScan:
         guard: Guard,
         stop: EmergencyStop,
         skip: Collection[tuple[str, int]] = frozenset(),
+        bucket: TokenBucket | None = None,
     ) -> None:
         self.settings = settings
+        self.bucket = bucket
+        self._resending = False
         self.guard = guard
         self.stop = stop
         self.results: queue.SimpleQueue[tuple[str, int, PortState, str]] = queue.SimpleQueue()
@@ -211,6 +214,8 @@ class SynScan:
             sent_at = self._sample_sent.pop((host.packed, port), None)
         if sent_at is not None:
             self.rtt.add(time.monotonic() - sent_at)
+        if self.bucket is not None:
+            self.bucket.observe(answered=1, dropped=1 if self._resending else 0)
         self.results.put((host.address, port, state, reason))
 
     def _on_tcp(self, packet: bytes) -> None:
@@ -385,10 +390,13 @@ class SynScan:
             target=self._receive, args=(tcp_sock, icmp_sock), name="kenshin-syn-rx", daemon=True
         )
         receiver.start()
-        bucket = TokenBucket(self.settings.rate, burst=max(_BATCH, self.settings.rate / 50))
+        bucket = self.bucket or TokenBucket(
+            self.settings.rate, burst=max(_BATCH, self.settings.rate / 50)
+        )
         completed = True
         try:
             for attempt in range(1 + self.settings.retries):
+                self._resending = attempt > 0
                 if not self._send_all(bucket, retry=attempt > 0):
                     completed = False
                     break
@@ -416,12 +424,16 @@ async def tcp_syn_scan(
     stop: EmergencyStop,
     emit: ResultSink,
     skip: Collection[tuple[str, int]] = frozenset(),
+    bucket: TokenBucket | None = None,
 ) -> bool:
-    """Run a SYN scan in a thread, reporting through ``emit`` on the event loop."""
+    """Run a SYN scan in a thread, reporting through ``emit`` on the event loop.
+
+    ``bucket`` paces the packets (default: a plain bucket at ``settings.rate``).
+    """
     for address in targets:
         if not isinstance(_ipv4(address), IPv4Address):
             raise ValueError("SYN scan is IPv4 only")
-    scan = SynScan(targets, ports, settings, guard, stop, skip)
+    scan = SynScan(targets, ports, settings, guard, stop, skip, bucket)
     worker = asyncio.create_task(asyncio.to_thread(scan.run))
 
     def drain() -> None:

@@ -107,9 +107,17 @@ class UdpSummary:
 class _Round:
     """One round of probes; outcomes land in ``answered``, silent ones are left over."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, settings: ScanSettings) -> None:
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        settings: ScanSettings,
+        bucket: TokenBucket | None = None,
+        resending: bool = False,
+    ) -> None:
         self.loop = loop
         self.settings = settings
+        self.bucket = bucket
+        self.resending = resending
         self.pending: dict[int, tuple[socket.socket, str, int, float]] = {}
         self.answered: dict[tuple[str, int], tuple[PortState, str]] = {}
         self.room = asyncio.Semaphore(max(1, settings.global_concurrency))
@@ -140,6 +148,8 @@ class _Round:
             if peer[0] != address:  # an unconnected socket hears only its target's answers
                 return
             self.answered[(address, port)] = (PortState.OPEN, "udp-response")
+        if self.bucket is not None:
+            self.bucket.observe(answered=1, dropped=1 if self.resending else 0)
         self._finish(fd)
 
     def expire(self, now: float) -> None:
@@ -211,17 +221,21 @@ async def udp_scan(
     stop: EmergencyStop,
     emit: ResultSink,
     skip: Collection[tuple[str, int]] = frozenset(),
+    bucket: TokenBucket | None = None,
 ) -> UdpSummary:
-    """Probe every ``(target, port)``; report each outcome through ``emit``."""
+    """Probe every ``(target, port)``; report each outcome through ``emit``.
+
+    ``bucket`` paces the datagrams (default: a plain bucket at ``settings.rate``).
+    """
     loop = asyncio.get_running_loop()
     raise_open_file_limit(settings.global_concurrency + 1024)
     for address in targets:
         guard.permit(address)  # refuse before any packet
-    bucket = TokenBucket(settings.rate)
+    bucket = bucket if bucket is not None else TokenBucket(settings.rate)
     summary = UdpSummary()
     todo = [(a, p) for p in ports for a in targets if (a, p) not in skip]
-    for _round in range(2):  # the first round, then one re-probe of silent ports
-        current = _Round(loop, settings)
+    for round_number in range(2):  # the first round, then one re-probe of silent ports
+        current = _Round(loop, settings, bucket, resending=round_number > 0)
         sweeper_stop = asyncio.Event()
 
         async def sweep(state: _Round = current, done: asyncio.Event = sweeper_stop) -> None:

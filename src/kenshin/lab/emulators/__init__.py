@@ -55,6 +55,7 @@ class EmulatorSpec:
 #: scanner can tell nothing more).
 _SERVICES = {
     "fortigate": "https",
+    "fgfm": "unknown",
     "ivanti_ics": "https",
     "globalprotect": "https",
     "citrix_gateway": "https",
@@ -87,6 +88,7 @@ _SERVICES = {
     "mdns": "mdns",
     "tarpit": "tcpwrapped",
     "garbage": "unknown",
+    "udp_flood": "unknown",
     "tls_nonsense": "unknown",
     "reset": "tcpwrapped",
     "slow": "ssh",
@@ -125,6 +127,14 @@ EMULATORS: Mapping[str, EmulatorSpec] = MappingProxyType(
                 admin_ui="false",
                 serial="",
                 static="shown",
+            ),
+            _spec(
+                "fgfm",
+                "tcp",
+                541,
+                "Fortinet FortiGate FGFM (fgfmd, FortiManager link) over TLS",
+                model="FGT60F",
+                serial="",
             ),
             _spec(
                 "ivanti_ics",
@@ -204,8 +214,18 @@ EMULATORS: Mapping[str, EmulatorSpec] = MappingProxyType(
                 "garbage",
                 "tcp",
                 9000,
-                "Greets with megabytes of random bytes, then closes",
+                "Greets with megabytes of random bytes (or a prefix and one repeated "
+                "character), then closes",
                 megabytes="4",
+                prefix="",
+                fill="random",
+            ),
+            _spec(
+                "udp_flood",
+                "udp",
+                9999,
+                "Answers every UDP datagram with about 64 KB of random bytes",
+                kilobytes="63.9",
             ),
             _spec(
                 "tls_nonsense",
