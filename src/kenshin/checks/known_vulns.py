@@ -90,8 +90,10 @@ def _entry_port(cve: str, host_ports: Sequence[PortResult]) -> PortResult | None
 def _at_entry_point(finding: Finding, host_ports: Sequence[PortResult]) -> Finding:
     """A CVE reached through one service (FortiOS fgfmd on FGFM 541/tcp) is reported on
     the port where that service answers, when the scan found it open."""
-    cve = finding.cves[0] if len(finding.cves) == 1 else None
-    way_in = _entry_port(cve, host_ports) if cve else None
+    if len(finding.cves) != 1:
+        return finding
+    cve = finding.cves[0]
+    way_in = _entry_port(cve, host_ports)
     if way_in is None:
         return finding
     return replace(
