@@ -324,7 +324,7 @@ def test_snmp_cisco_asa_sysdescr() -> None:
     ident = _snmp("Cisco Adaptive Security Appliance Version 9.8(1)5", _CISCO_OID)
     assert (ident.product, ident.version) == ("Cisco ASA", "9.8(1)5")
     assert ident.cpe == (
-        "cpe:2.3:o:cisco:adaptive_security_appliance_software:9.8\\(1\\)5:*:*:*:*:*:*:*",
+        "cpe:2.3:a:cisco:adaptive_security_appliance_software:9.8\\(1\\)5:*:*:*:*:*:*:*",
     )
 
 

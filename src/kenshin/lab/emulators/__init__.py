@@ -134,6 +134,7 @@ EMULATORS: Mapping[str, EmulatorSpec] = MappingProxyType(
                 version="22.7R2.3",
                 hostname="vpn.hospital.example",
                 expose_gina="true",
+                static="shown",
             ),
             _spec(
                 "globalprotect",
@@ -142,6 +143,7 @@ EMULATORS: Mapping[str, EmulatorSpec] = MappingProxyType(
                 "Palo Alto GlobalProtect portal (login.esp, prelogin.esp, dated static files)",
                 version="10.2.9",
                 hostname="gp.hospital.example",
+                static="shown",
             ),
             _spec(
                 "citrix_gateway",
@@ -164,6 +166,8 @@ EMULATORS: Mapping[str, EmulatorSpec] = MappingProxyType(
                 443,
                 "Cisco ASA AnyConnect/WebVPN portal /+CSCOE+/logon.html",
                 version="9.16(4)",
+                anyconnect="enabled",
+                static="shown",
             ),
             _spec(
                 "telnet_router",
