@@ -58,12 +58,17 @@ TRUE_CVES = {
     "iport": {"CVE-2025-0282", "CVE-2025-22457"},
     "isilent": set(),
     "asnmp": {"CVE-2020-3452"},
+    "sma": set(),
 }
 # the twins whose version the device shows nowhere, with a KEV-listed CVE of their
 # product the "version not determined" finding must name as what is at stake
 SILENT = {"fsilent": "CVE-2024-21762", "isilent": "CVE-2025-0282"}
 # the twins on a patched release, with the version (and its source) that must be read
-PATCHED = {"fpatched": "v7.0.17", "ppatched": "10.2.9-h1"}
+PATCHED = {
+    "fpatched": ("v7.0.17", EvidenceSource.SNMP),
+    "ppatched": ("10.2.9-h1", EvidenceSource.SNMP),
+    "sma": ("10.2.1.9-57sv", EvidenceSource.BANNER),  # the portal page's resource URLs
+}
 # CVEs of the same products whose ranges exclude the twins' versions
 NEVER = {
     "CVE-2018-13379",
@@ -183,11 +188,12 @@ def test_a_patched_release_read_on_another_port_gives_no_finding(
 ) -> None:
     """Zero CVEs because the version is known and fixed — not because it is unknown."""
     host = _of(diagnosis, identified[role])
-    firmware = host.devices[0].firmware
-    assert firmware is not None
-    assert firmware.version is not None
-    assert firmware.version.source is EvidenceSource.SNMP
-    assert firmware.version.value.startswith(PATCHED[role])
+    version, source = PATCHED[role]
+    (device,) = host.devices
+    (software,) = [c for c in device.components if c.version is not None]
+    assert software.version is not None
+    assert software.version.source is source
+    assert software.version.value.startswith(version)
     assert host.findings == ()
 
 

@@ -301,3 +301,16 @@ def test_cisco_asa_without_anyconnect_gives_no_auth_request_and_no_release() -> 
 def test_appliances_refuse_unknown_option_values(name: str, option: str) -> None:
     with pytest.raises(EmulatorError), running(name, **{option: "sometimes"}):
         pass
+
+
+def test_sonicwall_port_80_redirects_to_the_portal_without_a_release() -> None:
+    with running("sonicwall_sslvpn", tls="false", https_redirect="true") as emulator:
+        connection = http.client.HTTPConnection(LOOPBACK, emulator.port, timeout=10)
+        connection.request("GET", "/cgi-bin/welcome")
+        response = connection.getresponse()
+        body = response.read()
+        connection.close()
+        assert response.status == 302
+        assert response.getheader("Location") == "https://sslvpn.hospital.example/"
+        assert response.getheader("Server") == "SonicWALL SSL-VPN Web Server"
+        assert b"10.2" not in body

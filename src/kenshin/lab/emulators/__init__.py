@@ -159,6 +159,8 @@ EMULATORS: Mapping[str, EmulatorSpec] = MappingProxyType(
                 "SonicWall SMA 100 SSL-VPN portal (Virtual Office)",
                 version="10.2.1.9-57sv",
                 hostname="sslvpn.hospital.example",
+                tls="true",
+                https_redirect="false",
             ),
             _spec(
                 "cisco_asa",
