@@ -45,12 +45,29 @@ pytestmark = [
     pytest.mark.usefixtures("needs_root"),
 ]
 
-# the snapshot's CVEs of each twin's true version (FortiOS 7.0.11; RTX1210 Rev.14.01.38)
+# the snapshot's CVEs of each twin's true version (FortiOS 7.0.11; RTX1210 Rev.14.01.38;
+# PAN-OS 10.2.9: CVE-2024-3400 fixed in 10.2.9-h1; Ivanti 22.7R2.3: CVE-2025-0282 fixed in
+# 22.7R2.5, CVE-2025-22457 in 22.7R2.6; ASA 9.8(4): CVE-2020-3452 fixed in 9.8(4)20)
 TRUE_CVES = {
     "fsnmp": {"CVE-2023-27997", "CVE-2024-21762", "CVE-2024-23113", "CVE-2024-55591"},
     "ybanner": {"CVE-2021-20843"},
     "fsilent": set(),
     "fpatched": set(),
+    "psnmp": {"CVE-2024-3400"},
+    "ppatched": set(),
+    "iport": {"CVE-2025-0282", "CVE-2025-22457"},
+    "isilent": set(),
+    "asnmp": {"CVE-2020-3452"},
+    "sma": set(),
+}
+# the twins whose version the device shows nowhere, with a KEV-listed CVE of their
+# product the "version not determined" finding must name as what is at stake
+SILENT = {"fsilent": "CVE-2024-21762", "isilent": "CVE-2025-0282"}
+# the twins on a patched release, with the version (and its source) that must be read
+PATCHED = {
+    "fpatched": ("v7.0.17", EvidenceSource.SNMP),
+    "ppatched": ("10.2.9-h1", EvidenceSource.SNMP),
+    "sma": ("10.2.1.9-57sv", EvidenceSource.BANNER),  # the portal page's resource URLs
 }
 # CVEs of the same products whose ranges exclude the twins' versions
 NEVER = {
@@ -61,6 +78,10 @@ NEVER = {
     "CVE-2022-40684",
     "CVE-2022-42475",
     "CVE-2020-5548",
+    "CVE-2020-2021",
+    "CVE-2019-11510",
+    "CVE-2023-46805",
+    "CVE-2024-21887",
 }
 
 
@@ -151,13 +172,66 @@ def test_version_only_in_a_banner_on_another_port(
     assert {p.port for p in firmware.ports} == {23, 80}
 
 
+@pytest.mark.parametrize("role", sorted(SILENT))
 def test_version_nowhere_is_one_finding_and_no_cve(
-    diagnosis: DiagnosisResult, identified: dict[str, HostResult]
+    diagnosis: DiagnosisResult, identified: dict[str, HostResult], role: str
 ) -> None:
-    host = _of(diagnosis, identified["fsilent"])
+    host = _of(diagnosis, identified[role])
     assert [f.check_id for f in host.findings] == [VERSION_UNKNOWN]
     assert host.findings[0].cves == ()
-    assert "CVE-2024-21762" in host.findings[0].description_en
+    assert SILENT[role] in host.findings[0].description_en
+
+
+@pytest.mark.parametrize("role", sorted(PATCHED))
+def test_a_patched_release_read_on_another_port_gives_no_finding(
+    diagnosis: DiagnosisResult, identified: dict[str, HostResult], role: str
+) -> None:
+    """Zero CVEs because the version is known and fixed — not because it is unknown."""
+    host = _of(diagnosis, identified[role])
+    version, source = PATCHED[role]
+    (device,) = host.devices
+    (software,) = [c for c in device.components if c.version is not None]
+    assert software.version is not None
+    assert software.version.source is source
+    assert software.version.value.startswith(version)
+    assert host.findings == ()
+
+
+@pytest.mark.parametrize(
+    ("role", "version", "source", "where", "ports"),
+    [
+        ("psnmp", "10.2.9", EvidenceSource.SNMP, "161/udp", {443, 161}),
+        ("asnmp", "9.8(4)", EvidenceSource.SNMP, "161/udp", {443, 161}),
+        ("iport", "22.7R2.3", None, "8443/tcp", {443, 8443}),
+    ],
+)
+def test_the_version_of_one_port_judges_the_whole_appliance(
+    diagnosis: DiagnosisResult,
+    identified: dict[str, HostResult],
+    role: str,
+    version: str,
+    source: EvidenceSource | None,
+    where: str,
+    ports: set[int],
+) -> None:
+    """The appliance's silent ports get no version of their own; the device gets the one
+    port's version, and each CVE finding lists every port of the device."""
+    host = _of(diagnosis, identified[role])
+    silent = next(p for p in host.ports if p.port == 443)
+    assert silent.identity is not None
+    assert not silent.identity.version
+    (device,) = host.devices
+    # the appliance's software (ASA software is an application in NVD's CPE names)
+    (software,) = [c for c in device.components if c.version is not None]
+    assert software.version is not None
+    assert software.version.value == version
+    assert software.version.where.startswith(where)
+    if source is not None:
+        assert software.version.source is source
+    assert {p.port for p in software.ports} == ports
+    for finding in host.findings:
+        for port in ports:
+            assert f"{port}/" in finding.evidence
 
 
 def test_a_reported_version_that_disagrees_with_the_device_is_a_finding(

@@ -241,3 +241,76 @@ def test_cisco_asa_portal_and_config_auth_version() -> None:
 def test_appliances_refuse_unknown_releases(name: str) -> None:
     with pytest.raises(EmulatorError), running(name, version="0.0.0"):
         pass
+
+
+# --- release shown on some ports only (issue 15: one device, several ports) -----------
+
+
+def test_ivanti_signin_port_with_static_hidden_and_no_gina_serves_no_release_file() -> None:
+    # the page still links the content-hashed stylesheet (as the real page does); only a
+    # table of known hashes could read that, and the file itself answers 404
+    with running("ivanti_ics", version="22.7R2.3", static="hidden", expose_gina="false") as em:
+        status, _, page = get(em.port, "/dana-na/auth/url_default/welcome.cgi")
+        assert status == 200
+        assert b"22.7" not in page
+        match = re.search(rb"/dana-na/css/ds_[0-9a-f]{64}\.css", page)
+        assert match
+        for path in (match.group(0).decode(), "/dana-na/auth/url_default/welcome.js"):
+            status, headers, _ = get(em.port, path)
+            assert (status, headers.get("etag")) == (404, None)
+        status, _, _ = get(em.port, "/dana-na/nc/nc_gina_ver.txt")
+        assert status == 404
+
+
+def test_globalprotect_static_hidden_betrays_no_release() -> None:
+    with running("globalprotect", version="10.2.9", static="hidden") as emulator:
+        status, _, page = get(emulator.port, "/global-protect/login.esp")
+        assert status == 200
+        assert b"10.2" not in page
+        status, headers, _ = get(emulator.port, "/global-protect/portal/css/login.css")
+        assert status == 404
+        assert "etag" not in headers
+        assert "last-modified" not in headers
+
+
+def test_cisco_asa_without_anyconnect_gives_no_auth_request_and_no_release() -> None:
+    with running("cisco_asa", version="9.8(4)", anyconnect="disabled") as emulator:
+        _, _, logon = get(emulator.port, "/+CSCOE+/logon.html")
+        assert b"<title>SSL VPN Service</title>" in logon
+        status, _, reply = get(
+            emulator.port,
+            "/",
+            "POST",
+            CONFIG_AUTH_INIT,
+            {"X-Aggregate-Auth": "1", "X-Transcend-Version": "1"},
+        )
+        assert status == 404
+        assert b"9.8" not in reply
+        assert b"config-auth" not in reply
+
+
+@pytest.mark.parametrize(
+    ("name", "option"),
+    [
+        ("ivanti_ics", "static"),
+        ("globalprotect", "static"),
+        ("cisco_asa", "static"),
+        ("cisco_asa", "anyconnect"),
+    ],
+)
+def test_appliances_refuse_unknown_option_values(name: str, option: str) -> None:
+    with pytest.raises(EmulatorError), running(name, **{option: "sometimes"}):
+        pass
+
+
+def test_sonicwall_port_80_redirects_to_the_portal_without_a_release() -> None:
+    with running("sonicwall_sslvpn", tls="false", https_redirect="true") as emulator:
+        connection = http.client.HTTPConnection(LOOPBACK, emulator.port, timeout=10)
+        connection.request("GET", "/cgi-bin/welcome")
+        response = connection.getresponse()
+        body = response.read()
+        connection.close()
+        assert response.status == 302
+        assert response.getheader("Location") == "https://sslvpn.hospital.example/"
+        assert response.getheader("Server") == "SonicWALL SSL-VPN Web Server"
+        assert b"10.2" not in body

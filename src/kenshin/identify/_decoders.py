@@ -46,6 +46,7 @@ _SNMP_NAMES = {
     "1.3.6.1.2.1.1.2.0": "sysObjectID",
     "1.3.6.1.2.1.1.5.0": "sysName",
     "1.3.6.1.4.1.12356.101.4.1.1.0": "fgSysVersion",  # FORTINET-FORTIGATE-MIB
+    "1.3.6.1.4.1.25461.2.1.2.1.1.0": "panSysSwVersion",  # PAN-COMMON-MIB
 }
 
 

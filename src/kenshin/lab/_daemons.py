@@ -7,7 +7,10 @@ system's /etc configs or system services. Options per daemon kind:
 - ``sshd``: ``algorithms`` = ``legacy`` (adds SHA-1/group1 key exchange, CBC ciphers, MD5
   MACs, ssh-rsa, to OpenSSH's defaults) or ``modern`` (only current AEAD/ETM algorithms).
 - ``vsftpd``: ``anonymous`` = ``yes`` / ``no``.
-- ``snmpd``: ``community`` = a community string or ``random`` (a fresh one per lab).
+- ``snmpd``: ``community`` = a community string or ``random`` (a fresh one per lab);
+  ``sysdescr``; ``sysobjectid`` (a dotted OID, e.g. Palo Alto's 1.3.6.1.4.1.25461.2.3.35);
+  ``strings`` = ``OID=value`` pairs joined by ``;``: vendor MIB scalars the agent answers
+  as octet strings (e.g. PAN-COMMON-MIB panSysSwVersion.0), for appliance twins.
 - ``dnsmasq``: ``mode`` = ``recursive`` (an open resolver forwarding to ``upstream``, a
   host role), ``upstream`` (answers example.com/example.org from its own data) or
   ``refusing`` (answers its own names only, refuses recursion, hides its version).
@@ -205,6 +208,19 @@ def _vsftpd(ctx: Context, ns: str, address: str, spec: ServiceSpec) -> Launch:
     )
 
 
+_SNMP_OID = re.compile(r"1\.3\.6\.1(?:\.\d{1,10}){1,30}")
+_SNMP_STRING = re.compile(r"[ -!#-~]{0,200}")  # printable ASCII without '"'
+
+
+def _snmp_oid(spec: ServiceSpec, text: str) -> str:
+    """A dotted OID under 1.3.6.1 (nothing else reaches the generated config)."""
+    if not _SNMP_OID.fullmatch(text):
+        raise LabError(
+            "lab.bad_option", service=spec.name, key="oid", value=text, allowed="1.3.6.1.<n>…"
+        )
+    return text
+
+
 def _snmpd(ctx: Context, ns: str, address: str, spec: ServiceSpec) -> Launch:
     folder = ctx.folder(spec.name)
     community = _option(spec, "community", (), "public")
@@ -220,6 +236,19 @@ def _snmpd(ctx: Context, ns: str, address: str, spec: ServiceSpec) -> Launch:
     ]
     if "sysdescr" in spec.options:
         lines.append(f"sysDescr {spec.options['sysdescr']}")
+    if "sysobjectid" in spec.options:
+        lines.append(f"sysObjectID .{_snmp_oid(spec, spec.options['sysobjectid'])}")
+    for pair in filter(None, spec.options.get("strings", "").split(";")):
+        oid, _, value = pair.partition("=")
+        if not _SNMP_STRING.fullmatch(value):
+            raise LabError(
+                "lab.bad_option",
+                service=spec.name,
+                key="strings",
+                value=pair,
+                allowed="OID=printable text without quotes",
+            )
+        lines.append(f'override .{_snmp_oid(spec, oid.strip())} octet_str "{value}"')
     config = folder / "snmpd.conf"
     config.write_text("\n".join(lines) + "\n")
     env = {**os.environ, "MIBS": "", "SNMP_PERSISTENT_DIR": str(state)}

@@ -243,20 +243,29 @@ def mongodb_reply(version: str) -> bytes:
 
 
 FG_SYS_VERSION = bytes.fromhex("060c2b06010401e04465040101" + "00")  # fgSysVersion.0
+PAN_SW_VERSION = bytes.fromhex("060e2b0601040181c675020102010100")  # panSysSwVersion.0
 
 
 def snmp_response(
-    request: bytes, sys_descr: str, object_id: bytes, fg_sys_version: str | None = None
+    request: bytes,
+    sys_descr: str,
+    object_id: bytes,
+    fg_sys_version: str | None = None,
+    pan_sw_version: str | None = None,
 ) -> bytes:
     """A GetResponse to a GetRequest for sysDescr.0 and sysObjectID.0 (RFC 3416); an
-    asked-for fgSysVersion.0 gets ``fg_sys_version``, or noSuchObject (0x80) as an agent
-    without the Fortinet MIB answers a v2c request."""
+    asked-for fgSysVersion.0 gets ``fg_sys_version`` and panSysSwVersion.0
+    ``pan_sw_version``, or noSuchObject (0x80) as an agent without that vendor's MIB
+    answers a v2c request."""
     version = request[4]
     varbinds = ber(0x30, bytes.fromhex("06082b06010201010100") + ber(4, sys_descr.encode()))
     varbinds += ber(0x30, bytes.fromhex("06082b06010201010200") + ber(6, object_id))
     if FG_SYS_VERSION in request:
         value = ber(4, fg_sys_version.encode()) if fg_sys_version else b"\x80\x00"
         varbinds += ber(0x30, FG_SYS_VERSION + value)
+    if PAN_SW_VERSION in request:
+        value = ber(4, pan_sw_version.encode()) if pan_sw_version else b"\x80\x00"
+        varbinds += ber(0x30, PAN_SW_VERSION + value)
     bindings = ber(0x30, varbinds)
     pdu = ber(0xA2, b"\x02\x02\x4b\x53\x02\x01\x00\x02\x01\x00" + bindings)
     return ber(0x30, bytes([2, 1, version]) + ber(4, b"public") + pdu)

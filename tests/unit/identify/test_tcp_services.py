@@ -55,6 +55,25 @@ def test_dropbear_is_not_taken_for_openssh() -> None:
     assert not any("openssh" in c for c in ident.cpe)
 
 
+def test_nec_ix_ssh_banner_gives_model_and_firmware() -> None:
+    # the IX sshd's identification string (a published SSH client's test sample)
+    ident = run(s.banner_then_wait(b"SSH-2.0-NEC-IX2105-ms-10.2.16\r\n"))
+    assert (ident.service, ident.product, ident.version) == (
+        "ssh",
+        "NEC UNIVERGE IX2105 sshd",
+        "10.2.16",
+    )
+    assert ident.cpe == ("cpe:2.3:o:nec:univerge_ix2105_firmware:10.2.16:*:*:*:*:*:*:*",)
+
+
+def test_other_nec_ssh_banner_is_not_an_ix() -> None:
+    # an NEC switch's sshd with a version of its own is not an IX router's firmware
+    ident = run(s.banner_then_wait(b"SSH-2.0-NEC-QX-S5224GT-7.1.3\r\n"))
+    assert ident.service == "ssh"
+    assert "IX" not in ident.product
+    assert not any("univerge_ix" in c for c in ident.cpe)
+
+
 def test_openssh_named_in_a_web_page_is_not_ssh() -> None:
     page = b"<html><title>Download OpenSSH_9.2p1</title>SSH-2.0-OpenSSH_9.2p1</html>"
     ident = run(s.web({"/": (200, [("Server", "Apache/2.4.62 (Debian)")], page)}))

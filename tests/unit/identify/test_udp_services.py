@@ -260,3 +260,110 @@ def test_netbios_node_status() -> None:
     ident = run(respond)
     assert ident.service == "netbios-ns"
     assert "RECEPTION-PC<00>" in dict(ident.extra)["netbios_names"]
+
+
+# -- version-bearing sysDescr of edge devices (issue 15), each with a look-alike ------------
+
+_CISCO_OID = bytes.fromhex("2b0601040109018f0f")  # 1.3.6.1.4.1.9.1.1935 (illustrative)
+_PAN_OID = bytes.fromhex("2b0601040181c675020323")  # 1.3.6.1.4.1.25461.2.3.35
+_SONICWALL_OID = bytes.fromhex("2b06010401c42501")  # 1.3.6.1.4.1.8741.1 (SonicWall)
+_NEC_OID = bytes.fromhex("2b0601040177015412")  # 1.3.6.1.4.1.119.1.84.18 (illustrative)
+
+
+def _snmp(descr: str, oid: bytes, pan: str | None = None) -> ServiceIdentity:
+    return run(
+        lambda d: s.snmp_response(d, descr, oid, pan_sw_version=pan) if b"public" in d else None
+    )
+
+
+def test_snmp_yamaha_switch_is_not_taken_for_a_router() -> None:
+    # a YAMAHA SWX switch prints the same "<model> Rev.x.y.z (date)" form: not an RTX
+    ident = _snmp("SWX2310-10G Rev.2.02.09 (Mon Jan 17 10:00:00 2022)", b"\x2b\x06\x01")
+    assert "YAMAHA" not in ident.product
+    assert ident.version == ""
+
+
+def test_snmp_nec_ix_sysdescr_gives_model_and_version() -> None:
+    descr = (
+        "NEC Portable Internetwork Core Operating System Software, IX Series IX2215 "
+        "(magellan-sec) Software, Version 10.7.18, RELEASE SOFTWARE"
+    )
+    ident = _snmp(descr, _NEC_OID)
+    assert (ident.product, ident.version) == ("NEC UNIVERGE IX2215", "10.7.18")
+    assert ident.cpe == ("cpe:2.3:o:nec:univerge_ix2215_firmware:10.7.18:*:*:*:*:*:*:*",)
+
+
+def test_snmp_nec_other_product_with_a_version_is_not_an_ix() -> None:
+    ident = _snmp("NEC UNIVERGE QX-S1016GT-4G Software, Version 1.1.0.24", _NEC_OID)
+    assert "IX" not in ident.product
+    assert ident.version == ""
+
+
+def test_snmp_cisco_ios_sysdescr() -> None:
+    descr = (
+        "Cisco IOS Software, C880 Software (C880DATA-UNIVERSALK9-M), Version 15.2(4)M7, "
+        "RELEASE SOFTWARE (fc2)"
+    )
+    ident = _snmp(descr, _CISCO_OID)
+    assert (ident.product, ident.version) == ("Cisco IOS", "15.2(4)M7")
+    # CPE 2.3 formatted strings escape '(' and ')' and lower-case (NVD's form)
+    assert ident.cpe == ("cpe:2.3:o:cisco:ios:15.2\\(4\\)m7:*:*:*:*:*:*:*",)
+
+
+def test_snmp_cisco_ios_xe_is_not_filed_as_ios() -> None:
+    descr = (
+        "Cisco IOS Software [Cupertino], Catalyst L3 Switch Software (CAT9K_IOSXE), "
+        "Version 17.9.4a, RELEASE SOFTWARE (fc4)"
+    )
+    ident = _snmp(descr, _CISCO_OID)
+    assert (ident.product, ident.version) == ("Cisco IOS XE", "17.9.4a")
+    assert ident.cpe == ("cpe:2.3:o:cisco:ios_xe:17.9.4a:*:*:*:*:*:*:*",)
+
+
+def test_snmp_cisco_asa_sysdescr() -> None:
+    ident = _snmp("Cisco Adaptive Security Appliance Version 9.8(1)5", _CISCO_OID)
+    assert (ident.product, ident.version) == ("Cisco ASA", "9.8(1)5")
+    assert ident.cpe == (
+        "cpe:2.3:a:cisco:adaptive_security_appliance_software:9.8\\(1\\)5:*:*:*:*:*:*:*",
+    )
+
+
+def test_snmp_cisco_pix_is_not_an_asa() -> None:
+    # the ASA's predecessor prints the same form; its releases are not ASA releases
+    ident = _snmp("Cisco PIX Security Appliance Version 8.0(4)", _CISCO_OID)
+    assert "ASA" not in ident.product
+    assert ident.version == ""
+
+
+def test_snmp_sonicwall_gen6_and_gen7_sysdescr() -> None:
+    ident = _snmp("SonicWALL NSA 2650 (SonicOS Enhanced 6.5.4.4-44n)", _SONICWALL_OID)
+    assert (ident.product, ident.version) == ("SonicWall NSA 2650", "6.5.4.4-44n")
+    assert ident.cpe == ("cpe:2.3:o:sonicwall:sonicos:6.5.4.4-44n:*:*:*:*:*:*:*",)
+    ident = _snmp("SonicWALL TZ 370 (SonicOS 7.0.1-5051-R2624)", _SONICWALL_OID)
+    assert (ident.product, ident.version) == ("SonicWall TZ 370", "7.0.1-5051-R2624")
+
+
+def test_snmp_sonicwall_without_a_sonicos_release_has_no_version() -> None:
+    # a SonicWall sysDescr naming another firmware (SMA's) is not a SonicOS release
+    ident = _snmp("SonicWALL SMA 210 (SMA 10.2.1.9-57sv)", _SONICWALL_OID)
+    assert ident.version == ""
+    assert not any("sonicos" in c for c in ident.cpe)
+
+
+def test_snmp_panos_version_from_pan_sys_sw_version() -> None:
+    ident = _snmp("Palo Alto Networks PA-3200 series firewall", _PAN_OID, pan="10.2.9-h1")
+    assert (ident.product, ident.version) == ("Palo Alto Networks PA-3200", "10.2.9-h1")
+    assert ident.cpe == ("cpe:2.3:o:paloaltonetworks:pan-os:10.2.9-h1:*:*:*:*:*:*:*",)
+
+
+def test_snmp_panos_without_the_pan_mib_names_the_model_only() -> None:
+    ident = _snmp("Palo Alto Networks PA-3200 series firewall", _PAN_OID)
+    assert (ident.product, ident.version) == ("Palo Alto Networks PA-3200", "")
+    assert ident.cpe == ("cpe:2.3:o:paloaltonetworks:pan-os:*:*:*:*:*:*:*:*",)
+
+
+def test_snmp_version_of_another_vendor_is_not_taken_for_panos() -> None:
+    # a FortiGate whose agent also answers the PAN object must stay a FortiGate
+    ident = _snmp("FortiGate-60F v7.0.11,build0489,230321 (GA)", _FORTINET_OID, pan="10.2.9")
+    assert ident.product == "Fortinet FortiGate-60F"
+    assert "paloalto" not in " ".join(ident.cpe)

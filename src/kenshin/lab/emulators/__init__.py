@@ -144,6 +144,7 @@ EMULATORS: Mapping[str, EmulatorSpec] = MappingProxyType(
                 version="22.7R2.3",
                 hostname="vpn.hospital.example",
                 expose_gina="true",
+                static="shown",
             ),
             _spec(
                 "globalprotect",
@@ -152,6 +153,7 @@ EMULATORS: Mapping[str, EmulatorSpec] = MappingProxyType(
                 "Palo Alto GlobalProtect portal (login.esp, prelogin.esp, dated static files)",
                 version="10.2.9",
                 hostname="gp.hospital.example",
+                static="shown",
             ),
             _spec(
                 "citrix_gateway",
@@ -167,6 +169,8 @@ EMULATORS: Mapping[str, EmulatorSpec] = MappingProxyType(
                 "SonicWall SMA 100 SSL-VPN portal (Virtual Office)",
                 version="10.2.1.9-57sv",
                 hostname="sslvpn.hospital.example",
+                tls="true",
+                https_redirect="false",
             ),
             _spec(
                 "cisco_asa",
@@ -174,6 +178,8 @@ EMULATORS: Mapping[str, EmulatorSpec] = MappingProxyType(
                 443,
                 "Cisco ASA AnyConnect/WebVPN portal /+CSCOE+/logon.html",
                 version="9.16(4)",
+                anyconnect="enabled",
+                static="shown",
             ),
             _spec(
                 "telnet_router",

@@ -18,7 +18,9 @@ release), ``built_http`` (the build date as an HTTP date), ``built_hex`` (its Un
 hex), ``size_hex`` (a resource's length in hex), ``content_sha256`` (of a resource), and
 for a static file with ``hash_name: X`` the SHA-256 of its body as ``X`` (usable in
 paths and pages, like Ivanti's ``ds_<hash>.css``). The option ``static: hidden`` serves
-none of the static files (404), so the pages betray no release.
+none of the static files (404), so the pages betray no release. A data file's
+``https_redirect`` (``status``, ``location``) is what every request gets when the option
+``https_redirect`` is "true" (with ``tls: "false"``: the appliance's port 80).
 """
 
 from __future__ import annotations
@@ -93,6 +95,13 @@ class Appliance:
         return self._headers(self.spec.get("common_headers"))
 
     def handle(self, request: Request) -> Response:
+        redirect = self.spec.get("https_redirect")
+        if redirect and self.options.get("https_redirect") == "true":
+            # the plain-HTTP port of an appliance that only sends browsers to HTTPS
+            headers = self._base_headers()
+            headers.append(("Content-Type", "text/html"))
+            headers.append(("Location", fill(str(redirect["location"]), self.values)))
+            return Response(int(redirect.get("status", 302)), headers, b"")
         for route in self.spec.get("routes", []):
             if route["path"] != request.path or not self._enabled(route.get("when")):
                 continue
