@@ -199,7 +199,7 @@ class Lab:
         for host in spec.hosts:
             address, wide = self._addresses(slot, host)
             ns = slot.namespace(host.role)
-            plans.append(_netns.HostPlan(host.role, ns, address, wide))
+            plans.append(_netns.HostPlan(host.role, ns, address, wide, host.icmp_unlimited))
             self.hosts[host.role] = LabHost(
                 host.role,
                 str(address),

@@ -356,6 +356,7 @@ class HostPlan:
     namespace: str
     address: IPv4Address
     wide: IPv4Network | None
+    icmp_unlimited: bool = False
 
 
 def build_topology(slot: Slot, hosts: list[HostPlan]) -> None:
@@ -411,3 +412,10 @@ def build_topology(slot: Slot, hosts: list[HostPlan]) -> None:
         if h.wide is not None:
             commands.append(f"route add local {h.wide} dev lo")
         run_ip(["-n", h.namespace, "-batch", "-"], stdin="\n".join(commands) + "\n")
+        if h.icmp_unlimited:
+            subprocess.run(
+                ["ip", "netns", "exec", h.namespace, "sysctl", "-qw", "net.ipv4.icmp_ratemask=0"],
+                check=True,
+                capture_output=True,
+                timeout=30,
+            )

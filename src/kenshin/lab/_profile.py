@@ -75,6 +75,10 @@ class HostSpec(_Strict):
     quiet_every: int = Field(default=0, ge=0, le=256)
     """Every n-th address (n a power of two) drops TCP to its closed ports instead of
     resetting, like a filtering edge; 0: every address resets. Hosts without a firewall."""
+    icmp_unlimited: bool = False
+    """No ICMP rate limit in the namespace (``net.ipv4.icmp_ratemask=0``): every closed UDP
+    port answers at once, so a UDP sweep of many addresses measures the scanners, not the
+    kernel's limiter."""
     firewall: FirewallSpec | None = None
     services: list[ServiceSpec] = Field(default_factory=list)
 

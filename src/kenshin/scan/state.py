@@ -59,7 +59,7 @@ class Outcomes:
         return [c for c, (state, _r) in enumerate(self.pairs) if c and state is PortState.OPEN]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Sealed:
     """A finished row: the commonest code, and the port indexes (and codes) that differ."""
 
