@@ -6,11 +6,16 @@ Memory is measured with tracemalloc on the planning and state structures themsel
 
 from __future__ import annotations
 
+import asyncio
+import socket
 import tracemalloc
 from ipaddress import IPv4Network
+from pathlib import Path
 
-from kenshin.domain import PortState
-from kenshin.scan import LAB, EmergencyStop, Guard
+import pytest
+
+from kenshin.domain import PortResult, PortState, Protocol
+from kenshin.scan import LAB, EmergencyStop, Guard, ScanPlan, TcpMode, run_scan, syn_available
 from kenshin.scan.state import WINDOW_CELLS, Outcomes, PortTable
 from kenshin.scan.tcp_syn import SynScan
 from kenshin.scope import adhoc_scope
@@ -111,3 +116,61 @@ def test_outcome_codes_are_shared_and_bounded() -> None:
     codes = {outcomes.code(PortState.FILTERED, f"icmp-3-{n}") for n in range(300)}
     assert max(codes) <= 255
     assert outcomes.pairs[max(codes)] == (PortState.FILTERED, "other")
+
+
+class _Told:
+    """A listener that keeps what it is told."""
+
+    def __init__(self) -> None:
+        self.ports: list[tuple[str, int, PortState]] = []
+
+    def planned(self, hosts: int, probes: int) -> None:
+        return None
+
+    def port(
+        self, address: str, protocol: Protocol, port: int, state: PortState, reason: str
+    ) -> None:
+        self.ports.append((address, port, state))
+
+    def identified(self, address: str, result: PortResult) -> None:
+        return None
+
+
+def test_syn_scan_tells_the_listener_each_outcome_once_and_skips_resumed_ports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not syn_available():
+        pytest.skip("SYN scanning needs root (raw sockets)")
+    monkeypatch.setenv("KENSHIN_STOP_FILE", str(tmp_path / "stop"))
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    open_port = server.getsockname()[1]
+    try:
+        ports = tuple(sorted({open_port, *range(open_port + 1, open_port + 40)} - {65536}))
+        plan = ScanPlan(("127.0.0.1", "127.0.0.2"), ports, (), TcpMode.SYN, identify=False)
+        fast = LAB.with_changes(initial_timeout=0.3, min_timeout=0.1, max_timeout=0.5)
+        told = _Told()
+        kept = {
+            ("127.0.0.2", Protocol.TCP, ports[-1]): PortResult(
+                Protocol.TCP, ports[-1], PortState.FILTERED, "admin-prohibited"
+            )
+        }
+        outcome = asyncio.run(
+            run_scan(plan, adhoc_scope(env={}), fast, listener=told, previous=kept)
+        )
+    finally:
+        server.close()
+    assert len(told.ports) == len(set(told.ports)) == 2 * len(ports) - 1
+    assert ("127.0.0.1", open_port, PortState.OPEN) in told.ports
+    assert outcome.counts == {
+        "probed": 2 * len(ports) - 1,
+        "open": 1 + (("127.0.0.2", open_port, PortState.OPEN) in told.ports),
+        "seconds": outcome.counts["seconds"],
+    }
+    second = outcome.report.hosts[1]
+    assert second.address == "127.0.0.2"
+    resumed = [p for p in second.ports if p.port == ports[-1]]
+    assert [(p.state, p.reason) for p in resumed] == [(PortState.FILTERED, "admin-prohibited")]
+    reported = {(h.address, p.port, p.state) for h in outcome.report.hosts for p in h.ports}
+    assert set(told.ports) <= reported
