@@ -218,8 +218,9 @@ def politeness(link: str, addresses: list[str], ports: list[int]) -> Politeness:
     import socket
     import threading
 
-    sniffer = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0800))
-    sniffer.bind((link, 0))
+    # ETH_P_ALL: the kernel shows outgoing frames only to sockets of every protocol
+    sniffer = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0003))
+    sniffer.bind((link, 0x0003))
     sniffer.settimeout(0.2)
     seen: list[tuple[float, bytes]] = []
     done = threading.Event()
@@ -231,6 +232,8 @@ def politeness(link: str, addresses: list[str], ports: list[int]) -> Politeness:
             except TimeoutError:
                 continue
             if meta[2] != socket.PACKET_OUTGOING or len(frame) < 14 + 20 + 14:
+                continue
+            if frame[12:14] != b"\x08\x00":  # IPv4 only
                 continue
             ip = frame[14:]
             ihl = (ip[0] & 0x0F) * 4
