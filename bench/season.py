@@ -191,7 +191,7 @@ def run_once(
         "KENSHIN_DB_URL": db_url,
         "KENSHIN_DATA_DIR": str(data),
         "KENSHIN_QUEUE": queue,
-        "KENSHIN_VISIBILITY_TIMEOUT": "600",
+        "KENSHIN_VISIBILITY_TIMEOUT": "60",
         "KENSHIN_LEASE_SECONDS": "6",
     }
     (data / "logs").mkdir()
