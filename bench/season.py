@@ -15,7 +15,7 @@ once a third of the units are done (and starts no replacement), and waits for ev
 job. Reported per run: total time, units re-sent (attempts beyond the first), and
 whether every unit's result is stored exactly once (each job's ``scan_ports`` rows are
 exactly its addresses x ports, each once). The table goes between the
-``bench:season`` markers of docs/benchmarks.md; docs/scaling.md reads it.
+``bench:season`` markers of docs/scaling.md, beside the season's arithmetic.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from datetime import UTC, datetime, timedelta
 from ipaddress import IPv4Network, ip_address
 from pathlib import Path
 
-from _doc import write_section
+from _doc import DOC, write_section
 
 BROKERS = {
     "redis": os.environ.get("KENSHIN_BENCH_BROKER", "redis://127.0.0.1:6379/12"),
@@ -347,7 +347,7 @@ def main() -> None:
     table = render(results, loads)
     print(table)
     if not args.no_doc:
-        write_section("season", table)
+        write_section("season", table, doc=DOC.with_name("scaling.md"))
 
 
 if __name__ == "__main__":
