@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 from ipaddress import IPv4Network
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
 from kenshin.domain import PortState, Protocol
-from kenshin.lab import Firewall, Lab, LabError, LabHost, LabService, load_profile, profile_names
+from kenshin.lab import (
+    Firewall,
+    Lab,
+    LabError,
+    LabHost,
+    LabService,
+    _netns,
+    load_profile,
+    profile_names,
+)
 from kenshin.lab._firewall import ruleset
 from kenshin.lab._model import expected_state
 from kenshin.lab._netns import DEMO_KEY, _slot_for
@@ -39,12 +49,46 @@ def test_test_profile_has_twins_both_ways() -> None:
             assert services[service.twin].vulnerable != service.vulnerable
 
 
-def test_bench_profile_has_four_hosts_one_firewalled_and_a_wide_host() -> None:
+def test_bench_profile_has_four_hosts_one_firewalled_and_two_wide_hosts() -> None:
     bench = load_profile("bench")
     plain = [h for h in bench.hosts if not h.wide]
     assert len(plain) == 4
     assert sum(1 for h in plain if h.firewall) == 1
-    assert sum(1 for h in bench.hosts if h.wide) == 1
+    assert sorted(h.wide_prefixlen for h in bench.hosts if h.wide) == [18, 22]
+    assert [h.quiet_every for h in bench.hosts if h.wide_prefixlen == 18] == [16]
+
+
+def test_wide_pool_blocks_are_held_by_one_lab_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_netns, "RUN_DIR", tmp_path)
+    first, second, third = (_slot_for(str(k), -1) for k in (0, 1, 2))
+    block = first.take_wide_block(18)
+    assert block.num_addresses == 16384
+    assert block.subnet_of(_netns.WIDE_POOL)
+    other = second.take_wide_block(18)
+    assert not other.overlaps(block)
+    with pytest.raises(LabError):
+        third.take_wide_block(17)  # the pool's two /18s are both held
+    first.release()
+    assert third.take_wide_block(18) == block
+    second.release()
+    third.release()
+
+
+def test_quiet_addresses_drop_closed_tcp_ports_and_the_truth_says_so() -> None:
+    host = LabHost("sweep", "198.18.128.60", "ns", ("198.18.128.0/18",), None, 16)
+    web = LabService("sweep", "198.18.128.15", Protocol.TCP, 80, "http", name="s-http")
+    assert host.quiet("198.18.128.15")
+    assert not host.quiet("198.18.128.14")
+    assert expected_state(host, [web], Protocol.TCP, 80, "198.18.128.15") is PortState.OPEN
+    assert expected_state(host, [web], Protocol.TCP, 81, "198.18.128.15") is PortState.FILTERED
+    assert expected_state(host, [web], Protocol.TCP, 81, "198.18.128.14") is PortState.CLOSED
+    text = ruleset(None, [("tcp", 80), ("tcp", 22)], quiet_every=16)
+    assert "ip daddr & 0.0.0.15 == 0.0.0.15 tcp dport != { 22, 80 } drop" in text
+    assert "drop" not in ruleset(None, [("tcp", 80)])
+    with pytest.raises(ValidationError, match="power of two"):
+        ProfileSpec.model_validate(_doc(quiet_every=12))
 
 
 def test_unknown_profile_is_a_clear_error() -> None:

@@ -32,6 +32,23 @@ def test_bench_wide_host_answers_on_all_1024_addresses() -> None:
         assert tcp_state(firewalled[0].address, 8080, timeout=1) is PortState.FILTERED
 
 
+def test_bench_sweep_host_answers_on_a_pool_18_some_addresses_silent() -> None:
+    with Lab.start("bench") as lab:
+        sweep = lab.host("sweep")
+        (prefix,) = sweep.prefixes
+        network = IPv4Network(prefix)
+        assert network.num_addresses == 16384
+        assert network.subnet_of(IPv4Network("198.18.128.0/17"))
+        resetting, quiet = str(network[1000]), str(network[1007])  # every 16th is quiet
+        for address in (resetting, quiet, str(network[-1])):
+            assert tcp_state(address, 443) is PortState.OPEN
+        assert tcp_state(resetting, 81) is PortState.CLOSED
+        assert tcp_state(quiet, 81, timeout=1) is PortState.FILTERED
+        assert lab.expected_state(quiet, Protocol.TCP, 81) is PortState.FILTERED
+        assert lab.expected_state(resetting, Protocol.TCP, 81) is PortState.CLOSED
+        assert lab.expected_state(quiet, Protocol.TCP, 22) is PortState.OPEN
+
+
 def test_demo_profile_serves_an_open_resolver_on_cp02() -> None:
     with Lab.start("demo") as lab:
         assert lab.host("cp01").address == "198.18.10.10"

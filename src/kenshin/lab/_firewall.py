@@ -29,9 +29,15 @@ def counter_name(protocol: str, port: int) -> str:
     return f"c_{protocol}_{port}"
 
 
-def ruleset(fw: Firewall | None, counted: Iterable[tuple[str, int]] = ()) -> str:
+def ruleset(
+    fw: Firewall | None, counted: Iterable[tuple[str, int]] = (), quiet_every: int = 0
+) -> str:
     """Count connection attempts to ``counted``; then, with a firewall, drop by default and accept,
-    reset or reject with ICMP exactly the listed ports."""
+    reset or reject with ICMP exactly the listed ports.
+
+    ``quiet_every`` (a power of two up to 256, hosts without a firewall): every n-th
+    address drops TCP to any port but the counted (served) ones, so a wide host's block
+    mixes resetting and silent edges."""
     ports = sorted(set(counted))
     counters = [f"  counter {counter_name(proto, port)} {{ }}" for proto, port in ports]
     rules = [
@@ -41,6 +47,11 @@ def ruleset(fw: Firewall | None, counted: Iterable[tuple[str, int]] = ()) -> str
         for proto, port in ports
     ]
     policy = "accept"
+    if quiet_every:
+        mask = f"0.0.0.{quiet_every - 1}"
+        served = sorted({port for proto, port in ports if proto == "tcp"})
+        keep = f"tcp dport != {_set(frozenset(served))} " if served else "meta l4proto tcp "
+        rules.append(f"ip daddr & {mask} == {mask} {keep}drop")
     if fw is not None:
         policy = "drop"
         rules += [
@@ -59,9 +70,7 @@ def ruleset(fw: Firewall | None, counted: Iterable[tuple[str, int]] = ()) -> str
         rules += [template.format(ports=_set(p)) for p, template in table if p]
     body = "\n".join(f"    {rule}" for rule in rules)
     return (
-        f"table inet {TABLE} {{\n"
-        + "".join(f"{line}\n" for line in counters)
-        + "  chain input {\n"
+        f"table inet {TABLE} {{\n" + "".join(f"{line}\n" for line in counters) + "  chain input {\n"
         f"    type filter hook input priority 0; policy {policy};\n"
         f"{body}\n"
         "  }\n"
@@ -80,10 +89,14 @@ def _nft(namespace: str, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def apply(
-    namespace: str, fw: Firewall | None, folder: Path, counted: Iterable[tuple[str, int]] = ()
+    namespace: str,
+    fw: Firewall | None,
+    folder: Path,
+    counted: Iterable[tuple[str, int]] = (),
+    quiet_every: int = 0,
 ) -> None:
     path = folder / f"nftables-{namespace}.conf"
-    path.write_text(ruleset(fw, counted))
+    path.write_text(ruleset(fw, counted, quiet_every))
     result = _nft(namespace, "-f", str(path))
     if result.returncode != 0:
         raise LabError("lab.firewall_failed", host=namespace, detail=result.stderr.strip())

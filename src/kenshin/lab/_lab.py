@@ -199,9 +199,14 @@ class Lab:
         for host in spec.hosts:
             address, wide = self._addresses(slot, host)
             ns = slot.namespace(host.role)
-            plans.append(_netns.HostPlan(host.role, ns, address, wide))
+            plans.append(_netns.HostPlan(host.role, ns, address, wide, host.icmp_unlimited))
             self.hosts[host.role] = LabHost(
-                host.role, str(address), ns, (str(wide),) if wide else (), _firewall_of(host)
+                host.role,
+                str(address),
+                ns,
+                (str(wide),) if wide else (),
+                _firewall_of(host),
+                host.quiet_every,
             )
         self._namespaces = [slot.router] + [p.namespace for p in plans]
         self._save_state(ready=False)
@@ -230,6 +235,7 @@ class Lab:
                         self.hosts[role].firewall,
                         self.tmpdir,
                         counted[role],
+                        self.hosts[role].quiet_every,
                     ),
                     [h.role for h in spec.hosts],
                 )
@@ -282,6 +288,8 @@ class Lab:
         assert slot.host_net is not None
         assert host.octet is not None
         address = slot.host_net.network_address + host.octet
+        if host.wide and host.wide_prefixlen < 22:
+            return address, slot.take_wide_block(host.wide_prefixlen)
         return address, (slot.wide_net if host.wide else None)
 
     def _select_services(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from ipaddress import IPv4Address
 
 from kenshin.domain import PortState, Protocol
 from kenshin.errors import KenshinError
@@ -44,6 +45,13 @@ class LabHost:
     prefixes: tuple[str, ...] = ()
     """Further addresses the host answers on, as CIDR prefixes (the bench's /22)."""
     firewall: Firewall | None = None
+    quiet_every: int = 0
+    """Every n-th address drops TCP to its closed ports (silence, not a reset); 0: none."""
+
+    def quiet(self, address: str) -> bool:
+        """Whether ``address`` drops TCP to its closed ports (see ``quiet_every``)."""
+        every = self.quiet_every
+        return bool(every) and int(IPv4Address(address)) % every == every - 1
 
 
 @dataclass(frozen=True)
@@ -98,6 +106,8 @@ def expected_state(
     fw = host.firewall
     if protocol is Protocol.TCP:
         if fw is None or port in fw.tcp_accept:
+            if not listening and fw is None and host.quiet(where):
+                return PortState.FILTERED
             return PortState.OPEN if listening else PortState.CLOSED
         if port in fw.tcp_reset:
             return PortState.CLOSED

@@ -28,7 +28,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
 from typing import Any
@@ -47,6 +47,8 @@ def _run_dir() -> Path:
 
 RUN_DIR = _run_dir()
 SLOT_COUNT = 32
+WIDE_POOL = IPv4Network("198.18.128.0/17")
+"""Blocks for wide hosts larger than a slot's /22, each held by one lab at a time."""
 LOOPBACK = "l"
 """Slot keys ``l<n>``: loopback labs (no namespaces) on 127.77.<n>.0/24."""
 DEMO_KEY = "d"
@@ -108,6 +110,7 @@ class Slot:
     host_net: IPv4Network | None
     wide_net: IPv4Network | None
     block: IPv4Network | None
+    wide_locks: list[int] = field(default_factory=list)
 
     @property
     def fixed(self) -> bool:
@@ -132,7 +135,26 @@ class Slot:
     def state_file(self) -> Path:
         return RUN_DIR / f"slot-{self.key}.json"
 
+    def take_wide_block(self, prefixlen: int) -> IPv4Network:
+        """A block of ``WIDE_POOL`` for this lab alone, held until the slot is released.
+
+        For wide hosts larger than the slot's own /22 (the 16,384-address benchmark); each /22
+        of the pool has its own lock file, so blocks of any size never overlap.
+        """
+        for block in WIDE_POOL.subnets(new_prefix=prefixlen):
+            pieces = [_open_lock(f"wide-{p.network_address}") for p in block.subnets(new_prefix=22)]
+            if all(_try_lock(fd) for fd in pieces):
+                self.wide_locks += pieces
+                return block
+            for fd in pieces:
+                os.close(fd)
+        raise LabError("lab.no_slot", count=len(list(WIDE_POOL.subnets(new_prefix=prefixlen))))
+
     def release(self) -> None:
+        for fd in self.wide_locks:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self.wide_locks.clear()
         if self.lock_fd >= 0:
             with contextlib.suppress(OSError):
                 self.state_file.unlink(missing_ok=True)
@@ -334,6 +356,7 @@ class HostPlan:
     namespace: str
     address: IPv4Address
     wide: IPv4Network | None
+    icmp_unlimited: bool = False
 
 
 def build_topology(slot: Slot, hosts: list[HostPlan]) -> None:
@@ -348,6 +371,9 @@ def build_topology(slot: Slot, hosts: list[HostPlan]) -> None:
     root += [f"addr add {slot.uplink_root}/30 dev {slot.link}", f"link set {slot.link} up"]
     if slot.block is not None:
         root.append(f"route add {slot.block} via {slot.uplink_lab} dev {slot.link}")
+        for h in hosts:
+            if h.wide is not None and not h.wide.subnet_of(slot.block):  # a pool block
+                root.append(f"route add {h.wide} via {slot.uplink_lab} dev {slot.link}")
     else:
         for h in hosts:
             root.append(f"route add {h.address}/32 via {slot.uplink_lab} dev {slot.link}")
@@ -386,3 +412,10 @@ def build_topology(slot: Slot, hosts: list[HostPlan]) -> None:
         if h.wide is not None:
             commands.append(f"route add local {h.wide} dev lo")
         run_ip(["-n", h.namespace, "-batch", "-"], stdin="\n".join(commands) + "\n")
+        if h.icmp_unlimited:
+            subprocess.run(
+                ["ip", "netns", "exec", h.namespace, "sysctl", "-qw", "net.ipv4.icmp_ratemask=0"],
+                check=True,
+                capture_output=True,
+                timeout=30,
+            )

@@ -69,6 +69,16 @@ class HostSpec(_Strict):
     wide: bool = False
     """The host also answers on a /22 (the slot's wide block, or ``wide_prefix``)."""
     wide_prefix: IPv4Network | None = None
+    wide_prefixlen: int = Field(default=22, ge=16, le=22)
+    """Size of the wide block of a slot lab: /22 is the slot's own; a larger block (a /18
+    for the 16,384-address benchmark) is taken from the shared pool 198.18.128.0/17."""
+    quiet_every: int = Field(default=0, ge=0, le=256)
+    """Every n-th address (n a power of two) drops TCP to its closed ports instead of
+    resetting, like a filtering edge; 0: every address resets. Hosts without a firewall."""
+    icmp_unlimited: bool = False
+    """No ICMP rate limit in the namespace (``net.ipv4.icmp_ratemask=0``): every closed UDP
+    port answers at once, so a UDP sweep of many addresses measures the scanners, not the
+    kernel's limiter."""
     firewall: FirewallSpec | None = None
     services: list[ServiceSpec] = Field(default_factory=list)
 
@@ -101,6 +111,12 @@ class ProfileSpec(_Strict):
                 host.wide_prefix
             ):
                 raise ValueError(f"host {host.role}: wide_prefix must be inside 198.18.0.0/15")
+            if host.quiet_every and (
+                host.quiet_every & (host.quiet_every - 1) or host.firewall is not None
+            ):
+                raise ValueError(
+                    f"host {host.role}: quiet_every is a power of two, on a host without firewall"
+                )
             if host.firewall is not None:
                 accepted = {("tcp", p) for p in host.firewall.tcp_accept} | {
                     ("udp", p) for p in host.firewall.udp_accept

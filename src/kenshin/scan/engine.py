@@ -9,12 +9,15 @@ then hands the open ports to the injected ``ServiceIdentifier`` and the report t
 
 from __future__ import annotations
 
+import asyncio
+import queue
 import time
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from ipaddress import IPv4Address, ip_address
+from typing import Any
 from typing import Protocol as TypingProtocol
 
 from kenshin.domain import (
@@ -30,6 +33,7 @@ from kenshin.scan.errors import ScanError
 from kenshin.scan.guard import Guard
 from kenshin.scan.pacing import AdaptiveRate, EmergencyStop, RateChange, TokenBucket
 from kenshin.scan.settings import ScanSettings, TcpMode
+from kenshin.scan.state import Outcomes, PortTable
 from kenshin.scan.tcp_connect import tcp_connect_scan
 from kenshin.scan.tcp_syn import syn_available, tcp_syn_scan
 from kenshin.scan.udp import UdpSummary, udp_scan
@@ -139,7 +143,7 @@ class ScanPlan:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class ScanOutcome:
     report: ScanReport
     status: RunStatus
@@ -149,6 +153,15 @@ class ScanOutcome:
     counts: dict[str, int] = field(default_factory=dict)
     rate_changes: tuple[RateChange, ...] = ()
     """Every change the adaptive pacing made, in order (empty when the rate held)."""
+
+    def __repr__(self) -> str:
+        """A summary: Python 3.11's ``asyncio.run`` formats the repr of its finished task
+        (restoring the SIGINT handler), and a report of 16,384 hosts spelled out costs
+        seconds and tens of MiB."""
+        return (
+            f"ScanOutcome(status={self.status.value}, hosts={len(self.report.hosts)}, "
+            f"tcp_mode={self.tcp_mode}, counts={self.counts})"
+        )
 
 
 def _describe_ports(ports: Sequence[int]) -> str:
@@ -190,68 +203,99 @@ def choose_tcp_mode(requested: TcpMode, targets: Sequence[str]) -> tuple[TcpMode
     return TcpMode.CONNECT, None
 
 
-_DENSE_FROM = 2048
-
-
 class _Collector:
-    """Every probed port's state, kept compactly while a scan runs.
+    """Every probed port's outcome, kept in one compact ``PortTable`` per protocol.
 
-    Each distinct (state, reason) pair gets a one-byte code; a host's ports of one
-    protocol live in a 64 KiB ``bytearray`` indexed by port when the plan is large
-    (all 65535 ports), else in a small dict. A 65535-port scan of four hosts thus keeps
-    256 KiB of states instead of a quarter of a million objects.
+    Scans write outcomes by (target index, port index); ``note`` queues a new outcome
+    for the listener (from any thread) and ``drain`` hands the queue to the listener
+    on the event loop, so storage and progress see each port as it is found while the
+    scan's own state stays a byte per probe (see ``kenshin.scan.state``).
     """
 
-    def __init__(self, listener: ScanListener | None, dense: bool = False) -> None:
+    def __init__(self, plan: ScanPlan, listener: ScanListener | None) -> None:
         self.listener = listener
-        self.dense = dense
-        self.table: list[tuple[PortState, str]] = [(PortState.CLOSED, "")]  # code 0: unused
-        self.codes: dict[tuple[PortState, str], int] = {}
-        self.hosts: dict[tuple[str, Protocol], bytearray | dict[int, int]] = {}
-        self.counts: dict[str, int] = {"probed": 0, "open": 0}
+        self.outcomes = Outcomes()
+        self.tables = {
+            Protocol.TCP: PortTable(plan.targets, plan.tcp_ports, self.outcomes),
+            Protocol.UDP: PortTable(plan.targets, plan.udp_ports, self.outcomes),
+        }
+        self._index: dict[str, int] | None = None
+        self.extra: dict[tuple[int, Protocol], dict[int, int]] = {}
+        self._pending: queue.SimpleQueue[tuple[Protocol, int, int]] = queue.SimpleQueue()
 
-    def _code(self, state: PortState, reason: str) -> int:
-        key = (state, reason)
-        code = self.codes.get(key)
-        if code is None:
-            if len(self.table) >= 255:
-                key = (state, "other")
-                code = self.codes.get(key)
-                if code is not None:
-                    return code
-            code = len(self.table)
-            self.table.append(key)
-            self.codes[key] = code
-        return code
+    def index(self, address: str) -> int:
+        """The plan index of ``address`` (-1 if the plan does not hold it)."""
+        if self._index is None:
+            self._index = {a: i for i, a in enumerate(self.tables[Protocol.TCP].targets)}
+        return self._index.get(address, -1)
 
     def put(
         self, address: str, protocol: Protocol, port: int, state: PortState, reason: str
     ) -> None:
-        store = self.hosts.get((address, protocol))
-        if store is None:
-            store = bytearray(65536) if self.dense else {}
-            self.hosts[(address, protocol)] = store
-        store[port] = self._code(state, reason)
+        """An outcome from an earlier run (resume): kept, not probed again, not counted."""
+        i = self.index(address)
+        if i < 0:
+            return
+        table = self.tables[protocol]
+        code = self.outcomes.code(state, reason)
+        j = table.port_index(port)
+        if j < 0:
+            self.extra.setdefault((i, protocol), {})[port] = code
+        elif table.set(i, j, code):
+            table.prefilled += 1
+            table.prefilled_open += state is PortState.OPEN
+
+    def note(self, protocol: Protocol, i: int, j: int) -> None:
+        if self.listener is not None:
+            self._pending.put((protocol, i, j))
+
+    def tcp_note(self, i: int, j: int) -> None:
+        self.note(Protocol.TCP, i, j)
+
+    def drain(self) -> None:
+        """Tell the listener about every outcome noted since the last drain."""
+        listener = self.listener
+        if listener is None:
+            return
+        pairs = self.outcomes.pairs
+        while True:
+            try:
+                protocol, i, j = self._pending.get_nowait()
+            except queue.Empty:
+                return
+            table = self.tables[protocol]
+            state, reason = pairs[table.get(i, j)]
+            listener.port(table.targets[i], protocol, table.ports[j], state, reason)
 
     def __call__(
         self, address: str, protocol: Protocol, port: int, state: PortState, reason: str
     ) -> None:
-        self.put(address, protocol, port, state, reason)
-        self.counts["probed"] += 1
-        if state is PortState.OPEN:
-            self.counts["open"] += 1
-        if self.listener is not None:
+        """A ``ResultSink`` for the scans that report by address (connect, UDP)."""
+        i = self.index(address)
+        table = self.tables[protocol]
+        j = table.port_index(port)
+        if i < 0 or j < 0:
+            return
+        if table.set(i, j, self.outcomes.code(state, reason)) and self.listener is not None:
             self.listener.port(address, protocol, port, state, reason)
 
-    def results(self, address: str, protocol: Protocol) -> list[tuple[int, PortState, str]]:
-        """``(port, state, reason)`` of every probed port, in port order."""
-        store = self.hosts.get((address, protocol))
-        if store is None:
-            return []
-        table = self.table
-        if isinstance(store, bytearray):
-            return [(port, *table[code]) for port, code in enumerate(store) if code]
-        return [(port, *table[code]) for port, code in sorted(store.items())]
+    @property
+    def counts(self) -> dict[str, int]:
+        """Probes with an outcome in this run, and how many of them were open."""
+        opened = self.outcomes.open_codes()
+        probed = sum(t.count() - t.prefilled for t in self.tables.values())
+        found = sum(t.count(opened) - t.prefilled_open for t in self.tables.values())
+        return {"probed": probed, "open": found}
+
+    def results(self, i: int, protocol: Protocol) -> list[tuple[int, PortState, str]]:
+        """``(port, state, reason)`` of every probed port of target ``i``, in port order."""
+        rows = self.tables[protocol].results(i)
+        extra = self.extra.get((i, protocol))
+        if extra:
+            pairs = self.outcomes.pairs
+            rows += [(port, *pairs[code]) for port, code in extra.items()]
+        rows.sort()
+        return rows
 
 
 def _report(
@@ -263,14 +307,17 @@ def _report(
 ) -> ScanReport:
     """The report; with ``list_limit``, groups larger than it are counted, not listed.
 
-    Open ports, identified ports and ``open|filtered`` ports are always listed.
+    Open ports, identified ports and ``open|filtered`` ports are always listed. A
+    ``PortResult`` is immutable, so hosts with the same outcome on a port share one
+    object: a report of 16,384 addresses holds a few hundred of them, not 1.6 million.
     """
+    same: dict[tuple[Protocol, int, PortState, str], PortResult] = {}
     hosts = []
-    for address in targets:
+    for i, address in enumerate(targets):
         ports: list[PortResult] = []
         extra: list[PortCount] = []
         for protocol in Protocol:
-            rows = found.results(address, protocol)
+            rows = found.results(i, protocol)
             groups: dict[tuple[PortState, str], int] = {}
             if list_limit is not None:
                 for _port, state, reason in rows:
@@ -288,7 +335,11 @@ def _report(
                 elif (state, reason) in counted:
                     continue
                 else:
-                    ports.append(PortResult(protocol, port, state, reason))
+                    key = (protocol, port, state, reason)
+                    shared = same.get(key)
+                    if shared is None:
+                        shared = same[key] = PortResult(protocol, port, state, reason)
+                    ports.append(shared)
             for state, reason in sorted(counted):
                 listed = sum(
                     1
@@ -342,9 +393,7 @@ async def run_scan(
     if stop.file_present():
         raise ScanError("scan.stop_file_present", path=str(stop.path))
     guard = Guard(scope)
-    collector = _Collector(
-        listener, dense=max(len(plan.tcp_ports), len(plan.udp_ports)) > _DENSE_FROM
-    )
+    collector = _Collector(plan, listener)
     previous = dict(previous or {})
     for (address, protocol, port), result in previous.items():
         collector.put(address, protocol, port, result.state, result.reason)
@@ -377,17 +426,29 @@ async def run_scan(
             mode, note = choose_tcp_mode(plan.tcp_mode, plan.targets)
             if note:
                 notes.append(note)
-            engine = tcp_syn_scan if mode is TcpMode.SYN else tcp_connect_scan
-            await engine(
-                plan.targets,
-                plan.tcp_ports,
-                settings,
-                guard,
-                stop,
-                collector,
-                skip_tcp,
-                pacer(settings, hosts, changes),
-            )
+            if mode is TcpMode.SYN:
+                await _draining(
+                    tcp_syn_scan(
+                        collector.tables[Protocol.TCP],
+                        settings,
+                        guard,
+                        stop,
+                        collector.tcp_note,
+                        pacer(settings, hosts, changes),
+                    ),
+                    collector,
+                )
+            else:
+                await tcp_connect_scan(
+                    plan.targets,
+                    plan.tcp_ports,
+                    settings,
+                    guard,
+                    stop,
+                    collector,
+                    skip_tcp,
+                    pacer(settings, hosts, changes),
+                )
         if plan.udp_ports and not stop.is_set():
             udp_summary = await udp_scan(
                 plan.targets,
@@ -448,6 +509,18 @@ async def run_scan(
     return ScanOutcome(report, status, mode, udp_summary, tuple(notes), counts, tuple(changes))
 
 
+async def _draining(work: Coroutine[Any, Any, bool], collector: _Collector) -> bool:
+    """Run ``work`` while handing its noted outcomes to the listener every 50 ms."""
+    task = asyncio.ensure_future(work)
+    try:
+        while not task.done():
+            collector.drain()
+            await asyncio.wait({task}, timeout=0.05)
+    finally:
+        collector.drain()
+    return task.result()
+
+
 async def _identify(
     plan: ScanPlan,
     collector: _Collector,
@@ -457,13 +530,13 @@ async def _identify(
     identities: dict[PortKey, PortResult],
     listener: ScanListener | None,
 ) -> None:
-    for address in plan.targets:
+    for i, address in enumerate(plan.targets):
         if stop.is_set():
             return
         open_ports = [
             PortResult(protocol, port, state, reason)
             for protocol in Protocol
-            for port, state, reason in collector.results(address, protocol)
+            for port, state, reason in collector.results(i, protocol)
             if state is PortState.OPEN and (address, protocol, port) not in identities
         ]
         if not open_ports:

@@ -48,8 +48,10 @@ _FILTER_ERRNOS = {
 _LINGER = abortive_close_option()
 
 
-@dataclass
+@dataclass(slots=True)
 class _Host:
+    """One target's progress; its port list is shared with the other targets (read only)."""
+
     address: str
     family: socket.AddressFamily
     ports: list[int]
@@ -278,11 +280,12 @@ async def _scan_part(
     total_limit: int,
 ) -> None:
     loop = asyncio.get_running_loop()
+    shared = list(ports)  # one port list for every host that has nothing to skip
     hosts = [
         _Host(
             address,
             family_of(address),
-            [p for p in ports if (address, p) not in skip],
+            [p for p in ports if (address, p) not in skip] if skip else shared,
             RttEstimator(settings.initial_timeout, settings.min_timeout, settings.max_timeout),
         )
         for address in targets

@@ -20,20 +20,20 @@ import ctypes
 import errno
 import hashlib
 import os
-import queue
 import select
 import socket
 import struct
 import threading
 import time
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
+from array import array
+from collections.abc import Callable, Sequence
 from ipaddress import IPv4Address
 
-from kenshin.domain import PortState, Protocol
-from kenshin.scan.guard import Guard, ResultSink
+from kenshin.domain import PortState
+from kenshin.scan.guard import Guard
 from kenshin.scan.pacing import EmergencyStop, RttEstimator, TokenBucket
 from kenshin.scan.settings import ScanSettings
+from kenshin.scan.state import Outcomes, PortTable
 
 _BATCH = 64
 SENDERS = 2
@@ -57,14 +57,6 @@ def syn_available() -> bool:
         return False
     probe.close()
     return True
-
-
-def source_address_for(destination: str) -> str:
-    """The local address the kernel would use towards ``destination`` (no packet is sent)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.connect((destination, 9))
-        address: str = sock.getsockname()[0]
-        return address
 
 
 def _sum16(data: bytes) -> int:
@@ -92,17 +84,6 @@ class _Cookies:
 
     def __call__(self, host_value: int, port: int) -> int:
         return (((host_value + port) * self.multiplier) & 0xFFFFFFFFFFFFFFFF) >> 32
-
-
-@dataclass
-class _Host:
-    address: str
-    packed: bytes
-    template: bytearray
-    base_sum: int
-    ports: list[int]
-    secret: int = 0
-    answered: set[int] = field(default_factory=set)
 
 
 def _template(source: bytes, destination: bytes, source_port: int) -> tuple[bytearray, int]:
@@ -152,8 +133,29 @@ def _attach_port_filter(sock: socket.socket, port: int) -> None:
         return  # without the filter, replies are still matched in Python
 
 
+class _Sources:
+    """The local source address towards each target, asked of the kernel on one UDP socket."""
+
+    def __init__(self) -> None:
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+
+    def __call__(self, destination: str) -> str:
+        self._sock.connect((destination, 9))
+        address: str = self._sock.getsockname()[0]
+        return address
+
+    def close(self) -> None:
+        self._sock.close()
+
+
 class SynScan:
-    """One SYN scan run over IPv4 targets; ``run()`` blocks (call it in a thread)."""
+    """One SYN scan run over IPv4 targets; ``run()`` blocks (call it in a thread).
+
+    Per-target state is a few machine words in arrays keyed by the plan's target index
+    (destination, cookie secret, checksum base, source), outcomes live in the shared
+    ``PortTable`` and every packet is one shared template patched in place; targets are
+    worked through in the table's groups, each sealed when done (see ``kenshin.scan.state``).
+    """
 
     def __init__(
         self,
@@ -162,7 +164,10 @@ class SynScan:
         settings: ScanSettings,
         guard: Guard,
         stop: EmergencyStop,
-        skip: Collection[tuple[str, int]] = frozenset(),
+        *,
+        table: PortTable | None = None,
+        notify: Callable[[int, int], None] | None = None,
+        source_for: Callable[[str], str] | None = None,
         bucket: TokenBucket | None = None,
     ) -> None:
         self.settings = settings
@@ -170,53 +175,81 @@ class SynScan:
         self._resending = False
         self.guard = guard
         self.stop = stop
-        self.results: queue.SimpleQueue[tuple[str, int, PortState, str]] = queue.SimpleQueue()
+        self.table = table if table is not None else PortTable(targets, ports, Outcomes())
+        self.targets = self.table.targets
+        self.ports = self.table.ports
+        self.notify = notify
+        outcomes = self.table.outcomes
+        self._open = outcomes.code(PortState.OPEN, "syn-ack")
+        self._closed = outcomes.code(PortState.CLOSED, "reset")
+        self._silent = outcomes.code(PortState.FILTERED, "no-response")
         self.cookies = _Cookies()
         self.rtt = RttEstimator(
             settings.initial_timeout, settings.min_timeout, settings.max_timeout
         )
-        self._sample_sent: dict[tuple[bytes, int], float] = {}
+        self._sample_sent: dict[tuple[int, int], float] = {}
         self._done = threading.Event()
         self._lock = threading.Lock()
         self.sent = 0
         self.senders = max(1, min(SENDERS, os.cpu_count() or 1))
-        for address in targets:
+        self.active = range(0)
+        for address in self.targets:
             guard.permit(address)  # refuse before any packet
-        self.hosts: dict[bytes, _Host] = {}
-        sources: dict[str, str] = {}
-        for address in targets:
-            try:
-                sources[address] = source_address_for(address)
-            except OSError as exc:  # no route: every port of this host is unreachable
-                reason = "net-unreach" if exc.errno == errno.ENETUNREACH else "host-unreach"
-                for port in ports:
-                    if (address, port) not in skip:
-                        self.results.put((address, port, PortState.FILTERED, reason))
+        count = len(self.targets)
+        self.dests = array("I", bytes(4 * count))
+        self.secrets = array("Q", bytes(8 * count))
+        self.bases = array("I", bytes(4 * count))
+        self.source_of = array("H", bytes(2 * count))
+        self.sources: list[bytes] = []
+        self.by_packed: dict[bytes, int] = {}
+        self.unreachable: list[tuple[int, str]] = []
+        resolve = source_for if source_for is not None else _Sources()
+        known: dict[str, int] = {}
+        try:
+            for i, address in enumerate(self.targets):
+                try:
+                    source_text = resolve(address)
+                except OSError as exc:  # no route: every port of this host is unreachable
+                    why = "net-unreach" if exc.errno == errno.ENETUNREACH else "host-unreach"
+                    self.unreachable.append((i, why))
+                    continue
+                k = known.setdefault(source_text, len(known))
+                if k == len(self.sources):
+                    self.sources.append(socket.inet_aton(source_text))
+                packed = socket.inet_aton(address)
+                value = int.from_bytes(packed, "big")
+                self.dests[i] = value
+                self.secrets[i] = self.cookies.host_value(packed)
+                self.source_of[i] = k
+                self.by_packed[packed] = i
+        finally:
+            if isinstance(resolve, _Sources):
+                resolve.close()
         self._reserve = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        first_source = next(iter(sources.values()), "127.0.0.1")
+        first_source = socket.inet_ntoa(self.sources[0]) if self.sources else "127.0.0.1"
         self._reserve.bind((first_source, 0))
         self.source_port: int = self._reserve.getsockname()[1]
-        for address, source_text in sources.items():
-            source = socket.inet_aton(source_text)
-            packed = socket.inet_aton(address)
-            template, base = _template(source, packed, self.source_port)
-            todo = [p for p in ports if (address, p) not in skip]
-            self.hosts[packed] = _Host(
-                address, packed, template, base, todo, self.cookies.host_value(packed)
-            )
+        self.templates: list[tuple[bytearray, int]] = [
+            _template(source, bytes(4), self.source_port) for source in self.sources
+        ]
+        for i in range(count):
+            if self.sources:
+                value = self.dests[i]
+                base = self.templates[self.source_of[i]][1] + (value >> 16) + (value & 0xFFFF)
+                self.bases[i] = base
 
     # -- receiving --------------------------------------------------------------
-    def _answer(self, host: _Host, port: int, state: PortState, reason: str) -> None:
+    def _answer(self, i: int, j: int, code: int) -> None:
         with self._lock:
-            if port in host.answered:
+            if i not in self.active or not self.table.set(i, j, code):
                 return
-            host.answered.add(port)
-            sent_at = self._sample_sent.pop((host.packed, port), None)
+            sent_at = self._sample_sent.pop((i, j), None)
         if sent_at is not None:
             self.rtt.add(time.monotonic() - sent_at)
         if self.bucket is not None:
             self.bucket.observe(answered=1, dropped=1 if self._resending else 0)
-        self.results.put((host.address, port, state, reason))
+        if self.notify is not None:
+            self.notify(i, j)
 
     def _on_tcp(self, packet: bytes) -> None:
         if len(packet) < 20:
@@ -224,19 +257,22 @@ class SynScan:
         ihl = (packet[0] & 0x0F) * 4
         if len(packet) < ihl + 14:
             return
-        host = self.hosts.get(packet[12:16])
-        if host is None:
+        i = self.by_packed.get(packet[12:16])
+        if i is None:
             return
         sport, dport, _seq, ack = struct.unpack_from("!HHII", packet, ihl)
         if dport != self.source_port:
             return
         flags = packet[ihl + 13]
-        if (ack - 1) & 0xFFFFFFFF != self.cookies(host.secret, sport):
+        if (ack - 1) & 0xFFFFFFFF != self.cookies(self.secrets[i], sport):
+            return
+        j = self.table.port_index(sport)
+        if j < 0:
             return
         if flags & 0x12 == 0x12:
-            self._answer(host, sport, PortState.OPEN, "syn-ack")
+            self._answer(i, j, self._open)
         elif flags & 0x04:
-            self._answer(host, sport, PortState.CLOSED, "reset")
+            self._answer(i, j, self._closed)
 
     def _on_icmp(self, packet: bytes) -> None:
         ihl = (packet[0] & 0x0F) * 4
@@ -247,13 +283,17 @@ class SynScan:
         inner_ihl = (packet[inner] & 0x0F) * 4
         if packet[inner + 9] != socket.IPPROTO_TCP or len(packet) < inner + inner_ihl + 8:
             return
-        host = self.hosts.get(packet[inner + 16 : inner + 20])
-        if host is None:
+        i = self.by_packed.get(packet[inner + 16 : inner + 20])
+        if i is None:
             return
         sport, dport, seq = struct.unpack_from("!HHI", packet, inner + inner_ihl)
-        if sport != self.source_port or seq != self.cookies(host.secret, dport):
+        if sport != self.source_port or seq != self.cookies(self.secrets[i], dport):
             return
-        self._answer(host, dport, PortState.FILTERED, _ICMP_REASONS.get(code, f"icmp-3-{code}"))
+        j = self.table.port_index(dport)
+        if j < 0:
+            return
+        reason = _ICMP_REASONS.get(code, f"icmp-3-{code}")
+        self._answer(i, j, self.table.outcomes.code(PortState.FILTERED, reason))
 
     def _receive(self, tcp_sock: socket.socket, icmp_sock: socket.socket) -> None:
         while not self._done.is_set():
@@ -274,35 +314,36 @@ class SynScan:
         self,
         sender: socket.socket,
         bucket: TokenBucket,
-        retry: bool,
+        group: range,
         part: int = 0,
         parts: int = 1,
     ) -> bool:
-        """Send one SYN to every unanswered (host, port) of slice ``part``; False when stopped.
+        """Send one SYN to every (target, port) of ``group`` without an outcome; False when stopped.
 
-        Hosts are interleaved (port i of every host, then port i+1), so no single host
-        sees a burst; with ``parts`` senders, sender k takes every k-th port index and
-        patches its own copy of the packet templates. The loop keeps everything in local
-        names: it runs once per packet.
+        Targets are interleaved (port j of every target, then port j+1), so no single
+        target sees a burst; with ``parts`` senders, sender k takes every k-th port index
+        and patches its own copy of the packet templates. The loop keeps everything in
+        local names: it runs once per packet.
         """
-        hosts = list(self.hosts.values())
-        templates = {id(h): bytearray(h.template) for h in hosts}
-        longest = max((len(h.ports) for h in hosts), default=0)
-        cookies = self.cookies
-        multiplier = cookies.multiplier
+        templates = [bytearray(t) for t, _sum in self.templates]
+        single = templates[0] if len(templates) == 1 else None
+        targets = self.targets
+        ports = self.ports
+        rows = self.table.rows
+        dests, secrets, bases, source_of = self.dests, self.secrets, self.bases, self.source_of
+        multiplier = self.cookies.multiplier
+        source_port = self.source_port
         permit = self.guard.permit
         pack_into = struct.pack_into
         sendto = sender.sendto
         stop = self.stop
         sent = 0
         budget = 0
-        for index in range(part, longest, parts):
-            for host in hosts:
-                ports = host.ports
-                if index >= len(ports):
-                    continue
-                port = ports[index]
-                if retry and port in host.answered:
+        for j in range(part, len(ports), parts):
+            port = ports[j]
+            for i in group:
+                row = rows[i]
+                if row is not None and row[j]:  # type: ignore[index]
                     continue
                 if budget == 0:
                     if stop.is_set():
@@ -311,20 +352,21 @@ class SynScan:
                     bucket.take(_BATCH)
                     budget = _BATCH
                 budget -= 1
-                permit(host.address)
-                cookie = (((host.secret + port) * multiplier) & 0xFFFFFFFFFFFFFFFF) >> 32
-                packet = templates[id(host)]
-                total = host.base_sum + port + (cookie >> 16) + (cookie & 0xFFFF)
+                address = targets[i]
+                permit(address)
+                cookie = (((secrets[i] + port) * multiplier) & 0xFFFFFFFFFFFFFFFF) >> 32
+                packet = single if single is not None else templates[source_of[i]]
+                total = bases[i] + port + (cookie >> 16) + (cookie & 0xFFFF)
                 total = (total & 0xFFFF) + (total >> 16)
                 total = (total & 0xFFFF) + (total >> 16)
-                pack_into("!HI", packet, 22, port, cookie)
+                pack_into("!IHHI", packet, 16, dests[i], source_port, port, cookie)
                 pack_into("!H", packet, 36, ~total & 0xFFFF)
                 if sent & 255 == 0:
                     with self._lock:
-                        self._sample_sent[(host.packed, port)] = time.monotonic()
+                        self._sample_sent[(i, j)] = time.monotonic()
                 while True:
                     try:
-                        sendto(packet, (host.address, 0))
+                        sendto(packet, (address, 0))
                         break
                     except OSError as exc:
                         if exc.errno in (errno.ENOBUFS, errno.EAGAIN):
@@ -339,7 +381,7 @@ class SynScan:
         with self._lock:
             self.sent += count
 
-    def _send_all(self, bucket: TokenBucket, retry: bool) -> bool:
+    def _send_all(self, bucket: TokenBucket, group: range) -> bool:
         """One pass with ``senders`` threads, each on its own raw socket; False when stopped.
 
         ``sendto`` on a raw socket releases the GIL while the kernel routes the packet,
@@ -352,7 +394,7 @@ class SynScan:
             sender = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
             try:
                 sender.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 * 1024 * 1024)
-                outcomes.append(self._send_pass(sender, bucket, retry, part, self.senders))
+                outcomes.append(self._send_pass(sender, bucket, group, part, self.senders))
             except BaseException as exc:
                 errors.append(exc)
             finally:
@@ -375,8 +417,35 @@ class SynScan:
         while time.monotonic() < deadline and not self.stop.is_set():
             time.sleep(0.02)
 
+    def _unanswered(self, group: range) -> int:
+        rows = self.table.rows
+        missing = 0
+        for i in group:
+            row = rows[i]
+            missing += self.table.width if row is None else row.count(0)  # type: ignore[union-attr]
+        return missing
+
+    def _fill(self, group: range, code: int) -> None:
+        """Give every cell of ``group`` still without an outcome ``code`` (receiver paused)."""
+        with self._lock:
+            self.active = range(0)
+            for i in group:
+                row = self.table.row(i)
+                start = row.find(0)
+                while start >= 0:
+                    row[start] = code
+                    if self.notify is not None:
+                        self.notify(i, start)
+                    start = row.find(0, start + 1)
+
+    def _mark_unreachable(self) -> None:
+        outcomes = self.table.outcomes
+        for i, why in self.unreachable:
+            self._fill(range(i, i + 1), outcomes.code(PortState.FILTERED, why))
+
     def run(self) -> bool:
         """Scan; returns False when the emergency stop cut it short."""
+        self._mark_unreachable()
         tcp_sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP)
         icmp_sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
         for sock in (tcp_sock, icmp_sock):
@@ -395,61 +464,53 @@ class SynScan:
         )
         completed = True
         try:
-            for attempt in range(1 + self.settings.retries):
-                self._resending = attempt > 0
-                if not self._send_all(bucket, retry=attempt > 0):
-                    completed = False
+            for group in self.table.groups():
+                if not self.sources or not self._unanswered(group):
+                    continue
+                self.active = group
+                for attempt in range(1 + self.settings.retries):
+                    self._resending = attempt > 0
+                    if not self._send_all(bucket, group):
+                        completed = False
+                        break
+                    self._wait_replies()
+                    if not self._unanswered(group):
+                        break
+                if not completed:
                     break
-                self._wait_replies()
-                if all(len(h.answered) >= len(h.ports) for h in self.hosts.values()):
-                    break
+                self._fill(group, self._silent)
+                if self.table.grouped:
+                    self.table.seal(group)
         finally:
+            self.active = range(0)
             self._done.set()
             receiver.join(timeout=2)
             for sock in (tcp_sock, icmp_sock, self._reserve):
                 sock.close()
-        if completed:
-            for host in self.hosts.values():
-                for port in host.ports:
-                    if port not in host.answered:
-                        self.results.put((host.address, port, PortState.FILTERED, "no-response"))
         return completed
 
 
 async def tcp_syn_scan(
-    targets: Sequence[str],
-    ports: Sequence[int],
+    table: PortTable,
     settings: ScanSettings,
     guard: Guard,
     stop: EmergencyStop,
-    emit: ResultSink,
-    skip: Collection[tuple[str, int]] = frozenset(),
+    notify: Callable[[int, int], None] | None = None,
     bucket: TokenBucket | None = None,
 ) -> bool:
-    """Run a SYN scan in a thread, reporting through ``emit`` on the event loop.
+    """SYN-scan every cell of ``table`` without an outcome, in a thread; False when stopped.
 
-    ``bucket`` paces the packets (default: a plain bucket at ``settings.rate``).
+    Outcomes are written into ``table``; ``notify(i, j)`` is called (from the scan's
+    threads) for each new one, so the caller can pass them on as they come. ``bucket``
+    paces the packets (default: a plain bucket at ``settings.rate``).
     """
-    for address in targets:
+    for address in table.targets:
         if not isinstance(_ipv4(address), IPv4Address):
             raise ValueError("SYN scan is IPv4 only")
-    scan = SynScan(targets, ports, settings, guard, stop, skip, bucket)
-    worker = asyncio.create_task(asyncio.to_thread(scan.run))
-
-    def drain() -> None:
-        while True:
-            try:
-                address, port, state, reason = scan.results.get_nowait()
-            except queue.Empty:
-                return
-            emit(address, Protocol.TCP, port, state, reason)
-
-    while not worker.done():
-        drain()
-        await asyncio.wait({worker}, timeout=0.1)
-    completed = worker.result()
-    drain()
-    return completed
+    scan = SynScan(
+        table.targets, table.ports, settings, guard, stop, table=table, notify=notify, bucket=bucket
+    )
+    return await asyncio.to_thread(scan.run)
 
 
 def _ipv4(address: str) -> IPv4Address | None:
