@@ -47,8 +47,14 @@ pytestmark = [
 
 # the snapshot's CVEs of each twin's true version (FortiOS 7.0.11; RTX1210 Rev.14.01.38)
 TRUE_CVES = {
-    "fsnmp": {"CVE-2023-27997", "CVE-2024-21762", "CVE-2024-23113", "CVE-2024-55591"},
-    "ybanner": {"CVE-2021-20843"},
+    "fsnmp": {
+        "CVE-2023-27997",
+        "CVE-2024-21762",
+        "CVE-2024-23113",
+        "CVE-2024-55591",
+        "CVE-2025-24472",
+    },
+    "ybanner": {"CVE-2021-20843", "CVE-2021-20844"},
     "fsilent": set(),
     "fpatched": set(),
 }

@@ -43,6 +43,13 @@ from kenshin.vulndb import open_knowledge_base
         ("Century Systems", "NXR-G110", "21.15.6", "CVE-2024-50357", None),
         ("Century Systems", "NXR-G050", "21.12.5", "CVE-2024-50357", "affected"),
         ("Century Systems", "NXR-G050", "21.12.11", "CVE-2024-50357", None),
+        # I-O DATA UD-LT1 (JVN#46615026): 2.1.9 fixes only CVE-2024-52564
+        ("I-O DATA", "UD-LT1", "2.1.8", "CVE-2024-52564", "affected"),
+        ("I-O DATA", "UD-LT1", "2.1.9", "CVE-2024-52564", None),
+        ("I-O DATA", "UD-LT1", "2.1.8", "CVE-2024-47133", "affected"),
+        ("I-O DATA", "UD-LT1/EX", "2.1.8", "CVE-2024-45841", "affected"),
+        ("I-O DATA", "UD-LT1/EX", "2.2.0", "CVE-2024-45841", None),
+        ("I-O DATA", "UD-LT1", "2.2.0", "CVE-2024-47133", None),
         # BUFFALO (KEV, NVD): last affected releases
         ("BUFFALO", "WSR-2533DHPL2-BK", "1.02", "CVE-2021-20090", "affected"),
         ("BUFFALO", "WSR-2533DHPL2-BK", "1.03", "CVE-2021-20090", None),
@@ -92,12 +99,14 @@ def test_japanese_router_lines_become_covered(tmp_path: Path) -> None:
     kb = open_knowledge_base(tmp_path / "absent.sqlite3")
     assert kb.coverage("Century Systems", "NXR-G110").covered
     assert kb.coverage("BUFFALO", "WSR-2533DHPL2-BK").covered
+    assert kb.coverage("I-O DATA", "UD-LT1").covered
     # a model of the same line that no record names is still not covered
     assert not kb.coverage("Century Systems", "NXR-120/C").covered
     assert kb.check_firmware("Century Systems", "NXR-120/C", "5.27.1A").status == "not_covered"
     lines = {c.key: c for c in kb.status().product_lines}
     assert lines["futurenet"].covered
     assert lines["buffalo_router"].covered
+    assert lines["iodata_router"].covered
     assert not lines["fitelnet"].covered
     assert not lines["seil"].covered
 
