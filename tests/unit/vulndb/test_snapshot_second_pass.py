@@ -65,6 +65,10 @@ from kenshin.vulndb import open_knowledge_base
         ("Palo Alto Networks", "PA-220", "8.1.2", "CVE-2019-1579", "affected"),
         ("Palo Alto Networks", "PA-220", "8.1.3", "CVE-2019-1579", None),
         ("Palo Alto Networks", "PA-220", "9.0.0", "CVE-2019-1579", None),
+        ("Palo Alto Networks", "PA-220", "7.1.13", "CVE-2017-15944", "affected"),
+        ("Palo Alto Networks", "PA-220", "7.1.14", "CVE-2017-15944", None),
+        ("Palo Alto Networks", "PA-220", "8.0.6", "CVE-2017-15944", None),
+        ("Palo Alto Networks", "PA-220", "8.1.0", "CVE-2017-15944", None),
         # Cisco ASA / FTD: four-part interim releases are the fixes
         ("Cisco", "ASA 5516-X", "9.12(3)2", "CVE-2020-3259", "affected"),
         ("Cisco", "ASA 5516-X", "9.12(3)9", "CVE-2020-3259", None),
