@@ -76,6 +76,10 @@ from kenshin.vulndb import open_knowledge_base
         ("Cisco", "Firepower Threat Defense", "6.4.0.8", "CVE-2020-3259", "affected"),
         ("Cisco", "Firepower Threat Defense", "6.4.0.9", "CVE-2020-3259", None),
         ("Cisco", "Firepower Threat Defense", "6.6.0.1", "CVE-2020-3259", None),
+        # SonicWall SMA100 (SNWLID-2023-0018 fixes it in 10.2.1.10-62sv)
+        ("SonicWall", "SMA 410", "10.2.1.9-57sv", "CVE-2023-44221", "affected"),
+        ("SonicWall", "SMA 410", "10.2.1.10-62sv", "CVE-2023-44221", None),
+        ("SonicWall", "SMA 200", "10.2.0.8-37sv", "CVE-2023-44221", "affected"),
         # Pulse Connect Secure: 9.0R3 and later, fixed in 9.1R11.4
         ("Pulse Secure", "Pulse Connect Secure", "9.1R11.3", "CVE-2021-22893", "affected"),
         ("Pulse Secure", "Pulse Connect Secure", "9.0R3", "CVE-2021-22893", "affected"),
