@@ -36,6 +36,8 @@ LINES: tuple[tuple[str, str, str], ...] = (
     ("Sophos", r"UTM", "sophos_utm"),
     ("WatchGuard", r"Firebox", "watchguard_fireware"),
     ("Check Point", r"Security Gateway", "checkpoint_gateway"),
+    # CISA files the BUFFALO routers' firmware (made by Arcadyan) under Arcadyan.
+    ("Arcadyan", r"Buffalo", "buffalo_router"),
 )
 
 

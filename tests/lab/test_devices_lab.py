@@ -49,8 +49,14 @@ pytestmark = [
 # PAN-OS 10.2.9: CVE-2024-3400 fixed in 10.2.9-h1; Ivanti 22.7R2.3: CVE-2025-0282 fixed in
 # 22.7R2.5, CVE-2025-22457 in 22.7R2.6; ASA 9.8(4): CVE-2020-3452 fixed in 9.8(4)20)
 TRUE_CVES = {
-    "fsnmp": {"CVE-2023-27997", "CVE-2024-21762", "CVE-2024-23113", "CVE-2024-55591"},
-    "ybanner": {"CVE-2021-20843"},
+    "fsnmp": {
+        "CVE-2023-27997",
+        "CVE-2024-21762",
+        "CVE-2024-23113",
+        "CVE-2024-55591",
+        "CVE-2025-24472",
+    },
+    "ybanner": {"CVE-2021-20843", "CVE-2021-20844"},
     "fsilent": set(),
     "fpatched": set(),
     "psnmp": {"CVE-2024-3400"},

@@ -43,7 +43,7 @@ def test_demo_devices(demo_engagement: Engagement, tmp_path: Path) -> None:
     assert xortigate.upgrade.scheme == "fortios"
     assert xortigate.title_ja.startswith("本館UTM")
     router = {f.cves[0] for f in by_device["DEV-02"]}
-    assert router == {"CVE-2021-20843"}
+    assert router == {"CVE-2021-20843", "CVE-2021-20844"}
     # the Ivanti appliance whose version was not obtained: one configuration finding
     (vpn,) = by_device["DEV-03"]
     assert vpn.category is FindingCategory.CONFIGURATION

@@ -63,11 +63,14 @@ def test_firmware_check_text_japanese_then_english() -> None:
         "--version",
         "Rev.14.01.38",
     )
-    assert "既知の脆弱性が 1 件" in ja.stdout
+    assert "既知の脆弱性が 2 件" in ja.stdout
     assert "CVE-2021-20843" in ja.stdout
+    assert "CVE-2021-20844" in ja.stdout
     assert "該当（確度" in ja.stdout  # the verdict in words, not the internal status
     assert "affected" not in ja.stdout
-    assert "修正版が分からないものが 1 件" in ja.stdout  # the advisory names no fixed release
+    # JVNVU#91161784 names the fixed release of each model: one update resolves both
+    assert "14.01.40" in ja.stdout
+    assert "修正版が分からない" not in ja.stdout
     en = run(
         "--lang",
         "en",

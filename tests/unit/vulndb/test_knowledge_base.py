@@ -111,11 +111,12 @@ def test_ivanti_22_7r2_3(kb: KnowledgeBase) -> None:
 
 def test_yamaha_rtx_revision(kb: KnowledgeBase) -> None:
     found = _cves(kb, "YAMAHA", "RTX1210", "Rev.14.01.38")
-    assert set(found) == {"CVE-2021-20843"}
+    # JVNVU#91161784 holds two CVEs with the same affected releases
+    assert set(found) == {"CVE-2021-20843", "CVE-2021-20844"}
     assert found["CVE-2021-20843"].jvn_ids == ("JVNVU#91161784",)  # type: ignore[attr-defined]
     assert _cves(kb, "YAMAHA", "RTX1210", "Rev.14.01.41") == {}
     older = _cves(kb, "YAMAHA", "RTX1210", "Rev.14.01.33")
-    assert set(older) == {"CVE-2020-5548", "CVE-2021-20843"}
+    assert set(older) == {"CVE-2020-5548", "CVE-2021-20843", "CVE-2021-20844"}
 
 
 @pytest.mark.parametrize("version", [None, "", "unknown", "不明"])
