@@ -7,7 +7,8 @@ import asyncio
 from kenshin.checks.base import CheckSettings, CheckStats, CheckTarget
 from kenshin.checks.known_vulns import KnownVulnerabilities, entry_points
 from kenshin.domain import Confidence, Finding, PortResult, PortState, Protocol, Severity
-from kenshin.domain.scan import ServiceIdentity
+from kenshin.domain.scan import HostResult, ServiceIdentity
+from kenshin.identify.fusion import fuse_host
 from kenshin.vulndb import ProductQuery, VulnMatch
 
 SSLVPN = PortResult(
@@ -15,7 +16,13 @@ SSLVPN = PortResult(
     443,
     PortState.OPEN,
     "syn-ack",
-    ServiceIdentity("https", "Fortinet FortiGate SSL VPN", "7.0.11", confidence=Confidence.HIGH),
+    ServiceIdentity(
+        "https",
+        "Fortinet FortiGate SSL VPN",
+        "7.0.11",
+        ("cpe:2.3:o:fortinet:fortios:7.0.11:*:*:*:*:*:*:*",),
+        confidence=Confidence.HIGH,
+    ),
 )
 FGFM = PortResult(Protocol.TCP, 541, PortState.OPEN, "syn-ack", ServiceIdentity("ssl"))
 
@@ -46,9 +53,16 @@ class Fixed:
     def match(self, query: ProductQuery) -> list[VulnMatch]:
         return [match("CVE-2024-23113"), match("CVE-2023-27997")]
 
+    def covers(self, query: ProductQuery) -> bool:
+        return True
+
+    def kev_at_stake(self, query: ProductQuery) -> list[VulnMatch]:
+        return []
+
 
 def run(host_ports: tuple[PortResult, ...]) -> list[Finding]:
-    target = CheckTarget("192.0.2.10", SSLVPN, host_ports)
+    (device,) = fuse_host(HostResult("192.0.2.10", host_ports))
+    target = CheckTarget("192.0.2.10", SSLVPN, host_ports, device=device)
     return list(
         asyncio.run(KnownVulnerabilities(Fixed()).run(target, CheckSettings(), CheckStats()))
     )
@@ -58,7 +72,7 @@ def test_fgfmd_cve_goes_to_541_when_fgfm_answers() -> None:
     findings = {f.cves[0]: f for f in run((SSLVPN, FGFM))}
     fgfmd = findings["CVE-2024-23113"]
     assert fgfmd.subject.port == 541
-    assert "FGFM (fgfmd) answers on 541/tcp (version read on 443/tcp)" in fgfmd.evidence
+    assert "FGFM (fgfmd) answers on 541/tcp" in fgfmd.evidence
     assert findings["CVE-2023-27997"].subject.port == 443  # the SSL-VPN's own CVE stays
 
 
