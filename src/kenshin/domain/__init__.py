@@ -1,5 +1,6 @@
 """Pure domain types: no I/O, no framework. Every other room speaks in these."""
 
+from kenshin.domain.clock import JST, as_utc, japan_today, now_utc
 from kenshin.domain.device import Component, Evidence, EvidenceSource, ExposedPort, HostDevice
 from kenshin.domain.engagement import (
     DEFAULT_TERMINAL_LIMIT,
@@ -32,7 +33,13 @@ from kenshin.domain.enums import (
     TerminalRole,
     VersionSource,
 )
-from kenshin.domain.findings import AuditEvent, Finding, FindingSubject, Upgrade
+from kenshin.domain.findings import (
+    AuditEvent,
+    Finding,
+    FindingSubject,
+    Upgrade,
+    finding_fingerprint,
+)
 from kenshin.domain.scan import (
     SCAN_SCHEMA,
     HostResult,
@@ -46,6 +53,7 @@ from kenshin.domain.scan import (
 
 __all__ = [
     "DEFAULT_TERMINAL_LIMIT",
+    "JST",
     "SCAN_SCHEMA",
     "AddressAssignment",
     "AddressConfirmation",
@@ -89,4 +97,8 @@ __all__ = [
     "Upgrade",
     "Vendor",
     "VersionSource",
+    "as_utc",
+    "finding_fingerprint",
+    "japan_today",
+    "now_utc",
 ]

@@ -11,6 +11,7 @@ Files (a procedure, the device's output) are attached through ``submit``: checke
 content, stored with their SHA-256, and device outputs read by the firmware parser.
 """
 
+from kenshin.domain.clock import japan_today
 from kenshin.requests._answer import (
     AnswerOutcome,
     FirmwareCheck,
@@ -56,7 +57,6 @@ from kenshin.requests._model import (
     StateChange,
     VendorRequest,
     Want,
-    japan_today,
     parse_ref,
 )
 from kenshin.requests._plan import address_wants, plan_requests
