@@ -41,6 +41,7 @@ from kenshin.domain import (
     FindingCategory,
     FindingStatus,
     FindingSubject,
+    FirmwareStatus,
     GlobalAddress,
     HolderKind,
     HostResult,
@@ -55,7 +56,6 @@ from kenshin.report.charts import bar_chart
 from kenshin.report.fixes import DeviceFix, device_fixes, highest, upgrades_of
 from kenshin.report.model import (
     FirmwareRow,
-    FirmwareStatus,
     ReportInput,
     TerminalRow,
     VerdictStatus,
