@@ -43,7 +43,10 @@ from kenshin.requests._documents import (
     procedure_for,
     procedures,
     read_answer_workbook,
+    recipient_email,
+    recipient_lines,
     render_letter,
+    subject_lines,
     write_workbook,
 )
 from kenshin.requests._model import (
@@ -59,6 +62,7 @@ from kenshin.requests._model import (
     Want,
     parse_ref,
 )
+from kenshin.requests._pdf import write_pdf
 from kenshin.requests._plan import address_wants, plan_requests
 from kenshin.requests._store import RequestRepository
 
@@ -99,11 +103,15 @@ __all__ = [
     "procedure_for",
     "procedures",
     "read_answer_workbook",
+    "recipient_email",
+    "recipient_lines",
     "record_answer",
     "render_letter",
     "run_firmware_check",
     "safe_filename",
+    "subject_lines",
     "submission_events",
     "submit",
+    "write_pdf",
     "write_workbook",
 ]
