@@ -82,9 +82,6 @@ class JobRepository:
         self._row(job_id).retry_of = retry_of
         self.session.flush()
 
-    def runner_of(self, job_id: str) -> str:
-        return self._row(job_id).runner
-
     def list(self, engagement_code: str | None = None) -> list[JobStatus]:
         query = select(JobRow).order_by(JobRow.created_at.desc(), JobRow.id)
         if engagement_code is not None:

@@ -20,7 +20,6 @@ from ipaddress import (
     IPv6Address,
     IPv6Network,
     ip_address,
-    ip_network,
 )
 
 from kenshin.domain import (
@@ -240,8 +239,3 @@ def adhoc_scope(lab: LabPermission | None = None, env: Mapping[str, str] | None 
     if lab is not None or lab_targets_enabled(env):
         networks.append(LAB_NETWORK)
     return Scope(None, (), tuple(networks))
-
-
-def parse_network(text: str) -> Network:
-    """An address or CIDR block as a network (used for target specifications)."""
-    return ip_network(text, strict=False)

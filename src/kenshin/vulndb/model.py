@@ -187,8 +187,5 @@ class KBStatus:
     sources: tuple[SourceInfo, ...] = ()
     product_lines: tuple[Coverage, ...] = ()
 
-    def loaded_sources(self) -> tuple[SourceInfo, ...]:
-        return tuple(s for s in self.sources if s.loaded)
-
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
