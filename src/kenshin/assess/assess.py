@@ -161,16 +161,6 @@ def _point_weight(point: ConnectionPoint) -> AssetWeight:
     return AssetWeight.NORMAL
 
 
-def _stronger(a: AssetWeight, b: AssetWeight) -> AssetWeight:
-    order = [
-        AssetWeight.REMOTE_ENTRANCE,
-        AssetWeight.PERIMETER,
-        AssetWeight.NORMAL,
-        AssetWeight.OUT_OF_SCOPE,
-    ]
-    return a if order.index(a) <= order.index(b) else b
-
-
 def _redacted(finding: Finding) -> Finding:
     return replace(
         finding,

@@ -12,7 +12,6 @@ import abc
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Protocol
 
 from kenshin.domain import Finding, HostDevice, PortResult
 from kenshin.domain import Protocol as NetProtocol
@@ -117,9 +116,3 @@ class Check(abc.ABC):
         self, target: CheckTarget, settings: CheckSettings, stats: CheckStats
     ) -> Sequence[Finding]:
         """Observe ``target`` and return findings (an empty sequence when all is well)."""
-
-
-class VulnerabilityLookup(Protocol):
-    """What the known-vulnerability check needs from the knowledge base."""
-
-    def findings_for(self, target: CheckTarget) -> Sequence[Finding]: ...

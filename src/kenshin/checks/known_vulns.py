@@ -20,7 +20,7 @@ patch, so the checklist's patch item does not count them as unpatched.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
 from typing import Protocol as TypingProtocol
@@ -248,6 +248,39 @@ def _cve_finding(device: HostDevice, component: Component, match: VulnMatch) -> 
     )
 
 
+def _configuration(
+    check_id: str,
+    severity: Severity,
+    device: HostDevice,
+    component: Component,
+    *,
+    messages: str,
+    params: Mapping[str, Mapping[str, object]],
+    evidence: str,
+    confidence: Confidence,
+) -> Finding:
+    """A configuration finding whose texts are ``<messages>.title/description/remediation``."""
+
+    def text(kind: str, lang: str) -> str:
+        return translate(f"{messages}.{kind}", lang, **params[lang])
+
+    return Finding(
+        check_id=check_id,
+        category=FindingCategory.CONFIGURATION,
+        severity=severity,
+        title_ja=text("title", "ja"),
+        title_en=text("title", "en"),
+        subject=_subject(device, component),
+        description_ja=text("description", "ja"),
+        description_en=text("description", "en"),
+        remediation_ja=text("remediation", "ja"),
+        remediation_en=text("remediation", "en"),
+        evidence=evidence,
+        confidence=confidence,
+        device=device.label,
+    )
+
+
 def _version_unknown(
     device: HostDevice, component: Component, at_stake: Sequence[VulnMatch]
 ) -> Finding:
@@ -256,26 +289,16 @@ def _version_unknown(
         for lang in ("ja", "en")
     }
     params = {"product": component.name, "address": device.address, "ports": component.exposed()}
-    texts = {
-        (kind, lang): translate(f"checks.version_unknown.{kind}", lang, **params, kev=kev[lang])
-        for kind in ("title", "description", "remediation")
-        for lang in ("ja", "en")
-    }
-    return Finding(
-        check_id=VERSION_UNKNOWN,
-        category=FindingCategory.CONFIGURATION,
-        severity=Severity.MEDIUM if at_stake else Severity.LOW,
-        title_ja=texts["title", "ja"],
-        title_en=texts["title", "en"],
-        subject=_subject(device, component),
-        description_ja=texts["description", "ja"],
-        description_en=texts["description", "en"],
-        remediation_ja=texts["remediation", "ja"],
-        remediation_en=texts["remediation", "en"],
+    return _configuration(
+        VERSION_UNKNOWN,
+        Severity.MEDIUM if at_stake else Severity.LOW,
+        device,
+        component,
+        messages="checks.version_unknown",
+        params={lang: {**params, "kev": kev[lang]} for lang in ("ja", "en")},
         evidence=f"{component.name} on {component.exposed()}; no version on any port; "
         f"KEV at stake: {kev['en']}",
         confidence=Confidence.HIGH,
-        device=device.label,
     )
 
 
@@ -292,26 +315,16 @@ def _cannot_tell(
         "count": len({m.cve for m in undecided}),
         "cves": cves,
     }
-    texts = {
-        (kind, lang): translate(f"checks.cannot_tell.{kind}", lang, **params)
-        for kind in ("title", "description", "remediation")
-        for lang in ("ja", "en")
-    }
     details = "; ".join(f"{m.cve}: {m.evidence}" for m in undecided[:20])
-    return Finding(
-        check_id=CANNOT_TELL,
-        category=FindingCategory.CONFIGURATION,
-        severity=Severity.LOW,
-        title_ja=texts["title", "ja"],
-        title_en=texts["title", "en"],
-        subject=_subject(device, component),
-        description_ja=texts["description", "ja"],
-        description_en=texts["description", "en"],
-        remediation_ja=texts["remediation", "ja"],
-        remediation_en=texts["remediation", "en"],
+    return _configuration(
+        CANNOT_TELL,
+        Severity.LOW,
+        device,
+        component,
+        messages="checks.cannot_tell",
+        params={lang: params for lang in ("ja", "en")},
         evidence=f"{_basis(component, 'en')}; {details}",
         confidence=Confidence.LOW,
-        device=device.label,
     )
 
 
@@ -323,24 +336,14 @@ def _not_covered(device: HostDevice, component: Component) -> Finding:
         for lang in ("ja", "en")
     }
     params = {"product": component.name, "address": device.address}
-    texts = {
-        (kind, lang): translate(f"checks.not_covered.{kind}", lang, **params, version=version[lang])
-        for kind in ("title", "description", "remediation")
-        for lang in ("ja", "en")
-    }
-    return Finding(
-        check_id=NOT_COVERED,
-        category=FindingCategory.CONFIGURATION,
-        severity=Severity.INFO,
-        title_ja=texts["title", "ja"],
-        title_en=texts["title", "en"],
-        subject=_subject(device, component),
-        description_ja=texts["description", "ja"],
-        description_en=texts["description", "en"],
-        remediation_ja=texts["remediation", "ja"],
-        remediation_en=texts["remediation", "en"],
+    return _configuration(
+        NOT_COVERED,
+        Severity.INFO,
+        device,
+        component,
+        messages="checks.not_covered",
+        params={lang: {**params, "version": version[lang]} for lang in ("ja", "en")},
         evidence=f"{component.key or component.name} on {component.exposed()}: "
         "no record in the knowledge base",
         confidence=Confidence.HIGH,
-        device=device.label,
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -29,6 +30,7 @@ from sslyze.server_setting import ServerNetworkLocation
 from kenshin.checks._knowledge import build_finding
 from kenshin.checks.base import Check, CheckSettings, CheckStats, CheckTarget, Intensity
 from kenshin.domain import Confidence, Finding, Severity
+from kenshin.i18n import translate
 
 _OLD_PROTOCOLS = (
     ("ssl_2_0_cipher_suites", "SSL 2.0"),
@@ -98,37 +100,47 @@ def _accepted(scan_result: AllScanCommandsAttempts, name: str) -> list[str]:
     return [s.cipher_suite.name for s in attempt.result.accepted_cipher_suites]
 
 
+@dataclass(frozen=True)
+class _CertificateProblem:
+    """One problem of the leaf certificate: its catalogue key (``checks.tls.cert.*``)."""
+
+    key: str
+    params: dict[str, object] = field(default_factory=dict)
+    weak_key: bool = False  # a short key raises the finding's severity
+
+    def text(self, lang: str) -> str:
+        return translate(f"checks.tls.cert.{self.key}", lang, **self.params)
+
+
 def _certificate_problems(
     scan_result: AllScanCommandsAttempts, now: datetime
-) -> tuple[list[str], list[str]]:
-    """(problems in Japanese, the same in English) of the leaf certificate."""
+) -> list[_CertificateProblem]:
+    """The problems of the leaf certificate, in the order they are reported."""
     attempt = scan_result.certificate_info
     if attempt.status is not ScanCommandAttemptStatusEnum.COMPLETED or attempt.result is None:
-        return [], []
+        return []
     deployments = attempt.result.certificate_deployments
     if not deployments or not deployments[0].received_certificate_chain:
-        return [], []
+        return []
     deployment = deployments[0]
     leaf = deployment.received_certificate_chain[0]
-    ja: list[str] = []
-    en: list[str] = []
+    problems: list[_CertificateProblem] = []
     if leaf.not_valid_after_utc < now:
-        ja.append(f"有効期限が切れています（{leaf.not_valid_after_utc:%Y-%m-%d}）")
-        en.append(f"expired on {leaf.not_valid_after_utc:%Y-%m-%d}")
+        problems.append(
+            _CertificateProblem("expired", {"date": f"{leaf.not_valid_after_utc:%Y-%m-%d}"})
+        )
     if leaf.issuer == leaf.subject:
-        ja.append("自己署名証明書です")
-        en.append("self-signed")
+        problems.append(_CertificateProblem("self_signed"))
     elif not any(r.was_validation_successful for r in deployment.path_validation_results):
-        ja.append("信頼できる認証局に検証されません")
-        en.append("not validated by a trusted authority")
+        problems.append(_CertificateProblem("untrusted"))
     key = leaf.public_key()
     if isinstance(key, rsa.RSAPublicKey | dsa.DSAPublicKey) and key.key_size < 2048:
-        ja.append(f"鍵長が短すぎます（{key.key_size}ビット）")
-        en.append(f"weak key ({key.key_size} bits)")
+        problems.append(_CertificateProblem("weak_key", {"bits": key.key_size}, weak_key=True))
     elif isinstance(key, ec.EllipticCurvePublicKey) and key.curve.key_size < 224:
-        ja.append(f"楕円曲線の鍵長が短すぎます（{key.curve.key_size}ビット）")
-        en.append(f"weak EC key ({key.curve.key_size} bits)")
-    return ja, en
+        problems.append(
+            _CertificateProblem("weak_ec_key", {"bits": key.curve.key_size}, weak_key=True)
+        )
+    return problems
 
 
 class TlsConfiguration(Check):
@@ -187,9 +199,11 @@ class TlsConfiguration(Check):
                     evidence=f"{len(weak)} weak suite(s) accepted: {listed}",
                 )
             )
-        ja, en = _certificate_problems(result, datetime.now(UTC))
-        if ja:
-            weak_key = any("鍵長" in item for item in ja)
+        problems = _certificate_problems(result, datetime.now(UTC))
+        if problems:
+            ja = [p.text("ja") for p in problems]
+            en = [p.text("en") for p in problems]
+            weak_key = any(p.weak_key for p in problems)
             findings.append(
                 build_finding(
                     "configuration.tls_certificate",

@@ -1,5 +1,6 @@
 """Pure domain types: no I/O, no framework. Every other room speaks in these."""
 
+from kenshin.domain.clock import JST, as_utc, japan_today, now_utc
 from kenshin.domain.device import Component, Evidence, EvidenceSource, ExposedPort, HostDevice
 from kenshin.domain.engagement import (
     DEFAULT_TERMINAL_LIMIT,
@@ -27,12 +28,19 @@ from kenshin.domain.enums import (
     EngagementStatus,
     FindingCategory,
     FindingStatus,
+    FirmwareStatus,
     HolderKind,
     Severity,
     TerminalRole,
     VersionSource,
 )
-from kenshin.domain.findings import AuditEvent, Finding, FindingSubject, Upgrade
+from kenshin.domain.findings import (
+    AuditEvent,
+    Finding,
+    FindingSubject,
+    Upgrade,
+    finding_fingerprint,
+)
 from kenshin.domain.scan import (
     SCAN_SCHEMA,
     HostResult,
@@ -46,6 +54,7 @@ from kenshin.domain.scan import (
 
 __all__ = [
     "DEFAULT_TERMINAL_LIMIT",
+    "JST",
     "SCAN_SCHEMA",
     "AddressAssignment",
     "AddressConfirmation",
@@ -71,6 +80,7 @@ __all__ = [
     "FindingCategory",
     "FindingStatus",
     "FindingSubject",
+    "FirmwareStatus",
     "GlobalAddress",
     "HolderKind",
     "HostDevice",
@@ -89,4 +99,8 @@ __all__ = [
     "Upgrade",
     "Vendor",
     "VersionSource",
+    "as_utc",
+    "finding_fingerprint",
+    "japan_today",
+    "now_utc",
 ]

@@ -133,3 +133,13 @@ class AuditOutcome(StrEnum):
     FAILED = "failed"
     REFUSED = "refused"
     INTERRUPTED = "interrupted"
+
+
+class FirmwareStatus(StrEnum):
+    """What the firmware check concluded for one device (knowledge base and report)."""
+
+    AFFECTED = "affected"
+    NOT_AFFECTED = "not_affected"
+    VERSION_UNKNOWN = "version_unknown"
+    UNKNOWN_PRODUCT = "unknown_product"
+    NOT_COVERED = "not_covered"  # the knowledge base has no data on the product line

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -99,3 +100,19 @@ class AuditEvent:
     engagement_code: str | None = None
     targets: tuple[str, ...] = ()
     details: dict[str, str] = field(default_factory=dict)
+
+
+def finding_fingerprint(finding: Finding) -> str:
+    """The identity of a finding: same check, same subject, same CVEs."""
+    subject = finding.subject
+    parts = [
+        finding.check_id,
+        subject.address or "",
+        str(subject.port or ""),
+        subject.protocol or "",
+        subject.device_key or "",
+        subject.terminal_key or "",
+        subject.point_key or "",
+        ",".join(sorted(finding.cves)),
+    ]
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()

@@ -18,47 +18,44 @@ from kenshin.vulndb import KnowledgeBase, VulnMatch
 _EDGE_ROLES = frozenset(
     {DeviceRole.ROUTER, DeviceRole.UTM, DeviceRole.FIREWALL, DeviceRole.VPN_GATEWAY}
 )
-_STATUS_JA = {
-    "affected": "該当",
-    "possible": "該当の可能性（要確認）",
-    "no_version_data": "バージョン情報未整備（要確認）",
-}
-_STATUS_EN = {
-    "affected": "affected",
-    "possible": "possibly affected (verify)",
-    "no_version_data": "no version data yet (verify)",
-}
 
 
 def _product(device: Device) -> str:
     return f"{device.vendor} {device.model}".strip() or device.name
 
 
+def _facts(match: VulnMatch, lang: str) -> str:
+    kev = f"CISA KEV {match.kev_date.isoformat()}" if match.kev and match.kev_date else ""
+    return ", ".join(
+        x
+        for x in (
+            f"CVSS {match.cvss}" if match.cvss is not None else "",
+            kev,
+            translate("vulndb.fw.fact.ransomware", lang) if match.ransomware else "",
+            " ".join(match.jvn_ids),
+            translate("vulndb.fw.fact.fixed_in", lang, version=match.fixed_version)
+            if match.fixed_version
+            else "",
+        )
+        if x
+    )
+
+
+def _description(device: Device, match: VulnMatch, lang: str) -> str:
+    return translate(
+        "vulndb.fw.finding.description",
+        lang,
+        product=_product(device),
+        version=device.firmware_version,
+        cve=match.cve,
+        status=translate(f"vulndb.fw.match.{match.status}", lang),
+        description=match.description_en if lang == "en" else match.description_ja,
+        facts=_facts(match, lang),
+    ).strip()
+
+
 def _vulnerability(device: Device, match: VulnMatch, normalised: str | None) -> Finding:
     source = device.version_source.value if device.version_source else "unknown"
-    kev = f"CISA KEV {match.kev_date.isoformat()}" if match.kev and match.kev_date else ""
-    facts_en = ", ".join(
-        x
-        for x in (
-            f"CVSS {match.cvss}" if match.cvss is not None else "",
-            kev,
-            "used by ransomware" if match.ransomware else "",
-            " ".join(match.jvn_ids),
-            f"fixed in {match.fixed_version}" if match.fixed_version else "",
-        )
-        if x
-    )
-    facts_ja = ", ".join(
-        x
-        for x in (
-            f"CVSS {match.cvss}" if match.cvss is not None else "",
-            kev,
-            "ランサムウェアでの悪用あり" if match.ransomware else "",
-            " ".join(match.jvn_ids),
-            f"修正版 {match.fixed_version}" if match.fixed_version else "",
-        )
-        if x
-    )
     return Finding(
         check_id=f"firmware.{match.cve}",
         category=FindingCategory.VULNERABILITY,
@@ -70,14 +67,8 @@ def _vulnerability(device: Device, match: VulnMatch, normalised: str | None) -> 
             "vulndb.fw.finding.title", "en", device=device.name, title=match.title_en
         ),
         subject=FindingSubject(device_key=device.key),
-        description_ja=(
-            f"{_product(device)} {device.firmware_version}: "
-            f"{match.cve}（{_STATUS_JA[match.status]}）。{match.description_ja} {facts_ja}"
-        ).strip(),
-        description_en=(
-            f"{_product(device)} {device.firmware_version}: "
-            f"{match.cve} ({_STATUS_EN[match.status]}). {match.description_en} {facts_en}"
-        ).strip(),
+        description_ja=_description(device, match, "ja"),
+        description_en=_description(device, match, "en"),
         remediation_ja=match.advice_ja,
         remediation_en=match.advice_en,
         evidence=(
@@ -104,10 +95,9 @@ def _configuration(
     edge = device.role in _EDGE_ROLES
     kev_hints = [m.cve for m in hints if m.kev]
     if kev_hints:
-        description_ja += (
-            f" この製品には CISA KEV 掲載の脆弱性があります（{', '.join(kev_hints)}）。"
-        )
-        description_en += f" This product has vulnerabilities in CISA KEV ({', '.join(kev_hints)})."
+        cves = ", ".join(kev_hints)
+        description_ja += " " + translate("vulndb.fw.finding.kev_hint", "ja", cves=cves)
+        description_en += " " + translate("vulndb.fw.finding.kev_hint", "en", cves=cves)
     return Finding(
         check_id=key,
         category=FindingCategory.CONFIGURATION,
@@ -135,8 +125,10 @@ def check_device(device: Device, kb: KnowledgeBase) -> list[Finding]:
     if unknown is not None and unknown.status != "not_covered":
         result = unknown
         reason = device.version_unavailable_reason
-        ja = result.message_ja + (f" 理由: {reason}" if reason else "")
-        en = result.message_en + (f" Reason recorded: {reason}" if reason else "")
+        ja, en = result.message_ja, result.message_en
+        if reason:
+            ja += " " + translate("vulndb.fw.finding.reason", "ja", reason=reason)
+            en += " " + translate("vulndb.fw.finding.reason", "en", reason=reason)
         return [
             _configuration(
                 device,

@@ -497,7 +497,3 @@ def load_knowledge() -> Knowledge:
         port_names=port_names,
         tls_services={str(k): str(v) for k, v in (probes_doc.get("tls_services") or {}).items()},
     )
-
-
-def rules_for(knowledge: Knowledge, probe: str) -> Sequence[MatchRule]:
-    return [rule for rule in knowledge.rules if rule.applies_to(probe)]

@@ -13,21 +13,14 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from kenshin.domain.clock import as_utc
 from kenshin.jobs.model import JobError, JobKind, JobSpec, JobState, JobStatus
 from kenshin.store.models_jobs import JobRow
 
 MESSAGE_LIMIT = 2000
 
 
-def _utc(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
 def _status(row: JobRow) -> JobStatus:
-    created = _utc(row.created_at)
-    assert created is not None
     return JobStatus(
         id=row.id,
         spec=JobSpec(
@@ -39,9 +32,9 @@ def _status(row: JobRow) -> JobStatus:
         state=JobState(row.state),
         progress=float(row.progress),
         message=row.message,
-        created_at=created,
-        started_at=_utc(row.started_at),
-        finished_at=_utc(row.finished_at),
+        created_at=as_utc(row.created_at),
+        started_at=as_utc(row.started_at),
+        finished_at=as_utc(row.finished_at),
         result={str(k): str(v) for k, v in (row.result or {}).items()},
         error=row.error,
     )
@@ -88,9 +81,6 @@ class JobRepository:
     def link_retry(self, job_id: str, retry_of: str) -> None:
         self._row(job_id).retry_of = retry_of
         self.session.flush()
-
-    def runner_of(self, job_id: str) -> str:
-        return self._row(job_id).runner
 
     def list(self, engagement_code: str | None = None) -> list[JobStatus]:
         query = select(JobRow).order_by(JobRow.created_at.desc(), JobRow.id)

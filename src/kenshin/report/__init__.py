@@ -11,12 +11,12 @@ Public names:
 - ``build_view(report_input, lang)`` / ``render_html(view)``: the content and the HTML.
 """
 
+from kenshin.domain import FirmwareStatus
 from kenshin.report.build import build_report_input
 from kenshin.report.errors import ReportError
 from kenshin.report.html import render_html
 from kenshin.report.model import (
     FirmwareRow,
-    FirmwareStatus,
     KnowledgeVersion,
     ReportInput,
     RequestRow,

@@ -14,17 +14,14 @@ from datetime import datetime
 from enum import StrEnum
 from typing import NamedTuple
 
-from kenshin.domain import Engagement, Finding, ScanReport, TerminalRole, VersionSource
-
-
-class FirmwareStatus(StrEnum):
-    """What the firmware check concluded for one device."""
-
-    AFFECTED = "affected"
-    NOT_AFFECTED = "not_affected"
-    VERSION_UNKNOWN = "version_unknown"
-    UNKNOWN_PRODUCT = "unknown_product"
-    NOT_COVERED = "not_covered"  # the knowledge base has no data on the product line
+from kenshin.domain import (
+    Engagement,
+    Finding,
+    FirmwareStatus,
+    ScanReport,
+    TerminalRole,
+    VersionSource,
+)
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,11 @@ from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
-from kenshin.domain import Engagement, ScanReport
+from kenshin.domain import Engagement, FirmwareStatus, ScanReport
 from kenshin.firmware import check_engagement
 from kenshin.report.build import build_report_input
 from kenshin.report.model import (
     FirmwareRow,
-    FirmwareStatus,
     KnowledgeVersion,
     ReportInput,
     RequestRow,

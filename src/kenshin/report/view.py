@@ -14,7 +14,6 @@ from datetime import date, datetime, timedelta
 from functools import cache
 from importlib import resources
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import yaml
 
@@ -42,6 +41,7 @@ from kenshin.domain import (
     FindingCategory,
     FindingStatus,
     FindingSubject,
+    FirmwareStatus,
     GlobalAddress,
     HolderKind,
     HostResult,
@@ -50,19 +50,18 @@ from kenshin.domain import (
     Severity,
     Upgrade,
 )
+from kenshin.domain.clock import JST
 from kenshin.i18n import translate
 from kenshin.report.charts import bar_chart
 from kenshin.report.fixes import DeviceFix, device_fixes, highest, upgrades_of
 from kenshin.report.model import (
     FirmwareRow,
-    FirmwareStatus,
     ReportInput,
     TerminalRow,
     VerdictStatus,
 )
 from kenshin.report.readable import readable
 
-JST = ZoneInfo("Asia/Tokyo")
 PRIORITIES: tuple[Priority, ...] = tuple(Priority)
 PRIORITY_COLOURS = {
     Priority.URGENT: "#b3122e",

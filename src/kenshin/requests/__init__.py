@@ -11,6 +11,7 @@ Files (a procedure, the device's output) are attached through ``submit``: checke
 content, stored with their SHA-256, and device outputs read by the firmware parser.
 """
 
+from kenshin.domain.clock import japan_today
 from kenshin.requests._answer import (
     AnswerOutcome,
     FirmwareCheck,
@@ -42,7 +43,10 @@ from kenshin.requests._documents import (
     procedure_for,
     procedures,
     read_answer_workbook,
+    recipient_email,
+    recipient_lines,
     render_letter,
+    subject_lines,
     write_workbook,
 )
 from kenshin.requests._model import (
@@ -56,9 +60,9 @@ from kenshin.requests._model import (
     StateChange,
     VendorRequest,
     Want,
-    japan_today,
     parse_ref,
 )
+from kenshin.requests._pdf import write_pdf
 from kenshin.requests._plan import address_wants, plan_requests
 from kenshin.requests._store import RequestRepository
 
@@ -99,11 +103,15 @@ __all__ = [
     "procedure_for",
     "procedures",
     "read_answer_workbook",
+    "recipient_email",
+    "recipient_lines",
     "record_answer",
     "render_letter",
     "run_firmware_check",
     "safe_filename",
+    "subject_lines",
     "submission_events",
     "submit",
+    "write_pdf",
     "write_workbook",
 ]

@@ -15,7 +15,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from ipaddress import ip_address
 from typing import Any
 
@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kenshin.domain import AuditEvent, AuditOutcome
+from kenshin.domain.clock import as_utc
 from kenshin.filetypes import FileKind, sniff, text_of
 from kenshin.firmware.parsers import ParsedDeviceOutput, parse_device_output
 from kenshin.requests._answer import AnswerOutcome, record_answer
@@ -141,10 +142,6 @@ def answer_with_outputs(
     return Answer(firmware, wan_ip, answer.assignment, answer.isp, answer.note)
 
 
-def _utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
 def _to_domain(row: RequestAttachmentRow, number: int) -> Attachment:
     return Attachment(
         id=row.id,
@@ -153,7 +150,7 @@ def _to_domain(row: RequestAttachmentRow, number: int) -> Attachment:
         kind=FileKind(row.kind),
         size=row.size,
         sha256=row.sha256,
-        uploaded_at=_utc(row.uploaded_at),
+        uploaded_at=as_utc(row.uploaded_at),
         uploaded_by=row.uploaded_by,
         parsed=dict(row.parsed or {}),
     )

@@ -103,20 +103,24 @@ class Letter:
 
 def recipient_lines(engagement: Engagement, recipient: Recipient, lang: str) -> tuple[str, str]:
     """(organisation, person) as a letter addresses them."""
-    honorific_org = " 御中" if lang == "ja" else ""
-    honorific = " 様" if lang == "ja" else ""
+    organisation, person = _recipient_names(engagement, recipient, lang)
+    return (
+        translate("requests.letter.organisation", lang, name=organisation),
+        translate("requests.letter.person", lang, name=person) if person else "",
+    )
+
+
+def _recipient_names(engagement: Engagement, recipient: Recipient, lang: str) -> tuple[str, str]:
     if recipient.kind is HolderKind.VENDOR and recipient.vendor_key:
         try:
             vendor = engagement.vendor(recipient.vendor_key)
         except KeyError:
-            return recipient.vendor_key + honorific_org, ""
-        person = vendor.contacts[0].name + honorific if vendor.contacts else ""
-        return vendor.company + honorific_org, person
+            return recipient.vendor_key, ""
+        return vendor.company, vendor.contacts[0].name if vendor.contacts else ""
     if recipient.kind is HolderKind.HOSPITAL:
         inst = engagement.institution
-        person = inst.contacts[0].name + honorific if inst.contacts else ""
-        return inst.name + honorific_org, person
-    return (recipient.name or translate("label.holder.other", lang)) + honorific_org, ""
+        return inst.name, inst.contacts[0].name if inst.contacts else ""
+    return recipient.name or translate("label.holder.other", lang), ""
 
 
 def recipient_email(engagement: Engagement, recipient: Recipient) -> str:
@@ -160,12 +164,18 @@ def _device(engagement: Engagement, key: str | None) -> Device | None:
 
 def _date(request: VendorRequest, lang: str) -> str:
     if request.due_date is None:
-        return "（送付時に設定）" if lang == "ja" else "(set when sent)"
-    if lang == "ja":
-        weekday = "月火水木金土日"[request.due_date.weekday()]
-        due = request.due_date
-        return f"{due.year}年{due.month}月{due.day}日（{weekday}）"
-    return request.due_date.isoformat()
+        return translate("requests.letter.due_unset", lang)
+    due = request.due_date
+    weekday = translate("requests.letter.weekdays", lang).split(",")[due.weekday()]
+    return translate(
+        "requests.letter.due_date",
+        lang,
+        year=due.year,
+        month=due.month,
+        day=due.day,
+        weekday=weekday,
+        iso=due.isoformat(),
+    )
 
 
 def render_letter(
@@ -176,7 +186,7 @@ def render_letter(
     letters = _data("letters.yaml")["letters"][lang]
     institution = engagement.institution.name
     organisation, person = recipient_lines(engagement, request.recipient, lang)
-    surveyor = surveyor or ("調査担当" if lang == "ja" else "the survey team")
+    surveyor = surveyor or translate("requests.letter.surveyor", lang)
     path = letters["path"][request.path.value]
     body: list[str] = [
         letters["greeting"].format(
@@ -190,9 +200,9 @@ def render_letter(
         letters["subjects_title"],
         *(f"  {line}" for line in subject_lines(engagement, request, lang)),
         "",
-        f"{letters['asks_title']}（{path['title']}）"
-        if lang == "ja"
-        else f"{letters['asks_title']} ({path['title']})",
+        translate(
+            "requests.letter.asks_heading", lang, asks=letters["asks_title"], path=path["title"]
+        ),
         path["intro"],
     ]
     for index, step in enumerate(path.get("steps", []), start=1):
@@ -238,11 +248,14 @@ def build_workbook(
     answers = workbook.active
     assert answers is not None
     answers.title = ANSWER_SHEET
-    answers["A1"] = (
-        f"{engagement.institution.name} 外部接続点調査 ご回答欄（調査案件 {engagement.code}）"
+    answers["A1"] = translate(
+        "requests.sheet.answer_title",
+        "ja",
+        institution=engagement.institution.name,
+        code=engagement.code,
     )
     answers["A1"].font = Font(bold=True, size=13)
-    answers["A2"] = "黄色の欄にご記入ください。分からない項目は空欄のままで構いません。"
+    answers["A2"] = translate("requests.sheet.answer_help", "ja")
     widths = (10, 40, 40, 24, 20, 12, 24, 30)
     for index, ((_, title), width) in enumerate(zip(_ANSWER_COLUMNS, widths, strict=True), 1):
         cell: Any = answers.cell(ANSWER_HEADER_ROW, index, title)
@@ -252,7 +265,7 @@ def build_workbook(
         answers.column_dimensions[cell.column_letter].width = width
     labels = [translate(f"label.assignment.{a.value}", "ja") for a in AddressAssignment]
     choice = DataValidation(type="list", formula1='"' + ",".join(labels) + '"', allow_blank=True)
-    choice.error = "一覧から選んでください: " + "、".join(labels)
+    choice.error = translate("requests.sheet.choose", "ja", choices="、".join(labels))
     choice.showErrorMessage = True
     answers.add_data_validation(choice)
     for offset, request in enumerate(requests, start=1):
@@ -281,7 +294,10 @@ def build_workbook(
     answers.protection.formatRows = False
 
     listing = workbook.create_sheet(REQUEST_SHEET)
-    headers = ("依頼番号", "経路", "状態", "宛先", "メール", "期限", "件名")
+    headers = [
+        translate(f"requests.sheet.list.{column}", "ja")
+        for column in ("ref", "path", "state", "recipient", "email", "due", "subject")
+    ]
     for index, title in enumerate(headers, start=1):
         header: Any = listing.cell(1, index, title)
         header.font = Font(bold=True, color="FFFFFF")
@@ -315,17 +331,17 @@ def build_workbook(
             heading_cell.font = Font(bold=True)
             row += 1
             for heading, steps in (
-                ("ログイン方法", procedure.login),
-                ("ファームウェアバージョンの確認", procedure.firmware),
-                ("WAN側グローバルIPアドレスの確認", procedure.wan_ip),
+                ("login", procedure.login),
+                ("firmware", procedure.firmware),
+                ("wan_ip", procedure.wan_ip),
             ):
-                sheet.cell(row, 1, f"【{heading}】")
+                sheet.cell(row, 1, translate(f"requests.sheet.procedure.{heading}", "ja"))
                 row += 1
                 for step in steps:
                     sheet.cell(row, 1, f"・{step}").alignment = Alignment(wrap_text=True)
                     row += 1
             row += 1
-    workbook.properties.title = f"ご依頼事項 {engagement.code}"
+    workbook.properties.title = translate("requests.sheet.title", "ja", code=engagement.code)
     workbook.properties.creator = "kenshin"
     cells_as_text(workbook)
     return workbook

@@ -6,12 +6,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from ipaddress import IPv4Address, IPv6Address
-from zoneinfo import ZoneInfo
 
 from kenshin.domain import AddressAssignment, HolderKind
 from kenshin.errors import KenshinError
 
-JST = ZoneInfo("Asia/Tokyo")
 DEFAULT_DUE_DAYS = 10
 REMIND_DAYS = 2
 
@@ -140,11 +138,6 @@ class VendorRequest:
         if self.state is not RequestState.SENT or self.due_date is None:
             return False
         return 0 <= (self.due_date - today).days <= REMIND_DAYS
-
-
-def japan_today(now: datetime) -> date:
-    """The Japan date of a moment (what "today" means for due dates and confirmations)."""
-    return now.astimezone(JST).date()
 
 
 def parse_ref(text: str) -> int:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from ipaddress import ip_address
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from kenshin.domain import AddressAssignment, Engagement, HolderKind
+from kenshin.domain.clock import as_utc, japan_today
 from kenshin.domain.device import VERSION_UNKNOWN_CHECK
 from kenshin.i18n import translate
 from kenshin.requests._model import (
@@ -22,18 +23,11 @@ from kenshin.requests._model import (
     StateChange,
     VendorRequest,
     Want,
-    japan_today,
 )
 from kenshin.requests._plan import plan_requests
 from kenshin.store import EngagementRepository, FindingRepository
 from kenshin.store.models import EngagementRow
 from kenshin.store.models_workflow import VendorRequestEventRow, VendorRequestRow
-
-
-def _utc(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _answer(data: dict[str, str]) -> Answer | None:
@@ -49,7 +43,7 @@ def _answer(data: dict[str, str]) -> Answer | None:
 
 
 def _to_domain(code: str, row: VendorRequestRow, numbers: dict[int, int]) -> VendorRequest:
-    created = _utc(row.created_at)
+    created = as_utc(row.created_at)
     assert created is not None
     return VendorRequest(
         engagement_code=code,
@@ -64,13 +58,13 @@ def _to_domain(code: str, row: VendorRequestRow, numbers: dict[int, int]) -> Ven
         wants=tuple(Want(w) for w in row.wants),
         created_at=created,
         due_date=row.due_date,
-        sent_at=_utc(row.sent_at),
-        answered_at=_utc(row.answered_at),
+        sent_at=as_utc(row.sent_at),
+        answered_at=as_utc(row.answered_at),
         answer=_answer(dict(row.answer or {})),
         note=row.note,
         follows=numbers.get(row.follows_id) if row.follows_id else None,
         history=tuple(
-            StateChange(_utc(e.at) or created, RequestState(e.state), e.actor, e.note)
+            StateChange(as_utc(e.at) or created, RequestState(e.state), e.actor, e.note)
             for e in row.events
         ),
     )

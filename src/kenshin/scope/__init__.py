@@ -1,7 +1,7 @@
 """Authorisation and target selection: who may be probed, and the audit trail of probes."""
 
+from kenshin.domain.clock import JST
 from kenshin.scope._scope import (
-    JST,
     LAB_NETWORK,
     LAB_TARGETS_ENV,
     LOOPBACK_NETWORKS,

@@ -20,9 +20,7 @@ from ipaddress import (
     IPv6Address,
     IPv6Network,
     ip_address,
-    ip_network,
 )
-from zoneinfo import ZoneInfo
 
 from kenshin.domain import (
     AddressAssignment,
@@ -32,9 +30,9 @@ from kenshin.domain import (
     GlobalAddress,
     IPAddress,
 )
+from kenshin.domain.clock import JST, japan_today
 from kenshin.errors import KenshinError
 
-JST = ZoneInfo("Asia/Tokyo")
 LAB_TARGETS_ENV = "KENSHIN_LAB_TARGETS"
 LOOPBACK_NETWORKS: tuple[IPv4Network | IPv6Network, ...] = (
     IPv4Network("127.0.0.0/8"),
@@ -114,7 +112,7 @@ class Scope:
                     address=text,
                     point=excluded.point_key,
                     code=self.engagement_code,
-                    today=_japan_today(self.built_at).isoformat(),
+                    today=japan_today(self.built_at).isoformat(),
                 )
         raise ScopeError("scope.not_in_engagement", address=text, code=self.engagement_code)
 
@@ -134,10 +132,6 @@ class Scope:
         return tuple(chosen)
 
 
-def _japan_today(moment: datetime) -> date:
-    return moment.astimezone(JST).date()
-
-
 def _as_utc(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         raise ValueError("a moment without a time zone cannot be compared")
@@ -155,7 +149,7 @@ def _exclusion_key(point: ConnectionPoint) -> str | None:
 
 
 def _confirmed_today(address: GlobalAddress, today: date) -> bool:
-    return any(_japan_today(_as_utc(c.confirmed_at)) == today for c in address.confirmations)
+    return any(japan_today(_as_utc(c.confirmed_at)) == today for c in address.confirmations)
 
 
 def scope_for_engagement(engagement: Engagement, now: datetime | None = None) -> Scope:
@@ -179,7 +173,7 @@ def scope_for_engagement(engagement: Engagement, now: datetime | None = None) ->
             start=f"{window.starts_at.astimezone(JST):%Y-%m-%d %H:%M}",
             end=f"{window.ends_at.astimezone(JST):%Y-%m-%d %H:%M}",
         )
-    today = _japan_today(moment)
+    today = japan_today(moment)
     targets: list[ScopeTarget] = []
     excluded: list[Excluded] = []
     for point in engagement.connection_points:
@@ -245,8 +239,3 @@ def adhoc_scope(lab: LabPermission | None = None, env: Mapping[str, str] | None 
     if lab is not None or lab_targets_enabled(env):
         networks.append(LAB_NETWORK)
     return Scope(None, (), tuple(networks))
-
-
-def parse_network(text: str) -> Network:
-    """An address or CIDR block as a network (used for target specifications)."""
-    return ip_network(text, strict=False)

@@ -26,8 +26,23 @@ def current_actor() -> str:
         return "unknown"
 
 
-def _details(values: Mapping[str, object]) -> dict[str, str]:
-    return {str(k): str(v) for k, v in values.items()}
+def _event(
+    actor: str,
+    action: str,
+    outcome: AuditOutcome,
+    engagement_code: str | None,
+    targets: Sequence[str],
+    details: Mapping[str, object],
+) -> AuditEvent:
+    return AuditEvent(
+        actor=actor,
+        action=action,
+        outcome=outcome,
+        at=datetime.now(UTC),
+        engagement_code=engagement_code,
+        targets=tuple(targets),
+        details={str(k): str(v) for k, v in details.items()},
+    )
 
 
 def scan_started(
@@ -39,17 +54,7 @@ def scan_started(
     options: Mapping[str, object],
     action: str = SCAN_ACTION,
 ) -> None:
-    sink(
-        AuditEvent(
-            actor=actor,
-            action=action,
-            outcome=AuditOutcome.STARTED,
-            at=datetime.now(UTC),
-            engagement_code=engagement_code,
-            targets=tuple(targets),
-            details=_details(options),
-        )
-    )
+    sink(_event(actor, action, AuditOutcome.STARTED, engagement_code, targets, options))
 
 
 def scan_ended(
@@ -62,17 +67,7 @@ def scan_ended(
     counts: Mapping[str, object],
     action: str = SCAN_ACTION,
 ) -> None:
-    sink(
-        AuditEvent(
-            actor=actor,
-            action=action,
-            outcome=outcome,
-            at=datetime.now(UTC),
-            engagement_code=engagement_code,
-            targets=tuple(targets),
-            details=_details(counts),
-        )
-    )
+    sink(_event(actor, action, outcome, engagement_code, targets, counts))
 
 
 def scan_refused(
@@ -84,14 +79,4 @@ def scan_refused(
     reason: str,
     action: str = SCAN_ACTION,
 ) -> None:
-    sink(
-        AuditEvent(
-            actor=actor,
-            action=action,
-            outcome=AuditOutcome.REFUSED,
-            at=datetime.now(UTC),
-            engagement_code=engagement_code,
-            targets=tuple(targets),
-            details={"reason": reason},
-        )
-    )
+    sink(_event(actor, action, AuditOutcome.REFUSED, engagement_code, targets, {"reason": reason}))

@@ -1,13 +1,13 @@
 """The engagement store: SQLAlchemy tables, Alembic migrations and repositories."""
 
+from kenshin.domain.clock import now_utc
+from kenshin.domain.findings import finding_fingerprint
 from kenshin.store.db import Store, StoreError, open_store
 from kenshin.store.repository import (
     AuditLog,
     EngagementRepository,
     EngagementSummary,
     FindingRepository,
-    finding_fingerprint,
-    now_utc,
 )
 
 __all__ = [

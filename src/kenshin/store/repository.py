@@ -7,10 +7,8 @@ the same file updates rows in place and never duplicates them.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from ipaddress import ip_address
 from typing import TypeVar
 
@@ -48,6 +46,8 @@ from kenshin.domain import (
     Vendor,
     VersionSource,
 )
+from kenshin.domain.clock import as_utc
+from kenshin.domain.findings import finding_fingerprint
 from kenshin.store.db import StoreError
 from kenshin.store.models import (
     AddressConfirmationRow,
@@ -66,19 +66,6 @@ from kenshin.store.models import (
 RowT = TypeVar("RowT", VendorRow, ConnectionPointRow, DeviceRow, TerminalRow)
 
 
-def _utc(moment: datetime | None) -> datetime | None:
-    """Datetimes come back naive from SQLite; they were stored as UTC."""
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def _required_utc(moment: datetime) -> datetime:
-    converted = _utc(moment)
-    assert converted is not None
-    return converted
-
-
 @dataclass(frozen=True)
 class EngagementSummary:
     code: str
@@ -89,22 +76,6 @@ class EngagementSummary:
     devices: int
     terminals: int
     open_findings: int
-
-
-def finding_fingerprint(finding: Finding) -> str:
-    """The identity of a finding: same check, same subject, same CVEs."""
-    subject = finding.subject
-    parts = [
-        finding.check_id,
-        subject.address or "",
-        str(subject.port or ""),
-        subject.protocol or "",
-        subject.device_key or "",
-        subject.terminal_key or "",
-        subject.point_key or "",
-        ",".join(sorted(finding.cves)),
-    ]
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
 class EngagementRepository:
@@ -287,9 +258,9 @@ class EngagementRepository:
                 point_row.addresses.append(address_row)
             address_row.assignment = address.assignment.value
             address_row.note = address.note
-            known = {(_utc(c.confirmed_at), c.confirmed_by) for c in address_row.confirmations}
+            known = {(as_utc(c.confirmed_at), c.confirmed_by) for c in address_row.confirmations}
             for confirmation in address.confirmations:
-                moment = _utc(confirmation.confirmed_at)
+                moment = as_utc(confirmation.confirmed_at)
                 if (moment, confirmation.confirmed_by) not in known:
                     address_row.confirmations.append(
                         AddressConfirmationRow(
@@ -479,7 +450,7 @@ class AuditLog:
             )
         self.session.add(
             AuditEventRow(
-                at=_utc(event.at),
+                at=as_utc(event.at),
                 actor=event.actor,
                 action=event.action,
                 outcome=event.outcome.value,
@@ -501,7 +472,7 @@ class AuditLog:
                 actor=r.actor,
                 action=r.action,
                 outcome=AuditOutcome(r.outcome),
-                at=_required_utc(r.at),
+                at=as_utc(r.at),
                 engagement_code=r.engagement_code,
                 targets=tuple(r.targets),
                 details=dict(r.details),
@@ -548,11 +519,11 @@ def _apply_engagement(row: EngagementRow, engagement: Engagement) -> None:
     row.status = engagement.status.value
     row.survey_start = engagement.survey_start
     row.survey_end = engagement.survey_end
-    row.window_start = _utc(engagement.window.starts_at) if engagement.window else None
-    row.window_end = _utc(engagement.window.ends_at) if engagement.window else None
+    row.window_start = as_utc(engagement.window.starts_at) if engagement.window else None
+    row.window_end = as_utc(engagement.window.ends_at) if engagement.window else None
     auth = engagement.authorisation
     row.auth_approved_by = auth.approved_by if auth else None
-    row.auth_approved_at = _utc(auth.approved_at) if auth else None
+    row.auth_approved_at = as_utc(auth.approved_at) if auth else None
     row.auth_document_ref = auth.document_ref if auth else ""
     row.terminal_limit = engagement.terminal_limit
     row.contacts.clear()
@@ -579,11 +550,11 @@ def _contacts(rows: Iterable[ContactRow]) -> tuple[Contact, ...]:
 def _to_domain(row: EngagementRow) -> Engagement:
     window = None
     if row.window_start is not None and row.window_end is not None:
-        window = DiagnosisWindow(_required_utc(row.window_start), _required_utc(row.window_end))
+        window = DiagnosisWindow(as_utc(row.window_start), as_utc(row.window_end))
     authorisation = None
     if row.auth_approved_by is not None and row.auth_approved_at is not None:
         authorisation = Authorisation(
-            row.auth_approved_by, _required_utc(row.auth_approved_at), row.auth_document_ref
+            row.auth_approved_by, as_utc(row.auth_approved_at), row.auth_document_ref
         )
     institution = row.institution
     return Engagement(
@@ -621,7 +592,7 @@ def _to_domain(row: EngagementRow) -> Engagement:
                         address=ip_address(a.address),
                         assignment=AddressAssignment(a.assignment),
                         confirmations=tuple(
-                            AddressConfirmation(_required_utc(c.confirmed_at), c.confirmed_by)
+                            AddressConfirmation(as_utc(c.confirmed_at), c.confirmed_by)
                             for c in a.confirmations
                         ),
                         note=a.note,
@@ -688,7 +659,3 @@ def _finding(row: FindingRow, keys: dict[tuple[str, int], str]) -> Finding:
         upgrade=Upgrade(**row.upgrade) if row.upgrade else None,
         device=row.device or "",
     )
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)

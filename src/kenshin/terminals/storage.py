@@ -26,6 +26,7 @@ from kenshin.domain import (
     Terminal,
     TerminalRole,
 )
+from kenshin.domain.clock import as_utc
 from kenshin.intake import to_document, validate_document
 from kenshin.store import AuditLog, EngagementRepository, FindingRepository, finding_fingerprint
 from kenshin.store.models import TerminalRow
@@ -233,12 +234,6 @@ def _close_resolved(
             )
 
 
-def _utc(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
-
-
 def stored_assessments(session: Session, engagement_code: str) -> list[TerminalAssessment]:
     """The assessments stored for an engagement's terminals, in the engagement's order."""
     repository = EngagementRepository(session)
@@ -289,7 +284,7 @@ def stored_assessments(session: Session, engagement_code: str) -> list[TerminalA
                     verdicts=verdicts,
                     findings=findings,
                     evaluated_on=row.evaluated_on,
-                    collected_at=_utc(row.collected_at),
+                    collected_at=as_utc(row.collected_at),
                     terminal_key=key,
                     source=row.source,
                 ),

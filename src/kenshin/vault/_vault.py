@@ -10,6 +10,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from kenshin.domain import AuditEvent, AuditOutcome, EngagementStatus
+from kenshin.domain.clock import as_utc
 from kenshin.store import AuditLog, EngagementRepository
 from kenshin.store.models_workflow import VaultEntryRow
 from kenshin.vault._crypto import VaultError, VaultKey
@@ -67,10 +68,6 @@ class VaultEntry:
 
 def _associated(code: str, device_key: str) -> bytes:
     return f"{FORMAT}\x00{code}\x00{device_key}".encode()
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 class Vault:
@@ -155,7 +152,7 @@ class Vault:
             .order_by(VaultEntryRow.device_key)
         ).all()
         self._audit(actor, "vault.list", code)
-        return [VaultEntry(r.device_key, _utc(r.created_at), r.created_by) for r in rows]
+        return [VaultEntry(r.device_key, as_utc(r.created_at), r.created_by) for r in rows]
 
     def reveal(self, code: str, device_key: str, actor: str) -> DeviceAccount:
         """Open one entry; the access is audited whether it works or not."""

@@ -21,7 +21,7 @@ from threading import Lock
 from typing import Any
 
 from kenshin.config import data_dir
-from kenshin.domain import Confidence, Severity
+from kenshin.domain import Confidence, FirmwareStatus, Severity
 from kenshin.i18n import translate
 from kenshin.vulndb.cpe import ANY, CPE, NA, CPEError
 from kenshin.vulndb.evaluate import Evaluation, Target, version_matches
@@ -29,7 +29,6 @@ from kenshin.vulndb.matcher import ProductIndex, StabbingTree, build_table, loca
 from kenshin.vulndb.model import (
     Coverage,
     FirmwareCheck,
-    FirmwareStatus,
     KBStatus,
     MatchStatus,
     ProductQuery,
@@ -857,7 +856,7 @@ class KnowledgeBase:
                         "vulndb.fw.not_covered_kev", lang, count=len(kev), cves=cves
                     )
             return FirmwareCheck(
-                vendor, model, version, "not_covered", None, texts["ja"], texts["en"]
+                vendor, model, version, FirmwareStatus.NOT_COVERED, None, texts["ja"], texts["en"]
             )
         if resolved is None:
             ident = identity(vendor, model)
@@ -867,7 +866,7 @@ class KnowledgeBase:
                     vendor,
                     model,
                     version,
-                    "unknown_product",
+                    FirmwareStatus.UNKNOWN_PRODUCT,
                     None,
                     translate("vulndb.fw.unknown_product", "ja", product=product),
                     translate("vulndb.fw.unknown_product", "en", product=product),
@@ -880,7 +879,7 @@ class KnowledgeBase:
                 vendor,
                 model,
                 version,
-                "version_unknown",
+                FirmwareStatus.VERSION_UNKNOWN,
                 None,
                 translate("vulndb.fw.version_unknown", "ja", product=product, reason=reason),
                 translate(
@@ -908,7 +907,7 @@ class KnowledgeBase:
                 )
                 for lang in ("ja", "en")
             }
-            status: FirmwareStatus = "affected"
+            status = FirmwareStatus.AFFECTED
         else:
             texts = {
                 lang: translate(
@@ -920,7 +919,7 @@ class KnowledgeBase:
                 )
                 for lang in ("ja", "en")
             }
-            status = "not_affected"
+            status = FirmwareStatus.NOT_AFFECTED
         if no_data:
             cves = ", ".join(m.cve for m in no_data)
             for lang in ("ja", "en"):

@@ -6,14 +6,11 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any, Literal
 
-from kenshin.domain import Confidence, Severity, Upgrade
+from kenshin.domain import Confidence, FirmwareStatus, Severity, Upgrade
 from kenshin.errors import KenshinError
 from kenshin.vulndb.versions import scheme
 
 MatchStatus = Literal["affected", "possible", "no_version_data"]
-FirmwareStatus = Literal[
-    "affected", "not_affected", "version_unknown", "unknown_product", "not_covered"
-]
 
 
 class VulnDBError(KenshinError):
@@ -131,7 +128,7 @@ class FirmwareCheck:
             "vendor": self.vendor,
             "model": self.model,
             "version": self.version,
-            "status": self.status,
+            "status": self.status.value,
             "normalised_version": self.normalised_version,
             "message_ja": self.message_ja,
             "message_en": self.message_en,
@@ -189,9 +186,6 @@ class KBStatus:
     last_update: dict[str, Any] | None
     sources: tuple[SourceInfo, ...] = ()
     product_lines: tuple[Coverage, ...] = ()
-
-    def loaded_sources(self) -> tuple[SourceInfo, ...]:
-        return tuple(s for s in self.sources if s.loaded)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

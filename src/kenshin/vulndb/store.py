@@ -296,11 +296,3 @@ def building(target: Path, *, incremental: bool) -> Iterator[KBWriter]:
         writer.abort()
         raise
     writer.commit()
-
-
-def read_meta(path: Path) -> dict[str, str]:
-    conn = connect(path, readonly=True)
-    try:
-        return {row["key"]: row["value"] for row in conn.execute("SELECT key, value FROM meta")}
-    finally:
-        conn.close()

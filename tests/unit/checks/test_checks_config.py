@@ -24,6 +24,7 @@ from cryptography.x509.oid import NameOID
 from kenshin.checks import CheckSettings, CheckStats
 from kenshin.checks.ssh import SshAlgorithms, parse_kexinit
 from kenshin.checks.tls import TlsConfiguration
+from kenshin.domain import Severity
 
 from .servers import target, tcp_server
 
@@ -228,6 +229,8 @@ def test_tls_old_configuration_fires(tls_server: int) -> None:
     certificate = next(f for f in found if f.check_id == "configuration.tls_certificate")
     assert "expired" in certificate.evidence
     assert "1024" in certificate.evidence
+    assert certificate.severity is Severity.MEDIUM  # a short key raises the severity
+    assert "鍵長が短すぎます（1024ビット）" in certificate.title_ja + certificate.description_ja
     old = next(f for f in found if f.check_id == "configuration.tls_old_protocol")
     assert "TLS 1.0" in old.evidence
 
@@ -242,3 +245,6 @@ def test_tls_current_configuration_quiet_on_protocols(tls_server: int) -> None:
     for finding in found:
         assert "expired" not in finding.evidence
         assert "weak key" not in finding.evidence
+    certificate = next(f for f in found if f.check_id == "configuration.tls_certificate")
+    assert "self-signed" in certificate.evidence
+    assert certificate.severity is Severity.LOW  # the catalogue's default, not raised
