@@ -198,11 +198,11 @@ def test_ports_probed_per_address_are_stated(demo_engagement: Engagement) -> Non
     )
     scan = replace(report.scan, hosts=(counted, report.scan.hosts[1]))
     html = _html(replace(report, scan=scan))
-    assert "調べたポート" in html
+    assert "<dt>調べたポート</dt>" in html
     assert "198.18.10.10: TCP 65535・UDP 0 ポート" in html
     quiet = _html(
         ReportInput(
             engagement=demo_engagement, versions=Versions("0.1.0"), generated_at=GENERATED_AT
         )
     )
-    assert "調べたポート" not in quiet  # no scan, no coverage line
+    assert "<dt>調べたポート</dt>" not in quiet  # no scan, no coverage line
