@@ -826,3 +826,40 @@ def test_version_not_obtained_closes_when_the_version_arrives(world: World) -> N
     }
     assert states["DEV-03"] is FindingStatus.FIXED
     assert states["DEV-02"] is FindingStatus.OPEN  # another device: untouched
+
+
+# -- #24: the job page shows the plan before any packet ------------------------------------
+
+
+def test_job_page_shows_the_scan_plan_and_its_estimate(world: World) -> None:
+    login(world.client, EMAILS["surveyor"])
+    page = world.client.get("/engagements/demo-2026/jobs").text
+    assert 'id="scan-plan"' in page
+    assert "TCP 65535（1-65535）" in page  # the default coverage: every TCP port
+    assert "所要時間の見込み" in page
+    assert "診断時間帯の終わり" in page
+    assert world.runner.jobs == {}  # showing the plan starts nothing
+
+
+def test_job_page_refuses_a_plan_that_cannot_end_inside_the_window(world: World) -> None:
+    import dataclasses
+    from datetime import UTC, datetime, timedelta
+
+    from kenshin.domain import DiagnosisWindow
+    from kenshin.store import EngagementRepository
+    from kenshin.store.models import AuditEventRow
+
+    now = datetime.now(UTC)
+    with world.store.session() as session:
+        repository = EngagementRepository(session)
+        engagement = repository.get("demo-2026")
+        short = DiagnosisWindow(now - timedelta(hours=1), now + timedelta(minutes=2))
+        repository.save(dataclasses.replace(engagement, window=short))
+    login(world.client, EMAILS["surveyor"])
+    page = world.client.get("/engagements/demo-2026/jobs").text
+    assert 'id="scan-plan"' not in page
+    assert "この計画は診断時間帯に収まりません: 見込み最大" in page  # with its estimate
+    assert 'name="kind" value="scan"' not in page  # no start button for a plan that cannot fit
+    with world.store.session() as session:  # a page view is no attempt to scan
+        outcomes = [row.outcome for row in session.query(AuditEventRow).all()]
+    assert "refused" not in outcomes

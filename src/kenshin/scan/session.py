@@ -225,11 +225,14 @@ def prepare_scan(
     *,
     resume: Resumption | None = None,
     now: datetime | None = None,
+    preview: bool = False,
 ) -> PreparedScan:
     """Scope, plan and window check of ``request``; nothing is sent.
 
     The shared first step of the command line and the web: a refusal (scope, or a
-    plan that cannot end inside the window) is raised here, before any packet.
+    plan that cannot end inside the window) is raised here, before any packet, and
+    audited — except for a ``preview`` (the web's job page showing the plan), which is
+    no attempt to scan.
     """
     audit = store_audit(store)
     if resume is not None:
@@ -252,6 +255,8 @@ def prepare_scan(
             done_fraction=len(resume.previous) / total if resume is not None and total else 0.0,
         )
     except ScanError as refusal:
+        if preview:
+            raise
         scan_refused(
             audit,
             actor=current_actor(),

@@ -21,6 +21,7 @@ from kenshin.domain import Engagement
 from kenshin.i18n import catalogue, translate
 from kenshin.jobs import JobError, JobKind, JobSpec, runner_for
 from kenshin.scope import ScopeError, scan_refused, scope_for_engagement
+from kenshin.store import Store
 from kenshin.web._kit import WebKit
 from kenshin.web.access import Action
 from kenshin.web.accounts import SessionInfo, WebError
@@ -191,10 +192,13 @@ def register_jobs(
         listed = [status_json(s, kit.lang_of(request)) for s in jobs_of(code)]
         targets: list[str] = []
         refusal = ""
+        plan: list[str] = []
         try:
             targets = [str(a) for a in scope_for_engagement(engagement).default_targets()]
         except ScopeError as exc:
             refusal = exc.message(kit.lang_of(request))
+        else:
+            plan, refusal = scan_plan_preview(kit.store, engagement.code, kit.lang_of(request))
         return kit.page(
             request,
             "jobs.html",
@@ -202,6 +206,7 @@ def register_jobs(
             engagement=engagement,
             jobs=listed,
             targets=targets,
+            plan=plan,
             refusal=refusal,
             message=request.query_params.get("error", ""),
         )
@@ -253,6 +258,22 @@ def register_jobs(
         return status_json(the_runner().status(str(found.id)))
 
     return submit
+
+
+def scan_plan_preview(store: Store, code: str, lang: str) -> tuple[list[str], str]:
+    """The plan a default scan job of ``code`` would run (addresses, ports, profile, rate,
+    estimate and the window check), as ``kenshin scan`` prints it before any packet; or,
+    for a plan that cannot end inside the diagnosis window, the refusal with its estimate."""
+    from kenshin.scan.errors import ScanError
+    from kenshin.scan.plan import default_ports
+    from kenshin.scan.session import ScanRequest, prepare_scan
+
+    tcp, udp = default_ports()
+    request = ScanRequest(engagement=code, tcp_ports=tcp, udp_ports=udp)
+    try:
+        return prepare_scan(store, request, preview=True).lines(lang), ""
+    except (ScanError, ScopeError) as refusal:
+        return [], refusal.message(lang)
 
 
 def report_folder(report_dir: Path, code: str, lang: str) -> Path:
