@@ -426,3 +426,23 @@ def test_the_default_firmware_check_calls_firmware_with_the_knowledge_base(
     monkeypatch.setitem(sys.modules, "kenshin.firmware", firmware)
     assert run_firmware_check(demo_engagement) == []
     assert calls == [(demo_engagement, knowledge_base)]
+
+
+def test_request_numbers_count_per_engagement(store: Store, demo_engagement: Engagement) -> None:
+    """A hospital's vendor learns nothing of other hospitals' requests from REQ-nnn (#19)."""
+    other = dataclasses.replace(demo_engagement, code="other-2026")
+    with store.session() as session:
+        EngagementRepository(session).save(other)
+    with store.session() as session:
+        engagements = EngagementRepository(session)
+        demo = RequestRepository(session).draft(engagements.get("demo-2026"), NOW, "調査員A")
+        theirs = RequestRepository(session).draft(engagements.get("other-2026"), NOW, "調査員A")
+    assert [r.ref for r in demo] == ["REQ-001"]
+    assert [r.ref for r in theirs] == ["REQ-001"]
+    with store.session() as session:
+        requests = RequestRepository(session)
+        assert requests.get("other-2026", 1).engagement_code == "other-2026"
+        with pytest.raises(RequestError) as shared:
+            requests.engagement_of(1)
+    assert "demo-2026, other-2026" in shared.value.message("ja")
+    assert "CODE:REQ-001" in shared.value.message("en")

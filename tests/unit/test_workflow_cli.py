@@ -19,6 +19,7 @@ from kenshin.cli import app
 from kenshin.cli._state import STATE
 from kenshin.domain import AddressConfirmation, Engagement, VersionSource
 from kenshin.intake import dump_text
+from kenshin.requests import RequestError
 from kenshin.store import AuditLog, EngagementRepository, open_store
 from kenshin.store.models import Base
 
@@ -332,3 +333,32 @@ def test_requests_attach_list_and_extract_files(
     )
     assert exists is not None
     assert "requests.attach" in _events("requests.")
+
+
+def test_request_numbers_count_per_engagement_on_the_command_line(
+    cli: CliRunner, isolated_env: Path, demo_engagement: Engagement
+) -> None:
+    """REQ-001 in two hospitals: the bare number is refused with both codes named, the
+    code-qualified one and the returned workbook (which carries its engagement) work."""
+    _load(isolated_env, cli, demo_engagement)
+    _load(isolated_env, cli, dataclasses.replace(demo_engagement, code="other-2026"))
+    for code in ("demo-2026", "other-2026"):
+        drafted = json.loads(invoke(cli, "requests", "draft", code, "--json")[0])
+        assert drafted[0]["ref"] == "REQ-001"
+    _, refused = invoke(cli, "requests", "show", "REQ-001", ok=False)
+    assert isinstance(refused, RequestError)
+    assert "demo-2026, other-2026" in refused.message("ja")
+    assert "案件コード:REQ-001" in refused.message("ja")
+    letter, _ = invoke(cli, "requests", "show", "other-2026:REQ-001")
+    assert "件名" in letter
+    book = isolated_env / "other.xlsx"
+    invoke(cli, "requests", "export", "other-2026", "-o", str(book), "--ref", "REQ-001")
+    workbook = load_workbook(book)
+    workbook["ご回答"]["D4"] = "22.7R2.3"
+    workbook.save(book)
+    out, _ = invoke(cli, "requests", "import", str(book), "--skip-firmware-check")
+    assert "1 件" in out
+    listed = json.loads(invoke(cli, "requests", "list", "--json")[0])
+    answered = {(r["engagement"], r["ref"]): r["state"] for r in listed}
+    assert answered[("other-2026", "REQ-001")] == "answered"
+    assert answered[("demo-2026", "REQ-001")] != "answered"

@@ -39,7 +39,12 @@ from kenshin.store import AuditLog, EngagementRepository, now_utc
 app = typer.Typer(help="ベンダ依頼 / vendor information requests.", no_args_is_help=True)
 
 CodeArg = Annotated[str, typer.Argument(help="Engagement code.")]
-RefArg = Annotated[str, typer.Argument(help="Request number, e.g. REQ-001.")]
+RefArg = Annotated[
+    str,
+    typer.Argument(
+        help="Request number, e.g. REQ-001 (CODE:REQ-001 when several engagements have it)."
+    ),
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
 SkipCheck = Annotated[
     bool,
@@ -158,8 +163,13 @@ def list_requests(
 
 
 def _locate(ref: str) -> tuple[str, int]:
-    number = parse_ref(ref)
+    """``REQ-007`` (when one engagement has it) or ``demo-2026:REQ-007``."""
+    code, _, rest = ref.rpartition(":")
+    number = parse_ref(rest)
     with STATE.store().session() as session:
+        if code:
+            RequestRepository(session).get(code, number)  # refuses a request not of code
+            return code, number
         return RequestRepository(session).engagement_of(number), number
 
 
@@ -299,12 +309,22 @@ def answer(
 def import_answers(
     path: Annotated[Path, typer.Argument(help="The returned request workbook (.xlsx).")],
     skip_firmware_check: SkipCheck = False,
+    engagement: Annotated[
+        str | None,
+        typer.Option(
+            "--engagement",
+            help="The engagement the workbook answers (default: the one written in it).",
+        ),
+    ] = None,
 ) -> None:
     """Import answers from a returned request workbook (the sheet ご回答)."""
     rows = read_answer_workbook(path)
     outcomes = []
     for row in rows:
-        code, number = _locate(f"REQ-{row.number}")
+        written_for = engagement or row.engagement_code
+        code, number = _locate(
+            f"{written_for}:REQ-{row.number}" if written_for else f"REQ-{row.number}"
+        )
         with STATE.store().session() as session:
             current = RequestRepository(session).get(code, number)
         if current.answer == row.answer:

@@ -342,6 +342,7 @@ def build_workbook(
                     row += 1
             row += 1
     workbook.properties.title = translate("requests.sheet.title", "ja", code=engagement.code)
+    workbook.properties.identifier = engagement.code  # request numbers count per engagement
     workbook.properties.creator = "kenshin"
     cells_as_text(workbook)
     return workbook
@@ -364,6 +365,9 @@ class AnsweredRow:
     number: int
     answer: Answer
     row: int
+    engagement_code: str = ""
+    """The engagement the workbook was written for (its document identifier); empty for a
+    workbook whose properties were lost on the way."""
 
 
 def read_answer_workbook(path: Path) -> list[AnsweredRow]:
@@ -380,6 +384,7 @@ def read_answer_workbook(path: Path) -> list[AnsweredRow]:
             [Problem((ANSWER_SHEET,), None, "hearing.missing_sheet", (("sheet", ANSWER_SHEET),))],
         )
     sheet = workbook[ANSWER_SHEET]
+    code = str(workbook.properties.identifier or "").strip()
     columns: dict[str, int] = {}
     for cell in sheet[ANSWER_HEADER_ROW]:
         for name, title in _ANSWER_COLUMNS:
@@ -464,7 +469,7 @@ def read_answer_workbook(path: Path) -> list[AnsweredRow]:
             note="" if is_unknown(values["note"]) else values["note"],
         )
         if not answer.is_empty():
-            answered.append(AnsweredRow(number, answer, row))
+            answered.append(AnsweredRow(number, answer, row, code))
     if problems:
         raise IntakeError("hearing.invalid_sheet", problems)
     return answered

@@ -110,15 +110,21 @@ class RequestRepository:
         return row
 
     def engagement_of(self, number: int) -> str:
-        """The engagement code a request belongs to."""
-        found = self.session.execute(
-            select(EngagementRow.code)
-            .join(VendorRequestRow, VendorRequestRow.engagement_id == EngagementRow.id)
-            .where(VendorRequestRow.number == number)
-        ).scalar_one_or_none()
-        if found is None:
-            raise RequestError("requests.unknown_ref", ref=f"REQ-{number:03d}")
-        return str(found)
+        """The engagement code of ``REQ-nnn`` when one engagement has it; numbers are per
+        engagement, so a number two engagements share must be named with its code."""
+        found = sorted(
+            self.session.scalars(
+                select(EngagementRow.code)
+                .join(VendorRequestRow, VendorRequestRow.engagement_id == EngagementRow.id)
+                .where(VendorRequestRow.number == number)
+            )
+        )
+        ref = f"REQ-{number:03d}"
+        if not found:
+            raise RequestError("requests.unknown_ref", ref=ref)
+        if len(found) > 1:
+            raise RequestError("requests.ambiguous_ref", ref=ref, codes=", ".join(found))
+        return str(found[0])
 
     def get(self, code: str, number: int) -> VendorRequest:
         row = self._row(code, number)
@@ -131,9 +137,14 @@ class RequestRepository:
 
     # -- writing ---------------------------------------------------------------------
 
-    def _next_number(self) -> int:
-        """Request numbers are unique across engagements, so ``REQ-007`` alone finds one."""
-        highest = self.session.scalar(select(func.max(VendorRequestRow.number)))
+    def _next_number(self, engagement_id: int) -> int:
+        """Request numbers count per engagement: a hospital's vendor learns nothing of how
+        many requests other hospitals have."""
+        highest = self.session.scalar(
+            select(func.max(VendorRequestRow.number)).where(
+                VendorRequestRow.engagement_id == engagement_id
+            )
+        )
         return (highest or 0) + 1
 
     def _create(
@@ -148,7 +159,7 @@ class RequestRepository:
     ) -> VendorRequestRow:
         row = VendorRequestRow(
             engagement_id=engagement_id,
-            number=self._next_number(),
+            number=self._next_number(engagement_id),
             device_key=draft.device_key,
             point_key=draft.point_key,
             path=path.value,

@@ -45,7 +45,7 @@ class VendorRequestRow(Base):
 
     __tablename__ = "vendor_requests"
     __table_args__ = (
-        UniqueConstraint("number"),
+        UniqueConstraint("engagement_id", "number"),
         CheckConstraint(_in("state", REQUEST_STATES), name="state"),
         CheckConstraint(_in("path", REQUEST_PATHS), name="path"),
         CheckConstraint(_in("recipient_kind", RECIPIENT_KINDS), name="recipient_kind"),
@@ -58,7 +58,7 @@ class VendorRequestRow(Base):
     engagement_id: Mapped[int] = mapped_column(
         ForeignKey("engagements.id", ondelete="CASCADE"), index=True
     )
-    number: Mapped[int] = mapped_column(Integer)  # REQ-001: unique across engagements
+    number: Mapped[int] = mapped_column(Integer)  # REQ-001: numbered per engagement
     device_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
     point_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
     path: Mapped[str] = mapped_column(String(1))
