@@ -206,3 +206,15 @@ def test_ports_probed_per_address_are_stated(demo_engagement: Engagement) -> Non
         )
     )
     assert "<dt>調べたポート</dt>" not in quiet  # no scan, no coverage line
+
+
+def test_the_scan_pacing_is_stated(demo_engagement: Engagement) -> None:
+    """Coverage says how the diagnosis was paced: profile, ceiling, mode, rate changes."""
+    from kenshin.report.model import ScanPacing
+
+    pacing = ScanPacing("hospital", 300.0, True, 2, "syn", "default")
+    html = _html(replace(_nothing_found(demo_engagement), pacing=pacing))
+    assert "<dt>送信の速さ</dt>" in html
+    assert "医療機関向けプロファイル（低速・安全）、上限 毎秒 300 回、SYN" in html
+    assert "（速度の変更 2 回）" in html
+    assert "<dt>送信の速さ</dt>" not in _html(_nothing_found(demo_engagement))

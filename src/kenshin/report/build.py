@@ -17,6 +17,7 @@ from kenshin.report.model import (
     KnowledgeVersion,
     ReportInput,
     RequestRow,
+    ScanPacing,
     TerminalRow,
     Versions,
 )
@@ -65,6 +66,7 @@ def build_report_input(
     authors: Iterable[str] = (),
     generated_at: datetime | None = None,
     requests: Iterable[RequestRow] | None = None,
+    pacing: ScanPacing | None = None,
 ) -> ReportInput:
     """The report's input for ``engagement_code``.
 
@@ -93,4 +95,5 @@ def build_report_input(
         diagrams=_diagrams(engagement, diagram_svg),
         authors=tuple(authors),
         requests=tuple(requests) if requests is not None else None,
+        pacing=pacing,
     )

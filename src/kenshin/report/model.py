@@ -117,6 +117,19 @@ class Versions:
 
 
 @dataclass(frozen=True)
+class ScanPacing:
+    """How the remote diagnosis was paced: the profile, its rate ceiling, the TCP mode
+    and how often the adaptive pacing changed the rate (from the stored run)."""
+
+    profile: str
+    rate: float | None
+    adaptive: bool
+    rate_changes: int
+    tcp_mode: str
+    port_choice: str
+
+
+@dataclass(frozen=True)
 class ReportInput:
     """Everything one report shows; build it with ``build_report_input``."""
 
@@ -130,6 +143,7 @@ class ReportInput:
     diagrams: Mapping[str, str] = field(default_factory=dict)  # lang -> SVG text
     authors: tuple[str, ...] = ()
     requests: tuple[RequestRow, ...] | None = None  # None: not known to this report
+    pacing: ScanPacing | None = None
 
     def diagram(self, lang: str) -> str | None:
         return self.diagrams.get(lang) or self.diagrams.get("ja") or None

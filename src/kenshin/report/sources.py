@@ -19,6 +19,7 @@ from kenshin.report.model import (
     KnowledgeVersion,
     ReportInput,
     RequestRow,
+    ScanPacing,
     TerminalRow,
     TerminalVerdict,
     VerdictStatus,
@@ -38,6 +39,25 @@ def latest_scan(session: Session, engagement_code: str) -> ScanReport | None:
     for run in runs.runs(engagement_code):
         if run.status is RunStatus.FINISHED:
             return runs.report(run.uid)
+    return None
+
+
+def latest_pacing(session: Session, engagement_code: str) -> ScanPacing | None:
+    """How the newest finished scan run was paced (profile, rate ceiling, changes)."""
+    for run in ScanRunRepository(session).runs(engagement_code):
+        if run.status is RunStatus.FINISHED:
+            coverage = run.coverage()
+            if not coverage:
+                return None
+            first = coverage[0]
+            return ScanPacing(
+                profile=str(first["profile"]),
+                rate=first["rate"],
+                adaptive=bool(first["adaptive"]),
+                rate_changes=len(first["rate_changes"]),
+                tcp_mode=str(first["tcp_mode"]),
+                port_choice=str(first["port_choice"]),
+            )
     return None
 
 
@@ -167,6 +187,7 @@ def gather_report_input(store: Store, engagement_code: str) -> ReportInput:
             session,
             engagement_code,
             scan=latest_scan(session, engagement_code),
+            pacing=latest_pacing(session, engagement_code),
             firmware=firmware,
             terminals=terminal_rows(session, engagement),
             extra_findings=firmware_findings,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cache
@@ -57,6 +58,7 @@ from kenshin.report.fixes import DeviceFix, device_fixes, highest, upgrades_of
 from kenshin.report.model import (
     FirmwareRow,
     ReportInput,
+    ScanPacing,
     TerminalRow,
     VerdictStatus,
 )
@@ -1305,6 +1307,7 @@ def build_view_from(
                 )
                 for host in scan.hosts
             ],
+            "pacing": _pacing_line(report.pacing, t),
         }
         if scan
         else None
@@ -1548,6 +1551,22 @@ def _reason_params(view: ReportView, result: ChecklistResult) -> dict[str, str]:
             )
         )
     return params
+
+
+def _pacing_line(pacing: ScanPacing | None, t: Callable[..., str]) -> str:
+    """The remote diagnosis's profile, rate ceiling and adaptive changes, in one line."""
+    if pacing is None:
+        return ""
+    known = pacing.profile in ("hospital", "lab")
+    profile = t(f"report.scan_profile.{pacing.profile}") if known else pacing.profile
+    return t(
+        "report.scope.pacing_value",
+        profile=profile,
+        rate=round(pacing.rate) if pacing.rate is not None else "-",
+        mode=pacing.tcp_mode.upper() or "-",
+        changes=pacing.rate_changes,
+        how=t("report.scope.pacing_adaptive" if pacing.adaptive else "report.scope.pacing_fixed"),
+    )
 
 
 def _device_in_scope(engagement: Engagement, point_keys: tuple[str, ...]) -> bool:
