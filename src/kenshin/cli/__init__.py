@@ -21,7 +21,7 @@ from typer.core import TyperCommand, TyperGroup, TyperOption
 from kenshin import __version__
 from kenshin.cli._state import STATE, configure_output, err_console
 from kenshin.errors import KenshinError
-from kenshin.i18n import resolve_lang, translate
+from kenshin.i18n import catalogue, resolve_lang, translate
 
 # (module under kenshin.cli, command name)
 _COMMAND_GROUPS: list[tuple[str, str]] = [
@@ -85,6 +85,46 @@ def _help_lang() -> str:
     return resolve_lang(None)
 
 
+def help_key(path: list[str], param: str | None = None) -> str:
+    """The catalogue key of a command's help (``cli.cmd.engagement.show``) or of one of
+    its parameters (``cli.opt.engagement.show.code``); a top-level command's own help is
+    its one-line ``cli.help.<name>`` so the root list and its page agree."""
+    if param is not None:
+        return "cli.opt." + ".".join([*path, param])
+    if len(path) == 1:
+        return f"cli.help.{path[0]}"
+    return "cli.cmd." + ".".join(path)
+
+
+def example_key(path: list[str]) -> str:
+    """The catalogue key of a command's copy-able examples (one command per line)."""
+    return "cli.ex." + ".".join(path)
+
+
+def localise(command: Any, path: list[str], lang: str) -> Any:
+    """Put the catalogue's help on ``command``, its parameters and its subcommands, in
+    ``lang``: one place (data/i18n/cli_help.yaml) holds every help text of the command line,
+    so nothing stays English-only when Japanese is asked for."""
+    messages = catalogue()
+    key = help_key(path)
+    if key in messages:
+        text = translate(key, lang)
+        examples = messages.get(example_key(path))
+        if examples:
+            lines = translate(example_key(path), lang).splitlines()
+            label = translate("cli.ex.label", lang)
+            text += "\n\n" + label + "\n\n" + "\n\n".join(f"  {line}" for line in lines)
+        command.help = text
+        command.short_help = translate(key, lang).split("\n", 1)[0]
+    for param in command.params:
+        param_key = help_key(path, param.name)
+        if param_key in messages and hasattr(param, "help"):
+            param.help = translate(param_key, lang)
+    for name, sub in getattr(command, "commands", {}).items():
+        localise(sub, [*path, name], lang)
+    return command
+
+
 def _load(name: str) -> Any:
     """The real click command for a top-level command name (importing its module)."""
     for module, group in _COMMAND_GROUPS:
@@ -93,15 +133,14 @@ def _load(name: str) -> Any:
             holder = typer.Typer()
             holder.add_typer(importlib.import_module(f"kenshin.cli.{module}").app, name=name)
             loaded = typer.main.get_command(holder).commands[name]  # type: ignore[attr-defined]
-            loaded.help = translate(f"cli.help.{name}", _help_lang())  # the user's language
-            return loaded
+            return localise(loaded, [name], _help_lang())
     for module, attr, command_name in _COMMANDS:
         if command_name == name:
             single = typer.Typer(pretty_exceptions_enable=False, rich_markup_mode="rich")
             single.command(name)(getattr(importlib.import_module(f"kenshin.cli.{module}"), attr))
             single.command("_")(lambda: None)  # two commands keep Typer from flattening
             pair = typer.main.get_command(single)
-            return pair.commands[name]  # type: ignore[attr-defined]
+            return localise(pair.commands[name], [name], _help_lang())  # type: ignore[attr-defined]
     return None
 
 
@@ -156,15 +195,26 @@ def _root(
     db: Annotated[
         str | None,
         typer.Option(
-            "--db", envvar="KENSHIN_DB_URL", help="Database URL (SQLite file by default)."
+            "--db", envvar="KENSHIN_DB_URL", help=translate("cli.opt.root.db", _help_lang())
         ),
     ] = None,
     lang: Annotated[
-        str | None, typer.Option("--lang", help="ja (default) or en.", envvar="KENSHIN_LANG")
+        str | None,
+        typer.Option(
+            "--lang", help=translate("cli.opt.root.lang", _help_lang()), envvar="KENSHIN_LANG"
+        ),
     ] = None,
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help=translate("cli.opt.root.debug", _help_lang()))
+    ] = False,
     version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+        bool,
+        typer.Option(
+            "--version",
+            callback=_version,
+            is_eager=True,
+            help=translate("cli.opt.root.version", _help_lang()),
+        ),
     ] = False,
 ) -> None:
     STATE.db_url = db
