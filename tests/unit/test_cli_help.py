@@ -178,3 +178,15 @@ def test_command_help_does_not_import_heavy_modules() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
     )
     assert "HEAVY []" in result.stdout, result.stdout + result.stderr
+
+
+def test_typer_words_follow_the_help_language() -> None:
+    """Panel titles, [required] and the --help line are not left in English either."""
+    japanese = _help("targets", "authorise", "--help")
+    for word in ("引数", "オプション", "[必須]", "このヘルプを表示して終了する"):
+        assert word in japanese, word
+    assert "Show this message and exit" not in japanese
+    english = _help("--lang", "en", "targets", "authorise", "--help")
+    for word in ("Arguments", "Options", "[required]", "Show this message and exit"):
+        assert word in english, word
+    assert "オプション" not in english

@@ -69,6 +69,43 @@ def _flag_without_type(self: TyperOption, ctx: Any) -> str | None:
 
 TyperOption.display_type_rich = _flag_without_type  # type: ignore[method-assign]
 
+# Typer's own words on a help page (typer.rich_utils names -> catalogue keys).
+_TYPER_TEXTS = {
+    "ARGUMENTS_PANEL_TITLE": "cli.typer.arguments",
+    "OPTIONS_PANEL_TITLE": "cli.typer.options",
+    "COMMANDS_PANEL_TITLE": "cli.typer.commands",
+    "REQUIRED_LONG_STRING": "cli.typer.required",
+    "DEFAULT_STRING": "cli.typer.default",
+    "ENVVAR_STRING": "cli.typer.envvar",
+}
+
+
+def _in_help_language(render: Any) -> Any:
+    """Wrap a ``format_help`` so Typer's own words (panel titles, ``[required]``, the
+    ``--help`` line, the completion options) are in the help's language too; rich_utils is
+    imported here, only when help is really shown."""
+
+    def format_help(self: Any, ctx: Any, formatter: Any) -> Any:
+        from typer import rich_utils
+
+        lang = _help_lang()
+        for name, key in _TYPER_TEXTS.items():
+            setattr(rich_utils, name, translate(key, lang))
+        option = self.get_help_option(ctx)
+        if option is not None:
+            option.help = translate("cli.typer.help", lang)
+        if ctx.parent is None:  # the root: --install-completion, --show-completion
+            for param in self.params:
+                if f"cli.opt.root.{param.name}" in catalogue():
+                    param.help = translate(f"cli.opt.root.{param.name}", lang)
+        return render(self, ctx, formatter)
+
+    return format_help
+
+
+TyperCommand.format_help = _in_help_language(TyperCommand.format_help)  # type: ignore[method-assign]
+TyperGroup.format_help = _in_help_language(TyperGroup.format_help)  # type: ignore[method-assign]
+
 # Commands that never run the scan engine or a job: no need to plug the pipeline in.
 _LIGHT = {"engagement", "db", "point", "device", "vendor", "hearing", "user", "vault", "diagram"}
 
