@@ -2,7 +2,12 @@
 
 Each command module exposes ``app`` (a ``typer.Typer``) and is listed in
 ``_COMMAND_GROUPS``; adding a group touches that module, one line here and its one-line
-help in data/i18n/cli_help.yaml. A command module is imported only when its command runs
+help in data/i18n/cli_help.yaml. Every help text the user reads (each command's, each
+option's and argument's, the examples) comes from that catalogue, keyed by command path
+and parameter name (``cli.cmd.engagement.show``, ``cli.opt.engagement.show.code``,
+``cli.ex.engagement.show``); the ``help=`` strings in the modules are only what a reader of
+the code sees, and tests/unit/test_cli_help.py fails when a command or parameter has no
+Japanese and English entry. A command module is imported only when its command runs
 (or its own help is asked for), so ``kenshin --help`` and ``kenshin engagement list`` do
 not pay for the scan engine, the report renderer or the web application.
 Errors from any room arrive as ``KenshinError`` and leave as one sentence in the
@@ -21,7 +26,7 @@ from typer.core import TyperCommand, TyperGroup, TyperOption
 from kenshin import __version__
 from kenshin.cli._state import STATE, configure_output, err_console
 from kenshin.errors import KenshinError
-from kenshin.i18n import resolve_lang, translate
+from kenshin.i18n import catalogue, resolve_lang, translate
 
 # (module under kenshin.cli, command name)
 _COMMAND_GROUPS: list[tuple[str, str]] = [
@@ -69,6 +74,43 @@ def _flag_without_type(self: TyperOption, ctx: Any) -> str | None:
 
 TyperOption.display_type_rich = _flag_without_type  # type: ignore[method-assign]
 
+# Typer's own words on a help page (typer.rich_utils names -> catalogue keys).
+_TYPER_TEXTS = {
+    "ARGUMENTS_PANEL_TITLE": "cli.typer.arguments",
+    "OPTIONS_PANEL_TITLE": "cli.typer.options",
+    "COMMANDS_PANEL_TITLE": "cli.typer.commands",
+    "REQUIRED_LONG_STRING": "cli.typer.required",
+    "DEFAULT_STRING": "cli.typer.default",
+    "ENVVAR_STRING": "cli.typer.envvar",
+}
+
+
+def _in_help_language(render: Any) -> Any:
+    """Wrap a ``format_help`` so Typer's own words (panel titles, ``[required]``, the
+    ``--help`` line, the completion options) are in the help's language too; rich_utils is
+    imported here, only when help is really shown."""
+
+    def format_help(self: Any, ctx: Any, formatter: Any) -> Any:
+        from typer import rich_utils
+
+        lang = _help_lang()
+        for name, key in _TYPER_TEXTS.items():
+            setattr(rich_utils, name, translate(key, lang))
+        option = self.get_help_option(ctx)
+        if option is not None:
+            option.help = translate("cli.typer.help", lang)
+        if ctx.parent is None:  # the root: --install-completion, --show-completion
+            for param in self.params:
+                if f"cli.opt.root.{param.name}" in catalogue():
+                    param.help = translate(f"cli.opt.root.{param.name}", lang)
+        return render(self, ctx, formatter)
+
+    return format_help
+
+
+TyperCommand.format_help = _in_help_language(TyperCommand.format_help)  # type: ignore[method-assign]
+TyperGroup.format_help = _in_help_language(TyperGroup.format_help)  # type: ignore[method-assign]
+
 # Commands that never run the scan engine or a job: no need to plug the pipeline in.
 _LIGHT = {"engagement", "db", "point", "device", "vendor", "hearing", "user", "vault", "diagram"}
 
@@ -85,6 +127,46 @@ def _help_lang() -> str:
     return resolve_lang(None)
 
 
+def help_key(path: list[str], param: str | None = None) -> str:
+    """The catalogue key of a command's help (``cli.cmd.engagement.show``) or of one of
+    its parameters (``cli.opt.engagement.show.code``); a top-level command's own help is
+    its one-line ``cli.help.<name>`` so the root list and its page agree."""
+    if param is not None:
+        return "cli.opt." + ".".join([*path, param])
+    if len(path) == 1:
+        return f"cli.help.{path[0]}"
+    return "cli.cmd." + ".".join(path)
+
+
+def example_key(path: list[str]) -> str:
+    """The catalogue key of a command's copy-able examples (one command per line)."""
+    return "cli.ex." + ".".join(path)
+
+
+def localise(command: Any, path: list[str], lang: str) -> Any:
+    """Put the catalogue's help on ``command``, its parameters and its subcommands, in
+    ``lang``: one place (data/i18n/cli_help.yaml) holds every help text of the command line,
+    so nothing stays English-only when Japanese is asked for."""
+    messages = catalogue()
+    key = help_key(path)
+    if key in messages:
+        text = translate(key, lang)
+        examples = messages.get(example_key(path))
+        if examples:
+            lines = translate(example_key(path), lang).splitlines()
+            label = translate("cli.ex.label", lang)
+            text += "\n\n" + label + "\n\n" + "\n\n".join(f"  {line}" for line in lines)
+        command.help = text
+        command.short_help = translate(key, lang).split("\n", 1)[0]
+    for param in command.params:
+        param_key = help_key(path, param.name)
+        if param_key in messages and hasattr(param, "help"):
+            param.help = translate(param_key, lang)
+    for name, sub in getattr(command, "commands", {}).items():
+        localise(sub, [*path, name], lang)
+    return command
+
+
 def _load(name: str) -> Any:
     """The real click command for a top-level command name (importing its module)."""
     for module, group in _COMMAND_GROUPS:
@@ -93,15 +175,14 @@ def _load(name: str) -> Any:
             holder = typer.Typer()
             holder.add_typer(importlib.import_module(f"kenshin.cli.{module}").app, name=name)
             loaded = typer.main.get_command(holder).commands[name]  # type: ignore[attr-defined]
-            loaded.help = translate(f"cli.help.{name}", _help_lang())  # the user's language
-            return loaded
+            return localise(loaded, [name], _help_lang())
     for module, attr, command_name in _COMMANDS:
         if command_name == name:
             single = typer.Typer(pretty_exceptions_enable=False, rich_markup_mode="rich")
             single.command(name)(getattr(importlib.import_module(f"kenshin.cli.{module}"), attr))
             single.command("_")(lambda: None)  # two commands keep Typer from flattening
             pair = typer.main.get_command(single)
-            return pair.commands[name]  # type: ignore[attr-defined]
+            return localise(pair.commands[name], [name], _help_lang())  # type: ignore[attr-defined]
     return None
 
 
@@ -156,15 +237,26 @@ def _root(
     db: Annotated[
         str | None,
         typer.Option(
-            "--db", envvar="KENSHIN_DB_URL", help="Database URL (SQLite file by default)."
+            "--db", envvar="KENSHIN_DB_URL", help=translate("cli.opt.root.db", _help_lang())
         ),
     ] = None,
     lang: Annotated[
-        str | None, typer.Option("--lang", help="ja (default) or en.", envvar="KENSHIN_LANG")
+        str | None,
+        typer.Option(
+            "--lang", help=translate("cli.opt.root.lang", _help_lang()), envvar="KENSHIN_LANG"
+        ),
     ] = None,
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help=translate("cli.opt.root.debug", _help_lang()))
+    ] = False,
     version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+        bool,
+        typer.Option(
+            "--version",
+            callback=_version,
+            is_eager=True,
+            help=translate("cli.opt.root.version", _help_lang()),
+        ),
     ] = False,
 ) -> None:
     STATE.db_url = db
