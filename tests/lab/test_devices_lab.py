@@ -63,7 +63,7 @@ TRUE_CVES = {
     "ppatched": set(),
     "iport": {"CVE-2025-0282", "CVE-2025-22457"},
     "isilent": set(),
-    "asnmp": {"CVE-2020-3452"},
+    "asnmp": {"CVE-2020-3259", "CVE-2020-3452"},  # 9.8(4): both fixed in 9.8(4)20
     "sma": set(),
 }
 # the twins whose version the device shows nowhere, with a KEV-listed CVE of their

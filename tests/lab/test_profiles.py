@@ -203,4 +203,9 @@ def test_emulator_services_agree_with_the_emulator_registry() -> None:
                 spec = EMULATORS.get(service.emulator or "")
                 known = getattr(spec, "service", None)
                 if known and (service.emulator, service.port) not in allowed:
-                    assert service.service == known, service.name
+                    # an HTTPS appliance served without TLS (its port-80 redirect) is http;
+                    # garbage that starts as an SSH banner is read as ssh
+                    plain = known == "https" and service.options.get("tls") == "false"
+                    ssh = service.options.get("prefix", "").startswith("SSH-")
+                    expected = "http" if plain else "ssh" if ssh else known
+                    assert service.service == expected, service.name

@@ -196,8 +196,13 @@ def netbios(data: bytes) -> Decoded:
         return Decoded("netbios.malformed")
 
 
+NTP_LARGEST = 1024
+"""An NTP reply is a 48-byte header, perhaps a MAC and a few extension fields; a larger
+datagram (a service that answers every probe with 64 KB) is not one."""
+
+
 def ntp(data: bytes) -> Decoded:
-    if len(data) < 48:
+    if not 48 <= len(data) <= NTP_LARGEST:
         return Decoded("ntp.malformed")
     first, stratum, _poll, _precision = struct.unpack("!BBbb", data[:4])
     version = (first >> 3) & 0x07

@@ -163,3 +163,16 @@ def test_identification_of_the_giant_banner_keeps_a_bounded_product() -> None:
     assert result.identity is not None
     within_bounds(result.identity)
     assert "AAAA" in result.identity.product + result.identity.evidence
+
+
+def test_a_64_kb_datagram_is_not_an_ntp_reply() -> None:
+    """The lab's UDP flood answers every probe with 64 KB; an NTP server's reply is a
+    48-byte header (and perhaps a MAC), so only that is read as NTP."""
+    from kenshin.identify._decoders import NTP_LARGEST, ntp
+
+    header = bytes([0x24, 2, 6, 0xEC]) + bytes(8) + bytes([192, 0, 2, 1]) + bytes(32)
+    assert "ntp.mode: 4" in ntp(header).text
+    assert ntp(header + bytes(20)).text.startswith("ntp.version")  # with a MAC
+    flood = header + bytes(65_536 - len(header))
+    assert len(flood) > NTP_LARGEST
+    assert ntp(flood).text == "ntp.malformed"
