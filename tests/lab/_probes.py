@@ -92,6 +92,10 @@ def tcp_state(address: str, port: int, timeout: float = 1.5) -> PortState:
                 sock.connect((address, port))
             except ConnectionRefusedError:
                 return PortState.CLOSED
+            except ConnectionResetError:
+                # a reset only follows a SYN-ACK: the service accepted and reset at once
+                # (the hostile host's reset-mid-handshake), as the connect scan reads it
+                return PortState.OPEN
             except TimeoutError:
                 continue
             except OSError as exc:
@@ -115,6 +119,10 @@ def udp_state(
                 sock.recv(4096)
             except ConnectionRefusedError:
                 return PortState.CLOSED
+            except ConnectionResetError:
+                # a reset only follows a SYN-ACK: the service accepted and reset at once
+                # (the hostile host's reset-mid-handshake), as the connect scan reads it
+                return PortState.OPEN
             except TimeoutError:
                 continue
             except OSError as exc:
