@@ -9,7 +9,7 @@ from kenshin.domain import Finding, FindingSubject
 from kenshin.terminals.assessment import NOT_EXAMINED, TerminalAssessment, Verdict, render
 from kenshin.terminals.model import CollectedTerminal
 from kenshin.terminals.rules import RULES, os_summary
-from kenshin.terminals.textinputs import NOT_PROVIDED
+from kenshin.terminals.textcombine import NOT_PROVIDED
 
 
 def evaluate(

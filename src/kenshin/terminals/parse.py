@@ -48,7 +48,8 @@ from kenshin.terminals.model import (
     Unreadable,
     UsbInfo,
 )
-from kenshin.terminals.textinputs import TextReading, combine, read_text_input
+from kenshin.terminals.textcombine import combine
+from kenshin.terminals.textinputs import TextReading, read_text_input
 
 SCHEMA_ID = "kenshin.terminal/1"
 MAX_FILE_BYTES = 4 * 1024 * 1024

@@ -8,7 +8,8 @@ model)`` says whether the knowledge base has any record for a product at all: wh
 for its advisories), never "no known vulnerabilities".
 """
 
-from kenshin.vulndb.kb import KnowledgeBase, default_path, open_knowledge_base
+from kenshin.vulndb.kb import KnowledgeBase, open_knowledge_base
+from kenshin.vulndb.kb_reader import default_path
 from kenshin.vulndb.model import (
     Coverage,
     FirmwareCheck,

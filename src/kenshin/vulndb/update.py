@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from kenshin.errors import KenshinError
-from kenshin.vulndb.kb import last_update_path
+from kenshin.vulndb.kb_reader import last_update_path
 from kenshin.vulndb.model import VulnDBError
 from kenshin.vulndb.sources import (
     JvnApiSource,

@@ -30,7 +30,7 @@ from datetime import date
 from kenshin.terminals.assessment import Outcome, outcome
 from kenshin.terminals.knowledge import antivirus
 from kenshin.terminals.model import CollectedTerminal, InstallRestrictions, RemovablePolicy
-from kenshin.terminals.textinputs import NOT_PROVIDED
+from kenshin.terminals.textcombine import NOT_PROVIDED
 
 MASS_STORAGE = "terminal.usb.mass_storage"
 WPD = "terminal.usb.wpd"

@@ -1,0 +1,152 @@
+"""The engagement file's schema: what ``kenshin.engagement/1`` may contain, as pydantic models.
+
+Field names are what surveyors write; ``engagement_file`` reads a document through these
+models and turns the result into domain types.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from ipaddress import IPv4Address, IPv6Address
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from kenshin import domain as d
+
+SCHEMA = "kenshin.engagement/1"
+MAX_BEDS = 100_000  # above any hospital; keeps the number inside a database integer
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ContactModel(_Strict):
+    name: str = Field(min_length=1, max_length=200)
+    role: str = ""
+    email: str = ""
+    phone: str = ""
+
+
+class InstitutionModel(_Strict):
+    name: str = Field(min_length=1, max_length=200)
+    name_en: str = ""
+    address: str = ""
+    prefecture: str = ""
+    bed_count: int | None = Field(default=None, ge=0, le=MAX_BEDS)
+    contacts: list[ContactModel] = []
+
+
+class PeriodModel(_Strict):
+    start: date
+    end: date
+
+
+class WindowModel(_Strict):
+    start: datetime
+    end: datetime
+
+    @field_validator("start", "end")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("needs a time zone, e.g. +09:00")
+        return value
+
+
+class AuthorisationModel(_Strict):
+    approved_by: str = Field(min_length=1)
+    approved_at: datetime
+    document_ref: str = ""
+
+    @field_validator("approved_at")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("needs a time zone, e.g. +09:00")
+        return value
+
+
+class HolderModel(_Strict):
+    kind: d.HolderKind
+    vendor: str | None = None
+    name: str = ""
+
+
+class ConfirmationModel(_Strict):
+    confirmed_at: datetime
+    confirmed_by: str = Field(min_length=1)
+
+
+class AddressModel(_Strict):
+    address: IPv4Address | IPv6Address
+    assignment: d.AddressAssignment = d.AddressAssignment.UNKNOWN
+    confirmations: list[ConfirmationModel] = []
+    note: str = ""
+
+
+_KEY = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+
+
+class PointModel(_Strict):
+    key: str = Field(pattern=_KEY)
+    name: str = Field(min_length=1)
+    kind: d.ConnectionKind
+    in_ehr_scope: bool
+    scope_reason: str = ""
+    internet_reachable: bool = False
+    carrier: str = ""
+    contract_holder: HolderModel = HolderModel(kind=d.HolderKind.HOSPITAL)
+    addresses: list[AddressModel] = []
+    description: str = ""
+
+
+class DeviceModel(_Strict):
+    key: str = Field(pattern=_KEY)
+    name: str = Field(min_length=1)
+    role: d.DeviceRole
+    vendor: str = ""
+    model: str = ""
+    firmware_version: str = ""
+    firmware_version_normalised: str = ""
+    version_source: d.VersionSource | None = None
+    version_unavailable_reason: str = ""
+    connection_points: list[str] = []
+    managed_by: HolderModel = HolderModel(kind=d.HolderKind.HOSPITAL)
+    notes: str = ""
+
+
+class VendorModel(_Strict):
+    key: str = Field(pattern=_KEY)
+    company: str = Field(min_length=1)
+    manages: str = ""
+    contacts: list[ContactModel] = []
+
+
+class TerminalModel(_Strict):
+    key: str = Field(pattern=_KEY)
+    hostname: str = Field(min_length=1, max_length=64)
+    role: d.TerminalRole
+    system: str = ""
+    location: str = ""
+
+
+class EngagementModel(_Strict):
+    """The whole file; field names are what surveyors write."""
+
+    schema_: Literal["kenshin.engagement/1"] = Field(alias="schema", default="kenshin.engagement/1")
+    code: str = Field(pattern=_KEY)
+    title: str = Field(min_length=1)
+    status: d.EngagementStatus = d.EngagementStatus.DRAFT
+    institution: InstitutionModel
+    survey: PeriodModel | None = None
+    diagnosis_window: WindowModel | None = None
+    authorisation: AuthorisationModel | None = None
+    terminal_limit: int = Field(default=d.DEFAULT_TERMINAL_LIMIT, ge=1, le=1000)
+    vendors: list[VendorModel] = []
+    connection_points: list[PointModel] = []
+    devices: list[DeviceModel] = []
+    terminals: list[TerminalModel] = []
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, populate_by_name=True)
