@@ -61,11 +61,11 @@ from kenshin.domain import (
     VersionSource,
 )
 from kenshin.report import (
+    AuditedTerminal,
     FirmwareRow,
     FirmwareStatus,
     KnowledgeVersion,
     ReportInput,
-    TerminalRow,
     TerminalVerdict,
     VerdictStatus,
     Versions,
@@ -215,7 +215,7 @@ def big_input() -> ReportInput:
     )  # fmt: skip
     ok = TerminalVerdict(VerdictStatus.OK, "良好", "ok")
     terminal_rows = tuple(
-        TerminalRow(t.key, t.hostname, t.role, "Windows 11",
+        AuditedTerminal(t.key, t.hostname, t.role, "Windows 11",
                     {"os_support": ok, "patches": ok, "antivirus": ok, "usb": ok})
         for t in terminals
     )  # fmt: skip

@@ -5,7 +5,7 @@ THIS IS TEST DATA. The findings, scan results, firmware results and terminal ver
 below are invented for the bundled demo hospital (src/kenshin/data/demo/demo-hospital.yaml)
 so that every section of the report can be rendered and checked. Formats follow
 kenshin's own contracts: ``kenshin.domain.Finding`` and the ``kenshin.scan/1`` types
-(docs/architecture.md), and ``kenshin.report.FirmwareRow``/``TerminalRow``. Facts about
+(docs/architecture.md), and ``kenshin.report.FirmwareRow``/``AuditedTerminal``. Facts about
 real products are from public advisories: CVE-2023-27997 and CVE-2024-21762 affect
 FortiOS 7.0.11 (fixed in 7.0.12 and 7.0.14), both are in CISA's KEV catalogue with
 known ransomware use, NVD CVSS 3.1 base score 9.8 each.
@@ -37,11 +37,11 @@ from kenshin.domain import (
     VersionSource,
 )
 from kenshin.report import (
+    AuditedTerminal,
     FirmwareRow,
     FirmwareStatus,
     KnowledgeVersion,
     ReportInput,
-    TerminalRow,
     TerminalVerdict,
     VerdictStatus,
     Versions,
@@ -393,7 +393,7 @@ def firmware_rows() -> tuple[FirmwareRow, ...]:
     )
 
 
-def terminal_rows() -> tuple[TerminalRow, ...]:
+def terminal_rows() -> tuple[AuditedTerminal, ...]:
     ok = VerdictStatus.OK
     win11 = "Windows 11 Pro 23H2 (22631.4460)"
 
@@ -401,7 +401,7 @@ def terminal_rows() -> tuple[TerminalRow, ...]:
         return TerminalVerdict(status, ja, en)
 
     return (
-        TerminalRow(
+        AuditedTerminal(
             "T-01",
             "EHR-GAIRAI-01",
             TerminalRole.EHR,
@@ -414,7 +414,7 @@ def terminal_rows() -> tuple[TerminalRow, ...]:
                 "accounts": v(ok, "不要なアカウントなし", "none unused"),
             },
         ),
-        TerminalRow(
+        AuditedTerminal(
             "T-02",
             "EHR-NS3F-01",
             TerminalRole.EHR,
@@ -427,7 +427,7 @@ def terminal_rows() -> tuple[TerminalRow, ...]:
                 "accounts": v(ok, "不要なアカウントなし", "none unused"),
             },
         ),
-        TerminalRow(
+        AuditedTerminal(
             "T-03",
             "RAD-PACS-01",
             TerminalRole.DEPARTMENTAL,
@@ -444,7 +444,7 @@ def terminal_rows() -> tuple[TerminalRow, ...]:
                 "accounts": v(ok, "不要なアカウントなし", "none unused"),
             },
         ),
-        TerminalRow(
+        AuditedTerminal(
             "T-04",
             "LAB-LIS-01",
             TerminalRole.DEPARTMENTAL,
@@ -457,7 +457,7 @@ def terminal_rows() -> tuple[TerminalRow, ...]:
                 "accounts": v(ok, "不要なアカウントなし", "none unused"),
             },
         ),
-        TerminalRow(
+        AuditedTerminal(
             "T-05",
             "PHARM-01",
             TerminalRole.DEPARTMENTAL,

@@ -131,6 +131,6 @@ def test_gather_before_any_scan_states_the_firmware_verdicts_as_findings(
     upgrades = [u.fixed_version for f in device_findings for m in f.merged if (u := m.upgrade)]
     assert upgrades
     assert all(scheme(dev01.scheme).compare(fixes[0], u) >= 0 for u in upgrades)
-    table = next(r for r in view.data["firmware"] if r["key"] == "DEV-01")
-    assert table["fixed"] == fixes[0]
-    assert view.data["judgement_level"] in ("urgent", "high")
+    table = next(r for r in view.firmware.rows or () if r.key == "DEV-01")
+    assert table.fixed == fixes[0]
+    assert view.summary.judgement_level in ("urgent", "high")

@@ -26,10 +26,10 @@ from kenshin.domain import (
     VersionSource,
 )
 from kenshin.report import (
+    AuditedTerminal,
     FirmwareRow,
     FirmwareStatus,
     ReportInput,
-    TerminalRow,
     TerminalVerdict,
     VerdictStatus,
     Versions,
@@ -80,7 +80,7 @@ def _nothing_found(engagement: Engagement) -> ReportInput:
             for row in firmware_rows()
         ),
         terminals=tuple(
-            TerminalRow(f"T-0{i}", f"PC-{i}", TerminalRole.EHR, "Windows 11", {"usb": ok})
+            AuditedTerminal(f"T-0{i}", f"PC-{i}", TerminalRole.EHR, "Windows 11", {"usb": ok})
             for i in range(1, 6)
         ),
     )

@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 from openpyxl import load_workbook
 from report_fixtures import demo_report_input, firmware_rows
@@ -27,6 +26,7 @@ from kenshin.domain import (
     VersionSource,
 )
 from kenshin.report import FirmwareRow, FirmwareStatus, build_view, render_html
+from kenshin.report.sections.summary import SurveyPart
 from kenshin.report.view import ReportView
 from kenshin.report.xlsx import write_xlsx
 
@@ -40,17 +40,17 @@ def _before_scan(engagement: Engagement) -> ReportView:
     return build_view(report, "ja")
 
 
-def _part(view: ReportView, key: str) -> dict[str, Any]:
-    return next(p for p in view.data["parts"] if p["key"] == key)
+def _part(view: ReportView, key: str) -> SurveyPart:
+    return next(p for p in view.summary.parts if p.key == key)
 
 
 def test_before_any_scan_the_remote_diagnosis_and_terminals_are_not_done(
     demo_engagement: Engagement,
 ) -> None:
     view = _before_scan(demo_engagement)
-    assert _part(view, "remote")["state"] == "not_done"
-    assert _part(view, "terminals")["state"] == "not_done"
-    assert _part(view, "remote")["state_label"] == "未実施"
+    assert _part(view, "remote").state == "not_done"
+    assert _part(view, "terminals").state == "not_done"
+    assert _part(view, "remote").state_label == "未実施"
     html = render_html(view)
     summary = html[html.index('<section id="summary">') : html.index('<section id="scope">')]
     assert "未実施" in summary
@@ -63,14 +63,14 @@ def test_before_any_scan_firmware_verdicts_are_findings(demo_engagement: Engagem
     assert {"CVE-2023-27997", "CVE-2024-21762"} <= cves  # DEV-01's affected row
     version_unknown = [f for f in view.findings if f.device_key == "DEV-03"]
     assert version_unknown  # DEV-03's "version unknown" row is a finding too
-    patches = next(c for c in view.data["checklist"] if c["ref"] == "2-⑪")
-    assert patches["status"] == "not_met"
-    assert patches["findings"]
+    patches = next(c for c in view.checklist_table.lines if c.ref == "2-⑪")
+    assert patches.status == "not_met"
+    assert patches.findings
 
 
 def test_before_any_scan_the_summary_never_says_no_problems(demo_engagement: Engagement) -> None:
     view = _before_scan(demo_engagement)
-    assert view.data["judgement_level"] not in ("good", "pending")
+    assert view.summary.judgement_level not in ("good", "pending")
     html = render_html(view)
     for phrase in COMFORT:
         assert phrase not in html
@@ -85,8 +85,8 @@ def test_parts_not_done_and_nothing_found_is_pending_not_good(
     )
     base = demo_report_input(demo_engagement)
     view = build_view(replace(base, findings=(), scan=None, terminals=None, firmware=clean), "ja")
-    assert view.data["judgement_level"] == "pending"
-    assert "リモート診断" in view.data["judgement_text"]
+    assert view.summary.judgement_level == "pending"
+    assert "リモート診断" in view.summary.judgement_text
     for phrase in COMFORT:
         assert phrase not in render_html(view)
 
@@ -124,8 +124,8 @@ def test_everything_done_and_clean_may_say_good(demo_engagement: Engagement) -> 
     view = build_view(
         replace(base, findings=(), scan=scan, firmware=clean, terminals=terminals), "ja"
     )
-    assert [p["state"] for p in view.data["parts"]] == ["done"] * 4
-    assert view.data["judgement_level"] == "good"
+    assert [p.state for p in view.summary.parts] == ["done"] * 4
+    assert view.summary.judgement_level == "good"
 
 
 # -- one fix per device ----------------------------------------------------------------------
@@ -171,12 +171,12 @@ def test_table_summary_and_excel_name_the_same_fix(
     base = demo_report_input(demo_engagement, with_scan_findings=False)
     view = build_view(replace(base, findings=findings, firmware=(row, *base.firmware[1:])), "ja")
 
-    table = next(r for r in view.data["firmware"] if r["key"] == "DEV-01")
-    assert table["fixed"] == "7.0.17"
-    action = next(a for a in view.data["top_actions"] if a["lead"]["device_key"] == "DEV-01")
-    assert "7.0.17 以降" in action["text"]
-    assert "7.0.12" not in action["text"]
-    assert "7.0.14" not in action["text"]
+    table = next(r for r in view.firmware.rows or () if r.key == "DEV-01")
+    assert table.fixed == "7.0.17"
+    action = next(a for a in view.summary.top_actions if a.lead.device_key == "DEV-01")
+    assert "7.0.17 以降" in action.text
+    assert "7.0.12" not in action.text
+    assert "7.0.14" not in action.text
 
     write_xlsx(view, tmp_path / "findings.xlsx")
     sheet = load_workbook(tmp_path / "findings.xlsx").worksheets[0]
@@ -217,7 +217,7 @@ def test_the_summary_lists_every_urgent_action(demo_engagement: Engagement) -> N
     view = build_view(replace(base, findings=findings), "ja")
     urgent = {f.id for f in view.open_findings if f.priority.value == "urgent"}
     assert len(urgent) == len(names)
-    listed = {i for a in [*view.data["top_actions"], *view.data["more_actions"]] for i in a["ids"]}
+    listed = {i for a in [*view.summary.top_actions, *view.summary.more_actions] for i in a.ids}
     assert urgent <= listed
     html = render_html(view)
     summary = html[html.index('<section id="summary">') : html.index('<section id="scope">')]
@@ -239,8 +239,8 @@ def test_a_terminal_left_out_of_the_audit_makes_the_part_partial(
     base = demo_report_input(demo_engagement)
     view = build_view(replace(base, terminals=(base.terminals or ())[:3]), "ja")
     part = _part(view, "terminals")
-    assert part["state"] == "partial"
-    assert re.search(r"T-04.*T-05", part["missing"])
+    assert part.state == "partial"
+    assert re.search(r"T-04.*T-05", part.missing)
 
 
 # -- action sheets and vendor requests ------------------------------------------------------
@@ -248,16 +248,16 @@ def test_a_terminal_left_out_of_the_audit_makes_the_part_partial(
 
 def test_every_open_finding_is_on_exactly_one_action_sheet(demo_engagement: Engagement) -> None:
     view = build_view(demo_report_input(demo_engagement), "ja")
-    sheets = view.data["action_sheets"]
-    owners = [s["owner"] for s in sheets]
+    sheets = view.sheets
+    owners = [s.owner for s in sheets]
     assert owners[-1] == "医療機関"  # vendors first, the hospital last
     assert "架空メディカルシステムズ株式会社" in owners
-    ids = [i for s in sheets for a in s["actions"] for i in a["ids"]]
+    ids = [i for s in sheets for a in s.actions for i in a.ids]
     expected = [f.id for f in view.open_findings if f.priority.value != "info"]
     assert sorted(ids) == sorted(expected)
-    rdp = next(a for s in sheets for a in s["actions"] if any("3389" in t for t in a["targets"]))
-    assert rdp["due"] is not None
-    assert str(rdp["due"]) == "2026-12-17"  # urgent: the report date + 7 days
+    rdp = next(a for s in sheets for a in s.actions if any("3389" in t for t in a.targets))
+    assert rdp.due is not None
+    assert str(rdp.due) == "2026-12-17"  # urgent: the report date + 7 days
     html = render_html(view)
     assert html.count('class="action-sheet"') == len(sheets)
 
@@ -300,17 +300,17 @@ def test_the_requests_chapter_says_what_became_of_each_answer(
     )
     base = demo_report_input(demo_engagement)
     view = build_view(replace(base, requests=rows), "ja")
-    answered, waiting = view.data["requests"]
-    assert "第3章" in answered["used"]
-    assert "v7.0.11" in answered["answer"]
-    assert "Hospital-Vendor#2026!" not in answered["answer"]
-    assert waiting["status"] == "依頼済"
-    assert "回答待ち" in waiting["used"]
-    assert waiting["path"].startswith("B")
+    answered, waiting = view.requests
+    assert "第3章" in answered.used
+    assert "v7.0.11" in answered.answer
+    assert "Hospital-Vendor#2026!" not in answered.answer
+    assert waiting.status == "依頼済"
+    assert "回答待ち" in waiting.used
+    assert waiting.path.startswith("B")
     html = render_html(view)
     assert "Hospital-Vendor#2026!" not in html
     none = build_view(replace(base, requests=None), "ja")
-    assert none.data["requests"] is None
+    assert none.requests is None
     assert "取り込まれていません" in render_html(none)
 
 
@@ -333,11 +333,11 @@ def test_each_card_names_the_device_fix_not_its_own_first_fix(
     findings = (_fortios("CVE-2023-27997", "7.0.12"), _fortios("CVE-2024-55591", "7.0.17"))
     base = demo_report_input(demo_engagement, with_scan_findings=False)
     view = build_view(replace(base, findings=findings), "ja")
-    early = next(i for i in view.data["findings"] if "CVE-2023-27997" in i["cves"])
-    assert early["remediation"].startswith("FortiOS を 7.0.17 以降へ更新してください")
-    assert "7.0.12 で修正されています" in early["remediation"]
-    late = next(i for i in view.data["findings"] if "CVE-2024-55591" in i["cves"])
-    assert late["remediation"] == "FortiOS を 7.0.17 以降へ更新してください。"  # its own text
+    early = next(i for i in view.items if "CVE-2023-27997" in i.cves)
+    assert early.remediation.startswith("FortiOS を 7.0.17 以降へ更新してください")
+    assert "7.0.12 で修正されています" in early.remediation
+    late = next(i for i in view.items if "CVE-2024-55591" in i.cves)
+    assert late.remediation == "FortiOS を 7.0.17 以降へ更新してください。"  # its own text
 
 
 # -- coverage ------------------------------------------------------------------------------
@@ -347,9 +347,7 @@ def test_each_open_port_says_which_checks_applied_and_what_they_found(
     demo_engagement: Engagement,
 ) -> None:
     view = build_view(demo_report_input(demo_engagement), "ja")
-    ports = {
-        (h["address"], p["port"]): p["checks"] for h in view.data["hosts"] for p in h["open_ports"]
-    }
+    ports = {(h.address, p.port): p.checks for h in view.remote.hosts for p in h.open_ports}
     assert "公開サービス: 指摘あり" in ports[("198.18.20.20", 3389)]
     # no version shown: the known-vulnerability check could not tell, never "nothing found"
     assert "既知脆弱性・バージョン: バージョン不明のため判断できず" in ports[("198.18.20.20", 443)]
@@ -360,17 +358,17 @@ def test_each_open_port_says_which_checks_applied_and_what_they_found(
 
 def test_closed_ports_are_counted_not_listed(demo_engagement: Engagement) -> None:
     view = build_view(demo_report_input(demo_engagement), "ja")
-    utm = next(h for h in view.data["hosts"] if h["address"] == "198.18.10.10")
-    tcp = next(c for c in utm["coverage"] if c["protocol"] == "TCP")
-    assert tcp["total"] == 3
-    assert "閉鎖 1" in tcp["states_text"]
+    utm = next(h for h in view.remote.hosts if h.address == "198.18.10.10")
+    tcp = next(c for c in utm.coverage if c.protocol == "TCP")
+    assert tcp.total == 3
+    assert "閉鎖 1" in tcp.states_text
     html = render_html(view)
     appendix = html[html.index('<section id="appendix">') :]
     assert ">22<" not in appendix  # the closed port 22 is a count, not a row
 
 
 def test_firmware_gaps_add_only_what_no_finding_states(demo_engagement: Engagement) -> None:
-    from kenshin.report.view import firmware_gap_findings
+    from kenshin.report.gaps import firmware_gap_findings
 
     base = demo_report_input(demo_engagement, with_scan_findings=False)
     empty = firmware_gap_findings(replace(base, findings=()))

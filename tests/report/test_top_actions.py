@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
 
 from report_fixtures import demo_report_input
 
 from kenshin.domain import Engagement, Finding, FindingCategory, FindingSubject, Severity, Upgrade
 from kenshin.report import build_view, render_html
+from kenshin.report.sections.actions import Action
 
 UTM = FindingSubject(address="198.18.10.10", port=443, protocol="tcp")
 VPN = FindingSubject(address="198.18.20.20", port=443, protocol="tcp")
@@ -45,11 +45,10 @@ def _cve(
 
 def _actions(
     engagement: Engagement, findings: tuple[Finding, ...], lang: str = "ja"
-) -> list[dict[str, Any]]:
+) -> tuple[Action, ...]:
     base = demo_report_input(engagement, with_scan_findings=False)
     view = build_view(replace(base, findings=findings), lang)
-    actions: list[dict[str, Any]] = view.data["top_actions"]
-    return actions
+    return view.summary.top_actions
 
 
 def test_one_device_many_cves_make_one_update_to_the_highest_fixed_version(
@@ -68,28 +67,28 @@ def test_one_device_many_cves_make_one_update_to_the_highest_fixed_version(
     )
     (action,) = _actions(demo_engagement, findings)
     # 7.0.14, not 7.0.9 (the highest as strings)
-    assert action["text"] == (
+    assert action.text == (
         "FortiOS を 7.0.14 以降（同じ系列の修正版）へ更新してください — "
         "既知の脆弱性 3 件（KEV 3 件、ランサムウェア 2 件）を解消"
     )
-    assert action["steps"] == [
+    assert action.steps == (
         "更新まで SSL-VPN を停止してください。",
         "管理画面を公開しないでください。",
-    ]
-    assert sorted(item["cves"][0] for item in action["shown"]) == [
+    )
+    assert sorted(item.cves[0] for item in action.shown) == [
         "CVE-2022-42475",
         "CVE-2023-27997",
         "CVE-2024-21762",
     ]
     (english,) = _actions(demo_engagement, findings, "en")
-    assert english["text"] == (
+    assert english.text == (
         "Upgrade FortiOS to 7.0.14 or later (the fixed release of the same line) — "
         "resolves 3 known vulnerabilities (3 in CISA KEV, 2 used by ransomware)"
     )
-    assert english["steps"] == [
+    assert english.steps == (
         "en: 更新まで SSL-VPN を停止してください。",
         "en: 管理画面を公開しないでください。",
-    ]
+    )
 
 
 def test_different_devices_stay_separate(demo_engagement: Engagement) -> None:
@@ -101,7 +100,7 @@ def test_different_devices_stay_separate(demo_engagement: Engagement) -> None:
     )
     actions = _actions(demo_engagement, findings)
     assert len(actions) == 2
-    by_target = {a["lead"]["target"]: a["text"] for a in actions}
+    by_target = {a.lead.target: a.text for a in actions}
     utm, vpn = (next(t for k, t in by_target.items() if ip in k) for ip in ("10.10", "20.20"))
     assert "7.0.14 以降" in utm
     assert "既知の脆弱性 2 件" in utm
@@ -118,12 +117,12 @@ def test_fixes_on_different_lines_are_each_named(demo_engagement: Engagement) ->
     (action,) = _actions(demo_engagement, findings)
     # the 7.0 line's fix is 7.0.14: the device's firmware row (fixed 7.0.14) counts too, so
     # the summary names the version the firmware table names
-    assert action["text"] == (
+    assert action.text == (
         "FortiOS を修正版へ更新してください（7.0 系は 7.0.14 以降、7.2 系は 7.2.10 以降）"
         "— 既知の脆弱性 3 件（KEV 3 件）を解消"
     )
     (english,) = _actions(demo_engagement, findings, "en")
-    assert "(7.0.14 or later on the 7.0 line; 7.2.10 or later on the 7.2 line)" in english["text"]
+    assert "(7.0.14 or later on the 7.0 line; 7.2.10 or later on the 7.2 line)" in english.text
 
 
 def test_findings_without_a_fixed_version_or_alone_keep_their_own_fix(
@@ -136,7 +135,7 @@ def test_findings_without_a_fixed_version_or_alone_keep_their_own_fix(
         _cve("CVE-2025-0282", VPN, "22.7R2.5", "整合性チェックツールで確認してください。"),
     )
     actions = _actions(demo_engagement, findings)
-    texts = sorted(a["text"] for a in actions)
+    texts = sorted(a.text for a in actions)
     assert len(actions) == 3
     assert "修正版の有無と適用方法をベンダに確認してください。" in texts
     # one CVE with a fix: its own sentence, the steps already in it
@@ -144,8 +143,8 @@ def test_findings_without_a_fixed_version_or_alone_keep_their_own_fix(
         "22.7R2.5 以降（同じ系列の修正版）へ更新してください。"
         "整合性チェックツールで確認してください。" in texts
     )
-    alone = next(a for a in actions if "22.7R2.5" in a["text"])
-    assert alone["steps"] == []
+    alone = next(a for a in actions if "22.7R2.5" in a.text)
+    assert alone.steps == ()
     assert any(t.startswith("FortiOS を 7.0.14 以降") for t in texts)
 
 

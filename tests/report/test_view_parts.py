@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from dataclasses import replace
-from typing import Any
 
 from report_fixtures import demo_report_input
 
 from kenshin.domain import Engagement, Finding, FindingCategory, FindingSubject, Severity
 from kenshin.report import build_view, render_html
 from kenshin.report.charts import bar_chart
-from kenshin.report.view import MAX_CARDS, MAX_TARGETS, group_items
+from kenshin.report.sections.items import MAX_CARDS, MAX_TARGETS, FindingItem, group_items
+from kenshin.report.sections.points import clean_svg
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -38,12 +38,16 @@ def test_empty_chart_says_so() -> None:
     assert "指摘なし" in [t.text for t in root.iter(f"{SVG}text")]
 
 
-def _item(n: int, title: str, target: str, priority: str = "high") -> dict[str, Any]:
-    return {
-        "id": f"F-{n:03d}", "area": "remote", "title": title, "remediation": "fix",
-        "priority": priority, "status": "open", "detailed": False, "target": target,
-        "kev": False, "ransomware": False, "cves": [],
-    }  # fmt: skip
+def _item(n: int, title: str, target: str, priority: str = "high") -> FindingItem:
+    return FindingItem(
+        id=f"F-{n:03d}", priority=priority, priority_label=priority, score=7.0, reasons=(),
+        area="remote", area_label="remote", target=target, title=title, description="",
+        remediation="fix", cves=(), kev=False, ransomware=False, cvss=None, confidence="high",
+        status="open", status_label="open", status_reason="", owner="hospital",
+        owner_kind="hospital", plain_evidence=(), raw_evidence=(), device_key=None,
+        device_label="", point_label="", due=None, upgrades=(), upgrade=None, fix_version="",
+        merged=1, detailed=False, open=True,
+    )  # fmt: skip
 
 
 def test_group_items_joins_only_the_same_issue() -> None:
@@ -54,16 +58,16 @@ def test_group_items_joins_only_the_same_issue() -> None:
         _item(4, "Telnet公開", "198.51.100.3:23/tcp", priority="urgent"),
     ]
     groups = group_items(items)
-    assert [g["count"] for g in groups] == [2, 1, 1]
-    assert groups[0]["ids"] == ["F-001", "F-002"]
-    assert groups[0]["targets"] == ["198.51.100.1:23/tcp", "198.51.100.2:23/tcp"]
+    assert [g.count for g in groups] == [2, 1, 1]
+    assert groups[0].ids == ("F-001", "F-002")
+    assert groups[0].targets == ("198.51.100.1:23/tcp", "198.51.100.2:23/tcp")
 
 
 def test_group_names_a_bounded_number_of_targets() -> None:
     items = [_item(n, "同じ問題", f"198.51.100.{n}:23/tcp") for n in range(1, 61)]
     (group,) = group_items(items)
-    assert len(group["targets"]) == MAX_TARGETS
-    assert group["more_targets"] == 60 - MAX_TARGETS
+    assert len(group.targets) == MAX_TARGETS
+    assert group.more_targets == 60 - MAX_TARGETS
 
 
 def test_cards_are_capped_and_the_rest_still_listed(demo_engagement: Engagement) -> None:
@@ -77,7 +81,7 @@ def test_cards_are_capped_and_the_rest_still_listed(demo_engagement: Engagement)
         for n in range(MAX_CARDS + 20)
     )  # fmt: skip
     view = build_view(replace(base, findings=base.findings + many), "ja")
-    detailed = [item for item in view.data["findings"] if item["detailed"]]
+    detailed = [item for item in view.items if item.detailed]
     assert len(detailed) == MAX_CARDS
     html = render_html(view)
     assert html.count('class="finding"') == MAX_CARDS
@@ -86,21 +90,19 @@ def test_cards_are_capped_and_the_rest_still_listed(demo_engagement: Engagement)
 
 
 def test_diagram_svg_is_made_inline_and_offline() -> None:
-    from kenshin.report.view import _clean_svg
-
     raw = (
         '<?xml version="1.0"?>\n<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" '
         '"http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd">\n<!-- Generated -->\n'
         '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script>'
         '<a href="https://example.com/x"><text>CP-01</text></a></svg>'
     )
-    cleaned = _clean_svg(raw)
+    cleaned = clean_svg(raw)
     assert cleaned is not None
     assert cleaned.startswith("<svg")
     assert "<script" not in cleaned
     assert "example.com" not in cleaned
     assert "CP-01" in cleaned
     plain = '<svg xmlns="http://www.w3.org/2000/svg"><text>ok</text></svg>'
-    assert _clean_svg(plain) == plain
-    assert _clean_svg(None) is None
-    assert _clean_svg("") is None
+    assert clean_svg(plain) == plain
+    assert clean_svg(None) is None
+    assert clean_svg("") is None

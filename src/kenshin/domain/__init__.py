@@ -32,6 +32,7 @@ from kenshin.domain.enums import (
     HolderKind,
     Severity,
     TerminalRole,
+    VerdictStatus,
     VersionSource,
 )
 from kenshin.domain.findings import (
@@ -98,6 +99,7 @@ __all__ = [
     "TerminalRole",
     "Upgrade",
     "Vendor",
+    "VerdictStatus",
     "VersionSource",
     "as_utc",
     "finding_fingerprint",

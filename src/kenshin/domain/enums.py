@@ -143,3 +143,12 @@ class FirmwareStatus(StrEnum):
     VERSION_UNKNOWN = "version_unknown"
     UNKNOWN_PRODUCT = "unknown_product"
     NOT_COVERED = "not_covered"  # the knowledge base has no data on the product line
+
+
+class VerdictStatus(StrEnum):
+    """One terminal check's conclusion (terminals room, store and report)."""
+
+    OK = "ok"
+    WARNING = "warning"
+    BAD = "bad"
+    UNKNOWN = "unknown"

@@ -2,7 +2,7 @@
 
 Public names:
 
-- ``ReportInput`` and its parts ``FirmwareRow``, ``FirmwareStatus``, ``TerminalRow``,
+- ``ReportInput`` and its parts ``FirmwareRow``, ``FirmwareStatus``, ``AuditedTerminal``,
   ``TerminalVerdict``, ``VerdictStatus``, ``Versions``, ``KnowledgeVersion``: what a report
   is rendered from (``model.py``).
 - ``build_report_input(session, engagement_code, *, scan=, firmware=, terminals=,
@@ -11,18 +11,17 @@ Public names:
 - ``build_view(report_input, lang)`` / ``render_html(view)``: the content and the HTML.
 """
 
-from kenshin.domain import FirmwareStatus
+from kenshin.domain import FirmwareStatus, VerdictStatus
 from kenshin.report.build import build_report_input
 from kenshin.report.errors import ReportError
 from kenshin.report.html import render_html
 from kenshin.report.model import (
+    AuditedTerminal,
     FirmwareRow,
     KnowledgeVersion,
     ReportInput,
     RequestRow,
-    TerminalRow,
     TerminalVerdict,
-    VerdictStatus,
     Versions,
 )
 from kenshin.report.render import OUTPUT_NAMES, ReportFiles, write_report
@@ -30,6 +29,7 @@ from kenshin.report.view import ReportView, build_view
 
 __all__ = [
     "OUTPUT_NAMES",
+    "AuditedTerminal",
     "FirmwareRow",
     "FirmwareStatus",
     "KnowledgeVersion",
@@ -38,7 +38,6 @@ __all__ = [
     "ReportInput",
     "ReportView",
     "RequestRow",
-    "TerminalRow",
     "TerminalVerdict",
     "VerdictStatus",
     "Versions",

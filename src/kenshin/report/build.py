@@ -13,12 +13,12 @@ from sqlalchemy.orm import Session
 from kenshin import __version__
 from kenshin.domain import Engagement, Finding, ScanReport
 from kenshin.report.model import (
+    AuditedTerminal,
     FirmwareRow,
     KnowledgeVersion,
     ReportInput,
     RequestRow,
     ScanPacing,
-    TerminalRow,
     Versions,
 )
 from kenshin.store import EngagementRepository, FindingRepository
@@ -59,7 +59,7 @@ def build_report_input(
     *,
     scan: ScanReport | None = None,
     firmware: Iterable[FirmwareRow] | None = None,
-    terminals: Iterable[TerminalRow] | None = None,
+    terminals: Iterable[AuditedTerminal] | None = None,
     diagram_svg: str | Mapping[str, str] | None = None,
     extra_findings: Iterable[Finding] = (),
     knowledge: Iterable[KnowledgeVersion] = (),

@@ -25,8 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from kenshin.assess import AssessedFinding, Priority
-from kenshin.domain import Upgrade
-from kenshin.report.view import ReportView, jst
+from kenshin.report.sections.context import jst
+from kenshin.report.sections.items import FindingItem
+from kenshin.report.view import ReportView
 
 FINDINGS_SCHEMA = "kenshin.findings/1"
 _DOJO_SEVERITY = {
@@ -38,15 +39,13 @@ _DOJO_SEVERITY = {
 }
 
 
-def _finding_json(
-    view: ReportView, finding: AssessedFinding, item: dict[str, Any]
-) -> dict[str, Any]:
+def _finding_json(view: ReportView, finding: AssessedFinding, item: FindingItem) -> dict[str, Any]:
     lead = finding.finding
-    upgrade: Upgrade | None = item["upgrade"]
+    upgrade = item.upgrade
     return {
         "id": finding.id,
         "priority": finding.priority.value,
-        "priority_label": item["priority_label"],
+        "priority_label": item.priority_label,
         "score": finding.decision.score,
         "priority_steps": [
             {"step": key.removeprefix("assess.step."), "value": value}
@@ -89,11 +88,11 @@ def _finding_json(
             "name": finding.owner.name,
             "vendor": finding.owner.vendor_key,
         },
-        "device": item["device_label"] or None,
-        "connection_point": item["point_label"] or None,
-        "fix_version": item["fix_version"] or None,  # the device's one update (report/fixes.py)
-        "due": item["due"].isoformat() if item["due"] else None,
-        "evidence_summary": item["plain_evidence"],
+        "device": item.device_label or None,
+        "connection_point": item.point_label or None,
+        "fix_version": item.fix_version or None,  # the device's one update (report/fixes.py)
+        "due": item.due.isoformat() if item.due else None,
+        "evidence_summary": list(item.plain_evidence),
         "checks": list(finding.check_ids),
         "evidence": [
             {"check": e.check_id, "subject": e.subject, "text": e.text} for e in finding.evidence
@@ -102,7 +101,7 @@ def _finding_json(
 
 
 def findings_document(view: ReportView) -> dict[str, Any]:
-    items = {item["id"]: item for item in view.data["findings"]}
+    items = {item.id: item for item in view.items}
     report = view.input
     return {
         "schema": FINDINGS_SCHEMA,
@@ -111,8 +110,8 @@ def findings_document(view: ReportView) -> dict[str, Any]:
         "generated_at": report.generated_at.isoformat(),
         "kenshin": report.versions.kenshin,
         "knowledge": [{"name": k.name, "version": k.version} for k in report.versions.knowledge],
-        "judgement": view.data["judgement_level"],
-        "counts": {row["key"]: row["count"] for row in view.data["priority_counts"]},
+        "judgement": view.summary.judgement_level,
+        "counts": {row.key: row.count for row in view.summary.priority_counts},
         "findings": [_finding_json(view, f, items[f.id]) for f in view.findings],
         "checklist": {
             "edition": view.checklist.name_ja,
@@ -123,8 +122,8 @@ def findings_document(view: ReportView) -> dict[str, Any]:
                     "ref": r.item.ref,
                     "status": r.status.value,
                     "reason": {
-                        "ja": view.data["checklist"][i]["reason"] if view.lang == "ja" else "",
-                        "en": view.data["checklist"][i]["reason"] if view.lang == "en" else "",
+                        "ja": view.checklist_table.lines[i].reason if view.lang == "ja" else "",
+                        "en": view.checklist_table.lines[i].reason if view.lang == "en" else "",
                     },
                     "findings": list(r.finding_ids),
                 }
@@ -134,18 +133,16 @@ def findings_document(view: ReportView) -> dict[str, Any]:
     }
 
 
-def _dojo_finding(
-    view: ReportView, finding: AssessedFinding, item: dict[str, Any]
-) -> dict[str, Any]:
+def _dojo_finding(view: ReportView, finding: AssessedFinding, item: FindingItem) -> dict[str, Any]:
     lead = finding.finding
-    description = item["description"] or item["title"]
+    description = item.description or item.title
     evidence = "\n\n".join(f"[{e.check_id}] {e.subject}\n{e.text}" for e in finding.evidence)
     record: dict[str, Any] = {
-        "title": f"{item['title']} — {finding.target}",
+        "title": f"{item.title} — {finding.target}",
         "severity": _DOJO_SEVERITY[finding.priority],
         "description": description + (f"\n\n{evidence}" if evidence else ""),
-        "mitigation": item["remediation"],
-        "impact": view.t("report.f.basis") + ": " + " / ".join(item["reasons"]),
+        "mitigation": item.remediation,
+        "impact": view.t("report.f.basis") + ": " + " / ".join(item.reasons),
         "severity_justification": (
             f"kenshin priority {finding.priority.value} ({finding.decision.score})"
         ),
@@ -167,7 +164,7 @@ def _dojo_finding(
             record["references"] = ", ".join(finding.cves)
     if finding.cvss is not None:
         record["cvssv3_score"] = finding.cvss
-    upgrade: Upgrade | None = item["upgrade"]
+    upgrade = item.upgrade
     if upgrade is not None:
         record["fix_version"] = upgrade.fixed_version  # this finding's own fix
     subject = lead.subject
@@ -184,7 +181,7 @@ def _dojo_finding(
 
 
 def defectdojo_document(view: ReportView) -> dict[str, Any]:
-    items = {item["id"]: item for item in view.data["findings"]}
+    items = {item.id: item for item in view.items}
     return {
         "name": f"kenshin {view.input.engagement.code}",
         "type": "kenshin",

@@ -10,7 +10,8 @@ from functools import cache
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from kenshin.report.view import ReportView, group_items
+from kenshin.report.sections.items import group_items
+from kenshin.report.view import ReportView
 
 
 @cache
@@ -29,8 +30,19 @@ def render_html(view: ReportView) -> str:
     template = environment().get_template(f"{view.lang}/report.html.j2")
     return template.render(
         t=view.t,
-        d=view.data,
         lang=view.lang,
         engagement=view.engagement,
+        items=view.items,
+        cover=view.cover,
+        summary=view.summary,
+        scope=view.scope,
+        points=view.points,
+        firmware=view.firmware,
+        remote=view.remote,
+        terminals=view.terminals,
+        checklist=view.checklist_table,
+        requests=view.requests,
+        sheets=view.sheets,
+        appendix=view.appendix,
         group_items=group_items,
     )

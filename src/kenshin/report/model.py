@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 from typing import NamedTuple
 
 from kenshin.domain import (
@@ -20,6 +19,7 @@ from kenshin.domain import (
     FirmwareStatus,
     ScanReport,
     TerminalRole,
+    VerdictStatus,
     VersionSource,
 )
 
@@ -45,13 +45,6 @@ class FirmwareRow:
         return self.advice_en if lang == "en" and self.advice_en else self.advice_ja
 
 
-class VerdictStatus(StrEnum):
-    OK = "ok"
-    WARNING = "warning"
-    BAD = "bad"
-    UNKNOWN = "unknown"
-
-
 class TerminalVerdict(NamedTuple):
     """One check on one terminal: ``(status, summary_ja, summary_en)``."""
 
@@ -64,7 +57,7 @@ class TerminalVerdict(NamedTuple):
 
 
 @dataclass(frozen=True)
-class TerminalRow:
+class AuditedTerminal:
     """The terminal audit's result for one terminal (from the terminals room).
 
     ``verdicts`` maps a check id (``os_support``, ``patches``, ``antivirus``, ``usb``,
@@ -139,7 +132,7 @@ class ReportInput:
     findings: tuple[Finding, ...] = ()
     scan: ScanReport | None = None
     firmware: tuple[FirmwareRow, ...] | None = None
-    terminals: tuple[TerminalRow, ...] | None = None
+    terminals: tuple[AuditedTerminal, ...] | None = None
     diagrams: Mapping[str, str] = field(default_factory=dict)  # lang -> SVG text
     authors: tuple[str, ...] = ()
     requests: tuple[RequestRow, ...] | None = None  # None: not known to this report

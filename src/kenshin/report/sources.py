@@ -11,18 +11,17 @@ from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
-from kenshin.domain import Engagement, FirmwareStatus, ScanReport
+from kenshin.domain import Engagement, FirmwareStatus, ScanReport, VerdictStatus
 from kenshin.firmware import check_engagement
 from kenshin.report.build import build_report_input
 from kenshin.report.model import (
+    AuditedTerminal,
     FirmwareRow,
     KnowledgeVersion,
     ReportInput,
     RequestRow,
     ScanPacing,
-    TerminalRow,
     TerminalVerdict,
-    VerdictStatus,
 )
 from kenshin.scan.engine import RunStatus
 from kenshin.scan.storage import ScanRunRepository
@@ -96,11 +95,11 @@ def firmware_rows(engagement: Engagement, kb: KnowledgeBase) -> list[FirmwareRow
     return rows
 
 
-def _terminal_row(engagement: Engagement, assessment: TerminalAssessment) -> TerminalRow | None:
+def _terminal_row(engagement: Engagement, assessment: TerminalAssessment) -> AuditedTerminal | None:
     terminal = next((t for t in engagement.terminals if t.key == assessment.terminal_key), None)
     if terminal is None:
         return None
-    return TerminalRow(
+    return AuditedTerminal(
         key=terminal.key,
         hostname=terminal.hostname,
         role=terminal.role,
@@ -120,7 +119,7 @@ def verdict_status(kind: str) -> VerdictStatus:
         return VerdictStatus.UNKNOWN
 
 
-def terminal_rows(session: Session, engagement: Engagement) -> list[TerminalRow] | None:
+def terminal_rows(session: Session, engagement: Engagement) -> list[AuditedTerminal] | None:
     """One row per audited terminal, in the engagement's order; None before any audit."""
     found = [_terminal_row(engagement, a) for a in stored_assessments(session, engagement.code)]
     rows = {row.key: row for row in found if row is not None}

@@ -21,7 +21,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from kenshin.report.view import PRIORITY_COLOURS, ReportView
+from kenshin.report.sections.summary import PRIORITY_COLOURS
+from kenshin.report.view import ReportView
 
 STATUSES = ("open", "in_progress", "done", "accepted", "not_applicable")
 _COLUMNS: tuple[tuple[str, float], ...] = (
@@ -123,7 +124,7 @@ def _findings_sheet(view: ReportView, sheet: Worksheet) -> None:
     t = view.t
     sheet.title = t("report.x.sheet")
     _header(sheet, [(t(f"report.x.col.{name}"), width) for name, width in _COLUMNS])
-    items: list[dict[str, Any]] = view.data["findings"]
+    items = view.items
     priority_fills = {
         p.value: PatternFill("solid", fgColor=colour.lstrip("#"))
         for p, colour in PRIORITY_COLOURS.items()
@@ -131,28 +132,28 @@ def _findings_sheet(view: ReportView, sheet: Worksheet) -> None:
     fillable = {_column(name) for name in _FILLABLE}
     for row, item in enumerate(items, start=2):
         values: dict[str, Any] = {
-            "id": item["id"],
-            "priority": item["priority_label"],
-            "area": item["area_label"],
-            "device": item["device_label"] or None,
-            "point": item["point_label"] or None,
-            "target": item["target"],
-            "what": item["title"],
-            "evidence": "\n".join(item["plain_evidence"]) or None,
-            "why": item["description"] or None,
-            "fix": item["remediation"] or None,
-            "fix_version": item["fix_version"] or None,
-            "cves": ", ".join(item["cves"]) or None,
-            "cvss": item["cvss"],
-            "kev": "KEV" if item["kev"] else None,
-            "owner": item["owner"],
-            "due": item["due"],
-            "status": _status_label(view, item["status"]),
+            "id": item.id,
+            "priority": item.priority_label,
+            "area": item.area_label,
+            "device": item.device_label or None,
+            "point": item.point_label or None,
+            "target": item.target,
+            "what": item.title,
+            "evidence": "\n".join(item.plain_evidence) or None,
+            "why": item.description or None,
+            "fix": item.remediation or None,
+            "fix_version": item.fix_version or None,
+            "cves": ", ".join(item.cves) or None,
+            "cvss": item.cvss,
+            "kev": "KEV" if item.kev else None,
+            "owner": item.owner,
+            "due": item.due,
+            "status": _status_label(view, item.status),
             "done_on": None,
             "checked_by": None,
-            "note": item["status_reason"] or None,
+            "note": item.status_reason or None,
         }
-        tint = PatternFill("solid", fgColor=_ROW_TINTS[item["priority"]])
+        tint = PatternFill("solid", fgColor=_ROW_TINTS[item.priority])
         for column, (name, _) in enumerate(_COLUMNS, start=1):
             cell = sheet.cell(row=row, column=column, value=values[name])
             cell.font = _BODY
@@ -160,12 +161,12 @@ def _findings_sheet(view: ReportView, sheet: Worksheet) -> None:
             cell.border = _BORDER
             cell.fill = _FILLABLE_FILL if column in fillable else tint
         priority_cell = sheet.cell(row=row, column=_column("priority"))
-        priority_cell.fill = priority_fills[item["priority"]]
+        priority_cell.fill = priority_fills[item.priority]
         priority_cell.font = Font(
             name=_FONT,
             size=10,
             bold=True,
-            color="2B2100" if item["priority"] == "medium" else "FFFFFF",
+            color="2B2100" if item.priority == "medium" else "FFFFFF",
         )
         for name in ("due", "done_on"):
             sheet.cell(row=row, column=_column(name)).number_format = "yyyy-mm-dd"
@@ -217,23 +218,23 @@ def _devices_sheet(view: ReportView, sheet: Worksheet) -> None:
             (t("report.col.manager"), 24),
         ],
     )
-    firmware = {row["key"]: row for row in view.data["firmware"] or ()}
+    firmware = {row.key: row for row in view.firmware.rows or ()}
     rows = []
-    for device in view.data["devices"]:
-        row = firmware.get(device["key"])
+    for device in view.points.devices:
+        row = firmware.get(device.key)
         rows.append(
             (
-                device["key"],
-                device["name"],
-                f"{device['vendor']} {device['model']}",
-                device["version"],
-                device["source"],
-                row["status_label"] if row else t("report.not_done"),
-                ", ".join(row["cves"]) if row else None,
-                "KEV" if row and row["kev"] else None,
-                row["fixed"] if row and row["fixed"] != "-" else None,
-                device["points"],
-                device["manager"],
+                device.key,
+                device.name,
+                f"{device.vendor} {device.model}",
+                device.version,
+                device.source,
+                row.status_label if row else t("report.not_done"),
+                ", ".join(row.cves) if row else None,
+                "KEV" if row and row.kev else None,
+                row.fixed if row and row.fixed != "-" else None,
+                device.points,
+                device.manager,
             )
         )
     _rows(sheet, rows)
@@ -252,20 +253,20 @@ def _terminals_sheet(view: ReportView, sheet: Worksheet) -> None:
         ],
     )
     rows: list[tuple[str, str | None, str | None, str | None, str | None]] = []
-    for table in view.data["terminal_tables"]:
-        for check in table["rows"]:
-            for terminal, cell in zip(table["terminals"], check["cells"], strict=True):
+    for table in view.terminals.tables:
+        for check in table.rows:
+            for terminal, cell in zip(table.terminals, check.cells, strict=True):
                 rows.append(
                     (
-                        f"{terminal['key']} {terminal['hostname']}",
-                        terminal["os"],
-                        check["label"],
-                        f"{cell['mark']} {t('report.verdict.' + cell['status'])}",
-                        cell["summary"],
+                        f"{terminal.key} {terminal.hostname}",
+                        terminal.os,
+                        check.label,
+                        f"{cell.mark} {t('report.verdict.' + cell.status)}",
+                        cell.summary,
                     )
                 )
     rows.sort(key=lambda r: r[0])
-    if view.data["terminals"] is None:
+    if view.terminals.audited is None:
         rows = [(t("report.terminals.not_done"), None, None, None, None)]
     _rows(sheet, rows)
 
@@ -285,8 +286,8 @@ def _checklist_sheet(view: ReportView, sheet: Worksheet) -> None:
     _rows(
         sheet,
         [
-            (c["ref"], c["text"], c["status_label"], c["reason"], ", ".join(c["findings"]) or None)
-            for c in view.data["checklist"]
+            (c.ref, c.text, c.status_label, c.reason, ", ".join(c.findings) or None)
+            for c in view.checklist_table.lines
         ],
     )
 
@@ -303,8 +304,8 @@ def write_xlsx(view: ReportView, path: Path) -> None:
     help_sheet = workbook.create_sheet(t("report.x.help_sheet"))
     help_sheet.column_dimensions["A"].width = 100
     lines = [
-        f"{t('report.title')} — {view.data['institution']}",
-        view.data["title"],
+        f"{t('report.title')} — {view.cover.institution}",
+        view.cover.title,
         t("report.x.help"),
         t("report.x.help_due"),
         t("report.cover.note"),

@@ -1,0 +1,167 @@
+"""The report's own findings: firmware verdicts no finding states yet; and the assessment.
+
+One source of truth: what the firmware table says must reach the summary, the checklist
+and findings.xlsx like any other finding.
+"""
+
+from __future__ import annotations
+
+from kenshin.assess import (
+    AssessedFinding,
+    ChecklistResult,
+    SurveyEvidence,
+    assess_findings,
+    evaluate_checklist,
+)
+from kenshin.domain import (
+    Finding,
+    FindingCategory,
+    FindingSubject,
+    FirmwareStatus,
+    PortState,
+    Severity,
+    Upgrade,
+)
+from kenshin.i18n import translate
+from kenshin.report.model import FirmwareRow, ReportInput
+
+_VERSION_CHECKS = ("firmware.version_unknown", "firmware.unknown_product")
+
+
+def _survey_evidence(report: ReportInput) -> SurveyEvidence:
+    return SurveyEvidence(
+        remote_done=report.scan is not None and bool(report.scan.hosts),
+        open_services=[
+            (
+                f"{host.address}:{port.port}/{port.protocol.value}",
+                f"{port.identity.service} {port.identity.product}" if port.identity else "",
+            )
+            for host in (report.scan.hosts if report.scan else ())
+            for port in host.ports
+            if port.state is PortState.OPEN
+        ],
+        firmware=(
+            [(row.device_key, row.status.value) for row in report.firmware]
+            if report.firmware is not None
+            else None
+        ),
+        terminal_verdicts=(
+            [
+                (row.key, check, verdict.status.value)
+                for row in report.terminals
+                for check, verdict in row.verdicts.items()
+            ]
+            if report.terminals is not None
+            else None
+        ),
+    )
+
+
+def firmware_gap_findings(report: ReportInput) -> list[Finding]:
+    """The firmware table's verdicts that no finding states yet, as findings.
+
+    One source of truth: a row that says "affected" or "version unknown" must reach the
+    summary, the checklist and findings.xlsx like any other finding. A CVE already stated
+    about the device (by the firmware room, or by the remote diagnosis on the device's
+    line) adds nothing; each missing CVE becomes its own finding, so that the assessment
+    merges it with any other finding of that CVE and never bridges two CVEs.
+    """
+    if report.firmware is None:
+        return []
+    engagement = report.engagement
+    devices = {d.key: d for d in engagement.devices}
+    point_of_address = {
+        str(a.address): p.key for p in engagement.connection_points for a in p.addresses
+    }
+    stated: set[tuple[str, str]] = set()
+    unknown_stated: set[str] = set()
+    for finding in report.findings:
+        subject = finding.subject
+        keys = {subject.device_key} if subject.device_key else set()
+        if subject.address and subject.address in point_of_address:
+            keys.update(d.key for d in engagement.devices_on(point_of_address[subject.address]))
+        stated.update((key, cve) for key in keys for cve in finding.cves)
+        if subject.device_key and finding.check_id in _VERSION_CHECKS:
+            unknown_stated.add(subject.device_key)
+    out: list[Finding] = []
+    for row in report.firmware:
+        device = devices.get(row.device_key)
+        name = device.name if device else row.device_key
+        product = f"{row.vendor} {row.model}".strip() or name
+        subject = FindingSubject(device_key=row.device_key)
+        if row.status is FirmwareStatus.AFFECTED:
+            fixes = [v.strip() for v in row.fixed_version.split(",") if v.strip()]
+            for cve in row.cves:
+                if (row.device_key, cve) in stated:
+                    continue
+                out.append(_gap_cve(row, cve, name, product, subject, fixes))
+        elif (
+            row.status in (FirmwareStatus.VERSION_UNKNOWN, FirmwareStatus.UNKNOWN_PRODUCT)
+            and row.device_key not in unknown_stated
+        ):
+            key = f"report.fwgap.{row.status.value}"
+            out.append(
+                Finding(
+                    check_id=f"firmware.{row.status.value}",
+                    category=FindingCategory.CONFIGURATION,
+                    severity=Severity.LOW,
+                    title_ja=translate(key, "ja", device=name, product=product),
+                    title_en=translate(key, "en", device=name, product=product),
+                    subject=subject,
+                    description_ja=row.advice("ja"),
+                    description_en=row.advice("en"),
+                    remediation_ja=translate("report.fwgap.ask_version", "ja"),
+                    remediation_en=translate("report.fwgap.ask_version", "en"),
+                )
+            )
+    return out
+
+
+def _gap_cve(
+    row: FirmwareRow,
+    cve: str,
+    name: str,
+    product: str,
+    subject: FindingSubject,
+    fixes: list[str],
+) -> Finding:
+    """One CVE of an affected firmware row; KEV only when the row's KEV flag is its alone."""
+    texts = {
+        lang: (
+            translate("report.fwgap.title", lang, device=name, cve=cve),
+            translate(
+                "report.fwgap.description", lang, product=product, version=row.version, cves=cve
+            ),
+            translate(
+                "report.fwgap.fix" if fixes else "report.fwgap.fix_unknown",
+                lang,
+                product=product,
+                fixed=", ".join(fixes),
+            ),
+        )
+        for lang in ("ja", "en")
+    }
+    return Finding(
+        check_id=f"firmware.{cve}",
+        category=FindingCategory.VULNERABILITY,
+        severity=Severity.HIGH,
+        title_ja=texts["ja"][0],
+        title_en=texts["en"][0],
+        subject=subject,
+        description_ja=texts["ja"][1],
+        description_en=texts["en"][1],
+        remediation_ja=texts["ja"][2],
+        remediation_en=texts["en"][2],
+        cves=(cve,),
+        kev=row.kev and len(row.cves) == 1,
+        upgrade=Upgrade(product, fixes[-1], row.scheme) if fixes else None,
+    )
+
+
+def assess(report: ReportInput) -> tuple[tuple[AssessedFinding, ...], tuple[ChecklistResult, ...]]:
+    """The language-independent part: assessed findings and checklist results."""
+    findings = assess_findings(
+        report.engagement, [*report.findings, *firmware_gap_findings(report)]
+    )
+    results = evaluate_checklist(report.engagement, findings, _survey_evidence(report))
+    return findings, results

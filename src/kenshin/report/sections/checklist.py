@@ -1,0 +1,77 @@
+"""Section 6, the MHLW checklist: each item's result as the survey shows it, and why."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kenshin.assess import ChecklistResult, ChecklistStatus
+from kenshin.report.sections.context import ViewContext
+
+
+@dataclass(frozen=True)
+class ChecklistLine:
+    ref: str
+    text: str
+    status: str
+    status_label: str
+    reason: str
+    findings: tuple[str, ...]  # the finding numbers behind the result
+
+
+@dataclass(frozen=True)
+class ChecklistCounts:
+    met: int
+    not_met: int
+    not_determinable: int
+
+
+@dataclass(frozen=True)
+class ChecklistSection:
+    title: str
+    edition: str
+    published: str
+    lines: tuple[ChecklistLine, ...]  # in the order of the checklist's results
+    counts: ChecklistCounts
+
+
+def build_checklist(context: ViewContext) -> ChecklistSection:
+    checklist, lang, t = context.checklist, context.lang, context.t
+    results = context.checklist_results
+
+    def count(status: ChecklistStatus) -> int:
+        return sum(1 for r in results if r.status is status)
+
+    return ChecklistSection(
+        title=checklist.title_en if lang == "en" else checklist.title_ja,
+        edition=checklist.name_en if lang == "en" else checklist.name_ja,
+        published=checklist.published,
+        lines=tuple(
+            ChecklistLine(
+                ref=r.item.ref,
+                text=r.item.text(lang),
+                status=r.status.value,
+                status_label=t(f"report.checklist.{r.status.value}"),
+                reason=t(r.reason, **_reason_params(context, r)),
+                findings=tuple(r.finding_ids),
+            )
+            for r in results
+        ),
+        counts=ChecklistCounts(
+            met=count(ChecklistStatus.MET),
+            not_met=count(ChecklistStatus.NOT_MET),
+            not_determinable=count(ChecklistStatus.NOT_DETERMINABLE),
+        ),
+    )
+
+
+def _reason_params(context: ViewContext, result: ChecklistResult) -> dict[str, str]:
+    params = dict(result.params)
+    if "where" in params:
+        params["where"] = (
+            context.t("report.checklist.where", keys=params["where"]) if params["where"] else ""
+        )
+    if "sources" in params:
+        params["sources"] = context.sep.join(
+            context.t(f"report.source_kind.{s}") for s in params["sources"].split(",") if s
+        )
+    return params

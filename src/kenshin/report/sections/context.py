@@ -1,0 +1,147 @@
+"""What every section is built from: the assessed report in one language."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import cache
+from importlib import resources
+
+import yaml
+
+from kenshin.assess import Area, AssessedFinding, Checklist, ChecklistResult, Priority
+from kenshin.domain import (
+    AddressAssignment,
+    ConnectionPoint,
+    Engagement,
+    GlobalAddress,
+    HolderKind,
+)
+from kenshin.domain.clock import JST
+from kenshin.i18n import translate
+from kenshin.report.fixes import DeviceFix
+from kenshin.report.model import ReportInput
+
+
+@dataclass(frozen=True)
+class AddressStatus:
+    """A global address of an in-scope internet line, and whether it was diagnosed."""
+
+    address: str
+    point: ConnectionPoint
+    assignment: AddressAssignment
+    diagnosed: bool
+    reason_key: str  # report.addr.*
+
+
+@dataclass(frozen=True)
+class ViewContext:
+    """The report's input, assessed, in ``lang``: what each section builder reads."""
+
+    lang: str
+    input: ReportInput
+    findings: tuple[AssessedFinding, ...]
+    checklist: Checklist
+    checklist_results: tuple[ChecklistResult, ...]
+    addresses: tuple[AddressStatus, ...]
+    fixes: Mapping[str, DeviceFix]  # device key -> its one fix (fixes.py)
+
+    def t(self, key: str, **params: object) -> str:
+        return translate(key, self.lang, **params)
+
+    @property
+    def sep(self) -> str:
+        """The separator of a list written in a sentence."""
+        return "、" if self.lang == "ja" else ", "
+
+    @property
+    def engagement(self) -> Engagement:
+        return self.input.engagement
+
+    @property
+    def open_findings(self) -> tuple[AssessedFinding, ...]:
+        return tuple(f for f in self.findings if f.is_open)
+
+    def by_area(self, area: Area) -> tuple[AssessedFinding, ...]:
+        return tuple(f for f in self.findings if f.area is area)
+
+
+def jst(moment: datetime | None, with_time: bool = True) -> str:
+    if moment is None:
+        return "-"
+    local = moment.astimezone(JST)
+    return f"{local:%Y-%m-%d %H:%M}" if with_time else f"{local:%Y-%m-%d}"
+
+
+def _dynamic_confirmed(address: GlobalAddress, day: date | None) -> bool:
+    if day is None:
+        return bool(address.confirmations)
+    return any(c.confirmed_at.astimezone(JST).date() == day for c in address.confirmations)
+
+
+def address_statuses(report: ReportInput) -> tuple[AddressStatus, ...]:
+    """Every global address of an in-scope, internet-reachable line, diagnosed or not and why."""
+    scanned = {host.address for host in report.scan.hosts} if report.scan else set()
+    day = report.scan.started_at.astimezone(JST).date() if report.scan else None
+    statuses: list[AddressStatus] = []
+    for point in report.engagement.connection_points:
+        if not point.is_diagnosis_candidate:
+            continue
+        for address in point.addresses:
+            text = str(address.address)
+            if text in scanned:
+                key = "report.addr.diagnosed"
+                if address.assignment is AddressAssignment.DYNAMIC:
+                    key = (
+                        "report.addr.diagnosed_dynamic"
+                        if _dynamic_confirmed(address, day)
+                        else "report.addr.diagnosed_unconfirmed"
+                    )
+                statuses.append(AddressStatus(text, point, address.assignment, True, key))
+            elif report.scan is None:
+                statuses.append(
+                    AddressStatus(text, point, address.assignment, False, "report.addr.not_run")
+                )
+            elif address.assignment is AddressAssignment.DYNAMIC and not _dynamic_confirmed(
+                address, day
+            ):
+                statuses.append(
+                    AddressStatus(text, point, address.assignment, False, "report.addr.unconfirmed")
+                )
+            else:
+                statuses.append(
+                    AddressStatus(text, point, address.assignment, False, "report.addr.not_scanned")
+                )
+    return tuple(statuses)
+
+
+@cache
+def _due_days() -> dict[str, int | None]:
+    path = resources.files("kenshin.report") / "data" / "due.yaml"
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return {str(k): (int(v) if v is not None else None) for k, v in document["days"].items()}
+
+
+def due_date(report: ReportInput, priority: Priority) -> date | None:
+    """The suggested due date of a finding of ``priority`` (``data/due.yaml``), in JST."""
+    days = _due_days().get(priority.value)
+    if days is None:
+        return None
+    return report.generated_at.astimezone(JST).date() + timedelta(days=days)
+
+
+def owner_label(finding: AssessedFinding, lang: str) -> str:
+    owner = finding.owner
+    if owner.kind is HolderKind.HOSPITAL:
+        return translate("report.owner.hospital", lang)
+    if owner.kind is HolderKind.VENDOR:
+        return translate("report.owner.vendor", lang, name=owner.name or "-")
+    return owner.name or translate("label.holder.other", lang)
+
+
+def device_in_scope(engagement: Engagement, point_keys: tuple[str, ...]) -> bool:
+    if not point_keys:
+        return True
+    scope = {p.key: p.in_ehr_scope for p in engagement.connection_points}
+    return any(scope.get(key, True) for key in point_keys)

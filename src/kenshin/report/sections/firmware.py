@@ -1,0 +1,105 @@
+"""Section 3, the firmware check: each device's version against the knowledge base."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kenshin.assess import Area
+from kenshin.domain import FirmwareStatus
+from kenshin.report.model import FirmwareRow
+from kenshin.report.sections.context import ViewContext
+from kenshin.report.sections.items import FindingItem
+
+# With more devices than this, devices without known vulnerabilities are named in a line
+# instead of a table row each.
+FIRMWARE_TABLE_LIMIT = 30
+_ORDER = (
+    FirmwareStatus.AFFECTED,
+    FirmwareStatus.VERSION_UNKNOWN,
+    FirmwareStatus.UNKNOWN_PRODUCT,
+    FirmwareStatus.NOT_COVERED,
+    FirmwareStatus.NOT_AFFECTED,
+)
+
+
+@dataclass(frozen=True)
+class FirmwareLine:
+    """One device's firmware verdict, with the CVEs and the version that fixes them."""
+
+    key: str
+    name: str
+    product: str
+    version: str
+    version_known: bool
+    source: str
+    status: str
+    status_label: str
+    cves: tuple[str, ...]
+    kev: bool
+    fixed: str
+    advice: str
+
+
+@dataclass(frozen=True)
+class FirmwareSection:
+    rows: tuple[FirmwareLine, ...] | None  # None: the firmware check was not carried out
+    findings: tuple[FindingItem, ...]
+
+    @property
+    def _long(self) -> bool:
+        return self.rows is not None and len(self.rows) > FIRMWARE_TABLE_LIMIT
+
+    @property
+    def listed(self) -> tuple[FirmwareLine, ...]:
+        """The table's rows: every device, or only those with something to say when many."""
+        if self.rows is None:
+            return ()
+        if not self._long:
+            return self.rows
+        return tuple(r for r in self.rows if r.status != FirmwareStatus.NOT_AFFECTED.value)
+
+    @property
+    def clean(self) -> tuple[FirmwareLine, ...]:
+        """The devices named in one line instead of the table (only when many)."""
+        if self.rows is None or not self._long:
+            return ()
+        return tuple(r for r in self.rows if r.status == FirmwareStatus.NOT_AFFECTED.value)
+
+    @property
+    def checked_count(self) -> int:
+        """Devices whose version the knowledge base could judge."""
+        judged = (FirmwareStatus.AFFECTED.value, FirmwareStatus.NOT_AFFECTED.value)
+        return sum(1 for r in self.rows or () if r.status in judged)
+
+
+def build_firmware(context: ViewContext, by_id: dict[str, FindingItem]) -> FirmwareSection:
+    report = context.input
+    findings = tuple(by_id[f.id] for f in context.by_area(Area.FIRMWARE))
+    if report.firmware is None:
+        return FirmwareSection(None, findings)
+    rows = sorted(report.firmware, key=lambda r: _ORDER.index(r.status))
+    return FirmwareSection(tuple(_line(context, row) for row in rows), findings)
+
+
+def _line(context: ViewContext, row: FirmwareRow) -> FirmwareLine:
+    t, lang = context.t, context.lang
+    devices = {dev.key: dev for dev in context.engagement.devices}
+    fix = context.fixes.get(row.device_key)
+    return FirmwareLine(
+        key=row.device_key,
+        name=devices[row.device_key].name if row.device_key in devices else "",
+        product=f"{row.vendor} {row.model}".strip(),
+        version=row.version or t("report.version.unknown"),
+        version_known=bool(row.version),
+        source=t(f"label.source.{row.version_source.value}")
+        if row.version_source
+        else t("report.version.no_source"),
+        status=row.status.value,
+        status_label=t(f"report.fw.{row.status.value}"),
+        cves=tuple(row.cves),
+        kev=row.kev,
+        fixed=fix.label(lang)
+        if fix is not None and row.status is FirmwareStatus.AFFECTED
+        else row.fixed_version or "-",
+        advice=row.advice(lang),
+    )

@@ -1,0 +1,211 @@
+"""Section 1, the scope and method: what was surveyed, when, what was not and why, which
+families of checks ran and how findings are ranked."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from kenshin.domain import ConnectionKind
+from kenshin.report.model import ScanPacing
+from kenshin.report.sections.context import ViewContext, device_in_scope, jst
+
+FAMILIES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    # (family, survey part it belongs to, check-id prefixes)
+    ("vulnerability", "remote", ("vulnerability.", "vuln.")),
+    ("backdoor", "remote", ("backdoor.",)),
+    ("account", "remote", ("account.",)),
+    ("exposure", "remote", ("exposure.",)),
+    ("configuration", "remote", ("configuration.", "tls.", "ssh.", "http.")),
+    ("firmware", "firmware", ("firmware.",)),
+    ("terminal", "terminals", ("terminal.", "terminals.")),
+)
+_MODEL_KEYS = (
+    "report.model.base",
+    "report.model.kev",
+    "report.model.exposed",
+    "report.model.asset",
+    "report.model.confidence",
+    "report.model.bands",
+)
+
+
+@dataclass(frozen=True)
+class PointNote:
+    """A connection point left out of the diagnosis, and why (where the reason is its own)."""
+
+    key: str
+    name: str
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class AddressLine:
+    address: str
+    point: str
+    assignment: str
+    diagnosed: bool
+    status: str
+
+
+@dataclass(frozen=True)
+class MissingVersion:
+    """An in-scope device whose firmware version is not known, and why."""
+
+    key: str
+    name: str
+    product: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ScanRun:
+    started: str
+    finished: str
+    coverage: tuple[str, ...]  # ports probed per address
+    pacing: str
+
+
+@dataclass(frozen=True)
+class CheckFamily:
+    """A family of checks: carried out or not, and what it found (also "nothing")."""
+
+    label: str
+    what: str
+    outcome: str
+    done: bool
+
+
+@dataclass(frozen=True)
+class Scope:
+    points_in_scope: int
+    points_out_of_scope: tuple[PointNote, ...]
+    points_closed: tuple[PointNote, ...]
+    addresses: tuple[AddressLine, ...]
+    no_address_points: tuple[PointNote, ...]
+    version_missing: tuple[MissingVersion, ...]
+    scan: ScanRun | None
+    check_families: tuple[CheckFamily, ...]
+    terminal_count: int
+    terminal_limit: int
+    priority_model: tuple[str, ...]
+
+    @property
+    def unconfirmed(self) -> tuple[AddressLine, ...]:
+        """The addresses that were not diagnosed."""
+        return tuple(a for a in self.addresses if not a.diagnosed)
+
+    @property
+    def diagnosed_count(self) -> int:
+        return sum(1 for a in self.addresses if a.diagnosed)
+
+
+def build_scope(context: ViewContext) -> Scope:
+    report, t = context.input, context.t
+    engagement = report.engagement
+    points = engagement.connection_points
+    scan = report.scan
+    return Scope(
+        points_in_scope=sum(1 for p in points if p.in_ehr_scope),
+        points_out_of_scope=tuple(
+            PointNote(p.key, p.name, p.scope_reason or "-") for p in points if not p.in_ehr_scope
+        ),
+        points_closed=tuple(
+            PointNote(p.key, p.name)
+            for p in points
+            if p.in_ehr_scope
+            and (p.kind is ConnectionKind.CLOSED_NETWORK or not p.internet_reachable)
+        ),
+        addresses=tuple(
+            AddressLine(
+                address=a.address,
+                point=f"{a.point.key} {a.point.name}",
+                assignment=t(f"label.assignment.{a.assignment.value}"),
+                diagnosed=a.diagnosed,
+                status=t(a.reason_key),
+            )
+            for a in context.addresses
+        ),
+        no_address_points=tuple(
+            PointNote(p.key, p.name) for p in points if p.is_diagnosis_candidate and not p.addresses
+        ),
+        version_missing=tuple(
+            MissingVersion(
+                key=dev.key,
+                name=dev.name,
+                product=f"{dev.vendor} {dev.model}".strip() or "-",
+                reason=dev.version_unavailable_reason or t("report.version.no_reason"),
+            )
+            for dev in engagement.devices
+            if not dev.version_known and device_in_scope(engagement, dev.connection_points)
+        ),
+        scan=(
+            ScanRun(
+                started=jst(scan.started_at),
+                finished=jst(scan.finished_at),
+                coverage=tuple(
+                    t(
+                        "report.scope.ports_value",
+                        address=host.address,
+                        tcp=sum(1 for p in host.ports if p.protocol.value == "tcp")
+                        + sum(c.count for c in host.extraports if c.protocol.value == "tcp"),
+                        udp=sum(1 for p in host.ports if p.protocol.value == "udp")
+                        + sum(c.count for c in host.extraports if c.protocol.value == "udp"),
+                    )
+                    for host in scan.hosts
+                ),
+                pacing=_pacing_line(report.pacing, t),
+            )
+            if scan
+            else None
+        ),
+        check_families=_check_families(context),
+        terminal_count=len(report.terminals) if report.terminals is not None else 0,
+        terminal_limit=engagement.terminal_limit,
+        priority_model=tuple(t(key) for key in _MODEL_KEYS),
+    )
+
+
+def _pacing_line(pacing: ScanPacing | None, t: Callable[..., str]) -> str:
+    """The remote diagnosis's profile, rate ceiling and adaptive changes, in one line."""
+    if pacing is None:
+        return ""
+    known = pacing.profile in ("hospital", "lab")
+    profile = t(f"report.scan_profile.{pacing.profile}") if known else pacing.profile
+    return t(
+        "report.scope.pacing_value",
+        profile=profile,
+        rate=round(pacing.rate) if pacing.rate is not None else "-",
+        mode=pacing.tcp_mode.upper() or "-",
+        changes=pacing.rate_changes,
+        how=t("report.scope.pacing_adaptive" if pacing.adaptive else "report.scope.pacing_fixed"),
+    )
+
+
+def _check_families(context: ViewContext) -> tuple[CheckFamily, ...]:
+    """Each family of checks: carried out or not, and what it found (also "nothing")."""
+    report, t = context.input, context.t
+    done = {
+        "remote": report.scan is not None,
+        "firmware": report.firmware is not None,
+        "terminals": report.terminals is not None,
+    }
+    rows = []
+    for family, part, prefixes in FAMILIES:
+        hits = [f for f in context.findings if any(c.startswith(prefixes) for c in f.check_ids)]
+        opened = [f for f in hits if f.is_open]
+        if not done[part] and not hits:
+            outcome = t("report.not_done")
+        elif opened:
+            outcome = t("report.family.found", count=len(opened))
+        else:
+            outcome = t("report.family.nothing")
+        rows.append(
+            CheckFamily(
+                label=t(f"report.family.{family}"),
+                what=t(f"report.family.{family}.what"),
+                outcome=outcome,
+                done=done[part] or bool(hits),
+            )
+        )
+    return tuple(rows)
