@@ -382,14 +382,6 @@ def test_firmware_gaps_add_only_what_no_finding_states(demo_engagement: Engageme
     assert firmware_gap_findings(replace(base, firmware=None)) == []
 
 
-def test_an_unknown_terminal_verdict_kind_reads_as_unknown() -> None:
-    from kenshin.report import VerdictStatus
-    from kenshin.report.sources import verdict_status
-
-    assert verdict_status("bad") is VerdictStatus.BAD
-    assert verdict_status("catalogue_stale") is VerdictStatus.UNKNOWN
-
-
 def test_findings_json_carries_the_device_fix_and_due_date(demo_engagement: Engagement) -> None:
     from kenshin.report.exports import findings_document
 

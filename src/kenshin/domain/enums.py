@@ -152,3 +152,11 @@ class VerdictStatus(StrEnum):
     WARNING = "warning"
     BAD = "bad"
     UNKNOWN = "unknown"
+
+    @property
+    def rank(self) -> int:
+        """0 for the worst (bad); the worst of several verdicts is the lowest rank."""
+        return _VERDICT_ORDER.index(self)
+
+
+_VERDICT_ORDER = (VerdictStatus.BAD, VerdictStatus.WARNING, VerdictStatus.UNKNOWN, VerdictStatus.OK)

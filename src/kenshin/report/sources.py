@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
-from kenshin.domain import Engagement, FirmwareStatus, ScanReport, VerdictStatus
+from kenshin.domain import Engagement, FirmwareStatus, ScanReport
 from kenshin.firmware import check_engagement
 from kenshin.report.build import build_report_input
 from kenshin.report.model import (
@@ -105,18 +105,10 @@ def _terminal_row(engagement: Engagement, assessment: TerminalAssessment) -> Aud
         role=terminal.role,
         os=assessment.os_summary,
         verdicts={
-            v.check_id: TerminalVerdict(verdict_status(v.status), v.summary_ja, v.summary_en)
+            v.check_id: TerminalVerdict(v.status, v.summary_ja, v.summary_en)
             for v in assessment.verdicts
         },
     )
-
-
-def verdict_status(kind: str) -> VerdictStatus:
-    """A terminal verdict's status; a kind this report does not know reads as "unknown"."""
-    try:
-        return VerdictStatus(kind)
-    except ValueError:
-        return VerdictStatus.UNKNOWN
 
 
 def terminal_rows(session: Session, engagement: Engagement) -> list[AuditedTerminal] | None:

@@ -17,7 +17,7 @@ Public API:
 
 from __future__ import annotations
 
-from kenshin.terminals.assessment import STATUSES, Status, TerminalAssessment, Verdict
+from kenshin.terminals.assessment import STATUSES, TerminalAssessment, Verdict
 from kenshin.terminals.collector import (
     collector_script,
     demo_terminal_files,
@@ -50,7 +50,6 @@ __all__ = [
     "STATUSES",
     "ChecklistItem",
     "CollectedTerminal",
-    "Status",
     "TerminalAssessment",
     "TerminalError",
     "TerminalFiles",

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Literal
 
-from kenshin.domain import Finding, FindingCategory, FindingSubject, Severity
+from kenshin.domain import Finding, FindingCategory, FindingSubject, Severity, VerdictStatus
 from kenshin.i18n import translate
 from kenshin.terminals.knowledge import checkbook
 
-Status = Literal["ok", "warning", "bad", "unknown"]
-STATUSES: tuple[Status, ...] = ("ok", "warning", "bad", "unknown")
+STATUSES: tuple[str, ...] = tuple(status.value for status in VerdictStatus)  # for counting
 
 
 @dataclass(frozen=True)
@@ -19,7 +17,7 @@ class Verdict:
     """One check's conclusion about one terminal, in both languages, with its evidence."""
 
     check_id: str
-    status: Status
+    status: VerdictStatus
     summary_ja: str
     summary_en: str
     evidence: str = ""
@@ -50,11 +48,10 @@ class TerminalAssessment:
         raise KeyError(check_id)
 
     @property
-    def worst(self) -> Status:
-        order = {"bad": 0, "warning": 1, "unknown": 2, "ok": 3}
+    def worst(self) -> VerdictStatus:
         if not self.verdicts:
-            return "unknown"
-        return min((v.status for v in self.verdicts), key=lambda s: order[s])
+            return VerdictStatus.UNKNOWN
+        return min((v.status for v in self.verdicts), key=lambda s: s.rank)
 
 
 NOT_EXAMINED = "not_examined"
@@ -70,14 +67,14 @@ class Outcome:
     """What a rule decided, before it becomes text: status, outcome key, parameters."""
 
     check_id: str
-    status: Status
+    status: VerdictStatus
     outcome: str
     params: tuple[tuple[str, object], ...] = ()
     evidence: str = ""
 
 
 def outcome(
-    check_id: str, status: Status, key: str, evidence: str = "", **params: object
+    check_id: str, status: VerdictStatus, key: str, evidence: str = "", **params: object
 ) -> Outcome:
     return Outcome(check_id, status, key, tuple(sorted(params.items())), evidence)
 
@@ -94,12 +91,14 @@ def render(result: Outcome, subject: FindingSubject) -> tuple[Verdict, Finding |
     summary_en = translate(message, "en", **params)
     severity: Severity | None = None
     finding: Finding | None = None
-    if result.status != "ok":
+    if result.status is not VerdictStatus.OK:
         severity = (
-            Severity.INFO if result.status == "unknown" else Severity(spec.severity[result.outcome])
+            Severity.INFO
+            if result.status is VerdictStatus.UNKNOWN
+            else Severity(spec.severity[result.outcome])
         )
         fix = f"terminals.fix.{short}.{result.outcome}"
-        if result.status == "unknown":
+        if result.status is VerdictStatus.UNKNOWN:
             fix = "terminals.fix.unknown"
         if result.outcome == NOT_EXAMINED:
             fix = "terminals.fix.not_examined"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
-from kenshin.domain import Finding, FindingSubject
+from kenshin.domain import Finding, FindingSubject, VerdictStatus
 from kenshin.terminals.assessment import NOT_EXAMINED, TerminalAssessment, Verdict, render
 from kenshin.terminals.model import CollectedTerminal
 from kenshin.terminals.rules import RULES, os_summary
@@ -25,7 +25,7 @@ def evaluate(
     findings: list[Finding] = []
     for rule in RULES:
         result = rule(collected, today)
-        if result.status == "unknown" and NOT_PROVIDED in result.evidence:
+        if result.status is VerdictStatus.UNKNOWN and NOT_PROVIDED in result.evidence:
             # Text inputs: nothing was given for this check. Say "not examined".
             result = replace(result, outcome=NOT_EXAMINED, params=())
         verdict, finding = render(result, subject)

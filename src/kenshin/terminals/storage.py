@@ -25,6 +25,7 @@ from kenshin.domain import (
     Severity,
     Terminal,
     TerminalRole,
+    VerdictStatus,
 )
 from kenshin.domain.clock import as_utc
 from kenshin.intake import to_document, validate_document
@@ -234,6 +235,14 @@ def _close_resolved(
             )
 
 
+def verdict_status(kind: str) -> VerdictStatus:
+    """A stored verdict's status; a kind this version does not know reads as "unknown"."""
+    try:
+        return VerdictStatus(kind)
+    except ValueError:
+        return VerdictStatus.UNKNOWN
+
+
 def stored_assessments(session: Session, engagement_code: str) -> list[TerminalAssessment]:
     """The assessments stored for an engagement's terminals, in the engagement's order."""
     repository = EngagementRepository(session)
@@ -258,7 +267,7 @@ def stored_assessments(session: Session, engagement_code: str) -> list[TerminalA
         verdicts = tuple(
             Verdict(
                 check_id=v.check_id,
-                status=v.status,  # type: ignore[arg-type]  # CHECK constraint keeps it in Status
+                status=verdict_status(v.status),
                 summary_ja=v.summary_ja,
                 summary_en=v.summary_en,
                 evidence=v.evidence,
@@ -267,7 +276,7 @@ def stored_assessments(session: Session, engagement_code: str) -> list[TerminalA
             )
             for v in row.verdicts
         )
-        fired = {v.check_id for v in verdicts if v.status != "ok"}
+        fired = {v.check_id for v in verdicts if v.status is not VerdictStatus.OK}
         findings = tuple(
             f
             for f in all_findings

@@ -292,3 +292,11 @@ def test_long_host_names_match_the_15_character_computer_name(
     with store.session() as session, pytest.raises(TerminalError) as caught:
         import_terminal_files(session, "demo-2026", [("c.json", sealed(other))], TODAY)
     assert caught.value.key == "terminals.unknown_host"
+
+
+def test_an_unknown_stored_verdict_kind_reads_as_unknown() -> None:
+    from kenshin.domain import VerdictStatus
+    from kenshin.terminals.storage import verdict_status
+
+    assert verdict_status("bad") is VerdictStatus.BAD
+    assert verdict_status("catalogue_stale") is VerdictStatus.UNKNOWN

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from kenshin.domain import VerdictStatus
 from kenshin.terminals.assessment import Outcome, outcome
 from kenshin.terminals.knowledge import antivirus, real_signature_age
 from kenshin.terminals.model import CollectedTerminal, InstalledProduct, SecurityCenterProduct
@@ -64,19 +65,23 @@ def presence_rule(collected: CollectedTerminal, today: date) -> Outcome:
             reason = collected.why_unreadable("antivirus") or collected.why_unreadable(
                 "security_center"
             )
-            return outcome(PRESENCE, "unknown", "unreadable", reason or "not collected")
+            return outcome(PRESENCE, VerdictStatus.UNKNOWN, "unreadable", reason or "not collected")
         # Windows Server has no Security Center: Defender status and installed programs speak.
         if _defender_running(collected):
             return outcome(
                 PRESENCE,
-                "ok",
+                VerdictStatus.OK,
                 "present",
                 "Get-MpComputerStatus: AntivirusEnabled=True",
                 names="Microsoft Defender Antivirus",
             )
         if installed:
             return outcome(
-                PRESENCE, "ok", "present", f"installed: {installed_names}", names=installed_names
+                PRESENCE,
+                VerdictStatus.OK,
+                "present",
+                f"installed: {installed_names}",
+                names=installed_names,
             )
         # Without Security Center (Windows Server, or a text input without it) only products
         # kenshin knows by name can be seen: an unknown product may well be protecting it.
@@ -89,7 +94,7 @@ def presence_rule(collected: CollectedTerminal, today: date) -> Outcome:
         )
         return outcome(
             PRESENCE,
-            "unknown",
+            VerdictStatus.UNKNOWN,
             "not_determined",
             f"no Security Center (root\\SecurityCenter2) data; {state}; "
             "no antivirus product kenshin knows among the installed programs",
@@ -97,13 +102,19 @@ def presence_rule(collected: CollectedTerminal, today: date) -> Outcome:
     active = _active(collected)
     if len(active) >= 2:
         names = ", ".join(p.name for p in active)
-        return outcome(PRESENCE, "warning", "several", _describe(active), names=names)
+        return outcome(PRESENCE, VerdictStatus.WARNING, "several", _describe(active), names=names)
     if registered or installed or _defender_running(collected):
         names = ", ".join(p.name for p in registered) or installed_names or "Microsoft Defender"
         return outcome(
-            PRESENCE, "ok", "present", _describe(registered) or installed_names, names=names
+            PRESENCE,
+            VerdictStatus.OK,
+            "present",
+            _describe(registered) or installed_names,
+            names=names,
         )
-    return outcome(PRESENCE, "bad", "none", "root\\SecurityCenter2 AntiVirusProduct is empty")
+    return outcome(
+        PRESENCE, VerdictStatus.BAD, "none", "root\\SecurityCenter2 AntiVirusProduct is empty"
+    )
 
 
 def realtime_rule(collected: CollectedTerminal, today: date) -> Outcome:
@@ -113,7 +124,7 @@ def realtime_rule(collected: CollectedTerminal, today: date) -> Outcome:
         active = _active(collected)
         if not active:
             names = ", ".join(p.name for p in registered)
-            return outcome(REALTIME, "bad", "off", _describe(registered), names=names)
+            return outcome(REALTIME, VerdictStatus.BAD, "off", _describe(registered), names=names)
         only_defender = all(is_defender(p.name) for p in active)
         if (
             only_defender
@@ -123,19 +134,19 @@ def realtime_rule(collected: CollectedTerminal, today: date) -> Outcome:
         ):
             return outcome(
                 REALTIME,
-                "bad",
+                VerdictStatus.BAD,
                 "defender_rtp_off",
                 "Get-MpComputerStatus: RealTimeProtectionEnabled=False",
             )
         names = ", ".join(p.name for p in active)
-        return outcome(REALTIME, "ok", "on", _describe(active), names=names)
+        return outcome(REALTIME, VerdictStatus.OK, "on", _describe(active), names=names)
     if defender and defender.passive:
         # Passive mode: another product does the real-time protection; Defender's own
         # RealTimeProtectionEnabled says nothing about it.
         others = ", ".join(p.name for p in installed_antivirus(collected)) or "-"
         return outcome(
             REALTIME,
-            "unknown",
+            VerdictStatus.UNKNOWN,
             "passive",
             f"Get-MpComputerStatus: AMRunningMode={defender.am_running_mode}; other product: "
             f"{others}",
@@ -145,15 +156,17 @@ def realtime_rule(collected: CollectedTerminal, today: date) -> Outcome:
         if defender.real_time_protection_enabled is True:
             return outcome(
                 REALTIME,
-                "ok",
+                VerdictStatus.OK,
                 "on",
                 "RealTimeProtectionEnabled=True",
                 names="Microsoft Defender Antivirus",
             )
         if defender.real_time_protection_enabled is False:
-            return outcome(REALTIME, "bad", "defender_rtp_off", "RealTimeProtectionEnabled=False")
+            return outcome(
+                REALTIME, VerdictStatus.BAD, "defender_rtp_off", "RealTimeProtectionEnabled=False"
+            )
     reason = collected.why_unreadable("security_center") or "no product state available"
-    return outcome(REALTIME, "unknown", "no_state", reason)
+    return outcome(REALTIME, VerdictStatus.UNKNOWN, "no_state", reason)
 
 
 def signatures_rule(collected: CollectedTerminal, today: date) -> Outcome:
@@ -173,7 +186,7 @@ def signatures_rule(collected: CollectedTerminal, today: date) -> Outcome:
         if age is None:
             return outcome(
                 SIGNATURES,
-                "unknown",
+                VerdictStatus.UNKNOWN,
                 "no_data",
                 f"AntivirusSignatureAge {defender.signature_age_days} "
                 f"(no real age), AntivirusSignatureLastUpdated "
@@ -187,7 +200,7 @@ def signatures_rule(collected: CollectedTerminal, today: date) -> Outcome:
             if age > limit:
                 return outcome(
                     SIGNATURES,
-                    "bad",
+                    VerdictStatus.BAD,
                     "old",
                     evidence,
                     days=age,
@@ -196,7 +209,7 @@ def signatures_rule(collected: CollectedTerminal, today: date) -> Outcome:
                 )
             return outcome(
                 SIGNATURES,
-                "ok",
+                VerdictStatus.OK,
                 "fresh",
                 evidence,
                 days=age,
@@ -209,21 +222,21 @@ def signatures_rule(collected: CollectedTerminal, today: date) -> Outcome:
         if stale:
             return outcome(
                 SIGNATURES,
-                "bad",
+                VerdictStatus.BAD,
                 "reported_old",
                 _describe(tuple(stale)),
                 names=", ".join(p.name for p in stale),
             )
         return outcome(
             SIGNATURES,
-            "ok",
+            VerdictStatus.OK,
             "reported_fresh",
             _describe(tuple(third_party)),
             names=", ".join(p.name for p in third_party),
         )
     return outcome(
         SIGNATURES,
-        "unknown",
+        VerdictStatus.UNKNOWN,
         "no_data",
         collected.why_unreadable("defender") or "no active product with signature data",
     )
@@ -263,7 +276,7 @@ def product_rule(collected: CollectedTerminal, today: date) -> Outcome:
                 continue
             return outcome(
                 PRODUCT,
-                "bad",
+                VerdictStatus.BAD,
                 "outdated",
                 f"{product.name} {product.version or ''}".strip(),
                 name=product.name,
@@ -279,7 +292,7 @@ def product_rule(collected: CollectedTerminal, today: date) -> Outcome:
             if months > knowledge.defender_platform_max_age_months:
                 return outcome(
                     PRODUCT,
-                    "warning",
+                    VerdictStatus.WARNING,
                     "platform_old",
                     f"AMProductVersion {defender.am_product_version} ({month:%Y-%m})",
                     version=defender.am_product_version,
@@ -290,5 +303,5 @@ def product_rule(collected: CollectedTerminal, today: date) -> Outcome:
         names = ", ".join(x for x in (names, f"Defender {defender.am_product_version}") if x)
     if not names:
         reason = collected.why_unreadable("antivirus") or "no antivirus product version found"
-        return outcome(PRODUCT, "unknown", "no_data", reason)
-    return outcome(PRODUCT, "ok", "current", names, names=names)
+        return outcome(PRODUCT, VerdictStatus.UNKNOWN, "no_data", reason)
+    return outcome(PRODUCT, VerdictStatus.OK, "current", names, names=names)

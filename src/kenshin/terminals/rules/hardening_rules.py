@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from kenshin.domain import VerdictStatus
 from kenshin.terminals.assessment import Outcome, outcome
 from kenshin.terminals.knowledge import checkbook
 from kenshin.terminals.model import CollectedTerminal
@@ -28,7 +29,7 @@ def administrators_rule(collected: CollectedTerminal, today: date) -> Outcome:
     if members is None:
         return outcome(
             ADMINISTRATORS,
-            "unknown",
+            VerdictStatus.UNKNOWN,
             "unreadable",
             collected.why_unreadable("administrators") or "not collected",
         )
@@ -46,7 +47,7 @@ def administrators_rule(collected: CollectedTerminal, today: date) -> Outcome:
     if everyone:
         return outcome(
             ADMINISTRATORS,
-            "bad",
+            VerdictStatus.BAD,
             "everyone",
             evidence,
             names=", ".join(m.display for m in everyone),
@@ -55,14 +56,16 @@ def administrators_rule(collected: CollectedTerminal, today: date) -> Outcome:
     if len(members) > limit:
         return outcome(
             ADMINISTRATORS,
-            "warning",
+            VerdictStatus.WARNING,
             "many",
             evidence,
             count=len(members),
             limit=limit,
             names=names,
         )
-    return outcome(ADMINISTRATORS, "ok", "few", evidence, count=len(members), names=names)
+    return outcome(
+        ADMINISTRATORS, VerdictStatus.OK, "few", evidence, count=len(members), names=names
+    )
 
 
 def local_accounts_rule(collected: CollectedTerminal, today: date) -> Outcome:
@@ -70,7 +73,7 @@ def local_accounts_rule(collected: CollectedTerminal, today: date) -> Outcome:
     if users is None:
         return outcome(
             LOCAL_ACCOUNTS,
-            "unknown",
+            VerdictStatus.UNKNOWN,
             "unreadable",
             collected.why_unreadable("local_users") or "not collected",
         )
@@ -78,17 +81,17 @@ def local_accounts_rule(collected: CollectedTerminal, today: date) -> Outcome:
     evidence = "enabled local accounts: " + (", ".join(u.name for u in enabled) or "(none)")
     guest = [u for u in enabled if u.rid == 501]
     if guest:
-        return outcome(LOCAL_ACCOUNTS, "bad", "guest", evidence, name=guest[0].name)
+        return outcome(LOCAL_ACCOUNTS, VerdictStatus.BAD, "guest", evidence, name=guest[0].name)
     no_password = [u for u in enabled if u.password_required is False]
     if no_password:
         return outcome(
             LOCAL_ACCOUNTS,
-            "warning",
+            VerdictStatus.WARNING,
             "no_password",
             evidence,
             names=", ".join(u.name for u in no_password),
         )
-    return outcome(LOCAL_ACCOUNTS, "ok", "clean", evidence, count=len(enabled))
+    return outcome(LOCAL_ACCOUNTS, VerdictStatus.OK, "clean", evidence, count=len(enabled))
 
 
 def rdp_rule(collected: CollectedTerminal, today: date) -> Outcome:
@@ -103,7 +106,7 @@ def rdp_rule(collected: CollectedTerminal, today: date) -> Outcome:
     if rdp is None or deny is None:
         return outcome(
             RDP,
-            "unknown",
+            VerdictStatus.UNKNOWN,
             "unreadable",
             collected.why_unreadable("rdp") or "fDenyTSConnections not readable",
         )
@@ -117,17 +120,20 @@ def rdp_rule(collected: CollectedTerminal, today: date) -> Outcome:
         f"UserAuthentication={rdp.user_authentication} (policy {rdp.policy_user_authentication})"
     )
     if deny != 0:
-        return outcome(RDP, "ok", "off", evidence)
+        return outcome(RDP, VerdictStatus.OK, "off", evidence)
     if nla == 0:
-        return outcome(RDP, "bad", "no_nla", evidence)
-    return outcome(RDP, "warning", "enabled", evidence)
+        return outcome(RDP, VerdictStatus.BAD, "no_nla", evidence)
+    return outcome(RDP, VerdictStatus.WARNING, "enabled", evidence)
 
 
 def smb1_rule(collected: CollectedTerminal, today: date) -> Outcome:
     smb = collected.smb1
     if smb is None:
         return outcome(
-            SMB1, "unknown", "unreadable", collected.why_unreadable("smb1") or "not collected"
+            SMB1,
+            VerdictStatus.UNKNOWN,
+            "unreadable",
+            collected.why_unreadable("smb1") or "not collected",
         )
     evidence = (
         f"LanmanServer SMB1={smb.server_smb1}; mrxsmb10 Start={smb.client_driver_start}; "
@@ -145,12 +151,12 @@ def smb1_rule(collected: CollectedTerminal, today: date) -> Outcome:
         server_on = None
     client_on = smb.client_driver_start in (2, 3)
     if server_on:
-        return outcome(SMB1, "bad", "on", evidence)
+        return outcome(SMB1, VerdictStatus.BAD, "on", evidence)
     if client_on and smb.feature_state not in (2, 3):
-        return outcome(SMB1, "bad", "client_on", evidence)
+        return outcome(SMB1, VerdictStatus.BAD, "client_on", evidence)
     if server_on is None:
-        return outcome(SMB1, "unknown", "unreadable", evidence)
-    return outcome(SMB1, "ok", "off", evidence)
+        return outcome(SMB1, VerdictStatus.UNKNOWN, "unreadable", evidence)
+    return outcome(SMB1, VerdictStatus.OK, "off", evidence)
 
 
 def firewall_rule(collected: CollectedTerminal, today: date) -> Outcome:
@@ -158,7 +164,7 @@ def firewall_rule(collected: CollectedTerminal, today: date) -> Outcome:
     if not profiles:
         return outcome(
             FIREWALL,
-            "unknown",
+            VerdictStatus.UNKNOWN,
             "unreadable",
             collected.why_unreadable("firewall") or "not collected",
         )
@@ -168,10 +174,10 @@ def firewall_rule(collected: CollectedTerminal, today: date) -> Outcome:
     evidence = ", ".join(f"{name}={value}" for name, value in effective.items())
     off = [name for name, value in effective.items() if value is False]
     if off:
-        return outcome(FIREWALL, "bad", "off", evidence, profiles=", ".join(off))
+        return outcome(FIREWALL, VerdictStatus.BAD, "off", evidence, profiles=", ".join(off))
     if any(value is None for value in effective.values()):
-        return outcome(FIREWALL, "unknown", "unreadable", evidence)
-    return outcome(FIREWALL, "ok", "on", evidence)
+        return outcome(FIREWALL, VerdictStatus.UNKNOWN, "unreadable", evidence)
+    return outcome(FIREWALL, VerdictStatus.OK, "on", evidence)
 
 
 def autologon_rule(collected: CollectedTerminal, today: date) -> Outcome:
@@ -179,7 +185,7 @@ def autologon_rule(collected: CollectedTerminal, today: date) -> Outcome:
     if auto is None:
         return outcome(
             AUTOLOGON,
-            "unknown",
+            VerdictStatus.UNKNOWN,
             "unreadable",
             collected.why_unreadable("autologon") or "not collected",
         )
@@ -190,9 +196,9 @@ def autologon_rule(collected: CollectedTerminal, today: date) -> Outcome:
     )
     if (auto.auto_admin_logon or "").strip() == "1":
         if auto.password_stored:
-            return outcome(AUTOLOGON, "bad", "password", evidence, user=user)
-        return outcome(AUTOLOGON, "bad", "on", evidence, user=user)
-    return outcome(AUTOLOGON, "ok", "off", evidence)
+            return outcome(AUTOLOGON, VerdictStatus.BAD, "password", evidence, user=user)
+        return outcome(AUTOLOGON, VerdictStatus.BAD, "on", evidence, user=user)
+    return outcome(AUTOLOGON, VerdictStatus.OK, "off", evidence)
 
 
 def bitlocker_rule(collected: CollectedTerminal, today: date) -> Outcome:
@@ -200,7 +206,7 @@ def bitlocker_rule(collected: CollectedTerminal, today: date) -> Outcome:
     if volumes is None:
         return outcome(
             BITLOCKER,
-            "unknown",
+            VerdictStatus.UNKNOWN,
             "unreadable",
             collected.why_unreadable("bitlocker") or "not collected",
         )
@@ -208,8 +214,8 @@ def bitlocker_rule(collected: CollectedTerminal, today: date) -> Outcome:
     if system is None:
         system = volumes[0] if volumes else None
     if system is None or system.protection_status not in (0, 1):
-        return outcome(BITLOCKER, "unknown", "unreadable", "no readable system volume")
+        return outcome(BITLOCKER, VerdictStatus.UNKNOWN, "unreadable", "no readable system volume")
     evidence = ", ".join(f"{v.drive} ProtectionStatus={v.protection_status}" for v in volumes)
     if system.protection_status == 1:
-        return outcome(BITLOCKER, "ok", "on", evidence, drive=system.drive)
-    return outcome(BITLOCKER, "warning", "off", evidence, drive=system.drive)
+        return outcome(BITLOCKER, VerdictStatus.OK, "on", evidence, drive=system.drive)
+    return outcome(BITLOCKER, VerdictStatus.WARNING, "off", evidence, drive=system.drive)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from kenshin.terminals.assessment import Outcome, Status, outcome
+from kenshin.domain import VerdictStatus
+from kenshin.terminals.assessment import Outcome, outcome
 from kenshin.terminals.knowledge import BuildUpdates, checkbook, cumulative_updates, lifecycle
 from kenshin.terminals.model import CollectedTerminal, OsInfo
 
@@ -80,7 +81,7 @@ def lifecycle_rule(collected: CollectedTerminal, today: date) -> Outcome:
             )
         return outcome(
             LIFECYCLE,
-            "unknown",
+            VerdictStatus.UNKNOWN,
             "unknown_version",
             evidence,
             build=os.full_build,
@@ -93,15 +94,21 @@ def lifecycle_rule(collected: CollectedTerminal, today: date) -> Outcome:
         days = (eos - today).days
         if days <= checkbook().thresholds["lifecycle_warn_days"]:
             return outcome(
-                LIFECYCLE, "warning", "ending", evidence, name=entry.name, end=eos, days=days
+                LIFECYCLE,
+                VerdictStatus.WARNING,
+                "ending",
+                evidence,
+                name=entry.name,
+                end=eos,
+                days=days,
             )
-        return outcome(LIFECYCLE, "ok", "supported", evidence, name=entry.name, end=eos)
+        return outcome(LIFECYCLE, VerdictStatus.OK, "supported", evidence, name=entry.name, end=eos)
     if entry.esu_until is not None and today <= entry.esu_until:
         esu = _esu_evidence(collected, entry.esu_first_ubr)
         if esu:
             return outcome(
                 LIFECYCLE,
-                "warning",
+                VerdictStatus.WARNING,
                 "esu",
                 f"{evidence}; {esu}",
                 name=entry.name,
@@ -110,7 +117,7 @@ def lifecycle_rule(collected: CollectedTerminal, today: date) -> Outcome:
             )
         return outcome(
             LIFECYCLE,
-            "bad",
+            VerdictStatus.BAD,
             "esu_missing",
             f"{evidence}; "
             + (
@@ -125,17 +132,14 @@ def lifecycle_rule(collected: CollectedTerminal, today: date) -> Outcome:
     if entry.esu_until is not None:
         return outcome(
             LIFECYCLE,
-            "bad",
+            VerdictStatus.BAD,
             "esu_ended",
             evidence,
             name=entry.name,
             end=eos,
             esu_until=entry.esu_until,
         )
-    return outcome(LIFECYCLE, "bad", "unsupported", evidence, name=entry.name, end=eos)
-
-
-_RANK = {"bad": 0, "warning": 1, "unknown": 2, "ok": 3}
+    return outcome(LIFECYCLE, VerdictStatus.BAD, "unsupported", evidence, name=entry.name, end=eos)
 
 
 def _kb_number(kb: str) -> int | None:
@@ -161,7 +165,7 @@ def _before_catalogue(collected: CollectedTerminal, known: BuildUpdates) -> Outc
     newest = f"KB{max(numbers)}"
     return outcome(
         PATCH,
-        "bad",
+        VerdictStatus.BAD,
         "before_catalogue",
         f"highest installed update {newest} is numbered below {oldest.kb} "
         f"({known.name}, {oldest.date}), the oldest cumulative update kenshin knows",
@@ -176,7 +180,7 @@ def _stale(known: BuildUpdates, source: str, today: date) -> Outcome:
     latest = known.latest
     return outcome(
         PATCH,
-        "unknown",
+        VerdictStatus.UNKNOWN,
         "catalogue_stale",
         f"{source} >= {known.build}.{latest.ubr} ({latest.kb}, {latest.date}), but the update "
         f"data (as of {catalogue.as_of}) is older than {catalogue.dated.refresh_days} days "
@@ -210,7 +214,7 @@ def _ubr_outcome(collected: CollectedTerminal, today: date) -> Outcome | None:
             return _stale(known, source, today)
         return outcome(
             PATCH,
-            "ok",
+            VerdictStatus.OK,
             "current",
             f"{source} >= {os.build}.{latest.ubr} ({latest.kb}, {latest.date})",
             build=build_text,
@@ -236,11 +240,13 @@ def _ubr_outcome(collected: CollectedTerminal, today: date) -> Outcome | None:
         "as_of": catalogue.as_of,
     }
     if installed_release is None:
-        return outcome(PATCH, "bad", "far_behind", evidence, behind=f"{behind}+", **params)
+        return outcome(
+            PATCH, VerdictStatus.BAD, "far_behind", evidence, behind=f"{behind}+", **params
+        )
     far = behind > thresholds["patch_warn_releases"] or (
         gap is not None and gap > thresholds["patch_gap_bad_days"]
     )
-    status: Status = "bad" if far else "warning"
+    status = VerdictStatus.BAD if far else VerdictStatus.WARNING
     return outcome(
         PATCH,
         status,
@@ -256,7 +262,7 @@ def _hotfix_outcome(collected: CollectedTerminal, today: date) -> Outcome | None
     if hotfixes is None:
         return None
     if not hotfixes:
-        return outcome(PATCH, "bad", "no_updates", "Get-HotFix returned no updates")
+        return outcome(PATCH, VerdictStatus.BAD, "no_updates", "Get-HotFix returned no updates")
     dated = [h for h in hotfixes if h.installed_on is not None]
     if not dated:
         return None
@@ -269,24 +275,38 @@ def _hotfix_outcome(collected: CollectedTerminal, today: date) -> Outcome | None
         f"last installed update {last.id} on {last.installed_on} ({age} days before {reference})"
     )
     if age > thresholds["update_age_bad_days"]:
-        return outcome(PATCH, "bad", "stale", evidence, kb=last.id, on=last.installed_on, days=age)
+        return outcome(
+            PATCH, VerdictStatus.BAD, "stale", evidence, kb=last.id, on=last.installed_on, days=age
+        )
     if age > thresholds["update_age_warn_days"]:
         return outcome(
-            PATCH, "warning", "old_update", evidence, kb=last.id, on=last.installed_on, days=age
+            PATCH,
+            VerdictStatus.WARNING,
+            "old_update",
+            evidence,
+            kb=last.id,
+            on=last.installed_on,
+            days=age,
         )
-    return outcome(PATCH, "ok", "recent", evidence, kb=last.id, on=last.installed_on, days=age)
+    return outcome(
+        PATCH, VerdictStatus.OK, "recent", evidence, kb=last.id, on=last.installed_on, days=age
+    )
 
 
 def patch_rule(collected: CollectedTerminal, today: date) -> Outcome:
     found = [o for o in (_ubr_outcome(collected, today), _hotfix_outcome(collected, today)) if o]
     # An outcome that cannot tell (update data too old) yields to one that can; its evidence
     # stays in the verdict.
-    decisive = [o for o in found if o.status != "unknown"] or found
+    decisive = [o for o in found if o.status != VerdictStatus.UNKNOWN] or found
     if not found:
         reason = collected.why_unreadable("updates") or collected.why_unreadable("ubr")
         return outcome(
-            PATCH, "unknown", "no_data", reason or "no UBR data and no dated updates", build=""
+            PATCH,
+            VerdictStatus.UNKNOWN,
+            "no_data",
+            reason or "no UBR data and no dated updates",
+            build="",
         )
-    worst = min(decisive, key=lambda o: _RANK[o.status])
+    worst = min(decisive, key=lambda o: o.status.rank)
     evidence = "; ".join(o.evidence for o in found)
     return Outcome(worst.check_id, worst.status, worst.outcome, worst.params, evidence)

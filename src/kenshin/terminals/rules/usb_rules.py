@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from kenshin.domain import VerdictStatus
 from kenshin.terminals.assessment import Outcome, outcome
 from kenshin.terminals.knowledge import antivirus
 from kenshin.terminals.model import CollectedTerminal, InstallRestrictions, RemovablePolicy
@@ -104,7 +105,7 @@ def mass_storage_rule(collected: CollectedTerminal, today: date) -> Outcome:
     if usb is None:
         return outcome(
             MASS_STORAGE,
-            "unknown",
+            VerdictStatus.UNKNOWN,
             "unreadable",
             collected.why_unreadable("usb") or "not collected",
         )
@@ -119,26 +120,30 @@ def mass_storage_rule(collected: CollectedTerminal, today: date) -> Outcome:
             0, "USBSTOR Start=4" + (", UASPStor Start=4" if usb.uaspstor_start == 4 else "")
         )
     if blocked:
-        return outcome(MASS_STORAGE, "ok", "blocked", evidence, how=", ".join(blocked))
+        return outcome(MASS_STORAGE, VerdictStatus.OK, "blocked", evidence, how=", ".join(blocked))
     if usb.usbstor_start == 4:
         uas = "not examined" if usb.uaspstor_start is None else f"Start={usb.uaspstor_start}"
-        return outcome(MASS_STORAGE, "warning", "usbstor_only", evidence, uas=uas)
+        return outcome(MASS_STORAGE, VerdictStatus.WARNING, "usbstor_only", evidence, uas=uas)
     write_only = []
     if usb.machine_policy.disk.deny_write == 1:
         write_only.append("machine policy Deny_Write=1")
     if usb.write_protect == 1:
         write_only.append("StorageDevicePolicies WriteProtect=1")
     if write_only:
-        return outcome(MASS_STORAGE, "warning", "write_only", evidence, how=", ".join(write_only))
+        return outcome(
+            MASS_STORAGE, VerdictStatus.WARNING, "write_only", evidence, how=", ".join(write_only)
+        )
     user_only = _rw_blocks(usb.user_policy, "user policy")
     if user_only:
-        return outcome(MASS_STORAGE, "warning", "user_only", evidence, how=", ".join(user_only))
+        return outcome(
+            MASS_STORAGE, VerdictStatus.WARNING, "user_only", evidence, how=", ".join(user_only)
+        )
     product = device_control(collected)
     if usb.not_examined and not product:
         # Only some of the places Windows blocks USB storage were shown (text inputs).
         return outcome(
             MASS_STORAGE,
-            "unknown",
+            VerdictStatus.UNKNOWN,
             "partly_examined",
             evidence,
             missing=", ".join(usb.not_examined),
@@ -146,12 +151,12 @@ def mass_storage_rule(collected: CollectedTerminal, today: date) -> Outcome:
     if product:
         return outcome(
             MASS_STORAGE,
-            "warning",
+            VerdictStatus.WARNING,
             "third_party",
             f"{evidence}; installed: {product}",
             product=product,
         )
-    return outcome(MASS_STORAGE, "bad", "open", evidence)
+    return outcome(MASS_STORAGE, VerdictStatus.BAD, "open", evidence)
 
 
 def wpd_rule(collected: CollectedTerminal, today: date) -> Outcome:
@@ -160,14 +165,14 @@ def wpd_rule(collected: CollectedTerminal, today: date) -> Outcome:
         reason = collected.why_unreadable("usb") or (
             f"{REMOVABLE_POLICY} {NOT_PROVIDED}" if usb else "not collected"
         )
-        return outcome(WPD, "unknown", "unreadable", reason)
+        return outcome(WPD, VerdictStatus.UNKNOWN, "unreadable", reason)
     machine = usb.machine_policy
     evidence = (
         f"machine Deny_All={machine.deny_all}; WPD Deny_Read={machine.wpd.deny_read} "
         f"Deny_Write={machine.wpd.deny_write}"
     )
     if machine.deny_all == 1 or (machine.wpd.deny_read == 1 and machine.wpd.deny_write == 1):
-        return outcome(WPD, "ok", "blocked", evidence)
+        return outcome(WPD, VerdictStatus.OK, "blocked", evidence)
     if machine.wpd.deny_read == 1 or machine.wpd.deny_write == 1:
-        return outcome(WPD, "warning", "partial", evidence)
-    return outcome(WPD, "warning", "open", evidence)
+        return outcome(WPD, VerdictStatus.WARNING, "partial", evidence)
+    return outcome(WPD, VerdictStatus.WARNING, "open", evidence)
