@@ -46,10 +46,10 @@ class ReportView(ViewContext):
     appendix: Appendix
 
 
-def build_view(report: ReportInput, lang: str) -> ReportView:
-    """Everything the templates and exports need, in ``lang``."""
+def view_context(report: ReportInput, lang: str) -> ViewContext:
+    """``report`` assessed, in ``lang``: what every section is built from."""
     findings, results = assess(report)
-    context = ViewContext(
+    return ViewContext(
         lang=lang,
         input=report,
         findings=findings,
@@ -58,6 +58,11 @@ def build_view(report: ReportInput, lang: str) -> ReportView:
         addresses=address_statuses(report),
         fixes=device_fixes(findings, report.firmware),
     )
+
+
+def build_view(report: ReportInput, lang: str) -> ReportView:
+    """Everything the templates and exports need, in ``lang``."""
+    context = view_context(report, lang)
     items = finding_items(context)
     by_id = {item.id: item for item in items}
     return ReportView(
@@ -78,6 +83,6 @@ def build_view(report: ReportInput, lang: str) -> ReportView:
         terminals=build_terminals(context, by_id),
         checklist_table=build_checklist(context),
         requests=build_requests(context),
-        sheets=action_sheets([item for item in items if item.open], lang, context.fixes),
+        sheets=action_sheets([item for item in items if item.open], context.lang, context.fixes),
         appendix=build_appendix(context, items),
     )

@@ -1,0 +1,220 @@
+"""Each section of the report view, built alone from a small input."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from report_fixtures import GENERATED_AT, SCAN_END, SCAN_START, demo_report_input, terminal_rows
+
+from kenshin.domain import (
+    Engagement,
+    Finding,
+    FindingCategory,
+    FindingSubject,
+    FirmwareStatus,
+    HostResult,
+    PortCount,
+    PortResult,
+    PortState,
+    Protocol,
+    ScanReport,
+    Severity,
+    VerdictStatus,
+    VersionSource,
+)
+from kenshin.report import FirmwareRow, ReportInput, TerminalVerdict, Versions
+from kenshin.report.sections.appendix import APPENDIX_INDEX_LIMIT, build_appendix
+from kenshin.report.sections.checklist import build_checklist
+from kenshin.report.sections.context import ViewContext
+from kenshin.report.sections.firmware import FIRMWARE_TABLE_LIMIT, build_firmware
+from kenshin.report.sections.items import FindingItem, finding_items
+from kenshin.report.sections.remote import HOSTS_DETAIL_LIMIT, build_remote
+from kenshin.report.sections.requests import build_requests
+from kenshin.report.sections.scope import build_scope
+from kenshin.report.sections.summary import TOP_ACTIONS, Approval, build_cover, build_summary
+from kenshin.report.sections.terminals import CELL_LONG, TERMINAL_COLUMNS, build_terminals
+from kenshin.report.view import view_context
+
+
+def _bare(engagement: Engagement, **parts: object) -> ReportInput:
+    report = ReportInput(engagement=engagement, versions=Versions("0"), generated_at=GENERATED_AT)
+    return replace(report, **parts)
+
+
+def _built(report: ReportInput, lang: str = "ja") -> tuple[ViewContext, dict[str, FindingItem]]:
+    context = view_context(report, lang)
+    return context, {item.id: item for item in finding_items(context)}
+
+
+def _exposure(n: int, address: str = "198.18.10.10", evidence: str = "") -> Finding:
+    return Finding(
+        f"exposure.port{n}",
+        FindingCategory.EXPOSURE,
+        Severity.HIGH,
+        f"ポート{n}が公開",
+        f"port {n} open",
+        FindingSubject(address=address, port=10000 + n, protocol="tcp"),
+        remediation_ja=f"ポート{n}を閉じてください。",
+        evidence=evidence,
+    )
+
+
+def test_cover_names_the_institution_in_the_report_language(demo_engagement: Engagement) -> None:
+    english = build_cover(view_context(_bare(demo_engagement), "en"))
+    assert english.institution == "Demo General Hospital"
+    assert english.institution_ja == "デモ総合病院"
+    assert english.window == "2026-12-03 20:00 – 2026-12-04 06:00"
+    assert english.authorisation == Approval(
+        "院長 健診 一郎", "2026-11-20", "脆弱性診断実施承諾書 DEMO-2026-001"
+    )
+    assert build_cover(view_context(_bare(demo_engagement), "ja")).institution == "デモ総合病院"
+    unset = replace(demo_engagement, window=None, authorisation=None)
+    bare = build_cover(view_context(_bare(unset), "ja"))
+    assert bare.window is None
+    assert bare.authorisation is None
+
+
+def test_summary_shows_the_first_actions_as_cards_and_the_rest_as_rows(
+    demo_engagement: Engagement,
+) -> None:
+    def summary(count: int) -> tuple[int, int]:
+        findings = tuple(_exposure(n) for n in range(count))
+        context, by_id = _built(_bare(demo_engagement, findings=findings))
+        built = build_summary(context, tuple(by_id.values()))
+        assert built.open_count == count
+        return len(built.top_actions), len(built.more_actions)
+
+    assert summary(TOP_ACTIONS + 2) == (TOP_ACTIONS + 2, 0)  # a few more stay cards
+    assert summary(TOP_ACTIONS + 3) == (TOP_ACTIONS, 3)
+
+
+def test_scope_lists_what_was_not_diagnosed_and_why(demo_engagement: Engagement) -> None:
+    report = demo_report_input(demo_engagement)
+    assert report.scan is not None
+    confirmed = build_scope(view_context(report, "ja"))
+    assert confirmed.diagnosed_count == 2
+    assert confirmed.unconfirmed == ()
+    only_fixed = replace(report.scan, hosts=report.scan.hosts[:1])
+    scope = build_scope(
+        view_context(replace(report, engagement=demo_engagement, scan=only_fixed), "ja")
+    )
+    assert [a.address for a in scope.unconfirmed] == ["198.18.20.20"]  # dynamic, unconfirmed
+    assert scope.diagnosed_count == 1
+    assert [p.key for p in scope.points_closed] == ["CP-03"]
+    assert [p.key for p in scope.points_out_of_scope] == ["CP-04"]
+    assert [v.key for v in scope.version_missing] == ["DEV-03"]  # DEV-05 is out of scope
+    assert build_scope(view_context(_bare(demo_engagement), "ja")).scan is None
+
+
+def test_firmware_table_names_clean_devices_in_a_line_only_when_many(
+    demo_engagement: Engagement,
+) -> None:
+    affected = next(
+        r for r in demo_report_input(demo_engagement).firmware or () if r.device_key == "DEV-01"
+    )
+    clean = tuple(
+        FirmwareRow(
+            f"X-{n:02d}", "Yamaha", "RTX1300", "23.00.01", VersionSource.VENDOR,
+            FirmwareStatus.NOT_AFFECTED,
+        )
+        for n in range(FIRMWARE_TABLE_LIMIT)
+    )  # fmt: skip
+    many = build_firmware(*_built(_bare(demo_engagement, firmware=(*clean, affected))))
+    assert many.rows is not None
+    assert many.rows[0].key == "DEV-01"  # affected first
+    assert [r.key for r in many.listed] == ["DEV-01"]
+    assert len(many.clean) == FIRMWARE_TABLE_LIMIT
+    assert many.checked_count == FIRMWARE_TABLE_LIMIT + 1
+    few = build_firmware(*_built(_bare(demo_engagement, firmware=(*clean[:-1], affected))))
+    assert len(few.listed) == FIRMWARE_TABLE_LIMIT
+    assert few.clean == ()
+    not_done = build_firmware(*_built(_bare(demo_engagement)))
+    assert not_done.rows is None
+    assert not_done.listed == ()
+
+
+def test_remote_lists_findings_under_their_address_and_counts_ports(
+    demo_engagement: Engagement,
+) -> None:
+    ports = (
+        PortResult(Protocol.TCP, 443, PortState.OPEN),
+        PortResult(Protocol.UDP, 161, PortState.OPEN_FILTERED),
+    )
+    host = HostResult(
+        "198.18.10.10", ports, (), (PortCount(Protocol.TCP, PortState.CLOSED, "reset", 99),)
+    )
+    scan = ScanReport(SCAN_START, SCAN_END, hosts=(host,))
+    findings = (_exposure(1), _exposure(2, address="198.18.20.20"))
+    remote = build_remote(*_built(_bare(demo_engagement, scan=scan, findings=findings)))
+    (section,) = remote.hosts
+    assert [item.target for item in section.findings] == ["198.18.10.10:10001/tcp"]
+    assert [item.target for item in remote.other_findings] == ["198.18.20.20:10002/tcp"]
+    assert [p.port for p in section.open_ports] == [443]
+    assert [p.port for p in section.open_filtered] == [161]
+    tcp = next(c for c in section.coverage if c.protocol == "TCP")
+    assert tcp.total == 100
+    assert not remote.consolidated
+    many = tuple(replace(host, address=f"198.18.10.{n}") for n in range(HOSTS_DETAIL_LIMIT + 1))
+    wide = build_remote(*_built(_bare(demo_engagement, scan=replace(scan, hosts=many))))
+    assert wide.consolidated
+
+
+def test_terminals_table_has_a_column_per_terminal_and_lists_every_issue(
+    demo_engagement: Engagement,
+) -> None:
+    rows = terminal_rows()
+    long = TerminalVerdict(VerdictStatus.WARNING, "定義ファイルが古い" * 10)
+    extra = tuple(
+        replace(rows[0], key=f"T-1{n}", hostname=f"PC-{n}", verdicts={"usb": long})
+        for n in range(2)
+    )
+    section = build_terminals(*_built(_bare(demo_engagement, terminals=(*rows, *extra))))
+    assert [len(table.terminals) for table in section.tables] == [TERMINAL_COLUMNS, 2]
+    second = section.tables[1]
+    assert second.rows[0].cells[0].status == "unknown"  # os_support was not checked there
+    usb = next(r for r in second.rows if r.cells[0].status == "warning")
+    assert len(usb.cells[0].summary) == CELL_LONG
+    assert usb.cells[0].summary.endswith("…")
+    pacs = next(issue for issue in section.issues if issue.key == "T-03")
+    assert [line.status for line in pacs.lines] == ["bad", "bad", "bad", "warning"]
+    assert "T-01" not in {issue.key for issue in section.issues}  # all ok
+    not_done = build_terminals(*_built(_bare(demo_engagement)))
+    assert not_done.audited is None
+    assert not_done.tables == ()
+    assert [t.key for t in not_done.planned] == ["T-01", "T-02", "T-03", "T-04", "T-05"]
+
+
+def test_checklist_counts_its_lines_by_result(demo_engagement: Engagement) -> None:
+    checklist = build_checklist(view_context(demo_report_input(demo_engagement), "ja"))
+    by_status = {
+        status: sum(1 for line in checklist.lines if line.status == status)
+        for status in ("met", "not_met", "not_determinable")
+    }
+    counts = checklist.counts
+    assert (counts.met, counts.not_met, counts.not_determinable) == (
+        by_status["met"],
+        by_status["not_met"],
+        by_status["not_determinable"],
+    )
+    assert counts.not_met > 0
+
+
+def test_requests_unknown_to_the_report_are_not_an_empty_list(demo_engagement: Engagement) -> None:
+    assert build_requests(view_context(_bare(demo_engagement), "ja")) is None
+    assert build_requests(view_context(_bare(demo_engagement, requests=()), "ja")) == ()
+
+
+def test_appendix_shows_one_raw_answer_once(demo_engagement: Engagement) -> None:
+    findings = (
+        _exposure(1, evidence="SSH-2.0-OpenSSH_7.4"),
+        _exposure(2, evidence="SSH-2.0-OpenSSH_7.4"),
+    )
+    context, by_id = _built(_bare(demo_engagement, findings=findings))
+    appendix = build_appendix(context, tuple(by_id.values()))
+    first, second = appendix.evidence
+    assert first.text == "SSH-2.0-OpenSSH_7.4"
+    assert (second.text, second.same_as) == ("", first.id)
+    assert appendix.show_index
+    many = tuple(_exposure(n) for n in range(APPENDIX_INDEX_LIMIT + 1))
+    context, by_id = _built(_bare(demo_engagement, findings=many))
+    assert not build_appendix(context, tuple(by_id.values())).show_index
