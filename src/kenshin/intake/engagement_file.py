@@ -25,8 +25,8 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from kenshin import domain as d
 from kenshin.errors import KenshinError
 from kenshin.i18n import translate
+from kenshin.intake.engagement_schema import MAX_BEDS as MAX_BEDS  # web/inventory reads it here
 from kenshin.intake.engagement_schema import (
-    MAX_BEDS,
     SCHEMA,
     ContactModel,
     EngagementModel,
@@ -34,21 +34,6 @@ from kenshin.intake.engagement_schema import (
 )
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
-
-__all__ = [
-    "MAX_BEDS",
-    "MAX_FILE_BYTES",
-    "SCHEMA",
-    "IntakeError",
-    "Problem",
-    "cannot_read",
-    "dump_text",
-    "parse_bytes",
-    "parse_text",
-    "read_file",
-    "to_document",
-    "validate_document",
-]
 
 Path_ = tuple[str | int, ...]
 
