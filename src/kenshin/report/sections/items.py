@@ -74,7 +74,8 @@ def finding_items(context: ViewContext) -> tuple[FindingItem, ...]:
     cards = 0
     for finding in context.findings:
         pressing = finding.priority in DETAILED and finding.is_open
-        cards += pressing
+        if pressing:
+            cards += 1
         items.append(_item(context, finding, pressing and cards <= MAX_CARDS))
     return tuple(items)
 
