@@ -19,9 +19,10 @@ from kenshin.domain.enums import Confidence
 from kenshin.domain.scan import PortResult, PortState, Protocol, ServiceIdentity
 from kenshin.identify import _http
 from kenshin.identify._decoders import Decoded, decode, printable
-from kenshin.identify._io import Connection, TlsFacts, open_tcp, tls_facts, udp_exchange
+from kenshin.identify._io import TlsFacts, open_tcp, tls_facts, udp_exchange
 from kenshin.identify.rules import Knowledge, MatchRule, Probe, load_knowledge, render, render_cpes
 from kenshin.identify.settings import IdentifySettings
+from kenshin.net.stream import Connection
 
 _WEB_SERVICES = frozenset({"http", "https", "http-proxy", "https-alt", "http-alt"})
 
@@ -92,7 +93,10 @@ async def _exchange(
         if not await connection.send(probe.payload_for(address)):
             return b"", True
         answer = await connection.read(
-            probe.wait or settings.read_timeout, settings.idle_timeout, settings.banner_bytes
+            probe.wait or settings.read_timeout,
+            settings.idle_timeout,
+            settings.banner_bytes,
+            telnet_refusals=True,
         )
         return answer.data, answer.closed and not answer.data
     finally:
@@ -107,11 +111,15 @@ async def _vnc_security(
     if connection is None:
         return ()
     try:
-        banner = await connection.read(settings.read_timeout, settings.idle_timeout, 12)
+        banner = await connection.read(
+            settings.read_timeout, settings.idle_timeout, 12, telnet_refusals=True
+        )
         if not banner.data.startswith(b"RFB "):
             return ()
         await connection.send(banner.data[:12])
-        answer = await connection.read(settings.read_timeout, settings.idle_timeout, 256)
+        answer = await connection.read(
+            settings.read_timeout, settings.idle_timeout, 256, telnet_refusals=True
+        )
         data = answer.data
         if not data:
             return ()
@@ -303,6 +311,7 @@ async def _identify_tcp(
                 settings.idle_timeout,
                 settings.banner_bytes,
                 total_timeout=settings.port_timeout,
+                telnet_refusals=True,
                 trickle=True,
             )
         finally:
@@ -368,7 +377,10 @@ async def _inside_tls(
         progress.answered = True
         # The banner inside TLS (imaps, pop3s, smtps, ftps, ...).
         answer = await connection.read(
-            min(settings.banner_wait, 1.0), settings.idle_timeout, settings.banner_bytes
+            min(settings.banner_wait, 1.0),
+            settings.idle_timeout,
+            settings.banner_bytes,
+            telnet_refusals=True,
         )
     finally:
         await connection.close()
@@ -400,7 +412,10 @@ async def _identify_udp(
     tasks = {
         asyncio.create_task(
             udp_exchange(
-                address, port, probe.payload_for(address), settings,
+                address,
+                port,
+                probe.payload_for(address),
+                settings,
                 wait=probe.wait or settings.read_timeout,
             )
         ): index
