@@ -24,6 +24,8 @@ from hypothesis import strategies as st
 
 from kenshin.domain import (
     AddressAssignment,
+    AuditEvent,
+    AuditOutcome,
     Authorisation,
     ConnectionKind,
     ConnectionPoint,
@@ -35,7 +37,6 @@ from kenshin.domain import (
 from kenshin.scan import (
     LAB,
     EmergencyStop,
-    Guard,
     ScanPlan,
     TcpMode,
     run_scan,
@@ -44,7 +45,14 @@ from kenshin.scan import (
 from kenshin.scan.tcp_connect import tcp_connect_scan
 from kenshin.scan.tcp_syn import SynScan
 from kenshin.scan.udp import udp_scan
-from kenshin.scope import LabPermission, Scope, ScopeError, adhoc_scope, scope_for_engagement
+from kenshin.scope import (
+    Gate,
+    LabPermission,
+    Scope,
+    ScopeError,
+    adhoc_scope,
+    scope_for_engagement,
+)
 
 _real_socket = socket.socket
 
@@ -226,7 +234,8 @@ def test_lowest_layer_refuses_unplanned_addresses(spy: list[str], engine: str) -
         if os.environ.get("CI"):
             pytest.fail(reason)
         pytest.skip(reason)
-    guard = Guard(adhoc_scope(env={}))
+    events: list[AuditEvent] = []
+    guard = Gate(adhoc_scope(env={}), events.append)
     stop = EmergencyStop()
     results: list[Any] = []
 
@@ -245,19 +254,22 @@ def test_lowest_layer_refuses_unplanned_addresses(spy: list[str], engine: str) -
         attempt()
     assert "192.0.2.5" not in spy
     assert results == []
+    assert [(e.action, e.outcome, e.targets) for e in events] == [
+        ("scan.port", AuditOutcome.REFUSED, ("192.0.2.5",))
+    ]
 
 
 def test_guard_is_asked_at_send_time(spy: list[str]) -> None:
     """A scope narrowed after planning stops the very next probe."""
 
-    class Narrowing(Guard):
+    class Narrowing(Gate):
         calls = 0
 
-        def permit(self, address: str) -> None:
+        def permit(self, address: str) -> str:
             Narrowing.calls += 1
             if Narrowing.calls > 3:
                 raise ScopeError("scope.adhoc_refused", address=address, env="-")
-            super().permit(address)
+            return super().permit(address)
 
     guard = Narrowing(adhoc_scope(env={}))
     with pytest.raises(ScopeError):

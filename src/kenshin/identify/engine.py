@@ -23,6 +23,7 @@ from kenshin.identify._io import TlsFacts, open_tcp, tls_facts, udp_exchange
 from kenshin.identify.rules import Knowledge, MatchRule, Probe, load_knowledge, render, render_cpes
 from kenshin.identify.settings import IdentifySettings
 from kenshin.net.stream import Connection
+from kenshin.scope import Gate
 
 _WEB_SERVICES = frozenset({"http", "https", "http-proxy", "https-alt", "http-alt"})
 
@@ -460,16 +461,19 @@ async def identify_port(
     port: PortResult,
     settings: IdentifySettings | None = None,
     *,
+    gate: Gate,
     knowledge: Knowledge | None = None,
 ) -> PortResult:
     """``port`` with its ``identity`` filled in when it is open (TCP) or answered (UDP).
 
-    Never raises for network trouble and never waits longer than
-    ``settings.port_timeout``: what could not be told comes back as a low-confidence
-    identity that says why.
+    ``gate`` decides first whether ``address`` may be probed (a refusal is audited and
+    raised as ScopeError). Otherwise never raises for network trouble and never waits
+    longer than ``settings.port_timeout``: what could not be told comes back as a
+    low-confidence identity that says why.
     """
     if not _eligible(port):
         return port
+    gate.permit(address)
     settings = settings or IdentifySettings()
     knowledge = knowledge or load_knowledge()
     progress = _Progress()
@@ -494,19 +498,27 @@ async def identify_port(
 
 
 async def identify_host(
-    address: str, ports: Sequence[PortResult], settings: IdentifySettings | None = None
+    address: str,
+    ports: Sequence[PortResult],
+    settings: IdentifySettings | None = None,
+    *,
+    gate: Gate,
 ) -> tuple[PortResult, ...]:
     """Every port of one host, the open ones identified, at most
-    ``concurrency_per_host`` at a time; the order of ``ports`` is kept."""
+    ``concurrency_per_host`` at a time; the order of ``ports`` is kept.
+
+    ``gate`` is asked before anything is sent: a refused address raises ScopeError."""
     settings = settings or IdentifySettings()
+    if any(_eligible(p) for p in ports):
+        gate.permit(address)
     knowledge = load_knowledge()
-    gate = asyncio.Semaphore(settings.concurrency_per_host)
+    slots = asyncio.Semaphore(settings.concurrency_per_host)
 
     async def one(port: PortResult) -> PortResult:
         if not _eligible(port):
             return port
-        async with gate:
-            return await identify_port(address, port, settings, knowledge=knowledge)
+        async with slots:
+            return await identify_port(address, port, settings, gate=gate, knowledge=knowledge)
 
     results = await asyncio.gather(*(one(p) for p in ports), return_exceptions=True)
     out: list[PortResult] = []

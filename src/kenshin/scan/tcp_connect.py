@@ -30,7 +30,6 @@ from dataclasses import dataclass, field, replace
 
 from kenshin.domain import PortState, Protocol
 from kenshin.scan.guard import (
-    Guard,
     ResultSink,
     abortive_close_option,
     family_of,
@@ -38,6 +37,7 @@ from kenshin.scan.guard import (
 )
 from kenshin.scan.pacing import EmergencyStop, RttEstimator, TokenBucket
 from kenshin.scan.settings import ScanSettings
+from kenshin.scope import Gate
 
 _FILTER_ERRNOS = {
     errno.EHOSTUNREACH: "host-unreach",
@@ -87,7 +87,7 @@ class _Pump:
         loop: asyncio.AbstractEventLoop,
         hosts: list[_Host],
         settings: ScanSettings,
-        guard: Guard,
+        guard: Gate,
         stop: EmergencyStop,
         emit: ResultSink,
         total_limit: int,
@@ -272,7 +272,7 @@ async def _scan_part(
     targets: Sequence[str],
     ports: Sequence[int],
     settings: ScanSettings,
-    guard: Guard,
+    guard: Gate,
     stop: EmergencyStop,
     emit: ResultSink,
     skip: Collection[tuple[str, int]],
@@ -313,7 +313,7 @@ async def tcp_connect_scan(
     targets: Sequence[str],
     ports: Sequence[int],
     settings: ScanSettings,
-    guard: Guard,
+    guard: Gate,
     stop: EmergencyStop,
     emit: ResultSink,
     skip: Collection[tuple[str, int]] = frozenset(),

@@ -30,10 +30,10 @@ from collections.abc import Callable, Sequence
 from ipaddress import IPv4Address
 
 from kenshin.domain import PortState
-from kenshin.scan.guard import Guard
 from kenshin.scan.pacing import EmergencyStop, RttEstimator, TokenBucket
 from kenshin.scan.settings import ScanSettings
 from kenshin.scan.state import Outcomes, PortTable
+from kenshin.scope import Gate
 
 _BATCH = 64
 SENDERS = 2
@@ -162,7 +162,7 @@ class SynScan:
         targets: Sequence[str],
         ports: Sequence[int],
         settings: ScanSettings,
-        guard: Guard,
+        guard: Gate,
         stop: EmergencyStop,
         *,
         table: PortTable | None = None,
@@ -493,7 +493,7 @@ class SynScan:
 async def tcp_syn_scan(
     table: PortTable,
     settings: ScanSettings,
-    guard: Guard,
+    guard: Gate,
     stop: EmergencyStop,
     notify: Callable[[int, int], None] | None = None,
     bucket: TokenBucket | None = None,

@@ -27,9 +27,10 @@ from importlib import resources
 import yaml
 
 from kenshin.domain import PortState, Protocol
-from kenshin.scan.guard import Guard, ResultSink, family_of, raise_open_file_limit
+from kenshin.scan.guard import ResultSink, family_of, raise_open_file_limit
 from kenshin.scan.pacing import EmergencyStop, TokenBucket
 from kenshin.scan.settings import ScanSettings
+from kenshin.scope import Gate
 
 _FILTER_ERRNOS = {
     errno.EHOSTUNREACH: "host-unreach",
@@ -157,7 +158,7 @@ class _Round:
             if deadline <= now:
                 self._finish(fd)
 
-    async def send(self, guard: Guard, address: str, port: int) -> int:
+    async def send(self, guard: Gate, address: str, port: int) -> int:
         await self.room.acquire()
         sock = socket.socket(family_of(address), socket.SOCK_DGRAM)
         try:
@@ -217,7 +218,7 @@ async def udp_scan(
     targets: Sequence[str],
     ports: Sequence[int],
     settings: ScanSettings,
-    guard: Guard,
+    guard: Gate,
     stop: EmergencyStop,
     emit: ResultSink,
     skip: Collection[tuple[str, int]] = frozenset(),
