@@ -20,6 +20,7 @@ from kenshin.domain import AuditOutcome
 from kenshin.domain.scan import PortResult, PortState, Protocol, ServiceIdentity
 from kenshin.identify import IdentifyError, IdentifySettings, identify_port
 from kenshin.net.stream import open_tcp
+from kenshin.scan.export import port_document
 from kenshin.scan.session import store_audit
 from kenshin.scope import Gate
 
@@ -47,24 +48,8 @@ def parse_port(text: str) -> tuple[int, Protocol]:
 
 
 def identity_document(address: str, result: PortResult) -> dict[str, Any]:
-    identity = result.identity
-    document: dict[str, Any] = {
-        "address": address,
-        "protocol": result.protocol.value,
-        "port": result.port,
-        "state": result.state.value,
-    }
-    if identity is not None:
-        document.update(
-            service=identity.service,
-            product=identity.product,
-            version=identity.version,
-            cpe=list(identity.cpe),
-            confidence=identity.confidence.value,
-            evidence=identity.evidence,
-            extra=dict(identity.extra),
-        )
-    return document
+    """The port as the scan's JSON writes it, with its address."""
+    return {"address": address, **port_document(result)}
 
 
 async def _identify(gate: Gate, address: str, port: int, protocol: Protocol) -> PortResult:

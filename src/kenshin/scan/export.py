@@ -74,7 +74,8 @@ def validate_scan_document(document: Mapping[str, Any]) -> None:
         raise ScanError("scan.schema_invalid", where=where, detail=first.message[:200])
 
 
-def _port_document(result: PortResult) -> dict[str, Any]:
+def port_document(result: PortResult) -> dict[str, Any]:
+    """One port as ``kenshin.scan/1`` writes it (also what ``kenshin identify --json`` prints)."""
     item: dict[str, Any] = {
         "protocol": result.protocol.value,
         "port": result.port,
@@ -208,7 +209,7 @@ def _host_document(host: HostResult) -> dict[str, Any]:
             or result.identity is not None
             or by_state[key] <= LIST_LIMIT
         ):
-            listed.append(_port_document(result))
+            listed.append(port_document(result))
         else:
             extra.setdefault(key, Counter())[result.reason or "unknown"] += 1
     for counted in host.extraports:

@@ -12,16 +12,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from ipaddress import ip_address
 
+import kenshin.scope.audit as trail
 from kenshin.domain import AuditOutcome
 from kenshin.scope._scope import LabPermission, Scope, ScopeError, adhoc_scope
-from kenshin.scope.audit import (
-    SCAN_ACTION,
-    AuditSink,
-    current_actor,
-    scan_ended,
-    scan_refused,
-    scan_started,
-)
+from kenshin.scope.audit import SCAN_ACTION, AuditSink, current_actor
 
 ADHOC_PROBE_ACTION = "probe.adhoc"
 """The audit action of a probe outside a scan (``kenshin identify HOST PORT``)."""
@@ -85,7 +79,7 @@ class Gate:
             try:
                 self.scope.check(address)
             except ScopeError as refusal:
-                scan_refused(
+                trail.scan_refused(
                     self.audit,
                     actor=self.actor,
                     engagement_code=self.scope.engagement_code,
@@ -98,7 +92,7 @@ class Gate:
 
     def started(self, targets: Sequence[str], options: Mapping[str, object]) -> None:
         """Audit the start of a probe run on ``targets`` (already permitted)."""
-        scan_started(
+        trail.scan_started(
             self.audit,
             actor=self.actor,
             engagement_code=self.scope.engagement_code,
@@ -111,7 +105,7 @@ class Gate:
         self, targets: Sequence[str], outcome: AuditOutcome, counts: Mapping[str, object]
     ) -> None:
         """Audit how a probe run on ``targets`` ended."""
-        scan_ended(
+        trail.scan_ended(
             self.audit,
             actor=self.actor,
             engagement_code=self.scope.engagement_code,
