@@ -24,6 +24,7 @@ from kenshin.checks._net import Connection, connect, http_get, udp_exchange
 from kenshin.checks.base import Check, CheckSettings, CheckStats, CheckTarget, Intensity
 from kenshin.checks.exposure import printable
 from kenshin.domain import Finding, Protocol
+from kenshin.net import stream as net_stream
 from kenshin.net import telnet as telnet_wire
 
 
@@ -109,27 +110,24 @@ async def _ftp_list(
     port = int(match.group(5)) * 256 + int(match.group(6))
     stats.connections += 1
     try:
-        reader, writer = await asyncio.wait_for(
-            asyncio.open_connection(target.address, port), settings.connect_timeout
+        data_channel = await net_stream.connect(
+            target.address, port, timeout=settings.connect_timeout, limit=settings.response_limit
         )
     except (OSError, TimeoutError):
         return None
     try:
         await ftp.send(b"LIST\r\n")
         await _ftp_reply(ftp)
-        data = b""
-        while len(data) < settings.response_limit:
-            try:
-                chunk = await asyncio.wait_for(reader.read(4096), settings.read_timeout)
-            except TimeoutError:
-                break
-            if not chunk:
-                break
-            data += chunk
+        listing = await data_channel.read(
+            settings.read_timeout,
+            settings.read_timeout,
+            settings.response_limit,
+            total_timeout=settings.read_timeout * 4,
+        )
         await _ftp_reply(ftp)
     finally:
-        writer.close()
-    return len([line for line in data.splitlines() if line.strip()])
+        await data_channel.close()
+    return len([line for line in listing.data.splitlines() if line.strip()])
 
 
 class SnmpDefaultCommunity(Check):
