@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kenshin.domain import Confidence, PortResult, PortState, Protocol, ServiceIdentity
+from kenshin.domain.device import Component
 from kenshin.identify.fusion import _product_key
 from kenshin.net import cpe
 from kenshin.scan.export import _cpe22, _cpe23
@@ -62,3 +63,9 @@ def test_identification_reads_vendor_and_product_through_escapes() -> None:
 def test_malformed_names_are_refused(bad: str) -> None:
     with pytest.raises(ValueError, match="not a CPE"):
         cpe.parse(bad)
+
+
+def test_a_device_component_binds_its_name_with_escapes() -> None:
+    component = Component(vendor="foo", product="bar:baz", name="Bar Baz")
+    assert component.cpe() == r"cpe:2.3:a:foo:bar\:baz:*:*:*:*:*:*:*:*"
+    assert CPE.parse(component.cpe()).product == "bar:baz"
