@@ -228,14 +228,14 @@ def test_closed_network_address_refused_before_any_packet(spy: list[str]) -> Non
 
 @pytest.mark.parametrize("engine", ["connect", "udp", "syn"])
 def test_lowest_layer_refuses_unplanned_addresses(spy: list[str], engine: str) -> None:
-    """Called directly (bypassing run_scan), each engine still asks the guard first."""
+    """Called directly (bypassing run_scan), each engine still asks the gate first."""
     if engine == "syn" and not syn_available():
         reason = "SYN scanning needs root (raw sockets)"
         if os.environ.get("CI"):
             pytest.fail(reason)
         pytest.skip(reason)
     events: list[AuditEvent] = []
-    guard = Gate(adhoc_scope(env={}), events.append)
+    gate = Gate(adhoc_scope(env={}), events.append)
     stop = EmergencyStop()
     results: list[Any] = []
 
@@ -244,11 +244,11 @@ def test_lowest_layer_refuses_unplanned_addresses(spy: list[str], engine: str) -
 
     def attempt() -> None:
         if engine == "connect":
-            asyncio.run(tcp_connect_scan(["127.0.0.1", "192.0.2.5"], [1], FAST, guard, stop, emit))
+            asyncio.run(tcp_connect_scan(["127.0.0.1", "192.0.2.5"], [1], FAST, gate, stop, emit))
         elif engine == "udp":
-            asyncio.run(udp_scan(["127.0.0.1", "192.0.2.5"], [9], FAST, guard, stop, emit))
+            asyncio.run(udp_scan(["127.0.0.1", "192.0.2.5"], [9], FAST, gate, stop, emit))
         else:
-            SynScan(["127.0.0.1", "192.0.2.5"], [1], FAST, guard, stop)
+            SynScan(["127.0.0.1", "192.0.2.5"], [1], FAST, gate, stop)
 
     with pytest.raises(ScopeError):
         attempt()
@@ -259,7 +259,7 @@ def test_lowest_layer_refuses_unplanned_addresses(spy: list[str], engine: str) -
     ]
 
 
-def test_guard_is_asked_at_send_time(spy: list[str]) -> None:
+def test_gate_is_asked_at_send_time(spy: list[str]) -> None:
     """A scope narrowed after planning stops the very next probe."""
 
     class Narrowing(Gate):
@@ -271,11 +271,11 @@ def test_guard_is_asked_at_send_time(spy: list[str]) -> None:
                 raise ScopeError("scope.adhoc_refused", address=address, env="-")
             return super().permit(address)
 
-    guard = Narrowing(adhoc_scope(env={}))
+    gate = Narrowing(adhoc_scope(env={}))
     with pytest.raises(ScopeError):
         asyncio.run(
             tcp_connect_scan(
-                ["127.0.0.1"], list(range(1, 50)), FAST, guard, EmergencyStop(), lambda *a: None
+                ["127.0.0.1"], list(range(1, 50)), FAST, gate, EmergencyStop(), lambda *a: None
             )
         )
     assert len(spy) <= 2
