@@ -25,6 +25,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from ipaddress import ip_address
 from pathlib import Path
 from typing import Any
 
@@ -155,26 +156,25 @@ def run_kenshin(lab: Any, services: list[Any]) -> tuple[float, set[Issue], list[
     from kenshin.checks import CheckSettings, default_checks, diagnose
     from kenshin.domain import HostResult, PortResult, PortState
     from kenshin.identify import identify_host
+    from kenshin.scope import Gate, Scope, ScopeTarget
 
     by_address: dict[str, list[PortResult]] = defaultdict(list)
     for service in services:
         by_address[service.address].append(
             PortResult(service.protocol, service.port, PortState.OPEN)
         )
-    allowed = set(lab.addresses)
+    gate = Gate(Scope(None, tuple(ScopeTarget(ip_address(a)) for a in lab.addresses)))
     settings = CheckSettings(login_delay=0.2, extra_ca_file=str(lab.ca_file))
 
     async def both() -> Any:
         identified = await asyncio.gather(
-            *(identify_host(address, ports) for address, ports in by_address.items())
+            *(identify_host(address, ports, gate=gate) for address, ports in by_address.items())
         )
         hosts = [
             HostResult(address, tuple(ports))
             for address, ports in zip(by_address, identified, strict=True)
         ]
-        return await diagnose(
-            hosts, default_checks(), allowed=allowed.__contains__, settings=settings
-        )
+        return await diagnose(hosts, default_checks(), gate=gate, settings=settings)
 
     started = time.perf_counter()
     result = asyncio.run(both())

@@ -35,7 +35,9 @@ from _doc import write_section
 
 from kenshin.domain.scan import PortResult, PortState, Protocol
 from kenshin.identify import LAB_SETTINGS, identify_host
+from kenshin.scope import Gate, LabPermission
 
+LAB_GATE = Gate.adhoc(lab=LabPermission(), action="bench.identify")
 ROOT = Path(__file__).resolve().parents[1]
 ALIASES = {"memcached": "memcache", "mdns": "zeroconf", "ssl/http": "https", "ssl/https": "https"}
 
@@ -87,7 +89,7 @@ def run_kenshin(truth: list[Any]) -> tuple[float, dict[tuple[str, str, int], See
 
     async def go() -> list[tuple[str, tuple[PortResult, ...]]]:
         results = await asyncio.gather(
-            *(identify_host(a, p, LAB_SETTINGS) for a, p in ports.items())
+            *(identify_host(a, p, LAB_SETTINGS, gate=LAB_GATE) for a, p in ports.items())
         )
         return list(zip(ports, results, strict=True))
 

@@ -20,7 +20,7 @@ from kenshin.identify import IdentifySettings, identify_host
 from kenshin.jobs import JobKind, JobSpec, register_job
 from kenshin.jobs.model import ProgressReporter
 from kenshin.scan import POST_SCAN_STAGES, register_identifier
-from kenshin.scope import scope_for_engagement
+from kenshin.scope import DIAGNOSE_ACTION, Gate, scope_for_engagement
 from kenshin.store import EngagementRepository, FindingRepository, Store
 from kenshin.vulndb import VulnDBError, default_path
 from kenshin.vulndb.sources import VulnSource
@@ -55,8 +55,10 @@ class _Identifier:
     def __init__(self, settings: IdentifySettings | None = None) -> None:
         self.settings = settings
 
-    async def __call__(self, address: str, ports: Sequence[PortResult]) -> tuple[PortResult, ...]:
-        return await identify_host(address, ports, self.settings)
+    async def __call__(
+        self, address: str, ports: Sequence[PortResult], gate: Gate
+    ) -> tuple[PortResult, ...]:
+        return await identify_host(address, ports, self.settings, gate=gate)
 
 
 def report_job(store: Store, spec: JobSpec, progress: ProgressReporter) -> Mapping[str, str]:
@@ -86,6 +88,7 @@ def diagnose_job(store: Store, spec: JobSpec, progress: ProgressReporter) -> Map
     (comma-separated) and the checks' errors (one per line), so a caller can show them.
     """
     from kenshin.report.sources import latest_scan
+    from kenshin.scan.session import store_audit
     from kenshin.scan.storage import ScanRunRepository
     from kenshin.store import finding_fingerprint
 
@@ -102,7 +105,7 @@ def diagnose_job(store: Store, spec: JobSpec, progress: ProgressReporter) -> Map
         diagnose(
             report.hosts,
             default_checks(),
-            allowed=scope.allows,
+            gate=Gate(scope, store_audit(store), action=DIAGNOSE_ACTION),
             settings=CheckSettings(active_confirmation=active),
             device_roles=roles_by_address(engagement),
             engagement=engagement,

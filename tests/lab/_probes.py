@@ -1,7 +1,8 @@
 """Small socket-level probes the lab tests use to see that each daemon really answers.
 
-Wire formats: DNS (RFC 1035 §4.1), NTP (RFC 5905 §7.3), Redis RESP (redis.io protocol
-spec), FTP (RFC 959). SNMP goes through net-snmp's own ``snmpget``.
+Each asks the scope's gate (``LAB_GATE``) before it sends. Wire formats: DNS (RFC 1035
+§4.1), NTP (RFC 5905 §7.3), Redis RESP (redis.io protocol spec), FTP (RFC 959).
+SNMP goes through net-snmp's own ``snmpget``.
 """
 
 from __future__ import annotations
@@ -11,12 +12,24 @@ import secrets
 import socket
 import struct
 import subprocess
+from collections.abc import Iterable
+from ipaddress import ip_address
 
 from kenshin.domain import PortState
+from kenshin.scope import Gate, LabPermission, Scope, ScopeTarget
+
+LAB_GATE = Gate.adhoc(lab=LabPermission(), action="lab.smoke")
+"""Every probe of the lab tests passes the scope's gate: the lab range and loopback only."""
+
+
+def only(addresses: Iterable[str]) -> Gate:
+    """A gate that lets through exactly ``addresses`` (a running lab's own)."""
+    return Gate(Scope(None, tuple(ScopeTarget(ip_address(a)) for a in addresses)))
 
 
 def dns_query(address: str, name: str, qtype: int = 1, qclass: int = 1) -> tuple[int, int, int]:
     """(rcode, answer count, recursion-available flag) for a recursive query."""
+    LAB_GATE.permit(address)
     ident = secrets.randbelow(65536)
     question = b"".join(bytes([len(p)]) + p.encode() for p in name.split(".")) + b"\0"
     packet = struct.pack(">HHHHHH", ident, 0x0100, 1, 0, 0, 0) + question
@@ -31,6 +44,7 @@ def dns_query(address: str, name: str, qtype: int = 1, qclass: int = 1) -> tuple
 
 
 def ntp_reply_mode(address: str) -> int:
+    LAB_GATE.permit(address)
     packet = bytes([0x23]) + bytes(47)  # LI 0, version 4, mode 3 (client)
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         sock.settimeout(3)
@@ -41,6 +55,7 @@ def ntp_reply_mode(address: str) -> int:
 
 
 def redis_command(address: str, *words: str) -> bytes:
+    LAB_GATE.permit(address)
     request = f"*{len(words)}\r\n".encode() + b"".join(
         f"${len(w)}\r\n{w}\r\n".encode() for w in words
     )
@@ -51,6 +66,7 @@ def redis_command(address: str, *words: str) -> bytes:
 
 def snmp_sysdescr(address: str, community: str) -> str | None:
     """sysDescr.0 through net-snmp's snmpget, or None when the agent stays silent."""
+    LAB_GATE.permit(address)
     result = subprocess.run(
         [
             "snmpget",
@@ -85,6 +101,7 @@ ATTEMPTS = 3
 
 def tcp_state(address: str, port: int, timeout: float = 1.5) -> PortState:
     """What a plain connect() sees: open, closed (RST) or filtered (silence or ICMP)."""
+    LAB_GATE.permit(address)
     for _ in range(ATTEMPTS):
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
             sock.settimeout(timeout)
@@ -110,6 +127,7 @@ def udp_state(
     address: str, port: int, payload: bytes = b"\0" * 8, timeout: float = 1.5
 ) -> PortState:
     """open (a reply), closed (ICMP port unreachable), filtered (other ICMP), open|filtered."""
+    LAB_GATE.permit(address)
     for _ in range(ATTEMPTS):
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
             sock.settimeout(timeout)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from _probes import only
 
 from kenshin.checks import CheckSettings, DiagnosisResult, default_checks, diagnose
 from kenshin.domain import HostResult, PortResult, PortState, ServiceIdentity
@@ -87,9 +88,8 @@ def diagnosis(lab: Lab) -> DiagnosisResult:
     settings = CheckSettings(
         login_delay=0.2, read_timeout=3.0, extra_ca_file=str(lab.ca_file) if lab.ca_file else None
     )
-    lab_addresses = set(lab.addresses)
     return asyncio.run(
-        diagnose(hosts, default_checks(), settings=settings, allowed=lambda a: a in lab_addresses)
+        diagnose(hosts, default_checks(), settings=settings, gate=only(lab.addresses))
     )
 
 

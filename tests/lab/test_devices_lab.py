@@ -16,6 +16,7 @@ from ipaddress import ip_address
 from pathlib import Path
 
 import pytest
+from _probes import LAB_GATE, only
 
 from kenshin.checks import DiagnosisResult, diagnose
 from kenshin.checks.known_vulns import VERSION_UNKNOWN, KnownVulnerabilities
@@ -34,7 +35,7 @@ from kenshin.identify import LAB_SETTINGS, compare_reported_versions, identify_h
 from kenshin.lab import Lab
 from kenshin.scan import LAB, ScanPlan, TcpMode, run_scan
 from kenshin.scan.export import report_document, validate_scan_document
-from kenshin.scope import LabPermission, adhoc_scope
+from kenshin.scope import Gate, LabPermission, adhoc_scope
 from kenshin.vulndb import KnowledgeBase
 
 # xdist: in the own-labs group (XDIST_GROUPS in tests/conftest.py).
@@ -111,19 +112,19 @@ def identified(devices_lab: Lab) -> dict[str, HostResult]:
         found = {}
         for role, ports in by_role.items():
             address = address_of[role]
-            found[role] = HostResult(address, await identify_host(address, ports, LAB_SETTINGS))
+            identified = await identify_host(address, ports, LAB_SETTINGS, gate=LAB_GATE)
+            found[role] = HostResult(address, identified)
         return found
 
     return asyncio.run(run())
 
 
 def _diagnose(lab: Lab, hosts: list[HostResult], engagement: Engagement | None) -> DiagnosisResult:
-    allowed = set(lab.addresses)
     return asyncio.run(
         diagnose(
             hosts,
             [KnownVulnerabilities(KnowledgeBase(None))],
-            allowed=lambda a: a in allowed,
+            gate=only(lab.addresses),
             engagement=engagement,
         )
     )
@@ -282,8 +283,10 @@ def test_the_scan_document_carries_the_device(
     monkeypatch.setenv("KENSHIN_DATA_DIR", str(tmp_path / "data"))  # the snapshot alone
     address = devices_lab.host("fsnmp").address
 
-    async def identifier(target: str, ports: Sequence[PortResult]) -> tuple[PortResult, ...]:
-        return await identify_host(target, ports, LAB_SETTINGS)
+    async def identifier(
+        target: str, ports: Sequence[PortResult], gate: Gate
+    ) -> tuple[PortResult, ...]:
+        return await identify_host(target, ports, LAB_SETTINGS, gate=gate)
 
     plan = ScanPlan((address,), (443, 10443), (161,), TcpMode.CONNECT, identify=True)
     outcome = asyncio.run(

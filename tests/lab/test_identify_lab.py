@@ -9,6 +9,7 @@ from collections import defaultdict
 from typing import Any
 
 import pytest
+from _probes import LAB_GATE
 
 import kenshin.lab
 from kenshin.domain.scan import PortResult, PortState, Protocol
@@ -63,7 +64,10 @@ def _identify_all(services: list[Any]) -> dict[tuple[str, str, int], Any]:
 
     async def run() -> list[tuple[str, tuple[PortResult, ...]]]:
         results = await asyncio.gather(
-            *(identify_host(address, ports, LAB_SETTINGS) for address, ports in by_address.items())
+            *(
+                identify_host(address, ports, LAB_SETTINGS, gate=LAB_GATE)
+                for address, ports in by_address.items()
+            )
         )
         return list(zip(by_address, results, strict=True))
 

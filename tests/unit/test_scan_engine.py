@@ -46,7 +46,7 @@ from kenshin.scan import (
     top_ports,
     udp_payloads,
 )
-from kenshin.scope import adhoc_scope
+from kenshin.scope import Gate, adhoc_scope
 
 FAST = LAB.with_changes(initial_timeout=0.3, min_timeout=0.1, max_timeout=0.5, udp_wait=0.3)
 
@@ -377,7 +377,10 @@ class RecordingIdentifier:
     def __init__(self) -> None:
         self.calls: list[tuple[str, tuple[int, ...]]] = []
 
-    async def __call__(self, address: str, ports: Sequence[PortResult]) -> tuple[PortResult, ...]:
+    async def __call__(
+        self, address: str, ports: Sequence[PortResult], gate: Gate
+    ) -> tuple[PortResult, ...]:
+        gate.permit(address)
         self.calls.append((address, tuple(p.port for p in ports)))
         return tuple(
             PortResult(

@@ -24,6 +24,8 @@ from hypothesis import strategies as st
 
 from kenshin.domain import (
     AddressAssignment,
+    AuditEvent,
+    AuditOutcome,
     Authorisation,
     ConnectionKind,
     ConnectionPoint,
@@ -35,7 +37,6 @@ from kenshin.domain import (
 from kenshin.scan import (
     LAB,
     EmergencyStop,
-    Guard,
     ScanPlan,
     TcpMode,
     run_scan,
@@ -44,7 +45,14 @@ from kenshin.scan import (
 from kenshin.scan.tcp_connect import tcp_connect_scan
 from kenshin.scan.tcp_syn import SynScan
 from kenshin.scan.udp import udp_scan
-from kenshin.scope import LabPermission, Scope, ScopeError, adhoc_scope, scope_for_engagement
+from kenshin.scope import (
+    Gate,
+    LabPermission,
+    Scope,
+    ScopeError,
+    adhoc_scope,
+    scope_for_engagement,
+)
 
 _real_socket = socket.socket
 
@@ -220,13 +228,14 @@ def test_closed_network_address_refused_before_any_packet(spy: list[str]) -> Non
 
 @pytest.mark.parametrize("engine", ["connect", "udp", "syn"])
 def test_lowest_layer_refuses_unplanned_addresses(spy: list[str], engine: str) -> None:
-    """Called directly (bypassing run_scan), each engine still asks the guard first."""
+    """Called directly (bypassing run_scan), each engine still asks the gate first."""
     if engine == "syn" and not syn_available():
         reason = "SYN scanning needs root (raw sockets)"
         if os.environ.get("CI"):
             pytest.fail(reason)
         pytest.skip(reason)
-    guard = Guard(adhoc_scope(env={}))
+    events: list[AuditEvent] = []
+    gate = Gate(adhoc_scope(env={}), events.append)
     stop = EmergencyStop()
     results: list[Any] = []
 
@@ -235,35 +244,38 @@ def test_lowest_layer_refuses_unplanned_addresses(spy: list[str], engine: str) -
 
     def attempt() -> None:
         if engine == "connect":
-            asyncio.run(tcp_connect_scan(["127.0.0.1", "192.0.2.5"], [1], FAST, guard, stop, emit))
+            asyncio.run(tcp_connect_scan(["127.0.0.1", "192.0.2.5"], [1], FAST, gate, stop, emit))
         elif engine == "udp":
-            asyncio.run(udp_scan(["127.0.0.1", "192.0.2.5"], [9], FAST, guard, stop, emit))
+            asyncio.run(udp_scan(["127.0.0.1", "192.0.2.5"], [9], FAST, gate, stop, emit))
         else:
-            SynScan(["127.0.0.1", "192.0.2.5"], [1], FAST, guard, stop)
+            SynScan(["127.0.0.1", "192.0.2.5"], [1], FAST, gate, stop)
 
     with pytest.raises(ScopeError):
         attempt()
     assert "192.0.2.5" not in spy
     assert results == []
+    assert [(e.action, e.outcome, e.targets) for e in events] == [
+        ("scan.port", AuditOutcome.REFUSED, ("192.0.2.5",))
+    ]
 
 
-def test_guard_is_asked_at_send_time(spy: list[str]) -> None:
+def test_gate_is_asked_at_send_time(spy: list[str]) -> None:
     """A scope narrowed after planning stops the very next probe."""
 
-    class Narrowing(Guard):
+    class Narrowing(Gate):
         calls = 0
 
-        def permit(self, address: str) -> None:
+        def permit(self, address: str) -> str:
             Narrowing.calls += 1
             if Narrowing.calls > 3:
                 raise ScopeError("scope.adhoc_refused", address=address, env="-")
-            super().permit(address)
+            return super().permit(address)
 
-    guard = Narrowing(adhoc_scope(env={}))
+    gate = Narrowing(adhoc_scope(env={}))
     with pytest.raises(ScopeError):
         asyncio.run(
             tcp_connect_scan(
-                ["127.0.0.1"], list(range(1, 50)), FAST, guard, EmergencyStop(), lambda *a: None
+                ["127.0.0.1"], list(range(1, 50)), FAST, gate, EmergencyStop(), lambda *a: None
             )
         )
     assert len(spy) <= 2

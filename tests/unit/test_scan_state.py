@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 
 from kenshin.domain import PortResult, PortState, Protocol
-from kenshin.scan import LAB, EmergencyStop, Guard, ScanPlan, TcpMode, run_scan, syn_available
+from kenshin.scan import LAB, EmergencyStop, ScanPlan, TcpMode, run_scan, syn_available
 from kenshin.scan.state import WINDOW_CELLS, Outcomes, PortTable
 from kenshin.scan.tcp_syn import SynScan
-from kenshin.scope import adhoc_scope
+from kenshin.scope import Gate, adhoc_scope
 
 ALL_PORTS = tuple(range(1, 65536))
 TARGETS = tuple(str(a) for a in IPv4Network("127.64.0.0/18"))  # loopback: 16,384 addresses
@@ -83,7 +83,7 @@ def test_planning_16384_targets_of_all_ports_costs_bytes_per_target_not_a_port_t
             TARGETS,
             ALL_PORTS,
             LAB,
-            Guard(adhoc_scope(env={})),
+            Gate(adhoc_scope(env={})),
             EmergencyStop(),
             table=table,
             source_for=lambda _address: "127.0.0.1",

@@ -6,14 +6,17 @@ place of global addresses); nothing in this file sends a packet.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from ipaddress import ip_address
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import kenshin
 from kenshin.domain import (
     AddressAssignment,
     AddressConfirmation,
@@ -275,3 +278,15 @@ def test_every_engagement_address_follows_the_rules(drawn: tuple[ConnectionPoint
     for p in drawn:
         assert scope.allows(p.addresses[0].address) == (str(p.addresses[0].address) in expected)
     assert not scope.allows("127.0.0.1")
+
+
+def test_the_lab_range_is_defined_once() -> None:
+    """Only the scope says what the lab range is; every other module asks it."""
+    source = Path(kenshin.__file__).parent
+    definitions = re.compile(r"""(?:Network|ip_network)\(\s*["']198\.18\.0\.0/15""")
+    found = sorted(
+        str(path.relative_to(source))
+        for path in source.rglob("*.py")
+        if definitions.search(path.read_text(encoding="utf-8"))
+    )
+    assert found == ["scope/_scope.py"]

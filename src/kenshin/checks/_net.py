@@ -1,4 +1,4 @@
-"""Bounded network helpers for checks: every read capped in bytes and time.
+"""The checks' bounded network helpers, on the shared wire code of ``kenshin.net``.
 
 Helpers take a ``CheckTarget`` rather than an address, so a check can only ever talk to
 the open port the engine handed it — never to an address outside the scan's scope.
@@ -6,80 +6,43 @@ the open port the engine handed it — never to an address outside the scan's sc
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import re
-import socket
-import ssl
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from kenshin.checks.base import CheckSettings, CheckStats, CheckTarget
-
-
-def insecure_tls_context() -> ssl.SSLContext:
-    """A client context that talks to anything, old protocols included (we only observe)."""
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    with contextlib.suppress(ssl.SSLError, ValueError):
-        context.set_ciphers("ALL:@SECLEVEL=0")
-    context.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED
-    return context
+from kenshin.net import stream as net_stream
+from kenshin.net import udp as net_udp
 
 
 @dataclass
 class Connection:
-    reader: asyncio.StreamReader
-    writer: asyncio.StreamWriter
+    """The shared bounded stream (``kenshin.net.stream``) with the checks' caps and timeouts."""
+
+    stream: net_stream.Connection
     settings: CheckSettings
 
     async def read(
         self, limit: int | None = None, timeout: float | None = None, idle: float = 0.3
     ) -> bytes:
         """What arrives within ``timeout``, ending early once the peer pauses for ``idle``."""
-        cap = limit or self.settings.response_limit
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + (self.settings.read_timeout if timeout is None else timeout)
-        data = bytearray()
-        while len(data) < cap:
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                break
-            wait = remaining if not data else min(idle, remaining)
-            try:
-                chunk = await asyncio.wait_for(self.reader.read(cap - len(data)), wait)
-            except (TimeoutError, ConnectionError, OSError, ssl.SSLError):
-                break
-            if not chunk:
-                break
-            data += chunk
-        return bytes(data[:cap])
+        wait = self.settings.read_timeout if timeout is None else timeout
+        answer = await self.stream.read(
+            wait, idle, limit or self.settings.response_limit, total_timeout=wait
+        )
+        return answer.data
 
     async def read_until(self, markers: tuple[bytes, ...], timeout: float | None = None) -> bytes:
         """Read until one of ``markers`` appears, the cap is reached, or time runs out."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + (self.settings.read_timeout if timeout is None else timeout)
-        data = b""
-        while len(data) < self.settings.response_limit:
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                break
-            try:
-                chunk = await asyncio.wait_for(self.reader.read(4096), remaining)
-            except (TimeoutError, ConnectionError, OSError, ssl.SSLError):
-                break
-            if not chunk:
-                break
-            data += chunk
-            if any(marker in data for marker in markers):
-                break
-        return data[: self.settings.response_limit]
+        return await self.stream.read_until(
+            markers,
+            self.settings.response_limit,
+            self.settings.read_timeout if timeout is None else timeout,
+        )
 
     async def send(self, data: bytes) -> None:
-        self.writer.write(data)
-        with contextlib.suppress(ConnectionError, OSError):
-            await asyncio.wait_for(self.writer.drain(), self.settings.read_timeout)
+        await self.stream.send(data)
 
 
 @contextlib.asynccontextmanager
@@ -88,21 +51,18 @@ async def connect(
 ) -> AsyncIterator[Connection]:
     """One TCP (optionally TLS) connection to the target's open port, always closed."""
     stats.connections += 1
-    reader, writer = await asyncio.wait_for(
-        asyncio.open_connection(
-            target.address,
-            target.number,
-            ssl=insecure_tls_context() if tls else None,
-            limit=settings.response_limit,
-        ),
-        settings.connect_timeout,
+    stream = await net_stream.connect(
+        target.address,
+        target.number,
+        timeout=settings.connect_timeout,
+        tls=net_stream.observing_tls_context() if tls else None,
+        limit=settings.response_limit,
+        send_timeout=settings.read_timeout,
     )
     try:
-        yield Connection(reader, writer, settings)
+        yield Connection(stream, settings)
     finally:
-        writer.close()
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(writer.wait_closed(), 1.0)
+        await stream.close()
 
 
 async def udp_exchange(
@@ -113,25 +73,22 @@ async def udp_exchange(
     *,
     attempts: int = 2,
 ) -> bytes | None:
-    """Send one datagram to the target's port and return the first reply, or None."""
-    loop = asyncio.get_running_loop()
-    family = socket.AF_INET6 if ":" in target.address else socket.AF_INET
-    for _ in range(max(1, attempts)):
+    """Send one datagram to the target's port and return the first reply, or None.
+
+    A reply from another source port of the target counts (the socket is not connected)."""
+
+    def sent() -> None:
         stats.connections += 1
-        sock = socket.socket(family, socket.SOCK_DGRAM)
-        sock.setblocking(False)
-        try:
-            sock.connect((target.address, target.number))
-            sock.send(payload)
-            try:
-                return await asyncio.wait_for(
-                    loop.sock_recv(sock, settings.response_limit), settings.read_timeout
-                )
-            except (TimeoutError, ConnectionRefusedError, OSError):
-                continue
-        finally:
-            sock.close()
-    return None
+
+    return await net_udp.exchange(
+        target.address,
+        target.number,
+        payload,
+        wait=settings.read_timeout,
+        cap=settings.response_limit,
+        attempts=attempts,
+        on_send=sent,
+    )
 
 
 _HTTP_HEAD = re.compile(rb"^HTTP/1\.[01] (\d{3})")

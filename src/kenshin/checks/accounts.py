@@ -24,6 +24,8 @@ from kenshin.checks._net import Connection, connect, http_get, udp_exchange
 from kenshin.checks.base import Check, CheckSettings, CheckStats, CheckTarget, Intensity
 from kenshin.checks.exposure import printable
 from kenshin.domain import Finding, Protocol
+from kenshin.net import stream as net_stream
+from kenshin.net import telnet as telnet_wire
 
 
 @cache
@@ -108,27 +110,24 @@ async def _ftp_list(
     port = int(match.group(5)) * 256 + int(match.group(6))
     stats.connections += 1
     try:
-        reader, writer = await asyncio.wait_for(
-            asyncio.open_connection(target.address, port), settings.connect_timeout
+        data_channel = await net_stream.connect(
+            target.address, port, timeout=settings.connect_timeout, limit=settings.response_limit
         )
     except (OSError, TimeoutError):
         return None
     try:
         await ftp.send(b"LIST\r\n")
         await _ftp_reply(ftp)
-        data = b""
-        while len(data) < settings.response_limit:
-            try:
-                chunk = await asyncio.wait_for(reader.read(4096), settings.read_timeout)
-            except TimeoutError:
-                break
-            if not chunk:
-                break
-            data += chunk
+        listing = await data_channel.read(
+            settings.read_timeout,
+            settings.read_timeout,
+            settings.response_limit,
+            total_timeout=settings.read_timeout * 4,
+        )
         await _ftp_reply(ftp)
     finally:
-        writer.close()
-    return len([line for line in data.splitlines() if line.strip()])
+        await data_channel.close()
+    return len([line for line in listing.data.splitlines() if line.strip()])
 
 
 class SnmpDefaultCommunity(Check):
@@ -416,37 +415,6 @@ class HttpDefaultCredentials(Check):
         return []
 
 
-_IAC = 255
-
-
-def _strip_telnet(data: bytes) -> tuple[bytes, bytes]:
-    """Split Telnet negotiation from text; answer every DO with WONT and WILL with DONT."""
-    text = bytearray()
-    answers = bytearray()
-    index = 0
-    while index < len(data):
-        byte = data[index]
-        if byte == _IAC and index + 1 < len(data):
-            command = data[index + 1]
-            if command in (251, 252, 253, 254) and index + 2 < len(data):  # WILL WONT DO DONT
-                option = data[index + 2]
-                if command == 253:
-                    answers += bytes([_IAC, 252, option])
-                elif command == 251:
-                    answers += bytes([_IAC, 254, option])
-                index += 3
-                continue
-            if command == 250:  # subnegotiation: skip to IAC SE
-                end = data.find(bytes([_IAC, 240]), index)
-                index = len(data) if end < 0 else end + 2
-                continue
-            index += 2
-            continue
-        text.append(byte)
-        index += 1
-    return bytes(text), bytes(answers)
-
-
 class TelnetDefaultCredentials(Check):
     """A router's Telnet login accepts its factory default (YAMAHA: no password)."""
 
@@ -516,10 +484,11 @@ class TelnetDefaultCredentials(Check):
         collected = b""
         for _ in range(10):
             raw = await telnet.read_until(self._prompts, timeout=telnet.settings.read_timeout)
-            text, answers = _strip_telnet(raw)
+            parsed = telnet_wire.parse(raw)
+            answers = telnet_wire.refusals(parsed.requests)
             if answers:
                 await telnet.send(answers)
-            collected += text
+            collected += parsed.text
             if not raw or collected.rstrip().endswith(self._prompts):
                 break
         return collected

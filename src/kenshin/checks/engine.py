@@ -33,6 +33,7 @@ from kenshin.domain import (
 )
 from kenshin.domain.bounds import bound_finding
 from kenshin.identify.fusion import fuse
+from kenshin.scope import Gate, ScopeError
 from kenshin.store import finding_fingerprint
 
 CHECK_TIMEOUT = 120.0
@@ -92,7 +93,7 @@ async def diagnose(
     hosts: Sequence[HostResult],
     checks: Sequence[Check],
     *,
-    allowed: Callable[[str], bool],
+    gate: Gate,
     settings: CheckSettings | None = None,
     device_roles: Mapping[str, str] | None = None,
     progress: Callable[[int, int], None] | None = None,
@@ -100,16 +101,20 @@ async def diagnose(
 ) -> DiagnosisResult:
     """Run every applicable check on every diagnosable port of ``hosts``.
 
-    ``allowed`` is the scan's scope: a host it refuses is never contacted (the whole
-    diagnosis is refused, since such a host should never have been scanned). Before
+    ``gate`` is the scope's gate: a host it refuses is never contacted (the whole
+    diagnosis is refused and the refusal audited, since such a host should never have
+    been scanned). Before
     the checks, every host's ports are fused into devices (``kenshin.identify.fusion``,
     with the engagement's records of its lines); per-device checks run once per device.
     """
     hosts = fuse(hosts, engagement)
     settings = settings or CheckSettings()
-    refused = [h.address for h in hosts if not allowed(h.address)]
-    if refused:
-        raise ChecksError("checks.out_of_scope", addresses=", ".join(refused))
+    addresses = [h.address for h in hosts]
+    try:
+        gate.permit_all(addresses)
+    except ScopeError:
+        refused = ", ".join(a for a in addresses if not gate.allows(a))
+        raise ChecksError("checks.out_of_scope", addresses=refused) from None
     roles = device_roles or {}
     everywhere = asyncio.Semaphore(settings.concurrency)
     stats: dict[str, CheckStats] = {}

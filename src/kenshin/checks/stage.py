@@ -41,7 +41,7 @@ class DiagnosisStage:
         result = await diagnose(
             report.hosts,
             default_checks(self.with_knowledge_base),
-            allowed=context.scope.allows,
+            gate=context.gate,
             settings=self.settings,
             device_roles=roles,
             engagement=engagement,

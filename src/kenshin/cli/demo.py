@@ -14,7 +14,6 @@ from importlib import resources
 from ipaddress import ip_address
 from pathlib import Path
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 import typer
 from rich.rule import Rule
@@ -30,11 +29,11 @@ from kenshin.domain import (
     Engagement,
     ScanReport,
 )
+from kenshin.domain.clock import JST
 from kenshin.intake import read_file
 from kenshin.store import EngagementRepository, FindingRepository, now_utc
 
 DEMO_FILE = "demo-hospital.yaml"
-JST = ZoneInfo("Asia/Tokyo")
 
 
 def demo_file() -> Path:

@@ -18,8 +18,9 @@ from kenshin.cli._jobs import on_workers, run_on_workers
 from kenshin.cli._state import STATE, console
 from kenshin.domain import Finding
 from kenshin.jobs import JobKind, JobSpec
+from kenshin.scan.session import store_audit
 from kenshin.scan.storage import ScanRunRepository
-from kenshin.scope import current_actor, scope_for_engagement
+from kenshin.scope import DIAGNOSE_ACTION, Gate, current_actor, scope_for_engagement
 from kenshin.store import FindingRepository, finding_fingerprint
 
 
@@ -81,7 +82,7 @@ def diagnose_command(
             diagnose(
                 report.hosts,
                 default_checks(),
-                allowed=scope.allows,
+                gate=Gate(scope, store_audit(STATE.store()), action=DIAGNOSE_ACTION),
                 settings=settings,
                 device_roles=roles_by_address(subject),
                 engagement=subject,

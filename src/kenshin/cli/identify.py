@@ -1,13 +1,14 @@
 """``kenshin identify ADDRESS PORT[/udp]``: what answers on one port, for people.
 
-Ad hoc, so limited to loopback (and the lab range 198.18.0.0/15 when
-``KENSHIN_LAB_TARGETS=1``); engagement targets are identified by ``kenshin scan``
-inside their authorised scope.
+Ad hoc, so it passes the scope's gate with the ad-hoc policy (loopback, and the lab
+range when ``KENSHIN_LAB_TARGETS=1``), audited like a scan; engagement targets are
+identified by ``kenshin scan`` inside their authorised scope.
 """
 
 from __future__ import annotations
 
 import asyncio
+from ipaddress import ip_address
 from typing import Annotated, Any
 
 import typer
@@ -15,11 +16,23 @@ from rich.table import Table
 
 from kenshin.cli._common import print_json, say
 from kenshin.cli._state import STATE, console
+from kenshin.domain import AuditOutcome
 from kenshin.domain.scan import PortResult, PortState, Protocol, ServiceIdentity
-from kenshin.identify import IdentifyError, IdentifySettings, check_target, identify_port
-from kenshin.identify._io import open_tcp
+from kenshin.identify import IdentifyError, IdentifySettings, identify_port
+from kenshin.net.stream import open_tcp
+from kenshin.scan.export import port_document
+from kenshin.scan.session import store_audit
+from kenshin.scope import Gate
 
 app = typer.Typer(help="Identify the service on one port (loopback or the lab).")
+
+
+def parse_address(text: str) -> str:
+    """The address as written, normalised (``[::1]`` -> ``::1``); IdentifyError otherwise."""
+    try:
+        return str(ip_address(text.strip().strip("[]")))
+    except ValueError:
+        raise IdentifyError("identify.bad_address", address=text) from None
 
 
 def parse_port(text: str) -> tuple[int, Protocol]:
@@ -35,34 +48,19 @@ def parse_port(text: str) -> tuple[int, Protocol]:
 
 
 def identity_document(address: str, result: PortResult) -> dict[str, Any]:
-    identity = result.identity
-    document: dict[str, Any] = {
-        "address": address,
-        "protocol": result.protocol.value,
-        "port": result.port,
-        "state": result.state.value,
-    }
-    if identity is not None:
-        document.update(
-            service=identity.service,
-            product=identity.product,
-            version=identity.version,
-            cpe=list(identity.cpe),
-            confidence=identity.confidence.value,
-            evidence=identity.evidence,
-            extra=dict(identity.extra),
-        )
-    return document
+    """The port as the scan's JSON writes it, with its address."""
+    return {"address": address, **port_document(result)}
 
 
-async def _identify(address: str, port: int, protocol: Protocol) -> PortResult:
+async def _identify(gate: Gate, address: str, port: int, protocol: Protocol) -> PortResult:
     settings = IdentifySettings()
     if protocol is Protocol.TCP:
-        connection = await open_tcp(address, port, settings)
+        connection = await open_tcp(gate.permit(address), port, timeout=settings.connect_timeout)
         if connection is None:
             return PortResult(protocol, port, PortState.CLOSED)
         await connection.close()
-    return await identify_port(address, PortResult(protocol, port, PortState.OPEN), settings)
+    opened = PortResult(protocol, port, PortState.OPEN)
+    return await identify_port(address, opened, settings, gate=gate)
 
 
 def _show(identity: ServiceIdentity) -> None:
@@ -86,9 +84,18 @@ def identify(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Identify the service on one port: service, product, version, CPE, evidence."""
-    target = check_target(address)
+    target = parse_address(address)
     number, protocol = parse_port(port)
-    result = asyncio.run(_identify(target, number, protocol))
+    gate = Gate.adhoc(store_audit(STATE.store()))
+    gate.permit(target)
+    where = [target]
+    gate.started(where, {"port": f"{number}/{protocol.value}"})
+    try:
+        result = asyncio.run(_identify(gate, target, number, protocol))
+    except BaseException as exc:
+        gate.ended(where, AuditOutcome.FAILED, {"error": type(exc).__name__})
+        raise
+    gate.ended(where, AuditOutcome.SUCCEEDED, {"state": result.state.value})
     if as_json:
         print_json(identity_document(target, result))
         return

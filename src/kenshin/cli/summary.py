@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 from rich.console import Console, Group
 from rich.panel import Panel
 from rich.table import Table
@@ -15,9 +13,8 @@ from kenshin.domain import (
     Engagement,
     VersionSource,
 )
+from kenshin.domain.clock import JST
 from kenshin.i18n import translate
-
-JST = ZoneInfo("Asia/Tokyo")
 
 
 def diagnosis_status_key(point: ConnectionPoint) -> str:

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 import typer
 from rich.table import Table
@@ -25,10 +24,9 @@ from kenshin.domain import (
     Engagement,
     GlobalAddress,
 )
+from kenshin.domain.clock import JST
 from kenshin.scope import CONFIRM_ACTION, address_to_confirm, with_confirmation
 from kenshin.store import AuditLog, now_utc
-
-JST = ZoneInfo("Asia/Tokyo")
 
 app = typer.Typer(
     help="診断対象 / targets: confirm dynamic addresses, authorise, scope history.",

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
@@ -15,6 +14,7 @@ from rich.table import Table
 from kenshin.cli._common import add_item, choice, edit_item, print_json, remove_item, say
 from kenshin.cli._state import STATE, console
 from kenshin.domain import Engagement, TerminalRole
+from kenshin.domain.clock import JST
 from kenshin.i18n import translate
 from kenshin.store import EngagementRepository
 from kenshin.terminals import (
@@ -95,7 +95,7 @@ def remove(code: CodeArg, key: KeyArg) -> None:
 
 
 def _japan_today() -> date:
-    return datetime.now(ZoneInfo("Asia/Tokyo")).date()
+    return datetime.now(JST).date()
 
 
 def _read_file(path: Path) -> tuple[str, bytes]:

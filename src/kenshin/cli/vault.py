@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 import typer
 
@@ -12,6 +11,7 @@ from kenshin.cli._common import CliError, print_json, say
 from kenshin.cli._state import STATE, console
 from kenshin.cli._workflow import actor, audit
 from kenshin.domain import AuditOutcome
+from kenshin.domain.clock import JST
 from kenshin.store import now_utc
 from kenshin.vault import (
     KEY_ENV,
@@ -24,8 +24,6 @@ from kenshin.vault import (
     purge,
     store_in_keyring,
 )
-
-JST = ZoneInfo("Asia/Tokyo")
 
 app = typer.Typer(
     help="認証情報の保管庫 / credential vault for handed-over device accounts.",

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from kenshin.domain.enums import Confidence
+from kenshin.net import cpe as cpe_text
 
 VERSION_UNKNOWN_CHECK = "vulnerability.version_unknown"
 """The finding a device whose firmware version no port showed gets (one per device);
@@ -99,7 +100,7 @@ class Component:
 
     def cpe(self) -> str:
         """The CPE 2.3 name without a version (the knowledge base adds the best one)."""
-        return f"cpe:2.3:{self.part}:{self.vendor}:{self.product}:*:*:*:*:*:*:*:*"
+        return cpe_text.bind({"part": self.part, "vendor": self.vendor, "product": self.product})
 
     def exposed(self) -> str:
         return ", ".join(p.describe() for p in self.ports)

@@ -27,6 +27,7 @@ from typing import Any
 import yaml
 
 from kenshin.domain import Confidence
+from kenshin.scope import LAB_NETWORK
 
 _SNMP_LINE = re.compile(
     r"^\s*(?:(?P<object>[\w-]+::[A-Za-z][\w-]*(?:\.\d+)*|\.?(?:iso|\d+)(?:\.\d+)+)\s*=\s*"
@@ -256,9 +257,9 @@ def own_public_address(raw: str) -> bool:
     return address.is_global and not address.is_multicast
 
 
-_DOCUMENTATION = tuple(
-    ipaddress.IPv4Network(n)
-    for n in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "198.18.0.0/15")
+_DOCUMENTATION = (
+    *(ipaddress.IPv4Network(n) for n in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24")),
+    LAB_NETWORK,
 )
 
 

@@ -14,14 +14,12 @@ from kenshin.identify.engine import identify_host, identify_port
 from kenshin.identify.errors import IdentifyError
 from kenshin.identify.rules import Knowledge, load_knowledge
 from kenshin.identify.settings import LAB_SETTINGS, IdentifySettings
-from kenshin.identify.targets import check_target
 
 __all__ = [
     "LAB_SETTINGS",
     "IdentifyError",
     "IdentifySettings",
     "Knowledge",
-    "check_target",
     "compare_reported_versions",
     "identify_host",
     "identify_port",

@@ -16,9 +16,9 @@ import struct
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from kenshin.identify._io import strip_telnet
 from kenshin.identify.rules import VendorId
 from kenshin.net import ber
+from kenshin.net import telnet as telnet_wire
 
 
 @dataclass(frozen=True)
@@ -62,9 +62,11 @@ def snmp(data: bytes) -> Decoded:
             _t, usm, _ = ber.read(items[2][1])
             engine, boots, engine_time = ber.children(usm)[:3]
             engine_hex = engine[1].hex()
-            lines += [f"snmp.engine_id: {engine_hex}",
-                      f"snmp.engine_boots: {int.from_bytes(boots[1], 'big')}",
-                      f"snmp.engine_time: {int.from_bytes(engine_time[1], 'big')}"]
+            lines += [
+                f"snmp.engine_id: {engine_hex}",
+                f"snmp.engine_boots: {int.from_bytes(boots[1], 'big')}",
+                f"snmp.engine_time: {int.from_bytes(engine_time[1], 'big')}",
+            ]
             facts.append(("snmp_engine_id", engine_hex))
             if len(engine[1]) >= 5 and engine[1][0] & 0x80:
                 enterprise = int.from_bytes(engine[1][:4], "big") & 0x7FFFFFFF
@@ -429,18 +431,12 @@ def memcached_udp(data: bytes) -> Decoded:
     return Decoded(latin(data[8:]) if len(data) > 8 else latin(data))
 
 
-_TELNET_VERBS = {251: "WILL", 252: "WONT", 253: "DO", 254: "DONT"}
-
-
 def telnet(data: bytes) -> Decoded:
     """The text without IAC sequences, then one line listing the options negotiated
     (``telnet.options: WILL 1, WILL 3``): routers differ in what they ask for."""
-    options = [
-        f"{_TELNET_VERBS[data[i + 1]]} {data[i + 2]}"
-        for i in range(len(data) - 2)
-        if data[i] == 0xFF and data[i + 1] in _TELNET_VERBS and (i == 0 or data[i - 1] != 0xFF)
-    ]
-    text = latin(strip_telnet(data))
+    parsed = telnet_wire.parse(data)
+    options = [f"{telnet_wire.VERBS[verb]} {option}" for verb, option in parsed.requests]
+    text = latin(parsed.text)
     if options:
         text += "\ntelnet.options: " + ", ".join(options)
         return Decoded(text, (("telnet_options", ", ".join(options)),))

@@ -128,7 +128,6 @@ async def fetch(
             max(settings.idle_timeout, 0.5),
             settings.http_body_bytes,
             total_timeout=settings.read_timeout * 2 + 2.0,
-            telnet=False,
         )
         return parse_response(path, answer.data)
     finally:
@@ -396,8 +395,14 @@ async def fetch_for_table(
             continue
         view.budget -= 1
         response = await fetch(
-            address, port, resource, settings, use_tls=use_tls,
-            method=table.method, body=table.body, headers=table.headers,
+            address,
+            port,
+            resource,
+            settings,
+            use_tls=use_tls,
+            method=table.method,
+            body=table.body,
+            headers=table.headers,
         )
         if response is not None:
             view.responses[key] = response
@@ -431,7 +436,8 @@ def infer_version(table: InferenceTable, view: WebView) -> Inference | None:
             hits = tuple(r for r in table.releases if r.value == value)
             if not hits:
                 return Inference(
-                    version="", releases=(),
+                    version="",
+                    releases=(),
                     evidence=f"{resource}: {shown}; not in table {table.id}",
                 )
         else:

@@ -19,9 +19,11 @@ from kenshin.domain.enums import Confidence
 from kenshin.domain.scan import PortResult, PortState, Protocol, ServiceIdentity
 from kenshin.identify import _http
 from kenshin.identify._decoders import Decoded, decode, printable
-from kenshin.identify._io import Connection, TlsFacts, open_tcp, tls_facts, udp_exchange
+from kenshin.identify._io import TlsFacts, open_tcp, tls_facts, udp_exchange
 from kenshin.identify.rules import Knowledge, MatchRule, Probe, load_knowledge, render, render_cpes
 from kenshin.identify.settings import IdentifySettings
+from kenshin.net.stream import Connection
+from kenshin.scope import Gate
 
 _WEB_SERVICES = frozenset({"http", "https", "http-proxy", "https-alt", "http-alt"})
 
@@ -92,7 +94,10 @@ async def _exchange(
         if not await connection.send(probe.payload_for(address)):
             return b"", True
         answer = await connection.read(
-            probe.wait or settings.read_timeout, settings.idle_timeout, settings.banner_bytes
+            probe.wait or settings.read_timeout,
+            settings.idle_timeout,
+            settings.banner_bytes,
+            telnet_refusals=True,
         )
         return answer.data, answer.closed and not answer.data
     finally:
@@ -107,11 +112,15 @@ async def _vnc_security(
     if connection is None:
         return ()
     try:
-        banner = await connection.read(settings.read_timeout, settings.idle_timeout, 12)
+        banner = await connection.read(
+            settings.read_timeout, settings.idle_timeout, 12, telnet_refusals=True
+        )
         if not banner.data.startswith(b"RFB "):
             return ()
         await connection.send(banner.data[:12])
-        answer = await connection.read(settings.read_timeout, settings.idle_timeout, 256)
+        answer = await connection.read(
+            settings.read_timeout, settings.idle_timeout, 256, telnet_refusals=True
+        )
         data = answer.data
         if not data:
             return ()
@@ -303,6 +312,7 @@ async def _identify_tcp(
                 settings.idle_timeout,
                 settings.banner_bytes,
                 total_timeout=settings.port_timeout,
+                telnet_refusals=True,
                 trickle=True,
             )
         finally:
@@ -368,7 +378,10 @@ async def _inside_tls(
         progress.answered = True
         # The banner inside TLS (imaps, pop3s, smtps, ftps, ...).
         answer = await connection.read(
-            min(settings.banner_wait, 1.0), settings.idle_timeout, settings.banner_bytes
+            min(settings.banner_wait, 1.0),
+            settings.idle_timeout,
+            settings.banner_bytes,
+            telnet_refusals=True,
         )
     finally:
         await connection.close()
@@ -400,7 +413,10 @@ async def _identify_udp(
     tasks = {
         asyncio.create_task(
             udp_exchange(
-                address, port, probe.payload_for(address), settings,
+                address,
+                port,
+                probe.payload_for(address),
+                settings,
                 wait=probe.wait or settings.read_timeout,
             )
         ): index
@@ -445,16 +461,19 @@ async def identify_port(
     port: PortResult,
     settings: IdentifySettings | None = None,
     *,
+    gate: Gate,
     knowledge: Knowledge | None = None,
 ) -> PortResult:
     """``port`` with its ``identity`` filled in when it is open (TCP) or answered (UDP).
 
-    Never raises for network trouble and never waits longer than
-    ``settings.port_timeout``: what could not be told comes back as a low-confidence
-    identity that says why.
+    ``gate`` decides first whether ``address`` may be probed (a refusal is audited and
+    raised as ScopeError). Otherwise never raises for network trouble and never waits
+    longer than ``settings.port_timeout``: what could not be told comes back as a
+    low-confidence identity that says why.
     """
     if not _eligible(port):
         return port
+    gate.permit(address)
     settings = settings or IdentifySettings()
     knowledge = knowledge or load_knowledge()
     progress = _Progress()
@@ -479,19 +498,27 @@ async def identify_port(
 
 
 async def identify_host(
-    address: str, ports: Sequence[PortResult], settings: IdentifySettings | None = None
+    address: str,
+    ports: Sequence[PortResult],
+    settings: IdentifySettings | None = None,
+    *,
+    gate: Gate,
 ) -> tuple[PortResult, ...]:
     """Every port of one host, the open ones identified, at most
-    ``concurrency_per_host`` at a time; the order of ``ports`` is kept."""
+    ``concurrency_per_host`` at a time; the order of ``ports`` is kept.
+
+    ``gate`` is asked before anything is sent: a refused address raises ScopeError."""
     settings = settings or IdentifySettings()
+    if any(_eligible(p) for p in ports):
+        gate.permit(address)
     knowledge = load_knowledge()
-    gate = asyncio.Semaphore(settings.concurrency_per_host)
+    slots = asyncio.Semaphore(settings.concurrency_per_host)
 
     async def one(port: PortResult) -> PortResult:
         if not _eligible(port):
             return port
-        async with gate:
-            return await identify_port(address, port, settings, knowledge=knowledge)
+        async with slots:
+            return await identify_port(address, port, settings, gate=gate, knowledge=knowledge)
 
     results = await asyncio.gather(*(one(p) for p in ports), return_exceptions=True)
     out: list[PortResult] = []

@@ -36,7 +36,7 @@ from kenshin.domain import (
     Protocol,
     VersionSource,
 )
-from kenshin.identify.cpe import split_cpe23
+from kenshin.net import cpe as cpe_text
 from kenshin.vulndb.products import scheme_for
 from kenshin.vulndb.versions import scheme as scheme_named
 
@@ -97,12 +97,15 @@ def _product_key(port: PortResult) -> tuple[str, str, str, str]:
     identity = port.identity
     assert identity is not None
     for cpe in identity.cpe:
-        fields = split_cpe23(cpe)
-        if len(fields) >= 7 and fields[3] not in ("*", "-", "") and fields[4] not in ("*", "-"):
-            version = fields[5] if fields[5] not in ("*", "-") else ""
-            if version and fields[6] not in ("*", "-", ""):
-                version = scheme_for(fields[3], fields[4]).combine(version, fields[6])
-            return fields[2], fields[3], fields[4], version
+        try:
+            part, vendor, product, version, update, *_rest = cpe_text.parse_formatted(cpe)
+        except ValueError:
+            continue
+        if vendor not in ("*", "-") and product not in ("*", "-"):
+            version = version if version not in ("*", "-") else ""
+            if version and update not in ("*", "-"):
+                version = scheme_for(vendor, product).combine(version, update)
+            return part, vendor, product, version
     return "a", "", identity.product, ""
 
 

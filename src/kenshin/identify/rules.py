@@ -20,8 +20,9 @@ from typing import Any
 import yaml
 
 from kenshin.domain.enums import Confidence
-from kenshin.identify.cpe import escape_value, is_valid_cpe23
 from kenshin.identify.errors import IdentifyError
+from kenshin.net.cpe import escape_value
+from kenshin.net.cpe import is_valid_formatted as is_valid_cpe23
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 

@@ -40,6 +40,7 @@ from pathlib import Path
 from kenshin.lab._certs import LabCA, write_old_certificate, write_ssh_host_keys
 from kenshin.lab._model import LabError
 from kenshin.lab._profile import ServiceSpec
+from kenshin.scope import Gate, LabPermission
 
 BINARIES = {
     "sshd": "/usr/sbin/sshd",
@@ -507,8 +508,14 @@ def installed_version(kind: str) -> str:
     return match.group(1) if match else ""
 
 
+_LAB_GATE = Gate.adhoc(lab=LabPermission(), action="lab.truth")
+
+
 def read_banner(address: str, port: int, timeout: float = 5.0) -> str:
-    """The first line a TCP service says (SSH, FTP), read from the root namespace."""
+    """The first line a TCP service says (SSH, FTP), read from the root namespace.
+
+    Asked of the scope's gate first, like every probe: only the lab range passes."""
+    _LAB_GATE.permit(address)
     with socket.create_connection((address, port), timeout=timeout) as conn:
         conn.settimeout(timeout)
         data = b""

@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from kenshin.lab._model import LabError
+from kenshin.scope import LAB_NETWORK
 
 DAEMON_KINDS = ("sshd", "vsftpd", "snmpd", "dnsmasq", "nginx", "redis", "chrony")
 
@@ -99,18 +100,18 @@ class ProfileSpec(_Strict):
             raise ValueError("service names must be unique in a profile")
         for host in self.hosts:
             if self.fixed_addresses:
-                if host.address is None or not IPv4Network("198.18.0.0/15").supernet_of(
+                if host.address is None or not LAB_NETWORK.supernet_of(
                     IPv4Network(f"{host.address}/32")
                 ):
-                    raise ValueError(f"host {host.role}: a fixed address in 198.18.0.0/15")
+                    raise ValueError(f"host {host.role}: a fixed address in {LAB_NETWORK}")
                 if host.wide and host.wide_prefix is None:
                     raise ValueError(f"host {host.role}: a wide host needs wide_prefix")
             elif host.octet is None:
                 raise ValueError(f"host {host.role}: give its octet")
-            if host.wide_prefix is not None and not IPv4Network("198.18.0.0/15").supernet_of(
+            if host.wide_prefix is not None and not LAB_NETWORK.supernet_of(
                 host.wide_prefix
             ):
-                raise ValueError(f"host {host.role}: wide_prefix must be inside 198.18.0.0/15")
+                raise ValueError(f"host {host.role}: wide_prefix must be inside {LAB_NETWORK}")
             if host.quiet_every and (
                 host.quiet_every & (host.quiet_every - 1) or host.firewall is not None
             ):

@@ -1,5 +1,7 @@
-"""Wire formats that more than one room speaks (the checks, identification, the lab).
+"""The wire code more than one room speaks (the checks, identification, the lab).
 
-A leaf: it imports nothing from the rest of kenshin, so any room may use it without
-reaching sideways into another.
+Bounded TCP streams (``stream``), one UDP exchange (``udp``), telnet negotiation
+(``telnet``), BER (``ber``) and CPE names (``cpe``). A leaf: it imports nothing from the
+rest of kenshin and decides nothing about addresses; callers have passed the scope's
+gate (``kenshin.scope.Gate``) before they hand an address here.
 """

@@ -24,7 +24,6 @@ from kenshin.scan.export import (
     validate_scan_document,
     write_json,
 )
-from kenshin.scan.guard import Guard
 from kenshin.scan.pacing import EmergencyStop, RttEstimator, TokenBucket, default_stop_file
 from kenshin.scan.ports import parse_ports, ranked_ports, service_name, top_ports
 from kenshin.scan.settings import HOSPITAL, LAB, PROFILES, ScanSettings, TcpMode, profile
@@ -38,7 +37,6 @@ __all__ = [
     "POST_SCAN_STAGES",
     "PROFILES",
     "EmergencyStop",
-    "Guard",
     "PortKey",
     "PostScanStage",
     "RttEstimator",

@@ -1,7 +1,7 @@
 """The scan pipeline: scope check, TCP (SYN or connect), UDP, identification, post-scan stages.
 
 ``run_scan`` is the one entry point. It refuses unauthorised targets before any packet
-(and every probe asks the guard again), writes the audit events, reports each port to
+(and every probe asks the gate again), writes the audit events, reports each port to
 an optional listener as it is found (so an interrupted scan keeps what it found), and
 then hands the open ports to the injected ``ServiceIdentifier`` and the report to each
 ``PostScanStage`` in turn (the diagnosis checks plug in there).
@@ -30,17 +30,13 @@ from kenshin.domain import (
     ScanReport,
 )
 from kenshin.scan.errors import ScanError
-from kenshin.scan.guard import Guard
 from kenshin.scan.pacing import AdaptiveRate, EmergencyStop, RateChange, TokenBucket
 from kenshin.scan.settings import ScanSettings, TcpMode
 from kenshin.scan.state import Outcomes, PortTable
 from kenshin.scan.tcp_connect import tcp_connect_scan
 from kenshin.scan.tcp_syn import syn_available, tcp_syn_scan
 from kenshin.scan.udp import UdpSummary, udp_scan
-from kenshin.scope import AuditSink, Scope, ScopeError, current_actor
-from kenshin.scope import scan_ended as audit_ended
-from kenshin.scope import scan_refused as audit_refused
-from kenshin.scope import scan_started as audit_started
+from kenshin.scope import AuditSink, Gate, Scope, current_actor
 
 PortKey = tuple[str, Protocol, int]
 
@@ -56,22 +52,22 @@ class ServiceIdentifier(TypingProtocol):
     """Fills ``PortResult.identity`` for a host's open ports (``kenshin.identify`` does this).
 
     Called once per host with its open ports, after the port scan; it returns the
-    same ports with identities filled in. The pipeline has already checked the
-    address against the scope.
+    same ports with identities filled in. Every contact passes ``gate``, the scan's
+    own (the address has passed it already).
     """
 
     async def __call__(
-        self, address: str, ports: Sequence[PortResult]
+        self, address: str, ports: Sequence[PortResult], gate: Gate
     ) -> tuple[PortResult, ...]: ...
 
 
 @dataclass(frozen=True)
 class ScanContext:
-    """What a post-scan stage may use: the scope, the settings and the guard."""
+    """What a post-scan stage may use: the scope, the settings and the gate."""
 
     scope: Scope
     settings: ScanSettings
-    guard: Guard
+    gate: Gate
     stop: EmergencyStop
 
 
@@ -374,25 +370,12 @@ async def run_scan(
     ``HostResult.extraports`` once there are more than ``list_limit`` of them (the JSON
     and XML exports do the same); by default every port is listed.
     """
-    who = actor or current_actor()
-    sink: AuditSink = audit if audit is not None else (lambda _event: None)
-    try:
-        for address in plan.targets:
-            scope.check(address)
-    except ScopeError as refusal:
-        audit_refused(
-            sink,
-            actor=who,
-            engagement_code=scope.engagement_code,
-            targets=plan.targets,
-            reason=refusal.message("en"),
-        )
-        raise
+    gate = Gate(scope, audit, actor=actor or current_actor())
+    gate.permit_all(plan.targets)
     settings.validate()
     stop = stop if stop is not None else EmergencyStop()
     if stop.file_present():
         raise ScanError("scan.stop_file_present", path=str(stop.path))
-    guard = Guard(scope)
     collector = _Collector(plan, listener)
     previous = dict(previous or {})
     for (address, protocol, port), result in previous.items():
@@ -407,13 +390,7 @@ async def run_scan(
     notes: list[str] = []
     mode: TcpMode | None = None
     options = {**plan.options(), **settings.as_options(), "resumed": str(bool(previous))}
-    audit_started(
-        sink,
-        actor=who,
-        engagement_code=scope.engagement_code,
-        targets=plan.targets,
-        options=options,
-    )
+    gate.started(plan.targets, options)
     if listener is not None:
         listener.planned(len(plan.targets), plan.probes)
     udp_summary: UdpSummary | None = None
@@ -431,7 +408,7 @@ async def run_scan(
                     tcp_syn_scan(
                         collector.tables[Protocol.TCP],
                         settings,
-                        guard,
+                        gate,
                         stop,
                         collector.tcp_note,
                         pacer(settings, hosts, changes),
@@ -443,7 +420,7 @@ async def run_scan(
                     plan.targets,
                     plan.tcp_ports,
                     settings,
-                    guard,
+                    gate,
                     stop,
                     collector,
                     skip_tcp,
@@ -454,7 +431,7 @@ async def run_scan(
                 plan.targets,
                 plan.udp_ports,
                 settings,
-                guard,
+                gate,
                 stop,
                 collector,
                 skip_udp,
@@ -468,12 +445,12 @@ async def run_scan(
         if stop.is_set():
             status = RunStatus.INTERRUPTED
         elif plan.identify and identifier is not None:
-            await _identify(plan, collector, identifier, guard, stop, identities, listener)
+            await _identify(plan, collector, identifier, gate, stop, identities, listener)
             if stop.is_set():
                 status = RunStatus.INTERRUPTED
         report = _report(started, plan.targets, collector, identities, list_limit)
         if status is RunStatus.FINISHED:
-            context = ScanContext(scope, settings, guard, stop)
+            context = ScanContext(scope, settings, gate, stop)
             for stage in stages:
                 report = await stage.run(report, context)
     except BaseException as exc:
@@ -483,28 +460,16 @@ async def run_scan(
             or type(exc).__name__ == "CancelledError"
             else AuditOutcome.FAILED
         )
-        audit_ended(
-            sink,
-            actor=who,
-            engagement_code=scope.engagement_code,
-            targets=plan.targets,
-            outcome=outcome,
-            counts={**collector.counts, "error": type(exc).__name__},
-        )
+        gate.ended(plan.targets, outcome, {**collector.counts, "error": type(exc).__name__})
         raise
     counts = dict(collector.counts)
     counts["seconds"] = int(time.monotonic() - clock)
     if udp_summary is not None:
         counts["udp_undetermined"] = udp_summary.undetermined
-    audit_ended(
-        sink,
-        actor=who,
-        engagement_code=scope.engagement_code,
-        targets=plan.targets,
-        outcome=AuditOutcome.SUCCEEDED
-        if status is RunStatus.FINISHED
-        else AuditOutcome.INTERRUPTED,
-        counts={**counts, "tcp_mode": mode.value if mode else "-"},
+    gate.ended(
+        plan.targets,
+        AuditOutcome.SUCCEEDED if status is RunStatus.FINISHED else AuditOutcome.INTERRUPTED,
+        {**counts, "tcp_mode": mode.value if mode else "-"},
     )
     return ScanOutcome(report, status, mode, udp_summary, tuple(notes), counts, tuple(changes))
 
@@ -525,7 +490,7 @@ async def _identify(
     plan: ScanPlan,
     collector: _Collector,
     identifier: ServiceIdentifier,
-    guard: Guard,
+    gate: Gate,
     stop: EmergencyStop,
     identities: dict[PortKey, PortResult],
     listener: ScanListener | None,
@@ -541,8 +506,7 @@ async def _identify(
         ]
         if not open_ports:
             continue
-        guard.permit(address)
-        for result in await identifier(address, open_ports):
+        for result in await identifier(address, open_ports, gate):
             key = (address, result.protocol, result.port)
             identities[key] = result
             if listener is not None:

@@ -45,6 +45,7 @@ from kenshin.domain import (
     ServiceIdentity,
 )
 from kenshin.domain.bounds import bound_identity
+from kenshin.net import cpe as cpe_text
 from kenshin.scan.errors import ScanError
 from kenshin.scan.ports import service_name
 
@@ -73,7 +74,8 @@ def validate_scan_document(document: Mapping[str, Any]) -> None:
         raise ScanError("scan.schema_invalid", where=where, detail=first.message[:200])
 
 
-def _port_document(result: PortResult) -> dict[str, Any]:
+def port_document(result: PortResult) -> dict[str, Any]:
+    """One port as ``kenshin.scan/1`` writes it (also what ``kenshin identify --json`` prints)."""
     item: dict[str, Any] = {
         "protocol": result.protocol.value,
         "port": result.port,
@@ -207,7 +209,7 @@ def _host_document(host: HostResult) -> dict[str, Any]:
             or result.identity is not None
             or by_state[key] <= LIST_LIMIT
         ):
-            listed.append(_port_document(result))
+            listed.append(port_document(result))
         else:
             extra.setdefault(key, Counter())[result.reason or "unknown"] += 1
     for counted in host.extraports:
@@ -275,25 +277,23 @@ def write_json(path: Path, document: Mapping[str, Any]) -> None:
 
 
 def _cpe22(cpe: str) -> str:
-    """CPE 2.3 formatted string -> CPE 2.2 URI (nmap writes URIs)."""
-    if cpe.startswith("cpe:/"):
+    """CPE 2.3 formatted string -> CPE 2.2 URI (nmap writes URIs); anything else as it is."""
+    if not cpe.startswith(cpe_text.FORMATTED_PREFIX):
         return cpe
-    if not cpe.startswith("cpe:2.3:"):
+    try:
+        return cpe_text.to_uri(cpe_text.parse(cpe))
+    except ValueError:
         return cpe
-    parts = cpe[len("cpe:2.3:") :].split(":")
-    kept = parts[:5]
-    while kept and kept[-1] in ("*", "-", ""):
-        kept.pop()
-    return "cpe:/" + ":".join(kept)
 
 
 def _cpe23(cpe: str) -> str:
-    """CPE 2.2 URI -> CPE 2.3 formatted string (our internal form)."""
-    if not cpe.startswith("cpe:/"):
+    """CPE 2.2 URI -> CPE 2.3 formatted string (our internal form); anything else as it is."""
+    if not cpe.startswith(cpe_text.URI_PREFIX):
         return cpe
-    parts = cpe[len("cpe:/") :].split(":")
-    parts += ["*"] * (11 - len(parts))
-    return "cpe:2.3:" + ":".join(p or "*" for p in parts[:11])
+    try:
+        return cpe_text.bind(cpe_text.parse(cpe))
+    except ValueError:
+        return cpe
 
 
 _CONFIDENCE_CONF = {

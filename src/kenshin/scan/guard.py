@@ -1,9 +1,9 @@
-"""The lowest-layer target check: no socket is connected or sent to without it.
+"""Socket helpers of the scan's probes.
 
-Every probe in this room calls ``Guard.permit(address)`` immediately before it
-connects or sends. The scope decided which addresses a scan may contact; the guard
-asks the same scope again at the moment of sending, so a bug in target planning
-(or a caller that bypasses the planner) cannot reach an unauthorised address.
+Every probe in this room calls ``Gate.permit(address)`` (``kenshin.scope.gate``)
+immediately before it connects or sends: the scope decided which addresses a scan
+may contact, and the gate asks it again at the moment of sending, so a bug in target
+planning (or a caller that bypasses the planner) cannot reach an unauthorised address.
 """
 
 from __future__ import annotations
@@ -13,25 +13,9 @@ import struct
 from collections.abc import Callable
 
 from kenshin.domain import PortState, Protocol
-from kenshin.scope import Scope
 
 ResultSink = Callable[[str, Protocol, int, PortState, str], None]
 """Where probes report: ``(address, protocol, port, state, reason)``."""
-
-
-class Guard:
-    """Asks the scope before every contact; remembers addresses already allowed."""
-
-    def __init__(self, scope: Scope) -> None:
-        self.scope = scope
-        self._allowed: set[str] = set()
-
-    def permit(self, address: str) -> None:
-        """Return quietly if ``address`` may be contacted, else raise ScopeError."""
-        if address in self._allowed:
-            return
-        self.scope.check(address)
-        self._allowed.add(address)
 
 
 def family_of(address: str) -> socket.AddressFamily:

@@ -19,9 +19,9 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from kenshin.domain import Protocol
+from kenshin.domain.clock import JST
 from kenshin.i18n import t
 from kenshin.scan.errors import ScanError
 from kenshin.scan.ports import ALL_PORTS, ranked_ports, top_ports
@@ -31,7 +31,6 @@ from kenshin.scan.udp import payloads_for
 DEFAULT_UDP_TOP = 100
 """UDP ports of the default coverage: the top 100 (IKE, NAT-T, OpenVPN, L2TP, SNMP, ...)."""
 
-_JST = ZoneInfo("Asia/Tokyo")
 
 IDENTIFY_ALLOWANCE = 30.0
 """Seconds allowed per address for identifying its open ports (one identification round:
@@ -261,7 +260,7 @@ def fit_to_window(
         "scan.plan_exceeds_window",
         minutes=math.ceil(full.seconds / 60),
         left=max(0, math.floor(left / 60)),
-        end=f"{window_end.astimezone(_JST):%Y-%m-%d %H:%M}",
+        end=f"{window_end.astimezone(JST):%Y-%m-%d %H:%M}",
         basis=full.basis("en"),
         basis_ja=full.basis("ja"),
     )

@@ -15,9 +15,9 @@ import signal
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 from kenshin.domain import AuditEvent, IPAddress, PortResult, PortState, Protocol, ScanReport
+from kenshin.domain.clock import JST
 from kenshin.i18n import t
 from kenshin.scan.engine import (
     POST_SCAN_STAGES,
@@ -49,8 +49,6 @@ from kenshin.scope import (
     scope_for_engagement,
 )
 from kenshin.store import AuditLog, EngagementRepository, FindingRepository, Store
-
-JST = ZoneInfo("Asia/Tokyo")
 
 
 @dataclass(frozen=True)

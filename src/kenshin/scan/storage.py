@@ -23,6 +23,7 @@ from kenshin.domain import (
     ScanReport,
     ServiceIdentity,
 )
+from kenshin.domain.clock import as_utc
 from kenshin.scan.engine import PortKey, RunStatus
 from kenshin.scan.errors import ScanError
 from kenshin.scan.export import LIST_LIMIT, device_document, device_from_document
@@ -107,14 +108,8 @@ def _number(value: Any) -> float | None:
         return None
 
 
-def _utc(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
 def _run(row: ScanRunRow) -> StoredRun:
-    started = _utc(row.started_at)
+    started = as_utc(row.started_at)
     assert started is not None
     return StoredRun(
         uid=row.uid,
@@ -123,7 +118,7 @@ def _run(row: ScanRunRow) -> StoredRun:
         status=RunStatus(row.status),
         actor=row.actor,
         started_at=started,
-        finished_at=_utc(row.finished_at),
+        finished_at=as_utc(row.finished_at),
         tcp_mode=row.tcp_mode,
         targets=tuple(row.targets),
         tcp_ports=row.tcp_ports,

@@ -30,7 +30,6 @@ from dataclasses import dataclass, field, replace
 
 from kenshin.domain import PortState, Protocol
 from kenshin.scan.guard import (
-    Guard,
     ResultSink,
     abortive_close_option,
     family_of,
@@ -38,6 +37,7 @@ from kenshin.scan.guard import (
 )
 from kenshin.scan.pacing import EmergencyStop, RttEstimator, TokenBucket
 from kenshin.scan.settings import ScanSettings
+from kenshin.scope import Gate
 
 _FILTER_ERRNOS = {
     errno.EHOSTUNREACH: "host-unreach",
@@ -87,14 +87,14 @@ class _Pump:
         loop: asyncio.AbstractEventLoop,
         hosts: list[_Host],
         settings: ScanSettings,
-        guard: Guard,
+        gate: Gate,
         stop: EmergencyStop,
         emit: ResultSink,
         total_limit: int,
     ) -> None:
         self.loop = loop
         self.settings = settings
-        self.guard = guard
+        self.gate = gate
         self.stop = stop
         self.emit = emit
         self.total_limit = total_limit
@@ -121,7 +121,7 @@ class _Pump:
         self.launch_scheduled = False
         try:
             self._launch()
-        except BaseException as exc:  # a guard refusal or a socket failure ends the scan
+        except BaseException as exc:  # a gate refusal or a socket failure ends the scan
             self._fail(exc)
 
     def _launch(self) -> None:
@@ -157,7 +157,7 @@ class _Pump:
             self.loop.call_later(delay, self.launch)
 
     def _start(self, host: _Host, port: int, attempt: int) -> None:
-        self.guard.permit(host.address)
+        self.gate.permit(host.address)
         sock = socket.socket(host.family, socket.SOCK_STREAM)
         sock.setblocking(False)
         started = time.monotonic()
@@ -272,7 +272,7 @@ async def _scan_part(
     targets: Sequence[str],
     ports: Sequence[int],
     settings: ScanSettings,
-    guard: Guard,
+    gate: Gate,
     stop: EmergencyStop,
     emit: ResultSink,
     skip: Collection[tuple[str, int]],
@@ -290,7 +290,7 @@ async def _scan_part(
         )
         for address in targets
     ]
-    pump = _Pump(loop, hosts, settings, guard, stop, emit, total_limit)
+    pump = _Pump(loop, hosts, settings, gate, stop, emit, total_limit)
     pump.bucket = bucket
     pump.launch()
     try:
@@ -313,7 +313,7 @@ async def tcp_connect_scan(
     targets: Sequence[str],
     ports: Sequence[int],
     settings: ScanSettings,
-    guard: Guard,
+    gate: Gate,
     stop: EmergencyStop,
     emit: ResultSink,
     skip: Collection[tuple[str, int]] = frozenset(),
@@ -326,17 +326,17 @@ async def tcp_connect_scan(
 
     A large scan is split by port over ``THREADS`` event loops in their own threads
     (socket, connect and close release the GIL, so a second core takes the kernel's
-    share); they share the rate bucket and the guard, split the concurrency limits, and
+    share); they share the rate bucket and the gate, split the concurrency limits, and
     hand their results to this loop, where ``emit`` is always called.
     """
     available = raise_open_file_limit(settings.global_concurrency + 1024)
     total_limit = max(1, min(settings.global_concurrency, available - 256))
     for address in targets:
-        guard.permit(address)  # refuse before any packet, not half-way through
+        gate.permit(address)  # refuse before any packet, not half-way through
     bucket = bucket if bucket is not None else TokenBucket(settings.rate)
     parts = max(1, min(THREADS, os.cpu_count() or 1))
     if parts == 1 or len(targets) * len(ports) < _SPLIT_FROM or settings.per_host_concurrency < 2:
-        await _scan_part(targets, ports, settings, guard, stop, emit, skip, bucket, total_limit)
+        await _scan_part(targets, ports, settings, gate, stop, emit, skip, bucket, total_limit)
         return
     share = replace(
         settings,
@@ -358,7 +358,7 @@ async def tcp_connect_scan(
                     targets,
                     ports[part::parts],
                     share,
-                    guard,
+                    gate,
                     stop,
                     hand_over,
                     skip,

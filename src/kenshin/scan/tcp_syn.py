@@ -30,10 +30,10 @@ from collections.abc import Callable, Sequence
 from ipaddress import IPv4Address
 
 from kenshin.domain import PortState
-from kenshin.scan.guard import Guard
 from kenshin.scan.pacing import EmergencyStop, RttEstimator, TokenBucket
 from kenshin.scan.settings import ScanSettings
 from kenshin.scan.state import Outcomes, PortTable
+from kenshin.scope import Gate
 
 _BATCH = 64
 SENDERS = 2
@@ -162,7 +162,7 @@ class SynScan:
         targets: Sequence[str],
         ports: Sequence[int],
         settings: ScanSettings,
-        guard: Guard,
+        gate: Gate,
         stop: EmergencyStop,
         *,
         table: PortTable | None = None,
@@ -173,7 +173,7 @@ class SynScan:
         self.settings = settings
         self.bucket = bucket
         self._resending = False
-        self.guard = guard
+        self.gate = gate
         self.stop = stop
         self.table = table if table is not None else PortTable(targets, ports, Outcomes())
         self.targets = self.table.targets
@@ -194,7 +194,7 @@ class SynScan:
         self.senders = max(1, min(SENDERS, os.cpu_count() or 1))
         self.active = range(0)
         for address in self.targets:
-            guard.permit(address)  # refuse before any packet
+            gate.permit(address)  # refuse before any packet
         count = len(self.targets)
         self.dests = array("I", bytes(4 * count))
         self.secrets = array("Q", bytes(8 * count))
@@ -333,7 +333,7 @@ class SynScan:
         dests, secrets, bases, source_of = self.dests, self.secrets, self.bases, self.source_of
         multiplier = self.cookies.multiplier
         source_port = self.source_port
-        permit = self.guard.permit
+        permit = self.gate.permit
         pack_into = struct.pack_into
         sendto = sender.sendto
         stop = self.stop
@@ -493,7 +493,7 @@ class SynScan:
 async def tcp_syn_scan(
     table: PortTable,
     settings: ScanSettings,
-    guard: Guard,
+    gate: Gate,
     stop: EmergencyStop,
     notify: Callable[[int, int], None] | None = None,
     bucket: TokenBucket | None = None,
@@ -508,7 +508,7 @@ async def tcp_syn_scan(
         if not isinstance(_ipv4(address), IPv4Address):
             raise ValueError("SYN scan is IPv4 only")
     scan = SynScan(
-        table.targets, table.ports, settings, guard, stop, table=table, notify=notify, bucket=bucket
+        table.targets, table.ports, settings, gate, stop, table=table, notify=notify, bucket=bucket
     )
     return await asyncio.to_thread(scan.run)
 

@@ -27,9 +27,10 @@ from importlib import resources
 import yaml
 
 from kenshin.domain import PortState, Protocol
-from kenshin.scan.guard import Guard, ResultSink, family_of, raise_open_file_limit
+from kenshin.scan.guard import ResultSink, family_of, raise_open_file_limit
 from kenshin.scan.pacing import EmergencyStop, TokenBucket
 from kenshin.scan.settings import ScanSettings
+from kenshin.scope import Gate
 
 _FILTER_ERRNOS = {
     errno.EHOSTUNREACH: "host-unreach",
@@ -157,12 +158,12 @@ class _Round:
             if deadline <= now:
                 self._finish(fd)
 
-    async def send(self, guard: Guard, address: str, port: int) -> int:
+    async def send(self, gate: Gate, address: str, port: int) -> int:
         await self.room.acquire()
         sock = socket.socket(family_of(address), socket.SOCK_DGRAM)
         try:
             sock.setblocking(False)
-            guard.permit(address)
+            gate.permit(address)
             any_port = reply_from_any_port(port)
             try:
                 if any_port:
@@ -217,7 +218,7 @@ async def udp_scan(
     targets: Sequence[str],
     ports: Sequence[int],
     settings: ScanSettings,
-    guard: Guard,
+    gate: Gate,
     stop: EmergencyStop,
     emit: ResultSink,
     skip: Collection[tuple[str, int]] = frozenset(),
@@ -230,7 +231,7 @@ async def udp_scan(
     loop = asyncio.get_running_loop()
     raise_open_file_limit(settings.global_concurrency + 1024)
     for address in targets:
-        guard.permit(address)  # refuse before any packet
+        gate.permit(address)  # refuse before any packet
     bucket = bucket if bucket is not None else TokenBucket(settings.rate)
     summary = UdpSummary()
     todo = [(a, p) for p in ports for a in targets if (a, p) not in skip]
@@ -249,7 +250,7 @@ async def udp_scan(
                 if stop.is_set():
                     break
                 await bucket.acquire(len(payloads_for(port)))
-                summary.probes_sent += await current.send(guard, address, port)
+                summary.probes_sent += await current.send(gate, address, port)
             await current.drain(stop)
         finally:
             sweeper_stop.set()

@@ -28,9 +28,12 @@ from kenshin.scope.confirmation import (
     address_to_confirm,
     with_confirmation,
 )
+from kenshin.scope.gate import ADHOC_PROBE_ACTION, DIAGNOSE_ACTION, Gate
 
 __all__ = [
+    "ADHOC_PROBE_ACTION",
     "CONFIRM_ACTION",
+    "DIAGNOSE_ACTION",
     "JST",
     "LAB_NETWORK",
     "LAB_TARGETS_ENV",
@@ -39,6 +42,7 @@ __all__ = [
     "AddressToConfirm",
     "AuditSink",
     "Excluded",
+    "Gate",
     "LabPermission",
     "Scope",
     "ScopeError",

@@ -30,7 +30,7 @@ from kenshin.domain import (
     GlobalAddress,
     IPAddress,
 )
-from kenshin.domain.clock import JST, japan_today
+from kenshin.domain.clock import JST, as_utc, japan_today
 from kenshin.errors import KenshinError
 
 LAB_TARGETS_ENV = "KENSHIN_LAB_TARGETS"
@@ -133,9 +133,10 @@ class Scope:
 
 
 def _as_utc(moment: datetime) -> datetime:
+    """``moment`` in UTC; unlike the store's rows, a scope never guesses a naive moment's zone."""
     if moment.tzinfo is None:
         raise ValueError("a moment without a time zone cannot be compared")
-    return moment.astimezone(UTC)
+    return as_utc(moment)
 
 
 def _exclusion_key(point: ConnectionPoint) -> str | None:

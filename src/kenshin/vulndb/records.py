@@ -16,6 +16,7 @@ from datetime import date
 from typing import Any
 
 from kenshin.domain import Severity
+from kenshin.net import cpe as cpe_text
 from kenshin.vulndb.cpe import CPE
 
 CVE_ID = re.compile(r"^CVE-\d{4}-\d{4,}$")
@@ -170,14 +171,8 @@ def _lazy_products(configurations: list[dict[str, Any]]) -> tuple[tuple[str, str
                     raise ValueError(f"not a CPE 2.3 name: {criteria!r}")
                 if not m.get("vulnerable", True):
                     continue
-                if "\\" in criteria:
-                    cpe = CPE.parse(criteria)
-                    found[(cpe.vendor, cpe.product)] = None
-                    continue
-                parts = criteria.split(":")
-                if len(parts) != 13 or not parts[3] or not parts[4]:
-                    raise ValueError(f"not a CPE 2.3 name: {criteria!r}")
-                found[(parts[3], parts[4])] = None
+                _part, vendor, product, *_rest = cpe_text.parse_formatted(criteria)
+                found[(vendor, product)] = None
     return tuple(found)
 
 

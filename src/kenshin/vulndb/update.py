@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from kenshin.domain.clock import as_utc
 from kenshin.errors import KenshinError
 from kenshin.vulndb.kb_reader import last_update_path
 from kenshin.vulndb.model import VulnDBError
@@ -60,7 +61,7 @@ def last_nvd_modification(path: Path) -> datetime | None:
     if not row or not row[0]:
         return None
     moment = datetime.fromisoformat(str(row[0]))
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return as_utc(moment)
 
 
 def sources_from_files(folder: Path, only: Sequence[str]) -> list[VulnSource]:

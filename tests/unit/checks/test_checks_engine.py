@@ -22,6 +22,8 @@ from kenshin.checks import (
 from kenshin.checks.backdoor import BackdooredRelease, KnownBackdoorPort, UnexpectedServiceOnVpn
 from kenshin.checks.exposure import AdminWebExposure, ServiceExposure
 from kenshin.domain import (
+    AuditEvent,
+    AuditOutcome,
     Engagement,
     Finding,
     HostResult,
@@ -30,6 +32,7 @@ from kenshin.domain import (
     Protocol,
     ServiceIdentity,
 )
+from kenshin.scope import Gate
 
 from .servers import target, tcp_server
 
@@ -127,9 +130,14 @@ def _host(address: str, *ports: PortResult) -> HostResult:
 
 def test_engine_refuses_hosts_outside_scope() -> None:
     host = _host("192.0.2.10", PortResult(Protocol.TCP, 23, PortState.OPEN))
+    events: list[AuditEvent] = []
+    gate = Gate.adhoc(events.append, env={}, action="diagnose.checks")
     with pytest.raises(ChecksError) as raised:
-        asyncio.run(diagnose([host], NETWORK_CHECKS, allowed=lambda a: a.startswith("127.")))
+        asyncio.run(diagnose([host], NETWORK_CHECKS, gate=gate))
     assert "192.0.2.10" in raised.value.message("en")
+    assert [(e.action, e.outcome, e.targets) for e in events] == [
+        ("diagnose.checks", AuditOutcome.REFUSED, ("192.0.2.10",))
+    ]
 
 
 class _Exploding(Check):
@@ -177,7 +185,7 @@ def test_engine_runs_only_open_ports_isolates_failures_and_serialises_logins() -
         *(PortResult(Protocol.TCP, p, PortState.OPEN) for p in (8001, 8002, 8003)),
     )
     result = asyncio.run(
-        diagnose([host], (ServiceExposure(), _Exploding(), _Login()), allowed=lambda a: True)
+        diagnose([host], (ServiceExposure(), _Exploding(), _Login()), gate=Gate.adhoc(env={}))
     )
     assert [f.check_id for f in result.findings] == ["exposure.telnet"]
     assert len(result.errors) == 4
@@ -197,7 +205,7 @@ def test_engine_counts_connections_per_family() -> None:
             result = await diagnose(
                 [host],
                 NETWORK_CHECKS,
-                allowed=lambda a: a == "127.0.0.1",
+                gate=Gate.adhoc(env={}),
                 settings=CheckSettings(read_timeout=1.0),
             )
             return result.findings, result.stats

@@ -39,6 +39,7 @@ from kenshin.domain import (
 from kenshin.identify import compare_reported_versions
 from kenshin.identify.fusion import fuse_host
 from kenshin.requests import RequestRepository, Want, plan_requests
+from kenshin.scope import Gate, LabPermission
 from kenshin.store import EngagementRepository, FindingRepository, open_store
 from kenshin.vulndb import KnowledgeBase
 
@@ -122,7 +123,8 @@ def _yamaha(banner_version: str = "Rev.14.01.38") -> tuple[PortResult, ...]:
 
 def _diagnose(host: HostResult, engagement: Engagement | None = None) -> list[Finding]:
     check = KnownVulnerabilities(KnowledgeBase(None))
-    result = asyncio.run(diagnose([host], [check], allowed=lambda _a: True, engagement=engagement))
+    gate = Gate.adhoc(lab=LabPermission())  # the knowledge-base check reads, never sends
+    result = asyncio.run(diagnose([host], [check], gate=gate, engagement=engagement))
     assert not result.errors
     return list(result.findings)
 

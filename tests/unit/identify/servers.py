@@ -22,8 +22,12 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
+from kenshin.scope import Gate
+
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 HOST = "127.0.0.1"
+GATE = Gate.adhoc(env={})
+"""The ad-hoc policy every probe of these tests passes: loopback only."""
 
 
 def banner_then_wait(banner: bytes, linger: float = 2.0) -> Handler:

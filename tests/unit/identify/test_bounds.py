@@ -31,6 +31,7 @@ from kenshin.identify.engine import _match
 from kenshin.identify.rules import load_knowledge, render, render_cpes
 
 from .conftest import FAST, tcp_server
+from .servers import GATE
 
 GIANT = b"SSH-2.0-" + b"A" * 1_048_576  # the banner: 1 MB, no newline
 
@@ -156,7 +157,7 @@ def test_identification_of_the_giant_banner_keeps_a_bounded_product() -> None:
     async def go() -> PortResult:
         async with tcp_server(giant) as port:
             return await identify_port(
-                "127.0.0.1", PortResult(Protocol.TCP, port, PortState.OPEN), FAST
+                "127.0.0.1", PortResult(Protocol.TCP, port, PortState.OPEN), FAST, gate=GATE
             )
 
     result = asyncio.run(go())

@@ -1,16 +1,18 @@
-"""Reported versus observed firmware versions, and the ad-hoc target guard."""
+"""Reported versus observed firmware versions, and identification behind the scope's gate."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 
 import pytest
 
-from kenshin.domain import Engagement
+from kenshin.domain import AuditEvent, AuditOutcome, Engagement
 from kenshin.domain.enums import Confidence, FindingCategory, Severity, VersionSource
 from kenshin.domain.scan import HostResult, PortResult, PortState, Protocol, ServiceIdentity
-from kenshin.identify import IdentifyError, check_target, compare_reported_versions
+from kenshin.identify import compare_reported_versions, identify_host, identify_port
 from kenshin.identify.fusion import versions_agree
+from kenshin.scope import ADHOC_PROBE_ACTION, Gate, ScopeError
 
 
 def _fortigate(version: str, confidence: Confidence = Confidence.INFERRED) -> HostResult:
@@ -96,26 +98,47 @@ def test_versions_compare_in_the_vendor_scheme() -> None:
     assert not versions_agree("ivanti", "connect_secure", "22.7R2.3", "22.7R2.4")
 
 
-def test_loopback_is_allowed() -> None:
-    assert check_target("127.0.0.1") == "127.0.0.1"
-    assert check_target("::1") == "::1"
+def _refused(gate: Gate, address: str) -> ScopeError:
+    """Identification of ``address`` through ``gate``: the refusal, before any packet."""
+    port = PortResult(Protocol.TCP, 22, PortState.OPEN)
+    with pytest.raises(ScopeError) as caught:
+        asyncio.run(identify_port(address, port, gate=gate))
+    return caught.value
 
 
-def test_lab_range_needs_the_switch(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("KENSHIN_LAB_TARGETS", raising=False)
-    with pytest.raises(IdentifyError) as caught:
-        check_target("198.18.10.10")
-    assert "KENSHIN_LAB_TARGETS" in caught.value.message("en")
-    monkeypatch.setenv("KENSHIN_LAB_TARGETS", "1")
-    assert check_target("198.18.10.10") == "198.18.10.10"
+def test_loopback_passes_the_adhoc_gate() -> None:
+    gate = Gate.adhoc(env={})
+    assert gate.permit("127.0.0.1") == "127.0.0.1"
+    assert gate.permit("::1") == "::1"
 
 
-def test_other_addresses_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_lab_range_needs_the_switch() -> None:
+    events: list[AuditEvent] = []
+    refusal = _refused(Gate.adhoc(events.append, env={}), "198.18.10.10")
+    assert "KENSHIN_LAB_TARGETS" in refusal.message("en")
+    assert [(e.action, e.outcome, e.targets) for e in events] == [
+        (ADHOC_PROBE_ACTION, AuditOutcome.REFUSED, ("198.18.10.10",))
+    ]
+    lab = Gate.adhoc(env={"KENSHIN_LAB_TARGETS": "1"})
+    assert lab.permit("198.18.10.10") == "198.18.10.10"
+
+
+def test_other_addresses_are_refused_and_audited(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KENSHIN_LAB_TARGETS", "1")
     for address in ("203.0.113.5", "192.0.2.10", "198.51.100.7"):
-        with pytest.raises(IdentifyError) as caught:
-            check_target(address)
-        assert "loopback" in caught.value.message("en")
-        assert "ループバック" in caught.value.message("ja")
-    with pytest.raises(IdentifyError, match="not an IP address"):
-        check_target("not-an-address")
+        events: list[AuditEvent] = []
+        refusal = _refused(Gate.adhoc(events.append), address)
+        assert "loopback" in refusal.message("en")
+        assert "ループバック" in refusal.message("ja")
+        assert len(events) == 1
+        assert events[0].outcome is AuditOutcome.REFUSED
+        assert events[0].targets == (address,)
+        assert "loopback" in events[0].details["reason"]
+
+
+def test_identify_host_refuses_before_any_probe() -> None:
+    events: list[AuditEvent] = []
+    ports = [PortResult(Protocol.TCP, 22, PortState.OPEN)]
+    with pytest.raises(ScopeError):
+        asyncio.run(identify_host("203.0.113.5", ports, gate=Gate.adhoc(events.append, env={})))
+    assert [e.outcome for e in events] == [AuditOutcome.REFUSED]

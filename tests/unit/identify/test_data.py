@@ -10,7 +10,8 @@ import pytest
 
 from kenshin.identify import IdentifyError, load_knowledge
 from kenshin.identify import rules as r
-from kenshin.identify.cpe import escape_value, is_valid_cpe23, split_cpe23
+from kenshin.net.cpe import escape_value, parse_formatted
+from kenshin.net.cpe import is_valid_formatted as is_valid_cpe23
 
 DATA = resources.files("kenshin.identify") / "data"
 
@@ -52,7 +53,7 @@ def test_every_cpe_template_renders_valid_cpe23() -> None:
     for template in templates:
         rendered = r.render_cpe(template, _sample_values(template))
         assert is_valid_cpe23(rendered), template
-        assert len(split_cpe23(rendered)) == 13, template
+        assert len(parse_formatted(rendered)) == 11, template
 
 
 def test_every_rule_matches_nothing_on_empty_and_random_text() -> None:

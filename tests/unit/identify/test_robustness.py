@@ -59,7 +59,7 @@ async def _tls_nonsense(reader: asyncio.StreamReader, writer: asyncio.StreamWrit
 def _run(handler: s.Handler, settings: IdentifySettings = FAST) -> PortResult:
     async def go() -> PortResult:
         async with tcp_server(handler) as port:
-            return await identify_port(s.HOST, open_tcp(port), settings)
+            return await identify_port(s.HOST, open_tcp(port), settings, gate=s.GATE)
 
     return asyncio.run(go())
 
@@ -116,7 +116,7 @@ def test_closed_port_gives_low_confidence_unknown() -> None:
     probe.bind((s.HOST, 0))
     port = probe.getsockname()[1]
     probe.close()  # nobody listens there now
-    result = asyncio.run(identify_port(s.HOST, open_tcp(port), FAST))
+    result = asyncio.run(identify_port(s.HOST, open_tcp(port), FAST, gate=s.GATE))
     assert result.identity is not None
     assert result.identity.confidence is Confidence.LOW
 
@@ -133,7 +133,7 @@ def test_identify_host_fills_only_open_ports_and_keeps_order() -> None:
                 PortResult(Protocol.UDP, 9, PortState.OPEN_FILTERED),
                 open_tcp(ftp),
             ]
-            return await identify_host(s.HOST, ports, FAST)
+            return await identify_host(s.HOST, ports, FAST, gate=s.GATE)
 
     results = asyncio.run(go())
     assert [r.identity is None for r in results] == [True, False, True, False]

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.timeout(60)
 
 async def _identify(handler: s.Handler, **tls: object) -> ServiceIdentity:
     async with tcp_server(handler, **tls) as port:  # type: ignore[arg-type]
-        result = await identify_port(s.HOST, open_tcp(port), FAST)
+        result = await identify_port(s.HOST, open_tcp(port), FAST, gate=s.GATE)
     assert result.identity is not None
     return result.identity
 

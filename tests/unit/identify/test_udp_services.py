@@ -20,7 +20,7 @@ pytestmark = pytest.mark.timeout(60)
 
 async def _identify(responder: Callable[[bytes], bytes | None]) -> ServiceIdentity:
     async with udp_server(responder) as port:
-        result = await identify_port(s.HOST, open_udp(port), FAST)
+        result = await identify_port(s.HOST, open_udp(port), FAST, gate=s.GATE)
     assert result.identity is not None
     return result.identity
 
@@ -201,7 +201,7 @@ def test_tftp_error_from_another_port() -> None:
         server, _ = await loop.create_datagram_endpoint(Tftp, local_addr=(s.HOST, 0))
         port = server.get_extra_info("sockname")[1]
         try:
-            result = await identify_port(s.HOST, open_udp(port), FAST)
+            result = await identify_port(s.HOST, open_udp(port), FAST, gate=s.GATE)
         finally:
             server.close()
             other.close()

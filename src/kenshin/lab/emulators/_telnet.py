@@ -5,15 +5,14 @@ from __future__ import annotations
 import asyncio
 
 from kenshin.lab.emulators._common import READ_SECONDS, send
+from kenshin.net import telnet
 
-IAC, DONT, DO, WONT, WILL, SB, SE = 255, 254, 253, 252, 251, 250, 240
-COMMANDS = {"WILL": WILL, "WONT": WONT, "DO": DO, "DONT": DONT}
 MAX_LINE = 1024
 
 
 def negotiation(entries: list[list[object]]) -> bytes:
-    """The IAC sequence for ``[[command, option], ...]``."""
-    return b"".join(bytes([IAC, COMMANDS[str(cmd)], int(str(opt))]) for cmd, opt in entries)
+    """The IAC sequence for ``[[command, option], ...]`` as the emulator data writes it."""
+    return telnet.negotiation([(str(cmd), int(str(opt))) for cmd, opt in entries])
 
 
 class TelnetSession:
@@ -24,54 +23,19 @@ class TelnetSession:
     ) -> None:
         self.reader = reader
         self.writer = writer
-        self.will = {offered[i + 2] for i in range(0, len(offered), 3) if offered[i + 1] == WILL}
-        self.do = {offered[i + 2] for i in range(0, len(offered), 3) if offered[i + 1] == DO}
-        self.pending = bytearray()
+        offers = telnet.parse(offered).requests
+        self.will = {option for verb, option in offers if verb == telnet.WILL}
+        self.do = {option for verb, option in offers if verb == telnet.DO}
+        self.pending = b""
         self.replies = bytearray()
         self.text = bytearray()
 
     def _filter(self, chunk: bytes) -> bytes:
         """Strip IAC sequences from ``chunk`` (keeping an incomplete one for later)."""
-        data = self.pending + chunk
-        self.pending = bytearray()
-        out = bytearray()
-        i = 0
-        while i < len(data):
-            byte = data[i]
-            if byte != IAC:
-                out.append(byte)
-                i += 1
-                continue
-            if i + 1 >= len(data):
-                self.pending = bytearray(data[i:])
-                break
-            command = data[i + 1]
-            if command == IAC:
-                out.append(IAC)
-                i += 2
-            elif command in (WILL, WONT, DO, DONT):
-                if i + 2 >= len(data):
-                    self.pending = bytearray(data[i:])
-                    break
-                self._answer(command, data[i + 2])
-                i += 3
-            elif command == SB:
-                end = data.find(bytes([IAC, SE]), i + 2)
-                if end < 0:
-                    if len(data) - i > 512:  # an endless subnegotiation: drop it
-                        break
-                    self.pending = bytearray(data[i:])
-                    break
-                i = end + 2
-            else:
-                i += 2
-        return bytes(out)
-
-    def _answer(self, command: int, option: int) -> None:
-        if command == DO and option not in self.will:
-            self.replies += bytes([IAC, WONT, option])
-        elif command == WILL and option not in self.do:
-            self.replies += bytes([IAC, DONT, option])
+        parsed = telnet.parse(self.pending + chunk, keep_partial=True)
+        self.pending = parsed.rest
+        self.replies += telnet.refusals(parsed.requests, will=self.will, do=self.do)
+        return parsed.text
 
     async def read_line(self, *, echo: bool, timeout: float = READ_SECONDS) -> bytes | None:
         """One input line (CR LF, CR NUL or LF ends it); None on EOF or timeout."""

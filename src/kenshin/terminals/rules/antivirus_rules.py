@@ -9,6 +9,10 @@ from kenshin.domain import VerdictStatus
 from kenshin.terminals.assessment import Outcome, outcome
 from kenshin.terminals.knowledge import antivirus, real_signature_age
 from kenshin.terminals.model import CollectedTerminal, InstalledProduct, SecurityCenterProduct
+from kenshin.vulndb.versions import scheme
+
+_GENERIC = scheme("generic")
+"""Product versions compare as the knowledge base compares them (``kenshin.vulndb.versions``)."""
 
 PRESENCE = "terminal.av.presence"
 REALTIME = "terminal.av.realtime"
@@ -242,10 +246,6 @@ def signatures_rule(collected: CollectedTerminal, today: date) -> Outcome:
     )
 
 
-def _version_tuple(text: str) -> tuple[int, ...]:
-    return tuple(int(x) for x in re.findall(r"\d+", text)[:4])
-
-
 def defender_platform_month(version: str) -> date | None:
     """Defender's platform version 4.18.YYMM(x).n names its release month."""
     found = re.match(r"4\.18\.(\d{2})(\d{2})\d?\.", version)
@@ -270,7 +270,7 @@ def product_rule(collected: CollectedTerminal, today: date) -> Outcome:
             if not rule.pattern.search(product.name):
                 continue
             supported = rule.below is not None and (
-                not product.version or _version_tuple(product.version) >= _version_tuple(rule.below)
+                not product.version or _GENERIC.compare(product.version, rule.below) >= 0
             )
             if supported:
                 continue
