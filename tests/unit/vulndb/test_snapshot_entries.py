@@ -143,6 +143,25 @@ def test_kev_entries_with_versions_are_counted() -> None:
         ("Pulse Secure", "Pulse Connect Secure", "9.1R11.4", "CVE-2021-22894", None),
         ("Pulse Secure", "Pulse Connect Secure", "9.0R3.4", "CVE-2019-11539", None),
         ("Pulse Secure", "Pulse Connect Secure", "9.0R3.3", "CVE-2019-11539", "affected"),
+        # Junos: service releases with build numbers; two fixes on one line
+        ("Juniper", "srx300", "21.4R3-S5.4", "CVE-2023-36845", None),
+        ("Juniper", "srx300", "21.4R3-S4.9", "CVE-2023-36845", "affected"),
+        ("Juniper", "srx300", "22.3R2-S2.1", "CVE-2023-36845", None),
+        ("Juniper", "srx300", "22.3R3", "CVE-2023-36845", "affected"),
+        ("Juniper", "srx300", "22.3R3-S1", "CVE-2023-36845", None),
+        ("Juniper", "srx300", "21.4R3-S5.4", "CVE-2023-36851", "affected"),
+        ("Juniper", "srx300", "15.1X49-D200.3", "CVE-2020-1631", "affected"),
+        ("Juniper", "srx300", "15.1X49-D211", "CVE-2020-1631", None),
+        ("Juniper", "srx300", "15.1R7-S6", "CVE-2020-1631", "affected"),
+        # Sophos XG 17.x: fixed by a hotfix the version does not show
+        ("Sophos", "XG 230", "17.5.12 MR-12", "CVE-2020-15069", "possible"),
+        ("Sophos", "XG 230", "18.0.0 GA-Build339", "CVE-2020-15069", None),
+        # YAMAHA (JVN#69967692): last affected per model; NVR500 and FWX120 differ
+        ("YAMAHA", "RTX810", "Rev.11.01.31", "CVE-2018-0665", "affected"),
+        ("YAMAHA", "RTX810", "Rev.11.01.32", "CVE-2018-0665", None),
+        ("YAMAHA", "FWX120", "Rev.11.03.25", "CVE-2018-0666", "affected"),
+        ("YAMAHA", "FWX120", "Rev.11.03.27", "CVE-2018-0666", None),
+        ("YAMAHA", "RTX1210", "Rev.14.01.20", "CVE-2018-0666", None),
     ],
 )
 def test_boundaries_seen_by_firmware_check(
