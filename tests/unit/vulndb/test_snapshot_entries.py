@@ -130,9 +130,18 @@ def test_kev_entries_with_versions_are_counted() -> None:
         ("Citrix", "NetScaler ADC", "14.1-43.50", "CVE-2025-5777", "affected"),
         ("Citrix", "NetScaler ADC", "14.1-43.56", "CVE-2025-5777", None),
         ("Citrix", "NetScaler Gateway", "13.1-59.19", "CVE-2025-6543", None),
-        # SonicWall SMA100: only the releases NVD names
+        # SonicWall SMA100: the releases NVD names "and earlier"
         ("SonicWall", "SMA 410", "10.2.1.2-24sv", "CVE-2021-20038", "affected"),
+        ("SonicWall", "SMA 410", "10.2.0.7-34sv", "CVE-2021-20038", "affected"),
         ("SonicWall", "SMA 410", "10.2.1.3-27sv", "CVE-2021-20038", None),
+        ("SonicWall", "SMA 410", "10.2.1.0-17sv", "CVE-2021-20035", "affected"),
+        ("SonicWall", "SMA 410", "10.2.1.1-19sv", "CVE-2021-20035", None),
+        # SMA1000 and SonicOS: releases named by SonicWall's advisories
+        ("SonicWall", "SMA 6210", "12.4.3-02804", "CVE-2025-23006", "affected"),
+        ("SonicWall", "SMA 6210", "12.4.3-02854", "CVE-2025-23006", None),
+        ("SonicWall", "TZ 470", "7.1.1-7058", "CVE-2024-53704", "affected"),
+        ("SonicWall", "TZ 470", "7.1.3-7015", "CVE-2024-53704", None),
+        ("SonicWall", "TZ 470", "8.0.0-8037", "CVE-2024-53704", None),
         # Cisco FTD 7.2: 7.2.5.2 is the fixed 7.2 release Cisco names
         ("Cisco", "Firepower Threat Defense", "7.2.5.1", "CVE-2024-20353", "affected"),
         ("Cisco", "Firepower Threat Defense", "7.2.5.2", "CVE-2024-20353", None),
