@@ -126,6 +126,12 @@ def test_kev_entries_with_versions_are_counted() -> None:
         ("Palo Alto Networks", "PA-440", "11.2.2", "CVE-2024-3393", "affected"),
         ("Palo Alto Networks", "PA-440", "11.2.3", "CVE-2024-3393", None),
         ("Palo Alto Networks", "PA-440", "10.2.7-h8", "CVE-2024-3393", None),
+        # PAN-OS CVE-2025-0108: each maintenance release has its own hotfix fix
+        ("Palo Alto Networks", "PA-440", "10.2.9-h20", "CVE-2025-0108", "affected"),
+        ("Palo Alto Networks", "PA-440", "10.2.9-h21", "CVE-2025-0108", None),
+        ("Palo Alto Networks", "PA-440", "10.2.13-h3", "CVE-2025-0108", None),
+        ("Palo Alto Networks", "PA-440", "11.1.4", "CVE-2025-0111", "affected"),
+        ("Palo Alto Networks", "PA-440", "11.1.2-h18", "CVE-2025-0111", None),
         # Citrix: the build decides, not the release line
         ("Citrix", "NetScaler ADC", "14.1-43.50", "CVE-2025-5777", "affected"),
         ("Citrix", "NetScaler ADC", "14.1-43.56", "CVE-2025-5777", None),
