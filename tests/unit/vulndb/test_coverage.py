@@ -44,9 +44,9 @@ def test_uncovered_product_is_never_reported_as_having_none(tmp_path: Path) -> N
     assert "既知の脆弱性なし" not in result.message_ja
     assert "not covered by the knowledge base" in result.message_en
     assert "advisories" in result.message_en
-    # 11.2.4-h1: the fixed release of every PAN-OS entry that names 11.2 (10.2.9-h1,
-    # used before, is inside CVE-2024-0012's range since that entry was added)
-    covered = kb.check_firmware("Palo Alto Networks", "PA-440", "11.2.4-h1")
+    # 11.2.4-h4: at or past the fix of every PAN-OS entry that names 11.2 (10.2.9-h1,
+    # used before, is inside the ranges of CVE-2024-0012 and CVE-2025-0108)
+    covered = kb.check_firmware("Palo Alto Networks", "PA-440", "11.2.4-h4")
     assert covered.status == "not_affected"
     assert "kenshin snapshot 2026-11-26" in covered.message_en
     assert "NVD" not in covered.message_en  # not loaded: not named

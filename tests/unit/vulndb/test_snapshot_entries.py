@@ -171,6 +171,13 @@ def test_kev_entries_with_versions_are_counted() -> None:
         # Sophos XG 17.x: fixed by a hotfix the version does not show
         ("Sophos", "XG 230", "17.5.12 MR-12", "CVE-2020-15069", "possible"),
         ("Sophos", "XG 230", "18.0.0 GA-Build339", "CVE-2020-15069", None),
+        # SEIL (JVN#76692689): the release the published show system prints, and 5.72
+        ("IIJ", "SEIL/X1", "4.00", "CVE-2017-10856", None),
+        ("IIJ", "SEIL/X1", "4.60", "CVE-2017-10856", "affected"),
+        ("IIJ", "SEIL/X2", "5.72", "CVE-2017-10856", "affected"),
+        ("IIJ", "SEIL/X2", "5.73", "CVE-2017-10856", None),
+        ("BUFFALO", "WSR-2533DHP3-BK", "1.24", "CVE-2021-20091", "affected"),
+        ("BUFFALO", "WSR-2533DHP3-BK", "1.25", "CVE-2021-20091", None),
         # YAMAHA (JVN#69967692): last affected per model; NVR500 and FWX120 differ
         ("YAMAHA", "RTX810", "Rev.11.01.31", "CVE-2018-0665", "affected"),
         ("YAMAHA", "RTX810", "Rev.11.01.32", "CVE-2018-0665", None),

@@ -135,7 +135,8 @@ def test_japanese_router_lines_become_covered(tmp_path: Path) -> None:
     assert lines["buffalo_router"].covered
     assert lines["iodata_router"].covered
     assert not lines["fitelnet"].covered
-    assert not lines["seil"].covered
+    # SEIL: covered since CVE-2017-10856 (JVN#76692689) was added
+    assert lines["seil"].covered
 
 
 def test_kev_facts_include_buffalo_routers_filed_under_arcadyan(tmp_path: Path) -> None:
