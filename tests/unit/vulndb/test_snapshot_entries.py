@@ -192,3 +192,24 @@ def test_boundaries_seen_by_firmware_check(
     kb = open_knowledge_base(tmp_path / "absent.sqlite3")
     result = kb.check_firmware(vendor, model, version)
     assert {m.cve: m.status for m in result.matches}.get(cve) == status, result.status
+
+
+def test_vulndb_status_reports_the_lines_the_added_entries_cover(tmp_path: Path) -> None:
+    """Junos and SEIL got versions on 2026-12-07; the lines still without data stay
+    "not covered" in `kenshin vulndb status --json`."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from kenshin.cli import app
+
+    kb = str(tmp_path / "absent.sqlite3")
+    result = CliRunner().invoke(app, ["vulndb", "status", "--kb", kb, "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    lines = {line["key"]: line["covered"] for line in data["product_lines"]}
+    for covered in ("junos", "seil", "sonicwall_sma", "futurenet"):
+        assert lines[covered] is True, covered
+    for uncovered in ("nec_ix", "fitelnet", "cisco_ios", "sophos_utm", "alliedware_plus"):
+        assert lines[uncovered] is False, uncovered
+    assert data["snapshot_count"] == len(ENTRIES)
