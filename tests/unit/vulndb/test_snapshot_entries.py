@@ -153,6 +153,8 @@ def test_kev_entries_with_versions_are_counted() -> None:
         ("Cisco", "Firepower Threat Defense", "7.2.5.2", "CVE-2024-20353", None),
         ("Cisco", "ASA 5516-X", "9.16(4)55", "CVE-2024-20353", "affected"),
         ("Cisco", "ASA 5516-X", "9.18.4.8", "CVE-2024-20359", "affected"),
+        ("Cisco", "ASA 5516-X", "9.16(4)38", "CVE-2023-20269", "affected"),
+        ("Cisco", "Firepower Threat Defense", "7.2.5", "CVE-2023-20269", "affected"),
         ("Cisco", "ASA 5516-X", "9.18.4.22", "CVE-2024-20359", None),
         # Ivanti: the release on the line, R-numbers compared as numbers
         ("Ivanti", "Connect Secure", "22.6R2.1", "CVE-2024-21893", "affected"),
