@@ -47,8 +47,17 @@ pytestmark = [
 ]
 
 # the snapshot's CVEs of each twin's true version (FortiOS 7.0.11; RTX1210 Rev.14.01.38;
-# PAN-OS 10.2.9: CVE-2024-3400 fixed in 10.2.9-h1; Ivanti 22.7R2.3: CVE-2025-0282 fixed in
-# 22.7R2.5, CVE-2025-22457 in 22.7R2.6; ASA 9.8(4): CVE-2020-3452 fixed in 9.8(4)20)
+# PAN-OS 10.2.9: CVE-2024-3400 fixed in 10.2.9-h1, while the 2024-2025 management-interface
+# and DNS Security advisories name 10.2.9 and 10.2.9-h1 alike; Ivanti 22.7R2.3:
+# CVE-2025-0282 fixed in 22.7R2.5, CVE-2025-22457 in 22.7R2.6; ASA 9.8(4): CVE-2020-3452
+# fixed in 9.8(4)20, and 9.8 is a train of the ArcaneDoor and Akira advisories)
+PANOS_10_2_9_H1 = {
+    "CVE-2024-0012",
+    "CVE-2024-3393",
+    "CVE-2024-9474",
+    "CVE-2025-0108",
+    "CVE-2025-0111",
+}
 TRUE_CVES = {
     "fsnmp": {
         "CVE-2023-27997",
@@ -60,11 +69,12 @@ TRUE_CVES = {
     "ybanner": {"CVE-2021-20843", "CVE-2021-20844"},
     "fsilent": set(),
     "fpatched": set(),
-    "psnmp": {"CVE-2024-3400"},
-    "ppatched": set(),
+    "psnmp": {"CVE-2024-3400", *PANOS_10_2_9_H1},
+    "ppatched": PANOS_10_2_9_H1,
     "iport": {"CVE-2025-0282", "CVE-2025-22457"},
     "isilent": set(),
-    "asnmp": {"CVE-2020-3259", "CVE-2020-3452"},  # 9.8(4): both fixed in 9.8(4)20
+    # 9.8(4): CVE-2020-3259 and CVE-2020-3452 fixed in 9.8(4)20; 9.8 has no fix for the others
+    "asnmp": {"CVE-2020-3259", "CVE-2020-3452", "CVE-2023-20269", "CVE-2024-20353"},
     "sma": set(),
 }
 # the twins whose version the device shows nowhere, with a KEV-listed CVE of their

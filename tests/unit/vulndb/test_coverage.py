@@ -44,7 +44,9 @@ def test_uncovered_product_is_never_reported_as_having_none(tmp_path: Path) -> N
     assert "既知の脆弱性なし" not in result.message_ja
     assert "not covered by the knowledge base" in result.message_en
     assert "advisories" in result.message_en
-    covered = kb.check_firmware("Palo Alto Networks", "PA-440", "10.2.9-h1")
+    # 11.2.4-h4: at or past the fix of every PAN-OS entry that names 11.2 (10.2.9-h1,
+    # used before, is inside the ranges of CVE-2024-0012 and CVE-2025-0108)
+    covered = kb.check_firmware("Palo Alto Networks", "PA-440", "11.2.4-h4")
     assert covered.status == "not_affected"
     assert "kenshin snapshot 2026-11-26" in covered.message_en
     assert "NVD" not in covered.message_en  # not loaded: not named
@@ -156,9 +158,11 @@ def test_vulndb_status_json_lists_sources_and_lines(tmp_path: Path) -> None:
 
 def test_uncovered_line_with_kev_entries_names_them(tmp_path: Path) -> None:
     kb = open_knowledge_base(tmp_path / "absent.sqlite3")
-    result = kb.check_firmware("Juniper", "srx300", "21.4R3-S5.4")
+    # Cisco IOS (classic): KEV names it, the snapshot has no versions for it. (Junos,
+    # used before, got versions from the J-Web entries.)
+    result = kb.check_firmware("Cisco", "C2911", "15.1(4)M4")
     assert result.status == "not_covered"
-    assert "CVE-2023-36845" in result.message_en
+    assert "CVE-2004-1464" in result.message_en
     assert "CISA KEV" in result.message_ja
 
 
@@ -264,18 +268,19 @@ def test_kev_entries_alone_do_not_cover_a_product(tmp_path: Path) -> None:
         writer.add_kev(
             [
                 KevEntry(
-                    "CVE-2023-36845", "Juniper", "Junos OS", "name",
-                    date(2023, 11, 13), None, False,
+                    "CVE-2004-1464", "Cisco", "IOS", "name",
+                    date(2023, 5, 19), None, False,
                 )
             ],
             "2025.08.25",
         )  # fmt: skip
     kb = open_knowledge_base(path)
     try:
-        coverage = kb.coverage("Juniper", "srx300")
+        # Cisco IOS: the snapshot has no versions for it (Junos, used before, has)
+        coverage = kb.coverage("Cisco", "C2911")
         assert coverage.records["kev"] == 1
         assert not coverage.covered
-        assert kb.check_firmware("Juniper", "srx300", "21.4R3-S5.4").status == "not_covered"
+        assert kb.check_firmware("Cisco", "C2911", "15.1(4)M4").status == "not_covered"
         assert [s.name for s in kb.sources() if s.loaded] == [
             "CISA KEV", "kenshin snapshot", "CISA KEV (bundled facts)",
         ]  # fmt: skip

@@ -43,6 +43,11 @@ from kenshin.vulndb import open_knowledge_base
         ("Century Systems", "NXR-G110", "21.15.6", "CVE-2024-50357", None),
         ("Century Systems", "NXR-G050", "21.12.5", "CVE-2024-50357", "affected"),
         ("Century Systems", "NXR-G050", "21.12.11", "CVE-2024-50357", None),
+        # NXR-G060: every release before 21.15.6C1 (letter and build number kept)
+        ("Century Systems", "NXR-G060", "21.15.6", "CVE-2024-50357", "affected"),
+        ("Century Systems", "NXR-G060", "21.15.6C", "CVE-2024-50357", "affected"),
+        ("Century Systems", "NXR-G060", "21.15.6C1", "CVE-2024-50357", None),
+        ("Century Systems", "NXR-G060", "21.15.7", "CVE-2024-50357", None),
         # I-O DATA UD-LT1 (JVN#46615026): 2.1.9 fixes only CVE-2024-52564
         ("I-O DATA", "UD-LT1", "2.1.8", "CVE-2024-52564", "affected"),
         ("I-O DATA", "UD-LT1", "2.1.9", "CVE-2024-52564", None),
@@ -96,6 +101,20 @@ def test_second_pass_entries(
     assert found.get(cve) == status, (result.status, found)
 
 
+def test_futurenet_build_suffix_survives_parse_and_check(tmp_path: Path) -> None:
+    """`ver 21.15.6C1` once became 21.15.6C, a release before the fix: the fixed
+    NXR-G060 was reported as affected by CVE-2024-50357."""
+    from kenshin.firmware import parse_device_output
+
+    line = "Century Systems NXR-G060 Series ver 21.15.6C1 (build 3/12:00 31 10 2024)"
+    parsed = parse_device_output(line)
+    assert (parsed.model, parsed.version) == ("NXR-G060", "21.15.6C1")
+    kb = open_knowledge_base(tmp_path / "absent.sqlite3")
+    result = kb.check_firmware(parsed.vendor, parsed.model, parsed.version)
+    assert "CVE-2024-50357" not in {m.cve for m in result.matches}
+    assert result.status == "not_affected"
+
+
 def test_fixed_release_named_by_the_advisory_is_the_upgrade(tmp_path: Path) -> None:
     kb = open_knowledge_base(tmp_path / "absent.sqlite3")
     result = kb.check_firmware("YAMAHA", "FWX120", "Rev.11.03.27")
@@ -116,7 +135,8 @@ def test_japanese_router_lines_become_covered(tmp_path: Path) -> None:
     assert lines["buffalo_router"].covered
     assert lines["iodata_router"].covered
     assert not lines["fitelnet"].covered
-    assert not lines["seil"].covered
+    # SEIL: covered since CVE-2017-10856 (JVN#76692689) was added
+    assert lines["seil"].covered
 
 
 def test_kev_facts_include_buffalo_routers_filed_under_arcadyan(tmp_path: Path) -> None:
