@@ -9,13 +9,14 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from kenshin import inventory
 from kenshin.cli._common import CliError, choice, load, print_json, say
 from kenshin.cli._state import STATE, console
 from kenshin.cli.summary import diagnosis_status_key, render_summary
 from kenshin.domain import DEFAULT_TERMINAL_LIMIT, Engagement, EngagementStatus
-from kenshin.intake import read_file, to_document
-from kenshin.store import EngagementRepository
+from kenshin.store import reading
+
+# The store's writers, the engagement file's schema (pydantic) and the inventory are
+# imported by the commands that use them: `list` and `show` start without them.
 
 app = typer.Typer(help="調査案件 / engagements.", no_args_is_help=True)
 
@@ -26,8 +27,8 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on 
 @app.command("list")
 def list_engagements(as_json: JsonOpt = False) -> None:
     """List engagements with their state."""
-    with STATE.store().session() as session:
-        summaries = EngagementRepository(session).list()
+    with STATE.reader() as fetch:
+        summaries = reading.summaries(fetch)
     if as_json:
         print_json([s.__dict__ for s in summaries])
         return
@@ -59,6 +60,8 @@ def list_engagements(as_json: JsonOpt = False) -> None:
 
 
 def engagement_json(engagement: Engagement) -> dict[str, object]:
+    from kenshin.intake import to_document
+
     document = to_document(engagement)
     document["remote_diagnosis"] = [
         {
@@ -96,6 +99,8 @@ def create(
     terminal_limit: Annotated[int, typer.Option(min=1)] = DEFAULT_TERMINAL_LIMIT,
 ) -> None:
     """Create an empty engagement for an institution."""
+    from kenshin import inventory
+
     try:
         start = date.fromisoformat(survey_start) if survey_start else None
         end = date.fromisoformat(survey_end) if survey_end else None
@@ -123,6 +128,9 @@ def import_file(
     as_json: JsonOpt = False,
 ) -> None:
     """Import (or update) an engagement from its YAML file."""
+    from kenshin.intake import read_file
+    from kenshin.store import EngagementRepository
+
     engagement = read_file(path)
     with STATE.store().session() as session:
         created = EngagementRepository(session).save(engagement)
@@ -142,6 +150,8 @@ def export(
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write an engagement as YAML (to stdout without -o)."""
+    from kenshin import inventory
+
     with STATE.store().session() as session:
         text = inventory.export_text(session, code)
     if output is None:
@@ -159,6 +169,8 @@ def delete(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
 ) -> None:
     """Delete an engagement and everything recorded for it (the audit log stays)."""
+    from kenshin.store import EngagementRepository
+
     if not yes:
         typer.confirm(STATE.t("cli.engagement.delete_confirm", code=code), abort=True)
     with STATE.store().session() as session:
