@@ -5,9 +5,9 @@ Each command module exposes ``app`` (a ``typer.Typer``) and is listed in
 help in data/i18n/cli_help.yaml. Every help text the user reads (each command's, each
 option's and argument's, the examples) comes from that catalogue, keyed by command path
 and parameter name (``cli.cmd.engagement.show``, ``cli.opt.engagement.show.code``,
-``cli.ex.engagement.show``); the ``help=`` strings in the modules are only what a reader of
-the code sees, and tests/unit/test_cli_help.py fails when a command or parameter has no
-Japanese and English entry. A command module is imported only when its command runs
+``cli.ex.engagement.show``), so the modules pass no ``help=`` (a command's docstring is
+for the reader of the code), and tests/unit/test_cli_help.py fails when a command or
+parameter has no Japanese and English entry. A command module is imported only when its command runs
 (or its own help is asked for), so ``kenshin --help`` and ``kenshin engagement list`` do
 not pay for the scan engine, the report renderer or the web application.
 Errors from any room arrive as ``KenshinError`` and leave as one sentence in the

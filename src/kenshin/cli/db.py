@@ -7,7 +7,7 @@ import typer
 from kenshin.cli._common import say
 from kenshin.cli._state import STATE
 
-app = typer.Typer(help="データベース / the engagement store.", no_args_is_help=True)
+app = typer.Typer(no_args_is_help=True)
 
 
 @app.command("upgrade")

@@ -78,15 +78,9 @@ def _for_today(engagement: Engagement, addresses: dict[str, str]) -> Engagement:
 
 
 def demo(
-    file: Annotated[
-        Path | None, typer.Option("--file", help="Another engagement file to run instead.")
-    ] = None,
-    output: Annotated[Path, typer.Option("--output", "-o", help="Folder for the report.")] = Path(
-        "out/demo-2026"
-    ),
-    summary_only: Annotated[
-        bool, typer.Option("--summary-only", help="Only load the engagement and summarise it.")
-    ] = False,
+    file: Annotated[Path | None, typer.Option("--file")] = None,
+    output: Annotated[Path, typer.Option("--output", "-o")] = Path("out/demo-2026"),
+    summary_only: Annotated[bool, typer.Option("--summary-only")] = False,
 ) -> None:
     """デモ総合病院の健診を最初から最後まで実行する / Run the demo hospital's whole check-up."""
     engagement = read_file(file or demo_file())

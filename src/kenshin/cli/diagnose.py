@@ -50,18 +50,13 @@ def findings_table(findings: list[Finding]) -> Table:
 
 
 def diagnose_command(
-    engagement: Annotated[str, typer.Argument(help="Engagement code.")],
-    run: Annotated[
-        str | None, typer.Option("--run", help="Scan run id (default: the newest finished).")
-    ] = None,
+    engagement: Annotated[str, typer.Argument()],
+    run: Annotated[str | None, typer.Option("--run")] = None,
     active_confirmation: Annotated[
         bool,
-        typer.Option(
-            "--active-confirmation",
-            help="Confirm shells with a harmless echo (only if the engagement allows).",
-        ),
+        typer.Option("--active-confirmation"),
     ] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Findings as JSON on stdout.")] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """脆弱性・バックドア・アカウント診断 / Run the diagnosis checks on a stored scan."""
     subject = load(engagement)

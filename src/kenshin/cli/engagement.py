@@ -18,10 +18,10 @@ from kenshin.store import reading
 # The store's writers, the engagement file's schema (pydantic) and the inventory are
 # imported by the commands that use them: `list` and `show` start without them.
 
-app = typer.Typer(help="調査案件 / engagements.", no_args_is_help=True)
+app = typer.Typer(no_args_is_help=True)
 
-CodeArg = Annotated[str, typer.Argument(help="Engagement code, e.g. demo-2026.")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
+CodeArg = Annotated[str, typer.Argument()]
+JsonOpt = Annotated[bool, typer.Option("--json")]
 
 
 @app.command("list")
@@ -87,15 +87,13 @@ def show(code: CodeArg, as_json: JsonOpt = False) -> None:
 @app.command("create")
 def create(
     code: CodeArg,
-    title: Annotated[str, typer.Option(help="Engagement title.")],
-    institution: Annotated[str, typer.Option(help="Institution name.")],
-    prefecture: Annotated[str, typer.Option(help="Prefecture.")] = "",
-    beds: Annotated[int | None, typer.Option(help="Bed count.", min=0)] = None,
-    status: Annotated[str, typer.Option(help="Status.")] = EngagementStatus.DRAFT.value,
-    survey_start: Annotated[
-        str | None, typer.Option(help="Survey start date (YYYY-MM-DD).")
-    ] = None,
-    survey_end: Annotated[str | None, typer.Option(help="Survey end date (YYYY-MM-DD).")] = None,
+    title: Annotated[str, typer.Option()],
+    institution: Annotated[str, typer.Option()],
+    prefecture: Annotated[str, typer.Option()] = "",
+    beds: Annotated[int | None, typer.Option(min=0)] = None,
+    status: Annotated[str, typer.Option()] = EngagementStatus.DRAFT.value,
+    survey_start: Annotated[str | None, typer.Option()] = None,
+    survey_end: Annotated[str | None, typer.Option()] = None,
     terminal_limit: Annotated[int, typer.Option(min=1)] = DEFAULT_TERMINAL_LIMIT,
 ) -> None:
     """Create an empty engagement for an institution."""
@@ -124,7 +122,7 @@ def create(
 
 @app.command("import")
 def import_file(
-    path: Annotated[Path, typer.Argument(help="Engagement YAML file.")],
+    path: Annotated[Path, typer.Argument()],
     as_json: JsonOpt = False,
 ) -> None:
     """Import (or update) an engagement from its YAML file."""
@@ -146,8 +144,8 @@ def import_file(
 @app.command("export")
 def export(
     code: CodeArg,
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="File to write.")] = None,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+    output: Annotated[Path | None, typer.Option("-o", "--output")] = None,
+    force: Annotated[bool, typer.Option("--force")] = False,
 ) -> None:
     """Write an engagement as YAML (to stdout without -o)."""
     from kenshin import inventory
@@ -166,7 +164,7 @@ def export(
 @app.command("delete")
 def delete(
     code: CodeArg,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y")] = False,
 ) -> None:
     """Delete an engagement and everything recorded for it (the audit log stays)."""
     from kenshin.store import EngagementRepository

@@ -19,7 +19,7 @@ from kenshin.domain.scan import PortResult, PortState, Protocol, ServiceIdentity
 from kenshin.identify import IdentifyError, IdentifySettings, check_target, identify_port
 from kenshin.identify._io import open_tcp
 
-app = typer.Typer(help="Identify the service on one port (loopback or the lab).")
+app = typer.Typer()
 
 
 def parse_port(text: str) -> tuple[int, Protocol]:
@@ -81,9 +81,9 @@ def _show(identity: ServiceIdentity) -> None:
 
 
 def identify(
-    address: Annotated[str, typer.Argument(help="127.0.0.1, ::1 (or a lab address).")],
-    port: Annotated[str, typer.Argument(help="Port, e.g. 22 or 161/udp.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    address: Annotated[str, typer.Argument()],
+    port: Annotated[str, typer.Argument()],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Identify the service on one port: service, product, version, CPE, evidence."""
     target = check_target(address)

@@ -17,19 +17,15 @@ from kenshin.scan.storage import ScanRunRepository
 from kenshin.scope import current_actor
 from kenshin.store import AuditLog, EngagementRepository
 
-app = typer.Typer(
-    help="外部の結果を取り込む / Import results from other tools.", no_args_is_help=True
-)
+app = typer.Typer(no_args_is_help=True)
 
 MAX_XML_BYTES = 200 * 1024 * 1024
 
 
 @app.command("nmap")
 def nmap(
-    file: Annotated[
-        Path, typer.Argument(help="nmap XML output (nmap -oX).", exists=True, dir_okay=False)
-    ],
-    engagement: Annotated[str, typer.Argument(help="Engagement code to store the results in.")],
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],
+    engagement: Annotated[str, typer.Argument()],
 ) -> None:
     """nmap の XML 結果を調査案件に取り込む / Import nmap XML results into an engagement."""
     if file.stat().st_size > MAX_XML_BYTES:
