@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from kenshin.cli._common import say
+from kenshin.cli._common import print_json, say
 from kenshin.cli._state import STATE
 from kenshin.domain import AuditEvent, AuditOutcome, PortState
 from kenshin.scan import RunStatus, ScanError, read_nmap_xml
@@ -26,6 +26,7 @@ MAX_XML_BYTES = 200 * 1024 * 1024
 def nmap(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],
     engagement: Annotated[str, typer.Argument()],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """nmap の XML 結果を調査案件に取り込む / Import nmap XML results into an engagement."""
     if file.stat().st_size > MAX_XML_BYTES:
@@ -75,6 +76,18 @@ def nmap(
             )
         )
     states = Counter(p.state for _, p in ports)
+    if as_json:
+        print_json(
+            {
+                "code": engagement,
+                "run": uid,
+                "hosts": len(imported.report.hosts),
+                "ports": len(ports),
+                "open": states[PortState.OPEN],
+                "not_listed": imported.uncounted,
+            }
+        )
+        return
     say(
         "cli.import.nmap_done",
         code=engagement,

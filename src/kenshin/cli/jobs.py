@@ -149,9 +149,15 @@ def show(
 
 
 @app.command("retry")
-def retry(job_id: Annotated[str, typer.Argument()]) -> None:
+def retry(
+    job_id: Annotated[str, typer.Argument()],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
     """失敗したジョブを再実行 / Submit a failed or cancelled job again."""
     new_id = runner_for(STATE.store()).retry(job_id)
+    if as_json:
+        print_json({"id": new_id, "retry_of": job_id})  # `jobs submit --json`'s shape
+        return
     say("jobs.cli.retried", id=job_id, new=new_id)
 
 

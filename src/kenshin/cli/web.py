@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from kenshin.cli._common import choice, say
+from kenshin.cli._common import choice, print_json, say
 from kenshin.cli._state import STATE
 
 app = typer.Typer(no_args_is_help=True)
@@ -75,7 +75,8 @@ def invite(
     role: Annotated[str, typer.Option()] = "hospital",
     engagement: Annotated[str | None, typer.Option()] = None,
     vendor: Annotated[str | None, typer.Option()] = None,
-    base_url: Annotated[str, typer.Option()] = ("http://127.0.0.1:8000"),
+    base_url: Annotated[str, typer.Option()] = "http://127.0.0.1:8000",
+    as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Print a one-time invitation link for a hospital, vendor or surveyor user."""
     from kenshin.web import Accounts, Role
@@ -85,4 +86,8 @@ def invite(
         token = accounts.invite(
             accounts.user_by_email(by), email, choice(Role, role), engagement, vendor
         )
-    say("cli.user.invited", link=f"{base_url.rstrip('/')}/invite/{token}")
+    link = f"{base_url.rstrip('/')}/invite/{token}"
+    if as_json:
+        print_json({"email": email, "role": role, "link": link})
+        return
+    say("cli.user.invited", link=link)
