@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from kenshin.cli._common import CliError, choice, load, print_json, say
 from kenshin.cli._state import STATE, console
+from kenshin.cli._tables import Column, fit_table
 from kenshin.cli.summary import diagnosis_status_key, render_summary
 from kenshin.domain import DEFAULT_TERMINAL_LIMIT, Engagement, EngagementStatus
 from kenshin.store import reading
@@ -22,10 +22,11 @@ app = typer.Typer(no_args_is_help=True)
 
 CodeArg = Annotated[str, typer.Argument()]
 JsonOpt = Annotated[bool, typer.Option("--json")]
+WideOpt = Annotated[bool, typer.Option("--wide")]
 
 
 @app.command("list")
-def list_engagements(as_json: JsonOpt = False) -> None:
+def list_engagements(as_json: JsonOpt = False, wide: WideOpt = False) -> None:
     """List engagements with their state."""
     with STATE.reader() as fetch:
         summaries = reading.summaries(fetch)
@@ -35,19 +36,15 @@ def list_engagements(as_json: JsonOpt = False) -> None:
     if not summaries:
         say("cli.engagement.none")
         return
-    table = Table(title=STATE.t("cli.engagement.list_title"), title_justify="left")
-    for key in (
-        "summary.col.key",
-        "summary.col.name",
-        "summary.institution",
-        "summary.status",
-        "summary.col.points",
-        "summary.col.devices",
-        "summary.col.terminals",
-    ):
-        table.add_column(STATE.t(key))
-    for s in summaries:
-        table.add_row(
+    columns = [  # the title is left out first on a narrow terminal, then the counts
+        Column(STATE.t("summary.col.key")),
+        Column(STATE.t("summary.col.name"), drop=2),
+        Column(STATE.t("summary.institution"), drop=1),
+        Column(STATE.t("summary.status")),
+        *(Column(STATE.t(f"summary.col.{k}"), drop=1) for k in ("points", "devices", "terminals")),
+    ]
+    rows = [
+        [
             s.code,
             s.title,
             s.institution,
@@ -55,8 +52,11 @@ def list_engagements(as_json: JsonOpt = False) -> None:
             str(s.points),
             str(s.devices),
             str(s.terminals),
-        )
-    console.print(table)
+        ]
+        for s in summaries
+    ]
+    title = STATE.t("cli.engagement.list_title")
+    console.print(fit_table(console, columns, rows, lang=STATE.lang, title=title, wide=wide))
 
 
 def engagement_json(engagement: Engagement) -> dict[str, object]:
@@ -75,13 +75,13 @@ def engagement_json(engagement: Engagement) -> dict[str, object]:
 
 
 @app.command("show")
-def show(code: CodeArg, as_json: JsonOpt = False) -> None:
+def show(code: CodeArg, as_json: JsonOpt = False, wide: WideOpt = False) -> None:
     """Show an engagement: connection points, devices, terminals, vendors."""
     engagement = load(code)
     if as_json:
         print_json(engagement_json(engagement))
         return
-    render_summary(engagement, console, STATE.lang)
+    render_summary(engagement, console, STATE.lang, wide)
 
 
 @app.command("create")
