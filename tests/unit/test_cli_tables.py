@@ -113,6 +113,17 @@ def test_fit_table_keeps_what_fits_and_drops_the_least_useful_first(width: int) 
     assert longest_line(text) <= width
 
 
+def test_an_id_to_copy_is_never_wrapped() -> None:
+    job = "fca1bd51-fba5-460d-a51f-17443da6b4c7"
+    columns = [Column("ID", whole=True), Column("state"), Column("message", drop=1)]
+    console = terminal(50)
+    console.print(fit_table(console, columns, [[job, "failed", "m" * 80]], lang="en"))
+    text = console.export_text()
+    assert job in text
+    assert "message" in text.splitlines()[-1]  # left out, and said so
+    assert longest_line(text) <= 50
+
+
 def test_a_pipe_gets_every_column_unwrapped(tmp_path: Path) -> None:
     env = dict(
         os.environ,

@@ -31,8 +31,8 @@ class Column:
     header: str
     drop: int = 0
     """0: always shown; on a narrow terminal the highest numbers are left out first."""
-    fold: bool = True
-    """Break a long word (an address, a version string) rather than cut it short."""
+    whole: bool = False
+    """Never wrapped (an ID to copy): counted at its full width when fitting."""
 
 
 Cell = str | Text
@@ -45,7 +45,7 @@ def _cell_width(cell: Cell) -> int:
 
 def _fitted_width(columns: Sequence[Column], rows: Sequence[Sequence[Cell]], index: int) -> int:
     natural = max([_cell_width(columns[index].header), *(_cell_width(row[index]) for row in rows)])
-    return min(natural, CELL_CAP) + COLUMN_EDGES
+    return (natural if columns[index].whole else min(natural, CELL_CAP)) + COLUMN_EDGES
 
 
 def fit_table(
@@ -88,7 +88,7 @@ def fit_table(
         expand=expand and console.is_terminal,
     )
     for i in shown:
-        table.add_column(columns[i].header, overflow="fold" if columns[i].fold else "ellipsis")
+        table.add_column(columns[i].header, overflow="fold", no_wrap=columns[i].whole)
     for row in rows:
         table.add_row(*(row[i] for i in shown))
     return table

@@ -11,11 +11,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from kenshin.cli._common import print_json, say
 from kenshin.cli._jobs import follow
 from kenshin.cli._state import STATE, console
+from kenshin.cli._tables import Cell, Column, fit_table
 from kenshin.jobs import JobKind, JobSpec, JobState, JobStatus, runner_for
 from kenshin.jobs.inprocess import InProcessRunner
 from kenshin.jobs.shared import clear_stop, raise_stop, stop_reason
@@ -100,6 +100,7 @@ def scan(
 def list_jobs(
     engagement: Annotated[str | None, typer.Option("--engagement", "-e")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    wide: Annotated[bool, typer.Option("--wide")] = False,
 ) -> None:
     """ジョブの一覧 / List jobs (queued, running, paused, ended)."""
     statuses = runner_for(STATE.store()).list(engagement)
@@ -109,11 +110,14 @@ def list_jobs(
     if not statuses:
         say("jobs.cli.none")
         return
-    table = Table(title=STATE.t("jobs.cli.list_title"), title_justify="left")
-    for column in ("id", "kind", "engagement", "state", "progress", "created", "message"):
-        table.add_column(STATE.t(f"jobs.cli.col.{column}"), overflow="fold")
-    for s in statuses:
-        table.add_row(
+    # the ID stays whole (it is copied into jobs show/retry); the message goes first
+    drops = {"kind": 1, "progress": 1, "created": 2, "message": 3}
+    columns = [
+        Column(STATE.t(f"jobs.cli.col.{c}"), drops.get(c, 0), whole=c == "id")
+        for c in ("id", "kind", "engagement", "state", "progress", "created", "message")
+    ]
+    rows: list[list[Cell]] = [
+        [
             s.id,
             s.spec.kind.value,
             s.spec.engagement_code or "-",
@@ -121,8 +125,11 @@ def list_jobs(
             f"{s.progress * 100:.0f}%",
             s.created_at.isoformat(timespec="seconds"),
             s.error or s.message,
-        )
-    console.print(table)
+        ]
+        for s in statuses
+    ]
+    title = STATE.t("jobs.cli.list_title")
+    console.print(fit_table(console, columns, rows, lang=STATE.lang, title=title, wide=wide))
     reason = stop_reason(STATE.store())
     if reason is not None:
         say("jobs.cli.stop_is_raised", reason=reason.strip())
