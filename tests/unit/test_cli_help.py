@@ -213,9 +213,12 @@ def test_a_usage_error_speaks_the_help_language() -> None:
     japanese = _usage_error("engagement", "show")
     for word in ("使い方: python -m kenshin engagement show", "エラー", "engagement show --help"):
         assert word in japanese, word
-    for word in ("Usage:", "Error", "Try "):
+    assert "引数 'code' がありません。" in japanese
+    for word in ("Usage:", "Error", "Try ", "Missing"):
         assert word not in japanese, word
+    unknown = _usage_error("engagement", "list", "--jsn")
+    assert "オプション --jsn はありません。（使えるオプション: --json）" in unknown
     english = _usage_error("--lang", "en", "engagement", "list", "--no-such-flag")
-    for word in ("Usage: python -m kenshin engagement list", "Error", "Try "):
+    for word in ("Usage: python -m kenshin engagement list", "Error", "Try ", "No such option"):
         assert word in english, word
     assert "使い方" not in english

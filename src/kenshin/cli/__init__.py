@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from typing import Annotated, Any
 
 import typer
-from typer._click.exceptions import ClickException
+from typer._click.exceptions import ClickException, MissingParameter, NoSuchOption, UsageError
 from typer.core import TyperCommand, TyperGroup, TyperOption
 from typer.exceptions import Abort
 
@@ -252,11 +252,26 @@ class _LazyGroup(TyperGroup):
 @contextmanager
 def _usage_errors_in_help_language() -> Iterator[None]:
     """Typer prints a usage error (``Error``, ``Try ... for help``) or ``Aborted`` after
-    the command line is parsed or run: its words are set just before."""
+    the command line is parsed or run: its words are set just before, and the two
+    commonest of Click's sentences (a missing argument or option, an unknown option) are
+    said in Japanese when that is the language (English keeps Click's own)."""
     try:
         yield
-    except (ClickException, Abort):
+    except (ClickException, Abort) as exc:
         _typer_in_help_language()
+        lang = _help_lang()
+        if lang == "ja" and isinstance(exc, MissingParameter) and not exc.message:
+            kind = exc.param_type or (exc.param.param_type_name if exc.param else "")
+            name = exc.param.get_error_hint() if exc.param else ""
+            if f"cli.typer.missing_{kind}" in catalogue():
+                text = translate(f"cli.typer.missing_{kind}", lang, name=name)
+                raise UsageError(text, exc.ctx) from exc
+        if lang == "ja" and isinstance(exc, NoSuchOption):
+            text = translate("cli.typer.no_such_option", lang, name=exc.option_name)
+            if exc.possibilities:
+                options = ", ".join(sorted(exc.possibilities))
+                text += translate("cli.typer.possible_options", lang, options=options)
+            raise UsageError(text, exc.ctx) from exc
         raise
 
 
