@@ -7,12 +7,13 @@ default language; English is the second. Parameters use ``str.format`` syntax.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from typing import Literal
-
-import yaml
 
 Lang = Literal["ja", "en"]
 LANGUAGES: tuple[Lang, ...] = ("ja", "en")
@@ -27,18 +28,49 @@ def resolve_lang(value: str | None = None) -> Lang:
     return "ja"
 
 
-# libyaml's safe loader when PyYAML has it: the catalogue is read at every start-up.
-_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
 @cache
 def catalogue() -> dict[str, dict[str, str]]:
-    messages: dict[str, dict[str, str]] = {}
+    """Every message. Parsing the YAML is a large part of a command's start-up, so the
+    parsed catalogue is kept as JSON in the data directory's ``cache`` folder, named by
+    the files' sizes and modification times: a changed file is read again."""
     folder = resources.files("kenshin") / "data" / "i18n"
+    if not isinstance(folder, Path):  # not a plain folder (a zip): nothing to compare
+        return _parse(folder)
+    files = sorted(f for f in folder.iterdir() if f.suffix == ".yaml")
+    stamp = hashlib.sha256(
+        repr([(f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in files]).encode()
+    ).hexdigest()[:16]
+    from kenshin.config import data_dir
+
+    cached = data_dir() / "cache" / f"catalogue-{stamp}.json"
+    try:
+        loaded: dict[str, dict[str, str]] = json.loads(cached.read_text(encoding="utf-8"))
+        return loaded
+    except (OSError, ValueError):
+        pass
+    messages = _parse(folder)
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        for stale in cached.parent.glob("catalogue-*.json"):
+            stale.unlink(missing_ok=True)
+        partial = cached.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_text(json.dumps(messages, ensure_ascii=False), encoding="utf-8")
+        partial.replace(cached)  # whole or absent, for a process reading it meanwhile
+    except OSError:
+        pass  # a read-only data directory: parse every time
+    return messages
+
+
+def _parse(folder: resources.abc.Traversable) -> dict[str, dict[str, str]]:
+    import yaml
+
+    # libyaml's safe loader when PyYAML has it
+    loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    messages: dict[str, dict[str, str]] = {}
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if not entry.name.endswith(".yaml"):
             continue
-        loaded = yaml.load(entry.read_text(encoding="utf-8"), Loader=_LOADER) or {}  # noqa: S506 (a safe loader)
+        loaded = yaml.load(entry.read_text(encoding="utf-8"), Loader=loader) or {}  # noqa: S506 (a safe loader)
         for key, texts in loaded.items():
             if key in messages:
                 raise RuntimeError(f"message key {key!r} defined twice ({entry.name})")

@@ -183,10 +183,42 @@ def test_command_help_does_not_import_heavy_modules() -> None:
 def test_typer_words_follow_the_help_language() -> None:
     """Panel titles, [required] and the --help line are not left in English either."""
     japanese = _help("targets", "authorise", "--help")
-    for word in ("引数", "オプション", "[必須]", "このヘルプを表示して終了する"):
+    for word in ("使い方:", "引数", "オプション", "[必須]", "このヘルプを表示して終了する"):
         assert word in japanese, word
     assert "Show this message and exit" not in japanese
+    assert "Usage:" not in japanese
     english = _help("--lang", "en", "targets", "authorise", "--help")
-    for word in ("Arguments", "Options", "[required]", "Show this message and exit"):
+    for word in ("Usage:", "Arguments", "Options", "[required]", "Show this message and exit"):
         assert word in english, word
     assert "オプション" not in english
+    assert "使い方" not in english
+
+
+def _usage_error(*args: str) -> str:
+    env = {k: v for k, v in os.environ.items() if k != "KENSHIN_LANG"}
+    result = subprocess.run(
+        [sys.executable, "-m", "kenshin", *args],
+        capture_output=True,
+        text=True,
+        env=dict(env, COLUMNS="200"),
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 2, result.stdout + result.stderr
+    return result.stderr
+
+
+def test_a_usage_error_speaks_the_help_language() -> None:
+    """The usage line, the error panel's title and the hint to --help around Click's error."""
+    japanese = _usage_error("engagement", "show")
+    for word in ("使い方: python -m kenshin engagement show", "エラー", "engagement show --help"):
+        assert word in japanese, word
+    assert "引数 'code' がありません。" in japanese
+    for word in ("Usage:", "Error", "Try ", "Missing"):
+        assert word not in japanese, word
+    unknown = _usage_error("engagement", "list", "--jsn")
+    assert "オプション --jsn はありません。（使えるオプション: --json）" in unknown
+    english = _usage_error("--lang", "en", "engagement", "list", "--no-such-flag")
+    for word in ("Usage: python -m kenshin engagement list", "Error", "Try ", "No such option"):
+        assert word in english, word
+    assert "使い方" not in english

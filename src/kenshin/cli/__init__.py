@@ -5,9 +5,9 @@ Each command module exposes ``app`` (a ``typer.Typer``) and is listed in
 help in data/i18n/cli_help.yaml. Every help text the user reads (each command's, each
 option's and argument's, the examples) comes from that catalogue, keyed by command path
 and parameter name (``cli.cmd.engagement.show``, ``cli.opt.engagement.show.code``,
-``cli.ex.engagement.show``); the ``help=`` strings in the modules are only what a reader of
-the code sees, and tests/unit/test_cli_help.py fails when a command or parameter has no
-Japanese and English entry. A command module is imported only when its command runs
+``cli.ex.engagement.show``), so the modules pass no ``help=`` (a command's docstring is
+for the reader of the code), and tests/unit/test_cli_help.py fails when a command or
+parameter has no Japanese and English entry. A command module is imported only when its command runs
 (or its own help is asked for), so ``kenshin --help`` and ``kenshin engagement list`` do
 not pay for the scan engine, the report renderer or the web application.
 Errors from any room arrive as ``KenshinError`` and leave as one sentence in the
@@ -18,10 +18,14 @@ from __future__ import annotations
 
 import importlib
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any
 
 import typer
+from typer._click.exceptions import ClickException, MissingParameter, NoSuchOption, UsageError
 from typer.core import TyperCommand, TyperGroup, TyperOption
+from typer.exceptions import Abort
 
 from kenshin import __version__
 from kenshin.cli._state import STATE, configure_output, err_console
@@ -74,7 +78,8 @@ def _flag_without_type(self: TyperOption, ctx: Any) -> str | None:
 
 TyperOption.display_type_rich = _flag_without_type  # type: ignore[method-assign]
 
-# Typer's own words on a help page (typer.rich_utils names -> catalogue keys).
+# Typer's own words on a help page and around a usage error: typer.rich_utils names the
+# ones it prints as module constants, its documented way to change them (-> catalogue keys).
 _TYPER_TEXTS = {
     "ARGUMENTS_PANEL_TITLE": "cli.typer.arguments",
     "OPTIONS_PANEL_TITLE": "cli.typer.options",
@@ -82,20 +87,40 @@ _TYPER_TEXTS = {
     "REQUIRED_LONG_STRING": "cli.typer.required",
     "DEFAULT_STRING": "cli.typer.default",
     "ENVVAR_STRING": "cli.typer.envvar",
+    "ERRORS_PANEL_TITLE": "cli.typer.error",
+    "ABORTED_TEXT": "cli.typer.aborted",
+    "RICH_HELP": "cli.typer.try_help",
 }
+
+
+def _typer_in_help_language() -> None:
+    """Set Typer's words in the help language; rich_utils is imported here, only when help
+    or a usage error is really shown."""
+    from typer import rich_utils
+
+    lang = _help_lang()
+    for name, key in _TYPER_TEXTS.items():
+        setattr(rich_utils, name, translate(key, lang))
+
+
+def _format_usage(self: Any, ctx: Any, formatter: Any) -> None:
+    """Click's usage line with its ``Usage:`` in the help language (``write_usage``'s
+    ``prefix`` is Click's hook for it)."""
+    prefix = translate("cli.typer.usage", _help_lang()) + " "
+    formatter.write_usage(ctx.command_path, " ".join(self.collect_usage_pieces(ctx)), prefix)
+
+
+TyperCommand.format_usage = _format_usage  # type: ignore[method-assign]
+TyperGroup.format_usage = _format_usage  # type: ignore[method-assign]
 
 
 def _in_help_language(render: Any) -> Any:
     """Wrap a ``format_help`` so Typer's own words (panel titles, ``[required]``, the
-    ``--help`` line, the completion options) are in the help's language too; rich_utils is
-    imported here, only when help is really shown."""
+    ``--help`` line, the completion options) are in the help's language too."""
 
     def format_help(self: Any, ctx: Any, formatter: Any) -> Any:
-        from typer import rich_utils
-
+        _typer_in_help_language()
         lang = _help_lang()
-        for name, key in _TYPER_TEXTS.items():
-            setattr(rich_utils, name, translate(key, lang))
         option = self.get_help_option(ctx)
         if option is not None:
             option.help = translate("cli.typer.help", lang)
@@ -214,6 +239,40 @@ class _LazyGroup(TyperGroup):
         if self.configure_pipeline and resolved[0] not in _LIGHT:
             _configure_pipeline()
         return resolved
+
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        with _usage_errors_in_help_language():
+            return super().make_context(*args, **kwargs)
+
+    def invoke(self, ctx: Any) -> Any:
+        with _usage_errors_in_help_language():
+            return super().invoke(ctx)
+
+
+@contextmanager
+def _usage_errors_in_help_language() -> Iterator[None]:
+    """Typer prints a usage error (``Error``, ``Try ... for help``) or ``Aborted`` after
+    the command line is parsed or run: its words are set just before, and the two
+    commonest of Click's sentences (a missing argument or option, an unknown option) are
+    said in Japanese when that is the language (English keeps Click's own)."""
+    try:
+        yield
+    except (ClickException, Abort) as exc:
+        _typer_in_help_language()
+        lang = _help_lang()
+        if lang == "ja" and isinstance(exc, MissingParameter) and not exc.message:
+            kind = exc.param_type or (exc.param.param_type_name if exc.param else "")
+            name = exc.param.get_error_hint() if exc.param else ""
+            if f"cli.typer.missing_{kind}" in catalogue():
+                text = translate(f"cli.typer.missing_{kind}", lang, name=name)
+                raise UsageError(text, exc.ctx) from exc
+        if lang == "ja" and isinstance(exc, NoSuchOption):
+            text = translate("cli.typer.no_such_option", lang, name=exc.option_name)
+            if exc.possibilities:
+                options = ", ".join(sorted(exc.possibilities))
+                text += translate("cli.typer.possible_options", lang, options=options)
+            raise UsageError(text, exc.ctx) from exc
+        raise
 
 
 app = typer.Typer(

@@ -6,15 +6,16 @@ import json
 from datetime import date, datetime
 from enum import Enum
 from ipaddress import IPv4Address, IPv6Address
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 
-from kenshin import inventory
 from kenshin.cli._state import STATE, console
-from kenshin.domain import Engagement
 from kenshin.errors import KenshinError
-from kenshin.store import EngagementRepository
+from kenshin.store.schema import StoreError
+
+if TYPE_CHECKING:  # imported where used: reading an engagement needs neither
+    from kenshin.domain import Engagement
 
 E = TypeVar("E", bound=Enum)
 
@@ -47,8 +48,13 @@ def choice(enum: type[E], value: str) -> E:
 
 
 def load(code: str) -> Engagement:
-    with STATE.store().session() as session:
-        return EngagementRepository(session).get(code)
+    from kenshin.store import reading
+
+    with STATE.reader() as fetch:
+        found = reading.engagement(fetch, code)
+    if found is None:
+        raise StoreError("store.no_engagement", code=code)
+    return found
 
 
 def say(message_key: str, **params: object) -> None:
@@ -57,21 +63,29 @@ def say(message_key: str, **params: object) -> None:
 
 def add_item(code: str, section: str, item: dict[str, Any]) -> Engagement:
     """Add one item (a connection point, device, ...) to an engagement section."""
+    from kenshin import inventory
+
     with STATE.store().session() as session:
         return inventory.add_item(session, code, section, item)
 
 
 def edit_item(code: str, section: str, key: str, changes: dict[str, Any]) -> Engagement:
     """Change the given fields of one item; fields given as None stay as they are."""
+    from kenshin import inventory
+
     with STATE.store().session() as session:
         return inventory.edit_item(session, code, section, key, changes)
 
 
 def remove_item(code: str, section: str, key: str) -> Engagement:
+    from kenshin import inventory
+
     with STATE.store().session() as session:
         return inventory.remove_item(session, code, section, key)
 
 
 def holder_option(value: str | None) -> dict[str, Any] | None:
     """``hospital``, ``vendor:KEY`` or ``other:NAME`` as a holder document."""
+    from kenshin import inventory
+
     return None if value is None else inventory.parse_holder(value)

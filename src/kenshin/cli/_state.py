@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -12,6 +14,7 @@ from kenshin.i18n import Lang, resolve_lang, translate
 
 if TYPE_CHECKING:  # the store (SQLAlchemy, Alembic) is imported when first opened
     from kenshin.store import Store
+    from kenshin.store.reading import Fetch
 
 
 @dataclass
@@ -28,6 +31,23 @@ class CliState:
 
             self._store = open_store(database_url(self.db_url))
         return self._store
+
+    @contextmanager
+    def reader(self) -> Iterator[Fetch]:
+        """Plain-SQL reads of engagements (``kenshin.store.reading``): straight from an
+        SQLite file at the current schema, so ``engagement list/show`` start without
+        SQLAlchemy; else through the store, opened (and migrated) as for any command."""
+        from kenshin.store.reading import sqlite_fetch
+
+        if self._store is None:
+            with sqlite_fetch(database_url(self.db_url)) as fetch:
+                if fetch is not None:
+                    yield fetch
+                    return
+        from kenshin.store.repository import session_fetch
+
+        with self.store().session() as session:
+            yield session_fetch(session)
 
     def t(self, message_key: str, **params: object) -> str:
         return translate(message_key, self.lang, **params)

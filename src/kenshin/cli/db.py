@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
-from kenshin.cli._common import say
+from kenshin.cli._common import print_json, say
 from kenshin.cli._state import STATE
 
-app = typer.Typer(help="データベース / the engagement store.", no_args_is_help=True)
+app = typer.Typer(no_args_is_help=True)
 
 
 @app.command("upgrade")
@@ -18,9 +20,20 @@ def upgrade() -> None:
 
 
 @app.command("status")
-def status() -> None:
+def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Show which database is used and its schema version."""
     store = STATE.store()
+    if as_json:
+        current, head = store.current_revision(), store.head_revision()
+        print_json(
+            {
+                "url": store.display_url(),
+                "current": current,
+                "head": head,
+                "current_is_head": current == head,
+            }
+        )
+        return
     say(
         "cli.db.status",
         url=store.display_url(),

@@ -77,15 +77,10 @@ def _for_today(engagement: Engagement, addresses: dict[str, str]) -> Engagement:
 
 
 def demo(
-    file: Annotated[
-        Path | None, typer.Option("--file", help="Another engagement file to run instead.")
-    ] = None,
-    output: Annotated[Path, typer.Option("--output", "-o", help="Folder for the report.")] = Path(
-        "out/demo-2026"
-    ),
-    summary_only: Annotated[
-        bool, typer.Option("--summary-only", help="Only load the engagement and summarise it.")
-    ] = False,
+    file: Annotated[Path | None, typer.Option("--file")] = None,
+    output: Annotated[Path, typer.Option("--output", "-o")] = Path("out/demo-2026"),
+    summary_only: Annotated[bool, typer.Option("--summary-only")] = False,
+    wide: Annotated[bool, typer.Option("--wide")] = False,
 ) -> None:
     """デモ総合病院の健診を最初から最後まで実行する / Run the demo hospital's whole check-up."""
     engagement = read_file(file or demo_file())
@@ -98,7 +93,8 @@ def demo(
         code=engagement.code,
     )
     with store.session() as session:
-        render_summary(EngagementRepository(session).get(engagement.code), console, STATE.lang)
+        summary = EngagementRepository(session).get(engagement.code)
+    render_summary(summary, console, STATE.lang, wide)
     if summary_only:
         return
 
@@ -124,7 +120,7 @@ def demo(
             end=f"{window.ends_at.astimezone(JST):%H:%M}",
         )
         _step(4, "cli.demo.step.scan")
-        scan_report = _remote_diagnosis(today)
+        scan_report = _remote_diagnosis(today, wide)
     _step(5, "cli.demo.step.firmware")
     _firmware(today)
     _step(6, "cli.demo.step.requests")
@@ -135,7 +131,7 @@ def demo(
     _report(today, output, scan_report is not None)
 
 
-def _remote_diagnosis(engagement: Engagement) -> ScanReport | None:
+def _remote_diagnosis(engagement: Engagement, wide: bool) -> ScanReport | None:
     from kenshin.cli.diagnose import findings_table
     from kenshin.scan import LAB, TcpMode
     from kenshin.scan.plan import default_ports
@@ -157,7 +153,7 @@ def _remote_diagnosis(engagement: Engagement) -> ScanReport | None:
     findings = [f for host in stored.report.hosts for f in host.findings]
     opened = sum(len(host.open_ports()) for host in stored.report.hosts)
     say("cli.demo.scanned", open=opened, findings=len(findings), run=stored.uid)
-    console.print(findings_table(findings))
+    console.print(findings_table(findings, wide))
     return stored.report
 
 

@@ -9,14 +9,12 @@ import typer
 from kenshin.cli._common import add_item, choice, edit_item, holder_option, remove_item, say
 from kenshin.domain import DeviceRole, VersionSource
 
-app = typer.Typer(help="機器 / devices on the connection points.", no_args_is_help=True)
+app = typer.Typer(no_args_is_help=True)
 
-CodeArg = Annotated[str, typer.Argument(help="Engagement code.")]
-KeyArg = Annotated[str, typer.Argument(help="Device key, e.g. DEV-01.")]
+CodeArg = Annotated[str, typer.Argument()]
+KeyArg = Annotated[str, typer.Argument()]
 Opt = Annotated[str | None, typer.Option()]
-PointsOpt = Annotated[
-    list[str] | None, typer.Option("--point", help="Connection point key; repeat.")
-]
+PointsOpt = Annotated[list[str] | None, typer.Option("--point")]
 RoleHelp = "router, utm, firewall, ips, ids, vpn_gateway, wireless_ap, other."
 SourceHelp = "vendor, hospital, onsite, banner, snmp, not_obtained."
 
@@ -51,19 +49,15 @@ def _fields(
 def add(
     code: CodeArg,
     key: KeyArg,
-    name: Annotated[str, typer.Option(help="Name, e.g. 本館UTM.")],
-    role: Annotated[str, typer.Option(help=RoleHelp)],
+    name: Annotated[str, typer.Option()],
+    role: Annotated[str, typer.Option()],
     vendor: Opt = None,
     model: Opt = None,
-    firmware: Annotated[str | None, typer.Option(help="Firmware version as given.")] = None,
-    source: Annotated[str | None, typer.Option(help=SourceHelp)] = None,
-    unavailable: Annotated[
-        str | None, typer.Option(help="Why the version could not be obtained.")
-    ] = None,
+    firmware: Annotated[str | None, typer.Option()] = None,
+    source: Annotated[str | None, typer.Option()] = None,
+    unavailable: Annotated[str | None, typer.Option()] = None,
     point: PointsOpt = None,
-    managed_by: Annotated[
-        str | None, typer.Option(help="hospital, vendor:KEY or other:NAME.")
-    ] = None,
+    managed_by: Annotated[str | None, typer.Option()] = None,
     notes: Opt = None,
 ) -> None:
     """Add a device."""
@@ -80,18 +74,14 @@ def edit(
     code: CodeArg,
     key: KeyArg,
     name: Opt = None,
-    role: Annotated[str | None, typer.Option(help=RoleHelp)] = None,
+    role: Annotated[str | None, typer.Option()] = None,
     vendor: Opt = None,
     model: Opt = None,
-    firmware: Annotated[str | None, typer.Option(help="Firmware version as given.")] = None,
-    source: Annotated[str | None, typer.Option(help=SourceHelp)] = None,
-    unavailable: Annotated[
-        str | None, typer.Option(help="Why the version could not be obtained.")
-    ] = None,
+    firmware: Annotated[str | None, typer.Option()] = None,
+    source: Annotated[str | None, typer.Option()] = None,
+    unavailable: Annotated[str | None, typer.Option()] = None,
     point: PointsOpt = None,
-    managed_by: Annotated[
-        str | None, typer.Option(help="hospital, vendor:KEY or other:NAME.")
-    ] = None,
+    managed_by: Annotated[str | None, typer.Option()] = None,
     notes: Opt = None,
 ) -> None:
     """Change a device; options not given stay as they are."""

@@ -10,12 +10,13 @@ import asyncio
 from typing import Annotated
 
 import typer
-from rich.table import Table
+from rich.console import RenderableType
 
 from kenshin.checks import CheckSettings, default_checks, diagnose, roles_by_address
 from kenshin.cli._common import load, print_json, say
 from kenshin.cli._jobs import on_workers, run_on_workers
 from kenshin.cli._state import STATE, console
+from kenshin.cli._tables import Cell, Column, fit_table
 from kenshin.domain import Finding
 from kenshin.jobs import JobKind, JobSpec
 from kenshin.scan.session import store_audit
@@ -24,13 +25,14 @@ from kenshin.scope import DIAGNOSE_ACTION, Gate, current_actor, scope_for_engage
 from kenshin.store import FindingRepository, finding_fingerprint
 
 
-def findings_table(findings: list[Finding]) -> Table:
-    """Findings sorted by severity, as the terminal shows them."""
-    table = Table(
-        title=STATE.t("cli.diagnose.title"), title_justify="left", expand=console.is_terminal
-    )
-    for key in ("web.severity", "web.finding", "web.target", "cli.diagnose.evidence"):
-        table.add_column(STATE.t(key), overflow="fold")
+def findings_table(findings: list[Finding], wide: bool = False) -> RenderableType:
+    """Findings sorted by severity, as the terminal shows them (the evidence is left out
+    first on a narrow terminal)."""
+    columns = [
+        Column(STATE.t(key), drop=1 if key == "cli.diagnose.evidence" else 0)
+        for key in ("web.severity", "web.finding", "web.target", "cli.diagnose.evidence")
+    ]
+    rows: list[list[Cell]] = []
     style = {
         "critical": "bold red",
         "high": "red",
@@ -39,30 +41,29 @@ def findings_table(findings: list[Finding]) -> Table:
         "info": "dim",
     }
     for finding in sorted(findings, key=lambda f: (f.severity.rank, f.subject.describe())):
-        table.add_row(
-            f"[{style[finding.severity.value]}]"
-            f"{STATE.t('label.severity.' + finding.severity.value)}[/]"
-            + (" KEV" if finding.kev else ""),
-            finding.title(STATE.lang),
-            finding.subject.describe(),
-            finding.evidence[:160],
+        rows.append(
+            [
+                f"[{style[finding.severity.value]}]"
+                f"{STATE.t('label.severity.' + finding.severity.value)}[/]"
+                + (" KEV" if finding.kev else ""),
+                finding.title(STATE.lang),
+                finding.subject.describe(),
+                finding.evidence[:160],
+            ]
         )
-    return table
+    title = STATE.t("cli.diagnose.title")
+    return fit_table(console, columns, rows, lang=STATE.lang, title=title, wide=wide, expand=True)
 
 
 def diagnose_command(
-    engagement: Annotated[str, typer.Argument(help="Engagement code.")],
-    run: Annotated[
-        str | None, typer.Option("--run", help="Scan run id (default: the newest finished).")
-    ] = None,
+    engagement: Annotated[str, typer.Argument()],
+    run: Annotated[str | None, typer.Option("--run")] = None,
     active_confirmation: Annotated[
         bool,
-        typer.Option(
-            "--active-confirmation",
-            help="Confirm shells with a harmless echo (only if the engagement allows).",
-        ),
+        typer.Option("--active-confirmation"),
     ] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Findings as JSON on stdout.")] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    wide: Annotated[bool, typer.Option("--wide")] = False,
 ) -> None:
     """脆弱性・バックドア・アカウント診断 / Run the diagnosis checks on a stored scan."""
     subject = load(engagement)
@@ -109,7 +110,7 @@ def diagnose_command(
             ]
         )
         return
-    console.print(findings_table(findings))
+    console.print(findings_table(findings, wide))
     for error in errors:
         say("cli.diagnose.check_failed", detail=error)
     say("cli.diagnose.done", count=len(findings), run=chosen)

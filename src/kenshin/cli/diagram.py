@@ -11,14 +11,14 @@ from kenshin.cli._common import CliError, load, say
 from kenshin.cli._state import STATE
 from kenshin.diagram import render_png, render_svg
 
-app = typer.Typer(help="構成図 / connection-point diagram.", no_args_is_help=True)
+app = typer.Typer(no_args_is_help=True)
 
 
 @app.command("render")
 def render(
-    code: Annotated[str, typer.Argument(help="Engagement code.")],
-    output: Annotated[Path, typer.Option("-o", "--output", help="File (.svg or .png).")],
-    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+    code: Annotated[str, typer.Argument()],
+    output: Annotated[Path, typer.Option("-o", "--output")],
+    force: Annotated[bool, typer.Option("--force")] = False,
 ) -> None:
     """Draw the diagram of an engagement to an SVG or PNG file."""
     suffix = output.suffix.lower()

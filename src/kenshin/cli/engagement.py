@@ -7,46 +7,44 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from kenshin import inventory
 from kenshin.cli._common import CliError, choice, load, print_json, say
 from kenshin.cli._state import STATE, console
+from kenshin.cli._tables import Column, fit_table
 from kenshin.cli.summary import diagnosis_status_key, render_summary
 from kenshin.domain import DEFAULT_TERMINAL_LIMIT, Engagement, EngagementStatus
-from kenshin.intake import read_file, to_document
-from kenshin.store import EngagementRepository
+from kenshin.store import reading
 
-app = typer.Typer(help="調査案件 / engagements.", no_args_is_help=True)
+# The store's writers, the engagement file's schema (pydantic) and the inventory are
+# imported by the commands that use them: `list` and `show` start without them.
 
-CodeArg = Annotated[str, typer.Argument(help="Engagement code, e.g. demo-2026.")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
+app = typer.Typer(no_args_is_help=True)
+
+CodeArg = Annotated[str, typer.Argument()]
+JsonOpt = Annotated[bool, typer.Option("--json")]
+WideOpt = Annotated[bool, typer.Option("--wide")]
 
 
 @app.command("list")
-def list_engagements(as_json: JsonOpt = False) -> None:
+def list_engagements(as_json: JsonOpt = False, wide: WideOpt = False) -> None:
     """List engagements with their state."""
-    with STATE.store().session() as session:
-        summaries = EngagementRepository(session).list()
+    with STATE.reader() as fetch:
+        summaries = reading.summaries(fetch)
     if as_json:
         print_json([s.__dict__ for s in summaries])
         return
     if not summaries:
         say("cli.engagement.none")
         return
-    table = Table(title=STATE.t("cli.engagement.list_title"), title_justify="left")
-    for key in (
-        "summary.col.key",
-        "summary.col.name",
-        "summary.institution",
-        "summary.status",
-        "summary.col.points",
-        "summary.col.devices",
-        "summary.col.terminals",
-    ):
-        table.add_column(STATE.t(key))
-    for s in summaries:
-        table.add_row(
+    columns = [  # the title is left out first on a narrow terminal, then the counts
+        Column(STATE.t("summary.col.key")),
+        Column(STATE.t("summary.col.name"), drop=2),
+        Column(STATE.t("summary.institution"), drop=1),
+        Column(STATE.t("summary.status")),
+        *(Column(STATE.t(f"summary.col.{k}"), drop=1) for k in ("points", "devices", "terminals")),
+    ]
+    rows = [
+        [
             s.code,
             s.title,
             s.institution,
@@ -54,11 +52,16 @@ def list_engagements(as_json: JsonOpt = False) -> None:
             str(s.points),
             str(s.devices),
             str(s.terminals),
-        )
-    console.print(table)
+        ]
+        for s in summaries
+    ]
+    title = STATE.t("cli.engagement.list_title")
+    console.print(fit_table(console, columns, rows, lang=STATE.lang, title=title, wide=wide))
 
 
 def engagement_json(engagement: Engagement) -> dict[str, object]:
+    from kenshin.intake import to_document
+
     document = to_document(engagement)
     document["remote_diagnosis"] = [
         {
@@ -72,30 +75,30 @@ def engagement_json(engagement: Engagement) -> dict[str, object]:
 
 
 @app.command("show")
-def show(code: CodeArg, as_json: JsonOpt = False) -> None:
+def show(code: CodeArg, as_json: JsonOpt = False, wide: WideOpt = False) -> None:
     """Show an engagement: connection points, devices, terminals, vendors."""
     engagement = load(code)
     if as_json:
         print_json(engagement_json(engagement))
         return
-    render_summary(engagement, console, STATE.lang)
+    render_summary(engagement, console, STATE.lang, wide)
 
 
 @app.command("create")
 def create(
     code: CodeArg,
-    title: Annotated[str, typer.Option(help="Engagement title.")],
-    institution: Annotated[str, typer.Option(help="Institution name.")],
-    prefecture: Annotated[str, typer.Option(help="Prefecture.")] = "",
-    beds: Annotated[int | None, typer.Option(help="Bed count.", min=0)] = None,
-    status: Annotated[str, typer.Option(help="Status.")] = EngagementStatus.DRAFT.value,
-    survey_start: Annotated[
-        str | None, typer.Option(help="Survey start date (YYYY-MM-DD).")
-    ] = None,
-    survey_end: Annotated[str | None, typer.Option(help="Survey end date (YYYY-MM-DD).")] = None,
+    title: Annotated[str, typer.Option()],
+    institution: Annotated[str, typer.Option()],
+    prefecture: Annotated[str, typer.Option()] = "",
+    beds: Annotated[int | None, typer.Option(min=0)] = None,
+    status: Annotated[str, typer.Option()] = EngagementStatus.DRAFT.value,
+    survey_start: Annotated[str | None, typer.Option()] = None,
+    survey_end: Annotated[str | None, typer.Option()] = None,
     terminal_limit: Annotated[int, typer.Option(min=1)] = DEFAULT_TERMINAL_LIMIT,
 ) -> None:
     """Create an empty engagement for an institution."""
+    from kenshin import inventory
+
     try:
         start = date.fromisoformat(survey_start) if survey_start else None
         end = date.fromisoformat(survey_end) if survey_end else None
@@ -119,10 +122,13 @@ def create(
 
 @app.command("import")
 def import_file(
-    path: Annotated[Path, typer.Argument(help="Engagement YAML file.")],
+    path: Annotated[Path, typer.Argument()],
     as_json: JsonOpt = False,
 ) -> None:
     """Import (or update) an engagement from its YAML file."""
+    from kenshin.intake import read_file
+    from kenshin.store import EngagementRepository
+
     engagement = read_file(path)
     with STATE.store().session() as session:
         created = EngagementRepository(session).save(engagement)
@@ -138,10 +144,12 @@ def import_file(
 @app.command("export")
 def export(
     code: CodeArg,
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="File to write.")] = None,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+    output: Annotated[Path | None, typer.Option("-o", "--output")] = None,
+    force: Annotated[bool, typer.Option("--force")] = False,
 ) -> None:
     """Write an engagement as YAML (to stdout without -o)."""
+    from kenshin import inventory
+
     with STATE.store().session() as session:
         text = inventory.export_text(session, code)
     if output is None:
@@ -156,9 +164,11 @@ def export(
 @app.command("delete")
 def delete(
     code: CodeArg,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y")] = False,
 ) -> None:
     """Delete an engagement and everything recorded for it (the audit log stays)."""
+    from kenshin.store import EngagementRepository
+
     if not yes:
         typer.confirm(STATE.t("cli.engagement.delete_confirm", code=code), abort=True)
     with STATE.store().session() as session:

@@ -17,10 +17,10 @@ from kenshin.store import FindingRepository
 from kenshin.vulndb import open_knowledge_base
 from kenshin.vulndb.model import FirmwareCheck
 
-app = typer.Typer(help="機器ファームウェアの脆弱性確認 / firmware checks.", no_args_is_help=True)
+app = typer.Typer(no_args_is_help=True)
 
-KbOpt = Annotated[Path | None, typer.Option("--kb", help="Knowledge-base file.")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+KbOpt = Annotated[Path | None, typer.Option("--kb")]
+JsonOpt = Annotated[bool, typer.Option("--json")]
 
 
 def _print_upgrades(result: FirmwareCheck) -> None:
@@ -51,21 +51,14 @@ def _print_upgrades(result: FirmwareCheck) -> None:
 
 @app.command("check")
 def check(
-    engagement: Annotated[
-        str | None, typer.Argument(help="Engagement code: check its devices and store findings.")
-    ] = None,
-    device: Annotated[
-        list[str] | None, typer.Option("--device", help="Device key; repeat.")
-    ] = None,
-    vendor: Annotated[str | None, typer.Option(help="Vendor, e.g. fortinet.")] = None,
-    product: Annotated[str | None, typer.Option(help="Product or model, e.g. fortigate.")] = None,
-    version: Annotated[str | None, typer.Option(help="Firmware version as shown.")] = None,
+    engagement: Annotated[str | None, typer.Argument()] = None,
+    device: Annotated[list[str] | None, typer.Option("--device")] = None,
+    vendor: Annotated[str | None, typer.Option()] = None,
+    product: Annotated[str | None, typer.Option()] = None,
+    version: Annotated[str | None, typer.Option()] = None,
     allow_unparsed: Annotated[
         bool,
-        typer.Option(
-            "--allow-unparsed",
-            help="Keep a --version that cannot be read as text and say what cannot be told.",
-        ),
+        typer.Option("--allow-unparsed"),
     ] = False,
     kb: KbOpt = None,
     as_json: JsonOpt = False,
@@ -139,9 +132,7 @@ def check(
 
 @app.command("parse")
 def parse(
-    files: Annotated[
-        list[str], typer.Argument(help="Files with pasted device output, or - for stdin.")
-    ],
+    files: Annotated[list[str], typer.Argument()],
     as_json: JsonOpt = False,
 ) -> None:
     """Find vendor, model, firmware version and WAN addresses in device outputs."""

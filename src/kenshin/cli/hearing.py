@@ -13,16 +13,16 @@ from kenshin.cli._workflow import address_changes, audit
 from kenshin.intake.hearing_sheet import read_answers, write_template
 from kenshin.store import EngagementRepository
 
-app = typer.Typer(help="ヒアリングシート / hearing sheet (Excel).", no_args_is_help=True)
+app = typer.Typer(no_args_is_help=True)
 
-CodeArg = Annotated[str, typer.Argument(help="Engagement code.")]
+CodeArg = Annotated[str, typer.Argument()]
 
 
 @app.command("template")
 def template(
     code: CodeArg,
-    output: Annotated[Path, typer.Option("-o", "--output", help="Workbook to write (.xlsx).")],
-    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+    output: Annotated[Path, typer.Option("-o", "--output")],
+    force: Annotated[bool, typer.Option("--force")] = False,
 ) -> None:
     """Write the hearing sheet for an engagement, pre-filled with what is known."""
     if output.exists() and not force:
@@ -34,11 +34,9 @@ def template(
 @app.command("import")
 def import_sheet(
     code: CodeArg,
-    path: Annotated[Path, typer.Argument(help="The filled-in workbook (.xlsx).")],
-    partial: Annotated[
-        bool, typer.Option("--partial", help="Take the valid rows; list the others.")
-    ] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable JSON.")] = False,
+    path: Annotated[Path, typer.Argument()],
+    partial: Annotated[bool, typer.Option("--partial")] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Import a filled-in hearing sheet: everything valid, or nothing (unless --partial)."""
     with STATE.store().session() as session:

@@ -24,7 +24,7 @@ from kenshin.scan.export import port_document
 from kenshin.scan.session import store_audit
 from kenshin.scope import Gate
 
-app = typer.Typer(help="Identify the service on one port (loopback or the lab).")
+app = typer.Typer()
 
 
 def parse_address(text: str) -> str:
@@ -79,9 +79,9 @@ def _show(identity: ServiceIdentity) -> None:
 
 
 def identify(
-    address: Annotated[str, typer.Argument(help="127.0.0.1, ::1 (or a lab address).")],
-    port: Annotated[str, typer.Argument(help="Port, e.g. 22 or 161/udp.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    address: Annotated[str, typer.Argument()],
+    port: Annotated[str, typer.Argument()],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Identify the service on one port: service, product, version, CPE, evidence."""
     target = parse_address(address)

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from kenshin.cli._common import say
+from kenshin.cli._common import print_json, say
 from kenshin.cli._state import STATE
 from kenshin.domain import AuditEvent, AuditOutcome, PortState
 from kenshin.scan import RunStatus, ScanError, read_nmap_xml
@@ -17,19 +17,16 @@ from kenshin.scan.storage import ScanRunRepository
 from kenshin.scope import current_actor
 from kenshin.store import AuditLog, EngagementRepository
 
-app = typer.Typer(
-    help="外部の結果を取り込む / Import results from other tools.", no_args_is_help=True
-)
+app = typer.Typer(no_args_is_help=True)
 
 MAX_XML_BYTES = 200 * 1024 * 1024
 
 
 @app.command("nmap")
 def nmap(
-    file: Annotated[
-        Path, typer.Argument(help="nmap XML output (nmap -oX).", exists=True, dir_okay=False)
-    ],
-    engagement: Annotated[str, typer.Argument(help="Engagement code to store the results in.")],
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],
+    engagement: Annotated[str, typer.Argument()],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """nmap の XML 結果を調査案件に取り込む / Import nmap XML results into an engagement."""
     if file.stat().st_size > MAX_XML_BYTES:
@@ -79,6 +76,18 @@ def nmap(
             )
         )
     states = Counter(p.state for _, p in ports)
+    if as_json:
+        print_json(
+            {
+                "code": engagement,
+                "run": uid,
+                "hosts": len(imported.report.hosts),
+                "ports": len(ports),
+                "open": states[PortState.OPEN],
+                "not_listed": imported.uncounted,
+            }
+        )
+        return
     say(
         "cli.import.nmap_done",
         code=engagement,

@@ -11,11 +11,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from kenshin.cli._common import print_json, say
 from kenshin.cli._jobs import follow
 from kenshin.cli._state import STATE, console
+from kenshin.cli._tables import Cell, Column, fit_table
 from kenshin.jobs import JobKind, JobSpec, JobState, JobStatus, runner_for
 from kenshin.jobs.inprocess import InProcessRunner
 from kenshin.jobs.shared import clear_stop, raise_stop, stop_reason
@@ -23,7 +23,6 @@ from kenshin.scan.pacing import EmergencyStop
 from kenshin.scope import current_actor
 
 app = typer.Typer(
-    help="ジョブ（バックグラウンド処理）/ Background jobs: scans on this machine or on workers.",
     no_args_is_help=True,
 )
 
@@ -48,27 +47,19 @@ def _document(status: JobStatus) -> dict[str, Any]:
 
 @app.command("scan")
 def scan(
-    engagement: Annotated[
-        str | None, typer.Argument(help="Engagement code (its authorised targets).")
-    ] = None,
-    target: Annotated[
-        list[str] | None, typer.Option("--target", "-t", help="Address, CIDR or range.")
-    ] = None,
-    ports: Annotated[str | None, typer.Option("--ports", "-p", help="TCP ports.")] = None,
-    top: Annotated[int | None, typer.Option("--top-ports", help="The N top TCP ports.")] = None,
-    udp_ports: Annotated[str | None, typer.Option("--udp-ports", help="UDP ports.")] = None,
-    mode: Annotated[str, typer.Option("--mode", help="auto, syn or connect.")] = "auto",
-    profile_name: Annotated[str, typer.Option("--profile", help="hospital or lab.")] = "hospital",
-    rate: Annotated[float | None, typer.Option("--rate", help="Probes per second.")] = None,
-    per_host: Annotated[
-        int | None, typer.Option("--per-host", help="Connections in flight per host.")
-    ] = None,
-    unit_ports: Annotated[
-        int | None, typer.Option("--unit-ports", help="Ports per unit on workers (100).")
-    ] = None,
+    engagement: Annotated[str | None, typer.Argument()] = None,
+    target: Annotated[list[str] | None, typer.Option("--target", "-t")] = None,
+    ports: Annotated[str | None, typer.Option("--ports", "-p")] = None,
+    top: Annotated[int | None, typer.Option("--top-ports")] = None,
+    udp_ports: Annotated[str | None, typer.Option("--udp-ports")] = None,
+    mode: Annotated[str, typer.Option("--mode")] = "auto",
+    profile_name: Annotated[str, typer.Option("--profile")] = "hospital",
+    rate: Annotated[float | None, typer.Option("--rate")] = None,
+    per_host: Annotated[int | None, typer.Option("--per-host")] = None,
+    unit_ports: Annotated[int | None, typer.Option("--unit-ports")] = None,
     identify: Annotated[bool, typer.Option("--identify/--no-identify")] = True,
-    wait: Annotated[bool, typer.Option("--wait", help="Follow the job to its end.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    wait: Annotated[bool, typer.Option("--wait")] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """スキャンをジョブとして登録 / Queue a scan job."""
     params: dict[str, str] = {
@@ -107,10 +98,9 @@ def scan(
 
 @app.command("list")
 def list_jobs(
-    engagement: Annotated[
-        str | None, typer.Option("--engagement", "-e", help="Only this engagement's jobs.")
-    ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    engagement: Annotated[str | None, typer.Option("--engagement", "-e")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    wide: Annotated[bool, typer.Option("--wide")] = False,
 ) -> None:
     """ジョブの一覧 / List jobs (queued, running, paused, ended)."""
     statuses = runner_for(STATE.store()).list(engagement)
@@ -120,11 +110,14 @@ def list_jobs(
     if not statuses:
         say("jobs.cli.none")
         return
-    table = Table(title=STATE.t("jobs.cli.list_title"), title_justify="left")
-    for column in ("id", "kind", "engagement", "state", "progress", "created", "message"):
-        table.add_column(STATE.t(f"jobs.cli.col.{column}"), overflow="fold")
-    for s in statuses:
-        table.add_row(
+    # the ID stays whole (it is copied into jobs show/retry); the message goes first
+    drops = {"kind": 1, "progress": 1, "created": 2, "message": 3}
+    columns = [
+        Column(STATE.t(f"jobs.cli.col.{c}"), drops.get(c, 0), whole=c == "id")
+        for c in ("id", "kind", "engagement", "state", "progress", "created", "message")
+    ]
+    rows: list[list[Cell]] = [
+        [
             s.id,
             s.spec.kind.value,
             s.spec.engagement_code or "-",
@@ -132,8 +125,11 @@ def list_jobs(
             f"{s.progress * 100:.0f}%",
             s.created_at.isoformat(timespec="seconds"),
             s.error or s.message,
-        )
-    console.print(table)
+        ]
+        for s in statuses
+    ]
+    title = STATE.t("jobs.cli.list_title")
+    console.print(fit_table(console, columns, rows, lang=STATE.lang, title=title, wide=wide))
     reason = stop_reason(STATE.store())
     if reason is not None:
         say("jobs.cli.stop_is_raised", reason=reason.strip())
@@ -148,8 +144,8 @@ def _show(status: JobStatus) -> None:
 
 @app.command("show")
 def show(
-    job_id: Annotated[str, typer.Argument(help="Job ID.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    job_id: Annotated[str, typer.Argument()],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """ジョブの詳細 / Show one job."""
     status = runner_for(STATE.store()).status(job_id)
@@ -160,14 +156,20 @@ def show(
 
 
 @app.command("retry")
-def retry(job_id: Annotated[str, typer.Argument(help="A failed or cancelled job.")]) -> None:
+def retry(
+    job_id: Annotated[str, typer.Argument()],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
     """失敗したジョブを再実行 / Submit a failed or cancelled job again."""
     new_id = runner_for(STATE.store()).retry(job_id)
+    if as_json:
+        print_json({"id": new_id, "retry_of": job_id})  # `jobs submit --json`'s shape
+        return
     say("jobs.cli.retried", id=job_id, new=new_id)
 
 
 @app.command("cancel")
-def cancel(job_id: Annotated[str, typer.Argument(help="Job ID.")]) -> None:
+def cancel(job_id: Annotated[str, typer.Argument()]) -> None:
     """ジョブを取り消す / Cancel a job (a running scan stops sending)."""
     runner_for(STATE.store()).cancel(job_id)
     say("jobs.cli.cancelled", id=job_id)
@@ -175,8 +177,8 @@ def cancel(job_id: Annotated[str, typer.Argument(help="Job ID.")]) -> None:
 
 @app.command("stop")
 def stop(
-    clear: Annotated[bool, typer.Option("--clear", help="Lift the emergency stop.")] = False,
-    reason: Annotated[str, typer.Option("--reason", help="Why (recorded).")] = "",
+    clear: Annotated[bool, typer.Option("--clear")] = False,
+    reason: Annotated[str, typer.Option("--reason")] = "",
 ) -> None:
     """緊急停止: 全ワーカーの送信を止める / Global emergency stop of every worker's probing."""
     store = STATE.store()

@@ -19,11 +19,10 @@ from kenshin.lab import (
 )
 
 app = typer.Typer(
-    help="テストラボ（ネットワーク名前空間の仮想病院外部接続点） / the test lab.",
     no_args_is_help=True,
 )
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+JsonOpt = Annotated[bool, typer.Option("--json")]
 
 
 def _table(labs: list[dict[str, Any]]) -> Table:
@@ -47,9 +46,7 @@ def _table(labs: list[dict[str, Any]]) -> Table:
 
 @app.command("up")
 def up(
-    profile: Annotated[
-        str, typer.Option("--profile", help="demo (default), test or bench.")
-    ] = "demo",
+    profile: Annotated[str, typer.Option("--profile")] = "demo",
     json: JsonOpt = False,
 ) -> None:
     """Start a lab in the background (needs root); it runs until 'kenshin lab down'."""
@@ -80,9 +77,7 @@ def status(json: JsonOpt = False) -> None:
 
 @app.command("down")
 def down(
-    slot: Annotated[
-        str | None, typer.Option("--slot", help="Only this slot (see 'kenshin lab status').")
-    ] = None,
+    slot: Annotated[str | None, typer.Option("--slot")] = None,
 ) -> None:
     """Stop the labs 'kenshin lab up' started and remove their namespaces."""
     stopped = stop_detached(slot)

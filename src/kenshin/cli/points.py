@@ -17,29 +17,23 @@ from kenshin.cli._common import (
 from kenshin.domain import ConnectionKind
 from kenshin.inventory import parse_address, with_point_defaults
 
-app = typer.Typer(help="外部接続点 / external connection points.", no_args_is_help=True)
+app = typer.Typer(no_args_is_help=True)
 
-CodeArg = Annotated[str, typer.Argument(help="Engagement code.")]
-KeyArg = Annotated[str, typer.Argument(help="Connection point key, e.g. CP-01.")]
-NameOpt = Annotated[str | None, typer.Option(help="Name, e.g. インターネット回線（本館）.")]
+CodeArg = Annotated[str, typer.Argument()]
+KeyArg = Annotated[str, typer.Argument()]
+NameOpt = Annotated[str | None, typer.Option()]
 KindOpt = Annotated[
     str | None,
-    typer.Option(help="internet, remote_maintenance, closed_network, vpn, wireless, other."),
+    typer.Option(),
 ]
-ScopeOpt = Annotated[
-    bool | None, typer.Option("--in-scope/--out-of-scope", help="In the EHR scope?")
-]
-ReasonOpt = Annotated[str | None, typer.Option("--reason", help="Why it is out of scope.")]
-InternetOpt = Annotated[
-    bool | None, typer.Option("--internet/--no-internet", help="Reachable from the internet?")
-]
-CarrierOpt = Annotated[str | None, typer.Option(help="Carrier / ISP.")]
-HolderOpt = Annotated[
-    str | None, typer.Option("--holder", help="hospital, vendor:KEY or other:NAME.")
-]
+ScopeOpt = Annotated[bool | None, typer.Option("--in-scope/--out-of-scope")]
+ReasonOpt = Annotated[str | None, typer.Option("--reason")]
+InternetOpt = Annotated[bool | None, typer.Option("--internet/--no-internet")]
+CarrierOpt = Annotated[str | None, typer.Option()]
+HolderOpt = Annotated[str | None, typer.Option("--holder")]
 AddressOpt = Annotated[
     list[str] | None,
-    typer.Option("--address", help="ADDRESS[:fixed|dynamic|unknown]; repeat for several."),
+    typer.Option("--address"),
 ]
 
 
@@ -51,14 +45,12 @@ def _addresses(values: list[str] | None) -> list[dict[str, Any]] | None:
 def add(
     code: CodeArg,
     key: KeyArg,
-    name: Annotated[str, typer.Option(help="Name, e.g. インターネット回線（本館）.")],
+    name: Annotated[str, typer.Option()],
     kind: Annotated[
         str,
-        typer.Option(help="internet, remote_maintenance, closed_network, vpn, wireless, other."),
+        typer.Option(),
     ],
-    in_scope: Annotated[
-        bool, typer.Option("--in-scope/--out-of-scope", help="In the EHR scope?")
-    ] = True,
+    in_scope: Annotated[bool, typer.Option("--in-scope/--out-of-scope")] = True,
     reason: ReasonOpt = None,
     internet: InternetOpt = None,
     carrier: CarrierOpt = None,

@@ -29,16 +29,10 @@ def gather(engagement: str) -> ReportInput:
 
 
 def report(
-    engagement: Annotated[str, typer.Argument(help="Engagement code (e.g. demo-2026).")],
-    output: Annotated[
-        Path, typer.Option("--output", "-o", help="Folder to write the report into.")
-    ] = Path("report"),
-    lang: Annotated[
-        str | None, typer.Option("--lang", help="ja (default) or en; overrides the global one.")
-    ] = None,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print the written files as JSON.")
-    ] = False,
+    engagement: Annotated[str, typer.Argument()],
+    output: Annotated[Path, typer.Option("--output", "-o")] = Path("report"),
+    lang: Annotated[str | None, typer.Option("--lang")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Write the report: report.pdf, report.html, findings.xlsx, findings.json, defectdojo.json."""
     language = resolve_lang(lang) if lang else STATE.lang

@@ -36,22 +36,17 @@ from kenshin.requests import (
 from kenshin.requests._documents import recipient_email, recipient_lines, subject_lines
 from kenshin.store import AuditLog, EngagementRepository, now_utc
 
-app = typer.Typer(help="ベンダ依頼 / vendor information requests.", no_args_is_help=True)
+app = typer.Typer(no_args_is_help=True)
 
-CodeArg = Annotated[str, typer.Argument(help="Engagement code.")]
+CodeArg = Annotated[str, typer.Argument()]
 RefArg = Annotated[
     str,
-    typer.Argument(
-        help="Request number, e.g. REQ-001 (CODE:REQ-001 when several engagements have it)."
-    ),
+    typer.Argument(),
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
+JsonOpt = Annotated[bool, typer.Option("--json")]
 SkipCheck = Annotated[
     bool,
-    typer.Option(
-        "--skip-firmware-check",
-        help="Record the answer without running the firmware check now.",
-    ),
+    typer.Option("--skip-firmware-check"),
 ]
 
 
@@ -139,7 +134,7 @@ def _table(engagement: Engagement, requests: list[VendorRequest], today: date, c
 
 @app.command("list")
 def list_requests(
-    code: Annotated[str | None, typer.Argument(help="Engagement code (all when omitted).")] = None,
+    code: Annotated[str | None, typer.Argument()] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """List requests with their state, due date and reminders (overdue in red)."""
@@ -189,9 +184,9 @@ def show(ref: RefArg, as_json: JsonOpt = False) -> None:
 @app.command("export")
 def export(
     code: CodeArg,
-    output: Annotated[Path, typer.Option("-o", "--output", help=".xlsx, .txt or .pdf")],
-    ref: Annotated[list[str] | None, typer.Option("--ref", help="Only these; repeat.")] = None,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+    output: Annotated[Path, typer.Option("-o", "--output")],
+    ref: Annotated[list[str] | None, typer.Option("--ref")] = None,
+    force: Annotated[bool, typer.Option("--force")] = False,
 ) -> None:
     """Write requests as documents: Excel (with answer sheet), e-mail text, or PDF."""
     if output.exists() and not force:
@@ -220,7 +215,7 @@ def export(
 @app.command("send")
 def send(
     ref: RefArg,
-    due: Annotated[str | None, typer.Option(help="Due date YYYY-MM-DD (default +10 days).")] = None,
+    due: Annotated[str | None, typer.Option()] = None,
 ) -> None:
     """Mark a request as sent (kenshin does not send e-mail) and set its due date."""
     try:
@@ -282,11 +277,11 @@ def _record(code: str, number: int, answer: Answer) -> AnswerOutcome:
 @app.command("answer")
 def answer(
     ref: RefArg,
-    firmware: Annotated[str | None, typer.Option(help="Firmware version as given.")] = None,
-    wan_ip: Annotated[str | None, typer.Option("--wan-ip", help="WAN global IP address.")] = None,
-    assignment: Annotated[str | None, typer.Option(help="fixed or dynamic.")] = None,
-    isp: Annotated[str | None, typer.Option(help="ISP / carrier and contract.")] = None,
-    note: Annotated[str | None, typer.Option(help="Anything else the answer said.")] = None,
+    firmware: Annotated[str | None, typer.Option()] = None,
+    wan_ip: Annotated[str | None, typer.Option("--wan-ip")] = None,
+    assignment: Annotated[str | None, typer.Option()] = None,
+    isp: Annotated[str | None, typer.Option()] = None,
+    note: Annotated[str | None, typer.Option()] = None,
     skip_firmware_check: SkipCheck = False,
 ) -> None:
     """Record an answer: it updates the device / connection point, then checks firmware."""
@@ -307,14 +302,11 @@ def answer(
 
 @app.command("import")
 def import_answers(
-    path: Annotated[Path, typer.Argument(help="The returned request workbook (.xlsx).")],
+    path: Annotated[Path, typer.Argument()],
     skip_firmware_check: SkipCheck = False,
     engagement: Annotated[
         str | None,
-        typer.Option(
-            "--engagement",
-            help="The engagement the workbook answers (default: the one written in it).",
-        ),
+        typer.Option("--engagement"),
     ] = None,
 ) -> None:
     """Import answers from a returned request workbook (the sheet ご回答)."""
@@ -344,7 +336,7 @@ def import_answers(
 @app.command("difficult")
 def difficult(
     ref: RefArg,
-    reason: Annotated[str, typer.Option(help="Why it cannot be done this way.")],
+    reason: Annotated[str, typer.Option()],
 ) -> None:
     """対応困難: close the request and draft the next path (A → B → C)."""
     code, number = _locate(ref)
@@ -379,7 +371,7 @@ def difficult(
 @app.command("cancel")
 def cancel(
     ref: RefArg,
-    reason: Annotated[str, typer.Option(help="Why the request is no longer needed.")] = "",
+    reason: Annotated[str, typer.Option()] = "",
 ) -> None:
     """Cancel a request that is no longer needed."""
     code, number = _locate(ref)
@@ -392,7 +384,7 @@ def cancel(
 @app.command("attach")
 def attach(
     ref: RefArg,
-    files: Annotated[list[Path], typer.Argument(help="Procedure, screenshot or device output.")],
+    files: Annotated[list[Path], typer.Argument()],
     skip_firmware_check: SkipCheck = False,
 ) -> None:
     """Attach files to a request; a device output's version / WAN IP answers it.
@@ -463,11 +455,9 @@ def attachments(ref: RefArg, as_json: JsonOpt = False) -> None:
 @app.command("extract")
 def extract(
     ref: RefArg,
-    attachment_id: Annotated[int, typer.Argument(help="Attachment ID (see 'attachments').")],
-    output: Annotated[
-        Path | None, typer.Option("-o", "--output", help="Where to write (default: its name).")
-    ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+    attachment_id: Annotated[int, typer.Argument()],
+    output: Annotated[Path | None, typer.Option("-o", "--output")] = None,
+    force: Annotated[bool, typer.Option("--force")] = False,
 ) -> None:
     """Write an attached file out, checking its SHA-256."""
     code, number = _locate(ref)

@@ -51,7 +51,7 @@ from kenshin.scan import (
     top_ports,
     write_json,
 )
-from kenshin.scan.plan import DEFAULT_UDP_TOP, default_ports
+from kenshin.scan.plan import default_ports
 from kenshin.scan.session import (
     Resumption,
     ScanRequest,
@@ -253,83 +253,39 @@ def _scan_on_workers(
 
 
 def scan(
-    engagement: Annotated[
-        str | None, typer.Argument(help="Engagement code (its authorised targets are scanned).")
-    ] = None,
+    engagement: Annotated[str | None, typer.Argument()] = None,
     target: Annotated[
         list[str] | None,
-        typer.Option(
-            "--target",
-            "-t",
-            help="Address, CIDR or range; repeatable. Without an "
-            "engagement: loopback only (lab range with KENSHIN_LAB_TARGETS=1).",
-        ),
+        typer.Option("--target", "-t"),
     ] = None,
     ports: Annotated[
         str | None,
-        typer.Option(
-            "--ports", "-p", help="TCP ports: 22,80 / 1-1024 / all (default) / ssh / none."
-        ),
+        typer.Option("--ports", "-p"),
     ] = None,
-    top: Annotated[
-        int | None, typer.Option("--top-ports", help="The N highest-ranked TCP ports.")
-    ] = None,
-    udp_ports: Annotated[
-        str | None, typer.Option("--udp-ports", help="UDP ports (same syntax), or none.")
-    ] = None,
+    top: Annotated[int | None, typer.Option("--top-ports")] = None,
+    udp_ports: Annotated[str | None, typer.Option("--udp-ports")] = None,
     udp_top: Annotated[
         int | None,
-        typer.Option(
-            "--udp-top",
-            help=f"The N highest-ranked UDP ports (default {DEFAULT_UDP_TOP}; 0 = none).",
-        ),
+        typer.Option("--udp-top"),
     ] = None,
-    mode: Annotated[
-        str, typer.Option("--mode", help="TCP mode: auto (SYN when root), syn, connect.")
-    ] = "auto",
-    profile_name: Annotated[
-        str, typer.Option("--profile", help="hospital (default, polite) or lab.")
-    ] = "hospital",
-    rate: Annotated[
-        float | None, typer.Option("--rate", help="Probes per second, all hosts.")
-    ] = None,
-    max_connections: Annotated[
-        int | None, typer.Option("--max-connections", help="Connections in flight, all hosts.")
-    ] = None,
-    per_host: Annotated[
-        int | None, typer.Option("--per-host", help="Connections in flight per host.")
-    ] = None,
-    timeout: Annotated[
-        float | None, typer.Option("--timeout", help="Initial answer timeout in seconds.")
-    ] = None,
-    retries: Annotated[
-        int | None, typer.Option("--retries", help="Extra tries for unanswered probes.")
-    ] = None,
+    mode: Annotated[str, typer.Option("--mode")] = "auto",
+    profile_name: Annotated[str, typer.Option("--profile")] = "hospital",
+    rate: Annotated[float | None, typer.Option("--rate")] = None,
+    max_connections: Annotated[int | None, typer.Option("--max-connections")] = None,
+    per_host: Annotated[int | None, typer.Option("--per-host")] = None,
+    timeout: Annotated[float | None, typer.Option("--timeout")] = None,
+    retries: Annotated[int | None, typer.Option("--retries")] = None,
     no_identify: Annotated[
         bool,
-        typer.Option(
-            "--no-identify", help="Port scan only: no identification, hence no diagnosis."
-        ),
+        typer.Option("--no-identify"),
     ] = False,
-    resume: Annotated[
-        bool, typer.Option("--resume", help="Continue the last interrupted scan.")
-    ] = False,
-    json_file: Annotated[
-        Path | None, typer.Option("--json", help="Write kenshin.scan/1 JSON here.")
-    ] = None,
-    xml_file: Annotated[
-        Path | None, typer.Option("--nmap-xml", help="Write nmap-compatible XML here.")
-    ] = None,
-    no_progress: Annotated[
-        bool, typer.Option("--no-progress", help="No live progress bar.")
-    ] = False,
+    resume: Annotated[bool, typer.Option("--resume")] = False,
+    json_file: Annotated[Path | None, typer.Option("--json")] = None,
+    xml_file: Annotated[Path | None, typer.Option("--nmap-xml")] = None,
+    no_progress: Annotated[bool, typer.Option("--no-progress")] = False,
     fit_window: Annotated[
         bool,
-        typer.Option(
-            "--fit-window",
-            help="If the plan cannot end inside the diagnosis window, run what fits "
-            "(ranked ports first) instead of refusing.",
-        ),
+        typer.Option("--fit-window"),
     ] = False,
 ) -> None:
     """ポートスキャン（TCP/UDP）を実行し結果を保存する / Run the TCP/UDP port scan, store it."""
@@ -481,7 +437,7 @@ def scan(
 
 
 def scan_stop(
-    clear: Annotated[bool, typer.Option("--clear", help="Remove the stop file again.")] = False,
+    clear: Annotated[bool, typer.Option("--clear")] = False,
 ) -> None:
     """緊急停止: 実行中の全スキャンの送信を止める / Emergency stop of every running scan."""
     stop = EmergencyStop()
@@ -496,10 +452,8 @@ def scan_stop(
 
 
 def scan_runs(
-    engagement: Annotated[
-        str | None, typer.Argument(help="Engagement code (none: ad-hoc runs).")
-    ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    engagement: Annotated[str | None, typer.Argument()] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """スキャン記録の一覧 / List stored scan runs."""
     with STATE.store().session() as session:

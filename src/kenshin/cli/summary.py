@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from rich.console import Console, Group
+from rich.console import Console, Group, RenderableType
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from kenshin.cli._tables import Cell, Column, fit_table
 from kenshin.domain import (
     ConnectionPoint,
     Device,
@@ -39,9 +40,15 @@ def _holder(engagement: Engagement, kind: str, vendor_key: str | None, name: str
     return name or translate(f"label.holder.{kind}", lang)
 
 
-def render_summary(engagement: Engagement, console: Console, lang: str) -> None:
+def render_summary(engagement: Engagement, console: Console, lang: str, wide: bool = False) -> None:
+    """The engagement's header and its four tables, fitted to ``console`` (``wide``: every
+    column, as a pipe gets them)."""
+
     def t(key: str, **params: object) -> str:
         return translate(key, lang, **params)
+
+    def fitted(title: str, columns: list[Column], rows: list[list[Cell]]) -> RenderableType:
+        return fit_table(console, columns, rows, lang=lang, title=title, wide=wide, expand=True)
 
     inst = engagement.institution
     header = Table.grid(padding=(0, 2))
@@ -69,9 +76,9 @@ def render_summary(engagement: Engagement, console: Console, lang: str) -> None:
         else Text(t("summary.no_authorisation"), style="yellow"),
     )
 
-    points = Table(title=t("summary.points"), title_justify="left", expand=console.is_terminal)
-    for column in ("key", "name", "kind", "scope", "carrier", "holder", "addresses", "diagnosis"):
-        points.add_column(t(f"summary.col.{column}"), overflow="fold")
+    # what a narrow terminal leaves out first: who holds the contract, the carrier, ...
+    point_drops = {"kind": 2, "scope": 2, "carrier": 3, "holder": 3, "addresses": 1}
+    point_rows: list[list[Cell]] = []
     for point in engagement.connection_points:
         scope = (
             Text(t("summary.in_scope"), style="green")
@@ -96,73 +103,104 @@ def render_summary(engagement: Engagement, console: Console, lang: str) -> None:
             )
         )
         holder = point.contract_holder
-        points.add_row(
-            point.key,
-            point.name,
-            t(f"label.kind.{point.kind.value}"),
-            scope,
-            point.carrier or "-",
-            _holder(engagement, holder.kind.value, holder.vendor_key, holder.name, lang),
-            addresses,
-            Text(t(status_key), style=style),
+        point_rows.append(
+            [
+                point.key,
+                point.name,
+                t(f"label.kind.{point.kind.value}"),
+                scope,
+                point.carrier or "-",
+                _holder(engagement, holder.kind.value, holder.vendor_key, holder.name, lang),
+                addresses,
+                Text(t(status_key), style=style),
+            ]
         )
+    points = fitted(
+        t("summary.points"),
+        [
+            Column(t(f"summary.col.{c}"), point_drops.get(c, 0))
+            for c in ("key", "name", "kind", "scope", "carrier", "holder", "addresses", "diagnosis")
+        ],
+        point_rows,
+    )
 
-    devices = Table(title=t("summary.devices"), title_justify="left", expand=console.is_terminal)
-    for column in (
-        "key",
-        "name",
-        "role",
-        "vendor",
-        "model",
-        "firmware",
-        "source",
-        "points",
-        "managed",
-    ):
-        devices.add_column(t(f"summary.col.{column}"), overflow="fold")
+    device_drops = {"role": 2, "vendor": 1, "model": 1, "source": 3, "points": 2, "managed": 3}
+    device_rows: list[list[Cell]] = []
     for device in engagement.devices:
         managed = device.managed_by
         source = t(f"label.source.{device.version_source.value}") if device.version_source else "-"
         firmware_style = "yellow" if not device.version_known else ""
-        devices.add_row(
-            device.key,
-            device.name,
-            t(f"label.role.{device.role.value}"),
-            device.vendor or "-",
-            device.model or "-",
-            Text(_firmware(device, lang), style=firmware_style),
-            source,
-            ", ".join(device.connection_points) or "-",
-            _holder(engagement, managed.kind.value, managed.vendor_key, managed.name, lang),
+        device_rows.append(
+            [
+                device.key,
+                device.name,
+                t(f"label.role.{device.role.value}"),
+                device.vendor or "-",
+                device.model or "-",
+                Text(_firmware(device, lang), style=firmware_style),
+                source,
+                ", ".join(device.connection_points) or "-",
+                _holder(engagement, managed.kind.value, managed.vendor_key, managed.name, lang),
+            ]
         )
-
-    terminals = Table(
-        title=t("summary.terminals", limit=engagement.terminal_limit),
-        title_justify="left",
-        expand=console.is_terminal,
+    devices = fitted(
+        t("summary.devices"),
+        [
+            Column(t(f"summary.col.{c}"), device_drops.get(c, 0))
+            for c in (
+                "key",
+                "name",
+                "role",
+                "vendor",
+                "model",
+                "firmware",
+                "source",
+                "points",
+                "managed",
+            )
+        ],
+        device_rows,
     )
-    for column in ("key", "hostname", "role", "system", "location"):
-        terminals.add_column(t(f"summary.col.{column}"))
-    for terminal in engagement.terminals:
-        terminals.add_row(
-            terminal.key,
-            terminal.hostname,
-            t(f"label.terminal.{terminal.role.value}"),
-            terminal.system or "-",
-            terminal.location or "-",
-        )
 
-    vendors = Table(title=t("summary.vendors"), title_justify="left", expand=console.is_terminal)
-    for column in ("key", "company", "manages", "contact"):
-        vendors.add_column(t(f"summary.col.{column}"), overflow="fold")
+    terminal_drops = {"role": 1, "system": 2, "location": 2}
+    terminals = fitted(
+        t("summary.terminals", limit=engagement.terminal_limit),
+        [
+            Column(t(f"summary.col.{c}"), terminal_drops.get(c, 0))
+            for c in ("key", "hostname", "role", "system", "location")
+        ],
+        [
+            [
+                terminal.key,
+                terminal.hostname,
+                t(f"label.terminal.{terminal.role.value}"),
+                terminal.system or "-",
+                terminal.location or "-",
+            ]
+            for terminal in engagement.terminals
+        ],
+    )
+
+    vendor_rows: list[list[Cell]] = []
     for vendor in engagement.vendors:
         contact = vendor.contacts[0] if vendor.contacts else None
-        vendors.add_row(
-            vendor.key,
-            vendor.company,
-            vendor.manages or "-",
-            f"{contact.name} {contact.email}".strip() if contact else "-",
+        vendor_rows.append(
+            [
+                vendor.key,
+                vendor.company,
+                vendor.manages or "-",
+                f"{contact.name} {contact.email}".strip() if contact else "-",
+            ]
         )
+    vendor_drops = {"manages": 2, "contact": 1}
+    vendors = fitted(
+        t("summary.vendors"),
+        [
+            Column(t(f"summary.col.{c}"), vendor_drops.get(c, 0))
+            for c in ("key", "company", "manages", "contact")
+        ],
+        vendor_rows,
+    )
 
     console.print(
         Panel(
@@ -171,5 +209,4 @@ def render_summary(engagement: Engagement, console: Console, lang: str) -> None:
             expand=console.is_terminal,
         )
     )
-    parts = [points, devices, terminals, vendors]
-    console.print(Group(*parts))
+    console.print(Group(points, devices, terminals, vendors))

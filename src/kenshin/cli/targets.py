@@ -29,12 +29,11 @@ from kenshin.scope import CONFIRM_ACTION, address_to_confirm, with_confirmation
 from kenshin.store import AuditLog, now_utc
 
 app = typer.Typer(
-    help="診断対象 / targets: confirm dynamic addresses, authorise, scope history.",
     no_args_is_help=True,
 )
 
-CodeArg = Annotated[str, typer.Argument(help="Engagement code.")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
+CodeArg = Annotated[str, typer.Argument()]
+JsonOpt = Annotated[bool, typer.Option("--json")]
 
 
 class TargetStatus(StrEnum):
@@ -113,8 +112,8 @@ def address_statuses(engagement: Engagement, now: datetime) -> list[AddressStatu
 @app.command("confirm")
 def confirm(
     code: CodeArg,
-    address: Annotated[str, typer.Argument(help="The dynamic global address seen today.")],
-    by: Annotated[str | None, typer.Option("--by", help="Who confirmed it (default: you).")] = None,
+    address: Annotated[str, typer.Argument()],
+    by: Annotated[str | None, typer.Option("--by")] = None,
 ) -> None:
     """Record that a dynamic address was re-confirmed today (Japan date) and by whom."""
     engagement = load(code)
@@ -244,17 +243,11 @@ def _moment(text: str) -> datetime:
 @app.command("authorise")
 def authorise(
     code: CodeArg,
-    by: Annotated[str, typer.Option("--by", help="Who approved the diagnosis.")],
-    document: Annotated[str, typer.Option("--document", help="The approval document.")],
-    window_start: Annotated[
-        str | None, typer.Option("--window-start", help="e.g. 2026-12-03T20:00 (Japan time)")
-    ] = None,
-    window_end: Annotated[
-        str | None, typer.Option("--window-end", help="e.g. 2026-12-04T06:00 (Japan time)")
-    ] = None,
-    approved_at: Annotated[
-        str | None, typer.Option("--approved-at", help="When it was approved (default: now).")
-    ] = None,
+    by: Annotated[str, typer.Option("--by")],
+    document: Annotated[str, typer.Option("--document")],
+    window_start: Annotated[str | None, typer.Option("--window-start")] = None,
+    window_end: Annotated[str | None, typer.Option("--window-end")] = None,
+    approved_at: Annotated[str | None, typer.Option("--approved-at")] = None,
 ) -> None:
     """Record the authorisation of the remote diagnosis and its window."""
     if (window_start is None) != (window_end is None):
@@ -309,9 +302,7 @@ def authorise(
 @app.command("history")
 def history(
     code: CodeArg,
-    every: Annotated[
-        bool, typer.Option("--all", help="Every audit event, not only scope changes.")
-    ] = False,
+    every: Annotated[bool, typer.Option("--all")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """The audit log of the engagement's scope: authorisation, window, confirmations, addresses."""

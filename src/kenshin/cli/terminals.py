@@ -31,10 +31,10 @@ from kenshin.terminals import (
     stored_assessments,
 )
 
-app = typer.Typer(help="端末調査 / terminal survey.", no_args_is_help=True)
+app = typer.Typer(no_args_is_help=True)
 
-CodeArg = Annotated[str, typer.Argument(help="Engagement code.")]
-KeyArg = Annotated[str, typer.Argument(help="Terminal key, e.g. T-01.")]
+CodeArg = Annotated[str, typer.Argument()]
+KeyArg = Annotated[str, typer.Argument()]
 Opt = Annotated[str | None, typer.Option()]
 RoleHelp = "ehr, departmental, other."
 
@@ -43,8 +43,8 @@ RoleHelp = "ehr, departmental, other."
 def add(
     code: CodeArg,
     key: KeyArg,
-    hostname: Annotated[str, typer.Option(help="Windows computer name.")],
-    role: Annotated[str, typer.Option(help=RoleHelp)],
+    hostname: Annotated[str, typer.Option()],
+    role: Annotated[str, typer.Option()],
     system: Opt = None,
     location: Opt = None,
 ) -> None:
@@ -65,7 +65,7 @@ def edit(
     code: CodeArg,
     key: KeyArg,
     hostname: Opt = None,
-    role: Annotated[str | None, typer.Option(help=RoleHelp)] = None,
+    role: Annotated[str | None, typer.Option()] = None,
     system: Opt = None,
     location: Opt = None,
 ) -> None:
@@ -118,9 +118,7 @@ def _read_file(path: Path) -> tuple[str, bytes]:
 
 @app.command("collector")
 def collector(
-    output: Annotated[
-        Path, typer.Option("-o", "--output", help="Where to write the PowerShell script.")
-    ] = Path("kenshin-collect.ps1"),
+    output: Annotated[Path, typer.Option("-o", "--output")] = Path("kenshin-collect.ps1"),
 ) -> None:
     """Write the collector script to run on each terminal (Windows PowerShell 5.1)."""
     # Windows PowerShell 5.1 reads a script without BOM in the ANSI code page (CP932 on
@@ -140,15 +138,10 @@ def import_files(
     code: CodeArg,
     files: Annotated[
         list[Path],
-        typer.Argument(
-            help="Collector JSON files, or built-in commands' text (systeminfo, Get-HotFix, "
-            "reg query, ...): text files of one terminal are grouped by the host they name."
-        ),
+        typer.Argument(),
     ],
-    add: Annotated[
-        bool, typer.Option("--add", help="Add terminals not yet registered (up to the limit).")
-    ] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the assessments as JSON.")] = False,
+    add: Annotated[bool, typer.Option("--add")] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Check each file, attach it to the engagement's terminal and evaluate it.
 
@@ -175,13 +168,11 @@ def import_files(
 
 @app.command("parse")
 def parse_files(
-    files: Annotated[
-        list[Path], typer.Argument(help="Collector JSON files or built-in commands' text.")
-    ],
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    files: Annotated[list[Path], typer.Argument()],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
     as_of: Annotated[
         str | None,
-        typer.Option("--as-of", help="Judgement date YYYY-MM-DD (default: today in Japan)."),
+        typer.Option("--as-of"),
     ] = None,
 ) -> None:
     """Show what kenshin reads from the files and the verdicts it would give (no store)."""
@@ -238,7 +229,7 @@ _STATUS_STYLE = {"ok": "green", "warning": "yellow", "bad": "bold red", "unknown
 @app.command("show")
 def show(
     code: CodeArg,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Show a verdict per check for every terminal of the engagement."""
     with STATE.store().session() as session:

@@ -26,19 +26,16 @@ from kenshin.vault import (
 )
 
 app = typer.Typer(
-    help="認証情報の保管庫 / credential vault for handed-over device accounts.",
     no_args_is_help=True,
 )
 
-CodeArg = Annotated[str, typer.Argument(help="Engagement code.")]
-DeviceArg = Annotated[str, typer.Argument(help="Device key, e.g. DEV-03.")]
+CodeArg = Annotated[str, typer.Argument()]
+DeviceArg = Annotated[str, typer.Argument()]
 
 
 @app.command("keygen")
 def keygen(
-    keyring: Annotated[
-        bool, typer.Option("--keyring", help="Save it in the OS keyring instead of printing.")
-    ] = False,
+    keyring: Annotated[bool, typer.Option("--keyring")] = False,
 ) -> None:
     """Create a new vault key (print it, or keep it in the OS keyring)."""
     text = new_key_text()
@@ -56,11 +53,9 @@ def put(
     device: DeviceArg,
     stdin: Annotated[
         bool,
-        typer.Option(
-            "--stdin", help="Read the account name (line 1) and password (line 2) from stdin."
-        ),
+        typer.Option("--stdin"),
     ] = False,
-    note: Annotated[str, typer.Option(help="A note (not secret), e.g. who handed it over.")] = "",
+    note: Annotated[str, typer.Option()] = "",
 ) -> None:
     """Store a device account, encrypted. The password is never a command-line argument."""
     if stdin:
@@ -83,7 +78,7 @@ def put(
 @app.command("list")
 def list_entries(
     code: CodeArg,
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable JSON.")] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Which devices have an account stored (never the account itself)."""
     key = load_key()
@@ -108,9 +103,7 @@ def list_entries(
 def show(
     code: CodeArg,
     device: DeviceArg,
-    reveal: Annotated[
-        bool, typer.Option("--reveal", help="Really show the account (audited).")
-    ] = False,
+    reveal: Annotated[bool, typer.Option("--reveal")] = False,
 ) -> None:
     """Show a stored account — only with --reveal; every reveal is audited."""
     if not reveal:
@@ -164,7 +157,7 @@ def remove(code: CodeArg, device: DeviceArg) -> None:
 @app.command("purge")
 def purge_command(
     code: CodeArg,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y")] = False,
 ) -> None:
     """Delete every stored account of an engagement (also done when it is closed)."""
     if not yes and not typer.confirm(STATE.t("cli.vault.purge_confirm", code=code)):

@@ -8,10 +8,10 @@ import typer
 
 from kenshin.cli._common import add_item, edit_item, remove_item, say
 
-app = typer.Typer(help="ベンダ / vendors.", no_args_is_help=True)
+app = typer.Typer(no_args_is_help=True)
 
-CodeArg = Annotated[str, typer.Argument(help="Engagement code.")]
-KeyArg = Annotated[str, typer.Argument(help="Vendor key, e.g. V-EHR.")]
+CodeArg = Annotated[str, typer.Argument()]
+KeyArg = Annotated[str, typer.Argument()]
 Opt = Annotated[str | None, typer.Option()]
 
 
@@ -25,9 +25,9 @@ def _contact(name: str | None, email: str | None, phone: str | None) -> list[dic
 def add(
     code: CodeArg,
     key: KeyArg,
-    company: Annotated[str, typer.Option(help="Company name.")],
+    company: Annotated[str, typer.Option()],
     manages: Opt = None,
-    contact: Annotated[str | None, typer.Option(help="Contact person.")] = None,
+    contact: Annotated[str | None, typer.Option()] = None,
     email: Opt = None,
     phone: Opt = None,
 ) -> None:
@@ -46,7 +46,7 @@ def edit(
     key: KeyArg,
     company: Opt = None,
     manages: Opt = None,
-    contact: Annotated[str | None, typer.Option(help="Contact person (replaces the list).")] = None,
+    contact: Annotated[str | None, typer.Option()] = None,
     email: Opt = None,
     phone: Opt = None,
 ) -> None:

@@ -25,12 +25,10 @@ from kenshin.scope import current_actor
 from kenshin.vulndb import ProductQuery, VulnMatch, default_path, open_knowledge_base
 from kenshin.vulndb.update import SOURCES, update_knowledge_base
 
-app = typer.Typer(help="脆弱性知識ベース / vulnerability knowledge base.", no_args_is_help=True)
+app = typer.Typer(no_args_is_help=True)
 
-KbOpt = Annotated[
-    Path | None, typer.Option("--kb", help="Knowledge-base file (default: data directory).")
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+KbOpt = Annotated[Path | None, typer.Option("--kb")]
+JsonOpt = Annotated[bool, typer.Option("--json")]
 
 
 def match_table(matches: list[VulnMatch] | tuple[VulnMatch, ...]) -> Table:
@@ -57,19 +55,13 @@ def match_table(matches: list[VulnMatch] | tuple[VulnMatch, ...]) -> Table:
 
 @app.command("update")
 def update(
-    source: Annotated[
-        list[str] | None, typer.Option("--source", help="nvd, kev or jvn; repeat (default all).")
-    ] = None,
-    from_files: Annotated[
-        Path | None, typer.Option("--from-files", help="Read files (nvd/, kev/, jvn/) instead.")
-    ] = None,
-    api_key: Annotated[
-        str | None, typer.Option("--api-key", envvar="NVD_API_KEY", help="NVD API key.")
-    ] = None,
-    nvd_url: Annotated[str | None, typer.Option("--nvd-url", help="NVD API base URL.")] = None,
-    kev_url: Annotated[str | None, typer.Option("--kev-url", help="KEV JSON URL.")] = None,
-    jvn_url: Annotated[str | None, typer.Option("--jvn-url", help="MyJVN API base URL.")] = None,
-    full: Annotated[bool, typer.Option("--full", help="Download all of NVD again.")] = False,
+    source: Annotated[list[str] | None, typer.Option("--source")] = None,
+    from_files: Annotated[Path | None, typer.Option("--from-files")] = None,
+    api_key: Annotated[str | None, typer.Option("--api-key", envvar="NVD_API_KEY")] = None,
+    nvd_url: Annotated[str | None, typer.Option("--nvd-url")] = None,
+    kev_url: Annotated[str | None, typer.Option("--kev-url")] = None,
+    jvn_url: Annotated[str | None, typer.Option("--jvn-url")] = None,
+    full: Annotated[bool, typer.Option("--full")] = False,
     kb: KbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -187,10 +179,10 @@ def status(kb: KbOpt = None, as_json: JsonOpt = False) -> None:
 
 @app.command("match")
 def match(
-    vendor: Annotated[str, typer.Option(help="Vendor, e.g. OpenBSD.")] = "",
-    product: Annotated[str, typer.Option(help="Product, e.g. OpenSSH.")] = "",
-    version: Annotated[str, typer.Option(help="Version or banner.")] = "",
-    cpe: Annotated[str | None, typer.Option(help="CPE 2.3 name instead.")] = None,
+    vendor: Annotated[str, typer.Option()] = "",
+    product: Annotated[str, typer.Option()] = "",
+    version: Annotated[str, typer.Option()] = "",
+    cpe: Annotated[str | None, typer.Option()] = None,
     kb: KbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:

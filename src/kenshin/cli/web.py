@@ -7,18 +7,16 @@ from typing import Annotated
 
 import typer
 
-from kenshin.cli._common import choice, say
+from kenshin.cli._common import choice, print_json, say
 from kenshin.cli._state import STATE
 
-app = typer.Typer(help="利用者 / web users.", no_args_is_help=True)
+app = typer.Typer(no_args_is_help=True)
 
 
 def serve(
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port.", min=1, max=65535)] = 8000,
-    https_proxy: Annotated[
-        bool, typer.Option("--https-proxy", help="Behind an HTTPS proxy: secure cookies.")
-    ] = False,
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    https_proxy: Annotated[bool, typer.Option("--https-proxy")] = False,
 ) -> None:
     """Start the web application (Japanese; English switchable on every page)."""
     import uvicorn
@@ -56,12 +54,10 @@ def _password(from_stdin: bool) -> str:
 
 @app.command("create")
 def create(
-    email: Annotated[str, typer.Argument(help="E-mail (the login name).")],
-    role: Annotated[str, typer.Option(help="admin, surveyor, hospital or vendor.")] = "surveyor",
-    name: Annotated[str, typer.Option(help="Display name.")] = "",
-    password_stdin: Annotated[
-        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
-    ] = False,
+    email: Annotated[str, typer.Argument()],
+    role: Annotated[str, typer.Option()] = "surveyor",
+    name: Annotated[str, typer.Option()] = "",
+    password_stdin: Annotated[bool, typer.Option("--password-stdin")] = False,
 ) -> None:
     """Create a user directly (the first surveyor; others are best invited)."""
     from kenshin.web import Accounts, Role
@@ -74,14 +70,13 @@ def create(
 
 @app.command("invite")
 def invite(
-    email: Annotated[str, typer.Argument(help="E-mail of the person to invite.")],
-    by: Annotated[str, typer.Option(help="E-mail of the inviting surveyor.")],
-    role: Annotated[str, typer.Option(help="hospital, vendor or surveyor.")] = "hospital",
-    engagement: Annotated[str | None, typer.Option(help="Engagement code.")] = None,
-    vendor: Annotated[str | None, typer.Option(help="Vendor key (vendor users).")] = None,
-    base_url: Annotated[str, typer.Option(help="Where the application is reached.")] = (
-        "http://127.0.0.1:8000"
-    ),
+    email: Annotated[str, typer.Argument()],
+    by: Annotated[str, typer.Option()],
+    role: Annotated[str, typer.Option()] = "hospital",
+    engagement: Annotated[str | None, typer.Option()] = None,
+    vendor: Annotated[str | None, typer.Option()] = None,
+    base_url: Annotated[str, typer.Option()] = "http://127.0.0.1:8000",
+    as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Print a one-time invitation link for a hospital, vendor or surveyor user."""
     from kenshin.web import Accounts, Role
@@ -91,4 +86,8 @@ def invite(
         token = accounts.invite(
             accounts.user_by_email(by), email, choice(Role, role), engagement, vendor
         )
-    say("cli.user.invited", link=f"{base_url.rstrip('/')}/invite/{token}")
+    link = f"{base_url.rstrip('/')}/invite/{token}"
+    if as_json:
+        print_json({"email": email, "role": role, "link": link})
+        return
+    say("cli.user.invited", link=link)

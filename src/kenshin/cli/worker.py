@@ -16,29 +16,20 @@ from kenshin.jobs import broker_url
 
 
 def worker(
-    concurrency: Annotated[
-        int, typer.Option("--concurrency", "-c", help="Jobs or units at once (threads).")
-    ] = 2,
+    concurrency: Annotated[int, typer.Option("--concurrency", "-c")] = 2,
     queues: Annotated[
         str,
-        typer.Option(
-            "--queues",
-            "-Q",
-            help="Queues (default both): kenshin (jobs), kenshin.scan (units); "
-            "KENSHIN_QUEUE renames them.",
-        ),
+        typer.Option("--queues", "-Q"),
     ] = "",
     rate: Annotated[
         float | None,
-        typer.Option("--rate", help="This worker's own limit in probes per second (all units)."),
+        typer.Option("--rate"),
     ] = None,
     label: Annotated[
         str,
-        typer.Option(
-            "--label", help="Name of this worker, e.g. its source address (shown with each unit)."
-        ),
+        typer.Option("--label"),
     ] = "",
-    loglevel: Annotated[str, typer.Option("--loglevel", help="Celery log level.")] = "INFO",
+    loglevel: Annotated[str, typer.Option("--loglevel")] = "INFO",
 ) -> None:
     """ワーカーを起動（Celery）/ Start a Celery worker for kenshin jobs."""
     url = broker_url()

@@ -12,14 +12,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import (
     ArgumentError,
@@ -30,11 +26,10 @@ from sqlalchemy.exc import (
 )
 from sqlalchemy.orm import Session, sessionmaker
 
-from kenshin.errors import KenshinError
+from kenshin.store.schema import HEAD_REVISION, StoreError
 
-
-class StoreError(KenshinError):
-    """The engagement store cannot be opened, read or written."""
+if TYPE_CHECKING:  # Alembic is imported only when a schema needs migrating
+    from alembic.config import Config
 
 
 def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
@@ -45,6 +40,8 @@ def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _alembic_config(url: str) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(resources.files("kenshin.store") / "migrations"))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -112,14 +109,31 @@ class Store:
                 raise StoreError("store.corrupt", path=str(path))
 
     def current_revision(self) -> str | None:
+        from alembic.runtime.migration import MigrationContext
+
         with self.engine.connect() as connection:
             return MigrationContext.configure(connection).get_current_revision()
 
+    def _at_head(self) -> bool:
+        """Whether the schema is this kenshin's newest (read without Alembic: the common
+        case of every command start-up)."""
+        with self.engine.connect() as connection:
+            try:
+                found = connection.execute(text("SELECT version_num FROM alembic_version"))
+                return [row[0] for row in found] == [HEAD_REVISION]
+            except (OperationalError, DatabaseError):
+                connection.rollback()
+                return False  # no such table yet (an empty store), or unreadable: see upgrade
+
     def head_revision(self) -> str | None:
+        from alembic.script import ScriptDirectory
+
         return ScriptDirectory.from_config(_alembic_config(self.url)).get_current_head()
 
     def _knows(self, revision: str) -> bool:
         """Whether ``revision`` is one of this kenshin's migrations (else a newer one wrote it)."""
+        from alembic.script import ScriptDirectory
+
         script = ScriptDirectory.from_config(_alembic_config(self.url))
         return any(r.revision == revision for r in script.walk_revisions())
 
@@ -127,11 +141,13 @@ class Store:
         """Bring the schema to the newest migration (creating it from empty)."""
         self._check_sqlite_file()
         try:
-            current = self.current_revision()
-            if current == self.head_revision():
+            if self._at_head():
                 return
+            current = self.current_revision()
             if current is not None and not self._knows(current):
                 raise StoreError("store.newer_schema", path=self.display_url(), revision=current)
+            from alembic import command
+
             with self.engine.begin() as connection:
                 config = _alembic_config(self.url)
                 config.attributes["connection"] = connection

@@ -7,48 +7,36 @@ the same file updates rows in place and never duplicates them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
-from ipaddress import ip_address
-from typing import TypeVar
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict
+from typing import Any, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import select
+from sqlalchemy import text as sql_text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from kenshin.domain import (
-    AddressAssignment,
-    AddressConfirmation,
     AuditEvent,
     AuditOutcome,
-    Authorisation,
     Confidence,
-    ConnectionKind,
-    ConnectionPoint,
     Contact,
     ContractHolder,
-    Device,
-    DeviceRole,
-    DiagnosisWindow,
     Engagement,
-    EngagementStatus,
     Finding,
     FindingCategory,
     FindingStatus,
     FindingSubject,
     GlobalAddress,
     HolderKind,
-    Institution,
     Severity,
     Terminal,
-    TerminalRole,
     Upgrade,
     Vendor,
-    VersionSource,
 )
 from kenshin.domain.clock import as_utc
 from kenshin.domain.findings import finding_fingerprint
-from kenshin.store.db import StoreError
+from kenshin.store import reading
 from kenshin.store.models import (
     AddressConfirmationRow,
     AuditEventRow,
@@ -62,20 +50,20 @@ from kenshin.store.models import (
     TerminalRow,
     VendorRow,
 )
+from kenshin.store.reading import EngagementSummary
+from kenshin.store.schema import StoreError
 
 RowT = TypeVar("RowT", VendorRow, ConnectionPointRow, DeviceRow, TerminalRow)
 
 
-@dataclass(frozen=True)
-class EngagementSummary:
-    code: str
-    title: str
-    institution: str
-    status: EngagementStatus
-    points: int
-    devices: int
-    terminals: int
-    open_findings: int
+def session_fetch(session: Session) -> reading.Fetch:
+    """Plain SQL in ``session``'s transaction, changes not yet flushed included."""
+
+    def fetch(sql: str, params: Mapping[str, object]) -> Sequence[Mapping[str, Any]]:
+        session.flush()
+        return [dict(row) for row in session.execute(sql_text(sql), dict(params)).mappings()]
+
+    return fetch
 
 
 class EngagementRepository:
@@ -112,10 +100,10 @@ class EngagementRepository:
         )
 
     def get(self, code: str) -> Engagement:
-        row = self._row(code)
-        if row is None:
+        found = reading.engagement(session_fetch(self.session), code)
+        if found is None:
             raise StoreError("store.no_engagement", code=code)
-        return _to_domain(row)
+        return found
 
     def engagement_id(self, code: str) -> int:
         found = self.session.scalar(select(EngagementRow.id).where(EngagementRow.code == code))
@@ -124,37 +112,7 @@ class EngagementRepository:
         return found
 
     def list(self) -> list[EngagementSummary]:
-        rows = self.session.scalars(
-            select(EngagementRow)
-            .options(
-                selectinload(EngagementRow.institution),
-                selectinload(EngagementRow.points),
-                selectinload(EngagementRow.devices),
-                selectinload(EngagementRow.terminals),
-            )
-            .order_by(EngagementRow.code)
-        ).all()
-        open_counts: dict[int, int] = {
-            engagement_id: count
-            for engagement_id, count in self.session.execute(
-                select(FindingRow.engagement_id, func.count())
-                .where(FindingRow.status == FindingStatus.OPEN.value)
-                .group_by(FindingRow.engagement_id)
-            )
-        }
-        return [
-            EngagementSummary(
-                code=row.code,
-                title=row.title,
-                institution=row.institution.name,
-                status=EngagementStatus(row.status),
-                points=len(row.points),
-                devices=len(row.devices),
-                terminals=len(row.terminals),
-                open_findings=open_counts.get(row.id, 0),
-            )
-            for row in rows
-        ]
+        return reading.summaries(session_fetch(self.session))
 
     # -- writing -------------------------------------------------------------------
 
@@ -545,86 +503,6 @@ def _holder(kind: str, vendor: VendorRow | None, name: str) -> ContractHolder:
 
 def _contacts(rows: Iterable[ContactRow]) -> tuple[Contact, ...]:
     return tuple(Contact(r.name, r.role, r.email, r.phone) for r in rows)
-
-
-def _to_domain(row: EngagementRow) -> Engagement:
-    window = None
-    if row.window_start is not None and row.window_end is not None:
-        window = DiagnosisWindow(as_utc(row.window_start), as_utc(row.window_end))
-    authorisation = None
-    if row.auth_approved_by is not None and row.auth_approved_at is not None:
-        authorisation = Authorisation(
-            row.auth_approved_by, as_utc(row.auth_approved_at), row.auth_document_ref
-        )
-    institution = row.institution
-    return Engagement(
-        code=row.code,
-        title=row.title,
-        institution=Institution(
-            name=institution.name,
-            name_en=institution.name_en,
-            address=institution.address,
-            prefecture=institution.prefecture,
-            bed_count=institution.bed_count,
-            contacts=_contacts(row.contacts),
-        ),
-        status=EngagementStatus(row.status),
-        survey_start=row.survey_start,
-        survey_end=row.survey_end,
-        window=window,
-        authorisation=authorisation,
-        terminal_limit=row.terminal_limit,
-        vendors=tuple(
-            Vendor(v.key, v.company, _contacts(v.contacts), v.manages) for v in row.vendors
-        ),
-        connection_points=tuple(
-            ConnectionPoint(
-                key=p.key,
-                name=p.name,
-                kind=ConnectionKind(p.kind),
-                in_ehr_scope=p.in_ehr_scope,
-                scope_reason=p.scope_reason,
-                internet_reachable=p.internet_reachable,
-                carrier=p.carrier,
-                contract_holder=_holder(p.holder_kind, p.holder_vendor, p.holder_name),
-                addresses=tuple(
-                    GlobalAddress(
-                        address=ip_address(a.address),
-                        assignment=AddressAssignment(a.assignment),
-                        confirmations=tuple(
-                            AddressConfirmation(as_utc(c.confirmed_at), c.confirmed_by)
-                            for c in a.confirmations
-                        ),
-                        note=a.note,
-                    )
-                    for a in p.addresses
-                ),
-                description=p.description,
-            )
-            for p in row.points
-        ),
-        devices=tuple(
-            Device(
-                key=d.key,
-                name=d.name,
-                role=DeviceRole(d.role),
-                vendor=d.vendor_name,
-                model=d.model,
-                firmware_version=d.firmware_version,
-                firmware_version_normalised=d.firmware_version_normalised,
-                version_source=VersionSource(d.version_source) if d.version_source else None,
-                version_unavailable_reason=d.version_unavailable_reason,
-                connection_points=tuple(p.key for p in d.points),
-                managed_by=_holder(d.managed_kind, d.managed_vendor, d.managed_name),
-                notes=d.notes,
-            )
-            for d in row.devices
-        ),
-        terminals=tuple(
-            Terminal(t.key, t.hostname, TerminalRole(t.role), t.system, t.location)
-            for t in row.terminals
-        ),
-    )
 
 
 def _finding(row: FindingRow, keys: dict[tuple[str, int], str]) -> Finding:
