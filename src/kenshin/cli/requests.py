@@ -27,13 +27,16 @@ from kenshin.requests import (
     japan_today,
     parse_ref,
     read_answer_workbook,
+    recipient_email,
+    recipient_lines,
     record_answer,
     render_letter,
+    subject_lines,
     submission_events,
     submit,
+    write_pdf,
     write_workbook,
 )
-from kenshin.requests._documents import recipient_email, recipient_lines, subject_lines
 from kenshin.store import AuditLog, EngagementRepository, now_utc
 
 app = typer.Typer(help="ベンダ依頼 / vendor information requests.", no_args_is_help=True)
@@ -209,8 +212,6 @@ def export(
         letters = [render_letter(engagement, r, STATE.lang, actor()).text() for r in requests]
         output.write_text(("\n" + "=" * 72 + "\n\n").join(letters), encoding="utf-8")
     elif suffix == ".pdf":
-        from kenshin.requests._pdf import write_pdf
-
         write_pdf(engagement, requests, output, STATE.lang, actor())
     else:
         raise CliError("cli.requests.bad_suffix", path=str(output))

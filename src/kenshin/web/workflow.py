@@ -40,10 +40,10 @@ from kenshin.requests import (
     check_firmware,
     japan_today,
     run_firmware_check,
+    subject_lines,
     submission_events,
     submit,
 )
-from kenshin.requests._documents import subject_lines
 from kenshin.scan.storage import ScanRunRepository
 from kenshin.store import (
     AuditLog,
