@@ -11,6 +11,8 @@ from collections.abc import Mapping
 
 from kenshin.app._jobs import queue_job
 from kenshin.jobs import JobKind, JobRunner, JobSpec
+from kenshin.scan.errors import ScanError
+from kenshin.scan.pacing import EmergencyStop
 from kenshin.scope import ScopeError, scan_refused, scope_for_engagement
 from kenshin.store import EngagementRepository, Store
 
@@ -42,7 +44,14 @@ def start_scan(
     *,
     actor: str,
 ) -> str:
-    """Queue a scan job of ``code`` (None: an ad-hoc scan of ``params['targets']``)."""
+    """Queue a scan job of ``code`` (None: an ad-hoc scan of ``params['targets']``).
+
+    Refused before anything is queued while this machine's emergency stop file is there
+    (the job would refuse it at its first packet).
+    """
+    stop = EmergencyStop()
+    if stop.file_present():
+        raise ScanError("scan.stop_file_present", path=str(stop.path))
     if code is not None:
         allowed_targets(store, code, actor=actor)
     return queue_job(store, runner, JobSpec(JobKind.SCAN, code, dict(params), actor))

@@ -13,10 +13,11 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from kenshin.app.scans import start_scan
 from kenshin.cli._common import print_json, say
 from kenshin.cli._jobs import follow
 from kenshin.cli._state import STATE, console
-from kenshin.jobs import JobKind, JobSpec, JobState, JobStatus, runner_for
+from kenshin.jobs import JobState, JobStatus, runner_for
 from kenshin.jobs.inprocess import InProcessRunner
 from kenshin.jobs.shared import clear_stop, raise_stop, stop_reason
 from kenshin.scan.pacing import EmergencyStop
@@ -86,8 +87,9 @@ def scan(
         "unit_ports": unit_ports,
     }
     params.update({k: str(v) for k, v in optional.items() if v is not None})
-    runner = runner_for(STATE.store())
-    job_id = runner.submit(JobSpec(JobKind.SCAN, engagement, params, current_actor()))
+    store = STATE.store()
+    runner = runner_for(store)
+    job_id = start_scan(store, runner, engagement, params, actor=current_actor())
     if wait or isinstance(runner, InProcessRunner):
         if not as_json:
             say("jobs.cli.submitted", id=job_id)
