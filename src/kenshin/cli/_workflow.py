@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-import getpass
-import os
-
 from sqlalchemy.orm import Session
 
 from kenshin.domain import AuditEvent, AuditOutcome, Engagement
+from kenshin.scope import current_actor
 from kenshin.store import AuditLog, now_utc
 
-ACTOR_ENV = "KENSHIN_ACTOR"
-
-
-def actor() -> str:
-    """Who is running the command: ``KENSHIN_ACTOR``, else the login name."""
-    explicit = os.environ.get(ACTOR_ENV)
-    if explicit:
-        return explicit
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
+actor = current_actor  # who runs the command: one answer for every audit record
 
 
 def audit(
