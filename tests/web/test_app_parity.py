@@ -164,8 +164,8 @@ def test_confirm_is_refused_alike_for_a_closed_engagement(sides: Sides) -> None:
     assert sides.actions() == ([], [])
 
 
-def test_confirm_by_nobody_is_refused_by_the_web_too(sides: Sides) -> None:
-    """The CLI refuses an empty --by; the web took a blank ``confirmed_by`` as a name."""
+def test_confirm_by_nobody_is_refused_alike(sides: Sides) -> None:
+    """A blank name is refused by both (the use case, and the validation gate behind it)."""
     sides.seed(read_file(demo_file()))
     assert sides.run("targets", "confirm", CODE, DYNAMIC, "--by", "  ").exit_code != 0
     web = sides.web.post(

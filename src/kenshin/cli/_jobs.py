@@ -1,9 +1,10 @@
-"""Commands that become jobs on the workers when a broker is configured.
+"""Following jobs from the command line.
 
-``kenshin scan``, ``diagnose``, ``report`` and ``vulndb update`` run in this process by
-default; with ``KENSHIN_BROKER_URL`` set they queue the same job the web queues, follow
-its progress (aggregated over every worker, from the ``jobs`` table) and then show the
-same result. Ctrl-C cancels the job (its units stop sending within seconds).
+``kenshin scan`` is always a scan job (this process's job threads by default);
+``diagnose``, ``report`` and ``vulndb update`` run in this process by default. With
+``KENSHIN_BROKER_URL`` set they all queue the same job the web queues, follow its
+progress (aggregated over every worker, from the ``jobs`` table) and then show the same
+result. Ctrl-C cancels the job (its units stop sending within seconds).
 """
 
 from __future__ import annotations
