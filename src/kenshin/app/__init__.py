@@ -12,7 +12,8 @@ same audit record.
 - ``confirm``: a dynamic address confirmed on the day (``scope.confirm``)
 - ``scans``: a scan queued as a job after the scope agreed (``job.scan.submit``)
 - ``terminals``: terminal survey files imported (``terminal.import``)
-- ``requests``: vendor requests drafted (``requests.draft``) and answered, with or
-  without files (``requests.attach``, ``requests.answer``, ``scope.address_*``)
+- ``requests``: vendor requests drafted (``requests.draft``), marked sent
+  (``requests.sent``) and answered, with or without files (``requests.attach``,
+  ``requests.answer``, ``scope.address_*``)
 - ``reports``: a report asked for (``report.build``)
 """

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
@@ -64,6 +64,29 @@ def draft_requests(store: Store, code: str, *, actor: str, now: datetime | None 
         if created:
             record(session, actor, "requests.draft", code, targets=tuple(r.ref for r in created))
     return Drafted(engagement, tuple(created))
+
+
+def send_request(
+    store: Store,
+    code: str,
+    number: int,
+    *,
+    due: date | None,
+    actor: str,
+    now: datetime | None = None,
+) -> VendorRequest:
+    """Mark a request sent (kenshin sends no e-mail) with its due date (default +10 days)."""
+    with store.session() as session:
+        sent = RequestRepository(session).mark_sent(code, number, now or now_utc(), actor, due)
+        record(
+            session,
+            actor,
+            "requests.sent",
+            code,
+            targets=(sent.ref,),
+            details={"due": sent.due_date.isoformat() if sent.due_date else ""},
+        )
+    return sent
 
 
 @dataclass(frozen=True)

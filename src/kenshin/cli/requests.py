@@ -16,6 +16,7 @@ from kenshin.app.requests import (
     answer_request,
     draft_requests,
     firmware_after_answers,
+    send_request,
 )
 from kenshin.cli._common import CliError, choice, print_json, say
 from kenshin.cli._state import STATE, console
@@ -228,15 +229,7 @@ def send(
     except ValueError:
         raise CliError("intake.not_date", value=due) from None
     code, number = _locate(ref)
-    with STATE.store().session() as session:
-        request = RequestRepository(session).mark_sent(code, number, now_utc(), actor(), due_date)
-        audit(
-            session,
-            "requests.sent",
-            code,
-            targets=(request.ref,),
-            details={"due": request.due_date.isoformat() if request.due_date else ""},
-        )
+    request = send_request(STATE.store(), code, number, due=due_date, actor=actor())
     say(
         "cli.requests.sent",
         ref=request.ref,

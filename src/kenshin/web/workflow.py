@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from kenshin.app.requests import answer_request
 from kenshin.app.requests import draft_requests as draft_vendor_requests
+from kenshin.app.requests import send_request as mark_request_sent
 from kenshin.app.terminals import import_terminals
 from kenshin.domain import (
     AddressAssignment,
@@ -456,17 +457,7 @@ def register_workflow(app: FastAPI, kit: WebKit) -> None:
         except ValueError:
             raise WebError("intake.not_date", value=due) from None
         the_request(info, code, number)
-        with kit.db() as session:
-            sent = RequestRepository(session).mark_sent(
-                code, number, now_utc(), info.user.email, due_date
-            )
-        kit.audit(
-            info.user.email,
-            "requests.sent",
-            code,
-            targets=(sent.ref,),
-            due=sent.due_date.isoformat() if sent.due_date else "",
-        )
+        mark_request_sent(kit.store, code, number, due=due_date, actor=info.user.email)
         return RedirectResponse(f"/engagements/{code}/requests", status_code=303)
 
 
