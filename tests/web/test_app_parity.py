@@ -387,6 +387,13 @@ def test_start_a_scan(sides: Sides, monkeypatch: pytest.MonkeyPatch) -> None:
     assert (cli_spec.requested_by, web_spec.requested_by) == (CLI_ACTOR, SURVEYOR)
     cli_events, web_events = sides.audited()
     assert [e.action for e in cli_events] == [e.action for e in web_events] == ["job.scan.submit"]
+    # Cancelling it: the CLI did not audit it at all.
+    assert sides.run("jobs", "cancel", "job-1").exit_code == 0
+    web = sides.web.post("/api/jobs/job-1/cancel", headers=_header(sides))
+    assert web.status_code == 200, web.text
+    assert cli_runner.jobs["job-1"].state == sides.runner.jobs["job-1"].state == "cancelled"
+    cli_actions, web_actions = sides.actions()
+    assert cli_actions == web_actions == ["job.scan.submit", "job.cancel"]
 
 
 @pytest.mark.parametrize("command", [("scan", CODE), ("jobs", "scan", CODE)])

@@ -11,6 +11,7 @@ same audit record.
   ``scope.window``)
 - ``confirm``: a dynamic address confirmed on the day (``scope.confirm``)
 - ``scans``: a scan queued as a job after the scope agreed (``job.scan.submit``)
+- ``jobs``: a job queued (``job.<kind>.submit``) or cancelled (``job.cancel``)
 - ``terminals``: terminal survey files imported (``terminal.import``)
 - ``requests``: vendor requests drafted (``requests.draft``), marked sent
   (``requests.sent``) and answered, with or without files (``requests.attach``,

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kenshin.app._audit import record
-from kenshin.app._jobs import queue_job
+from kenshin.app.jobs import queue_job
 from kenshin.jobs import JobKind, JobRunner, JobSpec
 from kenshin.store import Store
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from kenshin.app._jobs import queue_job
+from kenshin.app.jobs import queue_job
 from kenshin.jobs import JobKind, JobRunner, JobSpec
 from kenshin.scan.errors import ScanError
 from kenshin.scan.pacing import EmergencyStop

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from kenshin.app.jobs import cancel_job
 from kenshin.app.scans import start_scan
 from kenshin.cli._common import print_json, say
 from kenshin.cli._jobs import follow
@@ -171,7 +172,8 @@ def retry(job_id: Annotated[str, typer.Argument(help="A failed or cancelled job.
 @app.command("cancel")
 def cancel(job_id: Annotated[str, typer.Argument(help="Job ID.")]) -> None:
     """ジョブを取り消す / Cancel a job (a running scan stops sending)."""
-    runner_for(STATE.store()).cancel(job_id)
+    store = STATE.store()
+    cancel_job(store, runner_for(store), job_id, actor=current_actor())
     say("jobs.cli.cancelled", id=job_id)
 
 

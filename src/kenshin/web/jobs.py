@@ -17,6 +17,7 @@ from fastapi import Depends, FastAPI, Form, Header, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from kenshin.app.jobs import cancel_job
 from kenshin.app.reports import queue_report
 from kenshin.app.scans import start_scan
 from kenshin.i18n import catalogue, translate
@@ -239,9 +240,9 @@ def register_jobs(
     ) -> dict[str, Any]:
         kit.check_csrf(info, x_csrf_token)
         found = job_of(info, job_id)
-        the_runner().cancel(str(found.id))
-        kit.audit(info.user.email, "job.cancel", found.spec.engagement_code, job=str(found.id))
-        return status_json(the_runner().status(str(found.id)))
+        return status_json(
+            cancel_job(kit.store, the_runner(), str(found.id), actor=info.user.email)
+        )
 
     return submit
 
