@@ -43,12 +43,16 @@ def run(tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def audit_outcomes(tmp: Path) -> list[str]:
+def audit_outcomes(tmp: Path, prefix: str = "scan.") -> list[str]:
+    """The audited scan events, oldest first (``kenshin scan`` queues a scan job, so a
+    ``job.scan.submit`` event precedes each run's own: ask for it with ``prefix="job."``)."""
     store = open_store(f"sqlite:///{tmp / 'k.sqlite3'}")
     with store.session() as session:
         events = AuditLog(session).events()
     store.dispose()
-    return [f"{e.action}:{e.outcome.value}" for e in reversed(events)]
+    return [
+        f"{e.action}:{e.outcome.value}" for e in reversed(events) if e.action.startswith(prefix)
+    ]
 
 
 def test_adhoc_loopback_scan_writes_json_and_xml(tmp_path: Path) -> None:
@@ -233,6 +237,7 @@ def test_ctrl_c_keeps_results_and_resume_finishes(tmp_path: Path) -> None:
         "scan.port:started",
         "scan.port:succeeded",
     ]
+    assert audit_outcomes(tmp_path, "job.") == ["job.scan.submit:succeeded"] * 2
 
 
 def test_resume_with_new_ports_is_a_conflict(tmp_path: Path) -> None:

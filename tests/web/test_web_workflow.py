@@ -57,10 +57,10 @@ class FakeRunner:
     def __init__(self) -> None:
         self.jobs: dict[str, FakeStatus] = {}
 
-    def submit(self, spec: Any) -> FakeStatus:
+    def submit(self, spec: Any) -> str:
         status = FakeStatus(id=f"job-{len(self.jobs) + 1}", spec=spec)
         self.jobs[status.id] = status
-        return status
+        return status.id
 
     def status(self, job_id: str) -> FakeStatus | None:
         return self.jobs.get(job_id)
@@ -75,7 +75,7 @@ class FakeRunner:
     def cancel(self, job_id: str) -> None:
         self.jobs[job_id].state = "cancelled"
 
-    def retry(self, job_id: str) -> FakeStatus:
+    def retry(self, job_id: str) -> str:
         return self.submit(self.jobs[job_id].spec)
 
 
@@ -182,7 +182,7 @@ def _routes(world: World, code: str) -> list[tuple[str, str, dict[str, Any], set
     """(method, url, request kwargs, roles allowed on their own engagement) for every route."""
     number = _numbers(world.store, code)
     attachment = _attachment(world.store, code, number)
-    job = world.runner.submit(
+    job_id = world.runner.submit(
         type("Spec", (), {"engagement_code": code, "kind": "scan", "requested_by": "t"})()
     )
     bad_file = {"files": {"workbook": ("x.xlsx", b"MZ\x90\x00 not a workbook", "text/plain")}}
@@ -262,8 +262,8 @@ def _routes(world: World, code: str) -> list[tuple[str, str, dict[str, Any], set
         ("GET", f"/api/engagements/{code}/jobs", {}, STAFF),
         ("POST", f"/engagements/{code}/jobs", {"data": {"kind": "scan"}}, STAFF),
         ("POST", f"/api/engagements/{code}/jobs", {"json": {"kind": "scan"}}, STAFF),
-        ("GET", f"/api/jobs/{job.id}", {}, STAFF),
-        ("POST", f"/api/jobs/{job.id}/cancel", {}, STAFF),
+        ("GET", f"/api/jobs/{job_id}", {}, STAFF),
+        ("POST", f"/api/jobs/{job_id}/cancel", {}, STAFF),
         ("GET", f"/engagements/{code}/report", {}, HOSPITAL),
         ("GET", f"/api/engagements/{code}/report", {}, HOSPITAL),
         ("GET", f"/engagements/{code}/report/ja/report.pdf", {}, HOSPITAL),

@@ -1,9 +1,10 @@
-"""Commands that become jobs on the workers when a broker is configured.
+"""Following jobs from the command line.
 
-``kenshin scan``, ``diagnose``, ``report`` and ``vulndb update`` run in this process by
-default; with ``KENSHIN_BROKER_URL`` set they queue the same job the web queues, follow
-its progress (aggregated over every worker, from the ``jobs`` table) and then show the
-same result. Ctrl-C cancels the job (its units stop sending within seconds).
+``kenshin scan`` is always a scan job (this process's job threads by default);
+``diagnose``, ``report`` and ``vulndb update`` run in this process by default. With
+``KENSHIN_BROKER_URL`` set they all queue the same job the web queues, follow its
+progress (aggregated over every worker, from the ``jobs`` table) and then show the same
+result. Ctrl-C cancels the job (its units stop sending within seconds).
 """
 
 from __future__ import annotations
@@ -49,7 +50,11 @@ def follow(runner: JobRunner, job_id: str, show: bool = True) -> JobStatus:
 def run_on_workers(spec: JobSpec, *, show: bool = True) -> JobStatus:
     """Queue ``spec``, follow it to its end and return it; ``JobError`` unless it succeeded."""
     runner = runner_for(STATE.store())
-    job_id = runner.submit(spec)
+    return follow_to_end(runner, runner.submit(spec), show=show)
+
+
+def follow_to_end(runner: JobRunner, job_id: str, *, show: bool = True) -> JobStatus:
+    """Follow a queued job on the workers to its end; Ctrl-C cancels it."""
     if show:
         say("jobs.cli.on_workers", id=job_id)
     try:
@@ -59,10 +64,15 @@ def run_on_workers(spec: JobSpec, *, show: bool = True) -> JobStatus:
             runner.cancel(job_id)
         say("jobs.cli.cancelled", id=job_id)
         raise typer.Exit(130) from None
+    return succeeded(status)
+
+
+def succeeded(status: JobStatus) -> JobStatus:
+    """``status`` if the job succeeded; else ``JobError`` with its state and reason."""
     if status.state is not JobState.SUCCEEDED:
         raise JobError(
             "jobs.failed",
-            id=job_id,
+            id=status.id,
             state=status.state.value,
             reason=status.error or status.message or "-",
         )

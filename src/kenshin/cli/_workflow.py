@@ -2,30 +2,13 @@
 
 from __future__ import annotations
 
-import getpass
-import os
-from collections.abc import Callable
-from typing import Any
-
 from sqlalchemy.orm import Session
 
-from kenshin.cli._state import STATE
 from kenshin.domain import AuditEvent, AuditOutcome, Engagement
-from kenshin.intake import to_document, validate_document
-from kenshin.store import AuditLog, EngagementRepository, now_utc
+from kenshin.scope import current_actor
+from kenshin.store import AuditLog, now_utc
 
-ACTOR_ENV = "KENSHIN_ACTOR"
-
-
-def actor() -> str:
-    """Who is running the command: ``KENSHIN_ACTOR``, else the login name."""
-    explicit = os.environ.get(ACTOR_ENV)
-    if explicit:
-        return explicit
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
+actor = current_actor  # who runs the command: one answer for every audit record
 
 
 def audit(
@@ -89,21 +72,3 @@ def address_changes(before: Engagement, after: Engagement) -> list[AuditEntry]:
                 )
             )
     return entries
-
-
-def edit_and_audit(
-    code: str,
-    change: Callable[[dict[str, Any]], None],
-    entries: Callable[[Engagement, Engagement], list[AuditEntry]],
-) -> tuple[Engagement, Engagement]:
-    """Change the engagement through the validation gate and audit it, in one transaction."""
-    with STATE.store().session() as session:
-        repository = EngagementRepository(session)
-        before = repository.get(code)
-        document = to_document(before)
-        change(document)
-        after = validate_document(document)
-        repository.save(after)
-        for action, targets, details in entries(before, after):
-            audit(session, action, code, targets=targets, details=details)
-    return before, after

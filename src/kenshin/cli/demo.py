@@ -196,10 +196,10 @@ def _terminals(engagement: Engagement) -> None:
 
 
 def _report(engagement: Engagement, output: Path, scanned: bool) -> None:
-    from kenshin.cli.report import gather
     from kenshin.report import write_report
+    from kenshin.report.sources import gather_report_input
 
-    files = write_report(gather(engagement.code), output, STATE.lang)
+    files = write_report(gather_report_input(STATE.store(), engagement.code), output, STATE.lang)
     say("cli.demo.report", path=str(files.directory.resolve()))
     for path in files.all():
         console.print(f"  {path.resolve()}")

@@ -12,11 +12,13 @@ from typing import Annotated, Any
 
 import typer
 
+from kenshin.app.jobs import cancel_job
+from kenshin.app.scans import start_scan
 from kenshin.cli._common import print_json, say
 from kenshin.cli._jobs import follow
 from kenshin.cli._state import STATE, console
 from kenshin.cli._tables import Cell, Column, fit_table
-from kenshin.jobs import JobKind, JobSpec, JobState, JobStatus, runner_for
+from kenshin.jobs import JobState, JobStatus, runner_for
 from kenshin.jobs.inprocess import InProcessRunner
 from kenshin.jobs.shared import clear_stop, raise_stop, stop_reason
 from kenshin.scan.pacing import EmergencyStop
@@ -77,8 +79,9 @@ def scan(
         "unit_ports": unit_ports,
     }
     params.update({k: str(v) for k, v in optional.items() if v is not None})
-    runner = runner_for(STATE.store())
-    job_id = runner.submit(JobSpec(JobKind.SCAN, engagement, params, current_actor()))
+    store = STATE.store()
+    runner = runner_for(store)
+    job_id = start_scan(store, runner, engagement, params, actor=current_actor())
     if wait or isinstance(runner, InProcessRunner):
         if not as_json:
             say("jobs.cli.submitted", id=job_id)
@@ -171,7 +174,8 @@ def retry(
 @app.command("cancel")
 def cancel(job_id: Annotated[str, typer.Argument()]) -> None:
     """ジョブを取り消す / Cancel a job (a running scan stops sending)."""
-    runner_for(STATE.store()).cancel(job_id)
+    store = STATE.store()
+    cancel_job(store, runner_for(store), job_id, actor=current_actor())
     say("jobs.cli.cancelled", id=job_id)
 
 

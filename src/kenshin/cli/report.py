@@ -13,19 +13,13 @@ from typing import Annotated
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn
 
+from kenshin.app.reports import queue_report, write_report_now
 from kenshin.cli._common import print_json
-from kenshin.cli._jobs import on_workers, run_on_workers
+from kenshin.cli._jobs import follow_to_end, on_workers
 from kenshin.cli._state import STATE, console
 from kenshin.i18n import resolve_lang
-from kenshin.jobs import JobKind, JobSpec
-from kenshin.report import ReportInput, write_report
-from kenshin.report.sources import gather_report_input
+from kenshin.jobs import runner_for
 from kenshin.scope import current_actor
-
-
-def gather(engagement: str) -> ReportInput:
-    """Everything the survey stored for ``engagement``, as the report's input."""
-    return gather_report_input(STATE.store(), engagement)
 
 
 def report(
@@ -36,17 +30,15 @@ def report(
 ) -> None:
     """Write the report: report.pdf, report.html, findings.xlsx, findings.json, defectdojo.json."""
     language = resolve_lang(lang) if lang else STATE.lang
+    store = STATE.store()
     if on_workers():
-        spec = JobSpec(
-            JobKind.REPORT,
-            engagement,
-            {"output": str(output.resolve()), "lang": language},
-            current_actor(),
+        runner = runner_for(store)
+        job_id = queue_report(
+            store, runner, engagement, output.resolve(), language, actor=current_actor()
         )
-        written = run_on_workers(spec, show=not as_json).result
+        written = follow_to_end(runner, job_id, show=not as_json).result
         _written(engagement, language, output.resolve(), dict(written), as_json)
         return
-    report_input = gather(engagement)
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -59,7 +51,9 @@ def report(
         def step(name: str) -> None:
             progress.update(task, description=f"{STATE.t('report.cli.rendering')}: {name}")
 
-        files = write_report(report_input, output, language, progress=step)
+        files = write_report_now(
+            store, engagement, output, language, actor=current_actor(), progress=step
+        )
     _written(
         engagement,
         language,

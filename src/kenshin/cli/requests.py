@@ -11,6 +11,13 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from kenshin.app.requests import (
+    Answered,
+    answer_request,
+    draft_requests,
+    firmware_after_answers,
+    send_request,
+)
 from kenshin.cli._common import CliError, choice, print_json, say
 from kenshin.cli._state import STATE, console
 from kenshin.cli._workflow import actor, audit
@@ -18,23 +25,22 @@ from kenshin.domain import AddressAssignment, Engagement
 from kenshin.i18n import translate
 from kenshin.requests import (
     Answer,
-    AnswerOutcome,
     AttachmentRepository,
+    RequestError,
     RequestRepository,
     VendorRequest,
-    check_firmware,
     give_up_on_device,
     japan_today,
     parse_ref,
     read_answer_workbook,
-    record_answer,
+    recipient_email,
+    recipient_lines,
     render_letter,
-    submission_events,
-    submit,
+    subject_lines,
+    write_pdf,
     write_workbook,
 )
-from kenshin.requests._documents import recipient_email, recipient_lines, subject_lines
-from kenshin.store import AuditLog, EngagementRepository, now_utc
+from kenshin.store import EngagementRepository, now_utc
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -86,11 +92,8 @@ def _request_json(engagement: Engagement, request: VendorRequest, today: date) -
 def draft(code: CodeArg, as_json: JsonOpt = False) -> None:
     """Draft requests for every missing firmware version and global-IP detail."""
     now = now_utc()
-    with STATE.store().session() as session:
-        engagement = EngagementRepository(session).get(code)
-        created = RequestRepository(session).draft(engagement, now, actor())
-        if created:
-            audit(session, "requests.draft", code, targets=tuple(r.ref for r in created))
+    drafted = draft_requests(STATE.store(), code, actor=actor(), now=now)
+    engagement, created = drafted.engagement, list(drafted.created)
     if as_json:
         today = japan_today(now)
         print_json([_request_json(engagement, r, today) for r in created])
@@ -204,8 +207,6 @@ def export(
         letters = [render_letter(engagement, r, STATE.lang, actor()).text() for r in requests]
         output.write_text(("\n" + "=" * 72 + "\n\n").join(letters), encoding="utf-8")
     elif suffix == ".pdf":
-        from kenshin.requests._pdf import write_pdf
-
         write_pdf(engagement, requests, output, STATE.lang, actor())
     else:
         raise CliError("cli.requests.bad_suffix", path=str(output))
@@ -223,15 +224,7 @@ def send(
     except ValueError:
         raise CliError("intake.not_date", value=due) from None
     code, number = _locate(ref)
-    with STATE.store().session() as session:
-        request = RequestRepository(session).mark_sent(code, number, now_utc(), actor(), due_date)
-        audit(
-            session,
-            "requests.sent",
-            code,
-            targets=(request.ref,),
-            details={"due": request.due_date.isoformat() if request.due_date else ""},
-        )
+    request = send_request(STATE.store(), code, number, due=due_date, actor=actor())
     say(
         "cli.requests.sent",
         ref=request.ref,
@@ -239,39 +232,12 @@ def send(
     )
 
 
-def _after_answer(outcome: AnswerOutcome, skip_check: bool) -> None:
-    say("cli.requests.answered", ref=outcome.request.ref)
-    if skip_check:
+def _after_answer(answered: Answered) -> None:
+    say("cli.requests.answered", ref=answered.submission.request.ref)
+    if answered.findings is None:
         say("cli.requests.check_skipped")
         return
-    with STATE.store().session() as session:
-        count = check_firmware(session, outcome.engagement)
-    say("cli.requests.checked", count=count)
-
-
-def _record(code: str, number: int, answer: Answer) -> AnswerOutcome:
-    with STATE.store().session() as session:
-        outcome = record_answer(session, code, number, answer, now_utc(), actor())
-        audit(
-            session,
-            "requests.answer",
-            code,
-            targets=(outcome.request.ref,),
-            details={k: v for k, v in answer.as_dict().items() if k != "note"},
-        )
-        for change in outcome.scope_changes:
-            audit(
-                session,
-                f"scope.address_{change.action}",
-                code,
-                targets=(change.address,),
-                details={
-                    "point": change.point_key,
-                    "assignment": change.assignment,
-                    "source": outcome.request.ref,
-                },
-            )
-    return outcome
+    say("cli.requests.checked", count=answered.findings)
 
 
 @app.command("answer")
@@ -296,8 +262,13 @@ def answer(
         isp=(isp or "").strip(),
         note=(note or "").strip(),
     )
+    if given.is_empty():  # say which options answer, before looking the request up
+        raise RequestError("requests.empty_answer", ref=ref)
     code, number = _locate(ref)
-    _after_answer(_record(code, number, given), skip_firmware_check)
+    answered = answer_request(
+        STATE.store(), code, number, given, actor=actor(), check=not skip_firmware_check
+    )
+    _after_answer(answered)
 
 
 @app.command("import")
@@ -311,25 +282,31 @@ def import_answers(
 ) -> None:
     """Import answers from a returned request workbook (the sheet ご回答)."""
     rows = read_answer_workbook(path)
-    outcomes = []
+    store = STATE.store()
+    answered = []
     for row in rows:
         written_for = engagement or row.engagement_code
         code, number = _locate(
             f"{written_for}:REQ-{row.number}" if written_for else f"REQ-{row.number}"
         )
-        with STATE.store().session() as session:
+        with store.session() as session:
             current = RequestRepository(session).get(code, number)
         if current.answer == row.answer:
             continue  # imported before: nothing new
-        outcomes.append(_record(code, number, row.answer))
-    say("cli.requests.imported", count=len(outcomes))
-    if skip_firmware_check or not outcomes:
-        if outcomes:
+        done = answer_request(store, code, number, row.answer, actor=actor(), check=False)
+        answered.append((current, done.submission.answer))
+    say("cli.requests.imported", count=len(answered))
+    if skip_firmware_check or not answered:
+        if answered:
             say("cli.requests.check_skipped")
         return
-    with STATE.store().session() as session:
-        for code in sorted({o.request.engagement_code for o in outcomes}):
-            count = check_firmware(session, EngagementRepository(session).get(code))
+    with store.session() as session:
+        for code in sorted({request.engagement_code for request, _ in answered}):
+            count = firmware_after_answers(
+                session,
+                EngagementRepository(session).get(code),
+                [(r, a) for r, a in answered if r.engagement_code == code],
+            )
             say("cli.requests.checked", count=count)
 
 
@@ -400,11 +377,10 @@ def attach(
             raise CliError(
                 "intake.cannot_read", path=str(path), reason=exc.strerror or ""
             ) from None
-    now = now_utc()
-    with STATE.store().session() as session:
-        done = submit(session, code, number, Answer(), given, now, actor())
-        for event in submission_events(done, actor(), now):
-            AuditLog(session).record(event)
+    answered = answer_request(
+        STATE.store(), code, number, Answer(), given, actor=actor(), check=not skip_firmware_check
+    )
+    done = answered.submission
     for attachment in done.attachments:
         say(
             "cli.requests.attached",
@@ -419,7 +395,7 @@ def attach(
     for output in done.outputs:
         say("cli.requests.output_read", message=output.message(STATE.lang))
     if done.outcome is not None:
-        _after_answer(done.outcome, skip_firmware_check)
+        _after_answer(answered)
 
 
 @app.command("attachments")

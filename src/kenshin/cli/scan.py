@@ -6,42 +6,33 @@ only (and the lab range when ``KENSHIN_LAB_TARGETS=1``). Results are stored as a
 scan run while the scan goes; Ctrl-C stops sending, keeps what was found and marks
 the run interrupted, and ``--resume`` continues it.
 
-With ``KENSHIN_BROKER_URL`` set the same scan is queued as a scan job, split into
-units on the Celery workers; the command follows it and prints the stored run the
-same way (Ctrl-C cancels the job).
+The scan is a scan job (``kenshin.app.scans.start_scan``, as for ``kenshin jobs scan``
+and the web): run by this process's job threads, or with ``KENSHIN_BROKER_URL`` set
+split into units on the Celery workers. The command shows the plan, follows the job
+and prints the stored run the same way either way (Ctrl-C cancels the job).
 """
 
 from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 from rich.table import Table
 
+from kenshin.app.scans import start_scan
 from kenshin.cli._common import CliError, print_json, say
-from kenshin.cli._jobs import on_workers, run_on_workers
+from kenshin.cli._jobs import POLL_SECONDS, follow, on_workers, succeeded
 from kenshin.cli._state import STATE, console
-from kenshin.domain import PortResult, PortState, Protocol, ScanReport
-from kenshin.jobs import JobError, JobKind, JobSpec
+from kenshin.domain import PortState, Protocol, ScanReport
+from kenshin.jobs import JobError, JobRunner, JobStatus, runner_for
 from kenshin.scan import (
     EmergencyStop,
-    RunStatus,
     ScanError,
-    ScanOutcome,
     TcpMode,
     parse_ports,
     profile,
@@ -57,10 +48,12 @@ from kenshin.scan.session import (
     ScanRequest,
     find_resumption,
     prepare_scan,
-    scan_and_store,
 )
 from kenshin.scan.storage import ScanRunRepository
 from kenshin.scope import current_actor
+
+STOP_WAIT_SECONDS = 60.0
+"""How long Ctrl-C waits for the scan job to stop sending and close its run."""
 
 
 def _port_choice(
@@ -79,47 +72,7 @@ def _port_choice(
     return default, "default"
 
 
-class _Progress:
-    """Live progress: probes done of planned, hosts, open ports found, ETA."""
-
-    def __init__(self, progress: Progress | None) -> None:
-        self.progress = progress
-        self.task: TaskID | None = None
-        self.open = 0
-        self.hosts: set[str] = set()
-        self.total_hosts = 0
-        self._last = 0.0
-        self.announce: Callable[[int], None] | None = None
-
-    def planned(self, hosts: int, probes: int) -> None:
-        self.total_hosts = hosts
-        if self.announce is not None:
-            self.announce(hosts)
-        if self.progress is not None:
-            self.task = self.progress.add_task(
-                STATE.t("cli.scan.progress"), total=probes, open=0, hosts=f"0/{hosts}"
-            )
-
-    def port(
-        self, address: str, protocol: Protocol, port: int, state: PortState, reason: str
-    ) -> None:
-        self.hosts.add(address)
-        if state is PortState.OPEN:
-            self.open += 1
-        if self.progress is not None and self.task is not None:
-            self.progress.advance(self.task)
-            now = time.monotonic()
-            if now - self._last > 0.2:
-                self._last = now
-                self.progress.update(
-                    self.task, open=self.open, hosts=f"{len(self.hosts)}/{self.total_hosts}"
-                )
-
-    def identified(self, address: str, result: PortResult) -> None:
-        return None
-
-
-def _summary(outcome: ScanOutcome | None, report: ScanReport) -> None:
+def _summary(notes: Sequence[str], report: ScanReport) -> None:
     table = Table(title=STATE.t("cli.scan.table_title"), title_justify="left")
     for column in ("host", "port", "state", "reason", "service", "product"):
         table.add_column(STATE.t(f"cli.scan.col.{column}"), overflow="fold")
@@ -162,9 +115,8 @@ def _summary(outcome: ScanOutcome | None, report: ScanReport) -> None:
             filtered=counts[PortState.FILTERED],
             open_filtered=counts[PortState.OPEN_FILTERED],
         )
-    if outcome is not None:
-        for note in outcome.notes:
-            say(note)
+    for note in notes:
+        say(note)
 
 
 def port_ranges(ports: tuple[int, ...]) -> str:
@@ -180,7 +132,9 @@ def port_ranges(ports: tuple[int, ...]) -> str:
     return ",".join(parts)
 
 
-def _job_params(request: ScanRequest, overrides: dict[str, float | int | None]) -> dict[str, str]:
+def _job_params(
+    request: ScanRequest, overrides: dict[str, float | int | None], resume: bool
+) -> dict[str, str]:
     """The scan job's parameters for exactly this request (the ports listed, not re-derived)."""
     params = {
         "targets": ",".join(request.targets),
@@ -189,29 +143,51 @@ def _job_params(request: ScanRequest, overrides: dict[str, float | int | None]) 
         "mode": request.mode.value,
         "profile": request.settings.profile,
         "identify": str(request.identify).lower(),
+        "fit_window": str(request.fit_window).lower(),
+        "port_choice": request.port_choice,
     }
+    if resume:
+        params["resume"] = "true"
     params.update({name: str(value) for name, value in overrides.items() if value is not None})
     return params
 
 
-def _scan_on_workers(
-    request: ScanRequest,
-    overrides: dict[str, float | int | None],
-    json_file: Path | None,
-    xml_file: Path | None,
-    show_progress: bool,
+def _follow_scan(runner: JobRunner, job_id: str, request: ScanRequest, show: bool) -> JobStatus:
+    """Follow the scan job to its end; Ctrl-C stops its sending and keeps what it found."""
+    try:
+        return follow(runner, job_id, show)
+    except KeyboardInterrupt:
+        if not runner.status(job_id).state.finished:
+            runner.cancel(job_id)
+        deadline = time.monotonic() + STOP_WAIT_SECONDS
+        while not runner.status(job_id).state.finished and time.monotonic() < deadline:
+            time.sleep(POLL_SECONDS)
+        with STATE.store().session() as session:
+            run = ScanRunRepository(session).latest_resumable(request.engagement)
+        if run is None:
+            say("jobs.cli.cancelled", id=job_id)
+        else:
+            target = request.engagement or "--target ..."
+            say("cli.scan.interrupted", uid=run.uid, target=target)
+        raise typer.Exit(130) from None
+
+
+def _show_run(
+    status: JobStatus, request: ScanRequest, json_file: Path | None, xml_file: Path | None
 ) -> None:
-    """Queue the scan as a job on the workers, follow it, print the stored run."""
-    settings = request.settings
-    spec = JobSpec(
-        JobKind.SCAN, request.engagement, _job_params(request, overrides), current_actor()
-    )
-    status = run_on_workers(spec, show=show_progress)
+    """Print the stored run of a finished scan job and write its files."""
     uid = status.result["scan_run"]
     with STATE.store().session() as session:
         runs = ScanRunRepository(session)
         run, report = runs.get(uid), runs.report(uid)
-    _summary(None, report)
+    for change in run.options.get("rate_changes", []):
+        say(
+            "scan.rate_changed",
+            old=round(float(change["from"])),
+            new=round(float(change["to"])),
+            reason=STATE.t(f"scan.rate_reason.{change['reason']}"),
+        )
+    _summary(run.notes, report)
     mode_used = run.tcp_mode or str(run.options.get("tcp_mode", ""))
     if json_file is not None:
         write_json(
@@ -222,7 +198,7 @@ def _scan_on_workers(
                 run_id=uid,
                 status=run.status.value,
                 tcp_mode=mode_used,
-                profile=settings.profile,
+                profile=request.settings.profile,
                 notes=run.notes,
                 coverage=run.coverage(),
             ),
@@ -237,17 +213,17 @@ def _scan_on_workers(
             )
         )
         say("cli.scan.xml_written", path=xml_file)
-    seconds = (
+    job_seconds = (
         (status.finished_at - status.started_at).total_seconds()
         if status.finished_at and status.started_at
-        else 0
+        else 0.0
     )
     say(
         "cli.scan.finished",
         uid=uid,
         hosts=len(report.hosts),
-        open=status.result.get("open", "0"),
-        seconds=round(seconds, 1),
+        open=sum(len(host.open_ports()) for host in report.hosts),
+        seconds=round(run.active_seconds or job_seconds),  # every part of a resumed run
         mode=mode_used or "-",
     )
 
@@ -335,105 +311,39 @@ def scan(
             identify=not no_identify,
         )
     settings = request.settings
-    if on_workers():
-        _scan_on_workers(
-            request,
-            {
-                "rate": rate,
-                "max_connections": max_connections,
-                "per_host": per_host,
-                "timeout": timeout,
-                "retries": retries,
-            },
-            json_file,
-            xml_file,
-            show_progress=not no_progress,
-        )
-        return
-    progress = (
-        None
-        if no_progress
-        else Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("hosts {task.fields[hosts]}"),
-            TextColumn("[green]open {task.fields[open]}"),
-            TimeElapsedColumn(),
-            TimeRemainingColumn(),
-            console=console,
-            transient=True,
-        )
-    )
-    listener = _Progress(progress)
-
-    def announce(hosts: int) -> None:
+    show = not no_progress
+    if not on_workers():  # workers plan (and wait for the window) themselves
+        prepared = prepare_scan(store, request, resume=resumption)
+        for line in prepared.lines(STATE.lang):
+            console.print(line, highlight=False, markup=False)
+        request = prepared.request
         say(
             "cli.scan.started",
-            hosts=hosts,
+            hosts=len(prepared.plan.targets),
             tcp=len(request.tcp_ports),
             udp=len(request.udp_ports),
             profile=settings.profile,
             rate=int(settings.rate),
         )
-
-    listener.announce = announce
-    prepared = prepare_scan(store, request, resume=resumption)
-    for line in prepared.lines(STATE.lang):
-        console.print(line, highlight=False, markup=False)
-    request = prepared.request
-    if progress is not None:
-        with progress:
-            stored = scan_and_store(
-                store, request, resume=resumption, listener=listener, prepared=prepared
-            )
-    else:
-        stored = scan_and_store(
-            store, request, resume=resumption, listener=listener, prepared=prepared
-        )
-    outcome, report = stored.outcome, stored.report
-    for change in outcome.rate_changes:
-        say(
-            "scan.rate_changed",
-            old=round(change.old),
-            new=round(change.new),
-            reason=STATE.t(f"scan.rate_reason.{change.reason}"),
-        )
-    _summary(outcome, report)
-    mode_used = outcome.tcp_mode.value if outcome.tcp_mode else ""
-    if json_file is not None:
-        write_json(
-            json_file,
-            report_document(
-                report,
-                engagement=engagement,
-                run_id=stored.uid,
-                status=outcome.status.value,
-                tcp_mode=mode_used,
-                profile=settings.profile,
-                notes=outcome.notes,
-                coverage=stored.run.coverage() if stored.run is not None else (),
-            ),
-        )
-        say("cli.scan.json_written", path=json_file)
-    if xml_file is not None:
-        xml_file.write_bytes(
-            report_nmap_xml(
-                report, args=f"kenshin scan {engagement or ''}".strip(), tcp_mode=mode_used
-            )
-        )
-        say("cli.scan.xml_written", path=xml_file)
-    if outcome.status is RunStatus.INTERRUPTED:
-        say("cli.scan.interrupted", uid=stored.uid, target=engagement or "--target ...")
-        raise typer.Exit(130)
-    say(
-        "cli.scan.finished",
-        uid=stored.uid,
-        hosts=len(report.hosts),
-        open=stored.open_ports,
-        seconds=round(stored.seconds),
-        mode=mode_used or "-",
+    overrides: dict[str, float | int | None] = {
+        "rate": rate,
+        "max_connections": max_connections,
+        "per_host": per_host,
+        "timeout": timeout,
+        "retries": retries,
+    }
+    runner = runner_for(store)
+    job_id = start_scan(
+        store,
+        runner,
+        request.engagement,
+        _job_params(request, overrides, resumption is not None),
+        actor=current_actor(),
     )
+    if on_workers() and show:
+        say("jobs.cli.on_workers", id=job_id)
+    status = succeeded(_follow_scan(runner, job_id, request, show))
+    _show_run(status, request, json_file, xml_file)
 
 
 def scan_stop(

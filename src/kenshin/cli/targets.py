@@ -10,14 +10,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
+from kenshin.app.authorise import Authorisation
+from kenshin.app.authorise import authorise as authorise_diagnosis
+from kenshin.app.confirm import confirm_address
 from kenshin.cli._common import CliError, load, print_json, say
 from kenshin.cli._state import STATE, console
-from kenshin.cli._workflow import AuditEntry, actor, edit_and_audit
+from kenshin.cli._workflow import actor
 from kenshin.domain import (
     AddressAssignment,
     ConnectionKind,
@@ -25,7 +28,6 @@ from kenshin.domain import (
     GlobalAddress,
 )
 from kenshin.domain.clock import JST
-from kenshin.scope import CONFIRM_ACTION, address_to_confirm, with_confirmation
 from kenshin.store import AuditLog, now_utc
 
 app = typer.Typer(
@@ -116,36 +118,18 @@ def confirm(
     by: Annotated[str | None, typer.Option("--by")] = None,
 ) -> None:
     """Record that a dynamic address was re-confirmed today (Japan date) and by whom."""
-    engagement = load(code)
-    target = address_to_confirm(engagement, address)
-    if target is None:
-        say("cli.targets.fixed_needs_none", address=address.strip())
-        return
-    now = now_utc()
     who = (by or actor()).strip()
     if not who:
         raise CliError("cli.targets.who")
-    text = target.text
-    edit_and_audit(
-        code,
-        lambda document: with_confirmation(document, target, who, now),
-        lambda _before, _after: [
-            (
-                CONFIRM_ACTION,
-                (text,),
-                {
-                    "point": target.point_key,
-                    "confirmed_by": who,
-                    "japan_date": japan_date(now).isoformat(),
-                },
-            )
-        ],
-    )
+    confirmed = confirm_address(STATE.store(), code, address, by=who, actor=actor())
+    if confirmed is None:
+        say("cli.targets.fixed_needs_none", address=address.strip())
+        return
     say(
         "cli.targets.confirmed",
-        address=text,
-        who=who,
-        at=now.astimezone(JST).strftime("%Y-%m-%d %H:%M"),
+        address=confirmed.address,
+        who=confirmed.confirmed_by,
+        at=confirmed.confirmed_at.astimezone(JST).strftime("%Y-%m-%d %H:%M"),
     )
 
 
@@ -256,46 +240,13 @@ def authorise(
     start = _moment(window_start) if window_start else None
     end = _moment(window_end) if window_end else None
 
-    def entries(before: Engagement, after: Engagement) -> list[AuditEntry]:
-        found: list[AuditEntry] = [
-            (
-                "scope.authorise",
-                (),
-                {
-                    "approved_by": by.strip(),
-                    "document_ref": document.strip(),
-                    "approved_at": when.isoformat(),
-                    "previous": before.authorisation.document_ref if before.authorisation else "",
-                },
-            )
-        ]
-        if after.window != before.window and after.window is not None:
-            found.append(
-                (
-                    "scope.window",
-                    (),
-                    {
-                        "start": after.window.starts_at.isoformat(),
-                        "end": after.window.ends_at.isoformat(),
-                        "previous_start": before.window.starts_at.isoformat()
-                        if before.window
-                        else "",
-                        "previous_end": before.window.ends_at.isoformat() if before.window else "",
-                    },
-                )
-            )
-        return found
-
-    def change(doc: dict[str, Any]) -> None:
-        doc["authorisation"] = {
-            "approved_by": by.strip(),
-            "approved_at": when,
-            "document_ref": document.strip(),
-        }
-        if start is not None and end is not None:
-            doc["diagnosis_window"] = {"start": start, "end": end}
-
-    edit_and_audit(code, change, entries)
+    given = Authorisation(
+        approved_by=by,
+        document_ref=document,
+        approved_at=when,
+        window=(start, end) if start is not None and end is not None else None,
+    )
+    authorise_diagnosis(STATE.store(), code, given, actor=actor())
     say("cli.targets.authorised", code=code, by=by.strip(), document=document.strip())
 
 

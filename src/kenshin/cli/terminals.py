@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -11,12 +11,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from kenshin.app.terminals import import_terminals
 from kenshin.cli._common import add_item, choice, edit_item, print_json, remove_item, say
 from kenshin.cli._state import STATE, console
+from kenshin.cli._workflow import actor
 from kenshin.domain import Engagement, TerminalRole
-from kenshin.domain.clock import JST
+from kenshin.domain.clock import japan_today
 from kenshin.i18n import translate
-from kenshin.store import EngagementRepository
+from kenshin.store import EngagementRepository, now_utc
 from kenshin.terminals import (
     MAX_FILE_BYTES,
     STATUSES,
@@ -26,7 +28,6 @@ from kenshin.terminals import (
     collector_script,
     evaluate,
     group_terminal_files,
-    import_terminal_files,
     reading_to_json,
     stored_assessments,
 )
@@ -94,10 +95,6 @@ def remove(code: CodeArg, key: KeyArg) -> None:
 # -- the terminal survey itself: collector, import, results ---------------------------------
 
 
-def _japan_today() -> date:
-    return datetime.now(JST).date()
-
-
 def _read_file(path: Path) -> tuple[str, bytes]:
     """A file's bytes, refusing oversized ones before reading them into memory."""
     try:
@@ -148,8 +145,7 @@ def import_files(
     Nothing is stored unless every file is good.
     """
     loaded = [_read_file(path) for path in files]
-    with STATE.store().session() as session:
-        assessments = import_terminal_files(session, code, loaded, _japan_today(), add_missing=add)
+    assessments = import_terminals(STATE.store(), code, loaded, actor=actor(), add_missing=add)
     if as_json:
         print_json([assessment_to_json(a) for a in assessments])
         return
@@ -177,7 +173,7 @@ def parse_files(
 ) -> None:
     """Show what kenshin reads from the files and the verdicts it would give (no store)."""
     try:
-        today = date.fromisoformat(as_of) if as_of else _japan_today()
+        today = date.fromisoformat(as_of) if as_of else japan_today(now_utc())
     except ValueError:
         raise TerminalError("terminals.bad_date", value=as_of) from None
     groups = group_terminal_files([_read_file(path) for path in files])

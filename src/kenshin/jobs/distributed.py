@@ -40,9 +40,8 @@ from sqlalchemy import func, select, update
 
 from kenshin.config import database_url
 from kenshin.domain import PortState
-from kenshin.jobs.inprocess import error_text, execute, retry_job
-from kenshin.jobs.model import JobError, JobKind, JobSpec, JobState, JobStatus
-from kenshin.jobs.registry import job_function
+from kenshin.jobs.inprocess import error_text, execute
+from kenshin.jobs.model import JobKind, JobSpec, JobState
 from kenshin.jobs.repository import JobRepository
 from kenshin.jobs.scan_job import scan_request
 from kenshin.jobs.shared import (
@@ -55,6 +54,7 @@ from kenshin.jobs.shared import (
     stop_reason,
     try_lease,
 )
+from kenshin.jobs.stored import StoredJobs
 from kenshin.jobs.units import (
     DEFAULT_UNIT_PORTS,
     Unit,
@@ -498,40 +498,21 @@ def finish_if_complete(store: Store, job_id: str) -> bool:
         )
 
 
-class CeleryRunner:
-    """``JobRunner`` sending jobs to Celery workers; status from the shared ``jobs`` table."""
+class CeleryRunner(StoredJobs):
+    """``JobRunner`` sending jobs to Celery workers; status from the shared ``jobs`` table.
+
+    Cancelling writes the end into the table; the units of the job see it there and stop.
+    """
 
     name = RUNNER_NAME
 
     def __init__(self, store: Store, broker: str) -> None:
-        self.store = store
+        super().__init__(store)
         self.broker = broker
         self.app = celery_app(broker)
 
-    def submit(self, spec: JobSpec) -> str:
-        job_function(spec.kind)  # refuse an unregistered kind before anything is queued
-        with self.store.session() as session:
-            job_id = JobRepository(session).create(spec, runner=RUNNER_NAME)
+    def _start(self, job_id: str, spec: JobSpec) -> None:
         self.app.send_task("kenshin.run_job", args=[job_id], queue=job_queue(self.app))
-        return job_id
-
-    def status(self, job_id: str) -> JobStatus:
-        with self.store.session() as session:
-            return JobRepository(session).get(job_id)
-
-    def list(self, engagement_code: str | None = None) -> list[JobStatus]:
-        with self.store.session() as session:
-            return JobRepository(session).list(engagement_code)
-
-    def cancel(self, job_id: str) -> None:
-        with self.store.session() as session:
-            current = JobRepository(session).get(job_id)
-            if current.state.finished:
-                raise JobError("jobs.already_finished", id=job_id, state=current.state.value)
-            JobRepository(session).finish(job_id, JobState.CANCELLED)
-
-    def retry(self, job_id: str) -> str:
-        return retry_job(self.store, self.submit, job_id)
 
 
 def start_worker(

@@ -11,13 +11,13 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from kenshin.errors import KenshinError
-from kenshin.jobs.model import JobError, JobSpec, JobState, JobStatus
+from kenshin.jobs.model import JobSpec, JobState, JobStatus
 from kenshin.jobs.registry import JobContext, job_context, job_function
 from kenshin.jobs.repository import JobRepository
+from kenshin.jobs.stored import StoredJobs
 from kenshin.scan.pacing import EmergencyStop
 from kenshin.store import Store
 
@@ -80,21 +80,14 @@ def execute(store: Store, job_id: str, spec: JobSpec, stop: EmergencyStop, worke
         JobRepository(session).finish(job_id, JobState.SUCCEEDED, result=result)
 
 
-class InProcessRunner:
+class InProcessRunner(StoredJobs):
     """``JobRunner`` running jobs in this process's background threads."""
 
     name = RUNNER_NAME
 
     def __init__(self, store: Store) -> None:
-        self.store = store
+        super().__init__(store)
         self._futures: dict[str, Future[None]] = {}
-
-    def submit(self, spec: JobSpec) -> str:
-        job_function(spec.kind)  # refuse an unregistered kind before anything is queued
-        with self.store.session() as session:
-            job_id = JobRepository(session).create(spec, runner=RUNNER_NAME)
-        self._start(job_id, spec)
-        return job_id
 
     def _start(self, job_id: str, spec: JobSpec) -> None:
         stop = EmergencyStop()
@@ -117,38 +110,11 @@ class InProcessRunner:
             future.result(timeout=timeout)
         return self.status(job_id)
 
-    def status(self, job_id: str) -> JobStatus:
-        with self.store.session() as session:
-            return JobRepository(session).get(job_id)
-
-    def list(self, engagement_code: str | None = None) -> list[JobStatus]:
-        with self.store.session() as session:
-            return JobRepository(session).list(engagement_code)
-
-    def cancel(self, job_id: str) -> None:
-        with self.store.session() as session:
-            current = JobRepository(session).get(job_id)
-            if current.state.finished:
-                raise JobError("jobs.already_finished", id=job_id, state=current.state.value)
-            with _lock:
-                _cancelled.add(job_id)
-                stop = _stops.get(job_id)
-            if stop is not None:
-                stop.trigger()
-            if current.state in (JobState.QUEUED, JobState.PAUSED) or stop is None:
-                JobRepository(session).finish(job_id, JobState.CANCELLED)
-
-    def retry(self, job_id: str) -> str:
-        return retry_job(self.store, self.submit, job_id)
-
-
-def retry_job(store: Store, submit: Callable[[JobSpec], str], job_id: str) -> str:
-    """Submit a failed or cancelled job again as a new job (its ``retry_of`` links them)."""
-    with store.session() as session:
-        previous = JobRepository(session).get(job_id)
-    if previous.state not in (JobState.FAILED, JobState.CANCELLED):
-        raise JobError("jobs.not_retryable", id=job_id, state=previous.state.value)
-    new_id = submit(previous.spec)
-    with store.session() as session:
-        JobRepository(session).link_retry(new_id, job_id)
-    return new_id
+    def _stop_running(self, job_id: str, current: JobStatus) -> bool:
+        with _lock:
+            _cancelled.add(job_id)
+            stop = _stops.get(job_id)
+        if stop is None:
+            return False
+        stop.trigger()
+        return True

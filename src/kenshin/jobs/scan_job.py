@@ -7,14 +7,17 @@ any of them the default coverage (every TCP port, the top 100 UDP ports; with on
 ports given, no UDP port), ``mode`` (auto/syn/connect), ``profile`` (hospital/lab),
 ``rate``, ``per_host`` (connections in flight per host), ``max_connections``,
 ``timeout`` (initial answer timeout, seconds), ``retries``, ``identify`` (true/false),
-``fit_window`` (true: cut a plan that cannot end inside the window to what fits).
+``fit_window`` (true: cut a plan that cannot end inside the window to what fits),
+``port_choice`` (how the ports were chosen, kept with the run; default: the parameters
+that chose them), ``resume`` (true: continue the last interrupted run of the engagement,
+or the last ad-hoc one, in this process).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from kenshin.domain import PortResult, PortState, Protocol
 from kenshin.jobs.model import JobError, JobSpec, ProgressReporter
@@ -22,7 +25,7 @@ from kenshin.scan.engine import RunStatus
 from kenshin.scan.pacing import EmergencyStop
 from kenshin.scan.plan import default_ports
 from kenshin.scan.ports import parse_ports, top_ports
-from kenshin.scan.session import ScanRequest, scan_and_store
+from kenshin.scan.session import ScanRequest, find_resumption, scan_and_store
 from kenshin.scan.settings import ScanSettings, TcpMode, profile
 from kenshin.store import Store
 
@@ -91,7 +94,9 @@ def scan_request(spec: JobSpec) -> ScanRequest:
         mode=mode,
         settings=scan_settings(params),
         identify=_flag(params.get("identify"), True),
-        port_choice="; ".join(f"{key}={params[key][:60]}" for key in chosen) or "default",
+        port_choice=params.get("port_choice")
+        or "; ".join(f"{key}={params[key][:60]}" for key in chosen)
+        or "default",
         fit_window=_flag(params.get("fit_window"), False),
     )
 
@@ -138,8 +143,15 @@ def scan_job(store: Store, spec: JobSpec, report_progress: ProgressReporter) -> 
     context = current_job()
     stop = context.stop if context is not None else EmergencyStop()
     listener = ProgressListener(report_progress)
+    request = scan_request(spec)
+    resumption = None
+    if _flag(spec.params.get("resume"), False):
+        resumption = find_resumption(store, request.engagement, request.targets)
+        request = replace(
+            resumption.request, identify=resumption.request.identify and request.identify
+        )
     stored = scan_and_store(
-        store, scan_request(spec), listener=listener, stop=stop, sigint_stops=False
+        store, request, resume=resumption, listener=listener, stop=stop, sigint_stops=False
     )
     status = stored.outcome.status
     if status is RunStatus.INTERRUPTED:

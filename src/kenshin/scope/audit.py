@@ -8,6 +8,7 @@ depend on the database.
 from __future__ import annotations
 
 import getpass
+import os
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 
@@ -18,8 +19,15 @@ AuditSink = Callable[[AuditEvent], None]
 SCAN_ACTION = "scan.port"
 
 
+ACTOR_ENV = "KENSHIN_ACTOR"
+
+
 def current_actor() -> str:
-    """The operating-system user running kenshin (the surveyor on the command line)."""
+    """Who runs kenshin on this machine: ``KENSHIN_ACTOR``, else the operating-system user
+    (the surveyor on the command line). Every audit record of the command line names it."""
+    explicit = os.environ.get(ACTOR_ENV)
+    if explicit:
+        return explicit
     try:
         return getpass.getuser()
     except (KeyError, OSError):

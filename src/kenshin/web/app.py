@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kenshin import __version__
+from kenshin.app.confirm import confirm_address
 from kenshin.config import data_dir
 from kenshin.domain import (
     AuditEvent,
@@ -42,9 +43,8 @@ from kenshin.domain import (
 )
 from kenshin.errors import KenshinError
 from kenshin.i18n import Lang, resolve_lang, translate
-from kenshin.intake import to_document, validate_document
+from kenshin.intake import to_document
 from kenshin.pipeline import configure
-from kenshin.scope import CONFIRM_ACTION, address_to_confirm, with_confirmation
 from kenshin.store import (
     AuditLog,
     EngagementRepository,
@@ -743,8 +743,8 @@ def create_app(
         )
 
     def _confirm(info: SessionInfo, code: str, address: str, by: str) -> datetime:
-        """The CLI's rule (``scope.address_to_confirm``): open engagement, an EHR-scope line
-        that reaches the internet, a dynamic address; audited as ``scope.confirm``."""
+        """``kenshin.app.confirm`` (the CLI's use case); an address the engagement does not
+        have is 404, like every object the user may not see."""
         engagement, _ = load_engagement(info, code, Action.CONFIRM_ADDRESS)
         try:
             wanted = str(ip_address(address))
@@ -754,30 +754,10 @@ def create_app(
             str(a.address) == wanted for p in engagement.connection_points for a in p.addresses
         ):
             raise HTTPException(status_code=404, detail="not found")
-        target = address_to_confirm(engagement, wanted)
-        if target is None:
+        confirmed = confirm_address(store, code, wanted, by=by, actor=info.user.email)
+        if confirmed is None:
             raise WebError("web.confirm_not_dynamic", address=wanted)
-        moment = datetime.now(UTC)
-        with db() as session:
-            document = to_document(engagement)
-            with_confirmation(document, target, by, moment)
-            EngagementRepository(session).save(validate_document(document))
-            AuditLog(session).record(
-                AuditEvent(
-                    actor=info.user.email,
-                    action=CONFIRM_ACTION,
-                    outcome=AuditOutcome.SUCCEEDED,
-                    at=moment,
-                    engagement_code=code,
-                    targets=(wanted,),
-                    details={
-                        "point": target.point_key,
-                        "confirmed_by": by,
-                        "japan_date": moment.astimezone(JST).date().isoformat(),
-                    },
-                )
-            )
-        return moment
+        return confirmed.confirmed_at
 
     def _diagnosis(engagement: Engagement) -> dict[str, str]:
         return {

@@ -2,9 +2,9 @@
 
 The web does not run scans itself: it hands a ``JobSpec`` to the ``JobRunner`` of
 ``kenshin.jobs`` (in-process by default; the distributed engine later), whose status
-lives in the ``jobs`` table, so a job survives a page reload. Before submitting a scan
-the route asks ``kenshin.scope`` for the engagement's targets, exactly like the CLI:
-a refusal is audited and shown, and nothing is submitted.
+lives in the ``jobs`` table, so a job survives a page reload. A scan or a report is
+started through the CLI's use cases (``kenshin.app.scans``, ``kenshin.app.reports``):
+the scope is asked first, a refusal is audited and shown, and nothing is submitted.
 """
 
 import re
@@ -17,10 +17,12 @@ from fastapi import Depends, FastAPI, Form, Header, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from kenshin.domain import Engagement
+from kenshin.app.jobs import cancel_job
+from kenshin.app.reports import queue_report
+from kenshin.app.scans import start_scan
 from kenshin.i18n import catalogue, translate
-from kenshin.jobs import JobError, JobKind, JobSpec, runner_for
-from kenshin.scope import ScopeError, scan_refused, scope_for_engagement
+from kenshin.jobs import JobError, runner_for
+from kenshin.scope import ScopeError, scope_for_engagement
 from kenshin.store import Store
 from kenshin.web._kit import WebKit
 from kenshin.web.access import Action
@@ -134,36 +136,21 @@ def register_jobs(
             cache["runner"] = runner_for(kit.store)
         return cache["runner"]
 
-    def check_scope(info: SessionInfo, engagement: Engagement) -> int:
-        """The number of targets the scope allows now; a refusal is audited and raised."""
-        try:
-            scope = scope_for_engagement(engagement)
-            return len(scope.default_targets())
-        except ScopeError as refusal:
-            from kenshin.scan.session import store_audit
-
-            scan_refused(
-                store_audit(kit.store),
-                actor=info.user.email,
-                engagement_code=engagement.code,
-                targets=[],
-                reason=refusal.message("en"),
-            )
-            raise
-
     def submit(info: SessionInfo, code: str, kind: str, params: dict[str, str]) -> Any:
+        """The CLI's use cases (``kenshin.app.scans`` / ``reports``) under the web's access
+        rule; the report folder is the server's choice, never the caller's."""
         engagement, _ = kit.load_engagement(info, code, Action.RUN_JOBS)
         if kind not in STARTABLE:
             raise WebError("web.jobs.bad_kind", kind=kind)
         chosen = checked_params(kind, params)
+        actor = info.user.email
         if kind == "scan":
-            check_scope(info, engagement)
-        if kind == "report":
-            chosen["output"] = str(report_folder(report_dir, engagement.code, chosen["lang"]))
-        spec = _make_spec(kind, code, chosen, info.user.email)
-        submitted = the_runner().submit(spec)
-        job_id = str(getattr(submitted, "id", submitted))
-        kit.audit(info.user.email, f"job.{kind}.submit", code, job=job_id)
+            job_id = start_scan(kit.store, the_runner(), engagement.code, chosen, actor=actor)
+        else:
+            folder = report_folder(report_dir, engagement.code, chosen["lang"])
+            job_id = queue_report(
+                kit.store, the_runner(), engagement.code, folder, chosen["lang"], actor=actor
+            )
         return the_runner().status(job_id)
 
     def job_of(info: SessionInfo, job_id: str) -> Any:
@@ -253,9 +240,9 @@ def register_jobs(
     ) -> dict[str, Any]:
         kit.check_csrf(info, x_csrf_token)
         found = job_of(info, job_id)
-        the_runner().cancel(str(found.id))
-        kit.audit(info.user.email, "job.cancel", found.spec.engagement_code, job=str(found.id))
-        return status_json(the_runner().status(str(found.id)))
+        return status_json(
+            cancel_job(kit.store, the_runner(), str(found.id), actor=info.user.email)
+        )
 
     return submit
 
@@ -282,7 +269,3 @@ def report_folder(report_dir: Path, code: str, lang: str) -> Path:
     if not folder.is_relative_to(report_dir.resolve()) or lang not in ("ja", "en"):
         raise WebError("web.jobs.bad_params", kind="report", field="lang")
     return folder
-
-
-def _make_spec(kind: str, code: str, params: dict[str, str], by: str) -> JobSpec:
-    return JobSpec(kind=JobKind(kind), engagement_code=code, params=params, requested_by=by)

@@ -85,9 +85,7 @@ def register_reports(
     ) -> Response:
         kit.check_csrf(info, csrf)
         kit.load_engagement(info, code, Action.RUN_JOBS)
-        language = resolve_lang(lang)
-        submit_job(info, code, "report", {"lang": language})
-        kit.audit(info.user.email, "report.build", code, lang=language)
+        submit_job(info, code, "report", {"lang": resolve_lang(lang)})
         return RedirectResponse(f"/engagements/{code}/jobs", status_code=303)
 
     @app.get("/engagements/{code}/report/{lang}/{name}")

@@ -2,9 +2,10 @@
 
 Each route asks ``access.allowed`` (through ``kit.load_engagement``) about the exact
 engagement, answers a refusal with 404, and checks the session's CSRF token on every
-change. Every write of an engagement goes through ``kenshin.intake.validate_document``
-or the same importer the CLI uses (``read_answers``, ``import_terminal_files``,
-``record_answer``), so the web can store nothing the command line would refuse.
+change. Terminal files, request drafts and answers go through the CLI's use cases
+(``kenshin.app``); every other write of an engagement through
+``kenshin.intake.validate_document``, so the web can store nothing the command line
+would refuse.
 """
 
 from collections.abc import Sequence
@@ -17,11 +18,13 @@ from fastapi import Depends, FastAPI, File, Form, Header, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from kenshin.app.requests import answer_request
+from kenshin.app.requests import draft_requests as draft_vendor_requests
+from kenshin.app.requests import send_request as mark_request_sent
+from kenshin.app.terminals import import_terminals
 from kenshin.domain import (
     AddressAssignment,
     Engagement,
-    Finding,
-    FindingStatus,
     HolderKind,
     TerminalRole,
 )
@@ -37,26 +40,19 @@ from kenshin.requests import (
     RequestState,
     Submission,
     VendorRequest,
-    check_firmware,
     japan_today,
-    run_firmware_check,
-    submission_events,
-    submit,
+    subject_lines,
 )
-from kenshin.requests._documents import subject_lines
 from kenshin.scan.storage import ScanRunRepository
 from kenshin.store import (
     AuditLog,
     EngagementRepository,
-    FindingRepository,
-    finding_fingerprint,
     now_utc,
 )
 from kenshin.terminals import (
     MAX_FILE_BYTES,
     assessment_to_json,
     collector_script,
-    import_terminal_files,
     stored_assessments,
 )
 from kenshin.web._kit import WebKit
@@ -66,9 +62,6 @@ from kenshin.web.attachments import AnswerBody, read_files, register_attachments
 from kenshin.web.hearing import register_hearing
 from kenshin.web.proposals import hold, proposals, register_proposals
 from kenshin.web.uploads import MAX_FILES, Kind, off_the_loop, read_upload
-
-LATER_NOTE = "回答後の備考.txt"
-VERSION_UNKNOWN = "firmware.version_unknown"
 
 
 @dataclass(frozen=True)
@@ -132,32 +125,6 @@ def _report_built(session: Session, code: str) -> bool:
         )
     )
     return found is not None
-
-
-def close_version_unknown(session: Session, request: VendorRequest, result: object) -> None:
-    """A "version not obtained" finding of the device closes once its version arrived and
-    the new check no longer says it (the check may still say so: then it stays open)."""
-    items = getattr(result, "findings", result)
-    fresh = (
-        {finding_fingerprint(f) for f in items if isinstance(f, Finding)}
-        if isinstance(items, list | tuple)
-        else set()
-    )
-    findings = FindingRepository(session)
-    for finding in findings.list(request.engagement_code):
-        fingerprint = finding_fingerprint(finding)
-        if (
-            finding.check_id == VERSION_UNKNOWN
-            and finding.subject.device_key == request.device_key
-            and finding.status is FindingStatus.OPEN
-            and fingerprint not in fresh
-        ):
-            findings.set_status(
-                request.engagement_code,
-                fingerprint,
-                FindingStatus.FIXED,
-                translate("web.requests.version_arrived", "ja", ref=request.ref),
-            )
 
 
 def visible_requests(
@@ -325,13 +292,9 @@ def register_workflow(app: FastAPI, kit: WebKit) -> None:
                 for i, f in enumerate(files, start=1)
             ]
 
-            def parse() -> None:
-                with kit.db() as session:
-                    import_terminal_files(
-                        session, code, pairs, japan_today(now_utc()), actor=info.user.email
-                    )
-
-            await off_the_loop(parse)
+            await off_the_loop(
+                lambda: import_terminals(kit.store, code, pairs, actor=info.user.email)
+            )
         except KenshinError as exc:
             return terminals_page(request, info, engagement, message=exc.message(lang), status=400)
         return RedirectResponse(f"/engagements/{code}/terminals#results", status_code=303)
@@ -397,17 +360,9 @@ def register_workflow(app: FastAPI, kit: WebKit) -> None:
         body: AnswerBody,
         files: Sequence[tuple[str, bytes]] = (),
     ) -> Submission:
-        """Typed values and files through ``requests.submit`` (the CLI's path too)."""
+        """``kenshin.app.requests.answer_request``, the CLI's use case; a vendor's address
+        answer waits for a surveyor's approval."""
         current = the_request(info, code, number)
-        if not current.state.open:
-            # After the answer: files, and a correction as a note kept as a text file.
-            typed = body.firmware or body.wan_ip or body.assignment or body.isp
-            if typed or current.state is not RequestState.ANSWERED:
-                raise WebError("web.requests.closed", ref=current.ref)
-            if body.note.strip():
-                files = [*files, (LATER_NOTE, body.note.strip().encode("utf-8"))]
-            if not files:
-                raise WebError("web.requests.empty")
         try:
             address = ip_address(body.wan_ip.strip()) if body.wan_ip.strip() else None
         except ValueError:
@@ -419,40 +374,21 @@ def register_workflow(app: FastAPI, kit: WebKit) -> None:
             isp=body.isp.strip(),
             note=body.note.strip(),
         )
-        if given.is_empty() and not files:
-            raise WebError("web.requests.empty")
-        asked = {w.value for w in current.wants}
-        for field, value in given.as_dict().items():
-            if field != "note" and value and field not in asked:
-                raise WebError("web.requests.not_asked", ref=current.ref, field=field)
-        now = now_utc()
-        with kit.db() as session:
-            done = submit(
-                session,
-                code,
-                number,
-                given,
-                files,
-                now,
-                info.user.email,
-                hold_scope=not info.user.is_staff,
-            )
-            log = AuditLog(session)
-            for event in submission_events(done, info.user.email, now):
-                log.record(event)
+
+        def held(session: Session, done: Submission) -> None:
             if done.held is not None:
-                hold(session, done.request, done.held, info.user.email, now)
-            if done.outcome is not None:
-                results: list[object] = []
+                hold(session, done.request, done.held, info.user.email, now_utc())
 
-                def checked(engagement: Engagement) -> object:
-                    results.append(run_firmware_check(engagement))
-                    return results[-1]
-
-                check_firmware(session, done.outcome.engagement, checked)
-                if done.answer.firmware and current.device_key and results:
-                    close_version_unknown(session, current, results[-1])
-        return done
+        return answer_request(
+            kit.store,
+            code,
+            current.number,
+            given,
+            files,
+            actor=info.user.email,
+            hold=None if info.user.is_staff else held,
+            asked_only=True,
+        ).submission
 
     @app.post("/engagements/{code}/requests/{number}/answer", response_class=HTMLResponse)
     async def answer_form(
@@ -502,13 +438,8 @@ def register_workflow(app: FastAPI, kit: WebKit) -> None:
     @app.post("/engagements/{code}/requests/draft")
     def draft_requests(code: str, info: user, csrf: Annotated[str, Form()] = "") -> Response:
         kit.check_csrf(info, csrf)
-        engagement, _ = kit.load_engagement(info, code, Action.MANAGE_REQUESTS)
-        with kit.db() as session:
-            created = RequestRepository(session).draft(engagement, now_utc(), info.user.email)
-        if created:
-            kit.audit(
-                info.user.email, "requests.draft", code, targets=tuple(r.ref for r in created)
-            )
+        kit.load_engagement(info, code, Action.MANAGE_REQUESTS)
+        draft_vendor_requests(kit.store, code, actor=info.user.email)
         return RedirectResponse(f"/engagements/{code}/requests", status_code=303)
 
     @app.post("/engagements/{code}/requests/{number}/send")
@@ -526,41 +457,8 @@ def register_workflow(app: FastAPI, kit: WebKit) -> None:
         except ValueError:
             raise WebError("intake.not_date", value=due) from None
         the_request(info, code, number)
-        with kit.db() as session:
-            sent = RequestRepository(session).mark_sent(
-                code, number, now_utc(), info.user.email, due_date
-            )
-        kit.audit(
-            info.user.email,
-            "requests.sent",
-            code,
-            targets=(sent.ref,),
-            due=sent.due_date.isoformat() if sent.due_date else "",
-        )
+        mark_request_sent(kit.store, code, number, due=due_date, actor=info.user.email)
         return RedirectResponse(f"/engagements/{code}/requests", status_code=303)
-
-
-def _record(
-    log: AuditLog,
-    actor: str,
-    action: str,
-    code: str,
-    targets: tuple[str, ...],
-    details: dict[str, str],
-) -> None:
-    from kenshin.domain import AuditEvent, AuditOutcome
-
-    log.record(
-        AuditEvent(
-            actor=actor,
-            action=action,
-            outcome=AuditOutcome.SUCCEEDED,
-            at=now_utc(),
-            engagement_code=code,
-            targets=targets,
-            details=details,
-        )
-    )
 
 
 def _request_json(request: VendorRequest) -> dict[str, Any]:
