@@ -17,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import kenshin
+from kenshin.cli.targets import TargetStatus, address_statuses
 from kenshin.domain import (
     AddressAssignment,
     AddressConfirmation,
@@ -166,6 +167,26 @@ def test_confirmation_on_the_previous_japan_day_does_not_count() -> None:
     assert "2026-12-03" in refused.value.message("ja")
 
 
+def test_confirmation_later_the_same_day_does_not_count_yet() -> None:
+    """The scope, ``kenshin targets list`` and the report share one rule (issue #20): a
+    confirmation recorded after the moment asked about cannot have authorised it."""
+    later = datetime(2026, 12, 3, 14, 0, tzinfo=UTC)  # 23:00 JST, after NOW (22:00 JST)
+    dynamic = point(
+        "CP-02",
+        "198.18.113.20",
+        assignment=AddressAssignment.DYNAMIC,
+        confirmations=confirmed(later),
+    )
+    scope = scope_for_engagement(engagement(point("CP-01", "198.18.113.10"), dynamic), NOW)
+    assert not scope.allows("198.18.113.20")
+    address = dynamic.addresses[0]
+    assert address.confirmation_for(NOW) is None
+    assert address.confirmation_for(later) == address.confirmations[0]
+    statuses = {str(s.address): s for s in address_statuses(engagement(dynamic), NOW)}
+    assert statuses["198.18.113.20"].status is TargetStatus.NOT_CONFIRMED
+    assert address_statuses(engagement(dynamic), later)[0].status is TargetStatus.CONFIRMED_TODAY
+
+
 def test_utc_date_differs_but_japan_date_is_today() -> None:
     # scan at 2026-12-03 00:30 JST (2026-12-02 15:30 UTC); confirmed 00:10 JST the same day
     now = datetime(2026, 12, 2, 15, 30, tzinfo=UTC)
@@ -264,6 +285,7 @@ def test_every_engagement_address_follows_the_rules(drawn: tuple[ConnectionPoint
         address = p.addresses[0]
         dynamic_ok = address.assignment is not AddressAssignment.DYNAMIC or any(
             (c.confirmed_at + timedelta(hours=9)).date() == datetime(2026, 12, 3).date()
+            and c.confirmed_at <= NOW
             for c in address.confirmations
         )
         if p.is_diagnosis_candidate and dynamic_ok:

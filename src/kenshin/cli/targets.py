@@ -8,7 +8,7 @@ records and lists; the scan's own refusal lives in ``kenshin.scope``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
@@ -25,9 +25,8 @@ from kenshin.domain import (
     AddressAssignment,
     ConnectionKind,
     Engagement,
-    GlobalAddress,
 )
-from kenshin.domain.clock import JST
+from kenshin.domain.clock import JST, japan_today
 from kenshin.store import AuditLog, now_utc
 
 app = typer.Typer(
@@ -63,25 +62,6 @@ class AddressStatus:
     confirmed_by: str = ""
 
 
-def japan_date(moment: datetime) -> date:
-    return moment.astimezone(JST).date()
-
-
-def _today_confirmation(address: GlobalAddress, now: datetime) -> tuple[datetime, str] | None:
-    """The latest confirmation on ``now``'s Japan date, not later than ``now``."""
-    today = japan_date(now)
-    latest = None
-    for confirmation in address.confirmations:
-        moment = confirmation.confirmed_at
-        if (
-            japan_date(moment) == today
-            and moment <= now
-            and (latest is None or confirmation.confirmed_at > latest[0])
-        ):
-            latest = (confirmation.confirmed_at, confirmation.confirmed_by)
-    return latest
-
-
 def address_statuses(engagement: Engagement, now: datetime) -> list[AddressStatus]:
     """Every global address of the engagement with what the diagnosis does with it today."""
     result = []
@@ -95,7 +75,10 @@ def address_statuses(engagement: Engagement, now: datetime) -> list[AddressStatu
             elif address.assignment is AddressAssignment.FIXED:
                 status = TargetStatus.FIXED
             else:
-                confirmed = _today_confirmation(address, now)
+                confirmation = address.confirmation_for(now)
+                confirmed = (
+                    (confirmation.confirmed_at, confirmation.confirmed_by) if confirmation else None
+                )
                 status = TargetStatus.CONFIRMED_TODAY if confirmed else TargetStatus.NOT_CONFIRMED
             result.append(
                 AddressStatus(
@@ -148,7 +131,7 @@ def list_targets(
         print_json(
             {
                 "code": code,
-                "japan_date": japan_date(now).isoformat(),
+                "japan_date": japan_today(now).isoformat(),
                 "authorised": engagement.authorisation is not None,
                 "in_window": in_window,
                 "addresses": [
@@ -182,7 +165,7 @@ def list_targets(
     else:
         console.print(f"[bold red]{t('cli.targets.window_none')}[/]", highlight=False)
     table = Table(
-        title=t("cli.targets.title", code=code, today=japan_date(now).isoformat()),
+        title=t("cli.targets.title", code=code, today=japan_today(now).isoformat()),
         title_justify="left",
     )
     for key in ("address", "point", "assignment", "status"):

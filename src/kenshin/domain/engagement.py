@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from ipaddress import IPv4Address, IPv6Address
 
+from kenshin.domain.clock import as_utc, japan_today
 from kenshin.domain.enums import (
     AddressAssignment,
     ConnectionKind,
@@ -79,6 +80,22 @@ class GlobalAddress:
     assignment: AddressAssignment = AddressAssignment.UNKNOWN
     confirmations: tuple[AddressConfirmation, ...] = ()
     note: str = ""
+
+    def confirmation_for(self, moment: datetime) -> AddressConfirmation | None:
+        """The latest re-confirmation that makes this address a target at ``moment``.
+
+        The one "confirmed today" rule (scope, ``kenshin targets list``, the report): a
+        confirmation counts on its own Japan date and only once it has happened — one
+        recorded later that day cannot have authorised a probe sent earlier.
+        """
+        now = as_utc(moment)
+        day = japan_today(now)
+        counted = [
+            c
+            for c in self.confirmations
+            if japan_today(as_utc(c.confirmed_at)) == day and as_utc(c.confirmed_at) <= now
+        ]
+        return max(counted, key=lambda c: as_utc(c.confirmed_at), default=None)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from ipaddress import (
     IPv4Address,
     IPv4Network,
@@ -27,7 +27,6 @@ from kenshin.domain import (
     ConnectionKind,
     ConnectionPoint,
     Engagement,
-    GlobalAddress,
     IPAddress,
 )
 from kenshin.domain.clock import JST, as_utc, japan_today
@@ -149,10 +148,6 @@ def _exclusion_key(point: ConnectionPoint) -> str | None:
     return None
 
 
-def _confirmed_today(address: GlobalAddress, today: date) -> bool:
-    return any(japan_today(_as_utc(c.confirmed_at)) == today for c in address.confirmations)
-
-
 def scope_for_engagement(engagement: Engagement, now: datetime | None = None) -> Scope:
     """The scope of an engagement at ``now`` (default: this moment).
 
@@ -184,7 +179,7 @@ def scope_for_engagement(engagement: Engagement, now: datetime | None = None) ->
             if (
                 reason is None
                 and address.assignment is AddressAssignment.DYNAMIC
-                and not _confirmed_today(address, today)
+                and address.confirmation_for(moment) is None
             ):
                 reason = "scope.dynamic_unconfirmed"
             if reason is None and not _is_global_or_lab(address.address):

@@ -74,16 +74,17 @@ def jst(moment: datetime | None, with_time: bool = True) -> str:
     return f"{local:%Y-%m-%d %H:%M}" if with_time else f"{local:%Y-%m-%d}"
 
 
-def _dynamic_confirmed(address: GlobalAddress, day: date | None) -> bool:
-    if day is None:
+def _dynamic_confirmed(address: GlobalAddress, scanned_at: datetime | None) -> bool:
+    """Whether the scan at ``scanned_at`` could target the address (the scope's own rule)."""
+    if scanned_at is None:
         return bool(address.confirmations)
-    return any(c.confirmed_at.astimezone(JST).date() == day for c in address.confirmations)
+    return address.confirmation_for(scanned_at) is not None
 
 
 def address_statuses(report: ReportInput) -> tuple[AddressStatus, ...]:
     """Every global address of an in-scope, internet-reachable line, diagnosed or not and why."""
     scanned = {host.address for host in report.scan.hosts} if report.scan else set()
-    day = report.scan.started_at.astimezone(JST).date() if report.scan else None
+    scanned_at = report.scan.started_at if report.scan else None
     statuses: list[AddressStatus] = []
     for point in report.engagement.connection_points:
         if not point.is_diagnosis_candidate:
@@ -95,7 +96,7 @@ def address_statuses(report: ReportInput) -> tuple[AddressStatus, ...]:
                 if address.assignment is AddressAssignment.DYNAMIC:
                     key = (
                         "report.addr.diagnosed_dynamic"
-                        if _dynamic_confirmed(address, day)
+                        if _dynamic_confirmed(address, scanned_at)
                         else "report.addr.diagnosed_unconfirmed"
                     )
                 statuses.append(AddressStatus(text, point, address.assignment, True, key))
@@ -104,7 +105,7 @@ def address_statuses(report: ReportInput) -> tuple[AddressStatus, ...]:
                     AddressStatus(text, point, address.assignment, False, "report.addr.not_run")
                 )
             elif address.assignment is AddressAssignment.DYNAMIC and not _dynamic_confirmed(
-                address, day
+                address, scanned_at
             ):
                 statuses.append(
                     AddressStatus(text, point, address.assignment, False, "report.addr.unconfirmed")
