@@ -1,8 +1,10 @@
-"""The composition root: plugs the rooms into each other's hooks, once per process.
+"""The composition root: builds the scan pipeline and registers the rooms' job kinds.
 
 The scan engine knows nothing about identification or checks, and the job runners
 know nothing about reports; this module connects them for the CLI, the web
-application and the job workers alike.
+application and the job workers alike. ``compose`` returns the pipeline as a value
+that each caller passes to its runner or worker; nothing is installed in the scan
+engine, so two pipelines in one process stay apart.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from kenshin.domain import Engagement, PortResult
 from kenshin.identify import IdentifySettings, identify_host
 from kenshin.jobs import JobKind, JobSpec, register_job
 from kenshin.jobs.model import ProgressReporter
-from kenshin.scan import POST_SCAN_STAGES, register_identifier
+from kenshin.scan import ScanPipeline
 from kenshin.scope import DIAGNOSE_ACTION, Gate, scope_for_engagement
 from kenshin.store import EngagementRepository, FindingRepository, Store
 from kenshin.vulndb import VulnDBError, default_path
@@ -32,21 +34,22 @@ from kenshin.vulndb.update import (
 )
 
 
-def configure(store: Callable[[], Store], settings: CheckSettings | None = None) -> DiagnosisStage:
-    """Register the diagnosis stage and the report/diagnose/knowledge-base jobs (idempotent)."""
+def compose(store: Callable[[], Store], settings: CheckSettings | None = None) -> ScanPipeline:
+    """The full scan pipeline: identification, then the diagnosis checks (``settings``)."""
 
     def engagement(code: str) -> Engagement:
         with store().session() as session:
             return EngagementRepository(session).get(code)
 
-    register_identifier(_Identifier())
-    stage = DiagnosisStage(engagement, settings)
-    POST_SCAN_STAGES[:] = [s for s in POST_SCAN_STAGES if s.name != stage.name]
-    POST_SCAN_STAGES.append(stage)
+    return ScanPipeline(_Identifier(), (DiagnosisStage(engagement, settings),))
+
+
+def configure(store: Callable[[], Store], settings: CheckSettings | None = None) -> ScanPipeline:
+    """Register the report/diagnose/knowledge-base jobs (idempotent) and ``compose``."""
     register_job(JobKind.REPORT, report_job)
     register_job(JobKind.DIAGNOSE, diagnose_job)
     register_job(JobKind.VULNDB_UPDATE, vulndb_update_job)
-    return stage
+    return compose(store, settings)
 
 
 class _Identifier:

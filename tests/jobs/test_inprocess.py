@@ -22,6 +22,7 @@ from kenshin.jobs import (
     runner_for,
 )
 from kenshin.jobs.registry import _REGISTRY
+from kenshin.scan import ScanPipeline
 from kenshin.scan.storage import ScanRunRepository
 from kenshin.store import Store, open_store
 
@@ -57,7 +58,7 @@ def _scan_spec(port: int, **extra: str) -> JobSpec:
 
 
 def test_runner_for_is_in_process_without_a_broker(store: Store) -> None:
-    assert isinstance(runner_for(store), InProcessRunner)
+    assert isinstance(runner_for(store, ScanPipeline()), InProcessRunner)
 
 
 def test_scan_job_runs_in_process_and_stores_its_run(store: Store, listening_port: int) -> None:

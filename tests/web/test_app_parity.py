@@ -371,7 +371,7 @@ def test_start_a_scan(sides: Sides, monkeypatch: pytest.MonkeyPatch) -> None:
     """``kenshin jobs scan`` and the web's start button queue the same scan job."""
     sides.seed(_in_window(read_file(demo_file())))
     cli_runner = FakeRunner()
-    monkeypatch.setattr("kenshin.cli.jobs.runner_for", lambda store: cli_runner)
+    monkeypatch.setattr("kenshin.cli.jobs.runner_for", lambda store, pipeline: cli_runner)
     started = sides.run("jobs", "scan", CODE, "--json")
     assert started.exit_code == 0, started.output
     web = sides.web.post(
@@ -404,8 +404,8 @@ def test_a_scan_outside_the_scope_is_refused_alike(
     (``kenshin jobs scan`` queued the job and let it fail)."""
     sides.seed(dataclasses.replace(read_file(demo_file()), window=None))
     cli_runner = FakeRunner()
-    monkeypatch.setattr("kenshin.cli.jobs.runner_for", lambda store: cli_runner)
-    monkeypatch.setattr("kenshin.cli.scan.runner_for", lambda store: cli_runner)
+    monkeypatch.setattr("kenshin.cli.jobs.runner_for", lambda store, pipeline: cli_runner)
+    monkeypatch.setattr("kenshin.cli.scan.runner_for", lambda store, pipeline: cli_runner)
     assert sides.run(*command).exit_code != 0
     web = sides.web.post(
         f"/api/engagements/{CODE}/jobs",

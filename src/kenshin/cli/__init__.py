@@ -325,10 +325,10 @@ def _root(
 
 
 def _configure_pipeline() -> None:
-    """Plug identification and the diagnosis checks into the scan engine."""
+    """Compose identification and the diagnosis checks for this process's scans."""
     from kenshin.pipeline import configure
 
-    configure(STATE.store)
+    STATE.pipeline = configure(STATE.store)
 
 
 def main() -> None:

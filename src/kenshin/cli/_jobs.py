@@ -49,7 +49,7 @@ def follow(runner: JobRunner, job_id: str, show: bool = True) -> JobStatus:
 
 def run_on_workers(spec: JobSpec, *, show: bool = True) -> JobStatus:
     """Queue ``spec``, follow it to its end and return it; ``JobError`` unless it succeeded."""
-    runner = runner_for(STATE.store())
+    runner = runner_for(STATE.store(), STATE.scan_pipeline())
     return follow_to_end(runner, runner.submit(spec), show=show)
 
 

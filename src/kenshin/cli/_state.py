@@ -13,6 +13,7 @@ from kenshin.config import database_url
 from kenshin.i18n import Lang, resolve_lang, translate
 
 if TYPE_CHECKING:  # the store (SQLAlchemy, Alembic) is imported when first opened
+    from kenshin.scan.engine import ScanPipeline
     from kenshin.store import Store
     from kenshin.store.reading import Fetch
 
@@ -22,6 +23,8 @@ class CliState:
     db_url: str | None = None
     lang: Lang = "ja"
     debug: bool = False
+    pipeline: ScanPipeline | None = None
+    """What this process's scans run: the console script composes it (``kenshin.pipeline``)."""
     _store: Store | None = None
 
     def store(self) -> Store:
@@ -31,6 +34,12 @@ class CliState:
 
             self._store = open_store(database_url(self.db_url))
         return self._store
+
+    def scan_pipeline(self) -> ScanPipeline:
+        """The composed pipeline, or a bare port scan when none was composed."""
+        from kenshin.scan.engine import PORTS_ONLY
+
+        return self.pipeline if self.pipeline is not None else PORTS_ONLY
 
     @contextmanager
     def reader(self) -> Iterator[Fetch]:

@@ -149,7 +149,9 @@ def _remote_diagnosis(engagement: Engagement, wide: bool) -> ScanReport | None:
     prepared = prepare_scan(STATE.store(), request)
     for line in prepared.lines(STATE.lang):
         console.print(line, highlight=False, markup=False)
-    stored = scan_and_store(STATE.store(), request, prepared=prepared)
+    stored = scan_and_store(
+        STATE.store(), request, prepared=prepared, pipeline=STATE.scan_pipeline()
+    )
     findings = [f for host in stored.report.hosts for f in host.findings]
     opened = sum(len(host.open_ports()) for host in stored.report.hosts)
     say("cli.demo.scanned", open=opened, findings=len(findings), run=stored.uid)

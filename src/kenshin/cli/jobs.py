@@ -80,7 +80,7 @@ def scan(
     }
     params.update({k: str(v) for k, v in optional.items() if v is not None})
     store = STATE.store()
-    runner = runner_for(store)
+    runner = runner_for(store, STATE.scan_pipeline())
     job_id = start_scan(store, runner, engagement, params, actor=current_actor())
     if wait or isinstance(runner, InProcessRunner):
         if not as_json:
@@ -106,7 +106,7 @@ def list_jobs(
     wide: Annotated[bool, typer.Option("--wide")] = False,
 ) -> None:
     """ジョブの一覧 / List jobs (queued, running, paused, ended)."""
-    statuses = runner_for(STATE.store()).list(engagement)
+    statuses = runner_for(STATE.store(), STATE.scan_pipeline()).list(engagement)
     if as_json:
         print_json([_document(s) for s in statuses])
         return
@@ -151,7 +151,7 @@ def show(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """ジョブの詳細 / Show one job."""
-    status = runner_for(STATE.store()).status(job_id)
+    status = runner_for(STATE.store(), STATE.scan_pipeline()).status(job_id)
     if as_json:
         print_json(_document(status))
     else:
@@ -164,7 +164,7 @@ def retry(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """失敗したジョブを再実行 / Submit a failed or cancelled job again."""
-    new_id = runner_for(STATE.store()).retry(job_id)
+    new_id = runner_for(STATE.store(), STATE.scan_pipeline()).retry(job_id)
     if as_json:
         print_json({"id": new_id, "retry_of": job_id})  # `jobs submit --json`'s shape
         return
@@ -175,7 +175,7 @@ def retry(
 def cancel(job_id: Annotated[str, typer.Argument()]) -> None:
     """ジョブを取り消す / Cancel a job (a running scan stops sending)."""
     store = STATE.store()
-    cancel_job(store, runner_for(store), job_id, actor=current_actor())
+    cancel_job(store, runner_for(store, STATE.scan_pipeline()), job_id, actor=current_actor())
     say("jobs.cli.cancelled", id=job_id)
 
 

@@ -32,7 +32,7 @@ def report(
     language = resolve_lang(lang) if lang else STATE.lang
     store = STATE.store()
     if on_workers():
-        runner = runner_for(store)
+        runner = runner_for(store, STATE.scan_pipeline())
         job_id = queue_report(
             store, runner, engagement, output.resolve(), language, actor=current_actor()
         )

@@ -332,7 +332,7 @@ def scan(
         "timeout": timeout,
         "retries": retries,
     }
-    runner = runner_for(store)
+    runner = runner_for(store, STATE.scan_pipeline())
     job_id = start_scan(
         store,
         runner,

@@ -48,4 +48,5 @@ def worker(
         rate=rate,
         label=label,
         loglevel=loglevel,
+        pipeline=STATE.scan_pipeline(),
     )

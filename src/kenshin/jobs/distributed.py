@@ -31,7 +31,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from celery import Celery, Task
 from celery.signals import task_received
@@ -68,7 +68,7 @@ from kenshin.jobs.units import (
     unit_holder,
     write_unit,
 )
-from kenshin.scan.engine import RunStatus
+from kenshin.scan.engine import PORTS_ONLY, RunStatus, ScanPipeline
 from kenshin.scan.session import build_scope, store_audit
 from kenshin.scan.storage import ScanRunRepository
 from kenshin.scope import current_actor
@@ -131,9 +131,14 @@ def scan_queue(app: Celery) -> str:
     return f"{job_queue(app)}.scan"
 
 
-def celery_app(broker: str) -> Celery:
-    """A Celery application on ``broker`` with kenshin's two tasks and its settings."""
+def celery_app(broker: str, pipeline: ScanPipeline = PORTS_ONLY) -> Celery:
+    """A Celery application on ``broker`` with kenshin's two tasks and its settings.
+
+    Its tasks run ``pipeline`` (``app_pipeline``): a worker gives the one it composed at
+    start; a submitting process's app runs no task and keeps the empty one.
+    """
     app = Celery("kenshin", broker=broker, set_as_current=False)
+    app.kenshin_pipeline = pipeline
     jobs, units = queue_names()
     visibility = float(os.environ.get(VISIBILITY_ENV, "3600") or "3600")
     app.conf.update(
@@ -160,6 +165,11 @@ def celery_app(broker: str) -> Celery:
     app.task(bind=True, name="kenshin.run_job", max_retries=None)(_run_job_task)
     app.task(bind=True, name="kenshin.scan_unit", max_retries=None)(_scan_unit_task)
     return app
+
+
+def app_pipeline(app: Celery) -> ScanPipeline:
+    """The scan pipeline ``celery_app`` gave this application's tasks."""
+    return cast(ScanPipeline, app.kenshin_pipeline)
 
 
 def window_wait(store: Store, spec: JobSpec) -> tuple[float | None, datetime | None]:
@@ -208,7 +218,7 @@ def _run_job_task(task: Task, job_id: str) -> None:
             _fail(store, job_id, exc)
         return
     with SharedStop(store, job_id, window_end) as stop:
-        execute(store, job_id, spec, stop, worker=WORKER.name())
+        execute(store, job_id, spec, stop, WORKER.name(), app_pipeline(task.app))
 
 
 def _fail(store: Store, job_id: str, exc: BaseException) -> None:
@@ -329,7 +339,7 @@ def _scan_unit_task(task: Task, job_id: str, key: str) -> None:
             JobRepository(session).start(job_id, WORKER.name())
         stop = SharedStop(store, job_id, window_end)
         with stop, _kept(store, unit.target, slot, holder, stop):
-            outcome = run_unit(store, _capped(spec), unit, stop)
+            outcome = run_unit(store, _capped(spec), unit, stop, app_pipeline(task.app))
         written = write_unit(
             store, job_id, run_uid, unit, outcome, WORKER.name(), attempt, key, spec.engagement_code
         )
@@ -523,17 +533,18 @@ def start_worker(
     rate: float | None = None,
     label: str = "",
     loglevel: str = "INFO",
+    pipeline: ScanPipeline = PORTS_ONLY,
 ) -> None:
     """Run a Celery worker in this process (threads pool) until it is stopped.
 
     ``queues`` defaults to both of ``queue_names()``. The worker's reaper thread runs
-    beside it (see ``reap_orphans``).
+    beside it (see ``reap_orphans``). Its scans run ``pipeline``, composed by the caller.
     """
     WORKER.label = label or f"kenshin-{os.getpid()}"
     WORKER.rate = rate
     WORKER.concurrency = max(1, concurrency)
     worker_store()  # open (and migrate) the store before taking any task
-    app = celery_app(broker)
+    app = celery_app(broker, pipeline)
     heartbeat(worker_store(), WORKER.name())
     task_received.connect(_hold, weak=False)
     stopped = threading.Event()

@@ -18,6 +18,7 @@ from kenshin.jobs.model import JobSpec, JobState, JobStatus
 from kenshin.jobs.registry import JobContext, job_context, job_function
 from kenshin.jobs.repository import JobRepository
 from kenshin.jobs.stored import StoredJobs
+from kenshin.scan.engine import PORTS_ONLY, ScanPipeline
 from kenshin.scan.pacing import EmergencyStop
 from kenshin.store import Store
 
@@ -49,8 +50,18 @@ def error_text(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def execute(store: Store, job_id: str, spec: JobSpec, stop: EmergencyStop, worker: str) -> None:
-    """Run one job to its end and record the end; the same code path for every runner."""
+def execute(
+    store: Store,
+    job_id: str,
+    spec: JobSpec,
+    stop: EmergencyStop,
+    worker: str,
+    pipeline: ScanPipeline,
+) -> None:
+    """Run one job to its end and record the end; the same code path for every runner.
+
+    The job sees ``stop`` and the runner's ``pipeline`` through ``current_job()``.
+    """
     with store.session() as session:
         if not JobRepository(session).start(job_id, worker):
             return
@@ -61,7 +72,7 @@ def execute(store: Store, job_id: str, spec: JobSpec, stop: EmergencyStop, worke
 
     try:
         function = job_function(spec.kind)
-        with job_context(JobContext(job_id, stop)):
+        with job_context(JobContext(job_id, stop, pipeline)):
             result = function(store, spec, report_progress)
     except BaseException as exc:
         cancelled = job_id in _cancelled
@@ -81,12 +92,17 @@ def execute(store: Store, job_id: str, spec: JobSpec, stop: EmergencyStop, worke
 
 
 class InProcessRunner(StoredJobs):
-    """``JobRunner`` running jobs in this process's background threads."""
+    """``JobRunner`` running jobs in this process's background threads.
+
+    Its scans run ``pipeline`` (default: a bare port scan); the composition root
+    (``kenshin.pipeline.compose``) gives the identification and the diagnosis.
+    """
 
     name = RUNNER_NAME
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, pipeline: ScanPipeline = PORTS_ONLY) -> None:
         super().__init__(store)
+        self.pipeline = pipeline
         self._futures: dict[str, Future[None]] = {}
 
     def _start(self, job_id: str, spec: JobSpec) -> None:
@@ -96,7 +112,7 @@ class InProcessRunner(StoredJobs):
 
         def run() -> None:
             try:
-                execute(self.store, job_id, spec, stop, worker=f"pid {os.getpid()}")
+                execute(self.store, job_id, spec, stop, f"pid {os.getpid()}", self.pipeline)
             finally:
                 with _lock:
                     _stops.pop(job_id, None)

@@ -2,8 +2,9 @@
 
 A job function has the signature ``(store, spec, report_progress) -> result`` where
 ``report_progress(fraction, message)`` records progress in the ``jobs`` table. While a
-job runs, ``current_job()`` gives its id and an ``EmergencyStop`` that is triggered when
-the job is cancelled (or the global stop is raised), so long work can stop cleanly.
+job runs, ``current_job()`` gives its id, an ``EmergencyStop`` that is triggered when
+the job is cancelled (or the global stop is raised), so long work can stop cleanly, and
+the scan pipeline of the runner running it (identification and the post-scan stages).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from kenshin.jobs.model import JobError, JobKind, JobSpec, ProgressReporter
+from kenshin.scan.engine import ScanPipeline
 from kenshin.scan.pacing import EmergencyStop
 from kenshin.store import Store
 
@@ -26,6 +28,7 @@ _REGISTRY: dict[JobKind, JobFunction] = {}
 class JobContext:
     job_id: str
     stop: EmergencyStop
+    pipeline: ScanPipeline
 
 
 _CURRENT: contextvars.ContextVar[JobContext | None] = contextvars.ContextVar(

@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 
 from kenshin.domain import PortResult, PortState, Protocol
 from kenshin.jobs.model import JobError, JobSpec, ProgressReporter
-from kenshin.scan.engine import RunStatus
+from kenshin.scan.engine import PORTS_ONLY, RunStatus
 from kenshin.scan.pacing import EmergencyStop
 from kenshin.scan.plan import default_ports
 from kenshin.scan.ports import parse_ports, top_ports
@@ -137,11 +137,13 @@ class ProgressListener:
 
 
 def scan_job(store: Store, spec: JobSpec, report_progress: ProgressReporter) -> Mapping[str, str]:
-    """Run one whole stored scan in this process; the result names the scan run."""
+    """Run one whole stored scan in this process, with the pipeline of the runner running
+    it; the result names the scan run."""
     from kenshin.jobs.registry import current_job
 
     context = current_job()
     stop = context.stop if context is not None else EmergencyStop()
+    pipeline = context.pipeline if context is not None else PORTS_ONLY
     listener = ProgressListener(report_progress)
     request = scan_request(spec)
     resumption = None
@@ -151,7 +153,13 @@ def scan_job(store: Store, spec: JobSpec, report_progress: ProgressReporter) -> 
             resumption.request, identify=resumption.request.identify and request.identify
         )
     stored = scan_and_store(
-        store, request, resume=resumption, listener=listener, stop=stop, sigint_stops=False
+        store,
+        request,
+        resume=resumption,
+        listener=listener,
+        stop=stop,
+        pipeline=pipeline,
+        sigint_stops=False,
     )
     status = stored.outcome.status
     if status is RunStatus.INTERRUPTED:

@@ -28,14 +28,7 @@ from sqlalchemy import delete, func, select, update
 
 from kenshin.domain import Finding, PortResult, PortState, Protocol
 from kenshin.jobs.model import JobError
-from kenshin.scan.engine import (
-    POST_SCAN_STAGES,
-    RunStatus,
-    ScanOutcome,
-    ScanPlan,
-    registered_identifier,
-    run_scan,
-)
+from kenshin.scan.engine import RunStatus, ScanOutcome, ScanPipeline, ScanPlan, run_scan
 from kenshin.scan.pacing import EmergencyStop
 from kenshin.scan.ports import parse_ports
 from kenshin.scan.session import ScanRequest, build_scope, store_audit
@@ -119,8 +112,11 @@ class UnitOutcome:
     """What the post-scan stages (the diagnosis) found on this unit's ports."""
 
 
-def run_unit(store: Store, request: ScanRequest, unit: Unit, stop: EmergencyStop) -> UnitOutcome:
-    """Scan one unit with the scan engine; the scope is checked again for this moment."""
+def run_unit(
+    store: Store, request: ScanRequest, unit: Unit, stop: EmergencyStop, pipeline: ScanPipeline
+) -> UnitOutcome:
+    """Scan one unit with the scan engine and the worker's ``pipeline``; the scope is
+    checked again for this moment."""
     scope, addresses = build_scope(store, request.engagement, (unit.target,), store_audit(store))
     plan = ScanPlan(
         tuple(str(a) for a in addresses),
@@ -130,14 +126,15 @@ def run_unit(store: Store, request: ScanRequest, unit: Unit, stop: EmergencyStop
         request.identify,
     )
     collector = _Collector()
+    chosen = pipeline.for_request(request.identify)
     outcome: ScanOutcome = asyncio.run(
         run_scan(
             plan,
             scope,
             request.settings,
             stop=stop,
-            identifier=registered_identifier() if request.identify else None,
-            stages=list(POST_SCAN_STAGES) if request.identify else [],
+            identifier=chosen.identifier,
+            stages=chosen.stages,
             listener=collector,
             audit=store_audit(store),
             actor=current_actor(),

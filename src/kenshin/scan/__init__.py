@@ -1,18 +1,17 @@
 """The network engine: TCP connect and SYN scans, UDP with protocol payloads, pacing, stop."""
 
 from kenshin.scan.engine import (
-    POST_SCAN_STAGES,
+    PORTS_ONLY,
     PortKey,
     PostScanStage,
     RunStatus,
     ScanContext,
     ScanListener,
     ScanOutcome,
+    ScanPipeline,
     ScanPlan,
     ServiceIdentifier,
     choose_tcp_mode,
-    register_identifier,
-    registered_identifier,
     run_scan,
 )
 from kenshin.scan.errors import ScanError
@@ -34,7 +33,7 @@ from kenshin.scan.udp import UdpSummary, payloads_for, udp_payloads
 __all__ = [
     "HOSPITAL",
     "LAB",
-    "POST_SCAN_STAGES",
+    "PORTS_ONLY",
     "PROFILES",
     "EmergencyStop",
     "PortKey",
@@ -45,6 +44,7 @@ __all__ = [
     "ScanError",
     "ScanListener",
     "ScanOutcome",
+    "ScanPipeline",
     "ScanPlan",
     "ScanSettings",
     "ServiceIdentifier",
@@ -59,8 +59,6 @@ __all__ = [
     "profile",
     "ranked_ports",
     "read_nmap_xml",
-    "register_identifier",
-    "registered_identifier",
     "report_document",
     "report_nmap_xml",
     "run_scan",

@@ -79,23 +79,26 @@ class PostScanStage(TypingProtocol):
     async def run(self, report: ScanReport, context: ScanContext) -> ScanReport: ...
 
 
-_REGISTERED_IDENTIFIER: list[ServiceIdentifier] = []
+@dataclass(frozen=True)
+class ScanPipeline:
+    """What a scan runs after the port scan: identification, then the post-scan stages.
+
+    Built by the composition root (``kenshin.pipeline.compose``) and passed down to each
+    runner and scan, so two pipelines in one process never see each other. The empty
+    one (no identifier, no stage) is a bare port scan.
+    """
+
+    identifier: ServiceIdentifier | None = None
+    stages: tuple[PostScanStage, ...] = ()
+
+    def for_request(self, identify: bool) -> ScanPipeline:
+        """This pipeline, or the empty one when the scan asked for no identification
+        (the post-scan stages need the identities)."""
+        return self if identify else PORTS_ONLY
 
 
-def register_identifier(identifier: ServiceIdentifier | None) -> None:
-    """Make ``identifier`` the one ``kenshin scan`` uses (None: no identification)."""
-    _REGISTERED_IDENTIFIER.clear()
-    if identifier is not None:
-        _REGISTERED_IDENTIFIER.append(identifier)
-
-
-def registered_identifier() -> ServiceIdentifier | None:
-    """The identifier ``kenshin scan`` uses unless ``--no-identify``."""
-    return _REGISTERED_IDENTIFIER[0] if _REGISTERED_IDENTIFIER else None
-
-
-POST_SCAN_STAGES: list[PostScanStage] = []
-"""Stages the command line runs after identification, in order (the diagnosis checks)."""
+PORTS_ONLY = ScanPipeline()
+"""The empty pipeline: a bare port scan (the default wherever none is composed)."""
 
 
 class ScanListener(TypingProtocol):

@@ -20,15 +20,14 @@ from kenshin.domain import AuditEvent, IPAddress, PortResult, PortState, Protoco
 from kenshin.domain.clock import JST
 from kenshin.i18n import t
 from kenshin.scan.engine import (
-    POST_SCAN_STAGES,
+    PORTS_ONLY,
     PortKey,
     RunStatus,
     ScanListener,
     ScanOutcome,
+    ScanPipeline,
     ScanPlan,
-    ServiceIdentifier,
     choose_tcp_mode,
-    registered_identifier,
     run_scan,
 )
 from kenshin.scan.errors import ScanError
@@ -335,22 +334,22 @@ def scan_and_store(
     resume: Resumption | None = None,
     listener: ScanListener | None = None,
     stop: EmergencyStop | None = None,
-    identifier: ServiceIdentifier | None = None,
+    pipeline: ScanPipeline = PORTS_ONLY,
     sigint_stops: bool = True,
     prepared: PreparedScan | None = None,
 ) -> StoredScan:
     """Scan ``request`` (or continue ``resume``) and keep everything in ``store``.
 
     ``prepared`` is the plan already shown (``prepare_scan``); without it the plan is
-    made here, with the same window check. ``identifier`` defaults to the registered
-    one when ``request.identify``. With ``sigint_stops`` Ctrl-C stops sending and the
-    run ends as interrupted.
+    made here, with the same window check. ``pipeline`` (identification and the post-scan
+    stages) runs when ``request.identify``; the default is a bare port scan. With
+    ``sigint_stops`` Ctrl-C stops sending and the run ends as interrupted.
     """
     audit = store_audit(store)
     if prepared is None:
         prepared = prepare_scan(store, request, resume=resume)
     request, scope, plan = prepared.request, prepared.scope, prepared.plan
-    chosen = identifier if identifier is not None else registered_identifier()
+    chosen = pipeline.for_request(request.identify)
     actor = current_actor()
     options = {**plan.options(), "profile": request.settings.profile, **prepared.record()}
     with store.session() as session:
@@ -381,8 +380,8 @@ def scan_and_store(
                 scope,
                 request.settings,
                 stop=stop,
-                identifier=chosen if request.identify else None,
-                stages=list(POST_SCAN_STAGES) if request.identify else [],
+                identifier=chosen.identifier,
+                stages=chosen.stages,
                 listener=_Both(store_listener, listener),
                 audit=audit,
                 actor=actor,

@@ -227,7 +227,7 @@ def create_app(
 ) -> FastAPI:
     """The application over one engagement store (``job_runner``: kenshin.jobs by default)."""
     settings = settings or WebSettings()
-    configure(lambda: store)  # identification, diagnosis checks, report/diagnose jobs
+    pipeline = configure(lambda: store)  # identification and checks; report/diagnose jobs
     app = FastAPI(
         title="kenshin",
         version=__version__,
@@ -791,7 +791,7 @@ def create_app(
     register_workflow(app, kit)
     register_inventory(app, kit)
     report_dir = settings.report_dir or data_dir() / "reports"
-    submit_job = register_jobs(app, kit, report_dir, job_runner)
+    submit_job = register_jobs(app, kit, report_dir, pipeline, job_runner)
     register_reports(app, kit, report_dir, submit_job)
     return app
 

@@ -22,6 +22,7 @@ from kenshin.app.reports import queue_report
 from kenshin.app.scans import start_scan
 from kenshin.i18n import catalogue, translate
 from kenshin.jobs import JobError, runner_for
+from kenshin.scan import ScanPipeline
 from kenshin.scope import ScopeError, scope_for_engagement
 from kenshin.store import Store
 from kenshin.web._kit import WebKit
@@ -119,9 +120,10 @@ def status_json(status: Any, lang: str = "ja") -> dict[str, Any]:
 
 
 def register_jobs(
-    app: FastAPI, kit: WebKit, report_dir: Path, runner: Any = None
+    app: FastAPI, kit: WebKit, report_dir: Path, pipeline: ScanPipeline, runner: Any = None
 ) -> Callable[[SessionInfo, str, str, dict[str, str]], Any]:
-    """Add the job routes; ``runner`` defaults to ``kenshin.jobs.runner_for(store)``.
+    """Add the job routes; ``runner`` defaults to ``kenshin.jobs.runner_for`` with the
+    application's scan ``pipeline``.
 
     A report is written to ``report_dir/<engagement>/<lang>``, chosen here and never by
     the caller. Returns the submit function (used by the report page).
@@ -133,7 +135,7 @@ def register_jobs(
         if runner is not None:
             return runner
         if "runner" not in cache:
-            cache["runner"] = runner_for(kit.store)
+            cache["runner"] = runner_for(kit.store, pipeline)
         return cache["runner"]
 
     def submit(info: SessionInfo, code: str, kind: str, params: dict[str, str]) -> Any:
