@@ -7,11 +7,12 @@ import os
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
 
+from kenshin.domain import PortResult, ScanReport
 from kenshin.jobs import (
     InProcessRunner,
     JobError,
@@ -22,8 +23,9 @@ from kenshin.jobs import (
     runner_for,
 )
 from kenshin.jobs.registry import _REGISTRY
-from kenshin.scan import ScanPipeline
+from kenshin.scan import PORTS_ONLY, ScanContext, ScanPipeline
 from kenshin.scan.storage import ScanRunRepository
+from kenshin.scope import Gate
 from kenshin.store import Store, open_store
 
 
@@ -78,6 +80,65 @@ def test_scan_job_runs_in_process_and_stores_its_run(store: Store, listening_por
     again = InProcessRunner(store).status(job_id)
     assert again.state is JobState.SUCCEEDED
     assert [j.id for j in InProcessRunner(store).list()] == [job_id]
+
+
+class _Seen:
+    """A post-scan stage and an identifier that write down every report and host they get."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.reports: list[tuple[str, ...]] = []
+        self.hosts: list[str] = []
+
+    async def run(self, report: ScanReport, context: ScanContext) -> ScanReport:
+        self.reports.append(tuple(host.address for host in report.hosts))
+        return report
+
+    async def __call__(
+        self, address: str, ports: Sequence[PortResult], gate: Gate
+    ) -> tuple[PortResult, ...]:
+        self.hosts.append(address)
+        return tuple(ports)
+
+
+def test_two_runners_in_one_process_run_their_own_pipelines(
+    store: Store, listening_port: int
+) -> None:
+    """Each runner's scans run the pipeline it was given, and no other: composing one
+    installs nothing that another runner (or a bare one) would pick up."""
+    first, second = _Seen("first"), _Seen("second")
+    runners = [
+        InProcessRunner(store, ScanPipeline(first, (first,))),
+        InProcessRunner(store, ScanPipeline(None, (second,))),
+        InProcessRunner(store),
+    ]
+    assert runners[2].pipeline is PORTS_ONLY
+    host = ("127.0.0.1",)
+    # after each runner's scan: (what the first stage saw, what the second stage saw)
+    expected = [([host], []), ([host], [host]), ([host], [host])]
+    for runner, seen in zip(runners, expected, strict=True):
+        job_id = runner.submit(_scan_spec(listening_port, identify="true"))
+        status = runner.wait(job_id, timeout=60)
+        assert status.state is JobState.SUCCEEDED, status.error
+        assert (first.reports, second.reports) == seen
+    assert first.hosts == ["127.0.0.1"]  # the second runner has no identifier, not the first's
+    # a scan asked without identification runs neither the identifier nor the stages
+    job_id = runners[0].submit(_scan_spec(listening_port))
+    assert runners[0].wait(job_id, timeout=60).state is JobState.SUCCEEDED
+    assert (len(first.reports), len(first.hosts)) == (1, 1)
+
+
+def test_each_celery_app_hands_its_tasks_its_own_pipeline() -> None:
+    """A worker's pipeline travels with the Celery app it creates, not a module global."""
+    from kenshin.jobs.distributed import app_pipeline, celery_app
+
+    mine = ScanPipeline(None, (_Seen("mine"),))
+    worker_app = celery_app("memory://", mine)
+    submitting_app = celery_app("memory://")
+    assert app_pipeline(worker_app) is mine
+    assert app_pipeline(submitting_app) is PORTS_ONLY
+    for name in ("kenshin.run_job", "kenshin.scan_unit"):
+        assert app_pipeline(worker_app.tasks[name].app) is mine
 
 
 def test_unregistered_kind_fails_clearly_before_queueing(store: Store) -> None:
