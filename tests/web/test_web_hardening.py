@@ -523,11 +523,11 @@ def test_invitations_are_listed_and_revocable_and_dead_links_show_no_form(world:
 
 
 def test_login_backoff_grows_and_clears(monkeypatch: Any) -> None:
-    from kenshin.web import app as web_app
+    from kenshin.web import login as web_login
 
     now = [1000.0]
-    monkeypatch.setattr(web_app.time, "monotonic", lambda: now[0])
-    backoff = web_app.LoginBackoff(free=5, longest=900)
+    monkeypatch.setattr(web_login.time, "monotonic", lambda: now[0])
+    backoff = web_login.LoginBackoff(free=5, longest=900)
     for _ in range(5):
         assert backoff.allow("198.51.100.1", "a@example.jp")
         backoff.failed("198.51.100.1", "a@example.jp")
