@@ -41,7 +41,7 @@ class WebSettings:
     # (`kenshin serve` turns it off only there, and says so at start-up).
     secure_cookies: bool = True
     report_dir: Path | None = None  # where built reports are kept (default: data dir/reports)
-    parse_seconds: float = 5.0  # an uploaded file's parser is stopped after this long
+    parse_seconds: float = 10.0  # an uploaded file's parser is stopped after this long
 
 
 def same(given: str, expected: str) -> bool:

@@ -36,7 +36,7 @@ from kenshin.store import EngagementRepository
 from kenshin.web._kit import WebKit
 from kenshin.web.access import Action
 from kenshin.web.accounts import SessionInfo
-from kenshin.web.uploads import WORKBOOK_LIMIT, Kind, off_the_loop, read_upload
+from kenshin.web.uploads import WORKBOOK_LIMIT, Kind, off_the_loop, parse_apart, read_upload
 
 SECTIONS = ("institution", *TABLE_SECTIONS)
 BLANK_ROWS = 2  # empty rows offered for new vendors, lines, devices, terminals
@@ -94,6 +94,14 @@ def _form_section(form: FormData, section: str) -> HearingAnswers:
 
 def _summary(result: HearingImport) -> dict[str, Any]:
     return {"added": result.added, "updated": result.updated}
+
+
+def read_workbook(engagement: Engagement, data: bytes) -> HearingImport:
+    """An uploaded hearing workbook read against ``engagement`` (runs in a child process)."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "hearing.xlsx"
+        path.write_bytes(data)
+        return read_answers(engagement, path)
 
 
 def hearing_router(kit: WebKit) -> APIRouter:
@@ -243,14 +251,13 @@ def hearing_router(kit: WebKit) -> APIRouter:
         lang = kit.lang_of(request)
         try:
             data = await read_upload(workbook, WORKBOOK_LIMIT, Kind.WORKBOOK)
-
-            def parse() -> HearingImport:
-                with tempfile.TemporaryDirectory() as folder:
-                    path = Path(folder) / "hearing.xlsx"
-                    path.write_bytes(data)
-                    return read_answers(engagement, path)
-
-            result = await off_the_loop(parse)
+            result = await parse_apart(
+                read_workbook,
+                engagement,
+                data,
+                name=workbook.filename or "-",
+                seconds=kit.settings.parse_seconds,
+            )
         except KenshinError as exc:
             return hearing_page(
                 request, info, engagement, message=exc.message(lang), section="upload", status=400

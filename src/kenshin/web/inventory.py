@@ -37,7 +37,7 @@ from kenshin.store import EngagementRepository
 from kenshin.web._kit import WebKit
 from kenshin.web.access import Action
 from kenshin.web.accounts import SessionInfo
-from kenshin.web.uploads import Kind, off_the_loop, read_upload
+from kenshin.web.uploads import Kind, off_the_loop, parse_apart, read_upload
 from kenshin.web.workflow import _plain
 
 SVG = "image/svg+xml"
@@ -511,13 +511,14 @@ def inventory_router(kit: WebKit) -> APIRouter:
         kit.audit(info.user.email, "engagement.create", created.code)
         return created
 
-    def import_file(info: SessionInfo, data: bytes, name: str, code: str | None) -> Engagement:
-        """Import (or update) from the file; with ``code``, only that engagement."""
+    def import_file(
+        info: SessionInfo, engagement: Engagement, name: str, code: str | None
+    ) -> Engagement:
+        """Import (or update) the parsed file; with ``code``, only that engagement."""
         if code is None:
             require_staff(info)
         else:
             kit.load_engagement(info, code, Action.EDIT_INVENTORY)
-        engagement = parse_bytes(data, name)
         if code is not None and engagement.code != code:
             raise inventory.InventoryError(
                 "web.inventory.other_code", found=engagement.code, code=code
@@ -601,9 +602,11 @@ def inventory_router(kit: WebKit) -> APIRouter:
         require_staff(info)
         try:
             data = await read_upload(file, MAX_FILE_BYTES, Kind.TEXT)
-            engagement = await off_the_loop(
-                lambda: import_file(info, data, file.filename or "engagement.yaml", None)
+            name = file.filename or "engagement.yaml"
+            parsed = await parse_apart(
+                parse_bytes, data, name, name=name, seconds=kit.settings.parse_seconds
             )
+            engagement = await off_the_loop(lambda: import_file(info, parsed, name, None))
         except KenshinError as exc:
             return new_page(request, info, exc.message(kit.lang_of(request)), status=400)
         return RedirectResponse(f"/engagements/{engagement.code}/diagram", status_code=303)
@@ -620,9 +623,11 @@ def inventory_router(kit: WebKit) -> APIRouter:
         engagement, _ = kit.load_engagement(info, code, Action.EDIT_INVENTORY)
         try:
             data = await read_upload(file, MAX_FILE_BYTES, Kind.TEXT)
-            await off_the_loop(
-                lambda: import_file(info, data, file.filename or "engagement.yaml", code)
+            name = file.filename or "engagement.yaml"
+            parsed = await parse_apart(
+                parse_bytes, data, name, name=name, seconds=kit.settings.parse_seconds
             )
+            await off_the_loop(lambda: import_file(info, parsed, name, code))
         except KenshinError as exc:
             lang = kit.lang_of(request)
             return diagram_page(
@@ -657,7 +662,7 @@ def inventory_router(kit: WebKit) -> APIRouter:
         body: EngagementFile, info: user, x_csrf_token: CsrfHeader = None
     ) -> dict[str, str]:
         kit.check_csrf(info, x_csrf_token)
-        engagement = import_file(info, body.yaml.encode("utf-8"), "api", None)
+        engagement = import_file(info, parse_bytes(body.yaml.encode("utf-8"), "api"), "api", None)
         return {"code": engagement.code}
 
     @router.get("/api/engagements/{code}/export")
