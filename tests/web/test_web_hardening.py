@@ -79,10 +79,10 @@ def test_workbook_that_unpacks_huge_is_refused_before_openpyxl(
 ) -> None:
     import openpyxl
 
-    from kenshin.intake import hearing_sheet
+    from kenshin.intake.hearing_sheet import read as hearing_read
 
     opened: list[object] = []
-    monkeypatch.setattr(hearing_sheet, "load_workbook", lambda *a, **k: opened.append(a))
+    monkeypatch.setattr(hearing_read, "load_workbook", lambda *a, **k: opened.append(a))
     bomb = _bomb(30 * 1024 * 1024)
     assert len(bomb) < 128 * 1024
     csrf = login(world.client, EMAILS["hospital"])
