@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from fastapi import HTTPException, Request
@@ -119,13 +119,7 @@ class WebKit:
             },
         )
         if "lang" in request.query_params:
-            response.set_cookie(
-                LANG_COOKIE,
-                lang,
-                httponly=True,
-                samesite="lax",
-                secure=self.settings.secure_cookies,
-            )
+            self.set_cookie(response, LANG_COOKIE, lang)
         return response
 
     def audit(
@@ -149,15 +143,27 @@ class WebKit:
                 )
             )
 
-    def set_session_cookie(self, response: Response, token: str) -> None:
+    def set_cookie(
+        self,
+        response: Response,
+        name: str,
+        value: str,
+        *,
+        samesite: Literal["lax", "strict"] = "lax",
+        max_age: int | None = None,
+    ) -> None:
+        """Every cookie kenshin sets: HttpOnly, SameSite, Secure unless on plain loopback."""
         response.set_cookie(
-            SESSION_COOKIE,
-            token,
+            name,
+            value,
             httponly=True,
-            samesite="lax",
+            samesite=samesite,
             secure=self.settings.secure_cookies,
-            max_age=SESSION_SECONDS,
+            max_age=max_age,
         )
+
+    def set_session_cookie(self, response: Response, token: str) -> None:
+        self.set_cookie(response, SESSION_COOKIE, token, max_age=SESSION_SECONDS)
 
     def start_session(self, response: Response, user: User) -> None:
         """A new session for ``user``, its cookie set on ``response``."""

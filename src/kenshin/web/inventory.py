@@ -534,6 +534,15 @@ def inventory_router(kit: WebKit) -> APIRouter:
         )
         return engagement
 
+    async def import_upload(info: SessionInfo, file: UploadFile, code: str | None) -> Engagement:
+        """An uploaded engagement file: read within limits, parsed apart, then imported."""
+        data = await read_upload(file, MAX_FILE_BYTES, Kind.TEXT)
+        name = file.filename or "engagement.yaml"
+        parsed = await parse_apart(
+            parse_bytes, data, name, name=name, seconds=kit.settings.parse_seconds
+        )
+        return await off_the_loop(lambda: import_file(info, parsed, name, code))
+
     def export(info: SessionInfo, code: str) -> str:
         kit.load_engagement(info, code, Action.EDIT_INVENTORY)
         with kit.db() as session:
@@ -601,12 +610,7 @@ def inventory_router(kit: WebKit) -> APIRouter:
         kit.check_csrf(info, csrf)
         require_staff(info)
         try:
-            data = await read_upload(file, MAX_FILE_BYTES, Kind.TEXT)
-            name = file.filename or "engagement.yaml"
-            parsed = await parse_apart(
-                parse_bytes, data, name, name=name, seconds=kit.settings.parse_seconds
-            )
-            engagement = await off_the_loop(lambda: import_file(info, parsed, name, None))
+            engagement = await import_upload(info, file, None)
         except KenshinError as exc:
             return new_page(request, info, exc.message(kit.lang_of(request)), status=400)
         return RedirectResponse(f"/engagements/{engagement.code}/diagram", status_code=303)
@@ -622,12 +626,7 @@ def inventory_router(kit: WebKit) -> APIRouter:
         kit.check_csrf(info, csrf)
         engagement, _ = kit.load_engagement(info, code, Action.EDIT_INVENTORY)
         try:
-            data = await read_upload(file, MAX_FILE_BYTES, Kind.TEXT)
-            name = file.filename or "engagement.yaml"
-            parsed = await parse_apart(
-                parse_bytes, data, name, name=name, seconds=kit.settings.parse_seconds
-            )
-            await off_the_loop(lambda: import_file(info, parsed, name, code))
+            await import_upload(info, file, code)
         except KenshinError as exc:
             lang = kit.lang_of(request)
             return diagram_page(

@@ -82,13 +82,7 @@ def login_router(kit: WebKit) -> APIRouter:
 
     def with_login_csrf(response: Response, token: str) -> Response:
         """The double-submit token of a form used before any session (login, invitation)."""
-        response.set_cookie(
-            LOGIN_CSRF_COOKIE,
-            token,
-            httponly=True,
-            samesite="strict",
-            secure=kit.settings.secure_cookies,
-        )
+        kit.set_cookie(response, LOGIN_CSRF_COOKIE, token, samesite="strict")
         return response
 
     @router.get("/login", response_class=HTMLResponse)

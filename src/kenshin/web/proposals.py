@@ -7,6 +7,7 @@ approves or rejects it. Approving applies it through ``kenshin.requests.apply_an
 the same gate as every other answer, and audits the scope change.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from ipaddress import ip_address
@@ -220,18 +221,21 @@ def proposals_router(kit: WebKit) -> APIRouter:
         with kit.db() as session:
             decide(session, code, proposal_id, approve, info.user.email)
 
-    @router.post("/engagements/{code}/proposals/{proposal_id}/approve")
-    def approve(
-        code: str, proposal_id: int, info: user, csrf: Annotated[str, Form()] = ""
-    ) -> Response:
-        decided(info, code, proposal_id, csrf, True)
-        return RedirectResponse(f"/engagements/{code}/requests#proposals", status_code=303)
+    def decision(approve: bool) -> Callable[..., Response]:
+        def decide_route(
+            code: str, proposal_id: int, info: user, csrf: Annotated[str, Form()] = ""
+        ) -> Response:
+            decided(info, code, proposal_id, csrf, approve)
+            return RedirectResponse(f"/engagements/{code}/requests#proposals", status_code=303)
 
-    @router.post("/engagements/{code}/proposals/{proposal_id}/reject")
-    def reject(
-        code: str, proposal_id: int, info: user, csrf: Annotated[str, Form()] = ""
-    ) -> Response:
-        decided(info, code, proposal_id, csrf, False)
-        return RedirectResponse(f"/engagements/{code}/requests#proposals", status_code=303)
+        return decide_route
+
+    for verb, approve in (("approve", True), ("reject", False)):
+        router.add_api_route(
+            f"/engagements/{{code}}/proposals/{{proposal_id}}/{verb}",
+            decision(approve),
+            methods=["POST"],
+            name=verb,
+        )
 
     return router

@@ -74,10 +74,6 @@ def users_router(kit: WebKit) -> APIRouter:
         return str(request.base_url).rstrip("/") + f"/invite/{token}"
 
     @router.get("/admin/invitations", response_class=HTMLResponse)
-    def invitation_admin(request: Request, info: user) -> Response:
-        require_staff(info)
-        return admin_page(request, info)
-
     @router.get("/admin/users", response_class=HTMLResponse)
     def users_admin(request: Request, info: user) -> Response:
         require_staff(info)
