@@ -661,6 +661,7 @@ def inventory_router(kit: WebKit) -> APIRouter:
         body: EngagementFile, info: user, x_csrf_token: CsrfHeader = None
     ) -> dict[str, str]:
         kit.check_csrf(info, x_csrf_token)
+        require_staff(info)  # before the file is read: others learn nothing from its errors
         engagement = import_file(info, parse_bytes(body.yaml.encode("utf-8"), "api"), "api", None)
         return {"code": engagement.code}
 
