@@ -9,13 +9,11 @@ validated as a whole engagement file and stored only when valid. Refusals come b
 the form that caused them, in the user's language, with status 400.
 """
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Header, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 from starlette.datastructures import FormData
 
 from kenshin import inventory
@@ -32,11 +30,19 @@ from kenshin.domain import (
 from kenshin.errors import KenshinError
 from kenshin.i18n import Lang, translate
 from kenshin.intake import IntakeError, parse_bytes, to_document
-from kenshin.intake.engagement_file import MAX_BEDS, MAX_FILE_BYTES
+from kenshin.intake.engagement_file import MAX_FILE_BYTES
 from kenshin.store import EngagementRepository
 from kenshin.web._kit import WebKit
 from kenshin.web.access import Action
 from kenshin.web.accounts import SessionInfo
+from kenshin.web.inventory_resources import (
+    RESOURCE,
+    RESOURCES,
+    SECTIONS,
+    EngagementBody,
+    EngagementFile,
+    Resource,
+)
 from kenshin.web.uploads import Kind, off_the_loop, parse_apart, read_upload
 from kenshin.web.workflow import _plain
 
@@ -46,143 +52,6 @@ SVG_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {"content": {SVG: {"schema": {"type": "string"}}}, "description": "The diagram (SVG)"}
 }
 
-
-# -- JSON bodies (the document format of the engagement file) --------------------------
-
-
-class HolderBody(BaseModel):
-    kind: HolderKind = HolderKind.HOSPITAL
-    vendor: str | None = None
-    name: str = ""
-
-
-class AddressBody(BaseModel):
-    address: str
-    assignment: AddressAssignment = AddressAssignment.UNKNOWN
-
-
-class ContactBody(BaseModel):
-    name: str
-    role: str = ""
-    email: str = ""
-    phone: str = ""
-
-
-class PointBody(BaseModel):
-    key: str
-    name: str
-    kind: ConnectionKind
-    in_ehr_scope: bool = True
-    scope_reason: str = ""
-    internet_reachable: bool | None = None  # default: by kind
-    carrier: str = ""
-    contract_holder: HolderBody = HolderBody()
-    addresses: list[AddressBody] = []
-    description: str = ""
-
-
-class PointChanges(BaseModel):
-    name: str | None = None
-    kind: ConnectionKind | None = None
-    in_ehr_scope: bool | None = None
-    scope_reason: str | None = None
-    internet_reachable: bool | None = None
-    carrier: str | None = None
-    contract_holder: HolderBody | None = None
-    addresses: list[AddressBody] | None = None  # replaces the list; kept addresses keep
-    description: str | None = None  # their confirmations
-
-
-class DeviceBody(BaseModel):
-    key: str
-    name: str
-    role: DeviceRole
-    vendor: str = ""
-    model: str = ""
-    firmware_version: str = ""
-    version_source: VersionSource | None = None
-    version_unavailable_reason: str = ""
-    connection_points: list[str] = []
-    managed_by: HolderBody = HolderBody()
-    notes: str = ""
-
-
-class DeviceChanges(BaseModel):
-    name: str | None = None
-    role: DeviceRole | None = None
-    vendor: str | None = None
-    model: str | None = None
-    firmware_version: str | None = None
-    version_source: VersionSource | None = None
-    version_unavailable_reason: str | None = None
-    connection_points: list[str] | None = None
-    managed_by: HolderBody | None = None
-    notes: str | None = None
-
-
-class VendorBody(BaseModel):
-    key: str
-    company: str
-    manages: str = ""
-    contacts: list[ContactBody] = []
-
-
-class VendorChanges(BaseModel):
-    company: str | None = None
-    manages: str | None = None
-    contacts: list[ContactBody] | None = None
-
-
-class EngagementBody(BaseModel):
-    code: str
-    title: str
-    institution: str
-    prefecture: str = ""
-    bed_count: int | None = Field(default=None, ge=0, le=MAX_BEDS)
-    status: EngagementStatus = EngagementStatus.DRAFT
-
-
-class EngagementFile(BaseModel):
-    yaml: str  # the engagement file's text (kenshin.engagement/1)
-
-
-# -- the inventory sections: one table drives the JSON CRUD routes -----------------------
-
-
-@dataclass(frozen=True)
-class Resource:
-    """One inventory section as the JSON API serves it.
-
-    ``section`` is the URL word, ``part`` the engagement document's section (what
-    ``kenshin.inventory`` edits), ``body``/``changes`` the POST and PATCH bodies,
-    ``defaults`` what a new item gets, ``action`` who may change it. Every change is
-    audited as ``inventory.add|edit|remove`` with the section.
-    """
-
-    section: str
-    name: str  # singular, for the routes' names (api_add_point, ...)
-    part: str
-    body: type[BaseModel]
-    changes: type[BaseModel]
-    defaults: Callable[[dict[str, Any]], dict[str, Any]] = dict
-    action: Action = Action.EDIT_INVENTORY
-
-
-RESOURCES = (
-    Resource(
-        "points",
-        "point",
-        "connection_points",
-        PointBody,
-        PointChanges,
-        defaults=inventory.with_point_defaults,
-    ),
-    Resource("devices", "device", "devices", DeviceBody, DeviceChanges),
-    Resource("vendors", "vendor", "vendors", VendorBody, VendorChanges),
-)
-RESOURCE = {r.section: r for r in RESOURCES}
-# URL word → engagement document section.
-SECTIONS = {r.section: r.part for r in RESOURCES}
 
 # -- forms → documents ------------------------------------------------------------------
 
