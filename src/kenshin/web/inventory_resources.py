@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, create_model
 
 from kenshin import inventory
 from kenshin.domain import (
@@ -54,18 +54,6 @@ class PointBody(BaseModel):
     description: str = ""
 
 
-class PointChanges(BaseModel):
-    name: str | None = None
-    kind: ConnectionKind | None = None
-    in_ehr_scope: bool | None = None
-    scope_reason: str | None = None
-    internet_reachable: bool | None = None
-    carrier: str | None = None
-    contract_holder: HolderBody | None = None
-    addresses: list[AddressBody] | None = None  # replaces the list; kept addresses keep
-    description: str | None = None  # their confirmations
-
-
 class DeviceBody(BaseModel):
     key: str
     name: str
@@ -80,30 +68,11 @@ class DeviceBody(BaseModel):
     notes: str = ""
 
 
-class DeviceChanges(BaseModel):
-    name: str | None = None
-    role: DeviceRole | None = None
-    vendor: str | None = None
-    model: str | None = None
-    firmware_version: str | None = None
-    version_source: VersionSource | None = None
-    version_unavailable_reason: str | None = None
-    connection_points: list[str] | None = None
-    managed_by: HolderBody | None = None
-    notes: str | None = None
-
-
 class VendorBody(BaseModel):
     key: str
     company: str
     manages: str = ""
     contacts: list[ContactBody] = []
-
-
-class VendorChanges(BaseModel):
-    company: str | None = None
-    manages: str | None = None
-    contacts: list[ContactBody] | None = None
 
 
 class EngagementBody(BaseModel):
@@ -117,6 +86,21 @@ class EngagementBody(BaseModel):
 
 class EngagementFile(BaseModel):
     yaml: str  # the engagement file's text (kenshin.engagement/1)
+
+
+def changes_of(body: type[BaseModel]) -> type[BaseModel]:
+    """The PATCH body of a section: every field of its POST body but the key, optional.
+
+    A field left out stays as it is; a list given replaces the list (kept addresses keep
+    their confirmations).
+    """
+    fields: dict[str, Any] = {}
+    for name, info in body.model_fields.items():
+        annotation: Any = info.annotation
+        if name != "key":
+            fields[name] = (annotation | None, None)
+    changes: type[BaseModel] = create_model(body.__name__.replace("Body", "Changes"), **fields)
+    return changes
 
 
 # -- the inventory sections: one table drives the JSON CRUD routes -----------------------
@@ -147,11 +131,11 @@ RESOURCES = (
         "point",
         "connection_points",
         PointBody,
-        PointChanges,
+        changes_of(PointBody),
         defaults=inventory.with_point_defaults,
     ),
-    Resource("devices", "device", "devices", DeviceBody, DeviceChanges),
-    Resource("vendors", "vendor", "vendors", VendorBody, VendorChanges),
+    Resource("devices", "device", "devices", DeviceBody, changes_of(DeviceBody)),
+    Resource("vendors", "vendor", "vendors", VendorBody, changes_of(VendorBody)),
 )
 RESOURCE = {r.section: r for r in RESOURCES}
 # URL word → engagement document section.

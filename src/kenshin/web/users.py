@@ -73,7 +73,7 @@ def users_router(kit: WebKit) -> APIRouter:
     def link_to(request: Request, token: str) -> str:
         return str(request.base_url).rstrip("/") + f"/invite/{token}"
 
-    @router.get("/admin/invitations", response_class=HTMLResponse)
+    @router.get("/admin/invitations", response_class=HTMLResponse, name="invitation_admin")
     @router.get("/admin/users", response_class=HTMLResponse)
     def users_admin(request: Request, info: user) -> Response:
         require_staff(info)
