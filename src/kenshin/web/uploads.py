@@ -11,7 +11,6 @@ from __future__ import annotations
 import multiprocessing
 from collections.abc import Callable
 from multiprocessing.connection import Connection
-from multiprocessing.process import BaseProcess
 from typing import Any, TypeVar
 
 import anyio
@@ -35,10 +34,10 @@ __all__ = [
 WORKBOOK_LIMIT = 5 * 1024 * 1024
 MAX_FILES = 20
 PARSERS_AT_ONCE = 2  # parsing threads; the event loop keeps answering everyone else
-# Parsers start from a fork server that has the importers loaded: a fresh, single-threaded
-# process (never a fork of the busy server), quick to start.
 STARTUP_SECONDS = 60.0  # starting the fork server the first time imports the parsers
 _STARTED = "started"
+# Parsers start from a fork server that has the importers loaded: a fresh, single-threaded
+# process (never a fork of the busy server), quick to start.
 _CHILDREN = multiprocessing.get_context("forkserver")
 _CHILDREN.set_forkserver_preload(["kenshin.intake"])
 
@@ -65,11 +64,7 @@ async def parse_apart(work: Callable[..., _T], *args: Any, name: str, seconds: f
     module-level function). A parser that runs out of time is killed, and the uploader
     is told so (``WebError``); the event loop never waits on it.
     """
-    receiving, sending = _CHILDREN.Pipe(duplex=False)
-    child = _CHILDREN.Process(target=_run_child, args=(sending, work, args), daemon=True)
-    child.start()
-    sending.close()
-    outcome = await off_the_loop(lambda: _outcome(child, receiving, seconds))
+    outcome = await off_the_loop(lambda: _run_apart(work, args, seconds))
     if outcome is None:
         raise WebError("web.upload.too_slow", name=name, seconds=f"{seconds:g}")
     done, value = outcome
@@ -94,14 +89,21 @@ def _run_child(sending: Connection, work: Callable[..., Any], args: tuple[Any, .
         sending.close()
 
 
-def _outcome(child: BaseProcess, receiving: Connection, seconds: float) -> tuple[bool, Any] | None:
-    """Wait (in a worker thread) for the child's outcome; ``None`` when time ran out.
+def _run_apart(
+    work: Callable[..., Any], args: tuple[Any, ...], seconds: float
+) -> tuple[bool, Any] | None:
+    """Start the child and wait (in a worker thread: starting it may wait for the fork
+    server) for its outcome; ``None`` when time ran out.
 
     The clock starts when the child says it has started: starting a process on a busy
     machine is not the file's fault. The child is killed and reaped whatever happens,
     so none outlives its request.
     """
+    receiving, sending = _CHILDREN.Pipe(duplex=False)
+    child = _CHILDREN.Process(target=_run_child, args=(sending, work, args), daemon=True)
     try:
+        child.start()
+        sending.close()
         if not receiving.poll(STARTUP_SECONDS):
             return None
         try:
@@ -113,9 +115,11 @@ def _outcome(child: BaseProcess, receiving: Connection, seconds: float) -> tuple
             return (False, RuntimeError(f"parser exited with code {child.exitcode}"))
         return outcome
     finally:
-        if child.is_alive():
-            child.kill()
-        child.join()
+        sending.close()
+        if child.pid is not None:  # started
+            if child.is_alive():
+                child.kill()
+            child.join()
         receiving.close()
 
 
