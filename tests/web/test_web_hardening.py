@@ -79,10 +79,10 @@ def test_workbook_that_unpacks_huge_is_refused_before_openpyxl(
 ) -> None:
     import openpyxl
 
-    from kenshin.intake import hearing_sheet
+    from kenshin.intake.hearing_sheet import read as hearing_read
 
     opened: list[object] = []
-    monkeypatch.setattr(hearing_sheet, "load_workbook", lambda *a, **k: opened.append(a))
+    monkeypatch.setattr(hearing_read, "load_workbook", lambda *a, **k: opened.append(a))
     bomb = _bomb(30 * 1024 * 1024)
     assert len(bomb) < 128 * 1024
     csrf = login(world.client, EMAILS["hospital"])
@@ -140,33 +140,125 @@ def test_chunked_body_is_counted_as_it_streams(world: World) -> None:
     assert world.client.get("/api/engagements/demo-2026/terminals").json() == []
 
 
-def test_upload_parsing_runs_off_the_event_loop(world: World, monkeypatch: Any) -> None:
-    import asyncio
+def _parse_and_tell(pid_file: str, engagement: Any, data: bytes) -> Any:
+    """The real workbook reader, after writing the pid of the process it runs in."""
+    import os
+    from pathlib import Path
 
     from kenshin.web import hearing
 
-    on_loop: list[bool] = []
-    real = hearing.read_answers
+    Path(pid_file).write_text(str(os.getpid()))
+    return hearing.read_workbook(engagement, data)
 
-    def spy(*args: Any, **kwargs: Any) -> Any:
-        try:
-            asyncio.get_running_loop()
-            on_loop.append(True)
-        except RuntimeError:  # a worker thread has no running loop
-            on_loop.append(False)
-        return real(*args, **kwargs)
 
-    monkeypatch.setattr(hearing, "read_answers", spy)
-    csrf = login(world.client, EMAILS["hospital"])
-    world.client.get("/")
+def _stuck_parser(pid_file: str, engagement: Any, data: bytes) -> Any:
+    """A parser that never finishes in time: writes its pid, then sleeps past any limit."""
+    import os
+    import time
+    from pathlib import Path
+
+    Path(pid_file).write_text(str(os.getpid()))
+    time.sleep(120)
+    raise AssertionError("the parser should have been killed")
+
+
+def _pid_alive(pid: int) -> bool:
+    import os
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_upload_parsing_runs_in_another_process(
+    world: World, monkeypatch: Any, tmp_path: Any
+) -> None:
+    import os
+    from functools import partial
+
     from tests.web.test_web_workflow import _xlsx_bytes
 
-    world.client.post(
-        "/engagements/demo-2026/hearing-upload",
+    from kenshin.web import hearing
+
+    pid_file = tmp_path / "parser.pid"
+    monkeypatch.setattr(hearing, "read_workbook", partial(_parse_and_tell, str(pid_file)))
+    csrf = login(world.client, EMAILS["hospital"])
+    url = "/engagements/demo-2026/hearing-upload"
+    refused = world.client.post(  # the child's refusal comes back whole
+        url,
         data={"csrf": csrf},
         files={"workbook": ("h.xlsx", _xlsx_bytes(), "application/octet-stream")},
     )
-    assert on_loop == [False]
+    assert refused.status_code == 400
+    assert "ヒアリングシートに不備があるため" in refused.text
+    template = world.client.get("/engagements/demo-2026/hearing/template.xlsx").content
+    response = world.client.post(
+        url,
+        data={"csrf": csrf},
+        files={"workbook": ("h.xlsx", template, "application/octet-stream")},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+    pid = int(pid_file.read_text())
+    assert pid != os.getpid()
+    assert not _pid_alive(pid)
+
+
+def test_a_parser_past_its_time_is_killed_and_the_server_keeps_answering(
+    world: World, monkeypatch: Any, tmp_path: Any
+) -> None:
+    import threading
+    import time
+    from functools import partial
+
+    from fastapi.testclient import TestClient
+    from tests.web.test_web_workflow import _xlsx_bytes
+
+    from kenshin.web import WebSettings, create_app, hearing
+
+    pid_file = tmp_path / "parser.pid"
+    monkeypatch.setattr(hearing, "read_workbook", partial(_stuck_parser, str(pid_file)))
+    settings = WebSettings(report_dir=world.reports, parse_seconds=3)
+    with TestClient(create_app(world.store, settings), base_url="https://testserver") as client:
+        csrf = login(client, EMAILS["hospital"])
+        answers: dict[str, Any] = {}
+
+        def upload() -> None:
+            answers["upload"] = client.post(
+                "/engagements/demo-2026/hearing-upload",
+                data={"csrf": csrf},
+                files={"workbook": ("h.xlsx", _xlsx_bytes(), "application/octet-stream")},
+            )
+
+        uploading = threading.Thread(target=upload)
+        uploading.start()
+        for _ in range(1200):  # bounded: the parser has started when its pid is written
+            if pid_file.exists() and pid_file.read_text():
+                break
+            time.sleep(0.05)
+        pid = int(pid_file.read_text())
+        started = time.monotonic()
+        assert _pid_alive(pid)
+        asked = time.monotonic()
+        health = client.get("/healthz")
+        assert health.status_code == 200
+        assert time.monotonic() - asked < 2.0
+        assert uploading.is_alive()  # answered while the parser is still stuck
+        uploading.join(timeout=30)
+    assert not uploading.is_alive()
+    assert time.monotonic() - started < 15  # stopped after 3 s, not after its 120 s
+    response = answers["upload"]
+    assert response.status_code == 400
+    assert "h.xlsx の読み取りが 3 秒を超えたため中止しました" in response.text
+    assert not _pid_alive(pid)
+    with world.store.session() as session:
+        from kenshin.store import AuditLog
+
+        assert not [
+            e for e in AuditLog(session).events("demo-2026") if e.action == "hearing.import"
+        ]
 
 
 def _address_request(world: World) -> int:
@@ -523,11 +615,11 @@ def test_invitations_are_listed_and_revocable_and_dead_links_show_no_form(world:
 
 
 def test_login_backoff_grows_and_clears(monkeypatch: Any) -> None:
-    from kenshin.web import app as web_app
+    from kenshin.web import login as web_login
 
     now = [1000.0]
-    monkeypatch.setattr(web_app.time, "monotonic", lambda: now[0])
-    backoff = web_app.LoginBackoff(free=5, longest=900)
+    monkeypatch.setattr(web_login.time, "monotonic", lambda: now[0])
+    backoff = web_login.LoginBackoff(free=5, longest=900)
     for _ in range(5):
         assert backoff.allow("198.51.100.1", "a@example.jp")
         backoff.failed("198.51.100.1", "a@example.jp")

@@ -5,7 +5,7 @@ NIST SP 800-63B (``web/passwords.py``). Invitation and session tokens are random
 256-bit values given to the user once; the database keeps only their SHA-256 digests.
 An invitation never touches an existing account: a surveyor resets a password by
 clearing it and sending a reset link, and every session of the account ends. Repeated
-failed logins slow down the source that makes them (``LoginBackoff`` in the app), so
+failed logins slow down the source that makes them (``LoginBackoff`` in ``web/login.py``), so
 nobody can lock the owner out.
 """
 

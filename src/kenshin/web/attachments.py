@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import Depends, FastAPI, File, Header, HTTPException, UploadFile
+from fastapi import APIRouter, Depends, File, Header, HTTPException, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel
 
@@ -60,20 +60,19 @@ def submission_json(done: Submission) -> dict[str, Any]:
     }
 
 
-def register_attachments(
-    app: FastAPI, kit: WebKit, the_request: FindRequest, answer: Answerer
-) -> None:
-    """Add the attachment routes (``answer`` is the request page's own answering path)."""
+def attachments_router(kit: WebKit, the_request: FindRequest, answer: Answerer) -> APIRouter:
+    """The attachment routes (``answer`` is the request page's own answering path)."""
+    router = APIRouter()
     user = Annotated[SessionInfo, Depends(kit.require_user)]
 
-    @app.get("/api/engagements/{code}/requests/{number}/attachments")
+    @router.get("/api/engagements/{code}/requests/{number}/attachments")
     def api_attachments(code: str, number: int, info: user) -> list[dict[str, Any]]:
         """The request's files, with what was read from device outputs."""
         the_request(info, code, number)
         with kit.db() as session:
             return [a.as_dict() for a in AttachmentRepository(session).for_request(code, number)]
 
-    @app.post("/api/engagements/{code}/requests/{number}/attachments")
+    @router.post("/api/engagements/{code}/requests/{number}/attachments")
     async def api_attach(
         code: str,
         number: int,
@@ -88,7 +87,7 @@ def register_attachments(
         done = await off_the_loop(lambda: answer(info, code, number, AnswerBody(), chosen))
         return submission_json(done)
 
-    @app.get(
+    @router.get(
         "/engagements/{code}/requests/{number}/attachments/{attachment_id}",
         response_class=Response,
         responses={200: {"content": {"application/octet-stream": {}}}},
@@ -123,3 +122,5 @@ def register_attachments(
                 "Digest": f"sha-256={found.sha256}",
             },
         )
+
+    return router

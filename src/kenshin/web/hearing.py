@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, File, Form, Header, HTTPException, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Header, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel
 from starlette.datastructures import FormData
@@ -36,7 +36,7 @@ from kenshin.store import EngagementRepository
 from kenshin.web._kit import WebKit
 from kenshin.web.access import Action
 from kenshin.web.accounts import SessionInfo
-from kenshin.web.uploads import WORKBOOK_LIMIT, Kind, off_the_loop, read_upload
+from kenshin.web.uploads import WORKBOOK_LIMIT, Kind, off_the_loop, parse_apart, read_upload
 
 SECTIONS = ("institution", *TABLE_SECTIONS)
 BLANK_ROWS = 2  # empty rows offered for new vendors, lines, devices, terminals
@@ -96,8 +96,17 @@ def _summary(result: HearingImport) -> dict[str, Any]:
     return {"added": result.added, "updated": result.updated}
 
 
-def register_hearing(app: FastAPI, kit: WebKit) -> None:
-    """Add the hearing-sheet page, its sections, the workbook and the JSON API."""
+def read_workbook(engagement: Engagement, data: bytes) -> HearingImport:
+    """An uploaded hearing workbook read against ``engagement`` (runs in a child process)."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "hearing.xlsx"
+        path.write_bytes(data)
+        return read_answers(engagement, path)
+
+
+def hearing_router(kit: WebKit) -> APIRouter:
+    """The hearing-sheet page, its sections, the workbook and the JSON API."""
+    router = APIRouter()
     user = Annotated[SessionInfo, Depends(kit.require_user)]
 
     def apply(info: SessionInfo, code: str, answers: HearingAnswers, how: str) -> HearingImport:
@@ -151,14 +160,14 @@ def register_hearing(app: FastAPI, kit: WebKit) -> None:
         response.status_code = status
         return response
 
-    @app.get("/engagements/{code}/hearing", response_class=HTMLResponse)
+    @router.get("/engagements/{code}/hearing", response_class=HTMLResponse)
     def hearing(request: Request, code: str, info: user) -> Response:
         engagement, _ = kit.load_engagement(info, code, Action.HEARING)
         saved = request.query_params.get("saved", "")
         message = translate("web.hearing.saved", kit.lang_of(request)) if saved else ""
         return hearing_page(request, info, engagement, message=message)
 
-    @app.post("/engagements/{code}/hearing/{section}", response_class=HTMLResponse)
+    @router.post("/engagements/{code}/hearing/{section}", response_class=HTMLResponse)
     async def hearing_section(request: Request, code: str, section: str, info: user) -> Response:
         form = await request.form()
         kit.check_csrf(info, _text(form, "csrf") or None)
@@ -184,13 +193,13 @@ def register_hearing(app: FastAPI, kit: WebKit) -> None:
             f"/engagements/{code}/hearing?saved={section}#{section}", status_code=303
         )
 
-    @app.get("/api/engagements/{code}/hearing")
+    @router.get("/api/engagements/{code}/hearing")
     def api_hearing(code: str, info: user) -> dict[str, Any]:
         """The hearing sheet's current answers, in the shape the POST takes."""
         engagement, _ = kit.load_engagement(info, code, Action.HEARING)
         return form_values(engagement)
 
-    @app.post(
+    @router.post(
         "/api/engagements/{code}/hearing",
         responses={400: {"description": "Problems, each with its field"}},
     )
@@ -218,7 +227,7 @@ def register_hearing(app: FastAPI, kit: WebKit) -> None:
                 status_code=400,
             )
 
-    @app.get("/engagements/{code}/hearing/template.xlsx")
+    @router.get("/engagements/{code}/hearing/template.xlsx")
     def hearing_template(code: str, info: user) -> Response:
         engagement, _ = kit.load_engagement(info, code, Action.HEARING)
         buffer = io.BytesIO()
@@ -229,7 +238,7 @@ def register_hearing(app: FastAPI, kit: WebKit) -> None:
             headers={"Content-Disposition": f'attachment; filename="hearing-{code}.xlsx"'},
         )
 
-    @app.post("/engagements/{code}/hearing-upload", response_class=HTMLResponse)
+    @router.post("/engagements/{code}/hearing-upload", response_class=HTMLResponse)
     async def hearing_upload(
         request: Request,
         code: str,
@@ -242,14 +251,13 @@ def register_hearing(app: FastAPI, kit: WebKit) -> None:
         lang = kit.lang_of(request)
         try:
             data = await read_upload(workbook, WORKBOOK_LIMIT, Kind.WORKBOOK)
-
-            def parse() -> HearingImport:
-                with tempfile.TemporaryDirectory() as folder:
-                    path = Path(folder) / "hearing.xlsx"
-                    path.write_bytes(data)
-                    return read_answers(engagement, path)
-
-            result = await off_the_loop(parse)
+            result = await parse_apart(
+                read_workbook,
+                engagement,
+                data,
+                name=workbook.filename or "-",
+                seconds=kit.settings.parse_seconds,
+            )
         except KenshinError as exc:
             return hearing_page(
                 request, info, engagement, message=exc.message(lang), section="upload", status=400
@@ -265,3 +273,5 @@ def register_hearing(app: FastAPI, kit: WebKit) -> None:
             updated=str(sum(result.updated.values())),
         )
         return RedirectResponse(f"/engagements/{code}/hearing?saved=upload", status_code=303)
+
+    return router

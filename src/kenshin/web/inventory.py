@@ -11,9 +11,9 @@ the form that caused them, in the user's language, with status 400.
 
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, File, Form, Header, HTTPException, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Header, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 from starlette.datastructures import FormData
 
 from kenshin import inventory
@@ -30,120 +30,27 @@ from kenshin.domain import (
 from kenshin.errors import KenshinError
 from kenshin.i18n import Lang, translate
 from kenshin.intake import IntakeError, parse_bytes, to_document
-from kenshin.intake.engagement_file import MAX_BEDS, MAX_FILE_BYTES
+from kenshin.intake.engagement_file import MAX_FILE_BYTES
 from kenshin.store import EngagementRepository
 from kenshin.web._kit import WebKit
 from kenshin.web.access import Action
 from kenshin.web.accounts import SessionInfo
-from kenshin.web.uploads import Kind, off_the_loop, read_upload
+from kenshin.web.inventory_resources import (
+    RESOURCE,
+    RESOURCES,
+    SECTIONS,
+    EngagementBody,
+    EngagementFile,
+    Resource,
+)
+from kenshin.web.uploads import Kind, off_the_loop, parse_apart, read_upload
 from kenshin.web.workflow import _plain
 
-# URL word → engagement document section.
-SECTIONS = {"points": "connection_points", "devices": "devices", "vendors": "vendors"}
 SVG = "image/svg+xml"
 CsrfHeader = Annotated[str | None, Header()]
 SVG_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {"content": {SVG: {"schema": {"type": "string"}}}, "description": "The diagram (SVG)"}
 }
-
-
-# -- JSON bodies (the document format of the engagement file) --------------------------
-
-
-class HolderBody(BaseModel):
-    kind: HolderKind = HolderKind.HOSPITAL
-    vendor: str | None = None
-    name: str = ""
-
-
-class AddressBody(BaseModel):
-    address: str
-    assignment: AddressAssignment = AddressAssignment.UNKNOWN
-
-
-class ContactBody(BaseModel):
-    name: str
-    role: str = ""
-    email: str = ""
-    phone: str = ""
-
-
-class PointBody(BaseModel):
-    key: str
-    name: str
-    kind: ConnectionKind
-    in_ehr_scope: bool = True
-    scope_reason: str = ""
-    internet_reachable: bool | None = None  # default: by kind
-    carrier: str = ""
-    contract_holder: HolderBody = HolderBody()
-    addresses: list[AddressBody] = []
-    description: str = ""
-
-
-class PointChanges(BaseModel):
-    name: str | None = None
-    kind: ConnectionKind | None = None
-    in_ehr_scope: bool | None = None
-    scope_reason: str | None = None
-    internet_reachable: bool | None = None
-    carrier: str | None = None
-    contract_holder: HolderBody | None = None
-    addresses: list[AddressBody] | None = None  # replaces the list; kept addresses keep
-    description: str | None = None  # their confirmations
-
-
-class DeviceBody(BaseModel):
-    key: str
-    name: str
-    role: DeviceRole
-    vendor: str = ""
-    model: str = ""
-    firmware_version: str = ""
-    version_source: VersionSource | None = None
-    version_unavailable_reason: str = ""
-    connection_points: list[str] = []
-    managed_by: HolderBody = HolderBody()
-    notes: str = ""
-
-
-class DeviceChanges(BaseModel):
-    name: str | None = None
-    role: DeviceRole | None = None
-    vendor: str | None = None
-    model: str | None = None
-    firmware_version: str | None = None
-    version_source: VersionSource | None = None
-    version_unavailable_reason: str | None = None
-    connection_points: list[str] | None = None
-    managed_by: HolderBody | None = None
-    notes: str | None = None
-
-
-class VendorBody(BaseModel):
-    key: str
-    company: str
-    manages: str = ""
-    contacts: list[ContactBody] = []
-
-
-class VendorChanges(BaseModel):
-    company: str | None = None
-    manages: str | None = None
-    contacts: list[ContactBody] | None = None
-
-
-class EngagementBody(BaseModel):
-    code: str
-    title: str
-    institution: str
-    prefecture: str = ""
-    bed_count: int | None = Field(default=None, ge=0, le=MAX_BEDS)
-    status: EngagementStatus = EngagementStatus.DRAFT
-
-
-class EngagementFile(BaseModel):
-    yaml: str  # the engagement file's text (kenshin.engagement/1)
 
 
 # -- forms → documents ------------------------------------------------------------------
@@ -238,8 +145,9 @@ def _form_errors(
     return fields, general
 
 
-def register_inventory(app: FastAPI, kit: WebKit) -> None:
-    """Add the diagram page, the inventory edits and engagement create/import/export."""
+def inventory_router(kit: WebKit) -> APIRouter:
+    """The diagram page, the inventory edits and engagement create/import/export."""
+    router = APIRouter()
     user = Annotated[SessionInfo, Depends(kit.require_user)]
 
     def diagram_page(
@@ -286,14 +194,16 @@ def register_inventory(app: FastAPI, kit: WebKit) -> None:
 
     # -- the diagram --------------------------------------------------------------------
 
-    @app.get("/engagements/{code}/diagram", response_class=HTMLResponse)
+    @router.get("/engagements/{code}/diagram", response_class=HTMLResponse)
     def diagram(request: Request, code: str, info: user) -> Response:
         engagement, _ = kit.load_engagement(info, code, Action.DIAGRAM)
         done = request.query_params.get("done", "")
         message = translate("web.inventory.saved", kit.lang_of(request), key=done) if done else ""
         return diagram_page(request, info, engagement, message=message)
 
-    @app.get("/api/engagements/{code}/diagram.svg", response_class=Response, responses=SVG_RESPONSE)
+    @router.get(
+        "/api/engagements/{code}/diagram.svg", response_class=Response, responses=SVG_RESPONSE
+    )
     def api_diagram(request: Request, code: str, info: user) -> Response:
         engagement, _ = kit.load_engagement(info, code, Action.DIAGRAM)
         return Response(inline_svg(engagement, kit.lang_of(request)), media_type=SVG)
@@ -304,8 +214,9 @@ def register_inventory(app: FastAPI, kit: WebKit) -> None:
         info: SessionInfo, code: str, section: str, operation: str, key: str, item: dict[str, Any]
     ) -> Engagement:
         """Add, edit or remove one item; 404 for an item that is not there."""
-        engagement, _ = kit.load_engagement(info, code, Action.EDIT_INVENTORY)
-        part = SECTIONS[section]
+        resource = RESOURCE[section]
+        engagement, _ = kit.load_engagement(info, code, resource.action)
+        part = resource.part
         if operation != "add" and key not in {
             i["key"] for i in to_document(engagement).get(part, [])
         }:
@@ -313,8 +224,7 @@ def register_inventory(app: FastAPI, kit: WebKit) -> None:
         with kit.db() as session:
             if operation == "add":
                 key = str(item.get("key", ""))
-                body = inventory.with_point_defaults(item) if section == "points" else item
-                updated = inventory.add_item(session, code, part, body)
+                updated = inventory.add_item(session, code, part, resource.defaults(item))
             elif operation == "edit":
                 changes = {k: v for k, v in item.items() if k != "key"}
                 updated = inventory.edit_item(session, code, part, key, changes)
@@ -395,7 +305,7 @@ def register_inventory(app: FastAPI, kit: WebKit) -> None:
             (f"{base}/{{key}}/edit", edit_form, "edit"),
             (f"{base}/{{key}}/remove", remove_form, "remove"),
         ):
-            app.add_api_route(
+            router.add_api_route(
                 path,
                 endpoint,
                 methods=["POST"],
@@ -408,80 +318,45 @@ def register_inventory(app: FastAPI, kit: WebKit) -> None:
 
     # -- the JSON API -------------------------------------------------------------------
 
-    @app.post("/api/engagements/{code}/points")
-    def api_add_point(
-        code: str, body: PointBody, info: user, x_csrf_token: CsrfHeader = None
-    ) -> dict[str, Any]:
-        kit.check_csrf(info, x_csrf_token)
-        updated = change(info, code, "points", "add", "", body.model_dump(mode="json"))
-        return item_json(updated, "points", body.key)
+    def json_routes(resource: Resource) -> None:
+        """POST (add), PATCH (edit) and DELETE (remove) of one section, on literal paths."""
+        section = resource.section
 
-    @app.patch("/api/engagements/{code}/points/{key}")
-    def api_edit_point(
-        code: str, key: str, body: PointChanges, info: user, x_csrf_token: CsrfHeader = None
-    ) -> dict[str, Any]:
-        kit.check_csrf(info, x_csrf_token)
-        given = body.model_dump(mode="json", exclude_unset=True)
-        updated = change(info, code, "points", "edit", key, given)
-        return item_json(updated, "points", key)
+        def add(code: str, body: BaseModel, info: user, x_csrf_token: CsrfHeader = None) -> Any:
+            kit.check_csrf(info, x_csrf_token)
+            given = body.model_dump(mode="json")
+            updated = change(info, code, section, "add", "", given)
+            return item_json(updated, section, str(given["key"]))
 
-    @app.delete("/api/engagements/{code}/points/{key}")
-    def api_remove_point(
-        code: str, key: str, info: user, x_csrf_token: CsrfHeader = None
-    ) -> dict[str, str]:
-        kit.check_csrf(info, x_csrf_token)
-        change(info, code, "points", "remove", key, {})
-        return {"removed": key}
+        def edit(
+            code: str, key: str, body: BaseModel, info: user, x_csrf_token: CsrfHeader = None
+        ) -> Any:
+            kit.check_csrf(info, x_csrf_token)
+            given = body.model_dump(mode="json", exclude_unset=True)
+            updated = change(info, code, section, "edit", key, given)
+            return item_json(updated, section, key)
 
-    @app.post("/api/engagements/{code}/devices")
-    def api_add_device(
-        code: str, body: DeviceBody, info: user, x_csrf_token: CsrfHeader = None
-    ) -> dict[str, Any]:
-        kit.check_csrf(info, x_csrf_token)
-        updated = change(info, code, "devices", "add", "", body.model_dump(mode="json"))
-        return item_json(updated, "devices", body.key)
+        def remove(code: str, key: str, info: user, x_csrf_token: CsrfHeader = None) -> Any:
+            kit.check_csrf(info, x_csrf_token)
+            change(info, code, section, "remove", key, {})
+            return {"removed": key}
 
-    @app.patch("/api/engagements/{code}/devices/{key}")
-    def api_edit_device(
-        code: str, key: str, body: DeviceChanges, info: user, x_csrf_token: CsrfHeader = None
-    ) -> dict[str, Any]:
-        kit.check_csrf(info, x_csrf_token)
-        given = body.model_dump(mode="json", exclude_unset=True)
-        updated = change(info, code, "devices", "edit", key, given)
-        return item_json(updated, "devices", key)
+        # The bodies differ by section: FastAPI reads them from the annotations.
+        add.__annotations__ |= {"body": resource.body, "return": dict[str, Any]}
+        edit.__annotations__ |= {"body": resource.changes, "return": dict[str, Any]}
+        remove.__annotations__["return"] = dict[str, str]
+        base = f"/api/engagements/{{code}}/{section}"
+        for path, endpoint, method, verb in (
+            (base, add, "POST", "add"),
+            (f"{base}/{{key}}", edit, "PATCH", "edit"),
+            (f"{base}/{{key}}", remove, "DELETE", "remove"),
+        ):
+            router.add_api_route(
+                path, endpoint, methods=[method], name=f"api_{verb}_{resource.name}"
+            )
 
-    @app.delete("/api/engagements/{code}/devices/{key}")
-    def api_remove_device(
-        code: str, key: str, info: user, x_csrf_token: CsrfHeader = None
-    ) -> dict[str, str]:
-        kit.check_csrf(info, x_csrf_token)
-        change(info, code, "devices", "remove", key, {})
-        return {"removed": key}
-
-    @app.post("/api/engagements/{code}/vendors")
-    def api_add_vendor(
-        code: str, body: VendorBody, info: user, x_csrf_token: CsrfHeader = None
-    ) -> dict[str, Any]:
-        kit.check_csrf(info, x_csrf_token)
-        updated = change(info, code, "vendors", "add", "", body.model_dump(mode="json"))
-        return item_json(updated, "vendors", body.key)
-
-    @app.patch("/api/engagements/{code}/vendors/{key}")
-    def api_edit_vendor(
-        code: str, key: str, body: VendorChanges, info: user, x_csrf_token: CsrfHeader = None
-    ) -> dict[str, Any]:
-        kit.check_csrf(info, x_csrf_token)
-        given = body.model_dump(mode="json", exclude_unset=True)
-        updated = change(info, code, "vendors", "edit", key, given)
-        return item_json(updated, "vendors", key)
-
-    @app.delete("/api/engagements/{code}/vendors/{key}")
-    def api_remove_vendor(
-        code: str, key: str, info: user, x_csrf_token: CsrfHeader = None
-    ) -> dict[str, str]:
-        kit.check_csrf(info, x_csrf_token)
-        change(info, code, "vendors", "remove", key, {})
-        return {"removed": key}
+    for resource in RESOURCES:
+        json_routes(resource)
 
     # -- engagements: create, import, export ---------------------------------------------
 
@@ -505,13 +380,14 @@ def register_inventory(app: FastAPI, kit: WebKit) -> None:
         kit.audit(info.user.email, "engagement.create", created.code)
         return created
 
-    def import_file(info: SessionInfo, data: bytes, name: str, code: str | None) -> Engagement:
-        """Import (or update) from the file; with ``code``, only that engagement."""
+    def import_file(
+        info: SessionInfo, engagement: Engagement, name: str, code: str | None
+    ) -> Engagement:
+        """Import (or update) the parsed file; with ``code``, only that engagement."""
         if code is None:
             require_staff(info)
         else:
             kit.load_engagement(info, code, Action.EDIT_INVENTORY)
-        engagement = parse_bytes(data, name)
         if code is not None and engagement.code != code:
             raise inventory.InventoryError(
                 "web.inventory.other_code", found=engagement.code, code=code
@@ -526,6 +402,15 @@ def register_inventory(app: FastAPI, kit: WebKit) -> None:
             created=str(created).lower(),
         )
         return engagement
+
+    async def import_upload(info: SessionInfo, file: UploadFile, code: str | None) -> Engagement:
+        """An uploaded engagement file: read within limits, parsed apart, then imported."""
+        data = await read_upload(file, MAX_FILE_BYTES, Kind.TEXT)
+        name = file.filename or "engagement.yaml"
+        parsed = await parse_apart(
+            parse_bytes, data, name, name=name, seconds=kit.settings.parse_seconds
+        )
+        return await off_the_loop(lambda: import_file(info, parsed, name, code))
 
     def export(info: SessionInfo, code: str) -> str:
         kit.load_engagement(info, code, Action.EDIT_INVENTORY)
@@ -548,12 +433,12 @@ def register_inventory(app: FastAPI, kit: WebKit) -> None:
         response.status_code = status
         return response
 
-    @app.get("/admin/engagements", response_class=HTMLResponse)
+    @router.get("/admin/engagements", response_class=HTMLResponse)
     def new_engagement(request: Request, info: user) -> Response:
         require_staff(info)
         return new_page(request, info)
 
-    @app.post("/admin/engagements", response_class=HTMLResponse)
+    @router.post("/admin/engagements", response_class=HTMLResponse)
     def create_form(
         request: Request,
         info: user,
@@ -584,7 +469,7 @@ def register_inventory(app: FastAPI, kit: WebKit) -> None:
             return new_page(request, info, exc.message(kit.lang_of(request)), status=400)
         return RedirectResponse(f"/engagements/{created.code}/diagram", status_code=303)
 
-    @app.post("/admin/engagements/import", response_class=HTMLResponse)
+    @router.post("/admin/engagements/import", response_class=HTMLResponse)
     async def import_any_form(
         request: Request,
         info: user,
@@ -594,15 +479,12 @@ def register_inventory(app: FastAPI, kit: WebKit) -> None:
         kit.check_csrf(info, csrf)
         require_staff(info)
         try:
-            data = await read_upload(file, MAX_FILE_BYTES, Kind.TEXT)
-            engagement = await off_the_loop(
-                lambda: import_file(info, data, file.filename or "engagement.yaml", None)
-            )
+            engagement = await import_upload(info, file, None)
         except KenshinError as exc:
             return new_page(request, info, exc.message(kit.lang_of(request)), status=400)
         return RedirectResponse(f"/engagements/{engagement.code}/diagram", status_code=303)
 
-    @app.post("/engagements/{code}/import", response_class=HTMLResponse)
+    @router.post("/engagements/{code}/import", response_class=HTMLResponse)
     async def import_form(
         request: Request,
         code: str,
@@ -613,10 +495,7 @@ def register_inventory(app: FastAPI, kit: WebKit) -> None:
         kit.check_csrf(info, csrf)
         engagement, _ = kit.load_engagement(info, code, Action.EDIT_INVENTORY)
         try:
-            data = await read_upload(file, MAX_FILE_BYTES, Kind.TEXT)
-            await off_the_loop(
-                lambda: import_file(info, data, file.filename or "engagement.yaml", code)
-            )
+            await import_upload(info, file, code)
         except KenshinError as exc:
             lang = kit.lang_of(request)
             return diagram_page(
@@ -630,7 +509,7 @@ def register_inventory(app: FastAPI, kit: WebKit) -> None:
             )
         return RedirectResponse(f"/engagements/{code}/diagram?done={code}", status_code=303)
 
-    @app.get("/engagements/{code}/engagement.yaml")
+    @router.get("/engagements/{code}/engagement.yaml")
     def export_download(code: str, info: user) -> Response:
         return Response(
             export(info, code),
@@ -638,7 +517,7 @@ def register_inventory(app: FastAPI, kit: WebKit) -> None:
             headers={"Content-Disposition": f'attachment; filename="{code}.yaml"'},
         )
 
-    @app.post("/api/engagements")
+    @router.post("/api/engagements")
     def api_create(
         body: EngagementBody, info: user, x_csrf_token: CsrfHeader = None
     ) -> dict[str, Any]:
@@ -646,17 +525,20 @@ def register_inventory(app: FastAPI, kit: WebKit) -> None:
         document: dict[str, Any] = _plain(to_document(create(info, body.model_dump(mode="json"))))
         return document
 
-    @app.post("/api/engagement-imports")
+    @router.post("/api/engagement-imports")
     def api_import(
         body: EngagementFile, info: user, x_csrf_token: CsrfHeader = None
     ) -> dict[str, str]:
         kit.check_csrf(info, x_csrf_token)
-        engagement = import_file(info, body.yaml.encode("utf-8"), "api", None)
+        require_staff(info)  # before the file is read: others learn nothing from its errors
+        engagement = import_file(info, parse_bytes(body.yaml.encode("utf-8"), "api"), "api", None)
         return {"code": engagement.code}
 
-    @app.get("/api/engagements/{code}/export")
+    @router.get("/api/engagements/{code}/export")
     def api_export(code: str, info: user) -> dict[str, str]:
         return {"code": code, "yaml": export(info, code)}
+
+    return router
 
 
 def _next_keys(engagement: Engagement) -> dict[str, str]:

@@ -13,7 +13,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import Depends, FastAPI, Form, Header, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, Header, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -119,15 +119,19 @@ def status_json(status: Any, lang: str = "ja") -> dict[str, Any]:
     }
 
 
-def register_jobs(
-    app: FastAPI, kit: WebKit, report_dir: Path, pipeline: ScanPipeline, runner: Any = None
-) -> Callable[[SessionInfo, str, str, dict[str, str]], Any]:
-    """Add the job routes; ``runner`` defaults to ``kenshin.jobs.runner_for`` with the
+SubmitJob = Callable[[SessionInfo, str, str, dict[str, str]], Any]
+
+
+def jobs_router(
+    kit: WebKit, report_dir: Path, pipeline: ScanPipeline, runner: Any = None
+) -> tuple[APIRouter, SubmitJob]:
+    """The job routes; ``runner`` defaults to ``kenshin.jobs.runner_for`` with the
     application's scan ``pipeline``.
 
     A report is written to ``report_dir/<engagement>/<lang>``, chosen here and never by
-    the caller. Returns the submit function (used by the report page).
+    the caller. Returns the router and the submit function (used by the report page).
     """
+    router = APIRouter()
     user = Annotated[SessionInfo, Depends(kit.require_user)]
     cache: dict[str, Any] = {}
 
@@ -170,12 +174,12 @@ def register_jobs(
         listed = the_runner().list(engagement_code=code)
         return sorted(listed, key=lambda s: s.created_at, reverse=True)
 
-    @app.get("/static/kenshin.js", include_in_schema=False)
+    @router.get("/static/kenshin.js", include_in_schema=False)
     def script() -> Response:
         text = (resources.files("kenshin.web") / "static" / "kenshin.js").read_text("utf-8")
         return Response(text, media_type="text/javascript")
 
-    @app.get("/engagements/{code}/jobs", response_class=HTMLResponse)
+    @router.get("/engagements/{code}/jobs", response_class=HTMLResponse)
     def jobs_page(request: Request, code: str, info: user) -> Response:
         engagement, _ = kit.load_engagement(info, code, Action.RUN_JOBS)
         listed = [status_json(s, kit.lang_of(request)) for s in jobs_of(code)]
@@ -200,7 +204,7 @@ def register_jobs(
             message=request.query_params.get("error", ""),
         )
 
-    @app.post("/engagements/{code}/jobs")
+    @router.post("/engagements/{code}/jobs")
     def start_form(
         request: Request,
         code: str,
@@ -217,12 +221,12 @@ def register_jobs(
         submit(info, code, kind, params)
         return RedirectResponse(f"/engagements/{code}/jobs", status_code=303)
 
-    @app.get("/api/engagements/{code}/jobs")
+    @router.get("/api/engagements/{code}/jobs")
     def api_jobs(request: Request, code: str, info: user) -> list[dict[str, Any]]:
         kit.load_engagement(info, code, Action.RUN_JOBS)
         return [status_json(s, kit.lang_of(request)) for s in jobs_of(code)]
 
-    @app.post("/api/engagements/{code}/jobs")
+    @router.post("/api/engagements/{code}/jobs")
     def api_start(
         code: str,
         body: JobRequest,
@@ -232,11 +236,11 @@ def register_jobs(
         kit.check_csrf(info, x_csrf_token)
         return status_json(submit(info, code, body.kind, body.params))
 
-    @app.get("/api/jobs/{job_id}")
+    @router.get("/api/jobs/{job_id}")
     def api_job(request: Request, job_id: str, info: user) -> dict[str, Any]:
         return status_json(job_of(info, job_id), kit.lang_of(request))
 
-    @app.post("/api/jobs/{job_id}/cancel")
+    @router.post("/api/jobs/{job_id}/cancel")
     def api_cancel(
         job_id: str, info: user, x_csrf_token: Annotated[str | None, Header()] = None
     ) -> dict[str, Any]:
@@ -246,7 +250,7 @@ def register_jobs(
             cancel_job(kit.store, the_runner(), str(found.id), actor=info.user.email)
         )
 
-    return submit
+    return router, submit
 
 
 def scan_plan_preview(store: Store, code: str, lang: str) -> tuple[list[str], str]:

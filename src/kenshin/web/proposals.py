@@ -7,12 +7,13 @@ approves or rejects it. Approving applies it through ``kenshin.requests.apply_an
 the same gate as every other answer, and audits the scope change.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from ipaddress import ip_address
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, Form, HTTPException
+from fastapi import APIRouter, Depends, Form, HTTPException
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -207,8 +208,9 @@ def decide(session: Session, code: str, proposal_id: int, approve: bool, actor: 
         )
 
 
-def register_proposals(app: FastAPI, kit: WebKit) -> None:
-    """Add the surveyor's approve and reject routes."""
+def proposals_router(kit: WebKit) -> APIRouter:
+    """The surveyor's approve and reject routes."""
+    router = APIRouter()
     user = Annotated[SessionInfo, Depends(kit.require_user)]
 
     def decided(info: SessionInfo, code: str, proposal_id: int, csrf: str, approve: bool) -> None:
@@ -219,16 +221,21 @@ def register_proposals(app: FastAPI, kit: WebKit) -> None:
         with kit.db() as session:
             decide(session, code, proposal_id, approve, info.user.email)
 
-    @app.post("/engagements/{code}/proposals/{proposal_id}/approve")
-    def approve(
-        code: str, proposal_id: int, info: user, csrf: Annotated[str, Form()] = ""
-    ) -> Response:
-        decided(info, code, proposal_id, csrf, True)
-        return RedirectResponse(f"/engagements/{code}/requests#proposals", status_code=303)
+    def decision(approve: bool) -> Callable[..., Response]:
+        def decide_route(
+            code: str, proposal_id: int, info: user, csrf: Annotated[str, Form()] = ""
+        ) -> Response:
+            decided(info, code, proposal_id, csrf, approve)
+            return RedirectResponse(f"/engagements/{code}/requests#proposals", status_code=303)
 
-    @app.post("/engagements/{code}/proposals/{proposal_id}/reject")
-    def reject(
-        code: str, proposal_id: int, info: user, csrf: Annotated[str, Form()] = ""
-    ) -> Response:
-        decided(info, code, proposal_id, csrf, False)
-        return RedirectResponse(f"/engagements/{code}/requests#proposals", status_code=303)
+        return decide_route
+
+    for verb, approve in (("approve", True), ("reject", False)):
+        router.add_api_route(
+            f"/engagements/{{code}}/proposals/{{proposal_id}}/{verb}",
+            decision(approve),
+            methods=["POST"],
+            name=verb,
+        )
+
+    return router

@@ -8,18 +8,18 @@ served, by their fixed names.
 """
 
 import os
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from kenshin.i18n import resolve_lang
 from kenshin.web._kit import WebKit
 from kenshin.web.access import Action
 from kenshin.web.accounts import SessionInfo
+from kenshin.web.jobs import SubmitJob
 
 DOWNLOADS = {
     "report.pdf": "application/pdf",
@@ -29,13 +29,13 @@ DOWNLOADS = {
 LANGS = ("ja", "en")
 
 
-def register_reports(
-    app: FastAPI,
+def reports_router(
     kit: WebKit,
     report_dir: Path,
-    submit_job: Callable[[SessionInfo, str, str, dict[str, str]], Any],
-) -> None:
-    """Add the report routes; ``submit_job(info, code, kind, params)`` starts a job."""
+    submit_job: SubmitJob,
+) -> APIRouter:
+    """The report routes; ``submit_job(info, code, kind, params)`` starts a job."""
+    router = APIRouter()
     user = Annotated[SessionInfo, Depends(kit.require_user)]
 
     def folder(code: str, lang: str) -> Path:
@@ -51,7 +51,7 @@ def register_reports(
                     found.append({"lang": lang, "name": name, "built_at": stamp})
         return found
 
-    @app.get("/engagements/{code}/report", response_class=HTMLResponse)
+    @router.get("/engagements/{code}/report", response_class=HTMLResponse)
     def report_page(request: Request, code: str, info: user) -> Response:
         engagement, _ = kit.load_engagement(info, code, Action.REPORT)
         return kit.page(
@@ -63,7 +63,7 @@ def register_reports(
             langs=LANGS,
         )
 
-    @app.get("/api/engagements/{code}/report")
+    @router.get("/api/engagements/{code}/report")
     def api_report(code: str, info: user) -> list[dict[str, str]]:
         kit.load_engagement(info, code, Action.REPORT)
         return [
@@ -76,7 +76,7 @@ def register_reports(
             for f in available(code)
         ]
 
-    @app.post("/engagements/{code}/report")
+    @router.post("/engagements/{code}/report")
     def build(
         code: str,
         info: user,
@@ -88,7 +88,7 @@ def register_reports(
         submit_job(info, code, "report", {"lang": resolve_lang(lang)})
         return RedirectResponse(f"/engagements/{code}/jobs", status_code=303)
 
-    @app.get("/engagements/{code}/report/{lang}/{name}")
+    @router.get("/engagements/{code}/report/{lang}/{name}")
     def download(code: str, lang: str, name: str, info: user) -> Response:
         kit.load_engagement(info, code, Action.REPORT)
         if lang not in LANGS or name not in DOWNLOADS:
@@ -106,3 +106,5 @@ def register_reports(
                 "frame-ancestors 'none'"
             )
         return response
+
+    return router

@@ -8,22 +8,20 @@ changes their own password after giving the current one; every session then ends
 this browser gets a new one.
 """
 
-from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from kenshin.i18n import translate
 from kenshin.store import EngagementRepository
 from kenshin.web._kit import WebKit
-from kenshin.web.accounts import Accounts, Role, SessionInfo, User, WebError
-
-StartSession = Callable[[Response, User], None]
+from kenshin.web.accounts import Accounts, Role, SessionInfo, WebError
 
 
-def register_users(app: FastAPI, kit: WebKit, start_session: StartSession) -> None:
-    """Add the invitation, user-list and password routes."""
+def users_router(kit: WebKit) -> APIRouter:
+    """The invitation, user-list and password routes."""
+    router = APIRouter()
     user = Annotated[SessionInfo, Depends(kit.require_user)]
 
     def require_staff(info: SessionInfo) -> None:
@@ -75,17 +73,13 @@ def register_users(app: FastAPI, kit: WebKit, start_session: StartSession) -> No
     def link_to(request: Request, token: str) -> str:
         return str(request.base_url).rstrip("/") + f"/invite/{token}"
 
-    @app.get("/admin/invitations", response_class=HTMLResponse)
-    def invitation_admin(request: Request, info: user) -> Response:
-        require_staff(info)
-        return admin_page(request, info)
-
-    @app.get("/admin/users", response_class=HTMLResponse)
+    @router.get("/admin/invitations", response_class=HTMLResponse, name="invitation_admin")
+    @router.get("/admin/users", response_class=HTMLResponse)
     def users_admin(request: Request, info: user) -> Response:
         require_staff(info)
         return admin_page(request, info)
 
-    @app.post("/admin/invitations", response_class=HTMLResponse)
+    @router.post("/admin/invitations", response_class=HTMLResponse)
     def create_invitation(
         request: Request,
         info: user,
@@ -114,7 +108,7 @@ def register_users(app: FastAPI, kit: WebKit, start_session: StartSession) -> No
             return admin_page(request, info, error=message, status=400)
         return admin_page(request, info, link=link_to(request, token), link_for=email)
 
-    @app.post("/admin/invitations/{invitation_id}/revoke")
+    @router.post("/admin/invitations/{invitation_id}/revoke")
     def revoke(invitation_id: int, info: user, csrf: Annotated[str, Form()] = "") -> Response:
         kit.check_csrf(info, csrf)
         require_staff(info)
@@ -122,7 +116,7 @@ def register_users(app: FastAPI, kit: WebKit, start_session: StartSession) -> No
             Accounts(session).revoke_invitation(info.user, invitation_id)
         return RedirectResponse("/admin/users#invitations", status_code=303)
 
-    @app.post("/admin/users/{user_id}/reset", response_class=HTMLResponse)
+    @router.post("/admin/users/{user_id}/reset", response_class=HTMLResponse)
     def reset(
         request: Request, user_id: int, info: user, csrf: Annotated[str, Form()] = ""
     ) -> Response:
@@ -141,21 +135,21 @@ def register_users(app: FastAPI, kit: WebKit, start_session: StartSession) -> No
             Accounts(session).set_active(info.user, user_id, active)
         return RedirectResponse("/admin/users#users", status_code=303)
 
-    @app.post("/admin/users/{user_id}/deactivate")
+    @router.post("/admin/users/{user_id}/deactivate")
     def deactivate(user_id: int, info: user, csrf: Annotated[str, Form()] = "") -> Response:
         return set_active(info, user_id, csrf, False)
 
-    @app.post("/admin/users/{user_id}/activate")
+    @router.post("/admin/users/{user_id}/activate")
     def activate(user_id: int, info: user, csrf: Annotated[str, Form()] = "") -> Response:
         return set_active(info, user_id, csrf, True)
 
-    @app.get("/account/password", response_class=HTMLResponse)
+    @router.get("/account/password", response_class=HTMLResponse)
     def password_form(request: Request, info: user) -> Response:
         done = request.query_params.get("done", "")
         message = translate("web.password_changed", kit.lang_of(request)) if done else ""
         return kit.page(request, "password.html", info, error="", message=message)
 
-    @app.post("/account/password", response_class=HTMLResponse)
+    @router.post("/account/password", response_class=HTMLResponse)
     def change_password(
         request: Request,
         info: user,
@@ -178,5 +172,7 @@ def register_users(app: FastAPI, kit: WebKit, start_session: StartSession) -> No
             response.status_code = 400
             return response
         response = RedirectResponse("/account/password?done=1", status_code=303)
-        start_session(response, info.user)
+        kit.start_session(response, info.user)
         return response
+
+    return router

@@ -14,7 +14,7 @@ from datetime import date
 from ipaddress import ip_address
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, File, Form, Header, HTTPException, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Header, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -58,9 +58,9 @@ from kenshin.terminals import (
 from kenshin.web._kit import WebKit
 from kenshin.web.access import Action
 from kenshin.web.accounts import Membership, Role, SessionInfo, WebError
-from kenshin.web.attachments import AnswerBody, read_files, register_attachments
-from kenshin.web.hearing import register_hearing
-from kenshin.web.proposals import hold, proposals, register_proposals
+from kenshin.web.attachments import AnswerBody, attachments_router, read_files
+from kenshin.web.hearing import hearing_router
+from kenshin.web.proposals import hold, proposals, proposals_router
 from kenshin.web.uploads import MAX_FILES, Kind, off_the_loop, read_upload
 
 
@@ -144,20 +144,21 @@ def visible_requests(
     ]
 
 
-def register_workflow(app: FastAPI, kit: WebKit) -> None:
-    """Add the hearing-sheet, terminal and request routes to ``app``."""
+def workflow_router(kit: WebKit) -> APIRouter:
+    """The hearing-sheet, terminal and request routes."""
+    router = APIRouter()
     user = Annotated[SessionInfo, Depends(kit.require_user)]
-    register_hearing(app, kit)
+    router.include_router(hearing_router(kit))
 
     # -- surveyor: state of every engagement ---------------------------------------------
 
-    @app.get("/api/engagements/{code}/state")
+    @router.get("/api/engagements/{code}/state")
     def api_state(code: str, info: user) -> dict[str, Any]:
         engagement, _ = kit.load_engagement(info, code, Action.RUN_JOBS)
         with kit.db() as session:
             return engagement_state(session, engagement).as_dict()
 
-    @app.get("/board", response_class=HTMLResponse)
+    @router.get("/board", response_class=HTMLResponse)
     def board(request: Request, info: user) -> Response:
         if not info.user.is_staff:
             raise HTTPException(status_code=404, detail="not found")
@@ -194,19 +195,19 @@ def register_workflow(app: FastAPI, kit: WebKit) -> None:
         response.status_code = status
         return response
 
-    @app.get("/engagements/{code}/terminals", response_class=HTMLResponse)
+    @router.get("/engagements/{code}/terminals", response_class=HTMLResponse)
     def terminals(request: Request, code: str, info: user) -> Response:
         engagement, _ = kit.load_engagement(info, code, Action.TERMINALS)
         return terminals_page(request, info, engagement)
 
-    @app.get("/api/engagements/{code}/terminals")
+    @router.get("/api/engagements/{code}/terminals")
     def api_terminals(code: str, info: user) -> list[dict[str, Any]]:
         kit.load_engagement(info, code, Action.TERMINALS)
         with kit.db() as session:
             found = stored_assessments(session, code)
         return [_plain(assessment_to_json(a)) for a in found]
 
-    @app.post("/engagements/{code}/terminals", response_class=HTMLResponse)
+    @router.post("/engagements/{code}/terminals", response_class=HTMLResponse)
     def add_terminal(
         request: Request,
         code: str,
@@ -246,7 +247,7 @@ def register_workflow(app: FastAPI, kit: WebKit) -> None:
         kit.audit(info.user.email, "terminals.pick", code, hostname=hostname.strip())
         return RedirectResponse(f"/engagements/{code}/terminals", status_code=303)
 
-    @app.post("/engagements/{code}/terminals/{key}/remove")
+    @router.post("/engagements/{code}/terminals/{key}/remove")
     def remove_terminal(
         code: str, key: str, info: user, csrf: Annotated[str, Form()] = ""
     ) -> Response:
@@ -263,7 +264,7 @@ def register_workflow(app: FastAPI, kit: WebKit) -> None:
         kit.audit(info.user.email, "terminals.unpick", code, key=key)
         return RedirectResponse(f"/engagements/{code}/terminals", status_code=303)
 
-    @app.get("/engagements/{code}/terminals/collector.ps1")
+    @router.get("/engagements/{code}/terminals/collector.ps1")
     def collector(code: str, info: user) -> Response:
         kit.load_engagement(info, code, Action.TERMINALS)
         # A BOM so Windows PowerShell 5.1 reads the Japanese messages as UTF-8.
@@ -273,7 +274,7 @@ def register_workflow(app: FastAPI, kit: WebKit) -> None:
             headers={"Content-Disposition": 'attachment; filename="kenshin-collector.ps1"'},
         )
 
-    @app.post("/engagements/{code}/terminals-upload", response_class=HTMLResponse)
+    @router.post("/engagements/{code}/terminals-upload", response_class=HTMLResponse)
     async def terminals_upload(
         request: Request,
         code: str,
@@ -316,7 +317,7 @@ def register_workflow(app: FastAPI, kit: WebKit) -> None:
             raise HTTPException(status_code=404, detail="not found")
         return request
 
-    @app.get("/engagements/{code}/requests", response_class=HTMLResponse)
+    @router.get("/engagements/{code}/requests", response_class=HTMLResponse)
     def requests_page(request: Request, code: str, info: user) -> Response:
         engagement, found = requests_of(info, code, Action.REQUESTS)
         lang = kit.lang_of(request)
@@ -348,7 +349,7 @@ def register_workflow(app: FastAPI, kit: WebKit) -> None:
             assignments=[AddressAssignment.FIXED.value, AddressAssignment.DYNAMIC.value],
         )
 
-    @app.get("/api/engagements/{code}/requests")
+    @router.get("/api/engagements/{code}/requests")
     def api_requests(code: str, info: user) -> list[dict[str, Any]]:
         _, found = requests_of(info, code, Action.REQUESTS)
         return [_request_json(r) for r in found]
@@ -390,7 +391,7 @@ def register_workflow(app: FastAPI, kit: WebKit) -> None:
             asked_only=True,
         ).submission
 
-    @app.post("/engagements/{code}/requests/{number}/answer", response_class=HTMLResponse)
+    @router.post("/engagements/{code}/requests/{number}/answer", response_class=HTMLResponse)
     async def answer_form(
         code: str,
         number: int,
@@ -421,7 +422,7 @@ def register_workflow(app: FastAPI, kit: WebKit) -> None:
             status_code=303,
         )
 
-    @app.post("/api/engagements/{code}/requests/{number}/answer")
+    @router.post("/api/engagements/{code}/requests/{number}/answer")
     def api_answer(
         code: str,
         number: int,
@@ -432,17 +433,17 @@ def register_workflow(app: FastAPI, kit: WebKit) -> None:
         kit.check_csrf(info, x_csrf_token)
         return _request_json(answer(info, code, number, body).request)
 
-    register_attachments(app, kit, the_request, answer)
-    register_proposals(app, kit)
+    router.include_router(attachments_router(kit, the_request, answer))
+    router.include_router(proposals_router(kit))
 
-    @app.post("/engagements/{code}/requests/draft")
+    @router.post("/engagements/{code}/requests/draft")
     def draft_requests(code: str, info: user, csrf: Annotated[str, Form()] = "") -> Response:
         kit.check_csrf(info, csrf)
         kit.load_engagement(info, code, Action.MANAGE_REQUESTS)
         draft_vendor_requests(kit.store, code, actor=info.user.email)
         return RedirectResponse(f"/engagements/{code}/requests", status_code=303)
 
-    @app.post("/engagements/{code}/requests/{number}/send")
+    @router.post("/engagements/{code}/requests/{number}/send")
     def send_request(
         code: str,
         number: int,
@@ -459,6 +460,8 @@ def register_workflow(app: FastAPI, kit: WebKit) -> None:
         the_request(info, code, number)
         mark_request_sent(kit.store, code, number, due=due_date, actor=info.user.email)
         return RedirectResponse(f"/engagements/{code}/requests", status_code=303)
+
+    return router
 
 
 def _request_json(request: VendorRequest) -> dict[str, Any]:
