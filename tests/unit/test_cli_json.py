@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from kenshin.jobs import InProcessRunner, JobKind, JobSpec, JobState
+from kenshin.store import open_store
 from kenshin.store.schema import HEAD_REVISION
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "scan"
@@ -57,14 +59,21 @@ def test_import_nmap_names_the_run(tmp_path: Path) -> None:
 
 
 def test_jobs_retry_prints_the_new_job(tmp_path: Path) -> None:
-    submitted = run(tmp_path, "jobs", "scan", "no-such-engagement", "--json")
-    assert submitted.returncode == 1  # the job ran here and failed: nothing to scan
-    failed = json.loads(submitted.stdout)
-    assert failed["state"] == "failed"
-    retried = as_json(run(tmp_path, "jobs", "retry", failed["id"], "--json"))
-    assert retried["retry_of"] == failed["id"]
+    # 'kenshin jobs scan' refuses an unknown engagement before queueing, so the failed job
+    # is queued straight through the runner: a scan of an engagement that is not there
+    assert run(tmp_path, "db", "status", "--json").returncode == 0  # creates the store
+    store = open_store(f"sqlite:///{tmp_path / 'k.sqlite3'}")
+    try:
+        runner = InProcessRunner(store)
+        spec = JobSpec(JobKind.SCAN, "no-such-engagement", {}, "tester")
+        failed_id = runner.submit(spec)
+        assert runner.wait(failed_id, timeout=60).state is JobState.FAILED
+    finally:
+        store.dispose()
+    retried = as_json(run(tmp_path, "jobs", "retry", failed_id, "--json"))
+    assert retried["retry_of"] == failed_id
     listed = {job["id"] for job in as_json(run(tmp_path, "jobs", "list", "--json"))}
-    assert retried["id"] in listed - {failed["id"]}
+    assert retried["id"] in listed - {failed_id}
 
 
 def test_user_invite_prints_the_link(tmp_path: Path) -> None:
