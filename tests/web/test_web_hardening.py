@@ -261,6 +261,38 @@ def test_a_parser_past_its_time_is_killed_and_the_server_keeps_answering(
         ]
 
 
+def test_terminal_files_are_read_in_a_child_killed_after_its_time(
+    world: World, monkeypatch: Any, tmp_path: Any
+) -> None:
+    """Terminal collector files go through the same child process and time limit as the
+    workbooks (issue #19): a reader past its time is killed, nothing is stored."""
+    import os
+    from functools import partial
+
+    from fastapi.testclient import TestClient
+
+    from kenshin.terminals import demo_terminal_files
+    from kenshin.web import WebSettings, create_app, workflow
+
+    pid_file = tmp_path / "reader.pid"
+    monkeypatch.setattr(workflow, "check_files", partial(_stuck_parser, str(pid_file)))
+    settings = WebSettings(report_dir=world.reports, parse_seconds=2)
+    name, data = demo_terminal_files()[0]
+    with TestClient(create_app(world.store, settings), base_url="https://testserver") as client:
+        csrf = login(client, EMAILS["hospital"])
+        response = client.post(
+            "/engagements/demo-2026/terminals-upload",
+            data={"csrf": csrf},
+            files=[("files", (name, data, "application/json"))],
+        )
+        assert response.status_code == 400
+        assert f"{name} の読み取りが 2 秒を超えたため中止しました" in response.text
+        pid = int(pid_file.read_text())
+        assert pid != os.getpid()
+        assert not _pid_alive(pid)
+        assert client.get("/api/engagements/demo-2026/terminals").json() == []
+
+
 def _address_request(world: World) -> int:
     """A sent request to V-EHR that asks for CP-02's global address (it lost its address)."""
     import dataclasses

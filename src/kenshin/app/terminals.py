@@ -7,7 +7,12 @@ from datetime import datetime
 
 from kenshin.domain.clock import japan_today
 from kenshin.store import Store, now_utc
-from kenshin.terminals import TerminalAssessment, import_terminal_files
+from kenshin.terminals import (
+    CheckedFile,
+    TerminalAssessment,
+    import_terminal_files,
+    store_checked_files,
+)
 
 
 def import_terminals(
@@ -31,4 +36,20 @@ def import_terminals(
             japan_today(now or now_utc()),
             add_missing=add_missing,
             actor=actor,
+        )
+
+
+def import_checked_terminals(
+    store: Store,
+    code: str,
+    checked: Sequence[CheckedFile],
+    *,
+    actor: str,
+    now: datetime | None = None,
+) -> list[TerminalAssessment]:
+    """Store files already read by ``terminals.check_files`` (the web reads them in a child
+    process under a time limit); evaluated, stored and audited as ``import_terminals``."""
+    with store.session() as session:
+        return store_checked_files(
+            session, code, checked, japan_today(now or now_utc()), actor=actor
         )

@@ -37,10 +37,12 @@ from kenshin.terminals.parse import (
 )
 from kenshin.terminals.rules import RULES, decode_product_state
 from kenshin.terminals.storage import (
+    CheckedFile,
     assessment_to_json,
     check_files,
     import_terminal_files,
     reading_to_json,
+    store_checked_files,
     stored_assessments,
 )
 
@@ -48,6 +50,7 @@ __all__ = [
     "MAX_FILE_BYTES",
     "RULES",
     "STATUSES",
+    "CheckedFile",
     "ChecklistItem",
     "CollectedTerminal",
     "TerminalAssessment",
@@ -68,5 +71,6 @@ __all__ = [
     "reading_to_json",
     "schema",
     "seal_payload",
+    "store_checked_files",
     "stored_assessments",
 ]

@@ -135,9 +135,23 @@ def import_terminal_files(
     Nothing is written unless every file is good. Re-importing a terminal replaces its
     result; findings that no longer appear are marked fixed.
     """
+    engagement = EngagementRepository(session).get(engagement_code)
+    checked = check_files(engagement, files, add_missing=add_missing)
+    return store_checked_files(session, engagement_code, checked, today, actor=actor)
+
+
+def store_checked_files(
+    session: Session,
+    engagement_code: str,
+    checked: Sequence[CheckedFile],
+    today: date,
+    *,
+    actor: str = "cli",
+) -> list[TerminalAssessment]:
+    """Evaluate and store files ``check_files`` has read (the web reads them in a child
+    process, under a time limit, and stores them here)."""
     repository = EngagementRepository(session)
     engagement = repository.get(engagement_code)
-    checked = check_files(engagement, files, add_missing=add_missing)
     new = [c for c in checked if c.new_terminal]
     if new:
         _add_terminals(session, engagement, new)

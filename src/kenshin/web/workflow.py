@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from kenshin.app.requests import answer_request
 from kenshin.app.requests import draft_requests as draft_vendor_requests
 from kenshin.app.requests import send_request as mark_request_sent
-from kenshin.app.terminals import import_terminals
+from kenshin.app.terminals import import_checked_terminals
 from kenshin.domain import (
     AddressAssignment,
     Engagement,
@@ -52,6 +52,7 @@ from kenshin.store import (
 from kenshin.terminals import (
     MAX_FILE_BYTES,
     assessment_to_json,
+    check_files,
     collector_script,
     stored_assessments,
 )
@@ -61,7 +62,7 @@ from kenshin.web.accounts import Membership, Role, SessionInfo, WebError
 from kenshin.web.attachments import AnswerBody, attachments_router, read_files
 from kenshin.web.hearing import hearing_router
 from kenshin.web.proposals import hold, proposals, proposals_router
-from kenshin.web.uploads import MAX_FILES, Kind, off_the_loop, read_upload
+from kenshin.web.uploads import MAX_FILES, Kind, off_the_loop, parse_apart, read_upload
 
 
 @dataclass(frozen=True)
@@ -293,8 +294,15 @@ def workflow_router(kit: WebKit) -> APIRouter:
                 for i, f in enumerate(files, start=1)
             ]
 
+            checked = await parse_apart(
+                check_files,
+                engagement,
+                pairs,
+                name=", ".join(name for name, _ in pairs) or "-",
+                seconds=kit.settings.parse_seconds,
+            )
             await off_the_loop(
-                lambda: import_terminals(kit.store, code, pairs, actor=info.user.email)
+                lambda: import_checked_terminals(kit.store, code, checked, actor=info.user.email)
             )
         except KenshinError as exc:
             return terminals_page(request, info, engagement, message=exc.message(lang), status=400)
