@@ -602,3 +602,45 @@ def test_a_service_that_resets_before_the_scanner_looks_is_open() -> None:
         listener.close()
         server.join(timeout=15)
     assert tcp_states(outcome.report) == {port: PortState.OPEN}
+
+
+@pytest.mark.parametrize("mode", [TcpMode.CONNECT, TcpMode.SYN, None])
+def test_every_probe_waits_for_its_targets_own_slot(
+    mode: TcpMode | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two addresses, a per-target limit far below the fleet's rate: each address's probes
+    are booked one by one, at least ``1 / target_rate`` apart (``None``: UDP)."""
+    if mode is TcpMode.SYN:
+        _need_root()
+    import kenshin.scan.engine as engine_module
+    from kenshin.scan.pacing import TargetPacing
+
+    booked: dict[int, list[float]] = {}
+
+    class Recording(TargetPacing):
+        def take(self, i: int, count: int = 1, now: float | None = None) -> float:
+            moment = time.monotonic() if now is None else now
+            delay = super().take(i, count, moment)
+            if delay == 0.0:
+                booked.setdefault(i, []).append(moment)
+            return delay
+
+    monkeypatch.setattr(engine_module, "TargetPacing", Recording)
+    polite = FAST.with_changes(target_rate=400.0)
+    kind = socket.SOCK_DGRAM if mode is None else socket.SOCK_STREAM
+    ports = tuple(sorted(free_ports(12, kind)))
+    plan = ScanPlan(
+        ("127.0.0.1", "127.0.0.2"),
+        ports if mode is not None else (),
+        ports if mode is None else (),
+        mode or TcpMode.AUTO,
+        False,
+    )
+    outcome = asyncio.run(run_scan(plan, adhoc_scope(env={}), polite))
+    assert outcome.status is RunStatus.FINISHED
+    assert outcome.counts["probed"] == 2 * len(ports)
+    assert sorted(booked) == [0, 1]
+    for stamps in booked.values():
+        assert len(stamps) >= len(ports)  # every probe (and any re-probe) took a slot
+        gaps = [later - earlier for earlier, later in zip(stamps, stamps[1:], strict=False)]
+        assert min(gaps) >= 1 / 400.0 - 1e-9

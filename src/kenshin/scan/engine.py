@@ -31,7 +31,13 @@ from kenshin.domain import (
 )
 from kenshin.scan.errors import ScanError
 from kenshin.scan.guard import Guard
-from kenshin.scan.pacing import AdaptiveRate, EmergencyStop, RateChange, TokenBucket
+from kenshin.scan.pacing import (
+    AdaptiveRate,
+    EmergencyStop,
+    RateChange,
+    TargetPacing,
+    TokenBucket,
+)
 from kenshin.scan.settings import ScanSettings, TcpMode
 from kenshin.scan.state import Outcomes, PortTable
 from kenshin.scan.tcp_connect import tcp_connect_scan
@@ -188,6 +194,13 @@ def pacer(settings: ScanSettings, targets: int, changes: list[RateChange]) -> To
     if settings.adaptive:
         return AdaptiveRate(ceiling, on_change=changes.append)
     return TokenBucket(ceiling) if ceiling < settings.rate else None
+
+
+def target_pacing(settings: ScanSettings, targets: int) -> TargetPacing | None:
+    """Each target's own limit (None when the fleet's rate alone keeps every target under it)."""
+    if settings.target_rate >= settings.rate:
+        return None
+    return TargetPacing(targets, settings.target_rate)
 
 
 def choose_tcp_mode(requested: TcpMode, targets: Sequence[str]) -> tuple[TcpMode, str | None]:
@@ -435,6 +448,7 @@ async def run_scan(
                         stop,
                         collector.tcp_note,
                         pacer(settings, hosts, changes),
+                        target_pacing(settings, hosts),
                     ),
                     collector,
                 )
@@ -448,6 +462,7 @@ async def run_scan(
                     collector,
                     skip_tcp,
                     pacer(settings, hosts, changes),
+                    target_pacing(settings, hosts),
                 )
         if plan.udp_ports and not stop.is_set():
             udp_summary = await udp_scan(
@@ -459,6 +474,7 @@ async def run_scan(
                 collector,
                 skip_udp,
                 pacer(settings, hosts, changes),
+                target_pacing(settings, hosts),
             )
             if udp_summary.undetermined:
                 notes.append("scan.note.udp_undetermined")

@@ -1,4 +1,5 @@
-"""Pacing and stopping: a token bucket, adaptive rate, RTT-based timeouts, the emergency stop."""
+"""Pacing and stopping: a token bucket, per-target spacing, adaptive rate, RTT-based timeouts,
+the emergency stop."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import logging
 import os
 import threading
 import time
+from array import array
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -54,6 +56,44 @@ class TokenBucket:
         A plain bucket keeps its rate; ``AdaptiveRate`` reacts.
         """
         return None
+
+
+class TargetPacing:
+    """At most ``rate`` probes a second towards any one target, however many are sent in all.
+
+    The fleet's bucket caps the scan as a whole; this spaces the probes to each target
+    (by its index in the plan) at least ``1 / rate`` apart, so a retry pass that only a
+    few silent addresses receive, or two sender threads on one address, never go above
+    a target's share. One float per target; thread-safe.
+    """
+
+    def __init__(self, targets: int, rate: float) -> None:
+        self.rate = rate
+        self.interval = 1.0 / rate
+        self._next = array("d", bytes(8 * max(1, targets)))
+        self._lock = threading.Lock()
+
+    def take(self, i: int, count: int = 1, now: float | None = None) -> float:
+        """Book ``count`` probes to target ``i`` if it is due (0.0), else the seconds until it is.
+
+        Nothing is booked when the answer is above zero: ask again after that long.
+        """
+        moment = time.monotonic() if now is None else now
+        with self._lock:
+            due = self._next[i]
+            if due > moment:
+                return due - moment
+            self._next[i] = moment + count * self.interval
+            return 0.0
+
+    def wait(self, i: int, count: int = 1) -> None:
+        """Blocking variant for sender threads: sleep until target ``i`` is due, then book."""
+        while (delay := self.take(i, count)) > 0:
+            time.sleep(delay)
+
+    async def acquire(self, i: int, count: int = 1) -> None:
+        while (delay := self.take(i, count)) > 0:
+            await asyncio.sleep(delay)
 
 
 _log = logging.getLogger("kenshin.scan.pacing")

@@ -31,7 +31,7 @@ from ipaddress import IPv4Address
 
 from kenshin.domain import PortState
 from kenshin.scan.guard import Guard
-from kenshin.scan.pacing import EmergencyStop, RttEstimator, TokenBucket
+from kenshin.scan.pacing import EmergencyStop, RttEstimator, TargetPacing, TokenBucket
 from kenshin.scan.settings import ScanSettings
 from kenshin.scan.state import Outcomes, PortTable
 
@@ -169,9 +169,11 @@ class SynScan:
         notify: Callable[[int, int], None] | None = None,
         source_for: Callable[[str], str] | None = None,
         bucket: TokenBucket | None = None,
+        spacing: TargetPacing | None = None,
     ) -> None:
         self.settings = settings
         self.bucket = bucket
+        self.spacing = spacing
         self._resending = False
         self.guard = guard
         self.stop = stop
@@ -334,6 +336,7 @@ class SynScan:
         multiplier = self.cookies.multiplier
         source_port = self.source_port
         permit = self.guard.permit
+        spaced = self.spacing.wait if self.spacing is not None else None
         pack_into = struct.pack_into
         sendto = sender.sendto
         stop = self.stop
@@ -354,6 +357,8 @@ class SynScan:
                 budget -= 1
                 address = targets[i]
                 permit(address)
+                if spaced is not None:
+                    spaced(i)
                 cookie = (((secrets[i] + port) * multiplier) & 0xFFFFFFFFFFFFFFFF) >> 32
                 packet = single if single is not None else templates[source_of[i]]
                 total = bases[i] + port + (cookie >> 16) + (cookie & 0xFFFF)
@@ -497,18 +502,28 @@ async def tcp_syn_scan(
     stop: EmergencyStop,
     notify: Callable[[int, int], None] | None = None,
     bucket: TokenBucket | None = None,
+    spacing: TargetPacing | None = None,
 ) -> bool:
     """SYN-scan every cell of ``table`` without an outcome, in a thread; False when stopped.
 
     Outcomes are written into ``table``; ``notify(i, j)`` is called (from the scan's
     threads) for each new one, so the caller can pass them on as they come. ``bucket``
-    paces the packets (default: a plain bucket at ``settings.rate``).
+    paces the packets (default: a plain bucket at ``settings.rate``), ``spacing`` the
+    packets to each target (by table index).
     """
     for address in table.targets:
         if not isinstance(_ipv4(address), IPv4Address):
             raise ValueError("SYN scan is IPv4 only")
     scan = SynScan(
-        table.targets, table.ports, settings, guard, stop, table=table, notify=notify, bucket=bucket
+        table.targets,
+        table.ports,
+        settings,
+        guard,
+        stop,
+        table=table,
+        notify=notify,
+        bucket=bucket,
+        spacing=spacing,
     )
     return await asyncio.to_thread(scan.run)
 
