@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import os
 import select
 import socket
@@ -642,5 +643,5 @@ def test_every_probe_waits_for_its_targets_own_slot(
     assert sorted(booked) == [0, 1]
     for stamps in booked.values():
         assert len(stamps) >= len(ports)  # every probe (and any re-probe) took a slot
-        gaps = [later - earlier for earlier, later in zip(stamps, stamps[1:], strict=False)]
+        gaps = [later - earlier for earlier, later in itertools.pairwise(stamps)]
         assert min(gaps) >= 1 / 400.0 - 1e-9
