@@ -36,6 +36,7 @@ from typing import Any
 from celery import Celery, Task
 from celery.signals import task_received
 from kombu.entity import Queue
+from kombu.exceptions import ChannelError
 from sqlalchemy import func, select, update
 
 from kenshin.config import database_url
@@ -273,6 +274,16 @@ def dispatch_scan(app: Celery, store: Store, job_id: str, spec: JobSpec) -> int:
                 )
             )
         )
+        # sent now: a queued unit without a holder is in the broker from this moment
+        session.execute(
+            update(JobUnitRow)
+            .where(
+                JobUnitRow.job_id == job_id,
+                JobUnitRow.state == "queued",
+                JobUnitRow.worker == "",
+            )
+            .values(held_at=now_utc())
+        )
     for key in keys:
         app.send_task("kenshin.scan_unit", args=[job_id, key], queue=scan_queue(app))
     if not keys:
@@ -407,12 +418,14 @@ def reap_orphans(app: Celery, store: Store) -> int:
 
     The broker re-delivers such units too (RabbitMQ when the connection drops, Redis
     after ``visibility_timeout``), but only when its own bookkeeping survived; this
-    looks at the store alone, so a unit is never stranded whatever the broker did. A
+    looks at the store and at how many unit messages the broker holds ready, so a unit
+    is never stranded whatever the broker did. A
     duplicate delivery is harmless: ``claim_unit`` under the target's lease sees the
     unit done, and ``write_unit`` accepts only the unit's newest attempt.
     """
     sent = 0
-    for orphan in orphaned_units(store, silence=LEASE_SECONDS, stale=STALE_HOLD):
+    waiting = waiting_units(app)  # asked before the store: a unit taken meanwhile is held
+    for orphan in orphaned_units(store, silence=LEASE_SECONDS, stale=STALE_HOLD, waiting=waiting):
         if requeue_unit(store, orphan):
             _log.warning(
                 "unit %s of job %s lost its worker; queued again", orphan.key, orphan.job_id
@@ -422,6 +435,18 @@ def reap_orphans(app: Celery, store: Store) -> int:
             )
             sent += 1
     return sent
+
+
+def waiting_units(app: Celery) -> int | None:
+    """Unit messages ready in the broker's units queue (None: the broker did not say)."""
+    try:
+        with app.connection_for_write() as connection:
+            declared = connection.default_channel.queue_declare(queue=scan_queue(app), passive=True)
+    except ChannelError:  # no such queue: Redis drops a list once it is empty
+        return 0
+    except Exception:  # the broker blinked: not known this round
+        return None
+    return int(declared.message_count)
 
 
 def _hold(sender: object = None, request: Any = None, **_: object) -> None:
