@@ -19,11 +19,9 @@ in 198.18.0.0/15.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import platform
-import resource
 import shutil
 import statistics
 import subprocess
@@ -39,47 +37,11 @@ from typing import Any
 from _doc import write_section
 
 HOST_ROLES = ("web", "infra", "edge", "fw")
+EVENT_LOOP: set[str] = set()
+"""Scan kinds whose process ran an event loop (asyncio), for the notes."""
 
 
-# -- the child: one kenshin scan, reported as JSON -----------------------------------
-
-
-def child(spec: dict[str, Any]) -> None:
-    from kenshin.domain import PortState, Protocol
-    from kenshin.scan import HOSPITAL, LAB, ScanPlan, TcpMode, run_scan
-    from kenshin.scope import LabPermission, adhoc_scope
-
-    settings = LAB if spec["profile"] == "lab" else HOSPITAL
-    plan = ScanPlan(
-        tuple(spec["targets"]),
-        tuple(spec.get("tcp", ())),
-        tuple(spec.get("udp", ())),
-        TcpMode(spec.get("mode", "connect")),
-        identify=False,
-    )
-    started = time.perf_counter()
-    outcome = asyncio.run(
-        run_scan(plan, adhoc_scope(LabPermission("benchmark")), settings, list_limit=100)
-    )
-    elapsed = time.perf_counter() - started
-    found: dict[str, list[list[Any]]] = {}
-    for host in outcome.report.hosts:
-        found[host.address] = [
-            [p.protocol.value, p.port, p.state.value]
-            for p in host.ports
-            if p.state in (PortState.OPEN, PortState.OPEN_FILTERED)
-            or (p.protocol is Protocol.UDP and p.state is PortState.CLOSED)
-        ]
-    json.dump(
-        {
-            "seconds": elapsed,
-            "maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-            "mode": outcome.tcp_mode.value if outcome.tcp_mode else "",
-            "found": found,
-            "udp_undetermined": outcome.udp.undetermined if outcome.udp else 0,
-        },
-        sys.stdout,
-    )
+CHILD = Path(__file__).with_name("_scan_child.py")
 
 
 def timed(command: list[str], **kwargs: Any) -> tuple[float, int, subprocess.CompletedProcess[str]]:
@@ -111,7 +73,7 @@ def run_kenshin(spec: dict[str, Any]) -> dict[str, Any]:
         json.dump(spec, handle)
     try:
         wall, peak, result = timed(
-            [sys.executable, __file__, "--child", handle.name],
+            [sys.executable, str(CHILD), handle.name],
             env=dict(os.environ, KENSHIN_STOP_FILE=str(Path(handle.name).with_suffix(".stop"))),
         )
     finally:
@@ -119,6 +81,8 @@ def run_kenshin(spec: dict[str, Any]) -> dict[str, Any]:
     data: dict[str, Any] = json.loads(result.stdout)
     data["maxrss_kib"] = peak
     data["wall"] = wall
+    if data["event_loop"]:
+        EVENT_LOOP.add(spec.get("mode", "udp") if spec.get("tcp") else "udp")
     return data
 
 
@@ -570,7 +534,6 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="ports 1-2000 only (a smoke run)")
-    parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--no-write", action="store_true", help="print, do not edit the doc")
     parser.add_argument(
         "--only",
@@ -582,9 +545,6 @@ def main() -> None:
         "--wide-runs", type=int, default=1, help="runs of each 16,384-address measurement"
     )
     args = parser.parse_args()
-    if args.child:
-        child(json.loads(Path(args.child).read_text()))
-        return
     if os.geteuid() != 0:
         sys.exit("bench/scan.py needs root: the lab uses network namespaces, SYN uses raw sockets")
     if shutil.which("nmap") is None:

@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import os
 from functools import cache
-from importlib import resources
 from typing import Literal
-
-import yaml
 
 Lang = Literal["ja", "en"]
 LANGUAGES: tuple[Lang, ...] = ("ja", "en")
@@ -27,18 +24,22 @@ def resolve_lang(value: str | None = None) -> Lang:
     return "ja"
 
 
-# libyaml's safe loader when PyYAML has it: the catalogue is read at every start-up.
-_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
 @cache
 def catalogue() -> dict[str, dict[str, str]]:
+    """Every message, read once when the first one is needed (a scanning process that
+    never words a message does not load YAML at all)."""
+    from importlib import resources
+
+    import yaml
+
+    # libyaml's safe loader when PyYAML has it: the catalogue is read at every start-up.
+    loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     messages: dict[str, dict[str, str]] = {}
     folder = resources.files("kenshin") / "data" / "i18n"
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if not entry.name.endswith(".yaml"):
             continue
-        loaded = yaml.load(entry.read_text(encoding="utf-8"), Loader=_LOADER) or {}  # noqa: S506 (a safe loader)
+        loaded = yaml.load(entry.read_text(encoding="utf-8"), Loader=loader) or {}  # noqa: S506 (a safe loader)
         for key, texts in loaded.items():
             if key in messages:
                 raise RuntimeError(f"message key {key!r} defined twice ({entry.name})")

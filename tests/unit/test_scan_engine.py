@@ -645,3 +645,56 @@ def test_every_probe_waits_for_its_targets_own_slot(
         assert len(stamps) >= len(ports)  # every probe (and any re-probe) took a slot
         gaps = [later - earlier for earlier, later in itertools.pairwise(stamps)]
         assert min(gaps) >= 1 / 400.0 - 1e-9
+
+
+BLOCKING_CHILD = """
+import json, sys
+from kenshin.scan import LAB, ScanPlan, TcpMode, scan_blocking
+from kenshin.scope import adhoc_scope
+
+ports = tuple(json.loads(sys.argv[1]))
+fast = LAB.with_changes(initial_timeout=0.3, min_timeout=0.1, max_timeout=0.5)
+plan = ScanPlan(("127.0.0.1",), ports, (), TcpMode.SYN, False)
+outcome = scan_blocking(plan, adhoc_scope(env={}), fast)
+states = {p.port: p.state.value for h in outcome.report.hosts for p in h.ports}
+json.dump({"asyncio": "asyncio" in sys.modules, "ssl": "ssl" in sys.modules,
+           "mode": outcome.tcp_mode.value, "status": outcome.status.value,
+           "states": states}, sys.stdout)
+"""
+
+
+def test_a_syn_scan_from_synchronous_code_needs_no_event_loop(tmp_path: Path) -> None:
+    """``scan_blocking`` SYN-scans in threads: the process never imports asyncio (nor the TLS
+    libraries it loads); its results are the async pipeline's."""
+    _need_root()
+    import json
+    import subprocess
+    import sys
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    try:
+        open_port = listener.getsockname()[1]
+        ports = sorted([open_port, *free_ports(10)])
+        done = subprocess.run(
+            [sys.executable, "-c", BLOCKING_CHILD, json.dumps(ports)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+            env={**os.environ, "KENSHIN_STOP_FILE": str(tmp_path / "stop")},
+        )
+        plan = ScanPlan(("127.0.0.1",), tuple(ports), (), TcpMode.SYN, False)
+        reference = asyncio.run(run_scan(plan, adhoc_scope(env={}), FAST))
+    finally:
+        listener.close()
+    child = json.loads(done.stdout)
+    assert child["asyncio"] is False
+    assert child["ssl"] is False
+    assert child["mode"] == "syn"
+    assert child["status"] == "finished"
+    assert {int(p): s for p, s in child["states"].items()} == {
+        p: s.value for p, s in tcp_states(reference.report).items()
+    }
+    assert child["states"][str(open_port)] == "open"

@@ -3,8 +3,6 @@ the emergency stop."""
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import os
 import threading
 import time
@@ -40,6 +38,8 @@ class TokenBucket:
             return 0.0 if self._tokens >= 0 else -self._tokens / self.rate
 
     async def acquire(self, count: float = 1.0) -> None:
+        import asyncio  # here: a SYN scan paces its threads without an event loop
+
         wait = self.reserve(count)
         if wait > 0:
             await asyncio.sleep(wait)
@@ -92,11 +92,10 @@ class TargetPacing:
             time.sleep(delay)
 
     async def acquire(self, i: int, count: int = 1) -> None:
+        import asyncio
+
         while (delay := self.take(i, count)) > 0:
             await asyncio.sleep(delay)
-
-
-_log = logging.getLogger("kenshin.scan.pacing")
 
 
 @dataclass(frozen=True)
@@ -203,7 +202,11 @@ class AdaptiveRate(TokenBucket):
             self.rate = new
             change = RateChange(datetime.now(UTC), old, new, reason)
             self.changes.append(change)
-        _log.info("scan rate %.1f -> %.1f probes/s (%s)", old, new, reason)
+        import logging  # here: a scan whose rate never changes does not load it
+
+        logging.getLogger("kenshin.scan.pacing").info(
+            "scan rate %.1f -> %.1f probes/s (%s)", old, new, reason
+        )
         if self.on_change is not None:
             self.on_change(change)
 

@@ -15,10 +15,8 @@ Needs root (CAP_NET_RAW); ``syn_available()`` says whether it can run. IPv4 only
 
 from __future__ import annotations
 
-import asyncio
 import ctypes
 import errno
-import hashlib
 import os
 import select
 import socket
@@ -28,6 +26,11 @@ import time
 from array import array
 from collections.abc import Callable, Sequence
 from ipaddress import IPv4Address
+
+try:  # hashlib would map OpenSSL (megabytes) for the one keyed hash a scan needs
+    from _blake2 import blake2s
+except ImportError:  # pragma: no cover - an interpreter without the builtin module
+    from hashlib import blake2s
 
 from kenshin.domain import PortState
 from kenshin.scan.guard import Guard
@@ -79,7 +82,7 @@ class _Cookies:
         self.multiplier = int.from_bytes(os.urandom(8), "big") | 1
 
     def host_value(self, address: bytes) -> int:
-        digest = hashlib.blake2s(address, key=self._key, digest_size=8).digest()
+        digest = blake2s(address, key=self._key, digest_size=8).digest()
         return int.from_bytes(digest, "big")
 
     def __call__(self, host_value: int, port: int) -> int:
@@ -495,7 +498,7 @@ class SynScan:
         return completed
 
 
-async def tcp_syn_scan(
+def syn_scan(
     table: PortTable,
     settings: ScanSettings,
     guard: Guard,
@@ -503,8 +506,8 @@ async def tcp_syn_scan(
     notify: Callable[[int, int], None] | None = None,
     bucket: TokenBucket | None = None,
     spacing: TargetPacing | None = None,
-) -> bool:
-    """SYN-scan every cell of ``table`` without an outcome, in a thread; False when stopped.
+) -> SynScan:
+    """A SYN scan of every cell of ``table`` without an outcome, ready to ``run()``.
 
     Outcomes are written into ``table``; ``notify(i, j)`` is called (from the scan's
     threads) for each new one, so the caller can pass them on as they come. ``bucket``
@@ -514,7 +517,7 @@ async def tcp_syn_scan(
     for address in table.targets:
         if not isinstance(_ipv4(address), IPv4Address):
             raise ValueError("SYN scan is IPv4 only")
-    scan = SynScan(
+    return SynScan(
         table.targets,
         table.ports,
         settings,
@@ -525,6 +528,21 @@ async def tcp_syn_scan(
         bucket=bucket,
         spacing=spacing,
     )
+
+
+async def tcp_syn_scan(
+    table: PortTable,
+    settings: ScanSettings,
+    guard: Guard,
+    stop: EmergencyStop,
+    notify: Callable[[int, int], None] | None = None,
+    bucket: TokenBucket | None = None,
+    spacing: TargetPacing | None = None,
+) -> bool:
+    """``syn_scan`` run in a thread from an event loop; False when stopped."""
+    import asyncio
+
+    scan = syn_scan(table, settings, guard, stop, notify, bucket, spacing)
     return await asyncio.to_thread(scan.run)
 
 

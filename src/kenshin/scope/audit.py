@@ -7,7 +7,6 @@ depend on the database.
 
 from __future__ import annotations
 
-import getpass
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 
@@ -20,6 +19,8 @@ SCAN_ACTION = "scan.port"
 
 def current_actor() -> str:
     """The operating-system user running kenshin (the surveyor on the command line)."""
+    import getpass  # here: the audit trail is what a scanning process needs of it
+
     try:
         return getpass.getuser()
     except (KeyError, OSError):
