@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import itertools
 import os
 import select
@@ -198,6 +199,10 @@ class _Udp(asyncio.DatagramProtocol):
             self.transport.sendto(self.reply, addr)
 
 
+def _same(handler: _Udp) -> _Udp:
+    return handler
+
+
 def test_udp_states_and_payloads() -> None:
     async def scenario() -> tuple[Any, dict[str, _Udp], dict[str, int], list[int]]:
         loop = asyncio.get_running_loop()
@@ -211,7 +216,7 @@ def test_udp_states_and_payloads() -> None:
         transports = []
         for name, handler in handlers.items():
             transport, _ = await loop.create_datagram_endpoint(
-                lambda h=handler: h, local_addr=("127.0.0.1", 0)
+                functools.partial(_same, handler), local_addr=("127.0.0.1", 0)
             )
             transports.append(transport)
             ports[name] = transport.get_extra_info("sockname")[1]

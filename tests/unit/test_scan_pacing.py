@@ -82,7 +82,7 @@ def test_a_lasting_change_in_answers_slows_the_scan_only_for_a_while() -> None:
     for _ in range(5):
         pace.observe(answered=40)
         pace.reserve(40)
-    lowered = 0
+    lowered = 0.0
     for _ in range(30):
         pace.reserve(40)  # silence from here on
         lowered = min(lowered or pace.rate, pace.rate)
