@@ -418,7 +418,7 @@ def scan(
             tcp=len(request.tcp_ports),
             udp=len(request.udp_ports),
             profile=settings.profile,
-            rate=int(settings.rate),
+            rate=int(settings.ceiling(hosts)),
         )
 
     listener.announce = announce
