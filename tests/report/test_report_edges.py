@@ -171,7 +171,8 @@ def test_nothing_carried_out_yet_is_pending(demo_engagement: Engagement) -> None
 
 def test_unconfirmed_dynamic_address_is_not_diagnosed(demo_engagement: Engagement) -> None:
     report = demo_report_input(demo_engagement)
-    scan = replace(report.scan, hosts=report.scan.hosts[:1])  # type: ignore[union-attr]
+    assert report.scan is not None
+    scan = replace(report.scan, hosts=report.scan.hosts[:1])
     html = _html(replace(report, scan=scan, engagement=demo_engagement))
     assert "動的IPを診断当日に確認できなかったため未診断" in html
 
