@@ -401,7 +401,7 @@ class _Run:
         if self.stop.file_present():
             raise ScanError("scan.stop_file_present", path=str(self.stop.path))
         self.plan, self.scope, self.settings = plan, scope, settings
-        self.listener, self.list_limit = listener, list_limit
+        self.list_limit = list_limit
         self.guard = Guard(scope)
         self.collector = _Collector(plan, listener)
         self.previous = dict(previous or {})
