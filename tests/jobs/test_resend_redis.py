@@ -23,7 +23,7 @@ from celery import Celery
 from sqlalchemy import func, select, update
 
 from kenshin.domain import PortResult, PortState, Protocol
-from kenshin.jobs import JobKind, JobSpec
+from kenshin.jobs import JobKind, JobSpec, JobState
 from kenshin.jobs.distributed import (
     QUEUE_ENV,
     STALE_HOLD,
@@ -163,3 +163,34 @@ def test_a_unit_taken_by_a_worker_killed_before_it_said_so_is_sent_again_and_sto
             select(func.count()).select_from(ScanPortRow).where(ScanPortRow.run_id == run_id)
         )
     assert rows == 2
+
+
+def test_a_job_whose_last_unit_was_written_by_a_worker_killed_before_closing_it_is_closed(
+    app: Celery, store: Store
+) -> None:
+    spec = JobSpec(
+        JobKind.SCAN,
+        None,
+        {"targets": "198.18.10.10", "ports": "22,443", "profile": "lab", "identify": "false"},
+        "tester",
+    )
+    with store.session() as session:
+        job_id = JobRepository(session).create(spec, runner="celery")
+    dispatch_scan(app, store, job_id, spec)
+    with store.session() as session:
+        key = session.scalar(select(JobUnitRow.key).where(JobUnitRow.job_id == job_id))
+        job = session.get(JobRow, job_id)
+        assert key is not None
+        assert job is not None
+        run_uid = str((job.result or {})["scan_run"])
+    unit = Unit("198.18.10.10", Protocol.TCP, (22, 443))
+    attempt = claim_unit(store, job_id, key, "w1")
+    assert attempt is not None
+    outcome = UnitOutcome(RunStatus.FINISHED, (), "connect")
+    assert write_unit(store, job_id, run_uid, unit, outcome, "w1", attempt, key)
+    # w1 dies here, before finish_if_complete: only the reaper can close the job now
+    with store.session() as session:
+        assert JobRepository(session).get(job_id).state is JobState.RUNNING
+    assert reap_orphans(app, store) == 0
+    with store.session() as session:
+        assert JobRepository(session).get(job_id).state is JobState.SUCCEEDED

@@ -60,6 +60,7 @@ from kenshin.jobs.units import (
     DEFAULT_UNIT_PORTS,
     Unit,
     claim_unit,
+    completed_jobs,
     hold_unit,
     orphaned_units,
     plan_units,
@@ -414,7 +415,8 @@ def _kept(store: Store, target: str, slot: int, holder: str, stop: SharedStop) -
 
 
 def reap_orphans(app: Celery, store: Store) -> int:
-    """Send again every unit whose worker is gone (see ``orphaned_units``).
+    """Send again every unit whose worker is gone (see ``orphaned_units``), and close the
+    jobs whose units are all done (``completed_jobs``).
 
     The broker re-delivers such units too (RabbitMQ when the connection drops, Redis
     after ``visibility_timeout``), but only when its own bookkeeping survived; this
@@ -434,6 +436,9 @@ def reap_orphans(app: Celery, store: Store) -> int:
                 "kenshin.scan_unit", args=[orphan.job_id, orphan.key], queue=scan_queue(app)
             )
             sent += 1
+    for job_id in completed_jobs(store):
+        if finish_if_complete(store, job_id):
+            _log.warning("job %s had every unit done but was not closed; closed", job_id)
     return sent
 
 

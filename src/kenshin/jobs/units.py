@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import case, delete, func, select, update
 
 from kenshin.domain import Finding, PortResult, PortState, Protocol
 from kenshin.jobs.model import JobError
@@ -337,6 +337,22 @@ def orphaned_units(
     taken = len(unheld) - waiting if waiting is not None else len(unheld)
     orphans += [orphan for sent, orphan in unheld[: max(0, taken)] if sent < old]
     return orphans
+
+
+def completed_jobs(store: Store) -> list[str]:
+    """Running jobs every unit of which is done: their last unit's worker died between
+    writing the unit and closing the job (nothing else would close it but the broker's
+    re-delivery of that unit's message, on Redis after the visibility timeout)."""
+    with store.session() as session:
+        return list(
+            session.scalars(
+                select(JobUnitRow.job_id)
+                .join(JobRow, JobRow.id == JobUnitRow.job_id)
+                .where(JobRow.state == "running")
+                .group_by(JobUnitRow.job_id)
+                .having(func.sum(case((JobUnitRow.state == "done", 0), else_=1)) == 0)
+            )
+        )
 
 
 def requeue_unit(store: Store, orphan: Orphan) -> bool:
