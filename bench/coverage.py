@@ -10,8 +10,9 @@ It starts the lab's ``bench`` profile, then for each address count runs nmap
 (``-n -v -sS -sU -pT:1-65535,U:<kenshin's top 100 UDP>``, default timing) and kenshin
 (the same ports, the hospital profile, SYN) one after the other, and writes the time
 and the rate seen by each target into ``docs/benchmarks.md`` (between the
-``bench:coverage`` markers). Addresses: the bench profile's four hosts (so at most
-four). Every target is a lab address in 198.18.0.0/15.
+``bench:coverage`` markers). Addresses: the bench profile's four hosts, then the
+``wide`` and ``sweep`` hosts' own addresses (so at most six). Every target is a lab
+address in 198.18.0.0/15.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from typing import Any
 
 from _doc import write_section
 
-ROLES = ("web", "infra", "edge", "fw")
+ROLES = ("web", "infra", "edge", "fw", "wide", "sweep")
 
 
 def child(spec: dict[str, Any]) -> None:
@@ -134,10 +135,11 @@ def main() -> None:
             "## Full coverage in the hospital profile (`bench/coverage.py`)",
             "",
             f"Every TCP port and the top 100 UDP ports per address; kenshin in the hospital "
-            f"profile (SYN, at most {HOSPITAL.rate:.0f} probes/s in all and "
-            f"{HOSPITAL.target_rate:.0f}/s per address, adaptive) against "
+            f"profile (SYN, at most {HOSPITAL.target_rate:.0f} probes/s per address and "
+            f"{HOSPITAL.rate:.0f}/s in all, adaptive) against "
             "`nmap -n -sS -sU -pT:1-65535,U:<the same 100>` at nmap's default timing, on the "
-            f"lab's `bench` hosts, one after the other in the same run; medians of {args.runs} "
+            "lab's `bench` hosts (web, infra, edge, fw, then the `wide` and `sweep` hosts' own "
+            f"addresses), one after the other in the same run; medians of {args.runs} "
             f"run(s). Date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. Load "
             f"average (1 min) during the runs: {', '.join(loads)} — the machine is shared.",
             "",
@@ -147,7 +149,7 @@ def main() -> None:
             *rows,
             "",
             "kenshin's figure is ports probed per address per second (first sends; its "
-            "ceiling is the profile's, shared by the addresses); nmap's is the raw packets "
+            "ceiling is the profile's per-address rate); nmap's is the raw packets "
             "it reports sending (`-v`), per address per second. The hospital profile is "
             "paced on purpose: the point of the row is that full coverage of a hospital's "
             "few addresses ends well inside one night window, and how much gentler it is "

@@ -169,7 +169,13 @@ def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
 
 
 def run_once(
-    broker: str, workers: int, hospitals: int, block: IPv4Network, admin: str, seed: int
+    broker: str,
+    workers: int,
+    hospitals: int,
+    block: IPv4Network,
+    admin: str,
+    seed: int,
+    visibility: int = 60,
 ) -> Result:
     from sqlalchemy import func, select
 
@@ -191,7 +197,7 @@ def run_once(
         "KENSHIN_DB_URL": db_url,
         "KENSHIN_DATA_DIR": str(data),
         "KENSHIN_QUEUE": queue,
-        "KENSHIN_VISIBILITY_TIMEOUT": "60",
+        "KENSHIN_VISIBILITY_TIMEOUT": str(visibility),
         "KENSHIN_LEASE_SECONDS": "6",
     }
     (data / "logs").mkdir()
@@ -326,6 +332,12 @@ def main() -> None:
         default=os.environ.get("KENSHIN_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test"),
     )
     parser.add_argument("--no-doc", action="store_true")
+    parser.add_argument(
+        "--visibility",
+        type=int,
+        default=60,
+        help="Redis visibility timeout, seconds (600: what docs/scaling.md recommends)",
+    )
     args = parser.parse_args()
     if os.geteuid() != 0:
         sys.exit("bench/season.py needs root: the lab uses network namespaces")
@@ -340,7 +352,9 @@ def main() -> None:
         block = IPv4Network(lab.hosts["sweep"].prefixes[0])
         for broker in args.brokers.split(","):
             for count in [int(n) for n in args.workers.split(",")]:
-                result = run_once(broker, count, args.hospitals, block, args.pg, seed=count)
+                result = run_once(
+                    broker, count, args.hospitals, block, args.pg, count, args.visibility
+                )
                 results.append(result)
                 loads.append(f"{os.getloadavg()[0]:.1f}")
                 print(result, file=sys.stderr, flush=True)

@@ -5,8 +5,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from platformdirs import user_data_dir
-
 DB_URL_ENV = "KENSHIN_DB_URL"
 DATA_DIR_ENV = "KENSHIN_DATA_DIR"
 
@@ -14,7 +12,11 @@ DATA_DIR_ENV = "KENSHIN_DATA_DIR"
 def data_dir() -> Path:
     """The user's kenshin data directory (``KENSHIN_DATA_DIR`` overrides it)."""
     override = os.environ.get(DATA_DIR_ENV)
-    return Path(override) if override else Path(user_data_dir("kenshin", appauthor=False))
+    if override:
+        return Path(override)
+    from platformdirs import user_data_dir  # here: megabytes a scanning process may not need
+
+    return Path(user_data_dir("kenshin", appauthor=False))
 
 
 def database_url(explicit: str | None = None) -> str:

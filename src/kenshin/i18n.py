@@ -11,9 +11,11 @@ import hashlib
 import json
 import os
 from functools import cache
-from importlib import resources
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
 
 Lang = Literal["ja", "en"]
 LANGUAGES: tuple[Lang, ...] = ("ja", "en")
@@ -32,7 +34,10 @@ def resolve_lang(value: str | None = None) -> Lang:
 def catalogue() -> dict[str, dict[str, str]]:
     """Every message. Parsing the YAML is a large part of a command's start-up, so the
     parsed catalogue is kept as JSON in the data directory's ``cache`` folder, named by
-    the files' sizes and modification times: a changed file is read again."""
+    the files' sizes and modification times: a changed file is read again. Read when the
+    first message is needed: a scanning process that never words one does not load it."""
+    from importlib import resources
+
     folder = resources.files("kenshin") / "data" / "i18n"
     if not isinstance(folder, Path):  # not a plain folder (a zip): nothing to compare
         return _parse(folder)
@@ -61,7 +66,7 @@ def catalogue() -> dict[str, dict[str, str]]:
     return messages
 
 
-def _parse(folder: resources.abc.Traversable) -> dict[str, dict[str, str]]:
+def _parse(folder: Traversable) -> dict[str, dict[str, str]]:
     import yaml
 
     # libyaml's safe loader when PyYAML has it

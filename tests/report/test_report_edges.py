@@ -171,7 +171,8 @@ def test_nothing_carried_out_yet_is_pending(demo_engagement: Engagement) -> None
 
 def test_unconfirmed_dynamic_address_is_not_diagnosed(demo_engagement: Engagement) -> None:
     report = demo_report_input(demo_engagement)
-    scan = replace(report.scan, hosts=report.scan.hosts[:1])  # type: ignore[union-attr]
+    assert report.scan is not None
+    scan = replace(report.scan, hosts=report.scan.hosts[:1])
     html = _html(replace(report, scan=scan, engagement=demo_engagement))
     assert "動的IPを診断当日に確認できなかったため未診断" in html
 
@@ -215,6 +216,38 @@ def test_the_scan_pacing_is_stated(demo_engagement: Engagement) -> None:
     pacing = ScanPacing("hospital", 300.0, True, 2, "syn", "default")
     html = _html(replace(_nothing_found(demo_engagement), pacing=pacing))
     assert "<dt>送信の速さ</dt>" in html
-    assert "医療機関向けプロファイル（低速・安全）、上限 毎秒 300 回、SYN" in html
+    assert "医療機関向けプロファイル（低速・安全）、1 アドレスあたり上限 毎秒 300 回、SYN" in html
     assert "（速度の変更 2 回）" in html
     assert "<dt>送信の速さ</dt>" not in _html(_nothing_found(demo_engagement))
+
+
+def test_the_pacing_stated_is_what_one_address_received_at_most(
+    demo_engagement: Engagement, tmp_path: Path
+) -> None:
+    """The hospital profile's 6,000/s is the whole scan's; one address got 300/s at most."""
+    from kenshin.report.sources import latest_pacing
+    from kenshin.scan import HOSPITAL, RunStatus
+    from kenshin.scan.storage import ScanRunRepository
+    from kenshin.store import EngagementRepository, open_store
+
+    store = open_store(f"sqlite:///{tmp_path / 'pacing.sqlite3'}")
+    try:
+        with store.session() as session:
+            EngagementRepository(session).save(demo_engagement)
+            runs = ScanRunRepository(session)
+            uid = runs.create(
+                engagement_code=demo_engagement.code,
+                targets=["198.18.10.10", "198.18.10.20"],
+                tcp_ports="1-65535",
+                udp_ports="53",
+                options={"profile": "hospital", **HOSPITAL.as_options()},
+                actor="t",
+            )
+            runs.finish(uid, RunStatus.FINISHED, tcp_mode="syn")
+        with store.session() as session:
+            pacing = latest_pacing(session, demo_engagement.code)
+    finally:
+        store.dispose()
+    assert HOSPITAL.rate > HOSPITAL.target_rate
+    assert pacing is not None
+    assert pacing.rate == HOSPITAL.target_rate

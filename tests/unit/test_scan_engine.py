@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import itertools
 import os
 import select
 import socket
@@ -197,6 +199,10 @@ class _Udp(asyncio.DatagramProtocol):
             self.transport.sendto(self.reply, addr)
 
 
+def _same(handler: _Udp) -> _Udp:
+    return handler
+
+
 def test_udp_states_and_payloads() -> None:
     async def scenario() -> tuple[Any, dict[str, _Udp], dict[str, int], list[int]]:
         loop = asyncio.get_running_loop()
@@ -210,7 +216,7 @@ def test_udp_states_and_payloads() -> None:
         transports = []
         for name, handler in handlers.items():
             transport, _ = await loop.create_datagram_endpoint(
-                lambda h=handler: h, local_addr=("127.0.0.1", 0)
+                functools.partial(_same, handler), local_addr=("127.0.0.1", 0)
             )
             transports.append(transport)
             ports[name] = transport.get_extra_info("sockname")[1]
@@ -605,3 +611,98 @@ def test_a_service_that_resets_before_the_scanner_looks_is_open() -> None:
         listener.close()
         server.join(timeout=15)
     assert tcp_states(outcome.report) == {port: PortState.OPEN}
+
+
+@pytest.mark.parametrize("mode", [TcpMode.CONNECT, TcpMode.SYN, None])
+def test_every_probe_waits_for_its_targets_own_slot(
+    mode: TcpMode | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two addresses, a per-target limit far below the fleet's rate: each address's probes
+    are booked one by one, at least ``1 / target_rate`` apart (``None``: UDP)."""
+    if mode is TcpMode.SYN:
+        _need_root()
+    import kenshin.scan.engine as engine_module
+    from kenshin.scan.pacing import TargetPacing
+
+    booked: dict[int, list[float]] = {}
+
+    class Recording(TargetPacing):
+        def take(self, i: int, count: int = 1, now: float | None = None) -> float:
+            moment = time.monotonic() if now is None else now
+            delay = super().take(i, count, moment)
+            if delay == 0.0:
+                booked.setdefault(i, []).append(moment)
+            return delay
+
+    monkeypatch.setattr(engine_module, "TargetPacing", Recording)
+    polite = FAST.with_changes(target_rate=400.0)
+    kind = socket.SOCK_DGRAM if mode is None else socket.SOCK_STREAM
+    ports = tuple(sorted(free_ports(12, kind)))
+    plan = ScanPlan(
+        ("127.0.0.1", "127.0.0.2"),
+        ports if mode is not None else (),
+        ports if mode is None else (),
+        mode or TcpMode.AUTO,
+        False,
+    )
+    outcome = asyncio.run(run_scan(plan, adhoc_scope(env={}), polite))
+    assert outcome.status is RunStatus.FINISHED
+    assert outcome.counts["probed"] == 2 * len(ports)
+    assert sorted(booked) == [0, 1]
+    for stamps in booked.values():
+        assert len(stamps) >= len(ports)  # every probe (and any re-probe) took a slot
+        gaps = [later - earlier for earlier, later in itertools.pairwise(stamps)]
+        assert min(gaps) >= 1 / 400.0 - 1e-9
+
+
+BLOCKING_CHILD = """
+import json, sys
+from kenshin.scan import LAB, ScanPlan, TcpMode, scan_blocking
+from kenshin.scope import adhoc_scope
+
+ports = tuple(json.loads(sys.argv[1]))
+fast = LAB.with_changes(initial_timeout=0.3, min_timeout=0.1, max_timeout=0.5)
+plan = ScanPlan(("127.0.0.1",), ports, (), TcpMode.SYN, False)
+outcome = scan_blocking(plan, adhoc_scope(env={}), fast)
+states = {p.port: p.state.value for h in outcome.report.hosts for p in h.ports}
+json.dump({"asyncio": "asyncio" in sys.modules, "ssl": "ssl" in sys.modules,
+           "mode": outcome.tcp_mode.value, "status": outcome.status.value,
+           "states": states}, sys.stdout)
+"""
+
+
+def test_a_syn_scan_from_synchronous_code_needs_no_event_loop(tmp_path: Path) -> None:
+    """``scan_blocking`` SYN-scans in threads: the process never imports asyncio (nor the TLS
+    libraries it loads); its results are the async pipeline's."""
+    _need_root()
+    import json
+    import subprocess
+    import sys
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    try:
+        open_port = listener.getsockname()[1]
+        ports = sorted([open_port, *free_ports(10)])
+        done = subprocess.run(
+            [sys.executable, "-c", BLOCKING_CHILD, json.dumps(ports)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+            env={**os.environ, "KENSHIN_STOP_FILE": str(tmp_path / "stop")},
+        )
+        plan = ScanPlan(("127.0.0.1",), tuple(ports), (), TcpMode.SYN, False)
+        reference = asyncio.run(run_scan(plan, adhoc_scope(env={}), FAST))
+    finally:
+        listener.close()
+    child = json.loads(done.stdout)
+    assert child["asyncio"] is False
+    assert child["ssl"] is False
+    assert child["mode"] == "syn"
+    assert child["status"] == "finished"
+    assert {int(p): s for p, s in child["states"].items()} == {
+        p: s.value for p, s in tcp_states(reference.report).items()
+    }
+    assert child["states"][str(open_port)] == "open"

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from kenshin.scan import HOSPITAL, LAB
-from kenshin.scan.engine import pacer
-from kenshin.scan.pacing import AdaptiveRate, RateChange, TokenBucket
+from kenshin.scan.engine import pacer, target_pacing
+from kenshin.scan.pacing import AdaptiveRate, RateChange, TargetPacing, TokenBucket
 
 
 def test_loss_halves_the_rate_and_calm_raises_it_back_to_the_ceiling() -> None:
@@ -59,7 +59,14 @@ def test_the_hospital_profile_paces_adaptively_under_its_per_target_ceiling() ->
     changes: list[RateChange] = []
     hospital = pacer(HOSPITAL, 1, changes)
     assert isinstance(hospital, AdaptiveRate)
-    assert hospital.ceiling == 300.0
+    assert hospital.ceiling == HOSPITAL.target_rate
+    # the fleet grows with its targets, up to the profile's cap for the whole machine
+    four = pacer(HOSPITAL, 4, changes)
+    assert isinstance(four, AdaptiveRate)
+    assert four.ceiling == 4 * HOSPITAL.target_rate
+    many = pacer(HOSPITAL, 10_000, changes)
+    assert isinstance(many, AdaptiveRate)
+    assert many.ceiling == HOSPITAL.rate
     narrow = pacer(HOSPITAL.with_changes(rate=1000.0, target_rate=100.0), 3, changes)
     assert isinstance(narrow, AdaptiveRate)
     assert narrow.ceiling == 300.0
@@ -75,9 +82,28 @@ def test_a_lasting_change_in_answers_slows_the_scan_only_for_a_while() -> None:
     for _ in range(5):
         pace.observe(answered=40)
         pace.reserve(40)
-    lowered = 0
+    lowered = 0.0
     for _ in range(30):
         pace.reserve(40)  # silence from here on
         lowered = min(lowered or pace.rate, pace.rate)
     assert lowered < 320.0  # it did slow down at first
     assert pace.rate == 320.0  # and came back once silence was the new normal
+
+
+def test_each_target_is_spaced_on_its_own() -> None:
+    spacing = TargetPacing(3, rate=100.0)  # at most one probe per 10 ms to any one target
+    assert spacing.take(0, now=5.0) == 0.0
+    assert abs(spacing.take(0, now=5.004) - 0.006) < 1e-9  # not yet, and nothing booked
+    assert spacing.take(1, now=5.004) == 0.0  # another target is not held back
+    assert spacing.take(0, now=5.010) == 0.0
+    assert spacing.take(2, count=3, now=5.010) == 0.0  # three datagrams book three slots
+    assert spacing.take(2, now=5.030) > 0
+    assert spacing.take(2, now=5.040) == 0.0
+
+
+def test_targets_are_paced_only_where_the_fleet_rate_could_exceed_their_limit() -> None:
+    hospital = target_pacing(HOSPITAL, 4)
+    assert hospital is not None
+    assert hospital.rate == HOSPITAL.target_rate
+    assert target_pacing(LAB, 4) is None  # one target may take the whole lab rate
+    assert target_pacing(HOSPITAL.with_changes(rate=HOSPITAL.target_rate), 4) is None

@@ -317,13 +317,14 @@ def scan(
         for line in prepared.lines(STATE.lang):
             console.print(line, highlight=False, markup=False)
         request = prepared.request
+        hosts = len(prepared.plan.targets)
         say(
             "cli.scan.started",
-            hosts=len(prepared.plan.targets),
+            hosts=hosts,
             tcp=len(request.tcp_ports),
             udp=len(request.udp_ports),
             profile=settings.profile,
-            rate=int(settings.rate),
+            rate=int(settings.ceiling(hosts)),
         )
     overrides: dict[str, float | int | None] = {
         "rate": rate,

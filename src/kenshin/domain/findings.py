@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -115,4 +114,6 @@ def finding_fingerprint(finding: Finding) -> str:
         subject.point_key or "",
         ",".join(sorted(finding.cves)),
     ]
+    import hashlib  # here: importing it maps OpenSSL, megabytes a scanning process never uses
+
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()

@@ -36,6 +36,7 @@ from typing import Any, cast
 from celery import Celery, Task
 from celery.signals import task_received
 from kombu.entity import Queue
+from kombu.exceptions import ChannelError
 from sqlalchemy import func, select, update
 
 from kenshin.config import database_url
@@ -59,6 +60,7 @@ from kenshin.jobs.units import (
     DEFAULT_UNIT_PORTS,
     Unit,
     claim_unit,
+    completed_jobs,
     hold_unit,
     orphaned_units,
     plan_units,
@@ -283,6 +285,16 @@ def dispatch_scan(app: Celery, store: Store, job_id: str, spec: JobSpec) -> int:
                 )
             )
         )
+        # sent now: a queued unit without a holder is in the broker from this moment
+        session.execute(
+            update(JobUnitRow)
+            .where(
+                JobUnitRow.job_id == job_id,
+                JobUnitRow.state == "queued",
+                JobUnitRow.worker == "",
+            )
+            .values(held_at=now_utc())
+        )
     for key in keys:
         app.send_task("kenshin.scan_unit", args=[job_id, key], queue=scan_queue(app))
     if not keys:
@@ -413,16 +425,19 @@ def _kept(store: Store, target: str, slot: int, holder: str, stop: SharedStop) -
 
 
 def reap_orphans(app: Celery, store: Store) -> int:
-    """Send again every unit whose worker is gone (see ``orphaned_units``).
+    """Send again every unit whose worker is gone (see ``orphaned_units``), and close the
+    jobs whose units are all done (``completed_jobs``).
 
     The broker re-delivers such units too (RabbitMQ when the connection drops, Redis
     after ``visibility_timeout``), but only when its own bookkeeping survived; this
-    looks at the store alone, so a unit is never stranded whatever the broker did. A
+    looks at the store and at how many unit messages the broker holds ready, so a unit
+    is never stranded whatever the broker did. A
     duplicate delivery is harmless: ``claim_unit`` under the target's lease sees the
     unit done, and ``write_unit`` accepts only the unit's newest attempt.
     """
     sent = 0
-    for orphan in orphaned_units(store, silence=LEASE_SECONDS, stale=STALE_HOLD):
+    waiting = waiting_units(app)  # asked before the store: a unit taken meanwhile is held
+    for orphan in orphaned_units(store, silence=LEASE_SECONDS, stale=STALE_HOLD, waiting=waiting):
         if requeue_unit(store, orphan):
             _log.warning(
                 "unit %s of job %s lost its worker; queued again", orphan.key, orphan.job_id
@@ -431,7 +446,22 @@ def reap_orphans(app: Celery, store: Store) -> int:
                 "kenshin.scan_unit", args=[orphan.job_id, orphan.key], queue=scan_queue(app)
             )
             sent += 1
+    for job_id in completed_jobs(store):
+        if finish_if_complete(store, job_id):
+            _log.warning("job %s had every unit done but was not closed; closed", job_id)
     return sent
+
+
+def waiting_units(app: Celery) -> int | None:
+    """Unit messages ready in the broker's units queue (None: the broker did not say)."""
+    try:
+        with app.connection_for_write() as connection:
+            declared = connection.default_channel.queue_declare(queue=scan_queue(app), passive=True)
+    except ChannelError:  # no such queue: Redis drops a list once it is empty
+        return 0
+    except Exception:  # the broker blinked: not known this round
+        return None
+    return int(declared.message_count)
 
 
 def _hold(sender: object = None, request: Any = None, **_: object) -> None:

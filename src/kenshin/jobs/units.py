@@ -9,11 +9,13 @@ number fences the write: a worker that lost its unit (it stalled past its lease 
 the unit was given to another) cannot overwrite the newer attempt's rows.
 
 ``orphaned_units`` finds the units a reaper must send again: running units whose
-worker no longer holds their target's lease (it died, or stalled past the lease), and
+worker no longer holds their target's lease (it died, or stalled past the lease),
 queued units whose message sits in a dead worker (received and held for a countdown:
 waiting for the target's lease or for the diagnosis window; ``hold_unit`` records who
-holds it, ``job_workers`` who is alive). ``requeue_unit`` takes one back, once,
-whichever worker's reaper asks first.
+holds it, ``job_workers`` who is alive), and queued units whose message a worker took
+from the broker but died before it could record the hold (the queue, first in first
+out, holds fewer messages than units sent and not yet received). ``requeue_unit``
+takes one back, once, whichever worker's reaper asks first.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import case, delete, func, select, update
 
 from kenshin.domain import Finding, PortResult, PortState, Protocol
 from kenshin.jobs.model import JobError
@@ -260,7 +262,11 @@ ACTIVE_JOBS = ("running", "paused")
 
 
 def orphaned_units(
-    store: Store, silence: float, stale: float, now: datetime | None = None
+    store: Store,
+    silence: float,
+    stale: float,
+    now: datetime | None = None,
+    waiting: int | None = None,
 ) -> list[Orphan]:
     """Units of running or paused jobs whose worker is gone.
 
@@ -268,7 +274,14 @@ def orphaned_units(
     before (``hold_unit``): its holder's heartbeat is older than ``silence`` seconds, or
     nobody has received its message for ``stale`` seconds (a message that went to a
     worker which died before it could record the hold; the holding worker re-receives
-    a unit at each countdown, so a live hold is never that old).
+    a unit at each countdown, so a live hold is never that old). Queued and not received
+    since it was sent (no holder, ``held_at`` is when it was sent): ``waiting`` is how
+    many messages the broker's units queue holds ready; the queue hands them out oldest
+    first, so when fewer wait than such units, the oldest of these units were taken by
+    a worker that never said so (it died first, and Redis would give the message back
+    only after its visibility timeout): those sent more than ``stale`` seconds ago are
+    orphans. ``waiting`` None (the broker did not say): every such unit older than
+    ``stale`` is.
     """
     moment = now or datetime.now(UTC)
     with store.session() as session:
@@ -304,17 +317,39 @@ def orphaned_units(
             )
         )
     orphans = []
+    unheld: list[tuple[datetime, Orphan]] = []
+    old = moment - timedelta(seconds=stale)
     for row in units:
+        orphan = Orphan(row.job_id, row.key, row.state, row.attempts, row.worker)
         if row.state == "running":
-            gone = _unit_of_holder(row.worker, row.job_id, row.key) not in live_holders
-        else:
-            held = row.held_at if row.held_at.tzinfo else row.held_at.replace(tzinfo=UTC)
-            gone = (row.worker != "" and row.worker not in live_workers) or (
-                held < moment - timedelta(seconds=stale)
-            )
-        if gone:
-            orphans.append(Orphan(row.job_id, row.key, row.state, row.attempts, row.worker))
+            if _unit_of_holder(row.worker, row.job_id, row.key) not in live_holders:
+                orphans.append(orphan)
+            continue
+        held = row.held_at if row.held_at.tzinfo else row.held_at.replace(tzinfo=UTC)
+        if row.worker == "":
+            unheld.append((held, orphan))
+        elif row.worker not in live_workers or held < old:
+            orphans.append(orphan)
+    unheld.sort(key=lambda item: item[0])
+    taken = len(unheld) - waiting if waiting is not None else len(unheld)
+    orphans += [orphan for sent, orphan in unheld[: max(0, taken)] if sent < old]
     return orphans
+
+
+def completed_jobs(store: Store) -> list[str]:
+    """Running jobs every unit of which is done: their last unit's worker died between
+    writing the unit and closing the job (nothing else would close it but the broker's
+    re-delivery of that unit's message, on Redis after the visibility timeout)."""
+    with store.session() as session:
+        return list(
+            session.scalars(
+                select(JobUnitRow.job_id)
+                .join(JobRow, JobRow.id == JobUnitRow.job_id)
+                .where(JobRow.state == "running")
+                .group_by(JobUnitRow.job_id)
+                .having(func.sum(case((JobUnitRow.state == "done", 0), else_=1)) == 0)
+            )
+        )
 
 
 def requeue_unit(store: Store, orphan: Orphan) -> bool:

@@ -111,8 +111,9 @@ class Versions:
 
 @dataclass(frozen=True)
 class ScanPacing:
-    """How the remote diagnosis was paced: the profile, its rate ceiling, the TCP mode
-    and how often the adaptive pacing changed the rate (from the stored run)."""
+    """How the remote diagnosis was paced: the profile, its rate ceiling towards any one
+    address, the TCP mode and how often the adaptive pacing changed the rate (from the
+    stored run)."""
 
     profile: str
     rate: float | None

@@ -49,9 +49,11 @@ def latest_pacing(session: Session, engagement_code: str) -> ScanPacing | None:
             if not coverage:
                 return None
             first = coverage[0]
+            # what one address received at most: its own limit, or the whole scan's if lower
+            limits = [r for r in (first["rate"], first["target_rate"]) if r is not None]
             return ScanPacing(
                 profile=str(first["profile"]),
-                rate=first["rate"],
+                rate=min(limits) if limits else None,
                 adaptive=bool(first["adaptive"]),
                 rate_changes=len(first["rate_changes"]),
                 tcp_mode=str(first["tcp_mode"]),

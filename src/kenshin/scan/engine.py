@@ -9,15 +9,15 @@ then hands the open ports to the injected ``ServiceIdentifier`` and the report t
 
 from __future__ import annotations
 
-import asyncio
 import queue
+import threading
 import time
-from collections.abc import Collection, Coroutine, Mapping, Sequence
+from collections.abc import Callable, Collection, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from ipaddress import IPv4Address, ip_address
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from typing import Protocol as TypingProtocol
 
 from kenshin.domain import (
@@ -30,13 +30,20 @@ from kenshin.domain import (
     ScanReport,
 )
 from kenshin.scan.errors import ScanError
-from kenshin.scan.pacing import AdaptiveRate, EmergencyStop, RateChange, TokenBucket
+from kenshin.scan.pacing import (
+    AdaptiveRate,
+    EmergencyStop,
+    RateChange,
+    TargetPacing,
+    TokenBucket,
+)
 from kenshin.scan.settings import ScanSettings, TcpMode
 from kenshin.scan.state import Outcomes, PortTable
-from kenshin.scan.tcp_connect import tcp_connect_scan
-from kenshin.scan.tcp_syn import syn_available, tcp_syn_scan
-from kenshin.scan.udp import UdpSummary, udp_scan
+from kenshin.scan.tcp_syn import SynScan, syn_available, syn_scan, tcp_syn_scan
 from kenshin.scope import AuditSink, Gate, Scope, current_actor
+
+if TYPE_CHECKING:  # imported where used: a SYN scan needs neither (nor asyncio, nor YAML)
+    from kenshin.scan.udp import UdpSummary
 
 PortKey = tuple[str, Protocol, int]
 
@@ -187,6 +194,13 @@ def pacer(settings: ScanSettings, targets: int, changes: list[RateChange]) -> To
     if settings.adaptive:
         return AdaptiveRate(ceiling, on_change=changes.append)
     return TokenBucket(ceiling) if ceiling < settings.rate else None
+
+
+def target_pacing(settings: ScanSettings, targets: int) -> TargetPacing | None:
+    """Each target's own limit (None when the fleet's rate alone keeps every target under it)."""
+    if settings.target_rate >= settings.rate:
+        return None
+    return TargetPacing(targets, settings.target_rate)
 
 
 def choose_tcp_mode(requested: TcpMode, targets: Sequence[str]) -> tuple[TcpMode, str | None]:
@@ -350,6 +364,109 @@ def _report(
     return ScanReport(started, datetime.now(UTC), tuple(hosts))
 
 
+class _Run:
+    """One scan's bookkeeping around its phases, shared by ``run_scan`` and
+    ``scan_blocking``: the scope check and the audit trail, the collector, the outcome."""
+
+    def __init__(
+        self,
+        plan: ScanPlan,
+        scope: Scope,
+        settings: ScanSettings,
+        stop: EmergencyStop | None,
+        listener: ScanListener | None,
+        audit: AuditSink | None,
+        actor: str | None,
+        previous: Mapping[PortKey, PortResult] | None,
+        started_at: datetime | None,
+        list_limit: int | None,
+    ) -> None:
+        self.gate = Gate(scope, audit, actor=actor or current_actor())
+        self.gate.permit_all(plan.targets)
+        settings.validate()
+        self.stop = stop if stop is not None else EmergencyStop()
+        if self.stop.file_present():
+            raise ScanError("scan.stop_file_present", path=str(self.stop.path))
+        self.plan, self.scope, self.settings = plan, scope, settings
+        self.list_limit = list_limit
+        self.collector = _Collector(plan, listener)
+        self.previous = dict(previous or {})
+        for (address, protocol, port), result in self.previous.items():
+            self.collector.put(address, protocol, port, result.state, result.reason)
+        self.skip_tcp: Collection[tuple[str, int]] = {
+            (a, p) for (a, proto, p) in self.previous if proto is Protocol.TCP
+        }
+        self.skip_udp: Collection[tuple[str, int]] = {
+            (a, p) for (a, proto, p) in self.previous if proto is Protocol.UDP
+        }
+        self.identities: dict[PortKey, PortResult] = {
+            key: value for key, value in self.previous.items() if value.identity is not None
+        }
+        self.started = started_at or datetime.now(UTC)
+        self.notes: list[str] = []
+        self.mode: TcpMode | None = None
+        self.udp_summary: UdpSummary | None = None
+        self.status = RunStatus.FINISHED
+        self.changes: list[RateChange] = []
+        options = {**plan.options(), **settings.as_options(), "resumed": str(bool(previous))}
+        self.gate.started(plan.targets, options)
+        if listener is not None:
+            listener.planned(len(plan.targets), plan.probes)
+        self.clock = time.monotonic()
+
+    def syn(self) -> SynScan:
+        """The SYN scan of the plan's TCP ports, ready to ``run()`` in a thread."""
+        hosts = len(self.plan.targets)
+        return syn_scan(
+            self.collector.tables[Protocol.TCP],
+            self.settings,
+            self.gate,
+            self.stop,
+            self.collector.tcp_note,
+            pacer(self.settings, hosts, self.changes),
+            target_pacing(self.settings, hosts),
+        )
+
+    def report(self) -> ScanReport:
+        return _report(
+            self.started, self.plan.targets, self.collector, self.identities, self.list_limit
+        )
+
+    def failed(self, exc: BaseException) -> None:
+        """Record the run's end when a phase raised (the caller re-raises)."""
+        outcome = (
+            AuditOutcome.INTERRUPTED
+            if isinstance(exc, KeyboardInterrupt | SystemExit)
+            or type(exc).__name__ == "CancelledError"
+            else AuditOutcome.FAILED
+        )
+        self.gate.ended(
+            self.plan.targets, outcome, {**self.collector.counts, "error": type(exc).__name__}
+        )
+
+    def outcome(self, report: ScanReport) -> ScanOutcome:
+        counts = dict(self.collector.counts)
+        counts["seconds"] = int(time.monotonic() - self.clock)
+        if self.udp_summary is not None:
+            counts["udp_undetermined"] = self.udp_summary.undetermined
+        self.gate.ended(
+            self.plan.targets,
+            AuditOutcome.SUCCEEDED
+            if self.status is RunStatus.FINISHED
+            else AuditOutcome.INTERRUPTED,
+            {**counts, "tcp_mode": self.mode.value if self.mode else "-"},
+        )
+        return ScanOutcome(
+            report,
+            self.status,
+            self.mode,
+            self.udp_summary,
+            tuple(self.notes),
+            counts,
+            tuple(self.changes),
+        )
+
+
 async def run_scan(
     plan: ScanPlan,
     scope: Scope,
@@ -373,112 +490,163 @@ async def run_scan(
     ``HostResult.extraports`` once there are more than ``list_limit`` of them (the JSON
     and XML exports do the same); by default every port is listed.
     """
-    gate = Gate(scope, audit, actor=actor or current_actor())
-    gate.permit_all(plan.targets)
-    settings.validate()
-    stop = stop if stop is not None else EmergencyStop()
-    if stop.file_present():
-        raise ScanError("scan.stop_file_present", path=str(stop.path))
-    collector = _Collector(plan, listener)
-    previous = dict(previous or {})
-    for (address, protocol, port), result in previous.items():
-        collector.put(address, protocol, port, result.state, result.reason)
-    skip_tcp: Collection[tuple[str, int]] = {
-        (a, p) for (a, proto, p) in previous if proto is Protocol.TCP
-    }
-    skip_udp: Collection[tuple[str, int]] = {
-        (a, p) for (a, proto, p) in previous if proto is Protocol.UDP
-    }
-    started = started_at or datetime.now(UTC)
-    notes: list[str] = []
-    mode: TcpMode | None = None
-    options = {**plan.options(), **settings.as_options(), "resumed": str(bool(previous))}
-    gate.started(plan.targets, options)
-    if listener is not None:
-        listener.planned(len(plan.targets), plan.probes)
-    udp_summary: UdpSummary | None = None
-    status = RunStatus.FINISHED
-    clock = time.monotonic()
-    changes: list[RateChange] = []
+    run = _Run(
+        plan, scope, settings, stop, listener, audit, actor, previous, started_at, list_limit
+    )
+    stop = run.stop
     hosts = len(plan.targets)
     try:
         if plan.tcp_ports:
-            mode, note = choose_tcp_mode(plan.tcp_mode, plan.targets)
+            run.mode, note = choose_tcp_mode(plan.tcp_mode, plan.targets)
             if note:
-                notes.append(note)
-            if mode is TcpMode.SYN:
+                run.notes.append(note)
+            if run.mode is TcpMode.SYN:
                 await _draining(
                     tcp_syn_scan(
-                        collector.tables[Protocol.TCP],
+                        run.collector.tables[Protocol.TCP],
                         settings,
-                        gate,
+                        run.gate,
                         stop,
-                        collector.tcp_note,
-                        pacer(settings, hosts, changes),
+                        run.collector.tcp_note,
+                        pacer(settings, hosts, run.changes),
+                        target_pacing(settings, hosts),
                     ),
-                    collector,
+                    run.collector,
                 )
             else:
+                from kenshin.scan.tcp_connect import tcp_connect_scan
+
                 await tcp_connect_scan(
                     plan.targets,
                     plan.tcp_ports,
                     settings,
-                    gate,
+                    run.gate,
                     stop,
-                    collector,
-                    skip_tcp,
-                    pacer(settings, hosts, changes),
+                    run.collector,
+                    run.skip_tcp,
+                    pacer(settings, hosts, run.changes),
+                    target_pacing(settings, hosts),
                 )
         if plan.udp_ports and not stop.is_set():
-            udp_summary = await udp_scan(
+            from kenshin.scan.udp import udp_scan
+
+            run.udp_summary = await udp_scan(
                 plan.targets,
                 plan.udp_ports,
                 settings,
-                gate,
+                run.gate,
                 stop,
-                collector,
-                skip_udp,
-                pacer(settings, hosts, changes),
+                run.collector,
+                run.skip_udp,
+                pacer(settings, hosts, run.changes),
+                target_pacing(settings, hosts),
             )
-            if udp_summary.undetermined:
-                notes.append("scan.note.udp_undetermined")
-        identities: dict[PortKey, PortResult] = {
-            key: value for key, value in previous.items() if value.identity is not None
-        }
+            if run.udp_summary.undetermined:
+                run.notes.append("scan.note.udp_undetermined")
         if stop.is_set():
-            status = RunStatus.INTERRUPTED
+            run.status = RunStatus.INTERRUPTED
         elif plan.identify and identifier is not None:
-            await _identify(plan, collector, identifier, gate, stop, identities, listener)
+            await _identify(
+                plan, run.collector, identifier, run.gate, stop, run.identities, listener
+            )
             if stop.is_set():
-                status = RunStatus.INTERRUPTED
-        report = _report(started, plan.targets, collector, identities, list_limit)
-        if status is RunStatus.FINISHED:
-            context = ScanContext(scope, settings, gate, stop)
+                run.status = RunStatus.INTERRUPTED
+        report = run.report()
+        if run.status is RunStatus.FINISHED:
+            context = ScanContext(scope, settings, run.gate, stop)
             for stage in stages:
                 report = await stage.run(report, context)
     except BaseException as exc:
-        outcome = (
-            AuditOutcome.INTERRUPTED
-            if isinstance(exc, KeyboardInterrupt | SystemExit)
-            or type(exc).__name__ == "CancelledError"
-            else AuditOutcome.FAILED
-        )
-        gate.ended(plan.targets, outcome, {**collector.counts, "error": type(exc).__name__})
+        run.failed(exc)
         raise
-    counts = dict(collector.counts)
-    counts["seconds"] = int(time.monotonic() - clock)
-    if udp_summary is not None:
-        counts["udp_undetermined"] = udp_summary.undetermined
-    gate.ended(
-        plan.targets,
-        AuditOutcome.SUCCEEDED if status is RunStatus.FINISHED else AuditOutcome.INTERRUPTED,
-        {**counts, "tcp_mode": mode.value if mode else "-"},
+    return run.outcome(report)
+
+
+def scan_blocking(
+    plan: ScanPlan,
+    scope: Scope,
+    settings: ScanSettings,
+    *,
+    stop: EmergencyStop | None = None,
+    listener: ScanListener | None = None,
+    audit: AuditSink | None = None,
+    actor: str | None = None,
+    previous: Mapping[PortKey, PortResult] | None = None,
+    list_limit: int | None = None,
+) -> ScanOutcome:
+    """``run_scan`` from synchronous code, without identification or post-scan stages.
+
+    A plan of TCP ports only that will be SYN-scanned runs in this process's threads with
+    no event loop, so a scanning process never imports asyncio (with the TLS libraries it
+    loads, more memory than a thousand targets' scan state); any other plan runs
+    ``run_scan`` under ``asyncio.run``.
+    """
+    syn_only = not plan.udp_ports and (
+        choose_tcp_mode(plan.tcp_mode, plan.targets)[0] is TcpMode.SYN
     )
-    return ScanOutcome(report, status, mode, udp_summary, tuple(notes), counts, tuple(changes))
+    if not syn_only:
+        import asyncio
+
+        return asyncio.run(
+            run_scan(
+                plan,
+                scope,
+                settings,
+                stop=stop,
+                listener=listener,
+                audit=audit,
+                actor=actor,
+                previous=previous,
+                list_limit=list_limit,
+            )
+        )
+    run = _Run(plan, scope, settings, stop, listener, audit, actor, previous, None, list_limit)
+    try:
+        run.mode = TcpMode.SYN
+        done = _Thread(run.syn().run)
+        while not done.wait(0.05):
+            run.collector.drain()
+        run.collector.drain()
+        done.result()
+        run.status = RunStatus.INTERRUPTED if run.stop.is_set() else RunStatus.FINISHED
+        report = run.report()
+    except BaseException as exc:
+        run.stop.trigger()  # an interrupted caller: the sender threads stop at once
+        run.failed(exc)
+        raise
+    return run.outcome(report)
+
+
+class _Thread:
+    """A blocking scan running in a thread of its own: ``wait`` for it, then its ``result``."""
+
+    def __init__(self, work: Callable[[], bool]) -> None:
+        self._work = work
+        self._value: bool | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._main, name="kenshin-scan", daemon=True)
+        self._thread.start()
+
+    def _main(self) -> None:
+        try:
+            self._value = self._work()
+        except BaseException as exc:
+            self._error = exc
+
+    def wait(self, seconds: float) -> bool:
+        self._thread.join(seconds)
+        return not self._thread.is_alive()
+
+    def result(self) -> bool:
+        if self._error is not None:
+            raise self._error
+        return bool(self._value)
 
 
 async def _draining(work: Coroutine[Any, Any, bool], collector: _Collector) -> bool:
     """Run ``work`` while handing its noted outcomes to the listener every 50 ms."""
+    import asyncio
+
     task = asyncio.ensure_future(work)
     try:
         while not task.done():

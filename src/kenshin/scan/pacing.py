@@ -1,12 +1,12 @@
-"""Pacing and stopping: a token bucket, adaptive rate, RTT-based timeouts, the emergency stop."""
+"""Pacing and stopping: a token bucket, per-target spacing, adaptive rate, RTT-based timeouts,
+the emergency stop."""
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import os
 import threading
 import time
+from array import array
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,6 +38,8 @@ class TokenBucket:
             return 0.0 if self._tokens >= 0 else -self._tokens / self.rate
 
     async def acquire(self, count: float = 1.0) -> None:
+        import asyncio  # here: a SYN scan paces its threads without an event loop
+
         wait = self.reserve(count)
         if wait > 0:
             await asyncio.sleep(wait)
@@ -56,7 +58,44 @@ class TokenBucket:
         return None
 
 
-_log = logging.getLogger("kenshin.scan.pacing")
+class TargetPacing:
+    """At most ``rate`` probes a second towards any one target, however many are sent in all.
+
+    The fleet's bucket caps the scan as a whole; this spaces the probes to each target
+    (by its index in the plan) at least ``1 / rate`` apart, so a retry pass that only a
+    few silent addresses receive, or two sender threads on one address, never go above
+    a target's share. One float per target; thread-safe.
+    """
+
+    def __init__(self, targets: int, rate: float) -> None:
+        self.rate = rate
+        self.interval = 1.0 / rate
+        self._next = array("d", bytes(8 * max(1, targets)))
+        self._lock = threading.Lock()
+
+    def take(self, i: int, count: int = 1, now: float | None = None) -> float:
+        """Book ``count`` probes to target ``i`` if it is due (0.0), else the seconds until it is.
+
+        Nothing is booked when the answer is above zero: ask again after that long.
+        """
+        moment = time.monotonic() if now is None else now
+        with self._lock:
+            due = self._next[i]
+            if due > moment:
+                return due - moment
+            self._next[i] = moment + count * self.interval
+            return 0.0
+
+    def wait(self, i: int, count: int = 1) -> None:
+        """Blocking variant for sender threads: sleep until target ``i`` is due, then book."""
+        while (delay := self.take(i, count)) > 0:
+            time.sleep(delay)
+
+    async def acquire(self, i: int, count: int = 1) -> None:
+        import asyncio
+
+        while (delay := self.take(i, count)) > 0:
+            await asyncio.sleep(delay)
 
 
 @dataclass(frozen=True)
@@ -163,7 +202,11 @@ class AdaptiveRate(TokenBucket):
             self.rate = new
             change = RateChange(datetime.now(UTC), old, new, reason)
             self.changes.append(change)
-        _log.info("scan rate %.1f -> %.1f probes/s (%s)", old, new, reason)
+        import logging  # here: a scan whose rate never changes does not load it
+
+        logging.getLogger("kenshin.scan.pacing").info(
+            "scan rate %.1f -> %.1f probes/s (%s)", old, new, reason
+        )
         if self.on_change is not None:
             self.on_change(change)
 

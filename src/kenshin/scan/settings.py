@@ -1,7 +1,8 @@
 """Scan settings: the conservative hospital profile, the fast lab profile, and overrides.
 
-The hospital profile is what a real survey uses by default: a modest packet rate and
-few connections per host, so that an old router or UTM is never overwhelmed. The lab
+The hospital profile is what a real survey uses by default: a modest packet rate per
+address (300 probes/s) and few connections per host, so that an old router or UTM is
+never overwhelmed; many addresses are scanned side by side, each at that rate. The lab
 profile is for the project's own test lab and benchmarks. The surveyor changes any
 value with ``ScanSettings.with_changes`` (the CLI's ``--rate`` and friends).
 """
@@ -26,7 +27,8 @@ class TcpMode(StrEnum):
 class ScanSettings:
     profile: str
     rate: float
-    """Probes (packets or connection attempts) per second, all hosts together."""
+    """Probes (packets or connection attempts) per second, all hosts together: the cap of
+    the scanning machine's whole fleet of targets (its uplink), not a target's limit."""
     global_concurrency: int
     """Connection attempts in flight at once, all hosts together (connect mode)."""
     per_host_concurrency: int
@@ -42,8 +44,9 @@ class ScanSettings:
     max_reply_bytes: int = 4096
     """Bytes read from any one reply (memory per probe is capped by this)."""
     target_rate: float = 1_000_000.0
-    """Probes per second towards any one address at most: the ceiling of adaptive pacing
-    is ``min(rate, target_rate × targets)`` (targets are interleaved, so each gets a share)."""
+    """Probes per second towards any one address at most, enforced per address
+    (``TargetPacing``): a scan of N addresses may send ``min(rate, target_rate × N)`` in
+    all, so the fleet's throughput grows with its targets while each target's stays put."""
     adaptive: bool = False
     """Lower the rate on loss or ICMP rate limiting and raise it back (``AdaptiveRate``)."""
 
@@ -89,7 +92,7 @@ class ScanSettings:
 
 HOSPITAL = ScanSettings(
     profile="hospital",
-    rate=300.0,
+    rate=6000.0,  # the fleet: 20 addresses at their full rate, about 3 Mbit/s of probes
     global_concurrency=64,
     per_host_concurrency=8,
     initial_timeout=2.0,

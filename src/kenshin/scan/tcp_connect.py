@@ -35,7 +35,7 @@ from kenshin.scan.guard import (
     family_of,
     raise_open_file_limit,
 )
-from kenshin.scan.pacing import EmergencyStop, RttEstimator, TokenBucket
+from kenshin.scan.pacing import EmergencyStop, RttEstimator, TargetPacing, TokenBucket
 from kenshin.scan.settings import ScanSettings
 from kenshin.scope import Gate
 
@@ -56,6 +56,8 @@ class _Host:
     family: socket.AddressFamily
     ports: list[int]
     rtt: RttEstimator
+    index: int = 0
+    """The target's place in the plan (its ``TargetPacing`` slot)."""
     next_index: int = 0
     retry: deque[tuple[int, int]] = field(default_factory=deque)
     in_flight: int = 0
@@ -91,8 +93,10 @@ class _Pump:
         stop: EmergencyStop,
         emit: ResultSink,
         total_limit: int,
+        spacing: TargetPacing | None = None,
     ) -> None:
         self.loop = loop
+        self.spacing = spacing
         self.settings = settings
         self.gate = gate
         self.stop = stop
@@ -128,6 +132,8 @@ class _Pump:
         if self.stop.is_set():
             self._finish_if_idle(force=True)
             return
+        not_due: float | None = None  # the soonest a target held back by its spacing is due
+        passed = 0  # hosts looked at in a row without starting a probe
         while self.ready and len(self.flight) < self.total_limit:
             if self.stop.is_set():
                 self._finish_if_idle(force=True)
@@ -145,6 +151,17 @@ class _Pump:
                 self.ready.appendleft(host)
                 self._schedule_launch(wait)
                 return
+            due = self.spacing.take(host.index) if self.spacing is not None else 0.0
+            if due > 0:  # this target had its share for now: the others may go first
+                self.bucket.reserve(-1)
+                self.ready.append(host)
+                not_due = due if not_due is None else min(not_due, due)
+                passed += 1
+                if passed >= len(self.ready):
+                    self._schedule_launch(not_due)
+                    return
+                continue
+            passed = 0
             port, attempt = host.take()
             self._start(host, port, attempt)
             if host.has_work():
@@ -278,6 +295,7 @@ async def _scan_part(
     skip: Collection[tuple[str, int]],
     bucket: TokenBucket,
     total_limit: int,
+    spacing: TargetPacing | None = None,
 ) -> None:
     loop = asyncio.get_running_loop()
     shared = list(ports)  # one port list for every host that has nothing to skip
@@ -287,10 +305,11 @@ async def _scan_part(
             family_of(address),
             [p for p in ports if (address, p) not in skip] if skip else shared,
             RttEstimator(settings.initial_timeout, settings.min_timeout, settings.max_timeout),
+            index,
         )
-        for address in targets
+        for index, address in enumerate(targets)
     ]
-    pump = _Pump(loop, hosts, settings, gate, stop, emit, total_limit)
+    pump = _Pump(loop, hosts, settings, gate, stop, emit, total_limit, spacing)
     pump.bucket = bucket
     pump.launch()
     try:
@@ -318,11 +337,13 @@ async def tcp_connect_scan(
     emit: ResultSink,
     skip: Collection[tuple[str, int]] = frozenset(),
     bucket: TokenBucket | None = None,
+    spacing: TargetPacing | None = None,
 ) -> None:
     """Probe every ``(target, port)`` not in ``skip`` and report each through ``emit``.
 
     ``bucket`` paces the probes (default: a plain bucket at ``settings.rate``); it is
-    told what came back, so an ``AdaptiveRate`` can follow the network.
+    told what came back, so an ``AdaptiveRate`` can follow the network. ``spacing``
+    paces the probes to each target (by its index in ``targets``).
 
     A large scan is split by port over ``THREADS`` event loops in their own threads
     (socket, connect and close release the GIL, so a second core takes the kernel's
@@ -336,7 +357,9 @@ async def tcp_connect_scan(
     bucket = bucket if bucket is not None else TokenBucket(settings.rate)
     parts = max(1, min(THREADS, os.cpu_count() or 1))
     if parts == 1 or len(targets) * len(ports) < _SPLIT_FROM or settings.per_host_concurrency < 2:
-        await _scan_part(targets, ports, settings, gate, stop, emit, skip, bucket, total_limit)
+        await _scan_part(
+            targets, ports, settings, gate, stop, emit, skip, bucket, total_limit, spacing
+        )
         return
     share = replace(
         settings,
@@ -364,6 +387,7 @@ async def tcp_connect_scan(
                     skip,
                     bucket,
                     max(1, total_limit // parts),
+                    spacing,
                 )
             )
         except BaseException as exc:

@@ -15,10 +15,8 @@ Needs root (CAP_NET_RAW); ``syn_available()`` says whether it can run. IPv4 only
 
 from __future__ import annotations
 
-import asyncio
 import ctypes
 import errno
-import hashlib
 import os
 import select
 import socket
@@ -29,8 +27,13 @@ from array import array
 from collections.abc import Callable, Sequence
 from ipaddress import IPv4Address
 
+try:  # hashlib would map OpenSSL (megabytes) for the one keyed hash a scan needs
+    from _blake2 import blake2s
+except ImportError:  # pragma: no cover - an interpreter without the builtin module
+    from hashlib import blake2s
+
 from kenshin.domain import PortState
-from kenshin.scan.pacing import EmergencyStop, RttEstimator, TokenBucket
+from kenshin.scan.pacing import EmergencyStop, RttEstimator, TargetPacing, TokenBucket
 from kenshin.scan.settings import ScanSettings
 from kenshin.scan.state import Outcomes, PortTable
 from kenshin.scope import Gate
@@ -79,7 +82,7 @@ class _Cookies:
         self.multiplier = int.from_bytes(os.urandom(8), "big") | 1
 
     def host_value(self, address: bytes) -> int:
-        digest = hashlib.blake2s(address, key=self._key, digest_size=8).digest()
+        digest = blake2s(address, key=self._key, digest_size=8).digest()
         return int.from_bytes(digest, "big")
 
     def __call__(self, host_value: int, port: int) -> int:
@@ -169,9 +172,11 @@ class SynScan:
         notify: Callable[[int, int], None] | None = None,
         source_for: Callable[[str], str] | None = None,
         bucket: TokenBucket | None = None,
+        spacing: TargetPacing | None = None,
     ) -> None:
         self.settings = settings
         self.bucket = bucket
+        self.spacing = spacing
         self._resending = False
         self.gate = gate
         self.stop = stop
@@ -334,6 +339,7 @@ class SynScan:
         multiplier = self.cookies.multiplier
         source_port = self.source_port
         permit = self.gate.permit
+        spaced = self.spacing.wait if self.spacing is not None else None
         pack_into = struct.pack_into
         sendto = sender.sendto
         stop = self.stop
@@ -354,6 +360,8 @@ class SynScan:
                 budget -= 1
                 address = targets[i]
                 permit(address)
+                if spaced is not None:
+                    spaced(i)
                 cookie = (((secrets[i] + port) * multiplier) & 0xFFFFFFFFFFFFFFFF) >> 32
                 packet = single if single is not None else templates[source_of[i]]
                 total = bases[i] + port + (cookie >> 16) + (cookie & 0xFFFF)
@@ -490,6 +498,38 @@ class SynScan:
         return completed
 
 
+def syn_scan(
+    table: PortTable,
+    settings: ScanSettings,
+    gate: Gate,
+    stop: EmergencyStop,
+    notify: Callable[[int, int], None] | None = None,
+    bucket: TokenBucket | None = None,
+    spacing: TargetPacing | None = None,
+) -> SynScan:
+    """A SYN scan of every cell of ``table`` without an outcome, ready to ``run()``.
+
+    Outcomes are written into ``table``; ``notify(i, j)`` is called (from the scan's
+    threads) for each new one, so the caller can pass them on as they come. ``bucket``
+    paces the packets (default: a plain bucket at ``settings.rate``), ``spacing`` the
+    packets to each target (by table index).
+    """
+    for address in table.targets:
+        if not isinstance(_ipv4(address), IPv4Address):
+            raise ValueError("SYN scan is IPv4 only")
+    return SynScan(
+        table.targets,
+        table.ports,
+        settings,
+        gate,
+        stop,
+        table=table,
+        notify=notify,
+        bucket=bucket,
+        spacing=spacing,
+    )
+
+
 async def tcp_syn_scan(
     table: PortTable,
     settings: ScanSettings,
@@ -497,19 +537,12 @@ async def tcp_syn_scan(
     stop: EmergencyStop,
     notify: Callable[[int, int], None] | None = None,
     bucket: TokenBucket | None = None,
+    spacing: TargetPacing | None = None,
 ) -> bool:
-    """SYN-scan every cell of ``table`` without an outcome, in a thread; False when stopped.
+    """``syn_scan`` run in a thread from an event loop; False when stopped."""
+    import asyncio
 
-    Outcomes are written into ``table``; ``notify(i, j)`` is called (from the scan's
-    threads) for each new one, so the caller can pass them on as they come. ``bucket``
-    paces the packets (default: a plain bucket at ``settings.rate``).
-    """
-    for address in table.targets:
-        if not isinstance(_ipv4(address), IPv4Address):
-            raise ValueError("SYN scan is IPv4 only")
-    scan = SynScan(
-        table.targets, table.ports, settings, gate, stop, table=table, notify=notify, bucket=bucket
-    )
+    scan = syn_scan(table, settings, gate, stop, notify, bucket, spacing)
     return await asyncio.to_thread(scan.run)
 
 

@@ -28,7 +28,7 @@ import yaml
 
 from kenshin.domain import PortState, Protocol
 from kenshin.scan.guard import ResultSink, family_of, raise_open_file_limit
-from kenshin.scan.pacing import EmergencyStop, TokenBucket
+from kenshin.scan.pacing import EmergencyStop, TargetPacing, TokenBucket
 from kenshin.scan.settings import ScanSettings
 from kenshin.scope import Gate
 
@@ -223,10 +223,12 @@ async def udp_scan(
     emit: ResultSink,
     skip: Collection[tuple[str, int]] = frozenset(),
     bucket: TokenBucket | None = None,
+    spacing: TargetPacing | None = None,
 ) -> UdpSummary:
     """Probe every ``(target, port)``; report each outcome through ``emit``.
 
-    ``bucket`` paces the datagrams (default: a plain bucket at ``settings.rate``).
+    ``bucket`` paces the datagrams (default: a plain bucket at ``settings.rate``),
+    ``spacing`` the datagrams to each target (by its index in ``targets``).
     """
     loop = asyncio.get_running_loop()
     raise_open_file_limit(settings.global_concurrency + 1024)
@@ -235,6 +237,7 @@ async def udp_scan(
     bucket = bucket if bucket is not None else TokenBucket(settings.rate)
     summary = UdpSummary()
     todo = [(a, p) for p in ports for a in targets if (a, p) not in skip]
+    place = {a: i for i, a in enumerate(targets)} if spacing is not None else {}
     for round_number in range(2):  # the first round, then one re-probe of silent ports
         current = _Round(loop, settings, bucket, resending=round_number > 0)
         sweeper_stop = asyncio.Event()
@@ -250,6 +253,8 @@ async def udp_scan(
                 if stop.is_set():
                     break
                 await bucket.acquire(len(payloads_for(port)))
+                if spacing is not None:
+                    await spacing.acquire(place[address], len(payloads_for(port)))
                 summary.probes_sent += await current.send(gate, address, port)
             await current.drain(stop)
         finally:
