@@ -30,7 +30,7 @@ def test_the_parsed_catalogue_is_reused_until_a_file_changes(
     """Start-up reads the cached JSON; an edited YAML file is parsed again."""
     package = tmp_path / "kenshin"
     shutil.copytree(Path(str(resources.files("kenshin") / "data" / "i18n")), package / "data/i18n")
-    monkeypatch.setattr(i18n.resources, "files", lambda _name: package)
+    monkeypatch.setattr(resources, "files", lambda _name: package)  # read when first needed
     monkeypatch.setenv("KENSHIN_DATA_DIR", str(tmp_path / "data"))
     i18n.catalogue.cache_clear()
     try:
