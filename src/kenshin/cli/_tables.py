@@ -58,8 +58,11 @@ def fit_table(
     caption: str | None = None,
     wide: bool = False,
     expand: bool = False,
+    styles: Sequence[str] | None = None,
 ) -> RenderableType:
-    """A table of ``rows`` that fits ``console`` (see the module's docstring)."""
+    """A table of ``rows`` that fits ``console`` (see the module's docstring); ``styles``
+    gives each row a style (an overdue request in red) in either layout."""
+    row_styles = list(styles) if styles is not None else [""] * len(rows)
     shown = list(range(len(columns)))
     if not wide and console.is_terminal:
         widths = [_fitted_width(columns, rows, i) for i in shown]
@@ -71,7 +74,7 @@ def fit_table(
             dropped.append(droppable.pop())
             shown.remove(dropped[-1])
         if sum(widths[i] for i in shown) + 1 > console.width:
-            return _per_item(columns, rows, title, caption)
+            return _per_item(columns, rows, row_styles, title, caption)
         for i in reversed(dropped):  # a narrow column left out before a wide one fits again
             if sum(widths[j] for j in shown) + widths[i] + 1 <= console.width:
                 shown = sorted([*shown, i])
@@ -89,25 +92,26 @@ def fit_table(
     )
     for i in shown:
         table.add_column(columns[i].header, overflow="fold", no_wrap=columns[i].whole)
-    for row in rows:
-        table.add_row(*(row[i] for i in shown))
+    for row, style in zip(rows, row_styles, strict=True):
+        table.add_row(*(row[i] for i in shown), style=style or None)
     return table
 
 
 def _per_item(
     columns: Sequence[Column],
     rows: Sequence[Sequence[Cell]],
+    styles: Sequence[str],
     title: str | None,
     caption: str | None,
 ) -> RenderableType:
     """Each row as its own block, every column a line: nothing is left out."""
     blocks: list[RenderableType] = [Text(title, style="italic")] if title else []
-    for row in rows:
+    for row, style in zip(rows, styles, strict=True):
         block = Table.grid(padding=(0, 2))
         block.add_column(style="bold", no_wrap=True)
         block.add_column(overflow="fold")
         for column, cell in zip(columns, row, strict=True):
-            block.add_row(column.header, cell)
+            block.add_row(column.header, cell, style=style or None)
         blocks.append(Padding(block, (0, 0, 1, 2)))
     if caption:
         blocks.append(Text(caption, style="dim"))

@@ -126,7 +126,7 @@ def demo(
     _step(6, "cli.demo.step.requests")
     _requests(today)
     _step(7, "cli.demo.step.terminals")
-    _terminals(today)
+    _terminals(today, wide)
     _step(8, "cli.demo.step.report")
     _report(today, output, scan_report is not None)
 
@@ -183,7 +183,7 @@ def _requests(engagement: Engagement) -> None:
     say("cli.demo.requests", count=len(drafted))
 
 
-def _terminals(engagement: Engagement) -> None:
+def _terminals(engagement: Engagement, wide: bool) -> None:
     from datetime import datetime
 
     from kenshin.cli.terminals import render_assessments
@@ -194,7 +194,7 @@ def _terminals(engagement: Engagement) -> None:
         import_demo_terminals(session, engagement.code, today)
     with STATE.store().session() as session:
         assessments = stored_assessments(session, engagement.code)
-    render_assessments(engagement, assessments, console, STATE.lang)
+    render_assessments(engagement, assessments, console, STATE.lang, wide)
 
 
 def _report(engagement: Engagement, output: Path, scanned: bool) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
+from rich.text import Text
 
 from kenshin.app.requests import (
     Answered,
@@ -20,6 +20,7 @@ from kenshin.app.requests import (
 )
 from kenshin.cli._common import CliError, choice, print_json, say
 from kenshin.cli._state import STATE, console
+from kenshin.cli._tables import Cell, Column, fit_table
 from kenshin.cli._workflow import actor, audit
 from kenshin.domain import AddressAssignment, Engagement
 from kenshin.i18n import translate
@@ -50,6 +51,7 @@ RefArg = Annotated[
     typer.Argument(),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json")]
+WideOpt = Annotated[bool, typer.Option("--wide")]
 SkipCheck = Annotated[
     bool,
     typer.Option("--skip-firmware-check"),
@@ -89,7 +91,7 @@ def _request_json(engagement: Engagement, request: VendorRequest, today: date) -
 
 
 @app.command("draft")
-def draft(code: CodeArg, as_json: JsonOpt = False) -> None:
+def draft(code: CodeArg, as_json: JsonOpt = False, wide: WideOpt = False) -> None:
     """Draft requests for every missing firmware version and global-IP detail."""
     now = now_utc()
     drafted = draft_requests(STATE.store(), code, actor=actor(), now=now)
@@ -102,16 +104,21 @@ def draft(code: CodeArg, as_json: JsonOpt = False) -> None:
         say("cli.requests.nothing", code=code)
         return
     say("cli.requests.drafted", count=len(created), code=code)
-    _table(engagement, created, japan_today(now), code)
+    _table(engagement, created, japan_today(now), code, wide)
 
 
-def _table(engagement: Engagement, requests: list[VendorRequest], today: date, code: str) -> None:
+def _table(
+    engagement: Engagement, requests: list[VendorRequest], today: date, code: str, wide: bool
+) -> None:
     t = STATE.t
-    table = Table(
-        title=t("cli.requests.title", code=code, today=today.isoformat()), title_justify="left"
-    )
-    for key in ("ref", "subject", "recipient", "path", "wants", "state", "due"):
-        table.add_column(t(f"cli.requests.col.{key}"))
+    # the number stays whole (copied into show/send/answer); path and recipient go first
+    drops = {"path": 3, "recipient": 2, "wants": 1}
+    columns = [
+        Column(t(f"cli.requests.col.{c}"), drops.get(c, 0), whole=c == "ref")
+        for c in ("ref", "subject", "recipient", "path", "wants", "state", "due")
+    ]
+    rows: list[list[Cell]] = []
+    styles: list[str] = []
     for request in requests:
         organisation, _ = recipient_lines(engagement, request.recipient, STATE.lang)
         due = request.due_date.isoformat() if request.due_date else ""
@@ -122,16 +129,22 @@ def _table(engagement: Engagement, requests: list[VendorRequest], today: date, c
         elif request.is_due_soon(today):
             due = f"{due} {t('cli.requests.due_soon')}"
             style = "yellow"
-        table.add_row(
-            request.ref,
-            "\n".join(subject_lines(engagement, request, STATE.lang)),
-            organisation,
-            request.path.value,
-            "、".join(t(f"requests.want.{w.value}") for w in request.wants),
-            t(f"requests.state.{request.state.value}"),
-            due,
-            style=style,
+        rows.append(
+            [
+                request.ref,
+                Text("\n".join(subject_lines(engagement, request, STATE.lang))),
+                Text(organisation),
+                request.path.value,
+                "、".join(t(f"requests.want.{w.value}") for w in request.wants),
+                t(f"requests.state.{request.state.value}"),
+                due,
+            ]
         )
+        styles.append(style)
+    title = t("cli.requests.title", code=code, today=today.isoformat())
+    table = fit_table(
+        console, columns, rows, lang=STATE.lang, title=title, wide=wide, styles=styles
+    )
     console.print(table)
 
 
@@ -139,6 +152,7 @@ def _table(engagement: Engagement, requests: list[VendorRequest], today: date, c
 def list_requests(
     code: Annotated[str | None, typer.Argument()] = None,
     as_json: JsonOpt = False,
+    wide: WideOpt = False,
 ) -> None:
     """List requests with their state, due date and reminders (overdue in red)."""
     today = japan_today(now_utc())
@@ -154,7 +168,7 @@ def list_requests(
         return
     for engagement, requests in found:
         if requests:
-            _table(engagement, requests, today, engagement.code)
+            _table(engagement, requests, today, engagement.code, wide)
     overdue = [r.ref for _, rs in found for r in rs if r.is_overdue(today)]
     if overdue:
         console.print(f"[bold red]{STATE.t('cli.requests.reminder', refs=', '.join(overdue))}[/]")
@@ -399,7 +413,7 @@ def attach(
 
 
 @app.command("attachments")
-def attachments(ref: RefArg, as_json: JsonOpt = False) -> None:
+def attachments(ref: RefArg, as_json: JsonOpt = False, wide: WideOpt = False) -> None:
     """List a request's attached files and what was read from device outputs."""
     code, number = _locate(ref)
     with STATE.store().session() as session:
@@ -411,21 +425,30 @@ def attachments(ref: RefArg, as_json: JsonOpt = False) -> None:
         say("cli.requests.attachments_none", ref=f"REQ-{number:03d}")
         return
     t = STATE.t
-    table = Table(title=f"REQ-{number:03d}", title_justify="left")
-    for key in ("ref", "file", "kind", "size", "read", "by"):
-        table.add_column("ID" if key == "ref" else t(f"cli.requests.col.{key}"))
+    # the ID stays whole (copied into extract); who attached it goes first
+    drops = {"by": 3, "size": 2, "kind": 1}
+    columns = [
+        Column(
+            "ID" if c == "ref" else t(f"cli.requests.col.{c}"), drops.get(c, 0), whole=c == "ref"
+        )
+        for c in ("ref", "file", "kind", "size", "read", "by")
+    ]
+    rows: list[list[Cell]] = []
     for a in found:
         read = str(a.parsed.get(f"message_{STATE.lang}", "")) if a.parsed else ""
         wan = ", ".join(a.parsed.get("wan_addresses", [])) if a.parsed else ""
-        table.add_row(
-            str(a.id),
-            a.filename,
-            a.kind.value,
-            str(a.size),
-            f"{read}{' WAN: ' + wan if wan else ''}",
-            a.uploaded_by,
+        rows.append(
+            [
+                str(a.id),
+                Text(a.filename),
+                a.kind.value,
+                str(a.size),
+                Text(f"{read}{' WAN: ' + wan if wan else ''}"),
+                Text(a.uploaded_by),
+            ]
         )
-    console.print(table)
+    title = f"REQ-{number:03d}"
+    console.print(fit_table(console, columns, rows, lang=STATE.lang, title=title, wide=wide))
 
 
 @app.command("extract")

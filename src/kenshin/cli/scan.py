@@ -22,12 +22,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from kenshin.app.scans import start_scan
 from kenshin.cli._common import CliError, print_json, say
 from kenshin.cli._jobs import POLL_SECONDS, follow, on_workers, succeeded
 from kenshin.cli._state import STATE, console
+from kenshin.cli._tables import Cell, Column, fit_table
 from kenshin.domain import PortState, Protocol, ScanReport
 from kenshin.jobs import JobError, JobRunner, JobStatus, runner_for
 from kenshin.scan import (
@@ -55,6 +55,8 @@ from kenshin.scope import current_actor
 STOP_WAIT_SECONDS = 60.0
 """How long Ctrl-C waits for the scan job to stop sending and close its run."""
 
+WideOpt = Annotated[bool, typer.Option("--wide")]
+
 
 def _port_choice(
     ports: str | None, top: int | None, protocol: Protocol, default: tuple[int, ...]
@@ -72,16 +74,23 @@ def _port_choice(
     return default, "default"
 
 
-def _summary(notes: Sequence[str], report: ScanReport) -> None:
-    table = Table(title=STATE.t("cli.scan.table_title"), title_justify="left")
-    for column in ("host", "port", "state", "reason", "service", "product"):
-        table.add_column(STATE.t(f"cli.scan.col.{column}"), overflow="fold")
-    shown = 0
+def _summary(notes: Sequence[str], report: ScanReport, wide: bool) -> None:
+    # host and port stay whole (copied into the next command); the probe's reason goes first
+    drops = {"reason": 3, "service": 2, "product": 1}
+    columns = [
+        Column(STATE.t(f"cli.scan.col.{c}"), drops.get(c, 0), whole=c in ("host", "port"))
+        for c in ("host", "port", "state", "reason", "service", "product")
+    ]
+    rows: list[list[Cell]] = []
     for host in report.hosts:
         for result in host.ports:
             if result.state not in (PortState.OPEN, PortState.OPEN_FILTERED):
                 continue
-            if result.state is PortState.OPEN_FILTERED and result.identity is None and shown > 200:
+            if (
+                result.state is PortState.OPEN_FILTERED
+                and result.identity is None
+                and len(rows) > 200
+            ):
                 continue
             identity = result.identity
             service = (
@@ -90,17 +99,19 @@ def _summary(notes: Sequence[str], report: ScanReport) -> None:
                 else (f"{service_name(result.protocol, result.port) or '-'}?")
             )
             product = f"{identity.product} {identity.version}".strip() if identity else ""
-            table.add_row(
-                host.address,
-                f"{result.port}/{result.protocol.value}",
-                result.state.value,
-                result.reason,
-                service,
-                product or "-",
+            rows.append(
+                [
+                    host.address,
+                    f"{result.port}/{result.protocol.value}",
+                    result.state.value,
+                    result.reason,
+                    service,
+                    product or "-",
+                ]
             )
-            shown += 1
-    if shown:
-        console.print(table)
+    if rows:
+        title = STATE.t("cli.scan.table_title")
+        console.print(fit_table(console, columns, rows, lang=STATE.lang, title=title, wide=wide))
     else:
         say("cli.scan.none_open")
     for host in report.hosts:
@@ -173,7 +184,11 @@ def _follow_scan(runner: JobRunner, job_id: str, request: ScanRequest, show: boo
 
 
 def _show_run(
-    status: JobStatus, request: ScanRequest, json_file: Path | None, xml_file: Path | None
+    status: JobStatus,
+    request: ScanRequest,
+    json_file: Path | None,
+    xml_file: Path | None,
+    wide: bool,
 ) -> None:
     """Print the stored run of a finished scan job and write its files."""
     uid = status.result["scan_run"]
@@ -187,7 +202,7 @@ def _show_run(
             new=round(float(change["to"])),
             reason=STATE.t(f"scan.rate_reason.{change['reason']}"),
         )
-    _summary(run.notes, report)
+    _summary(run.notes, report, wide)
     mode_used = run.tcp_mode or str(run.options.get("tcp_mode", ""))
     if json_file is not None:
         write_json(
@@ -263,6 +278,7 @@ def scan(
         bool,
         typer.Option("--fit-window"),
     ] = False,
+    wide: WideOpt = False,
 ) -> None:
     """ポートスキャン（TCP/UDP）を実行し結果を保存する / Run the TCP/UDP port scan, store it."""
     try:
@@ -344,7 +360,7 @@ def scan(
     if on_workers() and show:
         say("jobs.cli.on_workers", id=job_id)
     status = succeeded(_follow_scan(runner, job_id, request, show))
-    _show_run(status, request, json_file, xml_file)
+    _show_run(status, request, json_file, xml_file, wide)
 
 
 def scan_stop(
@@ -365,6 +381,7 @@ def scan_stop(
 def scan_runs(
     engagement: Annotated[str | None, typer.Argument()] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    wide: WideOpt = False,
 ) -> None:
     """スキャン記録の一覧 / List stored scan runs."""
     with STATE.store().session() as session:
@@ -375,18 +392,22 @@ def scan_runs(
     if not runs:
         say("cli.scan.no_runs")
         return
-    table = Table(
-        title=STATE.t("cli.scan.runs_title", code=engagement or "-"), title_justify="left"
-    )
-    for column in ("uid", "source", "status", "started", "mode", "targets"):
-        table.add_column(column)
-    for run in runs:
-        table.add_row(
+    # the run's ID stays whole (copied into report and diagnose); its targets go first
+    drops = {"targets": 1, "started": 2, "source": 3, "mode": 4}
+    columns = [
+        Column(STATE.t(f"cli.scan.runs_col.{c}"), drops.get(c, 0), whole=c == "uid")
+        for c in ("uid", "source", "status", "started", "mode", "targets")
+    ]
+    rows: list[list[Cell]] = [
+        [
             run.uid,
             run.source,
             run.status.value,
             run.started_at.isoformat(timespec="seconds"),
             run.tcp_mode or "-",
             ", ".join(run.targets[:4]) + (" …" if len(run.targets) > 4 else ""),
-        )
-    console.print(table)
+        ]
+        for run in runs
+    ]
+    title = STATE.t("cli.scan.runs_title", code=engagement or "-")
+    console.print(fit_table(console, columns, rows, lang=STATE.lang, title=title, wide=wide))

@@ -13,13 +13,14 @@ from enum import StrEnum
 from typing import Annotated
 
 import typer
-from rich.table import Table
+from rich.text import Text
 
 from kenshin.app.authorise import Authorisation
 from kenshin.app.authorise import authorise as authorise_diagnosis
 from kenshin.app.confirm import confirm_address
 from kenshin.cli._common import CliError, load, print_json, say
 from kenshin.cli._state import STATE, console
+from kenshin.cli._tables import Cell, Column, fit_table
 from kenshin.cli._workflow import actor
 from kenshin.domain import (
     AddressAssignment,
@@ -35,6 +36,7 @@ app = typer.Typer(
 
 CodeArg = Annotated[str, typer.Argument()]
 JsonOpt = Annotated[bool, typer.Option("--json")]
+WideOpt = Annotated[bool, typer.Option("--wide")]
 
 
 class TargetStatus(StrEnum):
@@ -120,6 +122,7 @@ def confirm(
 def list_targets(
     code: CodeArg,
     as_json: JsonOpt = False,
+    wide: WideOpt = False,
 ) -> None:
     """Every candidate address and what the diagnosis does with it today."""
     engagement = load(code)
@@ -164,12 +167,15 @@ def list_targets(
         console.print(t(key, start=start, end=end), highlight=False)
     else:
         console.print(f"[bold red]{t('cli.targets.window_none')}[/]", highlight=False)
-    table = Table(
-        title=t("cli.targets.title", code=code, today=japan_today(now).isoformat()),
-        title_justify="left",
-    )
-    for key in ("address", "point", "assignment", "status"):
-        table.add_column(t(f"cli.targets.col.{key}"))
+    # the address stays whole (copied into targets confirm); how it is assigned goes first
+    columns = [
+        Column(t("cli.targets.col.address"), whole=True),
+        Column(t("cli.targets.col.point"), drop=2),
+        Column(t("cli.targets.col.assignment"), drop=1),
+        Column(t("cli.targets.col.status")),
+    ]
+    rows: list[list[Cell]] = []
+    styles: list[str] = []
     for s in statuses:
         label = t(f"cli.targets.status.{s.status.value}")
         if s.status is TargetStatus.CONFIRMED_TODAY and s.confirmed_at:
@@ -178,18 +184,25 @@ def list_targets(
                 who=s.confirmed_by,
                 at=s.confirmed_at.astimezone(JST).strftime("%H:%M"),
             )
-        style = {
-            TargetStatus.NOT_CONFIRMED: "bold red",
-            TargetStatus.CLOSED_NETWORK: "dim",
-            TargetStatus.OUT_OF_SCOPE: "dim",
-        }.get(s.status, "")
-        table.add_row(
-            s.address,
-            f"{s.point_key} {s.point_name}",
-            t(f"label.assignment.{s.assignment.value}"),
-            label,
-            style=style,
+        rows.append(
+            [
+                s.address,
+                Text(f"{s.point_key} {s.point_name}"),
+                t(f"label.assignment.{s.assignment.value}"),
+                label,
+            ]
         )
+        styles.append(
+            {
+                TargetStatus.NOT_CONFIRMED: "bold red",
+                TargetStatus.CLOSED_NETWORK: "dim",
+                TargetStatus.OUT_OF_SCOPE: "dim",
+            }.get(s.status, "")
+        )
+    title = t("cli.targets.title", code=code, today=japan_today(now).isoformat())
+    table = fit_table(
+        console, columns, rows, lang=STATE.lang, title=title, wide=wide, styles=styles
+    )
     console.print(table)
     for s in statuses:
         if s.status is TargetStatus.NOT_CONFIRMED:
@@ -238,6 +251,7 @@ def history(
     code: CodeArg,
     every: Annotated[bool, typer.Option("--all")] = False,
     as_json: JsonOpt = False,
+    wide: WideOpt = False,
 ) -> None:
     """The audit log of the engagement's scope: authorisation, window, confirmations, addresses."""
     with STATE.store().session() as session:
@@ -259,15 +273,21 @@ def history(
             ]
         )
         return
-    table = Table(title=STATE.t("cli.targets.history_title", code=code), title_justify="left")
-    for key in ("at", "actor", "action", "targets", "details"):
-        table.add_column(STATE.t(f"cli.targets.hcol.{key}"))
-    for e in events:
-        table.add_row(
+    # the details are the long text that goes first, then who did it
+    drops = {"details": 2, "actor": 1}
+    columns = [
+        Column(STATE.t(f"cli.targets.hcol.{c}"), drops.get(c, 0))
+        for c in ("at", "actor", "action", "targets", "details")
+    ]
+    rows: list[list[Cell]] = [
+        [
             e.at.astimezone(JST).strftime("%Y-%m-%d %H:%M"),
-            e.actor,
+            Text(e.actor),
             e.action,
             ", ".join(e.targets),
-            ", ".join(f"{k}={v}" for k, v in e.details.items()),
-        )
-    console.print(table)
+            Text(", ".join(f"{k}={v}" for k, v in e.details.items())),
+        ]
+        for e in events
+    ]
+    title = STATE.t("cli.targets.history_title", code=code)
+    console.print(fit_table(console, columns, rows, lang=STATE.lang, title=title, wide=wide))

@@ -9,11 +9,12 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.text import Text
 
 from kenshin.app.terminals import import_terminals
 from kenshin.cli._common import add_item, choice, edit_item, print_json, remove_item, say
 from kenshin.cli._state import STATE, console
+from kenshin.cli._tables import Cell, Column, fit_table
 from kenshin.cli._workflow import actor
 from kenshin.domain import Engagement, TerminalRole
 from kenshin.domain.clock import japan_today
@@ -37,6 +38,7 @@ app = typer.Typer(no_args_is_help=True)
 CodeArg = Annotated[str, typer.Argument()]
 KeyArg = Annotated[str, typer.Argument()]
 Opt = Annotated[str | None, typer.Option()]
+WideOpt = Annotated[bool, typer.Option("--wide")]
 RoleHelp = "ehr, departmental, other."
 
 
@@ -170,6 +172,7 @@ def parse_files(
         str | None,
         typer.Option("--as-of"),
     ] = None,
+    wide: WideOpt = False,
 ) -> None:
     """Show what kenshin reads from the files and the verdicts it would give (no store)."""
     try:
@@ -205,18 +208,10 @@ def parse_files(
             unknown=counts["unknown"],
             day=today.isoformat(),
         )
-        table = Table()
-        for column in ("check", "status", "summary"):
-            table.add_column(translate(f"terminals.cli.col.{column}", STATE.lang))
-        for verdict in assessment.verdicts:
-            short = verdict.check_id.removeprefix("terminal.")
-            table.add_row(
-                translate(f"terminals.title.{short}", STATE.lang),
-                f"[{_STATUS_STYLE[verdict.status]}]"
-                + translate(f"terminals.status.{verdict.status}", STATE.lang),
-                verdict.summary(STATE.lang),
-            )
-        console.print(table)
+        rows = _verdict_rows(assessment, STATE.lang)
+        console.print(
+            fit_table(console, _verdict_columns(STATE.lang), rows, lang=STATE.lang, wide=wide)
+        )
 
 
 _STATUS_STYLE = {"ok": "green", "warning": "yellow", "bad": "bold red", "unknown": "dim"}
@@ -226,6 +221,7 @@ _STATUS_STYLE = {"ok": "green", "warning": "yellow", "bad": "bold red", "unknown
 def show(
     code: CodeArg,
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    wide: WideOpt = False,
 ) -> None:
     """Show a verdict per check for every terminal of the engagement."""
     with STATE.store().session() as session:
@@ -237,7 +233,7 @@ def show(
     if not assessments:
         say("terminals.cli.none_imported", code=code)
         return
-    render_assessments(engagement, assessments, console, STATE.lang)
+    render_assessments(engagement, assessments, console, STATE.lang, wide)
 
 
 def render_assessments(
@@ -245,6 +241,7 @@ def render_assessments(
     assessments: Sequence[TerminalAssessment],
     out: Console,
     lang: str,
+    wide: bool = False,
 ) -> None:
     """One table per terminal: a verdict per check (also what ``kenshin demo`` can show)."""
 
@@ -257,22 +254,35 @@ def render_assessments(
         if assessment is None:
             out.print(t("terminals.cli.not_collected", key=terminal.key, host=terminal.hostname))
             continue
-        table = Table(
-            title=f"{terminal.key} {assessment.host} — {assessment.os_summary}",
-            title_justify="left",
-            caption=t(
-                "terminals.cli.show_title",
-                code=engagement.code,
-                day=assessment.evaluated_on.isoformat(),
-            ),
+        title = f"{terminal.key} {assessment.host} — {assessment.os_summary}"
+        caption = t(
+            "terminals.cli.show_title",
+            code=engagement.code,
+            day=assessment.evaluated_on.isoformat(),
         )
-        for column in ("check", "status", "summary"):
-            table.add_column(t(f"terminals.cli.col.{column}"))
-        for verdict in assessment.verdicts:
-            short = verdict.check_id.removeprefix("terminal.")
-            table.add_row(
-                t(f"terminals.title.{short}"),
-                f"[{_STATUS_STYLE[verdict.status]}]{t(f'terminals.status.{verdict.status}')}",
-                verdict.summary(lang),
-            )
-        out.print(table)
+        rows = _verdict_rows(assessment, lang)
+        columns = _verdict_columns(lang)
+        out.print(fit_table(out, columns, rows, lang=lang, title=title, caption=caption, wide=wide))
+
+
+def _verdict_columns(lang: str) -> list[Column]:
+    """Check and verdict are essential; the summary is the long text left out first."""
+    return [
+        Column(translate(f"terminals.cli.col.{c}", lang), drop=1 if c == "summary" else 0)
+        for c in ("check", "status", "summary")
+    ]
+
+
+def _verdict_rows(assessment: TerminalAssessment, lang: str) -> list[list[Cell]]:
+    rows: list[list[Cell]] = []
+    for verdict in assessment.verdicts:
+        short = verdict.check_id.removeprefix("terminal.")
+        status = translate(f"terminals.status.{verdict.status}", lang)
+        rows.append(
+            [
+                translate(f"terminals.title.{short}", lang),
+                Text(status, style=_STATUS_STYLE[verdict.status]),
+                Text(verdict.summary(lang)),
+            ]
+        )
+    return rows

@@ -19,6 +19,7 @@ from rich.table import Table
 from kenshin.cli._common import CliError, print_json
 from kenshin.cli._jobs import on_workers, run_on_workers
 from kenshin.cli._state import STATE, console
+from kenshin.cli._tables import Cell, Column, fit_table
 from kenshin.jobs import JobKind, JobSpec
 from kenshin.pipeline import vulndb_sources
 from kenshin.scope import current_actor
@@ -29,6 +30,7 @@ app = typer.Typer(no_args_is_help=True)
 
 KbOpt = Annotated[Path | None, typer.Option("--kb")]
 JsonOpt = Annotated[bool, typer.Option("--json")]
+WideOpt = Annotated[bool, typer.Option("--wide")]
 
 
 def match_table(matches: list[VulnMatch] | tuple[VulnMatch, ...]) -> Table:
@@ -111,7 +113,7 @@ def _updated(path: str, results: list[dict[str, Any]], as_json: bool) -> None:
 
 
 @app.command("status")
-def status(kb: KbOpt = None, as_json: JsonOpt = False) -> None:
+def status(kb: KbOpt = None, as_json: JsonOpt = False, wide: WideOpt = False) -> None:
     """What is loaded, how old it is, and how the last update ended."""
     base = open_knowledge_base(kb)
     try:
@@ -144,37 +146,39 @@ def status(kb: KbOpt = None, as_json: JsonOpt = False) -> None:
         reason = last.get("reason_ja" if STATE.lang == "ja" else "reason") or last.get("reason")
         console.print(STATE.t("vulndb.status.last_failure", at=last.get("at"), reason=reason))
     t = STATE.t
-    sources = Table(title=t("vulndb.status.sources"))
-    for header in (
-        "vulndb.status.col.source",
-        "vulndb.status.col.loaded",
-        "vulndb.status.col.records",
-        "vulndb.status.col.date",
-    ):
-        sources.add_column(t(header))
-    for source in info.sources:
-        sources.add_row(
+    # the source and whether it is loaded are essential; its edition and date go first
+    columns = [
+        Column(t(f"vulndb.status.col.{c}"), drop=1 if c == "date" else 0)
+        for c in ("source", "loaded", "records", "date")
+    ]
+    rows: list[list[Cell]] = [
+        [
             source.name,
             t("vulndb.status.yes") if source.loaded else t("vulndb.status.no"),
             str(source.records),
             " ".join(x for x in (source.version or "", source.date or "") if x) or "-",
-        )
-    console.print(sources)
-    lines = Table(title=t("vulndb.status.lines"))
-    for header in (
-        "vulndb.status.col.line",
-        "vulndb.status.col.covered",
-        "vulndb.status.col.records",
-    ):
-        lines.add_column(t(header))
+        ]
+        for source in info.sources
+    ]
+    title = t("vulndb.status.sources")
+    console.print(fit_table(console, columns, rows, lang=STATE.lang, title=title, wide=wide))
+    # a product line and whether it is covered are essential; the counts per source go first
+    columns = [
+        Column(t(f"vulndb.status.col.{c}"), drop=1 if c == "records" else 0)
+        for c in ("line", "covered", "records")
+    ]
+    rows = []
     for line in info.product_lines:
         counts = ", ".join(f"{k} {v}" for k, v in line.records.items() if v)
-        lines.add_row(
-            line.name,
-            t("vulndb.status.yes") if line.covered else t("vulndb.status.not_covered"),
-            counts or "-",
+        rows.append(
+            [
+                line.name,
+                t("vulndb.status.yes") if line.covered else t("vulndb.status.not_covered"),
+                counts or "-",
+            ]
         )
-    console.print(lines)
+    title = t("vulndb.status.lines")
+    console.print(fit_table(console, columns, rows, lang=STATE.lang, title=title, wide=wide))
 
 
 @app.command("match")
