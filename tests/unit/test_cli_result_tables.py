@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from kenshin.cli import app
 from kenshin.cli._state import STATE
+from kenshin.cli._tables import Cell, Column, fit_table
 from kenshin.cli.demo import demo_file
 from kenshin.i18n import translate
 from kenshin.intake import dump_text, read_file
@@ -249,3 +250,19 @@ def test_the_request_list_leaves_the_path_out_first_on_80(
     assert count < len(_REQUESTS)
     assert translate("cli.requests.col.path", "ja") not in header_line
     assert translate("cli.requests.col.ref", "ja") in header_line
+
+
+@pytest.mark.parametrize("width", [80, 20])
+def test_a_row_keeps_its_style_in_the_table_and_in_the_block_per_row(width: int) -> None:
+    """An overdue request stays red on a terminal wide enough for a table and on one that
+    prints a block per row."""
+    columns = [Column("ID", whole=True), Column("due")]
+    out = io.StringIO()
+    console = Console(file=out, width=width, force_terminal=True, color_system="standard")
+    rows: list[list[Cell]] = [["REQ-001", "2026-01-01"], ["REQ-002", "2026-12-31"]]
+    console.print(fit_table(console, columns, rows, lang="en", styles=["bold red", ""]))
+    lines = out.getvalue().splitlines()
+    red = "\x1b[1;31m"
+    assert any(red in line and "REQ-001" in line for line in lines)
+    assert not any(red in line and "REQ-002" in line for line in lines)
+    assert any(line.startswith("┏") for line in lines) is (width == 80)
