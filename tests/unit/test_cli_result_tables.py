@@ -140,6 +140,18 @@ def prepared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Cas
                 headers(*(f"terminals.cli.col.{c}" for c in _VERDICTS)),
                 (),
             ),
+            "firmware check": Case(
+                FIRMWARE_CHECK,
+                "firmware",
+                ["CVE", "CVSS", "KEV", *headers(*(f"vulndb.table.{c}" for c in _MATCHES))],
+                ("CVE-2023-27997",),
+            ),
+            "vulndb match": Case(
+                ("vulndb", "match", *FIRMWARE_CHECK[2:]),
+                "vulndb",
+                ["CVE", "CVSS", "KEV", *headers(*(f"vulndb.table.{c}" for c in _MATCHES))],
+                ("CVE-2023-27997",),
+            ),
             "vulndb status": Case(
                 ("vulndb", "status"),
                 "vulndb",
@@ -159,6 +171,11 @@ _TARGETS = ("address", "point", "assignment", "status")
 _HISTORY = ("at", "actor", "action", "targets", "details")
 _VERDICTS = ("check", "status", "summary")
 _SOURCES = ("source", "loaded", "records", "date")
+_MATCHES = ("status", "fixed", "title")
+FIRMWARE_CHECK = (
+    *("firmware", "check", "--vendor", "fortinet", "--product", "fortigate"),
+    *("--version", "7.0.11"),
+)
 
 
 def _run_id() -> str:
@@ -199,6 +216,8 @@ CASES = [
     "targets history",
     "terminal show",
     "terminal parse",
+    "firmware check",
+    "vulndb match",
     "vulndb status",
 ]
 

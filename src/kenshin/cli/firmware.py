@@ -10,7 +10,7 @@ import typer
 
 from kenshin.cli._common import CliError, load, print_json
 from kenshin.cli._state import STATE, console
-from kenshin.cli.vulndb import match_table
+from kenshin.cli.vulndb import WideOpt, match_table
 from kenshin.firmware import check_engagement, parse_device_output
 from kenshin.intake.engagement_file import cannot_read
 from kenshin.store import FindingRepository
@@ -62,6 +62,7 @@ def check(
     ] = False,
     kb: KbOpt = None,
     as_json: JsonOpt = False,
+    wide: WideOpt = False,
 ) -> None:
     """Check one firmware (--vendor/--product/--version) or the devices of an engagement."""
     base = open_knowledge_base(kb)
@@ -83,7 +84,7 @@ def check(
                 return
             console.print(result.message(STATE.lang))
             if result.matches:
-                console.print(match_table(result.matches))
+                console.print(match_table(result.matches, console, wide=wide))
                 _print_upgrades(result)
             return
         loaded = load(engagement)

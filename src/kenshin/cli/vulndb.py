@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
+from rich.console import Console, RenderableType
+from rich.text import Text
 
 from kenshin.cli._common import CliError, print_json
 from kenshin.cli._jobs import on_workers, run_on_workers
@@ -33,26 +34,37 @@ JsonOpt = Annotated[bool, typer.Option("--json")]
 WideOpt = Annotated[bool, typer.Option("--wide")]
 
 
-def match_table(matches: list[VulnMatch] | tuple[VulnMatch, ...]) -> Table:
+def match_table(
+    matches: list[VulnMatch] | tuple[VulnMatch, ...], out: Console, *, wide: bool = False
+) -> RenderableType:
+    """The matches as a table that fits the terminal: the CVE, its status and its title
+    stay; the fixed version, KEV date and CVSS give way first on a narrow terminal."""
     t = STATE.t
-    table = Table(show_lines=False)
-    for header in ("CVE", "CVSS", "KEV", t("vulndb.table.status"), t("vulndb.table.fixed")):
-        table.add_column(header, no_wrap=True)
-    table.add_column(t("vulndb.table.title"))
+    columns = [
+        Column("CVE", whole=True),
+        Column("CVSS", drop=3),
+        Column("KEV", drop=2),
+        Column(t("vulndb.table.status")),
+        Column(t("vulndb.table.fixed"), drop=1),
+        Column(t("vulndb.table.title")),
+    ]
+    rows: list[list[Cell]] = []
     for m in matches:
         kev = ""
         if m.kev:
             kev = (m.kev_date.isoformat() if m.kev_date else "yes") + (" R" if m.ransomware else "")
         confidence = t(f"report.confidence.{m.confidence.value}")
-        table.add_row(
-            m.cve,
-            f"{m.cvss:.1f}" if m.cvss is not None else "-",
-            kev,
-            t(f"vulndb.status.{m.status}", confidence=confidence),
-            m.fixed_version or "-",
-            m.title_en if STATE.lang == "en" else m.title_ja,
+        rows.append(
+            [
+                m.cve,
+                f"{m.cvss:.1f}" if m.cvss is not None else "-",
+                kev,
+                Text(t(f"vulndb.status.{m.status}", confidence=confidence)),
+                Text(m.fixed_version or "-"),
+                Text(m.title_en if STATE.lang == "en" else m.title_ja),
+            ]
         )
-    return table
+    return fit_table(out, columns, rows, lang=STATE.lang, wide=wide)
 
 
 @app.command("update")
@@ -189,6 +201,7 @@ def match(
     cpe: Annotated[str | None, typer.Option()] = None,
     kb: KbOpt = None,
     as_json: JsonOpt = False,
+    wide: WideOpt = False,
 ) -> None:
     """Known vulnerabilities of a product version (what the scan checks call)."""
     base = open_knowledge_base(kb)
@@ -199,4 +212,4 @@ def match(
     if as_json:
         print_json([m.to_dict() for m in found])
         return
-    console.print(match_table(found))
+    console.print(match_table(found, console, wide=wide))
