@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict
+from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import select
@@ -34,7 +35,7 @@ from kenshin.domain import (
     Upgrade,
     Vendor,
 )
-from kenshin.domain.clock import as_utc
+from kenshin.domain.clock import as_utc, now_utc
 from kenshin.domain.findings import finding_fingerprint
 from kenshin.store import reading
 from kenshin.store.models import (
@@ -419,6 +420,30 @@ class AuditLog:
             )
         )
         self.session.flush()
+
+    def note(
+        self,
+        actor: str,
+        action: str,
+        code: str | None,
+        *,
+        outcome: AuditOutcome = AuditOutcome.SUCCEEDED,
+        targets: Sequence[str] = (),
+        details: Mapping[str, str] | None = None,
+        at: datetime | None = None,
+    ) -> None:
+        """Record one event from its parts, at ``at`` or now; every room writes the trail so."""
+        self.record(
+            AuditEvent(
+                actor=actor,
+                action=action,
+                outcome=outcome,
+                at=at or now_utc(),
+                engagement_code=code,
+                targets=tuple(targets),
+                details=dict(details or {}),
+            )
+        )
 
     def events(self, engagement_code: str | None = None, limit: int = 200) -> list[AuditEvent]:
         query = select(AuditEventRow).order_by(AuditEventRow.at.desc(), AuditEventRow.id.desc())

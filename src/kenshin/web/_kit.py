@@ -11,7 +11,6 @@ import hmac
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -22,7 +21,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
 from kenshin import __version__
-from kenshin.domain import AuditEvent, AuditOutcome, Engagement
+from kenshin.domain import Engagement
 from kenshin.i18n import Lang, resolve_lang, translate
 from kenshin.store import AuditLog, EngagementRepository, Store
 from kenshin.web.access import Action, allowed, membership_for
@@ -131,17 +130,7 @@ class WebKit:
         **details: str,
     ) -> None:
         with self.db() as session:
-            AuditLog(session).record(
-                AuditEvent(
-                    actor=actor,
-                    action=action,
-                    outcome=AuditOutcome.SUCCEEDED,
-                    at=datetime.now(UTC),
-                    engagement_code=code,
-                    targets=targets,
-                    details=details,
-                )
-            )
+            AuditLog(session).note(actor, action, code, targets=targets, details=details)
 
     def set_cookie(
         self,

@@ -24,7 +24,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from kenshin.domain import AuditEvent, AuditOutcome
+from kenshin.domain import AuditOutcome
 from kenshin.errors import KenshinError
 from kenshin.store import AuditLog, EngagementRepository
 from kenshin.store.models import EngagementRow
@@ -141,16 +141,7 @@ def _audit(
     engagement: str | None = None,
     **details: str,
 ) -> None:
-    AuditLog(session).record(
-        AuditEvent(
-            actor=actor,
-            action=action,
-            outcome=outcome,
-            at=_now(),
-            engagement_code=engagement,
-            details=details,
-        )
-    )
+    AuditLog(session).note(actor, action, engagement, outcome=outcome, details=details)
 
 
 class Accounts:
