@@ -13,7 +13,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
 
 from fastapi import HTTPException, Request
 from fastapi.responses import Response
@@ -22,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from kenshin import __version__
 from kenshin.domain import Engagement
+from kenshin.domain.clock import JST
 from kenshin.i18n import Lang, resolve_lang, translate
 from kenshin.store import AuditLog, EngagementRepository, Store
 from kenshin.web.access import Action, allowed, membership_for
@@ -31,7 +31,6 @@ SESSION_COOKIE = "kenshin_session"
 LANG_COOKIE = "kenshin_lang"
 LOGIN_CSRF_COOKIE = "kenshin_login_csrf"
 SESSION_SECONDS = 8 * 3600
-JST = ZoneInfo("Asia/Tokyo")
 
 
 @dataclass(frozen=True)
