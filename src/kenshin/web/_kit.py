@@ -96,8 +96,14 @@ class WebKit:
             return repository.get(code), membership_for(memberships, code)
 
     def page(
-        self, request: Request, name: str, info: SessionInfo | None, **context: Any
+        self,
+        request: Request,
+        name: str,
+        info: SessionInfo | None,
+        status: int = 200,
+        **context: Any,
     ) -> Response:
+        """The page ``name`` answered with ``status``, which its template also sees."""
         lang = self.lang_of(request)
 
         def t(key: str, **params: object) -> str:
@@ -113,8 +119,10 @@ class WebKit:
                 "csrf": info.csrf_token if info else "",
                 "version": __version__,
                 "jst": JST,
+                "status": status,
                 **context,
             },
+            status_code=status,
         )
         if "lang" in request.query_params:
             self.set_cookie(response, LANG_COOKIE, lang)
