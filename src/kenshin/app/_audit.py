@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from kenshin.domain import AuditEvent, AuditOutcome, Engagement
+from kenshin.domain import Engagement
 from kenshin.intake import to_document, validate_document
-from kenshin.store import AuditLog, EngagementRepository, now_utc
+from kenshin.store import AuditLog, EngagementRepository
 
 
 def record(
@@ -24,17 +24,7 @@ def record(
     at: datetime | None = None,
 ) -> None:
     """One succeeded action by ``actor``; part of the caller's transaction."""
-    AuditLog(session).record(
-        AuditEvent(
-            actor=actor,
-            action=action,
-            outcome=AuditOutcome.SUCCEEDED,
-            at=at or now_utc(),
-            engagement_code=code,
-            targets=targets,
-            details=dict(details or {}),
-        )
-    )
+    AuditLog(session).note(actor, action, code, targets=targets, details=details, at=at)
 
 
 def edit_engagement(

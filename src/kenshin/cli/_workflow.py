@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from kenshin.domain import AuditEvent, AuditOutcome, Engagement
+from kenshin.domain import AuditOutcome, Engagement
 from kenshin.scope import current_actor
-from kenshin.store import AuditLog, now_utc
+from kenshin.store import AuditLog
 
 actor = current_actor  # who runs the command: one answer for every audit record
 
@@ -22,16 +22,8 @@ def audit(
     details: dict[str, str] | None = None,
 ) -> None:
     """Record one audit event in the same transaction as the change it describes."""
-    AuditLog(session).record(
-        AuditEvent(
-            actor=who or actor(),
-            action=action,
-            outcome=outcome,
-            at=now_utc(),
-            engagement_code=code,
-            targets=targets,
-            details=dict(details or {}),
-        )
+    AuditLog(session).note(
+        who or actor(), action, code, outcome=outcome, targets=targets, details=details
     )
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -11,7 +10,7 @@ import typer
 
 from kenshin.cli._common import print_json, say
 from kenshin.cli._state import STATE
-from kenshin.domain import AuditEvent, AuditOutcome, PortState
+from kenshin.domain import PortState
 from kenshin.scan import RunStatus, ScanError, read_nmap_xml
 from kenshin.scan.storage import ScanRunRepository
 from kenshin.scope import current_actor
@@ -64,16 +63,12 @@ def nmap(
         )
         repository.add_ports(uid, ports)
         repository.finish(uid, RunStatus.FINISHED, finished_at=imported.report.finished_at)
-        AuditLog(session).record(
-            AuditEvent(
-                actor=current_actor(),
-                action="scan.import_nmap",
-                outcome=AuditOutcome.SUCCEEDED,
-                at=datetime.now(UTC),
-                engagement_code=engagement,
-                targets=tuple(h.address for h in imported.report.hosts),
-                details={"file": file.name, "ports": str(len(ports)), "run": uid},
-            )
+        AuditLog(session).note(
+            current_actor(),
+            "scan.import_nmap",
+            engagement,
+            targets=[h.address for h in imported.report.hosts],
+            details={"file": file.name, "ports": str(len(ports)), "run": uid},
         )
     states = Counter(p.state for _, p in ports)
     if as_json:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from ipaddress import IPv4Address, IPv6Address
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from kenshin import domain as d
 
@@ -43,29 +43,25 @@ class PeriodModel(_Strict):
     end: date
 
 
-class WindowModel(_Strict):
-    start: datetime
-    end: datetime
+def _zoned(value: datetime) -> datetime:
+    """A window or approval moment must say its zone: JST and UTC differ by nine hours."""
+    if value.tzinfo is None:
+        raise ValueError("needs a time zone, e.g. +09:00")
+    return value
 
-    @field_validator("start", "end")
-    @classmethod
-    def _aware(cls, value: datetime) -> datetime:
-        if value.tzinfo is None:
-            raise ValueError("needs a time zone, e.g. +09:00")
-        return value
+
+_Zoned = Annotated[datetime, AfterValidator(_zoned)]
+
+
+class WindowModel(_Strict):
+    start: _Zoned
+    end: _Zoned
 
 
 class AuthorisationModel(_Strict):
     approved_by: str = Field(min_length=1)
-    approved_at: datetime
+    approved_at: _Zoned
     document_ref: str = ""
-
-    @field_validator("approved_at")
-    @classmethod
-    def _aware(cls, value: datetime) -> datetime:
-        if value.tzinfo is None:
-            raise ValueError("needs a time zone, e.g. +09:00")
-        return value
 
 
 class HolderModel(_Strict):

@@ -240,12 +240,7 @@ class Lab:
                     [h.role for h in spec.hosts],
                 )
             )
-        for launch in launches:
-            self._spawn(launch)
-        self._save_state(ready=False)
-        self._wait_ready(ready_timeout)
-        self.services = self._ground_truth(wanted, launches)
-        self._save_state(ready=True)
+        self._start(wanted, launches, ready_timeout)
 
     def _build_loopback(self, spec: ProfileSpec, strict: bool, ready_timeout: float) -> None:
         """Emulators only, on loopback addresses; what needs a namespace is left out."""
@@ -267,6 +262,15 @@ class Lab:
             else:
                 wanted.append((host, service))
         launches = self._launches(_daemons.Context(self.tmpdir, {}), spec, wanted)
+        self._start(wanted, launches, ready_timeout)
+
+    def _start(
+        self,
+        wanted: list[tuple[HostSpec, ServiceSpec]],
+        launches: list[_daemons.Launch],
+        ready_timeout: float,
+    ) -> None:
+        """Spawn the services, wait until they answer, then record what the lab holds."""
         for launch in launches:
             self._spawn(launch)
         self._save_state(ready=False)

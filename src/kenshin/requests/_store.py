@@ -70,6 +70,16 @@ def _to_domain(code: str, row: VendorRequestRow, numbers: dict[int, int]) -> Ven
     )
 
 
+_OPEN = (RequestState.DRAFT, RequestState.SENT)
+_COMES_FROM: dict[RequestState, tuple[RequestState, ...]] = {
+    RequestState.SENT: (RequestState.DRAFT,),
+    RequestState.ANSWERED: _OPEN,
+    RequestState.DIFFICULT: _OPEN,
+    RequestState.CANCELLED: _OPEN,
+}
+"""The states a request may leave for each state it can be moved to."""
+
+
 class RequestRepository:
     """Vendor information requests of engagements, within one session (one transaction)."""
 
@@ -212,14 +222,13 @@ class RequestRepository:
     def _transition(
         self,
         row: VendorRequestRow,
-        allowed: tuple[RequestState, ...],
         to: RequestState,
         now: datetime,
         actor: str,
         note: str,
     ) -> None:
         current = RequestState(row.state)
-        if current not in allowed:
+        if current not in _COMES_FROM[to]:
             raise RequestError(
                 "requests.bad_transition",
                 ref=f"REQ-{row.number:03d}",
@@ -233,7 +242,7 @@ class RequestRepository:
         self, code: str, number: int, now: datetime, actor: str, due: date | None = None
     ) -> VendorRequest:
         row = self._row(code, number)
-        self._transition(row, (RequestState.DRAFT,), RequestState.SENT, now, actor, "")
+        self._transition(row, RequestState.SENT, now, actor, "")
         row.sent_at = now
         row.due_date = due or japan_today(now) + timedelta(days=DEFAULT_DUE_DAYS)
         self.session.flush()
@@ -245,14 +254,7 @@ class RequestRepository:
         if answer.is_empty():
             raise RequestError("requests.empty_answer", ref=f"REQ-{number:03d}")
         row = self._row(code, number)
-        self._transition(
-            row,
-            (RequestState.DRAFT, RequestState.SENT),
-            RequestState.ANSWERED,
-            now,
-            actor,
-            answer.note,
-        )
+        self._transition(row, RequestState.ANSWERED, now, actor, answer.note)
         row.answered_at = now
         row.answer = answer.as_dict()
         self.session.flush()
@@ -263,14 +265,7 @@ class RequestRepository:
     ) -> tuple[VendorRequest, VendorRequest | None]:
         """対応困難: close this request and open the next path's (A → B → C), if any."""
         row = self._row(code, number)
-        self._transition(
-            row,
-            (RequestState.DRAFT, RequestState.SENT),
-            RequestState.DIFFICULT,
-            now,
-            actor,
-            reason,
-        )
+        self._transition(row, RequestState.DIFFICULT, now, actor, reason)
         next_path = RequestPath(row.path).next
         follow_up = None
         if next_path is not None:
@@ -292,8 +287,6 @@ class RequestRepository:
         self, code: str, number: int, now: datetime, actor: str, reason: str
     ) -> VendorRequest:
         row = self._row(code, number)
-        self._transition(
-            row, (RequestState.DRAFT, RequestState.SENT), RequestState.CANCELLED, now, actor, reason
-        )
+        self._transition(row, RequestState.CANCELLED, now, actor, reason)
         self.session.flush()
         return self.get(code, number)

@@ -194,23 +194,18 @@ def scope_for_engagement(engagement: Engagement, now: datetime | None = None) ->
     if not kept:
         if excluded:
             first = excluded[0]
+            why = ScopeError(
+                first.reason_key,
+                address=str(first.address),
+                point=first.point_key,
+                code=code,
+                today=today.isoformat(),
+            )
             raise ScopeError(
                 "scope.no_targets_because",
                 code=code,
-                detail=ScopeError(
-                    first.reason_key,
-                    address=str(first.address),
-                    point=first.point_key,
-                    code=code,
-                    today=today.isoformat(),
-                ).message("ja"),
-                detail_en=ScopeError(
-                    first.reason_key,
-                    address=str(first.address),
-                    point=first.point_key,
-                    code=code,
-                    today=today.isoformat(),
-                ).message("en"),
+                detail=why.message("ja"),
+                detail_en=why.message("en"),
             )
         raise ScopeError("scope.no_targets", code=code)
     return Scope(code, kept, (), tuple(excluded), moment)

@@ -7,8 +7,9 @@ the same file updates rows in place and never duplicates them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict
+from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import select
@@ -34,7 +35,7 @@ from kenshin.domain import (
     Upgrade,
     Vendor,
 )
-from kenshin.domain.clock import as_utc
+from kenshin.domain.clock import as_utc, now_utc
 from kenshin.domain.findings import finding_fingerprint
 from kenshin.store import reading
 from kenshin.store.models import (
@@ -149,16 +150,13 @@ class EngagementRepository:
             self.session.delete(institution)
 
     def _sync_vendors(self, row: EngagementRow, vendors: Sequence[Vendor]) -> dict[str, int]:
-        existing = _by_key(row.vendors)
-        wanted = {v.key for v in vendors}
-        for key, stale in existing.items():
-            if key not in wanted:
-                row.vendors.remove(stale)
-        for position, vendor in enumerate(vendors):
-            vendor_row = existing.get(vendor.key)
-            if vendor_row is None:
-                vendor_row = VendorRow(key=vendor.key, company="")
-                row.vendors.append(vendor_row)
+        rows = _matched(
+            self.session,
+            row.vendors,
+            [v.key for v in vendors],
+            lambda key: VendorRow(key=key, company=""),
+        )
+        for position, (vendor, vendor_row) in enumerate(zip(vendors, rows, strict=True)):
             vendor_row.position = position
             vendor_row.company = vendor.company
             vendor_row.manages = vendor.manages
@@ -172,18 +170,15 @@ class EngagementRepository:
     def _sync_points(
         self, row: EngagementRow, engagement: Engagement, vendor_ids: dict[str, int]
     ) -> dict[str, ConnectionPointRow]:
-        existing = _by_key(row.points)
-        wanted = {p.key for p in engagement.connection_points}
-        for key, stale in existing.items():
-            if key not in wanted:
-                row.points.remove(stale)
-        self.session.flush()
+        points = engagement.connection_points
+        rows = _matched(
+            self.session,
+            row.points,
+            [p.key for p in points],
+            lambda key: ConnectionPointRow(key=key),
+        )
         result: dict[str, ConnectionPointRow] = {}
-        for position, point in enumerate(engagement.connection_points):
-            point_row = existing.get(point.key)
-            if point_row is None:
-                point_row = ConnectionPointRow(key=point.key)
-                row.points.append(point_row)
+        for position, (point, point_row) in enumerate(zip(points, rows, strict=True)):
             point_row.position = position
             point_row.name = point.name
             point_row.kind = point.kind.value
@@ -233,16 +228,11 @@ class EngagementRepository:
         vendor_ids: dict[str, int],
         point_rows: dict[str, ConnectionPointRow],
     ) -> None:
-        existing = _by_key(row.devices)
-        wanted = {d.key for d in engagement.devices}
-        for key, stale in existing.items():
-            if key not in wanted:
-                row.devices.remove(stale)
-        for position, device in enumerate(engagement.devices):
-            device_row = existing.get(device.key)
-            if device_row is None:
-                device_row = DeviceRow(key=device.key)
-                row.devices.append(device_row)
+        devices = engagement.devices
+        rows = _matched(
+            self.session, row.devices, [d.key for d in devices], lambda key: DeviceRow(key=key)
+        )
+        for position, (device, device_row) in enumerate(zip(devices, rows, strict=True)):
             device_row.position = position
             device_row.name = device.name
             device_row.role = device.role.value
@@ -261,17 +251,13 @@ class EngagementRepository:
             device_row.points = [point_rows[key] for key in device.connection_points]
 
     def _sync_terminals(self, row: EngagementRow, terminals: Sequence[Terminal]) -> None:
-        existing = _by_key(row.terminals)
-        wanted = {t.key for t in terminals}
-        for key, stale in existing.items():
-            if key not in wanted:
-                row.terminals.remove(stale)
-        self.session.flush()
-        for position, terminal in enumerate(terminals):
-            terminal_row = existing.get(terminal.key)
-            if terminal_row is None:
-                terminal_row = TerminalRow(key=terminal.key)
-                row.terminals.append(terminal_row)
+        rows = _matched(
+            self.session,
+            row.terminals,
+            [t.key for t in terminals],
+            lambda key: TerminalRow(key=key),
+        )
+        for position, (terminal, terminal_row) in enumerate(zip(terminals, rows, strict=True)):
             terminal_row.position = position
             terminal_row.hostname = terminal.hostname
             terminal_row.role = terminal.role.value
@@ -420,6 +406,30 @@ class AuditLog:
         )
         self.session.flush()
 
+    def note(
+        self,
+        actor: str,
+        action: str,
+        code: str | None,
+        *,
+        outcome: AuditOutcome = AuditOutcome.SUCCEEDED,
+        targets: Sequence[str] = (),
+        details: Mapping[str, str] | None = None,
+        at: datetime | None = None,
+    ) -> None:
+        """Record one event from its parts, at ``at`` or now; every room writes the trail so."""
+        self.record(
+            AuditEvent(
+                actor=actor,
+                action=action,
+                outcome=outcome,
+                at=at or now_utc(),
+                engagement_code=code,
+                targets=tuple(targets),
+                details=dict(details or {}),
+            )
+        )
+
     def events(self, engagement_code: str | None = None, limit: int = 200) -> list[AuditEvent]:
         query = select(AuditEventRow).order_by(AuditEventRow.at.desc(), AuditEventRow.id.desc())
         if engagement_code is not None:
@@ -440,6 +450,32 @@ class AuditLog:
 
 
 # -- mapping helpers ---------------------------------------------------------------
+
+
+def _matched(
+    session: Session, children: list[RowT], keys: Sequence[str], new: Callable[[str], RowT]
+) -> Iterator[RowT]:
+    """Drop the children whose key is gone now, then each key's row in turn (added when new).
+
+    Matching by key keeps row ids across a re-import. A new row is added only when
+    its turn comes, so the caller fills each one before anything flushes it.
+    """
+    existing = _by_key(children)
+    wanted = set(keys)
+    for key, stale in existing.items():
+        if key not in wanted:
+            children.remove(stale)
+    session.flush()
+
+    def in_turn() -> Iterator[RowT]:
+        for key in keys:
+            child = existing.get(key)
+            if child is None:
+                child = new(key)
+                children.append(child)
+            yield child
+
+    return in_turn()
 
 
 def _by_key(rows: Iterable[RowT]) -> dict[str, RowT]:

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from kenshin.domain import Finding, FindingCategory, FindingSubject, Severity, VerdictStatus
 from kenshin.i18n import translate
 from kenshin.terminals.knowledge import checkbook
+from kenshin.terminals.model import CollectedTerminal
 
 STATUSES: tuple[str, ...] = tuple(status.value for status in VerdictStatus)  # for counting
 
@@ -77,6 +78,16 @@ def outcome(
     check_id: str, status: VerdictStatus, key: str, evidence: str = "", **params: object
 ) -> Outcome:
     return Outcome(check_id, status, key, tuple(sorted(params.items())), evidence)
+
+
+def unreadable(check_id: str, collected: CollectedTerminal, item: str) -> Outcome:
+    """A rule that cannot judge: the collector's reason ``item`` was not read, if it gave one."""
+    return outcome(
+        check_id,
+        VerdictStatus.UNKNOWN,
+        "unreadable",
+        collected.why_unreadable(item) or "not collected",
+    )
 
 
 def render(result: Outcome, subject: FindingSubject) -> tuple[Verdict, Finding | None]:

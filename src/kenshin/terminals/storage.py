@@ -17,8 +17,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from kenshin.domain import (
-    AuditEvent,
-    AuditOutcome,
     Engagement,
     Finding,
     FindingStatus,
@@ -173,16 +171,12 @@ def store_checked_files(
         findings.record(engagement_code, assessment.findings)
         _close_resolved(findings, engagement_code, existing, item.terminal_key, assessment)
         assessments.append(assessment)
-    AuditLog(session).record(
-        AuditEvent(
-            actor=actor,
-            action="terminal.import",
-            outcome=AuditOutcome.SUCCEEDED,
-            at=datetime.now(UTC),
-            engagement_code=engagement_code,
-            targets=tuple(c.collected.host for c in checked),
-            details={c.terminal_key: c.collected.sha256 for c in checked},
-        )
+    AuditLog(session).note(
+        actor,
+        "terminal.import",
+        engagement_code,
+        targets=[c.collected.host for c in checked],
+        details={c.terminal_key: c.collected.sha256 for c in checked},
     )
     return assessments
 

@@ -6,6 +6,7 @@ Each file speaks to a few sections; what no file showed stays ``None`` with the 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -31,6 +32,15 @@ _SECTIONS = ("updates", "antivirus", "usb", "administrators")
 _NEVER_FROM_TEXT = ("esu", "local_users", "rdp", "smb1", "firewall", "bitlocker", "autologon")
 
 
+# The registry area each ``UsbPart`` field is read from: the last file that read it wins.
+_USB_AREA_OF = {
+    "usbstor_start": "USBSTOR",
+    "uaspstor_start": "UASPStor",
+    "machine_policy": "RemovableStorageDevices",
+    "restrictions": "DeviceInstall\\Restrictions",
+}
+
+
 def _merge_usb(parts: Iterable[UsbPart]) -> UsbInfo | None:
     parts = list(parts)
     if not parts:
@@ -39,21 +49,8 @@ def _merge_usb(parts: Iterable[UsbPart]) -> UsbInfo | None:
     merged = UsbPart()
     for part in parts:
         examined |= part.examined
-        merged = UsbPart(
-            examined=frozenset(examined),
-            usbstor_start=part.usbstor_start
-            if "USBSTOR" in part.examined
-            else merged.usbstor_start,
-            uaspstor_start=part.uaspstor_start
-            if "UASPStor" in part.examined
-            else merged.uaspstor_start,
-            machine_policy=part.machine_policy
-            if "RemovableStorageDevices" in part.examined
-            else merged.machine_policy,
-            restrictions=part.restrictions
-            if "DeviceInstall\\Restrictions" in part.examined
-            else merged.restrictions,
-        )
+        seen = {f: getattr(part, f) for f, area in _USB_AREA_OF.items() if area in part.examined}
+        merged = dataclasses.replace(merged, examined=frozenset(examined), **seen)
     missing = tuple(area for area in USB_REG_AREAS.values() if area not in examined)
     return UsbInfo(
         usbstor_start=merged.usbstor_start,

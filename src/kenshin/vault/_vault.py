@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from kenshin.domain import AuditEvent, AuditOutcome, EngagementStatus
+from kenshin.domain import AuditOutcome, EngagementStatus
 from kenshin.domain.clock import as_utc
 from kenshin.store import AuditLog, EngagementRepository
 from kenshin.store.models_workflow import VaultEntryRow
@@ -88,17 +88,7 @@ class Vault:
         outcome: AuditOutcome = AuditOutcome.SUCCEEDED,
         **details: str,
     ) -> None:
-        self.audit_log.record(
-            AuditEvent(
-                actor=actor,
-                action=action,
-                outcome=outcome,
-                at=datetime.now(UTC),
-                engagement_code=code,
-                targets=targets,
-                details=dict(details),
-            )
-        )
+        self.audit_log.note(actor, action, code, outcome=outcome, targets=targets, details=details)
 
     def _row(self, code: str, device_key: str) -> VaultEntryRow | None:
         engagement_id = self.engagements.engagement_id(code)
@@ -199,14 +189,5 @@ def purge(session: Session, code: str, actor: str) -> int:
         delete(VaultEntryRow).where(VaultEntryRow.engagement_id == engagement_id)
     )
     count = int(getattr(result, "rowcount", 0) or 0)
-    AuditLog(session).record(
-        AuditEvent(
-            actor=actor,
-            action="vault.purge",
-            outcome=AuditOutcome.SUCCEEDED,
-            at=datetime.now(UTC),
-            engagement_code=code,
-            details={"entries": str(count)},
-        )
-    )
+    AuditLog(session).note(actor, "vault.purge", code, details={"entries": str(count)})
     return count

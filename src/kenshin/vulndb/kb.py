@@ -113,17 +113,11 @@ class KnowledgeBase(Matcher):
         product = f"{vendor} {model}".strip()
         resolved = resolve(vendor, model)
         if resolved is not None and not self.coverage(vendor, model).covered:
-            texts = {
-                lang: translate("vulndb.fw.not_covered", lang, product=product)
-                for lang in ("ja", "en")
-            }
-            kev = load_kev_facts().of_line(resolved.key)
-            if kev:
-                cves = ", ".join(f.cve for f in kev)
-                for lang in ("ja", "en"):
-                    texts[lang] += " " + translate(
-                        "vulndb.fw.not_covered_kev", lang, count=len(kev), cves=cves
-                    )
+            texts = _noted(
+                _in_both("vulndb.fw.not_covered", product=product),
+                "vulndb.fw.not_covered_kev",
+                [f.cve for f in load_kev_facts().of_line(resolved.key)],
+            )
             return FirmwareCheck(
                 vendor, model, version, FirmwareStatus.NOT_COVERED, None, texts["ja"], texts["en"]
             )
@@ -165,36 +159,20 @@ class KnowledgeBase(Matcher):
         sources = self.sources_text()
         if real:
             kev_count = sum(1 for m in real if m.kev)
-            texts = {
-                lang: translate(
-                    "vulndb.fw.affected",
-                    lang,
-                    product=product,
-                    version=target.version,
-                    count=len(real),
-                    kev=kev_count,
-                )
-                for lang in ("ja", "en")
-            }
+            texts = _in_both(
+                "vulndb.fw.affected",
+                product=product,
+                version=target.version,
+                count=len(real),
+                kev=kev_count,
+            )
             status = FirmwareStatus.AFFECTED
         else:
-            texts = {
-                lang: translate(
-                    "vulndb.fw.not_affected",
-                    lang,
-                    product=product,
-                    version=target.version,
-                    sources=sources,
-                )
-                for lang in ("ja", "en")
-            }
+            texts = _in_both(
+                "vulndb.fw.not_affected", product=product, version=target.version, sources=sources
+            )
             status = FirmwareStatus.NOT_AFFECTED
-        if no_data:
-            cves = ", ".join(m.cve for m in no_data)
-            for lang in ("ja", "en"):
-                texts[lang] += " " + translate(
-                    "vulndb.fw.no_version_data_note", lang, count=len(no_data), cves=cves
-                )
+        texts = _noted(texts, "vulndb.fw.no_version_data_note", [m.cve for m in no_data])
         return FirmwareCheck(
             vendor,
             model,
@@ -246,6 +224,22 @@ class KnowledgeBase(Matcher):
                         self._info(cve),
                     )
         return sorted(out.values(), key=match_order)
+
+
+def _in_both(message_key: str, **params: object) -> dict[str, str]:
+    """A firmware check's sentence in Japanese and English, keyed by language."""
+    return {lang: translate(message_key, lang, **params) for lang in ("ja", "en")}
+
+
+def _noted(texts: dict[str, str], message_key: str, cves: list[str]) -> dict[str, str]:
+    """``texts`` with a note naming ``cves`` added in each language; unchanged when none."""
+    if not cves:
+        return texts
+    listed = ", ".join(cves)
+    return {
+        lang: f"{text} {translate(message_key, lang, count=len(cves), cves=listed)}"
+        for lang, text in texts.items()
+    }
 
 
 def _versioned(records: dict[str, int]) -> bool:

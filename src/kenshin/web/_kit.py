@@ -11,10 +11,8 @@ import hmac
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
 
 from fastapi import HTTPException, Request
 from fastapi.responses import Response
@@ -22,7 +20,8 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
 from kenshin import __version__
-from kenshin.domain import AuditEvent, AuditOutcome, Engagement
+from kenshin.domain import Engagement
+from kenshin.domain.clock import JST
 from kenshin.i18n import Lang, resolve_lang, translate
 from kenshin.store import AuditLog, EngagementRepository, Store
 from kenshin.web.access import Action, allowed, membership_for
@@ -32,7 +31,6 @@ SESSION_COOKIE = "kenshin_session"
 LANG_COOKIE = "kenshin_lang"
 LOGIN_CSRF_COOKIE = "kenshin_login_csrf"
 SESSION_SECONDS = 8 * 3600
-JST = ZoneInfo("Asia/Tokyo")
 
 
 @dataclass(frozen=True)
@@ -98,8 +96,14 @@ class WebKit:
             return repository.get(code), membership_for(memberships, code)
 
     def page(
-        self, request: Request, name: str, info: SessionInfo | None, **context: Any
+        self,
+        request: Request,
+        name: str,
+        info: SessionInfo | None,
+        status: int = 200,
+        **context: Any,
     ) -> Response:
+        """The page ``name`` answered with ``status``, which its template also sees."""
         lang = self.lang_of(request)
 
         def t(key: str, **params: object) -> str:
@@ -115,8 +119,10 @@ class WebKit:
                 "csrf": info.csrf_token if info else "",
                 "version": __version__,
                 "jst": JST,
+                "status": status,
                 **context,
             },
+            status_code=status,
         )
         if "lang" in request.query_params:
             self.set_cookie(response, LANG_COOKIE, lang)
@@ -131,17 +137,7 @@ class WebKit:
         **details: str,
     ) -> None:
         with self.db() as session:
-            AuditLog(session).record(
-                AuditEvent(
-                    actor=actor,
-                    action=action,
-                    outcome=AuditOutcome.SUCCEEDED,
-                    at=datetime.now(UTC),
-                    engagement_code=code,
-                    targets=targets,
-                    details=details,
-                )
-            )
+            AuditLog(session).note(actor, action, code, targets=targets, details=details)
 
     def set_cookie(
         self,

@@ -24,7 +24,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from kenshin.domain import AuditEvent, AuditOutcome
+from kenshin.domain import AuditOutcome
+from kenshin.domain.clock import now_utc
 from kenshin.errors import KenshinError
 from kenshin.store import AuditLog, EngagementRepository
 from kenshin.store.models import EngagementRow
@@ -77,10 +78,6 @@ class SessionInfo:
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _aware(moment: datetime | None) -> datetime | None:
@@ -141,16 +138,7 @@ def _audit(
     engagement: str | None = None,
     **details: str,
 ) -> None:
-    AuditLog(session).record(
-        AuditEvent(
-            actor=actor,
-            action=action,
-            outcome=outcome,
-            at=_now(),
-            engagement_code=engagement,
-            details=details,
-        )
-    )
+    AuditLog(session).note(actor, action, engagement, outcome=outcome, details=details)
 
 
 class Accounts:
@@ -205,7 +193,7 @@ class Accounts:
         """A new session token (for the cookie) and its CSRF token."""
         token = secrets.token_urlsafe(32)
         csrf = secrets.token_urlsafe(32)
-        now = _now()
+        now = now_utc()
         self.session.add(
             SessionRow(
                 token_digest=_digest(token),
@@ -227,7 +215,7 @@ class Accounts:
         if row is None:
             return None
         expires_at = _aware(row.expires_at)
-        if expires_at is None or expires_at < _now():
+        if expires_at is None or expires_at < now_utc():
             self.session.delete(row)
             return None
         user = self.session.get(UserRow, row.user_id)
@@ -275,7 +263,7 @@ class Accounts:
                 engagement_id=engagement_id,
                 vendor_key=vendor_key if role is Role.VENDOR else None,
                 invited_by=inviter.id,
-                expires_at=_now() + INVITATION_LIFETIME,
+                expires_at=now_utc() + INVITATION_LIFETIME,
             )
         )
         self.session.flush()
@@ -297,7 +285,7 @@ class Accounts:
         if row is None or row.used_at is not None or row.revoked_at is not None:
             return None
         expires_at = _aware(row.expires_at)
-        if expires_at is None or expires_at < _now():
+        if expires_at is None or expires_at < now_utc():
             return None
         return row
 
@@ -345,7 +333,7 @@ class Accounts:
                         user_id=user.id, engagement_id=row.engagement_id, vendor_key=row.vendor_key
                     )
                 )
-        row.used_at = _now()
+        row.used_at = now_utc()
         self.session.flush()
         _audit(self.session, user.email, "user.accept_invitation", AuditOutcome.SUCCEEDED)
         return _user(user)
@@ -396,7 +384,7 @@ class Accounts:
                 engagement_id=None,
                 vendor_key=None,
                 invited_by=actor.id,
-                expires_at=_now() + INVITATION_LIFETIME,
+                expires_at=now_utc() + INVITATION_LIFETIME,
             )
         )
         self.session.flush()
@@ -436,7 +424,7 @@ class Accounts:
 
     def invitations(self) -> list[InvitationSummary]:
         """Invitations and reset links that can still be used."""
-        now = _now()
+        now = now_utc()
         found = []
         rows = self.session.execute(
             select(InvitationRow, EngagementRow.code)
@@ -468,7 +456,7 @@ class Accounts:
         row = self.session.get(InvitationRow, invitation_id)
         if row is None or row.used_at is not None or row.revoked_at is not None:
             raise WebError("web.invitation_invalid")
-        row.revoked_at = _now()
+        row.revoked_at = now_utc()
         _audit(self.session, actor.email, "user.revoke", AuditOutcome.SUCCEEDED, email=row.email)
 
     def user_by_email(self, email: str) -> User:

@@ -23,15 +23,13 @@ def install_error_handlers(app: FastAPI, kit: WebKit) -> None:
         if exc.status_code == 401:
             return RedirectResponse("/login", status_code=303)
         info = kit.current(request)
-        response = kit.page(
+        return kit.page(
             request,
             "error.html",
             info,
             status=exc.status_code,
             message=translate(f"web.http.{exc.status_code}", kit.lang_of(request)),
         )
-        response.status_code = exc.status_code
-        return response
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
@@ -52,23 +50,19 @@ def install_error_handlers(app: FastAPI, kit: WebKit) -> None:
             ]
             return JSONResponse({"detail": detail, "message": message}, status_code=422)
         fields = "、".join(p["field"] for p in problems if p["field"])
-        response = kit.page(
+        return kit.page(
             request,
             "error.html",
             kit.current(request),
             status=422,
             message=f"{message}（{fields}）" if fields else message,
         )
-        response.status_code = 422
-        return response
 
     @app.exception_handler(KenshinError)
     async def kenshin_error(request: Request, exc: KenshinError) -> Response:
         lang = kit.lang_of(request)
         if request.url.path.startswith("/api/"):
             return JSONResponse({"detail": exc.message(lang)}, status_code=400)
-        response = kit.page(
+        return kit.page(
             request, "error.html", kit.current(request), status=400, message=exc.message(lang)
         )
-        response.status_code = 400
-        return response

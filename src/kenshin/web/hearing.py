@@ -142,7 +142,7 @@ def hearing_router(kit: WebKit) -> APIRouter:
             if submitted.institution is not None:
                 values["institution"] = submitted.institution
             values.update(submitted.tables())
-        response = kit.page(
+        return kit.page(
             request,
             "hearing.html",
             info,
@@ -157,8 +157,6 @@ def hearing_router(kit: WebKit) -> APIRouter:
             message=message,
             status=status,
         )
-        response.status_code = status
-        return response
 
     @router.get("/engagements/{code}/hearing", response_class=HTMLResponse)
     def hearing(request: Request, code: str, info: user) -> Response:

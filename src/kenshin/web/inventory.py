@@ -168,7 +168,7 @@ def inventory_router(kit: WebKit) -> APIRouter:
             svg = inline_svg(engagement, lang)
         except DiagramError as exc:
             diagram_error = exc.message(lang)
-        response = kit.page(
+        return kit.page(
             request,
             "diagram.html",
             info,
@@ -189,8 +189,6 @@ def inventory_router(kit: WebKit) -> APIRouter:
             assignments=[a.value for a in AddressAssignment],
             next_keys=_next_keys(engagement),
         )
-        response.status_code = status
-        return response
 
     # -- the diagram --------------------------------------------------------------------
 
@@ -422,7 +420,7 @@ def inventory_router(kit: WebKit) -> APIRouter:
     def new_page(
         request: Request, info: SessionInfo, message: str = "", status: int = 200
     ) -> Response:
-        response = kit.page(
+        return kit.page(
             request,
             "engagement_new.html",
             info,
@@ -430,8 +428,6 @@ def inventory_router(kit: WebKit) -> APIRouter:
             status=status,
             statuses=[s.value for s in EngagementStatus],
         )
-        response.status_code = status
-        return response
 
     @router.get("/admin/engagements", response_class=HTMLResponse)
     def new_engagement(request: Request, info: user) -> Response:

@@ -105,15 +105,14 @@ def login_router(kit: WebKit) -> APIRouter:
         client = request.client.host if request.client else "unknown"
         lang = kit.lang_of(request)
         if not limiter.allow(client):
-            response = kit.page(
+            return kit.page(
                 request,
                 "login.html",
                 None,
                 login_csrf=login_csrf,
                 error=translate("web.rate_limited", lang),
+                status=429,
             )
-            response.status_code = 429
-            return response
         failure: WebError | None = None
         if not backoff.allow(client, email):
             failure = WebError("web.login_failed")  # the same words as any failure
@@ -130,11 +129,14 @@ def login_router(kit: WebKit) -> APIRouter:
             else:
                 backoff.succeeded(client, email)
         if failure is not None:
-            response = kit.page(
-                request, "login.html", None, login_csrf=login_csrf, error=failure.message(lang)
+            return kit.page(
+                request,
+                "login.html",
+                None,
+                login_csrf=login_csrf,
+                error=failure.message(lang),
+                status=401,
             )
-            response.status_code = 401
-            return response
         response = RedirectResponse("/", status_code=303)
         kit.set_session_cookie(response, token)
         response.delete_cookie(LOGIN_CSRF_COOKIE)
@@ -156,7 +158,7 @@ def login_router(kit: WebKit) -> APIRouter:
         with kit.db() as session:
             live = Accounts(session).invitation_is_live(token)
         if not live:
-            response = kit.page(
+            return kit.page(
                 request,
                 "invite.html",
                 None,
@@ -164,9 +166,8 @@ def login_router(kit: WebKit) -> APIRouter:
                 login_csrf="",
                 error=translate("web.invitation_invalid", kit.lang_of(request)),
                 dead=True,
+                status=404,
             )
-            response.status_code = 404
-            return response
         login_csrf = secrets.token_urlsafe(24)
         return with_login_csrf(
             kit.page(request, "invite.html", None, token=token, login_csrf=login_csrf, error=None),
@@ -191,7 +192,7 @@ def login_router(kit: WebKit) -> APIRouter:
                 session_token, _ = accounts.start_session(user)
         except WebError as exc:
             dead = exc.key == "web.invitation_invalid"  # no form for a dead link
-            response = kit.page(
+            return kit.page(
                 request,
                 "invite.html",
                 None,
@@ -199,9 +200,8 @@ def login_router(kit: WebKit) -> APIRouter:
                 login_csrf=login_csrf,
                 error=exc.message(kit.lang_of(request)),
                 dead=dead,
+                status=404 if dead else 400,
             )
-            response.status_code = 404 if dead else 400
-            return response
         response = RedirectResponse("/", status_code=303)
         kit.set_session_cookie(response, session_token)
         return response

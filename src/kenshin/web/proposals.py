@@ -18,7 +18,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kenshin.domain import AddressAssignment, AuditEvent, AuditOutcome, Engagement, EngagementStatus
+from kenshin.domain import AddressAssignment, Engagement, EngagementStatus
 from kenshin.requests import (
     Answer,
     RequestError,
@@ -94,20 +94,17 @@ def hold(session: Session, request: VendorRequest, held: Answer, actor: str, now
     )
     session.add(row)
     session.flush()
-    AuditLog(session).record(
-        AuditEvent(
-            actor=actor,
-            action="scope.proposal",
-            outcome=AuditOutcome.SUCCEEDED,
-            at=now,
-            engagement_code=request.engagement_code,
-            targets=(request.ref,),
-            details={
-                "proposal": str(row.id),
-                "wan_ip": row.wan_ip or "",
-                "assignment": row.assignment or "",
-            },
-        )
+    AuditLog(session).note(
+        actor,
+        "scope.proposal",
+        request.engagement_code,
+        targets=(request.ref,),
+        details={
+            "proposal": str(row.id),
+            "wan_ip": row.wan_ip or "",
+            "assignment": row.assignment or "",
+        },
+        at=now,
     )
     return row.id
 
@@ -195,17 +192,7 @@ def decide(session: Session, code: str, proposal_id: int, approve: bool, actor: 
     )
     log = AuditLog(session)
     for action, targets, details in events:
-        log.record(
-            AuditEvent(
-                actor=actor,
-                action=action,
-                outcome=AuditOutcome.SUCCEEDED,
-                at=now,
-                engagement_code=code,
-                targets=targets,
-                details=details,
-            )
-        )
+        log.note(actor, action, code, targets=targets, details=details, at=now)
 
 
 def proposals_router(kit: WebKit) -> APIRouter:

@@ -54,7 +54,7 @@ def users_router(kit: WebKit) -> APIRouter:
             accounts = Accounts(session)
             users = accounts.users()
             invitations = accounts.invitations()
-        response = kit.page(
+        return kit.page(
             request,
             "admin_invite.html",
             info,
@@ -66,9 +66,8 @@ def users_router(kit: WebKit) -> APIRouter:
             invitations=invitations,
             roles=[Role.HOSPITAL.value, Role.VENDOR.value, Role.SURVEYOR.value]
             + ([Role.ADMIN.value] if info.user.role is Role.ADMIN else []),
+            status=status,
         )
-        response.status_code = status
-        return response
 
     def link_to(request: Request, token: str) -> str:
         return str(request.base_url).rstrip("/") + f"/invite/{token}"
@@ -162,15 +161,14 @@ def users_router(kit: WebKit) -> APIRouter:
             with kit.db() as session:
                 Accounts(session).change_password(info.user, current, password)
         except WebError as exc:
-            response = kit.page(
+            return kit.page(
                 request,
                 "password.html",
                 info,
                 error=exc.message(kit.lang_of(request)),
                 message="",
+                status=400,
             )
-            response.status_code = 400
-            return response
         response = RedirectResponse("/account/password?done=1", status_code=303)
         kit.start_session(response, info.user)
         return response

@@ -183,7 +183,7 @@ def workflow_router(kit: WebKit) -> APIRouter:
     ) -> Response:
         with kit.db() as session:
             assessments = stored_assessments(session, engagement.code)
-        response = kit.page(
+        return kit.page(
             request,
             "terminals.html",
             info,
@@ -193,8 +193,6 @@ def workflow_router(kit: WebKit) -> APIRouter:
             message=message,
             status=status,
         )
-        response.status_code = status
-        return response
 
     @router.get("/engagements/{code}/terminals", response_class=HTMLResponse)
     def terminals(request: Request, code: str, info: user) -> Response:

@@ -156,6 +156,14 @@ class _Merger:
                     return index, str(item["key"])
         return None, self._next_key(section, row.sheet.key_prefix)
 
+    def _item(
+        self, row: AnsweredRow, section: str, match_by: str
+    ) -> tuple[int | None, dict[str, Any], dict[str, Any]]:
+        """(index or None, the stored item or {}, a copy carrying its key for the row to fill)."""
+        index, key = self._resolve(row, section, match_by)
+        existing: dict[str, Any] = self.document[section][index] if index is not None else {}
+        return index, existing, {**existing, "key": key}
+
     def _next_key(self, section: str, prefix: str) -> str:
         used = {str(item.get("key", "")) for item in self.document.get(section, [])}
         number = 1
@@ -294,9 +302,7 @@ class _Merger:
         return problems
 
     def vendor(self, row: AnsweredRow) -> None:
-        index, key = self._resolve(row, "vendors", "company")
-        existing = self.document["vendors"][index] if index is not None else {}
-        item: dict[str, Any] = {**existing, "key": key}
+        index, _, item = self._item(row, "vendors", "company")
         self._text(row, item, ("company", "manages"))
         contact = {
             part: row.values.get(f"contact_{part}", "") for part in ("name", "email", "phone")
@@ -320,9 +326,7 @@ class _Merger:
             self._place(row, "vendors", index, item)
 
     def point(self, row: AnsweredRow) -> None:
-        index, key = self._resolve(row, "connection_points", "name")
-        existing = self.document["connection_points"][index] if index is not None else {}
-        item: dict[str, Any] = {**existing, "key": key}
+        index, existing, item = self._item(row, "connection_points", "name")
         self._text(row, item, ("name", "carrier", "scope_reason", "description"))
         kind = _choice(row, "kind", "kind")
         if kind:
@@ -381,9 +385,7 @@ class _Merger:
         return result
 
     def device(self, row: AnsweredRow) -> None:
-        index, key = self._resolve(row, "devices", "name")
-        existing = self.document["devices"][index] if index is not None else {}
-        item: dict[str, Any] = {**existing, "key": key}
+        index, existing, item = self._item(row, "devices", "name")
         self._text(row, item, ("name", "vendor", "model", "notes"))
         role = _choice(row, "role", "role")
         if role:
@@ -419,9 +421,7 @@ class _Merger:
         return None
 
     def terminal(self, row: AnsweredRow) -> None:
-        index, key = self._resolve(row, "terminals", "hostname")
-        existing = self.document["terminals"][index] if index is not None else {}
-        item: dict[str, Any] = {**existing, "key": key}
+        index, _, item = self._item(row, "terminals", "hostname")
         hostname = row.values.get("hostname", "")
         if not is_unknown(hostname):
             item["hostname"] = hostname.upper() if hostname.isascii() else hostname

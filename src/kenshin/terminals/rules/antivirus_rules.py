@@ -201,20 +201,11 @@ def signatures_rule(collected: CollectedTerminal, today: date) -> Outcome:
                 f"AntivirusSignatureVersion {defender.signature_version}, "
                 f"last updated {defender.signature_last_updated}, age {age} days"
             )
-            if age > limit:
-                return outcome(
-                    SIGNATURES,
-                    VerdictStatus.BAD,
-                    "old",
-                    evidence,
-                    days=age,
-                    limit=limit,
-                    version=defender.signature_version or "-",
-                )
+            old = age > limit
             return outcome(
                 SIGNATURES,
-                VerdictStatus.OK,
-                "fresh",
+                VerdictStatus.BAD if old else VerdictStatus.OK,
+                "old" if old else "fresh",
                 evidence,
                 days=age,
                 limit=limit,
@@ -223,20 +214,13 @@ def signatures_rule(collected: CollectedTerminal, today: date) -> Outcome:
     third_party = [p for p in active if not is_defender(p.name)]
     if third_party:
         stale = [p for p in third_party if p.signatures == "out_of_date"]
-        if stale:
-            return outcome(
-                SIGNATURES,
-                VerdictStatus.BAD,
-                "reported_old",
-                _describe(tuple(stale)),
-                names=", ".join(p.name for p in stale),
-            )
+        named = stale or third_party
         return outcome(
             SIGNATURES,
-            VerdictStatus.OK,
-            "reported_fresh",
-            _describe(tuple(third_party)),
-            names=", ".join(p.name for p in third_party),
+            VerdictStatus.BAD if stale else VerdictStatus.OK,
+            "reported_old" if stale else "reported_fresh",
+            _describe(tuple(named)),
+            names=", ".join(p.name for p in named),
         )
     return outcome(
         SIGNATURES,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from kenshin.domain import VerdictStatus
-from kenshin.terminals.assessment import Outcome, outcome
+from kenshin.terminals.assessment import Outcome, outcome, unreadable
 from kenshin.terminals.knowledge import checkbook
 from kenshin.terminals.model import CollectedTerminal
 
@@ -27,12 +27,7 @@ _EVERYONE_RIDS = ("-513", "-515")
 def administrators_rule(collected: CollectedTerminal, today: date) -> Outcome:
     members = collected.accounts.administrators if collected.accounts else None
     if members is None:
-        return outcome(
-            ADMINISTRATORS,
-            VerdictStatus.UNKNOWN,
-            "unreadable",
-            collected.why_unreadable("administrators") or "not collected",
-        )
+        return unreadable(ADMINISTRATORS, collected, "administrators")
     names = ", ".join(m.display for m in members)
     evidence = f"S-1-5-32-544 members: {names or '(none)'}"
     everyone = [
@@ -71,12 +66,7 @@ def administrators_rule(collected: CollectedTerminal, today: date) -> Outcome:
 def local_accounts_rule(collected: CollectedTerminal, today: date) -> Outcome:
     users = collected.accounts.local_users if collected.accounts else None
     if users is None:
-        return outcome(
-            LOCAL_ACCOUNTS,
-            VerdictStatus.UNKNOWN,
-            "unreadable",
-            collected.why_unreadable("local_users") or "not collected",
-        )
+        return unreadable(LOCAL_ACCOUNTS, collected, "local_users")
     enabled = [u for u in users if u.enabled]
     evidence = "enabled local accounts: " + (", ".join(u.name for u in enabled) or "(none)")
     guest = [u for u in enabled if u.rid == 501]
@@ -129,12 +119,7 @@ def rdp_rule(collected: CollectedTerminal, today: date) -> Outcome:
 def smb1_rule(collected: CollectedTerminal, today: date) -> Outcome:
     smb = collected.smb1
     if smb is None:
-        return outcome(
-            SMB1,
-            VerdictStatus.UNKNOWN,
-            "unreadable",
-            collected.why_unreadable("smb1") or "not collected",
-        )
+        return unreadable(SMB1, collected, "smb1")
     evidence = (
         f"LanmanServer SMB1={smb.server_smb1}; mrxsmb10 Start={smb.client_driver_start}; "
         f"SMB1Protocol feature InstallState={smb.feature_state}"
@@ -162,12 +147,7 @@ def smb1_rule(collected: CollectedTerminal, today: date) -> Outcome:
 def firewall_rule(collected: CollectedTerminal, today: date) -> Outcome:
     profiles = collected.firewall
     if not profiles:
-        return outcome(
-            FIREWALL,
-            VerdictStatus.UNKNOWN,
-            "unreadable",
-            collected.why_unreadable("firewall") or "not collected",
-        )
+        return unreadable(FIREWALL, collected, "firewall")
     effective = {
         p.name: p.policy_enabled if p.policy_enabled is not None else p.enabled for p in profiles
     }
@@ -183,12 +163,7 @@ def firewall_rule(collected: CollectedTerminal, today: date) -> Outcome:
 def autologon_rule(collected: CollectedTerminal, today: date) -> Outcome:
     auto = collected.autologon
     if auto is None:
-        return outcome(
-            AUTOLOGON,
-            VerdictStatus.UNKNOWN,
-            "unreadable",
-            collected.why_unreadable("autologon") or "not collected",
-        )
+        return unreadable(AUTOLOGON, collected, "autologon")
     user = auto.default_user or "-"
     evidence = (
         f"AutoAdminLogon={auto.auto_admin_logon}; DefaultUserName={user}; "
@@ -204,12 +179,7 @@ def autologon_rule(collected: CollectedTerminal, today: date) -> Outcome:
 def bitlocker_rule(collected: CollectedTerminal, today: date) -> Outcome:
     volumes = collected.bitlocker
     if volumes is None:
-        return outcome(
-            BITLOCKER,
-            VerdictStatus.UNKNOWN,
-            "unreadable",
-            collected.why_unreadable("bitlocker") or "not collected",
-        )
+        return unreadable(BITLOCKER, collected, "bitlocker")
     system = next((v for v in volumes if v.drive.upper().startswith("C:")), None)
     if system is None:
         system = volumes[0] if volumes else None

@@ -28,7 +28,7 @@ from __future__ import annotations
 from datetime import date
 
 from kenshin.domain import VerdictStatus
-from kenshin.terminals.assessment import Outcome, outcome
+from kenshin.terminals.assessment import Outcome, outcome, unreadable
 from kenshin.terminals.knowledge import antivirus
 from kenshin.terminals.model import CollectedTerminal, InstallRestrictions, RemovablePolicy
 from kenshin.terminals.textcombine import NOT_PROVIDED
@@ -103,12 +103,7 @@ def device_control(collected: CollectedTerminal) -> str:
 def mass_storage_rule(collected: CollectedTerminal, today: date) -> Outcome:
     usb = collected.usb
     if usb is None:
-        return outcome(
-            MASS_STORAGE,
-            VerdictStatus.UNKNOWN,
-            "unreadable",
-            collected.why_unreadable("usb") or "not collected",
-        )
+        return unreadable(MASS_STORAGE, collected, "usb")
     evidence = _evidence(collected)
     blocked = _rw_blocks(usb.machine_policy, "machine policy")
     blocked += _restriction_blocks(usb.install_restrictions)

@@ -65,39 +65,32 @@ def _clean_version(raw: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
+# Each wording of a range, and the bounds its version numbers give, in order.
+_BOUND_PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (rf"{_VERSION}\s*から\s*{_VERSION}\s*まで", ("start_including", "end_including")),
+    (rf"{_VERSION}\s*(?:および|及び|ならびに)?\s*(?:それ)?以前", ("end_including",)),
+    (rf"{_VERSION}\s*(?:未満|より前)", ("end_excluding",)),
+    (rf"{_VERSION}\s*(?:以降|以上)", ("start_including",)),
+)
+
+
 def parse_version_text(text: str) -> ParsedVersionText:
     """Read 「X およびそれ以前」「X 未満」「X より前」「X から Y まで」「X 以降」 or an exact X."""
     original = unicodedata.normalize("NFKC", text).strip()
     cves = tuple(CVE_RE.findall(original))
     body = re.sub(r"[(（][^)）]*CVE-[^)）]*[)）]", "", original)
     lowered = body.lower()
-    patterns: list[tuple[str, str]] = [
-        (rf"{_VERSION}\s*から\s*{_VERSION}\s*まで", "from_to"),
-        (rf"{_VERSION}\s*(?:および|及び|ならびに)?\s*(?:それ)?以前", "end_incl"),
-        (rf"{_VERSION}\s*(?:未満|より前)", "end_excl"),
-        (rf"{_VERSION}\s*(?:以降|以上)", "start_incl"),
-    ]
-    for pattern, kind in patterns:
+    for pattern, bounds in _BOUND_PATTERNS:
         match = re.search(pattern, lowered)
         if match is None:
             continue
         leftover = (lowered[: match.start()] + lowered[match.end() :]).strip()
         leftover = _NOISE.sub("", leftover).strip(" 、,.:：-の")
-        if kind == "from_to":
-            result = ParsedVersionText(
-                start_including=_clean_version(match.group(1)),
-                end_including=_clean_version(match.group(2)),
-            )
-        elif kind == "end_incl":
-            result = ParsedVersionText(end_including=_clean_version(match.group(1)))
-        elif kind == "end_excl":
-            result = ParsedVersionText(end_excluding=_clean_version(match.group(1)))
-        else:
-            result = ParsedVersionText(start_including=_clean_version(match.group(1)))
+        found = dict(zip(bounds, map(_clean_version, match.groups()), strict=True))
         return ParsedVersionText(
-            start_including=result.start_including,
-            end_including=result.end_including,
-            end_excluding=result.end_excluding,
+            start_including=found.get("start_including"),
+            end_including=found.get("end_including"),
+            end_excluding=found.get("end_excluding"),
             parsed=True,
             leftover=leftover,
             cves=cves,
