@@ -10,6 +10,7 @@ import kenshin
 
 SOURCE = Path(kenshin.__file__).parent
 
+
 def _room(relative: Path) -> str:
     return relative.parts[0].removesuffix(".py")
 

@@ -405,7 +405,11 @@ def _table(where: str, data: Mapping[str, Any]) -> InferenceTable:
     where = f"{where} table {tid}"
     decode = _str(where, data, "decode")
     if decode not in {
-        "etag_hex_unix", "etag_hex_unix_first", "etag_hex_usec", "last_modified", "sha256",
+        "etag_hex_unix",
+        "etag_hex_unix_first",
+        "etag_hex_usec",
+        "last_modified",
+        "sha256",
         "body_regex",
     }:
         raise _fail(where, f"unknown decode {decode}")
@@ -417,8 +421,12 @@ def _table(where: str, data: Mapping[str, Any]) -> InferenceTable:
     if not releases and lookup:
         raise _fail(where, "a table needs releases")
     for release in releases:
-        needed = {"sha256": release.sha256, "same_day": release.built, "exact": release.moment,
-                  "body_regex": release.value}
+        needed = {
+            "sha256": release.sha256,
+            "same_day": release.built,
+            "exact": release.moment,
+            "body_regex": release.value,
+        }
         key = decode if decode in ("sha256", "body_regex") else match
         if not needed[key]:
             raise _fail(where, f"release {release.version} lacks its {key} value")

@@ -108,9 +108,7 @@ class ProfileSpec(_Strict):
                     raise ValueError(f"host {host.role}: a wide host needs wide_prefix")
             elif host.octet is None:
                 raise ValueError(f"host {host.role}: give its octet")
-            if host.wide_prefix is not None and not LAB_NETWORK.supernet_of(
-                host.wide_prefix
-            ):
+            if host.wide_prefix is not None and not LAB_NETWORK.supernet_of(host.wide_prefix):
                 raise ValueError(f"host {host.role}: wide_prefix must be inside {LAB_NETWORK}")
             if host.quiet_every and (
                 host.quiet_every & (host.quiet_every - 1) or host.firewall is not None

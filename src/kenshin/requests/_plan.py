@@ -70,9 +70,7 @@ def _device_recipient(device: Device, point: ConnectionPoint | None) -> Recipien
     return _recipient(device.managed_by)
 
 
-def plan_requests(
-    engagement: Engagement, undetermined: Iterable[str] = ()
-) -> list[RequestDraft]:
+def plan_requests(engagement: Engagement, undetermined: Iterable[str] = ()) -> list[RequestDraft]:
     """One draft per device (or device-less line) whose firmware or address is missing.
 
     ``undetermined`` are addresses where the diagnosis found a device whose firmware
@@ -84,8 +82,7 @@ def plan_requests(
     firmware_unknown = {
         key
         for key, point in points.items()
-        if unknown & {str(a.address) for a in point.addresses}
-        and not engagement.devices_on(key)
+        if unknown & {str(a.address) for a in point.addresses} and not engagement.devices_on(key)
     }
     covered: set[str] = set()
     drafts: list[RequestDraft] = []
