@@ -80,10 +80,11 @@ TRUE_CVES = {
 # the twins whose version the device shows nowhere, with a KEV-listed CVE of their
 # product the "version not determined" finding must name as what is at stake
 SILENT = {"fsilent": "CVE-2024-21762", "isilent": "CVE-2025-0282"}
-# the twins on a patched release, with the version (and its source) that must be read
+# the twins on a release with no CVE in the snapshot, with the version (and its source)
+# that must be read. ppatched (PAN-OS 10.2.9-h1) is patched for CVE-2024-3400 only: the
+# later advisories name its release too, so TRUE_CVES checks it has exactly those.
 PATCHED = {
     "fpatched": ("v7.0.17", EvidenceSource.SNMP),
-    "ppatched": ("10.2.9-h1", EvidenceSource.SNMP),
     "sma": ("10.2.1.9-57sv", EvidenceSource.BANNER),  # the portal page's resource URLs
 }
 # CVEs of the same products whose ranges exclude the twins' versions
