@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from kenshin.domain import (
     Engagement,
+    EngagementStatus,
     Finding,
     FindingStatus,
     Severity,
@@ -56,8 +57,9 @@ def check_files(
     """Read every file, group them per terminal, match each to the engagement's terminal.
 
     A collector JSON file is one terminal; text files of built-in commands are grouped by
-    the host they name. Raises on the first problem.
+    the host they name. Raises on the first problem; a closed engagement takes none.
     """
+    _refuse_closed(engagement)
     seen: dict[str, str] = {}
     checked: list[CheckedFile] = []
     planned = len(engagement.terminals)
@@ -98,6 +100,12 @@ def check_files(
             new = True
         checked.append(CheckedFile(path, collected, group.raw, terminal.key, new))
     return checked
+
+
+def _refuse_closed(engagement: Engagement) -> None:
+    """A closed engagement's results are final: the report was written from them."""
+    if engagement.status is EngagementStatus.CLOSED:
+        raise TerminalError("terminals.engagement_closed", code=engagement.code)
 
 
 def _next_key(engagement: Engagement, taken: list[str]) -> str:
@@ -150,6 +158,7 @@ def store_checked_files(
     process, under a time limit, and stores them here)."""
     repository = EngagementRepository(session)
     engagement = repository.get(engagement_code)
+    _refuse_closed(engagement)  # closed since the files were read
     new = [c for c in checked if c.new_terminal]
     if new:
         _add_terminals(session, engagement, new)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -9,14 +10,16 @@ import pytest
 from sqlalchemy import func, select
 from terminal_helpers import TODAY, fixture_bytes, fixture_payload, sealed
 
-from kenshin.domain import Engagement, FindingStatus
+from kenshin.domain import Engagement, EngagementStatus, FindingStatus
 from kenshin.store import EngagementRepository, FindingRepository, Store, open_store
 from kenshin.store.models_terminals import TerminalResultRow, TerminalVerdictRow
 from kenshin.terminals import (
     TerminalError,
+    check_files,
     demo_terminal_files,
     import_demo_terminals,
     import_terminal_files,
+    store_checked_files,
     stored_assessments,
 )
 
@@ -79,6 +82,27 @@ def test_a_file_for_a_terminal_not_in_the_engagement_is_refused(store: Store) ->
     assert "UNKNOWN-PC" in message
     assert "EHR-GAIRAI-01" in message
     assert "x.json" in message
+    assert _counts(store) == (0, 0, 0)
+
+
+def test_a_closed_engagement_takes_no_terminal_results(
+    store: Store, demo_engagement: Engagement
+) -> None:
+    """Reading and storing both refuse: the CLI and the web (which reads the files in a
+    child and stores afterwards) import through these two steps."""
+    data = [("PHARM-01.json", _for_host("PHARM-01"))]
+    with store.session() as session:
+        checked = check_files(demo_engagement, data)
+        EngagementRepository(session).save(
+            dataclasses.replace(demo_engagement, status=EngagementStatus.CLOSED)
+        )
+    with store.session() as session, pytest.raises(TerminalError) as caught:
+        import_terminal_files(session, "demo-2026", data, TODAY)
+    assert caught.value.key == "terminals.engagement_closed"
+    assert "demo-2026" in caught.value.message("ja")
+    with store.session() as session, pytest.raises(TerminalError) as stored:
+        store_checked_files(session, "demo-2026", checked, TODAY)
+    assert stored.value.key == "terminals.engagement_closed"
     assert _counts(store) == (0, 0, 0)
 
 
