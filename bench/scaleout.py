@@ -27,38 +27,12 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime
 from ipaddress import ip_network
 from pathlib import Path
 
 from _doc import write_section
-
-
-def _database(admin: str) -> str:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    url = make_url(admin).set(drivername="postgresql+psycopg")
-    name = f"kenshin_bench_{uuid.uuid4().hex[:8]}"
-    engine = create_engine(url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    return url.set(database=name).render_as_string(hide_password=False)
-
-
-def _drop(admin: str, db_url: str) -> None:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    name = make_url(db_url).database
-    engine = create_engine(
-        make_url(admin).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT"
-    )
-    with engine.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    engine.dispose()
+from _scratch_db import create_database, drop_database
 
 
 def _wait(runner: object, job_id: str, timeout: float) -> object:
@@ -134,7 +108,7 @@ def main() -> None:
                 )
 
         # the in-process runner
-        db_url = _database(args.pg)
+        db_url = create_database(args.pg, "kenshin_bench")
         store = open_store(db_url)
         runner = InProcessRunner(store)
         started = time.perf_counter()
@@ -154,10 +128,10 @@ def main() -> None:
         )
         print(rows[-1], flush=True)
         store.dispose()
-        _drop(args.pg, db_url)
+        drop_database(args.pg, db_url)
 
         for count in [int(n) for n in args.workers.split(",")]:
-            db_url = _database(args.pg)
+            db_url = create_database(args.pg, "kenshin_bench")
             store = open_store(db_url)
             runner_c = CeleryRunner(store, args.broker)
             runner_c.app.control.purge()
@@ -223,7 +197,7 @@ def main() -> None:
                         process.wait(timeout=10)
                 runner_c.app.control.purge()
                 store.dispose()
-                _drop(args.pg, db_url)
+                drop_database(args.pg, db_url)
     load_after = os.getloadavg()
 
     lines = [

@@ -35,6 +35,7 @@ from ipaddress import IPv4Network, ip_address
 from pathlib import Path
 
 from _doc import DOC, write_section
+from _scratch_db import create_database, drop_database
 
 BROKERS = {
     "redis": os.environ.get("KENSHIN_BENCH_BROKER", "redis://127.0.0.1:6379/12"),
@@ -55,32 +56,6 @@ class Result:
     killed_after: int
     stored_once: bool
     detail: str
-
-
-def _database(admin: str) -> str:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    url = make_url(admin).set(drivername="postgresql+psycopg")
-    name = f"kenshin_season_{uuid.uuid4().hex[:8]}"
-    engine = create_engine(url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    return url.set(database=name).render_as_string(hide_password=False)
-
-
-def _drop(admin: str, db_url: str) -> None:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    engine = create_engine(
-        make_url(admin).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT"
-    )
-    with engine.connect() as connection:
-        name = make_url(db_url).database
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    engine.dispose()
 
 
 def _programme(store: object, block: IPv4Network, hospitals: int, seed: int) -> dict[str, int]:
@@ -185,7 +160,7 @@ def run_once(
     from kenshin.store.models_jobs import JobRow, JobUnitRow
     from kenshin.store.models_scan import ScanPortRow, ScanRunRow
 
-    db_url = _database(admin)
+    db_url = create_database(admin, "kenshin_season")
     store = open_store(db_url)
     queue = f"kenshin-season-{uuid.uuid4().hex[:8]}"
     os.environ[QUEUE_ENV] = queue
@@ -288,7 +263,7 @@ def run_once(
         _stop(processes)
         runner.app.control.purge()
         store.dispose()
-        _drop(admin, db_url)
+        drop_database(admin, db_url)
 
 
 def _workers_more(env: dict[str, str], logs: Path) -> list[subprocess.Popen[bytes]]:
