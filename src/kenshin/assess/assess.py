@@ -16,9 +16,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from ipaddress import ip_address
 
-from kenshin.assess.dedupe import IssueGroup, group_findings, merged_confidence
+from kenshin.assess.dedupe import (
+    IssueGroup,
+    group_findings,
+    merged_confidence,
+    normalise_address,
+)
 from kenshin.assess.evidence import clean_evidence, redact
 from kenshin.assess.priority import (
     AssetWeight,
@@ -130,13 +134,6 @@ class _Index:
         return Owner(kind, name)
 
 
-def _normalise_address(text: str) -> str:
-    try:
-        return str(ip_address(text))
-    except ValueError:
-        return text
-
-
 def _device_weight(device: Device, points: list[ConnectionPoint]) -> AssetWeight:
     if points and not any(p.in_ehr_scope for p in points):
         return AssetWeight.OUT_OF_SCOPE
@@ -191,7 +188,7 @@ def _assess_group(group: IssueGroup, index: _Index) -> AssessedFinding:
         if subject.point_key and point is None:
             point = index.points.get(subject.point_key)
         if subject.address and address is None:
-            address = _normalise_address(subject.address)
+            address = normalise_address(subject.address)
             if subject.port is not None:
                 port_label = f"{address}:{subject.port}/{subject.protocol or 'tcp'}"
     if address is not None and point is None:
