@@ -34,6 +34,7 @@ from kenshin.assess.priority import (
 from kenshin.domain import (
     ConnectionKind,
     ConnectionPoint,
+    ContractHolder,
     Device,
     DeviceRole,
     Engagement,
@@ -125,13 +126,9 @@ class _Index:
             for address in point.addresses:
                 self.point_of_address[str(address.address)] = point
 
-    def holder_owner(self, kind: HolderKind, vendor_key: str | None, name: str) -> Owner:
-        if vendor_key:
-            try:
-                return Owner(kind, self.engagement.vendor(vendor_key).company, vendor_key)
-            except KeyError:
-                return Owner(kind, vendor_key, vendor_key)
-        return Owner(kind, name)
+    def holder_owner(self, holder: ContractHolder) -> Owner:
+        name = self.engagement.holder_name(holder)
+        return Owner(holder.kind, name, holder.vendor_key or None)
 
 
 def _device_weight(device: Device, points: list[ConnectionPoint]) -> AssetWeight:
@@ -231,11 +228,9 @@ def _assess_group(group: IssueGroup, index: _Index) -> AssessedFinding:
     if terminal_key is not None:
         owner = Owner(HolderKind.HOSPITAL)
     elif device is not None:
-        managed = device.managed_by
-        owner = index.holder_owner(managed.kind, managed.vendor_key, managed.name)
+        owner = index.holder_owner(device.managed_by)
     elif point is not None:
-        holder = point.contract_holder
-        owner = index.holder_owner(holder.kind, holder.vendor_key, holder.name)
+        owner = index.holder_owner(point.contract_holder)
     else:
         owner = Owner(HolderKind.HOSPITAL)
 

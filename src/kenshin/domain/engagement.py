@@ -212,5 +212,15 @@ class Engagement:
                 return vendor
         raise KeyError(key)
 
+    def holder_name(self, holder: ContractHolder) -> str:
+        """Who holds a line or manages a device, by name: the vendor's company (its key
+        where the vendor is not on record), else the holder's own name (may be empty)."""
+        if holder.vendor_key:
+            try:
+                return self.vendor(holder.vendor_key).company
+            except KeyError:
+                return holder.vendor_key
+        return holder.name
+
     def devices_on(self, point_key: str) -> tuple[Device, ...]:
         return tuple(d for d in self.devices if point_key in d.connection_points)
