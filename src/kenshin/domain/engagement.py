@@ -7,7 +7,7 @@ from files, and every later stage reads them. Cross references use the human key
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from ipaddress import IPv4Address, IPv6Address
 
@@ -198,7 +198,7 @@ class Engagement:
     vendors: tuple[Vendor, ...] = ()
     connection_points: tuple[ConnectionPoint, ...] = ()
     devices: tuple[Device, ...] = ()
-    terminals: tuple[Terminal, ...] = field(default=())
+    terminals: tuple[Terminal, ...] = ()
 
     def point(self, key: str) -> ConnectionPoint:
         for point in self.connection_points:
