@@ -211,15 +211,6 @@ def list_targets(
             )
 
 
-def _moment(text: str) -> datetime:
-    """ISO date-time; without a zone it is Japan time."""
-    try:
-        moment = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise CliError("intake.not_datetime", value=text) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=JST)
-
-
 @app.command("authorise")
 def authorise(
     code: CodeArg,
@@ -230,17 +221,13 @@ def authorise(
     approved_at: Annotated[str | None, typer.Option("--approved-at")] = None,
 ) -> None:
     """Record the authorisation of the remote diagnosis and its window."""
-    if (window_start is None) != (window_end is None):
-        raise CliError("cli.targets.window_pair")
-    when = _moment(approved_at) if approved_at else now_utc()
-    start = _moment(window_start) if window_start else None
-    end = _moment(window_end) if window_end else None
-
-    given = Authorisation(
-        approved_by=by,
-        document_ref=document,
-        approved_at=when,
-        window=(start, end) if start is not None and end is not None else None,
+    given = Authorisation.from_text(
+        by,
+        document,
+        approved_at=approved_at,
+        window_start=window_start,
+        window_end=window_end,
+        now=now_utc(),
     )
     authorise_diagnosis(STATE.store(), code, given, actor=actor())
     say("cli.targets.authorised", code=code, by=by.strip(), document=document.strip())

@@ -71,6 +71,7 @@ def engagements_router(kit: WebKit) -> APIRouter:
             diagnosis=_diagnosis(engagement),
             can_triage=info.user.is_staff,
             can_confirm=True,
+            can_authorise=info.user.is_staff,
         )
 
     @router.post("/engagements/{code}/findings/{fingerprint}/status")
