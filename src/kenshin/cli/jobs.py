@@ -14,10 +14,11 @@ import typer
 
 from kenshin.app.jobs import cancel_job
 from kenshin.app.scans import start_scan
-from kenshin.cli._common import print_json, say
+from kenshin.cli._common import json_or_empty, print_json, say
 from kenshin.cli._jobs import follow
+from kenshin.cli._options import JsonOpt, WideOpt
 from kenshin.cli._state import STATE, console
-from kenshin.cli._tables import Cell, Column, fit_table
+from kenshin.cli._tables import Cell, fit_table, named_columns
 from kenshin.jobs import JobState, JobStatus, runner_for
 from kenshin.jobs.inprocess import InProcessRunner
 from kenshin.jobs.shared import clear_stop, raise_stop, stop_reason
@@ -61,7 +62,7 @@ def scan(
     unit_ports: Annotated[int | None, typer.Option("--unit-ports")] = None,
     identify: Annotated[bool, typer.Option("--identify/--no-identify")] = True,
     wait: Annotated[bool, typer.Option("--wait")] = False,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """スキャンをジョブとして登録 / Queue a scan job."""
     params: dict[str, str] = {
@@ -102,23 +103,17 @@ def scan(
 @app.command("list")
 def list_jobs(
     engagement: Annotated[str | None, typer.Option("--engagement", "-e")] = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
-    wide: Annotated[bool, typer.Option("--wide")] = False,
+    as_json: JsonOpt = False,
+    wide: WideOpt = False,
 ) -> None:
     """ジョブの一覧 / List jobs (queued, running, paused, ended)."""
     statuses = runner_for(STATE.store(), STATE.scan_pipeline()).list(engagement)
-    if as_json:
-        print_json([_document(s) for s in statuses])
-        return
-    if not statuses:
-        say("jobs.cli.none")
+    if json_or_empty(as_json, [_document(s) for s in statuses], "jobs.cli.none"):
         return
     # the ID stays whole (it is copied into jobs show/retry); the message goes first
     drops = {"kind": 1, "progress": 1, "created": 2, "message": 3}
-    columns = [
-        Column(STATE.t(f"jobs.cli.col.{c}"), drops.get(c, 0), whole=c == "id")
-        for c in ("id", "kind", "engagement", "state", "progress", "created", "message")
-    ]
+    names = ("id", "kind", "engagement", "state", "progress", "created", "message")
+    columns = named_columns(STATE.t, "jobs.cli.col", names, drops, whole={"id"})
     rows: list[list[Cell]] = [
         [
             s.id,
@@ -148,7 +143,7 @@ def _show(status: JobStatus) -> None:
 @app.command("show")
 def show(
     job_id: Annotated[str, typer.Argument()],
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """ジョブの詳細 / Show one job."""
     status = runner_for(STATE.store(), STATE.scan_pipeline()).status(job_id)
@@ -161,7 +156,7 @@ def show(
 @app.command("retry")
 def retry(
     job_id: Annotated[str, typer.Argument()],
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """失敗したジョブを再実行 / Submit a failed or cancelled job again."""
     new_id = runner_for(STATE.store(), STATE.scan_pipeline()).retry(job_id)
