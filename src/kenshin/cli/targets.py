@@ -19,8 +19,9 @@ from kenshin.app.authorise import Authorisation
 from kenshin.app.authorise import authorise as authorise_diagnosis
 from kenshin.app.confirm import confirm_address
 from kenshin.cli._common import CliError, load, print_json, say
+from kenshin.cli._options import CodeArg, JsonOpt, WideOpt
 from kenshin.cli._state import STATE, console
-from kenshin.cli._tables import Cell, Column, fit_table
+from kenshin.cli._tables import Cell, Column, fit_table, named_columns
 from kenshin.cli._workflow import actor
 from kenshin.domain import (
     AddressAssignment,
@@ -33,10 +34,6 @@ from kenshin.store import AuditLog, now_utc
 app = typer.Typer(
     no_args_is_help=True,
 )
-
-CodeArg = Annotated[str, typer.Argument()]
-JsonOpt = Annotated[bool, typer.Option("--json")]
-WideOpt = Annotated[bool, typer.Option("--wide")]
 
 
 class TargetStatus(StrEnum):
@@ -262,10 +259,8 @@ def history(
         return
     # the details are the long text that goes first, then who did it
     drops = {"details": 2, "actor": 1}
-    columns = [
-        Column(STATE.t(f"cli.targets.hcol.{c}"), drops.get(c, 0))
-        for c in ("at", "actor", "action", "targets", "details")
-    ]
+    names = ("at", "actor", "action", "targets", "details")
+    columns = named_columns(STATE.t, "cli.targets.hcol", names, drops)
     rows: list[list[Cell]] = [
         [
             e.at.astimezone(JST).strftime("%Y-%m-%d %H:%M"),
