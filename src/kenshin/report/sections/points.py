@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from kenshin.assess import Area
 from kenshin.domain import ConnectionKind, ConnectionPoint, ContractHolder, Engagement
 from kenshin.i18n import translate
-from kenshin.report.sections.context import ViewContext
+from kenshin.report.sections.context import ShownVersion, ViewContext
 from kenshin.report.sections.items import FindingItem
 
 
@@ -42,9 +42,7 @@ class DeviceLine:
     role: str
     vendor: str
     model: str
-    version: str
-    version_known: bool
-    source: str
+    version: ShownVersion
     points: str
     manager: str
     firmware_status: str | None  # the firmware check's verdict, when it ran
@@ -73,11 +71,9 @@ def build_points(context: ViewContext, by_id: dict[str, FindingItem]) -> Points:
                 role=t(f"label.role.{dev.role.value}"),
                 vendor=dev.vendor or "-",
                 model=dev.model or "-",
-                version=dev.firmware_version if dev.version_known else t("report.version.unknown"),
-                version_known=dev.version_known,
-                source=t(f"label.source.{dev.version_source.value}")
-                if dev.version_source
-                else t("report.version.no_source"),
+                version=context.shown_version(
+                    dev.firmware_version if dev.version_known else None, dev.version_source
+                ),
                 points=", ".join(dev.connection_points) or "-",
                 manager=holder_label(engagement, dev.managed_by, context.lang),
                 firmware_status=t(f"report.fw.{row.status.value}") if row else None,
