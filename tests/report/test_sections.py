@@ -31,7 +31,7 @@ from kenshin.report.sections.items import FindingItem, finding_items
 from kenshin.report.sections.remote import HOSTS_DETAIL_LIMIT, build_remote
 from kenshin.report.sections.requests import build_requests
 from kenshin.report.sections.scope import build_scope
-from kenshin.report.sections.summary import TOP_ACTIONS, Approval, build_cover, build_summary
+from kenshin.report.sections.summary import TOP_ACTIONS, build_cover, build_summary
 from kenshin.report.sections.terminals import CELL_LONG, TERMINAL_COLUMNS, build_terminals
 from kenshin.report.view import view_context
 
@@ -64,9 +64,11 @@ def test_cover_names_the_institution_in_the_report_language(demo_engagement: Eng
     assert english.institution == "Demo General Hospital"
     assert english.institution_ja == "デモ総合病院"
     assert english.window == "2026-12-03 20:00 – 2026-12-04 06:00"
-    assert english.authorisation == Approval(
-        "院長 健診 一郎", "2026-11-20", "脆弱性診断実施承諾書 DEMO-2026-001"
-    )
+    assert english.authorisation == demo_engagement.authorisation
+    assert english.authorisation is not None
+    assert english.authorisation.approved_by == "院長 健診 一郎"
+    assert english.authorised_on == "2026-11-20"
+    assert english.authorisation.document_ref == "脆弱性診断実施承諾書 DEMO-2026-001"
     assert build_cover(view_context(_bare(demo_engagement), "ja")).institution == "デモ総合病院"
     unset = replace(demo_engagement, window=None, authorisation=None)
     bare = build_cover(view_context(_bare(unset), "ja"))
@@ -175,9 +177,9 @@ def test_terminals_table_has_a_column_per_terminal_and_lists_every_issue(
     usb = next(r for r in second.rows if r.cells[0].status == "warning")
     assert len(usb.cells[0].summary) == CELL_LONG
     assert usb.cells[0].summary.endswith("…")
-    pacs = next(issue for issue in section.issues if issue.key == "T-03")
+    pacs = next(issue for issue in section.issues if issue.terminal.key == "T-03")
     assert [line.status for line in pacs.lines] == ["bad", "bad", "bad", "warning"]
-    assert "T-01" not in {issue.key for issue in section.issues}  # all ok
+    assert "T-01" not in {issue.terminal.key for issue in section.issues}  # all ok
     not_done = build_terminals(*_built(_bare(demo_engagement)))
     assert not_done.audited is None
     assert not_done.tables == ()
