@@ -218,10 +218,9 @@ def _devices_sheet(view: ReportView, sheet: Worksheet) -> None:
             (t("report.col.manager"), 24),
         ],
     )
-    firmware = {row.key: row for row in view.firmware.rows or ()}
     rows = []
     for device in view.points.devices:
-        row = firmware.get(device.key)
+        row = device.firmware
         rows.append(
             (
                 device.key,

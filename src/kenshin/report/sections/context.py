@@ -82,10 +82,14 @@ class ViewContext:
         return ShownVersion(
             text=version or self.t("report.version.unknown"),
             known=bool(version),
-            source=self.t(f"label.source.{source.value}")
-            if source
-            else self.t("report.version.no_source"),
+            source=self.source_label(source),
         )
+
+    def source_label(self, source: VersionSource | None) -> str:
+        """Where a firmware version came from, in words (or that nobody said)."""
+        if not source:
+            return self.t("report.version.no_source")
+        return self.t(f"label.source.{source.value}")
 
 
 def jst(moment: datetime | None, with_time: bool = True) -> str:

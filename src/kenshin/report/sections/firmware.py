@@ -76,10 +76,11 @@ def build_firmware(context: ViewContext, by_id: dict[str, FindingItem]) -> Firmw
     if report.firmware is None:
         return FirmwareSection(None, findings)
     rows = sorted(report.firmware, key=lambda r: _ORDER.index(r.status))
-    return FirmwareSection(tuple(_line(context, row) for row in rows), findings)
+    return FirmwareSection(tuple(firmware_line(context, row) for row in rows), findings)
 
 
-def _line(context: ViewContext, row: FirmwareRow) -> FirmwareLine:
+def firmware_line(context: ViewContext, row: FirmwareRow) -> FirmwareLine:
+    """One device's row of the firmware table (the device list shows its verdict too)."""
     t, lang = context.t, context.lang
     devices = {dev.key: dev for dev in context.engagement.devices}
     fix = context.fixes.get(row.device_key)

@@ -193,17 +193,12 @@ def _plain_evidence(context: ViewContext, finding: AssessedFinding) -> tuple[str
             lines.append(t("report.ev.terminal", terminal=subject.terminal_key))
         elif subject.device_key and subject.device_key in devices:
             device = devices[subject.device_key]
-            source = (
-                t(f"label.source.{device.version_source.value}")
-                if device.version_source
-                else t("report.version.no_source")
-            )
             lines.append(
                 t(
                     "report.ev.firmware" if device.version_known else "report.ev.firmware_unknown",
                     device=f"{device.key} {device.name}",
                     version=device.firmware_version,
-                    source=source,
+                    source=context.source_label(device.version_source),
                     date=jst(report.generated_at, with_time=False),
                 )
             )

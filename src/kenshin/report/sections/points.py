@@ -9,6 +9,7 @@ from kenshin.assess import Area
 from kenshin.domain import ConnectionKind, ConnectionPoint, ContractHolder, Engagement
 from kenshin.i18n import translate
 from kenshin.report.sections.context import ShownVersion, ViewContext
+from kenshin.report.sections.firmware import FirmwareLine, firmware_line
 from kenshin.report.sections.items import FindingItem
 
 
@@ -45,8 +46,7 @@ class DeviceLine:
     version: ShownVersion
     points: str
     manager: str
-    firmware_status: str | None  # the firmware check's verdict, when it ran
-    firmware_level: str | None
+    firmware: FirmwareLine | None  # the firmware check's verdict, when it ran
 
 
 @dataclass(frozen=True)
@@ -76,8 +76,7 @@ def build_points(context: ViewContext, by_id: dict[str, FindingItem]) -> Points:
                 ),
                 points=", ".join(dev.connection_points) or "-",
                 manager=holder_label(engagement, dev.managed_by, context.lang),
-                firmware_status=t(f"report.fw.{row.status.value}") if row else None,
-                firmware_level=row.status.value if row else None,
+                firmware=firmware_line(context, row) if row else None,
             )
         )
     return Points(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from kenshin.domain import ConnectionKind
+from kenshin.domain import ConnectionKind, ConnectionPoint
 from kenshin.report.model import ScanPacing
 from kenshin.report.sections.context import ViewContext, device_in_scope, jst
 
@@ -28,15 +28,6 @@ _MODEL_KEYS = (
     "report.model.confidence",
     "report.model.bands",
 )
-
-
-@dataclass(frozen=True)
-class PointNote:
-    """A connection point left out of the diagnosis, and why (where the reason is its own)."""
-
-    key: str
-    name: str
-    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -79,10 +70,10 @@ class CheckFamily:
 @dataclass(frozen=True)
 class Scope:
     points_in_scope: int
-    points_out_of_scope: tuple[PointNote, ...]
-    points_closed: tuple[PointNote, ...]
+    points_out_of_scope: tuple[ConnectionPoint, ...]
+    points_closed: tuple[ConnectionPoint, ...]
     addresses: tuple[AddressLine, ...]
-    no_address_points: tuple[PointNote, ...]
+    no_address_points: tuple[ConnectionPoint, ...]
     version_missing: tuple[MissingVersion, ...]
     scan: ScanRun | None
     check_families: tuple[CheckFamily, ...]
@@ -107,11 +98,9 @@ def build_scope(context: ViewContext) -> Scope:
     scan = report.scan
     return Scope(
         points_in_scope=sum(1 for p in points if p.in_ehr_scope),
-        points_out_of_scope=tuple(
-            PointNote(p.key, p.name, p.scope_reason or "-") for p in points if not p.in_ehr_scope
-        ),
+        points_out_of_scope=tuple(p for p in points if not p.in_ehr_scope),
         points_closed=tuple(
-            PointNote(p.key, p.name)
+            p
             for p in points
             if p.in_ehr_scope
             and (p.kind is ConnectionKind.CLOSED_NETWORK or not p.internet_reachable)
@@ -126,9 +115,7 @@ def build_scope(context: ViewContext) -> Scope:
             )
             for a in context.addresses
         ),
-        no_address_points=tuple(
-            PointNote(p.key, p.name) for p in points if p.is_diagnosis_candidate and not p.addresses
-        ),
+        no_address_points=tuple(p for p in points if p.is_diagnosis_candidate and not p.addresses),
         version_missing=tuple(
             MissingVersion(
                 key=dev.key,
