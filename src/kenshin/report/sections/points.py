@@ -21,16 +21,15 @@ class LineAddress:
 
 @dataclass(frozen=True)
 class LineRow:
-    """One connection point (line): who holds it, its addresses, in scope or not, diagnosed."""
+    """One connection point (line) and, in words, who holds it, its addresses, in scope or
+    not, diagnosed."""
 
-    key: str
-    name: str
+    point: ConnectionPoint
     kind: str
     carrier: str
     holder: str
     addresses: tuple[LineAddress, ...]
     scope: str
-    scope_reason: str
     diagnosis: str
 
 
@@ -83,8 +82,7 @@ def build_points(context: ViewContext, by_id: dict[str, FindingItem]) -> Points:
         diagram=clean_svg(report.diagram(context.lang)),
         lines=tuple(
             LineRow(
-                key=p.key,
-                name=p.name,
+                point=p,
                 kind=t(f"label.kind.{p.kind.value}"),
                 carrier=p.carrier or "-",
                 holder=holder_label(engagement, p.contract_holder, context.lang),
@@ -93,7 +91,6 @@ def build_points(context: ViewContext, by_id: dict[str, FindingItem]) -> Points:
                     for a in p.addresses
                 ),
                 scope=t("report.scope.in") if p.in_ehr_scope else t("report.scope.out"),
-                scope_reason=p.scope_reason,
                 diagnosis=t(_diagnosis_key(p)),
             )
             for p in engagement.connection_points
