@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from kenshin.assess import Area
-from kenshin.domain import ConnectionKind, ConnectionPoint, ContractHolder, Engagement
+from kenshin.domain import ConnectionPoint, ContractHolder, DiagnosisStatus, Engagement
 from kenshin.i18n import translate
 from kenshin.report.sections.context import ShownVersion, ViewContext
 from kenshin.report.sections.firmware import FirmwareLine, firmware_line
@@ -111,15 +111,12 @@ def holder_label(engagement: Engagement, holder: ContractHolder, lang: str) -> s
 
 
 def _diagnosis_key(point: ConnectionPoint) -> str:
-    if not point.in_ehr_scope:
-        return "report.diag.out_of_scope"
-    if point.kind is ConnectionKind.CLOSED_NETWORK:
-        return "report.diag.closed"
-    if not point.internet_reachable:
-        return "report.diag.not_internet"
-    if not point.addresses:
-        return "report.diag.no_address"
-    return "report.diag.target"
+    """The line's diagnosis status in words; a dynamic address's line is a target (the
+    address table says whether its address was confirmed on the day)."""
+    status = point.diagnosis_status
+    if status is DiagnosisStatus.DYNAMIC:
+        return "report.diag.target"
+    return f"report.diag.{status.value}"
 
 
 def clean_svg(svg: str | None) -> str | None:

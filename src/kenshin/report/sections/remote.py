@@ -3,7 +3,6 @@ checks found, how many ports were probed, and the findings."""
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 
 from kenshin.assess import Area, redact
@@ -11,7 +10,7 @@ from kenshin.checks import NETWORK_CHECKS, CheckTarget, roles_by_address
 from kenshin.domain import HostResult, PortResult, PortState
 from kenshin.report.sections.context import ViewContext
 from kenshin.report.sections.items import FindingItem
-from kenshin.report.sections.scope import FAMILIES
+from kenshin.report.sections.scope import FAMILIES, probed_ports
 
 # Up to this many diagnosed addresses get a section each; beyond, one table of open ports
 # and the findings grouped across addresses (each finding still names its address).
@@ -172,11 +171,7 @@ def _port_checks(
 def _port_coverage(context: ViewContext, host: HostResult) -> str:
     """Ports probed per protocol on one address, as counts by state (never a list): one
     line, the same in the remote section and the appendix."""
-    counts: dict[str, Counter[str]] = {}
-    for port in host.ports:
-        counts.setdefault(port.protocol.value, Counter())[port.state.value] += 1
-    for extra in host.extraports:
-        counts.setdefault(extra.protocol.value, Counter())[extra.state.value] += extra.count
+    counts = probed_ports(host)
     return ("／" if context.lang == "ja" else "; ").join(
         context.t(
             "report.remote.coverage_value",

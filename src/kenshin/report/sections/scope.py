@@ -3,10 +3,11 @@ families of checks ran and how findings are ranked."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from kenshin.domain import ConnectionKind, ConnectionPoint
+from kenshin.domain import ConnectionKind, ConnectionPoint, HostResult
 from kenshin.report.model import ScanPacing
 from kenshin.report.sections.context import ViewContext, device_in_scope, jst
 
@@ -130,17 +131,7 @@ def build_scope(context: ViewContext) -> Scope:
             ScanRun(
                 started=jst(scan.started_at),
                 finished=jst(scan.finished_at),
-                coverage=tuple(
-                    t(
-                        "report.scope.ports_value",
-                        address=host.address,
-                        tcp=sum(1 for p in host.ports if p.protocol.value == "tcp")
-                        + sum(c.count for c in host.extraports if c.protocol.value == "tcp"),
-                        udp=sum(1 for p in host.ports if p.protocol.value == "udp")
-                        + sum(c.count for c in host.extraports if c.protocol.value == "udp"),
-                    )
-                    for host in scan.hosts
-                ),
+                coverage=tuple(_ports_line(host, t) for host in scan.hosts),
                 pacing=_pacing_line(report.pacing, t),
             )
             if scan
@@ -196,3 +187,25 @@ def _check_families(context: ViewContext) -> tuple[CheckFamily, ...]:
             )
         )
     return tuple(rows)
+
+
+def _ports_line(host: HostResult, t: Callable[..., str]) -> str:
+    """How many TCP and UDP ports of one address were probed."""
+    counts = probed_ports(host)
+    return t(
+        "report.scope.ports_value",
+        address=host.address,
+        tcp=counts.get("tcp", Counter()).total(),
+        udp=counts.get("udp", Counter()).total(),
+    )
+
+
+def probed_ports(host: HostResult) -> dict[str, Counter[str]]:
+    """The ports probed on one address: per protocol, a count per state (the ports listed
+    one by one and the ``extraports`` counts together)."""
+    counts: dict[str, Counter[str]] = {}
+    for port in host.ports:
+        counts.setdefault(port.protocol.value, Counter())[port.state.value] += 1
+    for extra in host.extraports:
+        counts.setdefault(extra.protocol.value, Counter())[extra.state.value] += extra.count
+    return counts
