@@ -25,10 +25,9 @@ from kenshin.cli._options import JsonOpt, KbOpt, Opt, WideOpt
 from kenshin.cli._state import STATE, console
 from kenshin.cli._tables import Cell, Column, fit_table
 from kenshin.jobs import JobKind, JobSpec
-from kenshin.pipeline import vulndb_sources
 from kenshin.scope import current_actor
 from kenshin.vulndb import KnowledgeBase, ProductQuery, VulnMatch, default_path, open_knowledge_base
-from kenshin.vulndb.update import SOURCES, update_knowledge_base
+from kenshin.vulndb.update import SOURCES, update_knowledge_base, update_sources
 
 T = TypeVar("T")
 
@@ -102,7 +101,7 @@ def update(
         _updated(done["path"], results, as_json)
         return
     path = kb or default_path()
-    sources = vulndb_sources(
+    sources = update_sources(
         path,
         chosen,
         from_files=from_files,
