@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from kenshin.app.confirm import confirm_address
 from kenshin.domain import Engagement, Finding, FindingStatus
 from kenshin.store import EngagementRepository, FindingRepository, finding_fingerprint
-from kenshin.web._kit import WebKit
+from kenshin.web._kit import CsrfField, WebKit
 from kenshin.web.access import (
     Action,
     membership_for,
@@ -80,7 +80,7 @@ def engagements_router(kit: WebKit) -> APIRouter:
         fingerprint: str,
         info: Annotated[SessionInfo, Depends(kit.require_user)],
         status: Annotated[str, Form()],
-        csrf: Annotated[str, Form()] = "",
+        csrf: CsrfField = "",
         reason: Annotated[str, Form()] = "",
     ) -> Response:
         kit.check_csrf(info, csrf)
@@ -95,7 +95,7 @@ def engagements_router(kit: WebKit) -> APIRouter:
         code: str,
         address: str,
         info: Annotated[SessionInfo, Depends(kit.require_user)],
-        csrf: Annotated[str, Form()] = "",
+        csrf: CsrfField = "",
     ) -> Response:
         kit.check_csrf(info, csrf)
         confirm(kit, info, code, address, info.user.display_name or info.user.email)

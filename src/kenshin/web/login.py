@@ -14,7 +14,7 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from kenshin.i18n import translate
-from kenshin.web._kit import LOGIN_CSRF_COOKIE, SESSION_COOKIE, WebKit, same
+from kenshin.web._kit import LOGIN_CSRF_COOKIE, SESSION_COOKIE, CsrfField, WebKit, same
 from kenshin.web.accounts import Accounts, WebError
 
 LOGIN_ATTEMPTS_PER_MINUTE = 10
@@ -97,7 +97,7 @@ def login_router(kit: WebKit) -> APIRouter:
         request: Request,
         email: Annotated[str, Form()],
         password: Annotated[str, Form()],
-        login_csrf: Annotated[str, Form()] = "",
+        login_csrf: CsrfField = "",
     ) -> Response:
         cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
         if not cookie or not same(cookie, login_csrf):
@@ -143,7 +143,7 @@ def login_router(kit: WebKit) -> APIRouter:
         return response
 
     @router.post("/logout")
-    def logout(request: Request, csrf: Annotated[str, Form()] = "") -> Response:
+    def logout(request: Request, csrf: CsrfField = "") -> Response:
         info = kit.require_user(request)
         kit.check_csrf(info, csrf)
         with kit.db() as session:
@@ -180,7 +180,7 @@ def login_router(kit: WebKit) -> APIRouter:
         token: str,
         password: Annotated[str, Form()],
         display_name: Annotated[str, Form()] = "",
-        login_csrf: Annotated[str, Form()] = "",
+        login_csrf: CsrfField = "",
     ) -> Response:
         cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
         if not cookie or not same(cookie, login_csrf):

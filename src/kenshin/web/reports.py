@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from kenshin.i18n import resolve_lang
-from kenshin.web._kit import WebKit
+from kenshin.web._kit import CsrfField, WebKit
 from kenshin.web.access import Action
 from kenshin.web.accounts import SessionInfo
 from kenshin.web.jobs import SubmitJob
@@ -80,11 +80,10 @@ def reports_router(
     def build(
         code: str,
         info: user,
-        csrf: Annotated[str, Form()] = "",
+        csrf: CsrfField = "",
         lang: Annotated[str, Form()] = "ja",
     ) -> Response:
-        kit.check_csrf(info, csrf)
-        kit.load_engagement(info, code, Action.RUN_JOBS)
+        kit.posted_engagement(info, csrf, code, Action.RUN_JOBS)
         submit_job(info, code, "report", {"lang": resolve_lang(lang)})
         return RedirectResponse(f"/engagements/{code}/jobs", status_code=303)
 

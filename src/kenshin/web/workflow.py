@@ -14,7 +14,7 @@ from datetime import date
 from ipaddress import ip_address
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Header, HTTPException, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -56,7 +56,7 @@ from kenshin.terminals import (
     collector_script,
     stored_assessments,
 )
-from kenshin.web._kit import WebKit
+from kenshin.web._kit import CsrfField, CsrfHeader, WebKit
 from kenshin.web.access import Action
 from kenshin.web.accounts import Membership, Role, SessionInfo, WebError
 from kenshin.web.attachments import AnswerBody, attachments_router, read_files
@@ -215,10 +215,9 @@ def workflow_router(kit: WebKit) -> APIRouter:
         role: Annotated[str, Form()] = "other",
         system: Annotated[str, Form()] = "",
         location: Annotated[str, Form()] = "",
-        csrf: Annotated[str, Form()] = "",
+        csrf: CsrfField = "",
     ) -> Response:
-        kit.check_csrf(info, csrf)
-        engagement, _ = kit.load_engagement(info, code, Action.TERMINALS)
+        engagement, _ = kit.posted_engagement(info, csrf, code, Action.TERMINALS)
         lang = kit.lang_of(request)
         if len(engagement.terminals) >= engagement.terminal_limit:
             message = translate("web.terminals.limit", lang, limit=engagement.terminal_limit)
@@ -247,11 +246,8 @@ def workflow_router(kit: WebKit) -> APIRouter:
         return RedirectResponse(f"/engagements/{code}/terminals", status_code=303)
 
     @router.post("/engagements/{code}/terminals/{key}/remove")
-    def remove_terminal(
-        code: str, key: str, info: user, csrf: Annotated[str, Form()] = ""
-    ) -> Response:
-        kit.check_csrf(info, csrf)
-        engagement, _ = kit.load_engagement(info, code, Action.TERMINALS)
+    def remove_terminal(code: str, key: str, info: user, csrf: CsrfField = "") -> Response:
+        engagement, _ = kit.posted_engagement(info, csrf, code, Action.TERMINALS)
         if key not in {t.key for t in engagement.terminals}:
             raise HTTPException(status_code=404, detail="not found")
         with kit.db() as session:
@@ -279,10 +275,9 @@ def workflow_router(kit: WebKit) -> APIRouter:
         code: str,
         info: user,
         files: Annotated[list[UploadFile], File()],
-        csrf: Annotated[str, Form()] = "",
+        csrf: CsrfField = "",
     ) -> Response:
-        kit.check_csrf(info, csrf)
-        engagement, _ = kit.load_engagement(info, code, Action.TERMINALS)
+        engagement, _ = kit.posted_engagement(info, csrf, code, Action.TERMINALS)
         lang = kit.lang_of(request)
         try:
             if len(files) > MAX_FILES:
@@ -402,7 +397,7 @@ def workflow_router(kit: WebKit) -> APIRouter:
         code: str,
         number: int,
         info: user,
-        csrf: Annotated[str, Form()] = "",
+        csrf: CsrfField = "",
         firmware: Annotated[str, Form()] = "",
         wan_ip: Annotated[str, Form()] = "",
         assignment: Annotated[str, Form()] = "",
@@ -434,7 +429,7 @@ def workflow_router(kit: WebKit) -> APIRouter:
         number: int,
         body: AnswerBody,
         info: user,
-        x_csrf_token: Annotated[str | None, Header()] = None,
+        x_csrf_token: CsrfHeader = None,
     ) -> dict[str, Any]:
         kit.check_csrf(info, x_csrf_token)
         return _request_json(answer(info, code, number, body).request)
@@ -443,9 +438,8 @@ def workflow_router(kit: WebKit) -> APIRouter:
     router.include_router(proposals_router(kit))
 
     @router.post("/engagements/{code}/requests/draft")
-    def draft_requests(code: str, info: user, csrf: Annotated[str, Form()] = "") -> Response:
-        kit.check_csrf(info, csrf)
-        kit.load_engagement(info, code, Action.MANAGE_REQUESTS)
+    def draft_requests(code: str, info: user, csrf: CsrfField = "") -> Response:
+        kit.posted_engagement(info, csrf, code, Action.MANAGE_REQUESTS)
         draft_vendor_requests(kit.store, code, actor=info.user.email)
         return RedirectResponse(f"/engagements/{code}/requests", status_code=303)
 
@@ -454,11 +448,10 @@ def workflow_router(kit: WebKit) -> APIRouter:
         code: str,
         number: int,
         info: user,
-        csrf: Annotated[str, Form()] = "",
+        csrf: CsrfField = "",
         due: Annotated[str, Form()] = "",
     ) -> Response:
-        kit.check_csrf(info, csrf)
-        kit.load_engagement(info, code, Action.MANAGE_REQUESTS)
+        kit.posted_engagement(info, csrf, code, Action.MANAGE_REQUESTS)
         try:
             due_date = date.fromisoformat(due) if due else None
         except ValueError:
