@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import Form, Header, HTTPException, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
@@ -34,6 +34,11 @@ SESSION_SECONDS = 8 * 3600
 
 CsrfField = Annotated[str, Form()]  # a page form's hidden ``csrf`` field (default "")
 CsrfHeader = Annotated[str | None, Header()]  # a JSON call's ``X-CSRF-Token`` (default None)
+
+
+def see_other(url: str) -> RedirectResponse:
+    """A 303 redirect: the browser follows with a GET, so a reload never posts a form again."""
+    return RedirectResponse(url, status_code=303)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, HTTPException, Request, UploadFile
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel
 from starlette.datastructures import FormData
 
@@ -33,7 +33,7 @@ from kenshin.intake.hearing_sheet import (
     read_answers,
 )
 from kenshin.store import EngagementRepository
-from kenshin.web._kit import CsrfField, CsrfHeader, WebKit
+from kenshin.web._kit import CsrfField, CsrfHeader, WebKit, see_other
 from kenshin.web.access import Action
 from kenshin.web.accounts import SessionInfo
 from kenshin.web.uploads import WORKBOOK_LIMIT, Kind, off_the_loop, parse_apart, read_upload
@@ -187,9 +187,7 @@ def hearing_router(kit: WebKit) -> APIRouter:
                 message=translate("web.hearing.invalid", lang),
                 status=400,
             )
-        return RedirectResponse(
-            f"/engagements/{code}/hearing?saved={section}#{section}", status_code=303
-        )
+        return see_other(f"/engagements/{code}/hearing?saved={section}#{section}")
 
     @router.get("/api/engagements/{code}/hearing")
     def api_hearing(code: str, info: user) -> dict[str, Any]:
@@ -269,6 +267,6 @@ def hearing_router(kit: WebKit) -> APIRouter:
             added=str(sum(result.added.values())),
             updated=str(sum(result.updated.values())),
         )
-        return RedirectResponse(f"/engagements/{code}/hearing?saved=upload", status_code=303)
+        return see_other(f"/engagements/{code}/hearing?saved=upload")
 
     return router

@@ -12,7 +12,7 @@ the form that caused them, in the user's language, with status 400.
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
 from starlette.datastructures import FormData
 
@@ -32,7 +32,7 @@ from kenshin.i18n import Lang, translate
 from kenshin.intake import IntakeError, parse_bytes, to_document
 from kenshin.intake.engagement_file import MAX_FILE_BYTES
 from kenshin.store import EngagementRepository
-from kenshin.web._kit import CsrfField, CsrfHeader, WebKit
+from kenshin.web._kit import CsrfField, CsrfHeader, WebKit, see_other
 from kenshin.web.access import Action
 from kenshin.web.accounts import SessionInfo
 from kenshin.web.inventory_resources import (
@@ -280,9 +280,7 @@ def inventory_router(kit: WebKit) -> APIRouter:
                 status=400,
             )
         done = item.get("key") or key
-        return RedirectResponse(
-            f"/engagements/{code}/diagram?done={done}#{section}", status_code=303
-        )
+        return see_other(f"/engagements/{code}/diagram?done={done}#{section}")
 
     def form_routes(section: str) -> None:
         """The three form routes of one section, on literal paths (no catch-all)."""
@@ -457,7 +455,7 @@ def inventory_router(kit: WebKit) -> APIRouter:
             )
         except KenshinError as exc:
             return new_page(request, info, exc.message(kit.lang_of(request)), status=400)
-        return RedirectResponse(f"/engagements/{created.code}/diagram", status_code=303)
+        return see_other(f"/engagements/{created.code}/diagram")
 
     @router.post("/admin/engagements/import", response_class=HTMLResponse)
     async def import_any_form(
@@ -471,7 +469,7 @@ def inventory_router(kit: WebKit) -> APIRouter:
             engagement = await import_upload(info, file, None)
         except KenshinError as exc:
             return new_page(request, info, exc.message(kit.lang_of(request)), status=400)
-        return RedirectResponse(f"/engagements/{engagement.code}/diagram", status_code=303)
+        return see_other(f"/engagements/{engagement.code}/diagram")
 
     @router.post("/engagements/{code}/import", response_class=HTMLResponse)
     async def import_form(
@@ -495,7 +493,7 @@ def inventory_router(kit: WebKit) -> APIRouter:
                 message=translate("web.inventory.invalid", lang),
                 status=400,
             )
-        return RedirectResponse(f"/engagements/{code}/diagram?done={code}", status_code=303)
+        return see_other(f"/engagements/{code}/diagram?done={code}")
 
     @router.get("/engagements/{code}/engagement.yaml")
     def export_download(code: str, info: user) -> Response:

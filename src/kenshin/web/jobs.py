@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from kenshin.app.jobs import cancel_job
@@ -25,7 +25,7 @@ from kenshin.jobs import JobError, runner_for
 from kenshin.scan import ScanPipeline
 from kenshin.scope import ScopeError, scope_for_engagement
 from kenshin.store import Store
-from kenshin.web._kit import CsrfField, CsrfHeader, WebKit
+from kenshin.web._kit import CsrfField, CsrfHeader, WebKit, see_other
 from kenshin.web.access import Action
 from kenshin.web.accounts import SessionInfo, WebError
 
@@ -219,7 +219,7 @@ def jobs_router(
         if kind == "scan" and ports.strip():
             params["ports"] = "".join(ports.split())
         submit(info, code, kind, params)
-        return RedirectResponse(f"/engagements/{code}/jobs", status_code=303)
+        return see_other(f"/engagements/{code}/jobs")
 
     @router.get("/api/engagements/{code}/jobs")
     def api_jobs(request: Request, code: str, info: user) -> list[dict[str, Any]]:

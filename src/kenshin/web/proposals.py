@@ -14,7 +14,7 @@ from ipaddress import ip_address
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -29,7 +29,7 @@ from kenshin.requests import (
 )
 from kenshin.store import AuditLog, EngagementRepository, now_utc
 from kenshin.store.models_web import ScopeProposalRow
-from kenshin.web._kit import CsrfField, WebKit
+from kenshin.web._kit import CsrfField, WebKit, see_other
 from kenshin.web.access import Action
 from kenshin.web.accounts import SessionInfo, WebError
 
@@ -210,7 +210,7 @@ def proposals_router(kit: WebKit) -> APIRouter:
     def decision(approve: bool) -> Callable[..., Response]:
         def decide_route(code: str, proposal_id: int, info: user, csrf: CsrfField = "") -> Response:
             decided(info, code, proposal_id, csrf, approve)
-            return RedirectResponse(f"/engagements/{code}/requests#proposals", status_code=303)
+            return see_other(f"/engagements/{code}/requests#proposals")
 
         return decide_route
 

@@ -11,11 +11,11 @@ this browser gets a new one.
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from kenshin.i18n import translate
 from kenshin.store import EngagementRepository
-from kenshin.web._kit import CsrfField, WebKit
+from kenshin.web._kit import CsrfField, WebKit, see_other
 from kenshin.web.accounts import Accounts, Role, SessionInfo, WebError
 
 
@@ -107,7 +107,7 @@ def users_router(kit: WebKit) -> APIRouter:
         kit.check_staff_post(info, csrf)
         with kit.db() as session:
             Accounts(session).revoke_invitation(info.user, invitation_id)
-        return RedirectResponse("/admin/users#invitations", status_code=303)
+        return see_other("/admin/users#invitations")
 
     @router.post("/admin/users/{user_id}/reset", response_class=HTMLResponse)
     def reset(request: Request, user_id: int, info: user, csrf: CsrfField = "") -> Response:
@@ -122,7 +122,7 @@ def users_router(kit: WebKit) -> APIRouter:
         kit.check_staff_post(info, csrf)
         with kit.db() as session:
             Accounts(session).set_active(info.user, user_id, active)
-        return RedirectResponse("/admin/users#users", status_code=303)
+        return see_other("/admin/users#users")
 
     @router.post("/admin/users/{user_id}/deactivate")
     def deactivate(user_id: int, info: user, csrf: CsrfField = "") -> Response:
@@ -159,7 +159,7 @@ def users_router(kit: WebKit) -> APIRouter:
                 message="",
                 status=400,
             )
-        response = RedirectResponse("/account/password?done=1", status_code=303)
+        response = see_other("/account/password?done=1")
         kit.start_session(response, info.user)
         return response
 
