@@ -471,17 +471,10 @@ def _vendor_id(holder: ContractHolder, vendor_ids: dict[str, int]) -> int | None
 def _contact_rows(
     contacts: Sequence[Contact], engagement_id: int | None = None
 ) -> list[ContactRow]:
-    """Rows in the contacts' order; a vendor's contacts name their engagement, the
-    institution's get it from ``EngagementRow.contacts``."""
+    """Rows in the contacts' order (a row's columns are the ``Contact`` fields); a vendor's
+    contacts name their engagement, the institution's get it from ``EngagementRow.contacts``."""
     return [
-        ContactRow(
-            engagement_id=engagement_id,
-            position=position,
-            name=contact.name,
-            role=contact.role,
-            email=contact.email,
-            phone=contact.phone,
-        )
+        ContactRow(engagement_id=engagement_id, position=position, **asdict(contact))
         for position, contact in enumerate(contacts)
     ]
 
