@@ -170,9 +170,9 @@ class EngagementRepository:
             point_row.scope_reason = point.scope_reason
             point_row.internet_reachable = point.internet_reachable
             point_row.carrier = point.carrier
-            point_row.holder_kind = point.contract_holder.kind.value
-            point_row.holder_vendor_id = _vendor_id(point.contract_holder, vendor_ids)
-            point_row.holder_name = point.contract_holder.name
+            point_row.holder_kind, point_row.holder_vendor_id, point_row.holder_name = _holder(
+                point.contract_holder, vendor_ids
+            )
             point_row.description = point.description
             self._sync_addresses(row, point_row, point.addresses)
             result[point.key] = point_row
@@ -225,9 +225,9 @@ class EngagementRepository:
                 device.version_source.value if device.version_source else None
             )
             device_row.version_unavailable_reason = device.version_unavailable_reason
-            device_row.managed_kind = device.managed_by.kind.value
-            device_row.managed_vendor_id = _vendor_id(device.managed_by, vendor_ids)
-            device_row.managed_name = device.managed_by.name
+            device_row.managed_kind, device_row.managed_vendor_id, device_row.managed_name = (
+                _holder(device.managed_by, vendor_ids)
+            )
             device_row.notes = device.notes
             device_row.points = [point_rows[key] for key in device.connection_points]
 
@@ -459,13 +459,12 @@ def _flush_checked(session: Session) -> None:
         raise StoreError("store.constraint", detail=str(exc.orig).splitlines()[0]) from exc
 
 
-def _vendor_id(holder: ContractHolder, vendor_ids: dict[str, int]) -> int | None:
-    if holder.vendor_key is None:
-        return None
-    try:
-        return vendor_ids[holder.vendor_key]
-    except KeyError:
-        raise StoreError("store.unknown_vendor", key=holder.vendor_key) from None
+def _holder(holder: ContractHolder, vendor_ids: dict[str, int]) -> tuple[str, int | None, str]:
+    """A contract holder as the three columns that store it: kind, vendor row id, name."""
+    key = holder.vendor_key
+    if key is not None and key not in vendor_ids:
+        raise StoreError("store.unknown_vendor", key=key)
+    return holder.kind.value, None if key is None else vendor_ids[key], holder.name
 
 
 def _contact_rows(
