@@ -61,7 +61,9 @@ class JobRow(Base):
 class JobUnitRow(Base):
     __tablename__ = "job_units"
     __table_args__ = (
-        UniqueConstraint("job_id", "key"),
+        # the name jobs_0001 gave it (an older convention): the models describe the
+        # database as migrated, or Alembic would plan to drop and re-add it
+        UniqueConstraint("job_id", "key", name="uq_job_units_job_id"),
         CheckConstraint(one_of("state", UNIT_STATES), name="state"),
     )
 

@@ -8,14 +8,14 @@ the same audit records (``scope.authorise``, ``scope.window``).
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Header
-from fastapi.responses import RedirectResponse, Response
+from fastapi import APIRouter, Depends, Form
+from fastapi.responses import Response
 from pydantic import BaseModel
 
 from kenshin.app.authorise import Authorisation, authorise
 from kenshin.domain import Engagement
 from kenshin.store import now_utc
-from kenshin.web._kit import WebKit
+from kenshin.web._kit import CsrfField, CsrfHeader, WebKit, see_other
 from kenshin.web.access import Action
 from kenshin.web.accounts import SessionInfo
 
@@ -40,12 +40,11 @@ def authorisation_router(kit: WebKit) -> APIRouter:
         info: Annotated[SessionInfo, Depends(kit.require_user)],
         approved_by: Annotated[str, Form()],
         document_ref: Annotated[str, Form()],
-        csrf: Annotated[str, Form()] = "",
+        csrf: CsrfField = "",
         approved_at: Annotated[str, Form()] = "",
         window_start: Annotated[str, Form()] = "",
         window_end: Annotated[str, Form()] = "",
     ) -> Response:
-        kit.check_csrf(info, csrf)
         given = AuthorisationForm(
             approved_by=approved_by,
             document_ref=document_ref,
@@ -53,27 +52,26 @@ def authorisation_router(kit: WebKit) -> APIRouter:
             window_start=window_start,
             window_end=window_end,
         )
-        record_authorisation(kit, info, code, given)
-        return RedirectResponse(f"/engagements/{code}#authorisation", status_code=303)
+        record_authorisation(kit, info, csrf, code, given)
+        return see_other(f"/engagements/{code}#authorisation")
 
     @router.post("/api/engagements/{code}/authorisation")
     def api_authorise(
         code: str,
         given: AuthorisationForm,
         info: Annotated[SessionInfo, Depends(kit.require_user)],
-        x_csrf_token: Annotated[str | None, Header()] = None,
+        x_csrf_token: CsrfHeader = None,
     ) -> dict[str, Any]:
-        kit.check_csrf(info, x_csrf_token)
-        return authorisation_json(record_authorisation(kit, info, code, given))
+        return authorisation_json(record_authorisation(kit, info, x_csrf_token, code, given))
 
     return router
 
 
 def record_authorisation(
-    kit: WebKit, info: SessionInfo, code: str, given: AuthorisationForm
+    kit: WebKit, info: SessionInfo, token: str | None, code: str, given: AuthorisationForm
 ) -> Engagement:
     """Staff only; anyone else sees "not found", as for every object they may not touch."""
-    kit.load_engagement(info, code, Action.AUTHORISE)
+    kit.posted_engagement(info, token, code, Action.AUTHORISE)
     parsed = Authorisation.from_text(
         given.approved_by,
         given.document_ref,
