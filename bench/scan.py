@@ -79,7 +79,15 @@ def run_kenshin(spec: dict[str, Any]) -> dict[str, Any]:
         )
     finally:
         os.unlink(handle.name)
-    data: dict[str, Any] = json.loads(result.stdout)
+    data: dict[str, Any] = {}
+    found: dict[str, list[list[Any]]] = {}
+    for line in result.stdout.splitlines():  # one line per host as it finished, then the summary
+        item = json.loads(line)
+        if "host" in item:
+            found[item["host"]] = item["found"]
+        else:
+            data = item
+    data["found"] = found
     data["maxrss_kib"] = peak
     data["wall"] = wall
     if data["event_loop"]:
