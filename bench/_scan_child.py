@@ -1,8 +1,10 @@
-"""One kenshin scan in a process of its own, reported as JSON on stdout (``bench/scan.py``).
+"""One kenshin scan in a process of its own, reported as JSON lines on stdout (``bench/scan.py``).
 
 This is the process whose peak memory the port-scan benchmark compares with nmap's, so it
 imports only what a scan needs: no benchmark harness (argparse, statistics, subprocess),
-and, for a SYN scan, no event loop (``scan_blocking``).
+and, for a SYN scan, no event loop (``scan_blocking``). Each host's result is written as
+one line when the engine hands it over (as nmap writes its XML as it goes), so neither
+the engine nor this process holds the whole report; the last line is the summary.
 """
 
 from __future__ import annotations
@@ -12,7 +14,10 @@ import resource
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kenshin.domain import HostResult
 
 
 def main(spec: dict[str, Any]) -> None:
@@ -22,34 +27,39 @@ def main(spec: dict[str, Any]) -> None:
 
     settings = LAB if spec["profile"] == "lab" else HOSPITAL
     plan = ScanPlan(
-        tuple(spec["targets"]),
+        tuple(spec.pop("targets")),
         tuple(spec.get("tcp", ())),
         tuple(spec.get("udp", ())),
         TcpMode(spec.get("mode", "connect")),
         identify=False,
     )
-    started = time.perf_counter()
-    outcome = scan_blocking(plan, adhoc_scope(LabPermission("benchmark")), settings, list_limit=100)
-    elapsed = time.perf_counter() - started
-    found: dict[str, list[list[Any]]] = {}
-    for host in outcome.report.hosts:
-        found[host.address] = [
+    out = sys.stdout
+    found = (PortState.OPEN, PortState.OPEN_FILTERED)
+
+    def host(result: HostResult) -> None:
+        listed = [
             [p.protocol.value, p.port, p.state.value]
-            for p in host.ports
-            if p.state in (PortState.OPEN, PortState.OPEN_FILTERED)
-            or (p.protocol is Protocol.UDP and p.state is PortState.CLOSED)
+            for p in result.ports
+            if p.state in found or (p.protocol is Protocol.UDP and p.state is PortState.CLOSED)
         ]
+        out.write(json.dumps({"host": result.address, "found": listed}) + "\n")
+
+    started = time.perf_counter()
+    outcome = scan_blocking(
+        plan, adhoc_scope(LabPermission("benchmark")), settings, list_limit=100, hosts=host
+    )
+    elapsed = time.perf_counter() - started
     json.dump(
         {
             "seconds": elapsed,
             "maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
             "mode": outcome.tcp_mode.value if outcome.tcp_mode else "",
-            "found": found,
             "udp_undetermined": outcome.udp.undetermined if outcome.udp else 0,
             "event_loop": "asyncio" in sys.modules,
         },
-        sys.stdout,
+        out,
     )
+    out.write("\n")
 
 
 if __name__ == "__main__":

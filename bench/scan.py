@@ -79,7 +79,15 @@ def run_kenshin(spec: dict[str, Any]) -> dict[str, Any]:
         )
     finally:
         os.unlink(handle.name)
-    data: dict[str, Any] = json.loads(result.stdout)
+    data: dict[str, Any] = {}
+    found: dict[str, list[list[Any]]] = {}
+    for line in result.stdout.splitlines():  # one line per host as it finished, then the summary
+        item = json.loads(line)
+        if "host" in item:
+            found[item["host"]] = item["found"]
+        else:
+            data = item
+    data["found"] = found
     data["maxrss_kib"] = peak
     data["wall"] = wall
     if data["event_loop"]:
@@ -532,8 +540,10 @@ def render_wide(
         "Connect rows are compared with nmap's SYN scan of the same addresses (nmap needs "
         "root for that; kenshin's connect mode does not). Peak RSS is the whole scanning "
         "process's maximum resident set size (GNU time; it starts no other process): "
-        "`bench/_scan_child.py`, which imports only what a scan needs and calls "
-        "`kenshin.scan.scan_blocking`. A SYN scan runs there in threads without an event "
+        "`bench/_scan_child.py`, which imports only what a scan needs, calls "
+        "`kenshin.scan.scan_blocking` and writes each host's result as a JSON line when the "
+        "engine hands it over (a host sink: nothing holds the whole report). A SYN scan "
+        "runs there in threads without an event "
         f"loop; {', '.join(sorted(EVENT_LOOP)) or 'no'} rows ran asyncio's event loop. The "
         f"same process that has imported the engine and exits at once peaks at "
         f"{idle_kib / 1024:.1f} MiB (measured in this run), so the rest of each figure is the "

@@ -7,7 +7,6 @@ default language; English is the second. Parameters use ``str.format`` syntax.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from functools import cache
@@ -36,6 +35,7 @@ def catalogue() -> dict[str, dict[str, str]]:
     parsed catalogue is kept as JSON in the data directory's ``cache`` folder, named by
     the files' sizes and modification times: a changed file is read again. Read when the
     first message is needed: a scanning process that never words one does not load it."""
+    import hashlib  # OpenSSL: megabytes a scanning process that words no message never maps
     from importlib import resources
 
     folder = resources.files("kenshin") / "data" / "i18n"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import tracemalloc
+from array import array
 from ipaddress import IPv4Network
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import pytest
 
 from kenshin.domain import PortResult, PortState, Protocol
 from kenshin.scan import LAB, EmergencyStop, ScanPlan, TcpMode, run_scan, syn_available
-from kenshin.scan.state import WINDOW_CELLS, Outcomes, PortTable
+from kenshin.scan.state import WINDOW_CELLS, AddressIndex, Outcomes, PortTable
 from kenshin.scan.tcp_syn import SynScan
 from kenshin.scope import Gate, adhoc_scope
 
@@ -174,3 +175,21 @@ def test_syn_scan_tells_the_listener_each_outcome_once_and_skips_resumed_ports(
     assert [(p.state, p.reason) for p in resumed] == [(PortState.FILTERED, "admin-prohibited")]
     reported = {(h.address, p.port, p.state) for h in outcome.report.hosts for p in h.ports}
     assert set(told.ports) <= reported
+
+
+@pytest.mark.parametrize(
+    "addresses",
+    [
+        ("198.18.0.5", "198.18.0.6", "198.18.0.7"),  # a block: found by subtraction
+        ("198.18.0.9", "", "198.18.0.1", "198.19.255.255"),  # any order, one without a route
+    ],
+)
+def test_address_index_finds_each_target_and_nothing_else(addresses: tuple[str, ...]) -> None:
+    """The SYN receiver's reply lookup: each routed target's plan index, None for the rest."""
+    values = array("I", (int.from_bytes(socket.inet_aton(a), "big") if a else 0 for a in addresses))
+    index = AddressIndex(values)
+    for i, address in enumerate(addresses):
+        if address:
+            assert index.get(socket.inet_aton(address)) == i
+    for stranger in ("198.18.0.4", "198.18.0.8", "198.18.0.2", "0.0.0.0"):
+        assert index.get(socket.inet_aton(stranger)) is None

@@ -10,13 +10,15 @@ from importlib import import_module
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from kenshin.scan.collect import (
+        PortKey,
+        ScanListener,
+    )
     from kenshin.scan.engine import (
         PORTS_ONLY,
-        PortKey,
         PostScanStage,
         RunStatus,
         ScanContext,
-        ScanListener,
         ScanOutcome,
         ScanPipeline,
         ScanPlan,
@@ -74,13 +76,13 @@ _WHERE = {
     "LAB": "kenshin.scan.settings",
     "PORTS_ONLY": "kenshin.scan.engine",
     "PROFILES": "kenshin.scan.settings",
-    "PortKey": "kenshin.scan.engine",
+    "PortKey": "kenshin.scan.collect",
     "PostScanStage": "kenshin.scan.engine",
     "RttEstimator": "kenshin.scan.pacing",
     "RunStatus": "kenshin.scan.engine",
     "ScanContext": "kenshin.scan.engine",
     "ScanError": "kenshin.scan.errors",
-    "ScanListener": "kenshin.scan.engine",
+    "ScanListener": "kenshin.scan.collect",
     "ScanOutcome": "kenshin.scan.engine",
     "ScanPipeline": "kenshin.scan.engine",
     "ScanPlan": "kenshin.scan.engine",

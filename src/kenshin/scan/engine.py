@@ -4,12 +4,13 @@
 (and every probe asks the gate again), writes the audit events, reports each port to
 an optional listener as it is found (so an interrupted scan keeps what it found), and
 then hands the open ports to the injected ``ServiceIdentifier`` and the report to each
-``PostScanStage`` in turn (the diagnosis checks plug in there).
+``PostScanStage`` in turn (the diagnosis checks plug in there). A caller that only passes
+results on (the benchmark's scanning process) can take each finished host from a
+``HostSink`` instead of the whole report (``kenshin.scan.collect``).
 """
 
 from __future__ import annotations
 
-import queue
 import threading
 import time
 from collections.abc import Callable, Collection, Coroutine, Mapping, Sequence
@@ -22,13 +23,12 @@ from typing import Protocol as TypingProtocol
 
 from kenshin.domain import (
     AuditOutcome,
-    HostResult,
-    PortCount,
     PortResult,
     PortState,
     Protocol,
     ScanReport,
 )
+from kenshin.scan.collect import Collector, HostSink, PortKey, ScanListener, finished_hosts
 from kenshin.scan.errors import ScanError
 from kenshin.scan.pacing import (
     AdaptiveRate,
@@ -38,14 +38,11 @@ from kenshin.scan.pacing import (
     TokenBucket,
 )
 from kenshin.scan.settings import ScanSettings, TcpMode
-from kenshin.scan.state import Outcomes, PortTable
 from kenshin.scan.tcp_syn import SynScan, syn_available, syn_scan
 from kenshin.scope import AuditSink, Gate, Scope, current_actor
 
 if TYPE_CHECKING:  # imported where used: a SYN scan needs neither (nor asyncio, nor YAML)
     from kenshin.scan.udp import UdpSummary
-
-PortKey = tuple[str, Protocol, int]
 
 
 class RunStatus(StrEnum):
@@ -108,18 +105,6 @@ PORTS_ONLY = ScanPipeline()
 """The empty pipeline: a bare port scan (the default wherever none is composed)."""
 
 
-class ScanListener(TypingProtocol):
-    """Told about every result as it appears (storage, progress display)."""
-
-    def planned(self, hosts: int, probes: int) -> None: ...
-
-    def port(
-        self, address: str, protocol: Protocol, port: int, state: PortState, reason: str
-    ) -> None: ...
-
-    def identified(self, address: str, result: PortResult) -> None: ...
-
-
 @dataclass(frozen=True)
 class ScanPlan:
     """What to scan: addresses (already in scope), TCP and UDP ports, and how."""
@@ -152,6 +137,7 @@ class ScanPlan:
 @dataclass(frozen=True, repr=False)
 class ScanOutcome:
     report: ScanReport
+    """The whole report; with a host sink, its hosts went to the sink and it lists none."""
     status: RunStatus
     tcp_mode: TcpMode | None
     udp: UdpSummary | None = None
@@ -216,154 +202,6 @@ def choose_tcp_mode(requested: TcpMode, targets: Sequence[str]) -> tuple[TcpMode
     return TcpMode.CONNECT, None
 
 
-class _Collector:
-    """Every probed port's outcome, kept in one compact ``PortTable`` per protocol.
-
-    Scans write outcomes by (target index, port index); ``note`` queues a new outcome
-    for the listener (from any thread) and ``drain`` hands the queue to the listener
-    on the event loop, so storage and progress see each port as it is found while the
-    scan's own state stays a byte per probe (see ``kenshin.scan.state``).
-    """
-
-    def __init__(self, plan: ScanPlan, listener: ScanListener | None) -> None:
-        self.listener = listener
-        self.outcomes = Outcomes()
-        self.tables = {
-            Protocol.TCP: PortTable(plan.targets, plan.tcp_ports, self.outcomes),
-            Protocol.UDP: PortTable(plan.targets, plan.udp_ports, self.outcomes),
-        }
-        self._index: dict[str, int] | None = None
-        self.extra: dict[tuple[int, Protocol], dict[int, int]] = {}
-        self._pending: queue.SimpleQueue[tuple[Protocol, int, int]] = queue.SimpleQueue()
-
-    def index(self, address: str) -> int:
-        """The plan index of ``address`` (-1 if the plan does not hold it)."""
-        if self._index is None:
-            self._index = {a: i for i, a in enumerate(self.tables[Protocol.TCP].targets)}
-        return self._index.get(address, -1)
-
-    def put(
-        self, address: str, protocol: Protocol, port: int, state: PortState, reason: str
-    ) -> None:
-        """An outcome from an earlier run (resume): kept, not probed again, not counted."""
-        i = self.index(address)
-        if i < 0:
-            return
-        table = self.tables[protocol]
-        code = self.outcomes.code(state, reason)
-        j = table.port_index(port)
-        if j < 0:
-            self.extra.setdefault((i, protocol), {})[port] = code
-        elif table.set(i, j, code):
-            table.prefilled += 1
-            table.prefilled_open += state is PortState.OPEN
-
-    def note(self, protocol: Protocol, i: int, j: int) -> None:
-        if self.listener is not None:
-            self._pending.put((protocol, i, j))
-
-    def tcp_note(self, i: int, j: int) -> None:
-        self.note(Protocol.TCP, i, j)
-
-    def drain(self) -> None:
-        """Tell the listener about every outcome noted since the last drain."""
-        listener = self.listener
-        if listener is None:
-            return
-        pairs = self.outcomes.pairs
-        while True:
-            try:
-                protocol, i, j = self._pending.get_nowait()
-            except queue.Empty:
-                return
-            table = self.tables[protocol]
-            state, reason = pairs[table.get(i, j)]
-            listener.port(table.targets[i], protocol, table.ports[j], state, reason)
-
-    def __call__(
-        self, address: str, protocol: Protocol, port: int, state: PortState, reason: str
-    ) -> None:
-        """A ``ResultSink`` for the scans that report by address (connect, UDP)."""
-        i = self.index(address)
-        table = self.tables[protocol]
-        j = table.port_index(port)
-        if i < 0 or j < 0:
-            return
-        if table.set(i, j, self.outcomes.code(state, reason)) and self.listener is not None:
-            self.listener.port(address, protocol, port, state, reason)
-
-    @property
-    def counts(self) -> dict[str, int]:
-        """Probes with an outcome in this run, and how many of them were open."""
-        opened = self.outcomes.open_codes()
-        probed = sum(t.count() - t.prefilled for t in self.tables.values())
-        found = sum(t.count(opened) - t.prefilled_open for t in self.tables.values())
-        return {"probed": probed, "open": found}
-
-    def results(self, i: int, protocol: Protocol) -> list[tuple[int, PortState, str]]:
-        """``(port, state, reason)`` of every probed port of target ``i``, in port order."""
-        rows = self.tables[protocol].results(i)
-        extra = self.extra.get((i, protocol))
-        if extra:
-            pairs = self.outcomes.pairs
-            rows += [(port, *pairs[code]) for port, code in extra.items()]
-        rows.sort()
-        return rows
-
-
-def _report(
-    started: datetime,
-    targets: Sequence[str],
-    found: _Collector,
-    identities: Mapping[PortKey, PortResult],
-    list_limit: int | None,
-) -> ScanReport:
-    """The report; with ``list_limit``, groups larger than it are counted, not listed.
-
-    Open ports, identified ports and ``open|filtered`` ports are always listed. A
-    ``PortResult`` is immutable, so hosts with the same outcome on a port share one
-    object: a report of 16,384 addresses holds a few hundred of them, not 1.6 million.
-    """
-    same: dict[tuple[Protocol, int, PortState, str], PortResult] = {}
-    hosts = []
-    for i, address in enumerate(targets):
-        ports: list[PortResult] = []
-        extra: list[PortCount] = []
-        for protocol in Protocol:
-            rows = found.results(i, protocol)
-            groups: dict[tuple[PortState, str], int] = {}
-            if list_limit is not None:
-                for _port, state, reason in rows:
-                    groups[(state, reason)] = groups.get((state, reason), 0) + 1
-            counted = {
-                key
-                for key, count in groups.items()
-                if count > (list_limit or 0)
-                and key[0] not in (PortState.OPEN, PortState.OPEN_FILTERED)
-            }
-            for port, state, reason in rows:
-                identified = identities.get((address, protocol, port))
-                if identified is not None:
-                    ports.append(identified)
-                elif (state, reason) in counted:
-                    continue
-                else:
-                    key = (protocol, port, state, reason)
-                    shared = same.get(key)
-                    if shared is None:
-                        shared = same[key] = PortResult(protocol, port, state, reason)
-                    ports.append(shared)
-            for state, reason in sorted(counted):
-                listed = sum(
-                    1
-                    for p in ports
-                    if p.protocol is protocol and p.state is state and p.reason == reason
-                )
-                extra.append(PortCount(protocol, state, reason, groups[(state, reason)] - listed))
-        hosts.append(HostResult(address, tuple(ports), (), tuple(e for e in extra if e.count)))
-    return ScanReport(started, datetime.now(UTC), tuple(hosts))
-
-
 class _Run:
     """One scan's bookkeeping around its phases, shared by ``run_scan`` and
     ``scan_blocking``: the scope check and the audit trail, the collector, the outcome."""
@@ -389,7 +227,7 @@ class _Run:
             raise ScanError("scan.stop_file_present", path=str(self.stop.path))
         self.plan, self.scope, self.settings = plan, scope, settings
         self.list_limit = list_limit
-        self.collector = _Collector(plan, listener)
+        self.collector = Collector(plan, listener)
         self.previous = dict(previous or {})
         for (address, protocol, port), result in self.previous.items():
             self.collector.put(address, protocol, port, result.state, result.reason)
@@ -427,10 +265,15 @@ class _Run:
             target_pacing(self.settings, hosts),
         )
 
-    def report(self) -> ScanReport:
-        return _report(
-            self.started, self.plan.targets, self.collector, self.identities, self.list_limit
-        )
+    def report(self, sink: HostSink | None = None) -> ScanReport:
+        """The report; with a ``sink``, each host goes to it as it is made and the
+        report returned lists none (the whole report is never held)."""
+        made = finished_hosts(self.plan.targets, self.collector, self.identities, self.list_limit)
+        if sink is None:
+            return ScanReport(self.started, datetime.now(UTC), tuple(made))
+        for host in made:
+            sink(host)
+        return ScanReport(self.started, datetime.now(UTC))
 
     def failed(self, exc: BaseException) -> None:
         """Record the run's end when a phase raised (the caller re-raises)."""
@@ -481,6 +324,7 @@ async def run_scan(
     previous: Mapping[PortKey, PortResult] | None = None,
     started_at: datetime | None = None,
     list_limit: int | None = None,
+    hosts: HostSink | None = None,
 ) -> ScanOutcome:
     """Scan ``plan.targets`` under ``scope``; see the module docstring for the order of work.
 
@@ -488,13 +332,15 @@ async def run_scan(
     not probed again and appear in the report as they were. With ``list_limit``, a
     host's closed or filtered ports sharing a reason are counted in
     ``HostResult.extraports`` once there are more than ``list_limit`` of them (the JSON
-    and XML exports do the same); by default every port is listed.
+    and XML exports do the same); by default every port is listed. With ``hosts``, each
+    host's result goes to that sink when it is final and the outcome's report lists no
+    host: without post-scan stages the whole report is never held.
     """
     run = _Run(
         plan, scope, settings, stop, listener, audit, actor, previous, started_at, list_limit
     )
     stop = run.stop
-    hosts = len(plan.targets)
+    count = len(plan.targets)
     try:
         if plan.tcp_ports:
             run.mode, note = choose_tcp_mode(plan.tcp_mode, plan.targets)
@@ -513,8 +359,8 @@ async def run_scan(
                     stop,
                     run.collector,
                     run.skip_tcp,
-                    pacer(settings, hosts, run.changes),
-                    target_pacing(settings, hosts),
+                    pacer(settings, count, run.changes),
+                    target_pacing(settings, count),
                 )
         if plan.udp_ports and not stop.is_set():
             from kenshin.scan.udp import udp_scan
@@ -527,8 +373,8 @@ async def run_scan(
                 stop,
                 run.collector,
                 run.skip_udp,
-                pacer(settings, hosts, run.changes),
-                target_pacing(settings, hosts),
+                pacer(settings, count, run.changes),
+                target_pacing(settings, count),
             )
             if run.udp_summary.undetermined:
                 run.notes.append("scan.note.udp_undetermined")
@@ -540,11 +386,14 @@ async def run_scan(
             )
             if stop.is_set():
                 run.status = RunStatus.INTERRUPTED
-        report = run.report()
-        if run.status is RunStatus.FINISHED:
+        if run.status is RunStatus.FINISHED and stages:
+            report = run.report()
             context = ScanContext(scope, settings, run.gate, stop)
             for stage in stages:
                 report = await stage.run(report, context)
+            report = _handed(report, hosts)
+        else:
+            report = run.report(hosts)
     except BaseException as exc:
         run.failed(exc)
         raise
@@ -562,6 +411,7 @@ def scan_blocking(
     actor: str | None = None,
     previous: Mapping[PortKey, PortResult] | None = None,
     list_limit: int | None = None,
+    hosts: HostSink | None = None,
 ) -> ScanOutcome:
     """``run_scan`` from synchronous code, without identification or post-scan stages.
 
@@ -587,6 +437,7 @@ def scan_blocking(
                 actor=actor,
                 previous=previous,
                 list_limit=list_limit,
+                hosts=hosts,
             )
         )
     run = _Run(plan, scope, settings, stop, listener, audit, actor, previous, None, list_limit)
@@ -598,12 +449,21 @@ def scan_blocking(
         run.collector.drain()
         done.result()
         run.status = RunStatus.INTERRUPTED if run.stop.is_set() else RunStatus.FINISHED
-        report = run.report()
+        report = run.report(hosts)
     except BaseException as exc:
         run.stop.trigger()  # an interrupted caller: the sender threads stop at once
         run.failed(exc)
         raise
     return run.outcome(report)
+
+
+def _handed(report: ScanReport, sink: HostSink | None) -> ScanReport:
+    """``report`` with its hosts handed to ``sink`` (and no longer listed), if there is one."""
+    if sink is None:
+        return report
+    for host in report.hosts:
+        sink(host)
+    return ScanReport(report.started_at, report.finished_at)
 
 
 class _Thread:
@@ -632,7 +492,7 @@ class _Thread:
         return bool(self._value)
 
 
-async def _draining(work: Coroutine[Any, Any, bool], collector: _Collector) -> bool:
+async def _draining(work: Coroutine[Any, Any, bool], collector: Collector) -> bool:
     """Run ``work`` while handing its noted outcomes to the listener every 50 ms."""
     import asyncio
 
@@ -648,7 +508,7 @@ async def _draining(work: Coroutine[Any, Any, bool], collector: _Collector) -> b
 
 async def _identify(
     plan: ScanPlan,
-    collector: _Collector,
+    collector: Collector,
     identifier: ServiceIdentifier,
     gate: Gate,
     stop: EmergencyStop,

@@ -19,11 +19,10 @@ from datetime import UTC, datetime
 from kenshin.domain import AuditEvent, IPAddress, PortResult, PortState, Protocol, ScanReport
 from kenshin.domain.clock import JST
 from kenshin.i18n import t
+from kenshin.scan.collect import PortKey, ScanListener
 from kenshin.scan.engine import (
     PORTS_ONLY,
-    PortKey,
     RunStatus,
-    ScanListener,
     ScanOutcome,
     ScanPipeline,
     ScanPlan,

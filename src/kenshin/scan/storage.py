@@ -24,7 +24,8 @@ from kenshin.domain import (
     ServiceIdentity,
 )
 from kenshin.domain.clock import as_utc
-from kenshin.scan.engine import PortKey, RunStatus
+from kenshin.scan.collect import PortKey
+from kenshin.scan.engine import RunStatus
 from kenshin.scan.errors import ScanError
 from kenshin.scan.export import LIST_LIMIT, device_document, device_from_document
 from kenshin.scan.ports import parse_ports

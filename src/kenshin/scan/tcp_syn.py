@@ -35,7 +35,7 @@ except ImportError:  # pragma: no cover - an interpreter without the builtin mod
 from kenshin.domain import PortState
 from kenshin.scan.pacing import EmergencyStop, RttEstimator, TargetPacing, TokenBucket
 from kenshin.scan.settings import ScanSettings
-from kenshin.scan.state import Outcomes, PortTable
+from kenshin.scan.state import AddressIndex, Outcomes, PortTable
 from kenshin.scope import Gate
 
 _BATCH = 64
@@ -206,7 +206,6 @@ class SynScan:
         self.bases = array("I", bytes(4 * count))
         self.source_of = array("H", bytes(2 * count))
         self.sources: list[bytes] = []
-        self.by_packed: dict[bytes, int] = {}
         self.unreachable: list[tuple[int, str]] = []
         resolve = source_for if source_for is not None else _Sources()
         known: dict[str, int] = {}
@@ -226,10 +225,10 @@ class SynScan:
                 self.dests[i] = value
                 self.secrets[i] = self.cookies.host_value(packed)
                 self.source_of[i] = k
-                self.by_packed[packed] = i
         finally:
             if isinstance(resolve, _Sources):
                 resolve.close()
+        self.by_packed = AddressIndex(self.dests)
         self._reserve = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         first_source = socket.inet_ntoa(self.sources[0]) if self.sources else "127.0.0.1"
         self._reserve.bind((first_source, 0))
