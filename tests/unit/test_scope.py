@@ -111,6 +111,29 @@ def test_closed_network_is_never_a_target() -> None:
     assert "閉域網" in refused.value.message("ja")
 
 
+@pytest.mark.parametrize(
+    ("in_scope", "internet", "kind", "status", "expected"),
+    [
+        (False, False, ConnectionKind.CLOSED_NETWORK, "closed", "scope.closed_network"),
+        (True, False, ConnectionKind.CLOSED_NETWORK, "closed", "scope.closed_network"),
+        (False, True, ConnectionKind.INTERNET, "out_of_scope", "scope.out_of_ehr_scope"),
+        (True, False, ConnectionKind.REMOTE_MAINTENANCE, "not_internet", "scope.not_internet"),
+    ],
+)
+def test_the_scope_and_the_report_give_one_reason(
+    in_scope: bool, internet: bool, kind: ConnectionKind, status: str, expected: str
+) -> None:
+    """Both read ``ConnectionPoint.diagnosis_status``: a closed network that is also
+    outside the EHR scope is refused as a closed network, and the report says the same
+    (it used to say "out of scope" while the scope said "closed network")."""
+    odd = point("CP-09", "198.18.113.99", kind=kind, in_scope=in_scope, internet=internet)
+    scope = scope_for_engagement(engagement(point("CP-01", "198.18.113.10"), odd), NOW)
+    with pytest.raises(ScopeError) as refused:
+        scope.check("198.18.113.99")
+    assert refused.value.key == expected
+    assert odd.diagnosis_status.value == status  # what the report words
+
+
 def test_out_of_ehr_scope_and_not_internet_are_excluded() -> None:
     scope = scope_for_engagement(
         engagement(

@@ -131,11 +131,13 @@ class ConnectionPoint:
 
     @property
     def diagnosis_status(self) -> DiagnosisStatus:
-        """Why this point's addresses are, or are not, remote-diagnosis targets."""
-        if not self.in_ehr_scope:
-            return DiagnosisStatus.OUT_OF_SCOPE
+        """Why this point's addresses are, or are not, remote-diagnosis targets (the one
+        rule: the scope excludes by it and the report words it). A closed network comes
+        first: it is never a target, whatever else is recorded about it."""
         if self.kind is ConnectionKind.CLOSED_NETWORK:
             return DiagnosisStatus.CLOSED
+        if not self.in_ehr_scope:
+            return DiagnosisStatus.OUT_OF_SCOPE
         if not self.internet_reachable:
             return DiagnosisStatus.NOT_INTERNET
         if not self.addresses:

@@ -24,8 +24,8 @@ from ipaddress import (
 
 from kenshin.domain import (
     AddressAssignment,
-    ConnectionKind,
     ConnectionPoint,
+    DiagnosisStatus,
     Engagement,
     IPAddress,
 )
@@ -138,14 +138,18 @@ def _as_utc(moment: datetime) -> datetime:
     return as_utc(moment)
 
 
+# Why a point's addresses are never targets, by the point's diagnosis status (the
+# domain's one rule, which the report words too); the other statuses leave it to each
+# address (a dynamic one must be confirmed on the day).
+_EXCLUDED_BECAUSE = {
+    DiagnosisStatus.CLOSED: "scope.closed_network",
+    DiagnosisStatus.OUT_OF_SCOPE: "scope.out_of_ehr_scope",
+    DiagnosisStatus.NOT_INTERNET: "scope.not_internet",
+}
+
+
 def _exclusion_key(point: ConnectionPoint) -> str | None:
-    if point.kind is ConnectionKind.CLOSED_NETWORK:
-        return "scope.closed_network"
-    if not point.in_ehr_scope:
-        return "scope.out_of_ehr_scope"
-    if not point.internet_reachable:
-        return "scope.not_internet"
-    return None
+    return _EXCLUDED_BECAUSE.get(point.diagnosis_status)
 
 
 def scope_for_engagement(engagement: Engagement, now: datetime | None = None) -> Scope:
