@@ -59,7 +59,7 @@ class Points:
 def build_points(context: ViewContext, by_id: dict[str, FindingItem]) -> Points:
     report, t = context.input, context.t
     engagement = report.engagement
-    firmware_by_device = {row.device_key: row for row in report.firmware or ()}
+    firmware_by_device = {row.device.key: row for row in report.firmware or ()}
     devices = []
     for dev in engagement.devices:
         row = firmware_by_device.get(dev.key)
