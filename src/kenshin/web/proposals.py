@@ -26,6 +26,7 @@ from kenshin.requests import (
     VendorRequest,
     apply_answer,
     record_answer,
+    request_ref,
 )
 from kenshin.store import AuditLog, EngagementRepository, now_utc
 from kenshin.store.models_web import ScopeProposalRow
@@ -180,7 +181,7 @@ def decide(session: Session, code: str, proposal_id: int, approve: bool, actor: 
         0,
         (
             f"scope.proposal_{row.state}",
-            (f"REQ-{row.request_number:03d}",),
+            (request_ref(row.request_number),),
             {"proposal": str(row.id), "proposed_by": row.proposed_by},
         ),
     )
