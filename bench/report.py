@@ -206,7 +206,7 @@ def big_input() -> ReportInput:
     )
     moment = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
     firmware = tuple(
-        FirmwareRow(d.key, d.vendor, d.model, d.firmware_version, d.version_source,
+        FirmwareRow(d,
                     FirmwareStatus.VERSION_UNKNOWN if not d.firmware_version
                     else FirmwareStatus.AFFECTED if i % 3 == 0 else FirmwareStatus.NOT_AFFECTED,
                     (f"CVE-2025-{10000 + i}",) if i % 3 == 0 else (), i % 5 == 0, "8.0.1",
@@ -215,7 +215,7 @@ def big_input() -> ReportInput:
     )  # fmt: skip
     ok = TerminalVerdict(VerdictStatus.OK, "良好", "ok")
     terminal_rows = tuple(
-        AuditedTerminal(t.key, t.hostname, t.role, "Windows 11",
+        AuditedTerminal(t, "Windows 11",
                     {"os_support": ok, "patches": ok, "antivirus": ok, "usb": ok})
         for t in terminals
     )  # fmt: skip

@@ -32,9 +32,7 @@ from kenshin.domain import (
     ScanReport,
     ServiceIdentity,
     Severity,
-    TerminalRole,
     Upgrade,
-    VersionSource,
 )
 from kenshin.report import (
     AuditedTerminal,
@@ -345,14 +343,11 @@ def scan_report() -> ScanReport:
     return ScanReport(started_at=SCAN_START, finished_at=SCAN_END, hosts=(utm, maintenance))
 
 
-def firmware_rows() -> tuple[FirmwareRow, ...]:
+def firmware_rows(engagement: Engagement) -> tuple[FirmwareRow, ...]:
+    device = {d.key: d for d in engagement.devices}
     return (
         FirmwareRow(
-            "DEV-01",
-            "Fortinet",
-            "FortiGate 60F",
-            "v7.0.11,build0489 (GA)",
-            VersionSource.VENDOR,
+            device["DEV-01"],
             FirmwareStatus.AFFECTED,
             ("CVE-2023-27997", "CVE-2024-21762"),
             True,
@@ -361,31 +356,19 @@ def firmware_rows() -> tuple[FirmwareRow, ...]:
             "Update to the newest 7.0.x; turn SSL-VPN off until then.",
         ),
         FirmwareRow(
-            "DEV-02",
-            "YAMAHA",
-            "RTX1210",
-            "Rev.14.01.38",
-            VersionSource.VENDOR,
+            device["DEV-02"],
             FirmwareStatus.NOT_AFFECTED,
             advice_ja="現状維持（定期的に更新を確認）",
             advice_en="Keep checking for updates.",
         ),
         FirmwareRow(
-            "DEV-03",
-            "Ivanti",
-            "Connect Secure",
-            "",
-            VersionSource.NOT_OBTAINED,
+            device["DEV-03"],
             FirmwareStatus.VERSION_UNKNOWN,
             advice_ja="保守ベンダにバージョンを確認してください。",
             advice_en="Ask the vendor for the version.",
         ),
         FirmwareRow(
-            "DEV-04",
-            "NEC",
-            "UNIVERGE IX2215",
-            "10.2.16",
-            VersionSource.HOSPITAL,
+            device["DEV-04"],
             FirmwareStatus.NOT_AFFECTED,
             advice_ja="現状維持",
             advice_en="No action.",
@@ -393,7 +376,8 @@ def firmware_rows() -> tuple[FirmwareRow, ...]:
     )
 
 
-def terminal_rows() -> tuple[AuditedTerminal, ...]:
+def terminal_rows(engagement: Engagement) -> tuple[AuditedTerminal, ...]:
+    terminal = {t.key: t for t in engagement.terminals}
     ok = VerdictStatus.OK
     win11 = "Windows 11 Pro 23H2 (22631.4460)"
 
@@ -402,9 +386,7 @@ def terminal_rows() -> tuple[AuditedTerminal, ...]:
 
     return (
         AuditedTerminal(
-            "T-01",
-            "EHR-GAIRAI-01",
-            TerminalRole.EHR,
+            terminal["T-01"],
             win11,
             {
                 "os_support": v(ok, "サポート中", "supported"),
@@ -415,9 +397,7 @@ def terminal_rows() -> tuple[AuditedTerminal, ...]:
             },
         ),
         AuditedTerminal(
-            "T-02",
-            "EHR-NS3F-01",
-            TerminalRole.EHR,
+            terminal["T-02"],
             win11,
             {
                 "os_support": v(ok, "サポート中", "supported"),
@@ -428,9 +408,7 @@ def terminal_rows() -> tuple[AuditedTerminal, ...]:
             },
         ),
         AuditedTerminal(
-            "T-03",
-            "RAD-PACS-01",
-            TerminalRole.DEPARTMENTAL,
+            terminal["T-03"],
             "Windows 7 Professional SP1 (6.1.7601)",
             {
                 "os_support": v(VerdictStatus.BAD, "サポート終了（2020-01）", "ended 2020-01"),
@@ -445,9 +423,7 @@ def terminal_rows() -> tuple[AuditedTerminal, ...]:
             },
         ),
         AuditedTerminal(
-            "T-04",
-            "LAB-LIS-01",
-            TerminalRole.DEPARTMENTAL,
+            terminal["T-04"],
             "Windows 10 IoT Enterprise LTSC 2021 (19044.5131)",
             {
                 "os_support": v(ok, "サポート中（2032-01まで）", "supported to 2032-01"),
@@ -458,9 +434,7 @@ def terminal_rows() -> tuple[AuditedTerminal, ...]:
             },
         ),
         AuditedTerminal(
-            "T-05",
-            "PHARM-01",
-            TerminalRole.DEPARTMENTAL,
+            terminal["T-05"],
             win11,
             {
                 "os_support": v(ok, "サポート中", "supported"),
@@ -514,8 +488,8 @@ def demo_report_input(engagement: Engagement, *, with_scan_findings: bool = True
         generated_at=GENERATED_AT,
         findings=tuple(findings),
         scan=scan,
-        firmware=firmware_rows(),
-        terminals=terminal_rows(),
+        firmware=firmware_rows(engagement),
+        terminals=terminal_rows(engagement),
         diagrams={"ja": DIAGRAM_SVG, "en": DIAGRAM_SVG},
         authors=("健診 調査チーム（テストデータ）",),
     )

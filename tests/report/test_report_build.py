@@ -118,7 +118,7 @@ def test_gather_before_any_scan_states_the_firmware_verdicts_as_findings(
     assert report.scan is None
     assert report.terminals is None  # not "0 terminals surveyed"
     assert report.firmware is not None
-    dev01 = next(r for r in report.firmware if r.device_key == "DEV-01")
+    dev01 = next(r for r in report.firmware if r.device.key == "DEV-01")
     assert dev01.cves
     # the one fix that closes every affecting CVE: no other fix in the row is higher
     from kenshin.vulndb.versions import scheme

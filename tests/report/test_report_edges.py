@@ -22,6 +22,7 @@ from kenshin.domain import (
     PortState,
     Protocol,
     ScanReport,
+    Terminal,
     TerminalRole,
     VersionSource,
 )
@@ -77,10 +78,12 @@ def _nothing_found(engagement: Engagement) -> ReportInput:
         ),
         firmware=tuple(
             replace(row, status=FirmwareStatus.NOT_AFFECTED, cves=(), kev=False)
-            for row in firmware_rows()
+            for row in firmware_rows(engagement)
         ),
         terminals=tuple(
-            AuditedTerminal(f"T-0{i}", f"PC-{i}", TerminalRole.EHR, "Windows 11", {"usb": ok})
+            AuditedTerminal(
+                Terminal(f"T-0{i}", f"PC-{i}", TerminalRole.EHR), "Windows 11", {"usb": ok}
+            )
             for i in range(1, 6)
         ),
     )
@@ -118,10 +121,7 @@ def test_unknown_firmware_device_is_explained(demo_engagement: Engagement) -> No
 
 def test_unknown_product_is_explained(demo_engagement: Engagement) -> None:
     rows = (
-        FirmwareRow(
-            "DEV-04", "NEC", "UNIVERGE IX2215", "10.2.16", VersionSource.HOSPITAL,
-            FirmwareStatus.UNKNOWN_PRODUCT,
-        ),
+        FirmwareRow(demo_engagement.devices[3], FirmwareStatus.UNKNOWN_PRODUCT),
     )  # fmt: skip
     html = _html(replace(demo_report_input(demo_engagement), firmware=rows))
     assert "判断不可（製品情報なし）" in html

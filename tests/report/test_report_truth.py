@@ -81,7 +81,7 @@ def test_parts_not_done_and_nothing_found_is_pending_not_good(
 ) -> None:
     clean = tuple(
         replace(r, status=FirmwareStatus.NOT_AFFECTED, cves=(), kev=False, fixed_version="")
-        for r in firmware_rows()
+        for r in firmware_rows(demo_engagement)
     )
     base = demo_report_input(demo_engagement)
     view = build_view(replace(base, findings=(), scan=None, terminals=None, firmware=clean), "ja")
@@ -100,10 +100,13 @@ def test_everything_done_and_clean_may_say_good(demo_engagement: Engagement) -> 
             cves=(),
             kev=False,
             fixed_version="",
-            version=r.version or "1.0",
-            version_source=VersionSource.VENDOR,
+            device=replace(
+                r.device,
+                firmware_version=r.device.firmware_version or "1.0",
+                version_source=VersionSource.VENDOR,
+            ),
         )
-        for r in firmware_rows()
+        for r in firmware_rows(demo_engagement)
     )
     engagement = replace(
         demo_engagement,
@@ -156,19 +159,15 @@ def test_table_summary_and_excel_name_the_same_fix(
         _fortios("CVE-2024-55591", "7.0.17"),
         _fortios("CVE-2024-23113", "7.0.14"),
     )
+    base = demo_report_input(demo_engagement, with_scan_findings=False)
     row = FirmwareRow(
-        "DEV-01",
-        "Fortinet",
-        "FortiGate 60F",
-        "v7.0.11,build0489 (GA)",
-        VersionSource.VENDOR,
+        base.engagement.devices[0],
         FirmwareStatus.AFFECTED,
         tuple(f.cves[0] for f in findings),
         True,
         "7.0.12",  # what the first match said: must not win
         scheme="fortios",
     )
-    base = demo_report_input(demo_engagement, with_scan_findings=False)
     view = build_view(replace(base, findings=findings, firmware=(row, *base.firmware[1:])), "ja")
 
     table = next(r for r in view.firmware.rows or () if r.key == "DEV-01")

@@ -7,6 +7,8 @@ from dataclasses import replace
 from report_fixtures import GENERATED_AT, SCAN_END, SCAN_START, demo_report_input, terminal_rows
 
 from kenshin.domain import (
+    Device,
+    DeviceRole,
     Engagement,
     Finding,
     FindingCategory,
@@ -112,11 +114,12 @@ def test_firmware_table_names_clean_devices_in_a_line_only_when_many(
     demo_engagement: Engagement,
 ) -> None:
     affected = next(
-        r for r in demo_report_input(demo_engagement).firmware or () if r.device_key == "DEV-01"
+        r for r in demo_report_input(demo_engagement).firmware or () if r.device.key == "DEV-01"
     )
     clean = tuple(
         FirmwareRow(
-            f"X-{n:02d}", "Yamaha", "RTX1300", "23.00.01", VersionSource.VENDOR,
+            Device(f"X-{n:02d}", "", DeviceRole.ROUTER, "Yamaha", "RTX1300", "23.00.01",
+                   version_source=VersionSource.VENDOR),
             FirmwareStatus.NOT_AFFECTED,
         )
         for n in range(FIRMWARE_TABLE_LIMIT)
@@ -163,10 +166,14 @@ def test_remote_lists_findings_under_their_address_and_counts_ports(
 def test_terminals_table_has_a_column_per_terminal_and_lists_every_issue(
     demo_engagement: Engagement,
 ) -> None:
-    rows = terminal_rows()
+    rows = terminal_rows(demo_engagement)
     long = TerminalVerdict(VerdictStatus.WARNING, "定義ファイルが古い" * 10)
     extra = tuple(
-        replace(rows[0], key=f"T-1{n}", hostname=f"PC-{n}", verdicts={"usb": long})
+        replace(
+            rows[0],
+            terminal=replace(rows[0].terminal, key=f"T-1{n}", hostname=f"PC-{n}"),
+            verdicts={"usb": long},
+        )
         for n in range(2)
     )
     section = build_terminals(*_built(_bare(demo_engagement, terminals=(*rows, *extra))))
@@ -176,9 +183,9 @@ def test_terminals_table_has_a_column_per_terminal_and_lists_every_issue(
     usb = next(r for r in second.rows if r.cells[0].status == "warning")
     assert len(usb.cells[0].summary) == CELL_LONG
     assert usb.cells[0].summary.endswith("…")
-    pacs = next(issue for issue in section.issues if issue.terminal.key == "T-03")
+    pacs = next(issue for issue in section.issues if issue.terminal.terminal.key == "T-03")
     assert [line.status for line in pacs.lines] == ["bad", "bad", "bad", "warning"]
-    assert "T-01" not in {issue.terminal.key for issue in section.issues}  # all ok
+    assert "T-01" not in {issue.terminal.terminal.key for issue in section.issues}  # all ok
     not_done = build_terminals(*_built(_bare(demo_engagement)))
     assert not_done.audited is None
     assert not_done.tables == ()

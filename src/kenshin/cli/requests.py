@@ -38,6 +38,7 @@ from kenshin.requests import (
     recipient_email,
     recipient_lines,
     render_letter,
+    request_ref,
     subject_lines,
     write_pdf,
     write_workbook,
@@ -80,7 +81,7 @@ def _request_json(engagement: Engagement, request: VendorRequest, today: date) -
         "overdue": request.is_overdue(today),
         "due_soon": request.is_due_soon(today),
         "answer": request.answer.as_dict() if request.answer else None,
-        "follows": f"REQ-{request.follows:03d}" if request.follows else None,
+        "follows": request_ref(request.follows) if request.follows else None,
         "history": [
             {"at": h.at, "state": h.state.value, "actor": h.actor, "note": h.note}
             for h in request.history
@@ -418,7 +419,7 @@ def attachments(ref: RefArg, as_json: JsonOpt = False, wide: WideOpt = False) ->
         print_json([a.as_dict() for a in found])
         return
     if not found:
-        say("cli.requests.attachments_none", ref=f"REQ-{number:03d}")
+        say("cli.requests.attachments_none", ref=request_ref(number))
         return
     t = STATE.t
     # the ID stays whole (copied into extract); who attached it goes first
@@ -443,7 +444,7 @@ def attachments(ref: RefArg, as_json: JsonOpt = False, wide: WideOpt = False) ->
                 Text(a.uploaded_by),
             ]
         )
-    title = f"REQ-{number:03d}"
+    title = request_ref(number)
     console.print(fit_table(console, columns, rows, lang=STATE.lang, title=title, wide=wide))
 
 

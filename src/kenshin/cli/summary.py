@@ -10,6 +10,7 @@ from rich.text import Text
 from kenshin.cli._tables import Cell, Column, fit_table, named_columns
 from kenshin.domain import (
     ConnectionPoint,
+    ContractHolder,
     Device,
     Engagement,
     VersionSource,
@@ -31,13 +32,9 @@ def _firmware(device: Device, lang: str) -> str:
     return device.firmware_version or translate("summary.version_missing", lang)
 
 
-def _holder(engagement: Engagement, kind: str, vendor_key: str | None, name: str, lang: str) -> str:
-    if vendor_key:
-        try:
-            return engagement.vendor(vendor_key).company
-        except KeyError:
-            return vendor_key
-    return name or translate(f"label.holder.{kind}", lang)
+def _holder(engagement: Engagement, holder: ContractHolder, lang: str) -> str:
+    """Who holds a line or manages a device, by name; the kind in words when unnamed."""
+    return engagement.holder_name(holder) or translate(f"label.holder.{holder.kind.value}", lang)
 
 
 def render_summary(engagement: Engagement, console: Console, lang: str, wide: bool = False) -> None:
@@ -111,7 +108,7 @@ def render_summary(engagement: Engagement, console: Console, lang: str, wide: bo
                 t(f"label.kind.{point.kind.value}"),
                 scope,
                 point.carrier or "-",
-                _holder(engagement, holder.kind.value, holder.vendor_key, holder.name, lang),
+                _holder(engagement, holder, lang),
                 addresses,
                 Text(t(status_key), style=style),
             ]
@@ -149,7 +146,7 @@ def render_summary(engagement: Engagement, console: Console, lang: str, wide: bo
                 Text(_firmware(device, lang), style=firmware_style),
                 source,
                 ", ".join(device.connection_points) or "-",
-                _holder(engagement, managed.kind.value, managed.vendor_key, managed.name, lang),
+                _holder(engagement, managed, lang),
             ]
         )
     devices = fitted(

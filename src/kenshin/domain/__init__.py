@@ -15,8 +15,10 @@ from kenshin.domain.engagement import (
     GlobalAddress,
     Institution,
     IPAddress,
+    LineAddress,
     Terminal,
     Vendor,
+    next_free_key,
 )
 from kenshin.domain.enums import (
     AddressAssignment,
@@ -89,6 +91,7 @@ __all__ = [
     "HostResult",
     "IPAddress",
     "Institution",
+    "LineAddress",
     "PortCount",
     "PortResult",
     "PortState",
@@ -106,5 +109,6 @@ __all__ = [
     "as_utc",
     "finding_fingerprint",
     "japan_today",
+    "next_free_key",
     "now_utc",
 ]

@@ -7,6 +7,7 @@ from files, and every later stage reads them. Cross references use the human key
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from ipaddress import IPv4Address, IPv6Address
@@ -26,6 +27,16 @@ from kenshin.domain.enums import (
 IPAddress = IPv4Address | IPv6Address
 
 DEFAULT_TERMINAL_LIMIT = 5
+
+
+def next_free_key(prefix: str, taken: Iterable[str]) -> str:
+    """The first key ``prefix`` + two-digit number (``T-01``, ``CP-03``) not in ``taken``:
+    the one numbering rule for keys kenshin gives new items."""
+    used = set(taken)
+    number = 1
+    while f"{prefix}{number:02d}" in used:
+        number += 1
+    return f"{prefix}{number:02d}"
 
 
 @dataclass(frozen=True)
@@ -99,6 +110,15 @@ class GlobalAddress:
 
 
 @dataclass(frozen=True)
+class LineAddress:
+    """A line's address and its assignment as text (the code, or words for a reader): what
+    the report's line table shows and what the web compares a scope proposal by."""
+
+    address: str
+    assignment: str
+
+
+@dataclass(frozen=True)
 class ContractHolder:
     kind: HolderKind
     vendor_key: str | None = None
@@ -119,6 +139,12 @@ class ConnectionPoint:
     contract_holder: ContractHolder = ContractHolder(HolderKind.HOSPITAL)
     addresses: tuple[GlobalAddress, ...] = ()
     description: str = ""
+
+    def address_lines(
+        self, assignment: Callable[[AddressAssignment], str]
+    ) -> tuple[LineAddress, ...]:
+        """The line's addresses as text, each assignment put by ``assignment``."""
+        return tuple(LineAddress(str(a.address), assignment(a.assignment)) for a in self.addresses)
 
     @property
     def is_diagnosis_candidate(self) -> bool:

@@ -72,7 +72,8 @@ def device_fixes(
     for row in rows or ():
         if row.fixed_version:
             versions = [v.strip() for v in row.fixed_version.split(",") if v.strip()]
-            row_fixes[row.device_key] = (versions, row.scheme, f"{row.vendor} {row.model}".strip())
+            product = f"{row.device.vendor} {row.device.model}".strip()
+            row_fixes[row.device.key] = (versions, row.scheme, product)
     fixes: dict[str, DeviceFix] = {}
     for key in dict.fromkeys([*upgrades, *row_fixes]):
         versions, row_scheme, product = row_fixes.get(key, ([], "generic", ""))

@@ -41,13 +41,13 @@ def _survey_evidence(report: ReportInput) -> SurveyEvidence:
             if port.state is PortState.OPEN
         ],
         firmware=(
-            [(row.device_key, row.status.value) for row in report.firmware]
+            [(row.device.key, row.status.value) for row in report.firmware]
             if report.firmware is not None
             else None
         ),
         terminal_verdicts=(
             [
-                (row.key, check, verdict.status.value)
+                (row.terminal.key, check, verdict.status.value)
                 for row in report.terminals
                 for check, verdict in row.verdicts.items()
             ]
@@ -69,7 +69,6 @@ def firmware_gap_findings(report: ReportInput) -> list[Finding]:
     if report.firmware is None:
         return []
     engagement = report.engagement
-    devices = {d.key: d for d in engagement.devices}
     point_of_address = {
         str(a.address): p.key for p in engagement.connection_points for a in p.addresses
     }
@@ -85,19 +84,18 @@ def firmware_gap_findings(report: ReportInput) -> list[Finding]:
             unknown_stated.add(subject.device_key)
     out: list[Finding] = []
     for row in report.firmware:
-        device = devices.get(row.device_key)
-        name = device.name if device else row.device_key
-        product = f"{row.vendor} {row.model}".strip() or name
-        subject = FindingSubject(device_key=row.device_key)
+        device = row.device
+        product = f"{device.vendor} {device.model}".strip() or device.name
+        subject = FindingSubject(device_key=device.key)
         if row.status is FirmwareStatus.AFFECTED:
             fixes = [v.strip() for v in row.fixed_version.split(",") if v.strip()]
             for cve in row.cves:
-                if (row.device_key, cve) in stated:
+                if (device.key, cve) in stated:
                     continue
-                out.append(_gap_cve(row, cve, name, product, subject, fixes))
+                out.append(_gap_cve(row, cve, product, subject, fixes))
         elif (
             row.status in (FirmwareStatus.VERSION_UNKNOWN, FirmwareStatus.UNKNOWN_PRODUCT)
-            and row.device_key not in unknown_stated
+            and device.key not in unknown_stated
         ):
             key = f"report.fwgap.{row.status.value}"
             out.append(
@@ -105,8 +103,8 @@ def firmware_gap_findings(report: ReportInput) -> list[Finding]:
                     check_id=f"firmware.{row.status.value}",
                     category=FindingCategory.CONFIGURATION,
                     severity=Severity.LOW,
-                    title_ja=translate(key, "ja", device=name, product=product),
-                    title_en=translate(key, "en", device=name, product=product),
+                    title_ja=translate(key, "ja", device=device.name, product=product),
+                    title_en=translate(key, "en", device=device.name, product=product),
                     subject=subject,
                     description_ja=row.advice("ja"),
                     description_en=row.advice("en"),
@@ -120,7 +118,6 @@ def firmware_gap_findings(report: ReportInput) -> list[Finding]:
 def _gap_cve(
     row: FirmwareRow,
     cve: str,
-    name: str,
     product: str,
     subject: FindingSubject,
     fixes: list[str],
@@ -128,9 +125,13 @@ def _gap_cve(
     """One CVE of an affected firmware row; KEV only when the row's KEV flag is its alone."""
     texts = {
         lang: (
-            translate("report.fwgap.title", lang, device=name, cve=cve),
+            translate("report.fwgap.title", lang, device=row.device.name, cve=cve),
             translate(
-                "report.fwgap.description", lang, product=product, version=row.version, cves=cve
+                "report.fwgap.description",
+                lang,
+                product=product,
+                version=row.device.firmware_version,
+                cves=cve,
             ),
             translate(
                 "report.fwgap.fix" if fixes else "report.fwgap.fix_unknown",

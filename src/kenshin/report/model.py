@@ -14,13 +14,13 @@ from datetime import datetime
 from typing import NamedTuple
 
 from kenshin.domain import (
+    Device,
     Engagement,
     Finding,
     FirmwareStatus,
     ScanReport,
-    TerminalRole,
+    Terminal,
     VerdictStatus,
-    VersionSource,
 )
 
 
@@ -28,11 +28,7 @@ from kenshin.domain import (
 class FirmwareRow:
     """The firmware check's result for one device (from the firmware/vulndb rooms)."""
 
-    device_key: str
-    vendor: str
-    model: str
-    version: str
-    version_source: VersionSource | None
+    device: Device
     status: FirmwareStatus
     cves: tuple[str, ...] = ()
     kev: bool = False
@@ -65,9 +61,7 @@ class AuditedTerminal:
     ``report.tcheck.<id>`` when there is one, else as written.
     """
 
-    key: str
-    hostname: str
-    role: TerminalRole
+    terminal: Terminal
     os: str
     verdicts: Mapping[str, TerminalVerdict] = field(default_factory=dict)
 

@@ -80,11 +80,7 @@ def firmware_rows(engagement: Engagement, kb: KnowledgeBase) -> list[FirmwareRow
         highest = scheme(name).highest_per_line(m.fixed_version or "" for m in fixable)
         rows.append(
             FirmwareRow(
-                device_key=device.key,
-                vendor=device.vendor,
-                model=device.model,
-                version=device.firmware_version,
-                version_source=device.version_source,
+                device=device,
                 status=FirmwareStatus(check.status),
                 cves=tuple(m.cve for m in affected),
                 kev=any(m.kev for m in affected),
@@ -102,9 +98,7 @@ def _terminal_row(engagement: Engagement, assessment: TerminalAssessment) -> Aud
     if terminal is None:
         return None
     return AuditedTerminal(
-        key=terminal.key,
-        hostname=terminal.hostname,
-        role=terminal.role,
+        terminal=terminal,
         os=assessment.os_summary,
         verdicts={
             v.check_id: TerminalVerdict(v.status, v.summary_ja, v.summary_en)
@@ -116,7 +110,7 @@ def _terminal_row(engagement: Engagement, assessment: TerminalAssessment) -> Aud
 def terminal_rows(session: Session, engagement: Engagement) -> list[AuditedTerminal] | None:
     """One row per audited terminal, in the engagement's order; None before any audit."""
     found = [_terminal_row(engagement, a) for a in stored_assessments(session, engagement.code)]
-    rows = {row.key: row for row in found if row is not None}
+    rows = {row.terminal.key: row for row in found if row is not None}
     if not rows:
         return None
     return [rows[t.key] for t in engagement.terminals if t.key in rows]

@@ -254,11 +254,11 @@ def _terminals_sheet(view: ReportView, sheet: Worksheet) -> None:
     rows: list[tuple[str, str | None, str | None, str | None, str | None]] = []
     for table in view.terminals.tables:
         for check in table.rows:
-            for terminal, cell in zip(table.terminals, check.cells, strict=True):
+            for audited, cell in zip(table.terminals, check.cells, strict=True):
                 rows.append(
                     (
-                        f"{terminal.key} {terminal.hostname}",
-                        terminal.os,
+                        f"{audited.terminal.key} {audited.terminal.hostname}",
+                        audited.os,
                         check.label,
                         f"{cell.mark} {t('report.verdict.' + cell.status)}",
                         cell.summary,

@@ -61,6 +61,7 @@ from kenshin.requests._model import (
     VendorRequest,
     Want,
     parse_ref,
+    request_ref,
 )
 from kenshin.requests._pdf import write_pdf
 from kenshin.requests._plan import address_wants, plan_requests
@@ -107,6 +108,7 @@ __all__ = [
     "recipient_lines",
     "record_answer",
     "render_letter",
+    "request_ref",
     "run_firmware_check",
     "safe_filename",
     "subject_lines",

@@ -27,7 +27,7 @@ from kenshin.domain.clock import as_utc
 from kenshin.filetypes import FileKind, sniff, text_of
 from kenshin.firmware.parsers import ParsedDeviceOutput, parse_device_output
 from kenshin.requests._answer import AnswerOutcome, record_answer
-from kenshin.requests._model import Answer, RequestError, VendorRequest, Want
+from kenshin.requests._model import Answer, RequestError, VendorRequest, Want, request_ref
 from kenshin.requests._store import RequestRepository
 from kenshin.store.models_workflow import (
     ATTACHMENT_MAX_BYTES,
@@ -57,7 +57,7 @@ class Attachment:
 
     @property
     def ref(self) -> str:
-        return f"REQ-{self.request_number:03d}"
+        return request_ref(self.request_number)
 
     @property
     def version(self) -> str | None:
@@ -185,7 +185,7 @@ class AttachmentRepository:
         row = self.session.get(RequestAttachmentRow, attachment_id)
         if row is None or row.request_id != request.id:
             raise RequestError(
-                "requests.attachment.not_found", ref=f"REQ-{number:03d}", id=attachment_id
+                "requests.attachment.not_found", ref=request_ref(number), id=attachment_id
             )
         return _to_domain(row, number), bytes(row.content)
 
@@ -202,7 +202,7 @@ class AttachmentRepository:
                 return _to_domain(row, number), False
         if len(existing) >= MAX_ATTACHMENTS:
             raise RequestError(
-                "requests.attachment.too_many", ref=f"REQ-{number:03d}", limit=MAX_ATTACHMENTS
+                "requests.attachment.too_many", ref=request_ref(number), limit=MAX_ATTACHMENTS
             )
         parsed = read_output(data) if kind is FileKind.TEXT else None
         row = RequestAttachmentRow(

@@ -124,7 +124,7 @@ class VendorRequest:
 
     @property
     def ref(self) -> str:
-        return f"REQ-{self.number:03d}"
+        return request_ref(self.number)
 
     def is_overdue(self, today: date) -> bool:
         return (
@@ -135,6 +135,11 @@ class VendorRequest:
         if self.state is not RequestState.SENT or self.due_date is None:
             return False
         return 0 <= (self.due_date - today).days <= REMIND_DAYS
+
+
+def request_ref(number: int) -> str:
+    """How a request is named to people (``REQ-007``); ``parse_ref`` reads it back."""
+    return f"REQ-{number:03d}"
 
 
 def parse_ref(text: str) -> int:

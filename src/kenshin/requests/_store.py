@@ -23,6 +23,7 @@ from kenshin.requests._model import (
     StateChange,
     VendorRequest,
     Want,
+    request_ref,
 )
 from kenshin.requests._plan import plan_requests
 from kenshin.store import EngagementRepository, FindingRepository
@@ -118,7 +119,7 @@ class RequestRepository:
             .options(selectinload(VendorRequestRow.events))
         )
         if row is None:
-            raise RequestError("requests.no_request", ref=f"REQ-{number:03d}", code=code)
+            raise RequestError("requests.no_request", ref=request_ref(number), code=code)
         return row
 
     def engagement_of(self, number: int) -> str:
@@ -131,7 +132,7 @@ class RequestRepository:
                 .where(VendorRequestRow.number == number)
             )
         )
-        ref = f"REQ-{number:03d}"
+        ref = request_ref(number)
         if not found:
             raise RequestError("requests.unknown_ref", ref=ref)
         if len(found) > 1:
@@ -233,7 +234,7 @@ class RequestRepository:
         if current not in _COMES_FROM[to]:
             raise RequestError(
                 "requests.bad_transition",
-                ref=f"REQ-{row.number:03d}",
+                ref=request_ref(row.number),
                 state=translate(f"requests.state.{current.value}", "ja"),
                 to=translate(f"requests.state.{to.value}", "ja"),
             )
@@ -254,7 +255,7 @@ class RequestRepository:
         self, code: str, number: int, answer: Answer, now: datetime, actor: str
     ) -> VendorRequest:
         if answer.is_empty():
-            raise RequestError("requests.empty_answer", ref=f"REQ-{number:03d}")
+            raise RequestError("requests.empty_answer", ref=request_ref(number))
         row = self._row(code, number)
         self._transition(row, RequestState.ANSWERED, now, actor, answer.note)
         row.answered_at = now

@@ -25,6 +25,7 @@ from kenshin.domain import (
     Terminal,
     TerminalRole,
     VerdictStatus,
+    next_free_key,
 )
 from kenshin.domain.clock import as_utc
 from kenshin.intake import to_document, validate_document
@@ -95,7 +96,8 @@ def check_files(
                     limit=engagement.terminal_limit,
                 )
             planned += 1
-            key = _next_key(engagement, [c.terminal_key for c in checked])
+            taken = [t.key for t in engagement.terminals] + [c.terminal_key for c in checked]
+            key = next_free_key("T-", taken)
             terminal = Terminal(key=key, hostname=collected.host, role=TerminalRole.OTHER)
             new = True
         checked.append(CheckedFile(path, collected, group.raw, terminal.key, new))
@@ -106,14 +108,6 @@ def _refuse_closed(engagement: Engagement) -> None:
     """A closed engagement's results are final: the report was written from them."""
     if engagement.status is EngagementStatus.CLOSED:
         raise TerminalError("terminals.engagement_closed", code=engagement.code)
-
-
-def _next_key(engagement: Engagement, taken: list[str]) -> str:
-    used = {t.key for t in engagement.terminals} | set(taken)
-    number = 1
-    while f"T-{number:02d}" in used:
-        number += 1
-    return f"T-{number:02d}"
 
 
 def _add_terminals(session: Session, engagement: Engagement, new: list[CheckedFile]) -> None:

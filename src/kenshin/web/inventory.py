@@ -26,6 +26,7 @@ from kenshin.domain import (
     EngagementStatus,
     HolderKind,
     VersionSource,
+    next_free_key,
 )
 from kenshin.errors import KenshinError
 from kenshin.i18n import Lang, translate
@@ -529,15 +530,8 @@ def inventory_router(kit: WebKit) -> APIRouter:
 
 def _next_keys(engagement: Engagement) -> dict[str, str]:
     """The first free CP-nn / DEV-nn / V-nn key of each section, offered in the add forms."""
-
-    def first_free(prefix: str, taken: set[str]) -> str:
-        number = 1
-        while f"{prefix}-{number:02d}" in taken:
-            number += 1
-        return f"{prefix}-{number:02d}"
-
     return {
-        "points": first_free("CP", {p.key for p in engagement.connection_points}),
-        "devices": first_free("DEV", {d.key for d in engagement.devices}),
-        "vendors": first_free("V", {v.key for v in engagement.vendors}),
+        "points": next_free_key("CP-", (p.key for p in engagement.connection_points)),
+        "devices": next_free_key("DEV-", (d.key for d in engagement.devices)),
+        "vendors": next_free_key("V-", (v.key for v in engagement.vendors)),
     }

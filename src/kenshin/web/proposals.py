@@ -18,7 +18,7 @@ from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kenshin.domain import AddressAssignment, Engagement, EngagementStatus
+from kenshin.domain import AddressAssignment, Engagement, EngagementStatus, LineAddress
 from kenshin.requests import (
     Answer,
     RequestError,
@@ -26,18 +26,13 @@ from kenshin.requests import (
     VendorRequest,
     apply_answer,
     record_answer,
+    request_ref,
 )
 from kenshin.store import AuditLog, EngagementRepository, now_utc
 from kenshin.store.models_web import ScopeProposalRow
 from kenshin.web._kit import CsrfField, WebKit, see_other
 from kenshin.web.access import Action
 from kenshin.web.accounts import SessionInfo, WebError
-
-
-@dataclass(frozen=True)
-class AddressLine:
-    address: str
-    assignment: str
 
 
 @dataclass(frozen=True)
@@ -52,16 +47,16 @@ class Proposal:
     proposed_by: str
     proposed_at: datetime
     state: str
-    before: tuple[AddressLine, ...]
-    after: tuple[AddressLine, ...]
+    before: tuple[LineAddress, ...]
+    after: tuple[LineAddress, ...]
     problem: str  # why it cannot be applied as it stands (a message key), or ""
 
     @property
-    def removed(self) -> tuple[AddressLine, ...]:
+    def removed(self) -> tuple[LineAddress, ...]:
         return tuple(a for a in self.before if a not in self.after)
 
     @property
-    def added(self) -> tuple[AddressLine, ...]:
+    def added(self) -> tuple[LineAddress, ...]:
         return tuple(a for a in self.after if a not in self.before)
 
 
@@ -72,11 +67,11 @@ def _answer(row: ScopeProposalRow) -> Answer:
     )
 
 
-def _lines(engagement: Engagement, point_key: str | None) -> tuple[AddressLine, ...]:
+def _lines(engagement: Engagement, point_key: str | None) -> tuple[LineAddress, ...]:
     point = next((p for p in engagement.connection_points if p.key == point_key), None)
     if point is None:
         return ()
-    return tuple(AddressLine(str(a.address), a.assignment.value) for a in point.addresses)
+    return point.address_lines(lambda assignment: assignment.value)
 
 
 def hold(session: Session, request: VendorRequest, held: Answer, actor: str, now: datetime) -> int:
@@ -186,7 +181,7 @@ def decide(session: Session, code: str, proposal_id: int, approve: bool, actor: 
         0,
         (
             f"scope.proposal_{row.state}",
-            (f"REQ-{row.request_number:03d}",),
+            (request_ref(row.request_number),),
             {"proposal": str(row.id), "proposed_by": row.proposed_by},
         ),
     )

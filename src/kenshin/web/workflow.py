@@ -27,6 +27,7 @@ from kenshin.domain import (
     Engagement,
     HolderKind,
     TerminalRole,
+    next_free_key,
 )
 from kenshin.errors import KenshinError
 from kenshin.i18n import translate
@@ -223,13 +224,9 @@ def workflow_router(kit: WebKit) -> APIRouter:
             message = translate("web.terminals.limit", lang, limit=engagement.terminal_limit)
             return terminals_page(request, info, engagement, message=message, status=400)
         document: dict[str, Any] = to_document(engagement)
-        taken = {t.key for t in engagement.terminals}
-        number = 1
-        while f"T-{number:02d}" in taken:
-            number += 1
         document.setdefault("terminals", []).append(
             {
-                "key": f"T-{number:02d}",
+                "key": next_free_key("T-", (t.key for t in engagement.terminals)),
                 "hostname": hostname.strip(),
                 "role": role,
                 "system": system.strip(),

@@ -161,7 +161,8 @@ class _Merger:
             for index, item in enumerate(items):
                 if fold_text(str(item.get(match_by, ""))) == wanted:
                     return index, str(item["key"])
-        return None, self._next_key(section, row.sheet.key_prefix)
+        used = (str(item.get("key", "")) for item in items)
+        return None, d.next_free_key(row.sheet.key_prefix, used)
 
     def _item(
         self, row: AnsweredRow, section: str, match_by: str
@@ -170,13 +171,6 @@ class _Merger:
         index, key = self._resolve(row, section, match_by)
         existing: dict[str, Any] = self.document[section][index] if index is not None else {}
         return index, existing, {**existing, "key": key}
-
-    def _next_key(self, section: str, prefix: str) -> str:
-        used = {str(item.get("key", "")) for item in self.document.get(section, [])}
-        number = 1
-        while f"{prefix}{number:02d}" in used:
-            number += 1
-        return f"{prefix}{number:02d}"
 
     def _place(
         self, row: AnsweredRow, section: str, index: int | None, item: dict[str, Any]

@@ -81,14 +81,13 @@ def build_firmware(context: ViewContext, by_id: dict[str, FindingItem]) -> Firmw
 
 def firmware_line(context: ViewContext, row: FirmwareRow) -> FirmwareLine:
     """One device's row of the firmware table (the device list shows its verdict too)."""
-    t, lang = context.t, context.lang
-    devices = {dev.key: dev for dev in context.engagement.devices}
-    fix = context.fixes.get(row.device_key)
+    t, lang, device = context.t, context.lang, row.device
+    fix = context.fixes.get(device.key)
     return FirmwareLine(
-        key=row.device_key,
-        name=devices[row.device_key].name if row.device_key in devices else "",
-        product=f"{row.vendor} {row.model}".strip(),
-        version=context.shown_version(row.version, row.version_source),
+        key=device.key,
+        name=device.name,
+        product=f"{device.vendor} {device.model}".strip(),
+        version=context.shown_version(device.firmware_version, device.version_source),
         status=row.status.value,
         status_label=t(f"report.fw.{row.status.value}"),
         cves=tuple(row.cves),

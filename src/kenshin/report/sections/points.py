@@ -6,17 +6,17 @@ import re
 from dataclasses import dataclass
 
 from kenshin.assess import Area
-from kenshin.domain import ConnectionPoint, ContractHolder, DiagnosisStatus, Engagement
+from kenshin.domain import (
+    ConnectionPoint,
+    ContractHolder,
+    DiagnosisStatus,
+    Engagement,
+    LineAddress,
+)
 from kenshin.i18n import translate
 from kenshin.report.sections.context import ShownVersion, ViewContext
 from kenshin.report.sections.firmware import FirmwareLine, firmware_line
 from kenshin.report.sections.items import FindingItem
-
-
-@dataclass(frozen=True)
-class LineAddress:
-    address: str
-    assignment: str
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ class Points:
 def build_points(context: ViewContext, by_id: dict[str, FindingItem]) -> Points:
     report, t = context.input, context.t
     engagement = report.engagement
-    firmware_by_device = {row.device_key: row for row in report.firmware or ()}
+    firmware_by_device = {row.device.key: row for row in report.firmware or ()}
     devices = []
     for dev in engagement.devices:
         row = firmware_by_device.get(dev.key)
@@ -86,10 +86,7 @@ def build_points(context: ViewContext, by_id: dict[str, FindingItem]) -> Points:
                 kind=t(f"label.kind.{p.kind.value}"),
                 carrier=p.carrier or "-",
                 holder=holder_label(engagement, p.contract_holder, context.lang),
-                addresses=tuple(
-                    LineAddress(str(a.address), t(f"label.assignment.{a.assignment.value}"))
-                    for a in p.addresses
-                ),
+                addresses=p.address_lines(lambda a: t(f"label.assignment.{a.value}")),
                 scope=t("report.scope.in") if p.in_ehr_scope else t("report.scope.out"),
                 diagnosis=t(_diagnosis_key(p)),
             )
@@ -101,13 +98,8 @@ def build_points(context: ViewContext, by_id: dict[str, FindingItem]) -> Points:
 
 
 def holder_label(engagement: Engagement, holder: ContractHolder, lang: str) -> str:
-    """Who holds a line or manages a device: the vendor's company, a name, or the kind."""
-    if holder.vendor_key:
-        try:
-            return engagement.vendor(holder.vendor_key).company
-        except KeyError:
-            return holder.vendor_key
-    return holder.name or translate(f"label.holder.{holder.kind.value}", lang)
+    """Who holds a line or manages a device, by name; the kind in words when unnamed."""
+    return engagement.holder_name(holder) or translate(f"label.holder.{holder.kind.value}", lang)
 
 
 def _diagnosis_key(point: ConnectionPoint) -> str:

@@ -80,7 +80,7 @@ def _use(context: ViewContext, request: RequestRow) -> str:
     used = []
     if answer.get("firmware") and device is not None:
         checked = context.input.firmware is not None and any(
-            r.device_key == device.key for r in context.input.firmware
+            r.device.key == device.key for r in context.input.firmware
         )
         used.append(
             t(

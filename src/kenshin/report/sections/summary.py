@@ -215,7 +215,7 @@ def survey_parts(context: ViewContext) -> tuple[SurveyPart, ...]:
         part("firmware", "not_done", "-", t("report.not_done_section"), [])
     else:
         unchecked = [
-            r.device_key
+            r.device.key
             for r in report.firmware
             if r.status not in (FirmwareStatus.AFFECTED, FirmwareStatus.NOT_AFFECTED)
         ]
@@ -250,7 +250,7 @@ def survey_parts(context: ViewContext) -> tuple[SurveyPart, ...]:
     if report.terminals is None:
         part("terminals", "not_done", "-", t("report.not_done_section"), [])
     else:
-        audited = {row.key for row in report.terminals}
+        audited = {row.terminal.key for row in report.terminals}
         planned = [term.key for term in engagement.terminals if term.key not in audited]
         part(
             "terminals",

@@ -139,7 +139,7 @@ def _issues(context: ViewContext, rows: tuple[AuditedTerminal, ...]) -> tuple[Te
             issues.append(
                 TerminalIssue(
                     terminal=row,
-                    role=context.t(f"label.terminal.{row.role.value}"),
+                    role=context.t(f"label.terminal.{row.terminal.role.value}"),
                     lines=tuple(lines),
                 )
             )
