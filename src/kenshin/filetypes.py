@@ -82,15 +82,13 @@ def sniff(data: bytes) -> FileKind | None:
 
 def text_of(data: bytes) -> str | None:
     """The text of bytes that are text (UTF-16 with a BOM, or UTF-8), else ``None``."""
-    for bom, codec in ((b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
+    body, codec = data, "utf-8-sig"
+    for bom, utf16 in ((b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
         if data.startswith(bom):
-            try:
-                text = data[len(bom) :].decode(codec)
-            except UnicodeDecodeError:
-                return None
-            return None if "\x00" in text else text
+            body, codec = data[len(bom) :], utf16
+            break
     try:
-        text = data.decode("utf-8-sig")
+        text = body.decode(codec)
     except UnicodeDecodeError:
         return None
     return None if "\x00" in text else text

@@ -25,12 +25,10 @@ from kenshin.scan import ScanPipeline
 from kenshin.scope import DIAGNOSE_ACTION, Gate, scope_for_engagement
 from kenshin.store import EngagementRepository, FindingRepository, Store
 from kenshin.vulndb import VulnDBError, default_path
-from kenshin.vulndb.sources import VulnSource
 from kenshin.vulndb.update import (
     SOURCES,
-    online_sources,
-    sources_from_files,
     update_knowledge_base,
+    update_sources,
 )
 
 
@@ -127,25 +125,6 @@ def diagnose_job(store: Store, spec: JobSpec, progress: ProgressReporter) -> Map
     }
 
 
-def vulndb_sources(
-    path: Path,
-    chosen: Sequence[str],
-    *,
-    from_files: Path | None = None,
-    nvd_url: str | None = None,
-    kev_url: str | None = None,
-    jvn_url: str | None = None,
-    api_key: str | None = None,
-    full: bool = False,
-) -> list[VulnSource]:
-    """The sources ``kenshin vulndb update`` reads: files, or the online services."""
-    if from_files is not None:
-        return sources_from_files(from_files, chosen)
-    return online_sources(
-        path, chosen, nvd_url=nvd_url, kev_url=kev_url, jvn_url=jvn_url, api_key=api_key, full=full
-    )
-
-
 def vulndb_update_job(store: Store, spec: JobSpec, progress: ProgressReporter) -> Mapping[str, str]:
     """``kenshin vulndb update`` as a job: refresh the knowledge base of the worker running it.
 
@@ -160,7 +139,7 @@ def vulndb_update_job(store: Store, spec: JobSpec, progress: ProgressReporter) -
         if name not in SOURCES:
             raise VulnDBError("vulndb.unknown_source", source=name)
     path = Path(params["kb"]) if params.get("kb") else default_path()
-    sources = vulndb_sources(
+    sources = update_sources(
         path,
         chosen,
         from_files=Path(params["from_files"]) if params.get("from_files") else None,

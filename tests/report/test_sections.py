@@ -31,7 +31,7 @@ from kenshin.report.sections.items import FindingItem, finding_items
 from kenshin.report.sections.remote import HOSTS_DETAIL_LIMIT, build_remote
 from kenshin.report.sections.requests import build_requests
 from kenshin.report.sections.scope import build_scope
-from kenshin.report.sections.summary import TOP_ACTIONS, Approval, build_cover, build_summary
+from kenshin.report.sections.summary import TOP_ACTIONS, build_cover, build_summary
 from kenshin.report.sections.terminals import CELL_LONG, TERMINAL_COLUMNS, build_terminals
 from kenshin.report.view import view_context
 
@@ -64,9 +64,11 @@ def test_cover_names_the_institution_in_the_report_language(demo_engagement: Eng
     assert english.institution == "Demo General Hospital"
     assert english.institution_ja == "デモ総合病院"
     assert english.window == "2026-12-03 20:00 – 2026-12-04 06:00"
-    assert english.authorisation == Approval(
-        "院長 健診 一郎", "2026-11-20", "脆弱性診断実施承諾書 DEMO-2026-001"
-    )
+    assert english.authorisation == demo_engagement.authorisation
+    assert english.authorisation is not None
+    assert english.authorisation.approved_by == "院長 健診 一郎"
+    assert english.authorised_on == "2026-11-20"
+    assert english.authorisation.document_ref == "脆弱性診断実施承諾書 DEMO-2026-001"
     assert build_cover(view_context(_bare(demo_engagement), "ja")).institution == "デモ総合病院"
     unset = replace(demo_engagement, window=None, authorisation=None)
     bare = build_cover(view_context(_bare(unset), "ja"))
@@ -151,8 +153,7 @@ def test_remote_lists_findings_under_their_address_and_counts_ports(
     assert [item.target for item in remote.other_findings] == ["198.18.20.20:10002/tcp"]
     assert [p.port for p in section.open_ports] == [443]
     assert [p.port for p in section.open_filtered] == [161]
-    tcp = next(c for c in section.coverage if c.protocol == "TCP")
-    assert tcp.total == 100
+    assert section.coverage.startswith("TCP 100 ポート")
     assert not remote.consolidated
     many = tuple(replace(host, address=f"198.18.10.{n}") for n in range(HOSTS_DETAIL_LIMIT + 1))
     wide = build_remote(*_built(_bare(demo_engagement, scan=replace(scan, hosts=many))))
@@ -175,9 +176,9 @@ def test_terminals_table_has_a_column_per_terminal_and_lists_every_issue(
     usb = next(r for r in second.rows if r.cells[0].status == "warning")
     assert len(usb.cells[0].summary) == CELL_LONG
     assert usb.cells[0].summary.endswith("…")
-    pacs = next(issue for issue in section.issues if issue.key == "T-03")
+    pacs = next(issue for issue in section.issues if issue.terminal.key == "T-03")
     assert [line.status for line in pacs.lines] == ["bad", "bad", "bad", "warning"]
-    assert "T-01" not in {issue.key for issue in section.issues}  # all ok
+    assert "T-01" not in {issue.terminal.key for issue in section.issues}  # all ok
     not_done = build_terminals(*_built(_bare(demo_engagement)))
     assert not_done.audited is None
     assert not_done.tables == ()
@@ -185,18 +186,13 @@ def test_terminals_table_has_a_column_per_terminal_and_lists_every_issue(
 
 
 def test_checklist_counts_its_lines_by_result(demo_engagement: Engagement) -> None:
-    checklist = build_checklist(view_context(demo_report_input(demo_engagement), "ja"))
-    by_status = {
-        status: sum(1 for line in checklist.lines if line.status == status)
-        for status in ("met", "not_met", "not_determinable")
-    }
-    counts = checklist.counts
-    assert (counts.met, counts.not_met, counts.not_determinable) == (
-        by_status["met"],
-        by_status["not_met"],
-        by_status["not_determinable"],
-    )
-    assert counts.not_met > 0
+    context = view_context(demo_report_input(demo_engagement), "ja")
+    checklist = build_checklist(context)
+    for status in ("met", "not_met", "not_determinable"):
+        assert checklist.count(status) == sum(
+            1 for r in context.checklist_results if r.status.value == status
+        )
+    assert checklist.count("not_met") > 0
 
 
 def test_requests_unknown_to_the_report_are_not_an_empty_list(demo_engagement: Engagement) -> None:

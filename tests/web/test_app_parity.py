@@ -421,29 +421,123 @@ def test_a_scan_outside_the_scope_is_refused_alike(
     assert [e.action for e in cli_events] == ["scan.port"]
 
 
-# -- authorise: the command line only (the web has no authorisation form) ----------------
+# -- authorise: the hospital's approval and the diagnosis window --------------------------
+
+
+def _authorisation(session: Any) -> tuple[Any, Any]:
+    engagement = EngagementRepository(session).get(CODE)
+    return engagement.authorisation, engagement.window
+
+
+def _unauthorised(sides: Sides) -> None:
+    sides.seed(dataclasses.replace(read_file(demo_file()), authorisation=None, window=None))
+
+
+def _cli_authorise(sides: Sides, **given: str) -> Any:
+    args = ["targets", "authorise", CODE]
+    for name, value in given.items():
+        args += [f"--{name.replace('_', '-')}", value]
+    return sides.run(*args)
 
 
 def test_authorise_through_the_use_case(sides: Sides) -> None:
-    sides.seed(dataclasses.replace(read_file(demo_file()), authorisation=None, window=None))
-    done = sides.run(
-        "targets",
-        "authorise",
-        CODE,
-        "--by",
-        "院長",
-        "--document",
-        "承諾書-1",
-        "--window-start",
-        "2026-12-03T20:00",
-        "--window-end",
-        "2026-12-04T06:00",
-    )
+    """The form stores what the command line stores (Japan time for a time without a
+    zone, as a form's datetime-local field sends it) and leaves the same two records."""
+    _unauthorised(sides)
+    given = {
+        "approved_at": "2026-12-01T10:30",
+        "window_start": "2026-12-03T20:00",
+        "window_end": "2026-12-04T06:00",
+    }
+    done = _cli_authorise(sides, by="院長", document="承諾書-1", **given)
     assert done.exit_code == 0, done.output
-    cli_events, _ = sides.audited()
+    page = sides.web.post(
+        f"/engagements/{CODE}/authorisation",
+        data={"csrf": sides.csrf, "approved_by": "院長", "document_ref": "承諾書-1", **given},
+        follow_redirects=False,
+    )
+    assert page.status_code == 303, page.text
+    assert page.headers["location"] == f"/engagements/{CODE}#authorisation"
+    cli_stored, web_stored = sides.both(_authorisation)
+    assert cli_stored == web_stored
+    authorisation, window = cli_stored
+    assert authorisation.document_ref == "承諾書-1"
+    assert authorisation.approved_at == datetime(2026, 12, 1, 1, 30, tzinfo=UTC)
+    assert window.starts_at == datetime(2026, 12, 3, 11, 0, tzinfo=UTC)
+    cli_events, web_events = sides.audited()
     assert [e.action for e in cli_events] == ["scope.authorise", "scope.window"]
-    assert cli_events[0].actor == CLI_ACTOR
-    stored, _ = sides.both(lambda s: EngagementRepository(s).get(CODE))
-    assert stored.authorisation is not None
-    assert stored.authorisation.document_ref == "承諾書-1"
-    assert stored.window is not None
+    assert [e.action for e in web_events] == ["scope.authorise", "scope.window"]
+    assert [e.details for e in cli_events] == [e.details for e in web_events]
+    assert (cli_events[0].actor, web_events[0].actor) == (CLI_ACTOR, SURVEYOR)
+    shown = sides.web.get(f"/engagements/{CODE}")
+    assert "承諾書-1" in shown.text
+    assert "2026-12-03 20:00" in shown.text
+
+
+def test_authorise_through_the_api(sides: Sides) -> None:
+    _unauthorised(sides)
+    web = sides.web.post(
+        f"/api/engagements/{CODE}/authorisation",
+        json={
+            "approved_by": "院長",
+            "document_ref": "承諾書-2",
+            "window_start": "2026-12-03T20:00:00+09:00",
+            "window_end": "2026-12-04T06:00:00+09:00",
+        },
+        headers=_header(sides),
+    )
+    assert web.status_code == 200, web.text
+    window = {k: datetime.fromisoformat(v) for k, v in web.json()["window"].items()}
+    assert window == {
+        "start": datetime(2026, 12, 3, 11, 0, tzinfo=UTC),
+        "end": datetime(2026, 12, 3, 21, 0, tzinfo=UTC),
+    }
+    assert web.json()["authorisation"]["document_ref"] == "承諾書-2"
+    assert sides.actions()[1] == ["scope.authorise", "scope.window"]
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        {"window_start": "2026-12-03T20:00"},
+        {"window_start": "2026-12-04T06:00", "window_end": "2026-12-03T20:00"},
+        {"window_start": "12/03 20:00", "window_end": "2026-12-04T06:00"},
+        {"by": "   "},
+    ],
+    ids=["one-end", "end-before-start", "not-a-time", "blank-approver"],
+)
+def test_authorise_is_refused_alike(sides: Sides, given: dict[str, str]) -> None:
+    _unauthorised(sides)
+    fields = {"by": "院長", "document": "承諾書-1", **given}
+    assert _cli_authorise(sides, **fields).exit_code != 0
+    form = {"approved_by": fields.pop("by"), "document_ref": fields.pop("document"), **fields}
+    web = sides.web.post(
+        f"/api/engagements/{CODE}/authorisation", json=form, headers=_header(sides)
+    )
+    assert web.status_code == 400, web.text
+    assert sides.both(_authorisation) == ((None, None), (None, None))
+    assert sides.actions() == ([], [])
+
+
+def test_authorise_is_for_the_survey_team_only(sides: Sides) -> None:
+    """A hospital user sees the authorisation but cannot record one (404, as for anything
+    out of reach); without the CSRF token nobody can."""
+    _unauthorised(sides)
+    hospital = "it@demo-hospital.example"
+    with sides.web_store.session() as session:
+        accounts = Accounts(session)
+        surveyor = accounts.authenticate(SURVEYOR, PASSWORD)
+        token = accounts.invite(surveyor, hospital, Role.HOSPITAL, CODE)
+        accounts.accept_invitation(token, PASSWORD, "情報 太郎")
+    form = {"approved_by": "院長", "document_ref": "承諾書-1"}
+    assert sides.web.post(f"/api/engagements/{CODE}/authorisation", json=form).status_code == 403
+    csrf = login(sides.web, hospital)
+    page = sides.web.get(f"/engagements/{CODE}")
+    assert page.status_code == 200, page.text
+    assert 'name="approved_by"' not in page.text
+    refused = sides.web.post(
+        f"/api/engagements/{CODE}/authorisation", json=form, headers={"X-CSRF-Token": csrf}
+    )
+    assert refused.status_code == 404
+    assert not [a for a in sides.actions()[1] if a.startswith("scope.")]
+    assert sides.both(_authorisation)[1] == (None, None)

@@ -8,6 +8,8 @@ from typing import Any
 
 from kenshin.app._audit import edit_engagement, record
 from kenshin.domain import Engagement
+from kenshin.domain.clock import JST
+from kenshin.scope import ScopeError
 from kenshin.store import Store
 
 
@@ -19,6 +21,39 @@ class Authorisation:
     document_ref: str
     approved_at: datetime
     window: tuple[datetime, datetime] | None = None
+
+    @classmethod
+    def from_text(
+        cls,
+        approved_by: str,
+        document_ref: str,
+        *,
+        approved_at: str | None,
+        window_start: str | None,
+        window_end: str | None,
+        now: datetime,
+    ) -> Authorisation:
+        """What a person typed (command line or form): empty means not given; the
+        approval defaults to ``now``; a window needs both ends."""
+        start, end = (moment_from_text(v) if v else None for v in (window_start, window_end))
+        if (start is None) != (end is None):
+            raise ScopeError("scope.window_pair")
+        return cls(
+            approved_by=approved_by,
+            document_ref=document_ref,
+            approved_at=moment_from_text(approved_at) if approved_at else now,
+            window=(start, end) if start is not None and end is not None else None,
+        )
+
+
+def moment_from_text(text: str) -> datetime:
+    """An ISO date and time; without a zone it is Japan time, the hospital's clock
+    (a form's ``datetime-local`` field sends none)."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ScopeError("intake.not_datetime", value=text) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=JST)
 
 
 def authorise(store: Store, code: str, given: Authorisation, *, actor: str) -> Engagement:

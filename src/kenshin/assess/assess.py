@@ -16,9 +16,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from ipaddress import ip_address
 
-from kenshin.assess.dedupe import IssueGroup, group_findings, merged_confidence
+from kenshin.assess.dedupe import (
+    IssueGroup,
+    group_findings,
+    merged_confidence,
+    normalise_address,
+)
 from kenshin.assess.evidence import clean_evidence, redact
 from kenshin.assess.priority import (
     AssetWeight,
@@ -30,6 +34,7 @@ from kenshin.assess.priority import (
 from kenshin.domain import (
     ConnectionKind,
     ConnectionPoint,
+    ContractHolder,
     Device,
     DeviceRole,
     Engagement,
@@ -121,20 +126,9 @@ class _Index:
             for address in point.addresses:
                 self.point_of_address[str(address.address)] = point
 
-    def holder_owner(self, kind: HolderKind, vendor_key: str | None, name: str) -> Owner:
-        if vendor_key:
-            try:
-                return Owner(kind, self.engagement.vendor(vendor_key).company, vendor_key)
-            except KeyError:
-                return Owner(kind, vendor_key, vendor_key)
-        return Owner(kind, name)
-
-
-def _normalise_address(text: str) -> str:
-    try:
-        return str(ip_address(text))
-    except ValueError:
-        return text
+    def holder_owner(self, holder: ContractHolder) -> Owner:
+        name = self.engagement.holder_name(holder)
+        return Owner(holder.kind, name, holder.vendor_key or None)
 
 
 def _device_weight(device: Device, points: list[ConnectionPoint]) -> AssetWeight:
@@ -191,7 +185,7 @@ def _assess_group(group: IssueGroup, index: _Index) -> AssessedFinding:
         if subject.point_key and point is None:
             point = index.points.get(subject.point_key)
         if subject.address and address is None:
-            address = _normalise_address(subject.address)
+            address = normalise_address(subject.address)
             if subject.port is not None:
                 port_label = f"{address}:{subject.port}/{subject.protocol or 'tcp'}"
     if address is not None and point is None:
@@ -234,11 +228,9 @@ def _assess_group(group: IssueGroup, index: _Index) -> AssessedFinding:
     if terminal_key is not None:
         owner = Owner(HolderKind.HOSPITAL)
     elif device is not None:
-        managed = device.managed_by
-        owner = index.holder_owner(managed.kind, managed.vendor_key, managed.name)
+        owner = index.holder_owner(device.managed_by)
     elif point is not None:
-        holder = point.contract_holder
-        owner = index.holder_owner(holder.kind, holder.vendor_key, holder.name)
+        owner = index.holder_owner(point.contract_holder)
     else:
         owner = Owner(HolderKind.HOSPITAL)
 

@@ -57,7 +57,8 @@ class IssueGroup:
     findings: tuple[Finding, ...]
 
 
-def _address(text: str) -> str:
+def normalise_address(text: str) -> str:
+    """The address in its one written form (so ``::0001`` meets ``::1``); other text as is."""
     try:
         return str(ip_address(text))
     except ValueError:
@@ -74,7 +75,7 @@ def _assets(
     if subject.terminal_key:
         assets.add(f"terminal:{subject.terminal_key}")
     if subject.address:
-        address = _address(subject.address)
+        address = normalise_address(subject.address)
         assets.add(f"address:{address}")
         point = point_of_address.get(address)
         if point is not None:
@@ -99,7 +100,7 @@ def _identity_keys(
             (
                 "check",
                 finding.check_id,
-                _address(subject.address),
+                normalise_address(subject.address),
                 str(subject.port or ""),
                 subject.protocol or "tcp",
                 ",".join(sorted(finding.cves)),

@@ -25,10 +25,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from kenshin.domain import Confidence, Severity
+from kenshin.domain import Confidence, RankedEnum, Severity
 
 
-class Priority(StrEnum):
+class Priority(RankedEnum):
     """What the hospital should do first; values are the wire format of findings.json."""
 
     URGENT = "urgent"
@@ -37,13 +37,6 @@ class Priority(StrEnum):
     LOW = "low"
     INFO = "info"
 
-    @property
-    def rank(self) -> int:
-        """Sort key: 0 is the most pressing."""
-        return _ORDER.index(self)
-
-
-_ORDER = [Priority.URGENT, Priority.HIGH, Priority.MEDIUM, Priority.LOW, Priority.INFO]
 
 SEVERITY_BASE: dict[Severity, float] = {
     Severity.CRITICAL: 9.5,

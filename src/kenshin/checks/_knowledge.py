@@ -40,16 +40,9 @@ def load_data(name: str) -> Any:
 
 @cache
 def finding_texts() -> dict[str, FindingText]:
+    """The entries of ``findings.yaml``, whose keys are ``FindingText``'s fields."""
     return {
-        check_id: FindingText(
-            severity=Severity(entry["severity"]),
-            title_ja=entry["title_ja"],
-            title_en=entry["title_en"],
-            description_ja=entry["description_ja"],
-            description_en=entry["description_en"],
-            remediation_ja=entry["remediation_ja"],
-            remediation_en=entry["remediation_en"],
-        )
+        check_id: FindingText(**{**entry, "severity": Severity(entry["severity"])})
         for check_id, entry in load_data("findings.yaml").items()
     }
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 
+from kenshin.cli._options import CodeArg, KeyArg
 from kenshin.cli._state import STATE, console
 from kenshin.errors import KenshinError
 from kenshin.store.schema import StoreError
@@ -38,6 +39,17 @@ def print_json(data: Any) -> None:
     typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=json_default))
 
 
+def json_or_empty(as_json: bool, documents: list[Any], none_key: str) -> bool:
+    """Print a listing as JSON, or say it is empty: True when no table is left to print."""
+    if as_json:
+        print_json(documents)
+        return True
+    if not documents:
+        say(none_key)
+        return True
+    return False
+
+
 def choice(enum: type[E], value: str) -> E:
     """An enum member from its value, or a clear error listing the allowed values."""
     try:
@@ -61,27 +73,36 @@ def say(message_key: str, **params: object) -> None:
     console.print(STATE.t(message_key, **params))
 
 
-def add_item(code: str, section: str, item: dict[str, Any]) -> Engagement:
-    """Add one item (a connection point, device, ...) to an engagement section."""
+def add_item(code: str, section: str, item: dict[str, Any]) -> None:
+    """Add one item (a connection point, device, ...) to an engagement section and say so."""
     from kenshin import inventory
 
     with STATE.store().session() as session:
-        return inventory.add_item(session, code, section, item)
+        inventory.add_item(session, code, section, item)
+    say("cli.saved", key=item["key"], code=code)
 
 
-def edit_item(code: str, section: str, key: str, changes: dict[str, Any]) -> Engagement:
-    """Change the given fields of one item; fields given as None stay as they are."""
+def edit_item(code: str, section: str, key: str, changes: dict[str, Any]) -> None:
+    """Change the given fields of one item and say so; fields given as None stay as they are."""
     from kenshin import inventory
 
     with STATE.store().session() as session:
-        return inventory.edit_item(session, code, section, key, changes)
+        inventory.edit_item(session, code, section, key, changes)
+    say("cli.saved", key=key, code=code)
 
 
-def remove_item(code: str, section: str, key: str) -> Engagement:
-    from kenshin import inventory
+def add_remove_command(app: typer.Typer, section: str, help_text: str) -> None:
+    """Give ``app`` its ``remove CODE KEY`` command: every inventory section removes alike."""
 
-    with STATE.store().session() as session:
-        return inventory.remove_item(session, code, section, key)
+    def remove(code: CodeArg, key: KeyArg) -> None:
+        from kenshin import inventory
+
+        with STATE.store().session() as session:
+            inventory.remove_item(session, code, section, key)
+        say("cli.removed", key=key, code=code)
+
+    remove.__doc__ = help_text
+    app.command("remove")(remove)
 
 
 def holder_option(value: str | None) -> dict[str, Any] | None:

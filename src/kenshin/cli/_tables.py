@@ -10,7 +10,7 @@ terminal's (``_state.configure_output``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from rich.console import Console, Group, RenderableType
@@ -33,6 +33,17 @@ class Column:
     """0: always shown; on a narrow terminal the highest numbers are left out first."""
     whole: bool = False
     """Never wrapped (an ID to copy): counted at its full width when fitting."""
+
+
+def named_columns(
+    t: Callable[[str], str],
+    prefix: str,
+    names: Sequence[str],
+    drops: Mapping[str, int],
+    whole: Collection[str] = (),
+) -> list[Column]:
+    """Columns headed by the message ``prefix.NAME``: each table only says its drop order."""
+    return [Column(t(f"{prefix}.{c}"), drops.get(c, 0), whole=c in whole) for c in names]
 
 
 Cell = str | Text

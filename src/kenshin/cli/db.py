@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import typer
 
 from kenshin.cli._common import print_json, say
+from kenshin.cli._options import JsonOpt
 from kenshin.cli._state import STATE
 
 app = typer.Typer(no_args_is_help=True)
@@ -20,7 +19,7 @@ def upgrade() -> None:
 
 
 @app.command("status")
-def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def status(as_json: JsonOpt = False) -> None:
     """Show which database is used and its schema version."""
     store = STATE.store()
     if as_json:

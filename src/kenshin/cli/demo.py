@@ -19,6 +19,7 @@ import typer
 from rich.rule import Rule
 
 from kenshin.cli._common import say
+from kenshin.cli._options import WideOpt
 from kenshin.cli._state import STATE, console
 from kenshin.cli.summary import render_summary
 from kenshin.domain import (
@@ -80,7 +81,7 @@ def demo(
     file: Annotated[Path | None, typer.Option("--file")] = None,
     output: Annotated[Path, typer.Option("--output", "-o")] = Path("out/demo-2026"),
     summary_only: Annotated[bool, typer.Option("--summary-only")] = False,
-    wide: Annotated[bool, typer.Option("--wide")] = False,
+    wide: WideOpt = False,
 ) -> None:
     """デモ総合病院の健診を最初から最後まで実行する / Run the demo hospital's whole check-up."""
     engagement = read_file(file or demo_file())

@@ -6,17 +6,13 @@ from typing import Annotated, Any
 
 import typer
 
-from kenshin.cli._common import add_item, choice, edit_item, holder_option, remove_item, say
+from kenshin.cli._common import add_item, add_remove_command, choice, edit_item, holder_option
+from kenshin.cli._options import CodeArg, KeyArg, Opt
 from kenshin.domain import DeviceRole, VersionSource
 
 app = typer.Typer(no_args_is_help=True)
 
-CodeArg = Annotated[str, typer.Argument()]
-KeyArg = Annotated[str, typer.Argument()]
-Opt = Annotated[str | None, typer.Option()]
 PointsOpt = Annotated[list[str] | None, typer.Option("--point")]
-RoleHelp = "router, utm, firewall, ips, ids, vpn_gateway, wireless_ap, other."
-SourceHelp = "vendor, hospital, onsite, banner, snmp, not_obtained."
 
 
 def _fields(
@@ -53,11 +49,11 @@ def add(
     role: Annotated[str, typer.Option()],
     vendor: Opt = None,
     model: Opt = None,
-    firmware: Annotated[str | None, typer.Option()] = None,
-    source: Annotated[str | None, typer.Option()] = None,
-    unavailable: Annotated[str | None, typer.Option()] = None,
+    firmware: Opt = None,
+    source: Opt = None,
+    unavailable: Opt = None,
     point: PointsOpt = None,
-    managed_by: Annotated[str | None, typer.Option()] = None,
+    managed_by: Opt = None,
     notes: Opt = None,
 ) -> None:
     """Add a device."""
@@ -66,7 +62,6 @@ def add(
     )
     item = {"key": key, **{k: v for k, v in fields.items() if v is not None}}
     add_item(code, "devices", item)
-    say("cli.saved", key=key, code=code)
 
 
 @app.command("edit")
@@ -74,14 +69,14 @@ def edit(
     code: CodeArg,
     key: KeyArg,
     name: Opt = None,
-    role: Annotated[str | None, typer.Option()] = None,
+    role: Opt = None,
     vendor: Opt = None,
     model: Opt = None,
-    firmware: Annotated[str | None, typer.Option()] = None,
-    source: Annotated[str | None, typer.Option()] = None,
-    unavailable: Annotated[str | None, typer.Option()] = None,
+    firmware: Opt = None,
+    source: Opt = None,
+    unavailable: Opt = None,
     point: PointsOpt = None,
-    managed_by: Annotated[str | None, typer.Option()] = None,
+    managed_by: Opt = None,
     notes: Opt = None,
 ) -> None:
     """Change a device; options not given stay as they are."""
@@ -91,11 +86,6 @@ def edit(
         key,
         _fields(name, role, vendor, model, firmware, source, unavailable, point, managed_by, notes),
     )
-    say("cli.saved", key=key, code=code)
 
 
-@app.command("remove")
-def remove(code: CodeArg, key: KeyArg) -> None:
-    """Remove a device."""
-    remove_item(code, "devices", key)
-    say("cli.removed", key=key, code=code)
+add_remove_command(app, "devices", "Remove a device.")

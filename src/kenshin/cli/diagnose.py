@@ -15,6 +15,7 @@ from rich.console import RenderableType
 from kenshin.checks import CheckSettings, default_checks, diagnose, roles_by_address
 from kenshin.cli._common import load, print_json, say
 from kenshin.cli._jobs import on_workers, run_on_workers
+from kenshin.cli._options import JsonOpt, WideOpt
 from kenshin.cli._state import STATE, console
 from kenshin.cli._tables import Cell, Column, fit_table
 from kenshin.domain import Finding
@@ -62,8 +63,8 @@ def diagnose_command(
         bool,
         typer.Option("--active-confirmation"),
     ] = False,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
-    wide: Annotated[bool, typer.Option("--wide")] = False,
+    as_json: JsonOpt = False,
+    wide: WideOpt = False,
 ) -> None:
     """脆弱性・バックドア・アカウント診断 / Run the diagnosis checks on a stored scan."""
     subject = load(engagement)

@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from kenshin.cli._common import CliError, choice, load, print_json, say
+from kenshin.cli._common import CliError, choice, json_or_empty, load, print_json, say
+from kenshin.cli._options import CodeArg, JsonOpt, Opt, WideOpt
 from kenshin.cli._state import STATE, console
 from kenshin.cli._tables import Column, fit_table
 from kenshin.cli.summary import diagnosis_status_key, render_summary
@@ -20,21 +21,13 @@ from kenshin.store import reading
 
 app = typer.Typer(no_args_is_help=True)
 
-CodeArg = Annotated[str, typer.Argument()]
-JsonOpt = Annotated[bool, typer.Option("--json")]
-WideOpt = Annotated[bool, typer.Option("--wide")]
-
 
 @app.command("list")
 def list_engagements(as_json: JsonOpt = False, wide: WideOpt = False) -> None:
     """List engagements with their state."""
     with STATE.reader() as fetch:
         summaries = reading.summaries(fetch)
-    if as_json:
-        print_json([s.__dict__ for s in summaries])
-        return
-    if not summaries:
-        say("cli.engagement.none")
+    if json_or_empty(as_json, [s.__dict__ for s in summaries], "cli.engagement.none"):
         return
     columns = [  # the title is left out first on a narrow terminal, then the counts
         Column(STATE.t("summary.col.key")),
@@ -92,8 +85,8 @@ def create(
     prefecture: Annotated[str, typer.Option()] = "",
     beds: Annotated[int | None, typer.Option(min=0)] = None,
     status: Annotated[str, typer.Option()] = EngagementStatus.DRAFT.value,
-    survey_start: Annotated[str | None, typer.Option()] = None,
-    survey_end: Annotated[str | None, typer.Option()] = None,
+    survey_start: Opt = None,
+    survey_end: Opt = None,
     terminal_limit: Annotated[int, typer.Option(min=1)] = DEFAULT_TERMINAL_LIMIT,
 ) -> None:
     """Create an empty engagement for an institution."""

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import sys
+from contextlib import closing
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from kenshin.cli._common import CliError, load, print_json
+from kenshin.cli._options import JsonOpt, KbOpt, Opt, WideOpt
 from kenshin.cli._state import STATE, console
-from kenshin.cli.vulndb import WideOpt, match_table
+from kenshin.cli.vulndb import match_table
 from kenshin.firmware import check_engagement, parse_device_output
 from kenshin.intake.engagement_file import cannot_read
 from kenshin.store import FindingRepository
@@ -18,9 +20,6 @@ from kenshin.vulndb import open_knowledge_base
 from kenshin.vulndb.model import FirmwareCheck
 
 app = typer.Typer(no_args_is_help=True)
-
-KbOpt = Annotated[Path | None, typer.Option("--kb")]
-JsonOpt = Annotated[bool, typer.Option("--json")]
 
 
 def _print_upgrades(result: FirmwareCheck) -> None:
@@ -53,9 +52,9 @@ def _print_upgrades(result: FirmwareCheck) -> None:
 def check(
     engagement: Annotated[str | None, typer.Argument()] = None,
     device: Annotated[list[str] | None, typer.Option("--device")] = None,
-    vendor: Annotated[str | None, typer.Option()] = None,
-    product: Annotated[str | None, typer.Option()] = None,
-    version: Annotated[str | None, typer.Option()] = None,
+    vendor: Opt = None,
+    product: Opt = None,
+    version: Opt = None,
     allow_unparsed: Annotated[
         bool,
         typer.Option("--allow-unparsed"),
@@ -65,8 +64,7 @@ def check(
     wide: WideOpt = False,
 ) -> None:
     """Check one firmware (--vendor/--product/--version) or the devices of an engagement."""
-    base = open_knowledge_base(kb)
-    try:
+    with closing(open_knowledge_base(kb)) as base:
         if engagement is None:
             if not vendor or not product:
                 raise CliError(
@@ -99,8 +97,6 @@ def check(
                 }
             )
         findings = check_engagement(loaded, base)
-    finally:
-        base.close()
     with STATE.store().session() as session:
         stored = FindingRepository(session).record(engagement, findings)
     if as_json:

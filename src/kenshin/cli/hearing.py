@@ -8,14 +8,13 @@ from typing import Annotated
 import typer
 
 from kenshin.cli._common import CliError, load, print_json, say
+from kenshin.cli._options import CodeArg, JsonOpt
 from kenshin.cli._state import STATE, console
 from kenshin.cli._workflow import address_changes, audit
 from kenshin.intake.hearing_sheet import read_answers, write_template
 from kenshin.store import EngagementRepository
 
 app = typer.Typer(no_args_is_help=True)
-
-CodeArg = Annotated[str, typer.Argument()]
 
 
 @app.command("template")
@@ -36,7 +35,7 @@ def import_sheet(
     code: CodeArg,
     path: Annotated[Path, typer.Argument()],
     partial: Annotated[bool, typer.Option("--partial")] = False,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Import a filled-in hearing sheet: everything valid, or nothing (unless --partial)."""
     with STATE.store().session() as session:

@@ -15,6 +15,7 @@ import typer
 from rich.table import Table
 
 from kenshin.cli._common import print_json, say
+from kenshin.cli._options import JsonOpt
 from kenshin.cli._state import STATE, console
 from kenshin.domain import AuditOutcome
 from kenshin.domain.scan import PortResult, PortState, Protocol, ServiceIdentity
@@ -81,7 +82,7 @@ def _show(identity: ServiceIdentity) -> None:
 def identify(
     address: Annotated[str, typer.Argument()],
     port: Annotated[str, typer.Argument()],
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Identify the service on one port: service, product, version, CPE, evidence."""
     target = parse_address(address)

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from kenshin.cli._common import print_json, say
+from kenshin.cli._options import JsonOpt
 from kenshin.cli._state import STATE
 from kenshin.domain import PortState
 from kenshin.scan import RunStatus, ScanError, read_nmap_xml
@@ -25,7 +26,7 @@ MAX_XML_BYTES = 200 * 1024 * 1024
 def nmap(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],
     engagement: Annotated[str, typer.Argument()],
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """nmap の XML 結果を調査案件に取り込む / Import nmap XML results into an engagement."""
     if file.stat().st_size > MAX_XML_BYTES:

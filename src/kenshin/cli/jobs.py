@@ -14,11 +14,12 @@ import typer
 
 from kenshin.app.jobs import cancel_job
 from kenshin.app.scans import start_scan
-from kenshin.cli._common import print_json, say
+from kenshin.cli._common import json_or_empty, print_json, say
 from kenshin.cli._jobs import follow
+from kenshin.cli._options import JsonOpt, WideOpt
 from kenshin.cli._state import STATE, console
-from kenshin.cli._tables import Cell, Column, fit_table
-from kenshin.jobs import JobState, JobStatus, runner_for
+from kenshin.cli._tables import Cell, fit_table, named_columns
+from kenshin.jobs import JobRunner, JobState, JobStatus, runner_for
 from kenshin.jobs.inprocess import InProcessRunner
 from kenshin.jobs.shared import clear_stop, raise_stop, stop_reason
 from kenshin.scan.pacing import EmergencyStop
@@ -27,6 +28,13 @@ from kenshin.scope import current_actor
 app = typer.Typer(
     no_args_is_help=True,
 )
+
+JobIdArg = Annotated[str, typer.Argument()]
+
+
+def _runner() -> JobRunner:
+    """The runner over this command's store, with the pipeline its scan jobs run."""
+    return runner_for(STATE.store(), STATE.scan_pipeline())
 
 
 def _document(status: JobStatus) -> dict[str, Any]:
@@ -61,7 +69,7 @@ def scan(
     unit_ports: Annotated[int | None, typer.Option("--unit-ports")] = None,
     identify: Annotated[bool, typer.Option("--identify/--no-identify")] = True,
     wait: Annotated[bool, typer.Option("--wait")] = False,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """スキャンをジョブとして登録 / Queue a scan job."""
     params: dict[str, str] = {
@@ -86,10 +94,7 @@ def scan(
         if not as_json:
             say("jobs.cli.submitted", id=job_id)
         status = follow(runner, job_id, show=not as_json)
-        if as_json:
-            print_json(_document(status))
-        else:
-            _show(status)
+        _show(status, as_json)
         if status.state is not JobState.SUCCEEDED:
             raise typer.Exit(1)
         return
@@ -102,23 +107,17 @@ def scan(
 @app.command("list")
 def list_jobs(
     engagement: Annotated[str | None, typer.Option("--engagement", "-e")] = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
-    wide: Annotated[bool, typer.Option("--wide")] = False,
+    as_json: JsonOpt = False,
+    wide: WideOpt = False,
 ) -> None:
     """ジョブの一覧 / List jobs (queued, running, paused, ended)."""
-    statuses = runner_for(STATE.store(), STATE.scan_pipeline()).list(engagement)
-    if as_json:
-        print_json([_document(s) for s in statuses])
-        return
-    if not statuses:
-        say("jobs.cli.none")
+    statuses = _runner().list(engagement)
+    if json_or_empty(as_json, [_document(s) for s in statuses], "jobs.cli.none"):
         return
     # the ID stays whole (it is copied into jobs show/retry); the message goes first
     drops = {"kind": 1, "progress": 1, "created": 2, "message": 3}
-    columns = [
-        Column(STATE.t(f"jobs.cli.col.{c}"), drops.get(c, 0), whole=c == "id")
-        for c in ("id", "kind", "engagement", "state", "progress", "created", "message")
-    ]
+    names = ("id", "kind", "engagement", "state", "progress", "created", "message")
+    columns = named_columns(STATE.t, "jobs.cli.col", names, drops, whole={"id"})
     rows: list[list[Cell]] = [
         [
             s.id,
@@ -138,7 +137,11 @@ def list_jobs(
         say("jobs.cli.stop_is_raised", reason=reason.strip())
 
 
-def _show(status: JobStatus) -> None:
+def _show(status: JobStatus, as_json: bool) -> None:
+    """One job as JSON, or as ``key: value`` lines."""
+    if as_json:
+        print_json(_document(status))
+        return
     for key, value in _document(status).items():
         if isinstance(value, dict):
             value = ", ".join(f"{k}={v}" for k, v in value.items()) or "-"
@@ -147,24 +150,20 @@ def _show(status: JobStatus) -> None:
 
 @app.command("show")
 def show(
-    job_id: Annotated[str, typer.Argument()],
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    job_id: JobIdArg,
+    as_json: JsonOpt = False,
 ) -> None:
     """ジョブの詳細 / Show one job."""
-    status = runner_for(STATE.store(), STATE.scan_pipeline()).status(job_id)
-    if as_json:
-        print_json(_document(status))
-    else:
-        _show(status)
+    _show(_runner().status(job_id), as_json)
 
 
 @app.command("retry")
 def retry(
-    job_id: Annotated[str, typer.Argument()],
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    job_id: JobIdArg,
+    as_json: JsonOpt = False,
 ) -> None:
     """失敗したジョブを再実行 / Submit a failed or cancelled job again."""
-    new_id = runner_for(STATE.store(), STATE.scan_pipeline()).retry(job_id)
+    new_id = _runner().retry(job_id)
     if as_json:
         print_json({"id": new_id, "retry_of": job_id})  # `jobs submit --json`'s shape
         return
@@ -172,7 +171,7 @@ def retry(
 
 
 @app.command("cancel")
-def cancel(job_id: Annotated[str, typer.Argument()]) -> None:
+def cancel(job_id: JobIdArg) -> None:
     """ジョブを取り消す / Cancel a job (a running scan stops sending)."""
     store = STATE.store()
     cancel_job(store, runner_for(store, STATE.scan_pipeline()), job_id, actor=current_actor())

@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from kenshin.cli._common import print_json, say
+from kenshin.cli._options import JsonOpt
 from kenshin.cli._state import console
 from kenshin.lab import (
     LabError,
@@ -21,8 +22,6 @@ from kenshin.lab import (
 app = typer.Typer(
     no_args_is_help=True,
 )
-
-JsonOpt = Annotated[bool, typer.Option("--json")]
 
 
 def _table(labs: list[dict[str, Any]]) -> Table:

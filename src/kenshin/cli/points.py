@@ -8,28 +8,20 @@ import typer
 
 from kenshin.cli._common import (
     add_item,
+    add_remove_command,
     choice,
     edit_item,
     holder_option,
-    remove_item,
-    say,
 )
+from kenshin.cli._options import CodeArg, KeyArg, Opt
 from kenshin.domain import ConnectionKind
 from kenshin.inventory import parse_address, with_point_defaults
 
 app = typer.Typer(no_args_is_help=True)
 
-CodeArg = Annotated[str, typer.Argument()]
-KeyArg = Annotated[str, typer.Argument()]
-NameOpt = Annotated[str | None, typer.Option()]
-KindOpt = Annotated[
-    str | None,
-    typer.Option(),
-]
 ScopeOpt = Annotated[bool | None, typer.Option("--in-scope/--out-of-scope")]
 ReasonOpt = Annotated[str | None, typer.Option("--reason")]
 InternetOpt = Annotated[bool | None, typer.Option("--internet/--no-internet")]
-CarrierOpt = Annotated[str | None, typer.Option()]
 HolderOpt = Annotated[str | None, typer.Option("--holder")]
 AddressOpt = Annotated[
     list[str] | None,
@@ -53,7 +45,7 @@ def add(
     in_scope: Annotated[bool, typer.Option("--in-scope/--out-of-scope")] = True,
     reason: ReasonOpt = None,
     internet: InternetOpt = None,
-    carrier: CarrierOpt = None,
+    carrier: Opt = None,
     holder: HolderOpt = None,
     address: AddressOpt = None,
 ) -> None:
@@ -72,19 +64,18 @@ def add(
         }
     )
     add_item(code, "connection_points", item)
-    say("cli.saved", key=key, code=code)
 
 
 @app.command("edit")
 def edit(
     code: CodeArg,
     key: KeyArg,
-    name: NameOpt = None,
-    kind: KindOpt = None,
+    name: Opt = None,
+    kind: Opt = None,
     in_scope: ScopeOpt = None,
     reason: ReasonOpt = None,
     internet: InternetOpt = None,
-    carrier: CarrierOpt = None,
+    carrier: Opt = None,
     holder: HolderOpt = None,
     address: AddressOpt = None,
 ) -> None:
@@ -103,11 +94,6 @@ def edit(
         "addresses": _addresses(address),
     }
     edit_item(code, "connection_points", key, changes)
-    say("cli.saved", key=key, code=code)
 
 
-@app.command("remove")
-def remove(code: CodeArg, key: KeyArg) -> None:
-    """Remove a connection point."""
-    remove_item(code, "connection_points", key)
-    say("cli.removed", key=key, code=code)
+add_remove_command(app, "connection_points", "Remove a connection point.")

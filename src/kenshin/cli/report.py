@@ -16,6 +16,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn
 from kenshin.app.reports import queue_report, write_report_now
 from kenshin.cli._common import print_json
 from kenshin.cli._jobs import follow_to_end, on_workers
+from kenshin.cli._options import JsonOpt
 from kenshin.cli._state import STATE, console
 from kenshin.i18n import resolve_lang
 from kenshin.jobs import runner_for
@@ -26,7 +27,7 @@ def report(
     engagement: Annotated[str, typer.Argument()],
     output: Annotated[Path, typer.Option("--output", "-o")] = Path("report"),
     lang: Annotated[str | None, typer.Option("--lang")] = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Write the report: report.pdf, report.html, findings.xlsx, findings.json, defectdojo.json."""
     language = resolve_lang(lang) if lang else STATE.lang

@@ -19,8 +19,9 @@ from kenshin.app.requests import (
     send_request,
 )
 from kenshin.cli._common import CliError, choice, print_json, say
+from kenshin.cli._options import CodeArg, JsonOpt, Opt, WideOpt
 from kenshin.cli._state import STATE, console
-from kenshin.cli._tables import Cell, Column, fit_table
+from kenshin.cli._tables import Cell, Column, fit_table, named_columns
 from kenshin.cli._workflow import actor, audit
 from kenshin.domain import AddressAssignment, Engagement
 from kenshin.i18n import translate
@@ -45,13 +46,10 @@ from kenshin.store import EngagementRepository, now_utc
 
 app = typer.Typer(no_args_is_help=True)
 
-CodeArg = Annotated[str, typer.Argument()]
 RefArg = Annotated[
     str,
     typer.Argument(),
 ]
-JsonOpt = Annotated[bool, typer.Option("--json")]
-WideOpt = Annotated[bool, typer.Option("--wide")]
 SkipCheck = Annotated[
     bool,
     typer.Option("--skip-firmware-check"),
@@ -113,10 +111,8 @@ def _table(
     t = STATE.t
     # the number stays whole (copied into show/send/answer); path and recipient go first
     drops = {"path": 3, "recipient": 2, "wants": 1}
-    columns = [
-        Column(t(f"cli.requests.col.{c}"), drops.get(c, 0), whole=c == "ref")
-        for c in ("ref", "subject", "recipient", "path", "wants", "state", "due")
-    ]
+    names = ("ref", "subject", "recipient", "path", "wants", "state", "due")
+    columns = named_columns(t, "cli.requests.col", names, drops, whole={"ref"})
     rows: list[list[Cell]] = []
     styles: list[str] = []
     for request in requests:
@@ -230,7 +226,7 @@ def export(
 @app.command("send")
 def send(
     ref: RefArg,
-    due: Annotated[str | None, typer.Option()] = None,
+    due: Opt = None,
 ) -> None:
     """Mark a request as sent (kenshin does not send e-mail) and set its due date."""
     try:
@@ -257,11 +253,11 @@ def _after_answer(answered: Answered) -> None:
 @app.command("answer")
 def answer(
     ref: RefArg,
-    firmware: Annotated[str | None, typer.Option()] = None,
+    firmware: Opt = None,
     wan_ip: Annotated[str | None, typer.Option("--wan-ip")] = None,
-    assignment: Annotated[str | None, typer.Option()] = None,
-    isp: Annotated[str | None, typer.Option()] = None,
-    note: Annotated[str | None, typer.Option()] = None,
+    assignment: Opt = None,
+    isp: Opt = None,
+    note: Opt = None,
     skip_firmware_check: SkipCheck = False,
 ) -> None:
     """Record an answer: it updates the device / connection point, then checks firmware."""

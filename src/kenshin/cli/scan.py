@@ -24,10 +24,11 @@ from typing import Annotated
 import typer
 
 from kenshin.app.scans import start_scan
-from kenshin.cli._common import CliError, print_json, say
+from kenshin.cli._common import CliError, json_or_empty, say
 from kenshin.cli._jobs import POLL_SECONDS, follow, on_workers, succeeded
+from kenshin.cli._options import JsonOpt, WideOpt
 from kenshin.cli._state import STATE, console
-from kenshin.cli._tables import Cell, Column, fit_table
+from kenshin.cli._tables import Cell, fit_table, named_columns
 from kenshin.domain import PortState, Protocol, ScanReport
 from kenshin.jobs import JobError, JobRunner, JobStatus, runner_for
 from kenshin.scan import (
@@ -55,8 +56,6 @@ from kenshin.scope import current_actor
 STOP_WAIT_SECONDS = 60.0
 """How long Ctrl-C waits for the scan job to stop sending and close its run."""
 
-WideOpt = Annotated[bool, typer.Option("--wide")]
-
 
 def _port_choice(
     ports: str | None, top: int | None, protocol: Protocol, default: tuple[int, ...]
@@ -77,10 +76,8 @@ def _port_choice(
 def _summary(notes: Sequence[str], report: ScanReport, wide: bool) -> None:
     # host and port stay whole (copied into the next command); the probe's reason goes first
     drops = {"reason": 3, "service": 2, "product": 1}
-    columns = [
-        Column(STATE.t(f"cli.scan.col.{c}"), drops.get(c, 0), whole=c in ("host", "port"))
-        for c in ("host", "port", "state", "reason", "service", "product")
-    ]
+    names = ("host", "port", "state", "reason", "service", "product")
+    columns = named_columns(STATE.t, "cli.scan.col", names, drops, whole={"host", "port"})
     rows: list[list[Cell]] = []
     for host in report.hosts:
         for result in host.ports:
@@ -380,24 +377,18 @@ def scan_stop(
 
 def scan_runs(
     engagement: Annotated[str | None, typer.Argument()] = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: JsonOpt = False,
     wide: WideOpt = False,
 ) -> None:
     """スキャン記録の一覧 / List stored scan runs."""
     with STATE.store().session() as session:
         runs = ScanRunRepository(session).runs(engagement)
-    if as_json:
-        print_json([run.__dict__ for run in runs])
-        return
-    if not runs:
-        say("cli.scan.no_runs")
+    if json_or_empty(as_json, [run.__dict__ for run in runs], "cli.scan.no_runs"):
         return
     # the run's ID stays whole (copied into report and diagnose); its targets go first
     drops = {"targets": 1, "started": 2, "source": 3, "mode": 4}
-    columns = [
-        Column(STATE.t(f"cli.scan.runs_col.{c}"), drops.get(c, 0), whole=c == "uid")
-        for c in ("uid", "source", "status", "started", "mode", "targets")
-    ]
+    names = ("uid", "source", "status", "started", "mode", "targets")
+    columns = named_columns(STATE.t, "cli.scan.runs_col", names, drops, whole={"uid"})
     rows: list[list[Cell]] = [
         [
             run.uid,

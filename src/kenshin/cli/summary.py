@@ -7,7 +7,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from kenshin.cli._tables import Cell, Column, fit_table
+from kenshin.cli._tables import Cell, Column, fit_table, named_columns
 from kenshin.domain import (
     ConnectionPoint,
     Device,
@@ -78,6 +78,7 @@ def render_summary(engagement: Engagement, console: Console, lang: str, wide: bo
 
     # what a narrow terminal leaves out first: who holds the contract, the carrier, ...
     point_drops = {"kind": 2, "scope": 2, "carrier": 3, "holder": 3, "addresses": 1}
+    point_names = ("key", "name", "kind", "scope", "carrier", "holder", "addresses", "diagnosis")
     point_rows: list[list[Cell]] = []
     for point in engagement.connection_points:
         scope = (
@@ -117,14 +118,22 @@ def render_summary(engagement: Engagement, console: Console, lang: str, wide: bo
         )
     points = fitted(
         t("summary.points"),
-        [
-            Column(t(f"summary.col.{c}"), point_drops.get(c, 0))
-            for c in ("key", "name", "kind", "scope", "carrier", "holder", "addresses", "diagnosis")
-        ],
+        named_columns(t, "summary.col", point_names, point_drops),
         point_rows,
     )
 
     device_drops = {"role": 2, "vendor": 1, "model": 1, "source": 3, "points": 2, "managed": 3}
+    device_names = (
+        "key",
+        "name",
+        "role",
+        "vendor",
+        "model",
+        "firmware",
+        "source",
+        "points",
+        "managed",
+    )
     device_rows: list[list[Cell]] = []
     for device in engagement.devices:
         managed = device.managed_by
@@ -145,30 +154,16 @@ def render_summary(engagement: Engagement, console: Console, lang: str, wide: bo
         )
     devices = fitted(
         t("summary.devices"),
-        [
-            Column(t(f"summary.col.{c}"), device_drops.get(c, 0))
-            for c in (
-                "key",
-                "name",
-                "role",
-                "vendor",
-                "model",
-                "firmware",
-                "source",
-                "points",
-                "managed",
-            )
-        ],
+        named_columns(t, "summary.col", device_names, device_drops),
         device_rows,
     )
 
     terminal_drops = {"role": 1, "system": 2, "location": 2}
+
+    terminal_names = ("key", "hostname", "role", "system", "location")
     terminals = fitted(
         t("summary.terminals", limit=engagement.terminal_limit),
-        [
-            Column(t(f"summary.col.{c}"), terminal_drops.get(c, 0))
-            for c in ("key", "hostname", "role", "system", "location")
-        ],
+        named_columns(t, "summary.col", terminal_names, terminal_drops),
         [
             [
                 terminal.key,
@@ -193,12 +188,10 @@ def render_summary(engagement: Engagement, console: Console, lang: str, wide: bo
             ]
         )
     vendor_drops = {"manages": 2, "contact": 1}
+    vendor_names = ("key", "company", "manages", "contact")
     vendors = fitted(
         t("summary.vendors"),
-        [
-            Column(t(f"summary.col.{c}"), vendor_drops.get(c, 0))
-            for c in ("key", "company", "manages", "contact")
-        ],
+        named_columns(t, "summary.col", vendor_names, vendor_drops),
         vendor_rows,
     )
 

@@ -19,8 +19,9 @@ from kenshin.app.authorise import Authorisation
 from kenshin.app.authorise import authorise as authorise_diagnosis
 from kenshin.app.confirm import confirm_address
 from kenshin.cli._common import CliError, load, print_json, say
+from kenshin.cli._options import CodeArg, JsonOpt, WideOpt
 from kenshin.cli._state import STATE, console
-from kenshin.cli._tables import Cell, Column, fit_table
+from kenshin.cli._tables import Cell, Column, fit_table, named_columns
 from kenshin.cli._workflow import actor
 from kenshin.domain import (
     AddressAssignment,
@@ -33,10 +34,6 @@ from kenshin.store import AuditLog, now_utc
 app = typer.Typer(
     no_args_is_help=True,
 )
-
-CodeArg = Annotated[str, typer.Argument()]
-JsonOpt = Annotated[bool, typer.Option("--json")]
-WideOpt = Annotated[bool, typer.Option("--wide")]
 
 
 class TargetStatus(StrEnum):
@@ -211,15 +208,6 @@ def list_targets(
             )
 
 
-def _moment(text: str) -> datetime:
-    """ISO date-time; without a zone it is Japan time."""
-    try:
-        moment = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise CliError("intake.not_datetime", value=text) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=JST)
-
-
 @app.command("authorise")
 def authorise(
     code: CodeArg,
@@ -230,17 +218,13 @@ def authorise(
     approved_at: Annotated[str | None, typer.Option("--approved-at")] = None,
 ) -> None:
     """Record the authorisation of the remote diagnosis and its window."""
-    if (window_start is None) != (window_end is None):
-        raise CliError("cli.targets.window_pair")
-    when = _moment(approved_at) if approved_at else now_utc()
-    start = _moment(window_start) if window_start else None
-    end = _moment(window_end) if window_end else None
-
-    given = Authorisation(
-        approved_by=by,
-        document_ref=document,
-        approved_at=when,
-        window=(start, end) if start is not None and end is not None else None,
+    given = Authorisation.from_text(
+        by,
+        document,
+        approved_at=approved_at,
+        window_start=window_start,
+        window_end=window_end,
+        now=now_utc(),
     )
     authorise_diagnosis(STATE.store(), code, given, actor=actor())
     say("cli.targets.authorised", code=code, by=by.strip(), document=document.strip())
@@ -275,10 +259,8 @@ def history(
         return
     # the details are the long text that goes first, then who did it
     drops = {"details": 2, "actor": 1}
-    columns = [
-        Column(STATE.t(f"cli.targets.hcol.{c}"), drops.get(c, 0))
-        for c in ("at", "actor", "action", "targets", "details")
-    ]
+    names = ("at", "actor", "action", "targets", "details")
+    columns = named_columns(STATE.t, "cli.targets.hcol", names, drops)
     rows: list[list[Cell]] = [
         [
             e.at.astimezone(JST).strftime("%Y-%m-%d %H:%M"),

@@ -12,7 +12,8 @@ from rich.console import Console
 from rich.text import Text
 
 from kenshin.app.terminals import import_terminals
-from kenshin.cli._common import add_item, choice, edit_item, print_json, remove_item, say
+from kenshin.cli._common import add_item, add_remove_command, choice, edit_item, print_json, say
+from kenshin.cli._options import CodeArg, JsonOpt, KeyArg, Opt, WideOpt
 from kenshin.cli._state import STATE, console
 from kenshin.cli._tables import Cell, Column, fit_table
 from kenshin.cli._workflow import actor
@@ -35,12 +36,6 @@ from kenshin.terminals import (
 
 app = typer.Typer(no_args_is_help=True)
 
-CodeArg = Annotated[str, typer.Argument()]
-KeyArg = Annotated[str, typer.Argument()]
-Opt = Annotated[str | None, typer.Option()]
-WideOpt = Annotated[bool, typer.Option("--wide")]
-RoleHelp = "ehr, departmental, other."
-
 
 @app.command("add")
 def add(
@@ -60,7 +55,6 @@ def add(
         "location": location or "",
     }
     add_item(code, "terminals", item)
-    say("cli.saved", key=key, code=code)
 
 
 @app.command("edit")
@@ -68,7 +62,7 @@ def edit(
     code: CodeArg,
     key: KeyArg,
     hostname: Opt = None,
-    role: Annotated[str | None, typer.Option()] = None,
+    role: Opt = None,
     system: Opt = None,
     location: Opt = None,
 ) -> None:
@@ -84,14 +78,9 @@ def edit(
             "location": location,
         },
     )
-    say("cli.saved", key=key, code=code)
 
 
-@app.command("remove")
-def remove(code: CodeArg, key: KeyArg) -> None:
-    """Remove a terminal."""
-    remove_item(code, "terminals", key)
-    say("cli.removed", key=key, code=code)
+add_remove_command(app, "terminals", "Remove a terminal.")
 
 
 # -- the terminal survey itself: collector, import, results ---------------------------------
@@ -140,7 +129,7 @@ def import_files(
         typer.Argument(),
     ],
     add: Annotated[bool, typer.Option("--add")] = False,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Check each file, attach it to the engagement's terminal and evaluate it.
 
@@ -167,7 +156,7 @@ def import_files(
 @app.command("parse")
 def parse_files(
     files: Annotated[list[Path], typer.Argument()],
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: JsonOpt = False,
     as_of: Annotated[
         str | None,
         typer.Option("--as-of"),
@@ -220,7 +209,7 @@ _STATUS_STYLE = {"ok": "green", "warning": "yellow", "bad": "bold red", "unknown
 @app.command("show")
 def show(
     code: CodeArg,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: JsonOpt = False,
     wide: WideOpt = False,
 ) -> None:
     """Show a verdict per check for every terminal of the engagement."""

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from kenshin.cli._common import CliError, print_json, say
+from kenshin.cli._options import CodeArg, JsonOpt
 from kenshin.cli._state import STATE, console
 from kenshin.cli._workflow import actor, audit
 from kenshin.domain import AuditOutcome
@@ -29,7 +30,6 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-CodeArg = Annotated[str, typer.Argument()]
 DeviceArg = Annotated[str, typer.Argument()]
 
 
@@ -78,7 +78,7 @@ def put(
 @app.command("list")
 def list_entries(
     code: CodeArg,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Which devices have an account stored (never the account itself)."""
     key = load_key()

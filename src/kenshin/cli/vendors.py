@@ -6,13 +6,10 @@ from typing import Annotated, Any
 
 import typer
 
-from kenshin.cli._common import add_item, edit_item, remove_item, say
+from kenshin.cli._common import add_item, add_remove_command, edit_item
+from kenshin.cli._options import CodeArg, KeyArg, Opt
 
 app = typer.Typer(no_args_is_help=True)
-
-CodeArg = Annotated[str, typer.Argument()]
-KeyArg = Annotated[str, typer.Argument()]
-Opt = Annotated[str | None, typer.Option()]
 
 
 def _contact(name: str | None, email: str | None, phone: str | None) -> list[dict[str, Any]] | None:
@@ -27,7 +24,7 @@ def add(
     key: KeyArg,
     company: Annotated[str, typer.Option()],
     manages: Opt = None,
-    contact: Annotated[str | None, typer.Option()] = None,
+    contact: Opt = None,
     email: Opt = None,
     phone: Opt = None,
 ) -> None:
@@ -37,7 +34,6 @@ def add(
     if contacts:
         item["contacts"] = contacts
     add_item(code, "vendors", item)
-    say("cli.saved", key=key, code=code)
 
 
 @app.command("edit")
@@ -46,7 +42,7 @@ def edit(
     key: KeyArg,
     company: Opt = None,
     manages: Opt = None,
-    contact: Annotated[str | None, typer.Option()] = None,
+    contact: Opt = None,
     email: Opt = None,
     phone: Opt = None,
 ) -> None:
@@ -57,11 +53,6 @@ def edit(
         key,
         {"company": company, "manages": manages, "contacts": _contact(contact, email, phone)},
     )
-    say("cli.saved", key=key, code=code)
 
 
-@app.command("remove")
-def remove(code: CodeArg, key: KeyArg) -> None:
-    """Remove a vendor (only when no line or device refers to it)."""
-    remove_item(code, "vendors", key)
-    say("cli.removed", key=key, code=code)
+add_remove_command(app, "vendors", "Remove a vendor (only when no line or device refers to it).")

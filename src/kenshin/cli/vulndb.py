@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console, RenderableType
@@ -19,19 +21,17 @@ from rich.text import Text
 
 from kenshin.cli._common import CliError, print_json
 from kenshin.cli._jobs import on_workers, run_on_workers
+from kenshin.cli._options import JsonOpt, KbOpt, Opt, WideOpt
 from kenshin.cli._state import STATE, console
 from kenshin.cli._tables import Cell, Column, fit_table
 from kenshin.jobs import JobKind, JobSpec
-from kenshin.pipeline import vulndb_sources
 from kenshin.scope import current_actor
-from kenshin.vulndb import ProductQuery, VulnMatch, default_path, open_knowledge_base
-from kenshin.vulndb.update import SOURCES, update_knowledge_base
+from kenshin.vulndb import KnowledgeBase, ProductQuery, VulnMatch, default_path, open_knowledge_base
+from kenshin.vulndb.update import SOURCES, update_knowledge_base, update_sources
+
+T = TypeVar("T")
 
 app = typer.Typer(no_args_is_help=True)
-
-KbOpt = Annotated[Path | None, typer.Option("--kb")]
-JsonOpt = Annotated[bool, typer.Option("--json")]
-WideOpt = Annotated[bool, typer.Option("--wide")]
 
 
 def match_table(
@@ -101,7 +101,7 @@ def update(
         _updated(done["path"], results, as_json)
         return
     path = kb or default_path()
-    sources = vulndb_sources(
+    sources = update_sources(
         path,
         chosen,
         from_files=from_files,
@@ -124,14 +124,16 @@ def _updated(path: str, results: list[dict[str, Any]], as_json: bool) -> None:
     console.print(STATE.t("vulndb.update.done", path=path, **counts))
 
 
+def _ask(kb: Path | None, question: Callable[[KnowledgeBase], T]) -> T:
+    """Open the knowledge base, ask it one thing and close it again."""
+    with closing(open_knowledge_base(kb)) as base:
+        return question(base)
+
+
 @app.command("status")
 def status(kb: KbOpt = None, as_json: JsonOpt = False, wide: WideOpt = False) -> None:
     """What is loaded, how old it is, and how the last update ended."""
-    base = open_knowledge_base(kb)
-    try:
-        info = base.status()
-    finally:
-        base.close()
+    info = _ask(kb, lambda base: base.status())
     if as_json:
         print_json(info.to_dict())
         return
@@ -198,17 +200,14 @@ def match(
     vendor: Annotated[str, typer.Option()] = "",
     product: Annotated[str, typer.Option()] = "",
     version: Annotated[str, typer.Option()] = "",
-    cpe: Annotated[str | None, typer.Option()] = None,
+    cpe: Opt = None,
     kb: KbOpt = None,
     as_json: JsonOpt = False,
     wide: WideOpt = False,
 ) -> None:
     """Known vulnerabilities of a product version (what the scan checks call)."""
-    base = open_knowledge_base(kb)
-    try:
-        found = base.match(ProductQuery(vendor=vendor, product=product, version=version, cpe=cpe))
-    finally:
-        base.close()
+    query = ProductQuery(vendor=vendor, product=product, version=version, cpe=cpe)
+    found = _ask(kb, lambda base: base.match(query))
     if as_json:
         print_json([m.to_dict() for m in found])
         return

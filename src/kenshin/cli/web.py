@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from kenshin.cli._common import choice, print_json, say
+from kenshin.cli._options import JsonOpt, Opt
 from kenshin.cli._state import STATE
 
 app = typer.Typer(no_args_is_help=True)
@@ -73,10 +74,10 @@ def invite(
     email: Annotated[str, typer.Argument()],
     by: Annotated[str, typer.Option()],
     role: Annotated[str, typer.Option()] = "hospital",
-    engagement: Annotated[str | None, typer.Option()] = None,
-    vendor: Annotated[str | None, typer.Option()] = None,
+    engagement: Opt = None,
+    vendor: Opt = None,
     base_url: Annotated[str, typer.Option()] = "http://127.0.0.1:8000",
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Print a one-time invitation link for a hospital, vendor or surveyor user."""
     from kenshin.web import Accounts, Role

@@ -98,12 +98,7 @@ class _Builder:
     # -- texts ----------------------------------------------------------------------
 
     def holder(self, holder: ContractHolder) -> str:
-        if holder.vendor_key:
-            try:
-                return self.engagement.vendor(holder.vendor_key).company
-            except KeyError:
-                return holder.vendor_key
-        return holder.name or self.t(f"label.holder.{holder.kind.value}")
+        return self.engagement.holder_name(holder) or self.t(f"label.holder.{holder.kind.value}")
 
     def point_label(self, point: ConnectionPoint) -> str:
         rows = [

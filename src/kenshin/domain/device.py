@@ -10,9 +10,8 @@ from, so that vulnerabilities are matched once per device at the best version ev
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
-from kenshin.domain.enums import Confidence
+from kenshin.domain.enums import Confidence, RankedEnum
 from kenshin.net import cpe as cpe_text
 
 VERSION_UNKNOWN_CHECK = "vulnerability.version_unknown"
@@ -20,7 +19,7 @@ VERSION_UNKNOWN_CHECK = "vulnerability.version_unknown"
 the request workflow drafts a firmware request for its line from it."""
 
 
-class EvidenceSource(StrEnum):
+class EvidenceSource(RankedEnum):
     """Where a claim about a device came from, best first (``rank`` 0 is the best).
 
     A version the vendor reported (read off the device) or that someone read on the
@@ -32,18 +31,6 @@ class EvidenceSource(StrEnum):
     SNMP = "snmp"
     BANNER = "banner"
     INFERENCE = "inference"
-
-    @property
-    def rank(self) -> int:
-        return _SOURCE_ORDER.index(self)
-
-
-_SOURCE_ORDER = [
-    EvidenceSource.REPORTED,
-    EvidenceSource.SNMP,
-    EvidenceSource.BANNER,
-    EvidenceSource.INFERENCE,
-]
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from files, and every later stage reads them. Cross references use the human key
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from ipaddress import IPv4Address, IPv6Address
 
@@ -198,7 +198,7 @@ class Engagement:
     vendors: tuple[Vendor, ...] = ()
     connection_points: tuple[ConnectionPoint, ...] = ()
     devices: tuple[Device, ...] = ()
-    terminals: tuple[Terminal, ...] = field(default=())
+    terminals: tuple[Terminal, ...] = ()
 
     def point(self, key: str) -> ConnectionPoint:
         for point in self.connection_points:
@@ -211,6 +211,16 @@ class Engagement:
             if vendor.key == key:
                 return vendor
         raise KeyError(key)
+
+    def holder_name(self, holder: ContractHolder) -> str:
+        """Who holds a line or manages a device, by name: the vendor's company (its key
+        where the vendor is not on record), else the holder's own name (may be empty)."""
+        if holder.vendor_key:
+            try:
+                return self.vendor(holder.vendor_key).company
+            except KeyError:
+                return holder.vendor_key
+        return holder.name
 
     def devices_on(self, point_key: str) -> tuple[Device, ...]:
         return tuple(d for d in self.devices if point_key in d.connection_points)

@@ -10,6 +10,15 @@ from __future__ import annotations
 from enum import StrEnum
 
 
+class RankedEnum(StrEnum):
+    """A vocabulary listed from the most to the least pressing: its order is the sort order."""
+
+    @property
+    def rank(self) -> int:
+        """Sort key: 0 is the first member declared (the most pressing)."""
+        return type(self)._member_names_.index(self.name)
+
+
 class EngagementStatus(StrEnum):
     """Where an engagement stands in the survey."""
 
@@ -95,20 +104,12 @@ class FindingCategory(StrEnum):
     CONFIGURATION = "configuration"
 
 
-class Severity(StrEnum):
+class Severity(RankedEnum):
     CRITICAL = "critical"
     HIGH = "high"
     MEDIUM = "medium"
     LOW = "low"
     INFO = "info"
-
-    @property
-    def rank(self) -> int:
-        """Sort key: 0 is the most severe."""
-        return _SEVERITY_ORDER.index(self)
-
-
-_SEVERITY_ORDER = [Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.INFO]
 
 
 class FindingStatus(StrEnum):

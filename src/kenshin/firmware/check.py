@@ -10,6 +10,7 @@ from kenshin.domain import (
     Finding,
     FindingCategory,
     FindingSubject,
+    FirmwareStatus,
     Severity,
 )
 from kenshin.i18n import translate
@@ -17,6 +18,11 @@ from kenshin.vulndb import KnowledgeBase, VulnMatch
 
 _EDGE_ROLES = frozenset(
     {DeviceRole.ROUTER, DeviceRole.UTM, DeviceRole.FIREWALL, DeviceRole.VPN_GATEWAY}
+)
+# What the knowledge base could not match makes one configuration finding, named after
+# the status (only ``version_unknown`` carries matches: the KEV hints of the product).
+_NO_MATCH_STATUSES = frozenset(
+    {FirmwareStatus.NOT_COVERED, FirmwareStatus.UNKNOWN_PRODUCT, FirmwareStatus.VERSION_UNKNOWN}
 )
 
 
@@ -140,32 +146,12 @@ def check_device(device: Device, kb: KnowledgeBase) -> list[Finding]:
             )
         ]
     result = kb.check_firmware(device.vendor, device.model, device.firmware_version)
-    if result.status == "not_covered":
+    if result.status in _NO_MATCH_STATUSES:
         return [
             _configuration(
                 device,
-                "firmware.not_covered",
-                "vulndb.fw.finding.not_covered_title",
-                result.message_ja,
-                result.message_en,
-            )
-        ]
-    if result.status == "unknown_product":
-        return [
-            _configuration(
-                device,
-                "firmware.unknown_product",
-                "vulndb.fw.finding.unknown_product_title",
-                result.message_ja,
-                result.message_en,
-            )
-        ]
-    if result.status == "version_unknown":
-        return [
-            _configuration(
-                device,
-                "firmware.version_unknown",
-                "vulndb.fw.finding.version_unknown_title",
+                f"firmware.{result.status.value}",
+                f"vulndb.fw.finding.{result.status.value}_title",
                 result.message_ja,
                 result.message_en,
                 result.matches,

@@ -9,7 +9,7 @@ reads a version - a clear "not recognised" naming the nearest vendor kenshin kno
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from kenshin.domain import Confidence
 from kenshin.firmware.recognisers import (
@@ -49,7 +49,7 @@ class ParsedDeviceOutput:
     confidence: Confidence | None = None
     message_ja: str = ""
     message_en: str = ""
-    candidates: tuple[Recognised, ...] = field(default=())
+    candidates: tuple[Recognised, ...] = ()
     version_line: str = ""
     kind: str = ""
     wan: tuple[WanAddress, ...] = ()

@@ -310,7 +310,6 @@ class WebIdentity:
     cpe: tuple[str, ...]
     extra: tuple[tuple[str, str], ...]
     evidence: str
-    inferred: bool = False
 
 
 def identify_web(view: WebView, knowledge: Knowledge) -> WebIdentity | None:

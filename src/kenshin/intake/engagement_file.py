@@ -13,9 +13,10 @@ import io
 import re
 from collections.abc import Sequence
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import ValidationError
 from ruamel.yaml import YAML
@@ -32,6 +33,11 @@ from kenshin.intake.engagement_schema import (
     EngagementModel,
     HolderModel,
 )
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+Item = TypeVar("Item", bound="DataclassInstance")
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 
@@ -387,6 +393,12 @@ def _holder(value: HolderModel) -> d.ContractHolder:
     return d.ContractHolder(value.kind, value.vendor, value.name)
 
 
+def _from_model(kind: type[Item], model: Any, **given: Any) -> Item:
+    """A domain item from its file model: the fields the two share by name, ``given`` the rest."""
+    names = [f.name for f in fields(kind)]
+    return kind(**{name: given[name] if name in given else getattr(model, name) for name in names})
+
+
 def _to_domain(model: EngagementModel) -> d.Engagement:
     inst = model.institution
     return d.Engagement(
@@ -418,14 +430,9 @@ def _to_domain(model: EngagementModel) -> d.Engagement:
             d.Vendor(v.key, v.company, _contacts(v.contacts), v.manages) for v in model.vendors
         ),
         connection_points=tuple(
-            d.ConnectionPoint(
-                key=p.key,
-                name=p.name,
-                kind=p.kind,
-                in_ehr_scope=p.in_ehr_scope,
-                scope_reason=p.scope_reason,
-                internet_reachable=p.internet_reachable,
-                carrier=p.carrier,
+            _from_model(
+                d.ConnectionPoint,
+                p,
                 contract_holder=_holder(p.contract_holder),
                 addresses=tuple(
                     d.GlobalAddress(
@@ -439,24 +446,15 @@ def _to_domain(model: EngagementModel) -> d.Engagement:
                     )
                     for a in p.addresses
                 ),
-                description=p.description,
             )
             for p in model.connection_points
         ),
         devices=tuple(
-            d.Device(
-                key=v.key,
-                name=v.name,
-                role=v.role,
-                vendor=v.vendor,
-                model=v.model,
-                firmware_version=v.firmware_version,
-                firmware_version_normalised=v.firmware_version_normalised,
-                version_source=v.version_source,
-                version_unavailable_reason=v.version_unavailable_reason,
+            _from_model(
+                d.Device,
+                v,
                 connection_points=tuple(v.connection_points),
                 managed_by=_holder(v.managed_by),
-                notes=v.notes,
             )
             for v in model.devices
         ),
@@ -484,6 +482,23 @@ def _contacts_doc(contacts: Sequence[d.Contact]) -> list[dict[str, Any]]:
         _drop_empty({"name": c.name, "role": c.role, "email": c.email, "phone": c.phone})
         for c in contacts
     ]
+
+
+def _item_doc(item: Any, **given: Any) -> dict[str, Any]:
+    """A connection point, device or terminal as its file writes it: the fields in the domain
+    type's order, enums as values, tuples as lists, holders as documents; ``given`` holds the
+    fields that need more than that."""
+    document: dict[str, Any] = {}
+    for f in fields(item):
+        value = given[f.name] if f.name in given else getattr(item, f.name)
+        if isinstance(value, Enum):
+            value = value.value
+        elif isinstance(value, tuple):
+            value = list(value)
+        elif isinstance(value, d.ContractHolder):
+            value = _holder_doc(value)
+        document[f.name] = value
+    return _drop_empty(document)
 
 
 def to_document(engagement: d.Engagement) -> dict[str, Any]:
@@ -534,66 +549,27 @@ def to_document(engagement: d.Engagement) -> dict[str, Any]:
         for v in engagement.vendors
     ]
     document["connection_points"] = [
-        _drop_empty(
-            {
-                "key": p.key,
-                "name": p.name,
-                "kind": p.kind.value,
-                "in_ehr_scope": p.in_ehr_scope,
-                "scope_reason": p.scope_reason,
-                "internet_reachable": p.internet_reachable,
-                "carrier": p.carrier,
-                "contract_holder": _holder_doc(p.contract_holder),
-                "addresses": [
-                    _drop_empty(
-                        {
-                            "address": str(a.address),
-                            "assignment": a.assignment.value,
-                            "confirmations": [
-                                {"confirmed_at": c.confirmed_at, "confirmed_by": c.confirmed_by}
-                                for c in a.confirmations
-                            ],
-                            "note": a.note,
-                        }
-                    )
-                    for a in p.addresses
-                ],
-                "description": p.description,
-            }
+        _item_doc(
+            p,
+            addresses=[
+                _drop_empty(
+                    {
+                        "address": str(a.address),
+                        "assignment": a.assignment.value,
+                        "confirmations": [
+                            {"confirmed_at": c.confirmed_at, "confirmed_by": c.confirmed_by}
+                            for c in a.confirmations
+                        ],
+                        "note": a.note,
+                    }
+                )
+                for a in p.addresses
+            ],
         )
         for p in engagement.connection_points
     ]
-    document["devices"] = [
-        _drop_empty(
-            {
-                "key": v.key,
-                "name": v.name,
-                "role": v.role.value,
-                "vendor": v.vendor,
-                "model": v.model,
-                "firmware_version": v.firmware_version,
-                "firmware_version_normalised": v.firmware_version_normalised,
-                "version_source": v.version_source.value if v.version_source else None,
-                "version_unavailable_reason": v.version_unavailable_reason,
-                "connection_points": list(v.connection_points),
-                "managed_by": _holder_doc(v.managed_by),
-                "notes": v.notes,
-            }
-        )
-        for v in engagement.devices
-    ]
-    document["terminals"] = [
-        _drop_empty(
-            {
-                "key": t.key,
-                "hostname": t.hostname,
-                "role": t.role.value,
-                "system": t.system,
-                "location": t.location,
-            }
-        )
-        for t in engagement.terminals
-    ]
+    document["devices"] = [_item_doc(v) for v in engagement.devices]
+    document["terminals"] = [_item_doc(t) for t in engagement.terminals]
     return document
 
 

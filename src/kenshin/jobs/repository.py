@@ -18,6 +18,12 @@ from kenshin.jobs.model import JobError, JobKind, JobSpec, JobState, JobStatus
 from kenshin.store.models_jobs import JobRow
 
 MESSAGE_LIMIT = 2000
+_ENDED = [s.value for s in JobState if s.finished]
+
+
+def _texts(values: Mapping[str, object] | None) -> dict[str, str]:
+    """A JSON object as the text-to-text mapping jobs carry (parameters, results)."""
+    return {str(k): str(v) for k, v in (values or {}).items()}
 
 
 def _status(row: JobRow) -> JobStatus:
@@ -26,7 +32,7 @@ def _status(row: JobRow) -> JobStatus:
         spec=JobSpec(
             kind=JobKind(row.kind),
             engagement_code=row.engagement_code,
-            params={str(k): str(v) for k, v in (row.params or {}).items()},
+            params=_texts(row.params),
             requested_by=row.requested_by,
         ),
         state=JobState(row.state),
@@ -35,7 +41,7 @@ def _status(row: JobRow) -> JobStatus:
         created_at=as_utc(row.created_at),
         started_at=as_utc(row.started_at),
         finished_at=as_utc(row.finished_at),
-        result={str(k): str(v) for k, v in (row.result or {}).items()},
+        result=_texts(row.result),
         error=row.error,
     )
 
@@ -119,14 +125,7 @@ class JobRepository:
         values: dict[str, object] = {"state": state.value}
         if message:
             values["message"] = message[:MESSAGE_LIMIT]
-        self.session.execute(
-            update(JobRow)
-            .where(
-                JobRow.id == job_id,
-                JobRow.state.not_in([s.value for s in JobState if s.finished]),
-            )
-            .values(**values)
-        )
+        self._update_unfinished(job_id, values)
 
     def finish(
         self,
@@ -144,17 +143,16 @@ class JobRepository:
             "error": error[:MESSAGE_LIMIT],
         }
         if result is not None:
-            values["result"] = {str(k): str(v) for k, v in result.items()}
+            values["result"] = _texts(result)
         if state is JobState.SUCCEEDED:
             values["progress"] = 1.0
         if message:
             values["message"] = message[:MESSAGE_LIMIT]
+        return self._update_unfinished(job_id, values)
+
+    def _update_unfinished(self, job_id: str, values: Mapping[str, object]) -> bool:
+        """Set ``values`` on a job that has not ended; False when it had."""
         done = self.session.execute(
-            update(JobRow)
-            .where(
-                JobRow.id == job_id,
-                JobRow.state.not_in([s.value for s in JobState if s.finished]),
-            )
-            .values(**values)
+            update(JobRow).where(JobRow.id == job_id, JobRow.state.not_in(_ENDED)).values(**values)
         )
         return bool(getattr(done, "rowcount", 0))

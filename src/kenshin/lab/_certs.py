@@ -36,6 +36,24 @@ def _write_key(key: PrivateKey, path: Path, fmt: serialization.PrivateFormat) ->
     path.chmod(0o600)
 
 
+def _self_signed(
+    name: x509.Name,
+    key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey,
+    not_before: dt.datetime,
+    not_after: dt.datetime,
+) -> x509.CertificateBuilder:
+    """A certificate that is its own issuer (the lab CA, an old appliance); the caller signs it."""
+    return (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(not_before)
+        .not_valid_after(not_after)
+    )
+
+
 @dataclass
 class LabCA:
     key: ec.EllipticCurvePrivateKey
@@ -47,13 +65,7 @@ class LabCA:
         now = dt.datetime.now(dt.UTC)
         name = _name("kenshin test lab CA", "kenshin test lab")
         cert = (
-            x509.CertificateBuilder()
-            .subject_name(name)
-            .issuer_name(name)
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(days=1))
-            .not_valid_after(now + dt.timedelta(days=30))
+            _self_signed(name, key, now - dt.timedelta(days=1), now + dt.timedelta(days=30))
             .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
             .add_extension(
                 x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False
@@ -121,14 +133,8 @@ def write_old_certificate(common_name: str, cert_path: Path, key_path: Path) -> 
     key = rsa.generate_private_key(public_exponent=65537, key_size=1024)  # noqa: S505 - on purpose
     now = dt.datetime.now(dt.UTC)
     name = _name(common_name, "kenshin test lab (old)")
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=3 * 365))
-        .not_valid_after(now - dt.timedelta(days=365))
+    builder = _self_signed(
+        name, key, now - dt.timedelta(days=3 * 365), now - dt.timedelta(days=365)
     )
     # SHA-256: cryptography (>= 45) no longer signs with SHA-1.
     cert = builder.sign(key, hashes.SHA256())

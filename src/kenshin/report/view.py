@@ -8,7 +8,7 @@ so they always agree.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from kenshin.assess import load_checklist
 from kenshin.report.fixes import device_fixes
@@ -66,13 +66,7 @@ def build_view(report: ReportInput, lang: str) -> ReportView:
     items = finding_items(context)
     by_id = {item.id: item for item in items}
     return ReportView(
-        lang=context.lang,
-        input=context.input,
-        findings=context.findings,
-        checklist=context.checklist,
-        checklist_results=context.checklist_results,
-        addresses=context.addresses,
-        fixes=context.fixes,
+        **{f.name: getattr(context, f.name) for f in fields(ViewContext)},
         items=items,
         cover=build_cover(context),
         summary=build_summary(context, items),

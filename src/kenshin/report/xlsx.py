@@ -218,17 +218,16 @@ def _devices_sheet(view: ReportView, sheet: Worksheet) -> None:
             (t("report.col.manager"), 24),
         ],
     )
-    firmware = {row.key: row for row in view.firmware.rows or ()}
     rows = []
     for device in view.points.devices:
-        row = firmware.get(device.key)
+        row = device.firmware
         rows.append(
             (
                 device.key,
                 device.name,
                 f"{device.vendor} {device.model}",
-                device.version,
-                device.source,
+                device.version.text,
+                device.version.source,
                 row.status_label if row else t("report.not_done"),
                 ", ".join(row.cves) if row else None,
                 "KEV" if row and row.kev else None,

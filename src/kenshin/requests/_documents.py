@@ -405,8 +405,10 @@ def read_answer_workbook(path: Path) -> list[AnsweredRow]:
         raise IntakeError("hearing.invalid_sheet", problems)
     answered: list[AnsweredRow] = []
 
-    def cell_name(name: str, row: int) -> str:
-        return f"{ANSWER_SHEET}!{get_column_letter(columns[name])}{row}"
+    def refuse(name: str, row: int, key: str, value: str, *extra: tuple[str, str]) -> None:
+        """Note a cell that cannot be read, with its value (and ``extra``) for the message."""
+        cell = f"{ANSWER_SHEET}!{get_column_letter(columns[name])}{row}"
+        problems.append(Problem((cell,), None, key, (("value", value), *extra)))
 
     for row in range(ANSWER_HEADER_ROW + 1, min(sheet.max_row, 2000) + 1):
         values = {
@@ -420,24 +422,13 @@ def read_answer_workbook(path: Path) -> list[AnsweredRow]:
         try:
             number = parse_ref(values["ref"])
         except Exception:
-            problems.append(
-                Problem(
-                    (cell_name("ref", row),), None, "requests.bad_ref", (("value", values["ref"]),)
-                )
-            )
+            refuse("ref", row, "requests.bad_ref", values["ref"])
             continue
         wan_ip = None
         if not is_unknown(values["wan_ip"]):
             wan_ip = parse_address(values["wan_ip"])
             if wan_ip is None:
-                problems.append(
-                    Problem(
-                        (cell_name("wan_ip", row),),
-                        None,
-                        "hearing.bad_ip",
-                        (("value", values["wan_ip"]),),
-                    )
-                )
+                refuse("wan_ip", row, "hearing.bad_ip", values["wan_ip"])
                 continue
         assignment = None
         if not is_unknown(values["assignment"]):
@@ -450,13 +441,12 @@ def read_answer_workbook(path: Path) -> list[AnsweredRow]:
                 if values["assignment"] in labels or values["assignment"].lower() in labels:
                     assignment = member
             if assignment is None:
-                problems.append(
-                    Problem(
-                        (cell_name("assignment", row),),
-                        None,
-                        "hearing.bad_choice",
-                        (("value", values["assignment"]), ("allowed", "固定IP、動的IP")),
-                    )
+                refuse(
+                    "assignment",
+                    row,
+                    "hearing.bad_choice",
+                    values["assignment"],
+                    ("allowed", "固定IP、動的IP"),
                 )
                 continue
             if assignment is AddressAssignment.UNKNOWN:

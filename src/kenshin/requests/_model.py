@@ -7,7 +7,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from ipaddress import IPv4Address, IPv6Address
 
-from kenshin.domain import AddressAssignment, HolderKind
+from kenshin.domain import AddressAssignment, ContractHolder
 from kenshin.errors import KenshinError
 
 DEFAULT_DUE_DAYS = 10
@@ -55,11 +55,8 @@ class Want(StrEnum):
     ISP = "isp"
 
 
-@dataclass(frozen=True)
-class Recipient:
-    kind: HolderKind
-    vendor_key: str | None = None
-    name: str = ""
+Recipient = ContractHolder
+"""Whom a request goes to: whoever manages the device or holds the line contract."""
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,6 @@ from kenshin.domain import (
     AddressAssignment,
     ConnectionKind,
     ConnectionPoint,
-    ContractHolder,
     Device,
     DeviceRole,
     Engagement,
@@ -58,16 +57,15 @@ def edge_device(engagement: Engagement, point_key: str) -> Device | None:
     return devices[0] if devices else None
 
 
-def _recipient(holder: ContractHolder) -> Recipient:
-    return Recipient(holder.kind, holder.vendor_key, holder.name)
-
-
 def _device_recipient(device: Device, point: ConnectionPoint | None) -> Recipient:
-    if device.managed_by.kind is not HolderKind.HOSPITAL:
-        return _recipient(device.managed_by)
-    if point is not None and point.contract_holder.kind is HolderKind.VENDOR:
-        return _recipient(point.contract_holder)
-    return _recipient(device.managed_by)
+    """The device's manager, or the line's vendor where the hospital manages the device."""
+    if (
+        device.managed_by.kind is HolderKind.HOSPITAL
+        and point is not None
+        and point.contract_holder.kind is HolderKind.VENDOR
+    ):
+        return point.contract_holder
+    return device.managed_by
 
 
 def plan_requests(engagement: Engagement, undetermined: Iterable[str] = ()) -> list[RequestDraft]:
@@ -116,9 +114,7 @@ def plan_requests(engagement: Engagement, undetermined: Iterable[str] = ()) -> l
             continue
         edge = edge_device(engagement, point.key)
         if edge is None:
-            drafts.append(
-                RequestDraft(None, point.key, _recipient(point.contract_holder), point_wants)
-            )
+            drafts.append(RequestDraft(None, point.key, point.contract_holder, point_wants))
         else:  # the edge device's own request was about another of its lines
             drafts.append(
                 RequestDraft(edge.key, point.key, _device_recipient(edge, point), point_wants)

@@ -42,6 +42,10 @@ def _answer(data: dict[str, str]) -> Answer | None:
     )
 
 
+def _recipient(row: VendorRequestRow) -> Recipient:
+    return Recipient(HolderKind(row.recipient_kind), row.recipient_vendor_key, row.recipient_name)
+
+
 def _to_domain(code: str, row: VendorRequestRow, numbers: dict[int, int]) -> VendorRequest:
     created = as_utc(row.created_at)
     assert created is not None
@@ -52,9 +56,7 @@ def _to_domain(code: str, row: VendorRequestRow, numbers: dict[int, int]) -> Ven
         point_key=row.point_key,
         path=RequestPath(row.path),
         state=RequestState(row.state),
-        recipient=Recipient(
-            HolderKind(row.recipient_kind), row.recipient_vendor_key, row.recipient_name
-        ),
+        recipient=_recipient(row),
         wants=tuple(Want(w) for w in row.wants),
         created_at=created,
         due_date=row.due_date,
@@ -272,9 +274,7 @@ class RequestRepository:
             draft = RequestDraft(
                 row.device_key,
                 row.point_key,
-                Recipient(
-                    HolderKind(row.recipient_kind), row.recipient_vendor_key, row.recipient_name
-                ),
+                _recipient(row),
                 tuple(Want(w) for w in row.wants),
             )
             engagement_id = row.engagement_id

@@ -38,7 +38,7 @@ from kenshin.scan.pacing import (
     TokenBucket,
 )
 from kenshin.scan.settings import ScanSettings, TcpMode
-from kenshin.scan.tcp_syn import SynScan, syn_available, syn_scan, tcp_syn_scan
+from kenshin.scan.tcp_syn import SynScan, syn_available, syn_scan
 from kenshin.scope import AuditSink, Gate, Scope, current_actor
 
 if TYPE_CHECKING:  # imported where used: a SYN scan needs neither (nor asyncio, nor YAML)
@@ -347,18 +347,7 @@ async def run_scan(
             if note:
                 run.notes.append(note)
             if run.mode is TcpMode.SYN:
-                await _draining(
-                    tcp_syn_scan(
-                        run.collector.tables[Protocol.TCP],
-                        settings,
-                        run.gate,
-                        stop,
-                        run.collector.tcp_note,
-                        pacer(settings, count, run.changes),
-                        target_pacing(settings, count),
-                    ),
-                    run.collector,
-                )
+                await _draining(run.syn().in_thread(), run.collector)
             else:
                 from kenshin.scan.tcp_connect import tcp_connect_scan
 

@@ -25,29 +25,31 @@ class TcpMode(StrEnum):
 
 @dataclass(frozen=True)
 class ScanSettings:
-    profile: str
-    rate: float
+    """The defaults are the hospital profile, what a real survey uses."""
+
+    profile: str = "hospital"
+    rate: float = 6000.0  # the fleet: 20 addresses at their full rate, about 3 Mbit/s of probes
     """Probes (packets or connection attempts) per second, all hosts together: the cap of
     the scanning machine's whole fleet of targets (its uplink), not a target's limit."""
-    global_concurrency: int
+    global_concurrency: int = 64
     """Connection attempts in flight at once, all hosts together (connect mode)."""
-    per_host_concurrency: int
+    per_host_concurrency: int = 8
     """Connection attempts in flight at once towards one host (connect mode)."""
-    initial_timeout: float
+    initial_timeout: float = 2.0
     """Seconds to wait for an answer before any round-trip time was measured."""
-    min_timeout: float
-    max_timeout: float
-    retries: int
+    min_timeout: float = 0.5
+    max_timeout: float = 5.0
+    retries: int = 1
     """Extra tries for a probe that got no answer at all (never for answered ones)."""
-    udp_wait: float
+    udp_wait: float = 3.0
     """Seconds to keep listening for UDP replies and ICMP errors after the last probe."""
     max_reply_bytes: int = 4096
     """Bytes read from any one reply (memory per probe is capped by this)."""
-    target_rate: float = 1_000_000.0
+    target_rate: float = 300.0
     """Probes per second towards any one address at most, enforced per address
     (``TargetPacing``): a scan of N addresses may send ``min(rate, target_rate × N)`` in
     all, so the fleet's throughput grows with its targets while each target's stays put."""
-    adaptive: bool = False
+    adaptive: bool = True
     """Lower the rate on loss or ICMP rate limiting and raise it back (``AdaptiveRate``)."""
 
     def ceiling(self, targets: int) -> float:
@@ -90,21 +92,10 @@ class ScanSettings:
         return {k: str(v) for k, v in asdict(self).items()}
 
 
-HOSPITAL = ScanSettings(
-    profile="hospital",
-    rate=6000.0,  # the fleet: 20 addresses at their full rate, about 3 Mbit/s of probes
-    global_concurrency=64,
-    per_host_concurrency=8,
-    initial_timeout=2.0,
-    min_timeout=0.5,
-    max_timeout=5.0,
-    retries=1,
-    udp_wait=3.0,
-    target_rate=300.0,
-    adaptive=True,
-).validate()
+HOSPITAL = ScanSettings().validate()
 
-LAB = ScanSettings(
+LAB = replace(
+    HOSPITAL,
     profile="lab",
     rate=200_000.0,
     global_concurrency=8192,
@@ -112,8 +103,9 @@ LAB = ScanSettings(
     initial_timeout=0.5,
     min_timeout=0.15,
     max_timeout=1.5,
-    retries=1,
     udp_wait=1.0,
+    target_rate=1_000_000.0,
+    adaptive=False,
 ).validate()
 
 PROFILES: dict[str, ScanSettings] = {"hospital": HOSPITAL, "lab": LAB}

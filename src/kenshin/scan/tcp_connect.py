@@ -83,26 +83,32 @@ class _Probe:
     deadline: float
 
 
+@dataclass(frozen=True)
+class _Shared:
+    """What every part (event loop) of one connect scan shares."""
+
+    gate: Gate
+    stop: EmergencyStop
+    bucket: TokenBucket
+    spacing: TargetPacing | None
+    skip: Collection[tuple[str, int]]
+
+
 class _Pump:
     def __init__(
         self,
         loop: asyncio.AbstractEventLoop,
         hosts: list[_Host],
         settings: ScanSettings,
-        gate: Gate,
-        stop: EmergencyStop,
         emit: ResultSink,
         total_limit: int,
-        spacing: TargetPacing | None = None,
+        shared: _Shared,
     ) -> None:
         self.loop = loop
-        self.spacing = spacing
         self.settings = settings
-        self.gate = gate
-        self.stop = stop
         self.emit = emit
         self.total_limit = total_limit
-        self.bucket = TokenBucket(settings.rate)
+        self.shared = shared
         self.ready: deque[_Host] = deque(h for h in hosts if h.has_work())
         self.flight: dict[int, _Probe] = {}
         self.done: asyncio.Future[None] = loop.create_future()
@@ -129,13 +135,13 @@ class _Pump:
             self._fail(exc)
 
     def _launch(self) -> None:
-        if self.stop.is_set():
+        if self.shared.stop.is_set():
             self._finish_if_idle(force=True)
             return
         not_due: float | None = None  # the soonest a target held back by its spacing is due
         passed = 0  # hosts looked at in a row without starting a probe
         while self.ready and len(self.flight) < self.total_limit:
-            if self.stop.is_set():
+            if self.shared.stop.is_set():
                 self._finish_if_idle(force=True)
                 return
             host = self.ready.popleft()
@@ -145,15 +151,16 @@ class _Pump:
                     if all(h.in_flight >= self.settings.per_host_concurrency for h in self.ready):
                         break
                 continue
-            wait = self.bucket.reserve()
+            wait = self.shared.bucket.reserve()
             if wait > 0:
-                self.bucket.reserve(-1)  # give the token back; try again when it is due
+                self.shared.bucket.reserve(-1)  # give the token back; try again when it is due
                 self.ready.appendleft(host)
                 self._schedule_launch(wait)
                 return
-            due = self.spacing.take(host.index) if self.spacing is not None else 0.0
+            spacing = self.shared.spacing
+            due = spacing.take(host.index) if spacing is not None else 0.0
             if due > 0:  # this target had its share for now: the others may go first
-                self.bucket.reserve(-1)
+                self.shared.bucket.reserve(-1)
                 self.ready.append(host)
                 not_due = due if not_due is None else min(not_due, due)
                 passed += 1
@@ -174,7 +181,7 @@ class _Pump:
             self.loop.call_later(delay, self.launch)
 
     def _start(self, host: _Host, port: int, attempt: int) -> None:
-        self.gate.permit(host.address)
+        self.shared.gate.permit(host.address)
         sock = socket.socket(host.family, socket.SOCK_STREAM)
         sock.setblocking(False)
         started = time.monotonic()
@@ -217,7 +224,7 @@ class _Pump:
             probe.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER)  # RST, no TIME_WAIT
         probe.sock.close()
         if answered and (code in (0, errno.ECONNREFUSED) or code in _FILTER_ERRNOS):
-            self.bucket.observe(answered=1, dropped=1 if probe.attempt else 0)
+            self.shared.bucket.observe(answered=1, dropped=1 if probe.attempt else 0)
         if code == 0 and answered:
             host.rtt.add(time.monotonic() - probe.started)
             self.emit(host.address, Protocol.TCP, probe.port, PortState.OPEN, "syn-ack")
@@ -289,35 +296,31 @@ async def _scan_part(
     targets: Sequence[str],
     ports: Sequence[int],
     settings: ScanSettings,
-    gate: Gate,
-    stop: EmergencyStop,
     emit: ResultSink,
-    skip: Collection[tuple[str, int]],
-    bucket: TokenBucket,
     total_limit: int,
-    spacing: TargetPacing | None = None,
+    shared: _Shared,
 ) -> None:
     loop = asyncio.get_running_loop()
-    shared = list(ports)  # one port list for every host that has nothing to skip
+    skip = shared.skip
+    every = list(ports)  # one port list for every host that has nothing to skip
     hosts = [
         _Host(
             address,
             family_of(address),
-            [p for p in ports if (address, p) not in skip] if skip else shared,
+            [p for p in ports if (address, p) not in skip] if skip else every,
             RttEstimator(settings.initial_timeout, settings.min_timeout, settings.max_timeout),
             index,
         )
         for index, address in enumerate(targets)
     ]
-    pump = _Pump(loop, hosts, settings, gate, stop, emit, total_limit, spacing)
-    pump.bucket = bucket
+    pump = _Pump(loop, hosts, settings, emit, total_limit, shared)
     pump.launch()
     try:
         while not pump.done.done():
             await asyncio.wait({pump.done}, timeout=0.02)
             if pump.done.done():
                 break
-            if stop.is_set():
+            if pump.shared.stop.is_set():
                 pump._finish_if_idle(force=True)
                 break
             pump.sweep()
@@ -354,12 +357,12 @@ async def tcp_connect_scan(
     total_limit = max(1, min(settings.global_concurrency, available - 256))
     for address in targets:
         gate.permit(address)  # refuse before any packet, not half-way through
-    bucket = bucket if bucket is not None else TokenBucket(settings.rate)
+    shared = _Shared(
+        gate, stop, bucket if bucket is not None else TokenBucket(settings.rate), spacing, skip
+    )
     parts = max(1, min(THREADS, os.cpu_count() or 1))
     if parts == 1 or len(targets) * len(ports) < _SPLIT_FROM or settings.per_host_concurrency < 2:
-        await _scan_part(
-            targets, ports, settings, gate, stop, emit, skip, bucket, total_limit, spacing
-        )
+        await _scan_part(targets, ports, settings, emit, total_limit, shared)
         return
     share = replace(
         settings,
@@ -376,20 +379,8 @@ async def tcp_connect_scan(
 
     def work(part: int) -> None:
         try:
-            asyncio.run(
-                _scan_part(
-                    targets,
-                    ports[part::parts],
-                    share,
-                    gate,
-                    stop,
-                    hand_over,
-                    skip,
-                    bucket,
-                    max(1, total_limit // parts),
-                    spacing,
-                )
-            )
+            limit = max(1, total_limit // parts)
+            asyncio.run(_scan_part(targets, ports[part::parts], share, hand_over, limit, shared))
         except BaseException as exc:
             errors.append(exc)
             stop.trigger()

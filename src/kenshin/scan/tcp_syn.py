@@ -450,6 +450,12 @@ class SynScan:
         for i, why in self.unreachable:
             self._fill(range(i, i + 1), outcomes.code(PortState.FILTERED, why))
 
+    async def in_thread(self) -> bool:
+        """``run`` in a thread, so an event loop keeps serving while the scan sends."""
+        import asyncio  # here: a SYN scan from synchronous code needs no event loop
+
+        return await asyncio.to_thread(self.run)
+
     def run(self) -> bool:
         """Scan; returns False when the emergency stop cut it short."""
         self._mark_unreachable()
@@ -527,22 +533,6 @@ def syn_scan(
         bucket=bucket,
         spacing=spacing,
     )
-
-
-async def tcp_syn_scan(
-    table: PortTable,
-    settings: ScanSettings,
-    gate: Gate,
-    stop: EmergencyStop,
-    notify: Callable[[int, int], None] | None = None,
-    bucket: TokenBucket | None = None,
-    spacing: TargetPacing | None = None,
-) -> bool:
-    """``syn_scan`` run in a thread from an event loop; False when stopped."""
-    import asyncio
-
-    scan = syn_scan(table, settings, gate, stop, notify, bucket, spacing)
-    return await asyncio.to_thread(scan.run)
 
 
 def _ipv4(address: str) -> IPv4Address | None:

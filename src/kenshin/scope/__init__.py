@@ -18,9 +18,7 @@ from kenshin.scope.audit import (
     SCAN_ACTION,
     AuditSink,
     current_actor,
-    scan_ended,
     scan_refused,
-    scan_started,
 )
 from kenshin.scope.confirmation import (
     CONFIRM_ACTION,
@@ -51,9 +49,7 @@ __all__ = [
     "adhoc_scope",
     "current_actor",
     "lab_targets_enabled",
-    "scan_ended",
     "scan_refused",
-    "scan_started",
     "scope_for_engagement",
     "with_confirmation",
 ]

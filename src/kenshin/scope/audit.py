@@ -35,7 +35,7 @@ def current_actor() -> str:
         return "unknown"
 
 
-def _event(
+def event(
     actor: str,
     action: str,
     outcome: AuditOutcome,
@@ -43,6 +43,7 @@ def _event(
     targets: Sequence[str],
     details: Mapping[str, object],
 ) -> AuditEvent:
+    """One record; details are kept as text so every sink stores them alike."""
     return AuditEvent(
         actor=actor,
         action=action,
@@ -54,31 +55,6 @@ def _event(
     )
 
 
-def scan_started(
-    sink: AuditSink,
-    *,
-    actor: str,
-    engagement_code: str | None,
-    targets: Sequence[str],
-    options: Mapping[str, object],
-    action: str = SCAN_ACTION,
-) -> None:
-    sink(_event(actor, action, AuditOutcome.STARTED, engagement_code, targets, options))
-
-
-def scan_ended(
-    sink: AuditSink,
-    *,
-    actor: str,
-    engagement_code: str | None,
-    targets: Sequence[str],
-    outcome: AuditOutcome,
-    counts: Mapping[str, object],
-    action: str = SCAN_ACTION,
-) -> None:
-    sink(_event(actor, action, outcome, engagement_code, targets, counts))
-
-
 def scan_refused(
     sink: AuditSink,
     *,
@@ -88,4 +64,4 @@ def scan_refused(
     reason: str,
     action: str = SCAN_ACTION,
 ) -> None:
-    sink(_event(actor, action, AuditOutcome.REFUSED, engagement_code, targets, {"reason": reason}))
+    sink(event(actor, action, AuditOutcome.REFUSED, engagement_code, targets, {"reason": reason}))

@@ -79,40 +79,28 @@ class Gate:
             try:
                 self.scope.check(address)
             except ScopeError as refusal:
-                trail.scan_refused(
-                    self.audit,
-                    actor=self.actor,
-                    engagement_code=self.scope.engagement_code,
-                    targets=tuple(addresses),
-                    reason=refusal.message("en"),
-                    action=self.action,
-                )
+                self._record(AuditOutcome.REFUSED, addresses, {"reason": refusal.message("en")})
                 raise
             self._allowed.add(address)
 
     def started(self, targets: Sequence[str], options: Mapping[str, object]) -> None:
         """Audit the start of a probe run on ``targets`` (already permitted)."""
-        trail.scan_started(
-            self.audit,
-            actor=self.actor,
-            engagement_code=self.scope.engagement_code,
-            targets=targets,
-            options=options,
-            action=self.action,
-        )
+        self._record(AuditOutcome.STARTED, targets, options)
 
     def ended(
         self, targets: Sequence[str], outcome: AuditOutcome, counts: Mapping[str, object]
     ) -> None:
         """Audit how a probe run on ``targets`` ended."""
-        trail.scan_ended(
-            self.audit,
-            actor=self.actor,
-            engagement_code=self.scope.engagement_code,
-            targets=targets,
-            outcome=outcome,
-            counts=counts,
-            action=self.action,
+        self._record(outcome, targets, counts)
+
+    def _record(
+        self, outcome: AuditOutcome, targets: Sequence[str], details: Mapping[str, object]
+    ) -> None:
+        """Every record of this gate names its actor, action and engagement."""
+        self.audit(
+            trail.event(
+                self.actor, self.action, outcome, self.scope.engagement_code, targets, details
+            )
         )
 
 

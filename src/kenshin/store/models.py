@@ -8,6 +8,7 @@ Alembic migrations in ``store/migrations`` create exactly these tables.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 
 from sqlalchemy import (
@@ -53,14 +54,41 @@ NAMING = {
 }
 
 
-def _one_of(column: str, values: type[object]) -> str:
-    """A CHECK expression that keeps a text column inside an enum's values."""
-    members = ", ".join(f"'{m.value}'" for m in values)  # type: ignore[attr-defined]
-    return f"{column} IN ({members})"
+def one_of(column: str, values: Iterable[str]) -> str:
+    """A CHECK expression that keeps a text column inside a vocabulary (a tuple or a StrEnum)."""
+    return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
 
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
+
+
+class EngagementOwned:
+    """Mixin: a row that belongs to one engagement and is deleted with it.
+
+    ``sort_order`` puts the mixins' columns first, where the migrations created them.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True, sort_order=-4)
+    engagement_id: Mapped[int] = mapped_column(
+        ForeignKey("engagements.id", ondelete="CASCADE"), index=True, sort_order=-3
+    )
+
+
+class EngagementItem(EngagementOwned):
+    """Mixin: an item of one of an engagement's lists, by its key and its place in the list."""
+
+    key: Mapped[str] = mapped_column(String(64), sort_order=-2)
+    position: Mapped[int] = mapped_column(Integer, default=0, sort_order=-1)
+
+
+class Timestamped:
+    """Mixin: when the row was created and last changed, set by the database."""
+
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
 
 
 class InstitutionRow(Base):
@@ -75,10 +103,10 @@ class InstitutionRow(Base):
     bed_count: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
-class EngagementRow(Base):
+class EngagementRow(Timestamped, Base):
     __tablename__ = "engagements"
     __table_args__ = (
-        CheckConstraint(_one_of("status", EngagementStatus), name="status"),
+        CheckConstraint(one_of("status", EngagementStatus), name="status"),
         CheckConstraint("terminal_limit >= 1", name="terminal_limit"),
         CheckConstraint(
             "window_start IS NULL OR window_end IS NULL OR window_end > window_start",
@@ -108,10 +136,6 @@ class EngagementRow(Base):
     )
     auth_document_ref: Mapped[str] = mapped_column(String(200), default="")
     terminal_limit: Mapped[int] = mapped_column(Integer, default=5)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
-    )
 
     institution: Mapped[InstitutionRow] = relationship()
     contacts: Mapped[list[ContactRow]] = relationship(
@@ -134,15 +158,11 @@ class EngagementRow(Base):
     )
 
 
-class ContactRow(Base):
+class ContactRow(EngagementOwned, Base):
     """A person at the institution (``vendor_id`` NULL) or at one of its vendors."""
 
     __tablename__ = "contacts"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    engagement_id: Mapped[int] = mapped_column(
-        ForeignKey("engagements.id", ondelete="CASCADE"), index=True
-    )
     vendor_id: Mapped[int | None] = mapped_column(
         ForeignKey("vendors.id", ondelete="CASCADE"), nullable=True, index=True
     )
@@ -153,16 +173,10 @@ class ContactRow(Base):
     phone: Mapped[str] = mapped_column(String(40), default="")
 
 
-class VendorRow(Base):
+class VendorRow(EngagementItem, Base):
     __tablename__ = "vendors"
     __table_args__ = (UniqueConstraint("engagement_id", "key"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    engagement_id: Mapped[int] = mapped_column(
-        ForeignKey("engagements.id", ondelete="CASCADE"), index=True
-    )
-    key: Mapped[str] = mapped_column(String(64))
-    position: Mapped[int] = mapped_column(Integer, default=0)
     company: Mapped[str] = mapped_column(String(200))
     manages: Mapped[str] = mapped_column(Text, default="")
 
@@ -174,12 +188,12 @@ class VendorRow(Base):
     )
 
 
-class ConnectionPointRow(Base):
+class ConnectionPointRow(EngagementItem, Base):
     __tablename__ = "connection_points"
     __table_args__ = (
         UniqueConstraint("engagement_id", "key"),
-        CheckConstraint(_one_of("kind", ConnectionKind), name="kind"),
-        CheckConstraint(_one_of("holder_kind", HolderKind), name="holder_kind"),
+        CheckConstraint(one_of("kind", ConnectionKind), name="kind"),
+        CheckConstraint(one_of("holder_kind", HolderKind), name="holder_kind"),
         CheckConstraint("in_ehr_scope OR scope_reason <> ''", name="out_of_scope_reason"),
         CheckConstraint(
             "holder_kind <> 'vendor' OR holder_vendor_id IS NOT NULL", name="holder_vendor"
@@ -189,12 +203,6 @@ class ConnectionPointRow(Base):
         ),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    engagement_id: Mapped[int] = mapped_column(
-        ForeignKey("engagements.id", ondelete="CASCADE"), index=True
-    )
-    key: Mapped[str] = mapped_column(String(64))
-    position: Mapped[int] = mapped_column(Integer, default=0)
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(32))
     in_ehr_scope: Mapped[bool] = mapped_column(Boolean)
@@ -214,17 +222,13 @@ class ConnectionPointRow(Base):
     )
 
 
-class GlobalAddressRow(Base):
+class GlobalAddressRow(EngagementOwned, Base):
     __tablename__ = "global_addresses"
     __table_args__ = (
         UniqueConstraint("engagement_id", "address"),
-        CheckConstraint(_one_of("assignment", AddressAssignment), name="assignment"),
+        CheckConstraint(one_of("assignment", AddressAssignment), name="assignment"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    engagement_id: Mapped[int] = mapped_column(
-        ForeignKey("engagements.id", ondelete="CASCADE"), index=True
-    )
     connection_point_id: Mapped[int] = mapped_column(
         ForeignKey("connection_points.id", ondelete="CASCADE"), index=True
     )
@@ -260,14 +264,14 @@ device_points = Table(
 )
 
 
-class DeviceRow(Base):
+class DeviceRow(EngagementItem, Base):
     __tablename__ = "devices"
     __table_args__ = (
         UniqueConstraint("engagement_id", "key"),
-        CheckConstraint(_one_of("role", DeviceRole), name="role"),
-        CheckConstraint(_one_of("managed_kind", HolderKind), name="managed_kind"),
+        CheckConstraint(one_of("role", DeviceRole), name="role"),
+        CheckConstraint(one_of("managed_kind", HolderKind), name="managed_kind"),
         CheckConstraint(
-            "version_source IS NULL OR " + _one_of("version_source", VersionSource),
+            "version_source IS NULL OR " + one_of("version_source", VersionSource),
             name="version_source",
         ),
         CheckConstraint(
@@ -280,12 +284,6 @@ class DeviceRow(Base):
         ),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    engagement_id: Mapped[int] = mapped_column(
-        ForeignKey("engagements.id", ondelete="CASCADE"), index=True
-    )
-    key: Mapped[str] = mapped_column(String(64))
-    position: Mapped[int] = mapped_column(Integer, default=0)
     name: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(32))
     vendor_name: Mapped[str] = mapped_column(String(200), default="")
@@ -307,36 +305,30 @@ class DeviceRow(Base):
     )
 
 
-class TerminalRow(Base):
+class TerminalRow(EngagementItem, Base):
     __tablename__ = "terminals"
     __table_args__ = (
         UniqueConstraint("engagement_id", "key"),
         UniqueConstraint("engagement_id", "hostname"),
-        CheckConstraint(_one_of("role", TerminalRole), name="role"),
+        CheckConstraint(one_of("role", TerminalRole), name="role"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    engagement_id: Mapped[int] = mapped_column(
-        ForeignKey("engagements.id", ondelete="CASCADE"), index=True
-    )
-    key: Mapped[str] = mapped_column(String(64))
-    position: Mapped[int] = mapped_column(Integer, default=0)
     hostname: Mapped[str] = mapped_column(String(64))
     role: Mapped[str] = mapped_column(String(16))
     system: Mapped[str] = mapped_column(String(200), default="")
     location: Mapped[str] = mapped_column(String(200), default="")
 
 
-class FindingRow(Base):
+class FindingRow(EngagementOwned, Timestamped, Base):
     """A finding; ``fingerprint`` makes the same issue from a re-run one row, not two."""
 
     __tablename__ = "findings"
     __table_args__ = (
         UniqueConstraint("engagement_id", "fingerprint"),
-        CheckConstraint(_one_of("category", FindingCategory), name="category"),
-        CheckConstraint(_one_of("severity", Severity), name="severity"),
-        CheckConstraint(_one_of("status", FindingStatus), name="status"),
-        CheckConstraint(_one_of("confidence", Confidence), name="confidence"),
+        CheckConstraint(one_of("category", FindingCategory), name="category"),
+        CheckConstraint(one_of("severity", Severity), name="severity"),
+        CheckConstraint(one_of("status", FindingStatus), name="status"),
+        CheckConstraint(one_of("confidence", Confidence), name="confidence"),
         CheckConstraint("port IS NULL OR (port >= 0 AND port <= 65535)", name="port"),
         CheckConstraint("protocol IS NULL OR protocol IN ('tcp', 'udp')", name="protocol"),
         CheckConstraint("cvss IS NULL OR (cvss >= 0 AND cvss <= 10)", name="cvss"),
@@ -350,10 +342,6 @@ class FindingRow(Base):
         ),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    engagement_id: Mapped[int] = mapped_column(
-        ForeignKey("engagements.id", ondelete="CASCADE"), index=True
-    )
     fingerprint: Mapped[str] = mapped_column(String(64))
     check_id: Mapped[str] = mapped_column(String(100))
     category: Mapped[str] = mapped_column(String(20))
@@ -388,17 +376,13 @@ class FindingRow(Base):
     connection_point_id: Mapped[int | None] = mapped_column(
         ForeignKey("connection_points.id", ondelete="CASCADE"), nullable=True
     )
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
-    )
 
 
 class AuditEventRow(Base):
     """Append-only audit log; kept when its engagement is deleted (``engagement_code``)."""
 
     __tablename__ = "audit_events"
-    __table_args__ = (CheckConstraint(_one_of("outcome", AuditOutcome), name="outcome"),)
+    __table_args__ = (CheckConstraint(one_of("outcome", AuditOutcome), name="outcome"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

@@ -27,20 +27,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kenshin.store.models import Base
+from kenshin.store.models import Base, one_of
 
 JOB_STATES = ("queued", "running", "paused", "succeeded", "failed", "cancelled")
 UNIT_STATES = ("queued", "running", "done", "failed")
 
 
-def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
-
-
 class JobRow(Base):
     __tablename__ = "jobs"
     __table_args__ = (
-        CheckConstraint(_in("state", JOB_STATES), name="state"),
+        CheckConstraint(one_of("state", JOB_STATES), name="state"),
         CheckConstraint("progress >= 0 AND progress <= 1", name="progress"),
     )
 
@@ -65,8 +61,10 @@ class JobRow(Base):
 class JobUnitRow(Base):
     __tablename__ = "job_units"
     __table_args__ = (
-        UniqueConstraint("job_id", "key"),
-        CheckConstraint(_in("state", UNIT_STATES), name="state"),
+        # the name jobs_0001 gave it (an older convention): the models describe the
+        # database as migrated, or Alembic would plan to drop and re-add it
+        UniqueConstraint("job_id", "key", name="uq_job_units_job_id"),
+        CheckConstraint(one_of("state", UNIT_STATES), name="state"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kenshin.store.models import Base
+from kenshin.store.models import Base, one_of
 
 RUN_STATUSES = ("running", "interrupted", "finished", "failed")
 RUN_SOURCES = ("kenshin", "nmap")
@@ -32,15 +32,11 @@ PORT_STATES = ("open", "closed", "filtered", "open|filtered")
 CONFIDENCES = ("high", "medium", "low", "inferred")
 
 
-def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
-
-
 class ScanRunRow(Base):
     __tablename__ = "scan_runs"
     __table_args__ = (
-        CheckConstraint(_in("status", RUN_STATUSES), name="status"),
-        CheckConstraint(_in("source", RUN_SOURCES), name="source"),
+        CheckConstraint(one_of("status", RUN_STATUSES), name="status"),
+        CheckConstraint(one_of("source", RUN_SOURCES), name="source"),
         CheckConstraint(
             "finished_at IS NULL OR finished_at >= started_at", name="finished_after_start"
         ),
@@ -72,11 +68,11 @@ class ScanPortRow(Base):
     __tablename__ = "scan_ports"
     __table_args__ = (
         UniqueConstraint("run_id", "address", "protocol", "port"),
-        CheckConstraint(_in("protocol", ("tcp", "udp")), name="protocol"),
-        CheckConstraint(_in("state", PORT_STATES), name="state"),
+        CheckConstraint(one_of("protocol", ("tcp", "udp")), name="protocol"),
+        CheckConstraint(one_of("state", PORT_STATES), name="state"),
         CheckConstraint("port BETWEEN 1 AND 65535", name="port_range"),
         CheckConstraint(
-            "confidence IS NULL OR " + _in("confidence", CONFIDENCES), name="confidence"
+            "confidence IS NULL OR " + one_of("confidence", CONFIDENCES), name="confidence"
         ),
     )
 

@@ -22,20 +22,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from kenshin.store.models import Base
+from kenshin.store.models import Base, EngagementOwned
 
 
-class TerminalResultRow(Base):
+class TerminalResultRow(EngagementOwned, Base):
     __tablename__ = "terminal_results"
     __table_args__ = (
         UniqueConstraint("terminal_id"),
         CheckConstraint("length(sha256) = 64", name="sha256"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    engagement_id: Mapped[int] = mapped_column(
-        ForeignKey("engagements.id", ondelete="CASCADE"), index=True
-    )
     terminal_id: Mapped[int] = mapped_column(ForeignKey("terminals.id", ondelete="CASCADE"))
     host: Mapped[str] = mapped_column(String(64))
     source: Mapped[str] = mapped_column(String(32))

@@ -20,16 +20,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kenshin.store.models import Base
+from kenshin.store.models import Base, EngagementOwned, one_of
 
 ROLES = ("admin", "surveyor", "hospital", "vendor")
-_ROLE_CHECK = "role IN ('admin', 'surveyor', 'hospital', 'vendor')"
 
 
 class UserRow(Base):
     __tablename__ = "users"
     __table_args__ = (
-        CheckConstraint(_ROLE_CHECK, name="role"),
+        CheckConstraint(one_of("role", ROLES), name="role"),
         CheckConstraint("failed_logins >= 0", name="failed_logins"),
     )
 
@@ -60,7 +59,7 @@ class MembershipRow(Base):
 
 class InvitationRow(Base):
     __tablename__ = "invitations"
-    __table_args__ = (CheckConstraint(_ROLE_CHECK, name="role"),)
+    __table_args__ = (CheckConstraint(one_of("role", ROLES), name="role"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token_digest: Mapped[str] = mapped_column(String(64), unique=True)
@@ -89,7 +88,7 @@ class SessionRow(Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
-class ScopeProposalRow(Base):
+class ScopeProposalRow(EngagementOwned, Base):
     """A vendor's answer that would change the scan scope, held for the surveyor.
 
     An address or its assignment (fixed/dynamic) decides what kenshin may probe, so a
@@ -101,10 +100,6 @@ class ScopeProposalRow(Base):
         CheckConstraint("state IN ('pending', 'approved', 'rejected')", name="state"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    engagement_id: Mapped[int] = mapped_column(
-        ForeignKey("engagements.id", ondelete="CASCADE"), index=True
-    )
     request_number: Mapped[int] = mapped_column(Integer)
     point_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
     wan_ip: Mapped[str | None] = mapped_column(String(64), nullable=True)

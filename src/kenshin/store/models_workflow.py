@@ -27,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from kenshin.store.models import AuditEventRow, Base, EngagementRow
+from kenshin.store.models import AuditEventRow, Base, EngagementOwned, EngagementRow, one_of
 
 ATTACHMENT_KINDS = ("text", "pdf", "png", "jpeg", "xlsx")  # kenshin.filetypes.FileKind
 ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
@@ -36,28 +36,20 @@ REQUEST_PATHS = ("A", "B", "C")
 RECIPIENT_KINDS = ("vendor", "hospital", "other")
 
 
-def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
-
-
-class VendorRequestRow(Base):
+class VendorRequestRow(EngagementOwned, Base):
     """One information request (ご依頼事項) to a vendor or contract holder."""
 
     __tablename__ = "vendor_requests"
     __table_args__ = (
         UniqueConstraint("engagement_id", "number"),
-        CheckConstraint(_in("state", REQUEST_STATES), name="state"),
-        CheckConstraint(_in("path", REQUEST_PATHS), name="path"),
-        CheckConstraint(_in("recipient_kind", RECIPIENT_KINDS), name="recipient_kind"),
+        CheckConstraint(one_of("state", REQUEST_STATES), name="state"),
+        CheckConstraint(one_of("path", REQUEST_PATHS), name="path"),
+        CheckConstraint(one_of("recipient_kind", RECIPIENT_KINDS), name="recipient_kind"),
         CheckConstraint("device_key IS NOT NULL OR point_key IS NOT NULL", name="has_subject"),
         CheckConstraint("state <> 'sent' OR sent_at IS NOT NULL", name="sent_at"),
         CheckConstraint("state <> 'answered' OR answered_at IS NOT NULL", name="answered_at"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    engagement_id: Mapped[int] = mapped_column(
-        ForeignKey("engagements.id", ondelete="CASCADE"), index=True
-    )
     number: Mapped[int] = mapped_column(Integer)  # REQ-001: numbered per engagement
     device_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
     point_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
@@ -86,7 +78,7 @@ class VendorRequestEventRow(Base):
     """A change of a request's state: the history 未依頼 → 依頼済 → 回答済 / 対応困難."""
 
     __tablename__ = "vendor_request_events"
-    __table_args__ = (CheckConstraint(_in("state", REQUEST_STATES), name="state"),)
+    __table_args__ = (CheckConstraint(one_of("state", REQUEST_STATES), name="state"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     request_id: Mapped[int] = mapped_column(
@@ -110,7 +102,7 @@ class RequestAttachmentRow(Base):
     __tablename__ = "request_attachments"
     __table_args__ = (
         UniqueConstraint("request_id", "sha256"),
-        CheckConstraint(_in("kind", ATTACHMENT_KINDS), name="kind"),
+        CheckConstraint(one_of("kind", ATTACHMENT_KINDS), name="kind"),
         CheckConstraint(f"size > 0 AND size <= {ATTACHMENT_MAX_BYTES}", name="size"),
         CheckConstraint("length(sha256) = 64", name="sha256_length"),
     )
@@ -129,7 +121,7 @@ class RequestAttachmentRow(Base):
     parsed: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # device-output reading
 
 
-class VaultEntryRow(Base):
+class VaultEntryRow(EngagementOwned, Base):
     """A handed-over device account, sealed with AES-GCM; the key is never stored."""
 
     __tablename__ = "vault_entries"
@@ -138,10 +130,6 @@ class VaultEntryRow(Base):
         CheckConstraint("length(nonce) = 12", name="nonce_length"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    engagement_id: Mapped[int] = mapped_column(
-        ForeignKey("engagements.id", ondelete="CASCADE"), index=True
-    )
     device_key: Mapped[str] = mapped_column(String(64))
     nonce: Mapped[bytes] = mapped_column(LargeBinary)
     ciphertext: Mapped[bytes] = mapped_column(LargeBinary)

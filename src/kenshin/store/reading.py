@@ -121,28 +121,30 @@ def engagement(fetch: Fetch, code: str) -> Engagement | None:
         return None
     row = found[0]
     of = {"id": row["id"]}
-    contacts = fetch("SELECT * FROM contacts WHERE engagement_id = :id ORDER BY position, id", of)
-    vendor_rows = fetch("SELECT * FROM vendors WHERE engagement_id = :id ORDER BY position, id", of)
+
+    def listed(table: str) -> Sequence[Row]:
+        """One of the engagement's lists, in the order its file gives."""
+        sql = f"SELECT * FROM {table} WHERE engagement_id = :id ORDER BY position, id"  # noqa: S608 - table names are ours
+        return fetch(sql, of)
+
+    contacts = listed("contacts")
+    vendor_rows = listed("vendors")
     vendor_keys = {v["id"]: v["key"] for v in vendor_rows}
-    point_rows = fetch(
-        "SELECT * FROM connection_points WHERE engagement_id = :id ORDER BY position, id", of
-    )
+    point_rows = listed("connection_points")
     address_rows = fetch("SELECT * FROM global_addresses WHERE engagement_id = :id ORDER BY id", of)
     confirmations = fetch(
         "SELECT c.* FROM address_confirmations c JOIN global_addresses a ON a.id = c.address_id "
         "WHERE a.engagement_id = :id ORDER BY c.confirmed_at, c.id",
         of,
     )
-    device_rows = fetch("SELECT * FROM devices WHERE engagement_id = :id ORDER BY position, id", of)
+    device_rows = listed("devices")
     device_points = fetch(
         "SELECT dp.device_id, p.key FROM device_connection_points dp "
         "JOIN connection_points p ON p.id = dp.connection_point_id "
         "WHERE p.engagement_id = :id ORDER BY p.position, p.id",
         of,
     )
-    terminal_rows = fetch(
-        "SELECT * FROM terminals WHERE engagement_id = :id ORDER BY position, id", of
-    )
+    terminal_rows = listed("terminals")
 
     def holder(kind: str, vendor_id: int | None, name: str) -> ContractHolder:
         return ContractHolder(

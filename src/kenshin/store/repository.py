@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict
 from datetime import datetime
+from functools import partial
 from typing import Any, TypeVar
 
 from sqlalchemy import select
@@ -21,15 +22,16 @@ from kenshin.domain import (
     AuditEvent,
     AuditOutcome,
     Confidence,
+    ConnectionPoint,
     Contact,
     ContractHolder,
+    Device,
     Engagement,
     Finding,
     FindingCategory,
     FindingStatus,
     FindingSubject,
     GlobalAddress,
-    HolderKind,
     Severity,
     Terminal,
     Upgrade,
@@ -55,6 +57,7 @@ from kenshin.store.reading import EngagementSummary
 from kenshin.store.schema import StoreError
 
 RowT = TypeVar("RowT", VendorRow, ConnectionPointRow, DeviceRow, TerminalRow)
+ItemT = TypeVar("ItemT", Vendor, ConnectionPoint, Device, Terminal)
 
 
 def session_fetch(session: Session) -> reading.Fetch:
@@ -130,10 +133,7 @@ class EngagementRepository:
         point_rows = self._sync_points(row, engagement, vendor_ids)
         self._sync_devices(row, engagement, vendor_ids, point_rows)
         self._sync_terminals(row, engagement.terminals)
-        try:
-            self.session.flush()
-        except IntegrityError as exc:
-            raise StoreError("store.constraint", detail=str(exc.orig).splitlines()[0]) from exc
+        _flush_checked(self.session)
         return created
 
     def delete(self, code: str) -> None:
@@ -150,20 +150,11 @@ class EngagementRepository:
             self.session.delete(institution)
 
     def _sync_vendors(self, row: EngagementRow, vendors: Sequence[Vendor]) -> dict[str, int]:
-        rows = _matched(
-            self.session,
-            row.vendors,
-            [v.key for v in vendors],
-            lambda key: VendorRow(key=key, company=""),
-        )
-        for position, (vendor, vendor_row) in enumerate(zip(vendors, rows, strict=True)):
-            vendor_row.position = position
+        new_row = partial(VendorRow, company="")
+        for vendor, vendor_row in _matched(self.session, row.vendors, vendors, new_row):
             vendor_row.company = vendor.company
             vendor_row.manages = vendor.manages
-            vendor_row.contacts = [
-                _contact_row(contact, position, row)
-                for position, contact in enumerate(vendor.contacts)
-            ]
+            vendor_row.contacts = _contact_rows(vendor.contacts, engagement_id=row.id)
         self.session.flush()
         return {v.key: v.id for v in row.vendors}
 
@@ -171,24 +162,17 @@ class EngagementRepository:
         self, row: EngagementRow, engagement: Engagement, vendor_ids: dict[str, int]
     ) -> dict[str, ConnectionPointRow]:
         points = engagement.connection_points
-        rows = _matched(
-            self.session,
-            row.points,
-            [p.key for p in points],
-            lambda key: ConnectionPointRow(key=key),
-        )
         result: dict[str, ConnectionPointRow] = {}
-        for position, (point, point_row) in enumerate(zip(points, rows, strict=True)):
-            point_row.position = position
+        for point, point_row in _matched(self.session, row.points, points, ConnectionPointRow):
             point_row.name = point.name
             point_row.kind = point.kind.value
             point_row.in_ehr_scope = point.in_ehr_scope
             point_row.scope_reason = point.scope_reason
             point_row.internet_reachable = point.internet_reachable
             point_row.carrier = point.carrier
-            point_row.holder_kind = point.contract_holder.kind.value
-            point_row.holder_vendor_id = _vendor_id(point.contract_holder, vendor_ids)
-            point_row.holder_name = point.contract_holder.name
+            point_row.holder_kind, point_row.holder_vendor_id, point_row.holder_name = _holder(
+                point.contract_holder, vendor_ids
+            )
             point_row.description = point.description
             self._sync_addresses(row, point_row, point.addresses)
             result[point.key] = point_row
@@ -228,12 +212,9 @@ class EngagementRepository:
         vendor_ids: dict[str, int],
         point_rows: dict[str, ConnectionPointRow],
     ) -> None:
-        devices = engagement.devices
-        rows = _matched(
-            self.session, row.devices, [d.key for d in devices], lambda key: DeviceRow(key=key)
-        )
-        for position, (device, device_row) in enumerate(zip(devices, rows, strict=True)):
-            device_row.position = position
+        for device, device_row in _matched(
+            self.session, row.devices, engagement.devices, DeviceRow
+        ):
             device_row.name = device.name
             device_row.role = device.role.value
             device_row.vendor_name = device.vendor
@@ -244,21 +225,14 @@ class EngagementRepository:
                 device.version_source.value if device.version_source else None
             )
             device_row.version_unavailable_reason = device.version_unavailable_reason
-            device_row.managed_kind = device.managed_by.kind.value
-            device_row.managed_vendor_id = _vendor_id(device.managed_by, vendor_ids)
-            device_row.managed_name = device.managed_by.name
+            device_row.managed_kind, device_row.managed_vendor_id, device_row.managed_name = (
+                _holder(device.managed_by, vendor_ids)
+            )
             device_row.notes = device.notes
             device_row.points = [point_rows[key] for key in device.connection_points]
 
     def _sync_terminals(self, row: EngagementRow, terminals: Sequence[Terminal]) -> None:
-        rows = _matched(
-            self.session,
-            row.terminals,
-            [t.key for t in terminals],
-            lambda key: TerminalRow(key=key),
-        )
-        for position, (terminal, terminal_row) in enumerate(zip(terminals, rows, strict=True)):
-            terminal_row.position = position
+        for terminal, terminal_row in _matched(self.session, row.terminals, terminals, TerminalRow):
             terminal_row.hostname = terminal.hostname
             terminal_row.role = terminal.role.value
             terminal_row.system = terminal.system
@@ -335,10 +309,7 @@ class FindingRepository:
             row.terminal_id = terminal_id
             row.connection_point_id = point_id
             count += 1
-        try:
-            self.session.flush()
-        except IntegrityError as exc:
-            raise StoreError("store.constraint", detail=str(exc.orig).splitlines()[0]) from exc
+        _flush_checked(self.session)
         return count
 
     def list(self, engagement_code: str) -> list[Finding]:
@@ -453,53 +424,58 @@ class AuditLog:
 
 
 def _matched(
-    session: Session, children: list[RowT], keys: Sequence[str], new: Callable[[str], RowT]
-) -> Iterator[RowT]:
-    """Drop the children whose key is gone now, then each key's row in turn (added when new).
+    session: Session, children: list[RowT], items: Sequence[ItemT], new: Callable[..., RowT]
+) -> Iterator[tuple[ItemT, RowT]]:
+    """Drop the children whose key is gone now, then each item with its row in turn (added
+    when new, called with ``key=``), the row placed at the item's position.
 
     Matching by key keeps row ids across a re-import. A new row is added only when
     its turn comes, so the caller fills each one before anything flushes it.
     """
-    existing = _by_key(children)
-    wanted = set(keys)
+    existing = {r.key: r for r in children}
+    wanted = {item.key for item in items}
     for key, stale in existing.items():
         if key not in wanted:
             children.remove(stale)
     session.flush()
 
-    def in_turn() -> Iterator[RowT]:
-        for key in keys:
-            child = existing.get(key)
+    def in_turn() -> Iterator[tuple[ItemT, RowT]]:
+        for position, item in enumerate(items):
+            child = existing.get(item.key)
             if child is None:
-                child = new(key)
+                child = new(key=item.key)
                 children.append(child)
-            yield child
+            child.position = position
+            yield item, child
 
     return in_turn()
 
 
-def _by_key(rows: Iterable[RowT]) -> dict[str, RowT]:
-    return {r.key: r for r in rows}
-
-
-def _vendor_id(holder: ContractHolder, vendor_ids: dict[str, int]) -> int | None:
-    if holder.vendor_key is None:
-        return None
+def _flush_checked(session: Session) -> None:
+    """Flush, telling a broken database constraint as the store's error."""
     try:
-        return vendor_ids[holder.vendor_key]
-    except KeyError:
-        raise StoreError("store.unknown_vendor", key=holder.vendor_key) from None
+        session.flush()
+    except IntegrityError as exc:
+        raise StoreError("store.constraint", detail=str(exc.orig).splitlines()[0]) from exc
 
 
-def _contact_row(contact: Contact, position: int, engagement: EngagementRow) -> ContactRow:
-    return ContactRow(
-        engagement_id=engagement.id,
-        position=position,
-        name=contact.name,
-        role=contact.role,
-        email=contact.email,
-        phone=contact.phone,
-    )
+def _holder(holder: ContractHolder, vendor_ids: dict[str, int]) -> tuple[str, int | None, str]:
+    """A contract holder as the three columns that store it: kind, vendor row id, name."""
+    key = holder.vendor_key
+    if key is not None and key not in vendor_ids:
+        raise StoreError("store.unknown_vendor", key=key)
+    return holder.kind.value, None if key is None else vendor_ids[key], holder.name
+
+
+def _contact_rows(
+    contacts: Sequence[Contact], engagement_id: int | None = None
+) -> list[ContactRow]:
+    """Rows in the contacts' order (a row's columns are the ``Contact`` fields); a vendor's
+    contacts name their engagement, the institution's get it from ``EngagementRow.contacts``."""
+    return [
+        ContactRow(engagement_id=engagement_id, position=position, **asdict(contact))
+        for position, contact in enumerate(contacts)
+    ]
 
 
 def _apply_engagement(row: EngagementRow, engagement: Engagement) -> None:
@@ -521,24 +497,7 @@ def _apply_engagement(row: EngagementRow, engagement: Engagement) -> None:
     row.auth_document_ref = auth.document_ref if auth else ""
     row.terminal_limit = engagement.terminal_limit
     row.contacts.clear()
-    for position, contact in enumerate(institution.contacts):
-        row.contacts.append(
-            ContactRow(
-                position=position,
-                name=contact.name,
-                role=contact.role,
-                email=contact.email,
-                phone=contact.phone,
-            )
-        )
-
-
-def _holder(kind: str, vendor: VendorRow | None, name: str) -> ContractHolder:
-    return ContractHolder(HolderKind(kind), vendor.key if vendor else None, name)
-
-
-def _contacts(rows: Iterable[ContactRow]) -> tuple[Contact, ...]:
-    return tuple(Contact(r.name, r.role, r.email, r.phone) for r in rows)
+    row.contacts.extend(_contact_rows(institution.contacts))
 
 
 def _finding(row: FindingRow, keys: dict[tuple[str, int], str]) -> Finding:

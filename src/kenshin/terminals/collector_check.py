@@ -19,11 +19,9 @@ from __future__ import annotations
 
 import re
 from functools import cache
-from importlib import resources
 from typing import Any
 
-import yaml
-
+from kenshin.terminals.knowledge import load_data
 from kenshin.terminals.parse import schema
 
 _VERBS = (
@@ -46,11 +44,7 @@ _SECTION = re.compile(
 
 @cache
 def allowlist() -> dict[str, Any]:
-    text = (resources.files("kenshin.terminals") / "data" / "ps51_cmdlets.yaml").read_text(
-        encoding="utf-8"
-    )
-    loaded: dict[str, Any] = yaml.safe_load(text)
-    return loaded
+    return load_data("ps51_cmdlets.yaml")
 
 
 def script_product_filter(script: str) -> str:

@@ -16,7 +16,8 @@ from typing import Any
 import yaml
 
 
-def _load(name: str) -> dict[str, Any]:
+def load_data(name: str) -> dict[str, Any]:
+    """One of ``terminals/data/*.yaml`` as loaded (every data file of the room is read so)."""
     text = (resources.files("kenshin.terminals") / "data" / name).read_text(encoding="utf-8")
     loaded: dict[str, Any] = yaml.safe_load(text)
     return loaded
@@ -91,7 +92,7 @@ class Lifecycle:
 
 @cache
 def lifecycle() -> Lifecycle:
-    raw = _load("lifecycle.yaml")
+    raw = load_data("lifecycle.yaml")
     return Lifecycle(
         dated=_dated(raw),
         products=tuple(
@@ -140,7 +141,7 @@ class UpdateCatalogue:
 
 @cache
 def cumulative_updates() -> UpdateCatalogue:
-    raw = _load("cumulative_updates.yaml")
+    raw = load_data("cumulative_updates.yaml")
     builds: dict[int, BuildUpdates] = {}
     for build, entry in raw["builds"].items():
         releases = tuple(
@@ -202,7 +203,7 @@ def _patterns(items: list[dict[str, str]]) -> tuple[ProductPattern, ...]:
 
 @cache
 def antivirus() -> AntivirusKnowledge:
-    raw = _load("antivirus.yaml")
+    raw = load_data("antivirus.yaml")
     state = raw["product_state"]
     return AntivirusKnowledge(
         dated=_dated(raw),
@@ -252,8 +253,8 @@ class CheckBook:
 
 @cache
 def checkbook() -> CheckBook:
-    raw = _load("checks.yaml")
-    items = _load("checklist.yaml")["items"]
+    raw = load_data("checks.yaml")
+    items = load_data("checklist.yaml")["items"]
     return CheckBook(
         thresholds={str(k): int(v) for k, v in raw["thresholds"].items()},
         checks={

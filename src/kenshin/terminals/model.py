@@ -19,6 +19,20 @@ class Unreadable:
     reason: str
 
 
+OS_OPTIONAL = (
+    "edition_id",
+    "product_name",
+    "installation_type",
+    "product_type",
+    "display_version",
+    "release_id",
+    "service_pack",
+    "architecture",
+    "language",
+)
+"""The OsInfo fields that each source may leave out, read alike by every parser."""
+
+
 @dataclass(frozen=True)
 class OsInfo:
     caption: str

@@ -26,6 +26,7 @@ from jsonschema.exceptions import ValidationError
 from kenshin.terminals.errors import TerminalError
 from kenshin.terminals.knowledge import antivirus
 from kenshin.terminals.model import (
+    OS_OPTIONAL,
     AccountsInfo,
     AdminMember,
     AntivirusInfo,
@@ -373,15 +374,7 @@ def _from_payload(payload: Mapping[str, Any], digest: str) -> CollectedTerminal:
             version=raw_os["version"],
             build=raw_os["build"],
             ubr=raw_os["ubr"],
-            edition_id=raw_os.get("edition_id"),
-            product_name=raw_os.get("product_name"),
-            installation_type=raw_os.get("installation_type"),
-            product_type=raw_os.get("product_type"),
-            display_version=raw_os.get("display_version"),
-            release_id=raw_os.get("release_id"),
-            service_pack=raw_os.get("service_pack"),
-            architecture=raw_os.get("architecture"),
-            language=raw_os.get("language"),
+            **{name: raw_os.get(name) for name in OS_OPTIONAL},
             install_date=parse_datetime(raw_os.get("install_date")),
             last_boot=parse_datetime(raw_os.get("last_boot")),
         ),

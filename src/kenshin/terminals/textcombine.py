@@ -13,6 +13,7 @@ from typing import Any
 
 from kenshin.terminals.errors import TerminalError
 from kenshin.terminals.model import (
+    OS_OPTIONAL,
     AccountsInfo,
     AntivirusInfo,
     CollectedTerminal,
@@ -120,15 +121,7 @@ def combine(readings: Sequence[tuple[str, TextReading]], texts: Sequence[str]) -
         version=str(os_fields.get("version") or ""),
         build=int(os_fields["build"]),
         ubr=os_fields.get("ubr"),
-        edition_id=os_fields.get("edition_id"),
-        product_name=os_fields.get("product_name"),
-        installation_type=os_fields.get("installation_type"),
-        product_type=os_fields.get("product_type"),
-        display_version=os_fields.get("display_version"),
-        release_id=os_fields.get("release_id"),
-        service_pack=os_fields.get("service_pack"),
-        architecture=os_fields.get("architecture"),
-        language=os_fields.get("language"),
+        **{name: os_fields.get(name) for name in OS_OPTIONAL},
         install_date=os_fields.get("install_date"),
         last_boot=os_fields.get("last_boot"),
     )

@@ -17,12 +17,10 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cache
-from importlib import resources
 from typing import Any
 
-import yaml
-
 from kenshin.terminals.errors import TerminalError
+from kenshin.terminals.knowledge import load_data
 from kenshin.terminals.model import (
     AdminMember,
     DefenderStatus,
@@ -36,11 +34,7 @@ from kenshin.terminals.model import (
 
 @cache
 def _knowledge() -> dict[str, Any]:
-    text = (resources.files("kenshin.terminals") / "data" / "text_inputs.yaml").read_text(
-        encoding="utf-8"
-    )
-    loaded: dict[str, Any] = yaml.safe_load(text)
-    return loaded
+    return load_data("text_inputs.yaml")
 
 
 def _norm(text: str) -> str:

@@ -298,28 +298,11 @@ class Matcher(RecordReader):
         info: CveInfo | None,
         scheme: str = "generic",
     ) -> VulnMatch:
+        """The match, shared with every equal one (a large snapshot repeats many)."""
         memo_key = (cve, ident, status, confidence, fixed, last, evidence, scheme)
         made = self._compose_memo.get(memo_key)
-        if made is None:
-            made = self._compose_new(
-                cve, ident, status, confidence, fixed, last, evidence, info, scheme
-            )
-            if len(self._compose_memo) < 20_000:
-                self._compose_memo[memo_key] = made
-        return made
-
-    def _compose_new(
-        self,
-        cve: str,
-        ident: Ident,
-        status: MatchStatus,
-        confidence: Confidence,
-        fixed: str | None,
-        last: str | None,
-        evidence: str,
-        info: CveInfo | None,
-        scheme: str,
-    ) -> VulnMatch:
+        if made is not None:
+            return made
         entry: SnapshotEntry | None = self.snapshot.entries.get(cve)
         kev, kev_date, ransomware, kev_source = self._kev(cve)
         if kev_source and kev_source != "CISA KEV catalogue":
@@ -341,7 +324,7 @@ class Matcher(RecordReader):
                 )
             title_ja, title_en = titles
         advice = self._advice(fixed, last, entry)
-        return VulnMatch(
+        made = VulnMatch(
             cve=cve,
             title_ja=title_ja,
             title_en=title_en,
@@ -364,6 +347,9 @@ class Matcher(RecordReader):
             extra_advice_ja=entry.advice_ja if entry else "",
             extra_advice_en=entry.advice_en if entry else "",
         )
+        if len(self._compose_memo) < 20_000:
+            self._compose_memo[memo_key] = made
+        return made
 
     def _advice(
         self, fixed: str | None, last: str | None, entry: SnapshotEntry | None

@@ -28,7 +28,10 @@ class ProductQuery:
 
 
 @dataclass(frozen=True, slots=True)
-class VulnMatch:
+class CveTexts:
+    """A CVE's title, description and advice in both languages: a snapshot entry holds
+    them, a match passes them on (or its own, where no entry exists)."""
+
     cve: str
     title_ja: str
     title_en: str
@@ -36,6 +39,10 @@ class VulnMatch:
     description_en: str
     advice_ja: str
     advice_en: str
+
+
+@dataclass(frozen=True, slots=True)
+class VulnMatch(CveTexts):
     cvss: float | None
     severity: Severity
     kev: bool

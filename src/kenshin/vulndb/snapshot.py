@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from kenshin.vulndb.cpe import CPE
+from kenshin.vulndb.model import CveTexts
 from kenshin.vulndb.products import scheme_for
 from kenshin.vulndb.records import Configuration, CpeMatch, Node
 from kenshin.vulndb.versions import debian
@@ -31,19 +32,12 @@ class SnapshotRange:
 
 
 @dataclass(frozen=True)
-class SnapshotEntry:
-    cve: str
+class SnapshotEntry(CveTexts):
     cvss: float | None
     kev: date | None
     ransomware: bool
     jvn_ids: tuple[str, ...]
     checked: tuple[str, ...]
-    title_ja: str
-    title_en: str
-    description_ja: str
-    description_en: str
-    advice_ja: str
-    advice_en: str
     configurations: tuple[Configuration, ...]
     ranges: tuple[SnapshotRange, ...]
     any_version_products: frozenset[tuple[str, str]]

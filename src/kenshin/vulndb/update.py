@@ -82,16 +82,20 @@ def sources_from_files(folder: Path, only: Sequence[str]) -> list[VulnSource]:
     return out
 
 
-def online_sources(
+def update_sources(
     path: Path,
     only: Sequence[str],
     *,
+    from_files: Path | None = None,
     nvd_url: str | None = None,
     kev_url: str | None = None,
     jvn_url: str | None = None,
     api_key: str | None = None,
     full: bool = False,
 ) -> list[VulnSource]:
+    """The sources ``kenshin vulndb update`` reads: files, or the online services."""
+    if from_files is not None:
+        return sources_from_files(from_files, only)
     out: list[VulnSource] = []
     if "nvd" in only:
         since = None if full else last_nvd_modification(path)

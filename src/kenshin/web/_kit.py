@@ -12,10 +12,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import HTTPException, Request
-from fastapi.responses import Response
+from fastapi import Form, Header, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
@@ -31,6 +31,14 @@ SESSION_COOKIE = "kenshin_session"
 LANG_COOKIE = "kenshin_lang"
 LOGIN_CSRF_COOKIE = "kenshin_login_csrf"
 SESSION_SECONDS = 8 * 3600
+
+CsrfField = Annotated[str, Form()]  # a page form's hidden ``csrf`` field (default "")
+CsrfHeader = Annotated[str | None, Header()]  # a JSON call's ``X-CSRF-Token`` (default None)
+
+
+def see_other(url: str) -> RedirectResponse:
+    """A 303 redirect: the browser follows with a GET, so a reload never posts a form again."""
+    return RedirectResponse(url, status_code=303)
 
 
 @dataclass(frozen=True)
@@ -73,15 +81,31 @@ class WebKit:
             raise HTTPException(status_code=401, detail="login required")
         return info
 
-    def require_staff_page(self, request: Request) -> SessionInfo:
-        info = self.require_user(request)
+    def require_staff(self, info: SessionInfo) -> None:
+        """Staff-only pages answer others as if they did not exist."""
         if not info.user.is_staff:
             raise HTTPException(status_code=404, detail="not found")
+
+    def require_staff_page(self, request: Request) -> SessionInfo:
+        info = self.require_user(request)
+        self.require_staff(info)
         return info
 
     def check_csrf(self, info: SessionInfo, token: str | None) -> None:
         if not token or not same(token, info.csrf_token):
             raise HTTPException(status_code=403, detail="CSRF token missing or wrong")
+
+    def check_staff_post(self, info: SessionInfo, token: str | None) -> None:
+        """A staff-only form or call: the CSRF token first, then the staff check."""
+        self.check_csrf(info, token)
+        self.require_staff(info)
+
+    def posted_engagement(
+        self, info: SessionInfo, token: str | None, code: str, action: Action
+    ) -> tuple[Engagement, Membership | None]:
+        """The engagement a form changes: the CSRF token first, then access, then the load."""
+        self.check_csrf(info, token)
+        return self.load_engagement(info, code, action)
 
     def load_engagement(
         self, info: SessionInfo, code: str, action: Action

@@ -19,6 +19,7 @@ class Action(StrEnum):
     TRIAGE = "triage"  # accept / false positive / reopen a finding
     MARK_FIXED = "mark_fixed"  # a hospital says a finding was fixed
     CONFIRM_ADDRESS = "confirm_address"  # the dynamic IP on the diagnosis day
+    AUTHORISE = "authorise"  # record the hospital's authorisation and the diagnosis window
     INVITE = "invite"
     HEARING = "hearing"  # fill in / upload the hearing sheet
     TERMINALS = "terminals"  # pick terminals, download the collector, upload its results

@@ -3,12 +3,12 @@
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header
+from fastapi import APIRouter, Depends
 
 from kenshin.domain import Finding
 from kenshin.intake import to_document
 from kenshin.store import FindingRepository, finding_fingerprint
-from kenshin.web._kit import WebKit
+from kenshin.web._kit import CsrfHeader, WebKit
 from kenshin.web.access import Action, visible_findings
 from kenshin.web.accounts import Role, SessionInfo
 from kenshin.web.engagements import (
@@ -73,7 +73,7 @@ def api_router(kit: WebKit) -> APIRouter:
         fingerprint: str,
         change: StatusChange,
         info: Annotated[SessionInfo, Depends(kit.require_user)],
-        x_csrf_token: Annotated[str | None, Header()] = None,
+        x_csrf_token: CsrfHeader = None,
     ) -> dict[str, str]:
         kit.check_csrf(info, x_csrf_token)
         change_status(kit, info, code, fingerprint, change)
@@ -85,7 +85,7 @@ def api_router(kit: WebKit) -> APIRouter:
         address: str,
         body: Confirmation,
         info: Annotated[SessionInfo, Depends(kit.require_user)],
-        x_csrf_token: Annotated[str | None, Header()] = None,
+        x_csrf_token: CsrfHeader = None,
     ) -> dict[str, str]:
         kit.check_csrf(info, x_csrf_token)
         by = body.confirmed_by or info.user.display_name or info.user.email

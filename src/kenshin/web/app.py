@@ -19,6 +19,7 @@ from kenshin.pipeline import configure
 from kenshin.store import Store
 from kenshin.web._kit import WebKit, WebSettings
 from kenshin.web.api import api_router
+from kenshin.web.authorisation import authorisation_router
 from kenshin.web.engagements import engagements_router
 from kenshin.web.errors import install_error_handlers
 from kenshin.web.guards import install_guards
@@ -57,6 +58,7 @@ def create_app(
         system_router(kit),
         login_router(kit),
         engagements_router(kit),
+        authorisation_router(kit),
         api_router(kit),
         users_router(kit),
         workflow_router(kit),

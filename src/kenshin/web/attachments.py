@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, File, Header, HTTPException, UploadFile
+from fastapi import APIRouter, Depends, File, HTTPException, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel
 
@@ -25,7 +25,7 @@ from kenshin.requests import (
     Submission,
     VendorRequest,
 )
-from kenshin.web._kit import WebKit
+from kenshin.web._kit import CsrfHeader, WebKit
 from kenshin.web.accounts import SessionInfo, WebError
 from kenshin.web.uploads import off_the_loop, read_limited
 
@@ -78,7 +78,7 @@ def attachments_router(kit: WebKit, the_request: FindRequest, answer: Answerer) 
         number: int,
         info: user,
         files: Annotated[list[UploadFile], File()],
-        x_csrf_token: Annotated[str | None, Header()] = None,
+        x_csrf_token: CsrfHeader = None,
     ) -> dict[str, Any]:
         """Attach files (text, PDF, PNG, JPEG, xlsx); a device output's version answers."""
         kit.check_csrf(info, x_csrf_token)

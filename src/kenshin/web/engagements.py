@@ -9,13 +9,13 @@ from ipaddress import ip_address
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
 
 from kenshin.app.confirm import confirm_address
 from kenshin.domain import Engagement, Finding, FindingStatus
 from kenshin.store import EngagementRepository, FindingRepository, finding_fingerprint
-from kenshin.web._kit import WebKit
+from kenshin.web._kit import CsrfField, WebKit, see_other
 from kenshin.web.access import (
     Action,
     membership_for,
@@ -71,6 +71,7 @@ def engagements_router(kit: WebKit) -> APIRouter:
             diagnosis=_diagnosis(engagement),
             can_triage=info.user.is_staff,
             can_confirm=True,
+            can_authorise=info.user.is_staff,
         )
 
     @router.post("/engagements/{code}/findings/{fingerprint}/status")
@@ -80,14 +81,14 @@ def engagements_router(kit: WebKit) -> APIRouter:
         fingerprint: str,
         info: Annotated[SessionInfo, Depends(kit.require_user)],
         status: Annotated[str, Form()],
-        csrf: Annotated[str, Form()] = "",
+        csrf: CsrfField = "",
         reason: Annotated[str, Form()] = "",
     ) -> Response:
         kit.check_csrf(info, csrf)
         change_status(
             kit, info, code, fingerprint, StatusChange(status=_status(status), reason=reason)
         )
-        return RedirectResponse(f"/engagements/{code}#findings", status_code=303)
+        return see_other(f"/engagements/{code}#findings")
 
     @router.post("/engagements/{code}/addresses/{address}/confirm")
     def confirm_page(
@@ -95,11 +96,11 @@ def engagements_router(kit: WebKit) -> APIRouter:
         code: str,
         address: str,
         info: Annotated[SessionInfo, Depends(kit.require_user)],
-        csrf: Annotated[str, Form()] = "",
+        csrf: CsrfField = "",
     ) -> Response:
         kit.check_csrf(info, csrf)
         confirm(kit, info, code, address, info.user.display_name or info.user.email)
-        return RedirectResponse(f"/engagements/{code}#points", status_code=303)
+        return see_other(f"/engagements/{code}#points")
 
     return router
 

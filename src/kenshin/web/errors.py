@@ -6,11 +6,11 @@ A 401 on a page goes to the login form; a bad value is a 422 that names the fiel
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, Response
 
 from kenshin.errors import KenshinError
 from kenshin.i18n import translate
-from kenshin.web._kit import WebKit
+from kenshin.web._kit import WebKit, see_other
 
 
 def install_error_handlers(app: FastAPI, kit: WebKit) -> None:
@@ -21,7 +21,7 @@ def install_error_handlers(app: FastAPI, kit: WebKit) -> None:
         if request.url.path.startswith("/api/"):
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
         if exc.status_code == 401:
-            return RedirectResponse("/login", status_code=303)
+            return see_other("/login")
         info = kit.current(request)
         return kit.page(
             request,

@@ -12,8 +12,8 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Header, HTTPException, Request, UploadFile
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi import APIRouter, Depends, File, HTTPException, Request, UploadFile
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel
 from starlette.datastructures import FormData
 
@@ -33,7 +33,7 @@ from kenshin.intake.hearing_sheet import (
     read_answers,
 )
 from kenshin.store import EngagementRepository
-from kenshin.web._kit import WebKit
+from kenshin.web._kit import CsrfField, CsrfHeader, WebKit, see_other
 from kenshin.web.access import Action
 from kenshin.web.accounts import SessionInfo
 from kenshin.web.uploads import WORKBOOK_LIMIT, Kind, off_the_loop, parse_apart, read_upload
@@ -187,9 +187,7 @@ def hearing_router(kit: WebKit) -> APIRouter:
                 message=translate("web.hearing.invalid", lang),
                 status=400,
             )
-        return RedirectResponse(
-            f"/engagements/{code}/hearing?saved={section}#{section}", status_code=303
-        )
+        return see_other(f"/engagements/{code}/hearing?saved={section}#{section}")
 
     @router.get("/api/engagements/{code}/hearing")
     def api_hearing(code: str, info: user) -> dict[str, Any]:
@@ -206,7 +204,7 @@ def hearing_router(kit: WebKit) -> APIRouter:
         code: str,
         answers: HearingAnswers,
         info: user,
-        x_csrf_token: Annotated[str | None, Header()] = None,
+        x_csrf_token: CsrfHeader = None,
     ) -> Any:
         """Save hearing-sheet answers through the workbook's rules; nothing on a problem."""
         kit.check_csrf(info, x_csrf_token)
@@ -242,10 +240,9 @@ def hearing_router(kit: WebKit) -> APIRouter:
         code: str,
         info: user,
         workbook: Annotated[UploadFile, File()],
-        csrf: Annotated[str, Form()] = "",
+        csrf: CsrfField = "",
     ) -> Response:
-        kit.check_csrf(info, csrf)
-        engagement, _ = kit.load_engagement(info, code, Action.HEARING)
+        engagement, _ = kit.posted_engagement(info, csrf, code, Action.HEARING)
         lang = kit.lang_of(request)
         try:
             data = await read_upload(workbook, WORKBOOK_LIMIT, Kind.WORKBOOK)
@@ -270,6 +267,6 @@ def hearing_router(kit: WebKit) -> APIRouter:
             added=str(sum(result.added.values())),
             updated=str(sum(result.updated.values())),
         )
-        return RedirectResponse(f"/engagements/{code}/hearing?saved=upload", status_code=303)
+        return see_other(f"/engagements/{code}/hearing?saved=upload")
 
     return router

@@ -11,8 +11,8 @@ the form that caused them, in the user's language, with status 400.
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Header, HTTPException, Request, UploadFile
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
+from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
 from starlette.datastructures import FormData
 
@@ -32,7 +32,7 @@ from kenshin.i18n import Lang, translate
 from kenshin.intake import IntakeError, parse_bytes, to_document
 from kenshin.intake.engagement_file import MAX_FILE_BYTES
 from kenshin.store import EngagementRepository
-from kenshin.web._kit import WebKit
+from kenshin.web._kit import CsrfField, CsrfHeader, WebKit, see_other
 from kenshin.web.access import Action
 from kenshin.web.accounts import SessionInfo
 from kenshin.web.inventory_resources import (
@@ -47,7 +47,6 @@ from kenshin.web.uploads import Kind, off_the_loop, parse_apart, read_upload
 from kenshin.web.workflow import _plain
 
 SVG = "image/svg+xml"
-CsrfHeader = Annotated[str | None, Header()]
 SVG_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {"content": {SVG: {"schema": {"type": "string"}}}, "description": "The diagram (SVG)"}
 }
@@ -281,9 +280,7 @@ def inventory_router(kit: WebKit) -> APIRouter:
                 status=400,
             )
         done = item.get("key") or key
-        return RedirectResponse(
-            f"/engagements/{code}/diagram?done={done}#{section}", status_code=303
-        )
+        return see_other(f"/engagements/{code}/diagram?done={done}#{section}")
 
     def form_routes(section: str) -> None:
         """The three form routes of one section, on literal paths (no catch-all)."""
@@ -358,13 +355,9 @@ def inventory_router(kit: WebKit) -> APIRouter:
 
     # -- engagements: create, import, export ---------------------------------------------
 
-    def require_staff(info: SessionInfo) -> None:
-        if not info.user.is_staff:
-            raise HTTPException(status_code=404, detail="not found")
-
     def create(info: SessionInfo, body: dict[str, Any]) -> Engagement:
         """A new engagement from ``EngagementBody`` fields (validated as a whole file)."""
-        require_staff(info)
+        kit.require_staff(info)
         with kit.db() as session:
             created = inventory.create_engagement(
                 session,
@@ -383,7 +376,7 @@ def inventory_router(kit: WebKit) -> APIRouter:
     ) -> Engagement:
         """Import (or update) the parsed file; with ``code``, only that engagement."""
         if code is None:
-            require_staff(info)
+            kit.require_staff(info)
         else:
             kit.load_engagement(info, code, Action.EDIT_INVENTORY)
         if code is not None and engagement.code != code:
@@ -431,7 +424,7 @@ def inventory_router(kit: WebKit) -> APIRouter:
 
     @router.get("/admin/engagements", response_class=HTMLResponse)
     def new_engagement(request: Request, info: user) -> Response:
-        require_staff(info)
+        kit.require_staff(info)
         return new_page(request, info)
 
     @router.post("/admin/engagements", response_class=HTMLResponse)
@@ -443,10 +436,9 @@ def inventory_router(kit: WebKit) -> APIRouter:
         institution: Annotated[str, Form()] = "",
         prefecture: Annotated[str, Form()] = "",
         bed_count: Annotated[str, Form()] = "",
-        csrf: Annotated[str, Form()] = "",
+        csrf: CsrfField = "",
     ) -> Response:
-        kit.check_csrf(info, csrf)
-        require_staff(info)
+        kit.check_staff_post(info, csrf)
         try:
             if bed_count.strip() and not bed_count.strip().isdigit():
                 raise IntakeError("intake.not_integer", value=bed_count)
@@ -463,22 +455,21 @@ def inventory_router(kit: WebKit) -> APIRouter:
             )
         except KenshinError as exc:
             return new_page(request, info, exc.message(kit.lang_of(request)), status=400)
-        return RedirectResponse(f"/engagements/{created.code}/diagram", status_code=303)
+        return see_other(f"/engagements/{created.code}/diagram")
 
     @router.post("/admin/engagements/import", response_class=HTMLResponse)
     async def import_any_form(
         request: Request,
         info: user,
         file: Annotated[UploadFile, File()],
-        csrf: Annotated[str, Form()] = "",
+        csrf: CsrfField = "",
     ) -> Response:
-        kit.check_csrf(info, csrf)
-        require_staff(info)
+        kit.check_staff_post(info, csrf)
         try:
             engagement = await import_upload(info, file, None)
         except KenshinError as exc:
             return new_page(request, info, exc.message(kit.lang_of(request)), status=400)
-        return RedirectResponse(f"/engagements/{engagement.code}/diagram", status_code=303)
+        return see_other(f"/engagements/{engagement.code}/diagram")
 
     @router.post("/engagements/{code}/import", response_class=HTMLResponse)
     async def import_form(
@@ -486,10 +477,9 @@ def inventory_router(kit: WebKit) -> APIRouter:
         code: str,
         info: user,
         file: Annotated[UploadFile, File()],
-        csrf: Annotated[str, Form()] = "",
+        csrf: CsrfField = "",
     ) -> Response:
-        kit.check_csrf(info, csrf)
-        engagement, _ = kit.load_engagement(info, code, Action.EDIT_INVENTORY)
+        engagement, _ = kit.posted_engagement(info, csrf, code, Action.EDIT_INVENTORY)
         try:
             await import_upload(info, file, code)
         except KenshinError as exc:
@@ -503,7 +493,7 @@ def inventory_router(kit: WebKit) -> APIRouter:
                 message=translate("web.inventory.invalid", lang),
                 status=400,
             )
-        return RedirectResponse(f"/engagements/{code}/diagram?done={code}", status_code=303)
+        return see_other(f"/engagements/{code}/diagram?done={code}")
 
     @router.get("/engagements/{code}/engagement.yaml")
     def export_download(code: str, info: user) -> Response:
@@ -525,8 +515,8 @@ def inventory_router(kit: WebKit) -> APIRouter:
     def api_import(
         body: EngagementFile, info: user, x_csrf_token: CsrfHeader = None
     ) -> dict[str, str]:
-        kit.check_csrf(info, x_csrf_token)
-        require_staff(info)  # before the file is read: others learn nothing from its errors
+        # Staff are checked before the file is read: others learn nothing from its errors.
+        kit.check_staff_post(info, x_csrf_token)
         engagement = import_file(info, parse_bytes(body.yaml.encode("utf-8"), "api"), "api", None)
         return {"code": engagement.code}
 

@@ -13,8 +13,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Form, Header, HTTPException, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from kenshin.app.jobs import cancel_job
@@ -25,7 +25,7 @@ from kenshin.jobs import JobError, runner_for
 from kenshin.scan import ScanPipeline
 from kenshin.scope import ScopeError, scope_for_engagement
 from kenshin.store import Store
-from kenshin.web._kit import WebKit
+from kenshin.web._kit import CsrfField, CsrfHeader, WebKit, see_other
 from kenshin.web.access import Action
 from kenshin.web.accounts import SessionInfo, WebError
 
@@ -209,7 +209,7 @@ def jobs_router(
         request: Request,
         code: str,
         info: user,
-        csrf: Annotated[str, Form()] = "",
+        csrf: CsrfField = "",
         kind: Annotated[str, Form()] = "scan",
         ports: Annotated[str, Form()] = "",
         profile: Annotated[str, Form()] = "hospital",
@@ -219,7 +219,7 @@ def jobs_router(
         if kind == "scan" and ports.strip():
             params["ports"] = "".join(ports.split())
         submit(info, code, kind, params)
-        return RedirectResponse(f"/engagements/{code}/jobs", status_code=303)
+        return see_other(f"/engagements/{code}/jobs")
 
     @router.get("/api/engagements/{code}/jobs")
     def api_jobs(request: Request, code: str, info: user) -> list[dict[str, Any]]:
@@ -231,7 +231,7 @@ def jobs_router(
         code: str,
         body: JobRequest,
         info: user,
-        x_csrf_token: Annotated[str | None, Header()] = None,
+        x_csrf_token: CsrfHeader = None,
     ) -> dict[str, Any]:
         kit.check_csrf(info, x_csrf_token)
         return status_json(submit(info, code, body.kind, body.params))
@@ -241,9 +241,7 @@ def jobs_router(
         return status_json(job_of(info, job_id), kit.lang_of(request))
 
     @router.post("/api/jobs/{job_id}/cancel")
-    def api_cancel(
-        job_id: str, info: user, x_csrf_token: Annotated[str | None, Header()] = None
-    ) -> dict[str, Any]:
+    def api_cancel(job_id: str, info: user, x_csrf_token: CsrfHeader = None) -> dict[str, Any]:
         kit.check_csrf(info, x_csrf_token)
         found = job_of(info, job_id)
         return status_json(

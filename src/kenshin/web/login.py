@@ -11,10 +11,10 @@ from collections import defaultdict, deque
 from typing import Annotated
 
 from fastapi import APIRouter, Form, HTTPException, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from kenshin.i18n import translate
-from kenshin.web._kit import LOGIN_CSRF_COOKIE, SESSION_COOKIE, WebKit, same
+from kenshin.web._kit import LOGIN_CSRF_COOKIE, SESSION_COOKIE, CsrfField, WebKit, same, see_other
 from kenshin.web.accounts import Accounts, WebError
 
 LOGIN_ATTEMPTS_PER_MINUTE = 10
@@ -97,7 +97,7 @@ def login_router(kit: WebKit) -> APIRouter:
         request: Request,
         email: Annotated[str, Form()],
         password: Annotated[str, Form()],
-        login_csrf: Annotated[str, Form()] = "",
+        login_csrf: CsrfField = "",
     ) -> Response:
         cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
         if not cookie or not same(cookie, login_csrf):
@@ -137,19 +137,19 @@ def login_router(kit: WebKit) -> APIRouter:
                 error=failure.message(lang),
                 status=401,
             )
-        response = RedirectResponse("/", status_code=303)
+        response = see_other("/")
         kit.set_session_cookie(response, token)
         response.delete_cookie(LOGIN_CSRF_COOKIE)
         return response
 
     @router.post("/logout")
-    def logout(request: Request, csrf: Annotated[str, Form()] = "") -> Response:
+    def logout(request: Request, csrf: CsrfField = "") -> Response:
         info = kit.require_user(request)
         kit.check_csrf(info, csrf)
         with kit.db() as session:
             Accounts(session).end_session(request.cookies.get(SESSION_COOKIE))
         kit.audit(info.user.email, "logout", None)
-        response = RedirectResponse("/login", status_code=303)
+        response = see_other("/login")
         response.delete_cookie(SESSION_COOKIE)
         return response
 
@@ -180,7 +180,7 @@ def login_router(kit: WebKit) -> APIRouter:
         token: str,
         password: Annotated[str, Form()],
         display_name: Annotated[str, Form()] = "",
-        login_csrf: Annotated[str, Form()] = "",
+        login_csrf: CsrfField = "",
     ) -> Response:
         cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
         if not cookie or not same(cookie, login_csrf):
@@ -202,7 +202,7 @@ def login_router(kit: WebKit) -> APIRouter:
                 dead=dead,
                 status=404 if dead else 400,
             )
-        response = RedirectResponse("/", status_code=303)
+        response = see_other("/")
         kit.set_session_cookie(response, session_token)
         return response
 

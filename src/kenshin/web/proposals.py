@@ -13,8 +13,8 @@ from datetime import datetime
 from ipaddress import ip_address
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, HTTPException
-from fastapi.responses import RedirectResponse, Response
+from fastapi import APIRouter, Depends, HTTPException
+from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -29,7 +29,7 @@ from kenshin.requests import (
 )
 from kenshin.store import AuditLog, EngagementRepository, now_utc
 from kenshin.store.models_web import ScopeProposalRow
-from kenshin.web._kit import WebKit
+from kenshin.web._kit import CsrfField, WebKit, see_other
 from kenshin.web.access import Action
 from kenshin.web.accounts import SessionInfo, WebError
 
@@ -201,19 +201,16 @@ def proposals_router(kit: WebKit) -> APIRouter:
     user = Annotated[SessionInfo, Depends(kit.require_user)]
 
     def decided(info: SessionInfo, code: str, proposal_id: int, csrf: str, approve: bool) -> None:
-        kit.check_csrf(info, csrf)
-        kit.load_engagement(info, code, Action.MANAGE_REQUESTS)
+        kit.posted_engagement(info, csrf, code, Action.MANAGE_REQUESTS)
         if not info.user.is_staff:
             raise WebError("web.forbidden")
         with kit.db() as session:
             decide(session, code, proposal_id, approve, info.user.email)
 
     def decision(approve: bool) -> Callable[..., Response]:
-        def decide_route(
-            code: str, proposal_id: int, info: user, csrf: Annotated[str, Form()] = ""
-        ) -> Response:
+        def decide_route(code: str, proposal_id: int, info: user, csrf: CsrfField = "") -> Response:
             decided(info, code, proposal_id, csrf, approve)
-            return RedirectResponse(f"/engagements/{code}/requests#proposals", status_code=303)
+            return see_other(f"/engagements/{code}/requests#proposals")
 
         return decide_route
 

@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from kenshin.i18n import resolve_lang
-from kenshin.web._kit import WebKit
+from kenshin.web._kit import CsrfField, WebKit, see_other
 from kenshin.web.access import Action
 from kenshin.web.accounts import SessionInfo
 from kenshin.web.jobs import SubmitJob
@@ -80,13 +80,12 @@ def reports_router(
     def build(
         code: str,
         info: user,
-        csrf: Annotated[str, Form()] = "",
+        csrf: CsrfField = "",
         lang: Annotated[str, Form()] = "ja",
     ) -> Response:
-        kit.check_csrf(info, csrf)
-        kit.load_engagement(info, code, Action.RUN_JOBS)
+        kit.posted_engagement(info, csrf, code, Action.RUN_JOBS)
         submit_job(info, code, "report", {"lang": resolve_lang(lang)})
-        return RedirectResponse(f"/engagements/{code}/jobs", status_code=303)
+        return see_other(f"/engagements/{code}/jobs")
 
     @router.get("/engagements/{code}/report/{lang}/{name}")
     def download(code: str, lang: str, name: str, info: user) -> Response:

@@ -10,12 +10,12 @@ this browser gets a new one.
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, Response
 
 from kenshin.i18n import translate
 from kenshin.store import EngagementRepository
-from kenshin.web._kit import WebKit
+from kenshin.web._kit import CsrfField, WebKit, see_other
 from kenshin.web.accounts import Accounts, Role, SessionInfo, WebError
 
 
@@ -23,10 +23,6 @@ def users_router(kit: WebKit) -> APIRouter:
     """The invitation, user-list and password routes."""
     router = APIRouter()
     user = Annotated[SessionInfo, Depends(kit.require_user)]
-
-    def require_staff(info: SessionInfo) -> None:
-        if not info.user.is_staff:
-            raise HTTPException(status_code=404, detail="not found")
 
     def vendors() -> list[dict[str, Any]]:
         """Every engagement's vendors, for the invitation form's list."""
@@ -75,7 +71,7 @@ def users_router(kit: WebKit) -> APIRouter:
     @router.get("/admin/invitations", response_class=HTMLResponse, name="invitation_admin")
     @router.get("/admin/users", response_class=HTMLResponse)
     def users_admin(request: Request, info: user) -> Response:
-        require_staff(info)
+        kit.require_staff(info)
         return admin_page(request, info)
 
     @router.post("/admin/invitations", response_class=HTMLResponse)
@@ -87,10 +83,9 @@ def users_router(kit: WebKit) -> APIRouter:
         engagement: Annotated[str, Form()] = "",
         vendor: Annotated[str, Form()] = "",
         vendor_key: Annotated[str, Form()] = "",
-        csrf: Annotated[str, Form()] = "",
+        csrf: CsrfField = "",
     ) -> Response:
-        kit.check_csrf(info, csrf)
-        require_staff(info)
+        kit.check_staff_post(info, csrf)
         try:
             chosen_role = Role(role)
         except ValueError:
@@ -108,19 +103,15 @@ def users_router(kit: WebKit) -> APIRouter:
         return admin_page(request, info, link=link_to(request, token), link_for=email)
 
     @router.post("/admin/invitations/{invitation_id}/revoke")
-    def revoke(invitation_id: int, info: user, csrf: Annotated[str, Form()] = "") -> Response:
-        kit.check_csrf(info, csrf)
-        require_staff(info)
+    def revoke(invitation_id: int, info: user, csrf: CsrfField = "") -> Response:
+        kit.check_staff_post(info, csrf)
         with kit.db() as session:
             Accounts(session).revoke_invitation(info.user, invitation_id)
-        return RedirectResponse("/admin/users#invitations", status_code=303)
+        return see_other("/admin/users#invitations")
 
     @router.post("/admin/users/{user_id}/reset", response_class=HTMLResponse)
-    def reset(
-        request: Request, user_id: int, info: user, csrf: Annotated[str, Form()] = ""
-    ) -> Response:
-        kit.check_csrf(info, csrf)
-        require_staff(info)
+    def reset(request: Request, user_id: int, info: user, csrf: CsrfField = "") -> Response:
+        kit.check_staff_post(info, csrf)
         with kit.db() as session:
             accounts = Accounts(session)
             token = accounts.reset_password(info.user, user_id)
@@ -128,18 +119,17 @@ def users_router(kit: WebKit) -> APIRouter:
         return admin_page(request, info, link=link_to(request, token), link_for=email)
 
     def set_active(info: SessionInfo, user_id: int, csrf: str, active: bool) -> Response:
-        kit.check_csrf(info, csrf)
-        require_staff(info)
+        kit.check_staff_post(info, csrf)
         with kit.db() as session:
             Accounts(session).set_active(info.user, user_id, active)
-        return RedirectResponse("/admin/users#users", status_code=303)
+        return see_other("/admin/users#users")
 
     @router.post("/admin/users/{user_id}/deactivate")
-    def deactivate(user_id: int, info: user, csrf: Annotated[str, Form()] = "") -> Response:
+    def deactivate(user_id: int, info: user, csrf: CsrfField = "") -> Response:
         return set_active(info, user_id, csrf, False)
 
     @router.post("/admin/users/{user_id}/activate")
-    def activate(user_id: int, info: user, csrf: Annotated[str, Form()] = "") -> Response:
+    def activate(user_id: int, info: user, csrf: CsrfField = "") -> Response:
         return set_active(info, user_id, csrf, True)
 
     @router.get("/account/password", response_class=HTMLResponse)
@@ -154,7 +144,7 @@ def users_router(kit: WebKit) -> APIRouter:
         info: user,
         current: Annotated[str, Form()],
         password: Annotated[str, Form()],
-        csrf: Annotated[str, Form()] = "",
+        csrf: CsrfField = "",
     ) -> Response:
         kit.check_csrf(info, csrf)
         try:
@@ -169,7 +159,7 @@ def users_router(kit: WebKit) -> APIRouter:
                 message="",
                 status=400,
             )
-        response = RedirectResponse("/account/password?done=1", status_code=303)
+        response = see_other("/account/password?done=1")
         kit.start_session(response, info.user)
         return response
 

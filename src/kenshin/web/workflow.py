@@ -14,8 +14,8 @@ from datetime import date
 from ipaddress import ip_address
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Header, HTTPException, Request, UploadFile
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from kenshin.app.requests import answer_request
@@ -56,7 +56,7 @@ from kenshin.terminals import (
     collector_script,
     stored_assessments,
 )
-from kenshin.web._kit import WebKit
+from kenshin.web._kit import CsrfField, CsrfHeader, WebKit, see_other
 from kenshin.web.access import Action
 from kenshin.web.accounts import Membership, Role, SessionInfo, WebError
 from kenshin.web.attachments import AnswerBody, attachments_router, read_files
@@ -215,10 +215,9 @@ def workflow_router(kit: WebKit) -> APIRouter:
         role: Annotated[str, Form()] = "other",
         system: Annotated[str, Form()] = "",
         location: Annotated[str, Form()] = "",
-        csrf: Annotated[str, Form()] = "",
+        csrf: CsrfField = "",
     ) -> Response:
-        kit.check_csrf(info, csrf)
-        engagement, _ = kit.load_engagement(info, code, Action.TERMINALS)
+        engagement, _ = kit.posted_engagement(info, csrf, code, Action.TERMINALS)
         lang = kit.lang_of(request)
         if len(engagement.terminals) >= engagement.terminal_limit:
             message = translate("web.terminals.limit", lang, limit=engagement.terminal_limit)
@@ -244,14 +243,11 @@ def workflow_router(kit: WebKit) -> APIRouter:
         with kit.db() as session:
             EngagementRepository(session).save(updated)
         kit.audit(info.user.email, "terminals.pick", code, hostname=hostname.strip())
-        return RedirectResponse(f"/engagements/{code}/terminals", status_code=303)
+        return see_other(f"/engagements/{code}/terminals")
 
     @router.post("/engagements/{code}/terminals/{key}/remove")
-    def remove_terminal(
-        code: str, key: str, info: user, csrf: Annotated[str, Form()] = ""
-    ) -> Response:
-        kit.check_csrf(info, csrf)
-        engagement, _ = kit.load_engagement(info, code, Action.TERMINALS)
+    def remove_terminal(code: str, key: str, info: user, csrf: CsrfField = "") -> Response:
+        engagement, _ = kit.posted_engagement(info, csrf, code, Action.TERMINALS)
         if key not in {t.key for t in engagement.terminals}:
             raise HTTPException(status_code=404, detail="not found")
         with kit.db() as session:
@@ -261,7 +257,7 @@ def workflow_router(kit: WebKit) -> APIRouter:
             document["terminals"] = [t for t in document["terminals"] if t["key"] != key]
             EngagementRepository(session).save(validate_document(document))
         kit.audit(info.user.email, "terminals.unpick", code, key=key)
-        return RedirectResponse(f"/engagements/{code}/terminals", status_code=303)
+        return see_other(f"/engagements/{code}/terminals")
 
     @router.get("/engagements/{code}/terminals/collector.ps1")
     def collector(code: str, info: user) -> Response:
@@ -279,10 +275,9 @@ def workflow_router(kit: WebKit) -> APIRouter:
         code: str,
         info: user,
         files: Annotated[list[UploadFile], File()],
-        csrf: Annotated[str, Form()] = "",
+        csrf: CsrfField = "",
     ) -> Response:
-        kit.check_csrf(info, csrf)
-        engagement, _ = kit.load_engagement(info, code, Action.TERMINALS)
+        engagement, _ = kit.posted_engagement(info, csrf, code, Action.TERMINALS)
         lang = kit.lang_of(request)
         try:
             if len(files) > MAX_FILES:
@@ -304,7 +299,7 @@ def workflow_router(kit: WebKit) -> APIRouter:
             )
         except KenshinError as exc:
             return terminals_page(request, info, engagement, message=exc.message(lang), status=400)
-        return RedirectResponse(f"/engagements/{code}/terminals#results", status_code=303)
+        return see_other(f"/engagements/{code}/terminals#results")
 
     # -- vendor requests ----------------------------------------------------------------
 
@@ -402,7 +397,7 @@ def workflow_router(kit: WebKit) -> APIRouter:
         code: str,
         number: int,
         info: user,
-        csrf: Annotated[str, Form()] = "",
+        csrf: CsrfField = "",
         firmware: Annotated[str, Form()] = "",
         wan_ip: Annotated[str, Form()] = "",
         assignment: Annotated[str, Form()] = "",
@@ -423,10 +418,8 @@ def workflow_router(kit: WebKit) -> APIRouter:
         body = AnswerBody(firmware=firmware, wan_ip=wan_ip, assignment=chosen, isp=isp, note=note)
         done = await off_the_loop(lambda: answer(info, code, number, body, files))
         held = "&held=1" if done.held is not None else ""
-        return RedirectResponse(
-            f"/engagements/{code}/requests?done={done.request.ref}{held}#{done.request.ref}",
-            status_code=303,
-        )
+        ref = done.request.ref
+        return see_other(f"/engagements/{code}/requests?done={ref}{held}#{ref}")
 
     @router.post("/api/engagements/{code}/requests/{number}/answer")
     def api_answer(
@@ -434,7 +427,7 @@ def workflow_router(kit: WebKit) -> APIRouter:
         number: int,
         body: AnswerBody,
         info: user,
-        x_csrf_token: Annotated[str | None, Header()] = None,
+        x_csrf_token: CsrfHeader = None,
     ) -> dict[str, Any]:
         kit.check_csrf(info, x_csrf_token)
         return _request_json(answer(info, code, number, body).request)
@@ -443,29 +436,27 @@ def workflow_router(kit: WebKit) -> APIRouter:
     router.include_router(proposals_router(kit))
 
     @router.post("/engagements/{code}/requests/draft")
-    def draft_requests(code: str, info: user, csrf: Annotated[str, Form()] = "") -> Response:
-        kit.check_csrf(info, csrf)
-        kit.load_engagement(info, code, Action.MANAGE_REQUESTS)
+    def draft_requests(code: str, info: user, csrf: CsrfField = "") -> Response:
+        kit.posted_engagement(info, csrf, code, Action.MANAGE_REQUESTS)
         draft_vendor_requests(kit.store, code, actor=info.user.email)
-        return RedirectResponse(f"/engagements/{code}/requests", status_code=303)
+        return see_other(f"/engagements/{code}/requests")
 
     @router.post("/engagements/{code}/requests/{number}/send")
     def send_request(
         code: str,
         number: int,
         info: user,
-        csrf: Annotated[str, Form()] = "",
+        csrf: CsrfField = "",
         due: Annotated[str, Form()] = "",
     ) -> Response:
-        kit.check_csrf(info, csrf)
-        kit.load_engagement(info, code, Action.MANAGE_REQUESTS)
+        kit.posted_engagement(info, csrf, code, Action.MANAGE_REQUESTS)
         try:
             due_date = date.fromisoformat(due) if due else None
         except ValueError:
             raise WebError("intake.not_date", value=due) from None
         the_request(info, code, number)
         mark_request_sent(kit.store, code, number, due=due_date, actor=info.user.email)
-        return RedirectResponse(f"/engagements/{code}/requests", status_code=303)
+        return see_other(f"/engagements/{code}/requests")
 
     return router
 

@@ -104,6 +104,13 @@ def _choice(row: AnsweredRow, name: str, vocabulary: str) -> str | None:
     return None
 
 
+def _set_choice(row: AnsweredRow, item: dict[str, Any], name: str, vocabulary: str) -> None:
+    """``item[name]`` becomes the enum value the cell names; a blank or unknown cell keeps it."""
+    value = _choice(row, name, vocabulary)
+    if value:
+        item[name] = value
+
+
 def _yes_no_value(row: AnsweredRow, name: str) -> bool | None:
     text = row.values.get(name, "")
     if is_unknown(text) and fold_text(text) not in layout().no_words:
@@ -328,9 +335,7 @@ class _Merger:
     def point(self, row: AnsweredRow) -> None:
         index, existing, item = self._item(row, "connection_points", "name")
         self._text(row, item, ("name", "carrier", "scope_reason", "description"))
-        kind = _choice(row, "kind", "kind")
-        if kind:
-            item["kind"] = kind
+        _set_choice(row, item, "kind", "kind")
         scope = _yes_no_value(row, "in_ehr_scope")
         if scope is not None:
             item["in_ehr_scope"] = scope
@@ -387,9 +392,7 @@ class _Merger:
     def device(self, row: AnsweredRow) -> None:
         index, existing, item = self._item(row, "devices", "name")
         self._text(row, item, ("name", "vendor", "model", "notes"))
-        role = _choice(row, "role", "role")
-        if role:
-            item["role"] = role
+        _set_choice(row, item, "role", "role")
         version = row.values.get("firmware_version", "")
         if not is_unknown(version) and version != existing.get("firmware_version"):
             item["firmware_version"] = version
@@ -426,9 +429,7 @@ class _Merger:
         if not is_unknown(hostname):
             item["hostname"] = hostname.upper() if hostname.isascii() else hostname
         self._text(row, item, ("system", "location"))
-        role = _choice(row, "role", "terminal")
-        if role:
-            item["role"] = role
+        _set_choice(row, item, "role", "terminal")
         self._required(row, item)
         if not row.problems:
             self._place(row, "terminals", index, item)

@@ -42,15 +42,6 @@ def _label(vocabulary: str, value: str) -> str:
     return translate(f"{prefix}.{value}", "ja")
 
 
-def _holder_name(engagement: d.Engagement, holder: d.ContractHolder) -> str:
-    if holder.vendor_key:
-        try:
-            return engagement.vendor(holder.vendor_key).company
-        except KeyError:
-            return holder.vendor_key
-    return holder.name
-
-
 def known_rows(engagement: d.Engagement, section: str) -> list[dict[str, str]]:
     yes, no = yes_no_words()
     rows: list[dict[str, str]] = []
@@ -70,7 +61,7 @@ def known_rows(engagement: d.Engagement, section: str) -> list[dict[str, str]]:
                     "internet_reachable": yes if p.internet_reachable else no,
                     "carrier": p.carrier,
                     "holder_kind": _label("holder", p.contract_holder.kind.value),
-                    "holder_name": _holder_name(engagement, p.contract_holder),
+                    "holder_name": engagement.holder_name(p.contract_holder),
                     "scope_reason": p.scope_reason,
                     "description": p.description,
                 }
@@ -87,7 +78,7 @@ def known_rows(engagement: d.Engagement, section: str) -> list[dict[str, str]]:
                     "firmware_version": dev.firmware_version,
                     "connection_points": "、".join(dev.connection_points),
                     "managed_kind": _label("holder", dev.managed_by.kind.value),
-                    "managed_name": _holder_name(engagement, dev.managed_by),
+                    "managed_name": engagement.holder_name(dev.managed_by),
                     "notes": dev.notes,
                 }
             )

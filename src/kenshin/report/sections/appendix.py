@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from kenshin.assess import Area
+from kenshin.report.model import KnowledgeVersion
 from kenshin.report.sections.context import ViewContext
 from kenshin.report.sections.items import FindingItem
 
@@ -24,15 +25,9 @@ class EvidenceEntry:
 
 
 @dataclass(frozen=True)
-class KnowledgeLine:
-    name: str
-    version: str
-
-
-@dataclass(frozen=True)
 class Appendix:
     evidence: tuple[EvidenceEntry, ...]
-    knowledge: tuple[KnowledgeLine, ...]
+    knowledge: tuple[KnowledgeVersion, ...]  # names as readers know them
     show_index: bool  # whether the list of every finding fits (findings.xlsx always has it)
 
 
@@ -40,7 +35,7 @@ def build_appendix(context: ViewContext, items: tuple[FindingItem, ...]) -> Appe
     return Appendix(
         evidence=_evidence(items),
         knowledge=tuple(
-            KnowledgeLine(_kb_name(context, k.name), k.version)
+            KnowledgeVersion(_kb_name(context, k.name), k.version)
             for k in context.input.versions.knowledge
         ),
         show_index=len(items) <= APPENDIX_INDEX_LIMIT,

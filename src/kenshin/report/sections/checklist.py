@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kenshin.assess import ChecklistResult, ChecklistStatus
+from kenshin.assess import ChecklistResult
 from kenshin.report.sections.context import ViewContext
 
 
@@ -19,27 +19,20 @@ class ChecklistLine:
 
 
 @dataclass(frozen=True)
-class ChecklistCounts:
-    met: int
-    not_met: int
-    not_determinable: int
-
-
-@dataclass(frozen=True)
 class ChecklistSection:
     title: str
     edition: str
     published: str
     lines: tuple[ChecklistLine, ...]  # in the order of the checklist's results
-    counts: ChecklistCounts
+
+    def count(self, status: str) -> int:
+        """Items with the result ``status`` (a ``ChecklistStatus`` value)."""
+        return sum(1 for line in self.lines if line.status == status)
 
 
 def build_checklist(context: ViewContext) -> ChecklistSection:
     checklist, lang, t = context.checklist, context.lang, context.t
     results = context.checklist_results
-
-    def count(status: ChecklistStatus) -> int:
-        return sum(1 for r in results if r.status is status)
 
     return ChecklistSection(
         title=checklist.title_en if lang == "en" else checklist.title_ja,
@@ -55,11 +48,6 @@ def build_checklist(context: ViewContext) -> ChecklistSection:
                 findings=tuple(r.finding_ids),
             )
             for r in results
-        ),
-        counts=ChecklistCounts(
-            met=count(ChecklistStatus.MET),
-            not_met=count(ChecklistStatus.NOT_MET),
-            not_determinable=count(ChecklistStatus.NOT_DETERMINABLE),
         ),
     )
 

@@ -17,11 +17,22 @@ from kenshin.domain import (
     Engagement,
     GlobalAddress,
     HolderKind,
+    VersionSource,
 )
 from kenshin.domain.clock import JST
 from kenshin.i18n import translate
 from kenshin.report.fixes import DeviceFix
 from kenshin.report.model import ReportInput
+
+
+@dataclass(frozen=True)
+class ShownVersion:
+    """A device's firmware version as the report writes it, the same in the device list
+    and the firmware table: the version (or that it is unknown) and where it came from."""
+
+    text: str
+    known: bool
+    source: str
 
 
 @dataclass(frozen=True)
@@ -65,6 +76,20 @@ class ViewContext:
 
     def by_area(self, area: Area) -> tuple[AssessedFinding, ...]:
         return tuple(f for f in self.findings if f.area is area)
+
+    def shown_version(self, version: str | None, source: VersionSource | None) -> ShownVersion:
+        """``version`` (None or empty: not known) and its source, in words."""
+        return ShownVersion(
+            text=version or self.t("report.version.unknown"),
+            known=bool(version),
+            source=self.source_label(source),
+        )
+
+    def source_label(self, source: VersionSource | None) -> str:
+        """Where a firmware version came from, in words (or that nobody said)."""
+        if not source:
+            return self.t("report.version.no_source")
+        return self.t(f"label.source.{source.value}")
 
 
 def jst(moment: datetime | None, with_time: bool = True) -> str:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from kenshin.assess import Area
 from kenshin.domain import FirmwareStatus
 from kenshin.report.model import FirmwareRow
-from kenshin.report.sections.context import ViewContext
+from kenshin.report.sections.context import ShownVersion, ViewContext
 from kenshin.report.sections.items import FindingItem
 
 # With more devices than this, devices without known vulnerabilities are named in a line
@@ -29,9 +29,7 @@ class FirmwareLine:
     key: str
     name: str
     product: str
-    version: str
-    version_known: bool
-    source: str
+    version: ShownVersion
     status: str
     status_label: str
     cves: tuple[str, ...]
@@ -78,10 +76,11 @@ def build_firmware(context: ViewContext, by_id: dict[str, FindingItem]) -> Firmw
     if report.firmware is None:
         return FirmwareSection(None, findings)
     rows = sorted(report.firmware, key=lambda r: _ORDER.index(r.status))
-    return FirmwareSection(tuple(_line(context, row) for row in rows), findings)
+    return FirmwareSection(tuple(firmware_line(context, row) for row in rows), findings)
 
 
-def _line(context: ViewContext, row: FirmwareRow) -> FirmwareLine:
+def firmware_line(context: ViewContext, row: FirmwareRow) -> FirmwareLine:
+    """One device's row of the firmware table (the device list shows its verdict too)."""
     t, lang = context.t, context.lang
     devices = {dev.key: dev for dev in context.engagement.devices}
     fix = context.fixes.get(row.device_key)
@@ -89,11 +88,7 @@ def _line(context: ViewContext, row: FirmwareRow) -> FirmwareLine:
         key=row.device_key,
         name=devices[row.device_key].name if row.device_key in devices else "",
         product=f"{row.vendor} {row.model}".strip(),
-        version=row.version or t("report.version.unknown"),
-        version_known=bool(row.version),
-        source=t(f"label.source.{row.version_source.value}")
-        if row.version_source
-        else t("report.version.no_source"),
+        version=context.shown_version(row.version, row.version_source),
         status=row.status.value,
         status_label=t(f"report.fw.{row.status.value}"),
         cves=tuple(row.cves),

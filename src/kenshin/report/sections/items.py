@@ -3,10 +3,10 @@ thing shown once (``FindingGroup``)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
-from kenshin.assess import AssessedFinding, Priority
+from kenshin.assess import AssessedFinding, Evidence, Priority
 from kenshin.domain import Upgrade
 from kenshin.report.fixes import highest, upgrades_of
 from kenshin.report.readable import readable
@@ -19,14 +19,6 @@ DETAILED = (Priority.URGENT, Priority.HIGH, Priority.MEDIUM)
 # most this many targets named per line; findings.xlsx/json always list every finding.
 MAX_CARDS = 40
 MAX_TARGETS = 24
-
-
-@dataclass(frozen=True)
-class RawEvidence:
-    """What the network (or a file) answered, redacted and made readable."""
-
-    subject: str
-    text: str
 
 
 @dataclass(frozen=True)
@@ -55,7 +47,7 @@ class FindingItem:
     owner: str
     owner_kind: str
     plain_evidence: tuple[str, ...]
-    raw_evidence: tuple[RawEvidence, ...]
+    raw_evidence: tuple[Evidence, ...]  # what the network (or a file) answered, readable
     device_key: str | None
     device_label: str
     point_label: str
@@ -162,7 +154,7 @@ def _device_fix(
     return remediation, fix.label(lang)
 
 
-def _raw_evidence(finding: AssessedFinding) -> tuple[RawEvidence, ...]:
+def _raw_evidence(finding: AssessedFinding) -> tuple[Evidence, ...]:
     """The redacted evidence made readable, what the network answered first."""
     with_text = [f for f in finding.merged if f.evidence.strip()]
     pairs = sorted(
@@ -170,9 +162,7 @@ def _raw_evidence(finding: AssessedFinding) -> tuple[RawEvidence, ...]:
         key=lambda pair: pair[0].subject.address is None,
     )
     return tuple(
-        RawEvidence(evidence.subject, text)
-        for _, evidence in pairs
-        if (text := readable(evidence.text))
+        replace(evidence, text=text) for _, evidence in pairs if (text := readable(evidence.text))
     )
 
 
@@ -203,17 +193,12 @@ def _plain_evidence(context: ViewContext, finding: AssessedFinding) -> tuple[str
             lines.append(t("report.ev.terminal", terminal=subject.terminal_key))
         elif subject.device_key and subject.device_key in devices:
             device = devices[subject.device_key]
-            source = (
-                t(f"label.source.{device.version_source.value}")
-                if device.version_source
-                else t("report.version.no_source")
-            )
             lines.append(
                 t(
                     "report.ev.firmware" if device.version_known else "report.ev.firmware_unknown",
                     device=f"{device.key} {device.name}",
                     version=device.firmware_version,
-                    source=source,
+                    source=context.source_label(device.version_source),
                     date=jst(report.generated_at, with_time=False),
                 )
             )

@@ -6,9 +6,10 @@ import re
 from dataclasses import dataclass
 
 from kenshin.assess import Area
-from kenshin.domain import ConnectionKind, ConnectionPoint, ContractHolder, Engagement
+from kenshin.domain import ConnectionPoint, ContractHolder, DiagnosisStatus, Engagement
 from kenshin.i18n import translate
-from kenshin.report.sections.context import ViewContext
+from kenshin.report.sections.context import ShownVersion, ViewContext
+from kenshin.report.sections.firmware import FirmwareLine, firmware_line
 from kenshin.report.sections.items import FindingItem
 
 
@@ -20,16 +21,15 @@ class LineAddress:
 
 @dataclass(frozen=True)
 class LineRow:
-    """One connection point (line): who holds it, its addresses, in scope or not, diagnosed."""
+    """One connection point (line) and, in words, who holds it, its addresses, in scope or
+    not, diagnosed."""
 
-    key: str
-    name: str
+    point: ConnectionPoint
     kind: str
     carrier: str
     holder: str
     addresses: tuple[LineAddress, ...]
     scope: str
-    scope_reason: str
     diagnosis: str
 
 
@@ -42,13 +42,10 @@ class DeviceLine:
     role: str
     vendor: str
     model: str
-    version: str
-    version_known: bool
-    source: str
+    version: ShownVersion
     points: str
     manager: str
-    firmware_status: str | None  # the firmware check's verdict, when it ran
-    firmware_level: str | None
+    firmware: FirmwareLine | None  # the firmware check's verdict, when it ran
 
 
 @dataclass(frozen=True)
@@ -73,23 +70,19 @@ def build_points(context: ViewContext, by_id: dict[str, FindingItem]) -> Points:
                 role=t(f"label.role.{dev.role.value}"),
                 vendor=dev.vendor or "-",
                 model=dev.model or "-",
-                version=dev.firmware_version if dev.version_known else t("report.version.unknown"),
-                version_known=dev.version_known,
-                source=t(f"label.source.{dev.version_source.value}")
-                if dev.version_source
-                else t("report.version.no_source"),
+                version=context.shown_version(
+                    dev.firmware_version if dev.version_known else None, dev.version_source
+                ),
                 points=", ".join(dev.connection_points) or "-",
                 manager=holder_label(engagement, dev.managed_by, context.lang),
-                firmware_status=t(f"report.fw.{row.status.value}") if row else None,
-                firmware_level=row.status.value if row else None,
+                firmware=firmware_line(context, row) if row else None,
             )
         )
     return Points(
         diagram=clean_svg(report.diagram(context.lang)),
         lines=tuple(
             LineRow(
-                key=p.key,
-                name=p.name,
+                point=p,
                 kind=t(f"label.kind.{p.kind.value}"),
                 carrier=p.carrier or "-",
                 holder=holder_label(engagement, p.contract_holder, context.lang),
@@ -98,7 +91,6 @@ def build_points(context: ViewContext, by_id: dict[str, FindingItem]) -> Points:
                     for a in p.addresses
                 ),
                 scope=t("report.scope.in") if p.in_ehr_scope else t("report.scope.out"),
-                scope_reason=p.scope_reason,
                 diagnosis=t(_diagnosis_key(p)),
             )
             for p in engagement.connection_points
@@ -119,15 +111,12 @@ def holder_label(engagement: Engagement, holder: ContractHolder, lang: str) -> s
 
 
 def _diagnosis_key(point: ConnectionPoint) -> str:
-    if not point.in_ehr_scope:
-        return "report.diag.out_of_scope"
-    if point.kind is ConnectionKind.CLOSED_NETWORK:
-        return "report.diag.closed"
-    if not point.internet_reachable:
-        return "report.diag.not_internet"
-    if not point.addresses:
-        return "report.diag.no_address"
-    return "report.diag.target"
+    """The line's diagnosis status in words; a dynamic address's line is a target (the
+    address table says whether its address was confirmed on the day)."""
+    status = point.diagnosis_status
+    if status is DiagnosisStatus.DYNAMIC:
+        return "report.diag.target"
+    return f"report.diag.{status.value}"
 
 
 def clean_svg(svg: str | None) -> str | None:

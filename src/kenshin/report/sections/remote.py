@@ -3,7 +3,6 @@ checks found, how many ports were probed, and the findings."""
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 
 from kenshin.assess import Area, redact
@@ -11,7 +10,7 @@ from kenshin.checks import NETWORK_CHECKS, CheckTarget, roles_by_address
 from kenshin.domain import HostResult, PortResult, PortState
 from kenshin.report.sections.context import ViewContext
 from kenshin.report.sections.items import FindingItem
-from kenshin.report.sections.scope import FAMILIES
+from kenshin.report.sections.scope import FAMILIES, probed_ports
 
 # Up to this many diagnosed addresses get a section each; beyond, one table of open ports
 # and the findings grouped across addresses (each finding still names its address).
@@ -30,15 +29,6 @@ class PortLine:
 
 
 @dataclass(frozen=True)
-class ProtocolCoverage:
-    """Ports probed on one address for one protocol, as counts by state (never a list)."""
-
-    protocol: str
-    total: int
-    states_text: str
-
-
-@dataclass(frozen=True)
 class HostSection:
     address: str
     point: str
@@ -46,7 +36,7 @@ class HostSection:
     open_ports: tuple[PortLine, ...]
     open_filtered: tuple[PortLine, ...]
     findings: tuple[FindingItem, ...]
-    coverage: tuple[ProtocolCoverage, ...]
+    coverage: str  # ports probed per protocol, counted by state; empty: none probed
 
 
 @dataclass(frozen=True)
@@ -178,18 +168,16 @@ def _port_checks(
     return ("、" if context.lang == "ja" else "; ").join(parts) or t("report.port_check.none")
 
 
-def _port_coverage(context: ViewContext, host: HostResult) -> tuple[ProtocolCoverage, ...]:
-    """Ports probed per protocol on one address, as counts by state (never a list)."""
-    counts: dict[str, Counter[str]] = {}
-    for port in host.ports:
-        counts.setdefault(port.protocol.value, Counter())[port.state.value] += 1
-    for extra in host.extraports:
-        counts.setdefault(extra.protocol.value, Counter())[extra.state.value] += extra.count
-    return tuple(
-        ProtocolCoverage(
+def _port_coverage(context: ViewContext, host: HostResult) -> str:
+    """Ports probed per protocol on one address, as counts by state (never a list): one
+    line, the same in the remote section and the appendix."""
+    counts = probed_ports(host)
+    return ("／" if context.lang == "ja" else "; ").join(
+        context.t(
+            "report.remote.coverage_value",
             protocol=protocol.upper(),
             total=sum(counts[protocol].values()),
-            states_text=context.sep.join(
+            states=context.sep.join(
                 f"{context.t(f'report.state.{state}')} {count}"
                 for state, count in sorted(counts[protocol].items())
             ),

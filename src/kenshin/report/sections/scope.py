@@ -3,10 +3,11 @@ families of checks ran and how findings are ranked."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from kenshin.domain import ConnectionKind
+from kenshin.domain import ConnectionKind, ConnectionPoint, HostResult
 from kenshin.report.model import ScanPacing
 from kenshin.report.sections.context import ViewContext, device_in_scope, jst
 
@@ -28,15 +29,6 @@ _MODEL_KEYS = (
     "report.model.confidence",
     "report.model.bands",
 )
-
-
-@dataclass(frozen=True)
-class PointNote:
-    """A connection point left out of the diagnosis, and why (where the reason is its own)."""
-
-    key: str
-    name: str
-    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -79,10 +71,10 @@ class CheckFamily:
 @dataclass(frozen=True)
 class Scope:
     points_in_scope: int
-    points_out_of_scope: tuple[PointNote, ...]
-    points_closed: tuple[PointNote, ...]
+    points_out_of_scope: tuple[ConnectionPoint, ...]
+    points_closed: tuple[ConnectionPoint, ...]
     addresses: tuple[AddressLine, ...]
-    no_address_points: tuple[PointNote, ...]
+    no_address_points: tuple[ConnectionPoint, ...]
     version_missing: tuple[MissingVersion, ...]
     scan: ScanRun | None
     check_families: tuple[CheckFamily, ...]
@@ -107,11 +99,9 @@ def build_scope(context: ViewContext) -> Scope:
     scan = report.scan
     return Scope(
         points_in_scope=sum(1 for p in points if p.in_ehr_scope),
-        points_out_of_scope=tuple(
-            PointNote(p.key, p.name, p.scope_reason or "-") for p in points if not p.in_ehr_scope
-        ),
+        points_out_of_scope=tuple(p for p in points if not p.in_ehr_scope),
         points_closed=tuple(
-            PointNote(p.key, p.name)
+            p
             for p in points
             if p.in_ehr_scope
             and (p.kind is ConnectionKind.CLOSED_NETWORK or not p.internet_reachable)
@@ -126,9 +116,7 @@ def build_scope(context: ViewContext) -> Scope:
             )
             for a in context.addresses
         ),
-        no_address_points=tuple(
-            PointNote(p.key, p.name) for p in points if p.is_diagnosis_candidate and not p.addresses
-        ),
+        no_address_points=tuple(p for p in points if p.is_diagnosis_candidate and not p.addresses),
         version_missing=tuple(
             MissingVersion(
                 key=dev.key,
@@ -143,17 +131,7 @@ def build_scope(context: ViewContext) -> Scope:
             ScanRun(
                 started=jst(scan.started_at),
                 finished=jst(scan.finished_at),
-                coverage=tuple(
-                    t(
-                        "report.scope.ports_value",
-                        address=host.address,
-                        tcp=sum(1 for p in host.ports if p.protocol.value == "tcp")
-                        + sum(c.count for c in host.extraports if c.protocol.value == "tcp"),
-                        udp=sum(1 for p in host.ports if p.protocol.value == "udp")
-                        + sum(c.count for c in host.extraports if c.protocol.value == "udp"),
-                    )
-                    for host in scan.hosts
-                ),
+                coverage=tuple(_ports_line(host, t) for host in scan.hosts),
                 pacing=_pacing_line(report.pacing, t),
             )
             if scan
@@ -209,3 +187,25 @@ def _check_families(context: ViewContext) -> tuple[CheckFamily, ...]:
             )
         )
     return tuple(rows)
+
+
+def _ports_line(host: HostResult, t: Callable[..., str]) -> str:
+    """How many TCP and UDP ports of one address were probed."""
+    counts = probed_ports(host)
+    return t(
+        "report.scope.ports_value",
+        address=host.address,
+        tcp=counts.get("tcp", Counter()).total(),
+        udp=counts.get("udp", Counter()).total(),
+    )
+
+
+def probed_ports(host: HostResult) -> dict[str, Counter[str]]:
+    """The ports probed on one address: per protocol, a count per state (the ports listed
+    one by one and the ``extraports`` counts together)."""
+    counts: dict[str, Counter[str]] = {}
+    for port in host.ports:
+        counts.setdefault(port.protocol.value, Counter())[port.state.value] += 1
+    for extra in host.extraports:
+        counts.setdefault(extra.protocol.value, Counter())[extra.state.value] += extra.count
+    return counts

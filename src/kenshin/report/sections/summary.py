@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from kenshin.assess import AREAS, Priority
-from kenshin.domain import FirmwareStatus, HolderKind
+from kenshin.domain import Authorisation, FirmwareStatus, HolderKind
 from kenshin.report.charts import bar_chart
 from kenshin.report.model import Versions
 from kenshin.report.sections.actions import Action, top_actions
@@ -27,15 +27,6 @@ TOP_ACTIONS = 4
 
 
 @dataclass(frozen=True)
-class Approval:
-    """The hospital's authorisation of the remote diagnosis."""
-
-    by: str
-    at: str
-    ref: str
-
-
-@dataclass(frozen=True)
 class Cover:
     institution: str  # in the report's language where known
     institution_ja: str
@@ -43,7 +34,8 @@ class Cover:
     generated: str
     period: str
     window: str | None
-    authorisation: Approval | None
+    authorisation: Authorisation | None  # the hospital's, as the engagement holds it
+    authorised_on: str  # its date, as the report writes dates
     authors: tuple[str, ...]
     versions: Versions
 
@@ -67,11 +59,8 @@ def build_cover(context: ViewContext) -> Cover:
             if engagement.window
             else None
         ),
-        authorisation=(
-            Approval(auth.approved_by, jst(auth.approved_at, False), auth.document_ref)
-            if auth
-            else None
-        ),
+        authorisation=auth,
+        authorised_on=jst(auth.approved_at, False) if auth else "-",
         authors=tuple(report.authors),
         versions=report.versions,
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kenshin.assess import Area, redact
-from kenshin.domain import VerdictStatus
+from kenshin.domain import Terminal, VerdictStatus
 from kenshin.report.model import AuditedTerminal
 from kenshin.report.sections.context import ViewContext
 from kenshin.report.sections.items import FindingItem
@@ -17,13 +17,6 @@ TERMINAL_COLUMNS = 5
 CELL_SHORT = 24
 CELL_LONG = 44
 _MARKS = {"ok": "○", "warning": "△", "bad": "×", "unknown": "－"}
-
-
-@dataclass(frozen=True)
-class TerminalHead:
-    key: str
-    hostname: str
-    os: str
 
 
 @dataclass(frozen=True)
@@ -43,7 +36,7 @@ class CheckRow:
 
 @dataclass(frozen=True)
 class TerminalTable:
-    terminals: tuple[TerminalHead, ...]  # at most TERMINAL_COLUMNS
+    terminals: tuple[AuditedTerminal, ...]  # at most TERMINAL_COLUMNS
     rows: tuple[CheckRow, ...]
 
 
@@ -59,42 +52,28 @@ class IssueLine:
 class TerminalIssue:
     """Every bad or warning verdict of one terminal (none hidden by grouping)."""
 
-    key: str
-    hostname: str
+    terminal: AuditedTerminal
     role: str
-    os: str
     lines: tuple[IssueLine, ...]
 
 
 @dataclass(frozen=True)
-class PlannedTerminal:
-    key: str
-    hostname: str
-    system: str
-
-
-@dataclass(frozen=True)
 class TerminalsSection:
-    audited: tuple[TerminalHead, ...] | None  # None: the terminal survey was not carried out
+    audited: tuple[AuditedTerminal, ...] | None  # None: the terminal survey was not carried out
     tables: tuple[TerminalTable, ...]
     issues: tuple[TerminalIssue, ...]
     findings: tuple[FindingItem, ...]
-    planned: tuple[PlannedTerminal, ...]
+    planned: tuple[Terminal, ...]  # the engagement's terminals
 
 
 def build_terminals(context: ViewContext, by_id: dict[str, FindingItem]) -> TerminalsSection:
     rows = context.input.terminals
     return TerminalsSection(
-        audited=None
-        if rows is None
-        else tuple(TerminalHead(row.key, row.hostname, row.os or "-") for row in rows),
+        audited=rows,
         tables=_tables(context, rows) if rows is not None else (),
         issues=_issues(context, rows) if rows is not None else (),
         findings=tuple(by_id[f.id] for f in context.by_area(Area.TERMINALS)),
-        planned=tuple(
-            PlannedTerminal(term.key, term.hostname, term.system or "-")
-            for term in context.engagement.terminals
-        ),
+        planned=context.engagement.terminals,
     )
 
 
@@ -115,7 +94,7 @@ def _tables(context: ViewContext, rows: tuple[AuditedTerminal, ...]) -> tuple[Te
         chunk = rows[start : start + TERMINAL_COLUMNS]
         tables.append(
             TerminalTable(
-                terminals=tuple(TerminalHead(r.key, r.hostname, r.os) for r in chunk),
+                terminals=chunk,
                 rows=tuple(
                     CheckRow(
                         _label(context, check),
@@ -159,10 +138,8 @@ def _issues(context: ViewContext, rows: tuple[AuditedTerminal, ...]) -> tuple[Te
         if lines:
             issues.append(
                 TerminalIssue(
-                    key=row.key,
-                    hostname=row.hostname,
+                    terminal=row,
                     role=context.t(f"label.terminal.{row.role.value}"),
-                    os=row.os or "-",
                     lines=tuple(lines),
                 )
             )

@@ -6,40 +6,10 @@ scheme for a CPE vendor/product (from the product table in ``vulndb/data``).
 
 from __future__ import annotations
 
+from kenshin.vulndb.versions import vendors
 from kenshin.vulndb.versions._base import VersionKey, VersionScheme
-from kenshin.vulndb.versions.checkpoint import CheckPointScheme
-from kenshin.vulndb.versions.cisco import CiscoScheme
-from kenshin.vulndb.versions.citrix import CitrixScheme
-from kenshin.vulndb.versions.fireware import FirewareScheme
-from kenshin.vulndb.versions.fortios import FortiOSScheme
-from kenshin.vulndb.versions.generic import GenericScheme, OpenSSHScheme
-from kenshin.vulndb.versions.ivanti import IvantiScheme
-from kenshin.vulndb.versions.junos import JunosScheme
-from kenshin.vulndb.versions.nec import NecIXScheme
-from kenshin.vulndb.versions.panos import PanOSScheme
-from kenshin.vulndb.versions.sfos import SFOSScheme
-from kenshin.vulndb.versions.sonicos import SonicOSScheme
-from kenshin.vulndb.versions.yamaha import YamahaScheme
 
-SCHEMES: dict[str, VersionScheme] = {
-    s.name: s
-    for s in (
-        GenericScheme(),
-        OpenSSHScheme(),
-        FortiOSScheme(),
-        PanOSScheme(),
-        IvantiScheme(),
-        CitrixScheme(),
-        SonicOSScheme(),
-        CiscoScheme(),
-        JunosScheme(),
-        YamahaScheme(),
-        NecIXScheme(),
-        SFOSScheme(),
-        FirewareScheme(),
-        CheckPointScheme(),
-    )
-}
+SCHEMES: dict[str, VersionScheme] = {s.name: s for s in vendors.SCHEMES}
 
 
 def scheme(name: str) -> VersionScheme:

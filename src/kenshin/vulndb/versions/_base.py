@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Literal
 
 Part = tuple[int, int, str]
 VersionKey = tuple[Part, ...]
@@ -57,24 +58,60 @@ def numbers(text: str) -> list[int]:
     return [int(n) for n in re.findall(r"\d+", text)]
 
 
+# the bare version anywhere in a string: ``v7.0.11,build0489 (GA)`` -> ``7.0.11``
+_ANY_VERSION = re.compile(r"(\d+(?:[.\-_]?[0-9A-Za-z]+)*)")
+
+
 @dataclass(frozen=True)
 class VersionScheme:
-    """A vendor's version scheme; subclasses override ``normalise`` and ``key``."""
+    """A vendor's version scheme, as data read by one normalise and one compare.
+
+    ``find`` are tried in order; the first match's group 1 is the version, its group 2
+    (when the pattern has one and it matched) an extra part written ``extra`` after it.
+    A match whose group ``unread`` is set names no version the scheme can compare.
+    """
 
     name: str = "generic"
     branch_depth: int = 2
+    find: tuple[re.Pattern[str], ...] = (_ANY_VERSION,)
+    lead: re.Pattern[str] | None = None  # text up to this is no version (``... Version ``)
+    prefix: str = ""
+    extra: str = "-{}"
+    pad: int = 0  # dotted numbers the version is padded to (``7.2`` -> ``7.2.0``)
+    plain_numbers: bool = False  # numbers written without leading zeros
+    case: Literal["", "upper", "lower"] = ""
+    letters: Literal["post", "ignore"] = "post"
+    build_metadata: bool = False  # semver: nothing after ``+`` orders versions
+    update: str = "-{}"  # how a CPE update field is folded into the version
+    upper_update: bool = False
 
     def normalise(self, raw: str) -> str | None:
         """The bare version (``v7.0.11,build0489 (GA)`` -> ``7.0.11``), or None."""
-        text = raw.strip()
-        match = re.search(r"\d+(?:[.\-_]?[0-9A-Za-z]+)*", text)
-        if match is None:
+        text = self.lead.sub("", raw.strip(), count=1) if self.lead else raw
+        for pattern in self.find:
+            match = pattern.search(text)
+            if match is not None:
+                return self._written(match)
+        return None
+
+    def _written(self, match: re.Match[str]) -> str | None:
+        if match.groupdict().get("unread"):
             return None
-        value = match.group(0).strip(".-_")
-        return value or None
+        parts = match.group(1).split(".")
+        parts += ["0"] * (self.pad - len(parts))
+        if self.plain_numbers:
+            parts = [str(int(p)) for p in parts]
+        version = self.prefix + ".".join(parts)
+        if match.re.groups >= 2 and match.group(2):
+            version += self.extra.format(match.group(2))
+        if self.case == "upper":
+            return version.upper()
+        return version.lower() if self.case == "lower" else version
 
     def key(self, version: str) -> VersionKey:
-        return key_from_tokens(tokens(version))
+        if self.build_metadata:
+            version = version.split("+", 1)[0]
+        return key_from_tokens(tokens(version), letters=self.letters)
 
     def branch(self, version: str) -> tuple[int, ...]:
         """The release line a version belongs to (``7.0`` for ``7.0.11``)."""
@@ -85,7 +122,7 @@ class VersionScheme:
         """Fold a CPE ``update`` field into the version (``9.1`` + ``r11.4``)."""
         if update in ("", "*", "-"):
             return version
-        return f"{version}-{update}"
+        return version + self.update.format(update.upper() if self.upper_update else update)
 
     def compare(self, left: str, right: str) -> int:
         a, b = self.key(left), self.key(right)

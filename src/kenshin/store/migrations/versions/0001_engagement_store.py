@@ -1,19 +1,15 @@
-"""engagement store
-
-Revision ID: 0001_engagement_store
-Revises:
-Create Date: 2026-11-26
-"""
+"""2026-11-26: the engagement store (institutions, engagements, their survey records,
+findings and the audit log)."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
 
+from kenshin.store.migrations.helpers import create_indexes, drop_indexes, references, timestamps
+
 revision = "0001_engagement_store"
 down_revision = None
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
@@ -45,18 +41,7 @@ def upgrade() -> None:
         sa.Column("auth_approved_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("auth_document_ref", sa.String(length=200), nullable=False),
         sa.Column("terminal_limit", sa.Integer(), nullable=False),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("(CURRENT_TIMESTAMP)"),
-            nullable=False,
-        ),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("(CURRENT_TIMESTAMP)"),
-            nullable=False,
-        ),
+        *timestamps(),
         sa.CheckConstraint(
             "status IN ('draft', 'hearing', 'surveying', 'diagnosing', 'reporting', 'closed')",
             name=op.f("ck_engagements_status"),
@@ -74,12 +59,7 @@ def upgrade() -> None:
             "window_start IS NULL OR window_end IS NULL OR window_end > window_start",
             name=op.f("ck_engagements_window_order"),
         ),
-        sa.ForeignKeyConstraint(
-            ["institution_id"],
-            ["institutions.id"],
-            name=op.f("fk_engagements_institution_id_institutions"),
-            ondelete="RESTRICT",
-        ),
+        references("engagements", "institution_id", "institutions", "RESTRICT"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_engagements")),
         sa.UniqueConstraint("code", name=op.f("uq_engagements_code")),
     )
@@ -98,19 +78,10 @@ def upgrade() -> None:
             "outcome IN ('started', 'succeeded', 'failed', 'refused', 'interrupted')",
             name=op.f("ck_audit_events_outcome"),
         ),
-        sa.ForeignKeyConstraint(
-            ["engagement_id"],
-            ["engagements.id"],
-            name=op.f("fk_audit_events_engagement_id_engagements"),
-            ondelete="SET NULL",
-        ),
+        references("audit_events", "engagement_id", "engagements", "SET NULL"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_events")),
     )
-    with op.batch_alter_table("audit_events", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_audit_events_at"), ["at"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_audit_events_engagement_id"), ["engagement_id"], unique=False
-        )
+    create_indexes("audit_events", "at", "engagement_id")
 
     op.create_table(
         "terminals",
@@ -125,22 +96,14 @@ def upgrade() -> None:
         sa.CheckConstraint(
             "role IN ('ehr', 'departmental', 'other')", name=op.f("ck_terminals_role")
         ),
-        sa.ForeignKeyConstraint(
-            ["engagement_id"],
-            ["engagements.id"],
-            name=op.f("fk_terminals_engagement_id_engagements"),
-            ondelete="CASCADE",
-        ),
+        references("terminals", "engagement_id", "engagements", "CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_terminals")),
         sa.UniqueConstraint(
             "engagement_id", "hostname", name=op.f("uq_terminals_engagement_id_hostname")
         ),
         sa.UniqueConstraint("engagement_id", "key", name=op.f("uq_terminals_engagement_id_key")),
     )
-    with op.batch_alter_table("terminals", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_terminals_engagement_id"), ["engagement_id"], unique=False
-        )
+    create_indexes("terminals", "engagement_id")
 
     op.create_table(
         "vendors",
@@ -150,19 +113,11 @@ def upgrade() -> None:
         sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("company", sa.String(length=200), nullable=False),
         sa.Column("manages", sa.Text(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["engagement_id"],
-            ["engagements.id"],
-            name=op.f("fk_vendors_engagement_id_engagements"),
-            ondelete="CASCADE",
-        ),
+        references("vendors", "engagement_id", "engagements", "CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_vendors")),
         sa.UniqueConstraint("engagement_id", "key", name=op.f("uq_vendors_engagement_id_key")),
     )
-    with op.batch_alter_table("vendors", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_vendors_engagement_id"), ["engagement_id"], unique=False
-        )
+    create_indexes("vendors", "engagement_id")
 
     op.create_table(
         "connection_points",
@@ -200,27 +155,14 @@ def upgrade() -> None:
             "kind IN ('internet', 'remote_maintenance', 'closed_network', 'vpn', 'wireless', 'other')",
             name=op.f("ck_connection_points_kind"),
         ),
-        sa.ForeignKeyConstraint(
-            ["engagement_id"],
-            ["engagements.id"],
-            name=op.f("fk_connection_points_engagement_id_engagements"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["holder_vendor_id"],
-            ["vendors.id"],
-            name=op.f("fk_connection_points_holder_vendor_id_vendors"),
-            ondelete="RESTRICT",
-        ),
+        references("connection_points", "engagement_id", "engagements", "CASCADE"),
+        references("connection_points", "holder_vendor_id", "vendors", "RESTRICT"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_connection_points")),
         sa.UniqueConstraint(
             "engagement_id", "key", name=op.f("uq_connection_points_engagement_id_key")
         ),
     )
-    with op.batch_alter_table("connection_points", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_connection_points_engagement_id"), ["engagement_id"], unique=False
-        )
+    create_indexes("connection_points", "engagement_id")
 
     op.create_table(
         "contacts",
@@ -232,25 +174,11 @@ def upgrade() -> None:
         sa.Column("role", sa.String(length=200), nullable=False),
         sa.Column("email", sa.String(length=320), nullable=False),
         sa.Column("phone", sa.String(length=40), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["engagement_id"],
-            ["engagements.id"],
-            name=op.f("fk_contacts_engagement_id_engagements"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["vendor_id"],
-            ["vendors.id"],
-            name=op.f("fk_contacts_vendor_id_vendors"),
-            ondelete="CASCADE",
-        ),
+        references("contacts", "engagement_id", "engagements", "CASCADE"),
+        references("contacts", "vendor_id", "vendors", "CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_contacts")),
     )
-    with op.batch_alter_table("contacts", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_contacts_engagement_id"), ["engagement_id"], unique=False
-        )
-        batch_op.create_index(batch_op.f("ix_contacts_vendor_id"), ["vendor_id"], unique=False)
+    create_indexes("contacts", "engagement_id", "vendor_id")
 
     op.create_table(
         "devices",
@@ -289,42 +217,19 @@ def upgrade() -> None:
             "version_source IS NULL OR version_source IN ('vendor', 'hospital', 'onsite', 'banner', 'snmp', 'not_obtained')",
             name=op.f("ck_devices_version_source"),
         ),
-        sa.ForeignKeyConstraint(
-            ["engagement_id"],
-            ["engagements.id"],
-            name=op.f("fk_devices_engagement_id_engagements"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["managed_vendor_id"],
-            ["vendors.id"],
-            name=op.f("fk_devices_managed_vendor_id_vendors"),
-            ondelete="RESTRICT",
-        ),
+        references("devices", "engagement_id", "engagements", "CASCADE"),
+        references("devices", "managed_vendor_id", "vendors", "RESTRICT"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_devices")),
         sa.UniqueConstraint("engagement_id", "key", name=op.f("uq_devices_engagement_id_key")),
     )
-    with op.batch_alter_table("devices", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_devices_engagement_id"), ["engagement_id"], unique=False
-        )
+    create_indexes("devices", "engagement_id")
 
     op.create_table(
         "device_connection_points",
         sa.Column("device_id", sa.Integer(), nullable=False),
         sa.Column("connection_point_id", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["connection_point_id"],
-            ["connection_points.id"],
-            name=op.f("fk_device_connection_points_connection_point_id_connection_points"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["device_id"],
-            ["devices.id"],
-            name=op.f("fk_device_connection_points_device_id_devices"),
-            ondelete="CASCADE",
-        ),
+        references("device_connection_points", "connection_point_id", "connection_points", "CASCADE"),
+        references("device_connection_points", "device_id", "devices", "CASCADE"),
         sa.PrimaryKeyConstraint(
             "device_id", "connection_point_id", name=op.f("pk_device_connection_points")
         ),
@@ -357,18 +262,7 @@ def upgrade() -> None:
         sa.Column("device_id", sa.Integer(), nullable=True),
         sa.Column("terminal_id", sa.Integer(), nullable=True),
         sa.Column("connection_point_id", sa.Integer(), nullable=True),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("(CURRENT_TIMESTAMP)"),
-            nullable=False,
-        ),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("(CURRENT_TIMESTAMP)"),
-            nullable=False,
-        ),
+        *timestamps(),
         sa.CheckConstraint(
             "category IN ('vulnerability', 'backdoor', 'account', 'exposure', 'configuration')",
             name=op.f("ck_findings_category"),
@@ -402,39 +296,16 @@ def upgrade() -> None:
         sa.CheckConstraint(
             "port IS NULL OR (port >= 0 AND port <= 65535)", name=op.f("ck_findings_port")
         ),
-        sa.ForeignKeyConstraint(
-            ["connection_point_id"],
-            ["connection_points.id"],
-            name=op.f("fk_findings_connection_point_id_connection_points"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["device_id"],
-            ["devices.id"],
-            name=op.f("fk_findings_device_id_devices"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["engagement_id"],
-            ["engagements.id"],
-            name=op.f("fk_findings_engagement_id_engagements"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["terminal_id"],
-            ["terminals.id"],
-            name=op.f("fk_findings_terminal_id_terminals"),
-            ondelete="CASCADE",
-        ),
+        references("findings", "connection_point_id", "connection_points", "CASCADE"),
+        references("findings", "device_id", "devices", "CASCADE"),
+        references("findings", "engagement_id", "engagements", "CASCADE"),
+        references("findings", "terminal_id", "terminals", "CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_findings")),
         sa.UniqueConstraint(
             "engagement_id", "fingerprint", name=op.f("uq_findings_engagement_id_fingerprint")
         ),
     )
-    with op.batch_alter_table("findings", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_findings_engagement_id"), ["engagement_id"], unique=False
-        )
+    create_indexes("findings", "engagement_id")
 
     op.create_table(
         "global_addresses",
@@ -448,32 +319,14 @@ def upgrade() -> None:
             "assignment IN ('fixed', 'dynamic', 'unknown')",
             name=op.f("ck_global_addresses_assignment"),
         ),
-        sa.ForeignKeyConstraint(
-            ["connection_point_id"],
-            ["connection_points.id"],
-            name=op.f("fk_global_addresses_connection_point_id_connection_points"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["engagement_id"],
-            ["engagements.id"],
-            name=op.f("fk_global_addresses_engagement_id_engagements"),
-            ondelete="CASCADE",
-        ),
+        references("global_addresses", "connection_point_id", "connection_points", "CASCADE"),
+        references("global_addresses", "engagement_id", "engagements", "CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_global_addresses")),
         sa.UniqueConstraint(
             "engagement_id", "address", name=op.f("uq_global_addresses_engagement_id_address")
         ),
     )
-    with op.batch_alter_table("global_addresses", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_global_addresses_connection_point_id"),
-            ["connection_point_id"],
-            unique=False,
-        )
-        batch_op.create_index(
-            batch_op.f("ix_global_addresses_engagement_id"), ["engagement_id"], unique=False
-        )
+    create_indexes("global_addresses", "connection_point_id", "engagement_id")
 
     op.create_table(
         "address_confirmations",
@@ -481,59 +334,39 @@ def upgrade() -> None:
         sa.Column("address_id", sa.Integer(), nullable=False),
         sa.Column("confirmed_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("confirmed_by", sa.String(length=200), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["address_id"],
-            ["global_addresses.id"],
-            name=op.f("fk_address_confirmations_address_id_global_addresses"),
-            ondelete="CASCADE",
-        ),
+        references("address_confirmations", "address_id", "global_addresses", "CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_address_confirmations")),
     )
-    with op.batch_alter_table("address_confirmations", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_address_confirmations_address_id"), ["address_id"], unique=False
-        )
+    create_indexes("address_confirmations", "address_id")
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("address_confirmations", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_address_confirmations_address_id"))
+    drop_indexes("address_confirmations", "address_id")
 
     op.drop_table("address_confirmations")
-    with op.batch_alter_table("global_addresses", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_global_addresses_engagement_id"))
-        batch_op.drop_index(batch_op.f("ix_global_addresses_connection_point_id"))
+    drop_indexes("global_addresses", "engagement_id", "connection_point_id")
 
     op.drop_table("global_addresses")
-    with op.batch_alter_table("findings", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_findings_engagement_id"))
+    drop_indexes("findings", "engagement_id")
 
     op.drop_table("findings")
     op.drop_table("device_connection_points")
-    with op.batch_alter_table("devices", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_devices_engagement_id"))
+    drop_indexes("devices", "engagement_id")
 
     op.drop_table("devices")
-    with op.batch_alter_table("contacts", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_contacts_vendor_id"))
-        batch_op.drop_index(batch_op.f("ix_contacts_engagement_id"))
+    drop_indexes("contacts", "vendor_id", "engagement_id")
 
     op.drop_table("contacts")
-    with op.batch_alter_table("connection_points", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_connection_points_engagement_id"))
+    drop_indexes("connection_points", "engagement_id")
 
     op.drop_table("connection_points")
-    with op.batch_alter_table("vendors", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_vendors_engagement_id"))
+    drop_indexes("vendors", "engagement_id")
 
     op.drop_table("vendors")
-    with op.batch_alter_table("terminals", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_terminals_engagement_id"))
+    drop_indexes("terminals", "engagement_id")
 
     op.drop_table("terminals")
-    with op.batch_alter_table("audit_events", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_audit_events_engagement_id"))
-        batch_op.drop_index(batch_op.f("ix_audit_events_at"))
+    drop_indexes("audit_events", "engagement_id", "at")
 
     op.drop_table("audit_events")
     op.drop_table("engagements")

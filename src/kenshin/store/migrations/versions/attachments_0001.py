@@ -1,19 +1,14 @@
-"""request attachments
-
-Revision ID: attachments_0001
-Revises: jobs_0001
-Create Date: 2026-12-01
-"""
+"""2026-12-01: request attachments."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
 
+from kenshin.store.migrations.helpers import create_indexes, drop_indexes, references
+
 revision = "attachments_0001"
 down_revision = "jobs_0001"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
@@ -39,24 +34,15 @@ def upgrade() -> None:
         sa.CheckConstraint(
             "length(sha256) = 64", name=op.f("ck_request_attachments_sha256_length")
         ),
-        sa.ForeignKeyConstraint(
-            ["request_id"],
-            ["vendor_requests.id"],
-            name=op.f("fk_request_attachments_request_id_vendor_requests"),
-            ondelete="CASCADE",
-        ),
+        references("request_attachments", "request_id", "vendor_requests", "CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_request_attachments")),
         sa.UniqueConstraint(
             "request_id", "sha256", name=op.f("uq_request_attachments_request_id_sha256")
         ),
     )
-    with op.batch_alter_table("request_attachments", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_request_attachments_request_id"), ["request_id"], unique=False
-        )
+    create_indexes("request_attachments", "request_id")
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("request_attachments", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_request_attachments_request_id"))
+    drop_indexes("request_attachments", "request_id")
     op.drop_table("request_attachments")

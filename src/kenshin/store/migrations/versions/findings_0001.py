@@ -1,10 +1,5 @@
-"""findings carry the structured update a vulnerability asks for (product, fixed version,
-version scheme, extra steps), so the report can make one action of a device's CVEs
-
-Revision ID: findings_0001
-Revises: jobs_0002
-Create Date: 2026-11-27
-"""
+"""2026-11-27: findings carry the structured update a vulnerability asks for (product, fixed version,
+version scheme, extra steps), so the report can make one action of a device's CVEs."""
 
 from __future__ import annotations
 
@@ -13,8 +8,6 @@ from alembic import op
 
 revision = "findings_0001"
 down_revision = "jobs_0002"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

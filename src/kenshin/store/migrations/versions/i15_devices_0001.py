@@ -1,11 +1,6 @@
-"""findings name their device (the fusion stage's label); scan runs keep their fused
+"""2026-12-06: findings name their device (the fusion stage's label); scan runs keep their fused
 devices per address (kenshin.scan/1 1.1). Runs stored before keep NULL: nothing to
-convert, since a diagnosis fuses their devices again from their stored ports.
-
-Revision ID: i15_devices_0001
-Revises: findings_0001
-Create Date: 2026-12-06
-"""
+convert, since a diagnosis fuses their devices again from their stored ports."""
 
 from __future__ import annotations
 
@@ -14,8 +9,6 @@ from alembic import op
 
 revision = "i15_devices_0001"
 down_revision = "findings_0001"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -1,19 +1,15 @@
-"""web: vendor answers that change the scope wait as proposals; invitations can be revoked
-
-Revision ID: i19_web_0002
-Revises: i15_devices_0001
-Create Date: 2026-12-06
-"""
+"""2026-12-06: web: vendor answers that change the scope wait as proposals; invitations
+can be revoked."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
 
+from kenshin.store.migrations.helpers import create_indexes, drop_indexes, references
+
 revision = "i19_web_0002"
 down_revision = "i15_devices_0001"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
@@ -33,18 +29,10 @@ def upgrade() -> None:
         sa.CheckConstraint(
             "state IN ('pending', 'approved', 'rejected')", name=op.f("ck_scope_proposals_state")
         ),
-        sa.ForeignKeyConstraint(
-            ["engagement_id"],
-            ["engagements.id"],
-            name=op.f("fk_scope_proposals_engagement_id_engagements"),
-            ondelete="CASCADE",
-        ),
+        references("scope_proposals", "engagement_id", "engagements", "CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_scope_proposals")),
     )
-    with op.batch_alter_table("scope_proposals", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_scope_proposals_engagement_id"), ["engagement_id"], unique=False
-        )
+    create_indexes("scope_proposals", "engagement_id")
     with op.batch_alter_table("invitations", schema=None) as batch_op:
         batch_op.add_column(sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True))
 
@@ -52,6 +40,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("invitations", schema=None) as batch_op:
         batch_op.drop_column("revoked_at")
-    with op.batch_alter_table("scope_proposals", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_scope_proposals_engagement_id"))
+    drop_indexes("scope_proposals", "engagement_id")
     op.drop_table("scope_proposals")

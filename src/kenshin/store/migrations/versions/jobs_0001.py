@@ -1,19 +1,14 @@
-"""jobs, job units, per-target leases and controls (the jobs room)
-
-Revision ID: jobs_0001
-Revises: web_0001
-Create Date: 2026-11-26
-"""
+"""2026-11-26: jobs, job units, per-target leases and controls (the jobs room)."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
 
+from kenshin.store.migrations.helpers import create_indexes, drop_indexes, references
+
 revision = "jobs_0001"
 down_revision = "web_0001"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
@@ -42,9 +37,7 @@ def upgrade() -> None:
         sa.CheckConstraint("progress >= 0 AND progress <= 1", name=op.f("ck_jobs_progress")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_jobs")),
     )
-    with op.batch_alter_table("jobs", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_jobs_engagement_code"), ["engagement_code"], unique=False)
-        batch_op.create_index(batch_op.f("ix_jobs_state"), ["state"], unique=False)
+    create_indexes("jobs", "engagement_code", "state")
     op.create_table(
         "job_units",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -62,14 +55,11 @@ def upgrade() -> None:
         sa.CheckConstraint(
             "state IN ('queued', 'running', 'done', 'failed')", name=op.f("ck_job_units_state")
         ),
-        sa.ForeignKeyConstraint(
-            ["job_id"], ["jobs.id"], name=op.f("fk_job_units_job_id_jobs"), ondelete="CASCADE"
-        ),
+        references("job_units", "job_id", "jobs", "CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_job_units")),
         sa.UniqueConstraint("job_id", "key", name=op.f("uq_job_units_job_id")),
     )
-    with op.batch_alter_table("job_units", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_job_units_job_id"), ["job_id"], unique=False)
+    create_indexes("job_units", "job_id")
     op.create_table(
         "job_leases",
         sa.Column("target", sa.String(length=64), nullable=False),
@@ -91,10 +81,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("job_controls")
     op.drop_table("job_leases")
-    with op.batch_alter_table("job_units", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_job_units_job_id"))
+    drop_indexes("job_units", "job_id")
     op.drop_table("job_units")
-    with op.batch_alter_table("jobs", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_jobs_state"))
-        batch_op.drop_index(batch_op.f("ix_jobs_engagement_code"))
+    drop_indexes("jobs", "state", "engagement_code")
     op.drop_table("jobs")

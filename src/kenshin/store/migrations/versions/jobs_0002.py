@@ -1,10 +1,5 @@
-"""job workers' heartbeats and when a unit's message was last received, so the units a
-dead worker held are sent again
-
-Revision ID: jobs_0002
-Revises: attachments_0001
-Create Date: 2026-11-26
-"""
+"""2026-11-26: job workers' heartbeats and when a unit's message was last received, so the units a
+dead worker held are sent again."""
 
 from __future__ import annotations
 
@@ -13,8 +8,6 @@ from alembic import op
 
 revision = "jobs_0002"
 down_revision = "attachments_0001"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -1,9 +1,4 @@
-"""requests: request numbers count per engagement (REQ-001 in each hospital)
-
-Revision ID: requests_0001
-Revises: i19_web_0002
-Create Date: 2026-12-06
-"""
+"""2026-12-06: requests: request numbers count per engagement (REQ-001 in each hospital)."""
 
 from __future__ import annotations
 
@@ -11,8 +6,6 @@ from alembic import op
 
 revision = "requests_0001"
 down_revision = "i19_web_0002"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -1,19 +1,14 @@
-"""scan runs and their ports (the scan room)
-
-Revision ID: scan_0001
-Revises: workflow_0001
-Create Date: 2026-11-26
-"""
+"""2026-11-26: scan runs and their ports (the scan room)."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
 
+from kenshin.store.migrations.helpers import create_indexes, drop_indexes, references
+
 revision = "scan_0001"
 down_revision = "workflow_0001"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
@@ -36,13 +31,11 @@ def upgrade() -> None:
     sa.CheckConstraint("source IN ('kenshin', 'nmap')", name=op.f('ck_scan_runs_source')),
     sa.CheckConstraint("status IN ('running', 'interrupted', 'finished', 'failed')", name=op.f('ck_scan_runs_status')),
     sa.CheckConstraint('finished_at IS NULL OR finished_at >= started_at', name=op.f('ck_scan_runs_finished_after_start')),
-    sa.ForeignKeyConstraint(['engagement_id'], ['engagements.id'], name=op.f('fk_scan_runs_engagement_id_engagements'), ondelete='CASCADE'),
+    references("scan_runs", "engagement_id", "engagements", "CASCADE"),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_scan_runs')),
     sa.UniqueConstraint('uid', name=op.f('uq_scan_runs_uid'))
     )
-    with op.batch_alter_table('scan_runs', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_scan_runs_engagement_code'), ['engagement_code'], unique=False)
-        batch_op.create_index(batch_op.f('ix_scan_runs_engagement_id'), ['engagement_id'], unique=False)
+    create_indexes("scan_runs", "engagement_code", "engagement_id")
 
     op.create_table('scan_ports',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -63,22 +56,18 @@ def upgrade() -> None:
     sa.CheckConstraint("protocol IN ('tcp', 'udp')", name=op.f('ck_scan_ports_protocol')),
     sa.CheckConstraint("state IN ('open', 'closed', 'filtered', 'open|filtered')", name=op.f('ck_scan_ports_state')),
     sa.CheckConstraint('port BETWEEN 1 AND 65535', name=op.f('ck_scan_ports_port_range')),
-    sa.ForeignKeyConstraint(['run_id'], ['scan_runs.id'], name=op.f('fk_scan_ports_run_id_scan_runs'), ondelete='CASCADE'),
+    references("scan_ports", "run_id", "scan_runs", "CASCADE"),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_scan_ports')),
     sa.UniqueConstraint('run_id', 'address', 'protocol', 'port', name=op.f('uq_scan_ports_run_id_address_protocol_port'))
     )
-    with op.batch_alter_table('scan_ports', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_scan_ports_run_id'), ['run_id'], unique=False)
+    create_indexes("scan_ports", "run_id")
 
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('scan_ports', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_scan_ports_run_id'))
+    drop_indexes("scan_ports", "run_id")
 
     op.drop_table('scan_ports')
-    with op.batch_alter_table('scan_runs', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_scan_runs_engagement_id'))
-        batch_op.drop_index(batch_op.f('ix_scan_runs_engagement_code'))
+    drop_indexes("scan_runs", "engagement_id", "engagement_code")
 
     op.drop_table('scan_runs')

@@ -1,18 +1,14 @@
-"""Terminal survey: imported results per terminal and their verdicts.
-
-Revision ID: terminals_0001
-Revises: 0001_engagement_store
-"""
+"""2026-11-26: terminal survey: imported results per terminal and their verdicts."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
 
+from kenshin.store.migrations.helpers import create_indexes, drop_indexes, references
+
 revision = "terminals_0001"
 down_revision = "scan_0001"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
@@ -30,25 +26,12 @@ def upgrade() -> None:
         sa.Column("evaluated_on", sa.Date(), nullable=False),
         sa.Column("raw", sa.Text(), nullable=False),
         sa.CheckConstraint("length(sha256) = 64", name=op.f("ck_terminal_results_sha256")),
-        sa.ForeignKeyConstraint(
-            ["engagement_id"],
-            ["engagements.id"],
-            name=op.f("fk_terminal_results_engagement_id_engagements"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["terminal_id"],
-            ["terminals.id"],
-            name=op.f("fk_terminal_results_terminal_id_terminals"),
-            ondelete="CASCADE",
-        ),
+        references("terminal_results", "engagement_id", "engagements", "CASCADE"),
+        references("terminal_results", "terminal_id", "terminals", "CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_terminal_results")),
         sa.UniqueConstraint("terminal_id", name=op.f("uq_terminal_results_terminal_id")),
     )
-    with op.batch_alter_table("terminal_results", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_terminal_results_engagement_id"), ["engagement_id"], unique=False
-        )
+    create_indexes("terminal_results", "engagement_id")
     op.create_table(
         "terminal_verdicts",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -69,27 +52,17 @@ def upgrade() -> None:
             "severity IS NULL OR severity IN ('critical', 'high', 'medium', 'low', 'info')",
             name=op.f("ck_terminal_verdicts_severity"),
         ),
-        sa.ForeignKeyConstraint(
-            ["result_id"],
-            ["terminal_results.id"],
-            name=op.f("fk_terminal_verdicts_result_id_terminal_results"),
-            ondelete="CASCADE",
-        ),
+        references("terminal_verdicts", "result_id", "terminal_results", "CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_terminal_verdicts")),
         sa.UniqueConstraint(
             "result_id", "check_id", name=op.f("uq_terminal_verdicts_result_id_check_id")
         ),
     )
-    with op.batch_alter_table("terminal_verdicts", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_terminal_verdicts_result_id"), ["result_id"], unique=False
-        )
+    create_indexes("terminal_verdicts", "result_id")
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("terminal_verdicts", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_terminal_verdicts_result_id"))
+    drop_indexes("terminal_verdicts", "result_id")
     op.drop_table("terminal_verdicts")
-    with op.batch_alter_table("terminal_results", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_terminal_results_engagement_id"))
+    drop_indexes("terminal_results", "engagement_id")
     op.drop_table("terminal_results")

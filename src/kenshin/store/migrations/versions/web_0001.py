@@ -1,19 +1,14 @@
-"""web accounts
-
-Revision ID: web_0001
-Revises: 0001_engagement_store
-Create Date: 2026-11-26
-"""
+"""2026-11-26: web accounts."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
 
+from kenshin.store.migrations.helpers import create_indexes, drop_indexes, references
+
 revision = 'web_0001'
 down_revision = 'terminals_0001'
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
@@ -39,12 +34,11 @@ def upgrade() -> None:
     sa.Column('csrf_token', sa.String(length=64), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_web_sessions_user_id_users'), ondelete='CASCADE'),
+    references('web_sessions', 'user_id', 'users', 'CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_web_sessions')),
     sa.UniqueConstraint('token_digest', name=op.f('uq_web_sessions_token_digest'))
     )
-    with op.batch_alter_table('web_sessions', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_web_sessions_user_id'), ['user_id'], unique=False)
+    create_indexes('web_sessions', 'user_id')
 
     op.create_table('invitations',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -57,8 +51,8 @@ def upgrade() -> None:
     sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('used_at', sa.DateTime(timezone=True), nullable=True),
     sa.CheckConstraint("role IN ('admin', 'surveyor', 'hospital', 'vendor')", name=op.f('ck_invitations_role')),
-    sa.ForeignKeyConstraint(['engagement_id'], ['engagements.id'], name=op.f('fk_invitations_engagement_id_engagements'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['invited_by'], ['users.id'], name=op.f('fk_invitations_invited_by_users'), ondelete='SET NULL'),
+    references('invitations', 'engagement_id', 'engagements', 'CASCADE'),
+    references('invitations', 'invited_by', 'users', 'SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_invitations')),
     sa.UniqueConstraint('token_digest', name=op.f('uq_invitations_token_digest'))
     )
@@ -67,26 +61,21 @@ def upgrade() -> None:
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('engagement_id', sa.Integer(), nullable=False),
     sa.Column('vendor_key', sa.String(length=64), nullable=True),
-    sa.ForeignKeyConstraint(['engagement_id'], ['engagements.id'], name=op.f('fk_memberships_engagement_id_engagements'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_memberships_user_id_users'), ondelete='CASCADE'),
+    references('memberships', 'engagement_id', 'engagements', 'CASCADE'),
+    references('memberships', 'user_id', 'users', 'CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_memberships')),
     sa.UniqueConstraint('user_id', 'engagement_id', name=op.f('uq_memberships_user_id_engagement_id'))
     )
-    with op.batch_alter_table('memberships', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_memberships_engagement_id'), ['engagement_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_memberships_user_id'), ['user_id'], unique=False)
+    create_indexes('memberships', 'engagement_id', 'user_id')
 
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('memberships', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_memberships_user_id'))
-        batch_op.drop_index(batch_op.f('ix_memberships_engagement_id'))
+    drop_indexes('memberships', 'user_id', 'engagement_id')
 
     op.drop_table('memberships')
     op.drop_table('invitations')
-    with op.batch_alter_table('web_sessions', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_web_sessions_user_id'))
+    drop_indexes('web_sessions', 'user_id')
 
     op.drop_table('web_sessions')
     op.drop_table('users')

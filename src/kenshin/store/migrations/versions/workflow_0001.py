@@ -1,19 +1,15 @@
-"""workflow: vendor information requests, their state history, the credential vault
-
-Revision ID: workflow_0001
-Revises: 0001_engagement_store
-Create Date: 2026-11-26
-"""
+"""2026-11-26: workflow: vendor information requests, their state history, the credential
+vault."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
 
+from kenshin.store.migrations.helpers import create_indexes, drop_indexes, references
+
 revision = "workflow_0001"
 down_revision = "0001_engagement_store"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
@@ -57,25 +53,12 @@ def upgrade() -> None:
             "state <> 'answered' OR answered_at IS NOT NULL",
             name=op.f("ck_vendor_requests_answered_at"),
         ),
-        sa.ForeignKeyConstraint(
-            ["engagement_id"],
-            ["engagements.id"],
-            name=op.f("fk_vendor_requests_engagement_id_engagements"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["follows_id"],
-            ["vendor_requests.id"],
-            name=op.f("fk_vendor_requests_follows_id_vendor_requests"),
-            ondelete="SET NULL",
-        ),
+        references("vendor_requests", "engagement_id", "engagements", "CASCADE"),
+        references("vendor_requests", "follows_id", "vendor_requests", "SET NULL"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_vendor_requests")),
         sa.UniqueConstraint("number", name=op.f("uq_vendor_requests_number")),
     )
-    with op.batch_alter_table("vendor_requests", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_vendor_requests_engagement_id"), ["engagement_id"], unique=False
-        )
+    create_indexes("vendor_requests", "engagement_id")
 
     op.create_table(
         "vendor_request_events",
@@ -89,18 +72,10 @@ def upgrade() -> None:
             "state IN ('draft', 'sent', 'answered', 'difficult', 'cancelled')",
             name=op.f("ck_vendor_request_events_state"),
         ),
-        sa.ForeignKeyConstraint(
-            ["request_id"],
-            ["vendor_requests.id"],
-            name=op.f("fk_vendor_request_events_request_id_vendor_requests"),
-            ondelete="CASCADE",
-        ),
+        references("vendor_request_events", "request_id", "vendor_requests", "CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_vendor_request_events")),
     )
-    with op.batch_alter_table("vendor_request_events", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_vendor_request_events_request_id"), ["request_id"], unique=False
-        )
+    create_indexes("vendor_request_events", "request_id")
 
     op.create_table(
         "vault_entries",
@@ -113,30 +88,19 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("created_by", sa.String(length=200), nullable=False),
         sa.CheckConstraint("length(nonce) = 12", name=op.f("ck_vault_entries_nonce_length")),
-        sa.ForeignKeyConstraint(
-            ["engagement_id"],
-            ["engagements.id"],
-            name=op.f("fk_vault_entries_engagement_id_engagements"),
-            ondelete="CASCADE",
-        ),
+        references("vault_entries", "engagement_id", "engagements", "CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_vault_entries")),
         sa.UniqueConstraint(
             "engagement_id", "device_key", name=op.f("uq_vault_entries_engagement_id_device_key")
         ),
     )
-    with op.batch_alter_table("vault_entries", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_vault_entries_engagement_id"), ["engagement_id"], unique=False
-        )
+    create_indexes("vault_entries", "engagement_id")
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("vault_entries", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_vault_entries_engagement_id"))
+    drop_indexes("vault_entries", "engagement_id")
     op.drop_table("vault_entries")
-    with op.batch_alter_table("vendor_request_events", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_vendor_request_events_request_id"))
+    drop_indexes("vendor_request_events", "request_id")
     op.drop_table("vendor_request_events")
-    with op.batch_alter_table("vendor_requests", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_vendor_requests_engagement_id"))
+    drop_indexes("vendor_requests", "engagement_id")
     op.drop_table("vendor_requests")
