@@ -162,8 +162,11 @@ class _Pump:
             return packed >> _RETRY_BITS, packed & ((1 << _RETRY_BITS) - 1)
         k = i - self.group.start
         table = self.scan.table
-        while self.next[k] < len(self.columns):
-            j = self.columns[self.next[k]]
+        columns = self.columns
+        while self.next[k] < len(columns):
+            # each target starts at its own port (its index's): the connections in flight
+            # at once spread over the ports, instead of thousands reaching one listener
+            j = columns[(self.next[k] + i) % len(columns)]
             self.next[k] += 1
             if not table.get(i, j):  # an outcome from an earlier run is not probed again
                 return j, 0
@@ -333,8 +336,9 @@ class ConnectScan:
     over ``THREADS`` pumps in their own threads (socket, connect and close release the
     GIL, so a second core takes the kernel's share); they share the rate bucket and the
     gate, split the concurrency limits, and write disjoint cells of the table. Targets are
-    worked through in the table's groups (sealed after each when the plan is large), port
-    by port across a group's targets.
+    worked through in the table's groups (sealed after each when the plan is large), one
+    probe per target in turn, each target starting at a different port (so the
+    connections in flight spread over the ports rather than queue at one listener).
     """
 
     def __init__(self, job: TableScan) -> None:
