@@ -662,7 +662,7 @@ from kenshin.scope import adhoc_scope
 
 ports = tuple(json.loads(sys.argv[1]))
 fast = LAB.with_changes(initial_timeout=0.3, min_timeout=0.1, max_timeout=0.5)
-plan = ScanPlan(("127.0.0.1",), ports, (), TcpMode.SYN, False)
+plan = ScanPlan(("127.0.0.1",), ports, (), TcpMode(sys.argv[2]), False)
 outcome = scan_blocking(plan, adhoc_scope(env={}), fast)
 states = {p.port: p.state.value for h in outcome.report.hosts for p in h.ports}
 json.dump({"asyncio": "asyncio" in sys.modules, "ssl": "ssl" in sys.modules,
@@ -672,10 +672,14 @@ json.dump({"asyncio": "asyncio" in sys.modules, "ssl": "ssl" in sys.modules,
 """
 
 
-def test_a_syn_scan_from_synchronous_code_needs_no_event_loop(tmp_path: Path) -> None:
-    """``scan_blocking`` SYN-scans in threads: the process never imports asyncio (nor the TLS
-    libraries it loads); its results are the async pipeline's."""
-    _need_root()
+@pytest.mark.parametrize("mode", [TcpMode.SYN, TcpMode.CONNECT])
+def test_a_tcp_scan_from_synchronous_code_needs_no_event_loop(
+    tmp_path: Path, mode: TcpMode
+) -> None:
+    """``scan_blocking`` SYN- or connect-scans in threads: the process never imports asyncio
+    (nor the TLS libraries it loads); its results are the async pipeline's."""
+    if mode is TcpMode.SYN:
+        _need_root()
     import json
     import subprocess
     import sys
@@ -687,14 +691,14 @@ def test_a_syn_scan_from_synchronous_code_needs_no_event_loop(tmp_path: Path) ->
         open_port = listener.getsockname()[1]
         ports = sorted([open_port, *free_ports(10)])
         done = subprocess.run(
-            [sys.executable, "-c", BLOCKING_CHILD, json.dumps(ports)],
+            [sys.executable, "-c", BLOCKING_CHILD, json.dumps(ports), mode.value],
             capture_output=True,
             text=True,
             timeout=60,
             check=True,
             env={**os.environ, "KENSHIN_STOP_FILE": str(tmp_path / "stop")},
         )
-        plan = ScanPlan(("127.0.0.1",), tuple(ports), (), TcpMode.SYN, False)
+        plan = ScanPlan(("127.0.0.1",), tuple(ports), (), mode, False)
         reference = asyncio.run(run_scan(plan, adhoc_scope(env={}), FAST))
     finally:
         listener.close()
@@ -702,7 +706,7 @@ def test_a_syn_scan_from_synchronous_code_needs_no_event_loop(tmp_path: Path) ->
     assert child["asyncio"] is False
     assert child["ssl"] is False
     assert child["openssl"] is False  # hashlib maps OpenSSL: megabytes of the process's peak
-    assert child["mode"] == "syn"
+    assert child["mode"] == mode.value
     assert child["status"] == "finished"
     assert {int(p): s for p, s in child["states"].items()} == {
         p: s.value for p, s in tcp_states(reference.report).items()

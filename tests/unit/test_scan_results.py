@@ -236,7 +236,9 @@ def test_interrupted_run_keeps_results_and_resumes(store_url: str) -> None:
                 stop.trigger()
 
     first = StopAfter(store, uid, batch=1)
-    one_by_one = FAST.with_changes(per_host_concurrency=1)
+    # paced (0.4 s in all): the listener hears of results every 50 ms, as with SYN, so the
+    # stop after ten of them lands while probes are still due
+    one_by_one = FAST.with_changes(per_host_concurrency=1, rate=100.0)
     outcome = asyncio.run(
         run_scan(plan, adhoc_scope(env={}), one_by_one, stop=stop, listener=first)
     )

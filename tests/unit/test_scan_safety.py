@@ -42,7 +42,9 @@ from kenshin.scan import (
     run_scan,
     syn_available,
 )
-from kenshin.scan.tcp_connect import tcp_connect_scan
+from kenshin.scan.guard import TableScan
+from kenshin.scan.state import Outcomes, PortTable
+from kenshin.scan.tcp_connect import ConnectScan
 from kenshin.scan.tcp_syn import SynScan
 from kenshin.scan.udp import udp_scan
 from kenshin.scope import (
@@ -244,7 +246,8 @@ def test_lowest_layer_refuses_unplanned_addresses(spy: list[str], engine: str) -
 
     def attempt() -> None:
         if engine == "connect":
-            asyncio.run(tcp_connect_scan(["127.0.0.1", "192.0.2.5"], [1], FAST, gate, stop, emit))
+            table = PortTable(["127.0.0.1", "192.0.2.5"], [1], Outcomes())
+            ConnectScan(TableScan(table, FAST, gate, stop, emit)).run()
         elif engine == "udp":
             asyncio.run(udp_scan(["127.0.0.1", "192.0.2.5"], [9], FAST, gate, stop, emit))
         else:
@@ -272,10 +275,7 @@ def test_gate_is_asked_at_send_time(spy: list[str]) -> None:
             return super().permit(address)
 
     gate = Narrowing(adhoc_scope(env={}))
+    table = PortTable(["127.0.0.1"], range(1, 50), Outcomes())
     with pytest.raises(ScopeError):
-        asyncio.run(
-            tcp_connect_scan(
-                ["127.0.0.1"], list(range(1, 50)), FAST, gate, EmergencyStop(), lambda *a: None
-            )
-        )
+        ConnectScan(TableScan(table, FAST, gate, EmergencyStop())).run()
     assert len(spy) <= 2

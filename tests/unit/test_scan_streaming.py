@@ -12,15 +12,14 @@ import asyncio
 import gc
 import tracemalloc
 import weakref
-from collections.abc import Sequence
 from ipaddress import IPv4Address
-from typing import Any
 
 import pytest
 
 from kenshin.domain import HostResult, PortState, Protocol
 from kenshin.scan import LAB, ScanOutcome, ScanPlan, TcpMode, run_scan, top_ports
-from kenshin.scan.collect import Collector, HostSink
+from kenshin.scan.collect import HostSink
+from kenshin.scan.tcp_connect import ConnectScan
 from kenshin.scope import adhoc_scope
 
 PORTS = top_ports(Protocol.TCP, 20)
@@ -31,27 +30,19 @@ per port, about 80 bytes with its object), the gate's and the tables' per-target
 ports and the ``HostResult``), about 1 KB more with the benchmark's 100 ports."""
 
 
-async def _answered(
-    targets: Sequence[str],
-    ports: Sequence[int],
-    settings: Any,
-    gate: Any,
-    stop: Any,
-    results: Any,
-    *_rest: Any,
-) -> None:
+def _answered(scan: ConnectScan) -> bool:
     """Stands in for the connect scan: every target has its first three ports open."""
-    assert isinstance(results, Collector)
-    table = results.tables[Protocol.TCP]
-    row = bytearray([results.outcomes.code(PortState.CLOSED, "reset")]) * table.width
-    row[:3] = bytes([results.outcomes.code(PortState.OPEN, "syn-ack")]) * 3
-    for i in range(len(targets)):
+    table = scan.table
+    row = bytearray([table.outcomes.code(PortState.CLOSED, "reset")]) * table.width
+    row[:3] = bytes([table.outcomes.code(PortState.OPEN, "syn-ack")]) * 3
+    for i in range(len(table.targets)):
         table.rows[i] = bytearray(row)
+    return True
 
 
 @pytest.fixture(autouse=True)
 def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("kenshin.scan.tcp_connect.tcp_connect_scan", _answered)
+    monkeypatch.setattr("kenshin.scan.tcp_connect.ConnectScan.run", _answered)
 
 
 def _plan(hosts: int) -> ScanPlan:

@@ -30,6 +30,7 @@ from kenshin.domain import (
 )
 from kenshin.scan.collect import Collector, HostSink, PortKey, ScanListener, finished_hosts
 from kenshin.scan.errors import ScanError
+from kenshin.scan.guard import TableScan
 from kenshin.scan.pacing import (
     AdaptiveRate,
     EmergencyStop,
@@ -41,7 +42,8 @@ from kenshin.scan.settings import ScanSettings, TcpMode
 from kenshin.scan.tcp_syn import SynScan, syn_available, syn_scan
 from kenshin.scope import AuditSink, Gate, Scope, current_actor
 
-if TYPE_CHECKING:  # imported where used: a SYN scan needs neither (nor asyncio, nor YAML)
+if TYPE_CHECKING:  # imported where used: a TCP scan needs neither (nor asyncio, nor YAML)
+    from kenshin.scan.tcp_connect import ConnectScan
     from kenshin.scan.udp import UdpSummary
 
 
@@ -231,9 +233,6 @@ class _Run:
         self.previous = dict(previous or {})
         for (address, protocol, port), result in self.previous.items():
             self.collector.put(address, protocol, port, result.state, result.reason)
-        self.skip_tcp: Collection[tuple[str, int]] = {
-            (a, p) for (a, proto, p) in self.previous if proto is Protocol.TCP
-        }
         self.skip_udp: Collection[tuple[str, int]] = {
             (a, p) for (a, proto, p) in self.previous if proto is Protocol.UDP
         }
@@ -252,10 +251,15 @@ class _Run:
             listener.planned(len(plan.targets), plan.probes)
         self.clock = time.monotonic()
 
-    def syn(self) -> SynScan:
-        """The SYN scan of the plan's TCP ports, ready to ``run()`` in a thread."""
+    def tcp(self) -> SynScan | ConnectScan:
+        """The TCP scan of the plan's ports in ``mode``, ready to ``run()`` in a thread.
+
+        Both write into the collector's table and need no event loop."""
         hosts = len(self.plan.targets)
-        return syn_scan(
+        self.mode, note = choose_tcp_mode(self.plan.tcp_mode, self.plan.targets)
+        if note:
+            self.notes.append(note)
+        job = TableScan(
             self.collector.tables[Protocol.TCP],
             self.settings,
             self.gate,
@@ -264,6 +268,11 @@ class _Run:
             pacer(self.settings, hosts, self.changes),
             target_pacing(self.settings, hosts),
         )
+        if self.mode is TcpMode.SYN:
+            return syn_scan(job)
+        from kenshin.scan.tcp_connect import ConnectScan
+
+        return ConnectScan(job)
 
     def report(self, sink: HostSink | None = None) -> ScanReport:
         """The report; with a ``sink``, each host goes to it as it is made and the
@@ -343,25 +352,7 @@ async def run_scan(
     count = len(plan.targets)
     try:
         if plan.tcp_ports:
-            run.mode, note = choose_tcp_mode(plan.tcp_mode, plan.targets)
-            if note:
-                run.notes.append(note)
-            if run.mode is TcpMode.SYN:
-                await _draining(run.syn().in_thread(), run.collector)
-            else:
-                from kenshin.scan.tcp_connect import tcp_connect_scan
-
-                await tcp_connect_scan(
-                    plan.targets,
-                    plan.tcp_ports,
-                    settings,
-                    run.gate,
-                    stop,
-                    run.collector,
-                    run.skip_tcp,
-                    pacer(settings, count, run.changes),
-                    target_pacing(settings, count),
-                )
+            await _draining(run.tcp().in_thread(), run.collector)
         if plan.udp_ports and not stop.is_set():
             from kenshin.scan.udp import udp_scan
 
@@ -415,15 +406,12 @@ def scan_blocking(
 ) -> ScanOutcome:
     """``run_scan`` from synchronous code, without identification or post-scan stages.
 
-    A plan of TCP ports only that will be SYN-scanned runs in this process's threads with
-    no event loop, so a scanning process never imports asyncio (with the TLS libraries it
+    A plan of TCP ports only (SYN or connect) runs in this process's threads with no
+    event loop, so a scanning process never imports asyncio (with the TLS libraries it
     loads, more memory than a thousand targets' scan state); any other plan runs
     ``run_scan`` under ``asyncio.run``.
     """
-    syn_only = not plan.udp_ports and (
-        choose_tcp_mode(plan.tcp_mode, plan.targets)[0] is TcpMode.SYN
-    )
-    if not syn_only:
+    if plan.udp_ports:
         import asyncio
 
         return asyncio.run(
@@ -442,12 +430,12 @@ def scan_blocking(
         )
     run = _Run(plan, scope, settings, stop, listener, audit, actor, previous, None, list_limit)
     try:
-        run.mode = TcpMode.SYN
-        done = _Thread(run.syn().run)
-        while not done.wait(0.05):
+        if plan.tcp_ports:
+            done = _Thread(run.tcp().run)
+            while not done.wait(0.05):
+                run.collector.drain()
             run.collector.drain()
-        run.collector.drain()
-        done.result()
+            done.result()
         run.status = RunStatus.INTERRUPTED if run.stop.is_set() else RunStatus.FINISHED
         report = run.report(hosts)
     except BaseException as exc:
@@ -501,6 +489,9 @@ async def _draining(work: Coroutine[Any, Any, bool], collector: Collector) -> bo
         while not task.done():
             collector.drain()
             await asyncio.wait({task}, timeout=0.05)
+    except BaseException:
+        task.cancel()  # a cancelled scan: its threads stop sending
+        raise
     finally:
         collector.drain()
     return task.result()

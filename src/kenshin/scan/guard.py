@@ -11,11 +11,38 @@ from __future__ import annotations
 import socket
 import struct
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from kenshin.domain import PortState, Protocol
 
+if TYPE_CHECKING:
+    from kenshin.scan.pacing import EmergencyStop, TargetPacing, TokenBucket
+    from kenshin.scan.settings import ScanSettings
+    from kenshin.scan.state import PortTable
+    from kenshin.scope import Gate
+
 ResultSink = Callable[[str, Protocol, int, PortState, str], None]
 """Where probes report: ``(address, protocol, port, state, reason)``."""
+
+
+@dataclass(frozen=True)
+class TableScan:
+    """What a scan that writes into a ``PortTable`` (SYN, connect) is given.
+
+    It probes every cell of ``table`` without an outcome and writes each outcome there;
+    ``notify(i, j)`` is called (from the scan's threads) for each new one, so the caller
+    can pass them on as they come. ``bucket`` paces the probes (None: a plain bucket at
+    ``settings.rate``), ``spacing`` the probes to each target (by table index).
+    """
+
+    table: PortTable
+    settings: ScanSettings
+    gate: Gate
+    stop: EmergencyStop
+    notify: Callable[[int, int], None] | None = None
+    bucket: TokenBucket | None = None
+    spacing: TargetPacing | None = None
 
 
 def family_of(address: str) -> socket.AddressFamily:

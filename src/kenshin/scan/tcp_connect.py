@@ -1,43 +1,45 @@
-"""TCP connect scan on asyncio: per-host and global limits, rate pacing, adaptive timeouts.
+"""TCP connect scan: per-host and global limits, rate pacing, adaptive timeouts, no event loop.
 
-The scanner is a callback "pump" on the event loop rather than one task per probe:
-it keeps up to ``global_concurrency`` non-blocking connects in flight (at most
+The scanner is a "pump" over a private epoll set, run in threads of its own (like the SYN
+scan): it keeps up to ``global_concurrency`` non-blocking connects in flight (at most
 ``per_host_concurrency`` per host), takes a token from the rate bucket for each, and
-learns each outcome from the socket itself (``SO_ERROR``) when it turns writable. The
-probe sockets sit in a private epoll set whose descriptor the event loop watches, so a
-probe costs five system calls (socket, connect, register, getsockopt, close) and no
-event-loop handles. A port is ``open`` when the handshake completed (the socket is then reset
-at once), ``closed`` on a reset (ECONNREFUSED), ``filtered`` on an ICMP unreachable
-or when no answer came after the retries. Only unanswered probes are retried.
-Timeouts follow each host's measured round-trip time (RFC 6298), clamped by the
-settings; when a deadline passes the kernel is asked once more whether an answer
-did arrive, so a busy event loop never turns an answer into "no response".
+learns each outcome from the socket itself (``SO_ERROR``) when it turns writable, so a
+probe costs five system calls (socket, connect, register, getsockopt, close). A port is
+``open`` when the handshake completed (the socket is then reset at once), ``closed`` on
+a reset (ECONNREFUSED), ``filtered`` on an ICMP unreachable or when no answer came after
+the retries. Only unanswered probes are retried. Timeouts follow each host's measured
+round-trip time (RFC 6298), clamped by the settings; when a deadline passes the kernel is
+asked once more whether an answer did arrive, so a busy pump never turns an answer into
+"no response".
+
+Memory grows with the connections in flight, not with the targets: outcomes go straight
+into the scan's ``PortTable`` (a byte per probe), each target's progress is a few bytes in
+arrays keyed by its plan index (next port, probes in flight, round-trip estimate, a ring
+of targets with work), and the only objects are the probes in flight and the retries
+still due. Nothing here imports asyncio (nor, through it, the TLS libraries).
 """
 
 from __future__ import annotations
 
-import asyncio
 import errno
 import os
-import queue
 import select
 import socket
 import threading
 import time
+from array import array
 from collections import deque
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 
-from kenshin.domain import PortState, Protocol
+from kenshin.domain import PortState
 from kenshin.scan.guard import (
-    ResultSink,
+    TableScan,
     abortive_close_option,
     family_of,
     raise_open_file_limit,
 )
-from kenshin.scan.pacing import EmergencyStop, RttEstimator, TargetPacing, TokenBucket
+from kenshin.scan.pacing import TokenBucket
 from kenshin.scan.settings import ScanSettings
-from kenshin.scope import Gate
 
 _FILTER_ERRNOS = {
     errno.EHOSTUNREACH: "host-unreach",
@@ -46,148 +48,184 @@ _FILTER_ERRNOS = {
     errno.EPERM: "admin-prohibited",
 }
 _LINGER = abortive_close_option()
+_SWEEP = 0.02
+"""Seconds between looks for probes whose deadline passed."""
+_RETRY_BITS = 3
+"""A retry due is ``port index << 3 | attempt`` (at most 5 retries)."""
+
+THREADS = 2
+"""Pumps (one per thread) a large connect scan is split over, at most one per CPU."""
+_SPLIT_FROM = 20_000
 
 
 @dataclass(slots=True)
-class _Host:
-    """One target's progress; its port list is shared with the other targets (read only)."""
-
-    address: str
-    family: socket.AddressFamily
-    ports: list[int]
-    rtt: RttEstimator
-    index: int = 0
-    """The target's place in the plan (its ``TargetPacing`` slot)."""
-    next_index: int = 0
-    retry: deque[tuple[int, int]] = field(default_factory=deque)
-    in_flight: int = 0
-
-    def has_work(self) -> bool:
-        return self.next_index < len(self.ports) or bool(self.retry)
-
-    def take(self) -> tuple[int, int]:
-        if self.retry:
-            return self.retry.popleft()
-        port = self.ports[self.next_index]
-        self.next_index += 1
-        return port, 0
-
-
-@dataclass
 class _Probe:
     sock: socket.socket
-    host: _Host
-    port: int
+    i: int
+    j: int
     attempt: int
     started: float
     deadline: float
 
 
-@dataclass(frozen=True)
-class _Shared:
-    """What every part (event loop) of one connect scan shares."""
+class _Rtt:
+    """RFC 6298 round-trip estimates of a group's targets, two floats each (no object each)."""
 
-    gate: Gate
-    stop: EmergencyStop
-    bucket: TokenBucket
-    spacing: TargetPacing | None
-    skip: Collection[tuple[str, int]]
+    def __init__(self, targets: int, settings: ScanSettings) -> None:
+        self.srtt = array("d", [-1.0]) * targets  # below zero: no sample yet
+        self.rttvar = array("d", bytes(8 * targets))
+        self.initial = settings.initial_timeout
+        self.minimum, self.maximum = settings.min_timeout, settings.max_timeout
+
+    def add(self, i: int, rtt: float) -> None:
+        srtt = self.srtt[i]
+        if srtt < 0:
+            self.srtt[i], self.rttvar[i] = rtt, rtt / 2
+            return
+        self.rttvar[i] = 0.75 * self.rttvar[i] + 0.25 * abs(srtt - rtt)
+        self.srtt[i] = 0.875 * srtt + 0.125 * rtt
+
+    def timeout(self, i: int) -> float:
+        srtt = self.srtt[i]
+        if srtt < 0:
+            return self.initial
+        return max(self.minimum, min(self.maximum, srtt + 4 * self.rttvar[i]))
+
+
+class _Ring:
+    """Target indexes waiting for their turn, each at most once, in a fixed array."""
+
+    def __init__(self, targets: range) -> None:
+        self.first = targets.start
+        self.slots = array("I", targets)
+        self.queued = bytearray(b"\x01") * len(targets)
+        self.head = 0
+        self.size = len(targets)
+
+    def __len__(self) -> int:
+        return self.size
+
+    def pop(self) -> int:
+        i = self.slots[self.head]
+        self.head = (self.head + 1) % len(self.slots)
+        self.size -= 1
+        self.queued[i - self.first] = 0
+        return i
+
+    def push(self, i: int, front: bool = False) -> None:
+        """Queue ``i`` at the back (or the front) unless it is queued already."""
+        if self.queued[i - self.first]:
+            return
+        self.queued[i - self.first] = 1
+        if front:
+            self.head = (self.head - 1) % len(self.slots)
+            self.slots[self.head] = i
+        else:
+            self.slots[(self.head + self.size) % len(self.slots)] = i
+        self.size += 1
 
 
 class _Pump:
+    """One thread's share of one group of targets: the port indexes ``columns``."""
+
     def __init__(
         self,
-        loop: asyncio.AbstractEventLoop,
-        hosts: list[_Host],
-        settings: ScanSettings,
-        emit: ResultSink,
-        total_limit: int,
-        shared: _Shared,
+        scan: ConnectScan,
+        group: range,
+        columns: range,
+        limits: tuple[int, int],
+        rtt: _Rtt,
     ) -> None:
-        self.loop = loop
-        self.settings = settings
-        self.emit = emit
-        self.total_limit = total_limit
-        self.shared = shared
-        self.ready: deque[_Host] = deque(h for h in hosts if h.has_work())
+        self.scan = scan
+        self.group, self.columns = group, columns
+        self.limit, self.per_host = limits
+        self.next = array("I", bytes(4 * len(group)))  # position in columns, by target
+        self.flying = array("I", bytes(4 * len(group)))
+        self.rtt = rtt  # shared by the pumps of a group: a target's estimate learns from all
+        self.retry: dict[int, deque[int]] = {}
+        self.ring = _Ring(group)
         self.flight: dict[int, _Probe] = {}
-        self.done: asyncio.Future[None] = loop.create_future()
-        self.launch_scheduled = False
-        self.error: BaseException | None = None
+        self.wake = 0.0  # when launching is due again (inf: when a probe concludes)
         self.epoll = select.epoll()
-        loop.add_reader(self.epoll.fileno(), self.events)
 
-    def close(self) -> None:
-        """Close every probe socket and the epoll set (idempotent)."""
-        for probe in self.flight.values():
-            probe.sock.close()
-        self.flight.clear()
-        if not self.epoll.closed:
-            self.loop.remove_reader(self.epoll.fileno())
-            self.epoll.close()
+    # -- work of a target ---------------------------------------------------------
+    def has_work(self, i: int) -> bool:
+        return i in self.retry or self.next[i - self.group.start] < len(self.columns)
+
+    def take(self, i: int) -> tuple[int, int] | None:
+        """The next (port index, attempt) of target ``i`` (cells with an outcome skipped)."""
+        due = self.retry.get(i)
+        if due:
+            packed = due.popleft()
+            if not due:
+                del self.retry[i]
+            return packed >> _RETRY_BITS, packed & ((1 << _RETRY_BITS) - 1)
+        k = i - self.group.start
+        table = self.scan.table
+        columns = self.columns
+        while self.next[k] < len(columns):
+            # each target starts at its own port (its index's): the connections in flight
+            # at once spread over the ports, instead of thousands reaching one listener
+            j = columns[(self.next[k] + i) % len(columns)]
+            self.next[k] += 1
+            if not table.get(i, j):  # an outcome from an earlier run is not probed again
+                return j, 0
+        return None
 
     # -- launching ----------------------------------------------------------------
     def launch(self) -> None:
-        self.launch_scheduled = False
-        try:
-            self._launch()
-        except BaseException as exc:  # a gate refusal or a socket failure ends the scan
-            self._fail(exc)
-
-    def _launch(self) -> None:
-        if self.shared.stop.is_set():
-            self._finish_if_idle(force=True)
-            return
+        self.wake = float("inf")
+        scan = self.scan
+        ring = self.ring
         not_due: float | None = None  # the soonest a target held back by its spacing is due
-        passed = 0  # hosts looked at in a row without starting a probe
-        while self.ready and len(self.flight) < self.total_limit:
-            if self.shared.stop.is_set():
-                self._finish_if_idle(force=True)
-                return
-            host = self.ready.popleft()
-            if host.in_flight >= self.settings.per_host_concurrency or not host.has_work():
-                if host.has_work():
-                    self.ready.append(host)
-                    if all(h.in_flight >= self.settings.per_host_concurrency for h in self.ready):
-                        break
+        passed = 0  # targets looked at in a row without starting a probe
+        busy = 0  # targets in a row at their own limit
+        while len(ring) and len(self.flight) < self.limit:
+            i = ring.pop()
+            k = i - self.group.start
+            if not self.has_work(i):
                 continue
-            wait = self.shared.bucket.reserve()
+            if self.flying[k] >= self.per_host:
+                ring.push(i)
+                busy += 1
+                if busy >= len(ring):
+                    break
+                continue
+            busy = 0
+            wait = scan.bucket.reserve()
             if wait > 0:
-                self.shared.bucket.reserve(-1)  # give the token back; try again when it is due
-                self.ready.appendleft(host)
-                self._schedule_launch(wait)
+                scan.bucket.reserve(-1)  # give the token back; try again when it is due
+                ring.push(i, front=True)
+                self.wake = time.monotonic() + wait
                 return
-            spacing = self.shared.spacing
-            due = spacing.take(host.index) if spacing is not None else 0.0
+            due = scan.spacing.take(i) if scan.spacing is not None else 0.0
             if due > 0:  # this target had its share for now: the others may go first
-                self.shared.bucket.reserve(-1)
-                self.ready.append(host)
+                scan.bucket.reserve(-1)
+                ring.push(i)
                 not_due = due if not_due is None else min(not_due, due)
                 passed += 1
-                if passed >= len(self.ready):
-                    self._schedule_launch(not_due)
+                if passed >= len(ring):
+                    self.wake = time.monotonic() + not_due
                     return
                 continue
             passed = 0
-            port, attempt = host.take()
-            self._start(host, port, attempt)
-            if host.has_work():
-                self.ready.append(host)
-        self._finish_if_idle()
+            work = self.take(i)
+            if work is not None:
+                self._start(i, *work)
+            if self.has_work(i):
+                ring.push(i)
 
-    def _schedule_launch(self, delay: float) -> None:
-        if not self.launch_scheduled:
-            self.launch_scheduled = True
-            self.loop.call_later(delay, self.launch)
-
-    def _start(self, host: _Host, port: int, attempt: int) -> None:
-        self.shared.gate.permit(host.address)
-        sock = socket.socket(host.family, socket.SOCK_STREAM)
+    def _start(self, i: int, j: int, attempt: int) -> None:
+        scan = self.scan
+        address = scan.table.targets[i]
+        scan.gate.permit(address)
+        sock = socket.socket(family_of(address), socket.SOCK_STREAM)
         sock.setblocking(False)
         started = time.monotonic()
-        code = sock.connect_ex((host.address, port))
-        host.in_flight += 1
-        probe = _Probe(sock, host, port, attempt, started, started + host.rtt.timeout)
+        code = sock.connect_ex((address, scan.table.ports[j]))
+        k = i - self.group.start
+        self.flying[k] += 1
+        probe = _Probe(sock, i, j, attempt, started, started + self.rtt.timeout(k))
         if code in (errno.EINPROGRESS, errno.EAGAIN, errno.EWOULDBLOCK):
             fd = sock.fileno()
             self.flight[fd] = probe
@@ -196,11 +234,11 @@ class _Pump:
             self._conclude(probe, code, answered=True)
 
     # -- outcomes -----------------------------------------------------------------
-    def events(self) -> None:
-        """The epoll set is readable: conclude every probe whose connect finished."""
+    def events(self, timeout: float) -> None:
+        """Conclude every probe whose connect finished (waiting up to ``timeout``)."""
         try:
-            ready = self.epoll.poll(0, 4096)
-        except OSError:
+            ready = self.epoll.poll(timeout, 4096)
+        except InterruptedError:
             return
         for fd, _mask in ready:
             probe = self.flight.pop(fd, None)
@@ -209,11 +247,11 @@ class _Pump:
             code = probe.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
             self._conclude(probe, code, answered=True)
         if ready:
-            self._schedule_launch(0)
+            self.wake = 0.0
 
     def _conclude(self, probe: _Probe, code: int, answered: bool) -> None:
-        host = probe.host
-        host.in_flight -= 1
+        i, k = probe.i, probe.i - self.group.start
+        self.flying[k] -= 1
         if code == errno.ECONNRESET and answered:
             # A RST answering the SYN is ECONNREFUSED; a reset can only follow the SYN-ACK,
             # so the port accepted and the service reset before this probe was looked at.
@@ -223,24 +261,22 @@ class _Pump:
         if code == 0 and answered:
             probe.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER)  # RST, no TIME_WAIT
         probe.sock.close()
+        scan = self.scan
         if answered and (code in (0, errno.ECONNREFUSED) or code in _FILTER_ERRNOS):
-            self.shared.bucket.observe(answered=1, dropped=1 if probe.attempt else 0)
+            scan.bucket.observe(answered=1, dropped=1 if probe.attempt else 0)
         if code == 0 and answered:
-            host.rtt.add(time.monotonic() - probe.started)
-            self.emit(host.address, Protocol.TCP, probe.port, PortState.OPEN, "syn-ack")
+            self.rtt.add(k, time.monotonic() - probe.started)
+            scan.record(i, probe.j, PortState.OPEN, "syn-ack")
         elif code == errno.ECONNREFUSED:
-            host.rtt.add(time.monotonic() - probe.started)
-            self.emit(host.address, Protocol.TCP, probe.port, PortState.CLOSED, "conn-refused")
+            self.rtt.add(k, time.monotonic() - probe.started)
+            scan.record(i, probe.j, PortState.CLOSED, "conn-refused")
         elif code in _FILTER_ERRNOS:
-            self.emit(
-                host.address, Protocol.TCP, probe.port, PortState.FILTERED, _FILTER_ERRNOS[code]
-            )
-        elif probe.attempt < self.settings.retries:
-            host.retry.append((probe.port, probe.attempt + 1))
-            if host not in self.ready:
-                self.ready.append(host)
+            scan.record(i, probe.j, PortState.FILTERED, _FILTER_ERRNOS[code])
+        elif probe.attempt < scan.settings.retries:
+            self.retry.setdefault(i, deque()).append(probe.j << _RETRY_BITS | (probe.attempt + 1))
+            self.ring.push(i)
         else:
-            self.emit(host.address, Protocol.TCP, probe.port, PortState.FILTERED, "no-response")
+            scan.record(i, probe.j, PortState.FILTERED, "no-response")
 
     def sweep(self) -> None:
         """Conclude probes whose deadline passed, asking the kernel one last time."""
@@ -257,26 +293,31 @@ class _Pump:
                     continue
             self._conclude(probe, code, answered=True)
         if expired:
-            self.launch()
+            self.wake = 0.0
 
-    def _finish_if_idle(self, force: bool = False) -> None:
-        if self.done.done():
-            return
-        if force:
+    # -- the loop -----------------------------------------------------------------
+    def run(self) -> bool:
+        """Pump until every probe concluded; False when stopped (or another pump failed)."""
+        halted = self.scan.halted
+        next_sweep = time.monotonic() + _SWEEP
+        try:
+            while True:
+                if halted():
+                    return False
+                now = time.monotonic()
+                if now >= self.wake:
+                    self.launch()
+                if not self.flight and not len(self.ring):
+                    return True
+                self.events(max(0.0, min(self.wake, next_sweep) - time.monotonic()))
+                if time.monotonic() >= next_sweep:
+                    self.sweep()
+                    next_sweep = time.monotonic() + _SWEEP
+        finally:
             for probe in self.flight.values():
                 probe.sock.close()
             self.flight.clear()
-            self.done.set_result(None)
-            return
-        if not self.flight and not any(h.has_work() for h in self.ready):
-            self.done.set_result(None)
-
-    def _fail(self, exc: BaseException) -> None:
-        for probe in self.flight.values():
-            probe.sock.close()
-        self.flight.clear()
-        if not self.done.done():
-            self.done.set_exception(exc)
+            self.epoll.close()
 
 
 def _self_connected(sock: socket.socket) -> bool:
@@ -287,129 +328,97 @@ def _self_connected(sock: socket.socket) -> bool:
         return False
 
 
-THREADS = 2
-"""Event loops (one per thread) a large connect scan is split over, at most one per CPU."""
-_SPLIT_FROM = 20_000
+class ConnectScan:
+    """A connect scan of ``job`` (see ``TableScan``), ready to ``run()``.
 
-
-async def _scan_part(
-    targets: Sequence[str],
-    ports: Sequence[int],
-    settings: ScanSettings,
-    emit: ResultSink,
-    total_limit: int,
-    shared: _Shared,
-) -> None:
-    loop = asyncio.get_running_loop()
-    skip = shared.skip
-    every = list(ports)  # one port list for every host that has nothing to skip
-    hosts = [
-        _Host(
-            address,
-            family_of(address),
-            [p for p in ports if (address, p) not in skip] if skip else every,
-            RttEstimator(settings.initial_timeout, settings.min_timeout, settings.max_timeout),
-            index,
-        )
-        for index, address in enumerate(targets)
-    ]
-    pump = _Pump(loop, hosts, settings, emit, total_limit, shared)
-    pump.launch()
-    try:
-        while not pump.done.done():
-            await asyncio.wait({pump.done}, timeout=0.02)
-            if pump.done.done():
-                break
-            if pump.shared.stop.is_set():
-                pump._finish_if_idle(force=True)
-                break
-            pump.sweep()
-        await pump.done
-    finally:
-        if not pump.done.done():
-            pump._fail(asyncio.CancelledError())
-        pump.close()
-
-
-async def tcp_connect_scan(
-    targets: Sequence[str],
-    ports: Sequence[int],
-    settings: ScanSettings,
-    gate: Gate,
-    stop: EmergencyStop,
-    emit: ResultSink,
-    skip: Collection[tuple[str, int]] = frozenset(),
-    bucket: TokenBucket | None = None,
-    spacing: TargetPacing | None = None,
-) -> None:
-    """Probe every ``(target, port)`` not in ``skip`` and report each through ``emit``.
-
-    ``bucket`` paces the probes (default: a plain bucket at ``settings.rate``); it is
-    told what came back, so an ``AdaptiveRate`` can follow the network. ``spacing``
-    paces the probes to each target (by its index in ``targets``).
-
-    A large scan is split by port over ``THREADS`` event loops in their own threads
-    (socket, connect and close release the GIL, so a second core takes the kernel's
-    share); they share the rate bucket and the gate, split the concurrency limits, and
-    hand their results to this loop, where ``emit`` is always called.
+    The bucket is told what came back, so an ``AdaptiveRate`` can follow the network.
+    Every target is put to the gate here, before any packet. A large scan is split by port
+    over ``THREADS`` pumps in their own threads (socket, connect and close release the
+    GIL, so a second core takes the kernel's share); they share the rate bucket and the
+    gate, split the concurrency limits, and write disjoint cells of the table. Targets are
+    worked through in the table's groups (sealed after each when the plan is large), one
+    probe per target in turn, each target starting at a different port (so the
+    connections in flight spread over the ports rather than queue at one listener).
     """
-    available = raise_open_file_limit(settings.global_concurrency + 1024)
-    total_limit = max(1, min(settings.global_concurrency, available - 256))
-    for address in targets:
-        gate.permit(address)  # refuse before any packet, not half-way through
-    shared = _Shared(
-        gate, stop, bucket if bucket is not None else TokenBucket(settings.rate), spacing, skip
-    )
-    parts = max(1, min(THREADS, os.cpu_count() or 1))
-    if parts == 1 or len(targets) * len(ports) < _SPLIT_FROM or settings.per_host_concurrency < 2:
-        await _scan_part(targets, ports, settings, emit, total_limit, shared)
-        return
-    share = replace(
-        settings,
-        global_concurrency=max(1, settings.global_concurrency // parts),
-        per_host_concurrency=max(1, settings.per_host_concurrency // parts),
-    )
-    results: queue.SimpleQueue[tuple[str, Protocol, int, PortState, str]] = queue.SimpleQueue()
-    errors: list[BaseException] = []
 
-    def hand_over(
-        address: str, protocol: Protocol, port: int, state: PortState, reason: str
-    ) -> None:
-        results.put((address, protocol, port, state, reason))
+    def __init__(self, job: TableScan) -> None:
+        table, gate = job.table, job.gate
+        for address in table.targets:
+            gate.permit(address)  # refuse before any packet, not half-way through
+        self.table, self.settings, self.gate, self.stop = table, job.settings, gate, job.stop
+        self.notify = job.notify
+        self.bucket = job.bucket if job.bucket is not None else TokenBucket(job.settings.rate)
+        self.spacing = job.spacing
+        self._abort = threading.Event()
 
-    def work(part: int) -> None:
+    def halted(self) -> bool:
+        return self._abort.is_set() or self.stop.is_set()
+
+    def record(self, i: int, j: int, state: PortState, reason: str) -> None:
+        table = self.table
+        if table.set(i, j, table.outcomes.code(state, reason)) and self.notify is not None:
+            self.notify(i, j)
+
+    async def in_thread(self) -> bool:
+        """``run`` in a thread, so an event loop keeps serving; cancelling it stops the scan."""
+        import asyncio  # here: a connect scan from synchronous code needs no event loop
+
         try:
-            limit = max(1, total_limit // parts)
-            asyncio.run(_scan_part(targets, ports[part::parts], share, hand_over, limit, shared))
-        except BaseException as exc:
-            errors.append(exc)
-            stop.trigger()
+            return await asyncio.to_thread(self.run)
+        except BaseException:
+            self._abort.set()
+            raise
 
-    threads = [
-        threading.Thread(target=work, args=(k,), name=f"kenshin-connect{k}", daemon=True)
-        for k in range(parts)
-    ]
-    for thread in threads:
-        thread.start()
+    def run(self) -> bool:
+        """Scan; returns False when the emergency stop cut it short."""
+        settings = self.settings
+        available = raise_open_file_limit(settings.global_concurrency + 1024)
+        limit = max(1, min(settings.global_concurrency, available - 256))
+        width = self.table.width
+        parts = max(1, min(THREADS, os.cpu_count() or 1))
+        if (
+            len(self.table.targets) * width < _SPLIT_FROM
+            or settings.per_host_concurrency < 2
+            or width < 2
+        ):
+            parts = 1
+        limits = (max(1, limit // parts), max(1, settings.per_host_concurrency // parts))
+        try:
+            for group in self.table.groups():
+                rtt = _Rtt(len(group), settings)
+                pumps = [
+                    _Pump(self, group, range(k, width, parts), limits, rtt) for k in range(parts)
+                ]
+                if not self._run_pumps(pumps):
+                    return False
+                if self.table.grouped:
+                    self.table.seal(group)
+        except BaseException:
+            self._abort.set()
+            raise
+        return True
 
-    def drain() -> None:
-        while True:
+    def _run_pumps(self, pumps: list[_Pump]) -> bool:
+        if len(pumps) == 1:
+            return pumps[0].run()
+        outcomes: list[bool] = []
+        errors: list[BaseException] = []
+
+        def work(pump: _Pump) -> None:
             try:
-                item = results.get_nowait()
-            except queue.Empty:
-                return
-            emit(*item)
+                outcomes.append(pump.run())
+            except BaseException as exc:
+                errors.append(exc)
+                self._abort.set()  # the other pumps stop too
 
-    try:
-        while any(t.is_alive() for t in threads):
-            drain()
-            await asyncio.sleep(0.05)
-    except BaseException:
-        stop.trigger()
-        raise
-    finally:
+        threads = [
+            threading.Thread(target=work, args=(p,), name=f"kenshin-connect{k}", daemon=True)
+            for k, p in enumerate(pumps)
+        ]
         for thread in threads:
-            thread.join(timeout=5)
-        drain()
-    if errors:
-        raise errors[0]
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if errors:
+            raise errors[0]
+        return all(outcomes)

@@ -33,6 +33,7 @@ except ImportError:  # pragma: no cover - an interpreter without the builtin mod
     from hashlib import blake2s
 
 from kenshin.domain import PortState
+from kenshin.scan.guard import TableScan
 from kenshin.scan.pacing import EmergencyStop, RttEstimator, TargetPacing, TokenBucket
 from kenshin.scan.settings import ScanSettings
 from kenshin.scan.state import AddressIndex, Outcomes, PortTable
@@ -503,35 +504,22 @@ class SynScan:
         return completed
 
 
-def syn_scan(
-    table: PortTable,
-    settings: ScanSettings,
-    gate: Gate,
-    stop: EmergencyStop,
-    notify: Callable[[int, int], None] | None = None,
-    bucket: TokenBucket | None = None,
-    spacing: TargetPacing | None = None,
-) -> SynScan:
-    """A SYN scan of every cell of ``table`` without an outcome, ready to ``run()``.
-
-    Outcomes are written into ``table``; ``notify(i, j)`` is called (from the scan's
-    threads) for each new one, so the caller can pass them on as they come. ``bucket``
-    paces the packets (default: a plain bucket at ``settings.rate``), ``spacing`` the
-    packets to each target (by table index).
-    """
+def syn_scan(job: TableScan) -> SynScan:
+    """A SYN scan of ``job`` (see ``TableScan``), ready to ``run()``."""
+    table = job.table
     for address in table.targets:
         if not isinstance(_ipv4(address), IPv4Address):
             raise ValueError("SYN scan is IPv4 only")
     return SynScan(
         table.targets,
         table.ports,
-        settings,
-        gate,
-        stop,
+        job.settings,
+        job.gate,
+        job.stop,
         table=table,
-        notify=notify,
-        bucket=bucket,
-        spacing=spacing,
+        notify=job.notify,
+        bucket=job.bucket,
+        spacing=job.spacing,
     )
 
 
