@@ -661,15 +661,41 @@ from kenshin.scan import LAB, ScanPlan, TcpMode, scan_blocking
 from kenshin.scope import adhoc_scope
 
 ports = tuple(json.loads(sys.argv[1]))
-fast = LAB.with_changes(initial_timeout=0.3, min_timeout=0.1, max_timeout=0.5)
-plan = ScanPlan(("127.0.0.1",), ports, (), TcpMode(sys.argv[2]), False)
+udp = sys.argv[2] == "udp"
+fast = LAB.with_changes(initial_timeout=0.3, min_timeout=0.1, max_timeout=0.5, udp_wait=0.3)
+mode = TcpMode.AUTO if udp else TcpMode(sys.argv[2])
+plan = ScanPlan(("127.0.0.1",), () if udp else ports, ports if udp else (), mode, False)
 outcome = scan_blocking(plan, adhoc_scope(env={}), fast)
-states = {p.port: p.state.value for h in outcome.report.hosts for p in h.ports}
+states = {p.port: [p.state.value, p.reason] for h in outcome.report.hosts for p in h.ports}
 json.dump({"asyncio": "asyncio" in sys.modules, "ssl": "ssl" in sys.modules,
            "openssl": "_hashlib" in sys.modules,
-           "mode": outcome.tcp_mode.value, "status": outcome.status.value,
-           "states": states}, sys.stdout)
+           "mode": outcome.tcp_mode.value if outcome.tcp_mode else "udp",
+           "status": outcome.status.value, "states": states,
+           "udp": vars(outcome.udp) if outcome.udp else None}, sys.stdout)
 """
+
+
+def _blocking_child(tmp_path: Path, ports: Sequence[int], mode: str) -> dict[str, Any]:
+    """What ``scan_blocking`` found in a fresh process, and which modules it imported."""
+    import json
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", BLOCKING_CHILD, json.dumps(list(ports)), mode],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        env={**os.environ, "KENSHIN_STOP_FILE": str(tmp_path / "stop")},
+    )
+    child: dict[str, Any] = json.loads(done.stdout)
+    assert child["asyncio"] is False
+    assert child["ssl"] is False
+    assert child["openssl"] is False  # hashlib maps OpenSSL: megabytes of the process's peak
+    assert child["mode"] == mode
+    assert child["status"] == "finished"
+    return child
 
 
 @pytest.mark.parametrize("mode", [TcpMode.SYN, TcpMode.CONNECT])
@@ -680,35 +706,61 @@ def test_a_tcp_scan_from_synchronous_code_needs_no_event_loop(
     (nor the TLS libraries it loads); its results are the async pipeline's."""
     if mode is TcpMode.SYN:
         _need_root()
-    import json
-    import subprocess
-    import sys
-
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(8)
     try:
         open_port = listener.getsockname()[1]
         ports = sorted([open_port, *free_ports(10)])
-        done = subprocess.run(
-            [sys.executable, "-c", BLOCKING_CHILD, json.dumps(ports), mode.value],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=True,
-            env={**os.environ, "KENSHIN_STOP_FILE": str(tmp_path / "stop")},
-        )
+        child = _blocking_child(tmp_path, ports, mode.value)
         plan = ScanPlan(("127.0.0.1",), tuple(ports), (), mode, False)
         reference = asyncio.run(run_scan(plan, adhoc_scope(env={}), FAST))
     finally:
         listener.close()
-    child = json.loads(done.stdout)
-    assert child["asyncio"] is False
-    assert child["ssl"] is False
-    assert child["openssl"] is False  # hashlib maps OpenSSL: megabytes of the process's peak
-    assert child["mode"] == mode.value
-    assert child["status"] == "finished"
-    assert {int(p): s for p, s in child["states"].items()} == {
+    assert {int(p): s[0] for p, s in child["states"].items()} == {
         p: s.value for p, s in tcp_states(reference.report).items()
     }
-    assert child["states"][str(open_port)] == "open"
+    assert child["states"][str(open_port)][0] == "open"
+
+
+def test_a_udp_scan_from_synchronous_code_needs_no_event_loop(tmp_path: Path) -> None:
+    """``scan_blocking`` UDP-scans in a thread too, with the async pipeline's outcomes
+    and summary: an answering port, a silent one (probed twice), closed ones."""
+    answering = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    answering.bind(("127.0.0.1", 0))
+    answering.settimeout(0.1)
+    silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    silent.bind(("127.0.0.1", 0))
+    talking, quiet = answering.getsockname()[1], silent.getsockname()[1]
+    finished = threading.Event()
+
+    def answer() -> None:
+        for _ in range(1200):  # bounded: two minutes at most
+            if finished.is_set():
+                return
+            with contextlib.suppress(TimeoutError):
+                _data, peer = answering.recvfrom(2048)
+                answering.sendto(b"hello", peer)
+
+    responder = threading.Thread(target=answer, daemon=True)
+    responder.start()
+    try:
+        ports = sorted([talking, quiet, *free_ports(6, socket.SOCK_DGRAM)])
+        child = _blocking_child(tmp_path, ports, "udp")
+        plan = ScanPlan(("127.0.0.1",), (), tuple(ports), identify=False)
+        reference = asyncio.run(run_scan(plan, adhoc_scope(env={}), FAST))
+    finally:
+        finished.set()
+        responder.join()
+        answering.close()
+        silent.close()
+    expected = {p: [s.value, r] for p, (s, r) in udp_states(reference.report).items()}
+    assert {int(p): s for p, s in child["states"].items()} == expected
+    assert expected[talking] == ["open", "udp-response"]
+    assert expected[quiet] == ["open|filtered", "no-response"]
+    assert reference.udp is not None
+    assert child["udp"] == {
+        **vars(reference.udp),
+        "silent": {"127.0.0.1": [quiet]},
+    }
+    assert reference.udp.port_unreachables == 6

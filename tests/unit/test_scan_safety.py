@@ -46,7 +46,7 @@ from kenshin.scan.guard import TableScan
 from kenshin.scan.state import Outcomes, PortTable
 from kenshin.scan.tcp_connect import ConnectScan
 from kenshin.scan.tcp_syn import SynScan
-from kenshin.scan.udp import udp_scan
+from kenshin.scan.udp import UdpScan
 from kenshin.scope import (
     Gate,
     LabPermission,
@@ -249,7 +249,7 @@ def test_lowest_layer_refuses_unplanned_addresses(spy: list[str], engine: str) -
             table = PortTable(["127.0.0.1", "192.0.2.5"], [1], Outcomes())
             ConnectScan(TableScan(table, FAST, gate, stop, emit)).run()
         elif engine == "udp":
-            asyncio.run(udp_scan(["127.0.0.1", "192.0.2.5"], [9], FAST, gate, stop, emit))
+            UdpScan(["127.0.0.1", "192.0.2.5"], [9], FAST, gate, stop, emit).run()
         else:
             SynScan(["127.0.0.1", "192.0.2.5"], [1], FAST, gate, stop)
 

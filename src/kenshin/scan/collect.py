@@ -104,14 +104,13 @@ class Collector:
     def __call__(
         self, address: str, protocol: Protocol, port: int, state: PortState, reason: str
     ) -> None:
-        """A ``ResultSink`` for the scans that report by address (connect, UDP)."""
+        """A ``ResultSink`` for a scan that reports by address (UDP), from any thread:
+        the outcome is stored at once and the listener hears of it at the next ``drain``."""
         i = self.index(address)
         table = self.tables[protocol]
         j = table.port_index(port)
-        if i < 0 or j < 0:
-            return
-        if table.set(i, j, self.outcomes.code(state, reason)) and self.listener is not None:
-            self.listener.port(address, protocol, port, state, reason)
+        if i >= 0 and j >= 0 and table.set(i, j, self.outcomes.code(state, reason)):
+            self.note(protocol, i, j)
 
     @property
     def counts(self) -> dict[str, int]:

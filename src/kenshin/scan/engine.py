@@ -42,9 +42,9 @@ from kenshin.scan.settings import ScanSettings, TcpMode
 from kenshin.scan.tcp_syn import SynScan, syn_available, syn_scan
 from kenshin.scope import AuditSink, Gate, Scope, current_actor
 
-if TYPE_CHECKING:  # imported where used: a TCP scan needs neither (nor asyncio, nor YAML)
+if TYPE_CHECKING:  # imported where used: a TCP scan needs neither (nor YAML)
     from kenshin.scan.tcp_connect import ConnectScan
-    from kenshin.scan.udp import UdpSummary
+    from kenshin.scan.udp import UdpScan, UdpSummary
 
 
 class RunStatus(StrEnum):
@@ -274,6 +274,28 @@ class _Run:
 
         return ConnectScan(job)
 
+    def udp(self) -> UdpScan:
+        """The UDP scan of the plan's ports, ready to ``run()`` in a thread (no event loop)."""
+        from kenshin.scan.udp import UdpScan
+
+        hosts = len(self.plan.targets)
+        return UdpScan(
+            self.plan.targets,
+            self.plan.udp_ports,
+            self.settings,
+            self.gate,
+            self.stop,
+            self.collector,
+            self.skip_udp,
+            pacer(self.settings, hosts, self.changes),
+            target_pacing(self.settings, hosts),
+        )
+
+    def udp_done(self, summary: UdpSummary) -> None:
+        self.udp_summary = summary
+        if summary.undetermined:
+            self.notes.append("scan.note.udp_undetermined")
+
     def report(self, sink: HostSink | None = None) -> ScanReport:
         """The report; with a ``sink``, each host goes to it as it is made and the
         report returned lists none (the whole report is never held)."""
@@ -349,26 +371,13 @@ async def run_scan(
         plan, scope, settings, stop, listener, audit, actor, previous, started_at, list_limit
     )
     stop = run.stop
-    count = len(plan.targets)
     try:
         if plan.tcp_ports:
             await _draining(run.tcp().in_thread(), run.collector)
         if plan.udp_ports and not stop.is_set():
-            from kenshin.scan.udp import udp_scan
-
-            run.udp_summary = await udp_scan(
-                plan.targets,
-                plan.udp_ports,
-                settings,
-                run.gate,
-                stop,
-                run.collector,
-                run.skip_udp,
-                pacer(settings, count, run.changes),
-                target_pacing(settings, count),
-            )
-            if run.udp_summary.undetermined:
-                run.notes.append("scan.note.udp_undetermined")
+            scan = run.udp()
+            await _draining(scan.in_thread(), run.collector)
+            run.udp_done(scan.summary)
         if stop.is_set():
             run.status = RunStatus.INTERRUPTED
         elif plan.identify and identifier is not None:
@@ -406,36 +415,18 @@ def scan_blocking(
 ) -> ScanOutcome:
     """``run_scan`` from synchronous code, without identification or post-scan stages.
 
-    A plan of TCP ports only (SYN or connect) runs in this process's threads with no
-    event loop, so a scanning process never imports asyncio (with the TLS libraries it
-    loads, more memory than a thousand targets' scan state); any other plan runs
-    ``run_scan`` under ``asyncio.run``.
+    TCP (SYN or connect) and UDP run in this process's threads with no event loop, so a
+    scanning process never imports asyncio (with the TLS libraries it loads, more memory
+    than a thousand targets' scan state).
     """
-    if plan.udp_ports:
-        import asyncio
-
-        return asyncio.run(
-            run_scan(
-                plan,
-                scope,
-                settings,
-                stop=stop,
-                listener=listener,
-                audit=audit,
-                actor=actor,
-                previous=previous,
-                list_limit=list_limit,
-                hosts=hosts,
-            )
-        )
     run = _Run(plan, scope, settings, stop, listener, audit, actor, previous, None, list_limit)
     try:
         if plan.tcp_ports:
-            done = _Thread(run.tcp().run)
-            while not done.wait(0.05):
-                run.collector.drain()
-            run.collector.drain()
-            done.result()
+            _waiting(run.tcp().run, run.collector)
+        if plan.udp_ports and not run.stop.is_set():
+            scan = run.udp()
+            _waiting(scan.run, run.collector)
+            run.udp_done(scan.summary)
         run.status = RunStatus.INTERRUPTED if run.stop.is_set() else RunStatus.FINISHED
         report = run.report(hosts)
     except BaseException as exc:
@@ -454,19 +445,27 @@ def _handed(report: ScanReport, sink: HostSink | None) -> ScanReport:
     return ScanReport(report.started_at, report.finished_at)
 
 
+def _waiting(work: Callable[[], object], collector: Collector) -> None:
+    """Run ``work`` in a thread while handing its noted outcomes to the listener every 50 ms."""
+    done = _Thread(work)
+    while not done.wait(0.05):
+        collector.drain()
+    collector.drain()
+    done.result()
+
+
 class _Thread:
     """A blocking scan running in a thread of its own: ``wait`` for it, then its ``result``."""
 
-    def __init__(self, work: Callable[[], bool]) -> None:
+    def __init__(self, work: Callable[[], object]) -> None:
         self._work = work
-        self._value: bool | None = None
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._main, name="kenshin-scan", daemon=True)
         self._thread.start()
 
     def _main(self) -> None:
         try:
-            self._value = self._work()
+            self._work()
         except BaseException as exc:
             self._error = exc
 
@@ -474,13 +473,13 @@ class _Thread:
         self._thread.join(seconds)
         return not self._thread.is_alive()
 
-    def result(self) -> bool:
+    def result(self) -> None:
+        """Raise what the scan raised, if anything."""
         if self._error is not None:
             raise self._error
-        return bool(self._value)
 
 
-async def _draining(work: Coroutine[Any, Any, bool], collector: Collector) -> bool:
+async def _draining(work: Coroutine[Any, Any, object], collector: Collector) -> None:
     """Run ``work`` while handing its noted outcomes to the listener every 50 ms."""
     import asyncio
 
@@ -494,7 +493,7 @@ async def _draining(work: Coroutine[Any, Any, bool], collector: Collector) -> bo
         raise
     finally:
         collector.drain()
-    return task.result()
+    task.result()
 
 
 async def _identify(

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import socket
 import struct
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from kenshin.domain import PortState, Protocol
 
@@ -21,6 +22,8 @@ if TYPE_CHECKING:
     from kenshin.scan.settings import ScanSettings
     from kenshin.scan.state import PortTable
     from kenshin.scope import Gate
+
+_T = TypeVar("_T")
 
 ResultSink = Callable[[str, Protocol, int, PortState, str], None]
 """Where probes report: ``(address, protocol, port, state, reason)``."""
@@ -67,3 +70,15 @@ def raise_open_file_limit(wanted: int) -> int:
         except (ValueError, OSError):
             pass
     return soft
+
+
+async def in_thread(work: Callable[[], _T], abort: threading.Event) -> _T:
+    """``work`` in a thread, so an event loop keeps serving; cancelling it sets ``abort``
+    (which the scan polls: its threads stop sending)."""
+    import asyncio  # here: a scan from synchronous code needs no event loop
+
+    try:
+        return await asyncio.to_thread(work)
+    except BaseException:
+        abort.set()
+        raise

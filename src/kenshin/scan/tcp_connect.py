@@ -36,6 +36,7 @@ from kenshin.scan.guard import (
     TableScan,
     abortive_close_option,
     family_of,
+    in_thread,
     raise_open_file_limit,
 )
 from kenshin.scan.pacing import TokenBucket
@@ -361,13 +362,7 @@ class ConnectScan:
 
     async def in_thread(self) -> bool:
         """``run`` in a thread, so an event loop keeps serving; cancelling it stops the scan."""
-        import asyncio  # here: a connect scan from synchronous code needs no event loop
-
-        try:
-            return await asyncio.to_thread(self.run)
-        except BaseException:
-            self._abort.set()
-            raise
+        return await in_thread(self.run, self._abort)
 
     def run(self) -> bool:
         """Scan; returns False when the emergency stop cut it short."""

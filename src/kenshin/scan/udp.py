@@ -11,15 +11,22 @@ at the paced rate, errors are collected as they come, silent ports are probed on
 more, and what stays silent is reported honestly as ``open|filtered`` with the reason
 ``no-response``; ``UdpSummary`` counts those ports so the result says how many could
 not be told apart.
+
+The scan runs in the calling thread without an event loop (like the connect scan): an
+epoll set over the probes in flight, at most ``global_concurrency`` of them (a counter),
+paced by the same token bucket and per-target spacing, polling for answers while it
+waits for either. Targets x ports are walked in place, one byte of state per probe.
 """
 
 from __future__ import annotations
 
-import asyncio
 import errno
+import select
 import socket
+import threading
 import time
-from collections.abc import Collection, Sequence
+from collections import deque
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -27,7 +34,7 @@ from importlib import resources
 import yaml
 
 from kenshin.domain import PortState, Protocol
-from kenshin.scan.guard import ResultSink, family_of, raise_open_file_limit
+from kenshin.scan.guard import ResultSink, family_of, in_thread, raise_open_file_limit
 from kenshin.scan.pacing import EmergencyStop, TargetPacing, TokenBucket
 from kenshin.scan.settings import ScanSettings
 from kenshin.scope import Gate
@@ -105,65 +112,168 @@ class UdpSummary:
         return sum(len(v) for v in self.silent.values())
 
 
-class _Round:
-    """One round of probes; outcomes land in ``answered``, silent ones are left over."""
+_ANSWERED = 1
+_SKIPPED = 2
+
+
+class UdpScan:
+    """A UDP scan of ``targets`` x ``ports``, ready to ``run()`` in one thread.
+
+    Every target is put to the gate here, before any packet, and each datagram asks it
+    again. ``emit`` hears each outcome as it comes (from the thread that runs the scan);
+    ``bucket`` paces the datagrams (default: a plain bucket at ``settings.rate``),
+    ``spacing`` the datagrams to each target (by its index in ``targets``).
+    """
 
     def __init__(
         self,
-        loop: asyncio.AbstractEventLoop,
+        targets: Sequence[str],
+        ports: Sequence[int],
         settings: ScanSettings,
+        gate: Gate,
+        stop: EmergencyStop,
+        emit: ResultSink,
+        skip: Collection[tuple[str, int]] = frozenset(),
         bucket: TokenBucket | None = None,
-        resending: bool = False,
+        spacing: TargetPacing | None = None,
     ) -> None:
-        self.loop = loop
-        self.settings = settings
-        self.bucket = bucket
-        self.resending = resending
-        self.pending: dict[int, tuple[socket.socket, str, int, float]] = {}
-        self.answered: dict[tuple[str, int], tuple[PortState, str]] = {}
-        self.room = asyncio.Semaphore(max(1, settings.global_concurrency))
+        for address in targets:
+            gate.permit(address)  # refuse before any packet
+        self.targets, self.ports, self.settings = targets, ports, settings
+        self.gate, self.stop, self.emit = gate, stop, emit
+        self.bucket = bucket if bucket is not None else TokenBucket(settings.rate)
+        self.spacing = spacing
+        self.summary = UdpSummary()
+        self.marks = bytearray(len(targets) * len(ports))  # by j * len(targets) + i
+        if skip:
+            for cell, (i, j) in enumerate(self._cells()):
+                if (targets[i], ports[j]) in skip:
+                    self.marks[cell] = _SKIPPED
+        self.pending: dict[int, tuple[socket.socket, int, int, float]] = {}
+        self.deadlines: deque[tuple[float, int]] = deque()
+        self.resending = False
+        self._abort = threading.Event()
 
-    def _finish(self, fd: int) -> None:
+    def _cells(self) -> Iterator[tuple[int, int]]:
+        """``(target index, port index)`` in probe order: each port across all targets."""
+        for j in range(len(self.ports)):
+            for i in range(len(self.targets)):
+                yield i, j
+
+    def halted(self) -> bool:
+        return self._abort.is_set() or self.stop.is_set()
+
+    async def in_thread(self) -> UdpSummary:
+        """``run`` in a thread, so an event loop keeps serving; cancelling it stops the scan."""
+        return await in_thread(self.run, self._abort)
+
+    def run(self) -> UdpSummary:
+        """Probe every cell, then re-probe the silent ones once; report what stays silent."""
+        raise_open_file_limit(self.settings.global_concurrency + 1024)
+        epoll = select.epoll()
+        try:
+            for round_number in range(2):  # the first round, then one re-probe of silent ports
+                self.resending = round_number > 0
+                self._round(epoll)
+                if self.halted() or 0 not in self.marks:
+                    break
+        finally:
+            for sock, _i, _j, _deadline in self.pending.values():
+                sock.close()
+            self.pending.clear()
+            epoll.close()
+        if not self.halted():
+            for cell, (i, j) in enumerate(self._cells()):
+                if self.marks[cell] == 0:
+                    address, port = self.targets[i], self.ports[j]
+                    self.summary.silent.setdefault(address, []).append(port)
+                    self.emit(address, Protocol.UDP, port, PortState.OPEN_FILTERED, "no-response")
+        return self.summary
+
+    def _round(self, epoll: select.epoll) -> None:
+        limit = max(1, self.settings.global_concurrency)
+        for cell, (i, j) in enumerate(self._cells()):
+            if self.marks[cell]:
+                continue
+            while len(self.pending) >= limit and not self.halted():
+                self._pump(epoll, 0.05)
+            if self.halted():
+                return
+            count = len(payloads_for(self.ports[j]))
+            wait = self.bucket.reserve(count)
+            if wait > 0:
+                self._pump(epoll, wait)
+            if self.spacing is not None:
+                while (delay := self.spacing.take(i, count)) > 0 and not self.halted():
+                    self._pump(epoll, delay)
+            if self.halted():
+                return
+            self.summary.probes_sent += self._send(epoll, i, j)
+        while self.pending and not self.halted():  # every probe has an outcome or ran out
+            self._pump(epoll, 0.02)
+
+    def _pump(self, epoll: select.epoll, seconds: float) -> None:
+        """Take in answers for up to ``seconds``; probes whose wait ran out are let go."""
+        end = time.monotonic() + seconds
+        while True:
+            try:
+                ready = epoll.poll(max(0.0, min(0.05, end - time.monotonic())), 1024)
+            except InterruptedError:
+                ready = []
+            for fd, _mask in ready:
+                self._readable(epoll, fd)
+            now = time.monotonic()
+            while self.deadlines and self.deadlines[0][0] <= now:
+                deadline, fd = self.deadlines.popleft()
+                entry = self.pending.get(fd)
+                if entry is not None and entry[3] == deadline:
+                    self._finish(epoll, fd)
+            if now >= end or self.halted():
+                return
+
+    def _finish(self, epoll: select.epoll, fd: int) -> None:
         entry = self.pending.pop(fd, None)
-        if entry is None:
-            return
-        self.loop.remove_reader(fd)
-        entry[0].close()
-        self.room.release()
+        if entry is not None:
+            epoll.unregister(fd)
+            entry[0].close()
 
-    def _readable(self, fd: int) -> None:
+    def _outcome(self, i: int, j: int, state: PortState, reason: str) -> None:
+        self.marks[j * len(self.targets) + i] = _ANSWERED
+        if state is PortState.OPEN:
+            self.summary.replies += 1
+        elif state is PortState.CLOSED:
+            self.summary.port_unreachables += 1
+        else:
+            self.summary.other_unreachables += 1
+        self.emit(self.targets[i], Protocol.UDP, self.ports[j], state, reason)
+
+    def _readable(self, epoll: select.epoll, fd: int) -> None:
         entry = self.pending.get(fd)
         if entry is None:
             return
-        sock, address, port, _deadline = entry
+        sock, i, j, _deadline = entry
         try:
             _data, peer = sock.recvfrom(self.settings.max_reply_bytes)
         except BlockingIOError:
             return
         except ConnectionRefusedError:
-            self.answered[(address, port)] = (PortState.CLOSED, "port-unreach")
+            self._outcome(i, j, PortState.CLOSED, "port-unreach")
         except OSError as exc:
             reason = _FILTER_ERRNOS.get(exc.errno or 0, f"error-{exc.errno}")
-            self.answered[(address, port)] = (PortState.FILTERED, reason)
+            self._outcome(i, j, PortState.FILTERED, reason)
         else:
-            if peer[0] != address:  # an unconnected socket hears only its target's answers
+            if peer[0] != self.targets[i]:  # an unconnected socket hears only its target's answers
                 return
-            self.answered[(address, port)] = (PortState.OPEN, "udp-response")
-        if self.bucket is not None:
-            self.bucket.observe(answered=1, dropped=1 if self.resending else 0)
-        self._finish(fd)
+            self._outcome(i, j, PortState.OPEN, "udp-response")
+        self.bucket.observe(answered=1, dropped=1 if self.resending else 0)
+        self._finish(epoll, fd)
 
-    def expire(self, now: float) -> None:
-        for fd, (_sock, _a, _p, deadline) in list(self.pending.items()):
-            if deadline <= now:
-                self._finish(fd)
-
-    async def send(self, gate: Gate, address: str, port: int) -> int:
-        await self.room.acquire()
+    def _send(self, epoll: select.epoll, i: int, j: int) -> int:
+        address, port = self.targets[i], self.ports[j]
         sock = socket.socket(family_of(address), socket.SOCK_DGRAM)
         try:
             sock.setblocking(False)
-            gate.permit(address)
+            self.gate.permit(address)
             any_port = reply_from_any_port(port)
             try:
                 if any_port:
@@ -177,9 +287,8 @@ class _Round:
                     sock.connect((address, port))
             except OSError as exc:  # no route: the local stack answers for the network
                 reason = _FILTER_ERRNOS.get(exc.errno or 0, f"error-{exc.errno}")
-                self.answered[(address, port)] = (PortState.FILTERED, reason)
+                self._outcome(i, j, PortState.FILTERED, reason)
                 sock.close()
-                self.room.release()
                 return 0
             sent = 0
             for payload in payloads_for(port):
@@ -190,91 +299,17 @@ class _Round:
                         sock.send(payload)
                     sent += 1
                 except ConnectionRefusedError:
-                    self.answered[(address, port)] = (PortState.CLOSED, "port-unreach")
-                    break
+                    self._outcome(i, j, PortState.CLOSED, "port-unreach")
+                    sock.close()
+                    return sent
                 except BlockingIOError:
                     continue
         except BaseException:
             sock.close()
-            self.room.release()
             raise
         fd = sock.fileno()
-        self.pending[fd] = (sock, address, port, time.monotonic() + self.settings.udp_wait)
-        self.loop.add_reader(fd, self._readable, fd)
+        deadline = time.monotonic() + self.settings.udp_wait
+        self.pending[fd] = (sock, i, j, deadline)
+        self.deadlines.append((deadline, fd))
+        epoll.register(fd, select.EPOLLIN)
         return sent
-
-    async def drain(self, stop: EmergencyStop) -> None:
-        """Wait until every probe has an outcome or its wait ran out."""
-        while self.pending:
-            self.expire(time.monotonic())
-            if stop.is_set():
-                for fd in list(self.pending):
-                    self._finish(fd)
-                return
-            await asyncio.sleep(0.02)
-
-
-async def udp_scan(
-    targets: Sequence[str],
-    ports: Sequence[int],
-    settings: ScanSettings,
-    gate: Gate,
-    stop: EmergencyStop,
-    emit: ResultSink,
-    skip: Collection[tuple[str, int]] = frozenset(),
-    bucket: TokenBucket | None = None,
-    spacing: TargetPacing | None = None,
-) -> UdpSummary:
-    """Probe every ``(target, port)``; report each outcome through ``emit``.
-
-    ``bucket`` paces the datagrams (default: a plain bucket at ``settings.rate``),
-    ``spacing`` the datagrams to each target (by its index in ``targets``).
-    """
-    loop = asyncio.get_running_loop()
-    raise_open_file_limit(settings.global_concurrency + 1024)
-    for address in targets:
-        gate.permit(address)  # refuse before any packet
-    bucket = bucket if bucket is not None else TokenBucket(settings.rate)
-    summary = UdpSummary()
-    todo = [(a, p) for p in ports for a in targets if (a, p) not in skip]
-    place = {a: i for i, a in enumerate(targets)} if spacing is not None else {}
-    for round_number in range(2):  # the first round, then one re-probe of silent ports
-        current = _Round(loop, settings, bucket, resending=round_number > 0)
-        sweeper_stop = asyncio.Event()
-
-        async def sweep(state: _Round = current, done: asyncio.Event = sweeper_stop) -> None:
-            while not done.is_set():
-                state.expire(time.monotonic())
-                await asyncio.sleep(0.05)
-
-        sweeper = asyncio.create_task(sweep())
-        try:
-            for address, port in todo:
-                if stop.is_set():
-                    break
-                await bucket.acquire(len(payloads_for(port)))
-                if spacing is not None:
-                    await spacing.acquire(place[address], len(payloads_for(port)))
-                summary.probes_sent += await current.send(gate, address, port)
-            await current.drain(stop)
-        finally:
-            sweeper_stop.set()
-            await sweeper
-            for fd in list(current.pending):
-                current._finish(fd)
-        for (address, port), (state, reason) in current.answered.items():
-            if state is PortState.OPEN:
-                summary.replies += 1
-            elif state is PortState.CLOSED:
-                summary.port_unreachables += 1
-            else:
-                summary.other_unreachables += 1
-            emit(address, Protocol.UDP, port, state, reason)
-        todo = [key for key in todo if key not in current.answered]
-        if stop.is_set() or not todo:
-            break
-    if not stop.is_set():
-        for address, port in todo:
-            summary.silent.setdefault(address, []).append(port)
-            emit(address, Protocol.UDP, port, PortState.OPEN_FILTERED, "no-response")
-    return summary
