@@ -2,7 +2,7 @@
 
 This is the process whose peak memory the port-scan benchmark compares with nmap's, so it
 imports only what a scan needs: no benchmark harness (argparse, statistics, subprocess),
-and, for a TCP scan (SYN or connect), no event loop (``scan_blocking``). Each host's
+and no event loop (``scan_blocking`` runs SYN, connect and UDP in threads). Each host's
 result is written as one line when the engine hands it over (as nmap writes its XML as it
 goes), so neither the engine nor this process holds the whole report; the last line is
 the summary.

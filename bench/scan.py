@@ -399,7 +399,6 @@ def measure(
             sweep = lab.hosts["sweep"]
             block = IPv4Network(sweep.prefixes[0])
             top100 = list(top_ports(Protocol.TCP, 100))
-            top20 = list(top_ports(Protocol.UDP, 20))
             tcp_peer = ["-sS", "-T4", "-Pn", f"-p{','.join(map(str, top100))}"]
             for size, syn_target, times in ((1024, 0.75, runs), (16384, 0.6, wide_runs)):
                 part = next(block.subnets(new_prefix=32 - (size.bit_length() - 1)))
@@ -418,6 +417,9 @@ def measure(
                         into=wide_rows,
                         times=times,
                     )
+        if only in ("all", "wide", "udp"):
+            block = IPv4Network(lab.hosts["sweep"].prefixes[0])
+            top20 = list(top_ports(Protocol.UDP, 20))
             part = next(block.subnets(new_prefix=22))
             compare(
                 "1,024 addresses × UDP top 20 (lab profile)",
@@ -542,8 +544,8 @@ def render_wide(
         "process's maximum resident set size (GNU time; it starts no other process): "
         "`bench/_scan_child.py`, which imports only what a scan needs, calls "
         "`kenshin.scan.scan_blocking` and writes each host's result as a JSON line when the "
-        "engine hands it over (a host sink: nothing holds the whole report). A TCP scan "
-        "(SYN or connect) runs there in threads without an event "
+        "engine hands it over (a host sink: nothing holds the whole report). A scan (SYN, "
+        "connect or UDP) runs there in threads without an event "
         f"loop; {', '.join(sorted(EVENT_LOOP)) or 'no'} rows ran asyncio's event loop. The "
         f"same process that has imported the engine and exits at once peaks at "
         f"{idle_kib / 1024:.1f} MiB (measured in this run), so the rest of each figure is the "
@@ -587,10 +589,11 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true", help="print, do not edit the doc")
     parser.add_argument(
         "--only",
-        choices=("all", "hosts", "wide", "polite"),
+        choices=("all", "hosts", "wide", "polite", "udp"),
         default="all",
         help="hosts: the four-host rows; wide: the 1,024/16,384-address rows and the "
-        "politeness rows; polite: only the hospital profile's politeness rows",
+        "politeness rows; polite: only the hospital profile's politeness rows; udp: only "
+        "the 1,024-address UDP row (printed, not written: the section holds the TCP rows)",
     )
     parser.add_argument(
         "--wide-runs", type=int, default=1, help="runs of each 16,384-address measurement"
@@ -612,7 +615,7 @@ def main() -> None:
     if wide_rows:
         section = render_wide(wide_rows, info, loads, runs, idle_peak())
         print(section)
-        if not args.no_write:
+        if not args.no_write and args.only != "udp":
             write_section("scan-wide", section)
     if polite:
         section = render_polite(polite, info, loads)
