@@ -209,6 +209,8 @@ class UdpScan:
             if self.halted():
                 return
             self.summary.probes_sent += self._send(epoll, i, j)
+            if cell % 64 == 0:  # take in the answers so far: fewer sockets held in flight
+                self._pump(epoll, 0.0)
         while self.pending and not self.halted():  # every probe has an outcome or ran out
             self._pump(epoll, 0.02)
 
@@ -223,11 +225,14 @@ class UdpScan:
             for fd, _mask in ready:
                 self._readable(epoll, fd)
             now = time.monotonic()
-            while self.deadlines and self.deadlines[0][0] <= now:
-                deadline, fd = self.deadlines.popleft()
+            while self.deadlines:  # oldest first; entries of answered probes just go
+                deadline, fd = self.deadlines[0]
                 entry = self.pending.get(fd)
                 if entry is not None and entry[3] == deadline:
+                    if deadline > now:
+                        break
                     self._finish(epoll, fd)
+                self.deadlines.popleft()
             if now >= end or self.halted():
                 return
 
