@@ -72,6 +72,37 @@ def raise_open_file_limit(wanted: int) -> int:
     return soft
 
 
+def all_in_threads(
+    jobs: list[Callable[[], bool]], name: str, on_error: Callable[[], None] | None = None
+) -> bool:
+    """Each job in a thread of its own, all joined; True when every job returned True.
+
+    The first exception is raised again here once every thread has ended; ``on_error``
+    runs as soon as one fails (e.g. to tell the others to stop)."""
+    outcomes: list[bool] = []
+    errors: list[BaseException] = []
+
+    def work(job: Callable[[], bool]) -> None:
+        try:
+            outcomes.append(job())
+        except BaseException as exc:
+            errors.append(exc)
+            if on_error is not None:
+                on_error()
+
+    threads = [
+        threading.Thread(target=work, args=(job,), name=f"{name}{k}", daemon=True)
+        for k, job in enumerate(jobs)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    return all(outcomes)
+
+
 async def in_thread(work: Callable[[], _T], abort: threading.Event) -> _T:
     """``work`` in a thread, so an event loop keeps serving; cancelling it sets ``abort``
     (which the scan polls: its threads stop sending)."""

@@ -35,6 +35,7 @@ from kenshin.domain import PortState
 from kenshin.scan.guard import (
     TableScan,
     abortive_close_option,
+    all_in_threads,
     family_of,
     in_thread,
     raise_open_file_limit,
@@ -396,24 +397,5 @@ class ConnectScan:
     def _run_pumps(self, pumps: list[_Pump]) -> bool:
         if len(pumps) == 1:
             return pumps[0].run()
-        outcomes: list[bool] = []
-        errors: list[BaseException] = []
-
-        def work(pump: _Pump) -> None:
-            try:
-                outcomes.append(pump.run())
-            except BaseException as exc:
-                errors.append(exc)
-                self._abort.set()  # the other pumps stop too
-
-        threads = [
-            threading.Thread(target=work, args=(p,), name=f"kenshin-connect{k}", daemon=True)
-            for k, p in enumerate(pumps)
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        if errors:
-            raise errors[0]
-        return all(outcomes)
+        # one failing pump stops the others too
+        return all_in_threads([p.run for p in pumps], "kenshin-connect", self._abort.set)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import functools
 import os
 import select
 import socket
@@ -33,7 +34,7 @@ except ImportError:  # pragma: no cover - an interpreter without the builtin mod
     from hashlib import blake2s
 
 from kenshin.domain import PortState
-from kenshin.scan.guard import TableScan
+from kenshin.scan.guard import TableScan, all_in_threads
 from kenshin.scan.pacing import EmergencyStop, RttEstimator, TargetPacing, TokenBucket
 from kenshin.scan.settings import ScanSettings
 from kenshin.scan.state import AddressIndex, Outcomes, PortTable
@@ -395,30 +396,18 @@ class SynScan:
         ``sendto`` on a raw socket releases the GIL while the kernel routes the packet,
         so a second sender keeps a second core busy with the kernel's share of the work.
         """
-        outcomes: list[bool] = []
-        errors: list[BaseException] = []
 
-        def work(part: int) -> None:
+        def work(part: int) -> bool:
             sender = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
             try:
                 sender.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 * 1024 * 1024)
-                outcomes.append(self._send_pass(sender, bucket, group, part, self.senders))
-            except BaseException as exc:
-                errors.append(exc)
+                return self._send_pass(sender, bucket, group, part, self.senders)
             finally:
                 sender.close()
 
-        threads = [
-            threading.Thread(target=work, args=(k,), name=f"kenshin-syn-tx{k}", daemon=True)
-            for k in range(self.senders)
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        if errors:
-            raise errors[0]
-        return all(outcomes)
+        return all_in_threads(
+            [functools.partial(work, k) for k in range(self.senders)], "kenshin-syn-tx"
+        )
 
     def _wait_replies(self) -> None:
         deadline = time.monotonic() + self.rtt.timeout
