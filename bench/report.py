@@ -146,14 +146,14 @@ def big_input() -> ReportInput:
     # addresses, 10 terminal checks — as a survey of many sites and devices would find.
     findings = []
     for n in range(FINDINGS):
-        kind, k = n % 3, n // 3  # k: 0..666 within each kind; every finding is distinct
-        if kind == 0:
+        area, k = n % 3, n // 3  # k: 0..666 within each area; every finding is distinct
+        if area == 0:
             family = (k // DEVICES) * 15 + k % 15  # 60 CVEs, never twice on one device
             subject = FindingSubject(device_key=f"DEV-{k % DEVICES + 1:03d}")
             cves: tuple[str, ...] = (f"CVE-2025-{10000 + family}",)
             check = "firmware.cve"
             title = f"ファームウェアの既知の脆弱性（{cves[0]}）"
-        elif kind == 1:
+        elif area == 1:
             family = k % len(SERVICES)
             port, service = SERVICES[family]
             subject = FindingSubject(address=_address(k % 40), port=port + k // 40,
@@ -174,10 +174,10 @@ def big_input() -> ReportInput:
                     FindingCategory.VULNERABILITY,
                     FindingCategory.EXPOSURE,
                     FindingCategory.CONFIGURATION,
-                ][kind],
+                ][area],
                 severity=SEVERITIES[family % 5],
                 title_ja=title,
-                title_en=f"Synthetic finding family {kind}.{family}",
+                title_en=f"Synthetic finding family {area}.{family}",
                 subject=subject,
                 description_ja="ベンチマーク用に生成した説明文です。外部から悪用される恐れがあります。",
                 remediation_ja="最新版に更新し、不要な公開を止めてください。",
