@@ -116,3 +116,22 @@ def test_invitation_page_lists_vendors_users_and_invitations(
     _shot(page, "usability-users")
     page.goto(f"{server}/engagements/demo-2026/jobs")
     assert "written" not in page.inner_text("main")
+
+
+@pytest.mark.parametrize("width", [1450, 760])
+def test_engagement_tables_fit_the_page(server: str, browser_page: Any, width: int) -> None:
+    """The surveyor's view has the confirm buttons in the address column: no table may run
+    past the page's content box (it ran about 60 px past it at 1,450 px)."""
+    page = browser_page
+    page.set_viewport_size({"width": width, "height": 900})
+    _login(page, server, "surveyor@kenshin.example")
+    page.goto(f"{server}/engagements/demo-2026")
+    overflow = page.eval_on_selector_all(
+        "main table",
+        "tables => tables.map(t => t.getBoundingClientRect().right"
+        " - t.closest('main').getBoundingClientRect().right"
+        " + parseFloat(getComputedStyle(t.closest('main')).paddingRight))",
+    )
+    _shot(page, f"engagement-tables-{width}")
+    assert overflow
+    assert max(overflow) <= 0.5, overflow
