@@ -137,12 +137,11 @@ class SnmpDefaultCommunity(Check):
     intensity = Intensity.LOGIN
     services = frozenset({"snmp"})
     ports = frozenset({("udp", 161)})
+    protocol = Protocol.UDP
 
     async def run(
         self, target: CheckTarget, settings: CheckSettings, stats: CheckStats
     ) -> Sequence[Finding]:
-        if target.protocol is not Protocol.UDP:
-            return []
         communities = _credentials()["snmp_communities"][: settings.max_login_attempts]
         for index, community in enumerate(communities):
             if index:

@@ -104,9 +104,14 @@ class Check(abc.ABC):
     """Runs once per fused device (``CheckTarget.device``) instead of once per port."""
     services: frozenset[str] = frozenset()
     ports: frozenset[tuple[str, int]] = frozenset()
+    protocol: NetProtocol | None = None
+    """The only transport the check speaks (a UDP probe is no use on a TCP port); None: any."""
 
     def applies_to(self, target: CheckTarget) -> bool:
-        """By default: the identified service, or the well-known port when unidentified."""
+        """By default: the identified service, or the well-known port when unidentified,
+        on the check's own transport."""
+        if self.protocol is not None and target.protocol is not self.protocol:
+            return False
         if target.service and target.service in self.services:
             return True
         return (target.protocol.value, target.number) in self.ports and not target.service

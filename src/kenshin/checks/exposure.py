@@ -99,12 +99,11 @@ class DnsOpenRecursion(Check):
     intensity = Intensity.PROBE
     services = frozenset({"domain"})
     ports = frozenset({("udp", 53)})
+    protocol = Protocol.UDP
 
     async def run(
         self, target: CheckTarget, settings: CheckSettings, stats: CheckStats
     ) -> Sequence[Finding]:
-        if target.protocol is not Protocol.UDP:
-            return []
         query_id = int.from_bytes(os.urandom(2), "big")
         name = settings.dns_probe_name
         reply = await udp_exchange(target, _dns_query(name, query_id), settings, stats)
@@ -135,12 +134,11 @@ class NtpAmplification(Check):
     intensity = Intensity.PROBE
     services = frozenset({"ntp"})
     ports = frozenset({("udp", 123)})
+    protocol = Protocol.UDP
 
     async def run(
         self, target: CheckTarget, settings: CheckSettings, stats: CheckStats
     ) -> Sequence[Finding]:
-        if target.protocol is not Protocol.UDP:
-            return []
         answered: list[str] = []
         reply = await udp_exchange(target, _NTP_MODE6_READVAR, settings, stats, attempts=1)
         if reply and len(reply) >= 12 and reply[0] & 0x07 == 6 and reply[1] & 0x80:

@@ -19,8 +19,14 @@ from kenshin.checks import (
     diagnose,
     roles_by_address,
 )
+from kenshin.checks.accounts import SnmpDefaultCommunity
 from kenshin.checks.backdoor import BackdooredRelease, KnownBackdoorPort, UnexpectedServiceOnVpn
-from kenshin.checks.exposure import AdminWebExposure, ServiceExposure
+from kenshin.checks.exposure import (
+    AdminWebExposure,
+    DnsOpenRecursion,
+    NtpAmplification,
+    ServiceExposure,
+)
 from kenshin.domain import (
     AuditEvent,
     AuditOutcome,
@@ -191,6 +197,23 @@ def test_engine_runs_only_open_ports_isolates_failures_and_serialises_logins() -
     assert len(result.errors) == 4
     assert "boom" in result.errors[0]
     assert _Login.most == 1
+
+
+@pytest.mark.parametrize(
+    ("check", "service", "port"),
+    [
+        (DnsOpenRecursion(), "domain", 53),
+        (NtpAmplification(), "ntp", 123),
+        (SnmpDefaultCommunity(), "snmp", 161),
+    ],
+)
+def test_udp_only_check_is_not_run_for_a_tcp_port(check: Check, service: str, port: int) -> None:
+    assert check.applies_to(target(port, service, Protocol.UDP))
+    assert not check.applies_to(target(port, service, Protocol.TCP))
+    identity = ServiceIdentity(service)
+    host = _host("127.0.0.1", PortResult(Protocol.TCP, port, PortState.OPEN, identity=identity))
+    result = asyncio.run(diagnose([host], (check,), gate=Gate.adhoc(env={})))
+    assert (result.findings, result.stats, result.errors) == ((), (), ())
 
 
 def test_engine_counts_connections_per_family() -> None:
