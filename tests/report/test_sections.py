@@ -183,9 +183,9 @@ def test_terminals_table_has_a_column_per_terminal_and_lists_every_issue(
     usb = next(r for r in second.rows if r.cells[0].status == "warning")
     assert len(usb.cells[0].summary) == CELL_LONG
     assert usb.cells[0].summary.endswith("…")
-    pacs = next(issue for issue in section.issues if issue.terminal.terminal.key == "T-03")
+    pacs = next(issue for issue in section.issues if issue.audited.terminal.key == "T-03")
     assert [line.status for line in pacs.lines] == ["bad", "bad", "bad", "warning"]
-    assert "T-01" not in {issue.terminal.terminal.key for issue in section.issues}  # all ok
+    assert "T-01" not in {issue.audited.terminal.key for issue in section.issues}  # all ok
     not_done = build_terminals(*_built(_bare(demo_engagement)))
     assert not_done.audited is None
     assert not_done.tables == ()

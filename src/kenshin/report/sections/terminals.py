@@ -52,7 +52,7 @@ class IssueLine:
 class TerminalIssue:
     """Every bad or warning verdict of one terminal (none hidden by grouping)."""
 
-    terminal: AuditedTerminal
+    audited: AuditedTerminal
     role: str
     lines: tuple[IssueLine, ...]
 
@@ -138,7 +138,7 @@ def _issues(context: ViewContext, rows: tuple[AuditedTerminal, ...]) -> tuple[Te
         if lines:
             issues.append(
                 TerminalIssue(
-                    terminal=row,
+                    audited=row,
                     role=context.t(f"label.terminal.{row.terminal.role.value}"),
                     lines=tuple(lines),
                 )
