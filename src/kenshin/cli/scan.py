@@ -36,6 +36,7 @@ from kenshin.scan import (
     ScanError,
     TcpMode,
     parse_ports,
+    port_ranges,
     profile,
     report_document,
     report_nmap_xml,
@@ -127,27 +128,14 @@ def _summary(notes: Sequence[str], report: ScanReport, wide: bool) -> None:
         say(note)
 
 
-def port_ranges(ports: tuple[int, ...]) -> str:
-    """``1-1024,3389``: a port list as short as ``parse_ports`` reads it back."""
-    parts: list[str] = []
-    ordered = sorted(set(ports))
-    start = 0
-    for index in range(1, len(ordered) + 1):
-        if index == len(ordered) or ordered[index] != ordered[index - 1] + 1:
-            first, last = ordered[start], ordered[index - 1]
-            parts.append(str(first) if first == last else f"{first}-{last}")
-            start = index
-    return ",".join(parts)
-
-
 def _job_params(
     request: ScanRequest, overrides: dict[str, float | int | None], resume: bool
 ) -> dict[str, str]:
     """The scan job's parameters for exactly this request (the ports listed, not re-derived)."""
     params = {
         "targets": ",".join(request.targets),
-        "ports": port_ranges(request.tcp_ports) or "none",
-        "udp_ports": port_ranges(request.udp_ports) or "none",
+        "ports": port_ranges(sorted(set(request.tcp_ports))) or "none",
+        "udp_ports": port_ranges(sorted(set(request.udp_ports))) or "none",
         "mode": request.mode.value,
         "profile": request.settings.profile,
         "identify": str(request.identify).lower(),

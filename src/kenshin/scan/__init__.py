@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     )
     from kenshin.scan.ports import (
         parse_ports,
+        port_ranges,
         ranked_ports,
         service_name,
         top_ports,
@@ -95,6 +96,7 @@ _WHERE = {
     "default_stop_file": "kenshin.scan.pacing",
     "parse_ports": "kenshin.scan.ports",
     "parse_targets": "kenshin.scan.targets",
+    "port_ranges": "kenshin.scan.ports",
     "payloads_for": "kenshin.scan.udp",
     "profile": "kenshin.scan.settings",
     "ranked_ports": "kenshin.scan.ports",
@@ -148,6 +150,7 @@ __all__ = [
     "parse_ports",
     "parse_targets",
     "payloads_for",
+    "port_ranges",
     "profile",
     "ranked_ports",
     "read_nmap_xml",

@@ -38,6 +38,7 @@ from kenshin.scan.pacing import (
     TargetPacing,
     TokenBucket,
 )
+from kenshin.scan.ports import port_ranges
 from kenshin.scan.settings import ScanSettings, TcpMode
 from kenshin.scan.tcp_syn import SynScan, syn_available, syn_scan
 from kenshin.scope import AuditSink, Gate, Scope, current_actor
@@ -129,8 +130,8 @@ class ScanPlan:
 
     def options(self) -> dict[str, str]:
         return {
-            "tcp_ports": _describe_ports(self.tcp_ports),
-            "udp_ports": _describe_ports(self.udp_ports),
+            "tcp_ports": port_ranges(self.tcp_ports),
+            "udp_ports": port_ranges(self.udp_ports),
             "tcp_mode": self.tcp_mode.value,
             "identify": str(self.identify),
         }
@@ -156,20 +157,6 @@ class ScanOutcome:
             f"ScanOutcome(status={self.status.value}, hosts={len(self.report.hosts)}, "
             f"tcp_mode={self.tcp_mode}, counts={self.counts})"
         )
-
-
-def _describe_ports(ports: Sequence[int]) -> str:
-    if not ports:
-        return ""
-    ranges: list[str] = []
-    start = previous = ports[0]
-    for port in [*ports[1:], -1]:
-        if port == previous + 1:
-            previous = port
-            continue
-        ranges.append(str(start) if start == previous else f"{start}-{previous}")
-        start = previous = port
-    return ",".join(ranges)
 
 
 def pacer(settings: ScanSettings, targets: int, changes: list[RateChange]) -> TokenBucket | None:

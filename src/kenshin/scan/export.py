@@ -47,7 +47,7 @@ from kenshin.domain import (
 from kenshin.domain.bounds import bound_identity
 from kenshin.net import cpe as cpe_text
 from kenshin.scan.errors import ScanError
-from kenshin.scan.ports import service_name
+from kenshin.scan.ports import port_ranges, service_name
 
 LIST_LIMIT = 100
 SCHEMA_VERSION = "1.1"  # 1.1: devices per host, device per finding (issue 15)
@@ -333,7 +333,7 @@ def report_nmap_xml(report: ScanReport, *, args: str = "kenshin scan", tcp_mode:
                 type=kind,
                 protocol=protocol.value,
                 numservices=str(len(ports)),
-                services=_ranges(ports),
+                services=port_ranges(ports),
             )
     ET.SubElement(root, "verbose", level="0")
     ET.SubElement(root, "debugging", level="0")
@@ -396,18 +396,6 @@ def report_nmap_xml(report: ScanReport, *, args: str = "kenshin scan", tcp_mode:
     ET.SubElement(runstats, "hosts", up=count, down="0", total=count)
     body: bytes = ET.tostring(root, encoding="utf-8")
     return b'<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE nmaprun>\n' + body + b"\n"
-
-
-def _ranges(ports: list[int]) -> str:
-    out: list[str] = []
-    start = previous = ports[0]
-    for port in [*ports[1:], -1]:
-        if port == previous + 1:
-            previous = port
-            continue
-        out.append(str(start) if start == previous else f"{start}-{previous}")
-        start = previous = port
-    return ",".join(out)
 
 
 @dataclass(frozen=True)

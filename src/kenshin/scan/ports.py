@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cache
 from importlib import resources
-
-import yaml
 
 from kenshin.domain import Protocol
 from kenshin.scan.errors import ScanError
@@ -16,6 +15,8 @@ MAX_SPEC_LENGTH = 20_000
 
 @cache
 def _ranking() -> dict[Protocol, tuple[tuple[int, str], ...]]:
+    import yaml  # here, not at the top: the scan engine formats port lists without the YAML
+
     text = (resources.files("kenshin") / "data" / "scan" / "ports.yaml").read_text("utf-8")
     loaded = yaml.safe_load(text)
     result: dict[Protocol, tuple[tuple[int, str], ...]] = {}
@@ -99,3 +100,23 @@ def parse_ports(spec: str, protocol: Protocol = Protocol.TCP) -> tuple[int, ...]
         else:
             chosen.add(_port_number(token, protocol))
     return tuple(sorted(chosen))
+
+
+def port_ranges(ports: Sequence[int]) -> str:
+    """``22,80-82``: runs of consecutive ports written as ranges, in the order given.
+
+    For sorted ports without duplicates this is the shortest spec ``parse_ports`` reads
+    back to the same ports. The order is kept (a plan of ranked ports is written as
+    ranked); "" for no ports.
+    """
+    if not ports:
+        return ""
+    ranges: list[str] = []
+    start = previous = ports[0]
+    for port in [*ports[1:], -1]:
+        if port == previous + 1:
+            previous = port
+            continue
+        ranges.append(str(start) if start == previous else f"{start}-{previous}")
+        start = previous = port
+    return ",".join(ranges)
