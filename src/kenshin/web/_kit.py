@@ -87,6 +87,7 @@ class WebKit:
             raise HTTPException(status_code=404, detail="not found")
 
     def require_staff_page(self, request: Request) -> SessionInfo:
+        """A staff-only page's user (``Depends``): 401 without a login, 404 if not staff."""
         info = self.require_user(request)
         self.require_staff(info)
         return info

@@ -149,6 +149,7 @@ def inventory_router(kit: WebKit) -> APIRouter:
     """The diagram page, the inventory edits and engagement create/import/export."""
     router = APIRouter()
     user = Annotated[SessionInfo, Depends(kit.require_user)]
+    staff = Annotated[SessionInfo, Depends(kit.require_staff_page)]
 
     def diagram_page(
         request: Request,
@@ -424,8 +425,7 @@ def inventory_router(kit: WebKit) -> APIRouter:
         )
 
     @router.get("/admin/engagements", response_class=HTMLResponse)
-    def new_engagement(request: Request, info: user) -> Response:
-        kit.require_staff(info)
+    def new_engagement(request: Request, info: staff) -> Response:
         return new_page(request, info)
 
     @router.post("/admin/engagements", response_class=HTMLResponse)

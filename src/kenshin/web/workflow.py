@@ -150,6 +150,7 @@ def workflow_router(kit: WebKit) -> APIRouter:
     """The hearing-sheet, terminal and request routes."""
     router = APIRouter()
     user = Annotated[SessionInfo, Depends(kit.require_user)]
+    staff = Annotated[SessionInfo, Depends(kit.require_staff_page)]
     router.include_router(hearing_router(kit))
 
     # -- surveyor: state of every engagement ---------------------------------------------
@@ -161,9 +162,7 @@ def workflow_router(kit: WebKit) -> APIRouter:
             return engagement_state(session, engagement).as_dict()
 
     @router.get("/board", response_class=HTMLResponse)
-    def board(request: Request, info: user) -> Response:
-        if not info.user.is_staff:
-            raise HTTPException(status_code=404, detail="not found")
+    def board(request: Request, info: staff) -> Response:
         with kit.db() as session:
             repository = EngagementRepository(session)
             rows = [
