@@ -413,14 +413,15 @@ def inventory_router(kit: WebKit) -> APIRouter:
         return text
 
     def new_page(
-        request: Request, info: SessionInfo, message: str = "", status: int = 200
+        request: Request, info: SessionInfo, refused: KenshinError | None = None
     ) -> Response:
+        """The new-engagement page; after a refused create or import, its reason with 400."""
         return kit.page(
             request,
             "engagement_new.html",
             info,
-            message=message,
-            status=status,
+            message=refused.message(kit.lang_of(request)) if refused else "",
+            status=400 if refused else 200,
             statuses=[s.value for s in EngagementStatus],
         )
 
@@ -455,7 +456,7 @@ def inventory_router(kit: WebKit) -> APIRouter:
                 },
             )
         except KenshinError as exc:
-            return new_page(request, info, exc.message(kit.lang_of(request)), status=400)
+            return new_page(request, info, exc)
         return see_other(f"/engagements/{created.code}/diagram")
 
     @router.post("/admin/engagements/import", response_class=HTMLResponse)
@@ -469,7 +470,7 @@ def inventory_router(kit: WebKit) -> APIRouter:
         try:
             engagement = await import_upload(info, file, None)
         except KenshinError as exc:
-            return new_page(request, info, exc.message(kit.lang_of(request)), status=400)
+            return new_page(request, info, exc)
         return see_other(f"/engagements/{engagement.code}/diagram")
 
     @router.post("/engagements/{code}/import", response_class=HTMLResponse)
