@@ -33,7 +33,7 @@ from kenshin.i18n import Lang, translate
 from kenshin.intake import IntakeError, parse_bytes, to_document
 from kenshin.intake.engagement_file import MAX_FILE_BYTES
 from kenshin.store import EngagementRepository
-from kenshin.web._kit import CsrfField, CsrfHeader, WebKit, see_other
+from kenshin.web._kit import CsrfField, CsrfHeader, WebKit, plain, see_other
 from kenshin.web.access import Action
 from kenshin.web.accounts import SessionInfo
 from kenshin.web.inventory_resources import (
@@ -45,7 +45,6 @@ from kenshin.web.inventory_resources import (
     Resource,
 )
 from kenshin.web.uploads import Kind, off_the_loop, parse_apart, read_upload
-from kenshin.web.workflow import _plain
 
 SVG = "image/svg+xml"
 SVG_RESPONSE: dict[int | str, dict[str, Any]] = {
@@ -234,7 +233,7 @@ def inventory_router(kit: WebKit) -> APIRouter:
 
     def item_json(engagement: Engagement, section: str, key: str) -> dict[str, Any]:
         items = to_document(engagement).get(SECTIONS[section], [])
-        found: dict[str, Any] = _plain(next(i for i in items if i["key"] == key.strip()))
+        found: dict[str, Any] = plain(next(i for i in items if i["key"] == key.strip()))
         return found
 
     # -- the forms ----------------------------------------------------------------------
@@ -510,7 +509,7 @@ def inventory_router(kit: WebKit) -> APIRouter:
         body: EngagementBody, info: user, x_csrf_token: CsrfHeader = None
     ) -> dict[str, Any]:
         kit.check_csrf(info, x_csrf_token)
-        document: dict[str, Any] = _plain(to_document(create(info, body.model_dump(mode="json"))))
+        document: dict[str, Any] = plain(to_document(create(info, body.model_dump(mode="json"))))
         return document
 
     @router.post("/api/engagement-imports")
