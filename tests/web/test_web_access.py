@@ -304,6 +304,22 @@ def test_unauthenticated_and_logout(world: tuple[TestClient, dict[str, str]]) ->
     assert client.get("/api/engagements").status_code == 401
 
 
+STAFF_PAGES = ["/board", "/admin/engagements", "/admin/users", "/admin/invitations"]
+
+
+def test_staff_pages(world: tuple[TestClient, dict[str, str]]) -> None:
+    """A staff-only page sends a stranger to the login form and is "not found" to others."""
+    client, emails = world
+    for path in STAFF_PAGES:
+        anonymous = client.get(path, follow_redirects=False)
+        assert (anonymous.status_code, anonymous.headers["location"]) == (303, "/login"), path
+    for role in ("hospital", "vendor_net"):
+        login(client, emails[role])
+        assert [client.get(path).status_code for path in STAFF_PAGES] == [404] * 4, role
+    login(client, emails["surveyor"])
+    assert [client.get(path).status_code for path in STAFF_PAGES] == [200] * 4
+
+
 def test_invitation_is_single_use(world: tuple[TestClient, dict[str, str]]) -> None:
     client, emails = world
     csrf = login(client, emails["surveyor"])

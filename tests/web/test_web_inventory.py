@@ -336,3 +336,46 @@ def test_export_import_and_create(world: World) -> None:
     with world.store.session() as session:
         actions = {e.action for e in AuditLog(session).events("demo-2026")}
     assert {"engagement.import", "engagement.export"} <= actions
+
+
+def test_new_engagement_page_answers_a_refused_create_or_import_with_its_reason(
+    world: World,
+) -> None:
+    client = world.client
+    csrf = login(client, EMAILS["surveyor"])
+    refused = [
+        client.post(
+            "/admin/engagements",
+            data={
+                "csrf": csrf,
+                "code": "new-2028",
+                "title": "x",
+                "institution": "x",
+                "bed_count": "many",
+            },
+        ),
+        client.post(
+            "/admin/engagements/import",
+            data={"csrf": csrf},
+            files={"file": ("new.yaml", b"code: [unclosed\n", "text/plain")},
+        ),
+    ]
+    for page in refused:
+        assert page.status_code == 400
+        assert '<p class="error" role="status"' in page.text
+        assert 'action="/admin/engagements/import"' in page.text  # the same page, again
+    assert "many" in refused[0].text
+    exported = client.get("/engagements/demo-2026/engagement.yaml").text
+    imported = client.post(
+        "/admin/engagements/import",
+        data={"csrf": csrf},
+        files={
+            "file": (
+                "new.yaml",
+                exported.replace("code: demo-2026", "code: new-2028").encode(),
+                "text/plain",
+            )
+        },
+        follow_redirects=False,
+    )
+    assert imported.headers["location"] == "/engagements/new-2028/diagram"

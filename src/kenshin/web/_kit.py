@@ -50,6 +50,19 @@ class WebSettings:
     parse_seconds: float = 10.0  # an uploaded file's parser is stopped after this long
 
 
+def plain(value: Any) -> Any:
+    """``value`` as JSON takes it: string keys, lists, ISO dates and times, enum values."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if hasattr(value, "value") and not isinstance(value, str | int | float | bool):
+        return value.value
+    return value
+
+
 def same(given: str, expected: str) -> bool:
     """Constant-time comparison that also takes non-ASCII input (never a 500)."""
     return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
@@ -87,6 +100,7 @@ class WebKit:
             raise HTTPException(status_code=404, detail="not found")
 
     def require_staff_page(self, request: Request) -> SessionInfo:
+        """A staff-only page's user (``Depends``): 401 without a login, 404 if not staff."""
         info = self.require_user(request)
         self.require_staff(info)
         return info

@@ -1,6 +1,5 @@
 """The JSON API over engagements and findings: the same rules as the pages, as JSON."""
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
@@ -8,7 +7,7 @@ from fastapi import APIRouter, Depends
 from kenshin.domain import Finding
 from kenshin.intake import to_document
 from kenshin.store import FindingRepository, finding_fingerprint
-from kenshin.web._kit import CsrfHeader, WebKit
+from kenshin.web._kit import CsrfHeader, WebKit, plain
 from kenshin.web.access import Action, visible_findings
 from kenshin.web.accounts import Role, SessionInfo
 from kenshin.web.engagements import (
@@ -53,7 +52,7 @@ def api_router(kit: WebKit) -> APIRouter:
                 "institution": engagement.institution.name,
                 "vendor": membership.vendor_key if membership else None,
             }
-        document: dict[str, Any] = _jsonable(to_document(engagement))
+        document: dict[str, Any] = plain(to_document(engagement))
         return document
 
     @router.get("/api/engagements/{code}/findings")
@@ -111,15 +110,3 @@ def _finding_json(finding: Finding) -> dict[str, Any]:
         "remediation_ja": finding.remediation_ja,
         "remediation_en": finding.remediation_en,
     }
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value

@@ -33,7 +33,7 @@ from kenshin.i18n import Lang, translate
 from kenshin.intake import IntakeError, parse_bytes, to_document
 from kenshin.intake.engagement_file import MAX_FILE_BYTES
 from kenshin.store import EngagementRepository
-from kenshin.web._kit import CsrfField, CsrfHeader, WebKit, see_other
+from kenshin.web._kit import CsrfField, CsrfHeader, WebKit, plain, see_other
 from kenshin.web.access import Action
 from kenshin.web.accounts import SessionInfo
 from kenshin.web.inventory_resources import (
@@ -45,7 +45,6 @@ from kenshin.web.inventory_resources import (
     Resource,
 )
 from kenshin.web.uploads import Kind, off_the_loop, parse_apart, read_upload
-from kenshin.web.workflow import _plain
 
 SVG = "image/svg+xml"
 SVG_RESPONSE: dict[int | str, dict[str, Any]] = {
@@ -149,6 +148,7 @@ def inventory_router(kit: WebKit) -> APIRouter:
     """The diagram page, the inventory edits and engagement create/import/export."""
     router = APIRouter()
     user = Annotated[SessionInfo, Depends(kit.require_user)]
+    staff = Annotated[SessionInfo, Depends(kit.require_staff_page)]
 
     def diagram_page(
         request: Request,
@@ -233,7 +233,7 @@ def inventory_router(kit: WebKit) -> APIRouter:
 
     def item_json(engagement: Engagement, section: str, key: str) -> dict[str, Any]:
         items = to_document(engagement).get(SECTIONS[section], [])
-        found: dict[str, Any] = _plain(next(i for i in items if i["key"] == key.strip()))
+        found: dict[str, Any] = plain(next(i for i in items if i["key"] == key.strip()))
         return found
 
     # -- the forms ----------------------------------------------------------------------
@@ -412,20 +412,20 @@ def inventory_router(kit: WebKit) -> APIRouter:
         return text
 
     def new_page(
-        request: Request, info: SessionInfo, message: str = "", status: int = 200
+        request: Request, info: SessionInfo, refused: KenshinError | None = None
     ) -> Response:
+        """The new-engagement page; after a refused create or import, its reason with 400."""
         return kit.page(
             request,
             "engagement_new.html",
             info,
-            message=message,
-            status=status,
+            message=refused.message(kit.lang_of(request)) if refused else "",
+            status=400 if refused else 200,
             statuses=[s.value for s in EngagementStatus],
         )
 
     @router.get("/admin/engagements", response_class=HTMLResponse)
-    def new_engagement(request: Request, info: user) -> Response:
-        kit.require_staff(info)
+    def new_engagement(request: Request, info: staff) -> Response:
         return new_page(request, info)
 
     @router.post("/admin/engagements", response_class=HTMLResponse)
@@ -455,7 +455,7 @@ def inventory_router(kit: WebKit) -> APIRouter:
                 },
             )
         except KenshinError as exc:
-            return new_page(request, info, exc.message(kit.lang_of(request)), status=400)
+            return new_page(request, info, exc)
         return see_other(f"/engagements/{created.code}/diagram")
 
     @router.post("/admin/engagements/import", response_class=HTMLResponse)
@@ -469,7 +469,7 @@ def inventory_router(kit: WebKit) -> APIRouter:
         try:
             engagement = await import_upload(info, file, None)
         except KenshinError as exc:
-            return new_page(request, info, exc.message(kit.lang_of(request)), status=400)
+            return new_page(request, info, exc)
         return see_other(f"/engagements/{engagement.code}/diagram")
 
     @router.post("/engagements/{code}/import", response_class=HTMLResponse)
@@ -509,7 +509,7 @@ def inventory_router(kit: WebKit) -> APIRouter:
         body: EngagementBody, info: user, x_csrf_token: CsrfHeader = None
     ) -> dict[str, Any]:
         kit.check_csrf(info, x_csrf_token)
-        document: dict[str, Any] = _plain(to_document(create(info, body.model_dump(mode="json"))))
+        document: dict[str, Any] = plain(to_document(create(info, body.model_dump(mode="json"))))
         return document
 
     @router.post("/api/engagement-imports")

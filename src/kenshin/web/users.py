@@ -23,6 +23,7 @@ def users_router(kit: WebKit) -> APIRouter:
     """The invitation, user-list and password routes."""
     router = APIRouter()
     user = Annotated[SessionInfo, Depends(kit.require_user)]
+    staff = Annotated[SessionInfo, Depends(kit.require_staff_page)]
 
     def vendors() -> list[dict[str, Any]]:
         """Every engagement's vendors, for the invitation form's list."""
@@ -70,8 +71,7 @@ def users_router(kit: WebKit) -> APIRouter:
 
     @router.get("/admin/invitations", response_class=HTMLResponse, name="invitation_admin")
     @router.get("/admin/users", response_class=HTMLResponse)
-    def users_admin(request: Request, info: user) -> Response:
-        kit.require_staff(info)
+    def users_admin(request: Request, info: staff) -> Response:
         return admin_page(request, info)
 
     @router.post("/admin/invitations", response_class=HTMLResponse)

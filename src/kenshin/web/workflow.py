@@ -57,7 +57,7 @@ from kenshin.terminals import (
     collector_script,
     stored_assessments,
 )
-from kenshin.web._kit import CsrfField, CsrfHeader, WebKit, see_other
+from kenshin.web._kit import CsrfField, CsrfHeader, WebKit, plain, see_other
 from kenshin.web.access import Action
 from kenshin.web.accounts import Membership, Role, SessionInfo, WebError
 from kenshin.web.attachments import AnswerBody, attachments_router, read_files
@@ -150,6 +150,7 @@ def workflow_router(kit: WebKit) -> APIRouter:
     """The hearing-sheet, terminal and request routes."""
     router = APIRouter()
     user = Annotated[SessionInfo, Depends(kit.require_user)]
+    staff = Annotated[SessionInfo, Depends(kit.require_staff_page)]
     router.include_router(hearing_router(kit))
 
     # -- surveyor: state of every engagement ---------------------------------------------
@@ -161,9 +162,7 @@ def workflow_router(kit: WebKit) -> APIRouter:
             return engagement_state(session, engagement).as_dict()
 
     @router.get("/board", response_class=HTMLResponse)
-    def board(request: Request, info: user) -> Response:
-        if not info.user.is_staff:
-            raise HTTPException(status_code=404, detail="not found")
+    def board(request: Request, info: staff) -> Response:
         with kit.db() as session:
             repository = EngagementRepository(session)
             rows = [
@@ -205,7 +204,7 @@ def workflow_router(kit: WebKit) -> APIRouter:
         kit.load_engagement(info, code, Action.TERMINALS)
         with kit.db() as session:
             found = stored_assessments(session, code)
-        return [_plain(assessment_to_json(a)) for a in found]
+        return [plain(assessment_to_json(a)) for a in found]
 
     @router.post("/engagements/{code}/terminals", response_class=HTMLResponse)
     def add_terminal(
@@ -469,15 +468,3 @@ def _request_json(request: VendorRequest) -> dict[str, Any]:
         "due_date": request.due_date.isoformat() if request.due_date else None,
         "answer": request.answer.as_dict() if request.answer else None,
     }
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if hasattr(value, "value") and not isinstance(value, str | int | float | bool):
-        return value.value
-    return value
