@@ -207,6 +207,28 @@ def test_add_and_edit_items() -> None:
     assert "terminal_limit" in sixth.stderr
 
 
+def test_an_empty_choice_is_refused_by_edit_as_by_add() -> None:
+    """``edit --role ""`` used to say "saved" and keep the old role, while ``add`` refused
+    the same empty value: both now refuse it and store nothing."""
+    assert (
+        run("engagement", "create", "clinic-2", "--title", "t", "--institution", "i").returncode
+        == 0
+    )
+    assert (
+        run("terminal", "add", "clinic-2", "T-1", "--hostname", "PC-1", "--role", "ehr").returncode
+        == 0
+    )
+    for args in (
+        ("terminal", "add", "clinic-2", "T-2", "--hostname", "PC-2", "--role", ""),
+        ("terminal", "edit", "clinic-2", "T-1", "--role", ""),
+    ):
+        refused = run("--lang", "en", *args)
+        assert refused.returncode == 2
+        assert "'' is not allowed" in refused.stderr
+    shown = json.loads(run("engagement", "show", "clinic-2", "--json").stdout)
+    assert [(t["key"], t["role"]) for t in shown["terminals"]] == [("T-1", "ehr")]
+
+
 def test_read_only_database_is_refused_clearly(tmp_path: Path) -> None:
     db = tmp_path / "ro.sqlite3"
     assert run("demo", "--summary-only", db=db).returncode == 0

@@ -59,6 +59,12 @@ def choice(enum: type[E], value: str) -> E:
         raise CliError("cli.bad_choice", value=value, allowed=allowed) from None
 
 
+def choice_value(enum: type[E], value: str | None) -> str | None:
+    """An enum option's value as the engagement file writes it, or None when the option
+    was not given (an empty value is refused like any other unknown one)."""
+    return None if value is None else str(choice(enum, value).value)
+
+
 def load(code: str) -> Engagement:
     from kenshin.store import reading
 
@@ -73,10 +79,15 @@ def say(message_key: str, **params: object) -> None:
     console.print(STATE.t(message_key, **params))
 
 
-def add_item(code: str, section: str, item: dict[str, Any]) -> None:
-    """Add one item (a connection point, device, ...) to an engagement section and say so."""
+def add_item(code: str, section: str, key: str, fields: dict[str, Any]) -> None:
+    """Add one item (a connection point, device, ...) to an engagement section and say so.
+
+    ``fields`` are the same as ``edit_item`` takes: a field given as None is left out, so
+    the engagement file's default fills it in.
+    """
     from kenshin import inventory
 
+    item = {"key": key, **{k: v for k, v in fields.items() if v is not None}}
     with STATE.store().session() as session:
         inventory.add_item(session, code, section, item)
     say("cli.saved", key=item["key"], code=code)

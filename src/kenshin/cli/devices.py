@@ -6,7 +6,13 @@ from typing import Annotated, Any
 
 import typer
 
-from kenshin.cli._common import add_item, add_remove_command, choice, edit_item, holder_option
+from kenshin.cli._common import (
+    add_item,
+    add_remove_command,
+    choice_value,
+    edit_item,
+    holder_option,
+)
 from kenshin.cli._options import CodeArg, KeyArg, Opt
 from kenshin.domain import DeviceRole, VersionSource
 
@@ -27,13 +33,14 @@ def _fields(
     managed_by: str | None,
     notes: str | None,
 ) -> dict[str, Any]:
+    """The device document's fields from the options, as both ``add`` and ``edit`` take them."""
     return {
         "name": name,
-        "role": choice(DeviceRole, role).value if role else None,
+        "role": choice_value(DeviceRole, role),
         "vendor": vendor,
         "model": model,
         "firmware_version": firmware,
-        "version_source": choice(VersionSource, source).value if source else None,
+        "version_source": choice_value(VersionSource, source),
         "version_unavailable_reason": unavailable,
         "connection_points": point,
         "managed_by": holder_option(managed_by),
@@ -57,11 +64,12 @@ def add(
     notes: Opt = None,
 ) -> None:
     """Add a device."""
-    fields = _fields(
-        name, role, vendor, model, firmware, source, unavailable, point, managed_by, notes
+    add_item(
+        code,
+        "devices",
+        key,
+        _fields(name, role, vendor, model, firmware, source, unavailable, point, managed_by, notes),
     )
-    item = {"key": key, **{k: v for k, v in fields.items() if v is not None}}
-    add_item(code, "devices", item)
 
 
 @app.command("edit")

@@ -9,7 +9,7 @@ import typer
 from kenshin.cli._common import (
     add_item,
     add_remove_command,
-    choice,
+    choice_value,
     edit_item,
     holder_option,
 )
@@ -29,8 +29,28 @@ AddressOpt = Annotated[
 ]
 
 
-def _addresses(values: list[str] | None) -> list[dict[str, Any]] | None:
-    return None if values is None else [parse_address(value) for value in values]
+def _fields(
+    name: str | None,
+    kind: str | None,
+    in_scope: bool | None,
+    reason: str | None,
+    internet: bool | None,
+    carrier: str | None,
+    holder: str | None,
+    address: list[str] | None,
+) -> dict[str, Any]:
+    """The connection point document's fields from the options, as both ``add`` and
+    ``edit`` take them."""
+    return {
+        "name": name,
+        "kind": choice_value(ConnectionKind, kind),
+        "in_ehr_scope": in_scope,
+        "scope_reason": reason,
+        "internet_reachable": internet,
+        "carrier": carrier,
+        "contract_holder": holder_option(holder),
+        "addresses": None if address is None else [parse_address(value) for value in address],
+    }
 
 
 @app.command("add")
@@ -50,20 +70,8 @@ def add(
     address: AddressOpt = None,
 ) -> None:
     """Add a connection point (a line into, or beside, the EHR network)."""
-    item = with_point_defaults(
-        {
-            "key": key,
-            "name": name,
-            "kind": choice(ConnectionKind, kind).value,
-            "in_ehr_scope": in_scope,
-            "internet_reachable": internet,
-            "scope_reason": reason or "",
-            "carrier": carrier or "",
-            "contract_holder": holder_option(holder),
-            "addresses": _addresses(address) or [],
-        }
-    )
-    add_item(code, "connection_points", item)
+    fields = _fields(name, kind, in_scope, reason, internet, carrier, holder, address)
+    add_item(code, "connection_points", key, with_point_defaults(fields))
 
 
 @app.command("edit")
@@ -83,17 +91,8 @@ def edit(
 
     --address replaces the list; an address given again keeps its confirmations.
     """
-    changes = {
-        "name": name,
-        "kind": choice(ConnectionKind, kind).value if kind else None,
-        "in_ehr_scope": in_scope,
-        "scope_reason": reason,
-        "internet_reachable": internet,
-        "carrier": carrier,
-        "contract_holder": holder_option(holder),
-        "addresses": _addresses(address),
-    }
-    edit_item(code, "connection_points", key, changes)
+    fields = _fields(name, kind, in_scope, reason, internet, carrier, holder, address)
+    edit_item(code, "connection_points", key, fields)
 
 
 add_remove_command(app, "connection_points", "Remove a connection point.")

@@ -5,14 +5,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.text import Text
 
 from kenshin.app.terminals import import_terminals
-from kenshin.cli._common import add_item, add_remove_command, choice, edit_item, print_json, say
+from kenshin.cli._common import (
+    add_item,
+    add_remove_command,
+    choice_value,
+    edit_item,
+    print_json,
+    say,
+)
 from kenshin.cli._options import CodeArg, JsonOpt, KeyArg, Opt, WideOpt
 from kenshin.cli._state import STATE, console
 from kenshin.cli._tables import Cell, Column, fit_table
@@ -37,6 +44,18 @@ from kenshin.terminals import (
 app = typer.Typer(no_args_is_help=True)
 
 
+def _fields(
+    hostname: str | None, role: str | None, system: str | None, location: str | None
+) -> dict[str, Any]:
+    """The terminal document's fields from the options, as both ``add`` and ``edit`` take them."""
+    return {
+        "hostname": hostname,
+        "role": choice_value(TerminalRole, role),
+        "system": system,
+        "location": location,
+    }
+
+
 @app.command("add")
 def add(
     code: CodeArg,
@@ -47,14 +66,7 @@ def add(
     location: Opt = None,
 ) -> None:
     """Add a terminal to audit (refused beyond the engagement's terminal limit)."""
-    item = {
-        "key": key,
-        "hostname": hostname,
-        "role": choice(TerminalRole, role).value,
-        "system": system or "",
-        "location": location or "",
-    }
-    add_item(code, "terminals", item)
+    add_item(code, "terminals", key, _fields(hostname, role, system, location))
 
 
 @app.command("edit")
@@ -67,17 +79,7 @@ def edit(
     location: Opt = None,
 ) -> None:
     """Change a terminal; options not given stay as they are."""
-    edit_item(
-        code,
-        "terminals",
-        key,
-        {
-            "hostname": hostname,
-            "role": choice(TerminalRole, role).value if role else None,
-            "system": system,
-            "location": location,
-        },
-    )
+    edit_item(code, "terminals", key, _fields(hostname, role, system, location))
 
 
 add_remove_command(app, "terminals", "Remove a terminal.")

@@ -18,6 +18,17 @@ def _contact(name: str | None, email: str | None, phone: str | None) -> list[dic
     return [{k: v for k, v in (("name", name), ("email", email), ("phone", phone)) if v}]
 
 
+def _fields(
+    company: str | None,
+    manages: str | None,
+    contact: str | None,
+    email: str | None,
+    phone: str | None,
+) -> dict[str, Any]:
+    """The vendor document's fields from the options, as both ``add`` and ``edit`` take them."""
+    return {"company": company, "manages": manages, "contacts": _contact(contact, email, phone)}
+
+
 @app.command("add")
 def add(
     code: CodeArg,
@@ -29,11 +40,7 @@ def add(
     phone: Opt = None,
 ) -> None:
     """Add a vendor."""
-    item: dict[str, Any] = {"key": key, "company": company, "manages": manages or ""}
-    contacts = _contact(contact, email, phone)
-    if contacts:
-        item["contacts"] = contacts
-    add_item(code, "vendors", item)
+    add_item(code, "vendors", key, _fields(company, manages, contact, email, phone))
 
 
 @app.command("edit")
@@ -47,12 +54,7 @@ def edit(
     phone: Opt = None,
 ) -> None:
     """Change a vendor; options not given stay as they are."""
-    edit_item(
-        code,
-        "vendors",
-        key,
-        {"company": company, "manages": manages, "contacts": _contact(contact, email, phone)},
-    )
+    edit_item(code, "vendors", key, _fields(company, manages, contact, email, phone))
 
 
 add_remove_command(app, "vendors", "Remove a vendor (only when no line or device refers to it).")
