@@ -6,7 +6,7 @@ cuts the English text short and adds stray keys; this catches it in every room's
 
 import json
 import shutil
-from typing import Any
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
@@ -77,13 +77,17 @@ def test_in_language_falls_back_to_japanese_only_in_english(
     [
         lambda ja, en: Verdict("usb", VerdictStatus.BAD, ja, en).summary,
         lambda ja, en: ParsedDeviceOutput(message_ja=ja, message_en=en).message,
-        lambda ja, en: FirmwareCheck(
-            "Fortinet", "FortiGate", None, FirmwareStatus.VERSION_UNKNOWN, None, ja, en
-        ).message,
+        lambda ja, en: (
+            FirmwareCheck(
+                "Fortinet", "FortiGate", None, FirmwareStatus.VERSION_UNKNOWN, None, ja, en
+            ).message
+        ),
     ],
     ids=["terminal verdict", "firmware parse", "vulndb firmware check"],
 )
-def test_english_without_english_text_shows_the_japanese_not_a_blank(texts: Any) -> None:
+def test_english_without_english_text_shows_the_japanese_not_a_blank(
+    texts: Callable[[str, str], Callable[[str], str]],
+) -> None:
     """These once printed an empty string in English when only the Japanese was written."""
     assert texts("日本語", "")("en") == "日本語"
     assert texts("日本語", "English")("en") == "English"
