@@ -29,6 +29,16 @@ def resolve_lang(value: str | None = None) -> Lang:
     return "ja"
 
 
+def in_language(lang: str, ja: str, en: str) -> str:
+    """The text of a Japanese/English pair to show in ``lang``.
+
+    Japanese is the authoritative text (what the hospital signs off); the English one is
+    a translation that may not have been written. So English shows the English text, or
+    the Japanese one when it is empty, never a blank; every other language the Japanese.
+    """
+    return en if lang == "en" and en else ja
+
+
 @cache
 def catalogue() -> dict[str, dict[str, str]]:
     """Every message. Parsing the YAML is a large part of a command's start-up, so the

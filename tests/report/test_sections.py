@@ -202,6 +202,20 @@ def test_checklist_counts_its_lines_by_result(demo_engagement: Engagement) -> No
     assert checklist.count("not_met") > 0
 
 
+def test_english_checklist_shows_the_japanese_text_where_the_english_is_empty(
+    demo_engagement: Engagement,
+) -> None:
+    """The title, edition and item lines were once blank in English without English text."""
+    context = view_context(demo_report_input(demo_engagement), "en")
+    checklist = replace(context.checklist, title_en="", name_en="")
+    results = tuple(replace(r, item=replace(r.item, text_en="")) for r in context.checklist_results)
+    section = build_checklist(replace(context, checklist=checklist, checklist_results=results))
+    assert section.title == checklist.title_ja
+    assert section.edition == checklist.name_ja
+    assert [line.text for line in section.lines] == [r.item.text_ja for r in results]
+    assert all(line.text for line in section.lines)
+
+
 def test_requests_unknown_to_the_report_are_not_an_empty_list(demo_engagement: Engagement) -> None:
     assert build_requests(view_context(_bare(demo_engagement), "ja")) is None
     assert build_requests(view_context(_bare(demo_engagement, requests=()), "ja")) == ()

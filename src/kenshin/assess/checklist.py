@@ -36,6 +36,7 @@ import yaml
 
 from kenshin.assess.assess import AssessedFinding
 from kenshin.domain import ConnectionKind, Engagement, HolderKind, VersionSource
+from kenshin.i18n import in_language
 
 
 class ChecklistStatus(StrEnum):
@@ -61,7 +62,7 @@ class ChecklistItem:
     vpn_products: tuple[str, ...] = ()  # lower-case markers of VPN login pages (remote_access)
 
     def text(self, lang: str) -> str:
-        return self.text_en if lang == "en" else self.text_ja
+        return in_language(lang, self.text_ja, self.text_en)
 
 
 @dataclass(frozen=True)

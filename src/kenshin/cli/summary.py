@@ -16,7 +16,7 @@ from kenshin.domain import (
     VersionSource,
 )
 from kenshin.domain.clock import JST
-from kenshin.i18n import translate
+from kenshin.i18n import in_language, translate
 
 
 def diagnosis_status_key(point: ConnectionPoint) -> str:
@@ -52,7 +52,7 @@ def render_summary(engagement: Engagement, console: Console, lang: str, wide: bo
     header.add_column(style="bold")
     header.add_column()
     beds = f"（{t('summary.beds', count=inst.bed_count)}）" if inst.bed_count else ""
-    name = inst.name_en if lang == "en" and inst.name_en else inst.name
+    name = in_language(lang, inst.name, inst.name_en)
     header.add_row(t("summary.institution"), f"{name}{beds} {inst.prefecture}".strip())
     header.add_row(t("summary.status"), t(f"label.status.{engagement.status.value}"))
     if engagement.survey_start and engagement.survey_end:

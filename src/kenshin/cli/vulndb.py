@@ -24,6 +24,7 @@ from kenshin.cli._jobs import on_workers, run_on_workers
 from kenshin.cli._options import JsonOpt, KbOpt, Opt, WideOpt
 from kenshin.cli._state import STATE, console
 from kenshin.cli._tables import Cell, Column, fit_table
+from kenshin.i18n import in_language
 from kenshin.jobs import JobKind, JobSpec
 from kenshin.scope import current_actor
 from kenshin.vulndb import KnowledgeBase, ProductQuery, VulnMatch, default_path, open_knowledge_base
@@ -61,7 +62,7 @@ def match_table(
                 kev,
                 Text(t(f"vulndb.status.{m.status}", confidence=confidence)),
                 Text(m.fixed_version or "-"),
-                Text(m.title_en if STATE.lang == "en" else m.title_ja),
+                Text(in_language(STATE.lang, m.title_ja, m.title_en)),
             ]
         )
     return fit_table(out, columns, rows, lang=STATE.lang, wide=wide)

@@ -24,7 +24,7 @@ from kenshin.domain import (
     HolderKind,
     VersionSource,
 )
-from kenshin.i18n import translate
+from kenshin.i18n import in_language, translate
 
 FONT = "Noto Sans CJK JP"
 
@@ -247,9 +247,9 @@ class _Builder:
 
     def build(self) -> str:
         engagement = self.engagement
-        institution = engagement.institution.name
-        if self.lang == "en" and engagement.institution.name_en:
-            institution = engagement.institution.name_en
+        institution = in_language(
+            self.lang, engagement.institution.name, engagement.institution.name_en
+        )
         title = self.t("diagram.title", institution=institution)
         self.texts.append(title)
         self.lines += [

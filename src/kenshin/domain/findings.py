@@ -12,6 +12,7 @@ from kenshin.domain.enums import (
     FindingStatus,
     Severity,
 )
+from kenshin.i18n import in_language
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ class Upgrade:
     steps_en: str = ""
 
     def steps(self, lang: str) -> str:
-        return self.steps_en if lang == "en" and self.steps_en else self.steps_ja
+        return in_language(lang, self.steps_ja, self.steps_en)
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ class Finding:
     (7.0.11)"); empty for findings about a port alone, a terminal or a line."""
 
     def title(self, lang: str) -> str:
-        return self.title_en if lang == "en" and self.title_en else self.title_ja
+        return in_language(lang, self.title_ja, self.title_en)
 
 
 @dataclass(frozen=True)

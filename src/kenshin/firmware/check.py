@@ -13,7 +13,7 @@ from kenshin.domain import (
     FirmwareStatus,
     Severity,
 )
-from kenshin.i18n import translate
+from kenshin.i18n import in_language, translate
 from kenshin.vulndb import KnowledgeBase, VulnMatch
 
 _EDGE_ROLES = frozenset(
@@ -55,7 +55,7 @@ def _description(device: Device, match: VulnMatch, lang: str) -> str:
         version=device.firmware_version,
         cve=match.cve,
         status=translate(f"vulndb.fw.match.{match.status}", lang),
-        description=match.description_en if lang == "en" else match.description_ja,
+        description=in_language(lang, match.description_ja, match.description_en),
         facts=_facts(match, lang),
     ).strip()
 

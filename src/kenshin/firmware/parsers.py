@@ -21,7 +21,7 @@ from kenshin.firmware.recognisers import (
     rule_files,
     unwrap,
 )
-from kenshin.i18n import translate
+from kenshin.i18n import in_language, translate
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ class ParsedDeviceOutput:
         return self.version is not None
 
     def message(self, lang: str) -> str:
-        return self.message_en if lang == "en" else self.message_ja
+        return in_language(lang, self.message_ja, self.message_en)
 
     def to_dict(self) -> dict[str, object]:
         return {

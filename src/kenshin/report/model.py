@@ -22,6 +22,7 @@ from kenshin.domain import (
     Terminal,
     VerdictStatus,
 )
+from kenshin.i18n import in_language
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ class FirmwareRow:
     scheme: str = "generic"  # the vendor version scheme ``fixed_version`` compares in
 
     def advice(self, lang: str) -> str:
-        return self.advice_en if lang == "en" and self.advice_en else self.advice_ja
+        return in_language(lang, self.advice_ja, self.advice_en)
 
 
 class TerminalVerdict(NamedTuple):
@@ -49,7 +50,7 @@ class TerminalVerdict(NamedTuple):
     summary_en: str = ""
 
     def summary(self, lang: str) -> str:
-        return self.summary_en if lang == "en" and self.summary_en else self.summary_ja
+        return in_language(lang, self.summary_ja, self.summary_en)
 
 
 @dataclass(frozen=True)

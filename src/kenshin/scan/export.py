@@ -102,7 +102,7 @@ def _finding_document(finding: Finding) -> dict[str, Any]:
         "id": finding.check_id,
         "category": finding.category.value,
         "severity": finding.severity.value,
-        "title": finding.title_en or finding.title_ja,
+        "title": finding.title("en"),
         "title_ja": finding.title_ja,
         "port": finding.subject.port,
         "protocol": finding.subject.protocol,

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from kenshin.domain import Finding, FindingCategory, FindingSubject, Severity, VerdictStatus
-from kenshin.i18n import translate
+from kenshin.i18n import in_language, translate
 from kenshin.terminals.knowledge import checkbook
 from kenshin.terminals.model import CollectedTerminal
 
@@ -26,7 +26,7 @@ class Verdict:
     checklist: tuple[str, ...] = ()
 
     def summary(self, lang: str) -> str:
-        return self.summary_en if lang == "en" else self.summary_ja
+        return in_language(lang, self.summary_ja, self.summary_en)
 
 
 @dataclass(frozen=True)

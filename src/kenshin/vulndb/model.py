@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from kenshin.domain import Confidence, FirmwareStatus, Severity, Upgrade
 from kenshin.errors import KenshinError
+from kenshin.i18n import in_language
 from kenshin.vulndb.versions import scheme
 
 MatchStatus = Literal["affected", "possible", "no_version_data"]
@@ -110,7 +111,7 @@ class FirmwareCheck:
     matches: tuple[VulnMatch, ...] = field(default=())
 
     def message(self, lang: str) -> str:
-        return self.message_en if lang == "en" else self.message_ja
+        return in_language(lang, self.message_ja, self.message_en)
 
     def upgrades(self) -> tuple[RecommendedUpgrade, ...]:
         """What to update to so that every match with a known fix is fixed, per product."""

@@ -15,6 +15,7 @@ from fastapi.templating import Jinja2Templates
 
 from kenshin import __version__
 from kenshin.config import data_dir
+from kenshin.i18n import in_language
 from kenshin.pipeline import configure
 from kenshin.store import Store
 from kenshin.web._kit import WebKit, WebSettings
@@ -50,6 +51,7 @@ def create_app(
     )
     install_guards(app)
     templates = Jinja2Templates(directory=str(resources.files("kenshin.web") / "templates"))
+    templates.env.globals["in_language"] = in_language  # pick a Japanese/English pair's text
     kit = WebKit(store, settings, templates)
     install_error_handlers(app, kit)
     report_dir = settings.report_dir or data_dir() / "reports"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kenshin.assess import ChecklistResult
+from kenshin.i18n import in_language
 from kenshin.report.sections.context import ViewContext
 
 
@@ -35,8 +36,8 @@ def build_checklist(context: ViewContext) -> ChecklistSection:
     results = context.checklist_results
 
     return ChecklistSection(
-        title=checklist.title_en if lang == "en" else checklist.title_ja,
-        edition=checklist.name_en if lang == "en" else checklist.name_ja,
+        title=in_language(lang, checklist.title_ja, checklist.title_en),
+        edition=in_language(lang, checklist.name_ja, checklist.name_en),
         published=checklist.published,
         lines=tuple(
             ChecklistLine(

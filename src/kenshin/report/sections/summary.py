@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from kenshin.assess import AREAS, Priority
 from kenshin.domain import Authorisation, FirmwareStatus, HolderKind
+from kenshin.i18n import in_language
 from kenshin.report.charts import bar_chart
 from kenshin.report.model import Versions
 from kenshin.report.sections.actions import Action, top_actions
@@ -45,7 +46,7 @@ def build_cover(context: ViewContext) -> Cover:
     inst = engagement.institution
     auth = engagement.authorisation
     return Cover(
-        institution=inst.name_en if context.lang == "en" and inst.name_en else inst.name,
+        institution=in_language(context.lang, inst.name, inst.name_en),
         institution_ja=inst.name,
         title=engagement.title,
         generated=jst(report.generated_at, with_time=False),
