@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from kenshin.app._audit import edit_engagement, record
+from kenshin.domain.clock import japan_today
 from kenshin.scope import (
     CONFIRM_ACTION,
-    JST,
     ScopeError,
     address_to_confirm,
     with_confirmation,
@@ -57,7 +57,7 @@ def confirm_address(
             details={
                 "point": target.point_key,
                 "confirmed_by": who,
-                "japan_date": moment.astimezone(JST).date().isoformat(),
+                "japan_date": japan_today(moment).isoformat(),
             },
             at=moment,
         )

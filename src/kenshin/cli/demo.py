@@ -30,7 +30,7 @@ from kenshin.domain import (
     Engagement,
     ScanReport,
 )
-from kenshin.domain.clock import JST
+from kenshin.domain.clock import JST, japan_clock, japan_time
 from kenshin.intake import read_file
 from kenshin.store import EngagementRepository, FindingRepository, now_utc
 
@@ -117,8 +117,8 @@ def demo(
         assert window is not None
         say(
             "cli.demo.authorised",
-            start=f"{window.starts_at.astimezone(JST):%Y-%m-%d %H:%M}",
-            end=f"{window.ends_at.astimezone(JST):%H:%M}",
+            start=japan_time(window.starts_at),
+            end=japan_clock(window.ends_at),
         )
         _step(4, "cli.demo.step.scan")
         scan_report = _remote_diagnosis(today, wide)

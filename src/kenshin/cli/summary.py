@@ -15,7 +15,7 @@ from kenshin.domain import (
     Engagement,
     VersionSource,
 )
-from kenshin.domain.clock import JST
+from kenshin.domain.clock import japan_date, japan_time
 from kenshin.i18n import in_language, translate
 
 
@@ -60,15 +60,14 @@ def render_summary(engagement: Engagement, console: Console, lang: str, wide: bo
     window = engagement.window
     header.add_row(
         t("summary.window"),
-        f"{window.starts_at.astimezone(JST):%Y-%m-%d %H:%M} – "
-        f"{window.ends_at.astimezone(JST):%Y-%m-%d %H:%M} JST"
+        f"{japan_time(window.starts_at)} – {japan_time(window.ends_at)} JST"
         if window
         else t("summary.not_set"),
     )
     auth = engagement.authorisation
     header.add_row(
         t("summary.authorisation"),
-        f"{auth.approved_by} ({auth.approved_at.astimezone(JST):%Y-%m-%d}) {auth.document_ref}"
+        f"{auth.approved_by} ({japan_date(auth.approved_at)}) {auth.document_ref}"
         if auth
         else Text(t("summary.no_authorisation"), style="yellow"),
     )

@@ -28,7 +28,7 @@ from kenshin.domain import (
     ConnectionKind,
     Engagement,
 )
-from kenshin.domain.clock import JST, japan_today
+from kenshin.domain.clock import japan_clock, japan_time, japan_today
 from kenshin.store import AuditLog, now_utc
 
 app = typer.Typer(
@@ -111,7 +111,7 @@ def confirm(
         "cli.targets.confirmed",
         address=confirmed.address,
         who=confirmed.confirmed_by,
-        at=confirmed.confirmed_at.astimezone(JST).strftime("%Y-%m-%d %H:%M"),
+        at=japan_time(confirmed.confirmed_at),
     )
 
 
@@ -158,8 +158,8 @@ def list_targets(
         highlight=False,
     )
     if window:
-        start = window.starts_at.astimezone(JST).strftime("%Y-%m-%d %H:%M")
-        end = window.ends_at.astimezone(JST).strftime("%Y-%m-%d %H:%M")
+        start = japan_time(window.starts_at)
+        end = japan_time(window.ends_at)
         key = "cli.targets.window_in" if in_window else "cli.targets.window_out"
         console.print(t(key, start=start, end=end), highlight=False)
     else:
@@ -179,7 +179,7 @@ def list_targets(
             label += t(
                 "cli.targets.by",
                 who=s.confirmed_by,
-                at=s.confirmed_at.astimezone(JST).strftime("%H:%M"),
+                at=japan_clock(s.confirmed_at),
             )
         rows.append(
             [
@@ -263,7 +263,7 @@ def history(
     columns = named_columns(STATE.t, "cli.targets.hcol", names, drops)
     rows: list[list[Cell]] = [
         [
-            e.at.astimezone(JST).strftime("%Y-%m-%d %H:%M"),
+            japan_time(e.at),
             Text(e.actor),
             e.action,
             ", ".join(e.targets),

@@ -12,7 +12,7 @@ from kenshin.cli._options import CodeArg, JsonOpt
 from kenshin.cli._state import STATE, console
 from kenshin.cli._workflow import actor, audit
 from kenshin.domain import AuditOutcome
-from kenshin.domain.clock import JST
+from kenshin.domain.clock import japan_time
 from kenshin.store import now_utc
 from kenshin.vault import (
     KEY_ENV,
@@ -94,7 +94,7 @@ def list_entries(
         say(
             "cli.vault.entry",
             device=entry.device_key,
-            at=entry.created_at.astimezone(JST).strftime("%Y-%m-%d %H:%M"),
+            at=japan_time(entry.created_at),
             by=entry.created_by,
         )
 

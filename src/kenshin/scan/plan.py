@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from kenshin.domain import Protocol
-from kenshin.domain.clock import JST
+from kenshin.domain.clock import japan_time
 from kenshin.i18n import t
 from kenshin.scan.errors import ScanError
 from kenshin.scan.ports import ALL_PORTS, ranked_ports, top_ports
@@ -260,7 +260,7 @@ def fit_to_window(
         "scan.plan_exceeds_window",
         minutes=math.ceil(full.seconds / 60),
         left=max(0, math.floor(left / 60)),
-        end=f"{window_end.astimezone(JST):%Y-%m-%d %H:%M}",
+        end=japan_time(window_end),
         basis=full.basis("en"),
         basis_ja=full.basis("ja"),
     )

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from kenshin.domain import AuditEvent, IPAddress, PortResult, PortState, Protocol, ScanReport
-from kenshin.domain.clock import JST
+from kenshin.domain.clock import japan_time
 from kenshin.i18n import t
 from kenshin.scan.collect import PortKey, ScanListener
 from kenshin.scan.engine import (
@@ -117,7 +117,7 @@ class PreparedScan:
                 t(
                     "scan.plan.window",
                     lang,
-                    end=f"{check.window_end.astimezone(JST):%Y-%m-%d %H:%M}",
+                    end=japan_time(check.window_end),
                     left=max(0, math.floor(check.seconds_left / 60)),
                 )
             )

@@ -1,6 +1,5 @@
 """Authorisation and target selection: who may be probed, and the audit trail of probes."""
 
-from kenshin.domain.clock import JST
 from kenshin.scope._scope import (
     LAB_NETWORK,
     LAB_TARGETS_ENV,
@@ -32,7 +31,6 @@ __all__ = [
     "ADHOC_PROBE_ACTION",
     "CONFIRM_ACTION",
     "DIAGNOSE_ACTION",
-    "JST",
     "LAB_NETWORK",
     "LAB_TARGETS_ENV",
     "LOOPBACK_NETWORKS",

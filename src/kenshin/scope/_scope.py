@@ -29,7 +29,7 @@ from kenshin.domain import (
     Engagement,
     IPAddress,
 )
-from kenshin.domain.clock import JST, as_utc, japan_today
+from kenshin.domain.clock import as_utc, japan_time, japan_today
 from kenshin.errors import KenshinError
 
 LAB_TARGETS_ENV = "KENSHIN_LAB_TARGETS"
@@ -169,9 +169,9 @@ def scope_for_engagement(engagement: Engagement, now: datetime | None = None) ->
         raise ScopeError(
             "scope.outside_window",
             code=code,
-            now=f"{moment.astimezone(JST):%Y-%m-%d %H:%M}",
-            start=f"{window.starts_at.astimezone(JST):%Y-%m-%d %H:%M}",
-            end=f"{window.ends_at.astimezone(JST):%Y-%m-%d %H:%M}",
+            now=japan_time(moment),
+            start=japan_time(window.starts_at),
+            end=japan_time(window.ends_at),
         )
     today = japan_today(moment)
     targets: list[ScopeTarget] = []

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from kenshin import __version__
 from kenshin.domain import Engagement
-from kenshin.domain.clock import JST
+from kenshin.domain.clock import japan_form_value, japan_time
 from kenshin.i18n import Lang, resolve_lang, translate
 from kenshin.store import AuditLog, EngagementRepository, Store
 from kenshin.web.access import Action, allowed, membership_for
@@ -156,7 +156,8 @@ class WebKit:
                 "user": info.user if info else None,
                 "csrf": info.csrf_token if info else "",
                 "version": __version__,
-                "jst": JST,
+                "japan_time": japan_time,
+                "japan_form_value": japan_form_value,
                 "status": status,
                 **context,
             },

@@ -19,7 +19,7 @@ from kenshin.domain import (
     HolderKind,
     VersionSource,
 )
-from kenshin.domain.clock import JST
+from kenshin.domain.clock import japan_date, japan_time, japan_today
 from kenshin.i18n import translate
 from kenshin.report.fixes import DeviceFix
 from kenshin.report.model import ReportInput
@@ -93,10 +93,10 @@ class ViewContext:
 
 
 def jst(moment: datetime | None, with_time: bool = True) -> str:
+    """A moment in the report's words: Japan time (or date), "-" where there is none."""
     if moment is None:
         return "-"
-    local = moment.astimezone(JST)
-    return f"{local:%Y-%m-%d %H:%M}" if with_time else f"{local:%Y-%m-%d}"
+    return japan_time(moment) if with_time else japan_date(moment)
 
 
 def _dynamic_confirmed(address: GlobalAddress, scanned_at: datetime | None) -> bool:
@@ -154,7 +154,7 @@ def due_date(report: ReportInput, priority: Priority) -> date | None:
     days = _due_days().get(priority.value)
     if days is None:
         return None
-    return report.generated_at.astimezone(JST).date() + timedelta(days=days)
+    return japan_today(report.generated_at) + timedelta(days=days)
 
 
 def owner_label(finding: AssessedFinding, lang: str) -> str:
