@@ -18,7 +18,7 @@ from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kenshin.domain import AddressAssignment, Engagement, EngagementStatus, LineAddress
+from kenshin.domain import AddressAssignment, Engagement, LineAddress
 from kenshin.requests import (
     Answer,
     RequestError,
@@ -26,6 +26,7 @@ from kenshin.requests import (
     VendorRequest,
     apply_answer,
     record_answer,
+    refuse_closed,
     request_ref,
 )
 from kenshin.store import AuditLog, EngagementRepository, now_utc
@@ -155,8 +156,7 @@ def decide(session: Session, code: str, proposal_id: int, approve: bool, actor: 
     if approve:
         engagements = EngagementRepository(session)
         engagement = engagements.get(code)
-        if engagement.status is EngagementStatus.CLOSED:
-            raise RequestError("requests.engagement_closed", code=code)
+        refuse_closed(engagement)
         requests = RequestRepository(session)
         request = requests.get(code, row.request_number)
         held = _answer(row)
