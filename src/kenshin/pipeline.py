@@ -88,7 +88,6 @@ def diagnose_job(store: Store, spec: JobSpec, progress: ProgressReporter) -> Map
     ``active_confirmation`` (true/false). The result lists the findings' fingerprints
     (comma-separated) and the checks' errors (one per line), so a caller can show them.
     """
-    from kenshin.report.sources import latest_scan
     from kenshin.scan.session import store_audit
     from kenshin.scan.storage import ScanRunRepository
     from kenshin.store import finding_fingerprint
@@ -97,9 +96,12 @@ def diagnose_job(store: Store, spec: JobSpec, progress: ProgressReporter) -> Map
     chosen = spec.params.get("run", "")
     with store.session() as session:
         engagement = EngagementRepository(session).get(code)
-        report = ScanRunRepository(session).report(chosen) if chosen else latest_scan(session, code)
-    if report is None:
-        return {"findings": "0", "note": "no finished scan"}
+        runs = ScanRunRepository(session)
+        latest = None if chosen else runs.latest_finished(code)
+        chosen = chosen or (latest.uid if latest is not None else "")
+        if not chosen:
+            return {"findings": "0", "note": "no finished scan"}
+        report = runs.report(chosen)
     scope = scope_for_engagement(engagement)
     active = spec.params.get("active_confirmation", "").lower() in ("1", "true", "yes")
     result = asyncio.run(
@@ -114,8 +116,7 @@ def diagnose_job(store: Store, spec: JobSpec, progress: ProgressReporter) -> Map
         )
     )
     with store.session() as session:
-        if chosen:
-            ScanRunRepository(session).record_devices(chosen, result.hosts)
+        ScanRunRepository(session).record_devices(chosen, result.hosts)
         FindingRepository(session).record(code, result.findings)
     return {
         "findings": str(len(result.findings)),

@@ -3,10 +3,17 @@ keeps them per run and findings keep their device's label (issue 15)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import dataclasses
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import pytest
+
+from kenshin import pipeline
+from kenshin.checks.engine import DiagnosisResult
 from kenshin.domain import (
     Confidence,
+    DiagnosisWindow,
     Engagement,
     Finding,
     FindingCategory,
@@ -20,6 +27,7 @@ from kenshin.domain import (
     Severity,
 )
 from kenshin.identify.fusion import fuse_host
+from kenshin.jobs import JobKind, JobSpec
 from kenshin.scan.engine import RunStatus
 from kenshin.scan.export import (
     SCHEMA_VERSION,
@@ -119,4 +127,42 @@ def test_store_keeps_devices_and_finding_device(
     with store.session() as session:
         (stored,) = FindingRepository(session).list(code)
     assert stored.device == "Fortinet FortiGate-60F (v7.0.11,build0489,230321 (GA))"
+    store.dispose()
+
+
+def test_the_diagnose_job_keeps_devices_on_the_run_it_chose(
+    tmp_path: Path, demo_engagement: Engagement, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without ``run`` the job takes the newest finished run (``latest_finished``, as
+    ``kenshin diagnose`` does) and keeps the devices it judged there, as the command
+    does; it left them unrecorded before. The checks are stubbed: nothing is sent."""
+    store = open_store(f"sqlite:///{tmp_path / 'kenshin.sqlite3'}")
+    now = datetime.now(UTC)
+    window = DiagnosisWindow(now - timedelta(hours=1), now + timedelta(hours=1))
+    with store.session() as session:
+        EngagementRepository(session).save(dataclasses.replace(demo_engagement, window=window))
+    host = _host()
+    with store.session() as session:
+        runs = ScanRunRepository(session)
+        uid = runs.create(
+            engagement_code=demo_engagement.code,
+            targets=[host.address],
+            tcp_ports="443",
+            udp_ports="161",
+            options={},
+            actor="t",
+        )
+        runs.add_ports(uid, [(host.address, p) for p in host.ports])
+        runs.finish(uid, RunStatus.FINISHED)
+
+    async def judged(hosts: object, checks: object, **_: object) -> DiagnosisResult:
+        return DiagnosisResult((host,), (), ())
+
+    monkeypatch.setattr(pipeline, "diagnose", judged)
+    spec = JobSpec(JobKind.DIAGNOSE, demo_engagement.code, {}, "t")
+    assert pipeline.diagnose_job(store, spec, lambda _f, _m: None)["findings"] == "0"
+    with store.session() as session:
+        runs = ScanRunRepository(session)
+        assert runs.latest_finished(demo_engagement.code) is not None
+        assert runs.report(uid).hosts[0].devices == host.devices
     store.dispose()

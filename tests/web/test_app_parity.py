@@ -31,7 +31,7 @@ from kenshin.domain import (
     Severity,
 )
 from kenshin.intake import read_file
-from kenshin.requests import RequestRepository, RequestState
+from kenshin.requests import AttachmentRepository, RequestRepository, RequestState
 from kenshin.store import (
     AuditLog,
     EngagementRepository,
@@ -339,6 +339,31 @@ def test_no_files_for_a_cancelled_request(sides: Sides) -> None:
     )
     assert states == ([RequestState.CANCELLED], [RequestState.CANCELLED])
     assert sides.actions() == ([], [])
+
+
+def test_no_files_for_a_closed_engagement(sides: Sides) -> None:
+    """A closed engagement refused a typed answer but took a file from which no version
+    was read (on both sides): now the file is refused as the answer is."""
+    sides.seed(read_file(demo_file()))
+    ref, number = _sent_request(sides)
+    for store in (sides.cli_store, sides.web_store):
+        with store.session() as session:
+            engagements = EngagementRepository(session)
+            closed = dataclasses.replace(engagements.get(CODE), status=EngagementStatus.CLOSED)
+            engagements.save(closed)
+    output = sides.tmp / "procedure.txt"
+    output.write_text("手順書：管理画面にログインしてください。\n", encoding="utf-8")
+    assert sides.run("requests", "attach", f"{CODE}:{ref}", str(output)).exit_code != 0
+    web = sides.web.post(
+        f"/engagements/{CODE}/requests/{number}/answer",
+        data={"csrf": sides.csrf},
+        files=[("attachments", (output.name, output.read_bytes(), "text/plain"))],
+        follow_redirects=False,
+    )
+    assert web.status_code == 400, web.text
+    files = sides.both(lambda s: AttachmentRepository(s).for_request(CODE, number))
+    assert files == ([], [])
+    assert sides.actions() == (["vault.purge"], ["vault.purge"])  # the closing's own
 
 
 # -- make a report -------------------------------------------------------------------------

@@ -141,6 +141,24 @@ def test_role_route_matrix(world: tuple[TestClient, dict[str, str]], role: str) 
     assert listed == ({"demo-2026", "other-2026"} if role == "surveyor" else {"demo-2026"})
 
 
+TABS = ("hearing", "terminals", "diagram", "requests", "report", "jobs")
+
+
+@pytest.mark.parametrize("role", ["surveyor", "hospital", "vendor_net"])
+def test_tabs_are_the_pages_the_role_may_open(
+    world: tuple[TestClient, dict[str, str]], role: str
+) -> None:
+    """The tabs ask the one table of rules (``access.may``): each tab shown opens, and
+    each tab page that would answer 404 is not shown."""
+    client, emails = world
+    login(client, emails[role])
+    page = client.get("/engagements/demo-2026").text
+    for tab in TABS:
+        shown = f'href="/engagements/demo-2026/{tab}"' in page
+        opens = client.get(f"/engagements/demo-2026/{tab}").status_code == 200
+        assert shown == opens, (role, tab, shown, opens)
+
+
 def test_vendor_sees_only_its_own_findings(world: tuple[TestClient, dict[str, str]]) -> None:
     client, emails = world
     login(client, emails["vendor_net"])

@@ -71,7 +71,8 @@ def diagnose_command(
     scope = scope_for_engagement(subject)
     with STATE.store().session() as session:
         runs = ScanRunRepository(session)
-        chosen = run or next((r.uid for r in runs.runs(engagement) if r.status == "finished"), None)
+        latest = None if run else runs.latest_finished(engagement)
+        chosen = run or (latest.uid if latest is not None else None)
         if chosen is None:
             say("cli.diagnose.no_run", code=engagement)
             raise typer.Exit(1)

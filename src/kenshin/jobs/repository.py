@@ -100,9 +100,7 @@ class JobRepository:
             update(JobRow)
             .where(
                 JobRow.id == job_id,
-                JobRow.state.in_(
-                    [JobState.QUEUED.value, JobState.PAUSED.value, JobState.RUNNING.value]
-                ),
+                JobRow.state.not_in(_ENDED),
             )
             .values(
                 state=JobState.RUNNING.value,

@@ -23,7 +23,6 @@ from kenshin.report.model import (
     ScanPacing,
     TerminalVerdict,
 )
-from kenshin.scan.engine import RunStatus
 from kenshin.scan.storage import ScanRunRepository
 from kenshin.store import EngagementRepository, Store
 from kenshin.terminals import stored_assessments
@@ -35,31 +34,27 @@ from kenshin.vulndb.versions import scheme
 def latest_scan(session: Session, engagement_code: str) -> ScanReport | None:
     """The newest finished scan run of the engagement, or None."""
     runs = ScanRunRepository(session)
-    for run in runs.runs(engagement_code):
-        if run.status is RunStatus.FINISHED:
-            return runs.report(run.uid)
-    return None
+    run = runs.latest_finished(engagement_code)
+    return runs.report(run.uid) if run is not None else None
 
 
 def latest_pacing(session: Session, engagement_code: str) -> ScanPacing | None:
     """How the newest finished scan run was paced (profile, rate ceiling, changes)."""
-    for run in ScanRunRepository(session).runs(engagement_code):
-        if run.status is RunStatus.FINISHED:
-            coverage = run.coverage()
-            if not coverage:
-                return None
-            first = coverage[0]
-            # what one address received at most: its own limit, or the whole scan's if lower
-            limits = [r for r in (first["rate"], first["target_rate"]) if r is not None]
-            return ScanPacing(
-                profile=str(first["profile"]),
-                rate=min(limits) if limits else None,
-                adaptive=bool(first["adaptive"]),
-                rate_changes=len(first["rate_changes"]),
-                tcp_mode=str(first["tcp_mode"]),
-                port_choice=str(first["port_choice"]),
-            )
-    return None
+    run = ScanRunRepository(session).latest_finished(engagement_code)
+    coverage = run.coverage() if run is not None else []
+    if not coverage:
+        return None
+    first = coverage[0]
+    # what one address received at most: its own limit, or the whole scan's if lower
+    limits = [r for r in (first["rate"], first["target_rate"]) if r is not None]
+    return ScanPacing(
+        profile=str(first["profile"]),
+        rate=min(limits) if limits else None,
+        adaptive=bool(first["adaptive"]),
+        rate_changes=len(first["rate_changes"]),
+        tcp_mode=str(first["tcp_mode"]),
+        port_choice=str(first["port_choice"]),
+    )
 
 
 def firmware_rows(engagement: Engagement, kb: KnowledgeBase) -> list[FirmwareRow]:

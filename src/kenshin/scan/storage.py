@@ -303,6 +303,10 @@ class ScanRunRepository:
             query = query.where(ScanRunRow.engagement_code == engagement_code)
         return [_run(r) for r in self.session.scalars(query)]
 
+    def latest_finished(self, engagement_code: str | None) -> StoredRun | None:
+        """The newest finished run: the one the diagnosis and the report take by default."""
+        return next((r for r in self.runs(engagement_code) if r.status is RunStatus.FINISHED), None)
+
     def latest_resumable(self, engagement_code: str | None) -> StoredRun | None:
         for run in self.runs(engagement_code):
             if run.source == "kenshin" and run.status in (RunStatus.INTERRUPTED, RunStatus.RUNNING):

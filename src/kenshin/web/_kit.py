@@ -24,7 +24,7 @@ from kenshin.domain import Engagement
 from kenshin.domain.clock import japan_form_value, japan_time
 from kenshin.i18n import Lang, resolve_lang, translate
 from kenshin.store import AuditLog, EngagementRepository, Store
-from kenshin.web.access import Action, allowed, membership_for
+from kenshin.web.access import Action, allowed, may, membership_for
 from kenshin.web.accounts import Accounts, Membership, SessionInfo, User
 
 SESSION_COOKIE = "kenshin_session"
@@ -147,6 +147,9 @@ class WebKit:
         def t(key: str, **params: object) -> str:
             return translate(key, lang, **params)
 
+        def may_here(action: str) -> bool:
+            return info is not None and may(info.user, Action(action))
+
         response = self.templates.TemplateResponse(
             request,
             name,
@@ -154,6 +157,7 @@ class WebKit:
                 "t": t,
                 "lang": lang,
                 "user": info.user if info else None,
+                "may": may_here,
                 "csrf": info.csrf_token if info else "",
                 "version": __version__,
                 "japan_time": japan_time,

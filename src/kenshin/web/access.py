@@ -47,17 +47,27 @@ def membership_for(memberships: list[Membership], code: str) -> Membership | Non
     return next((m for m in memberships if m.engagement_code == code), None)
 
 
+def may(user: User, action: Action) -> bool:
+    """What the user's role allows on an engagement it belongs to: the table above, which
+    the pages also ask (``may`` in templates) to show only the tabs and buttons that work."""
+    if user.is_staff:
+        return True
+    if user.role is Role.HOSPITAL:
+        return action in _HOSPITAL
+    if user.role is Role.VENDOR:
+        return action in _VENDOR
+    return False
+
+
 def allowed(user: User, memberships: list[Membership], code: str, action: Action) -> bool:
     if user.is_staff:
         return True
     membership = membership_for(memberships, code)
     if membership is None:
         return False
-    if user.role is Role.HOSPITAL:
-        return action in _HOSPITAL
-    if user.role is Role.VENDOR:
-        return action in _VENDOR and membership.vendor_key is not None
-    return False
+    if user.role is Role.VENDOR and membership.vendor_key is None:
+        return False
+    return may(user, action)
 
 
 def vendor_devices(engagement: Engagement, vendor_key: str) -> set[str]:

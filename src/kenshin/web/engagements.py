@@ -54,12 +54,13 @@ def engagements_router(kit: WebKit) -> APIRouter:
             findings = FindingRepository(session).list(code)
         findings = visible_findings(info.user, membership, engagement, findings)
         if info.user.role is Role.VENDOR:
+            key = membership.vendor_key if membership and membership.vendor_key else ""
             return kit.page(
                 request,
                 "vendor.html",
                 info,
                 engagement=engagement,
-                vendor_key=membership.vendor_key if membership else None,
+                own_devices=vendor_devices(engagement, key),
                 findings=_rows(findings),
             )
         return kit.page(
@@ -69,9 +70,6 @@ def engagements_router(kit: WebKit) -> APIRouter:
             engagement=engagement,
             findings=_rows(findings),
             diagnosis=_diagnosis(engagement),
-            can_triage=info.user.is_staff,
-            can_confirm=True,
-            can_authorise=info.user.is_staff,
         )
 
     @router.post("/engagements/{code}/findings/{fingerprint}/status")

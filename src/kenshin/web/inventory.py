@@ -34,7 +34,7 @@ from kenshin.intake import IntakeError, parse_bytes, to_document
 from kenshin.intake.engagement_file import MAX_FILE_BYTES
 from kenshin.store import EngagementRepository
 from kenshin.web._kit import CsrfField, CsrfHeader, WebKit, plain, see_other
-from kenshin.web.access import Action
+from kenshin.web.access import Action, may
 from kenshin.web.accounts import SessionInfo
 from kenshin.web.inventory_resources import (
     RESOURCE,
@@ -176,7 +176,7 @@ def inventory_router(kit: WebKit) -> APIRouter:
             doc=to_document(engagement),
             svg=svg,
             diagram_error=diagram_error,
-            can_edit=info.user.is_staff,
+            can_edit=may(info.user, Action.EDIT_INVENTORY),
             form=form,
             values=values or {},
             errors=errors or {},

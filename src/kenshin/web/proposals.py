@@ -18,7 +18,7 @@ from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kenshin.domain import AddressAssignment, Engagement, EngagementStatus, LineAddress
+from kenshin.domain import AddressAssignment, Engagement, LineAddress
 from kenshin.requests import (
     Answer,
     RequestError,
@@ -26,13 +26,14 @@ from kenshin.requests import (
     VendorRequest,
     apply_answer,
     record_answer,
+    refuse_closed,
     request_ref,
 )
 from kenshin.store import AuditLog, EngagementRepository, now_utc
 from kenshin.store.models_web import ScopeProposalRow
 from kenshin.web._kit import CsrfField, WebKit, see_other
 from kenshin.web.access import Action
-from kenshin.web.accounts import SessionInfo, WebError
+from kenshin.web.accounts import SessionInfo
 
 
 @dataclass(frozen=True)
@@ -155,8 +156,7 @@ def decide(session: Session, code: str, proposal_id: int, approve: bool, actor: 
     if approve:
         engagements = EngagementRepository(session)
         engagement = engagements.get(code)
-        if engagement.status is EngagementStatus.CLOSED:
-            raise RequestError("requests.engagement_closed", code=code)
+        refuse_closed(engagement)
         requests = RequestRepository(session)
         request = requests.get(code, row.request_number)
         held = _answer(row)
@@ -197,8 +197,6 @@ def proposals_router(kit: WebKit) -> APIRouter:
 
     def decided(info: SessionInfo, code: str, proposal_id: int, csrf: str, approve: bool) -> None:
         kit.posted_engagement(info, csrf, code, Action.MANAGE_REQUESTS)
-        if not info.user.is_staff:
-            raise WebError("web.forbidden")
         with kit.db() as session:
             decide(session, code, proposal_id, approve, info.user.email)
 
