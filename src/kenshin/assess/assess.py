@@ -134,13 +134,10 @@ class _Index:
 def _device_weight(device: Device, points: list[ConnectionPoint]) -> AssetWeight:
     if points and not any(p.in_ehr_scope for p in points):
         return AssetWeight.OUT_OF_SCOPE
-    if device.role is DeviceRole.VPN_GATEWAY or any(
-        p.kind in (ConnectionKind.REMOTE_MAINTENANCE, ConnectionKind.VPN) for p in points
-    ):
+    if device.role is DeviceRole.VPN_GATEWAY or any(p.kind.is_remote_entrance for p in points):
         return AssetWeight.REMOTE_ENTRANCE
-    if device.role in (DeviceRole.UTM, DeviceRole.FIREWALL, DeviceRole.ROUTER) and any(
-        p.internet_reachable for p in points
-    ):
+    # an edge device on an internet line (a VPN gateway is the remote entrance above)
+    if device.role.is_edge and any(p.internet_reachable for p in points):
         return AssetWeight.PERIMETER
     return AssetWeight.NORMAL
 
@@ -148,7 +145,7 @@ def _device_weight(device: Device, points: list[ConnectionPoint]) -> AssetWeight
 def _point_weight(point: ConnectionPoint) -> AssetWeight:
     if not point.in_ehr_scope:
         return AssetWeight.OUT_OF_SCOPE
-    if point.kind in (ConnectionKind.REMOTE_MAINTENANCE, ConnectionKind.VPN):
+    if point.kind.is_remote_entrance:
         return AssetWeight.REMOTE_ENTRANCE
     if point.internet_reachable:
         return AssetWeight.PERIMETER

@@ -47,7 +47,6 @@ VERSION_UNKNOWN = VERSION_UNKNOWN_CHECK
 CANNOT_TELL = "vulnerability.cannot_tell"
 NOT_COVERED = "vulnerability.not_covered"
 _FIRMWARE_PARTS = ("o", "h")
-_LOWER = {Confidence.HIGH: 0, Confidence.MEDIUM: 1, Confidence.LOW: 2, Confidence.INFERRED: 3}
 
 
 @dataclass(frozen=True)
@@ -142,7 +141,7 @@ def _vendor_word(device: HostDevice) -> str:
 
 
 def _weaker(a: Confidence, b: Confidence) -> Confidence:
-    return a if _LOWER[a] >= _LOWER[b] else b
+    return a if a.doubt >= b.doubt else b
 
 
 class KnownVulnerabilities(Check):

@@ -5,7 +5,6 @@ from __future__ import annotations
 from kenshin.domain import (
     Confidence,
     Device,
-    DeviceRole,
     Engagement,
     Finding,
     FindingCategory,
@@ -16,9 +15,6 @@ from kenshin.domain import (
 from kenshin.i18n import in_language, translate
 from kenshin.vulndb import KnowledgeBase, VulnMatch
 
-_EDGE_ROLES = frozenset(
-    {DeviceRole.ROUTER, DeviceRole.UTM, DeviceRole.FIREWALL, DeviceRole.VPN_GATEWAY}
-)
 # What the knowledge base could not match makes one configuration finding, named after
 # the status (only ``version_unknown`` carries matches: the KEV hints of the product).
 _NO_MATCH_STATUSES = frozenset(
@@ -90,6 +86,13 @@ def _vulnerability(device: Device, match: VulnMatch, normalised: str | None) -> 
     )
 
 
+def missing_answer_severity(device: Device) -> Severity:
+    """The severity of a firmware verdict the knowledge base could not give (version
+    unknown, product not known or not covered): low on an edge device, where it matters
+    first, information elsewhere. The report's own firmware findings use the same."""
+    return Severity.LOW if device.role.is_edge else Severity.INFO
+
+
 def _configuration(
     device: Device,
     key: str,
@@ -98,7 +101,6 @@ def _configuration(
     description_en: str,
     hints: tuple[VulnMatch, ...] = (),
 ) -> Finding:
-    edge = device.role in _EDGE_ROLES
     kev_hints = [m.cve for m in hints if m.kev]
     if kev_hints:
         cves = ", ".join(kev_hints)
@@ -107,7 +109,7 @@ def _configuration(
     return Finding(
         check_id=key,
         category=FindingCategory.CONFIGURATION,
-        severity=Severity.LOW if edge else Severity.INFO,
+        severity=missing_answer_severity(device),
         title_ja=translate(title_key, "ja", device=device.name, product=_product(device)),
         title_en=translate(title_key, "en", device=device.name, product=_product(device)),
         subject=FindingSubject(device_key=device.key),

@@ -40,12 +40,6 @@ from kenshin.net import cpe as cpe_text
 from kenshin.vulndb.products import scheme_for
 from kenshin.vulndb.versions import scheme as scheme_named
 
-_CONFIDENCE_ORDER = {
-    Confidence.HIGH: 0,
-    Confidence.MEDIUM: 1,
-    Confidence.LOW: 2,
-    Confidence.INFERRED: 3,
-}
 _REPORTED_SOURCES = {
     VersionSource.VENDOR: EvidenceSource.REPORTED,
     VersionSource.HOSPITAL: EvidenceSource.REPORTED,
@@ -126,7 +120,7 @@ def _gather(ports: Iterable[PortResult]) -> dict[tuple[str, str], _Gathered]:
         if item is None:
             item = gathered[key] = _Gathered(vendor, product, part, identity.product or product)
         item.ports.append(ExposedPort(port.protocol.value, port.port, identity.service))
-        if _CONFIDENCE_ORDER[identity.confidence] < _CONFIDENCE_ORDER[item.confidence]:
+        if identity.confidence.doubt < item.confidence.doubt:
             item.confidence = identity.confidence
         version = identity.version or cpe_version
         if version:
@@ -164,7 +158,7 @@ def _absorb_unversioned(items: list[_Gathered]) -> list[_Gathered]:
 
 
 def _rank(evidence: Evidence) -> tuple[int, int]:
-    return evidence.source.rank, _CONFIDENCE_ORDER[evidence.confidence]
+    return evidence.source.rank, evidence.confidence.doubt
 
 
 def versions_agree(vendor: str, product: str, left: str, right: str) -> bool:

@@ -22,6 +22,7 @@ from kenshin.domain import (
     Severity,
     Upgrade,
 )
+from kenshin.firmware import missing_answer_severity
 from kenshin.i18n import translate
 from kenshin.report.model import FirmwareRow, ReportInput
 
@@ -102,7 +103,7 @@ def firmware_gap_findings(report: ReportInput) -> list[Finding]:
                 Finding(
                     check_id=f"firmware.{row.status.value}",
                     category=FindingCategory.CONFIGURATION,
-                    severity=Severity.LOW,
+                    severity=missing_answer_severity(device),
                     title_ja=translate(key, "ja", device=device.name, product=product),
                     title_en=translate(key, "en", device=device.name, product=product),
                     subject=subject,

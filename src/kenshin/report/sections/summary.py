@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from kenshin.assess import AREAS, Priority
-from kenshin.domain import Authorisation, FirmwareStatus, HolderKind
+from kenshin.domain import Authorisation, HolderKind
 from kenshin.i18n import in_language
 from kenshin.report.charts import bar_chart
 from kenshin.report.model import Versions
@@ -215,11 +215,7 @@ def survey_parts(context: ViewContext) -> tuple[SurveyPart, ...]:
     if report.firmware is None:
         part("firmware", "not_done", "-", t("report.not_done_section"), [])
     else:
-        unchecked = [
-            r.device.key
-            for r in report.firmware
-            if r.status not in (FirmwareStatus.AFFECTED, FirmwareStatus.NOT_AFFECTED)
-        ]
+        unchecked = [r.device.key for r in report.firmware if not r.status.judged]
         checked = len(report.firmware) - len(unchecked)
         part(
             "firmware",
