@@ -11,9 +11,24 @@ from dataclasses import replace
 import pytest
 from report_fixtures import demo_report_input
 
-from kenshin.domain import DeviceRole, Engagement, FirmwareStatus, Severity, VersionSource
+from kenshin.domain import (
+    DeviceRole,
+    Engagement,
+    Finding,
+    FindingCategory,
+    FindingSubject,
+    FirmwareStatus,
+    HostResult,
+    PortResult,
+    PortState,
+    Protocol,
+    ServiceIdentity,
+    Severity,
+    VersionSource,
+)
 from kenshin.firmware import check_device
-from kenshin.report import FirmwareRow
+from kenshin.identify.fusion import fuse_host
+from kenshin.report import FirmwareRow, build_view
 from kenshin.report.gaps import firmware_gap_findings
 from kenshin.vulndb import KnowledgeBase
 
@@ -41,3 +56,62 @@ def test_a_version_gap_has_the_firmware_checks_severity(
     assert gap.severity is severity
     stated = check_device(device, KnowledgeBase(None))
     assert [f.severity for f in stated] == [severity]  # what the firmware check says
+
+
+def _fortigate_host(*findings: Finding) -> HostResult:
+    """SSL-VPN on 443 shows no version; SNMP on 161 gives FortiOS 7.0.11 (one device)."""
+    web = PortResult(
+        Protocol.TCP,
+        443,
+        PortState.OPEN,
+        identity=ServiceIdentity(
+            "https",
+            "Fortinet FortiGate SSL VPN",
+            cpe=("cpe:2.3:o:fortinet:fortios:*:*:*:*:*:*:*:*",),
+        ),
+    )
+    snmp = PortResult(
+        Protocol.UDP,
+        161,
+        PortState.OPEN,
+        identity=ServiceIdentity(
+            "snmp",
+            "Fortinet FortiGate-60F",
+            "v7.0.11,build0489,230321 (GA)",
+            ("cpe:2.3:o:fortinet:fortios:7.0.11:*:*:*:*:*:*:*",),
+        ),
+    )
+    host = HostResult("198.18.10.10", (web, snmp), findings=tuple(findings))
+    return replace(host, devices=fuse_host(host))
+
+
+def _port_checks(engagement: Engagement, host: HostResult) -> dict[int, str]:
+    base = demo_report_input(engagement, with_scan_findings=False)
+    assert base.scan is not None
+    scan = replace(base.scan, hosts=(host,))
+    report = replace(base, scan=scan, findings=host.findings)
+    view = build_view(report, "en")
+    (section,) = (h for h in view.remote.hosts if h.address == host.address)
+    return {p.port: p.checks for p in section.open_ports}
+
+
+def test_a_port_without_a_version_reads_the_devices_verdict(demo_engagement: Engagement) -> None:
+    """The check judged FortiOS at 7.0.11 (SNMP): 443 was not "cannot tell"."""
+    checks = _port_checks(demo_engagement, _fortigate_host())
+    assert "Known vulnerabilities and versions: nothing found" in checks[443]
+
+
+def test_a_cve_stated_on_one_port_of_a_device_is_found_on_its_other_ports(
+    demo_engagement: Engagement,
+) -> None:
+    cve = Finding(
+        check_id="vulnerability.cve",
+        category=FindingCategory.VULNERABILITY,
+        severity=Severity.CRITICAL,
+        title_ja="CVE-2023-27997",
+        title_en="CVE-2023-27997",
+        subject=FindingSubject(address="198.18.10.10", port=161, protocol="udp"),
+        cves=("CVE-2023-27997",),
+    )
+    checks = _port_checks(demo_engagement, _fortigate_host(cve))
+    assert "Known vulnerabilities and versions: found" in checks[443]
