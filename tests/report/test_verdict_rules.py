@@ -26,7 +26,7 @@ from kenshin.domain import (
     Severity,
     VersionSource,
 )
-from kenshin.firmware import check_device
+from kenshin.firmware import check_device, missing_answer_severity
 from kenshin.identify.fusion import fuse_host
 from kenshin.report import FirmwareRow, build_view
 from kenshin.report.gaps import firmware_gap_findings
@@ -115,3 +115,21 @@ def test_a_cve_stated_on_one_port_of_a_device_is_found_on_its_other_ports(
     )
     checks = _port_checks(demo_engagement, _fortigate_host(cve))
     assert "Known vulnerabilities and versions: found" in checks[443]
+
+
+def test_a_not_covered_row_is_a_finding_as_the_firmware_check_states_it(
+    demo_engagement: Engagement,
+) -> None:
+    """ "Not covered" reaches findings.xlsx and the summary like "version unknown" does."""
+    device = next(d for d in demo_engagement.devices if d.key == "DEV-02")
+    row = FirmwareRow(
+        device, FirmwareStatus.NOT_COVERED, advice_ja="対象外", advice_en="Not covered"
+    )
+    report = replace(demo_report_input(demo_engagement), findings=(), firmware=(row,))
+    (gap,) = firmware_gap_findings(report)
+    assert gap.check_id == "firmware.not_covered"
+    assert "not covered" in gap.title_en
+    assert gap.severity is missing_answer_severity(device)
+    # once the firmware check has stated it, nothing is added
+    stated = replace(report, findings=(replace(gap, title_en="stated by the firmware check"),))
+    assert firmware_gap_findings(stated) == []
