@@ -32,7 +32,12 @@ from kenshin.domain import Confidence, ConnectionPoint, Engagement, Finding, Fin
 
 # Findings whose CVEs are what is at stake while the version is unknown, not matches.
 HINT_CHECKS = frozenset(
-    {"firmware.version_unknown", "vulnerability.version_unknown", "vulnerability.cannot_tell"}
+    {
+        "firmware.version_unknown",
+        "firmware.cannot_tell",
+        "vulnerability.version_unknown",
+        "vulnerability.cannot_tell",
+    }
 )
 
 

@@ -168,6 +168,9 @@ class FirmwareStatus(StrEnum):
 
     AFFECTED = "affected"
     NOT_AFFECTED = "not_affected"
+    # the version is known, but the data cannot decide some CVEs (platform, patch level,
+    # no version data yet) and none is known to apply
+    CANNOT_TELL = "cannot_tell"
     VERSION_UNKNOWN = "version_unknown"
     UNKNOWN_PRODUCT = "unknown_product"
     NOT_COVERED = "not_covered"  # the knowledge base has no data on the product line

@@ -100,6 +100,10 @@ def _configuration(
     description_ja: str,
     description_en: str,
     hints: tuple[VulnMatch, ...] = (),
+    *,
+    remediation: str = "vulndb.fw.finding.remediation_version",
+    evidence: str = "",
+    confidence: Confidence = Confidence.HIGH,
 ) -> Finding:
     kev_hints = [m.cve for m in hints if m.kev]
     if kev_hints:
@@ -115,15 +119,46 @@ def _configuration(
         subject=FindingSubject(device_key=device.key),
         description_ja=description_ja,
         description_en=description_en,
-        remediation_ja=translate("vulndb.fw.finding.remediation_version", "ja"),
-        remediation_en=translate("vulndb.fw.finding.remediation_version", "en"),
-        evidence=f"{_product(device)}: version source "
+        remediation_ja=translate(remediation, "ja"),
+        remediation_en=translate(remediation, "en"),
+        evidence=evidence
+        or f"{_product(device)}: version source "
         f"{device.version_source.value if device.version_source else 'unknown'}; "
         f"reason: {device.version_unavailable_reason or '-'}",
         # the KEV CVEs are what is at stake while the version is unknown, named in the
         # text only: never counted as the device's CVEs nor merged with a finding that has
         # them (issue 15)
-        confidence=Confidence.HIGH,
+        confidence=confidence,
+    )
+
+
+def _cannot_tell(device: Device, version: str | None, undecided: list[VulnMatch]) -> Finding:
+    """The CVEs the data cannot decide at a known version, as ONE finding naming them: a
+    missing answer, not evidence of a missing patch (the known-vulnerability check's
+    ``vulnerability.cannot_tell`` says the same of what answers on the network)."""
+    cves = ", ".join(m.cve for m in undecided)
+    texts = {
+        lang: translate(
+            "vulndb.fw.cannot_tell",
+            lang,
+            product=_product(device),
+            version=version,
+            count=len(undecided),
+            cves=cves,
+        )
+        for lang in ("ja", "en")
+    }
+    details = "; ".join(f"{m.cve}: {m.evidence}" for m in undecided[:20])
+    return _configuration(
+        device,
+        "firmware.cannot_tell",
+        "vulndb.fw.finding.cannot_tell_title",
+        texts["ja"],
+        texts["en"],
+        remediation="vulndb.fw.finding.remediation_cannot_tell",
+        evidence=f"{_product(device)} firmware {device.firmware_version!r} "
+        f"(normalised {version}): {details}",
+        confidence=Confidence.LOW,
     )
 
 
@@ -159,7 +194,12 @@ def check_device(device: Device, kb: KnowledgeBase) -> list[Finding]:
                 result.matches,
             )
         ]
-    return [_vulnerability(device, m, result.normalised_version) for m in result.matches]
+    affected = [m for m in result.matches if m.status == "affected"]
+    undecided = [m for m in result.matches if m.status != "affected"]
+    findings = [_vulnerability(device, m, result.normalised_version) for m in affected]
+    if undecided:
+        findings.append(_cannot_tell(device, result.normalised_version, undecided))
+    return findings
 
 
 def check_engagement(engagement: Engagement, kb: KnowledgeBase) -> list[Finding]:

@@ -15,6 +15,7 @@ from kenshin.report.sections.items import FindingItem
 FIRMWARE_TABLE_LIMIT = 30
 _ORDER = (
     FirmwareStatus.AFFECTED,
+    FirmwareStatus.CANNOT_TELL,
     FirmwareStatus.VERSION_UNKNOWN,
     FirmwareStatus.UNKNOWN_PRODUCT,
     FirmwareStatus.NOT_COVERED,
