@@ -62,11 +62,11 @@ def _survey_evidence(report: ReportInput) -> SurveyEvidence:
 def firmware_gap_findings(report: ReportInput) -> list[Finding]:
     """The firmware table's verdicts that no finding states yet, as findings.
 
-    One source of truth: a row that says "affected", "version unknown" or "not covered"
-    must reach the summary, the checklist and findings.xlsx like any other finding, as the
-    firmware check states it (``firmware.check_device``). A CVE already stated
-    about the device (by the firmware room, or by the remote diagnosis on the device's
-    line) adds nothing; each missing CVE becomes its own finding, so that the assessment
+    One source of truth: a row that says "affected", "cannot tell", "version unknown" or
+    "not covered" must reach the summary, the checklist and findings.xlsx like any other
+    finding, as the firmware check states it (``firmware.check_device``). A CVE already
+    stated about the device (by the firmware room, or by the remote diagnosis on the
+    device's line) adds nothing; each missing CVE becomes its own finding, so that the assessment
     merges it with any other finding of that CVE and never bridges two CVEs.
     """
     if report.firmware is None:
