@@ -36,6 +36,7 @@ from kenshin.domain import (
     Protocol,
     VersionSource,
 )
+from kenshin.domain.device import FIRMWARE_PARTS
 from kenshin.net import cpe as cpe_text
 from kenshin.vulndb.products import scheme_for
 from kenshin.vulndb.versions import scheme as scheme_named
@@ -47,7 +48,6 @@ _REPORTED_SOURCES = {
     VersionSource.SNMP: EvidenceSource.SNMP,
     VersionSource.BANNER: EvidenceSource.BANNER,
 }
-_FIRMWARE_PARTS = ("o", "h")
 
 
 @dataclass
@@ -137,13 +137,13 @@ def _absorb_unversioned(items: list[_Gathered]) -> list[_Gathered]:
     SMA): its ports join the versioned one instead of making a second, silent device."""
     kept: list[_Gathered] = []
     for item in items:
-        if item.part in _FIRMWARE_PARTS and item.vendor and not item.claims:
+        if item.part in FIRMWARE_PARTS and item.vendor and not item.claims:
             home = next(
                 (
                     other
                     for other in items
                     if other is not item
-                    and other.part in _FIRMWARE_PARTS
+                    and other.part in FIRMWARE_PARTS
                     and other.vendor == item.vendor
                     and other.claims
                 ),
@@ -246,7 +246,7 @@ def fuse_host(host: HostResult, engagement: Engagement | None = None) -> tuple[H
     records = records_for(engagement, host.address)
     items = sorted(
         _absorb_unversioned(list(gathered.values())),
-        key=lambda g: (g.part not in _FIRMWARE_PARTS, min(map(_pk, g.ports))),
+        key=lambda g: (g.part not in FIRMWARE_PARTS, min(map(_pk, g.ports))),
     )
     matched: dict[int, Device] = {}
     for candidate in records:
@@ -265,7 +265,7 @@ def fuse_host(host: HostResult, engagement: Engagement | None = None) -> tuple[H
     # (an appliance behind port forwarding); server programs join the device of their
     # brand, else the first device
     heads = sorted(
-        {i for i, item in enumerate(items) if item.part in _FIRMWARE_PARTS} | set(matched)
+        {i for i, item in enumerate(items) if item.part in FIRMWARE_PARTS} | set(matched)
     )
     if not heads:
         heads = [0]
