@@ -11,6 +11,7 @@ from dataclasses import replace
 import pytest
 from report_fixtures import demo_report_input
 
+from kenshin.assess import ChecklistStatus, SurveyEvidence, evaluate_checklist
 from kenshin.domain import (
     DeviceRole,
     Engagement,
@@ -133,3 +134,23 @@ def test_a_not_covered_row_is_a_finding_as_the_firmware_check_states_it(
     # once the firmware check has stated it, nothing is added
     stated = replace(report, findings=(replace(gap, title_en="stated by the firmware check"),))
     assert firmware_gap_findings(stated) == []
+
+
+def test_the_checklist_and_the_report_count_the_same_devices_in_scope(
+    demo_engagement: Engagement,
+) -> None:
+    """A device on a line not on record is not shown to be outside the EHR scope: the
+    report lists its missing version, and the ledger item counts it missing too."""
+    devices = tuple(
+        replace(d, connection_points=("CP-99",), version_unavailable_reason="")
+        if d.key == "DEV-03"
+        else d
+        for d in demo_engagement.devices
+    )
+    engagement = replace(demo_engagement, devices=devices)
+    view = build_view(replace(demo_report_input(demo_engagement), engagement=engagement), "en")
+    assert "DEV-03" in [m.key for m in view.scope.version_missing]
+    results = evaluate_checklist(engagement, (), SurveyEvidence())
+    ledger = next(r for r in results if r.item.id == "2-1")
+    assert ledger.status is ChecklistStatus.NOT_MET
+    assert "DEV-03" in ledger.params["devices"]

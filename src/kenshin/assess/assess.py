@@ -131,8 +131,10 @@ class _Index:
         return Owner(holder.kind, name, holder.vendor_key or None)
 
 
-def _device_weight(device: Device, points: list[ConnectionPoint]) -> AssetWeight:
-    if points and not any(p.in_ehr_scope for p in points):
+def _device_weight(
+    engagement: Engagement, device: Device, points: list[ConnectionPoint]
+) -> AssetWeight:
+    if not engagement.device_in_scope(device):
         return AssetWeight.OUT_OF_SCOPE
     if device.role is DeviceRole.VPN_GATEWAY or any(p.kind.is_remote_entrance for p in points):
         return AssetWeight.REMOTE_ENTRANCE
@@ -205,7 +207,7 @@ def _assess_group(group: IssueGroup, index: _Index) -> AssessedFinding:
         exposed = False
 
     if device is not None:
-        weight = _device_weight(device, device_points)
+        weight = _device_weight(index.engagement, device, device_points)
     elif point is not None:
         weight = _point_weight(point)
     else:

@@ -158,12 +158,7 @@ def _terminal_match(item: ChecklistItem, check_id: str) -> bool:
 
 def _ledger(engagement: Engagement) -> tuple[str, dict[str, str]]:
     points = [p for p in engagement.connection_points if p.in_ehr_scope]
-    in_scope_points = {p.key for p in points}
-    devices = [
-        d
-        for d in engagement.devices
-        if not d.connection_points or any(k in in_scope_points for k in d.connection_points)
-    ]
+    devices = [d for d in engagement.devices if engagement.device_in_scope(d)]
     if not devices:
         return ("assess.checklist.no_devices", {})
     holderless = [
