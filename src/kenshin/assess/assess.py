@@ -131,16 +131,15 @@ class _Index:
         return Owner(holder.kind, name, holder.vendor_key or None)
 
 
-def _device_weight(device: Device, points: list[ConnectionPoint]) -> AssetWeight:
-    if points and not any(p.in_ehr_scope for p in points):
+def _device_weight(
+    engagement: Engagement, device: Device, points: list[ConnectionPoint]
+) -> AssetWeight:
+    if not engagement.device_in_scope(device):
         return AssetWeight.OUT_OF_SCOPE
-    if device.role is DeviceRole.VPN_GATEWAY or any(
-        p.kind in (ConnectionKind.REMOTE_MAINTENANCE, ConnectionKind.VPN) for p in points
-    ):
+    if device.role is DeviceRole.VPN_GATEWAY or any(p.kind.is_remote_entrance for p in points):
         return AssetWeight.REMOTE_ENTRANCE
-    if device.role in (DeviceRole.UTM, DeviceRole.FIREWALL, DeviceRole.ROUTER) and any(
-        p.internet_reachable for p in points
-    ):
+    # an edge device on an internet line (a VPN gateway is the remote entrance above)
+    if device.role.is_edge and any(p.internet_reachable for p in points):
         return AssetWeight.PERIMETER
     return AssetWeight.NORMAL
 
@@ -148,7 +147,7 @@ def _device_weight(device: Device, points: list[ConnectionPoint]) -> AssetWeight
 def _point_weight(point: ConnectionPoint) -> AssetWeight:
     if not point.in_ehr_scope:
         return AssetWeight.OUT_OF_SCOPE
-    if point.kind in (ConnectionKind.REMOTE_MAINTENANCE, ConnectionKind.VPN):
+    if point.kind.is_remote_entrance:
         return AssetWeight.REMOTE_ENTRANCE
     if point.internet_reachable:
         return AssetWeight.PERIMETER
@@ -208,7 +207,7 @@ def _assess_group(group: IssueGroup, index: _Index) -> AssessedFinding:
         exposed = False
 
     if device is not None:
-        weight = _device_weight(device, device_points)
+        weight = _device_weight(index.engagement, device, device_points)
     elif point is not None:
         weight = _point_weight(point)
     else:

@@ -35,7 +35,7 @@ from typing import Any
 import yaml
 
 from kenshin.assess.assess import AssessedFinding
-from kenshin.domain import ConnectionKind, Engagement, HolderKind, VersionSource
+from kenshin.domain import Engagement, FirmwareStatus, HolderKind
 from kenshin.i18n import in_language
 
 
@@ -158,12 +158,7 @@ def _terminal_match(item: ChecklistItem, check_id: str) -> bool:
 
 def _ledger(engagement: Engagement) -> tuple[str, dict[str, str]]:
     points = [p for p in engagement.connection_points if p.in_ehr_scope]
-    in_scope_points = {p.key for p in points}
-    devices = [
-        d
-        for d in engagement.devices
-        if not d.connection_points or any(k in in_scope_points for k in d.connection_points)
-    ]
+    devices = [d for d in engagement.devices if engagement.device_in_scope(d)]
     if not devices:
         return ("assess.checklist.no_devices", {})
     holderless = [
@@ -225,9 +220,7 @@ def _remote_maintenance(
     item: ChecklistItem, engagement: Engagement, findings: Sequence[AssessedFinding]
 ) -> ChecklistResult:
     lines = [
-        p
-        for p in engagement.connection_points
-        if p.in_ehr_scope and p.kind in (ConnectionKind.REMOTE_MAINTENANCE, ConnectionKind.VPN)
+        p for p in engagement.connection_points if p.in_ehr_scope and p.kind.is_remote_entrance
     ]
     if not lines:
         return ChecklistResult(
@@ -238,11 +231,7 @@ def _remote_maintenance(
         devices = engagement.devices_on(line.key)
         if not devices:
             gaps.append(line.key)
-        gaps.extend(
-            d.key
-            for d in devices
-            if d.version_source is VersionSource.NOT_OBTAINED or not d.version_known
-        )
+        gaps.extend(d.key for d in devices if not d.version_known)
     related = tuple(
         f.id
         for f in findings
@@ -313,7 +302,7 @@ def _by_evidence(
     if item.firmware and evidence.firmware is not None:
         firmware_bad = [key for key, status in evidence.firmware if status == "affected"]
         firmware_checked = bool(evidence.firmware) and all(
-            status in ("affected", "not_affected") for _, status in evidence.firmware
+            FirmwareStatus(status).judged for _, status in evidence.firmware
         )
     terminal_bad: list[str] = []
     terminal_checked = False

@@ -32,9 +32,13 @@ from kenshin.domain import Confidence, ConnectionPoint, Engagement, Finding, Fin
 
 # Findings whose CVEs are what is at stake while the version is unknown, not matches.
 HINT_CHECKS = frozenset(
-    {"firmware.version_unknown", "vulnerability.version_unknown", "vulnerability.cannot_tell"}
+    {
+        "firmware.version_unknown",
+        "firmware.cannot_tell",
+        "vulnerability.version_unknown",
+        "vulnerability.cannot_tell",
+    }
 )
-_WEAKNESS = {Confidence.HIGH: 0, Confidence.MEDIUM: 1, Confidence.INFERRED: 2, Confidence.LOW: 3}
 
 
 def merged_confidence(findings: Iterable[Finding]) -> Confidence:
@@ -48,7 +52,7 @@ def merged_confidence(findings: Iterable[Finding]) -> Confidence:
         for f in items
     ):
         return Confidence.HIGH
-    return max((f.confidence for f in items), key=_WEAKNESS.__getitem__, default=Confidence.HIGH)
+    return max((f.confidence for f in items), key=lambda c: c.doubt, default=Confidence.HIGH)
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ from kenshin.domain import (
     PortState,
     Severity,
 )
-from kenshin.domain.device import VERSION_UNKNOWN_CHECK
+from kenshin.domain.device import FIRMWARE_PARTS, VERSION_UNKNOWN_CHECK
 from kenshin.i18n import translate
 from kenshin.vulndb import ProductQuery, VulnMatch
 from kenshin.vulndb.products import resolve
@@ -46,8 +46,6 @@ from kenshin.vulndb.products import resolve
 VERSION_UNKNOWN = VERSION_UNKNOWN_CHECK
 CANNOT_TELL = "vulnerability.cannot_tell"
 NOT_COVERED = "vulnerability.not_covered"
-_FIRMWARE_PARTS = ("o", "h")
-_LOWER = {Confidence.HIGH: 0, Confidence.MEDIUM: 1, Confidence.LOW: 2, Confidence.INFERRED: 3}
 
 
 @dataclass(frozen=True)
@@ -116,7 +114,7 @@ def _query(device: HostDevice, component: Component, version: str = "") -> Produ
     """The knowledge-base question: by model where the device's model names its firmware
     (the model tells the hardware that NVD configurations pair with the firmware),
     else by the component's CPE, else by the product name."""
-    if device.model is not None and component.vendor and component.part in _FIRMWARE_PARTS:
+    if device.model is not None and component.vendor and component.part in FIRMWARE_PARTS:
         words = device.model.value.split()
         if words and words[0].lower() in (component.vendor.lower(), _vendor_word(device)):
             words = words[1:]
@@ -142,7 +140,7 @@ def _vendor_word(device: HostDevice) -> str:
 
 
 def _weaker(a: Confidence, b: Confidence) -> Confidence:
-    return a if _LOWER[a] >= _LOWER[b] else b
+    return a if a.doubt >= b.doubt else b
 
 
 class KnownVulnerabilities(Check):
@@ -170,7 +168,7 @@ class KnownVulnerabilities(Check):
 
     def judge(self, device: HostDevice, component: Component) -> list[Finding]:
         """The findings of one component: affected CVEs, or one 'cannot tell' finding."""
-        firmware = component.part in _FIRMWARE_PARTS
+        firmware = component.part in FIRMWARE_PARTS
         if component.version is None:
             if not self.knowledge_base.covers(_query(device, component)):
                 return [_not_covered(device, component)] if firmware else []

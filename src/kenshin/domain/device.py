@@ -18,6 +18,10 @@ VERSION_UNKNOWN_CHECK = "vulnerability.version_unknown"
 """The finding a device whose firmware version no port showed gets (one per device);
 the request workflow drafts a firmware request for its line from it."""
 
+FIRMWARE_PARTS = ("o", "h")
+"""The CPE parts of an operating system or firmware (and the hardware it runs on): each
+is a device of its own, matched by the device's model, said "not covered" when unknown."""
+
 
 class EvidenceSource(RankedEnum):
     """Where a claim about a device came from, best first (``rank`` 0 is the best).
@@ -111,7 +115,7 @@ class HostDevice:
     @property
     def firmware(self) -> Component | None:
         """The component that is the device's operating system or firmware, if known."""
-        return next((c for c in self.components if c.part in ("o", "h")), None)
+        return next((c for c in self.components if c.part in FIRMWARE_PARTS), None)
 
     @property
     def label(self) -> str:

@@ -252,3 +252,12 @@ class Engagement:
 
     def devices_on(self, point_key: str) -> tuple[Device, ...]:
         return tuple(d for d in self.devices if point_key in d.connection_points)
+
+    def device_in_scope(self, device: Device) -> bool:
+        """Whether the device belongs to the EHR scope: unless every line it sits on is
+        outside. A device on no recorded line, or on a line not on record, is in: nothing
+        shows it outside (the priority model, the checklist and the report ask this)."""
+        scope = {p.key: p.in_ehr_scope for p in self.connection_points}
+        return not device.connection_points or any(
+            scope.get(key, True) for key in device.connection_points
+        )

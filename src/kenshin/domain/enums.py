@@ -40,6 +40,12 @@ class ConnectionKind(StrEnum):
     WIRELESS = "wireless"
     OTHER = "other"
 
+    @property
+    def is_remote_entrance(self) -> bool:
+        """A remote-maintenance or VPN line: the door attackers used at Japanese hospitals
+        (the priority model raises it, the checklist's remote-maintenance item reads it)."""
+        return self in (ConnectionKind.REMOTE_MAINTENANCE, ConnectionKind.VPN)
+
 
 class DiagnosisStatus(StrEnum):
     """Whether a connection point's addresses are remote-diagnosis targets, and if not, why."""
@@ -77,6 +83,17 @@ class DeviceRole(StrEnum):
     VPN_GATEWAY = "vpn_gateway"
     WIRELESS_AP = "wireless_ap"
     OTHER = "other"
+
+    @property
+    def is_edge(self) -> bool:
+        """A device at the line's edge, the one attackers reach first: a router, UTM,
+        firewall or VPN gateway (the firmware check and the priority model weigh it)."""
+        return self in _EDGE_ROLES
+
+
+_EDGE_ROLES = frozenset(
+    {DeviceRole.ROUTER, DeviceRole.UTM, DeviceRole.FIREWALL, DeviceRole.VPN_GATEWAY}
+)
 
 
 class VersionSource(StrEnum):
@@ -127,6 +144,16 @@ class Confidence(StrEnum):
     LOW = "low"
     INFERRED = "inferred"
 
+    @property
+    def doubt(self) -> int:
+        """How unsure, 0 for the surest: high, medium, inferred, low. One order for every
+        "the weaker of two" and "the surest of many" (the priority model lowers a finding
+        in the same order), so an inferred version is surer than a low-confidence one."""
+        return _DOUBT[self]
+
+
+_DOUBT = {Confidence.HIGH: 0, Confidence.MEDIUM: 1, Confidence.INFERRED: 2, Confidence.LOW: 3}
+
 
 class AuditOutcome(StrEnum):
     STARTED = "started"
@@ -141,9 +168,18 @@ class FirmwareStatus(StrEnum):
 
     AFFECTED = "affected"
     NOT_AFFECTED = "not_affected"
+    # the version is known, but the data cannot decide some CVEs (platform, patch level,
+    # no version data yet) and none is known to apply
+    CANNOT_TELL = "cannot_tell"
     VERSION_UNKNOWN = "version_unknown"
     UNKNOWN_PRODUCT = "unknown_product"
     NOT_COVERED = "not_covered"  # the knowledge base has no data on the product line
+
+    @property
+    def judged(self) -> bool:
+        """The knowledge base placed the version in or out of the affected ranges; every
+        other status is a missing answer ("cannot tell", "not covered"), never "clean"."""
+        return self in (FirmwareStatus.AFFECTED, FirmwareStatus.NOT_AFFECTED)
 
 
 class VerdictStatus(StrEnum):

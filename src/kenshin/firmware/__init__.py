@@ -5,7 +5,13 @@ kb)`` turns every device of an engagement into findings (one per device and CVE,
 one configuration finding per device whose version was not obtained).
 """
 
-from kenshin.firmware.check import check_device, check_engagement
+from kenshin.firmware.check import check_device, check_engagement, missing_answer_severity
 from kenshin.firmware.parsers import ParsedDeviceOutput, parse_device_output
 
-__all__ = ["ParsedDeviceOutput", "check_device", "check_engagement", "parse_device_output"]
+__all__ = [
+    "ParsedDeviceOutput",
+    "check_device",
+    "check_engagement",
+    "missing_answer_severity",
+    "parse_device_output",
+]

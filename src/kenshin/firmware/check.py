@@ -5,7 +5,6 @@ from __future__ import annotations
 from kenshin.domain import (
     Confidence,
     Device,
-    DeviceRole,
     Engagement,
     Finding,
     FindingCategory,
@@ -16,9 +15,6 @@ from kenshin.domain import (
 from kenshin.i18n import in_language, translate
 from kenshin.vulndb import KnowledgeBase, VulnMatch
 
-_EDGE_ROLES = frozenset(
-    {DeviceRole.ROUTER, DeviceRole.UTM, DeviceRole.FIREWALL, DeviceRole.VPN_GATEWAY}
-)
 # What the knowledge base could not match makes one configuration finding, named after
 # the status (only ``version_unknown`` carries matches: the KEV hints of the product).
 _NO_MATCH_STATUSES = frozenset(
@@ -90,6 +86,13 @@ def _vulnerability(device: Device, match: VulnMatch, normalised: str | None) -> 
     )
 
 
+def missing_answer_severity(device: Device) -> Severity:
+    """The severity of a firmware verdict the knowledge base could not give (version
+    unknown, product not known or not covered): low on an edge device, where it matters
+    first, information elsewhere. The report's own firmware findings use the same."""
+    return Severity.LOW if device.role.is_edge else Severity.INFO
+
+
 def _configuration(
     device: Device,
     key: str,
@@ -97,8 +100,11 @@ def _configuration(
     description_ja: str,
     description_en: str,
     hints: tuple[VulnMatch, ...] = (),
+    *,
+    remediation: str = "vulndb.fw.finding.remediation_version",
+    evidence: str = "",
+    confidence: Confidence = Confidence.HIGH,
 ) -> Finding:
-    edge = device.role in _EDGE_ROLES
     kev_hints = [m.cve for m in hints if m.kev]
     if kev_hints:
         cves = ", ".join(kev_hints)
@@ -107,21 +113,52 @@ def _configuration(
     return Finding(
         check_id=key,
         category=FindingCategory.CONFIGURATION,
-        severity=Severity.LOW if edge else Severity.INFO,
+        severity=missing_answer_severity(device),
         title_ja=translate(title_key, "ja", device=device.name, product=_product(device)),
         title_en=translate(title_key, "en", device=device.name, product=_product(device)),
         subject=FindingSubject(device_key=device.key),
         description_ja=description_ja,
         description_en=description_en,
-        remediation_ja=translate("vulndb.fw.finding.remediation_version", "ja"),
-        remediation_en=translate("vulndb.fw.finding.remediation_version", "en"),
-        evidence=f"{_product(device)}: version source "
+        remediation_ja=translate(remediation, "ja"),
+        remediation_en=translate(remediation, "en"),
+        evidence=evidence
+        or f"{_product(device)}: version source "
         f"{device.version_source.value if device.version_source else 'unknown'}; "
         f"reason: {device.version_unavailable_reason or '-'}",
         # the KEV CVEs are what is at stake while the version is unknown, named in the
         # text only: never counted as the device's CVEs nor merged with a finding that has
         # them (issue 15)
-        confidence=Confidence.HIGH,
+        confidence=confidence,
+    )
+
+
+def _cannot_tell(device: Device, version: str | None, undecided: list[VulnMatch]) -> Finding:
+    """The CVEs the data cannot decide at a known version, as ONE finding naming them: a
+    missing answer, not evidence of a missing patch (the known-vulnerability check's
+    ``vulnerability.cannot_tell`` says the same of what answers on the network)."""
+    cves = ", ".join(m.cve for m in undecided)
+    texts = {
+        lang: translate(
+            "vulndb.fw.cannot_tell",
+            lang,
+            product=_product(device),
+            version=version,
+            count=len(undecided),
+            cves=cves,
+        )
+        for lang in ("ja", "en")
+    }
+    details = "; ".join(f"{m.cve}: {m.evidence}" for m in undecided[:20])
+    return _configuration(
+        device,
+        "firmware.cannot_tell",
+        "vulndb.fw.finding.cannot_tell_title",
+        texts["ja"],
+        texts["en"],
+        remediation="vulndb.fw.finding.remediation_cannot_tell",
+        evidence=f"{_product(device)} firmware {device.firmware_version!r} "
+        f"(normalised {version}): {details}",
+        confidence=Confidence.LOW,
     )
 
 
@@ -157,7 +194,12 @@ def check_device(device: Device, kb: KnowledgeBase) -> list[Finding]:
                 result.matches,
             )
         ]
-    return [_vulnerability(device, m, result.normalised_version) for m in result.matches]
+    affected = [m for m in result.matches if m.status == "affected"]
+    undecided = [m for m in result.matches if m.status != "affected"]
+    findings = [_vulnerability(device, m, result.normalised_version) for m in affected]
+    if undecided:
+        findings.append(_cannot_tell(device, result.normalised_version, undecided))
+    return findings
 
 
 def check_engagement(engagement: Engagement, kb: KnowledgeBase) -> list[Finding]:

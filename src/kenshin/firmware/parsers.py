@@ -101,8 +101,7 @@ def _wan(text: str, vendors: set[str]) -> tuple[WanAddress, ...]:
 
 def _best(candidates: list[Recognised]) -> Recognised:
     """The surest reading, the first of equals (callers pass those that name a model)."""
-    order = {Confidence.HIGH: 0, Confidence.MEDIUM: 1, Confidence.LOW: 2}
-    return min(enumerate(candidates), key=lambda p: (order.get(p[1].confidence, 3), p[0]))[1]
+    return min(enumerate(candidates), key=lambda p: (p[1].confidence.doubt, p[0]))[1]
 
 
 def parse_device_output(text: str) -> ParsedDeviceOutput:

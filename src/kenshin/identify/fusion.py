@@ -36,16 +36,11 @@ from kenshin.domain import (
     Protocol,
     VersionSource,
 )
+from kenshin.domain.device import FIRMWARE_PARTS
 from kenshin.net import cpe as cpe_text
 from kenshin.vulndb.products import scheme_for
 from kenshin.vulndb.versions import scheme as scheme_named
 
-_CONFIDENCE_ORDER = {
-    Confidence.HIGH: 0,
-    Confidence.MEDIUM: 1,
-    Confidence.LOW: 2,
-    Confidence.INFERRED: 3,
-}
 _REPORTED_SOURCES = {
     VersionSource.VENDOR: EvidenceSource.REPORTED,
     VersionSource.HOSPITAL: EvidenceSource.REPORTED,
@@ -53,7 +48,6 @@ _REPORTED_SOURCES = {
     VersionSource.SNMP: EvidenceSource.SNMP,
     VersionSource.BANNER: EvidenceSource.BANNER,
 }
-_FIRMWARE_PARTS = ("o", "h")
 
 
 @dataclass
@@ -126,7 +120,7 @@ def _gather(ports: Iterable[PortResult]) -> dict[tuple[str, str], _Gathered]:
         if item is None:
             item = gathered[key] = _Gathered(vendor, product, part, identity.product or product)
         item.ports.append(ExposedPort(port.protocol.value, port.port, identity.service))
-        if _CONFIDENCE_ORDER[identity.confidence] < _CONFIDENCE_ORDER[item.confidence]:
+        if identity.confidence.doubt < item.confidence.doubt:
             item.confidence = identity.confidence
         version = identity.version or cpe_version
         if version:
@@ -143,13 +137,13 @@ def _absorb_unversioned(items: list[_Gathered]) -> list[_Gathered]:
     SMA): its ports join the versioned one instead of making a second, silent device."""
     kept: list[_Gathered] = []
     for item in items:
-        if item.part in _FIRMWARE_PARTS and item.vendor and not item.claims:
+        if item.part in FIRMWARE_PARTS and item.vendor and not item.claims:
             home = next(
                 (
                     other
                     for other in items
                     if other is not item
-                    and other.part in _FIRMWARE_PARTS
+                    and other.part in FIRMWARE_PARTS
                     and other.vendor == item.vendor
                     and other.claims
                 ),
@@ -164,7 +158,7 @@ def _absorb_unversioned(items: list[_Gathered]) -> list[_Gathered]:
 
 
 def _rank(evidence: Evidence) -> tuple[int, int]:
-    return evidence.source.rank, _CONFIDENCE_ORDER[evidence.confidence]
+    return evidence.source.rank, evidence.confidence.doubt
 
 
 def versions_agree(vendor: str, product: str, left: str, right: str) -> bool:
@@ -252,7 +246,7 @@ def fuse_host(host: HostResult, engagement: Engagement | None = None) -> tuple[H
     records = records_for(engagement, host.address)
     items = sorted(
         _absorb_unversioned(list(gathered.values())),
-        key=lambda g: (g.part not in _FIRMWARE_PARTS, min(map(_pk, g.ports))),
+        key=lambda g: (g.part not in FIRMWARE_PARTS, min(map(_pk, g.ports))),
     )
     matched: dict[int, Device] = {}
     for candidate in records:
@@ -271,7 +265,7 @@ def fuse_host(host: HostResult, engagement: Engagement | None = None) -> tuple[H
     # (an appliance behind port forwarding); server programs join the device of their
     # brand, else the first device
     heads = sorted(
-        {i for i, item in enumerate(items) if item.part in _FIRMWARE_PARTS} | set(matched)
+        {i for i, item in enumerate(items) if item.part in FIRMWARE_PARTS} | set(matched)
     )
     if not heads:
         heads = [0]

@@ -22,10 +22,12 @@ from kenshin.domain import (
     Severity,
     Upgrade,
 )
+from kenshin.firmware import missing_answer_severity
 from kenshin.i18n import translate
 from kenshin.report.model import FirmwareRow, ReportInput
 
-_VERSION_CHECKS = ("firmware.version_unknown", "firmware.unknown_product")
+# the firmware check's findings for a verdict it could not give (``firmware.<status>``)
+_VERSION_CHECKS = frozenset(f"firmware.{s.value}" for s in FirmwareStatus if not s.judged)
 
 
 def _survey_evidence(report: ReportInput) -> SurveyEvidence:
@@ -60,10 +62,11 @@ def _survey_evidence(report: ReportInput) -> SurveyEvidence:
 def firmware_gap_findings(report: ReportInput) -> list[Finding]:
     """The firmware table's verdicts that no finding states yet, as findings.
 
-    One source of truth: a row that says "affected" or "version unknown" must reach the
-    summary, the checklist and findings.xlsx like any other finding. A CVE already stated
-    about the device (by the firmware room, or by the remote diagnosis on the device's
-    line) adds nothing; each missing CVE becomes its own finding, so that the assessment
+    One source of truth: a row that says "affected", "cannot tell", "version unknown" or
+    "not covered" must reach the summary, the checklist and findings.xlsx like any other
+    finding, as the firmware check states it (``firmware.check_device``). A CVE already
+    stated about the device (by the firmware room, or by the remote diagnosis on the
+    device's line) adds nothing; each missing CVE becomes its own finding, so that the assessment
     merges it with any other finding of that CVE and never bridges two CVEs.
     """
     if report.firmware is None:
@@ -93,16 +96,13 @@ def firmware_gap_findings(report: ReportInput) -> list[Finding]:
                 if (device.key, cve) in stated:
                     continue
                 out.append(_gap_cve(row, cve, product, subject, fixes))
-        elif (
-            row.status in (FirmwareStatus.VERSION_UNKNOWN, FirmwareStatus.UNKNOWN_PRODUCT)
-            and device.key not in unknown_stated
-        ):
+        elif not row.status.judged and device.key not in unknown_stated:
             key = f"report.fwgap.{row.status.value}"
             out.append(
                 Finding(
                     check_id=f"firmware.{row.status.value}",
                     category=FindingCategory.CONFIGURATION,
-                    severity=Severity.LOW,
+                    severity=missing_answer_severity(device),
                     title_ja=translate(key, "ja", device=device.name, product=product),
                     title_en=translate(key, "en", device=device.name, product=product),
                     subject=subject,

@@ -154,25 +154,39 @@ class KnowledgeBase(Matcher):
                 tuple(self._kev_of_product(target)) if target else (),
             )
         matches = self.match_target(target, raw_version=version or "")
-        real = [m for m in matches if m.status in ("affected", "possible")]
-        no_data = [m for m in matches if m.status == "no_version_data"]
-        sources = self.sources_text()
-        if real:
-            kev_count = sum(1 for m in real if m.kev)
+        # as the known-vulnerability check judges a component: only an "affected" match
+        # says the version is vulnerable; "possible" and "no version data" cannot be told
+        affected = [m for m in matches if m.status == "affected"]
+        possible = [m.cve for m in matches if m.status == "possible"]
+        no_data = [m.cve for m in matches if m.status == "no_version_data"]
+        if affected:
             texts = _in_both(
                 "vulndb.fw.affected",
                 product=product,
                 version=target.version,
-                count=len(real),
-                kev=kev_count,
+                count=len(affected),
+                kev=sum(1 for m in affected if m.kev),
             )
+            texts = _noted(texts, "vulndb.fw.cannot_tell_note", possible)
+            texts = _noted(texts, "vulndb.fw.no_version_data_note", no_data)
             status = FirmwareStatus.AFFECTED
+        elif possible or no_data:
+            texts = _in_both(
+                "vulndb.fw.cannot_tell",
+                product=product,
+                version=target.version,
+                count=len(possible) + len(no_data),
+                cves=", ".join([*possible, *no_data]),
+            )
+            status = FirmwareStatus.CANNOT_TELL
         else:
             texts = _in_both(
-                "vulndb.fw.not_affected", product=product, version=target.version, sources=sources
+                "vulndb.fw.not_affected",
+                product=product,
+                version=target.version,
+                sources=self.sources_text(),
             )
             status = FirmwareStatus.NOT_AFFECTED
-        texts = _noted(texts, "vulndb.fw.no_version_data_note", [m.cve for m in no_data])
         return FirmwareCheck(
             vendor,
             model,

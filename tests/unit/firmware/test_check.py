@@ -10,6 +10,7 @@ from kenshin.domain import (
     DeviceRole,
     Engagement,
     FindingCategory,
+    FirmwareStatus,
     Severity,
     VersionSource,
 )
@@ -118,3 +119,31 @@ def test_findings_store_and_dedupe(demo_engagement: Engagement, tmp_path: Path) 
         assert len(stored) == len(findings)
     finally:
         store.dispose()
+
+
+def test_what_the_data_cannot_decide_is_one_cannot_tell_not_a_vulnerability(
+    tmp_path: Path, demo_engagement: Engagement
+) -> None:
+    """A version string that cannot show the patch level ("possible" matches) is judged
+    as the known-vulnerability check judges it on the network: one "cannot tell"
+    finding naming the CVEs, never "affected" and never a CVE finding."""
+    device = Device(
+        key="DEV-W",
+        name="保守用PC",
+        role=DeviceRole.OTHER,
+        vendor="Microsoft",
+        model="Windows 7",
+        firmware_version="6.1.7601",
+        version_source=VersionSource.VENDOR,
+    )
+    kb = _kb(tmp_path)
+    result = kb.check_firmware(device.vendor, device.model, device.firmware_version)
+    assert result.status is FirmwareStatus.CANNOT_TELL
+    assert not result.status.judged  # the checklist and the summary: not checked
+    assert "CVE-2019-0708" in result.message_en
+    engagement = dataclasses.replace(demo_engagement, devices=(device,))
+    (finding,) = check_engagement(engagement, kb)
+    assert finding.check_id == "firmware.cannot_tell"
+    assert finding.category is FindingCategory.CONFIGURATION
+    assert finding.cves == ()
+    assert "CVE-2019-0708" in finding.description_en

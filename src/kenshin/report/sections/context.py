@@ -164,10 +164,3 @@ def owner_label(finding: AssessedFinding, lang: str) -> str:
     if owner.kind is HolderKind.VENDOR:
         return translate("report.owner.vendor", lang, name=owner.name or "-")
     return owner.name or translate("label.holder.other", lang)
-
-
-def device_in_scope(engagement: Engagement, point_keys: tuple[str, ...]) -> bool:
-    if not point_keys:
-        return True
-    scope = {p.key: p.in_ehr_scope for p in engagement.connection_points}
-    return any(scope.get(key, True) for key in point_keys)

@@ -15,6 +15,7 @@ from kenshin.report.sections.items import FindingItem
 FIRMWARE_TABLE_LIMIT = 30
 _ORDER = (
     FirmwareStatus.AFFECTED,
+    FirmwareStatus.CANNOT_TELL,
     FirmwareStatus.VERSION_UNKNOWN,
     FirmwareStatus.UNKNOWN_PRODUCT,
     FirmwareStatus.NOT_COVERED,
@@ -66,8 +67,7 @@ class FirmwareSection:
     @property
     def checked_count(self) -> int:
         """Devices whose version the knowledge base could judge."""
-        judged = (FirmwareStatus.AFFECTED.value, FirmwareStatus.NOT_AFFECTED.value)
-        return sum(1 for r in self.rows or () if r.status in judged)
+        return sum(1 for r in self.rows or () if FirmwareStatus(r.status).judged)
 
 
 def build_firmware(context: ViewContext, by_id: dict[str, FindingItem]) -> FirmwareSection:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from kenshin.assess import Area, redact
 from kenshin.checks import NETWORK_CHECKS, CheckTarget, roles_by_address
-from kenshin.domain import HostResult, PortResult, PortState
+from kenshin.domain import Component, HostResult, PortResult, PortState
 from kenshin.report.sections.context import ViewContext
 from kenshin.report.sections.items import FindingItem
 from kenshin.report.sections.scope import FAMILIES, probed_ports
@@ -150,8 +150,18 @@ def _port_checks(
     }
     if port.identity is not None and port.identity.product:
         applied.add("vulnerability")  # the known-vulnerability check reads the product
-    hits = port_hits.get((host.address, port.port), set())
-    versionless = port.identity is not None and not port.identity.version
+    hits = set(port_hits.get((host.address, port.port), set()))
+    component = _component_on(host, port)
+    if component is not None:
+        # the check judged the product once, at the best version of all its ports and
+        # records, and states a finding on one of its ports: every port reads that verdict
+        versionless = component.version is None
+        if any(
+            "vulnerability" in port_hits.get((host.address, p.port), ()) for p in component.ports
+        ):
+            hits.add("vulnerability")
+    else:  # a scan stored before devices were fused: the port's own identification
+        versionless = port.identity is not None and not port.identity.version
 
     def outcome(family: str) -> str:
         if family in hits:
@@ -166,6 +176,21 @@ def _port_checks(
         if family in applied or family in hits
     ]
     return ("、" if context.lang == "ja" else "; ").join(parts) or t("report.port_check.none")
+
+
+def _component_on(host: HostResult, port: PortResult) -> Component | None:
+    """The fused product answering on ``port``: what the known-vulnerability check judged."""
+    return next(
+        (
+            component
+            for device in host.devices
+            for component in device.components
+            if any(
+                p.protocol == port.protocol.value and p.port == port.port for p in component.ports
+            )
+        ),
+        None,
+    )
 
 
 def _port_coverage(context: ViewContext, host: HostResult) -> str:

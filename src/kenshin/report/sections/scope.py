@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from kenshin.domain import ConnectionKind, ConnectionPoint, HostResult
 from kenshin.report.model import ScanPacing
-from kenshin.report.sections.context import ViewContext, device_in_scope, jst
+from kenshin.report.sections.context import ViewContext, jst
 
 FAMILIES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     # (family, survey part it belongs to, check-id prefixes)
@@ -125,7 +125,7 @@ def build_scope(context: ViewContext) -> Scope:
                 reason=dev.version_unavailable_reason or t("report.version.no_reason"),
             )
             for dev in engagement.devices
-            if not dev.version_known and device_in_scope(engagement, dev.connection_points)
+            if not dev.version_known and engagement.device_in_scope(dev)
         ),
         scan=(
             ScanRun(

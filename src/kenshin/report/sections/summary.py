@@ -7,12 +7,12 @@ from collections import Counter
 from dataclasses import dataclass
 
 from kenshin.assess import AREAS, Priority
-from kenshin.domain import Authorisation, FirmwareStatus, HolderKind
+from kenshin.domain import Authorisation, HolderKind
 from kenshin.i18n import in_language
 from kenshin.report.charts import bar_chart
 from kenshin.report.model import Versions
 from kenshin.report.sections.actions import Action, top_actions
-from kenshin.report.sections.context import ViewContext, device_in_scope, jst
+from kenshin.report.sections.context import ViewContext, jst
 from kenshin.report.sections.items import FindingItem
 
 PRIORITIES: tuple[Priority, ...] = tuple(Priority)
@@ -193,7 +193,7 @@ def survey_parts(context: ViewContext) -> tuple[SurveyPart, ...]:
     unknown = [
         dev.key
         for dev in engagement.devices
-        if not dev.version_known and device_in_scope(engagement, dev.connection_points)
+        if not dev.version_known and engagement.device_in_scope(dev)
     ]
     holderless = [
         p.key
@@ -215,11 +215,7 @@ def survey_parts(context: ViewContext) -> tuple[SurveyPart, ...]:
     if report.firmware is None:
         part("firmware", "not_done", "-", t("report.not_done_section"), [])
     else:
-        unchecked = [
-            r.device.key
-            for r in report.firmware
-            if r.status not in (FirmwareStatus.AFFECTED, FirmwareStatus.NOT_AFFECTED)
-        ]
+        unchecked = [r.device.key for r in report.firmware if not r.status.judged]
         checked = len(report.firmware) - len(unchecked)
         part(
             "firmware",
