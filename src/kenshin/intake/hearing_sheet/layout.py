@@ -146,6 +146,18 @@ def choice_labels(vocabulary: str) -> list[tuple[str, str]]:
     return [(m.value, translate(f"{prefix}.{m.value}", "ja")) for m in enum]
 
 
+def named_choice(text: str, vocabulary: str) -> str | None:
+    """The value of the member ``text`` names (its Japanese label, its value or its English
+    label, compared folded), or None: how people's words for a choice are read everywhere."""
+    folded = fold_text(text)
+    enum, prefix = VOCABULARIES[vocabulary]
+    for member in enum:
+        names = (translate(f"{prefix}.{member.value}", lang) for lang in ("ja", "en"))
+        if folded in (fold_text(str(member.value)), *(fold_text(n) for n in names)):
+            return str(member.value)
+    return None
+
+
 def yes_no_words() -> list[str]:
     return [translate("label.yes", "ja"), translate("label.no", "ja")]
 

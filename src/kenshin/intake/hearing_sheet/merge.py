@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from kenshin import domain as d
-from kenshin.i18n import translate
 from kenshin.intake.engagement_file import (
     IntakeError,
     Problem,
@@ -22,7 +21,6 @@ from kenshin.intake.engagement_file import (
 )
 from kenshin.intake.hearing_sheet.layout import (
     TABLE_SECTIONS,
-    VOCABULARIES,
     CellRef,
     FieldRef,
     Ref,
@@ -31,6 +29,7 @@ from kenshin.intake.hearing_sheet.layout import (
     fold_text,
     is_unknown,
     layout,
+    named_choice,
     parse_address,
     problem_at,
     yes_no_words,
@@ -94,11 +93,9 @@ def _choice(row: AnsweredRow, name: str, vocabulary: str) -> str | None:
     text = row.values.get(name, "")
     if is_unknown(text):
         return None
-    folded = fold_text(text)
-    for value, label in choice_labels(vocabulary):
-        english = translate(f"{VOCABULARIES[vocabulary][1]}.{value}", "en")
-        if folded in (fold_text(label), fold_text(value), fold_text(english)):
-            return value
+    value = named_choice(text, vocabulary)
+    if value is not None:
+        return value
     allowed = "、".join(label for _, label in choice_labels(vocabulary))
     row.problem(name, "hearing.bad_choice", value=text, allowed=allowed)
     return None
