@@ -32,6 +32,7 @@ from kenshin.errors import KenshinError
 from kenshin.i18n import Lang, translate
 from kenshin.intake import IntakeError, parse_bytes, to_document
 from kenshin.intake.engagement_file import MAX_FILE_BYTES
+from kenshin.intake.engagement_schema import bed_count_of
 from kenshin.store import EngagementRepository
 from kenshin.web._kit import CsrfField, CsrfHeader, WebKit, plain, see_other
 from kenshin.web.access import Action
@@ -441,9 +442,9 @@ def inventory_router(kit: WebKit) -> APIRouter:
     ) -> Response:
         kit.check_staff_post(info, csrf)
         try:
-            if bed_count.strip() and not bed_count.strip().isdigit():
+            beds = bed_count_of(bed_count) if bed_count.strip() else None
+            if bed_count.strip() and beds is None:
                 raise IntakeError("intake.not_integer", value=bed_count)
-            beds = int(bed_count) if bed_count.strip() else None
             created = create(
                 info,
                 {

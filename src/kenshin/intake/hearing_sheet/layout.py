@@ -25,7 +25,8 @@ from kenshin.intake.engagement_file import (
     Problem,
 )
 
-MAX_WORKBOOK_BYTES = 20 * 1024 * 1024
+# The one size limit of a hearing sheet, read from a file (CLI) or an upload (web).
+MAX_WORKBOOK_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 5000
 # Vocabulary name in the layout file → (enum, label key prefix).
 VOCABULARIES: dict[str, tuple[type[Any], str]] = {

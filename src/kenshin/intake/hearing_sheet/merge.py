@@ -19,6 +19,7 @@ from kenshin.intake.engagement_file import (
     to_document,
     validate_document,
 )
+from kenshin.intake.engagement_schema import KEY_PATTERN, bed_count_of, is_email
 from kenshin.intake.hearing_sheet.layout import (
     TABLE_SECTIONS,
     CellRef,
@@ -35,7 +36,7 @@ from kenshin.intake.hearing_sheet.layout import (
     yes_no_words,
 )
 
-_KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_KEY_RE = re.compile(KEY_PATTERN)
 _SPLIT_RE = re.compile(r"[,、，;；\s]+")
 
 
@@ -252,9 +253,9 @@ class _Merger:
                 inst[name] = values[name]
         beds = values.get("bed_count", "")
         if not is_unknown(beds):
-            digits = beds.replace(",", "").removesuffix("床").strip()
-            if digits.isdigit():
-                inst["bed_count"] = int(digits)
+            count = bed_count_of(beds)
+            if count is not None:
+                inst["bed_count"] = count
             else:
                 problems.append(problem_at(refs["bed_count"], "hearing.not_integer", value=beds))
         contacts: list[dict[str, Any]] = list(inst.get("contacts", []))
@@ -276,7 +277,7 @@ class _Merger:
                     )
                 )
                 continue
-            if fields.get("email") and "@" not in fields["email"]:
+            if fields.get("email") and not is_email(fields["email"]):
                 problems.append(
                     problem_at(
                         refs[f"contact{index}.email"], "hearing.bad_email", value=fields["email"]
@@ -314,6 +315,8 @@ class _Merger:
                     column="ご担当者 氏名",
                     column_en="Contact name",
                 )
+            elif contact.get("email") and not is_email(contact["email"]):
+                row.problem("contact_email", "hearing.bad_email", value=contact["email"])
             else:
                 contacts = list(item.get("contacts", []))
                 first = contacts[0] if contacts else {}
