@@ -24,6 +24,7 @@ from kenshin.cli._tables import Cell, Column, fit_table, named_columns
 from kenshin.cli._workflow import actor, audit
 from kenshin.domain import Engagement
 from kenshin.i18n import translate
+from kenshin.intake import date_of
 from kenshin.requests import (
     Answer,
     AttachmentRepository,
@@ -230,12 +231,8 @@ def send(
     due: Opt = None,
 ) -> None:
     """Mark a request as sent (kenshin does not send e-mail) and set its due date."""
-    try:
-        due_date = date.fromisoformat(due) if due else None
-    except ValueError:
-        raise CliError("intake.not_date", value=due) from None
     code, number = _locate(ref)
-    request = send_request(STATE.store(), code, number, due=due_date, actor=actor())
+    request = send_request(STATE.store(), code, number, due=date_of(due), actor=actor())
     say(
         "cli.requests.sent",
         ref=request.ref,

@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, fields
+from datetime import date
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -102,6 +103,17 @@ class IntakeError(KenshinError):
             return head
         lines = [head, *(f"  - {p.message(lang)}" for p in self.problems)]
         return "\n".join(lines)
+
+
+def date_of(text: str | None) -> date | None:
+    """A date people typed (2026-12-01) or None when blank: the one reading of a date
+    option or form field, refused alike by the command line and the web."""
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise IntakeError("intake.not_date", value=text) from None
 
 
 # -- reading ---------------------------------------------------------------------------

@@ -10,7 +10,6 @@ would refuse.
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
@@ -30,7 +29,7 @@ from kenshin.domain import (
 )
 from kenshin.errors import KenshinError
 from kenshin.i18n import translate
-from kenshin.intake import IntakeError, to_document, validate_document
+from kenshin.intake import IntakeError, date_of, to_document, validate_document
 from kenshin.jobs import JobKind, JobState
 from kenshin.requests import (
     PASTED_NAME,
@@ -433,10 +432,7 @@ def workflow_router(kit: WebKit) -> APIRouter:
         due: Annotated[str, Form()] = "",
     ) -> Response:
         kit.posted_engagement(info, csrf, code, Action.MANAGE_REQUESTS)
-        try:
-            due_date = date.fromisoformat(due) if due else None
-        except ValueError:
-            raise WebError("intake.not_date", value=due) from None
+        due_date = date_of(due)
         the_request(info, code, number)
         mark_request_sent(kit.store, code, number, due=due_date, actor=info.user.email)
         return see_other(f"/engagements/{code}/requests")
