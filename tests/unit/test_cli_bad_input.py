@@ -206,8 +206,10 @@ def test_a_survey_date_is_refused_naming_what_was_typed(loaded: Path) -> None:
     Python's own words for it ("Invalid isoformat string: ...")."""
     refused(
         loaded,
-        ["engagement", "create", "new-1", "--title", "x", "--institution", "x"]
-        + ["--survey-start", "2026-13-40"],
+        [
+            *("engagement", "create", "new-1", "--title", "x", "--institution", "x"),
+            *("--survey-start", "2026-13-40"),
+        ],
         ["「2026-13-40」は日付"],
         ["'2026-13-40' is not a date"],
     )
