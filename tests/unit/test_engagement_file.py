@@ -186,3 +186,24 @@ def test_host_names_differing_only_in_case_are_one_terminal() -> None:
     assert [(p.key, p.shown) for p in error.problems] == [
         ("intake.duplicate_key", "terminals[T-02].hostname")
     ]
+
+
+def test_full_width_versions_and_names_are_folded_as_the_hearing_sheet_folds_them() -> None:
+    """The hearing sheet stored Ｖ７．２．５ as V7.2.5 (a version the firmware check reads);
+    the web's device form, the CLI and the file kept the full-width text, which no
+    version scheme reads ("cannot tell")."""
+    text = (
+        MINIMAL
+        + "devices:\n  - key: DEV-01\n    name: UTM\n    role: utm\n"
+        + "    vendor: Ｆｏｒｔｉｎｅｔ\n    model: ＦｏｒｔｉＧａｔｅ ６０Ｆ\n"
+        + "    firmware_version: Ｖ７．２．５\n"
+        + "terminals:\n  - {key: T-01, hostname: ＰＣ－０１, role: ehr}\n"
+    )
+    engagement = parse_text(text)
+    device = engagement.devices[0]
+    assert (device.vendor, device.model, device.firmware_version) == (
+        "Fortinet",
+        "FortiGate 60F",
+        "V7.2.5",
+    )
+    assert engagement.terminals[0].hostname == "PC-01"

@@ -28,6 +28,16 @@ def bed_count_of(text: str) -> int | None:
     return int(cleaned) if cleaned.isdecimal() else None  # int() reads every decimal digit
 
 
+def _folded(value: str) -> str:
+    """Full-width letters, digits and dots mean nothing in a version, a product name, a host
+    name or an e-mail (Ｖ７．２ is V7.2): folded as the hearing sheet folds them, so every
+    way in stores, matches and checks the same text."""
+    return unicodedata.normalize("NFKC", value).strip()
+
+
+_Folded = Annotated[str, AfterValidator(_folded)]
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -40,8 +50,8 @@ def is_email(text: str) -> bool:
 class ContactModel(_Strict):
     name: str = Field(min_length=1, max_length=200)
     role: str = ""
-    email: str = ""
-    phone: str = ""
+    email: _Folded = ""
+    phone: _Folded = ""
 
 
 class InstitutionModel(_Strict):
@@ -118,9 +128,9 @@ class DeviceModel(_Strict):
     key: str = Field(pattern=KEY_PATTERN)
     name: str = Field(min_length=1)
     role: d.DeviceRole
-    vendor: str = ""
-    model: str = ""
-    firmware_version: str = ""
+    vendor: _Folded = ""
+    model: _Folded = ""
+    firmware_version: _Folded = ""
     firmware_version_normalised: str = ""
     version_source: d.VersionSource | None = None
     version_unavailable_reason: str = ""
@@ -138,7 +148,7 @@ class VendorModel(_Strict):
 
 class TerminalModel(_Strict):
     key: str = Field(pattern=KEY_PATTERN)
-    hostname: str = Field(min_length=1, max_length=64)
+    hostname: _Folded = Field(min_length=1, max_length=64)
     role: d.TerminalRole
     system: str = ""
     location: str = ""
