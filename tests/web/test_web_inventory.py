@@ -398,3 +398,18 @@ def test_a_bed_count_is_read_as_the_hearing_sheet_reads_it(world: World) -> None
     assert created.status_code == 303, created.text
     with world.store.session() as session:
         assert EngagementRepository(session).get("new-2").institution.bed_count == 1200
+
+
+def test_a_vendor_contact_without_a_name_is_refused_not_dropped(world: World) -> None:
+    """The hearing sheet refuses a contact's e-mail without a name; the web's vendor form
+    dropped the e-mail and phone typed and saved the vendor without them."""
+    client = world.client
+    csrf = login(client, EMAILS["surveyor"])
+    before = _documents(world)
+    given = {"csrf": csrf, "key": "V-NEW", "company": "新ベンダ", "contact_email": "a@b.example"}
+    refused = client.post("/engagements/demo-2026/vendors/add", data=given)
+    assert refused.status_code == 400
+    form = re.search(r'id="add-vendor" open>(.*?)</details>', refused.text, re.S)
+    assert form is not None
+    assert re.findall(r'class="field-error">([^<]*)<', form.group(1))
+    assert _documents(world) == before

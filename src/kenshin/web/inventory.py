@@ -114,10 +114,11 @@ def device_from_form(form: FormData) -> dict[str, Any]:
 
 
 def vendor_from_form(form: FormData, existing: dict[str, Any] | None) -> dict[str, Any]:
-    """The vendor; the form shows its first contact, the others stay as they are."""
+    """The vendor; the form shows its first contact, the others stay as they are. An e-mail
+    or phone without a name is refused (as the hearing sheet refuses it), never dropped."""
     contact = {k: _text(form, f"contact_{k}") for k in ("name", "email", "phone")}
     others = list((existing or {}).get("contacts", []))[1:]
-    first = [{k: v for k, v in contact.items() if v}] if contact["name"] else []
+    first = [{k: v for k, v in contact.items() if v}] if any(contact.values()) else []
     return {
         "key": _text(form, "key"),
         "company": _text(form, "company"),
