@@ -199,3 +199,17 @@ def test_tables_and_sentences_are_not_wrapped_in_a_pipe(loaded: Path) -> None:
     hint = [line for line in missing.stderr.splitlines() if "nope-2099" in line]
     assert hint, missing.stderr
     assert "kenshin engagement list" in hint[0]  # the suggested command on the same line
+
+
+def test_a_survey_date_is_refused_naming_what_was_typed(loaded: Path) -> None:
+    """``requests send --due`` and the web named the date typed; ``engagement create`` named
+    Python's own words for it ("Invalid isoformat string: ...")."""
+    refused(
+        loaded,
+        [
+            *("engagement", "create", "new-1", "--title", "x", "--institution", "x"),
+            *("--survey-start", "2026-13-40"),
+        ],
+        ["「2026-13-40」は日付"],
+        ["'2026-13-40' is not a date"],
+    )

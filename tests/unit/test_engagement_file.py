@@ -158,3 +158,52 @@ def test_not_a_mapping_and_not_utf8(tmp_path: Path) -> None:
     with pytest.raises(IntakeError) as missing:
         read_file(tmp_path / "absent.yaml")
     assert missing.value.key == "intake.no_such_file"
+
+
+def test_a_contact_email_without_at_is_refused_wherever_it_comes_from() -> None:
+    """The hearing sheet refused an institution contact's e-mail without '@'; the file,
+    the web's vendor form and a vendor row of the sheet took it."""
+    text = MINIMAL.replace(
+        "connection_points:",
+        "vendors:\n  - key: V-1\n    company: 見本ベンダ\n"
+        "    contacts: [{name: 担当, email: sec.vendor.example}]\nconnection_points:",
+    )
+    error = _error(text)
+    assert [(p.key, p.shown) for p in error.problems] == [
+        ("intake.bad_email", "vendors[V-1].contacts[#1].email")
+    ]
+    assert "sec.vendor.example" in error.message("ja")
+    assert parse_text(text.replace("sec.vendor", "sec@vendor")).vendors[0].contacts[0].email
+
+
+def test_host_names_differing_only_in_case_are_one_terminal() -> None:
+    """The terminal import matches host names without case (PC-01 is pc-01), and the
+    hearing sheet writes them in capitals; the file and the web took both as two."""
+    terminals = (
+        "  - {key: T-01, hostname: PC-01, role: ehr}\n  - {key: T-02, hostname: pc-01, role: ehr}\n"
+    )
+    error = _error(MINIMAL + "terminals:\n" + terminals)
+    assert [(p.key, p.shown) for p in error.problems] == [
+        ("intake.duplicate_key", "terminals[T-02].hostname")
+    ]
+
+
+def test_full_width_versions_and_names_are_folded_as_the_hearing_sheet_folds_them() -> None:
+    """The hearing sheet stored Ｖ７．２．５ as V7.2.5 (a version the firmware check reads);
+    the web's device form, the CLI and the file kept the full-width text, which no
+    version scheme reads ("cannot tell")."""
+    text = (
+        MINIMAL
+        + "devices:\n  - key: DEV-01\n    name: UTM\n    role: utm\n"
+        + "    vendor: Ｆｏｒｔｉｎｅｔ\n    model: ＦｏｒｔｉＧａｔｅ ６０Ｆ\n"
+        + "    firmware_version: Ｖ７．２．５\n"
+        + "terminals:\n  - {key: T-01, hostname: ＰＣ－０１, role: ehr}\n"
+    )
+    engagement = parse_text(text)
+    device = engagement.devices[0]
+    assert (device.vendor, device.model, device.firmware_version) == (
+        "Fortinet",
+        "FortiGate 60F",
+        "V7.2.5",
+    )
+    assert engagement.terminals[0].hostname == "PC-01"

@@ -391,3 +391,25 @@ def test_online_form_problems_name_the_field_in_each_language(
     english = caught.value.message("en")
     assert "Please fill in 'Company'" in english
     assert "会社名" not in english
+
+
+def test_a_vendor_contact_email_is_checked_like_the_institution_one(
+    demo_engagement: Engagement,
+) -> None:
+    """The sheet refused an institution contact's e-mail without '@' and took a vendor's."""
+    row = {"company": "見本ベンダ", "contact_name": "担当", "contact_email": "sec.vendor.example"}
+    with pytest.raises(IntakeError) as caught:
+        apply_form(demo_engagement, tables={"vendors": [row]})
+    assert [p.key for p in caught.value.problems] == ["hearing.bad_email"]
+    assert "contact_email" in caught.value.message("en")
+
+
+def test_a_sheet_the_web_refuses_as_too_large_the_cli_refuses_too(
+    tmp_path: Path, demo_engagement: Engagement
+) -> None:
+    """The web took hearing sheets up to 5 MB and ``kenshin hearing import`` up to 20 MB."""
+    big = tmp_path / "big.xlsx"
+    big.write_bytes(b"\0" * (6 * 1024 * 1024))
+    with pytest.raises(IntakeError) as caught:
+        read_answers(demo_engagement, big)
+    assert caught.value.key == "intake.too_large_file"

@@ -41,6 +41,7 @@ from kenshin.requests import (
     give_up_on_device,
     plan_requests,
     procedure_for,
+    read_answer,
     read_answer_workbook,
     record_answer,
     render_letter,
@@ -446,3 +447,18 @@ def test_request_numbers_count_per_engagement(store: Store, demo_engagement: Eng
             requests.engagement_of(1)
     assert "demo-2026, other-2026" in shared.value.message("ja")
     assert "CODE:REQ-001" in shared.value.message("en")
+
+
+def test_read_answer_reads_people_words_as_the_workbook_does() -> None:
+    """The one reading of a vendor's words: the workbook, ``requests answer`` and the web."""
+    answer = read_answer(" Ｖ７．２．５ ", "２０３。０。１１３。７", "固定ip", "不明", "-")
+    assert answer == Answer("V7.2.5", ip_address("203.0.113.7"), AddressAssignment.FIXED)
+    assert read_answer(assignment="Dynamic").assignment is AddressAssignment.DYNAMIC
+    assert read_answer("不明", "わからない", "不明", "", "").is_empty()
+    assert read_answer(assignment="unknown").assignment is None  # no answer, not "unknown"
+    with pytest.raises(RequestError) as bad_ip:
+        read_answer(wan_ip="203.0.113")
+    assert bad_ip.value.key == "hearing.bad_ip"
+    with pytest.raises(RequestError) as bad_choice:
+        read_answer(assignment="static")
+    assert bad_choice.value.params["allowed"] == "固定IP、動的IP"

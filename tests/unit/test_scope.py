@@ -335,3 +335,15 @@ def test_the_lab_range_is_defined_once() -> None:
         if definitions.search(path.read_text(encoding="utf-8"))
     )
     assert found == ["scope/_scope.py"]
+
+
+@pytest.mark.parametrize("group", ["224.0.1.1", "239.1.1.1", "ff0e::1", "ff02::1"])
+def test_a_multicast_group_in_an_engagement_is_not_probed(group: str) -> None:
+    """Python calls multicast groups global; the WAN reader already refused them as a
+    device's own address, the scope took them as targets (ff02::1: the whole local link)."""
+    scope = scope_for_engagement(
+        engagement(point("CP-01", "198.18.113.10"), point("CP-06", group)), NOW
+    )
+    with pytest.raises(ScopeError) as refused:
+        scope.check(group)
+    assert refused.value.key == "scope.not_global"

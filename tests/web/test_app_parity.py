@@ -31,7 +31,7 @@ from kenshin.domain import (
     Severity,
 )
 from kenshin.intake import read_file
-from kenshin.requests import AttachmentRepository, RequestRepository, RequestState
+from kenshin.requests import AttachmentRepository, RequestRepository, RequestState, Want
 from kenshin.store import (
     AuditLog,
     EngagementRepository,
@@ -285,15 +285,18 @@ def test_draft_send_and_answer_a_request(sides: Sides) -> None:
     assert cli_actions == web_actions == ["requests.draft", "requests.sent", "requests.answer"]
 
 
-def _sent_request(sides: Sides) -> tuple[str, int]:
-    """A device request drafted and sent on both sides (directly, as the setup)."""
+def _sent_request(sides: Sides, want: Want | None = None) -> tuple[str, int]:
+    """A device request (or the one asking ``want``) drafted and sent on both sides
+    (directly, as the setup)."""
     refs = []
     for store in (sides.cli_store, sides.web_store):
         with store.session() as session:
             requests = RequestRepository(session)
             engagement = EngagementRepository(session).get(CODE)
             drafted = requests.draft(engagement, datetime.now(UTC), "setup")
-            device = next(r for r in drafted if r.device_key == "DEV-03")
+            device = next(
+                r for r in drafted if (want in r.wants if want else r.device_key == "DEV-03")
+            )
             requests.mark_sent(CODE, device.number, datetime.now(UTC), "setup")
             refs.append((device.ref, device.number))
     assert refs[0] == refs[1]
@@ -566,3 +569,60 @@ def test_authorise_is_for_the_survey_team_only(sides: Sides) -> None:
     assert refused.status_code == 404
     assert not [a for a in sides.actions()[1] if a.startswith("scope.")]
     assert sides.both(_authorisation)[1] == (None, None)
+
+
+def _points(session: Any) -> list[tuple[str, list[tuple[str, str]], str]]:
+    return [
+        (p.key, [(str(a.address), a.assignment.value) for a in p.addresses], p.carrier)
+        for p in EngagementRepository(session).get(CODE).connection_points
+    ]
+
+
+def test_a_not_known_answer_is_no_answer_alike(sides: Sides) -> None:
+    """「不明」 in the returned workbook is no answer; the CLI stored it as the firmware version
+    and took ``--assignment unknown`` as an answer, and the web did both too."""
+    sides.seed(read_file(demo_file()))
+    ref, number = _sent_request(sides)
+    before = sides.both(_devices), sides.both(_points)
+    cli = sides.run(
+        "requests", "answer", f"{CODE}:{ref}", "--firmware", "不明", "--assignment", "unknown"
+    )
+    web = sides.web.post(
+        f"/api/engagements/{CODE}/requests/{number}/answer",
+        json={"firmware": "不明", "assignment": "unknown"},
+        headers=_header(sides),
+    )
+    assert cli.exit_code != 0, cli.output
+    assert web.status_code == 400, web.text
+    assert (sides.both(_devices), sides.both(_points)) == before
+    assert sides.actions() == ([], [])
+
+
+def test_an_answer_in_full_width_is_read_alike(sides: Sides) -> None:
+    """A WAN address in full-width digits and 固定IP, as the returned workbook reads them: the
+    CLI and the web refused both."""
+    demo = read_file(demo_file())
+    points = tuple(
+        dataclasses.replace(p, addresses=(), carrier="") if p.key == "CP-02" else p
+        for p in demo.connection_points
+    )
+    sides.seed(dataclasses.replace(demo, connection_points=points))  # CP-02's address asked
+    ref, number = _sent_request(sides, Want.WAN_IP)
+    given = {"wan_ip": "２０３．０．１１３．７", "assignment": "固定IP", "isp": "ＮＴＴ東日本"}
+    cli = sides.run(
+        "requests",
+        "answer",
+        f"{CODE}:{ref}",
+        *("--wan-ip", given["wan_ip"], "--assignment", given["assignment"]),
+        *("--isp", given["isp"]),
+    )
+    assert cli.exit_code == 0, cli.output
+    web = sides.web.post(
+        f"/engagements/{CODE}/requests/{number}/answer",
+        data={"csrf": sides.csrf, **given},
+        follow_redirects=False,
+    )
+    assert web.status_code == 303, web.text
+    cli_points, web_points = sides.both(_points)
+    assert cli_points == web_points
+    assert ("CP-02", [("203.0.113.7", "fixed")], "NTT東日本") in cli_points

@@ -45,6 +45,17 @@ def test_scan_parameters_follow_their_schema(world: World) -> None:
     assert dict(spec.params) == {"profile": "lab", "ports": "22,80-90"}
 
 
+def test_scan_ports_the_cli_refuses_are_refused_on_submitting(world: World) -> None:
+    """The web's pattern took port 0, 70000 and the range 443-80: submitted, the job then
+    failed in the worker, where ``kenshin scan --ports`` refused them at once."""
+    csrf = login(world.client, EMAILS["surveyor"])
+    for ports in ("0", "70000", "443-80", "22,0-10"):
+        refused = _job(world, csrf, {"kind": "scan", "params": {"ports": ports}})
+        assert refused.status_code == 400, ports
+        assert "ports" in refused.json()["detail"]
+    assert world.runner.jobs == {}
+
+
 def test_job_status_shows_no_server_path(world: World) -> None:
     csrf = login(world.client, EMAILS["surveyor"])
     job = _job(world, csrf, {"kind": "report", "params": {"lang": "ja"}}).json()

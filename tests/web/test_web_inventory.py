@@ -379,3 +379,37 @@ def test_new_engagement_page_answers_a_refused_create_or_import_with_its_reason(
         follow_redirects=False,
     )
     assert imported.headers["location"] == "/engagements/new-2028/diagram"
+
+
+def test_a_bed_count_is_read_as_the_hearing_sheet_reads_it(world: World) -> None:
+    """The hearing sheet took 「1,200床」 and the web's new-engagement form refused it."""
+    client = world.client
+    csrf = login(client, EMAILS["surveyor"])
+    form = {"csrf": csrf, "title": "x", "institution": "x"}
+    refused = client.post(
+        "/admin/engagements", data={**form, "code": "new-1", "bed_count": "約200"}
+    )
+    assert refused.status_code == 400
+    created = client.post(
+        "/admin/engagements",
+        data={**form, "code": "new-2", "bed_count": "1,200床"},
+        follow_redirects=False,
+    )
+    assert created.status_code == 303, created.text
+    with world.store.session() as session:
+        assert EngagementRepository(session).get("new-2").institution.bed_count == 1200
+
+
+def test_a_vendor_contact_without_a_name_is_refused_not_dropped(world: World) -> None:
+    """The hearing sheet refuses a contact's e-mail without a name; the web's vendor form
+    dropped the e-mail and phone typed and saved the vendor without them."""
+    client = world.client
+    csrf = login(client, EMAILS["surveyor"])
+    before = _documents(world)
+    given = {"csrf": csrf, "key": "V-NEW", "company": "新ベンダ", "contact_email": "a@b.example"}
+    refused = client.post("/engagements/demo-2026/vendors/add", data=given)
+    assert refused.status_code == 400
+    form = re.search(r'id="add-vendor" open>(.*?)</details>', refused.text, re.S)
+    assert form is not None
+    assert re.findall(r'class="field-error">([^<]*)<', form.group(1))
+    assert _documents(world) == before

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -91,12 +90,9 @@ def create(
 ) -> None:
     """Create an empty engagement for an institution."""
     from kenshin import inventory
+    from kenshin.intake import date_of
 
-    try:
-        start = date.fromisoformat(survey_start) if survey_start else None
-        end = date.fromisoformat(survey_end) if survey_end else None
-    except ValueError as exc:
-        raise CliError("intake.not_date", value=str(exc)) from None
+    start, end = date_of(survey_start), date_of(survey_end)
     with STATE.store().session() as session:
         inventory.create_engagement(
             session,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 from datetime import date
-from ipaddress import ip_address
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,13 +17,14 @@ from kenshin.app.requests import (
     firmware_after_answers,
     send_request,
 )
-from kenshin.cli._common import CliError, choice, print_json, say
+from kenshin.cli._common import CliError, print_json, say
 from kenshin.cli._options import CodeArg, JsonOpt, Opt, WideOpt
 from kenshin.cli._state import STATE, console
 from kenshin.cli._tables import Cell, Column, fit_table, named_columns
 from kenshin.cli._workflow import actor, audit
-from kenshin.domain import AddressAssignment, Engagement
+from kenshin.domain import Engagement
 from kenshin.i18n import translate
+from kenshin.intake import date_of
 from kenshin.requests import (
     Answer,
     AttachmentRepository,
@@ -34,6 +34,7 @@ from kenshin.requests import (
     give_up_on_device,
     japan_today,
     parse_ref,
+    read_answer,
     read_answer_workbook,
     recipient_email,
     recipient_lines,
@@ -230,12 +231,8 @@ def send(
     due: Opt = None,
 ) -> None:
     """Mark a request as sent (kenshin does not send e-mail) and set its due date."""
-    try:
-        due_date = date.fromisoformat(due) if due else None
-    except ValueError:
-        raise CliError("intake.not_date", value=due) from None
     code, number = _locate(ref)
-    request = send_request(STATE.store(), code, number, due=due_date, actor=actor())
+    request = send_request(STATE.store(), code, number, due=date_of(due), actor=actor())
     say(
         "cli.requests.sent",
         ref=request.ref,
@@ -262,17 +259,7 @@ def answer(
     skip_firmware_check: SkipCheck = False,
 ) -> None:
     """Record an answer: it updates the device / connection point, then checks firmware."""
-    try:
-        address = ip_address(wan_ip.strip()) if wan_ip else None
-    except ValueError:
-        raise CliError("hearing.bad_ip", value=wan_ip) from None
-    given = Answer(
-        firmware=(firmware or "").strip(),
-        wan_ip=address,
-        assignment=choice(AddressAssignment, assignment) if assignment else None,
-        isp=(isp or "").strip(),
-        note=(note or "").strip(),
-    )
+    given = read_answer(firmware, wan_ip, assignment, isp, note)
     if given.is_empty():  # say which options answer, before looking the request up
         raise RequestError("requests.empty_answer", ref=ref)
     code, number = _locate(ref)

@@ -27,7 +27,7 @@ from typing import Any
 import yaml
 
 from kenshin.domain import Confidence
-from kenshin.scope import LAB_NETWORK
+from kenshin.scope import LAB_NETWORK, is_global_unicast
 
 _SNMP_LINE = re.compile(
     r"^\s*(?:(?P<object>[\w-]+::[A-Za-z][\w-]*(?:\.\d+)*|\.?(?:iso|\d+)(?:\.\d+)+)\s*=\s*"
@@ -254,7 +254,7 @@ def own_public_address(raw: str) -> bool:
     octets = raw.split(".")
     if raw in _PLACEHOLDERS or len(set(octets)) == 1:
         return False
-    return address.is_global and not address.is_multicast
+    return is_global_unicast(address)
 
 
 _DOCUMENTATION = (

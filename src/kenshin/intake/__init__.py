@@ -3,6 +3,7 @@
 from kenshin.intake.engagement_file import (
     IntakeError,
     Problem,
+    date_of,
     dump_text,
     parse_bytes,
     parse_text,
@@ -14,6 +15,7 @@ from kenshin.intake.engagement_file import (
 __all__ = [
     "IntakeError",
     "Problem",
+    "date_of",
     "dump_text",
     "parse_bytes",
     "parse_text",

@@ -11,9 +11,10 @@ from __future__ import annotations
 import errno
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, fields
+from datetime import date
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -32,6 +33,7 @@ from kenshin.intake.engagement_schema import (
     ContactModel,
     EngagementModel,
     HolderModel,
+    is_email,
 )
 
 if TYPE_CHECKING:
@@ -101,6 +103,17 @@ class IntakeError(KenshinError):
             return head
         lines = [head, *(f"  - {p.message(lang)}" for p in self.problems)]
         return "\n".join(lines)
+
+
+def date_of(text: str | None) -> date | None:
+    """A date people typed (2026-12-01) or None when blank: the one reading of a date
+    option or form field, refused alike by the command line and the web."""
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise IntakeError("intake.not_date", value=text) from None
 
 
 # -- reading ---------------------------------------------------------------------------
@@ -216,20 +229,32 @@ def _cross_problems(model: EngagementModel, tree: Any) -> list[Problem]:
             Problem(path, _line_of(tree, path), key, tuple(params.items()), _shown(tree, path))
         )
 
-    def duplicates(items: Sequence[Any], field: str, section: str) -> set[str]:
-        seen: set[str] = set()
+    def duplicates(
+        items: Sequence[Any], field: str, section: str, same: Callable[[str], str] = str
+    ) -> set[str]:
+        """The values of ``field``, each named twice noted; ``same`` says which are one."""
+        seen: dict[str, str] = {}
         for index, item in enumerate(items):
             value = getattr(item, field)
-            if value in seen:
+            if same(value) in seen:
                 add((section, index, field), "intake.duplicate_key", value=str(value))
-            seen.add(value)
-        return seen
+            seen.setdefault(same(value), value)
+        return set(seen.values())
 
+    def contacts(path: Path_, items: Sequence[ContactModel]) -> None:
+        for index, contact in enumerate(items):
+            if contact.email and not is_email(contact.email):
+                add((*path, index, "email"), "intake.bad_email", value=contact.email)
+
+    contacts(("institution", "contacts"), model.institution.contacts)
+    for index, vendor in enumerate(model.vendors):
+        contacts(("vendors", index, "contacts"), vendor.contacts)
     vendor_keys = duplicates(model.vendors, "key", "vendors")
     point_keys = duplicates(model.connection_points, "key", "connection_points")
     duplicates(model.devices, "key", "devices")
     duplicates(model.terminals, "key", "terminals")
-    duplicates(model.terminals, "hostname", "terminals")
+    # Windows host names know no case: PC-01 and pc-01 are one terminal (as the import matches)
+    duplicates(model.terminals, "hostname", "terminals", str.casefold)
 
     def holder(path: Path_, value: HolderModel) -> None:
         if value.kind is d.HolderKind.VENDOR and not value.vendor:

@@ -6,6 +6,7 @@ models and turns the result into domain types.
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date, datetime
 from ipaddress import IPv4Address, IPv6Address
 from typing import Annotated, Literal
@@ -18,15 +19,39 @@ SCHEMA = "kenshin.engagement/1"
 MAX_BEDS = 100_000  # above any hospital; keeps the number inside a database integer
 
 
+def bed_count_of(text: str) -> int | None:
+    """A bed count as people write it (１２０, 1,200床), or None when the text is no whole
+    number: the reading of the hearing sheet and the web form alike (the range is the
+    schema's)."""
+    cleaned = unicodedata.normalize("NFKC", text).replace(",", "").strip()
+    cleaned = cleaned.removesuffix("床").strip()
+    return int(cleaned) if cleaned.isdecimal() else None  # int() reads every decimal digit
+
+
+def _folded(value: str) -> str:
+    """Full-width letters, digits and dots mean nothing in a version, a product name, a host
+    name or an e-mail (Ｖ７．２ is V7.2): folded as the hearing sheet folds them, so every
+    way in stores, matches and checks the same text."""
+    return unicodedata.normalize("NFKC", value).strip()
+
+
+_Folded = Annotated[str, AfterValidator(_folded)]
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+def is_email(text: str) -> bool:
+    """Whether a contact's e-mail can be one: the rule for every way a contact comes in."""
+    return "@" in text
 
 
 class ContactModel(_Strict):
     name: str = Field(min_length=1, max_length=200)
     role: str = ""
-    email: str = ""
-    phone: str = ""
+    email: _Folded = ""
+    phone: _Folded = ""
 
 
 class InstitutionModel(_Strict):
@@ -82,11 +107,12 @@ class AddressModel(_Strict):
     note: str = ""
 
 
-_KEY = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+# Keys and codes people write (CP-01, demo-2026): the one rule, the hearing sheet too.
+KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 
 
 class PointModel(_Strict):
-    key: str = Field(pattern=_KEY)
+    key: str = Field(pattern=KEY_PATTERN)
     name: str = Field(min_length=1)
     kind: d.ConnectionKind
     in_ehr_scope: bool
@@ -99,12 +125,12 @@ class PointModel(_Strict):
 
 
 class DeviceModel(_Strict):
-    key: str = Field(pattern=_KEY)
+    key: str = Field(pattern=KEY_PATTERN)
     name: str = Field(min_length=1)
     role: d.DeviceRole
-    vendor: str = ""
-    model: str = ""
-    firmware_version: str = ""
+    vendor: _Folded = ""
+    model: _Folded = ""
+    firmware_version: _Folded = ""
     firmware_version_normalised: str = ""
     version_source: d.VersionSource | None = None
     version_unavailable_reason: str = ""
@@ -114,15 +140,15 @@ class DeviceModel(_Strict):
 
 
 class VendorModel(_Strict):
-    key: str = Field(pattern=_KEY)
+    key: str = Field(pattern=KEY_PATTERN)
     company: str = Field(min_length=1)
     manages: str = ""
     contacts: list[ContactModel] = []
 
 
 class TerminalModel(_Strict):
-    key: str = Field(pattern=_KEY)
-    hostname: str = Field(min_length=1, max_length=64)
+    key: str = Field(pattern=KEY_PATTERN)
+    hostname: _Folded = Field(min_length=1, max_length=64)
     role: d.TerminalRole
     system: str = ""
     location: str = ""
@@ -132,7 +158,7 @@ class EngagementModel(_Strict):
     """The whole file; field names are what surveyors write."""
 
     schema_: Literal["kenshin.engagement/1"] = Field(alias="schema", default="kenshin.engagement/1")
-    code: str = Field(pattern=_KEY)
+    code: str = Field(pattern=KEY_PATTERN)
     title: str = Field(min_length=1)
     status: d.EngagementStatus = d.EngagementStatus.DRAFT
     institution: InstitutionModel

@@ -23,8 +23,18 @@ from kenshin.domain import AddressAssignment, Device, Engagement, HolderKind
 from kenshin.filetypes import cells_as_text, check_workbook_archive, check_workbook_cells
 from kenshin.i18n import translate
 from kenshin.intake import IntakeError, Problem
-from kenshin.intake.hearing_sheet import is_unknown, normalise_text, parse_address
-from kenshin.requests._model import Answer, Recipient, RequestPath, VendorRequest, parse_ref
+from kenshin.intake.hearing_sheet import normalise_text
+from kenshin.requests._model import (
+    Answer,
+    Recipient,
+    RequestError,
+    RequestPath,
+    VendorRequest,
+    answered_address,
+    answered_assignment,
+    answered_text,
+    parse_ref,
+)
 
 ANSWER_SHEET = "ご回答"
 REQUEST_SHEET = "ご依頼一覧"
@@ -405,10 +415,11 @@ def read_answer_workbook(path: Path) -> list[AnsweredRow]:
         raise IntakeError("hearing.invalid_sheet", problems)
     answered: list[AnsweredRow] = []
 
-    def refuse(name: str, row: int, key: str, value: str, *extra: tuple[str, str]) -> None:
-        """Note a cell that cannot be read, with its value (and ``extra``) for the message."""
+    def refuse(name: str, row: int, exc: RequestError) -> None:
+        """Note a cell that cannot be read, with the reason the reading gave."""
         cell = f"{ANSWER_SHEET}!{get_column_letter(columns[name])}{row}"
-        problems.append(Problem((cell,), None, key, (("value", value), *extra)))
+        params = tuple((k, str(v)) for k, v in exc.params.items())
+        problems.append(Problem((cell,), None, exc.key, params))
 
     for row in range(ANSWER_HEADER_ROW + 1, min(sheet.max_row, 2000) + 1):
         values = {
@@ -421,42 +432,25 @@ def read_answer_workbook(path: Path) -> list[AnsweredRow]:
             continue
         try:
             number = parse_ref(values["ref"])
-        except Exception:
-            refuse("ref", row, "requests.bad_ref", values["ref"])
+        except RequestError as exc:
+            refuse("ref", row, exc)
             continue
-        wan_ip = None
-        if not is_unknown(values["wan_ip"]):
-            wan_ip = parse_address(values["wan_ip"])
-            if wan_ip is None:
-                refuse("wan_ip", row, "hearing.bad_ip", values["wan_ip"])
-                continue
-        assignment = None
-        if not is_unknown(values["assignment"]):
-            for member in AddressAssignment:
-                labels = {
-                    member.value,
-                    translate(f"label.assignment.{member.value}", "ja"),
-                    translate(f"label.assignment.{member.value}", "en"),
-                }
-                if values["assignment"] in labels or values["assignment"].lower() in labels:
-                    assignment = member
-            if assignment is None:
-                refuse(
-                    "assignment",
-                    row,
-                    "hearing.bad_choice",
-                    values["assignment"],
-                    ("allowed", "固定IP、動的IP"),
-                )
-                continue
-            if assignment is AddressAssignment.UNKNOWN:
-                assignment = None
+        try:
+            wan_ip = answered_address(values["wan_ip"])
+        except RequestError as exc:
+            refuse("wan_ip", row, exc)
+            continue
+        try:
+            assignment = answered_assignment(values["assignment"])
+        except RequestError as exc:
+            refuse("assignment", row, exc)
+            continue
         answer = Answer(
-            firmware="" if is_unknown(values["firmware"]) else values["firmware"],
+            firmware=answered_text(values["firmware"], nfkc=True),
             wan_ip=wan_ip,
             assignment=assignment,
-            isp="" if is_unknown(values["isp"]) else values["isp"],
-            note="" if is_unknown(values["note"]) else values["note"],
+            isp=answered_text(values["isp"]),
+            note=answered_text(values["note"]),
         )
         if not answer.is_empty():
             answered.append(AnsweredRow(number, answer, row, code))

@@ -9,6 +9,8 @@ from ipaddress import IPv4Address, IPv6Address
 
 from kenshin.domain import AddressAssignment, ContractHolder
 from kenshin.errors import KenshinError
+from kenshin.i18n import translate
+from kenshin.intake.hearing_sheet import is_unknown, named_choice, normalise_text, parse_address
 
 DEFAULT_DUE_DAYS = 10
 REMIND_DAYS = 2
@@ -101,6 +103,58 @@ class Answer:
         return {k: v for k, v in data.items() if v}
 
 
+# -- reading what a vendor wrote: the workbook, the command line and the web alike ------
+
+
+def answered_text(text: str | None, *, nfkc: bool = False) -> str:
+    """A free answer as text: trimmed, and blank when it says "not known" (不明, -, ...)."""
+    cleaned = normalise_text(text, nfkc=nfkc)
+    return "" if is_unknown(cleaned) else cleaned
+
+
+def answered_address(text: str | None) -> IPv4Address | IPv6Address | None:
+    """The WAN address answered (full-width digits and 。 read as people write them), or
+    None when it is blank or "not known"; anything else must be an address."""
+    cleaned = answered_text(text, nfkc=True)
+    if not cleaned:
+        return None
+    address = parse_address(cleaned)
+    if address is None:
+        raise RequestError("hearing.bad_ip", value=cleaned)
+    return address
+
+
+def answered_assignment(text: str | None) -> AddressAssignment | None:
+    """固定 or 動的 as answered (the value, or its Japanese or English label); "not known" in
+    any words is no answer, so it never overwrites what the line already says."""
+    cleaned = answered_text(text)
+    value = named_choice(cleaned, "assignment") if cleaned else None
+    if cleaned and value is None:
+        known = (AddressAssignment.FIXED, AddressAssignment.DYNAMIC)
+        allowed = "、".join(translate(f"label.assignment.{m.value}", "ja") for m in known)
+        raise RequestError("hearing.bad_choice", value=cleaned, allowed=allowed)
+    if value is None or value == AddressAssignment.UNKNOWN.value:
+        return None
+    return AddressAssignment(value)
+
+
+def read_answer(
+    firmware: str | None = None,
+    wan_ip: str | None = None,
+    assignment: str | None = None,
+    isp: str | None = None,
+    note: str | None = None,
+) -> Answer:
+    """An ``Answer`` from the words a vendor gave, by the one reading every entry uses."""
+    return Answer(
+        firmware=answered_text(firmware, nfkc=True),
+        wan_ip=answered_address(wan_ip),
+        assignment=answered_assignment(assignment),
+        isp=answered_text(isp),
+        note=answered_text(note),
+    )
+
+
 @dataclass(frozen=True)
 class VendorRequest:
     """One information request as stored, with its history."""
@@ -145,6 +199,6 @@ def request_ref(number: int) -> str:
 def parse_ref(text: str) -> int:
     """``REQ-007``, ``req-7`` or ``7`` as the request number."""
     cleaned = text.strip().upper().removeprefix("REQ-").removeprefix("REQ")
-    if not cleaned.isdigit():
+    if not cleaned.isdecimal():  # int() reads every decimal digit; "²" is a digit it cannot
         raise RequestError("requests.bad_ref", value=text)
     return int(cleaned)

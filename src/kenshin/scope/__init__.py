@@ -10,6 +10,7 @@ from kenshin.scope._scope import (
     ScopeError,
     ScopeTarget,
     adhoc_scope,
+    is_global_unicast,
     lab_targets_enabled,
     scope_for_engagement,
 )
@@ -46,6 +47,7 @@ __all__ = [
     "address_to_confirm",
     "adhoc_scope",
     "current_actor",
+    "is_global_unicast",
     "lab_targets_enabled",
     "scan_refused",
     "scope_for_engagement",

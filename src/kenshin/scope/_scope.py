@@ -215,11 +215,18 @@ def scope_for_engagement(engagement: Engagement, now: datetime | None = None) ->
     return Scope(code, kept, (), tuple(excluded), moment)
 
 
+def is_global_unicast(address: IPAddress) -> bool:
+    """Whether ``address`` is one host on the internet. Python counts multicast groups as
+    global (224.0.1.1, even ff02::1, every node on the local link): never one host, so
+    never a target, nor a device's own public address."""
+    return address.is_global and not address.is_multicast
+
+
 def _is_global_or_lab(address: IPAddress) -> bool:
     """Engagement targets are global addresses; the lab range stands in for them in demos."""
     if isinstance(address, IPv4Address) and address in LAB_NETWORK:
         return True
-    return address.is_global
+    return is_global_unicast(address)
 
 
 def lab_targets_enabled(env: Mapping[str, str] | None = None) -> bool:

@@ -16,7 +16,6 @@ from fastapi import APIRouter, Depends, File, HTTPException, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from kenshin.domain import AddressAssignment
 from kenshin.requests import (
     ATTACHMENT_LIMIT,
     MAX_ATTACHMENTS,
@@ -33,7 +32,7 @@ from kenshin.web.uploads import off_the_loop, read_limited
 class AnswerBody(BaseModel):
     firmware: str = ""
     wan_ip: str = ""
-    assignment: AddressAssignment | None = None
+    assignment: str | None = None  # read by ``read_answer``, as the workbook and CLI read it
     isp: str = ""
     note: str = ""
 

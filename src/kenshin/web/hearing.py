@@ -23,6 +23,7 @@ from kenshin.i18n import Lang, translate
 from kenshin.intake import IntakeError, Problem
 from kenshin.intake.hearing_sheet import (
     MAX_ROWS,
+    MAX_WORKBOOK_BYTES,
     TABLE_SECTIONS,
     HearingImport,
     apply_form,
@@ -36,7 +37,7 @@ from kenshin.store import EngagementRepository
 from kenshin.web._kit import CsrfField, CsrfHeader, WebKit, see_other
 from kenshin.web.access import Action
 from kenshin.web.accounts import SessionInfo
-from kenshin.web.uploads import WORKBOOK_LIMIT, Kind, off_the_loop, parse_apart, read_upload
+from kenshin.web.uploads import Kind, off_the_loop, parse_apart, read_upload
 
 SECTIONS = ("institution", *TABLE_SECTIONS)
 BLANK_ROWS = 2  # empty rows offered for new vendors, lines, devices, terminals
@@ -245,7 +246,7 @@ def hearing_router(kit: WebKit) -> APIRouter:
         engagement, _ = kit.posted_engagement(info, csrf, code, Action.HEARING)
         lang = kit.lang_of(request)
         try:
-            data = await read_upload(workbook, WORKBOOK_LIMIT, Kind.WORKBOOK)
+            data = await read_upload(workbook, MAX_WORKBOOK_BYTES, Kind.WORKBOOK)
             result = await parse_apart(
                 read_workbook,
                 engagement,

@@ -32,6 +32,7 @@ from kenshin.errors import KenshinError
 from kenshin.i18n import Lang, translate
 from kenshin.intake import IntakeError, parse_bytes, to_document
 from kenshin.intake.engagement_file import MAX_FILE_BYTES
+from kenshin.intake.engagement_schema import bed_count_of
 from kenshin.store import EngagementRepository
 from kenshin.web._kit import CsrfField, CsrfHeader, WebKit, plain, see_other
 from kenshin.web.access import Action, may
@@ -113,10 +114,11 @@ def device_from_form(form: FormData) -> dict[str, Any]:
 
 
 def vendor_from_form(form: FormData, existing: dict[str, Any] | None) -> dict[str, Any]:
-    """The vendor; the form shows its first contact, the others stay as they are."""
+    """The vendor; the form shows its first contact, the others stay as they are. An e-mail
+    or phone without a name is refused (as the hearing sheet refuses it), never dropped."""
     contact = {k: _text(form, f"contact_{k}") for k in ("name", "email", "phone")}
     others = list((existing or {}).get("contacts", []))[1:]
-    first = [{k: v for k, v in contact.items() if v}] if contact["name"] else []
+    first = [{k: v for k, v in contact.items() if v}] if any(contact.values()) else []
     return {
         "key": _text(form, "key"),
         "company": _text(form, "company"),
@@ -441,9 +443,9 @@ def inventory_router(kit: WebKit) -> APIRouter:
     ) -> Response:
         kit.check_staff_post(info, csrf)
         try:
-            if bed_count.strip() and not bed_count.strip().isdigit():
+            beds = bed_count_of(bed_count) if bed_count.strip() else None
+            if bed_count.strip() and beds is None:
                 raise IntakeError("intake.not_integer", value=bed_count)
-            beds = int(bed_count) if bed_count.strip() else None
             created = create(
                 info,
                 {

@@ -15,14 +15,15 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from kenshin.app.jobs import cancel_job
 from kenshin.app.reports import queue_report
 from kenshin.app.scans import start_scan
+from kenshin.domain import Protocol
 from kenshin.i18n import catalogue, translate
 from kenshin.jobs import JobError, runner_for
-from kenshin.scan import ScanPipeline
+from kenshin.scan import ScanError, ScanPipeline, parse_ports
 from kenshin.scope import ScopeError, scope_for_engagement
 from kenshin.store import Store
 from kenshin.web._kit import CsrfField, CsrfHeader, WebKit, see_other
@@ -43,6 +44,18 @@ class ScanParams(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     profile: Literal["hospital", "lab"] = "hospital"
     ports: str | None = Field(default=None, pattern=_PORT_LIST)
+
+    @field_validator("ports")
+    @classmethod
+    def _readable(cls, value: str | None) -> str | None:
+        """Ports the job reads as ``kenshin scan --ports`` does (1-65535, a range low to
+        high): refused on submitting, as the CLI refuses them, not by the job later."""
+        if value is not None:
+            try:
+                parse_ports(value, Protocol.TCP)
+            except ScanError as exc:
+                raise ValueError(exc.message("en")) from None
+        return value
 
 
 class ReportParams(BaseModel):

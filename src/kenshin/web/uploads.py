@@ -22,7 +22,6 @@ from kenshin.web.accounts import WebError
 
 __all__ = [
     "MAX_FILES",
-    "WORKBOOK_LIMIT",
     "Kind",
     "off_the_loop",
     "parse_apart",
@@ -31,7 +30,6 @@ __all__ = [
     "sniff",
 ]
 
-WORKBOOK_LIMIT = 5 * 1024 * 1024
 MAX_FILES = 20
 PARSERS_AT_ONCE = 2  # parsing threads; the event loop keeps answering everyone else
 STARTUP_SECONDS = 60.0  # starting the fork server the first time imports the parsers

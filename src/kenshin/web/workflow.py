@@ -10,8 +10,6 @@ would refuse.
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
-from ipaddress import ip_address
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
@@ -31,17 +29,17 @@ from kenshin.domain import (
 )
 from kenshin.errors import KenshinError
 from kenshin.i18n import translate
-from kenshin.intake import IntakeError, to_document, validate_document
+from kenshin.intake import IntakeError, date_of, to_document, validate_document
 from kenshin.jobs import JobKind, JobState
 from kenshin.requests import (
     PASTED_NAME,
-    Answer,
     AttachmentRepository,
     RequestRepository,
     RequestState,
     Submission,
     VendorRequest,
     japan_today,
+    read_answer,
     subject_lines,
 )
 from kenshin.scan.storage import ScanRunRepository
@@ -361,17 +359,7 @@ def workflow_router(kit: WebKit) -> APIRouter:
         """``kenshin.app.requests.answer_request``, the CLI's use case; a vendor's address
         answer waits for a surveyor's approval."""
         current = the_request(info, code, number)
-        try:
-            address = ip_address(body.wan_ip.strip()) if body.wan_ip.strip() else None
-        except ValueError:
-            raise WebError("hearing.bad_ip", value=body.wan_ip) from None
-        given = Answer(
-            firmware=body.firmware.strip(),
-            wan_ip=address,
-            assignment=body.assignment,
-            isp=body.isp.strip(),
-            note=body.note.strip(),
-        )
+        given = read_answer(body.firmware, body.wan_ip, body.assignment, body.isp, body.note)
 
         def held(session: Session, done: Submission) -> None:
             if done.held is not None:
@@ -407,11 +395,9 @@ def workflow_router(kit: WebKit) -> APIRouter:
         files = await read_files(attachments or [])
         if output_text.strip():
             files.append((PASTED_NAME, output_text.encode("utf-8")))
-        try:
-            chosen = AddressAssignment(assignment) if assignment else None
-        except ValueError:
-            raise WebError("web.bad_choice", value=assignment) from None
-        body = AnswerBody(firmware=firmware, wan_ip=wan_ip, assignment=chosen, isp=isp, note=note)
+        body = AnswerBody(
+            firmware=firmware, wan_ip=wan_ip, assignment=assignment, isp=isp, note=note
+        )
         done = await off_the_loop(lambda: answer(info, code, number, body, files))
         held = "&held=1" if done.held is not None else ""
         ref = done.request.ref
@@ -446,10 +432,7 @@ def workflow_router(kit: WebKit) -> APIRouter:
         due: Annotated[str, Form()] = "",
     ) -> Response:
         kit.posted_engagement(info, csrf, code, Action.MANAGE_REQUESTS)
-        try:
-            due_date = date.fromisoformat(due) if due else None
-        except ValueError:
-            raise WebError("intake.not_date", value=due) from None
+        due_date = date_of(due)
         the_request(info, code, number)
         mark_request_sent(kit.store, code, number, due=due_date, actor=info.user.email)
         return see_other(f"/engagements/{code}/requests")

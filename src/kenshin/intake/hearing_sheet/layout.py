@@ -25,7 +25,8 @@ from kenshin.intake.engagement_file import (
     Problem,
 )
 
-MAX_WORKBOOK_BYTES = 20 * 1024 * 1024
+# The one size limit of a hearing sheet, read from a file (CLI) or an upload (web).
+MAX_WORKBOOK_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 5000
 # Vocabulary name in the layout file → (enum, label key prefix).
 VOCABULARIES: dict[str, tuple[type[Any], str]] = {
@@ -144,6 +145,18 @@ def choice_labels(vocabulary: str) -> list[tuple[str, str]]:
     """(value, Japanese label) pairs of a vocabulary, in enum order."""
     enum, prefix = VOCABULARIES[vocabulary]
     return [(m.value, translate(f"{prefix}.{m.value}", "ja")) for m in enum]
+
+
+def named_choice(text: str, vocabulary: str) -> str | None:
+    """The value of the member ``text`` names (its Japanese label, its value or its English
+    label, compared folded), or None: how people's words for a choice are read everywhere."""
+    folded = fold_text(text)
+    enum, prefix = VOCABULARIES[vocabulary]
+    for member in enum:
+        names = (translate(f"{prefix}.{member.value}", lang) for lang in ("ja", "en"))
+        if folded in (fold_text(str(member.value)), *(fold_text(n) for n in names)):
+            return str(member.value)
+    return None
 
 
 def yes_no_words() -> list[str]:

@@ -13,16 +13,15 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from kenshin import domain as d
-from kenshin.i18n import translate
 from kenshin.intake.engagement_file import (
     IntakeError,
     Problem,
     to_document,
     validate_document,
 )
+from kenshin.intake.engagement_schema import KEY_PATTERN, bed_count_of, is_email
 from kenshin.intake.hearing_sheet.layout import (
     TABLE_SECTIONS,
-    VOCABULARIES,
     CellRef,
     FieldRef,
     Ref,
@@ -31,12 +30,13 @@ from kenshin.intake.hearing_sheet.layout import (
     fold_text,
     is_unknown,
     layout,
+    named_choice,
     parse_address,
     problem_at,
     yes_no_words,
 )
 
-_KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_KEY_RE = re.compile(KEY_PATTERN)
 _SPLIT_RE = re.compile(r"[,、，;；\s]+")
 
 
@@ -94,11 +94,9 @@ def _choice(row: AnsweredRow, name: str, vocabulary: str) -> str | None:
     text = row.values.get(name, "")
     if is_unknown(text):
         return None
-    folded = fold_text(text)
-    for value, label in choice_labels(vocabulary):
-        english = translate(f"{VOCABULARIES[vocabulary][1]}.{value}", "en")
-        if folded in (fold_text(label), fold_text(value), fold_text(english)):
-            return value
+    value = named_choice(text, vocabulary)
+    if value is not None:
+        return value
     allowed = "、".join(label for _, label in choice_labels(vocabulary))
     row.problem(name, "hearing.bad_choice", value=text, allowed=allowed)
     return None
@@ -255,9 +253,9 @@ class _Merger:
                 inst[name] = values[name]
         beds = values.get("bed_count", "")
         if not is_unknown(beds):
-            digits = beds.replace(",", "").removesuffix("床").strip()
-            if digits.isdigit():
-                inst["bed_count"] = int(digits)
+            count = bed_count_of(beds)
+            if count is not None:
+                inst["bed_count"] = count
             else:
                 problems.append(problem_at(refs["bed_count"], "hearing.not_integer", value=beds))
         contacts: list[dict[str, Any]] = list(inst.get("contacts", []))
@@ -279,7 +277,7 @@ class _Merger:
                     )
                 )
                 continue
-            if fields.get("email") and "@" not in fields["email"]:
+            if fields.get("email") and not is_email(fields["email"]):
                 problems.append(
                     problem_at(
                         refs[f"contact{index}.email"], "hearing.bad_email", value=fields["email"]
@@ -317,6 +315,8 @@ class _Merger:
                     column="ご担当者 氏名",
                     column_en="Contact name",
                 )
+            elif contact.get("email") and not is_email(contact["email"]):
+                row.problem("contact_email", "hearing.bad_email", value=contact["email"])
             else:
                 contacts = list(item.get("contacts", []))
                 first = contacts[0] if contacts else {}
