@@ -102,7 +102,7 @@ async def http_get(
     headers: dict[str, str] | None = None,
 ) -> tuple[int, bytes, bytes]:
     """One HTTP/1.1 GET: (status, headers, body) — over TLS when identification saw TLS."""
-    tls = target.tunnel == "ssl" or target.service in ("https", "ssl/http", "https-alt")
+    tls = target.over_tls
     lines = [
         f"GET {path} HTTP/1.1",
         f"Host: {target.address}",

@@ -24,6 +24,7 @@ from kenshin.checks._net import Connection, connect, http_get, udp_exchange
 from kenshin.checks.base import Check, CheckSettings, CheckStats, CheckTarget, Intensity
 from kenshin.checks.exposure import printable
 from kenshin.domain import Finding, Protocol
+from kenshin.domain.scan import WEB_SERVICES
 from kenshin.net import stream as net_stream
 from kenshin.net import telnet as telnet_wire
 
@@ -371,7 +372,7 @@ class HttpDefaultCredentials(Check):
 
     check_id = "account.default_credentials.http"
     intensity = Intensity.LOGIN
-    services = frozenset({"http", "https", "http-proxy", "ssl/http", "https-alt"})
+    services = WEB_SERVICES
 
     async def run(
         self, target: CheckTarget, settings: CheckSettings, stats: CheckStats

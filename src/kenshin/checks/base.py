@@ -78,11 +78,9 @@ class CheckTarget:
         return self.port.identity.version if self.port.identity else ""
 
     @property
-    def tunnel(self) -> str:
-        """``ssl`` when identification saw TLS on this port."""
-        if self.port.identity is None:
-            return ""
-        return dict(self.port.identity.extra).get("tunnel", "")
+    def over_tls(self) -> bool:
+        """Whether the port speaks TLS, as identification saw it (``ServiceIdentity.over_tls``)."""
+        return self.port.identity is not None and self.port.identity.over_tls
 
 
 @dataclass

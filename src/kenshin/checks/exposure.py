@@ -17,6 +17,7 @@ from kenshin.checks._knowledge import build_finding, load_data
 from kenshin.checks._net import udp_exchange
 from kenshin.checks.base import Check, CheckSettings, CheckStats, CheckTarget, Intensity
 from kenshin.domain import Finding, Protocol
+from kenshin.domain.scan import WEB_SERVICES
 
 
 @cache
@@ -69,7 +70,7 @@ class AdminWebExposure(Check):
 
     check_id = "exposure.admin_web"
     intensity = Intensity.PASSIVE
-    services = frozenset({"http", "https", "http-proxy", "https-alt", "ssl/http"})
+    services = WEB_SERVICES
 
     def applies_to(self, target: CheckTarget) -> bool:
         if target.service not in self.services:

@@ -9,6 +9,7 @@ from kenshin.checks._knowledge import build_finding
 from kenshin.checks._net import http_get
 from kenshin.checks.base import Check, CheckSettings, CheckStats, CheckTarget, Intensity
 from kenshin.domain import Finding
+from kenshin.domain.scan import TLS_SERVICES, WEB_SERVICES
 
 _PASSWORD_FIELD = re.compile(rb"<input[^>]+type\s*=\s*[\"']?password", re.IGNORECASE)
 _LOCATION = re.compile(rb"(?im)^Location:\s*(\S+)")
@@ -19,10 +20,10 @@ class LoginWithoutTls(Check):
 
     check_id = "configuration.http_login_without_tls"
     intensity = Intensity.PROBE
-    services = frozenset({"http", "http-proxy", "http-alt"})
+    services = WEB_SERVICES - TLS_SERVICES
 
     def applies_to(self, target: CheckTarget) -> bool:
-        return super().applies_to(target) and target.tunnel != "ssl"
+        return super().applies_to(target) and not target.over_tls
 
     async def run(
         self, target: CheckTarget, settings: CheckSettings, stats: CheckStats

@@ -44,20 +44,6 @@ _ALL_PROTOCOLS = (
     ("tls_1_3_cipher_suites", "TLS 1.3"),
 )
 _WEAK_MARKERS = ("_RC4_", "_3DES_", "_DES_", "_NULL_", "_EXPORT", "_anon_", "_MD5")
-TLS_SERVICES = frozenset(
-    {
-        "https",
-        "ssl/http",
-        "https-alt",
-        "imaps",
-        "pop3s",
-        "smtps",
-        "ldaps",
-        "ftps",
-        "ms-wbt-server/ssl",
-        "ssl",
-    }
-)
 
 
 def _scan(address: str, port: int, custom_ca: Path | None) -> AllScanCommandsAttempts | None:
@@ -153,9 +139,7 @@ class TlsConfiguration(Check):
         self.custom_ca = custom_ca
 
     def applies_to(self, target: CheckTarget) -> bool:
-        return target.protocol.value == "tcp" and (
-            target.tunnel == "ssl" or target.service in TLS_SERVICES
-        )
+        return target.protocol.value == "tcp" and target.over_tls
 
     async def run(
         self, target: CheckTarget, settings: CheckSettings, stats: CheckStats

@@ -12,6 +12,30 @@ from kenshin.domain.findings import Finding
 
 SCAN_SCHEMA = "kenshin.scan/1"
 
+WEB_SERVICES = frozenset({"http", "http-alt", "http-proxy", "https", "https-alt", "ssl/http"})
+"""nmap's names of services that speak HTTP, in the clear or inside TLS."""
+
+TLS_SERVICES = frozenset(
+    {
+        "ssl",
+        "https",
+        "https-alt",
+        "ssl/http",
+        "imaps",
+        "pop3s",
+        "smtps",
+        "ldaps",
+        "ftps",
+        "nntps",
+        "telnets",
+        "ircs-u",
+        "sips",
+        "ms-wbt-server/ssl",
+    }
+)
+"""nmap's names of services inside TLS ("ssl": TLS and nothing more told). Identification
+names what it finds inside TLS with these (``tls_services`` of identify's probes.yaml)."""
+
 
 class Protocol(StrEnum):
     TCP = "tcp"
@@ -36,6 +60,17 @@ class ServiceIdentity:
     confidence: Confidence = Confidence.HIGH
     evidence: str = ""
     extra: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def over_tls(self) -> bool:
+        """Whether the port speaks TLS: identification completed a handshake on it (it
+        records ``tls_version``), nmap said ``tunnel=ssl``, or the name is a TLS service's."""
+        extra = dict(self.extra)
+        return (
+            bool(extra.get("tls_version"))
+            or extra.get("tunnel") == "ssl"
+            or self.service in TLS_SERVICES
+        )
 
 
 @dataclass(frozen=True)

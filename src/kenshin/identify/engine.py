@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 
 from kenshin.domain.bounds import bound_identity
 from kenshin.domain.enums import Confidence
-from kenshin.domain.scan import PortResult, PortState, Protocol, ServiceIdentity
+from kenshin.domain.scan import WEB_SERVICES, PortResult, PortState, Protocol, ServiceIdentity
 from kenshin.identify import _http
 from kenshin.identify._decoders import Decoded, decode, printable
 from kenshin.identify._io import TlsFacts, open_tcp, tls_facts, udp_exchange
@@ -24,8 +24,6 @@ from kenshin.identify.rules import Knowledge, MatchRule, Probe, load_knowledge, 
 from kenshin.identify.settings import IdentifySettings
 from kenshin.net.stream import Connection
 from kenshin.scope import Gate
-
-_WEB_SERVICES = frozenset({"http", "https", "http-proxy", "https-alt", "http-alt"})
 
 
 @dataclass
@@ -187,7 +185,7 @@ async def _identity_from_hit(
         if follow_up == "vnc_security":
             extras += list(await _vnc_security(address, port, hit, settings))
 
-    if service in _WEB_SERVICES:
+    if service in WEB_SERVICES:
         first = _http.parse_response("/", hit.raw) if hit.probe.name.startswith("http") else None
         view = await _http.explore(
             address, port, settings, knowledge, use_tls=use_tls, first=first, tls=hit.tls
