@@ -23,7 +23,7 @@ if not hasattr(kenshin.lab, "Lab"):  # the lab core is merged separately from th
 pytestmark = [pytest.mark.lab, pytest.mark.slow, pytest.mark.timeout(600)]
 
 # What the ground truth may name differently from nmap's -sV vocabulary, both right.
-SERVICE_ALIASES = {"memcached": "memcache", "mdns": "zeroconf", "ssl/http": "https"}
+SERVICE_ALIASES = {"memcached": "memcache", "ssl/http": "https"}
 
 # Services whose product/version the wire does not show to a prober without their
 # secret (a random SNMP community, a refusing DNS server): named by port and behaviour

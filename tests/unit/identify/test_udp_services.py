@@ -4,13 +4,16 @@ garbage that must not be taken for them."""
 from __future__ import annotations
 
 import asyncio
+import struct
 from collections.abc import Callable
 
 import pytest
 
+from kenshin.checks import CheckTarget
+from kenshin.checks.exposure import ServiceExposure
 from kenshin.domain.enums import Confidence
-from kenshin.domain.scan import ServiceIdentity
-from kenshin.identify import identify_port
+from kenshin.domain.scan import PortResult, PortState, Protocol, ServiceIdentity
+from kenshin.identify import identify_port, load_knowledge
 
 from . import servers as s
 from .conftest import FAST, open_udp, udp_server
@@ -367,3 +370,22 @@ def test_snmp_version_of_another_vendor_is_not_taken_for_panos() -> None:
     ident = _snmp("FortiGate-60F v7.0.11,build0489,230321 (GA)", _FORTINET_OID, pan="10.2.9")
     assert ident.product == "Fortinet FortiGate-60F"
     assert "paloalto" not in " ".join(ident.cpe)
+
+
+def _mdns_answer(query: bytes) -> bytes | None:
+    """A DNS-SD answer to the services meta-query: one PTR (RFC 6763 §9)."""
+    if b"\x09_services\x07_dns-sd" not in query:
+        return None
+    rdata = b"\x04_ipp\x04_tcp\x05local\x00"
+    answer = b"\xc0\x0c" + struct.pack(">HHIH", 12, 1, 120, len(rdata)) + rdata
+    return query[:2] + struct.pack(">HHHHH", 0x8400, 1, 1, 0, 0) + query[12:] + answer
+
+
+def test_mdns_is_named_as_the_port_table_and_the_exposure_check_name_it() -> None:
+    """The rule said 'zeroconf' while the port table and exposure.yaml say 'mdns': an mDNS
+    responder that answered from the internet raised no exposure finding."""
+    ident = run(_mdns_answer)
+    assert ident.service == "mdns"
+    assert load_knowledge().port_names[("udp", 5353)] == ident.service
+    mdns = PortResult(Protocol.UDP, 5353, PortState.OPEN, "udp-response", ident)
+    assert ServiceExposure().applies_to(CheckTarget("127.0.0.1", mdns))
