@@ -172,9 +172,6 @@ class UnauthenticatedService(Check):
     services = frozenset(
         {"redis", "memcache", "memcached", "mongodb", "elasticsearch", "docker", "vnc"}
     )
-    ports = frozenset(
-        {("tcp", 6379), ("tcp", 11211), ("tcp", 27017), ("tcp", 9200), ("tcp", 2375), ("tcp", 5900)}
-    )
     _by_port: ClassVar[dict[int, str]] = {
         6379: "redis",
         11211: "memcache",
@@ -183,6 +180,7 @@ class UnauthenticatedService(Check):
         2375: "docker",
         5900: "vnc",
     }
+    ports = frozenset(("tcp", port) for port in _by_port)
 
     def applies_to(self, target: CheckTarget) -> bool:
         if target.protocol is not Protocol.TCP:

@@ -11,6 +11,7 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, rsa
@@ -27,7 +28,7 @@ from sslyze.scanner.scan_command_attempt import ScanCommandAttemptStatusEnum
 from sslyze.scanner.scanner import Scanner
 from sslyze.server_setting import ServerNetworkLocation
 
-from kenshin.checks._knowledge import build_finding
+from kenshin.checks._knowledge import build_finding, load_data
 from kenshin.checks.base import Check, CheckSettings, CheckStats, CheckTarget, Intensity
 from kenshin.domain import Confidence, Finding, Severity
 from kenshin.i18n import translate
@@ -43,7 +44,12 @@ _ALL_PROTOCOLS = (
     ("tls_1_2_cipher_suites", "TLS 1.2"),
     ("tls_1_3_cipher_suites", "TLS 1.3"),
 )
-_WEAK_MARKERS = ("_RC4_", "_3DES_", "_DES_", "_NULL_", "_EXPORT", "_anon_", "_MD5")
+
+
+@cache
+def weak_cipher_markers() -> tuple[str, ...]:
+    """Parts of a suite's name that make it weak (``data/checks/tls_ciphers.yaml``)."""
+    return tuple(str(m) for m in load_data("tls_ciphers.yaml")["weak_cipher_markers"])
 
 
 def _scan(address: str, port: int, custom_ca: Path | None) -> AllScanCommandsAttempts | None:
@@ -169,7 +175,7 @@ class TlsConfiguration(Check):
                 suite
                 for name, _ in _ALL_PROTOCOLS
                 for suite in _accepted(result, name)
-                if any(marker in suite for marker in _WEAK_MARKERS)
+                if any(marker in suite for marker in weak_cipher_markers())
             }
         )
         if weak:

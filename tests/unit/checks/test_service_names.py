@@ -1,4 +1,5 @@
-"""One vocabulary of service names between identification and the checks.
+"""One vocabulary of service names between identification and the checks, and the
+checks' lists read from the knowledge data rather than restated in code.
 
 Which names are web services, which run inside TLS and what a VPN appliance is expected to
 offer were written in several checks in different words; these tests hold them to the
@@ -18,7 +19,7 @@ from kenshin.checks.accounts import HttpDefaultCredentials
 from kenshin.checks.backdoor import UnexpectedServiceOnVpn
 from kenshin.checks.exposure import AdminWebExposure
 from kenshin.checks.http import LoginWithoutTls
-from kenshin.checks.tls import TlsConfiguration
+from kenshin.checks.tls import TlsConfiguration, weak_cipher_markers
 from kenshin.domain import Protocol
 from kenshin.domain.scan import TLS_SERVICES, WEB_SERVICES
 from kenshin.identify import load_knowledge
@@ -103,3 +104,11 @@ def test_vpn_appliance_services_named_as_identification_names_them(
 
 def test_nat_t_is_named_nat_t_ike_by_identification() -> None:
     assert load_knowledge().port_names[("udp", 4500)] == "nat-t-ike"
+
+
+def test_weak_tls_suites_come_from_the_knowledge_data() -> None:
+    """The weak-suite markers were a list in tls.py while SSH's weak algorithms were data."""
+    markers = weak_cipher_markers()
+    assert set(markers) == {"_RC4_", "_3DES_", "_DES_", "_NULL_", "_EXPORT", "_anon_", "_MD5"}
+    assert any(m in "TLS_RSA_WITH_3DES_EDE_CBC_SHA" for m in markers)
+    assert not any(m in "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256" for m in markers)
