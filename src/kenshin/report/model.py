@@ -43,11 +43,16 @@ class FirmwareRow:
 
 
 class TerminalVerdict(NamedTuple):
-    """One check on one terminal: ``(status, summary_ja, summary_en)``."""
+    """One check on one terminal: ``(status, summary_ja, summary_en, checklist)``.
+
+    ``checklist`` names the checklist topics the check bears on (``patches``,
+    ``external_media``, ...: the terminals room's ``data/checks.yaml``).
+    """
 
     status: VerdictStatus
     summary_ja: str
     summary_en: str = ""
+    checklist: tuple[str, ...] = ()
 
     def summary(self, lang: str) -> str:
         return in_language(lang, self.summary_ja, self.summary_en)
