@@ -278,3 +278,12 @@ def test_the_terminal_rooms_own_verdicts_reach_the_checklist(demo_engagement: En
     blocked = replace(report, terminals=(rows["EHR-GAIRAI-01"], rows["LAB-LIS-01"]))
     usb = next(r for r in assess(blocked)[1] if r.item.id == "2-9")
     assert usb.status is ChecklistStatus.MET
+
+
+def test_every_terminal_topic_is_one_a_terminal_check_names() -> None:
+    from kenshin.terminals.knowledge import checkbook
+
+    named = {topic for spec in checkbook().checks.values() for topic in spec.checklist}
+    listed = {topic for item in load_checklist().items for topic in item.terminal_topics}
+    assert listed
+    assert listed <= named
