@@ -267,11 +267,10 @@ def _verdict_columns(lang: str) -> list[Column]:
 def _verdict_rows(assessment: TerminalAssessment, lang: str) -> list[list[Cell]]:
     rows: list[list[Cell]] = []
     for verdict in assessment.verdicts:
-        short = verdict.check_id.removeprefix("terminal.")
         status = translate(f"terminals.status.{verdict.status}", lang)
         rows.append(
             [
-                translate(f"terminals.title.{short}", lang),
+                verdict.title(lang),
                 Text(status, style=_STATUS_STYLE[verdict.status]),
                 Text(verdict.summary(lang)),
             ]
