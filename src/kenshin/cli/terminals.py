@@ -30,7 +30,6 @@ from kenshin.i18n import translate
 from kenshin.store import EngagementRepository, now_utc
 from kenshin.terminals import (
     MAX_FILE_BYTES,
-    STATUSES,
     TerminalAssessment,
     TerminalError,
     assessment_to_json,
@@ -143,7 +142,7 @@ def import_files(
         print_json([assessment_to_json(a) for a in assessments])
         return
     for assessment in assessments:
-        counts = {s: sum(1 for v in assessment.verdicts if v.status == s) for s in STATUSES}
+        counts = assessment.counts
         say(
             "terminals.cli.imported",
             key=assessment.terminal_key,
@@ -188,7 +187,7 @@ def parse_files(
         )
         return
     for group, assessment in results:
-        counts = {s: sum(1 for v in assessment.verdicts if v.status == s) for s in STATUSES}
+        counts = assessment.counts
         say(
             "terminals.cli.parsed",
             paths=", ".join(group.paths),

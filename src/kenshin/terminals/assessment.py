@@ -53,6 +53,11 @@ class TerminalAssessment:
         raise KeyError(check_id)
 
     @property
+    def counts(self) -> dict[str, int]:
+        """How many verdicts have each status (every status named, zero or not)."""
+        return {s: sum(1 for v in self.verdicts if v.status == s) for s in STATUSES}
+
+    @property
     def worst(self) -> VerdictStatus:
         if not self.verdicts:
             return VerdictStatus.UNKNOWN
