@@ -275,9 +275,24 @@ def test_the_terminal_rooms_own_verdicts_reach_the_checklist(demo_engagement: En
     usb = next(r for r in assess(report)[1] if r.item.id == "2-9")
     assert usb.status is ChecklistStatus.NOT_MET  # RAD-PACS-01 leaves USB storage open
     assert rows["RAD-PACS-01"].terminal.key in usb.params["where"]  # type: ignore[union-attr]
-    blocked = replace(report, terminals=(rows["EHR-GAIRAI-01"], rows["LAB-LIS-01"]))
+    chosen = (rows["EHR-GAIRAI-01"], rows["LAB-LIS-01"])
+    two = replace(demo_engagement, terminals=tuple(row.terminal for row in chosen))
+    blocked = replace(report, engagement=two, terminals=chosen)
     usb = next(r for r in assess(blocked)[1] if r.item.id == "2-9")
     assert usb.status is ChecklistStatus.MET
+
+
+def test_terminals_not_yet_surveyed_leave_the_item_open(demo_engagement: Engagement) -> None:
+    """Two of five chosen terminals surveyed, both clean: "partial" in the summary, so the
+    checklist cannot call the item met either."""
+    report = demo_report_input(demo_engagement)
+    assert report.terminals is not None
+    clean = tuple(row for row in report.terminals if row.terminal.key in ("T-01", "T-04"))
+    partial = replace(report, findings=(), terminals=clean)
+    assert partial.terminals_left == ("T-02", "T-03", "T-05")
+    usb = next(r for r in assess(partial)[1] if r.item.id == "2-9")
+    assert usb.status is ChecklistStatus.NOT_DETERMINABLE
+    assert usb.params == {"sources": "terminals"}
 
 
 def test_every_terminal_topic_is_one_a_terminal_check_names() -> None:

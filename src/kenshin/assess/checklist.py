@@ -19,8 +19,8 @@ edition and date). This module reads them and weighs the survey's evidence:
   row, or a bad/warning terminal verdict on one of the listed checklist topics (each
   terminal check names its topics in the terminals room's ``data/checks.yaml``) → not
   met; otherwise, when every kind of evidence the item names was actually gathered
-  (remote diagnosis ran, every firmware row checked, terminal verdicts known) → met; else
-  not determinable, saying which evidence is missing.
+  (remote diagnosis ran, every firmware row checked, every chosen terminal surveyed and
+  its verdicts known) → met; else not determinable, saying which evidence is missing.
 - ``outside``: this survey does not look at it → not determinable.
 """
 
@@ -97,6 +97,7 @@ class SurveyEvidence:
     open_services: Sequence[tuple[str, str]] = ()
     # (terminal, checklist topic, status): a verdict once per topic its check bears on
     terminal_verdicts: Sequence[tuple[str, str, str]] | None = None
+    terminals_left: Sequence[str] = ()  # chosen terminals with no result: evidence incomplete
 
 
 _BASES = {"ledger", "remote_maintenance", "remote_access", "evidence", "outside"}
@@ -307,7 +308,11 @@ def _by_evidence(
     if item.terminal_topics and evidence.terminal_verdicts is not None:
         relevant = [v for v in evidence.terminal_verdicts if v[1] in item.terminal_topics]
         terminal_bad = sorted({t for t, _, s in relevant if s in ("bad", "warning")})
-        terminal_checked = bool(relevant) and all(s != "unknown" for _, _, s in relevant)
+        terminal_checked = (
+            bool(relevant)
+            and all(s != "unknown" for _, _, s in relevant)
+            and not evidence.terminals_left
+        )
     if hits or firmware_bad or terminal_bad:
         where = [*firmware_bad, *terminal_bad]
         return ChecklistResult(

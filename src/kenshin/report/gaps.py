@@ -57,6 +57,7 @@ def _survey_evidence(report: ReportInput) -> SurveyEvidence:
             if report.terminals is not None
             else None
         ),
+        terminals_left=report.terminals_left,
     )
 
 

@@ -141,3 +141,9 @@ class ReportInput:
 
     def diagram(self, lang: str) -> str | None:
         return self.diagrams.get(lang) or self.diagrams.get("ja") or None
+
+    @property
+    def terminals_left(self) -> tuple[str, ...]:
+        """The engagement's terminals the survey has no result for (every one before any)."""
+        audited = {row.terminal.key for row in self.terminals or ()}
+        return tuple(t.key for t in self.engagement.terminals if t.key not in audited)
