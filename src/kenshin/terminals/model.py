@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TypeVar
+
+_V = TypeVar("_V")
 
 
 @dataclass(frozen=True)
@@ -205,12 +208,27 @@ class AccountsInfo:
     administrators: tuple[AdminMember, ...] | None
 
 
+def policy_or_local(policy: _V | None, local: _V | None) -> _V | None:
+    """A Group Policy value, when set, wins over the local setting (as Windows applies it)."""
+    return policy if policy is not None else local
+
+
 @dataclass(frozen=True)
 class RdpInfo:
     deny_connections: int | None = None
     user_authentication: int | None = None
     policy_deny_connections: int | None = None
     policy_user_authentication: int | None = None
+
+    @property
+    def effective_deny(self) -> int | None:
+        """fDenyTSConnections in force."""
+        return policy_or_local(self.policy_deny_connections, self.deny_connections)
+
+    @property
+    def effective_nla(self) -> int | None:
+        """UserAuthentication (network level authentication) in force."""
+        return policy_or_local(self.policy_user_authentication, self.user_authentication)
 
 
 @dataclass(frozen=True)
@@ -225,6 +243,11 @@ class FirewallProfile:
     name: str
     enabled: bool | None
     policy_enabled: bool | None = None
+
+    @property
+    def effective(self) -> bool | None:
+        """Whether the profile is on, as in force."""
+        return policy_or_local(self.policy_enabled, self.enabled)
 
 
 @dataclass(frozen=True)
