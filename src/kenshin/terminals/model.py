@@ -143,6 +143,11 @@ class PolicyPair:
     deny_read: int | None = None
     deny_write: int | None = None
 
+    @property
+    def denies_both(self) -> bool:
+        """Read and write both denied: the device class is blocked."""
+        return self.deny_read == 1 and self.deny_write == 1
+
 
 @dataclass(frozen=True)
 class RemovablePolicy:

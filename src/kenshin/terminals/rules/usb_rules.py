@@ -68,7 +68,7 @@ def _rw_blocks(policy: RemovablePolicy, scope: str) -> list[str]:
     reasons = []
     if policy.deny_all == 1:
         reasons.append(f"{scope} Deny_All=1")
-    if policy.disk.deny_read == 1 and policy.disk.deny_write == 1:
+    if policy.disk.denies_both:
         reasons.append(f"{scope} removable disks Deny_Read=1, Deny_Write=1")
     return reasons
 
@@ -166,7 +166,7 @@ def wpd_rule(collected: CollectedTerminal, today: date) -> Outcome:
         f"machine Deny_All={machine.deny_all}; WPD Deny_Read={machine.wpd.deny_read} "
         f"Deny_Write={machine.wpd.deny_write}"
     )
-    if machine.deny_all == 1 or (machine.wpd.deny_read == 1 and machine.wpd.deny_write == 1):
+    if machine.deny_all == 1 or machine.wpd.denies_both:
         return outcome(WPD, VerdictStatus.OK, "blocked", evidence)
     if machine.wpd.deny_read == 1 or machine.wpd.deny_write == 1:
         return outcome(WPD, VerdictStatus.WARNING, "partial", evidence)
