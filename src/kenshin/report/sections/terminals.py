@@ -134,7 +134,7 @@ def _issues(context: ViewContext, rows: tuple[AuditedTerminal, ...]) -> tuple[Te
             for check in _checks((row,))
             if (verdict := row.verdicts[check]).status in (VerdictStatus.BAD, VerdictStatus.WARNING)
         ]
-        lines.sort(key=lambda line: line.status != VerdictStatus.BAD.value)
+        lines.sort(key=lambda line: VerdictStatus(line.status).rank)  # worst first
         if lines:
             issues.append(
                 TerminalIssue(
