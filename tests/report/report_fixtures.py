@@ -376,6 +376,16 @@ def firmware_rows(engagement: Engagement) -> tuple[FirmwareRow, ...]:
     )
 
 
+# the checklist topics (terminals/data/checks.yaml) of the fixture's check ids
+FIXTURE_TOPICS = {
+    "os_support": ("patches",),
+    "patches": ("patches",),
+    "antivirus": ("antivirus",),
+    "usb": ("external_media",),
+    "accounts": ("accounts",),
+}
+
+
 def terminal_rows(engagement: Engagement) -> tuple[AuditedTerminal, ...]:
     terminal = {t.key: t for t in engagement.terminals}
     ok = VerdictStatus.OK
@@ -384,65 +394,83 @@ def terminal_rows(engagement: Engagement) -> tuple[AuditedTerminal, ...]:
     def v(status: VerdictStatus, ja: str, en: str) -> TerminalVerdict:
         return TerminalVerdict(status, ja, en)
 
+    def topics(verdicts: dict[str, TerminalVerdict]) -> dict[str, TerminalVerdict]:
+        """Each fixture check with the checklist topics a real check of its kind names."""
+        return {k: x._replace(checklist=FIXTURE_TOPICS[k]) for k, x in verdicts.items()}
+
     return (
         AuditedTerminal(
             terminal["T-01"],
             win11,
-            {
-                "os_support": v(ok, "サポート中", "supported"),
-                "patches": v(ok, "2026-11 累積更新適用済み", "2026-11 cumulative update"),
-                "antivirus": v(ok, "Defender 定義 1日前", "Defender, 1 day old"),
-                "usb": v(ok, "拒否（GPO）", "denied (GPO)"),
-                "accounts": v(ok, "不要なアカウントなし", "none unused"),
-            },
+            topics(
+                {
+                    "os_support": v(ok, "サポート中", "supported"),
+                    "patches": v(ok, "2026-11 累積更新適用済み", "2026-11 cumulative update"),
+                    "antivirus": v(ok, "Defender 定義 1日前", "Defender, 1 day old"),
+                    "usb": v(ok, "拒否（GPO）", "denied (GPO)"),
+                    "accounts": v(ok, "不要なアカウントなし", "none unused"),
+                }
+            ),
         ),
         AuditedTerminal(
             terminal["T-02"],
             win11,
-            {
-                "os_support": v(ok, "サポート中", "supported"),
-                "patches": v(ok, "2026-11 累積更新適用済み", "2026-11 cumulative update"),
-                "antivirus": v(ok, "Defender 定義 1日前", "Defender, 1 day old"),
-                "usb": v(VerdictStatus.BAD, "制限なし", "not restricted"),
-                "accounts": v(ok, "不要なアカウントなし", "none unused"),
-            },
+            topics(
+                {
+                    "os_support": v(ok, "サポート中", "supported"),
+                    "patches": v(ok, "2026-11 累積更新適用済み", "2026-11 cumulative update"),
+                    "antivirus": v(ok, "Defender 定義 1日前", "Defender, 1 day old"),
+                    "usb": v(VerdictStatus.BAD, "制限なし", "not restricted"),
+                    "accounts": v(ok, "不要なアカウントなし", "none unused"),
+                }
+            ),
         ),
         AuditedTerminal(
             terminal["T-03"],
             "Windows 7 Professional SP1 (6.1.7601)",
-            {
-                "os_support": v(VerdictStatus.BAD, "サポート終了（2020-01）", "ended 2020-01"),
-                "patches": v(VerdictStatus.BAD, "2019-12 以降の更新なし", "nothing since 2019-12"),
-                "antivirus": v(
-                    VerdictStatus.WARNING,
-                    "ベンダ指定製品、定義 6日前",
-                    "vendor product, 6 days old",
-                ),
-                "usb": v(VerdictStatus.BAD, "制限なし", "not restricted"),
-                "accounts": v(ok, "不要なアカウントなし", "none unused"),
-            },
+            topics(
+                {
+                    "os_support": v(VerdictStatus.BAD, "サポート終了（2020-01）", "ended 2020-01"),
+                    "patches": v(
+                        VerdictStatus.BAD, "2019-12 以降の更新なし", "nothing since 2019-12"
+                    ),
+                    "antivirus": v(
+                        VerdictStatus.WARNING,
+                        "ベンダ指定製品、定義 6日前",
+                        "vendor product, 6 days old",
+                    ),
+                    "usb": v(VerdictStatus.BAD, "制限なし", "not restricted"),
+                    "accounts": v(ok, "不要なアカウントなし", "none unused"),
+                }
+            ),
         ),
         AuditedTerminal(
             terminal["T-04"],
             "Windows 10 IoT Enterprise LTSC 2021 (19044.5131)",
-            {
-                "os_support": v(ok, "サポート中（2032-01まで）", "supported to 2032-01"),
-                "patches": v(ok, "2026-11 適用済み", "2026-11 applied"),
-                "antivirus": v(VerdictStatus.WARNING, "定義 45日前", "45 days old"),
-                "usb": v(ok, "拒否（GPO）", "denied (GPO)"),
-                "accounts": v(ok, "不要なアカウントなし", "none unused"),
-            },
+            topics(
+                {
+                    "os_support": v(ok, "サポート中（2032-01まで）", "supported to 2032-01"),
+                    "patches": v(ok, "2026-11 適用済み", "2026-11 applied"),
+                    "antivirus": v(VerdictStatus.WARNING, "定義 45日前", "45 days old"),
+                    "usb": v(ok, "拒否（GPO）", "denied (GPO)"),
+                    "accounts": v(ok, "不要なアカウントなし", "none unused"),
+                }
+            ),
         ),
         AuditedTerminal(
             terminal["T-05"],
             win11,
-            {
-                "os_support": v(ok, "サポート中", "supported"),
-                "patches": v(ok, "2026-11 適用済み", "2026-11 applied"),
-                "antivirus": v(ok, "定義 1日前", "1 day old"),
-                "usb": v(ok, "読み取りのみ許可", "read-only"),
-                "accounts": v(VerdictStatus.WARNING, "未使用アカウント 2件", "2 unused accounts"),
-            },
+            topics(
+                {
+                    "os_support": v(ok, "サポート中", "supported"),
+                    "patches": v(ok, "2026-11 適用済み", "2026-11 applied"),
+                    "antivirus": v(ok, "定義 1日前", "1 day old"),
+                    "usb": v(ok, "読み取りのみ許可", "read-only"),
+                    "accounts": v(
+                        VerdictStatus.WARNING, "未使用アカウント 2件", "2 unused accounts"
+                    ),
+                }
+            ),
         ),
     )
 

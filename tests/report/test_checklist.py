@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
+
+from report_fixtures import demo_report_input
 
 from kenshin.assess import (
     ChecklistStatus,
@@ -21,6 +24,9 @@ from kenshin.domain import (
     Severity,
     VersionSource,
 )
+from kenshin.report.gaps import assess
+from kenshin.report.sources import _terminal_row
+from kenshin.terminals import demo_terminal_files, evaluate, parse_collector_file
 
 
 def _status(results: tuple, item_id: str) -> ChecklistStatus:  # type: ignore[type-arg]
@@ -109,9 +115,10 @@ def test_remote_maintenance_not_determinable_without_such_lines(
 
 
 def test_usb_from_terminal_verdicts(demo_engagement: Engagement) -> None:
-    bad = SurveyEvidence(terminal_verdicts=[("T-01", "usb", "ok"), ("T-02", "usb", "bad")])
-    good = SurveyEvidence(terminal_verdicts=[("T-01", "usb", "ok"), ("T-02", "usb", "ok")])
-    unknown = SurveyEvidence(terminal_verdicts=[("T-01", "usb", "unknown")])
+    usb = "external_media"  # the checklist topic of the terminal USB checks
+    bad = SurveyEvidence(terminal_verdicts=[("T-01", usb, "ok"), ("T-02", usb, "bad")])
+    good = SurveyEvidence(terminal_verdicts=[("T-01", usb, "ok"), ("T-02", usb, "ok")])
+    unknown = SurveyEvidence(terminal_verdicts=[("T-01", usb, "unknown")])
     assert _status(evaluate_checklist(demo_engagement, (), bad), "2-9") is ChecklistStatus.NOT_MET
     assert _status(evaluate_checklist(demo_engagement, (), good), "2-9") is ChecklistStatus.MET
     assert (
@@ -143,7 +150,7 @@ def test_patches_need_every_kind_of_evidence_to_be_met(demo_engagement: Engageme
     complete = SurveyEvidence(
         remote_done=True,
         firmware=[("DEV-01", "not_affected")],
-        terminal_verdicts=[("T-01", "os_support", "ok"), ("T-01", "patches", "ok")],
+        terminal_verdicts=[("T-01", "patches", "ok"), ("T-01", "antivirus", "ok")],
     )
     partial = replace(complete, terminal_verdicts=None)
     affected = replace(complete, firmware=[("DEV-01", "affected")])
@@ -252,3 +259,46 @@ def test_remote_access_mfa_quiet_for_other_services(demo_engagement: Engagement)
     assert result.reason == "assess.checklist.remote_access_none"
     not_run = evaluate_checklist(demo_engagement, (), SurveyEvidence())
     assert next(r for r in not_run if r.item.id == "2-10").reason == "assess.checklist.no_evidence"
+
+
+def test_the_terminal_rooms_own_verdicts_reach_the_checklist(demo_engagement: Engagement) -> None:
+    """Real terminal checks (``terminal.usb.mass_storage``, ...) count for the items their
+    checklist topics name; the item list once named ids no real check has ("usb")."""
+    rows = {}
+    for _, data in demo_terminal_files():
+        collected = parse_collector_file(data)
+        terminal = next(t for t in demo_engagement.terminals if collected.known_as(t.hostname))
+        assessment = evaluate(collected, date(2026, 12, 7), terminal_key=terminal.key)
+        rows[terminal.hostname] = _terminal_row(demo_engagement, assessment)
+    report = demo_report_input(demo_engagement)
+    report = replace(report, findings=(), terminals=tuple(rows.values()))
+    usb = next(r for r in assess(report)[1] if r.item.id == "2-9")
+    assert usb.status is ChecklistStatus.NOT_MET  # RAD-PACS-01 leaves USB storage open
+    assert rows["RAD-PACS-01"].terminal.key in usb.params["where"]  # type: ignore[union-attr]
+    chosen = (rows["EHR-GAIRAI-01"], rows["LAB-LIS-01"])
+    two = replace(demo_engagement, terminals=tuple(row.terminal for row in chosen))
+    blocked = replace(report, engagement=two, terminals=chosen)
+    usb = next(r for r in assess(blocked)[1] if r.item.id == "2-9")
+    assert usb.status is ChecklistStatus.MET
+
+
+def test_terminals_not_yet_surveyed_leave_the_item_open(demo_engagement: Engagement) -> None:
+    """Two of five chosen terminals surveyed, both clean: "partial" in the summary, so the
+    checklist cannot call the item met either."""
+    report = demo_report_input(demo_engagement)
+    assert report.terminals is not None
+    clean = tuple(row for row in report.terminals if row.terminal.key in ("T-01", "T-04"))
+    partial = replace(report, findings=(), terminals=clean)
+    assert partial.terminals_left == ("T-02", "T-03", "T-05")
+    usb = next(r for r in assess(partial)[1] if r.item.id == "2-9")
+    assert usb.status is ChecklistStatus.NOT_DETERMINABLE
+    assert usb.params == {"sources": "terminals"}
+
+
+def test_every_terminal_topic_is_one_a_terminal_check_names() -> None:
+    from kenshin.terminals.knowledge import checkbook
+
+    named = {topic for spec in checkbook().checks.values() for topic in spec.checklist}
+    listed = {topic for item in load_checklist().items for topic in item.terminal_topics}
+    assert listed
+    assert listed <= named

@@ -530,6 +530,9 @@ def test_terminals_pick_collector_and_upload_verdicts(world: World) -> None:
     assert all(s["verdicts"] for s in stored)
     page = client.get("/engagements/demo-2026/terminals")
     assert "verdict-" in page.text
+    # each check by the name and status words the CLI and the report use, not its id
+    assert "USB ストレージの閉塞" in page.text
+    assert ">terminal.usb.mass_storage<" not in page.text
     added = client.post(
         "/engagements/demo-2026/terminals",
         data={"csrf": csrf, "hostname": "bad host name!", "role": "other"},

@@ -16,10 +16,11 @@ edition and date). This module reads them and weighs the survey's evidence:
   holder, its devices and their versions confirmed → met; a device on such a line whose
   version the vendor has not given → not met; no such line reported → not determinable.
 - ``evidence``: an open finding of the listed checks/categories, an affected firmware
-  row, or a bad/warning terminal verdict of the listed checks → not met; otherwise, when
-  every kind of evidence the item names was actually gathered (remote diagnosis ran,
-  every firmware row checked, terminal verdicts known) → met; else not determinable,
-  saying which evidence is missing.
+  row, or a bad/warning terminal verdict on one of the listed checklist topics (each
+  terminal check names its topics in the terminals room's ``data/checks.yaml``) → not
+  met; otherwise, when every kind of evidence the item names was actually gathered
+  (remote diagnosis ran, every firmware row checked, every chosen terminal surveyed and
+  its verdicts known) → met; else not determinable, saying which evidence is missing.
 - ``outside``: this survey does not look at it → not determinable.
 """
 
@@ -57,7 +58,7 @@ class ChecklistItem:
     finding_categories: tuple[str, ...] = ()
     finding_exclude: tuple[str, ...] = ()
     firmware: bool = False
-    terminal_checks: tuple[str, ...] = ()
+    terminal_topics: tuple[str, ...] = ()
     scan: bool = False
     vpn_products: tuple[str, ...] = ()  # lower-case markers of VPN login pages (remote_access)
 
@@ -94,7 +95,9 @@ class SurveyEvidence:
     firmware: Sequence[tuple[str, str]] | None = None  # (device_key, status)
     # ("address:port/protocol", "service product") of every open port the diagnosis saw
     open_services: Sequence[tuple[str, str]] = ()
-    terminal_verdicts: Sequence[tuple[str, str, str]] | None = None  # (terminal, check, status)
+    # (terminal, checklist topic, status): a verdict once per topic its check bears on
+    terminal_verdicts: Sequence[tuple[str, str, str]] | None = None
+    terminals_left: Sequence[str] = ()  # chosen terminals with no result: evidence incomplete
 
 
 _BASES = {"ledger", "remote_maintenance", "remote_access", "evidence", "outside"}
@@ -124,7 +127,7 @@ def load_checklist() -> Checklist:
                 finding_categories=tuple(findings.get("categories") or ()),
                 finding_exclude=tuple(findings.get("exclude") or ()),
                 firmware=bool(raw.get("firmware", False)),
-                terminal_checks=tuple(raw.get("terminals") or ()),
+                terminal_topics=tuple(raw.get("terminals") or ()),
                 scan=bool(raw.get("scan", False)),
                 vpn_products=tuple(str(m).lower() for m in raw.get("vpn_products") or ()),
             )
@@ -150,10 +153,6 @@ def _matches(item: ChecklistItem, finding: AssessedFinding) -> bool:
     return any(
         check.startswith(prefix) for check in finding.check_ids for prefix in item.finding_prefixes
     )
-
-
-def _terminal_match(item: ChecklistItem, check_id: str) -> bool:
-    return any(check_id.startswith(prefix) for prefix in item.terminal_checks)
 
 
 def _ledger(engagement: Engagement) -> tuple[str, dict[str, str]]:
@@ -306,10 +305,14 @@ def _by_evidence(
         )
     terminal_bad: list[str] = []
     terminal_checked = False
-    if item.terminal_checks and evidence.terminal_verdicts is not None:
-        relevant = [v for v in evidence.terminal_verdicts if _terminal_match(item, v[1])]
+    if item.terminal_topics and evidence.terminal_verdicts is not None:
+        relevant = [v for v in evidence.terminal_verdicts if v[1] in item.terminal_topics]
         terminal_bad = sorted({t for t, _, s in relevant if s in ("bad", "warning")})
-        terminal_checked = bool(relevant) and all(s != "unknown" for _, _, s in relevant)
+        terminal_checked = (
+            bool(relevant)
+            and all(s != "unknown" for _, _, s in relevant)
+            and not evidence.terminals_left
+        )
     if hits or firmware_bad or terminal_bad:
         where = [*firmware_bad, *terminal_bad]
         return ChecklistResult(
@@ -324,7 +327,7 @@ def _by_evidence(
         needed.append("remote")
     if item.firmware:
         needed.append("firmware")
-    if item.terminal_checks:
+    if item.terminal_topics:
         needed.append("terminals")
     gathered = {
         "remote": item.scan and evidence.remote_done,

@@ -30,7 +30,6 @@ from kenshin.i18n import translate
 from kenshin.store import EngagementRepository, now_utc
 from kenshin.terminals import (
     MAX_FILE_BYTES,
-    STATUSES,
     TerminalAssessment,
     TerminalError,
     assessment_to_json,
@@ -143,7 +142,7 @@ def import_files(
         print_json([assessment_to_json(a) for a in assessments])
         return
     for assessment in assessments:
-        counts = {s: sum(1 for v in assessment.verdicts if v.status == s) for s in STATUSES}
+        counts = assessment.counts
         say(
             "terminals.cli.imported",
             key=assessment.terminal_key,
@@ -188,7 +187,7 @@ def parse_files(
         )
         return
     for group, assessment in results:
-        counts = {s: sum(1 for v in assessment.verdicts if v.status == s) for s in STATUSES}
+        counts = assessment.counts
         say(
             "terminals.cli.parsed",
             paths=", ".join(group.paths),
@@ -267,11 +266,10 @@ def _verdict_columns(lang: str) -> list[Column]:
 def _verdict_rows(assessment: TerminalAssessment, lang: str) -> list[list[Cell]]:
     rows: list[list[Cell]] = []
     for verdict in assessment.verdicts:
-        short = verdict.check_id.removeprefix("terminal.")
         status = translate(f"terminals.status.{verdict.status}", lang)
         rows.append(
             [
-                translate(f"terminals.title.{short}", lang),
+                verdict.title(lang),
                 Text(status, style=_STATUS_STYLE[verdict.status]),
                 Text(verdict.summary(lang)),
             ]

@@ -49,13 +49,15 @@ def _survey_evidence(report: ReportInput) -> SurveyEvidence:
         ),
         terminal_verdicts=(
             [
-                (row.terminal.key, check, verdict.status.value)
+                (row.terminal.key, topic, verdict.status.value)
                 for row in report.terminals
-                for check, verdict in row.verdicts.items()
+                for verdict in row.verdicts.values()
+                for topic in verdict.checklist
             ]
             if report.terminals is not None
             else None
         ),
+        terminals_left=report.terminals_left,
     )
 
 

@@ -43,11 +43,16 @@ class FirmwareRow:
 
 
 class TerminalVerdict(NamedTuple):
-    """One check on one terminal: ``(status, summary_ja, summary_en)``."""
+    """One check on one terminal: ``(status, summary_ja, summary_en, checklist)``.
+
+    ``checklist`` names the checklist topics the check bears on (``patches``,
+    ``external_media``, ...: the terminals room's ``data/checks.yaml``).
+    """
 
     status: VerdictStatus
     summary_ja: str
     summary_en: str = ""
+    checklist: tuple[str, ...] = ()
 
     def summary(self, lang: str) -> str:
         return in_language(lang, self.summary_ja, self.summary_en)
@@ -136,3 +141,9 @@ class ReportInput:
 
     def diagram(self, lang: str) -> str | None:
         return self.diagrams.get(lang) or self.diagrams.get("ja") or None
+
+    @property
+    def terminals_left(self) -> tuple[str, ...]:
+        """The engagement's terminals the survey has no result for (every one before any)."""
+        audited = {row.terminal.key for row in self.terminals or ()}
+        return tuple(t.key for t in self.engagement.terminals if t.key not in audited)

@@ -96,7 +96,7 @@ def _terminal_row(engagement: Engagement, assessment: TerminalAssessment) -> Aud
         terminal=terminal,
         os=assessment.os_summary,
         verdicts={
-            v.check_id: TerminalVerdict(v.status, v.summary_ja, v.summary_en)
+            v.check_id: TerminalVerdict(v.status, v.summary_ja, v.summary_en, v.checklist)
             for v in assessment.verdicts
         },
     )

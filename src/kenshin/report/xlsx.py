@@ -260,7 +260,7 @@ def _terminals_sheet(view: ReportView, sheet: Worksheet) -> None:
                         f"{audited.terminal.key} {audited.terminal.hostname}",
                         audited.os,
                         check.label,
-                        f"{cell.mark} {t('report.verdict.' + cell.status)}",
+                        f"{cell.mark} {t('terminals.status.' + cell.status)}",
                         cell.summary,
                     )
                 )

@@ -28,6 +28,10 @@ class Verdict:
     def summary(self, lang: str) -> str:
         return in_language(lang, self.summary_ja, self.summary_en)
 
+    def title(self, lang: str) -> str:
+        """The check's name, as every listing of terminal verdicts shows it."""
+        return check_title(self.check_id, lang)
+
 
 @dataclass(frozen=True)
 class TerminalAssessment:
@@ -49,6 +53,11 @@ class TerminalAssessment:
         raise KeyError(check_id)
 
     @property
+    def counts(self) -> dict[str, int]:
+        """How many verdicts have each status (every status named, zero or not)."""
+        return {s: sum(1 for v in self.verdicts if v.status == s) for s in STATUSES}
+
+    @property
     def worst(self) -> VerdictStatus:
         if not self.verdicts:
             return VerdictStatus.UNKNOWN
@@ -61,6 +70,11 @@ NOT_EXAMINED = "not_examined"
 
 def _short(check_id: str) -> str:
     return check_id.removeprefix("terminal.")
+
+
+def check_title(check_id: str, lang: str) -> str:
+    """A terminal check's name (``terminals.title.*``), for verdicts and findings alike."""
+    return translate(f"terminals.title.{_short(check_id)}", lang)
 
 
 @dataclass(frozen=True)
@@ -117,8 +131,8 @@ def render(result: Outcome, subject: FindingSubject) -> tuple[Verdict, Finding |
             check_id=result.check_id,
             category=FindingCategory(spec.category),
             severity=severity,
-            title_ja=translate(f"terminals.title.{short}", "ja"),
-            title_en=translate(f"terminals.title.{short}", "en"),
+            title_ja=check_title(result.check_id, "ja"),
+            title_en=check_title(result.check_id, "en"),
             subject=subject,
             description_ja=summary_ja,
             description_en=summary_en,

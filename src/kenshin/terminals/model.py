@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TypeVar
+
+_V = TypeVar("_V")
 
 
 @dataclass(frozen=True)
@@ -140,6 +143,11 @@ class PolicyPair:
     deny_read: int | None = None
     deny_write: int | None = None
 
+    @property
+    def denies_both(self) -> bool:
+        """Read and write both denied: the device class is blocked."""
+        return self.deny_read == 1 and self.deny_write == 1
+
 
 @dataclass(frozen=True)
 class RemovablePolicy:
@@ -205,12 +213,27 @@ class AccountsInfo:
     administrators: tuple[AdminMember, ...] | None
 
 
+def policy_or_local(policy: _V | None, local: _V | None) -> _V | None:
+    """A Group Policy value, when set, wins over the local setting (as Windows applies it)."""
+    return policy if policy is not None else local
+
+
 @dataclass(frozen=True)
 class RdpInfo:
     deny_connections: int | None = None
     user_authentication: int | None = None
     policy_deny_connections: int | None = None
     policy_user_authentication: int | None = None
+
+    @property
+    def effective_deny(self) -> int | None:
+        """fDenyTSConnections in force."""
+        return policy_or_local(self.policy_deny_connections, self.deny_connections)
+
+    @property
+    def effective_nla(self) -> int | None:
+        """UserAuthentication (network level authentication) in force."""
+        return policy_or_local(self.policy_user_authentication, self.user_authentication)
 
 
 @dataclass(frozen=True)
@@ -225,6 +248,11 @@ class FirewallProfile:
     name: str
     enabled: bool | None
     policy_enabled: bool | None = None
+
+    @property
+    def effective(self) -> bool | None:
+        """Whether the profile is on, as in force."""
+        return policy_or_local(self.policy_enabled, self.enabled)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,15 @@ from kenshin.terminals.model import (
     Unreadable,
     UsbInfo,
 )
-from kenshin.terminals.textinputs import USB_REG_AREAS, TextReading, UsbPart
+from kenshin.terminals.textinputs import (
+    REMOVABLE_AREA,
+    RESTRICTIONS_AREA,
+    UASPSTOR_AREA,
+    USB_REG_AREAS,
+    USBSTOR_AREA,
+    TextReading,
+    UsbPart,
+)
 
 SOURCE = "text"
 NOT_PROVIDED = "not provided (no file of this kind was given)"
@@ -35,10 +43,10 @@ _NEVER_FROM_TEXT = ("esu", "local_users", "rdp", "smb1", "firewall", "bitlocker"
 
 # The registry area each ``UsbPart`` field is read from: the last file that read it wins.
 _USB_AREA_OF = {
-    "usbstor_start": "USBSTOR",
-    "uaspstor_start": "UASPStor",
-    "machine_policy": "RemovableStorageDevices",
-    "restrictions": "DeviceInstall\\Restrictions",
+    "usbstor_start": USBSTOR_AREA,
+    "uaspstor_start": UASPSTOR_AREA,
+    "machine_policy": REMOVABLE_AREA,
+    "restrictions": RESTRICTIONS_AREA,
 }
 
 
@@ -58,9 +66,7 @@ def _merge_usb(parts: Iterable[UsbPart]) -> UsbInfo | None:
         machine_policy=merged.machine_policy,
         write_protect=None,
         uaspstor_start=merged.uaspstor_start,
-        install_restrictions=merged.restrictions
-        if "DeviceInstall\\Restrictions" in examined
-        else None,
+        install_restrictions=merged.restrictions if RESTRICTIONS_AREA in examined else None,
         not_examined=missing,
     )
 

@@ -394,11 +394,17 @@ def _hotfix_table(text: str) -> TextReading:
 
 # -- reg query ------------------------------------------------------------------------
 
+# The USB registry areas by the names a reading lists in ``UsbPart.examined`` (and the
+# rules in ``UsbInfo.not_examined``).
+USBSTOR_AREA = "USBSTOR"
+UASPSTOR_AREA = "UASPStor"
+REMOVABLE_AREA = "RemovableStorageDevices"
+RESTRICTIONS_AREA = "DeviceInstall\\Restrictions"
 USB_REG_AREAS = {
-    "services\\usbstor": "USBSTOR",
-    "services\\uaspstor": "UASPStor",
-    "windows\\removablestoragedevices": "RemovableStorageDevices",
-    "deviceinstall\\restrictions": "DeviceInstall\\Restrictions",
+    "services\\usbstor": USBSTOR_AREA,
+    "services\\uaspstor": UASPSTOR_AREA,
+    "windows\\removablestoragedevices": REMOVABLE_AREA,
+    "deviceinstall\\restrictions": RESTRICTIONS_AREA,
 }
 _DISK_CLASS = "{53f5630d-b6bf-11d0-94f2-00a0c91efb8b}"
 
@@ -468,8 +474,8 @@ def _reg_query(text: str) -> TextReading:
             for v in named.values()
         )
 
-    removable = "RemovableStorageDevices"
-    restrictions = "DeviceInstall\\Restrictions"
+    removable = REMOVABLE_AREA
+    restrictions = RESTRICTIONS_AREA
     wpd = [
         (value(removable, g, "Deny_Read"), value(removable, g, "Deny_Write"))
         for g in (
@@ -479,8 +485,8 @@ def _reg_query(text: str) -> TextReading:
     ]
     usb = UsbPart(
         examined=frozenset(examined),
-        usbstor_start=value("USBSTOR", "", "Start"),
-        uaspstor_start=value("UASPStor", "", "Start"),
+        usbstor_start=value(USBSTOR_AREA, "", "Start"),
+        uaspstor_start=value(UASPSTOR_AREA, "", "Start"),
         machine_policy=RemovablePolicy(
             deny_all=value(removable, "", "Deny_All"),
             disk=PolicyPair(

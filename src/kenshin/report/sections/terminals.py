@@ -114,7 +114,7 @@ def _cell(context: ViewContext, row: AuditedTerminal, check: str) -> Cell:
     status = verdict.status.value
     summary = redact(verdict.summary(context.lang))
     if verdict.status is VerdictStatus.OK and len(summary) > CELL_SHORT:
-        summary = context.t("report.verdict.ok")
+        summary = context.t("terminals.status.ok")
     elif len(summary) > CELL_LONG:
         summary = summary[: CELL_LONG - 1] + "…"
     return Cell(status, _MARKS.get(status, _MARKS["unknown"]), summary)
@@ -127,14 +127,14 @@ def _issues(context: ViewContext, rows: tuple[AuditedTerminal, ...]) -> tuple[Te
         lines = [
             IssueLine(
                 status=verdict.status.value,
-                label=context.t(f"report.verdict.{verdict.status.value}"),
+                label=context.t(f"terminals.status.{verdict.status.value}"),
                 check=_label(context, check),
                 summary=redact(verdict.summary(context.lang)),
             )
             for check in _checks((row,))
             if (verdict := row.verdicts[check]).status in (VerdictStatus.BAD, VerdictStatus.WARNING)
         ]
-        lines.sort(key=lambda line: line.status != VerdictStatus.BAD.value)
+        lines.sort(key=lambda line: VerdictStatus(line.status).rank)  # worst first
         if lines:
             issues.append(
                 TerminalIssue(

@@ -8,7 +8,12 @@ from datetime import date
 from kenshin.domain import VerdictStatus
 from kenshin.terminals.assessment import Outcome, outcome
 from kenshin.terminals.knowledge import antivirus, real_signature_age
-from kenshin.terminals.model import CollectedTerminal, InstalledProduct, SecurityCenterProduct
+from kenshin.terminals.model import (
+    CollectedTerminal,
+    DefenderStatus,
+    InstalledProduct,
+    SecurityCenterProduct,
+)
 from kenshin.vulndb.versions import scheme
 
 _GENERIC = scheme("generic")
@@ -40,6 +45,10 @@ def _registered(collected: CollectedTerminal) -> tuple[SecurityCenterProduct, ..
     return collected.antivirus.security_center if collected.antivirus else None
 
 
+def _defender(collected: CollectedTerminal) -> DefenderStatus | None:
+    return collected.antivirus.defender if collected.antivirus else None
+
+
 def _active(collected: CollectedTerminal) -> tuple[SecurityCenterProduct, ...]:
     return tuple(p for p in _registered(collected) or () if p.state == "on")
 
@@ -54,7 +63,7 @@ def _describe(products: tuple[SecurityCenterProduct, ...]) -> str:
 
 def _defender_running(collected: CollectedTerminal) -> bool:
     """Defender protects this terminal itself (on, and not standing aside in passive mode)."""
-    defender = collected.antivirus.defender if collected.antivirus else None
+    defender = _defender(collected)
     return bool(defender and defender.antivirus_enabled and not defender.passive)
 
 
@@ -123,7 +132,7 @@ def presence_rule(collected: CollectedTerminal, today: date) -> Outcome:
 
 def realtime_rule(collected: CollectedTerminal, today: date) -> Outcome:
     registered = _registered(collected)
-    defender = collected.antivirus.defender if collected.antivirus else None
+    defender = _defender(collected)
     if registered:
         active = _active(collected)
         if not active:
@@ -175,7 +184,7 @@ def realtime_rule(collected: CollectedTerminal, today: date) -> Outcome:
 
 def signatures_rule(collected: CollectedTerminal, today: date) -> Outcome:
     limit = antivirus().signature_max_age_days
-    defender = collected.antivirus.defender if collected.antivirus else None
+    defender = _defender(collected)
     active = _active(collected)
     defender_active = (active and all(is_defender(p.name) for p in active)) or (
         _registered(collected) is None and _defender_running(collected)
@@ -268,7 +277,7 @@ def product_rule(collected: CollectedTerminal, today: date) -> Outcome:
                 reason_ja=rule.reason_ja,
                 reason_en=rule.reason_en,
             )
-    defender = collected.antivirus.defender if collected.antivirus else None
+    defender = _defender(collected)
     if defender and defender.antivirus_enabled and defender.am_product_version:
         month = defender_platform_month(defender.am_product_version)
         if month is not None:

@@ -86,13 +86,7 @@ def local_accounts_rule(collected: CollectedTerminal, today: date) -> Outcome:
 
 def rdp_rule(collected: CollectedTerminal, today: date) -> Outcome:
     rdp = collected.rdp
-    deny = None
-    if rdp is not None:
-        deny = (
-            rdp.policy_deny_connections
-            if rdp.policy_deny_connections is not None
-            else (rdp.deny_connections)
-        )
+    deny = rdp.effective_deny if rdp is not None else None
     if rdp is None or deny is None:
         return outcome(
             RDP,
@@ -100,11 +94,7 @@ def rdp_rule(collected: CollectedTerminal, today: date) -> Outcome:
             "unreadable",
             collected.why_unreadable("rdp") or "fDenyTSConnections not readable",
         )
-    nla = (
-        rdp.policy_user_authentication
-        if rdp.policy_user_authentication is not None
-        else (rdp.user_authentication)
-    )
+    nla = rdp.effective_nla
     evidence = (
         f"fDenyTSConnections={rdp.deny_connections} (policy {rdp.policy_deny_connections}); "
         f"UserAuthentication={rdp.user_authentication} (policy {rdp.policy_user_authentication})"
@@ -148,9 +138,7 @@ def firewall_rule(collected: CollectedTerminal, today: date) -> Outcome:
     profiles = collected.firewall
     if not profiles:
         return unreadable(FIREWALL, collected, "firewall")
-    effective = {
-        p.name: p.policy_enabled if p.policy_enabled is not None else p.enabled for p in profiles
-    }
+    effective = {p.name: p.effective for p in profiles}
     evidence = ", ".join(f"{name}={value}" for name, value in effective.items())
     off = [name for name, value in effective.items() if value is False]
     if off:

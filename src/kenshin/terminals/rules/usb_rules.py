@@ -32,6 +32,7 @@ from kenshin.terminals.assessment import Outcome, outcome, unreadable
 from kenshin.terminals.knowledge import antivirus
 from kenshin.terminals.model import CollectedTerminal, InstallRestrictions, RemovablePolicy
 from kenshin.terminals.textcombine import NOT_PROVIDED
+from kenshin.terminals.textinputs import REMOVABLE_AREA
 
 MASS_STORAGE = "terminal.usb.mass_storage"
 WPD = "terminal.usb.wpd"
@@ -42,7 +43,6 @@ _STORAGE_CLASSES = frozenset(
     {"{4d36e967-e325-11ce-bfc1-08002be10318}", "{36fc9e60-c465-11cf-8056-444553540000}"}
 )
 _FIRST_BUILD_WITH_UAS = 9200  # Windows 8 / Server 2012 brought UASPStor
-REMOVABLE_POLICY = "RemovableStorageDevices"  # the name text inputs use in not_examined
 
 
 def _restriction_blocks(rules: InstallRestrictions | None) -> list[str]:
@@ -68,7 +68,7 @@ def _rw_blocks(policy: RemovablePolicy, scope: str) -> list[str]:
     reasons = []
     if policy.deny_all == 1:
         reasons.append(f"{scope} Deny_All=1")
-    if policy.disk.deny_read == 1 and policy.disk.deny_write == 1:
+    if policy.disk.denies_both:
         reasons.append(f"{scope} removable disks Deny_Read=1, Deny_Write=1")
     return reasons
 
@@ -156,9 +156,9 @@ def mass_storage_rule(collected: CollectedTerminal, today: date) -> Outcome:
 
 def wpd_rule(collected: CollectedTerminal, today: date) -> Outcome:
     usb = collected.usb
-    if usb is None or REMOVABLE_POLICY in usb.not_examined:
+    if usb is None or REMOVABLE_AREA in usb.not_examined:
         reason = collected.why_unreadable("usb") or (
-            f"{REMOVABLE_POLICY} {NOT_PROVIDED}" if usb else "not collected"
+            f"{REMOVABLE_AREA} {NOT_PROVIDED}" if usb else "not collected"
         )
         return outcome(WPD, VerdictStatus.UNKNOWN, "unreadable", reason)
     machine = usb.machine_policy
@@ -166,7 +166,7 @@ def wpd_rule(collected: CollectedTerminal, today: date) -> Outcome:
         f"machine Deny_All={machine.deny_all}; WPD Deny_Read={machine.wpd.deny_read} "
         f"Deny_Write={machine.wpd.deny_write}"
     )
-    if machine.deny_all == 1 or (machine.wpd.deny_read == 1 and machine.wpd.deny_write == 1):
+    if machine.deny_all == 1 or machine.wpd.denies_both:
         return outcome(WPD, VerdictStatus.OK, "blocked", evidence)
     if machine.wpd.deny_read == 1 or machine.wpd.deny_write == 1:
         return outcome(WPD, VerdictStatus.WARNING, "partial", evidence)
