@@ -62,12 +62,15 @@ class EngagementSummary:
     open_findings: int
 
 
-_SUMMARIES = """
+# the statuses counted as open, as the report counts them (``FindingStatus.is_open``)
+_OPEN = {f"open_{s.value}": s.value for s in FindingStatus if s.is_open}
+_SUMMARIES = f"""
 SELECT e.code, e.title, i.name AS institution, e.status,
        (SELECT count(*) FROM connection_points x WHERE x.engagement_id = e.id) AS points,
        (SELECT count(*) FROM devices x WHERE x.engagement_id = e.id) AS devices,
        (SELECT count(*) FROM terminals x WHERE x.engagement_id = e.id) AS terminals,
-       (SELECT count(*) FROM findings x WHERE x.engagement_id = e.id AND x.status = :open)
+       (SELECT count(*) FROM findings x
+         WHERE x.engagement_id = e.id AND x.status IN ({", ".join(f":{k}" for k in _OPEN)}))
            AS open_findings
 FROM engagements e JOIN institutions i ON i.id = e.institution_id
 ORDER BY e.code
@@ -87,7 +90,7 @@ def summaries(fetch: Fetch) -> list[EngagementSummary]:
             terminals=r["terminals"],
             open_findings=r["open_findings"],
         )
-        for r in fetch(_SUMMARIES, {"open": FindingStatus.OPEN.value})
+        for r in fetch(_SUMMARIES, _OPEN)
     ]
 
 

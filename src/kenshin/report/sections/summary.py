@@ -105,6 +105,7 @@ class Summary:
     judgement_level: str
     judgement_label: str
     judgement_text: str
+    no_findings: str  # what an empty list of findings says (never "no problems" too early)
     top_actions: tuple[Action, ...]  # shown as cards
     more_actions: tuple[Action, ...]  # the rest of the pressing ones, as rows
     priority_counts: tuple[CountRow, ...]
@@ -140,6 +141,11 @@ def build_summary(context: ViewContext, items: tuple[FindingItem, ...]) -> Summa
             low=counts[Priority.LOW],
             total=len(open_items),
             parts=context.sep.join([*not_done, *partly]),
+        ),
+        no_findings=(
+            t("report.findings.none_yet", parts=context.sep.join([*not_done, *partly]))
+            if not_done or partly
+            else t("report.findings.none_at_all")
         ),
         top_actions=tuple(actions[:TOP_ACTIONS] if compact else actions),
         more_actions=tuple(actions[TOP_ACTIONS:] if compact else ()),
