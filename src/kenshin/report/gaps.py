@@ -34,7 +34,8 @@ _VERSION_CHECKS = frozenset(f"firmware.{s.value}" for s in FirmwareStatus if not
 
 def _survey_evidence(report: ReportInput) -> SurveyEvidence:
     return SurveyEvidence(
-        remote_done=remote_state(address_statuses(report)) is PartState.DONE,
+        remote_done=remote_state(address_statuses(report.engagement, report.scan))
+        is PartState.DONE,
         open_services=[
             (
                 f"{host.address}:{port.port}/{port.protocol.value}",

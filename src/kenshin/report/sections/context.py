@@ -18,6 +18,7 @@ from kenshin.domain import (
     GlobalAddress,
     HolderKind,
     PartState,
+    ScanReport,
     VersionSource,
 )
 from kenshin.domain.clock import japan_date, japan_time, japan_today
@@ -107,12 +108,13 @@ def _dynamic_confirmed(address: GlobalAddress, scanned_at: datetime | None) -> b
     return address.confirmation_for(scanned_at) is not None
 
 
-def address_statuses(report: ReportInput) -> tuple[AddressStatus, ...]:
-    """Every global address of an in-scope, internet-reachable line, diagnosed or not and why."""
-    scanned = {host.address for host in report.scan.hosts} if report.scan else set()
-    scanned_at = report.scan.started_at if report.scan else None
+def address_statuses(engagement: Engagement, scan: ScanReport | None) -> tuple[AddressStatus, ...]:
+    """Every global address of an in-scope, internet-reachable line, diagnosed by ``scan``
+    (the newest finished run) or not, and why."""
+    scanned = {host.address for host in scan.hosts} if scan else set()
+    scanned_at = scan.started_at if scan else None
     statuses: list[AddressStatus] = []
-    for point in report.engagement.connection_points:
+    for point in engagement.connection_points:
         if not point.is_diagnosis_candidate:
             continue
         for address in point.addresses:
@@ -126,7 +128,7 @@ def address_statuses(report: ReportInput) -> tuple[AddressStatus, ...]:
                         else "report.addr.diagnosed_unconfirmed"
                     )
                 statuses.append(AddressStatus(text, point, address.assignment, True, key))
-            elif report.scan is None:
+            elif scan is None:
                 statuses.append(
                     AddressStatus(text, point, address.assignment, False, "report.addr.not_run")
                 )
