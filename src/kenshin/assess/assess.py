@@ -106,7 +106,7 @@ class AssessedFinding:
     @property
     def is_open(self) -> bool:
         """Counts towards the judgement: not fixed and not a false positive."""
-        return self.finding.status in (FindingStatus.OPEN, FindingStatus.ACCEPTED)
+        return self.finding.status.is_open
 
     @property
     def check_ids(self) -> tuple[str, ...]:

@@ -36,7 +36,7 @@ from typing import Any
 import yaml
 
 from kenshin.assess.assess import AssessedFinding
-from kenshin.domain import Engagement, FirmwareStatus, HolderKind
+from kenshin.domain import Engagement, FirmwareStatus, PartState
 from kenshin.i18n import in_language
 
 
@@ -91,7 +91,7 @@ class ChecklistResult:
 class SurveyEvidence:
     """What evidence was gathered besides findings (None: that part was not done)."""
 
-    remote_done: bool = False
+    remote_done: bool = False  # every in-scope internet address diagnosed (PartState.DONE)
     firmware: Sequence[tuple[str, str]] | None = None  # (device_key, status)
     # ("address:port/protocol", "service product") of every open port the diagnosis saw
     open_services: Sequence[tuple[str, str]] = ()
@@ -160,11 +160,7 @@ def _ledger(engagement: Engagement) -> tuple[str, dict[str, str]]:
     devices = [d for d in engagement.devices if engagement.device_in_scope(d)]
     if not devices:
         return ("assess.checklist.no_devices", {})
-    holderless = [
-        p.key
-        for p in points
-        if p.contract_holder.kind is HolderKind.OTHER and not p.contract_holder.name
-    ]
+    holderless = [p.key for p in points if p.contract_holder.unknown]
     unknown = [
         d.key
         for d in devices
@@ -172,7 +168,7 @@ def _ledger(engagement: Engagement) -> tuple[str, dict[str, str]]:
     ]
     if unknown or holderless:
         return ("assess.checklist.ledger_gaps", {"devices": ", ".join([*holderless, *unknown])})
-    reasoned = [d.key for d in devices if not d.version_known]
+    reasoned = [d.key for d in engagement.versions_missing()]
     if reasoned:
         return (
             "assess.checklist.ledger_ok_reasons",
@@ -300,9 +296,8 @@ def _by_evidence(
     firmware_checked = False
     if item.firmware and evidence.firmware is not None:
         firmware_bad = [key for key, status in evidence.firmware if status == "affected"]
-        firmware_checked = bool(evidence.firmware) and all(
-            FirmwareStatus(status).judged for _, status in evidence.firmware
-        )
+        judged = sum(1 for _, status in evidence.firmware if FirmwareStatus(status).judged)
+        firmware_checked = PartState.of(judged, len(evidence.firmware)) is PartState.DONE
     terminal_bad: list[str] = []
     terminal_checked = False
     if item.terminal_topics and evidence.terminal_verdicts is not None:

@@ -124,6 +124,11 @@ class ContractHolder:
     vendor_key: str | None = None
     name: str = ""
 
+    @property
+    def unknown(self) -> bool:
+        """Nobody on record: an "other" holder without a name (a gap in the ledger)."""
+        return self.kind is HolderKind.OTHER and not self.name
+
 
 @dataclass(frozen=True)
 class ConnectionPoint:
@@ -252,6 +257,11 @@ class Engagement:
 
     def devices_on(self, point_key: str) -> tuple[Device, ...]:
         return tuple(d for d in self.devices if point_key in d.connection_points)
+
+    def versions_missing(self) -> tuple[Device, ...]:
+        """The in-scope devices whose firmware version is not known: the survey's gap the
+        summary, the scope section and the checklist's ledger all name."""
+        return tuple(d for d in self.devices if not d.version_known and self.device_in_scope(d))
 
     def device_in_scope(self, device: Device) -> bool:
         """Whether the device belongs to the EHR scope: unless every line it sits on is

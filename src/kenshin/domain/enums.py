@@ -135,6 +135,28 @@ class FindingStatus(StrEnum):
     FIXED = "fixed"
     FALSE_POSITIVE = "false_positive"
 
+    @property
+    def is_open(self) -> bool:
+        """Counts as an open finding everywhere (judgement, counts, dashboard): not fixed
+        and not a false positive. An accepted risk is still a risk the hospital carries."""
+        return self in (FindingStatus.OPEN, FindingStatus.ACCEPTED)
+
+
+class PartState(StrEnum):
+    """How much of one part of the survey was carried out (report, checklist, exports)."""
+
+    DONE = "done"
+    PARTIAL = "partial"
+    NOT_DONE = "not_done"
+
+    @classmethod
+    def of(cls, done: int, total: int) -> PartState:
+        """``done`` of ``total`` items covered: none (or nothing there to cover) is "not
+        done", never "done" — absence of evidence is never "no problems"."""
+        if done <= 0:
+            return cls.NOT_DONE
+        return cls.DONE if done >= total else cls.PARTIAL
+
 
 class Confidence(StrEnum):
     """How sure a result is; ``inferred`` marks versions deduced from side evidence."""

@@ -111,6 +111,9 @@ def findings_document(view: ReportView) -> dict[str, Any]:
         "kenshin": report.versions.kenshin,
         "knowledge": [{"name": k.name, "version": k.version} for k in report.versions.knowledge],
         "judgement": view.summary.judgement_level,
+        # each part of the survey and how much of it was done: "counts" of zero from a
+        # part not done are "not done", never "no problems"
+        "survey_parts": [{"part": p.key, "state": p.state.value} for p in view.summary.parts],
         "counts": {row.key: row.count for row in view.summary.priority_counts},
         "findings": [_finding_json(view, f, items[f.id]) for f in view.findings],
         "checklist": {

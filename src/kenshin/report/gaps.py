@@ -18,6 +18,7 @@ from kenshin.domain import (
     FindingCategory,
     FindingSubject,
     FirmwareStatus,
+    PartState,
     PortState,
     Severity,
     Upgrade,
@@ -25,6 +26,7 @@ from kenshin.domain import (
 from kenshin.firmware import missing_answer_severity
 from kenshin.i18n import translate
 from kenshin.report.model import FirmwareRow, ReportInput
+from kenshin.report.sections.context import address_statuses, remote_state
 
 # the firmware check's findings for a verdict it could not give (``firmware.<status>``)
 _VERSION_CHECKS = frozenset(f"firmware.{s.value}" for s in FirmwareStatus if not s.judged)
@@ -32,7 +34,8 @@ _VERSION_CHECKS = frozenset(f"firmware.{s.value}" for s in FirmwareStatus if not
 
 def _survey_evidence(report: ReportInput) -> SurveyEvidence:
     return SurveyEvidence(
-        remote_done=report.scan is not None and bool(report.scan.hosts),
+        remote_done=remote_state(address_statuses(report.engagement, report.scan))
+        is PartState.DONE,
         open_services=[
             (
                 f"{host.address}:{port.port}/{port.protocol.value}",

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
-from kenshin.domain import Engagement, FirmwareStatus, ScanReport
+from kenshin.domain import Engagement, FirmwareStatus, PartState, ScanReport
 from kenshin.firmware import check_engagement
 from kenshin.report.build import build_report_input
 from kenshin.report.model import (
@@ -23,6 +23,7 @@ from kenshin.report.model import (
     ScanPacing,
     TerminalVerdict,
 )
+from kenshin.report.sections.context import address_statuses, remote_state
 from kenshin.scan.storage import ScanRunRepository
 from kenshin.store import EngagementRepository, Store
 from kenshin.terminals import stored_assessments
@@ -36,6 +37,12 @@ def latest_scan(session: Session, engagement_code: str) -> ScanReport | None:
     runs = ScanRunRepository(session)
     run = runs.latest_finished(engagement_code)
     return runs.report(run.uid) if run is not None else None
+
+
+def remote_diagnosis_state(session: Session, engagement: Engagement) -> PartState:
+    """The remote diagnosis's part of the survey as the report states it: how many of the
+    engagement's addresses the newest finished scan run diagnosed (the web's board)."""
+    return remote_state(address_statuses(engagement, latest_scan(session, engagement.code)))
 
 
 def latest_pacing(session: Session, engagement_code: str) -> ScanPacing | None:

@@ -55,7 +55,7 @@ def view_context(report: ReportInput, lang: str) -> ViewContext:
         findings=findings,
         checklist=load_checklist(),
         checklist_results=results,
-        addresses=address_statuses(report),
+        addresses=address_statuses(report.engagement, report.scan),
         fixes=device_fixes(findings, report.firmware),
     )
 

@@ -173,7 +173,7 @@ def _findings_sheet(view: ReportView, sheet: Worksheet) -> None:
         sheet.cell(row=row, column=_column("cvss")).number_format = "0.0"
     last = max(len(items) + 1, 500)
     if not items:
-        sheet.cell(row=2, column=1, value=t("report.x.none")).font = _BODY
+        sheet.cell(row=2, column=1, value=view.summary.no_findings).font = _BODY
     status_list = DataValidation(
         type="list",
         formula1='"' + ",".join(t(f"report.x.status.{s}") for s in STATUSES) + '"',

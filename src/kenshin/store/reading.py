@@ -66,16 +66,24 @@ _SUMMARIES = """
 SELECT e.code, e.title, i.name AS institution, e.status,
        (SELECT count(*) FROM connection_points x WHERE x.engagement_id = e.id) AS points,
        (SELECT count(*) FROM devices x WHERE x.engagement_id = e.id) AS devices,
-       (SELECT count(*) FROM terminals x WHERE x.engagement_id = e.id) AS terminals,
-       (SELECT count(*) FROM findings x WHERE x.engagement_id = e.id AND x.status = :open)
-           AS open_findings
+       (SELECT count(*) FROM terminals x WHERE x.engagement_id = e.id) AS terminals
 FROM engagements e JOIN institutions i ON i.id = e.institution_id
 ORDER BY e.code
+"""
+_FINDING_STATUSES = """
+SELECT e.code, x.status, count(*) AS n
+FROM findings x JOIN engagements e ON e.id = x.engagement_id
+GROUP BY e.code, x.status
 """
 
 
 def summaries(fetch: Fetch) -> list[EngagementSummary]:
-    """Every engagement with its counts, by code."""
+    """Every engagement with its counts, by code; open findings as the report counts them
+    (``FindingStatus.is_open``: an accepted risk is still open)."""
+    open_findings: dict[str, int] = {}
+    for r in fetch(_FINDING_STATUSES, {}):
+        if FindingStatus(r["status"]).is_open:
+            open_findings[r["code"]] = open_findings.get(r["code"], 0) + r["n"]
     return [
         EngagementSummary(
             code=r["code"],
@@ -85,9 +93,9 @@ def summaries(fetch: Fetch) -> list[EngagementSummary]:
             points=r["points"],
             devices=r["devices"],
             terminals=r["terminals"],
-            open_findings=r["open_findings"],
+            open_findings=open_findings.get(r["code"], 0),
         )
-        for r in fetch(_SUMMARIES, {"open": FindingStatus.OPEN.value})
+        for r in fetch(_SUMMARIES, {})
     ]
 
 

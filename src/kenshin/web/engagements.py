@@ -131,7 +131,7 @@ def visible_summaries(kit: WebKit, info: SessionInfo) -> list[Any]:
                     points=len(vendor_points(engagement, key)),
                     devices=len(vendor_devices(engagement, key)),
                     terminals=0,
-                    open_findings=sum(1 for f in own if f.status is FindingStatus.OPEN),
+                    open_findings=sum(1 for f in own if f.status.is_open),
                 )
             )
     return counted

@@ -72,7 +72,7 @@ class EngagementState:
     hearing_received: bool
     requests_open: int
     requests_total: int
-    diagnosis: str  # "done", "scheduled", "running" or "none"
+    diagnosis: str  # "done", "partial", "not_done", "scheduled", "running" or "none"
     terminals_audited: int
     terminals_planned: int
     report_issued: bool
@@ -86,10 +86,12 @@ def engagement_state(session: Session, engagement: Engagement) -> EngagementStat
     events = AuditLog(session).events(code, limit=500)
     hearing = any(e.action in ("hearing.import", "hearing.web") for e in events)
     requests = RequestRepository(session).for_engagement(code)
+    from kenshin.report.sources import remote_diagnosis_state
+
     runs = ScanRunRepository(session).runs(code)
     statuses = {r.status.value if hasattr(r.status, "value") else str(r.status) for r in runs}
-    if "finished" in statuses:
-        diagnosis = "done"
+    if "finished" in statuses:  # done, partly or not at all, as the report states it
+        diagnosis = remote_diagnosis_state(session, engagement).value
     elif "running" in statuses:
         diagnosis = "running"
     elif engagement.window is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
@@ -17,12 +17,14 @@ from kenshin.domain import (
     Engagement,
     GlobalAddress,
     HolderKind,
+    PartState,
+    ScanReport,
     VersionSource,
 )
 from kenshin.domain.clock import japan_date, japan_time, japan_today
 from kenshin.i18n import translate
 from kenshin.report.fixes import DeviceFix
-from kenshin.report.model import ReportInput
+from kenshin.report.model import FirmwareRow, ReportInput
 
 
 @dataclass(frozen=True)
@@ -106,12 +108,13 @@ def _dynamic_confirmed(address: GlobalAddress, scanned_at: datetime | None) -> b
     return address.confirmation_for(scanned_at) is not None
 
 
-def address_statuses(report: ReportInput) -> tuple[AddressStatus, ...]:
-    """Every global address of an in-scope, internet-reachable line, diagnosed or not and why."""
-    scanned = {host.address for host in report.scan.hosts} if report.scan else set()
-    scanned_at = report.scan.started_at if report.scan else None
+def address_statuses(engagement: Engagement, scan: ScanReport | None) -> tuple[AddressStatus, ...]:
+    """Every global address of an in-scope, internet-reachable line, diagnosed by ``scan``
+    (the newest finished run) or not, and why."""
+    scanned = {host.address for host in scan.hosts} if scan else set()
+    scanned_at = scan.started_at if scan else None
     statuses: list[AddressStatus] = []
-    for point in report.engagement.connection_points:
+    for point in engagement.connection_points:
         if not point.is_diagnosis_candidate:
             continue
         for address in point.addresses:
@@ -125,7 +128,7 @@ def address_statuses(report: ReportInput) -> tuple[AddressStatus, ...]:
                         else "report.addr.diagnosed_unconfirmed"
                     )
                 statuses.append(AddressStatus(text, point, address.assignment, True, key))
-            elif report.scan is None:
+            elif scan is None:
                 statuses.append(
                     AddressStatus(text, point, address.assignment, False, "report.addr.not_run")
                 )
@@ -140,6 +143,27 @@ def address_statuses(report: ReportInput) -> tuple[AddressStatus, ...]:
                     AddressStatus(text, point, address.assignment, False, "report.addr.not_scanned")
                 )
     return tuple(statuses)
+
+
+def remote_state(addresses: Sequence[AddressStatus]) -> PartState:
+    """The remote diagnosis's part of the survey: done when every address was diagnosed
+    by the finished scan run the report reads; a run that diagnosed none is "not done"."""
+    return PartState.of(sum(1 for a in addresses if a.diagnosed), len(addresses))
+
+
+def firmware_state(rows: Sequence[FirmwareRow] | None) -> PartState:
+    """The firmware check's part: done when the knowledge base judged every device's
+    version (``FirmwareStatus.judged``); no device judged, or none to judge, is "not done"."""
+    rows = rows or ()
+    return PartState.of(sum(1 for r in rows if r.status.judged), len(rows))
+
+
+def terminals_state(report: ReportInput) -> PartState:
+    """The terminal audit's part: done when every terminal the engagement plans was
+    audited; none audited is "not done"."""
+    audited = {row.terminal.key for row in report.terminals or ()}
+    planned = {term.key for term in report.engagement.terminals}
+    return PartState.of(len(audited), len(audited | planned))
 
 
 @cache

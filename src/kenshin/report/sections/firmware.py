@@ -64,11 +64,6 @@ class FirmwareSection:
             return ()
         return tuple(r for r in self.rows if r.status == FirmwareStatus.NOT_AFFECTED.value)
 
-    @property
-    def checked_count(self) -> int:
-        """Devices whose version the knowledge base could judge."""
-        return sum(1 for r in self.rows or () if FirmwareStatus(r.status).judged)
-
 
 def build_firmware(context: ViewContext, by_id: dict[str, FindingItem]) -> FirmwareSection:
     report = context.input

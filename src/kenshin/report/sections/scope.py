@@ -7,9 +7,15 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from kenshin.domain import ConnectionKind, ConnectionPoint, HostResult
+from kenshin.domain import ConnectionKind, ConnectionPoint, HostResult, PartState
 from kenshin.report.model import ScanPacing
-from kenshin.report.sections.context import ViewContext, jst
+from kenshin.report.sections.context import (
+    ViewContext,
+    firmware_state,
+    jst,
+    remote_state,
+    terminals_state,
+)
 
 FAMILIES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     # (family, survey part it belongs to, check-id prefixes)
@@ -124,8 +130,7 @@ def build_scope(context: ViewContext) -> Scope:
                 product=f"{dev.vendor} {dev.model}".strip() or "-",
                 reason=dev.version_unavailable_reason or t("report.version.no_reason"),
             )
-            for dev in engagement.devices
-            if not dev.version_known and engagement.device_in_scope(dev)
+            for dev in engagement.versions_missing()
         ),
         scan=(
             ScanRun(
@@ -163,10 +168,11 @@ def _pacing_line(pacing: ScanPacing | None, t: Callable[..., str]) -> str:
 def _check_families(context: ViewContext) -> tuple[CheckFamily, ...]:
     """Each family of checks: carried out or not, and what it found (also "nothing")."""
     report, t = context.input, context.t
+    # carried out: some of the part was done (the summary's survey parts, same rule)
     done = {
-        "remote": report.scan is not None,
-        "firmware": report.firmware is not None,
-        "terminals": report.terminals is not None,
+        "remote": remote_state(context.addresses) is not PartState.NOT_DONE,
+        "firmware": firmware_state(report.firmware) is not PartState.NOT_DONE,
+        "terminals": terminals_state(report) is not PartState.NOT_DONE,
     }
     rows = []
     for family, part, prefixes in FAMILIES:

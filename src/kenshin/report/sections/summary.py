@@ -7,12 +7,18 @@ from collections import Counter
 from dataclasses import dataclass
 
 from kenshin.assess import AREAS, Priority
-from kenshin.domain import Authorisation, HolderKind
+from kenshin.domain import Authorisation, PartState
 from kenshin.i18n import in_language
 from kenshin.report.charts import bar_chart
 from kenshin.report.model import Versions
 from kenshin.report.sections.actions import Action, top_actions
-from kenshin.report.sections.context import ViewContext, jst
+from kenshin.report.sections.context import (
+    ViewContext,
+    firmware_state,
+    jst,
+    remote_state,
+    terminals_state,
+)
 from kenshin.report.sections.items import FindingItem
 
 PRIORITIES: tuple[Priority, ...] = tuple(Priority)
@@ -73,7 +79,7 @@ class SurveyPart:
 
     key: str
     name: str
-    state: str  # done, partial, not_done
+    state: PartState
     state_label: str
     date: str
     detail: str
@@ -99,6 +105,7 @@ class Summary:
     judgement_level: str
     judgement_label: str
     judgement_text: str
+    no_findings: str  # what an empty list of findings says (never "no problems" too early)
     top_actions: tuple[Action, ...]  # shown as cards
     more_actions: tuple[Action, ...]  # the rest of the pressing ones, as rows
     priority_counts: tuple[CountRow, ...]
@@ -110,8 +117,8 @@ def build_summary(context: ViewContext, items: tuple[FindingItem, ...]) -> Summa
     t = context.t
     open_items = [item for item in items if item.open]
     parts = survey_parts(context)
-    not_done = tuple(p.name for p in parts if p.state == "not_done")
-    partly = [p.name for p in parts if p.state == "partial"]
+    not_done = tuple(p.name for p in parts if p.state is PartState.NOT_DONE)
+    partly = [p.name for p in parts if p.state is PartState.PARTIAL]
     level, sentence = judgement(context)
     if level == "good" and (not_done or partly):
         level, sentence = "pending", "report.judgement.pending"
@@ -134,6 +141,11 @@ def build_summary(context: ViewContext, items: tuple[FindingItem, ...]) -> Summa
             low=counts[Priority.LOW],
             total=len(open_items),
             parts=context.sep.join([*not_done, *partly]),
+        ),
+        no_findings=(
+            t("report.findings.none_yet", parts=context.sep.join([*not_done, *partly]))
+            if not_done or partly
+            else t("report.findings.none_at_all")
         ),
         top_actions=tuple(actions[:TOP_ACTIONS] if compact else actions),
         more_actions=tuple(actions[TOP_ACTIONS:] if compact else ()),
@@ -176,7 +188,7 @@ def survey_parts(context: ViewContext) -> tuple[SurveyPart, ...]:
     issued = jst(report.generated_at, with_time=False)
     parts: list[SurveyPart] = []
 
-    def part(key: str, state: str, date: str, detail: str, missing: list[str]) -> None:
+    def part(key: str, state: PartState, date: str, detail: str, missing: list[str]) -> None:
         parts.append(
             SurveyPart(
                 key=key,
@@ -190,19 +202,15 @@ def survey_parts(context: ViewContext) -> tuple[SurveyPart, ...]:
         )
 
     in_scope = [p for p in engagement.connection_points if p.in_ehr_scope]
-    unknown = [
-        dev.key
-        for dev in engagement.devices
-        if not dev.version_known and engagement.device_in_scope(dev)
-    ]
-    holderless = [
-        p.key
-        for p in in_scope
-        if p.contract_holder.kind is HolderKind.OTHER and not p.contract_holder.name
-    ]
+    unknown = [dev.key for dev in engagement.versions_missing()]
+    holderless = [p.key for p in in_scope if p.contract_holder.unknown]
     part(
         "connection_points",
-        "partial" if unknown or holderless else "done" if in_scope else "not_done",
+        PartState.PARTIAL
+        if unknown or holderless
+        else PartState.DONE
+        if in_scope
+        else PartState.NOT_DONE,
         issued,
         t(
             "report.cov.points",
@@ -210,27 +218,30 @@ def survey_parts(context: ViewContext) -> tuple[SurveyPart, ...]:
             total=len(engagement.connection_points),
             devices=len(engagement.devices),
         ),
-        [t("report.part.missing_versions", keys=", ".join(unknown))] if unknown else [],
+        [
+            *([t("report.part.holderless", keys=", ".join(holderless))] if holderless else []),
+            *([t("report.part.missing_versions", keys=", ".join(unknown))] if unknown else []),
+        ],
     )
     if report.firmware is None:
-        part("firmware", "not_done", "-", t("report.not_done_section"), [])
+        part("firmware", PartState.NOT_DONE, "-", t("report.not_done_section"), [])
     else:
         unchecked = [r.device.key for r in report.firmware if not r.status.judged]
         checked = len(report.firmware) - len(unchecked)
         part(
             "firmware",
-            "partial" if unchecked else "done",
+            firmware_state(report.firmware),
             issued,
             t("report.cov.firmware", checked=checked, total=len(report.firmware)),
             [t("report.part.unchecked_devices", keys=", ".join(unchecked))] if unchecked else [],
         )
     if report.scan is None:
-        part("remote", "not_done", "-", t("report.not_done_section"), [])
+        part("remote", PartState.NOT_DONE, "-", t("report.not_done_section"), [])
     else:
         left = [a for a in context.addresses if not a.diagnosed]
         part(
             "remote",
-            "partial" if left else "done",
+            remote_state(context.addresses),
             jst(report.scan.started_at, with_time=False),
             t(
                 "report.cov.remote",
@@ -245,13 +256,13 @@ def survey_parts(context: ViewContext) -> tuple[SurveyPart, ...]:
             ],
         )
     if report.terminals is None:
-        part("terminals", "not_done", "-", t("report.not_done_section"), [])
+        part("terminals", PartState.NOT_DONE, "-", t("report.not_done_section"), [])
     else:
         audited = {row.terminal.key for row in report.terminals}
         planned = [term.key for term in engagement.terminals if term.key not in audited]
         part(
             "terminals",
-            "partial" if planned else "done",
+            terminals_state(report),
             issued,
             t("report.cov.terminals", count=len(audited), limit=engagement.terminal_limit),
             [t("report.part.terminals_left", keys=", ".join(planned))] if planned else [],
