@@ -138,7 +138,11 @@ def test_scope_says_everything_was_surveyed_only_when_the_firmware_check_covered
     sentence = "申告された外部接続点・機器はすべて調査しました。"
     for firmware, covered, gap in (
         (None, False, "ファームウェアの脆弱性確認は本調査では実施していません。"),
-        (unjudged, False, f"照合できなかった機器 {known[0].key}"),
+        (
+            unjudged,
+            False,
+            f"ファームウェアを脆弱性情報と照合できなかった機器：{known[0].key}（理由は第3章）",
+        ),
         (judged, True, ""),
     ):
         report = _bare(engagement, firmware=firmware)

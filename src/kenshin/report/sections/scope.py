@@ -178,7 +178,7 @@ def _firmware_gap(context: ViewContext) -> str:
     left = [
         r.device.key for r in report.firmware if not r.status.judged and r.device.key not in listed
     ]
-    return t("report.part.unchecked_devices", keys=", ".join(left)) if left else ""
+    return t("report.scope.firmware_unchecked", keys=", ".join(left)) if left else ""
 
 
 def _pacing_line(pacing: ScanPacing | None, t: Callable[..., str]) -> str:
