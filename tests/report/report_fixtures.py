@@ -1,11 +1,13 @@
 # ruff: noqa: E501  (test data: long Japanese sentences read better unbroken)
 """Test data: a complete, believable set of survey results for the demo hospital.
 
-THIS IS TEST DATA. The findings, scan results, firmware results and terminal verdicts
-below are invented for the bundled demo hospital (src/kenshin/data/demo/demo-hospital.yaml)
-so that every section of the report can be rendered and checked. Formats follow
-kenshin's own contracts: ``kenshin.domain.Finding`` and the ``kenshin.scan/1`` types
-(docs/architecture.md), and ``kenshin.report.FirmwareRow``/``AuditedTerminal``. Facts about
+THIS IS TEST DATA. The findings, scan results and firmware results below are invented
+for the bundled demo hospital (src/kenshin/data/demo/demo-hospital.yaml) so that every
+section of the report can be rendered and checked. Formats follow kenshin's own
+contracts: ``kenshin.domain.Finding`` and the ``kenshin.scan/1`` types
+(docs/architecture.md), and ``kenshin.report.FirmwareRow``. The terminal verdicts and
+findings are not written here: the terminals room judges the demo hospital's collector
+files (``terminal_assessments``). Facts about
 real products are from public advisories: CVE-2023-27997 and CVE-2024-21762 affect
 FortiOS 7.0.11 (fixed in 7.0.12 and 7.0.14), both are in CISA's KEV catalogue with
 known ransomware use, NVD CVSS 3.1 base score 9.8 each.
@@ -40,9 +42,14 @@ from kenshin.report import (
     FirmwareStatus,
     KnowledgeVersion,
     ReportInput,
-    TerminalVerdict,
-    VerdictStatus,
     Versions,
+)
+from kenshin.report.sources import audited_terminals
+from kenshin.terminals import (
+    TerminalAssessment,
+    demo_terminal_files,
+    evaluate,
+    parse_collector_file,
 )
 
 JST = ZoneInfo("Asia/Tokyo")
@@ -104,7 +111,8 @@ FORTI_27997 = dict(
 
 
 def store_findings() -> list[Finding]:
-    """Findings as the firmware, terminals and checks rooms would have stored them."""
+    """Findings as the firmware room would have stored them (the terminal findings are the
+    terminals room's own: ``terminal_assessments``)."""
     dev01 = FindingSubject(device_key="DEV-01")
     return [
         _f(
@@ -147,65 +155,6 @@ def store_findings() -> list[Finding]:
             remediation_ja="保守ベンダ（架空メディカルシステムズ）に稼働中のバージョンを確認し、最新版でなければ更新を依頼してください。",
             remediation_en="Ask the maintenance vendor for the running version and have it updated if it is not current.",
             evidence="login page shows no version; vendor request sent 2026-11-24, no answer yet",
-        ),
-        _f(
-            "terminal.os_support",
-            FindingCategory.VULNERABILITY,
-            Severity.HIGH,
-            "サポートが終了したOS（Windows 7）を使用",
-            "Unsupported operating system (Windows 7) in use",
-            FindingSubject(terminal_key="T-03"),
-            description_ja="Windows 7 は2020年1月にサポートが終了し、セキュリティ更新が提供されていません。",
-            description_en="Windows 7 support ended in January 2020; it gets no security updates.",
-            remediation_ja="PACSベンダと、サポート中のOSへの移行計画を立ててください。移行までは院内ネットワークから分離し、USBの使用を禁止してください。",
-            remediation_en="Plan the move to a supported OS with the PACS vendor; until then isolate the terminal and forbid USB storage.",
-            evidence="Caption=Microsoft Windows 7 Professional; Version=6.1.7601; ServicePack=1",
-        ),
-        _f(
-            "terminal.usb",
-            FindingCategory.CONFIGURATION,
-            Severity.MEDIUM,
-            "USBストレージの使用が制限されていない",
-            "USB storage is not restricted",
-            FindingSubject(terminal_key="T-02"),
-            description_ja="USBメモリからのマルウェア持ち込みや情報の持ち出しを防げません。",
-            description_en="Malware can come in, and data go out, on USB sticks.",
-            remediation_ja="グループポリシーでリムーバブル記憶域へのアクセスを拒否してください。",
-            remediation_en="Deny access to removable storage by group policy.",
-            evidence="HKLM\\SYSTEM\\CurrentControlSet\\Services\\USBSTOR Start=3",
-        ),
-        _f(
-            "terminal.usb",
-            FindingCategory.CONFIGURATION,
-            Severity.MEDIUM,
-            "USBストレージの使用が制限されていない",
-            "USB storage is not restricted",
-            FindingSubject(terminal_key="T-03"),
-            remediation_ja="グループポリシーでリムーバブル記憶域へのアクセスを拒否してください。",
-            remediation_en="Deny access to removable storage by group policy.",
-            evidence="HKLM\\SYSTEM\\CurrentControlSet\\Services\\USBSTOR Start=3",
-        ),
-        _f(
-            "terminal.antivirus",
-            FindingCategory.CONFIGURATION,
-            Severity.MEDIUM,
-            "ウイルス定義ファイルが古い（45日前）",
-            "Antivirus signatures are 45 days old",
-            FindingSubject(terminal_key="T-04"),
-            remediation_ja="定義ファイルの配信経路を確認し、自動更新を有効にしてください。",
-            remediation_en="Check how signatures reach the terminal and turn automatic updates on.",
-            evidence="Defender AntivirusSignatureLastUpdated=2026-10-19",
-        ),
-        _f(
-            "terminal.accounts",
-            FindingCategory.ACCOUNT,
-            Severity.LOW,
-            "使われていないローカルアカウントが有効",
-            "Unused local accounts are enabled",
-            FindingSubject(terminal_key="T-05"),
-            remediation_ja="退職者・委託終了者のアカウントを無効化または削除してください。",
-            remediation_en="Disable or delete the accounts of people who have left.",
-            evidence="pharm-temp (last logon 2025-03-02), support (never)",
         ),
     ]
 
@@ -376,103 +325,17 @@ def firmware_rows(engagement: Engagement) -> tuple[FirmwareRow, ...]:
     )
 
 
-# the checklist topics (terminals/data/checks.yaml) of the fixture's check ids
-FIXTURE_TOPICS = {
-    "os_support": ("patches",),
-    "patches": ("patches",),
-    "antivirus": ("antivirus",),
-    "usb": ("external_media",),
-    "accounts": ("accounts",),
-}
+def terminal_assessments(engagement: Engagement) -> list[TerminalAssessment]:
+    """The demo hospital's five collector files, judged by the terminals room's own rules
+    on the report's day: the report is tested on data it was not written from."""
+    key = {t.hostname: t.key for t in engagement.terminals}
+    collected = [parse_collector_file(data) for _, data in demo_terminal_files()]
+    return [evaluate(c, GENERATED_AT.date(), terminal_key=key[c.host]) for c in collected]
 
 
 def terminal_rows(engagement: Engagement) -> tuple[AuditedTerminal, ...]:
-    terminal = {t.key: t for t in engagement.terminals}
-    ok = VerdictStatus.OK
-    win11 = "Windows 11 Pro 23H2 (22631.4460)"
-
-    def v(status: VerdictStatus, ja: str, en: str) -> TerminalVerdict:
-        return TerminalVerdict(status, ja, en)
-
-    def topics(verdicts: dict[str, TerminalVerdict]) -> dict[str, TerminalVerdict]:
-        """Each fixture check with the checklist topics a real check of its kind names."""
-        return {k: x._replace(checklist=FIXTURE_TOPICS[k]) for k, x in verdicts.items()}
-
-    return (
-        AuditedTerminal(
-            terminal["T-01"],
-            win11,
-            topics(
-                {
-                    "os_support": v(ok, "サポート中", "supported"),
-                    "patches": v(ok, "2026-11 累積更新適用済み", "2026-11 cumulative update"),
-                    "antivirus": v(ok, "Defender 定義 1日前", "Defender, 1 day old"),
-                    "usb": v(ok, "拒否（GPO）", "denied (GPO)"),
-                    "accounts": v(ok, "不要なアカウントなし", "none unused"),
-                }
-            ),
-        ),
-        AuditedTerminal(
-            terminal["T-02"],
-            win11,
-            topics(
-                {
-                    "os_support": v(ok, "サポート中", "supported"),
-                    "patches": v(ok, "2026-11 累積更新適用済み", "2026-11 cumulative update"),
-                    "antivirus": v(ok, "Defender 定義 1日前", "Defender, 1 day old"),
-                    "usb": v(VerdictStatus.BAD, "制限なし", "not restricted"),
-                    "accounts": v(ok, "不要なアカウントなし", "none unused"),
-                }
-            ),
-        ),
-        AuditedTerminal(
-            terminal["T-03"],
-            "Windows 7 Professional SP1 (6.1.7601)",
-            topics(
-                {
-                    "os_support": v(VerdictStatus.BAD, "サポート終了（2020-01）", "ended 2020-01"),
-                    "patches": v(
-                        VerdictStatus.BAD, "2019-12 以降の更新なし", "nothing since 2019-12"
-                    ),
-                    "antivirus": v(
-                        VerdictStatus.WARNING,
-                        "ベンダ指定製品、定義 6日前",
-                        "vendor product, 6 days old",
-                    ),
-                    "usb": v(VerdictStatus.BAD, "制限なし", "not restricted"),
-                    "accounts": v(ok, "不要なアカウントなし", "none unused"),
-                }
-            ),
-        ),
-        AuditedTerminal(
-            terminal["T-04"],
-            "Windows 10 IoT Enterprise LTSC 2021 (19044.5131)",
-            topics(
-                {
-                    "os_support": v(ok, "サポート中（2032-01まで）", "supported to 2032-01"),
-                    "patches": v(ok, "2026-11 適用済み", "2026-11 applied"),
-                    "antivirus": v(VerdictStatus.WARNING, "定義 45日前", "45 days old"),
-                    "usb": v(ok, "拒否（GPO）", "denied (GPO)"),
-                    "accounts": v(ok, "不要なアカウントなし", "none unused"),
-                }
-            ),
-        ),
-        AuditedTerminal(
-            terminal["T-05"],
-            win11,
-            topics(
-                {
-                    "os_support": v(ok, "サポート中", "supported"),
-                    "patches": v(ok, "2026-11 適用済み", "2026-11 applied"),
-                    "antivirus": v(ok, "定義 1日前", "1 day old"),
-                    "usb": v(ok, "読み取りのみ許可", "read-only"),
-                    "accounts": v(
-                        VerdictStatus.WARNING, "未使用アカウント 2件", "2 unused accounts"
-                    ),
-                }
-            ),
-        ),
-    )
+    """The terminal verdicts as the report reads them from the terminals room."""
+    return tuple(audited_terminals(engagement, terminal_assessments(engagement)) or ())
 
 
 KNOWLEDGE = (
@@ -506,6 +369,8 @@ def demo_report_input(engagement: Engagement, *, with_scan_findings: bool = True
     """Every section filled, for the demo hospital; clearly test data."""
     scan = scan_report()
     findings = list(store_findings())
+    for assessment in terminal_assessments(engagement):
+        findings.extend(assessment.findings)
     for host in scan.hosts:
         findings.extend(host.findings)
     if not with_scan_findings:

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from report_fixtures import GENERATED_AT, SCAN_END, SCAN_START, demo_report_input, terminal_rows
+from report_fixtures import (
+    GENERATED_AT,
+    SCAN_END,
+    SCAN_START,
+    demo_report_input,
+    terminal_assessments,
+    terminal_rows,
+)
 
 from kenshin.domain import (
     Device,
@@ -24,7 +31,15 @@ from kenshin.domain import (
     VerdictStatus,
     VersionSource,
 )
-from kenshin.report import FirmwareRow, ReportInput, TerminalVerdict, Versions
+from kenshin.i18n import translate
+from kenshin.report import (
+    FirmwareRow,
+    ReportInput,
+    TerminalVerdict,
+    Versions,
+    build_view,
+    render_html,
+)
 from kenshin.report.sections.appendix import APPENDIX_INDEX_LIMIT, build_appendix
 from kenshin.report.sections.checklist import build_checklist
 from kenshin.report.sections.context import ViewContext
@@ -36,6 +51,7 @@ from kenshin.report.sections.scope import build_scope
 from kenshin.report.sections.summary import TOP_ACTIONS, build_cover, build_summary
 from kenshin.report.sections.terminals import CELL_LONG, TERMINAL_COLUMNS, build_terminals
 from kenshin.report.view import view_context
+from kenshin.terminals import RULES
 
 
 def _bare(engagement: Engagement, **parts: object) -> ReportInput:
@@ -110,6 +126,33 @@ def test_scope_lists_what_was_not_diagnosed_and_why(demo_engagement: Engagement)
     assert build_scope(view_context(_bare(demo_engagement), "ja")).scan is None
 
 
+def test_scope_says_everything_was_surveyed_only_when_the_firmware_check_covered_it(
+    demo_engagement: Engagement,
+) -> None:
+    """Nothing out of scope, closed, undiagnosed or of unknown version is not enough: the
+    firmware check must have judged every device too."""
+    known = tuple(d for d in demo_engagement.devices if d.version_known)
+    engagement = replace(demo_engagement, connection_points=(), devices=known)
+    judged = tuple(FirmwareRow(d, FirmwareStatus.NOT_AFFECTED) for d in known)
+    unjudged = (*judged[1:], FirmwareRow(known[0], FirmwareStatus.UNKNOWN_PRODUCT))
+    sentence = "申告された外部接続点・機器はすべて調査しました。"
+    for firmware, covered, gap in (
+        (None, False, "ファームウェアの脆弱性確認は本調査では実施していません。"),
+        (
+            unjudged,
+            False,
+            f"ファームウェアを脆弱性情報と照合できなかった機器：{known[0].key}（理由は第3章）",
+        ),
+        (judged, True, ""),
+    ):
+        report = _bare(engagement, firmware=firmware)
+        scope = build_scope(view_context(report, "ja"))
+        assert (scope.all_covered, scope.firmware_gap) == (covered, gap)
+        html = render_html(build_view(report, "ja"))
+        assert (sentence in html) is covered
+        assert gap in html
+
+
 def test_firmware_table_names_clean_devices_in_a_line_only_when_many(
     demo_engagement: Engagement,
 ) -> None:
@@ -167,28 +210,71 @@ def test_terminals_table_has_a_column_per_terminal_and_lists_every_issue(
 ) -> None:
     rows = terminal_rows(demo_engagement)
     long = TerminalVerdict(VerdictStatus.WARNING, "定義ファイルが古い" * 10)
+    ok = TerminalVerdict(VerdictStatus.OK, "禁止されています")
     extra = tuple(
         replace(
             rows[0],
             terminal=replace(rows[0].terminal, key=f"T-1{n}", hostname=f"PC-{n}"),
-            verdicts={"usb": long},
+            verdicts={"terminal.usb.mass_storage": verdict},
         )
-        for n in range(2)
+        for n, verdict in enumerate((long, ok))
     )
     section = build_terminals(*_built(_bare(demo_engagement, terminals=(*rows, *extra))))
     assert [len(table.terminals) for table in section.tables] == [TERMINAL_COLUMNS, 2]
     second = section.tables[1]
-    assert second.rows[0].cells[0].status == "unknown"  # os_support was not checked there
+    assert second.rows[0].label == "OS のサポート期限"
+    assert second.rows[0].cells[0].status == "unknown"  # the lifecycle was not checked there
     usb = next(r for r in second.rows if r.cells[0].status == "warning")
+    assert usb.label == "USB ストレージの閉塞"
     assert len(usb.cells[0].summary) == CELL_LONG
     assert usb.cells[0].summary.endswith("…")
     pacs = next(issue for issue in section.issues if issue.audited.terminal.key == "T-03")
-    assert [line.status for line in pacs.lines] == ["bad", "bad", "bad", "warning"]
-    assert "T-01" not in {issue.audited.terminal.key for issue in section.issues}  # all ok
+    assert [line.status for line in pacs.lines] == ["bad"] * 7 + ["warning"] * 2
+    assert "T-11" not in {issue.audited.terminal.key for issue in section.issues}  # all ok
     not_done = build_terminals(*_built(_bare(demo_engagement)))
     assert not_done.audited is None
     assert not_done.tables == ()
     assert [t.key for t in not_done.planned] == ["T-01", "T-02", "T-03", "T-04", "T-05"]
+
+
+def test_terminal_rows_follow_the_terminals_rooms_order_of_checks(
+    demo_engagement: Engagement,
+) -> None:
+    """The report adds no order of its own: the rows are the terminals room's checks in
+    the order its assessment lists them, titled by the room."""
+    assessment = terminal_assessments(demo_engagement)[0]
+    section = build_terminals(
+        *_built(_bare(demo_engagement, terminals=terminal_rows(demo_engagement)))
+    )
+    titles = [
+        translate(f"terminals.title.{v.check_id.removeprefix('terminal.')}", "ja")
+        for v in assessment.verdicts
+    ]
+    assert [row.label for row in section.tables[0].rows] == titles
+    assert len(titles) == len(RULES)
+
+
+def test_terminals_section_names_the_chosen_terminals_not_surveyed(
+    demo_engagement: Engagement,
+) -> None:
+    """A part not done reads "not done": the terminals chosen but never audited are
+    listed in section 5 as not audited, whether some or none of the others were."""
+    rows = terminal_rows(demo_engagement)
+    some = _bare(demo_engagement, terminals=tuple(r for r in rows if r.terminal.key != "T-03"))
+    none = _bare(demo_engagement, terminals=())
+    for report, left in ((some, ["T-03"]), (none, ["T-01", "T-02", "T-03", "T-04", "T-05"])):
+        section = build_terminals(*_built(report))
+        assert [t.key for t in section.left] == left == list(report.terminals_left)
+        html = render_html(build_view(report, "ja"))
+        part = html[html.index('<section id="terminals">') : html.index('<section id="checklist">')]
+        assert "選定したが調査していない端末" in part
+        for key in left:
+            row = part[part.index(f"<td>{key} ") :]
+            assert row.index("未調査") < row.index("</tr>")
+    everything = build_terminals(*_built(_bare(demo_engagement, terminals=rows)))
+    assert everything.left == ()
+    html = render_html(build_view(_bare(demo_engagement, terminals=rows), "en"))
+    assert "Chosen terminals not audited" not in html
 
 
 def test_checklist_counts_its_lines_by_result(demo_engagement: Engagement) -> None:

@@ -62,9 +62,9 @@ class TerminalVerdict(NamedTuple):
 class AuditedTerminal:
     """The terminal audit's result for one terminal (from the terminals room).
 
-    ``verdicts`` maps a check id (``os_support``, ``patches``, ``antivirus``, ``usb``,
-    ``accounts``, …) to its verdict. Check ids are shown through the catalogue key
-    ``report.tcheck.<id>`` when there is one, else as written.
+    ``verdicts`` maps a check id (``terminal.os.lifecycle``, ``terminal.usb.mass_storage``,
+    …: the terminals room's ``data/checks.yaml``) to its verdict, in the room's order of
+    checks. Check ids are shown through the room's titles, ``terminals.title.<id>``.
     """
 
     terminal: Terminal

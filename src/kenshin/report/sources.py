@@ -109,13 +109,21 @@ def _terminal_row(engagement: Engagement, assessment: TerminalAssessment) -> Aud
     )
 
 
-def terminal_rows(session: Session, engagement: Engagement) -> list[AuditedTerminal] | None:
-    """One row per audited terminal, in the engagement's order; None before any audit."""
-    found = [_terminal_row(engagement, a) for a in stored_assessments(session, engagement.code)]
+def audited_terminals(
+    engagement: Engagement, assessments: Sequence[TerminalAssessment]
+) -> list[AuditedTerminal] | None:
+    """The terminals room's assessments as report rows, in the engagement's order (the
+    verdicts in the room's order of checks); None when none is of the engagement."""
+    found = [_terminal_row(engagement, a) for a in assessments]
     rows = {row.terminal.key: row for row in found if row is not None}
     if not rows:
         return None
     return [rows[t.key] for t in engagement.terminals if t.key in rows]
+
+
+def terminal_rows(session: Session, engagement: Engagement) -> list[AuditedTerminal] | None:
+    """One row per audited terminal, in the engagement's order; None before any audit."""
+    return audited_terminals(engagement, stored_assessments(session, engagement.code))
 
 
 def request_rows(session: Session, engagement: Engagement) -> list[RequestRow]:

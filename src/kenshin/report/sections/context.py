@@ -162,8 +162,7 @@ def terminals_state(report: ReportInput) -> PartState:
     """The terminal audit's part: done when every terminal the engagement plans was
     audited; none audited is "not done"."""
     audited = {row.terminal.key for row in report.terminals or ()}
-    planned = {term.key for term in report.engagement.terminals}
-    return PartState.of(len(audited), len(audited | planned))
+    return PartState.of(len(audited), len(audited) + len(report.terminals_left))
 
 
 @cache

@@ -87,6 +87,21 @@ class Scope:
     terminal_count: int
     terminal_limit: int
     priority_model: tuple[str, ...]
+    firmware_gap: str  # what the firmware check left out, not already listed; "" if nothing
+
+    @property
+    def all_covered(self) -> bool:
+        """Whether every reported connection point and device was surveyed: nothing out of
+        scope, closed, undiagnosed or of unknown version, and the firmware check covered
+        every device."""
+        return not (
+            self.points_out_of_scope
+            or self.points_closed
+            or self.version_missing
+            or self.unconfirmed
+            or self.no_address_points
+            or self.firmware_gap
+        )
 
     @property
     def unconfirmed(self) -> tuple[AddressLine, ...]:
@@ -146,7 +161,24 @@ def build_scope(context: ViewContext) -> Scope:
         terminal_count=len(report.terminals) if report.terminals is not None else 0,
         terminal_limit=engagement.terminal_limit,
         priority_model=tuple(t(key) for key in _MODEL_KEYS),
+        firmware_gap=_firmware_gap(context),
     )
+
+
+def _firmware_gap(context: ViewContext) -> str:
+    """What the firmware check did not cover, beyond the devices of unknown version the
+    scope already lists: the whole check when it did not run, else the devices the
+    knowledge base could not judge ("" when it judged every device)."""
+    report, t = context.input, context.t
+    if firmware_state(report.firmware) is PartState.DONE:
+        return ""
+    if report.firmware is None or not report.firmware:
+        return t("report.firmware.not_done")
+    listed = {dev.key for dev in report.engagement.versions_missing()}
+    left = [
+        r.device.key for r in report.firmware if not r.status.judged and r.device.key not in listed
+    ]
+    return t("report.scope.firmware_unchecked", keys=", ".join(left)) if left else ""
 
 
 def _pacing_line(pacing: ScanPacing | None, t: Callable[..., str]) -> str:

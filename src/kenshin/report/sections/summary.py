@@ -258,14 +258,13 @@ def survey_parts(context: ViewContext) -> tuple[SurveyPart, ...]:
     if report.terminals is None:
         part("terminals", PartState.NOT_DONE, "-", t("report.not_done_section"), [])
     else:
-        audited = {row.terminal.key for row in report.terminals}
-        planned = [term.key for term in engagement.terminals if term.key not in audited]
+        unaudited = report.terminals_left
         part(
             "terminals",
             terminals_state(report),
             issued,
-            t("report.cov.terminals", count=len(audited), limit=engagement.terminal_limit),
-            [t("report.part.terminals_left", keys=", ".join(planned))] if planned else [],
+            t("report.cov.terminals", count=len(report.terminals), limit=engagement.terminal_limit),
+            [t("report.part.terminals_left", keys=", ".join(unaudited))] if unaudited else [],
         )
     return tuple(parts)
 

@@ -1,5 +1,5 @@
 """Section 5, the terminal survey: a row per check and a column per terminal, then every
-bad or warning verdict in words."""
+bad or warning verdict in words, and the chosen terminals not surveyed."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from kenshin.report.model import AuditedTerminal
 from kenshin.report.sections.context import ViewContext
 from kenshin.report.sections.items import FindingItem
 
-TERMINAL_CHECK_ORDER = ("os_support", "patches", "antivirus", "usb", "accounts", "services")
 TERMINAL_COLUMNS = 5
 # characters of a verdict's sentence shown in the terminal table (ok / otherwise)
 CELL_SHORT = 24
@@ -64,6 +63,7 @@ class TerminalsSection:
     issues: tuple[TerminalIssue, ...]
     findings: tuple[FindingItem, ...]
     planned: tuple[Terminal, ...]  # the engagement's terminals
+    left: tuple[Terminal, ...]  # the engagement's terminals with no result: not surveyed
 
 
 def build_terminals(context: ViewContext, by_id: dict[str, FindingItem]) -> TerminalsSection:
@@ -74,16 +74,17 @@ def build_terminals(context: ViewContext, by_id: dict[str, FindingItem]) -> Term
         issues=_issues(context, rows) if rows is not None else (),
         findings=tuple(by_id[f.id] for f in context.by_area(Area.TERMINALS)),
         planned=context.engagement.terminals,
+        left=tuple(
+            t for t in context.engagement.terminals if t.key in context.input.terminals_left
+        ),
     )
 
 
 def _label(context: ViewContext, check: str) -> str:
-    """The check's Japanese label: the report's own, else the terminals room's title."""
-    for key in (f"report.tcheck.{check}", f"terminals.title.{check.removeprefix('terminal.')}"):
-        label = context.t(key)
-        if label != key:
-            return label
-    return context.t("report.tcheck.other")
+    """The check's title as the terminals room names it, else "other check"."""
+    key = f"terminals.title.{check.removeprefix('terminal.')}"
+    label = context.t(key)
+    return label if label != key else context.t("report.tcheck.other")
 
 
 def _tables(context: ViewContext, rows: tuple[AuditedTerminal, ...]) -> tuple[TerminalTable, ...]:
@@ -147,10 +148,9 @@ def _issues(context: ViewContext, rows: tuple[AuditedTerminal, ...]) -> tuple[Te
 
 
 def _checks(rows: tuple[AuditedTerminal, ...]) -> list[str]:
+    """Every check of ``rows`` once, in the order the terminals room lists its verdicts
+    (its rules' order, ``terminals.rules.RULES``); the report adds no order of its own."""
     seen: dict[str, None] = {}
-    for known in TERMINAL_CHECK_ORDER:
-        if any(known in row.verdicts for row in rows):
-            seen[known] = None
     for row in rows:
         for check in row.verdicts:
             seen.setdefault(check, None)
