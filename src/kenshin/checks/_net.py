@@ -7,11 +7,11 @@ the open port the engine handed it — never to an address outside the scan's sc
 from __future__ import annotations
 
 import contextlib
-import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from kenshin.checks.base import CheckSettings, CheckStats, CheckTarget
+from kenshin.net import http as net_http
 from kenshin.net import stream as net_stream
 from kenshin.net import udp as net_udp
 
@@ -91,7 +91,7 @@ async def udp_exchange(
     )
 
 
-_HTTP_HEAD = re.compile(rb"^HTTP/1\.[01] (\d{3})")
+_NO_ANSWER = net_http.Response(0, (), b"")
 
 
 async def http_get(
@@ -100,20 +100,24 @@ async def http_get(
     stats: CheckStats,
     path: str,
     headers: dict[str, str] | None = None,
-) -> tuple[int, bytes, bytes]:
-    """One HTTP/1.1 GET: (status, headers, body) — over TLS when identification saw TLS."""
-    tls = target.over_tls
-    lines = [
-        f"GET {path} HTTP/1.1",
-        f"Host: {target.address}",
-        "User-Agent: kenshin",
-        "Accept: */*",
-        "Connection: close",
-    ]
-    lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
-    async with connect(target, settings, stats, tls=tls) as http:
-        await http.send(("\r\n".join(lines) + "\r\n\r\n").encode())
-        data = await http.read(timeout=settings.read_timeout, idle=1.0)
-    head, _, body = data.partition(b"\r\n\r\n")
-    match = _HTTP_HEAD.match(head)
-    return (int(match.group(1)) if match else 0), head, body
+) -> net_http.Response:
+    """One HTTP/1.1 GET over TLS when identification saw TLS; status 0 when no HTTP
+    answer came. Raises OSError/TimeoutError when the port does not take the connection."""
+    message = net_http.request(
+        "GET",
+        path,
+        target.address,
+        target.number,
+        user_agent="kenshin",
+        headers=tuple((headers or {}).items()),
+    )
+    async with connect(target, settings, stats, tls=target.over_tls) as connection:
+        response = await net_http.exchange(
+            connection.stream,
+            message,
+            first_timeout=settings.read_timeout,
+            idle_timeout=1.0,
+            cap=settings.response_limit,
+            total_timeout=settings.read_timeout,
+        )
+    return response or _NO_ANSWER

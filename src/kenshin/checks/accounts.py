@@ -28,6 +28,8 @@ from kenshin.domain.scan import WEB_SERVICES
 from kenshin.net import stream as net_stream
 from kenshin.net import telnet as telnet_wire
 
+_BASIC = re.compile(r'(?i)Basic\s*(?:realm="([^"]*)")?')  # a WWW-Authenticate value
+
 
 @cache
 def _credentials() -> dict[str, Any]:
@@ -276,11 +278,11 @@ async def _elasticsearch_open(
     target: CheckTarget, settings: CheckSettings, stats: CheckStats
 ) -> str | None:
     # With security on, even the root endpoint answers 401; 200 with cluster data is open.
-    status, _, body = await http_get(target, settings, stats, "/")
-    if status != 200:
+    response = await http_get(target, settings, stats, "/")
+    if response.status != 200:
         return None
     try:
-        document = json.loads(body.decode("utf-8", "replace"))
+        document = json.loads(response.body.decode("utf-8", "replace"))
     except json.JSONDecodeError:
         return None
     if not isinstance(document, dict) or "cluster_name" not in document:
@@ -295,11 +297,11 @@ async def _elasticsearch_open(
 async def _docker_open(
     target: CheckTarget, settings: CheckSettings, stats: CheckStats
 ) -> str | None:
-    status, _, body = await http_get(target, settings, stats, "/version")
-    if status != 200:
+    response = await http_get(target, settings, stats, "/version")
+    if response.status != 200:
         return None
     try:
-        version = json.loads(body.decode("utf-8", "replace")).get("Version", "?")
+        version = json.loads(response.body.decode("utf-8", "replace")).get("Version", "?")
     except (json.JSONDecodeError, AttributeError):
         return None
     return f"GET /version answered 200 without credentials (Docker {version})"
@@ -376,13 +378,14 @@ class HttpDefaultCredentials(Check):
         self, target: CheckTarget, settings: CheckSettings, stats: CheckStats
     ) -> Sequence[Finding]:
         try:
-            status, head, _ = await http_get(target, settings, stats, "/")
+            response = await http_get(target, settings, stats, "/")
         except (OSError, TimeoutError):
             return []
-        challenge = re.search(rb"(?im)^WWW-Authenticate:\s*Basic\s*(?:realm=\"([^\"]*)\")?", head)
-        if status != 401 or challenge is None:
+        challenges = (_BASIC.match(v) for k, v in response.headers if k == "www-authenticate")
+        challenge = next((c for c in challenges if c is not None), None)
+        if response.status != 401 or challenge is None:
             return []
-        realm = (challenge.group(1) or b"").decode("utf-8", "replace")
+        realm = (challenge.group(1) or "").encode("latin-1").decode("utf-8", "replace")
         candidates = _pick("http_basic", f"{realm} {target.product}")
         for index, (user, password) in enumerate(candidates[: settings.max_login_attempts]):
             if index:
@@ -390,12 +393,12 @@ class HttpDefaultCredentials(Check):
             stats.login_attempts += 1
             token = base64.b64encode(f"{user}:{password}".encode()).decode()
             try:
-                status, head, body = await http_get(
+                response = await http_get(
                     target, settings, stats, "/", {"Authorization": f"Basic {token}"}
                 )
             except (OSError, TimeoutError):
                 return []
-            if status == 200:
+            if response.status == 200:
                 evidence = (
                     f"HTTP Basic realm '{realm}': user '{user}' with password "
                     f"{mask(password)} was accepted (200 after 401)"
@@ -408,7 +411,8 @@ class HttpDefaultCredentials(Check):
                         service=target.service or "http",
                     )
                 ]
-            if status == 429 or _locked_out((head + body).decode("utf-8", "replace")):
+            text = (response.head + response.body).decode("utf-8", "replace")
+            if response.status == 429 or _locked_out(text):
                 break
         return []
 

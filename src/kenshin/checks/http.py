@@ -12,7 +12,6 @@ from kenshin.domain import Finding
 from kenshin.domain.scan import TLS_SERVICES, WEB_SERVICES
 
 _PASSWORD_FIELD = re.compile(rb"<input[^>]+type\s*=\s*[\"']?password", re.IGNORECASE)
-_LOCATION = re.compile(rb"(?im)^Location:\s*(\S+)")
 
 
 class LoginWithoutTls(Check):
@@ -31,19 +30,18 @@ class LoginWithoutTls(Check):
         path = "/"
         for _ in range(3):  # follow at most two same-host redirects
             try:
-                status, head, body = await http_get(target, settings, stats, path)
+                response = await http_get(target, settings, stats, path)
             except (OSError, TimeoutError):
                 return []
-            location = _LOCATION.search(head)
-            if status in (301, 302, 303, 307, 308) and location:
-                url = location.group(1).decode("latin-1")
+            url = response.header("location")
+            if response.status in (301, 302, 303, 307, 308) and url:
                 if url.startswith("https://"):
                     return []
                 if url.startswith("/"):
                     path = url
                     continue
                 return []
-            if status == 200 and _PASSWORD_FIELD.search(body):
+            if response.status == 200 and _PASSWORD_FIELD.search(response.body):
                 evidence = f"GET {path} over HTTP returned a form with a password field"
                 return [build_finding(self.check_id, target, evidence=evidence, service="http")]
             return []

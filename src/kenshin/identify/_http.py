@@ -28,21 +28,17 @@ from kenshin.identify.rules import (
     render_cpes,
 )
 from kenshin.identify.settings import IdentifySettings
+from kenshin.net import http
 
 _TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.I | re.S)
 _USER_AGENT = "Mozilla/5.0 (compatible; kenshin-identify/1)"
 
 
 @dataclass(frozen=True)
-class HttpResponse:
-    path: str
-    status: int
-    headers: tuple[tuple[str, str], ...]
-    body: bytes
+class HttpResponse(http.Response):
+    """An answer (``kenshin.net.http``) with the path asked for, read by the fingerprints."""
 
-    def header(self, name: str) -> str:
-        name = name.lower()
-        return ", ".join(v for k, v in self.headers if k == name)
+    path: str = "/"
 
     @property
     def title(self) -> str:
@@ -59,43 +55,13 @@ class HttpResponse:
 
 def parse_response(path: str, data: bytes) -> HttpResponse | None:
     """An HTTP/1.x answer, or None when ``data`` is not one."""
-    if not data.startswith(b"HTTP/"):
-        return None
-    head, _, body = data.partition(b"\r\n\r\n")
-    if not _:
-        head, _, body = data.partition(b"\n\n")
-    lines = head.decode("latin-1").splitlines()
-    try:
-        status = int(lines[0].split()[1])
-    except (IndexError, ValueError):
-        return None
-    headers: list[tuple[str, str]] = []
-    for line in lines[1:]:
-        name, sep, value = line.partition(":")
-        if sep:
-            headers.append((name.strip().lower(), value.strip()))
-    response = HttpResponse(path, status, tuple(headers), body)
-    if "chunked" in response.header("transfer-encoding").lower():
-        response = HttpResponse(path, status, tuple(headers), _dechunk(body))
-    return response
+    return _with_path(path, http.parse(data))
 
 
-def _dechunk(body: bytes) -> bytes:
-    out = bytearray()
-    rest = body
-    for _ in range(10_000):
-        size_line, sep, rest = rest.partition(b"\r\n")
-        if not sep:
-            break
-        try:
-            size = int(size_line.split(b";")[0].strip() or b"0", 16)
-        except ValueError:
-            break
-        if size == 0:
-            break
-        out += rest[:size]
-        rest = rest[size + 2 :]
-    return bytes(out)
+def _with_path(path: str, response: http.Response | None) -> HttpResponse | None:
+    if response is None:
+        return None
+    return HttpResponse(response.status, response.headers, response.body, response.head, path)
 
 
 async def fetch(
@@ -112,26 +78,22 @@ async def fetch(
     connection = await open_tcp(address, port, settings, use_tls=use_tls)
     if connection is None:
         return None
+    message = http.request(
+        method, path, address, port, user_agent=_USER_AGENT, headers=headers, body=body
+    )
     try:
-        host = f"[{address}]" if ":" in address else address
-        extra = "".join(f"{name}: {value}\r\n" for name, value in headers)
-        if body:
-            extra += f"Content-Length: {len(body)}\r\n"
-        request = (
-            f"{method} {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUser-Agent: {_USER_AGENT}\r\n"
-            f"Accept: */*\r\n{extra}Connection: close\r\n\r\n"
-        ).encode("ascii", "replace") + body
-        if not await connection.send(request):
-            return None
-        answer = await connection.read(
-            settings.read_timeout,
-            max(settings.idle_timeout, 0.5),
-            settings.http_body_bytes,
+        response = await http.exchange(
+            connection,
+            message,
+            first_timeout=settings.read_timeout,
+            idle_timeout=max(settings.idle_timeout, 0.5),
+            cap=settings.http_body_bytes,
             total_timeout=settings.read_timeout * 2 + 2.0,
+            head_only=method == "HEAD",
         )
-        return parse_response(path, answer.data)
     finally:
         await connection.close()
+    return _with_path(path, response)
 
 
 def favicon_hash(body: bytes) -> int:

@@ -14,6 +14,7 @@ import socket
 import ssl
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from kenshin.net import telnet
@@ -61,13 +62,16 @@ class Connection:
         total_timeout: float | None = None,
         telnet_refusals: bool = False,
         trickle: bool = False,
+        until: Callable[[bytes], bool] | None = None,
     ) -> Answer:
         """Read an answer: wait ``first_timeout`` for data, then until ``idle_timeout`` of
         silence, EOF, ``cap`` bytes or ``total_timeout`` (default first + 4 × idle + 2 s).
 
         With ``telnet_refusals``, option negotiation (IAC DO/WILL) is refused on the fly,
         so a router's login prompt follows. With ``trickle``, a text banner that arrives
-        slowly and has no line end yet is waited for gap by gap (up to 5 s a gap).
+        slowly and has no line end yet is waited for gap by gap (up to 5 s a gap). With
+        ``until``, each piece is handed to it as it arrives and True ends the read (the
+        message is whole; no need to wait for silence).
         """
         answer = Answer()
         chunks: list[bytes] = []
@@ -97,6 +101,8 @@ class Connection:
                 await self.send(telnet.refusals(telnet.parse(chunk).requests))
             chunks.append(chunk)
             size += len(chunk)
+            if until is not None and until(chunk):
+                break
             now = time.monotonic()
             waiting = idle_timeout
             if trickle and b"\n" not in chunk and _textual(chunks):

@@ -6,7 +6,8 @@ import asyncio
 
 import pytest
 
-from kenshin.checks import CheckSettings, CheckStats
+from kenshin.checks import CheckSettings, CheckStats, CheckTarget
+from kenshin.checks._net import http_get
 from kenshin.checks.accounts import (
     FtpAnonymous,
     HttpDefaultCredentials,
@@ -355,3 +356,60 @@ def test_login_without_tls_both_ways(response: bytes, fires: bool) -> None:
             return list(await LoginWithoutTls().run(target(port, "http"), FAST, CheckStats()))
 
     assert bool(run(scenario())) is fires
+
+
+# -- HTTP answers as identification reads them (kenshin.net.http) --------------------------
+
+
+def test_login_page_sent_chunked_is_seen_through_the_chunk_boundaries() -> None:
+    """The checks once kept chunk-size lines in the body: a password field cut by a chunk
+    boundary went unseen."""
+    page = b"<form><input type='pass", b"word' name=p></form>"
+    chunks = b"".join(b"%x\r\n%s\r\n" % (len(part), part) for part in page) + b"0\r\n\r\n"
+    response = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + chunks
+
+    async def scenario() -> list:  # type: ignore[type-arg]
+        async with tcp_server(http_page(response)) as port:
+            return list(await LoginWithoutTls().run(target(port, "http"), FAST, CheckStats()))
+
+    assert run(scenario())
+
+
+def test_login_page_with_bare_line_feeds_is_read() -> None:
+    """The checks once split the head only at CRLF CRLF: an old device's LF-only answer
+    had no body."""
+    response = b"HTTP/1.0 200 OK\nContent-Type: text/html\n\n<input type=password name=p>"
+
+    async def scenario() -> list:  # type: ignore[type-arg]
+        async with tcp_server(http_page(response)) as port:
+            return list(await LoginWithoutTls().run(target(port, "http"), FAST, CheckStats()))
+
+    assert run(scenario())
+
+
+def test_http_get_names_an_ipv6_host_in_brackets() -> None:
+    """The checks once sent ``Host: ::1`` (not a valid Host); identification's
+    ``[::1]:port`` is the one rule now."""
+    seen: list[bytes] = []
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        seen.append(await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5))
+        writer.write(b"HTTP/1.1 204 No Content\r\n\r\n")
+        await writer.drain()
+
+    async def scenario() -> tuple[int, int]:
+        server = await asyncio.start_server(handle, "::1", 0)
+        port = server.sockets[0].getsockname()[1]
+        ipv4 = target(port, "http")
+        try:
+            response = await http_get(
+                CheckTarget("::1", ipv4.port, ipv4.host_ports), FAST, CheckStats(), "/"
+            )
+        finally:
+            server.close()
+            await server.wait_closed()
+        return port, response.status
+
+    port, status = run(scenario())
+    assert status == 204
+    assert f"\r\nHost: [::1]:{port}\r\n".encode() in seen[0]

@@ -12,6 +12,7 @@ import pytest
 from kenshin.domain.enums import Confidence
 from kenshin.domain.scan import ServiceIdentity
 from kenshin.identify import identify_port
+from kenshin.identify._http import parse_response
 
 from . import servers as s
 from .conftest import FAST, open_tcp, tcp_server
@@ -334,3 +335,27 @@ def test_globalprotect_version_from_etag_build_time() -> None:
     ident = run(s.web(routes))
     assert (ident.product, ident.version) == ("Palo Alto Networks GlobalProtect", "10.2.9")
     assert ident.confidence is Confidence.INFERRED
+
+
+def test_a_folded_header_line_joins_its_value() -> None:
+    """Identification once dropped the continuation of a folded header (obs-fold); the
+    checks' raw-text search saw it. One parser (``kenshin.net.http``) joins it now."""
+    response = parse_response(
+        "/", b"HTTP/1.1 200 OK\r\nServer: Apache/2.4.57\r\n\t(Unix) PHP/8.2\r\n\r\n<html>"
+    )
+    assert response is not None
+    assert response.header("Server") == "Apache/2.4.57 (Unix) PHP/8.2"
+    assert response.body == b"<html>"
+
+
+def test_a_status_that_is_not_three_digits_is_not_http() -> None:
+    """The checks wanted three digits; identification took any number."""
+    assert parse_response("/", b"HTTP/1.1 2000 OK\r\n\r\n") is None
+    assert parse_response("/", b"HTTP/1.1 404 Not Found\r\n\r\n") is not None
+
+
+def test_bytes_past_the_content_length_are_not_the_body() -> None:
+    response = parse_response("/x", b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokGARBAGE")
+    assert response is not None
+    assert response.body == b"ok"
+    assert response.path == "/x"
