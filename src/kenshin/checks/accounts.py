@@ -171,9 +171,7 @@ class UnauthenticatedService(Check):
 
     check_id = "account.no_authentication"
     intensity = Intensity.PROBE
-    services = frozenset(
-        {"redis", "memcache", "memcached", "mongodb", "elasticsearch", "docker", "vnc"}
-    )
+    services = frozenset({"redis", "memcache", "mongodb", "elasticsearch", "docker", "vnc"})
     _by_port: ClassVar[dict[int, str]] = {
         6379: "redis",
         11211: "memcache",
@@ -198,7 +196,7 @@ class UnauthenticatedService(Check):
         if "docker" in product:
             return "docker"
         if target.service in self.services:
-            return "memcache" if target.service == "memcached" else target.service
+            return target.service
         return self._by_port.get(target.number, "")
 
     async def run(

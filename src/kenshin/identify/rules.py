@@ -20,9 +20,11 @@ from typing import Any
 import yaml
 
 from kenshin.domain.enums import Confidence
+from kenshin.domain.scan import Protocol
 from kenshin.identify.errors import IdentifyError
 from kenshin.net.cpe import escape_value
 from kenshin.net.cpe import is_valid_formatted as is_valid_cpe23
+from kenshin.scan import kenshin_service, service_name
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
@@ -447,6 +449,18 @@ def _table(where: str, data: Mapping[str, Any]) -> InferenceTable:
     )
 
 
+def _port_names(doc: Mapping[str, Any]) -> dict[tuple[str, int], str]:
+    """The listed ports' names: the scan's table (nmap's), in the spelling the checks read."""
+    names: dict[tuple[str, int], str] = {}
+    for protocol in Protocol:
+        for port in doc.get(protocol.value) or []:
+            name = kenshin_service(service_name(protocol, int(port)))
+            if not name:
+                raise _fail("port-names.yaml", f"{port}/{protocol.value} has no name in ports.yaml")
+            names[(protocol.value, int(port))] = name
+    return names
+
+
 def _read(name: str) -> dict[str, Any]:
     folder = resources.files("kenshin.identify") / "data"
     try:
@@ -491,11 +505,7 @@ def load_knowledge() -> Knowledge:
         )
         for v in ike_doc.get("vendor_ids", [])
     )
-    ports_doc = _read("port-names.yaml")
-    port_names: dict[tuple[str, int], str] = {}
-    for transport in ("tcp", "udp"):
-        for port, service in (ports_doc.get(transport) or {}).items():
-            port_names[(transport, int(port))] = str(service)
+    port_names = _port_names(_read("port-names.yaml"))
     return Knowledge(
         probes=probes,
         rules=tuple(rules),

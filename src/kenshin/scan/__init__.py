@@ -45,6 +45,7 @@ if TYPE_CHECKING:
         default_stop_file,
     )
     from kenshin.scan.ports import (
+        kenshin_service,
         parse_ports,
         port_ranges,
         ranked_ports,
@@ -94,6 +95,7 @@ _WHERE = {
     "UdpSummary": "kenshin.scan.udp",
     "choose_tcp_mode": "kenshin.scan.engine",
     "default_stop_file": "kenshin.scan.pacing",
+    "kenshin_service": "kenshin.scan.ports",
     "parse_ports": "kenshin.scan.ports",
     "parse_targets": "kenshin.scan.targets",
     "port_ranges": "kenshin.scan.ports",
@@ -147,6 +149,7 @@ __all__ = [
     "UdpSummary",
     "choose_tcp_mode",
     "default_stop_file",
+    "kenshin_service",
     "parse_ports",
     "parse_targets",
     "payloads_for",

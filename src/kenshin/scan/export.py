@@ -47,7 +47,7 @@ from kenshin.domain import (
 from kenshin.domain.bounds import bound_identity
 from kenshin.net import cpe as cpe_text
 from kenshin.scan.errors import ScanError
-from kenshin.scan.ports import port_ranges, service_name
+from kenshin.scan.ports import kenshin_service, port_ranges, service_name
 
 LIST_LIMIT = 100
 SCHEMA_VERSION = "1.1"  # 1.1: devices per host, device per finding (issue 15)
@@ -429,7 +429,11 @@ def _confidence(conf: str | None, method: str | None) -> Confidence:
 
 
 def read_nmap_xml(data: bytes) -> NmapImport:
-    """Parse nmap XML (``-oX``) safely into a report; errors become one clear ScanError."""
+    """Parse nmap XML (``-oX``) safely into a report; errors become one clear ScanError.
+
+    Service names become kenshin's (``kenshin_service``: ``mongod`` is read as ``mongodb``),
+    so an imported port reaches the same checks as an identified one.
+    """
     try:
         root = SafeET.fromstring(data)
     except (SafeET.ParseError, DefusedXmlException, ValueError) as exc:
@@ -500,7 +504,7 @@ def _nmap_port(port: Any, address: str, uncounted: Counter[str]) -> PortResult:
         )
         identity = bound_identity(
             ServiceIdentity(
-                service=service.get("name", ""),
+                service=kenshin_service(service.get("name", "")),
                 product=service.get("product", ""),
                 version=service.get("version", ""),
                 cpe=tuple(_cpe23(c.text.strip()) for c in service.findall("cpe") if c.text),

@@ -47,7 +47,7 @@ def top_ports(protocol: Protocol, count: int) -> tuple[int, ...]:
 
 
 def service_name(protocol: Protocol, port: int) -> str:
-    """The conventional service name of a port ("" when there is none)."""
+    """The conventional service name of a port, nmap's where it fits ("" when there is none)."""
     for number, name in _ranking()[protocol]:
         if number == port:
             return name
@@ -55,11 +55,31 @@ def service_name(protocol: Protocol, port: int) -> str:
 
 
 @cache
+def _aliases() -> dict[str, str]:
+    import yaml
+
+    path = resources.files("kenshin") / "data" / "scan" / "service-aliases.yaml"
+    loaded = yaml.safe_load(path.read_text("utf-8"))
+    return {str(nmap): str(ours) for nmap, ours in loaded.items()}
+
+
+def kenshin_service(name: str) -> str:
+    """The name identification and the checks use for the service nmap calls ``name``.
+
+    nmap's port table says ``mongod`` and ``ldapssl`` where the checks read ``mongodb`` and
+    ``ldaps``; applied where a name enters kenshin, so the checks know one name per service.
+    """
+    return _aliases().get(name, name)
+
+
+@cache
 def _names(protocol: Protocol) -> dict[str, int]:
+    """Port names ``--ports`` accepts: nmap's, and kenshin's where it spells them otherwise."""
     names: dict[str, int] = {}
     for port, name in _ranking()[protocol]:
-        if name and name not in ("unknown",) and name.lower() not in names:
-            names[name.lower()] = port
+        for spelling in dict.fromkeys((name.lower(), kenshin_service(name).lower())):
+            if spelling and spelling != "unknown" and spelling not in names:
+                names[spelling] = port
     return names
 
 

@@ -10,19 +10,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from dataclasses import replace
 
 import pytest
 
-from kenshin.checks import CheckSettings, CheckStats
+from kenshin.checks import NETWORK_CHECKS, CheckSettings, CheckStats, CheckTarget
+from kenshin.checks._knowledge import load_data
 from kenshin.checks._net import http_get
 from kenshin.checks.accounts import HttpDefaultCredentials
 from kenshin.checks.backdoor import UnexpectedServiceOnVpn
 from kenshin.checks.exposure import AdminWebExposure
 from kenshin.checks.http import LoginWithoutTls
 from kenshin.checks.tls import TlsConfiguration, weak_cipher_markers
-from kenshin.domain import Protocol
+from kenshin.domain import Confidence, PortResult, Protocol, ServiceIdentity
 from kenshin.domain.scan import TLS_SERVICES, WEB_SERVICES
 from kenshin.identify import load_knowledge
+from kenshin.scan import parse_ports, read_nmap_xml, service_name
+from kenshin.scan.ports import _aliases
 
 from .servers import target
 
@@ -112,3 +116,84 @@ def test_weak_tls_suites_come_from_the_knowledge_data() -> None:
     assert set(markers) == {"_RC4_", "_3DES_", "_DES_", "_NULL_", "_EXPORT", "_anon_", "_MD5"}
     assert any(m in "TLS_RSA_WITH_3DES_EDE_CBC_SHA" for m in markers)
     assert not any(m in "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256" for m in markers)
+
+
+def _nmap_xml(ports: list[tuple[str, int, str]]) -> bytes:
+    """nmap -oX of one host whose ports nmap named by its port table only (no -sV)."""
+    rows = "".join(
+        f"<port protocol='{protocol}' portid='{port}'><state state='open' reason='syn-ack'/>"
+        f"<service name='{name}' method='table' conf='3'/></port>"
+        for protocol, port, name in ports
+    )
+    return (
+        "<?xml version='1.0'?><nmaprun scanner='nmap' args='nmap -sS' start='1700000000'>"
+        "<host><status state='up'/><address addr='198.18.0.9' addrtype='ipv4'/>"
+        f"<ports>{rows}</ports></host></nmaprun>"
+    ).encode()
+
+
+def _applying(port: PortResult) -> set[str]:
+    """The checks that would run on ``port`` of a VPN appliance (its role has a check too)."""
+    target = CheckTarget("198.18.0.9", port, device_role="vpn_gateway")
+    return {check.check_id for check in NETWORK_CHECKS if check.applies_to(target)}
+
+
+@pytest.mark.parametrize(
+    ("protocol", "port", "nmap_name", "expected_check"),
+    [
+        (Protocol.TCP, 27017, "mongod", "exposure.service"),
+        (Protocol.TCP, 636, "ldapssl", "configuration.tls"),
+        (Protocol.UDP, 5353, "zeroconf", "exposure.service"),
+        (Protocol.UDP, 1701, "L2TP", None),  # was an unexpected service on a VPN appliance
+    ],
+)
+def test_an_imported_nmap_name_reaches_the_checks_identifications_name_reaches(
+    protocol: Protocol, port: int, nmap_name: str, expected_check: str | None
+) -> None:
+    """nmap's port table says mongod and ldapssl where the checks read mongodb and ldaps: a
+    re-imported nmap export of an open MongoDB raised no exposure finding."""
+    imported = read_nmap_xml(_nmap_xml([(protocol.value, port, nmap_name)]))
+    (result,) = imported.report.hosts[0].ports
+    guessed = load_knowledge().port_names[(protocol.value, port)]
+    assert result.identity is not None
+    assert result.identity.service == guessed
+    by_identification = replace(
+        result, identity=ServiceIdentity(guessed, confidence=Confidence.LOW)
+    )
+    assert _applying(result) == _applying(by_identification)
+    if expected_check is not None:
+        assert expected_check in _applying(result)
+
+
+def test_identification_names_its_ports_as_an_nmap_import_of_the_same_ports() -> None:
+    port_names = load_knowledge().port_names
+    listed = [(p, n, service_name(Protocol(p), n)) for p, n in port_names]
+    imported = read_nmap_xml(_nmap_xml(listed)).report.hosts[0].ports
+    assert {(r.protocol.value, r.port): r.identity.service for r in imported if r.identity} == (
+        dict(port_names)
+    )
+
+
+def _names_the_checks_read() -> set[str]:
+    exposure = load_data("exposure.yaml")
+    names = set(exposure["services"]) | set(exposure["ports"].values())
+    names |= set(load_data("backdoors.yaml")["vpn_expected_services"])
+    for check in NETWORK_CHECKS:
+        names |= check.services
+    return names
+
+
+def test_the_checks_read_no_name_that_an_import_or_identification_never_gives() -> None:
+    """Every nmap spelling is read as kenshin's before the checks see it: a check that
+    listed 'mongod' or 'memcached' would wait for a name that never comes."""
+    nmap_spellings = {nmap for nmap, ours in _aliases().items() if nmap != ours}
+    assert _names_the_checks_read() & nmap_spellings == set()
+    gives = set(load_knowledge().port_names.values()) | TLS_SERVICES
+    gives |= {rule.service for rule in load_knowledge().rules}
+    assert set(_aliases().values()) <= gives | _names_the_checks_read()
+
+
+def test_ports_accepts_kenshins_names_beside_nmaps() -> None:
+    assert parse_ports("mongod") == parse_ports("mongodb") == (27017,)
+    assert parse_ports("ldapssl,ldaps") == (636,)
+    assert parse_ports("mdns", Protocol.UDP) == (5353,)
