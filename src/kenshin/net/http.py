@@ -45,7 +45,14 @@ def request(
     headers: Sequence[tuple[str, str]] = (),
     body: bytes = b"",
 ) -> bytes:
-    """An HTTP/1.1 request that asks the server to close after answering."""
+    """An HTTP/1.1 request that asks the server to close after answering.
+
+    A path or header that would end a line is refused (``ValueError``): a redirect's
+    ``Location`` comes from the host under test and must not add lines of its own.
+    """
+    for text in (method, path, *(part for header in headers for part in header)):
+        if "\r" in text or "\n" in text:
+            raise ValueError(f"line break in an HTTP request part: {text[:60]!r}")
     host = f"[{address}]" if ":" in address else address
     extra = "".join(f"{name}: {value}\r\n" for name, value in headers)
     if body:

@@ -10,6 +10,8 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
+import pytest
+
 from kenshin.net import http, stream
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
@@ -145,3 +147,19 @@ def test_the_request_brackets_ipv6_and_counts_its_body() -> None:
         b"POST /x HTTP/1.1\r\nHost: [fe80::1]:8443\r\nUser-Agent: t\r\nAccept: */*\r\n"
         b"A: b\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi"
     )
+
+
+@pytest.mark.parametrize(
+    ("path", "headers"),
+    [
+        ("/login\r\nX-Injected: 1", ()),
+        ("/ok", (("Cookie", "a=1\nX-Injected: 1"),)),
+        ("/ok", (("X\r\nInjected", "1"),)),
+    ],
+)
+def test_a_part_that_would_end_a_line_is_refused(
+    path: str, headers: tuple[tuple[str, str], ...]
+) -> None:
+    """A redirect's Location comes from the host under test: it cannot add a header."""
+    with pytest.raises(ValueError, match="line break"):
+        http.request("GET", path, "198.18.0.1", 80, user_agent="t", headers=headers)
