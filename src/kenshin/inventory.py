@@ -22,6 +22,7 @@ from kenshin.domain import (
     AddressAssignment,
     ConnectionKind,
     Engagement,
+    refuse_closed,
 )
 from kenshin.errors import KenshinError
 from kenshin.intake import dump_text, to_document, validate_document
@@ -44,9 +45,12 @@ class InventoryError(KenshinError):
 def edit_engagement(
     session: Session, code: str, change: Callable[[dict[str, Any]], None]
 ) -> Engagement:
-    """Apply ``change`` to the engagement's document, validate all of it, then store it."""
+    """Apply ``change`` to the engagement's document, validate all of it, then store it
+    (a closed engagement refuses every edit)."""
     repository = EngagementRepository(session)
-    document = to_document(repository.get(code))
+    before = repository.get(code)
+    refuse_closed(before)
+    document = to_document(before)
     change(document)
     engagement = validate_document(document)
     repository.save(engagement)

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from kenshin.domain import Engagement
+from kenshin.domain import Engagement, refuse_closed
 from kenshin.intake import to_document, validate_document
 from kenshin.store import AuditLog, EngagementRepository
 
@@ -30,9 +30,11 @@ def record(
 def edit_engagement(
     session: Session, code: str, change: Callable[[dict[str, Any]], None]
 ) -> tuple[Engagement, Engagement]:
-    """Change the engagement's document through the one validation gate and save it."""
+    """Change the engagement's document through the one validation gate and save it
+    (a closed engagement refuses: authorising, confirming an address)."""
     repository = EngagementRepository(session)
     before = repository.get(code)
+    refuse_closed(before)
     document = to_document(before)
     change(document)
     after = validate_document(document)
