@@ -12,14 +12,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from tests.web.test_app_parity import (  # noqa: F401 (sides: the parity fixture)
-    CODE,
-    VERSION_UNKNOWN,
-    Sides,
-    _in_window,
-    _requests,
-    sides,
-)
+from tests.web import test_app_parity as parity
+from tests.web.test_app_parity import CODE, VERSION_UNKNOWN, Sides, _in_window, _requests
 from tests.web.test_web_workflow import FakeRunner
 
 from kenshin.cli.demo import demo_file
@@ -28,6 +22,8 @@ from kenshin.i18n import translate
 from kenshin.intake import read_file, to_document
 from kenshin.requests import RequestRepository
 from kenshin.store import EngagementRepository, FindingRepository, finding_fingerprint
+
+sides = parity.sides  # the parity fixture: the CLI and the web, each on its own store
 
 CLOSED_EN = translate("engagement.closed", "en", code=CODE)
 
@@ -221,8 +217,6 @@ def test_a_closed_engagement_still_gets_its_report(sides: Sides) -> None:
     sides.seed(_closed())
     made = sides.run("report", CODE, "-o", str(sides.tmp / "report"), "--lang", "en")
     assert made.exit_code == 0, made.output
-    web = sides.web.post(
-        f"/engagements/{CODE}/report", data={"csrf": sides.csrf, "lang": "en"}
-    )
+    web = sides.web.post(f"/engagements/{CODE}/report", data={"csrf": sides.csrf, "lang": "en"})
     assert web.status_code in (200, 303), web.text
     assert [j.spec.kind.value for j in sides.runner.jobs.values()] == ["report"]
