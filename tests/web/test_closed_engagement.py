@@ -83,9 +83,15 @@ def test_no_scan_of_a_closed_engagement(
 
 
 def test_no_diagnosis_of_a_closed_engagement(sides: Sides) -> None:
-    """``kenshin diagnose`` asks the same scope (the web starts no diagnosis of its own)."""
+    """``kenshin diagnose`` asks the same scope and audits its refusal (the web starts no
+    diagnosis of its own; its jobs page says why nothing can be scanned)."""
     sides.seed(_closed())
     _refused(sides.run("diagnose", CODE))
+    cli_events = sides.audited()[0]
+    assert [(e.action, e.outcome) for e in cli_events] == [
+        ("diagnose.checks", AuditOutcome.REFUSED)
+    ]
+    assert cli_events[0].details["reason"] == CLOSED_EN
     page = sides.web.get(f"/engagements/{CODE}/jobs")
     assert page.status_code == 200
     assert html.escape(translate("engagement.closed", "ja", code=CODE), quote=False) in page.text
