@@ -215,6 +215,14 @@ def test_no_triage_of_a_closed_engagement(sides: Sides) -> None:
     _unchanged(sides)
 
 
+def test_no_firmware_findings_stored_for_a_closed_engagement(sides: Sides) -> None:
+    """``kenshin firmware check CODE`` stores findings (the web has no such button)."""
+    sides.seed(_closed())
+    _refused(sides.run("firmware", "check", CODE))
+    assert sides.both(lambda s: FindingRepository(s).list(CODE)) == ([], [])
+    _unchanged(sides)
+
+
 # -- reading it --------------------------------------------------------------------------
 
 
