@@ -280,11 +280,11 @@ def refuse_closed(
 
     Changing: the inventory (items, hearing sheet, terminals picked or imported), the
     authorisation and window, address confirmations, vendor requests (drafting, sending,
-    answers, files, closing one), finding triage, stored accounts. Probing: the scope of
-    a closed engagement has no target, so no scan, identification or diagnosis check
-    sends anything. Reading stays allowed: listing, exporting, letters and workbooks of
-    requests already made, downloads, and building the report. Importing the whole
-    engagement file is the way back (it may set the status to an open one).
+    answers, files, closing one), findings (triage, a firmware check), stored accounts.
+    Probing: the scope of a closed engagement has no target, so no scan, identification
+    or diagnosis check sends anything. Reading stays allowed: listing, exporting, letters
+    and workbooks of requests already made, downloads, and building the report.
+    Importing the whole engagement file is the way back (it may set an open status).
 
     ``error`` is the calling room's error type, so its callers keep handling the refusal
     as theirs (the scope's is audited like its other refusals); the sentence is the same.
