@@ -22,6 +22,7 @@ from kenshin.domain import (
     AddressAssignment,
     ConnectionKind,
     Engagement,
+    refuse_closed,
 )
 from kenshin.errors import KenshinError
 from kenshin.intake import dump_text, to_document, validate_document
@@ -43,14 +44,19 @@ class InventoryError(KenshinError):
 
 def edit_engagement(
     session: Session, code: str, change: Callable[[dict[str, Any]], None]
-) -> Engagement:
-    """Apply ``change`` to the engagement's document, validate all of it, then store it."""
+) -> tuple[Engagement, Engagement]:
+    """Apply ``change`` to the engagement's document, validate all of it, then store it;
+    the engagement before and after. The one path of every edit (items here; the
+    authorisation and address confirmations in ``kenshin.app``): a closed engagement
+    refuses them all."""
     repository = EngagementRepository(session)
-    document = to_document(repository.get(code))
+    before = repository.get(code)
+    refuse_closed(before)
+    document = to_document(before)
     change(document)
-    engagement = validate_document(document)
-    repository.save(engagement)
-    return engagement
+    after = validate_document(document)
+    repository.save(after)
+    return before, after
 
 
 def add_item(session: Session, code: str, section: str, item: dict[str, Any]) -> Engagement:
@@ -62,7 +68,7 @@ def add_item(session: Session, code: str, section: str, item: dict[str, Any]) ->
             raise InventoryError("inventory.exists", key=item["key"])
         items.append(item)
 
-    return edit_engagement(session, code, change)
+    return edit_engagement(session, code, change)[1]
 
 
 def edit_item(
@@ -86,7 +92,7 @@ def edit_item(
                 return
         raise InventoryError("inventory.missing", key=key)
 
-    return edit_engagement(session, code, change)
+    return edit_engagement(session, code, change)[1]
 
 
 def remove_item(session: Session, code: str, section: str, key: str) -> Engagement:
@@ -102,7 +108,7 @@ def remove_item(session: Session, code: str, section: str, key: str) -> Engageme
             raise InventoryError("inventory.in_use", key=key, users=", ".join(users))
         document[section] = kept
 
-    return edit_engagement(session, code, change)
+    return edit_engagement(session, code, change)[1]
 
 
 def referring_items(document: dict[str, Any], section: str, key: str) -> list[str]:

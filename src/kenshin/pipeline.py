@@ -22,7 +22,7 @@ from kenshin.identify import IdentifySettings, identify_host
 from kenshin.jobs import JobKind, JobSpec, register_job
 from kenshin.jobs.model import ProgressReporter
 from kenshin.scan import ScanPipeline
-from kenshin.scope import DIAGNOSE_ACTION, Gate, scope_for_engagement
+from kenshin.scope import DIAGNOSE_ACTION, Gate
 from kenshin.store import EngagementRepository, FindingRepository, Store
 from kenshin.vulndb import VulnDBError, default_path
 from kenshin.vulndb.update import (
@@ -102,13 +102,13 @@ def diagnose_job(store: Store, spec: JobSpec, progress: ProgressReporter) -> Map
         if not chosen:
             return {"findings": "0", "note": "no finished scan"}
         report = runs.report(chosen)
-    scope = scope_for_engagement(engagement)
+    gate = Gate.for_engagement(engagement, store_audit(store), action=DIAGNOSE_ACTION)
     active = spec.params.get("active_confirmation", "").lower() in ("1", "true", "yes")
     result = asyncio.run(
         diagnose(
             report.hosts,
             default_checks(),
-            gate=Gate(scope, store_audit(store), action=DIAGNOSE_ACTION),
+            gate=gate,
             settings=CheckSettings(active_confirmation=active),
             device_roles=roles_by_address(engagement),
             engagement=engagement,

@@ -26,6 +26,7 @@ from kenshin.domain import (
     ConnectionPoint,
     DiagnosisWindow,
     Engagement,
+    EngagementStatus,
     GlobalAddress,
     Institution,
 )
@@ -323,6 +324,29 @@ def test_every_engagement_address_follows_the_rules(drawn: tuple[ConnectionPoint
     for p in drawn:
         assert scope.allows(p.addresses[0].address) == (str(p.addresses[0].address) in expected)
     assert not scope.allows("127.0.0.1")
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.integers(min_value=1, max_value=6).flatmap(
+        lambda n: st.tuples(*[points(i + 1) for i in range(n)])
+    ),
+    st.sampled_from(list(EngagementStatus)),
+)
+def test_a_closed_engagement_has_no_target(
+    drawn: tuple[ConnectionPoint, ...], status: EngagementStatus
+) -> None:
+    """Whatever its lines, authorised and inside its window: closed, it allows no address
+    (the refusal is the one closed-engagement sentence); any other status leaves the
+    scope to its lines."""
+    e = engagement(*drawn, point("CP-99", "198.18.113.99"), status=status)
+    if status is not EngagementStatus.CLOSED:
+        assert scope_for_engagement(e, NOW).allows("198.18.113.99")
+        return
+    with pytest.raises(ScopeError) as refused:
+        scope_for_engagement(e, NOW)
+    assert refused.value.key == "engagement.closed"
+    assert "test-2026" in refused.value.message("ja")
 
 
 def test_the_lab_range_is_defined_once() -> None:

@@ -154,7 +154,7 @@ def test_purge_and_automatic_purge_on_close(store: Store, demo_engagement: Engag
         events = AuditLog(session).events("demo-2026")
         with pytest.raises(VaultError) as caught:
             Vault(session, key).put("demo-2026", "DEV-03", _account(), "s", NOW)
-    assert caught.value.key == "vault.closed"
+    assert caught.value.key == "engagement.closed"
     purges = [e for e in events if e.action == "vault.purge"]
     assert purges[0].details["reason"] == "engagement closed"
     assert purges[0].details["entries"] == "1"

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.orm import Session
 
-from kenshin.domain import Engagement
-from kenshin.intake import to_document, validate_document
-from kenshin.store import AuditLog, EngagementRepository
+from kenshin.store import AuditLog
 
 
 def record(
@@ -25,16 +22,3 @@ def record(
 ) -> None:
     """One succeeded action by ``actor``; part of the caller's transaction."""
     AuditLog(session).note(actor, action, code, targets=targets, details=details, at=at)
-
-
-def edit_engagement(
-    session: Session, code: str, change: Callable[[dict[str, Any]], None]
-) -> tuple[Engagement, Engagement]:
-    """Change the engagement's document through the one validation gate and save it."""
-    repository = EngagementRepository(session)
-    before = repository.get(code)
-    document = to_document(before)
-    change(document)
-    after = validate_document(document)
-    repository.save(after)
-    return before, after

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from kenshin.app._audit import edit_engagement, record
+from kenshin.app._audit import record
 from kenshin.domain import Engagement
 from kenshin.domain.clock import JST
+from kenshin.inventory import edit_engagement
 from kenshin.scope import ScopeError
 from kenshin.store import Store
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from kenshin.app._audit import edit_engagement, record
+from kenshin.app._audit import record
 from kenshin.domain.clock import japan_today
+from kenshin.inventory import edit_engagement
 from kenshin.scope import (
     CONFIRM_ACTION,
     ScopeError,

@@ -22,7 +22,7 @@ from kenshin.domain import Finding
 from kenshin.jobs import JobKind, JobSpec
 from kenshin.scan.session import store_audit
 from kenshin.scan.storage import ScanRunRepository
-from kenshin.scope import DIAGNOSE_ACTION, Gate, current_actor, scope_for_engagement
+from kenshin.scope import DIAGNOSE_ACTION, Gate, current_actor
 from kenshin.store import FindingRepository, finding_fingerprint
 
 
@@ -68,7 +68,7 @@ def diagnose_command(
 ) -> None:
     """脆弱性・バックドア・アカウント診断 / Run the diagnosis checks on a stored scan."""
     subject = load(engagement)
-    scope = scope_for_engagement(subject)
+    gate = Gate.for_engagement(subject, store_audit(STATE.store()), action=DIAGNOSE_ACTION)
     with STATE.store().session() as session:
         runs = ScanRunRepository(session)
         latest = None if run else runs.latest_finished(engagement)
@@ -85,7 +85,7 @@ def diagnose_command(
             diagnose(
                 report.hosts,
                 default_checks(),
-                gate=Gate(scope, store_audit(STATE.store()), action=DIAGNOSE_ACTION),
+                gate=gate,
                 settings=settings,
                 device_roles=roles_by_address(subject),
                 engagement=subject,

@@ -13,6 +13,7 @@ from kenshin.cli._common import CliError, load, print_json
 from kenshin.cli._options import JsonOpt, KbOpt, Opt, WideOpt
 from kenshin.cli._state import STATE, console
 from kenshin.cli.vulndb import match_table
+from kenshin.domain import refuse_closed
 from kenshin.firmware import check_engagement, parse_device_output
 from kenshin.intake.engagement_file import cannot_read
 from kenshin.store import FindingRepository
@@ -86,6 +87,7 @@ def check(
                 _print_upgrades(result)
             return
         loaded = load(engagement)
+        refuse_closed(loaded)  # its findings are stored: a closed engagement takes none
         if device:
             unknown = set(device) - {d.key for d in loaded.devices}
             if unknown:

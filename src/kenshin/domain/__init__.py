@@ -3,6 +3,7 @@
 from kenshin.domain.clock import JST, as_utc, japan_today, now_utc
 from kenshin.domain.device import Component, Evidence, EvidenceSource, ExposedPort, HostDevice
 from kenshin.domain.engagement import (
+    CLOSED_MESSAGE,
     DEFAULT_TERMINAL_LIMIT,
     AddressConfirmation,
     Authorisation,
@@ -12,6 +13,7 @@ from kenshin.domain.engagement import (
     Device,
     DiagnosisWindow,
     Engagement,
+    EngagementClosedError,
     GlobalAddress,
     Institution,
     IPAddress,
@@ -19,6 +21,7 @@ from kenshin.domain.engagement import (
     Terminal,
     Vendor,
     next_free_key,
+    refuse_closed,
 )
 from kenshin.domain.enums import (
     AddressAssignment,
@@ -58,6 +61,7 @@ from kenshin.domain.scan import (
 )
 
 __all__ = [
+    "CLOSED_MESSAGE",
     "DEFAULT_TERMINAL_LIMIT",
     "JST",
     "SCAN_SCHEMA",
@@ -77,6 +81,7 @@ __all__ = [
     "DiagnosisStatus",
     "DiagnosisWindow",
     "Engagement",
+    "EngagementClosedError",
     "EngagementStatus",
     "Evidence",
     "EvidenceSource",
@@ -113,4 +118,5 @@ __all__ = [
     "japan_today",
     "next_free_key",
     "now_utc",
+    "refuse_closed",
 ]

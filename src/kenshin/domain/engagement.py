@@ -23,6 +23,7 @@ from kenshin.domain.enums import (
     TerminalRole,
     VersionSource,
 )
+from kenshin.errors import KenshinError
 
 IPAddress = IPv4Address | IPv6Address
 
@@ -271,3 +272,32 @@ class Engagement:
         return not device.connection_points or any(
             scope.get(key, True) for key in device.connection_points
         )
+
+
+CLOSED_MESSAGE = "engagement.closed"
+"""The one sentence (per language) every refusal of a closed engagement says."""
+
+
+class EngagementClosedError(KenshinError):
+    """A use case that changes a closed engagement, or probes for it, was refused."""
+
+
+def refuse_closed(
+    engagement: Engagement, error: type[KenshinError] = EngagementClosedError
+) -> None:
+    """The one rule: a closed engagement refuses every use case that changes it or sends a
+    packet for it; its report was made from what it held, and its window is over.
+
+    Changing: the inventory (items, hearing sheet, terminals picked or imported), the
+    authorisation and window, address confirmations, vendor requests (drafting, sending,
+    answers, files, closing one), findings (triage, a firmware check), stored accounts.
+    Probing: the scope of a closed engagement has no target, so no scan, identification
+    or diagnosis check sends anything. Reading stays allowed: listing, exporting, letters
+    and workbooks of requests already made, downloads, and building the report.
+    Importing the whole engagement file is the way back (it may set an open status).
+
+    ``error`` is the calling room's error type, so its callers keep handling the refusal
+    as theirs (the scope's is audited like its other refusals); the sentence is the same.
+    """
+    if engagement.status is EngagementStatus.CLOSED:
+        raise error(CLOSED_MESSAGE, code=engagement.code)

@@ -20,7 +20,6 @@ from kenshin.requests._answer import (
     check_firmware,
     give_up_on_device,
     record_answer,
-    refuse_closed,
     run_firmware_check,
 )
 from kenshin.requests._attachments import (
@@ -116,7 +115,6 @@ __all__ = [
     "recipient_email",
     "recipient_lines",
     "record_answer",
-    "refuse_closed",
     "render_letter",
     "request_ref",
     "run_firmware_check",

@@ -21,9 +21,9 @@ from kenshin.domain import (
     AddressAssignment,
     ConnectionKind,
     Engagement,
-    EngagementStatus,
     Finding,
     VersionSource,
+    refuse_closed,
 )
 from kenshin.intake import to_document, validate_document
 from kenshin.requests._model import (
@@ -159,13 +159,6 @@ def _findings(result: object) -> list[Finding]:
     return []
 
 
-def refuse_closed(engagement: Engagement) -> None:
-    """A closed engagement takes no answer and no file: its report was written from what
-    it held (a file alone is refused as an answer is, whether or not a version is read)."""
-    if engagement.status is EngagementStatus.CLOSED:
-        raise RequestError("requests.engagement_closed", code=engagement.code)
-
-
 def record_answer(
     session: Session, code: str, number: int, answer: Answer, now: datetime, actor: str
 ) -> AnswerOutcome:
@@ -173,7 +166,7 @@ def record_answer(
     engagements = EngagementRepository(session)
     requests = RequestRepository(session)
     engagement = engagements.get(code)
-    refuse_closed(engagement)
+    refuse_closed(engagement, RequestError)
     request = requests.get(code, number)
     updated, changes = apply_answer(engagement, request, answer)
     answered = requests.mark_answered(code, number, answer, now, actor)

@@ -22,11 +22,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kenshin.domain import AuditEvent, AuditOutcome
+from kenshin.domain import AuditEvent, AuditOutcome, refuse_closed
 from kenshin.domain.clock import as_utc
 from kenshin.filetypes import FileKind, sniff, text_of
 from kenshin.firmware.parsers import ParsedDeviceOutput, parse_device_output
-from kenshin.requests._answer import AnswerOutcome, record_answer, refuse_closed
+from kenshin.requests._answer import AnswerOutcome, record_answer
 from kenshin.requests._model import Answer, RequestError, VendorRequest, Want, request_ref
 from kenshin.requests._store import RequestRepository
 from kenshin.store.models_workflow import (
@@ -241,7 +241,7 @@ def submit(
     """
     kinds = [check_file(name, data) for name, data in files]
     attachments = AttachmentRepository(session)
-    refuse_closed(attachments.requests.engagements.get(code))
+    refuse_closed(attachments.requests.engagements.get(code), RequestError)
     request = attachments.requests.get(code, number)
     if len(files) + len(attachments.for_request(code, number)) > MAX_ATTACHMENTS:
         raise RequestError("requests.attachment.too_many", ref=request.ref, limit=MAX_ATTACHMENTS)

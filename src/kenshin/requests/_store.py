@@ -8,7 +8,7 @@ from ipaddress import ip_address
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from kenshin.domain import AddressAssignment, Engagement, HolderKind
+from kenshin.domain import AddressAssignment, Engagement, HolderKind, refuse_closed
 from kenshin.domain.clock import as_utc, japan_today
 from kenshin.domain.device import VERSION_UNKNOWN_CHECK
 from kenshin.i18n import translate
@@ -195,6 +195,7 @@ class RequestRepository:
 
     def draft(self, engagement: Engagement, now: datetime, actor: str) -> list[VendorRequest]:
         """Create requests for what is missing and not already asked; returns the new ones."""
+        refuse_closed(engagement, RequestError)
         engagement_id = self.engagements.engagement_id(engagement.code)
         rows = self._rows(engagement.code)
         created: list[VendorRequestRow] = []
@@ -222,6 +223,12 @@ class RequestRepository:
         numbers = {r.id: r.number for r in (*rows, *created)}
         return [_to_domain(engagement.code, r, numbers) for r in created]
 
+    def _changing(self, code: str, number: int) -> VendorRequestRow:
+        """The row of a request about to change state: refused while its engagement is
+        closed (sending, answering, giving up or cancelling alike)."""
+        refuse_closed(self.engagements.get(code), RequestError)
+        return self._row(code, number)
+
     def _transition(
         self,
         row: VendorRequestRow,
@@ -244,7 +251,7 @@ class RequestRepository:
     def mark_sent(
         self, code: str, number: int, now: datetime, actor: str, due: date | None = None
     ) -> VendorRequest:
-        row = self._row(code, number)
+        row = self._changing(code, number)
         self._transition(row, RequestState.SENT, now, actor, "")
         row.sent_at = now
         row.due_date = due or japan_today(now) + timedelta(days=DEFAULT_DUE_DAYS)
@@ -256,7 +263,7 @@ class RequestRepository:
     ) -> VendorRequest:
         if answer.is_empty():
             raise RequestError("requests.empty_answer", ref=request_ref(number))
-        row = self._row(code, number)
+        row = self._changing(code, number)
         self._transition(row, RequestState.ANSWERED, now, actor, answer.note)
         row.answered_at = now
         row.answer = answer.as_dict()
@@ -267,7 +274,7 @@ class RequestRepository:
         self, code: str, number: int, now: datetime, actor: str, reason: str
     ) -> tuple[VendorRequest, VendorRequest | None]:
         """対応困難: close this request and open the next path's (A → B → C), if any."""
-        row = self._row(code, number)
+        row = self._changing(code, number)
         self._transition(row, RequestState.DIFFICULT, now, actor, reason)
         next_path = RequestPath(row.path).next
         follow_up = None
@@ -287,7 +294,7 @@ class RequestRepository:
     def cancel(
         self, code: str, number: int, now: datetime, actor: str, reason: str
     ) -> VendorRequest:
-        row = self._row(code, number)
+        row = self._changing(code, number)
         self._transition(row, RequestState.CANCELLED, now, actor, reason)
         self.session.flush()
         return self.get(code, number)

@@ -28,6 +28,7 @@ from kenshin.domain import (
     DiagnosisStatus,
     Engagement,
     IPAddress,
+    refuse_closed,
 )
 from kenshin.domain.clock import as_utc, japan_time, japan_today
 from kenshin.errors import KenshinError
@@ -155,9 +156,10 @@ def _exclusion_key(point: ConnectionPoint) -> str | None:
 def scope_for_engagement(engagement: Engagement, now: datetime | None = None) -> Scope:
     """The scope of an engagement at ``now`` (default: this moment).
 
-    Raises :class:`ScopeError` when the engagement may not be probed at all (no
-    authorisation record, no diagnosis window, outside the window, no target left).
+    Raises :class:`ScopeError` when the engagement may not be probed at all (closed,
+    no authorisation record, no diagnosis window, outside the window, no target left).
     """
+    refuse_closed(engagement, ScopeError)
     moment = _as_utc(now) if now is not None else datetime.now(UTC)
     code = engagement.code
     if engagement.authorisation is None:

@@ -18,8 +18,8 @@ from kenshin.domain import (
     AddressAssignment,
     ConnectionKind,
     Engagement,
-    EngagementStatus,
     GlobalAddress,
+    refuse_closed,
 )
 from kenshin.scope._scope import ScopeError
 
@@ -42,8 +42,7 @@ def address_to_confirm(engagement: Engagement, text: str) -> AddressToConfirm | 
     ``None`` for a fixed address (it needs no confirmation; nothing is recorded).
     ``ScopeError`` saying why for everything else that cannot be confirmed.
     """
-    if engagement.status is EngagementStatus.CLOSED:
-        raise ScopeError("cli.targets.closed_engagement", code=engagement.code)
+    refuse_closed(engagement, ScopeError)
     try:
         wanted = ip_address(text.strip())
     except ValueError:

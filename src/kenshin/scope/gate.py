@@ -13,8 +13,14 @@ from collections.abc import Mapping, Sequence
 from ipaddress import ip_address
 
 import kenshin.scope.audit as trail
-from kenshin.domain import AuditOutcome
-from kenshin.scope._scope import LabPermission, Scope, ScopeError, adhoc_scope
+from kenshin.domain import AuditOutcome, Engagement
+from kenshin.scope._scope import (
+    LabPermission,
+    Scope,
+    ScopeError,
+    adhoc_scope,
+    scope_for_engagement,
+)
 from kenshin.scope.audit import SCAN_ACTION, AuditSink, current_actor
 
 ADHOC_PROBE_ACTION = "probe.adhoc"
@@ -56,6 +62,31 @@ class Gate:
     ) -> Gate:
         """The ad-hoc policy: loopback, plus the lab range when ``lab`` or the environment allow."""
         return cls(adhoc_scope(lab, env), audit, actor=actor, action=action)
+
+    @classmethod
+    def for_engagement(
+        cls,
+        engagement: Engagement,
+        audit: AuditSink,
+        *,
+        actor: str | None = None,
+        action: str = SCAN_ACTION,
+    ) -> Gate:
+        """The gate of ``engagement``'s scope now; a refusal of the whole engagement (closed,
+        not authorised, outside its window, no target) is audited before it is raised."""
+        try:
+            scope = scope_for_engagement(engagement)
+        except ScopeError as refusal:
+            trail.scan_refused(
+                audit,
+                actor=actor or current_actor(),
+                engagement_code=engagement.code,
+                targets=(),
+                reason=refusal.message("en"),
+                action=action,
+            )
+            raise
+        return cls(scope, audit, actor=actor, action=action)
 
     @property
     def engagement_code(self) -> str | None:

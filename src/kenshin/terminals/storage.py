@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session, selectinload
 
 from kenshin.domain import (
     Engagement,
-    EngagementStatus,
     Finding,
     FindingStatus,
     Severity,
@@ -26,6 +25,7 @@ from kenshin.domain import (
     TerminalRole,
     VerdictStatus,
     next_free_key,
+    refuse_closed,
 )
 from kenshin.domain.clock import as_utc
 from kenshin.intake import to_document, validate_document
@@ -60,7 +60,7 @@ def check_files(
     A collector JSON file is one terminal; text files of built-in commands are grouped by
     the host they name. Raises on the first problem; a closed engagement takes none.
     """
-    _refuse_closed(engagement)
+    refuse_closed(engagement, TerminalError)
     seen: dict[str, str] = {}
     checked: list[CheckedFile] = []
     planned = len(engagement.terminals)
@@ -102,12 +102,6 @@ def check_files(
             new = True
         checked.append(CheckedFile(path, collected, group.raw, terminal.key, new))
     return checked
-
-
-def _refuse_closed(engagement: Engagement) -> None:
-    """A closed engagement's results are final: the report was written from them."""
-    if engagement.status is EngagementStatus.CLOSED:
-        raise TerminalError("terminals.engagement_closed", code=engagement.code)
 
 
 def _add_terminals(session: Session, engagement: Engagement, new: list[CheckedFile]) -> None:
@@ -152,7 +146,7 @@ def store_checked_files(
     process, under a time limit, and stores them here)."""
     repository = EngagementRepository(session)
     engagement = repository.get(engagement_code)
-    _refuse_closed(engagement)  # closed since the files were read
+    refuse_closed(engagement, TerminalError)  # closed since the files were read
     new = [c for c in checked if c.new_terminal]
     if new:
         _add_terminals(session, engagement, new)

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from kenshin.domain import AuditOutcome, EngagementStatus
+from kenshin.domain import AuditOutcome, refuse_closed
 from kenshin.domain.clock import as_utc
 from kenshin.store import AuditLog, EngagementRepository
 from kenshin.store.models_workflow import VaultEntryRow
@@ -104,8 +104,7 @@ class Vault:
     ) -> None:
         """Seal and store (or replace) the account for a device of an open engagement."""
         engagement = self.engagements.get(code)
-        if engagement.status is EngagementStatus.CLOSED:
-            raise VaultError("vault.closed", code=code)
+        refuse_closed(engagement, VaultError)
         if device_key not in {d.key for d in engagement.devices}:
             raise VaultError("vault.no_device", device=device_key, code=code)
         if not account.username.reveal() or not account.password.reveal():

@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
 
 from kenshin.app.confirm import confirm_address
-from kenshin.domain import Engagement, Finding, FindingStatus
+from kenshin.domain import Engagement, Finding, FindingStatus, refuse_closed
 from kenshin.store import EngagementRepository, FindingRepository, finding_fingerprint
 from kenshin.web._kit import CsrfField, WebKit, see_other
 from kenshin.web.access import (
@@ -143,6 +143,7 @@ def change_status(
     hospital_fix = change.status is FindingStatus.FIXED
     action = Action.TRIAGE if not hospital_fix else Action.MARK_FIXED
     engagement, membership = kit.load_engagement(info, code, action)
+    refuse_closed(engagement)  # the report was made from the findings as they stand
     with kit.db() as session:
         findings = visible_findings(
             info.user, membership, engagement, FindingRepository(session).list(code)

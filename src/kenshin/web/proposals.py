@@ -18,7 +18,7 @@ from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kenshin.domain import AddressAssignment, Engagement, LineAddress
+from kenshin.domain import AddressAssignment, Engagement, LineAddress, refuse_closed
 from kenshin.requests import (
     Answer,
     RequestError,
@@ -26,7 +26,6 @@ from kenshin.requests import (
     VendorRequest,
     apply_answer,
     record_answer,
-    refuse_closed,
     request_ref,
 )
 from kenshin.store import AuditLog, EngagementRepository, now_utc

@@ -3,9 +3,9 @@
 Each route asks ``access.allowed`` (through ``kit.load_engagement``) about the exact
 engagement, answers a refusal with 404, and checks the session's CSRF token on every
 change. Terminal files, request drafts and answers go through the CLI's use cases
-(``kenshin.app``); every other write of an engagement through
-``kenshin.intake.validate_document``, so the web can store nothing the command line
-would refuse.
+(``kenshin.app``); the terminals picked through ``kenshin.inventory``, as
+``kenshin terminal add``/``remove`` do, so the web can store nothing the command line
+would refuse (nor change a closed engagement).
 """
 
 from collections.abc import Sequence
@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, Uplo
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
+from kenshin import inventory
 from kenshin.app.requests import answer_request
 from kenshin.app.requests import draft_requests as draft_vendor_requests
 from kenshin.app.requests import send_request as mark_request_sent
@@ -29,7 +30,7 @@ from kenshin.domain import (
 )
 from kenshin.errors import KenshinError
 from kenshin.i18n import translate
-from kenshin.intake import IntakeError, date_of, to_document, validate_document
+from kenshin.intake import IntakeError, date_of
 from kenshin.jobs import JobKind, JobState
 from kenshin.requests import (
     PASTED_NAME,
@@ -222,22 +223,18 @@ def workflow_router(kit: WebKit) -> APIRouter:
         if len(engagement.terminals) >= engagement.terminal_limit:
             message = translate("web.terminals.limit", lang, limit=engagement.terminal_limit)
             return terminals_page(request, info, engagement, message=message, status=400)
-        document: dict[str, Any] = to_document(engagement)
-        document.setdefault("terminals", []).append(
-            {
-                "key": next_free_key("T-", (t.key for t in engagement.terminals)),
-                "hostname": hostname.strip(),
-                "role": role,
-                "system": system.strip(),
-                "location": location.strip(),
-            }
-        )
+        item = {
+            "key": next_free_key("T-", (t.key for t in engagement.terminals)),
+            "hostname": hostname.strip(),
+            "role": role,
+            "system": system.strip(),
+            "location": location.strip(),
+        }
         try:
-            updated = validate_document(document)
+            with kit.db() as session:
+                inventory.add_item(session, code, "terminals", item)
         except IntakeError as exc:
             return terminals_page(request, info, engagement, message=exc.message(lang), status=400)
-        with kit.db() as session:
-            EngagementRepository(session).save(updated)
         kit.audit(info.user.email, "terminals.pick", code, hostname=hostname.strip())
         return see_other(f"/engagements/{code}/terminals")
 
@@ -249,9 +246,7 @@ def workflow_router(kit: WebKit) -> APIRouter:
         with kit.db() as session:
             if any(a.terminal_key == key for a in stored_assessments(session, code)):
                 raise WebError("web.terminals.has_result", key=key)
-            document: dict[str, Any] = to_document(engagement)
-            document["terminals"] = [t for t in document["terminals"] if t["key"] != key]
-            EngagementRepository(session).save(validate_document(document))
+            inventory.remove_item(session, code, "terminals", key)
         kit.audit(info.user.email, "terminals.unpick", code, key=key)
         return see_other(f"/engagements/{code}/terminals")
 

@@ -98,11 +98,11 @@ def test_a_closed_engagement_takes_no_terminal_results(
         )
     with store.session() as session, pytest.raises(TerminalError) as caught:
         import_terminal_files(session, "demo-2026", data, TODAY)
-    assert caught.value.key == "terminals.engagement_closed"
+    assert caught.value.key == "engagement.closed"
     assert "demo-2026" in caught.value.message("ja")
     with store.session() as session, pytest.raises(TerminalError) as stored:
         store_checked_files(session, "demo-2026", checked, TODAY)
-    assert stored.value.key == "terminals.engagement_closed"
+    assert stored.value.key == "engagement.closed"
     assert _counts(store) == (0, 0, 0)
 
 

@@ -467,7 +467,9 @@ def merge_answers(
     partial: bool,
 ) -> HearingImport:
     """The one path from answered values (a workbook's cells or a form's fields) to an
-    engagement: the same normalising, matching, choices and validation for both."""
+    engagement: the same normalising, matching, choices and validation for both (and a
+    closed engagement takes neither)."""
+    d.refuse_closed(engagement)
     merger = _Merger(engagement)
     form_problems = merger.institution(*institution) if institution is not None else []
     handlers = {
