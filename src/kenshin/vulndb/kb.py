@@ -29,6 +29,7 @@ from kenshin.vulndb.products import (
     resolve,
     rules,
     scheme_for,
+    software_of,
     template_pattern,
 )
 from kenshin.vulndb.snapshot import (
@@ -97,8 +98,8 @@ class KnowledgeBase(Matcher):
         for its advisories), never "no known vulnerabilities".
         """
         resolved = resolve(vendor, model)
-        idents = resolved.software if resolved is not None else frozenset({identity(vendor, model)})
-        records = self._records(frozenset(idents))
+        idents = software_of(vendor, model)
+        records = self._records(idents)
         name = f"{vendor} {model}".strip()
         return Coverage(
             resolved.key if resolved else "",

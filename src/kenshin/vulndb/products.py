@@ -160,3 +160,10 @@ def siblings(vendor: str, product: str) -> frozenset[Ident]:
 
 def identity(vendor: str, product: str) -> Ident:
     return cpe_name(vendor), cpe_name(product)
+
+
+def software_of(vendor: str, model: str) -> frozenset[Ident]:
+    """The CPE products a vendor and model name: the table's, else the names in CPE style
+    (how a KEV entry is filed and how coverage looks it up: one rule for both)."""
+    resolved = resolve(vendor, model)
+    return resolved.software if resolved is not None else frozenset({identity(vendor, model)})

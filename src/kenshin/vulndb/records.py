@@ -93,11 +93,28 @@ def severity_for(cvss: float | None, fallback: Severity = Severity.MEDIUM) -> Se
     return Severity.INFO
 
 
+# CVSS versions, most wanted first: the v3 scale the severity bands are written for, then
+# v4.0, then v2. Every source's score is chosen by this one order (NVD, JVN).
+CVSS_PREFERENCE = ("3.1", "3.0", "4.0", "2.0")
+_NVD_METRIC = {
+    "3.1": "cvssMetricV31",
+    "3.0": "cvssMetricV30",
+    "4.0": "cvssMetricV40",
+    "2.0": "cvssMetricV2",
+}
+
+
+def cvss_rank(version: str) -> int:
+    """Where a CVSS version stands in ``CVSS_PREFERENCE`` (unknown versions last)."""
+    wanted = version.strip()
+    return CVSS_PREFERENCE.index(wanted) if wanted in CVSS_PREFERENCE else len(CVSS_PREFERENCE)
+
+
 def _best_cvss(metrics: dict[str, Any]) -> tuple[float | None, str]:
-    """NVD's own (Primary) score first, newest CVSS version first, then any source."""
+    """NVD's own (Primary) score first, in ``CVSS_PREFERENCE`` order, then any source."""
     for wanted_type in ("Primary", "Secondary"):
-        for key in ("cvssMetricV31", "cvssMetricV30", "cvssMetricV40", "cvssMetricV2"):
-            for metric in metrics.get(key, []) or []:
+        for version in CVSS_PREFERENCE:
+            for metric in metrics.get(_NVD_METRIC[version], []) or []:
                 if metric.get("type") != wanted_type:
                     continue
                 data = metric.get("cvssData") or {}
@@ -107,7 +124,9 @@ def _best_cvss(metrics: dict[str, Any]) -> tuple[float | None, str]:
     return None, ""
 
 
-def _parse_date(value: Any) -> date | None:
+def iso_day(value: Any) -> date | None:
+    """The day an ISO date or timestamp names (``2024-01-10T00:00:00``); None if absent
+    or not a date. Every feed's dates (NVD ``cisaExploitAdd``, KEV ``dateAdded``) go here."""
     if not isinstance(value, str) or len(value) < 10:
         return None
     try:
@@ -151,6 +170,18 @@ def parse_configurations(raw: list[dict[str, Any]]) -> tuple[Configuration, ...]
             )
         )
     return tuple(configurations)
+
+
+def vulnerable_products(configurations: tuple[Configuration, ...]) -> dict[tuple[str, str], None]:
+    """Vendor/product of the entries marked vulnerable (not the platforms they run on),
+    in first-seen order: the products a record is filed under."""
+    found: dict[tuple[str, str], None] = {}
+    for config in configurations:
+        for node in config.nodes:
+            for m in node.matches:
+                if m.vulnerable:
+                    found[(m.criteria.vendor, m.criteria.product)] = None
+    return found
 
 
 def english_description(descriptions: list[dict[str, Any]]) -> str:
@@ -205,7 +236,7 @@ def parse_nvd_record(raw: dict[str, Any], *, lazy: bool = False) -> VulnRecord:
         cvss_version=version,
         severity=severity_for(cvss).value if cvss is not None else "",
         configurations=parse_configurations(configurations) if configurations else None,
-        nvd_kev_added=_parse_date(raw.get("cisaExploitAdd")),
+        nvd_kev_added=iso_day(raw.get("cisaExploitAdd")),
         nvd_kev_name=str(raw.get("cisaVulnerabilityName", "")),
         configurations_json=lazy_json,
         vulnerable_products=lazy_products,

@@ -19,7 +19,7 @@ import yaml
 from kenshin.vulndb.cpe import CPE
 from kenshin.vulndb.model import CveTexts
 from kenshin.vulndb.products import scheme_for
-from kenshin.vulndb.records import Configuration, CpeMatch, Node
+from kenshin.vulndb.records import Configuration, CpeMatch, Node, vulnerable_products
 from kenshin.vulndb.versions import debian
 
 
@@ -45,12 +45,7 @@ class SnapshotEntry(CveTexts):
     @property
     def products(self) -> frozenset[tuple[str, str]]:
         found = {r.product for r in self.ranges} | set(self.any_version_products)
-        for config in self.configurations:
-            for node in config.nodes:
-                for m in node.matches:
-                    if m.vulnerable:
-                        found.add((m.criteria.vendor, m.criteria.product))
-        return frozenset(found)
+        return frozenset(found | vulnerable_products(self.configurations).keys())
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from kenshin.vulndb.products import identity, resolve
-from kenshin.vulndb.records import VulnRecord, configurations_to_json
+from kenshin.vulndb.products import software_of
+from kenshin.vulndb.records import VulnRecord, configurations_to_json, vulnerable_products
 
 SCHEMA_VERSION = "1"
 
@@ -167,17 +167,9 @@ class KBWriter:
                 )
             )
             ids.append((record.cve,))
-            seen: set[tuple[str, str]] = set()
-            for ident in record.vulnerable_products:
-                seen.add(ident)
-                products.append((*ident, record.cve))
-            for config in record.configurations or ():
-                for node in config.nodes:
-                    for m in node.matches:
-                        ident = (m.criteria.vendor, m.criteria.product)
-                        if m.vulnerable and ident not in seen:
-                            seen.add(ident)
-                            products.append((*ident, record.cve))
+            filed = dict.fromkeys(record.vulnerable_products)
+            filed |= vulnerable_products(record.configurations or ())
+            products.extend((*ident, record.cve) for ident in filed)
             if len(rows) >= 5000:
                 self._flush_cves(rows, products, ids)
         self._flush_cves(rows, products, ids)
@@ -221,9 +213,7 @@ class KBWriter:
                     e.notes,
                 ),
             )
-            resolved = resolve(e.vendor_project, e.product)
-            idents = resolved.software if resolved else {identity(e.vendor_project, e.product)}
-            for vendor, product in idents:
+            for vendor, product in software_of(e.vendor_project, e.product):
                 self.conn.execute(
                     "INSERT OR IGNORE INTO kev_product VALUES (?,?,?)", (vendor, product, e.cve)
                 )

@@ -11,22 +11,15 @@ import csv
 import io
 import json
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 from kenshin.vulndb.model import VulnDBError
+from kenshin.vulndb.records import iso_day
 from kenshin.vulndb.sources._base import HttpFetcher, RateLimiter, Sink, SourceResult, VulnSource
 from kenshin.vulndb.store import KevEntry
 
 DEFAULT_URL = "https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json"
-
-
-def _date(value: Any) -> date | None:
-    try:
-        return date.fromisoformat(str(value)[:10]) if value else None
-    except ValueError:
-        return None
 
 
 def _entry(item: dict[str, Any]) -> KevEntry:
@@ -35,8 +28,8 @@ def _entry(item: dict[str, Any]) -> KevEntry:
         vendor_project=str(item.get("vendorProject", "")),
         product=str(item.get("product", "")),
         name=str(item.get("vulnerabilityName", "")),
-        date_added=_date(item.get("dateAdded")),
-        due_date=_date(item.get("dueDate")),
+        date_added=iso_day(item.get("dateAdded")),
+        due_date=iso_day(item.get("dueDate")),
         ransomware=str(item.get("knownRansomwareCampaignUse", "")).strip().lower() == "known",
         required_action=str(item.get("requiredAction", "")),
         notes=str(item.get("notes", "")),
