@@ -19,6 +19,8 @@ import re
 import sys
 from pathlib import Path
 
+from kenshin.vulndb.sources.kev import parse_json
+
 LINES: tuple[tuple[str, str, str], ...] = (
     ("Fortinet", r"^FortiOS", "fortios"),
     ("Palo Alto Networks", r"^PAN-OS", "panos"),
@@ -42,19 +44,25 @@ LINES: tuple[tuple[str, str, str], ...] = (
 
 
 def select(catalogue: dict[str, object]) -> list[dict[str, object]]:
-    """The facts of every catalogue entry on one of the product lines, newest first."""
+    """The facts of every catalogue entry on one of the product lines, newest first.
+
+    The entries are read by the knowledge base's own KEV reader, so the ransomware flag
+    and the date added mean here exactly what they mean in a built knowledge base.
+    """
+    entries, _version = parse_json(json.dumps(catalogue), "KEV catalogue")
     out: list[dict[str, object]] = []
-    for raw in catalogue["vulnerabilities"]:  # type: ignore[union-attr]
-        entry: dict[str, str] = raw  # type: ignore[assignment]
+    for entry in entries:
+        if entry.date_added is None:
+            continue  # a fact needs its date
         for vendor, pattern, line in LINES:
-            if entry["vendorProject"] == vendor and re.search(pattern, entry["product"]):
+            if entry.vendor_project == vendor and re.search(pattern, entry.product):
                 out.append(
                     {
-                        "cve": entry["cveID"],
-                        "date_added": entry["dateAdded"],
-                        "vendor": entry["vendorProject"],
-                        "product": entry["product"],
-                        "ransomware": entry.get("knownRansomwareCampaignUse") == "Known",
+                        "cve": entry.cve,
+                        "date_added": entry.date_added.isoformat(),
+                        "vendor": entry.vendor_project,
+                        "product": entry.product,
+                        "ransomware": entry.ransomware,
                         "line": line,
                     }
                 )

@@ -25,6 +25,7 @@ from defusedxml import DefusedXmlException
 
 from kenshin.vulndb.cpe import CPE, CPEError
 from kenshin.vulndb.model import VulnDBError
+from kenshin.vulndb.records import cvss_rank
 from kenshin.vulndb.sources._base import HttpFetcher, RateLimiter, Sink, SourceResult, VulnSource
 from kenshin.vulndb.store import JvnAffected, JvnEntry
 
@@ -127,14 +128,31 @@ def _text(element: Element | None) -> str:
     return (element.text or "").strip() if element is not None else ""
 
 
-def _affected_item(item: Element, entry_cves: tuple[str, ...]) -> list[JvnAffected]:
-    cpe_text = _text(item.find("v:Cpe", NS))
+def _best_cvss(nodes: list[Element]) -> float | None:
+    """The base score of the most wanted CVSS version (the order NVD's reader uses too)."""
+    scores: list[tuple[int, float]] = []
+    for node in nodes:
+        with contextlib.suppress(ValueError):
+            scores.append(
+                (cvss_rank(node.get("version", "")), float(_text(node.find("v:Base", NS))))
+            )
+    return min(scores, key=lambda s: s[0])[1] if scores else None
+
+
+def _names(cpe_text: str, vendor: str, product: str) -> tuple[str, str]:
+    """The affected product's CPE vendor and product, else JVN's own names for them."""
     try:
         cpe = CPE.parse(cpe_text) if cpe_text else None
     except CPEError:
         cpe = None
-    vendor = cpe.vendor if cpe else _text(item.find("v:Name", NS))
-    product = cpe.product if cpe else _text(item.find("v:ProductName", NS))
+    return (cpe.vendor, cpe.product) if cpe else (vendor, product)
+
+
+def _affected_item(item: Element, entry_cves: tuple[str, ...]) -> list[JvnAffected]:
+    cpe_text = _text(item.find("v:Cpe", NS))
+    vendor, product = _names(
+        cpe_text, _text(item.find("v:Name", NS)), _text(item.find("v:ProductName", NS))
+    )
     out: list[JvnAffected] = []
     texts = [_text(v) for v in item.findall("v:VersionNumber", NS)]
     for text in [t for t in texts if t] or [""]:
@@ -171,12 +189,7 @@ def parse_vuldef(text: bytes | str, what: str = "VULDEF") -> list[JvnEntry]:
             ident = _text(related.find("v:VulinfoID", NS))
             if CVE_RE.fullmatch(ident) and ident not in cves:
                 cves.append(ident)
-        cvss: float | None = None
-        for node in data.findall("v:Impact/v:Cvss", NS):
-            base = _text(node.find("v:Base", NS))
-            if base and (cvss is None or node.get("version", "") >= "3"):
-                with contextlib.suppress(ValueError):
-                    cvss = float(base)
+        cvss = _best_cvss(data.findall("v:Impact/v:Cvss", NS))
         affected: list[JvnAffected] = []
         for item in data.findall("v:Affected/v:AffectedItem", NS):
             affected.extend(_affected_item(item, tuple(cves)))
@@ -218,14 +231,11 @@ def parse_oka_detail(data: dict[str, Any]) -> JvnEntry:
         for product_branch in vendor_branch.get("branches", []):
             product = product_branch.get("product", {})
             cpe_text = product.get("product_identification_helper", {}).get("cpe", "")
-            try:
-                cpe = CPE.parse(cpe_text) if cpe_text else None
-            except CPEError:
-                cpe = None
+            vendor, name = _names(cpe_text, vendor_branch.get("name", ""), product.get("name", ""))
             affected.append(
                 JvnAffected(
-                    vendor=cpe.vendor if cpe else vendor_branch.get("name", ""),
-                    product=cpe.product if cpe else product.get("name", ""),
+                    vendor=vendor,
+                    product=name,
                     cpe=cpe_text,
                     text="",
                     parsed=False,
