@@ -1,5 +1,6 @@
 """One rule per feed decision, wherever it is made: the CVSS version taken (NVD and JVN
-readers) and what a KEV entry says (the knowledge-base reader and the KEV facts script).
+readers), what a KEV entry says (the knowledge-base reader and the KEV facts script) and
+the CPE names a product written in words is filed under (KEV entries and JVN items).
 
 Each test starts from a real public record (tests/fixtures/public) and changes only the
 field the rule reads.
@@ -12,11 +13,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
+from kenshin.vulndb import ProductQuery, open_knowledge_base
+from kenshin.vulndb.kb import KnowledgeBase
 from kenshin.vulndb.records import parse_nvd_record
+from kenshin.vulndb.sources import JvnFilesSource
 from kenshin.vulndb.sources.jvn import parse_vuldef
 from kenshin.vulndb.sources.kev import parse_json
+from kenshin.vulndb.update import update_knowledge_base
 
 SCRIPT = Path(__file__).resolve().parents[3] / "scripts" / "kev_edge_facts.py"
 JVN_FILE = "jvn/hnd/getVulnDetailInfo_hnd_JVNDB-2018-009328.xml"
@@ -117,3 +123,32 @@ def test_kev_facts_read_ransomware_and_dates_as_the_reader_does(
             "line": "fortios",
         }
     ]
+
+
+def _aterm_kb(public_data: Path, tmp_path: Path, *, keep_cpe: bool) -> KnowledgeBase:
+    """A knowledge base of the real JVN detail feed, the Aterm WG2600HS item's CPE
+    kept or taken out (JVN leaves it out for some products)."""
+    text = (public_data / "jvn/hnd/dataFeed_jvndb_detail_hnd.xml").read_text("utf-8")
+    cpe = '<Cpe version="2.2">cpe:/o:nec:aterm_wg2600hs_firmware</Cpe>'
+    assert cpe in text
+    folder = tmp_path / ("with" if keep_cpe else "without")
+    folder.mkdir()
+    (folder / "detail.xml").write_text(text if keep_cpe else text.replace(cpe, ""), "utf-8")
+    path = tmp_path / f"{folder.name}.sqlite3"
+    update_knowledge_base(path, [JvnFilesSource(folder)])
+    return open_knowledge_base(path)
+
+
+@pytest.mark.parametrize("keep_cpe", [True, False])
+def test_jvn_item_without_cpe_is_filed_as_kev_entries_are(
+    public_data: Path, tmp_path: Path, keep_cpe: bool
+) -> None:
+    # the old reader filed a CPE-less item under JVN's own words (日本電気 / Aterm WG2600HS
+    # ファームウェア), which no query names: the product read as "not covered"
+    kb = _aterm_kb(public_data, tmp_path, keep_cpe=keep_cpe)
+    assert kb.coverage("NEC", "Aterm WG2600HS").covered
+    below = kb.match(ProductQuery(vendor="NEC", product="Aterm WG2600HS", version="1.7.1"))
+    assert {m.cve for m in below if m.status == "affected"} >= {"CVE-2025-0354", "CVE-2025-0355"}
+    fixed = kb.match(ProductQuery(vendor="NEC", product="Aterm WG2600HS", version="1.7.2"))
+    assert not [m for m in fixed if m.status == "affected"]
+    kb.close()

@@ -25,6 +25,7 @@ from defusedxml import DefusedXmlException
 
 from kenshin.vulndb.cpe import CPE, CPEError
 from kenshin.vulndb.model import VulnDBError
+from kenshin.vulndb.products import software_of
 from kenshin.vulndb.records import cvss_rank
 from kenshin.vulndb.sources._base import HttpFetcher, RateLimiter, Sink, SourceResult, VulnSource
 from kenshin.vulndb.store import JvnAffected, JvnEntry
@@ -139,38 +140,45 @@ def _best_cvss(nodes: list[Element]) -> float | None:
     return min(scores, key=lambda s: s[0])[1] if scores else None
 
 
-def _names(cpe_text: str, vendor: str, product: str) -> tuple[str, str]:
-    """The affected product's CPE vendor and product, else JVN's own names for them."""
+def _names(cpe_text: str, vendor: str, product: str) -> tuple[tuple[str, str], ...]:
+    """The CPE vendor:product names an affected product is filed under.
+
+    Its CPE when JVN gives one; else JVN's own (often Japanese) names read as a KEV
+    entry's are (``products.software_of``: ``日本電気`` ``Aterm WG2600HS ファームウェア``
+    is ``nec:aterm_wg2600hs_firmware``), so a query finds it; else the names as written.
+    """
     try:
         cpe = CPE.parse(cpe_text) if cpe_text else None
     except CPEError:
         cpe = None
-    return (cpe.vendor, cpe.product) if cpe else (vendor, product)
+    if cpe is not None:
+        return ((cpe.vendor, cpe.product),)
+    filed = tuple(sorted(i for i in software_of(vendor, product) if all(i)))
+    return filed or ((vendor, product),)
 
 
 def _affected_item(item: Element, entry_cves: tuple[str, ...]) -> list[JvnAffected]:
     cpe_text = _text(item.find("v:Cpe", NS))
-    vendor, product = _names(
-        cpe_text, _text(item.find("v:Name", NS)), _text(item.find("v:ProductName", NS))
-    )
+    names = _names(cpe_text, _text(item.find("v:Name", NS)), _text(item.find("v:ProductName", NS)))
     out: list[JvnAffected] = []
     texts = [_text(v) for v in item.findall("v:VersionNumber", NS)]
-    for text in [t for t in texts if t] or [""]:
-        parsed = parse_version_text(text) if text else ParsedVersionText()
-        out.append(
-            JvnAffected(
-                vendor=vendor,
-                product=product,
-                cpe=cpe_text,
-                text=text,
-                start_including=parsed.start_including,
-                end_including=parsed.end_including,
-                end_excluding=parsed.end_excluding,
-                exact=parsed.exact,
-                parsed=parsed.parsed and not parsed.leftover,
-                cves=tuple(c for c in parsed.cves if c in entry_cves) or (),
+    for vendor, product in names:
+        for text in [t for t in texts if t] or [""]:
+            parsed = parse_version_text(text) if text else ParsedVersionText()
+            out.append(
+                JvnAffected(
+                    vendor=vendor,
+                    product=product,
+                    cpe=cpe_text,
+                    text=text,
+                    start_including=parsed.start_including,
+                    end_including=parsed.end_including,
+                    end_excluding=parsed.end_excluding,
+                    exact=parsed.exact,
+                    parsed=parsed.parsed and not parsed.leftover,
+                    cves=tuple(c for c in parsed.cves if c in entry_cves) or (),
+                )
             )
-        )
     return out
 
 
@@ -231,15 +239,10 @@ def parse_oka_detail(data: dict[str, Any]) -> JvnEntry:
         for product_branch in vendor_branch.get("branches", []):
             product = product_branch.get("product", {})
             cpe_text = product.get("product_identification_helper", {}).get("cpe", "")
-            vendor, name = _names(cpe_text, vendor_branch.get("name", ""), product.get("name", ""))
-            affected.append(
-                JvnAffected(
-                    vendor=vendor,
-                    product=name,
-                    cpe=cpe_text,
-                    text="",
-                    parsed=False,
-                )
+            names = _names(cpe_text, vendor_branch.get("name", ""), product.get("name", ""))
+            affected.extend(
+                JvnAffected(vendor=vendor, product=name, cpe=cpe_text, text="", parsed=False)
+                for vendor, name in names
             )
     return JvnEntry(
         id=vid,
