@@ -67,8 +67,8 @@ def firmware_rows(engagement: Engagement, kb: KnowledgeBase) -> list[FirmwareRow
     """One row per device: the firmware check's conclusion and what to do.
 
     The fix named is the firmware check's first upgrade (``FirmwareCheck.upgrades``: each
-    release line's highest fixed version of the affecting vulnerabilities), the one update that closes them all; the
-    CLI, the summary and findings.xlsx name the same version.
+    release line's highest fixed version of the affecting vulnerabilities), the one update
+    that closes them all; the CLI, the summary and findings.xlsx name the same version.
     """
     rows = []
     for device in engagement.devices:

@@ -46,7 +46,8 @@ def test_the_cli_asks_for_the_fix_of_affecting_matches_only() -> None:
     assert upgrade.fixed_per_line == {(7, 0): "7.0.12"}
     assert upgrade.resolves == 1
     fix = highest(u for m in check.matches if m.status == "affected" if (u := m.upgrade()))
-    assert fix is not None and fix.per_line == upgrade.fixed_per_line
+    assert fix is not None
+    assert fix.per_line == upgrade.fixed_per_line
 
 
 def test_fixes_of_two_schemes_are_never_compared_in_one() -> None:
