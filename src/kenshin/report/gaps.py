@@ -111,7 +111,7 @@ def firmware_gap_findings(report: ReportInput) -> list[Finding]:
                 Finding(
                     check_id=f"firmware.{row.status.value}",
                     category=FindingCategory.CONFIGURATION,
-                    severity=missing_answer_severity(device),
+                    severity=missing_answer_severity(device, row.kev_at_stake),
                     title_ja=translate(key, "ja", device=device.name, product=product),
                     title_en=translate(key, "en", device=device.name, product=product),
                     subject=subject,

@@ -86,6 +86,7 @@ def firmware_rows(engagement: Engagement, kb: KnowledgeBase) -> list[FirmwareRow
                 advice_ja=check.message_ja,
                 advice_en=check.message_en,
                 scheme=fix.scheme if fix else "generic",
+                kev_at_stake=not check.status.judged and any(m.kev for m in check.matches),
             )
         )
     return rows
