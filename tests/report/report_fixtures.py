@@ -303,6 +303,7 @@ def firmware_rows(engagement: Engagement) -> tuple[FirmwareRow, ...]:
             "7.0.14",
             "7.0系の最新版に更新し、更新までSSL-VPNを停止してください。",
             "Update to the newest 7.0.x; turn SSL-VPN off until then.",
+            scheme="fortios",  # as report.sources names it: the firmware check's scheme
         ),
         FirmwareRow(
             device["DEV-02"],

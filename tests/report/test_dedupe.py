@@ -166,3 +166,36 @@ def test_merged_confidence_is_the_weakest_unless_a_strong_source_confirms() -> N
     assert merged_confidence([inferred, confirmed]) is Confidence.HIGH
     hint = replace(confirmed, check_id="vulnerability.version_unknown")
     assert merged_confidence([inferred, hint]) is Confidence.INFERRED
+
+
+def test_the_ledger_and_the_network_version_unknown_of_one_device_are_one_issue(
+    demo_engagement: Engagement,
+) -> None:
+    """DEV-03 (Ivanti, on CP-02 with DEV-02) with no version in the ledger, its firmware
+    answering without one on 198.18.20.20: the firmware check and the network check say
+    the same thing, at the same severity, and the assessment keeps one issue."""
+    from kenshin.checks.known_vulns import KnownVulnerabilities
+    from kenshin.domain import Component, ExposedPort, HostDevice
+    from kenshin.firmware import check_device
+    from kenshin.vulndb import KnowledgeBase
+
+    kb = KnowledgeBase(None)
+    device = next(d for d in demo_engagement.devices if d.key == "DEV-03")
+    assert not device.version_known
+    (ledger,) = check_device(device, kb)
+    firmware = Component(
+        "ivanti",
+        "connect_secure",
+        "Ivanti Connect Secure",
+        part="o",
+        ports=(ExposedPort("tcp", 443, "https"),),
+        record_key="DEV-03",
+    )
+    host = HostDevice("198.18.20.20", components=(firmware,), record_key="DEV-03")
+    (network,) = KnownVulnerabilities(kb).judge(host, firmware)
+    assert network.check_id == "vulnerability.version_unknown"
+    assert network.severity is ledger.severity is Severity.MEDIUM  # KEV CVEs at stake
+    assessed = assess_findings(demo_engagement, [ledger, network])
+    assert len(assessed) == 1
+    assert set(assessed[0].check_ids) == {"firmware.version_unknown", network.check_id}
+    assert assessed[0].device_key == "DEV-03"

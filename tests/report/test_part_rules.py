@@ -16,8 +16,9 @@ from report_fixtures import demo_report_input, firmware_rows
 
 from kenshin.assess import ChecklistStatus
 from kenshin.domain import ContractHolder, Engagement, HolderKind, PartState, VersionSource
-from kenshin.report import FirmwareStatus, ReportInput, build_view, render_html
+from kenshin.report import FirmwareRow, FirmwareStatus, ReportInput, build_view, render_html
 from kenshin.report.exports import findings_document
+from kenshin.report.gaps import firmware_gap_findings
 from kenshin.report.sections.scope import FAMILIES
 from kenshin.report.view import ReportView
 from kenshin.report.xlsx import write_xlsx
@@ -153,3 +154,37 @@ def test_no_findings_when_everything_was_done_says_so(
     write_xlsx(view, tmp_path / "findings.xlsx")
     sheet = load_workbook(tmp_path / "findings.xlsx").worksheets[0]
     assert sheet.cell(row=2, column=1).value == "指摘事項はありません。"
+
+
+def test_an_out_of_scope_device_is_no_gap_of_the_firmware_part(
+    demo_engagement: Engagement,
+) -> None:
+    """The firmware part covers the devices in scope (``Engagement.device_in_scope``), as
+    the vendor request plan and the checklist's ledger do: the guest Wi-Fi's access point
+    (DEV-05 on CP-04) keeps its row in the firmware table but is no survey gap."""
+    base = _clean(demo_engagement)
+    guest = next(d for d in base.engagement.devices if d.key == "DEV-05")
+    assert not base.engagement.device_in_scope(guest)
+    assert base.firmware is not None
+    unjudged = FirmwareRow(guest, FirmwareStatus.VERSION_UNKNOWN, advice_ja="-", advice_en="-")
+    report = replace(base, firmware=(*base.firmware, unjudged))
+    view = build_view(report, "ja")
+    part = next(p for p in view.summary.parts if p.key == "firmware")
+    assert part.state is PartState.DONE
+    assert "DEV-05" not in part.missing
+    assert part.detail == "4 台中 4 台のバージョンを脆弱性情報と照合"
+    assert "DEV-05" not in view.scope.firmware_gap
+    assert firmware_gap_findings(report) == []
+    firmware_items = [r for r in view.checklist_results if r.item.firmware]
+    assert firmware_items
+    # the checklist names the firmware check among what it still lacks only for a gap
+    assert all("firmware" not in str(r.params.get("sources", "")) for r in firmware_items)
+    # an unjudged device in scope still is a gap
+    dev_04 = next(r for r in base.firmware if r.device.key == "DEV-04")
+    left = replace(base, firmware=(*base.firmware, replace(dev_04, status=unjudged.status)))
+    partial = build_view(left, "ja")
+    assert _state(partial, "firmware") is PartState.PARTIAL
+    lacking = [
+        str(r.params.get("sources", "")) for r in partial.checklist_results if r.item.firmware
+    ]
+    assert any("firmware" in sources for sources in lacking)

@@ -31,11 +31,14 @@ from kenshin.firmware import check_device, missing_answer_severity
 from kenshin.identify.fusion import fuse_host
 from kenshin.report import FirmwareRow, build_view
 from kenshin.report.gaps import firmware_gap_findings
+from kenshin.report.sources import firmware_rows
 from kenshin.vulndb import KnowledgeBase
 
 
 @pytest.mark.parametrize(
-    ("role", "severity"), [(DeviceRole.ROUTER, Severity.LOW), (DeviceRole.OTHER, Severity.INFO)]
+    ("role", "severity"),
+    # the Ivanti appliance: KEV-listed CVEs are at stake, which weighs on an edge device
+    [(DeviceRole.ROUTER, Severity.MEDIUM), (DeviceRole.OTHER, Severity.INFO)],
 )
 def test_a_version_gap_has_the_firmware_checks_severity(
     demo_engagement: Engagement, role: DeviceRole, severity: Severity
@@ -51,11 +54,13 @@ def test_a_version_gap_has_the_firmware_checks_severity(
         demo_engagement,
         devices=tuple(device if d.key == device.key else d for d in demo_engagement.devices),
     )
-    row = FirmwareRow(device, FirmwareStatus.VERSION_UNKNOWN, advice_ja="確認", advice_en="Ask")
+    kb = KnowledgeBase(None)
+    (row,) = firmware_rows(replace(engagement, devices=(device,)), kb)
+    assert row.status is FirmwareStatus.VERSION_UNKNOWN
     report = replace(demo_report_input(engagement), findings=(), firmware=(row,))
     (gap,) = firmware_gap_findings(report)
     assert gap.severity is severity
-    stated = check_device(device, KnowledgeBase(None))
+    stated = check_device(device, kb)
     assert [f.severity for f in stated] == [severity]  # what the firmware check says
 
 

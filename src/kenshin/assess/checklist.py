@@ -92,7 +92,7 @@ class SurveyEvidence:
     """What evidence was gathered besides findings (None: that part was not done)."""
 
     remote_done: bool = False  # every in-scope internet address diagnosed (PartState.DONE)
-    firmware: Sequence[tuple[str, str]] | None = None  # (device_key, status)
+    firmware: Sequence[tuple[str, str]] | None = None  # (device_key, status), devices in scope
     # ("address:port/protocol", "service product") of every open port the diagnosis saw
     open_services: Sequence[tuple[str, str]] = ()
     # (terminal, checklist topic, status): a verdict once per topic its check bears on

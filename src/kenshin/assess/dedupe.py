@@ -10,7 +10,10 @@ Two findings describe the same issue when
   "FortiOS CVE-2023-27997 on DEV-01" and the remote diagnosis's "CVE-2023-27997 on
   198.18.10.10:443" (the address of DEV-01's line) become one issue, or
 - they are the same check on the same port of the same address (two probes of one
-  service), or the same check on the same device or terminal.
+  service), or the same check on the same device or terminal, or
+- they both say a device's firmware version is not known (the device ledger's
+  ``firmware.version_unknown`` and the network's ``vulnerability.version_unknown`` of the
+  firmware matched to that device): one issue, at one severity rule.
 
 Groups are built with union–find, so A~B and B~C put A, B and C together. The lead
 finding of a group is the most severe one (then the one with the highest CVSS).
@@ -28,7 +31,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from ipaddress import ip_address
 
-from kenshin.domain import Confidence, ConnectionPoint, Engagement, Finding, FindingCategory
+from kenshin.domain import (
+    VERSION_UNKNOWN_CHECKS,
+    Confidence,
+    ConnectionPoint,
+    Engagement,
+    Finding,
+    FindingCategory,
+)
 
 # Findings whose CVEs are what is at stake while the version is unknown, not matches.
 HINT_CHECKS = frozenset(
@@ -99,6 +109,9 @@ def _identity_keys(
             break
         for cve in finding.cves:
             keys.add(("cve", asset, cve.upper()))
+    if finding.check_id in VERSION_UNKNOWN_CHECKS and subject.device_key:
+        # the ledger's and the network's "version not known" of one device: one issue
+        keys.add(("version_unknown", subject.device_key))
     if subject.address:
         keys.add(
             (

@@ -37,6 +37,7 @@ from kenshin.domain import (
     PortResult,
     PortState,
     Severity,
+    version_unknown_severity,
 )
 from kenshin.domain.device import FIRMWARE_PARTS, VERSION_UNKNOWN_CHECK
 from kenshin.i18n import translate
@@ -287,9 +288,10 @@ def _version_unknown(
         for lang in ("ja", "en")
     }
     params = {"product": component.name, "address": device.address, "ports": component.exposed()}
-    return _configuration(
+    found = _configuration(
         VERSION_UNKNOWN,
-        Severity.MEDIUM if at_stake else Severity.LOW,
+        # it answers on a diagnosed internet address: exposed, as an edge device is
+        version_unknown_severity(exposed=True, kev_at_stake=bool(at_stake)),
         device,
         component,
         messages="checks.version_unknown",
@@ -298,6 +300,11 @@ def _version_unknown(
         f"KEV at stake: {kev['en']}",
         confidence=Confidence.HIGH,
     )
+    if component.part in FIRMWARE_PARTS and component.record_key:
+        # the ledger's device: its firmware check says the same (``firmware.version_unknown``)
+        # and the assessment keeps one of the two
+        found = replace(found, subject=replace(found.subject, device_key=component.record_key))
+    return found
 
 
 def _cannot_tell(

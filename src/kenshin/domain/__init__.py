@@ -43,11 +43,13 @@ from kenshin.domain.enums import (
     VersionSource,
 )
 from kenshin.domain.findings import (
+    VERSION_UNKNOWN_CHECKS,
     AuditEvent,
     Finding,
     FindingSubject,
     Upgrade,
     finding_fingerprint,
+    version_unknown_severity,
 )
 from kenshin.domain.scan import (
     SCAN_SCHEMA,
@@ -65,6 +67,7 @@ __all__ = [
     "DEFAULT_TERMINAL_LIMIT",
     "JST",
     "SCAN_SCHEMA",
+    "VERSION_UNKNOWN_CHECKS",
     "AddressAssignment",
     "AddressConfirmation",
     "AuditEvent",
@@ -119,4 +122,5 @@ __all__ = [
     "next_free_key",
     "now_utc",
     "refuse_closed",
+    "version_unknown_severity",
 ]

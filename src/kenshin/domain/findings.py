@@ -102,6 +102,22 @@ class AuditEvent:
     details: dict[str, str] = field(default_factory=dict)
 
 
+VERSION_UNKNOWN_CHECKS = frozenset({"firmware.version_unknown", "vulnerability.version_unknown"})
+"""The two statements "this device's firmware version is not known": the device ledger's
+(firmware check) and the network's (known-vulnerability check, a firmware answering
+without a version). About one device they are one issue, at one severity."""
+
+
+def version_unknown_severity(exposed: bool, kev_at_stake: bool) -> Severity:
+    """The severity of "the version is not known, so kenshin cannot tell": a missing
+    answer, never a vulnerability. Medium on a device attackers reach first (an edge
+    device, or a product answering on the internet) while KEV-listed CVEs are at stake;
+    low there otherwise; information elsewhere."""
+    if not exposed:
+        return Severity.INFO
+    return Severity.MEDIUM if kev_at_stake else Severity.LOW
+
+
 def finding_fingerprint(finding: Finding) -> str:
     """The identity of a finding: same check, same subject, same CVEs."""
     subject = finding.subject

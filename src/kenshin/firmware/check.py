@@ -11,6 +11,7 @@ from kenshin.domain import (
     FindingSubject,
     FirmwareStatus,
     Severity,
+    version_unknown_severity,
 )
 from kenshin.i18n import in_language, translate
 from kenshin.vulndb import KnowledgeBase, VulnMatch
@@ -86,11 +87,13 @@ def _vulnerability(device: Device, match: VulnMatch, normalised: str | None) -> 
     )
 
 
-def missing_answer_severity(device: Device) -> Severity:
+def missing_answer_severity(device: Device, kev_at_stake: bool = False) -> Severity:
     """The severity of a firmware verdict the knowledge base could not give (version
-    unknown, product not known or not covered): low on an edge device, where it matters
-    first, information elsewhere. The report's own firmware findings use the same."""
-    return Severity.LOW if device.role.is_edge else Severity.INFO
+    unknown, product not known or not covered): the domain's ``version_unknown_severity``
+    with an edge device as the one attackers reach first, the rule the network's
+    ``vulnerability.version_unknown`` follows too. The report's own firmware findings use
+    the same."""
+    return version_unknown_severity(device.role.is_edge, kev_at_stake)
 
 
 def _configuration(
@@ -113,7 +116,7 @@ def _configuration(
     return Finding(
         check_id=key,
         category=FindingCategory.CONFIGURATION,
-        severity=missing_answer_severity(device),
+        severity=missing_answer_severity(device, bool(kev_hints)),
         title_ja=translate(title_key, "ja", device=device.name, product=_product(device)),
         title_en=translate(title_key, "en", device=device.name, product=_product(device)),
         subject=FindingSubject(device_key=device.key),

@@ -9,7 +9,6 @@ firmware table cannot say 7.0.12 while the summary says 7.0.17.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -17,7 +16,7 @@ from kenshin.assess import AssessedFinding
 from kenshin.domain import Upgrade
 from kenshin.i18n import translate
 from kenshin.report.model import FirmwareRow
-from kenshin.vulndb.versions import scheme
+from kenshin.vulndb import recommended_upgrades
 
 
 @dataclass(frozen=True)
@@ -47,17 +46,17 @@ def upgrades_of(finding: AssessedFinding) -> list[Upgrade]:
 def highest(
     upgrades: Iterable[Upgrade], extra: Iterable[str] = (), fallback: str = "generic"
 ) -> DeviceFix | None:
-    """The update that fixes every one of ``upgrades`` (plus ``extra`` versions)."""
+    """The update that fixes every one of ``upgrades`` (plus ``extra`` versions, in the
+    ``fallback`` scheme): the first of vulndb's ``recommended_upgrades``, the rule the
+    CLI's ``kenshin firmware check`` names too. Fixes of another version scheme (another
+    product on the device) are not folded into it."""
     found = list(upgrades)
-    versions = [u.fixed_version for u in found if u.fixed_version]
-    versions.extend(v for v in extra if v)
-    if not versions:
+    found.extend(Upgrade("", v, fallback) for v in extra if v)
+    recommended = recommended_upgrades(found)
+    if not recommended:
         return None
-    schemes = Counter(u.scheme for u in found)
-    name = schemes.most_common(1)[0][0] if schemes else fallback
-    products = [u.product for u in found if u.product]
-    product = Counter(products).most_common(1)[0][0] if products else ""
-    return DeviceFix(product, name, scheme(name).highest_per_line(versions))
+    first = recommended[0]
+    return DeviceFix(first.product, first.scheme, first.fixed_per_line)
 
 
 def device_fixes(

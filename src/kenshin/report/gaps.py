@@ -26,7 +26,7 @@ from kenshin.domain import (
 from kenshin.firmware import missing_answer_severity
 from kenshin.i18n import translate
 from kenshin.report.model import FirmwareRow, ReportInput
-from kenshin.report.sections.context import address_statuses, remote_state
+from kenshin.report.sections.context import address_statuses, remote_state, surveyed_firmware
 
 # the firmware check's findings for a verdict it could not give (``firmware.<status>``)
 _VERSION_CHECKS = frozenset(f"firmware.{s.value}" for s in FirmwareStatus if not s.judged)
@@ -46,8 +46,8 @@ def _survey_evidence(report: ReportInput) -> SurveyEvidence:
             if port.state is PortState.OPEN
         ],
         firmware=(
-            [(row.device.key, row.status.value) for row in report.firmware]
-            if report.firmware is not None
+            [(row.device.key, row.status.value) for row in surveyed]
+            if (surveyed := surveyed_firmware(report)) is not None
             else None
         ),
         terminal_verdicts=(
@@ -101,13 +101,17 @@ def firmware_gap_findings(report: ReportInput) -> list[Finding]:
                 if (device.key, cve) in stated:
                     continue
                 out.append(_gap_cve(row, cve, product, subject, fixes))
-        elif not row.status.judged and device.key not in unknown_stated:
+        elif (
+            not row.status.judged
+            and device.key not in unknown_stated
+            and engagement.device_in_scope(device)  # out of scope: no gap of the survey
+        ):
             key = f"report.fwgap.{row.status.value}"
             out.append(
                 Finding(
                     check_id=f"firmware.{row.status.value}",
                     category=FindingCategory.CONFIGURATION,
-                    severity=missing_answer_severity(device),
+                    severity=missing_answer_severity(device, row.kev_at_stake),
                     title_ja=translate(key, "ja", device=device.name, product=product),
                     title_en=translate(key, "en", device=device.name, product=product),
                     subject=subject,

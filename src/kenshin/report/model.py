@@ -37,6 +37,8 @@ class FirmwareRow:
     advice_ja: str = ""
     advice_en: str = ""
     scheme: str = "generic"  # the vendor version scheme ``fixed_version`` compares in
+    # unjudged: KEV-listed CVEs of the product are at stake (what the severity weighs)
+    kev_at_stake: bool = False
 
     def advice(self, lang: str) -> str:
         return in_language(lang, self.advice_ja, self.advice_en)

@@ -29,7 +29,6 @@ from kenshin.store import EngagementRepository, Store
 from kenshin.terminals import stored_assessments
 from kenshin.terminals.assessment import TerminalAssessment
 from kenshin.vulndb import KnowledgeBase, open_knowledge_base
-from kenshin.vulndb.versions import scheme
 
 
 def latest_scan(session: Session, engagement_code: str) -> ScanReport | None:
@@ -67,29 +66,27 @@ def latest_pacing(session: Session, engagement_code: str) -> ScanPacing | None:
 def firmware_rows(engagement: Engagement, kb: KnowledgeBase) -> list[FirmwareRow]:
     """One row per device: the firmware check's conclusion and what to do.
 
-    The fix named is each release line's highest fixed version among the affecting
-    vulnerabilities (``VersionScheme.highest_per_line``), the one update that closes them
-    all; the summary and findings.xlsx name the same version.
+    The fix named is the firmware check's first upgrade (``FirmwareCheck.upgrades``: each
+    release line's highest fixed version of the affecting vulnerabilities), the one update
+    that closes them all; the CLI, the summary and findings.xlsx name the same version.
     """
     rows = []
     for device in engagement.devices:
         version = device.firmware_version if device.version_known else None
         check = kb.check_firmware(device.vendor, device.model, version)
         affected = [m for m in check.matches if m.status == "affected"]
-        fixable = [m for m in affected if m.fixed_version]
-        schemes = {m.scheme for m in fixable}
-        name = schemes.pop() if len(schemes) == 1 else "generic"
-        highest = scheme(name).highest_per_line(m.fixed_version or "" for m in fixable)
+        fix = next(iter(check.upgrades()), None)
         rows.append(
             FirmwareRow(
                 device=device,
                 status=FirmwareStatus(check.status),
                 cves=tuple(m.cve for m in affected),
                 kev=any(m.kev for m in affected),
-                fixed_version=", ".join(highest.values()),
+                fixed_version=", ".join(fix.fixed_per_line.values()) if fix else "",
                 advice_ja=check.message_ja,
                 advice_en=check.message_en,
-                scheme=name,
+                scheme=fix.scheme if fix else "generic",
+                kev_at_stake=not check.status.judged and any(m.kev for m in check.matches),
             )
         )
     return rows

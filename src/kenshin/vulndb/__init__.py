@@ -15,9 +15,11 @@ from kenshin.vulndb.model import (
     FirmwareCheck,
     KBStatus,
     ProductQuery,
+    RecommendedUpgrade,
     SourceInfo,
     VulnDBError,
     VulnMatch,
+    recommended_upgrades,
 )
 
 __all__ = [
@@ -26,9 +28,11 @@ __all__ = [
     "KBStatus",
     "KnowledgeBase",
     "ProductQuery",
+    "RecommendedUpgrade",
     "SourceInfo",
     "VulnDBError",
     "VulnMatch",
     "default_path",
     "open_knowledge_base",
+    "recommended_upgrades",
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any, Literal
@@ -90,6 +92,7 @@ class RecommendedUpgrade:
     product: str
     fixed_per_line: dict[tuple[int, ...], str]
     resolves: int
+    scheme: str = "generic"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -97,6 +100,37 @@ class RecommendedUpgrade:
             "fixed": {".".join(map(str, line)): v for line, v in self.fixed_per_line.items()},
             "resolves": self.resolves,
         }
+
+
+def recommended_upgrades(upgrades: Iterable[Upgrade]) -> tuple[RecommendedUpgrade, ...]:
+    """The updates that apply every one of ``upgrades``: the one rule the CLI, the stored
+    findings and the report name a device's fix by.
+
+    Fixes are grouped by version scheme and each group's release lines get their highest
+    fixed version, compared in that scheme: versions of two schemes (FortiOS and
+    OpenSSH) are never compared with each other. The group with the most fixes comes
+    first (on a device: its firmware); its product is the name most of them give.
+    """
+    groups: dict[str, list[Upgrade]] = {}
+    for upgrade in upgrades:
+        if upgrade.fixed_version:
+            groups.setdefault(upgrade.scheme, []).append(upgrade)
+    found = [
+        RecommendedUpgrade(
+            product=_most_named(u.product for u in group),
+            fixed_per_line=scheme(name).highest_per_line(u.fixed_version for u in group),
+            resolves=len(group),
+            scheme=name,
+        )
+        for name, group in groups.items()
+    ]
+    return tuple(sorted(found, key=lambda u: -u.resolves))
+
+
+def _most_named(names: Iterable[str]) -> str:
+    """The name given most often ("" when none is); the first given on a tie."""
+    counted = Counter(n for n in names if n)
+    return counted.most_common(1)[0][0] if counted else ""
 
 
 @dataclass(frozen=True)
@@ -114,20 +148,17 @@ class FirmwareCheck:
         return in_language(lang, self.message_ja, self.message_en)
 
     def upgrades(self) -> tuple[RecommendedUpgrade, ...]:
-        """What to update to so that every match with a known fix is fixed, per product."""
-        groups: dict[tuple[str, str], list[VulnMatch]] = {}
-        for match in self.matches:
-            if match.fixed_version:
-                groups.setdefault((match.product, match.scheme), []).append(match)
+        """What to update to so that every affecting match with a known fix is fixed
+        (``recommended_upgrades``); a "possible" match is a missing answer, not a fix to
+        ask for, as in the findings and the report."""
+        found = recommended_upgrades(
+            u for m in self.matches if m.status == "affected" and (u := m.upgrade()) is not None
+        )
         return tuple(
-            RecommendedUpgrade(
-                product=product or self.model,
-                fixed_per_line=scheme(scheme_name).highest_per_line(
-                    m.fixed_version for m in found if m.fixed_version
-                ),
-                resolves=len({m.cve for m in found}),
-            )
-            for (product, scheme_name), found in groups.items()
+            u
+            if u.product
+            else RecommendedUpgrade(self.model, u.fixed_per_line, u.resolves, u.scheme)
+            for u in found
         )
 
     def to_dict(self) -> dict[str, Any]:

@@ -79,7 +79,9 @@ def group_actions(
     for key, members in groups.items():
         lead = members[0]
         if key[0] == "upgrade":
-            text, steps = _upgrade_text(members, lang, fixes.get(lead.device_key or ""))
+            fix = fixes.get(lead.device_key or "")
+            own = fix is not None and key[1] == lead.device_key and key[3] == fix.scheme
+            text, steps = _upgrade_text(members, lang, fix if own else None)
             lines = UPGRADE_ACTION_LINES
         else:
             text, steps, lines = lead.remediation or lead.title, (), ACTION_LINES
@@ -131,12 +133,13 @@ def action_sheets(
 def _upgrade_key(
     item: FindingItem, fixes: Mapping[str, DeviceFix]
 ) -> tuple[str | None, ...] | None:
-    """Which update closes the item: its device's one fix, else its own upgrade; or None."""
+    """Which update closes the item: its device's one fix (when of the same version scheme:
+    the same product), else its own upgrade; or None."""
     upgrade = item.upgrade
     if upgrade is None:  # no known fix: the device's update may not close it
         return None
     fix = fixes.get(item.device_key or "")
-    if fix is not None:
+    if fix is not None and fix.scheme == upgrade.scheme:
         return ("upgrade", item.device_key, fix.product, fix.scheme, item.owner)
     return ("upgrade", item.target, upgrade.product, upgrade.scheme, item.owner)
 

@@ -151,10 +151,21 @@ def remote_state(addresses: Sequence[AddressStatus]) -> PartState:
     return PartState.of(sum(1 for a in addresses if a.diagnosed), len(addresses))
 
 
-def firmware_state(rows: Sequence[FirmwareRow] | None) -> PartState:
-    """The firmware check's part: done when the knowledge base judged every device's
-    version (``FirmwareStatus.judged``); no device judged, or none to judge, is "not done"."""
-    rows = rows or ()
+def surveyed_firmware(report: ReportInput) -> list[FirmwareRow] | None:
+    """The firmware rows the survey's firmware part must cover: those of the devices in
+    scope (``Engagement.device_in_scope``, as the vendor request plan and the checklist's
+    ledger decide); None when the firmware check did not run. An out-of-scope device keeps
+    its row in the firmware table, but is never a gap of the survey."""
+    if report.firmware is None:
+        return None
+    return [r for r in report.firmware if report.engagement.device_in_scope(r.device)]
+
+
+def firmware_state(report: ReportInput) -> PartState:
+    """The firmware check's part: done when the knowledge base judged the version of every
+    device it must cover (``surveyed_firmware``, ``FirmwareStatus.judged``); no device
+    judged, or none to judge, is "not done"."""
+    rows = surveyed_firmware(report) or ()
     return PartState.of(sum(1 for r in rows if r.status.judged), len(rows))
 
 

@@ -135,7 +135,7 @@ def _device_fix(
     own = highest(upgrades) if upgrades else None
     if own is None:
         return remediation, ""
-    if fix is None:
+    if fix is None or fix.scheme != own.scheme:  # no device fix, or another product's
         return remediation, own.label(lang)
     if own.per_line != fix.per_line:
         # the card names the device's one update, not this CVE's first fix

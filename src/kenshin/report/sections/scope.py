@@ -14,6 +14,7 @@ from kenshin.report.sections.context import (
     firmware_state,
     jst,
     remote_state,
+    surveyed_firmware,
     terminals_state,
 )
 
@@ -170,14 +171,13 @@ def _firmware_gap(context: ViewContext) -> str:
     scope already lists: the whole check when it did not run, else the devices the
     knowledge base could not judge ("" when it judged every device)."""
     report, t = context.input, context.t
-    if firmware_state(report.firmware) is PartState.DONE:
+    if firmware_state(report) is PartState.DONE:
         return ""
-    if report.firmware is None or not report.firmware:
+    surveyed = surveyed_firmware(report)
+    if not surveyed:
         return t("report.firmware.not_done")
     listed = {dev.key for dev in report.engagement.versions_missing()}
-    left = [
-        r.device.key for r in report.firmware if not r.status.judged and r.device.key not in listed
-    ]
+    left = [r.device.key for r in surveyed if not r.status.judged and r.device.key not in listed]
     return t("report.scope.firmware_unchecked", keys=", ".join(left)) if left else ""
 
 
@@ -203,7 +203,7 @@ def _check_families(context: ViewContext) -> tuple[CheckFamily, ...]:
     # carried out: some of the part was done (the summary's survey parts, same rule)
     done = {
         "remote": remote_state(context.addresses) is not PartState.NOT_DONE,
-        "firmware": firmware_state(report.firmware) is not PartState.NOT_DONE,
+        "firmware": firmware_state(report) is not PartState.NOT_DONE,
         "terminals": terminals_state(report) is not PartState.NOT_DONE,
     }
     rows = []

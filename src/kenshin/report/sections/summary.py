@@ -17,6 +17,7 @@ from kenshin.report.sections.context import (
     firmware_state,
     jst,
     remote_state,
+    surveyed_firmware,
     terminals_state,
 )
 from kenshin.report.sections.items import FindingItem
@@ -223,16 +224,17 @@ def survey_parts(context: ViewContext) -> tuple[SurveyPart, ...]:
             *([t("report.part.missing_versions", keys=", ".join(unknown))] if unknown else []),
         ],
     )
-    if report.firmware is None:
+    surveyed = surveyed_firmware(report)
+    if surveyed is None:
         part("firmware", PartState.NOT_DONE, "-", t("report.not_done_section"), [])
     else:
-        unchecked = [r.device.key for r in report.firmware if not r.status.judged]
-        checked = len(report.firmware) - len(unchecked)
+        unchecked = [r.device.key for r in surveyed if not r.status.judged]
+        checked = len(surveyed) - len(unchecked)
         part(
             "firmware",
-            firmware_state(report.firmware),
+            firmware_state(report),
             issued,
-            t("report.cov.firmware", checked=checked, total=len(report.firmware)),
+            t("report.cov.firmware", checked=checked, total=len(surveyed)),
             [t("report.part.unchecked_devices", keys=", ".join(unchecked))] if unchecked else [],
         )
     if report.scan is None:
