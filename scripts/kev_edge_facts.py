@@ -30,8 +30,12 @@ LINES: tuple[tuple[str, str, str], ...] = (
     ("SonicWall", r"^SonicOS", "sonicos"),
     ("SonicWall", r"SMA ?100|SSLVPN SMA100", "sonicwall_sma"),
     ("Cisco", r"Adaptive Security Appliance", "cisco_asa"),
-    ("Cisco", r"IOS XE|IOS and IOS XE|IOS Software and Cisco IOS XE|IOS, IOS XR, and IOS XE"
-     r"|IOS, XR, and XE", "cisco_ios_xe"),
+    (
+        "Cisco",
+        r"IOS XE|IOS and IOS XE|IOS Software and Cisco IOS XE|IOS, IOS XR, and IOS XE"
+        r"|IOS, XR, and XE",
+        "cisco_ios_xe",
+    ),
     ("Cisco", r"^IOS(?: Software| software)?$", "cisco_ios"),
     ("Juniper", r"^Junos", "junos"),
     ("Sophos", r"^(?:SFOS|XG Firewall|Firewall)$", "sophos_firewall"),
@@ -77,12 +81,12 @@ def render(catalogue: dict[str, object], facts: list[dict[str, object]]) -> str:
         "# kenshin product line. Written by scripts/kev_edge_facts.py from the CISA KEV",
         f"# catalogue version {catalogue['catalogVersion']} "
         f"(released {str(catalogue['dateReleased'])[:10]}); do not edit by hand.",
-        f"catalog_version: \"{catalogue['catalogVersion']}\"",
-        f"date_released: \"{str(catalogue['dateReleased'])[:10]}\"",
+        f'catalog_version: "{catalogue["catalogVersion"]}"',
+        f'date_released: "{str(catalogue["dateReleased"])[:10]}"',
         "entries:",
     ]
     rows = [
-        f"  - {{cve: {e['cve']}, date_added: \"{e['date_added']}\", "
+        f'  - {{cve: {e["cve"]}, date_added: "{e["date_added"]}", '
         f"vendor: {json.dumps(e['vendor'])}, product: {json.dumps(e['product'])}, "
         f"ransomware: {str(e['ransomware']).lower()}, line: {e['line']}}}"
         for e in facts
