@@ -320,6 +320,18 @@ def test_a_second_answer_is_refused_alike(sides: Sides) -> None:
     assert sides.actions()[0] == sides.actions()[1] == ["requests.answer"]
 
 
+def _attach_refused_on_both(sides: Sides, ref: str, number: int, output: Path) -> None:
+    """The file is refused by `kenshin requests attach` and by the web's answer form."""
+    assert sides.run("requests", "attach", f"{CODE}:{ref}", str(output)).exit_code != 0
+    web = sides.web.post(
+        f"/engagements/{CODE}/requests/{number}/answer",
+        data={"csrf": sides.csrf},
+        files=[("attachments", (output.name, output.read_bytes(), "text/plain"))],
+        follow_redirects=False,
+    )
+    assert web.status_code == 400, web.text
+
+
 def test_no_files_for_a_cancelled_request(sides: Sides) -> None:
     """The web refused files for a cancelled request; ``kenshin requests attach`` took them."""
     sides.seed(read_file(demo_file()))
@@ -329,14 +341,7 @@ def test_no_files_for_a_cancelled_request(sides: Sides) -> None:
             RequestRepository(session).cancel(CODE, number, datetime.now(UTC), "setup", "")
     output = sides.tmp / "show-version.txt"
     output.write_text("FortiGate-60F v7.2.5,build1517 (GA)\n", encoding="utf-8")
-    assert sides.run("requests", "attach", f"{CODE}:{ref}", str(output)).exit_code != 0
-    web = sides.web.post(
-        f"/engagements/{CODE}/requests/{number}/answer",
-        data={"csrf": sides.csrf},
-        files=[("attachments", (output.name, output.read_bytes(), "text/plain"))],
-        follow_redirects=False,
-    )
-    assert web.status_code == 400, web.text
+    _attach_refused_on_both(sides, ref, number, output)
     states = sides.both(
         lambda s: [r.state for r in RequestRepository(s).for_engagement(CODE) if r.ref == ref]
     )
@@ -356,14 +361,7 @@ def test_no_files_for_a_closed_engagement(sides: Sides) -> None:
             engagements.save(closed)
     output = sides.tmp / "procedure.txt"
     output.write_text("手順書：管理画面にログインしてください。\n", encoding="utf-8")
-    assert sides.run("requests", "attach", f"{CODE}:{ref}", str(output)).exit_code != 0
-    web = sides.web.post(
-        f"/engagements/{CODE}/requests/{number}/answer",
-        data={"csrf": sides.csrf},
-        files=[("attachments", (output.name, output.read_bytes(), "text/plain"))],
-        follow_redirects=False,
-    )
-    assert web.status_code == 400, web.text
+    _attach_refused_on_both(sides, ref, number, output)
     files = sides.both(lambda s: AttachmentRepository(s).for_request(CODE, number))
     assert files == ([], [])
     assert sides.actions() == (["vault.purge"], ["vault.purge"])  # the closing's own
