@@ -33,7 +33,7 @@ from kenshin.domain import (
 )
 from kenshin.identify import LAB_SETTINGS, compare_reported_versions, identify_host
 from kenshin.lab import Lab
-from kenshin.scan import LAB, ScanPlan, TcpMode, run_scan
+from kenshin.scan import LAB, ScanPipeline, ScanPlan, TcpMode, run_scan
 from kenshin.scan.export import report_document, validate_scan_document
 from kenshin.scope import Gate, LabPermission, adhoc_scope
 from kenshin.vulndb import KnowledgeBase
@@ -305,8 +305,7 @@ def test_the_scan_document_carries_the_device(
             plan,
             adhoc_scope(LabPermission()),
             LAB.with_changes(max_timeout=1.0, udp_wait=1.0),
-            identifier=identifier,
-            stages=[DiagnosisStage()],
+            pipeline=ScanPipeline(identifier, (DiagnosisStage(),)),
         )
     )
     document = report_document(outcome.report)

@@ -36,6 +36,7 @@ from kenshin.scan import (
     RunStatus,
     ScanContext,
     ScanError,
+    ScanPipeline,
     ScanPlan,
     TcpMode,
     TokenBucket,
@@ -427,8 +428,7 @@ def test_identifier_and_stages_run_after_the_port_scan() -> None:
                 plan,
                 adhoc_scope(env={}),
                 FAST,
-                identifier=identifier,
-                stages=[stage],
+                pipeline=ScanPipeline(identifier, (stage,)),
                 audit=events.append,
                 actor="tester",
             )
@@ -453,7 +453,7 @@ def test_no_identify_skips_the_identifier() -> None:
     async def scenario() -> None:
         async with hostile_tcp_servers() as open_ports:
             plan = ScanPlan(("127.0.0.1",), (open_ports["banner"],), (), TcpMode.CONNECT, False)
-            await run_scan(plan, adhoc_scope(env={}), FAST, identifier=identifier)
+            await run_scan(plan, adhoc_scope(env={}), FAST, pipeline=ScanPipeline(identifier))
 
     asyncio.run(scenario())
     assert identifier.calls == []

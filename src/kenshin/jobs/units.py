@@ -128,15 +128,13 @@ def run_unit(
         request.identify,
     )
     collector = _Collector()
-    chosen = pipeline.for_request(request.identify)
     outcome: ScanOutcome = asyncio.run(
         run_scan(
             plan,
             scope,
             request.settings,
             stop=stop,
-            identifier=chosen.identifier,
-            stages=chosen.stages,
+            pipeline=pipeline,
             listener=collector,
             audit=store_audit(store),
             actor=current_actor(),

@@ -334,8 +334,7 @@ async def run_scan(
     settings: ScanSettings,
     *,
     stop: EmergencyStop | None = None,
-    identifier: ServiceIdentifier | None = None,
-    stages: Sequence[PostScanStage] = (),
+    pipeline: ScanPipeline = PORTS_ONLY,
     listener: ScanListener | None = None,
     audit: AuditSink | None = None,
     actor: str | None = None,
@@ -352,8 +351,10 @@ async def run_scan(
     ``HostResult.extraports`` once there are more than ``list_limit`` of them (the JSON
     and XML exports do the same); by default every port is listed. With ``hosts``, each
     host's result goes to that sink when it is final and the outcome's report lists no
-    host: without post-scan stages the whole report is never held.
+    host: without post-scan stages the whole report is never held. ``pipeline`` runs
+    only where the plan asks for identification (``ScanPipeline.for_request``).
     """
+    chosen = pipeline.for_request(plan.identify)
     run = _Run(
         plan, scope, settings, stop, listener, audit, actor, previous, started_at, list_limit
     )
@@ -367,16 +368,16 @@ async def run_scan(
             run.udp_done(scan.summary)
         if stop.is_set():
             run.status = RunStatus.INTERRUPTED
-        elif plan.identify and identifier is not None:
+        elif chosen.identifier is not None:
             await _identify(
-                plan, run.collector, identifier, run.gate, stop, run.identities, listener
+                plan, run.collector, chosen.identifier, run.gate, stop, run.identities, listener
             )
             if stop.is_set():
                 run.status = RunStatus.INTERRUPTED
-        if run.status is RunStatus.FINISHED and stages:
+        if run.status is RunStatus.FINISHED and chosen.stages:
             report = run.report()
             context = ScanContext(scope, settings, run.gate, stop)
-            for stage in stages:
+            for stage in chosen.stages:
                 report = await stage.run(report, context)
             report = _handed(report, hosts)
         else:

@@ -348,7 +348,6 @@ def scan_and_store(
     if prepared is None:
         prepared = prepare_scan(store, request, resume=resume)
     request, scope, plan = prepared.request, prepared.scope, prepared.plan
-    chosen = pipeline.for_request(request.identify)
     actor = current_actor()
     options = {**plan.options(), "profile": request.settings.profile, **prepared.record()}
     with store.session() as session:
@@ -379,8 +378,7 @@ def scan_and_store(
                 scope,
                 request.settings,
                 stop=stop,
-                identifier=chosen.identifier,
-                stages=chosen.stages,
+                pipeline=pipeline,
                 listener=_Both(store_listener, listener),
                 audit=audit,
                 actor=actor,
