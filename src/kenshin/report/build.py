@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import cast
 
 from sqlalchemy.orm import Session
 
 from kenshin import __version__
+from kenshin.diagram import render_svg
 from kenshin.domain import Engagement, Finding, ScanReport
 from kenshin.report.model import (
     AuditedTerminal,
@@ -24,25 +23,12 @@ from kenshin.report.model import (
 from kenshin.store import EngagementRepository, FindingRepository
 
 
-def _diagram_renderer() -> Callable[[Engagement, str], str] | None:
-    """``kenshin.diagram.render_svg`` once the diagram room is on main, else None."""
-    try:
-        module = importlib.import_module("kenshin.diagram")
-    except ImportError:
-        return None
-    render = getattr(module, "render_svg", None)
-    return cast("Callable[[Engagement, str], str] | None", render)
-
-
 def _diagrams(engagement: Engagement, given: str | Mapping[str, str] | None) -> dict[str, str]:
     if isinstance(given, str):
         return {"ja": given, "en": given}
     if given is not None:
         return dict(given)
-    render = _diagram_renderer()
-    if render is None:
-        return {}
-    return {lang: render(engagement, lang) for lang in ("ja", "en")}
+    return {lang: render_svg(engagement, lang) for lang in ("ja", "en")}
 
 
 def _anchored(finding: Finding, address: str) -> Finding:
