@@ -403,30 +403,19 @@ def test_pdf_letters(demo_engagement: Engagement, store: Store, tmp_path: Path) 
     assert "架空メディカルシステムズ株式会社" in text
 
 
-def test_the_default_firmware_check_calls_firmware_with_the_knowledge_base(
-    demo_engagement: Engagement, monkeypatch: pytest.MonkeyPatch
+def test_the_default_firmware_check_is_the_real_one_on_the_bundled_knowledge_base(
+    demo_engagement: Engagement,
 ) -> None:
-    """The real call (rooms firmware and vulndb) with stand-in modules: who gets what."""
-    import sys
-    import types
-
+    """No stand-in: the check an answer triggers is the firmware room's, on the bundled data."""
+    from kenshin.firmware import check_engagement
     from kenshin.requests import run_firmware_check
+    from kenshin.vulndb import open_knowledge_base
 
-    calls: list[tuple[Engagement, object]] = []
-    knowledge_base = object()
-    vulndb = types.ModuleType("kenshin.vulndb")
-    vulndb.open_knowledge_base = lambda: knowledge_base  # type: ignore[attr-defined]
-    firmware = types.ModuleType("kenshin.firmware")
-
-    def check_engagement(engagement: Engagement, kb: object) -> list[Finding]:
-        calls.append((engagement, kb))
-        return []
-
-    firmware.check_engagement = check_engagement  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "kenshin.vulndb", vulndb)
-    monkeypatch.setitem(sys.modules, "kenshin.firmware", firmware)
-    assert run_firmware_check(demo_engagement) == []
-    assert calls == [(demo_engagement, knowledge_base)]
+    findings = run_firmware_check(demo_engagement)
+    assert findings == check_engagement(demo_engagement, open_knowledge_base())
+    assert findings, "the demo hospital has devices the knowledge base knows"
+    device_keys = {d.key for d in demo_engagement.devices}
+    assert {f.subject.device_key for f in findings} <= device_keys
 
 
 def test_request_numbers_count_per_engagement(store: Store, demo_engagement: Engagement) -> None:

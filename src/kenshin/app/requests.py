@@ -22,7 +22,7 @@ from kenshin.domain import Engagement, Finding, FindingStatus
 from kenshin.i18n import translate
 from kenshin.requests import (
     Answer,
-    FirmwareCheck,
+    FirmwareChecker,
     RequestError,
     RequestRepository,
     RequestState,
@@ -132,7 +132,7 @@ def answer_request(
     hold: Hold | None = None,
     asked_only: bool = False,
     check: bool = True,
-    firmware_check: FirmwareCheck | None = None,
+    firmware_check: FirmwareChecker | None = None,
     now: datetime | None = None,
 ) -> Answered:
     """Answer request ``number`` of ``code`` through ``requests.submit``, audited.
@@ -165,12 +165,12 @@ def firmware_after_answers(
     session: Session,
     engagement: Engagement,
     answered: Sequence[tuple[VendorRequest, Answer]],
-    firmware_check: FirmwareCheck | None = None,
+    firmware_check: FirmwareChecker | None = None,
 ) -> int:
     """The firmware check after answers; closes "version not obtained" where a version came."""
-    results: list[object] = []
+    results: list[list[Finding]] = []
 
-    def checked(checked_engagement: Engagement) -> object:
+    def checked(checked_engagement: Engagement) -> list[Finding]:
         results.append((firmware_check or run_firmware_check)(checked_engagement))
         return results[-1]
 
@@ -181,15 +181,12 @@ def firmware_after_answers(
     return count
 
 
-def close_version_unknown(session: Session, request: VendorRequest, result: object) -> None:
+def close_version_unknown(
+    session: Session, request: VendorRequest, checked: Sequence[Finding]
+) -> None:
     """A "version not obtained" finding of the device closes once its version arrived and
     the new check no longer says it (the check may still say so: then it stays open)."""
-    items = getattr(result, "findings", result)
-    fresh = (
-        {finding_fingerprint(f) for f in items if isinstance(f, Finding)}
-        if isinstance(items, list | tuple)
-        else set()
-    )
+    fresh = {finding_fingerprint(f) for f in checked}
     findings = FindingRepository(session)
     for finding in findings.list(request.engagement_code):
         fingerprint = finding_fingerprint(finding)

@@ -14,7 +14,7 @@ content, stored with their SHA-256, and device outputs read by the firmware pars
 from kenshin.domain.clock import japan_today
 from kenshin.requests._answer import (
     AnswerOutcome,
-    FirmwareCheck,
+    FirmwareChecker,
     ScopeChange,
     apply_answer,
     check_firmware,
@@ -81,7 +81,7 @@ __all__ = [
     "AnsweredRow",
     "Attachment",
     "AttachmentRepository",
-    "FirmwareCheck",
+    "FirmwareChecker",
     "Letter",
     "Procedure",
     "Recipient",

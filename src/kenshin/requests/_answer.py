@@ -9,8 +9,7 @@ another callable (tests do).
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -25,6 +24,7 @@ from kenshin.domain import (
     VersionSource,
     refuse_closed,
 )
+from kenshin.firmware import check_engagement
 from kenshin.intake import to_document, validate_document
 from kenshin.requests._model import (
     Answer,
@@ -34,8 +34,10 @@ from kenshin.requests._model import (
 )
 from kenshin.requests._store import RequestRepository
 from kenshin.store import EngagementRepository, FindingRepository
+from kenshin.vulndb import open_knowledge_base
 
-FirmwareCheck = Callable[[Engagement], object]
+FirmwareChecker = Callable[[Engagement], list[Finding]]
+"""Checks an engagement's devices against the knowledge base (a stand-in in tests)."""
 
 _SOURCE_BY_PATH = {
     RequestPath.VENDOR_READS: VersionSource.VENDOR,
@@ -143,20 +145,9 @@ def _apply_address(
     return changes
 
 
-def run_firmware_check(engagement: Engagement) -> object:
-    """The firmware check against the knowledge base (rooms ``firmware`` and ``vulndb``)."""
-    firmware = importlib.import_module("kenshin.firmware")
-    vulndb = importlib.import_module("kenshin.vulndb")
-    knowledge_base = vulndb.open_knowledge_base()
-    return firmware.check_engagement(engagement, knowledge_base)
-
-
-def _findings(result: object) -> list[Finding]:
-    """The findings in a firmware-check result (a sequence of findings or an object with them)."""
-    items = getattr(result, "findings", result)
-    if isinstance(items, Iterable) and not isinstance(items, str | bytes):
-        return [item for item in items if isinstance(item, Finding)]
-    return []
+def run_firmware_check(engagement: Engagement) -> list[Finding]:
+    """The firmware check against the bundled knowledge base."""
+    return check_engagement(engagement, open_knowledge_base())
 
 
 def record_answer(
@@ -175,11 +166,10 @@ def record_answer(
 
 
 def check_firmware(
-    session: Session, engagement: Engagement, firmware_check: FirmwareCheck | None = None
+    session: Session, engagement: Engagement, firmware_check: FirmwareChecker | None = None
 ) -> int:
     """Run the firmware check on ``engagement`` and store its findings; returns their count."""
-    result = (firmware_check or run_firmware_check)(engagement)
-    findings = _findings(result)
+    findings = (firmware_check or run_firmware_check)(engagement)
     if findings:
         FindingRepository(session).record(engagement.code, findings)
     return len(findings)
