@@ -5,7 +5,6 @@ from __future__ import annotations
 import atexit
 import contextlib
 import datetime as dt
-import importlib
 import itertools
 import json
 import os
@@ -28,6 +27,7 @@ from kenshin.domain import PortState, Protocol
 from kenshin.lab import _daemons, _firewall, _netns
 from kenshin.lab._model import Firewall, LabError, LabHost, LabService, LabWarning, expected_state
 from kenshin.lab._profile import HostSpec, ProfileSpec, ServiceSpec, load_profile
+from kenshin.lab.emulators import EMULATORS
 
 READY_TIMEOUT = 20.0
 LOOPBACK_PORT_SHIFT = 20000
@@ -40,13 +40,8 @@ def is_root() -> bool:
 
 
 def registered_emulators() -> dict[str, str]:
-    """Emulator name → its transport (``tcp``, ``udp`` or ``tcp+udp``); empty if none yet."""
-    try:
-        module = importlib.import_module("kenshin.lab.emulators")
-    except ImportError:
-        return {}
-    registry: Any = getattr(module, "EMULATORS", {})
-    return {str(name): str(getattr(registry[name], "protocol", "")) for name in registry}
+    """Emulator name → its transport (``tcp``, ``udp`` or ``tcp+udp``)."""
+    return {name: spec.protocol for name, spec in EMULATORS.items()}
 
 
 def _hex_address(address: str) -> str:

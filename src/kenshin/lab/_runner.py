@@ -11,30 +11,18 @@ One process per host instead of one per emulator keeps the lab's start fast.
 from __future__ import annotations
 
 import asyncio
-import importlib
 import json
 import signal
 import sys
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-
-def _serve_function(name: str) -> Callable[..., Awaitable[None]]:
-    registry: Any = importlib.import_module("kenshin.lab.emulators").EMULATORS
-    entry = registry[name]
-    if hasattr(entry, "serve_function"):
-        serve: Callable[..., Awaitable[None]] = entry.serve_function()
-        return serve
-    module_serve: Callable[..., Awaitable[None]] = importlib.import_module(
-        f"kenshin.lab.emulators.{name}"
-    ).serve
-    return module_serve
+from kenshin.lab.emulators import spec_of
 
 
 async def _one(spec: dict[str, Any], failed: list[str], stop: asyncio.Event) -> None:
     try:
-        serve = _serve_function(spec["emulator"])
+        serve = spec_of(spec["emulator"]).serve_function()
         await serve(spec["host"], int(spec["port"]), **spec["options"])
     except asyncio.CancelledError:
         raise
