@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from kenshin.domain.clock import as_utc
 from kenshin.jobs.model import JobError, JobKind, JobSpec, JobState, JobStatus
+from kenshin.store import rows_changed
 from kenshin.store.models_jobs import JobRow
 
 MESSAGE_LIMIT = 2000
@@ -108,7 +109,7 @@ class JobRepository:
                 worker=worker,
             )
         )
-        return bool(getattr(done, "rowcount", 0))
+        return bool(rows_changed(done))
 
     def progress(self, job_id: str, fraction: float, message: str) -> None:
         self.session.execute(
@@ -153,4 +154,4 @@ class JobRepository:
         done = self.session.execute(
             update(JobRow).where(JobRow.id == job_id, JobRow.state.not_in(_ENDED)).values(**values)
         )
-        return bool(getattr(done, "rowcount", 0))
+        return bool(rows_changed(done))

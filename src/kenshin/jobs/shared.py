@@ -24,7 +24,7 @@ from sqlalchemy import delete, select, update
 
 from kenshin.jobs.model import JobState
 from kenshin.scan.pacing import EmergencyStop
-from kenshin.store import Store, StoreError
+from kenshin.store import Store, StoreError, rows_changed
 from kenshin.store.models_jobs import JobControlRow, JobLeaseRow, JobRow, JobWorkerRow
 
 STOP = "emergency_stop"
@@ -78,7 +78,7 @@ def renew_lease(store: Store, target: str, slot: int, holder: str) -> bool:
             )
             .values(expires_at=now_utc() + timedelta(seconds=LEASE_SECONDS))
         )
-    return bool(getattr(done, "rowcount", 0))
+    return bool(rows_changed(done))
 
 
 def release_lease(store: Store, target: str, slot: int, holder: str) -> None:
@@ -131,7 +131,7 @@ def raise_stop(store: Store, reason: str, by: str) -> None:
 def clear_stop(store: Store) -> bool:
     with store.session() as session:
         done = session.execute(delete(JobControlRow).where(JobControlRow.name == STOP))
-    return bool(getattr(done, "rowcount", 0))
+    return bool(rows_changed(done))
 
 
 class SharedStop(EmergencyStop):

@@ -36,7 +36,7 @@ from kenshin.scan.ports import parse_ports
 from kenshin.scan.session import ScanRequest, build_scope, store_audit
 from kenshin.scan.storage import ScanRunRepository
 from kenshin.scope import current_actor
-from kenshin.store import FindingRepository, Store
+from kenshin.store import FindingRepository, Store, rows_changed
 from kenshin.store.models_jobs import JobLeaseRow, JobRow, JobUnitRow, JobWorkerRow
 from kenshin.store.models_scan import ScanPortRow, ScanRunRow
 
@@ -217,7 +217,7 @@ def write_unit(
                 finished_at=datetime.now(UTC) if done else None,
             )
         )
-        if not getattr(owned, "rowcount", 0):
+        if not rows_changed(owned):
             return False
         session.execute(
             delete(ScanPortRow).where(
@@ -370,7 +370,7 @@ def requeue_unit(store: Store, orphan: Orphan) -> bool:
                 error=f"sent again: {orphan.worker or 'its message'} went silent",
             )
         )
-    return bool(getattr(done, "rowcount", 0))
+    return bool(rows_changed(done))
 
 
 def unit_counts(store: Store, job_id: str) -> tuple[int, int, int, int]:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from kenshin.domain.clock import now_utc
     from kenshin.domain.findings import finding_fingerprint
-    from kenshin.store.db import Store, open_store
+    from kenshin.store.db import Store, open_store, rows_changed
     from kenshin.store.reading import EngagementSummary
     from kenshin.store.repository import AuditLog, EngagementRepository, FindingRepository
     from kenshin.store.schema import StoreError
@@ -27,6 +27,7 @@ _HOMES = {
     "finding_fingerprint": "kenshin.domain.findings",
     "now_utc": "kenshin.domain.clock",
     "open_store": "kenshin.store.db",
+    "rows_changed": "kenshin.store.db",
 }
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "finding_fingerprint",
     "now_utc",
     "open_store",
+    "rows_changed",
 ]
 
 

@@ -12,11 +12,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import unquote, urlsplit
 
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, CursorResult, Result, make_url
 from sqlalchemy.exc import (
     ArgumentError,
     DatabaseError,
@@ -30,6 +30,15 @@ from kenshin.store.schema import HEAD_REVISION, StoreError
 
 if TYPE_CHECKING:  # Alembic is imported only when a schema needs migrating
     from alembic.config import Config
+
+
+def rows_changed(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE touched.
+
+    ``execute`` is typed as returning a ``Result``; for a DML statement it is a
+    ``CursorResult``, which carries the count.
+    """
+    return cast("CursorResult[Any]", result).rowcount
 
 
 def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:

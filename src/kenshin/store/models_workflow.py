@@ -27,6 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from kenshin.store.db import rows_changed
 from kenshin.store.models import AuditEventRow, Base, EngagementOwned, EngagementRow, one_of
 
 ATTACHMENT_KINDS = ("text", "pdf", "png", "jpeg", "xlsx")  # kenshin.filetypes.FileKind
@@ -163,7 +164,7 @@ def _purge_vault_when_closed(session: Session, _context: Any, _instances: Any) -
                 engagement_code=row.code,
                 targets=[],
                 details={
-                    "entries": str(int(getattr(result, "rowcount", 0) or 0)),
+                    "entries": str(rows_changed(result)),
                     "reason": "engagement closed",
                 },
             )

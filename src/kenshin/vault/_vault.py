@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from kenshin.domain import AuditOutcome, refuse_closed
 from kenshin.domain.clock import as_utc
-from kenshin.store import AuditLog, EngagementRepository
+from kenshin.store import AuditLog, EngagementRepository, rows_changed
 from kenshin.store.models_workflow import VaultEntryRow
 from kenshin.vault._crypto import VaultError, VaultKey
 
@@ -187,6 +187,6 @@ def purge(session: Session, code: str, actor: str) -> int:
     result = session.execute(
         delete(VaultEntryRow).where(VaultEntryRow.engagement_id == engagement_id)
     )
-    count = int(getattr(result, "rowcount", 0) or 0)
+    count = rows_changed(result)
     AuditLog(session).note(actor, "vault.purge", code, details={"entries": str(count)})
     return count
