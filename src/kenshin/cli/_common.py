@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import inspect
 import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
 from ipaddress import IPv4Address, IPv6Address
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
@@ -121,3 +124,104 @@ def holder_option(value: str | None) -> dict[str, Any] | None:
     from kenshin import inventory
 
     return None if value is None else inventory.parse_holder(value)
+
+
+@dataclass(frozen=True)
+class ItemOption:
+    """One option of an inventory section's ``add`` and ``edit`` commands, declared once.
+
+    ``edit`` takes every option as optional (not given: the field stays as it is); ``add``
+    requires the ``required`` ones and gives the others ``add_default``. ``field`` is the
+    document field the option fills ("" for one named like the option, None for one only
+    ``ItemCommands.derive`` reads); ``parse`` turns a given value into the stored one.
+    """
+
+    name: str
+    field: str | None = ""
+    value_type: Any = str
+    parse: Callable[[Any], Any] | None = None
+    required: bool = False
+    add_default: Any = None
+    flags: tuple[str, ...] = ()
+
+    def parameter(self, on_add: bool) -> inspect.Parameter:
+        """The command parameter Typer reads this option from, for ``add`` or ``edit``."""
+        option = typer.Option(*self.flags)
+        annotated: Any = Annotated  # built at run time, which mypy cannot check as a type
+        if on_add and self.required:
+            return _keyword(self.name, annotated[self.value_type, option])
+        if on_add and self.add_default is not None:
+            return _keyword(self.name, annotated[self.value_type, option], self.add_default)
+        return _keyword(self.name, annotated[self.value_type | None, option], None)
+
+
+def _keyword(
+    name: str, annotation: Any, default: Any = inspect.Parameter.empty
+) -> inspect.Parameter:
+    return inspect.Parameter(
+        name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=default
+    )
+
+
+@dataclass(frozen=True)
+class ItemCommands:
+    """An inventory section's ``add``, ``edit`` and ``remove`` commands: its options once,
+    and the command help that each command's docstring carries."""
+
+    section: str
+    options: tuple[ItemOption, ...]
+    add_help: str
+    edit_help: str
+    remove_help: str
+    derive: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None
+    """Fields made from several options (after the options' own fields)."""
+    new_item: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    """What ``add`` does to the fields before storing them (a new item's defaults)."""
+
+    def fields(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """The document's fields from the options' values, as ``add`` and ``edit`` take them."""
+        fields: dict[str, Any] = {}
+        for option in self.options:
+            if option.field is None:
+                continue
+            value = values[option.name]
+            if value is not None and option.parse is not None:
+                value = option.parse(value)
+            fields[option.field or option.name] = value
+        if self.derive is not None:
+            fields.update(self.derive(values))
+        return fields
+
+
+def add_item_commands(app: typer.Typer, commands: ItemCommands) -> None:
+    """Give ``app`` the ``add``, ``edit`` and ``remove`` commands of one inventory section,
+    both ``add`` and ``edit`` built from the one table of its options."""
+
+    def add(**values: Any) -> None:
+        fields = commands.fields(values)
+        if commands.new_item is not None:
+            fields = commands.new_item(fields)
+        add_item(values["code"], commands.section, values["key"], fields)
+
+    def edit(**values: Any) -> None:
+        edit_item(values["code"], commands.section, values["key"], commands.fields(values))
+
+    for command, on_add, help_text in (
+        (add, True, commands.add_help),
+        (edit, False, commands.edit_help),
+    ):
+        command.__doc__ = help_text
+        command.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+            [
+                inspect.Parameter(
+                    "code", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=CodeArg
+                ),
+                inspect.Parameter(
+                    "key", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=KeyArg
+                ),
+                *(option.parameter(on_add) for option in commands.options),
+            ],
+            return_annotation=None,
+        )
+        app.command(command.__name__)(command)
+    add_remove_command(app, commands.section, commands.remove_help)

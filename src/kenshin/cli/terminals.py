@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from functools import partial
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -13,14 +14,14 @@ from rich.text import Text
 
 from kenshin.app.terminals import import_terminals
 from kenshin.cli._common import (
-    add_item,
-    add_remove_command,
+    ItemCommands,
+    ItemOption,
+    add_item_commands,
     choice_value,
-    edit_item,
     print_json,
     say,
 )
-from kenshin.cli._options import CodeArg, JsonOpt, KeyArg, Opt, WideOpt
+from kenshin.cli._options import CodeArg, JsonOpt, WideOpt
 from kenshin.cli._state import STATE, console
 from kenshin.cli._tables import Cell, Column, fit_table
 from kenshin.cli._workflow import actor
@@ -43,45 +44,19 @@ from kenshin.terminals import (
 app = typer.Typer(no_args_is_help=True)
 
 
-def _fields(
-    hostname: str | None, role: str | None, system: str | None, location: str | None
-) -> dict[str, Any]:
-    """The terminal document's fields from the options, as both ``add`` and ``edit`` take them."""
-    return {
-        "hostname": hostname,
-        "role": choice_value(TerminalRole, role),
-        "system": system,
-        "location": location,
-    }
-
-
-@app.command("add")
-def add(
-    code: CodeArg,
-    key: KeyArg,
-    hostname: Annotated[str, typer.Option()],
-    role: Annotated[str, typer.Option()],
-    system: Opt = None,
-    location: Opt = None,
-) -> None:
-    """Add a terminal to audit (refused beyond the engagement's terminal limit)."""
-    add_item(code, "terminals", key, _fields(hostname, role, system, location))
-
-
-@app.command("edit")
-def edit(
-    code: CodeArg,
-    key: KeyArg,
-    hostname: Opt = None,
-    role: Opt = None,
-    system: Opt = None,
-    location: Opt = None,
-) -> None:
-    """Change a terminal; options not given stay as they are."""
-    edit_item(code, "terminals", key, _fields(hostname, role, system, location))
-
-
-add_remove_command(app, "terminals", "Remove a terminal.")
+TERMINAL_COMMANDS = ItemCommands(
+    section="terminals",
+    options=(
+        ItemOption("hostname", required=True),
+        ItemOption("role", parse=partial(choice_value, TerminalRole), required=True),
+        ItemOption("system"),
+        ItemOption("location"),
+    ),
+    add_help="Add a terminal to audit (refused beyond the engagement's terminal limit).",
+    edit_help="Change a terminal; options not given stay as they are.",
+    remove_help="Remove a terminal.",
+)
+add_item_commands(app, TERMINAL_COMMANDS)
 
 
 # -- the terminal survey itself: collector, import, results ---------------------------------

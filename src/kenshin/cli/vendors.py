@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Mapping
+from typing import Any
 
 import typer
 
-from kenshin.cli._common import add_item, add_remove_command, edit_item
-from kenshin.cli._options import CodeArg, KeyArg, Opt
+from kenshin.cli._common import ItemCommands, ItemOption, add_item_commands
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -18,43 +18,23 @@ def _contact(name: str | None, email: str | None, phone: str | None) -> list[dic
     return [{k: v for k, v in (("name", name), ("email", email), ("phone", phone)) if v}]
 
 
-def _fields(
-    company: str | None,
-    manages: str | None,
-    contact: str | None,
-    email: str | None,
-    phone: str | None,
-) -> dict[str, Any]:
-    """The vendor document's fields from the options, as both ``add`` and ``edit`` take them."""
-    return {"company": company, "manages": manages, "contacts": _contact(contact, email, phone)}
+def _contacts(values: Mapping[str, Any]) -> dict[str, Any]:
+    """``--contact`` with its ``--email`` and ``--phone`` as the vendor's one contact."""
+    return {"contacts": _contact(values["contact"], values["email"], values["phone"])}
 
 
-@app.command("add")
-def add(
-    code: CodeArg,
-    key: KeyArg,
-    company: Annotated[str, typer.Option()],
-    manages: Opt = None,
-    contact: Opt = None,
-    email: Opt = None,
-    phone: Opt = None,
-) -> None:
-    """Add a vendor."""
-    add_item(code, "vendors", key, _fields(company, manages, contact, email, phone))
-
-
-@app.command("edit")
-def edit(
-    code: CodeArg,
-    key: KeyArg,
-    company: Opt = None,
-    manages: Opt = None,
-    contact: Opt = None,
-    email: Opt = None,
-    phone: Opt = None,
-) -> None:
-    """Change a vendor; options not given stay as they are."""
-    edit_item(code, "vendors", key, _fields(company, manages, contact, email, phone))
-
-
-add_remove_command(app, "vendors", "Remove a vendor (only when no line or device refers to it).")
+VENDOR_COMMANDS = ItemCommands(
+    section="vendors",
+    options=(
+        ItemOption("company", required=True),
+        ItemOption("manages"),
+        ItemOption("contact", None),
+        ItemOption("email", None),
+        ItemOption("phone", None),
+    ),
+    add_help="Add a vendor.",
+    edit_help="Change a vendor; options not given stay as they are.",
+    remove_help="Remove a vendor (only when no line or device refers to it).",
+    derive=_contacts,
+)
+add_item_commands(app, VENDOR_COMMANDS)
