@@ -8,7 +8,7 @@ from typing import Any
 from tests.web import test_web_workflow
 from tests.web.test_web_workflow import EMAILS, World, login
 
-from kenshin.jobs import JobKind
+from kenshin.jobs import JobKind, JobState
 
 world = test_web_workflow.world  # the same two hospitals, four users, sent requests
 
@@ -61,7 +61,7 @@ def test_job_status_shows_no_server_path(world: World) -> None:
     job = _job(world, csrf, {"kind": "report", "params": {"lang": "ja"}}).json()
     status = world.runner.jobs[job["id"]]
     folder = world.reports.resolve() / "demo-2026" / "ja"
-    status.state = "succeeded"
+    status.state = JobState.SUCCEEDED
     status.result = {"report.pdf": str(folder / "report.pdf")}
     status.error = f"[Errno 13] Permission denied: '{folder / 'report.pdf'}'"
     status.message = f"written {folder}"

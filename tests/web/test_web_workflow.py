@@ -20,6 +20,7 @@ from tests.web.test_web_access import FINDINGS, PASSWORD, _other_hospital, login
 
 from kenshin.cli.demo import demo_file
 from kenshin.intake import read_file
+from kenshin.jobs import JobKind, JobSpec, JobState
 from kenshin.report import build_report_input, write_report
 from kenshin.requests import AttachmentRepository, RequestRepository
 from kenshin.store import AuditLog, EngagementRepository, FindingRepository, now_utc, open_store
@@ -40,8 +41,8 @@ class FakeStatus:
     """Shaped like ``kenshin.jobs.JobStatus`` (the interface the jobs room publishes)."""
 
     id: str
-    spec: Any
-    state: str = "queued"
+    spec: JobSpec
+    state: JobState = JobState.QUEUED
     progress: float = 0.0
     message: str = ""
     created_at: datetime = dataclasses.field(default_factory=lambda: datetime.now(UTC))
@@ -57,7 +58,7 @@ class FakeRunner:
     def __init__(self) -> None:
         self.jobs: dict[str, FakeStatus] = {}
 
-    def submit(self, spec: Any) -> str:
+    def submit(self, spec: JobSpec) -> str:
         status = FakeStatus(id=f"job-{len(self.jobs) + 1}", spec=spec)
         self.jobs[status.id] = status
         return status.id
@@ -73,7 +74,7 @@ class FakeRunner:
         ]
 
     def cancel(self, job_id: str) -> None:
-        self.jobs[job_id].state = "cancelled"
+        self.jobs[job_id].state = JobState.CANCELLED
 
     def retry(self, job_id: str) -> str:
         return self.submit(self.jobs[job_id].spec)
@@ -182,9 +183,7 @@ def _routes(world: World, code: str) -> list[tuple[str, str, dict[str, Any], set
     """(method, url, request kwargs, roles allowed on their own engagement) for every route."""
     number = _numbers(world.store, code)
     attachment = _attachment(world.store, code, number)
-    job_id = world.runner.submit(
-        type("Spec", (), {"engagement_code": code, "kind": "scan", "requested_by": "t"})()
-    )
+    job_id = world.runner.submit(JobSpec(JobKind.SCAN, code, {}, "t"))
     bad_file = {"files": {"workbook": ("x.xlsx", b"MZ\x90\x00 not a workbook", "text/plain")}}
     return [
         ("GET", f"/api/engagements/{code}/state", {}, STAFF),

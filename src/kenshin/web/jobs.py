@@ -9,6 +9,7 @@ the scope is asked first, a refusal is audited and shown, and nothing is submitt
 
 import re
 from collections.abc import Callable
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -22,7 +23,7 @@ from kenshin.app.reports import queue_report
 from kenshin.app.scans import start_scan
 from kenshin.domain import Protocol
 from kenshin.i18n import catalogue, translate
-from kenshin.jobs import JobError, runner_for
+from kenshin.jobs import JobError, JobStatus, runner_for
 from kenshin.scan import ScanError, ScanPipeline, parse_ports
 from kenshin.scope import ScopeError, scope_for_engagement
 from kenshin.store import Store
@@ -101,14 +102,14 @@ def _step(message: str, lang: str) -> str:
     return translate(key, lang) if key in catalogue() else message
 
 
-def status_json(status: Any, lang: str = "ja") -> dict[str, Any]:
+def status_json(status: JobStatus, lang: str = "ja") -> dict[str, Any]:
     """A ``JobStatus`` as JSON, without the raw parameters (they may name files)."""
 
-    def when(value: Any) -> str | None:
+    def when(value: datetime | None) -> str | None:
         return value.isoformat() if value is not None else None
 
     spec = status.spec
-    state = getattr(status.state, "value", str(status.state))
+    state = status.state.value
     result = (
         {str(k): _no_paths(str(v)) for k, v in status.result.items()} if status.result else None
     )
@@ -118,7 +119,7 @@ def status_json(status: Any, lang: str = "ja") -> dict[str, Any]:
         message = ", ".join(f"{k}={result[k]}" for k in shown if k in result) or message
     return {
         "id": str(status.id),
-        "kind": getattr(spec.kind, "value", str(spec.kind)),
+        "kind": spec.kind.value,
         "engagement": spec.engagement_code,
         "requested_by": spec.requested_by,
         "state": state,

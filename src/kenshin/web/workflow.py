@@ -43,6 +43,7 @@ from kenshin.requests import (
     read_answer,
     subject_lines,
 )
+from kenshin.scan import RunStatus
 from kenshin.scan.storage import ScanRunRepository
 from kenshin.store import (
     AuditLog,
@@ -90,10 +91,10 @@ def engagement_state(session: Session, engagement: Engagement) -> EngagementStat
     from kenshin.report.sources import remote_diagnosis_state
 
     runs = ScanRunRepository(session).runs(code)
-    statuses = {r.status.value if hasattr(r.status, "value") else str(r.status) for r in runs}
-    if "finished" in statuses:  # done, partly or not at all, as the report states it
+    statuses = {r.status for r in runs}
+    if RunStatus.FINISHED in statuses:  # done, partly or not at all, as the report states it
         diagnosis = remote_diagnosis_state(session, engagement).value
-    elif "running" in statuses:
+    elif RunStatus.RUNNING in statuses:
         diagnosis = "running"
     elif engagement.window is not None:
         diagnosis = "scheduled"
