@@ -171,6 +171,11 @@ def test_emergency_stop_file_blocks_new_scans(tmp_path: Path) -> None:
 
 
 def test_ctrl_c_keeps_results_and_resume_finishes(tmp_path: Path) -> None:
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        pytest.fail(
+            "SIGINT is ignored in this process (e.g. the suite was started with '&' from a "
+            "script), so the command under test would inherit it and never see Ctrl-C"
+        )
     process = subprocess.Popen(
         [
             sys.executable,
@@ -207,7 +212,7 @@ def test_ctrl_c_keeps_results_and_resume_finishes(tmp_path: Path) -> None:
     finally:
         if process.poll() is None:
             process.kill()
-    assert process.returncode == 130, err
+    assert process.returncode == 130, (out, err)
     assert "--resume" in out
     runs = json.loads(run(tmp_path, "scan-runs", "--json").stdout)
     assert runs[0]["status"] == "interrupted"
